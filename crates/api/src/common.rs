@@ -1,0 +1,109 @@
+//! Types shared by the three kinds.
+
+use kube::KubeSchema;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Reference to an object of this API by name (same namespace where namespaced).
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectRef {
+    #[schemars(length(min = 1, max = 253))]
+    pub name: String,
+}
+
+/// A key of a Kubernetes `Secret` in the object's namespace.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretKeyRef {
+    #[schemars(length(min = 1, max = 253))]
+    pub name: String,
+    #[serde(default = "default_password_key")]
+    #[schemars(length(min = 1, max = 253))]
+    pub key: String,
+}
+
+fn default_password_key() -> String {
+    "password".into()
+}
+
+/// What happens to the AWS resources when the custom resource is deleted.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
+pub enum DeletionPolicy {
+    /// Tear everything down (the database gets a final snapshot unless told otherwise).
+    #[default]
+    Delete,
+    /// Leave every AWS resource in place; only stop managing it.
+    Retain,
+}
+
+/// Which region of the pair, by role.
+#[derive(
+    Serialize,
+    Deserialize,
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    JsonSchema,
+)]
+#[serde(rename_all = "camelCase")]
+pub enum RegionRole {
+    #[default]
+    Primary,
+    Standby,
+}
+
+impl RegionRole {
+    pub const BOTH: [RegionRole; 2] = [RegionRole::Primary, RegionRole::Standby];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RegionRole::Primary => "primary",
+            RegionRole::Standby => "standby",
+        }
+    }
+
+    pub fn other(self) -> RegionRole {
+        match self {
+            RegionRole::Primary => RegionRole::Standby,
+            RegionRole::Standby => RegionRole::Primary,
+        }
+    }
+}
+
+impl std::fmt::Display for RegionRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Minimum, desired and maximum size of an auto scaling group.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, KubeSchema)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("self.min <= self.desired && self.desired <= self.max").message("capacity must satisfy min <= desired <= max"))]
+pub struct Capacity {
+    #[schemars(range(min = 0, max = 1000))]
+    pub min: i32,
+    #[schemars(range(min = 0, max = 1000))]
+    pub desired: i32,
+    #[schemars(range(min = 0, max = 1000))]
+    pub max: i32,
+}
+
+impl Capacity {
+    pub const fn new(min: i32, desired: i32, max: i32) -> Self {
+        Capacity { min, desired, max }
+    }
+}
+
+impl Default for Capacity {
+    fn default() -> Self {
+        Capacity::new(1, 1, 1)
+    }
+}

@@ -1,0 +1,145 @@
+//! `RegionPair`: the two regions' networks (cluster-scoped, shared by stacks).
+
+use kube::{CustomResource, KubeSchema};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::common::DeletionPolicy;
+use crate::status::{Condition, DriftItem, Phase};
+
+/// The networks of a primary and a warm-standby region.
+#[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[kube(
+    group = "warmstandby.dev",
+    version = "v1alpha1",
+    kind = "RegionPair",
+    shortname = "rp",
+    category = "warmstandby",
+    status = "RegionPairStatus",
+    doc = "Two AWS regions' networks (VPC, subnets, gateways, route tables) for warm-standby stacks",
+    printcolumn(name = "Primary", type_ = "string", json_path = ".spec.primary.region"),
+    printcolumn(name = "Standby", type_ = "string", json_path = ".spec.standby.region"),
+    printcolumn(name = "Ready", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].status"),
+    printcolumn(name = "Phase", type_ = "string", json_path = ".status.phase"),
+    printcolumn(name = "Drift", type_ = "integer", json_path = ".status.driftCount"),
+    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp"),
+    validation = Rule::new("self.spec.primary.region != self.spec.standby.region").message("spec.standby.region: must differ from spec.primary.region")
+)]
+#[serde(rename_all = "camelCase")]
+pub struct RegionPairSpec {
+    /// The region that serves traffic in normal operation.
+    pub primary: RegionNetworkSpec,
+    /// The warm-standby region.
+    pub standby: RegionNetworkSpec,
+    /// One NAT gateway per region (cheaper) or one per availability zone (survives an AZ loss).
+    #[serde(default)]
+    pub nat_gateways: NatGatewayMode,
+    /// IAM role to assume for this pair's account (cross-account stacks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$"))]
+    pub role_arn: Option<String>,
+    #[serde(default)]
+    pub deletion_policy: DeletionPolicy,
+    /// Observe and report only; never change AWS.
+    #[serde(default)]
+    pub paused: bool,
+}
+
+/// One region's network.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("size(self.availabilityZones) == 0 || size(self.availabilityZones) == 2").message("availabilityZones: give exactly two zones, or none for the default"))]
+pub struct RegionNetworkSpec {
+    #[schemars(pattern(r"^[a-z]{2}(-gov|-iso|-isob)?-(north|south|east|west|central|northeast|southeast|northwest|southwest)-[1-9][0-9]?$"))]
+    pub region: String,
+    /// VPC CIDR block (/16 to /28); the default subnets need a /21 or larger.
+    #[schemars(pattern(r"^([0-9]{1,3}\.){3}[0-9]{1,3}/[0-9]{1,2}$"))]
+    pub vpc_cidr: String,
+    /// Two availability zones; default `<region>a` and `<region>b`.
+    #[serde(default)]
+    #[schemars(
+        length(max = 2),
+        inner(pattern(r"^[a-z]{2}(-gov|-iso|-isob)?-[a-z]+-[1-9][0-9]?[a-z]$"))
+    )]
+    pub availability_zones: Vec<String>,
+    /// Subnet CIDRs per tier, one per zone; default: the first eight /24s of the VPC.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subnets: Option<SubnetLayout>,
+}
+
+/// Subnet CIDR blocks per tier, the first in the first zone, the second in the second.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SubnetLayout {
+    #[schemars(
+        length(min = 2, max = 2),
+        inner(pattern(r"^([0-9]{1,3}\.){3}[0-9]{1,3}/[0-9]{1,2}$"))
+    )]
+    pub public: Vec<String>,
+    #[schemars(
+        length(min = 2, max = 2),
+        inner(pattern(r"^([0-9]{1,3}\.){3}[0-9]{1,3}/[0-9]{1,2}$"))
+    )]
+    pub web: Vec<String>,
+    #[schemars(
+        length(min = 2, max = 2),
+        inner(pattern(r"^([0-9]{1,3}\.){3}[0-9]{1,3}/[0-9]{1,2}$"))
+    )]
+    pub app: Vec<String>,
+    #[schemars(
+        length(min = 2, max = 2),
+        inner(pattern(r"^([0-9]{1,3}\.){3}[0-9]{1,3}/[0-9]{1,2}$"))
+    )]
+    pub db: Vec<String>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
+pub enum NatGatewayMode {
+    /// One NAT gateway per region, in the first public subnet.
+    #[default]
+    Single,
+    /// One NAT gateway per availability zone.
+    PerAz,
+}
+
+/// Observed state of a RegionPair.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RegionPairStatus {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<Phase>,
+    #[serde(default)]
+    #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
+    pub conditions: Vec<Condition>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary: Option<RegionNetworkStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub standby: Option<RegionNetworkStatus>,
+    #[serde(default)]
+    pub drift_count: i32,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<DriftItem>,
+}
+
+/// IDs of one region's network resources.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RegionNetworkStatus {
+    pub region: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vpc_id: Option<String>,
+    /// Subnet IDs by tier and zone, e.g. `web-a`.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub subnet_ids: std::collections::BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub internet_gateway_id: Option<String>,
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub nat_gateway_ids: std::collections::BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub elastic_ip_allocation_ids: std::collections::BTreeMap<String, String>,
+    /// Route table IDs by name, e.g. `public`, `private-a`.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub route_table_ids: std::collections::BTreeMap<String, String>,
+}

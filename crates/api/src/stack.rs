@@ -1,0 +1,679 @@
+//! `ThreeTierStack`: everything of one application in both regions and globally.
+
+use std::collections::BTreeMap;
+
+use kube::{CustomResource, KubeSchema};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::common::{Capacity, DeletionPolicy, ObjectRef, RegionRole, SecretKeyRef};
+use crate::status::{Condition, DriftItem, Phase};
+
+/// A three-tier web application (web, api, MySQL) in a primary and a warm-standby region.
+#[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[kube(
+    group = "warmstandby.dev",
+    version = "v1alpha1",
+    kind = "ThreeTierStack",
+    namespaced,
+    shortname = "tts",
+    category = "warmstandby",
+    status = "ThreeTierStackStatus",
+    doc = "A three-tier web application in a primary and a warm-standby AWS region, with DNS and CDN failover",
+    printcolumn(
+        name = "Ready",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].status"
+    ),
+    printcolumn(name = "Phase", type_ = "string", json_path = ".status.phase"),
+    printcolumn(name = "Active", type_ = "string", json_path = ".status.activeRegion"),
+    printcolumn(name = "Drift", type_ = "integer", json_path = ".status.driftCount"),
+    printcolumn(
+        name = "Age",
+        type_ = "date",
+        json_path = ".metadata.creationTimestamp"
+    )
+)]
+#[serde(rename_all = "camelCase")]
+pub struct ThreeTierStackSpec {
+    /// The RegionPair whose networks this stack runs in.
+    pub region_pair_ref: ObjectRef,
+    /// The FailoverPolicy (same namespace); without one, failover is manual only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failover_policy_ref: Option<ObjectRef>,
+    /// Which region serves: set to `standby` for a planned switchover.
+    #[serde(default)]
+    pub active_region: RegionRole,
+    pub domain: DomainSpec,
+    pub images: ImagesSpec,
+    pub database: DatabaseSpec,
+    #[serde(default = "TierSpec::web")]
+    pub web: TierSpec,
+    #[serde(default = "TierSpec::api")]
+    pub api: TierSpec,
+    #[serde(default)]
+    pub bastion: BastionSpec,
+    #[serde(default)]
+    pub health_check: HealthCheckSpec,
+    #[serde(default)]
+    pub cdn: CdnSpec,
+    #[serde(default)]
+    pub waf: WafSpec,
+    #[serde(default)]
+    pub backup: BackupSpec,
+    #[serde(default)]
+    pub alarms: AlarmSpec,
+    #[serde(default)]
+    pub deletion_policy: DeletionPolicy,
+    /// Observe and report only; never change AWS.
+    #[serde(default)]
+    pub paused: bool,
+}
+
+/// Public DNS names of the application.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DomainSpec {
+    /// The public hosted zone, e.g. `example.com`.
+    #[schemars(length(min = 3, max = 253))]
+    pub zone_name: String,
+    /// Record name of the api tier, relative to the zone.
+    #[serde(default = "default_api_record")]
+    #[schemars(length(min = 1, max = 63))]
+    pub api_record: String,
+    /// Record name of the web tier (served by CloudFront), relative to the zone.
+    #[serde(default = "default_web_record")]
+    #[schemars(length(min = 1, max = 63))]
+    pub web_record: String,
+    /// Create and delete the public zone; by default it must exist and is only written to.
+    #[serde(default)]
+    pub manage_zone: bool,
+}
+
+fn default_api_record() -> String {
+    "api".into()
+}
+fn default_web_record() -> String {
+    "www".into()
+}
+
+/// Machine images of the two server tiers.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ImagesSpec {
+    pub web: ImageSpec,
+    pub api: ImageSpec,
+}
+
+/// An AMI per region, or an AMI in the primary that is copied to the standby.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageSpec {
+    #[schemars(pattern(r"^ami-[0-9a-f]{8,17}$"))]
+    pub primary: String,
+    /// AMI in the standby region; when absent the primary AMI is copied there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(r"^ami-[0-9a-f]{8,17}$"))]
+    pub standby: Option<String>,
+}
+
+/// RDS MySQL in the primary and its cross-region read replica in the standby.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct DatabaseSpec {
+    /// Secret key holding the master password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_secret_ref: Option<SecretKeyRef>,
+    /// Refused: passwords are read only from a Secret. Present so that an inline
+    /// password is rejected instead of being silently pruned by the API server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = Rule::new("false").message("inline passwords are refused; put the password in a Secret and set spec.database.passwordSecretRef"))]
+    pub password: Option<String>,
+    #[serde(default = "default_master_username")]
+    #[schemars(pattern(r"^[A-Za-z][A-Za-z0-9_]{0,15}$"))]
+    pub master_username: String,
+    /// Name of the database created in the instance.
+    #[serde(default = "default_database_name")]
+    #[schemars(pattern(r"^[A-Za-z][A-Za-z0-9_]{0,63}$"))]
+    pub database_name: String,
+    #[serde(default = "default_engine_version")]
+    #[schemars(pattern(r"^8\.(0|4)(\.[0-9]+)?$"))]
+    pub engine_version: String,
+    #[serde(default = "default_db_instance_class")]
+    pub instance_class: String,
+    #[serde(default = "default_allocated_storage")]
+    #[schemars(range(min = 20, max = 65536))]
+    pub allocated_storage_gib: i32,
+    #[serde(default = "yes")]
+    pub multi_az: bool,
+    #[serde(default = "yes")]
+    pub storage_encrypted: bool,
+    /// Days of automated backups; at least 1 because the cross-region replica needs them.
+    #[serde(default = "default_backup_retention")]
+    #[schemars(range(min = 1, max = 35))]
+    pub backup_retention_days: i32,
+    #[serde(default = "yes")]
+    pub deletion_protection: bool,
+    /// Take a final snapshot before deleting the primary database.
+    #[serde(default = "yes")]
+    pub final_snapshot: bool,
+    #[serde(default = "default_db_port")]
+    #[schemars(range(min = 1150, max = 65535))]
+    pub port: i32,
+    #[serde(default)]
+    pub private_dns: PrivateDnsSpec,
+}
+
+fn default_master_username() -> String {
+    "admin".into()
+}
+fn default_database_name() -> String {
+    "app".into()
+}
+fn default_engine_version() -> String {
+    "8.0".into()
+}
+fn default_db_instance_class() -> String {
+    "db.t3.micro".into()
+}
+fn default_allocated_storage() -> i32 {
+    22
+}
+fn default_backup_retention() -> i32 {
+    7
+}
+fn default_db_port() -> i32 {
+    3306
+}
+fn yes() -> bool {
+    true
+}
+
+/// The private zone per region with a name that points at that region's database.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PrivateDnsSpec {
+    #[serde(default = "default_private_zone")]
+    pub zone_name: String,
+    #[serde(default = "default_private_record")]
+    pub record_name: String,
+}
+
+impl Default for PrivateDnsSpec {
+    fn default() -> Self {
+        PrivateDnsSpec {
+            zone_name: default_private_zone(),
+            record_name: default_private_record(),
+        }
+    }
+}
+
+fn default_private_zone() -> String {
+    "db.internal".into()
+}
+fn default_private_record() -> String {
+    "book".into()
+}
+
+/// A server tier (web or api): launch template, auto scaling group, target group, ALB.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TierSpec {
+    #[serde(default = "default_instance_type")]
+    pub instance_type: String,
+    /// Port the instances listen on.
+    #[serde(default = "default_http_port")]
+    #[schemars(range(min = 1, max = 65535))]
+    pub port: i32,
+    /// Target group health check path.
+    #[serde(default = "default_health_path")]
+    #[schemars(pattern(r"^/.*$"))]
+    pub health_check_path: String,
+    /// Capacity while this tier's region is active.
+    #[serde(default)]
+    pub capacity: Capacity,
+    /// Capacity kept warm while this tier's region is the standby.
+    #[serde(default)]
+    pub standby_capacity: Capacity,
+    /// Plain-text user data (base64-encoded by the operator).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_data: Option<String>,
+}
+
+impl TierSpec {
+    pub fn web() -> Self {
+        TierSpec {
+            instance_type: default_instance_type(),
+            port: default_http_port(),
+            health_check_path: default_health_path(),
+            capacity: Capacity::default(),
+            standby_capacity: Capacity::default(),
+            user_data: None,
+        }
+    }
+
+    pub fn api() -> Self {
+        TierSpec::web()
+    }
+}
+
+fn default_instance_type() -> String {
+    "t3.micro".into()
+}
+fn default_http_port() -> i32 {
+    80
+}
+fn default_health_path() -> String {
+    "/health".into()
+}
+
+/// Bastion host in a public subnet of the primary region.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BastionSpec {
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    #[serde(default = "default_instance_type")]
+    pub instance_type: String,
+    /// EC2 key pair for SSH.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_name: Option<String>,
+    /// CIDRs allowed to reach the bastion on port 22; nothing by default.
+    #[serde(default)]
+    pub allowed_cidrs: Vec<String>,
+}
+
+impl Default for BastionSpec {
+    fn default() -> Self {
+        BastionSpec {
+            enabled: true,
+            instance_type: default_instance_type(),
+            key_name: None,
+            allowed_cidrs: Vec::new(),
+        }
+    }
+}
+
+/// Route 53 health check of the primary api ALB.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct HealthCheckSpec {
+    #[serde(default = "default_health_path")]
+    #[schemars(pattern(r"^/.*$"))]
+    pub path: String,
+    /// Port checked on the api ALB (443 when HTTPS).
+    #[serde(default = "default_https_port")]
+    #[schemars(range(min = 1, max = 65535))]
+    pub port: i32,
+    #[serde(default = "yes")]
+    pub https: bool,
+    /// Seconds between checks: 10 or 30.
+    #[serde(default = "default_interval")]
+    #[x_kube(validation = Rule::new("self == 10 || self == 30").message("intervalSeconds must be 10 or 30"))]
+    pub interval_seconds: i32,
+    #[serde(default = "default_failure_threshold")]
+    #[schemars(range(min = 1, max = 10))]
+    pub failure_threshold: i32,
+}
+
+impl Default for HealthCheckSpec {
+    fn default() -> Self {
+        HealthCheckSpec {
+            path: default_health_path(),
+            port: default_https_port(),
+            https: true,
+            interval_seconds: default_interval(),
+            failure_threshold: default_failure_threshold(),
+        }
+    }
+}
+
+fn default_https_port() -> i32 {
+    443
+}
+fn default_interval() -> i32 {
+    30
+}
+fn default_failure_threshold() -> i32 {
+    3
+}
+
+/// CloudFront distribution with an origin group over the two web ALBs.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CdnSpec {
+    /// Origin responses that make CloudFront retry on the other origin.
+    #[serde(default = "default_failover_codes")]
+    #[schemars(length(min = 1), inner(range(min = 400, max = 599)))]
+    pub failover_status_codes: Vec<i32>,
+    /// Connection attempts per origin (1-3); low means fast failover.
+    #[serde(default = "default_connection_attempts")]
+    #[schemars(range(min = 1, max = 3))]
+    pub connection_attempts: i32,
+    /// Seconds per connection attempt (1-10).
+    #[serde(default = "default_connection_timeout")]
+    #[schemars(range(min = 1, max = 10))]
+    pub connection_timeout_seconds: i32,
+    #[serde(default)]
+    pub caching: CachingMode,
+    /// Protocol CloudFront uses towards the web ALBs.
+    #[serde(default)]
+    pub origin_protocol: OriginProtocol,
+    #[serde(default)]
+    pub price_class: PriceClass,
+}
+
+impl Default for CdnSpec {
+    fn default() -> Self {
+        CdnSpec {
+            failover_status_codes: default_failover_codes(),
+            connection_attempts: default_connection_attempts(),
+            connection_timeout_seconds: default_connection_timeout(),
+            caching: CachingMode::default(),
+            origin_protocol: OriginProtocol::default(),
+            price_class: PriceClass::default(),
+        }
+    }
+}
+
+fn default_failover_codes() -> Vec<i32> {
+    vec![500, 502, 503, 504]
+}
+fn default_connection_attempts() -> i32 {
+    1
+}
+fn default_connection_timeout() -> i32 {
+    2
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
+pub enum CachingMode {
+    /// The managed CachingDisabled policy (the classic setup: dynamic pages).
+    #[default]
+    Disabled,
+    /// The managed CachingOptimized policy.
+    Optimized,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
+pub enum OriginProtocol {
+    #[default]
+    HttpOnly,
+    HttpsOnly,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[allow(non_camel_case_types)] // the names CloudFront uses
+pub enum PriceClass {
+    #[default]
+    PriceClass_100,
+    PriceClass_200,
+    PriceClass_All,
+}
+
+/// WAFv2 web ACL (scope CLOUDFRONT) on the distribution.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WafSpec {
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// AWS managed rule groups (vendor AWS), evaluated in this order.
+    #[serde(default = "default_managed_rules")]
+    #[schemars(inner(pattern(r"^AWSManagedRules[A-Za-z0-9]+$")))]
+    pub managed_rule_groups: Vec<String>,
+    /// Requests per 5 minutes per IP before blocking; none by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 10, max = 2000000000))]
+    pub rate_limit: Option<i64>,
+}
+
+impl Default for WafSpec {
+    fn default() -> Self {
+        WafSpec {
+            enabled: true,
+            managed_rule_groups: default_managed_rules(),
+            rate_limit: None,
+        }
+    }
+}
+
+fn default_managed_rules() -> Vec<String> {
+    vec![
+        "AWSManagedRulesCommonRuleSet".into(),
+        "AWSManagedRulesKnownBadInputsRuleSet".into(),
+    ]
+}
+
+/// AWS Backup vaults and a plan that copies recovery points to the standby.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BackupSpec {
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// AWS Backup schedule expression.
+    #[serde(default = "default_backup_schedule")]
+    pub schedule: String,
+    #[serde(default = "default_backup_retention_days")]
+    #[schemars(range(min = 1, max = 36500))]
+    pub retention_days: i32,
+}
+
+impl Default for BackupSpec {
+    fn default() -> Self {
+        BackupSpec {
+            enabled: true,
+            schedule: default_backup_schedule(),
+            retention_days: default_backup_retention_days(),
+        }
+    }
+}
+
+fn default_backup_schedule() -> String {
+    "cron(0 5 ? * * *)".into()
+}
+fn default_backup_retention_days() -> i32 {
+    35
+}
+
+/// CloudWatch alarm on the health check (us-east-1).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AlarmSpec {
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// SNS topics notified on ALARM.
+    #[serde(default)]
+    pub sns_topic_arns: Vec<String>,
+}
+
+impl Default for AlarmSpec {
+    fn default() -> Self {
+        AlarmSpec {
+            enabled: true,
+            sns_topic_arns: Vec::new(),
+        }
+    }
+}
+
+/// Observed state of a ThreeTierStack.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ThreeTierStackStatus {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<Phase>,
+    /// Name of the region currently serving.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active_region: Option<String>,
+    #[serde(default)]
+    #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
+    pub conditions: Vec<Condition>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub primary: Option<RegionStackStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub standby: Option<RegionStackStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub global: Option<GlobalStackStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoints: Option<Endpoints>,
+    #[serde(default)]
+    pub drift_count: i32,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<DriftItem>,
+    /// The failover in progress, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failover: Option<FailoverProgress>,
+    /// Completed failovers, switchovers and drills, newest last.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failover_history: Vec<FailoverRecord>,
+}
+
+/// IDs and state of one region's part of a stack.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RegionStackStatus {
+    pub region: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub security_group_ids: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bastion_instance_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<DatabaseStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub private_zone_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate_arn: Option<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub image_ids: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub target_group_arns: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub load_balancers: BTreeMap<String, LoadBalancerStatus>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub launch_templates: BTreeMap<String, LaunchTemplateStatus>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub auto_scaling_groups: BTreeMap<String, AutoScalingGroupStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup_vault_name: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DatabaseStatus {
+    pub instance_id: String,
+    /// `writer` or `replica`.
+    pub role: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    /// RDS status, e.g. `available`, `backing-up`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replica_lag_seconds: Option<i64>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LoadBalancerStatus {
+    pub arn: String,
+    pub dns_name: String,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LaunchTemplateStatus {
+    pub id: String,
+    pub version: i64,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AutoScalingGroupStatus {
+    pub name: String,
+    pub capacity: Capacity,
+}
+
+/// IDs of the global resources (Route 53, CloudFront, WAF, alarms).
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GlobalStackStatus {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_zone_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health_check_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distribution_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloudfront_certificate_arn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub web_acl_arn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alarm_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup_plan_id: Option<String>,
+}
+
+/// Where the application answers.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Endpoints {
+    pub web: String,
+    pub api: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloudfront: Option<String>,
+    /// ALB DNS names by `<region>/<tier>`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub load_balancers: BTreeMap<String, String>,
+}
+
+/// A failover or switchover in progress.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FailoverProgress {
+    /// Monotonic; also written as an AWS tag on what each step changes.
+    pub epoch: i64,
+    /// `failover`, `switchover`, `failback` or `drill`.
+    pub kind: String,
+    pub from: RegionRole,
+    pub to: RegionRole,
+    /// The step running now.
+    pub step: String,
+    #[serde(default)]
+    pub steps: Vec<FailoverStep>,
+    pub started_at: String,
+    /// Replica lag when the decision was taken (RPO estimate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rpo_estimate_seconds: Option<i64>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FailoverStep {
+    pub name: String,
+    pub started_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// A finished failover, switchover, failback or drill.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FailoverRecord {
+    pub epoch: i64,
+    pub kind: String,
+    pub from: RegionRole,
+    pub to: RegionRole,
+    pub started_at: String,
+    pub finished_at: String,
+    /// `Succeeded`, `Refused` or `Failed`.
+    pub outcome: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rto_seconds: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rpo_estimate_seconds: Option<i64>,
+    #[serde(default)]
+    pub message: String,
+}

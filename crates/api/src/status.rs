@@ -1,0 +1,69 @@
+//! Status types shared by the kinds.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// A Kubernetes condition (same fields as `metav1.Condition`).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Condition {
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// `True`, `False` or `Unknown`.
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// RFC 3339; moves only when `status` flips.
+    pub last_transition_time: String,
+    /// CamelCase, machine-readable.
+    pub reason: String,
+    #[serde(default)]
+    pub message: String,
+}
+
+/// Coarse lifecycle of an object, for `kubectl get`.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, JsonSchema)]
+pub enum Phase {
+    /// Spec accepted, nothing observed yet.
+    Pending,
+    /// Resources are being created or changed.
+    Provisioning,
+    /// Everything exists and matches the spec.
+    Ready,
+    /// Something exists but is unhealthy or drifted and could not be repaired.
+    Degraded,
+    /// Spec rejected or a non-retryable error.
+    Failed,
+    /// `spec.paused`: observed and reported only.
+    Paused,
+    /// A failover or switchover is running.
+    FailingOver,
+    /// Teardown is running.
+    Deleting,
+}
+
+/// One field-level difference between the spec and what AWS reports.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DriftItem {
+    /// Region name, or `global`.
+    pub region: String,
+    /// Resource kind, e.g. `RouteTable`.
+    pub kind: String,
+    /// AWS ID of the resource, or its logical name when it is missing.
+    pub resource: String,
+    /// The drifted field, e.g. `routes[0.0.0.0/0]`, or `existence`.
+    pub field: String,
+    pub expected: String,
+    pub found: String,
+}
+
+impl std::fmt::Display for DriftItem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {} {}: {} expected {}, found {}",
+            self.region, self.kind, self.resource, self.field, self.expected, self.found
+        )
+    }
+}

@@ -1,0 +1,137 @@
+//! The `warmstandby` command line: a library so tests run it in-process.
+#![forbid(unsafe_code)]
+
+pub mod check;
+pub mod manifests;
+pub mod render;
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Exit code for invalid input (bad manifests, failed validation).
+pub const EXIT_INVALID: u8 = 1;
+/// Exit code for usage errors and failures outside the input.
+pub const EXIT_FAILURE: u8 = 2;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "warmstandby",
+    version,
+    about = "Builds, watches and fails over two-region warm-standby three-tier stacks on AWS"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Print the CustomResourceDefinitions as YAML.
+    Crd,
+    /// Check manifests and report every error with its field path.
+    Validate {
+        /// A manifest file or a directory of them (repeatable).
+        #[arg(short = 'f', long = "filename", required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Print every AWS resource the manifests describe, in creation order.
+    Plan {
+        #[arg(short = 'f', long = "filename", required = true)]
+        paths: Vec<PathBuf>,
+        /// Compute the desired topology only, without reading AWS.
+        #[arg(long)]
+        offline: bool,
+        #[arg(short = 'o', long = "output", value_enum, default_value_t = OutputFormat::Text)]
+        output: OutputFormat,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+    Yaml,
+}
+
+/// Runs the command line; returns the process exit code.
+pub async fn run<I, T>(args: I, out: &mut dyn Write, err: &mut dyn Write) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            if e.use_stderr() {
+                let _ = write!(err, "{e}");
+                return EXIT_FAILURE;
+            }
+            let _ = write!(out, "{e}");
+            return 0;
+        }
+    };
+    match cli.command {
+        Command::Crd => match warmstandby_api::crds_yaml() {
+            Ok(yaml) => write_or_fail(out, err, &yaml),
+            Err(e) => {
+                let _ = writeln!(err, "error: cannot render the CRDs: {e}");
+                EXIT_FAILURE
+            }
+        },
+        Command::Validate { paths } => match check::load_and_check(&paths) {
+            Ok(checked) => {
+                let report = render::validation_summary(&checked);
+                write_or_fail(out, err, &report)
+            }
+            Err(failure) => report_invalid(err, &failure),
+        },
+        Command::Plan {
+            paths,
+            offline,
+            output,
+        } => {
+            if !offline {
+                let _ = writeln!(
+                    err,
+                    "error: plan reads AWS only through `warmstandby apply`/`status` for now; add --offline to print the desired topology"
+                );
+                return EXIT_FAILURE;
+            }
+            match check::load_and_check(&paths) {
+                Ok(checked) => match render::plan(&checked, output) {
+                    Ok(text) => write_or_fail(out, err, &text),
+                    Err(e) => {
+                        let _ = writeln!(err, "error: {e}");
+                        EXIT_FAILURE
+                    }
+                },
+                Err(failure) => report_invalid(err, &failure),
+            }
+        }
+    }
+}
+
+fn write_or_fail(out: &mut dyn Write, err: &mut dyn Write, text: &str) -> u8 {
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => 0,
+        Err(e) => {
+            let _ = writeln!(err, "error: cannot write output: {e}");
+            EXIT_FAILURE
+        }
+    }
+}
+
+fn report_invalid(err: &mut dyn Write, failure: &check::CheckFailure) -> u8 {
+    for line in &failure.lines {
+        let _ = writeln!(err, "error: {line}");
+    }
+    let _ = writeln!(
+        err,
+        "{} error(s); nothing was planned or changed",
+        failure.lines.len()
+    );
+    EXIT_INVALID
+}

@@ -1,0 +1,18 @@
+//! Pure core of warmstandby: no IO, no clocks, no AWS or Kubernetes clients.
+//!
+//! `validate` turns specs (plus what the dereference step found) into
+//! validated models or a complete list of field errors; `desired` turns the
+//! validated models into the topology of AWS resources; later steps diff that
+//! against observations.
+#![forbid(unsafe_code)]
+
+pub mod conditions;
+pub mod desired;
+pub mod field;
+pub mod names;
+pub mod net;
+pub mod secret;
+pub mod validate;
+
+pub use field::{FieldError, ValidationErrors};
+pub use secret::Password;

@@ -1,0 +1,50 @@
+"""Local AWS emulator for warmstandby's tests and demo.
+
+Runs moto's server on 127.0.0.1. Port 0 lets the OS choose a free port; the
+chosen one is printed as `LISTENING <port>` on stdout so the caller never races
+for a port. Where moto differs from AWS in a way that would force the product
+to behave differently, the correction belongs here (see shared EMULATOR.md),
+never in the product.
+
+The process exits when its stdin closes, so a test that dies cannot leak it.
+"""
+
+import os
+import sys
+import threading
+
+# Certificates are issued at once instead of after 60 s.
+os.environ.setdefault("MOTO_ACM_VALIDATION_WAIT", "0")
+
+from moto.moto_server.werkzeug_app import (  # noqa: E402
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from werkzeug.serving import make_server  # noqa: E402
+
+
+def _exit_when_parent_goes() -> None:
+    try:
+        while sys.stdin.read(4096):
+            pass
+    except Exception:
+        pass
+    os._exit(0)
+
+
+def main() -> None:
+    port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
+    watch_stdin = "--no-stdin-watch" not in sys.argv
+    app = DomainDispatcherApplication(create_backend_app)
+    server = make_server(
+        "127.0.0.1", port, app, threaded=True, request_handler=MotoRequestHandler
+    )
+    print(f"LISTENING {server.server_port}", flush=True)
+    if watch_stdin:
+        threading.Thread(target=_exit_when_parent_goes, daemon=True).start()
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
