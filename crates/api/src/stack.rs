@@ -141,7 +141,7 @@ pub struct DatabaseSpec {
     pub engine_version: String,
     #[serde(default = "default_db_instance_class")]
     pub instance_class: String,
-    #[serde(default = "default_allocated_storage")]
+    #[serde(default = "default_allocated_storage", rename = "allocatedStorageGiB")]
     #[schemars(range(min = 20, max = 65536))]
     pub allocated_storage_gib: i32,
     #[serde(default = "yes")]

@@ -159,8 +159,10 @@ pub fn load_text(set: &mut ManifestSet, errors: &mut LoadErrors, origin: &str, t
             Ok(serde_yaml::Value::Null) => continue,
             Ok(v) => v,
             Err(e) => {
+                // The document stream cannot resynchronise after a syntax
+                // error (it would yield the same error forever): stop here.
                 errors.0.push(format!("{at}: not valid YAML: {e}"));
-                continue;
+                break;
             }
         };
         let field = |name: &str| {
