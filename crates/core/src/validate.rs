@@ -1000,3 +1000,7 @@ pub fn validate_policy(policy: &FailoverPolicy) -> Result<FailoverPolicySpec, Va
     }
     errors.into_result(spec.clone())
 }
+
+#[cfg(test)]
+#[path = "validate_tests.rs"]
+mod tests;

@@ -274,3 +274,7 @@ mod tests {
         ));
     }
 }
+
+#[cfg(test)]
+#[path = "tests.rs"]
+mod stack_tests;
