@@ -1,1 +1,3 @@
+//! Tier 4: the real AWS SDK against the local emulator (moto server).
 
+mod smoke;

@@ -1,1 +1,4 @@
+//! Tier 1 (cross-crate): the CLI on the examples, CRD drift, secret hygiene.
 
+mod cli;
+mod crds;

@@ -1,0 +1,67 @@
+//! `crds/` must match the API types; `warmstandby crd` prints the same.
+
+use warmstandby_tests::repo_root;
+
+const REGENERATE: &str = "run `cargo run --bin warmstandby -- crd > crds/warmstandby.yaml` and commit the result";
+
+#[test]
+fn committed_crds_match_the_api_types() {
+    let path = repo_root().join("crds/warmstandby.yaml");
+    let committed = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}; {REGENERATE}", path.display()));
+    let generated = warmstandby_api::crds_yaml().expect("CRDs render");
+    assert!(committed == generated, "crds/warmstandby.yaml is stale: {REGENERATE}");
+}
+
+#[tokio::test]
+async fn crd_command_prints_the_committed_crds() {
+    let (code, out, err) = crate::cli::run(&["crd"]).await;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, warmstandby_api::crds_yaml().unwrap());
+}
+
+#[test]
+fn crds_carry_names_columns_and_server_side_checks() {
+    let crds = warmstandby_api::all_crds();
+    let by_kind = |kind: &str| crds.iter().find(|c| c.spec.names.kind == kind).expect(kind);
+    let json = |kind: &str| serde_json::to_string(by_kind(kind)).unwrap();
+
+    let rp = by_kind("RegionPair");
+    assert_eq!(rp.spec.scope, "Cluster");
+    assert_eq!(rp.spec.names.short_names.as_deref(), Some(&["rp".to_string()][..]));
+    let tts = by_kind("ThreeTierStack");
+    assert_eq!(tts.spec.scope, "Namespaced");
+    assert_eq!(tts.spec.names.short_names.as_deref(), Some(&["tts".to_string()][..]));
+    assert_eq!(by_kind("FailoverPolicy").spec.names.short_names.as_deref(), Some(&["fp".to_string()][..]));
+    for crd in &crds {
+        assert_eq!(crd.spec.group, "warmstandby.dev");
+        assert_eq!(crd.spec.versions[0].name, "v1alpha1");
+        assert_eq!(crd.spec.names.categories.as_deref(), Some(&["warmstandby".to_string()][..]));
+        assert!(crd.spec.versions[0].subresources.as_ref().and_then(|s| s.status.as_ref()).is_some());
+    }
+    let columns: Vec<&str> = tts.spec.versions[0]
+        .additional_printer_columns
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
+    assert_eq!(columns, ["Ready", "Phase", "Active", "Drift", "Age"]);
+
+    let stack = json("ThreeTierStack");
+    // CEL rules and OpenAPI bounds that the API server enforces before the operator runs.
+    for needle in [
+        r#""rule":"self.min <= self.desired && self.desired <= self.max""#,
+        r#""message":"inline passwords are refused; put the password in a Secret and set spec.database.passwordSecretRef""#,
+        r#""rule":"self == 10 || self == 30""#,
+        r#""x-kubernetes-list-map-keys":["type"]"#,
+        r#""x-kubernetes-list-type":"map""#,
+        r#""allocatedStorageGiB":{"default":22"#,
+        r#""maximum":65536"#,
+        r#""pattern":"^ami-[0-9a-f]{8,17}$""#,
+    ] {
+        assert!(stack.contains(needle), "ThreeTierStack CRD lacks {needle}");
+    }
+    let pair = json("RegionPair");
+    assert!(pair.contains(r#""rule":"self.spec.primary.region != self.spec.standby.region""#));
+    assert!(json("FailoverPolicy").contains(r#""message":"enable at least one detection source""#));
+}
