@@ -38,13 +38,8 @@ fn crds_carry_names_columns_and_server_side_checks() {
         assert_eq!(crd.spec.names.categories.as_deref(), Some(&["warmstandby".to_string()][..]));
         assert!(crd.spec.versions[0].subresources.as_ref().and_then(|s| s.status.as_ref()).is_some());
     }
-    let columns: Vec<&str> = tts.spec.versions[0]
-        .additional_printer_columns
-        .as_ref()
-        .unwrap()
-        .iter()
-        .map(|c| c.name.as_str())
-        .collect();
+    let columns: Vec<&str> =
+        tts.spec.versions[0].additional_printer_columns.as_ref().unwrap().iter().map(|c| c.name.as_str()).collect();
     assert_eq!(columns, ["Ready", "Phase", "Active", "Drift", "Age"]);
 
     let stack = json("ThreeTierStack");

@@ -6,6 +6,8 @@
 //! so the API server rejects bad input before the operator sees it; the full
 //! semantic checks live in `warmstandby-core::validate`.
 #![forbid(unsafe_code)]
+// kube's `printcolumn(...)` repeats `type_ = ...` once per column by design.
+#![allow(clippy::duplicated_attributes)]
 
 pub mod common;
 pub mod constants;
@@ -24,14 +26,8 @@ pub use status::*;
 use kube::CustomResourceExt;
 
 /// Every CRD of the API, in the order they should be installed.
-pub fn all_crds()
--> Vec<k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition>
-{
-    vec![
-        RegionPair::crd(),
-        ThreeTierStack::crd(),
-        FailoverPolicy::crd(),
-    ]
+pub fn all_crds() -> Vec<k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition> {
+    vec![RegionPair::crd(), ThreeTierStack::crd(), FailoverPolicy::crd()]
 }
 
 /// All CRDs as one multi-document YAML stream, as committed under `crds/`.

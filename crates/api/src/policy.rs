@@ -19,16 +19,8 @@ use crate::status::Condition;
     doc = "Failure detection, guards, fencing, failback and drills for ThreeTierStacks",
     printcolumn(name = "Mode", type_ = "string", json_path = ".spec.mode"),
     printcolumn(name = "Failback", type_ = "string", json_path = ".spec.failback"),
-    printcolumn(
-        name = "Ready",
-        type_ = "string",
-        json_path = ".status.conditions[?(@.type==\"Ready\")].status"
-    ),
-    printcolumn(
-        name = "Age",
-        type_ = "date",
-        json_path = ".metadata.creationTimestamp"
-    )
+    printcolumn(name = "Ready", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].status"),
+    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
 )]
 #[serde(rename_all = "camelCase")]
 pub struct FailoverPolicySpec {
@@ -196,12 +188,7 @@ pub struct ActionsSpec {
 
 impl Default for ActionsSpec {
     fn default() -> Self {
-        ActionsSpec {
-            fence_old_primary: true,
-            scale_standby: true,
-            switch_dns: true,
-            verify: true,
-        }
+        ActionsSpec { fence_old_primary: true, scale_standby: true, switch_dns: true, verify: true }
     }
 }
 

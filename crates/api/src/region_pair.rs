@@ -57,10 +57,7 @@ pub struct RegionNetworkSpec {
     pub vpc_cidr: String,
     /// Two availability zones; default `<region>a` and `<region>b`.
     #[serde(default)]
-    #[schemars(
-        length(max = 2),
-        inner(pattern(r"^[a-z]{2}(-gov|-iso|-isob)?-[a-z]+-[1-9][0-9]?[a-z]$"))
-    )]
+    #[schemars(length(max = 2), inner(pattern(r"^[a-z]{2}(-gov|-iso|-isob)?-[a-z]+-[1-9][0-9]?[a-z]$")))]
     pub availability_zones: Vec<String>,
     /// Subnet CIDRs per tier, one per zone; default: the first eight /24s of the VPC.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -71,25 +68,13 @@ pub struct RegionNetworkSpec {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SubnetLayout {
-    #[schemars(
-        length(min = 2, max = 2),
-        inner(pattern(r"^([0-9]{1,3}\.){3}[0-9]{1,3}/[0-9]{1,2}$"))
-    )]
+    #[schemars(length(min = 2, max = 2), inner(pattern(r"^([0-9]{1,3}\.){3}[0-9]{1,3}/[0-9]{1,2}$")))]
     pub public: Vec<String>,
-    #[schemars(
-        length(min = 2, max = 2),
-        inner(pattern(r"^([0-9]{1,3}\.){3}[0-9]{1,3}/[0-9]{1,2}$"))
-    )]
+    #[schemars(length(min = 2, max = 2), inner(pattern(r"^([0-9]{1,3}\.){3}[0-9]{1,3}/[0-9]{1,2}$")))]
     pub web: Vec<String>,
-    #[schemars(
-        length(min = 2, max = 2),
-        inner(pattern(r"^([0-9]{1,3}\.){3}[0-9]{1,3}/[0-9]{1,2}$"))
-    )]
+    #[schemars(length(min = 2, max = 2), inner(pattern(r"^([0-9]{1,3}\.){3}[0-9]{1,3}/[0-9]{1,2}$")))]
     pub app: Vec<String>,
-    #[schemars(
-        length(min = 2, max = 2),
-        inner(pattern(r"^([0-9]{1,3}\.){3}[0-9]{1,3}/[0-9]{1,2}$"))
-    )]
+    #[schemars(length(min = 2, max = 2), inner(pattern(r"^([0-9]{1,3}\.){3}[0-9]{1,3}/[0-9]{1,2}$")))]
     pub db: Vec<String>,
 }
 

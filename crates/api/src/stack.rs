@@ -20,19 +20,11 @@ use crate::status::{Condition, DriftItem, Phase};
     category = "warmstandby",
     status = "ThreeTierStackStatus",
     doc = "A three-tier web application in a primary and a warm-standby AWS region, with DNS and CDN failover",
-    printcolumn(
-        name = "Ready",
-        type_ = "string",
-        json_path = ".status.conditions[?(@.type==\"Ready\")].status"
-    ),
+    printcolumn(name = "Ready", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].status"),
     printcolumn(name = "Phase", type_ = "string", json_path = ".status.phase"),
     printcolumn(name = "Active", type_ = "string", json_path = ".status.activeRegion"),
     printcolumn(name = "Drift", type_ = "integer", json_path = ".status.driftCount"),
-    printcolumn(
-        name = "Age",
-        type_ = "date",
-        json_path = ".metadata.creationTimestamp"
-    )
+    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
 )]
 #[serde(rename_all = "camelCase")]
 pub struct ThreeTierStackSpec {
@@ -201,10 +193,7 @@ pub struct PrivateDnsSpec {
 
 impl Default for PrivateDnsSpec {
     fn default() -> Self {
-        PrivateDnsSpec {
-            zone_name: default_private_zone(),
-            record_name: default_private_record(),
-        }
+        PrivateDnsSpec { zone_name: default_private_zone(), record_name: default_private_record() }
     }
 }
 
@@ -285,12 +274,7 @@ pub struct BastionSpec {
 
 impl Default for BastionSpec {
     fn default() -> Self {
-        BastionSpec {
-            enabled: true,
-            instance_type: default_instance_type(),
-            key_name: None,
-            allowed_cidrs: Vec::new(),
-        }
+        BastionSpec { enabled: true, instance_type: default_instance_type(), key_name: None, allowed_cidrs: Vec::new() }
     }
 }
 
@@ -429,19 +413,12 @@ pub struct WafSpec {
 
 impl Default for WafSpec {
     fn default() -> Self {
-        WafSpec {
-            enabled: true,
-            managed_rule_groups: default_managed_rules(),
-            rate_limit: None,
-        }
+        WafSpec { enabled: true, managed_rule_groups: default_managed_rules(), rate_limit: None }
     }
 }
 
 fn default_managed_rules() -> Vec<String> {
-    vec![
-        "AWSManagedRulesCommonRuleSet".into(),
-        "AWSManagedRulesKnownBadInputsRuleSet".into(),
-    ]
+    vec!["AWSManagedRulesCommonRuleSet".into(), "AWSManagedRulesKnownBadInputsRuleSet".into()]
 }
 
 /// AWS Backup vaults and a plan that copies recovery points to the standby.
@@ -488,10 +465,7 @@ pub struct AlarmSpec {
 
 impl Default for AlarmSpec {
     fn default() -> Self {
-        AlarmSpec {
-            enabled: true,
-            sns_topic_arns: Vec::new(),
-        }
+        AlarmSpec { enabled: true, sns_topic_arns: Vec::new() }
     }
 }
 

@@ -35,40 +35,20 @@ pub fn check(set: ManifestSet) -> Result<Checked, CheckFailure> {
     for pair in &set.region_pairs {
         match validate_region_pair(pair) {
             Ok(v) => region_pairs.push(v),
-            Err(errors) => lines.extend(
-                errors
-                    .iter()
-                    .map(|e| format!("RegionPair {}: {e}", object_id(pair))),
-            ),
+            Err(errors) => lines.extend(errors.iter().map(|e| format!("RegionPair {}: {e}", object_id(pair)))),
         }
     }
     for policy in &set.policies {
         if let Err(errors) = validate_policy(policy) {
-            lines.extend(
-                errors
-                    .iter()
-                    .map(|e| format!("FailoverPolicy {}: {e}", object_id(policy))),
-            );
+            lines.extend(errors.iter().map(|e| format!("FailoverPolicy {}: {e}", object_id(policy))));
         }
     }
     let mut stacks = Vec::new();
     for stack in &set.stacks {
         match validate_stack(set.stack_inputs(stack)) {
             Ok(v) => stacks.push(v),
-            Err(errors) => lines.extend(
-                errors
-                    .iter()
-                    .map(|e| format!("ThreeTierStack {}: {e}", object_id(stack))),
-            ),
+            Err(errors) => lines.extend(errors.iter().map(|e| format!("ThreeTierStack {}: {e}", object_id(stack)))),
         }
     }
-    if lines.is_empty() {
-        Ok(Checked {
-            set,
-            region_pairs,
-            stacks,
-        })
-    } else {
-        Err(CheckFailure { lines })
-    }
+    if lines.is_empty() { Ok(Checked { set, region_pairs, stacks }) } else { Err(CheckFailure { lines }) }
 }

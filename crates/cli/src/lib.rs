@@ -88,11 +88,7 @@ where
             }
             Err(failure) => report_invalid(err, &failure),
         },
-        Command::Plan {
-            paths,
-            offline,
-            output,
-        } => {
+        Command::Plan { paths, offline, output } => {
             if !offline {
                 let _ = writeln!(
                     err,
@@ -128,10 +124,6 @@ fn report_invalid(err: &mut dyn Write, failure: &check::CheckFailure) -> u8 {
     for line in &failure.lines {
         let _ = writeln!(err, "error: {line}");
     }
-    let _ = writeln!(
-        err,
-        "{} error(s); nothing was planned or changed",
-        failure.lines.len()
-    );
+    let _ = writeln!(err, "{} error(s); nothing was planned or changed", failure.lines.len());
     EXIT_INVALID
 }

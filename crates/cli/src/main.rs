@@ -2,20 +2,14 @@
 #![forbid(unsafe_code)]
 
 fn main() -> std::process::ExitCode {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
             return std::process::ExitCode::from(2);
         }
     };
-    let code = runtime.block_on(warmstandby_cli::run(
-        std::env::args_os(),
-        &mut std::io::stdout(),
-        &mut std::io::stderr(),
-    ));
+    let code =
+        runtime.block_on(warmstandby_cli::run(std::env::args_os(), &mut std::io::stdout(), &mut std::io::stderr()));
     std::process::ExitCode::from(code)
 }

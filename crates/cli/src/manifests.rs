@@ -34,36 +34,24 @@ pub struct LoadErrors(pub Vec<String>);
 
 impl ManifestSet {
     pub fn region_pair(&self, name: &str) -> Option<&RegionPair> {
-        self.region_pairs
-            .iter()
-            .find(|p| p.metadata.name.as_deref() == Some(name))
+        self.region_pairs.iter().find(|p| p.metadata.name.as_deref() == Some(name))
     }
 
     pub fn policy(&self, namespace: &str, name: &str) -> Option<&FailoverPolicy> {
-        self.policies.iter().find(|p| {
-            p.metadata.namespace.as_deref() == Some(namespace)
-                && p.metadata.name.as_deref() == Some(name)
-        })
+        self.policies
+            .iter()
+            .find(|p| p.metadata.namespace.as_deref() == Some(namespace) && p.metadata.name.as_deref() == Some(name))
     }
 
     /// The dereference step for a stack, from manifests instead of a cluster.
     pub fn stack_inputs<'a>(&'a self, stack: &'a ThreeTierStack) -> StackInputs<'a> {
-        let namespace = stack
-            .metadata
-            .namespace
-            .as_deref()
-            .unwrap_or(DEFAULT_NAMESPACE);
-        let policy = stack
-            .spec
-            .failover_policy_ref
-            .as_ref()
-            .and_then(|r| self.policy(namespace, &r.name));
+        let namespace = stack.metadata.namespace.as_deref().unwrap_or(DEFAULT_NAMESPACE);
+        let policy = stack.spec.failover_policy_ref.as_ref().and_then(|r| self.policy(namespace, &r.name));
         let password = match &stack.spec.database.password_secret_ref {
             None => PasswordLookup::NotReferenced,
             Some(r) => {
                 let secret = self.secrets.iter().find(|s| {
-                    s.metadata.namespace.as_deref() == Some(namespace)
-                        && s.metadata.name.as_deref() == Some(&r.name)
+                    s.metadata.namespace.as_deref() == Some(namespace) && s.metadata.name.as_deref() == Some(&r.name)
                 });
                 match secret {
                     None => PasswordLookup::SecretMissing,
@@ -71,12 +59,7 @@ impl ManifestSet {
                 }
             }
         };
-        StackInputs {
-            stack,
-            region_pair: self.region_pair(&stack.spec.region_pair_ref.name),
-            policy,
-            password,
-        }
+        StackInputs { stack, region_pair: self.region_pair(&stack.spec.region_pair_ref.name), policy, password }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -112,17 +95,11 @@ pub fn load(paths: &[PathBuf]) -> Result<ManifestSet, LoadErrors> {
     for file in &files {
         match std::fs::read_to_string(file) {
             Ok(text) => load_text(&mut set, &mut errors, &file.display().to_string(), &text),
-            Err(e) => errors
-                .0
-                .push(format!("{}: cannot read: {e}", file.display())),
+            Err(e) => errors.0.push(format!("{}: cannot read: {e}", file.display())),
         }
     }
     check_duplicates(&set, &mut errors);
-    if errors.0.is_empty() {
-        Ok(set)
-    } else {
-        Err(errors)
-    }
+    if errors.0.is_empty() { Ok(set) } else { Err(errors) }
 }
 
 fn manifest_files(path: &Path) -> Result<Vec<PathBuf>, String> {
@@ -133,20 +110,11 @@ fn manifest_files(path: &Path) -> Result<Vec<PathBuf>, String> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(path)
         .map_err(|e| format!("{}: {e}", path.display()))?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.is_file()
-                && matches!(
-                    p.extension().and_then(|e| e.to_str()),
-                    Some("yaml" | "yml" | "json")
-                )
-        })
+        .filter(|p| p.is_file() && matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json")))
         .collect();
     files.sort();
     if files.is_empty() {
-        return Err(format!(
-            "{}: no .yaml, .yml or .json files in this directory",
-            path.display()
-        ));
+        return Err(format!("{}: no .yaml, .yml or .json files in this directory", path.display()));
     }
     Ok(files)
 }
@@ -165,18 +133,10 @@ pub fn load_text(set: &mut ManifestSet, errors: &mut LoadErrors, origin: &str, t
                 break;
             }
         };
-        let field = |name: &str| {
-            value
-                .get(name)
-                .and_then(|v| v.as_str())
-                .unwrap_or_default()
-                .to_string()
-        };
+        let field = |name: &str| value.get(name).and_then(|v| v.as_str()).unwrap_or_default().to_string();
         let (api_version, kind) = (field("apiVersion"), field("kind"));
         let result = match (api_version.as_str(), kind.as_str()) {
-            (API_VERSION, "RegionPair") => {
-                typed::<RegionPair>(value).map(|o| set.region_pairs.push(o))
-            }
+            (API_VERSION, "RegionPair") => typed::<RegionPair>(value).map(|o| set.region_pairs.push(o)),
             (API_VERSION, "ThreeTierStack") => typed::<ThreeTierStack>(value).map(|mut o| {
                 default_namespace(&mut o);
                 set.stacks.push(o)
@@ -195,11 +155,7 @@ pub fn load_text(set: &mut ManifestSet, errors: &mut LoadErrors, origin: &str, t
             )]),
         };
         if let Err(problems) = result {
-            let what = if kind.is_empty() {
-                String::new()
-            } else {
-                format!(" {kind}")
-            };
+            let what = if kind.is_empty() { String::new() } else { format!(" {kind}") };
             for p in problems {
                 errors.0.push(format!("{at}{what}: {p}"));
             }
@@ -219,23 +175,12 @@ fn typed<T: DeserializeOwned>(value: serde_yaml::Value) -> Result<T, Vec<String>
         Err(e) => {
             let path = e.path().to_string();
             let inner = e.into_inner().to_string();
-            Err(vec![if path == "." {
-                inner
-            } else {
-                format!("{path}: {inner}")
-            }])
+            Err(vec![if path == "." { inner } else { format!("{path}: {inner}") }])
         }
         Ok(v) => {
-            let unknown: Vec<String> = unknown
-                .into_iter()
-                .filter(|p| !is_envelope_field(p))
-                .map(|p| format!("{p}: unknown field"))
-                .collect();
-            if unknown.is_empty() {
-                Ok(v)
-            } else {
-                Err(unknown)
-            }
+            let unknown: Vec<String> =
+                unknown.into_iter().filter(|p| !is_envelope_field(p)).map(|p| format!("{p}: unknown field")).collect();
+            if unknown.is_empty() { Ok(v) } else { Err(unknown) }
         }
     }
 }
@@ -258,27 +203,10 @@ fn check_duplicates(set: &ManifestSet, errors: &mut LoadErrors) {
     let ids = set
         .region_pairs
         .iter()
-        .map(|o| {
-            format!(
-                "RegionPair {}",
-                o.metadata.name.as_deref().unwrap_or_default()
-            )
-        })
-        .chain(
-            set.stacks
-                .iter()
-                .map(|o| format!("ThreeTierStack {}", object_id(o))),
-        )
-        .chain(
-            set.policies
-                .iter()
-                .map(|o| format!("FailoverPolicy {}", object_id(o))),
-        )
-        .chain(
-            set.secrets
-                .iter()
-                .map(|o| format!("Secret {}", object_id(o))),
-        );
+        .map(|o| format!("RegionPair {}", o.metadata.name.as_deref().unwrap_or_default()))
+        .chain(set.stacks.iter().map(|o| format!("ThreeTierStack {}", object_id(o))))
+        .chain(set.policies.iter().map(|o| format!("FailoverPolicy {}", object_id(o))))
+        .chain(set.secrets.iter().map(|o| format!("Secret {}", object_id(o))));
     for id in ids {
         *seen.entry(id).or_default() += 1;
     }

@@ -12,25 +12,14 @@ use crate::check::Checked;
 pub fn validation_summary(checked: &Checked) -> String {
     let mut s = String::new();
     for p in &checked.region_pairs {
-        let _ = writeln!(
-            s,
-            "valid  RegionPair {} (primary {}, standby {})",
-            p.name, p.primary.region, p.standby.region
-        );
+        let _ =
+            writeln!(s, "valid  RegionPair {} (primary {}, standby {})", p.name, p.primary.region, p.standby.region);
     }
     for st in &checked.stacks {
-        let _ = writeln!(
-            s,
-            "valid  ThreeTierStack {}/{} (RegionPair {})",
-            st.namespace, st.name, st.pair.name
-        );
+        let _ = writeln!(s, "valid  ThreeTierStack {}/{} (RegionPair {})", st.namespace, st.name, st.pair.name);
     }
     for p in &checked.set.policies {
-        let _ = writeln!(
-            s,
-            "valid  FailoverPolicy {}",
-            crate::manifests::object_id(p)
-        );
+        let _ = writeln!(s, "valid  FailoverPolicy {}", crate::manifests::object_id(p));
     }
     let n = checked.region_pairs.len() + checked.stacks.len() + checked.set.policies.len();
     let _ = writeln!(s, "{n} object(s) valid");
@@ -70,8 +59,7 @@ pub struct PlannedResource {
 pub fn planned(checked: &Checked) -> Result<Vec<PlannedTopology>, String> {
     let mut out = Vec::new();
     for st in &checked.stacks {
-        let topo = stack_topology(st)
-            .map_err(|e| format!("ThreeTierStack {}/{}: {e}", st.namespace, st.name))?;
+        let topo = stack_topology(st).map_err(|e| format!("ThreeTierStack {}/{}: {e}", st.namespace, st.name))?;
         out.push(planned_topology(
             format!("ThreeTierStack {}/{}", st.namespace, st.name),
             &st.pair,
@@ -83,14 +71,8 @@ pub fn planned(checked: &Checked) -> Result<Vec<PlannedTopology>, String> {
         if checked.stacks.iter().any(|s| s.pair.name == pair.name) {
             continue;
         }
-        let topo =
-            region_pair_topology(pair).map_err(|e| format!("RegionPair {}: {e}", pair.name))?;
-        out.push(planned_topology(
-            format!("RegionPair {}", pair.name),
-            pair,
-            pair.primary.region.clone(),
-            &topo,
-        ));
+        let topo = region_pair_topology(pair).map_err(|e| format!("RegionPair {}: {e}", pair.name))?;
+        out.push(planned_topology(format!("RegionPair {}", pair.name), pair, pair.primary.region.clone(), &topo));
     }
     Ok(out)
 }
@@ -113,12 +95,7 @@ fn planned_topology(
         standby_region: pair.standby.region.clone(),
         active_region,
         counts,
-        resources: topo
-            .resources
-            .iter()
-            .enumerate()
-            .map(|(i, r)| planned_resource(i + 1, r))
-            .collect(),
+        resources: topo.resources.iter().enumerate().map(|(i, r)| planned_resource(i + 1, r)).collect(),
     }
 }
 
@@ -138,9 +115,7 @@ fn planned_resource(step: usize, r: &Resource) -> PlannedResource {
 pub fn plan(checked: &Checked, format: OutputFormat) -> Result<String, String> {
     let topologies = planned(checked)?;
     match format {
-        OutputFormat::Json => serde_json::to_string_pretty(&topologies)
-            .map(|s| s + "\n")
-            .map_err(|e| e.to_string()),
+        OutputFormat::Json => serde_json::to_string_pretty(&topologies).map(|s| s + "\n").map_err(|e| e.to_string()),
         OutputFormat::Yaml => serde_yaml::to_string(&topologies).map_err(|e| e.to_string()),
         OutputFormat::Text => Ok(plan_text(checked, &topologies)),
     }
@@ -148,13 +123,7 @@ pub fn plan(checked: &Checked, format: OutputFormat) -> Result<String, String> {
 
 fn plan_text(checked: &Checked, topologies: &[PlannedTopology]) -> String {
     let mut s = String::new();
-    for (t, stack) in topologies.iter().zip(
-        checked
-            .stacks
-            .iter()
-            .map(Some)
-            .chain(std::iter::repeat(None)),
-    ) {
+    for (t, stack) in topologies.iter().zip(checked.stacks.iter().map(Some).chain(std::iter::repeat(None))) {
         let _ = writeln!(
             s,
             "{}  (RegionPair {}: primary {}, standby {}; active {})",
@@ -199,11 +168,7 @@ fn plan_text(checked: &Checked, topologies: &[PlannedTopology]) -> String {
             for r in t.resources.iter().filter(|r| r.scope == prefix) {
                 let _ = writeln!(s, "  {:>3}. {:<28} {}  [{}]", r.step, r.kind, r.name, r.key);
                 if !r.properties.is_empty() {
-                    let props: Vec<String> = r
-                        .properties
-                        .iter()
-                        .map(|(k, v)| format!("{k}={v}"))
-                        .collect();
+                    let props: Vec<String> = r.properties.iter().map(|(k, v)| format!("{k}={v}")).collect();
                     let _ = writeln!(s, "       {}", props.join("  "));
                 }
                 if !r.depends_on.is_empty() {

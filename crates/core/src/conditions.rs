@@ -87,37 +87,13 @@ mod tests {
     #[test]
     fn transition_time_moves_only_on_flip() {
         let mut c = Vec::new();
-        set(
-            &mut c,
-            types::READY,
-            Status::False,
-            "Provisioning",
-            "creating",
-            Some(1),
-            "t1",
-        );
-        set(
-            &mut c,
-            types::READY,
-            Status::False,
-            "Provisioning",
-            "still creating",
-            Some(2),
-            "t2",
-        );
+        set(&mut c, types::READY, Status::False, "Provisioning", "creating", Some(1), "t1");
+        set(&mut c, types::READY, Status::False, "Provisioning", "still creating", Some(2), "t2");
         assert_eq!(c.len(), 1);
         assert_eq!(c[0].last_transition_time, "t1");
         assert_eq!(c[0].message, "still creating");
         assert_eq!(c[0].observed_generation, Some(2));
-        set(
-            &mut c,
-            types::READY,
-            Status::True,
-            "Ready",
-            "",
-            Some(2),
-            "t3",
-        );
+        set(&mut c, types::READY, Status::True, "Ready", "", Some(2), "t3");
         assert_eq!(c[0].last_transition_time, "t3");
         assert!(is_true(&c, types::READY));
     }

@@ -22,10 +22,7 @@ pub struct ValidationErrors(pub Vec<FieldError>);
 
 impl ValidationErrors {
     pub fn push(&mut self, path: impl Into<String>, message: impl Into<String>) {
-        self.0.push(FieldError {
-            path: path.into(),
-            message: message.into(),
-        });
+        self.0.push(FieldError { path: path.into(), message: message.into() });
     }
 
     pub fn is_empty(&self) -> bool {
@@ -42,20 +39,12 @@ impl ValidationErrors {
 
     /// `Ok(value)` when nothing was found, else every error.
     pub fn into_result<T>(self, value: T) -> Result<T, ValidationErrors> {
-        if self.0.is_empty() {
-            Ok(value)
-        } else {
-            Err(self)
-        }
+        if self.0.is_empty() { Ok(value) } else { Err(self) }
     }
 
     /// One line per error, for condition messages and CLI output.
     pub fn to_message(&self) -> String {
-        self.0
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("; ")
+        self.0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
     }
 }
 

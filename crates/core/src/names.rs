@@ -2,17 +2,8 @@
 
 /// `us-east-1`, `eu-central-2`, `us-gov-west-1`, `ap-southeast-5`.
 pub fn is_region(s: &str) -> bool {
-    const DIRECTIONS: [&str; 9] = [
-        "north",
-        "south",
-        "east",
-        "west",
-        "central",
-        "northeast",
-        "southeast",
-        "northwest",
-        "southwest",
-    ];
+    const DIRECTIONS: [&str; 9] =
+        ["north", "south", "east", "west", "central", "northeast", "southeast", "northwest", "southwest"];
     let parts: Vec<&str> = s.split('-').collect();
     let (geo, dir, num) = match parts.as_slice() {
         [geo, dir, num] => (*geo, *dir, *num),
@@ -30,8 +21,7 @@ pub fn is_region(s: &str) -> bool {
 
 /// An availability zone name of `region`: the region plus one letter.
 pub fn is_zone_of(zone: &str, region: &str) -> bool {
-    zone.strip_prefix(region)
-        .is_some_and(|rest| rest.len() == 1 && rest.bytes().all(|b| b.is_ascii_lowercase()))
+    zone.strip_prefix(region).is_some_and(|rest| rest.len() == 1 && rest.bytes().all(|b| b.is_ascii_lowercase()))
 }
 
 /// A DNS label: 1-63 of `[a-z0-9-]`, not starting or ending with `-`.
@@ -40,8 +30,7 @@ pub fn is_dns_label(s: &str) -> bool {
         && s.len() <= 63
         && !s.starts_with('-')
         && !s.ends_with('-')
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 /// A fully qualified DNS name with at least two labels (a trailing dot is allowed).
@@ -61,14 +50,10 @@ pub fn is_instance_type(s: &str) -> bool {
         Some((family, size)) => {
             family.len() >= 2
                 && family.as_bytes()[0].is_ascii_lowercase()
-                && family
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && family.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
                 && family.bytes().any(|b| b.is_ascii_digit())
                 && !size.is_empty()
-                && size
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+                && size.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
         }
         None => false,
     }
@@ -82,9 +67,7 @@ pub fn is_db_instance_class(s: &str) -> bool {
 /// `ami-` plus 8 or 17 hex digits.
 pub fn is_ami_id(s: &str) -> bool {
     s.strip_prefix("ami-").is_some_and(|h| {
-        (h.len() == 8 || h.len() == 17)
-            && h.bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        (h.len() == 8 || h.len() == 17) && h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
     })
 }
 
@@ -92,16 +75,7 @@ pub fn is_ami_id(s: &str) -> bool {
 /// allow 32 characters of `[A-Za-z0-9-]`). Too long a name keeps its head and
 /// gets a short stable hash of the whole, so two stacks never collide.
 pub fn bounded_name(full: &str, max_len: usize) -> String {
-    let clean: String = full
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
+    let clean: String = full.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' }).collect();
     if clean.len() <= max_len {
         return clean;
     }
@@ -127,24 +101,10 @@ mod tests {
 
     #[test]
     fn regions() {
-        for ok in [
-            "us-east-1",
-            "eu-central-2",
-            "us-gov-west-1",
-            "ap-southeast-5",
-            "il-central-1",
-        ] {
+        for ok in ["us-east-1", "eu-central-2", "us-gov-west-1", "ap-southeast-5", "il-central-1"] {
             assert!(is_region(ok), "{ok}");
         }
-        for bad in [
-            "us-east",
-            "us-est-1",
-            "US-EAST-1",
-            "us-east-01",
-            "useast1",
-            "us-east-1a",
-            "",
-        ] {
+        for bad in ["us-east", "us-est-1", "US-EAST-1", "us-east-01", "useast1", "us-east-1a", ""] {
             assert!(!is_region(bad), "{bad}");
         }
     }
@@ -190,9 +150,6 @@ mod tests {
         let n = bounded_name(long, 32);
         assert!(n.len() <= 32, "{n}");
         assert_eq!(n, bounded_name(long, 32));
-        assert_ne!(
-            n,
-            bounded_name("a-very-long-namespace-bookstore-production-api", 32)
-        );
+        assert_ne!(n, bounded_name("a-very-long-namespace-bookstore-production-api", 32));
     }
 }

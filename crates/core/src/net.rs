@@ -5,14 +5,9 @@ use ipnet::Ipv4Net;
 /// Parses `a.b.c.d/n` and insists the host bits are zero, since AWS would
 /// otherwise silently use a different block than the user wrote.
 pub fn parse_cidr(s: &str) -> Result<Ipv4Net, String> {
-    let net: Ipv4Net = s
-        .parse()
-        .map_err(|_| format!("{s:?} is not an IPv4 CIDR block (a.b.c.d/n)"))?;
+    let net: Ipv4Net = s.parse().map_err(|_| format!("{s:?} is not an IPv4 CIDR block (a.b.c.d/n)"))?;
     if net.trunc() != net {
-        return Err(format!(
-            "{s} has host bits set; did you mean {}?",
-            net.trunc()
-        ));
+        return Err(format!("{s} has host bits set; did you mean {}?", net.trunc()));
     }
     Ok(net)
 }

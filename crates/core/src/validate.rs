@@ -7,8 +7,8 @@ use std::collections::BTreeSet;
 
 use ipnet::Ipv4Net;
 use warmstandby_api::{
-    Capacity, DeletionPolicy, FailoverPolicy, FailoverPolicySpec, NatGatewayMode,
-    RegionNetworkSpec, RegionPair, RegionRole, ThreeTierStack, ThreeTierStackSpec, TierSpec,
+    Capacity, DeletionPolicy, FailoverPolicy, FailoverPolicySpec, NatGatewayMode, RegionNetworkSpec, RegionPair,
+    RegionRole, ThreeTierStack, ThreeTierStackSpec, TierSpec,
 };
 
 use crate::field::{ValidationErrors, check_range};
@@ -26,12 +26,7 @@ pub enum SubnetTier {
 }
 
 impl SubnetTier {
-    pub const ALL: [SubnetTier; 4] = [
-        SubnetTier::Public,
-        SubnetTier::Web,
-        SubnetTier::App,
-        SubnetTier::Db,
-    ];
+    pub const ALL: [SubnetTier; 4] = [SubnetTier::Public, SubnetTier::Web, SubnetTier::App, SubnetTier::Db];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -74,9 +69,7 @@ pub struct RegionNetwork {
 
 impl RegionNetwork {
     pub fn subnet(&self, tier: SubnetTier, zone_index: usize) -> Option<&SubnetPlan> {
-        self.subnets
-            .iter()
-            .find(|s| s.tier == tier && s.zone_index == zone_index)
+        self.subnets.iter().find(|s| s.tier == tier && s.zone_index == zone_index)
     }
 }
 
@@ -128,25 +121,12 @@ pub fn validate_region_pair(pair: &RegionPair) -> Result<ValidatedRegionPair, Va
         errors.push("metadata.name", "is required");
     }
     let spec = &pair.spec;
-    let primary = validate_region(
-        &mut errors,
-        "spec.primary",
-        RegionRole::Primary,
-        &spec.primary,
-    );
-    let standby = validate_region(
-        &mut errors,
-        "spec.standby",
-        RegionRole::Standby,
-        &spec.standby,
-    );
+    let primary = validate_region(&mut errors, "spec.primary", RegionRole::Primary, &spec.primary);
+    let standby = validate_region(&mut errors, "spec.standby", RegionRole::Standby, &spec.standby);
     if spec.primary.region == spec.standby.region {
         errors.push(
             "spec.standby.region",
-            format!(
-                "must differ from spec.primary.region (both are {})",
-                spec.primary.region
-            ),
+            format!("must differ from spec.primary.region (both are {})", spec.primary.region),
         );
     }
     if let (Some(p), Some(s)) = (&primary, &standby)
@@ -163,10 +143,7 @@ pub fn validate_region_pair(pair: &RegionPair) -> Result<ValidatedRegionPair, Va
     if let Some(arn) = &spec.role_arn
         && !is_role_arn(arn)
     {
-        errors.push(
-            "spec.roleArn",
-            format!("{arn:?} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)"),
-        );
+        errors.push("spec.roleArn", format!("{arn:?} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)"));
     }
     match (primary, standby) {
         (Some(primary), Some(standby)) if errors.is_empty() => Ok(ValidatedRegionPair {
@@ -199,13 +176,7 @@ fn validate_region(
 ) -> Option<RegionNetwork> {
     let before = errors.len();
     if !names::is_region(&spec.region) {
-        errors.push(
-            format!("{path}.region"),
-            format!(
-                "{:?} is not an AWS region name (like us-east-1)",
-                spec.region
-            ),
-        );
+        errors.push(format!("{path}.region"), format!("{:?} is not an AWS region name (like us-east-1)", spec.region));
     }
     let zones: Option<[String; 2]> = match spec.availability_zones.as_slice() {
         [] => Some([format!("{}a", spec.region), format!("{}b", spec.region)]),
@@ -229,10 +200,7 @@ fn validate_region(
         other => {
             errors.push(
                 format!("{path}.availabilityZones"),
-                format!(
-                    "give exactly 2 zones (or none for the default), got {}",
-                    other.len()
-                ),
+                format!("give exactly 2 zones (or none for the default), got {}", other.len()),
             );
             None
         }
@@ -241,10 +209,7 @@ fn validate_region(
         Ok(net) if !(16..=28).contains(&net.prefix_len()) => {
             errors.push(
                 format!("{path}.vpcCidr"),
-                format!(
-                    "prefix length must be between /16 and /28 (an AWS limit), got /{}",
-                    net.prefix_len()
-                ),
+                format!("prefix length must be between /16 and /28 (an AWS limit), got /{}", net.prefix_len()),
             );
             None
         }
@@ -261,13 +226,7 @@ fn validate_region(
     if errors.len() > before {
         return None;
     }
-    Some(RegionNetwork {
-        role,
-        region: spec.region.clone(),
-        vpc_cidr: vpc?,
-        zones: zones?,
-        subnets: subnets?,
-    })
+    Some(RegionNetwork { role, region: spec.region.clone(), vpc_cidr: vpc?, zones: zones?, subnets: subnets? })
 }
 
 fn subnet_layout(
@@ -290,14 +249,9 @@ fn subnet_layout(
                 return None;
             }
             for (t, tier) in SubnetTier::ALL.into_iter().enumerate() {
-                for z in 0..2 {
+                for (z, zone) in zones.iter().enumerate() {
                     let cidr = nth_subnet(vpc, 24, t * 2 + z)?;
-                    plans.push(SubnetPlan {
-                        tier,
-                        zone_index: z,
-                        zone: zones[z].clone(),
-                        cidr,
-                    });
+                    plans.push(SubnetPlan { tier, zone_index: z, zone: zone.clone(), cidr });
                 }
             }
         }
@@ -311,13 +265,7 @@ fn subnet_layout(
             for (tier, cidrs) in tiers {
                 let field = format!("{path}.subnets.{}", tier.as_str());
                 if cidrs.len() != 2 {
-                    errors.push(
-                        field,
-                        format!(
-                            "give exactly 2 CIDR blocks (one per zone), got {}",
-                            cidrs.len()
-                        ),
-                    );
+                    errors.push(field, format!("give exactly 2 CIDR blocks (one per zone), got {}", cidrs.len()));
                     continue;
                 }
                 for (z, raw) in cidrs.iter().enumerate() {
@@ -331,18 +279,10 @@ fn subnet_layout(
                                 net.prefix_len()
                             ),
                         ),
-                        Ok(net)
-                            if !(vpc.contains(&net.network())
-                                && vpc.contains(&net.broadcast())) =>
-                        {
+                        Ok(net) if !(vpc.contains(&net.network()) && vpc.contains(&net.broadcast())) => {
                             errors.push(field, format!("{net} is not inside the VPC {vpc}"))
                         }
-                        Ok(net) => plans.push(SubnetPlan {
-                            tier,
-                            zone_index: z,
-                            zone: zones[z].clone(),
-                            cidr: net,
-                        }),
+                        Ok(net) => plans.push(SubnetPlan { tier, zone_index: z, zone: zones[z].clone(), cidr: net }),
                     }
                 }
             }
@@ -353,17 +293,8 @@ fn subnet_layout(
         for j in (i + 1)..plans.len() {
             if overlaps(plans[i].cidr, plans[j].cidr) {
                 errors.push(
-                    format!(
-                        "{path}.subnets.{}[{}]",
-                        plans[j].tier.as_str(),
-                        plans[j].zone_index
-                    ),
-                    format!(
-                        "{} overlaps {} ({})",
-                        plans[j].cidr,
-                        plans[i].key(),
-                        plans[i].cidr
-                    ),
+                    format!("{path}.subnets.{}[{}]", plans[j].tier.as_str(), plans[j].zone_index),
+                    format!("{} overlaps {} ({})", plans[j].cidr, plans[i].key(), plans[i].cidr),
                 );
             }
         }
@@ -382,19 +313,13 @@ pub fn validate_stack(inputs: StackInputs<'_>) -> Result<ValidatedStack, Validat
         errors.push("metadata.name", "is required");
     }
     if namespace.is_empty() {
-        errors.push(
-            "metadata.namespace",
-            "is required (ThreeTierStack is namespaced)",
-        );
+        errors.push("metadata.namespace", "is required (ThreeTierStack is namespaced)");
     }
     let spec = &stack.spec;
 
     let pair = match inputs.region_pair {
         None => {
-            errors.push(
-                "spec.regionPairRef.name",
-                format!("RegionPair {:?} not found", spec.region_pair_ref.name),
-            );
+            errors.push("spec.regionPairRef.name", format!("RegionPair {:?} not found", spec.region_pair_ref.name));
             None
         }
         Some(pair) => match validate_region_pair(pair) {
@@ -419,10 +344,7 @@ pub fn validate_stack(inputs: StackInputs<'_>) -> Result<ValidatedStack, Validat
         (Some(r), None) => {
             errors.push(
                 "spec.failoverPolicyRef.name",
-                format!(
-                    "FailoverPolicy {:?} not found in namespace {namespace:?}",
-                    r.name
-                ),
+                format!("FailoverPolicy {:?} not found in namespace {namespace:?}", r.name),
             );
             None
         }
@@ -431,12 +353,7 @@ pub fn validate_stack(inputs: StackInputs<'_>) -> Result<ValidatedStack, Validat
             Err(e) => {
                 errors.push(
                     "spec.failoverPolicyRef.name",
-                    format!(
-                        "FailoverPolicy {:?} is invalid ({} error(s), first: {})",
-                        r.name,
-                        e.len(),
-                        e.0[0]
-                    ),
+                    format!("FailoverPolicy {:?} is invalid ({} error(s), first: {})", r.name, e.len(), e.0[0]),
                 );
                 None
             }
@@ -452,14 +369,9 @@ pub fn validate_stack(inputs: StackInputs<'_>) -> Result<ValidatedStack, Validat
     validate_edge(&mut errors, spec);
 
     match (pair, password) {
-        (Some(pair), Some(password)) if errors.is_empty() => Ok(ValidatedStack {
-            namespace,
-            name,
-            pair,
-            spec: spec.clone(),
-            policy,
-            password,
-        }),
+        (Some(pair), Some(password)) if errors.is_empty() => {
+            Ok(ValidatedStack { namespace, name, pair, spec: spec.clone(), policy, password })
+        }
         _ => Err(errors),
     }
 }
@@ -469,7 +381,10 @@ fn validate_domain(errors: &mut ValidationErrors, spec: &ThreeTierStackSpec) {
     if !names::is_dns_zone(&d.zone_name) {
         errors.push(
             "spec.domain.zoneName",
-            format!("{:?} is not a valid DNS zone name (lowercase labels of a-z, 0-9 and '-', at least two)", d.zone_name),
+            format!(
+                "{:?} is not a valid DNS zone name (lowercase labels of a-z, 0-9 and '-', at least two)",
+                d.zone_name
+            ),
         );
     }
     for (field, value) in [("apiRecord", &d.api_record), ("webRecord", &d.web_record)] {
@@ -483,26 +398,17 @@ fn validate_domain(errors: &mut ValidationErrors, spec: &ThreeTierStackSpec) {
     if d.api_record == d.web_record {
         errors.push(
             "spec.domain.webRecord",
-            format!(
-                "must differ from spec.domain.apiRecord (both are {:?})",
-                d.api_record
-            ),
+            format!("must differ from spec.domain.apiRecord (both are {:?})", d.api_record),
         );
     }
     let p = &spec.database.private_dns;
     if !names::is_dns_zone(&p.zone_name) {
-        errors.push(
-            "spec.database.privateDns.zoneName",
-            format!("{:?} is not a valid DNS zone name", p.zone_name),
-        );
+        errors.push("spec.database.privateDns.zoneName", format!("{:?} is not a valid DNS zone name", p.zone_name));
     }
     if !names::is_relative_record(&p.record_name) {
         errors.push(
             "spec.database.privateDns.recordName",
-            format!(
-                "{:?} is not a valid record name relative to the zone",
-                p.record_name
-            ),
+            format!("{:?} is not a valid record name relative to the zone", p.record_name),
         );
     }
 }
@@ -512,10 +418,7 @@ fn validate_images(errors: &mut ValidationErrors, spec: &ThreeTierStackSpec) {
         if !names::is_ami_id(&image.primary) {
             errors.push(
                 format!("spec.images.{tier}.primary"),
-                format!(
-                    "{:?} is not an AMI ID (ami- and 8 or 17 hex digits)",
-                    image.primary
-                ),
+                format!("{:?} is not an AMI ID (ami- and 8 or 17 hex digits)", image.primary),
             );
         }
         if let Some(standby) = &image.standby {
@@ -551,32 +454,17 @@ fn validate_database(
     if !names::is_db_instance_class(&db.instance_class) {
         errors.push(
             format!("{p}.instanceClass"),
-            format!(
-                "{:?} is not an RDS instance class (like db.t3.micro)",
-                db.instance_class
-            ),
+            format!("{:?} is not an RDS instance class (like db.t3.micro)", db.instance_class),
         );
     }
-    check_range(
-        errors,
-        &format!("{p}.allocatedStorageGiB"),
-        db.allocated_storage_gib.into(),
-        20,
-        65536,
-    );
+    check_range(errors, &format!("{p}.allocatedStorageGiB"), db.allocated_storage_gib.into(), 20, 65536);
     if db.backup_retention_days == 0 {
         errors.push(
             format!("{p}.backupRetentionDays"),
             "must be at least 1: the cross-region read replica needs automated backups",
         );
     } else {
-        check_range(
-            errors,
-            &format!("{p}.backupRetentionDays"),
-            db.backup_retention_days.into(),
-            1,
-            35,
-        );
+        check_range(errors, &format!("{p}.backupRetentionDays"), db.backup_retention_days.into(), 1, 35);
     }
     check_range(errors, &format!("{p}.port"), db.port.into(), 1150, 65535);
     if !(db.engine_version == "8.0"
@@ -586,49 +474,30 @@ fn validate_database(
     {
         errors.push(
             format!("{p}.engineVersion"),
-            format!(
-                "{:?} is not a supported MySQL version (8.0, 8.4 or a patch of them)",
-                db.engine_version
-            ),
+            format!("{:?} is not a supported MySQL version (8.0, 8.4 or a patch of them)", db.engine_version),
         );
     }
     if !is_identifier(&db.master_username, 16) {
         errors.push(
             format!("{p}.masterUsername"),
-            format!(
-                "{:?} must start with a letter and have at most 16 letters, digits or '_'",
-                db.master_username
-            ),
+            format!("{:?} must start with a letter and have at most 16 letters, digits or '_'", db.master_username),
         );
     } else if RESERVED_MYSQL_USERS.contains(&db.master_username.to_ascii_lowercase().as_str()) {
-        errors.push(
-            format!("{p}.masterUsername"),
-            format!("{:?} is reserved by RDS", db.master_username),
-        );
+        errors.push(format!("{p}.masterUsername"), format!("{:?} is reserved by RDS", db.master_username));
     }
     if !is_identifier(&db.database_name, 64) {
         errors.push(
             format!("{p}.databaseName"),
-            format!(
-                "{:?} must start with a letter and have at most 64 letters, digits or '_'",
-                db.database_name
-            ),
+            format!("{:?} must start with a letter and have at most 64 letters, digits or '_'", db.database_name),
         );
     }
     let path = format!("{p}.passwordSecretRef");
     let reference = db.password_secret_ref.as_ref();
-    let describe = || {
-        reference
-            .map(|r| format!("Secret {:?} key {:?}", r.name, r.key))
-            .unwrap_or_default()
-    };
+    let describe = || reference.map(|r| format!("Secret {:?} key {:?}", r.name, r.key)).unwrap_or_default();
     match lookup {
         PasswordLookup::NotReferenced if db.password.is_some() => None,
         PasswordLookup::NotReferenced => {
-            errors.push(
-                path,
-                "is required: the master password is read from a Secret",
-            );
+            errors.push(path, "is required: the master password is read from a Secret");
             None
         }
         PasswordLookup::SecretMissing => {
@@ -636,17 +505,11 @@ fn validate_database(
             None
         }
         PasswordLookup::KeyMissing => {
-            errors.push(
-                format!("{path}.key"),
-                format!("{} has no such key", describe()),
-            );
+            errors.push(format!("{path}.key"), format!("{} has no such key", describe()));
             None
         }
         PasswordLookup::NotText => {
-            errors.push(
-                format!("{path}.key"),
-                format!("{} is not UTF-8 text", describe()),
-            );
+            errors.push(format!("{path}.key"), format!("{} is not UTF-8 text", describe()));
             None
         }
         PasswordLookup::Found(password) => match password_problem(password.expose()) {
@@ -674,13 +537,8 @@ fn password_problem(p: &str) -> Option<&'static str> {
     if p.len() < 8 || p.len() > 41 {
         return Some("must be 8 to 41 characters long");
     }
-    if !p
-        .bytes()
-        .all(|b| b.is_ascii_graphic() && !matches!(b, b'/' | b'"' | b'@'))
-    {
-        return Some(
-            "may contain only printable ASCII characters other than '/', '\"', '@' and space",
-        );
+    if !p.bytes().all(|b| b.is_ascii_graphic() && !matches!(b, b'/' | b'"' | b'@')) {
+        return Some("may contain only printable ASCII characters other than '/', '\"', '@' and space");
     }
     None
 }
@@ -689,37 +547,20 @@ fn validate_tier(errors: &mut ValidationErrors, path: &str, tier: &TierSpec) {
     if !names::is_instance_type(&tier.instance_type) {
         errors.push(
             format!("{path}.instanceType"),
-            format!(
-                "{:?} is not an EC2 instance type (like t3.micro)",
-                tier.instance_type
-            ),
+            format!("{:?} is not an EC2 instance type (like t3.micro)", tier.instance_type),
         );
     }
     check_range(errors, &format!("{path}.port"), tier.port.into(), 1, 65535);
     if !tier.health_check_path.starts_with('/') {
-        errors.push(
-            format!("{path}.healthCheckPath"),
-            format!("{:?} must start with '/'", tier.health_check_path),
-        );
+        errors.push(format!("{path}.healthCheckPath"), format!("{:?} must start with '/'", tier.health_check_path));
     }
     check_capacity(errors, &format!("{path}.capacity"), &tier.capacity);
-    check_capacity(
-        errors,
-        &format!("{path}.standbyCapacity"),
-        &tier.standby_capacity,
-    );
+    check_capacity(errors, &format!("{path}.standbyCapacity"), &tier.standby_capacity);
     if tier.capacity.max < 1 {
-        errors.push(
-            format!("{path}.capacity.max"),
-            "must be at least 1: the active region must serve",
-        );
+        errors.push(format!("{path}.capacity.max"), "must be at least 1: the active region must serve");
     }
     let (a, s) = (&tier.capacity, &tier.standby_capacity);
-    for (field, active, standby) in [
-        ("min", a.min, s.min),
-        ("desired", a.desired, s.desired),
-        ("max", a.max, s.max),
-    ] {
+    for (field, active, standby) in [("min", a.min, s.min), ("desired", a.desired, s.desired), ("max", a.max, s.max)] {
         if standby > active {
             errors.push(
                 format!("{path}.standbyCapacity.{field}"),
@@ -736,10 +577,7 @@ fn check_capacity(errors: &mut ValidationErrors, path: &str, c: &Capacity) {
     if !(c.min <= c.desired && c.desired <= c.max) {
         errors.push(
             path.to_string(),
-            format!(
-                "must satisfy min <= desired <= max, got {}/{}/{}",
-                c.min, c.desired, c.max
-            ),
+            format!("must satisfy min <= desired <= max, got {}/{}/{}", c.min, c.desired, c.max),
         );
     }
 }
@@ -749,20 +587,16 @@ fn validate_bastion(errors: &mut ValidationErrors, spec: &ThreeTierStackSpec) {
     if !names::is_instance_type(&b.instance_type) {
         errors.push(
             "spec.bastion.instanceType",
-            format!(
-                "{:?} is not an EC2 instance type (like t3.micro)",
-                b.instance_type
-            ),
+            format!("{:?} is not an EC2 instance type (like t3.micro)", b.instance_type),
         );
     }
     for (i, cidr) in b.allowed_cidrs.iter().enumerate() {
         let path = format!("spec.bastion.allowedCidrs[{i}]");
         match parse_cidr(cidr) {
             Err(e) => errors.push(path, e),
-            Ok(net) if net.prefix_len() == 0 => errors.push(
-                path,
-                "0.0.0.0/0 would open SSH to the whole internet; name the networks that may connect",
-            ),
+            Ok(net) if net.prefix_len() == 0 => {
+                errors.push(path, "0.0.0.0/0 would open SSH to the whole internet; name the networks that may connect")
+            }
             Ok(_) => {}
         }
     }
@@ -779,32 +613,17 @@ const CLOUDFRONT_FAILOVER_CODES: [i32; 8] = [400, 403, 404, 416, 500, 502, 503, 
 fn validate_edge(errors: &mut ValidationErrors, spec: &ThreeTierStackSpec) {
     let hc = &spec.health_check;
     if hc.interval_seconds != 10 && hc.interval_seconds != 30 {
-        errors.push(
-            "spec.healthCheck.intervalSeconds",
-            format!("must be 10 or 30, got {}", hc.interval_seconds),
-        );
+        errors.push("spec.healthCheck.intervalSeconds", format!("must be 10 or 30, got {}", hc.interval_seconds));
     }
-    check_range(
-        errors,
-        "spec.healthCheck.failureThreshold",
-        hc.failure_threshold.into(),
-        1,
-        10,
-    );
+    check_range(errors, "spec.healthCheck.failureThreshold", hc.failure_threshold.into(), 1, 10);
     check_range(errors, "spec.healthCheck.port", hc.port.into(), 1, 65535);
     if !hc.path.starts_with('/') {
-        errors.push(
-            "spec.healthCheck.path",
-            format!("{:?} must start with '/'", hc.path),
-        );
+        errors.push("spec.healthCheck.path", format!("{:?} must start with '/'", hc.path));
     }
 
     let cdn = &spec.cdn;
     if cdn.failover_status_codes.is_empty() {
-        errors.push(
-            "spec.cdn.failoverStatusCodes",
-            "must name at least one status code",
-        );
+        errors.push("spec.cdn.failoverStatusCodes", "must name at least one status code");
     }
     let mut seen = BTreeSet::new();
     for (i, code) in cdn.failover_status_codes.iter().enumerate() {
@@ -814,74 +633,36 @@ fn validate_edge(errors: &mut ValidationErrors, spec: &ThreeTierStackSpec) {
                 format!("CloudFront fails over only on {CLOUDFRONT_FAILOVER_CODES:?}, got {code}"),
             );
         } else if !seen.insert(*code) {
-            errors.push(
-                format!("spec.cdn.failoverStatusCodes[{i}]"),
-                format!("{code} is listed twice"),
-            );
+            errors.push(format!("spec.cdn.failoverStatusCodes[{i}]"), format!("{code} is listed twice"));
         }
     }
-    check_range(
-        errors,
-        "spec.cdn.connectionAttempts",
-        cdn.connection_attempts.into(),
-        1,
-        3,
-    );
-    check_range(
-        errors,
-        "spec.cdn.connectionTimeoutSeconds",
-        cdn.connection_timeout_seconds.into(),
-        1,
-        10,
-    );
+    check_range(errors, "spec.cdn.connectionAttempts", cdn.connection_attempts.into(), 1, 3);
+    check_range(errors, "spec.cdn.connectionTimeoutSeconds", cdn.connection_timeout_seconds.into(), 1, 10);
 
     let mut seen = BTreeSet::new();
     for (i, group) in spec.waf.managed_rule_groups.iter().enumerate() {
         let path = format!("spec.waf.managedRuleGroups[{i}]");
-        if !group.starts_with("AWSManagedRules")
-            || !group.bytes().all(|b| b.is_ascii_alphanumeric())
-        {
-            errors.push(
-                path,
-                format!("{group:?} is not an AWS managed rule group name (AWSManagedRules...)"),
-            );
+        if !group.starts_with("AWSManagedRules") || !group.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            errors.push(path, format!("{group:?} is not an AWS managed rule group name (AWSManagedRules...)"));
         } else if !seen.insert(group) {
             errors.push(path, format!("{group} is listed twice"));
         }
     }
-    if spec.waf.enabled && spec.waf.managed_rule_groups.is_empty() && spec.waf.rate_limit.is_none()
-    {
-        errors.push(
-            "spec.waf.managedRuleGroups",
-            "an enabled web ACL needs at least one rule group or a rateLimit",
-        );
+    if spec.waf.enabled && spec.waf.managed_rule_groups.is_empty() && spec.waf.rate_limit.is_none() {
+        errors.push("spec.waf.managedRuleGroups", "an enabled web ACL needs at least one rule group or a rateLimit");
     }
 
     let b = &spec.backup;
-    if !(b.schedule.starts_with("cron(") || b.schedule.starts_with("rate("))
-        || !b.schedule.ends_with(')')
-    {
+    if !(b.schedule.starts_with("cron(") || b.schedule.starts_with("rate(")) || !b.schedule.ends_with(')') {
         errors.push(
             "spec.backup.schedule",
-            format!(
-                "{:?} is not an AWS schedule expression (cron(...) or rate(...))",
-                b.schedule
-            ),
+            format!("{:?} is not an AWS schedule expression (cron(...) or rate(...))", b.schedule),
         );
     }
-    check_range(
-        errors,
-        "spec.backup.retentionDays",
-        b.retention_days.into(),
-        1,
-        36500,
-    );
+    check_range(errors, "spec.backup.retentionDays", b.retention_days.into(), 1, 36500);
     for (i, arn) in spec.alarms.sns_topic_arns.iter().enumerate() {
         if !arn.starts_with("arn:aws") || arn.split(':').nth(2) != Some("sns") {
-            errors.push(
-                format!("spec.alarms.snsTopicArns[{i}]"),
-                format!("{arn:?} is not an SNS topic ARN"),
-            );
+            errors.push(format!("spec.alarms.snsTopicArns[{i}]"), format!("{arn:?} is not an SNS topic ARN"));
         }
     }
 }
@@ -892,34 +673,15 @@ pub fn validate_policy(policy: &FailoverPolicy) -> Result<FailoverPolicySpec, Va
     let mut errors = ValidationErrors::default();
     let spec = &policy.spec;
     let d = &spec.detection;
-    let sources = [
-        d.route53_health_check,
-        d.cloud_watch_alarm,
-        d.probes.enabled,
-    ]
-    .iter()
-    .filter(|on| **on)
-    .count();
+    let sources = [d.route53_health_check, d.cloud_watch_alarm, d.probes.enabled].iter().filter(|on| **on).count();
     if sources == 0 {
         errors.push(
             "spec.detection",
             "enable at least one detection source (route53HealthCheck, cloudWatchAlarm or probes)",
         );
     }
-    check_range(
-        &mut errors,
-        "spec.detection.requiredSignals",
-        d.required_signals.into(),
-        1,
-        3,
-    );
-    check_range(
-        &mut errors,
-        "spec.detection.debounceSeconds",
-        d.debounce_seconds.into(),
-        0,
-        3600,
-    );
+    check_range(&mut errors, "spec.detection.requiredSignals", d.required_signals.into(), 1, 3);
+    check_range(&mut errors, "spec.detection.debounceSeconds", d.debounce_seconds.into(), 0, 3600);
     if d.health_check_interval_seconds != 10 && d.health_check_interval_seconds != 30 {
         errors.push(
             "spec.detection.healthCheckIntervalSeconds",
@@ -938,64 +700,27 @@ pub fn validate_policy(policy: &FailoverPolicy) -> Result<FailoverPolicySpec, Va
         if let Some(url) = url
             && !(url.starts_with("http://") || url.starts_with("https://"))
         {
-            errors.push(
-                format!("spec.detection.probes.{field}"),
-                format!("{url:?} must be an http:// or https:// URL"),
-            );
+            errors
+                .push(format!("spec.detection.probes.{field}"), format!("{url:?} must be an http:// or https:// URL"));
         }
     }
-    check_range(
-        &mut errors,
-        "spec.detection.probes.intervalSeconds",
-        p.interval_seconds.into(),
-        1,
-        3600,
-    );
-    check_range(
-        &mut errors,
-        "spec.detection.probes.timeoutSeconds",
-        p.timeout_seconds.into(),
-        1,
-        60,
-    );
+    check_range(&mut errors, "spec.detection.probes.intervalSeconds", p.interval_seconds.into(), 1, 3600);
+    check_range(&mut errors, "spec.detection.probes.timeoutSeconds", p.timeout_seconds.into(), 1, 60);
     if p.timeout_seconds >= p.interval_seconds {
         errors.push(
             "spec.detection.probes.timeoutSeconds",
-            format!(
-                "must be less than intervalSeconds ({}), got {}",
-                p.interval_seconds, p.timeout_seconds
-            ),
+            format!("must be less than intervalSeconds ({}), got {}", p.interval_seconds, p.timeout_seconds),
         );
     }
-    check_range(
-        &mut errors,
-        "spec.detection.probes.failureThreshold",
-        p.failure_threshold.into(),
-        1,
-        100,
-    );
-    check_range(
-        &mut errors,
-        "spec.detection.probes.recoveryThreshold",
-        p.recovery_threshold.into(),
-        1,
-        100,
-    );
-    check_range(
-        &mut errors,
-        "spec.guards.maxReplicaLagSeconds",
-        spec.guards.max_replica_lag_seconds,
-        0,
-        86400,
-    );
+    check_range(&mut errors, "spec.detection.probes.failureThreshold", p.failure_threshold.into(), 1, 100);
+    check_range(&mut errors, "spec.detection.probes.recoveryThreshold", p.recovery_threshold.into(), 1, 100);
+    check_range(&mut errors, "spec.guards.maxReplicaLagSeconds", spec.guards.max_replica_lag_seconds, 0, 86400);
     if let Some(schedule) = &spec.drill.schedule
         && schedule.split_whitespace().count() != 5
     {
         errors.push(
             "spec.drill.schedule",
-            format!(
-                "{schedule:?} is not a 5-field cron expression (minute hour day month weekday)"
-            ),
+            format!("{schedule:?} is not a 5-field cron expression (minute hour day month weekday)"),
         );
     }
     errors.into_result(spec.clone())

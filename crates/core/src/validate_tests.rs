@@ -20,7 +20,11 @@ fn password() -> PasswordLookup {
     PasswordLookup::Found(Password::new("Ch4nge-me-0n-day-1"))
 }
 
-fn check_stack(stack: &ThreeTierStack, pair: &RegionPair, lookup: PasswordLookup) -> Result<ValidatedStack, ValidationErrors> {
+fn check_stack(
+    stack: &ThreeTierStack,
+    pair: &RegionPair,
+    lookup: PasswordLookup,
+) -> Result<ValidatedStack, ValidationErrors> {
     let policy = policy();
     validate_stack(StackInputs { stack, region_pair: Some(pair), policy: Some(&policy), password: lookup })
 }
@@ -39,14 +43,23 @@ fn the_classic_example_is_valid_with_the_classic_layout() {
     assert_eq!(
         cidrs,
         [
-            "public-a 172.20.0.0/24", "public-b 172.20.1.0/24", "web-a 172.20.2.0/24", "web-b 172.20.3.0/24",
-            "app-a 172.20.4.0/24", "app-b 172.20.5.0/24", "db-a 172.20.6.0/24", "db-b 172.20.7.0/24"
+            "public-a 172.20.0.0/24",
+            "public-b 172.20.1.0/24",
+            "web-a 172.20.2.0/24",
+            "web-b 172.20.3.0/24",
+            "app-a 172.20.4.0/24",
+            "app-b 172.20.5.0/24",
+            "db-a 172.20.6.0/24",
+            "db-b 172.20.7.0/24"
         ]
     );
     let s = check_stack(&stack(), &pair(), password()).unwrap();
     assert_eq!(s.namespace, "bookstore");
     let db = &s.spec.database;
-    assert_eq!((db.instance_class.as_str(), db.allocated_storage_gib, db.engine_version.as_str()), ("db.t3.micro", 22, "8.0"));
+    assert_eq!(
+        (db.instance_class.as_str(), db.allocated_storage_gib, db.engine_version.as_str()),
+        ("db.t3.micro", 22, "8.0")
+    );
     assert!(db.multi_az && db.storage_encrypted && db.deletion_protection && db.final_snapshot);
     assert_eq!(db.backup_retention_days, 7);
     assert_eq!(s.spec.web.instance_type, "t3.micro");
@@ -128,15 +141,24 @@ fn password_rules_never_echo_the_value() {
     for bad in ["short", "has space inside it", "with/slash-in-it", "with@at-sign-in-it", "x".repeat(42).as_str()] {
         let e = check_stack(&stack(), &pair(), PasswordLookup::Found(Password::new(bad))).unwrap_err();
         let m = e.to_message();
-        assert!(m.starts_with("spec.database.passwordSecretRef: the password in Secret \"bookstore-db\" key \"password\""), "{m}");
+        assert!(
+            m.starts_with("spec.database.passwordSecretRef: the password in Secret \"bookstore-db\" key \"password\""),
+            "{m}"
+        );
         assert!(!m.contains(bad), "the message leaks the password: {m}");
     }
     let e = check_stack(&stack(), &pair(), PasswordLookup::KeyMissing).unwrap_err();
-    assert_eq!(messages(&e), ["spec.database.passwordSecretRef.key: Secret \"bookstore-db\" key \"password\" has no such key"]);
+    assert_eq!(
+        messages(&e),
+        ["spec.database.passwordSecretRef.key: Secret \"bookstore-db\" key \"password\" has no such key"]
+    );
     let mut st = stack();
     st.spec.database.password_secret_ref = None;
     let e = check_stack(&st, &pair(), PasswordLookup::NotReferenced).unwrap_err();
-    assert_eq!(messages(&e), ["spec.database.passwordSecretRef: is required: the master password is read from a Secret"]);
+    assert_eq!(
+        messages(&e),
+        ["spec.database.passwordSecretRef: is required: the master password is read from a Secret"]
+    );
 }
 
 #[test]
@@ -155,7 +177,8 @@ fn inline_password_is_refused_without_echoing_it() {
 #[test]
 fn references_must_resolve_and_be_valid() {
     let st = stack();
-    let e = validate_stack(StackInputs { stack: &st, region_pair: None, policy: None, password: password() }).unwrap_err();
+    let e =
+        validate_stack(StackInputs { stack: &st, region_pair: None, policy: None, password: password() }).unwrap_err();
     assert_eq!(
         messages(&e),
         [
@@ -168,7 +191,9 @@ fn references_must_resolve_and_be_valid() {
     let e = check_stack(&st, &bad_pair, password()).unwrap_err();
     assert_eq!(
         messages(&e),
-        ["spec.regionPairRef.name: RegionPair \"classic\" is invalid (1 error(s), first: spec.standby.region: must differ from spec.primary.region (both are us-east-1))"]
+        [
+            "spec.regionPairRef.name: RegionPair \"classic\" is invalid (1 error(s), first: spec.standby.region: must differ from spec.primary.region (both are us-east-1))"
+        ]
     );
 }
 

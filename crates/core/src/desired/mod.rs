@@ -4,9 +4,7 @@
 mod network;
 mod stack;
 
-pub use network::{
-    DesiredNat, DesiredNetwork, DesiredRouteTable, DesiredSubnet, RouteTarget, desired_network,
-};
+pub use network::{DesiredNat, DesiredNetwork, DesiredRouteTable, DesiredSubnet, RouteTarget, desired_network};
 pub use stack::stack_resources;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -129,10 +127,7 @@ impl Resource {
 
     /// The ownership component tag value: the key without its scope.
     pub fn component(&self) -> &str {
-        self.key
-            .split_once('/')
-            .map(|(_, c)| c)
-            .unwrap_or(&self.key)
+        self.key.split_once('/').map(|(_, c)| c).unwrap_or(&self.key)
     }
 }
 
@@ -155,27 +150,19 @@ impl Topology {
     /// Orders `resources` for creation: a stable topological sort that keeps
     /// the given order wherever dependencies allow it.
     pub fn new(resources: Vec<Resource>) -> Result<Topology, TopologyError> {
-        let index: BTreeMap<&str, usize> = resources
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (r.key.as_str(), i))
-            .collect();
+        let index: BTreeMap<&str, usize> = resources.iter().enumerate().map(|(i, r)| (r.key.as_str(), i)).collect();
         let mut indegree = vec![0usize; resources.len()];
         let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); resources.len()];
         for (i, r) in resources.iter().enumerate() {
             for d in &r.depends_on {
                 let Some(&j) = index.get(d.as_str()) else {
-                    return Err(TopologyError::MissingDependency {
-                        resource: r.key.clone(),
-                        missing: d.clone(),
-                    });
+                    return Err(TopologyError::MissingDependency { resource: r.key.clone(), missing: d.clone() });
                 };
                 indegree[i] += 1;
                 dependents[j].push(i);
             }
         }
-        let mut ready: BTreeSet<usize> =
-            (0..resources.len()).filter(|i| indegree[*i] == 0).collect();
+        let mut ready: BTreeSet<usize> = (0..resources.len()).filter(|i| indegree[*i] == 0).collect();
         let mut order = Vec::with_capacity(resources.len());
         while let Some(i) = ready.pop_first() {
             order.push(i);
@@ -187,10 +174,8 @@ impl Topology {
             }
         }
         if order.len() != resources.len() {
-            let stuck: Vec<&str> = (0..resources.len())
-                .filter(|i| indegree[*i] > 0)
-                .map(|i| resources[i].key.as_str())
-                .collect();
+            let stuck: Vec<&str> =
+                (0..resources.len()).filter(|i| indegree[*i] > 0).map(|i| resources[i].key.as_str()).collect();
             return Err(TopologyError::Cycle(stuck.join(", ")));
         }
         let mut slots: Vec<Option<Resource>> = resources.into_iter().map(Some).collect();
@@ -208,10 +193,7 @@ impl Topology {
     }
 
     pub fn count_in(&self, scope_prefix: &str) -> usize {
-        self.resources
-            .iter()
-            .filter(|r| r.scope.key_prefix() == scope_prefix)
-            .count()
+        self.resources.iter().filter(|r| r.scope.key_prefix() == scope_prefix).count()
     }
 }
 
@@ -249,13 +231,7 @@ mod tests {
 
     #[test]
     fn sort_is_stable_and_respects_dependencies() {
-        let t = Topology::new(vec![
-            r("c", &["b"]),
-            r("a", &[]),
-            r("b", &["a"]),
-            r("d", &[]),
-        ])
-        .unwrap();
+        let t = Topology::new(vec![r("c", &["b"]), r("a", &[]), r("b", &["a"]), r("d", &[])]).unwrap();
         let keys: Vec<_> = t.resources.iter().map(|r| r.component()).collect();
         assert_eq!(keys, ["a", "b", "c", "d"]);
         let rev: Vec<_> = t.deletion_order().map(|r| r.component()).collect();
@@ -264,14 +240,8 @@ mod tests {
 
     #[test]
     fn missing_dependency_and_cycle_are_errors() {
-        assert!(matches!(
-            Topology::new(vec![r("a", &["zz"])]),
-            Err(TopologyError::MissingDependency { .. })
-        ));
-        assert!(matches!(
-            Topology::new(vec![r("a", &["b"]), r("b", &["a"])]),
-            Err(TopologyError::Cycle(_))
-        ));
+        assert!(matches!(Topology::new(vec![r("a", &["zz"])]), Err(TopologyError::MissingDependency { .. })));
+        assert!(matches!(Topology::new(vec![r("a", &["b"]), r("b", &["a"])]), Err(TopologyError::Cycle(_))));
     }
 }
 

@@ -82,51 +82,28 @@ impl DesiredNetwork {
         ];
         for sub in &self.subnets {
             out.push(
-                Resource::new(
-                    s,
-                    &format!("subnet/{}", sub.key),
-                    Kind::Subnet,
-                    self.name(&sub.key),
-                )
-                .prop("cidr", sub.cidr)
-                .prop("zone", &sub.zone)
-                .prop("tier", sub.tier.as_str())
-                .prop("mapPublicIpOnLaunch", sub.map_public_ip)
-                .dep(&vpc_key),
+                Resource::new(s, &format!("subnet/{}", sub.key), Kind::Subnet, self.name(&sub.key))
+                    .prop("cidr", sub.cidr)
+                    .prop("zone", &sub.zone)
+                    .prop("tier", sub.tier.as_str())
+                    .prop("mapPublicIpOnLaunch", sub.map_public_ip)
+                    .dep(&vpc_key),
             );
         }
-        out.push(
-            Resource::new(
-                s,
-                "internet-gateway",
-                Kind::InternetGateway,
-                self.name("igw"),
-            )
-            .dep(&vpc_key),
-        );
+        out.push(Resource::new(s, "internet-gateway", Kind::InternetGateway, self.name("igw")).dep(&vpc_key));
         for nat in &self.nat_gateways {
             let eip = format!("elastic-ip/{}", nat.key);
             out.push(
-                Resource::new(
-                    s,
-                    &eip,
-                    Kind::ElasticIp,
-                    self.name(&format!("{}-eip", nat.key)),
-                )
-                .prop("domain", "vpc")
-                .dep(&igw_key),
+                Resource::new(s, &eip, Kind::ElasticIp, self.name(&format!("{}-eip", nat.key)))
+                    .prop("domain", "vpc")
+                    .dep(&igw_key),
             );
             out.push(
-                Resource::new(
-                    s,
-                    &format!("nat-gateway/{}", nat.key),
-                    Kind::NatGateway,
-                    self.name(&nat.key),
-                )
-                .prop("subnet", &nat.subnet_key)
-                .prop("connectivity", "public")
-                .dep(self.key(&eip))
-                .dep(self.key(&format!("subnet/{}", nat.subnet_key))),
+                Resource::new(s, &format!("nat-gateway/{}", nat.key), Kind::NatGateway, self.name(&nat.key))
+                    .prop("subnet", &nat.subnet_key)
+                    .prop("connectivity", "public")
+                    .dep(self.key(&eip))
+                    .dep(self.key(&format!("subnet/{}", nat.subnet_key))),
             );
         }
         for rt in &self.route_tables {
@@ -138,12 +115,10 @@ impl DesiredNetwork {
             )
             .dep(&vpc_key);
             r = match &rt.default_route {
-                RouteTarget::InternetGateway => {
-                    r.prop("0.0.0.0/0", "internet-gateway").dep(&igw_key)
+                RouteTarget::InternetGateway => r.prop("0.0.0.0/0", "internet-gateway").dep(&igw_key),
+                RouteTarget::NatGateway(n) => {
+                    r.prop("0.0.0.0/0", format!("nat-gateway/{n}")).dep(self.key(&format!("nat-gateway/{n}")))
                 }
-                RouteTarget::NatGateway(n) => r
-                    .prop("0.0.0.0/0", format!("nat-gateway/{n}"))
-                    .dep(self.key(&format!("nat-gateway/{n}"))),
             };
             r = r.prop("associations", rt.subnet_keys.join(","));
             for sk in &rt.subnet_keys {
@@ -177,10 +152,7 @@ pub fn desired_network(pair: &ValidatedRegionPair, role: RegionRole) -> DesiredN
     };
     let (nat_gateways, private_tables) = match pair.nat_gateways {
         NatGatewayMode::Single => (
-            vec![DesiredNat {
-                key: "nat-a".into(),
-                subnet_key: "public-a".into(),
-            }],
+            vec![DesiredNat { key: "nat-a".into(), subnet_key: "public-a".into() }],
             vec![DesiredRouteTable {
                 key: "private".into(),
                 default_route: RouteTarget::NatGateway("nat-a".into()),
@@ -190,10 +162,7 @@ pub fn desired_network(pair: &ValidatedRegionPair, role: RegionRole) -> DesiredN
         NatGatewayMode::PerAz => (
             ZONE_SLOTS
                 .iter()
-                .map(|z| DesiredNat {
-                    key: format!("nat-{z}"),
-                    subnet_key: format!("public-{z}"),
-                })
+                .map(|z| DesiredNat { key: format!("nat-{z}"), subnet_key: format!("public-{z}") })
                 .collect(),
             ZONE_SLOTS
                 .iter()
@@ -217,10 +186,7 @@ pub fn desired_network(pair: &ValidatedRegionPair, role: RegionRole) -> DesiredN
     DesiredNetwork {
         role,
         region: net.region.clone(),
-        scope: Scope::Region {
-            role,
-            region: net.region.clone(),
-        },
+        scope: Scope::Region { role, region: net.region.clone() },
         name_prefix: format!("{}-{}", pair.name, role.as_str()),
         vpc_cidr: net.vpc_cidr,
         subnets,

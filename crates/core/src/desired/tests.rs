@@ -7,7 +7,8 @@ use crate::secret::{Password, PasswordLookup};
 use crate::validate::{StackInputs, ValidatedStack, validate_region_pair, validate_stack};
 
 fn classic(edit: impl FnOnce(&mut RegionPair, &mut ThreeTierStack)) -> ValidatedStack {
-    let mut pair: RegionPair = serde_yaml::from_str(include_str!("../../../../deploy/examples/10-regionpair.yaml")).unwrap();
+    let mut pair: RegionPair =
+        serde_yaml::from_str(include_str!("../../../../deploy/examples/10-regionpair.yaml")).unwrap();
     let policy: FailoverPolicy =
         serde_yaml::from_str(include_str!("../../../../deploy/examples/20-failoverpolicy.yaml")).unwrap();
     let mut stack: ThreeTierStack =
@@ -32,9 +33,23 @@ fn the_classic_stack_has_every_resource_of_the_design() {
     assert!(t.resources.len() >= 60, "{}", t.resources.len());
     assert_eq!((t.count_in("primary"), t.count_in("standby"), t.count_in("global")), (42, 39, 10));
     let regional = [
-        Kind::Vpc, Kind::Subnet, Kind::InternetGateway, Kind::ElasticIp, Kind::NatGateway, Kind::RouteTable,
-        Kind::SecurityGroup, Kind::DbSubnetGroup, Kind::PrivateHostedZone, Kind::PrivateDnsRecord, Kind::BackupVault,
-        Kind::Certificate, Kind::Image, Kind::TargetGroup, Kind::LoadBalancer, Kind::Listener, Kind::LaunchTemplate,
+        Kind::Vpc,
+        Kind::Subnet,
+        Kind::InternetGateway,
+        Kind::ElasticIp,
+        Kind::NatGateway,
+        Kind::RouteTable,
+        Kind::SecurityGroup,
+        Kind::DbSubnetGroup,
+        Kind::PrivateHostedZone,
+        Kind::PrivateDnsRecord,
+        Kind::BackupVault,
+        Kind::Certificate,
+        Kind::Image,
+        Kind::TargetGroup,
+        Kind::LoadBalancer,
+        Kind::Listener,
+        Kind::LaunchTemplate,
         Kind::AutoScalingGroup,
     ];
     for role in ["primary", "standby"] {
@@ -50,12 +65,20 @@ fn the_classic_stack_has_every_resource_of_the_design() {
     assert!(kinds(&t, "standby").contains(&Kind::DbReadReplica));
     let global = kinds(&t, "global");
     for k in [
-        Kind::PublicHostedZone, Kind::CertificateValidationRecord, Kind::HealthCheck, Kind::FailoverRecord,
-        Kind::WebAcl, Kind::Distribution, Kind::AliasRecord, Kind::Alarm,
+        Kind::PublicHostedZone,
+        Kind::CertificateValidationRecord,
+        Kind::HealthCheck,
+        Kind::FailoverRecord,
+        Kind::WebAcl,
+        Kind::Distribution,
+        Kind::AliasRecord,
+        Kind::Alarm,
     ] {
         assert!(global.contains(&k), "global lacks {k}");
     }
-    let count = |kind: Kind, prefix: &str| t.resources.iter().filter(|r| r.kind == kind && r.scope.key_prefix() == prefix).count();
+    let count = |kind: Kind, prefix: &str| {
+        t.resources.iter().filter(|r| r.kind == kind && r.scope.key_prefix() == prefix).count()
+    };
     assert_eq!(count(Kind::Subnet, "primary"), 8);
     assert_eq!(count(Kind::SecurityGroup, "standby"), 6);
     assert_eq!(count(Kind::Listener, "primary"), 3);
@@ -130,7 +153,8 @@ fn options_change_the_topology() {
 
 #[test]
 fn a_region_pair_alone_has_its_networks() {
-    let pair: RegionPair = serde_yaml::from_str(include_str!("../../../../deploy/examples/10-regionpair.yaml")).unwrap();
+    let pair: RegionPair =
+        serde_yaml::from_str(include_str!("../../../../deploy/examples/10-regionpair.yaml")).unwrap();
     let t = region_pair_topology(&validate_region_pair(&pair).unwrap()).unwrap();
     assert_eq!(t.resources.len(), 28);
     assert_eq!(t.count_in("global"), 0);
