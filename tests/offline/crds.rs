@@ -2,14 +2,17 @@
 
 use warmstandby_tests::repo_root;
 
-const REGENERATE: &str = "run `cargo run --bin warmstandby -- crd > crds/warmstandby.yaml` and commit the result";
+const REGENERATE: &str = "run `scripts/crdgen` and commit the result";
 
 #[test]
 fn committed_crds_match_the_api_types() {
-    let path = repo_root().join("crds/warmstandby.yaml");
-    let committed = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}; {REGENERATE}", path.display()));
     let generated = warmstandby_api::crds_yaml().expect("CRDs render");
-    assert!(committed == generated, "crds/warmstandby.yaml is stale: {REGENERATE}");
+    for file in ["crds/warmstandby.yaml", "charts/warmstandby/crds/warmstandby.yaml"] {
+        let path = repo_root().join(file);
+        let committed =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}; {REGENERATE}", path.display()));
+        assert!(committed == generated, "{file} is stale: {REGENERATE}");
+    }
 }
 
 #[tokio::test]
