@@ -11,6 +11,8 @@ pub mod desired;
 pub mod field;
 pub mod names;
 pub mod net;
+pub mod observed;
+pub mod plan;
 pub mod secret;
 pub mod validate;
 
