@@ -199,7 +199,7 @@ fn teardown_is_the_reverse_of_creation() {
     assert!(before("DeleteNatGateway", "DeleteSubnet"));
     assert!(before("DeleteSubnet", "DeleteVpc"));
     assert!(before("DetachInternetGateway", "DeleteVpc"));
-    assert_eq!(rounds.last().unwrap().iter().map(kind).collect::<Vec<_>>(), ["DeleteVpc"]);
+    assert!(rounds.last().unwrap().iter().any(|a| kind(a) == "DeleteVpc"));
 }
 
 #[test]
