@@ -24,6 +24,27 @@ from moto.moto_server.werkzeug_app import (  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
 
+def _patch_nat_gateway_tag_filters() -> None:
+    """DescribeNatGateways: AWS honours `tag:<key>` and `tag-key` filters;
+    moto 5.2.5 ignores them and returns every NAT gateway of the region."""
+    from moto.ec2.models.nat_gateways import NatGatewayBackend
+    from moto.ec2.utils import generic_filter
+
+    original = NatGatewayBackend.describe_nat_gateways
+
+    def describe_nat_gateways(self, filters, nat_gateway_ids):
+        found = original(self, filters, nat_gateway_ids)
+        tag_filters = {
+            k: v for k, v in (filters or {}).items() if k.startswith("tag:") or k in ("tag-key", "tag-value")
+        }
+        return generic_filter(tag_filters, found) if tag_filters else found
+
+    NatGatewayBackend.describe_nat_gateways = describe_nat_gateways
+
+
+_patch_nat_gateway_tag_filters()
+
+
 def _exit_when_parent_goes() -> None:
     try:
         while sys.stdin.read(4096):

@@ -4,6 +4,7 @@
 pub mod check;
 pub mod manifests;
 pub mod render;
+pub mod standalone;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -23,6 +24,12 @@ pub const EXIT_FAILURE: u8 = 2;
     about = "Builds, watches and fails over two-region warm-standby three-tier stacks on AWS"
 )]
 pub struct Cli {
+    /// AWS endpoint (e.g. the local emulator); default: AWS_ENDPOINT_URL, else AWS.
+    #[arg(long, global = true, env = "WARMSTANDBY_ENDPOINT_URL")]
+    pub endpoint_url: Option<String>,
+    /// Print the AWS calls made, by service and operation, to stderr.
+    #[arg(long, global = true)]
+    pub show_calls: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -46,6 +53,32 @@ pub enum Command {
         offline: bool,
         #[arg(short = 'o', long = "output", value_enum, default_value_t = OutputFormat::Text)]
         output: OutputFormat,
+    },
+    /// Create or repair everything the manifests describe.
+    Apply {
+        #[arg(short = 'f', long = "filename", required = true)]
+        paths: Vec<PathBuf>,
+        /// Keep reconciling until Ready (or the timeout).
+        #[arg(long)]
+        wait: bool,
+        #[arg(long, default_value = "30m", value_parser = standalone::parse_duration)]
+        timeout: std::time::Duration,
+    },
+    /// Observe AWS and print the status the operator would write.
+    Status {
+        #[arg(short = 'f', long = "filename", required = true)]
+        paths: Vec<PathBuf>,
+        #[arg(short = 'o', long = "output", value_enum, default_value_t = OutputFormat::Text)]
+        output: OutputFormat,
+    },
+    /// Delete everything the manifests own (unless deletionPolicy is Retain).
+    Destroy {
+        #[arg(short = 'f', long = "filename", required = true)]
+        paths: Vec<PathBuf>,
+        #[arg(long)]
+        wait: bool,
+        #[arg(long, default_value = "30m", value_parser = standalone::parse_duration)]
+        timeout: std::time::Duration,
     },
 }
 
@@ -73,7 +106,31 @@ where
             return 0;
         }
     };
+    let endpoint = cli.endpoint_url.clone();
+    let show_calls = cli.show_calls;
     match cli.command {
+        Command::Apply { paths, wait, timeout } => {
+            with_aws(&paths, endpoint, show_calls, out, err, |aws, checked, out| {
+                Box::pin(async move {
+                    standalone::apply(aws, checked, &standalone::WaitOptions { wait, timeout }, out).await
+                })
+            })
+            .await
+        }
+        Command::Status { paths, output } => {
+            with_aws(&paths, endpoint, show_calls, out, err, |aws, checked, out| {
+                Box::pin(async move { standalone::status(aws, checked, output, out).await })
+            })
+            .await
+        }
+        Command::Destroy { paths, wait, timeout } => {
+            with_aws(&paths, endpoint, show_calls, out, err, |aws, checked, out| {
+                Box::pin(async move {
+                    standalone::destroy(aws, checked, &standalone::WaitOptions { wait, timeout }, out).await
+                })
+            })
+            .await
+        }
         Command::Crd => match warmstandby_api::crds_yaml() {
             Ok(yaml) => write_or_fail(out, err, &yaml),
             Err(e) => {
@@ -108,6 +165,29 @@ where
             }
         }
     }
+}
+
+type CommandFuture<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = u8> + 'a>>;
+
+/// Validates the manifests, then runs `f` with an AWS context.
+async fn with_aws(
+    paths: &[PathBuf],
+    endpoint: Option<String>,
+    show_calls: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    f: impl for<'a> FnOnce(&'a warmstandby_aws::AwsContext, &'a check::Checked, &'a mut dyn Write) -> CommandFuture<'a>,
+) -> u8 {
+    let checked = match check::load_and_check(paths) {
+        Ok(c) => c,
+        Err(failure) => return report_invalid(err, &failure),
+    };
+    let aws = warmstandby_aws::AwsContext::from_env(endpoint.as_deref()).await;
+    let code = f(&aws, &checked, out).await;
+    if show_calls {
+        let _ = write!(err, "AWS calls:\n{}", aws.calls().snapshot().table());
+    }
+    code
 }
 
 fn write_or_fail(out: &mut dyn Write, err: &mut dyn Write, text: &str) -> u8 {

@@ -136,13 +136,18 @@ pub fn load_text(set: &mut ManifestSet, errors: &mut LoadErrors, origin: &str, t
         let field = |name: &str| value.get(name).and_then(|v| v.as_str()).unwrap_or_default().to_string();
         let (api_version, kind) = (field("apiVersion"), field("kind"));
         let result = match (api_version.as_str(), kind.as_str()) {
-            (API_VERSION, "RegionPair") => typed::<RegionPair>(value).map(|o| set.region_pairs.push(o)),
+            (API_VERSION, "RegionPair") => typed::<RegionPair>(value).map(|mut o| {
+                ensure_uid(&mut o);
+                set.region_pairs.push(o)
+            }),
             (API_VERSION, "ThreeTierStack") => typed::<ThreeTierStack>(value).map(|mut o| {
                 default_namespace(&mut o);
+                ensure_uid(&mut o);
                 set.stacks.push(o)
             }),
             (API_VERSION, "FailoverPolicy") => typed::<FailoverPolicy>(value).map(|mut o| {
                 default_namespace(&mut o);
+                ensure_uid(&mut o);
                 set.policies.push(o)
             }),
             ("v1", "Secret") => typed::<Secret>(value).map(|mut o| {
@@ -190,6 +195,24 @@ fn typed<T: DeserializeOwned>(value: serde_yaml::Value) -> Result<T, Vec<String>
 fn is_envelope_field(path: &str) -> bool {
     path == "apiVersion" || path == "kind" || path == "status" || path.starts_with("status.")
 }
+
+/// Objects read from files get a stable uid derived from kind, namespace and
+/// name when they carry none, so standalone runs find what earlier runs made.
+pub fn ensure_uid<K: Resource<DynamicType = ()>>(obj: &mut K) {
+    let kind = K::kind(&());
+    let meta = obj.meta_mut();
+    if meta.uid.as_deref().unwrap_or_default().is_empty() {
+        let id = format!(
+            "{kind}/{}/{}",
+            meta.namespace.as_deref().unwrap_or_default(),
+            meta.name.as_deref().unwrap_or_default()
+        );
+        meta.uid = Some(uuid::Uuid::new_v5(&STANDALONE_UID_NAMESPACE, id.as_bytes()).to_string());
+    }
+}
+
+/// Namespace of the derived uids (fixed forever: changing it would orphan resources).
+const STANDALONE_UID_NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x5d0c_9d3e_7a51_4c6b_9b1e_3f2a_8c4d_6e70);
 
 fn default_namespace<K: Resource>(obj: &mut K) {
     let meta = obj.meta_mut();

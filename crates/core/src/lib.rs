@@ -14,6 +14,7 @@ pub mod net;
 pub mod observed;
 pub mod plan;
 pub mod secret;
+pub mod status;
 pub mod validate;
 
 pub use field::{FieldError, ValidationErrors};

@@ -1,0 +1,186 @@
+//! Counts every AWS call by service, operation and outcome (an SDK
+//! interceptor on every client), and can inject a crash after the k-th
+//! mutating call for crash-consistency tests.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeSerializationInterceptorContextRef, FinalizerInterceptorContextRef,
+};
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+
+/// Marker in the error text of an injected fault.
+pub const INJECTED_FAULT: &str = "injected fault";
+
+/// Describe/Get/List calls only read.
+pub fn is_read_operation(operation: &str) -> bool {
+    ["Describe", "Get", "List"].iter().any(|p| operation.starts_with(p))
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct CallKey {
+    pub service: String,
+    pub operation: String,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CallCount {
+    pub ok: u64,
+    pub err: u64,
+}
+
+/// A snapshot (or difference of snapshots) of call counts.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CallStats {
+    pub by_operation: BTreeMap<CallKey, CallCount>,
+}
+
+impl CallStats {
+    pub fn total(&self) -> u64 {
+        self.by_operation.values().map(|c| c.ok + c.err).sum()
+    }
+
+    pub fn mutating(&self) -> u64 {
+        self.by_operation.iter().filter(|(k, _)| !is_read_operation(&k.operation)).map(|(_, c)| c.ok + c.err).sum()
+    }
+
+    pub fn reads(&self) -> u64 {
+        self.total() - self.mutating()
+    }
+
+    pub fn count(&self, operation: &str) -> u64 {
+        self.by_operation.iter().filter(|(k, _)| k.operation == operation).map(|(_, c)| c.ok + c.err).sum()
+    }
+
+    /// Calls made since `earlier`.
+    pub fn since(&self, earlier: &CallStats) -> CallStats {
+        let mut by_operation = BTreeMap::new();
+        for (k, c) in &self.by_operation {
+            let before = earlier.by_operation.get(k).copied().unwrap_or_default();
+            let diff = CallCount { ok: c.ok - before.ok, err: c.err - before.err };
+            if diff.ok + diff.err > 0 {
+                by_operation.insert(k.clone(), diff);
+            }
+        }
+        CallStats { by_operation }
+    }
+
+    /// One line per operation, for reports.
+    pub fn table(&self) -> String {
+        let mut s = String::new();
+        for (k, c) in &self.by_operation {
+            let err = if c.err > 0 { format!(" ({} failed)", c.err) } else { String::new() };
+            s.push_str(&format!("  {:<10} {:<34} {:>4}{err}\n", k.service, k.operation, c.ok + c.err));
+        }
+        s.push_str(&format!("  total {} ({} reads, {} mutating)\n", self.total(), self.reads(), self.mutating()));
+        s
+    }
+}
+
+#[derive(Default)]
+struct State {
+    counts: BTreeMap<CallKey, CallCount>,
+    /// Crash after this many mutating calls have reached AWS.
+    crash_after: Option<u64>,
+    mutations: u64,
+    crashed: bool,
+}
+
+/// Shared by every client of one `AwsContext`.
+#[derive(Clone, Default)]
+pub struct CallCounter {
+    state: Arc<Mutex<State>>,
+}
+
+impl std::fmt::Debug for CallCounter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CallCounter")
+    }
+}
+
+impl CallCounter {
+    pub fn snapshot(&self) -> CallStats {
+        CallStats { by_operation: self.lock().counts.clone() }
+    }
+
+    /// Simulates a crash: the `k`-th mutating call reaches AWS but its caller
+    /// sees an error, and every later call fails without being sent.
+    pub fn crash_after_mutations(&self, k: u64) {
+        let mut s = self.lock();
+        s.crash_after = Some(k);
+        s.mutations = 0;
+        s.crashed = false;
+    }
+
+    pub fn clear_fault(&self) {
+        let mut s = self.lock();
+        s.crash_after = None;
+        s.crashed = false;
+    }
+
+    pub fn crashed(&self) -> bool {
+        self.lock().crashed
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // A poisoned counter still has valid counts.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+fn key(cfg: &ConfigBag) -> CallKey {
+    cfg.load::<Metadata>()
+        .map(|m| CallKey { service: m.service().to_string(), operation: m.name().to_string() })
+        .unwrap_or_else(|| CallKey { service: "unknown".into(), operation: "unknown".into() })
+}
+
+impl Intercept for CallCounter {
+    fn name(&self) -> &'static str {
+        "WarmstandbyCallCounter"
+    }
+
+    fn read_before_execution(
+        &self,
+        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if self.lock().crashed {
+            return Err(format!("{INJECTED_FAULT}: the run crashed earlier").into());
+        }
+        Ok(())
+    }
+
+    fn read_after_execution(
+        &self,
+        context: &FinalizerInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let key = key(cfg);
+        let ok = matches!(context.output_or_error(), Some(Ok(_)));
+        let mut s = self.lock();
+        if s.crashed {
+            return Ok(());
+        }
+        let mutating = !is_read_operation(&key.operation);
+        let entry = s.counts.entry(key).or_default();
+        if ok {
+            entry.ok += 1;
+        } else {
+            entry.err += 1;
+        }
+        if mutating && let Some(k) = s.crash_after {
+            s.mutations += 1;
+            if s.mutations >= k {
+                s.crashed = true;
+                return Err(format!("{INJECTED_FAULT} after mutating call {k}").into());
+            }
+        }
+        Ok(())
+    }
+}

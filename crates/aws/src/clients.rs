@@ -1,0 +1,71 @@
+//! One `SdkConfig` loaded at start, one client per service per region, all
+//! sharing the call counter. The endpoint comes only from configuration
+//! (`AWS_ENDPOINT_URL` or an explicit URL), so the same binary runs against
+//! AWS or the local emulator.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_types::SdkConfig;
+use aws_types::region::Region;
+
+use crate::calls::CallCounter;
+
+/// AWS access for reconcilers.
+pub struct AwsContext {
+    base: SdkConfig,
+    calls: CallCounter,
+    ec2: Mutex<HashMap<String, aws_sdk_ec2::Client>>,
+}
+
+impl std::fmt::Debug for AwsContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AwsContext").field("endpoint", &self.base.endpoint_url()).finish()
+    }
+}
+
+impl AwsContext {
+    /// Loads credentials and settings from the default chain (env, profile,
+    /// IRSA, pod identity), with explicit retries and timeouts.
+    pub async fn from_env(endpoint_url: Option<&str>) -> AwsContext {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(RetryConfig::standard().with_max_attempts(3))
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(5))
+                    .operation_attempt_timeout(Duration::from_secs(30))
+                    .operation_timeout(Duration::from_secs(90))
+                    .build(),
+            );
+        if let Some(url) = endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        AwsContext::new(loader.load().await)
+    }
+
+    pub fn new(base: SdkConfig) -> AwsContext {
+        AwsContext { base, calls: CallCounter::default(), ec2: Mutex::new(HashMap::new()) }
+    }
+
+    pub fn calls(&self) -> &CallCounter {
+        &self.calls
+    }
+
+    pub fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
+        let mut cache = self.ec2.lock().unwrap_or_else(|e| e.into_inner());
+        cache
+            .entry(region.to_string())
+            .or_insert_with(|| {
+                let config = aws_sdk_ec2::config::Builder::from(&self.base)
+                    .region(Region::new(region.to_string()))
+                    .interceptor(self.calls.clone())
+                    .build();
+                aws_sdk_ec2::Client::from_conf(config)
+            })
+            .clone()
+    }
+}

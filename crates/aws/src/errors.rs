@@ -1,0 +1,174 @@
+//! AWS errors, classified once and mapped to retry behaviour and conditions.
+
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ErrorClass {
+    /// The resource is already gone: a delete counts as done.
+    NotFound,
+    /// Rate limited: back off.
+    Throttled,
+    /// Timeouts, 5xx, connection problems: retry.
+    Transient,
+    /// Something still depends on it: retry after the dependents are gone.
+    DependencyViolation,
+    /// AWS rejected the request as invalid: fix the spec.
+    InvalidSpec,
+    /// Missing permissions: fix IAM.
+    AccessDenied,
+    Other,
+}
+
+impl ErrorClass {
+    /// Stable label for metrics, events and condition reasons.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorClass::NotFound => "NotFound",
+            ErrorClass::Throttled => "Throttled",
+            ErrorClass::Transient => "Transient",
+            ErrorClass::DependencyViolation => "DependencyViolation",
+            ErrorClass::InvalidSpec => "InvalidSpec",
+            ErrorClass::AccessDenied => "AccessDenied",
+            ErrorClass::Other => "Other",
+        }
+    }
+
+    pub fn is_retryable(self) -> bool {
+        matches!(self, ErrorClass::Throttled | ErrorClass::Transient | ErrorClass::DependencyViolation)
+    }
+
+    /// Classifies an AWS error code (and HTTP status when there is no code).
+    pub fn from_code(code: &str, http_status: Option<u16>) -> ErrorClass {
+        let lower = code.to_ascii_lowercase();
+        if lower.contains("notfound") || lower.starts_with("nosuch") || lower.ends_with(".notfound") {
+            ErrorClass::NotFound
+        } else if lower.contains("throttl")
+            || lower == "requestlimitexceeded"
+            || lower.contains("toomanyrequests")
+            || lower == "slowdown"
+        {
+            ErrorClass::Throttled
+        } else if lower == "dependencyviolation" || lower.contains("inuse") || lower.starts_with("invaliddbinstancestate") {
+            ErrorClass::DependencyViolation
+        } else if lower.contains("unauthorized") || lower.contains("accessdenied") || lower == "authfailure" {
+            ErrorClass::AccessDenied
+        } else if lower.starts_with("invalid") || lower.contains("malformed") || lower.ends_with("validationerror") {
+            ErrorClass::InvalidSpec
+        } else if lower.contains("internal") || lower.contains("unavailable") || lower == "injectedfault" {
+            ErrorClass::Transient
+        } else {
+            match http_status {
+                Some(429) => ErrorClass::Throttled,
+                Some(s) if s >= 500 => ErrorClass::Transient,
+                _ => ErrorClass::Other,
+            }
+        }
+    }
+}
+
+/// An AWS call that failed, with the operation that failed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{operation}: {code}: {message}")]
+pub struct AwsError {
+    pub class: ErrorClass,
+    pub operation: String,
+    pub code: String,
+    pub message: String,
+}
+
+impl AwsError {
+    pub fn new(class: ErrorClass, operation: &str, code: &str, message: impl Into<String>) -> Self {
+        AwsError { class, operation: operation.to_string(), code: code.to_string(), message: message.into() }
+    }
+
+    pub fn is_not_found(&self) -> bool {
+        self.class == ErrorClass::NotFound
+    }
+
+    /// Classifies any SDK error once, at the call site.
+    pub fn from_sdk<E, R>(operation: &str, err: &SdkError<E, R>) -> AwsError
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        match err {
+            SdkError::ServiceError(service) => {
+                let e = service.err();
+                let status = Some(service.raw_debug_status());
+                let code = e.code().unwrap_or("Unknown");
+                AwsError::new(
+                    ErrorClass::from_code(code, status.flatten()),
+                    operation,
+                    code,
+                    e.message().unwrap_or_default(),
+                )
+            }
+            SdkError::TimeoutError(_) => AwsError::new(ErrorClass::Transient, operation, "Timeout", "the call timed out"),
+            SdkError::DispatchFailure(d) => {
+                AwsError::new(ErrorClass::Transient, operation, "DispatchFailure", format!("{d:?}"))
+            }
+            other => {
+                let text = error_chain(other);
+                if text.contains(crate::calls::INJECTED_FAULT) {
+                    AwsError::new(ErrorClass::Transient, operation, "InjectedFault", text)
+                } else {
+                    AwsError::new(ErrorClass::Other, operation, "SdkError", text)
+                }
+            }
+        }
+    }
+}
+
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut parts = vec![err.to_string()];
+    let mut source = err.source();
+    while let Some(s) = source {
+        parts.push(s.to_string());
+        source = s.source();
+    }
+    parts.join(": ")
+}
+
+/// Status of a service error's raw response, when it has one.
+trait RawStatus {
+    fn raw_debug_status(&self) -> Option<u16>;
+}
+
+impl<E, R: std::fmt::Debug> RawStatus for aws_smithy_runtime_api::client::result::ServiceError<E, R> {
+    fn raw_debug_status(&self) -> Option<u16> {
+        // The raw response type is generic; its Debug form starts with the status.
+        let text = format!("{:?}", self.raw());
+        text.split(|c: char| !c.is_ascii_digit()).find_map(|n| n.parse::<u16>().ok().filter(|s| (100..600).contains(s)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_classified_once() {
+        for (code, class) in [
+            ("InvalidVpcID.NotFound", ErrorClass::NotFound),
+            ("InvalidNatGatewayID.NotFound", ErrorClass::NotFound),
+            ("DBInstanceNotFound", ErrorClass::NotFound),
+            ("NoSuchHostedZone", ErrorClass::NotFound),
+            ("RequestLimitExceeded", ErrorClass::Throttled),
+            ("Throttling", ErrorClass::Throttled),
+            ("DependencyViolation", ErrorClass::DependencyViolation),
+            ("ResourceInUse", ErrorClass::DependencyViolation),
+            ("UnauthorizedOperation", ErrorClass::AccessDenied),
+            ("AccessDeniedException", ErrorClass::AccessDenied),
+            ("InvalidParameterValue", ErrorClass::InvalidSpec),
+            ("InvalidSubnet.Range", ErrorClass::InvalidSpec),
+            ("InternalError", ErrorClass::Transient),
+            ("ServiceUnavailable", ErrorClass::Transient),
+        ] {
+            assert_eq!(ErrorClass::from_code(code, Some(400)), class, "{code}");
+        }
+        assert_eq!(ErrorClass::from_code("Weird", Some(503)), ErrorClass::Transient);
+        assert_eq!(ErrorClass::from_code("Weird", Some(429)), ErrorClass::Throttled);
+        assert!(ErrorClass::Throttled.is_retryable() && !ErrorClass::InvalidSpec.is_retryable());
+    }
+}

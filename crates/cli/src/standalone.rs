@@ -1,0 +1,231 @@
+//! `apply`, `status` and `destroy` without a cluster: the operator's own
+//! reconcilers, run against AWS (or the endpoint from the environment).
+
+use std::fmt::Write as _;
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use warmstandby_api::{API_VERSION, RegionPair, RegionPairStatus};
+use warmstandby_aws::AwsContext;
+use warmstandby_controller::{Intent, now_rfc3339, region_pair};
+
+use crate::OutputFormat;
+use crate::check::Checked;
+
+/// How long `--wait` sleeps while AWS works on something we started.
+const POLL: Duration = Duration::from_secs(2);
+
+pub struct WaitOptions {
+    pub wait: bool,
+    pub timeout: Duration,
+}
+
+/// Parses `90s`, `10m`, `1h` or plain seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let (num, unit) = s.trim().split_at(s.trim().find(|c: char| !c.is_ascii_digit()).unwrap_or(s.trim().len()));
+    let n: u64 = num.parse().map_err(|_| format!("{s:?} is not a duration like 90s, 10m or 1h"))?;
+    match unit {
+        "" | "s" => Ok(Duration::from_secs(n)),
+        "m" => Ok(Duration::from_secs(n * 60)),
+        "h" => Ok(Duration::from_secs(n * 3600)),
+        _ => Err(format!("{s:?} is not a duration like 90s, 10m or 1h")),
+    }
+}
+
+fn summary(status: &RegionPairStatus) -> String {
+    let ready = warmstandby_core::conditions::get(&status.conditions, "Ready");
+    let mut s = format!(
+        "{} ({})",
+        status.phase.map(|p| format!("{p:?}")).unwrap_or_else(|| "Unknown".into()),
+        ready.map(|c| c.message.as_str()).unwrap_or_default()
+    );
+    for region in [&status.primary, &status.standby].into_iter().flatten() {
+        let _ = write!(s, "; {} {}", region.region, region.vpc_id.as_deref().unwrap_or("no VPC"));
+    }
+    s
+}
+
+/// Applies every RegionPair; with `wait`, until Ready or the timeout.
+/// Returns the exit code.
+pub async fn apply(aws: &AwsContext, checked: &Checked, opts: &WaitOptions, out: &mut dyn Write) -> u8 {
+    let deadline = Instant::now() + opts.timeout;
+    let mut code = 0;
+    for pair in &checked.set.region_pairs {
+        let name = pair.metadata.name.as_deref().unwrap_or_default();
+        let mut current = pair.clone();
+        loop {
+            let outcome = region_pair::reconcile(aws, &current, Intent::Apply, &now_rfc3339()).await;
+            if !outcome.applied.is_empty() {
+                let _ = writeln!(out, "RegionPair {name}: {} change(s) applied", outcome.applied.len());
+                for a in &outcome.applied {
+                    let _ = writeln!(out, "  + {a}");
+                }
+            }
+            for e in &outcome.errors {
+                let _ = writeln!(out, "  ! {e}");
+            }
+            let ready = outcome.is_ready();
+            let retryable = outcome.errors.iter().all(|e| e.class.is_retryable());
+            let made_progress = !outcome.applied.is_empty();
+            current.status = Some(outcome.status);
+            let status = current.status.as_ref().map(summary).unwrap_or_default();
+            if ready || !opts.wait || outcome.invalid.is_some() || !retryable {
+                let _ = writeln!(out, "RegionPair {name}: {status}");
+                if !outcome.errors.is_empty() || outcome.invalid.is_some() || (opts.wait && !ready) {
+                    code = crate::EXIT_FAILURE;
+                }
+                break;
+            }
+            if Instant::now() >= deadline {
+                let _ = writeln!(out, "RegionPair {name}: not Ready after {:?}: {status}", opts.timeout);
+                code = crate::EXIT_FAILURE;
+                break;
+            }
+            // Changes may unblock more work at once; otherwise AWS is busy.
+            if !made_progress {
+                tokio::time::sleep(POLL.min(deadline.saturating_duration_since(Instant::now()))).await;
+            }
+        }
+    }
+    code
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StatusItem<'a> {
+    api_version: &'static str,
+    kind: &'static str,
+    metadata: ItemMeta<'a>,
+    status: &'a RegionPairStatus,
+}
+
+#[derive(Serialize)]
+struct ItemMeta<'a> {
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    uid: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StatusList<'a> {
+    api_version: &'static str,
+    kind: &'static str,
+    items: Vec<StatusItem<'a>>,
+}
+
+/// Observes every RegionPair and prints the status the operator would write.
+pub async fn status(aws: &AwsContext, checked: &Checked, format: OutputFormat, out: &mut dyn Write) -> u8 {
+    let mut results: Vec<(&RegionPair, RegionPairStatus)> = Vec::new();
+    let mut code = 0;
+    for pair in &checked.set.region_pairs {
+        let outcome = region_pair::reconcile(aws, pair, Intent::Observe, &now_rfc3339()).await;
+        if !outcome.errors.is_empty() {
+            code = crate::EXIT_FAILURE;
+        }
+        results.push((pair, outcome.status));
+    }
+    let list = StatusList {
+        api_version: "v1",
+        kind: "List",
+        items: results
+            .iter()
+            .map(|(pair, status)| StatusItem {
+                api_version: API_VERSION,
+                kind: "RegionPair",
+                metadata: ItemMeta {
+                    name: pair.metadata.name.as_deref().unwrap_or_default(),
+                    uid: pair.metadata.uid.as_deref(),
+                },
+                status,
+            })
+            .collect(),
+    };
+    let text = match format {
+        OutputFormat::Json => serde_json::to_string_pretty(&list).map(|s| s + "\n").map_err(|e| e.to_string()),
+        OutputFormat::Yaml => serde_yaml::to_string(&list).map_err(|e| e.to_string()),
+        OutputFormat::Text => Ok(status_text(&results)),
+    };
+    match text {
+        Ok(t) => {
+            let _ = out.write_all(t.as_bytes());
+            code
+        }
+        Err(e) => {
+            let _ = writeln!(out, "error: {e}");
+            crate::EXIT_FAILURE
+        }
+    }
+}
+
+fn status_text(results: &[(&RegionPair, RegionPairStatus)]) -> String {
+    let mut s = String::new();
+    for (pair, status) in results {
+        let _ = writeln!(s, "RegionPair {}: {}", pair.metadata.name.as_deref().unwrap_or_default(), summary(status));
+        for c in &status.conditions {
+            let msg = if c.message.is_empty() { String::new() } else { format!(" - {}", c.message) };
+            let _ = writeln!(s, "  {:<22} {:<7} {}{msg}", c.type_, c.status, c.reason);
+        }
+        for region in [&status.primary, &status.standby].into_iter().flatten() {
+            let _ = writeln!(
+                s,
+                "  {}: vpc {}, {} subnets, igw {}, nat {:?}, route tables {:?}",
+                region.region,
+                region.vpc_id.as_deref().unwrap_or("-"),
+                region.subnet_ids.len(),
+                region.internet_gateway_id.as_deref().unwrap_or("-"),
+                region.nat_gateway_ids,
+                region.route_table_ids
+            );
+        }
+        if !status.drift.is_empty() {
+            let _ = writeln!(s, "  drift ({}):", status.drift_count);
+            for d in &status.drift {
+                let _ = writeln!(s, "    {d}");
+            }
+        }
+    }
+    s
+}
+
+/// Tears every RegionPair down; with `wait`, until nothing owned is left.
+pub async fn destroy(aws: &AwsContext, checked: &Checked, opts: &WaitOptions, out: &mut dyn Write) -> u8 {
+    let deadline = Instant::now() + opts.timeout;
+    let mut code = 0;
+    for pair in checked.set.region_pairs.iter().rev() {
+        let name = pair.metadata.name.as_deref().unwrap_or_default();
+        if pair.spec.deletion_policy == warmstandby_api::DeletionPolicy::Retain {
+            let _ = writeln!(out, "RegionPair {name}: deletionPolicy Retain: AWS resources left in place");
+            continue;
+        }
+        loop {
+            let outcome = region_pair::teardown(aws, pair).await;
+            for a in &outcome.applied {
+                let _ = writeln!(out, "  - {a}");
+            }
+            for e in &outcome.errors {
+                let _ = writeln!(out, "  ! {e}");
+            }
+            if outcome.finished {
+                let _ = writeln!(out, "RegionPair {name}: deleted; nothing owned by it is left");
+                break;
+            }
+            let retryable = outcome.errors.iter().all(|e| e.class.is_retryable());
+            if !opts.wait || !retryable || Instant::now() >= deadline {
+                let _ = writeln!(
+                    out,
+                    "RegionPair {name}: {} owned resource(s) left{}",
+                    outcome.remaining,
+                    if outcome.waiting.is_empty() { String::new() } else { format!(" ({})", outcome.waiting.join("; ")) }
+                );
+                code = crate::EXIT_FAILURE;
+                break;
+            }
+            if outcome.applied.is_empty() {
+                tokio::time::sleep(POLL.min(deadline.saturating_duration_since(Instant::now()))).await;
+            }
+        }
+    }
+    code
+}

@@ -1,0 +1,224 @@
+//! RegionPair: both regions' networks.
+
+use std::time::Duration;
+
+use futures::future::join_all;
+use warmstandby_api::{DeletionPolicy, RegionPair, RegionPairStatus, RegionRole};
+use warmstandby_aws::{AwsContext, AwsError, Ownership, network};
+use warmstandby_core::desired::desired_network;
+use warmstandby_core::observed::ObservedNetwork;
+use warmstandby_core::plan::network::{NetworkPlan, plan_network, plan_teardown};
+use warmstandby_core::status::{RegionPass, invalid_status, region_pair_status};
+use warmstandby_core::validate::{ValidatedRegionPair, validate_region_pair};
+
+use crate::{Intent, MAX_ROUNDS, requeue};
+
+/// Why a reconcile could not do its work, with a stable category for
+/// metrics labels and event reasons.
+#[derive(Debug, thiserror::Error)]
+pub enum ReconcileError {
+    #[error("invalid spec: {0}")]
+    InvalidSpec(String),
+    #[error("metadata.uid is missing")]
+    MissingUid,
+}
+
+impl ReconcileError {
+    pub fn category(&self) -> &'static str {
+        match self {
+            ReconcileError::InvalidSpec(_) => "InvalidSpec",
+            ReconcileError::MissingUid => "MissingUid",
+        }
+    }
+}
+
+/// What one pass did and what to write back.
+#[derive(Debug)]
+pub struct PairOutcome {
+    pub status: RegionPairStatus,
+    pub requeue_after: Option<Duration>,
+    /// Descriptions of the changes made, in order.
+    pub applied: Vec<String>,
+    pub errors: Vec<AwsError>,
+    pub invalid: Option<ReconcileError>,
+}
+
+impl PairOutcome {
+    pub fn is_ready(&self) -> bool {
+        self.status.phase == Some(warmstandby_api::Phase::Ready)
+    }
+}
+
+fn ownership(pair: &RegionPair, role: RegionRole) -> Result<Ownership, ReconcileError> {
+    let uid = pair.metadata.uid.clone().filter(|u| !u.is_empty()).ok_or(ReconcileError::MissingUid)?;
+    Ok(Ownership { owner: pair.metadata.name.clone().unwrap_or_default(), uid, region_role: role })
+}
+
+/// One reconcile pass of a RegionPair. Never sleeps: anything AWS is still
+/// doing is reported as waiting and the caller requeues.
+pub async fn reconcile(aws: &AwsContext, pair: &RegionPair, intent: Intent, now: &str) -> PairOutcome {
+    let previous = pair.status.as_ref().map(|s| s.conditions.clone()).unwrap_or_default();
+    let generation = pair.metadata.generation;
+    let invalid = |e: ReconcileError| PairOutcome {
+        status: RegionPairStatus {
+            observed_generation: generation,
+            phase: Some(warmstandby_api::Phase::Failed),
+            conditions: invalid_status(&previous, generation, &e.to_string(), now),
+            ..Default::default()
+        },
+        requeue_after: None,
+        applied: Vec::new(),
+        errors: Vec::new(),
+        invalid: Some(e),
+    };
+    let validated = match validate_region_pair(pair) {
+        Ok(v) => v,
+        Err(e) => return invalid(ReconcileError::InvalidSpec(e.to_message())),
+    };
+    let (primary_owner, standby_owner) = match (ownership(pair, RegionRole::Primary), ownership(pair, RegionRole::Standby)) {
+        (Ok(p), Ok(s)) => (p, s),
+        (Err(e), _) | (_, Err(e)) => return invalid(e),
+    };
+    let intent = if validated.paused { Intent::Observe } else { intent };
+    let (primary, standby) = tokio::join!(
+        reconcile_region(aws, &validated, RegionRole::Primary, &primary_owner, intent),
+        reconcile_region(aws, &validated, RegionRole::Standby, &standby_owner, intent),
+    );
+    let (primary, mut applied, mut errors) = primary;
+    let (standby, applied_s, errors_s) = standby;
+    applied.extend(applied_s);
+    errors.extend(errors_s);
+    let status = region_pair_status(&previous, generation, validated.paused, &primary, &standby, now);
+    let requeue_after = if primary.ready() && standby.ready() {
+        requeue::STEADY
+    } else if !errors.is_empty() {
+        if errors.iter().all(|e| e.class.is_retryable()) { requeue::RETRY } else { requeue::STEADY }
+    } else if intent == Intent::Observe {
+        requeue::STEADY
+    } else {
+        requeue::PROGRESS
+    };
+    PairOutcome { status, requeue_after: Some(requeue_after), applied, errors, invalid: None }
+}
+
+async fn observe(aws: &AwsContext, region: &str, owner: &Ownership) -> Result<ObservedNetwork, AwsError> {
+    let mut all = network::observe_networks(&aws.ec2(region), std::slice::from_ref(&owner.uid)).await?;
+    Ok(all.remove(&owner.uid).unwrap_or_default())
+}
+
+async fn reconcile_region(
+    aws: &AwsContext,
+    pair: &ValidatedRegionPair,
+    role: RegionRole,
+    owner: &Ownership,
+    intent: Intent,
+) -> (RegionPass, Vec<String>, Vec<AwsError>) {
+    let desired = desired_network(pair, role);
+    let mut pass = RegionPass { region: desired.region.clone(), ..Default::default() };
+    let mut model = match observe(aws, &desired.region, owner).await {
+        Ok(m) => m,
+        Err(e) => {
+            pass.errors.push(e.to_string());
+            return (pass, Vec::new(), vec![e]);
+        }
+    };
+    let first = plan_network(&desired, &model);
+    pass.drift = first.drift.clone();
+    pass.converged = first.actions.is_empty() && first.blocked.is_empty() && first.waiting.is_empty();
+    let (applied, errors, last) = if intent == Intent::Apply {
+        apply_rounds(aws, &desired.region, owner, &mut model, first, |m| plan_network(&desired, m)).await
+    } else {
+        (Vec::new(), Vec::new(), first)
+    };
+    pass.applied = applied.len();
+    pass.blocked = last.blocked;
+    pass.waiting = last.waiting;
+    if intent == Intent::Apply && !last.actions.is_empty() && errors.is_empty() {
+        pass.waiting.push(format!("{} change(s) left for the next pass", last.actions.len()));
+    }
+    pass.errors = errors.iter().map(ToString::to_string).collect();
+    pass.model = model;
+    (pass, applied, errors)
+}
+
+/// Runs plan/apply rounds: each round's actions are independent and run
+/// concurrently; their outcomes are recorded into the model, then the next
+/// layer is planned. Stops at the first round with a failure.
+async fn apply_rounds(
+    aws: &AwsContext,
+    region: &str,
+    owner: &Ownership,
+    model: &mut ObservedNetwork,
+    mut plan: NetworkPlan,
+    replan: impl Fn(&ObservedNetwork) -> NetworkPlan,
+) -> (Vec<String>, Vec<AwsError>, NetworkPlan) {
+    let ec2 = aws.ec2(region);
+    let mut applied = Vec::new();
+    let mut errors = Vec::new();
+    for _ in 0..MAX_ROUNDS {
+        if plan.actions.is_empty() {
+            break;
+        }
+        let results = join_all(plan.actions.iter().map(|a| network::apply(&ec2, owner, a))).await;
+        for (action, result) in plan.actions.iter().zip(results) {
+            match result {
+                Ok(outcome) => {
+                    tracing::info!(region, action = %action.describe(), "applied");
+                    applied.push(format!("{region}: {}", action.describe()));
+                    model.record(action, &outcome);
+                }
+                Err(e) => {
+                    tracing::warn!(region, action = %action.describe(), error = %e, class = e.class.as_str(), "AWS call failed");
+                    errors.push(e);
+                }
+            }
+        }
+        if !errors.is_empty() {
+            break;
+        }
+        plan = replan(model);
+    }
+    (applied, errors, plan)
+}
+
+/// What one teardown pass did.
+#[derive(Debug, Default)]
+pub struct TeardownOutcome {
+    /// Nothing owned by the pair is left in either region.
+    pub finished: bool,
+    pub applied: Vec<String>,
+    pub waiting: Vec<String>,
+    pub errors: Vec<AwsError>,
+    /// Owned resources still present.
+    pub remaining: usize,
+}
+
+/// One teardown pass (reverse order of creation; NotFound counts as done;
+/// errors in one region do not stop the other). `Retain` touches nothing.
+pub async fn teardown(aws: &AwsContext, pair: &RegionPair) -> TeardownOutcome {
+    if pair.spec.deletion_policy == DeletionPolicy::Retain {
+        return TeardownOutcome { finished: true, ..Default::default() };
+    }
+    let mut out = TeardownOutcome::default();
+    let regions = [(RegionRole::Primary, &pair.spec.primary.region), (RegionRole::Standby, &pair.spec.standby.region)];
+    let owners: Vec<Result<Ownership, ReconcileError>> = regions.iter().map(|(role, _)| ownership(pair, *role)).collect();
+    let passes = join_all(regions.iter().zip(&owners).map(|((_, region), owner)| async move {
+        let Ok(owner) = owner else { return (Vec::new(), Vec::new(), Vec::new(), 0) };
+        let mut model = match observe(aws, region, owner).await {
+            Ok(m) => m,
+            Err(e) => return (Vec::new(), Vec::new(), vec![e], 1),
+        };
+        let first = plan_teardown(&model);
+        let (applied, errors, last) = apply_rounds(aws, region, owner, &mut model, first, plan_teardown).await;
+        (applied, last.waiting, errors, model.live_count())
+    }))
+    .await;
+    for (applied, waiting, errors, remaining) in passes {
+        out.applied.extend(applied);
+        out.waiting.extend(waiting);
+        out.errors.extend(errors);
+        out.remaining += remaining;
+    }
+    out.finished = out.remaining == 0 && out.errors.is_empty() && owners.iter().all(Result::is_ok);
+    out
+}

@@ -1,0 +1,241 @@
+//! Pure status computation for a RegionPair from what a reconcile pass saw
+//! and did.
+
+use std::collections::BTreeMap;
+
+use warmstandby_api::{Condition, DriftItem, Phase, RegionNetworkStatus, RegionPairStatus, RegionRole};
+
+use crate::conditions::{self, Status, types};
+use crate::observed::ObservedNetwork;
+
+/// One region's outcome of a reconcile pass.
+#[derive(Clone, Debug, Default)]
+pub struct RegionPass {
+    pub region: String,
+    /// The model after the pass (observed, plus what was applied).
+    pub model: ObservedNetwork,
+    /// Drift found by the first plan of the pass, on fresh observations.
+    pub drift: Vec<DriftItem>,
+    /// The first plan had nothing to do.
+    pub converged: bool,
+    pub applied: usize,
+    pub blocked: Vec<String>,
+    pub waiting: Vec<String>,
+    /// Failed AWS calls, already free of secrets.
+    pub errors: Vec<String>,
+}
+
+impl RegionPass {
+    pub fn ready(&self) -> bool {
+        self.converged && self.blocked.is_empty() && self.waiting.is_empty() && self.errors.is_empty()
+    }
+}
+
+fn strip<'a>(component: &'a str, prefix: &str) -> &'a str {
+    component.strip_prefix(prefix).unwrap_or(component)
+}
+
+/// Resource IDs of one region, keyed by their logical names.
+pub fn network_ids(region: &str, model: &ObservedNetwork) -> RegionNetworkStatus {
+    let map = |pairs: Vec<(String, String)>| pairs.into_iter().collect::<BTreeMap<_, _>>();
+    RegionNetworkStatus {
+        region: region.to_string(),
+        vpc_id: model.vpcs.iter().find(|v| v.component == "vpc").map(|v| v.id.clone()),
+        subnet_ids: map(model.subnets.iter().map(|s| (strip(&s.component, "subnet/").to_string(), s.id.clone())).collect()),
+        internet_gateway_id: model.internet_gateways.first().map(|g| g.id.clone()),
+        nat_gateway_ids: map(
+            model
+                .nat_gateways
+                .iter()
+                .filter(|n| n.state.is_live())
+                .map(|n| (strip(&n.component, "nat-gateway/").to_string(), n.id.clone()))
+                .collect(),
+        ),
+        elastic_ip_allocation_ids: map(
+            model.addresses.iter().map(|a| (strip(&a.component, "elastic-ip/").to_string(), a.allocation_id.clone())).collect(),
+        ),
+        route_table_ids: map(
+            model.route_tables.iter().map(|t| (strip(&t.component, "route-table/").to_string(), t.id.clone())).collect(),
+        ),
+    }
+}
+
+/// Status of a RegionPair after a pass over both regions.
+pub fn region_pair_status(
+    previous: &[Condition],
+    generation: Option<i64>,
+    paused: bool,
+    primary: &RegionPass,
+    standby: &RegionPass,
+    now: &str,
+) -> RegionPairStatus {
+    let mut c = previous.to_vec();
+    let set = |c: &mut Vec<Condition>, t: &str, s: Status, reason: &str, msg: String| {
+        conditions::set(c, t, s, reason, msg, generation, now)
+    };
+    set(&mut c, types::SPEC_VALID, Status::True, "Valid", String::new());
+    for (role, pass) in [(RegionRole::Primary, primary), (RegionRole::Standby, standby)] {
+        let t = format!("{}NetworkReady", if role == RegionRole::Primary { "Primary" } else { "Standby" });
+        let (status, reason, msg) = region_condition(pass);
+        set(&mut c, &t, status, reason, msg);
+    }
+    let passes = [primary, standby];
+    let ready = passes.iter().all(|p| p.ready());
+    let errors: Vec<String> = passes.iter().flat_map(|p| p.errors.iter().map(|e| format!("{}: {e}", p.region))).collect();
+    let blocked: Vec<String> = passes.iter().flat_map(|p| p.blocked.iter().map(|e| format!("{}: {e}", p.region))).collect();
+    let waiting: Vec<String> = passes.iter().flat_map(|p| p.waiting.iter().map(|e| format!("{}: {e}", p.region))).collect();
+    let applied: usize = passes.iter().map(|p| p.applied).sum();
+    let mut drift: Vec<DriftItem> = passes.iter().flat_map(|p| p.drift.iter().cloned()).collect();
+    drift.sort();
+
+    let (ready_reason, ready_msg) = if ready {
+        ("Ready", "both regions' networks exist and match the spec".to_string())
+    } else if !errors.is_empty() {
+        ("AwsError", errors.join("; "))
+    } else if !blocked.is_empty() {
+        ("NeedsReplacement", blocked.join("; "))
+    } else if paused && !drift.is_empty() {
+        ("Paused", format!("paused with {} drift item(s)", drift.len()))
+    } else if !drift.is_empty() && applied == 0 {
+        ("DriftDetected", format!("{} drift item(s)", drift.len()))
+    } else {
+        ("Provisioning", progress_message(applied, &waiting))
+    };
+    set(&mut c, types::READY, Status::from_bool(ready), ready_reason, ready_msg);
+    let progressing = !ready && errors.is_empty() && blocked.is_empty() && !paused;
+    set(
+        &mut c,
+        types::PROGRESSING,
+        Status::from_bool(progressing),
+        if progressing { "Reconciling" } else { "Idle" },
+        if progressing { progress_message(applied, &waiting) } else { String::new() },
+    );
+    let degraded = !errors.is_empty() || !blocked.is_empty();
+    set(
+        &mut c,
+        types::DEGRADED,
+        Status::from_bool(degraded),
+        if !errors.is_empty() {
+            "AwsError"
+        } else if degraded {
+            "NeedsReplacement"
+        } else {
+            "Healthy"
+        },
+        errors.iter().chain(&blocked).cloned().collect::<Vec<_>>().join("; "),
+    );
+    set(
+        &mut c,
+        types::DRIFT_DETECTED,
+        Status::from_bool(!drift.is_empty()),
+        if drift.is_empty() {
+            "NoDrift"
+        } else if paused {
+            "DriftNotRepaired"
+        } else if applied > 0 {
+            "DriftRepairing"
+        } else {
+            "DriftDetected"
+        },
+        drift.iter().take(20).map(ToString::to_string).collect::<Vec<_>>().join("; "),
+    );
+    let phase = if ready {
+        Phase::Ready
+    } else if paused {
+        Phase::Paused
+    } else if degraded {
+        Phase::Degraded
+    } else {
+        Phase::Provisioning
+    };
+    RegionPairStatus {
+        observed_generation: generation,
+        phase: Some(phase),
+        conditions: c,
+        primary: Some(network_ids(&primary.region, &primary.model)),
+        standby: Some(network_ids(&standby.region, &standby.model)),
+        drift_count: i32::try_from(drift.len()).unwrap_or(i32::MAX),
+        drift,
+    }
+}
+
+fn region_condition(pass: &RegionPass) -> (Status, &'static str, String) {
+    if pass.ready() {
+        (Status::True, "Ready", String::new())
+    } else if !pass.errors.is_empty() {
+        (Status::False, "AwsError", pass.errors.join("; "))
+    } else if !pass.blocked.is_empty() {
+        (Status::False, "NeedsReplacement", pass.blocked.join("; "))
+    } else if !pass.waiting.is_empty() {
+        (Status::False, "Waiting", pass.waiting.join("; "))
+    } else {
+        (Status::False, "Provisioning", format!("{} change(s) applied", pass.applied))
+    }
+}
+
+fn progress_message(applied: usize, waiting: &[String]) -> String {
+    let mut parts = Vec::new();
+    if applied > 0 {
+        parts.push(format!("{applied} change(s) applied"));
+    }
+    parts.extend(waiting.iter().cloned());
+    if parts.is_empty() { "reconciling".into() } else { parts.join("; ") }
+}
+
+/// Status of an object whose spec was rejected: no AWS call was made.
+pub fn invalid_status(previous: &[Condition], generation: Option<i64>, message: &str, now: &str) -> Vec<Condition> {
+    let mut c = previous.to_vec();
+    conditions::set(&mut c, types::SPEC_VALID, Status::False, "InvalidSpec", message, generation, now);
+    conditions::set(&mut c, types::READY, Status::False, "InvalidSpec", message, generation, now);
+    conditions::set(&mut c, types::PROGRESSING, Status::False, "InvalidSpec", "fix the spec", generation, now);
+    c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pass(region: &str) -> RegionPass {
+        RegionPass { region: region.into(), converged: true, ..Default::default() }
+    }
+
+    #[test]
+    fn ready_only_when_both_regions_converged() {
+        let s = region_pair_status(&[], Some(3), false, &pass("us-east-1"), &pass("us-west-2"), "t0");
+        assert_eq!(s.phase, Some(Phase::Ready));
+        assert!(conditions::is_true(&s.conditions, types::READY));
+        assert!(conditions::is_true(&s.conditions, "PrimaryNetworkReady"));
+        assert_eq!(s.observed_generation, Some(3));
+        let mut waiting = pass("us-west-2");
+        waiting.waiting.push("nat-gateway/nat-a is pending".into());
+        let s2 = region_pair_status(&s.conditions, Some(3), false, &pass("us-east-1"), &waiting, "t1");
+        assert_eq!(s2.phase, Some(Phase::Provisioning));
+        let ready = conditions::get(&s2.conditions, types::READY).unwrap();
+        assert_eq!((ready.status.as_str(), ready.last_transition_time.as_str()), ("False", "t1"));
+        let primary = conditions::get(&s2.conditions, "PrimaryNetworkReady").unwrap();
+        assert_eq!(primary.last_transition_time, "t0", "unchanged conditions keep their time");
+    }
+
+    #[test]
+    fn drift_and_errors_show_in_conditions() {
+        let mut drifted = pass("us-east-1");
+        drifted.converged = false;
+        drifted.drift.push(DriftItem {
+            region: "us-east-1".into(),
+            kind: "Subnet".into(),
+            resource: "subnet-1".into(),
+            field: "mapPublicIpOnLaunch".into(),
+            expected: "true".into(),
+            found: "false".into(),
+        });
+        let mut failed = pass("us-west-2");
+        failed.errors.push("CreateVpc: VpcLimitExceeded: too many".into());
+        let s = region_pair_status(&[], None, false, &drifted, &failed, "t");
+        assert_eq!(s.drift_count, 1);
+        assert_eq!(s.phase, Some(Phase::Degraded));
+        assert!(conditions::is_true(&s.conditions, types::DRIFT_DETECTED));
+        assert!(conditions::is_true(&s.conditions, types::DEGRADED));
+        let drift = conditions::get(&s.conditions, types::DRIFT_DETECTED).unwrap();
+        assert_eq!(drift.message, "us-east-1 Subnet subnet-1: mapPublicIpOnLaunch expected true, found false");
+    }
+}
