@@ -42,7 +42,32 @@ def _patch_nat_gateway_tag_filters() -> None:
     NatGatewayBackend.describe_nat_gateways = describe_nat_gateways
 
 
+def _patch_nat_gateway_delete() -> None:
+    """DeleteNatGateway: on AWS the gateway's Elastic IP is disassociated when
+    it is deleted, and an unknown ID answers InvalidNatGatewayID.NotFound;
+    moto 5.2.5 keeps the association and answers an unknown ID with a 500."""
+    from moto.ec2.exceptions import EC2ClientError
+    from moto.ec2.models.nat_gateways import NatGatewayBackend
+
+    original = NatGatewayBackend.delete_nat_gateway
+
+    def delete_nat_gateway(self, nat_gateway_id):
+        nat_gw = self.nat_gateways.get(nat_gateway_id)
+        if nat_gw is None:
+            raise EC2ClientError(
+                "InvalidNatGatewayID.NotFound", f"The Nat Gateway {nat_gateway_id} was not found"
+            )
+        eni = getattr(nat_gw, "_eni", None)
+        for address in list(self.addresses):
+            if eni is not None and address.eni is eni and address.association_id:
+                self.disassociate_address(association_id=address.association_id)
+        return original(self, nat_gateway_id)
+
+    NatGatewayBackend.delete_nat_gateway = delete_nat_gateway
+
+
 _patch_nat_gateway_tag_filters()
+_patch_nat_gateway_delete()
 
 
 def _exit_when_parent_goes() -> None:

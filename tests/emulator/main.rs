@@ -1,3 +1,5 @@
 //! Tier 4: the real AWS SDK against the local emulator (moto server).
 
+mod region_pair;
 mod smoke;
+mod support;

@@ -49,7 +49,10 @@ impl ErrorClass {
             || lower == "slowdown"
         {
             ErrorClass::Throttled
-        } else if lower == "dependencyviolation" || lower.contains("inuse") || lower.starts_with("invaliddbinstancestate") {
+        } else if lower == "dependencyviolation"
+            || lower.contains("inuse")
+            || lower.starts_with("invaliddbinstancestate")
+        {
             ErrorClass::DependencyViolation
         } else if lower.contains("unauthorized") || lower.contains("accessdenied") || lower == "authfailure" {
             ErrorClass::AccessDenied
@@ -104,7 +107,9 @@ impl AwsError {
                     e.message().unwrap_or_default(),
                 )
             }
-            SdkError::TimeoutError(_) => AwsError::new(ErrorClass::Transient, operation, "Timeout", "the call timed out"),
+            SdkError::TimeoutError(_) => {
+                AwsError::new(ErrorClass::Transient, operation, "Timeout", "the call timed out")
+            }
             SdkError::DispatchFailure(d) => {
                 AwsError::new(ErrorClass::Transient, operation, "DispatchFailure", format!("{d:?}"))
             }

@@ -38,15 +38,17 @@ fn owned<'a>(tags: &'a [aws_sdk_ec2::types::Tag], uids: &[String]) -> Option<(&'
 /// Observes the networks of every owner in `uids` in one region.
 pub async fn observe_networks(ec2: &Client, uids: &[String]) -> Result<BTreeMap<String, ObservedNetwork>, AwsError> {
     let filter = ec2_uid_filter(uids);
+    // SDK futures are large; boxing keeps the joined future off the stack.
     let (vpcs, subnets, igws, addresses, nats, tables) = tokio::try_join!(
-        async { send!("DescribeVpcs", ec2.describe_vpcs().filters(filter.clone())) },
-        async { send!("DescribeSubnets", ec2.describe_subnets().filters(filter.clone())) },
-        async { send!("DescribeInternetGateways", ec2.describe_internet_gateways().filters(filter.clone())) },
-        async { send!("DescribeAddresses", ec2.describe_addresses().filters(filter.clone())) },
-        async { send!("DescribeNatGateways", ec2.describe_nat_gateways().filter(filter.clone())) },
-        async { send!("DescribeRouteTables", ec2.describe_route_tables().filters(filter.clone())) },
+        Box::pin(async { send!("DescribeVpcs", ec2.describe_vpcs().filters(filter.clone())) }),
+        Box::pin(async { send!("DescribeSubnets", ec2.describe_subnets().filters(filter.clone())) }),
+        Box::pin(async { send!("DescribeInternetGateways", ec2.describe_internet_gateways().filters(filter.clone())) }),
+        Box::pin(async { send!("DescribeAddresses", ec2.describe_addresses().filters(filter.clone())) }),
+        Box::pin(async { send!("DescribeNatGateways", ec2.describe_nat_gateways().filter(filter.clone())) }),
+        Box::pin(async { send!("DescribeRouteTables", ec2.describe_route_tables().filters(filter.clone())) }),
     )?;
-    let mut by_uid: BTreeMap<String, ObservedNetwork> = uids.iter().map(|u| (u.clone(), ObservedNetwork::default())).collect();
+    let mut by_uid: BTreeMap<String, ObservedNetwork> =
+        uids.iter().map(|u| (u.clone(), ObservedNetwork::default())).collect();
     let vpc_list: Vec<(String, String, String, String)> = vpcs
         .vpcs()
         .iter()
@@ -56,7 +58,7 @@ pub async fn observe_networks(ec2: &Client, uids: &[String]) -> Result<BTreeMap<
         })
         .collect();
     // DNS attributes are not part of DescribeVpcs.
-    let attributes = try_join_all(vpc_list.iter().map(|(_, _, id, _)| vpc_dns(ec2, id))).await?;
+    let attributes = try_join_all(vpc_list.iter().map(|(_, _, id, _)| Box::pin(vpc_dns(ec2, id)))).await?;
     for ((uid, component, id, cidr), (dns_support, dns_hostnames)) in vpc_list.into_iter().zip(attributes) {
         by_uid.entry(uid).or_default().vpcs.push(ObservedVpc { id, component, cidr, dns_support, dns_hostnames });
     }
@@ -153,23 +155,20 @@ pub async fn observe_networks(ec2: &Client, uids: &[String]) -> Result<BTreeMap<
 
 async fn vpc_dns(ec2: &Client, vpc_id: &str) -> Result<(Option<bool>, Option<bool>), AwsError> {
     let (support, hostnames) = tokio::try_join!(
-        async {
+        Box::pin(async {
             send!(
                 "DescribeVpcAttribute",
                 ec2.describe_vpc_attribute().vpc_id(vpc_id).attribute(VpcAttributeName::EnableDnsSupport)
             )
-        },
-        async {
+        }),
+        Box::pin(async {
             send!(
                 "DescribeVpcAttribute",
                 ec2.describe_vpc_attribute().vpc_id(vpc_id).attribute(VpcAttributeName::EnableDnsHostnames)
             )
-        },
+        }),
     )?;
-    Ok((
-        support.enable_dns_support().and_then(|a| a.value()),
-        hostnames.enable_dns_hostnames().and_then(|a| a.value()),
-    ))
+    Ok((support.enable_dns_support().and_then(|a| a.value()), hostnames.enable_dns_hostnames().and_then(|a| a.value())))
 }
 
 fn yes(value: bool) -> AttributeBooleanValue {
@@ -197,7 +196,11 @@ pub async fn apply(ec2: &Client, owner: &Ownership, action: &NetworkAction) -> R
         NetworkAction::CreateVpc { component, name, cidr } => {
             let out = send!(
                 "CreateVpc",
-                ec2.create_vpc().cidr_block(cidr).tag_specifications(owner.ec2_tag_spec(ResourceType::Vpc, component, name))
+                ec2.create_vpc().cidr_block(cidr).tag_specifications(owner.ec2_tag_spec(
+                    ResourceType::Vpc,
+                    component,
+                    name
+                ))
             )?;
             created("CreateVpc", out.vpc().and_then(|v| v.vpc_id()))
         }
@@ -228,16 +231,18 @@ pub async fn apply(ec2: &Client, owner: &Ownership, action: &NetworkAction) -> R
         NetworkAction::CreateInternetGateway { component, name } => {
             let out = send!(
                 "CreateInternetGateway",
-                ec2.create_internet_gateway()
-                    .tag_specifications(owner.ec2_tag_spec(ResourceType::InternetGateway, component, name))
+                ec2.create_internet_gateway().tag_specifications(owner.ec2_tag_spec(
+                    ResourceType::InternetGateway,
+                    component,
+                    name
+                ))
             )?;
             created("CreateInternetGateway", out.internet_gateway().and_then(|g| g.internet_gateway_id()))
         }
-        NetworkAction::AttachInternetGateway { igw_id, vpc_id } => send!(
-            "AttachInternetGateway",
-            ec2.attach_internet_gateway().internet_gateway_id(igw_id).vpc_id(vpc_id)
-        )
-        .map(|_| ActionOutcome::Done),
+        NetworkAction::AttachInternetGateway { igw_id, vpc_id } => {
+            send!("AttachInternetGateway", ec2.attach_internet_gateway().internet_gateway_id(igw_id).vpc_id(vpc_id))
+                .map(|_| ActionOutcome::Done)
+        }
         NetworkAction::DetachInternetGateway { igw_id, vpc_id } => deleted(send!(
             "DetachInternetGateway",
             ec2.detach_internet_gateway().internet_gateway_id(igw_id).vpc_id(vpc_id)
@@ -245,9 +250,11 @@ pub async fn apply(ec2: &Client, owner: &Ownership, action: &NetworkAction) -> R
         NetworkAction::AllocateAddress { component, name } => {
             let out = send!(
                 "AllocateAddress",
-                ec2.allocate_address()
-                    .domain(DomainType::Vpc)
-                    .tag_specifications(owner.ec2_tag_spec(ResourceType::ElasticIp, component, name))
+                ec2.allocate_address().domain(DomainType::Vpc).tag_specifications(owner.ec2_tag_spec(
+                    ResourceType::ElasticIp,
+                    component,
+                    name
+                ))
             )?;
             match out.allocation_id() {
                 Some(id) => Ok(ActionOutcome::CreatedAddress {
@@ -312,10 +319,9 @@ pub async fn apply(ec2: &Client, owner: &Ownership, action: &NetworkAction) -> R
             )?;
             Ok(ActionOutcome::Associated { association_id: out.new_association_id().unwrap_or_default().to_string() })
         }
-        NetworkAction::DisassociateRouteTable { association_id } => deleted(send!(
-            "DisassociateRouteTable",
-            ec2.disassociate_route_table().association_id(association_id)
-        )),
+        NetworkAction::DisassociateRouteTable { association_id } => {
+            deleted(send!("DisassociateRouteTable", ec2.disassociate_route_table().association_id(association_id)))
+        }
         NetworkAction::DeleteRouteTable { route_table_id } => {
             deleted(send!("DeleteRouteTable", ec2.delete_route_table().route_table_id(route_table_id)))
         }

@@ -95,6 +95,15 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
+    run_with(args, out, err, None).await
+}
+
+/// As `run`, with AWS settings given instead of read from the environment.
+pub async fn run_with<I, T>(args: I, out: &mut dyn Write, err: &mut dyn Write, aws: Option<aws_types::SdkConfig>) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
@@ -110,25 +119,44 @@ where
     let show_calls = cli.show_calls;
     match cli.command {
         Command::Apply { paths, wait, timeout } => {
-            with_aws(&paths, endpoint, show_calls, out, err, |aws, checked, out| {
-                Box::pin(async move {
-                    standalone::apply(aws, checked, &standalone::WaitOptions { wait, timeout }, out).await
-                })
-            })
+            with_aws(
+                &paths,
+                AwsSettings { endpoint: endpoint.clone(), config: aws.clone() },
+                show_calls,
+                out,
+                err,
+                |aws, checked, out| {
+                    Box::pin(async move {
+                        standalone::apply(aws, checked, &standalone::WaitOptions { wait, timeout }, out).await
+                    })
+                },
+            )
             .await
         }
         Command::Status { paths, output } => {
-            with_aws(&paths, endpoint, show_calls, out, err, |aws, checked, out| {
-                Box::pin(async move { standalone::status(aws, checked, output, out).await })
-            })
+            with_aws(
+                &paths,
+                AwsSettings { endpoint: endpoint.clone(), config: aws.clone() },
+                show_calls,
+                out,
+                err,
+                |aws, checked, out| Box::pin(async move { standalone::status(aws, checked, output, out).await }),
+            )
             .await
         }
         Command::Destroy { paths, wait, timeout } => {
-            with_aws(&paths, endpoint, show_calls, out, err, |aws, checked, out| {
-                Box::pin(async move {
-                    standalone::destroy(aws, checked, &standalone::WaitOptions { wait, timeout }, out).await
-                })
-            })
+            with_aws(
+                &paths,
+                AwsSettings { endpoint: endpoint.clone(), config: aws.clone() },
+                show_calls,
+                out,
+                err,
+                |aws, checked, out| {
+                    Box::pin(async move {
+                        standalone::destroy(aws, checked, &standalone::WaitOptions { wait, timeout }, out).await
+                    })
+                },
+            )
             .await
         }
         Command::Crd => match warmstandby_api::crds_yaml() {
@@ -169,10 +197,15 @@ where
 
 type CommandFuture<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = u8> + 'a>>;
 
+struct AwsSettings {
+    endpoint: Option<String>,
+    config: Option<aws_types::SdkConfig>,
+}
+
 /// Validates the manifests, then runs `f` with an AWS context.
 async fn with_aws(
     paths: &[PathBuf],
-    endpoint: Option<String>,
+    settings: AwsSettings,
     show_calls: bool,
     out: &mut dyn Write,
     err: &mut dyn Write,
@@ -182,7 +215,10 @@ async fn with_aws(
         Ok(c) => c,
         Err(failure) => return report_invalid(err, &failure),
     };
-    let aws = warmstandby_aws::AwsContext::from_env(endpoint.as_deref()).await;
+    let aws = match settings.config {
+        Some(config) => warmstandby_aws::AwsContext::new(config),
+        None => warmstandby_aws::AwsContext::from_env(settings.endpoint.as_deref()).await,
+    };
     let code = f(&aws, &checked, out).await;
     if show_calls {
         let _ = write!(err, "AWS calls:\n{}", aws.calls().snapshot().table());

@@ -217,7 +217,11 @@ pub async fn destroy(aws: &AwsContext, checked: &Checked, opts: &WaitOptions, ou
                     out,
                     "RegionPair {name}: {} owned resource(s) left{}",
                     outcome.remaining,
-                    if outcome.waiting.is_empty() { String::new() } else { format!(" ({})", outcome.waiting.join("; ")) }
+                    if outcome.waiting.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", outcome.waiting.join("; "))
+                    }
                 );
                 code = crate::EXIT_FAILURE;
                 break;

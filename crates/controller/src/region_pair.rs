@@ -75,14 +75,16 @@ pub async fn reconcile(aws: &AwsContext, pair: &RegionPair, intent: Intent, now:
         Ok(v) => v,
         Err(e) => return invalid(ReconcileError::InvalidSpec(e.to_message())),
     };
-    let (primary_owner, standby_owner) = match (ownership(pair, RegionRole::Primary), ownership(pair, RegionRole::Standby)) {
-        (Ok(p), Ok(s)) => (p, s),
-        (Err(e), _) | (_, Err(e)) => return invalid(e),
-    };
+    let (primary_owner, standby_owner) =
+        match (ownership(pair, RegionRole::Primary), ownership(pair, RegionRole::Standby)) {
+            (Ok(p), Ok(s)) => (p, s),
+            (Err(e), _) | (_, Err(e)) => return invalid(e),
+        };
     let intent = if validated.paused { Intent::Observe } else { intent };
+    // Boxed: the SDK futures inside are too large to nest on a worker's stack.
     let (primary, standby) = tokio::join!(
-        reconcile_region(aws, &validated, RegionRole::Primary, &primary_owner, intent),
-        reconcile_region(aws, &validated, RegionRole::Standby, &standby_owner, intent),
+        Box::pin(reconcile_region(aws, &validated, RegionRole::Primary, &primary_owner, intent)),
+        Box::pin(reconcile_region(aws, &validated, RegionRole::Standby, &standby_owner, intent)),
     );
     let (primary, mut applied, mut errors) = primary;
     let (standby, applied_s, errors_s) = standby;
@@ -159,7 +161,7 @@ async fn apply_rounds(
         if plan.actions.is_empty() {
             break;
         }
-        let results = join_all(plan.actions.iter().map(|a| network::apply(&ec2, owner, a))).await;
+        let results = join_all(plan.actions.iter().map(|a| Box::pin(network::apply(&ec2, owner, a)))).await;
         for (action, result) in plan.actions.iter().zip(results) {
             match result {
                 Ok(outcome) => {
@@ -201,16 +203,19 @@ pub async fn teardown(aws: &AwsContext, pair: &RegionPair) -> TeardownOutcome {
     }
     let mut out = TeardownOutcome::default();
     let regions = [(RegionRole::Primary, &pair.spec.primary.region), (RegionRole::Standby, &pair.spec.standby.region)];
-    let owners: Vec<Result<Ownership, ReconcileError>> = regions.iter().map(|(role, _)| ownership(pair, *role)).collect();
-    let passes = join_all(regions.iter().zip(&owners).map(|((_, region), owner)| async move {
-        let Ok(owner) = owner else { return (Vec::new(), Vec::new(), Vec::new(), 0) };
-        let mut model = match observe(aws, region, owner).await {
-            Ok(m) => m,
-            Err(e) => return (Vec::new(), Vec::new(), vec![e], 1),
-        };
-        let first = plan_teardown(&model);
-        let (applied, errors, last) = apply_rounds(aws, region, owner, &mut model, first, plan_teardown).await;
-        (applied, last.waiting, errors, model.live_count())
+    let owners: Vec<Result<Ownership, ReconcileError>> =
+        regions.iter().map(|(role, _)| ownership(pair, *role)).collect();
+    let passes = join_all(regions.iter().zip(&owners).map(|((_, region), owner)| {
+        Box::pin(async move {
+            let Ok(owner) = owner else { return (Vec::new(), Vec::new(), Vec::new(), 0) };
+            let mut model = match observe(aws, region, owner).await {
+                Ok(m) => m,
+                Err(e) => return (Vec::new(), Vec::new(), vec![e], 1),
+            };
+            let first = plan_teardown(&model);
+            let (applied, errors, last) = apply_rounds(aws, region, owner, &mut model, first, plan_teardown).await;
+            (applied, last.waiting, errors, model.live_count())
+        })
     }))
     .await;
     for (applied, waiting, errors, remaining) in passes {

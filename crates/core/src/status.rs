@@ -41,22 +41,28 @@ pub fn network_ids(region: &str, model: &ObservedNetwork) -> RegionNetworkStatus
     RegionNetworkStatus {
         region: region.to_string(),
         vpc_id: model.vpcs.iter().find(|v| v.component == "vpc").map(|v| v.id.clone()),
-        subnet_ids: map(model.subnets.iter().map(|s| (strip(&s.component, "subnet/").to_string(), s.id.clone())).collect()),
+        subnet_ids: map(model
+            .subnets
+            .iter()
+            .map(|s| (strip(&s.component, "subnet/").to_string(), s.id.clone()))
+            .collect()),
         internet_gateway_id: model.internet_gateways.first().map(|g| g.id.clone()),
-        nat_gateway_ids: map(
-            model
-                .nat_gateways
-                .iter()
-                .filter(|n| n.state.is_live())
-                .map(|n| (strip(&n.component, "nat-gateway/").to_string(), n.id.clone()))
-                .collect(),
-        ),
-        elastic_ip_allocation_ids: map(
-            model.addresses.iter().map(|a| (strip(&a.component, "elastic-ip/").to_string(), a.allocation_id.clone())).collect(),
-        ),
-        route_table_ids: map(
-            model.route_tables.iter().map(|t| (strip(&t.component, "route-table/").to_string(), t.id.clone())).collect(),
-        ),
+        nat_gateway_ids: map(model
+            .nat_gateways
+            .iter()
+            .filter(|n| n.state.is_live())
+            .map(|n| (strip(&n.component, "nat-gateway/").to_string(), n.id.clone()))
+            .collect()),
+        elastic_ip_allocation_ids: map(model
+            .addresses
+            .iter()
+            .map(|a| (strip(&a.component, "elastic-ip/").to_string(), a.allocation_id.clone()))
+            .collect()),
+        route_table_ids: map(model
+            .route_tables
+            .iter()
+            .map(|t| (strip(&t.component, "route-table/").to_string(), t.id.clone()))
+            .collect()),
     }
 }
 
@@ -81,9 +87,12 @@ pub fn region_pair_status(
     }
     let passes = [primary, standby];
     let ready = passes.iter().all(|p| p.ready());
-    let errors: Vec<String> = passes.iter().flat_map(|p| p.errors.iter().map(|e| format!("{}: {e}", p.region))).collect();
-    let blocked: Vec<String> = passes.iter().flat_map(|p| p.blocked.iter().map(|e| format!("{}: {e}", p.region))).collect();
-    let waiting: Vec<String> = passes.iter().flat_map(|p| p.waiting.iter().map(|e| format!("{}: {e}", p.region))).collect();
+    let errors: Vec<String> =
+        passes.iter().flat_map(|p| p.errors.iter().map(|e| format!("{}: {e}", p.region))).collect();
+    let blocked: Vec<String> =
+        passes.iter().flat_map(|p| p.blocked.iter().map(|e| format!("{}: {e}", p.region))).collect();
+    let waiting: Vec<String> =
+        passes.iter().flat_map(|p| p.waiting.iter().map(|e| format!("{}: {e}", p.region))).collect();
     let applied: usize = passes.iter().map(|p| p.applied).sum();
     let mut drift: Vec<DriftItem> = passes.iter().flat_map(|p| p.drift.iter().cloned()).collect();
     drift.sort();

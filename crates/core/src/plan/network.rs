@@ -50,7 +50,9 @@ impl NetworkAction {
             NetworkAction::CreateVpc { component, cidr, .. } => format!("create {component} {cidr}"),
             NetworkAction::EnableVpcDns { vpc_id, attribute } => format!("enable DNS {attribute:?} on {vpc_id}"),
             NetworkAction::CreateSubnet { component, cidr, zone, .. } => format!("create {component} {cidr} in {zone}"),
-            NetworkAction::SetMapPublicIp { subnet_id, value } => format!("set mapPublicIpOnLaunch={value} on {subnet_id}"),
+            NetworkAction::SetMapPublicIp { subnet_id, value } => {
+                format!("set mapPublicIpOnLaunch={value} on {subnet_id}")
+            }
             NetworkAction::CreateInternetGateway { component, .. } => format!("create {component}"),
             NetworkAction::AttachInternetGateway { igw_id, vpc_id } => format!("attach {igw_id} to {vpc_id}"),
             NetworkAction::DetachInternetGateway { igw_id, vpc_id } => format!("detach {igw_id} from {vpc_id}"),
@@ -102,9 +104,16 @@ impl NetworkAction {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ActionOutcome {
     Done,
-    Created { id: String },
-    CreatedAddress { allocation_id: String, public_ip: String },
-    Associated { association_id: String },
+    Created {
+        id: String,
+    },
+    CreatedAddress {
+        allocation_id: String,
+        public_ip: String,
+    },
+    Associated {
+        association_id: String,
+    },
     /// The target was already gone: counts as done for deletes.
     NotFound,
 }
@@ -166,13 +175,17 @@ pub fn plan_network(desired: &DesiredNetwork, observed: &ObservedNetwork) -> Net
     };
     if vpc.cidr != desired.vpc_cidr.to_string() {
         drift.add("Vpc", &vpc.id, "cidr", desired.vpc_cidr, &vpc.cidr);
-        plan.blocked.push(format!("{} has CIDR {}, the spec says {}: a VPC cannot change its CIDR; delete the RegionPair to rebuild", vpc.id, vpc.cidr, desired.vpc_cidr));
+        plan.blocked.push(format!(
+            "{} has CIDR {}, the spec says {}: a VPC cannot change its CIDR; delete the RegionPair to rebuild",
+            vpc.id, vpc.cidr, desired.vpc_cidr
+        ));
     }
     match (vpc.dns_support, vpc.dns_hostnames) {
         (Some(true), Some(true)) => {}
         (Some(true), hostnames) => {
             drift.add("Vpc", &vpc.id, "enableDnsHostnames", true, fmt_opt(hostnames));
-            plan.actions.push(NetworkAction::EnableVpcDns { vpc_id: vpc.id.clone(), attribute: VpcDnsAttribute::Hostnames });
+            plan.actions
+                .push(NetworkAction::EnableVpcDns { vpc_id: vpc.id.clone(), attribute: VpcDnsAttribute::Hostnames });
         }
         (support, hostnames) => {
             drift.add("Vpc", &vpc.id, "enableDnsSupport", true, fmt_opt(support));
@@ -180,7 +193,8 @@ pub fn plan_network(desired: &DesiredNetwork, observed: &ObservedNetwork) -> Net
                 drift.add("Vpc", &vpc.id, "enableDnsHostnames", true, fmt_opt(hostnames));
             }
             // Hostnames need support on first; the next round enables them.
-            plan.actions.push(NetworkAction::EnableVpcDns { vpc_id: vpc.id.clone(), attribute: VpcDnsAttribute::Support });
+            plan.actions
+                .push(NetworkAction::EnableVpcDns { vpc_id: vpc.id.clone(), attribute: VpcDnsAttribute::Support });
         }
     }
 
@@ -200,12 +214,22 @@ pub fn plan_network(desired: &DesiredNetwork, observed: &ObservedNetwork) -> Net
             }
             Some(have) => {
                 if have.cidr != want.cidr.to_string() || have.zone != want.zone {
-                    drift.add("Subnet", &have.id, "cidr/zone", format!("{} in {}", want.cidr, want.zone), format!("{} in {}", have.cidr, have.zone));
-                    plan.blocked.push(format!("subnet {} ({component}) needs replacement to move to {} in {}", have.id, want.cidr, want.zone));
+                    drift.add(
+                        "Subnet",
+                        &have.id,
+                        "cidr/zone",
+                        format!("{} in {}", want.cidr, want.zone),
+                        format!("{} in {}", have.cidr, have.zone),
+                    );
+                    plan.blocked.push(format!(
+                        "subnet {} ({component}) needs replacement to move to {} in {}",
+                        have.id, want.cidr, want.zone
+                    ));
                 }
                 if have.map_public_ip != want.map_public_ip {
                     drift.add("Subnet", &have.id, "mapPublicIpOnLaunch", want.map_public_ip, have.map_public_ip);
-                    plan.actions.push(NetworkAction::SetMapPublicIp { subnet_id: have.id.clone(), value: want.map_public_ip });
+                    plan.actions
+                        .push(NetworkAction::SetMapPublicIp { subnet_id: have.id.clone(), value: want.map_public_ip });
                 }
             }
         }
@@ -216,16 +240,26 @@ pub fn plan_network(desired: &DesiredNetwork, observed: &ObservedNetwork) -> Net
     let igw_attached = match igw {
         None => {
             drift.missing("InternetGateway", "internet-gateway");
-            plan.actions.push(NetworkAction::CreateInternetGateway { component: "internet-gateway".into(), name: desired.name("igw") });
+            plan.actions.push(NetworkAction::CreateInternetGateway {
+                component: "internet-gateway".into(),
+                name: desired.name("igw"),
+            });
             false
         }
         Some(g) if g.attached_vpcs.iter().any(|v| *v == vpc.id) => true,
         Some(g) => {
-            drift.add("InternetGateway", &g.id, "attachment", &vpc.id, if g.attached_vpcs.is_empty() { "detached".to_string() } else { g.attached_vpcs.join(",") });
+            drift.add(
+                "InternetGateway",
+                &g.id,
+                "attachment",
+                &vpc.id,
+                if g.attached_vpcs.is_empty() { "detached".to_string() } else { g.attached_vpcs.join(",") },
+            );
             if let Some(other) = g.attached_vpcs.first() {
                 plan.actions.push(NetworkAction::DetachInternetGateway { igw_id: g.id.clone(), vpc_id: other.clone() });
             } else {
-                plan.actions.push(NetworkAction::AttachInternetGateway { igw_id: g.id.clone(), vpc_id: vpc.id.clone() });
+                plan.actions
+                    .push(NetworkAction::AttachInternetGateway { igw_id: g.id.clone(), vpc_id: vpc.id.clone() });
             }
             false
         }
@@ -244,7 +278,10 @@ pub fn plan_network(desired: &DesiredNetwork, observed: &ObservedNetwork) -> Net
             .min_by(|a, b| a.id.cmp(&b.id));
         if eip.is_none() {
             drift.missing("ElasticIp", &eip_component);
-            plan.actions.push(NetworkAction::AllocateAddress { component: eip_component.clone(), name: desired.name(&format!("{}-eip", nat.key)) });
+            plan.actions.push(NetworkAction::AllocateAddress {
+                component: eip_component.clone(),
+                name: desired.name(&format!("{}-eip", nat.key)),
+            });
         }
         let subnet = pick(&observed.subnets, &format!("subnet/{}", nat.subnet_key), |s| (&s.id, &s.component));
         match live {
@@ -253,7 +290,10 @@ pub fn plan_network(desired: &DesiredNetwork, observed: &ObservedNetwork) -> Net
                     && n.subnet_id != s.id
                 {
                     drift.add("NatGateway", &n.id, "subnet", &s.id, &n.subnet_id);
-                    plan.blocked.push(format!("NAT gateway {} is in {}, not {}; delete it to have it rebuilt", n.id, n.subnet_id, s.id));
+                    plan.blocked.push(format!(
+                        "NAT gateway {} is in {}, not {}; delete it to have it rebuilt",
+                        n.id, n.subnet_id, s.id
+                    ));
                 }
                 if n.state == NatState::Pending {
                     plan.waiting.push(format!("{nat_component} {} is pending", n.id));
@@ -264,10 +304,17 @@ pub fn plan_network(desired: &DesiredNetwork, observed: &ObservedNetwork) -> Net
                 drift.missing("NatGateway", &nat_component);
                 // A public NAT gateway needs its EIP, its subnet and an attached IGW.
                 if let (Some(eip), Some(subnet), true) = (eip, subnet, igw_attached) {
-                    if eip.association_id.is_some() && !observed.nat_gateways.iter().any(|n| n.allocation_id.as_deref() == Some(&eip.allocation_id) && n.state.is_live()) {
-                        plan.blocked.push(format!("Elastic IP {} is associated with something else", eip.allocation_id));
-                    } else if observed.nat_gateways.iter().any(|n| n.allocation_id.as_deref() == Some(&eip.allocation_id) && n.state == NatState::Deleting) {
-                        plan.waiting.push(format!("{eip_component} is still held by a deleting NAT gateway"));
+                    // An EIP of one of our NAT gateways that is going away is
+                    // released by AWS shortly; anything else holding it is not ours.
+                    let held_by_our_old_nat = observed
+                        .nat_gateways
+                        .iter()
+                        .any(|n| n.allocation_id.as_deref() == Some(&eip.allocation_id) && !n.state.is_live());
+                    if eip.association_id.is_some() && held_by_our_old_nat {
+                        plan.waiting.push(format!("{eip_component} is still held by a deleted NAT gateway"));
+                    } else if eip.association_id.is_some() {
+                        plan.blocked
+                            .push(format!("Elastic IP {} is associated with something else", eip.allocation_id));
                     } else {
                         plan.actions.push(NetworkAction::CreateNatGateway {
                             component: nat_component,
@@ -304,22 +351,51 @@ pub fn plan_network(desired: &DesiredNetwork, observed: &ObservedNetwork) -> Net
         match (current, &target) {
             (None, Some(t)) => {
                 drift.add("RouteTable", &table.id, format!("routes[{DEFAULT_ROUTE}]").as_str(), t, "missing");
-                plan.actions.push(NetworkAction::CreateRoute { route_table_id: table.id.clone(), destination: DEFAULT_ROUTE.into(), target: t.clone() });
+                plan.actions.push(NetworkAction::CreateRoute {
+                    route_table_id: table.id.clone(),
+                    destination: DEFAULT_ROUTE.into(),
+                    target: t.clone(),
+                });
             }
-            (None, None) => drift.add("RouteTable", &table.id, &format!("routes[{DEFAULT_ROUTE}]"), "a route once its target exists", "missing"),
+            (None, None) => drift.add(
+                "RouteTable",
+                &table.id,
+                &format!("routes[{DEFAULT_ROUTE}]"),
+                "a route once its target exists",
+                "missing",
+            ),
             (Some(r), Some(t)) if r.target != *t || r.blackhole => {
                 let found = if r.blackhole { format!("{} (blackhole)", r.target) } else { r.target.to_string() };
                 drift.add("RouteTable", &table.id, &format!("routes[{DEFAULT_ROUTE}]"), t, found);
-                plan.actions.push(NetworkAction::ReplaceRoute { route_table_id: table.id.clone(), destination: DEFAULT_ROUTE.into(), target: t.clone() });
+                plan.actions.push(NetworkAction::ReplaceRoute {
+                    route_table_id: table.id.clone(),
+                    destination: DEFAULT_ROUTE.into(),
+                    target: t.clone(),
+                });
             }
-            (Some(r), None) => drift.add("RouteTable", &table.id, &format!("routes[{DEFAULT_ROUTE}]"), "a live target", r.target.to_string()),
+            (Some(r), None) => drift.add(
+                "RouteTable",
+                &table.id,
+                &format!("routes[{DEFAULT_ROUTE}]"),
+                "a live target",
+                r.target.to_string(),
+            ),
             (Some(_), Some(_)) => {}
         }
         for r in &table.routes {
             let local = matches!(&r.target, RouteTarget::Other(t) if t == "local");
             if r.destination != DEFAULT_ROUTE && !local {
-                drift.add("RouteTable", &table.id, &format!("routes[{}]", r.destination), "absent", r.target.to_string());
-                plan.actions.push(NetworkAction::DeleteRoute { route_table_id: table.id.clone(), destination: r.destination.clone() });
+                drift.add(
+                    "RouteTable",
+                    &table.id,
+                    &format!("routes[{}]", r.destination),
+                    "absent",
+                    r.target.to_string(),
+                );
+                plan.actions.push(NetworkAction::DeleteRoute {
+                    route_table_id: table.id.clone(),
+                    destination: r.destination.clone(),
+                });
             }
         }
         for key in &rt.subnet_keys {
@@ -338,11 +414,17 @@ pub fn plan_network(desired: &DesiredNetwork, observed: &ObservedNetwork) -> Net
             Some((t, _)) if t.id == table.id => {}
             Some((t, a)) => {
                 drift.add("Subnet", subnet_id, "routeTable", &table.id, &t.id);
-                plan.actions.push(NetworkAction::ReplaceAssociation { association_id: a.id.clone(), route_table_id: table.id.clone() });
+                plan.actions.push(NetworkAction::ReplaceAssociation {
+                    association_id: a.id.clone(),
+                    route_table_id: table.id.clone(),
+                });
             }
             None => {
                 drift.add("Subnet", subnet_id, "routeTable", &table.id, "none (main table)");
-                plan.actions.push(NetworkAction::AssociateRouteTable { route_table_id: table.id.clone(), subnet_id: subnet_id.clone() });
+                plan.actions.push(NetworkAction::AssociateRouteTable {
+                    route_table_id: table.id.clone(),
+                    subnet_id: subnet_id.clone(),
+                });
             }
         }
     }
@@ -392,7 +474,11 @@ pub fn extras(desired: &DesiredNetwork, observed: &ObservedNetwork) -> ObservedN
     let live_nat_ids: Vec<&str> = wanted_nats
         .iter()
         .filter_map(|c| {
-            observed.nat_gateways.iter().filter(|n| n.component == *c && n.state.is_live()).min_by(|a, b| a.id.cmp(&b.id))
+            observed
+                .nat_gateways
+                .iter()
+                .filter(|n| n.component == *c && n.state.is_live())
+                .min_by(|a, b| a.id.cmp(&b.id))
         })
         .map(|n| n.id.as_str())
         .collect();
@@ -403,7 +489,8 @@ pub fn extras(desired: &DesiredNetwork, observed: &ObservedNetwork) -> ObservedN
             .internet_gateways
             .iter()
             .filter(|g| {
-                pick(&observed.internet_gateways, "internet-gateway", |x| (&x.id, &x.component)).is_none_or(|c| c.id != g.id)
+                pick(&observed.internet_gateways, "internet-gateway", |x| (&x.id, &x.component))
+                    .is_none_or(|c| c.id != g.id)
             })
             .cloned()
             .collect(),
@@ -428,7 +515,8 @@ pub fn extras(desired: &DesiredNetwork, observed: &ObservedNetwork) -> ObservedN
             .iter()
             .filter(|t| {
                 !wanted_rts.contains(&t.component)
-                    || pick(&observed.route_tables, &t.component, |x| (&x.id, &x.component)).is_none_or(|c| c.id != t.id)
+                    || pick(&observed.route_tables, &t.component, |x| (&x.id, &x.component))
+                        .is_none_or(|c| c.id != t.id)
             })
             .cloned()
             .collect(),
@@ -486,7 +574,10 @@ pub fn plan_teardown(observed: &ObservedNetwork) -> NetworkPlan {
         }
     }
     let nat_holds = |allocation: &str| {
-        observed.nat_gateways.iter().any(|n| n.state.holds_resources() && n.allocation_id.as_deref() == Some(allocation))
+        observed
+            .nat_gateways
+            .iter()
+            .any(|n| n.state.holds_resources() && n.allocation_id.as_deref() == Some(allocation))
     };
     for a in &observed.addresses {
         if !nat_holds(&a.allocation_id) {
@@ -507,7 +598,8 @@ pub fn plan_teardown(observed: &ObservedNetwork) -> NetworkPlan {
     }
     for s in &observed.subnets {
         let nat_inside = observed.nat_gateways.iter().any(|n| n.state.holds_resources() && n.subnet_id == s.id);
-        let associated = observed.route_tables.iter().any(|t| t.associations.iter().any(|a| a.subnet_id.as_deref() == Some(&s.id)));
+        let associated =
+            observed.route_tables.iter().any(|t| t.associations.iter().any(|a| a.subnet_id.as_deref() == Some(&s.id)));
         if !nat_inside && !associated {
             plan.actions.push(NetworkAction::DeleteSubnet { subnet_id: s.id.clone() });
         }
@@ -535,7 +627,13 @@ impl ObservedNetwork {
             NetworkAction::CreateVpc { component, cidr, .. } => {
                 if let Some(id) = new_id {
                     // New VPCs have DNS support on and hostnames off.
-                    self.vpcs.push(ObservedVpc { id, component: component.clone(), cidr: cidr.clone(), dns_support: Some(true), dns_hostnames: Some(false) });
+                    self.vpcs.push(ObservedVpc {
+                        id,
+                        component: component.clone(),
+                        cidr: cidr.clone(),
+                        dns_support: Some(true),
+                        dns_hostnames: Some(false),
+                    });
                 }
             }
             NetworkAction::EnableVpcDns { vpc_id, attribute } => {
@@ -548,7 +646,14 @@ impl ObservedNetwork {
             }
             NetworkAction::CreateSubnet { component, vpc_id, cidr, zone, .. } => {
                 if let Some(id) = new_id {
-                    self.subnets.push(ObservedSubnet { id, component: component.clone(), vpc_id: vpc_id.clone(), cidr: cidr.clone(), zone: zone.clone(), map_public_ip: false });
+                    self.subnets.push(ObservedSubnet {
+                        id,
+                        component: component.clone(),
+                        vpc_id: vpc_id.clone(),
+                        cidr: cidr.clone(),
+                        zone: zone.clone(),
+                        map_public_ip: false,
+                    });
                 }
             }
             NetworkAction::SetMapPublicIp { subnet_id, value } => {
@@ -558,7 +663,11 @@ impl ObservedNetwork {
             }
             NetworkAction::CreateInternetGateway { component, .. } => {
                 if let Some(id) = new_id {
-                    self.internet_gateways.push(ObservedInternetGateway { id, component: component.clone(), attached_vpcs: Vec::new() });
+                    self.internet_gateways.push(ObservedInternetGateway {
+                        id,
+                        component: component.clone(),
+                        attached_vpcs: Vec::new(),
+                    });
                 }
             }
             NetworkAction::AttachInternetGateway { igw_id, vpc_id } => {
@@ -573,12 +682,23 @@ impl ObservedNetwork {
             }
             NetworkAction::AllocateAddress { component, .. } => {
                 if let ActionOutcome::CreatedAddress { allocation_id, public_ip } = outcome {
-                    self.addresses.push(ObservedAddress { allocation_id: allocation_id.clone(), component: component.clone(), public_ip: public_ip.clone(), association_id: None });
+                    self.addresses.push(ObservedAddress {
+                        allocation_id: allocation_id.clone(),
+                        component: component.clone(),
+                        public_ip: public_ip.clone(),
+                        association_id: None,
+                    });
                 }
             }
             NetworkAction::CreateNatGateway { component, subnet_id, allocation_id, .. } => {
                 if let Some(id) = new_id {
-                    self.nat_gateways.push(ObservedNatGateway { id, component: component.clone(), subnet_id: subnet_id.clone(), allocation_id: Some(allocation_id.clone()), state: NatState::Pending });
+                    self.nat_gateways.push(ObservedNatGateway {
+                        id,
+                        component: component.clone(),
+                        subnet_id: subnet_id.clone(),
+                        allocation_id: Some(allocation_id.clone()),
+                        state: NatState::Pending,
+                    });
                 }
             }
             NetworkAction::CreateRouteTable { component, vpc_id, .. } => {
@@ -596,7 +716,11 @@ impl ObservedNetwork {
             | NetworkAction::ReplaceRoute { route_table_id, destination, target } => {
                 if let Some(t) = self.route_tables.iter_mut().find(|t| t.id == *route_table_id) {
                     t.routes.retain(|r| r.destination != *destination);
-                    t.routes.push(ObservedRoute { destination: destination.clone(), target: target.clone(), blackhole: false });
+                    t.routes.push(ObservedRoute {
+                        destination: destination.clone(),
+                        target: target.clone(),
+                        blackhole: false,
+                    });
                 }
             }
             NetworkAction::DeleteRoute { route_table_id, destination } => {
@@ -620,7 +744,8 @@ impl ObservedNetwork {
                         moved = Some(t.associations.remove(pos));
                     }
                 }
-                if let (Some(mut a), Some(t)) = (moved, self.route_tables.iter_mut().find(|t| t.id == *route_table_id)) {
+                if let (Some(mut a), Some(t)) = (moved, self.route_tables.iter_mut().find(|t| t.id == *route_table_id))
+                {
                     if let ActionOutcome::Associated { association_id } = outcome {
                         a.id = association_id.clone();
                     }
@@ -639,7 +764,9 @@ impl ObservedNetwork {
                     n.state = if *outcome == ActionOutcome::NotFound { NatState::Deleted } else { NatState::Deleting };
                 }
             }
-            NetworkAction::ReleaseAddress { allocation_id } => self.addresses.retain(|a| a.allocation_id != *allocation_id),
+            NetworkAction::ReleaseAddress { allocation_id } => {
+                self.addresses.retain(|a| a.allocation_id != *allocation_id)
+            }
             NetworkAction::DeleteInternetGateway { igw_id } => self.internet_gateways.retain(|g| g.id != *igw_id),
             NetworkAction::DeleteSubnet { subnet_id } => self.subnets.retain(|s| s.id != *subnet_id),
             NetworkAction::DeleteVpc { vpc_id } => self.vpcs.retain(|v| v.id != *vpc_id),

@@ -27,16 +27,19 @@ fn converge(
         for a in &plan.actions {
             next_id += 1;
             let outcome = match a {
-                NetworkAction::AllocateAddress { .. } => {
-                    ActionOutcome::CreatedAddress { allocation_id: format!("eipalloc-{next_id}"), public_ip: "198.51.100.1".into() }
-                }
+                NetworkAction::AllocateAddress { .. } => ActionOutcome::CreatedAddress {
+                    allocation_id: format!("eipalloc-{next_id}"),
+                    public_ip: "198.51.100.1".into(),
+                },
                 NetworkAction::AssociateRouteTable { .. } | NetworkAction::ReplaceAssociation { .. } => {
                     ActionOutcome::Associated { association_id: format!("rtbassoc-{next_id}") }
                 }
                 NetworkAction::DeleteNatGateway { .. } => ActionOutcome::NotFound,
                 a if a.is_delete() => ActionOutcome::Done,
                 NetworkAction::EnableVpcDns { .. } | NetworkAction::SetMapPublicIp { .. } => ActionOutcome::Done,
-                NetworkAction::AttachInternetGateway { .. } | NetworkAction::CreateRoute { .. } | NetworkAction::ReplaceRoute { .. } => ActionOutcome::Done,
+                NetworkAction::AttachInternetGateway { .. }
+                | NetworkAction::CreateRoute { .. }
+                | NetworkAction::ReplaceRoute { .. } => ActionOutcome::Done,
                 _ => ActionOutcome::Created { id: format!("id-{next_id}") },
             };
             observed.record(a, &outcome);
@@ -130,14 +133,18 @@ fn out_of_band_damage_is_reported_field_by_field_and_repaired() {
     o.vpcs[0].dns_hostnames = Some(false);
 
     let p = plan_network(&d, &o);
-    let drift: Vec<String> = p.drift.iter().map(|d| format!("{} {} {} {}", d.kind, d.field, d.expected, d.found)).collect();
+    let drift: Vec<String> =
+        p.drift.iter().map(|d| format!("{} {} {} {}", d.kind, d.field, d.expected, d.found)).collect();
     let rt = &o.route_tables[private].id;
     let subnet = &o.subnets[public_a].id;
     assert!(drift.contains(&"Vpc enableDnsHostnames true false".to_string()), "{drift:?}");
     assert!(drift.contains(&"Subnet mapPublicIpOnLaunch true false".to_string()), "{drift:?}");
     assert!(drift.contains(&format!("InternetGateway attachment {} detached", o.vpcs[0].id)), "{drift:?}");
     assert!(drift.contains(&"NatGateway existence present missing".to_string()), "{drift:?}");
-    assert!(drift.contains(&"RouteTable routes[0.0.0.0/0] a route once its target exists missing".to_string()), "{drift:?}");
+    assert!(
+        drift.contains(&"RouteTable routes[0.0.0.0/0] a route once its target exists missing".to_string()),
+        "{drift:?}"
+    );
     assert!(p.drift.iter().any(|d| d.resource == *rt) && p.drift.iter().any(|d| d.resource == *subnet));
 
     converge(&mut o, |o| plan_network(&d, o));
@@ -153,7 +160,11 @@ fn a_route_pointing_elsewhere_and_extra_routes_are_fixed() {
     let (d, mut o, _) = built(NatGatewayMode::Single);
     let public = o.route_tables.iter_mut().find(|t| t.component == "route-table/public").unwrap();
     public.routes[0].target = RouteTarget::Other("pcx-123".into());
-    public.routes.push(ObservedRoute { destination: "10.99.0.0/16".into(), target: RouteTarget::Other("pcx-9".into()), blackhole: false });
+    public.routes.push(ObservedRoute {
+        destination: "10.99.0.0/16".into(),
+        target: RouteTarget::Other("pcx-9".into()),
+        blackhole: false,
+    });
     let id = public.id.clone();
     let p = plan_network(&d, &o);
     let kinds: Vec<&str> = p.actions.iter().map(kind).collect();
@@ -208,7 +219,28 @@ fn teardown_waits_for_a_deleting_nat_gateway() {
     o.nat_gateways[0].state = NatState::Deleting;
     o.route_tables.clear();
     let p = plan_teardown(&o);
-    assert!(!p.actions.iter().any(|a| matches!(a, NetworkAction::ReleaseAddress { .. } | NetworkAction::DeleteVpc { .. })));
-    assert!(!p.actions.iter().any(|a| matches!(a, NetworkAction::DeleteSubnet { subnet_id } if *subnet_id == o.nat_gateways[0].subnet_id)));
+    assert!(
+        !p.actions.iter().any(|a| matches!(a, NetworkAction::ReleaseAddress { .. } | NetworkAction::DeleteVpc { .. }))
+    );
+    assert!(
+        !p.actions.iter().any(
+            |a| matches!(a, NetworkAction::DeleteSubnet { subnet_id } if *subnet_id == o.nat_gateways[0].subnet_id)
+        )
+    );
     assert_eq!(p.waiting.len(), 1);
+}
+
+#[test]
+fn an_eip_still_held_by_our_deleted_nat_is_waited_for_not_blocked() {
+    let (d, mut o, _) = built(NatGatewayMode::Single);
+    o.nat_gateways[0].state = NatState::Deleted;
+    o.addresses[0].association_id = Some("eipassoc-1".into());
+    let p = plan_network(&d, &o);
+    assert!(p.blocked.is_empty(), "{:?}", p.blocked);
+    assert_eq!(p.waiting, ["elastic-ip/nat-a is still held by a deleted NAT gateway"]);
+    assert!(!p.actions.iter().any(|a| matches!(a, NetworkAction::CreateNatGateway { .. })));
+    // Held by something that is not ours: blocked, never touched.
+    o.nat_gateways.clear();
+    let p = plan_network(&d, &o);
+    assert_eq!(p.blocked.len(), 1);
 }
