@@ -51,6 +51,13 @@ fn summary(status: &RegionPairStatus) -> String {
 pub async fn apply(aws: &AwsContext, checked: &Checked, opts: &WaitOptions, out: &mut dyn Write) -> u8 {
     let deadline = Instant::now() + opts.timeout;
     let mut code = 0;
+    for stack in &checked.stacks {
+        let _ = writeln!(
+            out,
+            "ThreeTierStack {}/{}: valid; this version provisions the RegionPair networks only",
+            stack.namespace, stack.name
+        );
+    }
     for pair in &checked.set.region_pairs {
         let name = pair.metadata.name.as_deref().unwrap_or_default();
         let mut current = pair.clone();

@@ -246,7 +246,7 @@ pub fn plan_network(desired: &DesiredNetwork, observed: &ObservedNetwork) -> Net
             });
             false
         }
-        Some(g) if g.attached_vpcs.iter().any(|v| *v == vpc.id) => true,
+        Some(g) if g.attached_vpcs.contains(&vpc.id) => true,
         Some(g) => {
             drift.add(
                 "InternetGateway",
@@ -348,7 +348,12 @@ pub fn plan_network(desired: &DesiredNetwork, observed: &ObservedNetwork) -> Net
             }
         };
         let current = table.routes.iter().find(|r| r.destination == DEFAULT_ROUTE);
+        // A route to our own gateway that is merely detached is fixed by the
+        // attachment (reported above), not by touching the route.
+        let awaiting_attachment =
+            |r: &ObservedRoute| !igw_attached && igw.is_some_and(|g| r.target == RouteTarget::Gateway(g.id.clone()));
         match (current, &target) {
+            (Some(r), _) if awaiting_attachment(r) && rt.default_route == DesiredTarget::InternetGateway => {}
             (None, Some(t)) => {
                 drift.add("RouteTable", &table.id, format!("routes[{DEFAULT_ROUTE}]").as_str(), t, "missing");
                 plan.actions.push(NetworkAction::CreateRoute {
