@@ -433,6 +433,10 @@ pub struct BackupSpec {
     #[serde(default = "default_backup_retention_days")]
     #[schemars(range(min = 1, max = 36500))]
     pub retention_days: i32,
+    /// Role AWS Backup assumes; default: the account's AWSBackupDefaultServiceRole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$"))]
+    pub iam_role_arn: Option<String>,
 }
 
 impl Default for BackupSpec {
@@ -441,6 +445,7 @@ impl Default for BackupSpec {
             enabled: true,
             schedule: default_backup_schedule(),
             retention_days: default_backup_retention_days(),
+            iam_role_arn: None,
         }
     }
 }

@@ -20,6 +20,26 @@ pub struct AwsContext {
     base: SdkConfig,
     calls: CallCounter,
     ec2: Mutex<HashMap<String, aws_sdk_ec2::Client>>,
+    rds: Mutex<HashMap<String, aws_sdk_rds::Client>>,
+    backup: Mutex<HashMap<String, aws_sdk_backup::Client>>,
+    route53: Mutex<Option<aws_sdk_route53::Client>>,
+}
+
+/// A client per region from the shared config, with the call counter attached.
+macro_rules! regional_client {
+    ($self:ident, $field:ident, $sdk:ident, $region:expr) => {{
+        let mut cache = $self.$field.lock().unwrap_or_else(|e| e.into_inner());
+        cache
+            .entry($region.to_string())
+            .or_insert_with(|| {
+                let config = $sdk::config::Builder::from(&$self.base)
+                    .region(Region::new($region.to_string()))
+                    .interceptor($self.calls.clone())
+                    .build();
+                $sdk::Client::from_conf(config)
+            })
+            .clone()
+    }};
 }
 
 impl std::fmt::Debug for AwsContext {
@@ -48,7 +68,14 @@ impl AwsContext {
     }
 
     pub fn new(base: SdkConfig) -> AwsContext {
-        AwsContext { base, calls: CallCounter::default(), ec2: Mutex::new(HashMap::new()) }
+        AwsContext {
+            base,
+            calls: CallCounter::default(),
+            ec2: Mutex::new(HashMap::new()),
+            rds: Mutex::new(HashMap::new()),
+            backup: Mutex::new(HashMap::new()),
+            route53: Mutex::new(None),
+        }
     }
 
     pub fn calls(&self) -> &CallCounter {
@@ -56,15 +83,27 @@ impl AwsContext {
     }
 
     pub fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {
-        let mut cache = self.ec2.lock().unwrap_or_else(|e| e.into_inner());
-        cache
-            .entry(region.to_string())
-            .or_insert_with(|| {
-                let config = aws_sdk_ec2::config::Builder::from(&self.base)
-                    .region(Region::new(region.to_string()))
+        regional_client!(self, ec2, aws_sdk_ec2, region)
+    }
+
+    pub fn rds(&self, region: &str) -> aws_sdk_rds::Client {
+        regional_client!(self, rds, aws_sdk_rds, region)
+    }
+
+    pub fn backup(&self, region: &str) -> aws_sdk_backup::Client {
+        regional_client!(self, backup, aws_sdk_backup, region)
+    }
+
+    /// Route 53 is global; its endpoint lives in us-east-1.
+    pub fn route53(&self) -> aws_sdk_route53::Client {
+        let mut cached = self.route53.lock().unwrap_or_else(|e| e.into_inner());
+        cached
+            .get_or_insert_with(|| {
+                let config = aws_sdk_route53::config::Builder::from(&self.base)
+                    .region(Region::new(warmstandby_api::GLOBAL_REGION))
                     .interceptor(self.calls.clone())
                     .build();
-                aws_sdk_ec2::Client::from_conf(config)
+                aws_sdk_route53::Client::from_conf(config)
             })
             .clone()
     }

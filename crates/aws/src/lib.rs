@@ -5,6 +5,7 @@
 
 pub mod calls;
 pub mod clients;
+pub mod data_tier;
 pub mod errors;
 pub mod network;
 pub mod tags;

@@ -12,6 +12,7 @@ pub mod field;
 pub mod names;
 pub mod net;
 pub mod observed;
+pub mod observed_data;
 pub mod plan;
 pub mod secret;
 pub mod status;

@@ -1,10 +1,12 @@
 //! The desired topology: every AWS resource that should exist, its key
 //! properties and what it depends on, in creation order.
 
+mod data_tier;
 mod network;
 mod stack;
 
 pub use network::{DesiredNat, DesiredNetwork, DesiredRouteTable, DesiredSubnet, RouteTarget, desired_network};
+pub use data_tier::*;
 pub use stack::stack_resources;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -3,4 +3,5 @@
 //! been recorded into the observed model, so one reconcile can walk several
 //! dependency layers without re-reading AWS.
 
+pub mod data_tier;
 pub mod network;

@@ -1,0 +1,517 @@
+//! Data tier families: security groups and the bastion (EC2), DB subnet
+//! groups and instances (RDS), private zones (Route 53, global) and backups.
+//!
+//! Each observe is one batched call per kind (RDS and Backup return every
+//! resource of the region; ours are picked by tag or by our deterministic
+//! names). Private zones are identified by their CallerReference, which we
+//! derive from the owner, so a crash between CreateHostedZone and tagging
+//! can never leave an unrecognised duplicate.
+
+use aws_sdk_ec2::types::{Filter, IpPermission, IpRange, ResourceType, UserIdGroupPair};
+use warmstandby_api::{TAG_COMPONENT, TAG_UID};
+use warmstandby_core::Password;
+use warmstandby_core::desired::{DesiredDataTier, DesiredDatabase};
+use warmstandby_core::observed_data::{
+    ObservedBackupPlan, ObservedDataTier, ObservedDatabase, ObservedDbSubnetGroup, ObservedInstance, ObservedRule,
+    ObservedSecurityGroup, ObservedZone,
+};
+use warmstandby_core::plan::data_tier::DataAction;
+use warmstandby_core::plan::network::ActionOutcome;
+
+use crate::clients::AwsContext;
+use crate::errors::{AwsError, ErrorClass};
+use crate::tags::{Ownership, ec2_tag, ec2_uid_filter};
+
+macro_rules! send {
+    ($op:literal, $req:expr) => {
+        $req.send().await.map_err(|e| AwsError::from_sdk($op, &e))
+    };
+}
+
+fn build_error(op: &str, e: impl std::fmt::Display) -> AwsError {
+    AwsError::new(ErrorClass::Other, op, "BuildError", e.to_string())
+}
+
+/// CallerReference of a stack's private zone in one region.
+pub fn zone_caller_reference(owner: &Ownership) -> String {
+    owner.client_token(&format!("private-zone/{}", owner.region_role.as_str()))
+}
+
+/// Observes one region's data tier of one stack.
+pub async fn observe(aws: &AwsContext, desired: &DesiredDataTier, owner: &Ownership) -> Result<ObservedDataTier, AwsError> {
+    let region = desired.region.as_str();
+    let ec2 = aws.ec2(region);
+    let rds = aws.rds(region);
+    let backup = aws.backup(region);
+    let uids = std::slice::from_ref(&owner.uid);
+    let live_instances = Filter::builder()
+        .name("instance-state-name")
+        .values("pending")
+        .values("running")
+        .values("stopping")
+        .values("stopped")
+        .values("shutting-down")
+        .build();
+    let (sgs, instances, dbs, subnet_groups, vaults, plans, zones) = tokio::try_join!(
+        Box::pin(async { send!("DescribeSecurityGroups", ec2.describe_security_groups().filters(ec2_uid_filter(uids))) }),
+        Box::pin(async {
+            send!("DescribeInstances", ec2.describe_instances().filters(ec2_uid_filter(uids)).filters(live_instances))
+        }),
+        Box::pin(async { send!("DescribeDBInstances", rds.describe_db_instances()) }),
+        Box::pin(async {
+            match send!("DescribeDBSubnetGroups", rds.describe_db_subnet_groups().db_subnet_group_name(&desired.db_subnet_group)) {
+                Ok(out) => Ok(Some(out)),
+                Err(e) if e.is_not_found() => Ok(None),
+                Err(e) => Err(e),
+            }
+        }),
+        Box::pin(async {
+            if desired.backup_vault.is_some() { send!("ListBackupVaults", backup.list_backup_vaults()).map(Some) } else { Ok(None) }
+        }),
+        Box::pin(async {
+            if desired.backup_plan.is_some() { send!("ListBackupPlans", backup.list_backup_plans()).map(Some) } else { Ok(None) }
+        }),
+        Box::pin(observe_zone(aws, desired, owner)),
+    )?;
+
+    let mut out = ObservedDataTier::default();
+    for g in sgs.security_groups() {
+        if ec2_tag(g.tags(), TAG_UID) != Some(owner.uid.as_str()) {
+            continue;
+        }
+        let mut ingress = Vec::new();
+        for p in g.ip_permissions() {
+            let (protocol, from, to) = (p.ip_protocol().unwrap_or("-1").to_string(), p.from_port().unwrap_or(-1), p.to_port().unwrap_or(-1));
+            for r in p.ip_ranges() {
+                ingress.push(ObservedRule { protocol: protocol.clone(), from_port: from, to_port: to, cidr: r.cidr_ip().map(str::to_string), group_id: None });
+            }
+            for pair in p.user_id_group_pairs() {
+                ingress.push(ObservedRule { protocol: protocol.clone(), from_port: from, to_port: to, cidr: None, group_id: pair.group_id().map(str::to_string) });
+            }
+        }
+        ingress.sort();
+        out.security_groups.push(ObservedSecurityGroup {
+            id: g.group_id().unwrap_or_default().to_string(),
+            component: ec2_tag(g.tags(), TAG_COMPONENT).unwrap_or_default().to_string(),
+            vpc_id: g.vpc_id().unwrap_or_default().to_string(),
+            ingress,
+        });
+    }
+    for r in instances.reservations() {
+        for i in r.instances() {
+            if ec2_tag(i.tags(), TAG_UID) != Some(owner.uid.as_str()) {
+                continue;
+            }
+            out.instances.push(ObservedInstance {
+                id: i.instance_id().unwrap_or_default().to_string(),
+                component: ec2_tag(i.tags(), TAG_COMPONENT).unwrap_or_default().to_string(),
+                state: i.state().and_then(|s| s.name()).map(|n| n.as_str().to_string()).unwrap_or_default(),
+                instance_type: i.instance_type().map(|t| t.as_str().to_string()).unwrap_or_default(),
+                image_id: i.image_id().unwrap_or_default().to_string(),
+                subnet_id: i.subnet_id().unwrap_or_default().to_string(),
+            });
+        }
+    }
+    for d in dbs.db_instances() {
+        let ours = d.tag_list().iter().any(|t| t.key() == Some(TAG_UID) && t.value() == Some(owner.uid.as_str()));
+        if !ours {
+            continue;
+        }
+        out.databases.push(ObservedDatabase {
+            identifier: d.db_instance_identifier().unwrap_or_default().to_string(),
+            arn: d.db_instance_arn().unwrap_or_default().to_string(),
+            status: d.db_instance_status().unwrap_or_default().to_string(),
+            endpoint: d.endpoint().and_then(|e| e.address()).map(str::to_string),
+            instance_class: d.db_instance_class().unwrap_or_default().to_string(),
+            engine_version: d.engine_version().unwrap_or_default().to_string(),
+            allocated_storage_gib: d.allocated_storage().unwrap_or_default(),
+            multi_az: d.multi_az().unwrap_or(false),
+            storage_encrypted: d.storage_encrypted().unwrap_or(false),
+            backup_retention_days: d.backup_retention_period().unwrap_or(0),
+            deletion_protection: d.deletion_protection().unwrap_or(false),
+            publicly_accessible: d.publicly_accessible().unwrap_or(false),
+            subnet_group: d.db_subnet_group().and_then(|g| g.db_subnet_group_name()).map(str::to_string),
+            security_group_ids: d.vpc_security_groups().iter().filter_map(|g| g.vpc_security_group_id().map(str::to_string)).collect(),
+            replica_source: d.read_replica_source_db_instance_identifier().map(str::to_string),
+        });
+    }
+    if let Some(groups) = subnet_groups {
+        for g in groups.db_subnet_groups() {
+            out.db_subnet_groups.push(ObservedDbSubnetGroup {
+                name: g.db_subnet_group_name().unwrap_or_default().to_string(),
+                subnet_ids: g.subnets().iter().filter_map(|s| s.subnet_identifier().map(str::to_string)).collect(),
+            });
+        }
+    }
+    if let (Some(vaults), Some(name)) = (vaults, &desired.backup_vault) {
+        out.backup_vaults = vaults.backup_vault_list().iter().filter_map(|v| v.backup_vault_name()).filter(|n| *n == name).map(str::to_string).collect();
+    }
+    if let (Some(plans), Some(want)) = (plans, &desired.backup_plan) {
+        for p in plans.backup_plans_list().iter().filter(|p| p.backup_plan_name() == Some(want.name.as_str())) {
+            let id = p.backup_plan_id().unwrap_or_default().to_string();
+            let (detail, selections) = tokio::try_join!(
+                Box::pin(async { send!("GetBackupPlan", backup.get_backup_plan().backup_plan_id(&id)) }),
+                Box::pin(async { send!("ListBackupSelections", backup.list_backup_selections().backup_plan_id(&id)) }),
+            )?;
+            let rule = detail.backup_plan().and_then(|b| b.rules().first());
+            out.backup_plans.push(ObservedBackupPlan {
+                id: id.clone(),
+                name: want.name.clone(),
+                schedule: rule.and_then(|r| r.schedule_expression()).unwrap_or_default().to_string(),
+                retention_days: rule.and_then(|r| r.lifecycle()).and_then(|l| l.delete_after_days()),
+                copy_to_vault_arn: rule.and_then(|r| r.copy_actions().first()).map(|c| c.destination_backup_vault_arn().to_string()),
+                selections: selections
+                    .backup_selections_list()
+                    .iter()
+                    .map(|s| (s.selection_id().unwrap_or_default().to_string(), s.selection_name().unwrap_or_default().to_string()))
+                    .collect(),
+            });
+        }
+    }
+    out.private_zones = zones.into_iter().collect();
+    Ok(out)
+}
+
+/// The stack's private zone of this region, recognised by CallerReference.
+async fn observe_zone(aws: &AwsContext, desired: &DesiredDataTier, owner: &Ownership) -> Result<Option<ObservedZone>, AwsError> {
+    let r53 = aws.route53();
+    let reference = zone_caller_reference(owner);
+    let zones = send!("ListHostedZonesByName", r53.list_hosted_zones_by_name().dns_name(&desired.private_zone))?;
+    let wanted = format!("{}.", desired.private_zone.trim_end_matches('.'));
+    let Some(zone) = zones.hosted_zones().iter().find(|z| z.name() == wanted && z.caller_reference() == reference) else {
+        return Ok(None);
+    };
+    let id = zone.id().trim_start_matches("/hostedzone/").to_string();
+    let (detail, records) = tokio::try_join!(
+        Box::pin(async { send!("GetHostedZone", r53.get_hosted_zone().id(&id)) }),
+        Box::pin(async {
+            send!(
+                "ListResourceRecordSets",
+                r53.list_resource_record_sets().hosted_zone_id(&id).start_record_name(&desired.private_record).max_items(1)
+            )
+        }),
+    )?;
+    let record_name = format!("{}.", desired.private_record.trim_end_matches('.'));
+    let record = records
+        .resource_record_sets()
+        .iter()
+        .find(|r| r.name() == record_name && r.r#type().as_str() == "CNAME")
+        .and_then(|r| r.resource_records().first().map(|v| (desired.private_record.clone(), v.value().to_string())));
+    Ok(Some(ObservedZone {
+        id,
+        name: desired.private_zone.clone(),
+        vpc_ids: detail.vpcs().iter().filter_map(|v| v.vpc_id().map(str::to_string)).collect(),
+        record,
+    }))
+}
+
+fn ip_permission(rule: &ObservedRule) -> IpPermission {
+    let mut p = IpPermission::builder().ip_protocol(&rule.protocol).from_port(rule.from_port).to_port(rule.to_port);
+    if let Some(c) = &rule.cidr {
+        p = p.ip_ranges(IpRange::builder().cidr_ip(c).build());
+    }
+    if let Some(g) = &rule.group_id {
+        p = p.user_id_group_pairs(UserIdGroupPair::builder().group_id(g).build());
+    }
+    p.build()
+}
+
+fn rds_tags(owner: &Ownership, component: &str, name: &str) -> Vec<aws_sdk_rds::types::Tag> {
+    owner.tags(component, name).into_iter().map(|(k, v)| aws_sdk_rds::types::Tag::builder().key(k).value(v).build()).collect()
+}
+
+fn ok_or_gone<T>(result: Result<T, AwsError>) -> Result<ActionOutcome, AwsError> {
+    match result {
+        Ok(_) => Ok(ActionOutcome::Done),
+        Err(e) if e.is_not_found() => Ok(ActionOutcome::NotFound),
+        Err(e) => Err(e),
+    }
+}
+
+/// Executes one data-tier action in `region`. The password is read only here.
+pub async fn apply(
+    aws: &AwsContext,
+    region: &str,
+    owner: &Ownership,
+    desired: &DesiredDataTier,
+    password: &Password,
+    action: &DataAction,
+) -> Result<ActionOutcome, AwsError> {
+    let ec2 = aws.ec2(region);
+    let rds = aws.rds(region);
+    let backup = aws.backup(region);
+    match action {
+        DataAction::CreateSecurityGroup { component, name, description, vpc_id } => {
+            let out = send!(
+                "CreateSecurityGroup",
+                ec2.create_security_group()
+                    .group_name(name)
+                    .description(description)
+                    .vpc_id(vpc_id)
+                    .tag_specifications(owner.ec2_tag_spec(ResourceType::SecurityGroup, component, name))
+            )?;
+            Ok(ActionOutcome::Created { id: out.group_id().unwrap_or_default().to_string() })
+        }
+        DataAction::AuthorizeIngress { group_id, rule } => send!(
+            "AuthorizeSecurityGroupIngress",
+            ec2.authorize_security_group_ingress().group_id(group_id).ip_permissions(ip_permission(rule))
+        )
+        .map(|_| ActionOutcome::Done),
+        DataAction::RevokeIngress { group_id, rule } => ok_or_gone(send!(
+            "RevokeSecurityGroupIngress",
+            ec2.revoke_security_group_ingress().group_id(group_id).ip_permissions(ip_permission(rule))
+        )),
+        DataAction::DeleteSecurityGroup { group_id } => {
+            ok_or_gone(send!("DeleteSecurityGroup", ec2.delete_security_group().group_id(group_id)))
+        }
+        DataAction::RunBastion { component, name, image_id, instance_type, key_name, subnet_id, group_id } => {
+            let out = send!(
+                "RunInstances",
+                ec2.run_instances()
+                    .image_id(image_id)
+                    .instance_type(aws_sdk_ec2::types::InstanceType::from(instance_type.as_str()))
+                    .set_key_name(key_name.clone())
+                    .subnet_id(subnet_id)
+                    .security_group_ids(group_id)
+                    .min_count(1)
+                    .max_count(1)
+                    .client_token(owner.client_token(component))
+                    .tag_specifications(owner.ec2_tag_spec(ResourceType::Instance, component, name))
+            )?;
+            Ok(ActionOutcome::Created {
+                id: out.instances().first().and_then(|i| i.instance_id()).unwrap_or_default().to_string(),
+            })
+        }
+        DataAction::TerminateInstance { instance_id } => {
+            ok_or_gone(send!("TerminateInstances", ec2.terminate_instances().instance_ids(instance_id)))
+        }
+        DataAction::CreateDbSubnetGroup { name, subnet_ids } => send!(
+            "CreateDBSubnetGroup",
+            rds.create_db_subnet_group()
+                .db_subnet_group_name(name)
+                .db_subnet_group_description(format!("db tier of {}", owner.owner))
+                .set_subnet_ids(Some(subnet_ids.clone()))
+                .set_tags(Some(rds_tags(owner, "db-subnet-group", name)))
+        )
+        .map(|_| ActionOutcome::Done),
+        DataAction::DeleteDbSubnetGroup { name } => {
+            ok_or_gone(send!("DeleteDBSubnetGroup", rds.delete_db_subnet_group().db_subnet_group_name(name)))
+        }
+        DataAction::CreateWriter { identifier, subnet_group, group_id } => {
+            let DesiredDatabase::Writer(w) = &desired.database else {
+                return Err(AwsError::new(ErrorClass::InvalidSpec, "CreateDBInstance", "NotWriter", "this region holds the replica"));
+            };
+            send!(
+                "CreateDBInstance",
+                rds.create_db_instance()
+                    .db_instance_identifier(identifier)
+                    .db_instance_class(&w.instance_class)
+                    .engine("mysql")
+                    .engine_version(&w.engine_version)
+                    .master_username(&w.master_username)
+                    .master_user_password(password.expose())
+                    .allocated_storage(w.allocated_storage_gib)
+                    .multi_az(w.multi_az)
+                    .storage_encrypted(w.storage_encrypted)
+                    .backup_retention_period(w.backup_retention_days)
+                    .deletion_protection(w.deletion_protection)
+                    .publicly_accessible(false)
+                    .db_subnet_group_name(subnet_group)
+                    .vpc_security_group_ids(group_id)
+                    .db_name(&w.database_name)
+                    .port(w.port)
+                    .set_tags(Some(rds_tags(owner, "db-instance", identifier)))
+            )
+            .map(|_| ActionOutcome::Done)
+        }
+        DataAction::CreateReplica { identifier, source_arn, subnet_group, group_id, instance_class, .. } => send!(
+            "CreateDBInstanceReadReplica",
+            rds.create_db_instance_read_replica()
+                .db_instance_identifier(identifier)
+                .source_db_instance_identifier(source_arn)
+                .db_instance_class(instance_class)
+                .db_subnet_group_name(subnet_group)
+                .vpc_security_group_ids(group_id)
+                .publicly_accessible(false)
+                .set_tags(Some(rds_tags(owner, "db-instance", identifier)))
+        )
+        .map(|_| ActionOutcome::Done),
+        DataAction::ModifyDatabase { identifier, changes } => {
+            let mut req = rds.modify_db_instance().db_instance_identifier(identifier).apply_immediately(true);
+            for (field, value) in changes {
+                req = match field.as_str() {
+                    "instanceClass" => req.db_instance_class(value),
+                    "allocatedStorageGiB" => req.allocated_storage(value.parse().unwrap_or_default()),
+                    "multiAz" => req.multi_az(value == "true"),
+                    "backupRetentionDays" => req.backup_retention_period(value.parse().unwrap_or_default()),
+                    "deletionProtection" => req.deletion_protection(value == "true"),
+                    "publiclyAccessible" => req.publicly_accessible(value == "true"),
+                    _ => req,
+                };
+            }
+            send!("ModifyDBInstance", req).map(|_| ActionOutcome::Done)
+        }
+        DataAction::UnprotectDatabase { identifier } => send!(
+            "ModifyDBInstance",
+            rds.modify_db_instance().db_instance_identifier(identifier).deletion_protection(false).apply_immediately(true)
+        )
+        .map(|_| ActionOutcome::Done),
+        DataAction::DeleteDatabase { identifier, final_snapshot } => {
+            let req = rds.delete_db_instance().db_instance_identifier(identifier).delete_automated_backups(false);
+            let req = match final_snapshot {
+                Some(s) => req.final_db_snapshot_identifier(s).skip_final_snapshot(false),
+                None => req.skip_final_snapshot(true),
+            };
+            ok_or_gone(send!("DeleteDBInstance", req))
+        }
+        DataAction::CreatePrivateZone { name, vpc_id, .. } => {
+            let r53 = aws.route53();
+            let out = send!(
+                "CreateHostedZone",
+                r53.create_hosted_zone()
+                    .name(name)
+                    .caller_reference(zone_caller_reference(owner))
+                    .vpc(
+                        aws_sdk_route53::types::Vpc::builder()
+                            .vpc_id(vpc_id)
+                            .vpc_region(aws_sdk_route53::types::VpcRegion::from(region))
+                            .build()
+                    )
+                    .hosted_zone_config(
+                        aws_sdk_route53::types::HostedZoneConfig::builder()
+                            .private_zone(true)
+                            .comment(format!("warmstandby {} {}", owner.owner, owner.region_role.as_str()))
+                            .build()
+                    )
+            )?;
+            let id = out.hosted_zone().map(|z| z.id().trim_start_matches("/hostedzone/").to_string()).unwrap_or_default();
+            let tags: Vec<aws_sdk_route53::types::Tag> = owner
+                .tags("private-zone", name)
+                .into_iter()
+                .map(|(k, v)| aws_sdk_route53::types::Tag::builder().key(k).value(v).build())
+                .collect();
+            send!(
+                "ChangeTagsForResource",
+                r53.change_tags_for_resource()
+                    .resource_type(aws_sdk_route53::types::TagResourceType::Hostedzone)
+                    .resource_id(&id)
+                    .set_add_tags(Some(tags))
+            )?;
+            Ok(ActionOutcome::Created { id })
+        }
+        DataAction::UpsertRecord { zone_id, name, value } => {
+            change_record(aws, zone_id, name, value, aws_sdk_route53::types::ChangeAction::Upsert).await
+        }
+        DataAction::DeleteRecord { zone_id, name, value } => {
+            ok_or_gone(change_record(aws, zone_id, name, value, aws_sdk_route53::types::ChangeAction::Delete).await)
+        }
+        DataAction::DeletePrivateZone { zone_id } => {
+            ok_or_gone(send!("DeleteHostedZone", aws.route53().delete_hosted_zone().id(zone_id)))
+        }
+        DataAction::CreateBackupVault { name } => send!(
+            "CreateBackupVault",
+            backup.create_backup_vault().backup_vault_name(name).set_backup_vault_tags(Some(owner.tags("backup-vault", name).into_iter().collect()))
+        )
+        .map(|_| ActionOutcome::Done),
+        DataAction::DeleteBackupVault { name } => {
+            ok_or_gone(send!("DeleteBackupVault", backup.delete_backup_vault().backup_vault_name(name)))
+        }
+        DataAction::CreateBackupPlan { name, schedule, retention_days, copy_to_vault_arn } => {
+            let plan = backup_plan_input(desired, name, schedule, *retention_days, copy_to_vault_arn)?;
+            let out = send!(
+                "CreateBackupPlan",
+                backup.create_backup_plan().backup_plan(plan).set_backup_plan_tags(Some(owner.tags("backup-plan", name).into_iter().collect()))
+            )?;
+            Ok(ActionOutcome::Created { id: out.backup_plan_id().unwrap_or_default().to_string() })
+        }
+        DataAction::UpdateBackupPlan { plan_id, name, schedule, retention_days, copy_to_vault_arn } => {
+            let plan = backup_plan_input(desired, name, schedule, *retention_days, copy_to_vault_arn)?;
+            send!("UpdateBackupPlan", backup.update_backup_plan().backup_plan_id(plan_id).backup_plan(plan)).map(|_| ActionOutcome::Done)
+        }
+        DataAction::CreateBackupSelection { plan_id, name, iam_role_arn } => {
+            let selection = aws_sdk_backup::types::BackupSelection::builder()
+                .selection_name(name)
+                .iam_role_arn(iam_role_arn)
+                .list_of_tags(
+                    aws_sdk_backup::types::Condition::builder()
+                        .condition_type(aws_sdk_backup::types::ConditionType::Stringequals)
+                        .condition_key(warmstandby_api::TAG_STACK)
+                        .condition_value(&owner.owner)
+                        .build()
+                        .map_err(|e| build_error("CreateBackupSelection", e))?,
+                )
+                .build()
+                .map_err(|e| build_error("CreateBackupSelection", e))?;
+            let out = send!(
+                "CreateBackupSelection",
+                backup.create_backup_selection().backup_plan_id(plan_id).backup_selection(selection).creator_request_id(owner.client_token(name))
+            )?;
+            Ok(ActionOutcome::Created { id: out.selection_id().unwrap_or_default().to_string() })
+        }
+        DataAction::DeleteBackupSelection { plan_id, selection_id } => ok_or_gone(send!(
+            "DeleteBackupSelection",
+            backup.delete_backup_selection().backup_plan_id(plan_id).selection_id(selection_id)
+        )),
+        DataAction::DeleteBackupPlan { plan_id } => {
+            ok_or_gone(send!("DeleteBackupPlan", backup.delete_backup_plan().backup_plan_id(plan_id)))
+        }
+    }
+}
+
+fn backup_plan_input(
+    desired: &DesiredDataTier,
+    name: &str,
+    schedule: &str,
+    retention_days: i32,
+    copy_to_vault_arn: &str,
+) -> Result<aws_sdk_backup::types::BackupPlanInput, AwsError> {
+    let lifecycle = aws_sdk_backup::types::Lifecycle::builder().delete_after_days(i64::from(retention_days)).build();
+    let rule = aws_sdk_backup::types::BackupRuleInput::builder()
+        .rule_name("daily-with-copy")
+        .target_backup_vault_name(desired.backup_vault.clone().unwrap_or_default())
+        .schedule_expression(schedule)
+        .lifecycle(lifecycle.clone())
+        .copy_actions(
+            aws_sdk_backup::types::CopyAction::builder()
+                .destination_backup_vault_arn(copy_to_vault_arn)
+                .lifecycle(lifecycle)
+                .build()
+                .map_err(|e| build_error("CreateBackupPlan", e))?,
+        )
+        .build()
+        .map_err(|e| build_error("CreateBackupPlan", e))?;
+    aws_sdk_backup::types::BackupPlanInput::builder()
+        .backup_plan_name(name)
+        .rules(rule)
+        .build()
+        .map_err(|e| build_error("CreateBackupPlan", e))
+}
+
+async fn change_record(
+    aws: &AwsContext,
+    zone_id: &str,
+    name: &str,
+    value: &str,
+    action: aws_sdk_route53::types::ChangeAction,
+) -> Result<ActionOutcome, AwsError> {
+    let set = aws_sdk_route53::types::ResourceRecordSet::builder()
+        .name(name)
+        .r#type(aws_sdk_route53::types::RrType::Cname)
+        .ttl(60)
+        .resource_records(aws_sdk_route53::types::ResourceRecord::builder().value(value).build().map_err(|e| build_error("ChangeResourceRecordSets", e))?)
+        .build()
+        .map_err(|e| build_error("ChangeResourceRecordSets", e))?;
+    let change = aws_sdk_route53::types::Change::builder().action(action).resource_record_set(set).build().map_err(|e| build_error("ChangeResourceRecordSets", e))?;
+    let batch = aws_sdk_route53::types::ChangeBatch::builder().changes(change).build().map_err(|e| build_error("ChangeResourceRecordSets", e))?;
+    send!("ChangeResourceRecordSets", aws.route53().change_resource_record_sets().hosted_zone_id(zone_id).change_batch(batch))
+        .map(|_| ActionOutcome::Done)
+}
+
+/// ARN of a backup vault by name in a region (one call; None when absent).
+pub async fn vault_arn(aws: &AwsContext, region: &str, name: &str) -> Result<Option<String>, AwsError> {
+    match send!("DescribeBackupVault", aws.backup(region).describe_backup_vault().backup_vault_name(name)) {
+        Ok(out) => Ok(out.backup_vault_arn().map(str::to_string)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,207 @@
+//! Typed desired state of a stack's network-attached and data tier in one
+//! region: security groups, bastion, DB subnet group, database (writer in
+//! the active region, cross-region replica in the other), private zone and
+//! its record, backup vault (and, in the primary, the backup plan).
+
+use std::collections::BTreeMap;
+
+use warmstandby_api::RegionRole;
+
+use crate::names::bounded_name;
+use crate::validate::ValidatedStack;
+
+/// Source of an ingress rule: a CIDR, or another of the stack's groups by role.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum RuleSource {
+    Cidr(String),
+    Group(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct IngressRule {
+    pub port: i32,
+    pub source: RuleSource,
+}
+
+impl std::fmt::Display for IngressRule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.source {
+            RuleSource::Cidr(c) => write!(f, "tcp/{} from {c}", self.port),
+            RuleSource::Group(g) => write!(f, "tcp/{} from sg {g}", self.port),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DesiredSecurityGroup {
+    /// Role: `bastion`, `alb-web`, `alb-api`, `web`, `api`, `db`.
+    pub role: String,
+    pub name: String,
+    pub description: String,
+    pub ingress: Vec<IngressRule>,
+}
+
+impl DesiredSecurityGroup {
+    pub fn component(&self) -> String {
+        format!("security-group/{}", self.role)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DesiredBastion {
+    pub name: String,
+    pub image_id: String,
+    pub instance_type: String,
+    pub key_name: Option<String>,
+    pub subnet_key: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WriterSettings {
+    pub engine_version: String,
+    pub instance_class: String,
+    pub allocated_storage_gib: i32,
+    pub multi_az: bool,
+    pub storage_encrypted: bool,
+    pub backup_retention_days: i32,
+    pub deletion_protection: bool,
+    pub port: i32,
+    pub database_name: String,
+    pub master_username: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DesiredDatabase {
+    Writer(WriterSettings),
+    /// A cross-region read replica of the writer in the other region.
+    Replica { instance_class: String, source_identifier: String, source_region: String },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DesiredBackupPlan {
+    pub name: String,
+    pub schedule: String,
+    pub retention_days: i32,
+    /// Vault name in the standby region that recovery points are copied to.
+    pub copy_to_vault: String,
+    pub copy_to_region: String,
+    pub selection_name: String,
+    /// Role for the selection; `None`: the account's AWSBackupDefaultServiceRole.
+    pub iam_role_arn: Option<String>,
+}
+
+/// One region's part of a stack beyond its network.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DesiredDataTier {
+    pub role: RegionRole,
+    pub region: String,
+    /// `namespace/name`.
+    pub owner: String,
+    pub security_groups: Vec<DesiredSecurityGroup>,
+    pub bastion: Option<DesiredBastion>,
+    pub db_subnet_group: String,
+    pub db_identifier: String,
+    pub database: DesiredDatabase,
+    pub final_snapshot: bool,
+    pub private_zone: String,
+    pub private_record: String,
+    pub backup_vault: Option<String>,
+    pub backup_plan: Option<DesiredBackupPlan>,
+}
+
+/// `<namespace>-<name>-<suffix>`, bounded.
+pub fn stack_name(stack: &ValidatedStack, suffix: &str, max: usize) -> String {
+    bounded_name(&format!("{}-{}-{suffix}", stack.namespace, stack.name), max)
+}
+
+/// RDS identifier of the database in `role`'s region (stable across failovers).
+pub fn db_identifier(stack: &ValidatedStack, role: RegionRole) -> String {
+    stack_name(stack, &format!("{}-db", role.as_str()), 63).to_ascii_lowercase()
+}
+
+pub fn desired_data_tier(stack: &ValidatedStack, role: RegionRole) -> DesiredDataTier {
+    let spec = &stack.spec;
+    let region = stack.pair.region(role).region.clone();
+    let group = |role_name: &str, description: &str, ingress: Vec<IngressRule>| DesiredSecurityGroup {
+        role: role_name.to_string(),
+        name: stack_name(stack, role_name, 255),
+        description: description.to_string(),
+        ingress,
+    };
+    let from = |port: i32, g: &str| IngressRule { port, source: RuleSource::Group(g.to_string()) };
+    let world = |port: i32| IngressRule { port, source: RuleSource::Cidr("0.0.0.0/0".into()) };
+    let mut sgs = vec![
+        group(
+            "bastion",
+            "SSH to the bastion from the allowed networks",
+            spec.bastion.allowed_cidrs.iter().map(|c| IngressRule { port: 22, source: RuleSource::Cidr(c.clone()) }).collect(),
+        ),
+        group("alb-web", "HTTP(S) to the web load balancer", vec![world(80), world(443)]),
+        group("alb-api", "HTTP(S) to the api load balancer", vec![world(80), world(443)]),
+        group("web", "web servers: from the web load balancer and the bastion", vec![from(spec.web.port, "alb-web"), from(22, "bastion")]),
+        group("api", "api servers: from the api load balancer and the bastion", vec![from(spec.api.port, "alb-api"), from(22, "bastion")]),
+        group("db", "MySQL: from the api servers only", vec![from(spec.database.port, "api")]),
+    ];
+    for g in &mut sgs {
+        g.ingress.sort();
+    }
+    let active = role == spec.active_region;
+    let db = &spec.database;
+    let database = if active {
+        DesiredDatabase::Writer(WriterSettings {
+            engine_version: db.engine_version.clone(),
+            instance_class: db.instance_class.clone(),
+            allocated_storage_gib: db.allocated_storage_gib,
+            multi_az: db.multi_az,
+            storage_encrypted: db.storage_encrypted,
+            backup_retention_days: db.backup_retention_days,
+            deletion_protection: db.deletion_protection,
+            port: db.port,
+            database_name: db.database_name.clone(),
+            master_username: db.master_username.clone(),
+        })
+    } else {
+        DesiredDatabase::Replica {
+            instance_class: db.instance_class.clone(),
+            source_identifier: db_identifier(stack, role.other()),
+            source_region: stack.pair.region(role.other()).region.clone(),
+        }
+    };
+    let backup_plan = (spec.backup.enabled && role == RegionRole::Primary).then(|| DesiredBackupPlan {
+        name: stack_name(stack, "plan", 50),
+        schedule: spec.backup.schedule.clone(),
+        retention_days: spec.backup.retention_days,
+        copy_to_vault: stack_name(stack, "vault", 50),
+        copy_to_region: stack.pair.standby.region.clone(),
+        selection_name: stack_name(stack, "servers", 50),
+        iam_role_arn: spec.backup.iam_role_arn.clone(),
+    });
+    DesiredDataTier {
+        role,
+        region,
+        owner: format!("{}/{}", stack.namespace, stack.name),
+        security_groups: sgs,
+        bastion: (role == RegionRole::Primary && spec.bastion.enabled).then(|| DesiredBastion {
+            name: stack_name(stack, "bastion", 255),
+            image_id: spec.images.api.primary.clone(),
+            instance_type: spec.bastion.instance_type.clone(),
+            key_name: spec.bastion.key_name.clone(),
+            subnet_key: "public-a".into(),
+        }),
+        db_subnet_group: stack_name(stack, "db", 255).to_ascii_lowercase(),
+        db_identifier: db_identifier(stack, role),
+        database,
+        final_snapshot: db.final_snapshot,
+        private_zone: db.private_dns.zone_name.clone(),
+        private_record: format!("{}.{}", db.private_dns.record_name, db.private_dns.zone_name),
+        backup_vault: spec.backup.enabled.then(|| stack_name(stack, "vault", 50)),
+        backup_plan,
+    }
+}
+
+/// Network IDs a stack needs from its RegionPair, by logical key.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NetworkRefs {
+    pub vpc_id: String,
+    pub subnet_ids: BTreeMap<String, String>,
+}

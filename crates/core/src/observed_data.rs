@@ -1,0 +1,118 @@
+//! Observed data tier of one stack in one region.
+
+use crate::desired::IngressRule;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ObservedDataTier {
+    pub security_groups: Vec<ObservedSecurityGroup>,
+    pub instances: Vec<ObservedInstance>,
+    pub db_subnet_groups: Vec<ObservedDbSubnetGroup>,
+    pub databases: Vec<ObservedDatabase>,
+    pub private_zones: Vec<ObservedZone>,
+    pub backup_vaults: Vec<String>,
+    pub backup_plans: Vec<ObservedBackupPlan>,
+}
+
+/// An ingress rule as AWS reports it; a group source is a group ID.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ObservedRule {
+    pub protocol: String,
+    pub from_port: i32,
+    pub to_port: i32,
+    pub cidr: Option<String>,
+    pub group_id: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObservedSecurityGroup {
+    pub id: String,
+    pub component: String,
+    pub vpc_id: String,
+    pub ingress: Vec<ObservedRule>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObservedInstance {
+    pub id: String,
+    pub component: String,
+    /// `pending`, `running`, `stopping`, `stopped`, `shutting-down`, `terminated`.
+    pub state: String,
+    pub instance_type: String,
+    pub image_id: String,
+    pub subnet_id: String,
+}
+
+impl ObservedInstance {
+    pub fn is_live(&self) -> bool {
+        !matches!(self.state.as_str(), "shutting-down" | "terminated")
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObservedDbSubnetGroup {
+    pub name: String,
+    pub subnet_ids: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObservedDatabase {
+    pub identifier: String,
+    pub arn: String,
+    /// RDS status: `creating`, `available`, `backing-up`, `modifying`, `deleting`, ...
+    pub status: String,
+    pub endpoint: Option<String>,
+    pub instance_class: String,
+    pub engine_version: String,
+    pub allocated_storage_gib: i32,
+    pub multi_az: bool,
+    pub storage_encrypted: bool,
+    pub backup_retention_days: i32,
+    pub deletion_protection: bool,
+    pub publicly_accessible: bool,
+    pub subnet_group: Option<String>,
+    pub security_group_ids: Vec<String>,
+    /// Set on a read replica: the source's identifier or ARN.
+    pub replica_source: Option<String>,
+}
+
+impl ObservedDatabase {
+    pub fn is_replica(&self) -> bool {
+        self.replica_source.is_some()
+    }
+
+    pub fn is_available(&self) -> bool {
+        self.status == "available"
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObservedZone {
+    pub id: String,
+    pub name: String,
+    pub vpc_ids: Vec<String>,
+    /// The CNAME to the database, when present: (record name, value).
+    pub record: Option<(String, String)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObservedBackupPlan {
+    pub id: String,
+    pub name: String,
+    pub schedule: String,
+    pub retention_days: Option<i64>,
+    pub copy_to_vault_arn: Option<String>,
+    pub selections: Vec<(String, String)>,
+}
+
+/// Desired rules resolved against observed group IDs.
+pub fn rule_matches(want: &IngressRule, have: &ObservedRule, group_id_of: &dyn Fn(&str) -> Option<String>) -> bool {
+    if have.protocol != "tcp" || have.from_port != want.port || have.to_port != want.port {
+        return false;
+    }
+    match &want.source {
+        crate::desired::RuleSource::Cidr(c) => have.cidr.as_deref() == Some(c.as_str()),
+        crate::desired::RuleSource::Group(g) => {
+            have.group_id.is_some() && group_id_of(g).as_deref() == have.group_id.as_deref()
+        }
+    }
+}

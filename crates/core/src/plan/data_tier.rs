@@ -1,0 +1,464 @@
+//! Data tier planning for both regions of a stack at once (the replica
+//! depends on the writer in the other region).
+
+use warmstandby_api::{DriftItem, RegionRole};
+
+use crate::desired::{DesiredDataTier, DesiredDatabase, IngressRule, NetworkRefs, RuleSource};
+use crate::observed_data::{ObservedDataTier, ObservedDatabase, ObservedRule, rule_matches};
+
+/// One AWS change of the data tier. Secrets are not part of actions: the
+/// adapter receives the password separately, at the call that needs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DataAction {
+    CreateSecurityGroup { component: String, name: String, description: String, vpc_id: String },
+    AuthorizeIngress { group_id: String, rule: ObservedRule },
+    RevokeIngress { group_id: String, rule: ObservedRule },
+    DeleteSecurityGroup { group_id: String },
+    RunBastion { component: String, name: String, image_id: String, instance_type: String, key_name: Option<String>, subnet_id: String, group_id: String },
+    TerminateInstance { instance_id: String },
+    CreateDbSubnetGroup { name: String, subnet_ids: Vec<String> },
+    DeleteDbSubnetGroup { name: String },
+    CreateWriter { identifier: String, subnet_group: String, group_id: String },
+    CreateReplica { identifier: String, source_arn: String, source_region: String, subnet_group: String, group_id: String, instance_class: String },
+    ModifyDatabase { identifier: String, changes: Vec<(String, String)> },
+    /// Lifts deletion protection: only ever planned for a requested delete.
+    UnprotectDatabase { identifier: String },
+    DeleteDatabase { identifier: String, final_snapshot: Option<String> },
+    CreatePrivateZone { name: String, vpc_id: String, component: String },
+    UpsertRecord { zone_id: String, name: String, value: String },
+    DeleteRecord { zone_id: String, name: String, value: String },
+    DeletePrivateZone { zone_id: String },
+    CreateBackupVault { name: String },
+    DeleteBackupVault { name: String },
+    CreateBackupPlan { name: String, schedule: String, retention_days: i32, copy_to_vault_arn: String },
+    UpdateBackupPlan { plan_id: String, name: String, schedule: String, retention_days: i32, copy_to_vault_arn: String },
+    CreateBackupSelection { plan_id: String, name: String, iam_role_arn: String },
+    DeleteBackupSelection { plan_id: String, selection_id: String },
+    DeleteBackupPlan { plan_id: String },
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct DataPlan {
+    pub actions: Vec<(RegionRole, DataAction)>,
+    pub drift: Vec<DriftItem>,
+    pub blocked: Vec<String>,
+    pub waiting: Vec<String>,
+}
+
+/// What a region needs from outside its own observation.
+pub struct RegionInputs<'a> {
+    pub desired: &'a DesiredDataTier,
+    pub observed: &'a ObservedDataTier,
+    pub network: &'a NetworkRefs,
+    /// `arn:aws:backup:<region>:<account>:backup-vault:` prefix is not known
+    /// offline; the adapter reports vault ARNs by name.
+    pub vault_arn: &'a dyn Fn(RegionRole, &str) -> Option<String>,
+}
+
+fn drift(region: &str, kind: &str, resource: &str, field: &str, expected: impl ToString, found: impl ToString) -> DriftItem {
+    DriftItem {
+        region: region.to_string(),
+        kind: kind.to_string(),
+        resource: resource.to_string(),
+        field: field.to_string(),
+        expected: expected.to_string(),
+        found: found.to_string(),
+    }
+}
+
+fn tcp(port: i32, source: &RuleSource, group_id_of: &dyn Fn(&str) -> Option<String>) -> Option<ObservedRule> {
+    Some(ObservedRule {
+        protocol: "tcp".into(),
+        from_port: port,
+        to_port: port,
+        cidr: match source {
+            RuleSource::Cidr(c) => Some(c.clone()),
+            RuleSource::Group(_) => None,
+        },
+        group_id: match source {
+            RuleSource::Cidr(_) => None,
+            RuleSource::Group(g) => Some(group_id_of(g)?),
+        },
+    })
+}
+
+/// Plans the repair of both regions' data tiers.
+pub fn plan_data_tier(regions: [RegionInputs<'_>; 2]) -> DataPlan {
+    let mut plan = DataPlan::default();
+    let writer: Option<(&ObservedDatabase, &str)> = regions.iter().find_map(|r| match &r.desired.database {
+        DesiredDatabase::Writer(_) => {
+            r.observed.databases.iter().find(|d| d.identifier == r.desired.db_identifier).map(|d| (d, r.desired.region.as_str()))
+        }
+        DesiredDatabase::Replica { .. } => None,
+    });
+    for r in &regions {
+        plan_region(&mut plan, r, writer);
+    }
+    plan
+}
+
+fn plan_region(plan: &mut DataPlan, r: &RegionInputs<'_>, writer: Option<(&ObservedDatabase, &str)>) {
+    let d = r.desired;
+    let o = r.observed;
+    let role = d.role;
+    let region = d.region.as_str();
+    let mut actions: Vec<DataAction> = Vec::new();
+    let mut push = |a: DataAction| actions.push(a);
+    let group_id_of = |group_role: &str| {
+        o.security_groups.iter().find(|g| g.component == format!("security-group/{group_role}")).map(|g| g.id.clone())
+    };
+    let existing = |role_name: &str| group_id_of(role_name);
+
+    // Security groups, then their rules (sources must exist first).
+    let mut all_groups_exist = true;
+    for sg in &d.security_groups {
+        if existing(&sg.role).is_none() {
+            all_groups_exist = false;
+            push(DataAction::CreateSecurityGroup {
+                component: sg.component(),
+                name: sg.name.clone(),
+                description: sg.description.clone(),
+                vpc_id: r.network.vpc_id.clone(),
+            });
+        }
+    }
+    if all_groups_exist {
+        for sg in &d.security_groups {
+            let Some(have) = o.security_groups.iter().find(|g| g.component == sg.component()) else { continue };
+            for want in &sg.ingress {
+                if !have.ingress.iter().any(|h| rule_matches(want, h, &group_id_of)) {
+                    plan.drift.push(drift(region, "SecurityGroup", &have.id, &format!("ingress[{want}]"), "present", "missing"));
+                    if let Some(rule) = tcp(want.port, &want.source, &group_id_of) {
+                        push(DataAction::AuthorizeIngress { group_id: have.id.clone(), rule });
+                    }
+                }
+            }
+            for h in &have.ingress {
+                if !sg.ingress.iter().any(|w: &IngressRule| rule_matches(w, h, &group_id_of)) {
+                    let source = h.cidr.clone().or(h.group_id.clone()).unwrap_or_default();
+                    plan.drift.push(drift(
+                        region,
+                        "SecurityGroup",
+                        &have.id,
+                        &format!("ingress[{}/{}-{} from {source}]", h.protocol, h.from_port, h.to_port),
+                        "absent",
+                        "present",
+                    ));
+                    push(DataAction::RevokeIngress { group_id: have.id.clone(), rule: h.clone() });
+                }
+            }
+        }
+    }
+
+    // Bastion.
+    if let Some(b) = &d.bastion {
+        let live: Vec<_> = o.instances.iter().filter(|i| i.component == "instance/bastion" && i.is_live()).collect();
+        match (live.first(), r.network.subnet_ids.get(&b.subnet_key), existing("bastion")) {
+            (Some(i), _, _) => {
+                if i.instance_type != b.instance_type {
+                    plan.drift.push(drift(region, "Instance", &i.id, "instanceType", &b.instance_type, &i.instance_type));
+                    plan.blocked.push(format!("bastion {} has type {}; terminate it to have it rebuilt as {}", i.id, i.instance_type, b.instance_type));
+                }
+                for extra in live.iter().skip(1) {
+                    push(DataAction::TerminateInstance { instance_id: extra.id.clone() });
+                }
+            }
+            (None, Some(subnet), Some(group)) => push(DataAction::RunBastion {
+                component: "instance/bastion".into(),
+                name: b.name.clone(),
+                image_id: b.image_id.clone(),
+                instance_type: b.instance_type.clone(),
+                key_name: b.key_name.clone(),
+                subnet_id: subnet.clone(),
+                group_id: group,
+            }),
+            (None, _, _) => plan.waiting.push("bastion waits for its subnet and security group".into()),
+        }
+    }
+
+    // DB subnet group.
+    let db_subnets: Vec<String> = ["db-a", "db-b"].iter().filter_map(|k| r.network.subnet_ids.get(*k).cloned()).collect();
+    let subnet_group = o.db_subnet_groups.iter().find(|g| g.name == d.db_subnet_group);
+    match subnet_group {
+        None if db_subnets.len() == 2 => push(DataAction::CreateDbSubnetGroup { name: d.db_subnet_group.clone(), subnet_ids: db_subnets }),
+        None => plan.waiting.push("the DB subnet group waits for the db subnets".into()),
+        Some(g) => {
+            let mut have = g.subnet_ids.clone();
+            have.sort();
+            let mut want = db_subnets.clone();
+            want.sort();
+            if have != want {
+                plan.drift.push(drift(region, "DbSubnetGroup", &g.name, "subnets", want.join(","), have.join(",")));
+                plan.blocked.push(format!("DB subnet group {} has other subnets than the db tier", g.name));
+            }
+        }
+    }
+
+    // Database.
+    let db = o.databases.iter().find(|x| x.identifier == d.db_identifier);
+    let db_group = existing("db");
+    match (&d.database, db) {
+        (DesiredDatabase::Writer(_), None) => match (subnet_group, &db_group) {
+            (Some(_), Some(g)) => push(DataAction::CreateWriter {
+                identifier: d.db_identifier.clone(),
+                subnet_group: d.db_subnet_group.clone(),
+                group_id: g.clone(),
+            }),
+            _ => plan.waiting.push("the database waits for its subnet group and security group".into()),
+        },
+        (DesiredDatabase::Replica { instance_class, source_region, .. }, None) => match (writer, subnet_group, &db_group) {
+            (Some((w, _)), Some(_), Some(g)) if w.is_available() && w.backup_retention_days > 0 => push(DataAction::CreateReplica {
+                identifier: d.db_identifier.clone(),
+                source_arn: w.arn.clone(),
+                source_region: source_region.clone(),
+                subnet_group: d.db_subnet_group.clone(),
+                group_id: g.clone(),
+                instance_class: instance_class.clone(),
+            }),
+            (Some((w, _)), _, _) if !w.is_available() => plan.waiting.push(format!("the replica waits for the writer {} ({})", w.identifier, w.status)),
+            _ => plan.waiting.push("the replica waits for the writer, its subnet group and security group".into()),
+        },
+        (want, Some(have)) => {
+            if !have.is_available() {
+                plan.waiting.push(format!("database {} is {}", have.identifier, have.status));
+            }
+            let changes = database_drift(plan, region, want, have);
+            if !changes.is_empty() && have.is_available() {
+                push(DataAction::ModifyDatabase { identifier: have.identifier.clone(), changes });
+            }
+            if let (DesiredDatabase::Replica { .. }, false) = (want, have.is_replica()) {
+                // Two writers are never created by the operator; a failover
+                // (FailoverPolicy) owns the transition back to a replica.
+                plan.blocked.push(format!("{} in {region} is a writer but the spec wants a replica; fail back to rebuild replication", have.identifier));
+            }
+        }
+    }
+
+    // Private zone and the CNAME to this region's database endpoint.
+    let zone = o.private_zones.iter().find(|z| z.name.trim_end_matches('.') == d.private_zone);
+    match zone {
+        None => push(DataAction::CreatePrivateZone {
+            name: d.private_zone.clone(),
+            vpc_id: r.network.vpc_id.clone(),
+            component: "private-zone".into(),
+        }),
+        Some(z) => {
+            if !z.vpc_ids.contains(&r.network.vpc_id) {
+                plan.drift.push(drift(region, "PrivateHostedZone", &z.id, "vpc", &r.network.vpc_id, z.vpc_ids.join(",")));
+                plan.blocked.push(format!("private zone {} is not associated with {}", z.id, r.network.vpc_id));
+            }
+            if let Some(endpoint) = db.and_then(|x| x.endpoint.clone()) {
+                match &z.record {
+                    Some((_, value)) if value.trim_end_matches('.') == endpoint => {}
+                    Some((_, value)) => {
+                        plan.drift.push(drift(region, "PrivateDnsRecord", &d.private_record, "value", &endpoint, value));
+                        push(DataAction::UpsertRecord { zone_id: z.id.clone(), name: d.private_record.clone(), value: endpoint });
+                    }
+                    None => push(DataAction::UpsertRecord { zone_id: z.id.clone(), name: d.private_record.clone(), value: endpoint }),
+                }
+            }
+        }
+    }
+
+    // Backups.
+    if let Some(vault) = &d.backup_vault
+        && !o.backup_vaults.contains(vault)
+    {
+        push(DataAction::CreateBackupVault { name: vault.clone() });
+    }
+    if let Some(p) = &d.backup_plan {
+        let copy_arn = (r.vault_arn)(RegionRole::Standby, &p.copy_to_vault);
+        let have = o.backup_plans.iter().find(|x| x.name == p.name);
+        match (have, copy_arn, d.backup_vault.as_ref().is_some_and(|v| o.backup_vaults.contains(v))) {
+            (None, Some(arn), true) => push(DataAction::CreateBackupPlan {
+                name: p.name.clone(),
+                schedule: p.schedule.clone(),
+                retention_days: p.retention_days,
+                copy_to_vault_arn: arn,
+            }),
+            (None, _, _) => plan.waiting.push("the backup plan waits for both vaults".into()),
+            (Some(h), arn, _) => {
+                let mut stale = false;
+                if h.schedule != p.schedule {
+                    plan.drift.push(drift(region, "BackupPlan", &h.id, "schedule", &p.schedule, &h.schedule));
+                    stale = true;
+                }
+                if h.retention_days != Some(i64::from(p.retention_days)) {
+                    plan.drift.push(drift(region, "BackupPlan", &h.id, "retentionDays", p.retention_days, h.retention_days.map(|d| d.to_string()).unwrap_or_else(|| "none".into())));
+                    stale = true;
+                }
+                if let Some(arn) = &arn
+                    && h.copy_to_vault_arn.as_ref() != Some(arn)
+                {
+                    plan.drift.push(drift(region, "BackupPlan", &h.id, "copyTo", arn, h.copy_to_vault_arn.clone().unwrap_or_else(|| "none".into())));
+                    stale = true;
+                }
+                if stale && let Some(arn) = arn.clone() {
+                    push(DataAction::UpdateBackupPlan {
+                        plan_id: h.id.clone(),
+                        name: p.name.clone(),
+                        schedule: p.schedule.clone(),
+                        retention_days: p.retention_days,
+                        copy_to_vault_arn: arn,
+                    });
+                }
+                let role = p.iam_role_arn.clone().or_else(|| arn.as_deref().and_then(default_backup_role));
+                match (h.selections.iter().any(|(_, n)| *n == p.selection_name), role) {
+                    (true, _) => {}
+                    (false, Some(iam_role_arn)) => push(DataAction::CreateBackupSelection {
+                        plan_id: h.id.clone(),
+                        name: p.selection_name.clone(),
+                        iam_role_arn,
+                    }),
+                    (false, None) => plan.waiting.push("the backup selection waits for the standby vault".into()),
+                }
+            }
+        }
+    }
+    plan.actions.extend(actions.into_iter().map(|a| (role, a)));
+}
+
+/// `arn:<partition>:iam::<account>:role/service-role/AWSBackupDefaultServiceRole`
+/// for the account of a vault ARN (`arn:<partition>:backup:<region>:<account>:...`).
+pub fn default_backup_role(vault_arn: &str) -> Option<String> {
+    let parts: Vec<&str> = vault_arn.split(':').collect();
+    match parts.as_slice() {
+        ["arn", partition, "backup", _, account, ..] if !account.is_empty() => {
+            Some(format!("arn:{partition}:iam::{account}:role/service-role/AWSBackupDefaultServiceRole"))
+        }
+        _ => None,
+    }
+}
+
+/// Field-level differences of a database; returns the ones ModifyDBInstance can fix.
+fn database_drift(plan: &mut DataPlan, region: &str, want: &DesiredDatabase, have: &ObservedDatabase) -> Vec<(String, String)> {
+    let mut changes = Vec::new();
+    let id = have.identifier.as_str();
+    let mut check = |field: &str, expected: String, found: String, fixable: bool| {
+        if expected != found {
+            plan.drift.push(drift(region, "DbInstance", id, field, &expected, &found));
+            if fixable {
+                changes.push((field.to_string(), expected));
+            } else {
+                plan.blocked.push(format!("{id}: {field} is {found}, the spec says {expected}; this needs a new instance"));
+            }
+        }
+    };
+    match want {
+        DesiredDatabase::Writer(w) => {
+            check("instanceClass", w.instance_class.clone(), have.instance_class.clone(), true);
+            check("allocatedStorageGiB", w.allocated_storage_gib.to_string(), have.allocated_storage_gib.to_string(), have.allocated_storage_gib <= w.allocated_storage_gib);
+            check("multiAz", w.multi_az.to_string(), have.multi_az.to_string(), true);
+            check("backupRetentionDays", w.backup_retention_days.to_string(), have.backup_retention_days.to_string(), true);
+            check("deletionProtection", w.deletion_protection.to_string(), have.deletion_protection.to_string(), true);
+            check("publiclyAccessible", "false".into(), have.publicly_accessible.to_string(), true);
+            check("storageEncrypted", w.storage_encrypted.to_string(), have.storage_encrypted.to_string(), false);
+            let version_ok = have.engine_version == w.engine_version || have.engine_version.starts_with(&format!("{}.", w.engine_version));
+            if !version_ok {
+                check("engineVersion", w.engine_version.clone(), have.engine_version.clone(), false);
+            }
+        }
+        DesiredDatabase::Replica { instance_class, .. } => {
+            check("instanceClass", instance_class.clone(), have.instance_class.clone(), true);
+            check("publiclyAccessible", "false".into(), have.publicly_accessible.to_string(), true);
+        }
+    }
+    changes
+}
+
+/// Plans deletion of both regions' data tiers, in the reverse of creation:
+/// backup selection and plan, records and zones, replica before writer (the
+/// writer's protection lifted, a final snapshot taken unless disabled),
+/// bastion, subnet groups, then security groups after their cross-references
+/// are revoked.
+pub fn plan_data_teardown(regions: [(&DesiredDataTier, &ObservedDataTier); 2], snapshot_suffix: &str) -> DataPlan {
+    let mut plan = DataPlan::default();
+    let replicas_left = regions.iter().any(|(_, o)| o.databases.iter().any(ObservedDatabase::is_replica));
+    for (d, o) in &regions {
+        let mut push = |a: DataAction| plan.actions.push((d.role, a));
+        for p in &o.backup_plans {
+            for (id, _) in &p.selections {
+                push(DataAction::DeleteBackupSelection { plan_id: p.id.clone(), selection_id: id.clone() });
+            }
+            if p.selections.is_empty() {
+                push(DataAction::DeleteBackupPlan { plan_id: p.id.clone() });
+            }
+        }
+        let plans_left = regions.iter().any(|(_, o)| !o.backup_plans.is_empty());
+        if !plans_left {
+            for v in &o.backup_vaults {
+                push(DataAction::DeleteBackupVault { name: v.clone() });
+            }
+        }
+        for z in &o.private_zones {
+            match &z.record {
+                Some((name, value)) => push(DataAction::DeleteRecord { zone_id: z.id.clone(), name: name.clone(), value: value.clone() }),
+                None => push(DataAction::DeletePrivateZone { zone_id: z.id.clone() }),
+            }
+        }
+        for db in &o.databases {
+            if db.status == "deleting" {
+                plan.waiting.push(format!("database {} is deleting", db.identifier));
+                continue;
+            }
+            if db.is_replica() {
+                push(DataAction::DeleteDatabase { identifier: db.identifier.clone(), final_snapshot: None });
+            } else if !replicas_left {
+                if db.deletion_protection {
+                    push(DataAction::UnprotectDatabase { identifier: db.identifier.clone() });
+                } else {
+                    let snapshot = d.final_snapshot.then(|| format!("{}-final-{snapshot_suffix}", db.identifier));
+                    push(DataAction::DeleteDatabase { identifier: db.identifier.clone(), final_snapshot: snapshot });
+                }
+            }
+        }
+        for i in o.instances.iter().filter(|i| i.is_live()) {
+            push(DataAction::TerminateInstance { instance_id: i.id.clone() });
+        }
+        let instances_left = o.instances.iter().any(|i| i.state != "terminated");
+        if o.databases.is_empty() {
+            for g in &o.db_subnet_groups {
+                push(DataAction::DeleteDbSubnetGroup { name: g.name.clone() });
+            }
+        }
+        // Revoke every rule that references a group first; delete groups once
+        // nothing (rules, instances, databases) uses them.
+        let mut referencing = false;
+        for g in &o.security_groups {
+            for rule in g.ingress.iter().filter(|r| r.group_id.is_some()) {
+                referencing = true;
+                push(DataAction::RevokeIngress { group_id: g.id.clone(), rule: rule.clone() });
+            }
+        }
+        if !referencing && !instances_left && o.databases.is_empty() {
+            for g in &o.security_groups {
+                push(DataAction::DeleteSecurityGroup { group_id: g.id.clone() });
+            }
+        } else if instances_left && o.instances.iter().all(|i| !i.is_live()) {
+            plan.waiting.push("waiting for the bastion to terminate".into());
+        }
+    }
+    plan
+}
+
+impl ObservedDataTier {
+    pub fn is_empty(&self) -> bool {
+        self.security_groups.is_empty()
+            && self.instances.iter().all(|i| i.state == "terminated")
+            && self.db_subnet_groups.is_empty()
+            && self.databases.is_empty()
+            && self.private_zones.is_empty()
+            && self.backup_vaults.is_empty()
+            && self.backup_plans.is_empty()
+    }
+
+    pub fn live_count(&self) -> usize {
+        self.security_groups.len()
+            + self.instances.iter().filter(|i| i.state != "terminated").count()
+            + self.db_subnet_groups.len()
+            + self.databases.len()
+            + self.private_zones.len()
+            + self.backup_vaults.len()
+            + self.backup_plans.len()
+    }
+}
