@@ -66,8 +66,145 @@ def _patch_nat_gateway_delete() -> None:
     NatGatewayBackend.delete_nat_gateway = delete_nat_gateway
 
 
+def _patch_backup_selections() -> None:
+    """AWS Backup: moto 5.2.5 has no backup selections (Create/List/Get/
+    DeleteBackupSelection answer 500) and no UpdateBackupPlan. They are added
+    here as AWS documents them: selections belong to a plan, a repeated
+    CreatorRequestId returns the existing selection, unknown IDs answer
+    ResourceNotFoundException, and a plan cannot be deleted while it has
+    selections."""
+    import json
+    import time
+    import uuid
+
+    from moto.backup.exceptions import InvalidRequestException, ResourceNotFoundException
+    from moto.backup.models import BackupBackend, Plan
+    from moto.backup.responses import BackupResponse
+
+    def selections(backend, plan_id):
+        store = backend.__dict__.setdefault("_selections", {})
+        return store.setdefault(plan_id, {})
+
+    def ids(path):
+        parts = path.split("/backup/plans/")[-1].strip("/").split("/")
+        return parts[0], (parts[2] if len(parts) > 2 else None)
+
+    def summary(plan_id, sid, s):
+        return {
+            "SelectionId": sid,
+            "SelectionName": s["BackupSelection"]["SelectionName"],
+            "BackupPlanId": plan_id,
+            "CreationDate": s["CreationDate"],
+            "CreatorRequestId": s.get("CreatorRequestId"),
+            "IamRoleArn": s["BackupSelection"].get("IamRoleArn"),
+        }
+
+    def create_backup_selection(self):
+        plan_id, _ = ids(self.path)
+        self.backup_backend.get_backup_plan(plan_id, None)
+        params = json.loads(self.body)
+        creator = params.get("CreatorRequestId")
+        store = selections(self.backup_backend, plan_id)
+        for sid, s in store.items():
+            if creator and s.get("CreatorRequestId") == creator:
+                return json.dumps({"SelectionId": sid, "BackupPlanId": plan_id, "CreationDate": s["CreationDate"]})
+        sid = str(uuid.uuid4())
+        store[sid] = {"BackupSelection": params["BackupSelection"], "CreatorRequestId": creator, "CreationDate": time.time()}
+        return json.dumps({"SelectionId": sid, "BackupPlanId": plan_id, "CreationDate": store[sid]["CreationDate"]})
+
+    def list_backup_selections(self):
+        plan_id, _ = ids(self.path)
+        self.backup_backend.get_backup_plan(plan_id, None)
+        store = selections(self.backup_backend, plan_id)
+        return json.dumps({"BackupSelectionsList": [summary(plan_id, sid, s) for sid, s in store.items()]})
+
+    def get_backup_selection(self):
+        plan_id, sid = ids(self.path)
+        store = selections(self.backup_backend, plan_id)
+        if sid not in store:
+            raise ResourceNotFoundException(msg=f"Backup selection {sid} not found")
+        s = store[sid]
+        return json.dumps({**summary(plan_id, sid, s), "BackupSelection": s["BackupSelection"]})
+
+    def delete_backup_selection(self):
+        plan_id, sid = ids(self.path)
+        store = selections(self.backup_backend, plan_id)
+        if sid not in store:
+            raise ResourceNotFoundException(msg=f"Backup selection {sid} not found")
+        del store[sid]
+        return "{}"
+
+    def update_backup_plan(self):
+        plan_id = self.path.split("/backup/plans/")[-1].strip("/")
+        old = self.backup_backend.get_backup_plan(plan_id, None)
+        params = json.loads(self.body)
+        new = Plan(backup_plan=params["BackupPlan"], creator_request_id=old.creator_request_id, backend=self.backup_backend)
+        new.backup_plan_id, new.backup_plan_arn, new.creation_date = old.backup_plan_id, old.backup_plan_arn, old.creation_date
+        self.backup_backend.plans[plan_id] = new
+        return json.dumps({"BackupPlanId": plan_id, "BackupPlanArn": new.backup_plan_arn, "CreationDate": new.creation_date, "VersionId": new.version_id})
+
+    original_delete_plan = BackupBackend.delete_backup_plan
+
+    def delete_backup_plan(self, backup_plan_id):
+        if selections(self, backup_plan_id):
+            raise InvalidRequestException(msg="Related backup plan selections must be deleted prior to backup plan deletion")
+        return original_delete_plan(self, backup_plan_id)
+
+    BackupResponse.create_backup_selection = create_backup_selection
+    BackupResponse.list_backup_selections = list_backup_selections
+    BackupResponse.get_backup_selection = get_backup_selection
+    BackupResponse.delete_backup_selection = delete_backup_selection
+    BackupResponse.update_backup_plan = update_backup_plan
+    BackupBackend.delete_backup_plan = delete_backup_plan
+
+
+def _patch_rds_cross_region_replicas() -> None:
+    """RDS cross-region read replicas: moto 5.2.5 looks the replica's
+    DBSubnetGroupName up in the source region (AWS uses the replica's own
+    region), and deleting such a replica fails with a 500 because the source
+    is looked up by ARN in the wrong region. Both follow AWS here."""
+    import copy
+
+    from moto.rds.models import RDSBackend, rds_backends
+
+    def create_db_instance_read_replica(self, db_kwargs):
+        database_id = db_kwargs["db_instance_identifier"]
+        source_id = db_kwargs["source_db_instance_identifier"]
+        if self.arn_regex.match(source_id):
+            parts = source_id.split(":")
+            source_backend = rds_backends[parts[4]][parts[3]]
+            primary = source_backend.find_db_from_id(parts[-1])
+        else:
+            source_backend = self
+            primary = self.find_db_from_id(source_id)
+        replica = copy.copy(primary)
+        # The replica lives in this region (its `region` derives from its
+        # backend): switch before anything, e.g. the subnet group, is resolved.
+        replica.backend = self
+        db_kwargs["backend"] = self
+        replica.update(**db_kwargs)
+        replica.set_as_replica()
+        self.databases[database_id] = replica
+        primary.add_replica(replica)
+        return replica
+
+    original_find = RDSBackend.find_db_from_id
+
+    def find_db_from_id(self, db_id):
+        if self.arn_regex.match(db_id):
+            parts = db_id.split(":")
+            if parts[3] != self.region_name:
+                return rds_backends[parts[4]][parts[3]].find_db_from_id(parts[-1])
+        return original_find(self, db_id)
+
+    RDSBackend.create_db_instance_read_replica = create_db_instance_read_replica
+    RDSBackend.find_db_from_id = find_db_from_id
+
+
 _patch_nat_gateway_tag_filters()
 _patch_nat_gateway_delete()
+_patch_backup_selections()
+_patch_rds_cross_region_replicas()
 
 
 def _exit_when_parent_goes() -> None:

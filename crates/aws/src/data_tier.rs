@@ -38,7 +38,11 @@ pub fn zone_caller_reference(owner: &Ownership) -> String {
 }
 
 /// Observes one region's data tier of one stack.
-pub async fn observe(aws: &AwsContext, desired: &DesiredDataTier, owner: &Ownership) -> Result<ObservedDataTier, AwsError> {
+pub async fn observe(
+    aws: &AwsContext,
+    desired: &DesiredDataTier,
+    owner: &Ownership,
+) -> Result<ObservedDataTier, AwsError> {
     let region = desired.region.as_str();
     let ec2 = aws.ec2(region);
     let rds = aws.rds(region);
@@ -53,23 +57,36 @@ pub async fn observe(aws: &AwsContext, desired: &DesiredDataTier, owner: &Owners
         .values("shutting-down")
         .build();
     let (sgs, instances, dbs, subnet_groups, vaults, plans, zones) = tokio::try_join!(
-        Box::pin(async { send!("DescribeSecurityGroups", ec2.describe_security_groups().filters(ec2_uid_filter(uids))) }),
+        Box::pin(async {
+            send!("DescribeSecurityGroups", ec2.describe_security_groups().filters(ec2_uid_filter(uids)))
+        }),
         Box::pin(async {
             send!("DescribeInstances", ec2.describe_instances().filters(ec2_uid_filter(uids)).filters(live_instances))
         }),
         Box::pin(async { send!("DescribeDBInstances", rds.describe_db_instances()) }),
         Box::pin(async {
-            match send!("DescribeDBSubnetGroups", rds.describe_db_subnet_groups().db_subnet_group_name(&desired.db_subnet_group)) {
+            match send!(
+                "DescribeDBSubnetGroups",
+                rds.describe_db_subnet_groups().db_subnet_group_name(&desired.db_subnet_group)
+            ) {
                 Ok(out) => Ok(Some(out)),
                 Err(e) if e.is_not_found() => Ok(None),
                 Err(e) => Err(e),
             }
         }),
         Box::pin(async {
-            if desired.backup_vault.is_some() { send!("ListBackupVaults", backup.list_backup_vaults()).map(Some) } else { Ok(None) }
+            if desired.backup_vault.is_some() {
+                send!("ListBackupVaults", backup.list_backup_vaults()).map(Some)
+            } else {
+                Ok(None)
+            }
         }),
         Box::pin(async {
-            if desired.backup_plan.is_some() { send!("ListBackupPlans", backup.list_backup_plans()).map(Some) } else { Ok(None) }
+            if desired.backup_plan.is_some() {
+                send!("ListBackupPlans", backup.list_backup_plans()).map(Some)
+            } else {
+                Ok(None)
+            }
         }),
         Box::pin(observe_zone(aws, desired, owner)),
     )?;
@@ -81,12 +98,25 @@ pub async fn observe(aws: &AwsContext, desired: &DesiredDataTier, owner: &Owners
         }
         let mut ingress = Vec::new();
         for p in g.ip_permissions() {
-            let (protocol, from, to) = (p.ip_protocol().unwrap_or("-1").to_string(), p.from_port().unwrap_or(-1), p.to_port().unwrap_or(-1));
+            let (protocol, from, to) =
+                (p.ip_protocol().unwrap_or("-1").to_string(), p.from_port().unwrap_or(-1), p.to_port().unwrap_or(-1));
             for r in p.ip_ranges() {
-                ingress.push(ObservedRule { protocol: protocol.clone(), from_port: from, to_port: to, cidr: r.cidr_ip().map(str::to_string), group_id: None });
+                ingress.push(ObservedRule {
+                    protocol: protocol.clone(),
+                    from_port: from,
+                    to_port: to,
+                    cidr: r.cidr_ip().map(str::to_string),
+                    group_id: None,
+                });
             }
             for pair in p.user_id_group_pairs() {
-                ingress.push(ObservedRule { protocol: protocol.clone(), from_port: from, to_port: to, cidr: None, group_id: pair.group_id().map(str::to_string) });
+                ingress.push(ObservedRule {
+                    protocol: protocol.clone(),
+                    from_port: from,
+                    to_port: to,
+                    cidr: None,
+                    group_id: pair.group_id().map(str::to_string),
+                });
             }
         }
         ingress.sort();
@@ -131,7 +161,11 @@ pub async fn observe(aws: &AwsContext, desired: &DesiredDataTier, owner: &Owners
             deletion_protection: d.deletion_protection().unwrap_or(false),
             publicly_accessible: d.publicly_accessible().unwrap_or(false),
             subnet_group: d.db_subnet_group().and_then(|g| g.db_subnet_group_name()).map(str::to_string),
-            security_group_ids: d.vpc_security_groups().iter().filter_map(|g| g.vpc_security_group_id().map(str::to_string)).collect(),
+            security_group_ids: d
+                .vpc_security_groups()
+                .iter()
+                .filter_map(|g| g.vpc_security_group_id().map(str::to_string))
+                .collect(),
             replica_source: d.read_replica_source_db_instance_identifier().map(str::to_string),
         });
     }
@@ -144,7 +178,12 @@ pub async fn observe(aws: &AwsContext, desired: &DesiredDataTier, owner: &Owners
         }
     }
     if let (Some(vaults), Some(name)) = (vaults, &desired.backup_vault) {
-        out.backup_vaults = vaults.backup_vault_list().iter().filter_map(|v| v.backup_vault_name()).filter(|n| *n == name).map(str::to_string).collect();
+        out.backup_vaults = vaults
+            .backup_vault_list()
+            .iter()
+            .filter(|v| v.backup_vault_name() == Some(name.as_str()))
+            .map(|v| (name.clone(), v.backup_vault_arn().unwrap_or_default().to_string()))
+            .collect();
     }
     if let (Some(plans), Some(want)) = (plans, &desired.backup_plan) {
         for p in plans.backup_plans_list().iter().filter(|p| p.backup_plan_name() == Some(want.name.as_str())) {
@@ -159,11 +198,18 @@ pub async fn observe(aws: &AwsContext, desired: &DesiredDataTier, owner: &Owners
                 name: want.name.clone(),
                 schedule: rule.and_then(|r| r.schedule_expression()).unwrap_or_default().to_string(),
                 retention_days: rule.and_then(|r| r.lifecycle()).and_then(|l| l.delete_after_days()),
-                copy_to_vault_arn: rule.and_then(|r| r.copy_actions().first()).map(|c| c.destination_backup_vault_arn().to_string()),
+                copy_to_vault_arn: rule
+                    .and_then(|r| r.copy_actions().first())
+                    .map(|c| c.destination_backup_vault_arn().to_string()),
                 selections: selections
                     .backup_selections_list()
                     .iter()
-                    .map(|s| (s.selection_id().unwrap_or_default().to_string(), s.selection_name().unwrap_or_default().to_string()))
+                    .map(|s| {
+                        (
+                            s.selection_id().unwrap_or_default().to_string(),
+                            s.selection_name().unwrap_or_default().to_string(),
+                        )
+                    })
                     .collect(),
             });
         }
@@ -173,12 +219,17 @@ pub async fn observe(aws: &AwsContext, desired: &DesiredDataTier, owner: &Owners
 }
 
 /// The stack's private zone of this region, recognised by CallerReference.
-async fn observe_zone(aws: &AwsContext, desired: &DesiredDataTier, owner: &Ownership) -> Result<Option<ObservedZone>, AwsError> {
+async fn observe_zone(
+    aws: &AwsContext,
+    desired: &DesiredDataTier,
+    owner: &Ownership,
+) -> Result<Option<ObservedZone>, AwsError> {
     let r53 = aws.route53();
     let reference = zone_caller_reference(owner);
     let zones = send!("ListHostedZonesByName", r53.list_hosted_zones_by_name().dns_name(&desired.private_zone))?;
     let wanted = format!("{}.", desired.private_zone.trim_end_matches('.'));
-    let Some(zone) = zones.hosted_zones().iter().find(|z| z.name() == wanted && z.caller_reference() == reference) else {
+    let Some(zone) = zones.hosted_zones().iter().find(|z| z.name() == wanted && z.caller_reference() == reference)
+    else {
         return Ok(None);
     };
     let id = zone.id().trim_start_matches("/hostedzone/").to_string();
@@ -187,7 +238,10 @@ async fn observe_zone(aws: &AwsContext, desired: &DesiredDataTier, owner: &Owner
         Box::pin(async {
             send!(
                 "ListResourceRecordSets",
-                r53.list_resource_record_sets().hosted_zone_id(&id).start_record_name(&desired.private_record).max_items(1)
+                r53.list_resource_record_sets()
+                    .hosted_zone_id(&id)
+                    .start_record_name(&desired.private_record)
+                    .max_items(1)
             )
         }),
     )?;
@@ -217,7 +271,11 @@ fn ip_permission(rule: &ObservedRule) -> IpPermission {
 }
 
 fn rds_tags(owner: &Ownership, component: &str, name: &str) -> Vec<aws_sdk_rds::types::Tag> {
-    owner.tags(component, name).into_iter().map(|(k, v)| aws_sdk_rds::types::Tag::builder().key(k).value(v).build()).collect()
+    owner
+        .tags(component, name)
+        .into_iter()
+        .map(|(k, v)| aws_sdk_rds::types::Tag::builder().key(k).value(v).build())
+        .collect()
 }
 
 fn ok_or_gone<T>(result: Result<T, AwsError>) -> Result<ActionOutcome, AwsError> {
@@ -299,7 +357,12 @@ pub async fn apply(
         }
         DataAction::CreateWriter { identifier, subnet_group, group_id } => {
             let DesiredDatabase::Writer(w) = &desired.database else {
-                return Err(AwsError::new(ErrorClass::InvalidSpec, "CreateDBInstance", "NotWriter", "this region holds the replica"));
+                return Err(AwsError::new(
+                    ErrorClass::InvalidSpec,
+                    "CreateDBInstance",
+                    "NotWriter",
+                    "this region holds the replica",
+                ));
             };
             send!(
                 "CreateDBInstance",
@@ -353,7 +416,10 @@ pub async fn apply(
         }
         DataAction::UnprotectDatabase { identifier } => send!(
             "ModifyDBInstance",
-            rds.modify_db_instance().db_instance_identifier(identifier).deletion_protection(false).apply_immediately(true)
+            rds.modify_db_instance()
+                .db_instance_identifier(identifier)
+                .deletion_protection(false)
+                .apply_immediately(true)
         )
         .map(|_| ActionOutcome::Done),
         DataAction::DeleteDatabase { identifier, final_snapshot } => {
@@ -384,7 +450,8 @@ pub async fn apply(
                             .build()
                     )
             )?;
-            let id = out.hosted_zone().map(|z| z.id().trim_start_matches("/hostedzone/").to_string()).unwrap_or_default();
+            let id =
+                out.hosted_zone().map(|z| z.id().trim_start_matches("/hostedzone/").to_string()).unwrap_or_default();
             let tags: Vec<aws_sdk_route53::types::Tag> = owner
                 .tags("private-zone", name)
                 .into_iter()
@@ -410,7 +477,10 @@ pub async fn apply(
         }
         DataAction::CreateBackupVault { name } => send!(
             "CreateBackupVault",
-            backup.create_backup_vault().backup_vault_name(name).set_backup_vault_tags(Some(owner.tags("backup-vault", name).into_iter().collect()))
+            backup
+                .create_backup_vault()
+                .backup_vault_name(name)
+                .set_backup_vault_tags(Some(owner.tags("backup-vault", name).into_iter().collect()))
         )
         .map(|_| ActionOutcome::Done),
         DataAction::DeleteBackupVault { name } => {
@@ -420,13 +490,17 @@ pub async fn apply(
             let plan = backup_plan_input(desired, name, schedule, *retention_days, copy_to_vault_arn)?;
             let out = send!(
                 "CreateBackupPlan",
-                backup.create_backup_plan().backup_plan(plan).set_backup_plan_tags(Some(owner.tags("backup-plan", name).into_iter().collect()))
+                backup
+                    .create_backup_plan()
+                    .backup_plan(plan)
+                    .set_backup_plan_tags(Some(owner.tags("backup-plan", name).into_iter().collect()))
             )?;
             Ok(ActionOutcome::Created { id: out.backup_plan_id().unwrap_or_default().to_string() })
         }
         DataAction::UpdateBackupPlan { plan_id, name, schedule, retention_days, copy_to_vault_arn } => {
             let plan = backup_plan_input(desired, name, schedule, *retention_days, copy_to_vault_arn)?;
-            send!("UpdateBackupPlan", backup.update_backup_plan().backup_plan_id(plan_id).backup_plan(plan)).map(|_| ActionOutcome::Done)
+            send!("UpdateBackupPlan", backup.update_backup_plan().backup_plan_id(plan_id).backup_plan(plan))
+                .map(|_| ActionOutcome::Done)
         }
         DataAction::CreateBackupSelection { plan_id, name, iam_role_arn } => {
             let selection = aws_sdk_backup::types::BackupSelection::builder()
@@ -444,7 +518,11 @@ pub async fn apply(
                 .map_err(|e| build_error("CreateBackupSelection", e))?;
             let out = send!(
                 "CreateBackupSelection",
-                backup.create_backup_selection().backup_plan_id(plan_id).backup_selection(selection).creator_request_id(owner.client_token(name))
+                backup
+                    .create_backup_selection()
+                    .backup_plan_id(plan_id)
+                    .backup_selection(selection)
+                    .creator_request_id(owner.client_token(name))
             )?;
             Ok(ActionOutcome::Created { id: out.selection_id().unwrap_or_default().to_string() })
         }
@@ -498,20 +576,26 @@ async fn change_record(
         .name(name)
         .r#type(aws_sdk_route53::types::RrType::Cname)
         .ttl(60)
-        .resource_records(aws_sdk_route53::types::ResourceRecord::builder().value(value).build().map_err(|e| build_error("ChangeResourceRecordSets", e))?)
+        .resource_records(
+            aws_sdk_route53::types::ResourceRecord::builder()
+                .value(value)
+                .build()
+                .map_err(|e| build_error("ChangeResourceRecordSets", e))?,
+        )
         .build()
         .map_err(|e| build_error("ChangeResourceRecordSets", e))?;
-    let change = aws_sdk_route53::types::Change::builder().action(action).resource_record_set(set).build().map_err(|e| build_error("ChangeResourceRecordSets", e))?;
-    let batch = aws_sdk_route53::types::ChangeBatch::builder().changes(change).build().map_err(|e| build_error("ChangeResourceRecordSets", e))?;
-    send!("ChangeResourceRecordSets", aws.route53().change_resource_record_sets().hosted_zone_id(zone_id).change_batch(batch))
-        .map(|_| ActionOutcome::Done)
-}
-
-/// ARN of a backup vault by name in a region (one call; None when absent).
-pub async fn vault_arn(aws: &AwsContext, region: &str, name: &str) -> Result<Option<String>, AwsError> {
-    match send!("DescribeBackupVault", aws.backup(region).describe_backup_vault().backup_vault_name(name)) {
-        Ok(out) => Ok(out.backup_vault_arn().map(str::to_string)),
-        Err(e) if e.is_not_found() => Ok(None),
-        Err(e) => Err(e),
-    }
+    let change = aws_sdk_route53::types::Change::builder()
+        .action(action)
+        .resource_record_set(set)
+        .build()
+        .map_err(|e| build_error("ChangeResourceRecordSets", e))?;
+    let batch = aws_sdk_route53::types::ChangeBatch::builder()
+        .changes(change)
+        .build()
+        .map_err(|e| build_error("ChangeResourceRecordSets", e))?;
+    send!(
+        "ChangeResourceRecordSets",
+        aws.route53().change_resource_record_sets().hosted_zone_id(zone_id).change_batch(batch)
+    )
+    .map(|_| ActionOutcome::Done)
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use warmstandby_api::{API_VERSION, RegionPair, RegionPairStatus};
 use warmstandby_aws::AwsContext;
-use warmstandby_controller::{Intent, now_rfc3339, region_pair};
+use warmstandby_controller::{Intent, now_rfc3339, region_pair, stack};
 
 use crate::OutputFormat;
 use crate::check::Checked;
@@ -33,6 +33,10 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     }
 }
 
+fn ready_message(conditions: &[warmstandby_api::Condition]) -> String {
+    warmstandby_core::conditions::get(conditions, "Ready").map(|c| c.message.clone()).unwrap_or_default()
+}
+
 fn summary(status: &RegionPairStatus) -> String {
     let ready = warmstandby_core::conditions::get(&status.conditions, "Ready");
     let mut s = format!(
@@ -51,13 +55,7 @@ fn summary(status: &RegionPairStatus) -> String {
 pub async fn apply(aws: &AwsContext, checked: &Checked, opts: &WaitOptions, out: &mut dyn Write) -> u8 {
     let deadline = Instant::now() + opts.timeout;
     let mut code = 0;
-    for stack in &checked.stacks {
-        let _ = writeln!(
-            out,
-            "ThreeTierStack {}/{}: valid; this version provisions the RegionPair networks only",
-            stack.namespace, stack.name
-        );
-    }
+    let mut pairs: Vec<RegionPair> = Vec::new();
     for pair in &checked.set.region_pairs {
         let name = pair.metadata.name.as_deref().unwrap_or_default();
         let mut current = pair.clone();
@@ -94,67 +92,131 @@ pub async fn apply(aws: &AwsContext, checked: &Checked, opts: &WaitOptions, out:
                 tokio::time::sleep(POLL.min(deadline.saturating_duration_since(Instant::now()))).await;
             }
         }
+        pairs.push(current);
+    }
+    for stack in &checked.set.stacks {
+        let id = crate::manifests::object_id(stack);
+        let mut current = stack.clone();
+        loop {
+            let mut inputs = checked.set.stack_inputs(&current);
+            let pair =
+                pairs.iter().find(|p| p.metadata.name.as_deref() == Some(current.spec.region_pair_ref.name.as_str()));
+            inputs.region_pair = pair;
+            let outcome = stack::reconcile(aws, inputs, Intent::Apply, &now_rfc3339()).await;
+            if !outcome.applied.is_empty() {
+                let _ = writeln!(out, "ThreeTierStack {id}: {} change(s) applied", outcome.applied.len());
+                for a in &outcome.applied {
+                    let _ = writeln!(out, "  + {a}");
+                }
+            }
+            for e in &outcome.errors {
+                let _ = writeln!(out, "  ! {e}");
+            }
+            let ready = outcome.is_ready();
+            let retryable = outcome.errors.iter().all(|e| e.class.is_retryable());
+            let made_progress = !outcome.applied.is_empty();
+            let message = ready_message(&outcome.status.conditions);
+            let phase = outcome.status.phase;
+            current.status = Some(outcome.status);
+            if ready || !opts.wait || outcome.invalid.is_some() || !retryable {
+                let _ = writeln!(
+                    out,
+                    "ThreeTierStack {id}: {} ({message})",
+                    phase.map(|p| format!("{p:?}")).unwrap_or_default()
+                );
+                if !outcome.errors.is_empty() || outcome.invalid.is_some() || (opts.wait && !ready) {
+                    code = crate::EXIT_FAILURE;
+                }
+                break;
+            }
+            if Instant::now() >= deadline {
+                let _ = writeln!(out, "ThreeTierStack {id}: not Ready after {:?}: {message}", opts.timeout);
+                code = crate::EXIT_FAILURE;
+                break;
+            }
+            if !made_progress {
+                tokio::time::sleep(POLL.min(deadline.saturating_duration_since(Instant::now()))).await;
+            }
+        }
     }
     code
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct StatusItem<'a> {
+struct StatusItem {
     api_version: &'static str,
     kind: &'static str,
-    metadata: ItemMeta<'a>,
-    status: &'a RegionPairStatus,
+    metadata: ItemMeta,
+    status: serde_json::Value,
 }
 
 #[derive(Serialize)]
-struct ItemMeta<'a> {
-    name: &'a str,
+struct ItemMeta {
+    name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    uid: Option<&'a str>,
+    namespace: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    uid: Option<String>,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct StatusList<'a> {
+struct StatusList {
     api_version: &'static str,
     kind: &'static str,
-    items: Vec<StatusItem<'a>>,
+    items: Vec<StatusItem>,
 }
 
-/// Observes every RegionPair and prints the status the operator would write.
+fn item<K: kube::Resource<DynamicType = ()>>(obj: &K, status: serde_json::Value) -> StatusItem {
+    let meta = obj.meta();
+    StatusItem {
+        api_version: API_VERSION,
+        kind: if K::kind(&()) == "RegionPair" { "RegionPair" } else { "ThreeTierStack" },
+        metadata: ItemMeta {
+            name: meta.name.clone().unwrap_or_default(),
+            namespace: meta.namespace.clone(),
+            uid: meta.uid.clone(),
+        },
+        status,
+    }
+}
+
+/// Observes every object and prints the status the operator would write.
 pub async fn status(aws: &AwsContext, checked: &Checked, format: OutputFormat, out: &mut dyn Write) -> u8 {
-    let mut results: Vec<(&RegionPair, RegionPairStatus)> = Vec::new();
+    let mut items = Vec::new();
+    let mut text = String::new();
     let mut code = 0;
+    let mut pairs: Vec<RegionPair> = Vec::new();
     for pair in &checked.set.region_pairs {
         let outcome = region_pair::reconcile(aws, pair, Intent::Observe, &now_rfc3339()).await;
         if !outcome.errors.is_empty() {
             code = crate::EXIT_FAILURE;
         }
-        results.push((pair, outcome.status));
+        text.push_str(&status_text(pair, &outcome.status));
+        items.push(item(pair, serde_json::to_value(&outcome.status).unwrap_or_default()));
+        let mut observed = pair.clone();
+        observed.status = Some(outcome.status);
+        pairs.push(observed);
     }
-    let list = StatusList {
-        api_version: "v1",
-        kind: "List",
-        items: results
-            .iter()
-            .map(|(pair, status)| StatusItem {
-                api_version: API_VERSION,
-                kind: "RegionPair",
-                metadata: ItemMeta {
-                    name: pair.metadata.name.as_deref().unwrap_or_default(),
-                    uid: pair.metadata.uid.as_deref(),
-                },
-                status,
-            })
-            .collect(),
-    };
-    let text = match format {
+    for st in &checked.set.stacks {
+        let mut inputs = checked.set.stack_inputs(st);
+        inputs.region_pair =
+            pairs.iter().find(|p| p.metadata.name.as_deref() == Some(st.spec.region_pair_ref.name.as_str()));
+        let outcome = stack::reconcile(aws, inputs, Intent::Observe, &now_rfc3339()).await;
+        if !outcome.errors.is_empty() {
+            code = crate::EXIT_FAILURE;
+        }
+        text.push_str(&stack_text(st, &outcome.status));
+        items.push(item(st, serde_json::to_value(&outcome.status).unwrap_or_default()));
+    }
+    let list = StatusList { api_version: "v1", kind: "List", items };
+    let rendered = match format {
         OutputFormat::Json => serde_json::to_string_pretty(&list).map(|s| s + "\n").map_err(|e| e.to_string()),
         OutputFormat::Yaml => serde_yaml::to_string(&list).map_err(|e| e.to_string()),
-        OutputFormat::Text => Ok(status_text(&results)),
+        OutputFormat::Text => Ok(text),
     };
-    match text {
+    match rendered {
         Ok(t) => {
             let _ = out.write_all(t.as_bytes());
             code
@@ -166,33 +228,76 @@ pub async fn status(aws: &AwsContext, checked: &Checked, format: OutputFormat, o
     }
 }
 
-fn status_text(results: &[(&RegionPair, RegionPairStatus)]) -> String {
-    let mut s = String::new();
-    for (pair, status) in results {
-        let _ = writeln!(s, "RegionPair {}: {}", pair.metadata.name.as_deref().unwrap_or_default(), summary(status));
-        for c in &status.conditions {
-            let msg = if c.message.is_empty() { String::new() } else { format!(" - {}", c.message) };
-            let _ = writeln!(s, "  {:<22} {:<7} {}{msg}", c.type_, c.status, c.reason);
-        }
-        for region in [&status.primary, &status.standby].into_iter().flatten() {
-            let _ = writeln!(
-                s,
-                "  {}: vpc {}, {} subnets, igw {}, nat {:?}, route tables {:?}",
-                region.region,
-                region.vpc_id.as_deref().unwrap_or("-"),
-                region.subnet_ids.len(),
-                region.internet_gateway_id.as_deref().unwrap_or("-"),
-                region.nat_gateway_ids,
-                region.route_table_ids
-            );
-        }
-        if !status.drift.is_empty() {
-            let _ = writeln!(s, "  drift ({}):", status.drift_count);
-            for d in &status.drift {
-                let _ = writeln!(s, "    {d}");
-            }
+fn conditions_text(s: &mut String, conditions: &[warmstandby_api::Condition]) {
+    for c in conditions {
+        let msg = if c.message.is_empty() { String::new() } else { format!(" - {}", c.message) };
+        let _ = writeln!(s, "  {:<22} {:<7} {}{msg}", c.type_, c.status, c.reason);
+    }
+}
+
+fn drift_text(s: &mut String, drift: &[warmstandby_api::DriftItem]) {
+    if !drift.is_empty() {
+        let _ = writeln!(s, "  drift ({}):", drift.len());
+        for d in drift {
+            let _ = writeln!(s, "    {d}");
         }
     }
+}
+
+fn status_text(pair: &RegionPair, status: &RegionPairStatus) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "RegionPair {}: {}", pair.metadata.name.as_deref().unwrap_or_default(), summary(status));
+    conditions_text(&mut s, &status.conditions);
+    for region in [&status.primary, &status.standby].into_iter().flatten() {
+        let _ = writeln!(
+            s,
+            "  {}: vpc {}, {} subnets, igw {}, nat {:?}, route tables {:?}",
+            region.region,
+            region.vpc_id.as_deref().unwrap_or("-"),
+            region.subnet_ids.len(),
+            region.internet_gateway_id.as_deref().unwrap_or("-"),
+            region.nat_gateway_ids,
+            region.route_table_ids
+        );
+    }
+    drift_text(&mut s, &status.drift);
+    s
+}
+
+fn stack_text(st: &warmstandby_api::ThreeTierStack, status: &warmstandby_api::ThreeTierStackStatus) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "ThreeTierStack {}: {} (active {})",
+        crate::manifests::object_id(st),
+        status.phase.map(|p| format!("{p:?}")).unwrap_or_else(|| "Unknown".into()),
+        status.active_region.as_deref().unwrap_or("-")
+    );
+    conditions_text(&mut s, &status.conditions);
+    for region in [&status.primary, &status.standby].into_iter().flatten() {
+        let db = region
+            .database
+            .as_ref()
+            .map(|d| {
+                format!(
+                    "{} {} {} {}",
+                    d.role,
+                    d.instance_id,
+                    d.state.as_deref().unwrap_or("-"),
+                    d.endpoint.as_deref().unwrap_or("-")
+                )
+            })
+            .unwrap_or_else(|| "-".into());
+        let _ = writeln!(
+            s,
+            "  {}: {} security groups, bastion {}, database {db}, private zone {}",
+            region.region,
+            region.security_group_ids.len(),
+            region.bastion_instance_id.as_deref().unwrap_or("-"),
+            region.private_zone_id.as_deref().unwrap_or("-")
+        );
+    }
+    drift_text(&mut s, &status.drift);
     s
 }
 
@@ -200,6 +305,47 @@ fn status_text(results: &[(&RegionPair, RegionPairStatus)]) -> String {
 pub async fn destroy(aws: &AwsContext, checked: &Checked, opts: &WaitOptions, out: &mut dyn Write) -> u8 {
     let deadline = Instant::now() + opts.timeout;
     let mut code = 0;
+    // The final snapshot is named after the stack and the time of deletion.
+    let suffix = chrono::Utc::now().format("%Y%m%d%H%M%S").to_string();
+    for st in checked.set.stacks.iter().rev() {
+        let id = crate::manifests::object_id(st);
+        if st.spec.deletion_policy == warmstandby_api::DeletionPolicy::Retain {
+            let _ = writeln!(out, "ThreeTierStack {id}: deletionPolicy Retain: AWS resources left in place");
+            continue;
+        }
+        loop {
+            let outcome = stack::teardown(aws, checked.set.stack_inputs(st), &suffix).await;
+            for a in &outcome.applied {
+                let _ = writeln!(out, "  - {a}");
+            }
+            for e in &outcome.errors {
+                let _ = writeln!(out, "  ! {e}");
+            }
+            if outcome.finished {
+                let _ = writeln!(out, "ThreeTierStack {id}: deleted; nothing owned by it is left");
+                break;
+            }
+            let retryable = outcome.errors.iter().all(|e| e.class.is_retryable());
+            if !opts.wait || !retryable || Instant::now() >= deadline {
+                let _ = writeln!(
+                    out,
+                    "ThreeTierStack {id}: {} owned resource(s) left{}",
+                    outcome.remaining,
+                    if outcome.waiting.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", outcome.waiting.join("; "))
+                    }
+                );
+                code = crate::EXIT_FAILURE;
+                // The networks cannot go while the stack's resources use them.
+                return code;
+            }
+            if outcome.applied.is_empty() {
+                tokio::time::sleep(POLL.min(deadline.saturating_duration_since(Instant::now()))).await;
+            }
+        }
+    }
     for pair in checked.set.region_pairs.iter().rev() {
         let name = pair.metadata.name.as_deref().unwrap_or_default();
         if pair.spec.deletion_policy == warmstandby_api::DeletionPolicy::Retain {

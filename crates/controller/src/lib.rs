@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod region_pair;
+pub mod stack;
 
 use std::time::Duration;
 

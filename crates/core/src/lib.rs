@@ -16,6 +16,7 @@ pub mod observed_data;
 pub mod plan;
 pub mod secret;
 pub mod status;
+pub mod status_stack;
 pub mod validate;
 
 pub use field::{FieldError, ValidationErrors};

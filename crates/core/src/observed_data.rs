@@ -9,7 +9,8 @@ pub struct ObservedDataTier {
     pub db_subnet_groups: Vec<ObservedDbSubnetGroup>,
     pub databases: Vec<ObservedDatabase>,
     pub private_zones: Vec<ObservedZone>,
-    pub backup_vaults: Vec<String>,
+    /// (name, ARN).
+    pub backup_vaults: Vec<(String, String)>,
     pub backup_plans: Vec<ObservedBackupPlan>,
 }
 

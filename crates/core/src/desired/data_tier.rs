@@ -74,7 +74,11 @@ pub struct WriterSettings {
 pub enum DesiredDatabase {
     Writer(WriterSettings),
     /// A cross-region read replica of the writer in the other region.
-    Replica { instance_class: String, source_identifier: String, source_region: String },
+    Replica {
+        instance_class: String,
+        source_identifier: String,
+        source_region: String,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -134,12 +138,24 @@ pub fn desired_data_tier(stack: &ValidatedStack, role: RegionRole) -> DesiredDat
         group(
             "bastion",
             "SSH to the bastion from the allowed networks",
-            spec.bastion.allowed_cidrs.iter().map(|c| IngressRule { port: 22, source: RuleSource::Cidr(c.clone()) }).collect(),
+            spec.bastion
+                .allowed_cidrs
+                .iter()
+                .map(|c| IngressRule { port: 22, source: RuleSource::Cidr(c.clone()) })
+                .collect(),
         ),
         group("alb-web", "HTTP(S) to the web load balancer", vec![world(80), world(443)]),
         group("alb-api", "HTTP(S) to the api load balancer", vec![world(80), world(443)]),
-        group("web", "web servers: from the web load balancer and the bastion", vec![from(spec.web.port, "alb-web"), from(22, "bastion")]),
-        group("api", "api servers: from the api load balancer and the bastion", vec![from(spec.api.port, "alb-api"), from(22, "bastion")]),
+        group(
+            "web",
+            "web servers: from the web load balancer and the bastion",
+            vec![from(spec.web.port, "alb-web"), from(22, "bastion")],
+        ),
+        group(
+            "api",
+            "api servers: from the api load balancer and the bastion",
+            vec![from(spec.api.port, "alb-api"), from(22, "bastion")],
+        ),
         group("db", "MySQL: from the api servers only", vec![from(spec.database.port, "api")]),
     ];
     for g in &mut sgs {

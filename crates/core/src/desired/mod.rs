@@ -5,8 +5,8 @@ mod data_tier;
 mod network;
 mod stack;
 
-pub use network::{DesiredNat, DesiredNetwork, DesiredRouteTable, DesiredSubnet, RouteTarget, desired_network};
 pub use data_tier::*;
+pub use network::{DesiredNat, DesiredNetwork, DesiredRouteTable, DesiredSubnet, RouteTarget, desired_network};
 pub use stack::stack_resources;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -10,31 +10,116 @@ use crate::observed_data::{ObservedDataTier, ObservedDatabase, ObservedRule, rul
 /// adapter receives the password separately, at the call that needs it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DataAction {
-    CreateSecurityGroup { component: String, name: String, description: String, vpc_id: String },
-    AuthorizeIngress { group_id: String, rule: ObservedRule },
-    RevokeIngress { group_id: String, rule: ObservedRule },
-    DeleteSecurityGroup { group_id: String },
-    RunBastion { component: String, name: String, image_id: String, instance_type: String, key_name: Option<String>, subnet_id: String, group_id: String },
-    TerminateInstance { instance_id: String },
-    CreateDbSubnetGroup { name: String, subnet_ids: Vec<String> },
-    DeleteDbSubnetGroup { name: String },
-    CreateWriter { identifier: String, subnet_group: String, group_id: String },
-    CreateReplica { identifier: String, source_arn: String, source_region: String, subnet_group: String, group_id: String, instance_class: String },
-    ModifyDatabase { identifier: String, changes: Vec<(String, String)> },
+    CreateSecurityGroup {
+        component: String,
+        name: String,
+        description: String,
+        vpc_id: String,
+    },
+    AuthorizeIngress {
+        group_id: String,
+        rule: ObservedRule,
+    },
+    RevokeIngress {
+        group_id: String,
+        rule: ObservedRule,
+    },
+    DeleteSecurityGroup {
+        group_id: String,
+    },
+    RunBastion {
+        component: String,
+        name: String,
+        image_id: String,
+        instance_type: String,
+        key_name: Option<String>,
+        subnet_id: String,
+        group_id: String,
+    },
+    TerminateInstance {
+        instance_id: String,
+    },
+    CreateDbSubnetGroup {
+        name: String,
+        subnet_ids: Vec<String>,
+    },
+    DeleteDbSubnetGroup {
+        name: String,
+    },
+    CreateWriter {
+        identifier: String,
+        subnet_group: String,
+        group_id: String,
+    },
+    CreateReplica {
+        identifier: String,
+        source_arn: String,
+        source_region: String,
+        subnet_group: String,
+        group_id: String,
+        instance_class: String,
+    },
+    ModifyDatabase {
+        identifier: String,
+        changes: Vec<(String, String)>,
+    },
     /// Lifts deletion protection: only ever planned for a requested delete.
-    UnprotectDatabase { identifier: String },
-    DeleteDatabase { identifier: String, final_snapshot: Option<String> },
-    CreatePrivateZone { name: String, vpc_id: String, component: String },
-    UpsertRecord { zone_id: String, name: String, value: String },
-    DeleteRecord { zone_id: String, name: String, value: String },
-    DeletePrivateZone { zone_id: String },
-    CreateBackupVault { name: String },
-    DeleteBackupVault { name: String },
-    CreateBackupPlan { name: String, schedule: String, retention_days: i32, copy_to_vault_arn: String },
-    UpdateBackupPlan { plan_id: String, name: String, schedule: String, retention_days: i32, copy_to_vault_arn: String },
-    CreateBackupSelection { plan_id: String, name: String, iam_role_arn: String },
-    DeleteBackupSelection { plan_id: String, selection_id: String },
-    DeleteBackupPlan { plan_id: String },
+    UnprotectDatabase {
+        identifier: String,
+    },
+    DeleteDatabase {
+        identifier: String,
+        final_snapshot: Option<String>,
+    },
+    CreatePrivateZone {
+        name: String,
+        vpc_id: String,
+        component: String,
+    },
+    UpsertRecord {
+        zone_id: String,
+        name: String,
+        value: String,
+    },
+    DeleteRecord {
+        zone_id: String,
+        name: String,
+        value: String,
+    },
+    DeletePrivateZone {
+        zone_id: String,
+    },
+    CreateBackupVault {
+        name: String,
+    },
+    DeleteBackupVault {
+        name: String,
+    },
+    CreateBackupPlan {
+        name: String,
+        schedule: String,
+        retention_days: i32,
+        copy_to_vault_arn: String,
+    },
+    UpdateBackupPlan {
+        plan_id: String,
+        name: String,
+        schedule: String,
+        retention_days: i32,
+        copy_to_vault_arn: String,
+    },
+    CreateBackupSelection {
+        plan_id: String,
+        name: String,
+        iam_role_arn: String,
+    },
+    DeleteBackupSelection {
+        plan_id: String,
+        selection_id: String,
+    },
+    DeleteBackupPlan {
+        plan_id: String,
+    },
 }
 
 #[derive(Clone, Debug, Default)]
@@ -55,7 +140,14 @@ pub struct RegionInputs<'a> {
     pub vault_arn: &'a dyn Fn(RegionRole, &str) -> Option<String>,
 }
 
-fn drift(region: &str, kind: &str, resource: &str, field: &str, expected: impl ToString, found: impl ToString) -> DriftItem {
+fn drift(
+    region: &str,
+    kind: &str,
+    resource: &str,
+    field: &str,
+    expected: impl ToString,
+    found: impl ToString,
+) -> DriftItem {
     DriftItem {
         region: region.to_string(),
         kind: kind.to_string(),
@@ -86,9 +178,12 @@ fn tcp(port: i32, source: &RuleSource, group_id_of: &dyn Fn(&str) -> Option<Stri
 pub fn plan_data_tier(regions: [RegionInputs<'_>; 2]) -> DataPlan {
     let mut plan = DataPlan::default();
     let writer: Option<(&ObservedDatabase, &str)> = regions.iter().find_map(|r| match &r.desired.database {
-        DesiredDatabase::Writer(_) => {
-            r.observed.databases.iter().find(|d| d.identifier == r.desired.db_identifier).map(|d| (d, r.desired.region.as_str()))
-        }
+        DesiredDatabase::Writer(_) => r
+            .observed
+            .databases
+            .iter()
+            .find(|d| d.identifier == r.desired.db_identifier)
+            .map(|d| (d, r.desired.region.as_str())),
         DesiredDatabase::Replica { .. } => None,
     });
     for r in &regions {
@@ -127,7 +222,14 @@ fn plan_region(plan: &mut DataPlan, r: &RegionInputs<'_>, writer: Option<(&Obser
             let Some(have) = o.security_groups.iter().find(|g| g.component == sg.component()) else { continue };
             for want in &sg.ingress {
                 if !have.ingress.iter().any(|h| rule_matches(want, h, &group_id_of)) {
-                    plan.drift.push(drift(region, "SecurityGroup", &have.id, &format!("ingress[{want}]"), "present", "missing"));
+                    plan.drift.push(drift(
+                        region,
+                        "SecurityGroup",
+                        &have.id,
+                        &format!("ingress[{want}]"),
+                        "present",
+                        "missing",
+                    ));
                     if let Some(rule) = tcp(want.port, &want.source, &group_id_of) {
                         push(DataAction::AuthorizeIngress { group_id: have.id.clone(), rule });
                     }
@@ -156,8 +258,18 @@ fn plan_region(plan: &mut DataPlan, r: &RegionInputs<'_>, writer: Option<(&Obser
         match (live.first(), r.network.subnet_ids.get(&b.subnet_key), existing("bastion")) {
             (Some(i), _, _) => {
                 if i.instance_type != b.instance_type {
-                    plan.drift.push(drift(region, "Instance", &i.id, "instanceType", &b.instance_type, &i.instance_type));
-                    plan.blocked.push(format!("bastion {} has type {}; terminate it to have it rebuilt as {}", i.id, i.instance_type, b.instance_type));
+                    plan.drift.push(drift(
+                        region,
+                        "Instance",
+                        &i.id,
+                        "instanceType",
+                        &b.instance_type,
+                        &i.instance_type,
+                    ));
+                    plan.blocked.push(format!(
+                        "bastion {} has type {}; terminate it to have it rebuilt as {}",
+                        i.id, i.instance_type, b.instance_type
+                    ));
                 }
                 for extra in live.iter().skip(1) {
                     push(DataAction::TerminateInstance { instance_id: extra.id.clone() });
@@ -177,10 +289,13 @@ fn plan_region(plan: &mut DataPlan, r: &RegionInputs<'_>, writer: Option<(&Obser
     }
 
     // DB subnet group.
-    let db_subnets: Vec<String> = ["db-a", "db-b"].iter().filter_map(|k| r.network.subnet_ids.get(*k).cloned()).collect();
+    let db_subnets: Vec<String> =
+        ["db-a", "db-b"].iter().filter_map(|k| r.network.subnet_ids.get(*k).cloned()).collect();
     let subnet_group = o.db_subnet_groups.iter().find(|g| g.name == d.db_subnet_group);
     match subnet_group {
-        None if db_subnets.len() == 2 => push(DataAction::CreateDbSubnetGroup { name: d.db_subnet_group.clone(), subnet_ids: db_subnets }),
+        None if db_subnets.len() == 2 => {
+            push(DataAction::CreateDbSubnetGroup { name: d.db_subnet_group.clone(), subnet_ids: db_subnets })
+        }
         None => plan.waiting.push("the DB subnet group waits for the db subnets".into()),
         Some(g) => {
             let mut have = g.subnet_ids.clone();
@@ -206,18 +321,24 @@ fn plan_region(plan: &mut DataPlan, r: &RegionInputs<'_>, writer: Option<(&Obser
             }),
             _ => plan.waiting.push("the database waits for its subnet group and security group".into()),
         },
-        (DesiredDatabase::Replica { instance_class, source_region, .. }, None) => match (writer, subnet_group, &db_group) {
-            (Some((w, _)), Some(_), Some(g)) if w.is_available() && w.backup_retention_days > 0 => push(DataAction::CreateReplica {
-                identifier: d.db_identifier.clone(),
-                source_arn: w.arn.clone(),
-                source_region: source_region.clone(),
-                subnet_group: d.db_subnet_group.clone(),
-                group_id: g.clone(),
-                instance_class: instance_class.clone(),
-            }),
-            (Some((w, _)), _, _) if !w.is_available() => plan.waiting.push(format!("the replica waits for the writer {} ({})", w.identifier, w.status)),
-            _ => plan.waiting.push("the replica waits for the writer, its subnet group and security group".into()),
-        },
+        (DesiredDatabase::Replica { instance_class, source_region, .. }, None) => {
+            match (writer, subnet_group, &db_group) {
+                (Some((w, _)), Some(_), Some(g)) if w.is_available() && w.backup_retention_days > 0 => {
+                    push(DataAction::CreateReplica {
+                        identifier: d.db_identifier.clone(),
+                        source_arn: w.arn.clone(),
+                        source_region: source_region.clone(),
+                        subnet_group: d.db_subnet_group.clone(),
+                        group_id: g.clone(),
+                        instance_class: instance_class.clone(),
+                    })
+                }
+                (Some((w, _)), _, _) if !w.is_available() => {
+                    plan.waiting.push(format!("the replica waits for the writer {} ({})", w.identifier, w.status))
+                }
+                _ => plan.waiting.push("the replica waits for the writer, its subnet group and security group".into()),
+            }
+        }
         (want, Some(have)) => {
             if !have.is_available() {
                 plan.waiting.push(format!("database {} is {}", have.identifier, have.status));
@@ -229,7 +350,10 @@ fn plan_region(plan: &mut DataPlan, r: &RegionInputs<'_>, writer: Option<(&Obser
             if let (DesiredDatabase::Replica { .. }, false) = (want, have.is_replica()) {
                 // Two writers are never created by the operator; a failover
                 // (FailoverPolicy) owns the transition back to a replica.
-                plan.blocked.push(format!("{} in {region} is a writer but the spec wants a replica; fail back to rebuild replication", have.identifier));
+                plan.blocked.push(format!(
+                    "{} in {region} is a writer but the spec wants a replica; fail back to rebuild replication",
+                    have.identifier
+                ));
             }
         }
     }
@@ -244,17 +368,39 @@ fn plan_region(plan: &mut DataPlan, r: &RegionInputs<'_>, writer: Option<(&Obser
         }),
         Some(z) => {
             if !z.vpc_ids.contains(&r.network.vpc_id) {
-                plan.drift.push(drift(region, "PrivateHostedZone", &z.id, "vpc", &r.network.vpc_id, z.vpc_ids.join(",")));
+                plan.drift.push(drift(
+                    region,
+                    "PrivateHostedZone",
+                    &z.id,
+                    "vpc",
+                    &r.network.vpc_id,
+                    z.vpc_ids.join(","),
+                ));
                 plan.blocked.push(format!("private zone {} is not associated with {}", z.id, r.network.vpc_id));
             }
             if let Some(endpoint) = db.and_then(|x| x.endpoint.clone()) {
                 match &z.record {
                     Some((_, value)) if value.trim_end_matches('.') == endpoint => {}
                     Some((_, value)) => {
-                        plan.drift.push(drift(region, "PrivateDnsRecord", &d.private_record, "value", &endpoint, value));
-                        push(DataAction::UpsertRecord { zone_id: z.id.clone(), name: d.private_record.clone(), value: endpoint });
+                        plan.drift.push(drift(
+                            region,
+                            "PrivateDnsRecord",
+                            &d.private_record,
+                            "value",
+                            &endpoint,
+                            value,
+                        ));
+                        push(DataAction::UpsertRecord {
+                            zone_id: z.id.clone(),
+                            name: d.private_record.clone(),
+                            value: endpoint,
+                        });
                     }
-                    None => push(DataAction::UpsertRecord { zone_id: z.id.clone(), name: d.private_record.clone(), value: endpoint }),
+                    None => push(DataAction::UpsertRecord {
+                        zone_id: z.id.clone(),
+                        name: d.private_record.clone(),
+                        value: endpoint,
+                    }),
                 }
             }
         }
@@ -262,14 +408,14 @@ fn plan_region(plan: &mut DataPlan, r: &RegionInputs<'_>, writer: Option<(&Obser
 
     // Backups.
     if let Some(vault) = &d.backup_vault
-        && !o.backup_vaults.contains(vault)
+        && !o.backup_vaults.iter().any(|(n, _)| n == vault)
     {
         push(DataAction::CreateBackupVault { name: vault.clone() });
     }
     if let Some(p) = &d.backup_plan {
         let copy_arn = (r.vault_arn)(RegionRole::Standby, &p.copy_to_vault);
         let have = o.backup_plans.iter().find(|x| x.name == p.name);
-        match (have, copy_arn, d.backup_vault.as_ref().is_some_and(|v| o.backup_vaults.contains(v))) {
+        match (have, copy_arn, d.backup_vault.as_ref().is_some_and(|v| o.backup_vaults.iter().any(|(n, _)| n == v))) {
             (None, Some(arn), true) => push(DataAction::CreateBackupPlan {
                 name: p.name.clone(),
                 schedule: p.schedule.clone(),
@@ -284,13 +430,27 @@ fn plan_region(plan: &mut DataPlan, r: &RegionInputs<'_>, writer: Option<(&Obser
                     stale = true;
                 }
                 if h.retention_days != Some(i64::from(p.retention_days)) {
-                    plan.drift.push(drift(region, "BackupPlan", &h.id, "retentionDays", p.retention_days, h.retention_days.map(|d| d.to_string()).unwrap_or_else(|| "none".into())));
+                    plan.drift.push(drift(
+                        region,
+                        "BackupPlan",
+                        &h.id,
+                        "retentionDays",
+                        p.retention_days,
+                        h.retention_days.map(|d| d.to_string()).unwrap_or_else(|| "none".into()),
+                    ));
                     stale = true;
                 }
                 if let Some(arn) = &arn
                     && h.copy_to_vault_arn.as_ref() != Some(arn)
                 {
-                    plan.drift.push(drift(region, "BackupPlan", &h.id, "copyTo", arn, h.copy_to_vault_arn.clone().unwrap_or_else(|| "none".into())));
+                    plan.drift.push(drift(
+                        region,
+                        "BackupPlan",
+                        &h.id,
+                        "copyTo",
+                        arn,
+                        h.copy_to_vault_arn.clone().unwrap_or_else(|| "none".into()),
+                    ));
                     stale = true;
                 }
                 if stale && let Some(arn) = arn.clone() {
@@ -331,7 +491,12 @@ pub fn default_backup_role(vault_arn: &str) -> Option<String> {
 }
 
 /// Field-level differences of a database; returns the ones ModifyDBInstance can fix.
-fn database_drift(plan: &mut DataPlan, region: &str, want: &DesiredDatabase, have: &ObservedDatabase) -> Vec<(String, String)> {
+fn database_drift(
+    plan: &mut DataPlan,
+    region: &str,
+    want: &DesiredDatabase,
+    have: &ObservedDatabase,
+) -> Vec<(String, String)> {
     let mut changes = Vec::new();
     let id = have.identifier.as_str();
     let mut check = |field: &str, expected: String, found: String, fixable: bool| {
@@ -340,20 +505,32 @@ fn database_drift(plan: &mut DataPlan, region: &str, want: &DesiredDatabase, hav
             if fixable {
                 changes.push((field.to_string(), expected));
             } else {
-                plan.blocked.push(format!("{id}: {field} is {found}, the spec says {expected}; this needs a new instance"));
+                plan.blocked
+                    .push(format!("{id}: {field} is {found}, the spec says {expected}; this needs a new instance"));
             }
         }
     };
     match want {
         DesiredDatabase::Writer(w) => {
             check("instanceClass", w.instance_class.clone(), have.instance_class.clone(), true);
-            check("allocatedStorageGiB", w.allocated_storage_gib.to_string(), have.allocated_storage_gib.to_string(), have.allocated_storage_gib <= w.allocated_storage_gib);
+            check(
+                "allocatedStorageGiB",
+                w.allocated_storage_gib.to_string(),
+                have.allocated_storage_gib.to_string(),
+                have.allocated_storage_gib <= w.allocated_storage_gib,
+            );
             check("multiAz", w.multi_az.to_string(), have.multi_az.to_string(), true);
-            check("backupRetentionDays", w.backup_retention_days.to_string(), have.backup_retention_days.to_string(), true);
+            check(
+                "backupRetentionDays",
+                w.backup_retention_days.to_string(),
+                have.backup_retention_days.to_string(),
+                true,
+            );
             check("deletionProtection", w.deletion_protection.to_string(), have.deletion_protection.to_string(), true);
             check("publiclyAccessible", "false".into(), have.publicly_accessible.to_string(), true);
             check("storageEncrypted", w.storage_encrypted.to_string(), have.storage_encrypted.to_string(), false);
-            let version_ok = have.engine_version == w.engine_version || have.engine_version.starts_with(&format!("{}.", w.engine_version));
+            let version_ok = have.engine_version == w.engine_version
+                || have.engine_version.starts_with(&format!("{}.", w.engine_version));
             if !version_ok {
                 check("engineVersion", w.engine_version.clone(), have.engine_version.clone(), false);
             }
@@ -386,13 +563,15 @@ pub fn plan_data_teardown(regions: [(&DesiredDataTier, &ObservedDataTier); 2], s
         }
         let plans_left = regions.iter().any(|(_, o)| !o.backup_plans.is_empty());
         if !plans_left {
-            for v in &o.backup_vaults {
+            for (v, _) in &o.backup_vaults {
                 push(DataAction::DeleteBackupVault { name: v.clone() });
             }
         }
         for z in &o.private_zones {
             match &z.record {
-                Some((name, value)) => push(DataAction::DeleteRecord { zone_id: z.id.clone(), name: name.clone(), value: value.clone() }),
+                Some((name, value)) => {
+                    push(DataAction::DeleteRecord { zone_id: z.id.clone(), name: name.clone(), value: value.clone() })
+                }
                 None => push(DataAction::DeletePrivateZone { zone_id: z.id.clone() }),
             }
         }

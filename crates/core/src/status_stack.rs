@@ -1,0 +1,198 @@
+//! Pure status computation for a ThreeTierStack's network-attached and data
+//! tiers (later families add their conditions here).
+
+use std::collections::BTreeMap;
+
+use warmstandby_api::{
+    Condition, DatabaseStatus, DriftItem, Phase, RegionRole, RegionStackStatus, ThreeTierStackStatus,
+};
+
+use crate::conditions::{self, Status, types};
+use crate::desired::{DesiredDataTier, DesiredDatabase};
+use crate::observed_data::ObservedDataTier;
+
+/// One pass over both regions' data tiers.
+#[derive(Debug)]
+pub struct StackPass<'a> {
+    pub regions: [(&'a DesiredDataTier, &'a ObservedDataTier); 2],
+    pub drift: Vec<DriftItem>,
+    /// The first plan had nothing to do.
+    pub converged: bool,
+    pub applied: usize,
+    pub blocked: Vec<String>,
+    pub waiting: Vec<String>,
+    pub errors: Vec<String>,
+    pub paused: bool,
+    /// Region name of the active region.
+    pub active_region: String,
+}
+
+pub fn region_stack_status(d: &DesiredDataTier, o: &ObservedDataTier) -> RegionStackStatus {
+    let db = o.databases.iter().find(|x| x.identifier == d.db_identifier);
+    RegionStackStatus {
+        region: d.region.clone(),
+        security_group_ids: o
+            .security_groups
+            .iter()
+            .map(|g| (g.component.trim_start_matches("security-group/").to_string(), g.id.clone()))
+            .collect::<BTreeMap<_, _>>(),
+        bastion_instance_id: o.instances.iter().find(|i| i.is_live()).map(|i| i.id.clone()),
+        database: db.map(|x| DatabaseStatus {
+            instance_id: x.identifier.clone(),
+            role: if x.is_replica() { "replica".into() } else { "writer".into() },
+            endpoint: x.endpoint.clone(),
+            state: Some(x.status.clone()),
+            // RDS reports lag as a CloudWatch metric only; read with the failover signals.
+            replica_lag_seconds: None,
+        }),
+        private_zone_id: o.private_zones.first().map(|z| z.id.clone()),
+        backup_vault_name: o.backup_vaults.first().map(|(n, _)| n.clone()),
+        ..Default::default()
+    }
+}
+
+pub fn stack_status(
+    previous: &[Condition],
+    generation: Option<i64>,
+    pass: &StackPass<'_>,
+    now: &str,
+) -> ThreeTierStackStatus {
+    let mut c = previous.to_vec();
+    let set = |c: &mut Vec<Condition>, t: &str, s: Status, reason: &str, msg: String| {
+        conditions::set(c, t, s, reason, msg, generation, now)
+    };
+    set(&mut c, types::SPEC_VALID, Status::True, "Valid", String::new());
+
+    let mut db_problems = Vec::new();
+    let mut replication = Vec::new();
+    for (d, o) in &pass.regions {
+        let db = o.databases.iter().find(|x| x.identifier == d.db_identifier);
+        match (&d.database, db) {
+            (_, None) => db_problems.push(format!("{} {} does not exist yet", d.region, d.db_identifier)),
+            (_, Some(x)) if !x.is_available() => {
+                db_problems.push(format!("{} {} is {}", d.region, x.identifier, x.status))
+            }
+            (DesiredDatabase::Replica { source_identifier, .. }, Some(x)) => match &x.replica_source {
+                Some(src) if src == source_identifier || src.ends_with(&format!(":db:{source_identifier}")) => {}
+                Some(src) => {
+                    replication.push(format!("{} replicates from {src}, not {source_identifier}", x.identifier))
+                }
+                None => replication.push(format!("{} is a writer, not a replica", x.identifier)),
+            },
+            (DesiredDatabase::Writer(_), Some(_)) => {}
+        }
+    }
+    let db_ready = db_problems.is_empty();
+    set(
+        &mut c,
+        types::DATABASE_READY,
+        Status::from_bool(db_ready),
+        if db_ready { "Available" } else { "NotAvailable" },
+        db_problems.join("; "),
+    );
+    let repl_ok = db_ready && replication.is_empty();
+    set(
+        &mut c,
+        types::REPLICATION_HEALTHY,
+        Status::from_bool(repl_ok),
+        if repl_ok {
+            "Replicating"
+        } else if !replication.is_empty() {
+            "ReplicationBroken"
+        } else {
+            "NotReady"
+        },
+        replication.join("; "),
+    );
+
+    let ready = pass.converged
+        && pass.blocked.is_empty()
+        && pass.waiting.is_empty()
+        && pass.errors.is_empty()
+        && db_ready
+        && repl_ok;
+    let (reason, msg) = if ready {
+        ("Ready", "network and data tiers exist in both regions and match the spec".to_string())
+    } else if !pass.errors.is_empty() {
+        ("AwsError", pass.errors.join("; "))
+    } else if !pass.blocked.is_empty() {
+        ("NeedsReplacement", pass.blocked.join("; "))
+    } else if !pass.drift.is_empty() && pass.applied == 0 {
+        ("DriftDetected", format!("{} drift item(s)", pass.drift.len()))
+    } else {
+        ("Provisioning", progress(pass))
+    };
+    set(&mut c, types::READY, Status::from_bool(ready), reason, msg);
+    let progressing = !ready && pass.errors.is_empty() && pass.blocked.is_empty() && !pass.paused;
+    set(
+        &mut c,
+        types::PROGRESSING,
+        Status::from_bool(progressing),
+        if progressing { "Reconciling" } else { "Idle" },
+        if progressing { progress(pass) } else { String::new() },
+    );
+    let degraded = !pass.errors.is_empty() || !pass.blocked.is_empty() || !replication.is_empty();
+    set(
+        &mut c,
+        types::DEGRADED,
+        Status::from_bool(degraded),
+        if !pass.errors.is_empty() {
+            "AwsError"
+        } else if degraded {
+            "NeedsAttention"
+        } else {
+            "Healthy"
+        },
+        pass.errors.iter().chain(&pass.blocked).chain(&replication).cloned().collect::<Vec<_>>().join("; "),
+    );
+    let mut drift = pass.drift.clone();
+    drift.sort();
+    set(
+        &mut c,
+        types::DRIFT_DETECTED,
+        Status::from_bool(!drift.is_empty()),
+        if drift.is_empty() {
+            "NoDrift"
+        } else if pass.applied > 0 {
+            "DriftRepairing"
+        } else {
+            "DriftDetected"
+        },
+        drift.iter().take(20).map(ToString::to_string).collect::<Vec<_>>().join("; "),
+    );
+    let phase = if ready {
+        Phase::Ready
+    } else if pass.paused {
+        Phase::Paused
+    } else if degraded {
+        Phase::Degraded
+    } else {
+        Phase::Provisioning
+    };
+    let [(pd, po), (sd, so)] = pass.regions;
+    let (primary, standby) = if pd.role == RegionRole::Primary {
+        (region_stack_status(pd, po), region_stack_status(sd, so))
+    } else {
+        (region_stack_status(sd, so), region_stack_status(pd, po))
+    };
+    ThreeTierStackStatus {
+        observed_generation: generation,
+        phase: Some(phase),
+        active_region: Some(pass.active_region.clone()),
+        conditions: c,
+        primary: Some(primary),
+        standby: Some(standby),
+        drift_count: i32::try_from(drift.len()).unwrap_or(i32::MAX),
+        drift,
+        ..Default::default()
+    }
+}
+
+fn progress(pass: &StackPass<'_>) -> String {
+    let mut parts = Vec::new();
+    if pass.applied > 0 {
+        parts.push(format!("{} change(s) applied", pass.applied));
+    }
+    parts.extend(pass.waiting.iter().cloned());
+    if parts.is_empty() { "reconciling".into() } else { parts.join("; ") }
+}
