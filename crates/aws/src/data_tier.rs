@@ -387,7 +387,15 @@ pub async fn apply(
             )
             .map(|_| ActionOutcome::Done)
         }
-        DataAction::CreateReplica { identifier, source_arn, subnet_group, group_id, instance_class, .. } => send!(
+        DataAction::CreateReplica {
+            identifier,
+            source_arn,
+            subnet_group,
+            group_id,
+            instance_class,
+            deletion_protection,
+            ..
+        } => send!(
             "CreateDBInstanceReadReplica",
             rds.create_db_instance_read_replica()
                 .db_instance_identifier(identifier)
@@ -396,6 +404,7 @@ pub async fn apply(
                 .db_subnet_group_name(subnet_group)
                 .vpc_security_group_ids(group_id)
                 .publicly_accessible(false)
+                .deletion_protection(*deletion_protection)
                 .set_tags(Some(rds_tags(owner, "db-instance", identifier)))
         )
         .map(|_| ActionOutcome::Done),

@@ -78,6 +78,8 @@ pub enum DesiredDatabase {
         instance_class: String,
         source_identifier: String,
         source_region: String,
+        /// The replica is the disaster-recovery copy: protected like the writer.
+        deletion_protection: bool,
     },
 }
 
@@ -181,6 +183,7 @@ pub fn desired_data_tier(stack: &ValidatedStack, role: RegionRole) -> DesiredDat
             instance_class: db.instance_class.clone(),
             source_identifier: db_identifier(stack, role.other()),
             source_region: stack.pair.region(role.other()).region.clone(),
+            deletion_protection: db.deletion_protection,
         }
     };
     let backup_plan = (spec.backup.enabled && role == RegionRole::Primary).then(|| DesiredBackupPlan {

@@ -58,6 +58,7 @@ pub enum DataAction {
         subnet_group: String,
         group_id: String,
         instance_class: String,
+        deletion_protection: bool,
     },
     ModifyDatabase {
         identifier: String,
@@ -321,7 +322,7 @@ fn plan_region(plan: &mut DataPlan, r: &RegionInputs<'_>, writer: Option<(&Obser
             }),
             _ => plan.waiting.push("the database waits for its subnet group and security group".into()),
         },
-        (DesiredDatabase::Replica { instance_class, source_region, .. }, None) => {
+        (DesiredDatabase::Replica { instance_class, source_region, deletion_protection, .. }, None) => {
             match (writer, subnet_group, &db_group) {
                 (Some((w, _)), Some(_), Some(g)) if w.is_available() && w.backup_retention_days > 0 => {
                     push(DataAction::CreateReplica {
@@ -331,6 +332,7 @@ fn plan_region(plan: &mut DataPlan, r: &RegionInputs<'_>, writer: Option<(&Obser
                         subnet_group: d.db_subnet_group.clone(),
                         group_id: g.clone(),
                         instance_class: instance_class.clone(),
+                        deletion_protection: *deletion_protection,
                     })
                 }
                 (Some((w, _)), _, _) if !w.is_available() => {
@@ -535,8 +537,9 @@ fn database_drift(
                 check("engineVersion", w.engine_version.clone(), have.engine_version.clone(), false);
             }
         }
-        DesiredDatabase::Replica { instance_class, .. } => {
+        DesiredDatabase::Replica { instance_class, deletion_protection, .. } => {
             check("instanceClass", instance_class.clone(), have.instance_class.clone(), true);
+            check("deletionProtection", deletion_protection.to_string(), have.deletion_protection.to_string(), true);
             check("publiclyAccessible", "false".into(), have.publicly_accessible.to_string(), true);
         }
     }
@@ -580,13 +583,14 @@ pub fn plan_data_teardown(regions: [(&DesiredDataTier, &ObservedDataTier); 2], s
                 plan.waiting.push(format!("database {} is deleting", db.identifier));
                 continue;
             }
-            if db.is_replica() {
-                push(DataAction::DeleteDatabase { identifier: db.identifier.clone(), final_snapshot: None });
-            } else if !replicas_left {
+            // Replicas go first; the writer keeps its data in a final snapshot
+            // unless the spec says otherwise.
+            if db.is_replica() || !replicas_left {
                 if db.deletion_protection {
                     push(DataAction::UnprotectDatabase { identifier: db.identifier.clone() });
                 } else {
-                    let snapshot = d.final_snapshot.then(|| format!("{}-final-{snapshot_suffix}", db.identifier));
+                    let snapshot = (!db.is_replica() && d.final_snapshot)
+                        .then(|| format!("{}-final-{snapshot_suffix}", db.identifier));
                     push(DataAction::DeleteDatabase { identifier: db.identifier.clone(), final_snapshot: snapshot });
                 }
             }
