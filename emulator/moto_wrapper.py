@@ -162,10 +162,11 @@ def _patch_rds_cross_region_replicas() -> None:
     """RDS cross-region read replicas: moto 5.2.5 looks the replica's
     DBSubnetGroupName up in the source region (AWS uses the replica's own
     region), and deleting such a replica fails with a 500 because the source
-    is looked up by ARN in the wrong region. Both follow AWS here."""
+    is looked up by ARN in the wrong region and the source forgets the replica
+by name while it recorded it by ARN. All follow AWS here."""
     import copy
 
-    from moto.rds.models import RDSBackend, rds_backends
+    from moto.rds.models import DBInstance, RDSBackend, rds_backends
 
     def create_db_instance_read_replica(self, db_kwargs):
         database_id = db_kwargs["db_instance_identifier"]
@@ -197,8 +198,15 @@ def _patch_rds_cross_region_replicas() -> None:
                 return rds_backends[parts[4]][parts[3]].find_db_from_id(parts[-1])
         return original_find(self, db_id)
 
+    def remove_replica(self, replica):
+        # add_replica records a cross-region replica by ARN, a local one by name.
+        for key in (replica.db_instance_arn, replica.db_instance_identifier):
+            if key in self.replicas:
+                self.replicas.remove(key)
+
     RDSBackend.create_db_instance_read_replica = create_db_instance_read_replica
     RDSBackend.find_db_from_id = find_db_from_id
+    DBInstance.remove_replica = remove_replica
 
 
 _patch_nat_gateway_tag_filters()

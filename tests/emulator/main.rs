@@ -2,4 +2,5 @@
 
 mod region_pair;
 mod smoke;
+mod stack;
 mod support;
