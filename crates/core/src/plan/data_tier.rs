@@ -645,3 +645,7 @@ impl ObservedDataTier {
             + self.backup_plans.len()
     }
 }
+
+#[cfg(test)]
+#[path = "data_tier_tests.rs"]
+mod tests;

@@ -1,0 +1,303 @@
+use warmstandby_api::{FailoverPolicy, RegionPair, RegionRole, ThreeTierStack};
+
+use super::*;
+use crate::desired::{DesiredDataTier, NetworkRefs, desired_data_tier};
+use crate::observed_data::{ObservedDataTier, ObservedDatabase, ObservedSecurityGroup, ObservedZone};
+use crate::secret::{Password, PasswordLookup};
+use crate::validate::{StackInputs, validate_stack};
+
+fn desired(edit: impl Fn(&mut ThreeTierStack)) -> [DesiredDataTier; 2] {
+    let pair: RegionPair =
+        serde_yaml::from_str(include_str!("../../../../deploy/examples/10-regionpair.yaml")).unwrap();
+    let policy: FailoverPolicy =
+        serde_yaml::from_str(include_str!("../../../../deploy/examples/20-failoverpolicy.yaml")).unwrap();
+    let mut stack: ThreeTierStack =
+        serde_yaml::from_str(include_str!("../../../../deploy/examples/30-bookstore.yaml")).unwrap();
+    edit(&mut stack);
+    let v = validate_stack(StackInputs {
+        stack: &stack,
+        region_pair: Some(&pair),
+        policy: Some(&policy),
+        password: PasswordLookup::Found(Password::new("Ch4nge-me-0n-day-1")),
+    })
+    .unwrap();
+    [desired_data_tier(&v, RegionRole::Primary), desired_data_tier(&v, RegionRole::Standby)]
+}
+
+fn net(region: &str) -> NetworkRefs {
+    NetworkRefs {
+        vpc_id: format!("vpc-{region}"),
+        subnet_ids: ["public-a", "db-a", "db-b"]
+            .iter()
+            .map(|k| (k.to_string(), format!("subnet-{region}-{k}")))
+            .collect(),
+    }
+}
+
+fn database(id: &str, replica_of: Option<&str>, protected: bool) -> ObservedDatabase {
+    ObservedDatabase {
+        identifier: id.into(),
+        arn: format!("arn:aws:rds:us-east-1:123456789012:db:{id}"),
+        status: "available".into(),
+        endpoint: Some(format!("{id}.example")),
+        instance_class: "db.t3.micro".into(),
+        engine_version: "8.0.35".into(),
+        allocated_storage_gib: 22,
+        multi_az: true,
+        storage_encrypted: true,
+        backup_retention_days: 7,
+        deletion_protection: protected,
+        publicly_accessible: false,
+        subnet_group: None,
+        security_group_ids: Vec::new(),
+        replica_source: replica_of.map(str::to_string),
+    }
+}
+
+fn groups(region: &str) -> Vec<ObservedSecurityGroup> {
+    ["bastion", "alb-web", "alb-api", "web", "api", "db"]
+        .iter()
+        .map(|r| ObservedSecurityGroup {
+            id: format!("sg-{region}-{r}"),
+            component: format!("security-group/{r}"),
+            vpc_id: format!("vpc-{region}"),
+            ingress: Vec::new(),
+        })
+        .collect()
+}
+
+fn kinds(plan: &DataPlan) -> Vec<String> {
+    plan.actions
+        .iter()
+        .map(|(role, a)| format!("{role}:{}", format!("{a:?}").split([' ', '{']).next().unwrap_or_default()))
+        .collect()
+}
+
+#[test]
+fn groups_come_before_their_rules_and_the_writer_before_the_replica() {
+    let d = desired(|_| {});
+    let empty = [ObservedDataTier::default(), ObservedDataTier::default()];
+    let nets = [net("east"), net("west")];
+    let none = |_: RegionRole, _: &str| None;
+    let p = plan_data_tier([
+        RegionInputs { desired: &d[0], observed: &empty[0], network: &nets[0], vault_arn: &none },
+        RegionInputs { desired: &d[1], observed: &empty[1], network: &nets[1], vault_arn: &none },
+    ]);
+    let k = kinds(&p);
+    assert_eq!(k.iter().filter(|x| x.ends_with("CreateSecurityGroup")).count(), 12);
+    assert!(
+        !k.iter()
+            .any(|x| x.ends_with("AuthorizeIngress") || x.ends_with("CreateWriter") || x.ends_with("CreateReplica"))
+    );
+    assert!(p.drift.is_empty(), "nothing built yet is not drift");
+
+    // Groups exist: rules, bastion and writer; the replica still waits for the writer.
+    let mut o = [
+        ObservedDataTier { security_groups: groups("east"), ..Default::default() },
+        ObservedDataTier { security_groups: groups("west"), ..Default::default() },
+    ];
+    for (i, r) in ["east", "west"].iter().enumerate() {
+        o[i].db_subnet_groups.push(crate::observed_data::ObservedDbSubnetGroup {
+            name: d[i].db_subnet_group.clone(),
+            subnet_ids: vec![format!("subnet-{r}-db-a"), format!("subnet-{r}-db-b")],
+        });
+    }
+    let p = plan_data_tier([
+        RegionInputs { desired: &d[0], observed: &o[0], network: &nets[0], vault_arn: &none },
+        RegionInputs { desired: &d[1], observed: &o[1], network: &nets[1], vault_arn: &none },
+    ]);
+    let k = kinds(&p);
+    assert!(k.contains(&"primary:CreateWriter".to_string()), "{k:?}");
+    assert!(k.contains(&"primary:RunBastion".to_string()));
+    assert!(!k.iter().any(|x| x.ends_with("CreateReplica")));
+    assert!(p.waiting.iter().any(|w| w.contains("the replica waits")), "{:?}", p.waiting);
+    // The db group admits only the api group, on the database port.
+    let db_rules: Vec<&DataAction> = p
+        .actions
+        .iter()
+        .map(|(_, a)| a)
+        .filter(|a| matches!(a, DataAction::AuthorizeIngress { group_id, .. } if group_id == "sg-east-db"))
+        .collect();
+    assert_eq!(db_rules.len(), 1);
+    let DataAction::AuthorizeIngress { rule, .. } = db_rules[0] else { unreachable!() };
+    assert_eq!((rule.from_port, rule.group_id.as_deref(), rule.cidr.as_deref()), (3306, Some("sg-east-api"), None));
+}
+
+#[test]
+fn an_extra_rule_is_drift_and_revoked() {
+    let d = desired(|_| {});
+    let mut o = [
+        ObservedDataTier { security_groups: groups("east"), ..Default::default() },
+        ObservedDataTier { security_groups: groups("west"), ..Default::default() },
+    ];
+    let db = o[0].security_groups.iter_mut().find(|g| g.component == "security-group/db").unwrap();
+    db.ingress.push(ObservedRule {
+        protocol: "tcp".into(),
+        from_port: 3306,
+        to_port: 3306,
+        cidr: Some("0.0.0.0/0".into()),
+        group_id: None,
+    });
+    let nets = [net("east"), net("west")];
+    let none = |_: RegionRole, _: &str| None;
+    let p = plan_data_tier([
+        RegionInputs { desired: &d[0], observed: &o[0], network: &nets[0], vault_arn: &none },
+        RegionInputs { desired: &d[1], observed: &o[1], network: &nets[1], vault_arn: &none },
+    ]);
+    assert!(p.drift.iter().any(|x| x.resource == "sg-east-db"
+        && x.field == "ingress[tcp/3306-3306 from 0.0.0.0/0]"
+        && x.expected == "absent"));
+    assert!(p.actions.iter().any(|(_, a)| matches!(a, DataAction::RevokeIngress { group_id, rule } if group_id == "sg-east-db" && rule.cidr.as_deref() == Some("0.0.0.0/0"))));
+}
+
+fn built(d: &[DesiredDataTier; 2]) -> [ObservedDataTier; 2] {
+    let mut east = ObservedDataTier { security_groups: groups("east"), ..Default::default() };
+    let mut west = ObservedDataTier { security_groups: groups("west"), ..Default::default() };
+    let api_rule = |region: &str| ObservedRule {
+        protocol: "tcp".into(),
+        from_port: 3306,
+        to_port: 3306,
+        cidr: None,
+        group_id: Some(format!("sg-{region}-api")),
+    };
+    east.security_groups[5].ingress.push(api_rule("east"));
+    west.security_groups[5].ingress.push(api_rule("west"));
+    east.databases.push(database(&d[0].db_identifier, None, true));
+    west.databases.push(database(&d[1].db_identifier, Some(&d[0].db_identifier), true));
+    east.instances.push(crate::observed_data::ObservedInstance {
+        id: "i-1".into(),
+        component: "instance/bastion".into(),
+        state: "running".into(),
+        instance_type: "t3.micro".into(),
+        image_id: "ami-1".into(),
+        subnet_id: "subnet-east-public-a".into(),
+    });
+    for (o, d) in [(&mut east, &d[0]), (&mut west, &d[1])] {
+        o.private_zones.push(ObservedZone {
+            id: format!("Z{}", d.region),
+            name: "db.internal".into(),
+            vpc_ids: vec![],
+            record: Some(("book.db.internal".into(), "x".into())),
+        });
+        o.backup_vaults.push((d.backup_vault.clone().unwrap(), "arn:aws:backup:r:123456789012:backup-vault:v".into()));
+        o.db_subnet_groups
+            .push(crate::observed_data::ObservedDbSubnetGroup { name: d.db_subnet_group.clone(), subnet_ids: vec![] });
+    }
+    east.backup_plans.push(crate::observed_data::ObservedBackupPlan {
+        id: "plan-1".into(),
+        name: "p".into(),
+        schedule: "cron(0 5 ? * * *)".into(),
+        retention_days: Some(35),
+        copy_to_vault_arn: None,
+        selections: vec![("sel-1".into(), "s".into())],
+    });
+    [east, west]
+}
+
+/// Runs teardown passes on a model, applying each action's effect, and
+/// returns the sequence of rounds.
+fn teardown_rounds(d: &[DesiredDataTier; 2], mut o: [ObservedDataTier; 2]) -> Vec<Vec<String>> {
+    let mut rounds = Vec::new();
+    for _ in 0..20 {
+        let p = plan_data_teardown([(&d[0], &o[0]), (&d[1], &o[1])], "20260101000000");
+        if p.actions.is_empty() {
+            assert!(o.iter().all(ObservedDataTier::is_empty), "stuck: {:?} {o:?}", p.waiting);
+            return rounds;
+        }
+        rounds.push(p.actions.iter().map(|(r, a)| format!("{r}:{a:?}")).collect());
+        for (role, a) in p.actions {
+            let m = &mut o[if role == RegionRole::Primary { 0 } else { 1 }];
+            match a {
+                DataAction::DeleteBackupSelection { selection_id, .. } => {
+                    m.backup_plans.iter_mut().for_each(|p| p.selections.retain(|(id, _)| *id != selection_id))
+                }
+                DataAction::DeleteBackupPlan { plan_id } => m.backup_plans.retain(|p| p.id != plan_id),
+                DataAction::DeleteBackupVault { name } => m.backup_vaults.retain(|(n, _)| *n != name),
+                DataAction::DeleteRecord { .. } => m.private_zones.iter_mut().for_each(|z| z.record = None),
+                DataAction::DeletePrivateZone { zone_id } => m.private_zones.retain(|z| z.id != zone_id),
+                DataAction::UnprotectDatabase { identifier } => m
+                    .databases
+                    .iter_mut()
+                    .filter(|x| x.identifier == identifier)
+                    .for_each(|x| x.deletion_protection = false),
+                DataAction::DeleteDatabase { identifier, .. } => m.databases.retain(|x| x.identifier != identifier),
+                DataAction::TerminateInstance { instance_id } => {
+                    m.instances.iter_mut().filter(|i| i.id == instance_id).for_each(|i| i.state = "terminated".into())
+                }
+                DataAction::DeleteDbSubnetGroup { name } => m.db_subnet_groups.retain(|g| g.name != name),
+                DataAction::RevokeIngress { group_id, rule } => m
+                    .security_groups
+                    .iter_mut()
+                    .filter(|g| g.id == group_id)
+                    .for_each(|g| g.ingress.retain(|r| *r != rule)),
+                DataAction::DeleteSecurityGroup { group_id } => m.security_groups.retain(|g| g.id != group_id),
+                other => panic!("teardown planned a non-delete: {other:?}"),
+            }
+        }
+    }
+    panic!("teardown did not converge");
+}
+
+fn round_of(rounds: &[Vec<String>], needle: &str) -> usize {
+    rounds
+        .iter()
+        .position(|r| r.iter().any(|a| a.contains(needle)))
+        .unwrap_or_else(|| panic!("{needle} never planned: {rounds:#?}"))
+}
+
+#[test]
+fn teardown_order_replica_writer_snapshot_groups() {
+    let d = desired(|_| {});
+    let rounds = teardown_rounds(&d, built(&d));
+    let replica = round_of(&rounds, "standby:DeleteDatabase");
+    let unprotect_writer = round_of(&rounds, "primary:UnprotectDatabase");
+    let writer = round_of(&rounds, "primary:DeleteDatabase");
+    assert!(replica < writer && unprotect_writer < writer);
+    assert!(
+        rounds[writer]
+            .iter()
+            .any(|a| a.contains("final_snapshot: Some(\"bookstore-bookstore-primary-db-final-20260101000000\")")),
+        "{:?}",
+        rounds[writer]
+    );
+    assert!(round_of(&rounds, "DeleteBackupSelection") < round_of(&rounds, "DeleteBackupPlan"));
+    assert!(round_of(&rounds, "DeleteBackupPlan") < round_of(&rounds, "DeleteBackupVault"));
+    assert!(round_of(&rounds, "DeleteRecord") < round_of(&rounds, "DeletePrivateZone"));
+    assert!(round_of(&rounds, "RevokeIngress") < round_of(&rounds, "DeleteSecurityGroup"));
+    assert!(writer < round_of(&rounds, "primary:DeleteSecurityGroup"), "groups go after the databases that use them");
+    assert!(writer < round_of(&rounds, "primary:DeleteDbSubnetGroup"));
+}
+
+#[test]
+fn no_final_snapshot_when_the_spec_says_so() {
+    let d = desired(|s| s.spec.database.final_snapshot = false);
+    let rounds = teardown_rounds(&d, built(&d));
+    let writer = round_of(&rounds, "primary:DeleteDatabase");
+    assert!(rounds[writer].iter().any(|a| a.contains("final_snapshot: None")));
+}
+
+#[test]
+fn deletion_protection_is_only_lifted_for_a_requested_delete() {
+    let d = desired(|_| {});
+    let o = built(&d);
+    let nets = [net("east"), net("west")];
+    let arn = |_: RegionRole, _: &str| Some("arn:aws:backup:us-west-2:123456789012:backup-vault:v".to_string());
+    let p = plan_data_tier([
+        RegionInputs { desired: &d[0], observed: &o[0], network: &nets[0], vault_arn: &arn },
+        RegionInputs { desired: &d[1], observed: &o[1], network: &nets[1], vault_arn: &arn },
+    ]);
+    assert!(
+        !p.actions
+            .iter()
+            .any(|(_, a)| matches!(a, DataAction::UnprotectDatabase { .. } | DataAction::DeleteDatabase { .. }))
+    );
+}
+
+#[test]
+fn backup_role_defaults_to_the_vault_account() {
+    assert_eq!(
+        default_backup_role("arn:aws:backup:us-west-2:123456789012:backup-vault:v").as_deref(),
+        Some("arn:aws:iam::123456789012:role/service-role/AWSBackupDefaultServiceRole")
+    );
+    assert_eq!(default_backup_role("nonsense"), None);
+}
