@@ -264,6 +264,27 @@ async fn stack_lifecycle_create_noop_drift_repair_destroy() {
         .await
         .unwrap();
 
+    let backup = aws_sdk_backup::Client::new(&emulator.sdk_config("us-east-1").await);
+    let plan_id =
+        backup.list_backup_plans().send().await.unwrap().backup_plans_list()[0].backup_plan_id().unwrap().to_string();
+    let current = backup.get_backup_plan().backup_plan_id(&plan_id).send().await.unwrap();
+    let rule = &current.backup_plan().unwrap().rules()[0];
+    let altered = aws_sdk_backup::types::BackupPlanInput::builder()
+        .backup_plan_name(current.backup_plan().unwrap().backup_plan_name())
+        .rules(
+            aws_sdk_backup::types::BackupRuleInput::builder()
+                .rule_name(rule.rule_name())
+                .target_backup_vault_name(rule.target_backup_vault_name())
+                .schedule_expression("cron(0 1 ? * * *)")
+                .set_lifecycle(rule.lifecycle().cloned())
+                .set_copy_actions(Some(rule.copy_actions().to_vec()))
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
+    backup.update_backup_plan().backup_plan_id(&plan_id).backup_plan(altered).send().await.unwrap();
+
     let observed = f.pass(&aws, Intent::Observe).await;
     let drift: Vec<String> = observed.status.drift.iter().map(ToString::to_string).collect();
     let writer_endpoint = primary_db.endpoint.clone().unwrap();
@@ -276,10 +297,11 @@ async fn stack_lifecycle_create_noop_drift_repair_destroy() {
         format!(
             "us-east-1 PrivateDnsRecord book.db.internal: value expected {writer_endpoint}, found elsewhere.example.com"
         ),
+        format!("us-east-1 BackupPlan {plan_id}: schedule expected cron(0 5 ? * * *), found cron(0 1 ? * * *)"),
     ] {
         assert!(drift.contains(&expected), "drift lacks {expected:?}; found {drift:#?}");
     }
-    assert_eq!(drift.len(), 4, "{drift:#?}");
+    assert_eq!(drift.len(), 5, "{drift:#?}");
     assert!(!observed.is_ready());
 
     f.until_ready(&aws).await;
@@ -451,4 +473,22 @@ async fn the_database_password_never_leaks() {
     ] {
         assert!(!text.contains(PASSWORD), "{what} show the database password");
     }
+}
+
+/// `deletionPolicy: Retain` leaves everything in place: not a single AWS call.
+#[tokio::test]
+async fn retain_touches_nothing() {
+    let emulator = Emulator::start();
+    let aws = context(&emulator).await;
+    let mut f = Fixture::with_network(&aws).await;
+    f.until_ready(&aws).await;
+    let before = owned(&emulator, &f).await;
+    f.stack.spec.deletion_policy = warmstandby_api::DeletionPolicy::Retain;
+    f.pair.spec.deletion_policy = warmstandby_api::DeletionPolicy::Retain;
+    let calls = aws.calls().snapshot();
+    let t = stack::teardown(&aws, f.checked.set.stack_inputs(&f.stack), "x").await;
+    let p = region_pair::teardown(&aws, &f.pair).await;
+    assert!(t.finished && p.finished);
+    assert_eq!(aws.calls().snapshot().since(&calls).total(), 0);
+    assert_eq!(owned(&emulator, &f).await, before);
 }
