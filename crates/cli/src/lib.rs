@@ -71,6 +71,8 @@ pub enum Command {
         #[arg(short = 'o', long = "output", value_enum, default_value_t = OutputFormat::Text)]
         output: OutputFormat,
     },
+    /// Run the Kubernetes operator (in-cluster config or KUBECONFIG).
+    Operator(OperatorArgs),
     /// Delete everything the manifests own (unless deletionPolicy is Retain).
     Destroy {
         #[arg(short = 'f', long = "filename", required = true)]
@@ -80,6 +82,56 @@ pub enum Command {
         #[arg(long, default_value = "30m", value_parser = standalone::parse_duration)]
         timeout: std::time::Duration,
     },
+}
+
+#[derive(clap::Args, Debug)]
+pub struct OperatorArgs {
+    /// Manage ThreeTierStacks and FailoverPolicies of this namespace only.
+    #[arg(long, env = "WARMSTANDBY_NAMESPACE")]
+    pub namespace: Option<String>,
+    /// Manage only objects matching this label selector (split a fleet over deployments).
+    #[arg(long, env = "WARMSTANDBY_SELECTOR")]
+    pub selector: Option<String>,
+    /// Steady-state drift resync interval.
+    #[arg(long, default_value = "5m", value_parser = standalone::parse_duration)]
+    pub resync: std::time::Duration,
+    /// Objects reconciled at once.
+    #[arg(long, default_value_t = 4)]
+    pub concurrency: u16,
+    /// Elect a leader through a Lease, so several replicas can run.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub leader_elect: bool,
+    #[arg(long, env = "POD_NAMESPACE", default_value = "warmstandby-system")]
+    pub lease_namespace: String,
+    #[arg(long, default_value = "warmstandby-operator")]
+    pub lease_name: String,
+    /// This replica's identity in the lease (default: POD_NAME, else the hostname).
+    #[arg(long, env = "POD_NAME")]
+    pub identity: Option<String>,
+    /// Address of /metrics, /healthz and /readyz.
+    #[arg(long, default_value = "0.0.0.0:8080")]
+    pub http_addr: std::net::SocketAddr,
+    /// Log format (level from RUST_LOG).
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Installs the process-wide logger: stderr, level from RUST_LOG (default `info`
+/// for the operator, `warn` for commands).
+pub fn init_logging(format: LogFormat, default_level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -159,6 +211,7 @@ where
             )
             .await
         }
+        Command::Operator(args) => operator(args, endpoint, err).await,
         Command::Crd => match warmstandby_api::crds_yaml() {
             Ok(yaml) => write_or_fail(out, err, &yaml),
             Err(e) => {
@@ -191,6 +244,46 @@ where
                 },
                 Err(failure) => report_invalid(err, &failure),
             }
+        }
+    }
+}
+
+async fn operator(args: OperatorArgs, endpoint: Option<String>, err: &mut dyn Write) -> u8 {
+    init_logging(args.log_format, "info");
+    let client = match kube::Client::try_default().await {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = writeln!(err, "error: no Kubernetes API reachable (in-cluster config or KUBECONFIG): {e}");
+            return EXIT_FAILURE;
+        }
+    };
+    let aws = std::sync::Arc::new(warmstandby_aws::AwsContext::from_env(endpoint.as_deref()).await);
+    let identity = args
+        .identity
+        .clone()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| format!("warmstandby-{}", std::process::id()));
+    let lease = args.leader_elect.then(|| warmstandby_controller::operator::LeaseConfig {
+        namespace: args.lease_namespace.clone(),
+        name: args.lease_name.clone(),
+        identity: identity.clone(),
+        lease_duration: std::time::Duration::from_secs(15),
+        renew_every: std::time::Duration::from_secs(5),
+    });
+    let cfg = warmstandby_controller::operator::OperatorConfig {
+        namespace: args.namespace,
+        selector: args.selector,
+        resync: args.resync,
+        concurrency: args.concurrency,
+        lease,
+        http_addr: args.http_addr,
+        instance: Some(identity),
+    };
+    match warmstandby_controller::operator::run(client, aws, cfg).await {
+        Ok(()) => 0,
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            EXIT_FAILURE
         }
     }
 }

@@ -2,14 +2,11 @@
 #![forbid(unsafe_code)]
 
 fn main() -> std::process::ExitCode {
-    // Logs go to stderr; level from RUST_LOG (default: warnings only).
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    // Commands log warnings to stderr; the operator installs its own logger
+    // (with --log-format) before this one would.
+    if std::env::args().nth(1).as_deref() != Some("operator") {
+        warmstandby_cli::init_logging(warmstandby_cli::LogFormat::Text, "warn");
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

@@ -1,0 +1,169 @@
+//! Leader election on a `coordination.k8s.io/v1` Lease. Renewal runs on its
+//! own task; the moment a renewal fails or another holder appears, the
+//! replica stops mutating AWS (reconcilers check `LeaderState` before acting).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime;
+use k8s_openapi::jiff::Timestamp;
+use kube::api::{ObjectMeta, PostParams};
+use kube::{Api, Client};
+
+#[derive(Debug, Default)]
+pub struct LeaderState {
+    leader: AtomicBool,
+}
+
+impl LeaderState {
+    pub fn is_leader(&self) -> bool {
+        self.leader.load(Ordering::SeqCst)
+    }
+
+    pub fn set(&self, leader: bool) {
+        self.leader.store(leader, Ordering::SeqCst);
+    }
+
+    /// For a single replica without election (`--leader-elect=false`).
+    pub fn always() -> Arc<LeaderState> {
+        let s = LeaderState::default();
+        s.set(true);
+        Arc::new(s)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct LeaseConfig {
+    pub namespace: String,
+    pub name: String,
+    /// This replica (pod name).
+    pub identity: String,
+    pub lease_duration: Duration,
+    pub renew_every: Duration,
+}
+
+/// Decides from a lease's current content whether `identity` may hold it now.
+pub fn may_hold(spec: Option<&LeaseSpec>, identity: &str, now: Timestamp) -> bool {
+    let Some(spec) = spec else { return true };
+    match spec.holder_identity.as_deref() {
+        None | Some("") => true,
+        Some(holder) if holder == identity => true,
+        Some(_) => {
+            let duration = i64::from(spec.lease_duration_seconds.unwrap_or(15));
+            match &spec.renew_time {
+                Some(MicroTime(renewed)) => now.as_second() > renewed.as_second() + duration,
+                None => true,
+            }
+        }
+    }
+}
+
+fn held_spec(previous: Option<&LeaseSpec>, cfg: &LeaseConfig, now: Timestamp) -> LeaseSpec {
+    let keeps = previous.and_then(|p| p.holder_identity.as_deref()) == Some(cfg.identity.as_str());
+    let transitions = previous.and_then(|p| p.lease_transitions).unwrap_or(0);
+    LeaseSpec {
+        holder_identity: Some(cfg.identity.clone()),
+        lease_duration_seconds: Some(i32::try_from(cfg.lease_duration.as_secs()).unwrap_or(15)),
+        acquire_time: if keeps { previous.and_then(|p| p.acquire_time.clone()) } else { Some(MicroTime(now)) },
+        renew_time: Some(MicroTime(now)),
+        lease_transitions: Some(if keeps || previous.is_none() { transitions } else { transitions + 1 }),
+        ..Default::default()
+    }
+}
+
+/// One acquire-or-renew attempt; true when this replica holds the lease.
+/// Uses the lease's resourceVersion, so two replicas can never both win.
+pub async fn try_hold(api: &Api<Lease>, cfg: &LeaseConfig) -> Result<bool, kube::Error> {
+    let now = Timestamp::now();
+    match api.get_opt(&cfg.name).await? {
+        None => {
+            let lease = Lease {
+                metadata: ObjectMeta {
+                    name: Some(cfg.name.clone()),
+                    namespace: Some(cfg.namespace.clone()),
+                    ..Default::default()
+                },
+                spec: Some(held_spec(None, cfg, now)),
+            };
+            match api.create(&PostParams::default(), &lease).await {
+                Ok(_) => Ok(true),
+                Err(kube::Error::Api(e)) if e.code == 409 => Ok(false),
+                Err(e) => Err(e),
+            }
+        }
+        Some(mut lease) => {
+            if !may_hold(lease.spec.as_ref(), &cfg.identity, now) {
+                return Ok(false);
+            }
+            lease.spec = Some(held_spec(lease.spec.as_ref(), cfg, now));
+            match api.replace(&cfg.name, &PostParams::default(), &lease).await {
+                Ok(_) => Ok(true),
+                Err(kube::Error::Api(e)) if e.code == 409 => Ok(false),
+                Err(e) => Err(e),
+            }
+        }
+    }
+}
+
+/// Keeps trying to hold the lease for as long as the process runs.
+pub async fn run(client: Client, cfg: LeaseConfig, state: Arc<LeaderState>, on_change: impl Fn(bool) + Send + 'static) {
+    let api: Api<Lease> = Api::namespaced(client, &cfg.namespace);
+    loop {
+        let held = match try_hold(&api, &cfg).await {
+            Ok(held) => held,
+            Err(e) => {
+                tracing::warn!(error = %e, "lease renewal failed; stepping down");
+                false
+            }
+        };
+        if held != state.is_leader() {
+            tracing::info!(leader = held, identity = %cfg.identity, "leadership changed");
+            state.set(held);
+            on_change(held);
+        }
+        tokio::time::sleep(cfg.renew_every).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(holder: &str, renewed_secs: i64, duration: i32) -> LeaseSpec {
+        LeaseSpec {
+            holder_identity: Some(holder.into()),
+            renew_time: Some(MicroTime(Timestamp::from_second(renewed_secs).unwrap())),
+            lease_duration_seconds: Some(duration),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_lease_is_taken_only_when_free_ours_or_expired() {
+        let now = Timestamp::from_second(1_000).unwrap();
+        assert!(may_hold(None, "a", now));
+        assert!(may_hold(Some(&spec("a", 999, 15)), "a", now));
+        assert!(!may_hold(Some(&spec("b", 990, 15)), "a", now), "b renewed 10 s ago");
+        assert!(may_hold(Some(&spec("b", 980, 15)), "a", now), "b expired 5 s ago");
+    }
+
+    #[test]
+    fn taking_over_counts_a_transition() {
+        let cfg = LeaseConfig {
+            namespace: "ns".into(),
+            name: "l".into(),
+            identity: "a".into(),
+            lease_duration: Duration::from_secs(15),
+            renew_every: Duration::from_secs(5),
+        };
+        let now = Timestamp::from_second(1_000).unwrap();
+        let mut old = spec("b", 900, 15);
+        old.lease_transitions = Some(3);
+        let taken = held_spec(Some(&old), &cfg, now);
+        assert_eq!((taken.holder_identity.as_deref(), taken.lease_transitions), (Some("a"), Some(4)));
+        let renewed = held_spec(Some(&taken), &cfg, now);
+        assert_eq!(renewed.lease_transitions, Some(4));
+    }
+}

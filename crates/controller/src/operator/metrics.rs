@@ -1,0 +1,166 @@
+//! Prometheus metrics in the text exposition format. Labels are stable
+//! strings (kinds, outcomes, error categories), never Debug output.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use warmstandby_aws::CallStats;
+
+/// Upper bounds of the reconcile duration histogram, in seconds.
+const BUCKETS: [f64; 10] = [0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0];
+
+#[derive(Default)]
+struct Histogram {
+    counts: [u64; BUCKETS.len()],
+    count: u64,
+    sum: f64,
+}
+
+#[derive(Default)]
+struct State {
+    reconciles: BTreeMap<(String, String), u64>,
+    durations: BTreeMap<String, Histogram>,
+    errors: BTreeMap<(String, String), u64>,
+    drift: BTreeMap<(String, String), i64>,
+    phases: BTreeMap<(String, String), String>,
+    leader: bool,
+}
+
+#[derive(Default)]
+pub struct Metrics {
+    state: Mutex<State>,
+}
+
+impl Metrics {
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// One reconcile of `kind` ended with `outcome` (`success`, `error`, `invalid`, `skipped`).
+    pub fn reconciled(&self, kind: &str, outcome: &str, took: Duration) {
+        let mut s = self.lock();
+        *s.reconciles.entry((kind.to_string(), outcome.to_string())).or_default() += 1;
+        let h = s.durations.entry(kind.to_string()).or_default();
+        let secs = took.as_secs_f64();
+        h.count += 1;
+        h.sum += secs;
+        for (i, bound) in BUCKETS.iter().enumerate() {
+            if secs <= *bound {
+                h.counts[i] += 1;
+            }
+        }
+    }
+
+    pub fn error(&self, kind: &str, category: &str) {
+        *self.lock().errors.entry((kind.to_string(), category.to_string())).or_default() += 1;
+    }
+
+    /// Current drift items and phase of one object (`object` is `ns/name` or `name`).
+    pub fn object(&self, kind: &str, object: &str, drift: i64, phase: Option<&str>) {
+        let mut s = self.lock();
+        s.drift.insert((kind.to_string(), object.to_string()), drift);
+        match phase {
+            Some(p) => s.phases.insert((kind.to_string(), object.to_string()), p.to_string()),
+            None => s.phases.remove(&(kind.to_string(), object.to_string())),
+        };
+    }
+
+    pub fn forget(&self, kind: &str, object: &str) {
+        let mut s = self.lock();
+        s.drift.remove(&(kind.to_string(), object.to_string()));
+        s.phases.remove(&(kind.to_string(), object.to_string()));
+    }
+
+    pub fn set_leader(&self, leader: bool) {
+        self.lock().leader = leader;
+    }
+
+    /// The exposition text, with the AWS call counts of the process.
+    pub fn render(&self, calls: &CallStats) -> String {
+        let s = self.lock();
+        let mut out = String::new();
+        let _ = writeln!(out, "# HELP warmstandby_reconciles_total Reconciles by kind and outcome.");
+        let _ = writeln!(out, "# TYPE warmstandby_reconciles_total counter");
+        for ((kind, outcome), n) in &s.reconciles {
+            let _ = writeln!(out, "warmstandby_reconciles_total{{kind=\"{kind}\",outcome=\"{outcome}\"}} {n}");
+        }
+        let _ = writeln!(out, "# HELP warmstandby_reconcile_duration_seconds Reconcile duration by kind.");
+        let _ = writeln!(out, "# TYPE warmstandby_reconcile_duration_seconds histogram");
+        for (kind, h) in &s.durations {
+            for (i, bound) in BUCKETS.iter().enumerate() {
+                let _ = writeln!(
+                    out,
+                    "warmstandby_reconcile_duration_seconds_bucket{{kind=\"{kind}\",le=\"{bound}\"}} {}",
+                    h.counts[i]
+                );
+            }
+            let _ = writeln!(
+                out,
+                "warmstandby_reconcile_duration_seconds_bucket{{kind=\"{kind}\",le=\"+Inf\"}} {}",
+                h.count
+            );
+            let _ = writeln!(out, "warmstandby_reconcile_duration_seconds_sum{{kind=\"{kind}\"}} {}", h.sum);
+            let _ = writeln!(out, "warmstandby_reconcile_duration_seconds_count{{kind=\"{kind}\"}} {}", h.count);
+        }
+        let _ = writeln!(out, "# HELP warmstandby_errors_total Reconcile errors by kind and stable category.");
+        let _ = writeln!(out, "# TYPE warmstandby_errors_total counter");
+        for ((kind, category), n) in &s.errors {
+            let _ = writeln!(out, "warmstandby_errors_total{{kind=\"{kind}\",category=\"{category}\"}} {n}");
+        }
+        let _ = writeln!(out, "# HELP warmstandby_aws_calls_total AWS calls by service, operation and outcome.");
+        let _ = writeln!(out, "# TYPE warmstandby_aws_calls_total counter");
+        for (key, c) in &calls.by_operation {
+            for (outcome, n) in [("ok", c.ok), ("error", c.err)] {
+                if n > 0 {
+                    let _ = writeln!(
+                        out,
+                        "warmstandby_aws_calls_total{{service=\"{}\",operation=\"{}\",outcome=\"{outcome}\"}} {n}",
+                        key.service, key.operation
+                    );
+                }
+            }
+        }
+        let _ = writeln!(out, "# HELP warmstandby_drift_items Drift items per object.");
+        let _ = writeln!(out, "# TYPE warmstandby_drift_items gauge");
+        for ((kind, object), n) in &s.drift {
+            let _ = writeln!(out, "warmstandby_drift_items{{kind=\"{kind}\",object=\"{object}\"}} {n}");
+        }
+        let _ = writeln!(out, "# HELP warmstandby_objects Objects by kind and phase.");
+        let _ = writeln!(out, "# TYPE warmstandby_objects gauge");
+        let mut by_phase: BTreeMap<(&str, &str), u64> = BTreeMap::new();
+        for ((kind, _), phase) in &s.phases {
+            *by_phase.entry((kind.as_str(), phase.as_str())).or_default() += 1;
+        }
+        for ((kind, phase), n) in by_phase {
+            let _ = writeln!(out, "warmstandby_objects{{kind=\"{kind}\",phase=\"{phase}\"}} {n}");
+        }
+        let _ = writeln!(out, "# HELP warmstandby_leader 1 while this replica holds the leader lease.");
+        let _ = writeln!(out, "# TYPE warmstandby_leader gauge");
+        let _ = writeln!(out, "warmstandby_leader {}", u8::from(s.leader));
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_prometheus_text() {
+        let m = Metrics::default();
+        m.reconciled("ThreeTierStack", "success", Duration::from_millis(300));
+        m.error("RegionPair", "InvalidSpec");
+        m.object("ThreeTierStack", "shop/bookstore", 2, Some("Ready"));
+        m.set_leader(true);
+        let text = m.render(&CallStats::default());
+        assert!(text.contains("warmstandby_reconciles_total{kind=\"ThreeTierStack\",outcome=\"success\"} 1"));
+        assert!(text.contains("warmstandby_reconcile_duration_seconds_bucket{kind=\"ThreeTierStack\",le=\"0.5\"} 1"));
+        assert!(text.contains("warmstandby_reconcile_duration_seconds_bucket{kind=\"ThreeTierStack\",le=\"0.25\"} 0"));
+        assert!(text.contains("warmstandby_errors_total{kind=\"RegionPair\",category=\"InvalidSpec\"} 1"));
+        assert!(text.contains("warmstandby_drift_items{kind=\"ThreeTierStack\",object=\"shop/bookstore\"} 2"));
+        assert!(text.contains("warmstandby_objects{kind=\"ThreeTierStack\",phase=\"Ready\"} 1"));
+        assert!(text.contains("warmstandby_leader 1"));
+    }
+}

@@ -1,0 +1,312 @@
+//! `warmstandby operator`: kube-rs controllers for the three kinds, sharing
+//! one AWS context, with finalizers, server-side-apply status, events,
+//! metrics, leader election and per-object backoff.
+
+pub mod http;
+pub mod leader;
+pub mod metrics;
+mod reconcilers;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::Secret;
+use kube::core::PartialObjectMeta;
+use kube::runtime::controller::{Action, Controller};
+use kube::runtime::events::{Event as KubeEvent, EventType, Recorder, Reporter};
+use kube::runtime::reflector::{self, ObjectRef, Store};
+use kube::runtime::{WatchStreamExt, watcher};
+use kube::{Api, Client, Resource, ResourceExt};
+use warmstandby_api::{FailoverPolicy, RegionPair, ThreeTierStack};
+use warmstandby_aws::AwsContext;
+
+pub use leader::{LeaderState, LeaseConfig};
+pub use metrics::Metrics;
+
+/// Reconcile failures, with a stable category for metrics and event reasons.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("kubernetes API: {0}")]
+    Kube(#[from] kube::Error),
+    #[error("finalizer: {0}")]
+    Finalizer(String),
+    #[error("AWS: {message}")]
+    Aws { message: String, retryable: bool },
+    #[error("deletion blocked: {0}")]
+    DeletionBlocked(String),
+    #[error("teardown in progress: {0}")]
+    TeardownPending(String),
+    #[error("object has no name or namespace")]
+    MissingIdentity,
+}
+
+impl Error {
+    pub fn category(&self) -> &'static str {
+        match self {
+            Error::Kube(_) => "KubeApi",
+            Error::Finalizer(_) => "Finalizer",
+            Error::Aws { retryable: true, .. } => "AwsTransient",
+            Error::Aws { retryable: false, .. } => "AwsPermanent",
+            Error::DeletionBlocked(_) => "DeletionBlocked",
+            Error::TeardownPending(_) => "TeardownPending",
+            Error::MissingIdentity => "MissingIdentity",
+        }
+    }
+}
+
+/// Settings of the operator process.
+#[derive(Clone, Debug)]
+pub struct OperatorConfig {
+    /// Watch one namespace only (RegionPairs are cluster-scoped and always watched).
+    pub namespace: Option<String>,
+    /// Label selector limiting the objects this deployment manages.
+    pub selector: Option<String>,
+    /// Steady-state drift resync (jittered by up to 10%).
+    pub resync: Duration,
+    pub concurrency: u16,
+    /// `None`: single replica, always leader.
+    pub lease: Option<LeaseConfig>,
+    pub http_addr: SocketAddr,
+    /// Pod name, for events.
+    pub instance: Option<String>,
+}
+
+/// Shared by every reconcile.
+pub struct Context {
+    pub client: Client,
+    pub aws: Arc<AwsContext>,
+    pub metrics: Metrics,
+    pub leader: Arc<LeaderState>,
+    pub recorder: Recorder,
+    pub pairs: Store<RegionPair>,
+    pub policies: Store<FailoverPolicy>,
+    pub stacks: Store<ThreeTierStack>,
+    pub resync: Duration,
+    ready: AtomicBool,
+    failures: std::sync::Mutex<HashMap<String, u32>>,
+}
+
+impl Context {
+    pub fn new(
+        client: Client,
+        aws: Arc<AwsContext>,
+        leader: Arc<LeaderState>,
+        stores: (Store<RegionPair>, Store<FailoverPolicy>, Store<ThreeTierStack>),
+        resync: Duration,
+        instance: Option<String>,
+    ) -> Context {
+        let (pairs, policies, stacks) = stores;
+        let reporter = Reporter { controller: "warmstandby-operator".into(), instance };
+        Context {
+            recorder: Recorder::new(client.clone(), reporter),
+            client,
+            aws,
+            metrics: Metrics::default(),
+            leader,
+            pairs,
+            policies,
+            stacks,
+            resync,
+            ready: AtomicBool::new(false),
+            failures: std::sync::Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::SeqCst)
+    }
+
+    pub fn set_ready(&self) {
+        self.ready.store(true, Ordering::SeqCst);
+    }
+
+    /// Steady-state requeue with up to 10% jitter, so a fleet does not resync in lockstep.
+    pub fn steady(&self, key: &str) -> Action {
+        let jitter =
+            u64::from(warmstandby_core::names::fnv1a32(key.as_bytes())) % (self.resync.as_millis() as u64 / 10 + 1);
+        Action::requeue(self.resync + Duration::from_millis(jitter))
+    }
+
+    /// Per-object exponential backoff (2 s doubling, capped at 5 min) with jitter.
+    pub fn backoff(&self, key: &str) -> Duration {
+        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        let n = failures.entry(key.to_string()).or_default();
+        *n = (*n + 1).min(16);
+        let base = Duration::from_secs(2).saturating_mul(1 << (*n - 1).min(8)).min(Duration::from_secs(300));
+        let jitter = u64::from(warmstandby_core::names::fnv1a32(format!("{key}{n}").as_bytes())) % 1000;
+        base + Duration::from_millis(jitter)
+    }
+
+    pub fn succeeded(&self, key: &str) {
+        self.failures.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
+    }
+
+    /// Publishes an event; failures to publish are logged, never fatal.
+    pub async fn event<K: Resource<DynamicType = ()>>(
+        &self,
+        obj: &K,
+        type_: EventType,
+        reason: &str,
+        action: &str,
+        note: String,
+    ) {
+        let event = KubeEvent {
+            type_,
+            reason: reason.to_string(),
+            note: Some(note.chars().take(1000).collect()),
+            action: action.to_string(),
+            secondary: None,
+        };
+        if let Err(e) = self.recorder.publish(&event, &obj.object_ref(&())).await {
+            tracing::warn!(error = %e, reason, "could not publish event");
+        }
+    }
+}
+
+/// Re-runs on spec, deletion, finalizer or annotation changes, but not on
+/// status-only updates (a status patch must not retrigger its own reconcile).
+pub fn lifecycle_hash<K: Resource>(obj: &K) -> Option<u64> {
+    use std::hash::{Hash, Hasher};
+    let meta = obj.meta();
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    meta.generation.hash(&mut h);
+    meta.deletion_timestamp.as_ref().map(|t| t.0.as_second()).hash(&mut h);
+    meta.finalizers.hash(&mut h);
+    meta.annotations.hash(&mut h);
+    Some(h.finish())
+}
+
+fn watcher_config(selector: &Option<String>) -> watcher::Config {
+    let wc = watcher::Config::default().any_semantic();
+    match selector {
+        Some(s) => wc.labels(s),
+        None => wc,
+    }
+}
+
+fn namespaced<K>(client: &Client, namespace: &Option<String>) -> Api<K>
+where
+    K: Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>,
+{
+    match namespace {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    }
+}
+
+/// Runs the operator until the process is stopped.
+pub async fn run(client: Client, aws: Arc<AwsContext>, cfg: OperatorConfig) -> Result<(), std::io::Error> {
+    let leader = match &cfg.lease {
+        None => LeaderState::always(),
+        Some(_) => Arc::new(LeaderState::default()),
+    };
+    let pair_api: Api<RegionPair> = Api::all(client.clone());
+    let stack_api: Api<ThreeTierStack> = namespaced(&client, &cfg.namespace);
+    let policy_api: Api<FailoverPolicy> = namespaced(&client, &cfg.namespace);
+    // Metadata only: the operator never caches Secret data.
+    let secret_api: Api<PartialObjectMeta<Secret>> = namespaced(&client, &cfg.namespace);
+    let wc = watcher_config(&cfg.selector);
+
+    let (pairs, pair_writer) = reflector::store();
+    let pair_stream = watcher(pair_api.clone(), wc.clone())
+        .default_backoff()
+        .reflect(pair_writer)
+        .applied_objects()
+        .predicate_filter(lifecycle_hash, Default::default());
+    let (policies, policy_writer) = reflector::store();
+    let policy_stream = watcher(policy_api.clone(), wc.clone())
+        .default_backoff()
+        .reflect(policy_writer)
+        .applied_objects()
+        .predicate_filter(lifecycle_hash, Default::default());
+    let (stacks, stack_writer) = reflector::store();
+    let stack_stream = watcher(stack_api.clone(), wc.clone())
+        .default_backoff()
+        .reflect(stack_writer)
+        .applied_objects()
+        .predicate_filter(lifecycle_hash, Default::default());
+
+    let ctx = Arc::new(Context::new(
+        client.clone(),
+        aws,
+        leader.clone(),
+        (pairs.clone(), policies.clone(), stacks.clone()),
+        cfg.resync,
+        cfg.instance.clone(),
+    ));
+
+    let listener = tokio::net::TcpListener::bind(cfg.http_addr).await?;
+    tokio::spawn(http::serve(listener, ctx.clone()));
+    if let Some(lease) = cfg.lease.clone() {
+        let metrics_ctx = ctx.clone();
+        tokio::spawn(leader::run(client.clone(), lease, leader.clone(), move |held| {
+            metrics_ctx.metrics.set_leader(held)
+        }));
+    } else {
+        ctx.metrics.set_leader(true);
+    }
+    {
+        let (ctx, pairs, policies, stacks) = (ctx.clone(), pairs.clone(), policies.clone(), stacks.clone());
+        tokio::spawn(async move {
+            let _ = tokio::join!(pairs.wait_until_ready(), policies.wait_until_ready(), stacks.wait_until_ready());
+            ctx.set_ready();
+        });
+    }
+
+    let controller_config = kube::runtime::controller::Config::default().concurrency(cfg.concurrency);
+    let pair_controller = Controller::for_stream(pair_stream, pairs.clone())
+        .with_config(controller_config.clone())
+        .run(reconcilers::reconcile_pair, reconcilers::error_policy, ctx.clone())
+        .for_each(|_| futures::future::ready(()));
+    let policy_controller = Controller::for_stream(policy_stream, policies.clone())
+        .with_config(controller_config.clone())
+        .run(reconcilers::reconcile_policy, reconcilers::error_policy, ctx.clone())
+        .for_each(|_| futures::future::ready(()));
+
+    // A stack is reconciled again when its RegionPair, FailoverPolicy or password Secret changes.
+    let by_pair = stacks.clone();
+    let by_policy = stacks.clone();
+    let by_secret = stacks.clone();
+    let secret_changes = watcher(secret_api, watcher::Config::default()).default_backoff().touched_objects();
+    let stack_controller = Controller::for_stream(stack_stream, stacks.clone())
+        .with_config(controller_config)
+        .watches(pair_api, wc.clone(), move |pair: RegionPair| {
+            let name = pair.name_any();
+            by_pair
+                .state()
+                .into_iter()
+                .filter(|s| s.spec.region_pair_ref.name == name)
+                .map(|s| ObjectRef::from_obj(&*s))
+                .collect::<Vec<_>>()
+        })
+        .watches(policy_api, wc, move |policy: FailoverPolicy| {
+            let (name, ns) = (policy.name_any(), policy.namespace());
+            by_policy
+                .state()
+                .into_iter()
+                .filter(|s| s.namespace() == ns && s.spec.failover_policy_ref.as_ref().is_some_and(|r| r.name == name))
+                .map(|s| ObjectRef::from_obj(&*s))
+                .collect::<Vec<_>>()
+        })
+        .watches_stream(secret_changes, move |secret| {
+            let (name, ns) = (secret.name_any(), secret.namespace());
+            by_secret
+                .state()
+                .into_iter()
+                .filter(|s| {
+                    s.namespace() == ns && s.spec.database.password_secret_ref.as_ref().is_some_and(|r| r.name == name)
+                })
+                .map(|s| ObjectRef::from_obj(&*s))
+                .collect::<Vec<_>>()
+        })
+        .run(reconcilers::reconcile_stack, reconcilers::error_policy, ctx.clone())
+        .for_each(|_| futures::future::ready(()));
+
+    tracing::info!(namespace = ?cfg.namespace, selector = ?cfg.selector, "operator started");
+    tokio::join!(pair_controller, policy_controller, stack_controller);
+    Ok(())
+}
