@@ -5,7 +5,7 @@
 pub mod http;
 pub mod leader;
 pub mod metrics;
-mod reconcilers;
+pub mod reconcilers;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
