@@ -5,6 +5,7 @@
 pub mod http;
 pub mod leader;
 pub mod metrics;
+pub mod rbac;
 pub mod reconcilers;
 
 use std::collections::HashMap;

@@ -1,0 +1,40 @@
+//! Every Kubernetes permission the operator uses, next to the code that
+//! needs it. The chart and `deploy/` manifests are tested against this list.
+
+/// One RBAC rule: API group, resources, verbs.
+pub struct Rule {
+    pub group: &'static str,
+    pub resources: &'static [&'static str],
+    pub verbs: &'static [&'static str],
+}
+
+/// Cluster-wide (ClusterRole) permissions.
+pub const CLUSTER_RULES: &[Rule] = &[
+    // Reflectors list/watch the three kinds; the finalizer helper patches them.
+    Rule {
+        group: "warmstandby.dev",
+        resources: &["regionpairs", "threetierstacks", "failoverpolicies"],
+        verbs: &["get", "list", "watch", "patch"],
+    },
+    // Status is written with server-side apply (PATCH).
+    Rule {
+        group: "warmstandby.dev",
+        resources: &["regionpairs/status", "threetierstacks/status", "failoverpolicies/status"],
+        verbs: &["get", "patch"],
+    },
+    // Finalizers are set and removed on the objects.
+    Rule {
+        group: "warmstandby.dev",
+        resources: &["regionpairs/finalizers", "threetierstacks/finalizers", "failoverpolicies/finalizers"],
+        verbs: &["update"],
+    },
+    // The password is read with GET; changes are noticed through a
+    // metadata-only watch (LIST/WATCH), so Secret data is never cached.
+    Rule { group: "", resources: &["secrets"], verbs: &["get", "list", "watch"] },
+    // Events: created, and patched when they repeat.
+    Rule { group: "events.k8s.io", resources: &["events"], verbs: &["create", "patch"] },
+];
+
+/// Namespaced (Role in the lease namespace) permissions.
+pub const LEASE_RULES: &[Rule] =
+    &[Rule { group: "coordination.k8s.io", resources: &["leases"], verbs: &["get", "create", "update"] }];

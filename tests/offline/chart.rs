@@ -1,0 +1,158 @@
+//! The Helm chart rendered offline (helm-python-sdk) with default and custom
+//! values; RBAC checked against the permissions the code uses; `deploy/`
+//! checked against the chart.
+
+use std::process::Command;
+
+use serde_json::{Value, json};
+use serde_yaml::Value as Yaml;
+use warmstandby_controller::operator::rbac::{CLUSTER_RULES, LEASE_RULES, Rule};
+use warmstandby_tests::{emulator_python, repo_root};
+
+struct Rendered {
+    docs: Vec<Yaml>,
+    crds: usize,
+}
+
+fn render(values: Value) -> Rendered {
+    let python = emulator_python();
+    assert!(python.exists(), "{} missing: run scripts/emulator-setup (installs helm-python-sdk)", python.display());
+    let out = Command::new(&python)
+        .arg(repo_root().join("tests/tools/render_chart.py"))
+        .arg(repo_root().join("charts/warmstandby"))
+        .args(["ws", "warmstandby-system", &values.to_string()])
+        .output()
+        .expect("run the chart renderer");
+    assert!(out.status.success(), "render failed: {}", String::from_utf8_lossy(&out.stderr));
+    let parsed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut docs = Vec::new();
+    for text in parsed["templates"].as_object().unwrap().values() {
+        for doc in serde_yaml::Deserializer::from_str(text.as_str().unwrap()) {
+            let v = <Yaml as serde::Deserialize>::deserialize(doc).unwrap();
+            if !v.is_null() {
+                docs.push(v);
+            }
+        }
+    }
+    Rendered { docs, crds: parsed["crds"].as_array().map_or(0, Vec::len) }
+}
+
+impl Rendered {
+    fn find(&self, kind: &str) -> Option<&Yaml> {
+        self.docs.iter().find(|d| d["kind"].as_str() == Some(kind))
+    }
+
+    fn get(&self, kind: &str) -> &Yaml {
+        self.find(kind).unwrap_or_else(|| panic!("no {kind} rendered"))
+    }
+}
+
+fn strings(v: &Yaml) -> Vec<String> {
+    v.as_sequence().map(|s| s.iter().filter_map(|x| x.as_str().map(String::from)).collect()).unwrap_or_default()
+}
+
+/// Every (group, resource, verb) the code needs is granted by `role`.
+fn covers(role: &Yaml, needed: &[Rule]) {
+    for rule in needed {
+        for resource in rule.resources {
+            for verb in rule.verbs {
+                let granted = role["rules"].as_sequence().unwrap().iter().any(|r| {
+                    strings(&r["apiGroups"]).iter().any(|g| g == rule.group)
+                        && strings(&r["resources"]).iter().any(|x| x == resource)
+                        && strings(&r["verbs"]).iter().any(|v| v == verb)
+                });
+                assert!(granted, "{} lacks {verb} on {}/{resource}", role["kind"].as_str().unwrap(), rule.group);
+            }
+        }
+    }
+    // And nothing more: least privilege.
+    let needed_count: usize = needed.iter().map(|r| r.resources.len() * r.verbs.len()).sum();
+    let granted_count: usize = role["rules"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|r| strings(&r["apiGroups"]).len() * strings(&r["resources"]).len() * strings(&r["verbs"]).len())
+        .sum();
+    assert_eq!(granted_count, needed_count, "{} grants more than the code uses", role["kind"].as_str().unwrap());
+}
+
+#[test]
+fn default_values_render_a_hardened_operator_with_exact_rbac() {
+    let r = render(json!({}));
+    assert_eq!(r.crds, 1, "the CRDs ship in the chart's crds/");
+    let d = r.get("Deployment");
+    assert_eq!(d["spec"]["replicas"].as_i64(), Some(2));
+    let pod = &d["spec"]["template"]["spec"];
+    assert_eq!(pod["securityContext"]["runAsNonRoot"].as_bool(), Some(true));
+    let c = &pod["containers"][0];
+    assert_eq!(c["image"].as_str(), Some("ghcr.io/warmstandby/warmstandby:0.1.0"));
+    assert_eq!(c["securityContext"]["readOnlyRootFilesystem"].as_bool(), Some(true));
+    assert_eq!(c["securityContext"]["allowPrivilegeEscalation"].as_bool(), Some(false));
+    assert_eq!(c["livenessProbe"]["httpGet"]["path"].as_str(), Some("/healthz"));
+    assert_eq!(c["readinessProbe"]["httpGet"]["path"].as_str(), Some("/readyz"));
+    assert!(c["resources"]["limits"]["memory"].as_str().is_some());
+    let args = strings(&c["args"]);
+    assert_eq!(args[0], "operator");
+    for a in ["--leader-elect=true", "--log-format=json", "--resync=5m", "--http-addr=0.0.0.0:8080"] {
+        assert!(args.contains(&a.to_string()), "args lack {a}: {args:?}");
+    }
+    assert!(!args.iter().any(|a| a.starts_with("--namespace")));
+    covers(r.get("ClusterRole"), CLUSTER_RULES);
+    covers(r.get("Role"), LEASE_RULES);
+    assert!(r.get("ServiceAccount")["metadata"]["annotations"].is_null());
+    assert!(r.find("ServiceMonitor").is_none());
+}
+
+#[test]
+fn custom_values_reach_the_manifests() {
+    let r = render(json!({
+        "image": {"repository": "registry.example/ws", "tag": "1.2.3"},
+        "replicaCount": 1,
+        "leaderElection": {"enabled": false},
+        "watchNamespace": "shop",
+        "selector": "team=payments",
+        "serviceAccount": {"roleArn": "arn:aws:iam::123456789012:role/warmstandby"},
+        "serviceMonitor": {"enabled": true, "interval": "15s"},
+        "aws": {"endpointUrl": "http://127.0.0.1:4566"}
+    }));
+    let c = &r.get("Deployment")["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(c["image"].as_str(), Some("registry.example/ws:1.2.3"));
+    let args = strings(&c["args"]);
+    for a in ["--leader-elect=false", "--namespace=shop", "--selector=team=payments"] {
+        assert!(args.contains(&a.to_string()), "args lack {a}: {args:?}");
+    }
+    let env = c["env"].as_sequence().unwrap();
+    assert!(env.iter().any(|e| e["name"] == "AWS_ENDPOINT_URL" && e["value"] == "http://127.0.0.1:4566"));
+    assert_eq!(
+        r.get("ServiceAccount")["metadata"]["annotations"]["eks.amazonaws.com/role-arn"].as_str(),
+        Some("arn:aws:iam::123456789012:role/warmstandby")
+    );
+    assert!(r.find("Role").is_none(), "no lease permissions without leader election");
+    assert_eq!(r.get("ServiceMonitor")["spec"]["endpoints"][0]["interval"].as_str(), Some("15s"));
+}
+
+#[test]
+fn plain_manifests_match_the_chart() {
+    let python = emulator_python();
+    let render = Command::new(&python)
+        .arg(repo_root().join("tests/tools/render_chart.py"))
+        .arg(repo_root().join("charts/warmstandby"))
+        .args(["warmstandby", "warmstandby-system", "{}"])
+        .output()
+        .unwrap();
+    assert!(render.status.success());
+    let mut plain = Command::new(&python)
+        .arg(repo_root().join("tests/tools/plain_manifests.py"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    plain.stdin.take().unwrap().write_all(&render.stdout).unwrap();
+    let out = plain.wait_with_output().unwrap();
+    let committed = std::fs::read_to_string(repo_root().join("deploy/operator.yaml")).unwrap();
+    assert!(
+        committed == String::from_utf8(out.stdout).unwrap(),
+        "deploy/operator.yaml is stale: run scripts/render-deploy"
+    );
+}
