@@ -58,15 +58,18 @@ pub async fn observe(
         .build();
     let (sgs, instances, dbs, subnet_groups, vaults, plans, zones) = tokio::try_join!(
         Box::pin(async {
-            send!("DescribeSecurityGroups", ec2.describe_security_groups().filters(ec2_uid_filter(uids)))
+            send!("ec2:DescribeSecurityGroups", ec2.describe_security_groups().filters(ec2_uid_filter(uids)))
         }),
         Box::pin(async {
-            send!("DescribeInstances", ec2.describe_instances().filters(ec2_uid_filter(uids)).filters(live_instances))
+            send!(
+                "ec2:DescribeInstances",
+                ec2.describe_instances().filters(ec2_uid_filter(uids)).filters(live_instances)
+            )
         }),
-        Box::pin(async { send!("DescribeDBInstances", rds.describe_db_instances()) }),
+        Box::pin(async { send!("rds:DescribeDBInstances", rds.describe_db_instances()) }),
         Box::pin(async {
             match send!(
-                "DescribeDBSubnetGroups",
+                "rds:DescribeDBSubnetGroups",
                 rds.describe_db_subnet_groups().db_subnet_group_name(&desired.db_subnet_group)
             ) {
                 Ok(out) => Ok(Some(out)),
@@ -76,14 +79,14 @@ pub async fn observe(
         }),
         Box::pin(async {
             if desired.backup_vault.is_some() {
-                send!("ListBackupVaults", backup.list_backup_vaults()).map(Some)
+                send!("backup:ListBackupVaults", backup.list_backup_vaults()).map(Some)
             } else {
                 Ok(None)
             }
         }),
         Box::pin(async {
             if desired.backup_plan.is_some() {
-                send!("ListBackupPlans", backup.list_backup_plans()).map(Some)
+                send!("backup:ListBackupPlans", backup.list_backup_plans()).map(Some)
             } else {
                 Ok(None)
             }
@@ -189,8 +192,10 @@ pub async fn observe(
         for p in plans.backup_plans_list().iter().filter(|p| p.backup_plan_name() == Some(want.name.as_str())) {
             let id = p.backup_plan_id().unwrap_or_default().to_string();
             let (detail, selections) = tokio::try_join!(
-                Box::pin(async { send!("GetBackupPlan", backup.get_backup_plan().backup_plan_id(&id)) }),
-                Box::pin(async { send!("ListBackupSelections", backup.list_backup_selections().backup_plan_id(&id)) }),
+                Box::pin(async { send!("backup:GetBackupPlan", backup.get_backup_plan().backup_plan_id(&id)) }),
+                Box::pin(async {
+                    send!("backup:ListBackupSelections", backup.list_backup_selections().backup_plan_id(&id))
+                }),
             )?;
             let rule = detail.backup_plan().and_then(|b| b.rules().first());
             out.backup_plans.push(ObservedBackupPlan {
@@ -226,7 +231,8 @@ async fn observe_zone(
 ) -> Result<Option<ObservedZone>, AwsError> {
     let r53 = aws.route53();
     let reference = zone_caller_reference(owner);
-    let zones = send!("ListHostedZonesByName", r53.list_hosted_zones_by_name().dns_name(&desired.private_zone))?;
+    let zones =
+        send!("route53:ListHostedZonesByName", r53.list_hosted_zones_by_name().dns_name(&desired.private_zone))?;
     let wanted = format!("{}.", desired.private_zone.trim_end_matches('.'));
     let Some(zone) = zones.hosted_zones().iter().find(|z| z.name() == wanted && z.caller_reference() == reference)
     else {
@@ -234,10 +240,10 @@ async fn observe_zone(
     };
     let id = zone.id().trim_start_matches("/hostedzone/").to_string();
     let (detail, records) = tokio::try_join!(
-        Box::pin(async { send!("GetHostedZone", r53.get_hosted_zone().id(&id)) }),
+        Box::pin(async { send!("route53:GetHostedZone", r53.get_hosted_zone().id(&id)) }),
         Box::pin(async {
             send!(
-                "ListResourceRecordSets",
+                "route53:ListResourceRecordSets",
                 r53.list_resource_record_sets()
                     .hosted_zone_id(&id)
                     .start_record_name(&desired.private_record)
@@ -301,7 +307,7 @@ pub async fn apply(
     match action {
         DataAction::CreateSecurityGroup { component, name, description, vpc_id } => {
             let out = send!(
-                "CreateSecurityGroup",
+                "ec2:CreateSecurityGroup",
                 ec2.create_security_group()
                     .group_name(name)
                     .description(description)
@@ -311,20 +317,20 @@ pub async fn apply(
             Ok(ActionOutcome::Created { id: out.group_id().unwrap_or_default().to_string() })
         }
         DataAction::AuthorizeIngress { group_id, rule } => send!(
-            "AuthorizeSecurityGroupIngress",
+            "ec2:AuthorizeSecurityGroupIngress",
             ec2.authorize_security_group_ingress().group_id(group_id).ip_permissions(ip_permission(rule))
         )
         .map(|_| ActionOutcome::Done),
         DataAction::RevokeIngress { group_id, rule } => ok_or_gone(send!(
-            "RevokeSecurityGroupIngress",
+            "ec2:RevokeSecurityGroupIngress",
             ec2.revoke_security_group_ingress().group_id(group_id).ip_permissions(ip_permission(rule))
         )),
         DataAction::DeleteSecurityGroup { group_id } => {
-            ok_or_gone(send!("DeleteSecurityGroup", ec2.delete_security_group().group_id(group_id)))
+            ok_or_gone(send!("ec2:DeleteSecurityGroup", ec2.delete_security_group().group_id(group_id)))
         }
         DataAction::RunBastion { component, name, image_id, instance_type, key_name, subnet_id, group_id } => {
             let out = send!(
-                "RunInstances",
+                "ec2:RunInstances",
                 ec2.run_instances()
                     .image_id(image_id)
                     .instance_type(aws_sdk_ec2::types::InstanceType::from(instance_type.as_str()))
@@ -341,10 +347,10 @@ pub async fn apply(
             })
         }
         DataAction::TerminateInstance { instance_id } => {
-            ok_or_gone(send!("TerminateInstances", ec2.terminate_instances().instance_ids(instance_id)))
+            ok_or_gone(send!("ec2:TerminateInstances", ec2.terminate_instances().instance_ids(instance_id)))
         }
         DataAction::CreateDbSubnetGroup { name, subnet_ids } => send!(
-            "CreateDBSubnetGroup",
+            "rds:CreateDBSubnetGroup",
             rds.create_db_subnet_group()
                 .db_subnet_group_name(name)
                 .db_subnet_group_description(format!("db tier of {}", owner.owner))
@@ -353,7 +359,7 @@ pub async fn apply(
         )
         .map(|_| ActionOutcome::Done),
         DataAction::DeleteDbSubnetGroup { name } => {
-            ok_or_gone(send!("DeleteDBSubnetGroup", rds.delete_db_subnet_group().db_subnet_group_name(name)))
+            ok_or_gone(send!("rds:DeleteDBSubnetGroup", rds.delete_db_subnet_group().db_subnet_group_name(name)))
         }
         DataAction::CreateWriter { identifier, subnet_group, group_id } => {
             let DesiredDatabase::Writer(w) = &desired.database else {
@@ -365,7 +371,7 @@ pub async fn apply(
                 ));
             };
             send!(
-                "CreateDBInstance",
+                "rds:CreateDBInstance",
                 rds.create_db_instance()
                     .db_instance_identifier(identifier)
                     .db_instance_class(&w.instance_class)
@@ -396,7 +402,7 @@ pub async fn apply(
             deletion_protection,
             ..
         } => send!(
-            "CreateDBInstanceReadReplica",
+            "rds:CreateDBInstanceReadReplica",
             rds.create_db_instance_read_replica()
                 .db_instance_identifier(identifier)
                 .source_db_instance_identifier(source_arn)
@@ -421,10 +427,10 @@ pub async fn apply(
                     _ => req,
                 };
             }
-            send!("ModifyDBInstance", req).map(|_| ActionOutcome::Done)
+            send!("rds:ModifyDBInstance", req).map(|_| ActionOutcome::Done)
         }
         DataAction::UnprotectDatabase { identifier } => send!(
-            "ModifyDBInstance",
+            "rds:ModifyDBInstance",
             rds.modify_db_instance()
                 .db_instance_identifier(identifier)
                 .deletion_protection(false)
@@ -437,12 +443,12 @@ pub async fn apply(
                 Some(s) => req.final_db_snapshot_identifier(s).skip_final_snapshot(false),
                 None => req.skip_final_snapshot(true),
             };
-            ok_or_gone(send!("DeleteDBInstance", req))
+            ok_or_gone(send!("rds:DeleteDBInstance", req))
         }
         DataAction::CreatePrivateZone { name, vpc_id, .. } => {
             let r53 = aws.route53();
             let out = send!(
-                "CreateHostedZone",
+                "route53:CreateHostedZone",
                 r53.create_hosted_zone()
                     .name(name)
                     .caller_reference(zone_caller_reference(owner))
@@ -467,7 +473,7 @@ pub async fn apply(
                 .map(|(k, v)| aws_sdk_route53::types::Tag::builder().key(k).value(v).build())
                 .collect();
             send!(
-                "ChangeTagsForResource",
+                "route53:ChangeTagsForResource",
                 r53.change_tags_for_resource()
                     .resource_type(aws_sdk_route53::types::TagResourceType::Hostedzone)
                     .resource_id(&id)
@@ -482,10 +488,10 @@ pub async fn apply(
             ok_or_gone(change_record(aws, zone_id, name, value, aws_sdk_route53::types::ChangeAction::Delete).await)
         }
         DataAction::DeletePrivateZone { zone_id } => {
-            ok_or_gone(send!("DeleteHostedZone", aws.route53().delete_hosted_zone().id(zone_id)))
+            ok_or_gone(send!("route53:DeleteHostedZone", aws.route53().delete_hosted_zone().id(zone_id)))
         }
         DataAction::CreateBackupVault { name } => send!(
-            "CreateBackupVault",
+            "backup:CreateBackupVault",
             backup
                 .create_backup_vault()
                 .backup_vault_name(name)
@@ -493,12 +499,12 @@ pub async fn apply(
         )
         .map(|_| ActionOutcome::Done),
         DataAction::DeleteBackupVault { name } => {
-            ok_or_gone(send!("DeleteBackupVault", backup.delete_backup_vault().backup_vault_name(name)))
+            ok_or_gone(send!("backup:DeleteBackupVault", backup.delete_backup_vault().backup_vault_name(name)))
         }
         DataAction::CreateBackupPlan { name, schedule, retention_days, copy_to_vault_arn } => {
             let plan = backup_plan_input(desired, name, schedule, *retention_days, copy_to_vault_arn)?;
             let out = send!(
-                "CreateBackupPlan",
+                "backup:CreateBackupPlan",
                 backup
                     .create_backup_plan()
                     .backup_plan(plan)
@@ -508,7 +514,7 @@ pub async fn apply(
         }
         DataAction::UpdateBackupPlan { plan_id, name, schedule, retention_days, copy_to_vault_arn } => {
             let plan = backup_plan_input(desired, name, schedule, *retention_days, copy_to_vault_arn)?;
-            send!("UpdateBackupPlan", backup.update_backup_plan().backup_plan_id(plan_id).backup_plan(plan))
+            send!("backup:UpdateBackupPlan", backup.update_backup_plan().backup_plan_id(plan_id).backup_plan(plan))
                 .map(|_| ActionOutcome::Done)
         }
         DataAction::CreateBackupSelection { plan_id, name, iam_role_arn } => {
@@ -526,7 +532,7 @@ pub async fn apply(
                 .build()
                 .map_err(|e| build_error("CreateBackupSelection", e))?;
             let out = send!(
-                "CreateBackupSelection",
+                "backup:CreateBackupSelection",
                 backup
                     .create_backup_selection()
                     .backup_plan_id(plan_id)
@@ -536,11 +542,11 @@ pub async fn apply(
             Ok(ActionOutcome::Created { id: out.selection_id().unwrap_or_default().to_string() })
         }
         DataAction::DeleteBackupSelection { plan_id, selection_id } => ok_or_gone(send!(
-            "DeleteBackupSelection",
+            "backup:DeleteBackupSelection",
             backup.delete_backup_selection().backup_plan_id(plan_id).selection_id(selection_id)
         )),
         DataAction::DeleteBackupPlan { plan_id } => {
-            ok_or_gone(send!("DeleteBackupPlan", backup.delete_backup_plan().backup_plan_id(plan_id)))
+            ok_or_gone(send!("backup:DeleteBackupPlan", backup.delete_backup_plan().backup_plan_id(plan_id)))
         }
     }
 }
@@ -603,7 +609,7 @@ async fn change_record(
         .build()
         .map_err(|e| build_error("ChangeResourceRecordSets", e))?;
     send!(
-        "ChangeResourceRecordSets",
+        "route53:ChangeResourceRecordSets",
         aws.route53().change_resource_record_sets().hosted_zone_id(zone_id).change_batch(batch)
     )
     .map(|_| ActionOutcome::Done)

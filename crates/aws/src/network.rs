@@ -40,12 +40,14 @@ pub async fn observe_networks(ec2: &Client, uids: &[String]) -> Result<BTreeMap<
     let filter = ec2_uid_filter(uids);
     // SDK futures are large; boxing keeps the joined future off the stack.
     let (vpcs, subnets, igws, addresses, nats, tables) = tokio::try_join!(
-        Box::pin(async { send!("DescribeVpcs", ec2.describe_vpcs().filters(filter.clone())) }),
-        Box::pin(async { send!("DescribeSubnets", ec2.describe_subnets().filters(filter.clone())) }),
-        Box::pin(async { send!("DescribeInternetGateways", ec2.describe_internet_gateways().filters(filter.clone())) }),
-        Box::pin(async { send!("DescribeAddresses", ec2.describe_addresses().filters(filter.clone())) }),
-        Box::pin(async { send!("DescribeNatGateways", ec2.describe_nat_gateways().filter(filter.clone())) }),
-        Box::pin(async { send!("DescribeRouteTables", ec2.describe_route_tables().filters(filter.clone())) }),
+        Box::pin(async { send!("ec2:DescribeVpcs", ec2.describe_vpcs().filters(filter.clone())) }),
+        Box::pin(async { send!("ec2:DescribeSubnets", ec2.describe_subnets().filters(filter.clone())) }),
+        Box::pin(async {
+            send!("ec2:DescribeInternetGateways", ec2.describe_internet_gateways().filters(filter.clone()))
+        }),
+        Box::pin(async { send!("ec2:DescribeAddresses", ec2.describe_addresses().filters(filter.clone())) }),
+        Box::pin(async { send!("ec2:DescribeNatGateways", ec2.describe_nat_gateways().filter(filter.clone())) }),
+        Box::pin(async { send!("ec2:DescribeRouteTables", ec2.describe_route_tables().filters(filter.clone())) }),
     )?;
     let mut by_uid: BTreeMap<String, ObservedNetwork> =
         uids.iter().map(|u| (u.clone(), ObservedNetwork::default())).collect();
@@ -157,13 +159,13 @@ async fn vpc_dns(ec2: &Client, vpc_id: &str) -> Result<(Option<bool>, Option<boo
     let (support, hostnames) = tokio::try_join!(
         Box::pin(async {
             send!(
-                "DescribeVpcAttribute",
+                "ec2:DescribeVpcAttribute",
                 ec2.describe_vpc_attribute().vpc_id(vpc_id).attribute(VpcAttributeName::EnableDnsSupport)
             )
         }),
         Box::pin(async {
             send!(
-                "DescribeVpcAttribute",
+                "ec2:DescribeVpcAttribute",
                 ec2.describe_vpc_attribute().vpc_id(vpc_id).attribute(VpcAttributeName::EnableDnsHostnames)
             )
         }),
@@ -195,7 +197,7 @@ pub async fn apply(ec2: &Client, owner: &Ownership, action: &NetworkAction) -> R
     match action {
         NetworkAction::CreateVpc { component, name, cidr } => {
             let out = send!(
-                "CreateVpc",
+                "ec2:CreateVpc",
                 ec2.create_vpc().cidr_block(cidr).tag_specifications(owner.ec2_tag_spec(
                     ResourceType::Vpc,
                     component,
@@ -210,11 +212,11 @@ pub async fn apply(ec2: &Client, owner: &Ownership, action: &NetworkAction) -> R
                 VpcDnsAttribute::Support => req.enable_dns_support(yes(true)),
                 VpcDnsAttribute::Hostnames => req.enable_dns_hostnames(yes(true)),
             };
-            send!("ModifyVpcAttribute", req).map(|_| ActionOutcome::Done)
+            send!("ec2:ModifyVpcAttribute", req).map(|_| ActionOutcome::Done)
         }
         NetworkAction::CreateSubnet { component, name, vpc_id, cidr, zone } => {
             let out = send!(
-                "CreateSubnet",
+                "ec2:CreateSubnet",
                 ec2.create_subnet()
                     .vpc_id(vpc_id)
                     .cidr_block(cidr)
@@ -224,13 +226,13 @@ pub async fn apply(ec2: &Client, owner: &Ownership, action: &NetworkAction) -> R
             created("CreateSubnet", out.subnet().and_then(|s| s.subnet_id()))
         }
         NetworkAction::SetMapPublicIp { subnet_id, value } => send!(
-            "ModifySubnetAttribute",
+            "ec2:ModifySubnetAttribute",
             ec2.modify_subnet_attribute().subnet_id(subnet_id).map_public_ip_on_launch(yes(*value))
         )
         .map(|_| ActionOutcome::Done),
         NetworkAction::CreateInternetGateway { component, name } => {
             let out = send!(
-                "CreateInternetGateway",
+                "ec2:CreateInternetGateway",
                 ec2.create_internet_gateway().tag_specifications(owner.ec2_tag_spec(
                     ResourceType::InternetGateway,
                     component,
@@ -240,16 +242,16 @@ pub async fn apply(ec2: &Client, owner: &Ownership, action: &NetworkAction) -> R
             created("CreateInternetGateway", out.internet_gateway().and_then(|g| g.internet_gateway_id()))
         }
         NetworkAction::AttachInternetGateway { igw_id, vpc_id } => {
-            send!("AttachInternetGateway", ec2.attach_internet_gateway().internet_gateway_id(igw_id).vpc_id(vpc_id))
+            send!("ec2:AttachInternetGateway", ec2.attach_internet_gateway().internet_gateway_id(igw_id).vpc_id(vpc_id))
                 .map(|_| ActionOutcome::Done)
         }
         NetworkAction::DetachInternetGateway { igw_id, vpc_id } => deleted(send!(
-            "DetachInternetGateway",
+            "ec2:DetachInternetGateway",
             ec2.detach_internet_gateway().internet_gateway_id(igw_id).vpc_id(vpc_id)
         )),
         NetworkAction::AllocateAddress { component, name } => {
             let out = send!(
-                "AllocateAddress",
+                "ec2:AllocateAddress",
                 ec2.allocate_address().domain(DomainType::Vpc).tag_specifications(owner.ec2_tag_spec(
                     ResourceType::ElasticIp,
                     component,
@@ -266,7 +268,7 @@ pub async fn apply(ec2: &Client, owner: &Ownership, action: &NetworkAction) -> R
         }
         NetworkAction::CreateNatGateway { component, name, subnet_id, allocation_id } => {
             let out = send!(
-                "CreateNatGateway",
+                "ec2:CreateNatGateway",
                 ec2.create_nat_gateway()
                     .subnet_id(subnet_id)
                     .allocation_id(allocation_id)
@@ -277,7 +279,7 @@ pub async fn apply(ec2: &Client, owner: &Ownership, action: &NetworkAction) -> R
         }
         NetworkAction::CreateRouteTable { component, name, vpc_id } => {
             let out = send!(
-                "CreateRouteTable",
+                "ec2:CreateRouteTable",
                 ec2.create_route_table()
                     .vpc_id(vpc_id)
                     .client_token(owner.client_token(component))
@@ -291,7 +293,7 @@ pub async fn apply(ec2: &Client, owner: &Ownership, action: &NetworkAction) -> R
                 RouteTarget::NatGateway(id) => req.nat_gateway_id(id),
                 RouteTarget::Gateway(id) | RouteTarget::Other(id) => req.gateway_id(id),
             };
-            send!("CreateRoute", req).map(|_| ActionOutcome::Done)
+            send!("ec2:CreateRoute", req).map(|_| ActionOutcome::Done)
         }
         NetworkAction::ReplaceRoute { route_table_id, destination, target } => {
             let req = ec2.replace_route().route_table_id(route_table_id).destination_cidr_block(destination);
@@ -299,44 +301,44 @@ pub async fn apply(ec2: &Client, owner: &Ownership, action: &NetworkAction) -> R
                 RouteTarget::NatGateway(id) => req.nat_gateway_id(id),
                 RouteTarget::Gateway(id) | RouteTarget::Other(id) => req.gateway_id(id),
             };
-            send!("ReplaceRoute", req).map(|_| ActionOutcome::Done)
+            send!("ec2:ReplaceRoute", req).map(|_| ActionOutcome::Done)
         }
         NetworkAction::DeleteRoute { route_table_id, destination } => deleted(send!(
-            "DeleteRoute",
+            "ec2:DeleteRoute",
             ec2.delete_route().route_table_id(route_table_id).destination_cidr_block(destination)
         )),
         NetworkAction::AssociateRouteTable { route_table_id, subnet_id } => {
             let out = send!(
-                "AssociateRouteTable",
+                "ec2:AssociateRouteTable",
                 ec2.associate_route_table().route_table_id(route_table_id).subnet_id(subnet_id)
             )?;
             Ok(ActionOutcome::Associated { association_id: out.association_id().unwrap_or_default().to_string() })
         }
         NetworkAction::ReplaceAssociation { association_id, route_table_id } => {
             let out = send!(
-                "ReplaceRouteTableAssociation",
+                "ec2:ReplaceRouteTableAssociation",
                 ec2.replace_route_table_association().association_id(association_id).route_table_id(route_table_id)
             )?;
             Ok(ActionOutcome::Associated { association_id: out.new_association_id().unwrap_or_default().to_string() })
         }
         NetworkAction::DisassociateRouteTable { association_id } => {
-            deleted(send!("DisassociateRouteTable", ec2.disassociate_route_table().association_id(association_id)))
+            deleted(send!("ec2:DisassociateRouteTable", ec2.disassociate_route_table().association_id(association_id)))
         }
         NetworkAction::DeleteRouteTable { route_table_id } => {
-            deleted(send!("DeleteRouteTable", ec2.delete_route_table().route_table_id(route_table_id)))
+            deleted(send!("ec2:DeleteRouteTable", ec2.delete_route_table().route_table_id(route_table_id)))
         }
         NetworkAction::DeleteNatGateway { nat_id } => {
-            deleted(send!("DeleteNatGateway", ec2.delete_nat_gateway().nat_gateway_id(nat_id)))
+            deleted(send!("ec2:DeleteNatGateway", ec2.delete_nat_gateway().nat_gateway_id(nat_id)))
         }
         NetworkAction::ReleaseAddress { allocation_id } => {
-            deleted(send!("ReleaseAddress", ec2.release_address().allocation_id(allocation_id)))
+            deleted(send!("ec2:ReleaseAddress", ec2.release_address().allocation_id(allocation_id)))
         }
         NetworkAction::DeleteInternetGateway { igw_id } => {
-            deleted(send!("DeleteInternetGateway", ec2.delete_internet_gateway().internet_gateway_id(igw_id)))
+            deleted(send!("ec2:DeleteInternetGateway", ec2.delete_internet_gateway().internet_gateway_id(igw_id)))
         }
         NetworkAction::DeleteSubnet { subnet_id } => {
-            deleted(send!("DeleteSubnet", ec2.delete_subnet().subnet_id(subnet_id)))
+            deleted(send!("ec2:DeleteSubnet", ec2.delete_subnet().subnet_id(subnet_id)))
         }
-        NetworkAction::DeleteVpc { vpc_id } => deleted(send!("DeleteVpc", ec2.delete_vpc().vpc_id(vpc_id))),
+        NetworkAction::DeleteVpc { vpc_id } => deleted(send!("ec2:DeleteVpc", ec2.delete_vpc().vpc_id(vpc_id))),
     }
 }

@@ -1,0 +1,66 @@
+//! `deploy/iam-policy.json` lists exactly the AWS actions the code calls
+//! (every call is labelled `send!("<service>:<Operation>", ...)` in
+//! crates/aws), plus the ones AWS requires implicitly for them.
+
+use std::collections::BTreeSet;
+
+use warmstandby_tests::repo_root;
+
+/// Actions AWS checks besides the called operation itself.
+const IMPLIED: &[(&str, &[&str])] = &[
+    // Tags given at creation need the tagging permission of the service.
+    ("ec2:CreateVpc", &["ec2:CreateTags"]),
+    ("rds:CreateDBInstance", &["rds:AddTagsToResource"]),
+    ("backup:CreateBackupVault", &["backup:TagResource", "backup-storage:MountCapsule"]),
+    // Vaults and encrypted databases use KMS keys.
+    (
+        "backup:CreateBackupVault",
+        &["kms:CreateGrant", "kms:GenerateDataKey", "kms:Decrypt", "kms:RetireGrant", "kms:DescribeKey"],
+    ),
+    // A backup selection hands the Backup service role to AWS Backup.
+    ("backup:CreateBackupSelection", &["iam:PassRole"]),
+];
+
+fn called_actions() -> BTreeSet<String> {
+    let mut actions = BTreeSet::new();
+    for entry in std::fs::read_dir(repo_root().join("crates/aws/src")).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        let mut rest = text.as_str();
+        while let Some(i) = rest.find("send!(") {
+            rest = &rest[i + 6..];
+            let label = rest.trim_start();
+            if let Some(stripped) = label.strip_prefix('"') {
+                let end = stripped.find('"').unwrap();
+                let action = &stripped[..end];
+                assert!(action.contains(':'), "AWS call labelled {action:?}: label it <service>:<Operation>");
+                actions.insert(action.to_string());
+            }
+        }
+    }
+    actions
+}
+
+#[test]
+fn the_policy_allows_exactly_what_the_code_calls() {
+    let called = called_actions();
+    assert!(called.len() >= 60, "the scan found only {} actions", called.len());
+    let mut expected = called.clone();
+    for (trigger, extra) in IMPLIED {
+        assert!(called.contains(*trigger), "{trigger} is no longer called: update IMPLIED");
+        expected.extend(extra.iter().map(|s| s.to_string()));
+    }
+    let policy: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(repo_root().join("deploy/iam-policy.json")).unwrap()).unwrap();
+    let granted: BTreeSet<String> = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["Action"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_string()))
+        .collect();
+    let missing: Vec<_> = expected.difference(&granted).collect();
+    let extra: Vec<_> = granted.difference(&expected).collect();
+    assert!(missing.is_empty(), "deploy/iam-policy.json lacks actions the code calls: {missing:?}");
+    assert!(extra.is_empty(), "deploy/iam-policy.json grants actions the code never uses: {extra:?}");
+    let pass_role = policy["Statement"].as_array().unwrap().iter().find(|s| s["Sid"] == "PassBackupRole").unwrap();
+    assert_eq!(pass_role["Condition"]["StringEquals"]["iam:PassedToService"], "backup.amazonaws.com");
+}
