@@ -5,18 +5,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use http::{Request, Response};
-use kube::client::Body;
-use kube::runtime::reflector;
-use kube::{Client, Resource};
+use kube::Resource;
 use serde_json::{Value, json};
 use warmstandby_api::{FINALIZER, RegionPair};
 use warmstandby_aws::AwsContext;
 use warmstandby_controller::operator::reconcilers::reconcile_pair;
-use warmstandby_controller::operator::{Context, LeaderState};
+use warmstandby_tests::mock_api::{self, expect, expect_silence};
 use warmstandby_tests::repo_root;
-
-type Handle = tower_test::mock::Handle<Request<Body>, Response<Body>>;
 
 /// AWS settings that point nowhere: any AWS call would fail, and the call
 /// counter shows whether one was attempted.
@@ -29,20 +24,8 @@ fn unreachable_aws() -> Arc<AwsContext> {
     Arc::new(AwsContext::new(config))
 }
 
-fn context(leader: bool) -> (Arc<Context>, Handle) {
-    let (service, handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
-    let client = Client::new(service, "default");
-    let state = Arc::new(LeaderState::default());
-    state.set(leader);
-    let ctx = Context::new(
-        client,
-        unreachable_aws(),
-        state,
-        (reflector::store().0, reflector::store().0, reflector::store().0),
-        Duration::from_secs(300),
-        Some("test".into()),
-    );
-    (Arc::new(ctx), handle)
+fn context(leader: bool) -> (Arc<warmstandby_controller::operator::Context>, mock_api::Handle) {
+    mock_api::context(leader, unreachable_aws())
 }
 
 fn pair() -> RegionPair {
@@ -52,26 +35,6 @@ fn pair() -> RegionPair {
     p.metadata.generation = Some(1);
     p.metadata.resource_version = Some("100".into());
     p
-}
-
-/// Answers the next request if it matches; returns its body.
-async fn expect(handle: &mut Handle, scenario: &str, method: &str, path: &str, reply: Value) -> Value {
-    let (request, send) = tokio::time::timeout(Duration::from_secs(5), handle.next_request())
-        .await
-        .unwrap_or_else(|_| panic!("{scenario}: timed out waiting for {method} {path}"))
-        .unwrap_or_else(|| panic!("{scenario}: the client went away before {method} {path}"));
-    assert_eq!(request.method().as_str(), method, "{scenario}: {}", request.uri());
-    assert!(request.uri().path().contains(path), "{scenario}: expected {path}, got {}", request.uri());
-    let bytes = request.into_body().collect_bytes().await.unwrap();
-    let body = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::Null) };
-    send.send_response(Response::builder().body(Body::from(serde_json::to_vec(&reply).unwrap())).unwrap());
-    body
-}
-
-async fn expect_silence(handle: &mut Handle, scenario: &str) {
-    if let Ok(Some((request, _))) = tokio::time::timeout(Duration::from_millis(200), handle.next_request()).await {
-        panic!("{scenario}: unexpected request {} {}", request.method(), request.uri());
-    }
 }
 
 #[tokio::test]

@@ -10,6 +10,8 @@
 //! a test that needs AWS never passes without it.
 #![forbid(unsafe_code)]
 
+pub mod mock_api;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};

@@ -11,7 +11,6 @@ use k8s_openapi::api::core::v1::Secret;
 use kube::Resource;
 use serde::de::DeserializeOwned;
 use warmstandby_api::{API_VERSION, FailoverPolicy, RegionPair, ThreeTierStack};
-use warmstandby_core::Password;
 use warmstandby_core::secret::PasswordLookup;
 use warmstandby_core::validate::StackInputs;
 
@@ -55,7 +54,7 @@ impl ManifestSet {
                 });
                 match secret {
                     None => PasswordLookup::SecretMissing,
-                    Some(s) => secret_value(s, &r.key),
+                    Some(s) => warmstandby_core::secret::from_secret(s, &r.key),
                 }
             }
         };
@@ -64,20 +63,6 @@ impl ManifestSet {
 
     pub fn is_empty(&self) -> bool {
         self.region_pairs.is_empty() && self.stacks.is_empty() && self.policies.is_empty()
-    }
-}
-
-/// Reads `key` of a Secret from `data` (base64, already decoded) or `stringData`.
-pub fn secret_value(secret: &Secret, key: &str) -> PasswordLookup {
-    if let Some(bytes) = secret.data.as_ref().and_then(|d| d.get(key)) {
-        return match String::from_utf8(bytes.0.clone()) {
-            Ok(s) => PasswordLookup::Found(Password::new(s)),
-            Err(_) => PasswordLookup::NotText,
-        };
-    }
-    match secret.string_data.as_ref().and_then(|d| d.get(key)) {
-        Some(s) => PasswordLookup::Found(Password::new(s.clone())),
-        None => PasswordLookup::KeyMissing,
     }
 }
 

@@ -37,3 +37,18 @@ pub enum PasswordLookup {
     /// The spec has no `passwordSecretRef`.
     NotReferenced,
 }
+
+/// Reads `key` of a Kubernetes Secret from `data` (already base64-decoded)
+/// or `stringData` (as in a manifest that was not applied yet).
+pub fn from_secret(secret: &k8s_openapi::api::core::v1::Secret, key: &str) -> PasswordLookup {
+    if let Some(bytes) = secret.data.as_ref().and_then(|d| d.get(key)) {
+        return match String::from_utf8(bytes.0.clone()) {
+            Ok(s) => PasswordLookup::Found(Password::new(s)),
+            Err(_) => PasswordLookup::NotText,
+        };
+    }
+    match secret.string_data.as_ref().and_then(|d| d.get(key)) {
+        Some(s) => PasswordLookup::Found(Password::new(s.clone())),
+        None => PasswordLookup::KeyMissing,
+    }
+}

@@ -146,21 +146,8 @@ async fn password(ctx: &Context, st: &ThreeTierStack) -> Result<PasswordLookup, 
     let secrets: Api<Secret> = Api::namespaced(ctx.client.clone(), &ns);
     Ok(match secrets.get_opt(&r.name).await? {
         None => PasswordLookup::SecretMissing,
-        Some(secret) => secret_value(&secret, &r.key),
+        Some(secret) => warmstandby_core::secret::from_secret(&secret, &r.key),
     })
-}
-
-fn secret_value(secret: &Secret, key: &str) -> PasswordLookup {
-    if let Some(bytes) = secret.data.as_ref().and_then(|d| d.get(key)) {
-        return match String::from_utf8(bytes.0.clone()) {
-            Ok(s) => PasswordLookup::Found(warmstandby_core::Password::new(s)),
-            Err(_) => PasswordLookup::NotText,
-        };
-    }
-    match secret.string_data.as_ref().and_then(|d| d.get(key)) {
-        Some(s) => PasswordLookup::Found(warmstandby_core::Password::new(s.clone())),
-        None => PasswordLookup::KeyMissing,
-    }
 }
 
 fn references(ctx: &Context, st: &ThreeTierStack) -> (Option<Arc<RegionPair>>, Option<Arc<FailoverPolicy>>) {
