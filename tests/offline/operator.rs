@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kube::Resource;
-use serde_json::{Value, json};
+use serde_json::json;
 use warmstandby_api::{FINALIZER, RegionPair};
 use warmstandby_aws::AwsContext;
 use warmstandby_controller::operator::reconcilers::reconcile_pair;
