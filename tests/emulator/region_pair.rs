@@ -227,3 +227,28 @@ async fn status_json_is_the_status_object() {
     let uid = item["metadata"]["uid"].as_str().unwrap();
     assert_eq!(owned_counts(&emulator, uid).await, REGIONS.map(|r| (r.to_string(), [0; 6])).to_vec());
 }
+
+/// `spec.roleArn`: everything is created with the assumed role, in its
+/// account, and nothing in the operator's own account.
+#[tokio::test]
+async fn a_role_arn_builds_the_networks_in_the_roles_account() {
+    let emulator = Emulator::start();
+    let base = std::sync::Arc::new(context(&emulator).await);
+    let uid = "3f1c2a9e-0000-4000-8000-0000000000e1";
+    let mut pair = example_pair(uid);
+    pair.spec.role_arn = Some("arn:aws:iam::111111111111:role/warmstandby".into());
+    let assumed = base.for_role(pair.spec.role_arn.as_deref()).await;
+    apply_until_ready(&assumed, &mut pair).await;
+    assert!(base.calls().snapshot().count("CreateVpc") == 2, "calls through the role count in the shared counter");
+
+    let filter = || aws_sdk_ec2::types::Filter::builder().name("tag:warmstandby.dev/uid").values(uid).build();
+    let own_account = ec2(&emulator, "us-east-1").await;
+    assert!(
+        own_account.describe_vpcs().filters(filter()).send().await.unwrap().vpcs().is_empty(),
+        "built in the operator's account"
+    );
+    let role_account = assumed.ec2("us-east-1");
+    assert_eq!(role_account.describe_vpcs().filters(filter()).send().await.unwrap().vpcs().len(), 1);
+    let same = base.for_role(pair.spec.role_arn.as_deref()).await;
+    assert!(std::sync::Arc::ptr_eq(&assumed, &same), "one context per role");
+}

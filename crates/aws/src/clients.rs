@@ -23,6 +23,8 @@ pub struct AwsContext {
     rds: Mutex<HashMap<String, aws_sdk_rds::Client>>,
     backup: Mutex<HashMap<String, aws_sdk_backup::Client>>,
     route53: Mutex<Option<aws_sdk_route53::Client>>,
+    /// Contexts acting as another IAM role (cross-account RegionPairs).
+    roles: tokio::sync::Mutex<HashMap<String, std::sync::Arc<AwsContext>>>,
 }
 
 /// A client per region from the shared config, with the call counter attached.
@@ -75,7 +77,34 @@ impl AwsContext {
             rds: Mutex::new(HashMap::new()),
             backup: Mutex::new(HashMap::new()),
             route53: Mutex::new(None),
+            roles: tokio::sync::Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The context to use for an object: this one, or one that assumes
+    /// `role_arn` (with this context's credentials), created once and cached.
+    /// Calls made through it count in this context's counter.
+    pub async fn for_role(self: &std::sync::Arc<Self>, role_arn: Option<&str>) -> std::sync::Arc<AwsContext> {
+        let Some(role) = role_arn else { return self.clone() };
+        let mut roles = self.roles.lock().await;
+        if let Some(ctx) = roles.get(role) {
+            return ctx.clone();
+        }
+        let provider = aws_config::sts::AssumeRoleProvider::builder(role)
+            .session_name("warmstandby")
+            .configure(&self.base)
+            .build()
+            .await;
+        let base = self
+            .base
+            .to_builder()
+            .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(provider))
+            .build();
+        let mut ctx = AwsContext::new(base);
+        ctx.calls = self.calls.clone();
+        let ctx = std::sync::Arc::new(ctx);
+        roles.insert(role.to_string(), ctx.clone());
+        ctx
     }
 
     pub fn calls(&self) -> &CallCounter {

@@ -302,16 +302,20 @@ async fn with_aws(
     show_calls: bool,
     out: &mut dyn Write,
     err: &mut dyn Write,
-    f: impl for<'a> FnOnce(&'a warmstandby_aws::AwsContext, &'a check::Checked, &'a mut dyn Write) -> CommandFuture<'a>,
+    f: impl for<'a> FnOnce(
+        &'a std::sync::Arc<warmstandby_aws::AwsContext>,
+        &'a check::Checked,
+        &'a mut dyn Write,
+    ) -> CommandFuture<'a>,
 ) -> u8 {
     let checked = match check::load_and_check(paths) {
         Ok(c) => c,
         Err(failure) => return report_invalid(err, &failure),
     };
-    let aws = match settings.config {
+    let aws = std::sync::Arc::new(match settings.config {
         Some(config) => warmstandby_aws::AwsContext::new(config),
         None => warmstandby_aws::AwsContext::from_env(settings.endpoint.as_deref()).await,
-    };
+    });
     let code = f(&aws, &checked, out).await;
     if show_calls {
         let _ = write!(err, "AWS calls:\n{}", aws.calls().snapshot().table());

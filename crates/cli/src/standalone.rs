@@ -6,7 +6,9 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
+use std::sync::Arc;
 use warmstandby_api::{API_VERSION, RegionPair, RegionPairStatus};
+
 use warmstandby_aws::AwsContext;
 use warmstandby_controller::{Intent, now_rfc3339, region_pair, stack};
 
@@ -52,7 +54,7 @@ fn summary(status: &RegionPairStatus) -> String {
 
 /// Applies every RegionPair; with `wait`, until Ready or the timeout.
 /// Returns the exit code.
-pub async fn apply(aws: &AwsContext, checked: &Checked, opts: &WaitOptions, out: &mut dyn Write) -> u8 {
+pub async fn apply(aws: &Arc<AwsContext>, checked: &Checked, opts: &WaitOptions, out: &mut dyn Write) -> u8 {
     let deadline = Instant::now() + opts.timeout;
     let mut code = 0;
     let mut pairs: Vec<RegionPair> = Vec::new();
@@ -60,7 +62,13 @@ pub async fn apply(aws: &AwsContext, checked: &Checked, opts: &WaitOptions, out:
         let name = pair.metadata.name.as_deref().unwrap_or_default();
         let mut current = pair.clone();
         loop {
-            let outcome = region_pair::reconcile(aws, &current, Intent::Apply, &now_rfc3339()).await;
+            let outcome = region_pair::reconcile(
+                &*aws.for_role(current.spec.role_arn.as_deref()).await,
+                &current,
+                Intent::Apply,
+                &now_rfc3339(),
+            )
+            .await;
             if !outcome.applied.is_empty() {
                 let _ = writeln!(out, "RegionPair {name}: {} change(s) applied", outcome.applied.len());
                 for a in &outcome.applied {
@@ -102,7 +110,8 @@ pub async fn apply(aws: &AwsContext, checked: &Checked, opts: &WaitOptions, out:
             let pair =
                 pairs.iter().find(|p| p.metadata.name.as_deref() == Some(current.spec.region_pair_ref.name.as_str()));
             inputs.region_pair = pair;
-            let outcome = stack::reconcile(aws, inputs, Intent::Apply, &now_rfc3339()).await;
+            let role = pair.and_then(|p| p.spec.role_arn.as_deref());
+            let outcome = stack::reconcile(&*aws.for_role(role).await, inputs, Intent::Apply, &now_rfc3339()).await;
             if !outcome.applied.is_empty() {
                 let _ = writeln!(out, "ThreeTierStack {id}: {} change(s) applied", outcome.applied.len());
                 for a in &outcome.applied {
@@ -183,13 +192,19 @@ fn item<K: kube::Resource<DynamicType = ()>>(obj: &K, status: serde_json::Value)
 }
 
 /// Observes every object and prints the status the operator would write.
-pub async fn status(aws: &AwsContext, checked: &Checked, format: OutputFormat, out: &mut dyn Write) -> u8 {
+pub async fn status(aws: &Arc<AwsContext>, checked: &Checked, format: OutputFormat, out: &mut dyn Write) -> u8 {
     let mut items = Vec::new();
     let mut text = String::new();
     let mut code = 0;
     let mut pairs: Vec<RegionPair> = Vec::new();
     for pair in &checked.set.region_pairs {
-        let outcome = region_pair::reconcile(aws, pair, Intent::Observe, &now_rfc3339()).await;
+        let outcome = region_pair::reconcile(
+            &*aws.for_role(pair.spec.role_arn.as_deref()).await,
+            pair,
+            Intent::Observe,
+            &now_rfc3339(),
+        )
+        .await;
         if !outcome.errors.is_empty() {
             code = crate::EXIT_FAILURE;
         }
@@ -302,7 +317,7 @@ fn stack_text(st: &warmstandby_api::ThreeTierStack, status: &warmstandby_api::Th
 }
 
 /// Tears every RegionPair down; with `wait`, until nothing owned is left.
-pub async fn destroy(aws: &AwsContext, checked: &Checked, opts: &WaitOptions, out: &mut dyn Write) -> u8 {
+pub async fn destroy(aws: &Arc<AwsContext>, checked: &Checked, opts: &WaitOptions, out: &mut dyn Write) -> u8 {
     let deadline = Instant::now() + opts.timeout;
     let mut code = 0;
     // The final snapshot is named after the stack and the time of deletion.
@@ -314,7 +329,9 @@ pub async fn destroy(aws: &AwsContext, checked: &Checked, opts: &WaitOptions, ou
             continue;
         }
         loop {
-            let outcome = stack::teardown(aws, checked.set.stack_inputs(st), &suffix).await;
+            let inputs = checked.set.stack_inputs(st);
+            let role = inputs.region_pair.and_then(|p| p.spec.role_arn.as_deref());
+            let outcome = stack::teardown(&*aws.for_role(role).await, inputs, &suffix).await;
             for a in &outcome.applied {
                 let _ = writeln!(out, "  - {a}");
             }
@@ -353,7 +370,7 @@ pub async fn destroy(aws: &AwsContext, checked: &Checked, opts: &WaitOptions, ou
             continue;
         }
         loop {
-            let outcome = region_pair::teardown(aws, pair).await;
+            let outcome = region_pair::teardown(&*aws.for_role(pair.spec.role_arn.as_deref()).await, pair).await;
             for a in &outcome.applied {
                 let _ = writeln!(out, "  - {a}");
             }

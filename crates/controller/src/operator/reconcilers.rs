@@ -77,7 +77,8 @@ pub async fn reconcile_pair(pair: Arc<RegionPair>, ctx: Arc<Context>) -> Result<
 }
 
 async fn apply_pair(api: &Api<RegionPair>, pair: &RegionPair, ctx: &Context) -> Result<Action, Error> {
-    let outcome = region_pair::reconcile(&ctx.aws, pair, Intent::Apply, &now_rfc3339()).await;
+    let aws = ctx.aws.for_role(pair.spec.role_arn.as_deref()).await;
+    let outcome = region_pair::reconcile(&aws, pair, Intent::Apply, &now_rfc3339()).await;
     patch_status(api, pair, &outcome.status).await?;
     let label = object_label(pair);
     ctx.metrics.object(
@@ -103,7 +104,8 @@ async fn cleanup_pair(pair: &RegionPair, ctx: &Context) -> Result<Action, Error>
         ctx.event(pair, EventType::Warning, "DeletionBlocked", "Delete", msg.clone()).await;
         return Err(Error::DeletionBlocked(msg));
     }
-    let outcome = region_pair::teardown(&ctx.aws, pair).await;
+    let aws = ctx.aws.for_role(pair.spec.role_arn.as_deref()).await;
+    let outcome = region_pair::teardown(&aws, pair).await;
     finish_teardown(ctx, pair, "RegionPair", outcome.finished, &outcome.applied, outcome.remaining, &outcome.errors)
         .await
 }
@@ -161,8 +163,10 @@ fn references(ctx: &Context, st: &ThreeTierStack) -> (Option<Arc<RegionPair>>, O
 async fn apply_stack(api: &Api<ThreeTierStack>, st: &ThreeTierStack, ctx: &Context) -> Result<Action, Error> {
     let lookup = password(ctx, st).await?;
     let (pair, policy) = references(ctx, st);
+    // A stack acts in its RegionPair's account.
+    let aws = ctx.aws.for_role(pair.as_ref().and_then(|p| p.spec.role_arn.as_deref())).await;
     let inputs = StackInputs { stack: st, region_pair: pair.as_deref(), policy: policy.as_deref(), password: lookup };
-    let outcome = stack::reconcile(&ctx.aws, inputs, Intent::Apply, &now_rfc3339()).await;
+    let outcome = stack::reconcile(&aws, inputs, Intent::Apply, &now_rfc3339()).await;
     patch_status(api, st, &outcome.status).await?;
     let label = object_label(st);
     ctx.metrics.object(
@@ -183,9 +187,10 @@ async fn apply_stack(api: &Api<ThreeTierStack>, st: &ThreeTierStack, ctx: &Conte
 async fn cleanup_stack(st: &ThreeTierStack, ctx: &Context) -> Result<Action, Error> {
     let lookup = password(ctx, st).await?;
     let (pair, policy) = references(ctx, st);
+    let aws = ctx.aws.for_role(pair.as_ref().and_then(|p| p.spec.role_arn.as_deref())).await;
     let inputs = StackInputs { stack: st, region_pair: pair.as_deref(), policy: policy.as_deref(), password: lookup };
     let suffix = chrono::Utc::now().format("%Y%m%d%H%M%S").to_string();
-    let outcome = stack::teardown(&ctx.aws, inputs, &suffix).await;
+    let outcome = stack::teardown(&aws, inputs, &suffix).await;
     finish_teardown(ctx, st, "ThreeTierStack", outcome.finished, &outcome.applied, outcome.remaining, &outcome.errors)
         .await
 }
