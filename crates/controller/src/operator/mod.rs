@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Secret;
-use kube::core::PartialObjectMeta;
+use kube::core::{DynamicObject, PartialObjectMeta};
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::events::{Event as KubeEvent, EventType, Recorder, Reporter};
 use kube::runtime::reflector::{self, ObjectRef, Store};
@@ -181,6 +181,48 @@ pub fn lifecycle_hash<K: Resource>(obj: &K) -> Option<u64> {
     Some(h.finish())
 }
 
+/// Converts a watch event of untyped objects, dropping objects that do not
+/// deserialize (logged), so one malformed object cannot wedge the watch.
+fn typed_event<K>(event: watcher::Event<DynamicObject>) -> Option<watcher::Event<K>>
+where
+    K: serde::de::DeserializeOwned + Resource,
+{
+    let convert = |o: DynamicObject| -> Option<K> {
+        let name = o.name_any();
+        match serde_json::to_value(&o).and_then(serde_json::from_value::<K>) {
+            Ok(k) => Some(k),
+            Err(e) => {
+                tracing::warn!(object = %name, error = %e, "skipping an object that does not match its schema");
+                None
+            }
+        }
+    };
+    match event {
+        watcher::Event::Apply(o) => convert(o).map(watcher::Event::Apply),
+        watcher::Event::Delete(o) => convert(o).map(watcher::Event::Delete),
+        watcher::Event::InitApply(o) => convert(o).map(watcher::Event::InitApply),
+        watcher::Event::Init => Some(watcher::Event::Init),
+        watcher::Event::InitDone => Some(watcher::Event::InitDone),
+    }
+}
+
+/// A watch of `K` that survives malformed objects (see `typed_event`).
+fn tolerant_watch<K>(
+    client: &Client,
+    namespace: Option<&str>,
+    wc: watcher::Config,
+) -> impl futures::Stream<Item = Result<watcher::Event<K>, watcher::Error>> + Send + 'static
+where
+    K: Resource<DynamicType = ()> + serde::de::DeserializeOwned + Clone + Send + 'static,
+{
+    let ar = kube::api::ApiResource::erase::<K>(&());
+    let api: Api<DynamicObject> = match namespace {
+        Some(ns) => Api::namespaced_with(client.clone(), ns, &ar),
+        None => Api::all_with(client.clone(), &ar),
+    };
+    watcher(api, wc).default_backoff().filter_map(|r| futures::future::ready(r.map(typed_event::<K>).transpose()))
+}
+
 fn watcher_config(selector: &Option<String>) -> watcher::Config {
     let wc = watcher::Config::default().any_semantic();
     match selector {
@@ -205,28 +247,23 @@ pub async fn run(client: Client, aws: Arc<AwsContext>, cfg: OperatorConfig) -> R
         None => LeaderState::always(),
         Some(_) => Arc::new(LeaderState::default()),
     };
-    let pair_api: Api<RegionPair> = Api::all(client.clone());
-    let stack_api: Api<ThreeTierStack> = namespaced(&client, &cfg.namespace);
-    let policy_api: Api<FailoverPolicy> = namespaced(&client, &cfg.namespace);
     // Metadata only: the operator never caches Secret data.
     let secret_api: Api<PartialObjectMeta<Secret>> = namespaced(&client, &cfg.namespace);
     let wc = watcher_config(&cfg.selector);
 
     let (pairs, pair_writer) = reflector::store();
-    let pair_stream = watcher(pair_api.clone(), wc.clone())
-        .default_backoff()
+    let ns = cfg.namespace.as_deref();
+    let pair_stream = tolerant_watch::<RegionPair>(&client, None, wc.clone())
         .reflect(pair_writer)
         .applied_objects()
         .predicate_filter(lifecycle_hash, Default::default());
     let (policies, policy_writer) = reflector::store();
-    let policy_stream = watcher(policy_api.clone(), wc.clone())
-        .default_backoff()
+    let policy_stream = tolerant_watch::<FailoverPolicy>(&client, ns, wc.clone())
         .reflect(policy_writer)
         .applied_objects()
         .predicate_filter(lifecycle_hash, Default::default());
     let (stacks, stack_writer) = reflector::store();
-    let stack_stream = watcher(stack_api.clone(), wc.clone())
-        .default_backoff()
+    let stack_stream = tolerant_watch::<ThreeTierStack>(&client, ns, wc.clone())
         .reflect(stack_writer)
         .applied_objects()
         .predicate_filter(lifecycle_hash, Default::default());
@@ -275,24 +312,32 @@ pub async fn run(client: Client, aws: Arc<AwsContext>, cfg: OperatorConfig) -> R
     let secret_changes = watcher(secret_api, watcher::Config::default()).default_backoff().touched_objects();
     let stack_controller = Controller::for_stream(stack_stream, stacks.clone())
         .with_config(controller_config)
-        .watches(pair_api, wc.clone(), move |pair: RegionPair| {
-            let name = pair.name_any();
-            by_pair
-                .state()
-                .into_iter()
-                .filter(|s| s.spec.region_pair_ref.name == name)
-                .map(|s| ObjectRef::from_obj(&*s))
-                .collect::<Vec<_>>()
-        })
-        .watches(policy_api, wc, move |policy: FailoverPolicy| {
-            let (name, ns) = (policy.name_any(), policy.namespace());
-            by_policy
-                .state()
-                .into_iter()
-                .filter(|s| s.namespace() == ns && s.spec.failover_policy_ref.as_ref().is_some_and(|r| r.name == name))
-                .map(|s| ObjectRef::from_obj(&*s))
-                .collect::<Vec<_>>()
-        })
+        .watches_stream(
+            tolerant_watch::<RegionPair>(&client, None, wc.clone()).touched_objects(),
+            move |pair: RegionPair| {
+                let name = pair.name_any();
+                by_pair
+                    .state()
+                    .into_iter()
+                    .filter(|s| s.spec.region_pair_ref.name == name)
+                    .map(|s| ObjectRef::from_obj(&*s))
+                    .collect::<Vec<_>>()
+            },
+        )
+        .watches_stream(
+            tolerant_watch::<FailoverPolicy>(&client, ns, wc).touched_objects(),
+            move |policy: FailoverPolicy| {
+                let (name, ns) = (policy.name_any(), policy.namespace());
+                by_policy
+                    .state()
+                    .into_iter()
+                    .filter(|s| {
+                        s.namespace() == ns && s.spec.failover_policy_ref.as_ref().is_some_and(|r| r.name == name)
+                    })
+                    .map(|s| ObjectRef::from_obj(&*s))
+                    .collect::<Vec<_>>()
+            },
+        )
         .watches_stream(secret_changes, move |secret| {
             let (name, ns) = (secret.name_any(), secret.namespace());
             by_secret
@@ -310,4 +355,50 @@ pub async fn run(client: Client, aws: Arc<AwsContext>, cfg: OperatorConfig) -> R
     tracing::info!(namespace = ?cfg.namespace, selector = ?cfg.selector, "operator started");
     tokio::join!(pair_controller, policy_controller, stack_controller);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dynamic(spec: serde_json::Value) -> DynamicObject {
+        serde_json::from_value(json!({
+            "apiVersion": "warmstandby.dev/v1alpha1",
+            "kind": "RegionPair",
+            "metadata": {"name": "p"},
+            "spec": spec
+        }))
+        .unwrap()
+    }
+
+    use serde_json::json;
+
+    #[test]
+    fn a_malformed_object_is_skipped_not_fatal() {
+        let good = dynamic(
+            json!({"primary": {"region": "us-east-1", "vpcCidr": "10.0.0.0/16"}, "standby": {"region": "us-west-2", "vpcCidr": "10.1.0.0/16"}}),
+        );
+        let bad = dynamic(json!({"primary": "not an object"}));
+        assert!(matches!(typed_event::<RegionPair>(watcher::Event::Apply(good)), Some(watcher::Event::Apply(_))));
+        assert!(typed_event::<RegionPair>(watcher::Event::InitApply(bad)).is_none());
+        assert!(matches!(typed_event::<RegionPair>(watcher::Event::InitDone), Some(watcher::Event::InitDone)));
+    }
+
+    #[test]
+    fn status_only_changes_do_not_retrigger() {
+        let mut p: RegionPair = serde_json::from_value(json!({
+            "apiVersion": "warmstandby.dev/v1alpha1", "kind": "RegionPair",
+            "metadata": {"name": "p", "generation": 3},
+            "spec": {"primary": {"region": "us-east-1", "vpcCidr": "10.0.0.0/16"}, "standby": {"region": "us-west-2", "vpcCidr": "10.1.0.0/16"}}
+        }))
+        .unwrap();
+        let before = lifecycle_hash(&p);
+        p.status = Some(Default::default());
+        assert_eq!(lifecycle_hash(&p), before, "status is ignored");
+        p.metadata.finalizers = Some(vec![warmstandby_api::FINALIZER.into()]);
+        assert_ne!(lifecycle_hash(&p), before, "a finalizer change retriggers");
+        let with_finalizer = lifecycle_hash(&p);
+        p.metadata.generation = Some(4);
+        assert_ne!(lifecycle_hash(&p), with_finalizer, "a spec change retriggers");
+    }
 }

@@ -12,6 +12,7 @@ use kube::runtime::finalizer::{Event as Finalizer, finalizer};
 use kube::{Api, Resource, ResourceExt};
 use serde::Serialize;
 use serde_json::json;
+use tracing::Instrument;
 use warmstandby_api::{
     API_VERSION, FIELD_MANAGER, FINALIZER, FailoverPolicy, FailoverPolicyStatus, RegionPair, ThreeTierStack,
 };
@@ -57,7 +58,13 @@ fn finalizer_error<E: std::error::Error>(e: kube::runtime::finalizer::Error<E>) 
 
 // ---------------------------------------------------------------- RegionPair
 
+/// One reconcile, inside a span that carries the object reference.
 pub async fn reconcile_pair(pair: Arc<RegionPair>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let span = tracing::info_span!("reconcile", kind = "RegionPair", object = %object_label(&*pair));
+    reconcile_pair_inner(pair, ctx).instrument(span).await
+}
+
+async fn reconcile_pair_inner(pair: Arc<RegionPair>, ctx: Arc<Context>) -> Result<Action, Error> {
     if !ctx.leader.is_leader() {
         ctx.metrics.reconciled("RegionPair", "skipped", Duration::ZERO);
         return Ok(Action::requeue(FOLLOWER_RECHECK));
@@ -120,7 +127,13 @@ fn stacks_using_pair(ctx: &Context, pair: &str) -> Vec<String> {
 
 // ---------------------------------------------------------------- ThreeTierStack
 
+/// One reconcile, inside a span that carries the object reference.
 pub async fn reconcile_stack(st: Arc<ThreeTierStack>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let span = tracing::info_span!("reconcile", kind = "ThreeTierStack", object = %object_label(&*st));
+    reconcile_stack_inner(st, ctx).instrument(span).await
+}
+
+async fn reconcile_stack_inner(st: Arc<ThreeTierStack>, ctx: Arc<Context>) -> Result<Action, Error> {
     if !ctx.leader.is_leader() {
         ctx.metrics.reconciled("ThreeTierStack", "skipped", Duration::ZERO);
         return Ok(Action::requeue(FOLLOWER_RECHECK));
@@ -197,7 +210,13 @@ async fn cleanup_stack(st: &ThreeTierStack, ctx: &Context) -> Result<Action, Err
 
 // ---------------------------------------------------------------- FailoverPolicy
 
+/// One reconcile, inside a span that carries the object reference.
 pub async fn reconcile_policy(policy: Arc<FailoverPolicy>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let span = tracing::info_span!("reconcile", kind = "FailoverPolicy", object = %object_label(&*policy));
+    reconcile_policy_inner(policy, ctx).instrument(span).await
+}
+
+async fn reconcile_policy_inner(policy: Arc<FailoverPolicy>, ctx: Arc<Context>) -> Result<Action, Error> {
     if !ctx.leader.is_leader() {
         return Ok(Action::requeue(FOLLOWER_RECHECK));
     }
