@@ -316,6 +316,44 @@ fn stack_text(st: &warmstandby_api::ThreeTierStack, status: &warmstandby_api::Th
     s
 }
 
+/// Runs teardown passes of one object until nothing it owns is left, or (without
+/// `--wait`, on a permanent error, or at the deadline) reports what is left.
+async fn teardown_until_done<F, Fut>(
+    label: &str,
+    opts: &WaitOptions,
+    deadline: Instant,
+    out: &mut dyn Write,
+    mut pass: F,
+) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = warmstandby_controller::TeardownOutcome>,
+{
+    loop {
+        let outcome = pass().await;
+        for a in &outcome.applied {
+            let _ = writeln!(out, "  - {a}");
+        }
+        for e in &outcome.errors {
+            let _ = writeln!(out, "  ! {e}");
+        }
+        if outcome.finished {
+            let _ = writeln!(out, "{label}: deleted; nothing owned by it is left");
+            return true;
+        }
+        let retryable = outcome.errors.iter().all(|e| e.class.is_retryable());
+        if !opts.wait || !retryable || Instant::now() >= deadline {
+            let waiting =
+                if outcome.waiting.is_empty() { String::new() } else { format!(" ({})", outcome.waiting.join("; ")) };
+            let _ = writeln!(out, "{label}: {} owned resource(s) left{waiting}", outcome.remaining);
+            return false;
+        }
+        if outcome.applied.is_empty() {
+            tokio::time::sleep(POLL.min(deadline.saturating_duration_since(Instant::now()))).await;
+        }
+    }
+}
+
 /// Tears every RegionPair down; with `wait`, until nothing owned is left.
 pub async fn destroy(aws: &Arc<AwsContext>, checked: &Checked, opts: &WaitOptions, out: &mut dyn Write) -> u8 {
     let deadline = Instant::now() + opts.timeout;
@@ -323,82 +361,34 @@ pub async fn destroy(aws: &Arc<AwsContext>, checked: &Checked, opts: &WaitOption
     // The final snapshot is named after the stack and the time of deletion.
     let suffix = chrono::Utc::now().format("%Y%m%d%H%M%S").to_string();
     for st in checked.set.stacks.iter().rev() {
-        let id = crate::manifests::object_id(st);
+        let label = format!("ThreeTierStack {}", crate::manifests::object_id(st));
         if st.spec.deletion_policy == warmstandby_api::DeletionPolicy::Retain {
-            let _ = writeln!(out, "ThreeTierStack {id}: deletionPolicy Retain: AWS resources left in place");
+            let _ = writeln!(out, "{label}: deletionPolicy Retain: AWS resources left in place");
             continue;
         }
-        loop {
+        let finished = teardown_until_done(&label, opts, deadline, out, || async {
             let inputs = checked.set.stack_inputs(st);
             let role = inputs.region_pair.and_then(|p| p.spec.role_arn.as_deref());
-            let outcome = stack::teardown(&*aws.for_role(role).await, inputs, &suffix).await;
-            for a in &outcome.applied {
-                let _ = writeln!(out, "  - {a}");
-            }
-            for e in &outcome.errors {
-                let _ = writeln!(out, "  ! {e}");
-            }
-            if outcome.finished {
-                let _ = writeln!(out, "ThreeTierStack {id}: deleted; nothing owned by it is left");
-                break;
-            }
-            let retryable = outcome.errors.iter().all(|e| e.class.is_retryable());
-            if !opts.wait || !retryable || Instant::now() >= deadline {
-                let _ = writeln!(
-                    out,
-                    "ThreeTierStack {id}: {} owned resource(s) left{}",
-                    outcome.remaining,
-                    if outcome.waiting.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" ({})", outcome.waiting.join("; "))
-                    }
-                );
-                code = crate::EXIT_FAILURE;
-                // The networks cannot go while the stack's resources use them.
-                return code;
-            }
-            if outcome.applied.is_empty() {
-                tokio::time::sleep(POLL.min(deadline.saturating_duration_since(Instant::now()))).await;
-            }
+            stack::teardown(&*aws.for_role(role).await, inputs, &suffix).await
+        })
+        .await;
+        if !finished {
+            // The networks cannot go while the stack's resources use them.
+            return crate::EXIT_FAILURE;
         }
     }
     for pair in checked.set.region_pairs.iter().rev() {
-        let name = pair.metadata.name.as_deref().unwrap_or_default();
+        let label = format!("RegionPair {}", pair.metadata.name.as_deref().unwrap_or_default());
         if pair.spec.deletion_policy == warmstandby_api::DeletionPolicy::Retain {
-            let _ = writeln!(out, "RegionPair {name}: deletionPolicy Retain: AWS resources left in place");
+            let _ = writeln!(out, "{label}: deletionPolicy Retain: AWS resources left in place");
             continue;
         }
-        loop {
-            let outcome = region_pair::teardown(&*aws.for_role(pair.spec.role_arn.as_deref()).await, pair).await;
-            for a in &outcome.applied {
-                let _ = writeln!(out, "  - {a}");
-            }
-            for e in &outcome.errors {
-                let _ = writeln!(out, "  ! {e}");
-            }
-            if outcome.finished {
-                let _ = writeln!(out, "RegionPair {name}: deleted; nothing owned by it is left");
-                break;
-            }
-            let retryable = outcome.errors.iter().all(|e| e.class.is_retryable());
-            if !opts.wait || !retryable || Instant::now() >= deadline {
-                let _ = writeln!(
-                    out,
-                    "RegionPair {name}: {} owned resource(s) left{}",
-                    outcome.remaining,
-                    if outcome.waiting.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" ({})", outcome.waiting.join("; "))
-                    }
-                );
-                code = crate::EXIT_FAILURE;
-                break;
-            }
-            if outcome.applied.is_empty() {
-                tokio::time::sleep(POLL.min(deadline.saturating_duration_since(Instant::now()))).await;
-            }
+        let finished = teardown_until_done(&label, opts, deadline, out, || async {
+            region_pair::teardown(&*aws.for_role(pair.spec.role_arn.as_deref()).await, pair).await
+        })
+        .await;
+        if !finished {
+            code = crate::EXIT_FAILURE;
         }
     }
     code

@@ -33,6 +33,18 @@ pub mod requeue {
 /// by the next pass, so a pass never runs long.
 pub const MAX_ROUNDS: usize = 8;
 
+/// What one teardown pass of an object did.
+#[derive(Debug, Default)]
+pub struct TeardownOutcome {
+    /// Nothing owned by the object is left.
+    pub finished: bool,
+    pub applied: Vec<String>,
+    pub waiting: Vec<String>,
+    pub errors: Vec<warmstandby_aws::AwsError>,
+    /// Owned resources still present.
+    pub remaining: usize,
+}
+
 /// The current time as RFC 3339, for condition transitions.
 pub fn now_rfc3339() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)

@@ -11,7 +11,7 @@ use warmstandby_core::plan::network::{NetworkPlan, plan_network, plan_teardown};
 use warmstandby_core::status::{RegionPass, invalid_status, region_pair_status};
 use warmstandby_core::validate::{ValidatedRegionPair, validate_region_pair};
 
-use crate::{Intent, MAX_ROUNDS, requeue};
+use crate::{Intent, MAX_ROUNDS, TeardownOutcome, requeue};
 
 /// Why a reconcile could not do its work, with a stable category for
 /// metrics labels and event reasons.
@@ -181,18 +181,6 @@ async fn apply_rounds(
         plan = replan(model);
     }
     (applied, errors, plan)
-}
-
-/// What one teardown pass did.
-#[derive(Debug, Default)]
-pub struct TeardownOutcome {
-    /// Nothing owned by the pair is left in either region.
-    pub finished: bool,
-    pub applied: Vec<String>,
-    pub waiting: Vec<String>,
-    pub errors: Vec<AwsError>,
-    /// Owned resources still present.
-    pub remaining: usize,
 }
 
 /// One teardown pass (reverse order of creation; NotFound counts as done;

@@ -13,7 +13,7 @@ use warmstandby_core::status::invalid_status;
 use warmstandby_core::status_stack::{StackPass, stack_status};
 use warmstandby_core::validate::{StackInputs, ValidatedStack, validate_stack};
 
-use crate::{Intent, requeue};
+use crate::{Intent, TeardownOutcome, requeue};
 
 #[derive(Debug)]
 pub struct StackOutcome {
@@ -90,20 +90,8 @@ pub async fn reconcile(aws: &AwsContext, inputs: StackInputs<'_>, intent: Intent
     let (Some(primary_net), Some(standby_net)) =
         (network_refs(&pair, RegionRole::Primary), network_refs(&pair, RegionRole::Standby))
     else {
-        let mut status = stack.status.clone().unwrap_or_default();
-        let mut c = previous.clone();
-        warmstandby_core::conditions::set(
-            &mut c,
-            "Ready",
-            warmstandby_core::conditions::Status::False,
-            "WaitingForRegionPair",
-            format!("RegionPair {} has no networks yet", validated.pair.name),
-            generation,
-            now,
-        );
-        status.conditions = c;
-        status.phase = Some(Phase::Pending);
-        status.observed_generation = generation;
+        let message = format!("RegionPair {} has no networks yet", validated.pair.name);
+        let status = not_ready(stack, Some(Phase::Pending), "WaitingForRegionPair", message, now);
         return StackOutcome {
             status,
             requeue_after: Some(requeue::PROGRESS),
@@ -122,18 +110,7 @@ pub async fn reconcile(aws: &AwsContext, inputs: StackInputs<'_>, intent: Intent
     let observed = match observed {
         Ok(o) => o,
         Err(e) => {
-            let mut status = stack.status.clone().unwrap_or_default();
-            let mut c = previous.clone();
-            warmstandby_core::conditions::set(
-                &mut c,
-                "Ready",
-                warmstandby_core::conditions::Status::False,
-                "AwsError",
-                e.to_string(),
-                generation,
-                now,
-            );
-            status.conditions = c;
+            let status = not_ready(stack, None, "AwsError", e.to_string(), now);
             let retry = if e.class.is_retryable() { requeue::RETRY } else { requeue::STEADY };
             return StackOutcome {
                 status,
@@ -175,6 +152,33 @@ pub async fn reconcile(aws: &AwsContext, inputs: StackInputs<'_>, intent: Intent
         requeue::PROGRESS
     };
     StackOutcome { status, requeue_after: Some(requeue_after), applied, errors, invalid: None }
+}
+
+/// The stack's previous status with Ready=False for `reason` (and a new
+/// phase when given): the pass could not get as far as planning.
+fn not_ready(
+    stack: &ThreeTierStack,
+    phase: Option<Phase>,
+    reason: &str,
+    message: String,
+    now: &str,
+) -> ThreeTierStackStatus {
+    let mut status = stack.status.clone().unwrap_or_default();
+    let generation = stack.metadata.generation;
+    warmstandby_core::conditions::set(
+        &mut status.conditions,
+        "Ready",
+        warmstandby_core::conditions::Status::False,
+        reason,
+        message,
+        generation,
+        now,
+    );
+    if phase.is_some() {
+        status.phase = phase;
+        status.observed_generation = generation;
+    }
+    status
 }
 
 async fn observe_both(
@@ -274,45 +278,36 @@ pub fn describe(action: &DataAction) -> String {
     }
 }
 
-#[derive(Debug, Default)]
-pub struct StackTeardown {
-    pub finished: bool,
-    pub applied: Vec<String>,
-    pub waiting: Vec<String>,
-    pub errors: Vec<AwsError>,
-    pub remaining: usize,
-}
-
 /// One teardown pass of a stack's data tier. `Retain` touches nothing.
 /// `snapshot_suffix` names the writer's final snapshot (e.g. a timestamp).
-pub async fn teardown(aws: &AwsContext, inputs: StackInputs<'_>, snapshot_suffix: &str) -> StackTeardown {
+pub async fn teardown(aws: &AwsContext, inputs: StackInputs<'_>, snapshot_suffix: &str) -> TeardownOutcome {
     let stack = inputs.stack;
     if stack.spec.deletion_policy == DeletionPolicy::Retain {
-        return StackTeardown { finished: true, ..Default::default() };
+        return TeardownOutcome { finished: true, ..Default::default() };
     }
     let validated = match validate_stack(inputs) {
         Ok(v) => v,
         Err(e) => {
-            let mut out = StackTeardown::default();
+            let mut out = TeardownOutcome::default();
             out.waiting.push(format!("cannot tear down an invalid stack: {}", e.to_message()));
             return out;
         }
     };
     let (Some(p), Some(s)) = (owner(stack, RegionRole::Primary), owner(stack, RegionRole::Standby)) else {
-        return StackTeardown { waiting: vec!["metadata.uid is missing".into()], ..Default::default() };
+        return TeardownOutcome { waiting: vec!["metadata.uid is missing".into()], ..Default::default() };
     };
     let desired =
         [desired_data_tier(&validated, RegionRole::Primary), desired_data_tier(&validated, RegionRole::Standby)];
     let owners = [p, s];
     let observed = match observe_both(aws, &desired, &owners).await {
         Ok(o) => o,
-        Err(e) => return StackTeardown { errors: vec![e], remaining: 1, ..Default::default() },
+        Err(e) => return TeardownOutcome { errors: vec![e], remaining: 1, ..Default::default() },
     };
     let plan = plan_data_teardown([(&desired[0], &observed[0]), (&desired[1], &observed[1])], snapshot_suffix);
     let remaining = observed.iter().map(ObservedDataTier::live_count).sum();
     if remaining == 0 {
-        return StackTeardown { finished: true, ..Default::default() };
+        return TeardownOutcome { finished: true, ..Default::default() };
     }
     let (applied, errors) = apply(aws, &validated, &desired, &owners, &plan.actions).await;
-    StackTeardown { finished: false, applied, waiting: plan.waiting, errors, remaining }
+    TeardownOutcome { finished: false, applied, waiting: plan.waiting, errors, remaining }
 }
