@@ -252,3 +252,23 @@ async fn a_role_arn_builds_the_networks_in_the_roles_account() {
     let same = base.for_role(pair.spec.role_arn.as_deref()).await;
     assert!(std::sync::Arc::ptr_eq(&assumed, &same), "one context per role");
 }
+
+/// A fenced context (a replica that lost its lease) sends no mutating call:
+/// reads still work, every change is refused before it leaves the process.
+#[tokio::test]
+async fn a_fenced_context_changes_nothing() {
+    let emulator = Emulator::start();
+    let aws = context(&emulator).await;
+    aws.calls().fence(true);
+    let outcome =
+        region_pair::reconcile(&aws, &example_pair("3f1c2a9e-0000-4000-8000-0000000000f1"), Intent::Apply, "t").await;
+    assert!(!outcome.errors.is_empty() && outcome.errors.iter().all(|e| e.code == "Fenced"), "{:?}", outcome.errors);
+    assert!(outcome.errors.iter().all(|e| e.class.is_retryable()));
+    for region in REGIONS {
+        let vpcs = ec2(&emulator, region).await.describe_vpcs().send().await.unwrap();
+        assert_eq!(vpcs.vpcs().len(), 1, "only the default VPC in {region}");
+    }
+    aws.calls().fence(false);
+    let mut pair = example_pair("3f1c2a9e-0000-4000-8000-0000000000f1");
+    apply_until_ready(&aws, &mut pair).await;
+}

@@ -16,6 +16,8 @@ use aws_smithy_types::config_bag::ConfigBag;
 
 /// Marker in the error text of an injected fault.
 pub const INJECTED_FAULT: &str = "injected fault";
+/// Marker in the error text of a call refused while fenced.
+pub const FENCED: &str = "fenced: this replica is not the leader";
 
 /// Describe/Get/List calls only read.
 pub fn is_read_operation(operation: &str) -> bool {
@@ -89,6 +91,9 @@ struct State {
     crash_after: Option<u64>,
     mutations: u64,
     crashed: bool,
+    /// Mutating calls are refused before they are sent (a replica that lost
+    /// its leader lease must stop changing AWS at once).
+    fenced: bool,
 }
 
 /// Shared by every client of one `AwsContext`.
@@ -123,6 +128,11 @@ impl CallCounter {
         s.crashed = false;
     }
 
+    /// Refuses (true) or allows (false) every mutating call from now on.
+    pub fn fence(&self, fenced: bool) {
+        self.lock().fenced = fenced;
+    }
+
     pub fn crashed(&self) -> bool {
         self.lock().crashed
     }
@@ -147,10 +157,14 @@ impl Intercept for CallCounter {
     fn read_before_execution(
         &self,
         _context: &BeforeSerializationInterceptorContextRef<'_>,
-        _cfg: &mut ConfigBag,
+        cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        if self.lock().crashed {
+        let s = self.lock();
+        if s.crashed {
             return Err(format!("{INJECTED_FAULT}: the run crashed earlier").into());
+        }
+        if s.fenced && !is_read_operation(&key(cfg).operation) {
+            return Err(FENCED.into());
         }
         Ok(())
     }

@@ -115,7 +115,9 @@ impl AwsError {
             }
             other => {
                 let text = error_chain(other);
-                if text.contains(crate::calls::INJECTED_FAULT) {
+                if text.contains(crate::calls::FENCED) {
+                    AwsError::new(ErrorClass::Transient, operation, "Fenced", text)
+                } else if text.contains(crate::calls::INJECTED_FAULT) {
                     AwsError::new(ErrorClass::Transient, operation, "InjectedFault", text)
                 } else {
                     AwsError::new(ErrorClass::Other, operation, "SdkError", text)

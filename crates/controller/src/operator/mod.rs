@@ -280,9 +280,13 @@ pub async fn run(client: Client, aws: Arc<AwsContext>, cfg: OperatorConfig) -> R
     let listener = tokio::net::TcpListener::bind(cfg.http_addr).await?;
     tokio::spawn(http::serve(listener, ctx.clone()));
     if let Some(lease) = cfg.lease.clone() {
-        let metrics_ctx = ctx.clone();
+        // Fenced until the lease is held; fenced again the moment it is lost,
+        // which stops even a reconcile that is already running.
+        ctx.aws.calls().fence(true);
+        let on_change = ctx.clone();
         tokio::spawn(leader::run(client.clone(), lease, leader.clone(), move |held| {
-            metrics_ctx.metrics.set_leader(held)
+            on_change.aws.calls().fence(!held);
+            on_change.metrics.set_leader(held);
         }));
     } else {
         ctx.metrics.set_leader(true);
