@@ -17,6 +17,8 @@ const IMPLIED: &[(&str, &[&str])] = &[
         "backup:CreateBackupVault",
         &["kms:CreateGrant", "kms:GenerateDataKey", "kms:Decrypt", "kms:RetireGrant", "kms:DescribeKey"],
     ),
+    // An encrypted cross-region replica is encrypted with a key of its own region.
+    ("rds:CreateDBInstanceReadReplica", &["kms:CreateGrant", "kms:DescribeKey"]),
     // A backup selection hands the Backup service role to AWS Backup.
     ("backup:CreateBackupSelection", &["iam:PassRole"]),
 ];

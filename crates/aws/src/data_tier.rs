@@ -400,6 +400,7 @@ pub async fn apply(
             group_id,
             instance_class,
             deletion_protection,
+            kms_key_id,
             ..
         } => send!(
             "rds:CreateDBInstanceReadReplica",
@@ -411,6 +412,7 @@ pub async fn apply(
                 .vpc_security_group_ids(group_id)
                 .publicly_accessible(false)
                 .deletion_protection(*deletion_protection)
+                .set_kms_key_id(kms_key_id.clone())
                 .set_tags(Some(rds_tags(owner, "db-instance", identifier)))
         )
         .map(|_| ActionOutcome::Done),

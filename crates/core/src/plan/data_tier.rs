@@ -59,6 +59,8 @@ pub enum DataAction {
         group_id: String,
         instance_class: String,
         deletion_protection: bool,
+        /// KMS key in the replica's region; required for an encrypted source.
+        kms_key_id: Option<String>,
     },
     ModifyDatabase {
         identifier: String,
@@ -333,6 +335,9 @@ fn plan_region(plan: &mut DataPlan, r: &RegionInputs<'_>, writer: Option<(&Obser
                         group_id: g.clone(),
                         instance_class: instance_class.clone(),
                         deletion_protection: *deletion_protection,
+                        // The source's key does not exist in another region:
+                        // an encrypted replica needs a key of its own region.
+                        kms_key_id: w.storage_encrypted.then(|| REPLICA_KMS_KEY.to_string()),
                     })
                 }
                 (Some((w, _)), _, _) if !w.is_available() => {
@@ -479,6 +484,9 @@ fn plan_region(plan: &mut DataPlan, r: &RegionInputs<'_>, writer: Option<(&Obser
     }
     plan.actions.extend(actions.into_iter().map(|a| (role, a)));
 }
+
+/// The AWS-managed RDS key of the replica's region.
+pub const REPLICA_KMS_KEY: &str = "alias/aws/rds";
 
 /// `arn:<partition>:iam::<account>:role/service-role/AWSBackupDefaultServiceRole`
 /// for the account of a vault ARN (`arn:<partition>:backup:<region>:<account>:...`).

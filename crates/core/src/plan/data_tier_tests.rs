@@ -301,3 +301,35 @@ fn backup_role_defaults_to_the_vault_account() {
     );
     assert_eq!(default_backup_role("nonsense"), None);
 }
+
+#[test]
+fn an_encrypted_writer_gets_a_replica_with_a_key_of_its_own_region() {
+    let d = desired(|_| {});
+    let nets = [net("east"), net("west")];
+    let mut o = [
+        ObservedDataTier { security_groups: groups("east"), ..Default::default() },
+        ObservedDataTier { security_groups: groups("west"), ..Default::default() },
+    ];
+    for (i, r) in ["east", "west"].iter().enumerate() {
+        o[i].db_subnet_groups.push(crate::observed_data::ObservedDbSubnetGroup {
+            name: d[i].db_subnet_group.clone(),
+            subnet_ids: vec![format!("subnet-{r}-db-a"), format!("subnet-{r}-db-b")],
+        });
+    }
+    o[0].databases.push(database(&d[0].db_identifier, None, true));
+    let none = |_: RegionRole, _: &str| None;
+    let p = plan_data_tier([
+        RegionInputs { desired: &d[0], observed: &o[0], network: &nets[0], vault_arn: &none },
+        RegionInputs { desired: &d[1], observed: &o[1], network: &nets[1], vault_arn: &none },
+    ]);
+    let replica = p.actions.iter().find_map(|(_, a)| match a {
+        DataAction::CreateReplica { kms_key_id, deletion_protection, source_arn, .. } => {
+            Some((kms_key_id.clone(), *deletion_protection, source_arn.clone()))
+        }
+        _ => None,
+    });
+    let (key, protected, source) = replica.expect("the replica is planned once the writer is available");
+    assert_eq!(key.as_deref(), Some(REPLICA_KMS_KEY));
+    assert!(protected);
+    assert!(source.ends_with(&d[0].db_identifier), "{source}");
+}
