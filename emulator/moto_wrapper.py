@@ -209,6 +209,112 @@ by name while it recorded it by ARN. All follow AWS here."""
     DBInstance.remove_replica = remove_replica
 
 
+class RpcV2CborBridge:
+    """Smithy RPC v2 CBOR -> awsJson1.0 -> moto -> back to CBOR.
+
+    The current CloudWatch SDKs speak RPC v2 CBOR; moto 5.2.5 answers those
+    requests with 404 and serves CloudWatch only over query and JSON. A CBOR
+    request (`smithy-protocol: rpc-v2-cbor`, POST /service/<S>/operation/<Op>)
+    is re-sent to moto as the equivalent awsJson1.0 request, and the JSON
+    answer is encoded back to CBOR. Timestamps in answers are found through
+    the service model (botocore, which moto ships) and tagged as CBOR epoch
+    times, as the protocol requires.
+    """
+
+    def __init__(self, app):
+        self.app = app
+        self._models = {}
+
+    def _model(self, target_prefix):
+        if target_prefix not in self._models:
+            import botocore.session
+
+            session = botocore.session.get_session()
+            for name in session.get_available_services():
+                model = session.get_service_model(name)
+                if model.metadata.get("targetPrefix") == target_prefix:
+                    self._models[target_prefix] = model
+                    break
+            else:
+                self._models[target_prefix] = None
+        return self._models[target_prefix]
+
+    @staticmethod
+    def _tag_timestamps(value, shape):
+        import cbor2
+
+        if shape is None or value is None:
+            return value
+        kind = shape.type_name
+        if kind == "timestamp" and isinstance(value, (int, float)):
+            return cbor2.CBORTag(1, value)
+        if kind == "structure" and isinstance(value, dict):
+            return {k: RpcV2CborBridge._tag_timestamps(v, shape.members.get(k)) for k, v in value.items()}
+        if kind == "list" and isinstance(value, list):
+            return [RpcV2CborBridge._tag_timestamps(v, shape.member) for v in value]
+        if kind == "map" and isinstance(value, dict):
+            return {k: RpcV2CborBridge._tag_timestamps(v, shape.value) for k, v in value.items()}
+        return value
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if environ.get("HTTP_SMITHY_PROTOCOL") != "rpc-v2-cbor" or "/operation/" not in path:
+            return self.app(environ, start_response)
+        import base64
+        import datetime
+        import io
+        import json
+
+        import cbor2
+
+        service = path.split("/service/", 1)[1].split("/", 1)[0]
+        operation = path.rsplit("/operation/", 1)[1]
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        raw = environ["wsgi.input"].read(length) if length else b""
+        request = cbor2.loads(raw) if raw else {}
+
+        def to_json(v):
+            if isinstance(v, datetime.datetime):
+                return v.timestamp()
+            if isinstance(v, (bytes, bytearray)):
+                return base64.b64encode(v).decode()
+            raise TypeError(type(v))
+
+        body = json.dumps(request, default=to_json).encode()
+        forwarded = dict(environ)
+        forwarded.pop("HTTP_SMITHY_PROTOCOL", None)
+        forwarded.update(
+            {
+                "PATH_INFO": "/",
+                "CONTENT_TYPE": "application/x-amz-json-1.0",
+                "HTTP_X_AMZ_TARGET": f"{service}.{operation}",
+                "CONTENT_LENGTH": str(len(body)),
+                "wsgi.input": io.BytesIO(body),
+            }
+        )
+        captured = {}
+
+        def capture(status, headers, exc_info=None):
+            captured["status"], captured["headers"] = status, headers
+            return lambda _data: None
+
+        answer = b"".join(self.app(forwarded, capture))
+        decoded = json.loads(answer) if answer.strip() else {}
+        ok = captured.get("status", "500").startswith("2")
+        model = self._model(service)
+        if ok and model is not None and operation in model.operation_names:
+            decoded = self._tag_timestamps(decoded, model.operation_model(operation).output_shape)
+        encoded = cbor2.dumps(decoded)
+        headers = [
+            ("Content-Type", "application/cbor"),
+            ("smithy-protocol", "rpc-v2-cbor"),
+            ("Content-Length", str(len(encoded))),
+        ]
+        headers += [(k, v) for k, v in captured.get("headers", []) if k.lower().startswith("x-amzn-requestid")]
+        start_response(captured.get("status", "500 Internal Server Error"), headers)
+        return [encoded]
+
+
 _patch_nat_gateway_tag_filters()
 _patch_nat_gateway_delete()
 _patch_backup_selections()
@@ -227,7 +333,7 @@ def _exit_when_parent_goes() -> None:
 def main() -> None:
     port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
     watch_stdin = "--no-stdin-watch" not in sys.argv
-    app = DomainDispatcherApplication(create_backend_app)
+    app = RpcV2CborBridge(DomainDispatcherApplication(create_backend_app))
     server = make_server(
         "127.0.0.1", port, app, threaded=True, request_handler=MotoRequestHandler
     )

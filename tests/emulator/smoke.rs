@@ -39,3 +39,48 @@ async fn creates_and_describes_a_vpc_in_two_regions() {
         assert_eq!(all.vpcs().len(), 2, "default + ours in {region}: state is per region");
     }
 }
+
+/// The current CloudWatch client speaks Smithy RPC v2 CBOR; the emulator
+/// wrapper bridges it to moto. Alarms round-trip with their timestamps, state
+/// changes stick, and errors keep their codes.
+#[tokio::test]
+async fn cloudwatch_speaks_rpc_v2_cbor_through_the_emulator() {
+    use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, StateValue, Statistic};
+
+    let emulator = Emulator::start();
+    let cw = aws_sdk_cloudwatch::Client::new(&emulator.sdk_config("us-east-1").await);
+    cw.put_metric_alarm()
+        .alarm_name("api-health")
+        .namespace("AWS/Route53")
+        .metric_name("HealthCheckStatus")
+        .dimensions(Dimension::builder().name("HealthCheckId").value("hc-1").build())
+        .statistic(Statistic::Minimum)
+        .period(60)
+        .evaluation_periods(1)
+        .threshold(1.0)
+        .comparison_operator(ComparisonOperator::LessThanThreshold)
+        .send()
+        .await
+        .expect("PutMetricAlarm over CBOR");
+    let alarms = cw.describe_alarms().alarm_names("api-health").send().await.expect("DescribeAlarms over CBOR");
+    let alarm = &alarms.metric_alarms()[0];
+    assert_eq!(alarm.alarm_name(), Some("api-health"));
+    assert_eq!(alarm.threshold(), Some(1.0));
+    assert_eq!(alarm.dimensions()[0].value(), Some("hc-1"));
+    assert!(alarm.state_updated_timestamp().is_some(), "timestamps decode");
+
+    cw.set_alarm_state()
+        .alarm_name("api-health")
+        .state_value(StateValue::Alarm)
+        .state_reason("test")
+        .send()
+        .await
+        .expect("SetAlarmState over CBOR");
+    let alarms = cw.describe_alarms().alarm_names("api-health").send().await.unwrap();
+    assert_eq!(alarms.metric_alarms()[0].state_value(), Some(&StateValue::Alarm));
+
+    let missing = cw.set_alarm_state().alarm_name("nope").state_value(StateValue::Ok).state_reason("x").send().await;
+    let err = missing.expect_err("an unknown alarm is an error");
+    let code = aws_sdk_cloudwatch::error::ProvideErrorMetadata::code(&err).map(str::to_string);
+    assert_eq!(code.as_deref(), Some("ResourceNotFound"), "{err:?}");
+}

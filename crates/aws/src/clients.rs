@@ -22,6 +22,7 @@ pub struct AwsContext {
     ec2: Mutex<HashMap<String, aws_sdk_ec2::Client>>,
     rds: Mutex<HashMap<String, aws_sdk_rds::Client>>,
     backup: Mutex<HashMap<String, aws_sdk_backup::Client>>,
+    cloudwatch: Mutex<HashMap<String, aws_sdk_cloudwatch::Client>>,
     route53: Mutex<Option<aws_sdk_route53::Client>>,
     /// Contexts acting as another IAM role (cross-account RegionPairs).
     roles: tokio::sync::Mutex<HashMap<String, std::sync::Arc<AwsContext>>>,
@@ -76,6 +77,7 @@ impl AwsContext {
             ec2: Mutex::new(HashMap::new()),
             rds: Mutex::new(HashMap::new()),
             backup: Mutex::new(HashMap::new()),
+            cloudwatch: Mutex::new(HashMap::new()),
             route53: Mutex::new(None),
             roles: tokio::sync::Mutex::new(HashMap::new()),
         }
@@ -121,6 +123,11 @@ impl AwsContext {
 
     pub fn backup(&self, region: &str) -> aws_sdk_backup::Client {
         regional_client!(self, backup, aws_sdk_backup, region)
+    }
+
+    /// Alarms on Route 53 health checks live in us-east-1; RDS metrics in each region.
+    pub fn cloudwatch(&self, region: &str) -> aws_sdk_cloudwatch::Client {
+        regional_client!(self, cloudwatch, aws_sdk_cloudwatch, region)
     }
 
     /// Route 53 is global; its endpoint lives in us-east-1.
