@@ -492,3 +492,38 @@ async fn retain_touches_nothing() {
     assert_eq!(aws.calls().snapshot().since(&calls).total(), 0);
     assert_eq!(owned(&emulator, &f).await, before);
 }
+
+/// RDS reports replica lag only as the CloudWatch metric `AWS/RDS ReplicaLag`;
+/// the status shows the latest value.
+#[tokio::test]
+async fn replica_lag_reaches_the_status() {
+    use aws_sdk_cloudwatch::types::{Dimension, MetricDatum};
+
+    let emulator = Emulator::start();
+    let aws = context(&emulator).await;
+    let mut f = Fixture::with_network(&aws).await;
+    f.until_ready(&aws).await;
+    let lag = |s: &warmstandby_api::ThreeTierStackStatus| {
+        s.standby.as_ref().and_then(|r| r.database.as_ref()).and_then(|d| d.replica_lag_seconds)
+    };
+    assert_eq!(lag(f.stack.status.as_ref().unwrap()), None, "no metric yet");
+
+    let cw = aws_sdk_cloudwatch::Client::new(&emulator.sdk_config("us-west-2").await);
+    cw.put_metric_data()
+        .namespace("AWS/RDS")
+        .metric_data(
+            MetricDatum::builder()
+                .metric_name("ReplicaLag")
+                .dimensions(
+                    Dimension::builder().name("DBInstanceIdentifier").value("bookstore-bookstore-standby-db").build(),
+                )
+                .value(7.0)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let observed = f.pass(&aws, Intent::Observe).await;
+    assert_eq!(lag(&observed.status), Some(7));
+    assert!(observed.is_ready(), "lag is reported, not drift");
+}

@@ -170,7 +170,15 @@ pub async fn observe(
                 .filter_map(|g| g.vpc_security_group_id().map(str::to_string))
                 .collect(),
             replica_source: d.read_replica_source_db_instance_identifier().map(str::to_string),
+            replica_lag_seconds: None,
         });
+    }
+    // RDS reports replica lag only as a CloudWatch metric: one read, in the
+    // replica's region only.
+    if matches!(desired.database, DesiredDatabase::Replica { .. })
+        && let Some(replica) = out.databases.iter_mut().find(|d| d.identifier == desired.db_identifier)
+    {
+        replica.replica_lag_seconds = replica_lag(aws, region, &replica.identifier).await?;
     }
     if let Some(groups) = subnet_groups {
         for g in groups.db_subnet_groups() {
@@ -221,6 +229,31 @@ pub async fn observe(
     }
     out.private_zones = zones.into_iter().collect();
     Ok(out)
+}
+
+/// Latest ReplicaLag of a replica over the last 10 minutes, if CloudWatch has any.
+async fn replica_lag(aws: &AwsContext, region: &str, identifier: &str) -> Result<Option<i64>, AwsError> {
+    use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let metric = Metric::builder()
+        .namespace("AWS/RDS")
+        .metric_name("ReplicaLag")
+        .dimensions(Dimension::builder().name("DBInstanceIdentifier").value(identifier).build())
+        .build();
+    let query = MetricDataQuery::builder()
+        .id("lag")
+        .metric_stat(MetricStat::builder().metric(metric).period(60).stat("Maximum").build())
+        .build();
+    let out = send!(
+        "cloudwatch:GetMetricData",
+        aws.cloudwatch(region)
+            .get_metric_data()
+            .metric_data_queries(query)
+            .start_time(aws_smithy_types::DateTime::from_secs(now.saturating_sub(600) as i64))
+            .end_time(aws_smithy_types::DateTime::from_secs(now as i64 + 60))
+    )?;
+    // Results come newest first.
+    Ok(out.metric_data_results().first().and_then(|r| r.values().first()).map(|v| v.round() as i64))
 }
 
 /// The stack's private zone of this region, recognised by CallerReference.

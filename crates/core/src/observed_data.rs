@@ -74,6 +74,8 @@ pub struct ObservedDatabase {
     pub security_group_ids: Vec<String>,
     /// Set on a read replica: the source's identifier or ARN.
     pub replica_source: Option<String>,
+    /// Latest `AWS/RDS ReplicaLag` (seconds) of a replica, when CloudWatch has one.
+    pub replica_lag_seconds: Option<i64>,
 }
 
 impl ObservedDatabase {

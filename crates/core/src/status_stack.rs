@@ -42,8 +42,7 @@ pub fn region_stack_status(d: &DesiredDataTier, o: &ObservedDataTier) -> RegionS
             role: if x.is_replica() { "replica".into() } else { "writer".into() },
             endpoint: x.endpoint.clone(),
             state: Some(x.status.clone()),
-            // RDS reports lag as a CloudWatch metric only; read with the failover signals.
-            replica_lag_seconds: None,
+            replica_lag_seconds: x.replica_lag_seconds,
         }),
         private_zone_id: o.private_zones.first().map(|z| z.id.clone()),
         backup_vault_name: o.backup_vaults.first().map(|(n, _)| n.clone()),

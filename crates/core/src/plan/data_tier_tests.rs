@@ -51,6 +51,7 @@ fn database(id: &str, replica_of: Option<&str>, protected: bool) -> ObservedData
         subnet_group: None,
         security_group_ids: Vec::new(),
         replica_source: replica_of.map(str::to_string),
+        replica_lag_seconds: None,
     }
 }
 
