@@ -7,8 +7,8 @@
 
 use warmstandby_api::{GLOBAL_REGION, OriginProtocol, RegionRole, TierSpec};
 
+use super::data_tier::{db_identifier, stack_name as aws_name};
 use super::{Kind, Resource, Scope};
-use crate::names::bounded_name;
 use crate::validate::ValidatedStack;
 
 /// Security groups and who may reach them (rules reference groups, not CIDRs).
@@ -38,11 +38,6 @@ fn key(role: RegionRole, component: &str) -> String {
 
 fn global_key(component: &str) -> String {
     format!("global/{component}")
-}
-
-/// `<namespace>-<name>-<suffix>`, bounded for APIs with short names.
-fn aws_name(stack: &ValidatedStack, suffix: &str, max: usize) -> String {
-    bounded_name(&format!("{}-{}-{suffix}", stack.namespace, stack.name), max)
 }
 
 /// The region that holds the certificate CloudFront uses (us-east-1 only).
@@ -95,7 +90,7 @@ fn regional(stack: &ValidatedStack, role: RegionRole) -> Vec<Resource> {
             .dep(k("subnet/db-a"))
             .dep(k("subnet/db-b")),
     );
-    let db_name = aws_name(stack, &format!("{}-db", role.as_str()), 63);
+    let db_name = db_identifier(stack, role);
     let db_resource = if active {
         Resource::new(&scope, "db-instance", Kind::DbInstance, db_name)
             .prop("engine", format!("mysql {}", db.engine_version))
