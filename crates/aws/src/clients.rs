@@ -54,9 +54,14 @@ impl std::fmt::Debug for AwsContext {
 impl AwsContext {
     /// Loads credentials and settings from the default chain (env, profile,
     /// IRSA, pod identity), with explicit retries and timeouts.
+    ///
+    /// Adaptive retries add a client-side token bucket to every client that
+    /// slows down as soon as AWS throttles. Clients are one per service per
+    /// region (Route 53: one for the account), which is the scope of AWS's
+    /// own limits.
     pub async fn from_env(endpoint_url: Option<&str>) -> AwsContext {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .retry_config(RetryConfig::standard().with_max_attempts(3))
+            .retry_config(RetryConfig::adaptive().with_max_attempts(3))
             .timeout_config(
                 TimeoutConfig::builder()
                     .connect_timeout(Duration::from_secs(5))
