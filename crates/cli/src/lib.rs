@@ -169,46 +169,28 @@ where
     };
     let endpoint = cli.endpoint_url.clone();
     let show_calls = cli.show_calls;
+    let settings = AwsSettings { endpoint: endpoint.clone(), config: aws };
     match cli.command {
         Command::Apply { paths, wait, timeout } => {
-            with_aws(
-                &paths,
-                AwsSettings { endpoint: endpoint.clone(), config: aws.clone() },
-                show_calls,
-                out,
-                err,
-                |aws, checked, out| {
-                    Box::pin(async move {
-                        standalone::apply(aws, checked, &standalone::WaitOptions { wait, timeout }, out).await
-                    })
-                },
-            )
+            with_aws(&paths, settings, show_calls, out, err, |aws, checked, out| {
+                Box::pin(async move {
+                    standalone::apply(aws, checked, &standalone::WaitOptions { wait, timeout }, out).await
+                })
+            })
             .await
         }
         Command::Status { paths, output } => {
-            with_aws(
-                &paths,
-                AwsSettings { endpoint: endpoint.clone(), config: aws.clone() },
-                show_calls,
-                out,
-                err,
-                |aws, checked, out| Box::pin(async move { standalone::status(aws, checked, output, out).await }),
-            )
+            with_aws(&paths, settings, show_calls, out, err, |aws, checked, out| {
+                Box::pin(async move { standalone::status(aws, checked, output, out).await })
+            })
             .await
         }
         Command::Destroy { paths, wait, timeout } => {
-            with_aws(
-                &paths,
-                AwsSettings { endpoint: endpoint.clone(), config: aws.clone() },
-                show_calls,
-                out,
-                err,
-                |aws, checked, out| {
-                    Box::pin(async move {
-                        standalone::destroy(aws, checked, &standalone::WaitOptions { wait, timeout }, out).await
-                    })
-                },
-            )
+            with_aws(&paths, settings, show_calls, out, err, |aws, checked, out| {
+                Box::pin(async move {
+                    standalone::destroy(aws, checked, &standalone::WaitOptions { wait, timeout }, out).await
+                })
+            })
             .await
         }
         Command::Operator(args) => operator(args, endpoint, err).await,

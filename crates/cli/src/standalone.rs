@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use std::sync::Arc;
-use warmstandby_api::{API_VERSION, RegionPair, RegionPairStatus};
+use warmstandby_api::{API_VERSION, RegionPair, RegionPairStatus, ThreeTierStack};
 
 use warmstandby_aws::AwsContext;
 use warmstandby_controller::{Intent, now_rfc3339, region_pair, stack};
@@ -52,100 +52,117 @@ fn summary(status: &RegionPairStatus) -> String {
     s
 }
 
-/// Applies every RegionPair; with `wait`, until Ready or the timeout.
-/// Returns the exit code.
+/// What one apply pass tells the wait loop.
+struct PassReport {
+    applied: Vec<String>,
+    errors: Vec<warmstandby_aws::AwsError>,
+    ready: bool,
+    invalid: bool,
+    /// Printed when the loop ends.
+    summary: String,
+    /// Printed after "not Ready after ...".
+    detail: String,
+}
+
+/// Runs apply passes of one object (its latest status carried from pass to
+/// pass) until Ready, or once without `--wait`, or until a permanent error or
+/// the deadline. Returns the object with its last status and whether it ended well.
+async fn apply_until_ready<T, F, Fut>(
+    label: &str,
+    mut current: T,
+    opts: &WaitOptions,
+    deadline: Instant,
+    out: &mut dyn Write,
+    mut pass: F,
+) -> (T, bool)
+where
+    F: FnMut(T) -> Fut,
+    Fut: std::future::Future<Output = (T, PassReport)>,
+{
+    loop {
+        let (next, r) = pass(current).await;
+        current = next;
+        if !r.applied.is_empty() {
+            let _ = writeln!(out, "{label}: {} change(s) applied", r.applied.len());
+            for a in &r.applied {
+                let _ = writeln!(out, "  + {a}");
+            }
+        }
+        for e in &r.errors {
+            let _ = writeln!(out, "  ! {e}");
+        }
+        let retryable = r.errors.iter().all(|e| e.class.is_retryable());
+        if r.ready || !opts.wait || r.invalid || !retryable {
+            let _ = writeln!(out, "{label}: {}", r.summary);
+            let failed = !r.errors.is_empty() || r.invalid || (opts.wait && !r.ready);
+            return (current, !failed);
+        }
+        if Instant::now() >= deadline {
+            let _ = writeln!(out, "{label}: not Ready after {:?}: {}", opts.timeout, r.detail);
+            return (current, false);
+        }
+        // Changes may unblock more work at once; otherwise AWS is busy.
+        if r.applied.is_empty() {
+            tokio::time::sleep(POLL.min(deadline.saturating_duration_since(Instant::now()))).await;
+        }
+    }
+}
+
+/// Applies every RegionPair, then every stack on the pairs' fresh status;
+/// with `wait`, until Ready or the timeout. Returns the exit code.
 pub async fn apply(aws: &Arc<AwsContext>, checked: &Checked, opts: &WaitOptions, out: &mut dyn Write) -> u8 {
     let deadline = Instant::now() + opts.timeout;
     let mut code = 0;
     let mut pairs: Vec<RegionPair> = Vec::new();
     for pair in &checked.set.region_pairs {
-        let name = pair.metadata.name.as_deref().unwrap_or_default();
-        let mut current = pair.clone();
-        loop {
-            let outcome = region_pair::reconcile(
-                &*aws.for_role(current.spec.role_arn.as_deref()).await,
-                &current,
-                Intent::Apply,
-                &now_rfc3339(),
-            )
+        let label = format!("RegionPair {}", pair.metadata.name.as_deref().unwrap_or_default());
+        let (applied, ok) =
+            apply_until_ready(&label, pair.clone(), opts, deadline, out, |mut p: RegionPair| async move {
+                let ctx = aws.for_role(p.spec.role_arn.as_deref()).await;
+                let outcome = region_pair::reconcile(&ctx, &p, Intent::Apply, &now_rfc3339()).await;
+                let text = summary(&outcome.status);
+                let report = PassReport {
+                    ready: outcome.is_ready(),
+                    invalid: outcome.invalid.is_some(),
+                    applied: outcome.applied,
+                    errors: outcome.errors,
+                    summary: text.clone(),
+                    detail: text,
+                };
+                p.status = Some(outcome.status);
+                (p, report)
+            })
             .await;
-            if !outcome.applied.is_empty() {
-                let _ = writeln!(out, "RegionPair {name}: {} change(s) applied", outcome.applied.len());
-                for a in &outcome.applied {
-                    let _ = writeln!(out, "  + {a}");
-                }
-            }
-            for e in &outcome.errors {
-                let _ = writeln!(out, "  ! {e}");
-            }
-            let ready = outcome.is_ready();
-            let retryable = outcome.errors.iter().all(|e| e.class.is_retryable());
-            let made_progress = !outcome.applied.is_empty();
-            current.status = Some(outcome.status);
-            let status = current.status.as_ref().map(summary).unwrap_or_default();
-            if ready || !opts.wait || outcome.invalid.is_some() || !retryable {
-                let _ = writeln!(out, "RegionPair {name}: {status}");
-                if !outcome.errors.is_empty() || outcome.invalid.is_some() || (opts.wait && !ready) {
-                    code = crate::EXIT_FAILURE;
-                }
-                break;
-            }
-            if Instant::now() >= deadline {
-                let _ = writeln!(out, "RegionPair {name}: not Ready after {:?}: {status}", opts.timeout);
-                code = crate::EXIT_FAILURE;
-                break;
-            }
-            // Changes may unblock more work at once; otherwise AWS is busy.
-            if !made_progress {
-                tokio::time::sleep(POLL.min(deadline.saturating_duration_since(Instant::now()))).await;
-            }
+        if !ok {
+            code = crate::EXIT_FAILURE;
         }
-        pairs.push(current);
+        pairs.push(applied);
     }
-    for stack in &checked.set.stacks {
-        let id = crate::manifests::object_id(stack);
-        let mut current = stack.clone();
-        loop {
-            let mut inputs = checked.set.stack_inputs(&current);
-            let pair =
-                pairs.iter().find(|p| p.metadata.name.as_deref() == Some(current.spec.region_pair_ref.name.as_str()));
+    let pairs = &pairs;
+    for st in &checked.set.stacks {
+        let label = format!("ThreeTierStack {}", crate::manifests::object_id(st));
+        let (_, ok) = apply_until_ready(&label, st.clone(), opts, deadline, out, |mut s: ThreeTierStack| async move {
+            let mut inputs = checked.set.stack_inputs(&s);
+            let pair = pairs.iter().find(|p| p.metadata.name.as_deref() == Some(s.spec.region_pair_ref.name.as_str()));
             inputs.region_pair = pair;
-            let role = pair.and_then(|p| p.spec.role_arn.as_deref());
-            let outcome = stack::reconcile(&*aws.for_role(role).await, inputs, Intent::Apply, &now_rfc3339()).await;
-            if !outcome.applied.is_empty() {
-                let _ = writeln!(out, "ThreeTierStack {id}: {} change(s) applied", outcome.applied.len());
-                for a in &outcome.applied {
-                    let _ = writeln!(out, "  + {a}");
-                }
-            }
-            for e in &outcome.errors {
-                let _ = writeln!(out, "  ! {e}");
-            }
-            let ready = outcome.is_ready();
-            let retryable = outcome.errors.iter().all(|e| e.class.is_retryable());
-            let made_progress = !outcome.applied.is_empty();
+            let ctx = aws.for_role(pair.and_then(|p| p.spec.role_arn.as_deref())).await;
+            let outcome = stack::reconcile(&ctx, inputs, Intent::Apply, &now_rfc3339()).await;
             let message = ready_message(&outcome.status.conditions);
-            let phase = outcome.status.phase;
-            current.status = Some(outcome.status);
-            if ready || !opts.wait || outcome.invalid.is_some() || !retryable {
-                let _ = writeln!(
-                    out,
-                    "ThreeTierStack {id}: {} ({message})",
-                    phase.map(|p| format!("{p:?}")).unwrap_or_default()
-                );
-                if !outcome.errors.is_empty() || outcome.invalid.is_some() || (opts.wait && !ready) {
-                    code = crate::EXIT_FAILURE;
-                }
-                break;
-            }
-            if Instant::now() >= deadline {
-                let _ = writeln!(out, "ThreeTierStack {id}: not Ready after {:?}: {message}", opts.timeout);
-                code = crate::EXIT_FAILURE;
-                break;
-            }
-            if !made_progress {
-                tokio::time::sleep(POLL.min(deadline.saturating_duration_since(Instant::now()))).await;
-            }
+            let phase = outcome.status.phase.map(|p| format!("{p:?}")).unwrap_or_default();
+            let report = PassReport {
+                ready: outcome.is_ready(),
+                invalid: outcome.invalid.is_some(),
+                applied: outcome.applied,
+                errors: outcome.errors,
+                summary: format!("{phase} ({message})"),
+                detail: message,
+            };
+            s.status = Some(outcome.status);
+            (s, report)
+        })
+        .await;
+        if !ok {
+            code = crate::EXIT_FAILURE;
         }
     }
     code
