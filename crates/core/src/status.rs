@@ -182,7 +182,8 @@ fn region_condition(pass: &RegionPass) -> (Status, &'static str, String) {
     }
 }
 
-fn progress_message(applied: usize, waiting: &[String]) -> String {
+/// "N change(s) applied; <what AWS is still doing>", or "reconciling".
+pub(crate) fn progress_message(applied: usize, waiting: &[String]) -> String {
     let mut parts = Vec::new();
     if applied > 0 {
         parts.push(format!("{applied} change(s) applied"));

@@ -10,6 +10,7 @@ use warmstandby_api::{
 use crate::conditions::{self, Status, types};
 use crate::desired::{DesiredDataTier, DesiredDatabase};
 use crate::observed_data::ObservedDataTier;
+use crate::status::progress_message;
 
 /// One pass over both regions' data tiers.
 #[derive(Debug)]
@@ -119,7 +120,7 @@ pub fn stack_status(
     } else if !pass.drift.is_empty() && pass.applied == 0 {
         ("DriftDetected", format!("{} drift item(s)", pass.drift.len()))
     } else {
-        ("Provisioning", progress(pass))
+        ("Provisioning", progress_message(pass.applied, &pass.waiting))
     };
     set(&mut c, types::READY, Status::from_bool(ready), reason, msg);
     let progressing = !ready && pass.errors.is_empty() && pass.blocked.is_empty() && !pass.paused;
@@ -128,7 +129,7 @@ pub fn stack_status(
         types::PROGRESSING,
         Status::from_bool(progressing),
         if progressing { "Reconciling" } else { "Idle" },
-        if progressing { progress(pass) } else { String::new() },
+        if progressing { progress_message(pass.applied, &pass.waiting) } else { String::new() },
     );
     let degraded = !pass.errors.is_empty() || !pass.blocked.is_empty() || !replication.is_empty();
     set(
@@ -185,13 +186,4 @@ pub fn stack_status(
         drift,
         ..Default::default()
     }
-}
-
-fn progress(pass: &StackPass<'_>) -> String {
-    let mut parts = Vec::new();
-    if pass.applied > 0 {
-        parts.push(format!("{} change(s) applied", pass.applied));
-    }
-    parts.extend(pass.waiting.iter().cloned());
-    if parts.is_empty() { "reconciling".into() } else { parts.join("; ") }
 }

@@ -67,6 +67,33 @@ fn groups(region: &str) -> Vec<ObservedSecurityGroup> {
         .collect()
 }
 
+/// Security groups and DB subnet groups exist in both regions, nothing else.
+fn groups_and_subnet_groups(d: &[DesiredDataTier; 2]) -> [ObservedDataTier; 2] {
+    let mut o = [
+        ObservedDataTier { security_groups: groups("east"), ..Default::default() },
+        ObservedDataTier { security_groups: groups("west"), ..Default::default() },
+    ];
+    for (i, r) in ["east", "west"].iter().enumerate() {
+        o[i].db_subnet_groups.push(crate::observed_data::ObservedDbSubnetGroup {
+            name: d[i].db_subnet_group.clone(),
+            subnet_ids: vec![format!("subnet-{r}-db-a"), format!("subnet-{r}-db-b")],
+        });
+    }
+    o
+}
+
+fn plan_both(
+    d: &[DesiredDataTier; 2],
+    o: &[ObservedDataTier; 2],
+    nets: &[NetworkRefs; 2],
+    vault_arn: &dyn Fn(RegionRole, &str) -> Option<String>,
+) -> DataPlan {
+    plan_data_tier([
+        RegionInputs { desired: &d[0], observed: &o[0], network: &nets[0], vault_arn },
+        RegionInputs { desired: &d[1], observed: &o[1], network: &nets[1], vault_arn },
+    ])
+}
+
 fn kinds(plan: &DataPlan) -> Vec<String> {
     plan.actions
         .iter()
@@ -80,10 +107,7 @@ fn groups_come_before_their_rules_and_the_writer_before_the_replica() {
     let empty = [ObservedDataTier::default(), ObservedDataTier::default()];
     let nets = [net("east"), net("west")];
     let none = |_: RegionRole, _: &str| None;
-    let p = plan_data_tier([
-        RegionInputs { desired: &d[0], observed: &empty[0], network: &nets[0], vault_arn: &none },
-        RegionInputs { desired: &d[1], observed: &empty[1], network: &nets[1], vault_arn: &none },
-    ]);
+    let p = plan_both(&d, &empty, &nets, &none);
     let k = kinds(&p);
     assert_eq!(k.iter().filter(|x| x.ends_with("CreateSecurityGroup")).count(), 12);
     assert!(
@@ -93,20 +117,8 @@ fn groups_come_before_their_rules_and_the_writer_before_the_replica() {
     assert!(p.drift.is_empty(), "nothing built yet is not drift");
 
     // Groups exist: rules, bastion and writer; the replica still waits for the writer.
-    let mut o = [
-        ObservedDataTier { security_groups: groups("east"), ..Default::default() },
-        ObservedDataTier { security_groups: groups("west"), ..Default::default() },
-    ];
-    for (i, r) in ["east", "west"].iter().enumerate() {
-        o[i].db_subnet_groups.push(crate::observed_data::ObservedDbSubnetGroup {
-            name: d[i].db_subnet_group.clone(),
-            subnet_ids: vec![format!("subnet-{r}-db-a"), format!("subnet-{r}-db-b")],
-        });
-    }
-    let p = plan_data_tier([
-        RegionInputs { desired: &d[0], observed: &o[0], network: &nets[0], vault_arn: &none },
-        RegionInputs { desired: &d[1], observed: &o[1], network: &nets[1], vault_arn: &none },
-    ]);
+    let o = groups_and_subnet_groups(&d);
+    let p = plan_both(&d, &o, &nets, &none);
     let k = kinds(&p);
     assert!(k.contains(&"primary:CreateWriter".to_string()), "{k:?}");
     assert!(k.contains(&"primary:RunBastion".to_string()));
@@ -141,10 +153,7 @@ fn an_extra_rule_is_drift_and_revoked() {
     });
     let nets = [net("east"), net("west")];
     let none = |_: RegionRole, _: &str| None;
-    let p = plan_data_tier([
-        RegionInputs { desired: &d[0], observed: &o[0], network: &nets[0], vault_arn: &none },
-        RegionInputs { desired: &d[1], observed: &o[1], network: &nets[1], vault_arn: &none },
-    ]);
+    let p = plan_both(&d, &o, &nets, &none);
     assert!(p.drift.iter().any(|x| x.resource == "sg-east-db"
         && x.field == "ingress[tcp/3306-3306 from 0.0.0.0/0]"
         && x.expected == "absent"));
@@ -283,10 +292,7 @@ fn deletion_protection_is_only_lifted_for_a_requested_delete() {
     let o = built(&d);
     let nets = [net("east"), net("west")];
     let arn = |_: RegionRole, _: &str| Some("arn:aws:backup:us-west-2:123456789012:backup-vault:v".to_string());
-    let p = plan_data_tier([
-        RegionInputs { desired: &d[0], observed: &o[0], network: &nets[0], vault_arn: &arn },
-        RegionInputs { desired: &d[1], observed: &o[1], network: &nets[1], vault_arn: &arn },
-    ]);
+    let p = plan_both(&d, &o, &nets, &arn);
     assert!(
         !p.actions
             .iter()
@@ -307,22 +313,10 @@ fn backup_role_defaults_to_the_vault_account() {
 fn an_encrypted_writer_gets_a_replica_with_a_key_of_its_own_region() {
     let d = desired(|_| {});
     let nets = [net("east"), net("west")];
-    let mut o = [
-        ObservedDataTier { security_groups: groups("east"), ..Default::default() },
-        ObservedDataTier { security_groups: groups("west"), ..Default::default() },
-    ];
-    for (i, r) in ["east", "west"].iter().enumerate() {
-        o[i].db_subnet_groups.push(crate::observed_data::ObservedDbSubnetGroup {
-            name: d[i].db_subnet_group.clone(),
-            subnet_ids: vec![format!("subnet-{r}-db-a"), format!("subnet-{r}-db-b")],
-        });
-    }
+    let mut o = groups_and_subnet_groups(&d);
     o[0].databases.push(database(&d[0].db_identifier, None, true));
     let none = |_: RegionRole, _: &str| None;
-    let p = plan_data_tier([
-        RegionInputs { desired: &d[0], observed: &o[0], network: &nets[0], vault_arn: &none },
-        RegionInputs { desired: &d[1], observed: &o[1], network: &nets[1], vault_arn: &none },
-    ]);
+    let p = plan_both(&d, &o, &nets, &none);
     let replica = p.actions.iter().find_map(|(_, a)| match a {
         DataAction::CreateReplica { kms_key_id, deletion_protection, source_arn, .. } => {
             Some((kms_key_id.clone(), *deletion_protection, source_arn.clone()))
