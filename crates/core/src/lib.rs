@@ -13,6 +13,7 @@ pub mod names;
 pub mod net;
 pub mod observed;
 pub mod observed_data;
+pub mod observed_edge;
 pub mod plan;
 pub mod secret;
 pub mod status;

@@ -2,10 +2,12 @@
 //! properties and what it depends on, in creation order.
 
 mod data_tier;
+mod edge;
 mod network;
 mod stack;
 
 pub use data_tier::*;
+pub use edge::*;
 pub use network::{DesiredNat, DesiredNetwork, DesiredRouteTable, DesiredSubnet, RouteTarget, desired_network};
 pub use stack::stack_resources;
 

@@ -4,4 +4,5 @@
 //! dependency layers without re-reading AWS.
 
 pub mod data_tier;
+pub mod edge;
 pub mod network;

@@ -1,0 +1,270 @@
+//! Typed desired state of a stack's edge and compute tiers: per region the
+//! certificate, target groups, ALBs and listeners, images, launch templates
+//! and auto scaling groups; globally the public zone's records, the health
+//! check, CloudFront, WAF and the alarm.
+//!
+//! Role-aware: the active region carries full capacity, the PRIMARY api
+//! record (with the health check) and the first origin of the CloudFront
+//! origin group; the other region the warm capacity and the SECONDARY record.
+
+use warmstandby_api::{CachingMode, Capacity, GLOBAL_REGION, OriginProtocol, PriceClass, RegionRole};
+
+use super::data_tier::stack_name;
+use crate::validate::ValidatedStack;
+
+/// The two server tiers.
+pub const TIERS: [&str; 2] = ["web", "api"];
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DesiredTier {
+    /// `web` or `api`.
+    pub tier: &'static str,
+    pub target_group_name: String,
+    pub load_balancer_name: String,
+    pub port: i32,
+    pub health_check_path: String,
+    /// An HTTPS listener with the regional certificate besides HTTP.
+    pub https_listener: bool,
+    pub launch_template_name: String,
+    pub instance_type: String,
+    /// Base64 of the spec's user data.
+    pub user_data: Option<String>,
+    pub auto_scaling_group_name: String,
+    pub capacity: Capacity,
+    /// Private subnets of the instances (`web-a`/`web-b` or `app-a`/`app-b`).
+    pub subnet_keys: [&'static str; 2],
+}
+
+impl DesiredTier {
+    pub fn alb_group(&self) -> String {
+        format!("alb-{}", self.tier)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ImageSource {
+    /// An AMI the user gave for this region (not ours: never changed).
+    Given(String),
+    /// Our copy of the primary's AMI, found by its name (unique per account
+    /// and region, so a crash between CopyImage and tagging cannot duplicate it).
+    Copy { name: String, source_region: String, source_image: String },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DesiredImage {
+    pub tier: &'static str,
+    pub source: ImageSource,
+}
+
+/// One region's edge and compute tier.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DesiredRegionEdge {
+    pub role: RegionRole,
+    pub region: String,
+    pub active: bool,
+    /// `*.<zone>`.
+    pub certificate_domain: String,
+    pub tiers: Vec<DesiredTier>,
+    pub images: Vec<DesiredImage>,
+}
+
+impl DesiredRegionEdge {
+    pub fn tier(&self, tier: &str) -> Option<&DesiredTier> {
+        self.tiers.iter().find(|t| t.tier == tier)
+    }
+
+    pub fn image(&self, tier: &str) -> Option<&DesiredImage> {
+        self.images.iter().find(|i| i.tier == tier)
+    }
+}
+
+/// Where CloudFront's certificate (always in us-east-1) comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CloudFrontCertificate {
+    /// The regional certificate of the region that is us-east-1.
+    Regional(RegionRole),
+    /// A certificate of its own in us-east-1.
+    Own,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DesiredHealthCheck {
+    pub name: String,
+    pub https: bool,
+    pub port: i32,
+    pub path: String,
+    pub interval_seconds: i32,
+    pub failure_threshold: i32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DesiredDistribution {
+    pub comment: String,
+    pub failover_status_codes: Vec<i32>,
+    pub connection_attempts: i32,
+    pub connection_timeout_seconds: i32,
+    pub caching: CachingMode,
+    pub origin_protocol: OriginProtocol,
+    pub price_class: PriceClass,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DesiredWebAcl {
+    pub name: String,
+    pub managed_rule_groups: Vec<String>,
+    pub rate_limit: Option<i64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DesiredAlarm {
+    pub name: String,
+    pub sns_topic_arns: Vec<String>,
+}
+
+/// The stack's global resources.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DesiredGlobalEdge {
+    pub zone_name: String,
+    pub manage_zone: bool,
+    pub api_fqdn: String,
+    pub web_fqdn: String,
+    pub active: RegionRole,
+    pub cloudfront_certificate: CloudFrontCertificate,
+    pub health_check: DesiredHealthCheck,
+    pub distribution: DesiredDistribution,
+    pub web_acl: Option<DesiredWebAcl>,
+    pub alarm: Option<DesiredAlarm>,
+}
+
+pub fn desired_region_edge(stack: &ValidatedStack, role: RegionRole) -> DesiredRegionEdge {
+    let spec = &stack.spec;
+    let active = role == spec.active_region;
+    let tiers = TIERS
+        .into_iter()
+        .map(|tier| {
+            let t = if tier == "web" { &spec.web } else { &spec.api };
+            DesiredTier {
+                tier,
+                target_group_name: stack_name(stack, tier, 32),
+                load_balancer_name: stack_name(stack, tier, 32),
+                port: t.port,
+                health_check_path: t.health_check_path.clone(),
+                https_listener: tier == "api" || spec.cdn.origin_protocol == OriginProtocol::HttpsOnly,
+                launch_template_name: stack_name(stack, tier, 128),
+                instance_type: t.instance_type.clone(),
+                user_data: t.user_data.as_deref().map(|u| base64(u.as_bytes())),
+                auto_scaling_group_name: stack_name(stack, tier, 255),
+                capacity: if active { t.capacity } else { t.standby_capacity },
+                subnet_keys: if tier == "web" { ["web-a", "web-b"] } else { ["app-a", "app-b"] },
+            }
+        })
+        .collect();
+    let images = TIERS
+        .into_iter()
+        .map(|tier| {
+            let image = if tier == "web" { &spec.images.web } else { &spec.images.api };
+            let source = match (role, &image.standby) {
+                (RegionRole::Primary, _) => ImageSource::Given(image.primary.clone()),
+                (RegionRole::Standby, Some(ami)) => ImageSource::Given(ami.clone()),
+                (RegionRole::Standby, None) => ImageSource::Copy {
+                    name: image_copy_name(stack, tier, &image.primary),
+                    source_region: stack.pair.primary.region.clone(),
+                    source_image: image.primary.clone(),
+                },
+            };
+            DesiredImage { tier, source }
+        })
+        .collect();
+    DesiredRegionEdge {
+        role,
+        region: stack.pair.region(role).region.clone(),
+        active,
+        certificate_domain: format!("*.{}", spec.domain.zone_name),
+        tiers,
+        images,
+    }
+}
+
+/// The copy's AMI name: stable per stack, tier and source image, so a new
+/// source image gets a new copy and the old one is released.
+pub fn image_copy_name(stack: &ValidatedStack, tier: &str, source: &str) -> String {
+    stack_name(stack, &format!("{tier}-{source}"), 128)
+}
+
+pub fn desired_global_edge(stack: &ValidatedStack) -> DesiredGlobalEdge {
+    let spec = &stack.spec;
+    let zone = spec.domain.zone_name.trim_end_matches('.').to_string();
+    let (interval, threshold) = match &stack.policy {
+        Some(p) => (p.detection.health_check_interval_seconds, p.detection.health_check_failure_threshold),
+        None => (spec.health_check.interval_seconds, spec.health_check.failure_threshold),
+    };
+    let cloudfront_certificate = RegionRole::BOTH
+        .into_iter()
+        .find(|r| stack.pair.region(*r).region == GLOBAL_REGION)
+        .map(CloudFrontCertificate::Regional)
+        .unwrap_or(CloudFrontCertificate::Own);
+    DesiredGlobalEdge {
+        api_fqdn: format!("{}.{zone}", spec.domain.api_record),
+        web_fqdn: format!("{}.{zone}", spec.domain.web_record),
+        zone_name: zone,
+        manage_zone: spec.domain.manage_zone,
+        active: spec.active_region,
+        cloudfront_certificate,
+        health_check: DesiredHealthCheck {
+            name: stack_name(stack, "api", 255),
+            https: spec.health_check.https,
+            port: spec.health_check.port,
+            path: spec.health_check.path.clone(),
+            interval_seconds: interval,
+            failure_threshold: threshold,
+        },
+        distribution: DesiredDistribution {
+            comment: format!("warmstandby {}/{}", stack.namespace, stack.name),
+            failover_status_codes: spec.cdn.failover_status_codes.clone(),
+            connection_attempts: spec.cdn.connection_attempts,
+            connection_timeout_seconds: spec.cdn.connection_timeout_seconds,
+            caching: spec.cdn.caching,
+            origin_protocol: spec.cdn.origin_protocol,
+            price_class: spec.cdn.price_class,
+        },
+        web_acl: spec.waf.enabled.then(|| DesiredWebAcl {
+            name: stack_name(stack, "web", 128),
+            managed_rule_groups: spec.waf.managed_rule_groups.clone(),
+            rate_limit: spec.waf.rate_limit,
+        }),
+        alarm: spec.alarms.enabled.then(|| DesiredAlarm {
+            name: stack_name(stack, "api-health", 255),
+            sns_topic_arns: spec.alarms.sns_topic_arns.clone(),
+        }),
+    }
+}
+
+/// Standard base64 with padding (user data); small enough not to need a crate.
+pub fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::base64;
+
+    #[test]
+    fn base64_matches_rfc4648_vectors() {
+        for (raw, enc) in [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foobar", "Zm9vYmFy")] {
+            assert_eq!(base64(raw.as_bytes()), enc);
+        }
+    }
+}

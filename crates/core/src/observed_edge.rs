@@ -1,0 +1,487 @@
+//! Observed edge and compute tiers, in the same vocabulary the planner
+//! resolves the desired state into: each `*Spec` is compared field by field,
+//! so every difference becomes a drift item with expected and found values.
+
+use warmstandby_api::DriftItem;
+
+/// Field name and value, for drift reports.
+pub type Fields = Vec<(&'static str, String)>;
+
+fn list<T: ToString>(items: &[T]) -> String {
+    items.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")
+}
+
+fn opt(v: &Option<impl ToString>) -> String {
+    v.as_ref().map(ToString::to_string).unwrap_or_else(|| "(none)".into())
+}
+
+/// Every field where `want` and `have` differ, as drift items.
+pub fn diff(region: &str, kind: &str, resource: &str, want: &Fields, have: &Fields) -> Vec<DriftItem> {
+    want.iter()
+        .zip(have)
+        .filter(|((_, w), (_, h))| w != h)
+        .map(|((field, w), (_, h))| DriftItem {
+            region: region.to_string(),
+            kind: kind.to_string(),
+            resource: resource.to_string(),
+            field: (*field).to_string(),
+            expected: w.clone(),
+            found: h.clone(),
+        })
+        .collect()
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObservedCertificate {
+    pub arn: String,
+    pub domain: String,
+    /// `PENDING_VALIDATION`, `ISSUED`, `FAILED`, ...
+    pub status: String,
+    /// DNS validation CNAMEs: (name, value), names without the trailing dot.
+    pub validation: Vec<(String, String)>,
+}
+
+impl ObservedCertificate {
+    pub fn is_issued(&self) -> bool {
+        self.status == "ISSUED"
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TargetGroupSpec {
+    pub name: String,
+    pub protocol: String,
+    pub port: i32,
+    pub vpc_id: String,
+    pub health_check_path: String,
+}
+
+impl TargetGroupSpec {
+    pub fn fields(&self) -> Fields {
+        vec![
+            ("protocol", self.protocol.clone()),
+            ("port", self.port.to_string()),
+            ("vpc", self.vpc_id.clone()),
+            ("healthCheckPath", self.health_check_path.clone()),
+        ]
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObservedTargetGroup {
+    pub arn: String,
+    pub spec: TargetGroupSpec,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoadBalancerSpec {
+    pub name: String,
+    pub scheme: String,
+    /// Sorted.
+    pub subnet_ids: Vec<String>,
+    /// Sorted.
+    pub security_group_ids: Vec<String>,
+}
+
+impl LoadBalancerSpec {
+    pub fn fields(&self) -> Fields {
+        vec![
+            ("scheme", self.scheme.clone()),
+            ("subnets", list(&self.subnet_ids)),
+            ("securityGroups", list(&self.security_group_ids)),
+        ]
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObservedLoadBalancer {
+    pub arn: String,
+    pub dns_name: String,
+    /// Hosted zone of the ALB's DNS name (for alias records).
+    pub zone_id: String,
+    /// `provisioning`, `active`, `failed`, ...
+    pub state: String,
+    pub spec: LoadBalancerSpec,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListenerSpec {
+    pub port: i32,
+    pub protocol: String,
+    pub target_group_arn: String,
+    pub certificate_arn: Option<String>,
+}
+
+impl ListenerSpec {
+    pub fn fields(&self) -> Fields {
+        vec![
+            ("protocol", self.protocol.clone()),
+            ("forward", self.target_group_arn.clone()),
+            ("certificate", opt(&self.certificate_arn)),
+        ]
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObservedListener {
+    pub arn: String,
+    pub load_balancer_arn: String,
+    pub spec: ListenerSpec,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObservedImage {
+    pub tier: String,
+    pub id: String,
+    /// `pending`, `available`, `failed`, ...
+    pub state: String,
+    /// Our copies carry ownership tags; false until tagged after CopyImage.
+    pub tagged: bool,
+    /// Our copies only (deleted with them).
+    pub snapshot_ids: Vec<String>,
+    /// The AMI name (copies are found by it).
+    pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LaunchTemplateData {
+    pub image_id: String,
+    pub instance_type: String,
+    /// Sorted.
+    pub security_group_ids: Vec<String>,
+    pub user_data: Option<String>,
+}
+
+impl LaunchTemplateData {
+    pub fn fields(&self) -> Fields {
+        vec![
+            ("imageId", self.image_id.clone()),
+            ("instanceType", self.instance_type.clone()),
+            ("securityGroups", list(&self.security_group_ids)),
+            // Never the content: user data may hold configuration that is nobody's business.
+            ("userData", self.user_data.as_deref().map(|u| format!("{} bytes (base64)", u.len())).unwrap_or_default()),
+        ]
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObservedLaunchTemplate {
+    pub tier: String,
+    pub id: String,
+    pub name: String,
+    pub latest_version: i64,
+    /// Content of the latest version (versions are immutable).
+    pub latest: Option<LaunchTemplateData>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AsgSpec {
+    pub launch_template_id: String,
+    pub launch_template_version: String,
+    pub min: i32,
+    pub desired: i32,
+    pub max: i32,
+    /// Sorted.
+    pub subnet_ids: Vec<String>,
+    /// Sorted.
+    pub target_group_arns: Vec<String>,
+}
+
+impl AsgSpec {
+    pub fn fields(&self) -> Fields {
+        vec![
+            ("launchTemplate", format!("{}:{}", self.launch_template_id, self.launch_template_version)),
+            ("minSize", self.min.to_string()),
+            ("desiredCapacity", self.desired.to_string()),
+            ("maxSize", self.max.to_string()),
+            ("subnets", list(&self.subnet_ids)),
+            ("targetGroups", list(&self.target_group_arns)),
+        ]
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObservedAsg {
+    pub tier: String,
+    pub name: String,
+    pub spec: AsgSpec,
+    /// Set while AWS deletes the group.
+    pub deleting: bool,
+}
+
+/// One region's edge and compute tier.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ObservedRegionEdge {
+    pub certificate: Option<ObservedCertificate>,
+    pub target_groups: Vec<ObservedTargetGroup>,
+    pub load_balancers: Vec<ObservedLoadBalancer>,
+    pub listeners: Vec<ObservedListener>,
+    pub images: Vec<ObservedImage>,
+    pub launch_templates: Vec<ObservedLaunchTemplate>,
+    pub auto_scaling_groups: Vec<ObservedAsg>,
+}
+
+impl ObservedRegionEdge {
+    pub fn target_group(&self, name: &str) -> Option<&ObservedTargetGroup> {
+        self.target_groups.iter().find(|t| t.spec.name == name)
+    }
+
+    pub fn load_balancer(&self, name: &str) -> Option<&ObservedLoadBalancer> {
+        self.load_balancers.iter().find(|l| l.spec.name == name)
+    }
+
+    pub fn listener(&self, lb_arn: &str, port: i32) -> Option<&ObservedListener> {
+        self.listeners.iter().find(|l| l.load_balancer_arn == lb_arn && l.spec.port == port)
+    }
+
+    pub fn launch_template(&self, tier: &str) -> Option<&ObservedLaunchTemplate> {
+        self.launch_templates.iter().find(|l| l.tier == tier)
+    }
+
+    pub fn auto_scaling_group(&self, name: &str) -> Option<&ObservedAsg> {
+        self.auto_scaling_groups.iter().find(|a| a.name == name)
+    }
+
+    pub fn image(&self, tier: &str) -> Option<&ObservedImage> {
+        self.images.iter().find(|i| i.tier == tier)
+    }
+
+    /// Resources of ours that still exist (given AMIs are not ours).
+    pub fn live_count(&self) -> usize {
+        usize::from(self.certificate.is_some())
+            + self.target_groups.len()
+            + self.load_balancers.len()
+            + self.listeners.len()
+            + self.images.iter().filter(|i| !i.snapshot_ids.is_empty() || i.tagged).count()
+            + self.launch_templates.len()
+            + self.auto_scaling_groups.len()
+    }
+}
+
+/// A record set in the public zone. Names have no trailing dot.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RecordSpec {
+    pub name: String,
+    pub rtype: String,
+    pub set_identifier: Option<String>,
+    pub failover: Option<String>,
+    /// Alias target: (DNS name, hosted zone ID, evaluate target health).
+    pub alias: Option<(String, String, bool)>,
+    pub health_check_id: Option<String>,
+    pub ttl: Option<i64>,
+    pub values: Vec<String>,
+}
+
+impl RecordSpec {
+    pub fn label(&self) -> String {
+        match &self.set_identifier {
+            Some(s) => format!("{} {} [{s}]", self.name, self.rtype),
+            None => format!("{} {}", self.name, self.rtype),
+        }
+    }
+
+    pub fn same_set(&self, other: &RecordSpec) -> bool {
+        self.name == other.name && self.rtype == other.rtype && self.set_identifier == other.set_identifier
+    }
+
+    pub fn fields(&self) -> Fields {
+        vec![
+            ("failover", opt(&self.failover)),
+            (
+                "aliasTarget",
+                self.alias
+                    .as_ref()
+                    .map(|(d, z, e)| format!("{}@{z} evaluateTargetHealth={e}", d.trim_end_matches('.').to_lowercase()))
+                    .unwrap_or_else(|| "(none)".into()),
+            ),
+            ("healthCheck", opt(&self.health_check_id)),
+            ("ttl", opt(&self.ttl)),
+            ("values", list(&self.values)),
+        ]
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublicZone {
+    pub id: String,
+    pub name: String,
+    /// Created by this stack (`spec.domain.manageZone`).
+    pub ours: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HealthCheckConfig {
+    pub fqdn: String,
+    pub https: bool,
+    pub port: i32,
+    pub path: String,
+    pub interval_seconds: i32,
+    pub failure_threshold: i32,
+}
+
+impl HealthCheckConfig {
+    pub fn fields(&self) -> Fields {
+        vec![
+            ("fqdn", self.fqdn.to_lowercase()),
+            ("type", if self.https { "HTTPS" } else { "HTTP" }.into()),
+            ("port", self.port.to_string()),
+            ("path", self.path.clone()),
+            ("requestInterval", self.interval_seconds.to_string()),
+            ("failureThreshold", self.failure_threshold.to_string()),
+        ]
+    }
+
+    /// Type and interval cannot be changed on a health check: a new one is needed.
+    pub fn immutable_key(&self) -> String {
+        format!("{}-{}", if self.https { "https" } else { "http" }, self.interval_seconds)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObservedHealthCheck {
+    pub id: String,
+    pub caller_reference: String,
+    pub config: HealthCheckConfig,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OriginSpec {
+    pub id: String,
+    pub domain_name: String,
+    /// `http-only` or `https-only`.
+    pub protocol_policy: String,
+    pub connection_attempts: i32,
+    pub connection_timeout: i32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DistributionSpec {
+    pub comment: String,
+    pub enabled: bool,
+    pub aliases: Vec<String>,
+    pub certificate_arn: String,
+    pub origins: Vec<OriginSpec>,
+    pub origin_group_id: String,
+    /// Origin IDs, the first is tried first.
+    pub origin_group_members: Vec<String>,
+    /// Sorted.
+    pub failover_status_codes: Vec<i32>,
+    pub target_origin_id: String,
+    pub viewer_protocol_policy: String,
+    pub allowed_methods: Vec<String>,
+    pub cache_policy_id: String,
+    pub price_class: String,
+    /// WAFv2 web ACL ARN, or empty.
+    pub web_acl_id: String,
+}
+
+impl DistributionSpec {
+    pub fn fields(&self) -> Fields {
+        let origins = self
+            .origins
+            .iter()
+            .map(|o| {
+                format!(
+                    "{}={} {} attempts={} timeout={}",
+                    o.id,
+                    o.domain_name.to_lowercase(),
+                    o.protocol_policy,
+                    o.connection_attempts,
+                    o.connection_timeout
+                )
+            })
+            .collect::<Vec<_>>();
+        vec![
+            ("enabled", self.enabled.to_string()),
+            ("aliases", list(&self.aliases)),
+            ("viewerCertificate", self.certificate_arn.clone()),
+            ("origins", origins.join("; ")),
+            ("originGroup", format!("{}: {}", self.origin_group_id, list(&self.origin_group_members))),
+            ("failoverStatusCodes", list(&self.failover_status_codes)),
+            ("defaultTarget", self.target_origin_id.clone()),
+            ("viewerProtocolPolicy", self.viewer_protocol_policy.clone()),
+            ("allowedMethods", list(&self.allowed_methods)),
+            ("cachePolicy", self.cache_policy_id.clone()),
+            ("priceClass", self.price_class.clone()),
+            ("webAcl", if self.web_acl_id.is_empty() { "(none)".into() } else { self.web_acl_id.clone() }),
+        ]
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObservedDistribution {
+    pub id: String,
+    pub arn: String,
+    pub domain_name: String,
+    /// `InProgress` or `Deployed`.
+    pub status: String,
+    /// For updates and deletion (If-Match).
+    pub etag: String,
+    pub caller_reference: String,
+    pub spec: DistributionSpec,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WebAclSpec {
+    pub managed_rule_groups: Vec<String>,
+    pub rate_limit: Option<i64>,
+}
+
+impl WebAclSpec {
+    pub fn fields(&self) -> Fields {
+        vec![("managedRuleGroups", list(&self.managed_rule_groups)), ("rateLimit", opt(&self.rate_limit))]
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObservedWebAcl {
+    pub id: String,
+    pub name: String,
+    pub arn: String,
+    pub lock_token: String,
+    pub spec: WebAclSpec,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AlarmConfig {
+    pub health_check_id: String,
+    /// Sorted.
+    pub actions: Vec<String>,
+}
+
+impl AlarmConfig {
+    pub fn fields(&self) -> Fields {
+        vec![("healthCheck", self.health_check_id.clone()), ("alarmActions", list(&self.actions))]
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObservedAlarm {
+    pub name: String,
+    /// `OK`, `ALARM`, `INSUFFICIENT_DATA`.
+    pub state: String,
+    pub config: AlarmConfig,
+}
+
+/// The stack's global resources.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ObservedGlobalEdge {
+    pub zone: Option<PublicZone>,
+    /// Record sets of the public zone at the names the stack manages (and
+    /// their ownership markers); other records are not read into the model.
+    pub records: Vec<RecordSpec>,
+    /// CloudFront's own certificate in us-east-1, when it needs one.
+    pub certificate: Option<ObservedCertificate>,
+    /// Health checks of this stack (found by caller reference).
+    pub health_checks: Vec<ObservedHealthCheck>,
+    pub distribution: Option<ObservedDistribution>,
+    pub web_acl: Option<ObservedWebAcl>,
+    pub alarm: Option<ObservedAlarm>,
+}
+
+impl ObservedGlobalEdge {
+    pub fn records_named(&self, name: &str) -> impl Iterator<Item = &RecordSpec> {
+        let name = name.to_lowercase();
+        self.records.iter().filter(move |r| r.name == name)
+    }
+}
