@@ -23,9 +23,33 @@ pub struct AwsContext {
     rds: Mutex<HashMap<String, aws_sdk_rds::Client>>,
     backup: Mutex<HashMap<String, aws_sdk_backup::Client>>,
     cloudwatch: Mutex<HashMap<String, aws_sdk_cloudwatch::Client>>,
+    acm: Mutex<HashMap<String, aws_sdk_acm::Client>>,
+    elbv2: Mutex<HashMap<String, aws_sdk_elasticloadbalancingv2::Client>>,
+    autoscaling: Mutex<HashMap<String, aws_sdk_autoscaling::Client>>,
     route53: Mutex<Option<aws_sdk_route53::Client>>,
+    cloudfront: Mutex<Option<aws_sdk_cloudfront::Client>>,
+    wafv2: Mutex<Option<aws_sdk_wafv2::Client>>,
+    /// Launch template versions are immutable: their content is read once.
+    launch_template_versions:
+        Mutex<HashMap<(String, String, i64), warmstandby_core::observed_edge::LaunchTemplateData>>,
     /// Contexts acting as another IAM role (cross-account RegionPairs).
     roles: tokio::sync::Mutex<HashMap<String, std::sync::Arc<AwsContext>>>,
+}
+
+/// A global client (us-east-1) from the shared config, created once.
+macro_rules! global_client {
+    ($self:ident, $field:ident, $sdk:ident) => {{
+        let mut cached = $self.$field.lock().unwrap_or_else(|e| e.into_inner());
+        cached
+            .get_or_insert_with(|| {
+                let config = $sdk::config::Builder::from(&$self.base)
+                    .region(Region::new(warmstandby_api::GLOBAL_REGION))
+                    .interceptor($self.calls.clone())
+                    .build();
+                $sdk::Client::from_conf(config)
+            })
+            .clone()
+    }};
 }
 
 /// A client per region from the shared config, with the call counter attached.
@@ -83,7 +107,13 @@ impl AwsContext {
             rds: Mutex::new(HashMap::new()),
             backup: Mutex::new(HashMap::new()),
             cloudwatch: Mutex::new(HashMap::new()),
+            acm: Mutex::new(HashMap::new()),
+            elbv2: Mutex::new(HashMap::new()),
+            autoscaling: Mutex::new(HashMap::new()),
             route53: Mutex::new(None),
+            cloudfront: Mutex::new(None),
+            wafv2: Mutex::new(None),
+            launch_template_versions: Mutex::new(HashMap::new()),
             roles: tokio::sync::Mutex::new(HashMap::new()),
         }
     }
@@ -135,17 +165,52 @@ impl AwsContext {
         regional_client!(self, cloudwatch, aws_sdk_cloudwatch, region)
     }
 
+    pub fn acm(&self, region: &str) -> aws_sdk_acm::Client {
+        regional_client!(self, acm, aws_sdk_acm, region)
+    }
+
+    pub fn elbv2(&self, region: &str) -> aws_sdk_elasticloadbalancingv2::Client {
+        regional_client!(self, elbv2, aws_sdk_elasticloadbalancingv2, region)
+    }
+
+    pub fn autoscaling(&self, region: &str) -> aws_sdk_autoscaling::Client {
+        regional_client!(self, autoscaling, aws_sdk_autoscaling, region)
+    }
+
     /// Route 53 is global; its endpoint lives in us-east-1.
     pub fn route53(&self) -> aws_sdk_route53::Client {
-        let mut cached = self.route53.lock().unwrap_or_else(|e| e.into_inner());
-        cached
-            .get_or_insert_with(|| {
-                let config = aws_sdk_route53::config::Builder::from(&self.base)
-                    .region(Region::new(warmstandby_api::GLOBAL_REGION))
-                    .interceptor(self.calls.clone())
-                    .build();
-                aws_sdk_route53::Client::from_conf(config)
-            })
-            .clone()
+        global_client!(self, route53, aws_sdk_route53)
+    }
+
+    /// CloudFront is global; its endpoint lives in us-east-1.
+    pub fn cloudfront(&self) -> aws_sdk_cloudfront::Client {
+        global_client!(self, cloudfront, aws_sdk_cloudfront)
+    }
+
+    /// WAF for CloudFront (scope CLOUDFRONT) is always in us-east-1.
+    pub fn wafv2_cloudfront(&self) -> aws_sdk_wafv2::Client {
+        global_client!(self, wafv2, aws_sdk_wafv2)
+    }
+
+    /// Content of an immutable launch template version, if read before.
+    pub fn cached_launch_template_version(
+        &self,
+        region: &str,
+        id: &str,
+        version: i64,
+    ) -> Option<warmstandby_core::observed_edge::LaunchTemplateData> {
+        let cache = self.launch_template_versions.lock().unwrap_or_else(|e| e.into_inner());
+        cache.get(&(region.to_string(), id.to_string(), version)).cloned()
+    }
+
+    pub fn cache_launch_template_version(
+        &self,
+        region: &str,
+        id: &str,
+        version: i64,
+        data: warmstandby_core::observed_edge::LaunchTemplateData,
+    ) {
+        let mut cache = self.launch_template_versions.lock().unwrap_or_else(|e| e.into_inner());
+        cache.insert((region.to_string(), id.to_string(), version), data);
     }
 }

@@ -6,6 +6,7 @@
 pub mod calls;
 pub mod clients;
 pub mod data_tier;
+pub mod edge;
 pub mod errors;
 pub mod network;
 pub mod tags;

@@ -46,43 +46,150 @@ impl RecordAction {
 /// One AWS change of the edge or compute tier.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EdgeAction {
-    RequestCertificate { domain: String },
-    DeleteCertificate { arn: String },
-    CreateTargetGroup { tier: String, spec: TargetGroupSpec },
-    ModifyTargetGroup { arn: String, health_check_path: String },
-    DeleteTargetGroup { arn: String },
-    CreateLoadBalancer { tier: String, spec: LoadBalancerSpec },
-    SetSubnets { arn: String, subnet_ids: Vec<String> },
-    SetSecurityGroups { arn: String, security_group_ids: Vec<String> },
-    DeleteLoadBalancer { arn: String },
-    CreateListener { load_balancer_arn: String, tier: String, spec: ListenerSpec },
-    ModifyListener { arn: String, spec: ListenerSpec },
-    DeleteListener { arn: String },
-    CopyImage { tier: String, name: String, source_region: String, source_image: String },
+    RequestCertificate {
+        domain: String,
+    },
+    DeleteCertificate {
+        arn: String,
+    },
+    CreateTargetGroup {
+        tier: String,
+        spec: TargetGroupSpec,
+    },
+    ModifyTargetGroup {
+        arn: String,
+        health_check_path: String,
+    },
+    DeleteTargetGroup {
+        arn: String,
+    },
+    CreateLoadBalancer {
+        tier: String,
+        spec: LoadBalancerSpec,
+    },
+    SetSubnets {
+        arn: String,
+        subnet_ids: Vec<String>,
+    },
+    SetSecurityGroups {
+        arn: String,
+        security_group_ids: Vec<String>,
+    },
+    DeleteLoadBalancer {
+        arn: String,
+    },
+    CreateListener {
+        load_balancer_arn: String,
+        tier: String,
+        spec: ListenerSpec,
+    },
+    ModifyListener {
+        arn: String,
+        spec: ListenerSpec,
+    },
+    DeleteListener {
+        arn: String,
+    },
+    CopyImage {
+        tier: String,
+        name: String,
+        source_region: String,
+        source_image: String,
+    },
     /// CopyImage takes no tags: ownership is added right after.
-    TagImage { tier: String, image_id: String, name: String },
-    DeregisterImage { image_id: String, snapshot_ids: Vec<String> },
-    CreateLaunchTemplate { tier: String, name: String, data: LaunchTemplateData },
-    CreateLaunchTemplateVersion { template_id: String, data: LaunchTemplateData },
-    DeleteLaunchTemplate { template_id: String },
-    CreateAutoScalingGroup { tier: String, name: String, spec: AsgSpec },
-    UpdateAutoScalingGroup { name: String, spec: AsgSpec, attach: Vec<String>, detach: Vec<String> },
-    DeleteAutoScalingGroup { name: String },
-    CreatePublicZone { name: String },
-    DeletePublicZone { zone_id: String },
+    TagImage {
+        tier: String,
+        image_id: String,
+        name: String,
+    },
+    DeregisterImage {
+        image_id: String,
+        snapshot_ids: Vec<String>,
+    },
+    CreateLaunchTemplate {
+        tier: String,
+        name: String,
+        data: LaunchTemplateData,
+    },
+    CreateLaunchTemplateVersion {
+        template_id: String,
+        data: LaunchTemplateData,
+    },
+    DeleteLaunchTemplate {
+        template_id: String,
+    },
+    CreateAutoScalingGroup {
+        tier: String,
+        name: String,
+        spec: AsgSpec,
+    },
+    UpdateAutoScalingGroup {
+        name: String,
+        spec: AsgSpec,
+        attach: Vec<String>,
+        detach: Vec<String>,
+    },
+    DeleteAutoScalingGroup {
+        name: String,
+    },
+    CreatePublicZone {
+        name: String,
+    },
+    DeletePublicZone {
+        zone_id: String,
+    },
     /// One atomic Route 53 batch.
-    ChangeRecords { zone_id: String, changes: Vec<(RecordAction, RecordSpec)> },
-    CreateHealthCheck { caller_reference: String, name: String, config: HealthCheckConfig },
-    UpdateHealthCheck { id: String, config: HealthCheckConfig },
-    DeleteHealthCheck { id: String },
-    CreateWebAcl { name: String, spec: WebAclSpec },
-    UpdateWebAcl { id: String, name: String, lock_token: String, spec: WebAclSpec },
-    DeleteWebAcl { id: String, name: String, lock_token: String },
-    CreateDistribution { caller_reference: String, spec: DistributionSpec },
-    UpdateDistribution { id: String, etag: String, spec: DistributionSpec },
-    DeleteDistribution { id: String, etag: String },
-    PutAlarm { name: String, config: AlarmConfig },
-    DeleteAlarm { name: String },
+    ChangeRecords {
+        zone_id: String,
+        changes: Vec<(RecordAction, RecordSpec)>,
+    },
+    CreateHealthCheck {
+        caller_reference: String,
+        name: String,
+        config: HealthCheckConfig,
+    },
+    UpdateHealthCheck {
+        id: String,
+        config: HealthCheckConfig,
+    },
+    DeleteHealthCheck {
+        id: String,
+    },
+    CreateWebAcl {
+        name: String,
+        spec: WebAclSpec,
+    },
+    UpdateWebAcl {
+        id: String,
+        name: String,
+        lock_token: String,
+        spec: WebAclSpec,
+    },
+    DeleteWebAcl {
+        id: String,
+        name: String,
+        lock_token: String,
+    },
+    CreateDistribution {
+        caller_reference: String,
+        spec: DistributionSpec,
+    },
+    UpdateDistribution {
+        id: String,
+        etag: String,
+        spec: DistributionSpec,
+    },
+    DeleteDistribution {
+        id: String,
+        etag: String,
+    },
+    PutAlarm {
+        name: String,
+        config: AlarmConfig,
+    },
+    DeleteAlarm {
+        name: String,
+    },
 }
 
 #[derive(Clone, Debug, Default)]
@@ -189,7 +296,8 @@ fn plan_region(plan: &mut EdgePlan, r: &RegionEdgeInputs<'_>) {
             None
         }
         Some(c) => {
-            plan.blocked.push(format!("certificate {} in {region} is {}; delete it to request a new one", c.arn, c.status));
+            plan.blocked
+                .push(format!("certificate {} in {region} is {}; delete it to request a new one", c.arn, c.status));
             None
         }
     };
@@ -246,7 +354,9 @@ fn plan_region(plan: &mut EdgePlan, r: &RegionEdgeInputs<'_>) {
                     },
                 },
             ),
-            (None, _) => plan.waiting.push(format!("{} load balancer in {region} waits for its security group", t.tier)),
+            (None, _) => {
+                plan.waiting.push(format!("{} load balancer in {region} waits for its security group", t.tier))
+            }
             (Some(have), sg) => {
                 let want = LoadBalancerSpec {
                     name: t.load_balancer_name.clone(),
@@ -397,9 +507,9 @@ fn plan_region(plan: &mut EdgePlan, r: &RegionEdgeInputs<'_>) {
                 scope,
                 EdgeAction::CreateLaunchTemplate { tier: t.tier.into(), name: t.launch_template_name.clone(), data },
             ),
-            (None, None) => {
-                plan.waiting.push(format!("{} launch template in {region} waits for its image and security group", t.tier))
-            }
+            (None, None) => plan
+                .waiting
+                .push(format!("{} launch template in {region} waits for its image and security group", t.tier)),
             (Some(have), Some(data)) => {
                 let latest = have.latest.clone().unwrap_or(LaunchTemplateData {
                     image_id: String::new(),
@@ -470,7 +580,12 @@ fn plan_region(plan: &mut EdgePlan, r: &RegionEdgeInputs<'_>) {
                                 .collect();
                             plan.push(
                                 scope,
-                                EdgeAction::UpdateAutoScalingGroup { name: have.name.clone(), spec: want, attach, detach },
+                                EdgeAction::UpdateAutoScalingGroup {
+                                    name: have.name.clone(),
+                                    spec: want,
+                                    attach,
+                                    detach,
+                                },
                             );
                         }
                         plan.drift.extend(items);
@@ -514,14 +629,12 @@ fn plan_global(plan: &mut EdgePlan, inputs: &EdgeInputs<'_>) {
 
     if g.cloudfront_certificate == CloudFrontCertificate::Own {
         match &o.certificate {
-            None => plan.push(
-                EdgeScope::Global,
-                EdgeAction::RequestCertificate { domain: format!("*.{}", g.zone_name) },
-            ),
-            Some(c) if !c.is_issued() => plan.waiting.push(format!(
-                "CloudFront's certificate in {GLOBAL_REGION} is {}",
-                c.status
-            )),
+            None => {
+                plan.push(EdgeScope::Global, EdgeAction::RequestCertificate { domain: format!("*.{}", g.zone_name) })
+            }
+            Some(c) if !c.is_issued() => {
+                plan.waiting.push(format!("CloudFront's certificate in {GLOBAL_REGION} is {}", c.status))
+            }
             Some(_) => {}
         }
     }
@@ -553,7 +666,10 @@ fn plan_global(plan: &mut EdgePlan, inputs: &EdgeInputs<'_>) {
                 Some(have) => {
                     let items = diff(GLOBAL_REGION, "HealthCheck", &have.id, &want.fields(), &have.config.fields());
                     if !items.is_empty() {
-                        plan.push(EdgeScope::Global, EdgeAction::UpdateHealthCheck { id: have.id.clone(), config: want.clone() });
+                        plan.push(
+                            EdgeScope::Global,
+                            EdgeAction::UpdateHealthCheck { id: have.id.clone(), config: want.clone() },
+                        );
                     }
                     plan.drift.extend(items);
                     health_check_id = Some(have.id.clone());
@@ -804,8 +920,7 @@ fn plan_records(
         if !ours {
             // ACM's validation CNAMEs are the same for every certificate of
             // a domain in an account: an identical one serves us as well.
-            let shared =
-                validation_names.iter().any(|v| v == name) && want.iter().all(|w| have.iter().any(|h| h == w));
+            let shared = validation_names.iter().any(|v| v == name) && want.iter().all(|w| have.iter().any(|h| h == w));
             if !shared {
                 plan.blocked.push(format!("record {name} exists in the public zone and is not managed by this stack"));
             }

@@ -1,0 +1,359 @@
+//! Images (our standby copies, the AMIs given for the standby), launch
+//! templates (versioned) and auto scaling groups.
+//!
+//! Copies are found by their AMI name, which is unique per account and
+//! region: a crash between CopyImage and tagging leaves a copy we recognise
+//! and tag, never a second one. Launch template versions are immutable, so
+//! their content is read once per process.
+
+use aws_sdk_autoscaling::types::{Filter as AsgFilter, LaunchTemplateSpecification, Tag as AsgTag};
+use aws_sdk_ec2::types::{Filter, RequestLaunchTemplateData, ResourceType};
+use warmstandby_api::RegionRole;
+use warmstandby_api::{TAG_COMPONENT, TAG_NAME, TAG_STACK, TAG_UID};
+use warmstandby_core::desired::{DesiredRegionEdge, ImageSource};
+use warmstandby_core::observed_edge::{
+    AsgSpec, LaunchTemplateData, ObservedAsg, ObservedImage, ObservedLaunchTemplate,
+};
+use warmstandby_core::plan::edge::EdgeAction;
+use warmstandby_core::plan::network::ActionOutcome;
+
+use super::ok_or_gone;
+use crate::clients::AwsContext;
+use crate::errors::AwsError;
+use crate::tags::{Ownership, ec2_tag, ec2_uid_filter};
+
+type Observed = (Vec<ObservedImage>, Vec<ObservedLaunchTemplate>, Vec<ObservedAsg>);
+
+pub async fn observe(aws: &AwsContext, desired: &DesiredRegionEdge, owner: &Ownership) -> Result<Observed, AwsError> {
+    let (images, templates, groups) = tokio::try_join!(
+        Box::pin(observe_images(aws, desired, owner)),
+        Box::pin(observe_launch_templates(aws, &desired.region, owner)),
+        Box::pin(observe_groups(aws, &desired.region, owner)),
+    )?;
+    Ok((images, templates, groups))
+}
+
+/// Our copies by name and, in the standby, the AMIs given for it (the
+/// primary's given AMIs are inputs, checked when they are used).
+async fn observe_images(
+    aws: &AwsContext,
+    desired: &DesiredRegionEdge,
+    owner: &Ownership,
+) -> Result<Vec<ObservedImage>, AwsError> {
+    let ec2 = aws.ec2(&desired.region);
+    let copies: Vec<(&str, &str)> = desired
+        .images
+        .iter()
+        .filter_map(|i| match &i.source {
+            ImageSource::Copy { name, .. } => Some((i.tier, name.as_str())),
+            ImageSource::Given(_) => None,
+        })
+        .collect();
+    let given: Vec<(&str, &str)> = desired
+        .images
+        .iter()
+        .filter_map(|i| match &i.source {
+            ImageSource::Given(ami) if desired.role == RegionRole::Standby => Some((i.tier, ami.as_str())),
+            _ => None,
+        })
+        .collect();
+    let mut out = Vec::new();
+    if !copies.is_empty() {
+        let filter = Filter::builder()
+            .name("name")
+            .set_values(Some(copies.iter().map(|(_, n)| n.to_string()).collect()))
+            .build();
+        let found = send!("ec2:DescribeImages", ec2.describe_images().owners("self").filters(filter))?;
+        for img in found.images() {
+            let Some((tier, _)) = copies.iter().find(|(_, n)| Some(*n) == img.name()) else { continue };
+            out.push(ObservedImage {
+                tier: tier.to_string(),
+                id: img.image_id().unwrap_or_default().to_string(),
+                state: img.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                tagged: ec2_tag(img.tags(), TAG_UID) == Some(owner.uid.as_str()),
+                snapshot_ids: img
+                    .block_device_mappings()
+                    .iter()
+                    .filter_map(|b| b.ebs().and_then(|e| e.snapshot_id()).map(str::to_string))
+                    .collect(),
+                name: img.name().unwrap_or_default().to_string(),
+            });
+        }
+    }
+    if !given.is_empty() {
+        let ids: Vec<String> = given.iter().map(|(_, id)| id.to_string()).collect();
+        match send!("ec2:DescribeImages", ec2.describe_images().set_image_ids(Some(ids))) {
+            Ok(found) => {
+                for img in found.images() {
+                    for (tier, _) in given.iter().filter(|(_, id)| Some(*id) == img.image_id()) {
+                        out.push(ObservedImage {
+                            tier: tier.to_string(),
+                            id: img.image_id().unwrap_or_default().to_string(),
+                            state: img.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                            tagged: false,
+                            snapshot_ids: Vec::new(),
+                            name: img.name().unwrap_or_default().to_string(),
+                        });
+                    }
+                }
+            }
+            // One missing AMI fails the whole call; the plan reports it as missing.
+            Err(e) if e.is_not_found() => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
+}
+
+async fn observe_launch_templates(
+    aws: &AwsContext,
+    region: &str,
+    owner: &Ownership,
+) -> Result<Vec<ObservedLaunchTemplate>, AwsError> {
+    let ec2 = aws.ec2(region);
+    let found = send!(
+        "ec2:DescribeLaunchTemplates",
+        ec2.describe_launch_templates().filters(ec2_uid_filter(std::slice::from_ref(&owner.uid)))
+    )?;
+    let mut out = Vec::new();
+    for t in found.launch_templates() {
+        if ec2_tag(t.tags(), TAG_UID) != Some(owner.uid.as_str()) {
+            continue;
+        }
+        let id = t.launch_template_id().unwrap_or_default().to_string();
+        let latest_version = t.latest_version_number().unwrap_or_default();
+        let latest = match aws.cached_launch_template_version(region, &id, latest_version) {
+            Some(data) => Some(data),
+            None => {
+                let versions = send!(
+                    "ec2:DescribeLaunchTemplateVersions",
+                    ec2.describe_launch_template_versions()
+                        .launch_template_id(&id)
+                        .versions(latest_version.to_string())
+                )?;
+                let data =
+                    versions.launch_template_versions().first().and_then(|v| v.launch_template_data()).map(|d| {
+                        let mut groups: Vec<String> = d.security_group_ids().to_vec();
+                        groups.sort();
+                        LaunchTemplateData {
+                            image_id: d.image_id().unwrap_or_default().to_string(),
+                            instance_type: d.instance_type().map(|t| t.as_str().to_string()).unwrap_or_default(),
+                            security_group_ids: groups,
+                            user_data: d.user_data().map(str::to_string),
+                        }
+                    });
+                if let Some(data) = &data {
+                    aws.cache_launch_template_version(region, &id, latest_version, data.clone());
+                }
+                data
+            }
+        };
+        out.push(ObservedLaunchTemplate {
+            tier: ec2_tag(t.tags(), TAG_COMPONENT)
+                .unwrap_or_default()
+                .trim_start_matches("launch-template/")
+                .to_string(),
+            id,
+            name: t.launch_template_name().unwrap_or_default().to_string(),
+            latest_version,
+            latest,
+        });
+    }
+    Ok(out)
+}
+
+async fn observe_groups(aws: &AwsContext, region: &str, owner: &Ownership) -> Result<Vec<ObservedAsg>, AwsError> {
+    let asg = aws.autoscaling(region);
+    let found = send!(
+        "autoscaling:DescribeAutoScalingGroups",
+        asg.describe_auto_scaling_groups()
+            .filters(AsgFilter::builder().name(format!("tag:{TAG_UID}")).values(&owner.uid).build())
+    )?;
+    let mut out = Vec::new();
+    for g in found.auto_scaling_groups() {
+        let tag =
+            |key: &str| g.tags().iter().find(|t| t.key() == Some(key)).and_then(|t| t.value()).map(str::to_string);
+        if tag(TAG_UID).as_deref() != Some(owner.uid.as_str()) {
+            continue;
+        }
+        let lt = g.launch_template();
+        let mut subnets: Vec<String> = g
+            .vpc_zone_identifier()
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect();
+        subnets.sort();
+        let mut tgs: Vec<String> = g.target_group_arns().to_vec();
+        tgs.sort();
+        out.push(ObservedAsg {
+            tier: tag(TAG_COMPONENT).unwrap_or_default().trim_start_matches("auto-scaling-group/").to_string(),
+            name: g.auto_scaling_group_name().unwrap_or_default().to_string(),
+            spec: AsgSpec {
+                launch_template_id: lt.and_then(|l| l.launch_template_id()).unwrap_or_default().to_string(),
+                launch_template_version: lt.and_then(|l| l.version()).unwrap_or_default().to_string(),
+                min: g.min_size().unwrap_or_default(),
+                desired: g.desired_capacity().unwrap_or_default(),
+                max: g.max_size().unwrap_or_default(),
+                subnet_ids: subnets,
+                target_group_arns: tgs,
+            },
+            deleting: g.status().is_some_and(|s| s.to_ascii_lowercase().contains("delete")),
+        });
+    }
+    Ok(out)
+}
+
+fn template_data(data: &LaunchTemplateData) -> RequestLaunchTemplateData {
+    RequestLaunchTemplateData::builder()
+        .image_id(&data.image_id)
+        .instance_type(aws_sdk_ec2::types::InstanceType::from(data.instance_type.as_str()))
+        .set_security_group_ids(Some(data.security_group_ids.clone()))
+        .set_user_data(data.user_data.clone())
+        .build()
+}
+
+pub async fn apply(
+    aws: &AwsContext,
+    region: &str,
+    owner: &Ownership,
+    action: &EdgeAction,
+) -> Result<ActionOutcome, AwsError> {
+    let ec2 = aws.ec2(region);
+    let asg = aws.autoscaling(region);
+    match action {
+        EdgeAction::CopyImage { tier, name, source_region, source_image } => {
+            let token = owner.client_token(&format!("image/{tier}/{source_image}"));
+            let out = send!(
+                "ec2:CopyImage",
+                ec2.copy_image()
+                    .name(name)
+                    .source_region(source_region)
+                    .source_image_id(source_image)
+                    .description(format!("copy of {source_image} from {source_region} for {}", owner.owner))
+                    .client_token(token)
+            )?;
+            let id = out.image_id().unwrap_or_default().to_string();
+            // Tag at once; if this fails the next pass finds the copy by name and tags it.
+            send!(
+                "ec2:CreateTags",
+                ec2.create_tags().resources(&id).set_tags(Some(owner.ec2_tags(&format!("image/{tier}"), name)))
+            )?;
+            Ok(ActionOutcome::Created { id })
+        }
+        EdgeAction::TagImage { tier, image_id, name } => send!(
+            "ec2:CreateTags",
+            ec2.create_tags().resources(image_id).set_tags(Some(owner.ec2_tags(&format!("image/{tier}"), name)))
+        )
+        .map(|_| ActionOutcome::Done),
+        EdgeAction::DeregisterImage { image_id, snapshot_ids } => {
+            let r = ok_or_gone(send!("ec2:DeregisterImage", ec2.deregister_image().image_id(image_id)))?;
+            for snapshot in snapshot_ids {
+                ok_or_gone(send!("ec2:DeleteSnapshot", ec2.delete_snapshot().snapshot_id(snapshot)))?;
+            }
+            Ok(r)
+        }
+        EdgeAction::CreateLaunchTemplate { tier, name, data } => {
+            let out = send!(
+                "ec2:CreateLaunchTemplate",
+                ec2.create_launch_template()
+                    .launch_template_name(name)
+                    .client_token(owner.client_token(&format!("launch-template/{tier}")))
+                    .launch_template_data(template_data(data))
+                    .tag_specifications(owner.ec2_tag_spec(
+                        ResourceType::LaunchTemplate,
+                        &format!("launch-template/{tier}"),
+                        name
+                    ))
+            )?;
+            let id = out.launch_template().and_then(|t| t.launch_template_id()).unwrap_or_default().to_string();
+            Ok(ActionOutcome::Created { id })
+        }
+        EdgeAction::CreateLaunchTemplateVersion { template_id, data } => send!(
+            "ec2:CreateLaunchTemplateVersion",
+            ec2.create_launch_template_version()
+                .launch_template_id(template_id)
+                .version_description("warmstandby")
+                .launch_template_data(template_data(data))
+        )
+        .map(|_| ActionOutcome::Done),
+        EdgeAction::DeleteLaunchTemplate { template_id } => {
+            ok_or_gone(send!("ec2:DeleteLaunchTemplate", ec2.delete_launch_template().launch_template_id(template_id)))
+        }
+        EdgeAction::CreateAutoScalingGroup { tier, name, spec } => {
+            let tags = owner
+                .tags(&format!("auto-scaling-group/{tier}"), name)
+                .into_iter()
+                .map(|(k, v)| {
+                    // Instances carry the stack and Name only: they are the group's, not ours to track.
+                    let propagate = k == TAG_STACK || k == TAG_NAME;
+                    AsgTag::builder()
+                        .key(k)
+                        .value(v)
+                        .propagate_at_launch(propagate)
+                        .resource_id(name)
+                        .resource_type("auto-scaling-group")
+                        .build()
+                })
+                .collect();
+            send!(
+                "autoscaling:CreateAutoScalingGroup",
+                asg.create_auto_scaling_group()
+                    .auto_scaling_group_name(name)
+                    .launch_template(template_ref(spec))
+                    .min_size(spec.min)
+                    .max_size(spec.max)
+                    .desired_capacity(spec.desired)
+                    .vpc_zone_identifier(spec.subnet_ids.join(","))
+                    .set_target_group_arns(Some(spec.target_group_arns.clone()))
+                    .health_check_type("ELB")
+                    .health_check_grace_period(120)
+                    .set_tags(Some(tags))
+            )?;
+            Ok(ActionOutcome::Created { id: name.clone() })
+        }
+        EdgeAction::UpdateAutoScalingGroup { name, spec, attach, detach } => {
+            send!(
+                "autoscaling:UpdateAutoScalingGroup",
+                asg.update_auto_scaling_group()
+                    .auto_scaling_group_name(name)
+                    .launch_template(template_ref(spec))
+                    .min_size(spec.min)
+                    .max_size(spec.max)
+                    .desired_capacity(spec.desired)
+                    .vpc_zone_identifier(spec.subnet_ids.join(","))
+            )?;
+            if !attach.is_empty() {
+                send!(
+                    "autoscaling:AttachLoadBalancerTargetGroups",
+                    asg.attach_load_balancer_target_groups()
+                        .auto_scaling_group_name(name)
+                        .set_target_group_arns(Some(attach.clone()))
+                )?;
+            }
+            if !detach.is_empty() {
+                send!(
+                    "autoscaling:DetachLoadBalancerTargetGroups",
+                    asg.detach_load_balancer_target_groups()
+                        .auto_scaling_group_name(name)
+                        .set_target_group_arns(Some(detach.clone()))
+                )?;
+            }
+            Ok(ActionOutcome::Done)
+        }
+        EdgeAction::DeleteAutoScalingGroup { name } => ok_or_gone(send!(
+            "autoscaling:DeleteAutoScalingGroup",
+            asg.delete_auto_scaling_group().auto_scaling_group_name(name).force_delete(true)
+        )),
+        other => Err(super::wrong_family("compute", other)),
+    }
+}
+
+fn template_ref(spec: &AsgSpec) -> LaunchTemplateSpecification {
+    LaunchTemplateSpecification::builder()
+        .launch_template_id(&spec.launch_template_id)
+        .version(&spec.launch_template_version)
+        .build()
+}

@@ -1,0 +1,288 @@
+//! Target groups, application load balancers and listeners (ELBv2). Ours are
+//! found by our deterministic names and checked for our tags before anything
+//! changes them; listener ARNs from the last status are read in one call.
+
+use aws_sdk_elasticloadbalancingv2::types::{
+    Action, ActionTypeEnum, Certificate, LoadBalancerSchemeEnum, LoadBalancerTypeEnum, ProtocolEnum, Tag,
+    TargetTypeEnum,
+};
+use warmstandby_api::TAG_UID;
+use warmstandby_core::desired::DesiredRegionEdge;
+use warmstandby_core::observed_edge::{
+    ListenerSpec, LoadBalancerSpec, ObservedListener, ObservedLoadBalancer, ObservedTargetGroup, TargetGroupSpec,
+};
+use warmstandby_core::plan::edge::EdgeAction;
+use warmstandby_core::plan::network::ActionOutcome;
+
+use super::{not_ours, ok_or_gone};
+use crate::clients::AwsContext;
+use crate::errors::AwsError;
+use crate::tags::Ownership;
+
+type Observed = (Vec<ObservedTargetGroup>, Vec<ObservedLoadBalancer>, Vec<ObservedListener>);
+
+pub async fn observe(
+    aws: &AwsContext,
+    desired: &DesiredRegionEdge,
+    listener_hints: &[String],
+) -> Result<Observed, AwsError> {
+    let elb = aws.elbv2(&desired.region);
+    let lb_names: Vec<&str> = desired.tiers.iter().map(|t| t.load_balancer_name.as_str()).collect();
+    let tg_names: Vec<&str> = desired.tiers.iter().map(|t| t.target_group_name.as_str()).collect();
+    let (lbs, tgs) = tokio::try_join!(
+        Box::pin(async {
+            send!("elasticloadbalancing:DescribeLoadBalancers", elb.describe_load_balancers().page_size(400))
+        }),
+        Box::pin(async {
+            send!("elasticloadbalancing:DescribeTargetGroups", elb.describe_target_groups().page_size(400))
+        }),
+    )?;
+    let load_balancers: Vec<ObservedLoadBalancer> = lbs
+        .load_balancers()
+        .iter()
+        .filter(|l| l.load_balancer_name().is_some_and(|n| lb_names.contains(&n)))
+        .map(|l| {
+            let mut subnets: Vec<String> =
+                l.availability_zones().iter().filter_map(|z| z.subnet_id().map(str::to_string)).collect();
+            subnets.sort();
+            let mut groups: Vec<String> = l.security_groups().to_vec();
+            groups.sort();
+            ObservedLoadBalancer {
+                arn: l.load_balancer_arn().unwrap_or_default().to_string(),
+                dns_name: l.dns_name().unwrap_or_default().to_string(),
+                zone_id: l.canonical_hosted_zone_id().unwrap_or_default().to_string(),
+                state: l.state().and_then(|s| s.code()).map(|c| c.as_str().to_string()).unwrap_or_default(),
+                spec: LoadBalancerSpec {
+                    name: l.load_balancer_name().unwrap_or_default().to_string(),
+                    scheme: l.scheme().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                    subnet_ids: subnets,
+                    security_group_ids: groups,
+                },
+            }
+        })
+        .collect();
+    let target_groups = tgs
+        .target_groups()
+        .iter()
+        .filter(|t| t.target_group_name().is_some_and(|n| tg_names.contains(&n)))
+        .map(|t| ObservedTargetGroup {
+            arn: t.target_group_arn().unwrap_or_default().to_string(),
+            spec: TargetGroupSpec {
+                name: t.target_group_name().unwrap_or_default().to_string(),
+                protocol: t.protocol().map(|p| p.as_str().to_string()).unwrap_or_default(),
+                port: t.port().unwrap_or_default(),
+                vpc_id: t.vpc_id().unwrap_or_default().to_string(),
+                health_check_path: t.health_check_path().unwrap_or_default().to_string(),
+            },
+        })
+        .collect();
+    let listeners = observe_listeners(aws, &desired.region, &load_balancers, listener_hints).await?;
+    Ok((target_groups, load_balancers, listeners))
+}
+
+/// Listeners from the hinted ARNs in one call; a load balancer the hints do
+/// not cover (or a stale hint) is read on its own.
+async fn observe_listeners(
+    aws: &AwsContext,
+    region: &str,
+    lbs: &[ObservedLoadBalancer],
+    hints: &[String],
+) -> Result<Vec<ObservedListener>, AwsError> {
+    let elb = aws.elbv2(region);
+    let mut out: Vec<ObservedListener> = Vec::new();
+    if !hints.is_empty() {
+        match send!(
+            "elasticloadbalancing:DescribeListeners",
+            elb.describe_listeners().set_listener_arns(Some(hints.to_vec()))
+        ) {
+            Ok(found) => out.extend(found.listeners().iter().map(listener)),
+            Err(e) if e.is_not_found() => {}
+            Err(e) => return Err(e),
+        }
+    }
+    out.retain(|l| lbs.iter().any(|lb| lb.arn == l.load_balancer_arn));
+    // Hints cover a load balancer only when every listener the hints name for it still exists.
+    for lb in lbs {
+        if out.iter().any(|l| l.load_balancer_arn == lb.arn) {
+            continue;
+        }
+        match send!("elasticloadbalancing:DescribeListeners", elb.describe_listeners().load_balancer_arn(&lb.arn)) {
+            Ok(found) => out.extend(found.listeners().iter().map(listener)),
+            Err(e) if e.is_not_found() => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
+}
+
+fn listener(l: &aws_sdk_elasticloadbalancingv2::types::Listener) -> ObservedListener {
+    let target = l
+        .default_actions()
+        .iter()
+        .find_map(|a| {
+            a.target_group_arn().map(str::to_string).or_else(|| {
+                a.forward_config()
+                    .and_then(|f| f.target_groups().first())
+                    .and_then(|t| t.target_group_arn())
+                    .map(str::to_string)
+            })
+        })
+        .unwrap_or_default();
+    ObservedListener {
+        arn: l.listener_arn().unwrap_or_default().to_string(),
+        load_balancer_arn: l.load_balancer_arn().unwrap_or_default().to_string(),
+        spec: ListenerSpec {
+            port: l.port().unwrap_or_default(),
+            protocol: l.protocol().map(|p| p.as_str().to_string()).unwrap_or_default(),
+            target_group_arn: target,
+            certificate_arn: l.certificates().first().and_then(|c| c.certificate_arn()).map(str::to_string),
+        },
+    }
+}
+
+fn tags(owner: &Ownership, component: &str, name: &str) -> Vec<Tag> {
+    owner.tags(component, name).into_iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()
+}
+
+/// Refuses to touch an ELB resource that does not carry our uid tag.
+async fn ensure_ours(aws: &AwsContext, region: &str, arn: &str, owner: &Ownership, op: &str) -> Result<bool, AwsError> {
+    let out = match send!("elasticloadbalancing:DescribeTags", aws.elbv2(region).describe_tags().resource_arns(arn)) {
+        Ok(out) => out,
+        Err(e) if e.is_not_found() => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    let ours = out
+        .tag_descriptions()
+        .iter()
+        .flat_map(|d| d.tags())
+        .any(|t| t.key() == Some(TAG_UID) && t.value() == Some(owner.uid.as_str()));
+    if ours { Ok(true) } else { Err(not_ours(op, arn)) }
+}
+
+fn forward(target_group_arn: &str) -> Action {
+    Action::builder().r#type(ActionTypeEnum::Forward).target_group_arn(target_group_arn).build()
+}
+
+pub async fn apply(
+    aws: &AwsContext,
+    region: &str,
+    owner: &Ownership,
+    action: &EdgeAction,
+) -> Result<ActionOutcome, AwsError> {
+    let elb = aws.elbv2(region);
+    match action {
+        EdgeAction::CreateTargetGroup { tier, spec } => {
+            let out = send!(
+                "elasticloadbalancing:CreateTargetGroup",
+                elb.create_target_group()
+                    .name(&spec.name)
+                    .protocol(ProtocolEnum::Http)
+                    .port(spec.port)
+                    .vpc_id(&spec.vpc_id)
+                    .target_type(TargetTypeEnum::Instance)
+                    .health_check_path(&spec.health_check_path)
+                    .set_tags(Some(tags(owner, &format!("target-group/{tier}"), &spec.name)))
+            )?;
+            let arn = out.target_groups().first().and_then(|t| t.target_group_arn()).unwrap_or_default();
+            Ok(ActionOutcome::Created { id: arn.to_string() })
+        }
+        EdgeAction::ModifyTargetGroup { arn, health_check_path } => {
+            if !ensure_ours(aws, region, arn, owner, "elasticloadbalancing:ModifyTargetGroup").await? {
+                return Ok(ActionOutcome::NotFound);
+            }
+            send!(
+                "elasticloadbalancing:ModifyTargetGroup",
+                elb.modify_target_group().target_group_arn(arn).health_check_path(health_check_path)
+            )
+            .map(|_| ActionOutcome::Done)
+        }
+        EdgeAction::DeleteTargetGroup { arn } => {
+            if !ensure_ours(aws, region, arn, owner, "elasticloadbalancing:DeleteTargetGroup").await? {
+                return Ok(ActionOutcome::NotFound);
+            }
+            ok_or_gone(send!("elasticloadbalancing:DeleteTargetGroup", elb.delete_target_group().target_group_arn(arn)))
+        }
+        EdgeAction::CreateLoadBalancer { tier, spec } => {
+            let out = send!(
+                "elasticloadbalancing:CreateLoadBalancer",
+                elb.create_load_balancer()
+                    .name(&spec.name)
+                    .r#type(LoadBalancerTypeEnum::Application)
+                    .scheme(LoadBalancerSchemeEnum::InternetFacing)
+                    .set_subnets(Some(spec.subnet_ids.clone()))
+                    .set_security_groups(Some(spec.security_group_ids.clone()))
+                    .set_tags(Some(tags(owner, &format!("load-balancer/{tier}"), &spec.name)))
+            )?;
+            let arn = out.load_balancers().first().and_then(|l| l.load_balancer_arn()).unwrap_or_default();
+            Ok(ActionOutcome::Created { id: arn.to_string() })
+        }
+        EdgeAction::SetSubnets { arn, subnet_ids } => {
+            ensure_ours(aws, region, arn, owner, "elasticloadbalancing:SetSubnets").await?;
+            send!(
+                "elasticloadbalancing:SetSubnets",
+                elb.set_subnets().load_balancer_arn(arn).set_subnets(Some(subnet_ids.clone()))
+            )
+            .map(|_| ActionOutcome::Done)
+        }
+        EdgeAction::SetSecurityGroups { arn, security_group_ids } => {
+            ensure_ours(aws, region, arn, owner, "elasticloadbalancing:SetSecurityGroups").await?;
+            send!(
+                "elasticloadbalancing:SetSecurityGroups",
+                elb.set_security_groups().load_balancer_arn(arn).set_security_groups(Some(security_group_ids.clone()))
+            )
+            .map(|_| ActionOutcome::Done)
+        }
+        EdgeAction::DeleteLoadBalancer { arn } => {
+            if !ensure_ours(aws, region, arn, owner, "elasticloadbalancing:DeleteLoadBalancer").await? {
+                return Ok(ActionOutcome::NotFound);
+            }
+            ok_or_gone(send!(
+                "elasticloadbalancing:DeleteLoadBalancer",
+                elb.delete_load_balancer().load_balancer_arn(arn)
+            ))
+        }
+        EdgeAction::CreateListener { load_balancer_arn, tier, spec } => {
+            ensure_ours(aws, region, load_balancer_arn, owner, "elasticloadbalancing:CreateListener").await?;
+            let protocol = ProtocolEnum::from(spec.protocol.as_str());
+            let mut req = elb
+                .create_listener()
+                .load_balancer_arn(load_balancer_arn)
+                .protocol(protocol)
+                .port(spec.port)
+                .default_actions(forward(&spec.target_group_arn))
+                .set_tags(Some(tags(
+                    owner,
+                    &format!("listener/{tier}-{}", spec.protocol.to_lowercase()),
+                    &format!("{tier}:{}", spec.port),
+                )));
+            if let Some(cert) = &spec.certificate_arn {
+                req = req
+                    .certificates(Certificate::builder().certificate_arn(cert).build())
+                    .ssl_policy("ELBSecurityPolicy-TLS13-1-2-2021-06");
+            }
+            let out = send!("elasticloadbalancing:CreateListener", req)?;
+            let arn = out.listeners().first().and_then(|l| l.listener_arn()).unwrap_or_default();
+            Ok(ActionOutcome::Created { id: arn.to_string() })
+        }
+        EdgeAction::ModifyListener { arn, spec } => {
+            ensure_ours(aws, region, arn, owner, "elasticloadbalancing:ModifyListener").await?;
+            let mut req = elb
+                .modify_listener()
+                .listener_arn(arn)
+                .protocol(ProtocolEnum::from(spec.protocol.as_str()))
+                .port(spec.port)
+                .default_actions(forward(&spec.target_group_arn));
+            if let Some(cert) = &spec.certificate_arn {
+                req = req.certificates(Certificate::builder().certificate_arn(cert).build());
+            }
+            send!("elasticloadbalancing:ModifyListener", req).map(|_| ActionOutcome::Done)
+        }
+        EdgeAction::DeleteListener { arn } => {
+            if !ensure_ours(aws, region, arn, owner, "elasticloadbalancing:DeleteListener").await? {
+                return Ok(ActionOutcome::NotFound);
+            }
+            ok_or_gone(send!("elasticloadbalancing:DeleteListener", elb.delete_listener().listener_arn(arn)))
+        }
+        other => Err(super::wrong_family("load balancing", other)),
+    }
+}

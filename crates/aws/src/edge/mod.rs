@@ -1,0 +1,211 @@
+//! Edge and compute families: certificates (ACM), load balancing (ELBv2),
+//! compute (images, launch templates, auto scaling groups), and the global
+//! ones: DNS (public zone records, health checks), CDN (CloudFront), WAF and
+//! alarms (CloudWatch).
+//!
+//! Observation is one call per kind and region where the API allows it, and
+//! uses hints (IDs from the last status) to read a resource directly instead
+//! of searching for it; a stale hint falls back to a search. Identity is by
+//! tag, caller reference or our deterministic names; resources found by name
+//! are checked for our tags right before anything modifies or deletes them.
+
+macro_rules! send {
+    ($op:literal, $req:expr) => {
+        $req.send().await.map_err(|e| $crate::errors::AwsError::from_sdk($op, &e))
+    };
+}
+
+pub mod alarms;
+pub mod cdn;
+pub mod certificates;
+pub mod compute;
+pub mod dns;
+pub mod load_balancing;
+pub mod waf;
+
+use warmstandby_api::RegionRole;
+use warmstandby_core::desired::{CloudFrontCertificate, DesiredGlobalEdge, DesiredRegionEdge};
+use warmstandby_core::observed_edge::{ObservedGlobalEdge, ObservedRegionEdge};
+use warmstandby_core::plan::edge::{EdgeAction, EdgeScope};
+use warmstandby_core::plan::network::ActionOutcome;
+
+use crate::clients::AwsContext;
+use crate::errors::{AwsError, ErrorClass};
+use crate::tags::Ownership;
+
+/// IDs from the last status that let observation read resources directly.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EdgeHints {
+    /// Regional certificate ARNs, primary first.
+    pub certificates: [Option<String>; 2],
+    /// Listener ARNs per region, primary first.
+    pub listeners: [Vec<String>; 2],
+    pub public_zone_id: Option<String>,
+    pub cloudfront_certificate: Option<String>,
+    pub distribution_id: Option<String>,
+    pub web_acl_arn: Option<String>,
+}
+
+pub(crate) fn not_ours(operation: &str, what: &str) -> AwsError {
+    AwsError::new(
+        ErrorClass::InvalidSpec,
+        operation,
+        "NotOwned",
+        format!("{what} is not tagged as this stack's; it is left alone"),
+    )
+}
+
+pub(crate) fn ok_or_gone<T>(result: Result<T, AwsError>) -> Result<ActionOutcome, AwsError> {
+    match result {
+        Ok(_) => Ok(ActionOutcome::Done),
+        Err(e) if e.is_not_found() => Ok(ActionOutcome::NotFound),
+        Err(e) => Err(e),
+    }
+}
+
+/// Observes one region's edge and compute tier.
+pub async fn observe_region(
+    aws: &AwsContext,
+    desired: &DesiredRegionEdge,
+    owner: &Ownership,
+    certificate_hint: Option<&str>,
+    listener_hints: &[String],
+) -> Result<ObservedRegionEdge, AwsError> {
+    let region = desired.region.as_str();
+    let (certificate, (target_groups, load_balancers, listeners), (images, launch_templates, auto_scaling_groups)) = tokio::try_join!(
+        Box::pin(certificates::observe(aws, region, &desired.certificate_domain, owner, certificate_hint)),
+        Box::pin(load_balancing::observe(aws, desired, listener_hints)),
+        Box::pin(compute::observe(aws, desired, owner)),
+    )?;
+    Ok(ObservedRegionEdge {
+        certificate,
+        target_groups,
+        load_balancers,
+        listeners,
+        images,
+        launch_templates,
+        auto_scaling_groups,
+    })
+}
+
+/// Observes the stack's global resources.
+pub async fn observe_global(
+    aws: &AwsContext,
+    desired: &DesiredGlobalEdge,
+    owner: &Ownership,
+    hints: &EdgeHints,
+) -> Result<ObservedGlobalEdge, AwsError> {
+    let own_certificate = desired.cloudfront_certificate == CloudFrontCertificate::Own;
+    let global = warmstandby_api::GLOBAL_REGION;
+    let cf_domain = format!("*.{}", desired.zone_name);
+    let (zone_and_records, certificate, health_checks, distribution, web_acl, alarm) = tokio::try_join!(
+        Box::pin(dns::observe_zone(aws, desired, owner, hints.public_zone_id.as_deref())),
+        Box::pin(async {
+            if own_certificate {
+                certificates::observe(aws, global, &cf_domain, owner, hints.cloudfront_certificate.as_deref()).await
+            } else {
+                Ok(None)
+            }
+        }),
+        Box::pin(dns::observe_health_checks(aws, owner)),
+        Box::pin(cdn::observe(aws, desired, owner, hints.distribution_id.as_deref())),
+        Box::pin(async {
+            match &desired.web_acl {
+                Some(w) => waf::observe(aws, &w.name, hints.web_acl_arn.as_deref()).await,
+                None => Ok(None),
+            }
+        }),
+        Box::pin(async {
+            match &desired.alarm {
+                Some(a) => alarms::observe(aws, &a.name).await,
+                None => Ok(None),
+            }
+        }),
+    )?;
+    let (zone, records) = zone_and_records;
+    Ok(ObservedGlobalEdge { zone, records, certificate, health_checks, distribution, web_acl, alarm })
+}
+
+/// CallerReference of a stack's health check with the given immutable key.
+pub fn health_check_reference(owner: &Ownership, immutable_key: &str) -> String {
+    owner.client_token(&format!("health-check/api/{immutable_key}"))
+}
+
+pub fn distribution_reference(owner: &Ownership) -> String {
+    owner.client_token("distribution/web")
+}
+
+pub fn public_zone_reference(owner: &Ownership) -> String {
+    owner.client_token("public-zone")
+}
+
+/// The ownership marker written next to our public records.
+pub fn owner_marker(owner: &Ownership) -> String {
+    format!("heritage=warmstandby,owner={},uid={}", owner.owner, owner.uid)
+}
+
+/// Executes one edge action. `owner` is the region's (global: the primary's).
+pub async fn apply(
+    aws: &AwsContext,
+    region: &str,
+    owner: &Ownership,
+    action: &EdgeAction,
+) -> Result<ActionOutcome, AwsError> {
+    use EdgeAction as A;
+    match action {
+        A::RequestCertificate { .. } | A::DeleteCertificate { .. } => {
+            certificates::apply(aws, region, owner, action).await
+        }
+        A::CreateTargetGroup { .. }
+        | A::ModifyTargetGroup { .. }
+        | A::DeleteTargetGroup { .. }
+        | A::CreateLoadBalancer { .. }
+        | A::SetSubnets { .. }
+        | A::SetSecurityGroups { .. }
+        | A::DeleteLoadBalancer { .. }
+        | A::CreateListener { .. }
+        | A::ModifyListener { .. }
+        | A::DeleteListener { .. } => load_balancing::apply(aws, region, owner, action).await,
+        A::CopyImage { .. }
+        | A::TagImage { .. }
+        | A::DeregisterImage { .. }
+        | A::CreateLaunchTemplate { .. }
+        | A::CreateLaunchTemplateVersion { .. }
+        | A::DeleteLaunchTemplate { .. }
+        | A::CreateAutoScalingGroup { .. }
+        | A::UpdateAutoScalingGroup { .. }
+        | A::DeleteAutoScalingGroup { .. } => compute::apply(aws, region, owner, action).await,
+        A::CreatePublicZone { .. }
+        | A::DeletePublicZone { .. }
+        | A::ChangeRecords { .. }
+        | A::CreateHealthCheck { .. }
+        | A::UpdateHealthCheck { .. }
+        | A::DeleteHealthCheck { .. } => dns::apply(aws, owner, action).await,
+        A::CreateDistribution { .. } | A::UpdateDistribution { .. } | A::DeleteDistribution { .. } => {
+            cdn::apply(aws, owner, action).await
+        }
+        A::CreateWebAcl { .. } | A::UpdateWebAcl { .. } | A::DeleteWebAcl { .. } => {
+            waf::apply(aws, owner, action).await
+        }
+        A::PutAlarm { .. } | A::DeleteAlarm { .. } => alarms::apply(aws, owner, action).await,
+    }
+}
+
+/// The region an action of `scope` runs in.
+pub fn scope_region<'a>(scope: EdgeScope, regions: [&'a str; 2]) -> &'a str {
+    match scope {
+        EdgeScope::Region(RegionRole::Primary) => regions[0],
+        EdgeScope::Region(RegionRole::Standby) => regions[1],
+        EdgeScope::Global => warmstandby_api::GLOBAL_REGION,
+    }
+}
+
+pub(crate) fn build_error(op: &str, e: impl std::fmt::Display) -> AwsError {
+    AwsError::new(ErrorClass::Other, op, "BuildError", e.to_string())
+}
+
+/// The dispatcher routes by family; an action reaching the wrong one is a bug
+/// reported as an error rather than a panic in the operator.
+pub(crate) fn wrong_family(family: &str, action: &EdgeAction) -> AwsError {
+    AwsError::new(ErrorClass::Other, family, "WrongFamily", format!("{action:?} is not a {family} action"))
+}

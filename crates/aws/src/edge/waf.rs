@@ -1,0 +1,207 @@
+//! The WAFv2 web ACL (scope CLOUDFRONT, us-east-1) with AWS managed rule
+//! groups and an optional rate limit. It is associated with the distribution
+//! through the distribution's `WebACLId`.
+
+use aws_sdk_wafv2::types::{
+    AllowAction, BlockAction, DefaultAction, ManagedRuleGroupStatement, NoneAction, OverrideAction, RateBasedStatement,
+    RateBasedStatementAggregateKeyType, Rule, RuleAction, Scope, Statement, Tag, VisibilityConfig,
+};
+use warmstandby_api::TAG_UID;
+use warmstandby_core::observed_edge::{ObservedWebAcl, WebAclSpec};
+use warmstandby_core::plan::edge::EdgeAction;
+use warmstandby_core::plan::network::ActionOutcome;
+
+use super::{build_error, not_ours, ok_or_gone};
+use crate::clients::AwsContext;
+use crate::errors::AwsError;
+use crate::tags::Ownership;
+
+const RATE_RULE: &str = "rate-limit";
+
+/// `arn:...:global/webacl/<name>/<id>` -> (name, id).
+fn name_and_id(arn: &str) -> Option<(String, String)> {
+    let mut parts = arn.rsplit('/');
+    let id = parts.next()?;
+    let name = parts.next()?;
+    Some((name.to_string(), id.to_string()))
+}
+
+pub async fn observe(aws: &AwsContext, name: &str, hint: Option<&str>) -> Result<Option<ObservedWebAcl>, AwsError> {
+    let waf = aws.wafv2_cloudfront();
+    let mut target = hint.and_then(name_and_id).filter(|(n, _)| n == name);
+    if let Some((n, id)) = &target {
+        match get(aws, n, id).await {
+            Ok(acl) => return Ok(acl),
+            Err(e) if e.is_not_found() => target = None,
+            Err(e) => return Err(e),
+        }
+    }
+    let mut marker: Option<String> = None;
+    while target.is_none() {
+        let page = send!(
+            "wafv2:ListWebACLs",
+            waf.list_web_acls().scope(Scope::Cloudfront).limit(100).set_next_marker(marker.take())
+        )?;
+        target = page
+            .web_acls()
+            .iter()
+            .find(|a| a.name() == Some(name))
+            .and_then(|a| Some((a.name()?.to_string(), a.id()?.to_string())));
+        match page.next_marker() {
+            Some(m) if target.is_none() && !page.web_acls().is_empty() => marker = Some(m.to_string()),
+            _ => break,
+        }
+    }
+    match target {
+        Some((n, id)) => get(aws, &n, &id).await,
+        None => Ok(None),
+    }
+}
+
+async fn get(aws: &AwsContext, name: &str, id: &str) -> Result<Option<ObservedWebAcl>, AwsError> {
+    let out =
+        send!("wafv2:GetWebACL", aws.wafv2_cloudfront().get_web_acl().scope(Scope::Cloudfront).name(name).id(id))?;
+    let Some(acl) = out.web_acl() else { return Ok(None) };
+    let mut rules: Vec<&Rule> = acl.rules().iter().collect();
+    rules.sort_by_key(|r| r.priority());
+    let managed_rule_groups = rules
+        .iter()
+        .filter_map(|r| r.statement().and_then(|s| s.managed_rule_group_statement()).map(|m| m.name().to_string()))
+        .collect();
+    let rate_limit = rules.iter().find_map(|r| r.statement().and_then(|s| s.rate_based_statement()).map(|s| s.limit()));
+    Ok(Some(ObservedWebAcl {
+        id: acl.id().to_string(),
+        name: acl.name().to_string(),
+        arn: acl.arn().to_string(),
+        lock_token: out.lock_token().unwrap_or_default().to_string(),
+        spec: WebAclSpec { managed_rule_groups, rate_limit },
+    }))
+}
+
+fn visibility(metric: &str) -> Result<VisibilityConfig, AwsError> {
+    let metric: String =
+        metric.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').take(128).collect();
+    VisibilityConfig::builder()
+        .sampled_requests_enabled(true)
+        .cloud_watch_metrics_enabled(true)
+        .metric_name(metric)
+        .build()
+        .map_err(|e| build_error("wafv2:VisibilityConfig", e))
+}
+
+fn rules(spec: &WebAclSpec) -> Result<Vec<Rule>, AwsError> {
+    let e = |e: aws_sdk_wafv2::error::BuildError| build_error("wafv2:Rule", e);
+    let mut out = Vec::new();
+    let mut priority = 0;
+    if let Some(limit) = spec.rate_limit {
+        out.push(
+            Rule::builder()
+                .name(RATE_RULE)
+                .priority(priority)
+                .statement(
+                    Statement::builder()
+                        .rate_based_statement(
+                            RateBasedStatement::builder()
+                                .limit(limit)
+                                .aggregate_key_type(RateBasedStatementAggregateKeyType::Ip)
+                                .build()
+                                .map_err(e)?,
+                        )
+                        .build(),
+                )
+                .action(RuleAction::builder().block(BlockAction::builder().build()).build())
+                .visibility_config(visibility(RATE_RULE)?)
+                .build()
+                .map_err(e)?,
+        );
+        priority += 1;
+    }
+    for group in &spec.managed_rule_groups {
+        out.push(
+            Rule::builder()
+                .name(group)
+                .priority(priority)
+                .statement(
+                    Statement::builder()
+                        .managed_rule_group_statement(
+                            ManagedRuleGroupStatement::builder().vendor_name("AWS").name(group).build().map_err(e)?,
+                        )
+                        .build(),
+                )
+                .override_action(OverrideAction::builder().none(NoneAction::builder().build()).build())
+                .visibility_config(visibility(group)?)
+                .build()
+                .map_err(e)?,
+        );
+        priority += 1;
+    }
+    Ok(out)
+}
+
+async fn ensure_ours(aws: &AwsContext, arn: &str, owner: &Ownership, op: &str) -> Result<(), AwsError> {
+    let out = send!("wafv2:ListTagsForResource", aws.wafv2_cloudfront().list_tags_for_resource().resource_arn(arn))?;
+    let ours = out
+        .tag_info_for_resource()
+        .map(|t| t.tag_list())
+        .unwrap_or_default()
+        .iter()
+        .any(|t| t.key() == TAG_UID && t.value() == owner.uid);
+    if ours { Ok(()) } else { Err(not_ours(op, arn)) }
+}
+
+pub async fn apply(aws: &AwsContext, owner: &Ownership, action: &EdgeAction) -> Result<ActionOutcome, AwsError> {
+    let waf = aws.wafv2_cloudfront();
+    let account_arn = |name: &str, id: &str| format!("webacl/{name}/{id}");
+    match action {
+        EdgeAction::CreateWebAcl { name, spec } => {
+            let mut tags = Vec::new();
+            for (k, v) in owner.tags("web-acl", name) {
+                tags.push(Tag::builder().key(k).value(v).build().map_err(|e| build_error("wafv2:Tag", e))?);
+            }
+            let out = send!(
+                "wafv2:CreateWebACL",
+                waf.create_web_acl()
+                    .name(name)
+                    .scope(Scope::Cloudfront)
+                    .default_action(DefaultAction::builder().allow(AllowAction::builder().build()).build())
+                    .set_rules(Some(rules(spec)?))
+                    .visibility_config(visibility(name)?)
+                    .set_tags(Some(tags))
+            )?;
+            Ok(ActionOutcome::Created { id: out.summary().and_then(|s| s.arn()).unwrap_or_default().to_string() })
+        }
+        EdgeAction::UpdateWebAcl { id, name, lock_token, spec } => {
+            let arn = find_arn(aws, name, id).await?.unwrap_or_else(|| account_arn(name, id));
+            ensure_ours(aws, &arn, owner, "wafv2:UpdateWebACL").await?;
+            send!(
+                "wafv2:UpdateWebACL",
+                waf.update_web_acl()
+                    .name(name)
+                    .id(id)
+                    .scope(Scope::Cloudfront)
+                    .lock_token(lock_token)
+                    .default_action(DefaultAction::builder().allow(AllowAction::builder().build()).build())
+                    .set_rules(Some(rules(spec)?))
+                    .visibility_config(visibility(name)?)
+            )
+            .map(|_| ActionOutcome::Done)
+        }
+        EdgeAction::DeleteWebAcl { id, name, lock_token } => {
+            let Some(arn) = find_arn(aws, name, id).await? else { return Ok(ActionOutcome::NotFound) };
+            ensure_ours(aws, &arn, owner, "wafv2:DeleteWebACL").await?;
+            ok_or_gone(send!(
+                "wafv2:DeleteWebACL",
+                waf.delete_web_acl().name(name).id(id).scope(Scope::Cloudfront).lock_token(lock_token)
+            ))
+        }
+        other => Err(super::wrong_family("waf", other)),
+    }
+}
+
+async fn find_arn(aws: &AwsContext, name: &str, id: &str) -> Result<Option<String>, AwsError> {
+    match get(aws, name, id).await {
+        Ok(acl) => Ok(acl.map(|a| a.arn)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
