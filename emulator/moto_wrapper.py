@@ -9,6 +9,7 @@ never in the product.
 The process exits when its stdin closes, so a test that dies cannot leak it.
 """
 
+import json
 import os
 import sys
 import threading
@@ -315,8 +316,99 @@ class RpcV2CborBridge:
         return [encoded]
 
 
+def _patch_cloudfront_origin_groups() -> None:
+    """AWS lets the default cache behaviour target an origin group; moto
+    checks plain origins only (NoSuchOrigin). Validate against both."""
+    from moto.cloudfront import models as cf
+
+    original = cf.DistributionConfig.__init__
+
+    def items(container, key):
+        found = (container or {}).get("Items") or []
+        if isinstance(found, dict):
+            found = found.get(key, [])
+        return [found] if isinstance(found, dict) else list(found)
+
+    def __init__(self, config):
+        group_ids = {g.get("Id") for g in items(config.get("OriginGroups"), "OriginGroup")}
+        behaviour = config.get("DefaultCacheBehavior") or {}
+        target = behaviour.get("TargetOriginId")
+        origins = items(config.get("Origins"), "Origin")
+        if target in group_ids and origins:
+            behaviour["TargetOriginId"] = origins[0].get("Id")
+            original(self, config)
+            self.DefaultCacheBehavior.target_origin_id = target
+        else:
+            original(self, config)
+
+    cf.DistributionConfig.__init__ = __init__
+
+
+WORLD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "world.json")
+
+
+def _load_world_amis() -> dict:
+    """The customer's golden AMIs exist in every region, as public images of
+    another account (so copies of them are ours, the originals are not)."""
+    with open(WORLD, encoding="utf-8") as f:
+        world = json.load(f)
+    from moto.ec2.models import amis
+
+    for ami in world.get("amis", []):
+        amis.AMIS.append(
+            {
+                "state": "available",
+                "public": True,
+                "owner_id": "111122223333",
+                "image_location": "bookstore/golden",
+                "sriov": "simple",
+                "root_device_type": "ebs",
+                "root_device_name": "/dev/xvda",
+                "image_type": "machine",
+                "platform": None,
+                "architecture": "x86_64",
+                "virtualization_type": "hvm",
+                "hypervisor": "xen",
+                **ami,
+            }
+        )
+    return world
+
+
+def _seed_zones(world: dict, port: int) -> None:
+    """Creates the customer's public zones through the API, like they were."""
+    import boto3
+
+    r53 = boto3.client(
+        "route53",
+        region_name="us-east-1",
+        endpoint_url=f"http://127.0.0.1:{port}",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    for zone in world.get("public_zones", []):
+        created = r53.create_hosted_zone(Name=zone["name"], CallerReference=f"customer-{zone['name']}")
+        changes = [
+            {
+                "Action": "CREATE",
+                "ResourceRecordSet": {
+                    "Name": r["name"],
+                    "Type": r["type"],
+                    "TTL": r["ttl"],
+                    "ResourceRecords": [{"Value": v} for v in r["values"]],
+                },
+            }
+            for r in zone.get("records", [])
+        ]
+        if changes:
+            r53.change_resource_record_sets(
+                HostedZoneId=created["HostedZone"]["Id"], ChangeBatch={"Changes": changes}
+            )
+
+
 _patch_nat_gateway_tag_filters()
 _patch_nat_gateway_delete()
+_patch_cloudfront_origin_groups()
 _patch_backup_selections()
 _patch_rds_cross_region_replicas()
 
@@ -334,13 +426,17 @@ def main() -> None:
     port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
     watch_stdin = "--no-stdin-watch" not in sys.argv
     app = RpcV2CborBridge(DomainDispatcherApplication(create_backend_app))
+    world = _load_world_amis() if "--empty-world" not in sys.argv else {}
     server = make_server(
         "127.0.0.1", port, app, threaded=True, request_handler=MotoRequestHandler
     )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    _seed_zones(world, server.server_port)
     print(f"LISTENING {server.server_port}", flush=True)
     if watch_stdin:
-        threading.Thread(target=_exit_when_parent_goes, daemon=True).start()
-    server.serve_forever()
+        _exit_when_parent_goes()
+    else:
+        threading.Event().wait()
 
 
 if __name__ == "__main__":

@@ -557,6 +557,9 @@ pub struct DatabaseStatus {
 pub struct LoadBalancerStatus {
     pub arn: String,
     pub dns_name: String,
+    /// Read directly on the next pass instead of per load balancer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub listener_arns: Vec<String>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]

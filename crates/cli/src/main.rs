@@ -7,7 +7,8 @@ fn main() -> std::process::ExitCode {
     if std::env::args().nth(1).as_deref() != Some("operator") {
         warmstandby_cli::init_logging(warmstandby_cli::LogFormat::Text, "warn");
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    // AWS SDK futures nest deeply: workers get the stack of a main thread.
+    let runtime = match tokio::runtime::Builder::new_multi_thread().thread_stack_size(8 << 20).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

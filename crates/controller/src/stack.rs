@@ -1,15 +1,27 @@
-//! ThreeTierStack: security groups, bastion, database and replica, private
-//! DNS and backups in both regions, on the networks of its RegionPair.
+//! ThreeTierStack: the data tier (security groups, bastion, database and
+//! replica, private DNS, backups) and the edge and compute tiers
+//! (certificates, load balancers, images, launch templates, auto scaling
+//! groups, public DNS failover, CloudFront, WAF, alarm) in both regions and
+//! globally, on the networks of its RegionPair.
 
 use std::time::Duration;
 
 use futures::future::join_all;
 use warmstandby_api::{DeletionPolicy, Phase, RegionPair, RegionRole, ThreeTierStack, ThreeTierStackStatus};
+use warmstandby_aws::edge::{self, EdgeHints};
 use warmstandby_aws::{AwsContext, AwsError, Ownership, data_tier};
-use warmstandby_core::desired::{DesiredDataTier, NetworkRefs, desired_data_tier};
+use warmstandby_core::desired::{
+    DesiredDataTier, DesiredGlobalEdge, DesiredRegionEdge, NetworkRefs, desired_data_tier, desired_global_edge,
+    desired_region_edge,
+};
 use warmstandby_core::observed_data::ObservedDataTier;
+use warmstandby_core::observed_edge::{ObservedGlobalEdge, ObservedRegionEdge};
 use warmstandby_core::plan::data_tier::{DataAction, DataPlan, RegionInputs, plan_data_teardown, plan_data_tier};
+use warmstandby_core::plan::edge::{
+    EdgeAction, EdgeInputs, EdgePlan, EdgeScope, RegionEdgeInputs, plan_edge, plan_edge_teardown,
+};
 use warmstandby_core::status::invalid_status;
+use warmstandby_core::status_edge::EdgeView;
 use warmstandby_core::status_stack::{StackPass, stack_status};
 use warmstandby_core::validate::{StackInputs, ValidatedStack, validate_stack};
 
@@ -103,11 +115,16 @@ pub async fn reconcile(aws: &AwsContext, inputs: StackInputs<'_>, intent: Intent
     let intent = if validated.spec.paused { Intent::Observe } else { intent };
     let desired =
         [desired_data_tier(&validated, RegionRole::Primary), desired_data_tier(&validated, RegionRole::Standby)];
+    let edge_desired = EdgeDesired::of(&validated);
     let owners = [primary_owner, standby_owner];
     let nets = [primary_net, standby_net];
+    let hints = hints(stack.status.as_ref(), &edge_desired.global);
 
-    let observed = observe_both(aws, &desired, &owners).await;
-    let observed = match observed {
+    let (observed, edge_observed) = tokio::join!(
+        Box::pin(observe_both(aws, &desired, &owners)),
+        Box::pin(observe_edge(aws, &edge_desired, &owners, &hints))
+    );
+    let observed = match observed.and_then(|d| edge_observed.map(|e| (d, e))) {
         Ok(o) => o,
         Err(e) => {
             let status = not_ready(stack, None, "AwsError", e.to_string(), now);
@@ -121,23 +138,49 @@ pub async fn reconcile(aws: &AwsContext, inputs: StackInputs<'_>, intent: Intent
             };
         }
     };
+    let (observed, edge_observed) = observed;
     let plan = plan(&desired, &observed, &nets);
-    let converged = plan.actions.is_empty() && plan.blocked.is_empty() && plan.waiting.is_empty();
+    let edge_plan = plan_edge_pass(&edge_desired, &edge_observed, &observed, &nets, &owners);
+    let converged = plan.actions.is_empty()
+        && plan.blocked.is_empty()
+        && plan.waiting.is_empty()
+        && edge_plan.actions.is_empty()
+        && edge_plan.blocked.is_empty()
+        && edge_plan.waiting.is_empty();
     let (applied, errors) = if intent == Intent::Apply {
-        apply(aws, &validated, &desired, &owners, &plan.actions).await
+        let regions = [desired[0].region.as_str(), desired[1].region.as_str()];
+        let ((mut applied, mut errors), (edge_applied, edge_errors)) = tokio::join!(
+            Box::pin(apply(aws, &validated, &desired, &owners, &plan.actions)),
+            Box::pin(apply_edge(aws, regions, &owners, &edge_plan.actions)),
+        );
+        applied.extend(edge_applied);
+        errors.extend(edge_errors);
+        (applied, errors)
     } else {
         (Vec::new(), Vec::new())
     };
+    let mut drift = plan.drift.clone();
+    drift.extend(edge_plan.drift.iter().cloned());
+    let mut blocked = plan.blocked.clone();
+    blocked.extend(edge_plan.blocked.iter().cloned());
     let mut waiting = plan.waiting.clone();
+    waiting.extend(edge_plan.waiting.iter().cloned());
     if intent == Intent::Apply && !applied.is_empty() {
         waiting.push(format!("{} change(s) made; checking again", applied.len()));
     }
     let pass = StackPass {
         regions: [(&desired[0], &observed[0]), (&desired[1], &observed[1])],
-        drift: plan.drift.clone(),
+        edge: EdgeView {
+            regions: [
+                (&edge_desired.regions[0], &edge_observed.regions[0]),
+                (&edge_desired.regions[1], &edge_observed.regions[1]),
+            ],
+            global: (&edge_desired.global, &edge_observed.global),
+        },
+        drift,
         converged,
         applied: applied.len(),
-        blocked: plan.blocked.clone(),
+        blocked,
         waiting,
         errors: errors.iter().map(ToString::to_string).collect(),
         paused: validated.spec.paused,
@@ -191,6 +234,205 @@ async fn observe_both(
         Box::pin(data_tier::observe(aws, &desired[1], &owners[1])),
     )?;
     Ok([a, b])
+}
+
+/// Desired edge and compute tiers: both regions (primary first) and global.
+struct EdgeDesired {
+    regions: [DesiredRegionEdge; 2],
+    global: DesiredGlobalEdge,
+}
+
+impl EdgeDesired {
+    fn of(stack: &ValidatedStack) -> EdgeDesired {
+        EdgeDesired {
+            regions: [desired_region_edge(stack, RegionRole::Primary), desired_region_edge(stack, RegionRole::Standby)],
+            global: desired_global_edge(stack),
+        }
+    }
+}
+
+struct EdgeObserved {
+    regions: [ObservedRegionEdge; 2],
+    global: ObservedGlobalEdge,
+}
+
+/// IDs of the last status, so that observation reads resources directly.
+fn hints(status: Option<&ThreeTierStackStatus>, global: &DesiredGlobalEdge) -> EdgeHints {
+    let Some(status) = status else { return EdgeHints::default() };
+    let regional = |r: Option<&warmstandby_api::RegionStackStatus>| {
+        (
+            r.and_then(|r| r.certificate_arn.clone()),
+            r.map(|r| r.load_balancers.values().flat_map(|l| l.listener_arns.iter().cloned()).collect::<Vec<_>>())
+                .unwrap_or_default(),
+        )
+    };
+    let (pc, pl) = regional(status.primary.as_ref());
+    let (sc, sl) = regional(status.standby.as_ref());
+    let g = status.global.as_ref();
+    EdgeHints {
+        certificates: [pc, sc],
+        listeners: [pl, sl],
+        public_zone_id: g.and_then(|g| g.public_zone_id.clone()),
+        cloudfront_certificate: g
+            .and_then(|g| g.cloudfront_certificate_arn.clone())
+            .filter(|_| global.cloudfront_certificate == warmstandby_core::desired::CloudFrontCertificate::Own),
+        distribution_id: g.and_then(|g| g.distribution_id.clone()),
+        web_acl_arn: g.and_then(|g| g.web_acl_arn.clone()),
+    }
+}
+
+async fn observe_edge(
+    aws: &AwsContext,
+    desired: &EdgeDesired,
+    owners: &[Ownership; 2],
+    hints: &EdgeHints,
+) -> Result<EdgeObserved, AwsError> {
+    let (primary, standby, global) = tokio::try_join!(
+        Box::pin(edge::observe_region(
+            aws,
+            &desired.regions[0],
+            &owners[0],
+            hints.certificates[0].as_deref(),
+            &hints.listeners[0]
+        )),
+        Box::pin(edge::observe_region(
+            aws,
+            &desired.regions[1],
+            &owners[1],
+            hints.certificates[1].as_deref(),
+            &hints.listeners[1]
+        )),
+        Box::pin(edge::observe_global(aws, &desired.global, &owners[0], hints)),
+    )?;
+    Ok(EdgeObserved { regions: [primary, standby], global })
+}
+
+/// Security group IDs of a region's data tier by role.
+fn group_ids(observed: &ObservedDataTier) -> std::collections::BTreeMap<String, String> {
+    observed
+        .security_groups
+        .iter()
+        .filter_map(|g| g.component.strip_prefix("security-group/").map(|r| (r.to_string(), g.id.clone())))
+        .collect()
+}
+
+fn plan_edge_pass(
+    desired: &EdgeDesired,
+    observed: &EdgeObserved,
+    data: &[ObservedDataTier; 2],
+    nets: &[NetworkRefs; 2],
+    owners: &[Ownership; 2],
+) -> EdgePlan {
+    let groups = [group_ids(&data[0]), group_ids(&data[1])];
+    let marker = edge::owner_marker(&owners[0]);
+    let health_check_reference = |key: &str| edge::health_check_reference(&owners[0], key);
+    let distribution_reference = edge::distribution_reference(&owners[0]);
+    plan_edge(&EdgeInputs {
+        regions: [
+            RegionEdgeInputs {
+                desired: &desired.regions[0],
+                observed: &observed.regions[0],
+                network: &nets[0],
+                groups: &groups[0],
+            },
+            RegionEdgeInputs {
+                desired: &desired.regions[1],
+                observed: &observed.regions[1],
+                network: &nets[1],
+                groups: &groups[1],
+            },
+        ],
+        global: &desired.global,
+        observed: &observed.global,
+        owner_marker: &marker,
+        health_check_reference: &health_check_reference,
+        distribution_reference: &distribution_reference,
+    })
+}
+
+/// Runs one batch of edge actions concurrently.
+async fn apply_edge(
+    aws: &AwsContext,
+    regions: [&str; 2],
+    owners: &[Ownership; 2],
+    actions: &[(EdgeScope, EdgeAction)],
+) -> (Vec<String>, Vec<AwsError>) {
+    let results = join_all(actions.iter().map(|(scope, action)| {
+        let region = edge::scope_region(*scope, regions);
+        let owner = if *scope == EdgeScope::Region(RegionRole::Standby) { &owners[1] } else { &owners[0] };
+        Box::pin(edge::apply(aws, region, owner, action))
+    }))
+    .await;
+    let mut applied = Vec::new();
+    let mut errors = Vec::new();
+    for ((scope, action), result) in actions.iter().zip(results) {
+        let region = edge::scope_region(*scope, regions);
+        let what = describe_edge(action);
+        match result {
+            Ok(_) => {
+                tracing::info!(region, action = %what, "applied");
+                applied.push(format!("{region}: {what}"));
+            }
+            Err(e) => {
+                tracing::warn!(region, action = %what, error = %e, class = e.class.as_str(), "AWS call failed");
+                errors.push(e);
+            }
+        }
+    }
+    (applied, errors)
+}
+
+/// A short description of an edge action.
+pub fn describe_edge(action: &EdgeAction) -> String {
+    use EdgeAction as A;
+    match action {
+        A::RequestCertificate { domain } => format!("request certificate {domain}"),
+        A::DeleteCertificate { arn } => format!("delete certificate {arn}"),
+        A::CreateTargetGroup { spec, .. } => format!("create target group {}", spec.name),
+        A::ModifyTargetGroup { arn, health_check_path } => {
+            format!("set health check path of {arn} to {health_check_path}")
+        }
+        A::DeleteTargetGroup { arn } => format!("delete target group {arn}"),
+        A::CreateLoadBalancer { spec, .. } => format!("create load balancer {}", spec.name),
+        A::SetSubnets { arn, .. } => format!("set subnets of {arn}"),
+        A::SetSecurityGroups { arn, .. } => format!("set security groups of {arn}"),
+        A::DeleteLoadBalancer { arn } => format!("delete load balancer {arn}"),
+        A::CreateListener { tier, spec, .. } => format!("create {} listener :{} of {tier}", spec.protocol, spec.port),
+        A::ModifyListener { arn, .. } => format!("repair listener {arn}"),
+        A::DeleteListener { arn } => format!("delete listener {arn}"),
+        A::CopyImage { source_image, source_region, .. } => format!("copy image {source_image} from {source_region}"),
+        A::TagImage { image_id, .. } => format!("tag image {image_id}"),
+        A::DeregisterImage { image_id, .. } => format!("deregister image {image_id}"),
+        A::CreateLaunchTemplate { name, .. } => format!("create launch template {name}"),
+        A::CreateLaunchTemplateVersion { template_id, .. } => format!("new version of launch template {template_id}"),
+        A::DeleteLaunchTemplate { template_id } => format!("delete launch template {template_id}"),
+        A::CreateAutoScalingGroup { name, spec, .. } => {
+            format!("create auto scaling group {name} ({}/{}/{})", spec.min, spec.desired, spec.max)
+        }
+        A::UpdateAutoScalingGroup { name, spec, .. } => format!(
+            "update auto scaling group {name} (version {}, {}/{}/{})",
+            spec.launch_template_version, spec.min, spec.desired, spec.max
+        ),
+        A::DeleteAutoScalingGroup { name } => format!("delete auto scaling group {name}"),
+        A::CreatePublicZone { name } => format!("create public zone {name}"),
+        A::DeletePublicZone { zone_id } => format!("delete public zone {zone_id}"),
+        A::ChangeRecords { changes, .. } => format!(
+            "change records: {}",
+            changes.iter().map(|(a, r)| format!("{} {}", a.as_str(), r.label())).collect::<Vec<_>>().join(", ")
+        ),
+        A::CreateHealthCheck { config, .. } => format!("create health check of {}", config.fqdn),
+        A::UpdateHealthCheck { id, .. } => format!("update health check {id}"),
+        A::DeleteHealthCheck { id } => format!("delete health check {id}"),
+        A::CreateWebAcl { name, .. } => format!("create web ACL {name}"),
+        A::UpdateWebAcl { name, .. } => format!("update web ACL {name}"),
+        A::DeleteWebAcl { name, .. } => format!("delete web ACL {name}"),
+        A::CreateDistribution { .. } => "create the CloudFront distribution".into(),
+        A::UpdateDistribution { id, spec, .. } if !spec.enabled => format!("disable distribution {id}"),
+        A::UpdateDistribution { id, .. } => format!("update distribution {id}"),
+        A::DeleteDistribution { id, .. } => format!("delete distribution {id}"),
+        A::PutAlarm { name, .. } => format!("put alarm {name}"),
+        A::DeleteAlarm { name } => format!("delete alarm {name}"),
+    }
 }
 
 fn plan(desired: &[DesiredDataTier; 2], observed: &[ObservedDataTier; 2], nets: &[NetworkRefs; 2]) -> DataPlan {
@@ -298,16 +540,40 @@ pub async fn teardown(aws: &AwsContext, inputs: StackInputs<'_>, snapshot_suffix
     };
     let desired =
         [desired_data_tier(&validated, RegionRole::Primary), desired_data_tier(&validated, RegionRole::Standby)];
+    let edge_desired = EdgeDesired::of(&validated);
     let owners = [p, s];
-    let observed = match observe_both(aws, &desired, &owners).await {
+    // No hints: teardown searches for everything that is ours.
+    let no_hints = EdgeHints::default();
+    let (observed, edge_observed) = tokio::join!(
+        Box::pin(observe_both(aws, &desired, &owners)),
+        Box::pin(observe_edge(aws, &edge_desired, &owners, &no_hints))
+    );
+    let (observed, edge_observed) = match observed.and_then(|d| edge_observed.map(|e| (d, e))) {
         Ok(o) => o,
         Err(e) => return TeardownOutcome { errors: vec![e], remaining: 1, ..Default::default() },
     };
-    let plan = plan_data_teardown([(&desired[0], &observed[0]), (&desired[1], &observed[1])], snapshot_suffix);
-    let remaining = observed.iter().map(ObservedDataTier::live_count).sum();
+    let marker = edge::owner_marker(&owners[0]);
+    let edge_remaining = edge_observed.regions.iter().map(ObservedRegionEdge::live_count).sum::<usize>()
+        + edge_observed.global.live_count(&marker);
+    let plan = plan_data_teardown(
+        [(&desired[0], &observed[0]), (&desired[1], &observed[1])],
+        snapshot_suffix,
+        edge_remaining > 0,
+    );
+    let edge_plan =
+        plan_edge_teardown([&edge_observed.regions[0], &edge_observed.regions[1]], &edge_observed.global, &marker);
+    let remaining = observed.iter().map(ObservedDataTier::live_count).sum::<usize>() + edge_remaining;
     if remaining == 0 {
         return TeardownOutcome { finished: true, ..Default::default() };
     }
-    let (applied, errors) = apply(aws, &validated, &desired, &owners, &plan.actions).await;
-    TeardownOutcome { finished: false, applied, waiting: plan.waiting, errors, remaining }
+    let regions = [desired[0].region.as_str(), desired[1].region.as_str()];
+    let ((mut applied, mut errors), (edge_applied, edge_errors)) = tokio::join!(
+        Box::pin(apply(aws, &validated, &desired, &owners, &plan.actions)),
+        Box::pin(apply_edge(aws, regions, &owners, &edge_plan.actions)),
+    );
+    applied.extend(edge_applied);
+    errors.extend(edge_errors);
+    let mut waiting = plan.waiting;
+    waiting.extend(edge_plan.waiting);
+    TeardownOutcome { finished: false, applied, waiting, errors, remaining }
 }

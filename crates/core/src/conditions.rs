@@ -11,7 +11,10 @@ pub mod types {
     pub const SPEC_VALID: &str = "SpecValid";
     pub const NETWORK_READY: &str = "NetworkReady";
     pub const DATABASE_READY: &str = "DatabaseReady";
+    pub const CERTIFICATES_READY: &str = "CertificatesReady";
     pub const LOAD_BALANCERS_READY: &str = "LoadBalancersReady";
+    pub const COMPUTE_READY: &str = "ComputeReady";
+    pub const WAF_READY: &str = "WafReady";
     pub const DNS_READY: &str = "DnsReady";
     pub const CDN_READY: &str = "CdnReady";
     pub const STANDBY_READY: &str = "StandbyReady";

@@ -17,6 +17,7 @@ pub mod observed_edge;
 pub mod plan;
 pub mod secret;
 pub mod status;
+pub mod status_edge;
 pub mod status_stack;
 pub mod validate;
 

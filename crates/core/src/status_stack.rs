@@ -1,5 +1,5 @@
-//! Pure status computation for a ThreeTierStack's network-attached and data
-//! tiers (later families add their conditions here).
+//! Pure status computation for a ThreeTierStack: data tier conditions here,
+//! edge families from `status_edge`, and the overall Ready over all of them.
 
 use std::collections::BTreeMap;
 
@@ -11,11 +11,13 @@ use crate::conditions::{self, Status, types};
 use crate::desired::{DesiredDataTier, DesiredDatabase};
 use crate::observed_data::ObservedDataTier;
 use crate::status::progress_message;
+use crate::status_edge::{EdgeView, edge_families, endpoints, global_edge_status, region_edge_status};
 
 /// One pass over both regions' data tiers.
 #[derive(Debug)]
 pub struct StackPass<'a> {
     pub regions: [(&'a DesiredDataTier, &'a ObservedDataTier); 2],
+    pub edge: EdgeView<'a>,
     pub drift: Vec<DriftItem>,
     /// The first plan had nothing to do.
     pub converged: bool,
@@ -105,14 +107,20 @@ pub fn stack_status(
         replication.join("; "),
     );
 
+    let families = edge_families(&pass.edge, &pass.drift);
+    for f in &families {
+        set(&mut c, f.condition, Status::from_bool(f.ready), f.reason, f.message.clone());
+    }
+    let not_ready: Vec<&str> = families.iter().filter(|f| !f.ready).map(|f| f.condition).collect();
     let ready = pass.converged
         && pass.blocked.is_empty()
         && pass.waiting.is_empty()
         && pass.errors.is_empty()
         && db_ready
-        && repl_ok;
+        && repl_ok
+        && not_ready.is_empty();
     let (reason, msg) = if ready {
-        ("Ready", "network and data tiers exist in both regions and match the spec".to_string())
+        ("Ready", "every tier exists in both regions and globally and matches the spec".to_string())
     } else if !pass.errors.is_empty() {
         ("AwsError", pass.errors.join("; "))
     } else if !pass.blocked.is_empty() {
@@ -120,7 +128,12 @@ pub fn stack_status(
     } else if !pass.drift.is_empty() && pass.applied == 0 {
         ("DriftDetected", format!("{} drift item(s)", pass.drift.len()))
     } else {
-        ("Provisioning", progress_message(pass.applied, &pass.waiting))
+        let message = if pass.waiting.is_empty() && pass.applied == 0 && !not_ready.is_empty() {
+            format!("not ready yet: {}", not_ready.join(", "))
+        } else {
+            progress_message(pass.applied, &pass.waiting)
+        };
+        ("Provisioning", message)
     };
     set(&mut c, types::READY, Status::from_bool(ready), reason, msg);
     let progressing = !ready && pass.errors.is_empty() && pass.blocked.is_empty() && !pass.paused;
@@ -170,11 +183,16 @@ pub fn stack_status(
         Phase::Provisioning
     };
     let [(pd, po), (sd, so)] = pass.regions;
-    let (primary, standby) = if pd.role == RegionRole::Primary {
+    let (mut primary, mut standby) = if pd.role == RegionRole::Primary {
         (region_stack_status(pd, po), region_stack_status(sd, so))
     } else {
         (region_stack_status(sd, so), region_stack_status(pd, po))
     };
+    let [(ep, eop), (es, eos)] = pass.edge.regions;
+    region_edge_status(ep, eop, &mut primary);
+    region_edge_status(es, eos, &mut standby);
+    let mut global = global_edge_status(&pass.edge);
+    global.backup_plan_id = po.backup_plans.first().or(so.backup_plans.first()).map(|p| p.id.clone());
     ThreeTierStackStatus {
         observed_generation: generation,
         phase: Some(phase),
@@ -182,6 +200,8 @@ pub fn stack_status(
         conditions: c,
         primary: Some(primary),
         standby: Some(standby),
+        global: Some(global),
+        endpoints: Some(endpoints(&pass.edge)),
         drift_count: i32::try_from(drift.len()).unwrap_or(i32::MAX),
         drift,
         ..Default::default()

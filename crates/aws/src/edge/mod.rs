@@ -154,7 +154,7 @@ pub async fn apply(
     use EdgeAction as A;
     match action {
         A::RequestCertificate { .. } | A::DeleteCertificate { .. } => {
-            certificates::apply(aws, region, owner, action).await
+            Box::pin(certificates::apply(aws, region, owner, action)).await
         }
         A::CreateTargetGroup { .. }
         | A::ModifyTargetGroup { .. }
@@ -165,7 +165,7 @@ pub async fn apply(
         | A::DeleteLoadBalancer { .. }
         | A::CreateListener { .. }
         | A::ModifyListener { .. }
-        | A::DeleteListener { .. } => load_balancing::apply(aws, region, owner, action).await,
+        | A::DeleteListener { .. } => Box::pin(load_balancing::apply(aws, region, owner, action)).await,
         A::CopyImage { .. }
         | A::TagImage { .. }
         | A::DeregisterImage { .. }
@@ -174,20 +174,20 @@ pub async fn apply(
         | A::DeleteLaunchTemplate { .. }
         | A::CreateAutoScalingGroup { .. }
         | A::UpdateAutoScalingGroup { .. }
-        | A::DeleteAutoScalingGroup { .. } => compute::apply(aws, region, owner, action).await,
+        | A::DeleteAutoScalingGroup { .. } => Box::pin(compute::apply(aws, region, owner, action)).await,
         A::CreatePublicZone { .. }
         | A::DeletePublicZone { .. }
         | A::ChangeRecords { .. }
         | A::CreateHealthCheck { .. }
         | A::UpdateHealthCheck { .. }
-        | A::DeleteHealthCheck { .. } => dns::apply(aws, owner, action).await,
+        | A::DeleteHealthCheck { .. } => Box::pin(dns::apply(aws, owner, action)).await,
         A::CreateDistribution { .. } | A::UpdateDistribution { .. } | A::DeleteDistribution { .. } => {
-            cdn::apply(aws, owner, action).await
+            Box::pin(cdn::apply(aws, owner, action)).await
         }
         A::CreateWebAcl { .. } | A::UpdateWebAcl { .. } | A::DeleteWebAcl { .. } => {
-            waf::apply(aws, owner, action).await
+            Box::pin(waf::apply(aws, owner, action)).await
         }
-        A::PutAlarm { .. } | A::DeleteAlarm { .. } => alarms::apply(aws, owner, action).await,
+        A::PutAlarm { .. } | A::DeleteAlarm { .. } => Box::pin(alarms::apply(aws, owner, action)).await,
     }
 }
 

@@ -559,7 +559,14 @@ fn database_drift(
 /// writer's protection lifted, a final snapshot taken unless disabled),
 /// bastion, subnet groups, then security groups after their cross-references
 /// are revoked.
-pub fn plan_data_teardown(regions: [(&DesiredDataTier, &ObservedDataTier); 2], snapshot_suffix: &str) -> DataPlan {
+///
+/// `hold_groups` keeps the security groups while other tiers (load
+/// balancers, instances of auto scaling groups) still use them.
+pub fn plan_data_teardown(
+    regions: [(&DesiredDataTier, &ObservedDataTier); 2],
+    snapshot_suffix: &str,
+    hold_groups: bool,
+) -> DataPlan {
     let mut plan = DataPlan::default();
     let replicas_left = regions.iter().any(|(_, o)| o.databases.iter().any(ObservedDatabase::is_replica));
     for (d, o) in &regions {
@@ -621,7 +628,9 @@ pub fn plan_data_teardown(regions: [(&DesiredDataTier, &ObservedDataTier); 2], s
                 push(DataAction::RevokeIngress { group_id: g.id.clone(), rule: rule.clone() });
             }
         }
-        if !referencing && !instances_left && o.databases.is_empty() {
+        if hold_groups {
+            plan.waiting.push("security groups wait for the load balancers and servers to go".into());
+        } else if !referencing && !instances_left && o.databases.is_empty() {
             for g in &o.security_groups {
                 push(DataAction::DeleteSecurityGroup { group_id: g.id.clone() });
             }

@@ -209,7 +209,7 @@ fn built(d: &[DesiredDataTier; 2]) -> [ObservedDataTier; 2] {
 fn teardown_rounds(d: &[DesiredDataTier; 2], mut o: [ObservedDataTier; 2]) -> Vec<Vec<String>> {
     let mut rounds = Vec::new();
     for _ in 0..20 {
-        let p = plan_data_teardown([(&d[0], &o[0]), (&d[1], &o[1])], "20260101000000");
+        let p = plan_data_teardown([(&d[0], &o[0]), (&d[1], &o[1])], "20260101000000", false);
         if p.actions.is_empty() {
             assert!(o.iter().all(ObservedDataTier::is_empty), "stuck: {:?} {o:?}", p.waiting);
             return rounds;
