@@ -406,6 +406,23 @@ def _seed_zones(world: dict, port: int) -> None:
             )
 
 
+class WorldOnReset:
+    """`POST /moto-api/reset` clears everything; the customer's world is
+    part of the emulated account, so it comes back after a reset."""
+
+    def __init__(self, app, world):
+        self.app = app
+        self.world = world
+        self.port = 0
+
+    def __call__(self, environ, start_response):
+        answer = self.app(environ, start_response)
+        if environ.get("PATH_INFO") == "/moto-api/reset" and environ.get("REQUEST_METHOD") == "POST":
+            answer = list(answer)
+            _seed_zones(self.world, self.port)
+        return answer
+
+
 _patch_nat_gateway_tag_filters()
 _patch_nat_gateway_delete()
 _patch_cloudfront_origin_groups()
@@ -427,9 +444,11 @@ def main() -> None:
     watch_stdin = "--no-stdin-watch" not in sys.argv
     app = RpcV2CborBridge(DomainDispatcherApplication(create_backend_app))
     world = _load_world_amis() if "--empty-world" not in sys.argv else {}
+    app = WorldOnReset(app, world)
     server = make_server(
         "127.0.0.1", port, app, threaded=True, request_handler=MotoRequestHandler
     )
+    app.port = server.server_port
     threading.Thread(target=server.serve_forever, daemon=True).start()
     _seed_zones(world, server.server_port)
     print(f"LISTENING {server.server_port}", flush=True)

@@ -15,14 +15,14 @@ fn examples() -> Checked {
     load_and_check(&[repo_root().join("deploy/examples")]).expect("the examples are valid")
 }
 
-struct Fixture {
-    checked: Checked,
-    pair: RegionPair,
-    stack: ThreeTierStack,
+pub(crate) struct Fixture {
+    pub checked: Checked,
+    pub pair: RegionPair,
+    pub stack: ThreeTierStack,
 }
 
 impl Fixture {
-    async fn with_network(aws: &AwsContext) -> Fixture {
+    pub(crate) async fn with_network(aws: &AwsContext) -> Fixture {
         let checked = examples();
         let mut pair = checked.set.region_pairs[0].clone();
         apply_until_ready(aws, &mut pair).await;
@@ -30,7 +30,7 @@ impl Fixture {
         Fixture { checked, pair, stack }
     }
 
-    async fn pass(&mut self, aws: &AwsContext, intent: Intent) -> stack::StackOutcome {
+    pub(crate) async fn pass(&mut self, aws: &AwsContext, intent: Intent) -> stack::StackOutcome {
         let mut inputs = self.checked.set.stack_inputs(&self.stack);
         inputs.region_pair = Some(&self.pair);
         let outcome = stack::reconcile(aws, inputs, intent, "2026-01-01T00:00:00Z").await;
@@ -38,7 +38,7 @@ impl Fixture {
         outcome
     }
 
-    async fn until_ready(&mut self, aws: &AwsContext) -> usize {
+    pub(crate) async fn until_ready(&mut self, aws: &AwsContext) -> usize {
         for n in 1..=10 {
             let outcome = self.pass(aws, Intent::Apply).await;
             assert!(outcome.errors.is_empty(), "pass {n}: {:?}", outcome.errors);
@@ -49,7 +49,7 @@ impl Fixture {
         panic!("stack not Ready: {:#?}", self.stack.status);
     }
 
-    async fn teardown(&mut self, aws: &AwsContext) {
+    pub(crate) async fn teardown(&mut self, aws: &AwsContext) {
         for _ in 0..12 {
             let t = stack::teardown(aws, self.checked.set.stack_inputs(&self.stack), "20260101000000").await;
             assert!(t.errors.is_empty(), "{:?}", t.errors);
@@ -60,14 +60,14 @@ impl Fixture {
         panic!("stack teardown did not finish");
     }
 
-    fn uid(&self) -> String {
+    pub(crate) fn uid(&self) -> String {
         self.stack.metadata.uid.clone().unwrap()
     }
 }
 
 /// Owned data-tier resources per region: [security groups, live instances,
 /// databases, private zones, backup vaults, backup plans].
-async fn owned(emulator: &Emulator, f: &Fixture) -> Vec<[usize; 6]> {
+pub(crate) async fn owned(emulator: &Emulator, f: &Fixture) -> Vec<[usize; 6]> {
     let uid = f.uid();
     let mut out = Vec::new();
     for region in ["us-east-1", "us-west-2"] {
@@ -122,9 +122,9 @@ async fn owned(emulator: &Emulator, f: &Fixture) -> Vec<[usize; 6]> {
 
 /// Primary: 6 groups, the bastion, the writer, its zone, a vault and the plan;
 /// standby: 6 groups, the replica, its zone and a vault.
-const CLASSIC: [[usize; 6]; 2] = [[6, 1, 1, 1, 1, 1], [6, 0, 1, 1, 1, 0]];
+pub(crate) const CLASSIC: [[usize; 6]; 2] = [[6, 1, 1, 1, 1, 1], [6, 0, 1, 1, 1, 0]];
 
-fn report(title: &str, stats: &warmstandby_aws::CallStats) {
+pub(crate) fn report(title: &str, stats: &warmstandby_aws::CallStats) {
     println!("AWS calls, {title}:\n{}", stats.table());
 }
 

@@ -8,7 +8,7 @@
 //! can never leave an unrecognised duplicate.
 
 use aws_sdk_ec2::types::{Filter, IpPermission, IpRange, ResourceType, UserIdGroupPair};
-use warmstandby_api::{TAG_COMPONENT, TAG_UID};
+use warmstandby_api::{RegionRole, TAG_COMPONENT, TAG_UID};
 use warmstandby_core::Password;
 use warmstandby_core::desired::{DesiredDataTier, DesiredDatabase};
 use warmstandby_core::observed_data::{
@@ -37,11 +37,19 @@ pub fn zone_caller_reference(owner: &Ownership) -> String {
     owner.client_token(&format!("private-zone/{}", owner.region_role.as_str()))
 }
 
+/// IDs from the last status that let observation read resources directly.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DataHints {
+    pub private_zone_id: Option<String>,
+    pub backup_plan_id: Option<String>,
+}
+
 /// Observes one region's data tier of one stack.
 pub async fn observe(
     aws: &AwsContext,
     desired: &DesiredDataTier,
     owner: &Ownership,
+    hints: &DataHints,
 ) -> Result<ObservedDataTier, AwsError> {
     let region = desired.region.as_str();
     let ec2 = aws.ec2(region);
@@ -56,24 +64,40 @@ pub async fn observe(
         .values("stopped")
         .values("shutting-down")
         .build();
-    let (sgs, instances, dbs, subnet_groups, vaults, plans, zones) = tokio::try_join!(
+    // Instances of ours (the bastion) only ever live in the primary.
+    let bastion_region = desired.role == RegionRole::Primary;
+    let (sgs, instances, (dbs, subnet_groups), vaults, plans, zones) = tokio::try_join!(
         Box::pin(async {
             send!("ec2:DescribeSecurityGroups", ec2.describe_security_groups().filters(ec2_uid_filter(uids)))
         }),
         Box::pin(async {
+            if !bastion_region {
+                return Ok(None);
+            }
             send!(
                 "ec2:DescribeInstances",
                 ec2.describe_instances().filters(ec2_uid_filter(uids)).filters(live_instances)
             )
+            .map(Some)
         }),
-        Box::pin(async { send!("rds:DescribeDBInstances", rds.describe_db_instances()) }),
         Box::pin(async {
+            let dbs = send!("rds:DescribeDBInstances", rds.describe_db_instances())?;
+            // A database reports its subnet group with the subnets: the
+            // group is read on its own only while there is no database.
+            let ours_exists = dbs.db_instances().iter().any(|d| {
+                d.db_instance_identifier() == Some(desired.db_identifier.as_str())
+                    && d.db_subnet_group().and_then(|g| g.db_subnet_group_name())
+                        == Some(desired.db_subnet_group.as_str())
+            });
+            if ours_exists {
+                return Ok((dbs, None));
+            }
             match send!(
                 "rds:DescribeDBSubnetGroups",
                 rds.describe_db_subnet_groups().db_subnet_group_name(&desired.db_subnet_group)
             ) {
-                Ok(out) => Ok(Some(out)),
-                Err(e) if e.is_not_found() => Ok(None),
+                Ok(out) => Ok((dbs, Some(out))),
+                Err(e) if e.is_not_found() => Ok((dbs, None)),
                 Err(e) => Err(e),
             }
         }),
@@ -84,14 +108,8 @@ pub async fn observe(
                 Ok(None)
             }
         }),
-        Box::pin(async {
-            if desired.backup_plan.is_some() {
-                send!("backup:ListBackupPlans", backup.list_backup_plans()).map(Some)
-            } else {
-                Ok(None)
-            }
-        }),
-        Box::pin(observe_zone(aws, desired, owner)),
+        Box::pin(observe_backup_plans(aws, desired, hints.backup_plan_id.as_deref())),
+        Box::pin(observe_zone(aws, desired, owner, hints.private_zone_id.as_deref())),
     )?;
 
     let mut out = ObservedDataTier::default();
@@ -130,7 +148,7 @@ pub async fn observe(
             ingress,
         });
     }
-    for r in instances.reservations() {
+    for r in instances.as_ref().map(|i| i.reservations()).unwrap_or_default() {
         for i in r.instances() {
             if ec2_tag(i.tags(), TAG_UID) != Some(owner.uid.as_str()) {
                 continue;
@@ -180,6 +198,18 @@ pub async fn observe(
     {
         replica.replica_lag_seconds = replica_lag(aws, region, &replica.identifier).await?;
     }
+    if let Some(g) = dbs
+        .db_instances()
+        .iter()
+        .find(|d| d.db_instance_identifier() == Some(desired.db_identifier.as_str()))
+        .and_then(|d| d.db_subnet_group())
+        .filter(|g| g.db_subnet_group_name() == Some(desired.db_subnet_group.as_str()))
+    {
+        out.db_subnet_groups.push(ObservedDbSubnetGroup {
+            name: desired.db_subnet_group.clone(),
+            subnet_ids: g.subnets().iter().filter_map(|s| s.subnet_identifier().map(str::to_string)).collect(),
+        });
+    }
     if let Some(groups) = subnet_groups {
         for g in groups.db_subnet_groups() {
             out.db_subnet_groups.push(ObservedDbSubnetGroup {
@@ -196,39 +226,75 @@ pub async fn observe(
             .map(|v| (name.clone(), v.backup_vault_arn().unwrap_or_default().to_string()))
             .collect();
     }
-    if let (Some(plans), Some(want)) = (plans, &desired.backup_plan) {
-        for p in plans.backup_plans_list().iter().filter(|p| p.backup_plan_name() == Some(want.name.as_str())) {
-            let id = p.backup_plan_id().unwrap_or_default().to_string();
-            let (detail, selections) = tokio::try_join!(
-                Box::pin(async { send!("backup:GetBackupPlan", backup.get_backup_plan().backup_plan_id(&id)) }),
-                Box::pin(async {
-                    send!("backup:ListBackupSelections", backup.list_backup_selections().backup_plan_id(&id))
-                }),
-            )?;
-            let rule = detail.backup_plan().and_then(|b| b.rules().first());
-            out.backup_plans.push(ObservedBackupPlan {
-                id: id.clone(),
-                name: want.name.clone(),
-                schedule: rule.and_then(|r| r.schedule_expression()).unwrap_or_default().to_string(),
-                retention_days: rule.and_then(|r| r.lifecycle()).and_then(|l| l.delete_after_days()),
-                copy_to_vault_arn: rule
-                    .and_then(|r| r.copy_actions().first())
-                    .map(|c| c.destination_backup_vault_arn().to_string()),
-                selections: selections
-                    .backup_selections_list()
-                    .iter()
-                    .map(|s| {
-                        (
-                            s.selection_id().unwrap_or_default().to_string(),
-                            s.selection_name().unwrap_or_default().to_string(),
-                        )
-                    })
-                    .collect(),
-            });
-        }
-    }
+    out.backup_plans = plans;
     out.private_zones = zones.into_iter().collect();
     Ok(out)
+}
+
+/// Our backup plan (with its selections): read directly by the ID of the
+/// last status, or found by its name.
+async fn observe_backup_plans(
+    aws: &AwsContext,
+    desired: &DesiredDataTier,
+    hint: Option<&str>,
+) -> Result<Vec<ObservedBackupPlan>, AwsError> {
+    let Some(want) = &desired.backup_plan else { return Ok(Vec::new()) };
+    let backup = aws.backup(&desired.region);
+    let mut ids: Vec<String> = Vec::new();
+    let mut found = Vec::new();
+    if let Some(id) = hint {
+        match observe_backup_plan(aws, &desired.region, id, &want.name).await {
+            Ok(Some(p)) => return Ok(vec![p]),
+            Ok(None) => {}
+            Err(e) if e.is_not_found() => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let plans = send!("backup:ListBackupPlans", backup.list_backup_plans())?;
+    for p in plans.backup_plans_list().iter().filter(|p| p.backup_plan_name() == Some(want.name.as_str())) {
+        ids.push(p.backup_plan_id().unwrap_or_default().to_string());
+    }
+    for id in ids {
+        if let Some(p) = observe_backup_plan(aws, &desired.region, &id, &want.name).await? {
+            found.push(p);
+        }
+    }
+    Ok(found)
+}
+
+async fn observe_backup_plan(
+    aws: &AwsContext,
+    region: &str,
+    id: &str,
+    name: &str,
+) -> Result<Option<ObservedBackupPlan>, AwsError> {
+    let backup = aws.backup(region);
+    let (detail, selections) = tokio::try_join!(
+        Box::pin(async { send!("backup:GetBackupPlan", backup.get_backup_plan().backup_plan_id(id)) }),
+        Box::pin(async { send!("backup:ListBackupSelections", backup.list_backup_selections().backup_plan_id(id)) }),
+    )?;
+    let Some(plan) = detail.backup_plan().filter(|p| p.backup_plan_name() == name) else { return Ok(None) };
+    // A deleted plan may still be readable with a deletion date.
+    if detail.deletion_date().is_some() {
+        return Ok(None);
+    }
+    let rule = plan.rules().first();
+    Ok(Some(ObservedBackupPlan {
+        id: id.to_string(),
+        name: name.to_string(),
+        schedule: rule.and_then(|r| r.schedule_expression()).unwrap_or_default().to_string(),
+        retention_days: rule.and_then(|r| r.lifecycle()).and_then(|l| l.delete_after_days()),
+        copy_to_vault_arn: rule
+            .and_then(|r| r.copy_actions().first())
+            .map(|c| c.destination_backup_vault_arn().to_string()),
+        selections: selections
+            .backup_selections_list()
+            .iter()
+            .map(|s| {
+                (s.selection_id().unwrap_or_default().to_string(), s.selection_name().unwrap_or_default().to_string())
+            })
+            .collect(),
+    }))
 }
 
 /// Latest ReplicaLag of a replica over the last 10 minutes, if CloudWatch has any.
@@ -261,8 +327,24 @@ async fn observe_zone(
     aws: &AwsContext,
     desired: &DesiredDataTier,
     owner: &Ownership,
+    hint: Option<&str>,
 ) -> Result<Option<ObservedZone>, AwsError> {
     let r53 = aws.route53();
+    if let Some(id) = hint {
+        match zone_record(aws, id, desired).await {
+            Ok((Some(apex), record)) if apex == desired.private_zone.trim_end_matches('.') => {
+                return Ok(Some(ObservedZone {
+                    id: id.to_string(),
+                    name: desired.private_zone.clone(),
+                    vpc_ids: None,
+                    record,
+                }));
+            }
+            Ok(_) => {}
+            Err(e) if e.is_not_found() => {}
+            Err(e) => return Err(e),
+        }
+    }
     let reference = zone_caller_reference(owner);
     let zones =
         send!("route53:ListHostedZonesByName", r53.list_hosted_zones_by_name().dns_name(&desired.private_zone))?;
@@ -272,30 +354,41 @@ async fn observe_zone(
         return Ok(None);
     };
     let id = zone.id().trim_start_matches("/hostedzone/").to_string();
-    let (detail, records) = tokio::try_join!(
+    let (detail, (_, record)) = tokio::try_join!(
         Box::pin(async { send!("route53:GetHostedZone", r53.get_hosted_zone().id(&id)) }),
-        Box::pin(async {
-            send!(
-                "route53:ListResourceRecordSets",
-                r53.list_resource_record_sets()
-                    .hosted_zone_id(&id)
-                    .start_record_name(&desired.private_record)
-                    .max_items(1)
-            )
-        }),
+        Box::pin(zone_record(aws, &id, desired)),
     )?;
+    Ok(Some(ObservedZone {
+        id,
+        name: desired.private_zone.clone(),
+        vpc_ids: Some(detail.vpcs().iter().filter_map(|v| v.vpc_id().map(str::to_string)).collect()),
+        record,
+    }))
+}
+
+/// The zone's apex name (from its SOA) and our CNAME, in one read: the
+/// records are listed from the apex, whose SOA sorts before our record.
+async fn zone_record(
+    aws: &AwsContext,
+    zone_id: &str,
+    desired: &DesiredDataTier,
+) -> Result<(Option<String>, Option<(String, String)>), AwsError> {
+    let records = send!(
+        "route53:ListResourceRecordSets",
+        aws.route53().list_resource_record_sets().hosted_zone_id(zone_id).max_items(10)
+    )?;
+    let apex = records
+        .resource_record_sets()
+        .iter()
+        .find(|r| r.r#type().as_str() == "SOA")
+        .map(|r| r.name().trim_end_matches('.').to_string());
     let record_name = format!("{}.", desired.private_record.trim_end_matches('.'));
     let record = records
         .resource_record_sets()
         .iter()
         .find(|r| r.name() == record_name && r.r#type().as_str() == "CNAME")
         .and_then(|r| r.resource_records().first().map(|v| (desired.private_record.clone(), v.value().to_string())));
-    Ok(Some(ObservedZone {
-        id,
-        name: desired.private_zone.clone(),
-        vpc_ids: detail.vpcs().iter().filter_map(|v| v.vpc_id().map(str::to_string)).collect(),
-        record,
-    }))
+    Ok((apex, record))
 }
 
 fn ip_permission(rule: &ObservedRule) -> IpPermission {

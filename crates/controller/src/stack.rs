@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use futures::future::join_all;
 use warmstandby_api::{DeletionPolicy, Phase, RegionPair, RegionRole, ThreeTierStack, ThreeTierStackStatus};
+use warmstandby_aws::data_tier::DataHints;
 use warmstandby_aws::edge::{self, EdgeHints};
 use warmstandby_aws::{AwsContext, AwsError, Ownership, data_tier};
 use warmstandby_core::desired::{
@@ -119,9 +120,10 @@ pub async fn reconcile(aws: &AwsContext, inputs: StackInputs<'_>, intent: Intent
     let owners = [primary_owner, standby_owner];
     let nets = [primary_net, standby_net];
     let hints = hints(stack.status.as_ref(), &edge_desired.global);
+    let data_hints = data_hints(stack.status.as_ref());
 
     let (observed, edge_observed) = tokio::join!(
-        Box::pin(observe_both(aws, &desired, &owners)),
+        Box::pin(observe_both(aws, &desired, &owners, &data_hints)),
         Box::pin(observe_edge(aws, &edge_desired, &owners, &hints))
     );
     let observed = match observed.and_then(|d| edge_observed.map(|e| (d, e))) {
@@ -228,10 +230,11 @@ async fn observe_both(
     aws: &AwsContext,
     desired: &[DesiredDataTier; 2],
     owners: &[Ownership; 2],
+    hints: &[DataHints; 2],
 ) -> Result<[ObservedDataTier; 2], AwsError> {
     let (a, b) = tokio::try_join!(
-        Box::pin(data_tier::observe(aws, &desired[0], &owners[0])),
-        Box::pin(data_tier::observe(aws, &desired[1], &owners[1])),
+        Box::pin(data_tier::observe(aws, &desired[0], &owners[0], &hints[0])),
+        Box::pin(data_tier::observe(aws, &desired[1], &owners[1], &hints[1])),
     )?;
     Ok([a, b])
 }
@@ -254,6 +257,16 @@ impl EdgeDesired {
 struct EdgeObserved {
     regions: [ObservedRegionEdge; 2],
     global: ObservedGlobalEdge,
+}
+
+/// Data tier IDs of the last status, per region (primary first).
+fn data_hints(status: Option<&ThreeTierStackStatus>) -> [DataHints; 2] {
+    let zone = |r: Option<&warmstandby_api::RegionStackStatus>| r.and_then(|r| r.private_zone_id.clone());
+    let plan = status.and_then(|s| s.global.as_ref()).and_then(|g| g.backup_plan_id.clone());
+    [
+        DataHints { private_zone_id: zone(status.and_then(|s| s.primary.as_ref())), backup_plan_id: plan },
+        DataHints { private_zone_id: zone(status.and_then(|s| s.standby.as_ref())), backup_plan_id: None },
+    ]
 }
 
 /// IDs of the last status, so that observation reads resources directly.
@@ -544,8 +557,9 @@ pub async fn teardown(aws: &AwsContext, inputs: StackInputs<'_>, snapshot_suffix
     let owners = [p, s];
     // No hints: teardown searches for everything that is ours.
     let no_hints = EdgeHints::default();
+    let no_data_hints = [DataHints::default(), DataHints::default()];
     let (observed, edge_observed) = tokio::join!(
-        Box::pin(observe_both(aws, &desired, &owners)),
+        Box::pin(observe_both(aws, &desired, &owners, &no_data_hints)),
         Box::pin(observe_edge(aws, &edge_desired, &owners, &no_hints))
     );
     let (observed, edge_observed) = match observed.and_then(|d| edge_observed.map(|e| (d, e))) {

@@ -92,7 +92,9 @@ impl ObservedDatabase {
 pub struct ObservedZone {
     pub id: String,
     pub name: String,
-    pub vpc_ids: Vec<String>,
+    /// `None` when the zone was read by its known ID: a private zone can
+    /// never lose its last VPC, so the association made at creation holds.
+    pub vpc_ids: Option<Vec<String>>,
     /// The CNAME to the database, when present: (record name, value).
     pub record: Option<(String, String)>,
 }

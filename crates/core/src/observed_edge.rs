@@ -216,6 +216,9 @@ pub struct ObservedRegionEdge {
     pub target_groups: Vec<ObservedTargetGroup>,
     pub load_balancers: Vec<ObservedLoadBalancer>,
     pub listeners: Vec<ObservedListener>,
+    /// Listeners seen on an earlier pass (their ARNs were in the status)
+    /// that no longer exist: removed out of band.
+    pub vanished_listeners: Vec<String>,
     pub images: Vec<ObservedImage>,
     pub launch_templates: Vec<ObservedLaunchTemplate>,
     pub auto_scaling_groups: Vec<ObservedAsg>,

@@ -19,7 +19,7 @@ use crate::clients::AwsContext;
 use crate::errors::AwsError;
 use crate::tags::Ownership;
 
-type Observed = (Vec<ObservedTargetGroup>, Vec<ObservedLoadBalancer>, Vec<ObservedListener>);
+type Observed = (Vec<ObservedTargetGroup>, Vec<ObservedLoadBalancer>, Vec<ObservedListener>, Vec<String>);
 
 pub async fn observe(
     aws: &AwsContext,
@@ -76,16 +76,21 @@ pub async fn observe(
             },
         })
         .collect();
-    let listeners = observe_listeners(aws, &desired.region, &load_balancers, listener_hints).await?;
-    Ok((target_groups, load_balancers, listeners))
+    let wanted: Vec<(String, usize)> =
+        desired.tiers.iter().map(|t| (t.load_balancer_name.clone(), if t.https_listener { 2 } else { 1 })).collect();
+    let listeners = observe_listeners(aws, &desired.region, &load_balancers, &wanted, listener_hints).await?;
+    let vanished = listener_hints.iter().filter(|h| !listeners.iter().any(|l| &l.arn == *h)).cloned().collect();
+    Ok((target_groups, load_balancers, listeners, vanished))
 }
 
-/// Listeners from the hinted ARNs in one call; a load balancer the hints do
-/// not cover (or a stale hint) is read on its own.
+/// Listeners from the hinted ARNs in one call; a load balancer for which
+/// that does not yield the listeners it should have (a stale hint, one
+/// created since) is read on its own.
 async fn observe_listeners(
     aws: &AwsContext,
     region: &str,
     lbs: &[ObservedLoadBalancer],
+    wanted: &[(String, usize)],
     hints: &[String],
 ) -> Result<Vec<ObservedListener>, AwsError> {
     let elb = aws.elbv2(region);
@@ -101,11 +106,13 @@ async fn observe_listeners(
         }
     }
     out.retain(|l| lbs.iter().any(|lb| lb.arn == l.load_balancer_arn));
-    // Hints cover a load balancer only when every listener the hints name for it still exists.
     for lb in lbs {
-        if out.iter().any(|l| l.load_balancer_arn == lb.arn) {
+        let want = wanted.iter().find(|(n, _)| *n == lb.spec.name).map(|(_, c)| *c).unwrap_or(0);
+        let found = out.iter().filter(|l| l.load_balancer_arn == lb.arn).count();
+        if found == want && want > 0 {
             continue;
         }
+        out.retain(|l| l.load_balancer_arn != lb.arn);
         match send!("elasticloadbalancing:DescribeListeners", elb.describe_listeners().load_balancer_arn(&lb.arn)) {
             Ok(found) => out.extend(found.listeners().iter().map(listener)),
             Err(e) if e.is_not_found() => {}

@@ -72,7 +72,11 @@ pub async fn observe_region(
     listener_hints: &[String],
 ) -> Result<ObservedRegionEdge, AwsError> {
     let region = desired.region.as_str();
-    let (certificate, (target_groups, load_balancers, listeners), (images, launch_templates, auto_scaling_groups)) = tokio::try_join!(
+    let (
+        certificate,
+        (target_groups, load_balancers, listeners, vanished_listeners),
+        (images, launch_templates, auto_scaling_groups),
+    ) = tokio::try_join!(
         Box::pin(certificates::observe(aws, region, &desired.certificate_domain, owner, certificate_hint)),
         Box::pin(load_balancing::observe(aws, desired, listener_hints)),
         Box::pin(compute::observe(aws, desired, owner)),
@@ -82,6 +86,7 @@ pub async fn observe_region(
         target_groups,
         load_balancers,
         listeners,
+        vanished_listeners,
         images,
         launch_templates,
         auto_scaling_groups,

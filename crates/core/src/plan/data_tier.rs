@@ -374,15 +374,10 @@ fn plan_region(plan: &mut DataPlan, r: &RegionInputs<'_>, writer: Option<(&Obser
             component: "private-zone".into(),
         }),
         Some(z) => {
-            if !z.vpc_ids.contains(&r.network.vpc_id) {
-                plan.drift.push(drift(
-                    region,
-                    "PrivateHostedZone",
-                    &z.id,
-                    "vpc",
-                    &r.network.vpc_id,
-                    z.vpc_ids.join(","),
-                ));
+            if let Some(vpc_ids) = &z.vpc_ids
+                && !vpc_ids.contains(&r.network.vpc_id)
+            {
+                plan.drift.push(drift(region, "PrivateHostedZone", &z.id, "vpc", &r.network.vpc_id, vpc_ids.join(",")));
                 plan.blocked.push(format!("private zone {} is not associated with {}", z.id, r.network.vpc_id));
             }
             if let Some(endpoint) = db.and_then(|x| x.endpoint.clone()) {

@@ -186,7 +186,7 @@ fn built(d: &[DesiredDataTier; 2]) -> [ObservedDataTier; 2] {
         o.private_zones.push(ObservedZone {
             id: format!("Z{}", d.region),
             name: "db.internal".into(),
-            vpc_ids: vec![],
+            vpc_ids: Some(vec![]),
             record: Some(("book.db.internal".into(), "x".into())),
         });
         o.backup_vaults.push((d.backup_vault.clone().unwrap(), "arn:aws:backup:r:123456789012:backup-vault:v".into()));

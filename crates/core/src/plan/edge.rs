@@ -262,6 +262,13 @@ fn sorted(mut v: Vec<String>) -> Vec<String> {
     v
 }
 
+/// `arn:..:listener/app/<name>/<lb-id>/<id>` belongs to `arn:..:loadbalancer/app/<name>/<lb-id>`.
+fn listener_of(listener_arn: &str, lb_arn: &str) -> bool {
+    lb_arn
+        .split_once(":loadbalancer/")
+        .is_some_and(|(prefix, path)| listener_arn.starts_with(&format!("{prefix}:listener/{path}/")))
+}
+
 /// The image a region's launch template uses, once it is usable.
 fn image_id(r: &RegionEdgeInputs<'_>, tier: &str) -> Option<String> {
     match &r.desired.image(tier)?.source {
@@ -413,14 +420,26 @@ fn plan_region(plan: &mut EdgePlan, r: &RegionEdgeInputs<'_>) {
             }
             for want in &wanted {
                 match o.listener(&lb.arn, want.port) {
-                    None => plan.push(
-                        scope,
-                        EdgeAction::CreateListener {
-                            load_balancer_arn: lb.arn.clone(),
-                            tier: t.tier.into(),
-                            spec: want.clone(),
-                        },
-                    ),
+                    None => {
+                        if o.vanished_listeners.iter().any(|arn| listener_of(arn, &lb.arn)) {
+                            plan.drift.push(drift_item(
+                                region,
+                                "Listener",
+                                &format!("{}:{}", lb.spec.name, want.port),
+                                "present",
+                                "present",
+                                "missing",
+                            ));
+                        }
+                        plan.push(
+                            scope,
+                            EdgeAction::CreateListener {
+                                load_balancer_arn: lb.arn.clone(),
+                                tier: t.tier.into(),
+                                spec: want.clone(),
+                            },
+                        )
+                    }
                     Some(have) => {
                         let items = diff(
                             region,
