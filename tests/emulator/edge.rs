@@ -42,7 +42,7 @@ async fn zone_records(emulator: &Emulator) -> Vec<String> {
 
 /// Edge resources that exist, by region and kind. The emulator is fresh per
 /// test, so everything of these kinds counts.
-async fn edge_census(emulator: &Emulator) -> BTreeMap<String, usize> {
+pub(crate) async fn edge_census(emulator: &Emulator) -> BTreeMap<String, usize> {
     let mut out = BTreeMap::new();
     for region in REGIONS {
         let config = emulator.sdk_config(region).await;
@@ -95,7 +95,7 @@ async fn edge_census(emulator: &Emulator) -> BTreeMap<String, usize> {
 /// listeners (HTTP on both, HTTPS on api), 2 target groups, 2 launch
 /// templates and 2 ASGs; 2 image copies in the standby; globally one health
 /// check, distribution, web ACL and alarm.
-fn classic_edge() -> BTreeMap<String, usize> {
+pub(crate) fn classic_edge() -> BTreeMap<String, usize> {
     let mut out = BTreeMap::new();
     for region in REGIONS {
         for (kind, n) in [

@@ -333,14 +333,14 @@ async fn stack_lifecycle_create_noop_drift_repair_destroy() {
 }
 
 #[tokio::test]
-async fn a_crash_after_any_mutating_call_of_the_data_tier_never_duplicates() {
+async fn a_crash_after_any_mutating_call_of_the_stack_never_duplicates() {
     let emulator = Emulator::start();
     let aws = context(&emulator).await;
     let mut f = Fixture::with_network(&aws).await;
     let before = aws.calls().snapshot();
     f.until_ready(&aws).await;
     let total = aws.calls().snapshot().since(&before).mutating();
-    assert!(total >= 40, "{total}");
+    assert!(total >= 80, "{total}");
 
     for k in 1..=total {
         emulator.reset();
@@ -363,9 +363,14 @@ async fn a_crash_after_any_mutating_call_of_the_data_tier_never_duplicates() {
             CLASSIC,
             "k={k}: duplicates or leftovers after a crash at mutating call {k}"
         );
+        assert_eq!(
+            crate::edge::edge_census(&emulator).await,
+            crate::edge::classic_edge(),
+            "k={k}: duplicates or leftovers after a crash at mutating call {k}"
+        );
     }
     println!(
-        "data-tier crash test: crashed after each of the {total} mutating calls; every rerun converged to exactly one of each"
+        "stack crash test: crashed after each of the {total} mutating calls; every rerun converged to exactly one of each"
     );
 }
 

@@ -63,8 +63,8 @@ fn the_classic_example_is_valid_with_the_classic_layout() {
     assert!(db.multi_az && db.storage_encrypted && db.deletion_protection && db.final_snapshot);
     assert_eq!(db.backup_retention_days, 7);
     assert_eq!(s.spec.web.instance_type, "t3.micro");
-    assert_eq!(s.spec.web.capacity, Capacity::new(1, 1, 1));
-    assert_eq!(s.spec.api.standby_capacity, Capacity::new(1, 1, 1));
+    assert_eq!(s.spec.web.capacity, Capacity::new(2, 2, 6));
+    assert_eq!(s.spec.api.standby_capacity, Capacity::new(1, 1, 6));
     assert_eq!(s.spec.health_check.path, "/health");
     assert_eq!(s.spec.cdn.failover_status_codes, [500, 502, 503, 504]);
     assert_eq!(s.spec.waf.managed_rule_groups.len(), 2);

@@ -881,7 +881,8 @@ fn plan_global(plan: &mut EdgePlan, inputs: &EdgeInputs<'_>) {
     // Stale health checks (after a type or interval change) go once unused.
     for h in &o.health_checks {
         let current = health_check_id.as_deref() == Some(h.id.as_str());
-        let referenced = o.records.iter().any(|r| r.health_check_id.as_deref() == Some(h.id.as_str()));
+        let referenced = o.records.iter().any(|r| r.health_check_id.as_deref() == Some(h.id.as_str()))
+            || o.alarm.as_ref().is_some_and(|a| a.config.health_check_id == h.id);
         if !current && !referenced && health_check_id.is_some() {
             plan.push(EdgeScope::Global, EdgeAction::DeleteHealthCheck { id: h.id.clone() });
         }

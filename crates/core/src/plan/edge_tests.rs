@@ -1,1 +1,571 @@
+//! The edge planner against a simulated AWS: each planned action changes
+//! the observed model the way AWS would, and planning repeats until nothing
+//! is left to do. This checks creation order, role-awareness, ownership of
+//! records and the teardown order, which the emulator cannot (it is lenient
+//! about deleting what is still in use).
+
+use std::collections::BTreeMap;
+
+use warmstandby_api::{FailoverPolicy, RegionPair, RegionRole, ThreeTierStack};
+
 use super::*;
+use crate::desired::{DesiredGlobalEdge, DesiredRegionEdge, desired_global_edge, desired_region_edge};
+use crate::observed_edge::{
+    LaunchTemplateData, ObservedAlarm, ObservedAsg, ObservedCertificate, ObservedDistribution, ObservedHealthCheck,
+    ObservedImage, ObservedLaunchTemplate, ObservedListener, ObservedLoadBalancer, ObservedTargetGroup, ObservedWebAcl,
+    PublicZone,
+};
+use crate::secret::{Password, PasswordLookup};
+use crate::validate::{StackInputs, validate_stack};
+
+struct World {
+    desired: [DesiredRegionEdge; 2],
+    global: DesiredGlobalEdge,
+    nets: [NetworkRefs; 2],
+    groups: [BTreeMap<String, String>; 2],
+    regions: [ObservedRegionEdge; 2],
+    observed: ObservedGlobalEdge,
+    next_id: usize,
+}
+
+const MARKER: &str = "heritage=warmstandby,owner=bookstore/bookstore,uid=u1";
+
+fn world(edit: impl Fn(&mut ThreeTierStack)) -> World {
+    let pair: RegionPair =
+        serde_yaml::from_str(include_str!("../../../../deploy/examples/10-regionpair.yaml")).unwrap();
+    let policy: FailoverPolicy =
+        serde_yaml::from_str(include_str!("../../../../deploy/examples/20-failoverpolicy.yaml")).unwrap();
+    let mut stack: ThreeTierStack =
+        serde_yaml::from_str(include_str!("../../../../deploy/examples/30-bookstore.yaml")).unwrap();
+    edit(&mut stack);
+    let v = validate_stack(StackInputs {
+        stack: &stack,
+        region_pair: Some(&pair),
+        policy: Some(&policy),
+        password: PasswordLookup::Found(Password::new("Ch4nge-me-0n-day-1")),
+    })
+    .unwrap();
+    let net = |region: &str| NetworkRefs {
+        vpc_id: format!("vpc-{region}"),
+        subnet_ids: ["public-a", "public-b", "web-a", "web-b", "app-a", "app-b", "db-a", "db-b"]
+            .iter()
+            .map(|k| (k.to_string(), format!("subnet-{region}-{k}")))
+            .collect(),
+    };
+    let groups = |region: &str| {
+        ["alb-web", "alb-api", "web", "api"].iter().map(|g| (g.to_string(), format!("sg-{region}-{g}"))).collect()
+    };
+    World {
+        desired: [desired_region_edge(&v, RegionRole::Primary), desired_region_edge(&v, RegionRole::Standby)],
+        global: desired_global_edge(&v),
+        nets: [net("us-east-1"), net("us-west-2")],
+        groups: [groups("us-east-1"), groups("us-west-2")],
+        regions: Default::default(),
+        observed: ObservedGlobalEdge {
+            zone: Some(PublicZone { id: "Z1".into(), name: "bookstore.example.com".into(), ours: false }),
+            ..Default::default()
+        },
+        next_id: 0,
+    }
+}
+
+fn reference(key: &str) -> String {
+    format!("ws-u1-{key}")
+}
+
+impl World {
+    fn plan(&self) -> EdgePlan {
+        plan_edge(&EdgeInputs {
+            regions: [
+                RegionEdgeInputs {
+                    desired: &self.desired[0],
+                    observed: &self.regions[0],
+                    network: &self.nets[0],
+                    groups: &self.groups[0],
+                },
+                RegionEdgeInputs {
+                    desired: &self.desired[1],
+                    observed: &self.regions[1],
+                    network: &self.nets[1],
+                    groups: &self.groups[1],
+                },
+            ],
+            global: &self.global,
+            observed: &self.observed,
+            owner_marker: MARKER,
+            health_check_reference: &reference,
+            distribution_reference: "ws-u1-dist",
+        })
+    }
+
+    fn id(&mut self, prefix: &str) -> String {
+        self.next_id += 1;
+        format!("{prefix}{}", self.next_id)
+    }
+
+    fn region_name(&self, scope: EdgeScope) -> String {
+        match scope {
+            EdgeScope::Region(RegionRole::Primary) => self.desired[0].region.clone(),
+            EdgeScope::Region(RegionRole::Standby) => self.desired[1].region.clone(),
+            EdgeScope::Global => "us-east-1".into(),
+        }
+    }
+
+    /// What AWS does for an action.
+    fn apply(&mut self, scope: EdgeScope, action: EdgeAction) {
+        let region = self.region_name(scope);
+        let i = usize::from(scope == EdgeScope::Region(RegionRole::Standby));
+        match action {
+            EdgeAction::RequestCertificate { domain } => {
+                let cert = ObservedCertificate {
+                    arn: self.id(&format!("arn:aws:acm:{region}:1:certificate/")),
+                    domain,
+                    status: "ISSUED".into(),
+                    validation: vec![("_v1.bookstore.example.com".into(), "_v1.acm-validations.aws".into())],
+                };
+                if scope == EdgeScope::Global {
+                    self.observed.certificate = Some(cert);
+                } else {
+                    self.regions[i].certificate = Some(cert);
+                }
+            }
+            EdgeAction::DeleteCertificate { .. } => {
+                if scope == EdgeScope::Global {
+                    self.observed.certificate = None;
+                } else {
+                    self.regions[i].certificate = None;
+                }
+            }
+            EdgeAction::CreateTargetGroup { spec, .. } => {
+                let arn = self.id(&format!("arn:aws:elasticloadbalancing:{region}:1:targetgroup/{}/", spec.name));
+                self.regions[i].target_groups.push(ObservedTargetGroup { arn, spec });
+            }
+            EdgeAction::DeleteTargetGroup { arn } => self.regions[i].target_groups.retain(|t| t.arn != arn),
+            EdgeAction::CreateLoadBalancer { spec, .. } => {
+                let arn = self.id(&format!("arn:aws:elasticloadbalancing:{region}:1:loadbalancer/app/{}/", spec.name));
+                self.regions[i].load_balancers.push(ObservedLoadBalancer {
+                    dns_name: format!("{}.{region}.elb.amazonaws.com", spec.name),
+                    zone_id: format!("Z-{region}"),
+                    state: "active".into(),
+                    arn,
+                    spec,
+                });
+            }
+            EdgeAction::DeleteLoadBalancer { arn } => self.regions[i].load_balancers.retain(|l| l.arn != arn),
+            EdgeAction::CreateListener { load_balancer_arn, spec, .. } => {
+                let arn = format!("{}/{}", load_balancer_arn.replace(":loadbalancer/", ":listener/"), spec.port);
+                self.regions[i].listeners.push(ObservedListener { arn, load_balancer_arn, spec });
+            }
+            EdgeAction::ModifyListener { arn, spec } => {
+                self.regions[i].listeners.iter_mut().filter(|l| l.arn == arn).for_each(|l| l.spec = spec.clone())
+            }
+            EdgeAction::DeleteListener { arn } => self.regions[i].listeners.retain(|l| l.arn != arn),
+            EdgeAction::CopyImage { tier, name, .. } => {
+                let id = self.id("ami-copy");
+                self.regions[i].images.push(ObservedImage {
+                    tier,
+                    id,
+                    state: "available".into(),
+                    tagged: true,
+                    snapshot_ids: vec!["snap-1".into()],
+                    name,
+                });
+            }
+            EdgeAction::DeregisterImage { image_id, .. } => self.regions[i].images.retain(|m| m.id != image_id),
+            EdgeAction::CreateLaunchTemplate { tier, name, data } => {
+                let id = self.id("lt-");
+                self.regions[i].launch_templates.push(ObservedLaunchTemplate {
+                    tier,
+                    id,
+                    name,
+                    latest_version: 1,
+                    latest: Some(data),
+                });
+            }
+            EdgeAction::CreateLaunchTemplateVersion { template_id, data } => {
+                for lt in self.regions[i].launch_templates.iter_mut().filter(|l| l.id == template_id) {
+                    lt.latest_version += 1;
+                    lt.latest = Some(data.clone());
+                }
+            }
+            EdgeAction::DeleteLaunchTemplate { template_id } => {
+                self.regions[i].launch_templates.retain(|l| l.id != template_id)
+            }
+            EdgeAction::CreateAutoScalingGroup { tier, name, spec } => {
+                self.regions[i].auto_scaling_groups.push(ObservedAsg { tier, name, spec, deleting: false })
+            }
+            EdgeAction::UpdateAutoScalingGroup { name, spec, .. } => self.regions[i]
+                .auto_scaling_groups
+                .iter_mut()
+                .filter(|a| a.name == name)
+                .for_each(|a| a.spec = spec.clone()),
+            EdgeAction::DeleteAutoScalingGroup { name } => {
+                self.regions[i].auto_scaling_groups.retain(|a| a.name != name)
+            }
+            EdgeAction::ChangeRecords { changes, .. } => {
+                for (what, record) in changes {
+                    match what {
+                        RecordAction::Create => {
+                            assert!(
+                                !self.observed.records.iter().any(|r| r.same_set(&record)),
+                                "CREATE of an existing record {}",
+                                record.label()
+                            );
+                            self.observed.records.push(record);
+                        }
+                        RecordAction::Upsert => {
+                            self.observed.records.retain(|r| !r.same_set(&record));
+                            self.observed.records.push(record);
+                        }
+                        RecordAction::Delete => {
+                            let before = self.observed.records.len();
+                            self.observed.records.retain(|r| r != &record);
+                            assert_eq!(before, self.observed.records.len() + 1, "DELETE must match exactly");
+                        }
+                    }
+                }
+                self.observed.records.sort();
+            }
+            EdgeAction::CreateHealthCheck { caller_reference, config, .. } => {
+                let id = self.id("hc-");
+                self.observed.health_checks.push(ObservedHealthCheck { id, caller_reference, config });
+            }
+            EdgeAction::UpdateHealthCheck { id, config } => {
+                self.observed.health_checks.iter_mut().filter(|h| h.id == id).for_each(|h| h.config = config.clone())
+            }
+            EdgeAction::DeleteHealthCheck { id } => {
+                assert!(
+                    !self.observed.records.iter().any(|r| r.health_check_id.as_deref() == Some(id.as_str())),
+                    "health check {id} deleted while a record uses it"
+                );
+                assert!(
+                    self.observed.alarm.as_ref().is_none_or(|a| a.config.health_check_id != id),
+                    "health check deleted while its alarm watches it"
+                );
+                self.observed.health_checks.retain(|h| h.id != id)
+            }
+            EdgeAction::CreateWebAcl { name, spec } => {
+                self.observed.web_acl = Some(ObservedWebAcl {
+                    id: "acl-1".into(),
+                    arn: format!("arn:aws:wafv2:us-east-1:1:global/webacl/{name}/acl-1"),
+                    name,
+                    lock_token: "t".into(),
+                    spec,
+                })
+            }
+            EdgeAction::DeleteWebAcl { .. } => {
+                assert!(self.observed.distribution.is_none(), "web ACL deleted while the distribution uses it");
+                self.observed.web_acl = None
+            }
+            EdgeAction::CreateDistribution { caller_reference, spec } => {
+                self.observed.distribution = Some(ObservedDistribution {
+                    id: "E1".into(),
+                    arn: "arn:aws:cloudfront::1:distribution/E1".into(),
+                    domain_name: "d1.cloudfront.net".into(),
+                    status: "InProgress".into(),
+                    etag: "e1".into(),
+                    caller_reference,
+                    spec,
+                })
+            }
+            EdgeAction::UpdateDistribution { spec, .. } => {
+                if let Some(d) = &mut self.observed.distribution {
+                    d.spec = spec;
+                    d.status = "InProgress".into();
+                }
+            }
+            EdgeAction::DeleteDistribution { .. } => {
+                let d = self.observed.distribution.as_ref().unwrap();
+                assert!(!d.spec.enabled && d.status == "Deployed", "only a disabled, deployed distribution can go");
+                self.observed.distribution = None
+            }
+            EdgeAction::PutAlarm { name, config } => {
+                self.observed.alarm = Some(ObservedAlarm { name, state: "OK".into(), config })
+            }
+            EdgeAction::DeleteAlarm { .. } => self.observed.alarm = None,
+            EdgeAction::CreatePublicZone { name } => {
+                self.observed.zone = Some(PublicZone { id: "Z9".into(), name, ours: true })
+            }
+            EdgeAction::DeletePublicZone { .. } => self.observed.zone = None,
+            other => panic!("the simulation has no model for {other:?}"),
+        }
+    }
+
+    /// CloudFront deploys between passes.
+    fn settle(&mut self) {
+        if let Some(d) = &mut self.observed.distribution {
+            d.status = "Deployed".into();
+        }
+    }
+
+    /// Plans and applies until nothing is left; returns the rounds.
+    fn converge(&mut self) -> Vec<Vec<String>> {
+        let mut rounds = Vec::new();
+        for _ in 0..12 {
+            self.settle();
+            let plan = self.plan();
+            assert!(plan.blocked.is_empty(), "{:?}", plan.blocked);
+            if plan.actions.is_empty() {
+                assert!(plan.waiting.is_empty(), "{:?}", plan.waiting);
+                return rounds;
+            }
+            rounds.push(plan.actions.iter().map(|(s, a)| format!("{s:?} {}", short(a))).collect());
+            for (scope, action) in plan.actions {
+                self.apply(scope, action);
+            }
+        }
+        panic!("did not converge: {rounds:#?}");
+    }
+
+    fn teardown(&mut self) -> Vec<Vec<String>> {
+        let mut rounds = Vec::new();
+        for _ in 0..20 {
+            self.settle();
+            let plan = plan_edge_teardown([&self.regions[0], &self.regions[1]], &self.observed, MARKER);
+            if plan.actions.is_empty() {
+                return rounds;
+            }
+            rounds.push(plan.actions.iter().map(|(s, a)| format!("{s:?} {}", short(a))).collect());
+            for (scope, action) in plan.actions {
+                self.apply(scope, action);
+            }
+        }
+        panic!("teardown did not finish: {rounds:#?}");
+    }
+}
+
+/// The variant name of an action.
+fn short(a: &EdgeAction) -> String {
+    format!("{a:?}").split([' ', '{']).next().unwrap_or_default().to_string()
+}
+
+fn round_of(rounds: &[Vec<String>], needle: &str) -> usize {
+    rounds.iter().position(|r| r.iter().any(|a| a.ends_with(needle))).unwrap_or_else(|| panic!("{needle} never ran"))
+}
+
+fn last_round_of(rounds: &[Vec<String>], needle: &str) -> usize {
+    rounds.iter().rposition(|r| r.iter().any(|a| a.ends_with(needle))).unwrap_or_else(|| panic!("{needle} never ran"))
+}
+
+#[test]
+fn creation_converges_in_dependency_order_and_then_plans_nothing() {
+    let mut w = world(|_| {});
+    let rounds = w.converge();
+    for (before, after) in [
+        ("CreateLoadBalancer", "CreateListener"),
+        ("CreateTargetGroup", "CreateListener"),
+        ("CopyImage", "CreateLaunchTemplate"),
+        ("CreateLaunchTemplate", "CreateAutoScalingGroup"),
+        ("CreateHealthCheck", "PutAlarm"),
+        ("CreateWebAcl", "CreateDistribution"),
+        ("RequestCertificate", "CreateDistribution"),
+    ] {
+        assert!(round_of(&rounds, before) < last_round_of(&rounds, after), "{before} before {after}: {rounds:#?}");
+    }
+    let plan = w.plan();
+    assert!(plan.actions.is_empty() && plan.drift.is_empty(), "{:?} {:?}", plan.actions, plan.drift);
+    // CloudFront uses the us-east-1 regional certificate: no certificate of its own.
+    assert!(w.observed.certificate.is_none());
+    let api: Vec<_> = w.observed.records_named("api.bookstore.example.com").collect();
+    let primary = api.iter().find(|r| r.failover.as_deref() == Some("PRIMARY")).unwrap();
+    assert_eq!(primary.set_identifier.as_deref(), Some("us-east-1"));
+    assert!(primary.health_check_id.is_some());
+    let marker = w.observed.records_named("_warmstandby.api.bookstore.example.com").next().unwrap();
+    assert_eq!(marker.values, [format!("\"{MARKER}\"")]);
+}
+
+#[test]
+fn the_active_region_gets_capacity_the_primary_record_and_the_first_origin() {
+    let mut w = world(|s| s.spec.active_region = RegionRole::Standby);
+    w.converge();
+    let capacity = |i: usize| {
+        w.regions[i].auto_scaling_groups.iter().map(|a| (a.spec.min, a.spec.desired, a.spec.max)).collect::<Vec<_>>()
+    };
+    assert_eq!(capacity(1), [(2, 2, 6), (2, 2, 6)], "the standby region is active");
+    assert_eq!(capacity(0), [(1, 1, 6), (1, 1, 6)]);
+    let primary = w
+        .observed
+        .records_named("api.bookstore.example.com")
+        .find(|r| r.failover.as_deref() == Some("PRIMARY"))
+        .unwrap();
+    assert_eq!(primary.set_identifier.as_deref(), Some("us-west-2"));
+    let d = &w.observed.distribution.as_ref().unwrap().spec;
+    assert_eq!(d.origin_group_members, ["web-us-west-2", "web-us-east-1"]);
+    let hc = &w.observed.health_checks[0].config;
+    assert!(hc.fqdn.contains("us-west-2"), "{hc:?}");
+}
+
+#[test]
+fn a_failover_in_the_spec_moves_records_origins_and_capacity_without_undoing_anything() {
+    let mut w = world(|_| {});
+    w.converge();
+    let mut moved = world(|s| s.spec.active_region = RegionRole::Standby);
+    moved.regions = w.regions.clone();
+    moved.observed = w.observed.clone();
+    let plan = moved.plan();
+    let kinds: Vec<String> = plan.actions.iter().map(|(_, a)| short(a)).collect();
+    assert!(kinds.contains(&"UpdateAutoScalingGroup".to_string()), "{kinds:?}");
+    assert!(kinds.contains(&"UpdateDistribution".to_string()), "{kinds:?}");
+    assert!(kinds.contains(&"UpdateHealthCheck".to_string()), "{kinds:?}");
+    assert!(!kinds.iter().any(|k| k.starts_with("Delete") || k.starts_with("Create")), "{kinds:?}");
+    moved.converge();
+    let records: Vec<_> = moved.observed.records_named("api.bookstore.example.com").cloned().collect();
+    assert_eq!(records.iter().filter(|r| r.failover.as_deref() == Some("PRIMARY")).count(), 1);
+}
+
+#[test]
+fn records_of_others_are_never_overwritten() {
+    let mut w = world(|_| {});
+    w.observed.records.push(RecordSpec {
+        name: "api.bookstore.example.com".into(),
+        rtype: "CNAME".into(),
+        set_identifier: None,
+        failover: None,
+        alias: None,
+        health_check_id: None,
+        ttl: Some(60),
+        values: vec!["legacy.example.net".into()],
+    });
+    for _ in 0..8 {
+        w.settle();
+        let plan = w.plan();
+        for (_, a) in &plan.actions {
+            if let EdgeAction::ChangeRecords { changes, .. } = a {
+                assert!(
+                    changes.iter().all(|(_, r)| !r.name.starts_with("api.")),
+                    "touched someone else's api record: {changes:?}"
+                );
+            }
+        }
+        for (s, a) in plan.actions {
+            w.apply(s, a);
+        }
+    }
+    let plan = w.plan();
+    assert!(
+        plan.blocked
+            .iter()
+            .any(|b| b.contains("api.bookstore.example.com exists in the public zone and is not managed")),
+        "{:?}",
+        plan.blocked
+    );
+    // Teardown leaves it too.
+    w.teardown();
+    assert_eq!(w.observed.records.len(), 1);
+}
+
+#[test]
+fn an_identical_validation_record_of_another_certificate_is_shared_not_claimed() {
+    let mut w = world(|_| {});
+    w.observed.records.push(RecordSpec {
+        name: "_v1.bookstore.example.com".into(),
+        rtype: "CNAME".into(),
+        set_identifier: None,
+        failover: None,
+        alias: None,
+        health_check_id: None,
+        ttl: Some(RECORD_TTL),
+        values: vec!["_v1.acm-validations.aws".into()],
+    });
+    w.converge();
+    assert!(w.observed.records_named("_warmstandby._v1.bookstore.example.com").next().is_none());
+    w.teardown();
+    assert_eq!(w.observed.records_named("_v1.bookstore.example.com").count(), 1, "still there for its owner");
+}
+
+#[test]
+fn drift_is_reported_per_field_and_repaired() {
+    let mut w = world(|_| {});
+    w.converge();
+    w.regions[1].auto_scaling_groups[0].spec.desired = 4;
+    if let Some(d) = &mut w.observed.distribution {
+        d.spec.web_acl_id.clear();
+        d.spec.origin_group_members.truncate(1);
+    }
+    let hc = w.observed.health_checks[0].id.clone();
+    for r in w.observed.records.iter_mut().filter(|r| r.health_check_id.as_deref() == Some(hc.as_str())) {
+        r.alias = Some(("attacker.example.net".into(), "Z-us-east-1".into(), true));
+    }
+    let plan = w.plan();
+    let fields: Vec<(String, String)> = plan.drift.iter().map(|d| (d.kind.clone(), d.field.clone())).collect();
+    for expected in [
+        ("AutoScalingGroup", "desiredCapacity"),
+        ("Distribution", "webAcl"),
+        ("Distribution", "originGroup"),
+        ("Record", "aliasTarget"),
+    ] {
+        assert!(fields.contains(&(expected.0.into(), expected.1.into())), "{expected:?} missing: {fields:?}");
+    }
+    w.converge();
+    assert!(w.plan().drift.is_empty());
+}
+
+#[test]
+fn a_missing_public_zone_blocks_unless_the_stack_manages_it() {
+    let mut w = world(|_| {});
+    w.observed.zone = None;
+    let plan = w.plan();
+    assert!(plan.blocked.iter().any(|b| b.contains("public hosted zone bookstore.example.com not found")));
+    assert!(!plan.actions.iter().any(|(_, a)| matches!(a, EdgeAction::CreatePublicZone { .. })));
+
+    let mut w = world(|s| s.spec.domain.manage_zone = true);
+    w.observed.zone = None;
+    w.converge();
+    assert!(w.observed.zone.as_ref().is_some_and(|z| z.ours));
+    w.teardown();
+    assert!(w.observed.zone.is_none(), "a zone the stack created goes with it");
+}
+
+#[test]
+fn a_new_interval_replaces_the_health_check_after_the_record_moved() {
+    let mut w = world(|_| {});
+    w.converge();
+    let old = w.observed.health_checks[0].id.clone();
+    w.global.health_check.interval_seconds = 10;
+    let rounds = w.converge();
+    assert!(round_of(&rounds, "CreateHealthCheck") < round_of(&rounds, "DeleteHealthCheck"), "{rounds:#?}");
+    assert!(w.observed.health_checks.iter().all(|h| h.id != old && h.config.interval_seconds == 10));
+}
+
+#[test]
+fn a_changed_launch_template_gets_a_new_version_that_the_group_then_uses() {
+    let mut w = world(|_| {});
+    w.converge();
+    for t in &mut w.desired[0].tiers {
+        t.instance_type = "t3.small".into();
+    }
+    w.converge();
+    for a in &w.regions[0].auto_scaling_groups {
+        assert_eq!(a.spec.launch_template_version, "2");
+    }
+    let lt: &LaunchTemplateData = w.regions[0].launch_templates[0].latest.as_ref().unwrap();
+    assert_eq!(lt.instance_type, "t3.small");
+}
+
+#[test]
+fn teardown_runs_in_the_reverse_of_creation() {
+    let mut w = world(|_| {});
+    w.converge();
+    let rounds = w.teardown();
+    for (before, after) in [
+        ("DeleteAlarm", "DeleteHealthCheck"),
+        ("ChangeRecords", "DeleteHealthCheck"),
+        ("UpdateDistribution", "DeleteDistribution"),
+        ("DeleteDistribution", "DeleteWebAcl"),
+        ("DeleteDistribution", "DeleteLoadBalancer"),
+        ("ChangeRecords", "DeleteLoadBalancer"),
+        ("DeleteListener", "DeleteLoadBalancer"),
+        ("DeleteAutoScalingGroup", "DeleteLaunchTemplate"),
+        ("DeleteAutoScalingGroup", "DeleteTargetGroup"),
+        ("DeleteLoadBalancer", "DeleteTargetGroup"),
+        ("DeleteListener", "DeleteCertificate"),
+        ("DeleteDistribution", "DeleteCertificate"),
+        ("DeleteAutoScalingGroup", "DeregisterImage"),
+    ] {
+        assert!(last_round_of(&rounds, before) < round_of(&rounds, after), "{before} before {after}: {rounds:#?}");
+    }
+    assert_eq!(w.regions.iter().map(ObservedRegionEdge::live_count).sum::<usize>(), 0);
+    assert_eq!(w.observed.live_count(MARKER), 0);
+    assert!(w.observed.records.is_empty(), "{:?}", w.observed.records);
+    assert!(w.observed.zone.is_some(), "a zone we did not create stays");
+}
