@@ -21,12 +21,38 @@ const IMPLIED: &[(&str, &[&str])] = &[
     ("rds:CreateDBInstanceReadReplica", &["kms:CreateGrant", "kms:DescribeKey"]),
     // A backup selection hands the Backup service role to AWS Backup.
     ("backup:CreateBackupSelection", &["iam:PassRole"]),
+    // Tags given at creation, edge and compute tiers.
+    ("acm:RequestCertificate", &["acm:AddTagsToCertificate"]),
+    ("elasticloadbalancing:CreateLoadBalancer", &["elasticloadbalancing:AddTags"]),
+    ("autoscaling:CreateAutoScalingGroup", &["autoscaling:CreateOrUpdateTags"]),
+    ("cloudfront:CreateDistributionWithTags", &["cloudfront:CreateDistribution", "cloudfront:TagResource"]),
+    ("wafv2:CreateWebACL", &["wafv2:TagResource"]),
+    ("cloudwatch:PutMetricAlarm", &["cloudwatch:TagResource"]),
+    // Auto scaling groups launch from our launch templates as the caller.
+    ("autoscaling:CreateAutoScalingGroup", &["ec2:RunInstances", "ec2:DescribeLaunchTemplateVersions"]),
+    // Load balancers and auto scaling act through their service-linked roles,
+    // created on first use in an account.
+    ("elasticloadbalancing:CreateLoadBalancer", &["iam:CreateServiceLinkedRole"]),
+    // The distribution is protected by the web ACL it names.
+    ("cloudfront:UpdateDistribution", &["wafv2:GetWebACL"]),
 ];
 
 fn called_actions() -> BTreeSet<String> {
     let mut actions = BTreeSet::new();
-    for entry in std::fs::read_dir(repo_root().join("crates/aws/src")).unwrap() {
-        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+    let mut files = Vec::new();
+    let mut dirs = vec![repo_root().join("crates/aws/src")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    for path in files {
+        let text = std::fs::read_to_string(path).unwrap();
         // RegionPairs with a roleArn are served through an assumed role.
         if text.contains("AssumeRoleProvider::builder") {
             actions.insert("sts:AssumeRole".to_string());
