@@ -372,3 +372,36 @@ async fn full_stack_create_noop_drift_repair_destroy() {
     assert_eq!(owned(&emulator, &f).await, [[0; 6], [0; 6]]);
     assert_eq!(zone_records(&emulator).await, records_before, "the public zone keeps only its own records");
 }
+
+/// The promise: one `apply --wait` of the examples builds the whole
+/// design and reports Ready with the endpoints; `destroy --wait` leaves only
+/// what was there before.
+#[tokio::test]
+async fn one_apply_of_the_examples_builds_everything_and_destroy_removes_it() {
+    let emulator = Emulator::start();
+    let records_before = zone_records(&emulator).await;
+    let dir = warmstandby_tests::repo_root().join("deploy/examples");
+    let dir = dir.to_str().unwrap();
+    let started = std::time::Instant::now();
+    let (code, out, err) = crate::region_pair::cli(&emulator, &["apply", "--wait", "--timeout", "5m", "-f", dir]).await;
+    println!("apply --wait of deploy/examples/: {:.1} s", started.elapsed().as_secs_f64());
+    assert_eq!(code, 0, "{out}\n{err}");
+    let ready = out.lines().find(|l| l.starts_with("ThreeTierStack bookstore/bookstore: Ready")).unwrap_or_else(|| {
+        panic!("the stack did not report Ready:\n{out}");
+    });
+    assert!(ready.contains("web https://www.bookstore.example.com"), "{ready}");
+    assert!(ready.contains("api https://api.bookstore.example.com"), "{ready}");
+    assert!(ready.contains(".cloudfront.net"), "{ready}");
+    assert_eq!(edge_census(&emulator).await, classic_edge());
+
+    let (code, out, err) = crate::region_pair::cli(&emulator, &["status", "-f", dir]).await;
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("endpoints: web https://www.bookstore.example.com"), "{out}");
+
+    let (code, out, err) =
+        crate::region_pair::cli(&emulator, &["destroy", "--wait", "--timeout", "5m", "-f", dir]).await;
+    assert_eq!(code, 0, "{out}\n{err}");
+    let census = edge_census(&emulator).await;
+    assert_eq!(census, empty(&census));
+    assert_eq!(zone_records(&emulator).await, records_before);
+}

@@ -181,7 +181,7 @@ async fn a_crash_after_any_mutating_call_never_duplicates() {
 }
 
 /// Runs the CLI in-process against the emulator: (exit code, stdout, stderr).
-async fn cli(emulator: &Emulator, args: &[&str]) -> (u8, String, String) {
+pub(crate) async fn cli(emulator: &Emulator, args: &[&str]) -> (u8, String, String) {
     let config = emulator.sdk_config("us-east-1").await;
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let argv = std::iter::once("warmstandby").chain(args.iter().copied());

@@ -147,7 +147,12 @@ pub async fn apply(aws: &Arc<AwsContext>, checked: &Checked, opts: &WaitOptions,
             inputs.region_pair = pair;
             let ctx = aws.for_role(pair.and_then(|p| p.spec.role_arn.as_deref())).await;
             let outcome = stack::reconcile(&ctx, inputs, Intent::Apply, &now_rfc3339()).await;
-            let message = ready_message(&outcome.status.conditions);
+            let mut message = ready_message(&outcome.status.conditions);
+            if outcome.is_ready()
+                && let Some(e) = &outcome.status.endpoints
+            {
+                message = format!("{message}; {}", endpoints_text(e));
+            }
             let phase = outcome.status.phase.map(|p| format!("{p:?}")).unwrap_or_default();
             let report = PassReport {
                 ready: outcome.is_ready(),
@@ -328,9 +333,42 @@ fn stack_text(st: &warmstandby_api::ThreeTierStack, status: &warmstandby_api::Th
             region.bastion_instance_id.as_deref().unwrap_or("-"),
             region.private_zone_id.as_deref().unwrap_or("-")
         );
+        let groups: Vec<String> = region
+            .auto_scaling_groups
+            .iter()
+            .map(|(tier, g)| format!("{tier} {}/{}/{}", g.capacity.min, g.capacity.desired, g.capacity.max))
+            .collect();
+        let _ = writeln!(
+            s,
+            "  {}: certificate {}, {} load balancers, images {:?}, auto scaling {}",
+            region.region,
+            region.certificate_arn.as_deref().unwrap_or("-"),
+            region.load_balancers.len(),
+            region.image_ids,
+            if groups.is_empty() { "-".to_string() } else { groups.join(", ") }
+        );
+    }
+    if let Some(g) = &status.global {
+        let _ = writeln!(
+            s,
+            "  global: zone {}, health check {}, distribution {}, web ACL {}, alarm {}",
+            g.public_zone_id.as_deref().unwrap_or("-"),
+            g.health_check_id.as_deref().unwrap_or("-"),
+            g.distribution_id.as_deref().unwrap_or("-"),
+            g.web_acl_arn.as_deref().unwrap_or("-"),
+            g.alarm_name.as_deref().unwrap_or("-")
+        );
+    }
+    if let Some(e) = &status.endpoints {
+        let _ = writeln!(s, "  endpoints: {}", endpoints_text(e));
     }
     drift_text(&mut s, &status.drift);
     s
+}
+
+/// `web <url>, api <url>, CloudFront <domain>`.
+fn endpoints_text(e: &warmstandby_api::Endpoints) -> String {
+    format!("web {}, api {}, CloudFront {}", e.web, e.api, e.cloudfront.as_deref().unwrap_or("-"))
 }
 
 /// Runs teardown passes of one object until nothing it owns is left, or (without

@@ -197,7 +197,7 @@ pub async fn apply(
 }
 
 /// The region an action of `scope` runs in.
-pub fn scope_region<'a>(scope: EdgeScope, regions: [&'a str; 2]) -> &'a str {
+pub fn scope_region(scope: EdgeScope, regions: [&str; 2]) -> &str {
     match scope {
         EdgeScope::Region(RegionRole::Primary) => regions[0],
         EdgeScope::Region(RegionRole::Standby) => regions[1],

@@ -1083,10 +1083,10 @@ pub fn plan_edge_teardown(
     if let (Some(c), false) = (&observed.certificate, distribution_left) {
         plan.push(g, EdgeAction::DeleteCertificate { arn: c.arn.clone() });
     }
-    if let (Some(zone), false) = (&observed.zone, records_left) {
-        if zone.ours {
-            plan.push(g, EdgeAction::DeletePublicZone { zone_id: zone.id.clone() });
-        }
+    if let (Some(zone), false) = (&observed.zone, records_left)
+        && zone.ours
+    {
+        plan.push(g, EdgeAction::DeletePublicZone { zone_id: zone.id.clone() });
     }
     plan
 }
