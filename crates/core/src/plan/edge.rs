@@ -294,6 +294,10 @@ fn plan_region(plan: &mut EdgePlan, r: &RegionEdgeInputs<'_>) {
 
     let certificate = match &o.certificate {
         None => {
+            // A listener still naming a certificate: ours was deleted out of band.
+            if let Some(arn) = o.listeners.iter().find_map(|l| l.spec.certificate_arn.clone()) {
+                plan.drift.push(drift_item(region, "Certificate", &arn, "present", "present", "missing"));
+            }
             plan.push(scope, EdgeAction::RequestCertificate { domain: d.certificate_domain.clone() });
             None
         }
@@ -475,15 +479,21 @@ fn plan_region(plan: &mut EdgePlan, r: &RegionEdgeInputs<'_>) {
         // Image.
         match &d.image(t.tier).map(|i| &i.source) {
             Some(ImageSource::Copy { name, source_region, source_image }) => match o.image(t.tier) {
-                None => plan.push(
-                    scope,
-                    EdgeAction::CopyImage {
-                        tier: t.tier.into(),
-                        name: name.clone(),
-                        source_region: source_region.clone(),
-                        source_image: source_image.clone(),
-                    },
-                ),
+                None => {
+                    // The launch template still launches the copy: it was deregistered out of band.
+                    if let Some(lt) = o.launch_template(t.tier).and_then(|l| l.latest.as_ref()) {
+                        plan.drift.push(drift_item(region, "Image", &lt.image_id, "present", "present", "missing"));
+                    }
+                    plan.push(
+                        scope,
+                        EdgeAction::CopyImage {
+                            tier: t.tier.into(),
+                            name: name.clone(),
+                            source_region: source_region.clone(),
+                            source_image: source_image.clone(),
+                        },
+                    )
+                }
                 Some(img) => {
                     if !img.tagged {
                         plan.push(

@@ -569,3 +569,30 @@ fn teardown_runs_in_the_reverse_of_creation() {
     assert!(w.observed.records.is_empty(), "{:?}", w.observed.records);
     assert!(w.observed.zone.is_some(), "a zone we did not create stays");
 }
+
+#[test]
+fn a_deleted_certificate_or_image_copy_is_drift_and_comes_back() {
+    let mut w = world(|_| {});
+    w.converge();
+    w.regions[1].images.clear();
+    w.regions[0].certificate = None;
+    let plan = w.plan();
+    let kinds: Vec<&str> = plan.drift.iter().map(|d| d.kind.as_str()).collect();
+    assert!(kinds.contains(&"Image") && kinds.contains(&"Certificate"), "{:?}", plan.drift);
+    w.converge();
+    assert!(w.plan().drift.is_empty());
+    let cert = w.regions[0].certificate.as_ref().unwrap().arn.clone();
+    assert!(
+        w.regions[0]
+            .listeners
+            .iter()
+            .filter(|l| l.spec.port == 443)
+            .all(|l| l.spec.certificate_arn.as_deref() == Some(cert.as_str()))
+    );
+    assert_eq!(
+        w.observed.distribution.as_ref().unwrap().spec.certificate_arn,
+        cert,
+        "CloudFront follows the new certificate"
+    );
+    assert!(w.regions[1].auto_scaling_groups.iter().all(|a| a.spec.launch_template_version == "2"));
+}
