@@ -485,6 +485,20 @@ pub struct ThreeTierStackStatus {
     /// Name of the region currently serving.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active_region: Option<String>,
+    /// Role of the region currently serving; differs from `spec.activeRegion`
+    /// after an automatic failover, until the spec is changed to match.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active_role: Option<RegionRole>,
+    /// `spec.activeRegion` as last acted on: a change of the field is a
+    /// request for a planned switchover.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_active_region: Option<RegionRole>,
+    /// Monotonic failover epoch; also tagged on the database a failover promotes.
+    #[serde(default)]
+    pub epoch: i64,
+    /// What the failure detection currently sees.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detection: Option<DetectionStatus>,
     #[serde(default)]
     #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
     pub conditions: Vec<Condition>,
@@ -607,6 +621,23 @@ pub struct Endpoints {
     /// ALB DNS names by `<region>/<tier>`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub load_balancers: BTreeMap<String, String>,
+}
+
+/// Failure detection of the active region.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DetectionStatus {
+    /// Sources reporting failure now, e.g. `alarm`, `healthCheck`, `probes`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failing: Vec<String>,
+    /// Since when enough sources report failure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failing_since: Option<String>,
+    /// Consecutive failed and successful probe rounds.
+    #[serde(default)]
+    pub probe_failures: i32,
+    #[serde(default)]
+    pub probe_successes: i32,
 }
 
 /// A failover or switchover in progress.

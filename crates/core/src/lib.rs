@@ -8,6 +8,7 @@
 
 pub mod conditions;
 pub mod desired;
+pub mod failover;
 pub mod field;
 pub mod names;
 pub mod net;

@@ -1,0 +1,459 @@
+//! The failover state machine, pure: given what the last status recorded
+//! and what this pass observed, it decides the step to work on and what the
+//! rest of the reconcile must do for it (which region is fenced, where the
+//! writer and the traffic belong, whether both regions carry full capacity).
+//!
+//! Every step is check-then-act on observed state: a step completes when AWS
+//! shows its effect, so a restart at any point re-derives the same step and
+//! finishes it once. Steps: confirm -> guards -> fence -> promote -> scale ->
+//! switch -> verify -> done.
+//!
+//! Invariants kept here:
+//! - never two writable databases: promotion waits until the old writer is
+//!   fenced (its api ingress revoked) or cannot be reached;
+//! - never no serving region: both regions keep full capacity from the scale
+//!   step until the switch is verified;
+//! - no automatic promotion above the RPO budget (or with an unknown lag)
+//!   unless forced;
+//! - one failover at a time per stack: requests during one are refused.
+
+use warmstandby_api::{
+    DetectionStatus, FailoverMode, FailoverPolicySpec, FailoverProgress, FailoverRecord, FailoverStep, RegionRole,
+};
+
+pub const CONFIRM: &str = "confirm";
+pub const GUARDS: &str = "guards";
+pub const FENCE: &str = "fence";
+pub const PROMOTE: &str = "promote";
+pub const SCALE: &str = "scale";
+pub const SWITCH: &str = "switch";
+pub const VERIFY: &str = "verify";
+
+/// A database as the machine needs to see it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DbView {
+    pub is_replica: bool,
+    /// RDS status, e.g. `available`, `backing-up`.
+    pub status: String,
+    pub lag_seconds: Option<i64>,
+    /// The epoch tag of the database, if a failover promoted it.
+    pub epoch: Option<i64>,
+}
+
+/// A deliberate move of the traffic: planned switchover or failback.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Request {
+    pub to: RegionRole,
+    /// Promote even above the RPO budget, without approval.
+    pub force: bool,
+    /// Why: `switchover` (spec or CLI) or `failover` (CLI, forced by a human).
+    pub kind: &'static str,
+}
+
+/// What this pass observed, per region role.
+#[derive(Clone, Debug, Default)]
+pub struct Observation {
+    /// Seconds since the epoch and the same instant as RFC 3339.
+    pub now: i64,
+    pub now_text: String,
+    /// Detection sources reporting failure of the active region.
+    pub failing: Vec<String>,
+    /// Detection sources enabled.
+    pub enabled_sources: usize,
+    pub databases: [Option<DbView>; 2],
+    /// The region's db security group admits no writer traffic (api).
+    pub fenced: [bool; 2],
+    /// AWS in the region could not be reached this pass.
+    pub unreachable: [bool; 2],
+    /// The region's auto scaling groups run the active capacity.
+    pub full_capacity: [bool; 2],
+    /// The api PRIMARY record, the health check and the first origin point at the region.
+    pub traffic: [bool; 2],
+    /// The region's endpoints answered a probe (None: not probed).
+    pub answers: [Option<bool>; 2],
+    /// The approval annotation names this failover's epoch (or `true`).
+    pub approved: bool,
+}
+
+/// The machine's memory, from the status.
+#[derive(Clone, Debug, Default)]
+pub struct Memory {
+    pub active: RegionRole,
+    pub epoch: i64,
+    pub progress: Option<FailoverProgress>,
+    pub detection: DetectionStatus,
+}
+
+/// What the rest of the reconcile does this pass.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Decision {
+    /// The region that serves (status.activeRole).
+    pub active: RegionRole,
+    /// Where the writer database belongs.
+    pub data_active: RegionRole,
+    /// Where capacity, the PRIMARY record and the first origin belong.
+    pub edge_active: RegionRole,
+    /// Both regions carry the active capacity (during a failover).
+    pub full_capacity_everywhere: bool,
+    /// The region whose database must not take writes.
+    pub fence: Option<RegionRole>,
+    pub epoch: i64,
+    pub progress: Option<FailoverProgress>,
+    /// A failover that ended this pass.
+    pub finished: Option<FailoverRecord>,
+    pub detection: DetectionStatus,
+    /// (reason, message) for events and metrics, one per transition.
+    pub events: Vec<(&'static str, String)>,
+    /// Why the machine does not go on (guards), for the status.
+    pub refusal: Option<String>,
+}
+
+fn idx(role: RegionRole) -> usize {
+    if role == RegionRole::Primary { 0 } else { 1 }
+}
+
+fn rfc3339_seconds(text: &str) -> Option<i64> {
+    chrono::DateTime::parse_from_rfc3339(text).ok().map(|t| t.timestamp())
+}
+
+/// Runs the machine for one pass.
+pub fn decide(
+    policy: Option<&FailoverPolicySpec>,
+    memory: &Memory,
+    request: Option<&Request>,
+    o: &Observation,
+) -> Decision {
+    let active = memory.active;
+    let mut d = Decision {
+        active,
+        data_active: active,
+        edge_active: active,
+        full_capacity_everywhere: false,
+        fence: None,
+        epoch: memory.epoch,
+        progress: memory.progress.clone(),
+        finished: None,
+        detection: memory.detection.clone(),
+        events: Vec::new(),
+        refusal: None,
+    };
+
+    // Detection: enough sources must agree.
+    let required = policy
+        .map(|p| usize::try_from(p.detection.required_signals).unwrap_or(1).clamp(1, o.enabled_sources.max(1)))
+        .unwrap_or(usize::MAX);
+    let failing = !o.failing.is_empty() && o.failing.len() >= required;
+    d.detection.failing = o.failing.clone();
+    if failing {
+        if d.detection.failing_since.is_none() {
+            d.detection.failing_since = Some(o.now_text.clone());
+            d.events.push(("FailureDetected", format!("the active region fails: {}", o.failing.join(", "))));
+        }
+    } else {
+        d.detection.failing_since = None;
+    }
+
+    // Start one, or refuse a second.
+    match (&d.progress, request) {
+        (Some(p), Some(r)) if r.to != p.to => {
+            d.events.push(("FailoverRefused", format!("a {} to the {} is in progress; one at a time", p.kind, p.to)))
+        }
+        (None, Some(r)) if r.to != active => {
+            d.progress = Some(start(r.kind, active, r.to, GUARDS, memory.epoch, &o.now_text));
+            d.events.push(("FailoverStarted", format!("{} from the {active} to the {} requested", r.kind, r.to)));
+        }
+        (None, None) if failing && policy.is_some_and(|p| p.mode == FailoverMode::Automatic) => {
+            let since = d.detection.failing_since.clone().unwrap_or_else(|| o.now_text.clone());
+            d.progress = Some(start("failover", active, active.other(), CONFIRM, memory.epoch, &since));
+            d.events.push(("FailoverStarted", format!("confirming the failure of the {active}")));
+        }
+        _ => {}
+    }
+    // Steady state: a writer outside the active region (a former primary)
+    // stays fenced until it is rebuilt as a replica.
+    if o.databases[idx(active.other())].as_ref().is_some_and(|db| !db.is_replica) {
+        d.fence = Some(active.other());
+    }
+    let Some(mut p) = d.progress.take() else { return d };
+    let force = request.is_some_and(|r| r.force && r.to == p.to);
+    let planned = p.kind != "failover";
+    let (from, to) = (p.from, p.to);
+
+    // Walk the steps whose effects are already observed; stop at the first
+    // that still waits.
+    for _ in 0..8 {
+        // A newer failover (a higher epoch on the target's database) wins.
+        if let Some(tagged) = o.databases[idx(to)].as_ref().and_then(|db| db.epoch)
+            && p.step != CONFIRM
+            && p.step != GUARDS
+            && tagged > p.epoch
+        {
+            d.events.push(("FailoverSuperseded", format!("epoch {tagged} is newer than {}", p.epoch)));
+            return d;
+        }
+        let step = p.step.clone();
+        let outcome = match step.as_str() {
+            CONFIRM => confirm(policy, failing, &p, o),
+            GUARDS => guards(policy, planned, force, &p, o),
+            FENCE if fence_of(policy, from).is_none() => {
+                // Fencing is off: promotion must still never leave two writers.
+                match &o.databases[idx(from)] {
+                    None => Step::Done(None),
+                    Some(_) if o.unreachable[idx(from)] => {
+                        Step::Done(Some(format!("the {from} region is unreachable")))
+                    }
+                    Some(db) if db.is_replica || db.status != "available" => Step::Done(None),
+                    Some(_) => Step::Refuse(format!(
+                        "fencing is disabled and the {from} writer is reachable: promoting now would make two writable databases"
+                    )),
+                }
+            }
+            FENCE => {
+                d.fence = Some(from);
+                if o.fenced[idx(from)] || o.databases[idx(from)].is_none() {
+                    Step::Done(None)
+                } else if o.unreachable[idx(from)] {
+                    Step::Done(Some(format!("the {from} region is unreachable: fencing is best effort")))
+                } else {
+                    Step::Wait(format!("revoking writer access to the {from} database"))
+                }
+            }
+            PROMOTE => {
+                d.fence = fence_of(policy, from);
+                d.data_active = to;
+                match &o.databases[idx(to)] {
+                    Some(db) if !db.is_replica && db.status == "available" => Step::Done(None),
+                    Some(db) => Step::Wait(format!("promoting the {to} replica ({})", db.status)),
+                    None => Step::Wait(format!("no database in the {to} region")),
+                }
+            }
+            SCALE => {
+                d.fence = fence_of(policy, from);
+                d.data_active = to;
+                d.full_capacity_everywhere = true;
+                if o.full_capacity[idx(to)] {
+                    Step::Done(None)
+                } else {
+                    Step::Wait(format!("raising the {to} auto scaling groups"))
+                }
+            }
+            SWITCH => {
+                d.fence = fence_of(policy, from);
+                d.data_active = to;
+                d.edge_active = to;
+                d.full_capacity_everywhere = true;
+                if o.traffic[idx(to)] {
+                    Step::Done(None)
+                } else {
+                    Step::Wait(format!("pointing DNS and CloudFront at the {to}"))
+                }
+            }
+            VERIFY => {
+                d.fence = fence_of(policy, from);
+                d.data_active = to;
+                d.edge_active = to;
+                d.full_capacity_everywhere = true;
+                match o.answers[idx(to)] {
+                    Some(true) | None => Step::Done(None),
+                    Some(false) => Step::Wait(format!("the {to} endpoints do not answer yet")),
+                }
+            }
+            _ => Step::Done(None),
+        };
+        match outcome {
+            Step::Wait(message) => {
+                set_message(&mut p, &message);
+                d.progress = Some(p);
+                return d;
+            }
+            Step::Refuse(message) => {
+                set_message(&mut p, &message);
+                if step == GUARDS && d.refusal.is_none() {
+                    d.events.push(("FailoverRefused", message.clone()));
+                }
+                d.refusal = Some(message);
+                d.progress = Some(p);
+                return d;
+            }
+            Step::Cancel(message) => {
+                d.events.push(("FailoverCancelled", message.clone()));
+                d.finished = Some(record(&p, "Cancelled", o, message));
+                return d;
+            }
+            Step::Done(note) => {
+                finish_step(&mut p, note.as_deref(), &o.now_text);
+                if step == GUARDS {
+                    p.epoch = memory.epoch + 1;
+                    d.epoch = p.epoch;
+                    p.rpo_estimate_seconds = o.databases[idx(to)].as_ref().and_then(|db| db.lag_seconds);
+                    d.events.push((
+                        "FailoverDecided",
+                        format!("epoch {}: {} from the {from} to the {to}", p.epoch, p.kind),
+                    ));
+                }
+                let next = next_step(policy, &step);
+                match next {
+                    Some(next) => {
+                        d.events.push(("FailoverStep", format!("{step} done; {next}")));
+                        begin_step(&mut p, next, &o.now_text);
+                    }
+                    None => {
+                        d.active = to;
+                        d.data_active = to;
+                        d.edge_active = to;
+                        d.full_capacity_everywhere = false;
+                        d.fence = fence_of(policy, from);
+                        let message = format!("the {to} serves");
+                        d.events.push(("FailoverSucceeded", format!("{} epoch {} done: {message}", p.kind, p.epoch)));
+                        d.finished = Some(record(&p, "Succeeded", o, message));
+                        return d;
+                    }
+                }
+            }
+        }
+    }
+    d.progress = Some(p);
+    d
+}
+
+enum Step {
+    Done(Option<String>),
+    Wait(String),
+    Refuse(String),
+    Cancel(String),
+}
+
+fn fence_of(policy: Option<&FailoverPolicySpec>, from: RegionRole) -> Option<RegionRole> {
+    policy.is_none_or(|p| p.actions.fence_old_primary).then_some(from)
+}
+
+fn confirm(policy: Option<&FailoverPolicySpec>, failing: bool, p: &FailoverProgress, o: &Observation) -> Step {
+    if !failing {
+        return Step::Cancel("the failure did not persist".into());
+    }
+    let debounce = policy.map(|p| i64::from(p.detection.debounce_seconds)).unwrap_or(0);
+    let since = rfc3339_seconds(&p.started_at).unwrap_or(o.now);
+    if o.now - since >= debounce {
+        Step::Done(None)
+    } else {
+        Step::Wait(format!("failure must persist {debounce} s (seen for {} s)", o.now - since))
+    }
+}
+
+fn guards(
+    policy: Option<&FailoverPolicySpec>,
+    planned: bool,
+    force: bool,
+    p: &FailoverProgress,
+    o: &Observation,
+) -> Step {
+    let to = p.to;
+    let Some(db) = &o.databases[idx(to)] else {
+        return Step::Refuse(format!("there is no database in the {to} region to promote"));
+    };
+    if !db.is_replica {
+        // A writer that does not replicate holds older data (a fenced
+        // former primary): moving there would lose what was written since.
+        return Step::Refuse(format!(
+            "the {to} database is a writer, not a replica of the active one; rebuild replication there first"
+        ));
+    }
+    let guards = policy.map(|p| p.guards.clone()).unwrap_or_default();
+    if guards.require_replica_available && db.status != "available" && !force {
+        return Step::Refuse(format!("the {to} replica is {}, not available", db.status));
+    }
+    if planned {
+        // A planned move loses nothing: wait until the replica has caught up.
+        return match db.lag_seconds {
+            Some(0) => Step::Done(None),
+            Some(lag) if !force => Step::Wait(format!("waiting for replica lag to reach 0 (now {lag} s)")),
+            None if !force => Step::Wait("waiting for a replica lag reading".into()),
+            _ => Step::Done(Some("forced without a zero lag".into())),
+        };
+    }
+    match db.lag_seconds {
+        Some(lag) if lag > guards.max_replica_lag_seconds && !force => {
+            return Step::Refuse(format!(
+                "replica lag {lag} s exceeds the RPO budget of {} s",
+                guards.max_replica_lag_seconds
+            ));
+        }
+        None if !force => return Step::Refuse("replica lag is unknown; the RPO budget cannot be checked".into()),
+        _ => {}
+    }
+    if guards.require_approval && !o.approved && !force {
+        return Step::Refuse(format!(
+            "waiting for approval: annotate the stack with {}={}",
+            warmstandby_api::ANNOTATION_APPROVE_FAILOVER,
+            p.epoch + 1
+        ));
+    }
+    Step::Done(None)
+}
+
+fn next_step(policy: Option<&FailoverPolicySpec>, step: &str) -> Option<&'static str> {
+    let actions = policy.map(|p| p.actions.clone()).unwrap_or_default();
+    let order = [
+        (CONFIRM, true),
+        (GUARDS, true),
+        // Without fencing, promotion still waits for an unreachable or fenced writer.
+        (FENCE, true),
+        (PROMOTE, true),
+        (SCALE, actions.scale_standby),
+        (SWITCH, actions.switch_dns),
+        (VERIFY, actions.verify),
+    ];
+    let at = order.iter().position(|(s, _)| *s == step)?;
+    order[at + 1..].iter().find(|(_, on)| *on).map(|(s, _)| *s)
+}
+
+fn start(kind: &str, from: RegionRole, to: RegionRole, step: &str, epoch: i64, now: &str) -> FailoverProgress {
+    FailoverProgress {
+        epoch,
+        kind: kind.to_string(),
+        from,
+        to,
+        step: step.to_string(),
+        steps: vec![FailoverStep { name: step.to_string(), started_at: now.to_string(), ..Default::default() }],
+        started_at: now.to_string(),
+        rpo_estimate_seconds: None,
+    }
+}
+
+fn begin_step(p: &mut FailoverProgress, step: &str, now: &str) {
+    p.step = step.to_string();
+    p.steps.push(FailoverStep { name: step.to_string(), started_at: now.to_string(), ..Default::default() });
+}
+
+fn finish_step(p: &mut FailoverProgress, note: Option<&str>, now: &str) {
+    if let Some(s) = p.steps.last_mut() {
+        s.finished_at = Some(now.to_string());
+        s.message = note.map(str::to_string);
+    }
+}
+
+fn set_message(p: &mut FailoverProgress, message: &str) {
+    if let Some(s) = p.steps.last_mut() {
+        s.message = Some(message.to_string());
+    }
+}
+
+fn record(p: &FailoverProgress, outcome: &str, o: &Observation, message: String) -> FailoverRecord {
+    let started = rfc3339_seconds(&p.started_at);
+    FailoverRecord {
+        epoch: p.epoch,
+        kind: p.kind.clone(),
+        from: p.from,
+        to: p.to,
+        started_at: p.started_at.clone(),
+        finished_at: o.now_text.clone(),
+        outcome: outcome.to_string(),
+        rto_seconds: (outcome == "Succeeded").then(|| started.map(|s| (o.now - s) as f64)).flatten(),
+        rpo_estimate_seconds: p.rpo_estimate_seconds,
+        message,
+    }
+}
+
+#[cfg(test)]
+#[path = "failover_tests.rs"]
+mod tests;
