@@ -164,7 +164,8 @@ def _patch_rds_cross_region_replicas() -> None:
     DBSubnetGroupName up in the source region (AWS uses the replica's own
     region), and deleting such a replica fails with a 500 because the source
     is looked up by ARN in the wrong region and the source forgets the replica
-by name while it recorded it by ARN. All follow AWS here."""
+by name while it recorded it by ARN; a promoted replica keeps reporting its
+source. All follow AWS here."""
     import copy
 
     from moto.rds.models import DBInstance, RDSBackend, rds_backends
@@ -205,8 +206,22 @@ by name while it recorded it by ARN. All follow AWS here."""
             if key in self.replicas:
                 self.replicas.remove(key)
 
+    def promote_read_replica(self, db_kwargs):
+        # AWS: a promoted replica stands alone; its source forgets it.
+        database = self.databases[db_kwargs["db_instance_identifier"]]
+        if database.is_replica:
+            source_id = database.source_db_instance_identifier
+            try:
+                self.find_db_from_id(source_id).remove_replica(database)
+            except Exception:
+                pass  # the source may be gone (its region lost)
+            database.is_replica = False
+            database.source_db_instance_identifier = None
+        return database
+
     RDSBackend.create_db_instance_read_replica = create_db_instance_read_replica
     RDSBackend.find_db_from_id = find_db_from_id
+    RDSBackend.promote_read_replica = promote_read_replica
     DBInstance.remove_replica = remove_replica
 
 

@@ -1,6 +1,7 @@
 //! Tier 4: the real AWS SDK against the local emulator (moto server).
 
 mod edge;
+mod failover;
 mod operator;
 mod region_pair;
 mod smoke;

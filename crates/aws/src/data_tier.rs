@@ -189,6 +189,12 @@ pub async fn observe(
                 .collect(),
             replica_source: d.read_replica_source_db_instance_identifier().map(str::to_string),
             replica_lag_seconds: None,
+            epoch: d
+                .tag_list()
+                .iter()
+                .find(|t| t.key() == Some(warmstandby_api::TAG_EPOCH))
+                .and_then(|t| t.value())
+                .and_then(|v| v.parse().ok()),
         });
     }
     // RDS reports replica lag only as a CloudWatch metric: one read, in the
@@ -556,6 +562,26 @@ pub async fn apply(
                 };
             }
             send!("rds:ModifyDBInstance", req).map(|_| ActionOutcome::Done)
+        }
+        DataAction::PromoteReplica { identifier, epoch } | DataAction::TagEpoch { identifier, epoch } => {
+            if matches!(action, DataAction::PromoteReplica { .. }) {
+                send!("rds:PromoteReadReplica", rds.promote_read_replica().db_instance_identifier(identifier))?;
+            }
+            // The epoch marks who promoted it: an older failover never undoes this.
+            let found =
+                send!("rds:DescribeDBInstances", rds.describe_db_instances().db_instance_identifier(identifier))?;
+            if let Some(arn) = found.db_instances().first().and_then(|d| d.db_instance_arn()) {
+                send!(
+                    "rds:AddTagsToResource",
+                    rds.add_tags_to_resource().resource_name(arn).tags(
+                        aws_sdk_rds::types::Tag::builder()
+                            .key(warmstandby_api::TAG_EPOCH)
+                            .value(epoch.to_string())
+                            .build()
+                    )
+                )?;
+            }
+            Ok(ActionOutcome::Done)
         }
         DataAction::UnprotectDatabase { identifier } => send!(
             "rds:ModifyDBInstance",

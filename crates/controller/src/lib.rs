@@ -3,6 +3,7 @@
 //! status`, where validate, plan and status are pure (`warmstandby-core`).
 #![forbid(unsafe_code)]
 
+pub mod failover;
 pub mod operator;
 pub mod region_pair;
 pub mod stack;

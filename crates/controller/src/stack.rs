@@ -26,7 +26,7 @@ use warmstandby_core::status_edge::EdgeView;
 use warmstandby_core::status_stack::{StackPass, stack_status};
 use warmstandby_core::validate::{StackInputs, ValidatedStack, validate_stack};
 
-use crate::{Intent, TeardownOutcome, requeue};
+use crate::{Intent, TeardownOutcome, failover, requeue};
 
 #[derive(Debug)]
 pub struct StackOutcome {
@@ -36,6 +36,8 @@ pub struct StackOutcome {
     pub errors: Vec<AwsError>,
     /// The spec (or a reference) was rejected: no AWS call was made.
     pub invalid: Option<String>,
+    /// Failover transitions of this pass: (reason, message), for events and metrics.
+    pub events: Vec<(String, String)>,
 }
 
 impl StackOutcome {
@@ -74,6 +76,16 @@ fn network_refs(pair: &RegionPair, role: RegionRole) -> Option<NetworkRefs> {
 /// One reconcile pass of a stack. `inputs.region_pair` must carry its status
 /// (the networks' IDs).
 pub async fn reconcile(aws: &AwsContext, inputs: StackInputs<'_>, intent: Intent, now: &str) -> StackOutcome {
+    reconcile_inner(aws, inputs, intent, now, None).await
+}
+
+async fn reconcile_inner(
+    aws: &AwsContext,
+    inputs: StackInputs<'_>,
+    intent: Intent,
+    now: &str,
+    request: Option<warmstandby_core::failover::Request>,
+) -> StackOutcome {
     let stack = inputs.stack;
     let pair = inputs.region_pair.cloned();
     let previous = stack.status.as_ref().map(|s| s.conditions.clone()).unwrap_or_default();
@@ -89,6 +101,7 @@ pub async fn reconcile(aws: &AwsContext, inputs: StackInputs<'_>, intent: Intent
         applied: Vec::new(),
         errors: Vec::new(),
         invalid: Some(message),
+        events: Vec::new(),
     };
     let validated = match validate_stack(inputs) {
         Ok(v) => v,
@@ -111,14 +124,53 @@ pub async fn reconcile(aws: &AwsContext, inputs: StackInputs<'_>, intent: Intent
             applied: Vec::new(),
             errors: Vec::new(),
             invalid: None,
+            events: Vec::new(),
         };
     };
+    Box::pin(reconcile_validated(
+        aws,
+        stack,
+        validated,
+        [primary_owner, standby_owner],
+        [primary_net, standby_net],
+        intent,
+        now,
+        request,
+    ))
+    .await
+}
+
+/// One pass with a failover request (the CLI's `failover --to`).
+pub async fn reconcile_with_request(
+    aws: &AwsContext,
+    inputs: StackInputs<'_>,
+    now: &str,
+    request: warmstandby_core::failover::Request,
+) -> StackOutcome {
+    reconcile_inner(aws, inputs, Intent::Apply, now, Some(request)).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn reconcile_validated(
+    aws: &AwsContext,
+    stack: &ThreeTierStack,
+    validated: ValidatedStack,
+    owners: [Ownership; 2],
+    nets: [NetworkRefs; 2],
+    intent: Intent,
+    now: &str,
+    explicit_request: Option<warmstandby_core::failover::Request>,
+) -> StackOutcome {
+    let previous = stack.status.as_ref().map(|s| s.conditions.clone()).unwrap_or_default();
+    let generation = stack.metadata.generation;
     let intent = if validated.spec.paused { Intent::Observe } else { intent };
+    // Observation does not depend on roles beyond the machine's memory.
+    let memory = failover::memory(stack);
+    let mut observing = validated.clone();
+    observing.spec.active_region = memory.active;
     let desired =
-        [desired_data_tier(&validated, RegionRole::Primary), desired_data_tier(&validated, RegionRole::Standby)];
-    let edge_desired = EdgeDesired::of(&validated);
-    let owners = [primary_owner, standby_owner];
-    let nets = [primary_net, standby_net];
+        [desired_data_tier(&observing, RegionRole::Primary), desired_data_tier(&observing, RegionRole::Standby)];
+    let edge_desired = EdgeDesired::of(&observing);
     let hints = hints(stack.status.as_ref(), &edge_desired.global);
     let data_hints = data_hints(stack.status.as_ref());
 
@@ -137,10 +189,60 @@ pub async fn reconcile(aws: &AwsContext, inputs: StackInputs<'_>, intent: Intent
                 applied: Vec::new(),
                 errors: vec![e],
                 invalid: None,
+                events: Vec::new(),
             };
         }
     };
     let (observed, edge_observed) = observed;
+
+    // The failover machine decides where the writer, capacity and traffic belong.
+    let policy = validated.policy.clone();
+    let api_path = validated.spec.api.health_check_path.clone();
+    let decision = if intent == Intent::Apply {
+        let detected =
+            failover::detect(aws, policy.as_ref(), &memory, &edge_observed.global, &edge_desired.global, &api_path)
+                .await;
+        let (failing, detection, enabled) = match detected {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::warn!(error = %e, "health check status unreadable; deciding without it");
+                (Vec::new(), memory.detection.clone(), 0)
+            }
+        };
+        let mut remembered = memory.clone();
+        remembered.detection = detection;
+        let answers = failover::answers(policy.as_ref(), &remembered, &edge_desired.global, &api_path).await;
+        let observation = failover::observation(
+            stack,
+            &remembered,
+            failing,
+            enabled,
+            (&desired, &observed),
+            (&edge_desired.regions, &edge_observed.regions, &edge_observed.global),
+            answers,
+            (failover::seconds(now), now),
+        );
+        let request = failover::request(stack, explicit_request);
+        warmstandby_core::failover::decide(policy.as_ref(), &remembered, request.as_ref(), &observation)
+    } else {
+        failover::steady(&memory, &observed, &desired)
+    };
+    let request_consumed = decision.progress.is_some() || decision.active == stack.spec.active_region;
+    let mut for_data = validated.clone();
+    for_data.spec.active_region = decision.data_active;
+    for_data.fenced = decision.fence;
+    for_data.epoch = decision.epoch;
+    for_data.rebuild_allowed = decision.progress.is_none();
+    let mut for_edge = validated.clone();
+    for_edge.spec.active_region = decision.edge_active;
+    for_edge.full_capacity_everywhere = decision.full_capacity_everywhere;
+    let desired =
+        [desired_data_tier(&for_data, RegionRole::Primary), desired_data_tier(&for_data, RegionRole::Standby)];
+    let edge_desired = EdgeDesired::of(&for_edge);
+    for (reason, message) in &decision.events {
+        tracing::info!(reason, message = %message, "failover");
+    }
+
     let plan = plan(&desired, &observed, &nets);
     let edge_plan = plan_edge_pass(&edge_desired, &edge_observed, &observed, &nets, &owners);
     let converged = plan.actions.is_empty()
@@ -186,17 +288,37 @@ pub async fn reconcile(aws: &AwsContext, inputs: StackInputs<'_>, intent: Intent
         waiting,
         errors: errors.iter().map(ToString::to_string).collect(),
         paused: validated.spec.paused,
-        active_region: validated.pair.region(validated.spec.active_region).region.clone(),
+        active_region: validated.pair.region(decision.active).region.clone(),
     };
-    let status = stack_status(&previous, generation, &pass, now);
-    let requeue_after = if status.phase == Some(Phase::Ready) || intent == Intent::Observe {
+    let mut status = stack_status(&previous, generation, &pass, now);
+    failover::record(&mut status, &decision, stack.status.as_ref(), stack, request_consumed, |r| {
+        validated.pair.region(r).region.clone()
+    });
+    let detecting = policy.as_ref().is_some_and(|p| p.mode == warmstandby_api::FailoverMode::Automatic);
+    let requeue_after = if decision.progress.is_some() {
+        requeue::PROGRESS
+    } else if detecting && intent == Intent::Apply {
+        // Detection needs a look at least every probe interval.
+        let interval = policy
+            .as_ref()
+            .map(|p| {
+                if p.detection.probes.enabled {
+                    p.detection.probes.interval_seconds
+                } else {
+                    p.detection.health_check_interval_seconds
+                }
+            })
+            .unwrap_or(30);
+        requeue::STEADY.min(Duration::from_secs(u64::try_from(interval.max(5)).unwrap_or(30)))
+    } else if status.phase == Some(Phase::Ready) || intent == Intent::Observe {
         requeue::STEADY
     } else if !errors.is_empty() {
         if errors.iter().all(|e| e.class.is_retryable()) { requeue::RETRY } else { requeue::STEADY }
     } else {
         requeue::PROGRESS
     };
-    StackOutcome { status, requeue_after: Some(requeue_after), applied, errors, invalid: None }
+    let events = decision.events.iter().map(|(r, m)| (r.to_string(), m.clone())).collect();
+    StackOutcome { status, requeue_after: Some(requeue_after), applied, errors, invalid: None, events }
 }
 
 /// The stack's previous status with Ready=False for `reason` (and a new
@@ -514,6 +636,8 @@ pub fn describe(action: &DataAction) -> String {
                 changes.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
             )
         }
+        DataAction::PromoteReplica { identifier, epoch } => format!("promote {identifier} (epoch {epoch})"),
+        DataAction::TagEpoch { identifier, epoch } => format!("tag {identifier} with epoch {epoch}"),
         DataAction::UnprotectDatabase { identifier } => format!("lift deletion protection of {identifier}"),
         DataAction::DeleteDatabase { identifier, final_snapshot } => match final_snapshot {
             Some(s) => format!("delete database {identifier} (final snapshot {s})"),

@@ -76,6 +76,8 @@ pub struct ObservedDatabase {
     pub replica_source: Option<String>,
     /// Latest `AWS/RDS ReplicaLag` (seconds) of a replica, when CloudWatch has one.
     pub replica_lag_seconds: Option<i64>,
+    /// The failover epoch that promoted it (tag `warmstandby.dev/epoch`).
+    pub epoch: Option<i64>,
 }
 
 impl ObservedDatabase {

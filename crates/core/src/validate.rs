@@ -102,6 +102,15 @@ pub struct ValidatedStack {
     pub spec: ThreeTierStackSpec,
     pub policy: Option<FailoverPolicySpec>,
     pub password: Password,
+    /// Set by the failover machine: the region whose database takes no
+    /// writes (its api ingress is revoked).
+    pub fenced: Option<warmstandby_api::RegionRole>,
+    /// Set by the failover machine: the epoch tagged on a promoted database.
+    pub epoch: i64,
+    /// Set by the failover machine: both regions run the active capacity.
+    pub full_capacity_everywhere: bool,
+    /// No failover is running: a fenced former writer may be rebuilt as a replica.
+    pub rebuild_allowed: bool,
 }
 
 /// What the dereference step found for a stack.
@@ -369,9 +378,18 @@ pub fn validate_stack(inputs: StackInputs<'_>) -> Result<ValidatedStack, Validat
     validate_edge(&mut errors, spec);
 
     match (pair, password) {
-        (Some(pair), Some(password)) if errors.is_empty() => {
-            Ok(ValidatedStack { namespace, name, pair, spec: spec.clone(), policy, password })
-        }
+        (Some(pair), Some(password)) if errors.is_empty() => Ok(ValidatedStack {
+            namespace,
+            name,
+            pair,
+            spec: spec.clone(),
+            policy,
+            password,
+            fenced: None,
+            epoch: 0,
+            full_capacity_everywhere: false,
+            rebuild_allowed: false,
+        }),
         _ => Err(errors),
     }
 }

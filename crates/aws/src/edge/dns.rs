@@ -147,6 +147,19 @@ pub async fn observe_health_checks(aws: &AwsContext, owner: &Ownership) -> Resul
     Ok(out)
 }
 
+/// Whether most Route 53 checkers see the health check failing.
+pub async fn health_check_failing(aws: &AwsContext, id: &str) -> Result<bool, AwsError> {
+    let out = send!("route53:GetHealthCheckStatus", aws.route53().get_health_check_status().health_check_id(id))?;
+    let reports: Vec<bool> = out
+        .health_check_observations()
+        .iter()
+        .filter_map(|o| o.status_report().and_then(|r| r.status()))
+        .map(|s| s.starts_with("Success"))
+        .collect();
+    let healthy = reports.iter().filter(|ok| **ok).count();
+    Ok(!reports.is_empty() && healthy * 2 < reports.len())
+}
+
 fn record_set(r: &RecordSpec) -> Result<ResourceRecordSet, AwsError> {
     let op = "route53:ChangeResourceRecordSets";
     let mut b = ResourceRecordSet::builder()

@@ -25,6 +25,9 @@ struct State {
     errors: BTreeMap<(String, String), u64>,
     drift: BTreeMap<(String, String), i64>,
     phases: BTreeMap<(String, String), String>,
+    failover_transitions: BTreeMap<String, u64>,
+    /// Last finished failover per object: (epoch, RTO seconds, RPO estimate seconds).
+    failovers: BTreeMap<String, (i64, f64, i64)>,
     leader: bool,
 }
 
@@ -71,6 +74,16 @@ impl Metrics {
         let mut s = self.lock();
         s.drift.remove(&(kind.to_string(), object.to_string()));
         s.phases.remove(&(kind.to_string(), object.to_string()));
+    }
+
+    /// A failover transition (a stable reason such as `FailoverStarted`).
+    pub fn failover_transition(&self, reason: &str) {
+        *self.lock().failover_transitions.entry(reason.to_string()).or_default() += 1;
+    }
+
+    /// The last finished failover of an object, with its measured RTO and RPO estimate.
+    pub fn failover_finished(&self, object: &str, epoch: i64, rto_seconds: f64, rpo_seconds: i64) {
+        self.lock().failovers.insert(object.to_string(), (epoch, rto_seconds, rpo_seconds));
     }
 
     pub fn set_leader(&self, leader: bool) {
@@ -136,6 +149,30 @@ impl Metrics {
         for ((kind, phase), n) in by_phase {
             let _ = writeln!(out, "warmstandby_objects{{kind=\"{kind}\",phase=\"{phase}\"}} {n}");
         }
+        let _ = writeln!(
+            out,
+            "# HELP warmstandby_failover_transitions_total Failover state machine transitions by reason."
+        );
+        let _ = writeln!(out, "# TYPE warmstandby_failover_transitions_total counter");
+        for (reason, n) in &s.failover_transitions {
+            let _ = writeln!(out, "warmstandby_failover_transitions_total{{reason=\"{reason}\"}} {n}");
+        }
+        let _ = writeln!(out, "# HELP warmstandby_failover_rto_seconds Measured RTO of the last failover per stack.");
+        let _ = writeln!(out, "# TYPE warmstandby_failover_rto_seconds gauge");
+        for (object, (_, rto, _)) in &s.failovers {
+            let _ = writeln!(out, "warmstandby_failover_rto_seconds{{object=\"{object}\"}} {rto}");
+        }
+        let _ =
+            writeln!(out, "# HELP warmstandby_failover_rpo_seconds Replica lag when the last failover was decided.");
+        let _ = writeln!(out, "# TYPE warmstandby_failover_rpo_seconds gauge");
+        for (object, (_, _, rpo)) in &s.failovers {
+            let _ = writeln!(out, "warmstandby_failover_rpo_seconds{{object=\"{object}\"}} {rpo}");
+        }
+        let _ = writeln!(out, "# HELP warmstandby_failover_epoch Epoch of the last failover per stack.");
+        let _ = writeln!(out, "# TYPE warmstandby_failover_epoch gauge");
+        for (object, (epoch, _, _)) in &s.failovers {
+            let _ = writeln!(out, "warmstandby_failover_epoch{{object=\"{object}\"}} {epoch}");
+        }
         let _ = writeln!(out, "# HELP warmstandby_leader 1 while this replica holds the leader lease.");
         let _ = writeln!(out, "# TYPE warmstandby_leader gauge");
         let _ = writeln!(out, "warmstandby_leader {}", u8::from(s.leader));
@@ -154,7 +191,12 @@ mod tests {
         m.error("RegionPair", "InvalidSpec");
         m.object("ThreeTierStack", "shop/bookstore", 2, Some("Ready"));
         m.set_leader(true);
+        m.failover_transition("FailoverStarted");
+        m.failover_finished("shop/bookstore", 1, 42.0, 3);
         let text = m.render(&CallStats::default());
+        assert!(text.contains("warmstandby_failover_transitions_total{reason=\"FailoverStarted\"} 1"));
+        assert!(text.contains("warmstandby_failover_rto_seconds{object=\"shop/bookstore\"} 42"));
+        assert!(text.contains("warmstandby_failover_rpo_seconds{object=\"shop/bookstore\"} 3"));
         assert!(text.contains("warmstandby_reconciles_total{kind=\"ThreeTierStack\",outcome=\"success\"} 1"));
         assert!(text.contains("warmstandby_reconcile_duration_seconds_bucket{kind=\"ThreeTierStack\",le=\"0.5\"} 1"));
         assert!(text.contains("warmstandby_reconcile_duration_seconds_bucket{kind=\"ThreeTierStack\",le=\"0.25\"} 0"));

@@ -194,6 +194,23 @@ async fn apply_stack(api: &Api<ThreeTierStack>, st: &ThreeTierStack, ctx: &Conte
         return Ok(Action::await_change());
     }
     report(ctx, st, "ThreeTierStack", &outcome.applied, outcome.status.drift_count, &outcome.errors).await;
+    for (reason, message) in &outcome.events {
+        ctx.metrics.failover_transition(reason);
+        let kind = if reason.ends_with("Refused") || reason.ends_with("Detected") {
+            EventType::Warning
+        } else {
+            EventType::Normal
+        };
+        ctx.event(st, kind, reason, "Failover", message.clone()).await;
+    }
+    if let Some(last) = outcome.status.failover_history.last().filter(|r| r.outcome == "Succeeded") {
+        ctx.metrics.failover_finished(
+            &label,
+            last.epoch,
+            last.rto_seconds.unwrap_or_default(),
+            last.rpo_estimate_seconds.unwrap_or_default(),
+        );
+    }
     settle(ctx, st, &outcome.errors, outcome.is_ready(), outcome.requeue_after)
 }
 

@@ -113,6 +113,10 @@ pub struct DesiredDataTier {
     pub private_record: String,
     pub backup_vault: Option<String>,
     pub backup_plan: Option<DesiredBackupPlan>,
+    /// Failover epoch to tag on a database this pass promotes.
+    pub epoch: i64,
+    /// A former writer here may be replaced by a replica (after a final snapshot).
+    pub rebuild_replica: bool,
 }
 
 /// `<namespace>-<name>-<suffix>`, bounded.
@@ -158,7 +162,12 @@ pub fn desired_data_tier(stack: &ValidatedStack, role: RegionRole) -> DesiredDat
             "api servers: from the api load balancer and the bastion",
             vec![from(spec.api.port, "alb-api"), from(22, "bastion")],
         ),
-        group("db", "MySQL: from the api servers only", vec![from(spec.database.port, "api")]),
+        // A fenced region's database takes no writes: nothing may reach it.
+        group(
+            "db",
+            "MySQL: from the api servers only",
+            if stack.fenced == Some(role) { Vec::new() } else { vec![from(spec.database.port, "api")] },
+        ),
     ];
     for g in &mut sgs {
         g.ingress.sort();
@@ -215,6 +224,8 @@ pub fn desired_data_tier(stack: &ValidatedStack, role: RegionRole) -> DesiredDat
         private_record: format!("{}.{}", db.private_dns.record_name, db.private_dns.zone_name),
         backup_vault: spec.backup.enabled.then(|| stack_name(stack, "vault", 50)),
         backup_plan,
+        epoch: stack.epoch,
+        rebuild_replica: !active && stack.fenced == Some(role) && stack.rebuild_allowed,
     }
 }
 

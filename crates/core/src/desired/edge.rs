@@ -154,7 +154,7 @@ pub fn desired_region_edge(stack: &ValidatedStack, role: RegionRole) -> DesiredR
                 instance_type: t.instance_type.clone(),
                 user_data: t.user_data.as_deref().map(|u| base64(u.as_bytes())),
                 auto_scaling_group_name: stack_name(stack, tier, 255),
-                capacity: if active { t.capacity } else { t.standby_capacity },
+                capacity: if active || stack.full_capacity_everywhere { t.capacity } else { t.standby_capacity },
                 subnet_keys: if tier == "web" { ["web-a", "web-b"] } else { ["app-a", "app-b"] },
             }
         })

@@ -66,7 +66,18 @@ pub enum DataAction {
         identifier: String,
         changes: Vec<(String, String)>,
     },
-    /// Lifts deletion protection: only ever planned for a requested delete.
+    /// Makes a replica a writer (a failover); tagged with the failover epoch.
+    PromoteReplica {
+        identifier: String,
+        epoch: i64,
+    },
+    /// Marks the writer with the failover epoch that made it one.
+    TagEpoch {
+        identifier: String,
+        epoch: i64,
+    },
+    /// Lifts deletion protection: only ever planned for a requested delete,
+    /// or to replace a fenced former writer (after its final snapshot).
     UnprotectDatabase {
         identifier: String,
     },
@@ -346,19 +357,50 @@ fn plan_region(plan: &mut DataPlan, r: &RegionInputs<'_>, writer: Option<(&Obser
                 _ => plan.waiting.push("the replica waits for the writer, its subnet group and security group".into()),
             }
         }
+        (DesiredDatabase::Writer(_), Some(have)) if have.is_replica() => {
+            // The failover machine moved the writer here: promote.
+            if have.is_available() {
+                push(DataAction::PromoteReplica { identifier: have.identifier.clone(), epoch: d.epoch });
+            } else {
+                plan.waiting
+                    .push(format!("promotion of {} waits for it to be available ({})", have.identifier, have.status));
+            }
+        }
+        (DesiredDatabase::Replica { .. }, Some(have)) if !have.is_replica() && d.rebuild_replica => {
+            // A fenced former writer: keep its data in a final snapshot, then
+            // replace it with a replica of the active writer.
+            plan.waiting.push(format!("replacing the fenced former writer {} with a replica", have.identifier));
+            let writer_ready = writer.is_some_and(|(w, _)| w.is_available() && !w.is_replica());
+            if have.status != "deleting" && have.deletion_protection {
+                push(DataAction::UnprotectDatabase { identifier: have.identifier.clone() });
+            } else if have.is_available() && writer_ready {
+                push(DataAction::DeleteDatabase {
+                    identifier: have.identifier.clone(),
+                    final_snapshot: Some(format!("{}-former-writer-e{}", have.identifier, d.epoch)),
+                });
+            }
+        }
         (want, Some(have)) => {
             if !have.is_available() {
                 plan.waiting.push(format!("database {} is {}", have.identifier, have.status));
+            }
+            // A promotion interrupted before its tag: the writer still gets its epoch.
+            if matches!(want, DesiredDatabase::Writer(_))
+                && !have.is_replica()
+                && d.epoch > 0
+                && have.epoch.is_none_or(|e| e < d.epoch)
+            {
+                push(DataAction::TagEpoch { identifier: have.identifier.clone(), epoch: d.epoch });
             }
             let changes = database_drift(plan, region, want, have);
             if !changes.is_empty() && have.is_available() {
                 push(DataAction::ModifyDatabase { identifier: have.identifier.clone(), changes });
             }
             if let (DesiredDatabase::Replica { .. }, false) = (want, have.is_replica()) {
-                // Two writers are never created by the operator; a failover
-                // (FailoverPolicy) owns the transition back to a replica.
+                // Two writers are never created by the operator; only the
+                // failover machine fences a former writer and has it rebuilt.
                 plan.blocked.push(format!(
-                    "{} in {region} is a writer but the spec wants a replica; fail back to rebuild replication",
+                    "{} in {region} is a writer but should be a replica; a failover fences and rebuilds it",
                     have.identifier
                 ));
             }

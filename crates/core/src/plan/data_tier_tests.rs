@@ -52,6 +52,7 @@ fn database(id: &str, replica_of: Option<&str>, protected: bool) -> ObservedData
         security_group_ids: Vec::new(),
         replica_source: replica_of.map(str::to_string),
         replica_lag_seconds: None,
+        epoch: None,
     }
 }
 

@@ -1,0 +1,378 @@
+//! FailoverPolicy against the emulator. The emulator models no health, so
+//! the disaster is signalled the way the test controls it: a loopback HTTP
+//! server stands for the primary's endpoints (the test stops it) and the
+//! health check alarm is set to ALARM.
+
+use std::time::Instant;
+
+use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StateValue};
+use tokio::io::AsyncWriteExt;
+use warmstandby_api::{RegionRole, TAG_EPOCH, TAG_UID, ThreeTierStackStatus};
+use warmstandby_aws::AwsContext;
+use warmstandby_controller::{Intent, stack};
+use warmstandby_core::failover::Request;
+use warmstandby_tests::Emulator;
+
+use crate::stack::Fixture;
+use crate::support::context;
+
+const PRIMARY_DB: &str = "bookstore-bookstore-primary-db";
+const STANDBY_DB: &str = "bookstore-bookstore-standby-db";
+
+/// A loopback server answering 200 to everything: the application's endpoint.
+struct Endpoint {
+    port: u16,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Endpoint {
+    async fn start(port: u16) -> Endpoint {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let task = tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 1024];
+                    let _ = tokio::io::AsyncReadExt::read(&mut socket, &mut buf).await;
+                    let _ =
+                        socket.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok").await;
+                });
+            }
+        });
+        Endpoint { port, task: Some(task) }
+    }
+
+    fn stop(&mut self) {
+        if let Some(t) = self.task.take() {
+            t.abort();
+        }
+    }
+
+    fn running(&self) -> bool {
+        self.task.is_some()
+    }
+}
+
+/// The example policy, detecting by the alarm and the operator's probes of the endpoint.
+fn with_probing_policy(f: &mut Fixture, port: u16, edit: impl FnOnce(&mut warmstandby_api::FailoverPolicySpec)) {
+    let p = &mut f.checked.set.policies[0].spec;
+    p.detection.route53_health_check = false;
+    p.detection.cloud_watch_alarm = true;
+    p.detection.probes.enabled = true;
+    p.detection.probes.api_url = Some(format!("http://127.0.0.1:{port}/health"));
+    p.detection.probes.web_url = Some(format!("http://127.0.0.1:{port}/"));
+    p.detection.probes.failure_threshold = 1;
+    p.detection.probes.recovery_threshold = 1;
+    p.detection.probes.timeout_seconds = 1;
+    p.detection.probes.interval_seconds = 5;
+    p.detection.required_signals = 2;
+    p.detection.debounce_seconds = 0;
+    edit(p);
+}
+
+async fn put_lag(emulator: &Emulator, region: &str, db: &str, seconds: f64) {
+    let cw = aws_sdk_cloudwatch::Client::new(&emulator.sdk_config(region).await);
+    cw.put_metric_data()
+        .namespace("AWS/RDS")
+        .metric_data(
+            MetricDatum::builder()
+                .metric_name("ReplicaLag")
+                .dimensions(Dimension::builder().name("DBInstanceIdentifier").value(db).build())
+                .value(seconds)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
+async fn alarm(emulator: &Emulator, state: StateValue) {
+    let cw = aws_sdk_cloudwatch::Client::new(&emulator.sdk_config("us-east-1").await);
+    cw.set_alarm_state()
+        .alarm_name("bookstore-bookstore-api-health")
+        .state_value(state)
+        .state_reason("test")
+        .send()
+        .await
+        .unwrap();
+}
+
+struct Db {
+    replica: bool,
+    epoch: Option<String>,
+}
+
+async fn database(emulator: &Emulator, region: &str, id: &str) -> Option<Db> {
+    let rds = aws_sdk_rds::Client::new(&emulator.sdk_config(region).await);
+    let out = rds.describe_db_instances().db_instance_identifier(id).send().await.ok()?;
+    let d = out.db_instances().first()?;
+    Some(Db {
+        replica: d.read_replica_source_db_instance_identifier().is_some(),
+        epoch: d.tag_list().iter().find(|t| t.key() == Some(TAG_EPOCH)).and_then(|t| t.value()).map(str::to_string),
+    })
+}
+
+/// The db security group of a region admits the api group.
+async fn db_reachable(emulator: &Emulator, region: &str, uid: &str) -> bool {
+    let ec2 = aws_sdk_ec2::Client::new(&emulator.sdk_config(region).await);
+    let filter = |k: &str, v: &str| aws_sdk_ec2::types::Filter::builder().name(format!("tag:{k}")).values(v).build();
+    let out = ec2
+        .describe_security_groups()
+        .filters(filter(TAG_UID, uid))
+        .filters(filter("warmstandby.dev/component", "security-group/db"))
+        .send()
+        .await
+        .unwrap();
+    !out.security_groups()[0].ip_permissions().is_empty()
+}
+
+/// Passes until the failover records an outcome, restarting the endpoint
+/// (the standby now answering under the same name) once traffic moves.
+async fn run_until_finished(
+    f: &mut Fixture,
+    aws: &AwsContext,
+    endpoint: &mut Endpoint,
+    request: Option<Request>,
+) -> (usize, Vec<String>) {
+    let before = f.stack.status.as_ref().map(|s| s.failover_history.len()).unwrap_or(0);
+    let mut steps = Vec::new();
+    for n in 1..=30 {
+        let outcome = match &request {
+            Some(r) => {
+                let mut inputs = f.checked.set.stack_inputs(&f.stack);
+                inputs.region_pair = Some(&f.pair);
+                stack::reconcile_with_request(aws, inputs, &warmstandby_controller::now_rfc3339(), r.clone()).await
+            }
+            None => f.pass(aws, Intent::Apply).await,
+        };
+        assert!(outcome.errors.is_empty(), "pass {n}: {:?}", outcome.errors);
+        f.stack.status = Some(outcome.status.clone());
+        let status = f.stack.status.as_ref().unwrap();
+        if let Some(p) = &status.failover {
+            steps.push(p.step.clone());
+            if (p.step == "switch" || p.step == "verify") && !endpoint.running() {
+                *endpoint = Endpoint::start(endpoint.port).await;
+            }
+        }
+        if status.failover_history.len() > before {
+            steps.dedup();
+            return (n, steps);
+        }
+    }
+    panic!("the failover did not finish: {:#?}", f.stack.status.as_ref().map(|s| (&s.failover, &s.conditions)));
+}
+
+fn last(status: &ThreeTierStackStatus) -> &warmstandby_api::FailoverRecord {
+    status.failover_history.last().unwrap()
+}
+
+#[tokio::test]
+async fn the_classic_drill_and_the_failback_round_trip() {
+    let emulator = Emulator::start();
+    let aws = context(&emulator).await;
+    let mut endpoint = Endpoint::start(0).await;
+    let mut f = Fixture::with_network(&aws).await;
+    with_probing_policy(&mut f, endpoint.port, |_| {});
+    f.until_ready(&aws).await;
+    put_lag(&emulator, "us-west-2", STANDBY_DB, 2.0).await;
+    let uid = f.uid();
+
+    // Healthy: passes change nothing.
+    let quiet = f.pass(&aws, Intent::Apply).await;
+    assert!(quiet.status.failover.is_none() && quiet.events.is_empty(), "{:?}", quiet.events);
+
+    // The primary region dies.
+    endpoint.stop();
+    alarm(&emulator, StateValue::Alarm).await;
+    let calls_before = aws.calls().snapshot();
+    let started = Instant::now();
+    let (passes, steps) = run_until_finished(&mut f, &aws, &mut endpoint, None).await;
+    let took = started.elapsed();
+    let calls = aws.calls().snapshot().since(&calls_before);
+    let status = f.stack.status.clone().unwrap();
+    let done = last(&status);
+    println!(
+        "benchmark, failover: {passes} passes, {:.0} ms wall time from detection to done (the emulator has no AWS waits), {} AWS calls ({} mutating); steps {steps:?}; RTO {:?} s, RPO estimate {:?} s",
+        took.as_secs_f64() * 1000.0,
+        calls.total(),
+        calls.mutating(),
+        done.rto_seconds,
+        done.rpo_estimate_seconds
+    );
+    assert_eq!(done.outcome, "Succeeded", "{done:?}");
+    assert_eq!((done.epoch, done.to), (1, RegionRole::Standby));
+    assert_eq!(done.rpo_estimate_seconds, Some(2));
+    // Verify probes the endpoint in the pass after the switch and completes at once.
+    assert_eq!(steps, ["fence", "promote", "scale", "switch"], "each step in order");
+    assert_eq!(status.active_role, Some(RegionRole::Standby));
+    assert_eq!(status.active_region.as_deref(), Some("us-west-2"));
+
+    // The standby database is writable and carries the epoch; the old writer is fenced.
+    let west = database(&emulator, "us-west-2", STANDBY_DB).await.unwrap();
+    assert!(!west.replica, "the standby was promoted");
+    assert_eq!(west.epoch.as_deref(), Some("1"));
+    assert!(!db_reachable(&emulator, "us-east-1", &uid).await, "the old writer is fenced");
+    // DNS and CloudFront point at the standby, whose groups carry full capacity.
+    let g = status.global.clone().unwrap();
+    let r53 = aws.route53();
+    let sets = r53.list_resource_record_sets().hosted_zone_id(g.public_zone_id.unwrap()).send().await.unwrap();
+    let primary =
+        sets.resource_record_sets().iter().find(|r| r.failover().map(|f| f.as_str()) == Some("PRIMARY")).unwrap();
+    assert_eq!(primary.set_identifier(), Some("us-west-2"));
+    let dist = aws.cloudfront().get_distribution().id(g.distribution_id.unwrap()).send().await.unwrap();
+    let group = &dist.distribution().unwrap().distribution_config().unwrap().origin_groups().unwrap().items()[0];
+    assert_eq!(group.members().unwrap().items()[0].origin_id(), "web-us-west-2");
+    let west_groups = aws.autoscaling("us-west-2").describe_auto_scaling_groups().send().await.unwrap();
+    assert!(west_groups.auto_scaling_groups().iter().all(|a| a.desired_capacity() == Some(2)));
+
+    // Steady after the failover: nothing is undone; replication is rebuilt in
+    // the old region from the new writer (the old writer's data kept in a snapshot).
+    alarm(&emulator, StateValue::Ok).await;
+    for _ in 0..10 {
+        let o = f.pass(&aws, Intent::Apply).await;
+        assert!(o.errors.is_empty(), "{:?}", o.errors);
+        if database(&emulator, "us-east-1", PRIMARY_DB).await.is_some_and(|d| d.replica) && o.is_ready() {
+            break;
+        }
+    }
+    let east = database(&emulator, "us-east-1", PRIMARY_DB).await.expect("a replica in the old region");
+    assert!(east.replica, "replication rebuilt towards the old region");
+    assert_eq!(f.stack.status.as_ref().unwrap().active_role, Some(RegionRole::Standby), "no undoing");
+    let snapshots = aws.rds("us-east-1").describe_db_snapshots().send().await.unwrap();
+    assert!(
+        snapshots
+            .db_snapshots()
+            .iter()
+            .any(|s| s.db_snapshot_identifier() == Some("bookstore-bookstore-primary-db-former-writer-e1")),
+        "the old writer's data is kept"
+    );
+    let east_groups = aws.autoscaling("us-east-1").describe_auto_scaling_groups().send().await.unwrap();
+    assert!(east_groups.auto_scaling_groups().iter().all(|a| a.desired_capacity() == Some(1)), "old region warm");
+
+    // Failback on request, the same safe way, once the new replica caught up.
+    put_lag(&emulator, "us-east-1", PRIMARY_DB, 0.0).await;
+    let back = Request { to: RegionRole::Primary, force: false, kind: "switchover" };
+    let (_, steps) = run_until_finished(&mut f, &aws, &mut endpoint, Some(back)).await;
+    let status = f.stack.status.clone().unwrap();
+    assert_eq!(last(&status).outcome, "Succeeded", "{:?}", last(&status));
+    assert_eq!(last(&status).epoch, 2);
+    assert!(steps.contains(&"promote".to_string()), "{steps:?}");
+    assert_eq!(status.active_role, Some(RegionRole::Primary));
+    let east = database(&emulator, "us-east-1", PRIMARY_DB).await.unwrap();
+    assert!(!east.replica && east.epoch.as_deref() == Some("2"));
+    // Protected again: a replica in the standby.
+    for _ in 0..10 {
+        let o = f.pass(&aws, Intent::Apply).await;
+        if o.is_ready() {
+            break;
+        }
+    }
+    assert!(database(&emulator, "us-west-2", STANDBY_DB).await.unwrap().replica, "a replica in the standby again");
+    assert!(
+        f.stack
+            .status
+            .as_ref()
+            .unwrap()
+            .conditions
+            .iter()
+            .any(|c| c.type_ == "ReplicationHealthy" && c.status == "True")
+    );
+}
+
+#[tokio::test]
+async fn guard_refusals_change_nothing_and_say_why() {
+    let emulator = Emulator::start();
+    let aws = context(&emulator).await;
+    let mut endpoint = Endpoint::start(0).await;
+    let mut f = Fixture::with_network(&aws).await;
+    with_probing_policy(&mut f, endpoint.port, |p| p.guards.require_approval = true);
+    f.until_ready(&aws).await;
+
+    // Lag above the RPO budget.
+    put_lag(&emulator, "us-west-2", STANDBY_DB, 900.0).await;
+    endpoint.stop();
+    alarm(&emulator, StateValue::Alarm).await;
+    let mut events = Vec::new();
+    for _ in 0..4 {
+        let o = f.pass(&aws, Intent::Apply).await;
+        events.extend(o.events.iter().map(|(r, m)| format!("{r}: {m}")));
+    }
+    let status = f.stack.status.clone().unwrap();
+    let progress = status.failover.clone().expect("a failover waiting at its guards");
+    assert_eq!(progress.step, "guards");
+    let why = progress.steps.last().unwrap().message.clone().unwrap();
+    assert!(why.contains("exceeds the RPO budget of 300 s"), "{why}");
+    assert!(events.iter().any(|e| e.starts_with("FailoverRefused")), "{events:?}");
+    assert_eq!(status.epoch, 0);
+    assert!(database(&emulator, "us-west-2", STANDBY_DB).await.unwrap().replica, "nothing promoted");
+    assert!(db_reachable(&emulator, "us-east-1", &f.uid()).await, "nothing fenced");
+
+    // A forced failover passes the budget but still waits for nothing else.
+    let forced = Request { to: RegionRole::Standby, force: true, kind: "failover" };
+    let (_, _) = run_until_finished(&mut f, &aws, &mut endpoint, Some(forced)).await;
+    let status = f.stack.status.clone().unwrap();
+    assert_eq!(last(&status).outcome, "Succeeded");
+    assert_eq!(last(&status).rpo_estimate_seconds, Some(900), "the RPO estimate says what was risked");
+}
+
+#[tokio::test]
+async fn a_crash_at_any_point_of_a_failover_completes_it_exactly_once() {
+    let emulator = Emulator::start();
+    // The failover's mutating calls, counted on one clean run.
+    let total = {
+        let aws = context(&emulator).await;
+        let mut endpoint = Endpoint::start(0).await;
+        let mut f = Fixture::with_network(&aws).await;
+        with_probing_policy(&mut f, endpoint.port, |_| {});
+        f.until_ready(&aws).await;
+        put_lag(&emulator, "us-west-2", STANDBY_DB, 1.0).await;
+        endpoint.stop();
+        alarm(&emulator, StateValue::Alarm).await;
+        let before = aws.calls().snapshot();
+        run_until_finished(&mut f, &aws, &mut endpoint, None).await;
+        aws.calls().snapshot().since(&before).mutating()
+    };
+    assert!(total >= 5, "{total}");
+    for k in 1..=total {
+        emulator.reset();
+        let setup = context(&emulator).await;
+        let mut endpoint = Endpoint::start(0).await;
+        let mut f = Fixture::with_network(&setup).await;
+        with_probing_policy(&mut f, endpoint.port, |_| {});
+        f.until_ready(&setup).await;
+        put_lag(&emulator, "us-west-2", STANDBY_DB, 1.0).await;
+        endpoint.stop();
+        alarm(&emulator, StateValue::Alarm).await;
+        let crashing = context(&emulator).await;
+        crashing.calls().crash_after_mutations(k);
+        for _ in 0..30 {
+            // A crashed pass never writes its status.
+            let kept = f.stack.status.clone();
+            f.pass(&crashing, Intent::Apply).await;
+            if crashing.calls().crashed() {
+                f.stack.status = kept;
+                break;
+            }
+            if (f.stack.status.as_ref().unwrap().failover.as_ref()).is_some_and(|p| p.step == "verify")
+                && !endpoint.running()
+            {
+                endpoint = Endpoint::start(endpoint.port).await;
+            }
+        }
+        assert!(crashing.calls().crashed(), "k={k}: never reached mutating call {k}");
+        let restarted = context(&emulator).await;
+        if f.stack.status.as_ref().is_none_or(|s| s.failover_history.is_empty()) {
+            run_until_finished(&mut f, &restarted, &mut endpoint, None).await;
+        }
+        let status = f.stack.status.clone().unwrap();
+        let succeeded = status.failover_history.iter().filter(|r| r.outcome == "Succeeded").count();
+        assert_eq!(succeeded, 1, "k={k}: {:?}", status.failover_history);
+        assert_eq!(status.epoch, 1, "k={k}");
+        let west = database(&emulator, "us-west-2", STANDBY_DB).await.unwrap();
+        assert!(!west.replica && west.epoch.as_deref() == Some("1"), "k={k}");
+        assert!(!db_reachable(&emulator, "us-east-1", &f.uid()).await, "k={k}: the old writer stays fenced");
+    }
+    println!(
+        "failover crash test: crashed after each of the {total} mutating calls; every restart completed exactly once"
+    );
+}
