@@ -499,6 +499,9 @@ pub struct ThreeTierStackStatus {
     /// What the failure detection currently sees.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detection: Option<DetectionStatus>,
+    /// Readiness of the standby and the last drill.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drill: Option<DrillStatus>,
     #[serde(default)]
     #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
     pub conditions: Vec<Condition>,
@@ -621,6 +624,25 @@ pub struct Endpoints {
     /// ALB DNS names by `<region>/<tier>`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub load_balancers: BTreeMap<String, String>,
+}
+
+/// Standby readiness, checked on every pass; drills record it on demand or on schedule.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DrillStatus {
+    /// Checks that fail now (empty: the standby could take over).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failures: Vec<String>,
+    /// Expected time from failure to serving from the standby.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predicted_rto_seconds: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_run_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_success_at: Option<String>,
+    /// The `warmstandby.dev/run-drill` annotation value last acted on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_request: Option<String>,
 }
 
 /// Failure detection of the active region.

@@ -73,6 +73,35 @@ pub enum Command {
     },
     /// Run the Kubernetes operator (in-cluster config or KUBECONFIG).
     Operator(OperatorArgs),
+    /// Move a stack's traffic and writer to the other region, the safe way:
+    /// guards, fence, promote, scale, switch, verify.
+    Failover {
+        #[arg(short = 'f', long = "filename", required = true)]
+        paths: Vec<PathBuf>,
+        /// The stack, as `namespace/name` or `name`.
+        #[arg(long)]
+        stack: String,
+        /// The region role to serve from.
+        #[arg(long, value_enum)]
+        to: Role,
+        /// Promote even above the RPO budget or without a zero lag (data may be lost).
+        #[arg(long)]
+        force: bool,
+        /// Run every guard and readiness check, change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long, default_value = "30m", value_parser = standalone::parse_duration)]
+        timeout: std::time::Duration,
+    },
+    /// Check the standby could take over (every guard and readiness check,
+    /// no traffic moved) and print the predicted RTO.
+    Drill {
+        #[arg(short = 'f', long = "filename", required = true)]
+        paths: Vec<PathBuf>,
+        /// Only this stack (`namespace/name` or `name`).
+        #[arg(long)]
+        stack: Option<String>,
+    },
     /// Delete everything the manifests own (unless deletionPolicy is Retain).
     Destroy {
         #[arg(short = 'f', long = "filename", required = true)]
@@ -82,6 +111,21 @@ pub enum Command {
         #[arg(long, default_value = "30m", value_parser = standalone::parse_duration)]
         timeout: std::time::Duration,
     },
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Primary,
+    Standby,
+}
+
+impl From<Role> for warmstandby_api::RegionRole {
+    fn from(r: Role) -> Self {
+        match r {
+            Role::Primary => warmstandby_api::RegionRole::Primary,
+            Role::Standby => warmstandby_api::RegionRole::Standby,
+        }
+    }
 }
 
 #[derive(clap::Args, Debug)]
@@ -190,6 +234,21 @@ where
                 Box::pin(async move {
                     standalone::destroy(aws, checked, &standalone::WaitOptions { wait, timeout }, out).await
                 })
+            })
+            .await
+        }
+        Command::Failover { paths, stack, to, force, dry_run, timeout } => {
+            with_aws(&paths, settings, show_calls, out, err, |aws, checked, out| {
+                Box::pin(async move {
+                    let options = standalone::FailoverOptions { stack, to: to.into(), force, dry_run, timeout };
+                    standalone::failover(aws, checked, &options, out).await
+                })
+            })
+            .await
+        }
+        Command::Drill { paths, stack } => {
+            with_aws(&paths, settings, show_calls, out, err, |aws, checked, out| {
+                Box::pin(async move { standalone::drill(aws, checked, stack.as_deref(), out).await })
             })
             .await
         }

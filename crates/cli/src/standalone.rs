@@ -448,3 +448,159 @@ pub async fn destroy(aws: &Arc<AwsContext>, checked: &Checked, opts: &WaitOption
     }
     code
 }
+
+/// What `failover` was asked.
+pub struct FailoverOptions {
+    pub stack: String,
+    pub to: warmstandby_api::RegionRole,
+    pub force: bool,
+    pub dry_run: bool,
+    pub timeout: Duration,
+}
+
+/// The RegionPairs with their observed status (read only).
+async fn observed_pairs(aws: &Arc<AwsContext>, checked: &Checked) -> Vec<RegionPair> {
+    let mut pairs = Vec::new();
+    for pair in &checked.set.region_pairs {
+        let ctx = aws.for_role(pair.spec.role_arn.as_deref()).await;
+        let outcome = region_pair::reconcile(&ctx, pair, Intent::Observe, &now_rfc3339()).await;
+        let mut observed = pair.clone();
+        observed.status = Some(outcome.status);
+        pairs.push(observed);
+    }
+    pairs
+}
+
+fn matches(st: &ThreeTierStack, wanted: &str) -> bool {
+    let id = crate::manifests::object_id(st);
+    id == wanted || st.metadata.name.as_deref() == Some(wanted)
+}
+
+fn readiness_text(status: &warmstandby_api::ThreeTierStackStatus) -> String {
+    let mut s = String::new();
+    if let Some(d) = &status.drill {
+        if d.failures.is_empty() {
+            let _ = writeln!(s, "  standby ready; predicted RTO {} s", d.predicted_rto_seconds.unwrap_or_default());
+        } else {
+            for f in &d.failures {
+                let _ = writeln!(s, "  not ready: {f}");
+            }
+        }
+    }
+    s
+}
+
+/// Runs a failover (or switchover) of one stack to completion, printing each step.
+pub async fn failover(aws: &Arc<AwsContext>, checked: &Checked, opts: &FailoverOptions, out: &mut dyn Write) -> u8 {
+    let Some(st) = checked.set.stacks.iter().find(|s| matches(s, &opts.stack)) else {
+        let _ = writeln!(out, "error: no ThreeTierStack {:?} in the manifests", opts.stack);
+        return crate::EXIT_FAILURE;
+    };
+    let pairs = observed_pairs(aws, checked).await;
+    let pair = pairs.iter().find(|p| p.metadata.name.as_deref() == Some(st.spec.region_pair_ref.name.as_str()));
+    let ctx = aws.for_role(pair.and_then(|p| p.spec.role_arn.as_deref())).await;
+    let label = crate::manifests::object_id(st);
+    let mut current = st.clone();
+    // Where the stack serves now (AWS tells when there is no status).
+    let mut inputs = checked.set.stack_inputs(&current);
+    inputs.region_pair = pair;
+    let seen = stack::drill(&ctx, inputs, &now_rfc3339()).await;
+    if let Some(e) = seen.invalid.as_ref() {
+        let _ = writeln!(out, "error: ThreeTierStack {label}: {e}");
+        return crate::EXIT_FAILURE;
+    }
+    let active = seen.status.active_role.unwrap_or(st.spec.active_region);
+    if active == opts.to {
+        let _ = writeln!(out, "ThreeTierStack {label}: the {} already serves; nothing to do", opts.to);
+        return 0;
+    }
+    if opts.dry_run {
+        let _ = writeln!(
+            out,
+            "ThreeTierStack {label}: would move from the {active} to the {} (guards, fence, promote, scale, switch, verify)",
+            opts.to
+        );
+        let _ = out.write_all(readiness_text(&seen.status).as_bytes());
+        return if seen.status.drill.as_ref().is_some_and(|d| d.failures.is_empty()) { 0 } else { crate::EXIT_FAILURE };
+    }
+    current.status = Some(seen.status);
+    let request = warmstandby_core::failover::Request {
+        to: opts.to,
+        force: opts.force,
+        kind: if opts.force { "failover" } else { "switchover" },
+    };
+    let before = current.status.as_ref().map(|s| s.failover_history.len()).unwrap_or(0);
+    let deadline = Instant::now() + opts.timeout;
+    let mut last_step = String::new();
+    loop {
+        let mut inputs = checked.set.stack_inputs(&current);
+        inputs.region_pair = pair;
+        let outcome = stack::reconcile_with_request(&ctx, inputs, &now_rfc3339(), request.clone()).await;
+        for e in &outcome.errors {
+            let _ = writeln!(out, "  ! {e}");
+        }
+        for (reason, message) in &outcome.events {
+            let _ = writeln!(out, "  {reason}: {message}");
+        }
+        if let Some(p) = &outcome.status.failover {
+            let message = p.steps.last().and_then(|s| s.message.clone()).unwrap_or_default();
+            let line = format!("{} (epoch {}): {} {message}", p.kind, p.epoch, p.step);
+            if line != last_step {
+                let _ = writeln!(out, "ThreeTierStack {label}: {line}");
+                last_step = line;
+            }
+        }
+        let done = outcome.status.failover_history.len() > before;
+        current.status = Some(outcome.status);
+        if done {
+            let Some(r) = current.status.as_ref().and_then(|s| s.failover_history.last()) else { break };
+            let _ = writeln!(
+                out,
+                "ThreeTierStack {label}: {} {} from the {} to the {} (epoch {}): RTO {} s, RPO estimate {} s; {}",
+                r.kind,
+                r.outcome,
+                r.from,
+                r.to,
+                r.epoch,
+                r.rto_seconds.map(|x| x.to_string()).unwrap_or_else(|| "-".into()),
+                r.rpo_estimate_seconds.map(|x| x.to_string()).unwrap_or_else(|| "-".into()),
+                r.message
+            );
+            return if r.outcome == "Succeeded" { 0 } else { crate::EXIT_FAILURE };
+        }
+        if Instant::now() >= deadline {
+            let _ = writeln!(out, "ThreeTierStack {label}: timed out at: {last_step}");
+            return crate::EXIT_FAILURE;
+        }
+        if outcome.applied.is_empty() {
+            tokio::time::sleep(POLL.min(deadline.saturating_duration_since(Instant::now()))).await;
+        }
+    }
+    crate::EXIT_FAILURE
+}
+
+/// Runs every readiness check of the standby, changing nothing.
+pub async fn drill(aws: &Arc<AwsContext>, checked: &Checked, only: Option<&str>, out: &mut dyn Write) -> u8 {
+    let pairs = observed_pairs(aws, checked).await;
+    let mut code = 0;
+    for st in checked.set.stacks.iter().filter(|s| only.is_none_or(|o| matches(s, o))) {
+        let pair = pairs.iter().find(|p| p.metadata.name.as_deref() == Some(st.spec.region_pair_ref.name.as_str()));
+        let ctx = aws.for_role(pair.and_then(|p| p.spec.role_arn.as_deref())).await;
+        let mut inputs = checked.set.stack_inputs(st);
+        inputs.region_pair = pair;
+        let outcome = stack::drill(&ctx, inputs, &now_rfc3339()).await;
+        let label = crate::manifests::object_id(st);
+        let ready = outcome.status.drill.as_ref().is_some_and(|d| d.failures.is_empty());
+        let _ = writeln!(
+            out,
+            "ThreeTierStack {label}: drill {} (active {})",
+            if ready { "passed" } else { "failed" },
+            outcome.status.active_region.as_deref().unwrap_or("-")
+        );
+        let _ = out.write_all(readiness_text(&outcome.status).as_bytes());
+        if !ready {
+            code = crate::EXIT_FAILURE;
+        }
+    }
+    code
+}

@@ -26,6 +26,31 @@ pub fn memory(stack: &ThreeTierStack) -> Memory {
     }
 }
 
+/// Without a recorded active role (a new status, the standalone CLI), AWS
+/// tells: the writer with the highest epoch serves, and the epoch is the
+/// highest one tagged. So a lost status never undoes a failover.
+pub fn recover(memory: &mut Memory, recorded: bool, observed: &[ObservedDataTier; 2], desired: &[DesiredDataTier; 2]) {
+    let writers: Vec<(RegionRole, i64)> = RegionRole::BOTH
+        .into_iter()
+        .filter_map(|role| {
+            let i = idx(role);
+            observed[i]
+                .databases
+                .iter()
+                .find(|d| d.identifier == desired[i].db_identifier && !d.is_replica())
+                .map(|d| (role, d.epoch.unwrap_or(0)))
+        })
+        .collect();
+    let tagged = writers.iter().map(|(_, e)| *e).max().unwrap_or(0);
+    memory.epoch = memory.epoch.max(tagged);
+    if recorded {
+        return;
+    }
+    if let Some((role, _)) = writers.iter().max_by_key(|(_, e)| *e) {
+        memory.active = *role;
+    }
+}
+
 /// A planned switchover requested by changing `spec.activeRegion`, or a
 /// request from the CLI (which wins).
 pub fn request(stack: &ThreeTierStack, explicit: Option<Request>) -> Option<Request> {
@@ -303,4 +328,72 @@ pub fn steady(memory: &Memory, observed: &[ObservedDataTier; 2], desired: &[Desi
         events: Vec::new(),
         refusal: None,
     }
+}
+
+/// Standby readiness into the status: `StandbyReady` on every pass; a drill
+/// record when one is requested (annotation or CLI) or the policy's
+/// schedule is due. Returns the drill that ran, if any.
+pub fn drill(
+    status: &mut ThreeTierStackStatus,
+    stack: &ThreeTierStack,
+    policy: Option<&FailoverPolicySpec>,
+    readiness: &warmstandby_core::drill::Readiness,
+    requested: bool,
+    now: &str,
+) -> Option<warmstandby_api::FailoverRecord> {
+    use warmstandby_core::conditions::{Status, set};
+    let generation = stack.metadata.generation;
+    let message = if readiness.ready() {
+        format!("{} checks pass; predicted RTO {} s", readiness.checks, readiness.predicted_rto_seconds)
+    } else {
+        readiness.failures.join("; ")
+    };
+    set(
+        &mut status.conditions,
+        warmstandby_core::conditions::types::STANDBY_READY,
+        Status::from_bool(readiness.ready()),
+        if readiness.ready() { "Ready" } else { "NotReady" },
+        message.clone(),
+        generation,
+        now,
+    );
+    let mut d = stack.status.as_ref().and_then(|s| s.drill.clone()).unwrap_or_default();
+    d.failures = readiness.failures.clone();
+    d.predicted_rto_seconds = Some(readiness.predicted_rto_seconds);
+    let annotation =
+        stack.metadata.annotations.as_ref().and_then(|a| a.get(warmstandby_api::ANNOTATION_RUN_DRILL)).cloned();
+    let on_demand = annotation.is_some() && annotation != d.last_request;
+    let scheduled = policy.and_then(|p| p.drill.schedule.as_deref()).is_some_and(|expr| {
+        let after = d.last_run_at.as_deref().map(seconds).unwrap_or_else(|| seconds(now) - 60);
+        warmstandby_core::cron::due(expr, after, seconds(now)).unwrap_or(false)
+    });
+    let mut ran = None;
+    if on_demand || scheduled || requested {
+        d.last_run_at = Some(now.to_string());
+        if readiness.ready() {
+            d.last_success_at = Some(now.to_string());
+        }
+        if on_demand {
+            d.last_request = annotation;
+        }
+        let active = status.active_role.unwrap_or(stack.spec.active_region);
+        let record = warmstandby_api::FailoverRecord {
+            epoch: status.epoch,
+            kind: "drill".into(),
+            from: active,
+            to: active.other(),
+            started_at: now.to_string(),
+            finished_at: now.to_string(),
+            outcome: if readiness.ready() { "Succeeded" } else { "Failed" }.into(),
+            rto_seconds: Some(readiness.predicted_rto_seconds as f64),
+            rpo_estimate_seconds: None,
+            message,
+        };
+        status.failover_history.push(record.clone());
+        let excess = status.failover_history.len().saturating_sub(20);
+        status.failover_history.drain(..excess);
+        ran = Some(record);
+    }
+    status.drill = Some(d);
+    ran
 }

@@ -76,7 +76,12 @@ fn network_refs(pair: &RegionPair, role: RegionRole) -> Option<NetworkRefs> {
 /// One reconcile pass of a stack. `inputs.region_pair` must carry its status
 /// (the networks' IDs).
 pub async fn reconcile(aws: &AwsContext, inputs: StackInputs<'_>, intent: Intent, now: &str) -> StackOutcome {
-    reconcile_inner(aws, inputs, intent, now, None).await
+    reconcile_inner(aws, inputs, intent, now, None, false).await
+}
+
+/// One observe-only pass that records a drill (the CLI's `drill`).
+pub async fn drill(aws: &AwsContext, inputs: StackInputs<'_>, now: &str) -> StackOutcome {
+    reconcile_inner(aws, inputs, Intent::Observe, now, None, true).await
 }
 
 async fn reconcile_inner(
@@ -85,6 +90,7 @@ async fn reconcile_inner(
     intent: Intent,
     now: &str,
     request: Option<warmstandby_core::failover::Request>,
+    drill: bool,
 ) -> StackOutcome {
     let stack = inputs.stack;
     let pair = inputs.region_pair.cloned();
@@ -136,6 +142,7 @@ async fn reconcile_inner(
         intent,
         now,
         request,
+        drill,
     ))
     .await
 }
@@ -147,7 +154,7 @@ pub async fn reconcile_with_request(
     now: &str,
     request: warmstandby_core::failover::Request,
 ) -> StackOutcome {
-    reconcile_inner(aws, inputs, Intent::Apply, now, Some(request)).await
+    reconcile_inner(aws, inputs, Intent::Apply, now, Some(request), false).await
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -160,6 +167,7 @@ async fn reconcile_validated(
     intent: Intent,
     now: &str,
     explicit_request: Option<warmstandby_core::failover::Request>,
+    drill_requested: bool,
 ) -> StackOutcome {
     let previous = stack.status.as_ref().map(|s| s.conditions.clone()).unwrap_or_default();
     let generation = stack.metadata.generation;
@@ -194,6 +202,9 @@ async fn reconcile_validated(
         }
     };
     let (observed, edge_observed) = observed;
+    let mut memory = memory;
+    let recorded = stack.status.as_ref().is_some_and(|s| s.active_role.is_some());
+    failover::recover(&mut memory, recorded, &observed, &desired);
 
     // The failover machine decides where the writer, capacity and traffic belong.
     let policy = validated.policy.clone();
@@ -294,6 +305,18 @@ async fn reconcile_validated(
     failover::record(&mut status, &decision, stack.status.as_ref(), stack, request_consumed, |r| {
         validated.pair.region(r).region.clone()
     });
+    let readiness = warmstandby_core::drill::readiness(
+        policy.as_ref(),
+        &validated.spec,
+        decision.active,
+        (&desired, &observed),
+        (&edge_desired.regions, &edge_observed.regions),
+    );
+    let drill_ran = failover::drill(&mut status, stack, policy.as_ref(), &readiness, drill_requested, now);
+    let mut decision = decision;
+    if let Some(d) = &drill_ran {
+        decision.events.push(("DrillRan", format!("{}: {}", d.outcome, d.message)));
+    }
     let detecting = policy.as_ref().is_some_and(|p| p.mode == warmstandby_api::FailoverMode::Automatic);
     let requeue_after = if decision.progress.is_some() {
         requeue::PROGRESS

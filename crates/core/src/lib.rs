@@ -7,7 +7,9 @@
 #![forbid(unsafe_code)]
 
 pub mod conditions;
+pub mod cron;
 pub mod desired;
+pub mod drill;
 pub mod failover;
 pub mod field;
 pub mod names;

@@ -28,6 +28,8 @@ struct State {
     failover_transitions: BTreeMap<String, u64>,
     /// Last finished failover per object: (epoch, RTO seconds, RPO estimate seconds).
     failovers: BTreeMap<String, (i64, f64, i64)>,
+    /// Standby readiness per object: (ready, predicted RTO, last successful drill as Unix seconds).
+    standby: BTreeMap<String, (bool, i64, Option<i64>)>,
     leader: bool,
 }
 
@@ -84,6 +86,11 @@ impl Metrics {
     /// The last finished failover of an object, with its measured RTO and RPO estimate.
     pub fn failover_finished(&self, object: &str, epoch: i64, rto_seconds: f64, rpo_seconds: i64) {
         self.lock().failovers.insert(object.to_string(), (epoch, rto_seconds, rpo_seconds));
+    }
+
+    /// Standby readiness of an object and when its last drill succeeded.
+    pub fn standby(&self, object: &str, ready: bool, predicted_rto_seconds: i64, last_success: Option<i64>) {
+        self.lock().standby.insert(object.to_string(), (ready, predicted_rto_seconds, last_success));
     }
 
     pub fn set_leader(&self, leader: bool) {
@@ -172,6 +179,23 @@ impl Metrics {
         let _ = writeln!(out, "# TYPE warmstandby_failover_epoch gauge");
         for (object, (epoch, _, _)) in &s.failovers {
             let _ = writeln!(out, "warmstandby_failover_epoch{{object=\"{object}\"}} {epoch}");
+        }
+        let _ = writeln!(out, "# HELP warmstandby_standby_ready 1 while every standby readiness check passes.");
+        let _ = writeln!(out, "# TYPE warmstandby_standby_ready gauge");
+        for (object, (ready, _, _)) in &s.standby {
+            let _ = writeln!(out, "warmstandby_standby_ready{{object=\"{object}\"}} {}", u8::from(*ready));
+        }
+        let _ = writeln!(out, "# HELP warmstandby_predicted_rto_seconds RTO a failover is expected to take now.");
+        let _ = writeln!(out, "# TYPE warmstandby_predicted_rto_seconds gauge");
+        for (object, (_, rto, _)) in &s.standby {
+            let _ = writeln!(out, "warmstandby_predicted_rto_seconds{{object=\"{object}\"}} {rto}");
+        }
+        let _ = writeln!(out, "# HELP warmstandby_drill_last_success_timestamp_seconds When the last drill succeeded.");
+        let _ = writeln!(out, "# TYPE warmstandby_drill_last_success_timestamp_seconds gauge");
+        for (object, (_, _, at)) in &s.standby {
+            if let Some(at) = at {
+                let _ = writeln!(out, "warmstandby_drill_last_success_timestamp_seconds{{object=\"{object}\"}} {at}");
+            }
         }
         let _ = writeln!(out, "# HELP warmstandby_leader 1 while this replica holds the leader lease.");
         let _ = writeln!(out, "# TYPE warmstandby_leader gauge");

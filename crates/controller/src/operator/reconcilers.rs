@@ -211,6 +211,14 @@ async fn apply_stack(api: &Api<ThreeTierStack>, st: &ThreeTierStack, ctx: &Conte
             last.rpo_estimate_seconds.unwrap_or_default(),
         );
     }
+    if let Some(d) = &outcome.status.drill {
+        ctx.metrics.standby(
+            &label,
+            d.failures.is_empty(),
+            d.predicted_rto_seconds.unwrap_or_default(),
+            d.last_success_at.as_deref().map(crate::failover::seconds),
+        );
+    }
     settle(ctx, st, &outcome.errors, outcome.is_ready(), outcome.requeue_after)
 }
 

@@ -1,0 +1,121 @@
+//! Standby readiness: every guard and readiness check a failover would meet,
+//! evaluated on observed state without moving traffic, and the RTO it
+//! predicts. Drills record it; `StandbyReady` reports it on every pass.
+
+use warmstandby_api::{FailoverPolicySpec, RegionRole, ThreeTierStackSpec};
+
+use crate::desired::{DesiredDataTier, DesiredRegionEdge, ImageSource};
+use crate::observed_data::ObservedDataTier;
+use crate::observed_edge::ObservedRegionEdge;
+
+/// RDS promotion of a MySQL replica typically takes a few minutes; launching
+/// the extra instances overlaps with it.
+pub const PROMOTION_ESTIMATE_SECONDS: i64 = 300;
+/// Resolvers follow an alias failover within about a minute.
+pub const DNS_ESTIMATE_SECONDS: i64 = 60;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Readiness {
+    pub checks: usize,
+    pub failures: Vec<String>,
+    pub predicted_rto_seconds: i64,
+}
+
+impl Readiness {
+    pub fn ready(&self) -> bool {
+        self.failures.is_empty()
+    }
+}
+
+fn idx(role: RegionRole) -> usize {
+    if role == RegionRole::Primary { 0 } else { 1 }
+}
+
+/// Checks the passive region of `active` can take over.
+pub fn readiness(
+    policy: Option<&FailoverPolicySpec>,
+    spec: &ThreeTierStackSpec,
+    active: RegionRole,
+    data: (&[DesiredDataTier; 2], &[ObservedDataTier; 2]),
+    edge: (&[DesiredRegionEdge; 2], &[ObservedRegionEdge; 2]),
+) -> Readiness {
+    let (dd, od) = data;
+    let (de, oe) = edge;
+    let (a, p) = (idx(active), idx(active.other()));
+    let region = &de[p].region;
+    let mut failures = Vec::new();
+    let mut checks = 0;
+    let mut check = |ok: bool, failure: String| {
+        checks += 1;
+        if !ok {
+            failures.push(failure);
+        }
+    };
+
+    for t in &de[p].tiers {
+        // Images present in the standby.
+        match de[p].image(t.tier).map(|i| &i.source) {
+            Some(ImageSource::Copy { .. }) => check(
+                oe[p].image(t.tier).is_some_and(|i| i.state == "available"),
+                format!("{region}: the {} image copy is not available", t.tier),
+            ),
+            Some(ImageSource::Given(ami)) if de[p].role == RegionRole::Standby => check(
+                oe[p].image(t.tier).is_some_and(|i| i.state == "available"),
+                format!("{region}: AMI {ami} is not available"),
+            ),
+            _ => {}
+        }
+        // Launch templates the same as the active region's (but for region-local IDs).
+        let same = match (oe[a].launch_template(t.tier), oe[p].launch_template(t.tier)) {
+            (Some(x), Some(y)) => match (&x.latest, &y.latest) {
+                (Some(x), Some(y)) => x.instance_type == y.instance_type && x.user_data == y.user_data,
+                _ => false,
+            },
+            _ => false,
+        };
+        check(same, format!("{region}: the {} launch template differs from the active region's", t.tier));
+        // Capacity can be raised to the active capacity.
+        let full = if t.tier == "web" { spec.web.capacity } else { spec.api.capacity };
+        check(
+            oe[p].auto_scaling_group(&t.auto_scaling_group_name).is_some_and(|g| g.spec.max >= full.desired),
+            format!("{region}: the {} auto scaling group cannot reach {} instances", t.tier, full.desired),
+        );
+    }
+    for i in [a, p] {
+        check(
+            oe[i].certificate.as_ref().is_some_and(|c| c.is_issued()),
+            format!("{}: the certificate is not issued", de[i].region),
+        );
+    }
+    // The replica: available and within the RPO budget.
+    let budget = policy.map(|p| p.guards.max_replica_lag_seconds).unwrap_or(300);
+    match od[p].databases.iter().find(|d| d.identifier == dd[p].db_identifier) {
+        Some(db) if db.is_replica() => {
+            check(db.is_available(), format!("{region}: the replica is {}", db.status));
+            match db.replica_lag_seconds {
+                Some(lag) => {
+                    check(lag <= budget, format!("{region}: replica lag {lag} s exceeds the budget of {budget} s"))
+                }
+                None => check(false, format!("{region}: replica lag is unknown")),
+            }
+        }
+        Some(_) => check(false, format!("{region}: the database is not a replica of the active writer")),
+        None => check(false, format!("{region}: there is no replica")),
+    }
+
+    let detection = match policy {
+        Some(p) if p.detection.probes.enabled => {
+            i64::from(p.detection.probes.interval_seconds) * i64::from(p.detection.probes.failure_threshold)
+        }
+        Some(p) => {
+            i64::from(p.detection.health_check_interval_seconds) * i64::from(p.detection.health_check_failure_threshold)
+        }
+        None => i64::from(spec.health_check.interval_seconds) * i64::from(spec.health_check.failure_threshold),
+    };
+    let debounce = policy.map(|p| i64::from(p.detection.debounce_seconds)).unwrap_or(0);
+    Readiness {
+        checks,
+        failures,
+        predicted_rto_seconds: detection + debounce + PROMOTION_ESTIMATE_SECONDS + DNS_ESTIMATE_SECONDS,
+    }
+}
