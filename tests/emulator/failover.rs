@@ -376,3 +376,136 @@ async fn a_crash_at_any_point_of_a_failover_completes_it_exactly_once() {
         "failover crash test: crashed after each of the {total} mutating calls; every restart completed exactly once"
     );
 }
+
+/// The invariants, read back with plain SDK clients: at most one writable
+/// database (a writer whose security group admits the api servers), and the
+/// region the PRIMARY api record points at runs servers.
+async fn check_invariants(emulator: &Emulator, uid: &str, zone: &str, context: &str) {
+    let mut writable = Vec::new();
+    for (region, id) in [("us-east-1", PRIMARY_DB), ("us-west-2", STANDBY_DB)] {
+        if database(emulator, region, id).await.is_some_and(|d| !d.replica) && db_reachable(emulator, region, uid).await
+        {
+            writable.push(region);
+        }
+    }
+    assert!(writable.len() <= 1, "{context}: two writable databases: {writable:?}");
+    let r53 = aws_sdk_route53::Client::new(&emulator.sdk_config("us-east-1").await);
+    let sets = r53.list_resource_record_sets().hosted_zone_id(zone).send().await.unwrap();
+    let primary = sets
+        .resource_record_sets()
+        .iter()
+        .find(|r| r.failover().map(|f| f.as_str()) == Some("PRIMARY"))
+        .and_then(|r| r.set_identifier())
+        .unwrap_or_else(|| panic!("{context}: no PRIMARY api record"))
+        .to_string();
+    let asg = aws_sdk_autoscaling::Client::new(&emulator.sdk_config(&primary).await);
+    let groups = asg.describe_auto_scaling_groups().send().await.unwrap();
+    assert!(
+        !groups.auto_scaling_groups().is_empty()
+            && groups.auto_scaling_groups().iter().all(|g| g.desired_capacity().unwrap_or(0) >= 1),
+        "{context}: the region serving api ({primary}) runs no servers"
+    );
+}
+
+#[tokio::test]
+async fn a_failover_under_random_aws_faults_keeps_the_invariants() {
+    let emulator = Emulator::start();
+    for seed in [7u64, 1234, 98765] {
+        emulator.reset();
+        let setup = context(&emulator).await;
+        let mut endpoint = Endpoint::start(0).await;
+        let mut f = Fixture::with_network(&setup).await;
+        with_probing_policy(&mut f, endpoint.port, |_| {});
+        f.until_ready(&setup).await;
+        put_lag(&emulator, "us-west-2", STANDBY_DB, 1.0).await;
+        let uid = f.uid();
+        let zone = f.stack.status.as_ref().unwrap().global.as_ref().unwrap().public_zone_id.clone().unwrap();
+        endpoint.stop();
+        alarm(&emulator, StateValue::Alarm).await;
+        let faulty = context(&emulator).await;
+        // A pass reads ~35 times: 4% faults fail about half the passes somewhere.
+        faulty.calls().random_faults(4, seed);
+        let mut faults = 0;
+        let mut finished = false;
+        for n in 0..150 {
+            let outcome = f.pass(&faulty, Intent::Apply).await;
+            faults += outcome.errors.len();
+            check_invariants(&emulator, &uid, &zone, &format!("seed {seed}, pass {n}")).await;
+            let status = f.stack.status.as_ref().unwrap();
+            if status.failover.as_ref().is_some_and(|p| p.step == "switch" || p.step == "verify") && !endpoint.running()
+            {
+                endpoint = Endpoint::start(endpoint.port).await;
+            }
+            if !status.failover_history.is_empty() {
+                finished = true;
+                break;
+            }
+        }
+        assert!(finished, "seed {seed}: the failover did not finish under faults");
+        let status = f.stack.status.clone().unwrap();
+        let succeeded = status.failover_history.iter().filter(|r| r.outcome == "Succeeded").count();
+        assert_eq!((succeeded, status.epoch), (1, 1), "seed {seed}: {:?}", status.failover_history);
+        println!(
+            "seed {seed}: failover completed through {faults} injected AWS faults; invariants held after every pass"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_cli_drills_switches_over_and_back_and_apply_never_undoes_it() {
+    let emulator = Emulator::start();
+    let dir = warmstandby_tests::repo_root().join("deploy/examples");
+    let dir = dir.to_str().unwrap();
+    let cli = |args: Vec<&'static str>| {
+        let emulator = &emulator;
+        async move {
+            let mut full = args.clone();
+            full.extend(["-f", dir]);
+            let started = Instant::now();
+            let result = crate::region_pair::cli(emulator, &full).await;
+            println!(
+                "$ warmstandby {} ({:.1} s, exit {})\n{}",
+                args.join(" "),
+                started.elapsed().as_secs_f64(),
+                result.0,
+                result.1
+            );
+            result
+        }
+    };
+    let (code, out, err) = cli(vec!["apply", "--wait", "--timeout", "1m"]).await;
+    assert_eq!(code, 0, "{out}\n{err}");
+    put_lag(&emulator, "us-west-2", STANDBY_DB, 0.0).await;
+
+    let (code, out, _) = cli(vec!["drill"]).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("drill passed") && out.contains("predicted RTO"), "{out}");
+
+    let (code, out, _) = cli(vec!["failover", "--stack", "bookstore", "--to", "standby", "--dry-run"]).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("would move from the primary to the standby"), "{out}");
+    assert!(database(&emulator, "us-west-2", STANDBY_DB).await.unwrap().replica, "a dry run changes nothing");
+
+    let (code, out, err) =
+        cli(vec!["failover", "--stack", "bookstore/bookstore", "--to", "standby", "--timeout", "1m"]).await;
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("switchover Succeeded from the primary to the standby (epoch 1)"), "{out}");
+    assert!(!database(&emulator, "us-west-2", STANDBY_DB).await.unwrap().replica);
+
+    // A plain apply (no status on disk) finds where the stack serves in AWS
+    // and rebuilds replication in the old region instead of undoing the move.
+    let (code, out, err) = cli(vec!["apply", "--wait", "--timeout", "1m"]).await;
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(!database(&emulator, "us-west-2", STANDBY_DB).await.unwrap().replica, "still the writer");
+    assert!(database(&emulator, "us-east-1", PRIMARY_DB).await.unwrap().replica, "replication rebuilt");
+    let (_, out, _) = cli(vec!["status"]).await;
+    assert!(out.contains("ThreeTierStack bookstore/bookstore: Ready (active us-west-2)"), "{out}");
+
+    put_lag(&emulator, "us-east-1", PRIMARY_DB, 0.0).await;
+    let (code, out, err) = cli(vec!["failover", "--stack", "bookstore", "--to", "primary", "--timeout", "1m"]).await;
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("Succeeded from the standby to the primary (epoch 2)"), "{out}");
+    let (code, out, _) = cli(vec!["failover", "--stack", "bookstore", "--to", "primary", "--timeout", "1m"]).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("already serves"), "{out}");
+}

@@ -94,6 +94,19 @@ struct State {
     /// Mutating calls are refused before they are sent (a replica that lost
     /// its leader lease must stop changing AWS at once).
     fenced: bool,
+    /// Random faults: percent of calls that fail, and the generator state.
+    random_faults: Option<(u64, u64)>,
+}
+
+impl State {
+    /// xorshift: deterministic per seed, so a failing run reproduces.
+    fn roll(&mut self) -> Option<u64> {
+        let (percent, rng) = self.random_faults.as_mut()?;
+        *rng ^= *rng << 13;
+        *rng ^= *rng >> 7;
+        *rng ^= *rng << 17;
+        Some(*rng % 100).filter(|r| r < percent)
+    }
 }
 
 /// Shared by every client of one `AwsContext`.
@@ -122,10 +135,18 @@ impl CallCounter {
         s.crashed = false;
     }
 
+    /// Injects faults at random (deterministic per seed): `percent` of calls
+    /// fail, half of those before reaching AWS and half after (the change
+    /// happened but the caller sees an error).
+    pub fn random_faults(&self, percent: u64, seed: u64) {
+        self.lock().random_faults = Some((percent, seed.max(1)));
+    }
+
     pub fn clear_fault(&self) {
         let mut s = self.lock();
         s.crash_after = None;
         s.crashed = false;
+        s.random_faults = None;
     }
 
     /// Refuses (true) or allows (false) every mutating call from now on.
@@ -159,12 +180,15 @@ impl Intercept for CallCounter {
         _context: &BeforeSerializationInterceptorContextRef<'_>,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let s = self.lock();
+        let mut s = self.lock();
         if s.crashed {
             return Err(format!("{INJECTED_FAULT}: the run crashed earlier").into());
         }
         if s.fenced && !is_read_operation(&key(cfg).operation) {
             return Err(FENCED.into());
+        }
+        if s.roll().is_some_and(|r| r % 2 == 0) {
+            return Err(format!("{INJECTED_FAULT}: before the call").into());
         }
         Ok(())
     }
@@ -187,6 +211,9 @@ impl Intercept for CallCounter {
             entry.ok += 1;
         } else {
             entry.err += 1;
+        }
+        if ok && mutating && s.roll().is_some_and(|r| r % 2 == 1) {
+            return Err(format!("{INJECTED_FAULT}: after the call reached AWS").into());
         }
         if mutating && let Some(k) = s.crash_after {
             s.mutations += 1;

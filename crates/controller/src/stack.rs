@@ -242,7 +242,12 @@ async fn reconcile_validated(
     let mut for_data = validated.clone();
     for_data.spec.active_region = decision.data_active;
     for_data.fenced = decision.fence;
-    for_data.epoch = decision.epoch;
+    // A writer is tagged with the epoch that made it one: before this
+    // failover's promotion, the current writer keeps the previous epoch.
+    for_data.epoch = match &decision.progress {
+        Some(p) if decision.data_active != p.to => memory.epoch,
+        _ => decision.epoch,
+    };
     for_data.rebuild_allowed = decision.progress.is_none();
     let mut for_edge = validated.clone();
     for_edge.spec.active_region = decision.edge_active;
