@@ -249,10 +249,12 @@ async fn the_classic_drill_and_the_failback_round_trip() {
     let east_groups = aws.autoscaling("us-east-1").describe_auto_scaling_groups().send().await.unwrap();
     assert!(east_groups.auto_scaling_groups().iter().all(|a| a.desired_capacity() == Some(1)), "old region warm");
 
-    // Failback on request, the same safe way, once the new replica caught up.
+    // Failback by itself (`failback: Automatic`), the same safe way, once the
+    // new replica caught up. (On request: the CLI test.)
+    f.checked.set.policies[0].spec.failback = warmstandby_api::FailbackMode::Automatic;
     put_lag(&emulator, "us-east-1", PRIMARY_DB, 0.0).await;
-    let back = Request { to: RegionRole::Primary, force: false, kind: "switchover" };
-    let (_, steps) = run_until_finished(&mut f, &aws, &mut endpoint, Some(back)).await;
+    let (_, steps) = run_until_finished(&mut f, &aws, &mut endpoint, None).await;
+    assert_eq!(last(f.stack.status.as_ref().unwrap()).kind, "failback");
     let status = f.stack.status.clone().unwrap();
     assert_eq!(last(&status).outcome, "Succeeded", "{:?}", last(&status));
     assert_eq!(last(&status).epoch, 2);

@@ -66,6 +66,27 @@ pub fn request(stack: &ThreeTierStack, explicit: Option<Request>) -> Option<Requ
     }
 }
 
+/// With `failback: Automatic`, the move home (to `spec.activeRegion`) once
+/// replication towards it is rebuilt and caught up and nothing fails.
+pub fn automatic_failback(
+    stack: &ThreeTierStack,
+    policy: Option<&FailoverPolicySpec>,
+    memory: &Memory,
+    observation: &Observation,
+) -> Option<Request> {
+    let policy = policy?;
+    let home = stack.spec.active_region;
+    let caught_up = observation.databases[idx(home)]
+        .as_ref()
+        .is_some_and(|db| db.is_replica && db.status == "available" && db.lag_seconds == Some(0));
+    (policy.failback == warmstandby_api::FailbackMode::Automatic
+        && memory.progress.is_none()
+        && memory.active != home
+        && observation.failing.is_empty()
+        && caught_up)
+        .then_some(Request { to: home, force: false, kind: "failback" })
+}
+
 /// Detection sources the policy enables.
 fn sources(policy: &FailoverPolicySpec) -> Vec<&'static str> {
     let d = &policy.detection;
@@ -102,11 +123,13 @@ pub async fn probe_round(urls: &[String], timeout: Duration) -> bool {
     true
 }
 
-/// GET `url` and return the HTTP status. Plain HTTP only: TLS endpoints
-/// are checked through Route 53 and the alarm (see the policy docs).
+/// GET `url` and return the HTTP status (HTTPS with the system's roots).
 async fn probe(url: &str) -> Result<u16, String> {
+    if url.starts_with("https://") {
+        return probe_https(url).await;
+    }
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let rest = url.strip_prefix("http://").ok_or_else(|| format!("{url}: only http:// probes are supported"))?;
+    let rest = url.strip_prefix("http://").ok_or_else(|| format!("{url}: not an http(s) URL"))?;
     let (authority, path) = match rest.find('/') {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, "/"),
@@ -121,6 +144,20 @@ async fn probe(url: &str) -> Result<u16, String> {
     let n = stream.read(&mut head).await.map_err(|e| e.to_string())?;
     let line = String::from_utf8_lossy(&head[..n]);
     line.split_whitespace().nth(1).and_then(|s| s.parse().ok()).ok_or_else(|| format!("{url}: not an HTTP answer"))
+}
+
+async fn probe_https(url: &str) -> Result<u16, String> {
+    let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_provider_and_native_roots(rustls::crypto::ring::default_provider())
+        .map_err(|e| format!("TLS roots: {e}"))?
+        .https_only()
+        .enable_http1()
+        .build();
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build::<_, http_body_util::Empty<bytes::Bytes>>(connector);
+    let uri: http::Uri = url.parse().map_err(|e| format!("{url}: {e}"))?;
+    let response = client.get(uri).await.map_err(|e| format!("{url}: {e}"))?;
+    Ok(response.status().as_u16())
 }
 
 /// What this pass sees of the active region's health. The Route 53 health
@@ -396,4 +433,31 @@ pub fn drill(
     }
     status.drill = Some(d);
     ran
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn probes_answer_for_a_live_endpoint_and_fail_for_a_dead_or_non_tls_one() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = listener.accept().await {
+                let mut buf = [0u8; 512];
+                let _ = s.read(&mut buf).await;
+                let _ = s.write_all(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n").await;
+            }
+        });
+        let t = Duration::from_secs(2);
+        assert_eq!(probe(&format!("http://127.0.0.1:{port}/health")).await, Ok(503));
+        assert!(!probe_round(&[format!("http://127.0.0.1:{port}/")], t).await, "5xx is a failure");
+        // A TLS probe of a plain-HTTP port and of a closed port fail, never hang or panic.
+        assert!(!probe_round(&[format!("https://127.0.0.1:{port}/")], t).await);
+        let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap().port();
+        assert!(!probe_round(&[format!("http://127.0.0.1:{closed}/")], t).await);
+        assert!(!probe_round(&["ftp://127.0.0.1/".to_string()], t).await);
+    }
 }

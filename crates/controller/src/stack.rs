@@ -233,7 +233,8 @@ async fn reconcile_validated(
             answers,
             (failover::seconds(now), now),
         );
-        let request = failover::request(stack, explicit_request);
+        let request = failover::request(stack, explicit_request)
+            .or_else(|| failover::automatic_failback(stack, policy.as_ref(), &remembered, &observation));
         warmstandby_core::failover::decide(policy.as_ref(), &remembered, request.as_ref(), &observation)
     } else {
         failover::steady(&memory, &observed, &desired)
