@@ -511,3 +511,68 @@ async fn the_cli_drills_switches_over_and_back_and_apply_never_undoes_it() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("already serves"), "{out}");
 }
+
+/// The reason the product exists: the primary region's services stop
+/// answering. The failover goes on from the standby and the global services,
+/// fencing is recorded as best effort, and when the region returns its old
+/// writer is fenced and rebuilt as a replica.
+#[tokio::test]
+async fn a_region_that_goes_dark_fails_over_and_is_fenced_when_it_returns() {
+    let emulator = Emulator::start();
+    let aws = context(&emulator).await;
+    let mut endpoint = Endpoint::start(0).await;
+    let mut f = Fixture::with_network(&aws).await;
+    with_probing_policy(&mut f, endpoint.port, |_| {});
+    f.until_ready(&aws).await;
+    put_lag(&emulator, "us-west-2", STANDBY_DB, 3.0).await;
+    let uid = f.uid();
+
+    let dark = context(&emulator).await;
+    dark.calls().outage("us-east-1", &["EC2", "RDS", "Elastic Load Balancing v2", "Auto Scaling", "ACM", "Backup"]);
+    endpoint.stop();
+    alarm(&emulator, StateValue::Alarm).await;
+    let mut fence_note = None;
+    let mut done = false;
+    for _ in 0..20 {
+        let o = f.pass(&dark, Intent::Apply).await;
+        assert!(o.errors.is_empty(), "{:?}", o.errors);
+        let status = f.stack.status.as_ref().unwrap();
+        if let Some(p) = &status.failover {
+            fence_note = p.steps.iter().find(|s| s.name == "fence").and_then(|s| s.message.clone()).or(fence_note);
+            if (p.step == "switch" || p.step == "verify") && !endpoint.running() {
+                endpoint = Endpoint::start(endpoint.port).await;
+            }
+        }
+        if !status.failover_history.is_empty() {
+            done = true;
+            break;
+        }
+    }
+    assert!(done, "{:#?}", f.stack.status.as_ref().map(|s| (&s.failover, &s.conditions)));
+    let status = f.stack.status.clone().unwrap();
+    assert_eq!(last(&status).outcome, "Succeeded");
+    assert!(fence_note.as_deref().is_some_and(|n| n.contains("unreachable")), "{fence_note:?}");
+    assert!(!database(&emulator, "us-west-2", STANDBY_DB).await.unwrap().replica, "the standby took over");
+    assert!(db_reachable(&emulator, "us-east-1", &uid).await, "nothing could be changed in the dark region");
+    assert!(
+        status
+            .conditions
+            .iter()
+            .any(|c| c.type_ == "Degraded" && c.status == "True" && c.message.contains("cannot be reached")),
+        "{:?}",
+        status.conditions
+    );
+
+    // The region returns: its old writer is fenced at once, then rebuilt as a replica.
+    alarm(&emulator, StateValue::Ok).await;
+    f.pass(&aws, Intent::Apply).await;
+    assert!(!db_reachable(&emulator, "us-east-1", &uid).await, "the returning old writer is fenced first");
+    for _ in 0..10 {
+        if f.pass(&aws, Intent::Apply).await.is_ready() {
+            break;
+        }
+    }
+    assert!(database(&emulator, "us-east-1", PRIMARY_DB).await.unwrap().replica, "replication rebuilt");
+    assert!(db_reachable(&emulator, "us-east-1", &uid).await, "a replica may be read again");
+    assert_eq!(f.stack.status.as_ref().unwrap().active_role, Some(RegionRole::Standby));
+}

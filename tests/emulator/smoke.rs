@@ -84,3 +84,14 @@ async fn cloudwatch_speaks_rpc_v2_cbor_through_the_emulator() {
     let code = aws_sdk_cloudwatch::error::ProvideErrorMetadata::code(&err).map(str::to_string);
     assert_eq!(code.as_deref(), Some("ResourceNotFound"), "{err:?}");
 }
+
+#[tokio::test]
+async fn an_injected_outage_stops_only_the_named_services_of_one_region() {
+    let emulator = Emulator::start();
+    let aws = warmstandby_aws::AwsContext::new(emulator.sdk_config("us-east-1").await);
+    aws.calls().outage("us-east-1", &["EC2"]);
+    let east = aws.ec2("us-east-1").describe_vpcs().send().await;
+    assert!(east.is_err(), "EC2 in us-east-1 is down");
+    assert!(aws.ec2("us-west-2").describe_vpcs().send().await.is_ok(), "another region answers");
+    assert!(aws.rds("us-east-1").describe_db_instances().send().await.is_ok(), "another service answers");
+}

@@ -574,6 +574,9 @@ pub struct DatabaseStatus {
 pub struct LoadBalancerStatus {
     pub arn: String,
     pub dns_name: String,
+    /// Hosted zone of the DNS name (alias records), kept for when the region is unreachable.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub zone_id: String,
     /// Read directly on the next pass instead of per load balancer.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub listener_arns: Vec<String>,

@@ -96,6 +96,8 @@ struct State {
     fenced: bool,
     /// Random faults: percent of calls that fail, and the generator state.
     random_faults: Option<(u64, u64)>,
+    /// (region, services) that cannot be reached: a regional outage.
+    outage: Option<(String, Vec<String>)>,
 }
 
 impl State {
@@ -142,11 +144,18 @@ impl CallCounter {
         self.lock().random_faults = Some((percent, seed.max(1)));
     }
 
+    /// Simulates a regional outage: calls of `services` (SDK service names
+    /// such as `EC2`, `RDS`) in `region` fail as if the endpoint were down.
+    pub fn outage(&self, region: &str, services: &[&str]) {
+        self.lock().outage = Some((region.to_string(), services.iter().map(|s| s.to_string()).collect()));
+    }
+
     pub fn clear_fault(&self) {
         let mut s = self.lock();
         s.crash_after = None;
         s.crashed = false;
         s.random_faults = None;
+        s.outage = None;
     }
 
     /// Refuses (true) or allows (false) every mutating call from now on.
@@ -178,17 +187,34 @@ impl Intercept for CallCounter {
     fn read_before_execution(
         &self,
         _context: &BeforeSerializationInterceptorContextRef<'_>,
-        cfg: &mut ConfigBag,
+        _cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         let mut s = self.lock();
         if s.crashed {
             return Err(format!("{INJECTED_FAULT}: the run crashed earlier").into());
         }
+        if s.roll().is_some_and(|r| r % 2 == 0) {
+            return Err(format!("{INJECTED_FAULT}: before the call").into());
+        }
+        Ok(())
+    }
+
+    fn read_before_transmit(
+        &self,
+        _context: &aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        // The operation's metadata is known from here on (not before execution).
+        let s = self.lock();
         if s.fenced && !is_read_operation(&key(cfg).operation) {
             return Err(FENCED.into());
         }
-        if s.roll().is_some_and(|r| r % 2 == 0) {
-            return Err(format!("{INJECTED_FAULT}: before the call").into());
+        if let Some((region, services)) = &s.outage {
+            let here = cfg.load::<aws_types::region::Region>().is_some_and(|r| r.as_ref() == region.as_str());
+            if here && services.iter().any(|x| *x == key(cfg).service) {
+                return Err(format!("{INJECTED_FAULT}: {region} is unreachable").into());
+            }
         }
         Ok(())
     }

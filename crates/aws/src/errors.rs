@@ -111,7 +111,15 @@ impl AwsError {
                 AwsError::new(ErrorClass::Transient, operation, "Timeout", "the call timed out")
             }
             SdkError::DispatchFailure(d) => {
-                AwsError::new(ErrorClass::Transient, operation, "DispatchFailure", format!("{d:?}"))
+                // Our own interceptor refuses calls before they are sent.
+                let text = format!("{d:?}");
+                if text.contains(crate::calls::FENCED) {
+                    AwsError::new(ErrorClass::Transient, operation, "Fenced", text)
+                } else if text.contains(crate::calls::INJECTED_FAULT) {
+                    AwsError::new(ErrorClass::Transient, operation, "InjectedFault", text)
+                } else {
+                    AwsError::new(ErrorClass::Transient, operation, "DispatchFailure", text)
+                }
             }
             other => {
                 let text = error_chain(other);

@@ -224,6 +224,7 @@ pub fn observation(
     data: (&[DesiredDataTier; 2], &[ObservedDataTier; 2]),
     edge: (&[DesiredRegionEdge; 2], &[ObservedRegionEdge; 2], &ObservedGlobalEdge),
     answers: [Option<bool>; 2],
+    unreachable: [bool; 2],
     now: (i64, &str),
 ) -> Observation {
     let (dd, od) = data;
@@ -279,7 +280,7 @@ pub fn observation(
         enabled_sources,
         databases,
         fenced,
-        unreachable: [false, false],
+        unreachable,
         full_capacity,
         traffic,
         answers,

@@ -182,25 +182,69 @@ async fn reconcile_validated(
     let hints = hints(stack.status.as_ref(), &edge_desired.global);
     let data_hints = data_hints(stack.status.as_ref());
 
-    let (observed, edge_observed) = tokio::join!(
-        Box::pin(observe_both(aws, &desired, &owners, &data_hints)),
-        Box::pin(observe_edge(aws, &edge_desired, &owners, &hints))
+    let (d0, d1, e0, e1, global) = tokio::join!(
+        Box::pin(data_tier::observe(aws, &desired[0], &owners[0], &data_hints[0])),
+        Box::pin(data_tier::observe(aws, &desired[1], &owners[1], &data_hints[1])),
+        Box::pin(edge::observe_region(
+            aws,
+            &edge_desired.regions[0],
+            &owners[0],
+            hints.certificates[0].as_deref(),
+            &hints.listeners[0]
+        )),
+        Box::pin(edge::observe_region(
+            aws,
+            &edge_desired.regions[1],
+            &owners[1],
+            hints.certificates[1].as_deref(),
+            &hints.listeners[1]
+        )),
+        Box::pin(edge::observe_global(aws, &edge_desired.global, &owners[0], &hints)),
     );
-    let observed = match observed.and_then(|d| edge_observed.map(|e| (d, e))) {
-        Ok(o) => o,
-        Err(e) => {
-            let status = not_ready(stack, None, "AwsError", e.to_string(), now);
-            let retry = if e.class.is_retryable() { requeue::RETRY } else { requeue::STEADY };
-            return StackOutcome {
-                status,
-                requeue_after: Some(retry),
-                applied: Vec::new(),
-                errors: vec![e],
-                invalid: None,
-                events: Vec::new(),
-            };
-        }
+    // With a failover policy, one region that cannot be reached does not stop
+    // the pass: the other region and the global resources can still serve.
+    let region_errors =
+        [d0.as_ref().err().or(e0.as_ref().err()).cloned(), d1.as_ref().err().or(e1.as_ref().err()).cloned()];
+    let tolerated = |i: usize| {
+        validated.policy.is_some()
+            && global.is_ok()
+            && region_errors[1 - i].is_none()
+            && region_errors[i].as_ref().is_some_and(|e| e.class.is_retryable())
     };
+    let unreachable = [tolerated(0), tolerated(1)];
+    let first_error = region_errors
+        .iter()
+        .enumerate()
+        .find_map(|(i, e)| e.clone().filter(|_| !unreachable[i]))
+        .or(global.as_ref().err().cloned());
+    if let Some(e) = first_error {
+        let status = not_ready(stack, None, "AwsError", e.to_string(), now);
+        let retry = if e.class.is_retryable() { requeue::RETRY } else { requeue::STEADY };
+        return StackOutcome {
+            status,
+            requeue_after: Some(retry),
+            applied: Vec::new(),
+            errors: vec![e],
+            invalid: None,
+            events: Vec::new(),
+        };
+    }
+    let last_known = |role: RegionRole| last_known_edge(stack.status.as_ref(), role, &edge_desired);
+    let observed = (
+        [d0.unwrap_or_default(), d1.unwrap_or_default()],
+        EdgeObserved {
+            regions: [
+                e0.unwrap_or_else(|_| last_known(RegionRole::Primary)),
+                e1.unwrap_or_else(|_| last_known(RegionRole::Standby)),
+            ],
+            global: global.unwrap_or_default(),
+        },
+    );
+    for (i, down) in unreachable.iter().enumerate() {
+        if *down {
+            tracing::warn!(region = %desired[i].region, "region unreachable; going on with the other one");
+        }
+    }
     let (observed, edge_observed) = observed;
     let mut memory = memory;
     let recorded = stack.status.as_ref().is_some_and(|s| s.active_role.is_some());
@@ -231,6 +275,7 @@ async fn reconcile_validated(
             (&desired, &observed),
             (&edge_desired.regions, &edge_observed.regions, &edge_observed.global),
             answers,
+            unreachable,
             (failover::seconds(now), now),
         );
         let request = failover::request(stack, explicit_request)
@@ -260,8 +305,21 @@ async fn reconcile_validated(
         tracing::info!(reason, message = %message, "failover");
     }
 
-    let plan = plan(&desired, &observed, &nets);
-    let edge_plan = plan_edge_pass(&edge_desired, &edge_observed, &observed, &nets, &owners);
+    let mut plan = plan(&desired, &observed, &nets);
+    let mut edge_plan = plan_edge_pass(&edge_desired, &edge_observed, &observed, &nets, &owners);
+    // Nothing is planned into a region that cannot be reached.
+    for (i, role) in RegionRole::BOTH.into_iter().enumerate() {
+        if unreachable[i] {
+            let region = desired[i].region.clone();
+            plan.actions.retain(|(r, _)| *r != role);
+            edge_plan.actions.retain(|(s, _)| *s != EdgeScope::Region(role));
+            plan.drift.retain(|d| d.region != region);
+            edge_plan.drift.retain(|d| d.region != region);
+            plan.waiting.retain(|w| !w.contains(&region));
+            edge_plan.waiting.retain(|w| !w.contains(&region));
+            plan.blocked.push(format!("{region} cannot be reached; its resources are neither observed nor changed"));
+        }
+    }
     let converged = plan.actions.is_empty()
         && plan.blocked.is_empty()
         && plan.waiting.is_empty()
@@ -308,6 +366,14 @@ async fn reconcile_validated(
         active_region: validated.pair.region(decision.active).region.clone(),
     };
     let mut status = stack_status(&previous, generation, &pass, now);
+    if let Some(before) = &stack.status {
+        if unreachable[0] {
+            status.primary = before.primary.clone();
+        }
+        if unreachable[1] {
+            status.standby = before.standby.clone();
+        }
+    }
     failover::record(&mut status, &decision, stack.status.as_ref(), stack, request_consumed, |r| {
         validated.pair.region(r).region.clone()
     });
@@ -469,6 +535,44 @@ async fn observe_edge(
         Box::pin(edge::observe_global(aws, &desired.global, &owners[0], hints)),
     )?;
     Ok(EdgeObserved { regions: [primary, standby], global })
+}
+
+/// What the last status knew of an unreachable region's load balancers:
+/// enough for the global records and origins that still name them.
+fn last_known_edge(
+    status: Option<&ThreeTierStackStatus>,
+    role: RegionRole,
+    desired: &EdgeDesired,
+) -> ObservedRegionEdge {
+    let i = if role == RegionRole::Primary { 0 } else { 1 };
+    let region = status.and_then(|s| if i == 0 { s.primary.as_ref() } else { s.standby.as_ref() });
+    let mut out = ObservedRegionEdge::default();
+    // The certificate stays issued (it is renewed by ACM, not by us).
+    out.certificate = region.and_then(|r| r.certificate_arn.clone()).map(|arn| {
+        warmstandby_core::observed_edge::ObservedCertificate {
+            arn,
+            domain: desired.regions[i].certificate_domain.clone(),
+            status: "ISSUED".into(),
+            validation: Vec::new(),
+        }
+    });
+    for t in &desired.regions[i].tiers {
+        if let Some(lb) = region.and_then(|r| r.load_balancers.get(t.tier)) {
+            out.load_balancers.push(warmstandby_core::observed_edge::ObservedLoadBalancer {
+                arn: lb.arn.clone(),
+                dns_name: lb.dns_name.clone(),
+                zone_id: lb.zone_id.clone(),
+                state: "unknown".into(),
+                spec: warmstandby_core::observed_edge::LoadBalancerSpec {
+                    name: t.load_balancer_name.clone(),
+                    scheme: "internet-facing".into(),
+                    subnet_ids: Vec::new(),
+                    security_group_ids: Vec::new(),
+                },
+            });
+        }
+    }
+    out
 }
 
 /// Security group IDs of a region's data tier by role.

@@ -210,10 +210,12 @@ pub fn decide(
             }
             FENCE => {
                 d.fence = Some(from);
-                if o.fenced[idx(from)] || o.databases[idx(from)].is_none() {
+                if o.unreachable[idx(from)] {
+                    Step::Done(Some(format!(
+                        "the {from} region is unreachable: fencing is best effort and is applied when it returns"
+                    )))
+                } else if o.fenced[idx(from)] || o.databases[idx(from)].is_none() {
                     Step::Done(None)
-                } else if o.unreachable[idx(from)] {
-                    Step::Done(Some(format!("the {from} region is unreachable: fencing is best effort")))
                 } else {
                     Step::Wait(format!("revoking writer access to the {from} database"))
                 }

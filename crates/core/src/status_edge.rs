@@ -190,7 +190,12 @@ pub fn region_edge_status(d: &DesiredRegionEdge, o: &ObservedRegionEdge, status:
             listener_arns.sort();
             status.load_balancers.insert(
                 tier.clone(),
-                LoadBalancerStatus { arn: lb.arn.clone(), dns_name: lb.dns_name.clone(), listener_arns },
+                LoadBalancerStatus {
+                    arn: lb.arn.clone(),
+                    dns_name: lb.dns_name.clone(),
+                    zone_id: lb.zone_id.clone(),
+                    listener_arns,
+                },
             );
         }
         if let Some(lt) = o.launch_template(t.tier) {
