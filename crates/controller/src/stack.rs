@@ -546,9 +546,8 @@ fn last_known_edge(
 ) -> ObservedRegionEdge {
     let i = if role == RegionRole::Primary { 0 } else { 1 };
     let region = status.and_then(|s| if i == 0 { s.primary.as_ref() } else { s.standby.as_ref() });
-    let mut out = ObservedRegionEdge::default();
     // The certificate stays issued (it is renewed by ACM, not by us).
-    out.certificate = region.and_then(|r| r.certificate_arn.clone()).map(|arn| {
+    let certificate = region.and_then(|r| r.certificate_arn.clone()).map(|arn| {
         warmstandby_core::observed_edge::ObservedCertificate {
             arn,
             domain: desired.regions[i].certificate_domain.clone(),
@@ -556,6 +555,7 @@ fn last_known_edge(
             validation: Vec::new(),
         }
     });
+    let mut out = ObservedRegionEdge { certificate, ..Default::default() };
     for t in &desired.regions[i].tiers {
         if let Some(lb) = region.and_then(|r| r.load_balancers.get(t.tier)) {
             out.load_balancers.push(warmstandby_core::observed_edge::ObservedLoadBalancer {
