@@ -576,3 +576,32 @@ async fn a_region_that_goes_dark_fails_over_and_is_fenced_when_it_returns() {
     assert!(db_reachable(&emulator, "us-east-1", &uid).await, "a replica may be read again");
     assert_eq!(f.stack.status.as_ref().unwrap().active_role, Some(RegionRole::Standby));
 }
+
+#[tokio::test]
+async fn without_approval_nothing_moves_and_the_annotation_releases_it() {
+    let emulator = Emulator::start();
+    let aws = context(&emulator).await;
+    let mut endpoint = Endpoint::start(0).await;
+    let mut f = Fixture::with_network(&aws).await;
+    with_probing_policy(&mut f, endpoint.port, |p| p.guards.require_approval = true);
+    f.until_ready(&aws).await;
+    put_lag(&emulator, "us-west-2", STANDBY_DB, 1.0).await;
+    endpoint.stop();
+    alarm(&emulator, StateValue::Alarm).await;
+    for _ in 0..3 {
+        f.pass(&aws, Intent::Apply).await;
+    }
+    let status = f.stack.status.clone().unwrap();
+    let why = status.failover.as_ref().and_then(|p| p.steps.last()).and_then(|s| s.message.clone()).unwrap();
+    assert!(why.contains("waiting for approval: annotate the stack with warmstandby.dev/approve-failover=1"), "{why}");
+    assert!(database(&emulator, "us-west-2", STANDBY_DB).await.unwrap().replica, "nothing promoted");
+    assert!(db_reachable(&emulator, "us-east-1", &f.uid()).await, "nothing fenced");
+
+    f.stack
+        .metadata
+        .annotations
+        .get_or_insert_with(Default::default)
+        .insert(warmstandby_api::ANNOTATION_APPROVE_FAILOVER.to_string(), "1".to_string());
+    run_until_finished(&mut f, &aws, &mut endpoint, None).await;
+    assert_eq!(last(f.stack.status.as_ref().unwrap()).outcome, "Succeeded");
+}
