@@ -98,6 +98,8 @@ struct State {
     random_faults: Option<(u64, u64)>,
     /// (region, services) that cannot be reached: a regional outage.
     outage: Option<(String, Vec<String>)>,
+    /// Faults injected so far (random faults and outages).
+    injected: u64,
 }
 
 impl State {
@@ -163,6 +165,11 @@ impl CallCounter {
         self.lock().fenced = fenced;
     }
 
+    /// How many calls failed by an injected fault or outage.
+    pub fn injected(&self) -> u64 {
+        self.lock().injected
+    }
+
     pub fn crashed(&self) -> bool {
         self.lock().crashed
     }
@@ -194,6 +201,7 @@ impl Intercept for CallCounter {
             return Err(format!("{INJECTED_FAULT}: the run crashed earlier").into());
         }
         if s.roll().is_some_and(|r| r % 2 == 0) {
+            s.injected += 1;
             return Err(format!("{INJECTED_FAULT}: before the call").into());
         }
         Ok(())
@@ -206,14 +214,16 @@ impl Intercept for CallCounter {
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         // The operation's metadata is known from here on (not before execution).
-        let s = self.lock();
+        let mut s = self.lock();
         if s.fenced && !is_read_operation(&key(cfg).operation) {
             return Err(FENCED.into());
         }
         if let Some((region, services)) = &s.outage {
             let here = cfg.load::<aws_types::region::Region>().is_some_and(|r| r.as_ref() == region.as_str());
             if here && services.iter().any(|x| *x == key(cfg).service) {
-                return Err(format!("{INJECTED_FAULT}: {region} is unreachable").into());
+                let message = format!("{INJECTED_FAULT}: {region} is unreachable");
+                s.injected += 1;
+                return Err(message.into());
             }
         }
         Ok(())
@@ -239,6 +249,7 @@ impl Intercept for CallCounter {
             entry.err += 1;
         }
         if ok && mutating && s.roll().is_some_and(|r| r % 2 == 1) {
+            s.injected += 1;
             return Err(format!("{INJECTED_FAULT}: after the call reached AWS").into());
         }
         if mutating && let Some(k) = s.crash_after {
