@@ -112,6 +112,25 @@ async fn database(emulator: &Emulator, region: &str, id: &str) -> Option<Db> {
     })
 }
 
+/// The epoch tag of a region's db security group (set by the failover that fenced it).
+async fn db_group_epoch(emulator: &Emulator, region: &str, uid: &str) -> Option<String> {
+    let ec2 = aws_sdk_ec2::Client::new(&emulator.sdk_config(region).await);
+    let filter = |k: &str, v: &str| aws_sdk_ec2::types::Filter::builder().name(format!("tag:{k}")).values(v).build();
+    let out = ec2
+        .describe_security_groups()
+        .filters(filter(TAG_UID, uid))
+        .filters(filter("warmstandby.dev/component", "security-group/db"))
+        .send()
+        .await
+        .unwrap();
+    out.security_groups()[0]
+        .tags()
+        .iter()
+        .find(|t| t.key() == Some(TAG_EPOCH))
+        .and_then(|t| t.value())
+        .map(str::to_string)
+}
+
 /// The db security group of a region admits the api group.
 async fn db_reachable(emulator: &Emulator, region: &str, uid: &str) -> bool {
     let ec2 = aws_sdk_ec2::Client::new(&emulator.sdk_config(region).await);
@@ -212,6 +231,7 @@ async fn the_classic_drill_and_the_failback_round_trip() {
     assert!(!west.replica, "the standby was promoted");
     assert_eq!(west.epoch.as_deref(), Some("1"));
     assert!(!db_reachable(&emulator, "us-east-1", &uid).await, "the old writer is fenced");
+    assert_eq!(db_group_epoch(&emulator, "us-east-1", &uid).await.as_deref(), Some("1"), "the fence carries the epoch");
     // DNS and CloudFront point at the standby, whose groups carry full capacity.
     let g = status.global.clone().unwrap();
     let r53 = aws.route53();

@@ -146,6 +146,7 @@ pub async fn observe(
             component: ec2_tag(g.tags(), TAG_COMPONENT).unwrap_or_default().to_string(),
             vpc_id: g.vpc_id().unwrap_or_default().to_string(),
             ingress,
+            epoch: ec2_tag(g.tags(), warmstandby_api::TAG_EPOCH).and_then(|v| v.parse().ok()),
         });
     }
     for r in instances.as_ref().map(|i| i.reservations()).unwrap_or_default() {
@@ -563,6 +564,13 @@ pub async fn apply(
             }
             send!("rds:ModifyDBInstance", req).map(|_| ActionOutcome::Done)
         }
+        DataAction::TagGroupEpoch { group_id, epoch } => send!(
+            "ec2:CreateTags",
+            ec2.create_tags().resources(group_id).tags(
+                aws_sdk_ec2::types::Tag::builder().key(warmstandby_api::TAG_EPOCH).value(epoch.to_string()).build()
+            )
+        )
+        .map(|_| ActionOutcome::Done),
         DataAction::PromoteReplica { identifier, epoch } | DataAction::TagEpoch { identifier, epoch } => {
             if matches!(action, DataAction::PromoteReplica { .. }) {
                 send!("rds:PromoteReadReplica", rds.promote_read_replica().db_instance_identifier(identifier))?;

@@ -295,6 +295,7 @@ async fn reconcile_validated(
         _ => decision.epoch,
     };
     for_data.rebuild_allowed = decision.progress.is_none();
+    for_data.fence_epoch = decision.epoch;
     let mut for_edge = validated.clone();
     for_edge.spec.active_region = decision.edge_active;
     for_edge.full_capacity_everywhere = decision.full_capacity_everywhere;
@@ -771,6 +772,7 @@ pub fn describe(action: &DataAction) -> String {
         }
         DataAction::PromoteReplica { identifier, epoch } => format!("promote {identifier} (epoch {epoch})"),
         DataAction::TagEpoch { identifier, epoch } => format!("tag {identifier} with epoch {epoch}"),
+        DataAction::TagGroupEpoch { group_id, epoch } => format!("tag the fence on {group_id} with epoch {epoch}"),
         DataAction::UnprotectDatabase { identifier } => format!("lift deletion protection of {identifier}"),
         DataAction::DeleteDatabase { identifier, final_snapshot } => match final_snapshot {
             Some(s) => format!("delete database {identifier} (final snapshot {s})"),

@@ -30,6 +30,8 @@ pub struct ObservedSecurityGroup {
     pub component: String,
     pub vpc_id: String,
     pub ingress: Vec<ObservedRule>,
+    /// The epoch of the failover that fenced it (tag `warmstandby.dev/epoch`).
+    pub epoch: Option<i64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

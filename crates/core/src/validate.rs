@@ -111,6 +111,8 @@ pub struct ValidatedStack {
     pub full_capacity_everywhere: bool,
     /// No failover is running: a fenced former writer may be rebuilt as a replica.
     pub rebuild_allowed: bool,
+    /// The epoch of the failover that fenced `fenced` (tagged on its db group).
+    pub fence_epoch: i64,
 }
 
 /// What the dereference step found for a stack.
@@ -389,6 +391,7 @@ pub fn validate_stack(inputs: StackInputs<'_>) -> Result<ValidatedStack, Validat
             epoch: 0,
             full_capacity_everywhere: false,
             rebuild_allowed: false,
+            fence_epoch: 0,
         }),
         _ => Err(errors),
     }

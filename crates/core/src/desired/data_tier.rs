@@ -117,6 +117,8 @@ pub struct DesiredDataTier {
     pub epoch: i64,
     /// A former writer here may be replaced by a replica (after a final snapshot).
     pub rebuild_replica: bool,
+    /// This region's database is fenced by the failover of this epoch.
+    pub fence_epoch: Option<i64>,
 }
 
 /// `<namespace>-<name>-<suffix>`, bounded.
@@ -226,6 +228,7 @@ pub fn desired_data_tier(stack: &ValidatedStack, role: RegionRole) -> DesiredDat
         backup_plan,
         epoch: stack.epoch,
         rebuild_replica: !active && stack.fenced == Some(role) && stack.rebuild_allowed,
+        fence_epoch: (stack.fenced == Some(role) && stack.fence_epoch > 0).then_some(stack.fence_epoch),
     }
 }
 

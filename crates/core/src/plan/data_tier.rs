@@ -71,6 +71,11 @@ pub enum DataAction {
         identifier: String,
         epoch: i64,
     },
+    /// Marks a fenced database's security group with the fencing failover's epoch.
+    TagGroupEpoch {
+        group_id: String,
+        epoch: i64,
+    },
     /// Marks the writer with the failover epoch that made it one.
     TagEpoch {
         identifier: String,
@@ -264,6 +269,14 @@ fn plan_region(plan: &mut DataPlan, r: &RegionInputs<'_>, writer: Option<(&Obser
                 }
             }
         }
+    }
+
+    // A fence carries the epoch of the failover that set it.
+    if let (Some(epoch), Some(g)) =
+        (d.fence_epoch, o.security_groups.iter().find(|g| g.component == "security-group/db"))
+        && g.epoch.is_none_or(|e| e < epoch)
+    {
+        push(DataAction::TagGroupEpoch { group_id: g.id.clone(), epoch });
     }
 
     // Bastion.

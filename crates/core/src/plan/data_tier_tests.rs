@@ -64,6 +64,7 @@ fn groups(region: &str) -> Vec<ObservedSecurityGroup> {
             component: format!("security-group/{r}"),
             vpc_id: format!("vpc-{region}"),
             ingress: Vec::new(),
+            epoch: None,
         })
         .collect()
 }
