@@ -53,6 +53,25 @@ impl Endpoint {
     }
 }
 
+/// A Ready example stack detecting by the alarm and probes of a loopback
+/// endpoint (policy edited by `edit`), and that endpoint.
+async fn ready_stack(
+    aws: &AwsContext,
+    edit: impl FnOnce(&mut warmstandby_api::FailoverPolicySpec),
+) -> (Fixture, Endpoint) {
+    let endpoint = Endpoint::start(0).await;
+    let mut f = Fixture::with_network(aws).await;
+    with_probing_policy(&mut f, endpoint.port, edit);
+    f.until_ready(aws).await;
+    (f, endpoint)
+}
+
+/// The disaster: the endpoint stops answering and the health check alarm fires.
+async fn primary_fails(emulator: &Emulator, endpoint: &mut Endpoint) {
+    endpoint.stop();
+    alarm(emulator, StateValue::Alarm).await;
+}
+
 /// The example policy, detecting by the alarm and the operator's probes of the endpoint.
 fn with_probing_policy(f: &mut Fixture, port: u16, edit: impl FnOnce(&mut warmstandby_api::FailoverPolicySpec)) {
     let p = &mut f.checked.set.policies[0].spec;
@@ -189,10 +208,7 @@ fn last(status: &ThreeTierStackStatus) -> &warmstandby_api::FailoverRecord {
 async fn the_classic_drill_and_the_failback_round_trip() {
     let emulator = Emulator::start();
     let aws = context(&emulator).await;
-    let mut endpoint = Endpoint::start(0).await;
-    let mut f = Fixture::with_network(&aws).await;
-    with_probing_policy(&mut f, endpoint.port, |_| {});
-    f.until_ready(&aws).await;
+    let (mut f, mut endpoint) = ready_stack(&aws, |_| {}).await;
     put_lag(&emulator, "us-west-2", STANDBY_DB, 2.0).await;
     let uid = f.uid();
 
@@ -201,8 +217,7 @@ async fn the_classic_drill_and_the_failback_round_trip() {
     assert!(quiet.status.failover.is_none() && quiet.events.is_empty(), "{:?}", quiet.events);
 
     // The primary region dies.
-    endpoint.stop();
-    alarm(&emulator, StateValue::Alarm).await;
+    primary_fails(&emulator, &mut endpoint).await;
     let calls_before = aws.calls().snapshot();
     let started = Instant::now();
     let (passes, steps) = run_until_finished(&mut f, &aws, &mut endpoint, None).await;
@@ -305,15 +320,11 @@ async fn the_classic_drill_and_the_failback_round_trip() {
 async fn guard_refusals_change_nothing_and_say_why() {
     let emulator = Emulator::start();
     let aws = context(&emulator).await;
-    let mut endpoint = Endpoint::start(0).await;
-    let mut f = Fixture::with_network(&aws).await;
-    with_probing_policy(&mut f, endpoint.port, |p| p.guards.require_approval = true);
-    f.until_ready(&aws).await;
+    let (mut f, mut endpoint) = ready_stack(&aws, |p| p.guards.require_approval = true).await;
 
     // Lag above the RPO budget.
     put_lag(&emulator, "us-west-2", STANDBY_DB, 900.0).await;
-    endpoint.stop();
-    alarm(&emulator, StateValue::Alarm).await;
+    primary_fails(&emulator, &mut endpoint).await;
     let mut events = Vec::new();
     for _ in 0..4 {
         let o = f.pass(&aws, Intent::Apply).await;
@@ -343,13 +354,9 @@ async fn a_crash_at_any_point_of_a_failover_completes_it_exactly_once() {
     // The failover's mutating calls, counted on one clean run.
     let total = {
         let aws = context(&emulator).await;
-        let mut endpoint = Endpoint::start(0).await;
-        let mut f = Fixture::with_network(&aws).await;
-        with_probing_policy(&mut f, endpoint.port, |_| {});
-        f.until_ready(&aws).await;
+        let (mut f, mut endpoint) = ready_stack(&aws, |_| {}).await;
         put_lag(&emulator, "us-west-2", STANDBY_DB, 1.0).await;
-        endpoint.stop();
-        alarm(&emulator, StateValue::Alarm).await;
+        primary_fails(&emulator, &mut endpoint).await;
         let before = aws.calls().snapshot();
         run_until_finished(&mut f, &aws, &mut endpoint, None).await;
         aws.calls().snapshot().since(&before).mutating()
@@ -358,13 +365,9 @@ async fn a_crash_at_any_point_of_a_failover_completes_it_exactly_once() {
     for k in 1..=total {
         emulator.reset();
         let setup = context(&emulator).await;
-        let mut endpoint = Endpoint::start(0).await;
-        let mut f = Fixture::with_network(&setup).await;
-        with_probing_policy(&mut f, endpoint.port, |_| {});
-        f.until_ready(&setup).await;
+        let (mut f, mut endpoint) = ready_stack(&setup, |_| {}).await;
         put_lag(&emulator, "us-west-2", STANDBY_DB, 1.0).await;
-        endpoint.stop();
-        alarm(&emulator, StateValue::Alarm).await;
+        primary_fails(&emulator, &mut endpoint).await;
         let crashing = context(&emulator).await;
         crashing.calls().crash_after_mutations(k);
         for _ in 0..30 {
@@ -436,15 +439,11 @@ async fn a_failover_under_random_aws_faults_keeps_the_invariants() {
     for seed in [7u64, 1234, 98765] {
         emulator.reset();
         let setup = context(&emulator).await;
-        let mut endpoint = Endpoint::start(0).await;
-        let mut f = Fixture::with_network(&setup).await;
-        with_probing_policy(&mut f, endpoint.port, |_| {});
-        f.until_ready(&setup).await;
+        let (mut f, mut endpoint) = ready_stack(&setup, |_| {}).await;
         put_lag(&emulator, "us-west-2", STANDBY_DB, 1.0).await;
         let uid = f.uid();
         let zone = f.stack.status.as_ref().unwrap().global.as_ref().unwrap().public_zone_id.clone().unwrap();
-        endpoint.stop();
-        alarm(&emulator, StateValue::Alarm).await;
+        primary_fails(&emulator, &mut endpoint).await;
         let faulty = context(&emulator).await;
         // A pass reads ~35 times: 4% faults fail about half the passes somewhere.
         faulty.calls().random_faults(4, seed);
@@ -544,17 +543,13 @@ async fn the_cli_drills_switches_over_and_back_and_apply_never_undoes_it() {
 async fn a_region_that_goes_dark_fails_over_and_is_fenced_when_it_returns() {
     let emulator = Emulator::start();
     let aws = context(&emulator).await;
-    let mut endpoint = Endpoint::start(0).await;
-    let mut f = Fixture::with_network(&aws).await;
-    with_probing_policy(&mut f, endpoint.port, |_| {});
-    f.until_ready(&aws).await;
+    let (mut f, mut endpoint) = ready_stack(&aws, |_| {}).await;
     put_lag(&emulator, "us-west-2", STANDBY_DB, 3.0).await;
     let uid = f.uid();
 
     let dark = context(&emulator).await;
     dark.calls().outage("us-east-1", &["EC2", "RDS", "Elastic Load Balancing v2", "Auto Scaling", "ACM", "Backup"]);
-    endpoint.stop();
-    alarm(&emulator, StateValue::Alarm).await;
+    primary_fails(&emulator, &mut endpoint).await;
     let mut fence_note = None;
     let mut done = false;
     for _ in 0..20 {
@@ -605,13 +600,9 @@ async fn a_region_that_goes_dark_fails_over_and_is_fenced_when_it_returns() {
 async fn without_approval_nothing_moves_and_the_annotation_releases_it() {
     let emulator = Emulator::start();
     let aws = context(&emulator).await;
-    let mut endpoint = Endpoint::start(0).await;
-    let mut f = Fixture::with_network(&aws).await;
-    with_probing_policy(&mut f, endpoint.port, |p| p.guards.require_approval = true);
-    f.until_ready(&aws).await;
+    let (mut f, mut endpoint) = ready_stack(&aws, |p| p.guards.require_approval = true).await;
     put_lag(&emulator, "us-west-2", STANDBY_DB, 1.0).await;
-    endpoint.stop();
-    alarm(&emulator, StateValue::Alarm).await;
+    primary_fails(&emulator, &mut endpoint).await;
     for _ in 0..3 {
         f.pass(&aws, Intent::Apply).await;
     }

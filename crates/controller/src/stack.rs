@@ -185,20 +185,8 @@ async fn reconcile_validated(
     let (d0, d1, e0, e1, global) = tokio::join!(
         Box::pin(data_tier::observe(aws, &desired[0], &owners[0], &data_hints[0])),
         Box::pin(data_tier::observe(aws, &desired[1], &owners[1], &data_hints[1])),
-        Box::pin(edge::observe_region(
-            aws,
-            &edge_desired.regions[0],
-            &owners[0],
-            hints.certificates[0].as_deref(),
-            &hints.listeners[0]
-        )),
-        Box::pin(edge::observe_region(
-            aws,
-            &edge_desired.regions[1],
-            &owners[1],
-            hints.certificates[1].as_deref(),
-            &hints.listeners[1]
-        )),
+        Box::pin(observe_region_edge(aws, &edge_desired, &owners, &hints, 0)),
+        Box::pin(observe_region_edge(aws, &edge_desired, &owners, &hints, 1)),
         Box::pin(edge::observe_global(aws, &edge_desired.global, &owners[0], &hints)),
     );
     // With a failover policy, one region that cannot be reached does not stop
@@ -512,6 +500,17 @@ fn hints(status: Option<&ThreeTierStackStatus>, global: &DesiredGlobalEdge) -> E
     }
 }
 
+/// One region's edge observation, with the hints of that region.
+fn observe_region_edge<'a>(
+    aws: &'a AwsContext,
+    desired: &'a EdgeDesired,
+    owners: &'a [Ownership; 2],
+    hints: &'a EdgeHints,
+    i: usize,
+) -> impl std::future::Future<Output = Result<ObservedRegionEdge, AwsError>> + 'a {
+    edge::observe_region(aws, &desired.regions[i], &owners[i], hints.certificates[i].as_deref(), &hints.listeners[i])
+}
+
 async fn observe_edge(
     aws: &AwsContext,
     desired: &EdgeDesired,
@@ -519,20 +518,8 @@ async fn observe_edge(
     hints: &EdgeHints,
 ) -> Result<EdgeObserved, AwsError> {
     let (primary, standby, global) = tokio::try_join!(
-        Box::pin(edge::observe_region(
-            aws,
-            &desired.regions[0],
-            &owners[0],
-            hints.certificates[0].as_deref(),
-            &hints.listeners[0]
-        )),
-        Box::pin(edge::observe_region(
-            aws,
-            &desired.regions[1],
-            &owners[1],
-            hints.certificates[1].as_deref(),
-            &hints.listeners[1]
-        )),
+        Box::pin(observe_region_edge(aws, desired, owners, hints, 0)),
+        Box::pin(observe_region_edge(aws, desired, owners, hints, 1)),
         Box::pin(edge::observe_global(aws, &desired.global, &owners[0], hints)),
     )?;
     Ok(EdgeObserved { regions: [primary, standby], global })
