@@ -49,6 +49,14 @@ pub enum RegionRole {
 impl RegionRole {
     pub const BOTH: [RegionRole; 2] = [RegionRole::Primary, RegionRole::Standby];
 
+    /// Position in `BOTH`, for per-region pairs (primary first).
+    pub fn index(self) -> usize {
+        match self {
+            RegionRole::Primary => 0,
+            RegionRole::Standby => 1,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             RegionRole::Primary => "primary",

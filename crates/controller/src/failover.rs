@@ -33,7 +33,7 @@ pub fn recover(memory: &mut Memory, recorded: bool, observed: &[ObservedDataTier
     let writers: Vec<(RegionRole, i64)> = RegionRole::BOTH
         .into_iter()
         .filter_map(|role| {
-            let i = idx(role);
+            let i = role.index();
             observed[i]
                 .databases
                 .iter()
@@ -76,7 +76,7 @@ pub fn automatic_failback(
 ) -> Option<Request> {
     let policy = policy?;
     let home = stack.spec.active_region;
-    let caught_up = observation.databases[idx(home)]
+    let caught_up = observation.databases[home.index()]
         .as_ref()
         .is_some_and(|db| db.is_replica && db.status == "available" && db.lag_seconds == Some(0));
     (policy.failback == warmstandby_api::FailbackMode::Automatic
@@ -210,10 +210,6 @@ pub async fn detect(
     Ok((failing, detection, enabled.len()))
 }
 
-fn idx(role: RegionRole) -> usize {
-    if role == RegionRole::Primary { 0 } else { 1 }
-}
-
 /// What AWS shows of each region for the machine.
 #[allow(clippy::too_many_arguments)]
 pub fn observation(
@@ -341,7 +337,7 @@ pub async fn answers(
     // After the switch the stack's names lead to the target region.
     let ok = probe_round(&probe_urls(policy, desired_global, api_path), timeout).await;
     let mut out = [None, None];
-    out[idx(progress.to)] = Some(ok);
+    out[progress.to.index()] = Some(ok);
     out
 }
 
@@ -349,10 +345,10 @@ pub async fn answers(
 /// recorded, a writer outside the active region fenced.
 pub fn steady(memory: &Memory, observed: &[ObservedDataTier; 2], desired: &[DesiredDataTier; 2]) -> Decision {
     let other = memory.active.other();
-    let stale_writer = observed[idx(other)]
+    let stale_writer = observed[other.index()]
         .databases
         .iter()
-        .any(|d| d.identifier == desired[idx(other)].db_identifier && !d.is_replica());
+        .any(|d| d.identifier == desired[other.index()].db_identifier && !d.is_replica());
     Decision {
         active: memory.active,
         data_active: memory.active,

@@ -532,7 +532,7 @@ fn last_known_edge(
     role: RegionRole,
     desired: &EdgeDesired,
 ) -> ObservedRegionEdge {
-    let i = if role == RegionRole::Primary { 0 } else { 1 };
+    let i = role.index();
     let region = status.and_then(|s| if i == 0 { s.primary.as_ref() } else { s.standby.as_ref() });
     // The certificate stays issued (it is renewed by ACM, not by us).
     let certificate = region.and_then(|r| r.certificate_arn.clone()).map(|arn| {
@@ -693,7 +693,7 @@ pub fn describe_edge(action: &EdgeAction) -> String {
 
 fn plan(desired: &[DesiredDataTier; 2], observed: &[ObservedDataTier; 2], nets: &[NetworkRefs; 2]) -> DataPlan {
     let vault_arn = |role: RegionRole, name: &str| {
-        let i = if role == RegionRole::Primary { 0 } else { 1 };
+        let i = role.index();
         observed[i].backup_vaults.iter().find(|(n, _)| n == name).map(|(_, arn)| arn.clone())
     };
     plan_data_tier([
@@ -711,14 +711,14 @@ async fn apply(
     actions: &[(RegionRole, DataAction)],
 ) -> (Vec<String>, Vec<AwsError>) {
     let results = join_all(actions.iter().map(|(role, action)| {
-        let i = if *role == RegionRole::Primary { 0 } else { 1 };
+        let i = role.index();
         Box::pin(data_tier::apply(aws, &desired[i].region, &owners[i], &desired[i], &stack.password, action))
     }))
     .await;
     let mut applied = Vec::new();
     let mut errors = Vec::new();
     for ((role, action), result) in actions.iter().zip(results) {
-        let i = if *role == RegionRole::Primary { 0 } else { 1 };
+        let i = role.index();
         let what = describe(action);
         match result {
             Ok(_) => {

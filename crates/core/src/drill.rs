@@ -27,10 +27,6 @@ impl Readiness {
     }
 }
 
-fn idx(role: RegionRole) -> usize {
-    if role == RegionRole::Primary { 0 } else { 1 }
-}
-
 /// Checks the passive region of `active` can take over.
 pub fn readiness(
     policy: Option<&FailoverPolicySpec>,
@@ -41,7 +37,7 @@ pub fn readiness(
 ) -> Readiness {
     let (dd, od) = data;
     let (de, oe) = edge;
-    let (a, p) = (idx(active), idx(active.other()));
+    let (a, p) = (active.index(), active.other().index());
     let region = &de[p].region;
     let mut failures = Vec::new();
     let mut checks = 0;

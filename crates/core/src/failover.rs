@@ -108,10 +108,6 @@ pub struct Decision {
     pub refusal: Option<String>,
 }
 
-fn idx(role: RegionRole) -> usize {
-    if role == RegionRole::Primary { 0 } else { 1 }
-}
-
 fn rfc3339_seconds(text: &str) -> Option<i64> {
     chrono::DateTime::parse_from_rfc3339(text).ok().map(|t| t.timestamp())
 }
@@ -171,7 +167,7 @@ pub fn decide(
     }
     // Steady state: a writer outside the active region (a former primary)
     // stays fenced until it is rebuilt as a replica.
-    if o.databases[idx(active.other())].as_ref().is_some_and(|db| !db.is_replica) {
+    if o.databases[active.other().index()].as_ref().is_some_and(|db| !db.is_replica) {
         d.fence = Some(active.other());
     }
     let Some(mut p) = d.progress.take() else { return d };
@@ -183,7 +179,7 @@ pub fn decide(
     // that still waits.
     for _ in 0..8 {
         // A newer failover (a higher epoch on the target's database) wins.
-        if let Some(tagged) = o.databases[idx(to)].as_ref().and_then(|db| db.epoch)
+        if let Some(tagged) = o.databases[to.index()].as_ref().and_then(|db| db.epoch)
             && p.step != CONFIRM
             && p.step != GUARDS
             && tagged > p.epoch
@@ -197,9 +193,9 @@ pub fn decide(
             GUARDS => guards(policy, planned, force, &p, o),
             FENCE if fence_of(policy, from).is_none() => {
                 // Fencing is off: promotion must still never leave two writers.
-                match &o.databases[idx(from)] {
+                match &o.databases[from.index()] {
                     None => Step::Done(None),
-                    Some(_) if o.unreachable[idx(from)] => {
+                    Some(_) if o.unreachable[from.index()] => {
                         Step::Done(Some(format!("the {from} region is unreachable")))
                     }
                     Some(db) if db.is_replica || db.status != "available" => Step::Done(None),
@@ -210,11 +206,11 @@ pub fn decide(
             }
             FENCE => {
                 d.fence = Some(from);
-                if o.unreachable[idx(from)] {
+                if o.unreachable[from.index()] {
                     Step::Done(Some(format!(
                         "the {from} region is unreachable: fencing is best effort and is applied when it returns"
                     )))
-                } else if o.fenced[idx(from)] || o.databases[idx(from)].is_none() {
+                } else if o.fenced[from.index()] || o.databases[from.index()].is_none() {
                     Step::Done(None)
                 } else {
                     Step::Wait(format!("revoking writer access to the {from} database"))
@@ -223,7 +219,7 @@ pub fn decide(
             PROMOTE => {
                 d.fence = fence_of(policy, from);
                 d.data_active = to;
-                match &o.databases[idx(to)] {
+                match &o.databases[to.index()] {
                     Some(db) if !db.is_replica && db.status == "available" => Step::Done(None),
                     Some(db) => Step::Wait(format!("promoting the {to} replica ({})", db.status)),
                     None => Step::Wait(format!("no database in the {to} region")),
@@ -233,7 +229,7 @@ pub fn decide(
                 d.fence = fence_of(policy, from);
                 d.data_active = to;
                 d.full_capacity_everywhere = true;
-                if o.full_capacity[idx(to)] {
+                if o.full_capacity[to.index()] {
                     Step::Done(None)
                 } else {
                     Step::Wait(format!("raising the {to} auto scaling groups"))
@@ -244,7 +240,7 @@ pub fn decide(
                 d.data_active = to;
                 d.edge_active = to;
                 d.full_capacity_everywhere = true;
-                if o.traffic[idx(to)] {
+                if o.traffic[to.index()] {
                     Step::Done(None)
                 } else {
                     Step::Wait(format!("pointing DNS and CloudFront at the {to}"))
@@ -255,7 +251,7 @@ pub fn decide(
                 d.data_active = to;
                 d.edge_active = to;
                 d.full_capacity_everywhere = true;
-                match o.answers[idx(to)] {
+                match o.answers[to.index()] {
                     Some(true) | None => Step::Done(None),
                     Some(false) => Step::Wait(format!("the {to} endpoints do not answer yet")),
                 }
@@ -287,7 +283,7 @@ pub fn decide(
                 if step == GUARDS {
                     p.epoch = memory.epoch + 1;
                     d.epoch = p.epoch;
-                    p.rpo_estimate_seconds = o.databases[idx(to)].as_ref().and_then(|db| db.lag_seconds);
+                    p.rpo_estimate_seconds = o.databases[to.index()].as_ref().and_then(|db| db.lag_seconds);
                     d.events.push((
                         "FailoverDecided",
                         format!("epoch {}: {} from the {from} to the {to}", p.epoch, p.kind),
@@ -350,7 +346,7 @@ fn guards(
     o: &Observation,
 ) -> Step {
     let to = p.to;
-    let Some(db) = &o.databases[idx(to)] else {
+    let Some(db) = &o.databases[to.index()] else {
         return Step::Refuse(format!("there is no database in the {to} region to promote"));
     };
     if !db.is_replica {

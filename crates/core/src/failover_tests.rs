@@ -82,7 +82,7 @@ impl Sim {
             }
         }
         for role in RegionRole::BOTH {
-            let i = idx(role);
+            let i = role.index();
             if self.unreachable[i] {
                 continue;
             }
@@ -105,10 +105,10 @@ impl Sim {
     fn check_invariants(&self, d: &Decision) {
         let writable = RegionRole::BOTH
             .iter()
-            .filter(|r| !self.db[idx(**r)].is_replica && !self.fenced[idx(**r)] && !self.unreachable[idx(**r)])
+            .filter(|r| !self.db[r.index()].is_replica && !self.fenced[r.index()] && !self.unreachable[r.index()])
             .count();
         assert!(writable <= 1, "two writable databases: {self:#?}");
-        let serving = RegionRole::BOTH.iter().any(|r| self.traffic[idx(*r)] && self.capacity_full[idx(*r)]);
+        let serving = RegionRole::BOTH.iter().any(|r| self.traffic[r.index()] && self.capacity_full[r.index()]);
         assert!(serving || self.unreachable.iter().any(|u| *u), "no serving region: {self:#?}");
         assert!(d.epoch >= self.memory.epoch);
     }

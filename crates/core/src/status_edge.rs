@@ -220,7 +220,7 @@ pub fn global_edge_status(view: &EdgeView<'_>) -> GlobalStackStatus {
     let cloudfront_certificate_arn = match g.cloudfront_certificate {
         CloudFrontCertificate::Own => o.certificate.as_ref().map(|c| c.arn.clone()),
         CloudFrontCertificate::Regional(role) => {
-            let i = if role == warmstandby_api::RegionRole::Primary { 0 } else { 1 };
+            let i = role.index();
             view.regions[i].1.certificate.as_ref().map(|c| c.arn.clone())
         }
     };

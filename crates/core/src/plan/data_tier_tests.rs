@@ -218,7 +218,7 @@ fn teardown_rounds(d: &[DesiredDataTier; 2], mut o: [ObservedDataTier; 2]) -> Ve
         }
         rounds.push(p.actions.iter().map(|(r, a)| format!("{r}:{a:?}")).collect());
         for (role, a) in p.actions {
-            let m = &mut o[if role == RegionRole::Primary { 0 } else { 1 }];
+            let m = &mut o[role.index()];
             match a {
                 DataAction::DeleteBackupSelection { selection_id, .. } => {
                     m.backup_plans.iter_mut().for_each(|p| p.selections.retain(|(id, _)| *id != selection_id))

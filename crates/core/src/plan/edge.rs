@@ -632,7 +632,7 @@ fn plan_region(plan: &mut EdgePlan, r: &RegionEdgeInputs<'_>) {
 
 /// Region inputs by role.
 fn region<'a, 'b>(inputs: &'b EdgeInputs<'a>, role: RegionRole) -> &'b RegionEdgeInputs<'a> {
-    &inputs.regions[if role == RegionRole::Primary { 0 } else { 1 }]
+    &inputs.regions[role.index()]
 }
 
 fn api_lb<'a>(inputs: &'a EdgeInputs<'_>, role: RegionRole) -> Option<&'a ObservedLoadBalancer> {
