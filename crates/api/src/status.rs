@@ -58,6 +58,26 @@ pub struct DriftItem {
     pub found: String,
 }
 
+impl DriftItem {
+    pub fn new(
+        region: &str,
+        kind: &str,
+        resource: &str,
+        field: &str,
+        expected: impl ToString,
+        found: impl ToString,
+    ) -> DriftItem {
+        DriftItem {
+            region: region.to_string(),
+            kind: kind.to_string(),
+            resource: resource.to_string(),
+            field: field.to_string(),
+            expected: expected.to_string(),
+            found: found.to_string(),
+        }
+    }
+}
+
 impl std::fmt::Display for DriftItem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(

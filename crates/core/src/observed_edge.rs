@@ -20,14 +20,7 @@ pub fn diff(region: &str, kind: &str, resource: &str, want: &Fields, have: &Fiel
     want.iter()
         .zip(have)
         .filter(|((_, w), (_, h))| w != h)
-        .map(|((field, w), (_, h))| DriftItem {
-            region: region.to_string(),
-            kind: kind.to_string(),
-            resource: resource.to_string(),
-            field: (*field).to_string(),
-            expected: w.clone(),
-            found: h.clone(),
-        })
+        .map(|((field, w), (_, h))| DriftItem::new(region, kind, resource, field, w, h))
         .collect()
 }
 

@@ -159,24 +159,6 @@ pub struct RegionInputs<'a> {
     pub vault_arn: &'a dyn Fn(RegionRole, &str) -> Option<String>,
 }
 
-fn drift(
-    region: &str,
-    kind: &str,
-    resource: &str,
-    field: &str,
-    expected: impl ToString,
-    found: impl ToString,
-) -> DriftItem {
-    DriftItem {
-        region: region.to_string(),
-        kind: kind.to_string(),
-        resource: resource.to_string(),
-        field: field.to_string(),
-        expected: expected.to_string(),
-        found: found.to_string(),
-    }
-}
-
 fn tcp(port: i32, source: &RuleSource, group_id_of: &dyn Fn(&str) -> Option<String>) -> Option<ObservedRule> {
     Some(ObservedRule {
         protocol: "tcp".into(),
@@ -241,7 +223,7 @@ fn plan_region(plan: &mut DataPlan, r: &RegionInputs<'_>, writer: Option<(&Obser
             let Some(have) = o.security_groups.iter().find(|g| g.component == sg.component()) else { continue };
             for want in &sg.ingress {
                 if !have.ingress.iter().any(|h| rule_matches(want, h, &group_id_of)) {
-                    plan.drift.push(drift(
+                    plan.drift.push(DriftItem::new(
                         region,
                         "SecurityGroup",
                         &have.id,
@@ -257,7 +239,7 @@ fn plan_region(plan: &mut DataPlan, r: &RegionInputs<'_>, writer: Option<(&Obser
             for h in &have.ingress {
                 if !sg.ingress.iter().any(|w: &IngressRule| rule_matches(w, h, &group_id_of)) {
                     let source = h.cidr.clone().or(h.group_id.clone()).unwrap_or_default();
-                    plan.drift.push(drift(
+                    plan.drift.push(DriftItem::new(
                         region,
                         "SecurityGroup",
                         &have.id,
@@ -285,7 +267,7 @@ fn plan_region(plan: &mut DataPlan, r: &RegionInputs<'_>, writer: Option<(&Obser
         match (live.first(), r.network.subnet_ids.get(&b.subnet_key), existing("bastion")) {
             (Some(i), _, _) => {
                 if i.instance_type != b.instance_type {
-                    plan.drift.push(drift(
+                    plan.drift.push(DriftItem::new(
                         region,
                         "Instance",
                         &i.id,
@@ -330,7 +312,14 @@ fn plan_region(plan: &mut DataPlan, r: &RegionInputs<'_>, writer: Option<(&Obser
             let mut want = db_subnets.clone();
             want.sort();
             if have != want {
-                plan.drift.push(drift(region, "DbSubnetGroup", &g.name, "subnets", want.join(","), have.join(",")));
+                plan.drift.push(DriftItem::new(
+                    region,
+                    "DbSubnetGroup",
+                    &g.name,
+                    "subnets",
+                    want.join(","),
+                    have.join(","),
+                ));
                 plan.blocked.push(format!("DB subnet group {} has other subnets than the db tier", g.name));
             }
         }
@@ -432,14 +421,21 @@ fn plan_region(plan: &mut DataPlan, r: &RegionInputs<'_>, writer: Option<(&Obser
             if let Some(vpc_ids) = &z.vpc_ids
                 && !vpc_ids.contains(&r.network.vpc_id)
             {
-                plan.drift.push(drift(region, "PrivateHostedZone", &z.id, "vpc", &r.network.vpc_id, vpc_ids.join(",")));
+                plan.drift.push(DriftItem::new(
+                    region,
+                    "PrivateHostedZone",
+                    &z.id,
+                    "vpc",
+                    &r.network.vpc_id,
+                    vpc_ids.join(","),
+                ));
                 plan.blocked.push(format!("private zone {} is not associated with {}", z.id, r.network.vpc_id));
             }
             if let Some(endpoint) = db.and_then(|x| x.endpoint.clone()) {
                 match &z.record {
                     Some((_, value)) if value.trim_end_matches('.') == endpoint => {}
                     Some((_, value)) => {
-                        plan.drift.push(drift(
+                        plan.drift.push(DriftItem::new(
                             region,
                             "PrivateDnsRecord",
                             &d.private_record,
@@ -483,11 +479,11 @@ fn plan_region(plan: &mut DataPlan, r: &RegionInputs<'_>, writer: Option<(&Obser
             (Some(h), arn, _) => {
                 let mut stale = false;
                 if h.schedule != p.schedule {
-                    plan.drift.push(drift(region, "BackupPlan", &h.id, "schedule", &p.schedule, &h.schedule));
+                    plan.drift.push(DriftItem::new(region, "BackupPlan", &h.id, "schedule", &p.schedule, &h.schedule));
                     stale = true;
                 }
                 if h.retention_days != Some(i64::from(p.retention_days)) {
-                    plan.drift.push(drift(
+                    plan.drift.push(DriftItem::new(
                         region,
                         "BackupPlan",
                         &h.id,
@@ -500,7 +496,7 @@ fn plan_region(plan: &mut DataPlan, r: &RegionInputs<'_>, writer: Option<(&Obser
                 if let Some(arn) = &arn
                     && h.copy_to_vault_arn.as_ref() != Some(arn)
                 {
-                    plan.drift.push(drift(
+                    plan.drift.push(DriftItem::new(
                         region,
                         "BackupPlan",
                         &h.id,
@@ -561,7 +557,7 @@ fn database_drift(
     let id = have.identifier.as_str();
     let mut check = |field: &str, expected: String, found: String, fixable: bool| {
         if expected != found {
-            plan.drift.push(drift(region, "DbInstance", id, field, &expected, &found));
+            plan.drift.push(DriftItem::new(region, "DbInstance", id, field, &expected, &found));
             if fixable {
                 changes.push((field.to_string(), expected));
             } else {

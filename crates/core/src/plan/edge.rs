@@ -246,17 +246,6 @@ pub fn origin_id(region: &str) -> String {
     format!("web-{region}")
 }
 
-fn drift_item(region: &str, kind: &str, resource: &str, field: &str, expected: &str, found: &str) -> DriftItem {
-    DriftItem {
-        region: region.into(),
-        kind: kind.into(),
-        resource: resource.into(),
-        field: field.into(),
-        expected: expected.into(),
-        found: found.into(),
-    }
-}
-
 fn sorted(mut v: Vec<String>) -> Vec<String> {
     v.sort();
     v
@@ -296,7 +285,7 @@ fn plan_region(plan: &mut EdgePlan, r: &RegionEdgeInputs<'_>) {
         None => {
             // A listener still naming a certificate: ours was deleted out of band.
             if let Some(arn) = o.listeners.iter().find_map(|l| l.spec.certificate_arn.clone()) {
-                plan.drift.push(drift_item(region, "Certificate", &arn, "present", "present", "missing"));
+                plan.drift.push(DriftItem::new(region, "Certificate", &arn, "present", "present", "missing"));
             }
             plan.push(scope, EdgeAction::RequestCertificate { domain: d.certificate_domain.clone() });
             None
@@ -426,7 +415,7 @@ fn plan_region(plan: &mut EdgePlan, r: &RegionEdgeInputs<'_>) {
                 match o.listener(&lb.arn, want.port) {
                     None => {
                         if o.vanished_listeners.iter().any(|arn| listener_of(arn, &lb.arn)) {
-                            plan.drift.push(drift_item(
+                            plan.drift.push(DriftItem::new(
                                 region,
                                 "Listener",
                                 &format!("{}:{}", lb.spec.name, want.port),
@@ -463,7 +452,7 @@ fn plan_region(plan: &mut EdgePlan, r: &RegionEdgeInputs<'_>) {
             for have in o.listeners.iter().filter(|l| l.load_balancer_arn == lb.arn) {
                 let keep = wanted.iter().any(|w| w.port == have.spec.port) || (https_pending && have.spec.port == 443);
                 if !keep {
-                    plan.drift.push(drift_item(
+                    plan.drift.push(DriftItem::new(
                         region,
                         "Listener",
                         &format!("{}:{}", lb.spec.name, have.spec.port),
@@ -482,7 +471,7 @@ fn plan_region(plan: &mut EdgePlan, r: &RegionEdgeInputs<'_>) {
                 None => {
                     // The launch template still launches the copy: it was deregistered out of band.
                     if let Some(lt) = o.launch_template(t.tier).and_then(|l| l.latest.as_ref()) {
-                        plan.drift.push(drift_item(region, "Image", &lt.image_id, "present", "present", "missing"));
+                        plan.drift.push(DriftItem::new(region, "Image", &lt.image_id, "present", "present", "missing"));
                     }
                     plan.push(
                         scope,
@@ -966,13 +955,20 @@ fn plan_records(
                     plan.drift.extend(items);
                 }
                 None => {
-                    plan.drift.push(drift_item(GLOBAL_REGION, "Record", &w.label(), "present", "present", "missing"));
+                    plan.drift.push(DriftItem::new(
+                        GLOBAL_REGION,
+                        "Record",
+                        &w.label(),
+                        "present",
+                        "present",
+                        "missing",
+                    ));
                     changes.push((RecordAction::Create, (*w).clone()));
                 }
             }
         }
         for h in have.iter().filter(|h| !want.iter().any(|w| w.same_set(h))) {
-            plan.drift.push(drift_item(GLOBAL_REGION, "Record", &h.label(), "present", "absent", "present"));
+            plan.drift.push(DriftItem::new(GLOBAL_REGION, "Record", &h.label(), "present", "absent", "present"));
             changes.push((RecordAction::Delete, (*h).clone()));
         }
     }

@@ -142,14 +142,7 @@ struct Drift<'a> {
 
 impl Drift<'_> {
     fn add(&mut self, kind: &str, resource: &str, field: &str, expected: impl ToString, found: impl ToString) {
-        self.items.push(DriftItem {
-            region: self.region.to_string(),
-            kind: kind.to_string(),
-            resource: resource.to_string(),
-            field: field.to_string(),
-            expected: expected.to_string(),
-            found: found.to_string(),
-        });
+        self.items.push(DriftItem::new(self.region, kind, resource, field, expected, found));
     }
 
     fn missing(&mut self, kind: &str, component: &str) {
