@@ -22,6 +22,8 @@ pub mod secret;
 pub mod status;
 pub mod status_edge;
 pub mod status_stack;
+#[cfg(test)]
+mod test_fixtures;
 pub mod validate;
 
 pub use field::{FieldError, ValidationErrors};

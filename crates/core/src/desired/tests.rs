@@ -1,26 +1,12 @@
 use std::collections::BTreeSet;
 
-use warmstandby_api::{FailoverPolicy, NatGatewayMode, RegionPair, RegionRole, ThreeTierStack};
+use warmstandby_api::{NatGatewayMode, RegionPair, RegionRole, ThreeTierStack};
 
 use super::*;
-use crate::secret::{Password, PasswordLookup};
-use crate::validate::{StackInputs, ValidatedStack, validate_region_pair, validate_stack};
+use crate::validate::{ValidatedStack, validate_region_pair};
 
 fn classic(edit: impl FnOnce(&mut RegionPair, &mut ThreeTierStack)) -> ValidatedStack {
-    let mut pair: RegionPair =
-        serde_yaml::from_str(include_str!("../../../../deploy/examples/10-regionpair.yaml")).unwrap();
-    let policy: FailoverPolicy =
-        serde_yaml::from_str(include_str!("../../../../deploy/examples/20-failoverpolicy.yaml")).unwrap();
-    let mut stack: ThreeTierStack =
-        serde_yaml::from_str(include_str!("../../../../deploy/examples/30-bookstore.yaml")).unwrap();
-    edit(&mut pair, &mut stack);
-    validate_stack(StackInputs {
-        stack: &stack,
-        region_pair: Some(&pair),
-        policy: Some(&policy),
-        password: PasswordLookup::Found(Password::new("Ch4nge-me-0n-day-1")),
-    })
-    .unwrap()
+    crate::test_fixtures::classic_stack(edit)
 }
 
 fn kinds(t: &Topology, prefix: &str) -> BTreeSet<Kind> {

@@ -1,26 +1,11 @@
-use warmstandby_api::{FailoverPolicy, RegionPair, RegionRole, ThreeTierStack};
+use warmstandby_api::{RegionRole, ThreeTierStack};
 
 use super::*;
 use crate::desired::{DesiredDataTier, NetworkRefs, desired_data_tier};
 use crate::observed_data::{ObservedDataTier, ObservedDatabase, ObservedSecurityGroup, ObservedZone};
-use crate::secret::{Password, PasswordLookup};
-use crate::validate::{StackInputs, validate_stack};
 
 fn desired(edit: impl Fn(&mut ThreeTierStack)) -> [DesiredDataTier; 2] {
-    let pair: RegionPair =
-        serde_yaml::from_str(include_str!("../../../../deploy/examples/10-regionpair.yaml")).unwrap();
-    let policy: FailoverPolicy =
-        serde_yaml::from_str(include_str!("../../../../deploy/examples/20-failoverpolicy.yaml")).unwrap();
-    let mut stack: ThreeTierStack =
-        serde_yaml::from_str(include_str!("../../../../deploy/examples/30-bookstore.yaml")).unwrap();
-    edit(&mut stack);
-    let v = validate_stack(StackInputs {
-        stack: &stack,
-        region_pair: Some(&pair),
-        policy: Some(&policy),
-        password: PasswordLookup::Found(Password::new("Ch4nge-me-0n-day-1")),
-    })
-    .unwrap();
+    let v = crate::test_fixtures::classic_stack(|_, s| edit(s));
     [desired_data_tier(&v, RegionRole::Primary), desired_data_tier(&v, RegionRole::Standby)]
 }
 

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use warmstandby_api::{FailoverPolicy, RegionPair, RegionRole, ThreeTierStack};
+use warmstandby_api::{RegionRole, ThreeTierStack};
 
 use super::*;
 use crate::desired::{DesiredGlobalEdge, DesiredRegionEdge, desired_global_edge, desired_region_edge};
@@ -15,8 +15,6 @@ use crate::observed_edge::{
     ObservedImage, ObservedLaunchTemplate, ObservedListener, ObservedLoadBalancer, ObservedTargetGroup, ObservedWebAcl,
     PublicZone,
 };
-use crate::secret::{Password, PasswordLookup};
-use crate::validate::{StackInputs, validate_stack};
 
 struct World {
     desired: [DesiredRegionEdge; 2],
@@ -31,20 +29,7 @@ struct World {
 const MARKER: &str = "heritage=warmstandby,owner=bookstore/bookstore,uid=u1";
 
 fn world(edit: impl Fn(&mut ThreeTierStack)) -> World {
-    let pair: RegionPair =
-        serde_yaml::from_str(include_str!("../../../../deploy/examples/10-regionpair.yaml")).unwrap();
-    let policy: FailoverPolicy =
-        serde_yaml::from_str(include_str!("../../../../deploy/examples/20-failoverpolicy.yaml")).unwrap();
-    let mut stack: ThreeTierStack =
-        serde_yaml::from_str(include_str!("../../../../deploy/examples/30-bookstore.yaml")).unwrap();
-    edit(&mut stack);
-    let v = validate_stack(StackInputs {
-        stack: &stack,
-        region_pair: Some(&pair),
-        policy: Some(&policy),
-        password: PasswordLookup::Found(Password::new("Ch4nge-me-0n-day-1")),
-    })
-    .unwrap();
+    let v = crate::test_fixtures::classic_stack(|_, s| edit(s));
     let net = |region: &str| NetworkRefs {
         vpc_id: format!("vpc-{region}"),
         subnet_ids: ["public-a", "public-b", "web-a", "web-b", "app-a", "app-b", "db-a", "db-b"]

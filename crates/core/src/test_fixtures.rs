@@ -1,0 +1,24 @@
+//! Test fixtures shared by the core's unit tests.
+
+use warmstandby_api::{FailoverPolicy, RegionPair, ThreeTierStack};
+
+use crate::secret::{Password, PasswordLookup};
+use crate::validate::{StackInputs, ValidatedStack, validate_stack};
+
+/// The example stack of `deploy/examples/`, validated after `edit`.
+pub(crate) fn classic_stack(edit: impl FnOnce(&mut RegionPair, &mut ThreeTierStack)) -> ValidatedStack {
+    let mut pair: RegionPair =
+        serde_yaml::from_str(include_str!("../../../deploy/examples/10-regionpair.yaml")).unwrap();
+    let policy: FailoverPolicy =
+        serde_yaml::from_str(include_str!("../../../deploy/examples/20-failoverpolicy.yaml")).unwrap();
+    let mut stack: ThreeTierStack =
+        serde_yaml::from_str(include_str!("../../../deploy/examples/30-bookstore.yaml")).unwrap();
+    edit(&mut pair, &mut stack);
+    validate_stack(StackInputs {
+        stack: &stack,
+        region_pair: Some(&pair),
+        policy: Some(&policy),
+        password: PasswordLookup::Found(Password::new("Ch4nge-me-0n-day-1")),
+    })
+    .unwrap()
+}
