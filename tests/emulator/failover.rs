@@ -131,8 +131,8 @@ async fn database(emulator: &Emulator, region: &str, id: &str) -> Option<Db> {
     })
 }
 
-/// The epoch tag of a region's db security group (set by the failover that fenced it).
-async fn db_group_epoch(emulator: &Emulator, region: &str, uid: &str) -> Option<String> {
+/// A region's db security group, read with the plain SDK.
+async fn db_group(emulator: &Emulator, region: &str, uid: &str) -> aws_sdk_ec2::types::SecurityGroup {
     let ec2 = aws_sdk_ec2::Client::new(&emulator.sdk_config(region).await);
     let filter = |k: &str, v: &str| aws_sdk_ec2::types::Filter::builder().name(format!("tag:{k}")).values(v).build();
     let out = ec2
@@ -142,26 +142,18 @@ async fn db_group_epoch(emulator: &Emulator, region: &str, uid: &str) -> Option<
         .send()
         .await
         .unwrap();
-    out.security_groups()[0]
-        .tags()
-        .iter()
-        .find(|t| t.key() == Some(TAG_EPOCH))
-        .and_then(|t| t.value())
-        .map(str::to_string)
+    out.security_groups()[0].clone()
+}
+
+/// The epoch tag of a region's db security group (set by the failover that fenced it).
+async fn db_group_epoch(emulator: &Emulator, region: &str, uid: &str) -> Option<String> {
+    let group = db_group(emulator, region, uid).await;
+    group.tags().iter().find(|t| t.key() == Some(TAG_EPOCH)).and_then(|t| t.value()).map(str::to_string)
 }
 
 /// The db security group of a region admits the api group.
 async fn db_reachable(emulator: &Emulator, region: &str, uid: &str) -> bool {
-    let ec2 = aws_sdk_ec2::Client::new(&emulator.sdk_config(region).await);
-    let filter = |k: &str, v: &str| aws_sdk_ec2::types::Filter::builder().name(format!("tag:{k}")).values(v).build();
-    let out = ec2
-        .describe_security_groups()
-        .filters(filter(TAG_UID, uid))
-        .filters(filter("warmstandby.dev/component", "security-group/db"))
-        .send()
-        .await
-        .unwrap();
-    !out.security_groups()[0].ip_permissions().is_empty()
+    !db_group(emulator, region, uid).await.ip_permissions().is_empty()
 }
 
 /// Passes until the failover records an outcome, restarting the endpoint

@@ -284,7 +284,8 @@ pub fn observation(
     }
 }
 
-/// Whether the machine is at its verify step (the only one that probes the target).
+/// Whether the target's endpoints are probed this pass: at the verify step,
+/// and already at the switch step so that verify can finish in the pass after.
 pub fn verifying(memory: &Memory) -> bool {
     memory.progress.as_ref().is_some_and(|p| p.step == VERIFY || p.step == warmstandby_core::failover::SWITCH)
 }
@@ -293,7 +294,7 @@ pub fn verifying(memory: &Memory) -> bool {
 pub fn record(
     status: &mut ThreeTierStackStatus,
     decision: &Decision,
-    previous: Option<&ThreeTierStatus>,
+    previous: Option<&ThreeTierStackStatus>,
     stack: &ThreeTierStack,
     request_consumed: bool,
     region_of: impl Fn(RegionRole) -> String,
@@ -314,8 +315,6 @@ pub fn record(
         status.failover_history.drain(..excess);
     }
 }
-
-type ThreeTierStatus = ThreeTierStackStatus;
 
 /// Seconds since the epoch of an RFC 3339 time.
 pub fn seconds(now: &str) -> i64 {

@@ -237,17 +237,12 @@ pub async fn apply(
             )?;
             let id = out.image_id().unwrap_or_default().to_string();
             // Tag at once; if this fails the next pass finds the copy by name and tags it.
-            send!(
-                "ec2:CreateTags",
-                ec2.create_tags().resources(&id).set_tags(Some(owner.ec2_tags(&format!("image/{tier}"), name)))
-            )?;
+            tag_image(&ec2, owner, tier, &id, name).await?;
             Ok(ActionOutcome::Created { id })
         }
-        EdgeAction::TagImage { tier, image_id, name } => send!(
-            "ec2:CreateTags",
-            ec2.create_tags().resources(image_id).set_tags(Some(owner.ec2_tags(&format!("image/{tier}"), name)))
-        )
-        .map(|_| ActionOutcome::Done),
+        EdgeAction::TagImage { tier, image_id, name } => {
+            tag_image(&ec2, owner, tier, image_id, name).await.map(|_| ActionOutcome::Done)
+        }
         EdgeAction::DeregisterImage { image_id, snapshot_ids } => {
             let r = ok_or_gone(send!("ec2:DeregisterImage", ec2.deregister_image().image_id(image_id)))?;
             for snapshot in snapshot_ids {
@@ -349,6 +344,21 @@ pub async fn apply(
         )),
         other => Err(super::wrong_family("compute", other)),
     }
+}
+
+/// Ownership tags on an image copy (CopyImage takes none).
+async fn tag_image(
+    ec2: &aws_sdk_ec2::Client,
+    owner: &Ownership,
+    tier: &str,
+    image_id: &str,
+    name: &str,
+) -> Result<(), AwsError> {
+    send!(
+        "ec2:CreateTags",
+        ec2.create_tags().resources(image_id).set_tags(Some(owner.ec2_tags(&format!("image/{tier}"), name)))
+    )?;
+    Ok(())
 }
 
 fn template_ref(spec: &AsgSpec) -> LaunchTemplateSpecification {
