@@ -4,7 +4,11 @@ Runs moto's server on 127.0.0.1. Port 0 lets the OS choose a free port; the
 chosen one is printed as `LISTENING <port>` on stdout so the caller never races
 for a port. Where moto differs from AWS in a way that would force the product
 to behave differently, the correction belongs here (see shared EMULATOR.md),
-never in the product.
+never in the product. Each correction is a `_patch_*` function below,
+documented where it is defined. Besides correcting moto, the wrapper publishes
+what AWS publishes by itself and moto does not: the `AWS/RDS ReplicaLag`
+metric of every RDS read replica (0 s, once a minute, never masking a
+datapoint a test puts; see `_patch_rds_replica_lag_metric`).
 
 The process exits when its stdin closes, so a test that dies cannot leak it.
 """
@@ -225,6 +229,78 @@ source. All follow AWS here."""
     DBInstance.remove_replica = remove_replica
 
 
+def _patch_rds_replica_lag_metric() -> None:
+    """CloudWatch `AWS/RDS ReplicaLag`: AWS publishes it every minute for
+    every RDS read replica (same- or cross-region), in the replica's region,
+    with the dimension DBInstanceIdentifier; moto 5.2.5 publishes no metric.
+    Whenever metric data of a region is read (GetMetricData,
+    GetMetricStatistics, ListMetrics, whatever the wire protocol: the CBOR
+    bridge ends in the same backend), each read replica of that region's RDS
+    backend (same account) that has no ReplicaLag datapoint from the last 60 s
+    gets one: 0 seconds, stamped now (a second back). A datapoint a test puts (e.g. 900 s for a lagging
+    replica) is newer and so wins until it is a minute old, then replication is
+    caught up again, as on AWS. A promoted replica gets no new datapoints; its
+    old ones stay, as on AWS."""
+    import datetime
+
+    from moto.cloudwatch.models import CloudWatchBackend, MetricDatum
+    from moto.core.utils import utcnow
+    from moto.rds.models import rds_backends
+
+    lock = threading.Lock()
+    fresh_for = datetime.timedelta(seconds=60)
+
+    def naive_utc(t):
+        # moto keeps naive UTC times; a test may have put an aware one.
+        return t.astimezone(datetime.timezone.utc).replace(tzinfo=None) if t.tzinfo else t
+
+    def publish_replica_lag(self):
+        # dict.get: never create an account's or a region's RDS backend here.
+        account = dict.get(rds_backends, self.account_id)
+        rds = dict.get(account, self.region_name) if account is not None else None
+        if rds is None:
+            return
+        replicas = [
+            db.db_instance_identifier
+            for db in list(rds.databases.values())
+            if getattr(db, "is_replica", False) and db.source_db_instance_identifier
+        ]
+        if not replicas:
+            return
+        with lock:
+            now = utcnow()
+            # A whole second in the past: a read whose EndTime is "now" (moto
+            # drops its microseconds, and the end is exclusive) still sees it.
+            stamp = now.replace(microsecond=0) - datetime.timedelta(seconds=1)
+            recent = {
+                d.value
+                for md in self.metric_data
+                if md.namespace == "AWS/RDS" and md.name == "ReplicaLag" and naive_utc(md.timestamp) > now - fresh_for
+                for d in md.dimensions
+                if d.name == "DBInstanceIdentifier"
+            }
+            for identifier in replicas:
+                if identifier not in recent:
+                    self.metric_data.append(
+                        MetricDatum(
+                            "AWS/RDS",
+                            "ReplicaLag",
+                            0.0,
+                            [{"Name": "DBInstanceIdentifier", "Value": identifier}],
+                            stamp,
+                            "Seconds",
+                        )
+                    )
+
+    original = CloudWatchBackend.get_all_metrics
+
+    def get_all_metrics(self):
+        publish_replica_lag(self)
+        return original(self)
+
+    CloudWatchBackend.get_all_metrics = get_all_metrics
+
+
 class RpcV2CborBridge:
     """Smithy RPC v2 CBOR -> awsJson1.0 -> moto -> back to CBOR.
 
@@ -443,6 +519,7 @@ _patch_nat_gateway_delete()
 _patch_cloudfront_origin_groups()
 _patch_backup_selections()
 _patch_rds_cross_region_replicas()
+_patch_rds_replica_lag_metric()
 
 
 def _exit_when_parent_goes() -> None:

@@ -10,6 +10,8 @@
 //! a test that needs AWS never passes without it.
 #![forbid(unsafe_code)]
 
+pub mod census;
+pub mod cluster;
 pub mod mock_api;
 
 use std::io::{BufRead, BufReader, Read, Write};

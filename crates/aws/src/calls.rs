@@ -84,6 +84,33 @@ impl CallStats {
     }
 }
 
+/// The AWS calls of one reconcile pass, counted wherever its future runs
+/// (a task-local scope, so concurrent passes of other objects do not mix in).
+#[derive(Debug, Default)]
+pub struct PassCalls {
+    reads: std::sync::atomic::AtomicU64,
+    mutating: std::sync::atomic::AtomicU64,
+}
+
+impl PassCalls {
+    pub fn reads(&self) -> u64 {
+        self.reads.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub fn mutating(&self) -> u64 {
+        self.mutating.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+tokio::task_local! {
+    static PASS: Arc<PassCalls>;
+}
+
+/// Runs `pass`, counting the AWS calls it makes into `calls`.
+pub async fn counted<F: std::future::Future>(calls: Arc<PassCalls>, pass: F) -> F::Output {
+    PASS.scope(calls, pass).await
+}
+
 #[derive(Default)]
 struct State {
     counts: BTreeMap<CallKey, CallCount>,
@@ -242,6 +269,10 @@ impl Intercept for CallCounter {
             return Ok(());
         }
         let mutating = !is_read_operation(&key.operation);
+        let _ = PASS.try_with(|pass| {
+            let counter = if mutating { &pass.mutating } else { &pass.reads };
+            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        });
         let entry = s.counts.entry(key).or_default();
         if ok {
             entry.ok += 1;

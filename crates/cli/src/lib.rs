@@ -149,6 +149,10 @@ pub struct OperatorArgs {
     pub lease_namespace: String,
     #[arg(long, default_value = "warmstandby-operator")]
     pub lease_name: String,
+    /// How long a leader's lease lasts without renewal (renewed every third of it);
+    /// a standby replica takes over within this time after the leader dies.
+    #[arg(long, default_value = "15s", value_parser = standalone::parse_duration)]
+    pub lease_duration: std::time::Duration,
     /// This replica's identity in the lease (default: POD_NAME, else the hostname).
     #[arg(long, env = "POD_NAME")]
     pub identity: Option<String>,
@@ -200,6 +204,7 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
+    warmstandby_controller::install_crypto_provider();
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
@@ -308,8 +313,8 @@ async fn operator(args: OperatorArgs, endpoint: Option<String>, err: &mut dyn Wr
         namespace: args.lease_namespace.clone(),
         name: args.lease_name.clone(),
         identity: identity.clone(),
-        lease_duration: std::time::Duration::from_secs(15),
-        renew_every: std::time::Duration::from_secs(5),
+        lease_duration: args.lease_duration.max(std::time::Duration::from_secs(3)),
+        renew_every: (args.lease_duration / 3).max(std::time::Duration::from_secs(1)),
     });
     let cfg = warmstandby_controller::operator::OperatorConfig {
         namespace: args.namespace,

@@ -6,6 +6,7 @@
 pub mod failover;
 pub mod operator;
 pub mod region_pair;
+pub mod requeue;
 pub mod stack;
 
 use std::time::Duration;
@@ -17,17 +18,6 @@ pub enum Intent {
     Apply,
     /// Observe and report only (`status`, or `spec.paused`).
     Observe,
-}
-
-/// Requeue intervals by situation.
-pub mod requeue {
-    use super::Duration;
-    /// Steady state: look for drift again.
-    pub const STEADY: Duration = Duration::from_secs(300);
-    /// Changes were just made or AWS is busy with something we started.
-    pub const PROGRESS: Duration = Duration::from_secs(5);
-    /// A retryable AWS error.
-    pub const RETRY: Duration = Duration::from_secs(30);
 }
 
 /// Upper bound of plan/apply rounds in one pass; anything left is picked up
@@ -44,6 +34,32 @@ pub struct TeardownOutcome {
     pub errors: Vec<warmstandby_aws::AwsError>,
     /// Owned resources still present.
     pub remaining: usize,
+}
+
+/// Chooses rustls' process-wide crypto provider. The AWS SDK links
+/// `aws-lc-rs` and the Kubernetes client `ring`, so rustls cannot pick one by
+/// itself and the first TLS client built without a provider panics. Every
+/// entry point (the binary, the test harnesses) calls this before any client
+/// is made; calling it again is harmless.
+pub fn install_crypto_provider() {
+    // Err only means a provider is already installed, which is what we want.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+impl TeardownOutcome {
+    /// When the next teardown pass should come.
+    pub fn next(&self) -> requeue::Next {
+        use requeue::Next;
+        if self.finished {
+            Next::AwaitChange
+        } else if !self.errors.is_empty() {
+            Next::Failed { retryable: self.errors.iter().all(|e| e.class.is_retryable()) }
+        } else if !self.applied.is_empty() {
+            Next::Progress
+        } else {
+            Next::WaitingOnAws
+        }
+    }
 }
 
 /// The current time as RFC 3339, for condition transitions.

@@ -1,7 +1,5 @@
 //! RegionPair: both regions' networks.
 
-use std::time::Duration;
-
 use futures::future::join_all;
 use warmstandby_api::{DeletionPolicy, RegionPair, RegionPairStatus, RegionRole};
 use warmstandby_aws::{AwsContext, AwsError, Ownership, network};
@@ -11,7 +9,8 @@ use warmstandby_core::plan::network::{NetworkPlan, plan_network, plan_teardown};
 use warmstandby_core::status::{RegionPass, invalid_status, region_pair_status};
 use warmstandby_core::validate::{ValidatedRegionPair, validate_region_pair};
 
-use crate::{Intent, MAX_ROUNDS, TeardownOutcome, requeue};
+use crate::requeue::Next;
+use crate::{Intent, MAX_ROUNDS, TeardownOutcome};
 
 /// Why a reconcile could not do its work, with a stable category for
 /// metrics labels and event reasons.
@@ -36,7 +35,8 @@ impl ReconcileError {
 #[derive(Debug)]
 pub struct PairOutcome {
     pub status: RegionPairStatus,
-    pub requeue_after: Option<Duration>,
+    /// Why and when the pair needs another pass.
+    pub next: Next,
     /// Descriptions of the changes made, in order.
     pub applied: Vec<String>,
     pub errors: Vec<AwsError>,
@@ -66,7 +66,7 @@ pub async fn reconcile(aws: &AwsContext, pair: &RegionPair, intent: Intent, now:
             conditions: invalid_status(&previous, generation, &e.to_string(), now),
             ..Default::default()
         },
-        requeue_after: None,
+        next: Next::AwaitChange,
         applied: Vec::new(),
         errors: Vec::new(),
         invalid: Some(e),
@@ -91,16 +91,16 @@ pub async fn reconcile(aws: &AwsContext, pair: &RegionPair, intent: Intent, now:
     applied.extend(applied_s);
     errors.extend(errors_s);
     let status = region_pair_status(&previous, generation, validated.paused, &primary, &standby, now);
-    let requeue_after = if primary.ready() && standby.ready() {
-        requeue::STEADY
-    } else if !errors.is_empty() {
-        if errors.iter().all(|e| e.class.is_retryable()) { requeue::RETRY } else { requeue::STEADY }
-    } else if intent == Intent::Observe {
-        requeue::STEADY
+    let next = if !errors.is_empty() {
+        Next::Failed { retryable: errors.iter().all(|e| e.class.is_retryable()) }
+    } else if !applied.is_empty() {
+        Next::Progress
+    } else if (primary.ready() && standby.ready()) || intent == Intent::Observe {
+        Next::Steady
     } else {
-        requeue::PROGRESS
+        Next::WaitingOnAws
     };
-    PairOutcome { status, requeue_after: Some(requeue_after), applied, errors, invalid: None }
+    PairOutcome { status, next, applied, errors, invalid: None }
 }
 
 async fn observe(aws: &AwsContext, region: &str, owner: &Ownership) -> Result<ObservedNetwork, AwsError> {

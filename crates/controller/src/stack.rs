@@ -26,12 +26,16 @@ use warmstandby_core::status_edge::EdgeView;
 use warmstandby_core::status_stack::{StackPass, stack_status};
 use warmstandby_core::validate::{StackInputs, ValidatedStack, validate_stack};
 
-use crate::{Intent, TeardownOutcome, failover, requeue};
+use crate::requeue::Next;
+use crate::{Intent, TeardownOutcome, failover};
 
 #[derive(Debug)]
 pub struct StackOutcome {
     pub status: ThreeTierStackStatus,
-    pub requeue_after: Option<Duration>,
+    /// Why and when the stack needs another pass.
+    pub next: Next,
+    /// With a FailoverPolicy: failure detection looks at least this often, in every phase.
+    pub watch_every: Option<Duration>,
     pub applied: Vec<String>,
     pub errors: Vec<AwsError>,
     /// The spec (or a reference) was rejected: no AWS call was made.
@@ -103,7 +107,8 @@ async fn reconcile_inner(
             conditions: invalid_status(&previous, generation, &message, now),
             ..Default::default()
         },
-        requeue_after: None,
+        next: Next::AwaitChange,
+        watch_every: None,
         applied: Vec::new(),
         errors: Vec::new(),
         invalid: Some(message),
@@ -126,7 +131,8 @@ async fn reconcile_inner(
         let status = not_ready(stack, Some(Phase::Pending), "WaitingForRegionPair", message, now);
         return StackOutcome {
             status,
-            requeue_after: Some(requeue::PROGRESS),
+            next: Next::WaitingOnAws,
+            watch_every: None,
             applied: Vec::new(),
             errors: Vec::new(),
             invalid: None,
@@ -207,10 +213,11 @@ async fn reconcile_validated(
         .or(global.as_ref().err().cloned());
     if let Some(e) = first_error {
         let status = not_ready(stack, None, "AwsError", e.to_string(), now);
-        let retry = if e.class.is_retryable() { requeue::RETRY } else { requeue::STEADY };
+        let next = Next::Failed { retryable: e.class.is_retryable() };
         return StackOutcome {
             status,
-            requeue_after: Some(retry),
+            next,
+            watch_every: validated.policy.as_ref().map(detection_interval),
             applied: Vec::new(),
             errors: vec![e],
             invalid: None,
@@ -378,31 +385,26 @@ async fn reconcile_validated(
     if let Some(d) = &drill_ran {
         decision.events.push(("DrillRan", format!("{}: {}", d.outcome, d.message)));
     }
-    let detecting = policy.as_ref().is_some_and(|p| p.mode == warmstandby_api::FailoverMode::Automatic);
-    let requeue_after = if decision.progress.is_some() {
-        requeue::PROGRESS
-    } else if detecting && intent == Intent::Apply {
-        // Detection needs a look at least every probe interval.
-        let interval = policy
-            .as_ref()
-            .map(|p| {
-                if p.detection.probes.enabled {
-                    p.detection.probes.interval_seconds
-                } else {
-                    p.detection.health_check_interval_seconds
-                }
-            })
-            .unwrap_or(30);
-        requeue::STEADY.min(Duration::from_secs(u64::try_from(interval.max(5)).unwrap_or(30)))
-    } else if status.phase == Some(Phase::Ready) || intent == Intent::Observe {
-        requeue::STEADY
+    let next = if decision.progress.is_some() || !applied.is_empty() {
+        Next::Progress
     } else if !errors.is_empty() {
-        if errors.iter().all(|e| e.class.is_retryable()) { requeue::RETRY } else { requeue::STEADY }
+        Next::Failed { retryable: errors.iter().all(|e| e.class.is_retryable()) }
+    } else if status.phase == Some(Phase::Ready) || intent == Intent::Observe {
+        Next::Steady
     } else {
-        requeue::PROGRESS
+        Next::WaitingOnAws
     };
+    let watch_every = if intent == Intent::Apply { policy.as_ref().map(detection_interval) } else { None };
     let events = decision.events.iter().map(|(r, m)| (r.to_string(), m.clone())).collect();
-    StackOutcome { status, requeue_after: Some(requeue_after), applied, errors, invalid: None, events }
+    StackOutcome { status, next, watch_every, applied, errors, invalid: None, events }
+}
+
+/// How often failure detection looks: the probes' interval, else the health
+/// check's (Manual mode detects and reports too).
+fn detection_interval(policy: &warmstandby_api::FailoverPolicySpec) -> Duration {
+    let d = &policy.detection;
+    let seconds = if d.probes.enabled { d.probes.interval_seconds } else { d.health_check_interval_seconds };
+    Duration::from_secs(u64::try_from(seconds).unwrap_or(30).max(1))
 }
 
 /// The stack's previous status with Ready=False for `reason` (and a new

@@ -31,6 +31,10 @@ struct State {
     /// Standby readiness per object: (ready, predicted RTO, last successful drill as Unix seconds).
     standby: BTreeMap<String, (bool, i64, Option<i64>)>,
     leader: bool,
+    /// AWS calls of all passes by (kind, access).
+    pass_calls: BTreeMap<(String, &'static str), u64>,
+    /// AWS calls of each object's last pass: (reads, mutating).
+    last_pass_calls: BTreeMap<(String, String), (u64, u64)>,
 }
 
 #[derive(Default)]
@@ -97,6 +101,16 @@ impl Metrics {
         self.lock().leader = leader;
     }
 
+    /// The AWS calls one pass of `object` made (passes that made none count too:
+    /// a skipped or invalid pass is a pass).
+    pub fn pass_calls(&self, kind: &str, object: &str, calls: &warmstandby_aws::calls::PassCalls) {
+        let mut s = self.lock();
+        let (reads, mutating) = (calls.reads(), calls.mutating());
+        *s.pass_calls.entry((kind.to_string(), "read")).or_default() += reads;
+        *s.pass_calls.entry((kind.to_string(), "mutating")).or_default() += mutating;
+        s.last_pass_calls.insert((kind.to_string(), object.to_string()), (reads, mutating));
+    }
+
     /// The exposition text, with the AWS call counts of the process.
     pub fn render(&self, calls: &CallStats) -> String {
         let s = self.lock();
@@ -140,6 +154,21 @@ impl Metrics {
                         key.service, key.operation
                     );
                 }
+            }
+        }
+        let _ = writeln!(out, "# HELP warmstandby_pass_aws_calls_total AWS calls made by reconcile passes, by kind and access.");
+        let _ = writeln!(out, "# TYPE warmstandby_pass_aws_calls_total counter");
+        for ((kind, access), n) in &s.pass_calls {
+            let _ = writeln!(out, "warmstandby_pass_aws_calls_total{{kind=\"{kind}\",access=\"{access}\"}} {n}");
+        }
+        let _ = writeln!(out, "# HELP warmstandby_last_pass_aws_calls AWS calls of each object's last reconcile pass.");
+        let _ = writeln!(out, "# TYPE warmstandby_last_pass_aws_calls gauge");
+        for ((kind, object), (reads, mutating)) in &s.last_pass_calls {
+            for (access, n) in [("read", reads), ("mutating", mutating)] {
+                let _ = writeln!(
+                    out,
+                    "warmstandby_last_pass_aws_calls{{kind=\"{kind}\",object=\"{object}\",access=\"{access}\"}} {n}"
+                );
             }
         }
         let _ = writeln!(out, "# HELP warmstandby_drift_items Drift items per object.");

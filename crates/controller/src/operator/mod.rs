@@ -8,7 +8,6 @@ pub mod metrics;
 pub mod rbac;
 pub mod reconcilers;
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,7 +16,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Secret;
 use kube::core::{DynamicObject, PartialObjectMeta};
-use kube::runtime::controller::{Action, Controller};
+use kube::runtime::controller::Controller;
 use kube::runtime::events::{Event as KubeEvent, EventType, Recorder, Reporter};
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, watcher};
@@ -26,6 +25,8 @@ use warmstandby_api::{FailoverPolicy, RegionPair, ThreeTierStack};
 use warmstandby_aws::AwsContext;
 
 pub use leader::{LeaderState, LeaseConfig};
+
+use crate::requeue::Pacer;
 pub use metrics::Metrics;
 
 /// Reconcile failures, with a stable category for metrics and event reasons.
@@ -33,14 +34,6 @@ pub use metrics::Metrics;
 pub enum Error {
     #[error("kubernetes API: {0}")]
     Kube(#[from] kube::Error),
-    #[error("finalizer: {0}")]
-    Finalizer(String),
-    #[error("AWS: {message}")]
-    Aws { message: String, retryable: bool },
-    #[error("deletion blocked: {0}")]
-    DeletionBlocked(String),
-    #[error("teardown in progress: {0}")]
-    TeardownPending(String),
     #[error("object has no name or namespace")]
     MissingIdentity,
 }
@@ -49,12 +42,36 @@ impl Error {
     pub fn category(&self) -> &'static str {
         match self {
             Error::Kube(_) => "KubeApi",
-            Error::Finalizer(_) => "Finalizer",
-            Error::Aws { retryable: true, .. } => "AwsTransient",
-            Error::Aws { retryable: false, .. } => "AwsPermanent",
-            Error::DeletionBlocked(_) => "DeletionBlocked",
-            Error::TeardownPending(_) => "TeardownPending",
             Error::MissingIdentity => "MissingIdentity",
+        }
+    }
+
+    /// Worth retrying soon (a conflict, an unavailable API).
+    pub fn is_retryable(&self) -> bool {
+        !matches!(self, Error::MissingIdentity)
+    }
+}
+
+/// Why the operator could not start, each with what to do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(
+        "the lease namespace {namespace:?} does not exist: create it (kubectl create namespace {namespace}) \
+         or pass --lease-namespace with an existing namespace (or --leader-elect=false for a single replica)"
+    )]
+    LeaseNamespaceMissing { namespace: String },
+    #[error("cannot use leases in the namespace {namespace:?} (the operator's Role there needs get, create and update on leases): {source}")]
+    LeaseNamespaceUnreadable { namespace: String, source: kube::Error },
+    #[error("cannot serve /metrics and health on {addr}: {source}")]
+    Listen { addr: SocketAddr, source: std::io::Error },
+}
+
+impl StartError {
+    pub fn category(&self) -> &'static str {
+        match self {
+            StartError::LeaseNamespaceMissing { .. } => "LeaseNamespaceMissing",
+            StartError::LeaseNamespaceUnreadable { .. } => "LeaseNamespaceUnreadable",
+            StartError::Listen { .. } => "Listen",
         }
     }
 }
@@ -86,9 +103,46 @@ pub struct Context {
     pub pairs: Store<RegionPair>,
     pub policies: Store<FailoverPolicy>,
     pub stacks: Store<ThreeTierStack>,
-    pub resync: Duration,
+    /// Decides every requeue (see `crate::requeue`).
+    pub pacer: Pacer,
+    /// The objects this operator manages: its namespace and label selector.
+    pub scope: Scope,
     ready: AtomicBool,
-    failures: std::sync::Mutex<HashMap<String, u32>>,
+    /// Objects that waited for a stack to go (its RegionPair, its FailoverPolicy), re-triggered when it goes.
+    pair_triggers: Trigger<RegionPair>,
+    policy_triggers: Trigger<FailoverPolicy>,
+}
+
+/// Which objects an operator deployment manages.
+#[derive(Clone, Debug, Default)]
+pub struct Scope {
+    pub namespace: Option<String>,
+    pub selector: Option<String>,
+}
+
+/// A channel of objects to reconcile now; the receiving end feeds a controller.
+struct Trigger<K: Resource<DynamicType = ()>> {
+    sender: tokio::sync::mpsc::UnboundedSender<ObjectRef<K>>,
+    receiver: std::sync::Mutex<Option<tokio::sync::mpsc::UnboundedReceiver<ObjectRef<K>>>>,
+}
+
+impl<K: Resource<DynamicType = ()>> Trigger<K> {
+    fn new() -> Self {
+        let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+        Trigger { sender, receiver: std::sync::Mutex::new(Some(receiver)) }
+    }
+
+    fn stream(&self) -> impl futures::Stream<Item = ObjectRef<K>> + Send + 'static
+    where
+        K: 'static,
+    {
+        let receiver = self.receiver.lock().unwrap_or_else(|e| e.into_inner()).take();
+        futures::stream::unfold(receiver, |rx| async move {
+            let mut rx = rx?;
+            let next = rx.recv().await?;
+            Some((next, Some(rx)))
+        })
+    }
 }
 
 impl Context {
@@ -111,9 +165,26 @@ impl Context {
             pairs,
             policies,
             stacks,
-            resync,
+            pacer: Pacer::new(resync),
+            scope: Scope::default(),
             ready: AtomicBool::new(false),
-            failures: std::sync::Mutex::new(HashMap::new()),
+            pair_triggers: Trigger::new(),
+            policy_triggers: Trigger::new(),
+        }
+    }
+
+    /// Limits the live look-ups (stacks still using a pair or policy) to the operator's scope.
+    pub fn with_scope(mut self, scope: Scope) -> Context {
+        self.scope = scope;
+        self
+    }
+
+    /// Reconciles the RegionPair and FailoverPolicy of a stack that is gone,
+    /// so their own deletion (blocked while the stack used them) goes on at once.
+    pub fn stack_gone(&self, stack: &ThreeTierStack) {
+        let _ = self.pair_triggers.sender.send(ObjectRef::new(&stack.spec.region_pair_ref.name));
+        if let (Some(policy), Some(ns)) = (&stack.spec.failover_policy_ref, stack.namespace()) {
+            let _ = self.policy_triggers.sender.send(ObjectRef::new(&policy.name).within(&ns));
         }
     }
 
@@ -123,27 +194,6 @@ impl Context {
 
     pub fn set_ready(&self) {
         self.ready.store(true, Ordering::SeqCst);
-    }
-
-    /// Steady-state requeue with up to 10% jitter, so a fleet does not resync in lockstep.
-    pub fn steady(&self, key: &str) -> Action {
-        let jitter =
-            u64::from(warmstandby_core::names::fnv1a32(key.as_bytes())) % (self.resync.as_millis() as u64 / 10 + 1);
-        Action::requeue(self.resync + Duration::from_millis(jitter))
-    }
-
-    /// Per-object exponential backoff (2 s doubling, capped at 5 min) with jitter.
-    pub fn backoff(&self, key: &str) -> Duration {
-        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        let n = failures.entry(key.to_string()).or_default();
-        *n = (*n + 1).min(16);
-        let base = Duration::from_secs(2).saturating_mul(1 << (*n - 1).min(8)).min(Duration::from_secs(300));
-        let jitter = u64::from(warmstandby_core::names::fnv1a32(format!("{key}{n}").as_bytes())) % 1000;
-        base + Duration::from_millis(jitter)
-    }
-
-    pub fn succeeded(&self, key: &str) {
-        self.failures.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
     }
 
     /// Publishes an event; failures to publish are logged, never fatal.
@@ -241,8 +291,30 @@ where
     }
 }
 
+/// The lease namespace must exist before the operator can elect a leader:
+/// without it every renewal would fail forever. A dry-run create of the lease
+/// tells (it needs only the lease Role the operator has anyway): 404 means
+/// the namespace is missing, 409 that the lease is already there.
+async fn check_lease_namespace(client: &Client, lease: &LeaseConfig) -> Result<(), StartError> {
+    let leases: Api<k8s_openapi::api::coordination::v1::Lease> = Api::namespaced(client.clone(), &lease.namespace);
+    let probe = k8s_openapi::api::coordination::v1::Lease {
+        metadata: kube::api::ObjectMeta { name: Some(lease.name.clone()), ..Default::default() },
+        spec: None,
+    };
+    let namespace = lease.namespace.clone();
+    match leases.create(&kube::api::PostParams { dry_run: true, field_manager: None }, &probe).await {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(e)) if e.code == 409 => Ok(()),
+        Err(kube::Error::Api(e)) if e.code == 404 => Err(StartError::LeaseNamespaceMissing { namespace }),
+        Err(source) => Err(StartError::LeaseNamespaceUnreadable { namespace, source }),
+    }
+}
+
 /// Runs the operator until the process is stopped.
-pub async fn run(client: Client, aws: Arc<AwsContext>, cfg: OperatorConfig) -> Result<(), std::io::Error> {
+pub async fn run(client: Client, aws: Arc<AwsContext>, cfg: OperatorConfig) -> Result<(), StartError> {
+    if let Some(lease) = &cfg.lease {
+        check_lease_namespace(&client, lease).await?;
+    }
     let leader = match &cfg.lease {
         None => LeaderState::always(),
         Some(_) => Arc::new(LeaderState::default()),
@@ -275,9 +347,15 @@ pub async fn run(client: Client, aws: Arc<AwsContext>, cfg: OperatorConfig) -> R
         (pairs.clone(), policies.clone(), stacks.clone()),
         cfg.resync,
         cfg.instance.clone(),
-    ));
+    )
+    .with_scope(Scope { namespace: cfg.namespace.clone(), selector: cfg.selector.clone() }));
 
-    let listener = tokio::net::TcpListener::bind(cfg.http_addr).await?;
+    let listener = tokio::net::TcpListener::bind(cfg.http_addr)
+        .await
+        .map_err(|source| StartError::Listen { addr: cfg.http_addr, source })?;
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!(%addr, "serving /metrics, /healthz and /readyz");
+    }
     tokio::spawn(http::serve(listener, ctx.clone()));
     if let Some(lease) = cfg.lease.clone() {
         // Fenced until the lease is held; fenced again the moment it is lost,
@@ -302,10 +380,12 @@ pub async fn run(client: Client, aws: Arc<AwsContext>, cfg: OperatorConfig) -> R
     let controller_config = kube::runtime::controller::Config::default().concurrency(cfg.concurrency);
     let pair_controller = Controller::for_stream(pair_stream, pairs.clone())
         .with_config(controller_config.clone())
+        .reconcile_on(ctx.pair_triggers.stream())
         .run(reconcilers::reconcile_pair, reconcilers::error_policy, ctx.clone())
         .for_each(|_| futures::future::ready(()));
     let policy_controller = Controller::for_stream(policy_stream, policies.clone())
         .with_config(controller_config.clone())
+        .reconcile_on(ctx.policy_triggers.stream())
         .run(reconcilers::reconcile_policy, reconcilers::error_policy, ctx.clone())
         .for_each(|_| futures::future::ready(()));
 

@@ -8,7 +8,6 @@ use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Patch, PatchParams};
 use kube::runtime::controller::Action;
 use kube::runtime::events::EventType;
-use kube::runtime::finalizer::{Event as Finalizer, finalizer};
 use kube::{Api, Resource, ResourceExt};
 use serde::Serialize;
 use serde_json::json;
@@ -20,7 +19,10 @@ use warmstandby_core::secret::PasswordLookup;
 use warmstandby_core::validate::{StackInputs, validate_policy};
 
 use super::{Context, Error};
-use crate::{Intent, now_rfc3339, region_pair, stack};
+use warmstandby_aws::calls::{PassCalls, counted};
+
+use crate::requeue::Next;
+use crate::{Intent, TeardownOutcome, now_rfc3339, region_pair, stack};
 
 /// Non-leaders wait: only the leader mutates AWS or the cluster.
 const FOLLOWER_RECHECK: Duration = Duration::from_secs(10);
@@ -47,12 +49,72 @@ where
     Ok(())
 }
 
-fn finalizer_error<E: std::error::Error>(e: kube::runtime::finalizer::Error<E>) -> Error {
-    match e {
-        kube::runtime::finalizer::Error::ApplyFailed(inner) | kube::runtime::finalizer::Error::CleanupFailed(inner) => {
-            Error::Finalizer(inner.to_string())
+/// Where an object is in its life, and what the finalizer protocol asks next.
+enum Lifecycle {
+    /// The finalizer was just added; its own watch event brings the next pass.
+    FinalizerAdded,
+    /// Live: create, repair, observe.
+    Apply,
+    /// Deleting with our finalizer: tear down, then remove the finalizer.
+    Cleanup,
+    /// Deleting and no longer ours: nothing to do.
+    Released,
+}
+
+/// The finalizer protocol. Unlike `kube::runtime::finalizer`, teardown in
+/// progress is a normal result (requeued without error or backoff), and the
+/// finalizer goes only when the teardown says nothing is left.
+async fn lifecycle<K>(api: &Api<K>, obj: &K) -> Result<Lifecycle, Error>
+where
+    K: Resource<DynamicType = ()> + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    let ours = obj.finalizers().iter().any(|f| f == FINALIZER);
+    match (obj.meta().deletion_timestamp.is_some(), ours) {
+        (true, true) => Ok(Lifecycle::Cleanup),
+        (true, false) => Ok(Lifecycle::Released),
+        (false, true) => Ok(Lifecycle::Apply),
+        (false, false) => {
+            let mut finalizers = obj.finalizers().to_vec();
+            finalizers.push(FINALIZER.to_string());
+            set_finalizers(api, obj, finalizers).await?;
+            Ok(Lifecycle::FinalizerAdded)
         }
-        other => Error::Finalizer(other.to_string()),
+    }
+}
+
+/// Replaces the finalizer list, guarded by the resourceVersion we read (a
+/// concurrent change answers 409 and the pass is retried).
+async fn set_finalizers<K>(api: &Api<K>, obj: &K, finalizers: Vec<String>) -> Result<(), Error>
+where
+    K: Resource<DynamicType = ()> + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    let patch = json!({ "metadata": { "finalizers": finalizers, "resourceVersion": obj.resource_version() } });
+    match api.patch(&obj.name_any(), &PatchParams::default(), &Patch::Merge(&patch)).await {
+        Ok(_) => Ok(()),
+        // Already gone: nothing left to release.
+        Err(kube::Error::Api(e)) if e.code == 404 => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn release<K>(api: &Api<K>, obj: &K) -> Result<(), Error>
+where
+    K: Resource<DynamicType = ()> + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    let finalizers: Vec<String> = obj.finalizers().iter().filter(|f| *f != FINALIZER).cloned().collect();
+    set_finalizers(api, obj, finalizers).await
+}
+
+/// The requeue for what a pass reported (see `crate::requeue`).
+fn requeue<K: Resource<DynamicType = ()>>(
+    ctx: &Context,
+    obj: &K,
+    next: Next,
+    watch_every: Option<Duration>,
+) -> Action {
+    match ctx.pacer.delay(&key(obj), next, watch_every) {
+        Some(after) => Action::requeue(after),
+        None => Action::await_change(),
     }
 }
 
@@ -71,14 +133,18 @@ async fn reconcile_pair_inner(pair: Arc<RegionPair>, ctx: Arc<Context>) -> Resul
     }
     let started = Instant::now();
     let api: Api<RegionPair> = Api::all(ctx.client.clone());
-    let result = finalizer(&api, FINALIZER, pair, |event| async {
-        match event {
-            Finalizer::Apply(p) => apply_pair(&api, &p, &ctx).await,
-            Finalizer::Cleanup(p) => cleanup_pair(&p, &ctx).await,
+    // The AWS calls of this pass, for the per-pass call metrics.
+    let calls = Arc::new(PassCalls::default());
+    let result = counted(calls.clone(), async {
+        match lifecycle(&api, &*pair).await {
+            Ok(Lifecycle::Apply) => apply_pair(&api, &pair, &ctx).await,
+            Ok(Lifecycle::Cleanup) => cleanup_pair(&api, &pair, &ctx).await,
+            Ok(Lifecycle::FinalizerAdded | Lifecycle::Released) => Ok(Action::await_change()),
+            Err(e) => Err(e),
         }
     })
-    .await
-    .map_err(finalizer_error);
+    .await;
+    ctx.metrics.pass_calls("RegionPair", &object_label(&*pair), &calls);
     ctx.metrics.reconciled("RegionPair", if result.is_ok() { "success" } else { "error" }, started.elapsed());
     result
 }
@@ -100,29 +166,46 @@ async fn apply_pair(api: &Api<RegionPair>, pair: &RegionPair, ctx: &Context) -> 
         return Ok(Action::await_change());
     }
     report(ctx, pair, "RegionPair", &outcome.applied, outcome.status.drift_count, &outcome.errors).await;
-    settle(ctx, pair, &outcome.errors, outcome.is_ready(), outcome.requeue_after)
+    Ok(requeue(ctx, pair, outcome.next, None))
 }
 
-async fn cleanup_pair(pair: &RegionPair, ctx: &Context) -> Result<Action, Error> {
+async fn cleanup_pair(api: &Api<RegionPair>, pair: &RegionPair, ctx: &Context) -> Result<Action, Error> {
     let name = pair.name_any();
-    let users: Vec<String> = stacks_using_pair(ctx, &name);
+    let users = stacks_using(ctx, |s| s.spec.region_pair_ref.name == name).await?;
     if !users.is_empty() {
-        let msg = format!("still used by ThreeTierStack {}", users.join(", "));
-        ctx.event(pair, EventType::Warning, "DeletionBlocked", "Delete", msg.clone()).await;
-        return Err(Error::DeletionBlocked(msg));
+        return blocked(ctx, pair, &users).await;
     }
     let aws = ctx.aws.for_role(pair.spec.role_arn.as_deref()).await;
     let outcome = region_pair::teardown(&aws, pair).await;
-    finish_teardown(ctx, pair, "RegionPair", outcome.finished, &outcome.applied, outcome.remaining, &outcome.errors)
-        .await
+    finish_teardown(ctx, api, pair, "RegionPair", &outcome).await
 }
 
-/// Stacks (in this operator's scope) whose networks live in the pair.
-fn stacks_using_pair(ctx: &Context, pair: &str) -> Vec<String> {
-    let mut users: Vec<String> =
-        ctx.stacks.state().iter().filter(|s| s.spec.region_pair_ref.name == pair).map(|s| object_label(&**s)).collect();
+/// Stacks in this operator's scope that `uses` says depend on an object. The
+/// cache answers first; when it names users, a live list confirms, so a stack
+/// whose deletion just finished never blocks (the cache may lag behind).
+async fn stacks_using(ctx: &Context, uses: impl Fn(&ThreeTierStack) -> bool) -> Result<Vec<String>, Error> {
+    let cached = ctx.stacks.state().iter().any(|s| uses(s));
+    if !cached {
+        return Ok(Vec::new());
+    }
+    let api: Api<ThreeTierStack> = match &ctx.scope.namespace {
+        Some(ns) => Api::namespaced(ctx.client.clone(), ns),
+        None => Api::all(ctx.client.clone()),
+    };
+    let mut lp = kube::api::ListParams::default();
+    if let Some(selector) = &ctx.scope.selector {
+        lp = lp.labels(selector);
+    }
+    let mut users: Vec<String> = api.list(&lp).await?.items.iter().filter(|s| uses(s)).map(object_label).collect();
     users.sort();
-    users
+    Ok(users)
+}
+
+/// Deletion waits for the objects that still use this one; they re-trigger it when they go.
+async fn blocked<K: Resource<DynamicType = ()>>(ctx: &Context, obj: &K, users: &[String]) -> Result<Action, Error> {
+    let msg = format!("still used by ThreeTierStack {}", users.join(", "));
+    ctx.event(obj, EventType::Warning, "DeletionBlocked", "Delete", msg).await;
+    Ok(requeue(ctx, obj, Next::Blocked, None))
 }
 
 // ---------------------------------------------------------------- ThreeTierStack
@@ -141,14 +224,18 @@ async fn reconcile_stack_inner(st: Arc<ThreeTierStack>, ctx: Arc<Context>) -> Re
     let started = Instant::now();
     let ns = st.namespace().ok_or(Error::MissingIdentity)?;
     let api: Api<ThreeTierStack> = Api::namespaced(ctx.client.clone(), &ns);
-    let result = finalizer(&api, FINALIZER, st, |event| async {
-        match event {
-            Finalizer::Apply(s) => apply_stack(&api, &s, &ctx).await,
-            Finalizer::Cleanup(s) => cleanup_stack(&s, &ctx).await,
+    // The AWS calls of this pass, for the per-pass call metrics.
+    let calls = Arc::new(PassCalls::default());
+    let result = counted(calls.clone(), async {
+        match lifecycle(&api, &*st).await {
+            Ok(Lifecycle::Apply) => apply_stack(&api, &st, &ctx).await,
+            Ok(Lifecycle::Cleanup) => cleanup_stack(&api, &st, &ctx).await,
+            Ok(Lifecycle::FinalizerAdded | Lifecycle::Released) => Ok(Action::await_change()),
+            Err(e) => Err(e),
         }
     })
-    .await
-    .map_err(finalizer_error);
+    .await;
+    ctx.metrics.pass_calls("ThreeTierStack", &object_label(&*st), &calls);
     ctx.metrics.reconciled("ThreeTierStack", if result.is_ok() { "success" } else { "error" }, started.elapsed());
     result
 }
@@ -219,18 +306,21 @@ async fn apply_stack(api: &Api<ThreeTierStack>, st: &ThreeTierStack, ctx: &Conte
             d.last_success_at.as_deref().map(crate::failover::seconds),
         );
     }
-    settle(ctx, st, &outcome.errors, outcome.is_ready(), outcome.requeue_after)
+    Ok(requeue(ctx, st, outcome.next, outcome.watch_every))
 }
 
-async fn cleanup_stack(st: &ThreeTierStack, ctx: &Context) -> Result<Action, Error> {
+async fn cleanup_stack(api: &Api<ThreeTierStack>, st: &ThreeTierStack, ctx: &Context) -> Result<Action, Error> {
     let lookup = password(ctx, st).await?;
     let (pair, policy) = references(ctx, st);
     let aws = ctx.aws.for_role(pair.as_ref().and_then(|p| p.spec.role_arn.as_deref())).await;
     let inputs = StackInputs { stack: st, region_pair: pair.as_deref(), policy: policy.as_deref(), password: lookup };
     let suffix = chrono::Utc::now().format("%Y%m%d%H%M%S").to_string();
     let outcome = stack::teardown(&aws, inputs, &suffix).await;
-    finish_teardown(ctx, st, "ThreeTierStack", outcome.finished, &outcome.applied, outcome.remaining, &outcome.errors)
-        .await
+    let action = finish_teardown(ctx, api, st, "ThreeTierStack", &outcome).await?;
+    if outcome.finished {
+        ctx.stack_gone(st);
+    }
+    Ok(action)
 }
 
 // ---------------------------------------------------------------- FailoverPolicy
@@ -248,14 +338,18 @@ async fn reconcile_policy_inner(policy: Arc<FailoverPolicy>, ctx: Arc<Context>) 
     let started = Instant::now();
     let ns = policy.namespace().ok_or(Error::MissingIdentity)?;
     let api: Api<FailoverPolicy> = Api::namespaced(ctx.client.clone(), &ns);
-    let result = finalizer(&api, FINALIZER, policy, |event| async {
-        match event {
-            Finalizer::Apply(p) => apply_policy(&api, &p, &ctx).await,
-            Finalizer::Cleanup(p) => cleanup_policy(&p, &ctx).await,
+    // The AWS calls of this pass, for the per-pass call metrics.
+    let calls = Arc::new(PassCalls::default());
+    let result = counted(calls.clone(), async {
+        match lifecycle(&api, &*policy).await {
+            Ok(Lifecycle::Apply) => apply_policy(&api, &policy, &ctx).await,
+            Ok(Lifecycle::Cleanup) => cleanup_policy(&api, &policy, &ctx).await,
+            Ok(Lifecycle::FinalizerAdded | Lifecycle::Released) => Ok(Action::await_change()),
+            Err(e) => Err(e),
         }
     })
-    .await
-    .map_err(finalizer_error);
+    .await;
+    ctx.metrics.pass_calls("FailoverPolicy", &object_label(&*policy), &calls);
     ctx.metrics.reconciled("FailoverPolicy", if result.is_ok() { "success" } else { "error" }, started.elapsed());
     result
 }
@@ -298,7 +392,7 @@ async fn apply_policy(api: &Api<FailoverPolicy>, p: &FailoverPolicy, ctx: &Conte
         ctx.event(p, EventType::Warning, "InvalidSpec", "Validate", e.to_message()).await;
         return Ok(Action::await_change());
     }
-    Ok(ctx.steady(&key(p)))
+    Ok(requeue(ctx, p, Next::Steady, None))
 }
 
 fn stacks_using_policy(ctx: &Context, p: &FailoverPolicy) -> Vec<String> {
@@ -315,14 +409,18 @@ fn stacks_using_policy(ctx: &Context, p: &FailoverPolicy) -> Vec<String> {
 }
 
 /// A policy in use is not deleted: its stacks would lose their failover rules.
-async fn cleanup_policy(p: &FailoverPolicy, ctx: &Context) -> Result<Action, Error> {
-    let users = stacks_using_policy(ctx, p);
-    if users.is_empty() {
-        return Ok(Action::await_change());
+async fn cleanup_policy(api: &Api<FailoverPolicy>, p: &FailoverPolicy, ctx: &Context) -> Result<Action, Error> {
+    let (name, ns) = (p.name_any(), p.namespace());
+    let users = stacks_using(ctx, |s| {
+        s.namespace() == ns && s.spec.failover_policy_ref.as_ref().is_some_and(|r| r.name == name)
+    })
+    .await?;
+    if !users.is_empty() {
+        return blocked(ctx, p, &users).await;
     }
-    let msg = format!("still used by ThreeTierStack {}", users.join(", "));
-    ctx.event(p, EventType::Warning, "DeletionBlocked", "Delete", msg.clone()).await;
-    Err(Error::DeletionBlocked(msg))
+    release(api, p).await?;
+    ctx.pacer.forget(&key(p));
+    Ok(Action::await_change())
 }
 
 // ---------------------------------------------------------------- shared
@@ -379,58 +477,48 @@ async fn report<K: Resource<DynamicType = ()>>(
     }
 }
 
-/// The requeue after a pass: steady resync with jitter, short while AWS is
-/// busy, exponential backoff per object on retryable failures.
-fn settle<K: Resource<DynamicType = ()>>(
+/// After a teardown pass: the finalizer goes when nothing owned is left;
+/// otherwise the next pass comes as the teardown's progress says (no error,
+/// no backoff unless AWS failed).
+async fn finish_teardown<K>(
     ctx: &Context,
-    obj: &K,
-    errors: &[warmstandby_aws::AwsError],
-    ready: bool,
-    requeue_after: Option<Duration>,
-) -> Result<Action, Error> {
-    let k = key(obj);
-    if let Some(e) = errors.first() {
-        let retryable = errors.iter().all(|e| e.class.is_retryable());
-        return Err(Error::Aws { message: e.to_string(), retryable });
-    }
-    ctx.succeeded(&k);
-    Ok(if ready { ctx.steady(&k) } else { Action::requeue(requeue_after.unwrap_or(crate::requeue::PROGRESS)) })
-}
-
-async fn finish_teardown<K: Resource<DynamicType = ()>>(
-    ctx: &Context,
+    api: &Api<K>,
     obj: &K,
     kind: &str,
-    finished: bool,
-    applied: &[String],
-    remaining: usize,
-    errors: &[warmstandby_aws::AwsError],
-) -> Result<Action, Error> {
-    for e in errors {
+    outcome: &TeardownOutcome,
+) -> Result<Action, Error>
+where
+    K: Resource<DynamicType = ()> + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    for e in &outcome.errors {
         ctx.metrics.error(kind, e.class.as_str());
     }
-    if finished {
+    if outcome.finished {
+        release(api, obj).await?;
         ctx.metrics.forget(kind, &object_label(obj));
+        ctx.pacer.forget(&key(obj));
         ctx.event(obj, EventType::Normal, "Deleted", "Delete", "every AWS resource it owned is gone".into()).await;
         return Ok(Action::await_change());
     }
-    let msg = format!("{remaining} owned resource(s) left; {} deleted in this pass", applied.len());
-    if let Some(e) = errors.first() {
+    if let Some(e) = outcome.errors.first() {
+        tracing::warn!(error = %e, remaining = outcome.remaining, "teardown pass failed");
         ctx.event(obj, EventType::Warning, "DeletionBlocked", "Delete", e.to_string()).await;
+    } else {
+        tracing::info!(
+            remaining = outcome.remaining,
+            deleted = outcome.applied.len(),
+            waiting = %outcome.waiting.join("; "),
+            "teardown in progress"
+        );
     }
-    Err(Error::TeardownPending(msg))
+    Ok(requeue(ctx, obj, outcome.next(), None))
 }
 
-/// Maps a failed reconcile to a requeue: backoff for AWS and API failures,
-/// a short wait for teardown in progress, longer for blocked deletions.
+/// Maps a failed reconcile (the Kubernetes API, a finalizer patch) to a
+/// per-object backoff.
 pub fn error_policy<K: Resource<DynamicType = ()>>(obj: Arc<K>, error: &Error, ctx: Arc<Context>) -> Action {
     let k = key(&*obj);
     tracing::warn!(object = %k, category = error.category(), error = %error, "reconcile failed");
     ctx.metrics.error(&K::kind(&()), error.category());
-    match error {
-        Error::TeardownPending(_) => Action::requeue(crate::requeue::PROGRESS),
-        Error::DeletionBlocked(_) => Action::requeue(Duration::from_secs(30)),
-        Error::Aws { retryable: false, .. } => Action::requeue(ctx.backoff(&k).max(Duration::from_secs(60))),
-        _ => Action::requeue(ctx.backoff(&k)),
-    }
+    requeue(&ctx, &*obj, Next::Failed { retryable: error.is_retryable() }, None)
 }

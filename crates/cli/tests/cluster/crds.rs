@@ -1,0 +1,106 @@
+//! The CRDs on a real API server: established, the examples accepted, and
+//! what the schema can catch in `deploy/examples/invalid/` rejected by the
+//! API server itself, naming the field.
+
+use std::collections::BTreeMap;
+
+use kube::api::{ApiResource, DynamicObject};
+use warmstandby_api::{FailoverPolicy, RegionPair, ThreeTierStack};
+use warmstandby_tests::repo_root;
+
+use crate::support::Scenario;
+
+/// Invalid examples the schema (OpenAPI bounds, patterns, CEL rules) rejects,
+/// with the field the API server names. The others need more than one
+/// object or AWS knowledge (overlaps, Secrets, references) and are caught by
+/// the operator's validation, into the status.
+const SCHEMA_CATCHES: &[(&str, &str)] = &[
+    ("02-same-region.yaml", "spec.standby.region"),
+    ("03-bad-region.yaml", "spec.primary.region"),
+    ("09-storage-too-small.yaml", "spec.database.allocatedStorageGiB"),
+    ("10-inline-password.yaml", "spec.database.password"),
+    ("12-capacity-order.yaml", "spec.web.capacity"),
+    ("17-port-out-of-range.yaml", "spec.web.port"),
+    ("18-unknown-field.yaml", "spec.database.allocatedStorageGB"),
+    ("22-health-check-interval.yaml", "spec.healthCheck.intervalSeconds"),
+    ("23-policy-without-detection.yaml", "spec.detection"),
+    ("25-several-errors-at-once.yaml", "spec.database.allocatedStorageGiB"),
+];
+
+fn resource_of(kind: &str) -> Option<ApiResource> {
+    match kind {
+        "RegionPair" => Some(ApiResource::erase::<RegionPair>(&())),
+        "ThreeTierStack" => Some(ApiResource::erase::<ThreeTierStack>(&())),
+        "FailoverPolicy" => Some(ApiResource::erase::<FailoverPolicy>(&())),
+        _ => None,
+    }
+}
+
+/// Dry-run creates every warmstandby document of `file` (as `kubectl apply
+/// --dry-run=server` would, strict about unknown fields); returns the
+/// API server's rejections.
+async fn dry_run(s: &Scenario, file: &std::path::Path) -> Vec<String> {
+    let text = std::fs::read_to_string(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    let mut rejections = Vec::new();
+    for doc in serde_yaml::Deserializer::from_str(&text) {
+        let Ok(mut value) = <serde_json::Value as serde::Deserialize>::deserialize(doc) else { continue };
+        let Some(ar) = value["kind"].as_str().and_then(resource_of) else { continue };
+        let namespaced = value["kind"] != "RegionPair";
+        if namespaced {
+            value["metadata"]["namespace"] = s.ns.clone().into();
+        }
+        let obj: DynamicObject = serde_json::from_value(value).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        // Strict field validation, as kubectl applies by default.
+        let req = api_request(&ar, namespaced.then_some(s.ns.as_str()), &obj);
+        match s.admin.request_text(req).await {
+            Ok(_) => {}
+            Err(kube::Error::Api(e)) => rejections.push(e.message),
+            Err(e) => panic!("{}: {e}", file.display()),
+        }
+    }
+    rejections
+}
+
+fn api_request(ar: &ApiResource, ns: Option<&str>, obj: &DynamicObject) -> http::Request<Vec<u8>> {
+    let base = match ns {
+        Some(ns) => format!("/apis/{}/namespaces/{ns}/{}", ar.api_version, ar.plural),
+        None => format!("/apis/{}/{}", ar.api_version, ar.plural),
+    };
+    http::Request::post(format!("{base}?dryRun=All&fieldValidation=Strict"))
+        .header("Content-Type", "application/json")
+        .body(serde_json::to_vec(obj).unwrap_or_default())
+        .unwrap_or_else(|e| panic!("request: {e}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_api_server_rejects_what_the_schema_can_catch_with_the_field_path() {
+    let s = Scenario::start("crds").await;
+    // The examples are accepted as they are.
+    for file in ["10-regionpair.yaml", "20-failoverpolicy.yaml", "30-bookstore.yaml"] {
+        let rejected = dry_run(&s, &repo_root().join("deploy/examples").join(file)).await;
+        assert!(rejected.is_empty(), "{file} is valid: {rejected:?}");
+    }
+    let expected: BTreeMap<&str, &str> = SCHEMA_CATCHES.iter().copied().collect();
+    let mut files: Vec<_> = std::fs::read_dir(repo_root().join("deploy/examples/invalid"))
+        .expect("deploy/examples/invalid")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    files.sort();
+    let (mut report, mut wrong) = (Vec::new(), Vec::new());
+    for path in &files {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let rejected = dry_run(&s, path).await;
+        report.push(format!("{name}: {}", if rejected.is_empty() { "accepted".to_string() } else { rejected.join(" | ") }));
+        match expected.get(name) {
+            Some(field) if !rejected.iter().any(|m| m.contains(&format!("{field}:")) || m.contains(&format!("\"{field}\""))) => {
+                wrong.push(format!("{name}: the API server must reject it naming {field}; it said {rejected:?}"))
+            }
+            None if !rejected.is_empty() => {
+                wrong.push(format!("{name}: the schema now catches it ({rejected:?}); add it to SCHEMA_CATCHES"))
+            }
+            _ => {}
+        }
+    }
+    println!("invalid examples on the real API server:\n  {}", report.join("\n  "));
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}

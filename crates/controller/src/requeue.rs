@@ -1,0 +1,200 @@
+//! When an object is looked at again, decided in one place.
+//!
+//! A pass says why it needs another look ([`Next`]); the [`Pacer`] turns that
+//! into a delay, remembering per object how long it has been making progress,
+//! waiting on AWS or failing. The operator maps the delay to the controller's
+//! requeue; nothing else picks intervals.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use super::Duration;
+
+/// Steady state: look for drift again (the operator's `--resync` overrides it).
+pub const STEADY: Duration = Duration::from_secs(300);
+/// Changes were just made: look again at once, more work may be unblocked.
+pub const PROGRESS: Duration = Duration::from_millis(200);
+/// A retryable AWS error in the standalone CLI's loop.
+pub const RETRY: Duration = Duration::from_secs(30);
+/// First poll of something AWS is working on; doubles while it keeps waiting.
+pub const AWS_POLL_FIRST: Duration = Duration::from_secs(1);
+/// A long-running AWS operation (RDS, CloudFront, NAT) is polled at most this far apart.
+pub const AWS_POLL_MAX: Duration = Duration::from_secs(30);
+/// Progress that keeps going this many passes in a row slows down, so a
+/// repair that never sticks cannot hammer AWS.
+const PROGRESS_STREAK: u32 = 20;
+/// Retryable failures: 2 s doubling, capped here.
+const BACKOFF_MAX: Duration = Duration::from_secs(300);
+/// Permanent failures (access denied, invalid parameters) are retried no faster than this.
+const PERMANENT_MIN: Duration = Duration::from_secs(60);
+/// Another object (a stack still on a RegionPair, a stack still using a policy) must go first;
+/// the operator also re-triggers the waiting object when it goes.
+pub const BLOCKED: Duration = Duration::from_secs(30);
+
+/// Why the next pass of an object should come.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Next {
+    /// Changes were made (creation, repair, teardown, a failover step).
+    Progress,
+    /// AWS is working on something we started, or a resource waits for another.
+    WaitingOnAws,
+    /// Nothing to do: drift resync with jitter.
+    Steady,
+    /// Waiting for other objects to go first (deletion blocked).
+    Blocked,
+    /// The pass failed.
+    Failed { retryable: bool },
+    /// Nothing changes until the object does (an invalid spec, a finished deletion).
+    AwaitChange,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Streaks {
+    progress: u32,
+    waiting: u32,
+    failures: u32,
+}
+
+/// Per-object pacing memory (keys are `kind/namespace/name`).
+#[derive(Debug)]
+pub struct Pacer {
+    resync: Duration,
+    streaks: Mutex<HashMap<String, Streaks>>,
+}
+
+impl Pacer {
+    pub fn new(resync: Duration) -> Pacer {
+        Pacer { resync, streaks: Mutex::new(HashMap::new()) }
+    }
+
+    /// The delay before the next pass of `key`; `None`: wait for a change of
+    /// the object. `watch_every` (failure detection of a FailoverPolicy) caps
+    /// any delay, in every phase, so detection keeps its configured cadence.
+    pub fn delay(&self, key: &str, next: Next, watch_every: Option<Duration>) -> Option<Duration> {
+        let delay = self.pace(key, next)?;
+        Some(match watch_every {
+            Some(every) => delay.min(every),
+            None => delay,
+        })
+    }
+
+    fn pace(&self, key: &str, next: Next) -> Option<Duration> {
+        let mut all = self.streaks.lock().unwrap_or_else(|e| e.into_inner());
+        let s = all.entry(key.to_string()).or_default();
+        let jitter = |span: Duration, salt: u32| {
+            let span_ms = u64::try_from(span.as_millis()).unwrap_or(u64::MAX).max(1);
+            Duration::from_millis(
+                u64::from(warmstandby_core::names::fnv1a32(format!("{key}{salt}").as_bytes())) % span_ms,
+            )
+        };
+        match next {
+            Next::Progress => {
+                *s = Streaks { progress: s.progress.saturating_add(1), ..Streaks::default() };
+                let over = s.progress.saturating_sub(PROGRESS_STREAK);
+                Some(if over == 0 { PROGRESS } else { doubled(AWS_POLL_FIRST, over - 1, AWS_POLL_MAX) })
+            }
+            Next::WaitingOnAws => {
+                *s = Streaks { waiting: s.waiting.saturating_add(1), ..Streaks::default() };
+                Some(doubled(AWS_POLL_FIRST, s.waiting - 1, AWS_POLL_MAX))
+            }
+            Next::Steady => {
+                *s = Streaks::default();
+                Some(self.resync + jitter(self.resync / 10, 0))
+            }
+            Next::Blocked => {
+                *s = Streaks::default();
+                Some(BLOCKED)
+            }
+            Next::Failed { retryable } => {
+                *s = Streaks { failures: s.failures.saturating_add(1), ..Streaks::default() };
+                let base = doubled(Duration::from_secs(2), s.failures - 1, BACKOFF_MAX);
+                let base = if retryable { base } else { base.max(PERMANENT_MIN) };
+                Some(base + jitter(Duration::from_secs(1), s.failures))
+            }
+            Next::AwaitChange => {
+                all.remove(key);
+                None
+            }
+        }
+    }
+
+    /// Forgets an object (it was deleted).
+    pub fn forget(&self, key: &str) {
+        self.streaks.lock().unwrap_or_else(|e| e.into_inner()).remove(key);
+    }
+}
+
+/// `first` doubled `times` times, capped at `max`.
+fn doubled(first: Duration, times: u32, max: Duration) -> Duration {
+    first.saturating_mul(1u32 << times.min(16)).min(max)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: fn(u64) -> Duration = Duration::from_secs;
+
+    #[test]
+    fn progress_is_immediate_until_it_never_stops() {
+        let p = Pacer::new(S(300));
+        for _ in 0..PROGRESS_STREAK {
+            assert_eq!(p.delay("k", Next::Progress, None), Some(PROGRESS));
+        }
+        assert_eq!(p.delay("k", Next::Progress, None), Some(S(1)));
+        assert_eq!(p.delay("k", Next::Progress, None), Some(S(2)));
+        assert_eq!(p.delay("k", Next::WaitingOnAws, None), Some(S(1)), "a different situation starts over");
+    }
+
+    #[test]
+    fn waiting_on_aws_polls_more_slowly_the_longer_it_waits() {
+        let p = Pacer::new(S(300));
+        let delays: Vec<_> = (0..8).map(|_| p.delay("k", Next::WaitingOnAws, None).unwrap().as_secs()).collect();
+        assert_eq!(delays, [1, 2, 4, 8, 16, 30, 30, 30]);
+        assert_eq!(p.delay("k", Next::Progress, None), Some(PROGRESS));
+        assert_eq!(p.delay("k", Next::WaitingOnAws, None), Some(S(1)));
+    }
+
+    #[test]
+    fn detection_runs_at_the_probe_interval_even_when_ready() {
+        let p = Pacer::new(S(300));
+        assert_eq!(p.delay("k", Next::Steady, Some(S(2))), Some(S(2)));
+        assert_eq!(p.delay("k", Next::Failed { retryable: false }, Some(S(2))), Some(S(2)), "also while failing");
+        assert_eq!(p.delay("k", Next::Progress, Some(S(2))), Some(PROGRESS), "progress is sooner still");
+        assert_eq!(p.delay("k", Next::AwaitChange, Some(S(2))), None);
+    }
+
+    #[test]
+    fn steady_resyncs_with_bounded_jitter_that_differs_by_object() {
+        let p = Pacer::new(S(300));
+        let a = p.delay("a", Next::Steady, None).unwrap();
+        let b = p.delay("b", Next::Steady, None).unwrap();
+        for d in [a, b] {
+            assert!(d >= S(300) && d < S(330), "{d:?}");
+        }
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn failures_back_off_per_object_and_success_resets() {
+        let p = Pacer::new(S(300));
+        let secs = |d: Option<Duration>| d.unwrap().as_secs();
+        assert_eq!(secs(p.delay("a", Next::Failed { retryable: true }, None)), 2);
+        assert_eq!(secs(p.delay("a", Next::Failed { retryable: true }, None)), 4);
+        assert_eq!(secs(p.delay("b", Next::Failed { retryable: true }, None)), 2, "per object");
+        assert_eq!(secs(p.delay("c", Next::Failed { retryable: false }, None)), 60, "permanent errors wait longer");
+        p.delay("a", Next::Steady, None);
+        assert_eq!(secs(p.delay("a", Next::Failed { retryable: true }, None)), 2);
+        for _ in 0..20 {
+            p.delay("a", Next::Failed { retryable: true }, None);
+        }
+        assert_eq!(secs(p.delay("a", Next::Failed { retryable: true }, None)), 300);
+    }
+
+    #[test]
+    fn await_change_has_no_timer() {
+        let p = Pacer::new(S(300));
+        assert_eq!(p.delay("k", Next::AwaitChange, None), None);
+        assert_eq!(p.delay("k", Next::Blocked, None), Some(BLOCKED));
+    }
+}
