@@ -29,6 +29,44 @@ from moto.moto_server.werkzeug_app import (  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 
 
+def _patch_route53_recreate_after_delete() -> None:
+    """A record set that was created, deleted and is created again.
+
+    moto keeps a journal of changes; for a CREATE that is in the journal it
+    looks for an existing record with a *listing* (every record from that
+    name on), so re-creating a deleted record fails with "already exists"
+    whenever any record sorts after it. AWS checks the exact name, type and
+    set identifier. The correction drops journal entries of records that no
+    longer exist before moto checks.
+    """
+    from moto.route53.models import Route53Backend
+
+    original = Route53Backend.change_resource_record_sets
+
+    def exists(zone, rrset):
+        name = rrset["Name"].strip(".").lower()
+        ident = rrset.get("SetIdentifier")
+        return any(
+            r.name.strip(".").lower() == name and r.type == rrset["Type"] and r.set_identifier == ident
+            for r in zone.rrsets
+        )
+
+    def change_resource_record_sets(self, zoneid, change_list):
+        zone = self.get_hosted_zone(zoneid)
+        for value in change_list:
+            if value.get("Action") == "CREATE" and not exists(zone, value["ResourceRecordSet"]):
+                stale = value["ResourceRecordSet"]["Name"].strip(".").lower(), value["ResourceRecordSet"]["Type"]
+                zone.rr_changes[:] = [
+                    c
+                    for c in zone.rr_changes
+                    if (c["ResourceRecordSet"]["Name"].strip(".").lower(), c["ResourceRecordSet"]["Type"]) != stale
+                    or c["ResourceRecordSet"].get("SetIdentifier") != value["ResourceRecordSet"].get("SetIdentifier")
+                ]
+        return original(self, zoneid, change_list)
+
+    Route53Backend.change_resource_record_sets = change_resource_record_sets
+
+
 def _patch_nat_gateway_tag_filters() -> None:
     """DescribeNatGateways: AWS honours `tag:<key>` and `tag-key` filters;
     moto 5.2.5 ignores them and returns every NAT gateway of the region."""
@@ -516,6 +554,7 @@ class WorldOnReset:
 
 _patch_nat_gateway_tag_filters()
 _patch_nat_gateway_delete()
+_patch_route53_recreate_after_delete()
 _patch_cloudfront_origin_groups()
 _patch_backup_selections()
 _patch_rds_cross_region_replicas()

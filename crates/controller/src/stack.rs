@@ -24,7 +24,7 @@ use warmstandby_core::plan::edge::{
 use warmstandby_core::status::invalid_status;
 use warmstandby_core::status_edge::EdgeView;
 use warmstandby_core::status_stack::{StackPass, stack_status};
-use warmstandby_core::validate::{StackInputs, ValidatedStack, validate_stack};
+use warmstandby_core::validate::{StackInputs, ValidatedStack, validate_stack, validate_stack_for_teardown};
 
 use crate::requeue::Next;
 use crate::{Intent, TeardownOutcome, failover};
@@ -788,7 +788,7 @@ pub async fn teardown(aws: &AwsContext, inputs: StackInputs<'_>, snapshot_suffix
     if stack.spec.deletion_policy == DeletionPolicy::Retain {
         return TeardownOutcome { finished: true, ..Default::default() };
     }
-    let validated = match validate_stack(inputs) {
+    let validated = match validate_stack_for_teardown(inputs) {
         Ok(v) => v,
         Err(e) => {
             let mut out = TeardownOutcome::default();

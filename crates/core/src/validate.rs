@@ -316,6 +316,19 @@ fn subnet_layout(
 // ---------------------------------------------------------------- ThreeTierStack
 
 pub fn validate_stack(inputs: StackInputs<'_>) -> Result<ValidatedStack, ValidationErrors> {
+    validate_stack_for(inputs, false)
+}
+
+/// Validation for deleting a stack. Teardown needs where the stack lives and
+/// what it is called, not how it would be built: the password Secret and the
+/// FailoverPolicy may already be gone (`kubectl delete -f` removes a
+/// directory's objects at once, and Secrets have no finalizer), so neither
+/// is required; the password is never used by a teardown.
+pub fn validate_stack_for_teardown(inputs: StackInputs<'_>) -> Result<ValidatedStack, ValidationErrors> {
+    validate_stack_for(inputs, true)
+}
+
+fn validate_stack_for(inputs: StackInputs<'_>, teardown: bool) -> Result<ValidatedStack, ValidationErrors> {
     let mut errors = ValidationErrors::default();
     let stack = inputs.stack;
     let name = stack.metadata.name.clone().unwrap_or_default();
@@ -352,6 +365,7 @@ pub fn validate_stack(inputs: StackInputs<'_>) -> Result<ValidatedStack, Validat
 
     let policy = match (&spec.failover_policy_ref, inputs.policy) {
         (None, _) => None,
+        (Some(_), _) if teardown => None,
         (Some(r), None) => {
             errors.push(
                 "spec.failoverPolicyRef.name",
@@ -373,7 +387,15 @@ pub fn validate_stack(inputs: StackInputs<'_>) -> Result<ValidatedStack, Validat
 
     validate_domain(&mut errors, spec);
     validate_images(&mut errors, spec);
-    let password = validate_database(&mut errors, spec, inputs.password);
+    let password = if teardown {
+        // Only the password is optional: the rest of the database spec still names what to delete.
+        let mut database = ValidationErrors::default();
+        let found = validate_database(&mut database, spec, inputs.password);
+        errors.0.extend(database.0.into_iter().filter(|e| !e.path.starts_with("spec.database.password")));
+        Some(found.unwrap_or_else(|| Password::new(String::new())))
+    } else {
+        validate_database(&mut errors, spec, inputs.password)
+    };
     validate_tier(&mut errors, "spec.web", &spec.web);
     validate_tier(&mut errors, "spec.api", &spec.api);
     validate_bastion(&mut errors, spec);

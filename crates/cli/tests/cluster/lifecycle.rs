@@ -106,8 +106,17 @@ async fn the_examples_go_to_ready_change_and_back_to_nothing() {
         );
     }
 
-    // Steady state: a few passes with nothing to do, measured from the metrics.
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // Steady state: one more pass of each with nothing to do (an annotation
+    // brings it on at once), measured from the metrics.
+    let passes = |kind: &'static str| op.metric("warmstandby_reconciles_total", &[("kind", kind)]);
+    let before = (passes("ThreeTierStack"), passes("RegionPair"));
+    let touch = json!({"metadata": {"annotations": {"warmstandby.dev/touched": "1"}}});
+    s.stacks().patch("bookstore", &PatchParams::default(), &Patch::Merge(&touch)).await.expect("annotate the stack");
+    s.pairs().patch(&s.pair, &PatchParams::default(), &Patch::Merge(&touch)).await.expect("annotate the pair");
+    wait_for("a steady pass of the stack and of the pair", Duration::from_secs(30), || async {
+        passes("ThreeTierStack") > before.0 && passes("RegionPair") > before.1
+    })
+    .await;
     let pair_label = s.pair.clone();
     let stack_label = format!("{}/bookstore", s.ns);
     let (stack_reads, stack_mutating) = last_pass(&op, "ThreeTierStack", &stack_label);

@@ -263,12 +263,23 @@ impl Scenario {
         let _ = self.pairs().delete(&self.pair, &dp).await;
         let _ = self.secrets().delete("bookstore-db", &dp).await;
         let (stacks, policies, pairs) = (self.stacks(), self.policies(), self.pairs());
-        wait_for("every example object to be gone", limit, || async {
-            stacks.get_opt(stack).await.ok().flatten().is_none()
-                && policies.get_opt("bookstore").await.ok().flatten().is_none()
-                && pairs.get_opt(&self.pair).await.ok().flatten().is_none()
-        })
-        .await;
+        let left = || async {
+            let mut left = Vec::new();
+            if stacks.get_opt(stack).await.ok().flatten().is_some() {
+                left.push("ThreeTierStack");
+            }
+            if policies.get_opt("bookstore").await.ok().flatten().is_some() {
+                left.push("FailoverPolicy");
+            }
+            if pairs.get_opt(&self.pair).await.ok().flatten().is_some() {
+                left.push("RegionPair");
+            }
+            left
+        };
+        while !left().await.is_empty() {
+            assert!(started.elapsed() < limit, "after {limit:?}, still there: {:?}", left().await);
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
         started.elapsed()
     }
 

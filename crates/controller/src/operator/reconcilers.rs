@@ -74,22 +74,31 @@ where
         (true, false) => Ok(Lifecycle::Released),
         (false, true) => Ok(Lifecycle::Apply),
         (false, false) => {
-            let mut finalizers = obj.finalizers().to_vec();
-            finalizers.push(FINALIZER.to_string());
-            set_finalizers(api, obj, finalizers).await?;
+            // Test-and-add on the finalizer list itself, so a concurrent
+            // status or label change is no conflict but a concurrent
+            // finalizer change is.
+            let ops = match &obj.meta().finalizers {
+                None => json!([
+                    {"op": "test", "path": "/metadata/finalizers", "value": null},
+                    {"op": "add", "path": "/metadata/finalizers", "value": [FINALIZER]},
+                ]),
+                Some(current) => json!([
+                    {"op": "test", "path": "/metadata/finalizers", "value": current},
+                    {"op": "add", "path": "/metadata/finalizers/-", "value": FINALIZER},
+                ]),
+            };
+            json_patch(api, obj, ops).await?;
             Ok(Lifecycle::FinalizerAdded)
         }
     }
 }
 
-/// Replaces the finalizer list, guarded by the resourceVersion we read (a
-/// concurrent change answers 409 and the pass is retried).
-async fn set_finalizers<K>(api: &Api<K>, obj: &K, finalizers: Vec<String>) -> Result<(), Error>
+async fn json_patch<K>(api: &Api<K>, obj: &K, ops: serde_json::Value) -> Result<(), Error>
 where
     K: Resource<DynamicType = ()> + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
 {
-    let patch = json!({ "metadata": { "finalizers": finalizers, "resourceVersion": obj.resource_version() } });
-    match api.patch(&obj.name_any(), &PatchParams::default(), &Patch::Merge(&patch)).await {
+    let patch: json_patch::Patch = serde_json::from_value(ops).map_err(|e| Error::Kube(kube::Error::SerdeError(e)))?;
+    match api.patch(&obj.name_any(), &PatchParams::default(), &Patch::Json::<()>(patch)).await {
         Ok(_) => Ok(()),
         // Already gone: nothing left to release.
         Err(kube::Error::Api(e)) if e.code == 404 => Ok(()),
@@ -97,12 +106,14 @@ where
     }
 }
 
+/// Removes our finalizer (test-and-remove at its index).
 async fn release<K>(api: &Api<K>, obj: &K) -> Result<(), Error>
 where
     K: Resource<DynamicType = ()> + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
 {
-    let finalizers: Vec<String> = obj.finalizers().iter().filter(|f| *f != FINALIZER).cloned().collect();
-    set_finalizers(api, obj, finalizers).await
+    let Some(index) = obj.finalizers().iter().position(|f| f == FINALIZER) else { return Ok(()) };
+    let path = format!("/metadata/finalizers/{index}");
+    json_patch(api, obj, json!([{"op": "test", "path": path, "value": FINALIZER}, {"op": "remove", "path": path}])).await
 }
 
 /// The requeue for what a pass reported (see `crate::requeue`).
