@@ -505,10 +505,11 @@ where
         ctx.metrics.error(kind, e.class.as_str());
     }
     if outcome.finished {
+        // The event first, while the object it is about still exists.
+        ctx.event(obj, EventType::Normal, "Deleted", "Delete", "every AWS resource it owned is gone".into()).await;
         release(api, obj).await?;
         ctx.metrics.forget(kind, &object_label(obj));
         ctx.pacer.forget(&key(obj));
-        ctx.event(obj, EventType::Normal, "Deleted", "Delete", "every AWS resource it owned is gone".into()).await;
         return Ok(Action::await_change());
     }
     if let Some(e) = outcome.errors.first() {
