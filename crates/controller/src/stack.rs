@@ -385,8 +385,13 @@ async fn reconcile_validated(
     if let Some(d) = &drill_ran {
         decision.events.push(("DrillRan", format!("{}: {}", d.outcome, d.message)));
     }
-    let next = if decision.progress.is_some() || !applied.is_empty() {
+    // A move that changed something or took a step goes on at once; one that
+    // waits (debounce, a promotion in progress) polls like any AWS wait, and
+    // detection's cadence caps the poll.
+    let next = if !applied.is_empty() || (decision.progress.is_some() && !decision.events.is_empty()) {
         Next::Progress
+    } else if decision.progress.is_some() {
+        Next::WaitingOnAws
     } else if !errors.is_empty() {
         Next::Failed { retryable: errors.iter().all(|e| e.class.is_retryable()) }
     } else if status.phase == Some(Phase::Ready) || intent == Intent::Observe {

@@ -8,5 +8,6 @@
 //! default ServiceAccount, namespaces are never deleted).
 
 mod crds;
+mod failover;
 mod lifecycle;
 mod support;

@@ -102,6 +102,13 @@ async fn install(admin: &Client) {
         })
         .await;
     }
+    // Established is not yet served everywhere: wait until each kind lists.
+    wait_for("the new kinds to be served", Duration::from_secs(30), || async {
+        Api::<RegionPair>::all(admin.clone()).list(&Default::default()).await.is_ok()
+            && Api::<ThreeTierStack>::all(admin.clone()).list(&Default::default()).await.is_ok()
+            && Api::<FailoverPolicy>::all(admin.clone()).list(&Default::default()).await.is_ok()
+    })
+    .await;
     let mut ns = Namespace::default();
     ns.metadata.name = Some(SYSTEM_NS.into());
     apply(admin, &ns).await;
@@ -340,7 +347,7 @@ impl Operator {
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")
             .env("AWS_REGION", "us-east-1")
-            .env("RUST_LOG", "info")
+            .env("RUST_LOG", "info,warmstandby_controller::operator::reconcilers=debug")
             .stdin(Stdio::null())
             .stdout(file)
             .stderr(err);

@@ -157,6 +157,13 @@ async fn reconcile_pair_inner(pair: Arc<RegionPair>, ctx: Arc<Context>) -> Resul
     .await;
     ctx.metrics.pass_calls("RegionPair", &object_label(&*pair), &calls);
     ctx.metrics.reconciled("RegionPair", if result.is_ok() { "success" } else { "error" }, started.elapsed());
+    tracing::debug!(
+        took_ms = started.elapsed().as_millis() as u64,
+        aws_reads = calls.reads(),
+        aws_mutating = calls.mutating(),
+        next = ?result.as_ref().ok(),
+        "pass finished"
+    );
     result
 }
 
@@ -248,6 +255,13 @@ async fn reconcile_stack_inner(st: Arc<ThreeTierStack>, ctx: Arc<Context>) -> Re
     .await;
     ctx.metrics.pass_calls("ThreeTierStack", &object_label(&*st), &calls);
     ctx.metrics.reconciled("ThreeTierStack", if result.is_ok() { "success" } else { "error" }, started.elapsed());
+    tracing::debug!(
+        took_ms = started.elapsed().as_millis() as u64,
+        aws_reads = calls.reads(),
+        aws_mutating = calls.mutating(),
+        next = ?result.as_ref().ok(),
+        "pass finished"
+    );
     result
 }
 
@@ -362,6 +376,13 @@ async fn reconcile_policy_inner(policy: Arc<FailoverPolicy>, ctx: Arc<Context>) 
     .await;
     ctx.metrics.pass_calls("FailoverPolicy", &object_label(&*policy), &calls);
     ctx.metrics.reconciled("FailoverPolicy", if result.is_ok() { "success" } else { "error" }, started.elapsed());
+    tracing::debug!(
+        took_ms = started.elapsed().as_millis() as u64,
+        aws_reads = calls.reads(),
+        aws_mutating = calls.mutating(),
+        next = ?result.as_ref().ok(),
+        "pass finished"
+    );
     result
 }
 
