@@ -115,7 +115,7 @@ def _patch_backup_selections() -> None:
     here as AWS documents them: selections belong to a plan, a repeated
     CreatorRequestId returns the existing selection, unknown IDs answer
     ResourceNotFoundException, and a plan cannot be deleted while it has
-    selections."""
+    selections. A deleted plan's name can be used again, as on AWS."""
     import json
     import time
     import uuid
@@ -199,6 +199,22 @@ def _patch_backup_selections() -> None:
     BackupResponse.delete_backup_selection = delete_backup_selection
     BackupResponse.update_backup_plan = update_backup_plan
     BackupBackend.delete_backup_plan = delete_backup_plan
+
+    # moto refuses a new plan whose name a *deleted* plan had (it keeps
+    # deleted plans, marked, for ListBackupPlans IncludeDeleted); AWS lets
+    # the name be used again once the plan is deleted.
+    original_create_plan = BackupBackend.create_backup_plan
+
+    def create_backup_plan(self, backup_plan, backup_plan_tags, creator_request_id):
+        deleted = {k: p for k, p in self.plans.items() if p.deletion_date is not None}
+        for k in deleted:
+            del self.plans[k]
+        try:
+            return original_create_plan(self, backup_plan, backup_plan_tags, creator_request_id)
+        finally:
+            self.plans.update(deleted)
+
+    BackupBackend.create_backup_plan = create_backup_plan
 
 
 def _patch_rds_cross_region_replicas() -> None:

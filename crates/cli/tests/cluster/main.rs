@@ -9,5 +9,7 @@
 
 mod crds;
 mod failover;
+mod leader;
 mod lifecycle;
+mod restart;
 mod support;

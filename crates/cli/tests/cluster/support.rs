@@ -367,12 +367,6 @@ impl Operator {
         }
     }
 
-    /// Whether the process has exited, with its exit code.
-    pub fn exited(&mut self) -> Option<Option<i32>> {
-        let c = self.child.as_mut()?;
-        c.try_wait().ok().flatten().map(|s| s.code())
-    }
-
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
@@ -384,9 +378,15 @@ impl Operator {
         all[all.len().saturating_sub(lines)..].join("\n")
     }
 
-    /// GET /metrics (empty while the server is not up yet).
+    /// GET /metrics (a few tries; empty while the server is not up yet).
     pub fn metrics(&self) -> String {
-        http_get(self.metrics_port, "/metrics").unwrap_or_default()
+        for _ in 0..5 {
+            if let Ok(text) = http_get(self.metrics_port, "/metrics") {
+                return text;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        String::new()
     }
 
     /// The sum of a metric's samples whose labels contain every `label=value` given.

@@ -46,18 +46,31 @@ pub struct LeaseConfig {
 
 /// Decides from a lease's current content whether `identity` may hold it now.
 pub fn may_hold(spec: Option<&LeaseSpec>, identity: &str, now: Timestamp) -> bool {
-    let Some(spec) = spec else { return true };
+    held_by_other_for(spec, identity, now).is_none()
+}
+
+/// How much longer another replica's lease runs (`None`: free, ours or expired).
+pub fn held_by_other_for(spec: Option<&LeaseSpec>, identity: &str, now: Timestamp) -> Option<Duration> {
+    let spec = spec?;
     match spec.holder_identity.as_deref() {
-        None | Some("") => true,
-        Some(holder) if holder == identity => true,
+        None | Some("") => None,
+        Some(holder) if holder == identity => None,
         Some(_) => {
-            let duration = i64::from(spec.lease_duration_seconds.unwrap_or(15));
-            match &spec.renew_time {
-                Some(MicroTime(renewed)) => now.as_second() > renewed.as_second() + duration,
-                None => true,
-            }
+            let duration_ms = i64::from(spec.lease_duration_seconds.unwrap_or(15)) * 1000;
+            let MicroTime(renewed) = spec.renew_time.as_ref()?;
+            let left = renewed.as_millisecond() + duration_ms - now.as_millisecond();
+            (left >= 0).then(|| Duration::from_millis(u64::try_from(left).unwrap_or(0)))
         }
     }
+}
+
+/// The outcome of one acquire-or-renew attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Hold {
+    /// This replica holds the lease.
+    Held,
+    /// Another replica does; its lease runs out after this long (if known).
+    Other(Option<Duration>),
 }
 
 fn held_spec(previous: Option<&LeaseSpec>, cfg: &LeaseConfig, now: Timestamp) -> LeaseSpec {
@@ -73,9 +86,9 @@ fn held_spec(previous: Option<&LeaseSpec>, cfg: &LeaseConfig, now: Timestamp) ->
     }
 }
 
-/// One acquire-or-renew attempt; true when this replica holds the lease.
-/// Uses the lease's resourceVersion, so two replicas can never both win.
-pub async fn try_hold(api: &Api<Lease>, cfg: &LeaseConfig) -> Result<bool, kube::Error> {
+/// One acquire-or-renew attempt. Uses the lease's resourceVersion, so two
+/// replicas can never both win.
+pub async fn try_hold(api: &Api<Lease>, cfg: &LeaseConfig) -> Result<Hold, kube::Error> {
     let now = Timestamp::now();
     match api.get_opt(&cfg.name).await? {
         None => {
@@ -88,19 +101,19 @@ pub async fn try_hold(api: &Api<Lease>, cfg: &LeaseConfig) -> Result<bool, kube:
                 spec: Some(held_spec(None, cfg, now)),
             };
             match api.create(&PostParams::default(), &lease).await {
-                Ok(_) => Ok(true),
-                Err(kube::Error::Api(e)) if e.code == 409 => Ok(false),
+                Ok(_) => Ok(Hold::Held),
+                Err(kube::Error::Api(e)) if e.code == 409 => Ok(Hold::Other(None)),
                 Err(e) => Err(e),
             }
         }
         Some(mut lease) => {
-            if !may_hold(lease.spec.as_ref(), &cfg.identity, now) {
-                return Ok(false);
+            if let Some(left) = held_by_other_for(lease.spec.as_ref(), &cfg.identity, now) {
+                return Ok(Hold::Other(Some(left)));
             }
             lease.spec = Some(held_spec(lease.spec.as_ref(), cfg, now));
             match api.replace(&cfg.name, &PostParams::default(), &lease).await {
-                Ok(_) => Ok(true),
-                Err(kube::Error::Api(e)) if e.code == 409 => Ok(false),
+                Ok(_) => Ok(Hold::Held),
+                Err(kube::Error::Api(e)) if e.code == 409 => Ok(Hold::Other(None)),
                 Err(e) => Err(e),
             }
         }
@@ -111,19 +124,30 @@ pub async fn try_hold(api: &Api<Lease>, cfg: &LeaseConfig) -> Result<bool, kube:
 pub async fn run(client: Client, cfg: LeaseConfig, state: Arc<LeaderState>, on_change: impl Fn(bool) + Send + 'static) {
     let api: Api<Lease> = Api::namespaced(client, &cfg.namespace);
     loop {
-        let held = match try_hold(&api, &cfg).await {
-            Ok(held) => held,
+        let hold = match try_hold(&api, &cfg).await {
+            Ok(hold) => hold,
             Err(e) => {
                 tracing::warn!(error = %e, "lease renewal failed; stepping down");
-                false
+                Hold::Other(None)
             }
         };
+        let held = hold == Hold::Held;
         if held != state.is_leader() {
             tracing::info!(leader = held, identity = %cfg.identity, "leadership changed");
             state.set(held);
             on_change(held);
         }
-        tokio::time::sleep(cfg.renew_every).await;
+        tokio::time::sleep(next_attempt(hold, cfg.renew_every)).await;
+    }
+}
+
+/// When to try again: a holder renews every `renew_every`; a candidate
+/// also tries right after the other holder's lease runs out, so a dead
+/// leader is replaced within the lease duration.
+pub fn next_attempt(hold: Hold, renew_every: Duration) -> Duration {
+    match hold {
+        Hold::Other(Some(left)) => renew_every.min(left + Duration::from_millis(50)),
+        _ => renew_every,
     }
 }
 
@@ -147,6 +171,17 @@ mod tests {
         assert!(may_hold(Some(&spec("a", 999, 15)), "a", now));
         assert!(!may_hold(Some(&spec("b", 990, 15)), "a", now), "b renewed 10 s ago");
         assert!(may_hold(Some(&spec("b", 980, 15)), "a", now), "b expired 5 s ago");
+    }
+
+    #[test]
+    fn a_candidate_tries_again_right_after_the_lease_runs_out() {
+        let now = Timestamp::from_second(1_000).unwrap();
+        let left = held_by_other_for(Some(&spec("b", 995, 6)), "a", now);
+        assert_eq!(left, Some(Duration::from_secs(1)));
+        assert_eq!(next_attempt(Hold::Other(left), Duration::from_secs(2)), Duration::from_millis(1050));
+        assert_eq!(next_attempt(Hold::Other(None), Duration::from_secs(2)), Duration::from_secs(2));
+        assert_eq!(next_attempt(Hold::Held, Duration::from_secs(2)), Duration::from_secs(2));
+        assert_eq!(held_by_other_for(Some(&spec("b", 990, 6)), "a", now), None, "expired");
     }
 
     #[test]
