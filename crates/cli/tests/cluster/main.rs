@@ -11,5 +11,6 @@ mod crds;
 mod failover;
 mod leader;
 mod lifecycle;
+mod rbac;
 mod restart;
 mod support;

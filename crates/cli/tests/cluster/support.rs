@@ -18,7 +18,7 @@ use kube::{Api, Client, Resource, ResourceExt};
 use serde::de::DeserializeOwned;
 use tokio::sync::{Mutex, MutexGuard, OnceCell};
 use warmstandby_api::{FailoverPolicy, RegionPair, ThreeTierStack};
-use warmstandby_tests::cluster::{ApiServer, client_for, free_port};
+use warmstandby_tests::cluster::{ApiServer, free_port};
 use warmstandby_tests::{Emulator, repo_root};
 
 /// The operator's namespace in the chart (ServiceAccount, lease Role).
@@ -299,7 +299,12 @@ impl Scenario {
     /// Starts `warmstandby operator` as the chart's ServiceAccount, managing
     /// this scenario's objects.
     pub fn operator(&self, identity: &str, extra: &[&str]) -> Operator {
-        Operator::start(self, identity, extra)
+        Operator::start(self, &self.operator_kubeconfig, identity, extra)
+    }
+
+    /// Starts the operator with another kubeconfig (another ServiceAccount).
+    pub fn operator_as(&self, kubeconfig: &std::path::Path, identity: &str, extra: &[&str]) -> Operator {
+        Operator::start(self, kubeconfig, identity, extra)
     }
 }
 
@@ -322,7 +327,7 @@ pub struct Operator {
 }
 
 impl Operator {
-    fn start(s: &Scenario, identity: &str, extra: &[&str]) -> Operator {
+    fn start(s: &Scenario, kubeconfig: &std::path::Path, identity: &str, extra: &[&str]) -> Operator {
         let metrics_port = free_port();
         let log = s.api.dir.join(format!("operator-{}-{identity}.log", s.name));
         let file = std::fs::File::create(&log).unwrap_or_else(|e| panic!("{}: {e}", log.display()));
@@ -342,7 +347,7 @@ impl Operator {
             .args(extra)
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("KUBECONFIG", &s.operator_kubeconfig)
+            .env("KUBECONFIG", kubeconfig)
             .env("AWS_ENDPOINT_URL", &s.emulator.endpoint)
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")
@@ -485,9 +490,4 @@ impl Drop for Endpoint {
     fn drop(&mut self) {
         self.stop();
     }
-}
-
-/// A client acting as the chart's ServiceAccount (for checks of its rights).
-pub async fn operator_client(s: &Scenario) -> Client {
-    client_for(&s.operator_kubeconfig).await.unwrap_or_else(|e| panic!("service account client: {e}"))
 }
