@@ -26,9 +26,11 @@ pub async fn census(emulator: &Emulator) -> BTreeMap<String, usize> {
         let subnets = ec2.describe_subnets().send().await.map(|o| o.subnets().len());
         let igws = ec2.describe_internet_gateways().send().await.map(|o| o.internet_gateways().len());
         let eips = ec2.describe_addresses().send().await.map(|o| o.addresses().len());
-        let nats = ec2.describe_nat_gateways().send().await.map(|o| {
-            o.nat_gateways().iter().filter(|n| n.state().map(|s| s.as_str()) != Some("deleted")).count()
-        });
+        let nats = ec2
+            .describe_nat_gateways()
+            .send()
+            .await
+            .map(|o| o.nat_gateways().iter().filter(|n| n.state().map(|s| s.as_str()) != Some("deleted")).count());
         let tables = ec2.describe_route_tables().send().await.map(|o| o.route_tables().len());
         let groups = ec2.describe_security_groups().send().await.map(|o| o.security_groups().len());
         let instances = ec2.describe_instances().send().await.map(|o| {
@@ -93,7 +95,10 @@ pub async fn census(emulator: &Emulator) -> BTreeMap<String, usize> {
     let count = |what: &str, r: Result<usize, String>| r.unwrap_or_else(|e| panic!("counting {what}: {e}"));
     out.insert(
         "health checks".into(),
-        count("health checks", r53.list_health_checks().send().await.map(|o| o.health_checks().len()).map_err(|e| e.to_string())),
+        count(
+            "health checks",
+            r53.list_health_checks().send().await.map(|o| o.health_checks().len()).map_err(|e| e.to_string()),
+        ),
     );
     out.insert(
         "distributions".into(),

@@ -25,6 +25,23 @@ const SETUP_HINT: &str = "run `scripts/cluster-setup` (builds upstream kube-apis
      etcd into ~/.cache/warmstandby/cluster), or set WARMSTANDBY_CLUSTER_DIR to a directory holding `kube-apiserver` \
      and `etcd`, or WARMSTANDBY_TEST_KUBECONFIG to the kubeconfig of a cluster to test against";
 
+/// Scratch directories are named by the test process's pid.
+const DIR_PREFIX: &str = "warmstandby-cluster-";
+
+/// The servers die with their test process but its scratch directory (etcd's
+/// data, logs) stays for a look after a failure; the next run removes those
+/// of processes that are gone.
+fn remove_stale_dirs() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        let Some(pid) = name.strip_prefix(DIR_PREFIX).and_then(|p| p.parse::<u32>().ok()) else { continue };
+        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 /// How long the API server may take to answer /readyz.
 const START_LIMIT: Duration = Duration::from_secs(90);
 
@@ -58,11 +75,7 @@ pub fn cluster_dir() -> PathBuf {
 
 fn run(cmd: &mut Command) -> Result<(), String> {
     let out = cmd.output().map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!("{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr)))
-    }
+    if out.status.success() { Ok(()) } else { Err(format!("{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr))) }
 }
 
 /// CA, serving certificate (127.0.0.1), admin client certificate and the
@@ -70,18 +83,37 @@ fn run(cmd: &mut Command) -> Result<(), String> {
 fn make_certificates(dir: &Path) -> Result<(), String> {
     let ssl = |args: &[&str]| run(Command::new("openssl").args(args).current_dir(dir));
     let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-    ssl(&[&["req", "-x509"][..], &ec, &["-keyout", "ca.key", "-out", "ca.crt", "-days", "3", "-subj", "/CN=warmstandby-test-ca"]].concat())?;
+    ssl(&[
+        &["req", "-x509"][..],
+        &ec,
+        &["-keyout", "ca.key", "-out", "ca.crt", "-days", "3", "-subj", "/CN=warmstandby-test-ca"],
+    ]
+    .concat())?;
     std::fs::write(dir.join("server.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n")
         .map_err(|e| e.to_string())?;
     std::fs::write(dir.join("client.ext"), "extendedKeyUsage=clientAuth\n").map_err(|e| e.to_string())?;
-    for (name, subject, ext) in
-        [("server", "/CN=kube-apiserver", "server.ext"), ("admin", "/O=system:masters/CN=warmstandby-test-admin", "client.ext")]
-    {
+    for (name, subject, ext) in [
+        ("server", "/CN=kube-apiserver", "server.ext"),
+        ("admin", "/O=system:masters/CN=warmstandby-test-admin", "client.ext"),
+    ] {
         let (key, csr, crt) = (format!("{name}.key"), format!("{name}.csr"), format!("{name}.crt"));
         ssl(&[&["req"][..], &ec, &["-keyout", &key, "-out", &csr, "-subj", subject]].concat())?;
         ssl(&[
-            "x509", "-req", "-in", &csr, "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-out", &crt, "-days", "3",
-            "-extfile", ext,
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            &crt,
+            "-days",
+            "3",
+            "-extfile",
+            ext,
         ])?;
     }
     ssl(&["genrsa", "-out", "sa.key", "2048"])?;
@@ -116,11 +148,7 @@ fn tail(path: &Path, lines: usize) -> String {
 /// impersonating `as_user` with `as_groups`.
 fn kubeconfig_yaml(dir: &Path, server: &str, impersonate: Option<(&str, &[&str])>) -> String {
     let p = |f: &str| dir.join(f).display().to_string();
-    let mut user = format!(
-        "    client-certificate: {}\n    client-key: {}\n",
-        p("admin.crt"),
-        p("admin.key")
-    );
+    let mut user = format!("    client-certificate: {}\n    client-key: {}\n", p("admin.crt"), p("admin.key"));
     if let Some((as_user, groups)) = impersonate {
         user.push_str(&format!("    as: {as_user}\n    as-groups:\n"));
         for g in groups {
@@ -143,14 +171,17 @@ impl ApiServer {
             .get_or_init(|| async {
                 match ApiServer::start().await {
                     Ok(s) => s,
-                    Err(e) => panic!("the Kubernetes API server for the cluster tier could not be started: {e}\n{SETUP_HINT}"),
+                    Err(e) => {
+                        panic!("the Kubernetes API server for the cluster tier could not be started: {e}\n{SETUP_HINT}")
+                    }
                 }
             })
             .await
     }
 
     async fn start() -> Result<ApiServer, String> {
-        let dir = std::env::temp_dir().join(format!("warmstandby-cluster-{}", std::process::id()));
+        remove_stale_dirs();
+        let dir = std::env::temp_dir().join(format!("{DIR_PREFIX}{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         if let Some(external) = std::env::var_os("WARMSTANDBY_TEST_KUBECONFIG") {
@@ -245,7 +276,11 @@ impl ApiServer {
     /// server then enforces that account's RBAC), and returns its path.
     pub fn kubeconfig_for_service_account(&self, namespace: &str, name: &str) -> PathBuf {
         let user = format!("system:serviceaccount:{namespace}:{name}");
-        let groups = ["system:serviceaccounts".to_string(), format!("system:serviceaccounts:{namespace}"), "system:authenticated".to_string()];
+        let groups = [
+            "system:serviceaccounts".to_string(),
+            format!("system:serviceaccounts:{namespace}"),
+            "system:authenticated".to_string(),
+        ];
         let groups: Vec<&str> = groups.iter().map(String::as_str).collect();
         let admin = std::fs::read_to_string(&self.kubeconfig).unwrap_or_default();
         let text = if self.external {
@@ -261,11 +296,7 @@ impl ApiServer {
             }
             serde_yaml::to_string(&doc).unwrap_or_default()
         } else {
-            let server = admin
-                .lines()
-                .find_map(|l| l.trim().strip_prefix("server: "))
-                .unwrap_or_default()
-                .to_string();
+            let server = admin.lines().find_map(|l| l.trim().strip_prefix("server: ")).unwrap_or_default().to_string();
             kubeconfig_yaml(&self.dir, &server, Some((&user, &groups)))
         };
         let path = self.dir.join(format!("sa-{namespace}-{name}.kubeconfig"));
@@ -276,8 +307,11 @@ impl ApiServer {
 
 /// A client from a kubeconfig file.
 pub async fn client_for(path: &Path) -> Result<Client, String> {
+    // The same provider choice as the binary (see install_crypto_provider).
+    warmstandby_controller::install_crypto_provider();
     let kc = Kubeconfig::read_from(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let config = kube::Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default()).await.map_err(|e| e.to_string())?;
+    let config =
+        kube::Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default()).await.map_err(|e| e.to_string())?;
     Client::try_from(config).map_err(|e| e.to_string())
 }
 

@@ -90,9 +90,16 @@ async fn the_api_server_rejects_what_the_schema_can_catch_with_the_field_path() 
     for path in &files {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
         let rejected = dry_run(&s, path).await;
-        report.push(format!("{name}: {}", if rejected.is_empty() { "accepted".to_string() } else { rejected.join(" | ") }));
+        report.push(format!(
+            "{name}: {}",
+            if rejected.is_empty() { "accepted".to_string() } else { rejected.join(" | ") }
+        ));
         match expected.get(name) {
-            Some(field) if !rejected.iter().any(|m| m.contains(&format!("{field}:")) || m.contains(&format!("\"{field}\""))) => {
+            Some(field)
+                if !rejected
+                    .iter()
+                    .any(|m| m.contains(&format!("{field}:")) || m.contains(&format!("\"{field}\""))) =>
+            {
                 wrong.push(format!("{name}: the API server must reject it naming {field}; it said {rejected:?}"))
             }
             None if !rejected.is_empty() => {

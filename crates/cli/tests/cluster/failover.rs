@@ -161,7 +161,10 @@ async fn the_operator_fails_over_by_itself_and_back_on_a_spec_change() {
         let stacks = stacks.clone();
         async move {
             let patch = json!({"spec": {"activeRegion": region}});
-            stacks.patch("bookstore", &PatchParams::default(), &Patch::Merge(&patch)).await.expect("patch activeRegion");
+            stacks
+                .patch("bookstore", &PatchParams::default(), &Patch::Merge(&patch))
+                .await
+                .expect("patch activeRegion");
         }
     };
     set_active("standby").await;

@@ -35,8 +35,10 @@ async fn a_killed_leader_hands_over_and_the_failover_finishes_exactly_once() {
     let s = Scenario::start("leader").await;
     let lease = format!("{LEASE_SECONDS}s");
     let mut a = s.operator("op-a", &["--lease-duration", &lease]);
-    wait_for("op-a to hold the lease", Duration::from_secs(30), || async { holder(&s).await.as_deref() == Some("op-a") })
-        .await;
+    wait_for("op-a to hold the lease", Duration::from_secs(30), || async {
+        holder(&s).await.as_deref() == Some("op-a")
+    })
+    .await;
     let b = s.operator("op-b", &["--lease-duration", &lease]);
     let mut endpoint = Endpoint::start(0).await;
     let mut ex = s.examples();

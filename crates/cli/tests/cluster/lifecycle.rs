@@ -38,9 +38,13 @@ fn cli(s: &Scenario, args: &[&str]) -> (i32, Duration, String) {
 /// the AWS calls of the last pass of each object.
 fn last_pass(op: &crate::support::Operator, kind: &str, object: &str) -> (f64, f64) {
     let text = op.metrics();
-    let read = metric_sum(&text, "warmstandby_last_pass_aws_calls", &[("kind", kind), ("object", object), ("access", "read")]);
-    let mutating =
-        metric_sum(&text, "warmstandby_last_pass_aws_calls", &[("kind", kind), ("object", object), ("access", "mutating")]);
+    let read =
+        metric_sum(&text, "warmstandby_last_pass_aws_calls", &[("kind", kind), ("object", object), ("access", "read")]);
+    let mutating = metric_sum(
+        &text,
+        "warmstandby_last_pass_aws_calls",
+        &[("kind", kind), ("object", object), ("access", "mutating")],
+    );
     (read, mutating)
 }
 
@@ -98,8 +102,17 @@ async fn the_examples_go_to_ready_change_and_back_to_nothing() {
     assert!(events.iter().any(|(kind, reason, _)| kind == "RegionPair" && reason == "Created"), "{events:?}");
     for (_, reason, _) in &events {
         assert!(
-            ["Created", "Updated", "DriftRepaired", "DriftDetected", "InvalidSpec", "ReconcileFailed", "DeletionBlocked", "Deleted"]
-                .contains(&reason.as_str())
+            [
+                "Created",
+                "Updated",
+                "DriftRepaired",
+                "DriftDetected",
+                "InvalidSpec",
+                "ReconcileFailed",
+                "DeletionBlocked",
+                "Deleted"
+            ]
+            .contains(&reason.as_str())
                 || reason.starts_with("Failover")
                 || reason == "DrillRan",
             "unexpected event reason {reason}"
@@ -178,7 +191,9 @@ async fn the_examples_go_to_ready_change_and_back_to_nothing() {
         pair_reads + pair_mutating,
         pair_mutating,
         ready_calls,
-        memory.map(|(rss, peak)| format!("{rss:.0} MiB resident, {peak:.0} MiB peak")).unwrap_or_else(|| "unknown".into()),
+        memory
+            .map(|(rss, peak)| format!("{rss:.0} MiB resident, {peak:.0} MiB peak"))
+            .unwrap_or_else(|| "unknown".into()),
     );
 }
 

@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
 use k8s_openapi::api::events::v1::Event;
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, RoleRef, Subject};
-use kube::api::{DeleteParams, ListParams, PostParams};
 use kube::Api;
+use kube::api::{DeleteParams, ListParams, PostParams};
 use warmstandby_controller::operator::rbac::{CLUSTER_RULES, LEASE_RULES, Rule};
 
 use crate::support::{Operator, SYSTEM_NS, Scenario, apply, apply_namespaced, is_ready};
@@ -164,9 +164,9 @@ async fn lifecycle(s: &Scenario, op: &Operator) -> Result<(), String> {
     let events: Api<Event> = Api::namespaced(s.admin.clone(), &s.ns);
     expect(op, "the repeated InvalidSpec event counted in its series", limit, || async {
         events.list(&ListParams::default()).await.is_ok_and(|l| {
-            l.items.iter().any(|e| {
-                e.reason.as_deref() == Some("InvalidSpec") && e.series.as_ref().is_some_and(|s| s.count >= 2)
-            })
+            l.items
+                .iter()
+                .any(|e| e.reason.as_deref() == Some("InvalidSpec") && e.series.as_ref().is_some_and(|s| s.count >= 2))
         })
     })
     .await?;
@@ -177,9 +177,8 @@ async fn lifecycle(s: &Scenario, op: &Operator) -> Result<(), String> {
     .await?;
     // Leadership is renewed (the lease is updated) while the stack is Ready.
     let leases: Api<k8s_openapi::api::coordination::v1::Lease> = Api::namespaced(s.admin.clone(), SYSTEM_NS);
-    let renewed = |l: &k8s_openapi::api::coordination::v1::Lease| {
-        l.spec.as_ref().and_then(|s| s.renew_time.clone()).map(|t| t.0)
-    };
+    let renewed =
+        |l: &k8s_openapi::api::coordination::v1::Lease| l.spec.as_ref().and_then(|s| s.renew_time.clone()).map(|t| t.0);
     let first = leases.get(&s.lease).await.ok().as_ref().and_then(renewed);
     expect(op, "the lease to be renewed", limit, || async {
         let now = leases.get(&s.lease).await.ok().as_ref().and_then(renewed);
@@ -230,7 +229,9 @@ async fn the_operators_rules_are_enough_and_each_verb_is_needed() {
         match (&outcome, grant.name == "rbac-full") {
             (Ok(()), true) => report.push(format!("{label}: the lifecycle completes ({took:.1} s)")),
             (Err(e), true) => wrong.push(format!("{label}: the lifecycle must complete: {e}\n{}", op.log_tail(15))),
-            (Ok(()), false) => wrong.push(format!("{label}: the lifecycle completed without it; the verb is not needed")),
+            (Ok(()), false) => {
+                wrong.push(format!("{label}: the lifecycle completed without it; the verb is not needed"))
+            }
             (Err(e), false) => report.push(format!("{label}: fails ({took:.1} s): {e}")),
         }
         drop(op);

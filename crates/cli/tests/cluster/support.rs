@@ -313,7 +313,9 @@ pub fn is_ready(s: &ThreeTierStack) -> bool {
     s.status.as_ref().is_some_and(|st| {
         st.observed_generation == generation
             && st.conditions.iter().any(|c| {
-                c.type_ == "Ready" && c.status == "True" && (c.observed_generation.is_none() || c.observed_generation == generation)
+                c.type_ == "Ready"
+                    && c.status == "True"
+                    && (c.observed_generation.is_none() || c.observed_generation == generation)
             })
     })
 }
@@ -468,7 +470,8 @@ impl Endpoint {
                     use tokio::io::{AsyncReadExt, AsyncWriteExt};
                     let mut buf = [0u8; 1024];
                     let _ = socket.read(&mut buf).await;
-                    let _ = socket.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok").await;
+                    let _ =
+                        socket.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok").await;
                 });
             }
         });

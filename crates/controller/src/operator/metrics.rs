@@ -156,7 +156,10 @@ impl Metrics {
                 }
             }
         }
-        let _ = writeln!(out, "# HELP warmstandby_pass_aws_calls_total AWS calls made by reconcile passes, by kind and access.");
+        let _ = writeln!(
+            out,
+            "# HELP warmstandby_pass_aws_calls_total AWS calls made by reconcile passes, by kind and access."
+        );
         let _ = writeln!(out, "# TYPE warmstandby_pass_aws_calls_total counter");
         for ((kind, access), n) in &s.pass_calls {
             let _ = writeln!(out, "warmstandby_pass_aws_calls_total{{kind=\"{kind}\",access=\"{access}\"}} {n}");

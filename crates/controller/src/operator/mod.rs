@@ -60,7 +60,9 @@ pub enum StartError {
          or pass --lease-namespace with an existing namespace (or --leader-elect=false for a single replica)"
     )]
     LeaseNamespaceMissing { namespace: String },
-    #[error("cannot use leases in the namespace {namespace:?} (the operator's Role there needs get, create and update on leases): {source}")]
+    #[error(
+        "cannot use leases in the namespace {namespace:?} (the operator's Role there needs get, create and update on leases): {source}"
+    )]
     LeaseNamespaceUnreadable { namespace: String, source: kube::Error },
     #[error("cannot serve /metrics and health on {addr}: {source}")]
     Listen { addr: SocketAddr, source: std::io::Error },
@@ -340,15 +342,17 @@ pub async fn run(client: Client, aws: Arc<AwsContext>, cfg: OperatorConfig) -> R
         .applied_objects()
         .predicate_filter(lifecycle_hash, Default::default());
 
-    let ctx = Arc::new(Context::new(
-        client.clone(),
-        aws,
-        leader.clone(),
-        (pairs.clone(), policies.clone(), stacks.clone()),
-        cfg.resync,
-        cfg.instance.clone(),
-    )
-    .with_scope(Scope { namespace: cfg.namespace.clone(), selector: cfg.selector.clone() }));
+    let ctx = Arc::new(
+        Context::new(
+            client.clone(),
+            aws,
+            leader.clone(),
+            (pairs.clone(), policies.clone(), stacks.clone()),
+            cfg.resync,
+            cfg.instance.clone(),
+        )
+        .with_scope(Scope { namespace: cfg.namespace.clone(), selector: cfg.selector.clone() }),
+    );
 
     let listener = tokio::net::TcpListener::bind(cfg.http_addr)
         .await

@@ -113,16 +113,12 @@ where
 {
     let Some(index) = obj.finalizers().iter().position(|f| f == FINALIZER) else { return Ok(()) };
     let path = format!("/metadata/finalizers/{index}");
-    json_patch(api, obj, json!([{"op": "test", "path": path, "value": FINALIZER}, {"op": "remove", "path": path}])).await
+    json_patch(api, obj, json!([{"op": "test", "path": path, "value": FINALIZER}, {"op": "remove", "path": path}]))
+        .await
 }
 
 /// The requeue for what a pass reported (see `crate::requeue`).
-fn requeue<K: Resource<DynamicType = ()>>(
-    ctx: &Context,
-    obj: &K,
-    next: Next,
-    watch_every: Option<Duration>,
-) -> Action {
+fn requeue<K: Resource<DynamicType = ()>>(ctx: &Context, obj: &K, next: Next, watch_every: Option<Duration>) -> Action {
     match ctx.pacer.delay(&key(obj), next, watch_every) {
         Some(after) => Action::requeue(after),
         None => Action::await_change(),
