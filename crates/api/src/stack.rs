@@ -67,7 +67,10 @@ pub struct ThreeTierStackSpec {
 #[serde(rename_all = "camelCase")]
 pub struct DomainSpec {
     /// The public hosted zone, e.g. `example.com`.
-    #[schemars(length(min = 3, max = 253))]
+    #[schemars(
+        length(min = 3, max = 253),
+        pattern(r"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.?$")
+    )]
     pub zone_name: String,
     /// Record name of the api tier, relative to the zone.
     #[serde(default = "default_api_record")]
@@ -98,8 +101,9 @@ pub struct ImagesSpec {
 }
 
 /// An AMI per region, or an AMI in the primary that is copied to the standby.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("!has(self.standby) || self.standby != self.primary").message("AMI IDs are regional, so one AMI cannot be both the primary and the standby image; omit standby to copy the primary AMI"))]
 pub struct ImageSpec {
     #[schemars(pattern(r"^ami-[0-9a-f]{8,17}$"))]
     pub primary: String,
@@ -132,6 +136,7 @@ pub struct DatabaseSpec {
     #[schemars(pattern(r"^8\.(0|4)(\.[0-9]+)?$"))]
     pub engine_version: String,
     #[serde(default = "default_db_instance_class")]
+    #[schemars(pattern(r"^db\.[a-z][-a-z0-9]*[0-9][-a-z0-9]*\.[a-z0-9]+$"))]
     pub instance_class: String,
     #[serde(default = "default_allocated_storage", rename = "allocatedStorageGiB")]
     #[schemars(range(min = 20, max = 65536))]
@@ -205,8 +210,9 @@ fn default_private_record() -> String {
 }
 
 /// A server tier (web or api): launch template, auto scaling group, target group, ALB.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("self.standbyCapacity.min <= self.capacity.min && self.standbyCapacity.desired <= self.capacity.desired && self.standbyCapacity.max <= self.capacity.max").message("the warm standby must not be larger than the active capacity"))]
 pub struct TierSpec {
     #[serde(default = "default_instance_type")]
     pub instance_type: String,
@@ -257,7 +263,7 @@ fn default_health_path() -> String {
 }
 
 /// Bastion host in a public subnet of the primary region.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct BastionSpec {
     #[serde(default = "yes")]
@@ -269,6 +275,8 @@ pub struct BastionSpec {
     pub key_name: Option<String>,
     /// CIDRs allowed to reach the bastion on port 22; nothing by default.
     #[serde(default)]
+    #[schemars(length(max = 50), inner(length(max = 43)))]
+    #[x_kube(validation = Rule::new("self.all(c, !c.endsWith('/0'))").message("0.0.0.0/0 would open SSH to the whole internet; name the networks that may connect"))]
     pub allowed_cidrs: Vec<String>,
 }
 
@@ -323,12 +331,13 @@ fn default_failure_threshold() -> i32 {
 }
 
 /// CloudFront distribution with an origin group over the two web ALBs.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct CdnSpec {
     /// Origin responses that make CloudFront retry on the other origin.
     #[serde(default = "default_failover_codes")]
-    #[schemars(length(min = 1), inner(range(min = 400, max = 599)))]
+    #[schemars(length(min = 1, max = 8), inner(range(min = 400, max = 599)))]
+    #[x_kube(validation = Rule::new("self.all(c, c in [400, 403, 404, 416, 500, 502, 503, 504])").message("CloudFront fails over only on 400, 403, 404, 416, 500, 502, 503 or 504"))]
     pub failover_status_codes: Vec<i32>,
     /// Connection attempts per origin (1-3); low means fast failover.
     #[serde(default = "default_connection_attempts")]

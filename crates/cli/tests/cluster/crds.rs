@@ -20,10 +20,16 @@ const SCHEMA_CATCHES: &[(&str, &str)] = &[
     ("09-storage-too-small.yaml", "spec.database.allocatedStorageGiB"),
     ("10-inline-password.yaml", "spec.database.password"),
     ("12-capacity-order.yaml", "spec.web.capacity"),
+    ("13-standby-larger-than-active.yaml", "spec.api"),
+    ("14-bad-zone-name.yaml", "spec.domain.zoneName"),
+    ("15-db-instance-class.yaml", "spec.database.instanceClass"),
     ("17-port-out-of-range.yaml", "spec.web.port"),
     ("18-unknown-field.yaml", "spec.database.allocatedStorageGB"),
+    ("19-ssh-open-to-world.yaml", "spec.bastion.allowedCidrs"),
+    ("21-cdn-failover-code.yaml", "spec.cdn.failoverStatusCodes"),
     ("22-health-check-interval.yaml", "spec.healthCheck.intervalSeconds"),
     ("23-policy-without-detection.yaml", "spec.detection"),
+    ("24-same-ami-in-both-regions.yaml", "spec.images.web"),
     ("25-several-errors-at-once.yaml", "spec.database.allocatedStorageGiB"),
 ];
 
