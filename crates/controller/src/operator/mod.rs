@@ -61,7 +61,8 @@ pub enum StartError {
     )]
     LeaseNamespaceMissing { namespace: String },
     #[error(
-        "cannot use leases in the namespace {namespace:?} (the operator's Role there needs get, create and update on leases): {source}"
+        "cannot use leases in the namespace {namespace:?}: {source} (does the namespace exist? create it, or pass \
+         --lease-namespace with the namespace of the operator's lease Role, which needs get, create and update on leases)"
     )]
     LeaseNamespaceUnreadable { namespace: String, source: kube::Error },
     #[error("cannot serve /metrics and health on {addr}: {source}")]
