@@ -237,7 +237,7 @@ async fn a_missing_lease_namespace_is_one_clear_error() {
     let mut op = s.operator_as(&s.api.kubeconfig, "by-hand", &["--lease-namespace", "no-such-namespace"]);
     let code = op.wait_exit(Duration::from_secs(30)).await;
     let log = op.log_text();
-    assert_eq!(code, Some(1), "the operator stops:\n{log}");
+    assert_eq!(code, Some(i32::from(warmstandby_cli::EXIT_FAILURE)), "the operator stops:\n{log}");
     assert!(log.contains("\"no-such-namespace\" does not exist"), "{log}");
     assert!(log.contains("--lease-namespace") && log.contains("kubectl create namespace no-such-namespace"), "{log}");
     assert!(!log.contains("lease renewal failed"), "no endless warnings:\n{log}");

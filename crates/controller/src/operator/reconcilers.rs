@@ -117,6 +117,28 @@ where
         .await
 }
 
+/// Runs one pass of `kind`: counts the AWS calls it makes and reports it in
+/// the metrics and the debug log.
+async fn measured<F>(ctx: &Context, kind: &'static str, label: &str, pass: F) -> Result<Action, Error>
+where
+    F: std::future::Future<Output = Result<Action, Error>>,
+{
+    let started = Instant::now();
+    let calls = Arc::new(PassCalls::default());
+    let result = counted(calls.clone(), pass).await;
+    let took = started.elapsed();
+    ctx.metrics.pass_calls(kind, label, &calls);
+    ctx.metrics.reconciled(kind, if result.is_ok() { "success" } else { "error" }, took);
+    tracing::debug!(
+        took_ms = u64::try_from(took.as_millis()).unwrap_or(u64::MAX),
+        aws_reads = calls.reads(),
+        aws_mutating = calls.mutating(),
+        next = ?result.as_ref().ok(),
+        "pass finished"
+    );
+    result
+}
+
 /// The requeue for what a pass reported (see `crate::requeue`).
 fn requeue<K: Resource<DynamicType = ()>>(ctx: &Context, obj: &K, next: Next, watch_every: Option<Duration>) -> Action {
     match ctx.pacer.delay(&key(obj), next, watch_every) {
@@ -138,11 +160,8 @@ async fn reconcile_pair_inner(pair: Arc<RegionPair>, ctx: Arc<Context>) -> Resul
         ctx.metrics.reconciled("RegionPair", "skipped", Duration::ZERO);
         return Ok(Action::requeue(FOLLOWER_RECHECK));
     }
-    let started = Instant::now();
     let api: Api<RegionPair> = Api::all(ctx.client.clone());
-    // The AWS calls of this pass, for the per-pass call metrics.
-    let calls = Arc::new(PassCalls::default());
-    let result = counted(calls.clone(), async {
+    measured(&ctx, "RegionPair", &object_label(&*pair), async {
         match lifecycle(&api, &*pair).await {
             Ok(Lifecycle::Apply) => apply_pair(&api, &pair, &ctx).await,
             Ok(Lifecycle::Cleanup) => cleanup_pair(&api, &pair, &ctx).await,
@@ -150,17 +169,7 @@ async fn reconcile_pair_inner(pair: Arc<RegionPair>, ctx: Arc<Context>) -> Resul
             Err(e) => Err(e),
         }
     })
-    .await;
-    ctx.metrics.pass_calls("RegionPair", &object_label(&*pair), &calls);
-    ctx.metrics.reconciled("RegionPair", if result.is_ok() { "success" } else { "error" }, started.elapsed());
-    tracing::debug!(
-        took_ms = started.elapsed().as_millis() as u64,
-        aws_reads = calls.reads(),
-        aws_mutating = calls.mutating(),
-        next = ?result.as_ref().ok(),
-        "pass finished"
-    );
-    result
+    .await
 }
 
 async fn apply_pair(api: &Api<RegionPair>, pair: &RegionPair, ctx: &Context) -> Result<Action, Error> {
@@ -235,12 +244,9 @@ async fn reconcile_stack_inner(st: Arc<ThreeTierStack>, ctx: Arc<Context>) -> Re
         ctx.metrics.reconciled("ThreeTierStack", "skipped", Duration::ZERO);
         return Ok(Action::requeue(FOLLOWER_RECHECK));
     }
-    let started = Instant::now();
     let ns = st.namespace().ok_or(Error::MissingIdentity)?;
     let api: Api<ThreeTierStack> = Api::namespaced(ctx.client.clone(), &ns);
-    // The AWS calls of this pass, for the per-pass call metrics.
-    let calls = Arc::new(PassCalls::default());
-    let result = counted(calls.clone(), async {
+    measured(&ctx, "ThreeTierStack", &object_label(&*st), async {
         match lifecycle(&api, &*st).await {
             Ok(Lifecycle::Apply) => apply_stack(&api, &st, &ctx).await,
             Ok(Lifecycle::Cleanup) => cleanup_stack(&api, &st, &ctx).await,
@@ -248,17 +254,7 @@ async fn reconcile_stack_inner(st: Arc<ThreeTierStack>, ctx: Arc<Context>) -> Re
             Err(e) => Err(e),
         }
     })
-    .await;
-    ctx.metrics.pass_calls("ThreeTierStack", &object_label(&*st), &calls);
-    ctx.metrics.reconciled("ThreeTierStack", if result.is_ok() { "success" } else { "error" }, started.elapsed());
-    tracing::debug!(
-        took_ms = started.elapsed().as_millis() as u64,
-        aws_reads = calls.reads(),
-        aws_mutating = calls.mutating(),
-        next = ?result.as_ref().ok(),
-        "pass finished"
-    );
-    result
+    .await
 }
 
 /// The dereference step: the RegionPair and FailoverPolicy from the caches,
@@ -356,12 +352,9 @@ async fn reconcile_policy_inner(policy: Arc<FailoverPolicy>, ctx: Arc<Context>) 
     if !ctx.leader.is_leader() {
         return Ok(Action::requeue(FOLLOWER_RECHECK));
     }
-    let started = Instant::now();
     let ns = policy.namespace().ok_or(Error::MissingIdentity)?;
     let api: Api<FailoverPolicy> = Api::namespaced(ctx.client.clone(), &ns);
-    // The AWS calls of this pass, for the per-pass call metrics.
-    let calls = Arc::new(PassCalls::default());
-    let result = counted(calls.clone(), async {
+    measured(&ctx, "FailoverPolicy", &object_label(&*policy), async {
         match lifecycle(&api, &*policy).await {
             Ok(Lifecycle::Apply) => apply_policy(&api, &policy, &ctx).await,
             Ok(Lifecycle::Cleanup) => cleanup_policy(&api, &policy, &ctx).await,
@@ -369,17 +362,7 @@ async fn reconcile_policy_inner(policy: Arc<FailoverPolicy>, ctx: Arc<Context>) 
             Err(e) => Err(e),
         }
     })
-    .await;
-    ctx.metrics.pass_calls("FailoverPolicy", &object_label(&*policy), &calls);
-    ctx.metrics.reconciled("FailoverPolicy", if result.is_ok() { "success" } else { "error" }, started.elapsed());
-    tracing::debug!(
-        took_ms = started.elapsed().as_millis() as u64,
-        aws_reads = calls.reads(),
-        aws_mutating = calls.mutating(),
-        next = ?result.as_ref().ok(),
-        "pass finished"
-    );
-    result
+    .await
 }
 
 async fn apply_policy(api: &Api<FailoverPolicy>, p: &FailoverPolicy, ctx: &Context) -> Result<Action, Error> {
