@@ -36,6 +36,10 @@ pub enum Error {
     Kube(#[from] kube::Error),
     #[error("object has no name or namespace")]
     MissingIdentity,
+    /// The object changed since the cache handed it over (a finalizer patch
+    /// whose test failed): look again at the fresh object, not an error.
+    #[error("the object changed since it was read")]
+    Stale,
 }
 
 impl Error {
@@ -43,6 +47,7 @@ impl Error {
         match self {
             Error::Kube(_) => "KubeApi",
             Error::MissingIdentity => "MissingIdentity",
+            Error::Stale => "StaleObject",
         }
     }
 

@@ -102,6 +102,8 @@ where
         Ok(_) => Ok(()),
         // Already gone: nothing left to release.
         Err(kube::Error::Api(e)) if e.code == 404 => Ok(()),
+        // The test op failed: the cache was behind the API server.
+        Err(kube::Error::Api(e)) if e.code == 422 || e.code == 409 => Err(Error::Stale),
         Err(e) => Err(e.into()),
     }
 }
@@ -527,9 +529,13 @@ where
 }
 
 /// Maps a failed reconcile (the Kubernetes API, a finalizer patch) to a
-/// per-object backoff.
+/// per-object backoff; a stale object is looked at again at once.
 pub fn error_policy<K: Resource<DynamicType = ()>>(obj: Arc<K>, error: &Error, ctx: Arc<Context>) -> Action {
     let k = key(&*obj);
+    if matches!(error, Error::Stale) {
+        tracing::debug!(object = %k, "the object changed since it was read; looking again");
+        return requeue(&ctx, &*obj, Next::Progress, None);
+    }
     tracing::warn!(object = %k, category = error.category(), error = %error, "reconcile failed");
     ctx.metrics.error(&K::kind(&()), error.category());
     requeue(&ctx, &*obj, Next::Failed { retryable: error.is_retryable() }, None)
