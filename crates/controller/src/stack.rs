@@ -15,6 +15,7 @@ use warmstandby_core::desired::{
     DesiredDataTier, DesiredGlobalEdge, DesiredRegionEdge, NetworkRefs, desired_data_tier, desired_global_edge,
     desired_region_edge,
 };
+use warmstandby_core::failover::FailoverReason;
 use warmstandby_core::observed_data::ObservedDataTier;
 use warmstandby_core::observed_edge::{ObservedGlobalEdge, ObservedRegionEdge};
 use warmstandby_core::plan::data_tier::{DataAction, DataPlan, RegionInputs, plan_data_teardown, plan_data_tier};
@@ -41,7 +42,7 @@ pub struct StackOutcome {
     /// The spec (or a reference) was rejected: no AWS call was made.
     pub invalid: Option<String>,
     /// Failover transitions of this pass: (reason, message), for events and metrics.
-    pub events: Vec<(String, String)>,
+    pub events: Vec<(FailoverReason, String)>,
 }
 
 impl StackOutcome {
@@ -298,7 +299,7 @@ async fn reconcile_validated(
         [desired_data_tier(&for_data, RegionRole::Primary), desired_data_tier(&for_data, RegionRole::Standby)];
     let edge_desired = EdgeDesired::of(&for_edge);
     for (reason, message) in &decision.events {
-        tracing::info!(reason, message = %message, "failover");
+        tracing::info!(reason = reason.as_str(), message = %message, "failover");
     }
 
     let mut plan = plan(&desired, &observed, &nets);
@@ -383,7 +384,7 @@ async fn reconcile_validated(
     let drill_ran = failover::drill(&mut status, stack, policy.as_ref(), &readiness, drill_requested, now);
     let mut decision = decision;
     if let Some(d) = &drill_ran {
-        decision.events.push(("DrillRan", format!("{}: {}", d.outcome, d.message)));
+        decision.events.push((FailoverReason::DrillRan, format!("{}: {}", d.outcome, d.message)));
     }
     // A move that changed something or took a step goes on at once; one that
     // waits (debounce, a promotion in progress) polls like any AWS wait, and
@@ -400,8 +401,7 @@ async fn reconcile_validated(
         Next::WaitingOnAws
     };
     let watch_every = if intent == Intent::Apply { policy.as_ref().map(detection_interval) } else { None };
-    let events = decision.events.iter().map(|(r, m)| (r.to_string(), m.clone())).collect();
-    StackOutcome { status, next, watch_every, applied, errors, invalid: None, events }
+    StackOutcome { status, next, watch_every, applied, errors, invalid: None, events: decision.events }
 }
 
 /// How often failure detection looks: the probes' interval, else the health

@@ -84,6 +84,57 @@ pub struct Memory {
     pub detection: DetectionStatus,
 }
 
+/// Why an event about a move is published: a stable event reason and
+/// metric label, never free text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FailoverReason {
+    /// The active region fails by the policy's signals.
+    FailureDetected,
+    /// A move begins (confirming a failure, or a requested one).
+    Started,
+    /// A guard or a running move stops it; nothing changed.
+    Refused,
+    /// A newer epoch took over; this run stops.
+    Superseded,
+    /// The failure went away before the move was decided.
+    Cancelled,
+    /// The guards passed: the move is decided and has its epoch.
+    Decided,
+    /// One step done, the next begun.
+    Step,
+    /// The move is done.
+    Succeeded,
+    /// A drill was recorded.
+    DrillRan,
+}
+
+impl FailoverReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailoverReason::FailureDetected => "FailureDetected",
+            FailoverReason::Started => "FailoverStarted",
+            FailoverReason::Refused => "FailoverRefused",
+            FailoverReason::Superseded => "FailoverSuperseded",
+            FailoverReason::Cancelled => "FailoverCancelled",
+            FailoverReason::Decided => "FailoverDecided",
+            FailoverReason::Step => "FailoverStep",
+            FailoverReason::Succeeded => "FailoverSucceeded",
+            FailoverReason::DrillRan => "DrillRan",
+        }
+    }
+
+    /// Published as a Warning: someone should look.
+    pub fn is_warning(self) -> bool {
+        matches!(self, FailoverReason::FailureDetected | FailoverReason::Refused)
+    }
+}
+
+impl std::fmt::Display for FailoverReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// What the rest of the reconcile does this pass.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Decision {
@@ -103,7 +154,7 @@ pub struct Decision {
     pub finished: Option<FailoverRecord>,
     pub detection: DetectionStatus,
     /// (reason, message) for events and metrics, one per transition.
-    pub events: Vec<(&'static str, String)>,
+    pub events: Vec<(FailoverReason, String)>,
     /// Why the machine does not go on (guards), for the status.
     pub refusal: Option<String>,
 }
@@ -143,7 +194,8 @@ pub fn decide(
     if failing {
         if d.detection.failing_since.is_none() {
             d.detection.failing_since = Some(o.now_text.clone());
-            d.events.push(("FailureDetected", format!("the active region fails: {}", o.failing.join(", "))));
+            d.events
+                .push((FailoverReason::FailureDetected, format!("the active region fails: {}", o.failing.join(", "))));
         }
     } else {
         d.detection.failing_since = None;
@@ -151,17 +203,17 @@ pub fn decide(
 
     // Start one, or refuse a second.
     match (&d.progress, request) {
-        (Some(p), Some(r)) if r.to != p.to => {
-            d.events.push(("FailoverRefused", format!("a {} to the {} is in progress; one at a time", p.kind, p.to)))
-        }
+        (Some(p), Some(r)) if r.to != p.to => d
+            .events
+            .push((FailoverReason::Refused, format!("a {} to the {} is in progress; one at a time", p.kind, p.to))),
         (None, Some(r)) if r.to != active => {
             d.progress = Some(start(r.kind, active, r.to, GUARDS, memory.epoch, &o.now_text));
-            d.events.push(("FailoverStarted", format!("{} from the {active} to the {} requested", r.kind, r.to)));
+            d.events.push((FailoverReason::Started, format!("{} from the {active} to the {} requested", r.kind, r.to)));
         }
         (None, None) if failing && policy.is_some_and(|p| p.mode == FailoverMode::Automatic) => {
             let since = d.detection.failing_since.clone().unwrap_or_else(|| o.now_text.clone());
             d.progress = Some(start("failover", active, active.other(), CONFIRM, memory.epoch, &since));
-            d.events.push(("FailoverStarted", format!("confirming the failure of the {active}")));
+            d.events.push((FailoverReason::Started, format!("confirming the failure of the {active}")));
         }
         _ => {}
     }
@@ -184,7 +236,7 @@ pub fn decide(
             && p.step != GUARDS
             && tagged > p.epoch
         {
-            d.events.push(("FailoverSuperseded", format!("epoch {tagged} is newer than {}", p.epoch)));
+            d.events.push((FailoverReason::Superseded, format!("epoch {tagged} is newer than {}", p.epoch)));
             return d;
         }
         let step = p.step.clone();
@@ -267,14 +319,14 @@ pub fn decide(
             Step::Refuse(message) => {
                 set_message(&mut p, &message);
                 if step == GUARDS && d.refusal.is_none() {
-                    d.events.push(("FailoverRefused", message.clone()));
+                    d.events.push((FailoverReason::Refused, message.clone()));
                 }
                 d.refusal = Some(message);
                 d.progress = Some(p);
                 return d;
             }
             Step::Cancel(message) => {
-                d.events.push(("FailoverCancelled", message.clone()));
+                d.events.push((FailoverReason::Cancelled, message.clone()));
                 d.finished = Some(record(&p, "Cancelled", o, message));
                 return d;
             }
@@ -285,14 +337,14 @@ pub fn decide(
                     d.epoch = p.epoch;
                     p.rpo_estimate_seconds = o.databases[to.index()].as_ref().and_then(|db| db.lag_seconds);
                     d.events.push((
-                        "FailoverDecided",
+                        FailoverReason::Decided,
                         format!("epoch {}: {} from the {from} to the {to}", p.epoch, p.kind),
                     ));
                 }
                 let next = next_step(policy, &step);
                 match next {
                     Some(next) => {
-                        d.events.push(("FailoverStep", format!("{step} done; {next}")));
+                        d.events.push((FailoverReason::Step, format!("{step} done; {next}")));
                         begin_step(&mut p, next, &o.now_text);
                     }
                     None => {
@@ -302,7 +354,8 @@ pub fn decide(
                         d.full_capacity_everywhere = false;
                         d.fence = fence_of(policy, from);
                         let message = format!("the {to} serves");
-                        d.events.push(("FailoverSucceeded", format!("{} epoch {} done: {message}", p.kind, p.epoch)));
+                        d.events
+                            .push((FailoverReason::Succeeded, format!("{} epoch {} done: {message}", p.kind, p.epoch)));
                         d.finished = Some(record(&p, "Succeeded", o, message));
                         return d;
                     }

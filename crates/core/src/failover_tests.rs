@@ -288,7 +288,7 @@ fn one_failover_at_a_time() {
     s.pass(Some(&p), None);
     let back = Request { to: RegionRole::Primary, force: true, kind: "switchover" };
     let d = s.pass(Some(&p), Some(&back));
-    assert!(d.events.iter().any(|(r, _)| *r == "FailoverRefused"), "{:?}", d.events);
+    assert!(d.events.iter().any(|(r, _)| *r == FailoverReason::Refused), "{:?}", d.events);
     assert_eq!(d.progress.as_ref().unwrap().to, RegionRole::Standby);
 }
 
@@ -357,7 +357,7 @@ fn a_status_lost_in_the_middle_cannot_undo_the_newer_epoch() {
     stale.progress = Some(progress);
     stale.active = RegionRole::Primary;
     let d = decide(Some(&p), &stale, None, &s.observation());
-    assert!(d.events.iter().any(|(r, _)| *r == "FailoverSuperseded"), "{:?}", d.events);
+    assert!(d.events.iter().any(|(r, _)| *r == FailoverReason::Superseded), "{:?}", d.events);
     assert!(d.progress.is_none() && d.finished.is_none());
 }
 
@@ -402,4 +402,27 @@ fn randomized_faults_never_break_the_invariants() {
         assert!(succeeded <= 1, "seed {seed}: {:?}", s.history);
         assert_eq!(i64::try_from(succeeded).unwrap(), s.memory.epoch.min(1), "seed {seed}");
     }
+}
+
+#[test]
+fn reasons_are_stable_and_only_failures_and_refusals_warn() {
+    use FailoverReason::*;
+    let all = [FailureDetected, Started, Refused, Superseded, Cancelled, Decided, Step, Succeeded, DrillRan];
+    let names: Vec<&str> = all.iter().map(|r| r.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "FailureDetected",
+            "FailoverStarted",
+            "FailoverRefused",
+            "FailoverSuperseded",
+            "FailoverCancelled",
+            "FailoverDecided",
+            "FailoverStep",
+            "FailoverSucceeded",
+            "DrillRan"
+        ]
+    );
+    let warnings: Vec<&str> = all.iter().filter(|r| r.is_warning()).map(|r| r.as_str()).collect();
+    assert_eq!(warnings, ["FailureDetected", "FailoverRefused"]);
 }

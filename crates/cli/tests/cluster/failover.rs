@@ -136,6 +136,25 @@ async fn the_operator_fails_over_by_itself_and_back_on_a_spec_change() {
     assert_eq!(status.active_role, Some(RegionRole::Standby));
     assert_eq!(primary_record_region(&s).await.as_deref(), Some("us-west-2"), "api.<domain> leads to the standby");
     assert_eq!(database(&s, "us-west-2", "standby").await, Some((false, Some("1".into()))), "the standby writes");
+    // The move is told as events with stable reasons; failures warn.
+    let events: kube::Api<k8s_openapi::api::events::v1::Event> = kube::Api::namespaced(s.admin.clone(), &s.ns);
+    let seen: Vec<(String, String)> = events
+        .list(&Default::default())
+        .await
+        .expect("list events")
+        .items
+        .into_iter()
+        .map(|e| (e.reason.unwrap_or_default(), e.type_.unwrap_or_default()))
+        .collect();
+    for (reason, type_) in [
+        ("FailureDetected", "Warning"),
+        ("FailoverStarted", "Normal"),
+        ("FailoverDecided", "Normal"),
+        ("FailoverStep", "Normal"),
+        ("FailoverSucceeded", "Normal"),
+    ] {
+        assert!(seen.contains(&(reason.to_string(), type_.to_string())), "{reason} ({type_}) in {seen:?}");
+    }
     let budget = f64::from(DEBOUNCE + INTERVAL * THRESHOLD) + 10.0;
     println!(
         "figures, automatic failover on the real API server: disaster to the standby serving {:.1} s, to the move \

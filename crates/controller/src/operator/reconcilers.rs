@@ -301,13 +301,9 @@ async fn apply_stack(api: &Api<ThreeTierStack>, st: &ThreeTierStack, ctx: &Conte
     }
     report(ctx, st, "ThreeTierStack", &outcome.applied, outcome.status.drift_count, &outcome.errors).await;
     for (reason, message) in &outcome.events {
-        ctx.metrics.failover_transition(reason);
-        let kind = if reason.ends_with("Refused") || reason.ends_with("Detected") {
-            EventType::Warning
-        } else {
-            EventType::Normal
-        };
-        ctx.event(st, kind, reason, "Failover", message.clone()).await;
+        ctx.metrics.failover_transition(reason.as_str());
+        let kind = if reason.is_warning() { EventType::Warning } else { EventType::Normal };
+        ctx.event(st, kind, reason.as_str(), "Failover", message.clone()).await;
     }
     if let Some(last) = outcome.status.failover_history.last().filter(|r| r.outcome == "Succeeded") {
         ctx.metrics.failover_finished(
