@@ -40,55 +40,12 @@ async fn zone_records(emulator: &Emulator) -> Vec<String> {
     out
 }
 
-/// Edge resources that exist, by region and kind. The emulator is fresh per
-/// test, so everything of these kinds counts.
+/// Edge resources that exist, by region and kind (the emulator's whole
+/// census, narrowed to the edge kinds). The emulator is fresh per test, so
+/// everything of these kinds counts.
 pub(crate) async fn edge_census(emulator: &Emulator) -> BTreeMap<String, usize> {
-    let mut out = BTreeMap::new();
-    for region in REGIONS {
-        let config = emulator.sdk_config(region).await;
-        let acm = aws_sdk_acm::Client::new(&config);
-        let elb = aws_sdk_elasticloadbalancingv2::Client::new(&config);
-        let ec2 = aws_sdk_ec2::Client::new(&config);
-        let asg = aws_sdk_autoscaling::Client::new(&config);
-        let certs = acm.list_certificates().send().await.unwrap().certificate_summary_list().len();
-        let lbs = elb.describe_load_balancers().send().await.unwrap();
-        let mut listeners = 0;
-        for lb in lbs.load_balancers() {
-            let l = elb.describe_listeners().load_balancer_arn(lb.load_balancer_arn().unwrap()).send().await.unwrap();
-            listeners += l.listeners().len();
-        }
-        let tgs = elb.describe_target_groups().send().await.unwrap().target_groups().len();
-        let images = ec2.describe_images().owners("self").send().await.unwrap().images().len();
-        let lts = ec2.describe_launch_templates().send().await.unwrap().launch_templates().len();
-        let groups = asg.describe_auto_scaling_groups().send().await.unwrap().auto_scaling_groups().len();
-        for (kind, n) in [
-            ("certificates", certs),
-            ("load balancers", lbs.load_balancers().len()),
-            ("listeners", listeners),
-            ("target groups", tgs),
-            ("images", images),
-            ("launch templates", lts),
-            ("auto scaling groups", groups),
-        ] {
-            out.insert(format!("{region} {kind}"), n);
-        }
-    }
-    let global = emulator.sdk_config("us-east-1").await;
-    let r53 = aws_sdk_route53::Client::new(&global);
-    let cf = aws_sdk_cloudfront::Client::new(&global);
-    let waf = aws_sdk_wafv2::Client::new(&global);
-    let cw = aws_sdk_cloudwatch::Client::new(&global);
-    out.insert("health checks".into(), r53.list_health_checks().send().await.unwrap().health_checks().len());
-    out.insert(
-        "distributions".into(),
-        cf.list_distributions().send().await.unwrap().distribution_list().map(|l| l.items().len()).unwrap_or(0),
-    );
-    out.insert(
-        "web ACLs".into(),
-        waf.list_web_acls().scope(aws_sdk_wafv2::types::Scope::Cloudfront).send().await.unwrap().web_acls().len(),
-    );
-    out.insert("alarms".into(), cw.describe_alarms().send().await.unwrap().metric_alarms().len());
-    out
+    let edge = classic_edge();
+    warmstandby_tests::census::census(emulator).await.into_iter().filter(|(kind, _)| edge.contains_key(kind)).collect()
 }
 
 /// The classic topology: per region one certificate, 2 ALBs with 3

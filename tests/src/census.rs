@@ -44,7 +44,19 @@ pub async fn census(emulator: &Emulator) -> BTreeMap<String, usize> {
         let templates = ec2.describe_launch_templates().send().await.map(|o| o.launch_templates().len());
         let databases = rds.describe_db_instances().send().await.map(|o| o.db_instances().len());
         let subnet_groups = rds.describe_db_subnet_groups().send().await.map(|o| o.db_subnet_groups().len());
-        let lbs = elb.describe_load_balancers().send().await.map(|o| o.load_balancers().len());
+        let balancers = elb.describe_load_balancers().send().await;
+        let mut listeners = Ok(0);
+        if let Ok(out) = &balancers {
+            for lb in out.load_balancers() {
+                let arn = lb.load_balancer_arn().unwrap_or_default();
+                listeners = match (listeners, elb.describe_listeners().load_balancer_arn(arn).send().await) {
+                    (Ok(n), Ok(l)) => Ok(n + l.listeners().len()),
+                    (_, Err(e)) => Err(e.to_string()),
+                    (Err(e), _) => Err(e),
+                };
+            }
+        }
+        let lbs = balancers.map(|o| o.load_balancers().len());
         let tgs = elb.describe_target_groups().send().await.map(|o| o.target_groups().len());
         let asgs = asg.describe_auto_scaling_groups().send().await.map(|o| o.auto_scaling_groups().len());
         let certs = acm.list_certificates().send().await.map(|o| o.certificate_summary_list().len());
@@ -64,6 +76,7 @@ pub async fn census(emulator: &Emulator) -> BTreeMap<String, usize> {
             ("databases", databases.map_err(|e| e.to_string())),
             ("DB subnet groups", subnet_groups.map_err(|e| e.to_string())),
             ("load balancers", lbs.map_err(|e| e.to_string())),
+            ("listeners", listeners),
             ("target groups", tgs.map_err(|e| e.to_string())),
             ("auto scaling groups", asgs.map_err(|e| e.to_string())),
             ("certificates", certs.map_err(|e| e.to_string())),
