@@ -10,13 +10,9 @@ use std::sync::Mutex;
 
 use super::Duration;
 
-/// Steady state: look for drift again (the operator's `--resync` overrides it).
-pub const STEADY: Duration = Duration::from_secs(300);
 /// Changes were just made: look again at once, more work may be unblocked
 /// (what the CLI's `--wait` loop does; a streak of progress slows down).
 pub const PROGRESS: Duration = Duration::from_millis(10);
-/// A retryable AWS error in the standalone CLI's loop.
-pub const RETRY: Duration = Duration::from_secs(30);
 /// First poll of something AWS is working on; doubles while it keeps waiting.
 pub const AWS_POLL_FIRST: Duration = Duration::from_secs(1);
 /// A long-running AWS operation (RDS, CloudFront, NAT) is polled at most this far apart.

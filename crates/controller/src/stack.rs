@@ -218,7 +218,7 @@ async fn reconcile_validated(
         return StackOutcome {
             status,
             next,
-            watch_every: validated.policy.as_ref().map(detection_interval),
+            watch_every: validated.policy.as_ref().filter(|_| intent == Intent::Apply).map(detection_interval),
             applied: Vec::new(),
             errors: vec![e],
             invalid: None,

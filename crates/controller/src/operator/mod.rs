@@ -25,9 +25,9 @@ use warmstandby_api::{FailoverPolicy, RegionPair, ThreeTierStack};
 use warmstandby_aws::AwsContext;
 
 pub use leader::{LeaderState, LeaseConfig};
+pub use metrics::Metrics;
 
 use crate::requeue::Pacer;
-pub use metrics::Metrics;
 
 /// Reconcile failures, with a stable category for metrics and event reasons.
 #[derive(Debug, thiserror::Error)]
@@ -226,6 +226,12 @@ impl Context {
     }
 }
 
+/// Whether `stack` names `policy` as its FailoverPolicy.
+pub fn uses_policy(stack: &ThreeTierStack, policy: &FailoverPolicy) -> bool {
+    stack.namespace() == policy.namespace()
+        && stack.spec.failover_policy_ref.as_ref().is_some_and(|r| r.name == policy.name_any())
+}
+
 /// Re-runs on spec, deletion, finalizer or annotation changes, but not on
 /// status-only updates (a status patch must not retrigger its own reconcile).
 pub fn lifecycle_hash<K: Resource>(obj: &K) -> Option<u64> {
@@ -421,13 +427,10 @@ pub async fn run(client: Client, aws: Arc<AwsContext>, cfg: OperatorConfig) -> R
         .watches_stream(
             tolerant_watch::<FailoverPolicy>(&client, ns, wc).touched_objects(),
             move |policy: FailoverPolicy| {
-                let (name, ns) = (policy.name_any(), policy.namespace());
                 by_policy
                     .state()
                     .into_iter()
-                    .filter(|s| {
-                        s.namespace() == ns && s.spec.failover_policy_ref.as_ref().is_some_and(|r| r.name == name)
-                    })
+                    .filter(|s| uses_policy(s, &policy))
                     .map(|s| ObjectRef::from_obj(&*s))
                     .collect::<Vec<_>>()
             },

@@ -18,7 +18,7 @@ use warmstandby_api::{
 use warmstandby_core::secret::PasswordLookup;
 use warmstandby_core::validate::{StackInputs, validate_policy};
 
-use super::{Context, Error};
+use super::{Context, Error, uses_policy};
 use warmstandby_aws::calls::{PassCalls, counted};
 
 use crate::requeue::Next;
@@ -405,25 +405,15 @@ async fn apply_policy(api: &Api<FailoverPolicy>, p: &FailoverPolicy, ctx: &Conte
 }
 
 fn stacks_using_policy(ctx: &Context, p: &FailoverPolicy) -> Vec<String> {
-    let (name, ns) = (p.name_any(), p.namespace());
-    let mut users: Vec<String> = ctx
-        .stacks
-        .state()
-        .iter()
-        .filter(|s| s.namespace() == ns && s.spec.failover_policy_ref.as_ref().is_some_and(|r| r.name == name))
-        .map(|s| s.name_any())
-        .collect();
+    let mut users: Vec<String> =
+        ctx.stacks.state().iter().filter(|s| uses_policy(s, p)).map(|s| s.name_any()).collect();
     users.sort();
     users
 }
 
 /// A policy in use is not deleted: its stacks would lose their failover rules.
 async fn cleanup_policy(api: &Api<FailoverPolicy>, p: &FailoverPolicy, ctx: &Context) -> Result<Action, Error> {
-    let (name, ns) = (p.name_any(), p.namespace());
-    let users = stacks_using(ctx, |s| {
-        s.namespace() == ns && s.spec.failover_policy_ref.as_ref().is_some_and(|r| r.name == name)
-    })
-    .await?;
+    let users = stacks_using(ctx, |s| uses_policy(s, p)).await?;
     if !users.is_empty() {
         return blocked(ctx, p, &users).await;
     }
