@@ -234,3 +234,26 @@ fn policy_checks() {
         ]
     );
 }
+
+#[test]
+fn a_teardown_needs_neither_the_password_nor_the_policy() {
+    let st = stack();
+    let p = pair();
+    let gone =
+        || StackInputs { stack: &st, region_pair: Some(&p), policy: None, password: PasswordLookup::SecretMissing };
+    let e = validate_stack(gone()).unwrap_err();
+    assert_eq!(e.len(), 2, "{:?}", messages(&e));
+    let v = validate_stack_for_teardown(gone()).expect("a teardown goes on without them");
+    assert_eq!((v.name.as_str(), v.namespace.as_str(), v.policy.is_none()), ("bookstore", "bookstore", true));
+    // Everything else is still checked: it names what to delete.
+    let mut bad = stack();
+    bad.spec.database.allocated_storage_gib = 5;
+    let e = validate_stack_for_teardown(StackInputs {
+        stack: &bad,
+        region_pair: Some(&p),
+        policy: None,
+        password: PasswordLookup::SecretMissing,
+    })
+    .unwrap_err();
+    assert_eq!(messages(&e), ["spec.database.allocatedStorageGiB: must be between 20 and 65536, got 5"]);
+}

@@ -44,11 +44,6 @@ pub struct LeaseConfig {
     pub renew_every: Duration,
 }
 
-/// Decides from a lease's current content whether `identity` may hold it now.
-pub fn may_hold(spec: Option<&LeaseSpec>, identity: &str, now: Timestamp) -> bool {
-    held_by_other_for(spec, identity, now).is_none()
-}
-
 /// How much longer another replica's lease runs (`None`: free, ours or expired).
 pub fn held_by_other_for(spec: Option<&LeaseSpec>, identity: &str, now: Timestamp) -> Option<Duration> {
     let spec = spec?;
@@ -167,10 +162,11 @@ mod tests {
     #[test]
     fn a_lease_is_taken_only_when_free_ours_or_expired() {
         let now = Timestamp::from_second(1_000).unwrap();
-        assert!(may_hold(None, "a", now));
-        assert!(may_hold(Some(&spec("a", 999, 15)), "a", now));
-        assert!(!may_hold(Some(&spec("b", 990, 15)), "a", now), "b renewed 10 s ago");
-        assert!(may_hold(Some(&spec("b", 980, 15)), "a", now), "b expired 5 s ago");
+        let may_hold = |spec: Option<&LeaseSpec>| held_by_other_for(spec, "a", now).is_none();
+        assert!(may_hold(None));
+        assert!(may_hold(Some(&spec("a", 999, 15))));
+        assert!(!may_hold(Some(&spec("b", 990, 15))), "b renewed 10 s ago");
+        assert!(may_hold(Some(&spec("b", 980, 15))), "b expired 5 s ago");
     }
 
     #[test]

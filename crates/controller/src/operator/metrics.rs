@@ -35,6 +35,9 @@ struct State {
     pass_calls: BTreeMap<(String, &'static str), u64>,
     /// AWS calls of each object's last pass: (reads, mutating).
     last_pass_calls: BTreeMap<(String, String), (u64, u64)>,
+    /// Objects forgotten during their last pass (deleted): that pass's calls
+    /// count in the totals but leave no per-object series behind.
+    forgotten: std::collections::BTreeSet<(String, String)>,
 }
 
 #[derive(Default)]
@@ -78,8 +81,11 @@ impl Metrics {
 
     pub fn forget(&self, kind: &str, object: &str) {
         let mut s = self.lock();
-        s.drift.remove(&(kind.to_string(), object.to_string()));
-        s.phases.remove(&(kind.to_string(), object.to_string()));
+        let key = (kind.to_string(), object.to_string());
+        s.drift.remove(&key);
+        s.phases.remove(&key);
+        s.last_pass_calls.remove(&key);
+        s.forgotten.insert(key);
     }
 
     /// A failover transition (a stable reason such as `FailoverStarted`).
@@ -108,7 +114,10 @@ impl Metrics {
         let (reads, mutating) = (calls.reads(), calls.mutating());
         *s.pass_calls.entry((kind.to_string(), "read")).or_default() += reads;
         *s.pass_calls.entry((kind.to_string(), "mutating")).or_default() += mutating;
-        s.last_pass_calls.insert((kind.to_string(), object.to_string()), (reads, mutating));
+        let key = (kind.to_string(), object.to_string());
+        if !s.forgotten.remove(&key) {
+            s.last_pass_calls.insert(key, (reads, mutating));
+        }
     }
 
     /// The exposition text, with the AWS call counts of the process.
@@ -260,5 +269,22 @@ mod tests {
         assert!(text.contains("warmstandby_drift_items{kind=\"ThreeTierStack\",object=\"shop/bookstore\"} 2"));
         assert!(text.contains("warmstandby_objects{kind=\"ThreeTierStack\",phase=\"Ready\"} 1"));
         assert!(text.contains("warmstandby_leader 1"));
+    }
+
+    #[test]
+    fn a_deleted_object_leaves_totals_but_no_series() {
+        let m = Metrics::default();
+        let calls = warmstandby_aws::calls::PassCalls::default();
+        m.pass_calls("ThreeTierStack", "shop/bookstore", &calls);
+        assert!(m.render(&CallStats::default()).contains("warmstandby_last_pass_aws_calls{kind=\"ThreeTierStack\""));
+        // The last pass deletes it: forgotten during the pass, counted after it.
+        m.forget("ThreeTierStack", "shop/bookstore");
+        m.pass_calls("ThreeTierStack", "shop/bookstore", &calls);
+        let text = m.render(&CallStats::default());
+        assert!(!text.contains("warmstandby_last_pass_aws_calls{kind=\"ThreeTierStack\""), "{text}");
+        assert!(text.contains("warmstandby_pass_aws_calls_total{kind=\"ThreeTierStack\",access=\"read\"} 0"));
+        // A new object of the same name is reported again.
+        m.pass_calls("ThreeTierStack", "shop/bookstore", &calls);
+        assert!(m.render(&CallStats::default()).contains("warmstandby_last_pass_aws_calls{kind=\"ThreeTierStack\""));
     }
 }
