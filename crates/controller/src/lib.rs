@@ -3,6 +3,7 @@
 //! status`, where validate, plan and status are pure (`warmstandby-core`).
 #![forbid(unsafe_code)]
 
+pub mod change;
 pub mod failover;
 pub mod operator;
 pub mod region_pair;
@@ -30,6 +31,8 @@ pub struct TeardownOutcome {
     /// Nothing owned by the object is left.
     pub finished: bool,
     pub applied: Vec<String>,
+    /// The changes made, typed (deletions, mostly).
+    pub changes: Vec<change::Change>,
     pub waiting: Vec<String>,
     pub errors: Vec<warmstandby_aws::AwsError>,
     /// Owned resources still present.

@@ -6,6 +6,7 @@ use warmstandby_aws::{AwsContext, AwsError, Ownership, network};
 use warmstandby_core::desired::desired_network;
 use warmstandby_core::observed::ObservedNetwork;
 use warmstandby_core::plan::network::{NetworkPlan, plan_network, plan_teardown};
+use crate::change::{self, Change};
 use warmstandby_core::status::{RegionPass, invalid_status, region_pair_status};
 use warmstandby_core::validate::{ValidatedRegionPair, validate_region_pair};
 
@@ -39,6 +40,9 @@ pub struct PairOutcome {
     pub next: Next,
     /// Descriptions of the changes made, in order.
     pub applied: Vec<String>,
+    /// Applying: the changes made. Observing: the changes an apply would make now
+    /// (its first round: later rounds need the IDs these create).
+    pub changes: Vec<Change>,
     pub errors: Vec<AwsError>,
     pub invalid: Option<ReconcileError>,
 }
@@ -68,6 +72,7 @@ pub async fn reconcile(aws: &AwsContext, pair: &RegionPair, intent: Intent, now:
         },
         next: Next::AwaitChange,
         applied: Vec::new(),
+        changes: Vec::new(),
         errors: Vec::new(),
         invalid: Some(e),
     };
@@ -86,9 +91,10 @@ pub async fn reconcile(aws: &AwsContext, pair: &RegionPair, intent: Intent, now:
         Box::pin(reconcile_region(aws, &validated, RegionRole::Primary, &primary_owner, intent)),
         Box::pin(reconcile_region(aws, &validated, RegionRole::Standby, &standby_owner, intent)),
     );
-    let (primary, mut applied, mut errors) = primary;
-    let (standby, applied_s, errors_s) = standby;
+    let (primary, mut applied, mut changes, mut errors) = primary;
+    let (standby, applied_s, changes_s, errors_s) = standby;
     applied.extend(applied_s);
+    changes.extend(changes_s);
     errors.extend(errors_s);
     let status = region_pair_status(&previous, generation, validated.paused, &primary, &standby, now);
     let next = if !errors.is_empty() {
@@ -100,7 +106,7 @@ pub async fn reconcile(aws: &AwsContext, pair: &RegionPair, intent: Intent, now:
     } else {
         Next::WaitingOnAws
     };
-    PairOutcome { status, next, applied, errors, invalid: None }
+    PairOutcome { status, next, applied, changes, errors, invalid: None }
 }
 
 async fn observe(aws: &AwsContext, region: &str, owner: &Ownership) -> Result<ObservedNetwork, AwsError> {
@@ -114,23 +120,24 @@ async fn reconcile_region(
     role: RegionRole,
     owner: &Ownership,
     intent: Intent,
-) -> (RegionPass, Vec<String>, Vec<AwsError>) {
+) -> (RegionPass, Vec<String>, Vec<Change>, Vec<AwsError>) {
     let desired = desired_network(pair, role);
     let mut pass = RegionPass { region: desired.region.clone(), ..Default::default() };
     let mut model = match observe(aws, &desired.region, owner).await {
         Ok(m) => m,
         Err(e) => {
             pass.errors.push(e.to_string());
-            return (pass, Vec::new(), vec![e]);
+            return (pass, Vec::new(), Vec::new(), vec![e]);
         }
     };
     let first = plan_network(&desired, &model);
     pass.drift = first.drift.clone();
     pass.converged = first.actions.is_empty() && first.blocked.is_empty() && first.waiting.is_empty();
-    let (applied, errors, last) = if intent == Intent::Apply {
+    let (applied, changes, errors, last) = if intent == Intent::Apply {
         apply_rounds(aws, &desired.region, owner, &mut model, first, |m| plan_network(&desired, m)).await
     } else {
-        (Vec::new(), Vec::new(), first)
+        let planned = first.actions.iter().map(|a| change::of_network(&desired.region, a)).collect();
+        (Vec::new(), planned, Vec::new(), first)
     };
     pass.applied = applied.len();
     pass.blocked = last.blocked;
@@ -140,7 +147,7 @@ async fn reconcile_region(
     }
     pass.errors = errors.iter().map(ToString::to_string).collect();
     pass.model = model;
-    (pass, applied, errors)
+    (pass, applied, changes, errors)
 }
 
 /// Runs plan/apply rounds: each round's actions are independent and run
@@ -153,9 +160,10 @@ async fn apply_rounds(
     model: &mut ObservedNetwork,
     mut plan: NetworkPlan,
     replan: impl Fn(&ObservedNetwork) -> NetworkPlan,
-) -> (Vec<String>, Vec<AwsError>, NetworkPlan) {
+) -> (Vec<String>, Vec<Change>, Vec<AwsError>, NetworkPlan) {
     let ec2 = aws.ec2(region);
     let mut applied = Vec::new();
+    let mut changes = Vec::new();
     let mut errors = Vec::new();
     for _ in 0..MAX_ROUNDS {
         if plan.actions.is_empty() {
@@ -167,6 +175,7 @@ async fn apply_rounds(
                 Ok(outcome) => {
                     tracing::info!(region, action = %action.describe(), "applied");
                     applied.push(format!("{region}: {}", action.describe()));
+                    changes.push(change::of_network(region, action));
                     model.record(action, &outcome);
                 }
                 Err(e) => {
@@ -180,7 +189,7 @@ async fn apply_rounds(
         }
         plan = replan(model);
     }
-    (applied, errors, plan)
+    (applied, changes, errors, plan)
 }
 
 /// One teardown pass (reverse order of creation; NotFound counts as done;
@@ -195,19 +204,21 @@ pub async fn teardown(aws: &AwsContext, pair: &RegionPair) -> TeardownOutcome {
         regions.iter().map(|(role, _)| ownership(pair, *role)).collect();
     let passes = join_all(regions.iter().zip(&owners).map(|((_, region), owner)| {
         Box::pin(async move {
-            let Ok(owner) = owner else { return (Vec::new(), Vec::new(), Vec::new(), 0) };
+            let Ok(owner) = owner else { return (Vec::new(), Vec::new(), Vec::new(), Vec::new(), 0) };
             let mut model = match observe(aws, region, owner).await {
                 Ok(m) => m,
-                Err(e) => return (Vec::new(), Vec::new(), vec![e], 1),
+                Err(e) => return (Vec::new(), Vec::new(), Vec::new(), vec![e], 1),
             };
             let first = plan_teardown(&model);
-            let (applied, errors, last) = apply_rounds(aws, region, owner, &mut model, first, plan_teardown).await;
-            (applied, last.waiting, errors, model.live_count())
+            let (applied, changes, errors, last) =
+                apply_rounds(aws, region, owner, &mut model, first, plan_teardown).await;
+            (applied, changes, last.waiting, errors, model.live_count())
         })
     }))
     .await;
-    for (applied, waiting, errors, remaining) in passes {
+    for (applied, changes, waiting, errors, remaining) in passes {
         out.applied.extend(applied);
+        out.changes.extend(changes);
         out.waiting.extend(waiting);
         out.errors.extend(errors);
         out.remaining += remaining;

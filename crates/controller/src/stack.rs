@@ -27,6 +27,7 @@ use warmstandby_core::status_edge::EdgeView;
 use warmstandby_core::status_stack::{StackPass, stack_status};
 use warmstandby_core::validate::{StackInputs, ValidatedStack, validate_stack, validate_stack_for_teardown};
 
+use crate::change::{self, Change};
 use crate::requeue::Next;
 use crate::{Intent, TeardownOutcome, failover};
 
@@ -38,6 +39,8 @@ pub struct StackOutcome {
     /// With a FailoverPolicy: failure detection looks at least this often, in every phase.
     pub watch_every: Option<Duration>,
     pub applied: Vec<String>,
+    /// Applying: the changes made. Observing: the changes an apply would make now.
+    pub changes: Vec<Change>,
     pub errors: Vec<AwsError>,
     /// The spec (or a reference) was rejected: no AWS call was made.
     pub invalid: Option<String>,
@@ -111,6 +114,7 @@ async fn reconcile_inner(
         next: Next::AwaitChange,
         watch_every: None,
         applied: Vec::new(),
+        changes: Vec::new(),
         errors: Vec::new(),
         invalid: Some(message),
         events: Vec::new(),
@@ -135,6 +139,7 @@ async fn reconcile_inner(
             next: Next::WaitingOnAws,
             watch_every: None,
             applied: Vec::new(),
+            changes: Vec::new(),
             errors: Vec::new(),
             invalid: None,
             events: Vec::new(),
@@ -220,6 +225,7 @@ async fn reconcile_validated(
             next,
             watch_every: validated.policy.as_ref().filter(|_| intent == Intent::Apply).map(detection_interval),
             applied: Vec::new(),
+            changes: Vec::new(),
             errors: vec![e],
             invalid: None,
             events: Vec::new(),
@@ -323,17 +329,21 @@ async fn reconcile_validated(
         && edge_plan.actions.is_empty()
         && edge_plan.blocked.is_empty()
         && edge_plan.waiting.is_empty();
-    let (applied, errors) = if intent == Intent::Apply {
-        let regions = [desired[0].region.as_str(), desired[1].region.as_str()];
+    let regions = [desired[0].region.as_str(), desired[1].region.as_str()];
+    let (applied, changes, errors) = if intent == Intent::Apply {
         let ((mut applied, mut errors), (edge_applied, edge_errors)) = tokio::join!(
             Box::pin(apply(aws, &validated, &desired, &owners, &plan.actions)),
             Box::pin(apply_edge(aws, regions, &owners, &edge_plan.actions)),
         );
         applied.extend(edge_applied);
         errors.extend(edge_errors);
-        (applied, errors)
+        let (applied, changes) = applied.into_iter().unzip();
+        (applied, changes, errors)
     } else {
-        (Vec::new(), Vec::new())
+        let mut changes: Vec<Change> =
+            plan.actions.iter().map(|(role, a)| change::of_data(regions[role.index()], a)).collect();
+        changes.extend(edge_plan.actions.iter().map(|(scope, a)| edge_change(*scope, regions, a)));
+        (Vec::new(), changes, Vec::new())
     };
     let mut drift = plan.drift.clone();
     drift.extend(edge_plan.drift.iter().cloned());
@@ -401,7 +411,7 @@ async fn reconcile_validated(
         Next::WaitingOnAws
     };
     let watch_every = if intent == Intent::Apply { policy.as_ref().map(detection_interval) } else { None };
-    StackOutcome { status, next, watch_every, applied, errors, invalid: None, events: decision.events }
+    StackOutcome { status, next, watch_every, applied, changes, errors, invalid: None, events: decision.events }
 }
 
 /// How often failure detection looks: the probes' interval, else the health
@@ -613,13 +623,21 @@ fn plan_edge_pass(
     })
 }
 
+/// An edge action as a change of its region, or a global one.
+fn edge_change(scope: EdgeScope, regions: [&str; 2], action: &EdgeAction) -> Change {
+    match scope {
+        EdgeScope::Region(role) => change::of_edge(Some(regions[role.index()]), action),
+        EdgeScope::Global => change::of_edge(None, action),
+    }
+}
+
 /// Runs one batch of edge actions concurrently.
 async fn apply_edge(
     aws: &AwsContext,
     regions: [&str; 2],
     owners: &[Ownership; 2],
     actions: &[(EdgeScope, EdgeAction)],
-) -> (Vec<String>, Vec<AwsError>) {
+) -> (Vec<(String, Change)>, Vec<AwsError>) {
     let results = join_all(actions.iter().map(|(scope, action)| {
         let region = edge::scope_region(*scope, regions);
         let owner = if *scope == EdgeScope::Region(RegionRole::Standby) { &owners[1] } else { &owners[0] };
@@ -634,7 +652,7 @@ async fn apply_edge(
         match result {
             Ok(_) => {
                 tracing::info!(region, action = %what, "applied");
-                applied.push(format!("{region}: {what}"));
+                applied.push((format!("{region}: {what}"), edge_change(*scope, regions, action)));
             }
             Err(e) => {
                 tracing::warn!(region, action = %what, error = %e, class = e.class.as_str(), "AWS call failed");
@@ -716,7 +734,7 @@ async fn apply(
     desired: &[DesiredDataTier; 2],
     owners: &[Ownership; 2],
     actions: &[(RegionRole, DataAction)],
-) -> (Vec<String>, Vec<AwsError>) {
+) -> (Vec<(String, Change)>, Vec<AwsError>) {
     let results = join_all(actions.iter().map(|(role, action)| {
         let i = role.index();
         Box::pin(data_tier::apply(aws, &desired[i].region, &owners[i], &desired[i], &stack.password, action))
@@ -730,7 +748,7 @@ async fn apply(
         match result {
             Ok(_) => {
                 tracing::info!(region = %desired[i].region, action = %what, "applied");
-                applied.push(format!("{}: {what}", desired[i].region));
+                applied.push((format!("{}: {what}", desired[i].region), change::of_data(&desired[i].region, action)));
             }
             Err(e) => {
                 tracing::warn!(region = %desired[i].region, action = %what, error = %e, class = e.class.as_str(), "AWS call failed");
@@ -842,5 +860,6 @@ pub async fn teardown(aws: &AwsContext, inputs: StackInputs<'_>, snapshot_suffix
     errors.extend(edge_errors);
     let mut waiting = plan.waiting;
     waiting.extend(edge_plan.waiting);
-    TeardownOutcome { finished: false, applied, waiting, errors, remaining }
+    let (applied, changes) = applied.into_iter().unzip();
+    TeardownOutcome { finished: false, applied, changes, waiting, errors, remaining }
 }

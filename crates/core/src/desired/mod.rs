@@ -94,6 +94,88 @@ impl fmt::Display for Kind {
     }
 }
 
+/// The rows of the architecture: where a resource sits in the picture and in
+/// the progress display. The regional certificate serves the api's HTTPS
+/// listener, so it sits in the api row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tier {
+    /// Route 53, CloudFront, WAF, the health check and its alarm.
+    Global,
+    Web,
+    Api,
+    /// Security groups of the bastion and database, the bastion, MySQL,
+    /// private DNS and backups.
+    Data,
+    Network,
+}
+
+impl Tier {
+    /// Top to bottom, as drawn.
+    pub const ALL: [Tier; 5] = [Tier::Global, Tier::Web, Tier::Api, Tier::Data, Tier::Network];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::Global => "global",
+            Tier::Web => "web",
+            Tier::Api => "api",
+            Tier::Data => "data",
+            Tier::Network => "network",
+        }
+    }
+
+    /// The row of a resource of `kind` whose ownership component is `component`
+    /// (e.g. `security-group/alb-web`), in `scope`.
+    pub fn of(scope: &Scope, kind: Kind, component: &str) -> Tier {
+        use Kind as K;
+        if *scope == Scope::Global {
+            return Tier::Global;
+        }
+        match kind {
+            K::Vpc | K::Subnet | K::InternetGateway | K::ElasticIp | K::NatGateway | K::RouteTable => Tier::Network,
+            K::BastionInstance
+            | K::DbSubnetGroup
+            | K::DbInstance
+            | K::DbReadReplica
+            | K::PrivateHostedZone
+            | K::PrivateDnsRecord
+            | K::BackupVault
+            | K::BackupPlan
+            | K::BackupSelection => Tier::Data,
+            K::Certificate => Tier::Api,
+            K::SecurityGroup
+            | K::CertificateValidationRecord
+            | K::Image
+            | K::TargetGroup
+            | K::LoadBalancer
+            | K::Listener
+            | K::LaunchTemplate
+            | K::AutoScalingGroup
+            | K::PublicHostedZone
+            | K::HealthCheck
+            | K::FailoverRecord
+            | K::WebAcl
+            | K::Distribution
+            | K::AliasRecord
+            | K::Alarm => Tier::of_component(component).unwrap_or(Tier::Data),
+        }
+    }
+
+    /// `web` or `api` when a component names one of them (`alb-web`, `web-http`).
+    pub fn of_component(component: &str) -> Option<Tier> {
+        let words = component.split(['/', '-']);
+        let mut found = None;
+        for w in words {
+            match w {
+                "web" => found = Some(Tier::Web),
+                "api" => found = Some(Tier::Api),
+                _ => {}
+            }
+        }
+        found
+    }
+}
+
 /// One resource of the desired topology.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Resource {
@@ -132,6 +214,10 @@ impl Resource {
     /// The ownership component tag value: the key without its scope.
     pub fn component(&self) -> &str {
         self.key.split_once('/').map(|(_, c)| c).unwrap_or(&self.key)
+    }
+
+    pub fn tier(&self) -> Tier {
+        Tier::of(&self.scope, self.kind, self.component())
     }
 }
 
