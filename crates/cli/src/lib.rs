@@ -3,8 +3,10 @@
 
 pub mod check;
 pub mod manifests;
+pub mod plan_diff;
 pub mod render;
 pub mod standalone;
+pub mod style;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -44,7 +46,9 @@ pub enum Command {
         #[arg(short = 'f', long = "filename", required = true)]
         paths: Vec<PathBuf>,
     },
-    /// Print every AWS resource the manifests describe, in creation order.
+    /// Show what `apply` would change in AWS (`+` create, `~` change, `-` delete,
+    /// `!` repair); exit code 0 no changes, 2 changes, 1 error. With
+    /// `--offline`, list every resource the manifests describe, in creation order.
     Plan {
         #[arg(short = 'f', long = "filename", required = true)]
         paths: Vec<PathBuf>,
@@ -275,14 +279,35 @@ where
             }
             Err(failure) => report_invalid(err, &failure),
         },
-        Command::Plan { paths, offline, output } => {
-            if !offline {
-                let _ = writeln!(
-                    err,
-                    "error: plan reads AWS only through `warmstandby apply`/`status` for now; add --offline to print the desired topology"
-                );
-                return EXIT_FAILURE;
+        Command::Plan { paths, offline: false, output } => {
+            let checked = match check::load_and_check(&paths) {
+                Ok(c) => c,
+                Err(failure) => return report_invalid(err, &failure),
+            };
+            let aws = aws_context(settings).await;
+            let code = match plan_diff::plans(&aws, &checked).await {
+                Ok(plans) => {
+                    let text = match output {
+                        OutputFormat::Json => plan_diff::json(&plans),
+                        OutputFormat::Yaml => serde_yaml::to_string(&plans).unwrap_or_default(),
+                        OutputFormat::Text => plan_diff::text(&plans, style::Style::for_stdout()),
+                    };
+                    match write_or_fail(out, err, &text) {
+                        0 => plan_diff::exit_code(&plans),
+                        _ => plan_diff::PLAN_ERROR,
+                    }
+                }
+                Err(e) => {
+                    let _ = writeln!(err, "error: {e}");
+                    plan_diff::PLAN_ERROR
+                }
+            };
+            if show_calls {
+                let _ = write!(err, "AWS calls:\n{}", aws.calls().snapshot().table());
             }
+            code
+        }
+        Command::Plan { paths, offline: true, output } => {
             match check::load_and_check(&paths) {
                 Ok(checked) => match render::plan(&checked, output) {
                     Ok(text) => write_or_fail(out, err, &text),
@@ -361,15 +386,19 @@ async fn with_aws(
         Ok(c) => c,
         Err(failure) => return report_invalid(err, &failure),
     };
-    let aws = std::sync::Arc::new(match settings.config {
-        Some(config) => warmstandby_aws::AwsContext::new(config),
-        None => warmstandby_aws::AwsContext::from_env(settings.endpoint.as_deref()).await,
-    });
+    let aws = aws_context(settings).await;
     let code = f(&aws, &checked, out).await;
     if show_calls {
         let _ = write!(err, "AWS calls:\n{}", aws.calls().snapshot().table());
     }
     code
+}
+
+async fn aws_context(settings: AwsSettings) -> std::sync::Arc<warmstandby_aws::AwsContext> {
+    std::sync::Arc::new(match settings.config {
+        Some(config) => warmstandby_aws::AwsContext::new(config),
+        None => warmstandby_aws::AwsContext::from_env(settings.endpoint.as_deref()).await,
+    })
 }
 
 fn write_or_fail(out: &mut dyn Write, err: &mut dyn Write, text: &str) -> u8 {
