@@ -6,6 +6,7 @@ pub mod manifests;
 pub mod plan_diff;
 pub mod render;
 pub mod standalone;
+pub mod status_view;
 pub mod style;
 
 use std::ffi::OsString;
@@ -74,6 +75,12 @@ pub enum Command {
         paths: Vec<PathBuf>,
         #[arg(short = 'o', long = "output", value_enum, default_value_t = OutputFormat::Text)]
         output: OutputFormat,
+        /// Redraw every few seconds until Ctrl-C.
+        #[arg(long)]
+        watch: bool,
+        /// How often `--watch` redraws.
+        #[arg(long, default_value = "5s", value_parser = standalone::parse_duration)]
+        interval: std::time::Duration,
     },
     /// Run the Kubernetes operator (in-cluster config or KUBECONFIG).
     Operator(OperatorArgs),
@@ -235,9 +242,30 @@ where
             })
             .await
         }
-        Command::Status { paths, output } => {
+        Command::Status { paths, output, watch, interval } => {
             with_aws(&paths, settings, show_calls, out, err, |aws, checked, out| {
-                Box::pin(async move { standalone::status(aws, checked, output, out).await })
+                Box::pin(async move {
+                    let style = style::Style::for_stdout();
+                    if !watch {
+                        return standalone::status(aws, checked, output, style, out).await;
+                    }
+                    let redraw = std::io::IsTerminal::is_terminal(&std::io::stdout());
+                    let stop = tokio::signal::ctrl_c();
+                    tokio::pin!(stop);
+                    loop {
+                        if redraw {
+                            // Clear the screen and go home, then draw the new picture.
+                            let _ = out.write_all(b"\x1b[2J\x1b[H");
+                        }
+                        let _ = standalone::status(aws, checked, output, style, out).await;
+                        let _ = writeln!(out, "{}", style.dim(&format!("{}  (Ctrl-C to stop)", now_local())));
+                        let _ = out.flush();
+                        tokio::select! {
+                            _ = &mut stop => return 0,
+                            () = tokio::time::sleep(interval.max(std::time::Duration::from_secs(1))) => {}
+                        }
+                    }
+                })
             })
             .await
         }
@@ -392,6 +420,10 @@ async fn with_aws(
         let _ = write!(err, "AWS calls:\n{}", aws.calls().snapshot().table());
     }
     code
+}
+
+fn now_local() -> String {
+    chrono::Utc::now().format("%Y-%m-%d %H:%M:%S UTC").to_string()
 }
 
 async fn aws_context(settings: AwsSettings) -> std::sync::Arc<warmstandby_aws::AwsContext> {

@@ -214,7 +214,13 @@ fn item<K: kube::Resource<DynamicType = ()>>(obj: &K, status: serde_json::Value)
 }
 
 /// Observes every object and prints the status the operator would write.
-pub async fn status(aws: &Arc<AwsContext>, checked: &Checked, format: OutputFormat, out: &mut dyn Write) -> u8 {
+pub async fn status(
+    aws: &Arc<AwsContext>,
+    checked: &Checked,
+    format: OutputFormat,
+    style: crate::style::Style,
+    out: &mut dyn Write,
+) -> u8 {
     let mut items = Vec::new();
     let mut text = String::new();
     let mut code = 0;
@@ -230,7 +236,8 @@ pub async fn status(aws: &Arc<AwsContext>, checked: &Checked, format: OutputForm
         if !outcome.errors.is_empty() {
             code = crate::EXIT_FAILURE;
         }
-        text.push_str(&status_text(pair, &outcome.status));
+        text.push_str(&crate::status_view::pair(style, pair, &outcome.status));
+        text.push('\n');
         items.push(item(pair, serde_json::to_value(&outcome.status).unwrap_or_default()));
         let mut observed = pair.clone();
         observed.status = Some(outcome.status);
@@ -244,7 +251,8 @@ pub async fn status(aws: &Arc<AwsContext>, checked: &Checked, format: OutputForm
         if !outcome.errors.is_empty() {
             code = crate::EXIT_FAILURE;
         }
-        text.push_str(&stack_text(st, &outcome.status));
+        text.push_str(&crate::status_view::stack(style, st, &outcome.status));
+        text.push('\n');
         items.push(item(st, serde_json::to_value(&outcome.status).unwrap_or_default()));
     }
     let list = StatusList { api_version: "v1", kind: "List", items };
@@ -263,107 +271,6 @@ pub async fn status(aws: &Arc<AwsContext>, checked: &Checked, format: OutputForm
             crate::EXIT_FAILURE
         }
     }
-}
-
-fn conditions_text(s: &mut String, conditions: &[warmstandby_api::Condition]) {
-    for c in conditions {
-        let msg = if c.message.is_empty() { String::new() } else { format!(" - {}", c.message) };
-        let _ = writeln!(s, "  {:<22} {:<7} {}{msg}", c.type_, c.status, c.reason);
-    }
-}
-
-fn drift_text(s: &mut String, drift: &[warmstandby_api::DriftItem]) {
-    if !drift.is_empty() {
-        let _ = writeln!(s, "  drift ({}):", drift.len());
-        for d in drift {
-            let _ = writeln!(s, "    {d}");
-        }
-    }
-}
-
-fn status_text(pair: &RegionPair, status: &RegionPairStatus) -> String {
-    let mut s = String::new();
-    let _ = writeln!(s, "RegionPair {}: {}", pair.metadata.name.as_deref().unwrap_or_default(), summary(status));
-    conditions_text(&mut s, &status.conditions);
-    for region in [&status.primary, &status.standby].into_iter().flatten() {
-        let _ = writeln!(
-            s,
-            "  {}: vpc {}, {} subnets, igw {}, nat {:?}, route tables {:?}",
-            region.region,
-            region.vpc_id.as_deref().unwrap_or("-"),
-            region.subnet_ids.len(),
-            region.internet_gateway_id.as_deref().unwrap_or("-"),
-            region.nat_gateway_ids,
-            region.route_table_ids
-        );
-    }
-    drift_text(&mut s, &status.drift);
-    s
-}
-
-fn stack_text(st: &warmstandby_api::ThreeTierStack, status: &warmstandby_api::ThreeTierStackStatus) -> String {
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "ThreeTierStack {}: {} (active {})",
-        crate::manifests::object_id(st),
-        status.phase.map(|p| format!("{p:?}")).unwrap_or_else(|| "Unknown".into()),
-        status.active_region.as_deref().unwrap_or("-")
-    );
-    conditions_text(&mut s, &status.conditions);
-    for region in [&status.primary, &status.standby].into_iter().flatten() {
-        let db = region
-            .database
-            .as_ref()
-            .map(|d| {
-                format!(
-                    "{} {} {} {}",
-                    d.role,
-                    d.instance_id,
-                    d.state.as_deref().unwrap_or("-"),
-                    d.endpoint.as_deref().unwrap_or("-")
-                )
-            })
-            .unwrap_or_else(|| "-".into());
-        let _ = writeln!(
-            s,
-            "  {}: {} security groups, bastion {}, database {db}, private zone {}",
-            region.region,
-            region.security_group_ids.len(),
-            region.bastion_instance_id.as_deref().unwrap_or("-"),
-            region.private_zone_id.as_deref().unwrap_or("-")
-        );
-        let groups: Vec<String> = region
-            .auto_scaling_groups
-            .iter()
-            .map(|(tier, g)| format!("{tier} {}/{}/{}", g.capacity.min, g.capacity.desired, g.capacity.max))
-            .collect();
-        let _ = writeln!(
-            s,
-            "  {}: certificate {}, {} load balancers, images {:?}, auto scaling {}",
-            region.region,
-            region.certificate_arn.as_deref().unwrap_or("-"),
-            region.load_balancers.len(),
-            region.image_ids,
-            if groups.is_empty() { "-".to_string() } else { groups.join(", ") }
-        );
-    }
-    if let Some(g) = &status.global {
-        let _ = writeln!(
-            s,
-            "  global: zone {}, health check {}, distribution {}, web ACL {}, alarm {}",
-            g.public_zone_id.as_deref().unwrap_or("-"),
-            g.health_check_id.as_deref().unwrap_or("-"),
-            g.distribution_id.as_deref().unwrap_or("-"),
-            g.web_acl_arn.as_deref().unwrap_or("-"),
-            g.alarm_name.as_deref().unwrap_or("-")
-        );
-    }
-    if let Some(e) = &status.endpoints {
-        let _ = writeln!(s, "  endpoints: {}", endpoints_text(e));
-    }
-    drift_text(&mut s, &status.drift);
-    s
 }
 
 /// `web <url>, api <url>, CloudFront <domain>`.
