@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 pub mod check;
+pub mod graph;
 pub mod manifests;
 pub mod plan_diff;
 pub mod render;
@@ -81,6 +82,23 @@ pub enum Command {
         /// How often `--watch` redraws.
         #[arg(long, default_value = "5s", value_parser = standalone::parse_duration)]
         interval: std::time::Duration,
+    },
+    /// Draw the architecture of a stack: regions side by side, tiers as rows,
+    /// the global services on top, health, drift and the active path.
+    Graph {
+        #[arg(short = 'f', long = "filename", required = true)]
+        paths: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = graph::Format::Mermaid)]
+        format: graph::Format,
+        /// Write to this file instead of stdout.
+        #[arg(short = 'o', long = "output")]
+        output: Option<PathBuf>,
+        /// Draw the manifests alone, without reading AWS.
+        #[arg(long)]
+        offline: bool,
+        /// The stack to draw (`namespace/name` or `name`); default: every stack.
+        #[arg(long)]
+        stack: Option<String>,
     },
     /// Run the Kubernetes operator (in-cluster config or KUBECONFIG).
     Operator(OperatorArgs),
@@ -291,6 +309,41 @@ where
                 Box::pin(async move { standalone::drill(aws, checked, stack.as_deref(), out).await })
             })
             .await
+        }
+        Command::Graph { paths, format, output, offline, stack } => {
+            let checked = match check::load_and_check(&paths) {
+                Ok(c) => c,
+                Err(failure) => return report_invalid(err, &failure),
+            };
+            let aws = if offline { None } else { Some(aws_context(settings).await) };
+            let diagrams = match graph::diagrams(aws.as_ref(), &checked, stack.as_deref()).await {
+                Ok(d) => d,
+                Err(e) => {
+                    let _ = writeln!(err, "error: {e}");
+                    return EXIT_FAILURE;
+                }
+            };
+            if diagrams.len() > 1 && format != graph::Format::Mermaid {
+                let _ = writeln!(err, "error: the manifests hold {} stacks; pick one with --stack", diagrams.len());
+                return EXIT_INVALID;
+            }
+            let text: String = diagrams.iter().map(|d| d.render(format)).collect::<Vec<_>>().join("\n");
+            if show_calls && let Some(aws) = &aws {
+                let _ = write!(err, "AWS calls:\n{}", aws.calls().snapshot().table());
+            }
+            match output {
+                Some(path) => match std::fs::write(&path, text) {
+                    Ok(()) => {
+                        let _ = writeln!(out, "wrote {}", path.display());
+                        0
+                    }
+                    Err(e) => {
+                        let _ = writeln!(err, "error: cannot write {}: {e}", path.display());
+                        EXIT_FAILURE
+                    }
+                },
+                None => write_or_fail(out, err, &text),
+            }
         }
         Command::Operator(args) => operator(args, endpoint, err).await,
         Command::Crd => match warmstandby_api::crds_yaml() {
