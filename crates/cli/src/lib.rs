@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 pub mod check;
+pub mod demo;
 pub mod graph;
 pub mod manifests;
 pub mod plan_diff;
@@ -40,6 +41,9 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// The whole job on the local AWS emulator: build the example stack in
+    /// both regions, show it, draw it, drill, fail over, fail back, destroy.
+    Demo(demo::DemoArgs),
     /// Print the CustomResourceDefinitions as YAML.
     Crd,
     /// Check manifests and report every error with its field path.
@@ -346,6 +350,7 @@ where
             }
         }
         Command::Operator(args) => operator(args, endpoint, err).await,
+        Command::Demo(args) => demo::run(args, endpoint, out, err).await,
         Command::Crd => match warmstandby_api::crds_yaml() {
             Ok(yaml) => write_or_fail(out, err, &yaml),
             Err(e) => {

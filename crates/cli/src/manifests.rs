@@ -18,7 +18,7 @@ use warmstandby_core::validate::StackInputs;
 pub const DEFAULT_NAMESPACE: &str = "default";
 
 /// Every object read, by kind; names are unique per kind and namespace.
-#[derive(Default, Debug)]
+#[derive(Clone, Default, Debug)]
 pub struct ManifestSet {
     pub region_pairs: Vec<RegionPair>,
     pub stacks: Vec<ThreeTierStack>,
