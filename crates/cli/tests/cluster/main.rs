@@ -14,3 +14,4 @@ mod lifecycle;
 mod rbac;
 mod restart;
 mod support;
+mod terminal;
