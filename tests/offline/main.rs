@@ -6,3 +6,4 @@ mod cli;
 mod crds;
 mod iam;
 mod operator;
+mod views;
