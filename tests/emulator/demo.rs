@@ -109,3 +109,28 @@ async fn plan_shows_a_diff_with_detailed_exit_codes_and_changes_nothing() {
     assert_eq!(doc["summary"]["change"], 1, "{doc}");
     assert!(!differences(&before, &built).is_empty());
 }
+
+#[tokio::test]
+async fn a_failover_the_guards_refuse_stops_at_once_and_says_what_to_do() {
+    let emulator = Emulator::start();
+    let examples = repo_root().join("deploy/examples");
+    let examples = examples.to_str().unwrap();
+    let (code, out, err) = cli(&emulator, &["apply", "--wait", "-f", examples]).await;
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, _) = cli(&emulator, &["failover", "-f", examples, "--stack", "bookstore", "--to", "standby"]).await;
+    assert_eq!(code, 0, "{out}");
+    // Back to the primary: its database is the fenced former writer.
+    let started = std::time::Instant::now();
+    let (code, out, _) =
+        cli(&emulator, &["failover", "-f", examples, "--stack", "bookstore", "--to", "primary", "--timeout", "10m"]).await;
+    assert_ne!(code, 0, "{out}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(30), "a refusal must not wait for the timeout");
+    assert!(out.contains("refused, nothing was moved: the primary database is a writer"), "{out}");
+    assert!(out.contains("run `warmstandby apply --wait` with the same manifests first"), "{out}");
+    // Doing what it says works.
+    let (code, out, err) = cli(&emulator, &["apply", "--wait", "-f", examples]).await;
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, _) = cli(&emulator, &["failover", "-f", examples, "--stack", "bookstore", "--to", "primary"]).await;
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("Succeeded from the standby to the primary (epoch 2)"), "{out}");
+}

@@ -15,8 +15,31 @@ use warmstandby_controller::{Intent, now_rfc3339, region_pair, stack};
 use crate::OutputFormat;
 use crate::check::Checked;
 
-/// How long `--wait` sleeps while AWS works on something we started.
-const POLL: Duration = Duration::from_secs(2);
+/// How long the waits sleep while AWS works: from the first poll, doubling
+/// while nothing changes, up to the longest; any progress starts over.
+const POLL_FIRST: Duration = Duration::from_secs(1);
+const POLL_LONGEST: Duration = Duration::from_secs(15);
+
+/// The poll interval of one wait.
+struct Backoff {
+    next: Duration,
+}
+
+impl Backoff {
+    fn new() -> Backoff {
+        Backoff { next: POLL_FIRST }
+    }
+
+    /// Sleeps (never past `deadline`), then lengthens the next sleep.
+    async fn sleep(&mut self, deadline: Instant) {
+        tokio::time::sleep(self.next.min(deadline.saturating_duration_since(Instant::now()))).await;
+        self.next = (self.next * 2).min(POLL_LONGEST);
+    }
+
+    fn reset(&mut self) {
+        self.next = POLL_FIRST;
+    }
+}
 
 pub struct WaitOptions {
     pub wait: bool,
@@ -79,6 +102,7 @@ where
     F: FnMut(T) -> Fut,
     Fut: std::future::Future<Output = (T, PassReport)>,
 {
+    let mut backoff = Backoff::new();
     loop {
         let (next, r) = pass(current).await;
         current = next;
@@ -98,12 +122,19 @@ where
             return (current, !failed);
         }
         if Instant::now() >= deadline {
-            let _ = writeln!(out, "{label}: not Ready after {:?}: {}", opts.timeout, r.detail);
+            let _ = writeln!(
+                out,
+                "{label}: not Ready after {}: waited for: {}; run the same command again to go on, or `warmstandby status` to see where it stands",
+                humantime(opts.timeout),
+                r.detail
+            );
             return (current, false);
         }
         // Changes may unblock more work at once; otherwise AWS is busy.
         if r.applied.is_empty() {
-            tokio::time::sleep(POLL.min(deadline.saturating_duration_since(Instant::now()))).await;
+            backoff.sleep(deadline).await;
+        } else {
+            backoff.reset();
         }
     }
 }
@@ -291,6 +322,7 @@ where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = warmstandby_controller::TeardownOutcome>,
 {
+    let mut backoff = Backoff::new();
     loop {
         let outcome = pass().await;
         for a in &outcome.applied {
@@ -308,10 +340,19 @@ where
             let waiting =
                 if outcome.waiting.is_empty() { String::new() } else { format!(" ({})", outcome.waiting.join("; ")) };
             let _ = writeln!(out, "{label}: {} owned resource(s) left{waiting}", outcome.remaining);
+            if opts.wait && retryable {
+                let _ = writeln!(
+                    out,
+                    "{label}: gave up after {} waiting for AWS to delete them; run the same command again to go on",
+                    humantime(opts.timeout)
+                );
+            }
             return false;
         }
         if outcome.applied.is_empty() {
-            tokio::time::sleep(POLL.min(deadline.saturating_duration_since(Instant::now()))).await;
+            backoff.sleep(deadline).await;
+        } else {
+            backoff.reset();
         }
     }
 }
@@ -439,6 +480,14 @@ pub async fn failover(aws: &Arc<AwsContext>, checked: &Checked, opts: &FailoverO
     let before = current.status.as_ref().map(|s| s.failover_history.len()).unwrap_or(0);
     let deadline = Instant::now() + opts.timeout;
     let mut last_step = String::new();
+    let mut backoff = Backoff::new();
+    let target_db = current
+        .status
+        .as_ref()
+        .and_then(|s| if opts.to == warmstandby_api::RegionRole::Primary { s.primary.as_ref() } else { s.standby.as_ref() })
+        .and_then(|r| r.database.as_ref())
+        .map(|d| d.instance_id.clone())
+        .unwrap_or_else(|| format!("the {} database", opts.to));
     loop {
         let mut inputs = checked.set.stack_inputs(&current);
         inputs.region_pair = pair;
@@ -446,8 +495,12 @@ pub async fn failover(aws: &Arc<AwsContext>, checked: &Checked, opts: &FailoverO
         for e in &outcome.errors {
             let _ = writeln!(out, "  ! {e}");
         }
+        let mut refused = None;
         for (reason, message) in &outcome.events {
             let _ = writeln!(out, "  {reason}: {message}");
+            if *reason == warmstandby_core::failover::FailoverReason::Refused {
+                refused = Some(message.clone());
+            }
         }
         if let Some(p) = &outcome.status.failover {
             let message = p.steps.last().and_then(|s| s.message.clone()).unwrap_or_default();
@@ -475,15 +528,66 @@ pub async fn failover(aws: &Arc<AwsContext>, checked: &Checked, opts: &FailoverO
             );
             return if r.outcome == "Succeeded" { 0 } else { crate::EXIT_FAILURE };
         }
+        // A refusal is an answer: the guards say why; nothing was moved.
+        if let Some(why) = refused {
+            let _ = writeln!(out, "ThreeTierStack {label}: refused, nothing was moved: {why}; {}", refusal_hint(&why));
+            return crate::EXIT_FAILURE;
+        }
         if Instant::now() >= deadline {
-            let _ = writeln!(out, "ThreeTierStack {label}: timed out at: {last_step}");
+            let _ = writeln!(
+                out,
+                "ThreeTierStack {label}: gave up after {} at: {last_step}; {}",
+                humantime(opts.timeout),
+                wait_hint(&last_step, &target_db)
+            );
             return crate::EXIT_FAILURE;
         }
         if outcome.applied.is_empty() {
-            tokio::time::sleep(POLL.min(deadline.saturating_duration_since(Instant::now()))).await;
+            backoff.sleep(deadline).await;
+        } else {
+            backoff.reset();
         }
     }
     crate::EXIT_FAILURE
+}
+
+/// What to do about a refusal of the failover guards.
+fn refusal_hint(why: &str) -> &'static str {
+    if why.contains("rebuild replication") {
+        "run `warmstandby apply --wait` with the same manifests first: it rebuilds the replica there from the active writer (keeping the old writer's data in a snapshot), then fail over again"
+    } else if why.contains("RPO budget") {
+        "wait for the replica to catch up, or pass --force to accept losing up to that much data"
+    } else if why.contains("lag is unknown") {
+        "check the replica's ReplicaLag metric in CloudWatch, or pass --force to accept an unknown RPO"
+    } else if why.contains("approval") {
+        "add that annotation to the stack's manifest, or pass --force"
+    } else if why.contains("not available") {
+        "wait until the replica is available, or pass --force"
+    } else {
+        "fix the cause and run the command again (or --dry-run to see every check)"
+    }
+}
+
+/// What to do when a failover step waited until the deadline.
+fn wait_hint(step: &str, db: &str) -> String {
+    if step.contains("replica lag reading") {
+        format!("no ReplicaLag datapoint for {db} in the last 5 min; check CloudWatch or pass --force to accept an unknown RPO")
+    } else if step.contains("replica lag to reach 0") {
+        format!("the replica {db} has not caught up; wait longer (--timeout) or pass --force to accept losing what it lacks")
+    } else {
+        "run the same command again to go on: each step resumes where it stopped".to_string()
+    }
+}
+
+/// `90s`, `10m`, `1h 5m`.
+fn humantime(d: Duration) -> String {
+    let s = d.as_secs();
+    match (s / 3600, (s % 3600) / 60, s % 60) {
+        (0, 0, sec) => format!("{sec}s"),
+        (0, m, 0) => format!("{m}m"),
+        (0, m, sec) => format!("{m}m {sec}s"),
+        (h, m, _) => format!("{h}h {m}m"),
+    }
 }
 
 /// Runs every readiness check of the standby, changing nothing.
