@@ -94,3 +94,32 @@ fn status_tables_match_the_golden_file() {
     };
     assert_eq!(strip(&coloured), warmstandby_cli::status_view::stack(Style::plain(), &checked.set.stacks[0], &stack_status));
 }
+
+#[tokio::test]
+async fn an_unreachable_endpoint_is_one_sentence_and_exit_code_1() {
+    use aws_config::BehaviorVersion;
+    // Nothing listens on port 1 of loopback.
+    let config = aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url("http://127.0.0.1:1")
+        .region(aws_types::region::Region::new("us-east-1"))
+        .credentials_provider(aws_credential_types::Credentials::new("k", "s", None, None, "test"))
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))
+        .load()
+        .await;
+    let examples = repo_root().join("deploy/examples");
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = warmstandby_cli::run_with(
+        ["warmstandby", "plan", "-f", examples.to_str().unwrap()],
+        &mut out,
+        &mut err,
+        Some(config),
+    )
+    .await;
+    let err = String::from_utf8_lossy(&err);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("error: RegionPair classic: ec2:"), "{err}");
+    assert!(err.contains("Unreachable: cannot reach the AWS endpoint"), "{err}");
+    assert!(err.contains("check --endpoint-url / AWS_ENDPOINT_URL"), "{err}");
+    assert!(!err.contains("DispatchFailure {"), "no Debug dumps: {err}");
+}

@@ -117,8 +117,27 @@ impl AwsError {
                     AwsError::new(ErrorClass::Transient, operation, "Fenced", text)
                 } else if text.contains(crate::calls::INJECTED_FAULT) {
                     AwsError::new(ErrorClass::Transient, operation, "InjectedFault", text)
+                } else if text.contains("CredentialsNotLoaded") || text.contains("ProviderError") {
+                    // Retrying cannot help: a person has to provide credentials.
+                    AwsError::new(
+                        ErrorClass::AccessDenied,
+                        operation,
+                        "NoCredentials",
+                        "no AWS credentials could be loaded: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run with an instance or pod role (the local emulator takes any static keys)",
+                    )
+                } else if d.is_io() {
+                    let cause = d.as_connector_error().map(|c| error_chain(c)).unwrap_or_default();
+                    AwsError::new(
+                        ErrorClass::Transient,
+                        operation,
+                        "Unreachable",
+                        format!("cannot reach the AWS endpoint ({cause}); check --endpoint-url / AWS_ENDPOINT_URL and the network"),
+                    )
+                } else if d.is_timeout() {
+                    AwsError::new(ErrorClass::Transient, operation, "Timeout", "the connection timed out")
                 } else {
-                    AwsError::new(ErrorClass::Transient, operation, "DispatchFailure", text)
+                    let cause = d.as_connector_error().map(|c| error_chain(c)).unwrap_or(text);
+                    AwsError::new(ErrorClass::Transient, operation, "DispatchFailure", cause)
                 }
             }
             other => {

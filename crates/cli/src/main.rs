@@ -5,7 +5,9 @@ fn main() -> std::process::ExitCode {
     // Commands log warnings to stderr; the operator installs its own logger
     // (with --log-format) before this one would.
     if std::env::args().nth(1).as_deref() != Some("operator") {
-        warmstandby_cli::init_logging(warmstandby_cli::LogFormat::Text, "warn");
+        // The SDK's credential chain warns for every provider it tries; the
+        // one error that matters is reported once, as a sentence.
+        warmstandby_cli::init_logging(warmstandby_cli::LogFormat::Text, "warn,aws_config=error");
     }
     // AWS SDK futures nest deeply: workers get the stack of a main thread.
     let runtime = match tokio::runtime::Builder::new_multi_thread().thread_stack_size(8 << 20).enable_all().build() {
