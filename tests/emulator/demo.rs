@@ -15,7 +15,8 @@ async fn cli(emulator: &Emulator, args: &[&str]) -> (u8, String, String) {
 
 /// `total N (R reads, M mutating)` from `--show-calls`.
 fn mutating_calls(err: &str) -> usize {
-    let line = err.lines().find(|l| l.trim_start().starts_with("total ")).unwrap_or_else(|| panic!("no call table in {err}"));
+    let line =
+        err.lines().find(|l| l.trim_start().starts_with("total ")).unwrap_or_else(|| panic!("no call table in {err}"));
     let inside = line.split('(').nth(1).unwrap_or_default();
     inside.split(", ").nth(1).and_then(|m| m.split(' ').next()).and_then(|n| n.parse().ok()).unwrap_or(usize::MAX)
 }
@@ -122,7 +123,8 @@ async fn a_failover_the_guards_refuse_stops_at_once_and_says_what_to_do() {
     // Back to the primary: its database is the fenced former writer.
     let started = std::time::Instant::now();
     let (code, out, _) =
-        cli(&emulator, &["failover", "-f", examples, "--stack", "bookstore", "--to", "primary", "--timeout", "10m"]).await;
+        cli(&emulator, &["failover", "-f", examples, "--stack", "bookstore", "--to", "primary", "--timeout", "10m"])
+            .await;
     assert_ne!(code, 0, "{out}");
     assert!(started.elapsed() < std::time::Duration::from_secs(30), "a refusal must not wait for the timeout");
     assert!(out.contains("refused, nothing was moved: the primary database is a writer"), "{out}");

@@ -58,8 +58,7 @@ async fn the_svg_is_well_formed_and_names_every_planned_resource() {
 
 #[tokio::test]
 async fn graph_needs_one_stack_for_a_single_picture_and_says_so() {
-    let (code, _, err) =
-        run(&["graph", "--offline", "--stack", "nope", "-f", "deploy/examples/"]).await;
+    let (code, _, err) = run(&["graph", "--offline", "--stack", "nope", "-f", "deploy/examples/"]).await;
     assert_eq!(code, 2);
     assert_eq!(err, "error: no ThreeTierStack \"nope\" in the manifests\n");
 }
@@ -92,7 +91,10 @@ fn status_tables_match_the_golden_file() {
         }
         out
     };
-    assert_eq!(strip(&coloured), warmstandby_cli::status_view::stack(Style::plain(), &checked.set.stacks[0], &stack_status));
+    assert_eq!(
+        strip(&coloured),
+        warmstandby_cli::status_view::stack(Style::plain(), &checked.set.stacks[0], &stack_status)
+    );
 }
 
 #[tokio::test]

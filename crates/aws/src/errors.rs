@@ -131,7 +131,9 @@ impl AwsError {
                         ErrorClass::Transient,
                         operation,
                         "Unreachable",
-                        format!("cannot reach the AWS endpoint ({cause}); check --endpoint-url / AWS_ENDPOINT_URL and the network"),
+                        format!(
+                            "cannot reach the AWS endpoint ({cause}); check --endpoint-url / AWS_ENDPOINT_URL and the network"
+                        ),
                     )
                 } else if d.is_timeout() {
                     AwsError::new(ErrorClass::Transient, operation, "Timeout", "the connection timed out")

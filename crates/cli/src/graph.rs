@@ -198,7 +198,8 @@ fn live_id(r: &Resource, live: &Live<'_>) -> (Option<String>, bool) {
     let leaf = component.rsplit('/').next().unwrap_or(component);
     let tier = Tier::of_component(component).map(Tier::as_str).unwrap_or(leaf);
     if let Scope::Region { role, .. } = &r.scope {
-        let net = live.pair.and_then(|p| if *role == RegionRole::Primary { p.primary.as_ref() } else { p.standby.as_ref() });
+        let net =
+            live.pair.and_then(|p| if *role == RegionRole::Primary { p.primary.as_ref() } else { p.standby.as_ref() });
         let st = if *role == RegionRole::Primary { live.stack.primary.as_ref() } else { live.stack.standby.as_ref() };
         let id = match r.kind {
             K::Vpc => net.and_then(|n| n.vpc_id.clone()),
@@ -358,9 +359,9 @@ impl Diagram {
         if let Some(dns) = self.global_of(Kind::FailoverRecord) {
             let _ = writeln!(s, "  users ==> {}", dns.key);
         }
-        let mut link = 2;
         let mut active_links = vec![0, 1];
-        for (from, to, on, label) in self.edges() {
+        // Links 0 and 1 are the users' own.
+        for (link, (from, to, on, label)) in (2..).zip(self.edges()) {
             let arrow = if on { "==>" } else { "-.->" };
             if label.is_empty() {
                 let _ = writeln!(s, "  {from} {arrow} {to}");
@@ -370,7 +371,6 @@ impl Diagram {
             if on {
                 active_links.push(link);
             }
-            link += 1;
         }
         for h in [Health::Planned, Health::Healthy, Health::Drifted, Health::Missing] {
             let _ = writeln!(s, "  classDef {} fill:{},stroke:{},color:#111", h.class(), h.fill(), h.stroke());
@@ -393,7 +393,11 @@ impl Diagram {
     pub fn dot(&self) -> String {
         let mut s = String::new();
         let _ = writeln!(s, "digraph warmstandby {{");
-        let _ = writeln!(s, "  label=\"{}\"; labelloc=t; fontname=\"Helvetica\"; compound=true; newrank=true;", esc_dot(&self.title));
+        let _ = writeln!(
+            s,
+            "  label=\"{}\"; labelloc=t; fontname=\"Helvetica\"; compound=true; newrank=true;",
+            esc_dot(&self.title)
+        );
         let _ = writeln!(s, "  node [shape=box, style=\"rounded,filled\", fontname=\"Helvetica\", fontsize=10];");
         let node = |s: &mut String, g: &Group, indent: &str| {
             let lines: Vec<String> = g.items.iter().map(|i| esc_dot(&i.label())).collect();
@@ -536,9 +540,8 @@ impl Diagram {
         }
         rects.extend(tier_rects);
         // Edges under the boxes.
-        let centre = |key: &str| {
-            rects.iter().find(|(g, ..)| g.key == key).map(|(_, x, y, h)| (x + BOX_W / 2.0, y + h / 2.0))
-        };
+        let centre =
+            |key: &str| rects.iter().find(|(g, ..)| g.key == key).map(|(_, x, y, h)| (x + BOX_W / 2.0, y + h / 2.0));
         let mut edges = String::new();
         let mut path_to = |from: (f64, f64), to: (f64, f64), on: bool, label: &str| {
             let (stroke, extra) =
@@ -608,7 +611,8 @@ impl Diagram {
             "<style>.h{{font-size:13px;font-weight:bold;fill:#263238}} .tier{{font-size:12px;font-style:italic;fill:#78909c}} .k{{font-size:11px;font-weight:bold;fill:#263238}} .r{{font-size:10px;fill:#37474f}} .edge{{font-size:10px;fill:#1565c0}} .t{{font-size:16px;font-weight:bold}}</style>"
         );
         let _ = writeln!(s, r##"<rect width="100%" height="100%" fill="#ffffff"/>"##);
-        let _ = writeln!(s, r#"<text x="{MARGIN:.0}" y="{:.0}" class="t">{}</text>"#, MARGIN + 8.0, esc_xml(&self.title));
+        let _ =
+            writeln!(s, r#"<text x="{MARGIN:.0}" y="{:.0}" class="t">{}</text>"#, MARGIN + 8.0, esc_xml(&self.title));
         let _ = writeln!(
             s,
             r##"<ellipse cx="{:.0}" cy="{:.0}" rx="40" ry="14" fill="#ffffff" stroke="#455a64"/><text x="{:.0}" y="{:.0}" class="k" text-anchor="middle">Users</text>"##,
@@ -689,7 +693,8 @@ pub async fn diagrams(
         let diagram = match aws {
             None => diagram(&title, &topology, st.spec.active_region, None),
             Some(aws) => {
-                let pair = pairs.iter().find(|p| p.metadata.name.as_deref() == Some(st.spec.region_pair_ref.name.as_str()));
+                let pair =
+                    pairs.iter().find(|p| p.metadata.name.as_deref() == Some(st.spec.region_pair_ref.name.as_str()));
                 let mut inputs = checked.set.stack_inputs(st);
                 inputs.region_pair = pair;
                 let outcome = stack::reconcile(aws, inputs, Intent::Observe, &now_rfc3339()).await;

@@ -393,18 +393,16 @@ where
             }
             code
         }
-        Command::Plan { paths, offline: true, output } => {
-            match check::load_and_check(&paths) {
-                Ok(checked) => match render::plan(&checked, output) {
-                    Ok(text) => write_or_fail(out, err, &text),
-                    Err(e) => {
-                        let _ = writeln!(err, "error: {e}");
-                        EXIT_FAILURE
-                    }
-                },
-                Err(failure) => report_invalid(err, &failure),
-            }
-        }
+        Command::Plan { paths, offline: true, output } => match check::load_and_check(&paths) {
+            Ok(checked) => match render::plan(&checked, output) {
+                Ok(text) => write_or_fail(out, err, &text),
+                Err(e) => {
+                    let _ = writeln!(err, "error: {e}");
+                    EXIT_FAILURE
+                }
+            },
+            Err(failure) => report_invalid(err, &failure),
+        },
     }
 }
 

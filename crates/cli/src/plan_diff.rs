@@ -71,8 +71,7 @@ impl Summary {
         if self.is_empty() {
             return "No changes. AWS matches the manifests.".into();
         }
-        let mut line =
-            format!("Plan: {} to add, {} to change, {} to destroy", self.add, self.change, self.destroy);
+        let mut line = format!("Plan: {} to add, {} to change, {} to destroy", self.add, self.change, self.destroy);
         if self.repair > 0 {
             let _ = write!(line, ", {} to repair", self.repair);
         }
@@ -167,7 +166,8 @@ pub async fn plans(aws: &Arc<AwsContext>, checked: &Checked) -> Result<Vec<Objec
     }
     for (st, validated) in checked.set.stacks.iter().zip(&checked.stacks) {
         let label = format!("ThreeTierStack {}", crate::manifests::object_id(st));
-        let pair = pairs.iter().find(|(p, _)| p.metadata.name.as_deref() == Some(st.spec.region_pair_ref.name.as_str()));
+        let pair =
+            pairs.iter().find(|(p, _)| p.metadata.name.as_deref() == Some(st.spec.region_pair_ref.name.as_str()));
         let regions = vec![validated.pair.primary.region.clone(), validated.pair.standby.region.clone()];
         let all_new = || {
             warmstandby_core::desired::stack_topology(validated)
@@ -210,7 +210,7 @@ fn stack_plan(object: String, regions: Vec<String>, changes: &[Change], status: 
     }
     if let Some(ready) = warmstandby_core::conditions::get(&status.conditions, "Ready")
         && ready.status != "True"
-        && !ready.message.is_empty()
+        && ready.reason == "Provisioning"
     {
         notes.push(format!("not Ready yet; apply goes on from here: {}", ready.message));
     }

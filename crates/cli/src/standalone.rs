@@ -484,7 +484,9 @@ pub async fn failover(aws: &Arc<AwsContext>, checked: &Checked, opts: &FailoverO
     let target_db = current
         .status
         .as_ref()
-        .and_then(|s| if opts.to == warmstandby_api::RegionRole::Primary { s.primary.as_ref() } else { s.standby.as_ref() })
+        .and_then(
+            |s| if opts.to == warmstandby_api::RegionRole::Primary { s.primary.as_ref() } else { s.standby.as_ref() },
+        )
         .and_then(|r| r.database.as_ref())
         .map(|d| d.instance_id.clone())
         .unwrap_or_else(|| format!("the {} database", opts.to));
@@ -571,9 +573,13 @@ fn refusal_hint(why: &str) -> &'static str {
 /// What to do when a failover step waited until the deadline.
 fn wait_hint(step: &str, db: &str) -> String {
     if step.contains("replica lag reading") {
-        format!("no ReplicaLag datapoint for {db} in the last 5 min; check CloudWatch or pass --force to accept an unknown RPO")
+        format!(
+            "no ReplicaLag datapoint for {db} in the last 5 min; check CloudWatch or pass --force to accept an unknown RPO"
+        )
     } else if step.contains("replica lag to reach 0") {
-        format!("the replica {db} has not caught up; wait longer (--timeout) or pass --force to accept losing what it lacks")
+        format!(
+            "the replica {db} has not caught up; wait longer (--timeout) or pass --force to accept losing what it lacks"
+        )
     } else {
         "run the same command again to go on: each step resumes where it stopped".to_string()
     }

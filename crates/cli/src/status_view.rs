@@ -53,12 +53,7 @@ fn phase(style: Style, phase: Option<warmstandby_api::Phase>) -> String {
 }
 
 fn conditions(style: Style, conditions: &[Condition]) -> String {
-    let mut rows = vec![vec![
-        style.dim("CONDITION"),
-        style.dim("STATUS"),
-        style.dim("REASON"),
-        style.dim("MESSAGE"),
-    ]];
+    let mut rows = vec![vec![style.dim("CONDITION"), style.dim("STATUS"), style.dim("REASON"), style.dim("MESSAGE")]];
     for c in conditions {
         rows.push(vec![c.type_.clone(), style.condition(&c.type_, &c.status), c.reason.clone(), c.message.clone()]);
     }
@@ -76,7 +71,11 @@ fn drift(style: Style, s: &mut String, items: &[warmstandby_api::DriftItem]) {
     }
     let _ = writeln!(s, "  drift: {}", style.warn(&format!("{} item(s)", items.len())));
     for d in items {
-        let _ = writeln!(s, "    {} {} {} {}: {} (expected {})", d.region, d.kind, d.resource, d.field, d.found, d.expected);
+        let _ = writeln!(
+            s,
+            "    {} {} {} {}: {} (expected {})",
+            d.region, d.kind, d.resource, d.field, d.found, d.expected
+        );
     }
 }
 
@@ -93,9 +92,16 @@ pub fn pair(style: Style, pair: &RegionPair, status: &RegionPairStatus) -> Strin
     let regions: Vec<&warmstandby_api::RegionNetworkStatus> =
         [&status.primary, &status.standby].into_iter().flatten().collect();
     if !regions.is_empty() {
-        let mut rows = vec![std::iter::once(style.dim("NETWORK"))
-            .chain(regions.iter().zip(["primary", "standby"]).map(|(r, role)| style.dim(&format!("{} ({role})", r.region))))
-            .collect::<Vec<_>>()];
+        let mut rows = vec![
+            std::iter::once(style.dim("NETWORK"))
+                .chain(
+                    regions
+                        .iter()
+                        .zip(["primary", "standby"])
+                        .map(|(r, role)| style.dim(&format!("{} ({role})", r.region))),
+                )
+                .collect::<Vec<_>>(),
+        ];
         let row = |name: &str, f: &dyn Fn(&warmstandby_api::RegionNetworkStatus) -> String| {
             std::iter::once(name.to_string()).chain(regions.iter().map(|r| f(r))).collect::<Vec<_>>()
         };
@@ -135,16 +141,18 @@ pub fn stack(style: Style, st: &ThreeTierStack, status: &ThreeTierStackStatus) -
     let regions: Vec<&warmstandby_api::RegionStackStatus> =
         [&status.primary, &status.standby].into_iter().flatten().collect();
     if !regions.is_empty() {
-        let mut rows = vec![std::iter::once(style.dim("REGION"))
-            .chain(regions.iter().zip(["primary", "standby"]).map(|(r, role)| {
-                let label = format!("{} ({role})", r.region);
-                if status.active_region.as_deref() == Some(r.region.as_str()) {
-                    style.bold(&format!("{label} *"))
-                } else {
-                    style.dim(&label)
-                }
-            }))
-            .collect::<Vec<_>>()];
+        let mut rows = vec![
+            std::iter::once(style.dim("REGION"))
+                .chain(regions.iter().zip(["primary", "standby"]).map(|(r, role)| {
+                    let label = format!("{} ({role})", r.region);
+                    if status.active_region.as_deref() == Some(r.region.as_str()) {
+                        style.bold(&format!("{label} *"))
+                    } else {
+                        style.dim(&label)
+                    }
+                }))
+                .collect::<Vec<_>>(),
+        ];
         let row = |name: &str, f: &dyn Fn(&warmstandby_api::RegionStackStatus) -> String| {
             std::iter::once(name.to_string()).chain(regions.iter().map(|r| f(r))).collect::<Vec<_>>()
         };

@@ -223,15 +223,20 @@ pub fn attach_drift(changes: &mut [Change], drift: &[DriftItem]) -> Vec<DriftIte
     let mut unmatched = Vec::new();
     for d in drift {
         // Global resources report their drift in us-east-1, where they are served.
-        let same_region =
-            |c: &Change| c.region == d.region || (d.region == GLOBAL_REGION && c.region == GLOBAL_NAME);
-        let target = changes.iter_mut().find(|c| same_region(c) && !d.resource.is_empty() && c.description.contains(&d.resource));
+        let same_region = |c: &Change| c.region == d.region || (d.region == GLOBAL_REGION && c.region == GLOBAL_NAME);
+        let target = changes
+            .iter_mut()
+            .find(|c| same_region(c) && !d.resource.is_empty() && c.description.contains(&d.resource));
         match target {
             Some(c) => {
                 if d.found == "missing" && c.kind == ChangeKind::Create {
                     c.kind = ChangeKind::Repair;
                 } else if c.kind == ChangeKind::Update || c.kind == ChangeKind::Repair {
-                    c.fields.push(FieldChange { field: d.field.clone(), from: d.found.clone(), to: d.expected.clone() });
+                    c.fields.push(FieldChange {
+                        field: d.field.clone(),
+                        from: d.found.clone(),
+                        to: d.expected.clone(),
+                    });
                 }
             }
             None => unmatched.push(d.clone()),
@@ -258,7 +263,8 @@ mod tests {
             },
         );
         assert_eq!((c.kind.sign(), c.tier), ('+', Tier::Web));
-        let c = of_edge(Some("us-west-2"), &EdgeAction::DeleteAutoScalingGroup { name: "bookstore-bookstore-api".into() });
+        let c =
+            of_edge(Some("us-west-2"), &EdgeAction::DeleteAutoScalingGroup { name: "bookstore-bookstore-api".into() });
         assert_eq!((c.kind.sign(), c.tier, c.region.as_str()), ('-', Tier::Api, "us-west-2"));
         let c = of_edge(None, &EdgeAction::DeleteAlarm { name: "a".into() });
         assert_eq!((c.tier, c.region.as_str()), (Tier::Global, "global"));

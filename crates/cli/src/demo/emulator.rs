@@ -93,9 +93,8 @@ fn python(say: &mut dyn FnMut(&str)) -> Result<PathBuf, String> {
             setup.display()
         ));
     }
-    let venv = std::env::var_os("WARMSTANDBY_EMULATOR_VENV")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join(".emulator/venv"));
+    let venv =
+        std::env::var_os("WARMSTANDBY_EMULATOR_VENV").map(PathBuf::from).unwrap_or_else(|| root.join(".emulator/venv"));
     if !venv.join("bin/python").exists() {
         say("installing the local AWS emulator (pinned moto[server]) into its venv; once only, about a minute");
     }

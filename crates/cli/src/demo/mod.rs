@@ -61,7 +61,11 @@ pub async fn run(args: DemoArgs, endpoint: Option<String>, out: &mut dyn Write, 
             return crate::EXIT_INVALID;
         }
     };
-    let _ = writeln!(out, "{}", style.bold("warmstandby demo: a two-region warm standby, built, failed over and torn down"));
+    let _ = writeln!(
+        out,
+        "{}",
+        style.bold("warmstandby demo: a two-region warm standby, built, failed over and torn down")
+    );
     // The emulator first: everything else talks to it.
     let (emulator, endpoint) = match endpoint {
         Some(e) => (None, e),
@@ -108,7 +112,8 @@ pub async fn run(args: DemoArgs, endpoint: Option<String>, out: &mut dyn Write, 
             out,
             "  export AWS_ENDPOINT_URL={endpoint} AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_REGION=us-east-1"
         );
-        let _ = writeln!(out, "  warmstandby status -f deploy/examples/     # or plan, graph, drill, failover, destroy");
+        let _ =
+            writeln!(out, "  warmstandby status -f deploy/examples/     # or plan, graph, drill, failover, destroy");
         let _ = out.flush();
         let _ = tokio::signal::ctrl_c().await;
     }
@@ -343,11 +348,14 @@ impl Demo<'_> {
         std::fs::create_dir_all(self.out_dir).map_err(|e| format!("cannot create {}: {e}", self.out_dir.display()))?;
         let diagrams = crate::graph::diagrams(Some(self.aws), checked, None).await?;
         let diagram = diagrams.first().ok_or("nothing to draw")?;
-        for (format, ext) in
-            [(crate::graph::Format::Svg, "svg"), (crate::graph::Format::Mermaid, "mmd"), (crate::graph::Format::Dot, "dot")]
-        {
+        for (format, ext) in [
+            (crate::graph::Format::Svg, "svg"),
+            (crate::graph::Format::Mermaid, "mmd"),
+            (crate::graph::Format::Dot, "dot"),
+        ] {
             let path = self.out_dir.join(format!("architecture.{ext}"));
-            std::fs::write(&path, diagram.render(format)).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            std::fs::write(&path, diagram.render(format))
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
             let _ = writeln!(out, "  wrote {}", path.display());
         }
         Ok(())
@@ -487,7 +495,10 @@ impl Demo<'_> {
             }
             wait_or_give_up(deadline, "replication to be rebuilt in the primary region", &stack_message(st)).await?;
         }
-        let _ = writeln!(out, "  replication rebuilt towards the primary region (the old writer's data kept in a snapshot)");
+        let _ = writeln!(
+            out,
+            "  replication rebuilt towards the primary region (the old writer's data kept in a snapshot)"
+        );
         let before = history_len(st);
         let request = warmstandby_core::failover::Request { to: RegionRole::Primary, force: false, kind: "failback" };
         loop {

@@ -50,9 +50,11 @@ impl Progress {
         }
         let multi = live.then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stdout_with_hz(10)));
         if let Some(m) = &multi {
-            let style = ProgressStyle::with_template("  {prefix:<22} {bar:30.green/white} {pos:>3}/{len:<3} {elapsed:>4} {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("━━╌");
+            let style = ProgressStyle::with_template(
+                "  {prefix:<22} {bar:30.green/white} {pos:>3}/{len:<3} {elapsed:>4} {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("━━╌");
             for row in &order {
                 if let Some(entry) = rows.get_mut(row) {
                     let bar = m.add(ProgressBar::new(entry.1));
@@ -118,13 +120,8 @@ impl Progress {
                 }
                 None => {
                     let verb = if self.teardown { "deleted" } else { "ready" };
-                    let _ = writeln!(
-                        out,
-                        "  {:<22} {:>3}/{:<3} {verb} after {elapsed:.1} s",
-                        label(row),
-                        entry.1,
-                        entry.1
-                    );
+                    let _ =
+                        writeln!(out, "  {:<22} {:>3}/{:<3} {verb} after {elapsed:.1} s", label(row), entry.1, entry.1);
                 }
             }
         }
@@ -132,9 +129,6 @@ impl Progress {
 
     /// The rows for the summary after the bars are gone: (label, done, total).
     pub fn rows(&self) -> Vec<(String, u64, u64)> {
-        self.order
-            .iter()
-            .filter_map(|r| self.rows.get(r).map(|e| (label(r), e.0, e.1)))
-            .collect()
+        self.order.iter().filter_map(|r| self.rows.get(r).map(|e| (label(r), e.0, e.1))).collect()
     }
 }
