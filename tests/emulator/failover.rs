@@ -516,7 +516,7 @@ async fn the_cli_drills_switches_over_and_back_and_apply_never_undoes_it() {
     assert!(!database(&emulator, "us-west-2", STANDBY_DB).await.unwrap().replica, "still the writer");
     assert!(database(&emulator, "us-east-1", PRIMARY_DB).await.unwrap().replica, "replication rebuilt");
     let (_, out, _) = cli(vec!["status"]).await;
-    assert!(out.contains("ThreeTierStack bookstore/bookstore: Ready (active us-west-2)"), "{out}");
+    assert!(out.contains("ThreeTierStack bookstore/bookstore Ready  active us-west-2 (standby)"), "{out}");
 
     let (code, out, err) = cli(vec!["failover", "--stack", "bookstore", "--to", "primary", "--timeout", "1m"]).await;
     assert_eq!(code, 0, "{out}\n{err}");

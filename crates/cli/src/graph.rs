@@ -675,7 +675,8 @@ pub async fn diagrams(
             let ctx = aws.for_role(pair.spec.role_arn.as_deref()).await;
             let outcome = region_pair::reconcile(&ctx, pair, Intent::Observe, &now_rfc3339()).await;
             if let Some(e) = outcome.errors.first() {
-                return Err(format!("RegionPair {}: {e}", pair.metadata.name.as_deref().unwrap_or_default()));
+                let name = pair.metadata.name.as_deref().unwrap_or_default();
+                return Err(format!("RegionPair {name}: {}", crate::explain(e)));
             }
             let mut observed = pair.clone();
             observed.status = Some(outcome.status);
@@ -699,7 +700,7 @@ pub async fn diagrams(
                 inputs.region_pair = pair;
                 let outcome = stack::reconcile(aws, inputs, Intent::Observe, &now_rfc3339()).await;
                 if let Some(e) = outcome.errors.first() {
-                    return Err(format!("{title}: {e}"));
+                    return Err(format!("{title}: {}", crate::explain(e)));
                 }
                 let live = Live { pair: pair.and_then(|p| p.status.as_ref()), stack: &outcome.status };
                 diagram(&title, &topology, st.spec.active_region, Some(&live))

@@ -225,6 +225,20 @@ pub enum OutputFormat {
     Yaml,
 }
 
+/// An AWS error for a person: the error, and what to do when its class says.
+pub fn explain(e: &warmstandby_aws::AwsError) -> String {
+    use warmstandby_aws::ErrorClass as C;
+    let hint = match e.class {
+        C::AccessDenied if e.code != "NoCredentials" => {
+            "; the credentials in use lack this permission: deploy/iam-policy.json lists every action warmstandby calls"
+        }
+        C::Throttled => "; AWS is rate-limiting this account: wait a minute and run the command again",
+        C::InvalidSpec => "; AWS rejected a value from the manifests: fix it and run the command again",
+        _ => "",
+    };
+    format!("{e}{hint}")
+}
+
 /// Runs the command line; returns the process exit code.
 pub async fn run<I, T>(args: I, out: &mut dyn Write, err: &mut dyn Write) -> u8
 where
@@ -505,4 +519,24 @@ fn report_invalid(err: &mut dyn Write, failure: &check::CheckFailure) -> u8 {
     }
     let _ = writeln!(err, "{} error(s); nothing was planned or changed", failure.lines.len());
     EXIT_INVALID
+}
+
+#[cfg(test)]
+mod tests {
+    use warmstandby_aws::{AwsError, ErrorClass};
+
+    #[test]
+    fn aws_errors_say_what_to_do() {
+        let denied =
+            AwsError::new(ErrorClass::AccessDenied, "ec2:DescribeVpcs", "UnauthorizedOperation", "not allowed");
+        assert_eq!(
+            super::explain(&denied),
+            "ec2:DescribeVpcs: UnauthorizedOperation: not allowed; the credentials in use lack this permission: deploy/iam-policy.json lists every action warmstandby calls"
+        );
+        let throttled = AwsError::new(ErrorClass::Throttled, "route53:ListHostedZones", "Throttling", "Rate exceeded");
+        assert!(super::explain(&throttled).ends_with("wait a minute and run the command again"));
+        // Missing credentials already say what to do.
+        let none = AwsError::new(ErrorClass::AccessDenied, "ec2:DescribeVpcs", "NoCredentials", "set AWS_PROFILE");
+        assert_eq!(super::explain(&none), "ec2:DescribeVpcs: NoCredentials: set AWS_PROFILE");
+    }
 }

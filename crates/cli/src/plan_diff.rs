@@ -134,7 +134,7 @@ pub async fn plans(aws: &Arc<AwsContext>, checked: &Checked) -> Result<Vec<Objec
         let ctx = aws.for_role(pair.spec.role_arn.as_deref()).await;
         let outcome = region_pair::reconcile(&ctx, pair, Intent::Observe, &now_rfc3339()).await;
         if let Some(e) = outcome.errors.first() {
-            return Err(format!("RegionPair {name}: {e}"));
+            return Err(format!("RegionPair {name}: {}", crate::explain(e)));
         }
         let fresh = [&outcome.status.primary, &outcome.status.standby]
             .iter()
@@ -184,7 +184,7 @@ pub async fn plans(aws: &Arc<AwsContext>, checked: &Checked) -> Result<Vec<Objec
                 let ctx = aws.for_role(pair.spec.role_arn.as_deref()).await;
                 let outcome = stack::reconcile(&ctx, inputs, Intent::Observe, &now_rfc3339()).await;
                 if let Some(e) = outcome.errors.first() {
-                    return Err(format!("{label}: {e}"));
+                    return Err(format!("{label}: {}", crate::explain(e)));
                 }
                 if let Some(e) = outcome.invalid {
                     return Err(format!("{label}: {e}"));

@@ -113,7 +113,7 @@ where
             }
         }
         for e in &r.errors {
-            let _ = writeln!(out, "  ! {e}");
+            let _ = writeln!(out, "  ! {}", crate::explain(e));
         }
         let retryable = r.errors.iter().all(|e| e.class.is_retryable());
         if r.ready || !opts.wait || r.invalid || !retryable {
@@ -329,7 +329,7 @@ where
             let _ = writeln!(out, "  - {a}");
         }
         for e in &outcome.errors {
-            let _ = writeln!(out, "  ! {e}");
+            let _ = writeln!(out, "  ! {}", crate::explain(e));
         }
         if outcome.finished {
             let _ = writeln!(out, "{label}: deleted; nothing owned by it is left");
@@ -495,7 +495,7 @@ pub async fn failover(aws: &Arc<AwsContext>, checked: &Checked, opts: &FailoverO
         inputs.region_pair = pair;
         let outcome = stack::reconcile_with_request(&ctx, inputs, &now_rfc3339(), request.clone()).await;
         for e in &outcome.errors {
-            let _ = writeln!(out, "  ! {e}");
+            let _ = writeln!(out, "  ! {}", crate::explain(e));
         }
         let mut refused = None;
         for (reason, message) in &outcome.events {
