@@ -6,12 +6,11 @@
 use std::time::Instant;
 
 use aws_sdk_cloudwatch::types::{Dimension, MetricDatum, StateValue};
-use tokio::io::AsyncWriteExt;
 use warmstandby_api::{RegionRole, TAG_EPOCH, TAG_UID, ThreeTierStackStatus};
 use warmstandby_aws::AwsContext;
 use warmstandby_controller::{Intent, stack};
 use warmstandby_core::failover::Request;
-use warmstandby_tests::Emulator;
+use warmstandby_tests::{Emulator, LoopbackEndpoint as Endpoint};
 
 use crate::stack::Fixture;
 use crate::support::context;
@@ -19,47 +18,13 @@ use crate::support::context;
 const PRIMARY_DB: &str = "bookstore-bookstore-primary-db";
 const STANDBY_DB: &str = "bookstore-bookstore-standby-db";
 
-/// A loopback server answering 200 to everything: the application's endpoint.
-struct Endpoint {
-    port: u16,
-    task: Option<tokio::task::JoinHandle<()>>,
-}
-
-impl Endpoint {
-    async fn start(port: u16) -> Endpoint {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let task = tokio::spawn(async move {
-            while let Ok((mut socket, _)) = listener.accept().await {
-                tokio::spawn(async move {
-                    let mut buf = [0u8; 1024];
-                    let _ = tokio::io::AsyncReadExt::read(&mut socket, &mut buf).await;
-                    let _ =
-                        socket.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok").await;
-                });
-            }
-        });
-        Endpoint { port, task: Some(task) }
-    }
-
-    fn stop(&mut self) {
-        if let Some(t) = self.task.take() {
-            t.abort();
-        }
-    }
-
-    fn running(&self) -> bool {
-        self.task.is_some()
-    }
-}
-
 /// A Ready example stack detecting by the alarm and probes of a loopback
 /// endpoint (policy edited by `edit`), and that endpoint.
 async fn ready_stack(
     aws: &AwsContext,
     edit: impl FnOnce(&mut warmstandby_api::FailoverPolicySpec),
 ) -> (Fixture, Endpoint) {
-    let endpoint = Endpoint::start(0).await;
+    let endpoint = Endpoint::start(0).await.expect("a loopback endpoint");
     let mut f = Fixture::with_network(aws).await;
     with_probing_policy(&mut f, endpoint.port, edit);
     f.until_ready(aws).await;
@@ -181,7 +146,7 @@ async fn run_until_finished(
         if let Some(p) = &status.failover {
             steps.push(p.step.clone());
             if (p.step == "switch" || p.step == "verify") && !endpoint.running() {
-                *endpoint = Endpoint::start(endpoint.port).await;
+                *endpoint = Endpoint::start(endpoint.port).await.expect("a loopback endpoint");
             }
         }
         if status.failover_history.len() > before {
@@ -373,7 +338,7 @@ async fn a_crash_at_any_point_of_a_failover_completes_it_exactly_once() {
             if (f.stack.status.as_ref().unwrap().failover.as_ref()).is_some_and(|p| p.step == "verify")
                 && !endpoint.running()
             {
-                endpoint = Endpoint::start(endpoint.port).await;
+                endpoint = Endpoint::start(endpoint.port).await.expect("a loopback endpoint");
             }
         }
         assert!(crashing.calls().crashed(), "k={k}: never reached mutating call {k}");
@@ -448,7 +413,7 @@ async fn a_failover_under_random_aws_faults_keeps_the_invariants() {
             let status = f.stack.status.as_ref().unwrap();
             if status.failover.as_ref().is_some_and(|p| p.step == "switch" || p.step == "verify") && !endpoint.running()
             {
-                endpoint = Endpoint::start(endpoint.port).await;
+                endpoint = Endpoint::start(endpoint.port).await.expect("a loopback endpoint");
             }
             if !status.failover_history.is_empty() {
                 finished = true;
@@ -550,7 +515,7 @@ async fn a_region_that_goes_dark_fails_over_and_is_fenced_when_it_returns() {
         if let Some(p) = &status.failover {
             fence_note = p.steps.iter().find(|s| s.name == "fence").and_then(|s| s.message.clone()).or(fence_note);
             if (p.step == "switch" || p.step == "verify") && !endpoint.running() {
-                endpoint = Endpoint::start(endpoint.port).await;
+                endpoint = Endpoint::start(endpoint.port).await.expect("a loopback endpoint");
             }
         }
         if !status.failover_history.is_empty() {

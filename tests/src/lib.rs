@@ -14,19 +14,12 @@ pub mod census;
 pub mod cluster;
 pub mod mock_api;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use aws_config::BehaviorVersion;
-use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
-use aws_credential_types::Credentials;
 use aws_types::SdkConfig;
-use aws_types::region::Region;
 
 /// The repository root (this crate lives in `<root>/tests`).
 pub fn repo_root() -> PathBuf {
@@ -48,9 +41,9 @@ pub fn emulator_python() -> PathBuf {
     venv.join("bin/python")
 }
 
-/// A running emulator; stopped on drop.
+/// A running emulator (the launcher the demo uses); stopped on drop.
 pub struct Emulator {
-    child: Child,
+    local: warmstandby_aws::local::LocalEmulator,
     pub endpoint: String,
     pub port: u16,
 }
@@ -65,39 +58,8 @@ impl Emulator {
     }
 
     pub fn try_start() -> Result<Emulator, String> {
-        let python = emulator_python();
-        if !python.exists() {
-            return Err(format!("{} does not exist", python.display()));
-        }
-        let wrapper = repo_root().join("emulator/moto_wrapper.py");
-        let mut child = Command::new(&python)
-            .arg(&wrapper)
-            .arg("0")
-            .env("MOTO_ACM_VALIDATION_WAIT", "0")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| format!("cannot run {} {}: {e}", python.display(), wrapper.display()))?;
-        let port = match read_port(&mut child, Duration::from_secs(60)) {
-            Ok(port) => port,
-            Err(e) => {
-                let _ = child.kill();
-                let mut stderr = String::new();
-                if let Some(mut s) = child.stderr.take() {
-                    let _ = s.read_to_string(&mut stderr);
-                }
-                return Err(format!("{e}; emulator stderr:\n{stderr}"));
-            }
-        };
-        // Drain stderr so a chatty server never blocks on a full pipe.
-        if let Some(mut stderr) = child.stderr.take() {
-            std::thread::spawn(move || {
-                let mut sink = Vec::new();
-                let _ = stderr.read_to_end(&mut sink);
-            });
-        }
-        let emulator = Emulator { child, endpoint: format!("http://127.0.0.1:{port}"), port };
+        let local = warmstandby_aws::local::LocalEmulator::spawn(&emulator_python())?;
+        let emulator = Emulator { endpoint: local.endpoint.clone(), port: local.port, local };
         emulator.wait_until_answering(Duration::from_secs(30))?;
         Ok(emulator)
     }
@@ -130,57 +92,12 @@ impl Emulator {
     /// credentials (requests must be signed) and a single attempt per call,
     /// because moto answers unimplemented operations with retryable 500s.
     pub async fn sdk_config(&self, region: &str) -> SdkConfig {
-        aws_config::defaults(BehaviorVersion::latest())
-            .endpoint_url(&self.endpoint)
-            .region(Region::new(region.to_string()))
-            .credentials_provider(Credentials::new("testing", "testing", None, None, "emulator"))
-            .retry_config(RetryConfig::standard().with_max_attempts(1))
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_secs(5))
-                    .operation_timeout(Duration::from_secs(60))
-                    .build(),
-            )
-            .load()
-            .await
+        self.local.sdk_config(region).await
     }
 }
 
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        drop(self.child.stdin.take());
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn read_port(child: &mut Child, limit: Duration) -> Result<u16, String> {
-    let stdout = child.stdout.take().ok_or("no stdout pipe")?;
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut reader = BufReader::new(stdout);
-        let mut line = String::new();
-        loop {
-            line.clear();
-            match reader.read_line(&mut line) {
-                Ok(0) | Err(_) => {
-                    let _ = tx.send(Err("emulator exited before listening".to_string()));
-                    return;
-                }
-                Ok(_) => {
-                    if let Some(port) = line.trim().strip_prefix("LISTENING ") {
-                        let _ = tx.send(port.parse::<u16>().map_err(|e| format!("bad port line {line:?}: {e}")));
-                        // Keep draining stdout for the server's lifetime.
-                        let mut sink = Vec::new();
-                        let _ = reader.read_to_end(&mut sink);
-                        return;
-                    }
-                }
-            }
-        }
-    });
-    rx.recv_timeout(limit).map_err(|_| format!("emulator did not report its port within {limit:?}"))?
-}
+/// The application's endpoint as the probes see it (the demo's too).
+pub use warmstandby_aws::local::LoopbackEndpoint;
 
 fn http_request(port: u16, method: &str, path: &str) -> std::io::Result<String> {
     let mut stream = TcpStream::connect(("127.0.0.1", port))?;

@@ -8,6 +8,7 @@ pub mod clients;
 pub mod data_tier;
 pub mod edge;
 pub mod errors;
+pub mod local;
 pub mod network;
 pub mod tags;
 

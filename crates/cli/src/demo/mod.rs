@@ -13,9 +13,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_sdk_cloudwatch::types::StateValue;
-use tokio::io::AsyncWriteExt;
 use warmstandby_api::{RegionPair, RegionRole, ThreeTierStack};
 use warmstandby_aws::AwsContext;
+use warmstandby_aws::local::LoopbackEndpoint;
 use warmstandby_controller::{Intent, now_rfc3339, region_pair, stack};
 
 use crate::check::Checked;
@@ -74,7 +74,7 @@ pub async fn run(args: DemoArgs, endpoint: Option<String>, out: &mut dyn Write, 
             let mut say = |m: &str| {
                 let _ = writeln!(out, "  {m}");
             };
-            match emulator::LocalEmulator::start(&mut say) {
+            match emulator::start(&mut say) {
                 Ok(e) => {
                     let endpoint = e.endpoint.clone();
                     let _ = writeln!(out, "  listening on {endpoint}");
@@ -87,7 +87,7 @@ pub async fn run(args: DemoArgs, endpoint: Option<String>, out: &mut dyn Write, 
             }
         }
     };
-    let aws = Arc::new(AwsContext::new(emulator_config(&endpoint).await));
+    let aws = Arc::new(AwsContext::new(warmstandby_aws::local::sdk_config(&endpoint, "us-east-1").await));
     let code = {
         let run = Demo { aws: &aws, checked, style, live, out_dir: &args.out_dir };
         let steps = run.all(args.keep, &endpoint, out);
@@ -110,7 +110,7 @@ pub async fn run(args: DemoArgs, endpoint: Option<String>, out: &mut dyn Write, 
         let _ = writeln!(out, "\nThe stack and the emulator stay up until Ctrl-C. In another terminal:");
         let _ = writeln!(
             out,
-            "  export AWS_ENDPOINT_URL={endpoint} AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_REGION=us-east-1"
+            "  export AWS_ENDPOINT_URL={endpoint} AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=us-east-1"
         );
         let _ =
             writeln!(out, "  warmstandby status -f deploy/examples/     # or plan, graph, drill, failover, destroy");
@@ -148,67 +148,9 @@ fn manifests(paths: &[PathBuf]) -> Result<Checked, Vec<String>> {
     Ok(checked)
 }
 
-/// The emulator's AWS settings: fake static credentials (requests are
-/// signed), one attempt per call (it answers unimplemented calls with 500s).
-async fn emulator_config(endpoint: &str) -> aws_types::SdkConfig {
-    use aws_config::BehaviorVersion;
-    aws_config::defaults(BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(aws_types::region::Region::new("us-east-1"))
-        .credentials_provider(aws_credential_types::Credentials::new("demo", "demo", None, None, "demo"))
-        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(1))
-        .timeout_config(
-            aws_config::timeout::TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(5))
-                .operation_timeout(Duration::from_secs(60))
-                .build(),
-        )
-        .load()
-        .await
-}
-
 fn step(out: &mut dyn Write, style: Style, title: &str) {
     let _ = writeln!(out, "\n{} {}", style.bold("==>"), style.bold(title));
     let _ = out.flush();
-}
-
-/// A loopback server answering 200: the application's endpoint as the
-/// failover probes see it. Stopping it is the demo's "disaster".
-struct AppEndpoint {
-    port: u16,
-    task: Option<tokio::task::JoinHandle<()>>,
-}
-
-impl AppEndpoint {
-    async fn start(port: u16) -> Result<AppEndpoint, String> {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
-            .await
-            .map_err(|e| format!("cannot listen on 127.0.0.1:{port} for the demo's application endpoint: {e}"))?;
-        let port = listener.local_addr().map_err(|e| e.to_string())?.port();
-        let task = tokio::spawn(async move {
-            while let Ok((mut socket, _)) = listener.accept().await {
-                tokio::spawn(async move {
-                    let mut buf = [0u8; 1024];
-                    let _ = tokio::io::AsyncReadExt::read(&mut socket, &mut buf).await;
-                    let _ =
-                        socket.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok").await;
-                });
-            }
-        });
-        Ok(AppEndpoint { port, task: Some(task) })
-    }
-
-    fn stop(&mut self) {
-        if let Some(t) = self.task.take() {
-            t.abort();
-        }
-    }
-}
-
-impl Drop for AppEndpoint {
-    fn drop(&mut self) {
-        self.stop();
-    }
 }
 
 struct Demo<'a> {
@@ -221,7 +163,7 @@ struct Demo<'a> {
 
 impl Demo<'_> {
     async fn all(&self, keep: bool, endpoint: &str, out: &mut dyn Write) -> Result<(), String> {
-        let mut app = AppEndpoint::start(0).await?;
+        let mut app = LoopbackEndpoint::start(0).await?;
         let mut checked = self.with_demo_detection(app.port)?;
         let (pair, mut st) = self.build(&mut checked, out).await?;
         self.show_status(&checked, &pair, &st, out).await?;
@@ -401,12 +343,44 @@ impl Demo<'_> {
             .map_err(|e| format!("cannot set the alarm {name}: {}", aws_sdk_cloudwatch::error::DisplayErrorContext(e)))
     }
 
+    /// One stack pass (the operator's own: it detects, decides and moves;
+    /// with `request`, a failover asked for), its status kept for the next.
+    async fn pass(
+        &self,
+        checked: &Checked,
+        pair: &RegionPair,
+        st: &mut ThreeTierStack,
+        request: Option<&warmstandby_core::failover::Request>,
+    ) -> Result<stack::StackOutcome, String> {
+        let mut inputs = checked.set.stack_inputs(st);
+        inputs.region_pair = Some(pair);
+        let outcome = match request {
+            Some(r) => stack::reconcile_with_request(self.aws, inputs, &now_rfc3339(), r.clone()).await,
+            None => stack::reconcile(self.aws, inputs, Intent::Apply, &now_rfc3339()).await,
+        };
+        fail_on_errors(&outcome.errors, outcome.invalid.clone())?;
+        st.status = Some(outcome.status.clone());
+        Ok(outcome)
+    }
+
+    /// Prints a pass's failover events (each once), timed from `since`.
+    fn events(&self, outcome: &stack::StackOutcome, since: Instant, last: &mut String, out: &mut dyn Write) {
+        for (reason, message) in &outcome.events {
+            let line = format!("{}: {message}", reason.as_str());
+            if line != *last {
+                let shown = if reason.is_warning() { self.style.warn(&line) } else { line.clone() };
+                let _ = writeln!(out, "  {:>5.1} s  {shown}", since.elapsed().as_secs_f64());
+                *last = line;
+            }
+        }
+    }
+
     async fn failover(
         &self,
         checked: &Checked,
         pair: &RegionPair,
         st: &mut ThreeTierStack,
-        app: &mut AppEndpoint,
+        app: &mut LoopbackEndpoint,
         out: &mut dyn Write,
     ) -> Result<(), String> {
         step(out, self.style, "Disaster: the primary region stops answering");
@@ -420,43 +394,23 @@ impl Demo<'_> {
         let before = history_len(st);
         let deadline = Instant::now() + PHASE_DEADLINE;
         let mut last = String::new();
-        loop {
-            let mut inputs = checked.set.stack_inputs(st);
-            inputs.region_pair = Some(pair);
-            // The operator's own pass: it detects, decides and moves.
-            let outcome = stack::reconcile(self.aws, inputs, Intent::Apply, &now_rfc3339()).await;
-            fail_on_errors(&outcome.errors, outcome.invalid.clone())?;
-            for (reason, message) in &outcome.events {
-                let line = format!("{}: {message}", reason.as_str());
-                if line != last {
-                    let _ = writeln!(
-                        out,
-                        "  {:>5.1} s  {}",
-                        disaster.elapsed().as_secs_f64(),
-                        if reason.is_warning() { self.style.warn(&line) } else { line.clone() }
-                    );
-                    last = line;
-                }
-            }
+        while history_len(st) == before {
+            let outcome = self.pass(checked, pair, st, None).await?;
+            self.events(&outcome, disaster, &mut last, out);
             // Once traffic moves, the standby answers under the same names.
             if outcome.status.failover.as_ref().is_some_and(|p| p.step == "switch" || p.step == "verify")
-                && app.task.is_none()
+                && !app.running()
             {
-                *app = AppEndpoint::start(app.port).await?;
+                *app = LoopbackEndpoint::start(app.port).await?;
             }
-            st.status = Some(outcome.status);
-            if history_len(st) > before {
-                break;
+            if history_len(st) == before {
+                wait_or_give_up(deadline, "the automatic failover to finish", &stack_message(st)).await?;
             }
-            wait_or_give_up(deadline, "the automatic failover to finish", &stack_message(st)).await?;
         }
-        if app.task.is_none() {
-            *app = AppEndpoint::start(app.port).await?;
+        if !app.running() {
+            *app = LoopbackEndpoint::start(app.port).await?;
         }
-        let record = st.status.as_ref().and_then(|s| s.failover_history.last()).ok_or("no failover record")?;
-        if record.outcome != "Succeeded" {
-            return Err(format!("the failover ended {}: {}", record.outcome, record.message));
-        }
+        let record = succeeded(st, "failover")?;
         let _ = writeln!(
             out,
             "  {} the standby ({}) serves and writes; measured RTO {} s, RPO estimate {} s (the replica lag when the move was decided); {:.1} s from disaster to done here",
@@ -481,16 +435,11 @@ impl Demo<'_> {
         let started = Instant::now();
         let deadline = Instant::now() + PHASE_DEADLINE;
         loop {
-            let mut inputs = checked.set.stack_inputs(st);
-            inputs.region_pair = Some(pair);
-            let outcome = stack::reconcile(self.aws, inputs, Intent::Apply, &now_rfc3339()).await;
-            fail_on_errors(&outcome.errors, outcome.invalid.clone())?;
+            let outcome = self.pass(checked, pair, st, None).await?;
             for a in &outcome.applied {
                 let _ = writeln!(out, "  {:>5.1} s  {a}", started.elapsed().as_secs_f64());
             }
-            let ready = outcome.is_ready();
-            st.status = Some(outcome.status);
-            if ready {
+            if outcome.is_ready() {
                 break;
             }
             wait_or_give_up(deadline, "replication to be rebuilt in the primary region", &stack_message(st)).await?;
@@ -501,24 +450,15 @@ impl Demo<'_> {
         );
         let before = history_len(st);
         let request = warmstandby_core::failover::Request { to: RegionRole::Primary, force: false, kind: "failback" };
-        loop {
-            let mut inputs = checked.set.stack_inputs(st);
-            inputs.region_pair = Some(pair);
-            let outcome = stack::reconcile_with_request(self.aws, inputs, &now_rfc3339(), request.clone()).await;
-            fail_on_errors(&outcome.errors, outcome.invalid.clone())?;
-            for (reason, message) in &outcome.events {
-                let _ = writeln!(out, "  {:>5.1} s  {}: {message}", started.elapsed().as_secs_f64(), reason.as_str());
+        let mut last = String::new();
+        while history_len(st) == before {
+            let outcome = self.pass(checked, pair, st, Some(&request)).await?;
+            self.events(&outcome, started, &mut last, out);
+            if history_len(st) == before {
+                wait_or_give_up(deadline, "the failback to finish", &stack_message(st)).await?;
             }
-            st.status = Some(outcome.status);
-            if history_len(st) > before {
-                break;
-            }
-            wait_or_give_up(deadline, "the failback to finish", &stack_message(st)).await?;
         }
-        let record = st.status.as_ref().and_then(|s| s.failover_history.last()).ok_or("no failover record")?;
-        if record.outcome != "Succeeded" {
-            return Err(format!("the failback ended {}: {}", record.outcome, record.message));
-        }
+        let record = succeeded(st, "failback")?;
         let _ = writeln!(
             out,
             "  {} the primary serves again (epoch {}); RTO {} s, RPO {} s",
@@ -585,6 +525,16 @@ impl Demo<'_> {
             crate::plan_diff::Summary::of(&plan).line()
         );
         Ok(())
+    }
+}
+
+/// The last move's record, when it succeeded.
+fn succeeded<'a>(st: &'a ThreeTierStack, what: &str) -> Result<&'a warmstandby_api::FailoverRecord, String> {
+    let record = st.status.as_ref().and_then(|s| s.failover_history.last()).ok_or(format!("no {what} record"))?;
+    if record.outcome == "Succeeded" {
+        Ok(record)
+    } else {
+        Err(format!("the {what} ended {}: {}", record.outcome, record.message))
     }
 }
 

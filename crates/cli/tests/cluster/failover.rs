@@ -94,7 +94,7 @@ pub async fn follow_move(
             switched = Some(started.elapsed());
         }
         if at.as_deref() == Some("verify") && !endpoint.running() {
-            *endpoint = Endpoint::start(endpoint.port).await;
+            *endpoint = Endpoint::start(endpoint.port).await.expect("a loopback endpoint");
         }
         if finished_moves(&st) > before {
             let done = started.elapsed();
@@ -114,7 +114,7 @@ pub async fn follow_move(
 #[tokio::test(flavor = "multi_thread")]
 async fn the_operator_fails_over_by_itself_and_back_on_a_spec_change() {
     let s = Scenario::start("failover").await;
-    let mut endpoint = Endpoint::start(0).await;
+    let mut endpoint = Endpoint::start(0).await.expect("a loopback endpoint");
     let op = s.operator("op-a", &[]);
     let mut ex = s.examples();
     probing(&mut ex, endpoint.port);

@@ -40,7 +40,7 @@ async fn a_killed_leader_hands_over_and_the_failover_finishes_exactly_once() {
     })
     .await;
     let b = s.operator("op-b", &["--lease-duration", &lease]);
-    let mut endpoint = Endpoint::start(0).await;
+    let mut endpoint = Endpoint::start(0).await.expect("a loopback endpoint");
     let mut ex = s.examples();
     probing(&mut ex, endpoint.port);
     s.create(&ex).await;
@@ -74,7 +74,7 @@ async fn a_killed_leader_hands_over_and_the_failover_finishes_exactly_once() {
     })
     .await;
     // The standby answers now; the new leader verifies and finishes.
-    endpoint = Endpoint::start(endpoint.port).await;
+    endpoint = Endpoint::start(endpoint.port).await.expect("a loopback endpoint");
     wait_for("the failover to finish under op-b", Duration::from_secs(60), || async {
         finished_moves(&s.stack("bookstore").await) == 1
     })

@@ -462,46 +462,5 @@ fn http_get(port: u16, path: &str) -> std::io::Result<String> {
     Ok(body)
 }
 
-/// A loopback HTTP server answering 200 to everything: the application's
-/// endpoints, which the operator's probes watch. Stopping it is the disaster.
-pub struct Endpoint {
-    pub port: u16,
-    task: Option<tokio::task::JoinHandle<()>>,
-}
-
-impl Endpoint {
-    pub async fn start(port: u16) -> Endpoint {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
-            .await
-            .unwrap_or_else(|e| panic!("cannot listen on 127.0.0.1:{port}: {e}"));
-        let port = listener.local_addr().map(|a| a.port()).unwrap_or(port);
-        let task = tokio::spawn(async move {
-            while let Ok((mut socket, _)) = listener.accept().await {
-                tokio::spawn(async move {
-                    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-                    let mut buf = [0u8; 1024];
-                    let _ = socket.read(&mut buf).await;
-                    let _ =
-                        socket.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok").await;
-                });
-            }
-        });
-        Endpoint { port, task: Some(task) }
-    }
-
-    pub fn stop(&mut self) {
-        if let Some(t) = self.task.take() {
-            t.abort();
-        }
-    }
-
-    pub fn running(&self) -> bool {
-        self.task.is_some()
-    }
-}
-
-impl Drop for Endpoint {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
+/// The application's endpoints, which the operator's probes watch; stopping it is the disaster.
+pub use warmstandby_tests::LoopbackEndpoint as Endpoint;

@@ -1,0 +1,191 @@
+//! The embedded default: the local AWS emulator (the pinned moto server
+//! behind the project's wrapper, which corrects it where it differs from AWS,
+//! with the customer's world) and a loopback stand-in for the application's
+//! endpoints. The demo runs on them; the test tiers use the same pieces.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_credential_types::Credentials;
+use aws_types::SdkConfig;
+use aws_types::region::Region;
+
+const WRAPPER: &str = include_str!("../../../emulator/moto_wrapper.py");
+const WORLD: &str = include_str!("../../../emulator/world.json");
+
+/// A running emulator on a loopback port; stopped when dropped, and also
+/// when this process dies (it exits when its stdin closes).
+pub struct LocalEmulator {
+    child: Child,
+    pub endpoint: String,
+    pub port: u16,
+    scratch: PathBuf,
+}
+
+impl LocalEmulator {
+    /// Starts the wrapper with `python` (which has moto[server]) on a free
+    /// port, waiting up to a minute for it to report the port.
+    pub fn spawn(python: &Path) -> Result<LocalEmulator, String> {
+        if !python.exists() {
+            return Err(format!("{} does not exist", python.display()));
+        }
+        let scratch = std::env::temp_dir().join(format!(
+            "warmstandby-emulator-{}-{}",
+            std::process::id(),
+            SCRATCH.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&scratch).map_err(|e| format!("cannot create {}: {e}", scratch.display()))?;
+        let wrapper = scratch.join("moto_wrapper.py");
+        std::fs::write(&wrapper, WRAPPER)
+            .and_then(|()| std::fs::write(scratch.join("world.json"), WORLD))
+            .map_err(|e| format!("cannot write the emulator's files to {}: {e}", scratch.display()))?;
+        let mut child = Command::new(python)
+            .arg(&wrapper)
+            .arg("0")
+            .env("MOTO_ACM_VALIDATION_WAIT", "0")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot run {} {}: {e}", python.display(), wrapper.display()))?;
+        let port = match read_port(&mut child, Duration::from_secs(60)) {
+            Ok(p) => p,
+            Err(e) => {
+                let _ = child.kill();
+                let mut stderr = String::new();
+                if let Some(mut s) = child.stderr.take() {
+                    let _ = s.read_to_string(&mut stderr);
+                }
+                let _ = std::fs::remove_dir_all(&scratch);
+                let tail: Vec<&str> = stderr.lines().rev().take(5).collect();
+                return Err(format!(
+                    "the emulator did not start: {e}; its last words: {}",
+                    tail.into_iter().rev().collect::<Vec<_>>().join(" | ")
+                ));
+            }
+        };
+        // Drain stderr so a chatty server never blocks on a full pipe.
+        if let Some(mut stderr) = child.stderr.take() {
+            std::thread::spawn(move || {
+                let mut sink = Vec::new();
+                let _ = stderr.read_to_end(&mut sink);
+            });
+        }
+        Ok(LocalEmulator { child, endpoint: format!("http://127.0.0.1:{port}"), port, scratch })
+    }
+
+    /// Settings for `region` against this emulator.
+    pub async fn sdk_config(&self, region: &str) -> SdkConfig {
+        sdk_config(&self.endpoint, region).await
+    }
+}
+
+static SCRATCH: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+impl Drop for LocalEmulator {
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.scratch);
+    }
+}
+
+/// Settings for `region` against the emulator at `endpoint`: fake static
+/// credentials (requests must be signed) and one attempt per call (it
+/// answers unimplemented operations with retryable 500s).
+pub async fn sdk_config(endpoint: &str, region: &str) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(Region::new(region.to_string()))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "emulator"))
+        .retry_config(RetryConfig::standard().with_max_attempts(1))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(5))
+                .operation_timeout(Duration::from_secs(60))
+                .build(),
+        )
+        .load()
+        .await
+}
+
+fn read_port(child: &mut Child, limit: Duration) -> Result<u16, String> {
+    let stdout = child.stdout.take().ok_or("no stdout pipe")?;
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut reader = BufReader::new(stdout);
+        let mut line = String::new();
+        loop {
+            line.clear();
+            match reader.read_line(&mut line) {
+                Ok(0) | Err(_) => {
+                    let _ = tx.send(Err("it exited before listening".to_string()));
+                    return;
+                }
+                Ok(_) => {
+                    if let Some(port) = line.trim().strip_prefix("LISTENING ") {
+                        let _ = tx.send(port.parse::<u16>().map_err(|e| format!("bad port line {line:?}: {e}")));
+                        // Keep draining stdout for the server's lifetime.
+                        let mut sink = Vec::new();
+                        let _ = reader.read_to_end(&mut sink);
+                        return;
+                    }
+                }
+            }
+        }
+    });
+    rx.recv_timeout(limit).map_err(|_| format!("no port reported within {limit:?}"))?
+}
+
+/// A loopback HTTP server answering 200 to everything: the application's
+/// endpoints as the failover probes see them (the emulator models no
+/// health). Stopping it is the simulated disaster.
+pub struct LoopbackEndpoint {
+    pub port: u16,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl LoopbackEndpoint {
+    /// Listens on 127.0.0.1:`port` (0: any free port).
+    pub async fn start(port: u16) -> Result<LoopbackEndpoint, String> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e}"))?;
+        let port = listener.local_addr().map(|a| a.port()).unwrap_or(port);
+        let task = tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                    let mut buf = [0u8; 1024];
+                    let _ = socket.read(&mut buf).await;
+                    let _ =
+                        socket.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok").await;
+                });
+            }
+        });
+        Ok(LoopbackEndpoint { port, task: Some(task) })
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(t) = self.task.take() {
+            t.abort();
+        }
+    }
+
+    pub fn running(&self) -> bool {
+        self.task.is_some()
+    }
+}
+
+impl Drop for LoopbackEndpoint {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
