@@ -5,21 +5,12 @@
 //! the warm capacity and the SECONDARY record. Drift repair therefore
 //! follows a failover instead of undoing it.
 
-use warmstandby_api::{GLOBAL_REGION, OriginProtocol, RegionRole, TierSpec};
+use warmstandby_api::{GLOBAL_REGION, RegionRole};
 
-use super::data_tier::{db_identifier, stack_name as aws_name};
+use super::data_tier::{DesiredDatabase, RuleSource, desired_data_tier, stack_name as aws_name};
+use super::edge::{CloudFrontCertificate, ImageSource, desired_global_edge, desired_region_edge};
 use super::{Kind, Resource, Scope};
 use crate::validate::ValidatedStack;
-
-/// Security groups and who may reach them (rules reference groups, not CIDRs).
-const SECURITY_GROUPS: [(&str, &str); 6] = [
-    ("bastion", "22/tcp from spec.bastion.allowedCidrs"),
-    ("alb-web", "80,443/tcp from 0.0.0.0/0"),
-    ("alb-api", "80,443/tcp from 0.0.0.0/0"),
-    ("web", "80/tcp from sg/alb-web; 22/tcp from sg/bastion"),
-    ("api", "80/tcp from sg/alb-api; 22/tcp from sg/bastion"),
-    ("db", "3306/tcp from sg/api"),
-];
 
 /// The stack's resources in both regions and globally, in a natural creation
 /// order (the topology sort makes it exact).
@@ -40,137 +31,131 @@ fn global_key(component: &str) -> String {
     format!("global/{component}")
 }
 
-/// The region that holds the certificate CloudFront uses (us-east-1 only).
-fn cloudfront_certificate_key(stack: &ValidatedStack) -> String {
-    RegionRole::BOTH
-        .into_iter()
-        .find(|r| stack.pair.region(*r).region == GLOBAL_REGION)
-        .map(|r| key(r, "certificate/wildcard"))
-        .unwrap_or_else(|| global_key("certificate/cloudfront"))
-}
-
+/// One region's resources, drawn from the same typed desired state the
+/// planner works from (data tier, then edge and compute), so the offline
+/// topology and `apply` cannot disagree.
 fn regional(stack: &ValidatedStack, role: RegionRole) -> Vec<Resource> {
-    let spec = &stack.spec;
-    let net = stack.pair.region(role);
-    let scope = Scope::Region { role, region: net.region.clone() };
-    let active = role == spec.active_region;
+    let data = desired_data_tier(stack, role);
+    let edge = desired_region_edge(stack, role);
+    let scope = Scope::Region { role, region: data.region.clone() };
     let k = |c: &str| key(role, c);
     let vpc = k("vpc");
     let mut out = Vec::new();
 
-    for (sg, rules) in SECURITY_GROUPS {
-        let mut r =
-            Resource::new(&scope, &format!("security-group/{sg}"), Kind::SecurityGroup, aws_name(stack, sg, 255))
-                .prop("ingress", rules)
-                .dep(&vpc);
-        for referenced in ["alb-web", "alb-api", "bastion", "api"] {
-            if rules.contains(&format!("sg/{referenced}")) {
-                r = r.dep(k(&format!("security-group/{referenced}")));
-            }
+    for group in &data.security_groups {
+        let rules: Vec<String> = group.ingress.iter().map(ToString::to_string).collect();
+        let mut r = Resource::new(&scope, &group.component(), Kind::SecurityGroup, group.name.clone())
+            .prop("ingress", if rules.is_empty() { "(none)".to_string() } else { rules.join("; ") })
+            .dep(&vpc);
+        let mut referenced: Vec<&str> = group
+            .ingress
+            .iter()
+            .filter_map(|rule| match &rule.source {
+                RuleSource::Group(g) => Some(g.as_str()),
+                RuleSource::Cidr(_) => None,
+            })
+            .collect();
+        referenced.dedup();
+        for g in referenced {
+            r = r.dep(k(&format!("security-group/{g}")));
         }
         out.push(r);
     }
 
-    if role == RegionRole::Primary && spec.bastion.enabled {
+    if let Some(b) = &data.bastion {
         out.push(
-            Resource::new(&scope, "instance/bastion", Kind::BastionInstance, aws_name(stack, "bastion", 255))
-                .prop("instanceType", &spec.bastion.instance_type)
-                .prop("keyName", spec.bastion.key_name.as_deref().unwrap_or("(none)"))
-                .prop("image", &spec.images.api.primary)
-                .dep(k("subnet/public-a"))
+            Resource::new(&scope, "instance/bastion", Kind::BastionInstance, b.name.clone())
+                .prop("instanceType", &b.instance_type)
+                .prop("keyName", b.key_name.as_deref().unwrap_or("(none)"))
+                .prop("image", &b.image_id)
+                .dep(k(&format!("subnet/{}", b.subnet_key)))
                 .dep(k("security-group/bastion")),
         );
     }
 
     // Data tier.
-    let db = &spec.database;
     out.push(
-        Resource::new(&scope, "db-subnet-group", Kind::DbSubnetGroup, aws_name(stack, "db", 255))
+        Resource::new(&scope, "db-subnet-group", Kind::DbSubnetGroup, data.db_subnet_group.clone())
             .prop("subnets", "db-a,db-b")
             .dep(k("subnet/db-a"))
             .dep(k("subnet/db-b")),
     );
-    let db_name = db_identifier(stack, role);
-    let db_resource = if active {
-        Resource::new(&scope, "db-instance", Kind::DbInstance, db_name)
-            .prop("engine", format!("mysql {}", db.engine_version))
-            .prop("class", &db.instance_class)
-            .prop("storageGiB", db.allocated_storage_gib)
-            .prop("multiAz", db.multi_az)
-            .prop("encrypted", db.storage_encrypted)
-            .prop("backupRetentionDays", db.backup_retention_days)
-            .prop("deletionProtection", db.deletion_protection)
-            .prop("publiclyAccessible", false)
-            .prop("masterPassword", "from Secret (never shown)")
-    } else {
-        Resource::new(&scope, "db-instance", Kind::DbReadReplica, db_name)
-            .prop("source", format!("{} db-instance (cross-region)", role.other()))
-            .prop("class", &db.instance_class)
-            .prop("encrypted", db.storage_encrypted)
-            .dep(key(role.other(), "db-instance"))
+    let db_resource = match &data.database {
+        DesiredDatabase::Writer(w) => {
+            Resource::new(&scope, "db-instance", Kind::DbInstance, data.db_identifier.clone())
+                .prop("engine", format!("mysql {}", w.engine_version))
+                .prop("class", &w.instance_class)
+                .prop("storageGiB", w.allocated_storage_gib)
+                .prop("multiAz", w.multi_az)
+                .prop("encrypted", w.storage_encrypted)
+                .prop("backupRetentionDays", w.backup_retention_days)
+                .prop("deletionProtection", w.deletion_protection)
+                .prop("port", w.port)
+                .prop("publiclyAccessible", false)
+                .prop("masterPassword", "from Secret (never shown)")
+        }
+        DesiredDatabase::Replica { instance_class, source_region, .. } => {
+            Resource::new(&scope, "db-instance", Kind::DbReadReplica, data.db_identifier.clone())
+                .prop("source", format!("{} db-instance in {source_region} (cross-region)", role.other()))
+                .prop("class", instance_class)
+                .prop("encrypted", stack.spec.database.storage_encrypted)
+                .dep(key(role.other(), "db-instance"))
+        }
     };
     out.push(db_resource.dep(k("db-subnet-group")).dep(k("security-group/db")));
     out.push(
-        Resource::new(&scope, "private-zone", Kind::PrivateHostedZone, db.private_dns.zone_name.clone())
+        Resource::new(&scope, "private-zone", Kind::PrivateHostedZone, data.private_zone.clone())
             .prop("vpc", "this region's VPC")
             .dep(&vpc),
     );
     out.push(
-        Resource::new(
-            &scope,
-            "private-record/db",
-            Kind::PrivateDnsRecord,
-            format!("{}.{}", db.private_dns.record_name, db.private_dns.zone_name),
-        )
-        .prop("type", "CNAME")
-        .prop("value", "this region's database endpoint")
-        .dep(k("private-zone"))
-        .dep(k("db-instance")),
+        Resource::new(&scope, "private-record/db", Kind::PrivateDnsRecord, data.private_record.clone())
+            .prop("type", "CNAME")
+            .prop("value", "this region's database endpoint")
+            .dep(k("private-zone"))
+            .dep(k("db-instance")),
     );
-    if spec.backup.enabled {
-        out.push(
-            Resource::new(&scope, "backup-vault", Kind::BackupVault, aws_name(stack, "vault", 50))
-                .prop("encrypted", true),
-        );
+    if let Some(vault) = &data.backup_vault {
+        out.push(Resource::new(&scope, "backup-vault", Kind::BackupVault, vault.clone()).prop("encrypted", true));
     }
 
     // Certificates and images.
+    let zone = edge.certificate_domain.trim_start_matches("*.").to_string();
     out.push(
-        Resource::new(&scope, "certificate/wildcard", Kind::Certificate, format!("*.{}", spec.domain.zone_name))
+        Resource::new(&scope, "certificate/wildcard", Kind::Certificate, edge.certificate_domain.clone())
             .prop("validation", "DNS")
-            .prop("subjectAlternativeNames", &spec.domain.zone_name),
+            .prop("subjectAlternativeNames", zone),
     );
-    for (tier, image) in [("web", &spec.images.web), ("api", &spec.images.api)] {
-        let r = Resource::new(&scope, &format!("image/{tier}"), Kind::Image, aws_name(stack, tier, 128));
-        out.push(match (role, &image.standby) {
-            (RegionRole::Primary, _) => r.prop("ami", &image.primary).prop("source", "given"),
-            (RegionRole::Standby, Some(ami)) => r.prop("ami", ami).prop("source", "given"),
-            (RegionRole::Standby, None) => r
-                .prop("source", format!("CopyImage of {} from {}", image.primary, stack.pair.primary.region))
-                .dep(key(RegionRole::Primary, &format!("image/{tier}"))),
+    for image in &edge.images {
+        let name = aws_name(stack, image.tier, 128);
+        let r = Resource::new(&scope, &format!("image/{}", image.tier), Kind::Image, name);
+        out.push(match &image.source {
+            ImageSource::Given(ami) => r.prop("ami", ami).prop("source", "given"),
+            ImageSource::Copy { source_region, source_image, .. } => r
+                .prop("source", format!("CopyImage of {source_image} from {source_region}"))
+                .dep(key(role.other(), &format!("image/{}", image.tier))),
         });
     }
 
     // Load balancing and compute, per tier.
-    for (tier, t) in [("web", &spec.web), ("api", &spec.api)] {
-        let subnets = if tier == "web" { ["web-a", "web-b"] } else { ["app-a", "app-b"] };
+    for t in &edge.tiers {
+        let tier = t.tier;
         out.push(
-            Resource::new(&scope, &format!("target-group/{tier}"), Kind::TargetGroup, aws_name(stack, tier, 32))
+            Resource::new(&scope, &format!("target-group/{tier}"), Kind::TargetGroup, t.target_group_name.clone())
                 .prop("port", t.port)
                 .prop("healthCheckPath", &t.health_check_path)
                 .dep(&vpc),
         );
         out.push(
-            Resource::new(&scope, &format!("load-balancer/{tier}"), Kind::LoadBalancer, aws_name(stack, tier, 32))
+            Resource::new(&scope, &format!("load-balancer/{tier}"), Kind::LoadBalancer, t.load_balancer_name.clone())
                 .prop("scheme", "internet-facing")
                 .prop("subnets", "public-a,public-b")
                 .dep(k("subnet/public-a"))
                 .dep(k("subnet/public-b"))
-                .dep(k(&format!("security-group/alb-{tier}"))),
+                .dep(k(&format!("security-group/{}", t.alb_group()))),
         );
         out.push(listener(&scope, role, tier, "http", 80));
-        let https = tier == "api" || spec.cdn.origin_protocol == OriginProtocol::HttpsOnly;
-        if https {
+        if t.https_listener {
             out.push(
                 listener(&scope, role, tier, "https", 443)
                     .dep(k("certificate/wildcard"))
@@ -178,14 +163,36 @@ fn regional(stack: &ValidatedStack, role: RegionRole) -> Vec<Resource> {
             );
         }
         out.push(
-            Resource::new(&scope, &format!("launch-template/{tier}"), Kind::LaunchTemplate, aws_name(stack, tier, 128))
-                .prop("instanceType", &t.instance_type)
-                .prop("securityGroup", tier)
-                .prop("userData", if t.user_data.is_some() { "from spec" } else { "(none)" })
-                .dep(k(&format!("image/{tier}")))
-                .dep(k(&format!("security-group/{tier}"))),
+            Resource::new(
+                &scope,
+                &format!("launch-template/{tier}"),
+                Kind::LaunchTemplate,
+                t.launch_template_name.clone(),
+            )
+            .prop("instanceType", &t.instance_type)
+            .prop("securityGroup", tier)
+            .prop("userData", if t.user_data.is_some() { "from spec" } else { "(none)" })
+            .dep(k(&format!("image/{tier}")))
+            .dep(k(&format!("security-group/{tier}"))),
         );
-        out.push(asg(stack, &scope, role, tier, t, active, subnets));
+        let c = &t.capacity;
+        let mut asg = Resource::new(
+            &scope,
+            &format!("auto-scaling-group/{tier}"),
+            Kind::AutoScalingGroup,
+            t.auto_scaling_group_name.clone(),
+        )
+        .prop("min", c.min)
+        .prop("desired", c.desired)
+        .prop("max", c.max)
+        .prop("capacity", if edge.active { "active" } else { "warm standby" })
+        .prop("subnets", t.subnet_keys.join(","))
+        .dep(k(&format!("launch-template/{tier}")))
+        .dep(k(&format!("target-group/{tier}")));
+        for s in t.subnet_keys {
+            asg = asg.dep(k(&format!("subnet/{s}")));
+        }
+        out.push(asg);
     }
     out
 }
@@ -204,41 +211,14 @@ fn listener(scope: &Scope, role: RegionRole, tier: &str, proto: &str, port: u16)
     .dep(key(role, &format!("target-group/{tier}")))
 }
 
-fn asg(
-    stack: &ValidatedStack,
-    scope: &Scope,
-    role: RegionRole,
-    tier: &str,
-    t: &TierSpec,
-    active: bool,
-    subnets: [&str; 2],
-) -> Resource {
-    let c = if active { t.capacity } else { t.standby_capacity };
-    let mut r =
-        Resource::new(scope, &format!("auto-scaling-group/{tier}"), Kind::AutoScalingGroup, aws_name(stack, tier, 255))
-            .prop("min", c.min)
-            .prop("desired", c.desired)
-            .prop("max", c.max)
-            .prop("capacity", if active { "active" } else { "warm standby" })
-            .prop("subnets", subnets.join(","))
-            .dep(key(role, &format!("launch-template/{tier}")))
-            .dep(key(role, &format!("target-group/{tier}")));
-    for s in subnets {
-        r = r.dep(key(role, &format!("subnet/{s}")));
-    }
-    r
-}
-
 fn global(stack: &ValidatedStack) -> Vec<Resource> {
-    let spec = &stack.spec;
+    let g = desired_global_edge(stack);
     let scope = Scope::Global;
-    let zone = &spec.domain.zone_name;
-    let api_fqdn = format!("{}.{zone}", spec.domain.api_record);
-    let web_fqdn = format!("{}.{zone}", spec.domain.web_record);
-    let active = spec.active_region;
+    let zone = &g.zone_name;
+    let active = g.active;
     let mut out = vec![Resource::new(&scope, "public-zone", Kind::PublicHostedZone, zone.clone()).prop(
         "managed",
-        if spec.domain.manage_zone { "created and deleted with the stack" } else { "must exist; only written to" },
+        if g.manage_zone { "created and deleted with the stack" } else { "must exist; only written to" },
     )];
     for role in RegionRole::BOTH {
         out.push(
@@ -253,28 +233,31 @@ fn global(stack: &ValidatedStack) -> Vec<Resource> {
             .dep(key(role, "certificate/wildcard")),
         );
     }
-    let cf_cert = cloudfront_certificate_key(stack);
-    if cf_cert.starts_with("global/") {
-        out.push(
-            Resource::new(&scope, "certificate/cloudfront", Kind::Certificate, format!("*.{zone}"))
-                .prop("region", GLOBAL_REGION)
-                .prop("validation", "DNS"),
-        );
-        out.push(
-            Resource::new(
-                &scope,
-                "certificate-validation/cloudfront",
-                Kind::CertificateValidationRecord,
-                format!("_acme.{zone} ({GLOBAL_REGION})"),
-            )
-            .prop("type", "CNAME")
-            .dep(global_key("public-zone"))
-            .dep(global_key("certificate/cloudfront")),
-        );
-    }
-    let hc = &spec.health_check;
+    let cf_cert = match g.cloudfront_certificate {
+        CloudFrontCertificate::Regional(role) => key(role, "certificate/wildcard"),
+        CloudFrontCertificate::Own => {
+            out.push(
+                Resource::new(&scope, "certificate/cloudfront", Kind::Certificate, format!("*.{zone}"))
+                    .prop("region", GLOBAL_REGION)
+                    .prop("validation", "DNS"),
+            );
+            out.push(
+                Resource::new(
+                    &scope,
+                    "certificate-validation/cloudfront",
+                    Kind::CertificateValidationRecord,
+                    format!("_acme.{zone} ({GLOBAL_REGION})"),
+                )
+                .prop("type", "CNAME")
+                .dep(global_key("public-zone"))
+                .dep(global_key("certificate/cloudfront")),
+            );
+            global_key("certificate/cloudfront")
+        }
+    };
+    let hc = &g.health_check;
     out.push(
-        Resource::new(&scope, "health-check/api", Kind::HealthCheck, aws_name(stack, "api", 255))
+        Resource::new(&scope, "health-check/api", Kind::HealthCheck, hc.name.clone())
             .prop("target", format!("{} api load balancer", active))
             .prop("protocol", if hc.https { "HTTPS" } else { "HTTP" })
             .prop("port", hc.port)
@@ -288,7 +271,7 @@ fn global(stack: &ValidatedStack) -> Vec<Resource> {
             &scope,
             &format!("failover-record/api-{}", record.to_lowercase()),
             Kind::FailoverRecord,
-            api_fqdn.clone(),
+            g.api_fqdn.clone(),
         )
         .prop("type", "A alias")
         .prop("failover", record)
@@ -301,72 +284,71 @@ fn global(stack: &ValidatedStack) -> Vec<Resource> {
         }
         out.push(r);
     }
-    if spec.waf.enabled {
+    if let Some(acl) = &g.web_acl {
         out.push(
-            Resource::new(&scope, "web-acl", Kind::WebAcl, aws_name(stack, "web", 128))
+            Resource::new(&scope, "web-acl", Kind::WebAcl, acl.name.clone())
                 .prop("scope", "CLOUDFRONT")
-                .prop("managedRuleGroups", spec.waf.managed_rule_groups.join(","))
-                .prop("rateLimit", spec.waf.rate_limit.map(|r| r.to_string()).unwrap_or_else(|| "(none)".into())),
+                .prop("managedRuleGroups", acl.managed_rule_groups.join(","))
+                .prop("rateLimit", acl.rate_limit.map(|r| r.to_string()).unwrap_or_else(|| "(none)".into())),
         );
     }
-    let codes: Vec<String> = spec.cdn.failover_status_codes.iter().map(ToString::to_string).collect();
-    let mut dist = Resource::new(&scope, "distribution", Kind::Distribution, web_fqdn.clone())
+    let d = &g.distribution;
+    let codes: Vec<String> = d.failover_status_codes.iter().map(ToString::to_string).collect();
+    let mut dist = Resource::new(&scope, "distribution", Kind::Distribution, g.web_fqdn.clone())
         .prop("origins", format!("{} web ALB, {} web ALB", active, active.other()))
+        .prop("originProtocol", format!("{:?}", d.origin_protocol))
         .prop("originGroupFailoverCodes", codes.join(","))
-        .prop("connectionAttempts", spec.cdn.connection_attempts)
-        .prop("connectionTimeoutSeconds", spec.cdn.connection_timeout_seconds)
+        .prop("connectionAttempts", d.connection_attempts)
+        .prop("connectionTimeoutSeconds", d.connection_timeout_seconds)
         .prop("viewerProtocol", "redirect-to-https")
-        .prop("caching", format!("{:?}", spec.cdn.caching))
-        .prop("priceClass", format!("{:?}", spec.cdn.price_class))
-        .prop("alias", &web_fqdn)
+        .prop("caching", format!("{:?}", d.caching))
+        .prop("priceClass", format!("{:?}", d.price_class))
+        .prop("alias", &g.web_fqdn)
         .dep(key(RegionRole::Primary, "load-balancer/web"))
         .dep(key(RegionRole::Standby, "load-balancer/web"))
         .dep(cf_cert.clone());
-    if cf_cert.starts_with("global/") {
-        dist = dist.dep(global_key("certificate-validation/cloudfront"));
-    } else {
-        let role = if cf_cert.starts_with("primary/") { RegionRole::Primary } else { RegionRole::Standby };
-        dist = dist.dep(global_key(&format!("certificate-validation/{}", role.as_str())));
-    }
-    if spec.waf.enabled {
+    dist = match g.cloudfront_certificate {
+        CloudFrontCertificate::Own => dist.dep(global_key("certificate-validation/cloudfront")),
+        CloudFrontCertificate::Regional(role) => {
+            dist.dep(global_key(&format!("certificate-validation/{}", role.as_str())))
+        }
+    };
+    if g.web_acl.is_some() {
         dist = dist.prop("webAcl", "web-acl").dep(global_key("web-acl"));
     }
     out.push(dist);
     out.push(
-        Resource::new(&scope, "alias-record/web", Kind::AliasRecord, web_fqdn)
+        Resource::new(&scope, "alias-record/web", Kind::AliasRecord, g.web_fqdn.clone())
             .prop("type", "A alias")
             .prop("target", "distribution")
             .dep(global_key("public-zone"))
             .dep(global_key("distribution")),
     );
-    if spec.alarms.enabled {
+    if let Some(alarm) = &g.alarm {
         out.push(
-            Resource::new(&scope, "alarm/api-health", Kind::Alarm, aws_name(stack, "api-health", 255))
+            Resource::new(&scope, "alarm/api-health", Kind::Alarm, alarm.name.clone())
                 .prop("metric", "AWS/Route53 HealthCheckStatus")
                 .prop("threshold", "< 1 for 1 period of 60s")
                 .prop(
                     "notify",
-                    if spec.alarms.sns_topic_arns.is_empty() {
-                        "(none)".to_string()
-                    } else {
-                        spec.alarms.sns_topic_arns.join(",")
-                    },
+                    if alarm.sns_topic_arns.is_empty() { "(none)".to_string() } else { alarm.sns_topic_arns.join(",") },
                 )
                 .dep(global_key("health-check/api")),
         );
     }
-    if spec.backup.enabled {
+    // The backup plan lives in the primary region and copies to the standby's vault.
+    if let Some(plan) = desired_data_tier(stack, RegionRole::Primary).backup_plan {
         let primary = Scope::Region { role: RegionRole::Primary, region: stack.pair.primary.region.clone() };
         out.push(
-            Resource::new(&primary, "backup-plan", Kind::BackupPlan, aws_name(stack, "plan", 50))
-                .prop("schedule", &spec.backup.schedule)
-                .prop("retentionDays", spec.backup.retention_days)
-                .prop("copyTo", format!("standby vault ({})", stack.pair.standby.region))
+            Resource::new(&primary, "backup-plan", Kind::BackupPlan, plan.name.clone())
+                .prop("schedule", &plan.schedule)
+                .prop("retentionDays", plan.retention_days)
+                .prop("copyTo", format!("{} ({})", plan.copy_to_vault, plan.copy_to_region))
                 .dep(key(RegionRole::Primary, "backup-vault"))
                 .dep(key(RegionRole::Standby, "backup-vault")),
         );
         out.push(
-            Resource::new(&primary, "backup-selection", Kind::BackupSelection, aws_name(stack, "servers", 50))
+            Resource::new(&primary, "backup-selection", Kind::BackupSelection, plan.selection_name.clone())
                 .prop(
                     "resources",
                     format!("instances tagged {}={}/{}", warmstandby_api::TAG_STACK, stack.namespace, stack.name),

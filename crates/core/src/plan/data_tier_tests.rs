@@ -315,3 +315,53 @@ fn an_encrypted_writer_gets_a_replica_with_a_key_of_its_own_region() {
     assert!(protected);
     assert!(source.ends_with(&d[0].db_identifier), "{source}");
 }
+
+/// `plan --offline` and `apply` work from one desired state: with
+/// non-default ports, the ingress the offline topology lists for each group
+/// is exactly what the planner authorizes on an empty group.
+#[test]
+fn the_offline_topology_lists_the_rules_apply_makes_with_non_default_ports() {
+    let v = crate::test_fixtures::classic_stack(|_, s| {
+        s.spec.web.port = 8080;
+        s.spec.api.port = 9000;
+        s.spec.database.port = 3307;
+    });
+    let d = [desired_data_tier(&v, RegionRole::Primary), desired_data_tier(&v, RegionRole::Standby)];
+    let o = groups_and_subnet_groups(&d);
+    let plan = plan_both(&d, &o, &[net("east"), net("west")], &|_, _| None);
+    let topology = crate::desired::stack_topology(&v).unwrap();
+    for (i, (role, region)) in [(RegionRole::Primary, "east"), (RegionRole::Standby, "west")].into_iter().enumerate() {
+        let group_role = |id: &str| id.trim_start_matches(&format!("sg-{region}-")).to_string();
+        for g in &d[i].security_groups {
+            let id = format!("sg-{region}-{}", g.role);
+            let mut planned: Vec<String> = plan
+                .actions
+                .iter()
+                .filter_map(|(r, a)| match a {
+                    DataAction::AuthorizeIngress { group_id, rule } if *r == role && *group_id == id => {
+                        Some(match (&rule.cidr, &rule.group_id) {
+                            (Some(c), _) => format!("tcp/{} from {c}", rule.from_port),
+                            (None, Some(other)) => format!("tcp/{} from sg {}", rule.from_port, group_role(other)),
+                            (None, None) => format!("tcp/{} from nowhere", rule.from_port),
+                        })
+                    }
+                    _ => None,
+                })
+                .collect();
+            planned.sort();
+            let resource = topology.get(&format!("{}/{}", role.as_str(), g.component())).unwrap();
+            let listed = resource.properties.iter().find(|(k, _)| k == "ingress").map(|(_, v)| v.clone()).unwrap();
+            let mut listed: Vec<String> = listed.split("; ").map(str::to_string).collect();
+            listed.sort();
+            assert_eq!(listed, planned, "{role} {}", g.role);
+        }
+    }
+    let get = |key: &str, prop: &str| {
+        let r = topology.get(key).unwrap();
+        r.properties.iter().find(|(k, _)| k == prop).map(|(_, v)| v.clone()).unwrap()
+    };
+    assert_eq!(get("primary/security-group/web", "ingress"), "tcp/22 from sg bastion; tcp/8080 from sg alb-web");
+    assert_eq!(get("standby/security-group/db", "ingress"), "tcp/3307 from sg api");
+    assert_eq!(get("primary/target-group/api", "port"), "9000");
+    assert_eq!(get("primary/db-instance", "port"), "3307");
+}
