@@ -20,7 +20,7 @@ use warmstandby_core::plan::network::ActionOutcome;
 
 use crate::clients::AwsContext;
 use crate::errors::{AwsError, ErrorClass};
-use crate::tags::{Ownership, ec2_tag, ec2_uid_filter};
+use crate::tags::{Ec2Tagging, Ownership, ec2_tag, ec2_uid_filter};
 
 macro_rules! send {
     ($op:literal, $req:expr) => {

@@ -21,7 +21,7 @@ use warmstandby_core::observed::{
 use warmstandby_core::plan::network::{ActionOutcome, NetworkAction, VpcDnsAttribute};
 
 use crate::errors::AwsError;
-use crate::tags::{Ownership, ec2_tag, ec2_uid_filter};
+use crate::tags::{Ec2Tagging, Ownership, ec2_tag, ec2_uid_filter};
 
 macro_rules! send {
     ($op:literal, $req:expr) => {

@@ -597,9 +597,6 @@ fn plan_edge_pass(
     owners: &[Ownership; 2],
 ) -> EdgePlan {
     let groups = [group_ids(&data[0]), group_ids(&data[1])];
-    let marker = edge::owner_marker(&owners[0]);
-    let health_check_reference = |key: &str| edge::health_check_reference(&owners[0], key);
-    let distribution_reference = edge::distribution_reference(&owners[0]);
     plan_edge(&EdgeInputs {
         regions: [
             RegionEdgeInputs {
@@ -617,9 +614,7 @@ fn plan_edge_pass(
         ],
         global: &desired.global,
         observed: &observed.global,
-        owner_marker: &marker,
-        health_check_reference: &health_check_reference,
-        distribution_reference: &distribution_reference,
+        owner: &owners[0],
     })
 }
 
@@ -837,7 +832,7 @@ pub async fn teardown(aws: &AwsContext, inputs: StackInputs<'_>, snapshot_suffix
         Ok(o) => o,
         Err(e) => return TeardownOutcome { errors: vec![e], remaining: 1, ..Default::default() },
     };
-    let marker = edge::owner_marker(&owners[0]);
+    let marker = owners[0].owner_marker();
     let edge_remaining = edge_observed.regions.iter().map(ObservedRegionEdge::live_count).sum::<usize>()
         + edge_observed.global.live_count(&marker);
     let plan = plan_data_teardown(

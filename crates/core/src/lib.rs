@@ -12,6 +12,7 @@ pub mod desired;
 pub mod drill;
 pub mod failover;
 pub mod field;
+pub mod identity;
 pub mod names;
 pub mod net;
 pub mod observed;

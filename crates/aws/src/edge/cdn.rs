@@ -14,7 +14,7 @@ use warmstandby_core::observed_edge::{DistributionSpec, ObservedDistribution, Or
 use warmstandby_core::plan::edge::{CACHING_DISABLED, EdgeAction};
 use warmstandby_core::plan::network::ActionOutcome;
 
-use super::{build_error, distribution_reference, ok_or_gone};
+use super::{build_error, ok_or_gone};
 use crate::clients::AwsContext;
 use crate::errors::AwsError;
 use crate::tags::Ownership;
@@ -29,7 +29,7 @@ pub async fn observe(
     owner: &Ownership,
     hint: Option<&str>,
 ) -> Result<Option<ObservedDistribution>, AwsError> {
-    let reference = distribution_reference(owner);
+    let reference = owner.distribution_reference();
     if let Some(id) = hint {
         match get(aws, id).await {
             Ok(Some(d)) if d.caller_reference == reference => return Ok(Some(d)),
@@ -258,7 +258,7 @@ pub async fn apply(aws: &AwsContext, owner: &Ownership, action: &EdgeAction) -> 
             cf.update_distribution()
                 .id(id)
                 .if_match(etag)
-                .distribution_config(config(spec, &distribution_reference(owner))?)
+                .distribution_config(config(spec, &owner.distribution_reference())?)
         )
         .map(|_| ActionOutcome::Done),
         EdgeAction::DeleteDistribution { id, etag } => {

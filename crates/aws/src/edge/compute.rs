@@ -20,7 +20,7 @@ use warmstandby_core::plan::network::ActionOutcome;
 use super::ok_or_gone;
 use crate::clients::AwsContext;
 use crate::errors::AwsError;
-use crate::tags::{Ownership, ec2_tag, ec2_uid_filter};
+use crate::tags::{Ec2Tagging, Ownership, ec2_tag, ec2_uid_filter};
 
 type Observed = (Vec<ObservedImage>, Vec<ObservedLaunchTemplate>, Vec<ObservedAsg>);
 

@@ -16,7 +16,7 @@ use warmstandby_core::observed_edge::{HealthCheckConfig, ObservedHealthCheck, Pu
 use warmstandby_core::plan::edge::{EdgeAction, RecordAction};
 use warmstandby_core::plan::network::ActionOutcome;
 
-use super::{build_error, health_check_reference, ok_or_gone, public_zone_reference};
+use super::{build_error, ok_or_gone};
 use crate::clients::AwsContext;
 use crate::errors::AwsError;
 use crate::tags::Ownership;
@@ -57,7 +57,7 @@ pub async fn observe_zone(
     };
     let id = zone.id().trim_start_matches("/hostedzone/").to_string();
     let (records, _) = list_records(aws, &id, desired).await?;
-    let ours = zone.caller_reference() == public_zone_reference(owner);
+    let ours = zone.caller_reference() == owner.public_zone_reference();
     Ok((Some(PublicZone { id, name: zone_name, ours }), records))
 }
 
@@ -112,7 +112,7 @@ async fn list_records(
 
 /// Health checks of this stack, recognised by their CallerReference prefix.
 pub async fn observe_health_checks(aws: &AwsContext, owner: &Ownership) -> Result<Vec<ObservedHealthCheck>, AwsError> {
-    let sample = health_check_reference(owner, "");
+    let sample = owner.health_check_reference("");
     let prefix = &sample[..sample.rfind('-').map(|i| i + 1).unwrap_or(sample.len())];
     let mut out = Vec::new();
     let mut marker: Option<String> = None;
@@ -207,7 +207,7 @@ pub async fn apply(aws: &AwsContext, owner: &Ownership, action: &EdgeAction) -> 
         EdgeAction::CreatePublicZone { name } => {
             let out = send!(
                 "route53:CreateHostedZone",
-                r53.create_hosted_zone().name(name).caller_reference(public_zone_reference(owner))
+                r53.create_hosted_zone().name(name).caller_reference(owner.public_zone_reference())
             )?;
             let id =
                 out.hosted_zone().map(|z| z.id().trim_start_matches("/hostedzone/").to_string()).unwrap_or_default();

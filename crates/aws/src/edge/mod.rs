@@ -131,24 +131,6 @@ pub async fn observe_global(
     Ok(ObservedGlobalEdge { zone, records, certificate, health_checks, distribution, web_acl, alarm })
 }
 
-/// CallerReference of a stack's health check with the given immutable key.
-pub fn health_check_reference(owner: &Ownership, immutable_key: &str) -> String {
-    owner.client_token(&format!("health-check/api/{immutable_key}"))
-}
-
-pub fn distribution_reference(owner: &Ownership) -> String {
-    owner.client_token("distribution/web")
-}
-
-pub fn public_zone_reference(owner: &Ownership) -> String {
-    owner.client_token("public-zone")
-}
-
-/// The ownership marker written next to our public records.
-pub fn owner_marker(owner: &Ownership) -> String {
-    format!("heritage=warmstandby,owner={},uid={}", owner.owner, owner.uid)
-}
-
 /// Executes one edge action. `owner` is the region's (global: the primary's).
 pub async fn apply(
     aws: &AwsContext,

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use warmstandby_api::{CachingMode, DriftItem, GLOBAL_REGION, OriginProtocol, PriceClass, RegionRole};
 
 use crate::desired::{CloudFrontCertificate, DesiredGlobalEdge, DesiredRegionEdge, ImageSource, NetworkRefs};
+use crate::identity::Ownership;
 use crate::observed_edge::{
     AlarmConfig, AsgSpec, DistributionSpec, HealthCheckConfig, LaunchTemplateData, ListenerSpec, LoadBalancerSpec,
     ObservedCertificate, ObservedGlobalEdge, ObservedLoadBalancer, ObservedRegionEdge, OriginSpec, RecordSpec,
@@ -220,11 +221,9 @@ pub struct EdgeInputs<'a> {
     pub regions: [RegionEdgeInputs<'a>; 2],
     pub global: &'a DesiredGlobalEdge,
     pub observed: &'a ObservedGlobalEdge,
-    /// Value of the ownership TXT record next to every record set we manage.
-    pub owner_marker: &'a str,
-    /// Caller reference of a health check with the given immutable key.
-    pub health_check_reference: &'a dyn Fn(&str) -> String,
-    pub distribution_reference: &'a str,
+    /// The owner of the global resources (the primary region's): the marker
+    /// next to our records and the caller references derive from it.
+    pub owner: &'a Ownership,
 }
 
 /// CloudFront's fixed hosted zone for alias records.
@@ -671,7 +670,7 @@ fn plan_global(plan: &mut EdgePlan, inputs: &EdgeInputs<'_>) {
     match &hc_want {
         None => plan.waiting.push("the health check waits for the active api load balancer".into()),
         Some(want) => {
-            let reference = (inputs.health_check_reference)(&want.immutable_key());
+            let reference = inputs.owner.health_check_reference(&want.immutable_key());
             match o.health_checks.iter().find(|h| h.caller_reference == reference) {
                 None => plan.push(
                     EdgeScope::Global,
@@ -838,7 +837,7 @@ fn plan_global(plan: &mut EdgePlan, inputs: &EdgeInputs<'_>) {
                 None => plan.push(
                     EdgeScope::Global,
                     EdgeAction::CreateDistribution {
-                        caller_reference: inputs.distribution_reference.to_string(),
+                        caller_reference: inputs.owner.distribution_reference(),
                         spec: want,
                     },
                 ),
@@ -918,7 +917,7 @@ fn plan_records(
     validation_names: &[String],
 ) {
     let o = inputs.observed;
-    let marker_value = format!("\"{}\"", inputs.owner_marker);
+    let marker_value = format!("\"{}\"", inputs.owner.owner_marker());
     let mut changes: Vec<(RecordAction, RecordSpec)> = Vec::new();
     let mut names: Vec<&str> = desired.iter().map(|r| r.name.as_str()).collect();
     names.dedup();

@@ -28,6 +28,11 @@ struct World {
 
 const MARKER: &str = "heritage=warmstandby,owner=bookstore/bookstore,uid=u1";
 
+#[test]
+fn the_marker_is_the_owners() {
+    assert_eq!(owner().owner_marker(), MARKER);
+}
+
 fn world(edit: impl Fn(&mut ThreeTierStack)) -> World {
     let v = crate::test_fixtures::classic_stack(|_, s| edit(s));
     let net = |region: &str| NetworkRefs {
@@ -54,8 +59,13 @@ fn world(edit: impl Fn(&mut ThreeTierStack)) -> World {
     }
 }
 
-fn reference(key: &str) -> String {
-    format!("ws-u1-{key}")
+/// The owner of the global resources; its marker is `MARKER`.
+fn owner() -> crate::identity::Ownership {
+    crate::identity::Ownership {
+        owner: "bookstore/bookstore".into(),
+        uid: "u1".into(),
+        region_role: RegionRole::Primary,
+    }
 }
 
 impl World {
@@ -77,9 +87,7 @@ impl World {
             ],
             global: &self.global,
             observed: &self.observed,
-            owner_marker: MARKER,
-            health_check_reference: &reference,
-            distribution_reference: "ws-u1-dist",
+            owner: &owner(),
         })
     }
 

@@ -1,0 +1,74 @@
+//! Who owns an AWS resource, and the identities derived from the owner:
+//! ownership tags, idempotency tokens, caller references and the marker next
+//! to our public DNS records. Pure functions of the owner, so the planner and
+//! the AWS adapter compute exactly the same values.
+
+use warmstandby_api::{RegionRole, TAG_COMPONENT, TAG_NAME, TAG_REGION_ROLE, TAG_STACK, TAG_UID};
+
+/// Who owns a resource: the custom resource and the role of its region.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ownership {
+    /// `namespace/name`, or `name` for cluster-scoped objects.
+    pub owner: String,
+    pub uid: String,
+    pub region_role: RegionRole,
+}
+
+impl Ownership {
+    /// Every tag a new resource gets, as (key, value).
+    pub fn tags(&self, component: &str, name: &str) -> Vec<(String, String)> {
+        vec![
+            (TAG_STACK.to_string(), self.owner.clone()),
+            (TAG_UID.to_string(), self.uid.clone()),
+            (TAG_COMPONENT.to_string(), component.to_string()),
+            (TAG_REGION_ROLE.to_string(), self.region_role.as_str().to_string()),
+            (TAG_NAME.to_string(), name.to_string()),
+        ]
+    }
+
+    /// An idempotency token for APIs that take one: stable per owner and component.
+    pub fn client_token(&self, component: &str) -> String {
+        let h = crate::names::fnv1a32(format!("{}|{component}", self.uid).as_bytes());
+        format!("ws-{}-{h:08x}", &self.uid.chars().filter(|c| c.is_ascii_alphanumeric()).take(24).collect::<String>())
+    }
+
+    /// CallerReference of the stack's health check with the given immutable key.
+    pub fn health_check_reference(&self, immutable_key: &str) -> String {
+        self.client_token(&format!("health-check/api/{immutable_key}"))
+    }
+
+    /// CallerReference of the stack's CloudFront distribution.
+    pub fn distribution_reference(&self) -> String {
+        self.client_token("distribution/web")
+    }
+
+    /// CallerReference of a public zone the stack creates.
+    pub fn public_zone_reference(&self) -> String {
+        self.client_token("public-zone")
+    }
+
+    /// The ownership marker written next to our public records.
+    pub fn owner_marker(&self) -> String {
+        format!("heritage=warmstandby,owner={},uid={}", self.owner, self.uid)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_tokens_and_references() {
+        let o = Ownership { owner: "classic".into(), uid: "0d5c-uid".into(), region_role: RegionRole::Standby };
+        let tags = o.tags("subnet/web-a", "classic-standby-web-a");
+        assert!(tags.contains(&(TAG_UID.to_string(), "0d5c-uid".to_string())));
+        assert!(tags.contains(&(TAG_REGION_ROLE.to_string(), "standby".to_string())));
+        assert_eq!(o.client_token("nat-gateway/nat-a"), o.client_token("nat-gateway/nat-a"));
+        assert_ne!(o.client_token("nat-gateway/nat-a"), o.client_token("nat-gateway/nat-b"));
+        assert!(o.client_token("x").len() <= 64);
+        assert_ne!(o.health_check_reference("a"), o.health_check_reference("b"));
+        assert_eq!(o.owner_marker(), "heritage=warmstandby,owner=classic,uid=0d5c-uid");
+        // CloudFront and Route 53 cap caller references at 128 characters.
+        assert!(o.distribution_reference().len() <= 128 && o.public_zone_reference().len() <= 128);
+    }
+}
