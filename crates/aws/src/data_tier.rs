@@ -22,16 +22,6 @@ use crate::clients::AwsContext;
 use crate::errors::{AwsError, ErrorClass};
 use crate::tags::{Ec2Tagging, Ownership, ec2_tag, ec2_uid_filter};
 
-macro_rules! send {
-    ($op:literal, $req:expr) => {
-        $req.send().await.map_err(|e| AwsError::from_sdk($op, &e))
-    };
-}
-
-fn build_error(op: &str, e: impl std::fmt::Display) -> AwsError {
-    AwsError::new(ErrorClass::Other, op, "BuildError", e.to_string())
-}
-
 /// CallerReference of a stack's private zone in one region.
 pub fn zone_caller_reference(owner: &Ownership) -> String {
     owner.client_token(&format!("private-zone/{}", owner.region_role.as_str()))
@@ -689,10 +679,10 @@ pub async fn apply(
                         .condition_key(warmstandby_api::TAG_STACK)
                         .condition_value(&owner.owner)
                         .build()
-                        .map_err(|e| build_error("CreateBackupSelection", e))?,
+                        .map_err(|e| AwsError::build_failed("CreateBackupSelection", e))?,
                 )
                 .build()
-                .map_err(|e| build_error("CreateBackupSelection", e))?;
+                .map_err(|e| AwsError::build_failed("CreateBackupSelection", e))?;
             let out = send!(
                 "backup:CreateBackupSelection",
                 backup
@@ -731,15 +721,15 @@ fn backup_plan_input(
                 .destination_backup_vault_arn(copy_to_vault_arn)
                 .lifecycle(lifecycle)
                 .build()
-                .map_err(|e| build_error("CreateBackupPlan", e))?,
+                .map_err(|e| AwsError::build_failed("CreateBackupPlan", e))?,
         )
         .build()
-        .map_err(|e| build_error("CreateBackupPlan", e))?;
+        .map_err(|e| AwsError::build_failed("CreateBackupPlan", e))?;
     aws_sdk_backup::types::BackupPlanInput::builder()
         .backup_plan_name(name)
         .rules(rule)
         .build()
-        .map_err(|e| build_error("CreateBackupPlan", e))
+        .map_err(|e| AwsError::build_failed("CreateBackupPlan", e))
 }
 
 async fn change_record(
@@ -757,19 +747,19 @@ async fn change_record(
             aws_sdk_route53::types::ResourceRecord::builder()
                 .value(value)
                 .build()
-                .map_err(|e| build_error("ChangeResourceRecordSets", e))?,
+                .map_err(|e| AwsError::build_failed("ChangeResourceRecordSets", e))?,
         )
         .build()
-        .map_err(|e| build_error("ChangeResourceRecordSets", e))?;
+        .map_err(|e| AwsError::build_failed("ChangeResourceRecordSets", e))?;
     let change = aws_sdk_route53::types::Change::builder()
         .action(action)
         .resource_record_set(set)
         .build()
-        .map_err(|e| build_error("ChangeResourceRecordSets", e))?;
+        .map_err(|e| AwsError::build_failed("ChangeResourceRecordSets", e))?;
     let batch = aws_sdk_route53::types::ChangeBatch::builder()
         .changes(change)
         .build()
-        .map_err(|e| build_error("ChangeResourceRecordSets", e))?;
+        .map_err(|e| AwsError::build_failed("ChangeResourceRecordSets", e))?;
     send!(
         "route53:ChangeResourceRecordSets",
         aws.route53().change_resource_record_sets().hosted_zone_id(zone_id).change_batch(batch)

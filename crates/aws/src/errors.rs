@@ -85,6 +85,11 @@ impl AwsError {
         AwsError { class, operation: operation.to_string(), code: code.to_string(), message: message.into() }
     }
 
+    /// A request that could not even be built (a required field missing).
+    pub fn build_failed(operation: &str, e: impl std::fmt::Display) -> Self {
+        AwsError::new(ErrorClass::Other, operation, "BuildError", e.to_string())
+    }
+
     pub fn is_not_found(&self) -> bool {
         self.class == ErrorClass::NotFound
     }

@@ -3,6 +3,14 @@
 //! tag-filtered observation and the execution of planned actions.
 #![forbid(unsafe_code)]
 
+/// Sends one SDK request; its error is classified once, named by the operation.
+/// (Defined before the modules so every family uses this one.)
+macro_rules! send {
+    ($op:literal, $req:expr) => {
+        $req.send().await.map_err(|e| $crate::errors::AwsError::from_sdk($op, &e))
+    };
+}
+
 pub mod calls;
 pub mod clients;
 pub mod data_tier;

@@ -23,12 +23,6 @@ use warmstandby_core::plan::network::{ActionOutcome, NetworkAction, VpcDnsAttrib
 use crate::errors::AwsError;
 use crate::tags::{Ec2Tagging, Ownership, ec2_tag, ec2_uid_filter};
 
-macro_rules! send {
-    ($op:literal, $req:expr) => {
-        $req.send().await.map_err(|e| AwsError::from_sdk($op, &e))
-    };
-}
-
 /// Our uid and component tags of a record, if it is ours.
 fn owned<'a>(tags: &'a [aws_sdk_ec2::types::Tag], uids: &[String]) -> Option<(&'a str, String)> {
     let uid = ec2_tag(tags, TAG_UID).filter(|u| uids.iter().any(|x| x == u))?;

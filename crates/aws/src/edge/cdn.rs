@@ -14,7 +14,7 @@ use warmstandby_core::observed_edge::{DistributionSpec, ObservedDistribution, Or
 use warmstandby_core::plan::edge::{CACHING_DISABLED, EdgeAction};
 use warmstandby_core::plan::network::ActionOutcome;
 
-use super::{build_error, ok_or_gone};
+use super::ok_or_gone;
 use crate::clients::AwsContext;
 use crate::errors::AwsError;
 use crate::tags::Ownership;
@@ -139,7 +139,7 @@ fn observed(d: &Distribution, etag: String) -> ObservedDistribution {
 }
 
 fn config(spec: &DistributionSpec, caller_reference: &str) -> Result<DistributionConfig, AwsError> {
-    let e = |e: aws_sdk_cloudfront::error::BuildError| build_error("cloudfront:DistributionConfig", e);
+    let e = |e: aws_sdk_cloudfront::error::BuildError| AwsError::build_failed("cloudfront:DistributionConfig", e);
     let mut origins = Vec::new();
     for o in &spec.origins {
         origins.push(
@@ -241,7 +241,9 @@ pub async fn apply(aws: &AwsContext, owner: &Ownership, action: &EdgeAction) -> 
         EdgeAction::CreateDistribution { caller_reference, spec } => {
             let mut tags = Vec::new();
             for (k, v) in owner.tags("distribution/web", &spec.comment) {
-                tags.push(Tag::builder().key(k).value(v).build().map_err(|e| build_error("cloudfront:Tag", e))?);
+                tags.push(
+                    Tag::builder().key(k).value(v).build().map_err(|e| AwsError::build_failed("cloudfront:Tag", e))?,
+                );
             }
             let with_tags = DistributionConfigWithTags::builder()
                 .distribution_config(config(spec, caller_reference)?)

@@ -75,7 +75,7 @@ pub async fn apply(
                 .into_iter()
                 .map(|(k, v)| aws_sdk_acm::types::Tag::builder().key(k).value(v).build())
                 .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| super::build_error("acm:RequestCertificate", e))?;
+                .map_err(|e| super::AwsError::build_failed("acm:RequestCertificate", e))?;
             let token: String = owner
                 .client_token(&format!("certificate/{region}"))
                 .chars()

@@ -16,7 +16,7 @@ use warmstandby_core::observed_edge::{HealthCheckConfig, ObservedHealthCheck, Pu
 use warmstandby_core::plan::edge::{EdgeAction, RecordAction};
 use warmstandby_core::plan::network::ActionOutcome;
 
-use super::{build_error, ok_or_gone};
+use super::ok_or_gone;
 use crate::clients::AwsContext;
 use crate::errors::AwsError;
 use crate::tags::Ownership;
@@ -176,13 +176,13 @@ fn record_set(r: &RecordSpec) -> Result<ResourceRecordSet, AwsError> {
                 .hosted_zone_id(zone)
                 .evaluate_target_health(*evaluate)
                 .build()
-                .map_err(|e| build_error(op, e))?,
+                .map_err(|e| AwsError::build_failed(op, e))?,
         );
     }
     for v in &r.values {
-        b = b.resource_records(ResourceRecord::builder().value(v).build().map_err(|e| build_error(op, e))?);
+        b = b.resource_records(ResourceRecord::builder().value(v).build().map_err(|e| AwsError::build_failed(op, e))?);
     }
-    b.build().map_err(|e| build_error(op, e))
+    b.build().map_err(|e| AwsError::build_failed(op, e))
 }
 
 async fn tag(
@@ -231,10 +231,10 @@ pub async fn apply(aws: &AwsContext, owner: &Ownership, action: &EdgeAction) -> 
                         .action(action)
                         .resource_record_set(record_set(record)?)
                         .build()
-                        .map_err(|e| build_error(op, e))?,
+                        .map_err(|e| AwsError::build_failed(op, e))?,
                 );
             }
-            let batch = batch.build().map_err(|e| build_error(op, e))?;
+            let batch = batch.build().map_err(|e| AwsError::build_failed(op, e))?;
             match send!(
                 "route53:ChangeResourceRecordSets",
                 r53.change_resource_record_sets().hosted_zone_id(zone_id).change_batch(batch)
@@ -261,7 +261,7 @@ pub async fn apply(aws: &AwsContext, owner: &Ownership, action: &EdgeAction) -> 
                 .failure_threshold(config.failure_threshold)
                 .set_enable_sni(config.https.then_some(true))
                 .build()
-                .map_err(|e| build_error("route53:CreateHealthCheck", e))?;
+                .map_err(|e| AwsError::build_failed("route53:CreateHealthCheck", e))?;
             let out = send!(
                 "route53:CreateHealthCheck",
                 r53.create_health_check().caller_reference(caller_reference).health_check_config(c)

@@ -9,12 +9,6 @@
 //! tag, caller reference or our deterministic names; resources found by name
 //! are checked for our tags right before anything modifies or deletes them.
 
-macro_rules! send {
-    ($op:literal, $req:expr) => {
-        $req.send().await.map_err(|e| $crate::errors::AwsError::from_sdk($op, &e))
-    };
-}
-
 pub mod alarms;
 pub mod cdn;
 pub mod certificates;
@@ -185,10 +179,6 @@ pub fn scope_region(scope: EdgeScope, regions: [&str; 2]) -> &str {
         EdgeScope::Region(RegionRole::Standby) => regions[1],
         EdgeScope::Global => warmstandby_api::GLOBAL_REGION,
     }
-}
-
-pub(crate) fn build_error(op: &str, e: impl std::fmt::Display) -> AwsError {
-    AwsError::new(ErrorClass::Other, op, "BuildError", e.to_string())
 }
 
 /// The dispatcher routes by family; an action reaching the wrong one is a bug

@@ -11,7 +11,7 @@ use warmstandby_core::observed_edge::{ObservedWebAcl, WebAclSpec};
 use warmstandby_core::plan::edge::EdgeAction;
 use warmstandby_core::plan::network::ActionOutcome;
 
-use super::{build_error, not_ours, ok_or_gone};
+use super::{not_ours, ok_or_gone};
 use crate::clients::AwsContext;
 use crate::errors::AwsError;
 use crate::tags::Ownership;
@@ -86,11 +86,11 @@ fn visibility(metric: &str) -> Result<VisibilityConfig, AwsError> {
         .cloud_watch_metrics_enabled(true)
         .metric_name(metric)
         .build()
-        .map_err(|e| build_error("wafv2:VisibilityConfig", e))
+        .map_err(|e| AwsError::build_failed("wafv2:VisibilityConfig", e))
 }
 
 fn rules(spec: &WebAclSpec) -> Result<Vec<Rule>, AwsError> {
-    let e = |e: aws_sdk_wafv2::error::BuildError| build_error("wafv2:Rule", e);
+    let e = |e: aws_sdk_wafv2::error::BuildError| AwsError::build_failed("wafv2:Rule", e);
     let mut out = Vec::new();
     let mut priority = 0;
     if let Some(limit) = spec.rate_limit {
@@ -156,7 +156,7 @@ pub async fn apply(aws: &AwsContext, owner: &Ownership, action: &EdgeAction) -> 
         EdgeAction::CreateWebAcl { name, spec } => {
             let mut tags = Vec::new();
             for (k, v) in owner.tags("web-acl", name) {
-                tags.push(Tag::builder().key(k).value(v).build().map_err(|e| build_error("wafv2:Tag", e))?);
+                tags.push(Tag::builder().key(k).value(v).build().map_err(|e| AwsError::build_failed("wafv2:Tag", e))?);
             }
             let out = send!(
                 "wafv2:CreateWebACL",
