@@ -18,6 +18,7 @@ pub mod net;
 pub mod observed;
 pub mod observed_data;
 pub mod observed_edge;
+pub mod overall;
 pub mod plan;
 pub mod secret;
 pub mod status;

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use warmstandby_api::{Condition, DriftItem, Phase, RegionNetworkStatus, RegionPairStatus, RegionRole};
+use warmstandby_api::{Condition, DriftItem, RegionNetworkStatus, RegionPairStatus, RegionRole};
 
 use crate::conditions::{self, Status, types};
 use crate::observed::ObservedNetwork;
@@ -97,66 +97,24 @@ pub fn region_pair_status(
     let mut drift: Vec<DriftItem> = passes.iter().flat_map(|p| p.drift.iter().cloned()).collect();
     drift.sort();
 
-    let (ready_reason, ready_msg) = if ready {
-        ("Ready", "both regions' networks exist and match the spec".to_string())
-    } else if !errors.is_empty() {
-        ("AwsError", errors.join("; "))
-    } else if !blocked.is_empty() {
-        ("NeedsReplacement", blocked.join("; "))
-    } else if paused && !drift.is_empty() {
-        ("Paused", format!("paused with {} drift item(s)", drift.len()))
-    } else if !drift.is_empty() && applied == 0 {
-        ("DriftDetected", format!("{} drift item(s)", drift.len()))
-    } else {
-        ("Provisioning", progress_message(applied, &waiting))
-    };
-    set(&mut c, types::READY, Status::from_bool(ready), ready_reason, ready_msg);
-    let progressing = !ready && errors.is_empty() && blocked.is_empty() && !paused;
-    set(
+    let phase = crate::overall::set_overall(
         &mut c,
-        types::PROGRESSING,
-        Status::from_bool(progressing),
-        if progressing { "Reconciling" } else { "Idle" },
-        if progressing { progress_message(applied, &waiting) } else { String::new() },
-    );
-    let degraded = !errors.is_empty() || !blocked.is_empty();
-    set(
-        &mut c,
-        types::DEGRADED,
-        Status::from_bool(degraded),
-        if !errors.is_empty() {
-            "AwsError"
-        } else if degraded {
-            "NeedsReplacement"
-        } else {
-            "Healthy"
+        &crate::overall::Overall {
+            ready,
+            ready_message: "both regions' networks exist and match the spec",
+            errors: &errors,
+            blocked: &blocked,
+            waiting: &waiting,
+            applied,
+            drift: &drift,
+            paused,
+            attention: &[],
+            degraded_reason: "NeedsReplacement",
+            idle_message: None,
         },
-        errors.iter().chain(&blocked).cloned().collect::<Vec<_>>().join("; "),
+        generation,
+        now,
     );
-    set(
-        &mut c,
-        types::DRIFT_DETECTED,
-        Status::from_bool(!drift.is_empty()),
-        if drift.is_empty() {
-            "NoDrift"
-        } else if paused {
-            "DriftNotRepaired"
-        } else if applied > 0 {
-            "DriftRepairing"
-        } else {
-            "DriftDetected"
-        },
-        drift.iter().take(20).map(ToString::to_string).collect::<Vec<_>>().join("; "),
-    );
-    let phase = if ready {
-        Phase::Ready
-    } else if paused {
-        Phase::Paused
-    } else if degraded {
-        Phase::Degraded
-    } else {
-        Phase::Provisioning
-    };
     RegionPairStatus {
         observed_generation: generation,
         phase: Some(phase),
@@ -204,6 +162,7 @@ pub fn invalid_status(previous: &[Condition], generation: Option<i64>, message: 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use warmstandby_api::Phase;
 
     fn pass(region: &str) -> RegionPass {
         RegionPass { region: region.into(), converged: true, ..Default::default() }

@@ -3,14 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use warmstandby_api::{
-    Condition, DatabaseStatus, DriftItem, Phase, RegionRole, RegionStackStatus, ThreeTierStackStatus,
-};
+use warmstandby_api::{Condition, DatabaseStatus, DriftItem, RegionRole, RegionStackStatus, ThreeTierStackStatus};
 
 use crate::conditions::{self, Status, types};
 use crate::desired::{DesiredDataTier, DesiredDatabase};
 use crate::observed_data::ObservedDataTier;
-use crate::status::progress_message;
 use crate::status_edge::{EdgeView, edge_families, endpoints, global_edge_status, region_edge_status};
 
 /// One pass over both regions' data tiers.
@@ -119,69 +116,26 @@ pub fn stack_status(
         && db_ready
         && repl_ok
         && not_ready.is_empty();
-    let (reason, msg) = if ready {
-        ("Ready", "every tier exists in both regions and globally and matches the spec".to_string())
-    } else if !pass.errors.is_empty() {
-        ("AwsError", pass.errors.join("; "))
-    } else if !pass.blocked.is_empty() {
-        ("NeedsReplacement", pass.blocked.join("; "))
-    } else if !pass.drift.is_empty() && pass.applied == 0 {
-        ("DriftDetected", format!("{} drift item(s)", pass.drift.len()))
-    } else {
-        let message = if pass.waiting.is_empty() && pass.applied == 0 && !not_ready.is_empty() {
-            format!("not ready yet: {}", not_ready.join(", "))
-        } else {
-            progress_message(pass.applied, &pass.waiting)
-        };
-        ("Provisioning", message)
-    };
-    set(&mut c, types::READY, Status::from_bool(ready), reason, msg);
-    let progressing = !ready && pass.errors.is_empty() && pass.blocked.is_empty() && !pass.paused;
-    set(
-        &mut c,
-        types::PROGRESSING,
-        Status::from_bool(progressing),
-        if progressing { "Reconciling" } else { "Idle" },
-        if progressing { progress_message(pass.applied, &pass.waiting) } else { String::new() },
-    );
-    let degraded = !pass.errors.is_empty() || !pass.blocked.is_empty() || !replication.is_empty();
-    set(
-        &mut c,
-        types::DEGRADED,
-        Status::from_bool(degraded),
-        if !pass.errors.is_empty() {
-            "AwsError"
-        } else if degraded {
-            "NeedsAttention"
-        } else {
-            "Healthy"
-        },
-        pass.errors.iter().chain(&pass.blocked).chain(&replication).cloned().collect::<Vec<_>>().join("; "),
-    );
     let mut drift = pass.drift.clone();
     drift.sort();
-    set(
+    let phase = crate::overall::set_overall(
         &mut c,
-        types::DRIFT_DETECTED,
-        Status::from_bool(!drift.is_empty()),
-        if drift.is_empty() {
-            "NoDrift"
-        } else if pass.applied > 0 {
-            "DriftRepairing"
-        } else {
-            "DriftDetected"
+        &crate::overall::Overall {
+            ready,
+            ready_message: "every tier exists in both regions and globally and matches the spec",
+            errors: &pass.errors,
+            blocked: &pass.blocked,
+            waiting: &pass.waiting,
+            applied: pass.applied,
+            drift: &drift,
+            paused: pass.paused,
+            attention: &replication,
+            degraded_reason: "NeedsAttention",
+            idle_message: (!not_ready.is_empty()).then(|| format!("not ready yet: {}", not_ready.join(", "))),
         },
-        drift.iter().take(20).map(ToString::to_string).collect::<Vec<_>>().join("; "),
+        generation,
+        now,
     );
-    let phase = if ready {
-        Phase::Ready
-    } else if pass.paused {
-        Phase::Paused
-    } else if degraded {
-        Phase::Degraded
-    } else {
-        Phase::Provisioning
-    };
     let [(pd, po), (sd, so)] = pass.regions;
     let (mut primary, mut standby) = if pd.role == RegionRole::Primary {
         (region_stack_status(pd, po), region_stack_status(sd, so))

@@ -1,0 +1,150 @@
+//! The overall conditions every kind reports the same way (Ready,
+//! Progressing, Degraded, DriftDetected) and the phase they give, computed
+//! once for RegionPairs and ThreeTierStacks alike.
+
+use warmstandby_api::{Condition, DriftItem, Phase};
+
+use crate::conditions::{self, Status, types};
+use crate::status::progress_message;
+
+/// What one pass of an object came to.
+pub struct Overall<'a> {
+    /// Every family is ready and nothing is left to do.
+    pub ready: bool,
+    /// The Ready message when it is.
+    pub ready_message: &'a str,
+    pub errors: &'a [String],
+    /// Differences the operator will not fix by itself.
+    pub blocked: &'a [String],
+    /// What AWS is still doing.
+    pub waiting: &'a [String],
+    pub applied: usize,
+    /// Sorted.
+    pub drift: &'a [DriftItem],
+    pub paused: bool,
+    /// Problems that degrade the object without blocking it (a broken replication).
+    pub attention: &'a [String],
+    /// Degraded's reason for blocked or attention problems.
+    pub degraded_reason: &'static str,
+    /// Provisioning's message when nothing moves: what is not ready yet.
+    pub idle_message: Option<String>,
+}
+
+/// Sets the four overall conditions on `c`; returns the phase.
+pub fn set_overall(c: &mut Vec<Condition>, o: &Overall<'_>, generation: Option<i64>, now: &str) -> Phase {
+    let set = |c: &mut Vec<Condition>, t: &str, s: Status, reason: &str, msg: String| {
+        conditions::set(c, t, s, reason, msg, generation, now)
+    };
+    let (reason, message) = if o.ready {
+        ("Ready", o.ready_message.to_string())
+    } else if !o.errors.is_empty() {
+        ("AwsError", o.errors.join("; "))
+    } else if !o.blocked.is_empty() {
+        ("NeedsReplacement", o.blocked.join("; "))
+    } else if o.paused && !o.drift.is_empty() {
+        ("Paused", format!("paused with {} drift item(s)", o.drift.len()))
+    } else if !o.drift.is_empty() && o.applied == 0 {
+        ("DriftDetected", format!("{} drift item(s)", o.drift.len()))
+    } else {
+        let message = match &o.idle_message {
+            Some(m) if o.waiting.is_empty() && o.applied == 0 => m.clone(),
+            _ => progress_message(o.applied, o.waiting),
+        };
+        ("Provisioning", message)
+    };
+    set(c, types::READY, Status::from_bool(o.ready), reason, message);
+    let progressing = !o.ready && o.errors.is_empty() && o.blocked.is_empty() && !o.paused;
+    set(
+        c,
+        types::PROGRESSING,
+        Status::from_bool(progressing),
+        if progressing { "Reconciling" } else { "Idle" },
+        if progressing { progress_message(o.applied, o.waiting) } else { String::new() },
+    );
+    let degraded = !o.errors.is_empty() || !o.blocked.is_empty() || !o.attention.is_empty();
+    set(
+        c,
+        types::DEGRADED,
+        Status::from_bool(degraded),
+        if !o.errors.is_empty() {
+            "AwsError"
+        } else if degraded {
+            o.degraded_reason
+        } else {
+            "Healthy"
+        },
+        o.errors.iter().chain(o.blocked).chain(o.attention).cloned().collect::<Vec<_>>().join("; "),
+    );
+    set(
+        c,
+        types::DRIFT_DETECTED,
+        Status::from_bool(!o.drift.is_empty()),
+        if o.drift.is_empty() {
+            "NoDrift"
+        } else if o.paused {
+            "DriftNotRepaired"
+        } else if o.applied > 0 {
+            "DriftRepairing"
+        } else {
+            "DriftDetected"
+        },
+        o.drift.iter().take(20).map(ToString::to_string).collect::<Vec<_>>().join("; "),
+    );
+    if o.ready {
+        Phase::Ready
+    } else if o.paused {
+        Phase::Paused
+    } else if degraded {
+        Phase::Degraded
+    } else {
+        Phase::Provisioning
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base<'a>() -> Overall<'a> {
+        Overall {
+            ready: false,
+            ready_message: "all good",
+            errors: &[],
+            blocked: &[],
+            waiting: &[],
+            applied: 0,
+            drift: &[],
+            paused: false,
+            attention: &[],
+            degraded_reason: "NeedsAttention",
+            idle_message: Some("not ready yet: CdnReady".into()),
+        }
+    }
+
+    fn reason(c: &[Condition], t: &str) -> (String, String) {
+        let c = conditions::get(c, t).unwrap();
+        (c.status.clone(), c.reason.clone())
+    }
+
+    #[test]
+    fn one_rule_for_every_kind() {
+        let mut c = Vec::new();
+        assert_eq!(set_overall(&mut c, &base(), Some(1), "t"), Phase::Provisioning);
+        assert_eq!(conditions::get(&c, types::READY).unwrap().message, "not ready yet: CdnReady");
+
+        let attention = ["db-1 is a writer, not a replica".to_string()];
+        let o = Overall { attention: &attention, ..base() };
+        assert_eq!(set_overall(&mut c, &o, Some(1), "t"), Phase::Degraded);
+        assert_eq!(reason(&c, types::DEGRADED), ("True".into(), "NeedsAttention".into()));
+
+        let drift = [DriftItem::new("us-east-1", "Vpc", "vpc-1", "cidr", "a", "b")];
+        let o = Overall { drift: &drift, paused: true, ..base() };
+        assert_eq!(set_overall(&mut c, &o, Some(1), "t"), Phase::Paused);
+        assert_eq!(reason(&c, types::READY), ("False".into(), "Paused".into()));
+        assert_eq!(reason(&c, types::DRIFT_DETECTED), ("True".into(), "DriftNotRepaired".into()));
+
+        let o = Overall { ready: true, ..base() };
+        assert_eq!(set_overall(&mut c, &o, Some(1), "t"), Phase::Ready);
+        assert_eq!(reason(&c, types::PROGRESSING), ("False".into(), "Idle".into()));
+    }
+}
