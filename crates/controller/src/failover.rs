@@ -10,7 +10,7 @@ use warmstandby_api::{
 };
 use warmstandby_aws::{AwsContext, AwsError, edge};
 use warmstandby_core::desired::{DesiredDataTier, DesiredGlobalEdge, DesiredRegionEdge};
-use warmstandby_core::failover::{DbView, Decision, Memory, Observation, Request, VERIFY};
+use warmstandby_core::failover::{DbView, Decision, Memory, Observation, Request, Stage};
 use warmstandby_core::observed_data::ObservedDataTier;
 use warmstandby_core::observed_edge::{ObservedGlobalEdge, ObservedRegionEdge};
 use warmstandby_core::plan::edge::origin_id;
@@ -287,7 +287,7 @@ pub fn observation(
 /// Whether the target's endpoints are probed this pass: at the verify step,
 /// and already at the switch step so that verify can finish in the pass after.
 pub fn verifying(memory: &Memory) -> bool {
-    memory.progress.as_ref().is_some_and(|p| p.step == VERIFY || p.step == warmstandby_core::failover::SWITCH)
+    memory.progress.as_ref().and_then(|p| Stage::parse(&p.step)).is_some_and(Stage::traffic_moved)
 }
 
 /// Writes the machine's results into the status.

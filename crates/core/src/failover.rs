@@ -21,13 +21,61 @@ use warmstandby_api::{
     DetectionStatus, FailoverMode, FailoverPolicySpec, FailoverProgress, FailoverRecord, FailoverStep, RegionRole,
 };
 
-pub const CONFIRM: &str = "confirm";
-pub const GUARDS: &str = "guards";
-pub const FENCE: &str = "fence";
-pub const PROMOTE: &str = "promote";
-pub const SCALE: &str = "scale";
-pub const SWITCH: &str = "switch";
-pub const VERIFY: &str = "verify";
+/// A step of a move, in order. The status records it by name (`as_str`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Stage {
+    /// The failure persists for the debounce (automatic failovers only).
+    Confirm,
+    /// Replica available, lag within the RPO budget, approval.
+    Guards,
+    /// The old writer stops admitting the api servers.
+    Fence,
+    Promote,
+    /// The target's auto scaling groups get full capacity.
+    Scale,
+    /// DNS and CloudFront point at the target.
+    Switch,
+    /// The target's endpoints answer.
+    Verify,
+}
+
+impl Stage {
+    pub const ORDER: [Stage; 7] =
+        [Stage::Confirm, Stage::Guards, Stage::Fence, Stage::Promote, Stage::Scale, Stage::Switch, Stage::Verify];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Confirm => "confirm",
+            Stage::Guards => "guards",
+            Stage::Fence => "fence",
+            Stage::Promote => "promote",
+            Stage::Scale => "scale",
+            Stage::Switch => "switch",
+            Stage::Verify => "verify",
+        }
+    }
+
+    /// The stage a status names; `None` for a name this version does not know.
+    pub fn parse(name: &str) -> Option<Stage> {
+        Stage::ORDER.into_iter().find(|s| s.as_str() == name)
+    }
+
+    /// Traffic has moved to the target: its endpoints answer under the public names.
+    pub fn traffic_moved(self) -> bool {
+        matches!(self, Stage::Switch | Stage::Verify)
+    }
+
+    /// Before the decision: nothing has changed in AWS yet.
+    pub fn undecided(self) -> bool {
+        matches!(self, Stage::Confirm | Stage::Guards)
+    }
+}
+
+impl std::fmt::Display for Stage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// A database as the machine needs to see it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -207,12 +255,12 @@ pub fn decide(
             .events
             .push((FailoverReason::Refused, format!("a {} to the {} is in progress; one at a time", p.kind, p.to))),
         (None, Some(r)) if r.to != active => {
-            d.progress = Some(start(r.kind, active, r.to, GUARDS, memory.epoch, &o.now_text));
+            d.progress = Some(start(r.kind, active, r.to, Stage::Guards, memory.epoch, &o.now_text));
             d.events.push((FailoverReason::Started, format!("{} from the {active} to the {} requested", r.kind, r.to)));
         }
         (None, None) if failing && policy.is_some_and(|p| p.mode == FailoverMode::Automatic) => {
             let since = d.detection.failing_since.clone().unwrap_or_else(|| o.now_text.clone());
-            d.progress = Some(start("failover", active, active.other(), CONFIRM, memory.epoch, &since));
+            d.progress = Some(start("failover", active, active.other(), Stage::Confirm, memory.epoch, &since));
             d.events.push((FailoverReason::Started, format!("confirming the failure of the {active}")));
         }
         _ => {}
@@ -232,18 +280,20 @@ pub fn decide(
     for _ in 0..8 {
         // A newer failover (a higher epoch on the target's database) wins.
         if let Some(tagged) = o.databases[to.index()].as_ref().and_then(|db| db.epoch)
-            && p.step != CONFIRM
-            && p.step != GUARDS
+            && !Stage::parse(&p.step).is_some_and(Stage::undecided)
             && tagged > p.epoch
         {
             d.events.push((FailoverReason::Superseded, format!("epoch {tagged} is newer than {}", p.epoch)));
             return d;
         }
-        let step = p.step.clone();
-        let outcome = match step.as_str() {
-            CONFIRM => confirm(policy, failing, &p, o),
-            GUARDS => guards(policy, planned, force, &p, o),
-            FENCE if fence_of(policy, from).is_none() => {
+        let Some(stage) = Stage::parse(&p.step) else {
+            // A step this version does not know (a newer operator wrote it): leave the move alone.
+            break;
+        };
+        let outcome = match stage {
+            Stage::Confirm => confirm(policy, failing, &p, o),
+            Stage::Guards => guards(policy, planned, force, &p, o),
+            Stage::Fence if fence_of(policy, from).is_none() => {
                 // Fencing is off: promotion must still never leave two writers.
                 match &o.databases[from.index()] {
                     None => Step::Done(None),
@@ -256,7 +306,7 @@ pub fn decide(
                     )),
                 }
             }
-            FENCE => {
+            Stage::Fence => {
                 d.fence = Some(from);
                 if o.unreachable[from.index()] {
                     Step::Done(Some(format!(
@@ -268,7 +318,7 @@ pub fn decide(
                     Step::Wait(format!("revoking writer access to the {from} database"))
                 }
             }
-            PROMOTE => {
+            Stage::Promote => {
                 d.fence = fence_of(policy, from);
                 d.data_active = to;
                 match &o.databases[to.index()] {
@@ -277,7 +327,7 @@ pub fn decide(
                     None => Step::Wait(format!("no database in the {to} region")),
                 }
             }
-            SCALE => {
+            Stage::Scale => {
                 d.fence = fence_of(policy, from);
                 d.data_active = to;
                 d.full_capacity_everywhere = true;
@@ -287,7 +337,7 @@ pub fn decide(
                     Step::Wait(format!("raising the {to} auto scaling groups"))
                 }
             }
-            SWITCH => {
+            Stage::Switch => {
                 d.fence = fence_of(policy, from);
                 d.data_active = to;
                 d.edge_active = to;
@@ -298,7 +348,7 @@ pub fn decide(
                     Step::Wait(format!("pointing DNS and CloudFront at the {to}"))
                 }
             }
-            VERIFY => {
+            Stage::Verify => {
                 d.fence = fence_of(policy, from);
                 d.data_active = to;
                 d.edge_active = to;
@@ -308,7 +358,6 @@ pub fn decide(
                     Some(false) => Step::Wait(format!("the {to} endpoints do not answer yet")),
                 }
             }
-            _ => Step::Done(None),
         };
         match outcome {
             Step::Wait(message) => {
@@ -318,7 +367,7 @@ pub fn decide(
             }
             Step::Refuse(message) => {
                 set_message(&mut p, &message);
-                if step == GUARDS && d.refusal.is_none() {
+                if stage == Stage::Guards && d.refusal.is_none() {
                     d.events.push((FailoverReason::Refused, message.clone()));
                 }
                 d.refusal = Some(message);
@@ -332,7 +381,7 @@ pub fn decide(
             }
             Step::Done(note) => {
                 finish_step(&mut p, note.as_deref(), &o.now_text);
-                if step == GUARDS {
+                if stage == Stage::Guards {
                     p.epoch = memory.epoch + 1;
                     d.epoch = p.epoch;
                     p.rpo_estimate_seconds = o.databases[to.index()].as_ref().and_then(|db| db.lag_seconds);
@@ -341,10 +390,9 @@ pub fn decide(
                         format!("epoch {}: {} from the {from} to the {to}", p.epoch, p.kind),
                     ));
                 }
-                let next = next_step(policy, &step);
-                match next {
+                match next_step(policy, stage) {
                     Some(next) => {
-                        d.events.push((FailoverReason::Step, format!("{step} done; {next}")));
+                        d.events.push((FailoverReason::Step, format!("{stage} done; {next}")));
                         begin_step(&mut p, next, &o.now_text);
                     }
                     None => {
@@ -442,38 +490,38 @@ fn guards(
     Step::Done(None)
 }
 
-fn next_step(policy: Option<&FailoverPolicySpec>, step: &str) -> Option<&'static str> {
+fn next_step(policy: Option<&FailoverPolicySpec>, stage: Stage) -> Option<Stage> {
     let actions = policy.map(|p| p.actions.clone()).unwrap_or_default();
-    let order = [
-        (CONFIRM, true),
-        (GUARDS, true),
+    let enabled = |s: Stage| match s {
         // Without fencing, promotion still waits for an unreachable or fenced writer.
-        (FENCE, true),
-        (PROMOTE, true),
-        (SCALE, actions.scale_standby),
-        (SWITCH, actions.switch_dns),
-        (VERIFY, actions.verify),
-    ];
-    let at = order.iter().position(|(s, _)| *s == step)?;
-    order[at + 1..].iter().find(|(_, on)| *on).map(|(s, _)| *s)
+        Stage::Confirm | Stage::Guards | Stage::Fence | Stage::Promote => true,
+        Stage::Scale => actions.scale_standby,
+        Stage::Switch => actions.switch_dns,
+        Stage::Verify => actions.verify,
+    };
+    Stage::ORDER.into_iter().filter(|s| *s > stage).find(|s| enabled(*s))
 }
 
-fn start(kind: &str, from: RegionRole, to: RegionRole, step: &str, epoch: i64, now: &str) -> FailoverProgress {
+fn start(kind: &str, from: RegionRole, to: RegionRole, stage: Stage, epoch: i64, now: &str) -> FailoverProgress {
     FailoverProgress {
         epoch,
         kind: kind.to_string(),
         from,
         to,
-        step: step.to_string(),
-        steps: vec![FailoverStep { name: step.to_string(), started_at: now.to_string(), ..Default::default() }],
+        step: stage.as_str().to_string(),
+        steps: vec![FailoverStep {
+            name: stage.as_str().to_string(),
+            started_at: now.to_string(),
+            ..Default::default()
+        }],
         started_at: now.to_string(),
         rpo_estimate_seconds: None,
     }
 }
 
-fn begin_step(p: &mut FailoverProgress, step: &str, now: &str) {
-    p.step = step.to_string();
-    p.steps.push(FailoverStep { name: step.to_string(), started_at: now.to_string(), ..Default::default() });
+fn begin_step(p: &mut FailoverProgress, stage: Stage, now: &str) {
+    p.step = stage.as_str().to_string();
+    p.steps.push(FailoverStep { name: stage.as_str().to_string(), started_at: now.to_string(), ..Default::default() });
 }
 
 fn finish_step(p: &mut FailoverProgress, note: Option<&str>, now: &str) {

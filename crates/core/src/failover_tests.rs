@@ -352,7 +352,8 @@ fn a_status_lost_in_the_middle_cannot_undo_the_newer_epoch() {
     // promote step: the database already carries a newer epoch.
     s.db[1].epoch = Some(5);
     let mut stale = s.memory.clone();
-    let mut progress = s.history.last().map(|r| start(&r.kind, r.from, r.to, PROMOTE, 1, &r.started_at)).unwrap();
+    let mut progress =
+        s.history.last().map(|r| start(&r.kind, r.from, r.to, Stage::Promote, 1, &r.started_at)).unwrap();
     progress.epoch = 1;
     stale.progress = Some(progress);
     stale.active = RegionRole::Primary;
@@ -425,4 +426,20 @@ fn reasons_are_stable_and_only_failures_and_refusals_warn() {
     );
     let warnings: Vec<&str> = all.iter().filter(|r| r.is_warning()).map(|r| r.as_str()).collect();
     assert_eq!(warnings, ["FailureDetected", "FailoverRefused"]);
+}
+
+#[test]
+fn stages_are_typed_in_order_and_round_trip_their_names() {
+    for s in Stage::ORDER {
+        assert_eq!(Stage::parse(s.as_str()), Some(s));
+    }
+    assert_eq!(Stage::parse("teleport"), None);
+    assert!(Stage::Confirm < Stage::Guards && Stage::Switch < Stage::Verify);
+    assert!(Stage::Switch.traffic_moved() && !Stage::Scale.traffic_moved());
+    // Steps switched off by the policy are skipped.
+    let mut policy = policy(|_| {});
+    policy.actions.scale_standby = false;
+    assert_eq!(next_step(Some(&policy), Stage::Promote), Some(Stage::Switch));
+    policy.actions.verify = false;
+    assert_eq!(next_step(Some(&policy), Stage::Switch), None);
 }

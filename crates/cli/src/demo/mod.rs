@@ -17,6 +17,7 @@ use warmstandby_api::{RegionPair, RegionRole, ThreeTierStack};
 use warmstandby_aws::AwsContext;
 use warmstandby_aws::local::LoopbackEndpoint;
 use warmstandby_controller::{Intent, now_rfc3339, region_pair, stack};
+use warmstandby_core::failover::Stage;
 
 use crate::check::Checked;
 use crate::style::Style;
@@ -398,9 +399,8 @@ impl Demo<'_> {
             let outcome = self.pass(checked, pair, st, None).await?;
             self.events(&outcome, disaster, &mut last, out);
             // Once traffic moves, the standby answers under the same names.
-            if outcome.status.failover.as_ref().is_some_and(|p| p.step == "switch" || p.step == "verify")
-                && !app.running()
-            {
+            let moved = outcome.status.failover.as_ref().and_then(|p| Stage::parse(&p.step));
+            if moved.is_some_and(Stage::traffic_moved) && !app.running() {
                 *app = LoopbackEndpoint::start(app.port).await?;
             }
             if history_len(st) == before {
