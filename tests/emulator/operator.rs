@@ -6,7 +6,7 @@ use std::sync::Arc;
 use kube::Resource;
 use serde_json::json;
 use warmstandby_api::FINALIZER;
-use warmstandby_controller::operator::reconcilers::reconcile_pair;
+use warmstandby_controller::operator::reconcilers::reconcile;
 use warmstandby_tests::Emulator;
 use warmstandby_tests::mock_api::{self, expect, expect_silence};
 
@@ -21,7 +21,7 @@ async fn scenario_reconcile_writes_one_status_patch_and_an_event() {
     pair.meta_mut().finalizers = Some(vec![FINALIZER.into()]);
     pair.meta_mut().resource_version = Some("7".into());
     let reply = serde_json::to_value(&pair).unwrap();
-    let task = tokio::spawn(reconcile_pair(Arc::new(pair), ctx.clone()));
+    let task = tokio::spawn(reconcile::<warmstandby_api::RegionPair>(Arc::new(pair), ctx.clone()));
 
     let patch = expect(&mut handle, "first reconcile", "PATCH", "/regionpairs/classic/status", reply).await;
     assert_eq!(patch["apiVersion"], "warmstandby.dev/v1alpha1");

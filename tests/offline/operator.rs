@@ -9,7 +9,7 @@ use kube::Resource;
 use serde_json::json;
 use warmstandby_api::{FINALIZER, RegionPair};
 use warmstandby_aws::AwsContext;
-use warmstandby_controller::operator::reconcilers::reconcile_pair;
+use warmstandby_controller::operator::reconcilers::reconcile;
 use warmstandby_tests::mock_api::{self, expect, expect_silence};
 use warmstandby_tests::repo_root;
 
@@ -43,7 +43,7 @@ async fn scenario_new_object_gets_the_finalizer_first() {
     let p = pair();
     let mut with_finalizer = serde_json::to_value(&p).unwrap();
     with_finalizer["metadata"]["finalizers"] = json!([FINALIZER]);
-    let task = tokio::spawn(reconcile_pair(Arc::new(p), ctx.clone()));
+    let task = tokio::spawn(reconcile::<RegionPair>(Arc::new(p), ctx.clone()));
     let patch = expect(
         &mut handle,
         "new object",
@@ -65,7 +65,7 @@ async fn scenario_invalid_spec_sets_conditions_and_a_warning_event_without_aws()
     p.meta_mut().finalizers = Some(vec![FINALIZER.into()]);
     p.spec.standby.region = "us-east-1".into();
     let reply = serde_json::to_value(&p).unwrap();
-    let task = tokio::spawn(reconcile_pair(Arc::new(p), ctx.clone()));
+    let task = tokio::spawn(reconcile::<RegionPair>(Arc::new(p), ctx.clone()));
     let status = expect(&mut handle, "invalid spec", "PATCH", "/regionpairs/classic/status", reply).await;
     let conditions = status["status"]["conditions"].as_array().unwrap();
     let valid = conditions.iter().find(|c| c["type"] == "SpecValid").unwrap();
@@ -88,7 +88,7 @@ async fn scenario_deletion_with_retain_removes_the_finalizer_without_aws() {
         Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(k8s_openapi::jiff::Timestamp::now()));
     let mut gone = serde_json::to_value(&p).unwrap();
     gone["metadata"]["finalizers"] = json!([]);
-    let task = tokio::spawn(reconcile_pair(Arc::new(p), ctx.clone()));
+    let task = tokio::spawn(reconcile::<RegionPair>(Arc::new(p), ctx.clone()));
     let event = expect(&mut handle, "deletion", "POST", "/events", json!({})).await;
     assert_eq!(event["reason"], "Deleted");
     let patch = expect(&mut handle, "deletion", "PATCH", "/regionpairs/classic", gone).await;
@@ -105,7 +105,7 @@ async fn scenario_deletion_with_retain_removes_the_finalizer_without_aws() {
 #[tokio::test]
 async fn scenario_a_follower_neither_calls_aws_nor_writes() {
     let (ctx, mut handle) = context(false);
-    let action = reconcile_pair(Arc::new(pair()), ctx.clone()).await.unwrap();
+    let action = reconcile::<RegionPair>(Arc::new(pair()), ctx.clone()).await.unwrap();
     assert_eq!(action, kube::runtime::controller::Action::requeue(Duration::from_secs(10)));
     expect_silence(&mut handle, "follower").await;
     assert_eq!(ctx.aws.calls().snapshot().total(), 0);

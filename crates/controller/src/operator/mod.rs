@@ -397,12 +397,12 @@ pub async fn run(client: Client, aws: Arc<AwsContext>, cfg: OperatorConfig) -> R
     let pair_controller = Controller::for_stream(pair_stream, pairs.clone())
         .with_config(controller_config.clone())
         .reconcile_on(ctx.pair_triggers.stream())
-        .run(reconcilers::reconcile_pair, reconcilers::error_policy, ctx.clone())
+        .run(reconcilers::reconcile::<RegionPair>, reconcilers::error_policy, ctx.clone())
         .for_each(|_| futures::future::ready(()));
     let policy_controller = Controller::for_stream(policy_stream, policies.clone())
         .with_config(controller_config.clone())
         .reconcile_on(ctx.policy_triggers.stream())
-        .run(reconcilers::reconcile_policy, reconcilers::error_policy, ctx.clone())
+        .run(reconcilers::reconcile::<FailoverPolicy>, reconcilers::error_policy, ctx.clone())
         .for_each(|_| futures::future::ready(()));
 
     // A stack is reconciled again when its RegionPair, FailoverPolicy or password Secret changes.
@@ -446,7 +446,7 @@ pub async fn run(client: Client, aws: Arc<AwsContext>, cfg: OperatorConfig) -> R
                 .map(|s| ObjectRef::from_obj(&*s))
                 .collect::<Vec<_>>()
         })
-        .run(reconcilers::reconcile_stack, reconcilers::error_policy, ctx.clone())
+        .run(reconcilers::reconcile::<ThreeTierStack>, reconcilers::error_policy, ctx.clone())
         .for_each(|_| futures::future::ready(()));
 
     tracing::info!(namespace = ?cfg.namespace, selector = ?cfg.selector, "operator started");

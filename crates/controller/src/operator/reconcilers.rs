@@ -1,5 +1,6 @@
-//! The three controllers' reconcile functions: finalizer first, then the
-//! shared reconcilers, one server-side-apply status patch, events, metrics.
+//! One reconcile for the three kinds (`reconcile::<K>`): finalizer first,
+//! then the kind's apply or cleanup with the shared reconcilers, one
+//! server-side-apply status patch, events, metrics.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -149,29 +150,76 @@ fn requeue<K: Resource<DynamicType = ()>>(ctx: &Context, obj: &K, next: Next, wa
     }
 }
 
-// ---------------------------------------------------------------- RegionPair
+/// A kind this operator manages: how to reach its API and what a pass does
+/// while the object lives and once it is being deleted.
+pub trait Managed:
+    Resource<DynamicType = ()> + Clone + serde::de::DeserializeOwned + Serialize + std::fmt::Debug + Send + Sync + 'static
+{
+    const KIND: &'static str;
 
-/// One reconcile, inside a span that carries the object reference.
-pub async fn reconcile_pair(pair: Arc<RegionPair>, ctx: Arc<Context>) -> Result<Action, Error> {
-    let span = tracing::info_span!("reconcile", kind = "RegionPair", object = %object_label(&*pair));
-    reconcile_pair_inner(pair, ctx).instrument(span).await
+    fn api(ctx: &Context, obj: &Self) -> Result<Api<Self>, Error>;
+
+    fn apply(
+        api: &Api<Self>,
+        obj: &Self,
+        ctx: &Context,
+    ) -> impl std::future::Future<Output = Result<Action, Error>> + Send;
+
+    fn cleanup(
+        api: &Api<Self>,
+        obj: &Self,
+        ctx: &Context,
+    ) -> impl std::future::Future<Output = Result<Action, Error>> + Send;
 }
 
-async fn reconcile_pair_inner(pair: Arc<RegionPair>, ctx: Arc<Context>) -> Result<Action, Error> {
-    if !ctx.leader.is_leader() {
-        ctx.metrics.reconciled("RegionPair", "skipped", Duration::ZERO);
-        return Ok(Action::requeue(FOLLOWER_RECHECK));
-    }
-    let api: Api<RegionPair> = Api::all(ctx.client.clone());
-    measured(&ctx, "RegionPair", &object_label(&*pair), async {
-        match lifecycle(&api, &*pair).await {
-            Ok(Lifecycle::Apply) => apply_pair(&api, &pair, &ctx).await,
-            Ok(Lifecycle::Cleanup) => cleanup_pair(&api, &pair, &ctx).await,
-            Ok(Lifecycle::FinalizerAdded | Lifecycle::Released) => Ok(Action::await_change()),
-            Err(e) => Err(e),
+/// One reconcile of any managed kind, inside a span that carries the object
+/// reference: followers wait; the leader takes the finalizer step, then
+/// applies or cleans up, measured.
+pub async fn reconcile<K: Managed>(obj: Arc<K>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let span = tracing::info_span!("reconcile", kind = K::KIND, object = %object_label(&*obj));
+    async move {
+        if !ctx.leader.is_leader() {
+            ctx.metrics.reconciled(K::KIND, "skipped", Duration::ZERO);
+            return Ok(Action::requeue(FOLLOWER_RECHECK));
         }
-    })
+        let api = K::api(&ctx, &obj)?;
+        measured(&ctx, K::KIND, &object_label(&*obj), async {
+            match lifecycle(&api, &*obj).await? {
+                Lifecycle::Apply => K::apply(&api, &obj, &ctx).await,
+                Lifecycle::Cleanup => K::cleanup(&api, &obj, &ctx).await,
+                Lifecycle::FinalizerAdded | Lifecycle::Released => Ok(Action::await_change()),
+            }
+        })
+        .await
+    }
+    .instrument(span)
     .await
+}
+
+fn namespaced<K: Managed<Scope = k8s_openapi::NamespaceResourceScope>>(
+    ctx: &Context,
+    obj: &K,
+) -> Result<Api<K>, Error> {
+    let ns = obj.namespace().ok_or(Error::MissingIdentity)?;
+    Ok(Api::namespaced(ctx.client.clone(), &ns))
+}
+
+// ---------------------------------------------------------------- RegionPair
+
+impl Managed for RegionPair {
+    const KIND: &'static str = "RegionPair";
+
+    fn api(ctx: &Context, _: &Self) -> Result<Api<Self>, Error> {
+        Ok(Api::all(ctx.client.clone()))
+    }
+
+    async fn apply(api: &Api<Self>, obj: &Self, ctx: &Context) -> Result<Action, Error> {
+        apply_pair(api, obj, ctx).await
+    }
+
+    async fn cleanup(api: &Api<Self>, obj: &Self, ctx: &Context) -> Result<Action, Error> {
+        cleanup_pair(api, obj, ctx).await
+    }
 }
 
 async fn apply_pair(api: &Api<RegionPair>, pair: &RegionPair, ctx: &Context) -> Result<Action, Error> {
@@ -235,28 +283,20 @@ async fn blocked<K: Resource<DynamicType = ()>>(ctx: &Context, obj: &K, users: &
 
 // ---------------------------------------------------------------- ThreeTierStack
 
-/// One reconcile, inside a span that carries the object reference.
-pub async fn reconcile_stack(st: Arc<ThreeTierStack>, ctx: Arc<Context>) -> Result<Action, Error> {
-    let span = tracing::info_span!("reconcile", kind = "ThreeTierStack", object = %object_label(&*st));
-    reconcile_stack_inner(st, ctx).instrument(span).await
-}
+impl Managed for ThreeTierStack {
+    const KIND: &'static str = "ThreeTierStack";
 
-async fn reconcile_stack_inner(st: Arc<ThreeTierStack>, ctx: Arc<Context>) -> Result<Action, Error> {
-    if !ctx.leader.is_leader() {
-        ctx.metrics.reconciled("ThreeTierStack", "skipped", Duration::ZERO);
-        return Ok(Action::requeue(FOLLOWER_RECHECK));
+    fn api(ctx: &Context, obj: &Self) -> Result<Api<Self>, Error> {
+        namespaced(ctx, obj)
     }
-    let ns = st.namespace().ok_or(Error::MissingIdentity)?;
-    let api: Api<ThreeTierStack> = Api::namespaced(ctx.client.clone(), &ns);
-    measured(&ctx, "ThreeTierStack", &object_label(&*st), async {
-        match lifecycle(&api, &*st).await {
-            Ok(Lifecycle::Apply) => apply_stack(&api, &st, &ctx).await,
-            Ok(Lifecycle::Cleanup) => cleanup_stack(&api, &st, &ctx).await,
-            Ok(Lifecycle::FinalizerAdded | Lifecycle::Released) => Ok(Action::await_change()),
-            Err(e) => Err(e),
-        }
-    })
-    .await
+
+    async fn apply(api: &Api<Self>, obj: &Self, ctx: &Context) -> Result<Action, Error> {
+        apply_stack(api, obj, ctx).await
+    }
+
+    async fn cleanup(api: &Api<Self>, obj: &Self, ctx: &Context) -> Result<Action, Error> {
+        cleanup_stack(api, obj, ctx).await
+    }
 }
 
 /// The dereference step: the RegionPair and FailoverPolicy from the caches,
@@ -340,27 +380,20 @@ async fn cleanup_stack(api: &Api<ThreeTierStack>, st: &ThreeTierStack, ctx: &Con
 
 // ---------------------------------------------------------------- FailoverPolicy
 
-/// One reconcile, inside a span that carries the object reference.
-pub async fn reconcile_policy(policy: Arc<FailoverPolicy>, ctx: Arc<Context>) -> Result<Action, Error> {
-    let span = tracing::info_span!("reconcile", kind = "FailoverPolicy", object = %object_label(&*policy));
-    reconcile_policy_inner(policy, ctx).instrument(span).await
-}
+impl Managed for FailoverPolicy {
+    const KIND: &'static str = "FailoverPolicy";
 
-async fn reconcile_policy_inner(policy: Arc<FailoverPolicy>, ctx: Arc<Context>) -> Result<Action, Error> {
-    if !ctx.leader.is_leader() {
-        return Ok(Action::requeue(FOLLOWER_RECHECK));
+    fn api(ctx: &Context, obj: &Self) -> Result<Api<Self>, Error> {
+        namespaced(ctx, obj)
     }
-    let ns = policy.namespace().ok_or(Error::MissingIdentity)?;
-    let api: Api<FailoverPolicy> = Api::namespaced(ctx.client.clone(), &ns);
-    measured(&ctx, "FailoverPolicy", &object_label(&*policy), async {
-        match lifecycle(&api, &*policy).await {
-            Ok(Lifecycle::Apply) => apply_policy(&api, &policy, &ctx).await,
-            Ok(Lifecycle::Cleanup) => cleanup_policy(&api, &policy, &ctx).await,
-            Ok(Lifecycle::FinalizerAdded | Lifecycle::Released) => Ok(Action::await_change()),
-            Err(e) => Err(e),
-        }
-    })
-    .await
+
+    async fn apply(api: &Api<Self>, obj: &Self, ctx: &Context) -> Result<Action, Error> {
+        apply_policy(api, obj, ctx).await
+    }
+
+    async fn cleanup(api: &Api<Self>, obj: &Self, ctx: &Context) -> Result<Action, Error> {
+        cleanup_policy(api, obj, ctx).await
+    }
 }
 
 async fn apply_policy(api: &Api<FailoverPolicy>, p: &FailoverPolicy, ctx: &Context) -> Result<Action, Error> {
