@@ -18,6 +18,7 @@ use warmstandby_core::desired::{
 use warmstandby_core::failover::FailoverReason;
 use warmstandby_core::observed_data::ObservedDataTier;
 use warmstandby_core::observed_edge::{ObservedGlobalEdge, ObservedRegionEdge};
+use warmstandby_core::placement::Placement;
 use warmstandby_core::plan::data_tier::{DataAction, DataPlan, RegionInputs, plan_data_teardown, plan_data_tier};
 use warmstandby_core::plan::edge::{
     EdgeAction, EdgeInputs, EdgePlan, EdgeScope, RegionEdgeInputs, plan_edge, plan_edge_teardown,
@@ -186,11 +187,12 @@ async fn reconcile_validated(
     let intent = if validated.spec.paused { Intent::Observe } else { intent };
     // Observation does not depend on roles beyond the machine's memory.
     let memory = failover::memory(stack);
-    let mut observing = validated.clone();
-    observing.spec.active_region = memory.active;
-    let desired =
-        [desired_data_tier(&observing, RegionRole::Primary), desired_data_tier(&observing, RegionRole::Standby)];
-    let edge_desired = EdgeDesired::of(&observing);
+    let observing = Placement::at(memory.active);
+    let desired = [
+        desired_data_tier(&validated, &observing, RegionRole::Primary),
+        desired_data_tier(&validated, &observing, RegionRole::Standby),
+    ];
+    let edge_desired = EdgeDesired::of(&validated, &observing);
     let hints = hints(stack.status.as_ref(), &edge_desired.global);
     let data_hints = data_hints(stack.status.as_ref());
 
@@ -287,23 +289,12 @@ async fn reconcile_validated(
         failover::steady(&memory, &observed, &desired)
     };
     let request_consumed = decision.progress.is_some() || decision.active == stack.spec.active_region;
-    let mut for_data = validated.clone();
-    for_data.spec.active_region = decision.data_active;
-    for_data.fenced = decision.fence;
-    // A writer is tagged with the epoch that made it one: before this
-    // failover's promotion, the current writer keeps the previous epoch.
-    for_data.epoch = match &decision.progress {
-        Some(p) if decision.data_active != p.to => memory.epoch,
-        _ => decision.epoch,
-    };
-    for_data.rebuild_allowed = decision.progress.is_none();
-    for_data.fence_epoch = decision.epoch;
-    let mut for_edge = validated.clone();
-    for_edge.spec.active_region = decision.edge_active;
-    for_edge.full_capacity_everywhere = decision.full_capacity_everywhere;
-    let desired =
-        [desired_data_tier(&for_data, RegionRole::Primary), desired_data_tier(&for_data, RegionRole::Standby)];
-    let edge_desired = EdgeDesired::of(&for_edge);
+    let placement = decision.placement(memory.epoch);
+    let desired = [
+        desired_data_tier(&validated, &placement, RegionRole::Primary),
+        desired_data_tier(&validated, &placement, RegionRole::Standby),
+    ];
+    let edge_desired = EdgeDesired::of(&validated, &placement);
     for (reason, message) in &decision.events {
         tracing::info!(reason = reason.as_str(), message = %message, "failover");
     }
@@ -469,10 +460,13 @@ struct EdgeDesired {
 }
 
 impl EdgeDesired {
-    fn of(stack: &ValidatedStack) -> EdgeDesired {
+    fn of(stack: &ValidatedStack, placement: &Placement) -> EdgeDesired {
         EdgeDesired {
-            regions: [desired_region_edge(stack, RegionRole::Primary), desired_region_edge(stack, RegionRole::Standby)],
-            global: desired_global_edge(stack),
+            regions: [
+                desired_region_edge(stack, placement, RegionRole::Primary),
+                desired_region_edge(stack, placement, RegionRole::Standby),
+            ],
+            global: desired_global_edge(stack, placement),
         }
     }
 }
@@ -817,9 +811,13 @@ pub async fn teardown(aws: &AwsContext, inputs: StackInputs<'_>, snapshot_suffix
     let (Some(p), Some(s)) = (owner(stack, RegionRole::Primary), owner(stack, RegionRole::Standby)) else {
         return TeardownOutcome { waiting: vec!["metadata.uid is missing".into()], ..Default::default() };
     };
-    let desired =
-        [desired_data_tier(&validated, RegionRole::Primary), desired_data_tier(&validated, RegionRole::Standby)];
-    let edge_desired = EdgeDesired::of(&validated);
+    // Teardown deletes whatever is ours wherever it is: the spec's placement names it all.
+    let spec_placement = Placement::of_spec(&validated);
+    let desired = [
+        desired_data_tier(&validated, &spec_placement, RegionRole::Primary),
+        desired_data_tier(&validated, &spec_placement, RegionRole::Standby),
+    ];
+    let edge_desired = EdgeDesired::of(&validated, &spec_placement);
     let owners = [p, s];
     // No hints: teardown searches for everything that is ours.
     let no_hints = EdgeHints::default();

@@ -207,6 +207,27 @@ pub struct Decision {
     pub refusal: Option<String>,
 }
 
+impl Decision {
+    /// Where the stack's pieces belong while this decision holds.
+    /// `previous_epoch` is the epoch of the writer before this pass.
+    pub fn placement(&self, previous_epoch: i64) -> crate::placement::Placement {
+        crate::placement::Placement {
+            data_active: self.data_active,
+            edge_active: self.edge_active,
+            fenced: self.fence,
+            // A writer is tagged with the epoch that made it one: before this
+            // failover's promotion, the current writer keeps the previous epoch.
+            epoch: match &self.progress {
+                Some(p) if self.data_active != p.to => previous_epoch,
+                _ => self.epoch,
+            },
+            fence_epoch: self.epoch,
+            full_capacity_everywhere: self.full_capacity_everywhere,
+            rebuild_allowed: self.progress.is_none(),
+        }
+    }
+}
+
 fn rfc3339_seconds(text: &str) -> Option<i64> {
     chrono::DateTime::parse_from_rfc3339(text).ok().map(|t| t.timestamp())
 }

@@ -443,3 +443,45 @@ fn stages_are_typed_in_order_and_round_trip_their_names() {
     policy.actions.verify = false;
     assert_eq!(next_step(Some(&policy), Stage::Switch), None);
 }
+
+#[test]
+fn the_placement_follows_the_move_step_by_step() {
+    let p = policy(|_| {});
+    let mut s = sim();
+    let steady = s.pass(Some(&p), None).placement(0);
+    assert_eq!(
+        steady,
+        crate::placement::Placement { rebuild_allowed: true, ..crate::placement::Placement::at(RegionRole::Primary) }
+    );
+    primary_dies(&mut s);
+    let mut seen = Vec::new();
+    for _ in 0..20 {
+        let d = s.pass(Some(&p), None);
+        let placement = d.placement(0);
+        if let Some(step) = s.step() {
+            if step == "verify" {
+                s.answers[1] = Some(true);
+            }
+            seen.push((step, placement));
+        }
+        if d.finished.is_some() {
+            // Done: everything in the standby, the old writer fenced, rebuild allowed.
+            assert_eq!((placement.data_active, placement.edge_active), (RegionRole::Standby, RegionRole::Standby));
+            assert_eq!(placement.fenced, Some(RegionRole::Primary));
+            assert!(placement.rebuild_allowed && !placement.full_capacity_everywhere);
+            break;
+        }
+    }
+    for (step, placement) in &seen {
+        assert!(!placement.rebuild_allowed, "{step}: nothing is rebuilt during a move");
+        match step.as_str() {
+            // Before promotion the writer keeps the epoch it had.
+            "fence" => assert_eq!((placement.data_active, placement.epoch), (RegionRole::Primary, 0), "{step}"),
+            "scale" | "switch" => {
+                assert_eq!((placement.data_active, placement.epoch), (RegionRole::Standby, 1), "{step}");
+                assert!(placement.full_capacity_everywhere, "{step}");
+            }
+            _ => {}
+        }
+    }
+}

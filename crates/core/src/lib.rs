@@ -19,6 +19,7 @@ pub mod observed;
 pub mod observed_data;
 pub mod observed_edge;
 pub mod overall;
+pub mod placement;
 pub mod plan;
 pub mod secret;
 pub mod status;

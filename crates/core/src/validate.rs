@@ -102,17 +102,6 @@ pub struct ValidatedStack {
     pub spec: ThreeTierStackSpec,
     pub policy: Option<FailoverPolicySpec>,
     pub password: Password,
-    /// Set by the failover machine: the region whose database takes no
-    /// writes (its api ingress is revoked).
-    pub fenced: Option<warmstandby_api::RegionRole>,
-    /// Set by the failover machine: the epoch tagged on a promoted database.
-    pub epoch: i64,
-    /// Set by the failover machine: both regions run the active capacity.
-    pub full_capacity_everywhere: bool,
-    /// No failover is running: a fenced former writer may be rebuilt as a replica.
-    pub rebuild_allowed: bool,
-    /// The epoch of the failover that fenced `fenced` (tagged on its db group).
-    pub fence_epoch: i64,
 }
 
 /// What the dereference step found for a stack.
@@ -402,19 +391,9 @@ fn validate_stack_for(inputs: StackInputs<'_>, teardown: bool) -> Result<Validat
     validate_edge(&mut errors, spec);
 
     match (pair, password) {
-        (Some(pair), Some(password)) if errors.is_empty() => Ok(ValidatedStack {
-            namespace,
-            name,
-            pair,
-            spec: spec.clone(),
-            policy,
-            password,
-            fenced: None,
-            epoch: 0,
-            full_capacity_everywhere: false,
-            rebuild_allowed: false,
-            fence_epoch: 0,
-        }),
+        (Some(pair), Some(password)) if errors.is_empty() => {
+            Ok(ValidatedStack { namespace, name, pair, spec: spec.clone(), policy, password })
+        }
         _ => Err(errors),
     }
 }

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use warmstandby_api::RegionRole;
 
 use crate::names::bounded_name;
+use crate::placement::Placement;
 use crate::validate::ValidatedStack;
 
 /// Source of an ingress rule: a CIDR, or another of the stack's groups by role.
@@ -131,7 +132,7 @@ pub fn db_identifier(stack: &ValidatedStack, role: RegionRole) -> String {
     stack_name(stack, &format!("{}-db", role.as_str()), 63).to_ascii_lowercase()
 }
 
-pub fn desired_data_tier(stack: &ValidatedStack, role: RegionRole) -> DesiredDataTier {
+pub fn desired_data_tier(stack: &ValidatedStack, placement: &Placement, role: RegionRole) -> DesiredDataTier {
     let spec = &stack.spec;
     let region = stack.pair.region(role).region.clone();
     let group = |role_name: &str, description: &str, ingress: Vec<IngressRule>| DesiredSecurityGroup {
@@ -168,13 +169,13 @@ pub fn desired_data_tier(stack: &ValidatedStack, role: RegionRole) -> DesiredDat
         group(
             "db",
             "MySQL: from the api servers only",
-            if stack.fenced == Some(role) { Vec::new() } else { vec![from(spec.database.port, "api")] },
+            if placement.fenced == Some(role) { Vec::new() } else { vec![from(spec.database.port, "api")] },
         ),
     ];
     for g in &mut sgs {
         g.ingress.sort();
     }
-    let active = role == spec.active_region;
+    let active = role == placement.data_active;
     let db = &spec.database;
     let database = if active {
         DesiredDatabase::Writer(WriterSettings {
@@ -226,9 +227,9 @@ pub fn desired_data_tier(stack: &ValidatedStack, role: RegionRole) -> DesiredDat
         private_record: format!("{}.{}", db.private_dns.record_name, db.private_dns.zone_name),
         backup_vault: spec.backup.enabled.then(|| stack_name(stack, "vault", 50)),
         backup_plan,
-        epoch: stack.epoch,
-        rebuild_replica: !active && stack.fenced == Some(role) && stack.rebuild_allowed,
-        fence_epoch: (stack.fenced == Some(role) && stack.fence_epoch > 0).then_some(stack.fence_epoch),
+        epoch: placement.epoch,
+        rebuild_replica: !active && placement.fenced == Some(role) && placement.rebuild_allowed,
+        fence_epoch: (placement.fenced == Some(role) && placement.fence_epoch > 0).then_some(placement.fence_epoch),
     }
 }
 

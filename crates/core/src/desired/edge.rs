@@ -10,6 +10,7 @@
 use warmstandby_api::{CachingMode, Capacity, GLOBAL_REGION, OriginProtocol, PriceClass, RegionRole};
 
 use super::data_tier::stack_name;
+use crate::placement::Placement;
 use crate::validate::ValidatedStack;
 
 /// The two server tiers.
@@ -136,9 +137,9 @@ pub struct DesiredGlobalEdge {
     pub alarm: Option<DesiredAlarm>,
 }
 
-pub fn desired_region_edge(stack: &ValidatedStack, role: RegionRole) -> DesiredRegionEdge {
+pub fn desired_region_edge(stack: &ValidatedStack, placement: &Placement, role: RegionRole) -> DesiredRegionEdge {
     let spec = &stack.spec;
-    let active = role == spec.active_region;
+    let active = role == placement.edge_active;
     let tiers = TIERS
         .into_iter()
         .map(|tier| {
@@ -154,7 +155,7 @@ pub fn desired_region_edge(stack: &ValidatedStack, role: RegionRole) -> DesiredR
                 instance_type: t.instance_type.clone(),
                 user_data: t.user_data.as_deref().map(|u| base64(u.as_bytes())),
                 auto_scaling_group_name: stack_name(stack, tier, 255),
-                capacity: if active || stack.full_capacity_everywhere { t.capacity } else { t.standby_capacity },
+                capacity: if active || placement.full_capacity_everywhere { t.capacity } else { t.standby_capacity },
                 subnet_keys: if tier == "web" { ["web-a", "web-b"] } else { ["app-a", "app-b"] },
             }
         })
@@ -191,7 +192,7 @@ pub fn image_copy_name(stack: &ValidatedStack, tier: &str, source: &str) -> Stri
     stack_name(stack, &format!("{tier}-{source}"), 128)
 }
 
-pub fn desired_global_edge(stack: &ValidatedStack) -> DesiredGlobalEdge {
+pub fn desired_global_edge(stack: &ValidatedStack, placement: &Placement) -> DesiredGlobalEdge {
     let spec = &stack.spec;
     let zone = spec.domain.zone_name.trim_end_matches('.').to_string();
     let (interval, threshold) = match &stack.policy {
@@ -208,7 +209,7 @@ pub fn desired_global_edge(stack: &ValidatedStack) -> DesiredGlobalEdge {
         web_fqdn: format!("{}.{zone}", spec.domain.web_record),
         zone_name: zone,
         manage_zone: spec.domain.manage_zone,
-        active: spec.active_region,
+        active: placement.edge_active,
         cloudfront_certificate,
         health_check: DesiredHealthCheck {
             name: stack_name(stack, "api", 255),

@@ -10,6 +10,7 @@ use warmstandby_api::{GLOBAL_REGION, RegionRole};
 use super::data_tier::{DesiredDatabase, RuleSource, desired_data_tier, stack_name as aws_name};
 use super::edge::{CloudFrontCertificate, ImageSource, desired_global_edge, desired_region_edge};
 use super::{Kind, Resource, Scope};
+use crate::placement::Placement;
 use crate::validate::ValidatedStack;
 
 /// The stack's resources in both regions and globally, in a natural creation
@@ -35,8 +36,9 @@ fn global_key(component: &str) -> String {
 /// planner works from (data tier, then edge and compute), so the offline
 /// topology and `apply` cannot disagree.
 fn regional(stack: &ValidatedStack, role: RegionRole) -> Vec<Resource> {
-    let data = desired_data_tier(stack, role);
-    let edge = desired_region_edge(stack, role);
+    let placement = Placement::of_spec(stack);
+    let data = desired_data_tier(stack, &placement, role);
+    let edge = desired_region_edge(stack, &placement, role);
     let scope = Scope::Region { role, region: data.region.clone() };
     let k = |c: &str| key(role, c);
     let vpc = k("vpc");
@@ -212,7 +214,7 @@ fn listener(scope: &Scope, role: RegionRole, tier: &str, proto: &str, port: u16)
 }
 
 fn global(stack: &ValidatedStack) -> Vec<Resource> {
-    let g = desired_global_edge(stack);
+    let g = desired_global_edge(stack, &Placement::of_spec(stack));
     let scope = Scope::Global;
     let zone = &g.zone_name;
     let active = g.active;
@@ -337,7 +339,7 @@ fn global(stack: &ValidatedStack) -> Vec<Resource> {
         );
     }
     // The backup plan lives in the primary region and copies to the standby's vault.
-    if let Some(plan) = desired_data_tier(stack, RegionRole::Primary).backup_plan {
+    if let Some(plan) = desired_data_tier(stack, &Placement::of_spec(stack), RegionRole::Primary).backup_plan {
         let primary = Scope::Region { role: RegionRole::Primary, region: stack.pair.primary.region.clone() };
         out.push(
             Resource::new(&primary, "backup-plan", Kind::BackupPlan, plan.name.clone())

@@ -3,10 +3,14 @@ use warmstandby_api::{RegionRole, ThreeTierStack};
 use super::*;
 use crate::desired::{DesiredDataTier, NetworkRefs, desired_data_tier};
 use crate::observed_data::{ObservedDataTier, ObservedDatabase, ObservedSecurityGroup, ObservedZone};
+use crate::placement::Placement;
 
 fn desired(edit: impl Fn(&mut ThreeTierStack)) -> [DesiredDataTier; 2] {
     let v = crate::test_fixtures::classic_stack(|_, s| edit(s));
-    [desired_data_tier(&v, RegionRole::Primary), desired_data_tier(&v, RegionRole::Standby)]
+    [
+        desired_data_tier(&v, &Placement::of_spec(&v), RegionRole::Primary),
+        desired_data_tier(&v, &Placement::of_spec(&v), RegionRole::Standby),
+    ]
 }
 
 fn net(region: &str) -> NetworkRefs {
@@ -326,7 +330,10 @@ fn the_offline_topology_lists_the_rules_apply_makes_with_non_default_ports() {
         s.spec.api.port = 9000;
         s.spec.database.port = 3307;
     });
-    let d = [desired_data_tier(&v, RegionRole::Primary), desired_data_tier(&v, RegionRole::Standby)];
+    let d = [
+        desired_data_tier(&v, &Placement::of_spec(&v), RegionRole::Primary),
+        desired_data_tier(&v, &Placement::of_spec(&v), RegionRole::Standby),
+    ];
     let o = groups_and_subnet_groups(&d);
     let plan = plan_both(&d, &o, &[net("east"), net("west")], &|_, _| None);
     let topology = crate::desired::stack_topology(&v).unwrap();

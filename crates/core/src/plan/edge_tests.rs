@@ -15,6 +15,7 @@ use crate::observed_edge::{
     ObservedImage, ObservedLaunchTemplate, ObservedListener, ObservedLoadBalancer, ObservedTargetGroup, ObservedWebAcl,
     PublicZone,
 };
+use crate::placement::Placement;
 
 struct World {
     desired: [DesiredRegionEdge; 2],
@@ -46,8 +47,11 @@ fn world(edit: impl Fn(&mut ThreeTierStack)) -> World {
         ["alb-web", "alb-api", "web", "api"].iter().map(|g| (g.to_string(), format!("sg-{region}-{g}"))).collect()
     };
     World {
-        desired: [desired_region_edge(&v, RegionRole::Primary), desired_region_edge(&v, RegionRole::Standby)],
-        global: desired_global_edge(&v),
+        desired: [
+            desired_region_edge(&v, &Placement::of_spec(&v), RegionRole::Primary),
+            desired_region_edge(&v, &Placement::of_spec(&v), RegionRole::Standby),
+        ],
+        global: desired_global_edge(&v, &Placement::of_spec(&v)),
         nets: [net("us-east-1"), net("us-west-2")],
         groups: [groups("us-east-1"), groups("us-west-2")],
         regions: Default::default(),
