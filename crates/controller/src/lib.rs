@@ -4,8 +4,9 @@
 #![forbid(unsafe_code)]
 
 pub mod change;
-pub mod failover;
+pub mod detect;
 pub mod operator;
+pub mod probe;
 pub mod region_pair;
 pub mod requeue;
 pub mod stack;

@@ -28,22 +28,7 @@ const PERMANENT_MIN: Duration = Duration::from_secs(60);
 /// the operator also re-triggers the waiting object when it goes.
 pub const BLOCKED: Duration = Duration::from_secs(30);
 
-/// Why the next pass of an object should come.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Next {
-    /// Changes were made (creation, repair, teardown, a failover step).
-    Progress,
-    /// AWS is working on something we started, or a resource waits for another.
-    WaitingOnAws,
-    /// Nothing to do: drift resync with jitter.
-    Steady,
-    /// Waiting for other objects to go first (deletion blocked).
-    Blocked,
-    /// The pass failed.
-    Failed { retryable: bool },
-    /// Nothing changes until the object does (an invalid spec, a finished deletion).
-    AwaitChange,
-}
+pub use warmstandby_core::next::Next;
 
 #[derive(Clone, Copy, Debug, Default)]
 struct Streaks {

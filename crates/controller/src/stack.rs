@@ -11,26 +11,20 @@ use warmstandby_api::{DeletionPolicy, Phase, RegionPair, RegionRole, ThreeTierSt
 use warmstandby_aws::data_tier::DataHints;
 use warmstandby_aws::edge::{self, EdgeHints};
 use warmstandby_aws::{AwsContext, AwsError, Ownership, data_tier};
-use warmstandby_core::desired::{
-    DesiredDataTier, DesiredGlobalEdge, DesiredRegionEdge, NetworkRefs, desired_data_tier, desired_global_edge,
-    desired_region_edge,
-};
+use warmstandby_core::desired::{DesiredDataTier, DesiredGlobalEdge, NetworkRefs};
 use warmstandby_core::failover::FailoverReason;
 use warmstandby_core::observed_data::ObservedDataTier;
 use warmstandby_core::observed_edge::{ObservedGlobalEdge, ObservedRegionEdge};
 use warmstandby_core::placement::Placement;
-use warmstandby_core::plan::data_tier::{DataAction, DataPlan, RegionInputs, plan_data_teardown, plan_data_tier};
-use warmstandby_core::plan::edge::{
-    EdgeAction, EdgeInputs, EdgePlan, EdgeScope, RegionEdgeInputs, plan_edge, plan_edge_teardown,
-};
+use warmstandby_core::plan::data_tier::{DataAction, plan_data_teardown};
+use warmstandby_core::plan::edge::{EdgeAction, EdgeScope, plan_edge_teardown};
+use warmstandby_core::stack_pass::{self, Desired, Snapshot, memory};
 use warmstandby_core::status::invalid_status;
-use warmstandby_core::status_edge::EdgeView;
-use warmstandby_core::status_stack::{StackPass, stack_status};
 use warmstandby_core::validate::{StackInputs, ValidatedStack, validate_stack, validate_stack_for_teardown};
 
 use crate::change::{self, Change};
 use crate::requeue::Next;
-use crate::{Intent, TeardownOutcome, failover};
+use crate::{Intent, TeardownOutcome, detect};
 
 #[derive(Debug)]
 pub struct StackOutcome {
@@ -170,6 +164,8 @@ pub async fn reconcile_with_request(
     reconcile_inner(aws, inputs, Intent::Apply, now, Some(request), false).await
 }
 
+/// One pass of a valid stack: observe (IO), detect (IO), decide (pure, in
+/// the core), apply (IO), conclude (pure, in the core).
 #[allow(clippy::too_many_arguments)]
 async fn reconcile_validated(
     aws: &AwsContext,
@@ -182,29 +178,109 @@ async fn reconcile_validated(
     explicit_request: Option<warmstandby_core::failover::Request>,
     drill_requested: bool,
 ) -> StackOutcome {
-    let previous = stack.status.as_ref().map(|s| s.conditions.clone()).unwrap_or_default();
-    let generation = stack.metadata.generation;
     let intent = if validated.spec.paused { Intent::Observe } else { intent };
-    // Observation does not depend on roles beyond the machine's memory.
-    let memory = failover::memory(stack);
-    let observing = Placement::at(memory.active);
-    let desired = [
-        desired_data_tier(&validated, &observing, RegionRole::Primary),
-        desired_data_tier(&validated, &observing, RegionRole::Standby),
-    ];
-    let edge_desired = EdgeDesired::of(&validated, &observing);
-    let hints = hints(stack.status.as_ref(), &edge_desired.global);
-    let data_hints = data_hints(stack.status.as_ref());
+    let policy = validated.policy.as_ref();
+    let mut memory = memory::memory(stack);
+    // What to look for does not depend on roles beyond the machine's memory.
+    let looking_for = Desired::of(&validated, &Placement::at(memory.active));
+    let snapshot = match observe(aws, stack, &validated, &looking_for, &owners).await {
+        Ok(s) => s,
+        Err(e) => {
+            let status = not_ready(stack, None, "AwsError", e.to_string(), now);
+            let next = Next::Failed { retryable: e.class.is_retryable() };
+            return StackOutcome {
+                status,
+                next,
+                watch_every: policy.filter(|_| intent == Intent::Apply).map(detection_interval),
+                applied: Vec::new(),
+                changes: Vec::new(),
+                errors: vec![e],
+                invalid: None,
+                events: Vec::new(),
+            };
+        }
+    };
+    let recorded = stack.status.as_ref().is_some_and(|s| s.active_role.is_some());
+    memory::recover(&mut memory, recorded, &snapshot.data, &looking_for.data);
 
+    let signals = if intent == Intent::Apply {
+        let api_path = &validated.spec.api.health_check_path;
+        Some(detect::signals(aws, policy, &memory, &snapshot.global, &looking_for.global, api_path).await)
+    } else {
+        None
+    };
+    let decided = stack_pass::decide(stack_pass::Inputs {
+        stack,
+        validated: &validated,
+        nets: &nets,
+        owners: &owners,
+        memory: &memory,
+        snapshot: &snapshot,
+        signals,
+        request: explicit_request,
+        now,
+    });
+    for (reason, message) in &decided.decision.events {
+        tracing::info!(reason = reason.as_str(), message = %message, "failover");
+    }
+
+    let desired = &decided.desired;
+    let regions = [desired.data[0].region.as_str(), desired.data[1].region.as_str()];
+    let (applied, changes, errors) = if intent == Intent::Apply {
+        let ((mut applied, mut errors), (edge_applied, edge_errors)) = tokio::join!(
+            Box::pin(apply(aws, &validated, &desired.data, &owners, &decided.data_plan.actions)),
+            Box::pin(apply_edge(aws, regions, &owners, &decided.edge_plan.actions)),
+        );
+        applied.extend(edge_applied);
+        errors.extend(edge_errors);
+        let (applied, changes): (Vec<String>, Vec<Change>) = applied.into_iter().unzip();
+        (applied, changes, errors)
+    } else {
+        let mut changes: Vec<Change> =
+            decided.data_plan.actions.iter().map(|(role, a)| change::of_data(regions[role.index()], a)).collect();
+        changes.extend(decided.edge_plan.actions.iter().map(|(scope, a)| edge_change(*scope, regions, a)));
+        (Vec::new(), changes, Vec::new())
+    };
+    let outcome = stack_pass::Applied {
+        count: applied.len(),
+        errors: errors.iter().map(ToString::to_string).collect(),
+        retryable: errors.iter().all(|e| e.class.is_retryable()),
+        applying: intent == Intent::Apply,
+    };
+    let concluded = stack_pass::conclude(stack, &validated, &snapshot, decided, &outcome, drill_requested, now);
+    let watch_every = if intent == Intent::Apply { policy.map(detection_interval) } else { None };
+    StackOutcome {
+        status: concluded.status,
+        next: concluded.next,
+        watch_every,
+        applied,
+        changes,
+        errors,
+        invalid: None,
+        events: concluded.events,
+    }
+}
+
+/// Observes both regions' data and edge tiers and the global resources at
+/// once. With a failover policy, one region that cannot be reached does not
+/// stop the pass: the other region and the global resources can still
+/// serve, and the unreachable one keeps its last known edge.
+async fn observe(
+    aws: &AwsContext,
+    stack: &ThreeTierStack,
+    validated: &ValidatedStack,
+    desired: &Desired,
+    owners: &[Ownership; 2],
+) -> Result<Snapshot, AwsError> {
+    let hints = hints(stack.status.as_ref(), &desired.global);
+    let data_hints = data_hints(stack.status.as_ref());
     let (d0, d1, e0, e1, global) = tokio::join!(
-        Box::pin(data_tier::observe(aws, &desired[0], &owners[0], &data_hints[0])),
-        Box::pin(data_tier::observe(aws, &desired[1], &owners[1], &data_hints[1])),
-        Box::pin(observe_region_edge(aws, &edge_desired, &owners, &hints, 0)),
-        Box::pin(observe_region_edge(aws, &edge_desired, &owners, &hints, 1)),
-        Box::pin(edge::observe_global(aws, &edge_desired.global, &owners[0], &hints)),
+        Box::pin(data_tier::observe(aws, &desired.data[0], &owners[0], &data_hints[0])),
+        Box::pin(data_tier::observe(aws, &desired.data[1], &owners[1], &data_hints[1])),
+        Box::pin(observe_region_edge(aws, desired, owners, &hints, 0)),
+        Box::pin(observe_region_edge(aws, desired, owners, &hints, 1)),
+        Box::pin(edge::observe_global(aws, &desired.global, &owners[0], &hints)),
     );
-    // With a failover policy, one region that cannot be reached does not stop
-    // the pass: the other region and the global resources can still serve.
     let region_errors =
         [d0.as_ref().err().or(e0.as_ref().err()).cloned(), d1.as_ref().err().or(e1.as_ref().err()).cloned()];
     let tolerated = |i: usize| {
@@ -220,189 +296,23 @@ async fn reconcile_validated(
         .find_map(|(i, e)| e.clone().filter(|_| !unreachable[i]))
         .or(global.as_ref().err().cloned());
     if let Some(e) = first_error {
-        let status = not_ready(stack, None, "AwsError", e.to_string(), now);
-        let next = Next::Failed { retryable: e.class.is_retryable() };
-        return StackOutcome {
-            status,
-            next,
-            watch_every: validated.policy.as_ref().filter(|_| intent == Intent::Apply).map(detection_interval),
-            applied: Vec::new(),
-            changes: Vec::new(),
-            errors: vec![e],
-            invalid: None,
-            events: Vec::new(),
-        };
+        return Err(e);
     }
-    let last_known = |role: RegionRole| last_known_edge(stack.status.as_ref(), role, &edge_desired);
-    let observed = (
-        [d0.unwrap_or_default(), d1.unwrap_or_default()],
-        EdgeObserved {
-            regions: [
-                e0.unwrap_or_else(|_| last_known(RegionRole::Primary)),
-                e1.unwrap_or_else(|_| last_known(RegionRole::Standby)),
-            ],
-            global: global.unwrap_or_default(),
-        },
-    );
     for (i, down) in unreachable.iter().enumerate() {
         if *down {
-            tracing::warn!(region = %desired[i].region, "region unreachable; going on with the other one");
+            tracing::warn!(region = %desired.data[i].region, "region unreachable; going on with the other one");
         }
     }
-    let (observed, edge_observed) = observed;
-    let mut memory = memory;
-    let recorded = stack.status.as_ref().is_some_and(|s| s.active_role.is_some());
-    failover::recover(&mut memory, recorded, &observed, &desired);
-
-    // The failover machine decides where the writer, capacity and traffic belong.
-    let policy = validated.policy.clone();
-    let api_path = validated.spec.api.health_check_path.clone();
-    let decision = if intent == Intent::Apply {
-        let detected =
-            failover::detect(aws, policy.as_ref(), &memory, &edge_observed.global, &edge_desired.global, &api_path)
-                .await;
-        let (failing, detection, enabled) = match detected {
-            Ok(d) => d,
-            Err(e) => {
-                tracing::warn!(error = %e, "health check status unreadable; deciding without it");
-                (Vec::new(), memory.detection.clone(), 0)
-            }
-        };
-        let mut remembered = memory.clone();
-        remembered.detection = detection;
-        let answers = failover::answers(policy.as_ref(), &remembered, &edge_desired.global, &api_path).await;
-        let observation = failover::observation(
-            stack,
-            &remembered,
-            failing,
-            enabled,
-            (&desired, &observed),
-            (&edge_desired.regions, &edge_observed.regions, &edge_observed.global),
-            answers,
-            unreachable,
-            (failover::seconds(now), now),
-        );
-        let request = failover::request(stack, explicit_request)
-            .or_else(|| failover::automatic_failback(stack, policy.as_ref(), &remembered, &observation));
-        warmstandby_core::failover::decide(policy.as_ref(), &remembered, request.as_ref(), &observation)
-    } else {
-        failover::steady(&memory, &observed, &desired)
-    };
-    let request_consumed = decision.progress.is_some() || decision.active == stack.spec.active_region;
-    let placement = decision.placement(memory.epoch);
-    let desired = [
-        desired_data_tier(&validated, &placement, RegionRole::Primary),
-        desired_data_tier(&validated, &placement, RegionRole::Standby),
-    ];
-    let edge_desired = EdgeDesired::of(&validated, &placement);
-    for (reason, message) in &decision.events {
-        tracing::info!(reason = reason.as_str(), message = %message, "failover");
-    }
-
-    let mut plan = plan(&desired, &observed, &nets);
-    let mut edge_plan = plan_edge_pass(&edge_desired, &edge_observed, &observed, &nets, &owners);
-    // Nothing is planned into a region that cannot be reached.
-    for (i, role) in RegionRole::BOTH.into_iter().enumerate() {
-        if unreachable[i] {
-            let region = desired[i].region.clone();
-            plan.actions.retain(|(r, _)| *r != role);
-            edge_plan.actions.retain(|(s, _)| *s != EdgeScope::Region(role));
-            plan.drift.retain(|d| d.region != region);
-            edge_plan.drift.retain(|d| d.region != region);
-            plan.waiting.retain(|w| !w.contains(&region));
-            edge_plan.waiting.retain(|w| !w.contains(&region));
-            plan.blocked.push(format!("{region} cannot be reached; its resources are neither observed nor changed"));
-        }
-    }
-    let converged = plan.actions.is_empty()
-        && plan.blocked.is_empty()
-        && plan.waiting.is_empty()
-        && edge_plan.actions.is_empty()
-        && edge_plan.blocked.is_empty()
-        && edge_plan.waiting.is_empty();
-    let regions = [desired[0].region.as_str(), desired[1].region.as_str()];
-    let (applied, changes, errors) = if intent == Intent::Apply {
-        let ((mut applied, mut errors), (edge_applied, edge_errors)) = tokio::join!(
-            Box::pin(apply(aws, &validated, &desired, &owners, &plan.actions)),
-            Box::pin(apply_edge(aws, regions, &owners, &edge_plan.actions)),
-        );
-        applied.extend(edge_applied);
-        errors.extend(edge_errors);
-        let (applied, changes) = applied.into_iter().unzip();
-        (applied, changes, errors)
-    } else {
-        let mut changes: Vec<Change> =
-            plan.actions.iter().map(|(role, a)| change::of_data(regions[role.index()], a)).collect();
-        changes.extend(edge_plan.actions.iter().map(|(scope, a)| edge_change(*scope, regions, a)));
-        (Vec::new(), changes, Vec::new())
-    };
-    let mut drift = plan.drift.clone();
-    drift.extend(edge_plan.drift.iter().cloned());
-    let mut blocked = plan.blocked.clone();
-    blocked.extend(edge_plan.blocked.iter().cloned());
-    let mut waiting = plan.waiting.clone();
-    waiting.extend(edge_plan.waiting.iter().cloned());
-    if intent == Intent::Apply && !applied.is_empty() {
-        waiting.push(format!("{} change(s) made; checking again", applied.len()));
-    }
-    let pass = StackPass {
-        regions: [(&desired[0], &observed[0]), (&desired[1], &observed[1])],
-        edge: EdgeView {
-            regions: [
-                (&edge_desired.regions[0], &edge_observed.regions[0]),
-                (&edge_desired.regions[1], &edge_observed.regions[1]),
-            ],
-            global: (&edge_desired.global, &edge_observed.global),
-        },
-        drift,
-        converged,
-        applied: applied.len(),
-        blocked,
-        waiting,
-        errors: errors.iter().map(ToString::to_string).collect(),
-        paused: validated.spec.paused,
-        active_region: validated.pair.region(decision.active).region.clone(),
-    };
-    let mut status = stack_status(&previous, generation, &pass, now);
-    if let Some(before) = &stack.status {
-        if unreachable[0] {
-            status.primary = before.primary.clone();
-        }
-        if unreachable[1] {
-            status.standby = before.standby.clone();
-        }
-    }
-    failover::record(&mut status, &decision, stack.status.as_ref(), stack, request_consumed, |r| {
-        validated.pair.region(r).region.clone()
-    });
-    let readiness = warmstandby_core::drill::readiness(
-        policy.as_ref(),
-        &validated.spec,
-        decision.active,
-        (&desired, &observed),
-        (&edge_desired.regions, &edge_observed.regions),
-    );
-    let drill_ran = failover::drill(&mut status, stack, policy.as_ref(), &readiness, drill_requested, now);
-    let mut decision = decision;
-    if let Some(d) = &drill_ran {
-        decision.events.push((FailoverReason::DrillRan, format!("{}: {}", d.outcome, d.message)));
-    }
-    // A move that changed something or took a step goes on at once; one that
-    // waits (debounce, a promotion in progress) polls like any AWS wait, and
-    // detection's cadence caps the poll.
-    let next = if !applied.is_empty() || (decision.progress.is_some() && !decision.events.is_empty()) {
-        Next::Progress
-    } else if decision.progress.is_some() {
-        Next::WaitingOnAws
-    } else if !errors.is_empty() {
-        Next::Failed { retryable: errors.iter().all(|e| e.class.is_retryable()) }
-    } else if status.phase == Some(Phase::Ready) || intent == Intent::Observe {
-        Next::Steady
-    } else {
-        Next::WaitingOnAws
-    };
-    let watch_every = if intent == Intent::Apply { policy.as_ref().map(detection_interval) } else { None };
-    StackOutcome { status, next, watch_every, applied, changes, errors, invalid: None, events: decision.events }
+    let last_known = |role: RegionRole| last_known_edge(stack.status.as_ref(), role, desired);
+    Ok(Snapshot {
+        data: [d0.unwrap_or_default(), d1.unwrap_or_default()],
+        regions: [
+            e0.unwrap_or_else(|_| last_known(RegionRole::Primary)),
+            e1.unwrap_or_else(|_| last_known(RegionRole::Standby)),
+        ],
+        global: global.unwrap_or_default(),
+        unreachable,
+    })
 }
 
 /// How often failure detection looks: the probes' interval, else the health
@@ -453,24 +363,7 @@ async fn observe_both(
     Ok([a, b])
 }
 
-/// Desired edge and compute tiers: both regions (primary first) and global.
-struct EdgeDesired {
-    regions: [DesiredRegionEdge; 2],
-    global: DesiredGlobalEdge,
-}
-
-impl EdgeDesired {
-    fn of(stack: &ValidatedStack, placement: &Placement) -> EdgeDesired {
-        EdgeDesired {
-            regions: [
-                desired_region_edge(stack, placement, RegionRole::Primary),
-                desired_region_edge(stack, placement, RegionRole::Standby),
-            ],
-            global: desired_global_edge(stack, placement),
-        }
-    }
-}
-
+/// What teardown finds of the edge and compute tiers.
 struct EdgeObserved {
     regions: [ObservedRegionEdge; 2],
     global: ObservedGlobalEdge,
@@ -514,7 +407,7 @@ fn hints(status: Option<&ThreeTierStackStatus>, global: &DesiredGlobalEdge) -> E
 /// One region's edge observation, with the hints of that region.
 fn observe_region_edge<'a>(
     aws: &'a AwsContext,
-    desired: &'a EdgeDesired,
+    desired: &'a Desired,
     owners: &'a [Ownership; 2],
     hints: &'a EdgeHints,
     i: usize,
@@ -524,7 +417,7 @@ fn observe_region_edge<'a>(
 
 async fn observe_edge(
     aws: &AwsContext,
-    desired: &EdgeDesired,
+    desired: &Desired,
     owners: &[Ownership; 2],
     hints: &EdgeHints,
 ) -> Result<EdgeObserved, AwsError> {
@@ -538,11 +431,7 @@ async fn observe_edge(
 
 /// What the last status knew of an unreachable region's load balancers:
 /// enough for the global records and origins that still name them.
-fn last_known_edge(
-    status: Option<&ThreeTierStackStatus>,
-    role: RegionRole,
-    desired: &EdgeDesired,
-) -> ObservedRegionEdge {
+fn last_known_edge(status: Option<&ThreeTierStackStatus>, role: RegionRole, desired: &Desired) -> ObservedRegionEdge {
     let i = role.index();
     let region = status.and_then(|s| if i == 0 { s.primary.as_ref() } else { s.standby.as_ref() });
     // The certificate stays issued (it is renewed by ACM, not by us).
@@ -575,43 +464,6 @@ fn last_known_edge(
 }
 
 /// Security group IDs of a region's data tier by role.
-fn group_ids(observed: &ObservedDataTier) -> std::collections::BTreeMap<String, String> {
-    observed
-        .security_groups
-        .iter()
-        .filter_map(|g| g.component.strip_prefix("security-group/").map(|r| (r.to_string(), g.id.clone())))
-        .collect()
-}
-
-fn plan_edge_pass(
-    desired: &EdgeDesired,
-    observed: &EdgeObserved,
-    data: &[ObservedDataTier; 2],
-    nets: &[NetworkRefs; 2],
-    owners: &[Ownership; 2],
-) -> EdgePlan {
-    let groups = [group_ids(&data[0]), group_ids(&data[1])];
-    plan_edge(&EdgeInputs {
-        regions: [
-            RegionEdgeInputs {
-                desired: &desired.regions[0],
-                observed: &observed.regions[0],
-                network: &nets[0],
-                groups: &groups[0],
-            },
-            RegionEdgeInputs {
-                desired: &desired.regions[1],
-                observed: &observed.regions[1],
-                network: &nets[1],
-                groups: &groups[1],
-            },
-        ],
-        global: &desired.global,
-        observed: &observed.global,
-        owner: &owners[0],
-    })
-}
-
 /// An edge action as a change of its region, or a global one.
 fn edge_change(scope: EdgeScope, regions: [&str; 2], action: &EdgeAction) -> Change {
     match scope {
@@ -703,17 +555,6 @@ pub fn describe_edge(action: &EdgeAction) -> String {
         A::PutAlarm { name, .. } => format!("put alarm {name}"),
         A::DeleteAlarm { name } => format!("delete alarm {name}"),
     }
-}
-
-fn plan(desired: &[DesiredDataTier; 2], observed: &[ObservedDataTier; 2], nets: &[NetworkRefs; 2]) -> DataPlan {
-    let vault_arn = |role: RegionRole, name: &str| {
-        let i = role.index();
-        observed[i].backup_vaults.iter().find(|(n, _)| n == name).map(|(_, arn)| arn.clone())
-    };
-    plan_data_tier([
-        RegionInputs { desired: &desired[0], observed: &observed[0], network: &nets[0], vault_arn: &vault_arn },
-        RegionInputs { desired: &desired[1], observed: &observed[1], network: &nets[1], vault_arn: &vault_arn },
-    ])
 }
 
 /// Runs one batch of actions concurrently; each is logged without secrets.
@@ -812,19 +653,15 @@ pub async fn teardown(aws: &AwsContext, inputs: StackInputs<'_>, snapshot_suffix
         return TeardownOutcome { waiting: vec!["metadata.uid is missing".into()], ..Default::default() };
     };
     // Teardown deletes whatever is ours wherever it is: the spec's placement names it all.
-    let spec_placement = Placement::of_spec(&validated);
-    let desired = [
-        desired_data_tier(&validated, &spec_placement, RegionRole::Primary),
-        desired_data_tier(&validated, &spec_placement, RegionRole::Standby),
-    ];
-    let edge_desired = EdgeDesired::of(&validated, &spec_placement);
+    let wanted = Desired::of(&validated, &Placement::of_spec(&validated));
+    let desired = &wanted.data;
     let owners = [p, s];
     // No hints: teardown searches for everything that is ours.
     let no_hints = EdgeHints::default();
     let no_data_hints = [DataHints::default(), DataHints::default()];
     let (observed, edge_observed) = tokio::join!(
-        Box::pin(observe_both(aws, &desired, &owners, &no_data_hints)),
-        Box::pin(observe_edge(aws, &edge_desired, &owners, &no_hints))
+        Box::pin(observe_both(aws, desired, &owners, &no_data_hints)),
+        Box::pin(observe_edge(aws, &wanted, &owners, &no_hints))
     );
     let (observed, edge_observed) = match observed.and_then(|d| edge_observed.map(|e| (d, e))) {
         Ok(o) => o,
@@ -846,7 +683,7 @@ pub async fn teardown(aws: &AwsContext, inputs: StackInputs<'_>, snapshot_suffix
     }
     let regions = [desired[0].region.as_str(), desired[1].region.as_str()];
     let ((mut applied, mut errors), (edge_applied, edge_errors)) = tokio::join!(
-        Box::pin(apply(aws, &validated, &desired, &owners, &plan.actions)),
+        Box::pin(apply(aws, &validated, desired, &owners, &plan.actions)),
         Box::pin(apply_edge(aws, regions, &owners, &edge_plan.actions)),
     );
     applied.extend(edge_applied);

@@ -22,3 +22,14 @@ pub(crate) fn classic_stack(edit: impl FnOnce(&mut RegionPair, &mut ThreeTierSta
     })
     .unwrap()
 }
+
+/// The example stack as the API holds it (with a uid) and validated.
+pub(crate) fn classic_object(edit: impl FnOnce(&mut ThreeTierStack)) -> (ThreeTierStack, ValidatedStack) {
+    let mut stack: ThreeTierStack =
+        serde_yaml::from_str(include_str!("../../../deploy/examples/30-bookstore.yaml")).unwrap();
+    stack.metadata.uid = Some("u1".into());
+    edit(&mut stack);
+    let spec = stack.spec.clone();
+    let validated = classic_stack(|_, s| s.spec = spec);
+    (stack, validated)
+}

@@ -358,7 +358,7 @@ async fn apply_stack(api: &Api<ThreeTierStack>, st: &ThreeTierStack, ctx: &Conte
             &label,
             d.failures.is_empty(),
             d.predicted_rto_seconds.unwrap_or_default(),
-            d.last_success_at.as_deref().map(crate::failover::seconds),
+            d.last_success_at.as_deref().map(warmstandby_core::stack_pass::record::seconds),
         );
     }
     Ok(requeue(ctx, st, outcome.next, outcome.watch_every))

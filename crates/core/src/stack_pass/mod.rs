@@ -1,0 +1,293 @@
+//! The pure part of a ThreeTierStack pass. The controller observes AWS and
+//! detects failures (IO), then `decide` says where everything belongs and
+//! what to change; after the changes are applied, `conclude` writes the
+//! status and says when to come back.
+
+pub mod memory;
+pub mod observation;
+pub mod record;
+
+use warmstandby_api::{DetectionStatus, Phase, RegionRole, ThreeTierStack, ThreeTierStackStatus};
+
+use crate::desired::{
+    DesiredDataTier, DesiredGlobalEdge, DesiredRegionEdge, NetworkRefs, desired_data_tier, desired_global_edge,
+    desired_region_edge,
+};
+use crate::failover::{Decision, FailoverReason, Memory, Request};
+use crate::identity::Ownership;
+use crate::next::Next;
+use crate::observed_data::ObservedDataTier;
+use crate::observed_edge::{ObservedGlobalEdge, ObservedRegionEdge};
+use crate::placement::Placement;
+use crate::plan::data_tier::{DataPlan, RegionInputs, plan_data_tier};
+use crate::plan::edge::{EdgeInputs, EdgePlan, EdgeScope, RegionEdgeInputs, plan_edge};
+use crate::status_edge::EdgeView;
+use crate::status_stack::{StackPass, stack_status};
+use crate::validate::ValidatedStack;
+
+/// Everything a stack should be, both regions (primary first) and global.
+#[derive(Clone, Debug)]
+pub struct Desired {
+    pub data: [DesiredDataTier; 2],
+    pub regions: [DesiredRegionEdge; 2],
+    pub global: DesiredGlobalEdge,
+}
+
+impl Desired {
+    pub fn of(stack: &ValidatedStack, placement: &Placement) -> Desired {
+        Desired {
+            data: RegionRole::BOTH.map(|role| desired_data_tier(stack, placement, role)),
+            regions: RegionRole::BOTH.map(|role| desired_region_edge(stack, placement, role)),
+            global: desired_global_edge(stack, placement),
+        }
+    }
+}
+
+/// What AWS showed this pass. A region that could not be reached is marked,
+/// its edge filled in from the last status (`last_known_edge`).
+#[derive(Clone, Debug, Default)]
+pub struct Snapshot {
+    pub data: [ObservedDataTier; 2],
+    pub regions: [ObservedRegionEdge; 2],
+    pub global: ObservedGlobalEdge,
+    pub unreachable: [bool; 2],
+}
+
+/// Failure detection's findings this pass (applying passes only).
+#[derive(Clone, Debug, Default)]
+pub struct Signals {
+    /// Sources that report the active region failing (`alarm`, `probes`, `healthCheck`).
+    pub failing: Vec<String>,
+    pub detection: DetectionStatus,
+    pub enabled_sources: usize,
+    /// The target's endpoints answer (while a move verifies), per region.
+    pub answers: [Option<bool>; 2],
+}
+
+/// The inputs of one pass's decisions.
+pub struct Inputs<'a> {
+    pub stack: &'a ThreeTierStack,
+    pub validated: &'a ValidatedStack,
+    pub nets: &'a [NetworkRefs; 2],
+    pub owners: &'a [Ownership; 2],
+    /// The machine's memory, recovered from AWS where the status lacks it.
+    pub memory: &'a Memory,
+    pub snapshot: &'a Snapshot,
+    /// `None`: an observing pass, which runs the machine's steady view only.
+    pub signals: Option<Signals>,
+    /// A move asked for explicitly (the CLI).
+    pub request: Option<Request>,
+    /// RFC 3339.
+    pub now: &'a str,
+}
+
+/// Where everything belongs this pass and what to change to get there.
+#[derive(Debug)]
+pub struct Decided {
+    pub decision: Decision,
+    pub placement: Placement,
+    pub desired: Desired,
+    pub data_plan: DataPlan,
+    pub edge_plan: EdgePlan,
+    /// The first plan had nothing to do.
+    pub converged: bool,
+    /// A requested move started (or there was nothing to move).
+    pub request_consumed: bool,
+}
+
+/// Runs the failover machine (or its steady view), places the stack and
+/// plans every family; nothing is planned into a region that cannot be reached.
+pub fn decide(inputs: Inputs<'_>) -> Decided {
+    let Inputs { stack, validated, nets, owners, memory, snapshot, signals, request, now } = inputs;
+    let policy = validated.policy.as_ref();
+    let decision = match signals {
+        Some(signals) => {
+            let observing = Desired::of(validated, &Placement::at(memory.active));
+            let mut remembered = memory.clone();
+            remembered.detection = signals.detection;
+            let observation = observation::observation(
+                stack,
+                &remembered,
+                signals.failing,
+                signals.enabled_sources,
+                (&observing.data, &snapshot.data),
+                (&observing.regions, &snapshot.regions, &snapshot.global),
+                signals.answers,
+                snapshot.unreachable,
+                (record::seconds(now), now),
+            );
+            let request = memory::request(stack, request)
+                .or_else(|| memory::automatic_failback(stack, policy, &remembered, &observation));
+            crate::failover::decide(policy, &remembered, request.as_ref(), &observation)
+        }
+        None => {
+            let observing = Desired::of(validated, &Placement::at(memory.active));
+            memory::steady(memory, &snapshot.data, &observing.data)
+        }
+    };
+    let request_consumed = decision.progress.is_some() || decision.active == stack.spec.active_region;
+    let placement = decision.placement(memory.epoch);
+    let desired = Desired::of(validated, &placement);
+    let mut data_plan = plan_data(&desired.data, &snapshot.data, nets);
+    let mut edge_plan = plan_edge_of(&desired, snapshot, nets, owners);
+    for (i, role) in RegionRole::BOTH.into_iter().enumerate() {
+        if snapshot.unreachable[i] {
+            let region = desired.data[i].region.clone();
+            data_plan.actions.retain(|(r, _)| *r != role);
+            edge_plan.actions.retain(|(s, _)| *s != EdgeScope::Region(role));
+            data_plan.drift.retain(|d| d.region != region);
+            edge_plan.drift.retain(|d| d.region != region);
+            data_plan.waiting.retain(|w| !w.contains(&region));
+            edge_plan.waiting.retain(|w| !w.contains(&region));
+            data_plan
+                .blocked
+                .push(format!("{region} cannot be reached; its resources are neither observed nor changed"));
+        }
+    }
+    let converged = data_plan.actions.is_empty()
+        && data_plan.blocked.is_empty()
+        && data_plan.waiting.is_empty()
+        && edge_plan.actions.is_empty()
+        && edge_plan.blocked.is_empty()
+        && edge_plan.waiting.is_empty();
+    Decided { decision, placement, desired, data_plan, edge_plan, converged, request_consumed }
+}
+
+/// What applying the plans came to.
+#[derive(Clone, Debug, Default)]
+pub struct Applied {
+    /// Changes made.
+    pub count: usize,
+    /// Failed calls, one sentence each.
+    pub errors: Vec<String>,
+    /// Every failure is worth retrying.
+    pub retryable: bool,
+    /// The pass applied (an observing pass changes nothing and is steady).
+    pub applying: bool,
+}
+
+/// What a pass leaves: the status to write, when to come back, and the
+/// failover transitions (for events and metrics).
+#[derive(Debug)]
+pub struct Concluded {
+    pub status: ThreeTierStackStatus,
+    pub next: Next,
+    pub events: Vec<(FailoverReason, String)>,
+}
+
+/// Writes the status of a pass: conditions over every family, the machine's
+/// results, the standby's readiness (and a drill record when one is due or
+/// `drill_requested`), and when the next pass should come.
+pub fn conclude(
+    stack: &ThreeTierStack,
+    validated: &ValidatedStack,
+    snapshot: &Snapshot,
+    decided: Decided,
+    applied: &Applied,
+    drill_requested: bool,
+    now: &str,
+) -> Concluded {
+    let Decided { mut decision, desired, data_plan, edge_plan, converged, request_consumed, .. } = decided;
+    let previous = stack.status.as_ref().map(|s| s.conditions.clone()).unwrap_or_default();
+    let policy = validated.policy.as_ref();
+    let mut drift = data_plan.drift;
+    drift.extend(edge_plan.drift);
+    let mut blocked = data_plan.blocked;
+    blocked.extend(edge_plan.blocked);
+    let mut waiting = data_plan.waiting;
+    waiting.extend(edge_plan.waiting);
+    if applied.applying && applied.count > 0 {
+        waiting.push(format!("{} change(s) made; checking again", applied.count));
+    }
+    let pass = StackPass {
+        regions: [(&desired.data[0], &snapshot.data[0]), (&desired.data[1], &snapshot.data[1])],
+        edge: EdgeView {
+            regions: [(&desired.regions[0], &snapshot.regions[0]), (&desired.regions[1], &snapshot.regions[1])],
+            global: (&desired.global, &snapshot.global),
+        },
+        drift,
+        converged,
+        applied: applied.count,
+        blocked,
+        waiting,
+        errors: applied.errors.clone(),
+        paused: validated.spec.paused,
+        active_region: validated.pair.region(decision.active).region.clone(),
+    };
+    let mut status = stack_status(&previous, stack.metadata.generation, &pass, now);
+    // A region that could not be reached keeps what the last status said of it.
+    if let Some(before) = &stack.status {
+        if snapshot.unreachable[0] {
+            status.primary = before.primary.clone();
+        }
+        if snapshot.unreachable[1] {
+            status.standby = before.standby.clone();
+        }
+    }
+    record::record(&mut status, &decision, stack.status.as_ref(), stack, request_consumed, |r| {
+        validated.pair.region(r).region.clone()
+    });
+    let readiness = crate::drill::readiness(
+        policy,
+        &validated.spec,
+        decision.active,
+        (&desired.data, &snapshot.data),
+        (&desired.regions, &snapshot.regions),
+    );
+    if let Some(d) = record::drill(&mut status, stack, policy, &readiness, drill_requested, now) {
+        decision.events.push((FailoverReason::DrillRan, format!("{}: {}", d.outcome, d.message)));
+    }
+    // A move that changed something or took a step goes on at once; one that
+    // waits (debounce, a promotion in progress) polls like any AWS wait, and
+    // detection's cadence caps the poll.
+    let next = if applied.count > 0 || (decision.progress.is_some() && !decision.events.is_empty()) {
+        Next::Progress
+    } else if decision.progress.is_some() {
+        Next::WaitingOnAws
+    } else if !applied.errors.is_empty() {
+        Next::Failed { retryable: applied.retryable }
+    } else if status.phase == Some(Phase::Ready) || !applied.applying {
+        Next::Steady
+    } else {
+        Next::WaitingOnAws
+    };
+    Concluded { status, next, events: decision.events }
+}
+
+fn plan_data(desired: &[DesiredDataTier; 2], observed: &[ObservedDataTier; 2], nets: &[NetworkRefs; 2]) -> DataPlan {
+    let vault_arn = |role: RegionRole, name: &str| {
+        let i = role.index();
+        observed[i].backup_vaults.iter().find(|(n, _)| n == name).map(|(_, arn)| arn.clone())
+    };
+    plan_data_tier([
+        RegionInputs { desired: &desired[0], observed: &observed[0], network: &nets[0], vault_arn: &vault_arn },
+        RegionInputs { desired: &desired[1], observed: &observed[1], network: &nets[1], vault_arn: &vault_arn },
+    ])
+}
+
+/// The security group IDs by role (`web`, `alb-api`, ...) the edge needs.
+fn group_ids(observed: &ObservedDataTier) -> std::collections::BTreeMap<String, String> {
+    observed
+        .security_groups
+        .iter()
+        .filter_map(|g| g.component.strip_prefix("security-group/").map(|r| (r.to_string(), g.id.clone())))
+        .collect()
+}
+
+fn plan_edge_of(desired: &Desired, snapshot: &Snapshot, nets: &[NetworkRefs; 2], owners: &[Ownership; 2]) -> EdgePlan {
+    let groups = [group_ids(&snapshot.data[0]), group_ids(&snapshot.data[1])];
+    plan_edge(&EdgeInputs {
+        regions: [0, 1].map(|i| RegionEdgeInputs {
+            desired: &desired.regions[i],
+            observed: &snapshot.regions[i],
+            network: &nets[i],
+            groups: &groups[i],
+        }),
+        global: &desired.global,
+        observed: &snapshot.global,
+        owner: &owners[0],
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,83 @@
+//! What AWS shows of each region, as the failover machine sees it.
+
+use warmstandby_api::{ANNOTATION_APPROVE_FAILOVER, ThreeTierStack};
+
+use crate::desired::{DesiredDataTier, DesiredRegionEdge};
+use crate::failover::{DbView, Memory, Observation};
+use crate::observed_data::ObservedDataTier;
+use crate::observed_edge::{ObservedGlobalEdge, ObservedRegionEdge};
+use crate::plan::edge::origin_id;
+
+/// What AWS shows of each region for the machine.
+#[allow(clippy::too_many_arguments)]
+pub fn observation(
+    stack: &ThreeTierStack,
+    memory: &Memory,
+    failing: Vec<String>,
+    enabled_sources: usize,
+    data: (&[DesiredDataTier; 2], &[ObservedDataTier; 2]),
+    edge: (&[DesiredRegionEdge; 2], &[ObservedRegionEdge; 2], &ObservedGlobalEdge),
+    answers: [Option<bool>; 2],
+    unreachable: [bool; 2],
+    now: (i64, &str),
+) -> Observation {
+    let (dd, od) = data;
+    let (de, oe, og) = edge;
+    let databases = [0, 1].map(|i| {
+        od[i].databases.iter().find(|d| d.identifier == dd[i].db_identifier).map(|d| DbView {
+            is_replica: d.is_replica(),
+            status: d.status.clone(),
+            lag_seconds: d.replica_lag_seconds,
+            epoch: d.epoch,
+        })
+    });
+    let fenced = [0, 1].map(|i| {
+        let api = od[i].security_groups.iter().find(|g| g.component == "security-group/api").map(|g| g.id.clone());
+        od[i]
+            .security_groups
+            .iter()
+            .find(|g| g.component == "security-group/db")
+            .is_some_and(|g| !g.ingress.iter().any(|r| r.group_id.is_some() && r.group_id == api))
+    });
+    let full_capacity = [0, 1].map(|i| {
+        de[i].tiers.iter().all(|t| {
+            let spec_capacity = if t.tier == "web" { stack.spec.web.capacity } else { stack.spec.api.capacity };
+            oe[i].auto_scaling_group(&t.auto_scaling_group_name).is_some_and(|a| {
+                (a.spec.min, a.spec.desired, a.spec.max)
+                    == (spec_capacity.min, spec_capacity.desired, spec_capacity.max)
+            })
+        })
+    });
+    let traffic = [0, 1].map(|i| {
+        let region = &de[i].region;
+        let api_lb = de[i].tier("api").and_then(|t| oe[i].load_balancer(&t.load_balancer_name));
+        let record = og
+            .records
+            .iter()
+            .any(|r| r.failover.as_deref() == Some("PRIMARY") && r.set_identifier.as_deref() == Some(region.as_str()));
+        let origin =
+            og.distribution.as_ref().is_some_and(|d| d.spec.origin_group_members.first() == Some(&origin_id(region)));
+        let check =
+            api_lb.is_some_and(|lb| og.health_checks.iter().any(|h| h.config.fqdn.eq_ignore_ascii_case(&lb.dns_name)));
+        record && origin && check
+    });
+    let approved = stack
+        .metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(ANNOTATION_APPROVE_FAILOVER))
+        .is_some_and(|v| v == "true" || *v == (memory.epoch + 1).to_string());
+    Observation {
+        now: now.0,
+        now_text: now.1.to_string(),
+        failing,
+        enabled_sources,
+        databases,
+        fenced,
+        unreachable,
+        full_capacity,
+        traffic,
+        answers,
+        approved,
+    }
+}

@@ -1,0 +1,157 @@
+//! The stack pass without AWS: what the emulator tier shows end to end, here
+//! on fixed snapshots.
+
+use warmstandby_api::{RegionRole, RegionStackStatus, ThreeTierStackStatus};
+
+use super::*;
+use crate::observed_data::ObservedDatabase;
+
+fn nets() -> [NetworkRefs; 2] {
+    ["east", "west"].map(|r| NetworkRefs {
+        vpc_id: format!("vpc-{r}"),
+        subnet_ids: ["public-a", "public-b", "web-a", "web-b", "app-a", "app-b", "db-a", "db-b"]
+            .iter()
+            .map(|k| (k.to_string(), format!("subnet-{r}-{k}")))
+            .collect(),
+    })
+}
+
+fn owners() -> [Ownership; 2] {
+    RegionRole::BOTH.map(|region_role| Ownership { owner: "bookstore/bookstore".into(), uid: "u1".into(), region_role })
+}
+
+fn writer(id: &str, epoch: i64) -> ObservedDatabase {
+    ObservedDatabase {
+        identifier: id.into(),
+        arn: format!("arn:aws:rds:us-east-1:123456789012:db:{id}"),
+        status: "available".into(),
+        endpoint: Some(format!("{id}.example")),
+        instance_class: "db.t3.micro".into(),
+        engine_version: "8.0.35".into(),
+        allocated_storage_gib: 20,
+        multi_az: false,
+        storage_encrypted: true,
+        backup_retention_days: 7,
+        deletion_protection: true,
+        publicly_accessible: false,
+        subnet_group: None,
+        security_group_ids: Vec::new(),
+        replica_source: None,
+        replica_lag_seconds: None,
+        epoch: Some(epoch),
+    }
+}
+
+const NOW: &str = "2026-11-29T12:00:00Z";
+
+fn pass(
+    stack: &ThreeTierStack,
+    validated: &ValidatedStack,
+    snapshot: &Snapshot,
+    applied: &Applied,
+) -> (Decided, Concluded) {
+    let mut memory = memory::memory(stack);
+    let looking_for = Desired::of(validated, &Placement::at(memory.active));
+    let recorded = stack.status.as_ref().is_some_and(|s| s.active_role.is_some());
+    memory::recover(&mut memory, recorded, &snapshot.data, &looking_for.data);
+    let (nets, owners) = (nets(), owners());
+    let inputs = |signals| Inputs {
+        stack,
+        validated,
+        nets: &nets,
+        owners: &owners,
+        memory: &memory,
+        snapshot,
+        signals,
+        request: None,
+        now: NOW,
+    };
+    let decided = decide(inputs(None));
+    let concluded = conclude(stack, validated, snapshot, decide(inputs(None)), applied, false, NOW);
+    (decided, concluded)
+}
+
+#[test]
+fn nothing_is_planned_into_a_region_that_cannot_be_reached_and_its_status_is_kept() {
+    let (mut stack, validated) = crate::test_fixtures::classic_object(|_| {});
+    let last_seen = RegionStackStatus { region: "us-west-2".into(), bastion_instance_id: None, ..Default::default() };
+    stack.status = Some(ThreeTierStackStatus { standby: Some(last_seen.clone()), ..Default::default() });
+    let snapshot = Snapshot { unreachable: [false, true], ..Default::default() };
+    let (decided, concluded) = pass(&stack, &validated, &snapshot, &Applied::default());
+    assert!(!decided.data_plan.actions.is_empty(), "the reachable region is built");
+    assert!(decided.data_plan.actions.iter().all(|(role, _)| *role == RegionRole::Primary));
+    assert!(decided.edge_plan.actions.iter().all(|(scope, _)| *scope != EdgeScope::Region(RegionRole::Standby)));
+    assert!(decided.data_plan.blocked.iter().any(|b| b.contains("us-west-2 cannot be reached")));
+    assert!(!decided.converged);
+    let ready = crate::conditions::get(&concluded.status.conditions, "Ready").unwrap();
+    assert_eq!((ready.status.as_str(), ready.reason.as_str()), ("False", "NeedsReplacement"));
+    assert_eq!(concluded.status.standby, Some(last_seen), "the unreachable region keeps its last status");
+}
+
+#[test]
+fn a_lost_status_never_undoes_a_failover() {
+    // No status (a new operator, the CLI); AWS shows the standby writing at
+    // epoch 3 and the old writer still there at epoch 2.
+    let (stack, validated) = crate::test_fixtures::classic_object(|_| {});
+    let mut snapshot = Snapshot::default();
+    snapshot.data[0].databases.push(writer("bookstore-bookstore-primary-db", 2));
+    snapshot.data[1].databases.push(writer("bookstore-bookstore-standby-db", 3));
+    let (decided, concluded) = pass(&stack, &validated, &snapshot, &Applied::default());
+    assert_eq!(decided.decision.active, RegionRole::Standby, "the writer with the highest epoch serves");
+    assert_eq!(decided.placement.data_active, RegionRole::Standby);
+    assert_eq!(decided.placement.fenced, Some(RegionRole::Primary), "the other writer is fenced");
+    assert!(matches!(decided.desired.data[1].database, crate::desired::DesiredDatabase::Writer(_)));
+    assert_eq!(concluded.status.active_role, Some(RegionRole::Standby));
+    assert_eq!(concluded.status.active_region.as_deref(), Some("us-west-2"));
+    assert_eq!(concluded.status.epoch, 3);
+}
+
+#[test]
+fn the_next_pass_follows_what_this_one_did() {
+    let (stack, validated) = crate::test_fixtures::classic_object(|_| {});
+    let snapshot = Snapshot::default();
+    let next = |applied: Applied| pass(&stack, &validated, &snapshot, &applied).1.next;
+    assert_eq!(next(Applied { count: 3, applying: true, retryable: true, ..Default::default() }), Next::Progress);
+    assert_eq!(
+        next(Applied { errors: vec!["ec2:CreateVpc: Throttling".into()], retryable: true, applying: true, count: 0 }),
+        Next::Failed { retryable: true }
+    );
+    assert_eq!(next(Applied { applying: true, ..Default::default() }), Next::WaitingOnAws, "nothing built yet");
+    assert_eq!(next(Applied::default()), Next::Steady, "an observing pass");
+}
+
+#[test]
+fn detection_signals_start_a_move_and_the_next_pass_comes_at_once() {
+    let (stack, validated) = crate::test_fixtures::classic_object(|_| {});
+    let mut snapshot = Snapshot::default();
+    snapshot.data[0].databases.push(writer("bookstore-bookstore-primary-db", 0));
+    let memory = memory::memory(&stack);
+    let (nets, owners) = (nets(), owners());
+    let signals = Signals {
+        failing: vec!["alarm".into(), "healthCheck".into()],
+        detection: Default::default(),
+        enabled_sources: 2,
+        answers: [None, None],
+    };
+    let inputs = Inputs {
+        stack: &stack,
+        validated: &validated,
+        nets: &nets,
+        owners: &owners,
+        memory: &memory,
+        snapshot: &snapshot,
+        signals: Some(signals),
+        request: None,
+        now: NOW,
+    };
+    let decided = decide(inputs);
+    let progress = decided.decision.progress.clone().expect("a move starts");
+    assert_eq!((progress.step.as_str(), progress.to), ("confirm", RegionRole::Standby));
+    assert!(decided.decision.events.iter().any(|(r, _)| *r == FailoverReason::FailureDetected));
+    // Nothing moves while the failure is being confirmed.
+    assert_eq!(decided.placement.data_active, RegionRole::Primary);
+    let concluded =
+        conclude(&stack, &validated, &snapshot, decided, &Applied { applying: true, ..Default::default() }, false, NOW);
+    assert_eq!(concluded.next, Next::Progress);
+    assert_eq!(concluded.status.failover.map(|p| p.step), Some("confirm".to_string()));
+}
