@@ -1,0 +1,300 @@
+//! ThreeTierStack: the data tier (security groups, bastion, database and
+//! replica, private DNS, backups) and the edge and compute tiers
+//! (certificates, load balancers, images, launch templates, auto scaling
+//! groups, public DNS failover, CloudFront, WAF, alarm) in both regions and
+//! globally, on the networks of its RegionPair.
+
+use std::time::Duration;
+
+use warmstandby_api::{Phase, RegionPair, RegionRole, ThreeTierStack, ThreeTierStackStatus};
+use warmstandby_aws::{AwsContext, AwsError, Ownership};
+use warmstandby_core::desired::NetworkRefs;
+use warmstandby_core::failover::FailoverReason;
+use warmstandby_core::placement::Placement;
+use warmstandby_core::stack_pass::{self, Desired, memory};
+use warmstandby_core::status::invalid_status;
+use warmstandby_core::validate::{StackInputs, ValidatedStack, validate_stack};
+
+use crate::change::{self, Change};
+use crate::requeue::Next;
+use crate::{Intent, detect};
+
+mod apply;
+mod observe;
+mod teardown;
+
+pub use apply::{describe, describe_edge};
+pub use teardown::teardown;
+
+use apply::{apply, apply_edge, edge_change};
+use observe::observe;
+
+#[derive(Debug)]
+pub struct StackOutcome {
+    pub status: ThreeTierStackStatus,
+    /// Why and when the stack needs another pass.
+    pub next: Next,
+    /// With a FailoverPolicy: failure detection looks at least this often, in every phase.
+    pub watch_every: Option<Duration>,
+    pub applied: Vec<String>,
+    /// Applying: the changes made. Observing: the changes an apply would make now.
+    pub changes: Vec<Change>,
+    pub errors: Vec<AwsError>,
+    /// The spec (or a reference) was rejected: no AWS call was made.
+    pub invalid: Option<String>,
+    /// Failover transitions of this pass: (reason, message), for events and metrics.
+    pub events: Vec<(FailoverReason, String)>,
+}
+
+impl StackOutcome {
+    pub fn is_ready(&self) -> bool {
+        self.status.phase == Some(Phase::Ready)
+    }
+}
+
+pub(super) fn owner(stack: &ThreeTierStack, role: RegionRole) -> Option<Ownership> {
+    let uid = stack.metadata.uid.clone().filter(|u| !u.is_empty())?;
+    Some(Ownership {
+        owner: format!(
+            "{}/{}",
+            stack.metadata.namespace.as_deref().unwrap_or_default(),
+            stack.metadata.name.as_deref().unwrap_or_default()
+        ),
+        uid,
+        region_role: role,
+    })
+}
+
+/// The pair's network IDs per region, once its networks exist.
+fn network_refs(pair: &RegionPair, role: RegionRole) -> Option<NetworkRefs> {
+    let status = pair.status.as_ref()?;
+    let region = match role {
+        RegionRole::Primary => status.primary.as_ref()?,
+        RegionRole::Standby => status.standby.as_ref()?,
+    };
+    let vpc_id = region.vpc_id.clone()?;
+    ["public-a", "db-a", "db-b"]
+        .iter()
+        .all(|k| region.subnet_ids.contains_key(*k))
+        .then(|| NetworkRefs { vpc_id, subnet_ids: region.subnet_ids.clone() })
+}
+
+/// One reconcile pass of a stack. `inputs.region_pair` must carry its status
+/// (the networks' IDs).
+pub async fn reconcile(aws: &AwsContext, inputs: StackInputs<'_>, intent: Intent, now: &str) -> StackOutcome {
+    reconcile_inner(aws, inputs, intent, now, None, false).await
+}
+
+/// One observe-only pass that records a drill (the CLI's `drill`).
+pub async fn drill(aws: &AwsContext, inputs: StackInputs<'_>, now: &str) -> StackOutcome {
+    reconcile_inner(aws, inputs, Intent::Observe, now, None, true).await
+}
+
+async fn reconcile_inner(
+    aws: &AwsContext,
+    inputs: StackInputs<'_>,
+    intent: Intent,
+    now: &str,
+    request: Option<warmstandby_core::failover::Request>,
+    drill: bool,
+) -> StackOutcome {
+    let stack = inputs.stack;
+    let pair = inputs.region_pair.cloned();
+    let previous = stack.status.as_ref().map(|s| s.conditions.clone()).unwrap_or_default();
+    let generation = stack.metadata.generation;
+    let rejected = |message: String| StackOutcome {
+        status: ThreeTierStackStatus {
+            observed_generation: generation,
+            phase: Some(Phase::Failed),
+            conditions: invalid_status(&previous, generation, &message, now),
+            ..Default::default()
+        },
+        next: Next::AwaitChange,
+        watch_every: None,
+        applied: Vec::new(),
+        changes: Vec::new(),
+        errors: Vec::new(),
+        invalid: Some(message),
+        events: Vec::new(),
+    };
+    let validated = match validate_stack(inputs) {
+        Ok(v) => v,
+        Err(e) => return rejected(e.to_message()),
+    };
+    let (Some(primary_owner), Some(standby_owner)) =
+        (owner(stack, RegionRole::Primary), owner(stack, RegionRole::Standby))
+    else {
+        return rejected("metadata.uid is missing".into());
+    };
+    let Some(pair) = pair else { return rejected("spec.regionPairRef.name: RegionPair not found".into()) };
+    let (Some(primary_net), Some(standby_net)) =
+        (network_refs(&pair, RegionRole::Primary), network_refs(&pair, RegionRole::Standby))
+    else {
+        let message = format!("RegionPair {} has no networks yet", validated.pair.name);
+        let status = not_ready(stack, Some(Phase::Pending), "WaitingForRegionPair", message, now);
+        return StackOutcome {
+            status,
+            next: Next::WaitingOnAws,
+            watch_every: None,
+            applied: Vec::new(),
+            changes: Vec::new(),
+            errors: Vec::new(),
+            invalid: None,
+            events: Vec::new(),
+        };
+    };
+    Box::pin(reconcile_validated(
+        aws,
+        stack,
+        validated,
+        [primary_owner, standby_owner],
+        [primary_net, standby_net],
+        intent,
+        now,
+        request,
+        drill,
+    ))
+    .await
+}
+
+/// One pass with a failover request (the CLI's `failover --to`).
+pub async fn reconcile_with_request(
+    aws: &AwsContext,
+    inputs: StackInputs<'_>,
+    now: &str,
+    request: warmstandby_core::failover::Request,
+) -> StackOutcome {
+    reconcile_inner(aws, inputs, Intent::Apply, now, Some(request), false).await
+}
+
+/// One pass of a valid stack: observe (IO), detect (IO), decide (pure, in
+/// the core), apply (IO), conclude (pure, in the core).
+#[allow(clippy::too_many_arguments)]
+async fn reconcile_validated(
+    aws: &AwsContext,
+    stack: &ThreeTierStack,
+    validated: ValidatedStack,
+    owners: [Ownership; 2],
+    nets: [NetworkRefs; 2],
+    intent: Intent,
+    now: &str,
+    explicit_request: Option<warmstandby_core::failover::Request>,
+    drill_requested: bool,
+) -> StackOutcome {
+    let intent = if validated.spec.paused { Intent::Observe } else { intent };
+    let policy = validated.policy.as_ref();
+    let mut memory = memory::memory(stack);
+    // What to look for does not depend on roles beyond the machine's memory.
+    let looking_for = Desired::of(&validated, &Placement::at(memory.active));
+    let snapshot = match observe(aws, stack, &validated, &looking_for, &owners).await {
+        Ok(s) => s,
+        Err(e) => {
+            let status = not_ready(stack, None, "AwsError", e.to_string(), now);
+            let next = Next::Failed { retryable: e.class.is_retryable() };
+            return StackOutcome {
+                status,
+                next,
+                watch_every: policy.filter(|_| intent == Intent::Apply).map(detection_interval),
+                applied: Vec::new(),
+                changes: Vec::new(),
+                errors: vec![e],
+                invalid: None,
+                events: Vec::new(),
+            };
+        }
+    };
+    let recorded = stack.status.as_ref().is_some_and(|s| s.active_role.is_some());
+    memory::recover(&mut memory, recorded, &snapshot.data, &looking_for.data);
+
+    let signals = if intent == Intent::Apply {
+        let api_path = &validated.spec.api.health_check_path;
+        Some(detect::signals(aws, policy, &memory, &snapshot.global, &looking_for.global, api_path).await)
+    } else {
+        None
+    };
+    let decided = stack_pass::decide(stack_pass::Inputs {
+        stack,
+        validated: &validated,
+        nets: &nets,
+        owners: &owners,
+        memory: &memory,
+        snapshot: &snapshot,
+        signals,
+        request: explicit_request,
+        now,
+    });
+    for (reason, message) in &decided.decision.events {
+        tracing::info!(reason = reason.as_str(), message = %message, "failover");
+    }
+
+    let desired = &decided.desired;
+    let regions = [desired.data[0].region.as_str(), desired.data[1].region.as_str()];
+    let (applied, changes, errors) = if intent == Intent::Apply {
+        let ((mut applied, mut errors), (edge_applied, edge_errors)) = tokio::join!(
+            Box::pin(apply(aws, &validated, &desired.data, &owners, &decided.data_plan.actions)),
+            Box::pin(apply_edge(aws, regions, &owners, &decided.edge_plan.actions)),
+        );
+        applied.extend(edge_applied);
+        errors.extend(edge_errors);
+        let (applied, changes): (Vec<String>, Vec<Change>) = applied.into_iter().unzip();
+        (applied, changes, errors)
+    } else {
+        let mut changes: Vec<Change> =
+            decided.data_plan.actions.iter().map(|(role, a)| change::of_data(regions[role.index()], a)).collect();
+        changes.extend(decided.edge_plan.actions.iter().map(|(scope, a)| edge_change(*scope, regions, a)));
+        (Vec::new(), changes, Vec::new())
+    };
+    let outcome = stack_pass::Applied {
+        count: applied.len(),
+        errors: errors.iter().map(ToString::to_string).collect(),
+        retryable: errors.iter().all(|e| e.class.is_retryable()),
+        applying: intent == Intent::Apply,
+    };
+    let concluded = stack_pass::conclude(stack, &validated, &snapshot, decided, &outcome, drill_requested, now);
+    let watch_every = if intent == Intent::Apply { policy.map(detection_interval) } else { None };
+    StackOutcome {
+        status: concluded.status,
+        next: concluded.next,
+        watch_every,
+        applied,
+        changes,
+        errors,
+        invalid: None,
+        events: concluded.events,
+    }
+}
+
+/// How often failure detection looks: the probes' interval, else the health
+/// check's (Manual mode detects and reports too).
+pub(super) fn detection_interval(policy: &warmstandby_api::FailoverPolicySpec) -> Duration {
+    let d = &policy.detection;
+    let seconds = if d.probes.enabled { d.probes.interval_seconds } else { d.health_check_interval_seconds };
+    Duration::from_secs(u64::try_from(seconds).unwrap_or(30).max(1))
+}
+
+/// The stack's previous status with Ready=False for `reason` (and a new
+/// phase when given): the pass could not get as far as planning.
+pub(super) fn not_ready(
+    stack: &ThreeTierStack,
+    phase: Option<Phase>,
+    reason: &str,
+    message: String,
+    now: &str,
+) -> ThreeTierStackStatus {
+    let mut status = stack.status.clone().unwrap_or_default();
+    let generation = stack.metadata.generation;
+    warmstandby_core::conditions::set(
+        &mut status.conditions,
+        "Ready",
+        warmstandby_core::conditions::Status::False,
+        reason,
+        message,
+        generation,
+        now,
+    );
+    if phase.is_some() {
+        status.phase = phase;
+        status.observed_generation = generation;
+    }
+    status
+}

@@ -1,0 +1,183 @@
+//! Observation of a stack (IO): both regions' data and edge tiers and the
+//! global resources, read by the IDs of the last status where it has them.
+
+use warmstandby_api::{RegionRole, ThreeTierStack, ThreeTierStackStatus};
+use warmstandby_aws::data_tier::DataHints;
+use warmstandby_aws::edge::{self, EdgeHints};
+use warmstandby_aws::{AwsContext, AwsError, Ownership, data_tier};
+use warmstandby_core::desired::{DesiredDataTier, DesiredGlobalEdge};
+use warmstandby_core::observed_data::ObservedDataTier;
+use warmstandby_core::observed_edge::{ObservedGlobalEdge, ObservedRegionEdge};
+use warmstandby_core::stack_pass::{Desired, Snapshot};
+use warmstandby_core::validate::ValidatedStack;
+
+/// Observes both regions' data and edge tiers and the global resources at
+/// once. With a failover policy, one region that cannot be reached does not
+/// stop the pass: the other region and the global resources can still
+/// serve, and the unreachable one keeps its last known edge.
+pub(super) async fn observe(
+    aws: &AwsContext,
+    stack: &ThreeTierStack,
+    validated: &ValidatedStack,
+    desired: &Desired,
+    owners: &[Ownership; 2],
+) -> Result<Snapshot, AwsError> {
+    let hints = hints(stack.status.as_ref(), &desired.global);
+    let data_hints = data_hints(stack.status.as_ref());
+    let (d0, d1, e0, e1, global) = tokio::join!(
+        Box::pin(data_tier::observe(aws, &desired.data[0], &owners[0], &data_hints[0])),
+        Box::pin(data_tier::observe(aws, &desired.data[1], &owners[1], &data_hints[1])),
+        Box::pin(observe_region_edge(aws, desired, owners, &hints, 0)),
+        Box::pin(observe_region_edge(aws, desired, owners, &hints, 1)),
+        Box::pin(edge::observe_global(aws, &desired.global, &owners[0], &hints)),
+    );
+    let region_errors =
+        [d0.as_ref().err().or(e0.as_ref().err()).cloned(), d1.as_ref().err().or(e1.as_ref().err()).cloned()];
+    let tolerated = |i: usize| {
+        validated.policy.is_some()
+            && global.is_ok()
+            && region_errors[1 - i].is_none()
+            && region_errors[i].as_ref().is_some_and(|e| e.class.is_retryable())
+    };
+    let unreachable = [tolerated(0), tolerated(1)];
+    let first_error = region_errors
+        .iter()
+        .enumerate()
+        .find_map(|(i, e)| e.clone().filter(|_| !unreachable[i]))
+        .or(global.as_ref().err().cloned());
+    if let Some(e) = first_error {
+        return Err(e);
+    }
+    for (i, down) in unreachable.iter().enumerate() {
+        if *down {
+            tracing::warn!(region = %desired.data[i].region, "region unreachable; going on with the other one");
+        }
+    }
+    let last_known = |role: RegionRole| last_known_edge(stack.status.as_ref(), role, desired);
+    Ok(Snapshot {
+        data: [d0.unwrap_or_default(), d1.unwrap_or_default()],
+        regions: [
+            e0.unwrap_or_else(|_| last_known(RegionRole::Primary)),
+            e1.unwrap_or_else(|_| last_known(RegionRole::Standby)),
+        ],
+        global: global.unwrap_or_default(),
+        unreachable,
+    })
+}
+
+pub(super) async fn observe_both(
+    aws: &AwsContext,
+    desired: &[DesiredDataTier; 2],
+    owners: &[Ownership; 2],
+    hints: &[DataHints; 2],
+) -> Result<[ObservedDataTier; 2], AwsError> {
+    let (a, b) = tokio::try_join!(
+        Box::pin(data_tier::observe(aws, &desired[0], &owners[0], &hints[0])),
+        Box::pin(data_tier::observe(aws, &desired[1], &owners[1], &hints[1])),
+    )?;
+    Ok([a, b])
+}
+
+/// What teardown finds of the edge and compute tiers.
+pub(super) struct EdgeObserved {
+    pub(super) regions: [ObservedRegionEdge; 2],
+    pub(super) global: ObservedGlobalEdge,
+}
+
+/// Data tier IDs of the last status, per region (primary first).
+pub(super) fn data_hints(status: Option<&ThreeTierStackStatus>) -> [DataHints; 2] {
+    let zone = |r: Option<&warmstandby_api::RegionStackStatus>| r.and_then(|r| r.private_zone_id.clone());
+    let plan = status.and_then(|s| s.global.as_ref()).and_then(|g| g.backup_plan_id.clone());
+    [
+        DataHints { private_zone_id: zone(status.and_then(|s| s.primary.as_ref())), backup_plan_id: plan },
+        DataHints { private_zone_id: zone(status.and_then(|s| s.standby.as_ref())), backup_plan_id: None },
+    ]
+}
+
+/// IDs of the last status, so that observation reads resources directly.
+pub(super) fn hints(status: Option<&ThreeTierStackStatus>, global: &DesiredGlobalEdge) -> EdgeHints {
+    let Some(status) = status else { return EdgeHints::default() };
+    let regional = |r: Option<&warmstandby_api::RegionStackStatus>| {
+        (
+            r.and_then(|r| r.certificate_arn.clone()),
+            r.map(|r| r.load_balancers.values().flat_map(|l| l.listener_arns.iter().cloned()).collect::<Vec<_>>())
+                .unwrap_or_default(),
+        )
+    };
+    let (pc, pl) = regional(status.primary.as_ref());
+    let (sc, sl) = regional(status.standby.as_ref());
+    let g = status.global.as_ref();
+    EdgeHints {
+        certificates: [pc, sc],
+        listeners: [pl, sl],
+        public_zone_id: g.and_then(|g| g.public_zone_id.clone()),
+        cloudfront_certificate: g
+            .and_then(|g| g.cloudfront_certificate_arn.clone())
+            .filter(|_| global.cloudfront_certificate == warmstandby_core::desired::CloudFrontCertificate::Own),
+        distribution_id: g.and_then(|g| g.distribution_id.clone()),
+        web_acl_arn: g.and_then(|g| g.web_acl_arn.clone()),
+    }
+}
+
+/// One region's edge observation, with the hints of that region.
+pub(super) fn observe_region_edge<'a>(
+    aws: &'a AwsContext,
+    desired: &'a Desired,
+    owners: &'a [Ownership; 2],
+    hints: &'a EdgeHints,
+    i: usize,
+) -> impl std::future::Future<Output = Result<ObservedRegionEdge, AwsError>> + 'a {
+    edge::observe_region(aws, &desired.regions[i], &owners[i], hints.certificates[i].as_deref(), &hints.listeners[i])
+}
+
+pub(super) async fn observe_edge(
+    aws: &AwsContext,
+    desired: &Desired,
+    owners: &[Ownership; 2],
+    hints: &EdgeHints,
+) -> Result<EdgeObserved, AwsError> {
+    let (primary, standby, global) = tokio::try_join!(
+        Box::pin(observe_region_edge(aws, desired, owners, hints, 0)),
+        Box::pin(observe_region_edge(aws, desired, owners, hints, 1)),
+        Box::pin(edge::observe_global(aws, &desired.global, &owners[0], hints)),
+    )?;
+    Ok(EdgeObserved { regions: [primary, standby], global })
+}
+
+/// What the last status knew of an unreachable region's load balancers:
+/// enough for the global records and origins that still name them.
+pub(super) fn last_known_edge(
+    status: Option<&ThreeTierStackStatus>,
+    role: RegionRole,
+    desired: &Desired,
+) -> ObservedRegionEdge {
+    let i = role.index();
+    let region = status.and_then(|s| if i == 0 { s.primary.as_ref() } else { s.standby.as_ref() });
+    // The certificate stays issued (it is renewed by ACM, not by us).
+    let certificate = region.and_then(|r| r.certificate_arn.clone()).map(|arn| {
+        warmstandby_core::observed_edge::ObservedCertificate {
+            arn,
+            domain: desired.regions[i].certificate_domain.clone(),
+            status: "ISSUED".into(),
+            validation: Vec::new(),
+        }
+    });
+    let mut out = ObservedRegionEdge { certificate, ..Default::default() };
+    for t in &desired.regions[i].tiers {
+        if let Some(lb) = region.and_then(|r| r.load_balancers.get(t.tier)) {
+            out.load_balancers.push(warmstandby_core::observed_edge::ObservedLoadBalancer {
+                arn: lb.arn.clone(),
+                dns_name: lb.dns_name.clone(),
+                zone_id: lb.zone_id.clone(),
+                state: "unknown".into(),
+                spec: warmstandby_core::observed_edge::LoadBalancerSpec {
+                    name: t.load_balancer_name.clone(),
+                    scheme: "internet-facing".into(),
+                    subnet_ids: Vec::new(),
+                    security_group_ids: Vec::new(),
+                },
+            });
+        }
+    }
+    out
+}

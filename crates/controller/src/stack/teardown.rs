@@ -1,0 +1,78 @@
+//! Teardown of a stack (IO): everything that is ours, in reverse order.
+
+use warmstandby_api::{DeletionPolicy, RegionRole};
+use warmstandby_aws::AwsContext;
+use warmstandby_aws::data_tier::DataHints;
+use warmstandby_aws::edge::EdgeHints;
+use warmstandby_core::observed_data::ObservedDataTier;
+use warmstandby_core::observed_edge::ObservedRegionEdge;
+use warmstandby_core::placement::Placement;
+use warmstandby_core::plan::data_tier::plan_data_teardown;
+use warmstandby_core::plan::edge::plan_edge_teardown;
+use warmstandby_core::stack_pass::Desired;
+use warmstandby_core::validate::{StackInputs, validate_stack_for_teardown};
+
+use super::apply::{apply, apply_edge};
+use super::observe::{observe_both, observe_edge};
+use super::owner;
+use crate::TeardownOutcome;
+
+/// One teardown pass of a stack's data tier. `Retain` touches nothing.
+/// `snapshot_suffix` names the writer's final snapshot (e.g. a timestamp).
+pub async fn teardown(aws: &AwsContext, inputs: StackInputs<'_>, snapshot_suffix: &str) -> TeardownOutcome {
+    let stack = inputs.stack;
+    if stack.spec.deletion_policy == DeletionPolicy::Retain {
+        return TeardownOutcome { finished: true, ..Default::default() };
+    }
+    let validated = match validate_stack_for_teardown(inputs) {
+        Ok(v) => v,
+        Err(e) => {
+            let mut out = TeardownOutcome::default();
+            out.waiting.push(format!("cannot tear down an invalid stack: {}", e.to_message()));
+            return out;
+        }
+    };
+    let (Some(p), Some(s)) = (owner(stack, RegionRole::Primary), owner(stack, RegionRole::Standby)) else {
+        return TeardownOutcome { waiting: vec!["metadata.uid is missing".into()], ..Default::default() };
+    };
+    // Teardown deletes whatever is ours wherever it is: the spec's placement names it all.
+    let wanted = Desired::of(&validated, &Placement::of_spec(&validated));
+    let desired = &wanted.data;
+    let owners = [p, s];
+    // No hints: teardown searches for everything that is ours.
+    let no_hints = EdgeHints::default();
+    let no_data_hints = [DataHints::default(), DataHints::default()];
+    let (observed, edge_observed) = tokio::join!(
+        Box::pin(observe_both(aws, desired, &owners, &no_data_hints)),
+        Box::pin(observe_edge(aws, &wanted, &owners, &no_hints))
+    );
+    let (observed, edge_observed) = match observed.and_then(|d| edge_observed.map(|e| (d, e))) {
+        Ok(o) => o,
+        Err(e) => return TeardownOutcome { errors: vec![e], remaining: 1, ..Default::default() },
+    };
+    let marker = owners[0].owner_marker();
+    let edge_remaining = edge_observed.regions.iter().map(ObservedRegionEdge::live_count).sum::<usize>()
+        + edge_observed.global.live_count(&marker);
+    let plan = plan_data_teardown(
+        [(&desired[0], &observed[0]), (&desired[1], &observed[1])],
+        snapshot_suffix,
+        edge_remaining > 0,
+    );
+    let edge_plan =
+        plan_edge_teardown([&edge_observed.regions[0], &edge_observed.regions[1]], &edge_observed.global, &marker);
+    let remaining = observed.iter().map(ObservedDataTier::live_count).sum::<usize>() + edge_remaining;
+    if remaining == 0 {
+        return TeardownOutcome { finished: true, ..Default::default() };
+    }
+    let regions = [desired[0].region.as_str(), desired[1].region.as_str()];
+    let ((mut applied, mut errors), (edge_applied, edge_errors)) = tokio::join!(
+        Box::pin(apply(aws, &validated, desired, &owners, &plan.actions)),
+        Box::pin(apply_edge(aws, regions, &owners, &edge_plan.actions)),
+    );
+    applied.extend(edge_applied);
+    errors.extend(edge_errors);
+    let mut waiting = plan.waiting;
+    waiting.extend(edge_plan.waiting);
+    let (applied, changes) = applied.into_iter().unzip();
+    TeardownOutcome { finished: false, applied, changes, waiting, errors, remaining }
+}
