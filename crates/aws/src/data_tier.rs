@@ -13,19 +13,16 @@ use warmstandby_core::Password;
 use warmstandby_core::desired::{DesiredDataTier, DesiredDatabase};
 use warmstandby_core::observed_data::{
     ObservedBackupPlan, ObservedDataTier, ObservedDatabase, ObservedDbSubnetGroup, ObservedInstance, ObservedRule,
-    ObservedSecurityGroup, ObservedZone,
+    ObservedSecurityGroup,
 };
 use warmstandby_core::plan::data_tier::DataAction;
 use warmstandby_core::plan::network::ActionOutcome;
 
 use crate::clients::AwsContext;
+use crate::errors::ok_or_gone;
 use crate::errors::{AwsError, ErrorClass};
+use crate::route53::private::{change_record, observe_zone, zone_caller_reference};
 use crate::tags::{Ec2Tagging, Ownership, ec2_tag, ec2_uid_filter};
-
-/// CallerReference of a stack's private zone in one region.
-pub fn zone_caller_reference(owner: &Ownership) -> String {
-    owner.client_token(&format!("private-zone/{}", owner.region_role.as_str()))
-}
 
 /// IDs from the last status that let observation read resources directly.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -319,75 +316,6 @@ async fn replica_lag(aws: &AwsContext, region: &str, identifier: &str) -> Result
     Ok(out.metric_data_results().first().and_then(|r| r.values().first()).map(|v| v.round() as i64))
 }
 
-/// The stack's private zone of this region, recognised by CallerReference.
-async fn observe_zone(
-    aws: &AwsContext,
-    desired: &DesiredDataTier,
-    owner: &Ownership,
-    hint: Option<&str>,
-) -> Result<Option<ObservedZone>, AwsError> {
-    let r53 = aws.route53();
-    if let Some(id) = hint {
-        match zone_record(aws, id, desired).await {
-            Ok((Some(apex), record)) if apex == desired.private_zone.trim_end_matches('.') => {
-                return Ok(Some(ObservedZone {
-                    id: id.to_string(),
-                    name: desired.private_zone.clone(),
-                    vpc_ids: None,
-                    record,
-                }));
-            }
-            Ok(_) => {}
-            Err(e) if e.is_not_found() => {}
-            Err(e) => return Err(e),
-        }
-    }
-    let reference = zone_caller_reference(owner);
-    let zones =
-        send!("route53:ListHostedZonesByName", r53.list_hosted_zones_by_name().dns_name(&desired.private_zone))?;
-    let wanted = format!("{}.", desired.private_zone.trim_end_matches('.'));
-    let Some(zone) = zones.hosted_zones().iter().find(|z| z.name() == wanted && z.caller_reference() == reference)
-    else {
-        return Ok(None);
-    };
-    let id = zone.id().trim_start_matches("/hostedzone/").to_string();
-    let (detail, (_, record)) = tokio::try_join!(
-        Box::pin(async { send!("route53:GetHostedZone", r53.get_hosted_zone().id(&id)) }),
-        Box::pin(zone_record(aws, &id, desired)),
-    )?;
-    Ok(Some(ObservedZone {
-        id,
-        name: desired.private_zone.clone(),
-        vpc_ids: Some(detail.vpcs().iter().filter_map(|v| v.vpc_id().map(str::to_string)).collect()),
-        record,
-    }))
-}
-
-/// The zone's apex name (from its SOA) and our CNAME, in one read: the
-/// records are listed from the apex, whose SOA sorts before our record.
-async fn zone_record(
-    aws: &AwsContext,
-    zone_id: &str,
-    desired: &DesiredDataTier,
-) -> Result<(Option<String>, Option<(String, String)>), AwsError> {
-    let records = send!(
-        "route53:ListResourceRecordSets",
-        aws.route53().list_resource_record_sets().hosted_zone_id(zone_id).max_items(10)
-    )?;
-    let apex = records
-        .resource_record_sets()
-        .iter()
-        .find(|r| r.r#type().as_str() == "SOA")
-        .map(|r| r.name().trim_end_matches('.').to_string());
-    let record_name = format!("{}.", desired.private_record.trim_end_matches('.'));
-    let record = records
-        .resource_record_sets()
-        .iter()
-        .find(|r| r.name() == record_name && r.r#type().as_str() == "CNAME")
-        .and_then(|r| r.resource_records().first().map(|v| (desired.private_record.clone(), v.value().to_string())));
-    Ok((apex, record))
-}
-
 fn ip_permission(rule: &ObservedRule) -> IpPermission {
     let mut p = IpPermission::builder().ip_protocol(&rule.protocol).from_port(rule.from_port).to_port(rule.to_port);
     if let Some(c) = &rule.cidr {
@@ -405,14 +333,6 @@ fn rds_tags(owner: &Ownership, component: &str, name: &str) -> Vec<aws_sdk_rds::
         .into_iter()
         .map(|(k, v)| aws_sdk_rds::types::Tag::builder().key(k).value(v).build())
         .collect()
-}
-
-fn ok_or_gone<T>(result: Result<T, AwsError>) -> Result<ActionOutcome, AwsError> {
-    match result {
-        Ok(_) => Ok(ActionOutcome::Done),
-        Err(e) if e.is_not_found() => Ok(ActionOutcome::NotFound),
-        Err(e) => Err(e),
-    }
 }
 
 /// Executes one data-tier action in `region`. The password is read only here.
@@ -730,39 +650,4 @@ fn backup_plan_input(
         .rules(rule)
         .build()
         .map_err(|e| AwsError::build_failed("CreateBackupPlan", e))
-}
-
-async fn change_record(
-    aws: &AwsContext,
-    zone_id: &str,
-    name: &str,
-    value: &str,
-    action: aws_sdk_route53::types::ChangeAction,
-) -> Result<ActionOutcome, AwsError> {
-    let set = aws_sdk_route53::types::ResourceRecordSet::builder()
-        .name(name)
-        .r#type(aws_sdk_route53::types::RrType::Cname)
-        .ttl(60)
-        .resource_records(
-            aws_sdk_route53::types::ResourceRecord::builder()
-                .value(value)
-                .build()
-                .map_err(|e| AwsError::build_failed("ChangeResourceRecordSets", e))?,
-        )
-        .build()
-        .map_err(|e| AwsError::build_failed("ChangeResourceRecordSets", e))?;
-    let change = aws_sdk_route53::types::Change::builder()
-        .action(action)
-        .resource_record_set(set)
-        .build()
-        .map_err(|e| AwsError::build_failed("ChangeResourceRecordSets", e))?;
-    let batch = aws_sdk_route53::types::ChangeBatch::builder()
-        .changes(change)
-        .build()
-        .map_err(|e| AwsError::build_failed("ChangeResourceRecordSets", e))?;
-    send!(
-        "route53:ChangeResourceRecordSets",
-        aws.route53().change_resource_record_sets().hosted_zone_id(zone_id).change_batch(batch)
-    )
-    .map(|_| ActionOutcome::Done)
 }

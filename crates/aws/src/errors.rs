@@ -161,6 +161,18 @@ impl AwsError {
     }
 }
 
+/// A change whose target is already gone counts as done (deletes, mostly).
+pub(crate) fn ok_or_gone<T>(
+    result: Result<T, AwsError>,
+) -> Result<warmstandby_core::plan::network::ActionOutcome, AwsError> {
+    use warmstandby_core::plan::network::ActionOutcome;
+    match result {
+        Ok(_) => Ok(ActionOutcome::Done),
+        Err(e) if e.is_not_found() => Ok(ActionOutcome::NotFound),
+        Err(e) => Err(e),
+    }
+}
+
 fn error_chain(err: &dyn std::error::Error) -> String {
     let mut parts = vec![err.to_string()];
     let mut source = err.source();

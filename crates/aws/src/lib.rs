@@ -18,6 +18,7 @@ pub mod edge;
 pub mod errors;
 pub mod local;
 pub mod network;
+pub mod route53;
 pub mod tags;
 
 pub use calls::{CallCounter, CallStats};

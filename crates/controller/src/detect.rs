@@ -5,7 +5,8 @@
 use std::time::Duration;
 
 use warmstandby_api::{DetectionStatus, FailoverPolicySpec};
-use warmstandby_aws::{AwsContext, AwsError, edge};
+use warmstandby_aws::route53::public::health_check_failing;
+use warmstandby_aws::{AwsContext, AwsError};
 use warmstandby_core::desired::DesiredGlobalEdge;
 use warmstandby_core::failover::Memory;
 use warmstandby_core::observed_edge::ObservedGlobalEdge;
@@ -81,7 +82,7 @@ pub async fn detect(
     if policy.detection.route53_health_check && (!failing.is_empty() || enabled == ["healthCheck"]) {
         let active_check = global.health_checks.first().map(|h| h.id.clone());
         if let Some(id) = active_check
-            && edge::dns::health_check_failing(aws, &id).await?
+            && health_check_failing(aws, &id).await?
         {
             failing.push("healthCheck".to_string());
         }

@@ -13,7 +13,6 @@ pub mod alarms;
 pub mod cdn;
 pub mod certificates;
 pub mod compute;
-pub mod dns;
 pub mod load_balancing;
 pub mod waf;
 
@@ -24,7 +23,9 @@ use warmstandby_core::plan::edge::{EdgeAction, EdgeScope};
 use warmstandby_core::plan::network::ActionOutcome;
 
 use crate::clients::AwsContext;
+pub(crate) use crate::errors::ok_or_gone;
 use crate::errors::{AwsError, ErrorClass};
+use crate::route53::public;
 use crate::tags::Ownership;
 
 /// IDs from the last status that let observation read resources directly.
@@ -47,14 +48,6 @@ pub(crate) fn not_ours(operation: &str, what: &str) -> AwsError {
         "NotOwned",
         format!("{what} is not tagged as this stack's; it is left alone"),
     )
-}
-
-pub(crate) fn ok_or_gone<T>(result: Result<T, AwsError>) -> Result<ActionOutcome, AwsError> {
-    match result {
-        Ok(_) => Ok(ActionOutcome::Done),
-        Err(e) if e.is_not_found() => Ok(ActionOutcome::NotFound),
-        Err(e) => Err(e),
-    }
 }
 
 /// Observes one region's edge and compute tier.
@@ -98,7 +91,7 @@ pub async fn observe_global(
     let global = warmstandby_api::GLOBAL_REGION;
     let cf_domain = format!("*.{}", desired.zone_name);
     let (zone_and_records, certificate, health_checks, distribution, web_acl, alarm) = tokio::try_join!(
-        Box::pin(dns::observe_zone(aws, desired, owner, hints.public_zone_id.as_deref())),
+        Box::pin(public::observe_zone(aws, desired, owner, hints.public_zone_id.as_deref())),
         Box::pin(async {
             if own_certificate {
                 certificates::observe(aws, global, &cf_domain, owner, hints.cloudfront_certificate.as_deref()).await
@@ -106,7 +99,7 @@ pub async fn observe_global(
                 Ok(None)
             }
         }),
-        Box::pin(dns::observe_health_checks(aws, owner)),
+        Box::pin(public::observe_health_checks(aws, owner)),
         Box::pin(cdn::observe(aws, desired, owner, hints.distribution_id.as_deref())),
         Box::pin(async {
             match &desired.web_acl {
@@ -161,7 +154,7 @@ pub async fn apply(
         | A::ChangeRecords { .. }
         | A::CreateHealthCheck { .. }
         | A::UpdateHealthCheck { .. }
-        | A::DeleteHealthCheck { .. } => Box::pin(dns::apply(aws, owner, action)).await,
+        | A::DeleteHealthCheck { .. } => Box::pin(public::apply(aws, owner, action)).await,
         A::CreateDistribution { .. } | A::UpdateDistribution { .. } | A::DeleteDistribution { .. } => {
             Box::pin(cdn::apply(aws, owner, action)).await
         }

@@ -16,9 +16,9 @@ use warmstandby_core::observed_edge::{HealthCheckConfig, ObservedHealthCheck, Pu
 use warmstandby_core::plan::edge::{EdgeAction, RecordAction};
 use warmstandby_core::plan::network::ActionOutcome;
 
-use super::ok_or_gone;
 use crate::clients::AwsContext;
 use crate::errors::AwsError;
+use crate::errors::ok_or_gone;
 use crate::tags::Ownership;
 
 fn bare(name: &str) -> String {
@@ -283,6 +283,6 @@ pub async fn apply(aws: &AwsContext, owner: &Ownership, action: &EdgeAction) -> 
         EdgeAction::DeleteHealthCheck { id } => {
             ok_or_gone(send!("route53:DeleteHealthCheck", r53.delete_health_check().health_check_id(id)))
         }
-        other => Err(super::wrong_family("dns", other)),
+        other => Err(crate::edge::wrong_family("route53", other)),
     }
 }
