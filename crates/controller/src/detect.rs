@@ -43,8 +43,7 @@ pub fn probe_urls(policy: &FailoverPolicySpec, global: &DesiredGlobalEdge, api_p
 /// What this pass sees of the active region's health. The Route 53 health
 /// check status costs a call, so it is read only to confirm another source
 /// (or when it is the only one): the alarm watches that same health check.
-#[allow(clippy::too_many_arguments)]
-pub async fn detect(
+async fn failing_sources(
     aws: &AwsContext,
     policy: Option<&FailoverPolicySpec>,
     memory: &Memory,
@@ -101,7 +100,7 @@ pub async fn signals(
     api_path: &str,
 ) -> Signals {
     let (failing, detection, enabled_sources) =
-        match detect(aws, policy, memory, global, desired_global, api_path).await {
+        match failing_sources(aws, policy, memory, global, desired_global, api_path).await {
             Ok(d) => d,
             Err(e) => {
                 tracing::warn!(error = %e, "health check status unreadable; deciding without it");
@@ -115,7 +114,7 @@ pub async fn signals(
 }
 
 /// The target region's endpoints answer (verify step); None without probes.
-pub async fn answers(
+async fn answers(
     policy: Option<&FailoverPolicySpec>,
     memory: &Memory,
     desired_global: &DesiredGlobalEdge,

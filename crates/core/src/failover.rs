@@ -208,6 +208,24 @@ pub struct Decision {
 }
 
 impl Decision {
+    /// What the memory says, before this pass changes anything: everything
+    /// in the active region, nothing fenced, the move (if any) where it was.
+    pub fn remembered(memory: &Memory) -> Decision {
+        Decision {
+            active: memory.active,
+            data_active: memory.active,
+            edge_active: memory.active,
+            full_capacity_everywhere: false,
+            fence: None,
+            epoch: memory.epoch,
+            progress: memory.progress.clone(),
+            finished: None,
+            detection: memory.detection.clone(),
+            events: Vec::new(),
+            refusal: None,
+        }
+    }
+
     /// Where the stack's pieces belong while this decision holds.
     /// `previous_epoch` is the epoch of the writer before this pass.
     pub fn placement(&self, previous_epoch: i64) -> crate::placement::Placement {
@@ -240,19 +258,7 @@ pub fn decide(
     o: &Observation,
 ) -> Decision {
     let active = memory.active;
-    let mut d = Decision {
-        active,
-        data_active: active,
-        edge_active: active,
-        full_capacity_everywhere: false,
-        fence: None,
-        epoch: memory.epoch,
-        progress: memory.progress.clone(),
-        finished: None,
-        detection: memory.detection.clone(),
-        events: Vec::new(),
-        refusal: None,
-    };
+    let mut d = Decision::remembered(memory);
 
     // Detection: enough sources must agree.
     let required = policy

@@ -95,17 +95,5 @@ pub fn steady(memory: &Memory, observed: &[ObservedDataTier; 2], desired: &[Desi
         .databases
         .iter()
         .any(|d| d.identifier == desired[other.index()].db_identifier && !d.is_replica());
-    Decision {
-        active: memory.active,
-        data_active: memory.active,
-        edge_active: memory.active,
-        full_capacity_everywhere: false,
-        fence: stale_writer.then_some(other),
-        epoch: memory.epoch,
-        progress: memory.progress.clone(),
-        finished: None,
-        detection: memory.detection.clone(),
-        events: Vec::new(),
-        refusal: None,
-    }
+    Decision { fence: stale_writer.then_some(other), ..Decision::remembered(memory) }
 }
