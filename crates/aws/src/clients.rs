@@ -31,7 +31,7 @@ pub struct AwsContext {
     wafv2: Mutex<Option<aws_sdk_wafv2::Client>>,
     /// Launch template versions are immutable: their content is read once.
     launch_template_versions:
-        Mutex<HashMap<(String, String, i64), warmstandby_core::observed_edge::LaunchTemplateData>>,
+        Mutex<HashMap<(String, String, i64), warmstandby_core::edge::observed::LaunchTemplateData>>,
     /// Contexts acting as another IAM role (cross-account RegionPairs).
     roles: tokio::sync::Mutex<HashMap<String, std::sync::Arc<AwsContext>>>,
 }
@@ -198,7 +198,7 @@ impl AwsContext {
         region: &str,
         id: &str,
         version: i64,
-    ) -> Option<warmstandby_core::observed_edge::LaunchTemplateData> {
+    ) -> Option<warmstandby_core::edge::observed::LaunchTemplateData> {
         let cache = self.launch_template_versions.lock().unwrap_or_else(|e| e.into_inner());
         cache.get(&(region.to_string(), id.to_string(), version)).cloned()
     }
@@ -208,7 +208,7 @@ impl AwsContext {
         region: &str,
         id: &str,
         version: i64,
-        data: warmstandby_core::observed_edge::LaunchTemplateData,
+        data: warmstandby_core::edge::observed::LaunchTemplateData,
     ) {
         let mut cache = self.launch_template_versions.lock().unwrap_or_else(|e| e.into_inner());
         cache.insert((region.to_string(), id.to_string(), version), data);

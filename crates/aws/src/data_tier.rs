@@ -10,13 +10,13 @@
 use aws_sdk_ec2::types::{Filter, IpPermission, IpRange, ResourceType, UserIdGroupPair};
 use warmstandby_api::{RegionRole, TAG_COMPONENT, TAG_UID};
 use warmstandby_core::Password;
-use warmstandby_core::desired::{DesiredDataTier, DesiredDatabase};
-use warmstandby_core::observed_data::{
+use warmstandby_core::data::observed::{
     ObservedBackupPlan, ObservedDataTier, ObservedDatabase, ObservedDbSubnetGroup, ObservedInstance, ObservedRule,
     ObservedSecurityGroup,
 };
-use warmstandby_core::plan::data_tier::DataAction;
-use warmstandby_core::plan::network::ActionOutcome;
+use warmstandby_core::data::plan::DataAction;
+use warmstandby_core::desired::{DesiredDataTier, DesiredDatabase};
+use warmstandby_core::network::plan::ActionOutcome;
 
 use crate::clients::AwsContext;
 use crate::errors::ok_or_gone;

@@ -164,8 +164,8 @@ impl AwsError {
 /// A change whose target is already gone counts as done (deletes, mostly).
 pub(crate) fn ok_or_gone<T>(
     result: Result<T, AwsError>,
-) -> Result<warmstandby_core::plan::network::ActionOutcome, AwsError> {
-    use warmstandby_core::plan::network::ActionOutcome;
+) -> Result<warmstandby_core::network::plan::ActionOutcome, AwsError> {
+    use warmstandby_core::network::plan::ActionOutcome;
     match result {
         Ok(_) => Ok(ActionOutcome::Done),
         Err(e) if e.is_not_found() => Ok(ActionOutcome::NotFound),

@@ -14,11 +14,11 @@ use aws_sdk_ec2::types::{
 };
 use futures::future::try_join_all;
 use warmstandby_api::{TAG_COMPONENT, TAG_UID};
-use warmstandby_core::observed::{
+use warmstandby_core::network::observed::{
     NatState, ObservedAddress, ObservedAssociation, ObservedInternetGateway, ObservedNatGateway, ObservedNetwork,
     ObservedRoute, ObservedRouteTable, ObservedSubnet, ObservedVpc, RouteTarget,
 };
-use warmstandby_core::plan::network::{ActionOutcome, NetworkAction, VpcDnsAttribute};
+use warmstandby_core::network::plan::{ActionOutcome, NetworkAction, VpcDnsAttribute};
 
 use crate::errors::AwsError;
 use crate::tags::{Ec2Tagging, Ownership, ec2_tag, ec2_uid_filter};

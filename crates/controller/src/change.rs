@@ -5,10 +5,10 @@
 
 use serde::Serialize;
 use warmstandby_api::{DriftItem, GLOBAL_REGION};
+use warmstandby_core::data::plan::DataAction;
 use warmstandby_core::desired::{Kind, Scope, Tier};
-use warmstandby_core::plan::data_tier::DataAction;
-use warmstandby_core::plan::edge::{EdgeAction, RecordAction};
-use warmstandby_core::plan::network::NetworkAction;
+use warmstandby_core::edge::plan::{EdgeAction, RecordAction};
+use warmstandby_core::network::plan::NetworkAction;
 
 /// What a change does to its resource.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -276,7 +276,7 @@ mod tests {
             Some("us-east-1"),
             &EdgeAction::UpdateAutoScalingGroup {
                 name: "bookstore-bookstore-web".into(),
-                spec: warmstandby_core::observed_edge::AsgSpec {
+                spec: warmstandby_core::edge::observed::AsgSpec {
                     launch_template_id: "lt-1".into(),
                     launch_template_version: "1".into(),
                     min: 2,

@@ -8,8 +8,8 @@ use warmstandby_api::{DetectionStatus, FailoverPolicySpec};
 use warmstandby_aws::route53::public::health_check_failing;
 use warmstandby_aws::{AwsContext, AwsError};
 use warmstandby_core::desired::DesiredGlobalEdge;
+use warmstandby_core::edge::observed::ObservedGlobalEdge;
 use warmstandby_core::failover::Memory;
-use warmstandby_core::observed_edge::ObservedGlobalEdge;
 use warmstandby_core::stack_pass::Signals;
 use warmstandby_core::stack_pass::memory::verifying;
 

@@ -5,9 +5,10 @@ use futures::future::join_all;
 use warmstandby_api::{DeletionPolicy, RegionPair, RegionPairStatus, RegionRole};
 use warmstandby_aws::{AwsContext, AwsError, Ownership, network};
 use warmstandby_core::desired::desired_network;
-use warmstandby_core::observed::ObservedNetwork;
-use warmstandby_core::plan::network::{NetworkPlan, plan_network, plan_teardown};
-use warmstandby_core::status::{RegionPass, invalid_status, region_pair_status};
+use warmstandby_core::network::observed::ObservedNetwork;
+use warmstandby_core::network::plan::{NetworkPlan, plan_network, plan_teardown};
+use warmstandby_core::network::status::{RegionPass, region_pair_status};
+use warmstandby_core::overall::invalid_status;
 use warmstandby_core::validate::{ValidatedRegionPair, validate_region_pair};
 
 use crate::requeue::Next;

@@ -4,9 +4,9 @@
 
 use warmstandby_api::{FailoverPolicySpec, RegionRole, ThreeTierStackSpec};
 
+use crate::data::observed::ObservedDataTier;
 use crate::desired::{DesiredDataTier, DesiredRegionEdge, ImageSource};
-use crate::observed_data::ObservedDataTier;
-use crate::observed_edge::ObservedRegionEdge;
+use crate::edge::observed::ObservedRegionEdge;
 
 /// RDS promotion of a MySQL replica typically takes a few minutes; launching
 /// the extra instances overlaps with it.

@@ -8,25 +8,21 @@
 
 pub mod conditions;
 pub mod cron;
+pub mod data;
 pub mod desired;
 pub mod drill;
+pub mod edge;
 pub mod failover;
 pub mod field;
 pub mod identity;
 pub mod names;
 pub mod net;
+pub mod network;
 pub mod next;
-pub mod observed;
-pub mod observed_data;
-pub mod observed_edge;
 pub mod overall;
 pub mod placement;
-pub mod plan;
 pub mod secret;
 pub mod stack_pass;
-pub mod status;
-pub mod status_edge;
-pub mod status_stack;
 #[cfg(test)]
 mod test_fixtures;
 pub mod validate;

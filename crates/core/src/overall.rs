@@ -5,7 +5,6 @@
 use warmstandby_api::{Condition, DriftItem, Phase};
 
 use crate::conditions::{self, Status, types};
-use crate::status::progress_message;
 
 /// What one pass of an object came to.
 pub struct Overall<'a> {
@@ -99,6 +98,25 @@ pub fn set_overall(c: &mut Vec<Condition>, o: &Overall<'_>, generation: Option<i
     } else {
         Phase::Provisioning
     }
+}
+
+/// "N change(s) applied; <what AWS is still doing>", or "reconciling".
+pub fn progress_message(applied: usize, waiting: &[String]) -> String {
+    let mut parts = Vec::new();
+    if applied > 0 {
+        parts.push(format!("{applied} change(s) applied"));
+    }
+    parts.extend(waiting.iter().cloned());
+    if parts.is_empty() { "reconciling".into() } else { parts.join("; ") }
+}
+
+/// Status of an object whose spec was rejected: no AWS call was made.
+pub fn invalid_status(previous: &[Condition], generation: Option<i64>, message: &str, now: &str) -> Vec<Condition> {
+    let mut c = previous.to_vec();
+    conditions::set(&mut c, types::SPEC_VALID, Status::False, "InvalidSpec", message, generation, now);
+    conditions::set(&mut c, types::READY, Status::False, "InvalidSpec", message, generation, now);
+    conditions::set(&mut c, types::PROGRESSING, Status::False, "InvalidSpec", "fix the spec", generation, now);
+    c
 }
 
 #[cfg(test)]

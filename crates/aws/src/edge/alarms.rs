@@ -3,9 +3,9 @@
 
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, Statistic, Tag};
 use warmstandby_api::{GLOBAL_REGION, TAG_UID};
-use warmstandby_core::observed_edge::{AlarmConfig, ObservedAlarm};
-use warmstandby_core::plan::edge::EdgeAction;
-use warmstandby_core::plan::network::ActionOutcome;
+use warmstandby_core::edge::observed::{AlarmConfig, ObservedAlarm};
+use warmstandby_core::edge::plan::EdgeAction;
+use warmstandby_core::network::plan::ActionOutcome;
 
 use super::{not_ours, ok_or_gone};
 use crate::clients::AwsContext;

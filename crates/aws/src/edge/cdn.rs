@@ -10,9 +10,9 @@ use aws_sdk_cloudfront::types::{
     ViewerProtocolPolicy,
 };
 use warmstandby_core::desired::DesiredGlobalEdge;
-use warmstandby_core::observed_edge::{DistributionSpec, ObservedDistribution, OriginSpec};
-use warmstandby_core::plan::edge::{CACHING_DISABLED, EdgeAction};
-use warmstandby_core::plan::network::ActionOutcome;
+use warmstandby_core::edge::observed::{DistributionSpec, ObservedDistribution, OriginSpec};
+use warmstandby_core::edge::plan::{CACHING_DISABLED, EdgeAction};
+use warmstandby_core::network::plan::ActionOutcome;
 
 use super::ok_or_gone;
 use crate::clients::AwsContext;

@@ -2,9 +2,9 @@
 //! certificate ARN from the last status is read directly.
 
 use warmstandby_api::TAG_UID;
-use warmstandby_core::observed_edge::ObservedCertificate;
-use warmstandby_core::plan::edge::EdgeAction;
-use warmstandby_core::plan::network::ActionOutcome;
+use warmstandby_core::edge::observed::ObservedCertificate;
+use warmstandby_core::edge::plan::EdgeAction;
+use warmstandby_core::network::plan::ActionOutcome;
 
 use super::{not_ours, ok_or_gone};
 use crate::clients::AwsContext;

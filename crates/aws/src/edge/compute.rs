@@ -11,11 +11,11 @@ use aws_sdk_ec2::types::{Filter, RequestLaunchTemplateData, ResourceType};
 use warmstandby_api::RegionRole;
 use warmstandby_api::{TAG_COMPONENT, TAG_NAME, TAG_STACK, TAG_UID};
 use warmstandby_core::desired::{DesiredRegionEdge, ImageSource};
-use warmstandby_core::observed_edge::{
+use warmstandby_core::edge::observed::{
     AsgSpec, LaunchTemplateData, ObservedAsg, ObservedImage, ObservedLaunchTemplate,
 };
-use warmstandby_core::plan::edge::EdgeAction;
-use warmstandby_core::plan::network::ActionOutcome;
+use warmstandby_core::edge::plan::EdgeAction;
+use warmstandby_core::network::plan::ActionOutcome;
 
 use super::ok_or_gone;
 use crate::clients::AwsContext;

@@ -8,11 +8,11 @@ use aws_sdk_elasticloadbalancingv2::types::{
 };
 use warmstandby_api::TAG_UID;
 use warmstandby_core::desired::DesiredRegionEdge;
-use warmstandby_core::observed_edge::{
+use warmstandby_core::edge::observed::{
     ListenerSpec, LoadBalancerSpec, ObservedListener, ObservedLoadBalancer, ObservedTargetGroup, TargetGroupSpec,
 };
-use warmstandby_core::plan::edge::EdgeAction;
-use warmstandby_core::plan::network::ActionOutcome;
+use warmstandby_core::edge::plan::EdgeAction;
+use warmstandby_core::network::plan::ActionOutcome;
 
 use super::{not_ours, ok_or_gone};
 use crate::clients::AwsContext;

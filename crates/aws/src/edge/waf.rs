@@ -7,9 +7,9 @@ use aws_sdk_wafv2::types::{
     RateBasedStatementAggregateKeyType, Rule, RuleAction, Scope, Statement, Tag, VisibilityConfig,
 };
 use warmstandby_api::TAG_UID;
-use warmstandby_core::observed_edge::{ObservedWebAcl, WebAclSpec};
-use warmstandby_core::plan::edge::EdgeAction;
-use warmstandby_core::plan::network::ActionOutcome;
+use warmstandby_core::edge::observed::{ObservedWebAcl, WebAclSpec};
+use warmstandby_core::edge::plan::EdgeAction;
+use warmstandby_core::network::plan::ActionOutcome;
 
 use super::{not_ours, ok_or_gone};
 use crate::clients::AwsContext;

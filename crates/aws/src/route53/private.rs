@@ -3,9 +3,9 @@
 //! recognised by a CallerReference derived from the owner, so a crash between
 //! CreateHostedZone and tagging never leaves an unrecognised duplicate.
 
+use warmstandby_core::data::observed::ObservedZone;
 use warmstandby_core::desired::DesiredDataTier;
-use warmstandby_core::observed_data::ObservedZone;
-use warmstandby_core::plan::network::ActionOutcome;
+use warmstandby_core::network::plan::ActionOutcome;
 
 use crate::clients::AwsContext;
 use crate::errors::AwsError;

@@ -12,9 +12,9 @@ use aws_sdk_route53::types::{
     ResourceRecord, ResourceRecordSet, ResourceRecordSetFailover, RrType, Tag, TagResourceType,
 };
 use warmstandby_core::desired::DesiredGlobalEdge;
-use warmstandby_core::observed_edge::{HealthCheckConfig, ObservedHealthCheck, PublicZone, RecordSpec};
-use warmstandby_core::plan::edge::{EdgeAction, RecordAction};
-use warmstandby_core::plan::network::ActionOutcome;
+use warmstandby_core::edge::observed::{HealthCheckConfig, ObservedHealthCheck, PublicZone, RecordSpec};
+use warmstandby_core::edge::plan::{EdgeAction, RecordAction};
+use warmstandby_core::network::plan::ActionOutcome;
 
 use crate::clients::AwsContext;
 use crate::errors::AwsError;

@@ -424,7 +424,7 @@ async fn apply_policy(api: &Api<FailoverPolicy>, p: &FailoverPolicy, ctx: &Conte
             );
             c
         }
-        Err(e) => warmstandby_core::status::invalid_status(&previous, generation, &e.to_message(), &now),
+        Err(e) => warmstandby_core::overall::invalid_status(&previous, generation, &e.to_message(), &now),
     };
     let stacks = stacks_using_policy(ctx, p);
     let status = FailoverPolicyStatus { observed_generation: generation, conditions, stacks };

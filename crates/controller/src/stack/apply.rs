@@ -5,9 +5,9 @@ use futures::future::join_all;
 use warmstandby_api::RegionRole;
 use warmstandby_aws::edge;
 use warmstandby_aws::{AwsContext, AwsError, Ownership, data_tier};
+use warmstandby_core::data::plan::DataAction;
 use warmstandby_core::desired::DesiredDataTier;
-use warmstandby_core::plan::data_tier::DataAction;
-use warmstandby_core::plan::edge::{EdgeAction, EdgeScope};
+use warmstandby_core::edge::plan::{EdgeAction, EdgeScope};
 use warmstandby_core::validate::ValidatedStack;
 
 use crate::change::{self, Change};

@@ -10,9 +10,9 @@ use warmstandby_api::{Phase, RegionPair, RegionRole, ThreeTierStack, ThreeTierSt
 use warmstandby_aws::{AwsContext, AwsError, Ownership};
 use warmstandby_core::desired::NetworkRefs;
 use warmstandby_core::failover::FailoverReason;
+use warmstandby_core::overall::invalid_status;
 use warmstandby_core::placement::Placement;
 use warmstandby_core::stack_pass::{self, Desired, memory};
-use warmstandby_core::status::invalid_status;
 use warmstandby_core::validate::{StackInputs, ValidatedStack, validate_stack};
 
 use crate::change::{self, Change};

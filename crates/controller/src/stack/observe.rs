@@ -5,9 +5,9 @@ use warmstandby_api::{RegionRole, ThreeTierStack, ThreeTierStackStatus};
 use warmstandby_aws::data_tier::DataHints;
 use warmstandby_aws::edge::{self, EdgeHints};
 use warmstandby_aws::{AwsContext, AwsError, Ownership, data_tier};
+use warmstandby_core::data::observed::ObservedDataTier;
 use warmstandby_core::desired::{DesiredDataTier, DesiredGlobalEdge};
-use warmstandby_core::observed_data::ObservedDataTier;
-use warmstandby_core::observed_edge::{ObservedGlobalEdge, ObservedRegionEdge};
+use warmstandby_core::edge::observed::{ObservedGlobalEdge, ObservedRegionEdge};
 use warmstandby_core::stack_pass::{Desired, Snapshot};
 use warmstandby_core::validate::ValidatedStack;
 
@@ -155,7 +155,7 @@ pub(super) fn last_known_edge(
     let region = status.and_then(|s| if i == 0 { s.primary.as_ref() } else { s.standby.as_ref() });
     // The certificate stays issued (it is renewed by ACM, not by us).
     let certificate = region.and_then(|r| r.certificate_arn.clone()).map(|arn| {
-        warmstandby_core::observed_edge::ObservedCertificate {
+        warmstandby_core::edge::observed::ObservedCertificate {
             arn,
             domain: desired.regions[i].certificate_domain.clone(),
             status: "ISSUED".into(),
@@ -165,12 +165,12 @@ pub(super) fn last_known_edge(
     let mut out = ObservedRegionEdge { certificate, ..Default::default() };
     for t in &desired.regions[i].tiers {
         if let Some(lb) = region.and_then(|r| r.load_balancers.get(t.tier)) {
-            out.load_balancers.push(warmstandby_core::observed_edge::ObservedLoadBalancer {
+            out.load_balancers.push(warmstandby_core::edge::observed::ObservedLoadBalancer {
                 arn: lb.arn.clone(),
                 dns_name: lb.dns_name.clone(),
                 zone_id: lb.zone_id.clone(),
                 state: "unknown".into(),
-                spec: warmstandby_core::observed_edge::LoadBalancerSpec {
+                spec: warmstandby_core::edge::observed::LoadBalancerSpec {
                     name: t.load_balancer_name.clone(),
                     scheme: "internet-facing".into(),
                     subnet_ids: Vec::new(),

@@ -4,11 +4,11 @@ use warmstandby_api::{DeletionPolicy, RegionRole};
 use warmstandby_aws::AwsContext;
 use warmstandby_aws::data_tier::DataHints;
 use warmstandby_aws::edge::EdgeHints;
-use warmstandby_core::observed_data::ObservedDataTier;
-use warmstandby_core::observed_edge::ObservedRegionEdge;
+use warmstandby_core::data::observed::ObservedDataTier;
+use warmstandby_core::data::plan::plan_data_teardown;
+use warmstandby_core::edge::observed::ObservedRegionEdge;
+use warmstandby_core::edge::plan::plan_edge_teardown;
 use warmstandby_core::placement::Placement;
-use warmstandby_core::plan::data_tier::plan_data_teardown;
-use warmstandby_core::plan::edge::plan_edge_teardown;
 use warmstandby_core::stack_pass::Desired;
 use warmstandby_core::validate::{StackInputs, validate_stack_for_teardown};
 

@@ -1,14 +1,14 @@
 //! The desired topology: every AWS resource that should exist, its key
 //! properties and what it depends on, in creation order.
 
-mod data_tier;
-mod edge;
-mod network;
 mod stack;
 
-pub use data_tier::*;
-pub use edge::*;
-pub use network::{DesiredNat, DesiredNetwork, DesiredRouteTable, DesiredSubnet, RouteTarget, desired_network};
+// Each family's desired state lives with the family; here is the whole topology.
+pub use crate::data::desired::*;
+pub use crate::edge::desired::*;
+pub use crate::network::desired::{
+    DesiredNat, DesiredNetwork, DesiredRouteTable, DesiredSubnet, RouteTarget, desired_network,
+};
 pub use stack::stack_resources;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -7,9 +7,9 @@
 
 use warmstandby_api::{GLOBAL_REGION, RegionRole};
 
-use super::data_tier::{DesiredDatabase, RuleSource, desired_data_tier, stack_name as aws_name};
-use super::edge::{CloudFrontCertificate, ImageSource, desired_global_edge, desired_region_edge};
 use super::{Kind, Resource, Scope};
+use crate::data::desired::{DesiredDatabase, RuleSource, desired_data_tier, stack_name as aws_name};
+use crate::edge::desired::{CloudFrontCertificate, ImageSource, desired_global_edge, desired_region_edge};
 use crate::placement::Placement;
 use crate::validate::ValidatedStack;
 

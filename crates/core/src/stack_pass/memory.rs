@@ -5,9 +5,9 @@
 
 use warmstandby_api::{FailoverPolicySpec, RegionRole, ThreeTierStack};
 
+use crate::data::observed::ObservedDataTier;
 use crate::desired::DesiredDataTier;
 use crate::failover::{Decision, Memory, Observation, Request, Stage};
-use crate::observed_data::ObservedDataTier;
 
 /// The machine's memory as the last status recorded it.
 pub fn memory(stack: &ThreeTierStack) -> Memory {

@@ -6,23 +6,24 @@
 pub mod memory;
 pub mod observation;
 pub mod record;
+pub mod status;
 
 use warmstandby_api::{DetectionStatus, Phase, RegionRole, ThreeTierStack, ThreeTierStackStatus};
 
+use crate::data::observed::ObservedDataTier;
+use crate::data::plan::{DataPlan, RegionInputs, plan_data_tier};
 use crate::desired::{
     DesiredDataTier, DesiredGlobalEdge, DesiredRegionEdge, NetworkRefs, desired_data_tier, desired_global_edge,
     desired_region_edge,
 };
+use crate::edge::observed::{ObservedGlobalEdge, ObservedRegionEdge};
+use crate::edge::plan::{EdgeInputs, EdgePlan, EdgeScope, RegionEdgeInputs, plan_edge};
+use crate::edge::status::EdgeView;
 use crate::failover::{Decision, FailoverReason, Memory, Request};
 use crate::identity::Ownership;
 use crate::next::Next;
-use crate::observed_data::ObservedDataTier;
-use crate::observed_edge::{ObservedGlobalEdge, ObservedRegionEdge};
 use crate::placement::Placement;
-use crate::plan::data_tier::{DataPlan, RegionInputs, plan_data_tier};
-use crate::plan::edge::{EdgeInputs, EdgePlan, EdgeScope, RegionEdgeInputs, plan_edge};
-use crate::status_edge::EdgeView;
-use crate::status_stack::{StackPass, stack_status};
+use crate::stack_pass::status::{StackPass, stack_status};
 use crate::validate::ValidatedStack;
 
 /// Everything a stack should be, both regions (primary first) and global.

@@ -2,11 +2,11 @@
 
 use warmstandby_api::{ANNOTATION_APPROVE_FAILOVER, ThreeTierStack};
 
+use crate::data::observed::ObservedDataTier;
 use crate::desired::{DesiredDataTier, DesiredRegionEdge};
+use crate::edge::observed::{ObservedGlobalEdge, ObservedRegionEdge};
+use crate::edge::plan::origin_id;
 use crate::failover::{DbView, Memory, Observation};
-use crate::observed_data::ObservedDataTier;
-use crate::observed_edge::{ObservedGlobalEdge, ObservedRegionEdge};
-use crate::plan::edge::origin_id;
 
 /// What AWS shows of each region for the machine.
 #[allow(clippy::too_many_arguments)]

@@ -4,7 +4,7 @@
 use warmstandby_api::{RegionRole, RegionStackStatus, ThreeTierStackStatus};
 
 use super::*;
-use crate::observed_data::ObservedDatabase;
+use crate::data::observed::ObservedDatabase;
 
 fn nets() -> [NetworkRefs; 2] {
     ["east", "west"].map(|r| NetworkRefs {

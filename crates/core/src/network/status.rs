@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use warmstandby_api::{Condition, DriftItem, RegionNetworkStatus, RegionPairStatus, RegionRole};
 
 use crate::conditions::{self, Status, types};
-use crate::observed::ObservedNetwork;
+use crate::network::observed::ObservedNetwork;
 
 /// One region's outcome of a reconcile pass.
 #[derive(Clone, Debug, Default)]
@@ -138,25 +138,6 @@ fn region_condition(pass: &RegionPass) -> (Status, &'static str, String) {
     } else {
         (Status::False, "Provisioning", format!("{} change(s) applied", pass.applied))
     }
-}
-
-/// "N change(s) applied; <what AWS is still doing>", or "reconciling".
-pub(crate) fn progress_message(applied: usize, waiting: &[String]) -> String {
-    let mut parts = Vec::new();
-    if applied > 0 {
-        parts.push(format!("{applied} change(s) applied"));
-    }
-    parts.extend(waiting.iter().cloned());
-    if parts.is_empty() { "reconciling".into() } else { parts.join("; ") }
-}
-
-/// Status of an object whose spec was rejected: no AWS call was made.
-pub fn invalid_status(previous: &[Condition], generation: Option<i64>, message: &str, now: &str) -> Vec<Condition> {
-    let mut c = previous.to_vec();
-    conditions::set(&mut c, types::SPEC_VALID, Status::False, "InvalidSpec", message, generation, now);
-    conditions::set(&mut c, types::READY, Status::False, "InvalidSpec", message, generation, now);
-    conditions::set(&mut c, types::PROGRESSING, Status::False, "InvalidSpec", "fix the spec", generation, now);
-    c
 }
 
 #[cfg(test)]

@@ -11,12 +11,12 @@ use std::collections::BTreeMap;
 use warmstandby_api::{CachingMode, DriftItem, GLOBAL_REGION, OriginProtocol, PriceClass, RegionRole};
 
 use crate::desired::{CloudFrontCertificate, DesiredGlobalEdge, DesiredRegionEdge, ImageSource, NetworkRefs};
-use crate::identity::Ownership;
-use crate::observed_edge::{
+use crate::edge::observed::{
     AlarmConfig, AsgSpec, DistributionSpec, HealthCheckConfig, LaunchTemplateData, ListenerSpec, LoadBalancerSpec,
     ObservedCertificate, ObservedGlobalEdge, ObservedLoadBalancer, ObservedRegionEdge, OriginSpec, RecordSpec,
     TargetGroupSpec, WebAclSpec, diff,
 };
+use crate::identity::Ownership;
 
 /// Where an action runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -1112,5 +1112,5 @@ impl ObservedGlobalEdge {
 }
 
 #[cfg(test)]
-#[path = "edge_tests.rs"]
+#[path = "plan_tests.rs"]
 mod tests;

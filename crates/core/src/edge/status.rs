@@ -10,8 +10,8 @@ use warmstandby_api::{
 
 use crate::conditions::types;
 use crate::desired::{CloudFrontCertificate, DesiredGlobalEdge, DesiredRegionEdge, ImageSource};
-use crate::observed_edge::{ObservedGlobalEdge, ObservedRegionEdge};
-use crate::plan::edge::CLOUDFRONT_ZONE_ID;
+use crate::edge::observed::{ObservedGlobalEdge, ObservedRegionEdge};
+use crate::edge::plan::CLOUDFRONT_ZONE_ID;
 
 /// Both regions' and the global edge state of one pass.
 #[derive(Clone, Copy, Debug)]

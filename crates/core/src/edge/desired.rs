@@ -9,7 +9,7 @@
 
 use warmstandby_api::{CachingMode, Capacity, GLOBAL_REGION, OriginProtocol, PriceClass, RegionRole};
 
-use super::data_tier::stack_name;
+use crate::data::desired::stack_name;
 use crate::placement::Placement;
 use crate::validate::ValidatedStack;
 

@@ -1,8 +1,8 @@
 use warmstandby_api::{RegionRole, ThreeTierStack};
 
 use super::*;
+use crate::data::observed::{ObservedDataTier, ObservedDatabase, ObservedSecurityGroup, ObservedZone};
 use crate::desired::{DesiredDataTier, NetworkRefs, desired_data_tier};
-use crate::observed_data::{ObservedDataTier, ObservedDatabase, ObservedSecurityGroup, ObservedZone};
 use crate::placement::Placement;
 
 fn desired(edit: impl Fn(&mut ThreeTierStack)) -> [DesiredDataTier; 2] {
@@ -65,7 +65,7 @@ fn groups_and_subnet_groups(d: &[DesiredDataTier; 2]) -> [ObservedDataTier; 2] {
         ObservedDataTier { security_groups: groups("west"), ..Default::default() },
     ];
     for (i, r) in ["east", "west"].iter().enumerate() {
-        o[i].db_subnet_groups.push(crate::observed_data::ObservedDbSubnetGroup {
+        o[i].db_subnet_groups.push(crate::data::observed::ObservedDbSubnetGroup {
             name: d[i].db_subnet_group.clone(),
             subnet_ids: vec![format!("subnet-{r}-db-a"), format!("subnet-{r}-db-b")],
         });
@@ -165,7 +165,7 @@ fn built(d: &[DesiredDataTier; 2]) -> [ObservedDataTier; 2] {
     west.security_groups[5].ingress.push(api_rule("west"));
     east.databases.push(database(&d[0].db_identifier, None, true));
     west.databases.push(database(&d[1].db_identifier, Some(&d[0].db_identifier), true));
-    east.instances.push(crate::observed_data::ObservedInstance {
+    east.instances.push(crate::data::observed::ObservedInstance {
         id: "i-1".into(),
         component: "instance/bastion".into(),
         state: "running".into(),
@@ -182,9 +182,9 @@ fn built(d: &[DesiredDataTier; 2]) -> [ObservedDataTier; 2] {
         });
         o.backup_vaults.push((d.backup_vault.clone().unwrap(), "arn:aws:backup:r:123456789012:backup-vault:v".into()));
         o.db_subnet_groups
-            .push(crate::observed_data::ObservedDbSubnetGroup { name: d.db_subnet_group.clone(), subnet_ids: vec![] });
+            .push(crate::data::observed::ObservedDbSubnetGroup { name: d.db_subnet_group.clone(), subnet_ids: vec![] });
     }
-    east.backup_plans.push(crate::observed_data::ObservedBackupPlan {
+    east.backup_plans.push(crate::data::observed::ObservedBackupPlan {
         id: "plan-1".into(),
         name: "p".into(),
         schedule: "cron(0 5 ? * * *)".into(),

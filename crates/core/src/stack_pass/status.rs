@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use warmstandby_api::{Condition, DatabaseStatus, DriftItem, RegionRole, RegionStackStatus, ThreeTierStackStatus};
 
 use crate::conditions::{self, Status, types};
+use crate::data::observed::ObservedDataTier;
 use crate::desired::{DesiredDataTier, DesiredDatabase};
-use crate::observed_data::ObservedDataTier;
-use crate::status_edge::{EdgeView, edge_families, endpoints, global_edge_status, region_edge_status};
+use crate::edge::status::{EdgeView, edge_families, endpoints, global_edge_status, region_edge_status};
 
 /// One pass over both regions' data tiers.
 #[derive(Debug)]

@@ -3,8 +3,8 @@
 
 use warmstandby_api::{DriftItem, RegionRole};
 
+use crate::data::observed::{ObservedDataTier, ObservedDatabase, ObservedRule, rule_matches};
 use crate::desired::{DesiredDataTier, DesiredDatabase, IngressRule, NetworkRefs, RuleSource};
-use crate::observed_data::{ObservedDataTier, ObservedDatabase, ObservedRule, rule_matches};
 
 /// One AWS change of the data tier. Secrets are not part of actions: the
 /// adapter receives the password separately, at the call that needs it.
@@ -710,5 +710,5 @@ impl ObservedDataTier {
 }
 
 #[cfg(test)]
-#[path = "data_tier_tests.rs"]
+#[path = "plan_tests.rs"]
 mod tests;

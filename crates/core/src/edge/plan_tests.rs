@@ -10,7 +10,7 @@ use warmstandby_api::{RegionRole, ThreeTierStack};
 
 use super::*;
 use crate::desired::{DesiredGlobalEdge, DesiredRegionEdge, desired_global_edge, desired_region_edge};
-use crate::observed_edge::{
+use crate::edge::observed::{
     LaunchTemplateData, ObservedAlarm, ObservedAsg, ObservedCertificate, ObservedDistribution, ObservedHealthCheck,
     ObservedImage, ObservedLaunchTemplate, ObservedListener, ObservedLoadBalancer, ObservedTargetGroup, ObservedWebAcl,
     PublicZone,

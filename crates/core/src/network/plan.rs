@@ -3,7 +3,7 @@
 use warmstandby_api::DriftItem;
 
 use crate::desired::{DesiredNetwork, RouteTarget as DesiredTarget};
-use crate::observed::{
+use crate::network::observed::{
     NatState, ObservedAddress, ObservedAssociation, ObservedInternetGateway, ObservedNatGateway, ObservedNetwork,
     ObservedRoute, ObservedRouteTable, ObservedSubnet, ObservedVpc, RouteTarget,
 };
@@ -773,5 +773,5 @@ impl ObservedNetwork {
 }
 
 #[cfg(test)]
-#[path = "network_tests.rs"]
+#[path = "plan_tests.rs"]
 mod tests;

@@ -2,7 +2,7 @@ use warmstandby_api::{NatGatewayMode, RegionPair, RegionRole};
 
 use super::*;
 use crate::desired::{DesiredNetwork, desired_network};
-use crate::observed::ObservedNetwork;
+use crate::network::observed::ObservedNetwork;
 use crate::validate::validate_region_pair;
 
 fn desired(mode: NatGatewayMode) -> DesiredNetwork {
