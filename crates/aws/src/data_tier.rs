@@ -1,5 +1,6 @@
-//! Data tier families: security groups and the bastion (EC2), DB subnet
-//! groups and instances (RDS), private zones (Route 53, global) and backups.
+//! A stack's data tier in one region: one concurrent observation of its
+//! families (`security_groups`, `bastion`, `rds`, `backup`, the private
+//! zone in `route53::private`) and one exhaustive dispatch of its actions.
 //!
 //! Each observe is one batched call per kind (RDS and Backup return every
 //! resource of the region; ours are picked by tag or by our deterministic
@@ -7,13 +8,10 @@
 //! derive from the owner, so a crash between CreateHostedZone and tagging
 //! can never leave an unrecognised duplicate.
 
-use aws_sdk_ec2::types::{Filter, IpPermission, IpRange, ResourceType, UserIdGroupPair};
-use warmstandby_api::{RegionRole, TAG_COMPONENT, TAG_UID};
+use aws_sdk_ec2::types::{Filter, ResourceType};
+use warmstandby_api::RegionRole;
 use warmstandby_core::Password;
-use warmstandby_core::data::observed::{
-    ObservedBackupPlan, ObservedDataTier, ObservedDatabase, ObservedDbSubnetGroup, ObservedInstance, ObservedRule,
-    ObservedSecurityGroup,
-};
+use warmstandby_core::data::observed::{ObservedDataTier, ObservedDbSubnetGroup};
 use warmstandby_core::data::plan::DataAction;
 use warmstandby_core::desired::{DesiredDataTier, DesiredDatabase};
 use warmstandby_core::network::plan::ActionOutcome;
@@ -22,7 +20,8 @@ use crate::clients::AwsContext;
 use crate::errors::ok_or_gone;
 use crate::errors::{AwsError, ErrorClass};
 use crate::route53::private::{change_record, observe_zone, zone_caller_reference};
-use crate::tags::{Ec2Tagging, Ownership, ec2_tag, ec2_uid_filter};
+use crate::tags::{Ec2Tagging, Ownership, ec2_uid_filter};
+use crate::{backup, bastion, rds, security_groups};
 
 /// IDs from the last status that let observation read resources directly.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -95,102 +94,22 @@ pub async fn observe(
                 Ok(None)
             }
         }),
-        Box::pin(observe_backup_plans(aws, desired, hints.backup_plan_id.as_deref())),
+        Box::pin(backup::observe_backup_plans(aws, desired, hints.backup_plan_id.as_deref())),
         Box::pin(observe_zone(aws, desired, owner, hints.private_zone_id.as_deref())),
     )?;
 
-    let mut out = ObservedDataTier::default();
-    for g in sgs.security_groups() {
-        if ec2_tag(g.tags(), TAG_UID) != Some(owner.uid.as_str()) {
-            continue;
-        }
-        let mut ingress = Vec::new();
-        for p in g.ip_permissions() {
-            let (protocol, from, to) =
-                (p.ip_protocol().unwrap_or("-1").to_string(), p.from_port().unwrap_or(-1), p.to_port().unwrap_or(-1));
-            for r in p.ip_ranges() {
-                ingress.push(ObservedRule {
-                    protocol: protocol.clone(),
-                    from_port: from,
-                    to_port: to,
-                    cidr: r.cidr_ip().map(str::to_string),
-                    group_id: None,
-                });
-            }
-            for pair in p.user_id_group_pairs() {
-                ingress.push(ObservedRule {
-                    protocol: protocol.clone(),
-                    from_port: from,
-                    to_port: to,
-                    cidr: None,
-                    group_id: pair.group_id().map(str::to_string),
-                });
-            }
-        }
-        ingress.sort();
-        out.security_groups.push(ObservedSecurityGroup {
-            id: g.group_id().unwrap_or_default().to_string(),
-            component: ec2_tag(g.tags(), TAG_COMPONENT).unwrap_or_default().to_string(),
-            vpc_id: g.vpc_id().unwrap_or_default().to_string(),
-            ingress,
-            epoch: ec2_tag(g.tags(), warmstandby_api::TAG_EPOCH).and_then(|v| v.parse().ok()),
-        });
-    }
-    for r in instances.as_ref().map(|i| i.reservations()).unwrap_or_default() {
-        for i in r.instances() {
-            if ec2_tag(i.tags(), TAG_UID) != Some(owner.uid.as_str()) {
-                continue;
-            }
-            out.instances.push(ObservedInstance {
-                id: i.instance_id().unwrap_or_default().to_string(),
-                component: ec2_tag(i.tags(), TAG_COMPONENT).unwrap_or_default().to_string(),
-                state: i.state().and_then(|s| s.name()).map(|n| n.as_str().to_string()).unwrap_or_default(),
-                instance_type: i.instance_type().map(|t| t.as_str().to_string()).unwrap_or_default(),
-                image_id: i.image_id().unwrap_or_default().to_string(),
-                subnet_id: i.subnet_id().unwrap_or_default().to_string(),
-            });
-        }
-    }
-    for d in dbs.db_instances() {
-        let ours = d.tag_list().iter().any(|t| t.key() == Some(TAG_UID) && t.value() == Some(owner.uid.as_str()));
-        if !ours {
-            continue;
-        }
-        out.databases.push(ObservedDatabase {
-            identifier: d.db_instance_identifier().unwrap_or_default().to_string(),
-            arn: d.db_instance_arn().unwrap_or_default().to_string(),
-            status: d.db_instance_status().unwrap_or_default().to_string(),
-            endpoint: d.endpoint().and_then(|e| e.address()).map(str::to_string),
-            instance_class: d.db_instance_class().unwrap_or_default().to_string(),
-            engine_version: d.engine_version().unwrap_or_default().to_string(),
-            allocated_storage_gib: d.allocated_storage().unwrap_or_default(),
-            multi_az: d.multi_az().unwrap_or(false),
-            storage_encrypted: d.storage_encrypted().unwrap_or(false),
-            backup_retention_days: d.backup_retention_period().unwrap_or(0),
-            deletion_protection: d.deletion_protection().unwrap_or(false),
-            publicly_accessible: d.publicly_accessible().unwrap_or(false),
-            subnet_group: d.db_subnet_group().and_then(|g| g.db_subnet_group_name()).map(str::to_string),
-            security_group_ids: d
-                .vpc_security_groups()
-                .iter()
-                .filter_map(|g| g.vpc_security_group_id().map(str::to_string))
-                .collect(),
-            replica_source: d.read_replica_source_db_instance_identifier().map(str::to_string),
-            replica_lag_seconds: None,
-            epoch: d
-                .tag_list()
-                .iter()
-                .find(|t| t.key() == Some(warmstandby_api::TAG_EPOCH))
-                .and_then(|t| t.value())
-                .and_then(|v| v.parse().ok()),
-        });
-    }
+    let mut out = ObservedDataTier {
+        security_groups: security_groups::ours(&sgs, &owner.uid),
+        instances: bastion::ours(instances.as_ref(), &owner.uid),
+        databases: rds::ours(&dbs, &owner.uid),
+        ..Default::default()
+    };
     // RDS reports replica lag only as a CloudWatch metric: one read, in the
     // replica's region only.
     if matches!(desired.database, DesiredDatabase::Replica { .. })
         && let Some(replica) = out.databases.iter_mut().find(|d| d.identifier == desired.db_identifier)
     {
-        replica.replica_lag_seconds = replica_lag(aws, region, &replica.identifier).await?;
+        replica.replica_lag_seconds = rds::replica_lag(aws, region, &replica.identifier).await?;
     }
     if let Some(g) = dbs
         .db_instances()
@@ -225,116 +144,6 @@ pub async fn observe(
     Ok(out)
 }
 
-/// Our backup plan (with its selections): read directly by the ID of the
-/// last status, or found by its name.
-async fn observe_backup_plans(
-    aws: &AwsContext,
-    desired: &DesiredDataTier,
-    hint: Option<&str>,
-) -> Result<Vec<ObservedBackupPlan>, AwsError> {
-    let Some(want) = &desired.backup_plan else { return Ok(Vec::new()) };
-    let backup = aws.backup(&desired.region);
-    let mut ids: Vec<String> = Vec::new();
-    let mut found = Vec::new();
-    if let Some(id) = hint {
-        match observe_backup_plan(aws, &desired.region, id, &want.name).await {
-            Ok(Some(p)) => return Ok(vec![p]),
-            Ok(None) => {}
-            Err(e) if e.is_not_found() => {}
-            Err(e) => return Err(e),
-        }
-    }
-    let plans = send!("backup:ListBackupPlans", backup.list_backup_plans())?;
-    for p in plans.backup_plans_list().iter().filter(|p| p.backup_plan_name() == Some(want.name.as_str())) {
-        ids.push(p.backup_plan_id().unwrap_or_default().to_string());
-    }
-    for id in ids {
-        if let Some(p) = observe_backup_plan(aws, &desired.region, &id, &want.name).await? {
-            found.push(p);
-        }
-    }
-    Ok(found)
-}
-
-async fn observe_backup_plan(
-    aws: &AwsContext,
-    region: &str,
-    id: &str,
-    name: &str,
-) -> Result<Option<ObservedBackupPlan>, AwsError> {
-    let backup = aws.backup(region);
-    let (detail, selections) = tokio::try_join!(
-        Box::pin(async { send!("backup:GetBackupPlan", backup.get_backup_plan().backup_plan_id(id)) }),
-        Box::pin(async { send!("backup:ListBackupSelections", backup.list_backup_selections().backup_plan_id(id)) }),
-    )?;
-    let Some(plan) = detail.backup_plan().filter(|p| p.backup_plan_name() == name) else { return Ok(None) };
-    // A deleted plan may still be readable with a deletion date.
-    if detail.deletion_date().is_some() {
-        return Ok(None);
-    }
-    let rule = plan.rules().first();
-    Ok(Some(ObservedBackupPlan {
-        id: id.to_string(),
-        name: name.to_string(),
-        schedule: rule.and_then(|r| r.schedule_expression()).unwrap_or_default().to_string(),
-        retention_days: rule.and_then(|r| r.lifecycle()).and_then(|l| l.delete_after_days()),
-        copy_to_vault_arn: rule
-            .and_then(|r| r.copy_actions().first())
-            .map(|c| c.destination_backup_vault_arn().to_string()),
-        selections: selections
-            .backup_selections_list()
-            .iter()
-            .map(|s| {
-                (s.selection_id().unwrap_or_default().to_string(), s.selection_name().unwrap_or_default().to_string())
-            })
-            .collect(),
-    }))
-}
-
-/// Latest ReplicaLag of a replica over the last 10 minutes, if CloudWatch has any.
-async fn replica_lag(aws: &AwsContext, region: &str, identifier: &str) -> Result<Option<i64>, AwsError> {
-    use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    let metric = Metric::builder()
-        .namespace("AWS/RDS")
-        .metric_name("ReplicaLag")
-        .dimensions(Dimension::builder().name("DBInstanceIdentifier").value(identifier).build())
-        .build();
-    let query = MetricDataQuery::builder()
-        .id("lag")
-        .metric_stat(MetricStat::builder().metric(metric).period(60).stat("Maximum").build())
-        .build();
-    let out = send!(
-        "cloudwatch:GetMetricData",
-        aws.cloudwatch(region)
-            .get_metric_data()
-            .metric_data_queries(query)
-            .start_time(aws_smithy_types::DateTime::from_secs(now.saturating_sub(600) as i64))
-            .end_time(aws_smithy_types::DateTime::from_secs(now as i64 + 60))
-    )?;
-    // Results come newest first.
-    Ok(out.metric_data_results().first().and_then(|r| r.values().first()).map(|v| v.round() as i64))
-}
-
-fn ip_permission(rule: &ObservedRule) -> IpPermission {
-    let mut p = IpPermission::builder().ip_protocol(&rule.protocol).from_port(rule.from_port).to_port(rule.to_port);
-    if let Some(c) = &rule.cidr {
-        p = p.ip_ranges(IpRange::builder().cidr_ip(c).build());
-    }
-    if let Some(g) = &rule.group_id {
-        p = p.user_id_group_pairs(UserIdGroupPair::builder().group_id(g).build());
-    }
-    p.build()
-}
-
-fn rds_tags(owner: &Ownership, component: &str, name: &str) -> Vec<aws_sdk_rds::types::Tag> {
-    owner
-        .tags(component, name)
-        .into_iter()
-        .map(|(k, v)| aws_sdk_rds::types::Tag::builder().key(k).value(v).build())
-        .collect()
-}
-
 /// Executes one data-tier action in `region`. The password is read only here.
 pub async fn apply(
     aws: &AwsContext,
@@ -361,12 +170,14 @@ pub async fn apply(
         }
         DataAction::AuthorizeIngress { group_id, rule } => send!(
             "ec2:AuthorizeSecurityGroupIngress",
-            ec2.authorize_security_group_ingress().group_id(group_id).ip_permissions(ip_permission(rule))
+            ec2.authorize_security_group_ingress()
+                .group_id(group_id)
+                .ip_permissions(security_groups::ip_permission(rule))
         )
         .map(|_| ActionOutcome::Done),
         DataAction::RevokeIngress { group_id, rule } => ok_or_gone(send!(
             "ec2:RevokeSecurityGroupIngress",
-            ec2.revoke_security_group_ingress().group_id(group_id).ip_permissions(ip_permission(rule))
+            ec2.revoke_security_group_ingress().group_id(group_id).ip_permissions(security_groups::ip_permission(rule))
         )),
         DataAction::DeleteSecurityGroup { group_id } => {
             ok_or_gone(send!("ec2:DeleteSecurityGroup", ec2.delete_security_group().group_id(group_id)))
@@ -398,7 +209,7 @@ pub async fn apply(
                 .db_subnet_group_name(name)
                 .db_subnet_group_description(format!("db tier of {}", owner.owner))
                 .set_subnet_ids(Some(subnet_ids.clone()))
-                .set_tags(Some(rds_tags(owner, "db-subnet-group", name)))
+                .set_tags(Some(rds::rds_tags(owner, "db-subnet-group", name)))
         )
         .map(|_| ActionOutcome::Done),
         DataAction::DeleteDbSubnetGroup { name } => {
@@ -432,7 +243,7 @@ pub async fn apply(
                     .vpc_security_group_ids(group_id)
                     .db_name(&w.database_name)
                     .port(w.port)
-                    .set_tags(Some(rds_tags(owner, "db-instance", identifier)))
+                    .set_tags(Some(rds::rds_tags(owner, "db-instance", identifier)))
             )
             .map(|_| ActionOutcome::Done)
         }
@@ -456,7 +267,7 @@ pub async fn apply(
                 .publicly_accessible(false)
                 .deletion_protection(*deletion_protection)
                 .set_kms_key_id(kms_key_id.clone())
-                .set_tags(Some(rds_tags(owner, "db-instance", identifier)))
+                .set_tags(Some(rds::rds_tags(owner, "db-instance", identifier)))
         )
         .map(|_| ActionOutcome::Done),
         DataAction::ModifyDatabase { identifier, changes } => {
@@ -574,7 +385,7 @@ pub async fn apply(
             ok_or_gone(send!("backup:DeleteBackupVault", backup.delete_backup_vault().backup_vault_name(name)))
         }
         DataAction::CreateBackupPlan { name, schedule, retention_days, copy_to_vault_arn } => {
-            let plan = backup_plan_input(desired, name, schedule, *retention_days, copy_to_vault_arn)?;
+            let plan = backup::backup_plan_input(desired, name, schedule, *retention_days, copy_to_vault_arn)?;
             let out = send!(
                 "backup:CreateBackupPlan",
                 backup
@@ -585,7 +396,7 @@ pub async fn apply(
             Ok(ActionOutcome::Created { id: out.backup_plan_id().unwrap_or_default().to_string() })
         }
         DataAction::UpdateBackupPlan { plan_id, name, schedule, retention_days, copy_to_vault_arn } => {
-            let plan = backup_plan_input(desired, name, schedule, *retention_days, copy_to_vault_arn)?;
+            let plan = backup::backup_plan_input(desired, name, schedule, *retention_days, copy_to_vault_arn)?;
             send!("backup:UpdateBackupPlan", backup.update_backup_plan().backup_plan_id(plan_id).backup_plan(plan))
                 .map(|_| ActionOutcome::Done)
         }
@@ -621,33 +432,4 @@ pub async fn apply(
             ok_or_gone(send!("backup:DeleteBackupPlan", backup.delete_backup_plan().backup_plan_id(plan_id)))
         }
     }
-}
-
-fn backup_plan_input(
-    desired: &DesiredDataTier,
-    name: &str,
-    schedule: &str,
-    retention_days: i32,
-    copy_to_vault_arn: &str,
-) -> Result<aws_sdk_backup::types::BackupPlanInput, AwsError> {
-    let lifecycle = aws_sdk_backup::types::Lifecycle::builder().delete_after_days(i64::from(retention_days)).build();
-    let rule = aws_sdk_backup::types::BackupRuleInput::builder()
-        .rule_name("daily-with-copy")
-        .target_backup_vault_name(desired.backup_vault.clone().unwrap_or_default())
-        .schedule_expression(schedule)
-        .lifecycle(lifecycle.clone())
-        .copy_actions(
-            aws_sdk_backup::types::CopyAction::builder()
-                .destination_backup_vault_arn(copy_to_vault_arn)
-                .lifecycle(lifecycle)
-                .build()
-                .map_err(|e| AwsError::build_failed("CreateBackupPlan", e))?,
-        )
-        .build()
-        .map_err(|e| AwsError::build_failed("CreateBackupPlan", e))?;
-    aws_sdk_backup::types::BackupPlanInput::builder()
-        .backup_plan_name(name)
-        .rules(rule)
-        .build()
-        .map_err(|e| AwsError::build_failed("CreateBackupPlan", e))
 }

@@ -11,6 +11,8 @@ macro_rules! send {
     };
 }
 
+pub mod backup;
+pub mod bastion;
 pub mod calls;
 pub mod clients;
 pub mod data_tier;
@@ -18,7 +20,9 @@ pub mod edge;
 pub mod errors;
 pub mod local;
 pub mod network;
+pub mod rds;
 pub mod route53;
+pub mod security_groups;
 pub mod tags;
 
 pub use calls::{CallCounter, CallStats};
