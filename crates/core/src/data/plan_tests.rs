@@ -24,25 +24,7 @@ fn net(region: &str) -> NetworkRefs {
 }
 
 fn database(id: &str, replica_of: Option<&str>, protected: bool) -> ObservedDatabase {
-    ObservedDatabase {
-        identifier: id.into(),
-        arn: format!("arn:aws:rds:us-east-1:123456789012:db:{id}"),
-        status: "available".into(),
-        endpoint: Some(format!("{id}.example")),
-        instance_class: "db.t3.micro".into(),
-        engine_version: "8.0.35".into(),
-        allocated_storage_gib: 22,
-        multi_az: true,
-        storage_encrypted: true,
-        backup_retention_days: 7,
-        deletion_protection: protected,
-        publicly_accessible: false,
-        subnet_group: None,
-        security_group_ids: Vec::new(),
-        replica_source: replica_of.map(str::to_string),
-        replica_lag_seconds: None,
-        epoch: None,
-    }
+    crate::test_fixtures::observed_database(id, replica_of, protected)
 }
 
 fn groups(region: &str) -> Vec<ObservedSecurityGroup> {

@@ -21,25 +21,7 @@ fn owners() -> [Ownership; 2] {
 }
 
 fn writer(id: &str, epoch: i64) -> ObservedDatabase {
-    ObservedDatabase {
-        identifier: id.into(),
-        arn: format!("arn:aws:rds:us-east-1:123456789012:db:{id}"),
-        status: "available".into(),
-        endpoint: Some(format!("{id}.example")),
-        instance_class: "db.t3.micro".into(),
-        engine_version: "8.0.35".into(),
-        allocated_storage_gib: 20,
-        multi_az: false,
-        storage_encrypted: true,
-        backup_retention_days: 7,
-        deletion_protection: true,
-        publicly_accessible: false,
-        subnet_group: None,
-        security_group_ids: Vec::new(),
-        replica_source: None,
-        replica_lag_seconds: None,
-        epoch: Some(epoch),
-    }
+    ObservedDatabase { epoch: Some(epoch), ..crate::test_fixtures::observed_database(id, None, true) }
 }
 
 const NOW: &str = "2026-11-29T12:00:00Z";
