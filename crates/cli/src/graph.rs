@@ -668,25 +668,18 @@ pub async fn diagrams(
     checked: &crate::check::Checked,
     only: Option<&str>,
 ) -> Result<Vec<Diagram>, String> {
-    use warmstandby_controller::{Intent, now_rfc3339, region_pair, stack};
-    let mut pairs = Vec::new();
-    if let Some(aws) = aws {
-        for pair in &checked.set.region_pairs {
-            let ctx = aws.for_role(pair.spec.role_arn.as_deref()).await;
-            let outcome = region_pair::reconcile(&ctx, pair, Intent::Observe, &now_rfc3339()).await;
-            if let Some(e) = outcome.errors.first() {
-                let name = pair.metadata.name.as_deref().unwrap_or_default();
-                return Err(format!("RegionPair {name}: {}", crate::explain(e)));
-            }
-            let mut observed = pair.clone();
-            observed.status = Some(outcome.status);
-            pairs.push(observed);
-        }
-    }
+    use warmstandby_controller::{Intent, now_rfc3339, stack};
+    let pairs = match aws {
+        Some(aws) => match crate::standalone::observed_pairs(aws, checked).await {
+            (_, Some(e)) => return Err(e),
+            (pairs, None) => pairs,
+        },
+        None => Vec::new(),
+    };
     let mut out = Vec::new();
     for (st, validated) in checked.set.stacks.iter().zip(&checked.stacks) {
         let id = crate::manifests::object_id(st);
-        if only.is_some_and(|o| o != id && st.metadata.name.as_deref() != Some(o)) {
+        if only.is_some_and(|o| !crate::standalone::matches(st, o)) {
             continue;
         }
         let title = format!("ThreeTierStack {id}");
@@ -694,10 +687,8 @@ pub async fn diagrams(
         let diagram = match aws {
             None => diagram(&title, &topology, st.spec.active_region, None),
             Some(aws) => {
-                let pair =
-                    pairs.iter().find(|p| p.metadata.name.as_deref() == Some(st.spec.region_pair_ref.name.as_str()));
-                let mut inputs = checked.set.stack_inputs(st);
-                inputs.region_pair = pair;
+                let pair = crate::standalone::pair_of(&pairs, st);
+                let inputs = checked.set.stack_inputs_on(st, pair);
                 let outcome = stack::reconcile(aws, inputs, Intent::Observe, &now_rfc3339()).await;
                 if let Some(e) = outcome.errors.first() {
                     return Err(format!("{title}: {}", crate::explain(e)));

@@ -61,6 +61,12 @@ impl ManifestSet {
         StackInputs { stack, region_pair: self.region_pair(&stack.spec.region_pair_ref.name), policy, password }
     }
 
+    /// The dereference step with the RegionPair as observed (its status
+    /// carries the networks' IDs the stack builds on).
+    pub fn stack_inputs_on<'a>(&'a self, stack: &'a ThreeTierStack, pair: Option<&'a RegionPair>) -> StackInputs<'a> {
+        StackInputs { region_pair: pair, ..self.stack_inputs(stack) }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.region_pairs.is_empty() && self.stacks.is_empty() && self.policies.is_empty()
     }

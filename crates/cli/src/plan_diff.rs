@@ -179,8 +179,7 @@ pub async fn plans(aws: &Arc<AwsContext>, checked: &Checked) -> Result<Vec<Objec
                 ObjectPlan { object: label, regions, changes: all_new()?, drift: Vec::new(), notes: Vec::new() }
             }
             Some((pair, false)) => {
-                let mut inputs = checked.set.stack_inputs(st);
-                inputs.region_pair = Some(pair);
+                let inputs = checked.set.stack_inputs_on(st, Some(pair));
                 let ctx = aws.for_role(pair.spec.role_arn.as_deref()).await;
                 let outcome = stack::reconcile(&ctx, inputs, Intent::Observe, &now_rfc3339()).await;
                 if let Some(e) = outcome.errors.first() {

@@ -173,9 +173,8 @@ pub async fn apply(aws: &Arc<AwsContext>, checked: &Checked, opts: &WaitOptions,
     for st in &checked.set.stacks {
         let label = format!("ThreeTierStack {}", crate::manifests::object_id(st));
         let (_, ok) = apply_until_ready(&label, st.clone(), opts, deadline, out, |mut s: ThreeTierStack| async move {
-            let mut inputs = checked.set.stack_inputs(&s);
-            let pair = pairs.iter().find(|p| p.metadata.name.as_deref() == Some(s.spec.region_pair_ref.name.as_str()));
-            inputs.region_pair = pair;
+            let pair = pair_of(pairs, &s);
+            let inputs = checked.set.stack_inputs_on(&s, pair);
             let ctx = aws.for_role(pair.and_then(|p| p.spec.role_arn.as_deref())).await;
             let outcome = stack::reconcile(&ctx, inputs, Intent::Apply, &now_rfc3339()).await;
             let mut message = ready_message(&outcome.status.conditions);
@@ -275,9 +274,7 @@ pub async fn status(
         pairs.push(observed);
     }
     for st in &checked.set.stacks {
-        let mut inputs = checked.set.stack_inputs(st);
-        inputs.region_pair =
-            pairs.iter().find(|p| p.metadata.name.as_deref() == Some(st.spec.region_pair_ref.name.as_str()));
+        let inputs = checked.set.stack_inputs_on(st, pair_of(&pairs, st));
         let outcome = stack::reconcile(aws, inputs, Intent::Observe, &now_rfc3339()).await;
         if !outcome.errors.is_empty() {
             code = crate::EXIT_FAILURE;
@@ -406,20 +403,32 @@ pub struct FailoverOptions {
     pub timeout: Duration,
 }
 
-/// The RegionPairs with their observed status (read only).
-async fn observed_pairs(aws: &Arc<AwsContext>, checked: &Checked) -> Vec<RegionPair> {
+/// The RegionPairs with their observed status (read only), and the first
+/// error reading them (naming the pair), for callers that stop on it.
+pub(crate) async fn observed_pairs(aws: &Arc<AwsContext>, checked: &Checked) -> (Vec<RegionPair>, Option<String>) {
     let mut pairs = Vec::new();
+    let mut first_error = None;
     for pair in &checked.set.region_pairs {
         let ctx = aws.for_role(pair.spec.role_arn.as_deref()).await;
         let outcome = region_pair::reconcile(&ctx, pair, Intent::Observe, &now_rfc3339()).await;
+        if let (None, Some(e)) = (&first_error, outcome.errors.first()) {
+            let name = pair.metadata.name.as_deref().unwrap_or_default();
+            first_error = Some(format!("RegionPair {name}: {}", crate::explain(e)));
+        }
         let mut observed = pair.clone();
         observed.status = Some(outcome.status);
         pairs.push(observed);
     }
-    pairs
+    (pairs, first_error)
 }
 
-fn matches(st: &ThreeTierStack, wanted: &str) -> bool {
+/// The (observed) RegionPair a stack runs on.
+pub(crate) fn pair_of<'a>(pairs: &'a [RegionPair], st: &ThreeTierStack) -> Option<&'a RegionPair> {
+    pairs.iter().find(|p| p.metadata.name.as_deref() == Some(st.spec.region_pair_ref.name.as_str()))
+}
+
+/// A stack named by `namespace/name` or `name`.
+pub(crate) fn matches(st: &ThreeTierStack, wanted: &str) -> bool {
     let id = crate::manifests::object_id(st);
     id == wanted || st.metadata.name.as_deref() == Some(wanted)
 }
@@ -444,14 +453,13 @@ pub async fn failover(aws: &Arc<AwsContext>, checked: &Checked, opts: &FailoverO
         let _ = writeln!(out, "error: no ThreeTierStack {:?} in the manifests", opts.stack);
         return crate::EXIT_FAILURE;
     };
-    let pairs = observed_pairs(aws, checked).await;
-    let pair = pairs.iter().find(|p| p.metadata.name.as_deref() == Some(st.spec.region_pair_ref.name.as_str()));
+    let (pairs, _) = observed_pairs(aws, checked).await;
+    let pair = pair_of(&pairs, st);
     let ctx = aws.for_role(pair.and_then(|p| p.spec.role_arn.as_deref())).await;
     let label = crate::manifests::object_id(st);
     let mut current = st.clone();
     // Where the stack serves now (AWS tells when there is no status).
-    let mut inputs = checked.set.stack_inputs(&current);
-    inputs.region_pair = pair;
+    let inputs = checked.set.stack_inputs_on(&current, pair);
     let seen = stack::drill(&ctx, inputs, &now_rfc3339()).await;
     if let Some(e) = seen.invalid.as_ref() {
         let _ = writeln!(out, "error: ThreeTierStack {label}: {e}");
@@ -491,8 +499,7 @@ pub async fn failover(aws: &Arc<AwsContext>, checked: &Checked, opts: &FailoverO
         .map(|d| d.instance_id.clone())
         .unwrap_or_else(|| format!("the {} database", opts.to));
     loop {
-        let mut inputs = checked.set.stack_inputs(&current);
-        inputs.region_pair = pair;
+        let inputs = checked.set.stack_inputs_on(&current, pair);
         let outcome = stack::reconcile_with_request(&ctx, inputs, &now_rfc3339(), request.clone()).await;
         for e in &outcome.errors {
             let _ = writeln!(out, "  ! {}", crate::explain(e));
@@ -598,13 +605,12 @@ fn humantime(d: Duration) -> String {
 
 /// Runs every readiness check of the standby, changing nothing.
 pub async fn drill(aws: &Arc<AwsContext>, checked: &Checked, only: Option<&str>, out: &mut dyn Write) -> u8 {
-    let pairs = observed_pairs(aws, checked).await;
+    let (pairs, _) = observed_pairs(aws, checked).await;
     let mut code = 0;
     for st in checked.set.stacks.iter().filter(|s| only.is_none_or(|o| matches(s, o))) {
-        let pair = pairs.iter().find(|p| p.metadata.name.as_deref() == Some(st.spec.region_pair_ref.name.as_str()));
+        let pair = pair_of(&pairs, st);
         let ctx = aws.for_role(pair.and_then(|p| p.spec.role_arn.as_deref())).await;
-        let mut inputs = checked.set.stack_inputs(st);
-        inputs.region_pair = pair;
+        let inputs = checked.set.stack_inputs_on(st, pair);
         let outcome = stack::drill(&ctx, inputs, &now_rfc3339()).await;
         let label = crate::manifests::object_id(st);
         let ready = outcome.status.drill.as_ref().is_some_and(|d| d.failures.is_empty());

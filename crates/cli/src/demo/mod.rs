@@ -240,8 +240,7 @@ impl Demo<'_> {
         }
         let mut st = st0;
         loop {
-            let mut inputs = checked.set.stack_inputs(&st);
-            inputs.region_pair = Some(&pair);
+            let inputs = checked.set.stack_inputs_on(&st, Some(&pair));
             let outcome = stack::reconcile(self.aws, inputs, Intent::Apply, &now_rfc3339()).await;
             progress.record(&outcome.changes, out);
             fail_on_errors(&outcome.errors, outcome.invalid.clone())?;
@@ -278,8 +277,7 @@ impl Demo<'_> {
         out: &mut dyn Write,
     ) -> Result<(), String> {
         step(out, self.style, "Status (warmstandby status)");
-        let mut inputs = checked.set.stack_inputs(st);
-        inputs.region_pair = Some(pair);
+        let inputs = checked.set.stack_inputs_on(st, Some(pair));
         let outcome = stack::reconcile(self.aws, inputs, Intent::Observe, &now_rfc3339()).await;
         fail_on_errors(&outcome.errors, outcome.invalid.clone())?;
         let _ = out.write_all(crate::status_view::stack(self.style, st, &outcome.status).as_bytes());
@@ -312,8 +310,7 @@ impl Demo<'_> {
         out: &mut dyn Write,
     ) -> Result<(), String> {
         step(out, self.style, "Drill: could the standby take over? (warmstandby drill)");
-        let mut inputs = checked.set.stack_inputs(st);
-        inputs.region_pair = Some(pair);
+        let inputs = checked.set.stack_inputs_on(st, Some(pair));
         let outcome = stack::drill(self.aws, inputs, &now_rfc3339()).await;
         fail_on_errors(&outcome.errors, outcome.invalid.clone())?;
         let drill = outcome.status.drill.unwrap_or_default();
@@ -353,8 +350,7 @@ impl Demo<'_> {
         st: &mut ThreeTierStack,
         request: Option<&warmstandby_core::failover::Request>,
     ) -> Result<stack::StackOutcome, String> {
-        let mut inputs = checked.set.stack_inputs(st);
-        inputs.region_pair = Some(pair);
+        let inputs = checked.set.stack_inputs_on(st, Some(pair));
         let outcome = match request {
             Some(r) => stack::reconcile_with_request(self.aws, inputs, &now_rfc3339(), r.clone()).await,
             None => stack::reconcile(self.aws, inputs, Intent::Apply, &now_rfc3339()).await,
