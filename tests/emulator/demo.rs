@@ -38,7 +38,7 @@ async fn the_demo_runs_start_to_end_and_leaves_nothing_behind() {
     println!("{out}\nbenchmark, demo: {:.1} s end to end", started.elapsed().as_secs_f64());
     assert_eq!(code, 0, "{out}\n{}", String::from_utf8_lossy(&err));
     for expected in [
-        "91 resources Ready",
+        "96 resources Ready",
         "ThreeTierStack bookstore/bookstore Ready",
         "endpoints: web https://www.bookstore.example.com",
         "standby ready",
@@ -74,7 +74,7 @@ async fn plan_shows_a_diff_with_detailed_exit_codes_and_changes_nothing() {
     // An empty account: everything to add.
     let (code, out, err) = cli(&emulator, &["--show-calls", "plan", "-f", examples]).await;
     assert_eq!(code, 2, "{out}{err}");
-    assert!(out.contains("Plan: 91 to add, 0 to change, 0 to destroy."), "{out}");
+    assert!(out.contains("Plan: 96 to add, 0 to change, 0 to destroy."), "{out}");
     assert!(out.contains("  us-east-1 (primary)\n    + create Vpc classic-primary-vpc"), "{out}");
     assert_eq!(mutating_calls(&err), 0, "{err}");
     let before = census(&emulator).await;

@@ -28,7 +28,7 @@ async fn plan_offline_lists_the_whole_two_region_topology() {
     assert_eq!(code, 0, "{err}");
     assert!(err.is_empty(), "{err}");
     assert!(out.starts_with("ThreeTierStack bookstore/bookstore  (RegionPair classic: primary us-east-1, standby us-west-2; active us-east-1)"), "{out}");
-    assert!(out.contains("91 resources in creation order: 42 primary, 39 standby, 10 global"), "{out}");
+    assert!(out.contains("96 resources in creation order: 43 primary, 39 standby, 14 global"), "{out}");
     for section in ["\nprimary (us-east-1)\n", "\nstandby (us-west-2)\n", "\nglobal (us-east-1)\n"] {
         assert!(out.contains(section), "missing section {section:?}");
     }
@@ -51,8 +51,8 @@ async fn plan_json_is_complete_and_ordered() {
     let plan = &plans[0];
     assert_eq!(plan["object"], "ThreeTierStack bookstore/bookstore");
     let resources = plan["resources"].as_array().unwrap();
-    assert_eq!(resources.len(), 91);
-    assert_eq!(plan["counts"]["total"], 91);
+    assert_eq!(resources.len(), 96);
+    assert_eq!(plan["counts"]["total"], 96);
     let mut seen = BTreeSet::new();
     for (i, r) in resources.iter().enumerate() {
         assert_eq!(r["step"], i + 1);
@@ -62,7 +62,7 @@ async fn plan_json_is_complete_and_ordered() {
         seen.insert(r["key"].as_str().unwrap().to_string());
     }
     let kinds: BTreeSet<&str> = resources.iter().map(|r| r["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds.len(), 31, "{kinds:?}");
+    assert_eq!(kinds.len(), 34, "{kinds:?}");
     assert!(!out.contains(EXAMPLE_PASSWORD));
 }
 

@@ -33,6 +33,13 @@ const IMPLIED: &[(&str, &[&str])] = &[
     // Load balancers and auto scaling act through their service-linked roles,
     // created on first use in an account.
     ("elasticloadbalancing:CreateLoadBalancer", &["iam:CreateServiceLinkedRole"]),
+    // Tags given at creation, access family.
+    ("secretsmanager:CreateSecret", &["secretsmanager:TagResource"]),
+    ("iam:CreateRole", &["iam:TagRole"]),
+    ("iam:CreateInstanceProfile", &["iam:TagInstanceProfile"]),
+    // Launch templates name the tiers' instance profiles: auto scaling
+    // hands their roles to EC2 as the caller.
+    ("autoscaling:CreateAutoScalingGroup", &["iam:PassRole"]),
     // The distribution is protected by the web ACL it names.
     ("cloudfront:UpdateDistribution", &["wafv2:GetWebACL"]),
 ];
@@ -95,4 +102,13 @@ fn the_policy_allows_exactly_what_the_code_calls() {
     assert!(extra.is_empty(), "deploy/iam-policy.json grants actions the code never uses: {extra:?}");
     let pass_role = policy["Statement"].as_array().unwrap().iter().find(|s| s["Sid"] == "PassBackupRole").unwrap();
     assert_eq!(pass_role["Condition"]["StringEquals"]["iam:PassedToService"], "backup.amazonaws.com");
+    // The instance roles are passed to EC2 only, and only those the operator creates.
+    let statements = policy["Statement"].as_array().unwrap();
+    let pass_instance = statements.iter().find(|s| s["Sid"] == "PassInstanceRoles").unwrap();
+    assert_eq!(pass_instance["Resource"], "arn:aws:iam::*:role/warmstandby/*");
+    assert_eq!(pass_instance["Condition"]["StringEquals"]["iam:PassedToService"], "ec2.amazonaws.com");
+    let roles = statements.iter().find(|s| s["Sid"] == "InstanceRoles").unwrap();
+    assert!(roles["Resource"].as_array().unwrap().iter().all(|r| r.as_str().unwrap().contains("/warmstandby/*")));
+    let secret = statements.iter().find(|s| s["Sid"] == "DatabaseCredentialsSecret").unwrap();
+    assert_eq!(secret["Resource"], "arn:aws:secretsmanager:*:*:secret:warmstandby/*");
 }

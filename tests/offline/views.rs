@@ -43,7 +43,7 @@ async fn the_svg_is_well_formed_and_names_every_planned_resource() {
     let (_, plan, _) = run(&["plan", "--offline", "-o", "json", "-f", "deploy/examples/"]).await;
     let plan: serde_json::Value = serde_json::from_str(&plan).unwrap();
     let resources = plan[0]["resources"].as_array().unwrap();
-    assert_eq!(resources.len(), 91);
+    assert_eq!(resources.len(), 96);
     for r in resources {
         let name = r["name"].as_str().unwrap();
         let kind = r["kind"].as_str().unwrap();

@@ -159,6 +159,32 @@ pub struct DatabaseSpec {
     pub port: i32,
     #[serde(default)]
     pub private_dns: PrivateDnsSpec,
+    /// The credentials secret in Secrets Manager the api instances read.
+    #[serde(default)]
+    pub credentials: CredentialsSpec,
+}
+
+/// The secret holding the database's credentials (username, password, host,
+/// port, database name), kept in the primary region with a replica in the
+/// standby; the operator writes it from `passwordSecretRef`.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct CredentialsSpec {
+    /// Days the secret stays recoverable after the stack is deleted (7 to
+    /// 30); 0 deletes it at once.
+    #[serde(default = "default_recovery_window")]
+    #[x_kube(validation = Rule::new("self == 0 || (self >= 7 && self <= 30)").message("must be 0 (delete at once) or 7 to 30 days"))]
+    pub recovery_window_days: i32,
+}
+
+impl Default for CredentialsSpec {
+    fn default() -> Self {
+        CredentialsSpec { recovery_window_days: default_recovery_window() }
+    }
+}
+
+fn default_recovery_window() -> i32 {
+    7
 }
 
 fn default_master_username() -> String {
@@ -522,6 +548,9 @@ pub struct ThreeTierStackStatus {
     pub global: Option<GlobalStackStatus>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoints: Option<Endpoints>,
+    /// The credentials secret and the instance roles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access: Option<AccessStatus>,
     #[serde(default)]
     pub drift_count: i32,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -623,6 +652,22 @@ pub struct GlobalStackStatus {
     pub alarm_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backup_plan_id: Option<String>,
+}
+
+/// The credentials secret and the tiers' instance profiles. Never the value.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessStatus {
+    pub secret_name: String,
+    /// The secret's ARN by region (the standby's is the replica).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub secret_arns: BTreeMap<String, String>,
+    /// When the secret's value last changed: created or rotated (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_rotated: Option<String>,
+    /// Instance profile per tier.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub instance_profiles: BTreeMap<String, String>,
 }
 
 /// Where the application answers.

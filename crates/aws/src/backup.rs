@@ -1,8 +1,12 @@
 //! AWS Backup: the stack's plan (with its cross-region copy rule and its
 //! selection), read by the ID of the last status or found by its name.
 
+use crate::errors::ok_or_gone;
+use crate::tags::Ownership;
 use warmstandby_core::data::observed::ObservedBackupPlan;
+use warmstandby_core::data::plan::BackupAction;
 use warmstandby_core::desired::DesiredDataTier;
+use warmstandby_core::network::plan::ActionOutcome;
 
 use crate::clients::AwsContext;
 use crate::errors::AwsError;
@@ -101,4 +105,75 @@ pub(crate) fn backup_plan_input(
         .rules(rule)
         .build()
         .map_err(|e| AwsError::build_failed("CreateBackupPlan", e))
+}
+
+/// Executes one backup action in `region`.
+pub(crate) async fn apply(
+    aws: &AwsContext,
+    region: &str,
+    owner: &Ownership,
+    desired: &DesiredDataTier,
+    action: &BackupAction,
+) -> Result<ActionOutcome, AwsError> {
+    let backup = aws.backup(region);
+    match action {
+        BackupAction::CreateBackupVault { name } => send!(
+            "backup:CreateBackupVault",
+            backup
+                .create_backup_vault()
+                .backup_vault_name(name)
+                .set_backup_vault_tags(Some(owner.tags("backup-vault", name).into_iter().collect()))
+        )
+        .map(|_| ActionOutcome::Done),
+        BackupAction::DeleteBackupVault { name } => {
+            ok_or_gone(send!("backup:DeleteBackupVault", backup.delete_backup_vault().backup_vault_name(name)))
+        }
+        BackupAction::CreateBackupPlan { name, schedule, retention_days, copy_to_vault_arn } => {
+            let plan = backup_plan_input(desired, name, schedule, *retention_days, copy_to_vault_arn)?;
+            let out = send!(
+                "backup:CreateBackupPlan",
+                backup
+                    .create_backup_plan()
+                    .backup_plan(plan)
+                    .set_backup_plan_tags(Some(owner.tags("backup-plan", name).into_iter().collect()))
+            )?;
+            Ok(ActionOutcome::Created { id: out.backup_plan_id().unwrap_or_default().to_string() })
+        }
+        BackupAction::UpdateBackupPlan { plan_id, name, schedule, retention_days, copy_to_vault_arn } => {
+            let plan = backup_plan_input(desired, name, schedule, *retention_days, copy_to_vault_arn)?;
+            send!("backup:UpdateBackupPlan", backup.update_backup_plan().backup_plan_id(plan_id).backup_plan(plan))
+                .map(|_| ActionOutcome::Done)
+        }
+        BackupAction::CreateBackupSelection { plan_id, name, iam_role_arn } => {
+            let selection = aws_sdk_backup::types::BackupSelection::builder()
+                .selection_name(name)
+                .iam_role_arn(iam_role_arn)
+                .list_of_tags(
+                    aws_sdk_backup::types::Condition::builder()
+                        .condition_type(aws_sdk_backup::types::ConditionType::Stringequals)
+                        .condition_key(warmstandby_api::TAG_STACK)
+                        .condition_value(&owner.owner)
+                        .build()
+                        .map_err(|e| AwsError::build_failed("CreateBackupSelection", e))?,
+                )
+                .build()
+                .map_err(|e| AwsError::build_failed("CreateBackupSelection", e))?;
+            let out = send!(
+                "backup:CreateBackupSelection",
+                backup
+                    .create_backup_selection()
+                    .backup_plan_id(plan_id)
+                    .backup_selection(selection)
+                    .creator_request_id(owner.client_token(name))
+            )?;
+            Ok(ActionOutcome::Created { id: out.selection_id().unwrap_or_default().to_string() })
+        }
+        BackupAction::DeleteBackupSelection { plan_id, selection_id } => ok_or_gone(send!(
+            "backup:DeleteBackupSelection",
+            backup.delete_backup_selection().backup_plan_id(plan_id).selection_id(selection_id)
+        )),
+        BackupAction::DeleteBackupPlan { plan_id } => {
+            ok_or_gone(send!("backup:DeleteBackupPlan", backup.delete_backup_plan().backup_plan_id(plan_id)))
+        }
+    }
 }

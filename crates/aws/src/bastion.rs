@@ -1,7 +1,13 @@
 //! The bastion instance (EC2), found by our uid tag.
 
+use crate::clients::AwsContext;
+use crate::errors::{AwsError, ok_or_gone};
+use crate::tags::{Ec2Tagging, Ownership};
+use aws_sdk_ec2::types::ResourceType;
 use warmstandby_api::{TAG_COMPONENT, TAG_UID};
 use warmstandby_core::data::observed::ObservedInstance;
+use warmstandby_core::data::plan::BastionAction;
+use warmstandby_core::network::plan::ActionOutcome;
 
 use crate::tags::ec2_tag;
 
@@ -27,4 +33,37 @@ pub(crate) fn ours(
         }
     }
     found
+}
+
+/// Executes one bastion action in `region`.
+pub(crate) async fn apply(
+    aws: &AwsContext,
+    region: &str,
+    owner: &Ownership,
+    action: &BastionAction,
+) -> Result<ActionOutcome, AwsError> {
+    let ec2 = aws.ec2(region);
+    match action {
+        BastionAction::RunBastion { component, name, image_id, instance_type, key_name, subnet_id, group_id } => {
+            let out = send!(
+                "ec2:RunInstances",
+                ec2.run_instances()
+                    .image_id(image_id)
+                    .instance_type(aws_sdk_ec2::types::InstanceType::from(instance_type.as_str()))
+                    .set_key_name(key_name.clone())
+                    .subnet_id(subnet_id)
+                    .security_group_ids(group_id)
+                    .min_count(1)
+                    .max_count(1)
+                    .client_token(owner.client_token(component))
+                    .tag_specifications(owner.ec2_tag_spec(ResourceType::Instance, component, name))
+            )?;
+            Ok(ActionOutcome::Created {
+                id: out.instances().first().and_then(|i| i.instance_id()).unwrap_or_default().to_string(),
+            })
+        }
+        BastionAction::TerminateInstance { instance_id } => {
+            ok_or_gone(send!("ec2:TerminateInstances", ec2.terminate_instances().instance_ids(instance_id)))
+        }
+    }
 }

@@ -26,9 +26,11 @@ pub struct AwsContext {
     acm: Mutex<HashMap<String, aws_sdk_acm::Client>>,
     elbv2: Mutex<HashMap<String, aws_sdk_elasticloadbalancingv2::Client>>,
     autoscaling: Mutex<HashMap<String, aws_sdk_autoscaling::Client>>,
+    secretsmanager: Mutex<HashMap<String, aws_sdk_secretsmanager::Client>>,
     route53: Mutex<Option<aws_sdk_route53::Client>>,
     cloudfront: Mutex<Option<aws_sdk_cloudfront::Client>>,
     wafv2: Mutex<Option<aws_sdk_wafv2::Client>>,
+    iam: Mutex<Option<aws_sdk_iam::Client>>,
     /// Launch template versions are immutable: their content is read once.
     launch_template_versions:
         Mutex<HashMap<(String, String, i64), warmstandby_core::edge::observed::LaunchTemplateData>>,
@@ -110,9 +112,11 @@ impl AwsContext {
             acm: Mutex::new(HashMap::new()),
             elbv2: Mutex::new(HashMap::new()),
             autoscaling: Mutex::new(HashMap::new()),
+            secretsmanager: Mutex::new(HashMap::new()),
             route53: Mutex::new(None),
             cloudfront: Mutex::new(None),
             wafv2: Mutex::new(None),
+            iam: Mutex::new(None),
             launch_template_versions: Mutex::new(HashMap::new()),
             roles: tokio::sync::Mutex::new(HashMap::new()),
         }
@@ -175,6 +179,15 @@ impl AwsContext {
 
     pub fn autoscaling(&self, region: &str) -> aws_sdk_autoscaling::Client {
         regional_client!(self, autoscaling, aws_sdk_autoscaling, region)
+    }
+
+    pub fn secretsmanager(&self, region: &str) -> aws_sdk_secretsmanager::Client {
+        regional_client!(self, secretsmanager, aws_sdk_secretsmanager, region)
+    }
+
+    /// IAM is global; its endpoint lives in us-east-1.
+    pub fn iam(&self) -> aws_sdk_iam::Client {
+        global_client!(self, iam, aws_sdk_iam)
     }
 
     /// Route 53 is global; its endpoint lives in us-east-1.

@@ -50,6 +50,7 @@ impl ErrorClass {
         {
             ErrorClass::Throttled
         } else if lower == "dependencyviolation"
+            || lower == "deleteconflict"
             || lower.contains("inuse")
             || lower.starts_with("invaliddbinstancestate")
         {
@@ -211,6 +212,9 @@ mod tests {
             ("Throttling", ErrorClass::Throttled),
             ("DependencyViolation", ErrorClass::DependencyViolation),
             ("ResourceInUse", ErrorClass::DependencyViolation),
+            ("DeleteConflict", ErrorClass::DependencyViolation),
+            ("NoSuchEntity", ErrorClass::NotFound),
+            ("ResourceNotFoundException", ErrorClass::NotFound),
             ("UnauthorizedOperation", ErrorClass::AccessDenied),
             ("AccessDeniedException", ErrorClass::AccessDenied),
             ("InvalidParameterValue", ErrorClass::InvalidSpec),

@@ -11,6 +11,7 @@ macro_rules! send {
     };
 }
 
+pub mod access;
 pub mod backup;
 pub mod bastion;
 pub mod calls;
@@ -18,10 +19,12 @@ pub mod clients;
 pub mod data_tier;
 pub mod edge;
 pub mod errors;
+pub mod iam;
 pub mod local;
 pub mod network;
 pub mod rds;
 pub mod route53;
+pub mod secrets;
 pub mod security_groups;
 pub mod tags;
 

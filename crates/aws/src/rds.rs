@@ -1,8 +1,13 @@
 //! MySQL on RDS: our instances (picked by tag from the region's listing),
 //! the replica's lag from CloudWatch, and RDS-shaped ownership tags.
 
+use crate::errors::{ErrorClass, ok_or_gone};
 use warmstandby_api::TAG_UID;
+use warmstandby_core::Password;
 use warmstandby_core::data::observed::ObservedDatabase;
+use warmstandby_core::data::plan::DatabaseAction;
+use warmstandby_core::desired::{DesiredDataTier, DesiredDatabase};
+use warmstandby_core::network::plan::ActionOutcome;
 
 use crate::clients::AwsContext;
 use crate::errors::AwsError;
@@ -83,4 +88,136 @@ pub(crate) fn rds_tags(owner: &Ownership, component: &str, name: &str) -> Vec<aw
         .into_iter()
         .map(|(k, v)| aws_sdk_rds::types::Tag::builder().key(k).value(v).build())
         .collect()
+}
+
+/// Executes one database action in `region`. The password is read only here.
+pub(crate) async fn apply(
+    aws: &AwsContext,
+    region: &str,
+    owner: &Ownership,
+    desired: &DesiredDataTier,
+    password: &Password,
+    action: &DatabaseAction,
+) -> Result<ActionOutcome, AwsError> {
+    let rds = aws.rds(region);
+    match action {
+        DatabaseAction::CreateDbSubnetGroup { name, subnet_ids } => send!(
+            "rds:CreateDBSubnetGroup",
+            rds.create_db_subnet_group()
+                .db_subnet_group_name(name)
+                .db_subnet_group_description(format!("db tier of {}", owner.owner))
+                .set_subnet_ids(Some(subnet_ids.clone()))
+                .set_tags(Some(rds_tags(owner, "db-subnet-group", name)))
+        )
+        .map(|_| ActionOutcome::Done),
+        DatabaseAction::DeleteDbSubnetGroup { name } => {
+            ok_or_gone(send!("rds:DeleteDBSubnetGroup", rds.delete_db_subnet_group().db_subnet_group_name(name)))
+        }
+        DatabaseAction::CreateWriter { identifier, subnet_group, group_id } => {
+            let DesiredDatabase::Writer(w) = &desired.database else {
+                return Err(AwsError::new(
+                    ErrorClass::InvalidSpec,
+                    "CreateDBInstance",
+                    "NotWriter",
+                    "this region holds the replica",
+                ));
+            };
+            send!(
+                "rds:CreateDBInstance",
+                rds.create_db_instance()
+                    .db_instance_identifier(identifier)
+                    .db_instance_class(&w.instance_class)
+                    .engine("mysql")
+                    .engine_version(&w.engine_version)
+                    .master_username(&w.master_username)
+                    .master_user_password(password.expose())
+                    .allocated_storage(w.allocated_storage_gib)
+                    .multi_az(w.multi_az)
+                    .storage_encrypted(w.storage_encrypted)
+                    .backup_retention_period(w.backup_retention_days)
+                    .deletion_protection(w.deletion_protection)
+                    .publicly_accessible(false)
+                    .db_subnet_group_name(subnet_group)
+                    .vpc_security_group_ids(group_id)
+                    .db_name(&w.database_name)
+                    .port(w.port)
+                    .set_tags(Some(rds_tags(owner, "db-instance", identifier)))
+            )
+            .map(|_| ActionOutcome::Done)
+        }
+        DatabaseAction::CreateReplica {
+            identifier,
+            source_arn,
+            subnet_group,
+            group_id,
+            instance_class,
+            deletion_protection,
+            kms_key_id,
+            ..
+        } => send!(
+            "rds:CreateDBInstanceReadReplica",
+            rds.create_db_instance_read_replica()
+                .db_instance_identifier(identifier)
+                .source_db_instance_identifier(source_arn)
+                .db_instance_class(instance_class)
+                .db_subnet_group_name(subnet_group)
+                .vpc_security_group_ids(group_id)
+                .publicly_accessible(false)
+                .deletion_protection(*deletion_protection)
+                .set_kms_key_id(kms_key_id.clone())
+                .set_tags(Some(rds_tags(owner, "db-instance", identifier)))
+        )
+        .map(|_| ActionOutcome::Done),
+        DatabaseAction::ModifyDatabase { identifier, changes } => {
+            let mut req = rds.modify_db_instance().db_instance_identifier(identifier).apply_immediately(true);
+            for (field, value) in changes {
+                req = match field.as_str() {
+                    "instanceClass" => req.db_instance_class(value),
+                    "allocatedStorageGiB" => req.allocated_storage(value.parse().unwrap_or_default()),
+                    "multiAz" => req.multi_az(value == "true"),
+                    "backupRetentionDays" => req.backup_retention_period(value.parse().unwrap_or_default()),
+                    "deletionProtection" => req.deletion_protection(value == "true"),
+                    "publiclyAccessible" => req.publicly_accessible(value == "true"),
+                    _ => req,
+                };
+            }
+            send!("rds:ModifyDBInstance", req).map(|_| ActionOutcome::Done)
+        }
+        DatabaseAction::PromoteReplica { identifier, epoch } | DatabaseAction::TagEpoch { identifier, epoch } => {
+            if matches!(action, DatabaseAction::PromoteReplica { .. }) {
+                send!("rds:PromoteReadReplica", rds.promote_read_replica().db_instance_identifier(identifier))?;
+            }
+            // The epoch marks who promoted it: an older failover never undoes this.
+            let found =
+                send!("rds:DescribeDBInstances", rds.describe_db_instances().db_instance_identifier(identifier))?;
+            if let Some(arn) = found.db_instances().first().and_then(|d| d.db_instance_arn()) {
+                send!(
+                    "rds:AddTagsToResource",
+                    rds.add_tags_to_resource().resource_name(arn).tags(
+                        aws_sdk_rds::types::Tag::builder()
+                            .key(warmstandby_api::TAG_EPOCH)
+                            .value(epoch.to_string())
+                            .build()
+                    )
+                )?;
+            }
+            Ok(ActionOutcome::Done)
+        }
+        DatabaseAction::UnprotectDatabase { identifier } => send!(
+            "rds:ModifyDBInstance",
+            rds.modify_db_instance()
+                .db_instance_identifier(identifier)
+                .deletion_protection(false)
+                .apply_immediately(true)
+        )
+        .map(|_| ActionOutcome::Done),
+        DatabaseAction::DeleteDatabase { identifier, final_snapshot } => {
+            let req = rds.delete_db_instance().db_instance_identifier(identifier).delete_automated_backups(false);
+            let req = match final_snapshot {
+                Some(s) => req.final_db_snapshot_identifier(s).skip_final_snapshot(false),
+                None => req.skip_final_snapshot(true),
+            };
+            ok_or_gone(send!("rds:DeleteDBInstance", req))
+        }
+    }
 }

@@ -1,8 +1,14 @@
 //! Security groups (EC2): read by our uid tag, rules in the API's shape.
 
+use crate::clients::AwsContext;
+use crate::errors::{AwsError, ok_or_gone};
+use crate::tags::{Ec2Tagging, Ownership};
+use aws_sdk_ec2::types::ResourceType;
 use aws_sdk_ec2::types::{IpPermission, IpRange, UserIdGroupPair};
 use warmstandby_api::{TAG_COMPONENT, TAG_UID};
 use warmstandby_core::data::observed::{ObservedRule, ObservedSecurityGroup};
+use warmstandby_core::data::plan::SecurityGroupAction;
+use warmstandby_core::network::plan::ActionOutcome;
 
 use crate::tags::ec2_tag;
 
@@ -61,4 +67,46 @@ pub(crate) fn ip_permission(rule: &ObservedRule) -> IpPermission {
         p = p.user_id_group_pairs(UserIdGroupPair::builder().group_id(g).build());
     }
     p.build()
+}
+
+/// Executes one security-group action in `region`.
+pub(crate) async fn apply(
+    aws: &AwsContext,
+    region: &str,
+    owner: &Ownership,
+    action: &SecurityGroupAction,
+) -> Result<ActionOutcome, AwsError> {
+    let ec2 = aws.ec2(region);
+    match action {
+        SecurityGroupAction::CreateSecurityGroup { component, name, description, vpc_id } => {
+            let out = send!(
+                "ec2:CreateSecurityGroup",
+                ec2.create_security_group()
+                    .group_name(name)
+                    .description(description)
+                    .vpc_id(vpc_id)
+                    .tag_specifications(owner.ec2_tag_spec(ResourceType::SecurityGroup, component, name))
+            )?;
+            Ok(ActionOutcome::Created { id: out.group_id().unwrap_or_default().to_string() })
+        }
+        SecurityGroupAction::AuthorizeIngress { group_id, rule } => send!(
+            "ec2:AuthorizeSecurityGroupIngress",
+            ec2.authorize_security_group_ingress().group_id(group_id).ip_permissions(ip_permission(rule))
+        )
+        .map(|_| ActionOutcome::Done),
+        SecurityGroupAction::RevokeIngress { group_id, rule } => ok_or_gone(send!(
+            "ec2:RevokeSecurityGroupIngress",
+            ec2.revoke_security_group_ingress().group_id(group_id).ip_permissions(ip_permission(rule))
+        )),
+        SecurityGroupAction::DeleteSecurityGroup { group_id } => {
+            ok_or_gone(send!("ec2:DeleteSecurityGroup", ec2.delete_security_group().group_id(group_id)))
+        }
+        SecurityGroupAction::TagGroupEpoch { group_id, epoch } => send!(
+            "ec2:CreateTags",
+            ec2.create_tags().resources(group_id).tags(
+                aws_sdk_ec2::types::Tag::builder().key(warmstandby_api::TAG_EPOCH).value(epoch.to_string()).build()
+            )
+        )
+        .map(|_| ActionOutcome::Done),
+    }
 }

@@ -5,9 +5,15 @@
 
 use serde::Serialize;
 use warmstandby_api::{DriftItem, GLOBAL_REGION};
-use warmstandby_core::data::plan::DataAction;
+use warmstandby_core::access::actions::{AccessAction, IamAction, SecretAction};
+use warmstandby_core::data::plan::{
+    BackupAction, BastionAction, DataAction, DatabaseAction, PrivateDnsAction, SecurityGroupAction,
+};
 use warmstandby_core::desired::{Kind, Scope, Tier};
-use warmstandby_core::edge::plan::{EdgeAction, RecordAction};
+use warmstandby_core::edge::plan::{
+    AlarmAction, CdnAction, CertificateAction, ComputeAction, DnsAction, EdgeAction, LoadBalancingAction, RecordAction,
+    WafAction,
+};
 use warmstandby_core::network::plan::NetworkAction;
 
 /// What a change does to its resource.
@@ -109,107 +115,184 @@ pub fn of_network(region: &str, action: &NetworkAction) -> Change {
 /// A data-tier action of `region`.
 pub fn of_data(region: &str, action: &DataAction) -> Change {
     use ChangeKind::{Create, Delete, Update};
-    use DataAction as A;
-    let group_tier = |component: &str| Tier::of(&regional(region), Kind::SecurityGroup, component);
     let (kind, resource, tier) = match action {
-        A::CreateSecurityGroup { component, .. } => (Create, Kind::SecurityGroup, group_tier(component)),
-        A::AuthorizeIngress { .. } | A::RevokeIngress { .. } | A::TagGroupEpoch { .. } => {
-            (Update, Kind::SecurityGroup, Tier::Data)
+        DataAction::SecurityGroup(a) => {
+            use SecurityGroupAction as A;
+            match a {
+                A::CreateSecurityGroup { component, .. } => {
+                    (Create, Kind::SecurityGroup, Tier::of(&regional(region), Kind::SecurityGroup, component))
+                }
+                A::AuthorizeIngress { .. } | A::RevokeIngress { .. } | A::TagGroupEpoch { .. } => {
+                    (Update, Kind::SecurityGroup, Tier::Data)
+                }
+                A::DeleteSecurityGroup { .. } => (Delete, Kind::SecurityGroup, Tier::Data),
+            }
         }
-        A::DeleteSecurityGroup { .. } => (Delete, Kind::SecurityGroup, Tier::Data),
-        A::RunBastion { .. } => (Create, Kind::BastionInstance, Tier::Data),
-        A::TerminateInstance { .. } => (Delete, Kind::BastionInstance, Tier::Data),
-        A::CreateDbSubnetGroup { .. } => (Create, Kind::DbSubnetGroup, Tier::Data),
-        A::DeleteDbSubnetGroup { .. } => (Delete, Kind::DbSubnetGroup, Tier::Data),
-        A::CreateWriter { .. } => (Create, Kind::DbInstance, Tier::Data),
-        A::CreateReplica { .. } => (Create, Kind::DbReadReplica, Tier::Data),
-        A::ModifyDatabase { .. } | A::PromoteReplica { .. } | A::TagEpoch { .. } | A::UnprotectDatabase { .. } => {
-            (Update, Kind::DbInstance, Tier::Data)
+        DataAction::Bastion(a) => match a {
+            BastionAction::RunBastion { .. } => (Create, Kind::BastionInstance, Tier::Data),
+            BastionAction::TerminateInstance { .. } => (Delete, Kind::BastionInstance, Tier::Data),
+        },
+        DataAction::Database(a) => {
+            use DatabaseAction as A;
+            let (kind, resource) = match a {
+                A::CreateDbSubnetGroup { .. } => (Create, Kind::DbSubnetGroup),
+                A::DeleteDbSubnetGroup { .. } => (Delete, Kind::DbSubnetGroup),
+                A::CreateWriter { .. } => (Create, Kind::DbInstance),
+                A::CreateReplica { .. } => (Create, Kind::DbReadReplica),
+                A::ModifyDatabase { .. }
+                | A::PromoteReplica { .. }
+                | A::TagEpoch { .. }
+                | A::UnprotectDatabase { .. } => (Update, Kind::DbInstance),
+                A::DeleteDatabase { .. } => (Delete, Kind::DbInstance),
+            };
+            (kind, resource, Tier::Data)
         }
-        A::DeleteDatabase { .. } => (Delete, Kind::DbInstance, Tier::Data),
-        A::CreatePrivateZone { .. } => (Create, Kind::PrivateHostedZone, Tier::Data),
-        A::UpsertRecord { .. } => (Update, Kind::PrivateDnsRecord, Tier::Data),
-        A::DeleteRecord { .. } => (Delete, Kind::PrivateDnsRecord, Tier::Data),
-        A::DeletePrivateZone { .. } => (Delete, Kind::PrivateHostedZone, Tier::Data),
-        A::CreateBackupVault { .. } => (Create, Kind::BackupVault, Tier::Data),
-        A::DeleteBackupVault { .. } => (Delete, Kind::BackupVault, Tier::Data),
-        A::CreateBackupPlan { .. } => (Create, Kind::BackupPlan, Tier::Data),
-        A::UpdateBackupPlan { .. } => (Update, Kind::BackupPlan, Tier::Data),
-        A::CreateBackupSelection { .. } => (Create, Kind::BackupSelection, Tier::Data),
-        A::DeleteBackupSelection { .. } => (Delete, Kind::BackupSelection, Tier::Data),
-        A::DeleteBackupPlan { .. } => (Delete, Kind::BackupPlan, Tier::Data),
+        DataAction::PrivateDns(a) => {
+            use PrivateDnsAction as A;
+            let (kind, resource) = match a {
+                A::CreatePrivateZone { .. } => (Create, Kind::PrivateHostedZone),
+                A::UpsertRecord { .. } => (Update, Kind::PrivateDnsRecord),
+                A::DeleteRecord { .. } => (Delete, Kind::PrivateDnsRecord),
+                A::DeletePrivateZone { .. } => (Delete, Kind::PrivateHostedZone),
+            };
+            (kind, resource, Tier::Data)
+        }
+        DataAction::Backup(a) => {
+            use BackupAction as A;
+            let (kind, resource) = match a {
+                A::CreateBackupVault { .. } => (Create, Kind::BackupVault),
+                A::DeleteBackupVault { .. } => (Delete, Kind::BackupVault),
+                A::CreateBackupPlan { .. } => (Create, Kind::BackupPlan),
+                A::UpdateBackupPlan { .. } => (Update, Kind::BackupPlan),
+                A::CreateBackupSelection { .. } => (Create, Kind::BackupSelection),
+                A::DeleteBackupSelection { .. } => (Delete, Kind::BackupSelection),
+                A::DeleteBackupPlan { .. } => (Delete, Kind::BackupPlan),
+            };
+            (kind, resource, Tier::Data)
+        }
     };
-    change(region, kind, resource, tier, crate::stack::describe(action))
+    change(region, kind, resource, tier, action.describe())
 }
 
 /// An edge or compute action, in `region` or globally (`None`).
 pub fn of_edge(region: Option<&str>, action: &EdgeAction) -> Change {
     use ChangeKind::{Create, Delete, Update};
-    use EdgeAction as A;
     let scope = region.map(regional).unwrap_or(Scope::Global);
-    let tier_of = |kind: Kind, component: &str| Tier::of(&scope, kind, component);
-    // Changes of existing resources name them by ID; their tier is the
-    // one their name tells, else the api's (where the certificate sits).
-    let named = |kind: Kind, name: &str| Tier::of(&scope, kind, &name.replace(['.', ':', '_'], "-"));
-    let (kind, resource, tier) = match action {
-        A::RequestCertificate { .. } => (Create, Kind::Certificate, tier_of(Kind::Certificate, "certificate")),
-        A::DeleteCertificate { .. } => (Delete, Kind::Certificate, tier_of(Kind::Certificate, "certificate")),
-        A::CreateTargetGroup { tier, .. } => (Create, Kind::TargetGroup, tier_of(Kind::TargetGroup, tier)),
-        A::ModifyTargetGroup { arn, .. } => (Update, Kind::TargetGroup, named(Kind::TargetGroup, arn)),
-        A::DeleteTargetGroup { arn } => (Delete, Kind::TargetGroup, named(Kind::TargetGroup, arn)),
-        A::CreateLoadBalancer { tier, .. } => (Create, Kind::LoadBalancer, tier_of(Kind::LoadBalancer, tier)),
-        A::SetSubnets { arn, .. } | A::SetSecurityGroups { arn, .. } => {
-            (Update, Kind::LoadBalancer, named(Kind::LoadBalancer, arn))
+    // New resources are named by their tier; changes of existing ones by
+    // ID, and their tier is the one the name tells, else the api's (where
+    // the certificate sits).
+    let tier_of = |kind: Kind, component: &str| (kind, Tier::of(&scope, kind, component));
+    let named = |kind: Kind, name: &str| (kind, Tier::of(&scope, kind, &name.replace(['.', ':', '_'], "-")));
+    let global = |kind: Kind| (kind, Tier::Global);
+    let (kind, (resource, tier)) = match action {
+        EdgeAction::Certificate(a) => match a {
+            CertificateAction::RequestCertificate { .. } => (Create, tier_of(Kind::Certificate, "certificate")),
+            CertificateAction::DeleteCertificate { .. } => (Delete, tier_of(Kind::Certificate, "certificate")),
+        },
+        EdgeAction::LoadBalancing(a) => {
+            use LoadBalancingAction as A;
+            match a {
+                A::CreateTargetGroup { tier, .. } => (Create, tier_of(Kind::TargetGroup, tier)),
+                A::ModifyTargetGroup { arn, .. } => (Update, named(Kind::TargetGroup, arn)),
+                A::DeleteTargetGroup { arn } => (Delete, named(Kind::TargetGroup, arn)),
+                A::CreateLoadBalancer { tier, .. } => (Create, tier_of(Kind::LoadBalancer, tier)),
+                A::SetSubnets { arn, .. } | A::SetSecurityGroups { arn, .. } => {
+                    (Update, named(Kind::LoadBalancer, arn))
+                }
+                A::DeleteLoadBalancer { arn } => (Delete, named(Kind::LoadBalancer, arn)),
+                A::CreateListener { tier, .. } => (Create, tier_of(Kind::Listener, tier)),
+                A::ModifyListener { arn, .. } => (Update, named(Kind::Listener, arn)),
+                A::DeleteListener { arn } => (Delete, named(Kind::Listener, arn)),
+            }
         }
-        A::DeleteLoadBalancer { arn } => (Delete, Kind::LoadBalancer, named(Kind::LoadBalancer, arn)),
-        A::CreateListener { tier, .. } => (Create, Kind::Listener, tier_of(Kind::Listener, tier)),
-        A::ModifyListener { arn, .. } => (Update, Kind::Listener, named(Kind::Listener, arn)),
-        A::DeleteListener { arn } => (Delete, Kind::Listener, named(Kind::Listener, arn)),
-        A::CopyImage { tier, .. } => (Create, Kind::Image, tier_of(Kind::Image, tier)),
-        A::TagImage { tier, .. } => (Update, Kind::Image, tier_of(Kind::Image, tier)),
-        A::DeregisterImage { image_id, .. } => (Delete, Kind::Image, named(Kind::Image, image_id)),
-        A::CreateLaunchTemplate { tier, .. } => (Create, Kind::LaunchTemplate, tier_of(Kind::LaunchTemplate, tier)),
-        A::CreateLaunchTemplateVersion { template_id, .. } => {
-            (Update, Kind::LaunchTemplate, named(Kind::LaunchTemplate, template_id))
+        EdgeAction::Compute(a) => {
+            use ComputeAction as A;
+            match a {
+                A::CopyImage { tier, .. } => (Create, tier_of(Kind::Image, tier)),
+                A::TagImage { tier, .. } => (Update, tier_of(Kind::Image, tier)),
+                A::DeregisterImage { image_id, .. } => (Delete, named(Kind::Image, image_id)),
+                A::CreateLaunchTemplate { tier, .. } => (Create, tier_of(Kind::LaunchTemplate, tier)),
+                A::CreateLaunchTemplateVersion { template_id, .. } => {
+                    (Update, named(Kind::LaunchTemplate, template_id))
+                }
+                A::DeleteLaunchTemplate { template_id } => (Delete, named(Kind::LaunchTemplate, template_id)),
+                A::CreateAutoScalingGroup { tier, .. } => (Create, tier_of(Kind::AutoScalingGroup, tier)),
+                A::UpdateAutoScalingGroup { name, .. } => (Update, named(Kind::AutoScalingGroup, name)),
+                A::DeleteAutoScalingGroup { name } => (Delete, named(Kind::AutoScalingGroup, name)),
+            }
         }
-        A::DeleteLaunchTemplate { template_id } => {
-            (Delete, Kind::LaunchTemplate, named(Kind::LaunchTemplate, template_id))
-        }
-        A::CreateAutoScalingGroup { tier, .. } => {
-            (Create, Kind::AutoScalingGroup, tier_of(Kind::AutoScalingGroup, tier))
-        }
-        A::UpdateAutoScalingGroup { name, .. } => (Update, Kind::AutoScalingGroup, named(Kind::AutoScalingGroup, name)),
-        A::DeleteAutoScalingGroup { name } => (Delete, Kind::AutoScalingGroup, named(Kind::AutoScalingGroup, name)),
-        A::CreatePublicZone { .. } => (Create, Kind::PublicHostedZone, Tier::Global),
-        A::DeletePublicZone { .. } => (Delete, Kind::PublicHostedZone, Tier::Global),
-        A::ChangeRecords { changes, .. } => {
-            let all = |a: RecordAction| changes.iter().all(|(x, _)| *x == a);
-            let kind = if all(RecordAction::Create) {
-                Create
-            } else if all(RecordAction::Delete) {
-                Delete
-            } else {
-                Update
-            };
-            let mut c = change(region.unwrap_or(GLOBAL_NAME), kind, Kind::FailoverRecord, Tier::Global, {
-                crate::stack::describe_edge(action)
-            });
-            c.count = changes.len().max(1);
-            return c;
-        }
-        A::CreateHealthCheck { .. } => (Create, Kind::HealthCheck, Tier::Global),
-        A::UpdateHealthCheck { .. } => (Update, Kind::HealthCheck, Tier::Global),
-        A::DeleteHealthCheck { .. } => (Delete, Kind::HealthCheck, Tier::Global),
-        A::CreateWebAcl { .. } => (Create, Kind::WebAcl, Tier::Global),
-        A::UpdateWebAcl { .. } => (Update, Kind::WebAcl, Tier::Global),
-        A::DeleteWebAcl { .. } => (Delete, Kind::WebAcl, Tier::Global),
-        A::CreateDistribution { .. } => (Create, Kind::Distribution, Tier::Global),
-        A::UpdateDistribution { .. } => (Update, Kind::Distribution, Tier::Global),
-        A::DeleteDistribution { .. } => (Delete, Kind::Distribution, Tier::Global),
-        A::PutAlarm { .. } => (Create, Kind::Alarm, Tier::Global),
-        A::DeleteAlarm { .. } => (Delete, Kind::Alarm, Tier::Global),
+        EdgeAction::Dns(a) => match a {
+            DnsAction::CreatePublicZone { .. } => (Create, global(Kind::PublicHostedZone)),
+            DnsAction::DeletePublicZone { .. } => (Delete, global(Kind::PublicHostedZone)),
+            DnsAction::ChangeRecords { changes, .. } => {
+                let all = |a: RecordAction| changes.iter().all(|(x, _)| *x == a);
+                let kind = if all(RecordAction::Create) {
+                    Create
+                } else if all(RecordAction::Delete) {
+                    Delete
+                } else {
+                    Update
+                };
+                let name = region.unwrap_or(GLOBAL_NAME);
+                let mut c = change(name, kind, Kind::FailoverRecord, Tier::Global, action.describe());
+                c.count = changes.len().max(1);
+                return c;
+            }
+            DnsAction::CreateHealthCheck { .. } => (Create, global(Kind::HealthCheck)),
+            DnsAction::UpdateHealthCheck { .. } => (Update, global(Kind::HealthCheck)),
+            DnsAction::DeleteHealthCheck { .. } => (Delete, global(Kind::HealthCheck)),
+        },
+        EdgeAction::Cdn(a) => match a {
+            CdnAction::CreateDistribution { .. } => (Create, global(Kind::Distribution)),
+            CdnAction::UpdateDistribution { .. } => (Update, global(Kind::Distribution)),
+            CdnAction::DeleteDistribution { .. } => (Delete, global(Kind::Distribution)),
+        },
+        EdgeAction::Waf(a) => match a {
+            WafAction::CreateWebAcl { .. } => (Create, global(Kind::WebAcl)),
+            WafAction::UpdateWebAcl { .. } => (Update, global(Kind::WebAcl)),
+            WafAction::DeleteWebAcl { .. } => (Delete, global(Kind::WebAcl)),
+        },
+        EdgeAction::Alarm(a) => match a {
+            AlarmAction::PutAlarm { .. } => (Create, global(Kind::Alarm)),
+            AlarmAction::DeleteAlarm { .. } => (Delete, global(Kind::Alarm)),
+        },
     };
-    change(region.unwrap_or(GLOBAL_NAME), kind, resource, tier, crate::stack::describe_edge(action))
+    change(region.unwrap_or(GLOBAL_NAME), kind, resource, tier, action.describe())
+}
+
+/// An access action, reported in `region` (the secret's home, or global for IAM).
+pub fn of_access(region: &str, action: &AccessAction) -> Change {
+    use ChangeKind::{Create, Delete, Update};
+    let (kind, resource, tier) = match action {
+        AccessAction::Secret(a) => {
+            let kind = match a {
+                SecretAction::Create { .. } => Create,
+                SecretAction::Delete { .. } => Delete,
+                SecretAction::Restore { .. }
+                | SecretAction::Replicate { .. }
+                | SecretAction::Rotate { .. }
+                | SecretAction::RemoveReplica { .. } => Update,
+            };
+            (kind, Kind::Secret, Tier::Data)
+        }
+        AccessAction::Iam(a) => {
+            let tier_of = |name: &str| Tier::of_component(name).unwrap_or(Tier::Api);
+            match a {
+                IamAction::CreateRole { tier, .. } => (Create, Kind::InstanceRole, tier_of(tier)),
+                IamAction::UpdateTrust { role }
+                | IamAction::PutPolicy { role, .. }
+                | IamAction::DeletePolicy { role, .. }
+                | IamAction::DetachPolicy { role, .. } => (Update, Kind::InstanceRole, tier_of(role)),
+                IamAction::DeleteRole { name } => (Delete, Kind::InstanceRole, tier_of(name)),
+                IamAction::CreateProfile { tier, .. } => (Create, Kind::InstanceProfile, tier_of(tier)),
+                IamAction::AddRole { profile, .. } | IamAction::RemoveRole { profile, .. } => {
+                    (Update, Kind::InstanceProfile, tier_of(profile))
+                }
+                IamAction::DeleteProfile { name } => (Delete, Kind::InstanceProfile, tier_of(name)),
+            }
+        }
+    };
+    change(region, kind, resource, tier, action.describe())
 }
 
 /// How global changes are labelled (they are served from us-east-1).
@@ -255,18 +338,20 @@ mod tests {
         assert_eq!((c.kind.sign(), c.tier, c.resource_kind.as_str()), ('-', Tier::Network, "Vpc"));
         let c = of_data(
             "us-east-1",
-            &DataAction::CreateSecurityGroup {
+            &DataAction::SecurityGroup(SecurityGroupAction::CreateSecurityGroup {
                 component: "security-group/alb-web".into(),
                 name: "n".into(),
                 description: "d".into(),
                 vpc_id: "v".into(),
-            },
+            }),
         );
         assert_eq!((c.kind.sign(), c.tier), ('+', Tier::Web));
-        let c =
-            of_edge(Some("us-west-2"), &EdgeAction::DeleteAutoScalingGroup { name: "bookstore-bookstore-api".into() });
+        let c = of_edge(
+            Some("us-west-2"),
+            &EdgeAction::Compute(ComputeAction::DeleteAutoScalingGroup { name: "bookstore-bookstore-api".into() }),
+        );
         assert_eq!((c.kind.sign(), c.tier, c.region.as_str()), ('-', Tier::Api, "us-west-2"));
-        let c = of_edge(None, &EdgeAction::DeleteAlarm { name: "a".into() });
+        let c = of_edge(None, &EdgeAction::Alarm(AlarmAction::DeleteAlarm { name: "a".into() }));
         assert_eq!((c.tier, c.region.as_str()), (Tier::Global, "global"));
     }
 
@@ -274,7 +359,7 @@ mod tests {
     fn drift_becomes_fields_of_the_change_that_repairs_it() {
         let mut changes = vec![of_edge(
             Some("us-east-1"),
-            &EdgeAction::UpdateAutoScalingGroup {
+            &EdgeAction::Compute(ComputeAction::UpdateAutoScalingGroup {
                 name: "bookstore-bookstore-web".into(),
                 spec: warmstandby_core::edge::observed::AsgSpec {
                     launch_template_id: "lt-1".into(),
@@ -287,7 +372,7 @@ mod tests {
                 },
                 attach: vec![],
                 detach: vec![],
-            },
+            }),
         )];
         let drift = vec![
             DriftItem::new("us-east-1", "AutoScalingGroup", "bookstore-bookstore-web", "desired", 2, 5),

@@ -6,6 +6,7 @@
 //! against observations.
 #![forbid(unsafe_code)]
 
+pub mod access;
 pub mod conditions;
 pub mod cron;
 pub mod data;

@@ -466,6 +466,13 @@ fn validate_database(
 ) -> Option<Password> {
     let db = &spec.database;
     let p = "spec.database";
+    let window = db.credentials.recovery_window_days;
+    if window != 0 && !(7..=30).contains(&window) {
+        errors.push(
+            format!("{p}.credentials.recoveryWindowDays"),
+            format!("{window} is not allowed: 0 (delete at once) or 7 to 30 days"),
+        );
+    }
     if db.password.is_some() {
         // The value itself is never echoed.
         errors.push(
@@ -578,6 +585,7 @@ fn validate_tier(errors: &mut ValidationErrors, path: &str, tier: &TierSpec) {
     }
     check_capacity(errors, &format!("{path}.capacity"), &tier.capacity);
     check_capacity(errors, &format!("{path}.standbyCapacity"), &tier.standby_capacity);
+    crate::access::environment::validate_user_data(errors, &format!("{path}.userData"), tier.user_data.as_deref());
     if tier.capacity.max < 1 {
         errors.push(format!("{path}.capacity.max"), "must be at least 1: the active region must serve");
     }

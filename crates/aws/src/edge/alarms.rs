@@ -4,7 +4,7 @@
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, Statistic, Tag};
 use warmstandby_api::{GLOBAL_REGION, TAG_UID};
 use warmstandby_core::edge::observed::{AlarmConfig, ObservedAlarm};
-use warmstandby_core::edge::plan::EdgeAction;
+use warmstandby_core::edge::plan::AlarmAction;
 use warmstandby_core::network::plan::ActionOutcome;
 
 use super::{not_ours, ok_or_gone};
@@ -47,10 +47,10 @@ async fn check_owner(aws: &AwsContext, name: &str, owner: &Ownership, op: &str) 
     }
 }
 
-pub async fn apply(aws: &AwsContext, owner: &Ownership, action: &EdgeAction) -> Result<ActionOutcome, AwsError> {
+pub async fn apply(aws: &AwsContext, owner: &Ownership, action: &AlarmAction) -> Result<ActionOutcome, AwsError> {
     let cw = aws.cloudwatch(GLOBAL_REGION);
     match action {
-        EdgeAction::PutAlarm { name, config } => {
+        AlarmAction::PutAlarm { name, config } => {
             check_owner(aws, name, owner, "cloudwatch:PutMetricAlarm").await?;
             let tags = owner
                 .tags("alarm/api-health", name)
@@ -76,12 +76,11 @@ pub async fn apply(aws: &AwsContext, owner: &Ownership, action: &EdgeAction) -> 
             )
             .map(|_| ActionOutcome::Done)
         }
-        EdgeAction::DeleteAlarm { name } => {
+        AlarmAction::DeleteAlarm { name } => {
             if !check_owner(aws, name, owner, "cloudwatch:DeleteAlarms").await? {
                 return Ok(ActionOutcome::NotFound);
             }
             ok_or_gone(send!("cloudwatch:DeleteAlarms", cw.delete_alarms().alarm_names(name)))
         }
-        other => Err(super::wrong_family("alarms", other)),
     }
 }

@@ -11,7 +11,7 @@ use aws_sdk_cloudfront::types::{
 };
 use warmstandby_core::desired::DesiredGlobalEdge;
 use warmstandby_core::edge::observed::{DistributionSpec, ObservedDistribution, OriginSpec};
-use warmstandby_core::edge::plan::{CACHING_DISABLED, EdgeAction};
+use warmstandby_core::edge::plan::{CACHING_DISABLED, CdnAction};
 use warmstandby_core::network::plan::ActionOutcome;
 
 use super::ok_or_gone;
@@ -235,10 +235,10 @@ fn config(spec: &DistributionSpec, caller_reference: &str) -> Result<Distributio
         .map_err(e)
 }
 
-pub async fn apply(aws: &AwsContext, owner: &Ownership, action: &EdgeAction) -> Result<ActionOutcome, AwsError> {
+pub async fn apply(aws: &AwsContext, owner: &Ownership, action: &CdnAction) -> Result<ActionOutcome, AwsError> {
     let cf = aws.cloudfront();
     match action {
-        EdgeAction::CreateDistribution { caller_reference, spec } => {
+        CdnAction::CreateDistribution { caller_reference, spec } => {
             let mut tags = Vec::new();
             for (k, v) in owner.tags("distribution/web", &spec.comment) {
                 tags.push(
@@ -255,7 +255,7 @@ pub async fn apply(aws: &AwsContext, owner: &Ownership, action: &EdgeAction) -> 
             )?;
             Ok(ActionOutcome::Created { id: out.distribution().map(|d| d.id().to_string()).unwrap_or_default() })
         }
-        EdgeAction::UpdateDistribution { id, etag, spec } => send!(
+        CdnAction::UpdateDistribution { id, etag, spec } => send!(
             "cloudfront:UpdateDistribution",
             cf.update_distribution()
                 .id(id)
@@ -263,9 +263,8 @@ pub async fn apply(aws: &AwsContext, owner: &Ownership, action: &EdgeAction) -> 
                 .distribution_config(config(spec, &owner.distribution_reference())?)
         )
         .map(|_| ActionOutcome::Done),
-        EdgeAction::DeleteDistribution { id, etag } => {
+        CdnAction::DeleteDistribution { id, etag } => {
             ok_or_gone(send!("cloudfront:DeleteDistribution", cf.delete_distribution().id(id).if_match(etag)))
         }
-        other => Err(super::wrong_family("cdn", other)),
     }
 }

@@ -3,7 +3,7 @@
 
 use warmstandby_api::TAG_UID;
 use warmstandby_core::edge::observed::ObservedCertificate;
-use warmstandby_core::edge::plan::EdgeAction;
+use warmstandby_core::edge::plan::CertificateAction;
 use warmstandby_core::network::plan::ActionOutcome;
 
 use super::{not_ours, ok_or_gone};
@@ -65,11 +65,11 @@ pub async fn apply(
     aws: &AwsContext,
     region: &str,
     owner: &Ownership,
-    action: &EdgeAction,
+    action: &CertificateAction,
 ) -> Result<ActionOutcome, AwsError> {
     let acm = aws.acm(region);
     match action {
-        EdgeAction::RequestCertificate { domain } => {
+        CertificateAction::RequestCertificate { domain } => {
             let tags = owner
                 .tags("certificate/wildcard", domain)
                 .into_iter()
@@ -91,7 +91,7 @@ pub async fn apply(
             )?;
             Ok(ActionOutcome::Created { id: out.certificate_arn().unwrap_or_default().to_string() })
         }
-        EdgeAction::DeleteCertificate { arn } => {
+        CertificateAction::DeleteCertificate { arn } => {
             match is_ours(aws, region, arn, owner).await {
                 Ok(true) => {}
                 Ok(false) => return Err(not_ours("acm:DeleteCertificate", arn)),
@@ -100,6 +100,5 @@ pub async fn apply(
             }
             ok_or_gone(send!("acm:DeleteCertificate", acm.delete_certificate().certificate_arn(arn)))
         }
-        other => Err(super::wrong_family("certificates", other)),
     }
 }

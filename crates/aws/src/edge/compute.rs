@@ -14,7 +14,7 @@ use warmstandby_core::desired::{DesiredRegionEdge, ImageSource};
 use warmstandby_core::edge::observed::{
     AsgSpec, LaunchTemplateData, ObservedAsg, ObservedImage, ObservedLaunchTemplate,
 };
-use warmstandby_core::edge::plan::EdgeAction;
+use warmstandby_core::edge::plan::ComputeAction;
 use warmstandby_core::network::plan::ActionOutcome;
 
 use super::ok_or_gone;
@@ -140,6 +140,9 @@ async fn observe_launch_templates(
                             instance_type: d.instance_type().map(|t| t.as_str().to_string()).unwrap_or_default(),
                             security_group_ids: groups,
                             user_data: d.user_data().map(str::to_string),
+                            iam_instance_profile: d
+                                .iam_instance_profile()
+                                .and_then(|p| p.name().map(str::to_string).or(p.arn().map(profile_name))),
                         }
                     });
                 if let Some(data) = &data {
@@ -212,19 +215,27 @@ fn template_data(data: &LaunchTemplateData) -> RequestLaunchTemplateData {
         .instance_type(aws_sdk_ec2::types::InstanceType::from(data.instance_type.as_str()))
         .set_security_group_ids(Some(data.security_group_ids.clone()))
         .set_user_data(data.user_data.clone())
+        .set_iam_instance_profile(data.iam_instance_profile.as_ref().map(|name| {
+            aws_sdk_ec2::types::LaunchTemplateIamInstanceProfileSpecificationRequest::builder().name(name).build()
+        }))
         .build()
+}
+
+/// `arn:aws:iam::<account>:instance-profile/<path>/<name>` names `<name>`.
+fn profile_name(arn: &str) -> String {
+    arn.rsplit('/').next().unwrap_or(arn).to_string()
 }
 
 pub async fn apply(
     aws: &AwsContext,
     region: &str,
     owner: &Ownership,
-    action: &EdgeAction,
+    action: &ComputeAction,
 ) -> Result<ActionOutcome, AwsError> {
     let ec2 = aws.ec2(region);
     let asg = aws.autoscaling(region);
     match action {
-        EdgeAction::CopyImage { tier, name, source_region, source_image } => {
+        ComputeAction::CopyImage { tier, name, source_region, source_image } => {
             let token = owner.client_token(&format!("image/{tier}/{source_image}"));
             let out = send!(
                 "ec2:CopyImage",
@@ -240,17 +251,17 @@ pub async fn apply(
             tag_image(&ec2, owner, tier, &id, name).await?;
             Ok(ActionOutcome::Created { id })
         }
-        EdgeAction::TagImage { tier, image_id, name } => {
+        ComputeAction::TagImage { tier, image_id, name } => {
             tag_image(&ec2, owner, tier, image_id, name).await.map(|_| ActionOutcome::Done)
         }
-        EdgeAction::DeregisterImage { image_id, snapshot_ids } => {
+        ComputeAction::DeregisterImage { image_id, snapshot_ids } => {
             let r = ok_or_gone(send!("ec2:DeregisterImage", ec2.deregister_image().image_id(image_id)))?;
             for snapshot in snapshot_ids {
                 ok_or_gone(send!("ec2:DeleteSnapshot", ec2.delete_snapshot().snapshot_id(snapshot)))?;
             }
             Ok(r)
         }
-        EdgeAction::CreateLaunchTemplate { tier, name, data } => {
+        ComputeAction::CreateLaunchTemplate { tier, name, data } => {
             let out = send!(
                 "ec2:CreateLaunchTemplate",
                 ec2.create_launch_template()
@@ -266,7 +277,7 @@ pub async fn apply(
             let id = out.launch_template().and_then(|t| t.launch_template_id()).unwrap_or_default().to_string();
             Ok(ActionOutcome::Created { id })
         }
-        EdgeAction::CreateLaunchTemplateVersion { template_id, data } => send!(
+        ComputeAction::CreateLaunchTemplateVersion { template_id, data } => send!(
             "ec2:CreateLaunchTemplateVersion",
             ec2.create_launch_template_version()
                 .launch_template_id(template_id)
@@ -274,10 +285,10 @@ pub async fn apply(
                 .launch_template_data(template_data(data))
         )
         .map(|_| ActionOutcome::Done),
-        EdgeAction::DeleteLaunchTemplate { template_id } => {
+        ComputeAction::DeleteLaunchTemplate { template_id } => {
             ok_or_gone(send!("ec2:DeleteLaunchTemplate", ec2.delete_launch_template().launch_template_id(template_id)))
         }
-        EdgeAction::CreateAutoScalingGroup { tier, name, spec } => {
+        ComputeAction::CreateAutoScalingGroup { tier, name, spec } => {
             let tags = owner
                 .tags(&format!("auto-scaling-group/{tier}"), name)
                 .into_iter()
@@ -309,7 +320,7 @@ pub async fn apply(
             )?;
             Ok(ActionOutcome::Created { id: name.clone() })
         }
-        EdgeAction::UpdateAutoScalingGroup { name, spec, attach, detach } => {
+        ComputeAction::UpdateAutoScalingGroup { name, spec, attach, detach } => {
             send!(
                 "autoscaling:UpdateAutoScalingGroup",
                 asg.update_auto_scaling_group()
@@ -338,11 +349,10 @@ pub async fn apply(
             }
             Ok(ActionOutcome::Done)
         }
-        EdgeAction::DeleteAutoScalingGroup { name } => ok_or_gone(send!(
+        ComputeAction::DeleteAutoScalingGroup { name } => ok_or_gone(send!(
             "autoscaling:DeleteAutoScalingGroup",
             asg.delete_auto_scaling_group().auto_scaling_group_name(name).force_delete(true)
         )),
-        other => Err(super::wrong_family("compute", other)),
     }
 }
 

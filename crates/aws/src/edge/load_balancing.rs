@@ -11,7 +11,7 @@ use warmstandby_core::desired::DesiredRegionEdge;
 use warmstandby_core::edge::observed::{
     ListenerSpec, LoadBalancerSpec, ObservedListener, ObservedLoadBalancer, ObservedTargetGroup, TargetGroupSpec,
 };
-use warmstandby_core::edge::plan::EdgeAction;
+use warmstandby_core::edge::plan::LoadBalancingAction;
 use warmstandby_core::network::plan::ActionOutcome;
 
 use super::{not_ours, ok_or_gone};
@@ -174,11 +174,11 @@ pub async fn apply(
     aws: &AwsContext,
     region: &str,
     owner: &Ownership,
-    action: &EdgeAction,
+    action: &LoadBalancingAction,
 ) -> Result<ActionOutcome, AwsError> {
     let elb = aws.elbv2(region);
     match action {
-        EdgeAction::CreateTargetGroup { tier, spec } => {
+        LoadBalancingAction::CreateTargetGroup { tier, spec } => {
             let out = send!(
                 "elasticloadbalancing:CreateTargetGroup",
                 elb.create_target_group()
@@ -193,7 +193,7 @@ pub async fn apply(
             let arn = out.target_groups().first().and_then(|t| t.target_group_arn()).unwrap_or_default();
             Ok(ActionOutcome::Created { id: arn.to_string() })
         }
-        EdgeAction::ModifyTargetGroup { arn, health_check_path } => {
+        LoadBalancingAction::ModifyTargetGroup { arn, health_check_path } => {
             if !ensure_ours(aws, region, arn, owner, "elasticloadbalancing:ModifyTargetGroup").await? {
                 return Ok(ActionOutcome::NotFound);
             }
@@ -203,13 +203,13 @@ pub async fn apply(
             )
             .map(|_| ActionOutcome::Done)
         }
-        EdgeAction::DeleteTargetGroup { arn } => {
+        LoadBalancingAction::DeleteTargetGroup { arn } => {
             if !ensure_ours(aws, region, arn, owner, "elasticloadbalancing:DeleteTargetGroup").await? {
                 return Ok(ActionOutcome::NotFound);
             }
             ok_or_gone(send!("elasticloadbalancing:DeleteTargetGroup", elb.delete_target_group().target_group_arn(arn)))
         }
-        EdgeAction::CreateLoadBalancer { tier, spec } => {
+        LoadBalancingAction::CreateLoadBalancer { tier, spec } => {
             let out = send!(
                 "elasticloadbalancing:CreateLoadBalancer",
                 elb.create_load_balancer()
@@ -223,7 +223,7 @@ pub async fn apply(
             let arn = out.load_balancers().first().and_then(|l| l.load_balancer_arn()).unwrap_or_default();
             Ok(ActionOutcome::Created { id: arn.to_string() })
         }
-        EdgeAction::SetSubnets { arn, subnet_ids } => {
+        LoadBalancingAction::SetSubnets { arn, subnet_ids } => {
             ensure_ours(aws, region, arn, owner, "elasticloadbalancing:SetSubnets").await?;
             send!(
                 "elasticloadbalancing:SetSubnets",
@@ -231,7 +231,7 @@ pub async fn apply(
             )
             .map(|_| ActionOutcome::Done)
         }
-        EdgeAction::SetSecurityGroups { arn, security_group_ids } => {
+        LoadBalancingAction::SetSecurityGroups { arn, security_group_ids } => {
             ensure_ours(aws, region, arn, owner, "elasticloadbalancing:SetSecurityGroups").await?;
             send!(
                 "elasticloadbalancing:SetSecurityGroups",
@@ -239,7 +239,7 @@ pub async fn apply(
             )
             .map(|_| ActionOutcome::Done)
         }
-        EdgeAction::DeleteLoadBalancer { arn } => {
+        LoadBalancingAction::DeleteLoadBalancer { arn } => {
             if !ensure_ours(aws, region, arn, owner, "elasticloadbalancing:DeleteLoadBalancer").await? {
                 return Ok(ActionOutcome::NotFound);
             }
@@ -248,7 +248,7 @@ pub async fn apply(
                 elb.delete_load_balancer().load_balancer_arn(arn)
             ))
         }
-        EdgeAction::CreateListener { load_balancer_arn, tier, spec } => {
+        LoadBalancingAction::CreateListener { load_balancer_arn, tier, spec } => {
             ensure_ours(aws, region, load_balancer_arn, owner, "elasticloadbalancing:CreateListener").await?;
             let protocol = ProtocolEnum::from(spec.protocol.as_str());
             let mut req = elb
@@ -271,7 +271,7 @@ pub async fn apply(
             let arn = out.listeners().first().and_then(|l| l.listener_arn()).unwrap_or_default();
             Ok(ActionOutcome::Created { id: arn.to_string() })
         }
-        EdgeAction::ModifyListener { arn, spec } => {
+        LoadBalancingAction::ModifyListener { arn, spec } => {
             ensure_ours(aws, region, arn, owner, "elasticloadbalancing:ModifyListener").await?;
             let mut req = elb
                 .modify_listener()
@@ -284,12 +284,11 @@ pub async fn apply(
             }
             send!("elasticloadbalancing:ModifyListener", req).map(|_| ActionOutcome::Done)
         }
-        EdgeAction::DeleteListener { arn } => {
+        LoadBalancingAction::DeleteListener { arn } => {
             if !ensure_ours(aws, region, arn, owner, "elasticloadbalancing:DeleteListener").await? {
                 return Ok(ActionOutcome::NotFound);
             }
             ok_or_gone(send!("elasticloadbalancing:DeleteListener", elb.delete_listener().listener_arn(arn)))
         }
-        other => Err(super::wrong_family("load balancing", other)),
     }
 }

@@ -125,43 +125,14 @@ pub async fn apply(
     owner: &Ownership,
     action: &EdgeAction,
 ) -> Result<ActionOutcome, AwsError> {
-    use EdgeAction as A;
     match action {
-        A::RequestCertificate { .. } | A::DeleteCertificate { .. } => {
-            Box::pin(certificates::apply(aws, region, owner, action)).await
-        }
-        A::CreateTargetGroup { .. }
-        | A::ModifyTargetGroup { .. }
-        | A::DeleteTargetGroup { .. }
-        | A::CreateLoadBalancer { .. }
-        | A::SetSubnets { .. }
-        | A::SetSecurityGroups { .. }
-        | A::DeleteLoadBalancer { .. }
-        | A::CreateListener { .. }
-        | A::ModifyListener { .. }
-        | A::DeleteListener { .. } => Box::pin(load_balancing::apply(aws, region, owner, action)).await,
-        A::CopyImage { .. }
-        | A::TagImage { .. }
-        | A::DeregisterImage { .. }
-        | A::CreateLaunchTemplate { .. }
-        | A::CreateLaunchTemplateVersion { .. }
-        | A::DeleteLaunchTemplate { .. }
-        | A::CreateAutoScalingGroup { .. }
-        | A::UpdateAutoScalingGroup { .. }
-        | A::DeleteAutoScalingGroup { .. } => Box::pin(compute::apply(aws, region, owner, action)).await,
-        A::CreatePublicZone { .. }
-        | A::DeletePublicZone { .. }
-        | A::ChangeRecords { .. }
-        | A::CreateHealthCheck { .. }
-        | A::UpdateHealthCheck { .. }
-        | A::DeleteHealthCheck { .. } => Box::pin(public::apply(aws, owner, action)).await,
-        A::CreateDistribution { .. } | A::UpdateDistribution { .. } | A::DeleteDistribution { .. } => {
-            Box::pin(cdn::apply(aws, owner, action)).await
-        }
-        A::CreateWebAcl { .. } | A::UpdateWebAcl { .. } | A::DeleteWebAcl { .. } => {
-            Box::pin(waf::apply(aws, owner, action)).await
-        }
-        A::PutAlarm { .. } | A::DeleteAlarm { .. } => Box::pin(alarms::apply(aws, owner, action)).await,
+        EdgeAction::Certificate(a) => Box::pin(certificates::apply(aws, region, owner, a)).await,
+        EdgeAction::LoadBalancing(a) => Box::pin(load_balancing::apply(aws, region, owner, a)).await,
+        EdgeAction::Compute(a) => Box::pin(compute::apply(aws, region, owner, a)).await,
+        EdgeAction::Dns(a) => Box::pin(public::apply(aws, owner, a)).await,
+        EdgeAction::Cdn(a) => Box::pin(cdn::apply(aws, owner, a)).await,
+        EdgeAction::Waf(a) => Box::pin(waf::apply(aws, owner, a)).await,
+        EdgeAction::Alarm(a) => Box::pin(alarms::apply(aws, owner, a)).await,
     }
 }
 
@@ -172,10 +143,4 @@ pub fn scope_region(scope: EdgeScope, regions: [&str; 2]) -> &str {
         EdgeScope::Region(RegionRole::Standby) => regions[1],
         EdgeScope::Global => warmstandby_api::GLOBAL_REGION,
     }
-}
-
-/// The dispatcher routes by family; an action reaching the wrong one is a bug
-/// reported as an error rather than a panic in the operator.
-pub(crate) fn wrong_family(family: &str, action: &EdgeAction) -> AwsError {
-    AwsError::new(ErrorClass::Other, family, "WrongFamily", format!("{action:?} is not a {family} action"))
 }

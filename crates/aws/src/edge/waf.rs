@@ -8,7 +8,7 @@ use aws_sdk_wafv2::types::{
 };
 use warmstandby_api::TAG_UID;
 use warmstandby_core::edge::observed::{ObservedWebAcl, WebAclSpec};
-use warmstandby_core::edge::plan::EdgeAction;
+use warmstandby_core::edge::plan::WafAction;
 use warmstandby_core::network::plan::ActionOutcome;
 
 use super::{not_ours, ok_or_gone};
@@ -149,11 +149,11 @@ async fn ensure_ours(aws: &AwsContext, arn: &str, owner: &Ownership, op: &str) -
     if ours { Ok(()) } else { Err(not_ours(op, arn)) }
 }
 
-pub async fn apply(aws: &AwsContext, owner: &Ownership, action: &EdgeAction) -> Result<ActionOutcome, AwsError> {
+pub async fn apply(aws: &AwsContext, owner: &Ownership, action: &WafAction) -> Result<ActionOutcome, AwsError> {
     let waf = aws.wafv2_cloudfront();
     let account_arn = |name: &str, id: &str| format!("webacl/{name}/{id}");
     match action {
-        EdgeAction::CreateWebAcl { name, spec } => {
+        WafAction::CreateWebAcl { name, spec } => {
             let mut tags = Vec::new();
             for (k, v) in owner.tags("web-acl", name) {
                 tags.push(Tag::builder().key(k).value(v).build().map_err(|e| AwsError::build_failed("wafv2:Tag", e))?);
@@ -170,7 +170,7 @@ pub async fn apply(aws: &AwsContext, owner: &Ownership, action: &EdgeAction) -> 
             )?;
             Ok(ActionOutcome::Created { id: out.summary().and_then(|s| s.arn()).unwrap_or_default().to_string() })
         }
-        EdgeAction::UpdateWebAcl { id, name, lock_token, spec } => {
+        WafAction::UpdateWebAcl { id, name, lock_token, spec } => {
             let arn = find_arn(aws, name, id).await?.unwrap_or_else(|| account_arn(name, id));
             ensure_ours(aws, &arn, owner, "wafv2:UpdateWebACL").await?;
             send!(
@@ -186,7 +186,7 @@ pub async fn apply(aws: &AwsContext, owner: &Ownership, action: &EdgeAction) -> 
             )
             .map(|_| ActionOutcome::Done)
         }
-        EdgeAction::DeleteWebAcl { id, name, lock_token } => {
+        WafAction::DeleteWebAcl { id, name, lock_token } => {
             let Some(arn) = find_arn(aws, name, id).await? else { return Ok(ActionOutcome::NotFound) };
             ensure_ours(aws, &arn, owner, "wafv2:DeleteWebACL").await?;
             ok_or_gone(send!(
@@ -194,7 +194,6 @@ pub async fn apply(aws: &AwsContext, owner: &Ownership, action: &EdgeAction) -> 
                 waf.delete_web_acl().name(name).id(id).scope(Scope::Cloudfront).lock_token(lock_token)
             ))
         }
-        other => Err(super::wrong_family("waf", other)),
     }
 }
 

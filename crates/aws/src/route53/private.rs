@@ -3,7 +3,9 @@
 //! recognised by a CallerReference derived from the owner, so a crash between
 //! CreateHostedZone and tagging never leaves an unrecognised duplicate.
 
+use crate::errors::ok_or_gone;
 use warmstandby_core::data::observed::ObservedZone;
+use warmstandby_core::data::plan::PrivateDnsAction;
 use warmstandby_core::desired::DesiredDataTier;
 use warmstandby_core::network::plan::ActionOutcome;
 
@@ -118,4 +120,60 @@ pub(crate) async fn change_record(
         aws.route53().change_resource_record_sets().hosted_zone_id(zone_id).change_batch(batch)
     )
     .map(|_| ActionOutcome::Done)
+}
+
+/// Executes one private-zone action in `region`.
+pub(crate) async fn apply(
+    aws: &AwsContext,
+    region: &str,
+    owner: &Ownership,
+    action: &PrivateDnsAction,
+) -> Result<ActionOutcome, AwsError> {
+    match action {
+        PrivateDnsAction::CreatePrivateZone { name, vpc_id, .. } => {
+            let r53 = aws.route53();
+            let out = send!(
+                "route53:CreateHostedZone",
+                r53.create_hosted_zone()
+                    .name(name)
+                    .caller_reference(zone_caller_reference(owner))
+                    .vpc(
+                        aws_sdk_route53::types::Vpc::builder()
+                            .vpc_id(vpc_id)
+                            .vpc_region(aws_sdk_route53::types::VpcRegion::from(region))
+                            .build()
+                    )
+                    .hosted_zone_config(
+                        aws_sdk_route53::types::HostedZoneConfig::builder()
+                            .private_zone(true)
+                            .comment(format!("warmstandby {} {}", owner.owner, owner.region_role.as_str()))
+                            .build()
+                    )
+            )?;
+            let id =
+                out.hosted_zone().map(|z| z.id().trim_start_matches("/hostedzone/").to_string()).unwrap_or_default();
+            let tags: Vec<aws_sdk_route53::types::Tag> = owner
+                .tags("private-zone", name)
+                .into_iter()
+                .map(|(k, v)| aws_sdk_route53::types::Tag::builder().key(k).value(v).build())
+                .collect();
+            send!(
+                "route53:ChangeTagsForResource",
+                r53.change_tags_for_resource()
+                    .resource_type(aws_sdk_route53::types::TagResourceType::Hostedzone)
+                    .resource_id(&id)
+                    .set_add_tags(Some(tags))
+            )?;
+            Ok(ActionOutcome::Created { id })
+        }
+        PrivateDnsAction::UpsertRecord { zone_id, name, value } => {
+            change_record(aws, zone_id, name, value, aws_sdk_route53::types::ChangeAction::Upsert).await
+        }
+        PrivateDnsAction::DeleteRecord { zone_id, name, value } => {
+            ok_or_gone(change_record(aws, zone_id, name, value, aws_sdk_route53::types::ChangeAction::Delete).await)
+        }
+        PrivateDnsAction::DeletePrivateZone { zone_id } => {
+            ok_or_gone(send!("route53:DeleteHostedZone", aws.route53().delete_hosted_zone().id(zone_id)))
+        }
+    }
 }

@@ -13,7 +13,7 @@ use aws_sdk_route53::types::{
 };
 use warmstandby_core::desired::DesiredGlobalEdge;
 use warmstandby_core::edge::observed::{HealthCheckConfig, ObservedHealthCheck, PublicZone, RecordSpec};
-use warmstandby_core::edge::plan::{EdgeAction, RecordAction};
+use warmstandby_core::edge::plan::{DnsAction, RecordAction};
 use warmstandby_core::network::plan::ActionOutcome;
 
 use crate::clients::AwsContext;
@@ -201,10 +201,10 @@ async fn tag(
     Ok(())
 }
 
-pub async fn apply(aws: &AwsContext, owner: &Ownership, action: &EdgeAction) -> Result<ActionOutcome, AwsError> {
+pub async fn apply(aws: &AwsContext, owner: &Ownership, action: &DnsAction) -> Result<ActionOutcome, AwsError> {
     let r53 = aws.route53();
     match action {
-        EdgeAction::CreatePublicZone { name } => {
+        DnsAction::CreatePublicZone { name } => {
             let out = send!(
                 "route53:CreateHostedZone",
                 r53.create_hosted_zone().name(name).caller_reference(owner.public_zone_reference())
@@ -214,10 +214,10 @@ pub async fn apply(aws: &AwsContext, owner: &Ownership, action: &EdgeAction) -> 
             tag(aws, TagResourceType::Hostedzone, &id, owner, "public-zone", name).await?;
             Ok(ActionOutcome::Created { id })
         }
-        EdgeAction::DeletePublicZone { zone_id } => {
+        DnsAction::DeletePublicZone { zone_id } => {
             ok_or_gone(send!("route53:DeleteHostedZone", r53.delete_hosted_zone().id(zone_id)))
         }
-        EdgeAction::ChangeRecords { zone_id, changes } => {
+        DnsAction::ChangeRecords { zone_id, changes } => {
             let op = "route53:ChangeResourceRecordSets";
             let mut batch = ChangeBatch::builder().comment(format!("warmstandby {}", owner.owner));
             for (what, record) in changes {
@@ -251,7 +251,7 @@ pub async fn apply(aws: &AwsContext, owner: &Ownership, action: &EdgeAction) -> 
                 Err(e) => Err(e),
             }
         }
-        EdgeAction::CreateHealthCheck { caller_reference, name, config } => {
+        DnsAction::CreateHealthCheck { caller_reference, name, config } => {
             let c = R53HealthCheckConfig::builder()
                 .r#type(if config.https { HealthCheckType::Https } else { HealthCheckType::Http })
                 .fully_qualified_domain_name(&config.fqdn)
@@ -270,7 +270,7 @@ pub async fn apply(aws: &AwsContext, owner: &Ownership, action: &EdgeAction) -> 
             tag(aws, TagResourceType::Healthcheck, &id, owner, "health-check/api", name).await?;
             Ok(ActionOutcome::Created { id })
         }
-        EdgeAction::UpdateHealthCheck { id, config } => send!(
+        DnsAction::UpdateHealthCheck { id, config } => send!(
             "route53:UpdateHealthCheck",
             r53.update_health_check()
                 .health_check_id(id)
@@ -280,9 +280,8 @@ pub async fn apply(aws: &AwsContext, owner: &Ownership, action: &EdgeAction) -> 
                 .failure_threshold(config.failure_threshold)
         )
         .map(|_| ActionOutcome::Done),
-        EdgeAction::DeleteHealthCheck { id } => {
+        DnsAction::DeleteHealthCheck { id } => {
             ok_or_gone(send!("route53:DeleteHealthCheck", r53.delete_health_check().health_check_id(id)))
         }
-        other => Err(crate::edge::wrong_family("route53", other)),
     }
 }

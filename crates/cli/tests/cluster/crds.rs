@@ -31,6 +31,7 @@ const SCHEMA_CATCHES: &[(&str, &str)] = &[
     ("23-policy-without-detection.yaml", "spec.detection"),
     ("24-same-ami-in-both-regions.yaml", "spec.images.web"),
     ("25-several-errors-at-once.yaml", "spec.database.allocatedStorageGiB"),
+    ("28-secret-recovery-window.yaml", "spec.database.credentials.recoveryWindowDays"),
 ];
 
 fn resource_of(kind: &str) -> Option<ApiResource> {

@@ -2,6 +2,7 @@
 //! one AWS context, with finalizers, server-side-apply status, events,
 //! metrics, leader election and per-object backoff.
 
+pub mod events;
 pub mod http;
 pub mod leader;
 pub mod metrics;
@@ -17,7 +18,7 @@ use futures::StreamExt;
 use k8s_openapi::api::core::v1::Secret;
 use kube::core::{DynamicObject, PartialObjectMeta};
 use kube::runtime::controller::Controller;
-use kube::runtime::events::{Event as KubeEvent, EventType, Recorder, Reporter};
+use kube::runtime::events::{Event as KubeEvent, Recorder, Reporter};
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client, Resource, ResourceExt};
@@ -205,23 +206,16 @@ impl Context {
     }
 
     /// Publishes an event; failures to publish are logged, never fatal.
-    pub async fn event<K: Resource<DynamicType = ()>>(
-        &self,
-        obj: &K,
-        type_: EventType,
-        reason: &str,
-        action: &str,
-        note: String,
-    ) {
+    pub async fn event<K: Resource<DynamicType = ()>>(&self, obj: &K, reason: events::Reason, note: String) {
         let event = KubeEvent {
-            type_,
-            reason: reason.to_string(),
+            type_: reason.event_type(),
+            reason: reason.as_str().to_string(),
             note: Some(note.chars().take(1000).collect()),
-            action: action.to_string(),
+            action: reason.action().to_string(),
             secondary: None,
         };
         if let Err(e) = self.recorder.publish(&event, &obj.object_ref(&())).await {
-            tracing::warn!(error = %e, reason, "could not publish event");
+            tracing::warn!(error = %e, reason = reason.as_str(), "could not publish event");
         }
     }
 }

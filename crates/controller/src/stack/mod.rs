@@ -23,10 +23,9 @@ mod apply;
 mod observe;
 mod teardown;
 
-pub use apply::{describe, describe_edge};
 pub use teardown::teardown;
 
-use apply::{apply, apply_edge, edge_change};
+use apply::{access_region, apply, apply_access, apply_edge, edge_change};
 use observe::observe;
 
 #[derive(Debug)]
@@ -230,18 +229,24 @@ async fn reconcile_validated(
     let desired = &decided.desired;
     let regions = [desired.data[0].region.as_str(), desired.data[1].region.as_str()];
     let (applied, changes, errors) = if intent == Intent::Apply {
-        let ((mut applied, mut errors), (edge_applied, edge_errors)) = tokio::join!(
+        let ((mut applied, mut errors), (edge_applied, edge_errors), (access_applied, access_errors)) = tokio::join!(
             Box::pin(apply(aws, &validated, &desired.data, &owners, &decided.data_plan.actions)),
             Box::pin(apply_edge(aws, regions, &owners, &decided.edge_plan.actions)),
+            Box::pin(apply_access(aws, &validated, &desired.access, &owners, &decided.access_plan.actions)),
         );
         applied.extend(edge_applied);
         errors.extend(edge_errors);
+        applied.extend(access_applied);
+        errors.extend(access_errors);
         let (applied, changes): (Vec<String>, Vec<Change>) = applied.into_iter().unzip();
         (applied, changes, errors)
     } else {
         let mut changes: Vec<Change> =
             decided.data_plan.actions.iter().map(|(role, a)| change::of_data(regions[role.index()], a)).collect();
         changes.extend(decided.edge_plan.actions.iter().map(|(scope, a)| edge_change(*scope, regions, a)));
+        changes.extend(
+            decided.access_plan.actions.iter().map(|a| change::of_access(access_region(&desired.access, a), a)),
+        );
         (Vec::new(), changes, Vec::new())
     };
     let outcome = stack_pass::Applied {

@@ -4,7 +4,8 @@
 use warmstandby_api::{RegionRole, ThreeTierStack, ThreeTierStackStatus};
 use warmstandby_aws::data_tier::DataHints;
 use warmstandby_aws::edge::{self, EdgeHints};
-use warmstandby_aws::{AwsContext, AwsError, Ownership, data_tier};
+use warmstandby_aws::{AwsContext, AwsError, Ownership, data_tier, iam, secrets};
+use warmstandby_core::access::observed::ObservedAccess;
 use warmstandby_core::data::observed::ObservedDataTier;
 use warmstandby_core::desired::{DesiredDataTier, DesiredGlobalEdge};
 use warmstandby_core::edge::observed::{ObservedGlobalEdge, ObservedRegionEdge};
@@ -24,15 +25,20 @@ pub(super) async fn observe(
 ) -> Result<Snapshot, AwsError> {
     let hints = hints(stack.status.as_ref(), &desired.global);
     let data_hints = data_hints(stack.status.as_ref());
-    let (d0, d1, e0, e1, global) = tokio::join!(
+    let (d0, d1, e0, e1, global, secret, iam) = tokio::join!(
         Box::pin(data_tier::observe(aws, &desired.data[0], &owners[0], &data_hints[0])),
         Box::pin(data_tier::observe(aws, &desired.data[1], &owners[1], &data_hints[1])),
         Box::pin(observe_region_edge(aws, desired, owners, &hints, 0)),
         Box::pin(observe_region_edge(aws, desired, owners, &hints, 1)),
         Box::pin(edge::observe_global(aws, &desired.global, &owners[0], &hints)),
+        Box::pin(secrets::observe(aws, &desired.access.secret, &owners[0], Some(&validated.password))),
+        Box::pin(iam::observe(aws, &desired.access, &owners[0])),
     );
-    let region_errors =
-        [d0.as_ref().err().or(e0.as_ref().err()).cloned(), d1.as_ref().err().or(e1.as_ref().err()).cloned()];
+    // The secret lives in the primary region: it is that region's to reach.
+    let region_errors = [
+        d0.as_ref().err().or(e0.as_ref().err()).or(secret.as_ref().err()).cloned(),
+        d1.as_ref().err().or(e1.as_ref().err()).cloned(),
+    ];
     let tolerated = |i: usize| {
         validated.policy.is_some()
             && global.is_ok()
@@ -44,7 +50,8 @@ pub(super) async fn observe(
         .iter()
         .enumerate()
         .find_map(|(i, e)| e.clone().filter(|_| !unreachable[i]))
-        .or(global.as_ref().err().cloned());
+        .or(global.as_ref().err().cloned())
+        .or(iam.as_ref().err().cloned());
     if let Some(e) = first_error {
         return Err(e);
     }
@@ -61,6 +68,10 @@ pub(super) async fn observe(
             e1.unwrap_or_else(|_| last_known(RegionRole::Standby)),
         ],
         global: global.unwrap_or_default(),
+        access: match iam {
+            Ok((roles, profiles)) => ObservedAccess { secret: secret.unwrap_or_default(), roles, profiles },
+            Err(_) => ObservedAccess::default(),
+        },
         unreachable,
     })
 }

@@ -4,15 +4,16 @@ use warmstandby_api::{DeletionPolicy, RegionRole};
 use warmstandby_aws::AwsContext;
 use warmstandby_aws::data_tier::DataHints;
 use warmstandby_aws::edge::EdgeHints;
+use warmstandby_core::access::plan::plan_access_teardown;
 use warmstandby_core::data::observed::ObservedDataTier;
-use warmstandby_core::data::plan::plan_data_teardown;
+use warmstandby_core::data::teardown::plan_data_teardown;
 use warmstandby_core::edge::observed::ObservedRegionEdge;
 use warmstandby_core::edge::plan::plan_edge_teardown;
 use warmstandby_core::placement::Placement;
 use warmstandby_core::stack_pass::Desired;
 use warmstandby_core::validate::{StackInputs, validate_stack_for_teardown};
 
-use super::apply::{apply, apply_edge};
+use super::apply::{apply, apply_access, apply_edge};
 use super::observe::{observe_both, observe_edge};
 use super::owner;
 use crate::TeardownOutcome;
@@ -42,11 +43,13 @@ pub async fn teardown(aws: &AwsContext, inputs: StackInputs<'_>, snapshot_suffix
     // No hints: teardown searches for everything that is ours.
     let no_hints = EdgeHints::default();
     let no_data_hints = [DataHints::default(), DataHints::default()];
-    let (observed, edge_observed) = tokio::join!(
+    let (observed, edge_observed, access_observed) = tokio::join!(
         Box::pin(observe_both(aws, desired, &owners, &no_data_hints)),
-        Box::pin(observe_edge(aws, &wanted, &owners, &no_hints))
+        Box::pin(observe_edge(aws, &wanted, &owners, &no_hints)),
+        Box::pin(warmstandby_aws::access::observe(aws, &wanted.access, &owners[0], None)),
     );
-    let (observed, edge_observed) = match observed.and_then(|d| edge_observed.map(|e| (d, e))) {
+    let observed = observed.and_then(|d| edge_observed.and_then(|e| access_observed.map(|a| (d, e, a))));
+    let (observed, edge_observed, access_observed) = match observed {
         Ok(o) => o,
         Err(e) => return TeardownOutcome { errors: vec![e], remaining: 1, ..Default::default() },
     };
@@ -60,19 +63,28 @@ pub async fn teardown(aws: &AwsContext, inputs: StackInputs<'_>, snapshot_suffix
     );
     let edge_plan =
         plan_edge_teardown([&edge_observed.regions[0], &edge_observed.regions[1]], &edge_observed.global, &marker);
-    let remaining = observed.iter().map(ObservedDataTier::live_count).sum::<usize>() + edge_remaining;
+    // Instances run with the profiles until their auto scaling groups are gone.
+    let instances_left = edge_observed.regions.iter().any(|r| !r.auto_scaling_groups.is_empty());
+    let access_plan = plan_access_teardown(&wanted.access, &access_observed, instances_left);
+    let remaining = observed.iter().map(ObservedDataTier::live_count).sum::<usize>()
+        + edge_remaining
+        + access_observed.live_count();
     if remaining == 0 {
         return TeardownOutcome { finished: true, ..Default::default() };
     }
     let regions = [desired[0].region.as_str(), desired[1].region.as_str()];
-    let ((mut applied, mut errors), (edge_applied, edge_errors)) = tokio::join!(
+    let ((mut applied, mut errors), (edge_applied, edge_errors), (access_applied, access_errors)) = tokio::join!(
         Box::pin(apply(aws, &validated, desired, &owners, &plan.actions)),
         Box::pin(apply_edge(aws, regions, &owners, &edge_plan.actions)),
+        Box::pin(apply_access(aws, &validated, &wanted.access, &owners, &access_plan.actions)),
     );
     applied.extend(edge_applied);
     errors.extend(edge_errors);
+    applied.extend(access_applied);
+    errors.extend(access_errors);
     let mut waiting = plan.waiting;
     waiting.extend(edge_plan.waiting);
+    waiting.extend(access_plan.waiting);
     let (applied, changes) = applied.into_iter().unzip();
     TeardownOutcome { finished: false, applied, changes, waiting, errors, remaining }
 }

@@ -3,143 +3,9 @@
 
 use warmstandby_api::{DriftItem, RegionRole};
 
+pub use crate::data::actions::*;
 use crate::data::observed::{ObservedDataTier, ObservedDatabase, ObservedRule, rule_matches};
 use crate::desired::{DesiredDataTier, DesiredDatabase, IngressRule, NetworkRefs, RuleSource};
-
-/// One AWS change of the data tier. Secrets are not part of actions: the
-/// adapter receives the password separately, at the call that needs it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum DataAction {
-    CreateSecurityGroup {
-        component: String,
-        name: String,
-        description: String,
-        vpc_id: String,
-    },
-    AuthorizeIngress {
-        group_id: String,
-        rule: ObservedRule,
-    },
-    RevokeIngress {
-        group_id: String,
-        rule: ObservedRule,
-    },
-    DeleteSecurityGroup {
-        group_id: String,
-    },
-    RunBastion {
-        component: String,
-        name: String,
-        image_id: String,
-        instance_type: String,
-        key_name: Option<String>,
-        subnet_id: String,
-        group_id: String,
-    },
-    TerminateInstance {
-        instance_id: String,
-    },
-    CreateDbSubnetGroup {
-        name: String,
-        subnet_ids: Vec<String>,
-    },
-    DeleteDbSubnetGroup {
-        name: String,
-    },
-    CreateWriter {
-        identifier: String,
-        subnet_group: String,
-        group_id: String,
-    },
-    CreateReplica {
-        identifier: String,
-        source_arn: String,
-        source_region: String,
-        subnet_group: String,
-        group_id: String,
-        instance_class: String,
-        deletion_protection: bool,
-        /// KMS key in the replica's region; required for an encrypted source.
-        kms_key_id: Option<String>,
-    },
-    ModifyDatabase {
-        identifier: String,
-        changes: Vec<(String, String)>,
-    },
-    /// Makes a replica a writer (a failover); tagged with the failover epoch.
-    PromoteReplica {
-        identifier: String,
-        epoch: i64,
-    },
-    /// Marks a fenced database's security group with the fencing failover's epoch.
-    TagGroupEpoch {
-        group_id: String,
-        epoch: i64,
-    },
-    /// Marks the writer with the failover epoch that made it one.
-    TagEpoch {
-        identifier: String,
-        epoch: i64,
-    },
-    /// Lifts deletion protection: only ever planned for a requested delete,
-    /// or to replace a fenced former writer (after its final snapshot).
-    UnprotectDatabase {
-        identifier: String,
-    },
-    DeleteDatabase {
-        identifier: String,
-        final_snapshot: Option<String>,
-    },
-    CreatePrivateZone {
-        name: String,
-        vpc_id: String,
-        component: String,
-    },
-    UpsertRecord {
-        zone_id: String,
-        name: String,
-        value: String,
-    },
-    DeleteRecord {
-        zone_id: String,
-        name: String,
-        value: String,
-    },
-    DeletePrivateZone {
-        zone_id: String,
-    },
-    CreateBackupVault {
-        name: String,
-    },
-    DeleteBackupVault {
-        name: String,
-    },
-    CreateBackupPlan {
-        name: String,
-        schedule: String,
-        retention_days: i32,
-        copy_to_vault_arn: String,
-    },
-    UpdateBackupPlan {
-        plan_id: String,
-        name: String,
-        schedule: String,
-        retention_days: i32,
-        copy_to_vault_arn: String,
-    },
-    CreateBackupSelection {
-        plan_id: String,
-        name: String,
-        iam_role_arn: String,
-    },
-    DeleteBackupSelection {
-        plan_id: String,
-        selection_id: String,
-    },
-    DeleteBackupPlan {
-        plan_id: String,
-    },
-}
 
 #[derive(Clone, Debug, Default)]
 pub struct DataPlan {
@@ -147,6 +13,12 @@ pub struct DataPlan {
     pub drift: Vec<DriftItem>,
     pub blocked: Vec<String>,
     pub waiting: Vec<String>,
+}
+
+impl DataPlan {
+    fn push(&mut self, role: RegionRole, action: impl Into<DataAction>) {
+        self.actions.push((role, action.into()));
+    }
 }
 
 /// What a region needs from outside its own observation.
@@ -194,28 +66,36 @@ pub fn plan_data_tier(regions: [RegionInputs<'_>; 2]) -> DataPlan {
 }
 
 fn plan_region(plan: &mut DataPlan, r: &RegionInputs<'_>, writer: Option<(&ObservedDatabase, &str)>) {
-    let d = r.desired;
-    let o = r.observed;
-    let role = d.role;
-    let region = d.region.as_str();
-    let mut actions: Vec<DataAction> = Vec::new();
-    let mut push = |a: DataAction| actions.push(a);
-    let group_id_of = |group_role: &str| {
-        o.security_groups.iter().find(|g| g.component == format!("security-group/{group_role}")).map(|g| g.id.clone())
-    };
-    let existing = |role_name: &str| group_id_of(role_name);
+    plan_security_groups(plan, r);
+    plan_bastion(plan, r);
+    plan_database(plan, r, writer);
+    plan_private_zone(plan, r);
+    plan_backups(plan, r);
+}
 
-    // Security groups, then their rules (sources must exist first).
+/// The ID of the security group of `role` (`db`, `alb-web`, ...), once it exists.
+fn group_id(o: &ObservedDataTier, role: &str) -> Option<String> {
+    o.security_groups.iter().find(|g| g.component == format!("security-group/{role}")).map(|g| g.id.clone())
+}
+
+/// Security groups, then their rules (sources must exist first), and the fence's epoch.
+fn plan_security_groups(plan: &mut DataPlan, r: &RegionInputs<'_>) {
+    let (d, o) = (r.desired, r.observed);
+    let region = d.region.as_str();
+    let group_id_of = |role: &str| group_id(o, role);
     let mut all_groups_exist = true;
     for sg in &d.security_groups {
-        if existing(&sg.role).is_none() {
+        if group_id(o, &sg.role).is_none() {
             all_groups_exist = false;
-            push(DataAction::CreateSecurityGroup {
-                component: sg.component(),
-                name: sg.name.clone(),
-                description: sg.description.clone(),
-                vpc_id: r.network.vpc_id.clone(),
-            });
+            plan.push(
+                d.role,
+                SecurityGroupAction::CreateSecurityGroup {
+                    component: sg.component(),
+                    name: sg.name.clone(),
+                    description: sg.description.clone(),
+                    vpc_id: r.network.vpc_id.clone(),
+                },
+            );
         }
     }
     if all_groups_exist {
@@ -232,7 +112,7 @@ fn plan_region(plan: &mut DataPlan, r: &RegionInputs<'_>, writer: Option<(&Obser
                         "missing",
                     ));
                     if let Some(rule) = tcp(want.port, &want.source, &group_id_of) {
-                        push(DataAction::AuthorizeIngress { group_id: have.id.clone(), rule });
+                        plan.push(d.role, SecurityGroupAction::AuthorizeIngress { group_id: have.id.clone(), rule });
                     }
                 }
             }
@@ -247,7 +127,10 @@ fn plan_region(plan: &mut DataPlan, r: &RegionInputs<'_>, writer: Option<(&Obser
                         "absent",
                         "present",
                     ));
-                    push(DataAction::RevokeIngress { group_id: have.id.clone(), rule: h.clone() });
+                    plan.push(
+                        d.role,
+                        SecurityGroupAction::RevokeIngress { group_id: have.id.clone(), rule: h.clone() },
+                    );
                 }
             }
         }
@@ -258,13 +141,17 @@ fn plan_region(plan: &mut DataPlan, r: &RegionInputs<'_>, writer: Option<(&Obser
         (d.fence_epoch, o.security_groups.iter().find(|g| g.component == "security-group/db"))
         && g.epoch.is_none_or(|e| e < epoch)
     {
-        push(DataAction::TagGroupEpoch { group_id: g.id.clone(), epoch });
+        plan.push(d.role, SecurityGroupAction::TagGroupEpoch { group_id: g.id.clone(), epoch });
     }
+}
 
-    // Bastion.
+/// The bastion in the primary region.
+fn plan_bastion(plan: &mut DataPlan, r: &RegionInputs<'_>) {
+    let (d, o) = (r.desired, r.observed);
+    let region = d.region.as_str();
     if let Some(b) = &d.bastion {
         let live: Vec<_> = o.instances.iter().filter(|i| i.component == "instance/bastion" && i.is_live()).collect();
-        match (live.first(), r.network.subnet_ids.get(&b.subnet_key), existing("bastion")) {
+        match (live.first(), r.network.subnet_ids.get(&b.subnet_key), group_id(o, "bastion")) {
             (Some(i), _, _) => {
                 if i.instance_type != b.instance_type {
                     plan.drift.push(DriftItem::new(
@@ -281,30 +168,39 @@ fn plan_region(plan: &mut DataPlan, r: &RegionInputs<'_>, writer: Option<(&Obser
                     ));
                 }
                 for extra in live.iter().skip(1) {
-                    push(DataAction::TerminateInstance { instance_id: extra.id.clone() });
+                    plan.push(d.role, BastionAction::TerminateInstance { instance_id: extra.id.clone() });
                 }
             }
-            (None, Some(subnet), Some(group)) => push(DataAction::RunBastion {
-                component: "instance/bastion".into(),
-                name: b.name.clone(),
-                image_id: b.image_id.clone(),
-                instance_type: b.instance_type.clone(),
-                key_name: b.key_name.clone(),
-                subnet_id: subnet.clone(),
-                group_id: group,
-            }),
+            (None, Some(subnet), Some(group)) => plan.push(
+                d.role,
+                BastionAction::RunBastion {
+                    component: "instance/bastion".into(),
+                    name: b.name.clone(),
+                    image_id: b.image_id.clone(),
+                    instance_type: b.instance_type.clone(),
+                    key_name: b.key_name.clone(),
+                    subnet_id: subnet.clone(),
+                    group_id: group,
+                },
+            ),
             (None, _, _) => plan.waiting.push("bastion waits for its subnet and security group".into()),
         }
     }
+}
 
-    // DB subnet group.
+/// The DB subnet group and the database: a writer, a replica of the other
+/// region's writer, a promotion or the rebuild of a fenced former writer.
+fn plan_database(plan: &mut DataPlan, r: &RegionInputs<'_>, writer: Option<(&ObservedDatabase, &str)>) {
+    let (d, o) = (r.desired, r.observed);
+    let region = d.region.as_str();
     let db_subnets: Vec<String> =
         ["db-a", "db-b"].iter().filter_map(|k| r.network.subnet_ids.get(*k).cloned()).collect();
     let subnet_group = o.db_subnet_groups.iter().find(|g| g.name == d.db_subnet_group);
     match subnet_group {
-        None if db_subnets.len() == 2 => {
-            push(DataAction::CreateDbSubnetGroup { name: d.db_subnet_group.clone(), subnet_ids: db_subnets })
-        }
+        None if db_subnets.len() == 2 => plan.push(
+            d.role,
+            DatabaseAction::CreateDbSubnetGroup { name: d.db_subnet_group.clone(), subnet_ids: db_subnets },
+        ),
         None => plan.waiting.push("the DB subnet group waits for the db subnets".into()),
         Some(g) => {
             let mut have = g.subnet_ids.clone();
@@ -327,31 +223,37 @@ fn plan_region(plan: &mut DataPlan, r: &RegionInputs<'_>, writer: Option<(&Obser
 
     // Database.
     let db = o.databases.iter().find(|x| x.identifier == d.db_identifier);
-    let db_group = existing("db");
+    let db_group = group_id(o, "db");
     match (&d.database, db) {
         (DesiredDatabase::Writer(_), None) => match (subnet_group, &db_group) {
-            (Some(_), Some(g)) => push(DataAction::CreateWriter {
-                identifier: d.db_identifier.clone(),
-                subnet_group: d.db_subnet_group.clone(),
-                group_id: g.clone(),
-            }),
+            (Some(_), Some(g)) => plan.push(
+                d.role,
+                DatabaseAction::CreateWriter {
+                    identifier: d.db_identifier.clone(),
+                    subnet_group: d.db_subnet_group.clone(),
+                    group_id: g.clone(),
+                },
+            ),
             _ => plan.waiting.push("the database waits for its subnet group and security group".into()),
         },
         (DesiredDatabase::Replica { instance_class, source_region, deletion_protection, .. }, None) => {
             match (writer, subnet_group, &db_group) {
                 (Some((w, _)), Some(_), Some(g)) if w.is_available() && w.backup_retention_days > 0 => {
-                    push(DataAction::CreateReplica {
-                        identifier: d.db_identifier.clone(),
-                        source_arn: w.arn.clone(),
-                        source_region: source_region.clone(),
-                        subnet_group: d.db_subnet_group.clone(),
-                        group_id: g.clone(),
-                        instance_class: instance_class.clone(),
-                        deletion_protection: *deletion_protection,
-                        // The source's key does not exist in another region:
-                        // an encrypted replica needs a key of its own region.
-                        kms_key_id: w.storage_encrypted.then(|| REPLICA_KMS_KEY.to_string()),
-                    })
+                    plan.push(
+                        d.role,
+                        DatabaseAction::CreateReplica {
+                            identifier: d.db_identifier.clone(),
+                            source_arn: w.arn.clone(),
+                            source_region: source_region.clone(),
+                            subnet_group: d.db_subnet_group.clone(),
+                            group_id: g.clone(),
+                            instance_class: instance_class.clone(),
+                            deletion_protection: *deletion_protection,
+                            // The source's key does not exist in another region:
+                            // an encrypted replica needs a key of its own region.
+                            kms_key_id: w.storage_encrypted.then(|| REPLICA_KMS_KEY.to_string()),
+                        },
+                    )
                 }
                 (Some((w, _)), _, _) if !w.is_available() => {
                     plan.waiting.push(format!("the replica waits for the writer {} ({})", w.identifier, w.status))
@@ -362,7 +264,10 @@ fn plan_region(plan: &mut DataPlan, r: &RegionInputs<'_>, writer: Option<(&Obser
         (DesiredDatabase::Writer(_), Some(have)) if have.is_replica() => {
             // The failover machine moved the writer here: promote.
             if have.is_available() {
-                push(DataAction::PromoteReplica { identifier: have.identifier.clone(), epoch: d.epoch });
+                plan.push(
+                    d.role,
+                    DatabaseAction::PromoteReplica { identifier: have.identifier.clone(), epoch: d.epoch },
+                );
             } else {
                 plan.waiting
                     .push(format!("promotion of {} waits for it to be available ({})", have.identifier, have.status));
@@ -374,12 +279,15 @@ fn plan_region(plan: &mut DataPlan, r: &RegionInputs<'_>, writer: Option<(&Obser
             plan.waiting.push(format!("replacing the fenced former writer {} with a replica", have.identifier));
             let writer_ready = writer.is_some_and(|(w, _)| w.is_available() && !w.is_replica());
             if have.status != "deleting" && have.deletion_protection {
-                push(DataAction::UnprotectDatabase { identifier: have.identifier.clone() });
+                plan.push(d.role, DatabaseAction::UnprotectDatabase { identifier: have.identifier.clone() });
             } else if have.is_available() && writer_ready {
-                push(DataAction::DeleteDatabase {
-                    identifier: have.identifier.clone(),
-                    final_snapshot: Some(format!("{}-former-writer-e{}", have.identifier, d.epoch)),
-                });
+                plan.push(
+                    d.role,
+                    DatabaseAction::DeleteDatabase {
+                        identifier: have.identifier.clone(),
+                        final_snapshot: Some(format!("{}-former-writer-e{}", have.identifier, d.epoch)),
+                    },
+                );
             }
         }
         (want, Some(have)) => {
@@ -392,11 +300,11 @@ fn plan_region(plan: &mut DataPlan, r: &RegionInputs<'_>, writer: Option<(&Obser
                 && d.epoch > 0
                 && have.epoch.is_none_or(|e| e < d.epoch)
             {
-                push(DataAction::TagEpoch { identifier: have.identifier.clone(), epoch: d.epoch });
+                plan.push(d.role, DatabaseAction::TagEpoch { identifier: have.identifier.clone(), epoch: d.epoch });
             }
             let changes = database_drift(plan, region, want, have);
             if !changes.is_empty() && have.is_available() {
-                push(DataAction::ModifyDatabase { identifier: have.identifier.clone(), changes });
+                plan.push(d.role, DatabaseAction::ModifyDatabase { identifier: have.identifier.clone(), changes });
             }
             if let (DesiredDatabase::Replica { .. }, false) = (want, have.is_replica()) {
                 // Two writers are never created by the operator; only the
@@ -408,15 +316,23 @@ fn plan_region(plan: &mut DataPlan, r: &RegionInputs<'_>, writer: Option<(&Obser
             }
         }
     }
+}
 
-    // Private zone and the CNAME to this region's database endpoint.
+/// The private zone and the CNAME to this region's database endpoint.
+fn plan_private_zone(plan: &mut DataPlan, r: &RegionInputs<'_>) {
+    let (d, o) = (r.desired, r.observed);
+    let region = d.region.as_str();
+    let db = o.databases.iter().find(|x| x.identifier == d.db_identifier);
     let zone = o.private_zones.iter().find(|z| z.name.trim_end_matches('.') == d.private_zone);
     match zone {
-        None => push(DataAction::CreatePrivateZone {
-            name: d.private_zone.clone(),
-            vpc_id: r.network.vpc_id.clone(),
-            component: "private-zone".into(),
-        }),
+        None => plan.push(
+            d.role,
+            PrivateDnsAction::CreatePrivateZone {
+                name: d.private_zone.clone(),
+                vpc_id: r.network.vpc_id.clone(),
+                component: "private-zone".into(),
+            },
+        ),
         Some(z) => {
             if let Some(vpc_ids) = &z.vpc_ids
                 && !vpc_ids.contains(&r.network.vpc_id)
@@ -443,38 +359,51 @@ fn plan_region(plan: &mut DataPlan, r: &RegionInputs<'_>, writer: Option<(&Obser
                             &endpoint,
                             value,
                         ));
-                        push(DataAction::UpsertRecord {
+                        plan.push(
+                            d.role,
+                            PrivateDnsAction::UpsertRecord {
+                                zone_id: z.id.clone(),
+                                name: d.private_record.clone(),
+                                value: endpoint,
+                            },
+                        );
+                    }
+                    None => plan.push(
+                        d.role,
+                        PrivateDnsAction::UpsertRecord {
                             zone_id: z.id.clone(),
                             name: d.private_record.clone(),
                             value: endpoint,
-                        });
-                    }
-                    None => push(DataAction::UpsertRecord {
-                        zone_id: z.id.clone(),
-                        name: d.private_record.clone(),
-                        value: endpoint,
-                    }),
+                        },
+                    ),
                 }
             }
         }
     }
+}
 
-    // Backups.
+/// The backup vault, plan and selection.
+fn plan_backups(plan: &mut DataPlan, r: &RegionInputs<'_>) {
+    let (d, o) = (r.desired, r.observed);
+    let region = d.region.as_str();
     if let Some(vault) = &d.backup_vault
         && !o.backup_vaults.iter().any(|(n, _)| n == vault)
     {
-        push(DataAction::CreateBackupVault { name: vault.clone() });
+        plan.push(d.role, BackupAction::CreateBackupVault { name: vault.clone() });
     }
     if let Some(p) = &d.backup_plan {
         let copy_arn = (r.vault_arn)(RegionRole::Standby, &p.copy_to_vault);
         let have = o.backup_plans.iter().find(|x| x.name == p.name);
         match (have, copy_arn, d.backup_vault.as_ref().is_some_and(|v| o.backup_vaults.iter().any(|(n, _)| n == v))) {
-            (None, Some(arn), true) => push(DataAction::CreateBackupPlan {
-                name: p.name.clone(),
-                schedule: p.schedule.clone(),
-                retention_days: p.retention_days,
-                copy_to_vault_arn: arn,
-            }),
+            (None, Some(arn), true) => plan.push(
+                d.role,
+                BackupAction::CreateBackupPlan {
+                    name: p.name.clone(),
+                    schedule: p.schedule.clone(),
+                    retention_days: p.retention_days,
+                    copy_to_vault_arn: arn,
+                },
+            ),
             (None, _, _) => plan.waiting.push("the backup plan waits for both vaults".into()),
             (Some(h), arn, _) => {
                 let mut stale = false;
@@ -507,28 +436,33 @@ fn plan_region(plan: &mut DataPlan, r: &RegionInputs<'_>, writer: Option<(&Obser
                     stale = true;
                 }
                 if stale && let Some(arn) = arn.clone() {
-                    push(DataAction::UpdateBackupPlan {
-                        plan_id: h.id.clone(),
-                        name: p.name.clone(),
-                        schedule: p.schedule.clone(),
-                        retention_days: p.retention_days,
-                        copy_to_vault_arn: arn,
-                    });
+                    plan.push(
+                        d.role,
+                        BackupAction::UpdateBackupPlan {
+                            plan_id: h.id.clone(),
+                            name: p.name.clone(),
+                            schedule: p.schedule.clone(),
+                            retention_days: p.retention_days,
+                            copy_to_vault_arn: arn,
+                        },
+                    );
                 }
                 let role = p.iam_role_arn.clone().or_else(|| arn.as_deref().and_then(default_backup_role));
                 match (h.selections.iter().any(|(_, n)| *n == p.selection_name), role) {
                     (true, _) => {}
-                    (false, Some(iam_role_arn)) => push(DataAction::CreateBackupSelection {
-                        plan_id: h.id.clone(),
-                        name: p.selection_name.clone(),
-                        iam_role_arn,
-                    }),
+                    (false, Some(iam_role_arn)) => plan.push(
+                        d.role,
+                        BackupAction::CreateBackupSelection {
+                            plan_id: h.id.clone(),
+                            name: p.selection_name.clone(),
+                            iam_role_arn,
+                        },
+                    ),
                     (false, None) => plan.waiting.push("the backup selection waits for the standby vault".into()),
                 }
             }
         }
     }
-    plan.actions.extend(actions.into_iter().map(|a| (role, a)));
 }
 
 /// The AWS-managed RDS key of the replica's region.
@@ -598,115 +532,6 @@ fn database_drift(
         }
     }
     changes
-}
-
-/// Plans deletion of both regions' data tiers, in the reverse of creation:
-/// backup selection and plan, records and zones, replica before writer (the
-/// writer's protection lifted, a final snapshot taken unless disabled),
-/// bastion, subnet groups, then security groups after their cross-references
-/// are revoked.
-///
-/// `hold_groups` keeps the security groups while other tiers (load
-/// balancers, instances of auto scaling groups) still use them.
-pub fn plan_data_teardown(
-    regions: [(&DesiredDataTier, &ObservedDataTier); 2],
-    snapshot_suffix: &str,
-    hold_groups: bool,
-) -> DataPlan {
-    let mut plan = DataPlan::default();
-    let replicas_left = regions.iter().any(|(_, o)| o.databases.iter().any(ObservedDatabase::is_replica));
-    for (d, o) in &regions {
-        let mut push = |a: DataAction| plan.actions.push((d.role, a));
-        for p in &o.backup_plans {
-            for (id, _) in &p.selections {
-                push(DataAction::DeleteBackupSelection { plan_id: p.id.clone(), selection_id: id.clone() });
-            }
-            if p.selections.is_empty() {
-                push(DataAction::DeleteBackupPlan { plan_id: p.id.clone() });
-            }
-        }
-        let plans_left = regions.iter().any(|(_, o)| !o.backup_plans.is_empty());
-        if !plans_left {
-            for (v, _) in &o.backup_vaults {
-                push(DataAction::DeleteBackupVault { name: v.clone() });
-            }
-        }
-        for z in &o.private_zones {
-            match &z.record {
-                Some((name, value)) => {
-                    push(DataAction::DeleteRecord { zone_id: z.id.clone(), name: name.clone(), value: value.clone() })
-                }
-                None => push(DataAction::DeletePrivateZone { zone_id: z.id.clone() }),
-            }
-        }
-        for db in &o.databases {
-            if db.status == "deleting" {
-                plan.waiting.push(format!("database {} is deleting", db.identifier));
-                continue;
-            }
-            // Replicas go first; the writer keeps its data in a final snapshot
-            // unless the spec says otherwise.
-            if db.is_replica() || !replicas_left {
-                if db.deletion_protection {
-                    push(DataAction::UnprotectDatabase { identifier: db.identifier.clone() });
-                } else {
-                    let snapshot = (!db.is_replica() && d.final_snapshot)
-                        .then(|| format!("{}-final-{snapshot_suffix}", db.identifier));
-                    push(DataAction::DeleteDatabase { identifier: db.identifier.clone(), final_snapshot: snapshot });
-                }
-            }
-        }
-        for i in o.instances.iter().filter(|i| i.is_live()) {
-            push(DataAction::TerminateInstance { instance_id: i.id.clone() });
-        }
-        let instances_left = o.instances.iter().any(|i| i.state != "terminated");
-        if o.databases.is_empty() {
-            for g in &o.db_subnet_groups {
-                push(DataAction::DeleteDbSubnetGroup { name: g.name.clone() });
-            }
-        }
-        // Revoke every rule that references a group first; delete groups once
-        // nothing (rules, instances, databases) uses them.
-        let mut referencing = false;
-        for g in &o.security_groups {
-            for rule in g.ingress.iter().filter(|r| r.group_id.is_some()) {
-                referencing = true;
-                push(DataAction::RevokeIngress { group_id: g.id.clone(), rule: rule.clone() });
-            }
-        }
-        if hold_groups {
-            plan.waiting.push("security groups wait for the load balancers and servers to go".into());
-        } else if !referencing && !instances_left && o.databases.is_empty() {
-            for g in &o.security_groups {
-                push(DataAction::DeleteSecurityGroup { group_id: g.id.clone() });
-            }
-        } else if instances_left && o.instances.iter().all(|i| !i.is_live()) {
-            plan.waiting.push("waiting for the bastion to terminate".into());
-        }
-    }
-    plan
-}
-
-impl ObservedDataTier {
-    pub fn is_empty(&self) -> bool {
-        self.security_groups.is_empty()
-            && self.instances.iter().all(|i| i.state == "terminated")
-            && self.db_subnet_groups.is_empty()
-            && self.databases.is_empty()
-            && self.private_zones.is_empty()
-            && self.backup_vaults.is_empty()
-            && self.backup_plans.is_empty()
-    }
-
-    pub fn live_count(&self) -> usize {
-        self.security_groups.len()
-            + self.instances.iter().filter(|i| i.state != "terminated").count()
-            + self.db_subnet_groups.len()
-            + self.databases.len()
-            + self.private_zones.len()
-            + self.backup_vaults.len()
-            + self.backup_plans.len()
-    }
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@ use warmstandby_api::{RegionRole, ThreeTierStack};
 
 use super::*;
 use crate::data::observed::{ObservedDataTier, ObservedDatabase, ObservedSecurityGroup, ObservedZone};
+use crate::data::teardown::plan_data_teardown;
 use crate::desired::{DesiredDataTier, NetworkRefs, desired_data_tier};
 use crate::placement::Placement;
 
@@ -70,8 +71,17 @@ fn plan_both(
 fn kinds(plan: &DataPlan) -> Vec<String> {
     plan.actions
         .iter()
-        .map(|(role, a)| format!("{role}:{}", format!("{a:?}").split([' ', '{']).next().unwrap_or_default()))
+        .map(|(role, a)| format!("{role}:{}", inner(a).split([' ', '{']).next().unwrap_or_default()))
         .collect()
+}
+
+/// An action's Debug text without its family: `CreateWriter { .. }`.
+fn inner(a: &DataAction) -> String {
+    let text = format!("{a:?}");
+    match text.split_once('(') {
+        Some((_, rest)) => rest.strip_suffix(')').unwrap_or(rest).to_string(),
+        None => text,
+    }
 }
 
 #[test]
@@ -102,10 +112,12 @@ fn groups_come_before_their_rules_and_the_writer_before_the_replica() {
         .actions
         .iter()
         .map(|(_, a)| a)
-        .filter(|a| matches!(a, DataAction::AuthorizeIngress { group_id, .. } if group_id == "sg-east-db"))
+        .filter(|a| matches!(a, DataAction::SecurityGroup(SecurityGroupAction::AuthorizeIngress { group_id, .. }) if group_id == "sg-east-db"))
         .collect();
     assert_eq!(db_rules.len(), 1);
-    let DataAction::AuthorizeIngress { rule, .. } = db_rules[0] else { unreachable!() };
+    let DataAction::SecurityGroup(SecurityGroupAction::AuthorizeIngress { rule, .. }) = db_rules[0] else {
+        unreachable!()
+    };
     assert_eq!((rule.from_port, rule.group_id.as_deref(), rule.cidr.as_deref()), (3306, Some("sg-east-api"), None));
 }
 
@@ -130,7 +142,7 @@ fn an_extra_rule_is_drift_and_revoked() {
     assert!(p.drift.iter().any(|x| x.resource == "sg-east-db"
         && x.field == "ingress[tcp/3306-3306 from 0.0.0.0/0]"
         && x.expected == "absent"));
-    assert!(p.actions.iter().any(|(_, a)| matches!(a, DataAction::RevokeIngress { group_id, rule } if group_id == "sg-east-db" && rule.cidr.as_deref() == Some("0.0.0.0/0"))));
+    assert!(p.actions.iter().any(|(_, a)| matches!(a, DataAction::SecurityGroup(SecurityGroupAction::RevokeIngress { group_id, rule }) if group_id == "sg-east-db" && rule.cidr.as_deref() == Some("0.0.0.0/0"))));
 }
 
 fn built(d: &[DesiredDataTier; 2]) -> [ObservedDataTier; 2] {
@@ -187,33 +199,47 @@ fn teardown_rounds(d: &[DesiredDataTier; 2], mut o: [ObservedDataTier; 2]) -> Ve
             assert!(o.iter().all(ObservedDataTier::is_empty), "stuck: {:?} {o:?}", p.waiting);
             return rounds;
         }
-        rounds.push(p.actions.iter().map(|(r, a)| format!("{r}:{a:?}")).collect());
+        rounds.push(p.actions.iter().map(|(r, a)| format!("{r}:{}", inner(a))).collect());
         for (role, a) in p.actions {
             let m = &mut o[role.index()];
             match a {
-                DataAction::DeleteBackupSelection { selection_id, .. } => {
+                DataAction::Backup(BackupAction::DeleteBackupSelection { selection_id, .. }) => {
                     m.backup_plans.iter_mut().for_each(|p| p.selections.retain(|(id, _)| *id != selection_id))
                 }
-                DataAction::DeleteBackupPlan { plan_id } => m.backup_plans.retain(|p| p.id != plan_id),
-                DataAction::DeleteBackupVault { name } => m.backup_vaults.retain(|(n, _)| *n != name),
-                DataAction::DeleteRecord { .. } => m.private_zones.iter_mut().for_each(|z| z.record = None),
-                DataAction::DeletePrivateZone { zone_id } => m.private_zones.retain(|z| z.id != zone_id),
-                DataAction::UnprotectDatabase { identifier } => m
+                DataAction::Backup(BackupAction::DeleteBackupPlan { plan_id }) => {
+                    m.backup_plans.retain(|p| p.id != plan_id)
+                }
+                DataAction::Backup(BackupAction::DeleteBackupVault { name }) => {
+                    m.backup_vaults.retain(|(n, _)| *n != name)
+                }
+                DataAction::PrivateDns(PrivateDnsAction::DeleteRecord { .. }) => {
+                    m.private_zones.iter_mut().for_each(|z| z.record = None)
+                }
+                DataAction::PrivateDns(PrivateDnsAction::DeletePrivateZone { zone_id }) => {
+                    m.private_zones.retain(|z| z.id != zone_id)
+                }
+                DataAction::Database(DatabaseAction::UnprotectDatabase { identifier }) => m
                     .databases
                     .iter_mut()
                     .filter(|x| x.identifier == identifier)
                     .for_each(|x| x.deletion_protection = false),
-                DataAction::DeleteDatabase { identifier, .. } => m.databases.retain(|x| x.identifier != identifier),
-                DataAction::TerminateInstance { instance_id } => {
+                DataAction::Database(DatabaseAction::DeleteDatabase { identifier, .. }) => {
+                    m.databases.retain(|x| x.identifier != identifier)
+                }
+                DataAction::Bastion(BastionAction::TerminateInstance { instance_id }) => {
                     m.instances.iter_mut().filter(|i| i.id == instance_id).for_each(|i| i.state = "terminated".into())
                 }
-                DataAction::DeleteDbSubnetGroup { name } => m.db_subnet_groups.retain(|g| g.name != name),
-                DataAction::RevokeIngress { group_id, rule } => m
+                DataAction::Database(DatabaseAction::DeleteDbSubnetGroup { name }) => {
+                    m.db_subnet_groups.retain(|g| g.name != name)
+                }
+                DataAction::SecurityGroup(SecurityGroupAction::RevokeIngress { group_id, rule }) => m
                     .security_groups
                     .iter_mut()
                     .filter(|g| g.id == group_id)
                     .for_each(|g| g.ingress.retain(|r| *r != rule)),
-                DataAction::DeleteSecurityGroup { group_id } => m.security_groups.retain(|g| g.id != group_id),
+                DataAction::SecurityGroup(SecurityGroupAction::DeleteSecurityGroup { group_id }) => {
+                    m.security_groups.retain(|g| g.id != group_id)
+                }
                 other => panic!("teardown planned a non-delete: {other:?}"),
             }
         }
@@ -266,11 +292,11 @@ fn deletion_protection_is_only_lifted_for_a_requested_delete() {
     let nets = [net("east"), net("west")];
     let arn = |_: RegionRole, _: &str| Some("arn:aws:backup:us-west-2:123456789012:backup-vault:v".to_string());
     let p = plan_both(&d, &o, &nets, &arn);
-    assert!(
-        !p.actions
-            .iter()
-            .any(|(_, a)| matches!(a, DataAction::UnprotectDatabase { .. } | DataAction::DeleteDatabase { .. }))
-    );
+    assert!(!p.actions.iter().any(|(_, a)| matches!(
+        a,
+        DataAction::Database(DatabaseAction::UnprotectDatabase { .. })
+            | DataAction::Database(DatabaseAction::DeleteDatabase { .. })
+    )));
 }
 
 #[test]
@@ -291,7 +317,7 @@ fn an_encrypted_writer_gets_a_replica_with_a_key_of_its_own_region() {
     let none = |_: RegionRole, _: &str| None;
     let p = plan_both(&d, &o, &nets, &none);
     let replica = p.actions.iter().find_map(|(_, a)| match a {
-        DataAction::CreateReplica { kms_key_id, deletion_protection, source_arn, .. } => {
+        DataAction::Database(DatabaseAction::CreateReplica { kms_key_id, deletion_protection, source_arn, .. }) => {
             Some((kms_key_id.clone(), *deletion_protection, source_arn.clone()))
         }
         _ => None,
@@ -327,7 +353,9 @@ fn the_offline_topology_lists_the_rules_apply_makes_with_non_default_ports() {
                 .actions
                 .iter()
                 .filter_map(|(r, a)| match a {
-                    DataAction::AuthorizeIngress { group_id, rule } if *r == role && *group_id == id => {
+                    DataAction::SecurityGroup(SecurityGroupAction::AuthorizeIngress { group_id, rule })
+                        if *r == role && *group_id == id =>
+                    {
                         Some(match (&rule.cidr, &rule.group_id) {
                             (Some(c), _) => format!("tcp/{} from {c}", rule.from_port),
                             (None, Some(other)) => format!("tcp/{} from sg {}", rule.from_port, group_role(other)),

@@ -71,6 +71,11 @@ pub enum Kind {
     BackupVault,
     BackupPlan,
     BackupSelection,
+    /// The database credentials (Secrets Manager), with its replica.
+    Secret,
+    /// IAM role and instance profile of a tier's instances.
+    InstanceRole,
+    InstanceProfile,
     Certificate,
     CertificateValidationRecord,
     Image,
@@ -141,9 +146,12 @@ impl Tier {
             | K::PrivateDnsRecord
             | K::BackupVault
             | K::BackupPlan
-            | K::BackupSelection => Tier::Data,
+            | K::BackupSelection
+            | K::Secret => Tier::Data,
             K::Certificate => Tier::Api,
             K::SecurityGroup
+            | K::InstanceRole
+            | K::InstanceProfile
             | K::CertificateValidationRecord
             | K::Image
             | K::TargetGroup

@@ -8,6 +8,7 @@
 use warmstandby_api::{GLOBAL_REGION, RegionRole};
 
 use super::{Kind, Resource, Scope};
+use crate::access::desired::{ROLE_PATH, desired_access};
 use crate::data::desired::{DesiredDatabase, RuleSource, desired_data_tier, stack_name as aws_name};
 use crate::edge::desired::{CloudFrontCertificate, ImageSource, desired_global_edge, desired_region_edge};
 use crate::placement::Placement;
@@ -173,9 +174,11 @@ fn regional(stack: &ValidatedStack, role: RegionRole) -> Vec<Resource> {
             )
             .prop("instanceType", &t.instance_type)
             .prop("securityGroup", tier)
-            .prop("userData", if t.user_data.is_some() { "from spec" } else { "(none)" })
+            .prop("userData", if t.user_script.is_some() { "environment block + spec" } else { "environment block" })
+            .prop("instanceProfile", aws_name(stack, tier, 64))
             .dep(k(&format!("image/{tier}")))
-            .dep(k(&format!("security-group/{tier}"))),
+            .dep(k(&format!("security-group/{tier}")))
+            .dep(global_key(&format!("instance-profile/{tier}"))),
         );
         let c = &t.capacity;
         let mut asg = Resource::new(
@@ -336,6 +339,36 @@ fn global(stack: &ValidatedStack) -> Vec<Resource> {
                     if alarm.sns_topic_arns.is_empty() { "(none)".to_string() } else { alarm.sns_topic_arns.join(",") },
                 )
                 .dep(global_key("health-check/api")),
+        );
+    }
+    // The credentials secret lives in the primary region with a replica in
+    // the standby; each tier's instances run with a role of their own.
+    let access = desired_access(stack);
+    let primary = Scope::Region { role: RegionRole::Primary, region: stack.pair.primary.region.clone() };
+    out.push(
+        Resource::new(&primary, "secret/database", Kind::Secret, access.secret.name.clone())
+            .prop("replica", &access.secret.replica_region)
+            .prop("keys", "username, password, host, port, dbname, engine")
+            .prop("host", &access.secret.fields.host)
+            .prop("recoveryWindowDays", access.secret.recovery_window_days),
+    );
+    for role in &access.roles {
+        let mut r = Resource::new(&scope, &format!("role/{}", role.tier), Kind::InstanceRole, role.name.clone())
+            .prop("path", ROLE_PATH)
+            .prop("trusts", "ec2.amazonaws.com")
+            .prop("policy", if role.reads_secret { "read the credentials secret" } else { "(none)" });
+        if role.reads_secret {
+            r = r.dep(key(RegionRole::Primary, "secret/database"));
+        }
+        out.push(r);
+        out.push(
+            Resource::new(
+                &scope,
+                &format!("instance-profile/{}", role.tier),
+                Kind::InstanceProfile,
+                role.profile_name.clone(),
+            )
+            .dep(global_key(&format!("role/{}", role.tier))),
         );
     }
     // The backup plan lives in the primary region and copies to the standby's vault.

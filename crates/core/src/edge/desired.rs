@@ -28,8 +28,9 @@ pub struct DesiredTier {
     pub https_listener: bool,
     pub launch_template_name: String,
     pub instance_type: String,
-    /// Base64 of the spec's user data.
-    pub user_data: Option<String>,
+    /// The spec's user data; the launch template's starts with the
+    /// operator's environment block (`access::environment`).
+    pub user_script: Option<String>,
     pub auto_scaling_group_name: String,
     pub capacity: Capacity,
     /// Private subnets of the instances (`web-a`/`web-b` or `app-a`/`app-b`).
@@ -153,7 +154,7 @@ pub fn desired_region_edge(stack: &ValidatedStack, placement: &Placement, role: 
                 https_listener: tier == "api" || spec.cdn.origin_protocol == OriginProtocol::HttpsOnly,
                 launch_template_name: stack_name(stack, tier, 128),
                 instance_type: t.instance_type.clone(),
-                user_data: t.user_data.as_deref().map(|u| base64(u.as_bytes())),
+                user_script: t.user_data.clone(),
                 auto_scaling_group_name: stack_name(stack, tier, 255),
                 capacity: if active || placement.full_capacity_everywhere { t.capacity } else { t.standby_capacity },
                 subnet_keys: if tier == "web" { ["web-a", "web-b"] } else { ["app-a", "app-b"] },

@@ -2,7 +2,11 @@
 //! launch templates, auto scaling groups, public DNS, CloudFront, WAF, the
 //! alarm): desired state, observation, plan and status.
 
+pub mod actions;
 pub mod desired;
+mod global;
 pub mod observed;
 pub mod plan;
+mod regional;
 pub mod status;
+pub mod teardown;

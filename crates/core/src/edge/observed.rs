@@ -142,7 +142,10 @@ pub struct LaunchTemplateData {
     pub instance_type: String,
     /// Sorted.
     pub security_group_ids: Vec<String>,
+    /// Base64, as EC2 keeps it.
     pub user_data: Option<String>,
+    /// Name of the instance profile.
+    pub iam_instance_profile: Option<String>,
 }
 
 impl LaunchTemplateData {
@@ -153,6 +156,7 @@ impl LaunchTemplateData {
             ("securityGroups", list(&self.security_group_ids)),
             // Never the content: user data may hold configuration that is nobody's business.
             ("userData", self.user_data.as_deref().map(|u| format!("{} bytes (base64)", u.len())).unwrap_or_default()),
+            ("iamInstanceProfile", self.iam_instance_profile.clone().unwrap_or_default()),
         ]
     }
 }

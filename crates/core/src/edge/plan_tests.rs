@@ -13,7 +13,7 @@ use crate::desired::{DesiredGlobalEdge, DesiredRegionEdge, desired_global_edge, 
 use crate::edge::observed::{
     LaunchTemplateData, ObservedAlarm, ObservedAsg, ObservedCertificate, ObservedDistribution, ObservedHealthCheck,
     ObservedImage, ObservedLaunchTemplate, ObservedListener, ObservedLoadBalancer, ObservedTargetGroup, ObservedWebAcl,
-    PublicZone,
+    PublicZone, RecordSpec,
 };
 use crate::placement::Placement;
 
@@ -22,6 +22,7 @@ struct World {
     global: DesiredGlobalEdge,
     nets: [NetworkRefs; 2],
     groups: [BTreeMap<String, String>; 2],
+    launch: [BTreeMap<String, Result<TierLaunch, String>>; 2],
     regions: [ObservedRegionEdge; 2],
     observed: ObservedGlobalEdge,
     next_id: usize,
@@ -54,6 +55,18 @@ fn world(edit: impl Fn(&mut ThreeTierStack)) -> World {
         global: desired_global_edge(&v, &Placement::of_spec(&v)),
         nets: [net("us-east-1"), net("us-west-2")],
         groups: [groups("us-east-1"), groups("us-west-2")],
+        launch: ["us-east-1", "us-west-2"].map(|region| {
+            ["web", "api"]
+                .iter()
+                .map(|tier| {
+                    let launch = TierLaunch {
+                        instance_profile: format!("bookstore-bookstore-{tier}"),
+                        user_data: format!("{tier}-{region}-env"),
+                    };
+                    (tier.to_string(), Ok(launch))
+                })
+                .collect()
+        }),
         regions: Default::default(),
         observed: ObservedGlobalEdge {
             zone: Some(PublicZone { id: "Z1".into(), name: "bookstore.example.com".into(), ours: false }),
@@ -81,12 +94,14 @@ impl World {
                     observed: &self.regions[0],
                     network: &self.nets[0],
                     groups: &self.groups[0],
+                    launch: &self.launch[0],
                 },
                 RegionEdgeInputs {
                     desired: &self.desired[1],
                     observed: &self.regions[1],
                     network: &self.nets[1],
                     groups: &self.groups[1],
+                    launch: &self.launch[1],
                 },
             ],
             global: &self.global,
@@ -113,7 +128,7 @@ impl World {
         let region = self.region_name(scope);
         let i = usize::from(scope == EdgeScope::Region(RegionRole::Standby));
         match action {
-            EdgeAction::RequestCertificate { domain } => {
+            EdgeAction::Certificate(CertificateAction::RequestCertificate { domain }) => {
                 let cert = ObservedCertificate {
                     arn: self.id(&format!("arn:aws:acm:{region}:1:certificate/")),
                     domain,
@@ -126,19 +141,21 @@ impl World {
                     self.regions[i].certificate = Some(cert);
                 }
             }
-            EdgeAction::DeleteCertificate { .. } => {
+            EdgeAction::Certificate(CertificateAction::DeleteCertificate { .. }) => {
                 if scope == EdgeScope::Global {
                     self.observed.certificate = None;
                 } else {
                     self.regions[i].certificate = None;
                 }
             }
-            EdgeAction::CreateTargetGroup { spec, .. } => {
+            EdgeAction::LoadBalancing(LoadBalancingAction::CreateTargetGroup { spec, .. }) => {
                 let arn = self.id(&format!("arn:aws:elasticloadbalancing:{region}:1:targetgroup/{}/", spec.name));
                 self.regions[i].target_groups.push(ObservedTargetGroup { arn, spec });
             }
-            EdgeAction::DeleteTargetGroup { arn } => self.regions[i].target_groups.retain(|t| t.arn != arn),
-            EdgeAction::CreateLoadBalancer { spec, .. } => {
+            EdgeAction::LoadBalancing(LoadBalancingAction::DeleteTargetGroup { arn }) => {
+                self.regions[i].target_groups.retain(|t| t.arn != arn)
+            }
+            EdgeAction::LoadBalancing(LoadBalancingAction::CreateLoadBalancer { spec, .. }) => {
                 let arn = self.id(&format!("arn:aws:elasticloadbalancing:{region}:1:loadbalancer/app/{}/", spec.name));
                 self.regions[i].load_balancers.push(ObservedLoadBalancer {
                     dns_name: format!("{}.{region}.elb.amazonaws.com", spec.name),
@@ -148,16 +165,20 @@ impl World {
                     spec,
                 });
             }
-            EdgeAction::DeleteLoadBalancer { arn } => self.regions[i].load_balancers.retain(|l| l.arn != arn),
-            EdgeAction::CreateListener { load_balancer_arn, spec, .. } => {
+            EdgeAction::LoadBalancing(LoadBalancingAction::DeleteLoadBalancer { arn }) => {
+                self.regions[i].load_balancers.retain(|l| l.arn != arn)
+            }
+            EdgeAction::LoadBalancing(LoadBalancingAction::CreateListener { load_balancer_arn, spec, .. }) => {
                 let arn = format!("{}/{}", load_balancer_arn.replace(":loadbalancer/", ":listener/"), spec.port);
                 self.regions[i].listeners.push(ObservedListener { arn, load_balancer_arn, spec });
             }
-            EdgeAction::ModifyListener { arn, spec } => {
+            EdgeAction::LoadBalancing(LoadBalancingAction::ModifyListener { arn, spec }) => {
                 self.regions[i].listeners.iter_mut().filter(|l| l.arn == arn).for_each(|l| l.spec = spec.clone())
             }
-            EdgeAction::DeleteListener { arn } => self.regions[i].listeners.retain(|l| l.arn != arn),
-            EdgeAction::CopyImage { tier, name, .. } => {
+            EdgeAction::LoadBalancing(LoadBalancingAction::DeleteListener { arn }) => {
+                self.regions[i].listeners.retain(|l| l.arn != arn)
+            }
+            EdgeAction::Compute(ComputeAction::CopyImage { tier, name, .. }) => {
                 let id = self.id("ami-copy");
                 self.regions[i].images.push(ObservedImage {
                     tier,
@@ -168,8 +189,10 @@ impl World {
                     name,
                 });
             }
-            EdgeAction::DeregisterImage { image_id, .. } => self.regions[i].images.retain(|m| m.id != image_id),
-            EdgeAction::CreateLaunchTemplate { tier, name, data } => {
+            EdgeAction::Compute(ComputeAction::DeregisterImage { image_id, .. }) => {
+                self.regions[i].images.retain(|m| m.id != image_id)
+            }
+            EdgeAction::Compute(ComputeAction::CreateLaunchTemplate { tier, name, data }) => {
                 let id = self.id("lt-");
                 self.regions[i].launch_templates.push(ObservedLaunchTemplate {
                     tier,
@@ -179,27 +202,27 @@ impl World {
                     latest: Some(data),
                 });
             }
-            EdgeAction::CreateLaunchTemplateVersion { template_id, data } => {
+            EdgeAction::Compute(ComputeAction::CreateLaunchTemplateVersion { template_id, data }) => {
                 for lt in self.regions[i].launch_templates.iter_mut().filter(|l| l.id == template_id) {
                     lt.latest_version += 1;
                     lt.latest = Some(data.clone());
                 }
             }
-            EdgeAction::DeleteLaunchTemplate { template_id } => {
+            EdgeAction::Compute(ComputeAction::DeleteLaunchTemplate { template_id }) => {
                 self.regions[i].launch_templates.retain(|l| l.id != template_id)
             }
-            EdgeAction::CreateAutoScalingGroup { tier, name, spec } => {
+            EdgeAction::Compute(ComputeAction::CreateAutoScalingGroup { tier, name, spec }) => {
                 self.regions[i].auto_scaling_groups.push(ObservedAsg { tier, name, spec, deleting: false })
             }
-            EdgeAction::UpdateAutoScalingGroup { name, spec, .. } => self.regions[i]
+            EdgeAction::Compute(ComputeAction::UpdateAutoScalingGroup { name, spec, .. }) => self.regions[i]
                 .auto_scaling_groups
                 .iter_mut()
                 .filter(|a| a.name == name)
                 .for_each(|a| a.spec = spec.clone()),
-            EdgeAction::DeleteAutoScalingGroup { name } => {
+            EdgeAction::Compute(ComputeAction::DeleteAutoScalingGroup { name }) => {
                 self.regions[i].auto_scaling_groups.retain(|a| a.name != name)
             }
-            EdgeAction::ChangeRecords { changes, .. } => {
+            EdgeAction::Dns(DnsAction::ChangeRecords { changes, .. }) => {
                 for (what, record) in changes {
                     match what {
                         RecordAction::Create => {
@@ -223,14 +246,14 @@ impl World {
                 }
                 self.observed.records.sort();
             }
-            EdgeAction::CreateHealthCheck { caller_reference, config, .. } => {
+            EdgeAction::Dns(DnsAction::CreateHealthCheck { caller_reference, config, .. }) => {
                 let id = self.id("hc-");
                 self.observed.health_checks.push(ObservedHealthCheck { id, caller_reference, config });
             }
-            EdgeAction::UpdateHealthCheck { id, config } => {
+            EdgeAction::Dns(DnsAction::UpdateHealthCheck { id, config }) => {
                 self.observed.health_checks.iter_mut().filter(|h| h.id == id).for_each(|h| h.config = config.clone())
             }
-            EdgeAction::DeleteHealthCheck { id } => {
+            EdgeAction::Dns(DnsAction::DeleteHealthCheck { id }) => {
                 assert!(
                     !self.observed.records.iter().any(|r| r.health_check_id.as_deref() == Some(id.as_str())),
                     "health check {id} deleted while a record uses it"
@@ -241,7 +264,7 @@ impl World {
                 );
                 self.observed.health_checks.retain(|h| h.id != id)
             }
-            EdgeAction::CreateWebAcl { name, spec } => {
+            EdgeAction::Waf(WafAction::CreateWebAcl { name, spec }) => {
                 self.observed.web_acl = Some(ObservedWebAcl {
                     id: "acl-1".into(),
                     arn: format!("arn:aws:wafv2:us-east-1:1:global/webacl/{name}/acl-1"),
@@ -250,11 +273,11 @@ impl World {
                     spec,
                 })
             }
-            EdgeAction::DeleteWebAcl { .. } => {
+            EdgeAction::Waf(WafAction::DeleteWebAcl { .. }) => {
                 assert!(self.observed.distribution.is_none(), "web ACL deleted while the distribution uses it");
                 self.observed.web_acl = None
             }
-            EdgeAction::CreateDistribution { caller_reference, spec } => {
+            EdgeAction::Cdn(CdnAction::CreateDistribution { caller_reference, spec }) => {
                 self.observed.distribution = Some(ObservedDistribution {
                     id: "E1".into(),
                     arn: "arn:aws:cloudfront::1:distribution/E1".into(),
@@ -265,25 +288,25 @@ impl World {
                     spec,
                 })
             }
-            EdgeAction::UpdateDistribution { spec, .. } => {
+            EdgeAction::Cdn(CdnAction::UpdateDistribution { spec, .. }) => {
                 if let Some(d) = &mut self.observed.distribution {
                     d.spec = spec;
                     d.status = "InProgress".into();
                 }
             }
-            EdgeAction::DeleteDistribution { .. } => {
+            EdgeAction::Cdn(CdnAction::DeleteDistribution { .. }) => {
                 let d = self.observed.distribution.as_ref().unwrap();
                 assert!(!d.spec.enabled && d.status == "Deployed", "only a disabled, deployed distribution can go");
                 self.observed.distribution = None
             }
-            EdgeAction::PutAlarm { name, config } => {
+            EdgeAction::Alarm(AlarmAction::PutAlarm { name, config }) => {
                 self.observed.alarm = Some(ObservedAlarm { name, state: "OK".into(), config })
             }
-            EdgeAction::DeleteAlarm { .. } => self.observed.alarm = None,
-            EdgeAction::CreatePublicZone { name } => {
+            EdgeAction::Alarm(AlarmAction::DeleteAlarm { .. }) => self.observed.alarm = None,
+            EdgeAction::Dns(DnsAction::CreatePublicZone { name }) => {
                 self.observed.zone = Some(PublicZone { id: "Z9".into(), name, ours: true })
             }
-            EdgeAction::DeletePublicZone { .. } => self.observed.zone = None,
+            EdgeAction::Dns(DnsAction::DeletePublicZone { .. }) => self.observed.zone = None,
             other => panic!("the simulation has no model for {other:?}"),
         }
     }
@@ -331,9 +354,9 @@ impl World {
     }
 }
 
-/// The variant name of an action.
+/// The variant name of an action, without its family.
 fn short(a: &EdgeAction) -> String {
-    format!("{a:?}").split([' ', '{']).next().unwrap_or_default().to_string()
+    format!("{a:?}").split(['(', ' ', '{']).nth(1).unwrap_or_default().to_string()
 }
 
 fn round_of(rounds: &[Vec<String>], needle: &str) -> usize {
@@ -427,7 +450,7 @@ fn records_of_others_are_never_overwritten() {
         w.settle();
         let plan = w.plan();
         for (_, a) in &plan.actions {
-            if let EdgeAction::ChangeRecords { changes, .. } = a {
+            if let EdgeAction::Dns(DnsAction::ChangeRecords { changes, .. }) = a {
                 assert!(
                     changes.iter().all(|(_, r)| !r.name.starts_with("api.")),
                     "touched someone else's api record: {changes:?}"
@@ -503,7 +526,7 @@ fn a_missing_public_zone_blocks_unless_the_stack_manages_it() {
     w.observed.zone = None;
     let plan = w.plan();
     assert!(plan.blocked.iter().any(|b| b.contains("public hosted zone bookstore.example.com not found")));
-    assert!(!plan.actions.iter().any(|(_, a)| matches!(a, EdgeAction::CreatePublicZone { .. })));
+    assert!(!plan.actions.iter().any(|(_, a)| matches!(a, EdgeAction::Dns(DnsAction::CreatePublicZone { .. }))));
 
     let mut w = world(|s| s.spec.domain.manage_zone = true);
     w.observed.zone = None;

@@ -1,7 +1,9 @@
 //! The network family of a RegionPair (VPC, subnets, gateways, route
 //! tables): desired state, observation, plan and status.
 
+pub mod actions;
 pub mod desired;
 pub mod observed;
 pub mod plan;
 pub mod status;
+pub mod teardown;

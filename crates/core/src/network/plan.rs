@@ -1,122 +1,16 @@
-//! Network planning: repair towards the desired network, and teardown.
+//! Network planning: repair towards the desired network (leftovers are
+//! deleted with `teardown`'s steps).
 
 use warmstandby_api::DriftItem;
 
 use crate::desired::{DesiredNetwork, RouteTarget as DesiredTarget};
-use crate::network::observed::{
-    NatState, ObservedAddress, ObservedAssociation, ObservedInternetGateway, ObservedNatGateway, ObservedNetwork,
-    ObservedRoute, ObservedRouteTable, ObservedSubnet, ObservedVpc, RouteTarget,
-};
+use crate::network::observed::{NatState, ObservedNatGateway, ObservedNetwork, ObservedRoute, RouteTarget};
+
+pub use crate::network::actions::{ActionOutcome, NetworkAction, VpcDnsAttribute};
+use crate::network::teardown::teardown_drift;
+pub use crate::network::teardown::{extras, plan_teardown};
 
 pub const DEFAULT_ROUTE: &str = "0.0.0.0/0";
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum VpcDnsAttribute {
-    Support,
-    Hostnames,
-}
-
-/// One AWS change. Creates carry the component tag value they will be tagged with.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum NetworkAction {
-    CreateVpc { component: String, name: String, cidr: String },
-    EnableVpcDns { vpc_id: String, attribute: VpcDnsAttribute },
-    CreateSubnet { component: String, name: String, vpc_id: String, cidr: String, zone: String },
-    SetMapPublicIp { subnet_id: String, value: bool },
-    CreateInternetGateway { component: String, name: String },
-    AttachInternetGateway { igw_id: String, vpc_id: String },
-    DetachInternetGateway { igw_id: String, vpc_id: String },
-    AllocateAddress { component: String, name: String },
-    CreateNatGateway { component: String, name: String, subnet_id: String, allocation_id: String },
-    CreateRouteTable { component: String, name: String, vpc_id: String },
-    CreateRoute { route_table_id: String, destination: String, target: RouteTarget },
-    ReplaceRoute { route_table_id: String, destination: String, target: RouteTarget },
-    DeleteRoute { route_table_id: String, destination: String },
-    AssociateRouteTable { route_table_id: String, subnet_id: String },
-    ReplaceAssociation { association_id: String, route_table_id: String },
-    DisassociateRouteTable { association_id: String },
-    DeleteRouteTable { route_table_id: String },
-    DeleteNatGateway { nat_id: String },
-    ReleaseAddress { allocation_id: String },
-    DeleteInternetGateway { igw_id: String },
-    DeleteSubnet { subnet_id: String },
-    DeleteVpc { vpc_id: String },
-}
-
-impl NetworkAction {
-    /// Short description for logs and CLI output.
-    pub fn describe(&self) -> String {
-        match self {
-            NetworkAction::CreateVpc { component, cidr, .. } => format!("create {component} {cidr}"),
-            NetworkAction::EnableVpcDns { vpc_id, attribute } => format!("enable DNS {attribute:?} on {vpc_id}"),
-            NetworkAction::CreateSubnet { component, cidr, zone, .. } => format!("create {component} {cidr} in {zone}"),
-            NetworkAction::SetMapPublicIp { subnet_id, value } => {
-                format!("set mapPublicIpOnLaunch={value} on {subnet_id}")
-            }
-            NetworkAction::CreateInternetGateway { component, .. } => format!("create {component}"),
-            NetworkAction::AttachInternetGateway { igw_id, vpc_id } => format!("attach {igw_id} to {vpc_id}"),
-            NetworkAction::DetachInternetGateway { igw_id, vpc_id } => format!("detach {igw_id} from {vpc_id}"),
-            NetworkAction::AllocateAddress { component, .. } => format!("allocate {component}"),
-            NetworkAction::CreateNatGateway { component, .. } => format!("create {component}"),
-            NetworkAction::CreateRouteTable { component, .. } => format!("create {component}"),
-            NetworkAction::CreateRoute { route_table_id, destination, target } => {
-                format!("add route {destination} -> {target} to {route_table_id}")
-            }
-            NetworkAction::ReplaceRoute { route_table_id, destination, target } => {
-                format!("point route {destination} of {route_table_id} at {target}")
-            }
-            NetworkAction::DeleteRoute { route_table_id, destination } => {
-                format!("delete route {destination} from {route_table_id}")
-            }
-            NetworkAction::AssociateRouteTable { route_table_id, subnet_id } => {
-                format!("associate {subnet_id} with {route_table_id}")
-            }
-            NetworkAction::ReplaceAssociation { association_id, route_table_id } => {
-                format!("move association {association_id} to {route_table_id}")
-            }
-            NetworkAction::DisassociateRouteTable { association_id } => format!("disassociate {association_id}"),
-            NetworkAction::DeleteRouteTable { route_table_id } => format!("delete {route_table_id}"),
-            NetworkAction::DeleteNatGateway { nat_id } => format!("delete {nat_id}"),
-            NetworkAction::ReleaseAddress { allocation_id } => format!("release {allocation_id}"),
-            NetworkAction::DeleteInternetGateway { igw_id } => format!("delete {igw_id}"),
-            NetworkAction::DeleteSubnet { subnet_id } => format!("delete {subnet_id}"),
-            NetworkAction::DeleteVpc { vpc_id } => format!("delete {vpc_id}"),
-        }
-    }
-
-    pub fn is_delete(&self) -> bool {
-        matches!(
-            self,
-            NetworkAction::DeleteRoute { .. }
-                | NetworkAction::DisassociateRouteTable { .. }
-                | NetworkAction::DeleteRouteTable { .. }
-                | NetworkAction::DeleteNatGateway { .. }
-                | NetworkAction::ReleaseAddress { .. }
-                | NetworkAction::DeleteInternetGateway { .. }
-                | NetworkAction::DeleteSubnet { .. }
-                | NetworkAction::DeleteVpc { .. }
-                | NetworkAction::DetachInternetGateway { .. }
-        )
-    }
-}
-
-/// What AWS returned for an action, recorded into the observed model.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ActionOutcome {
-    Done,
-    Created {
-        id: String,
-    },
-    CreatedAddress {
-        allocation_id: String,
-        public_ip: String,
-    },
-    Associated {
-        association_id: String,
-    },
-    /// The target was already gone: counts as done for deletes.
-    NotFound,
-}
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct NetworkPlan {
@@ -131,17 +25,24 @@ pub struct NetworkPlan {
 }
 
 /// Picks the record for `component` (lowest ID when duplicated).
-fn pick<'a, T>(items: &'a [T], component: &str, get: impl Fn(&T) -> (&str, &str)) -> Option<&'a T> {
+pub(super) fn pick<'a, T>(items: &'a [T], component: &str, get: impl Fn(&T) -> (&str, &str)) -> Option<&'a T> {
     items.iter().filter(|i| get(i).1 == component).min_by(|a, b| get(a).0.cmp(get(b).0))
 }
 
-struct Drift<'a> {
-    region: &'a str,
-    items: Vec<DriftItem>,
+pub(super) struct Drift<'a> {
+    pub(super) region: &'a str,
+    pub(super) items: Vec<DriftItem>,
 }
 
 impl Drift<'_> {
-    fn add(&mut self, kind: &str, resource: &str, field: &str, expected: impl ToString, found: impl ToString) {
+    pub(super) fn add(
+        &mut self,
+        kind: &str,
+        resource: &str,
+        field: &str,
+        expected: impl ToString,
+        found: impl ToString,
+    ) {
         self.items.push(DriftItem::new(self.region, kind, resource, field, expected, found));
     }
 
@@ -456,320 +357,6 @@ pub fn plan_network(desired: &DesiredNetwork, observed: &ObservedNetwork) -> Net
 
 fn fmt_opt(v: Option<bool>) -> String {
     v.map(|b| b.to_string()).unwrap_or_else(|| "unknown".into())
-}
-
-/// Owned resources that are not the chosen record of a desired component.
-pub fn extras(desired: &DesiredNetwork, observed: &ObservedNetwork) -> ObservedNetwork {
-    let chosen_vpc = pick(&observed.vpcs, "vpc", |v| (&v.id, &v.component)).map(|v| v.id.clone());
-    let wanted_subnets: Vec<String> = desired.subnets.iter().map(|s| format!("subnet/{}", s.key)).collect();
-    let wanted_nats: Vec<String> = desired.nat_gateways.iter().map(|n| format!("nat-gateway/{}", n.key)).collect();
-    let wanted_eips: Vec<String> = desired.nat_gateways.iter().map(|n| format!("elastic-ip/{}", n.key)).collect();
-    let wanted_rts: Vec<String> = desired.route_tables.iter().map(|r| format!("route-table/{}", r.key)).collect();
-    let is_chosen_subnet = |s: &ObservedSubnet| {
-        wanted_subnets.contains(&s.component)
-            && pick(&observed.subnets, &s.component, |x| (&x.id, &x.component)).is_some_and(|c| c.id == s.id)
-    };
-    let live_nat_ids: Vec<&str> = wanted_nats
-        .iter()
-        .filter_map(|c| {
-            observed
-                .nat_gateways
-                .iter()
-                .filter(|n| n.component == *c && n.state.is_live())
-                .min_by(|a, b| a.id.cmp(&b.id))
-        })
-        .map(|n| n.id.as_str())
-        .collect();
-    ObservedNetwork {
-        vpcs: observed.vpcs.iter().filter(|v| Some(&v.id) != chosen_vpc.as_ref()).cloned().collect(),
-        subnets: observed.subnets.iter().filter(|s| !is_chosen_subnet(s)).cloned().collect(),
-        internet_gateways: observed
-            .internet_gateways
-            .iter()
-            .filter(|g| {
-                pick(&observed.internet_gateways, "internet-gateway", |x| (&x.id, &x.component))
-                    .is_none_or(|c| c.id != g.id)
-            })
-            .cloned()
-            .collect(),
-        addresses: observed
-            .addresses
-            .iter()
-            .filter(|a| {
-                !wanted_eips.contains(&a.component)
-                    || pick(&observed.addresses, &a.component, |x| (&x.allocation_id, &x.component))
-                        .is_none_or(|c| c.allocation_id != a.allocation_id)
-            })
-            .cloned()
-            .collect(),
-        nat_gateways: observed
-            .nat_gateways
-            .iter()
-            .filter(|n| n.state != NatState::Deleted && !live_nat_ids.contains(&n.id.as_str()))
-            .cloned()
-            .collect(),
-        route_tables: observed
-            .route_tables
-            .iter()
-            .filter(|t| {
-                !wanted_rts.contains(&t.component)
-                    || pick(&observed.route_tables, &t.component, |x| (&x.id, &x.component))
-                        .is_none_or(|c| c.id != t.id)
-            })
-            .cloned()
-            .collect(),
-    }
-}
-
-fn teardown_drift(region: &str, extras: &ObservedNetwork) -> Vec<DriftItem> {
-    let mut d = Drift { region, items: Vec::new() };
-    for v in &extras.vpcs {
-        d.add("Vpc", &v.id, "existence", "absent", format!("extra {}", v.component));
-    }
-    for s in &extras.subnets {
-        d.add("Subnet", &s.id, "existence", "absent", format!("extra {}", s.component));
-    }
-    for g in &extras.internet_gateways {
-        d.add("InternetGateway", &g.id, "existence", "absent", format!("extra {}", g.component));
-    }
-    for a in &extras.addresses {
-        d.add("ElasticIp", &a.allocation_id, "existence", "absent", format!("extra {}", a.component));
-    }
-    for n in &extras.nat_gateways {
-        // A failed NAT gateway is a leftover, not a difference the user made.
-        if n.state != NatState::Deleting {
-            d.add("NatGateway", &n.id, "existence", "absent", format!("extra {} ({:?})", n.component, n.state));
-        }
-    }
-    for t in &extras.route_tables {
-        d.add("RouteTable", &t.id, "existence", "absent", format!("extra {}", t.component));
-    }
-    d.items
-}
-
-/// Plans the deletion of everything in `observed` (all of it is ours). Only
-/// steps whose dependents are already gone are returned, so each batch is
-/// safe to run concurrently and the whole walk is the reverse of creation:
-/// route tables, NAT gateways, Elastic IPs, the internet gateway, subnets, VPC.
-pub fn plan_teardown(observed: &ObservedNetwork) -> NetworkPlan {
-    let mut plan = NetworkPlan::default();
-    for t in &observed.route_tables {
-        let detachable: Vec<&ObservedAssociation> = t.associations.iter().filter(|a| !a.main).collect();
-        if detachable.is_empty() {
-            plan.actions.push(NetworkAction::DeleteRouteTable { route_table_id: t.id.clone() });
-        }
-        for a in detachable {
-            plan.actions.push(NetworkAction::DisassociateRouteTable { association_id: a.id.clone() });
-        }
-    }
-    for n in &observed.nat_gateways {
-        match n.state {
-            NatState::Pending | NatState::Available | NatState::Failed => {
-                plan.actions.push(NetworkAction::DeleteNatGateway { nat_id: n.id.clone() })
-            }
-            NatState::Deleting => plan.waiting.push(format!("NAT gateway {} is deleting", n.id)),
-            NatState::Deleted => {}
-        }
-    }
-    let nat_holds = |allocation: &str| {
-        observed
-            .nat_gateways
-            .iter()
-            .any(|n| n.state.holds_resources() && n.allocation_id.as_deref() == Some(allocation))
-    };
-    for a in &observed.addresses {
-        if !nat_holds(&a.allocation_id) {
-            plan.actions.push(NetworkAction::ReleaseAddress { allocation_id: a.allocation_id.clone() });
-        }
-    }
-    // Detaching fails while the VPC still has mapped public addresses.
-    let nats_left = observed.nat_gateways.iter().any(|n| n.state.holds_resources());
-    if !nats_left && observed.addresses.is_empty() {
-        for g in &observed.internet_gateways {
-            if g.attached_vpcs.is_empty() {
-                plan.actions.push(NetworkAction::DeleteInternetGateway { igw_id: g.id.clone() });
-            }
-            for v in &g.attached_vpcs {
-                plan.actions.push(NetworkAction::DetachInternetGateway { igw_id: g.id.clone(), vpc_id: v.clone() });
-            }
-        }
-    }
-    for s in &observed.subnets {
-        let nat_inside = observed.nat_gateways.iter().any(|n| n.state.holds_resources() && n.subnet_id == s.id);
-        let associated =
-            observed.route_tables.iter().any(|t| t.associations.iter().any(|a| a.subnet_id.as_deref() == Some(&s.id)));
-        if !nat_inside && !associated {
-            plan.actions.push(NetworkAction::DeleteSubnet { subnet_id: s.id.clone() });
-        }
-    }
-    for v in &observed.vpcs {
-        let children = observed.subnets.iter().any(|s| s.vpc_id == v.id)
-            || observed.route_tables.iter().any(|t| t.vpc_id == v.id)
-            || observed.internet_gateways.iter().any(|g| g.attached_vpcs.contains(&v.id));
-        if !children {
-            plan.actions.push(NetworkAction::DeleteVpc { vpc_id: v.id.clone() });
-        }
-    }
-    plan
-}
-
-impl ObservedNetwork {
-    /// Records an applied action, so the next planning round sees its effect
-    /// without another read of AWS.
-    pub fn record(&mut self, action: &NetworkAction, outcome: &ActionOutcome) {
-        let new_id = match outcome {
-            ActionOutcome::Created { id } => Some(id.clone()),
-            _ => None,
-        };
-        match action {
-            NetworkAction::CreateVpc { component, cidr, .. } => {
-                if let Some(id) = new_id {
-                    // New VPCs have DNS support on and hostnames off.
-                    self.vpcs.push(ObservedVpc {
-                        id,
-                        component: component.clone(),
-                        cidr: cidr.clone(),
-                        dns_support: Some(true),
-                        dns_hostnames: Some(false),
-                    });
-                }
-            }
-            NetworkAction::EnableVpcDns { vpc_id, attribute } => {
-                if let Some(v) = self.vpcs.iter_mut().find(|v| v.id == *vpc_id) {
-                    match attribute {
-                        VpcDnsAttribute::Support => v.dns_support = Some(true),
-                        VpcDnsAttribute::Hostnames => v.dns_hostnames = Some(true),
-                    }
-                }
-            }
-            NetworkAction::CreateSubnet { component, vpc_id, cidr, zone, .. } => {
-                if let Some(id) = new_id {
-                    self.subnets.push(ObservedSubnet {
-                        id,
-                        component: component.clone(),
-                        vpc_id: vpc_id.clone(),
-                        cidr: cidr.clone(),
-                        zone: zone.clone(),
-                        map_public_ip: false,
-                    });
-                }
-            }
-            NetworkAction::SetMapPublicIp { subnet_id, value } => {
-                if let Some(s) = self.subnets.iter_mut().find(|s| s.id == *subnet_id) {
-                    s.map_public_ip = *value;
-                }
-            }
-            NetworkAction::CreateInternetGateway { component, .. } => {
-                if let Some(id) = new_id {
-                    self.internet_gateways.push(ObservedInternetGateway {
-                        id,
-                        component: component.clone(),
-                        attached_vpcs: Vec::new(),
-                    });
-                }
-            }
-            NetworkAction::AttachInternetGateway { igw_id, vpc_id } => {
-                if let Some(g) = self.internet_gateways.iter_mut().find(|g| g.id == *igw_id) {
-                    g.attached_vpcs.push(vpc_id.clone());
-                }
-            }
-            NetworkAction::DetachInternetGateway { igw_id, vpc_id } => {
-                if let Some(g) = self.internet_gateways.iter_mut().find(|g| g.id == *igw_id) {
-                    g.attached_vpcs.retain(|v| v != vpc_id);
-                }
-            }
-            NetworkAction::AllocateAddress { component, .. } => {
-                if let ActionOutcome::CreatedAddress { allocation_id, public_ip } = outcome {
-                    self.addresses.push(ObservedAddress {
-                        allocation_id: allocation_id.clone(),
-                        component: component.clone(),
-                        public_ip: public_ip.clone(),
-                        association_id: None,
-                    });
-                }
-            }
-            NetworkAction::CreateNatGateway { component, subnet_id, allocation_id, .. } => {
-                if let Some(id) = new_id {
-                    self.nat_gateways.push(ObservedNatGateway {
-                        id,
-                        component: component.clone(),
-                        subnet_id: subnet_id.clone(),
-                        allocation_id: Some(allocation_id.clone()),
-                        state: NatState::Pending,
-                    });
-                }
-            }
-            NetworkAction::CreateRouteTable { component, vpc_id, .. } => {
-                if let Some(id) = new_id {
-                    self.route_tables.push(ObservedRouteTable {
-                        id,
-                        component: component.clone(),
-                        vpc_id: vpc_id.clone(),
-                        routes: Vec::new(),
-                        associations: Vec::new(),
-                    });
-                }
-            }
-            NetworkAction::CreateRoute { route_table_id, destination, target }
-            | NetworkAction::ReplaceRoute { route_table_id, destination, target } => {
-                if let Some(t) = self.route_tables.iter_mut().find(|t| t.id == *route_table_id) {
-                    t.routes.retain(|r| r.destination != *destination);
-                    t.routes.push(ObservedRoute {
-                        destination: destination.clone(),
-                        target: target.clone(),
-                        blackhole: false,
-                    });
-                }
-            }
-            NetworkAction::DeleteRoute { route_table_id, destination } => {
-                if let Some(t) = self.route_tables.iter_mut().find(|t| t.id == *route_table_id) {
-                    t.routes.retain(|r| r.destination != *destination);
-                }
-            }
-            NetworkAction::AssociateRouteTable { route_table_id, subnet_id } => {
-                let id = match outcome {
-                    ActionOutcome::Associated { association_id } => association_id.clone(),
-                    _ => format!("{route_table_id}/{subnet_id}"),
-                };
-                if let Some(t) = self.route_tables.iter_mut().find(|t| t.id == *route_table_id) {
-                    t.associations.push(ObservedAssociation { id, subnet_id: Some(subnet_id.clone()), main: false });
-                }
-            }
-            NetworkAction::ReplaceAssociation { association_id, route_table_id } => {
-                let mut moved = None;
-                for t in &mut self.route_tables {
-                    if let Some(pos) = t.associations.iter().position(|a| a.id == *association_id) {
-                        moved = Some(t.associations.remove(pos));
-                    }
-                }
-                if let (Some(mut a), Some(t)) = (moved, self.route_tables.iter_mut().find(|t| t.id == *route_table_id))
-                {
-                    if let ActionOutcome::Associated { association_id } = outcome {
-                        a.id = association_id.clone();
-                    }
-                    t.associations.push(a);
-                }
-            }
-            NetworkAction::DisassociateRouteTable { association_id } => {
-                for t in &mut self.route_tables {
-                    t.associations.retain(|a| a.id != *association_id);
-                }
-            }
-            NetworkAction::DeleteRouteTable { route_table_id } => self.route_tables.retain(|t| t.id != *route_table_id),
-            NetworkAction::DeleteNatGateway { nat_id } => {
-                if let Some(n) = self.nat_gateways.iter_mut().find(|n| n.id == *nat_id) {
-                    // AWS keeps it `deleting` for a while; NotFound means gone.
-                    n.state = if *outcome == ActionOutcome::NotFound { NatState::Deleted } else { NatState::Deleting };
-                }
-            }
-            NetworkAction::ReleaseAddress { allocation_id } => {
-                self.addresses.retain(|a| a.allocation_id != *allocation_id)
-            }
-            NetworkAction::DeleteInternetGateway { igw_id } => self.internet_gateways.retain(|g| g.id != *igw_id),
-            NetworkAction::DeleteSubnet { subnet_id } => self.subnets.retain(|s| s.id != *subnet_id),
-            NetworkAction::DeleteVpc { vpc_id } => self.vpcs.retain(|v| v.id != *vpc_id),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -10,6 +10,9 @@ pub mod status;
 
 use warmstandby_api::{DetectionStatus, Phase, RegionRole, ThreeTierStack, ThreeTierStackStatus};
 
+use crate::access::desired::{DesiredAccess, desired_access};
+use crate::access::observed::ObservedAccess;
+use crate::access::plan::{AccessPlan, Writer, launch_settings, plan_access};
 use crate::data::observed::ObservedDataTier;
 use crate::data::plan::{DataPlan, RegionInputs, plan_data_tier};
 use crate::desired::{
@@ -17,7 +20,7 @@ use crate::desired::{
     desired_region_edge,
 };
 use crate::edge::observed::{ObservedGlobalEdge, ObservedRegionEdge};
-use crate::edge::plan::{EdgeInputs, EdgePlan, EdgeScope, RegionEdgeInputs, plan_edge};
+use crate::edge::plan::{EdgeInputs, EdgePlan, EdgeScope, RegionEdgeInputs, TierLaunch, plan_edge};
 use crate::edge::status::EdgeView;
 use crate::failover::{Decision, FailoverReason, Memory, Request};
 use crate::identity::Ownership;
@@ -32,6 +35,7 @@ pub struct Desired {
     pub data: [DesiredDataTier; 2],
     pub regions: [DesiredRegionEdge; 2],
     pub global: DesiredGlobalEdge,
+    pub access: DesiredAccess,
 }
 
 impl Desired {
@@ -40,6 +44,7 @@ impl Desired {
             data: RegionRole::BOTH.map(|role| desired_data_tier(stack, placement, role)),
             regions: RegionRole::BOTH.map(|role| desired_region_edge(stack, placement, role)),
             global: desired_global_edge(stack, placement),
+            access: desired_access(stack),
         }
     }
 }
@@ -51,6 +56,7 @@ pub struct Snapshot {
     pub data: [ObservedDataTier; 2],
     pub regions: [ObservedRegionEdge; 2],
     pub global: ObservedGlobalEdge,
+    pub access: ObservedAccess,
     pub unreachable: [bool; 2],
 }
 
@@ -90,6 +96,7 @@ pub struct Decided {
     pub desired: Desired,
     pub data_plan: DataPlan,
     pub edge_plan: EdgePlan,
+    pub access_plan: AccessPlan,
     /// The first plan had nothing to do.
     pub converged: bool,
     /// A requested move started (or there was nothing to move).
@@ -130,7 +137,13 @@ pub fn decide(inputs: Inputs<'_>) -> Decided {
     let placement = decision.placement(memory.epoch);
     let desired = Desired::of(validated, &placement);
     let mut data_plan = plan_data(&desired.data, &snapshot.data, nets);
-    let mut edge_plan = plan_edge_of(&desired, snapshot, nets, owners);
+    let mut edge_plan = plan_edge_of(&desired, snapshot, nets, owners, &placement);
+    let mut access_plan = plan_access(&desired.access, &snapshot.access, writer(&desired, snapshot, &placement));
+    if snapshot.unreachable[RegionRole::Primary.index()] {
+        // The secret lives in the primary region.
+        access_plan.actions.retain(|a| !matches!(a, crate::access::actions::AccessAction::Secret(_)));
+        access_plan.waiting.retain(|w| !w.contains("secret"));
+    }
     for (i, role) in RegionRole::BOTH.into_iter().enumerate() {
         if snapshot.unreachable[i] {
             let region = desired.data[i].region.clone();
@@ -150,8 +163,11 @@ pub fn decide(inputs: Inputs<'_>) -> Decided {
         && data_plan.waiting.is_empty()
         && edge_plan.actions.is_empty()
         && edge_plan.blocked.is_empty()
-        && edge_plan.waiting.is_empty();
-    Decided { decision, placement, desired, data_plan, edge_plan, converged, request_consumed }
+        && edge_plan.waiting.is_empty()
+        && access_plan.actions.is_empty()
+        && access_plan.blocked.is_empty()
+        && access_plan.waiting.is_empty();
+    Decided { decision, placement, desired, data_plan, edge_plan, access_plan, converged, request_consumed }
 }
 
 /// What applying the plans came to.
@@ -188,15 +204,18 @@ pub fn conclude(
     drill_requested: bool,
     now: &str,
 ) -> Concluded {
-    let Decided { mut decision, desired, data_plan, edge_plan, converged, request_consumed, .. } = decided;
+    let Decided { mut decision, desired, data_plan, edge_plan, access_plan, converged, request_consumed, .. } = decided;
     let previous = stack.status.as_ref().map(|s| s.conditions.clone()).unwrap_or_default();
     let policy = validated.policy.as_ref();
     let mut drift = data_plan.drift;
     drift.extend(edge_plan.drift);
+    drift.extend(access_plan.drift);
     let mut blocked = data_plan.blocked;
     blocked.extend(edge_plan.blocked);
+    blocked.extend(access_plan.blocked);
     let mut waiting = data_plan.waiting;
     waiting.extend(edge_plan.waiting);
+    waiting.extend(access_plan.waiting);
     if applied.applying && applied.count > 0 {
         waiting.push(format!("{} change(s) made; checking again", applied.count));
     }
@@ -216,6 +235,7 @@ pub fn conclude(
         active_region: validated.pair.region(decision.active).region.clone(),
     };
     let mut status = stack_status(&previous, stack.metadata.generation, &pass, now);
+    status.access = status::access_status(&desired.access, &snapshot.access);
     // A region that could not be reached keeps what the last status said of it.
     if let Some(before) = &stack.status {
         if snapshot.unreachable[0] {
@@ -275,14 +295,53 @@ fn group_ids(observed: &ObservedDataTier) -> std::collections::BTreeMap<String, 
         .collect()
 }
 
-fn plan_edge_of(desired: &Desired, snapshot: &Snapshot, nets: &[NetworkRefs; 2], owners: &[Ownership; 2]) -> EdgePlan {
+/// The writer whose password a rotation changes: the data-active region's database.
+fn writer<'a>(desired: &'a Desired, snapshot: &'a Snapshot, placement: &Placement) -> Option<Writer<'a>> {
+    let i = placement.data_active.index();
+    let d = &desired.data[i];
+    let db = snapshot.data[i].databases.iter().find(|db| db.identifier == d.db_identifier && !db.is_replica())?;
+    Some(Writer { region: &d.region, identifier: &db.identifier, available: db.is_available() })
+}
+
+/// Per tier of `role`'s region: the launch template's instance profile and
+/// user data (the environment block, then the spec's script).
+pub fn launch_of(
+    desired: &Desired,
+    access: &ObservedAccess,
+    role: RegionRole,
+    placement: &Placement,
+) -> std::collections::BTreeMap<String, Result<TierLaunch, String>> {
+    let urls = (desired.global.api_fqdn.as_str(), desired.global.web_fqdn.as_str());
+    desired.regions[role.index()]
+        .tiers
+        .iter()
+        .map(|t| {
+            let launch = launch_settings(&desired.access, access, t.tier, role, role == placement.edge_active, urls)
+                .map(|(instance_profile, env)| TierLaunch {
+                    instance_profile,
+                    user_data: crate::desired::base64(env.user_data(t.user_script.as_deref()).as_bytes()),
+                });
+            (t.tier.to_string(), launch)
+        })
+        .collect()
+}
+
+fn plan_edge_of(
+    desired: &Desired,
+    snapshot: &Snapshot,
+    nets: &[NetworkRefs; 2],
+    owners: &[Ownership; 2],
+    placement: &Placement,
+) -> EdgePlan {
     let groups = [group_ids(&snapshot.data[0]), group_ids(&snapshot.data[1])];
+    let launch = RegionRole::BOTH.map(|role| launch_of(desired, &snapshot.access, role, placement));
     plan_edge(&EdgeInputs {
         regions: [0, 1].map(|i| RegionEdgeInputs {
             desired: &desired.regions[i],
             observed: &snapshot.regions[i],
             network: &nets[i],
             groups: &groups[i],
+            launch: &launch[i],
         }),
         global: &desired.global,
         observed: &snapshot.global,

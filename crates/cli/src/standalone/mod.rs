@@ -15,6 +15,12 @@ use warmstandby_controller::{Intent, now_rfc3339, region_pair, stack};
 use crate::OutputFormat;
 use crate::check::Checked;
 
+mod failover;
+mod status;
+
+pub use failover::{FailoverOptions, drill, failover};
+pub use status::status;
+
 /// How long the waits sleep while AWS works: from the first poll, doubling
 /// while nothing changes, up to the longest; any progress starts over.
 const POLL_FIRST: Duration = Duration::from_secs(1);
@@ -203,109 +209,6 @@ pub async fn apply(aws: &Arc<AwsContext>, checked: &Checked, opts: &WaitOptions,
     code
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct StatusItem {
-    api_version: &'static str,
-    kind: &'static str,
-    metadata: ItemMeta,
-    status: serde_json::Value,
-}
-
-#[derive(Serialize)]
-struct ItemMeta {
-    name: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    namespace: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    uid: Option<String>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct StatusList {
-    api_version: &'static str,
-    kind: &'static str,
-    items: Vec<StatusItem>,
-}
-
-fn item<K: kube::Resource<DynamicType = ()>>(obj: &K, status: serde_json::Value) -> StatusItem {
-    let meta = obj.meta();
-    StatusItem {
-        api_version: API_VERSION,
-        kind: if K::kind(&()) == "RegionPair" { "RegionPair" } else { "ThreeTierStack" },
-        metadata: ItemMeta {
-            name: meta.name.clone().unwrap_or_default(),
-            namespace: meta.namespace.clone(),
-            uid: meta.uid.clone(),
-        },
-        status,
-    }
-}
-
-/// Observes every object and prints the status the operator would write.
-pub async fn status(
-    aws: &Arc<AwsContext>,
-    checked: &Checked,
-    format: OutputFormat,
-    style: crate::style::Style,
-    out: &mut dyn Write,
-) -> u8 {
-    let mut items = Vec::new();
-    let mut text = String::new();
-    let mut code = 0;
-    let mut pairs: Vec<RegionPair> = Vec::new();
-    for pair in &checked.set.region_pairs {
-        let outcome = region_pair::reconcile(
-            &*aws.for_role(pair.spec.role_arn.as_deref()).await,
-            pair,
-            Intent::Observe,
-            &now_rfc3339(),
-        )
-        .await;
-        if !outcome.errors.is_empty() {
-            code = crate::EXIT_FAILURE;
-        }
-        text.push_str(&crate::status_view::pair(style, pair, &outcome.status));
-        text.push('\n');
-        items.push(item(pair, serde_json::to_value(&outcome.status).unwrap_or_default()));
-        let mut observed = pair.clone();
-        observed.status = Some(outcome.status);
-        pairs.push(observed);
-    }
-    for st in &checked.set.stacks {
-        let inputs = checked.set.stack_inputs_on(st, pair_of(&pairs, st));
-        let outcome = stack::reconcile(aws, inputs, Intent::Observe, &now_rfc3339()).await;
-        if !outcome.errors.is_empty() {
-            code = crate::EXIT_FAILURE;
-        }
-        text.push_str(&crate::status_view::stack(style, st, &outcome.status));
-        text.push('\n');
-        items.push(item(st, serde_json::to_value(&outcome.status).unwrap_or_default()));
-    }
-    let list = StatusList { api_version: "v1", kind: "List", items };
-    let rendered = match format {
-        OutputFormat::Json => serde_json::to_string_pretty(&list).map(|s| s + "\n").map_err(|e| e.to_string()),
-        OutputFormat::Yaml => serde_yaml::to_string(&list).map_err(|e| e.to_string()),
-        OutputFormat::Text => Ok(text),
-    };
-    match rendered {
-        Ok(t) => {
-            let _ = out.write_all(t.as_bytes());
-            code
-        }
-        Err(e) => {
-            let _ = writeln!(out, "error: {e}");
-            crate::EXIT_FAILURE
-        }
-    }
-}
-
-/// `web <url>, api <url>, CloudFront <domain>`.
-fn endpoints_text(e: &warmstandby_api::Endpoints) -> String {
-    format!("web {}, api {}, CloudFront {}", e.web, e.api, e.cloudfront.as_deref().unwrap_or("-"))
-}
-
 /// Runs teardown passes of one object until nothing it owns is left, or (without
 /// `--wait`, on a permanent error, or at the deadline) reports what is left.
 async fn teardown_until_done<F, Fut>(
@@ -394,15 +297,6 @@ pub async fn destroy(aws: &Arc<AwsContext>, checked: &Checked, opts: &WaitOption
     code
 }
 
-/// What `failover` was asked.
-pub struct FailoverOptions {
-    pub stack: String,
-    pub to: warmstandby_api::RegionRole,
-    pub force: bool,
-    pub dry_run: bool,
-    pub timeout: Duration,
-}
-
 /// The RegionPairs with their observed status (read only), and the first
 /// error reading them (naming the pair), for callers that stop on it.
 pub(crate) async fn observed_pairs(aws: &Arc<AwsContext>, checked: &Checked) -> (Vec<RegionPair>, Option<String>) {
@@ -433,165 +327,6 @@ pub(crate) fn matches(st: &ThreeTierStack, wanted: &str) -> bool {
     id == wanted || st.metadata.name.as_deref() == Some(wanted)
 }
 
-fn readiness_text(status: &warmstandby_api::ThreeTierStackStatus) -> String {
-    let mut s = String::new();
-    if let Some(d) = &status.drill {
-        if d.failures.is_empty() {
-            let _ = writeln!(s, "  standby ready; predicted RTO {} s", d.predicted_rto_seconds.unwrap_or_default());
-        } else {
-            for f in &d.failures {
-                let _ = writeln!(s, "  not ready: {f}");
-            }
-        }
-    }
-    s
-}
-
-/// Runs a failover (or switchover) of one stack to completion, printing each step.
-pub async fn failover(aws: &Arc<AwsContext>, checked: &Checked, opts: &FailoverOptions, out: &mut dyn Write) -> u8 {
-    let Some(st) = checked.set.stacks.iter().find(|s| matches(s, &opts.stack)) else {
-        let _ = writeln!(out, "error: no ThreeTierStack {:?} in the manifests", opts.stack);
-        return crate::EXIT_FAILURE;
-    };
-    let (pairs, _) = observed_pairs(aws, checked).await;
-    let pair = pair_of(&pairs, st);
-    let ctx = aws.for_role(pair.and_then(|p| p.spec.role_arn.as_deref())).await;
-    let label = crate::manifests::object_id(st);
-    let mut current = st.clone();
-    // Where the stack serves now (AWS tells when there is no status).
-    let inputs = checked.set.stack_inputs_on(&current, pair);
-    let seen = stack::drill(&ctx, inputs, &now_rfc3339()).await;
-    if let Some(e) = seen.invalid.as_ref() {
-        let _ = writeln!(out, "error: ThreeTierStack {label}: {e}");
-        return crate::EXIT_FAILURE;
-    }
-    let active = seen.status.active_role.unwrap_or(st.spec.active_region);
-    if active == opts.to {
-        let _ = writeln!(out, "ThreeTierStack {label}: the {} already serves; nothing to do", opts.to);
-        return 0;
-    }
-    if opts.dry_run {
-        let _ = writeln!(
-            out,
-            "ThreeTierStack {label}: would move from the {active} to the {} (guards, fence, promote, scale, switch, verify)",
-            opts.to
-        );
-        let _ = out.write_all(readiness_text(&seen.status).as_bytes());
-        return if seen.status.drill.as_ref().is_some_and(|d| d.failures.is_empty()) { 0 } else { crate::EXIT_FAILURE };
-    }
-    current.status = Some(seen.status);
-    let request = warmstandby_core::failover::Request {
-        to: opts.to,
-        force: opts.force,
-        kind: if opts.force { "failover" } else { "switchover" },
-    };
-    let before = current.status.as_ref().map(|s| s.failover_history.len()).unwrap_or(0);
-    let deadline = Instant::now() + opts.timeout;
-    let mut last_step = String::new();
-    let mut backoff = Backoff::new();
-    let target_db = current
-        .status
-        .as_ref()
-        .and_then(
-            |s| if opts.to == warmstandby_api::RegionRole::Primary { s.primary.as_ref() } else { s.standby.as_ref() },
-        )
-        .and_then(|r| r.database.as_ref())
-        .map(|d| d.instance_id.clone())
-        .unwrap_or_else(|| format!("the {} database", opts.to));
-    loop {
-        let inputs = checked.set.stack_inputs_on(&current, pair);
-        let outcome = stack::reconcile_with_request(&ctx, inputs, &now_rfc3339(), request.clone()).await;
-        for e in &outcome.errors {
-            let _ = writeln!(out, "  ! {}", crate::explain(e));
-        }
-        let mut refused = None;
-        for (reason, message) in &outcome.events {
-            let _ = writeln!(out, "  {reason}: {message}");
-            if *reason == warmstandby_core::failover::FailoverReason::Refused {
-                refused = Some(message.clone());
-            }
-        }
-        if let Some(p) = &outcome.status.failover {
-            let message = p.steps.last().and_then(|s| s.message.clone()).unwrap_or_default();
-            let line = format!("{} (epoch {}): {} {message}", p.kind, p.epoch, p.step);
-            if line != last_step {
-                let _ = writeln!(out, "ThreeTierStack {label}: {line}");
-                last_step = line;
-            }
-        }
-        let done = outcome.status.failover_history.len() > before;
-        current.status = Some(outcome.status);
-        if done {
-            let Some(r) = current.status.as_ref().and_then(|s| s.failover_history.last()) else { break };
-            let _ = writeln!(
-                out,
-                "ThreeTierStack {label}: {} {} from the {} to the {} (epoch {}): RTO {} s, RPO estimate {} s; {}",
-                r.kind,
-                r.outcome,
-                r.from,
-                r.to,
-                r.epoch,
-                r.rto_seconds.map(|x| x.to_string()).unwrap_or_else(|| "-".into()),
-                r.rpo_estimate_seconds.map(|x| x.to_string()).unwrap_or_else(|| "-".into()),
-                r.message
-            );
-            return if r.outcome == "Succeeded" { 0 } else { crate::EXIT_FAILURE };
-        }
-        // A refusal is an answer: the guards say why; nothing was moved.
-        if let Some(why) = refused {
-            let _ = writeln!(out, "ThreeTierStack {label}: refused, nothing was moved: {why}; {}", refusal_hint(&why));
-            return crate::EXIT_FAILURE;
-        }
-        if Instant::now() >= deadline {
-            let _ = writeln!(
-                out,
-                "ThreeTierStack {label}: gave up after {} at: {last_step}; {}",
-                humantime(opts.timeout),
-                wait_hint(&last_step, &target_db)
-            );
-            return crate::EXIT_FAILURE;
-        }
-        if outcome.applied.is_empty() {
-            backoff.sleep(deadline).await;
-        } else {
-            backoff.reset();
-        }
-    }
-    crate::EXIT_FAILURE
-}
-
-/// What to do about a refusal of the failover guards.
-fn refusal_hint(why: &str) -> &'static str {
-    if why.contains("rebuild replication") {
-        "run `warmstandby apply --wait` with the same manifests first: it rebuilds the replica there from the active writer (keeping the old writer's data in a snapshot), then fail over again"
-    } else if why.contains("RPO budget") {
-        "wait for the replica to catch up, or pass --force to accept losing up to that much data"
-    } else if why.contains("lag is unknown") {
-        "check the replica's ReplicaLag metric in CloudWatch, or pass --force to accept an unknown RPO"
-    } else if why.contains("approval") {
-        "add that annotation to the stack's manifest, or pass --force"
-    } else if why.contains("not available") {
-        "wait until the replica is available, or pass --force"
-    } else {
-        "fix the cause and run the command again (or --dry-run to see every check)"
-    }
-}
-
-/// What to do when a failover step waited until the deadline.
-fn wait_hint(step: &str, db: &str) -> String {
-    if step.contains("replica lag reading") {
-        format!(
-            "no ReplicaLag datapoint for {db} in the last 5 min; check CloudWatch or pass --force to accept an unknown RPO"
-        )
-    } else if step.contains("replica lag to reach 0") {
-        format!(
-            "the replica {db} has not caught up; wait longer (--timeout) or pass --force to accept losing what it lacks"
-        )
-    } else {
-        "run the same command again to go on: each step resumes where it stopped".to_string()
-    }
-}
-
 /// `90s`, `10m`, `1h 5m`.
 fn humantime(d: Duration) -> String {
     let s = d.as_secs();
@@ -603,27 +338,7 @@ fn humantime(d: Duration) -> String {
     }
 }
 
-/// Runs every readiness check of the standby, changing nothing.
-pub async fn drill(aws: &Arc<AwsContext>, checked: &Checked, only: Option<&str>, out: &mut dyn Write) -> u8 {
-    let (pairs, _) = observed_pairs(aws, checked).await;
-    let mut code = 0;
-    for st in checked.set.stacks.iter().filter(|s| only.is_none_or(|o| matches(s, o))) {
-        let pair = pair_of(&pairs, st);
-        let ctx = aws.for_role(pair.and_then(|p| p.spec.role_arn.as_deref())).await;
-        let inputs = checked.set.stack_inputs_on(st, pair);
-        let outcome = stack::drill(&ctx, inputs, &now_rfc3339()).await;
-        let label = crate::manifests::object_id(st);
-        let ready = outcome.status.drill.as_ref().is_some_and(|d| d.failures.is_empty());
-        let _ = writeln!(
-            out,
-            "ThreeTierStack {label}: drill {} (active {})",
-            if ready { "passed" } else { "failed" },
-            outcome.status.active_region.as_deref().unwrap_or("-")
-        );
-        let _ = out.write_all(readiness_text(&outcome.status).as_bytes());
-        if !ready {
-            code = crate::EXIT_FAILURE;
-        }
-    }
-    code
+/// `web <url>, api <url>, CloudFront <domain>`.
+fn endpoints_text(e: &warmstandby_api::Endpoints) -> String {
+    format!("web {}, api {}, CloudFront {}", e.web, e.api, e.cloudfront.as_deref().unwrap_or("-"))
 }

@@ -2,13 +2,17 @@
 //! then the kind's apply or cleanup with the shared reconcilers, one
 //! server-side-apply status patch, events, metrics.
 
+mod policies;
+mod region_pairs;
+mod stacks;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::events::Reason;
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Patch, PatchParams};
 use kube::runtime::controller::Action;
-use kube::runtime::events::EventType;
 use kube::{Api, Resource, ResourceExt};
 use serde::Serialize;
 use serde_json::json;
@@ -204,53 +208,100 @@ fn namespaced<K: Managed<Scope = k8s_openapi::NamespaceResourceScope>>(
     Ok(Api::namespaced(ctx.client.clone(), &ns))
 }
 
-// ---------------------------------------------------------------- RegionPair
-
-impl Managed for RegionPair {
-    const KIND: &'static str = "RegionPair";
-
-    fn api(ctx: &Context, _: &Self) -> Result<Api<Self>, Error> {
-        Ok(Api::all(ctx.client.clone()))
-    }
-
-    async fn apply(api: &Api<Self>, obj: &Self, ctx: &Context) -> Result<Action, Error> {
-        apply_pair(api, obj, ctx).await
-    }
-
-    async fn cleanup(api: &Api<Self>, obj: &Self, ctx: &Context) -> Result<Action, Error> {
-        cleanup_pair(api, obj, ctx).await
+fn phase_name(p: warmstandby_api::Phase) -> &'static str {
+    match p {
+        warmstandby_api::Phase::Pending => "Pending",
+        warmstandby_api::Phase::Provisioning => "Provisioning",
+        warmstandby_api::Phase::Ready => "Ready",
+        warmstandby_api::Phase::Degraded => "Degraded",
+        warmstandby_api::Phase::Failed => "Failed",
+        warmstandby_api::Phase::Paused => "Paused",
+        warmstandby_api::Phase::FailingOver => "FailingOver",
+        warmstandby_api::Phase::Deleting => "Deleting",
     }
 }
 
-async fn apply_pair(api: &Api<RegionPair>, pair: &RegionPair, ctx: &Context) -> Result<Action, Error> {
-    let aws = ctx.aws.for_role(pair.spec.role_arn.as_deref()).await;
-    let outcome = region_pair::reconcile(&aws, pair, Intent::Apply, &now_rfc3339()).await;
-    patch_status(api, pair, &outcome.status).await?;
-    let label = object_label(pair);
-    ctx.metrics.object(
-        "RegionPair",
-        &label,
-        i64::from(outcome.status.drift_count),
-        outcome.status.phase.map(phase_name),
-    );
-    if let Some(invalid) = &outcome.invalid {
-        ctx.metrics.error("RegionPair", invalid.category());
-        ctx.event(pair, EventType::Warning, "InvalidSpec", "Validate", invalid.to_string()).await;
+/// Events for what a pass did: changes, drift found, failures.
+async fn report<K: Resource<DynamicType = ()>>(
+    ctx: &Context,
+    obj: &K,
+    kind: &str,
+    applied: &[String],
+    drift: i32,
+    errors: &[warmstandby_aws::AwsError],
+) {
+    if !applied.is_empty() {
+        let first = obj.meta().generation == Some(1) && obj.meta().resource_version.is_some() && drift == 0;
+        let reason = if drift > 0 {
+            Reason::DriftRepaired
+        } else if first {
+            Reason::Created
+        } else {
+            Reason::Updated
+        };
+        let note =
+            format!("{} change(s): {}", applied.len(), applied.iter().take(5).cloned().collect::<Vec<_>>().join("; "));
+        ctx.event(obj, reason, note).await;
+    } else if drift > 0 {
+        ctx.event(obj, Reason::DriftDetected, format!("{drift} drift item(s); see status.drift")).await;
+    }
+    for e in errors {
+        ctx.metrics.error(kind, e.class.as_str());
+    }
+    if let Some(e) = errors.first() {
+        ctx.event(obj, Reason::ReconcileFailed, e.to_string()).await;
+    }
+}
+
+/// After a teardown pass: the finalizer goes when nothing owned is left;
+/// otherwise the next pass comes as the teardown's progress says (no error,
+/// no backoff unless AWS failed).
+async fn finish_teardown<K>(
+    ctx: &Context,
+    api: &Api<K>,
+    obj: &K,
+    kind: &str,
+    outcome: &TeardownOutcome,
+) -> Result<Action, Error>
+where
+    K: Resource<DynamicType = ()> + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    for e in &outcome.errors {
+        ctx.metrics.error(kind, e.class.as_str());
+    }
+    if outcome.finished {
+        // The event first, while the object it is about still exists.
+        ctx.event(obj, Reason::Deleted, "every AWS resource it owned is gone".into()).await;
+        release(api, obj).await?;
+        ctx.metrics.forget(kind, &object_label(obj));
+        ctx.pacer.forget(&key(obj));
         return Ok(Action::await_change());
     }
-    report(ctx, pair, "RegionPair", &outcome.applied, outcome.status.drift_count, &outcome.errors).await;
-    Ok(requeue(ctx, pair, outcome.next, None))
+    if let Some(e) = outcome.errors.first() {
+        tracing::warn!(error = %e, remaining = outcome.remaining, "teardown pass failed");
+        ctx.event(obj, Reason::DeletionBlocked, e.to_string()).await;
+    } else {
+        tracing::info!(
+            remaining = outcome.remaining,
+            deleted = outcome.applied.len(),
+            waiting = %outcome.waiting.join("; "),
+            "teardown in progress"
+        );
+    }
+    Ok(requeue(ctx, obj, outcome.next(), None))
 }
 
-async fn cleanup_pair(api: &Api<RegionPair>, pair: &RegionPair, ctx: &Context) -> Result<Action, Error> {
-    let name = pair.name_any();
-    let users = stacks_using(ctx, |s| s.spec.region_pair_ref.name == name).await?;
-    if !users.is_empty() {
-        return blocked(ctx, pair, &users).await;
+/// Maps a failed reconcile (the Kubernetes API, a finalizer patch) to a
+/// per-object backoff; a stale object is looked at again at once.
+pub fn error_policy<K: Resource<DynamicType = ()>>(obj: Arc<K>, error: &Error, ctx: Arc<Context>) -> Action {
+    let k = key(&*obj);
+    if matches!(error, Error::Stale) {
+        tracing::debug!(object = %k, "the object changed since it was read; looking again");
+        return requeue(&ctx, &*obj, Next::Progress, None);
     }
-    let aws = ctx.aws.for_role(pair.spec.role_arn.as_deref()).await;
-    let outcome = region_pair::teardown(&aws, pair).await;
-    finish_teardown(ctx, api, pair, "RegionPair", &outcome).await
+    tracing::warn!(object = %k, category = error.category(), error = %error, "reconcile failed");
+    ctx.metrics.error(&K::kind(&()), error.category());
+    requeue(&ctx, &*obj, Next::Failed { retryable: error.is_retryable() }, None)
 }
 
 /// Stacks in this operator's scope that `uses` says depend on an object. The
@@ -277,285 +328,6 @@ async fn stacks_using(ctx: &Context, uses: impl Fn(&ThreeTierStack) -> bool) -> 
 /// Deletion waits for the objects that still use this one; they re-trigger it when they go.
 async fn blocked<K: Resource<DynamicType = ()>>(ctx: &Context, obj: &K, users: &[String]) -> Result<Action, Error> {
     let msg = format!("still used by ThreeTierStack {}", users.join(", "));
-    ctx.event(obj, EventType::Warning, "DeletionBlocked", "Delete", msg).await;
+    ctx.event(obj, Reason::DeletionBlocked, msg).await;
     Ok(requeue(ctx, obj, Next::Blocked, None))
-}
-
-// ---------------------------------------------------------------- ThreeTierStack
-
-impl Managed for ThreeTierStack {
-    const KIND: &'static str = "ThreeTierStack";
-
-    fn api(ctx: &Context, obj: &Self) -> Result<Api<Self>, Error> {
-        namespaced(ctx, obj)
-    }
-
-    async fn apply(api: &Api<Self>, obj: &Self, ctx: &Context) -> Result<Action, Error> {
-        apply_stack(api, obj, ctx).await
-    }
-
-    async fn cleanup(api: &Api<Self>, obj: &Self, ctx: &Context) -> Result<Action, Error> {
-        cleanup_stack(api, obj, ctx).await
-    }
-}
-
-/// The dereference step: the RegionPair and FailoverPolicy from the caches,
-/// the password from its Secret (read at each reconcile, never cached).
-async fn password(ctx: &Context, st: &ThreeTierStack) -> Result<PasswordLookup, Error> {
-    let Some(r) = &st.spec.database.password_secret_ref else { return Ok(PasswordLookup::NotReferenced) };
-    let ns = st.namespace().ok_or(Error::MissingIdentity)?;
-    let secrets: Api<Secret> = Api::namespaced(ctx.client.clone(), &ns);
-    Ok(match secrets.get_opt(&r.name).await? {
-        None => PasswordLookup::SecretMissing,
-        Some(secret) => warmstandby_core::secret::from_secret(&secret, &r.key),
-    })
-}
-
-fn references(ctx: &Context, st: &ThreeTierStack) -> (Option<Arc<RegionPair>>, Option<Arc<FailoverPolicy>>) {
-    let pair = ctx.pairs.get(&kube::runtime::reflector::ObjectRef::new(&st.spec.region_pair_ref.name));
-    let policy = st.spec.failover_policy_ref.as_ref().and_then(|r| {
-        ctx.policies.get(&kube::runtime::reflector::ObjectRef::new(&r.name).within(&st.namespace().unwrap_or_default()))
-    });
-    (pair, policy)
-}
-
-async fn apply_stack(api: &Api<ThreeTierStack>, st: &ThreeTierStack, ctx: &Context) -> Result<Action, Error> {
-    let lookup = password(ctx, st).await?;
-    let (pair, policy) = references(ctx, st);
-    // A stack acts in its RegionPair's account.
-    let aws = ctx.aws.for_role(pair.as_ref().and_then(|p| p.spec.role_arn.as_deref())).await;
-    let inputs = StackInputs { stack: st, region_pair: pair.as_deref(), policy: policy.as_deref(), password: lookup };
-    let outcome = stack::reconcile(&aws, inputs, Intent::Apply, &now_rfc3339()).await;
-    patch_status(api, st, &outcome.status).await?;
-    let label = object_label(st);
-    ctx.metrics.object(
-        "ThreeTierStack",
-        &label,
-        i64::from(outcome.status.drift_count),
-        outcome.status.phase.map(phase_name),
-    );
-    if let Some(invalid) = &outcome.invalid {
-        ctx.metrics.error("ThreeTierStack", "InvalidSpec");
-        ctx.event(st, EventType::Warning, "InvalidSpec", "Validate", invalid.clone()).await;
-        return Ok(Action::await_change());
-    }
-    report(ctx, st, "ThreeTierStack", &outcome.applied, outcome.status.drift_count, &outcome.errors).await;
-    for (reason, message) in &outcome.events {
-        ctx.metrics.failover_transition(reason.as_str());
-        let kind = if reason.is_warning() { EventType::Warning } else { EventType::Normal };
-        ctx.event(st, kind, reason.as_str(), "Failover", message.clone()).await;
-    }
-    if let Some(last) = outcome.status.failover_history.last().filter(|r| r.outcome == "Succeeded") {
-        ctx.metrics.failover_finished(
-            &label,
-            last.epoch,
-            last.rto_seconds.unwrap_or_default(),
-            last.rpo_estimate_seconds.unwrap_or_default(),
-        );
-    }
-    if let Some(d) = &outcome.status.drill {
-        ctx.metrics.standby(
-            &label,
-            d.failures.is_empty(),
-            d.predicted_rto_seconds.unwrap_or_default(),
-            d.last_success_at.as_deref().map(warmstandby_core::stack_pass::record::seconds),
-        );
-    }
-    Ok(requeue(ctx, st, outcome.next, outcome.watch_every))
-}
-
-async fn cleanup_stack(api: &Api<ThreeTierStack>, st: &ThreeTierStack, ctx: &Context) -> Result<Action, Error> {
-    let lookup = password(ctx, st).await?;
-    let (pair, policy) = references(ctx, st);
-    let aws = ctx.aws.for_role(pair.as_ref().and_then(|p| p.spec.role_arn.as_deref())).await;
-    let inputs = StackInputs { stack: st, region_pair: pair.as_deref(), policy: policy.as_deref(), password: lookup };
-    let suffix = chrono::Utc::now().format("%Y%m%d%H%M%S").to_string();
-    let outcome = stack::teardown(&aws, inputs, &suffix).await;
-    let action = finish_teardown(ctx, api, st, "ThreeTierStack", &outcome).await?;
-    if outcome.finished {
-        ctx.stack_gone(st);
-    }
-    Ok(action)
-}
-
-// ---------------------------------------------------------------- FailoverPolicy
-
-impl Managed for FailoverPolicy {
-    const KIND: &'static str = "FailoverPolicy";
-
-    fn api(ctx: &Context, obj: &Self) -> Result<Api<Self>, Error> {
-        namespaced(ctx, obj)
-    }
-
-    async fn apply(api: &Api<Self>, obj: &Self, ctx: &Context) -> Result<Action, Error> {
-        apply_policy(api, obj, ctx).await
-    }
-
-    async fn cleanup(api: &Api<Self>, obj: &Self, ctx: &Context) -> Result<Action, Error> {
-        cleanup_policy(api, obj, ctx).await
-    }
-}
-
-async fn apply_policy(api: &Api<FailoverPolicy>, p: &FailoverPolicy, ctx: &Context) -> Result<Action, Error> {
-    let now = now_rfc3339();
-    let previous = p.status.as_ref().map(|s| s.conditions.clone()).unwrap_or_default();
-    let generation = p.metadata.generation;
-    let valid = validate_policy(p);
-    let conditions = match &valid {
-        Ok(_) => {
-            let mut c = previous.clone();
-            warmstandby_core::conditions::set(
-                &mut c,
-                "SpecValid",
-                warmstandby_core::conditions::Status::True,
-                "Valid",
-                "",
-                generation,
-                &now,
-            );
-            warmstandby_core::conditions::set(
-                &mut c,
-                "Ready",
-                warmstandby_core::conditions::Status::True,
-                "Valid",
-                "",
-                generation,
-                &now,
-            );
-            c
-        }
-        Err(e) => warmstandby_core::overall::invalid_status(&previous, generation, &e.to_message(), &now),
-    };
-    let stacks = stacks_using_policy(ctx, p);
-    let status = FailoverPolicyStatus { observed_generation: generation, conditions, stacks };
-    patch_status(api, p, &status).await?;
-    if let Err(e) = valid {
-        ctx.metrics.error("FailoverPolicy", "InvalidSpec");
-        ctx.event(p, EventType::Warning, "InvalidSpec", "Validate", e.to_message()).await;
-        return Ok(Action::await_change());
-    }
-    Ok(requeue(ctx, p, Next::Steady, None))
-}
-
-fn stacks_using_policy(ctx: &Context, p: &FailoverPolicy) -> Vec<String> {
-    let mut users: Vec<String> =
-        ctx.stacks.state().iter().filter(|s| uses_policy(s, p)).map(|s| s.name_any()).collect();
-    users.sort();
-    users
-}
-
-/// A policy in use is not deleted: its stacks would lose their failover rules.
-async fn cleanup_policy(api: &Api<FailoverPolicy>, p: &FailoverPolicy, ctx: &Context) -> Result<Action, Error> {
-    let users = stacks_using(ctx, |s| uses_policy(s, p)).await?;
-    if !users.is_empty() {
-        return blocked(ctx, p, &users).await;
-    }
-    release(api, p).await?;
-    ctx.pacer.forget(&key(p));
-    Ok(Action::await_change())
-}
-
-// ---------------------------------------------------------------- shared
-
-fn phase_name(p: warmstandby_api::Phase) -> &'static str {
-    match p {
-        warmstandby_api::Phase::Pending => "Pending",
-        warmstandby_api::Phase::Provisioning => "Provisioning",
-        warmstandby_api::Phase::Ready => "Ready",
-        warmstandby_api::Phase::Degraded => "Degraded",
-        warmstandby_api::Phase::Failed => "Failed",
-        warmstandby_api::Phase::Paused => "Paused",
-        warmstandby_api::Phase::FailingOver => "FailingOver",
-        warmstandby_api::Phase::Deleting => "Deleting",
-    }
-}
-
-/// Events for what a pass did: changes, drift found, failures.
-async fn report<K: Resource<DynamicType = ()>>(
-    ctx: &Context,
-    obj: &K,
-    kind: &str,
-    applied: &[String],
-    drift: i32,
-    errors: &[warmstandby_aws::AwsError],
-) {
-    if !applied.is_empty() {
-        let first = obj.meta().generation == Some(1) && obj.meta().resource_version.is_some() && drift == 0;
-        let reason = if drift > 0 {
-            "DriftRepaired"
-        } else if first {
-            "Created"
-        } else {
-            "Updated"
-        };
-        let note =
-            format!("{} change(s): {}", applied.len(), applied.iter().take(5).cloned().collect::<Vec<_>>().join("; "));
-        ctx.event(obj, EventType::Normal, reason, "Reconcile", note).await;
-    } else if drift > 0 {
-        ctx.event(
-            obj,
-            EventType::Warning,
-            "DriftDetected",
-            "Observe",
-            format!("{drift} drift item(s); see status.drift"),
-        )
-        .await;
-    }
-    for e in errors {
-        ctx.metrics.error(kind, e.class.as_str());
-    }
-    if let Some(e) = errors.first() {
-        ctx.event(obj, EventType::Warning, "ReconcileFailed", "Reconcile", e.to_string()).await;
-    }
-}
-
-/// After a teardown pass: the finalizer goes when nothing owned is left;
-/// otherwise the next pass comes as the teardown's progress says (no error,
-/// no backoff unless AWS failed).
-async fn finish_teardown<K>(
-    ctx: &Context,
-    api: &Api<K>,
-    obj: &K,
-    kind: &str,
-    outcome: &TeardownOutcome,
-) -> Result<Action, Error>
-where
-    K: Resource<DynamicType = ()> + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
-{
-    for e in &outcome.errors {
-        ctx.metrics.error(kind, e.class.as_str());
-    }
-    if outcome.finished {
-        // The event first, while the object it is about still exists.
-        ctx.event(obj, EventType::Normal, "Deleted", "Delete", "every AWS resource it owned is gone".into()).await;
-        release(api, obj).await?;
-        ctx.metrics.forget(kind, &object_label(obj));
-        ctx.pacer.forget(&key(obj));
-        return Ok(Action::await_change());
-    }
-    if let Some(e) = outcome.errors.first() {
-        tracing::warn!(error = %e, remaining = outcome.remaining, "teardown pass failed");
-        ctx.event(obj, EventType::Warning, "DeletionBlocked", "Delete", e.to_string()).await;
-    } else {
-        tracing::info!(
-            remaining = outcome.remaining,
-            deleted = outcome.applied.len(),
-            waiting = %outcome.waiting.join("; "),
-            "teardown in progress"
-        );
-    }
-    Ok(requeue(ctx, obj, outcome.next(), None))
-}
-
-/// Maps a failed reconcile (the Kubernetes API, a finalizer patch) to a
-/// per-object backoff; a stale object is looked at again at once.
-pub fn error_policy<K: Resource<DynamicType = ()>>(obj: Arc<K>, error: &Error, ctx: Arc<Context>) -> Action {
-    let k = key(&*obj);
-    if matches!(error, Error::Stale) {
-        tracing::debug!(object = %k, "the object changed since it was read; looking again");
-        return requeue(&ctx, &*obj, Next::Progress, None);
-    }
-    tracing::warn!(object = %k, category = error.category(), error = %error, "reconcile failed");
-    ctx.metrics.error(&K::kind(&()), error.category());
-    requeue(&ctx, &*obj, Next::Failed { retryable: error.is_retryable() }, None)
 }

@@ -1,0 +1,150 @@
+//! IAM: an instance role and profile per tier, under the operator's path.
+//! Observation is account-wide and batched: one GetAccountAuthorizationDetails
+//! (roles with their inline and attached policies) and one
+//! ListInstanceProfiles under the path, filtered to this stack's names.
+
+use aws_sdk_iam::types::{EntityType, Tag};
+use warmstandby_api::TAG_UID;
+use warmstandby_core::access::actions::IamAction;
+use warmstandby_core::access::desired::{DesiredAccess, ROLE_PATH, trust_policy};
+use warmstandby_core::access::observed::{ObservedProfile, ObservedRole};
+use warmstandby_core::access::plan::policy_document;
+use warmstandby_core::network::plan::ActionOutcome;
+
+use crate::clients::AwsContext;
+use crate::errors::{AwsError, ok_or_gone};
+use crate::tags::Ownership;
+
+pub async fn observe(
+    aws: &AwsContext,
+    desired: &DesiredAccess,
+    owner: &Ownership,
+) -> Result<(Vec<ObservedRole>, Vec<ObservedProfile>), AwsError> {
+    let iam = aws.iam();
+    let names: Vec<&str> = desired.roles.iter().map(|r| r.name.as_str()).collect();
+    let profile_names: Vec<&str> = desired.roles.iter().map(|r| r.profile_name.as_str()).collect();
+    let (details, profiles) = tokio::try_join!(
+        async {
+            let mut roles = Vec::new();
+            let mut marker: Option<String> = None;
+            loop {
+                let out = send!(
+                    "iam:GetAccountAuthorizationDetails",
+                    iam.get_account_authorization_details().filter(EntityType::Role).set_marker(marker.clone())
+                )?;
+                roles.extend(
+                    out.role_detail_list()
+                        .iter()
+                        .filter(|r| names.contains(&r.role_name().unwrap_or_default()))
+                        .cloned(),
+                );
+                match out.marker().filter(|_| out.is_truncated()) {
+                    Some(m) => marker = Some(m.to_string()),
+                    None => break Ok::<_, AwsError>(roles),
+                }
+            }
+        },
+        async {
+            let out = send!("iam:ListInstanceProfiles", iam.list_instance_profiles().path_prefix(ROLE_PATH))?;
+            Ok(out
+                .instance_profiles()
+                .iter()
+                .filter(|p| profile_names.contains(&p.instance_profile_name()))
+                .map(|p| ObservedProfile {
+                    name: p.instance_profile_name().to_string(),
+                    arn: p.arn().to_string(),
+                    roles: p.roles().iter().map(|r| r.role_name().to_string()).collect(),
+                })
+                .collect::<Vec<_>>())
+        },
+    )?;
+    let roles = details
+        .iter()
+        .map(|r| ObservedRole {
+            name: r.role_name().unwrap_or_default().to_string(),
+            arn: r.arn().unwrap_or_default().to_string(),
+            ours: r.tags().iter().any(|t| t.key() == TAG_UID && t.value() == owner.uid),
+            trust: policy_document(r.assume_role_policy_document().unwrap_or_default()),
+            inline: r
+                .role_policy_list()
+                .iter()
+                .map(|p| {
+                    let name = p.policy_name().unwrap_or_default().to_string();
+                    (name, policy_document(p.policy_document().unwrap_or_default()))
+                })
+                .collect(),
+            attached: r.attached_managed_policies().iter().filter_map(|p| p.policy_arn().map(str::to_string)).collect(),
+        })
+        .collect();
+    Ok((roles, profiles))
+}
+
+fn tags(owner: &Ownership, component: &str, name: &str) -> Result<Vec<Tag>, AwsError> {
+    owner
+        .tags(component, name)
+        .into_iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build().map_err(|e| AwsError::build_failed("iam:Tag", e)))
+        .collect()
+}
+
+pub(crate) async fn apply(aws: &AwsContext, owner: &Ownership, action: &IamAction) -> Result<ActionOutcome, AwsError> {
+    let iam = aws.iam();
+    match action {
+        IamAction::CreateRole { tier, name } => {
+            let out = send!(
+                "iam:CreateRole",
+                iam.create_role()
+                    .role_name(name)
+                    .path(ROLE_PATH)
+                    .description(format!("{tier} instances of {}", owner.owner))
+                    .assume_role_policy_document(trust_policy().to_string())
+                    .set_tags(Some(tags(owner, &format!("role/{tier}"), name)?))
+            )?;
+            Ok(ActionOutcome::Created { id: out.role().map(|r| r.arn().to_string()).unwrap_or_default() })
+        }
+        IamAction::UpdateTrust { role } => send!(
+            "iam:UpdateAssumeRolePolicy",
+            iam.update_assume_role_policy().role_name(role).policy_document(trust_policy().to_string())
+        )
+        .map(|_| ActionOutcome::Done),
+        IamAction::PutPolicy { role, policy, document } => send!(
+            "iam:PutRolePolicy",
+            iam.put_role_policy().role_name(role).policy_name(policy).policy_document(document)
+        )
+        .map(|_| ActionOutcome::Done),
+        IamAction::DeletePolicy { role, policy } => {
+            ok_or_gone(send!("iam:DeleteRolePolicy", iam.delete_role_policy().role_name(role).policy_name(policy)))
+        }
+        IamAction::DetachPolicy { role, policy_arn } => {
+            ok_or_gone(send!("iam:DetachRolePolicy", iam.detach_role_policy().role_name(role).policy_arn(policy_arn)))
+        }
+        IamAction::CreateProfile { tier, name, role } => {
+            let out = send!(
+                "iam:CreateInstanceProfile",
+                iam.create_instance_profile().instance_profile_name(name).path(ROLE_PATH).set_tags(Some(tags(
+                    owner,
+                    &format!("instance-profile/{tier}"),
+                    name
+                )?))
+            )?;
+            send!(
+                "iam:AddRoleToInstanceProfile",
+                iam.add_role_to_instance_profile().instance_profile_name(name).role_name(role)
+            )?;
+            Ok(ActionOutcome::Created { id: out.instance_profile().map(|p| p.arn().to_string()).unwrap_or_default() })
+        }
+        IamAction::AddRole { profile, role } => send!(
+            "iam:AddRoleToInstanceProfile",
+            iam.add_role_to_instance_profile().instance_profile_name(profile).role_name(role)
+        )
+        .map(|_| ActionOutcome::Done),
+        IamAction::RemoveRole { profile, role } => ok_or_gone(send!(
+            "iam:RemoveRoleFromInstanceProfile",
+            iam.remove_role_from_instance_profile().instance_profile_name(profile).role_name(role)
+        )),
+        IamAction::DeleteProfile { name } => {
+            ok_or_gone(send!("iam:DeleteInstanceProfile", iam.delete_instance_profile().instance_profile_name(name)))
+        }
+        IamAction::DeleteRole { name } => ok_or_gone(send!("iam:DeleteRole", iam.delete_role().role_name(name))),
+    }
+}

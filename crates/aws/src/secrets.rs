@@ -1,0 +1,156 @@
+//! Secrets Manager: the stack's database credentials in the primary region,
+//! replicated to the standby. The value is written and compared only here;
+//! nothing of it is logged, tagged or returned (only which keys differ).
+
+use aws_sdk_secretsmanager::types::{ReplicaRegionType, Tag};
+use aws_smithy_types::date_time::Format;
+use warmstandby_api::TAG_UID;
+use warmstandby_core::Password;
+use warmstandby_core::access::actions::SecretAction;
+use warmstandby_core::access::desired::{DesiredSecret, SecretFields};
+use warmstandby_core::access::observed::ObservedSecret;
+use warmstandby_core::network::plan::ActionOutcome;
+
+use crate::clients::AwsContext;
+use crate::errors::{AwsError, ok_or_gone};
+use crate::tags::Ownership;
+
+/// One DescribeSecret by name; with the password, one GetSecretValue to
+/// compare the value key by key.
+pub async fn observe(
+    aws: &AwsContext,
+    desired: &DesiredSecret,
+    owner: &Ownership,
+    password: Option<&Password>,
+) -> Result<Option<ObservedSecret>, AwsError> {
+    let sm = aws.secretsmanager(&desired.home_region);
+    let found = match send!("secretsmanager:DescribeSecret", sm.describe_secret().secret_id(&desired.name)) {
+        Ok(out) => out,
+        Err(e) if e.is_not_found() => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let arn = found.arn().unwrap_or_default().to_string();
+    let ours = found.tags().iter().any(|t| t.key() == Some(TAG_UID) && t.value() == Some(owner.uid.as_str()));
+    let deleted = found.deleted_date().is_some();
+    let replicas = found
+        .replication_status()
+        .iter()
+        .map(|r| {
+            let status = r.status().map(|s| s.as_str().to_string()).unwrap_or_default();
+            (r.region().unwrap_or_default().to_string(), status)
+        })
+        .collect();
+    let last_changed = found.last_changed_date().and_then(|d| d.fmt(Format::DateTime).ok());
+    let differing = match password {
+        Some(password) if ours && !deleted => {
+            let value = send!("secretsmanager:GetSecretValue", sm.get_secret_value().secret_id(&arn))?;
+            Some(differing_keys(&desired.fields, password, value.secret_string().unwrap_or_default()))
+        }
+        _ => None,
+    };
+    Ok(Some(ObservedSecret { arn, ours, deleted, replicas, last_changed, differing }))
+}
+
+/// Keys of the stored value that are not what they should be.
+fn differing_keys(fields: &SecretFields, password: &Password, stored: &str) -> Vec<String> {
+    let value: serde_json::Value = serde_json::from_str(stored).unwrap_or_default();
+    let mut keys: Vec<String> =
+        fields.fields().into_iter().filter(|(k, v)| value.get(k) != Some(v)).map(|(k, _)| k.to_string()).collect();
+    if value.get("password").and_then(|p| p.as_str()) != Some(password.expose()) {
+        keys.push("password".into());
+    }
+    keys
+}
+
+fn tags(owner: &Ownership, name: &str) -> Vec<Tag> {
+    owner.tags("secret", name).into_iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()
+}
+
+/// Executes one secret action in the secret's home region. The password is
+/// read only at the calls that write it.
+pub(crate) async fn apply(
+    aws: &AwsContext,
+    region: &str,
+    owner: &Ownership,
+    password: &Password,
+    action: &SecretAction,
+) -> Result<ActionOutcome, AwsError> {
+    let sm = aws.secretsmanager(region);
+    match action {
+        SecretAction::Create { name, description, replica_region, fields } => {
+            let out = send!(
+                "secretsmanager:CreateSecret",
+                sm.create_secret()
+                    .name(name)
+                    .description(description)
+                    .secret_string(fields.value_with(password.expose()))
+                    .add_replica_regions(ReplicaRegionType::builder().region(replica_region).build())
+                    .set_tags(Some(tags(owner, name)))
+            )?;
+            Ok(ActionOutcome::Created { id: out.arn().unwrap_or_default().to_string() })
+        }
+        SecretAction::Restore { arn } => {
+            send!("secretsmanager:RestoreSecret", sm.restore_secret().secret_id(arn)).map(|_| ActionOutcome::Done)
+        }
+        SecretAction::Replicate { arn, region } => send!(
+            "secretsmanager:ReplicateSecretToRegions",
+            sm.replicate_secret_to_regions()
+                .secret_id(arn)
+                .add_replica_regions(ReplicaRegionType::builder().region(region).build())
+        )
+        .map(|_| ActionOutcome::Done),
+        SecretAction::Rotate { arn, fields, database } => {
+            // The database first: a secret never names a password it refuses.
+            if let Some((db_region, identifier)) = database {
+                send!(
+                    "rds:ModifyDBInstance",
+                    aws.rds(db_region)
+                        .modify_db_instance()
+                        .db_instance_identifier(identifier)
+                        .master_user_password(password.expose())
+                        .apply_immediately(true)
+                )?;
+            }
+            send!(
+                "secretsmanager:PutSecretValue",
+                sm.put_secret_value().secret_id(arn).secret_string(fields.value_with(password.expose()))
+            )
+            .map(|_| ActionOutcome::Done)
+        }
+        SecretAction::RemoveReplica { arn, region } => ok_or_gone(send!(
+            "secretsmanager:RemoveRegionsFromReplication",
+            sm.remove_regions_from_replication().secret_id(arn).remove_replica_regions(region)
+        )),
+        SecretAction::Delete { arn, recovery_window_days } => {
+            let req = sm.delete_secret().secret_id(arn);
+            let req = if *recovery_window_days == 0 {
+                req.force_delete_without_recovery(true)
+            } else {
+                req.recovery_window_in_days(i64::from(*recovery_window_days))
+            };
+            ok_or_gone(send!("secretsmanager:DeleteSecret", req))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_names_of_differing_keys_come_back() {
+        let fields = SecretFields {
+            username: "admin".into(),
+            host: "book.db.internal".into(),
+            port: 3306,
+            dbname: "app".into(),
+            engine: "mysql".into(),
+        };
+        let stored = fields.value_with("old-Passw0rd");
+        assert!(differing_keys(&fields, &Password::new("old-Passw0rd"), &stored).is_empty());
+        let keys = differing_keys(&fields, &Password::new("new-Passw0rd"), &stored);
+        assert_eq!(keys, vec!["password".to_string()]);
+        let moved = SecretFields { port: 3307, ..fields.clone() };
+        assert_eq!(differing_keys(&moved, &Password::new("old-Passw0rd"), &stored), vec!["port".to_string()]);
+    }
+}

@@ -1,0 +1,138 @@
+//! The access family's changes: Secrets Manager and IAM, one enum each.
+
+use crate::access::desired::SecretFields;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AccessAction {
+    Secret(SecretAction),
+    Iam(IamAction),
+}
+
+/// Runs in the secret's home region (the replica follows).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SecretAction {
+    /// With the replica region; the value carries the password.
+    Create {
+        name: String,
+        description: String,
+        replica_region: String,
+        fields: SecretFields,
+    },
+    /// A secret of ours scheduled for deletion comes back instead of a new one.
+    Restore {
+        arn: String,
+    },
+    Replicate {
+        arn: String,
+        region: String,
+    },
+    /// Writes the value; with a database, its master password changes
+    /// first, so the secret never names a password the database refuses.
+    Rotate {
+        arn: String,
+        fields: SecretFields,
+        database: Option<(String, String)>,
+    },
+    RemoveReplica {
+        arn: String,
+        region: String,
+    },
+    /// `recovery_window_days` 0: at once.
+    Delete {
+        arn: String,
+        recovery_window_days: i32,
+    },
+}
+
+/// IAM is global.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IamAction {
+    CreateRole {
+        tier: String,
+        name: String,
+    },
+    UpdateTrust {
+        role: String,
+    },
+    PutPolicy {
+        role: String,
+        policy: String,
+        document: String,
+    },
+    DeletePolicy {
+        role: String,
+        policy: String,
+    },
+    DetachPolicy {
+        role: String,
+        policy_arn: String,
+    },
+    /// With its role in it.
+    CreateProfile {
+        tier: String,
+        name: String,
+        role: String,
+    },
+    AddRole {
+        profile: String,
+        role: String,
+    },
+    RemoveRole {
+        profile: String,
+        role: String,
+    },
+    DeleteProfile {
+        name: String,
+    },
+    DeleteRole {
+        name: String,
+    },
+}
+
+impl From<SecretAction> for AccessAction {
+    fn from(a: SecretAction) -> Self {
+        AccessAction::Secret(a)
+    }
+}
+
+impl From<IamAction> for AccessAction {
+    fn from(a: IamAction) -> Self {
+        AccessAction::Iam(a)
+    }
+}
+
+impl AccessAction {
+    /// A short description; never includes the secret's value.
+    pub fn describe(&self) -> String {
+        match self {
+            AccessAction::Secret(a) => match a {
+                SecretAction::Create { name, replica_region, .. } => {
+                    format!("create secret {name} (replica in {replica_region})")
+                }
+                SecretAction::Restore { arn } => format!("restore secret {arn}"),
+                SecretAction::Replicate { arn, region } => format!("replicate secret {arn} to {region}"),
+                SecretAction::Rotate { arn, database: Some((_, db)), .. } => {
+                    format!("rotate the password of {db} and secret {arn}")
+                }
+                SecretAction::Rotate { arn, database: None, .. } => format!("rewrite secret {arn}"),
+                SecretAction::RemoveReplica { arn, region } => format!("remove the replica of {arn} in {region}"),
+                SecretAction::Delete { arn, recovery_window_days: 0 } => format!("delete secret {arn} at once"),
+                SecretAction::Delete { arn, recovery_window_days } => {
+                    format!("delete secret {arn} (recoverable for {recovery_window_days} days)")
+                }
+            },
+            AccessAction::Iam(a) => match a {
+                IamAction::CreateRole { name, .. } => format!("create role {name}"),
+                IamAction::UpdateTrust { role } => format!("restore the trust policy of {role}"),
+                IamAction::PutPolicy { role, policy, .. } => format!("put policy {policy} of {role}"),
+                IamAction::DeletePolicy { role, policy } => format!("delete policy {policy} of {role}"),
+                IamAction::DetachPolicy { role, policy_arn } => format!("detach {policy_arn} from {role}"),
+                IamAction::CreateProfile { name, .. } => format!("create instance profile {name}"),
+                IamAction::AddRole { profile, role } => format!("add {role} to instance profile {profile}"),
+                IamAction::RemoveRole { profile, role } => format!("remove {role} from instance profile {profile}"),
+                IamAction::DeleteProfile { name } => format!("delete instance profile {name}"),
+                IamAction::DeleteRole { name } => format!("delete role {name}"),
+            },
+        }
+    }
+}

@@ -1,0 +1,123 @@
+//! The environment block at the start of every launch template's user data:
+//! where the application is, where its database is and which secret holds
+//! the credentials. Nothing secret: the instance reads the secret itself
+//! with its role.
+
+use crate::field::ValidationErrors;
+
+/// Every variable the block defines.
+pub const VARIABLES: [&str; 6] = [
+    "WARMSTANDBY_API_URL",
+    "WARMSTANDBY_WEB_URL",
+    "WARMSTANDBY_DB_HOST",
+    "WARMSTANDBY_DB_SECRET_ARN",
+    "WARMSTANDBY_REGION",
+    "WARMSTANDBY_ROLE",
+];
+/// Where the block also writes the variables, for services (`EnvironmentFile=`).
+pub const ENV_FILE: &str = "/etc/warmstandby/env";
+
+/// The values of one tier in one region. The web tier gets no database
+/// variables: it never talks to the database.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Environment {
+    pub api_url: String,
+    pub web_url: String,
+    pub db: Option<(String, String)>,
+    pub region: String,
+    /// `active` or `standby`, when the instance was launched.
+    pub role: &'static str,
+}
+
+impl Environment {
+    fn pairs(&self) -> Vec<(&'static str, &str)> {
+        let mut pairs = vec![("WARMSTANDBY_API_URL", self.api_url.as_str()), ("WARMSTANDBY_WEB_URL", &self.web_url)];
+        if let Some((host, arn)) = &self.db {
+            pairs.push(("WARMSTANDBY_DB_HOST", host));
+            pairs.push(("WARMSTANDBY_DB_SECRET_ARN", arn));
+        }
+        pairs.push(("WARMSTANDBY_REGION", &self.region));
+        pairs.push(("WARMSTANDBY_ROLE", self.role));
+        pairs
+    }
+
+    /// The user data: the user's script with the block right after its
+    /// `#!` line (a `#!/bin/sh` script of its own without one).
+    pub fn user_data(&self, user: Option<&str>) -> String {
+        let lines: Vec<String> = self.pairs().iter().map(|(k, v)| format!("{k}='{v}'")).collect();
+        let block = format!(
+            "# --- warmstandby environment (written by the operator) ---\n\
+             mkdir -p {dir}\n\
+             cat > {ENV_FILE} <<'WARMSTANDBY_ENV'\n{vars}\nWARMSTANDBY_ENV\n\
+             set -a; . {ENV_FILE}; set +a\n\
+             # --- end of the warmstandby environment ---\n",
+            dir = ENV_FILE.rsplit_once('/').map(|(d, _)| d).unwrap_or("/etc"),
+            vars = lines.join("\n"),
+        );
+        match user {
+            Some(script) => match script.split_once('\n') {
+                Some((shebang, rest)) => format!("{shebang}\n{block}{rest}"),
+                None => format!("{script}\n{block}"),
+            },
+            None => format!("#!/bin/sh\n{block}"),
+        }
+    }
+}
+
+/// The user's data must be a script (the block goes after its `#!` line)
+/// and must not define the block's variables itself.
+pub fn validate_user_data(errors: &mut ValidationErrors, path: &str, user_data: Option<&str>) {
+    let Some(script) = user_data else { return };
+    if !script.starts_with("#!") {
+        errors.push(
+            path.to_string(),
+            "must be a script starting with #! (the operator's environment block goes right after that line)",
+        );
+    }
+    for line in script.lines() {
+        let line = line.trim_start().trim_start_matches("export ").trim_start();
+        if let Some(name) = VARIABLES.iter().find(|v| line.starts_with(&format!("{v}="))) {
+            errors.push(path.to_string(), format!("defines {name}, which the operator writes; remove it"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(db: bool) -> Environment {
+        Environment {
+            api_url: "https://api.example.com".into(),
+            web_url: "https://www.example.com".into(),
+            db: db.then(|| ("book.internal".into(), "arn:aws:secretsmanager:us-east-1:1:secret:x-AbCdEf".into())),
+            region: "us-east-1".into(),
+            role: "active",
+        }
+    }
+
+    #[test]
+    fn the_block_follows_the_shebang_and_keeps_the_script() {
+        let data = env(true).user_data(Some("#!/bin/bash\necho hi\n"));
+        assert!(data.starts_with("#!/bin/bash\n# --- warmstandby environment"), "{data}");
+        assert!(data.ends_with("# --- end of the warmstandby environment ---\necho hi\n"), "{data}");
+        for v in VARIABLES {
+            assert!(data.contains(&format!("{v}='")), "{v} missing");
+        }
+        let web = env(false).user_data(None);
+        assert!(web.starts_with("#!/bin/sh\n"));
+        assert!(!web.contains("WARMSTANDBY_DB_"), "{web}");
+    }
+
+    #[test]
+    fn user_data_defining_a_variable_or_not_a_script_is_refused() {
+        let mut errors = ValidationErrors::default();
+        validate_user_data(&mut errors, "spec.api.userData", Some("#!/bin/sh\nexport WARMSTANDBY_DB_HOST=x\n"));
+        validate_user_data(&mut errors, "spec.web.userData", Some("#cloud-config\n"));
+        validate_user_data(&mut errors, "spec.web.userData", Some("#!/bin/sh\nMY_WARMSTANDBY_ROLE=1\n"));
+        let text = errors.to_message();
+        assert!(text.contains("spec.api.userData: defines WARMSTANDBY_DB_HOST"), "{text}");
+        assert!(text.contains("spec.web.userData: must be a script"), "{text}");
+        assert_eq!(errors.0.len(), 2, "{text}");
+    }
+}

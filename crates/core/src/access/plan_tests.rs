@@ -1,0 +1,229 @@
+use serde_json::json;
+use warmstandby_api::RegionRole;
+
+use super::*;
+use crate::access::desired::{DesiredSecret, SecretFields};
+use crate::access::observed::{ObservedProfile, ObservedRole, ObservedSecret};
+
+fn desired() -> DesiredAccess {
+    DesiredAccess {
+        secret: DesiredSecret {
+            name: "warmstandby/shop/bookstore/database".into(),
+            home_region: "us-east-1".into(),
+            replica_region: "us-west-2".into(),
+            description: "d".into(),
+            fields: SecretFields {
+                username: "admin".into(),
+                host: "book.internal".into(),
+                port: 3306,
+                dbname: "app".into(),
+                engine: "mysql".into(),
+            },
+            recovery_window_days: 7,
+        },
+        roles: vec![
+            DesiredRole {
+                tier: "api",
+                name: "shop-bookstore-api".into(),
+                profile_name: "shop-bookstore-api".into(),
+                reads_secret: true,
+            },
+            DesiredRole {
+                tier: "web",
+                name: "shop-bookstore-web".into(),
+                profile_name: "shop-bookstore-web".into(),
+                reads_secret: false,
+            },
+        ],
+    }
+}
+
+const ARN: &str = "arn:aws:secretsmanager:us-east-1:123456789012:secret:warmstandby/shop/bookstore/database-AbCdEf";
+
+/// Applies a plan the way AWS would.
+fn apply(o: &mut ObservedAccess, d: &DesiredAccess, plan: &AccessPlan) {
+    for a in &plan.actions {
+        match a {
+            AccessAction::Secret(SecretAction::Create { replica_region, .. }) => {
+                o.secret = Some(ObservedSecret {
+                    arn: ARN.into(),
+                    ours: true,
+                    deleted: false,
+                    replicas: vec![(replica_region.clone(), "InSync".into())],
+                    last_changed: None,
+                    differing: Some(vec![]),
+                })
+            }
+            AccessAction::Secret(SecretAction::Rotate { .. }) => {
+                o.secret.as_mut().unwrap().differing = Some(vec![]);
+            }
+            AccessAction::Secret(SecretAction::Restore { .. }) => o.secret.as_mut().unwrap().deleted = false,
+            AccessAction::Secret(SecretAction::Replicate { region, .. }) => {
+                o.secret.as_mut().unwrap().replicas.push((region.clone(), "InSync".into()))
+            }
+            AccessAction::Secret(SecretAction::RemoveReplica { region, .. }) => {
+                o.secret.as_mut().unwrap().replicas.retain(|(r, _)| r != region)
+            }
+            AccessAction::Secret(SecretAction::Delete { .. }) => o.secret.as_mut().unwrap().deleted = true,
+            AccessAction::Iam(i) => match i {
+                IamAction::CreateRole { name, .. } => o.roles.push(ObservedRole {
+                    name: name.clone(),
+                    arn: format!("arn:aws:iam::1:role/warmstandby/{name}"),
+                    ours: true,
+                    trust: trust_policy(),
+                    inline: vec![],
+                    attached: vec![],
+                }),
+                IamAction::UpdateTrust { role } => {
+                    o.roles.iter_mut().find(|r| r.name == *role).unwrap().trust = trust_policy()
+                }
+                IamAction::PutPolicy { role, policy, document } => {
+                    let r = o.roles.iter_mut().find(|r| r.name == *role).unwrap();
+                    r.inline.retain(|(n, _)| n != policy);
+                    r.inline.push((policy.clone(), serde_json::from_str(document).unwrap()));
+                }
+                IamAction::DeletePolicy { role, policy } => {
+                    o.roles.iter_mut().find(|r| r.name == *role).unwrap().inline.retain(|(n, _)| n != policy)
+                }
+                IamAction::DetachPolicy { role, policy_arn } => {
+                    o.roles.iter_mut().find(|r| r.name == *role).unwrap().attached.retain(|a| a != policy_arn)
+                }
+                IamAction::CreateProfile { name, role, .. } => o.profiles.push(ObservedProfile {
+                    name: name.clone(),
+                    arn: format!("arn:aws:iam::1:instance-profile/warmstandby/{name}"),
+                    roles: vec![role.clone()],
+                }),
+                IamAction::AddRole { profile, role } => {
+                    o.profiles.iter_mut().find(|p| p.name == *profile).unwrap().roles.push(role.clone())
+                }
+                IamAction::RemoveRole { profile, role } => {
+                    o.profiles.iter_mut().find(|p| p.name == *profile).unwrap().roles.retain(|r| r != role)
+                }
+                IamAction::DeleteProfile { name } => o.profiles.retain(|p| p.name != *name),
+                IamAction::DeleteRole { name } => o.roles.retain(|r| r.name != *name),
+            },
+        }
+    }
+    let _ = d;
+}
+
+fn converge(o: &mut ObservedAccess, d: &DesiredAccess) -> usize {
+    for round in 0..10 {
+        let plan = plan_access(d, o, None);
+        if plan.actions.is_empty() {
+            return round;
+        }
+        apply(o, d, &plan);
+    }
+    panic!("did not converge: {o:?}");
+}
+
+#[test]
+fn builds_secret_roles_and_profiles_and_then_has_nothing_to_do() {
+    let d = desired();
+    let mut o = ObservedAccess::default();
+    let first = plan_access(&d, &o, None);
+    assert!(first.drift.is_empty(), "nothing built yet is not drift: {:?}", first.drift);
+    assert_eq!(converge(&mut o, &d), 2, "secret and roles, then policy and profiles");
+    let api = o.role("shop-bookstore-api").unwrap();
+    let (_, doc) = &api.inline[0];
+    let resources = doc["Statement"][0]["Resource"].as_array().unwrap();
+    assert_eq!(resources.len(), 2, "both regions' ARNs, nothing wider: {doc}");
+    assert!(resources.iter().any(|r| r.as_str().unwrap().contains(":us-west-2:")));
+    assert!(o.role("shop-bookstore-web").unwrap().inline.is_empty(), "the web tier reads nothing secret");
+    let plan = plan_access(&d, &o, None);
+    assert!(plan.actions.is_empty() && plan.drift.is_empty() && plan.waiting.is_empty(), "{plan:?}");
+
+    let (profile, env) =
+        launch_settings(&d, &o, "api", RegionRole::Standby, false, ("api.example.com", "www.example.com")).unwrap();
+    assert_eq!(profile, "shop-bookstore-api");
+    let (host, arn) = env.db.clone().unwrap();
+    assert_eq!(host, "book.internal");
+    assert!(arn.starts_with("arn:aws:secretsmanager:us-west-2:"), "the standby reads its own replica: {arn}");
+    assert_eq!(env.role, "standby");
+}
+
+#[test]
+fn a_widened_policy_a_detached_profile_and_a_changed_password_are_drift_and_repaired() {
+    let d = desired();
+    let mut o = ObservedAccess::default();
+    converge(&mut o, &d);
+    let api = o.roles.iter_mut().find(|r| r.name == "shop-bookstore-api").unwrap();
+    api.inline[0].1 = secret_read_policy(&["*".into()]);
+    api.attached.push("arn:aws:iam::aws:policy/AdministratorAccess".into());
+    o.profiles.iter_mut().find(|p| p.name == "shop-bookstore-web").unwrap().roles.clear();
+    o.secret.as_mut().unwrap().differing = Some(vec!["password".into()]);
+    let writer = Writer { region: "us-east-1", identifier: "db-1", available: true };
+    let plan = plan_access(&d, &o, Some(writer));
+    let fields: Vec<&str> = plan.drift.iter().map(|i| i.field.as_str()).collect();
+    assert!(fields.contains(&SECRET_READ_POLICY), "{fields:?}");
+    assert!(fields.iter().any(|f| f.contains("AdministratorAccess")), "{fields:?}");
+    assert!(fields.contains(&"role"), "{fields:?}");
+    assert!(fields.contains(&"password"), "{fields:?}");
+    assert!(plan.drift.iter().all(|i| !i.found.contains("pw")), "values never appear");
+    assert!(plan.actions.contains(&AccessAction::Secret(SecretAction::Rotate {
+        arn: ARN.into(),
+        fields: d.secret.fields.clone(),
+        database: Some(("us-east-1".into(), "db-1".into())),
+    })));
+    apply(&mut o, &d, &plan);
+    assert!(plan_access(&d, &o, None).actions.is_empty());
+}
+
+#[test]
+fn a_password_change_waits_for_an_available_writer() {
+    let d = desired();
+    let mut o = ObservedAccess::default();
+    converge(&mut o, &d);
+    o.secret.as_mut().unwrap().differing = Some(vec!["password".into()]);
+    let plan = plan_access(&d, &o, Some(Writer { region: "us-east-1", identifier: "db-1", available: false }));
+    assert!(plan.actions.is_empty(), "{plan:?}");
+    assert_eq!(plan.waiting.len(), 1);
+}
+
+#[test]
+fn someone_elses_secret_or_role_is_left_alone() {
+    let d = desired();
+    let o = ObservedAccess {
+        secret: Some(ObservedSecret { arn: ARN.into(), ours: false, ..Default::default() }),
+        roles: vec![ObservedRole {
+            name: "shop-bookstore-api".into(),
+            ours: false,
+            trust: json!({}),
+            ..Default::default()
+        }],
+        profiles: vec![],
+    };
+    let plan = plan_access(&d, &o, None);
+    assert!(plan.actions.iter().all(|a| !matches!(a, AccessAction::Secret(_))), "{plan:?}");
+    assert!(!plan.actions.iter().any(|a| matches!(a, AccessAction::Iam(IamAction::UpdateTrust { .. }))));
+    assert_eq!(plan.blocked.len(), 2, "{:?}", plan.blocked);
+}
+
+#[test]
+fn teardown_removes_the_replica_then_schedules_the_secret_and_takes_roles_apart_after_the_instances() {
+    let d = desired();
+    let mut o = ObservedAccess::default();
+    converge(&mut o, &d);
+    let held = plan_access_teardown(&d, &o, true);
+    assert!(held.actions.iter().all(|a| matches!(a, AccessAction::Secret(_))), "{held:?}");
+    for _ in 0..6 {
+        let plan = plan_access_teardown(&d, &o, false);
+        if plan.actions.is_empty() {
+            break;
+        }
+        apply(&mut o, &d, &plan);
+    }
+    assert_eq!(o.live_count(), 0, "{o:?}");
+    assert!(o.secret.as_ref().unwrap().deleted, "scheduled for deletion, recoverable");
+}
+
+#[test]
+fn a_deleted_secret_of_ours_is_restored() {
+    let d = desired();
+    let mut o = ObservedAccess::default();
+    converge(&mut o, &d);
+    o.secret.as_mut().unwrap().deleted = true;
+    let plan = plan_access(&d, &o, None);
+    assert_eq!(plan.actions, vec![AccessAction::Secret(SecretAction::Restore { arn: ARN.into() })]);
+}

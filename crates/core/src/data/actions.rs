@@ -1,0 +1,243 @@
+//! The data tier's changes, one enum per AWS family, so each adapter takes
+//! exactly its own actions and the dispatch is one match. Secrets are not
+//! part of actions: the adapter receives the password separately, at the
+//! call that needs it.
+
+use crate::data::observed::ObservedRule;
+
+/// One AWS change of the data tier, by family.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DataAction {
+    /// EC2 security groups (every tier's, created with the data tier).
+    SecurityGroup(SecurityGroupAction),
+    /// The bastion instance.
+    Bastion(BastionAction),
+    /// RDS: the subnet group, the writer and its replica.
+    Database(DatabaseAction),
+    /// Route 53's private zone and the database record.
+    PrivateDns(PrivateDnsAction),
+    /// AWS Backup.
+    Backup(BackupAction),
+}
+
+macro_rules! into_data_action {
+    ($($family:ident => $variant:ident),* $(,)?) => {
+        $(impl From<$family> for DataAction {
+            fn from(action: $family) -> Self {
+                DataAction::$variant(action)
+            }
+        })*
+    };
+}
+
+into_data_action!(
+    SecurityGroupAction => SecurityGroup,
+    BastionAction => Bastion,
+    DatabaseAction => Database,
+    PrivateDnsAction => PrivateDns,
+    BackupAction => Backup,
+);
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SecurityGroupAction {
+    CreateSecurityGroup {
+        component: String,
+        name: String,
+        description: String,
+        vpc_id: String,
+    },
+    AuthorizeIngress {
+        group_id: String,
+        rule: ObservedRule,
+    },
+    RevokeIngress {
+        group_id: String,
+        rule: ObservedRule,
+    },
+    DeleteSecurityGroup {
+        group_id: String,
+    },
+    /// Marks a fenced database's security group with the fencing failover's epoch.
+    TagGroupEpoch {
+        group_id: String,
+        epoch: i64,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BastionAction {
+    RunBastion {
+        component: String,
+        name: String,
+        image_id: String,
+        instance_type: String,
+        key_name: Option<String>,
+        subnet_id: String,
+        group_id: String,
+    },
+    TerminateInstance {
+        instance_id: String,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DatabaseAction {
+    CreateDbSubnetGroup {
+        name: String,
+        subnet_ids: Vec<String>,
+    },
+    DeleteDbSubnetGroup {
+        name: String,
+    },
+    CreateWriter {
+        identifier: String,
+        subnet_group: String,
+        group_id: String,
+    },
+    CreateReplica {
+        identifier: String,
+        source_arn: String,
+        source_region: String,
+        subnet_group: String,
+        group_id: String,
+        instance_class: String,
+        deletion_protection: bool,
+        /// KMS key in the replica's region; required for an encrypted source.
+        kms_key_id: Option<String>,
+    },
+    ModifyDatabase {
+        identifier: String,
+        changes: Vec<(String, String)>,
+    },
+    /// Makes a replica a writer (a failover); tagged with the failover epoch.
+    PromoteReplica {
+        identifier: String,
+        epoch: i64,
+    },
+    /// Marks the writer with the failover epoch that made it one.
+    TagEpoch {
+        identifier: String,
+        epoch: i64,
+    },
+    /// Lifts deletion protection: only ever planned for a requested delete,
+    /// or to replace a fenced former writer (after its final snapshot).
+    UnprotectDatabase {
+        identifier: String,
+    },
+    DeleteDatabase {
+        identifier: String,
+        final_snapshot: Option<String>,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PrivateDnsAction {
+    CreatePrivateZone { name: String, vpc_id: String, component: String },
+    UpsertRecord { zone_id: String, name: String, value: String },
+    DeleteRecord { zone_id: String, name: String, value: String },
+    DeletePrivateZone { zone_id: String },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BackupAction {
+    CreateBackupVault { name: String },
+    DeleteBackupVault { name: String },
+    CreateBackupPlan { name: String, schedule: String, retention_days: i32, copy_to_vault_arn: String },
+    UpdateBackupPlan { plan_id: String, name: String, schedule: String, retention_days: i32, copy_to_vault_arn: String },
+    CreateBackupSelection { plan_id: String, name: String, iam_role_arn: String },
+    DeleteBackupSelection { plan_id: String, selection_id: String },
+    DeleteBackupPlan { plan_id: String },
+}
+
+impl DataAction {
+    /// A short description, for logs, events and plans; never includes a
+    /// secret (actions carry none).
+    pub fn describe(&self) -> String {
+        match self {
+            DataAction::SecurityGroup(a) => a.describe(),
+            DataAction::Bastion(a) => a.describe(),
+            DataAction::Database(a) => a.describe(),
+            DataAction::PrivateDns(a) => a.describe(),
+            DataAction::Backup(a) => a.describe(),
+        }
+    }
+}
+
+impl SecurityGroupAction {
+    pub fn describe(&self) -> String {
+        match self {
+            SecurityGroupAction::CreateSecurityGroup { component, .. } => format!("create {component}"),
+            SecurityGroupAction::AuthorizeIngress { group_id, rule } => {
+                format!("allow tcp/{} on {group_id}", rule.from_port)
+            }
+            SecurityGroupAction::RevokeIngress { group_id, rule } => {
+                format!("revoke {}/{} on {group_id}", rule.protocol, rule.from_port)
+            }
+            SecurityGroupAction::DeleteSecurityGroup { group_id } => format!("delete {group_id}"),
+            SecurityGroupAction::TagGroupEpoch { group_id, epoch } => {
+                format!("tag the fence on {group_id} with epoch {epoch}")
+            }
+        }
+    }
+}
+
+impl BastionAction {
+    pub fn describe(&self) -> String {
+        match self {
+            BastionAction::RunBastion { .. } => "launch the bastion".into(),
+            BastionAction::TerminateInstance { instance_id } => format!("terminate {instance_id}"),
+        }
+    }
+}
+
+impl DatabaseAction {
+    pub fn describe(&self) -> String {
+        match self {
+            DatabaseAction::CreateDbSubnetGroup { name, .. } => format!("create DB subnet group {name}"),
+            DatabaseAction::DeleteDbSubnetGroup { name } => format!("delete DB subnet group {name}"),
+            DatabaseAction::CreateWriter { identifier, .. } => format!("create database {identifier}"),
+            DatabaseAction::CreateReplica { identifier, source_region, .. } => {
+                format!("create replica {identifier} of the writer in {source_region}")
+            }
+            DatabaseAction::ModifyDatabase { identifier, changes } => {
+                format!(
+                    "modify {identifier}: {}",
+                    changes.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
+                )
+            }
+            DatabaseAction::PromoteReplica { identifier, epoch } => format!("promote {identifier} (epoch {epoch})"),
+            DatabaseAction::TagEpoch { identifier, epoch } => format!("tag {identifier} with epoch {epoch}"),
+            DatabaseAction::UnprotectDatabase { identifier } => format!("lift deletion protection of {identifier}"),
+            DatabaseAction::DeleteDatabase { identifier, final_snapshot } => match final_snapshot {
+                Some(s) => format!("delete database {identifier} (final snapshot {s})"),
+                None => format!("delete database {identifier}"),
+            },
+        }
+    }
+}
+
+impl PrivateDnsAction {
+    pub fn describe(&self) -> String {
+        match self {
+            PrivateDnsAction::CreatePrivateZone { name, .. } => format!("create private zone {name}"),
+            PrivateDnsAction::UpsertRecord { name, value, .. } => format!("point {name} at {value}"),
+            PrivateDnsAction::DeleteRecord { name, .. } => format!("delete record {name}"),
+            PrivateDnsAction::DeletePrivateZone { zone_id } => format!("delete private zone {zone_id}"),
+        }
+    }
+}
+
+impl BackupAction {
+    pub fn describe(&self) -> String {
+        match self {
+            BackupAction::CreateBackupVault { name } => format!("create backup vault {name}"),
+            BackupAction::DeleteBackupVault { name } => format!("delete backup vault {name}"),
+            BackupAction::CreateBackupPlan { name, .. } => format!("create backup plan {name}"),
+            BackupAction::UpdateBackupPlan { name, .. } => format!("update backup plan {name}"),
+            BackupAction::CreateBackupSelection { name, .. } => format!("create backup selection {name}"),
+            BackupAction::DeleteBackupSelection { selection_id, .. } => {
+                format!("delete backup selection {selection_id}")
+            }
+            BackupAction::DeleteBackupPlan { plan_id } => format!("delete backup plan {plan_id}"),
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! Deleting a stack's data tier in both regions, in the reverse of creation.
+
+use crate::data::actions::{
+    BackupAction, BastionAction, DataAction, DatabaseAction, PrivateDnsAction, SecurityGroupAction,
+};
+use crate::data::observed::{ObservedDataTier, ObservedDatabase};
+use crate::data::plan::DataPlan;
+use crate::desired::DesiredDataTier;
+
+/// Plans deletion of both regions' data tiers, in the reverse of creation:
+/// backup selection and plan, records and zones, replica before writer (the
+/// writer's protection lifted, a final snapshot taken unless disabled),
+/// bastion, subnet groups, then security groups after their cross-references
+/// are revoked.
+///
+/// `hold_groups` keeps the security groups while other tiers (load
+/// balancers, instances of auto scaling groups) still use them.
+pub fn plan_data_teardown(
+    regions: [(&DesiredDataTier, &ObservedDataTier); 2],
+    snapshot_suffix: &str,
+    hold_groups: bool,
+) -> DataPlan {
+    let mut plan = DataPlan::default();
+    let replicas_left = regions.iter().any(|(_, o)| o.databases.iter().any(ObservedDatabase::is_replica));
+    for (d, o) in &regions {
+        let mut push = |a: DataAction| plan.actions.push((d.role, a));
+        for p in &o.backup_plans {
+            for (id, _) in &p.selections {
+                push(BackupAction::DeleteBackupSelection { plan_id: p.id.clone(), selection_id: id.clone() }.into());
+            }
+            if p.selections.is_empty() {
+                push(BackupAction::DeleteBackupPlan { plan_id: p.id.clone() }.into());
+            }
+        }
+        let plans_left = regions.iter().any(|(_, o)| !o.backup_plans.is_empty());
+        if !plans_left {
+            for (v, _) in &o.backup_vaults {
+                push(BackupAction::DeleteBackupVault { name: v.clone() }.into());
+            }
+        }
+        for z in &o.private_zones {
+            match &z.record {
+                Some((name, value)) => push(
+                    PrivateDnsAction::DeleteRecord { zone_id: z.id.clone(), name: name.clone(), value: value.clone() }
+                        .into(),
+                ),
+                None => push(PrivateDnsAction::DeletePrivateZone { zone_id: z.id.clone() }.into()),
+            }
+        }
+        for db in &o.databases {
+            if db.status == "deleting" {
+                plan.waiting.push(format!("database {} is deleting", db.identifier));
+                continue;
+            }
+            // Replicas go first; the writer keeps its data in a final snapshot
+            // unless the spec says otherwise.
+            if db.is_replica() || !replicas_left {
+                if db.deletion_protection {
+                    push(DatabaseAction::UnprotectDatabase { identifier: db.identifier.clone() }.into());
+                } else {
+                    let snapshot = (!db.is_replica() && d.final_snapshot)
+                        .then(|| format!("{}-final-{snapshot_suffix}", db.identifier));
+                    push(
+                        DatabaseAction::DeleteDatabase { identifier: db.identifier.clone(), final_snapshot: snapshot }
+                            .into(),
+                    );
+                }
+            }
+        }
+        for i in o.instances.iter().filter(|i| i.is_live()) {
+            push(BastionAction::TerminateInstance { instance_id: i.id.clone() }.into());
+        }
+        let instances_left = o.instances.iter().any(|i| i.state != "terminated");
+        if o.databases.is_empty() {
+            for g in &o.db_subnet_groups {
+                push(DatabaseAction::DeleteDbSubnetGroup { name: g.name.clone() }.into());
+            }
+        }
+        // Revoke every rule that references a group first; delete groups once
+        // nothing (rules, instances, databases) uses them.
+        let mut referencing = false;
+        for g in &o.security_groups {
+            for rule in g.ingress.iter().filter(|r| r.group_id.is_some()) {
+                referencing = true;
+                push(SecurityGroupAction::RevokeIngress { group_id: g.id.clone(), rule: rule.clone() }.into());
+            }
+        }
+        if hold_groups {
+            plan.waiting.push("security groups wait for the load balancers and servers to go".into());
+        } else if !referencing && !instances_left && o.databases.is_empty() {
+            for g in &o.security_groups {
+                push(SecurityGroupAction::DeleteSecurityGroup { group_id: g.id.clone() }.into());
+            }
+        } else if instances_left && o.instances.iter().all(|i| !i.is_live()) {
+            plan.waiting.push("waiting for the bastion to terminate".into());
+        }
+    }
+    plan
+}
+
+impl ObservedDataTier {
+    pub fn is_empty(&self) -> bool {
+        self.security_groups.is_empty()
+            && self.instances.iter().all(|i| i.state == "terminated")
+            && self.db_subnet_groups.is_empty()
+            && self.databases.is_empty()
+            && self.private_zones.is_empty()
+            && self.backup_vaults.is_empty()
+            && self.backup_plans.is_empty()
+    }
+
+    pub fn live_count(&self) -> usize {
+        self.security_groups.len()
+            + self.instances.iter().filter(|i| i.state != "terminated").count()
+            + self.db_subnet_groups.len()
+            + self.databases.len()
+            + self.private_zones.len()
+            + self.backup_vaults.len()
+            + self.backup_plans.len()
+    }
+}

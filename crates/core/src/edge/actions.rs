@@ -1,0 +1,300 @@
+//! The edge and compute tier's changes, one enum per AWS family, so each
+//! adapter takes exactly its own actions and the dispatch is one match.
+
+use crate::edge::observed::{
+    AlarmConfig, AsgSpec, DistributionSpec, HealthCheckConfig, LaunchTemplateData, ListenerSpec, LoadBalancerSpec,
+    RecordSpec, TargetGroupSpec, WebAclSpec,
+};
+
+/// Where an action runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum EdgeScope {
+    Region(warmstandby_api::RegionRole),
+    /// Route 53, CloudFront, WAF (CLOUDFRONT), the alarm and CloudFront's
+    /// own certificate: us-east-1.
+    Global,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecordAction {
+    Create,
+    Upsert,
+    Delete,
+}
+
+impl RecordAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordAction::Create => "CREATE",
+            RecordAction::Upsert => "UPSERT",
+            RecordAction::Delete => "DELETE",
+        }
+    }
+}
+
+/// One AWS change of the edge or compute tier, by family.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EdgeAction {
+    /// ACM.
+    Certificate(CertificateAction),
+    /// ELBv2: target groups, load balancers, listeners.
+    LoadBalancing(LoadBalancingAction),
+    /// EC2 images and launch templates, auto scaling groups.
+    Compute(ComputeAction),
+    /// Route 53's public zone, its records and health checks.
+    Dns(DnsAction),
+    /// CloudFront.
+    Cdn(CdnAction),
+    /// WAF (CLOUDFRONT scope).
+    Waf(WafAction),
+    /// CloudWatch.
+    Alarm(AlarmAction),
+}
+
+macro_rules! into_edge_action {
+    ($($family:ident => $variant:ident),* $(,)?) => {
+        $(impl From<$family> for EdgeAction {
+            fn from(action: $family) -> Self {
+                EdgeAction::$variant(action)
+            }
+        })*
+    };
+}
+
+into_edge_action!(
+    CertificateAction => Certificate,
+    LoadBalancingAction => LoadBalancing,
+    ComputeAction => Compute,
+    DnsAction => Dns,
+    CdnAction => Cdn,
+    WafAction => Waf,
+    AlarmAction => Alarm,
+);
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CertificateAction {
+    RequestCertificate { domain: String },
+    DeleteCertificate { arn: String },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LoadBalancingAction {
+    CreateTargetGroup { tier: String, spec: TargetGroupSpec },
+    ModifyTargetGroup { arn: String, health_check_path: String },
+    DeleteTargetGroup { arn: String },
+    CreateLoadBalancer { tier: String, spec: LoadBalancerSpec },
+    SetSubnets { arn: String, subnet_ids: Vec<String> },
+    SetSecurityGroups { arn: String, security_group_ids: Vec<String> },
+    DeleteLoadBalancer { arn: String },
+    CreateListener { load_balancer_arn: String, tier: String, spec: ListenerSpec },
+    ModifyListener { arn: String, spec: ListenerSpec },
+    DeleteListener { arn: String },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ComputeAction {
+    CopyImage {
+        tier: String,
+        name: String,
+        source_region: String,
+        source_image: String,
+    },
+    /// CopyImage takes no tags: ownership is added right after.
+    TagImage {
+        tier: String,
+        image_id: String,
+        name: String,
+    },
+    DeregisterImage {
+        image_id: String,
+        snapshot_ids: Vec<String>,
+    },
+    CreateLaunchTemplate {
+        tier: String,
+        name: String,
+        data: LaunchTemplateData,
+    },
+    CreateLaunchTemplateVersion {
+        template_id: String,
+        data: LaunchTemplateData,
+    },
+    DeleteLaunchTemplate {
+        template_id: String,
+    },
+    CreateAutoScalingGroup {
+        tier: String,
+        name: String,
+        spec: AsgSpec,
+    },
+    UpdateAutoScalingGroup {
+        name: String,
+        spec: AsgSpec,
+        attach: Vec<String>,
+        detach: Vec<String>,
+    },
+    DeleteAutoScalingGroup {
+        name: String,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DnsAction {
+    CreatePublicZone {
+        name: String,
+    },
+    DeletePublicZone {
+        zone_id: String,
+    },
+    /// One atomic Route 53 batch.
+    ChangeRecords {
+        zone_id: String,
+        changes: Vec<(RecordAction, RecordSpec)>,
+    },
+    CreateHealthCheck {
+        caller_reference: String,
+        name: String,
+        config: HealthCheckConfig,
+    },
+    UpdateHealthCheck {
+        id: String,
+        config: HealthCheckConfig,
+    },
+    DeleteHealthCheck {
+        id: String,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CdnAction {
+    CreateDistribution { caller_reference: String, spec: DistributionSpec },
+    UpdateDistribution { id: String, etag: String, spec: DistributionSpec },
+    DeleteDistribution { id: String, etag: String },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WafAction {
+    CreateWebAcl { name: String, spec: WebAclSpec },
+    UpdateWebAcl { id: String, name: String, lock_token: String, spec: WebAclSpec },
+    DeleteWebAcl { id: String, name: String, lock_token: String },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AlarmAction {
+    PutAlarm { name: String, config: AlarmConfig },
+    DeleteAlarm { name: String },
+}
+
+impl EdgeAction {
+    /// A short description, for logs, events and plans.
+    pub fn describe(&self) -> String {
+        match self {
+            EdgeAction::Certificate(a) => a.describe(),
+            EdgeAction::LoadBalancing(a) => a.describe(),
+            EdgeAction::Compute(a) => a.describe(),
+            EdgeAction::Dns(a) => a.describe(),
+            EdgeAction::Cdn(a) => a.describe(),
+            EdgeAction::Waf(a) => a.describe(),
+            EdgeAction::Alarm(a) => a.describe(),
+        }
+    }
+}
+
+impl CertificateAction {
+    pub fn describe(&self) -> String {
+        match self {
+            CertificateAction::RequestCertificate { domain } => format!("request certificate {domain}"),
+            CertificateAction::DeleteCertificate { arn } => format!("delete certificate {arn}"),
+        }
+    }
+}
+
+impl LoadBalancingAction {
+    pub fn describe(&self) -> String {
+        match self {
+            LoadBalancingAction::CreateTargetGroup { spec, .. } => format!("create target group {}", spec.name),
+            LoadBalancingAction::ModifyTargetGroup { arn, health_check_path } => {
+                format!("set health check path of {arn} to {health_check_path}")
+            }
+            LoadBalancingAction::DeleteTargetGroup { arn } => format!("delete target group {arn}"),
+            LoadBalancingAction::CreateLoadBalancer { spec, .. } => format!("create load balancer {}", spec.name),
+            LoadBalancingAction::SetSubnets { arn, .. } => format!("set subnets of {arn}"),
+            LoadBalancingAction::SetSecurityGroups { arn, .. } => format!("set security groups of {arn}"),
+            LoadBalancingAction::DeleteLoadBalancer { arn } => format!("delete load balancer {arn}"),
+            LoadBalancingAction::CreateListener { tier, spec, .. } => {
+                format!("create {} listener :{} of {tier}", spec.protocol, spec.port)
+            }
+            LoadBalancingAction::ModifyListener { arn, .. } => format!("repair listener {arn}"),
+            LoadBalancingAction::DeleteListener { arn } => format!("delete listener {arn}"),
+        }
+    }
+}
+
+impl ComputeAction {
+    pub fn describe(&self) -> String {
+        match self {
+            ComputeAction::CopyImage { source_image, source_region, .. } => {
+                format!("copy image {source_image} from {source_region}")
+            }
+            ComputeAction::TagImage { image_id, .. } => format!("tag image {image_id}"),
+            ComputeAction::DeregisterImage { image_id, .. } => format!("deregister image {image_id}"),
+            ComputeAction::CreateLaunchTemplate { name, .. } => format!("create launch template {name}"),
+            ComputeAction::CreateLaunchTemplateVersion { template_id, .. } => {
+                format!("new version of launch template {template_id}")
+            }
+            ComputeAction::DeleteLaunchTemplate { template_id } => format!("delete launch template {template_id}"),
+            ComputeAction::CreateAutoScalingGroup { name, spec, .. } => {
+                format!("create auto scaling group {name} ({}/{}/{})", spec.min, spec.desired, spec.max)
+            }
+            ComputeAction::UpdateAutoScalingGroup { name, spec, .. } => format!(
+                "update auto scaling group {name} (version {}, {}/{}/{})",
+                spec.launch_template_version, spec.min, spec.desired, spec.max
+            ),
+            ComputeAction::DeleteAutoScalingGroup { name } => format!("delete auto scaling group {name}"),
+        }
+    }
+}
+
+impl DnsAction {
+    pub fn describe(&self) -> String {
+        match self {
+            DnsAction::CreatePublicZone { name } => format!("create public zone {name}"),
+            DnsAction::DeletePublicZone { zone_id } => format!("delete public zone {zone_id}"),
+            DnsAction::ChangeRecords { changes, .. } => format!(
+                "change records: {}",
+                changes.iter().map(|(a, r)| format!("{} {}", a.as_str(), r.label())).collect::<Vec<_>>().join(", ")
+            ),
+            DnsAction::CreateHealthCheck { config, .. } => format!("create health check of {}", config.fqdn),
+            DnsAction::UpdateHealthCheck { id, .. } => format!("update health check {id}"),
+            DnsAction::DeleteHealthCheck { id } => format!("delete health check {id}"),
+        }
+    }
+}
+
+impl CdnAction {
+    pub fn describe(&self) -> String {
+        match self {
+            CdnAction::CreateDistribution { .. } => "create the CloudFront distribution".into(),
+            CdnAction::UpdateDistribution { id, spec, .. } if !spec.enabled => format!("disable distribution {id}"),
+            CdnAction::UpdateDistribution { id, .. } => format!("update distribution {id}"),
+            CdnAction::DeleteDistribution { id, .. } => format!("delete distribution {id}"),
+        }
+    }
+}
+
+impl WafAction {
+    pub fn describe(&self) -> String {
+        match self {
+            WafAction::CreateWebAcl { name, .. } => format!("create web ACL {name}"),
+            WafAction::UpdateWebAcl { name, .. } => format!("update web ACL {name}"),
+            WafAction::DeleteWebAcl { name, .. } => format!("delete web ACL {name}"),
+        }
+    }
+}
+
+impl AlarmAction {
+    pub fn describe(&self) -> String {
+        match self {
+            AlarmAction::PutAlarm { name, .. } => format!("put alarm {name}"),
+            AlarmAction::DeleteAlarm { name } => format!("delete alarm {name}"),
+        }
+    }
+}

@@ -1,0 +1,410 @@
+//! The stack's global resources: CloudFront's own certificate, the health
+//! check, the WAF web ACL, the distribution, the public records and the
+//! alarm. They point at regional ones, and the active region decides which.
+
+use warmstandby_api::{CachingMode, GLOBAL_REGION, OriginProtocol, PriceClass, RegionRole};
+
+use crate::desired::CloudFrontCertificate;
+use crate::edge::actions::{AlarmAction, CdnAction, CertificateAction, DnsAction, EdgeScope, RecordAction, WafAction};
+use crate::edge::observed::{
+    AlarmConfig, DistributionSpec, HealthCheckConfig, ObservedCertificate, ObservedLoadBalancer, OriginSpec,
+    RecordSpec, WebAclSpec, diff,
+};
+use crate::edge::plan::{
+    ALL_METHODS, CACHING_DISABLED, CACHING_OPTIMIZED, CLOUDFRONT_ZONE_ID, EdgeInputs, EdgePlan, ORIGIN_GROUP_ID,
+    RECORD_TTL, RegionEdgeInputs, marker_name, origin_id,
+};
+use warmstandby_api::DriftItem;
+
+/// Region inputs by role.
+fn region<'a, 'b>(inputs: &'b EdgeInputs<'a>, role: RegionRole) -> &'b RegionEdgeInputs<'a> {
+    &inputs.regions[role.index()]
+}
+
+fn api_lb<'a>(inputs: &'a EdgeInputs<'_>, role: RegionRole) -> Option<&'a ObservedLoadBalancer> {
+    let r = region(inputs, role);
+    r.desired.tier("api").and_then(|t| r.observed.load_balancer(&t.load_balancer_name))
+}
+
+fn web_lb<'a>(inputs: &'a EdgeInputs<'_>, role: RegionRole) -> Option<&'a ObservedLoadBalancer> {
+    let r = region(inputs, role);
+    r.desired.tier("web").and_then(|t| r.observed.load_balancer(&t.load_balancer_name))
+}
+
+fn cloudfront_certificate<'a>(inputs: &'a EdgeInputs<'_>) -> Option<&'a ObservedCertificate> {
+    match inputs.global.cloudfront_certificate {
+        CloudFrontCertificate::Regional(role) => region(inputs, role).observed.certificate.as_ref(),
+        CloudFrontCertificate::Own => inputs.observed.certificate.as_ref(),
+    }
+}
+
+pub(super) fn plan_global(plan: &mut EdgePlan, inputs: &EdgeInputs<'_>) {
+    let g = inputs.global;
+    let o = inputs.observed;
+    plan_cloudfront_certificate(plan, inputs);
+    let health_check_id = plan_health_check(plan, inputs);
+    // Records: validation CNAMEs, the api failover pair and the web alias.
+    let Some(zone) = &o.zone else {
+        if g.manage_zone {
+            plan.push(EdgeScope::Global, DnsAction::CreatePublicZone { name: g.zone_name.clone() });
+        } else {
+            plan.blocked.push(format!(
+                "public hosted zone {} not found; create it or set spec.domain.manageZone: true",
+                g.zone_name
+            ));
+        }
+        return;
+    };
+    let mut desired: Vec<RecordSpec> = Vec::new();
+    let mut certs: Vec<&ObservedCertificate> =
+        inputs.regions.iter().filter_map(|r| r.observed.certificate.as_ref()).collect();
+    if g.cloudfront_certificate == CloudFrontCertificate::Own
+        && let Some(c) = &o.certificate
+    {
+        certs.push(c);
+    }
+    let mut validation_names = Vec::new();
+    for c in certs {
+        for (name, value) in &c.validation {
+            let name = name.trim_end_matches('.').to_lowercase();
+            if validation_names.contains(&name) {
+                continue;
+            }
+            validation_names.push(name.clone());
+            desired.push(RecordSpec {
+                name,
+                rtype: "CNAME".into(),
+                set_identifier: None,
+                failover: None,
+                alias: None,
+                health_check_id: None,
+                ttl: Some(RECORD_TTL),
+                values: vec![value.trim_end_matches('.').to_string()],
+            });
+        }
+    }
+    let api_fqdn = g.api_fqdn.to_lowercase();
+    let mut api_ready = true;
+    for role in [g.active, g.active.other()] {
+        let primary = role == g.active;
+        match (api_lb(inputs, role), primary, &health_check_id) {
+            (Some(lb), false, _) | (Some(lb), true, Some(_)) => desired.push(RecordSpec {
+                name: api_fqdn.clone(),
+                rtype: "A".into(),
+                set_identifier: Some(region(inputs, role).desired.region.clone()),
+                failover: Some(if primary { "PRIMARY" } else { "SECONDARY" }.into()),
+                alias: Some((lb.dns_name.to_lowercase(), lb.zone_id.clone(), true)),
+                health_check_id: if primary { health_check_id.clone() } else { None },
+                ttl: None,
+                values: Vec::new(),
+            }),
+            _ => api_ready = false,
+        }
+    }
+    if !api_ready {
+        plan.waiting.push(format!("{api_fqdn} waits for both api load balancers and the health check"));
+    }
+    let web_acl_arn = plan_web_acl(plan, inputs);
+    plan_distribution(plan, inputs, web_acl_arn);
+    match &o.distribution {
+        Some(dist) => desired.push(RecordSpec {
+            name: g.web_fqdn.to_lowercase(),
+            rtype: "A".into(),
+            set_identifier: None,
+            failover: None,
+            alias: Some((dist.domain_name.to_lowercase(), CLOUDFRONT_ZONE_ID.into(), false)),
+            health_check_id: None,
+            ttl: None,
+            values: Vec::new(),
+        }),
+        None => plan.waiting.push(format!("{} waits for the distribution", g.web_fqdn)),
+    }
+
+    plan_records(plan, inputs, zone.id.as_str(), &desired, &validation_names);
+    // Stale health checks (after a type or interval change) go once unused.
+    for h in &o.health_checks {
+        let current = health_check_id.as_deref() == Some(h.id.as_str());
+        let referenced = o.records.iter().any(|r| r.health_check_id.as_deref() == Some(h.id.as_str()))
+            || o.alarm.as_ref().is_some_and(|a| a.config.health_check_id == h.id);
+        if !current && !referenced && health_check_id.is_some() {
+            plan.push(EdgeScope::Global, DnsAction::DeleteHealthCheck { id: h.id.clone() });
+        }
+    }
+    plan_alarm(plan, inputs, health_check_id.as_deref());
+}
+
+fn plan_cloudfront_certificate(plan: &mut EdgePlan, inputs: &EdgeInputs<'_>) {
+    let g = inputs.global;
+    let o = inputs.observed;
+    if g.cloudfront_certificate == CloudFrontCertificate::Own {
+        match &o.certificate {
+            None => plan.push(
+                EdgeScope::Global,
+                CertificateAction::RequestCertificate { domain: format!("*.{}", g.zone_name) },
+            ),
+            Some(c) if !c.is_issued() => {
+                plan.waiting.push(format!("CloudFront's certificate in {GLOBAL_REGION} is {}", c.status))
+            }
+            Some(_) => {}
+        }
+    }
+}
+
+/// The health check on the active region's api load balancer; its ID once it exists.
+fn plan_health_check(plan: &mut EdgePlan, inputs: &EdgeInputs<'_>) -> Option<String> {
+    let g = inputs.global;
+    let o = inputs.observed;
+    let active_api = api_lb(inputs, g.active);
+    let hc_want = active_api.map(|lb| HealthCheckConfig {
+        fqdn: lb.dns_name.clone(),
+        https: g.health_check.https,
+        port: g.health_check.port,
+        path: g.health_check.path.clone(),
+        interval_seconds: g.health_check.interval_seconds,
+        failure_threshold: g.health_check.failure_threshold,
+    });
+    match &hc_want {
+        None => plan.waiting.push("the health check waits for the active api load balancer".into()),
+        Some(want) => {
+            let reference = inputs.owner.health_check_reference(&want.immutable_key());
+            match o.health_checks.iter().find(|h| h.caller_reference == reference) {
+                None => plan.push(
+                    EdgeScope::Global,
+                    DnsAction::CreateHealthCheck {
+                        caller_reference: reference,
+                        name: g.health_check.name.clone(),
+                        config: want.clone(),
+                    },
+                ),
+                Some(have) => {
+                    let items = diff(GLOBAL_REGION, "HealthCheck", &have.id, &want.fields(), &have.config.fields());
+                    if !items.is_empty() {
+                        plan.push(
+                            EdgeScope::Global,
+                            DnsAction::UpdateHealthCheck { id: have.id.clone(), config: want.clone() },
+                        );
+                    }
+                    plan.drift.extend(items);
+                    return Some(have.id.clone());
+                }
+            }
+        }
+    }
+    None
+}
+
+/// The web ACL's ARN once it exists (empty without one); `None` while it is being created.
+fn plan_web_acl(plan: &mut EdgePlan, inputs: &EdgeInputs<'_>) -> Option<String> {
+    let g = inputs.global;
+    let o = inputs.observed;
+    let Some(w) = &g.web_acl else { return Some(String::new()) };
+    {
+        let want = WebAclSpec { managed_rule_groups: w.managed_rule_groups.clone(), rate_limit: w.rate_limit };
+        match &o.web_acl {
+            None => {
+                plan.push(EdgeScope::Global, WafAction::CreateWebAcl { name: w.name.clone(), spec: want });
+                None
+            }
+            Some(have) => {
+                let items = diff(GLOBAL_REGION, "WebAcl", &have.name, &want.fields(), &have.spec.fields());
+                if !items.is_empty() {
+                    plan.push(
+                        EdgeScope::Global,
+                        WafAction::UpdateWebAcl {
+                            id: have.id.clone(),
+                            name: have.name.clone(),
+                            lock_token: have.lock_token.clone(),
+                            spec: want,
+                        },
+                    );
+                }
+                plan.drift.extend(items);
+                Some(have.arn.clone())
+            }
+        }
+    }
+}
+
+/// The active region's web load balancer first in the origin group.
+fn plan_distribution(plan: &mut EdgePlan, inputs: &EdgeInputs<'_>, web_acl_arn: Option<String>) {
+    let g = inputs.global;
+    let o = inputs.observed;
+    let cf_cert = cloudfront_certificate(inputs).filter(|c| c.is_issued());
+    let webs = (web_lb(inputs, g.active), web_lb(inputs, g.active.other()));
+    match (webs, cf_cert, web_acl_arn) {
+        ((Some(first), Some(second)), Some(cert), Some(web_acl_arn)) => {
+            let d = &g.distribution;
+            let policy = match d.origin_protocol {
+                OriginProtocol::HttpOnly => "http-only",
+                OriginProtocol::HttpsOnly => "https-only",
+            };
+            let origins: Vec<OriginSpec> = [(g.active, first), (g.active.other(), second)]
+                .iter()
+                .map(|(role, lb)| OriginSpec {
+                    id: origin_id(&region(inputs, *role).desired.region),
+                    domain_name: lb.dns_name.to_lowercase(),
+                    protocol_policy: policy.into(),
+                    connection_attempts: d.connection_attempts,
+                    connection_timeout: d.connection_timeout_seconds,
+                })
+                .collect();
+            let mut codes = d.failover_status_codes.clone();
+            codes.sort_unstable();
+            codes.dedup();
+            let want = DistributionSpec {
+                comment: d.comment.clone(),
+                enabled: true,
+                aliases: vec![g.web_fqdn.to_lowercase()],
+                certificate_arn: cert.arn.clone(),
+                origin_group_members: origins.iter().map(|o| o.id.clone()).collect(),
+                origins,
+                origin_group_id: ORIGIN_GROUP_ID.into(),
+                failover_status_codes: codes,
+                target_origin_id: ORIGIN_GROUP_ID.into(),
+                viewer_protocol_policy: "redirect-to-https".into(),
+                allowed_methods: ALL_METHODS.iter().map(ToString::to_string).collect(),
+                cache_policy_id: match d.caching {
+                    CachingMode::Disabled => CACHING_DISABLED.into(),
+                    CachingMode::Optimized => CACHING_OPTIMIZED.into(),
+                },
+                price_class: match d.price_class {
+                    PriceClass::PriceClass_100 => "PriceClass_100",
+                    PriceClass::PriceClass_200 => "PriceClass_200",
+                    PriceClass::PriceClass_All => "PriceClass_All",
+                }
+                .into(),
+                web_acl_id: web_acl_arn.clone(),
+            };
+            match &o.distribution {
+                None => plan.push(
+                    EdgeScope::Global,
+                    CdnAction::CreateDistribution {
+                        caller_reference: inputs.owner.distribution_reference(),
+                        spec: want,
+                    },
+                ),
+                Some(have) => {
+                    let items = diff(GLOBAL_REGION, "Distribution", &have.id, &want.fields(), &have.spec.fields());
+                    if !items.is_empty() {
+                        plan.push(
+                            EdgeScope::Global,
+                            CdnAction::UpdateDistribution { id: have.id.clone(), etag: have.etag.clone(), spec: want },
+                        );
+                    }
+                    plan.drift.extend(items);
+                    if have.status != "Deployed" {
+                        plan.waiting.push(format!("distribution {} is {}", have.id, have.status));
+                    }
+                }
+            }
+        }
+        _ => plan.waiting.push(
+            "the distribution waits for both web load balancers, CloudFront's certificate and the web ACL".into(),
+        ),
+    }
+}
+
+fn plan_alarm(plan: &mut EdgePlan, inputs: &EdgeInputs<'_>, health_check_id: Option<&str>) {
+    let g = inputs.global;
+    let o = inputs.observed;
+    if let (Some(a), Some(hc)) = (&g.alarm, &health_check_id) {
+        let mut actions = a.sns_topic_arns.clone();
+        actions.sort();
+        let want = AlarmConfig { health_check_id: hc.to_string(), actions };
+        match &o.alarm {
+            None => plan.push(EdgeScope::Global, AlarmAction::PutAlarm { name: a.name.clone(), config: want }),
+            Some(have) => {
+                let items = diff(GLOBAL_REGION, "Alarm", &have.name, &want.fields(), &have.config.fields());
+                if !items.is_empty() {
+                    plan.push(EdgeScope::Global, AlarmAction::PutAlarm { name: a.name.clone(), config: want });
+                }
+                plan.drift.extend(items);
+            }
+        }
+    } else if g.alarm.is_some() {
+        plan.waiting.push("the alarm waits for the health check".into());
+    }
+}
+
+/// Record sets are ours when an ownership TXT record with our marker sits
+/// next to them: ours are created (never overwritten: CREATE fails if a
+/// record exists), repaired and deleted; anyone else's are left alone.
+fn plan_records(
+    plan: &mut EdgePlan,
+    inputs: &EdgeInputs<'_>,
+    zone_id: &str,
+    desired: &[RecordSpec],
+    validation_names: &[String],
+) {
+    let o = inputs.observed;
+    let marker_value = format!("\"{}\"", inputs.owner.owner_marker());
+    let mut changes: Vec<(RecordAction, RecordSpec)> = Vec::new();
+    let mut names: Vec<&str> = desired.iter().map(|r| r.name.as_str()).collect();
+    names.dedup();
+    for name in names {
+        let want: Vec<&RecordSpec> = desired.iter().filter(|r| r.name == name).collect();
+        let have: Vec<&RecordSpec> = o.records_named(name).filter(|r| r.rtype != "TXT").collect();
+        let marker = o.records_named(&marker_name(name)).find(|r| r.rtype == "TXT");
+        let ours = marker.is_some_and(|m| m.values.contains(&marker_value));
+        if have.is_empty() {
+            for w in &want {
+                changes.push((RecordAction::Create, (*w).clone()));
+            }
+            if marker.is_none() {
+                changes.push((RecordAction::Create, marker_record(name, &marker_value)));
+            }
+            continue;
+        }
+        if !ours {
+            // ACM's validation CNAMEs are the same for every certificate of
+            // a domain in an account: an identical one serves us as well.
+            let shared = validation_names.iter().any(|v| v == name) && want.iter().all(|w| have.iter().any(|h| h == w));
+            if !shared {
+                plan.blocked.push(format!("record {name} exists in the public zone and is not managed by this stack"));
+            }
+            continue;
+        }
+        for w in &want {
+            match have.iter().find(|h| h.same_set(w)) {
+                Some(h) => {
+                    let items = diff(GLOBAL_REGION, "Record", &w.label(), &w.fields(), &h.fields());
+                    if !items.is_empty() {
+                        changes.push((RecordAction::Upsert, (*w).clone()));
+                    }
+                    plan.drift.extend(items);
+                }
+                None => {
+                    plan.drift.push(DriftItem::new(
+                        GLOBAL_REGION,
+                        "Record",
+                        &w.label(),
+                        "present",
+                        "present",
+                        "missing",
+                    ));
+                    changes.push((RecordAction::Create, (*w).clone()));
+                }
+            }
+        }
+        for h in have.iter().filter(|h| !want.iter().any(|w| w.same_set(h))) {
+            plan.drift.push(DriftItem::new(GLOBAL_REGION, "Record", &h.label(), "present", "absent", "present"));
+            changes.push((RecordAction::Delete, (*h).clone()));
+        }
+    }
+    if !changes.is_empty() {
+        plan.push(EdgeScope::Global, DnsAction::ChangeRecords { zone_id: zone_id.to_string(), changes });
+    }
+}
+
+fn marker_record(name: &str, value: &str) -> RecordSpec {
+    RecordSpec {
+        name: marker_name(name),
+        rtype: "TXT".into(),
+        set_identifier: None,
+        failover: None,
+        alias: None,
+        health_check_id: None,
+        ttl: Some(RECORD_TTL),
+        values: vec![value.to_string()],
+    }
+}

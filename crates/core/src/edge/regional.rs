@@ -1,0 +1,431 @@
+//! One region's edge and compute: the certificate, then per tier its
+//! target group, load balancer, listeners, image, launch template and auto
+//! scaling group, each resolved into the spec the adapter reports.
+
+use warmstandby_api::{DriftItem, RegionRole};
+
+use crate::desired::{DesiredTier, ImageSource};
+use crate::edge::actions::{CertificateAction, ComputeAction, EdgeScope, LoadBalancingAction};
+use crate::edge::observed::{
+    AsgSpec, LaunchTemplateData, ListenerSpec, LoadBalancerSpec, ObservedLoadBalancer, ObservedTargetGroup,
+    TargetGroupSpec, diff,
+};
+use crate::edge::plan::{EdgePlan, RegionEdgeInputs};
+
+pub(super) fn plan_region(plan: &mut EdgePlan, r: &RegionEdgeInputs<'_>) {
+    let certificate = plan_certificate(plan, r);
+    for t in &r.desired.tiers {
+        plan_target_group(plan, r, t);
+        plan_load_balancer(plan, r, t);
+        let tg = r.observed.target_group(&t.target_group_name);
+        if let (Some(lb), Some(tg)) = (r.observed.load_balancer(&t.load_balancer_name), tg) {
+            plan_listeners(plan, r, t, lb, tg, certificate.as_deref());
+        }
+        plan_image(plan, r, t);
+        let launch_template = plan_launch_template(plan, r, t);
+        plan_auto_scaling_group(plan, r, t, launch_template, tg);
+    }
+}
+
+/// The regional certificate's ARN once issued.
+fn plan_certificate(plan: &mut EdgePlan, r: &RegionEdgeInputs<'_>) -> Option<String> {
+    let (d, o) = (r.desired, r.observed);
+    let region = d.region.as_str();
+    let scope = EdgeScope::Region(d.role);
+    match &o.certificate {
+        None => {
+            // A listener still naming a certificate: ours was deleted out of band.
+            if let Some(arn) = o.listeners.iter().find_map(|l| l.spec.certificate_arn.clone()) {
+                plan.drift.push(DriftItem::new(region, "Certificate", &arn, "present", "present", "missing"));
+            }
+            plan.push(scope, CertificateAction::RequestCertificate { domain: d.certificate_domain.clone() });
+            None
+        }
+        Some(c) if c.is_issued() => Some(c.arn.clone()),
+        Some(c) if c.status == "PENDING_VALIDATION" => {
+            plan.waiting.push(format!("certificate {} in {region} is waiting for DNS validation", c.domain));
+            None
+        }
+        Some(c) => {
+            plan.blocked
+                .push(format!("certificate {} in {region} is {}; delete it to request a new one", c.arn, c.status));
+            None
+        }
+    }
+}
+
+fn plan_target_group(plan: &mut EdgePlan, r: &RegionEdgeInputs<'_>, t: &DesiredTier) {
+    let (d, o) = (r.desired, r.observed);
+    let region = d.region.as_str();
+    let scope = EdgeScope::Region(d.role);
+    let tg_want = TargetGroupSpec {
+        name: t.target_group_name.clone(),
+        protocol: "HTTP".into(),
+        port: t.port,
+        vpc_id: r.network.vpc_id.clone(),
+        health_check_path: t.health_check_path.clone(),
+    };
+    match o.target_group(&t.target_group_name) {
+        None => plan.push(scope, LoadBalancingAction::CreateTargetGroup { tier: t.tier.into(), spec: tg_want.clone() }),
+        Some(have) => {
+            let items = diff(region, "TargetGroup", &have.spec.name, &tg_want.fields(), &have.spec.fields());
+            for i in &items {
+                if i.field == "healthCheckPath" {
+                    plan.push(
+                        scope,
+                        LoadBalancingAction::ModifyTargetGroup {
+                            arn: have.arn.clone(),
+                            health_check_path: tg_want.health_check_path.clone(),
+                        },
+                    );
+                } else {
+                    plan.blocked.push(format!(
+                        "target group {} has {} {}, the spec says {}; delete it to have it rebuilt",
+                        have.spec.name, i.field, i.found, i.expected
+                    ));
+                }
+            }
+            plan.drift.extend(items);
+        }
+    }
+}
+
+fn plan_load_balancer(plan: &mut EdgePlan, r: &RegionEdgeInputs<'_>, t: &DesiredTier) {
+    let (d, o) = (r.desired, r.observed);
+    let region = d.region.as_str();
+    let scope = EdgeScope::Region(d.role);
+    let alb_group = r.groups.get(&t.alb_group());
+    let public: Vec<String> =
+        ["public-a", "public-b"].iter().filter_map(|k| r.network.subnet_ids.get(*k).cloned()).collect();
+    match (o.load_balancer(&t.load_balancer_name), alb_group) {
+        (None, Some(sg)) if public.len() == 2 => plan.push(
+            scope,
+            LoadBalancingAction::CreateLoadBalancer {
+                tier: t.tier.into(),
+                spec: LoadBalancerSpec {
+                    name: t.load_balancer_name.clone(),
+                    scheme: "internet-facing".into(),
+                    subnet_ids: sorted(public.clone()),
+                    security_group_ids: vec![sg.clone()],
+                },
+            },
+        ),
+        (None, _) => plan.waiting.push(format!("{} load balancer in {region} waits for its security group", t.tier)),
+        (Some(have), sg) => {
+            let want = LoadBalancerSpec {
+                name: t.load_balancer_name.clone(),
+                scheme: "internet-facing".into(),
+                subnet_ids: sorted(public.clone()),
+                security_group_ids: sg.cloned().into_iter().collect(),
+            };
+            let items = diff(region, "LoadBalancer", &have.spec.name, &want.fields(), &have.spec.fields());
+            for i in &items {
+                match i.field.as_str() {
+                    "subnets" => plan.push(
+                        scope,
+                        LoadBalancingAction::SetSubnets { arn: have.arn.clone(), subnet_ids: want.subnet_ids.clone() },
+                    ),
+                    "securityGroups" if !want.security_group_ids.is_empty() => plan.push(
+                        scope,
+                        LoadBalancingAction::SetSecurityGroups {
+                            arn: have.arn.clone(),
+                            security_group_ids: want.security_group_ids.clone(),
+                        },
+                    ),
+                    "securityGroups" => {}
+                    _ => plan.blocked.push(format!(
+                        "load balancer {} is {}, the spec says {}; delete it to have it rebuilt",
+                        have.spec.name, i.found, i.expected
+                    )),
+                }
+            }
+            plan.drift.extend(items);
+            if have.state != "active" {
+                plan.waiting.push(format!("load balancer {} in {region} is {}", have.spec.name, have.state));
+            }
+        }
+    }
+}
+
+/// HTTP always, HTTPS with the regional certificate where wanted.
+fn plan_listeners(
+    plan: &mut EdgePlan,
+    r: &RegionEdgeInputs<'_>,
+    t: &DesiredTier,
+    lb: &ObservedLoadBalancer,
+    tg: &ObservedTargetGroup,
+    certificate: Option<&str>,
+) {
+    let (d, o) = (r.desired, r.observed);
+    let region = d.region.as_str();
+    let scope = EdgeScope::Region(d.role);
+    let mut wanted: Vec<ListenerSpec> = vec![ListenerSpec {
+        port: 80,
+        protocol: "HTTP".into(),
+        target_group_arn: tg.arn.clone(),
+        certificate_arn: None,
+    }];
+    if t.https_listener {
+        match certificate {
+            Some(arn) => wanted.push(ListenerSpec {
+                port: 443,
+                protocol: "HTTPS".into(),
+                target_group_arn: tg.arn.clone(),
+                certificate_arn: Some(arn.to_string()),
+            }),
+            None => plan.waiting.push(format!("HTTPS listener of {} waits for the certificate", lb.spec.name)),
+        }
+    }
+    for want in &wanted {
+        match o.listener(&lb.arn, want.port) {
+            None => {
+                if o.vanished_listeners.iter().any(|arn| listener_of(arn, &lb.arn)) {
+                    plan.drift.push(DriftItem::new(
+                        region,
+                        "Listener",
+                        &format!("{}:{}", lb.spec.name, want.port),
+                        "present",
+                        "present",
+                        "missing",
+                    ));
+                }
+                plan.push(
+                    scope,
+                    LoadBalancingAction::CreateListener {
+                        load_balancer_arn: lb.arn.clone(),
+                        tier: t.tier.into(),
+                        spec: want.clone(),
+                    },
+                )
+            }
+            Some(have) => {
+                let items = diff(
+                    region,
+                    "Listener",
+                    &format!("{}:{}", lb.spec.name, want.port),
+                    &want.fields(),
+                    &have.spec.fields(),
+                );
+                if !items.is_empty() {
+                    plan.push(scope, LoadBalancingAction::ModifyListener { arn: have.arn.clone(), spec: want.clone() });
+                }
+                plan.drift.extend(items);
+            }
+        }
+    }
+    let https_pending = t.https_listener && certificate.is_none();
+    for have in o.listeners.iter().filter(|l| l.load_balancer_arn == lb.arn) {
+        let keep = wanted.iter().any(|w| w.port == have.spec.port) || (https_pending && have.spec.port == 443);
+        if !keep {
+            plan.drift.push(DriftItem::new(
+                region,
+                "Listener",
+                &format!("{}:{}", lb.spec.name, have.spec.port),
+                "present",
+                "absent",
+                "present",
+            ));
+            plan.push(scope, LoadBalancingAction::DeleteListener { arn: have.arn.clone() });
+        }
+    }
+}
+
+fn plan_image(plan: &mut EdgePlan, r: &RegionEdgeInputs<'_>, t: &DesiredTier) {
+    let (d, o) = (r.desired, r.observed);
+    let region = d.region.as_str();
+    let scope = EdgeScope::Region(d.role);
+    match &d.image(t.tier).map(|i| &i.source) {
+        Some(ImageSource::Copy { name, source_region, source_image }) => match o.image(t.tier) {
+            None => {
+                // The launch template still launches the copy: it was deregistered out of band.
+                if let Some(lt) = o.launch_template(t.tier).and_then(|l| l.latest.as_ref()) {
+                    plan.drift.push(DriftItem::new(region, "Image", &lt.image_id, "present", "present", "missing"));
+                }
+                plan.push(
+                    scope,
+                    ComputeAction::CopyImage {
+                        tier: t.tier.into(),
+                        name: name.clone(),
+                        source_region: source_region.clone(),
+                        source_image: source_image.clone(),
+                    },
+                )
+            }
+            Some(img) => {
+                if !img.tagged {
+                    plan.push(
+                        scope,
+                        ComputeAction::TagImage { tier: t.tier.into(), image_id: img.id.clone(), name: name.clone() },
+                    );
+                }
+                match img.state.as_str() {
+                    "available" => {}
+                    "pending" => plan.waiting.push(format!("image copy {} in {region} is pending", img.id)),
+                    other => plan.blocked.push(format!(
+                        "image copy {} in {region} is {other}; deregister it to have it copied again",
+                        img.id
+                    )),
+                }
+            }
+        },
+        Some(ImageSource::Given(ami)) if d.role == RegionRole::Standby => match o.image(t.tier) {
+            Some(img) if img.state == "available" => {}
+            Some(img) => plan.blocked.push(format!("AMI {ami} in {region} is {}", img.state)),
+            None => plan.blocked.push(format!("AMI {ami} does not exist in {region}")),
+        },
+        _ => {}
+    }
+}
+
+/// A new version whenever the content should change; returns the template
+/// and version the auto scaling group should use, once current.
+fn plan_launch_template(plan: &mut EdgePlan, r: &RegionEdgeInputs<'_>, t: &DesiredTier) -> Option<(String, i64)> {
+    let (d, o) = (r.desired, r.observed);
+    let region = d.region.as_str();
+    let scope = EdgeScope::Region(d.role);
+    let launch = match r.launch.get(t.tier) {
+        Some(Ok(launch)) => Some(launch),
+        Some(Err(waits)) => {
+            plan.waiting.push(format!("{waits} in {region}"));
+            None
+        }
+        None => None,
+    };
+    let data = match (image_id(r, t.tier), r.groups.get(t.tier), launch) {
+        (Some(image_id), Some(sg), Some(launch)) => Some(LaunchTemplateData {
+            image_id,
+            instance_type: t.instance_type.clone(),
+            security_group_ids: vec![sg.clone()],
+            user_data: Some(launch.user_data.clone()),
+            iam_instance_profile: Some(launch.instance_profile.clone()),
+        }),
+        _ => None,
+    };
+    match (o.launch_template(t.tier), data) {
+        (None, Some(data)) => {
+            let name = t.launch_template_name.clone();
+            plan.push(scope, ComputeAction::CreateLaunchTemplate { tier: t.tier.into(), name, data });
+            None
+        }
+        (None, None) => {
+            plan.waiting.push(format!("{} launch template in {region} waits for its image and security group", t.tier));
+            None
+        }
+        (Some(have), Some(data)) => {
+            let latest = have.latest.clone().unwrap_or(LaunchTemplateData {
+                image_id: String::new(),
+                instance_type: String::new(),
+                security_group_ids: Vec::new(),
+                user_data: None,
+                iam_instance_profile: None,
+            });
+            let items = diff(
+                region,
+                "LaunchTemplate",
+                &format!("{} v{}", have.name, have.latest_version),
+                &data.fields(),
+                &latest.fields(),
+            );
+            if items.is_empty() && latest == data {
+                Some((have.id.clone(), have.latest_version))
+            } else {
+                plan.push(scope, ComputeAction::CreateLaunchTemplateVersion { template_id: have.id.clone(), data });
+                plan.drift.extend(items);
+                None
+            }
+        }
+        (Some(have), None) => Some((have.id.clone(), have.latest_version)),
+    }
+}
+
+fn plan_auto_scaling_group(
+    plan: &mut EdgePlan,
+    r: &RegionEdgeInputs<'_>,
+    t: &DesiredTier,
+    lt_current: Option<(String, i64)>,
+    tg: Option<&ObservedTargetGroup>,
+) {
+    let (d, o) = (r.desired, r.observed);
+    let region = d.region.as_str();
+    let scope = EdgeScope::Region(d.role);
+    let subnets: Vec<String> = t.subnet_keys.iter().filter_map(|k| r.network.subnet_ids.get(*k).cloned()).collect();
+    let asg = o.auto_scaling_group(&t.auto_scaling_group_name);
+    match (asg, lt_current, tg) {
+        (Some(have), _, _) if have.deleting => {
+            plan.waiting.push(format!("auto scaling group {} is being deleted", have.name))
+        }
+        (have, Some((lt_id, version)), Some(tg)) if subnets.len() == 2 => {
+            let want = AsgSpec {
+                launch_template_id: lt_id,
+                launch_template_version: version.to_string(),
+                min: t.capacity.min,
+                desired: t.capacity.desired,
+                max: t.capacity.max,
+                subnet_ids: sorted(subnets.clone()),
+                target_group_arns: vec![tg.arn.clone()],
+            };
+            match have {
+                None => plan.push(
+                    scope,
+                    ComputeAction::CreateAutoScalingGroup {
+                        tier: t.tier.into(),
+                        name: t.auto_scaling_group_name.clone(),
+                        spec: want,
+                    },
+                ),
+                Some(have) => {
+                    let items = diff(region, "AutoScalingGroup", &have.name, &want.fields(), &have.spec.fields());
+                    if !items.is_empty() {
+                        let attach = want
+                            .target_group_arns
+                            .iter()
+                            .filter(|a| !have.spec.target_group_arns.contains(a))
+                            .cloned()
+                            .collect();
+                        let detach = have
+                            .spec
+                            .target_group_arns
+                            .iter()
+                            .filter(|a| !want.target_group_arns.contains(a))
+                            .cloned()
+                            .collect();
+                        plan.push(
+                            scope,
+                            ComputeAction::UpdateAutoScalingGroup {
+                                name: have.name.clone(),
+                                spec: want,
+                                attach,
+                                detach,
+                            },
+                        );
+                    }
+                    plan.drift.extend(items);
+                }
+            }
+        }
+        (None, _, _) => plan
+            .waiting
+            .push(format!("{} auto scaling group in {region} waits for its launch template and target group", t.tier)),
+        (Some(_), _, _) => plan.waiting.push(format!("launch template of {} is being updated", t.tier)),
+    }
+}
+
+fn sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v
+}
+
+/// `arn:..:listener/app/<name>/<lb-id>/<id>` belongs to `arn:..:loadbalancer/app/<name>/<lb-id>`.
+fn listener_of(listener_arn: &str, lb_arn: &str) -> bool {
+    lb_arn
+        .split_once(":loadbalancer/")
+        .is_some_and(|(prefix, path)| listener_arn.starts_with(&format!("{prefix}:listener/{path}/")))
+}
+
+/// The image a region's launch template uses, once it is usable.
+fn image_id(r: &RegionEdgeInputs<'_>, tier: &str) -> Option<String> {
+    match &r.desired.image(tier)?.source {
+        ImageSource::Given(ami) => Some(ami.clone()),
+        ImageSource::Copy { .. } => r.observed.image(tier).filter(|i| i.state == "available").map(|i| i.id.clone()),
+    }
+}
