@@ -85,6 +85,24 @@ def _patch_nat_gateway_tag_filters() -> None:
     NatGatewayBackend.describe_nat_gateways = describe_nat_gateways
 
 
+def _patch_launch_template_version_user_data() -> None:
+    """CreateLaunchTemplateVersion: moto 5.2.5 keeps the version's UserData as
+    the raw parameter (CreateLaunchTemplate decodes it), so an auto scaling
+    group launching from such a version fails an assertion with a 500. AWS
+    launches from any version; the data is kept as CreateLaunchTemplate keeps it."""
+    from moto.ec2.models.launch_templates import LaunchTemplate
+    from moto.ec2.utils import parse_user_data
+
+    original = LaunchTemplate.create_version
+
+    def create_version(self, data, description):
+        if isinstance(data.get("UserData"), (str, bytes)):
+            data = dict(data, UserData=parse_user_data(data["UserData"]))
+        return original(self, data, description)
+
+    LaunchTemplate.create_version = create_version
+
+
 def _patch_nat_gateway_delete() -> None:
     """DeleteNatGateway: on AWS the gateway's Elastic IP is disassociated when
     it is deleted, and an unknown ID answers InvalidNatGatewayID.NotFound;
@@ -570,6 +588,7 @@ class WorldOnReset:
 
 _patch_nat_gateway_tag_filters()
 _patch_nat_gateway_delete()
+_patch_launch_template_version_user_data()
 _patch_route53_recreate_after_delete()
 _patch_cloudfront_origin_groups()
 _patch_backup_selections()

@@ -20,7 +20,7 @@ const STANDBY_DB: &str = "bookstore-bookstore-standby-db";
 
 /// A Ready example stack detecting by the alarm and probes of a loopback
 /// endpoint (policy edited by `edit`), and that endpoint.
-async fn ready_stack(
+pub(crate) async fn ready_stack(
     aws: &AwsContext,
     edit: impl FnOnce(&mut warmstandby_api::FailoverPolicySpec),
 ) -> (Fixture, Endpoint) {
@@ -123,7 +123,7 @@ async fn db_reachable(emulator: &Emulator, region: &str, uid: &str) -> bool {
 
 /// Passes until the failover records an outcome, restarting the endpoint
 /// (the standby now answering under the same name) once traffic moves.
-async fn run_until_finished(
+pub(crate) async fn run_until_finished(
     f: &mut Fixture,
     aws: &AwsContext,
     endpoint: &mut Endpoint,

@@ -1,5 +1,6 @@
 //! Tier 4: the real AWS SDK against the local emulator (moto server).
 
+mod access;
 mod demo;
 mod edge;
 mod failover;

@@ -436,10 +436,25 @@ async fn the_database_password_never_leaks() {
     )
     .await;
 
-    // Tags of everything created.
+    // Tags of everything created, and what instances are launched with.
     let mut tags = String::new();
+    let mut launch_data = String::new();
     for region in ["us-east-1", "us-west-2"] {
         let c = emulator.sdk_config(region).await;
+        let lts = aws_sdk_ec2::Client::new(&c).describe_launch_templates().send().await.unwrap();
+        for t in lts.launch_templates() {
+            let versions = aws_sdk_ec2::Client::new(&c)
+                .describe_launch_template_versions()
+                .launch_template_id(t.launch_template_id().unwrap())
+                .send()
+                .await
+                .unwrap();
+            for v in versions.launch_template_versions() {
+                let data = v.launch_template_data().unwrap();
+                launch_data.push_str(&format!("{data:?}"));
+                launch_data.push_str(&crate::access::decode(data.user_data().unwrap_or_default()));
+            }
+        }
         let rds = aws_sdk_rds::Client::new(&c);
         for d in rds.describe_db_instances().send().await.unwrap().db_instances() {
             tags.push_str(&format!("{:?}", d.tag_list()));
@@ -460,6 +475,7 @@ async fn the_database_password_never_leaks() {
         }
     }
     assert!(tags.contains(TAG_UID), "the tag sweep read no tags");
+    assert!(launch_data.contains("WARMSTANDBY_DB_SECRET_ARN"), "the sweep read no user data");
 
     f.teardown(&aws).await;
     let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
@@ -475,6 +491,7 @@ async fn the_database_password_never_leaks() {
         ("status errors", &String::from_utf8_lossy(&err)),
         ("plan output", &String::from_utf8_lossy(&plan_out)),
         ("AWS tags", tags.as_str()),
+        ("launch template data and user data", launch_data.as_str()),
     ] {
         assert!(!text.contains(PASSWORD), "{what} show the database password");
     }

@@ -62,6 +62,9 @@ pub async fn census(emulator: &Emulator) -> BTreeMap<String, usize> {
         let certs = acm.list_certificates().send().await.map(|o| o.certificate_summary_list().len());
         let vaults = backup.list_backup_vaults().send().await.map(|o| o.backup_vault_list().len());
         let plans = backup.list_backup_plans().send().await.map(|o| o.backup_plans_list().len());
+        // Secrets scheduled for deletion (recoverable for a while) are not listed.
+        let secrets =
+            aws_sdk_secretsmanager::Client::new(&config).list_secrets().send().await.map(|o| o.secret_list().len());
         for (kind, n) in [
             ("VPCs", vpcs.map_err(|e| e.to_string())),
             ("subnets", subnets.map_err(|e| e.to_string())),
@@ -82,6 +85,7 @@ pub async fn census(emulator: &Emulator) -> BTreeMap<String, usize> {
             ("certificates", certs.map_err(|e| e.to_string())),
             ("backup vaults", vaults.map_err(|e| e.to_string())),
             ("backup plans", plans.map_err(|e| e.to_string())),
+            ("secrets", secrets.map_err(|e| e.to_string())),
         ] {
             let n = n.unwrap_or_else(|e| panic!("counting {kind} in {region}: {e}"));
             out.insert(format!("{region} {kind}"), n);
@@ -134,6 +138,18 @@ pub async fn census(emulator: &Emulator) -> BTreeMap<String, usize> {
                 .await
                 .map(|o| o.web_acls().len())
                 .map_err(|e| e.to_string()),
+        ),
+    );
+    let iam = aws_sdk_iam::Client::new(&global);
+    out.insert(
+        "IAM roles".into(),
+        count("IAM roles", iam.list_roles().send().await.map(|o| o.roles().len()).map_err(|e| e.to_string())),
+    );
+    out.insert(
+        "instance profiles".into(),
+        count(
+            "instance profiles",
+            iam.list_instance_profiles().send().await.map(|o| o.instance_profiles().len()).map_err(|e| e.to_string()),
         ),
     );
     out.insert(

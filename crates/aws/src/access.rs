@@ -12,7 +12,8 @@ use crate::errors::AwsError;
 use crate::tags::Ownership;
 use crate::{iam, secrets};
 
-/// `password`: compare the secret's value (not in a teardown).
+/// `password`: compare the secret's value; without one (a teardown), every
+/// profile under the path is listed too.
 pub async fn observe(
     aws: &AwsContext,
     desired: &DesiredAccess,
@@ -21,9 +22,9 @@ pub async fn observe(
 ) -> Result<ObservedAccess, AwsError> {
     let (secret, (roles, profiles)) = tokio::try_join!(
         Box::pin(secrets::observe(aws, &desired.secret, owner, password)),
-        Box::pin(iam::observe(aws, desired, owner)),
+        Box::pin(iam::observe(aws, desired, owner, password.is_none())),
     )?;
-    Ok(ObservedAccess { secret, roles, profiles })
+    Ok(ObservedAccess { secret, roles, profiles, known_profiles: Vec::new() })
 }
 
 /// Executes one access action; secrets run in the secret's home region.

@@ -15,6 +15,9 @@ use aws_types::region::Region;
 
 use crate::calls::CallCounter;
 
+/// Keys that differed, by (secret ARN, version), with the password compared.
+type SecretChecks = HashMap<(String, String), (warmstandby_core::Password, Vec<String>)>;
+
 /// AWS access for reconcilers.
 pub struct AwsContext {
     base: SdkConfig,
@@ -34,6 +37,9 @@ pub struct AwsContext {
     /// Launch template versions are immutable: their content is read once.
     launch_template_versions:
         Mutex<HashMap<(String, String, i64), warmstandby_core::edge::observed::LaunchTemplateData>>,
+    /// Secret values compared before, by (ARN, current version): a value
+    /// only changes with a new version, so an unchanged one is not read again.
+    secret_checks: Mutex<SecretChecks>,
     /// Contexts acting as another IAM role (cross-account RegionPairs).
     roles: tokio::sync::Mutex<HashMap<String, std::sync::Arc<AwsContext>>>,
 }
@@ -118,6 +124,7 @@ impl AwsContext {
             wafv2: Mutex::new(None),
             iam: Mutex::new(None),
             launch_template_versions: Mutex::new(HashMap::new()),
+            secret_checks: Mutex::new(HashMap::new()),
             roles: tokio::sync::Mutex::new(HashMap::new()),
         }
     }
@@ -203,6 +210,30 @@ impl AwsContext {
     /// WAF for CloudFront (scope CLOUDFRONT) is always in us-east-1.
     pub fn wafv2_cloudfront(&self) -> aws_sdk_wafv2::Client {
         global_client!(self, wafv2, aws_sdk_wafv2)
+    }
+
+    /// The keys that differed when this version of a secret was last compared
+    /// with `password`.
+    pub fn cached_secret_check(
+        &self,
+        arn: &str,
+        version: &str,
+        password: &warmstandby_core::Password,
+    ) -> Option<Vec<String>> {
+        let cache = self.secret_checks.lock().unwrap_or_else(|e| e.into_inner());
+        cache.get(&(arn.to_string(), version.to_string())).filter(|(p, _)| p == password).map(|(_, keys)| keys.clone())
+    }
+
+    pub fn cache_secret_check(
+        &self,
+        arn: &str,
+        version: &str,
+        password: &warmstandby_core::Password,
+        keys: Vec<String>,
+    ) {
+        let mut cache = self.secret_checks.lock().unwrap_or_else(|e| e.into_inner());
+        cache.retain(|(a, _), _| a != arn);
+        cache.insert((arn.to_string(), version.to_string()), (password.clone(), keys));
     }
 
     /// Content of an immutable launch template version, if read before.

@@ -15,49 +15,50 @@ use crate::clients::AwsContext;
 use crate::errors::{AwsError, ok_or_gone};
 use crate::tags::Ownership;
 
+/// `every_profile`: also list the profiles under the path (teardown): a
+/// profile left without its role (a crash between creating it and adding
+/// the role) shows under no role.
 pub async fn observe(
     aws: &AwsContext,
     desired: &DesiredAccess,
     owner: &Ownership,
+    every_profile: bool,
 ) -> Result<(Vec<ObservedRole>, Vec<ObservedProfile>), AwsError> {
     let iam = aws.iam();
     let names: Vec<&str> = desired.roles.iter().map(|r| r.name.as_str()).collect();
     let profile_names: Vec<&str> = desired.roles.iter().map(|r| r.profile_name.as_str()).collect();
-    let (details, profiles) = tokio::try_join!(
-        async {
-            let mut roles = Vec::new();
-            let mut marker: Option<String> = None;
-            loop {
-                let out = send!(
-                    "iam:GetAccountAuthorizationDetails",
-                    iam.get_account_authorization_details().filter(EntityType::Role).set_marker(marker.clone())
-                )?;
-                roles.extend(
-                    out.role_detail_list()
-                        .iter()
-                        .filter(|r| names.contains(&r.role_name().unwrap_or_default()))
-                        .cloned(),
-                );
-                match out.marker().filter(|_| out.is_truncated()) {
-                    Some(m) => marker = Some(m.to_string()),
-                    None => break Ok::<_, AwsError>(roles),
-                }
-            }
-        },
-        async {
-            let out = send!("iam:ListInstanceProfiles", iam.list_instance_profiles().path_prefix(ROLE_PATH))?;
-            Ok(out
-                .instance_profiles()
-                .iter()
-                .filter(|p| profile_names.contains(&p.instance_profile_name()))
-                .map(|p| ObservedProfile {
-                    name: p.instance_profile_name().to_string(),
-                    arn: p.arn().to_string(),
-                    roles: p.roles().iter().map(|r| r.role_name().to_string()).collect(),
-                })
-                .collect::<Vec<_>>())
-        },
-    )?;
+    let mut details = Vec::new();
+    let mut marker: Option<String> = None;
+    loop {
+        let out = send!(
+            "iam:GetAccountAuthorizationDetails",
+            iam.get_account_authorization_details().filter(EntityType::Role).set_marker(marker.clone())
+        )?;
+        details.extend(
+            out.role_detail_list().iter().filter(|r| names.contains(&r.role_name().unwrap_or_default())).cloned(),
+        );
+        match out.marker().filter(|_| out.is_truncated()) {
+            Some(m) => marker = Some(m.to_string()),
+            None => break,
+        }
+    }
+    let mut profiles: Vec<ObservedProfile> = Vec::new();
+    let mut add = |name: &str, arn: &str, roles: Vec<String>| {
+        if profile_names.contains(&name) && !profiles.iter().any(|p| p.name == name) {
+            profiles.push(ObservedProfile { name: name.to_string(), arn: arn.to_string(), roles });
+        }
+    };
+    for r in &details {
+        for p in r.instance_profile_list() {
+            add(p.instance_profile_name(), p.arn(), p.roles().iter().map(|r| r.role_name().to_string()).collect());
+        }
+    }
+    if every_profile {
+        let out = send!("iam:ListInstanceProfiles", iam.list_instance_profiles().path_prefix(ROLE_PATH))?;
+        for p in out.instance_profiles() {
+            add(p.instance_profile_name(), p.arn(), p.roles().iter().map(|r| r.role_name().to_string()).collect());
+        }
+    }
     let roles = details
         .iter()
         .map(|r| ObservedRole {
@@ -119,19 +120,22 @@ pub(crate) async fn apply(aws: &AwsContext, owner: &Ownership, action: &IamActio
             ok_or_gone(send!("iam:DetachRolePolicy", iam.detach_role_policy().role_name(role).policy_arn(policy_arn)))
         }
         IamAction::CreateProfile { tier, name, role } => {
-            let out = send!(
+            // A profile holding no role is listed under no role: it may exist already.
+            let tags = tags(owner, &format!("instance-profile/{tier}"), name)?;
+            let created = send!(
                 "iam:CreateInstanceProfile",
-                iam.create_instance_profile().instance_profile_name(name).path(ROLE_PATH).set_tags(Some(tags(
-                    owner,
-                    &format!("instance-profile/{tier}"),
-                    name
-                )?))
-            )?;
+                iam.create_instance_profile().instance_profile_name(name).path(ROLE_PATH).set_tags(Some(tags))
+            );
+            let id = match created {
+                Ok(out) => out.instance_profile().map(|p| p.arn().to_string()).unwrap_or_default(),
+                Err(e) if e.code == "EntityAlreadyExists" => String::new(),
+                Err(e) => return Err(e),
+            };
             send!(
                 "iam:AddRoleToInstanceProfile",
                 iam.add_role_to_instance_profile().instance_profile_name(name).role_name(role)
             )?;
-            Ok(ActionOutcome::Created { id: out.instance_profile().map(|p| p.arn().to_string()).unwrap_or_default() })
+            Ok(ActionOutcome::Created { id })
         }
         IamAction::AddRole { profile, role } => send!(
             "iam:AddRoleToInstanceProfile",

@@ -41,11 +41,23 @@ pub async fn observe(
         })
         .collect();
     let last_changed = found.last_changed_date().and_then(|d| d.fmt(Format::DateTime).ok());
+    // Every change of the value makes a new current version: an unchanged
+    // version compared with the same password needs no second read.
+    let current = found
+        .version_ids_to_stages()
+        .and_then(|v| v.iter().find(|(_, stages)| stages.iter().any(|s| s == "AWSCURRENT")).map(|(id, _)| id.clone()))
+        .unwrap_or_default();
     let differing = match password {
-        Some(password) if ours && !deleted => {
-            let value = send!("secretsmanager:GetSecretValue", sm.get_secret_value().secret_id(&arn))?;
-            Some(differing_keys(&desired.fields, password, value.secret_string().unwrap_or_default()))
-        }
+        Some(password) if ours && !deleted => match aws.cached_secret_check(&arn, &current, password) {
+            Some(keys) if !current.is_empty() => Some(keys),
+            _ => {
+                let value = send!("secretsmanager:GetSecretValue", sm.get_secret_value().secret_id(&arn))?;
+                let keys = differing_keys(&desired.fields, password, value.secret_string().unwrap_or_default());
+                let version = value.version_id().unwrap_or(&current).to_string();
+                aws.cache_secret_check(&arn, &version, password, keys.clone());
+                Some(keys)
+            }
+        },
         _ => None,
     };
     Ok(Some(ObservedSecret { arn, ours, deleted, replicas, last_changed, differing }))

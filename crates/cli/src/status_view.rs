@@ -193,6 +193,18 @@ pub fn stack(style: Style, st: &ThreeTierStack, status: &ThreeTierStackStatus) -
             or_dash(g.alarm_name.as_deref())
         );
     }
+    if let Some(a) = &status.access {
+        let regions: Vec<&str> = a.secret_arns.keys().map(String::as_str).collect();
+        let profiles: Vec<String> = a.instance_profiles.keys().cloned().collect();
+        let _ = writeln!(
+            s,
+            "  credentials: secret {} ({}), last rotated {}; instance profiles: {}",
+            a.secret_name,
+            if regions.is_empty() { "-".to_string() } else { regions.join(", ") },
+            or_dash(a.last_rotated.as_deref()),
+            if profiles.is_empty() { "-".to_string() } else { profiles.join(", ") }
+        );
+    }
     match &status.endpoints {
         Some(e) => {
             let _ = writeln!(

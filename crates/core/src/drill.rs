@@ -64,7 +64,15 @@ pub fn readiness(
         // Launch templates the same as the active region's (but for region-local IDs).
         let same = match (oe[a].launch_template(t.tier), oe[p].launch_template(t.tier)) {
             (Some(x), Some(y)) => match (&x.latest, &y.latest) {
-                (Some(x), Some(y)) => x.instance_type == y.instance_type && x.user_data == y.user_data,
+                (Some(x), Some(y)) => {
+                    // The environment block names each region's own settings.
+                    let user = |d: &crate::edge::observed::LaunchTemplateData| {
+                        d.user_data.as_deref().map(crate::access::environment::user_part)
+                    };
+                    x.instance_type == y.instance_type
+                        && user(x) == user(y)
+                        && x.iam_instance_profile == y.iam_instance_profile
+                }
                 _ => false,
             },
             _ => false,

@@ -98,6 +98,9 @@ impl ValidatedRegionPair {
 pub struct ValidatedStack {
     pub namespace: String,
     pub name: String,
+    /// `metadata.uid` (empty before the API server assigns one): names what
+    /// must not be mistaken for an earlier stack of the same name.
+    pub uid: String,
     pub pair: ValidatedRegionPair,
     pub spec: ThreeTierStackSpec,
     pub policy: Option<FailoverPolicySpec>,
@@ -392,7 +395,8 @@ fn validate_stack_for(inputs: StackInputs<'_>, teardown: bool) -> Result<Validat
 
     match (pair, password) {
         (Some(pair), Some(password)) if errors.is_empty() => {
-            Ok(ValidatedStack { namespace, name, pair, spec: spec.clone(), policy, password })
+            let uid = stack.metadata.uid.clone().unwrap_or_default();
+            Ok(ValidatedStack { namespace, name, uid, pair, spec: spec.clone(), policy, password })
         }
         _ => Err(errors),
     }

@@ -32,7 +32,7 @@ pub(super) async fn observe(
         Box::pin(observe_region_edge(aws, desired, owners, &hints, 1)),
         Box::pin(edge::observe_global(aws, &desired.global, &owners[0], &hints)),
         Box::pin(secrets::observe(aws, &desired.access.secret, &owners[0], Some(&validated.password))),
-        Box::pin(iam::observe(aws, &desired.access, &owners[0])),
+        Box::pin(iam::observe(aws, &desired.access, &owners[0], false)),
     );
     // The secret lives in the primary region: it is that region's to reach.
     let region_errors = [
@@ -69,11 +69,22 @@ pub(super) async fn observe(
         ],
         global: global.unwrap_or_default(),
         access: match iam {
-            Ok((roles, profiles)) => ObservedAccess { secret: secret.unwrap_or_default(), roles, profiles },
+            Ok((roles, profiles)) => ObservedAccess {
+                secret: secret.unwrap_or_default(),
+                roles,
+                profiles,
+                known_profiles: known_profiles(stack.status.as_ref()),
+            },
             Err(_) => ObservedAccess::default(),
         },
         unreachable,
     })
+}
+
+/// Instance profiles the last status named (by the last part of their ARNs).
+fn known_profiles(status: Option<&ThreeTierStackStatus>) -> Vec<String> {
+    let Some(access) = status.and_then(|s| s.access.as_ref()) else { return Vec::new() };
+    access.instance_profiles.values().filter_map(|arn| arn.rsplit('/').next()).map(str::to_string).collect()
 }
 
 pub(super) async fn observe_both(

@@ -102,7 +102,7 @@ pub fn desired_access(stack: &ValidatedStack) -> DesiredAccess {
     };
     DesiredAccess {
         secret: DesiredSecret {
-            name: format!("warmstandby/{}/{}/database", stack.namespace, stack.name),
+            name: secret_name(stack),
             home_region: stack.pair.region(RegionRole::Primary).region.clone(),
             replica_region: stack.pair.region(RegionRole::Standby).region.clone(),
             description: format!("database credentials of {}/{}", stack.namespace, stack.name),
@@ -117,6 +117,15 @@ pub fn desired_access(stack: &ValidatedStack) -> DesiredAccess {
         },
         roles: vec![role("api", true), role("web", false)],
     }
+}
+
+/// `warmstandby/<namespace>/<name>/database-<uid>`: a deleted secret stays
+/// recoverable for days, so a stack created again under the same name gets
+/// a secret of its own rather than its predecessor's.
+pub fn secret_name(stack: &ValidatedStack) -> String {
+    let uid: String = stack.uid.chars().filter(char::is_ascii_alphanumeric).take(8).collect();
+    let base = format!("warmstandby/{}/{}/database", stack.namespace, stack.name);
+    if uid.is_empty() { base } else { format!("{base}-{uid}") }
 }
 
 /// EC2 may assume the roles, nothing else.

@@ -46,11 +46,11 @@ impl Environment {
     pub fn user_data(&self, user: Option<&str>) -> String {
         let lines: Vec<String> = self.pairs().iter().map(|(k, v)| format!("{k}='{v}'")).collect();
         let block = format!(
-            "# --- warmstandby environment (written by the operator) ---\n\
+            "{BLOCK_START}\
              mkdir -p {dir}\n\
              cat > {ENV_FILE} <<'WARMSTANDBY_ENV'\n{vars}\nWARMSTANDBY_ENV\n\
              set -a; . {ENV_FILE}; set +a\n\
-             # --- end of the warmstandby environment ---\n",
+             {BLOCK_END}",
             dir = ENV_FILE.rsplit_once('/').map(|(d, _)| d).unwrap_or("/etc"),
             vars = lines.join("\n"),
         );
@@ -63,6 +63,18 @@ impl Environment {
         }
     }
 }
+
+/// The user's part of a launch template's user data (base64): what is the
+/// same in both regions. `None` when it is not text.
+pub fn user_part(user_data_base64: &str) -> Option<String> {
+    let text = String::from_utf8(crate::desired::base64_decode(user_data_base64)?).ok()?;
+    let Some((before, rest)) = text.split_once(BLOCK_START) else { return Some(text) };
+    let after = rest.split_once(BLOCK_END).map(|(_, a)| a).unwrap_or_default();
+    Some(format!("{before}{}", after.trim_start_matches('\n')))
+}
+
+const BLOCK_START: &str = "# --- warmstandby environment (written by the operator) ---\n";
+const BLOCK_END: &str = "# --- end of the warmstandby environment ---\n";
 
 /// The user's data must be a script (the block goes after its `#!` line)
 /// and must not define the block's variables itself.
@@ -104,6 +116,8 @@ mod tests {
         for v in VARIABLES {
             assert!(data.contains(&format!("{v}='")), "{v} missing");
         }
+        let encoded = crate::desired::base64(data.as_bytes());
+        assert_eq!(user_part(&encoded).unwrap(), "#!/bin/bash\necho hi\n", "the block is what differs by region");
         let web = env(false).user_data(None);
         assert!(web.starts_with("#!/bin/sh\n"));
         assert!(!web.contains("WARMSTANDBY_DB_"), "{web}");

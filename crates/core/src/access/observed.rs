@@ -45,6 +45,9 @@ pub struct ObservedAccess {
     /// Roles and profiles under the operator's path with our names.
     pub roles: Vec<ObservedRole>,
     pub profiles: Vec<ObservedProfile>,
+    /// Profiles the last status named: one missing now was detached or
+    /// deleted (a profile holding no role is listed under no role).
+    pub known_profiles: Vec<String>,
 }
 
 impl ObservedAccess {

@@ -164,12 +164,18 @@ fn plan_role(plan: &mut AccessPlan, want: &DesiredRole, observed: &ObservedAcces
     }
     let role_ready = observed.role(&want.name).is_some_and(|r| r.ours);
     match observed.profile(&want.profile_name) {
-        // Created with its role in it, so an empty profile is always drift.
-        None if role_ready => plan.push(IamAction::CreateProfile {
-            tier: want.tier.into(),
-            name: want.profile_name.clone(),
-            role: want.name.clone(),
-        }),
+        // Created with its role in it. A profile holding no role is listed
+        // under no role: one the last status named was detached or deleted.
+        None if role_ready => {
+            if observed.known_profiles.contains(&want.profile_name) {
+                plan.drift.push(DriftItem::new(g, "InstanceProfile", &want.profile_name, "role", &want.name, "none"));
+            }
+            plan.push(IamAction::CreateProfile {
+                tier: want.tier.into(),
+                name: want.profile_name.clone(),
+                role: want.name.clone(),
+            })
+        }
         None => plan.waiting.push(format!("instance profile {} waits for its role", want.profile_name)),
         Some(p) => {
             for other in p.roles.iter().filter(|r| **r != want.name) {

@@ -192,7 +192,7 @@ fn someone_elses_secret_or_role_is_left_alone() {
             trust: json!({}),
             ..Default::default()
         }],
-        profiles: vec![],
+        ..Default::default()
     };
     let plan = plan_access(&d, &o, None);
     assert!(plan.actions.iter().all(|a| !matches!(a, AccessAction::Secret(_))), "{plan:?}");

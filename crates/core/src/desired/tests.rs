@@ -17,7 +17,7 @@ fn kinds(t: &Topology, prefix: &str) -> BTreeSet<Kind> {
 fn the_classic_stack_has_every_resource_of_the_design() {
     let t = stack_topology(&classic(|_, _| {})).unwrap();
     assert!(t.resources.len() >= 60, "{}", t.resources.len());
-    assert_eq!((t.count_in("primary"), t.count_in("standby"), t.count_in("global")), (42, 39, 10));
+    assert_eq!((t.count_in("primary"), t.count_in("standby"), t.count_in("global")), (43, 39, 14));
     let regional = [
         Kind::Vpc,
         Kind::Subnet,
@@ -45,7 +45,7 @@ fn the_classic_stack_has_every_resource_of_the_design() {
         }
     }
     let primary = kinds(&t, "primary");
-    for k in [Kind::DbInstance, Kind::BastionInstance, Kind::BackupPlan, Kind::BackupSelection] {
+    for k in [Kind::DbInstance, Kind::BastionInstance, Kind::BackupPlan, Kind::BackupSelection, Kind::Secret] {
         assert!(primary.contains(&k), "primary lacks {k}");
     }
     assert!(kinds(&t, "standby").contains(&Kind::DbReadReplica));
@@ -58,6 +58,8 @@ fn the_classic_stack_has_every_resource_of_the_design() {
         Kind::WebAcl,
         Kind::Distribution,
         Kind::AliasRecord,
+        Kind::InstanceRole,
+        Kind::InstanceProfile,
         Kind::Alarm,
     ] {
         assert!(global.contains(&k), "global lacks {k}");

@@ -259,14 +259,35 @@ pub fn base64(bytes: &[u8]) -> String {
     out
 }
 
+/// The inverse of `base64`; `None` for anything that is not base64.
+pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = Vec::with_capacity(text.len() / 4 * 3);
+    let (mut bits, mut count) = (0u32, 0u32);
+    for c in text.bytes().filter(|c| !c.is_ascii_whitespace()) {
+        if c == b'=' {
+            break;
+        }
+        let v = ALPHABET.iter().position(|a| *a == c)?;
+        bits = (bits << 6) | u32::try_from(v).ok()?;
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            out.push(u8::try_from((bits >> count) & 0xff).ok()?);
+        }
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::base64;
+    use super::{base64, base64_decode};
 
     #[test]
     fn base64_matches_rfc4648_vectors() {
         for (raw, enc) in [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foobar", "Zm9vYmFy")] {
             assert_eq!(base64(raw.as_bytes()), enc);
+            assert_eq!(base64_decode(enc).unwrap(), raw.as_bytes());
         }
     }
 }
