@@ -32,13 +32,17 @@ pub(crate) async fn ready_stack(
 }
 
 /// The disaster: the endpoint stops answering and the health check alarm fires.
-async fn primary_fails(emulator: &Emulator, endpoint: &mut Endpoint) {
+pub(crate) async fn primary_fails(emulator: &Emulator, endpoint: &mut Endpoint) {
     endpoint.stop();
     alarm(emulator, StateValue::Alarm).await;
 }
 
 /// The example policy, detecting by the alarm and the operator's probes of the endpoint.
-fn with_probing_policy(f: &mut Fixture, port: u16, edit: impl FnOnce(&mut warmstandby_api::FailoverPolicySpec)) {
+pub(crate) fn with_probing_policy(
+    f: &mut Fixture,
+    port: u16,
+    edit: impl FnOnce(&mut warmstandby_api::FailoverPolicySpec),
+) {
     let p = &mut f.checked.set.policies[0].spec;
     p.detection.route53_health_check = false;
     p.detection.cloud_watch_alarm = true;
@@ -70,7 +74,7 @@ async fn put_lag(emulator: &Emulator, region: &str, db: &str, seconds: f64) {
         .unwrap();
 }
 
-async fn alarm(emulator: &Emulator, state: StateValue) {
+pub(crate) async fn alarm(emulator: &Emulator, state: StateValue) {
     let cw = aws_sdk_cloudwatch::Client::new(&emulator.sdk_config("us-east-1").await);
     cw.set_alarm_state()
         .alarm_name("bookstore-bookstore-api-health")

@@ -9,3 +9,4 @@ mod region_pair;
 mod smoke;
 mod stack;
 mod support;
+mod sweep;

@@ -485,3 +485,110 @@ fn the_placement_follows_the_move_step_by_step() {
         }
     }
 }
+
+/// One thing that can happen between and during passes.
+#[derive(Clone, Debug)]
+enum Event {
+    PrimaryDies,
+    SignalsClear,
+    Unreachable(usize, bool),
+    Lag(Option<i64>),
+    /// A pass decides but crashes before carrying anything out or writing its status.
+    Crash,
+    Approve,
+    Request {
+        to: RegionRole,
+        force: bool,
+    },
+    Pass,
+}
+
+fn events() -> impl proptest::strategy::Strategy<Value = Vec<Event>> {
+    use proptest::prelude::*;
+    let event = prop_oneof![
+        2 => Just(Event::PrimaryDies),
+        1 => Just(Event::SignalsClear),
+        1 => (0usize..2, any::<bool>()).prop_map(|(i, down)| Event::Unreachable(i, down)),
+        2 => prop_oneof![Just(None), (0i64..900).prop_map(Some)].prop_map(Event::Lag),
+        1 => Just(Event::Crash),
+        1 => Just(Event::Approve),
+        1 => (any::<bool>(), proptest::bool::weighted(0.2)).prop_map(|(standby, force)| Event::Request {
+            to: if standby { RegionRole::Standby } else { RegionRole::Primary },
+            force,
+        }),
+        6 => Just(Event::Pass),
+    ];
+    proptest::collection::vec(event, 1..80)
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+    /// Over any interleaving of failures, recoveries, unreachable regions,
+    /// lag, crashes, approvals and requests: at most one writable database,
+    /// a serving region unless one is cut off, epochs never go back, and no
+    /// promotion while the replica lags beyond the RPO budget unless forced.
+    #[test]
+    fn the_machine_keeps_its_invariants_over_any_interleaving(events in events(), approval in proptest::bool::ANY) {
+        let budget = 120;
+        let p = policy(|p| {
+            p.detection.debounce_seconds = 20;
+            p.guards.max_replica_lag_seconds = budget;
+            p.guards.require_approval = approval;
+        });
+        let mut s = sim();
+        let mut request: Option<Request> = None;
+        // The replica's lag when the guards passed and the move was decided.
+        let mut decided_with: Option<(Option<i64>, bool)> = None;
+        for event in events {
+            match event {
+                Event::PrimaryDies => primary_dies(&mut s),
+                Event::SignalsClear => {
+                    s.failing.clear();
+                    s.answers = [Some(true), Some(true)];
+                }
+                Event::Unreachable(i, down) => s.unreachable[i] = down,
+                Event::Lag(lag) => {
+                    for i in 0..2 {
+                        if s.db[i].is_replica {
+                            s.db[i].lag_seconds = lag;
+                        }
+                    }
+                }
+                Event::Crash => {
+                    let d = decide(Some(&p), &s.memory, request.as_ref(), &s.observation());
+                    proptest::prop_assert!(d.epoch >= s.memory.epoch);
+                    s.now += 10;
+                }
+                Event::Approve => s.approved = true,
+                Event::Request { to, force } => {
+                    request = Some(Request { to, force, kind: if force { "failover" } else { "switchover" } })
+                }
+                Event::Pass => {
+                    let before: Vec<(bool, Option<i64>)> = s.db.iter().map(|d| (d.is_replica, d.lag_seconds)).collect();
+                    let epoch = s.memory.epoch;
+                    let d = s.pass(Some(&p), request.as_ref());
+                    proptest::prop_assert!(d.epoch >= epoch);
+                    if d.events.iter().any(|(r, _)| *r == FailoverReason::Decided) {
+                        let standby = before.iter().find(|(replica, _)| *replica).and_then(|(_, lag)| *lag);
+                        decided_with = Some((standby, request.as_ref().is_some_and(|r| r.force)));
+                    }
+                    for (i, (was_replica, _)) in before.iter().enumerate() {
+                        // The guard is taken when the move is decided; after
+                        // the fence the old writer takes no writes.
+                        if *was_replica && !s.db[i].is_replica {
+                            let (lag, forced) = decided_with.unwrap_or((None, false));
+                            proptest::prop_assert!(
+                                forced || lag.is_none_or(|l| l <= budget),
+                                "promotion decided with {lag:?} s of lag over a {budget} s budget"
+                            );
+                        }
+                    }
+                    if d.progress.is_none() {
+                        request = None;
+                    }
+                }
+            }
+        }
+    }
+}

@@ -22,6 +22,8 @@ pub mod network;
 pub mod next;
 pub mod overall;
 pub mod placement;
+#[cfg(test)]
+mod properties;
 pub mod secret;
 pub mod stack_pass;
 #[cfg(test)]

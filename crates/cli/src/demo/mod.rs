@@ -227,30 +227,26 @@ impl Demo<'_> {
             .cloned()
             .ok_or_else(|| format!("RegionPair {} is not in the manifests", st0.spec.region_pair_ref.name))?;
         let deadline = Instant::now() + PHASE_DEADLINE;
-        loop {
+        until(deadline, "the RegionPair's networks to be Ready", async || {
             let outcome = region_pair::reconcile(self.aws, &pair, Intent::Apply, &now_rfc3339()).await;
             progress.record(&outcome.changes, out);
             fail_on_errors(&outcome.errors, outcome.invalid.as_ref().map(ToString::to_string))?;
             let ready = outcome.is_ready();
             pair.status = Some(outcome.status);
-            if ready {
-                break;
-            }
-            wait_or_give_up(deadline, "the RegionPair's networks to be Ready", &pair_message(&pair)).await?;
-        }
+            Ok((!ready).then(|| pair_message(&pair)))
+        })
+        .await?;
         let mut st = st0;
-        loop {
+        until(deadline, "the stack to be Ready", async || {
             let inputs = checked.set.stack_inputs_on(&st, Some(&pair));
             let outcome = stack::reconcile(self.aws, inputs, Intent::Apply, &now_rfc3339()).await;
             progress.record(&outcome.changes, out);
             fail_on_errors(&outcome.errors, outcome.invalid.clone())?;
             let ready = outcome.is_ready();
             st.status = Some(outcome.status);
-            if ready {
-                break;
-            }
-            wait_or_give_up(deadline, "the stack to be Ready", &stack_message(&st)).await?;
-        }
+            Ok((!ready).then(|| stack_message(&st)))
+        })
+        .await?;
         progress.complete(out);
         let calls = self.aws.calls().snapshot().since(&calls_before);
         if self.live {
@@ -430,16 +426,14 @@ impl Demo<'_> {
         self.set_alarm(checked, StateValue::Ok).await?;
         let started = Instant::now();
         let deadline = Instant::now() + PHASE_DEADLINE;
-        loop {
+        until(deadline, "replication to be rebuilt in the primary region", async || {
             let outcome = self.pass(checked, pair, st, None).await?;
             for a in &outcome.applied {
                 let _ = writeln!(out, "  {:>5.1} s  {a}", started.elapsed().as_secs_f64());
             }
-            if outcome.is_ready() {
-                break;
-            }
-            wait_or_give_up(deadline, "replication to be rebuilt in the primary region", &stack_message(st)).await?;
-        }
+            Ok((!outcome.is_ready()).then(|| stack_message(st)))
+        })
+        .await?;
         let _ = writeln!(
             out,
             "  replication rebuilt towards the primary region (the old writer's data kept in a snapshot)"
@@ -480,25 +474,21 @@ impl Demo<'_> {
         let suffix = chrono::Utc::now().format("%Y%m%d%H%M%S").to_string();
         let deadline = Instant::now() + PHASE_DEADLINE;
         let mut snapshots = Vec::new();
-        loop {
+        until(deadline, "the stack's resources to be deleted", async || {
             let outcome = stack::teardown(self.aws, checked.set.stack_inputs(st), &suffix).await;
             progress.record(&outcome.changes, out);
             snapshots.extend(outcome.applied.iter().filter(|a| a.contains("final snapshot")).cloned());
             fail_on_errors(&outcome.errors, None)?;
-            if outcome.finished {
-                break;
-            }
-            wait_or_give_up(deadline, "the stack's resources to be deleted", &outcome.waiting.join("; ")).await?;
-        }
-        loop {
+            Ok((!outcome.finished).then(|| outcome.waiting.join("; ")))
+        })
+        .await?;
+        until(deadline, "the networks to be deleted", async || {
             let outcome = region_pair::teardown(self.aws, pair).await;
             progress.record(&outcome.changes, out);
             fail_on_errors(&outcome.errors, None)?;
-            if outcome.finished {
-                break;
-            }
-            wait_or_give_up(deadline, "the networks to be deleted", &outcome.waiting.join("; ")).await?;
-        }
+            Ok((!outcome.finished).then(|| outcome.waiting.join("; ")))
+        })
+        .await?;
         progress.complete(out);
         let _ = writeln!(out, "  deleted in {:.1} s", started.elapsed().as_secs_f64());
         for s in snapshots {
@@ -564,6 +554,20 @@ fn fail_on_errors(errors: &[warmstandby_aws::AwsError], invalid: Option<String>)
 
 /// Sleeps a moment before the next pass (the emulator answers in
 /// milliseconds), or gives up at the deadline saying what it waited for.
+/// Runs `pass` until it reports nothing left to wait for (`None`); between
+/// passes it waits, and gives up at `deadline` saying what it waited for
+/// and what the last pass said.
+async fn until(
+    deadline: Instant,
+    what: &str,
+    mut pass: impl AsyncFnMut() -> Result<Option<String>, String>,
+) -> Result<(), String> {
+    while let Some(last) = pass().await? {
+        wait_or_give_up(deadline, what, &last).await?;
+    }
+    Ok(())
+}
+
 async fn wait_or_give_up(deadline: Instant, what: &str, last: &str) -> Result<(), String> {
     if Instant::now() >= deadline {
         return Err(format!("gave up after {PHASE_DEADLINE:?} waiting for {what}; last: {last}"));

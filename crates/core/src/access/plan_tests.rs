@@ -227,3 +227,114 @@ fn a_deleted_secret_of_ours_is_restored() {
     let plan = plan_access(&d, &o, None);
     assert_eq!(plan.actions, vec![AccessAction::Secret(SecretAction::Restore { arn: ARN.into() })]);
 }
+
+/// What a resource of the access family looks like before a pass.
+#[derive(Clone, Copy, Debug)]
+enum Found {
+    Missing,
+    Ours,
+    Changed,
+    Someone,
+}
+
+fn found() -> impl proptest::strategy::Strategy<Value = Found> {
+    use proptest::prelude::*;
+    prop_oneof![Just(Found::Missing), Just(Found::Ours), Just(Found::Changed), Just(Found::Someone)]
+}
+
+/// An access observation with each piece missing, as built, changed by
+/// hand, or someone else's.
+fn observed_state(secret: Found, roles: [Found; 2], profiles: [Found; 2]) -> ObservedAccess {
+    let d = desired();
+    let mut o = ObservedAccess::default();
+    converge(&mut o, &d);
+    match secret {
+        Found::Missing => o.secret = None,
+        Found::Ours => {}
+        Found::Changed => {
+            let s = o.secret.as_mut().unwrap();
+            s.replicas.clear();
+            s.differing = Some(vec!["password".into(), "port".into()]);
+        }
+        Found::Someone => o.secret.as_mut().unwrap().ours = false,
+    }
+    for (i, state) in roles.iter().enumerate() {
+        let name = d.roles[i].name.clone();
+        match state {
+            Found::Missing => o.roles.retain(|r| r.name != name),
+            Found::Ours => {}
+            Found::Changed => {
+                let r = o.roles.iter_mut().find(|r| r.name == name).unwrap();
+                r.trust =
+                    json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]});
+                r.inline.push(("extra".into(), json!({"Statement": []})));
+                r.attached.push("arn:aws:iam::1:policy/wide".into());
+            }
+            Found::Someone => o.roles.iter_mut().find(|r| r.name == name).unwrap().ours = false,
+        }
+    }
+    for (i, state) in profiles.iter().enumerate() {
+        let name = d.roles[i].profile_name.clone();
+        match state {
+            Found::Missing => o.profiles.retain(|p| p.name != name),
+            Found::Ours => {}
+            Found::Changed | Found::Someone => {
+                o.profiles.iter_mut().find(|p| p.name == name).unwrap().roles = vec!["someone-elses-role".into()]
+            }
+        }
+    }
+    o
+}
+
+proptest::proptest! {
+    /// From any state, planning brings ours back to the spec and never
+    /// touches a secret or role that is not ours.
+    #[test]
+    fn any_observed_state_plans_back_to_desired_and_never_touches_what_is_not_ours(
+        secret in found(),
+        roles in proptest::array::uniform2(found()),
+        profiles in proptest::array::uniform2(found()),
+    ) {
+        let d = desired();
+        let mut o = observed_state(secret, roles, profiles);
+        let foreign_secret = matches!(secret, Found::Someone);
+        let foreign_roles: Vec<String> = roles
+            .iter()
+            .zip(&d.roles)
+            .filter(|(f, _)| matches!(f, Found::Someone))
+            .map(|(_, r)| r.name.clone())
+            .collect();
+        for _ in 0..8 {
+            let plan = plan_access(&d, &o, None);
+            for a in &plan.actions {
+                if foreign_secret {
+                    proptest::prop_assert!(!matches!(a, AccessAction::Secret(_)), "{a:?} on someone else's secret");
+                }
+                let touches = match a {
+                    AccessAction::Iam(IamAction::UpdateTrust { role } | IamAction::PutPolicy { role, .. }
+                        | IamAction::DeletePolicy { role, .. } | IamAction::DetachPolicy { role, .. }) => Some(role),
+                    AccessAction::Iam(IamAction::DeleteRole { name }) => Some(name),
+                    _ => None,
+                };
+                if let Some(role) = touches {
+                    proptest::prop_assert!(!foreign_roles.contains(role), "{a:?} on someone else's role");
+                }
+            }
+            if plan.actions.is_empty() {
+                break;
+            }
+            apply(&mut o, &d, &plan);
+        }
+        let plan = plan_access(&d, &o, None);
+        proptest::prop_assert!(plan.actions.is_empty(), "still planning: {:?}", plan.actions);
+        if !foreign_secret && foreign_roles.is_empty() {
+            proptest::prop_assert!(plan.blocked.is_empty() && plan.drift.is_empty(), "{plan:?}");
+            let fresh = {
+                let mut f = ObservedAccess::default();
+                converge(&mut f, &d);
+                f
+            };
+            proptest::prop_assert_eq!(o.live_count(), fresh.live_count());
+        }
+    }
+}

@@ -71,16 +71,7 @@ pub(super) fn plan_global(plan: &mut EdgePlan, inputs: &EdgeInputs<'_>) {
                 continue;
             }
             validation_names.push(name.clone());
-            desired.push(RecordSpec {
-                name,
-                rtype: "CNAME".into(),
-                set_identifier: None,
-                failover: None,
-                alias: None,
-                health_check_id: None,
-                ttl: Some(RECORD_TTL),
-                values: vec![value.trim_end_matches('.').to_string()],
-            });
+            desired.push(RecordSpec::plain(name, "CNAME", RECORD_TTL, value.trim_end_matches('.')));
         }
     }
     let api_fqdn = g.api_fqdn.to_lowercase();
@@ -397,14 +388,5 @@ fn plan_records(
 }
 
 fn marker_record(name: &str, value: &str) -> RecordSpec {
-    RecordSpec {
-        name: marker_name(name),
-        rtype: "TXT".into(),
-        set_identifier: None,
-        failover: None,
-        alias: None,
-        health_check_id: None,
-        ttl: Some(RECORD_TTL),
-        values: vec![value.to_string()],
-    }
+    RecordSpec::plain(marker_name(name), "TXT", RECORD_TTL, value)
 }

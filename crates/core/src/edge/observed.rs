@@ -273,6 +273,20 @@ pub struct RecordSpec {
 }
 
 impl RecordSpec {
+    /// A plain record of one value (validation CNAMEs, ownership markers).
+    pub fn plain(name: impl Into<String>, rtype: &str, ttl: i64, value: impl Into<String>) -> RecordSpec {
+        RecordSpec {
+            name: name.into(),
+            rtype: rtype.into(),
+            set_identifier: None,
+            failover: None,
+            alias: None,
+            health_check_id: None,
+            ttl: Some(ttl),
+            values: vec![value.into()],
+        }
+    }
+
     pub fn label(&self) -> String {
         match &self.set_identifier {
             Some(s) => format!("{} {} [{s}]", self.name, self.rtype),

@@ -436,16 +436,7 @@ fn a_failover_in_the_spec_moves_records_origins_and_capacity_without_undoing_any
 #[test]
 fn records_of_others_are_never_overwritten() {
     let mut w = world(|_| {});
-    w.observed.records.push(RecordSpec {
-        name: "api.bookstore.example.com".into(),
-        rtype: "CNAME".into(),
-        set_identifier: None,
-        failover: None,
-        alias: None,
-        health_check_id: None,
-        ttl: Some(60),
-        values: vec!["legacy.example.net".into()],
-    });
+    w.observed.records.push(RecordSpec::plain("api.bookstore.example.com", "CNAME", 60, "legacy.example.net"));
     for _ in 0..8 {
         w.settle();
         let plan = w.plan();
@@ -477,16 +468,12 @@ fn records_of_others_are_never_overwritten() {
 #[test]
 fn an_identical_validation_record_of_another_certificate_is_shared_not_claimed() {
     let mut w = world(|_| {});
-    w.observed.records.push(RecordSpec {
-        name: "_v1.bookstore.example.com".into(),
-        rtype: "CNAME".into(),
-        set_identifier: None,
-        failover: None,
-        alias: None,
-        health_check_id: None,
-        ttl: Some(RECORD_TTL),
-        values: vec!["_v1.acm-validations.aws".into()],
-    });
+    w.observed.records.push(RecordSpec::plain(
+        "_v1.bookstore.example.com",
+        "CNAME",
+        RECORD_TTL,
+        "_v1.acm-validations.aws",
+    ));
     w.converge();
     assert!(w.observed.records_named("_warmstandby._v1.bookstore.example.com").next().is_none());
     w.teardown();

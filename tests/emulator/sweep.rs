@@ -1,0 +1,195 @@
+//! Fault sweeps over the lifecycle. The whole lifecycle (create, drift
+//! repair, failover, failback, destroy) runs under 10 % injected AWS faults
+//! (calls failing before they are sent, and connections dropped after a
+//! mutating call reached AWS) for fixed seeds. A destroy crashes after each
+//! of its mutating calls, as the create and the failover already do. CI
+//! samples (one seed, every 8th crash point); `WARMSTANDBY_FULL_SWEEP=1`
+//! runs them all.
+
+use std::time::Instant;
+
+use aws_sdk_cloudwatch::types::StateValue;
+use warmstandby_api::RegionRole;
+use warmstandby_aws::AwsContext;
+use warmstandby_controller::{Intent, stack};
+use warmstandby_core::failover::Request;
+use warmstandby_tests::census::{census, differences};
+use warmstandby_tests::{Emulator, LoopbackEndpoint as Endpoint};
+
+use crate::failover::{alarm, primary_fails, ready_stack, with_probing_policy};
+use crate::stack::{CLASSIC, Fixture, owned};
+use crate::support::context;
+
+fn full() -> bool {
+    std::env::var("WARMSTANDBY_FULL_SWEEP").is_ok_and(|v| v == "1")
+}
+
+/// What one phase took: passes, and the passes or actions that failed.
+#[derive(Default)]
+struct Phase {
+    passes: usize,
+    failed: usize,
+}
+
+/// Passes of `f` with `aws` until `done` says so; at most `limit` passes.
+async fn passes_until(
+    f: &mut Fixture,
+    aws: &AwsContext,
+    endpoint: &mut Endpoint,
+    request: Option<&Request>,
+    what: &str,
+    done: impl Fn(&warmstandby_api::ThreeTierStackStatus, bool) -> bool,
+) -> Phase {
+    let mut phase = Phase::default();
+    for _ in 0..120 {
+        let outcome = match request {
+            Some(r) => {
+                let mut inputs = f.checked.set.stack_inputs(&f.stack);
+                inputs.region_pair = Some(&f.pair);
+                stack::reconcile_with_request(aws, inputs, &warmstandby_controller::now_rfc3339(), r.clone()).await
+            }
+            None => f.pass(aws, Intent::Apply).await,
+        };
+        phase.passes += 1;
+        phase.failed += outcome.errors.len();
+        f.stack.status = Some(outcome.status.clone());
+        let status = f.stack.status.as_ref().unwrap();
+        if status.failover.as_ref().is_some_and(|p| p.step == "switch" || p.step == "verify") && !endpoint.running() {
+            *endpoint = Endpoint::start(endpoint.port).await.expect("a loopback endpoint");
+        }
+        if done(status, outcome.is_ready()) {
+            return phase;
+        }
+    }
+    panic!("{what} did not finish in 120 passes: {:?}", f.stack.status.as_ref().map(|s| &s.conditions));
+}
+
+fn history(s: &warmstandby_api::ThreeTierStackStatus) -> usize {
+    s.failover_history.iter().filter(|r| r.outcome == "Succeeded").count()
+}
+
+#[tokio::test]
+async fn the_whole_lifecycle_converges_under_ten_percent_aws_faults() {
+    let seeds: &[u64] = if full() { &[3, 11, 2026, 4242, 77] } else { &[2026] };
+    for &seed in seeds {
+        let started = Instant::now();
+        let emulator = Emulator::start();
+        let baseline = census(&emulator).await;
+        let setup = context(&emulator).await;
+        let mut endpoint = Endpoint::start(0).await.expect("a loopback endpoint");
+        let mut f = Fixture::with_network(&setup).await;
+        with_probing_policy(&mut f, endpoint.port, |_| {});
+        let faulty = context(&emulator).await;
+        faulty.calls().random_faults(10, seed);
+
+        let create = passes_until(&mut f, &faulty, &mut endpoint, None, "create", |_, ready| ready).await;
+        assert_eq!(owned(&emulator, &f).await, CLASSIC, "seed {seed}: duplicates after the create");
+        assert_eq!(crate::edge::edge_census(&emulator).await, crate::edge::classic_edge(), "seed {seed}");
+
+        // Drift: the api's auto scaling group resized by hand.
+        let asg = aws_sdk_autoscaling::Client::new(&emulator.sdk_config("us-east-1").await);
+        asg.update_auto_scaling_group()
+            .auto_scaling_group_name("bookstore-bookstore-api")
+            .max_size(9)
+            .send()
+            .await
+            .unwrap();
+        let drift =
+            passes_until(&mut f, &faulty, &mut endpoint, None, "drift repair", |s, ready| ready && s.drift.is_empty())
+                .await;
+
+        primary_fails(&emulator, &mut endpoint).await;
+        let failover = passes_until(&mut f, &faulty, &mut endpoint, None, "failover", |s, _| history(s) == 1).await;
+        assert_eq!(f.stack.status.as_ref().unwrap().active_role, Some(RegionRole::Standby), "seed {seed}");
+
+        alarm(&emulator, StateValue::Ok).await;
+        let rebuild = passes_until(&mut f, &faulty, &mut endpoint, None, "rebuild", |_, ready| ready).await;
+        let request = Request { to: RegionRole::Primary, force: false, kind: "failback" };
+        let failback =
+            passes_until(&mut f, &faulty, &mut endpoint, Some(&request), "failback", |s, _| history(s) == 2).await;
+        assert_eq!(f.stack.status.as_ref().unwrap().active_role, Some(RegionRole::Primary), "seed {seed}");
+
+        let mut destroy = Phase::default();
+        loop {
+            let t = stack::teardown(&faulty, f.checked.set.stack_inputs(&f.stack), "20260101000000").await;
+            destroy.passes += 1;
+            destroy.failed += t.errors.len();
+            if t.finished {
+                break;
+            }
+            assert!(destroy.passes < 120, "seed {seed}: the destroy did not finish: {:?}", t.waiting);
+        }
+        loop {
+            let t = warmstandby_controller::region_pair::teardown(&faulty, &f.pair).await;
+            destroy.passes += 1;
+            destroy.failed += t.errors.len();
+            if t.finished {
+                break;
+            }
+            assert!(destroy.passes < 240, "seed {seed}: the networks were not deleted: {:?}", t.waiting);
+        }
+        let left = differences(&baseline, &census(&emulator).await);
+        assert!(left.is_empty(), "seed {seed}: left behind: {left:?}");
+        let injected = faulty.calls().injected();
+        assert!(injected > 0, "seed {seed}: no fault was injected");
+        println!(
+            "sweep seed {seed}: {injected} faults injected; passes (failed calls) create {} ({}), drift {} ({}), \
+             failover {} ({}), rebuild {} ({}), failback {} ({}), destroy {} ({}); {:.1} s; no duplicates, nothing left",
+            create.passes,
+            create.failed,
+            drift.passes,
+            drift.failed,
+            failover.passes,
+            failover.failed,
+            rebuild.passes,
+            rebuild.failed,
+            failback.passes,
+            failback.failed,
+            destroy.passes,
+            destroy.failed,
+            started.elapsed().as_secs_f64()
+        );
+    }
+}
+
+/// A destroy killed after its k-th mutating call, then run again from
+/// scratch (no status), leaves nothing and deletes nothing twice.
+#[tokio::test]
+async fn a_crash_after_any_mutating_call_of_a_destroy_leaves_nothing() {
+    let emulator = Emulator::start();
+    let baseline = census(&emulator).await;
+    let aws = context(&emulator).await;
+    let (mut f, _endpoint) = ready_stack(&aws, |_| {}).await;
+    let before = aws.calls().snapshot();
+    f.teardown(&aws).await;
+    let total = aws.calls().snapshot().since(&before).mutating();
+    assert!(total >= 40, "{total}");
+    let step = if full() { 1 } else { 8 };
+    let mut crashes = 0;
+    for k in (1..=total).step_by(step) {
+        emulator.reset();
+        let setup = context(&emulator).await;
+        let (mut f, _endpoint) = ready_stack(&setup, |_| {}).await;
+        let crashing = context(&emulator).await;
+        crashing.calls().crash_after_mutations(k);
+        for _ in 0..30 {
+            let t = stack::teardown(&crashing, f.checked.set.stack_inputs(&f.stack), "20260101000000").await;
+            if crashing.calls().crashed() || t.finished {
+                break;
+            }
+        }
+        assert!(crashing.calls().crashed(), "k={k}: never reached mutating call {k}");
+        crashes += 1;
+        let restarted = context(&emulator).await;
+        f.stack.status = None;
+        f.teardown(&restarted).await;
+        for _ in 0..30 {
+            if warmstandby_controller::region_pair::teardown(&restarted, &f.pair).await.finished {
+                break;
+            }
+        }
+        let left = differences(&baseline, &census(&emulator).await);
+        assert!(left.is_empty(), "k={k}: left behind after a crash at deleting call {k}: {left:?}");
+    }
+    println!("destroy crash sweep: {crashes} of {total} crash points (every {step}); each rerun left nothing");
+}
