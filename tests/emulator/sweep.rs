@@ -97,6 +97,10 @@ async fn the_whole_lifecycle_converges_under_ten_percent_aws_faults() {
         let drift =
             passes_until(&mut f, &faulty, &mut endpoint, None, "drift repair", |s, ready| ready && s.drift.is_empty())
                 .await;
+        let groups =
+            asg.describe_auto_scaling_groups().auto_scaling_group_names("bookstore-bookstore-api").send().await;
+        let max = groups.unwrap().auto_scaling_groups()[0].max_size();
+        assert_eq!(max, Some(6), "seed {seed}: the hand-made change was repaired");
 
         primary_fails(&emulator, &mut endpoint).await;
         let failover = passes_until(&mut f, &faulty, &mut endpoint, None, "failover", |s, _| history(s) == 1).await;

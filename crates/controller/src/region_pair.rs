@@ -49,8 +49,9 @@ pub struct PairOutcome {
 }
 
 impl PairOutcome {
+    /// This pass found the networks Ready (a failed read confirms nothing).
     pub fn is_ready(&self) -> bool {
-        self.status.phase == Some(warmstandby_api::Phase::Ready)
+        self.status.phase == Some(warmstandby_api::Phase::Ready) && self.errors.is_empty()
     }
 }
 

@@ -46,8 +46,11 @@ pub struct StackOutcome {
 }
 
 impl StackOutcome {
+    /// This pass found the stack Ready. A pass that failed to read AWS
+    /// keeps the last phase in the status (one failed read is no reason to
+    /// flap it) but confirms nothing.
     pub fn is_ready(&self) -> bool {
-        self.status.phase == Some(Phase::Ready)
+        self.status.phase == Some(Phase::Ready) && self.errors.is_empty()
     }
 }
 
