@@ -1,6 +1,7 @@
 //! The `warmstandby` command line: a library so tests run it in-process.
 #![forbid(unsafe_code)]
 
+pub mod args;
 pub mod check;
 pub mod demo;
 pub mod graph;
@@ -15,193 +16,14 @@ use std::ffi::OsString;
 use std::io::Write;
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::Parser;
+
+pub use args::*;
 
 /// Exit code for invalid input (bad manifests, failed validation).
 pub const EXIT_INVALID: u8 = 1;
 /// Exit code for usage errors and failures outside the input.
 pub const EXIT_FAILURE: u8 = 2;
-
-#[derive(Parser, Debug)]
-#[command(
-    name = "warmstandby",
-    version,
-    about = "Builds, watches and fails over two-region warm-standby three-tier stacks on AWS"
-)]
-pub struct Cli {
-    /// AWS endpoint (e.g. the local emulator); default: AWS_ENDPOINT_URL, else AWS.
-    #[arg(long, global = true, env = "WARMSTANDBY_ENDPOINT_URL")]
-    pub endpoint_url: Option<String>,
-    /// Print the AWS calls made, by service and operation, to stderr.
-    #[arg(long, global = true)]
-    pub show_calls: bool,
-    #[command(subcommand)]
-    pub command: Command,
-}
-
-#[derive(Subcommand, Debug)]
-pub enum Command {
-    /// The whole job on the local AWS emulator: build the example stack in
-    /// both regions, show it, draw it, drill, fail over, fail back, destroy.
-    Demo(demo::DemoArgs),
-    /// Print the CustomResourceDefinitions as YAML.
-    Crd,
-    /// Check manifests and report every error with its field path.
-    Validate {
-        /// A manifest file or a directory of them (repeatable).
-        #[arg(short = 'f', long = "filename", required = true)]
-        paths: Vec<PathBuf>,
-    },
-    /// Show what `apply` would change in AWS (`+` create, `~` change, `-` delete,
-    /// `!` repair); exit code 0 no changes, 2 changes, 1 error. With
-    /// `--offline`, list every resource the manifests describe, in creation order.
-    Plan {
-        #[arg(short = 'f', long = "filename", required = true)]
-        paths: Vec<PathBuf>,
-        /// Compute the desired topology only, without reading AWS.
-        #[arg(long)]
-        offline: bool,
-        #[arg(short = 'o', long = "output", value_enum, default_value_t = OutputFormat::Text)]
-        output: OutputFormat,
-    },
-    /// Create or repair everything the manifests describe.
-    Apply {
-        #[arg(short = 'f', long = "filename", required = true)]
-        paths: Vec<PathBuf>,
-        /// Keep reconciling until Ready (or the timeout).
-        #[arg(long)]
-        wait: bool,
-        #[arg(long, default_value = "30m", value_parser = standalone::parse_duration)]
-        timeout: std::time::Duration,
-    },
-    /// Observe AWS and print the status the operator would write.
-    Status {
-        #[arg(short = 'f', long = "filename", required = true)]
-        paths: Vec<PathBuf>,
-        #[arg(short = 'o', long = "output", value_enum, default_value_t = OutputFormat::Text)]
-        output: OutputFormat,
-        /// Redraw every few seconds until Ctrl-C.
-        #[arg(long)]
-        watch: bool,
-        /// How often `--watch` redraws.
-        #[arg(long, default_value = "5s", value_parser = standalone::parse_duration)]
-        interval: std::time::Duration,
-    },
-    /// Draw the architecture of a stack: regions side by side, tiers as rows,
-    /// the global services on top, health, drift and the active path.
-    Graph {
-        #[arg(short = 'f', long = "filename", required = true)]
-        paths: Vec<PathBuf>,
-        #[arg(long, value_enum, default_value_t = graph::Format::Mermaid)]
-        format: graph::Format,
-        /// Write to this file instead of stdout.
-        #[arg(short = 'o', long = "output")]
-        output: Option<PathBuf>,
-        /// Draw the manifests alone, without reading AWS.
-        #[arg(long)]
-        offline: bool,
-        /// The stack to draw (`namespace/name` or `name`); default: every stack.
-        #[arg(long)]
-        stack: Option<String>,
-    },
-    /// Run the Kubernetes operator (in-cluster config or KUBECONFIG).
-    Operator(OperatorArgs),
-    /// Move a stack's traffic and writer to the other region, the safe way:
-    /// guards, fence, promote, scale, switch, verify.
-    Failover {
-        #[arg(short = 'f', long = "filename", required = true)]
-        paths: Vec<PathBuf>,
-        /// The stack, as `namespace/name` or `name`.
-        #[arg(long)]
-        stack: String,
-        /// The region role to serve from.
-        #[arg(long, value_enum)]
-        to: Role,
-        /// Promote even above the RPO budget or without a zero lag (data may be lost).
-        #[arg(long)]
-        force: bool,
-        /// Run every guard and readiness check, change nothing.
-        #[arg(long)]
-        dry_run: bool,
-        #[arg(long, default_value = "30m", value_parser = standalone::parse_duration)]
-        timeout: std::time::Duration,
-    },
-    /// Check the standby could take over (every guard and readiness check,
-    /// no traffic moved) and print the predicted RTO.
-    Drill {
-        #[arg(short = 'f', long = "filename", required = true)]
-        paths: Vec<PathBuf>,
-        /// Only this stack (`namespace/name` or `name`).
-        #[arg(long)]
-        stack: Option<String>,
-    },
-    /// Delete everything the manifests own (unless deletionPolicy is Retain).
-    Destroy {
-        #[arg(short = 'f', long = "filename", required = true)]
-        paths: Vec<PathBuf>,
-        #[arg(long)]
-        wait: bool,
-        #[arg(long, default_value = "30m", value_parser = standalone::parse_duration)]
-        timeout: std::time::Duration,
-    },
-}
-
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Role {
-    Primary,
-    Standby,
-}
-
-impl From<Role> for warmstandby_api::RegionRole {
-    fn from(r: Role) -> Self {
-        match r {
-            Role::Primary => warmstandby_api::RegionRole::Primary,
-            Role::Standby => warmstandby_api::RegionRole::Standby,
-        }
-    }
-}
-
-#[derive(clap::Args, Debug)]
-pub struct OperatorArgs {
-    /// Manage ThreeTierStacks and FailoverPolicies of this namespace only.
-    #[arg(long, env = "WARMSTANDBY_NAMESPACE")]
-    pub namespace: Option<String>,
-    /// Manage only objects matching this label selector (split a fleet over deployments).
-    #[arg(long, env = "WARMSTANDBY_SELECTOR")]
-    pub selector: Option<String>,
-    /// Steady-state drift resync interval.
-    #[arg(long, default_value = "5m", value_parser = standalone::parse_duration)]
-    pub resync: std::time::Duration,
-    /// Objects reconciled at once.
-    #[arg(long, default_value_t = 4)]
-    pub concurrency: u16,
-    /// Elect a leader through a Lease, so several replicas can run.
-    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
-    pub leader_elect: bool,
-    #[arg(long, env = "POD_NAMESPACE", default_value = "warmstandby-system")]
-    pub lease_namespace: String,
-    #[arg(long, default_value = "warmstandby-operator")]
-    pub lease_name: String,
-    /// How long a leader's lease lasts without renewal (renewed every third of it);
-    /// a standby replica takes over within this time after the leader dies.
-    #[arg(long, default_value = "15s", value_parser = standalone::parse_duration)]
-    pub lease_duration: std::time::Duration,
-    /// This replica's identity in the lease (default: POD_NAME, else the hostname).
-    #[arg(long, env = "POD_NAME")]
-    pub identity: Option<String>,
-    /// Address of /metrics, /healthz and /readyz.
-    #[arg(long, default_value = "0.0.0.0:8080")]
-    pub http_addr: std::net::SocketAddr,
-    /// Log format (level from RUST_LOG).
-    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
-    pub log_format: LogFormat,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum LogFormat {
-    Text,
-    Json,
-}
 
 /// Installs the process-wide logger: stderr, level from RUST_LOG (default `info`
 /// for the operator, `warn` for commands).
@@ -216,13 +38,6 @@ pub fn init_logging(format: LogFormat, default_level: &str) {
         LogFormat::Json => builder.json().try_init(),
         LogFormat::Text => builder.try_init(),
     };
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
-    Text,
-    Json,
-    Yaml,
 }
 
 /// An AWS error for a person: the error, and what to do when its class says.

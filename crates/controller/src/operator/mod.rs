@@ -120,6 +120,9 @@ pub struct Context {
     /// Objects that waited for a stack to go (its RegionPair, its FailoverPolicy), re-triggered when it goes.
     pair_triggers: Trigger<RegionPair>,
     policy_triggers: Trigger<FailoverPolicy>,
+    /// Counts the times this replica became the leader: every object is
+    /// reconciled then, instead of when a follower's recheck comes round.
+    leadership: tokio::sync::watch::Sender<u64>,
 }
 
 /// Which objects an operator deployment manages.
@@ -179,7 +182,26 @@ impl Context {
             ready: AtomicBool::new(false),
             pair_triggers: Trigger::new(),
             policy_triggers: Trigger::new(),
+            leadership: tokio::sync::watch::channel(0).0,
         }
+    }
+
+    /// This replica became the leader.
+    pub fn leadership_gained(&self) {
+        self.leadership.send_modify(|n| *n += 1);
+    }
+
+    /// Fires once each time this replica becomes the leader.
+    fn on_leadership(&self) -> impl futures::Stream<Item = ()> + Send + 'static {
+        let mut leadership = self.leadership.subscribe();
+        // Leadership gained before the controller subscribed counts too.
+        if *leadership.borrow() > 0 {
+            leadership.mark_changed();
+        }
+        futures::stream::unfold(leadership, |mut rx| async move {
+            rx.changed().await.ok()?;
+            Some(((), rx))
+        })
     }
 
     /// Limits the live look-ups (stacks still using a pair or policy) to the operator's scope.
@@ -375,6 +397,9 @@ pub async fn run(client: Client, aws: Arc<AwsContext>, cfg: OperatorConfig) -> R
         tokio::spawn(leader::run(client.clone(), lease, leader.clone(), move |held| {
             on_change.aws.calls().fence(!held);
             on_change.metrics.set_leader(held);
+            if held {
+                on_change.leadership_gained();
+            }
         }));
     } else {
         ctx.metrics.set_leader(true);
@@ -391,11 +416,13 @@ pub async fn run(client: Client, aws: Arc<AwsContext>, cfg: OperatorConfig) -> R
     let pair_controller = Controller::for_stream(pair_stream, pairs.clone())
         .with_config(controller_config.clone())
         .reconcile_on(ctx.pair_triggers.stream())
+        .reconcile_all_on(ctx.on_leadership())
         .run(reconcilers::reconcile::<RegionPair>, reconcilers::error_policy, ctx.clone())
         .for_each(|_| futures::future::ready(()));
     let policy_controller = Controller::for_stream(policy_stream, policies.clone())
         .with_config(controller_config.clone())
         .reconcile_on(ctx.policy_triggers.stream())
+        .reconcile_all_on(ctx.on_leadership())
         .run(reconcilers::reconcile::<FailoverPolicy>, reconcilers::error_policy, ctx.clone())
         .for_each(|_| futures::future::ready(()));
 
@@ -406,6 +433,7 @@ pub async fn run(client: Client, aws: Arc<AwsContext>, cfg: OperatorConfig) -> R
     let secret_changes = watcher(secret_api, watcher::Config::default()).default_backoff().touched_objects();
     let stack_controller = Controller::for_stream(stack_stream, stacks.clone())
         .with_config(controller_config)
+        .reconcile_all_on(ctx.on_leadership())
         .watches_stream(
             tolerant_watch::<RegionPair>(&client, None, wc.clone()).touched_objects(),
             move |pair: RegionPair| {
