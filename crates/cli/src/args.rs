@@ -52,11 +52,8 @@ pub enum Command {
     Apply {
         #[arg(short = 'f', long = "filename", required = true)]
         paths: Vec<PathBuf>,
-        /// Keep reconciling until Ready (or the timeout).
-        #[arg(long)]
-        wait: bool,
-        #[arg(long, default_value = "30m", value_parser = standalone::parse_duration)]
-        timeout: std::time::Duration,
+        #[command(flatten)]
+        wait: standalone::WaitOptions,
     },
     /// Observe AWS and print the status the operator would write.
     Status {
@@ -123,10 +120,8 @@ pub enum Command {
     Destroy {
         #[arg(short = 'f', long = "filename", required = true)]
         paths: Vec<PathBuf>,
-        #[arg(long)]
-        wait: bool,
-        #[arg(long, default_value = "30m", value_parser = standalone::parse_duration)]
-        timeout: std::time::Duration,
+        #[command(flatten)]
+        wait: standalone::WaitOptions,
     },
 }
 

@@ -85,11 +85,9 @@ where
     let show_calls = cli.show_calls;
     let settings = AwsSettings { endpoint: endpoint.clone(), config: aws };
     match cli.command {
-        Command::Apply { paths, wait, timeout } => {
+        Command::Apply { paths, wait } => {
             with_aws(&paths, settings, show_calls, out, err, |aws, checked, out| {
-                Box::pin(async move {
-                    standalone::apply(aws, checked, &standalone::WaitOptions { wait, timeout }, out).await
-                })
+                Box::pin(async move { standalone::apply(aws, checked, &wait, out).await })
             })
             .await
         }
@@ -120,11 +118,9 @@ where
             })
             .await
         }
-        Command::Destroy { paths, wait, timeout } => {
+        Command::Destroy { paths, wait } => {
             with_aws(&paths, settings, show_calls, out, err, |aws, checked, out| {
-                Box::pin(async move {
-                    standalone::destroy(aws, checked, &standalone::WaitOptions { wait, timeout }, out).await
-                })
+                Box::pin(async move { standalone::destroy(aws, checked, &wait, out).await })
             })
             .await
         }

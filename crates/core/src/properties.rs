@@ -79,12 +79,7 @@ fn edits() -> impl Strategy<Value = Edit> {
 }
 
 fn inputs(e: &Edit) -> (RegionPair, FailoverPolicy, ThreeTierStack) {
-    let mut pair: RegionPair =
-        serde_yaml::from_str(include_str!("../../../deploy/examples/10-regionpair.yaml")).unwrap();
-    let policy: FailoverPolicy =
-        serde_yaml::from_str(include_str!("../../../deploy/examples/20-failoverpolicy.yaml")).unwrap();
-    let mut stack: ThreeTierStack =
-        serde_yaml::from_str(include_str!("../../../deploy/examples/30-bookstore.yaml")).unwrap();
+    let (mut pair, policy, mut stack) = crate::test_fixtures::example_objects();
     stack.metadata.uid = Some("0d5c4e2a-uid".into());
     pair.spec.standby.vpc_cidr = e.vpc_cidr.clone();
     let s = &mut stack.spec;

@@ -6,13 +6,16 @@ use crate::secret::{Password, PasswordLookup};
 use crate::validate::{StackInputs, ValidatedStack, validate_stack};
 
 /// The example stack of `deploy/examples/`, validated after `edit`.
+/// The example RegionPair, FailoverPolicy and stack, as in `deploy/examples`.
+pub(crate) fn example_objects() -> (RegionPair, FailoverPolicy, ThreeTierStack) {
+    let pair = serde_yaml::from_str(include_str!("../../../deploy/examples/10-regionpair.yaml")).unwrap();
+    let policy = serde_yaml::from_str(include_str!("../../../deploy/examples/20-failoverpolicy.yaml")).unwrap();
+    let stack = serde_yaml::from_str(include_str!("../../../deploy/examples/30-bookstore.yaml")).unwrap();
+    (pair, policy, stack)
+}
+
 pub(crate) fn classic_stack(edit: impl FnOnce(&mut RegionPair, &mut ThreeTierStack)) -> ValidatedStack {
-    let mut pair: RegionPair =
-        serde_yaml::from_str(include_str!("../../../deploy/examples/10-regionpair.yaml")).unwrap();
-    let policy: FailoverPolicy =
-        serde_yaml::from_str(include_str!("../../../deploy/examples/20-failoverpolicy.yaml")).unwrap();
-    let mut stack: ThreeTierStack =
-        serde_yaml::from_str(include_str!("../../../deploy/examples/30-bookstore.yaml")).unwrap();
+    let (mut pair, policy, mut stack) = example_objects();
     edit(&mut pair, &mut stack);
     validate_stack(StackInputs {
         stack: &stack,
@@ -25,8 +28,7 @@ pub(crate) fn classic_stack(edit: impl FnOnce(&mut RegionPair, &mut ThreeTierSta
 
 /// The example stack as the API holds it (with a uid) and validated.
 pub(crate) fn classic_object(edit: impl FnOnce(&mut ThreeTierStack)) -> (ThreeTierStack, ValidatedStack) {
-    let mut stack: ThreeTierStack =
-        serde_yaml::from_str(include_str!("../../../deploy/examples/30-bookstore.yaml")).unwrap();
+    let (_, _, mut stack) = example_objects();
     stack.metadata.uid = Some("u1".into());
     edit(&mut stack);
     let spec = stack.spec.clone();

@@ -47,8 +47,13 @@ impl Backoff {
     }
 }
 
+/// `--wait` and `--timeout` of `apply` and `destroy`.
+#[derive(clap::Args, Clone, Copy, Debug)]
 pub struct WaitOptions {
+    /// Keep going until done: Ready, or nothing left (or the timeout).
+    #[arg(long)]
     pub wait: bool,
+    #[arg(long, default_value = "30m", value_parser = parse_duration)]
     pub timeout: Duration,
 }
 
