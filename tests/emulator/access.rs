@@ -45,22 +45,10 @@ async fn launch_template(emulator: &Emulator, region: &str, uid: &str, tier: &st
     (user_data, data.iam_instance_profile().and_then(|p| p.name()).map(str::to_string))
 }
 
+/// User data as the instance sees it.
 pub(crate) fn decode(b64: &str) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut bits = 0u32;
-    let mut n = 0;
-    let mut out = Vec::new();
-    for c in b64.bytes().filter(|c| *c != b'=') {
-        let v = ALPHABET.iter().position(|a| *a == c).expect("base64") as u32;
-        bits = (bits << 6) | v;
-        n += 6;
-        if n >= 8 {
-            n -= 8;
-            out.push((bits >> n) as u8);
-            bits &= (1 << n) - 1;
-        }
-    }
-    String::from_utf8(out).unwrap()
+    let bytes = warmstandby_core::desired::base64_decode(b64).expect("user data is base64");
+    String::from_utf8(bytes).expect("user data is text")
 }
 
 /// The environment block's variables as the instance would see them.
@@ -137,9 +125,8 @@ async fn the_instances_are_wired_in_both_regions_through_rotation_switchover_and
         .send()
         .await
         .unwrap();
-    let doc = api_policy.policy_document();
-    let doc: serde_json::Value =
-        serde_json::from_str(doc).or_else(|_| serde_json::from_str(&urlencoding_decode(doc))).unwrap();
+    // IAM may return the document URL-encoded.
+    let doc = warmstandby_core::access::plan::policy_document(api_policy.policy_document());
     let resources: Vec<&str> =
         doc["Statement"][0]["Resource"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect();
     let mut arns: Vec<&str> = access.secret_arns.values().map(String::as_str).collect();
@@ -231,9 +218,4 @@ async fn the_instances_are_wired_in_both_regions_through_rotation_switchover_and
     let gone = sm.describe_secret().secret_id(&access.secret_name).send().await.unwrap();
     assert!(gone.deleted_date().is_some(), "recoverable for the spec's window");
     assert!(gone.replication_status().is_empty(), "the replica was removed first");
-}
-
-/// IAM may return policy documents URL-encoded.
-fn urlencoding_decode(text: &str) -> String {
-    warmstandby_core::access::plan::policy_document(text).to_string()
 }

@@ -125,8 +125,31 @@ async fn db_reachable(emulator: &Emulator, region: &str, uid: &str) -> bool {
     !db_group(emulator, region, uid).await.ip_permissions().is_empty()
 }
 
-/// Passes until the failover records an outcome, restarting the endpoint
-/// (the standby now answering under the same name) once traffic moves.
+/// One pass, with `request` when given. Once traffic moves, the endpoint is
+/// started again (the standby now answering under the same name).
+pub(crate) async fn pass_following(
+    f: &mut Fixture,
+    aws: &AwsContext,
+    endpoint: &mut Endpoint,
+    request: Option<&Request>,
+) -> stack::StackOutcome {
+    let outcome = match request {
+        Some(r) => {
+            let mut inputs = f.checked.set.stack_inputs(&f.stack);
+            inputs.region_pair = Some(&f.pair);
+            stack::reconcile_with_request(aws, inputs, &warmstandby_controller::now_rfc3339(), r.clone()).await
+        }
+        None => f.pass(aws, Intent::Apply).await,
+    };
+    f.stack.status = Some(outcome.status.clone());
+    let moving = outcome.status.failover.as_ref().is_some_and(|p| p.step == "switch" || p.step == "verify");
+    if moving && !endpoint.running() {
+        *endpoint = Endpoint::start(endpoint.port).await.expect("a loopback endpoint");
+    }
+    outcome
+}
+
+/// Passes until the failover records an outcome.
 pub(crate) async fn run_until_finished(
     f: &mut Fixture,
     aws: &AwsContext,
@@ -136,22 +159,11 @@ pub(crate) async fn run_until_finished(
     let before = f.stack.status.as_ref().map(|s| s.failover_history.len()).unwrap_or(0);
     let mut steps = Vec::new();
     for n in 1..=30 {
-        let outcome = match &request {
-            Some(r) => {
-                let mut inputs = f.checked.set.stack_inputs(&f.stack);
-                inputs.region_pair = Some(&f.pair);
-                stack::reconcile_with_request(aws, inputs, &warmstandby_controller::now_rfc3339(), r.clone()).await
-            }
-            None => f.pass(aws, Intent::Apply).await,
-        };
+        let outcome = pass_following(f, aws, endpoint, request.as_ref()).await;
         assert!(outcome.errors.is_empty(), "pass {n}: {:?}", outcome.errors);
-        f.stack.status = Some(outcome.status.clone());
         let status = f.stack.status.as_ref().unwrap();
         if let Some(p) = &status.failover {
             steps.push(p.step.clone());
-            if (p.step == "switch" || p.step == "verify") && !endpoint.running() {
-                *endpoint = Endpoint::start(endpoint.port).await.expect("a loopback endpoint");
-            }
         }
         if status.failover_history.len() > before {
             steps.dedup();

@@ -11,12 +11,12 @@ use std::time::Instant;
 use aws_sdk_cloudwatch::types::StateValue;
 use warmstandby_api::RegionRole;
 use warmstandby_aws::AwsContext;
-use warmstandby_controller::{Intent, stack};
+use warmstandby_controller::stack;
 use warmstandby_core::failover::Request;
 use warmstandby_tests::census::{census, differences};
 use warmstandby_tests::{Emulator, LoopbackEndpoint as Endpoint};
 
-use crate::failover::{alarm, primary_fails, ready_stack, with_probing_policy};
+use crate::failover::{alarm, pass_following, primary_fails, ready_stack, with_probing_policy};
 use crate::stack::{CLASSIC, Fixture, owned};
 use crate::support::context;
 
@@ -42,22 +42,10 @@ async fn passes_until(
 ) -> Phase {
     let mut phase = Phase::default();
     for _ in 0..120 {
-        let outcome = match request {
-            Some(r) => {
-                let mut inputs = f.checked.set.stack_inputs(&f.stack);
-                inputs.region_pair = Some(&f.pair);
-                stack::reconcile_with_request(aws, inputs, &warmstandby_controller::now_rfc3339(), r.clone()).await
-            }
-            None => f.pass(aws, Intent::Apply).await,
-        };
+        let outcome = pass_following(f, aws, endpoint, request).await;
         phase.passes += 1;
         phase.failed += outcome.errors.len();
-        f.stack.status = Some(outcome.status.clone());
-        let status = f.stack.status.as_ref().unwrap();
-        if status.failover.as_ref().is_some_and(|p| p.step == "switch" || p.step == "verify") && !endpoint.running() {
-            *endpoint = Endpoint::start(endpoint.port).await.expect("a loopback endpoint");
-        }
-        if done(status, outcome.is_ready()) {
+        if done(f.stack.status.as_ref().unwrap(), outcome.is_ready()) {
             return phase;
         }
     }

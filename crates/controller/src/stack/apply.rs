@@ -35,23 +35,9 @@ pub(super) async fn apply_edge(
         Box::pin(edge::apply(aws, region, owner, action))
     }))
     .await;
-    let mut applied = Vec::new();
-    let mut errors = Vec::new();
-    for ((scope, action), result) in actions.iter().zip(results) {
-        let region = edge::scope_region(*scope, regions);
-        let what = action.describe();
-        match result {
-            Ok(_) => {
-                tracing::info!(region, action = %what, "applied");
-                applied.push((format!("{region}: {what}"), edge_change(*scope, regions, action)));
-            }
-            Err(e) => {
-                tracing::warn!(region, action = %what, error = %e, class = e.class.as_str(), "AWS call failed");
-                errors.push(e);
-            }
-        }
-    }
-    (applied, errors)
+    report(actions.iter().zip(results).map(|((scope, action), result)| {
+        (edge::scope_region(*scope, regions), action.describe(), edge_change(*scope, regions, action), result)
+    }))
 }
 
 /// Runs one batch of actions concurrently; each is logged without secrets.
@@ -67,23 +53,10 @@ pub(super) async fn apply(
         Box::pin(data_tier::apply(aws, &desired[i].region, &owners[i], &desired[i], &stack.password, action))
     }))
     .await;
-    let mut applied = Vec::new();
-    let mut errors = Vec::new();
-    for ((role, action), result) in actions.iter().zip(results) {
-        let i = role.index();
-        let what = action.describe();
-        match result {
-            Ok(_) => {
-                tracing::info!(region = %desired[i].region, action = %what, "applied");
-                applied.push((format!("{}: {what}", desired[i].region), change::of_data(&desired[i].region, action)));
-            }
-            Err(e) => {
-                tracing::warn!(region = %desired[i].region, action = %what, error = %e, class = e.class.as_str(), "AWS call failed");
-                errors.push(e);
-            }
-        }
-    }
-    (applied, errors)
+    report(actions.iter().zip(results).map(|((role, action), result)| {
+        let region = desired[role.index()].region.as_str();
+        (region, action.describe(), change::of_data(region, action), result)
+    }))
 }
 
 /// Runs one batch of access actions concurrently (secrets in the primary
@@ -99,15 +72,24 @@ pub(super) async fn apply_access(
         actions.iter().map(|action| Box::pin(access::apply(aws, desired, &owners[0], &stack.password, action))),
     )
     .await;
+    report(actions.iter().zip(results).map(|(action, result)| {
+        let region = access_region(desired, action);
+        (region, action.describe(), change::of_access(region, action), result)
+    }))
+}
+
+/// Logs each action's result (descriptions carry no secrets) and sorts the
+/// results into the changes made, by `<region>: <description>`, and the errors.
+fn report<'a, T>(
+    results: impl Iterator<Item = (&'a str, String, Change, Result<T, AwsError>)>,
+) -> (Vec<(String, Change)>, Vec<AwsError>) {
     let mut applied = Vec::new();
     let mut errors = Vec::new();
-    for (action, result) in actions.iter().zip(results) {
-        let region = access_region(desired, action);
-        let what = action.describe();
+    for (region, what, change, result) in results {
         match result {
             Ok(_) => {
                 tracing::info!(region, action = %what, "applied");
-                applied.push((format!("{region}: {what}"), change::of_access(region, action)));
+                applied.push((format!("{region}: {what}"), change));
             }
             Err(e) => {
                 tracing::warn!(region, action = %what, error = %e, class = e.class.as_str(), "AWS call failed");
