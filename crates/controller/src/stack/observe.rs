@@ -68,14 +68,16 @@ pub(super) async fn observe(
             e1.unwrap_or_else(|_| last_known(RegionRole::Standby)),
         ],
         global: global.unwrap_or_default(),
-        access: match iam {
-            Ok((roles, profiles)) => ObservedAccess {
+        access: {
+            // An IAM error returned above; a secret that could not be read
+            // belongs to an unreachable primary, where nothing is planned.
+            let (roles, profiles) = iam.unwrap_or_default();
+            ObservedAccess {
                 secret: secret.unwrap_or_default(),
                 roles,
                 profiles,
                 known_profiles: known_profiles(stack.status.as_ref()),
-            },
-            Err(_) => ObservedAccess::default(),
+            }
         },
         unreachable,
     })
