@@ -295,12 +295,14 @@ fn group_ids(observed: &ObservedDataTier) -> std::collections::BTreeMap<String, 
         .collect()
 }
 
-/// The writer whose password a rotation changes: the data-active region's database.
+/// The writer whose password a rotation changes: the data-active region's
+/// database. One still a replica (a promotion under way) is not available
+/// yet: the new password waits for it rather than reaching the secret alone.
 fn writer<'a>(desired: &'a Desired, snapshot: &'a Snapshot, placement: &Placement) -> Option<Writer<'a>> {
     let i = placement.data_active.index();
     let d = &desired.data[i];
-    let db = snapshot.data[i].databases.iter().find(|db| db.identifier == d.db_identifier && !db.is_replica())?;
-    Some(Writer { region: &d.region, identifier: &db.identifier, available: db.is_available() })
+    let db = snapshot.data[i].databases.iter().find(|db| db.identifier == d.db_identifier)?;
+    Some(Writer { region: &d.region, identifier: &db.identifier, available: db.is_available() && !db.is_replica() })
 }
 
 /// Per tier of `role`'s region: the launch template's instance profile and

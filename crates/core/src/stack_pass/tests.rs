@@ -137,3 +137,32 @@ fn detection_signals_start_a_move_and_the_next_pass_comes_at_once() {
     assert_eq!(concluded.next, Next::Progress);
     assert_eq!(concluded.status.failover.map(|p| p.step), Some("confirm".to_string()));
 }
+
+#[test]
+fn a_new_password_never_reaches_the_secret_before_the_writer_can_take_it() {
+    use crate::access::actions::{AccessAction, SecretAction};
+    use crate::access::observed::ObservedSecret;
+    // The data-active region's database is still a replica (a promotion
+    // under way): the secret keeps the old password until it can be changed
+    // on the database first.
+    let (stack, validated) = crate::test_fixtures::classic_object(|_| {});
+    let mut snapshot = Snapshot::default();
+    let replica = crate::test_fixtures::observed_database("bookstore-bookstore-primary-db", Some("arn:source"), true);
+    snapshot.data[0].databases.push(replica);
+    snapshot.access.secret = Some(ObservedSecret {
+        arn: "arn:aws:secretsmanager:us-east-1:1:secret:s-AbCdEf".into(),
+        ours: true,
+        replicas: vec![("us-west-2".into(), "InSync".into())],
+        differing: Some(vec!["password".into()]),
+        ..Default::default()
+    });
+    let (decided, _) = pass(&stack, &validated, &snapshot, &Applied::default());
+    let rotations: Vec<_> = decided
+        .access_plan
+        .actions
+        .iter()
+        .filter(|a| matches!(a, AccessAction::Secret(SecretAction::Rotate { .. })))
+        .collect();
+    assert!(rotations.is_empty(), "{rotations:?}");
+    assert!(decided.access_plan.waiting.iter().any(|w| w.contains("new password waits")), "{:?}", decided.access_plan);
+}
