@@ -8,7 +8,9 @@ never in the product. Each correction is a `_patch_*` function below,
 documented where it is defined. Besides correcting moto, the wrapper publishes
 what AWS publishes by itself and moto does not: the `AWS/RDS ReplicaLag`
 metric of every RDS read replica (0 s, once a minute, never masking a
-datapoint a test puts; see `_patch_rds_replica_lag_metric`).
+datapoint a test puts; see `_patch_rds_replica_lag_metric`), and it answers
+the faults a test's client marks in the service's own wire format (see
+`InjectedFaults`).
 
 The process exits when its stdin closes, so a test that dies cannot leak it.
 """
@@ -569,6 +571,93 @@ def _seed_zones(world: dict, port: int) -> None:
             )
 
 
+class InjectedFaults:
+    """Answers an attempt the client marked with the fault AWS would send.
+
+    warmstandby's fault injection (a test's, never the product's) marks an
+    attempt with `X-Warmstandby-Fault`:
+    `error;code=<code>;status=<status>;protocol=<protocol>` is answered
+    without being processed, as AWS answers a throttled or failed request,
+    in that service's wire format (`ec2`, `query`, `restxml`, `json`,
+    `restjson`, `cbor`), so the SDK parses the real code; `late;delay_ms=<ms>`
+    is processed and answered that much later, after the client gave up.
+    """
+
+    MESSAGES = {400: "Rate exceeded", 500: "We encountered an internal error", 503: "Service unavailable"}
+    REASONS = {400: "Bad Request", 500: "Internal Server Error", 503: "Service Unavailable"}
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        mark = environ.get("HTTP_X_WARMSTANDBY_FAULT")
+        if not mark:
+            return self.app(environ, start_response)
+        kind, *rest = mark.split(";")
+        fields = dict(part.split("=", 1) for part in rest if "=" in part)
+        if kind == "late":
+            import time
+
+            captured = {}
+
+            def capture(status, headers, exc_info=None):
+                captured["status"], captured["headers"] = status, headers
+                return lambda _data: None
+
+            body = b"".join(self.app(environ, capture))
+            time.sleep(int(fields.get("delay_ms", "0")) / 1000)
+            start_response(captured.get("status", "200 OK"), captured.get("headers", []))
+            return [body]
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        if length:
+            environ["wsgi.input"].read(length)
+        status = int(fields.get("status", "500"))
+        code = fields.get("code", "InternalFailure")
+        protocol = fields.get("protocol", "query")
+        body, headers = self._error(protocol, code, status)
+        headers += [("Content-Length", str(len(body))), ("x-amzn-RequestId", self._request_id())]
+        start_response(f"{status} {self.REASONS.get(status, 'Error')}", headers)
+        return [body]
+
+    @staticmethod
+    def _request_id():
+        import uuid
+
+        return str(uuid.uuid4())
+
+    def _error(self, protocol, code, status):
+        message = self.MESSAGES.get(status, "Error")
+        party = "Sender" if status < 500 else "Receiver"
+        if protocol == "ec2":
+            xml = (
+                '<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error>'
+                f"<Code>{code}</Code><Message>{message}</Message></Error></Errors>"
+                f"<RequestID>{self._request_id()}</RequestID></Response>"
+            )
+            return xml.encode(), [("Content-Type", "text/xml;charset=UTF-8")]
+        if protocol in ("query", "restxml"):
+            xml = (
+                f"<ErrorResponse><Error><Type>{party}</Type><Code>{code}</Code>"
+                f"<Message>{message}</Message></Error>"
+                f"<RequestId>{self._request_id()}</RequestId></ErrorResponse>"
+            )
+            return xml.encode(), [("Content-Type", "text/xml")]
+        if protocol == "restjson":
+            body = json.dumps({"message": message}).encode()
+            return body, [("Content-Type", "application/json"), ("x-amzn-ErrorType", code)]
+        if protocol == "cbor":
+            import cbor2
+
+            body = cbor2.dumps({"__type": code, "message": message})
+            return body, [
+                ("Content-Type", "application/cbor"),
+                ("smithy-protocol", "rpc-v2-cbor"),
+                ("x-amzn-query-error", f"{code};{party}"),
+            ]
+        body = json.dumps({"__type": code, "message": message}).encode()
+        return body, [("Content-Type", "application/x-amz-json-1.1")]
+
+
 class WorldOnReset:
     """`POST /moto-api/reset` clears everything; the customer's world is
     part of the emulated account, so it comes back after a reset."""
@@ -610,11 +699,15 @@ def main() -> None:
     watch_stdin = "--no-stdin-watch" not in sys.argv
     app = RpcV2CborBridge(DomainDispatcherApplication(create_backend_app))
     world = _load_world_amis() if "--empty-world" not in sys.argv else {}
-    app = WorldOnReset(app, world)
+    world_app = WorldOnReset(app, world)
     server = make_server(
-        "127.0.0.1", port, app, threaded=True, request_handler=MotoRequestHandler
+        "127.0.0.1",
+        port,
+        InjectedFaults(world_app),
+        threaded=True,
+        request_handler=MotoRequestHandler,
     )
-    app.port = server.server_port
+    world_app.port = server.server_port
     threading.Thread(target=server.serve_forever, daemon=True).start()
     _seed_zones(world, server.server_port)
     print(f"LISTENING {server.server_port}", flush=True)

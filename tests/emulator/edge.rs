@@ -87,97 +87,6 @@ async fn alb_dns(aws: &AwsContext, region: &str, name: &str) -> (String, String,
     )
 }
 
-/// The baseline a no-op reconcile is compared with: a script that reads
-/// every resource of the topology one by one, by the IDs in the status.
-async fn naive_read_every_resource(aws: &AwsContext, status: &warmstandby_api::ThreeTierStackStatus) {
-    for region in [status.primary.as_ref().unwrap(), status.standby.as_ref().unwrap()] {
-        let r = region.region.as_str();
-        let (ec2, rds, backup, acm, elb, asg) =
-            (aws.ec2(r), aws.rds(r), aws.backup(r), aws.acm(r), aws.elbv2(r), aws.autoscaling(r));
-        for id in region.security_group_ids.values() {
-            ec2.describe_security_groups().group_ids(id).send().await.unwrap();
-        }
-        if let Some(id) = &region.bastion_instance_id {
-            ec2.describe_instances().instance_ids(id).send().await.unwrap();
-        }
-        let db = region.database.as_ref().unwrap();
-        rds.describe_db_instances().db_instance_identifier(&db.instance_id).send().await.unwrap();
-        rds.describe_db_subnet_groups().db_subnet_group_name("bookstore-bookstore-db").send().await.unwrap();
-        let zone = region.private_zone_id.as_ref().unwrap();
-        aws.route53().get_hosted_zone().id(zone).send().await.unwrap();
-        aws.route53().list_resource_record_sets().hosted_zone_id(zone).send().await.unwrap();
-        backup
-            .describe_backup_vault()
-            .backup_vault_name(region.backup_vault_name.as_ref().unwrap())
-            .send()
-            .await
-            .unwrap();
-        acm.describe_certificate().certificate_arn(region.certificate_arn.as_ref().unwrap()).send().await.unwrap();
-        for arn in region.target_group_arns.values() {
-            elb.describe_target_groups().target_group_arns(arn).send().await.unwrap();
-        }
-        for lb in region.load_balancers.values() {
-            elb.describe_load_balancers().load_balancer_arns(&lb.arn).send().await.unwrap();
-            for l in &lb.listener_arns {
-                elb.describe_listeners().listener_arns(l).send().await.unwrap();
-            }
-        }
-        for id in region.image_ids.values() {
-            ec2.describe_images().image_ids(id).send().await.unwrap();
-        }
-        for lt in region.launch_templates.values() {
-            ec2.describe_launch_templates().launch_template_ids(&lt.id).send().await.unwrap();
-            ec2.describe_launch_template_versions()
-                .launch_template_id(&lt.id)
-                .versions("$Latest")
-                .send()
-                .await
-                .unwrap();
-        }
-        for g in region.auto_scaling_groups.values() {
-            asg.describe_auto_scaling_groups().auto_scaling_group_names(&g.name).send().await.unwrap();
-        }
-    }
-    let g = status.global.as_ref().unwrap();
-    let backup = aws.backup("us-east-1");
-    let plan = g.backup_plan_id.as_ref().unwrap();
-    backup.get_backup_plan().backup_plan_id(plan).send().await.unwrap();
-    backup.list_backup_selections().backup_plan_id(plan).send().await.unwrap();
-    let zone = g.public_zone_id.as_ref().unwrap();
-    aws.route53().get_hosted_zone().id(zone).send().await.unwrap();
-    for name in [format!("api.{ZONE}"), format!("www.{ZONE}")] {
-        aws.route53()
-            .list_resource_record_sets()
-            .hosted_zone_id(zone)
-            .start_record_name(name)
-            .max_items(2)
-            .send()
-            .await
-            .unwrap();
-    }
-    aws.route53().get_health_check().health_check_id(g.health_check_id.as_ref().unwrap()).send().await.unwrap();
-    aws.cloudfront().get_distribution().id(g.distribution_id.as_ref().unwrap()).send().await.unwrap();
-    let acl = g.web_acl_arn.as_ref().unwrap();
-    let mut parts = acl.rsplit('/');
-    let (id, name) = (parts.next().unwrap(), parts.next().unwrap());
-    aws.wafv2_cloudfront()
-        .get_web_acl()
-        .scope(aws_sdk_wafv2::types::Scope::Cloudfront)
-        .name(name)
-        .id(id)
-        .send()
-        .await
-        .unwrap();
-    aws.cloudwatch("us-east-1").describe_alarms().alarm_names(g.alarm_name.as_ref().unwrap()).send().await.unwrap();
-}
-
-/// Peak resident memory of this process, from /proc (Linux).
-fn peak_rss_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kib: f64 = status.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
-}
-
 #[tokio::test]
 async fn full_stack_create_noop_drift_repair_destroy() {
     let emulator = Emulator::start();
@@ -312,14 +221,14 @@ async fn full_stack_create_noop_drift_repair_destroy() {
     assert!(noop_calls.total() <= 32, "no-op budget is 32 AWS calls, took {}", noop_calls.total());
     let before = aws.calls().snapshot();
     let started = std::time::Instant::now();
-    naive_read_every_resource(&aws, f.stack.status.as_ref().unwrap()).await;
+    warmstandby_tests::fleet::naive_read_every_resource(&aws, &f.stack).await.unwrap();
     let naive = aws.calls().snapshot().since(&before);
     println!(
         "benchmark, no-op observation of the whole stack: warmstandby {} calls, naive one-by-one reads {} calls ({:.0} ms); peak RSS {:.0} MiB",
         noop_calls.total(),
         naive.total(),
         started.elapsed().as_secs_f64() * 1000.0,
-        peak_rss_mib().unwrap_or(0.0)
+        warmstandby_tests::fleet::peak_rss_mib().unwrap_or(0.0)
     );
     assert!(naive.total() > noop_calls.total());
 

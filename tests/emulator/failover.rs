@@ -417,9 +417,8 @@ async fn a_failover_under_random_aws_faults_keeps_the_invariants() {
         let uid = f.uid();
         let zone = f.stack.status.as_ref().unwrap().global.as_ref().unwrap().public_zone_id.clone().unwrap();
         primary_fails(&emulator, &mut endpoint).await;
-        let faulty = context(&emulator).await;
         // A pass reads ~35 times: 4% faults fail about half the passes somewhere.
-        faulty.calls().random_faults(4, seed);
+        let faulty = crate::support::faulty_context(&emulator, 4, seed).await;
         let mut faults = 0;
         let mut finished = false;
         for n in 0..150 {

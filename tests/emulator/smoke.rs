@@ -1,7 +1,10 @@
 //! The harness works: both regions answer through aws-sdk-ec2, state is per
-//! region, and tag filters see only what the test created.
+//! region, tag filters see only what the test created, and injected faults
+//! arrive as each service's own errors.
 
 use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
+use warmstandby_aws::ErrorClass;
+use warmstandby_aws::calls::FaultKind;
 use warmstandby_tests::Emulator;
 
 #[tokio::test]
@@ -94,4 +97,109 @@ async fn an_injected_outage_stops_only_the_named_services_of_one_region() {
     assert!(east.is_err(), "EC2 in us-east-1 is down");
     assert!(aws.ec2("us-west-2").describe_vpcs().send().await.is_ok(), "another region answers");
     assert!(aws.rds("us-east-1").describe_db_instances().send().await.is_ok(), "another service answers");
+}
+
+/// One read per service through the context's clients, each error as the
+/// product classifies it: (service, code, class).
+async fn one_read_per_service(aws: &warmstandby_aws::AwsContext) -> Vec<(&'static str, String, ErrorClass)> {
+    macro_rules! seen {
+        ($service:literal, $result:expr $(,)?) => {
+            match $result {
+                Ok(_) => ($service, "answered".to_string(), ErrorClass::Other),
+                Err(e) => {
+                    let e = warmstandby_aws::AwsError::from_sdk($service, &e);
+                    ($service, e.code, e.class)
+                }
+            }
+        };
+    }
+    let east = "us-east-1";
+    vec![
+        seen!("EC2", aws.ec2(east).describe_vpcs().send().await),
+        seen!("RDS", aws.rds(east).describe_db_instances().send().await),
+        seen!("ELBv2", aws.elbv2(east).describe_load_balancers().send().await),
+        seen!("AutoScaling", aws.autoscaling(east).describe_auto_scaling_groups().send().await),
+        seen!("IAM", aws.iam().list_roles().send().await),
+        seen!("Route 53", aws.route53().list_hosted_zones().send().await),
+        seen!("CloudFront", aws.cloudfront().list_distributions().send().await),
+        seen!("CloudWatch", aws.cloudwatch(east).describe_alarms().send().await),
+        seen!("ACM", aws.acm(east).list_certificates().send().await),
+        seen!(
+            "WAFV2",
+            aws.wafv2_cloudfront().list_web_acls().scope(aws_sdk_wafv2::types::Scope::Cloudfront).send().await,
+        ),
+        seen!("SecretsManager", aws.secretsmanager(east).list_secrets().send().await),
+        seen!("Backup", aws.backup(east).list_backup_vaults().send().await),
+    ]
+}
+
+#[tokio::test]
+async fn injected_faults_reach_the_sdk_as_each_services_own_errors() {
+    let emulator = Emulator::start();
+    let aws = warmstandby_aws::AwsContext::new(emulator.sdk_config("us-east-1").await);
+    let late = std::time::Duration::from_secs(3);
+
+    aws.calls().force_fault(Some(FaultKind::Throttled), late);
+    let throttled = one_read_per_service(&aws).await;
+    let codes: Vec<(&str, &str)> = throttled.iter().map(|(s, c, _)| (*s, c.as_str())).collect();
+    assert_eq!(
+        codes,
+        [
+            ("EC2", "RequestLimitExceeded"),
+            ("RDS", "Throttling"),
+            ("ELBv2", "Throttling"),
+            ("AutoScaling", "Throttling"),
+            ("IAM", "Throttling"),
+            ("Route 53", "Throttling"),
+            ("CloudFront", "Throttling"),
+            ("CloudWatch", "Throttling"),
+            ("ACM", "ThrottlingException"),
+            ("WAFV2", "ThrottlingException"),
+            ("SecretsManager", "ThrottlingException"),
+            ("Backup", "ThrottlingException"),
+        ],
+        "each service's own throttling code, parsed from its own protocol"
+    );
+    assert!(throttled.iter().all(|(_, _, class)| *class == ErrorClass::Throttled), "{throttled:?}");
+
+    for kind in [FaultKind::Internal, FaultKind::Unavailable] {
+        aws.calls().force_fault(Some(kind), late);
+        let failed = one_read_per_service(&aws).await;
+        assert!(failed.iter().all(|(_, _, class)| *class == ErrorClass::Transient), "{kind:?}: {failed:?}");
+    }
+
+    // A timed-out or dropped change landed although its caller saw an error.
+    let timing_out = warmstandby_aws::AwsContext::new(
+        emulator
+            .sdk_config("us-east-1")
+            .await
+            .to_builder()
+            .timeout_config(
+                aws_config::timeout::TimeoutConfig::builder()
+                    .operation_attempt_timeout(std::time::Duration::from_millis(500))
+                    .build(),
+            )
+            .build(),
+    );
+    for (kind, cidr, code) in
+        [(FaultKind::TimedOut, "10.61.0.0/16", "Timeout"), (FaultKind::DroppedAfter, "10.62.0.0/16", "InjectedFault")]
+    {
+        timing_out.calls().force_fault(Some(kind), late);
+        let created = timing_out.ec2("us-east-1").create_vpc().cidr_block(cidr).send().await;
+        let error = warmstandby_aws::AwsError::from_sdk("ec2:CreateVpc", &created.expect_err("the caller sees an error"));
+        assert_eq!((error.code.as_str(), error.class), (code, ErrorClass::Transient), "{kind:?}: {error}");
+        timing_out.calls().force_fault(None, late);
+        let vpcs = timing_out
+            .ec2("us-east-1")
+            .describe_vpcs()
+            .filters(Filter::builder().name("cidr-block").values(cidr).build())
+            .send()
+            .await
+            .expect("DescribeVpcs");
+        assert_eq!(vpcs.vpcs().len(), 1, "{kind:?}: the change reached AWS");
+    }
+    assert_eq!(
+        aws.calls().injected_by_kind().values().sum::<u64>() + timing_out.calls().injected_by_kind().values().sum::<u64>(),
+        12 * 3 + 2
+    );
 }

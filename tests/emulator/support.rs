@@ -21,6 +21,22 @@ pub async fn context(emulator: &Emulator) -> AwsContext {
     AwsContext::new(emulator.sdk_config("us-east-1").await)
 }
 
+/// A context whose calls fail at random: `percent` of attempts, evenly
+/// over the fault kinds AWS produces (each service's throttling error, 500,
+/// 503, answers after the client's 3 s attempt timeout, connections dropped
+/// after the call landed); deterministic per seed.
+pub async fn faulty_context(emulator: &Emulator, percent: u64, seed: u64) -> AwsContext {
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .operation_attempt_timeout(std::time::Duration::from_secs(3))
+        .operation_timeout(std::time::Duration::from_secs(60))
+        .build();
+    let config = emulator.sdk_config("us-east-1").await.to_builder().timeout_config(timeouts).build();
+    let aws = AwsContext::new(config);
+    aws.calls().random_faults(percent, seed, std::time::Duration::from_secs(4));
+    aws
+}
+
 pub async fn ec2(emulator: &Emulator, region: &str) -> aws_sdk_ec2::Client {
     aws_sdk_ec2::Client::new(&emulator.sdk_config(region).await)
 }

@@ -1,7 +1,8 @@
 //! Fault sweeps over the lifecycle. The whole lifecycle (create, drift
 //! repair, failover, failback, destroy) runs under 10 % injected AWS faults
-//! (calls failing before they are sent, and connections dropped after a
-//! mutating call reached AWS) for fixed seeds. A destroy crashes after each
+//! for fixed seeds: each service's own throttling error, 500 and 503 (not
+//! applied), answers that come after the client's timeout and connections
+//! dropped after the call landed (applied, but the caller sees an error). A destroy crashes after each
 //! of its mutating calls, as the create and the failover already do. CI
 //! samples (one seed, every 8th crash point); `WARMSTANDBY_FULL_SWEEP=1`
 //! runs them all.
@@ -18,7 +19,7 @@ use warmstandby_tests::{Emulator, LoopbackEndpoint as Endpoint};
 
 use crate::failover::{alarm, pass_following, primary_fails, ready_stack, with_probing_policy};
 use crate::stack::{CLASSIC, Fixture, owned};
-use crate::support::context;
+use crate::support::{context, faulty_context};
 
 fn full() -> bool {
     std::env::var("WARMSTANDBY_FULL_SWEEP").is_ok_and(|v| v == "1")
@@ -67,8 +68,7 @@ async fn the_whole_lifecycle_converges_under_ten_percent_aws_faults() {
         let mut endpoint = Endpoint::start(0).await.expect("a loopback endpoint");
         let mut f = Fixture::with_network(&setup).await;
         with_probing_policy(&mut f, endpoint.port, |_| {});
-        let faulty = context(&emulator).await;
-        faulty.calls().random_faults(10, seed);
+        let faulty = faulty_context(&emulator, 10, seed).await;
 
         let create = passes_until(&mut f, &faulty, &mut endpoint, None, "create", |_, ready| ready).await;
         assert_eq!(owned(&emulator, &f).await, CLASSIC, "seed {seed}: duplicates after the create");
@@ -123,10 +123,13 @@ async fn the_whole_lifecycle_converges_under_ten_percent_aws_faults() {
         let left = differences(&baseline, &census(&emulator).await);
         assert!(left.is_empty(), "seed {seed}: left behind: {left:?}");
         let injected = faulty.calls().injected();
-        assert!(injected > 0, "seed {seed}: no fault was injected");
+        let by_kind = faulty.calls().injected_by_kind();
+        assert_eq!(by_kind.len(), 5, "seed {seed}: every fault kind was injected: {by_kind:?}");
+        let kinds: Vec<String> = by_kind.iter().map(|(k, n)| format!("{} {n}", k.as_str())).collect();
         println!(
-            "sweep seed {seed}: {injected} faults injected; passes (failed calls) create {} ({}), drift {} ({}), \
+            "sweep seed {seed}: {injected} faults injected ({}); passes (failed calls) create {} ({}), drift {} ({}), \
              failover {} ({}), rebuild {} ({}), failback {} ({}), destroy {} ({}); {:.1} s; no duplicates, nothing left",
+            kinds.join(", "),
             create.passes,
             create.failed,
             drift.passes,

@@ -12,6 +12,7 @@
 
 pub mod census;
 pub mod cluster;
+pub mod fleet;
 pub mod mock_api;
 
 use std::io::{BufRead, BufReader, Write};

@@ -10,33 +10,22 @@ use warmstandby_core::network::plan::ActionOutcome;
 
 use crate::clients::AwsContext;
 use crate::errors::AwsError;
+use crate::shared::Kind;
 
-/// Our backup plan (with its selections): read directly by the ID of the
-/// last status, or found by its name.
+/// Our backup plan (with its selections), found by its name in the
+/// region's shared listing. A plan's rules are read again only when its
+/// version changes; its selections (which carry no version) every pass.
 pub(crate) async fn observe_backup_plans(
     aws: &AwsContext,
     desired: &DesiredDataTier,
-    hint: Option<&str>,
 ) -> Result<Vec<ObservedBackupPlan>, AwsError> {
     let Some(want) = &desired.backup_plan else { return Ok(Vec::new()) };
-    let backup = aws.backup(&desired.region);
-    let mut ids: Vec<String> = Vec::new();
+    let plans = crate::fleet::backup_plans(aws, &desired.region).await?;
     let mut found = Vec::new();
-    if let Some(id) = hint {
-        match observe_backup_plan(aws, &desired.region, id, &want.name).await {
-            Ok(Some(p)) => return Ok(vec![p]),
-            Ok(None) => {}
-            Err(e) if e.is_not_found() => {}
-            Err(e) => return Err(e),
-        }
-    }
-    let plans = send!("backup:ListBackupPlans", backup.list_backup_plans())?;
-    for p in plans.backup_plans_list().iter().filter(|p| p.backup_plan_name() == Some(want.name.as_str())) {
-        ids.push(p.backup_plan_id().unwrap_or_default().to_string());
-    }
-    for id in ids {
-        if let Some(p) = observe_backup_plan(aws, &desired.region, &id, &want.name).await? {
-            found.push(p);
+    for p in plans.iter().filter(|p| p.backup_plan_name() == Some(want.name.as_str())) {
+        let (Some(id), Some(version)) = (p.backup_plan_id(), p.version_id()) else { continue };
+        if let Some(plan) = observe_backup_plan(aws, &desired.region, id, version, &want.name).await? {
+            found.push(plan);
         }
     }
     Ok(found)
@@ -46,11 +35,14 @@ async fn observe_backup_plan(
     aws: &AwsContext,
     region: &str,
     id: &str,
+    version: &str,
     name: &str,
 ) -> Result<Option<ObservedBackupPlan>, AwsError> {
     let backup = aws.backup(region);
     let (detail, selections) = tokio::try_join!(
-        Box::pin(async { send!("backup:GetBackupPlan", backup.get_backup_plan().backup_plan_id(id)) }),
+        Box::pin(aws.shared().versioned(Kind::BackupPlans, id, version, || async {
+            send!("backup:GetBackupPlan", backup.get_backup_plan().backup_plan_id(id).version_id(version))
+        })),
         Box::pin(async { send!("backup:ListBackupSelections", backup.list_backup_selections().backup_plan_id(id)) }),
     )?;
     let Some(plan) = detail.backup_plan().filter(|p| p.backup_plan_name() == name) else { return Ok(None) };

@@ -12,12 +12,9 @@ use warmstandby_core::network::plan::ActionOutcome;
 use crate::tags::ec2_tag;
 
 /// Our instances (the bastion) among a tag-filtered listing.
-pub(crate) fn ours(
-    out: Option<&aws_sdk_ec2::operation::describe_instances::DescribeInstancesOutput>,
-    uid: &str,
-) -> Vec<ObservedInstance> {
+pub(crate) fn ours(reservations: &[aws_sdk_ec2::types::Reservation], uid: &str) -> Vec<ObservedInstance> {
     let mut found = Vec::new();
-    for r in out.map(|i| i.reservations()).unwrap_or_default() {
+    for r in reservations {
         for i in r.instances() {
             if ec2_tag(i.tags(), TAG_UID) != Some(uid) {
                 continue;

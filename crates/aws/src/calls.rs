@@ -1,6 +1,9 @@
 //! Counts every AWS call by service, operation and outcome (an SDK
-//! interceptor on every client), and can inject a crash after the k-th
-//! mutating call for crash-consistency tests.
+//! interceptor on every client), and injects faults for tests: a crash after
+//! the k-th mutating call, a regional outage, and random faults of the kinds
+//! AWS produces (see [`FaultKind`]). The faults a service answers are sent
+//! by the local emulator, in that service's own protocol and error code, so
+//! the SDK parses and classifies them as it would AWS's.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -8,11 +11,83 @@ use std::sync::{Arc, Mutex};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::{
-    BeforeSerializationInterceptorContextRef, FinalizerInterceptorContextRef,
+    BeforeSerializationInterceptorContextRef, BeforeTransmitInterceptorContextMut, FinalizerInterceptorContextRef,
 };
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
-use aws_smithy_types::config_bag::ConfigBag;
+use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
+
+/// Request header that asks the local emulator to answer with a fault:
+/// `<kind>;code=<code>;status=<status>;protocol=<protocol>` or
+/// `late;delay_ms=<ms>`.
+pub const FAULT_HEADER: &str = "x-warmstandby-fault";
+
+/// The faults injected at random, one per attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FaultKind {
+    /// The service's own throttling error (EC2 `RequestLimitExceeded` with
+    /// HTTP 503, `Throttling` in the query and REST-XML services and in
+    /// CloudWatch's CBOR, `ThrottlingException` in the JSON ones); not applied.
+    Throttled,
+    /// HTTP 500 `InternalFailure` (EC2: `InternalError`); not applied.
+    Internal,
+    /// HTTP 503 `ServiceUnavailable` (EC2: `Unavailable`); not applied.
+    Unavailable,
+    /// Applied, but the answer comes after the client's attempt timeout.
+    TimedOut,
+    /// Applied, but the connection drops before the caller has the answer.
+    DroppedAfter,
+}
+
+impl FaultKind {
+    const ALL: [FaultKind; 5] =
+        [FaultKind::Throttled, FaultKind::Internal, FaultKind::Unavailable, FaultKind::TimedOut, FaultKind::DroppedAfter];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FaultKind::Throttled => "throttled",
+            FaultKind::Internal => "500",
+            FaultKind::Unavailable => "503",
+            FaultKind::TimedOut => "timed out",
+            FaultKind::DroppedAfter => "dropped after the call",
+        }
+    }
+}
+
+/// A service's wire protocol and throttling error, by the SDK's service name.
+fn protocol_of(service: &str) -> (&'static str, &'static str, u16) {
+    match service {
+        "EC2" => ("ec2", "RequestLimitExceeded", 503),
+        "RDS" | "ElasticLoadBalancingv2" | "AutoScaling" | "IAM" => ("query", "Throttling", 400),
+        "Route 53" | "CloudFront" => ("restxml", "Throttling", 400),
+        "CloudWatch" => ("cbor", "Throttling", 400),
+        "Backup" => ("restjson", "ThrottlingException", 400),
+        // ACM, WAFV2, SecretsManager: JSON 1.1.
+        _ => ("json", "ThrottlingException", 400),
+    }
+}
+
+/// The header that makes the emulator answer this attempt with `kind`.
+fn fault_header(kind: FaultKind, service: &str, delay: std::time::Duration) -> Option<String> {
+    let (protocol, throttling, throttling_status) = protocol_of(service);
+    let ec2 = protocol == "ec2";
+    let (code, status) = match kind {
+        FaultKind::Throttled => (throttling, throttling_status),
+        FaultKind::Internal => (if ec2 { "InternalError" } else { "InternalFailure" }, 500),
+        FaultKind::Unavailable => (if ec2 { "Unavailable" } else { "ServiceUnavailable" }, 503),
+        FaultKind::TimedOut => return Some(format!("late;delay_ms={}", delay.as_millis())),
+        FaultKind::DroppedAfter => return None,
+    };
+    Some(format!("error;code={code};status={status};protocol={protocol}"))
+}
+
+/// This attempt's answer is to be dropped once it arrives.
+#[derive(Clone, Copy, Debug)]
+struct DropAnswer(bool);
+
+impl Storable for DropAnswer {
+    type Storer = StoreReplace<Self>;
+}
 
 /// Marker in the error text of an injected fault.
 pub const INJECTED_FAULT: &str = "injected fault";
@@ -121,22 +196,29 @@ struct State {
     /// Mutating calls are refused before they are sent (a replica that lost
     /// its leader lease must stop changing AWS at once).
     fenced: bool,
-    /// Random faults: percent of calls that fail, and the generator state.
+    /// Random faults: percent of attempts that fail, and the generator state.
     random_faults: Option<(u64, u64)>,
+    /// Every attempt fails with this kind (a test of one kind).
+    forced: Option<FaultKind>,
+    /// How late a timed-out answer comes (longer than the client waits).
+    late_by: std::time::Duration,
     /// (region, services) that cannot be reached: a regional outage.
     outage: Option<(String, Vec<String>)>,
     /// Faults injected so far (random faults and outages).
     injected: u64,
+    /// Random faults injected so far, by kind.
+    injected_by_kind: BTreeMap<FaultKind, u64>,
 }
 
 impl State {
-    /// xorshift: deterministic per seed, so a failing run reproduces.
+    /// xorshift: deterministic per seed, so a failing run reproduces. Some
+    /// (the draw) when this attempt is to fail.
     fn roll(&mut self) -> Option<u64> {
         let (percent, rng) = self.random_faults.as_mut()?;
         *rng ^= *rng << 13;
         *rng ^= *rng >> 7;
         *rng ^= *rng << 17;
-        Some(*rng % 100).filter(|r| r < percent)
+        Some(*rng).filter(|r| r % 100 < *percent)
     }
 }
 
@@ -166,11 +248,14 @@ impl CallCounter {
         s.crashed = false;
     }
 
-    /// Injects faults at random (deterministic per seed): `percent` of calls
-    /// fail, half of those before reaching AWS and half after (the change
-    /// happened but the caller sees an error).
-    pub fn random_faults(&self, percent: u64, seed: u64) {
-        self.lock().random_faults = Some((percent, seed.max(1)));
+    /// Injects faults at random (deterministic per seed): `percent` of
+    /// attempts fail, evenly over the kinds of [`FaultKind`]. A timed-out
+    /// answer comes `late_by` late: the client's attempt timeout must be
+    /// shorter for the caller to see it (else it is merely slow).
+    pub fn random_faults(&self, percent: u64, seed: u64, late_by: std::time::Duration) {
+        let mut s = self.lock();
+        s.random_faults = Some((percent, seed.max(1)));
+        s.late_by = late_by;
     }
 
     /// Simulates a regional outage: calls of `services` (SDK service names
@@ -184,6 +269,7 @@ impl CallCounter {
         s.crash_after = None;
         s.crashed = false;
         s.random_faults = None;
+        s.forced = None;
         s.outage = None;
     }
 
@@ -192,9 +278,21 @@ impl CallCounter {
         self.lock().fenced = fenced;
     }
 
+    /// Every attempt from now on fails with `kind` (None: stop).
+    pub fn force_fault(&self, kind: Option<FaultKind>, late_by: std::time::Duration) {
+        let mut s = self.lock();
+        s.forced = kind;
+        s.late_by = late_by;
+    }
+
     /// How many calls failed by an injected fault or outage.
     pub fn injected(&self) -> u64 {
         self.lock().injected
+    }
+
+    /// Random faults injected so far, by kind.
+    pub fn injected_by_kind(&self) -> BTreeMap<FaultKind, u64> {
+        self.lock().injected_by_kind.clone()
     }
 
     pub fn crashed(&self) -> bool {
@@ -223,34 +321,40 @@ impl Intercept for CallCounter {
         _context: &BeforeSerializationInterceptorContextRef<'_>,
         _cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let mut s = self.lock();
-        if s.crashed {
+        if self.lock().crashed {
             return Err(format!("{INJECTED_FAULT}: the run crashed earlier").into());
-        }
-        if s.roll().is_some_and(|r| r % 2 == 0) {
-            s.injected += 1;
-            return Err(format!("{INJECTED_FAULT}: before the call").into());
         }
         Ok(())
     }
 
-    fn read_before_transmit(
+    fn modify_before_transmit(
         &self,
-        _context: &aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef<'_>,
+        context: &mut BeforeTransmitInterceptorContextMut<'_>,
         _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         // The operation's metadata is known from here on (not before execution).
+        let key = key(cfg);
         let mut s = self.lock();
-        if s.fenced && !is_read_operation(&key(cfg).operation) {
+        if s.fenced && !is_read_operation(&key.operation) {
             return Err(FENCED.into());
         }
         if let Some((region, services)) = &s.outage {
             let here = cfg.load::<aws_types::region::Region>().is_some_and(|r| r.as_ref() == region.as_str());
-            if here && services.iter().any(|x| *x == key(cfg).service) {
+            if here && services.iter().any(|x| *x == key.service) {
                 let message = format!("{INJECTED_FAULT}: {region} is unreachable");
                 s.injected += 1;
                 return Err(message.into());
+            }
+        }
+        // Every attempt decides afresh (a retry may succeed).
+        let fault = s.forced.or_else(|| s.roll().map(|r| FaultKind::ALL[((r / 100) % FaultKind::ALL.len() as u64) as usize]));
+        cfg.interceptor_state().store_put(DropAnswer(fault == Some(FaultKind::DroppedAfter)));
+        if let Some(kind) = fault {
+            s.injected += 1;
+            *s.injected_by_kind.entry(kind).or_default() += 1;
+            if let Some(value) = fault_header(kind, &key.service, s.late_by) {
+                context.request_mut().headers_mut().insert(FAULT_HEADER, value);
             }
         }
         Ok(())
@@ -279,9 +383,8 @@ impl Intercept for CallCounter {
         } else {
             entry.err += 1;
         }
-        if ok && mutating && s.roll().is_some_and(|r| r % 2 == 1) {
-            s.injected += 1;
-            return Err(format!("{INJECTED_FAULT}: after the call reached AWS").into());
+        if ok && cfg.load::<DropAnswer>().is_some_and(|d| d.0) {
+            return Err(format!("{INJECTED_FAULT}: the connection dropped after the call reached AWS").into());
         }
         if mutating && let Some(k) = s.crash_after {
             s.mutations += 1;

@@ -14,6 +14,7 @@ use aws_types::SdkConfig;
 use aws_types::region::Region;
 
 use crate::calls::CallCounter;
+use crate::shared::{Invalidator, SharedReads};
 
 /// Keys that differed, by (secret ARN, version), with the password compared.
 type SecretChecks = HashMap<(String, String), (warmstandby_core::Password, Vec<String>)>;
@@ -22,6 +23,8 @@ type SecretChecks = HashMap<(String, String), (warmstandby_core::Password, Vec<S
 pub struct AwsContext {
     base: SdkConfig,
     calls: CallCounter,
+    /// Views shared by every pass within the freshness window.
+    shared: std::sync::Arc<SharedReads>,
     ec2: Mutex<HashMap<String, aws_sdk_ec2::Client>>,
     rds: Mutex<HashMap<String, aws_sdk_rds::Client>>,
     backup: Mutex<HashMap<String, aws_sdk_backup::Client>>,
@@ -53,6 +56,7 @@ macro_rules! global_client {
                 let config = $sdk::config::Builder::from(&$self.base)
                     .region(Region::new(warmstandby_api::GLOBAL_REGION))
                     .interceptor($self.calls.clone())
+                    .interceptor(Invalidator($self.shared.clone()))
                     .build();
                 $sdk::Client::from_conf(config)
             })
@@ -70,6 +74,7 @@ macro_rules! regional_client {
                 let config = $sdk::config::Builder::from(&$self.base)
                     .region(Region::new($region.to_string()))
                     .interceptor($self.calls.clone())
+                    .interceptor(Invalidator($self.shared.clone()))
                     .build();
                 $sdk::Client::from_conf(config)
             })
@@ -111,6 +116,7 @@ impl AwsContext {
         AwsContext {
             base,
             calls: CallCounter::default(),
+            shared: std::sync::Arc::new(SharedReads::new(Duration::ZERO)),
             ec2: Mutex::new(HashMap::new()),
             rds: Mutex::new(HashMap::new()),
             backup: Mutex::new(HashMap::new()),
@@ -148,7 +154,7 @@ impl AwsContext {
             .to_builder()
             .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(provider))
             .build();
-        let mut ctx = AwsContext::new(base);
+        let mut ctx = AwsContext::new(base).with_shared_window(self.shared.window());
         ctx.calls = self.calls.clone();
         let ctx = std::sync::Arc::new(ctx);
         roles.insert(role.to_string(), ctx.clone());
@@ -157,6 +163,17 @@ impl AwsContext {
 
     pub fn calls(&self) -> &CallCounter {
         &self.calls
+    }
+
+    /// Shares each kind's read among the passes of `window` (see `shared`).
+    /// Without it only passes running at the same time share a read.
+    pub fn with_shared_window(self, window: Duration) -> AwsContext {
+        self.shared.set_window(window);
+        self
+    }
+
+    pub fn shared(&self) -> &SharedReads {
+        &self.shared
     }
 
     pub fn ec2(&self, region: &str) -> aws_sdk_ec2::Client {

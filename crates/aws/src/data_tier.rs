@@ -8,7 +8,6 @@
 //! derive from the owner, so a crash between CreateHostedZone and tagging
 //! can never leave an unrecognised duplicate.
 
-use aws_sdk_ec2::types::Filter;
 use warmstandby_api::RegionRole;
 use warmstandby_core::Password;
 use warmstandby_core::data::observed::{ObservedDataTier, ObservedDbSubnetGroup};
@@ -19,14 +18,13 @@ use warmstandby_core::network::plan::ActionOutcome;
 use crate::clients::AwsContext;
 use crate::errors::AwsError;
 use crate::route53::private::{self, observe_zone};
-use crate::tags::{Ownership, ec2_uid_filter};
-use crate::{backup, bastion, rds, security_groups};
+use crate::tags::Ownership;
+use crate::{backup, bastion, fleet, rds, security_groups};
 
 /// IDs from the last status that let observation read resources directly.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DataHints {
     pub private_zone_id: Option<String>,
-    pub backup_plan_id: Option<String>,
 }
 
 /// Observes one region's data tier of one stack.
@@ -37,81 +35,55 @@ pub async fn observe(
     hints: &DataHints,
 ) -> Result<ObservedDataTier, AwsError> {
     let region = desired.region.as_str();
-    let ec2 = aws.ec2(region);
     let rds = aws.rds(region);
-    let backup = aws.backup(region);
-    let uids = std::slice::from_ref(&owner.uid);
-    let live_instances = Filter::builder()
-        .name("instance-state-name")
-        .values("pending")
-        .values("running")
-        .values("stopping")
-        .values("stopped")
-        .values("shutting-down")
-        .build();
     // Instances of ours (the bastion) only ever live in the primary.
     let bastion_region = desired.role == RegionRole::Primary;
-    let (sgs, instances, (dbs, subnet_groups), vaults, plans, zones) = tokio::try_join!(
+    let (sgs, instances, dbs, subnet_groups, vaults, plans, zones) = tokio::try_join!(
+        Box::pin(fleet::security_groups(aws, region)),
+        Box::pin(async { if bastion_region { fleet::instances(aws, region).await.map(Some) } else { Ok(None) } }),
+        Box::pin(fleet::db_instances(aws, region)),
         Box::pin(async {
-            send!("ec2:DescribeSecurityGroups", ec2.describe_security_groups().filters(ec2_uid_filter(uids)))
-        }),
-        Box::pin(async {
-            if !bastion_region {
-                return Ok(None);
-            }
-            send!(
-                "ec2:DescribeInstances",
-                ec2.describe_instances().filters(ec2_uid_filter(uids)).filters(live_instances)
-            )
-            .map(Some)
-        }),
-        Box::pin(async {
-            let dbs = send!("rds:DescribeDBInstances", rds.describe_db_instances())?;
             // A database reports its subnet group with the subnets: the
             // group is read on its own only while there is no database.
-            let ours_exists = dbs.db_instances().iter().any(|d| {
+            let dbs = fleet::db_instances(aws, region).await?;
+            let ours_exists = dbs.iter().any(|d| {
                 d.db_instance_identifier() == Some(desired.db_identifier.as_str())
                     && d.db_subnet_group().and_then(|g| g.db_subnet_group_name())
                         == Some(desired.db_subnet_group.as_str())
             });
             if ours_exists {
-                return Ok((dbs, None));
+                return Ok(None);
             }
             match send!(
                 "rds:DescribeDBSubnetGroups",
                 rds.describe_db_subnet_groups().db_subnet_group_name(&desired.db_subnet_group)
             ) {
-                Ok(out) => Ok((dbs, Some(out))),
-                Err(e) if e.is_not_found() => Ok((dbs, None)),
+                Ok(out) => Ok(Some(out)),
+                Err(e) if e.is_not_found() => Ok(None),
                 Err(e) => Err(e),
             }
         }),
         Box::pin(async {
-            if desired.backup_vault.is_some() {
-                send!("backup:ListBackupVaults", backup.list_backup_vaults()).map(Some)
-            } else {
-                Ok(None)
-            }
+            if desired.backup_vault.is_some() { fleet::backup_vaults(aws, region).await.map(Some) } else { Ok(None) }
         }),
-        Box::pin(backup::observe_backup_plans(aws, desired, hints.backup_plan_id.as_deref())),
+        Box::pin(backup::observe_backup_plans(aws, desired)),
         Box::pin(observe_zone(aws, desired, owner, hints.private_zone_id.as_deref())),
     )?;
 
     let mut out = ObservedDataTier {
         security_groups: security_groups::ours(&sgs, &owner.uid),
-        instances: bastion::ours(instances.as_ref(), &owner.uid),
+        instances: bastion::ours(instances.as_deref().map(Vec::as_slice).unwrap_or_default(), &owner.uid),
         databases: rds::ours(&dbs, &owner.uid),
         ..Default::default()
     };
-    // RDS reports replica lag only as a CloudWatch metric: one read, in the
-    // replica's region only.
+    // RDS reports replica lag only as a CloudWatch metric: one read of
+    // every replica of ours in the replica's region.
     if matches!(desired.database, DesiredDatabase::Replica { .. })
         && let Some(replica) = out.databases.iter_mut().find(|d| d.identifier == desired.db_identifier)
     {
-        replica.replica_lag_seconds = rds::replica_lag(aws, region, &replica.identifier).await?;
+        replica.replica_lag_seconds = fleet::replica_lags(aws, region).await?.get(&replica.identifier).copied().flatten();
     }
     if let Some(g) = dbs
-        .db_instances()
         .iter()
         .find(|d| d.db_instance_identifier() == Some(desired.db_identifier.as_str()))
         .and_then(|d| d.db_subnet_group())
@@ -132,7 +104,6 @@ pub async fn observe(
     }
     if let (Some(vaults), Some(name)) = (vaults, &desired.backup_vault) {
         out.backup_vaults = vaults
-            .backup_vault_list()
             .iter()
             .filter(|v| v.backup_vault_name() == Some(name.as_str()))
             .map(|v| (name.clone(), v.backup_vault_arn().unwrap_or_default().to_string()))

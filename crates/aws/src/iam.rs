@@ -3,7 +3,7 @@
 //! (roles with their inline and attached policies) and one
 //! ListInstanceProfiles under the path, filtered to this stack's names.
 
-use aws_sdk_iam::types::{EntityType, Tag};
+use aws_sdk_iam::types::Tag;
 use warmstandby_api::TAG_UID;
 use warmstandby_core::access::actions::IamAction;
 use warmstandby_core::access::desired::{DesiredAccess, ROLE_PATH, trust_policy};
@@ -27,21 +27,9 @@ pub async fn observe(
     let iam = aws.iam();
     let names: Vec<&str> = desired.roles.iter().map(|r| r.name.as_str()).collect();
     let profile_names: Vec<&str> = desired.roles.iter().map(|r| r.profile_name.as_str()).collect();
-    let mut details = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
-        let out = send!(
-            "iam:GetAccountAuthorizationDetails",
-            iam.get_account_authorization_details().filter(EntityType::Role).set_marker(marker.clone())
-        )?;
-        details.extend(
-            out.role_detail_list().iter().filter(|r| names.contains(&r.role_name().unwrap_or_default())).cloned(),
-        );
-        match out.marker().filter(|_| out.is_truncated()) {
-            Some(m) => marker = Some(m.to_string()),
-            None => break,
-        }
-    }
+    let every_role = crate::fleet::roles(aws).await?;
+    let details: Vec<&aws_sdk_iam::types::RoleDetail> =
+        every_role.iter().filter(|r| names.contains(&r.role_name().unwrap_or_default())).collect();
     let mut profiles: Vec<ObservedProfile> = Vec::new();
     let mut add = |name: &str, arn: &str, roles: Vec<String>| {
         if profile_names.contains(&name) && !profiles.iter().any(|p| p.name == name) {

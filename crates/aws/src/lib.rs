@@ -19,6 +19,7 @@ pub mod clients;
 pub mod data_tier;
 pub mod edge;
 pub mod errors;
+mod fleet;
 pub mod iam;
 pub mod local;
 pub mod network;
@@ -26,6 +27,7 @@ pub mod rds;
 pub mod route53;
 pub mod secrets;
 pub mod security_groups;
+pub mod shared;
 pub mod tags;
 
 pub use calls::{CallCounter, CallStats};

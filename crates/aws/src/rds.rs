@@ -14,12 +14,9 @@ use crate::errors::AwsError;
 use crate::tags::Ownership;
 
 /// Our databases among every instance of the region (RDS filters no tags).
-pub(crate) fn ours(
-    out: &aws_sdk_rds::operation::describe_db_instances::DescribeDbInstancesOutput,
-    uid: &str,
-) -> Vec<ObservedDatabase> {
+pub(crate) fn ours(dbs: &[aws_sdk_rds::types::DbInstance], uid: &str) -> Vec<ObservedDatabase> {
     let mut found = Vec::new();
-    for d in out.db_instances() {
+    for d in dbs {
         let ours = d.tag_list().iter().any(|t| t.key() == Some(TAG_UID) && t.value() == Some(uid));
         if !ours {
             continue;
@@ -56,29 +53,52 @@ pub(crate) fn ours(
     found
 }
 
-/// Latest ReplicaLag of a replica over the last 10 minutes, if CloudWatch has any.
-pub(crate) async fn replica_lag(aws: &AwsContext, region: &str, identifier: &str) -> Result<Option<i64>, AwsError> {
+/// Latest ReplicaLag over the last 10 minutes of each of `identifiers` (at
+/// most 500, GetMetricData's limit), None where CloudWatch has none.
+pub(crate) async fn replica_lags(
+    aws: &AwsContext,
+    region: &str,
+    identifiers: &[String],
+) -> Result<Vec<(String, Option<i64>)>, AwsError> {
     use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
+    if identifiers.is_empty() {
+        return Ok(Vec::new());
+    }
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    let metric = Metric::builder()
-        .namespace("AWS/RDS")
-        .metric_name("ReplicaLag")
-        .dimensions(Dimension::builder().name("DBInstanceIdentifier").value(identifier).build())
-        .build();
-    let query = MetricDataQuery::builder()
-        .id("lag")
-        .metric_stat(MetricStat::builder().metric(metric).period(60).stat("Maximum").build())
-        .build();
+    let queries = identifiers.iter().enumerate().map(|(i, identifier)| {
+        let metric = Metric::builder()
+            .namespace("AWS/RDS")
+            .metric_name("ReplicaLag")
+            .dimensions(Dimension::builder().name("DBInstanceIdentifier").value(identifier).build())
+            .build();
+        MetricDataQuery::builder()
+            .id(format!("lag{i}"))
+            .metric_stat(MetricStat::builder().metric(metric).period(60).stat("Maximum").build())
+            .build()
+    });
     let out = send!(
         "cloudwatch:GetMetricData",
         aws.cloudwatch(region)
             .get_metric_data()
-            .metric_data_queries(query)
+            .set_metric_data_queries(Some(queries.collect()))
             .start_time(aws_smithy_types::DateTime::from_secs(now.saturating_sub(600) as i64))
             .end_time(aws_smithy_types::DateTime::from_secs(now as i64 + 60))
     )?;
-    // Results come newest first.
-    Ok(out.metric_data_results().first().and_then(|r| r.values().first()).map(|v| v.round() as i64))
+    // Values come newest first.
+    Ok(identifiers
+        .iter()
+        .enumerate()
+        .map(|(i, identifier)| {
+            let id = format!("lag{i}");
+            let latest = out
+                .metric_data_results()
+                .iter()
+                .find(|r| r.id() == Some(id.as_str()))
+                .and_then(|r| r.values().first())
+                .map(|v| v.round() as i64);
+            (identifier.clone(), latest)
+        })
+        .collect())
 }
 
 /// Our tags in RDS's shape.

@@ -13,12 +13,9 @@ use warmstandby_core::network::plan::ActionOutcome;
 use crate::tags::ec2_tag;
 
 /// Our security groups among a tag-filtered listing, with their ingress rules.
-pub(crate) fn ours(
-    out: &aws_sdk_ec2::operation::describe_security_groups::DescribeSecurityGroupsOutput,
-    uid: &str,
-) -> Vec<ObservedSecurityGroup> {
+pub(crate) fn ours(groups: &[aws_sdk_ec2::types::SecurityGroup], uid: &str) -> Vec<ObservedSecurityGroup> {
     let mut found = Vec::new();
-    for g in out.security_groups() {
+    for g in groups {
         if ec2_tag(g.tags(), TAG_UID) != Some(uid) {
             continue;
         }

@@ -151,6 +151,12 @@ pub struct OperatorArgs {
     /// Steady-state drift resync interval.
     #[arg(long, default_value = "5m", value_parser = standalone::parse_duration)]
     pub resync: std::time::Duration,
+    /// How long one AWS listing of a kind serves every stack's pass in a
+    /// region. Our own changes reload it at once; changes made outside are
+    /// seen within the resync interval plus this. Failure signals are never
+    /// older than a second. 0s: only passes running at once share a read.
+    #[arg(long, default_value = "30s", value_parser = standalone::parse_duration)]
+    pub shared_read_window: std::time::Duration,
     /// Objects reconciled at once.
     #[arg(long, default_value_t = 4)]
     pub concurrency: u16,

@@ -240,7 +240,9 @@ async fn operator(args: OperatorArgs, endpoint: Option<String>, err: &mut dyn Wr
             return EXIT_FAILURE;
         }
     };
-    let aws = std::sync::Arc::new(warmstandby_aws::AwsContext::from_env(endpoint.as_deref()).await);
+    let aws = std::sync::Arc::new(
+        warmstandby_aws::AwsContext::from_env(endpoint.as_deref()).await.with_shared_window(args.shared_read_window),
+    );
     let identity = args
         .identity
         .clone()

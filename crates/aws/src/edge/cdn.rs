@@ -17,6 +17,7 @@ use warmstandby_core::network::plan::ActionOutcome;
 use super::ok_or_gone;
 use crate::clients::AwsContext;
 use crate::errors::AwsError;
+use crate::shared::Kind;
 use crate::tags::Ownership;
 
 /// Managed origin request policy AllViewer: with caching disabled the
@@ -30,37 +31,30 @@ pub async fn observe(
     hint: Option<&str>,
 ) -> Result<Option<ObservedDistribution>, AwsError> {
     let reference = owner.distribution_reference();
-    if let Some(id) = hint {
-        match get(aws, id).await {
-            Ok(Some(d)) if d.caller_reference == reference => return Ok(Some(d)),
-            Ok(_) => {}
-            Err(e) if e.is_not_found() => {}
-            Err(e) => return Err(e),
+    let listed = crate::fleet::distributions(aws).await?;
+    // The hinted distribution is read again only when it was modified.
+    if let Some(summary) = hint.and_then(|id| listed.iter().find(|s| s.id() == id)) {
+        let modified = summary.last_modified_time().to_string();
+        let d = aws.shared().versioned(Kind::Distributions, summary.id(), &modified, || get(aws, summary.id())).await?;
+        if let Some(d) = Option::as_ref(&d).filter(|d| d.caller_reference == reference) {
+            // Deployment moves the status on without modifying the distribution.
+            return Ok(Some(ObservedDistribution { status: summary.status().to_string(), ..d.clone() }));
         }
     }
     let web = desired.web_fqdn.to_lowercase();
-    let mut marker: Option<String> = None;
-    loop {
-        let page =
-            send!("cloudfront:ListDistributions", aws.cloudfront().list_distributions().set_marker(marker.take()))?;
-        let Some(list) = page.distribution_list() else { return Ok(None) };
-        for s in list.items() {
-            let named = s.comment() == desired.distribution.comment
-                || s.aliases().is_some_and(|a| a.items().iter().any(|x| x.to_lowercase() == web));
-            if !named {
-                continue;
-            }
-            if let Some(d) = get(aws, s.id()).await?
-                && d.caller_reference == reference
-            {
-                return Ok(Some(d));
-            }
+    for s in listed.iter() {
+        let named = s.comment() == desired.distribution.comment
+            || s.aliases().is_some_and(|a| a.items().iter().any(|x| x.to_lowercase() == web));
+        if !named {
+            continue;
         }
-        match (list.is_truncated(), list.next_marker()) {
-            (true, Some(m)) => marker = Some(m.to_string()),
-            _ => return Ok(None),
+        if let Some(d) = get(aws, s.id()).await?
+            && d.caller_reference == reference
+        {
+            return Ok(Some(d));
         }
     }
+    Ok(None)
 }
 
 async fn get(aws: &AwsContext, id: &str) -> Result<Option<ObservedDistribution>, AwsError> {

@@ -9,8 +9,12 @@ use warmstandby_core::network::plan::ActionOutcome;
 use super::{not_ours, ok_or_gone};
 use crate::clients::AwsContext;
 use crate::errors::AwsError;
+use crate::shared::Kind;
 use crate::tags::Ownership;
 
+/// Our certificate for `domain`, from the region's shared listing. An
+/// issued certificate's details (domain, validation records) no longer
+/// change, so they are read once; one still pending is read every pass.
 pub async fn observe(
     aws: &AwsContext,
     region: &str,
@@ -18,17 +22,22 @@ pub async fn observe(
     owner: &Ownership,
     hint: Option<&str>,
 ) -> Result<Option<ObservedCertificate>, AwsError> {
-    let acm = aws.acm(region);
-    if let Some(arn) = hint {
-        match describe(aws, region, arn).await {
-            Ok(Some(c)) if c.domain == domain => return Ok(Some(c)),
-            Ok(_) => {}
-            Err(e) if e.is_not_found() => {}
-            Err(e) => return Err(e),
-        }
+    let list = crate::fleet::certificates(aws, region).await?;
+    let listed = |arn: &str| list.iter().find(|c| c.certificate_arn() == Some(arn) && c.domain_name() == Some(domain));
+    if let Some(summary) = hint.and_then(listed) {
+        let arn = summary.certificate_arn().unwrap_or_default();
+        return match summary.status().map(|s| s.as_str()) {
+            Some("ISSUED") => {
+                let issued = aws
+                    .shared()
+                    .versioned(Kind::Certificates, arn, "ISSUED", || async { describe(aws, region, arn).await })
+                    .await?;
+                Ok(Option::clone(&issued))
+            }
+            _ => describe(aws, region, arn).await,
+        };
     }
-    let list = send!("acm:ListCertificates", acm.list_certificates().max_items(1000))?;
-    for summary in list.certificate_summary_list() {
+    for summary in list.iter() {
         if summary.domain_name() != Some(domain) {
             continue;
         }

@@ -6,8 +6,8 @@
 //! and tag, never a second one. Launch template versions are immutable, so
 //! their content is read once per process.
 
-use aws_sdk_autoscaling::types::{Filter as AsgFilter, LaunchTemplateSpecification, Tag as AsgTag};
-use aws_sdk_ec2::types::{Filter, RequestLaunchTemplateData, ResourceType};
+use aws_sdk_autoscaling::types::{LaunchTemplateSpecification, Tag as AsgTag};
+use aws_sdk_ec2::types::{RequestLaunchTemplateData, ResourceType};
 use warmstandby_api::RegionRole;
 use warmstandby_api::{TAG_COMPONENT, TAG_NAME, TAG_STACK, TAG_UID};
 use warmstandby_core::desired::{DesiredRegionEdge, ImageSource};
@@ -20,7 +20,7 @@ use warmstandby_core::network::plan::ActionOutcome;
 use super::ok_or_gone;
 use crate::clients::AwsContext;
 use crate::errors::AwsError;
-use crate::tags::{Ec2Tagging, Ownership, ec2_tag, ec2_uid_filter};
+use crate::tags::{Ec2Tagging, Ownership, ec2_tag};
 
 type Observed = (Vec<ObservedImage>, Vec<ObservedLaunchTemplate>, Vec<ObservedAsg>);
 
@@ -59,12 +59,8 @@ async fn observe_images(
         .collect();
     let mut out = Vec::new();
     if !copies.is_empty() {
-        let filter = Filter::builder()
-            .name("name")
-            .set_values(Some(copies.iter().map(|(_, n)| n.to_string()).collect()))
-            .build();
-        let found = send!("ec2:DescribeImages", ec2.describe_images().owners("self").filters(filter))?;
-        for img in found.images() {
+        let found = crate::fleet::own_images(aws, &desired.region).await?;
+        for img in found.iter() {
             let Some((tier, _)) = copies.iter().find(|(_, n)| Some(*n) == img.name()) else { continue };
             out.push(ObservedImage {
                 tier: tier.to_string(),
@@ -111,12 +107,9 @@ async fn observe_launch_templates(
     owner: &Ownership,
 ) -> Result<Vec<ObservedLaunchTemplate>, AwsError> {
     let ec2 = aws.ec2(region);
-    let found = send!(
-        "ec2:DescribeLaunchTemplates",
-        ec2.describe_launch_templates().filters(ec2_uid_filter(std::slice::from_ref(&owner.uid)))
-    )?;
+    let found = crate::fleet::launch_templates(aws, region).await?;
     let mut out = Vec::new();
-    for t in found.launch_templates() {
+    for t in found.iter() {
         if ec2_tag(t.tags(), TAG_UID) != Some(owner.uid.as_str()) {
             continue;
         }
@@ -166,14 +159,9 @@ async fn observe_launch_templates(
 }
 
 async fn observe_groups(aws: &AwsContext, region: &str, owner: &Ownership) -> Result<Vec<ObservedAsg>, AwsError> {
-    let asg = aws.autoscaling(region);
-    let found = send!(
-        "autoscaling:DescribeAutoScalingGroups",
-        asg.describe_auto_scaling_groups()
-            .filters(AsgFilter::builder().name(format!("tag:{TAG_UID}")).values(&owner.uid).build())
-    )?;
+    let found = crate::fleet::auto_scaling_groups(aws, region).await?;
     let mut out = Vec::new();
-    for g in found.auto_scaling_groups() {
+    for g in found.iter() {
         let tag =
             |key: &str| g.tags().iter().find(|t| t.key() == Some(key)).and_then(|t| t.value()).map(str::to_string);
         if tag(TAG_UID).as_deref() != Some(owner.uid.as_str()) {

@@ -26,19 +26,13 @@ pub async fn observe(
     desired: &DesiredRegionEdge,
     listener_hints: &[String],
 ) -> Result<Observed, AwsError> {
-    let elb = aws.elbv2(&desired.region);
     let lb_names: Vec<&str> = desired.tiers.iter().map(|t| t.load_balancer_name.as_str()).collect();
     let tg_names: Vec<&str> = desired.tiers.iter().map(|t| t.target_group_name.as_str()).collect();
     let (lbs, tgs) = tokio::try_join!(
-        Box::pin(async {
-            send!("elasticloadbalancing:DescribeLoadBalancers", elb.describe_load_balancers().page_size(400))
-        }),
-        Box::pin(async {
-            send!("elasticloadbalancing:DescribeTargetGroups", elb.describe_target_groups().page_size(400))
-        }),
+        Box::pin(crate::fleet::load_balancers(aws, &desired.region)),
+        Box::pin(crate::fleet::target_groups(aws, &desired.region)),
     )?;
     let load_balancers: Vec<ObservedLoadBalancer> = lbs
-        .load_balancers()
         .iter()
         .filter(|l| l.load_balancer_name().is_some_and(|n| lb_names.contains(&n)))
         .map(|l| {
@@ -62,7 +56,6 @@ pub async fn observe(
         })
         .collect();
     let target_groups = tgs
-        .target_groups()
         .iter()
         .filter(|t| t.target_group_name().is_some_and(|n| tg_names.contains(&n)))
         .map(|t| ObservedTargetGroup {

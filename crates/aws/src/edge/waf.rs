@@ -14,6 +14,7 @@ use warmstandby_core::network::plan::ActionOutcome;
 use super::{not_ours, ok_or_gone};
 use crate::clients::AwsContext;
 use crate::errors::AwsError;
+use crate::shared::Kind;
 use crate::tags::Ownership;
 
 const RATE_RULE: &str = "rate-limit";
@@ -26,36 +27,22 @@ fn name_and_id(arn: &str) -> Option<(String, String)> {
     Some((name.to_string(), id.to_string()))
 }
 
+/// Our web ACL, from the shared listing (by the hinted ID, else by name).
+/// Every change gives an ACL a new lock token: its rules are read again
+/// only then.
 pub async fn observe(aws: &AwsContext, name: &str, hint: Option<&str>) -> Result<Option<ObservedWebAcl>, AwsError> {
-    let waf = aws.wafv2_cloudfront();
-    let mut target = hint.and_then(name_and_id).filter(|(n, _)| n == name);
-    if let Some((n, id)) = &target {
-        match get(aws, n, id).await {
-            Ok(acl) => return Ok(acl),
-            Err(e) if e.is_not_found() => target = None,
-            Err(e) => return Err(e),
-        }
-    }
-    let mut marker: Option<String> = None;
-    while target.is_none() {
-        let page = send!(
-            "wafv2:ListWebACLs",
-            waf.list_web_acls().scope(Scope::Cloudfront).limit(100).set_next_marker(marker.take())
-        )?;
-        target = page
-            .web_acls()
-            .iter()
-            .find(|a| a.name() == Some(name))
-            .and_then(|a| Some((a.name()?.to_string(), a.id()?.to_string())));
-        match page.next_marker() {
-            Some(m) if target.is_none() && !page.web_acls().is_empty() => marker = Some(m.to_string()),
-            _ => break,
-        }
-    }
-    match target {
-        Some((n, id)) => get(aws, &n, &id).await,
-        None => Ok(None),
-    }
+    let listed = crate::fleet::web_acls(aws).await?;
+    let hinted = hint.and_then(name_and_id).filter(|(n, _)| n == name).map(|(_, id)| id);
+    let Some(summary) = listed
+        .iter()
+        .find(|a| hinted.is_some() && a.id() == hinted.as_deref() && a.name() == Some(name))
+        .or_else(|| listed.iter().find(|a| a.name() == Some(name)))
+    else {
+        return Ok(None);
+    };
+    let (Some(id), Some(token)) = (summary.id(), summary.lock_token()) else { return Ok(None) };
+    let acl = aws.shared().versioned(Kind::WebAcls, id, token, || get(aws, name, id)).await?;
+    Ok(Option::clone(&acl))
 }
 
 async fn get(aws: &AwsContext, name: &str, id: &str) -> Result<Option<ObservedWebAcl>, AwsError> {

@@ -115,34 +115,23 @@ pub async fn observe_health_checks(aws: &AwsContext, owner: &Ownership) -> Resul
     let sample = owner.health_check_reference("");
     let prefix = &sample[..sample.rfind('-').map(|i| i + 1).unwrap_or(sample.len())];
     let mut out = Vec::new();
-    let mut marker: Option<String> = None;
-    loop {
-        let page = send!(
-            "route53:ListHealthChecks",
-            aws.route53().list_health_checks().max_items(1000).set_marker(marker.take())
-        )?;
-        for h in page.health_checks() {
-            if !h.caller_reference().starts_with(prefix) {
-                continue;
-            }
-            let Some(c) = h.health_check_config() else { continue };
-            out.push(ObservedHealthCheck {
-                id: h.id().to_string(),
-                caller_reference: h.caller_reference().to_string(),
-                config: HealthCheckConfig {
-                    fqdn: c.fully_qualified_domain_name().unwrap_or_default().to_string(),
-                    https: matches!(c.r#type(), HealthCheckType::Https | HealthCheckType::HttpsStrMatch),
-                    port: c.port().unwrap_or_default(),
-                    path: c.resource_path().unwrap_or_default().to_string(),
-                    interval_seconds: c.request_interval().unwrap_or(30),
-                    failure_threshold: c.failure_threshold().unwrap_or(3),
-                },
-            });
+    for h in crate::fleet::health_checks(aws).await?.iter() {
+        if !h.caller_reference().starts_with(prefix) {
+            continue;
         }
-        match (page.is_truncated(), page.next_marker()) {
-            (true, Some(m)) => marker = Some(m.to_string()),
-            _ => break,
-        }
+        let Some(c) = h.health_check_config() else { continue };
+        out.push(ObservedHealthCheck {
+            id: h.id().to_string(),
+            caller_reference: h.caller_reference().to_string(),
+            config: HealthCheckConfig {
+                fqdn: c.fully_qualified_domain_name().unwrap_or_default().to_string(),
+                https: matches!(c.r#type(), HealthCheckType::Https | HealthCheckType::HttpsStrMatch),
+                port: c.port().unwrap_or_default(),
+                path: c.resource_path().unwrap_or_default().to_string(),
+                interval_seconds: c.request_interval().unwrap_or(30),
+                failure_threshold: c.failure_threshold().unwrap_or(3),
+            },
+        });
     }
     Ok(out)
 }

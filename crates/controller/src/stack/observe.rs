@@ -111,10 +111,9 @@ pub(super) struct EdgeObserved {
 /// Data tier IDs of the last status, per region (primary first).
 pub(super) fn data_hints(status: Option<&ThreeTierStackStatus>) -> [DataHints; 2] {
     let zone = |r: Option<&warmstandby_api::RegionStackStatus>| r.and_then(|r| r.private_zone_id.clone());
-    let plan = status.and_then(|s| s.global.as_ref()).and_then(|g| g.backup_plan_id.clone());
     [
-        DataHints { private_zone_id: zone(status.and_then(|s| s.primary.as_ref())), backup_plan_id: plan },
-        DataHints { private_zone_id: zone(status.and_then(|s| s.standby.as_ref())), backup_plan_id: None },
+        DataHints { private_zone_id: zone(status.and_then(|s| s.primary.as_ref())) },
+        DataHints { private_zone_id: zone(status.and_then(|s| s.standby.as_ref())) },
     ]
 }
 

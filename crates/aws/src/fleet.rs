@@ -1,0 +1,257 @@
+//! The fleet-wide listings behind shared observation: one (paginated) read
+//! per kind and region, tag-filtered to everything of ours where the API
+//! filters by tag, else the region's whole listing. Each family picks one
+//! stack's resources from these by uid, name or caller reference.
+
+use std::sync::Arc;
+
+use aws_sdk_ec2::types::Filter;
+use warmstandby_api::{GLOBAL_REGION, TAG_UID};
+
+use crate::clients::AwsContext;
+use crate::errors::AwsError;
+use crate::shared::Kind;
+
+/// Every page of a paginated request, its items collected.
+macro_rules! send_all {
+    ($op:literal, $req:expr) => {
+        $req.into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| $crate::errors::AwsError::from_sdk($op, &e))
+    };
+}
+
+/// Resources carrying our uid tag, whatever the uid: every stack's.
+fn ours_filter() -> Filter {
+    Filter::builder().name("tag-key").values(TAG_UID).build()
+}
+
+pub(crate) async fn security_groups(
+    aws: &AwsContext,
+    region: &str,
+) -> Result<Arc<Vec<aws_sdk_ec2::types::SecurityGroup>>, AwsError> {
+    aws.shared()
+        .read(Kind::SecurityGroups, region, || async {
+            send_all!("ec2:DescribeSecurityGroups", aws.ec2(region).describe_security_groups().filters(ours_filter()))
+        })
+        .await
+}
+
+/// Instances of ours that are not terminated.
+pub(crate) async fn instances(
+    aws: &AwsContext,
+    region: &str,
+) -> Result<Arc<Vec<aws_sdk_ec2::types::Reservation>>, AwsError> {
+    let live = Filter::builder()
+        .name("instance-state-name")
+        .values("pending")
+        .values("running")
+        .values("stopping")
+        .values("stopped")
+        .values("shutting-down")
+        .build();
+    aws.shared()
+        .read(Kind::Instances, region, || async {
+            send_all!("ec2:DescribeInstances", aws.ec2(region).describe_instances().filters(ours_filter()).filters(live))
+        })
+        .await
+}
+
+/// Every database of the region (RDS filters no tags).
+pub(crate) async fn db_instances(
+    aws: &AwsContext,
+    region: &str,
+) -> Result<Arc<Vec<aws_sdk_rds::types::DbInstance>>, AwsError> {
+    aws.shared()
+        .read(Kind::DbInstances, region, || async {
+            send_all!("rds:DescribeDBInstances", aws.rds(region).describe_db_instances())
+        })
+        .await
+}
+
+/// The latest ReplicaLag of every read replica of ours in the region, in
+/// one GetMetricData per 500 replicas.
+pub(crate) async fn replica_lags(
+    aws: &AwsContext,
+    region: &str,
+) -> Result<Arc<std::collections::HashMap<String, Option<i64>>>, AwsError> {
+    let dbs = db_instances(aws, region).await?;
+    aws.shared()
+        .read(Kind::ReplicaLag, region, || async {
+            let replicas: Vec<String> = dbs
+                .iter()
+                .filter(|d| d.read_replica_source_db_instance_identifier().is_some())
+                .filter(|d| d.tag_list().iter().any(|t| t.key() == Some(TAG_UID)))
+                .filter_map(|d| d.db_instance_identifier().map(str::to_string))
+                .collect();
+            let mut lags = std::collections::HashMap::new();
+            for chunk in replicas.chunks(500) {
+                lags.extend(crate::rds::replica_lags(aws, region, chunk).await?);
+            }
+            Ok(lags)
+        })
+        .await
+}
+
+pub(crate) async fn backup_vaults(
+    aws: &AwsContext,
+    region: &str,
+) -> Result<Arc<Vec<aws_sdk_backup::types::BackupVaultListMember>>, AwsError> {
+    aws.shared()
+        .read(Kind::BackupVaults, region, || async {
+            send_all!("backup:ListBackupVaults", aws.backup(region).list_backup_vaults())
+        })
+        .await
+}
+
+pub(crate) async fn backup_plans(
+    aws: &AwsContext,
+    region: &str,
+) -> Result<Arc<Vec<aws_sdk_backup::types::BackupPlansListMember>>, AwsError> {
+    aws.shared()
+        .read(Kind::BackupPlans, region, || async {
+            send_all!("backup:ListBackupPlans", aws.backup(region).list_backup_plans())
+        })
+        .await
+}
+
+pub(crate) async fn load_balancers(
+    aws: &AwsContext,
+    region: &str,
+) -> Result<Arc<Vec<aws_sdk_elasticloadbalancingv2::types::LoadBalancer>>, AwsError> {
+    aws.shared()
+        .read(Kind::LoadBalancers, region, || async {
+            send_all!(
+                "elasticloadbalancing:DescribeLoadBalancers",
+                aws.elbv2(region).describe_load_balancers().page_size(400)
+            )
+        })
+        .await
+}
+
+pub(crate) async fn target_groups(
+    aws: &AwsContext,
+    region: &str,
+) -> Result<Arc<Vec<aws_sdk_elasticloadbalancingv2::types::TargetGroup>>, AwsError> {
+    aws.shared()
+        .read(Kind::TargetGroups, region, || async {
+            send_all!("elasticloadbalancing:DescribeTargetGroups", aws.elbv2(region).describe_target_groups().page_size(400))
+        })
+        .await
+}
+
+/// Every image the account owns in the region: our copies are recognised by
+/// name, also one whose tagging a crash interrupted.
+pub(crate) async fn own_images(aws: &AwsContext, region: &str) -> Result<Arc<Vec<aws_sdk_ec2::types::Image>>, AwsError> {
+    aws.shared()
+        .read(Kind::Images, region, || async {
+            send_all!("ec2:DescribeImages", aws.ec2(region).describe_images().owners("self"))
+        })
+        .await
+}
+
+pub(crate) async fn launch_templates(
+    aws: &AwsContext,
+    region: &str,
+) -> Result<Arc<Vec<aws_sdk_ec2::types::LaunchTemplate>>, AwsError> {
+    aws.shared()
+        .read(Kind::LaunchTemplates, region, || async {
+            send_all!("ec2:DescribeLaunchTemplates", aws.ec2(region).describe_launch_templates().filters(ours_filter()))
+        })
+        .await
+}
+
+pub(crate) async fn auto_scaling_groups(
+    aws: &AwsContext,
+    region: &str,
+) -> Result<Arc<Vec<aws_sdk_autoscaling::types::AutoScalingGroup>>, AwsError> {
+    let ours = aws_sdk_autoscaling::types::Filter::builder().name("tag-key").values(TAG_UID).build();
+    aws.shared()
+        .read(Kind::AutoScalingGroups, region, || async {
+            send_all!(
+                "autoscaling:DescribeAutoScalingGroups",
+                aws.autoscaling(region).describe_auto_scaling_groups().filters(ours)
+            )
+        })
+        .await
+}
+
+pub(crate) async fn certificates(
+    aws: &AwsContext,
+    region: &str,
+) -> Result<Arc<Vec<aws_sdk_acm::types::CertificateSummary>>, AwsError> {
+    aws.shared()
+        .read(Kind::Certificates, region, || async {
+            send_all!("acm:ListCertificates", aws.acm(region).list_certificates().max_items(1000))
+        })
+        .await
+}
+
+pub(crate) async fn health_checks(aws: &AwsContext) -> Result<Arc<Vec<aws_sdk_route53::types::HealthCheck>>, AwsError> {
+    aws.shared()
+        .read(Kind::HealthChecks, GLOBAL_REGION, || async {
+            send_all!("route53:ListHealthChecks", aws.route53().list_health_checks().max_items(1000))
+        })
+        .await
+}
+
+pub(crate) async fn distributions(
+    aws: &AwsContext,
+) -> Result<Arc<Vec<aws_sdk_cloudfront::types::DistributionSummary>>, AwsError> {
+    aws.shared()
+        .read(Kind::Distributions, GLOBAL_REGION, || async {
+            send_all!("cloudfront:ListDistributions", aws.cloudfront().list_distributions())
+        })
+        .await
+}
+
+pub(crate) async fn web_acls(aws: &AwsContext) -> Result<Arc<Vec<aws_sdk_wafv2::types::WebAclSummary>>, AwsError> {
+    aws.shared()
+        .read(Kind::WebAcls, GLOBAL_REGION, || async {
+            let mut out = Vec::new();
+            let mut marker: Option<String> = None;
+            loop {
+                let page = send!(
+                    "wafv2:ListWebACLs",
+                    aws.wafv2_cloudfront()
+                        .list_web_acls()
+                        .scope(aws_sdk_wafv2::types::Scope::Cloudfront)
+                        .limit(100)
+                        .set_next_marker(marker.take())
+                )?;
+                out.extend(page.web_acls().iter().cloned());
+                match page.next_marker() {
+                    Some(m) if !page.web_acls().is_empty() => marker = Some(m.to_string()),
+                    _ => return Ok(out),
+                }
+            }
+        })
+        .await
+}
+
+/// Every role of the account with its policies and instance profiles.
+pub(crate) async fn roles(aws: &AwsContext) -> Result<Arc<Vec<aws_sdk_iam::types::RoleDetail>>, AwsError> {
+    aws.shared()
+        .read(Kind::AccountAuthorization, GLOBAL_REGION, || async {
+            let mut details = Vec::new();
+            let mut marker: Option<String> = None;
+            loop {
+                let out = send!(
+                    "iam:GetAccountAuthorizationDetails",
+                    aws.iam()
+                        .get_account_authorization_details()
+                        .filter(aws_sdk_iam::types::EntityType::Role)
+                        .set_marker(marker.take())
+                )?;
+                details.extend(out.role_detail_list().iter().cloned());
+                match out.marker().filter(|_| out.is_truncated()) {
+                    Some(m) => marker = Some(m.to_string()),
+                    None => return Ok(details),
+                }
+            }
+        })
+        .await
+}

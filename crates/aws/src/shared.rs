@@ -1,0 +1,311 @@
+//! Shared fleet observation: one read per resource kind and region serves
+//! every stack and pair reconciled within a freshness window.
+//!
+//! A kind is read account-wide (or for every resource of ours, by tag key)
+//! and each stack picks its own resources from the result, so fifty stacks
+//! on one RegionPair cost one `DescribeSecurityGroups` per region, not fifty.
+//! Loading is single-flight: passes running at the same time wait for the
+//! one read in flight. Any mutating call made through this context in a
+//! region (a create, a repair, a failed or timed-out change that may have
+//! landed) starts a new generation for that region, so a pass never plans
+//! from a view older than its own changes. Changes made outside the operator
+//! are seen once the window has passed; failure signals (database states,
+//! alarms) have a window of at most [`SIGNAL_FRESHNESS`].
+//!
+//! Content that AWS versions (an ACL's lock token, a backup plan's version,
+//! a certificate while issued, a distribution's last-modified time) is kept
+//! by version, so the shared listing tells whether the detail must be read
+//! again.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::FinalizerInterceptorContextRef;
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
+use tokio::sync::OnceCell;
+
+use crate::calls::is_read_operation;
+use crate::errors::{AwsError, ErrorClass};
+
+/// Failure signals are never older than this, whatever the window.
+pub const SIGNAL_FRESHNESS: Duration = Duration::from_secs(1);
+
+/// What one shared read returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    SecurityGroups,
+    Instances,
+    DbInstances,
+    ReplicaLag,
+    BackupVaults,
+    BackupPlans,
+    LoadBalancers,
+    TargetGroups,
+    Images,
+    LaunchTemplates,
+    AutoScalingGroups,
+    Certificates,
+    HealthChecks,
+    Alarms,
+    WebAcls,
+    Distributions,
+    AccountAuthorization,
+}
+
+impl Kind {
+    /// How long one read of this kind may serve, with the context's window.
+    fn freshness(self, window: Duration) -> Duration {
+        match self {
+            Kind::DbInstances | Kind::ReplicaLag | Kind::Alarms => window.min(SIGNAL_FRESHNESS),
+            _ => window,
+        }
+    }
+}
+
+type Value = Arc<dyn Any + Send + Sync>;
+type Loaded = (Instant, Result<Value, AwsError>);
+
+struct Slot {
+    generation: u64,
+    cell: Arc<OnceCell<Loaded>>,
+}
+
+#[derive(Default)]
+struct State {
+    /// Bumped by every mutating call in a region.
+    generations: HashMap<String, u64>,
+    slots: HashMap<(Kind, String), Slot>,
+    /// Versioned details: (kind, id) -> (version, content).
+    versioned: HashMap<(Kind, String), (String, Value)>,
+    /// Reads served from a slot another pass loaded.
+    reused: u64,
+}
+
+/// One per `AwsContext` (per account): the shared views and their generations.
+pub struct SharedReads {
+    /// The window in milliseconds.
+    window: std::sync::atomic::AtomicU64,
+    state: Mutex<State>,
+}
+
+impl std::fmt::Debug for SharedReads {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedReads").field("window", &self.window()).finish()
+    }
+}
+
+impl SharedReads {
+    /// `window`: how long a read serves later passes. Zero still shares a
+    /// read in flight among the passes that wait for it.
+    pub fn new(window: Duration) -> SharedReads {
+        let millis = u64::try_from(window.as_millis()).unwrap_or(u64::MAX);
+        SharedReads { window: millis.into(), state: Mutex::new(State::default()) }
+    }
+
+    pub fn window(&self) -> Duration {
+        Duration::from_millis(self.window.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
+    pub fn set_window(&self, window: Duration) {
+        let millis = u64::try_from(window.as_millis()).unwrap_or(u64::MAX);
+        self.window.store(millis, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // The maps stay consistent even if a holder panicked.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The view of `kind` in `region`: a fresh one of this generation if
+    /// there is one (or the one being loaded), else `load`'s.
+    pub async fn read<T, Fut>(&self, kind: Kind, region: &str, load: impl FnOnce() -> Fut) -> Result<Arc<T>, AwsError>
+    where
+        T: Any + Send + Sync,
+        Fut: std::future::Future<Output = Result<T, AwsError>>,
+    {
+        let freshness = kind.freshness(self.window());
+        let cell = {
+            let mut s = self.lock();
+            let generation = s.generations.get(region).copied().unwrap_or(0);
+            let key = (kind, region.to_string());
+            let usable = s.slots.get(&key).is_some_and(|slot| {
+                slot.generation == generation
+                    && match slot.cell.get() {
+                        None => true,
+                        Some((at, Ok(_))) => at.elapsed() <= freshness,
+                        Some((_, Err(_))) => false,
+                    }
+            });
+            if usable {
+                s.reused += 1;
+            } else {
+                s.slots.insert(key.clone(), Slot { generation, cell: Arc::new(OnceCell::new()) });
+            }
+            s.slots.get(&key).map(|slot| slot.cell.clone()).unwrap_or_default()
+        };
+        let (_, result) = cell
+            .get_or_init(|| async { (Instant::now(), load().await.map(|v| Arc::new(v) as Value)) })
+            .await
+            .clone();
+        result?.downcast::<T>().map_err(|_| {
+            AwsError::new(ErrorClass::Other, "shared read", "TypeMismatch", format!("{kind:?} was read as another type"))
+        })
+    }
+
+    /// A detail kept by version: read again only when the version differs.
+    pub async fn versioned<T, Fut>(
+        &self,
+        kind: Kind,
+        id: &str,
+        version: &str,
+        load: impl FnOnce() -> Fut,
+    ) -> Result<Arc<T>, AwsError>
+    where
+        T: Any + Send + Sync,
+        Fut: std::future::Future<Output = Result<T, AwsError>>,
+    {
+        let key = (kind, id.to_string());
+        let cached = self.lock().versioned.get(&key).filter(|(v, _)| v == version).map(|(_, value)| value.clone());
+        if let Some(value) = cached.and_then(|v| v.downcast::<T>().ok()) {
+            return Ok(value);
+        }
+        let value = Arc::new(load().await?);
+        self.lock().versioned.insert(key, (version.to_string(), value.clone() as Value));
+        Ok(value)
+    }
+
+    /// Forgets a versioned detail (it was changed or deleted through us).
+    pub fn forget(&self, kind: Kind, id: &str) {
+        self.lock().versioned.remove(&(kind, id.to_string()));
+    }
+
+    /// Our own change in `region`: later reads there load afresh.
+    pub fn invalidate(&self, region: &str) {
+        *self.lock().generations.entry(region.to_string()).or_default() += 1;
+    }
+
+    /// Drops every view: the next reads load afresh (as after the window).
+    pub fn expire(&self) {
+        self.lock().slots.clear();
+    }
+
+    /// Reads that were served by a view another pass loaded.
+    pub fn reused(&self) -> u64 {
+        self.lock().reused
+    }
+}
+
+/// Client interceptor: every mutating call invalidates its region's views
+/// before its caller sees the answer (also when it failed: it may have landed).
+#[derive(Clone, Debug)]
+pub struct Invalidator(pub Arc<SharedReads>);
+
+impl Intercept for Invalidator {
+    fn name(&self) -> &'static str {
+        "WarmstandbySharedReadInvalidator"
+    }
+
+    fn read_after_execution(
+        &self,
+        _context: &FinalizerInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let mutating = cfg.load::<Metadata>().is_some_and(|m| !is_read_operation(m.name()));
+        if mutating && let Some(region) = cfg.load::<aws_types::region::Region>() {
+            self.0.invalidate(region.as_ref());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    async fn counted(shared: &SharedReads, loads: &AtomicU64, kind: Kind, region: &str) -> Arc<u64> {
+        shared
+            .read(kind, region, || async {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                Ok(loads.fetch_add(1, Ordering::SeqCst) + 1)
+            })
+            .await
+            .expect("the load succeeds")
+    }
+
+    #[tokio::test]
+    async fn passes_at_the_same_time_share_one_load() {
+        let shared = SharedReads::new(Duration::ZERO);
+        let loads = AtomicU64::new(0);
+        let views = futures::future::join_all(
+            (0..20).map(|_| counted(&shared, &loads, Kind::SecurityGroups, "us-east-1")),
+        )
+        .await;
+        assert_eq!(loads.load(Ordering::SeqCst), 1, "one load for twenty concurrent passes");
+        assert!(views.iter().all(|v| **v == 1));
+        // With no window, a later pass loads again.
+        counted(&shared, &loads, Kind::SecurityGroups, "us-east-1").await;
+        assert_eq!(loads.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_window_serves_later_passes_until_our_own_change_in_that_region() {
+        let shared = SharedReads::new(Duration::from_secs(60));
+        let loads = AtomicU64::new(0);
+        counted(&shared, &loads, Kind::LoadBalancers, "us-east-1").await;
+        counted(&shared, &loads, Kind::LoadBalancers, "us-east-1").await;
+        counted(&shared, &loads, Kind::LoadBalancers, "us-west-2").await;
+        assert_eq!(loads.load(Ordering::SeqCst), 2, "one load per region");
+        shared.invalidate("us-west-2");
+        counted(&shared, &loads, Kind::LoadBalancers, "us-east-1").await;
+        assert_eq!(loads.load(Ordering::SeqCst), 2, "a change elsewhere keeps this region's view");
+        counted(&shared, &loads, Kind::LoadBalancers, "us-west-2").await;
+        assert_eq!(loads.load(Ordering::SeqCst), 3, "a change in the region reloads its view");
+        shared.expire();
+        counted(&shared, &loads, Kind::LoadBalancers, "us-east-1").await;
+        assert_eq!(loads.load(Ordering::SeqCst), 4, "an expired view is loaded again");
+    }
+
+    #[tokio::test]
+    async fn failure_signals_stay_fresh_and_errors_are_not_kept() {
+        let shared = SharedReads::new(Duration::from_secs(60));
+        let loads = AtomicU64::new(0);
+        counted(&shared, &loads, Kind::Alarms, "us-east-1").await;
+        tokio::time::sleep(SIGNAL_FRESHNESS + Duration::from_millis(50)).await;
+        counted(&shared, &loads, Kind::Alarms, "us-east-1").await;
+        assert_eq!(loads.load(Ordering::SeqCst), 2, "an alarm state older than a second is read again");
+
+        let failed: Result<Arc<u64>, AwsError> = shared
+            .read(Kind::Images, "us-east-1", || async {
+                Err(AwsError::new(ErrorClass::Throttled, "ec2:DescribeImages", "RequestLimitExceeded", "slow down"))
+            })
+            .await;
+        assert_eq!(failed.map_err(|e| e.code).err().as_deref(), Some("RequestLimitExceeded"));
+        counted(&shared, &loads, Kind::Images, "us-east-1").await;
+        assert_eq!(loads.load(Ordering::SeqCst), 3, "a failed read is tried again by the next pass");
+    }
+
+    #[tokio::test]
+    async fn versioned_details_are_read_again_only_for_a_new_version() {
+        let shared = SharedReads::new(Duration::ZERO);
+        let loads = AtomicU64::new(0);
+        let get = |version: &'static str| {
+            shared.versioned(Kind::WebAcls, "acl-1", version, || async { Ok(loads.fetch_add(1, Ordering::SeqCst)) })
+        };
+        get("t1").await.expect("read");
+        get("t1").await.expect("read");
+        assert_eq!(loads.load(Ordering::SeqCst), 1);
+        get("t2").await.expect("read");
+        assert_eq!(loads.load(Ordering::SeqCst), 2);
+        shared.forget(Kind::WebAcls, "acl-1");
+        get("t2").await.expect("read");
+        assert_eq!(loads.load(Ordering::SeqCst), 3);
+    }
+}
