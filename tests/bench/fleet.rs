@@ -19,7 +19,7 @@ use warmstandby_tests::fleet::{DRIFT_MADE, FleetFigures, by_service, run};
 /// per second): Route 53 for the account, EC2 describes (sustained refill),
 /// ELBv2 describes and CloudWatch DescribeAlarms per region.
 const LIMITS: [(&str, f64); 4] =
-    [("Route 53", 5.0), ("ElasticLoadBalancingv2", 10.0), ("CloudWatch", 9.0), ("EC2", 20.0)];
+    [("Route 53", 5.0), ("Elastic Load Balancing v2", 10.0), ("CloudWatch", 9.0), ("EC2", 20.0)];
 
 /// The pair's two regions; global calls go to the primary's (us-east-1).
 const REGIONS: u64 = 2;

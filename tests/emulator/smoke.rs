@@ -168,6 +168,7 @@ async fn injected_faults_reach_the_sdk_as_each_services_own_errors() {
         assert!(failed.iter().all(|(_, _, class)| *class == ErrorClass::Transient), "{kind:?}: {failed:?}");
     }
 
+    aws.calls().force_fault(None, late);
     // A timed-out or dropped change landed although its caller saw an error.
     let timing_out = warmstandby_aws::AwsContext::new(
         emulator
@@ -176,7 +177,7 @@ async fn injected_faults_reach_the_sdk_as_each_services_own_errors() {
             .to_builder()
             .timeout_config(
                 aws_config::timeout::TimeoutConfig::builder()
-                    .operation_attempt_timeout(std::time::Duration::from_millis(500))
+                    .operation_attempt_timeout(std::time::Duration::from_secs(2))
                     .build(),
             )
             .build(),
@@ -189,7 +190,7 @@ async fn injected_faults_reach_the_sdk_as_each_services_own_errors() {
         let error = warmstandby_aws::AwsError::from_sdk("ec2:CreateVpc", &created.expect_err("the caller sees an error"));
         assert_eq!((error.code.as_str(), error.class), (code, ErrorClass::Transient), "{kind:?}: {error}");
         timing_out.calls().force_fault(None, late);
-        let vpcs = timing_out
+        let vpcs = aws
             .ec2("us-east-1")
             .describe_vpcs()
             .filters(Filter::builder().name("cidr-block").values(cidr).build())

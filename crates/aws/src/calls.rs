@@ -58,11 +58,11 @@ impl FaultKind {
 fn protocol_of(service: &str) -> (&'static str, &'static str, u16) {
     match service {
         "EC2" => ("ec2", "RequestLimitExceeded", 503),
-        "RDS" | "ElasticLoadBalancingv2" | "AutoScaling" | "IAM" => ("query", "Throttling", 400),
+        "RDS" | "Elastic Load Balancing v2" | "Auto Scaling" | "IAM" => ("query", "Throttling", 400),
         "Route 53" | "CloudFront" => ("restxml", "Throttling", 400),
         "CloudWatch" => ("cbor", "Throttling", 400),
         "Backup" => ("restjson", "ThrottlingException", 400),
-        // ACM, WAFV2, SecretsManager: JSON 1.1.
+        // ACM, WAFV2, Secrets Manager: JSON 1.1.
         _ => ("json", "ThrottlingException", 400),
     }
 }

@@ -72,13 +72,13 @@ pub(crate) async fn db_instances(
         .await
 }
 
-/// The latest ReplicaLag of every read replica of ours in the region, in
-/// one GetMetricData per 500 replicas.
+/// The latest ReplicaLag of every read replica of ours among `dbs` (the
+/// region's databases), in one GetMetricData per 500 replicas.
 pub(crate) async fn replica_lags(
     aws: &AwsContext,
     region: &str,
+    dbs: &[aws_sdk_rds::types::DbInstance],
 ) -> Result<Arc<std::collections::HashMap<String, Option<i64>>>, AwsError> {
-    let dbs = db_instances(aws, region).await?;
     aws.shared()
         .read(Kind::ReplicaLag, region, || async {
             let replicas: Vec<String> = dbs

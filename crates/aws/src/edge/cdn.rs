@@ -32,10 +32,11 @@ pub async fn observe(
 ) -> Result<Option<ObservedDistribution>, AwsError> {
     let reference = owner.distribution_reference();
     let listed = crate::fleet::distributions(aws).await?;
-    // The hinted distribution is read again only when it was modified.
+    // The listing's summary carries every setting we compare: the hinted
+    // distribution is read again only when its summary changed.
     if let Some(summary) = hint.and_then(|id| listed.iter().find(|s| s.id() == id)) {
-        let modified = summary.last_modified_time().to_string();
-        let d = aws.shared().versioned(Kind::Distributions, summary.id(), &modified, || get(aws, summary.id())).await?;
+        let version = format!("{summary:?}");
+        let d = aws.shared().versioned(Kind::Distributions, summary.id(), &version, || get(aws, summary.id())).await?;
         if let Some(d) = Option::as_ref(&d).filter(|d| d.caller_reference == reference) {
             // Deployment moves the status on without modifying the distribution.
             return Ok(Some(ObservedDistribution { status: summary.status().to_string(), ..d.clone() }));
@@ -230,6 +231,17 @@ fn config(spec: &DistributionSpec, caller_reference: &str) -> Result<Distributio
 }
 
 pub async fn apply(aws: &AwsContext, owner: &Ownership, action: &CdnAction) -> Result<ActionOutcome, AwsError> {
+    let outcome = change(aws, owner, action).await;
+    // A refused ETag (changed outside a setting the summary shows) must be read again.
+    if outcome.is_err()
+        && let CdnAction::UpdateDistribution { id, .. } | CdnAction::DeleteDistribution { id, .. } = action
+    {
+        aws.shared().forget(Kind::Distributions, id);
+    }
+    outcome
+}
+
+async fn change(aws: &AwsContext, owner: &Ownership, action: &CdnAction) -> Result<ActionOutcome, AwsError> {
     let cf = aws.cloudfront();
     match action {
         CdnAction::CreateDistribution { caller_reference, spec } => {
