@@ -33,9 +33,9 @@ pub struct FleetFigures {
     pub per_stack_wall: Duration,
     pub naive: CallStats,
     pub naive_wall: Duration,
-    /// Drift kinds the resync after the window reported for the changed stack.
+    /// Resource kinds the resync after the window would repair in the changed stack.
     pub drift_found: Vec<String>,
-    /// Drift the same resync reported on the stacks nobody changed.
+    /// Repairs the same resync planned on the stacks nobody changed.
     pub drift_elsewhere: usize,
     pub peak_rss_mib: f64,
 }
@@ -173,11 +173,11 @@ pub async fn run(emulator: &Emulator, n: usize, concurrency: usize) -> Result<Fl
     make_drift(&hands, &stacks[0]).await?;
     fleet.shared().expire();
     let outcomes = resync(&fleet, &checked, &mut stacks, Intent::Observe, concurrency).await;
-    let mut drift_found: Vec<String> =
-        stacks[0].status.as_ref().map(|s| s.drift.iter().map(|d| d.kind.clone()).collect()).unwrap_or_default();
+    // What the next apply would repair, by resource kind.
+    let mut drift_found: Vec<String> = outcomes[0].changes.iter().map(|c| c.resource_kind.clone()).collect();
     drift_found.sort();
     drift_found.dedup();
-    let drift_elsewhere = stacks[1..].iter().filter_map(|s| s.status.as_ref()).map(|s| s.drift.len()).sum();
+    let drift_elsewhere = outcomes[1..].iter().map(|o| o.changes.len()).sum();
     if let Some(e) = outcomes.iter().flat_map(|o| o.errors.iter()).next() {
         return Err(format!("the drift resync failed: {e}"));
     }

@@ -190,6 +190,62 @@ pub(crate) async fn certificates(
         .await
 }
 
+/// Every secret of ours in the region (named `warmstandby/...`), also those
+/// scheduled for deletion; a replica lists with its primary region.
+pub(crate) async fn secrets(
+    aws: &AwsContext,
+    region: &str,
+) -> Result<Arc<Vec<aws_sdk_secretsmanager::types::SecretListEntry>>, AwsError> {
+    let ours = aws_sdk_secretsmanager::types::Filter::builder()
+        .key(aws_sdk_secretsmanager::types::FilterNameStringType::Name)
+        .values(warmstandby_core::access::desired::SECRET_PREFIX)
+        .build();
+    aws.shared()
+        .read(Kind::Secrets, region, || async {
+            let mut out = Vec::new();
+            let mut token: Option<String> = None;
+            loop {
+                let page = send!(
+                    "secretsmanager:ListSecrets",
+                    aws.secretsmanager(region)
+                        .list_secrets()
+                        .filters(ours.clone())
+                        .include_planned_deletion(true)
+                        .max_results(100)
+                        .set_next_token(token.take())
+                )?;
+                out.extend(page.secret_list().iter().cloned());
+                match page.next_token() {
+                    Some(t) if !page.secret_list().is_empty() => token = Some(t.to_string()),
+                    _ => return Ok(out),
+                }
+            }
+        })
+        .await
+}
+
+/// Every metric alarm of the account in us-east-1 (where Route 53 health
+/// check metrics are): one page per hundred alarms.
+pub(crate) async fn alarms(aws: &AwsContext) -> Result<Arc<Vec<aws_sdk_cloudwatch::types::MetricAlarm>>, AwsError> {
+    aws.shared()
+        .read(Kind::Alarms, GLOBAL_REGION, || async {
+            let mut out = Vec::new();
+            let mut token: Option<String> = None;
+            loop {
+                let page = send!(
+                    "cloudwatch:DescribeAlarms",
+                    aws.cloudwatch(GLOBAL_REGION).describe_alarms().max_records(100).set_next_token(token.take())
+                )?;
+                out.extend(page.metric_alarms().iter().cloned());
+                match page.next_token() {
+                    Some(t) if !page.metric_alarms().is_empty() => token = Some(t.to_string()),
+                    _ => return Ok(out),
+                }
+            }
+        })
+        .await
+}
+
 pub(crate) async fn health_checks(aws: &AwsContext) -> Result<Arc<Vec<aws_sdk_route53::types::HealthCheck>>, AwsError> {
     aws.shared()
         .read(Kind::HealthChecks, GLOBAL_REGION, || async {

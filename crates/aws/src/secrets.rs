@@ -15,8 +15,9 @@ use crate::clients::AwsContext;
 use crate::errors::{AwsError, ok_or_gone};
 use crate::tags::Ownership;
 
-/// One DescribeSecret by name; with the password, one GetSecretValue to
-/// compare the value key by key.
+/// Our secret from the shared listings of both regions (the replica shows
+/// in its region's); with the password, one GetSecretValue per new version
+/// to compare the value key by key.
 pub async fn observe(
     aws: &AwsContext,
     desired: &DesiredSecret,
@@ -24,27 +25,20 @@ pub async fn observe(
     password: Option<&Password>,
 ) -> Result<Option<ObservedSecret>, AwsError> {
     let sm = aws.secretsmanager(&desired.home_region);
-    let found = match send!("secretsmanager:DescribeSecret", sm.describe_secret().secret_id(&desired.name)) {
-        Ok(out) => out,
-        Err(e) if e.is_not_found() => return Ok(None),
-        Err(e) => return Err(e),
+    let listed = crate::fleet::secrets(aws, &desired.home_region).await?;
+    let Some(found) = listed.iter().find(|e| e.name() == Some(desired.name.as_str()) && e.primary_region().is_none())
+    else {
+        return Ok(None);
     };
     let arn = found.arn().unwrap_or_default().to_string();
     let ours = found.tags().iter().any(|t| t.key() == Some(TAG_UID) && t.value() == Some(owner.uid.as_str()));
     let deleted = found.deleted_date().is_some();
-    let replicas = found
-        .replication_status()
-        .iter()
-        .map(|r| {
-            let status = r.status().map(|s| s.as_str().to_string()).unwrap_or_default();
-            (r.region().unwrap_or_default().to_string(), status)
-        })
-        .collect();
+    let replicas = replicas(aws, desired, &arn).await?;
     let last_changed = found.last_changed_date().and_then(|d| d.fmt(Format::DateTime).ok());
     // Every change of the value makes a new current version: an unchanged
     // version compared with the same password needs no second read.
     let current = found
-        .version_ids_to_stages()
+        .secret_versions_to_stages()
         .and_then(|v| v.iter().find(|(_, stages)| stages.iter().any(|s| s == "AWSCURRENT")).map(|(id, _)| id.clone()))
         .unwrap_or_default();
     let differing = match password {
@@ -61,6 +55,28 @@ pub async fn observe(
         _ => None,
     };
     Ok(Some(ObservedSecret { arn, ours, deleted, replicas, last_changed, differing }))
+}
+
+/// The replica as the replica region lists it. When that region cannot be
+/// read, the primary's DescribeSecret tells (an outage of the standby must
+/// not hide the primary's secret).
+async fn replicas(aws: &AwsContext, desired: &DesiredSecret, arn: &str) -> Result<Vec<(String, String)>, AwsError> {
+    let home = desired.home_region.as_str();
+    if let Ok(there) = crate::fleet::secrets(aws, &desired.replica_region).await {
+        let replicated =
+            there.iter().any(|e| e.name() == Some(desired.name.as_str()) && e.primary_region() == Some(home));
+        return Ok(if replicated { vec![(desired.replica_region.clone(), "InSync".to_string())] } else { Vec::new() });
+    }
+    let sm = aws.secretsmanager(home);
+    let found = send!("secretsmanager:DescribeSecret", sm.describe_secret().secret_id(arn))?;
+    Ok(found
+        .replication_status()
+        .iter()
+        .map(|r| {
+            let status = r.status().map(|s| s.as_str().to_string()).unwrap_or_default();
+            (r.region().unwrap_or_default().to_string(), status)
+        })
+        .collect())
 }
 
 /// Keys of the stored value that are not what they should be.

@@ -51,6 +51,7 @@ pub enum Kind {
     LaunchTemplates,
     AutoScalingGroups,
     Certificates,
+    Secrets,
     HealthChecks,
     Alarms,
     WebAcls,

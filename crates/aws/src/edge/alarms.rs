@@ -12,9 +12,11 @@ use crate::clients::AwsContext;
 use crate::errors::AwsError;
 use crate::tags::Ownership;
 
+/// Our alarm from the account's shared listing (at most a second old: its
+/// state is a failure signal).
 pub async fn observe(aws: &AwsContext, name: &str) -> Result<Option<ObservedAlarm>, AwsError> {
-    let out = send!("cloudwatch:DescribeAlarms", aws.cloudwatch(GLOBAL_REGION).describe_alarms().alarm_names(name))?;
-    Ok(out.metric_alarms().iter().find(|a| a.alarm_name() == Some(name)).map(|a| {
+    let alarms = crate::fleet::alarms(aws).await?;
+    Ok(alarms.iter().find(|a| a.alarm_name() == Some(name)).map(|a| {
         let mut actions: Vec<String> = a.alarm_actions().to_vec();
         actions.sort();
         ObservedAlarm {

@@ -9,6 +9,8 @@ use crate::validate::ValidatedStack;
 /// Path of every role and instance profile the operator creates; the
 /// operator's own `iam:PassRole` is scoped to it.
 pub const ROLE_PATH: &str = "/warmstandby/";
+/// Every secret of ours is named under this prefix.
+pub const SECRET_PREFIX: &str = "warmstandby/";
 /// The api role's only inline policy.
 pub const SECRET_READ_POLICY: &str = "read-database-credentials";
 
@@ -124,7 +126,7 @@ pub fn desired_access(stack: &ValidatedStack) -> DesiredAccess {
 /// a secret of its own rather than its predecessor's.
 pub fn secret_name(stack: &ValidatedStack) -> String {
     let uid: String = stack.uid.chars().filter(char::is_ascii_alphanumeric).take(8).collect();
-    let base = format!("warmstandby/{}/{}/database", stack.namespace, stack.name);
+    let base = format!("{SECRET_PREFIX}{}/{}/database", stack.namespace, stack.name);
     if uid.is_empty() { base } else { format!("{base}-{uid}") }
 }
 
