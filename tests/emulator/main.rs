@@ -4,6 +4,7 @@ mod access;
 mod demo;
 mod edge;
 mod failover;
+mod fleet;
 mod operator;
 mod region_pair;
 mod smoke;

@@ -187,7 +187,8 @@ async fn injected_faults_reach_the_sdk_as_each_services_own_errors() {
     {
         timing_out.calls().force_fault(Some(kind), late);
         let created = timing_out.ec2("us-east-1").create_vpc().cidr_block(cidr).send().await;
-        let error = warmstandby_aws::AwsError::from_sdk("ec2:CreateVpc", &created.expect_err("the caller sees an error"));
+        let error =
+            warmstandby_aws::AwsError::from_sdk("ec2:CreateVpc", &created.expect_err("the caller sees an error"));
         assert_eq!((error.code.as_str(), error.class), (code, ErrorClass::Transient), "{kind:?}: {error}");
         timing_out.calls().force_fault(None, late);
         let vpcs = aws
@@ -200,7 +201,8 @@ async fn injected_faults_reach_the_sdk_as_each_services_own_errors() {
         assert_eq!(vpcs.vpcs().len(), 1, "{kind:?}: the change reached AWS");
     }
     assert_eq!(
-        aws.calls().injected_by_kind().values().sum::<u64>() + timing_out.calls().injected_by_kind().values().sum::<u64>(),
+        aws.calls().injected_by_kind().values().sum::<u64>()
+            + timing_out.calls().injected_by_kind().values().sum::<u64>(),
         12 * 3 + 2
     );
 }

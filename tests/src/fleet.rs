@@ -4,8 +4,9 @@
 //! per-region listings of the window), each stack observing alone (no
 //! window, one pass after another), and a naive one-read-per-resource
 //! refresh. A drift check then changes one resource of each of five
-//! services by hand, outside the operator, and the next resync after the
-//! window must report every one of them.
+//! services by hand, outside the operator: the next resync after the window
+//! must find every one of them, and once they are repaired the very next
+//! resync must see them repaired (the operator's own changes reload views).
 
 use std::time::{Duration, Instant};
 
@@ -41,7 +42,7 @@ pub struct FleetFigures {
 }
 
 /// The drift kinds the check makes by hand, one per service.
-pub const DRIFT_MADE: [&str; 5] = ["AutoScalingGroup", "BackupSelection", "Database", "SecurityGroup", "TargetGroup"];
+pub const DRIFT_MADE: [&str; 5] = ["AutoScalingGroup", "BackupSelection", "DbInstance", "SecurityGroup", "TargetGroup"];
 
 /// Peak resident memory of this process, from /proc (Linux).
 pub fn peak_rss_mib() -> Option<f64> {
@@ -134,7 +135,8 @@ pub async fn run(emulator: &Emulator, n: usize, concurrency: usize) -> Result<Fl
         }
         if rounds >= 20 {
             let waiting = outcomes.iter().filter(|o| !o.is_ready()).count();
-            let errors: Vec<String> = outcomes.iter().flat_map(|o| o.errors.iter().map(|e| e.to_string())).take(5).collect();
+            let errors: Vec<String> =
+                outcomes.iter().flat_map(|o| o.errors.iter().map(|e| e.to_string())).take(5).collect();
             return Err(format!("{waiting} of {n} stacks not Ready after {rounds} rounds: {errors:?}"));
         }
     }
@@ -180,6 +182,14 @@ pub async fn run(emulator: &Emulator, n: usize, concurrency: usize) -> Result<Fl
     let drift_elsewhere = outcomes[1..].iter().map(|o| o.changes.len()).sum();
     if let Some(e) = outcomes.iter().flat_map(|o| o.errors.iter()).next() {
         return Err(format!("the drift resync failed: {e}"));
+    }
+    // The repair is the operator's own change: the views of its regions are
+    // loaded afresh, so the very next resync (within the window) sees it done.
+    resync(&fleet, &checked, &mut stacks, Intent::Apply, concurrency).await;
+    let after = resync(&fleet, &checked, &mut stacks, Intent::Observe, concurrency).await;
+    if let Some(o) = after.iter().find(|o| !o.changes.is_empty() || !o.errors.is_empty()) {
+        let left: Vec<&str> = o.changes.iter().map(|c| c.description.as_str()).collect();
+        return Err(format!("the resync after the repair still plans {left:?} (errors {:?})", o.errors));
     }
 
     Ok(FleetFigures {
@@ -344,12 +354,13 @@ pub async fn naive_read_every_resource(aws: &AwsContext, s: &ThreeTierStack) -> 
         read!(aws.route53().get_hosted_zone().id(zone));
         let domain = &s.spec.domain;
         for record in [&domain.api_record, &domain.web_record] {
-            read!(aws
-                .route53()
-                .list_resource_record_sets()
-                .hosted_zone_id(zone)
-                .start_record_name(format!("{record}.{}", domain.zone_name))
-                .max_items(2));
+            read!(
+                aws.route53()
+                    .list_resource_record_sets()
+                    .hosted_zone_id(zone)
+                    .start_record_name(format!("{record}.{}", domain.zone_name))
+                    .max_items(2)
+            );
         }
     }
     if let Some(id) = &g.health_check_id {

@@ -40,8 +40,13 @@ pub enum FaultKind {
 }
 
 impl FaultKind {
-    const ALL: [FaultKind; 5] =
-        [FaultKind::Throttled, FaultKind::Internal, FaultKind::Unavailable, FaultKind::TimedOut, FaultKind::DroppedAfter];
+    const ALL: [FaultKind; 5] = [
+        FaultKind::Throttled,
+        FaultKind::Internal,
+        FaultKind::Unavailable,
+        FaultKind::TimedOut,
+        FaultKind::DroppedAfter,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -341,14 +346,15 @@ impl Intercept for CallCounter {
         }
         if let Some((region, services)) = &s.outage {
             let here = cfg.load::<aws_types::region::Region>().is_some_and(|r| r.as_ref() == region.as_str());
-            if here && services.iter().any(|x| *x == key.service) {
+            if here && services.contains(&key.service) {
                 let message = format!("{INJECTED_FAULT}: {region} is unreachable");
                 s.injected += 1;
                 return Err(message.into());
             }
         }
         // Every attempt decides afresh (a retry may succeed).
-        let fault = s.forced.or_else(|| s.roll().map(|r| FaultKind::ALL[((r / 100) % FaultKind::ALL.len() as u64) as usize]));
+        let fault =
+            s.forced.or_else(|| s.roll().map(|r| FaultKind::ALL[((r / 100) % FaultKind::ALL.len() as u64) as usize]));
         cfg.interceptor_state().store_put(DropAnswer(fault == Some(FaultKind::DroppedAfter)));
         if let Some(kind) = fault {
             s.injected += 1;

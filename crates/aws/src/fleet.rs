@@ -55,7 +55,10 @@ pub(crate) async fn instances(
         .build();
     aws.shared()
         .read(Kind::Instances, region, || async {
-            send_all!("ec2:DescribeInstances", aws.ec2(region).describe_instances().filters(ours_filter()).filters(live))
+            send_all!(
+                "ec2:DescribeInstances",
+                aws.ec2(region).describe_instances().filters(ours_filter()).filters(live)
+            )
         })
         .await
 }
@@ -138,14 +141,20 @@ pub(crate) async fn target_groups(
 ) -> Result<Arc<Vec<aws_sdk_elasticloadbalancingv2::types::TargetGroup>>, AwsError> {
     aws.shared()
         .read(Kind::TargetGroups, region, || async {
-            send_all!("elasticloadbalancing:DescribeTargetGroups", aws.elbv2(region).describe_target_groups().page_size(400))
+            send_all!(
+                "elasticloadbalancing:DescribeTargetGroups",
+                aws.elbv2(region).describe_target_groups().page_size(400)
+            )
         })
         .await
 }
 
 /// Every image the account owns in the region: our copies are recognised by
 /// name, also one whose tagging a crash interrupted.
-pub(crate) async fn own_images(aws: &AwsContext, region: &str) -> Result<Arc<Vec<aws_sdk_ec2::types::Image>>, AwsError> {
+pub(crate) async fn own_images(
+    aws: &AwsContext,
+    region: &str,
+) -> Result<Arc<Vec<aws_sdk_ec2::types::Image>>, AwsError> {
     aws.shared()
         .read(Kind::Images, region, || async {
             send_all!("ec2:DescribeImages", aws.ec2(region).describe_images().owners("self"))

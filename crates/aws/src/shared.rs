@@ -150,12 +150,15 @@ impl SharedReads {
             }
             s.slots.get(&key).map(|slot| slot.cell.clone()).unwrap_or_default()
         };
-        let (_, result) = cell
-            .get_or_init(|| async { (Instant::now(), load().await.map(|v| Arc::new(v) as Value)) })
-            .await
-            .clone();
+        let (_, result) =
+            cell.get_or_init(|| async { (Instant::now(), load().await.map(|v| Arc::new(v) as Value)) }).await.clone();
         result?.downcast::<T>().map_err(|_| {
-            AwsError::new(ErrorClass::Other, "shared read", "TypeMismatch", format!("{kind:?} was read as another type"))
+            AwsError::new(
+                ErrorClass::Other,
+                "shared read",
+                "TypeMismatch",
+                format!("{kind:?} was read as another type"),
+            )
         })
     }
 
@@ -245,10 +248,9 @@ mod tests {
     async fn passes_at_the_same_time_share_one_load() {
         let shared = SharedReads::new(Duration::ZERO);
         let loads = AtomicU64::new(0);
-        let views = futures::future::join_all(
-            (0..20).map(|_| counted(&shared, &loads, Kind::SecurityGroups, "us-east-1")),
-        )
-        .await;
+        let views =
+            futures::future::join_all((0..20).map(|_| counted(&shared, &loads, Kind::SecurityGroups, "us-east-1")))
+                .await;
         assert_eq!(loads.load(Ordering::SeqCst), 1, "one load for twenty concurrent passes");
         assert!(views.iter().all(|v| **v == 1));
         // With no window, a later pass loads again.
