@@ -34,6 +34,12 @@ impl ErrorClass {
         }
     }
 
+    /// What a region that cannot be reached answers: timeouts, 5xx,
+    /// connections refused. Throttling means the region is up.
+    pub fn suggests_outage(self) -> bool {
+        self == ErrorClass::Transient
+    }
+
     pub fn is_retryable(self) -> bool {
         matches!(self, ErrorClass::Throttled | ErrorClass::Transient | ErrorClass::DependencyViolation)
     }

@@ -324,9 +324,7 @@ pub fn decide(
                 // Fencing is off: promotion must still never leave two writers.
                 match &o.databases[from.index()] {
                     None => Step::Done(None),
-                    Some(_) if o.unreachable[from.index()] => {
-                        Step::Done(Some(format!("the {from} region is unreachable")))
-                    }
+                    Some(_) if o.unreachable[from.index()] => unreachable_writer(&p, from, "promoting"),
                     Some(db) if db.is_replica || db.status != "available" => Step::Done(None),
                     Some(_) => Step::Refuse(format!(
                         "fencing is disabled and the {from} writer is reachable: promoting now would make two writable databases"
@@ -336,9 +334,7 @@ pub fn decide(
             Stage::Fence => {
                 d.fence = Some(from);
                 if o.unreachable[from.index()] {
-                    Step::Done(Some(format!(
-                        "the {from} region is unreachable: fencing is best effort and is applied when it returns"
-                    )))
+                    unreachable_writer(&p, from, "fencing is best effort and is applied when it returns")
                 } else if o.fenced[from.index()] || o.databases[from.index()].is_none() {
                     Step::Done(None)
                 } else {
@@ -440,6 +436,21 @@ pub fn decide(
     }
     d.progress = Some(p);
     d
+}
+
+/// The step's message while the old writer's region was unreachable once.
+const UNREACHABLE_ONCE: &str = "unreachable in this pass; checking again before going on without it";
+
+/// Going on without reaching the old writer needs its region unreachable in
+/// two passes in a row: one pass whose reads failed (a 503, a timeout) is no
+/// outage, and promoting then would leave two writers.
+fn unreachable_writer(p: &FailoverProgress, from: RegionRole, then: &str) -> Step {
+    let seen_before = p.steps.last().and_then(|s| s.message.as_deref()).is_some_and(|m| m.ends_with(UNREACHABLE_ONCE));
+    if seen_before {
+        Step::Done(Some(format!("the {from} region is unreachable: {then}")))
+    } else {
+        Step::Wait(format!("the {from} region is {UNREACHABLE_ONCE}"))
+    }
 }
 
 enum Step {

@@ -310,6 +310,42 @@ fn without_fencing_an_reachable_writer_blocks_promotion() {
 }
 
 #[test]
+fn one_pass_that_cannot_reach_the_old_writer_is_no_outage() {
+    let p = policy(|_| {});
+    let mut s = sim();
+    primary_dies(&mut s);
+    // Up to the fence, with the primary's reads failing in that pass only.
+    let mut n = 0;
+    while s.step().as_deref() != Some("fence") {
+        s.unreachable[0] = false;
+        s.pass(Some(&p), None);
+        n += 1;
+        assert!(n < 40, "never reached the fence");
+    }
+    s.unreachable[0] = true;
+    s.pass(Some(&p), None);
+    assert!(s.db[1].is_replica, "one unreachable pass promotes nothing");
+    assert_eq!(s.step().as_deref(), Some("fence"));
+    // It answers again: the fence is applied, as for any reachable writer.
+    s.unreachable[0] = false;
+    s.pass(Some(&p), None);
+    assert!(s.fenced[0], "the old writer was fenced");
+    // Unreachable in two passes in a row: the move goes on without it.
+    let mut t = sim();
+    primary_dies(&mut t);
+    while t.step().as_deref() != Some("fence") {
+        t.pass(Some(&p), None);
+    }
+    t.unreachable[0] = true;
+    t.pass(Some(&p), None);
+    assert!(t.db[1].is_replica);
+    for _ in 0..12 {
+        t.pass(Some(&p), None);
+    }
+    assert_eq!(t.memory.active, RegionRole::Standby, "a region cut off for two passes does not block the failover");
+}
+
+#[test]
 fn a_restart_at_any_step_resumes_and_completes_once() {
     let p = policy(|_| {});
     // Run the drill once to learn how many passes it takes.

@@ -39,12 +39,14 @@ pub(super) async fn observe(
         d0.as_ref().err().or(e0.as_ref().err()).or(secret.as_ref().err()).cloned(),
         d1.as_ref().err().or(e1.as_ref().err()).cloned(),
     ];
-    let tolerated = |i: usize| {
-        validated.policy.is_some()
-            && global.is_ok()
-            && region_errors[1 - i].is_none()
-            && region_errors[i].as_ref().is_some_and(|e| e.class.is_retryable())
-    };
+    // A region is cut off when every read of it failed as an outage fails
+    // (a throttled or single failed read means it answers).
+    let cut_off = [
+        matches!((&d0, &e0), (Err(a), Err(b)) if a.class.suggests_outage() && b.class.suggests_outage()),
+        matches!((&d1, &e1), (Err(a), Err(b)) if a.class.suggests_outage() && b.class.suggests_outage()),
+    ];
+    let tolerated =
+        |i: usize| validated.policy.is_some() && global.is_ok() && region_errors[1 - i].is_none() && cut_off[i];
     let unreachable = [tolerated(0), tolerated(1)];
     let first_error = region_errors
         .iter()
