@@ -24,14 +24,22 @@ pub async fn context(emulator: &Emulator) -> AwsContext {
 /// A context whose calls fail at random: `percent` of attempts, evenly
 /// over the fault kinds AWS produces (each service's throttling error, 500,
 /// 503, answers after the client's 3 s attempt timeout, connections dropped
-/// after the call landed); deterministic per seed.
+/// after the call landed); deterministic per seed. Its clients retry as the
+/// operator's do (three attempts; the backoff is shortened for the test), so
+/// what reaches the product is what survives the SDK's retries, and a
+/// retried change that had landed meets itself.
 pub async fn faulty_context(emulator: &Emulator, percent: u64, seed: u64) -> AwsContext {
     let timeouts = aws_config::timeout::TimeoutConfig::builder()
         .connect_timeout(std::time::Duration::from_secs(5))
         .operation_attempt_timeout(std::time::Duration::from_secs(3))
         .operation_timeout(std::time::Duration::from_secs(60))
         .build();
-    let config = emulator.sdk_config("us-east-1").await.to_builder().timeout_config(timeouts).build();
+    let retries = aws_config::retry::RetryConfig::standard()
+        .with_max_attempts(3)
+        .with_initial_backoff(std::time::Duration::from_millis(50))
+        .with_max_backoff(std::time::Duration::from_secs(1));
+    let config =
+        emulator.sdk_config("us-east-1").await.to_builder().timeout_config(timeouts).retry_config(retries).build();
     let aws = AwsContext::new(config);
     aws.calls().random_faults(percent, seed, std::time::Duration::from_secs(4));
     aws

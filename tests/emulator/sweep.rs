@@ -42,6 +42,7 @@ async fn passes_until(
     done: impl Fn(&warmstandby_api::ThreeTierStackStatus, bool) -> bool,
 ) -> Phase {
     let mut phase = Phase::default();
+    let mut last = Vec::new();
     for _ in 0..120 {
         let outcome = pass_following(f, aws, endpoint, request).await;
         phase.passes += 1;
@@ -49,8 +50,12 @@ async fn passes_until(
         if done(f.stack.status.as_ref().unwrap(), outcome.is_ready()) {
             return phase;
         }
+        last = outcome.applied.iter().cloned().chain(outcome.errors.iter().map(ToString::to_string)).collect();
     }
-    panic!("{what} did not finish in 120 passes: {:?}", f.stack.status.as_ref().map(|s| &s.conditions));
+    panic!(
+        "{what} did not finish in 120 passes; the last applied and failed {last:?}; conditions {:?}",
+        f.stack.status.as_ref().map(|s| &s.conditions)
+    );
 }
 
 fn history(s: &warmstandby_api::ThreeTierStackStatus) -> usize {
@@ -109,7 +114,12 @@ async fn the_whole_lifecycle_converges_under_ten_percent_aws_faults() {
             if t.finished {
                 break;
             }
-            assert!(destroy.passes < 120, "seed {seed}: the destroy did not finish: {:?}", t.waiting);
+            assert!(
+                destroy.passes < 120,
+                "seed {seed}: the destroy did not finish: waiting {:?}, errors {:?}",
+                t.waiting,
+                t.errors.iter().map(ToString::to_string).collect::<Vec<_>>()
+            );
         }
         loop {
             let t = warmstandby_controller::region_pair::teardown(&faulty, &f.pair).await;
