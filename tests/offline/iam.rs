@@ -64,15 +64,18 @@ fn called_actions() -> BTreeSet<String> {
         if text.contains("AssumeRoleProvider::builder") {
             actions.insert("sts:AssumeRole".to_string());
         }
-        let mut rest = text.as_str();
-        while let Some(i) = rest.find("send!(") {
-            rest = &rest[i + 6..];
-            let label = rest.trim_start();
-            if let Some(stripped) = label.strip_prefix('"') {
-                let end = stripped.find('"').unwrap();
-                let action = &stripped[..end];
-                assert!(action.contains(':'), "AWS call labelled {action:?}: label it <service>:<Operation>");
-                actions.insert(action.to_string());
+        // One request (`send!`) or every page of one (`send_all!`).
+        for marker in ["send!(", "send_all!("] {
+            let mut rest = text.as_str();
+            while let Some(i) = rest.find(marker) {
+                rest = &rest[i + marker.len()..];
+                let label = rest.trim_start();
+                if let Some(stripped) = label.strip_prefix('"') {
+                    let end = stripped.find('"').unwrap();
+                    let action = &stripped[..end];
+                    assert!(action.contains(':'), "AWS call labelled {action:?}: label it <service>:<Operation>");
+                    actions.insert(action.to_string());
+                }
             }
         }
     }
