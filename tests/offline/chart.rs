@@ -93,7 +93,13 @@ fn default_values_render_a_hardened_operator_with_exact_rbac() {
     assert!(c["resources"]["limits"]["memory"].as_str().is_some());
     let args = strings(&c["args"]);
     assert_eq!(args[0], "operator");
-    for a in ["--leader-elect=true", "--log-format=json", "--resync=5m", "--http-addr=0.0.0.0:8080"] {
+    for a in [
+        "--leader-elect=true",
+        "--log-format=json",
+        "--resync=5m",
+        "--shared-read-window=30s",
+        "--http-addr=0.0.0.0:8080",
+    ] {
         assert!(args.contains(&a.to_string()), "args lack {a}: {args:?}");
     }
     assert!(!args.iter().any(|a| a.starts_with("--namespace")));
