@@ -24,6 +24,26 @@ macro_rules! send_all {
     };
 }
 
+/// Every page of a listing whose SDK has no item paginator: `page` reads
+/// the page after a marker and returns its items and the next marker.
+async fn all_pages<T, Fut>(mut page: impl FnMut(Option<String>) -> Fut) -> Result<Vec<T>, AwsError>
+where
+    Fut: std::future::Future<Output = Result<(Vec<T>, Option<String>), AwsError>>,
+{
+    let mut out = Vec::new();
+    let mut marker = None;
+    loop {
+        let (items, next) = page(marker.take()).await?;
+        let empty = items.is_empty();
+        out.extend(items);
+        match next {
+            // An empty page with a marker ends it too (never loop on one).
+            Some(m) if !empty => marker = Some(m),
+            _ => return Ok(out),
+        }
+    }
+}
+
 /// Resources carrying our uid tag, whatever the uid: every stack's.
 fn ours_filter() -> Filter {
     Filter::builder().name("tag-key").values(TAG_UID).build()
@@ -210,10 +230,8 @@ pub(crate) async fn secrets(
         .values(warmstandby_core::access::desired::SECRET_PREFIX)
         .build();
     aws.shared()
-        .read(Kind::Secrets, region, || async {
-            let mut out = Vec::new();
-            let mut token: Option<String> = None;
-            loop {
+        .read(Kind::Secrets, region, || {
+            all_pages(|token| async {
                 let page = send!(
                     "secretsmanager:ListSecrets",
                     aws.secretsmanager(region)
@@ -221,14 +239,10 @@ pub(crate) async fn secrets(
                         .filters(ours.clone())
                         .include_planned_deletion(true)
                         .max_results(100)
-                        .set_next_token(token.take())
+                        .set_next_token(token)
                 )?;
-                out.extend(page.secret_list().iter().cloned());
-                match page.next_token() {
-                    Some(t) if !page.secret_list().is_empty() => token = Some(t.to_string()),
-                    _ => return Ok(out),
-                }
-            }
+                Ok((page.secret_list().to_vec(), page.next_token().map(str::to_string)))
+            })
         })
         .await
 }
@@ -237,20 +251,14 @@ pub(crate) async fn secrets(
 /// check metrics are): one page per hundred alarms.
 pub(crate) async fn alarms(aws: &AwsContext) -> Result<Arc<Vec<aws_sdk_cloudwatch::types::MetricAlarm>>, AwsError> {
     aws.shared()
-        .read(Kind::Alarms, GLOBAL_REGION, || async {
-            let mut out = Vec::new();
-            let mut token: Option<String> = None;
-            loop {
+        .read(Kind::Alarms, GLOBAL_REGION, || {
+            all_pages(|token| async {
                 let page = send!(
                     "cloudwatch:DescribeAlarms",
-                    aws.cloudwatch(GLOBAL_REGION).describe_alarms().max_records(100).set_next_token(token.take())
+                    aws.cloudwatch(GLOBAL_REGION).describe_alarms().max_records(100).set_next_token(token)
                 )?;
-                out.extend(page.metric_alarms().iter().cloned());
-                match page.next_token() {
-                    Some(t) if !page.metric_alarms().is_empty() => token = Some(t.to_string()),
-                    _ => return Ok(out),
-                }
-            }
+                Ok((page.metric_alarms().to_vec(), page.next_token().map(str::to_string)))
+            })
         })
         .await
 }
@@ -275,24 +283,18 @@ pub(crate) async fn distributions(
 
 pub(crate) async fn web_acls(aws: &AwsContext) -> Result<Arc<Vec<aws_sdk_wafv2::types::WebAclSummary>>, AwsError> {
     aws.shared()
-        .read(Kind::WebAcls, GLOBAL_REGION, || async {
-            let mut out = Vec::new();
-            let mut marker: Option<String> = None;
-            loop {
+        .read(Kind::WebAcls, GLOBAL_REGION, || {
+            all_pages(|marker| async {
                 let page = send!(
                     "wafv2:ListWebACLs",
                     aws.wafv2_cloudfront()
                         .list_web_acls()
                         .scope(aws_sdk_wafv2::types::Scope::Cloudfront)
                         .limit(100)
-                        .set_next_marker(marker.take())
+                        .set_next_marker(marker)
                 )?;
-                out.extend(page.web_acls().iter().cloned());
-                match page.next_marker() {
-                    Some(m) if !page.web_acls().is_empty() => marker = Some(m.to_string()),
-                    _ => return Ok(out),
-                }
-            }
+                Ok((page.web_acls().to_vec(), page.next_marker().map(str::to_string)))
+            })
         })
         .await
 }
@@ -300,23 +302,18 @@ pub(crate) async fn web_acls(aws: &AwsContext) -> Result<Arc<Vec<aws_sdk_wafv2::
 /// Every role of the account with its policies and instance profiles.
 pub(crate) async fn roles(aws: &AwsContext) -> Result<Arc<Vec<aws_sdk_iam::types::RoleDetail>>, AwsError> {
     aws.shared()
-        .read(Kind::AccountAuthorization, GLOBAL_REGION, || async {
-            let mut details = Vec::new();
-            let mut marker: Option<String> = None;
-            loop {
+        .read(Kind::AccountAuthorization, GLOBAL_REGION, || {
+            all_pages(|marker| async {
                 let out = send!(
                     "iam:GetAccountAuthorizationDetails",
                     aws.iam()
                         .get_account_authorization_details()
                         .filter(aws_sdk_iam::types::EntityType::Role)
-                        .set_marker(marker.take())
+                        .set_marker(marker)
                 )?;
-                details.extend(out.role_detail_list().iter().cloned());
-                match out.marker().filter(|_| out.is_truncated()) {
-                    Some(m) => marker = Some(m.to_string()),
-                    None => return Ok(details),
-                }
-            }
+                let next = out.marker().filter(|_| out.is_truncated()).map(str::to_string);
+                Ok((out.role_detail_list().to_vec(), next))
+            })
         })
         .await
 }
