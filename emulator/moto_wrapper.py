@@ -105,6 +105,45 @@ def _patch_launch_template_version_user_data() -> None:
     LaunchTemplate.create_version = create_version
 
 
+def _patch_describe_launch_templates_pages() -> None:
+    """DescribeLaunchTemplates: moto 5.2.5 cuts the answer at MaxResults
+    (15 by default) and returns no NextToken, so the 16th template of an
+    account can never be seen. AWS pages with NextToken; this pages the
+    backend's (filtered) list the same way, MaxResults 1-200."""
+    from moto.core.responses import ActionResult
+    from moto.ec2.responses.launch_templates import LaunchTemplates
+
+    def describe_launch_templates(self):
+        max_results = self._get_int_param("MaxResults", 200)
+        start = int(self._get_param("NextToken") or 0)
+        self.error_on_dryrun()
+        templates = self.ec2_backend.describe_launch_templates(
+            template_names=self._get_param("LaunchTemplateNames", []),
+            template_ids=self._get_param("LaunchTemplateIds", []),
+            filters=self._filters_from_querystring(),
+        )
+        page = templates[start : start + max_results]
+        result = {
+            "LaunchTemplates": [
+                {
+                    "CreateTime": t.create_time,
+                    "CreatedBy": f"arn:{self.partition}:iam::{self.current_account}:root",
+                    "DefaultVersionNumber": t.default_version_number,
+                    "LatestVersionNumber": t.latest_version_number,
+                    "LaunchTemplateId": t.id,
+                    "LaunchTemplateName": t.name,
+                    "Tags": t.tags,
+                }
+                for t in page
+            ]
+        }
+        if start + max_results < len(templates):
+            result["NextToken"] = str(start + max_results)
+        return ActionResult(result)
+
+    LaunchTemplates.describe_launch_templates = describe_launch_templates
+
+
 def _patch_nat_gateway_delete() -> None:
     """DeleteNatGateway: on AWS the gateway's Elastic IP is disassociated when
     it is deleted, and an unknown ID answers InvalidNatGatewayID.NotFound;
@@ -678,6 +717,7 @@ class WorldOnReset:
 _patch_nat_gateway_tag_filters()
 _patch_nat_gateway_delete()
 _patch_launch_template_version_user_data()
+_patch_describe_launch_templates_pages()
 _patch_route53_recreate_after_delete()
 _patch_cloudfront_origin_groups()
 _patch_backup_selections()

@@ -206,3 +206,27 @@ async fn injected_faults_reach_the_sdk_as_each_services_own_errors() {
         12 * 3 + 2
     );
 }
+
+/// More launch templates than one default page (moto cut at 15 with no
+/// NextToken, which hid every later stack's templates from the fleet's
+/// listing): every page is reachable.
+#[tokio::test]
+async fn launch_templates_page_past_the_first_page() {
+    let emulator = Emulator::start();
+    let ec2 = aws_sdk_ec2::Client::new(&emulator.sdk_config("us-east-1").await);
+    for i in 0..17 {
+        ec2.create_launch_template()
+            .launch_template_name(format!("page-{i:02}"))
+            .launch_template_data(
+                aws_sdk_ec2::types::RequestLaunchTemplateData::builder().instance_type("t3.micro".into()).build(),
+            )
+            .send()
+            .await
+            .expect("CreateLaunchTemplate");
+    }
+    let small_pages: Vec<_> =
+        ec2.describe_launch_templates().max_results(5).into_paginator().items().send().collect::<Vec<_>>().await;
+    assert_eq!(small_pages.iter().filter(|t| t.is_ok()).count(), 17, "every template over pages of 5");
+    let all = ec2.describe_launch_templates().send().await.expect("DescribeLaunchTemplates");
+    assert_eq!(all.launch_templates().len(), 17, "one default page holds them all");
+}
