@@ -188,7 +188,10 @@ pub(crate) async fn launch_templates(
 ) -> Result<Arc<Vec<aws_sdk_ec2::types::LaunchTemplate>>, AwsError> {
     aws.shared()
         .read(Kind::LaunchTemplates, region, || async {
-            send_all!("ec2:DescribeLaunchTemplates", aws.ec2(region).describe_launch_templates().filters(ours_filter()))
+            send_all!(
+                "ec2:DescribeLaunchTemplates",
+                aws.ec2(region).describe_launch_templates().filters(ours_filter()).max_results(200)
+            )
         })
         .await
 }
