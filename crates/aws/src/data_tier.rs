@@ -38,10 +38,9 @@ pub async fn observe(
     let rds = aws.rds(region);
     // Instances of ours (the bastion) only ever live in the primary.
     let bastion_region = desired.role == RegionRole::Primary;
-    let (sgs, instances, dbs, subnet_groups, vaults, plans, zones) = tokio::try_join!(
+    let (sgs, instances, (dbs, subnet_groups), vaults, plans, zones) = tokio::try_join!(
         Box::pin(fleet::security_groups(aws, region)),
         Box::pin(async { if bastion_region { fleet::instances(aws, region).await.map(Some) } else { Ok(None) } }),
-        Box::pin(fleet::db_instances(aws, region)),
         Box::pin(async {
             // A database reports its subnet group with the subnets: the
             // group is read on its own only while there is no database.
@@ -52,14 +51,14 @@ pub async fn observe(
                         == Some(desired.db_subnet_group.as_str())
             });
             if ours_exists {
-                return Ok(None);
+                return Ok((dbs, None));
             }
             match send!(
                 "rds:DescribeDBSubnetGroups",
                 rds.describe_db_subnet_groups().db_subnet_group_name(&desired.db_subnet_group)
             ) {
-                Ok(out) => Ok(Some(out)),
-                Err(e) if e.is_not_found() => Ok(None),
+                Ok(out) => Ok((dbs, Some(out))),
+                Err(e) if e.is_not_found() => Ok((dbs, None)),
                 Err(e) => Err(e),
             }
         }),

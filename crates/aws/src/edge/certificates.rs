@@ -28,10 +28,8 @@ pub async fn observe(
         let arn = summary.certificate_arn().unwrap_or_default();
         return match summary.status().map(|s| s.as_str()) {
             Some("ISSUED") => {
-                let issued = aws
-                    .shared()
-                    .versioned(Kind::Certificates, arn, "ISSUED", || async { describe(aws, region, arn).await })
-                    .await?;
+                let issued =
+                    aws.shared().versioned(Kind::Certificates, arn, "ISSUED", || describe(aws, region, arn)).await?;
                 Ok(Option::clone(&issued))
             }
             _ => describe(aws, region, arn).await,
