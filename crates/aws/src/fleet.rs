@@ -169,6 +169,71 @@ pub(crate) async fn target_groups(
         .await
 }
 
+/// Listeners ARNs per call when read by ARN: AWS documents no limit for
+/// `DescribeListeners`, so a conservative one keeps a request small.
+const LISTENER_ARNS_PER_CALL: usize = 100;
+
+/// The listeners every stack reported in `region`, read by ARN.
+pub(crate) struct ListenerView {
+    /// The ARNs the read asked for.
+    asked: std::collections::BTreeSet<String>,
+    /// `false` when one of them no longer exists (AWS then answers none).
+    complete: bool,
+    listeners: Vec<aws_sdk_elasticloadbalancingv2::types::Listener>,
+}
+
+/// One stack's listeners from the fleet's shared read by ARN, or `None`
+/// when that read did not cover `hints` (asked before the stack named
+/// them, or one of the fleet's listeners is gone): the stack then reads
+/// its own. AWS lists listeners only per load balancer or by ARN, so the
+/// stacks name the ARNs from their last status and one read asks for all.
+pub(crate) async fn listeners(
+    aws: &AwsContext,
+    region: &str,
+    owner: &str,
+    hints: &[String],
+) -> Result<Option<Vec<aws_sdk_elasticloadbalancingv2::types::Listener>>, AwsError> {
+    let shared = aws.shared();
+    shared.note_interest(Kind::Listeners, region, owner, hints);
+    if hints.is_empty() {
+        return Ok(None);
+    }
+    let view: Arc<ListenerView> = shared
+        .read(Kind::Listeners, region, || async {
+            let asked = shared.interest(Kind::Listeners, region);
+            let arns: Vec<String> = asked.iter().cloned().collect();
+            let mut listeners = Vec::new();
+            for chunk in arns.chunks(LISTENER_ARNS_PER_CALL) {
+                let read: Result<Vec<_>, AwsError> = send_all!(
+                    "elasticloadbalancing:DescribeListeners",
+                    aws.elbv2(region).describe_listeners().set_listener_arns(Some(chunk.to_vec())).page_size(400)
+                );
+                match read {
+                    Ok(found) => listeners.extend(found),
+                    Err(e) if e.is_not_found() => {
+                        // Someone's listener is gone: every stack reads its own
+                        // this time and names its current ARNs again.
+                        shared.clear_interest(Kind::Listeners, region);
+                        return Ok(ListenerView { asked, complete: false, listeners: Vec::new() });
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok(ListenerView { asked, complete: true, listeners })
+        })
+        .await?;
+    if !view.complete || !hints.iter().all(|h| view.asked.contains(h)) {
+        return Ok(None);
+    }
+    Ok(Some(
+        view.listeners
+            .iter()
+            .filter(|l| l.listener_arn().is_some_and(|arn| hints.iter().any(|h| h == arn)))
+            .cloned()
+            .collect(),
+    ))
+}
+
 /// Every image the account owns in the region: our copies are recognised by
 /// name, also one whose tagging a crash interrupted.
 pub(crate) async fn own_images(

@@ -18,7 +18,7 @@
 //! again.
 
 use std::any::Any;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -57,6 +57,8 @@ pub enum Kind {
     WebAcls,
     Distributions,
     AccountAuthorization,
+    /// Read by ARN: the listeners every stack last reported (see [`SharedReads::note_interest`]).
+    Listeners,
 }
 
 impl Kind {
@@ -86,6 +88,8 @@ struct State {
     versioned: HashMap<(Kind, String), (String, Value)>,
     /// Reads served from a slot another pass loaded.
     reused: u64,
+    /// Kinds read by id: (kind, region) -> owner -> the ids that owner wants.
+    interest: HashMap<(Kind, String), BTreeMap<String, Vec<String>>>,
 }
 
 /// One per `AwsContext` (per account): the shared views and their generations.
@@ -199,6 +203,35 @@ impl SharedReads {
         self.lock().slots.clear();
     }
 
+    /// For a kind AWS lists only by id: `owner` wants `ids` in `region`
+    /// (its ids from the last status; none withdraws it). The next load of
+    /// that kind asks for every owner's ids at once.
+    pub fn note_interest(&self, kind: Kind, region: &str, owner: &str, ids: &[String]) {
+        let mut s = self.lock();
+        let owners = s.interest.entry((kind, region.to_string())).or_default();
+        if ids.is_empty() {
+            owners.remove(owner);
+        } else if owners.get(owner).is_none_or(|known| known.as_slice() != ids) {
+            owners.insert(owner.to_string(), ids.to_vec());
+        }
+    }
+
+    /// Every id some owner wants of `kind` in `region`.
+    pub fn interest(&self, kind: Kind, region: &str) -> BTreeSet<String> {
+        self.lock()
+            .interest
+            .get(&(kind, region.to_string()))
+            .map(|owners| owners.values().flatten().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Forgets every owner's ids of `kind` in `region` (one of them is gone
+    /// and AWS does not say which): each owner names its ids again on its
+    /// next pass, and an owner that is gone never does.
+    pub fn clear_interest(&self, kind: Kind, region: &str) {
+        self.lock().interest.remove(&(kind, region.to_string()));
+    }
+
     /// Reads that were served by a view another pass loaded.
     pub fn reused(&self) -> u64 {
         self.lock().reused
@@ -310,5 +343,22 @@ mod tests {
         shared.forget(Kind::WebAcls, "acl-1");
         get("t2").await.expect("read");
         assert_eq!(loads.load(Ordering::SeqCst), 3);
+    }
+
+    #[test]
+    fn interest_is_every_owners_latest_ids_until_cleared() {
+        let shared = SharedReads::new(Duration::ZERO);
+        let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        shared.note_interest(Kind::Listeners, "us-east-1", "uid-a", &ids(&["a1", "a2"]));
+        shared.note_interest(Kind::Listeners, "us-east-1", "uid-b", &ids(&["b1"]));
+        shared.note_interest(Kind::Listeners, "us-west-2", "uid-a", &ids(&["a9"]));
+        shared.note_interest(Kind::Listeners, "us-east-1", "uid-a", &ids(&["a3"]));
+        let east: Vec<String> = shared.interest(Kind::Listeners, "us-east-1").into_iter().collect();
+        assert_eq!(east, ids(&["a3", "b1"]), "an owner's later ids replace its earlier ones");
+        shared.note_interest(Kind::Listeners, "us-east-1", "uid-b", &[]);
+        assert_eq!(shared.interest(Kind::Listeners, "us-east-1").len(), 1, "no ids withdraws an owner");
+        shared.clear_interest(Kind::Listeners, "us-east-1");
+        assert!(shared.interest(Kind::Listeners, "us-east-1").is_empty());
+        assert_eq!(shared.interest(Kind::Listeners, "us-west-2").len(), 1, "another region keeps its interest");
     }
 }

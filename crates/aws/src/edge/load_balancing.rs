@@ -24,6 +24,7 @@ type Observed = (Vec<ObservedTargetGroup>, Vec<ObservedLoadBalancer>, Vec<Observ
 pub async fn observe(
     aws: &AwsContext,
     desired: &DesiredRegionEdge,
+    owner: &Ownership,
     listener_hints: &[String],
 ) -> Result<Observed, AwsError> {
     let lb_names: Vec<&str> = desired.tiers.iter().map(|t| t.load_balancer_name.as_str()).collect();
@@ -71,24 +72,28 @@ pub async fn observe(
         .collect();
     let wanted: Vec<(String, usize)> =
         desired.tiers.iter().map(|t| (t.load_balancer_name.clone(), if t.https_listener { 2 } else { 1 })).collect();
-    let listeners = observe_listeners(aws, &desired.region, &load_balancers, &wanted, listener_hints).await?;
+    let listeners = observe_listeners(aws, &desired.region, owner, &load_balancers, &wanted, listener_hints).await?;
     let vanished = listener_hints.iter().filter(|h| !listeners.iter().any(|l| &l.arn == *h)).cloned().collect();
     Ok((target_groups, load_balancers, listeners, vanished))
 }
 
-/// Listeners from the hinted ARNs in one call; a load balancer for which
+/// Listeners from the hinted ARNs: the fleet's shared read by ARN, or this
+/// stack's own call when that did not cover them; a load balancer for which
 /// that does not yield the listeners it should have (a stale hint, one
 /// created since) is read on its own.
 async fn observe_listeners(
     aws: &AwsContext,
     region: &str,
+    owner: &Ownership,
     lbs: &[ObservedLoadBalancer],
     wanted: &[(String, usize)],
     hints: &[String],
 ) -> Result<Vec<ObservedListener>, AwsError> {
     let elb = aws.elbv2(region);
     let mut out: Vec<ObservedListener> = Vec::new();
-    if !hints.is_empty() {
+    if let Some(shared) = crate::fleet::listeners(aws, region, &owner.uid, hints).await? {
+        out.extend(shared.iter().map(listener));
+    } else if !hints.is_empty() {
         match send!(
             "elasticloadbalancing:DescribeListeners",
             elb.describe_listeners().set_listener_arns(Some(hints.to_vec()))

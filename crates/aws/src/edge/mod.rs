@@ -65,7 +65,7 @@ pub async fn observe_region(
         (images, launch_templates, auto_scaling_groups),
     ) = tokio::try_join!(
         Box::pin(certificates::observe(aws, region, &desired.certificate_domain, owner, certificate_hint)),
-        Box::pin(load_balancing::observe(aws, desired, listener_hints)),
+        Box::pin(load_balancing::observe(aws, desired, owner, listener_hints)),
         Box::pin(compute::observe(aws, desired, owner)),
     )?;
     Ok(ObservedRegionEdge {
