@@ -33,8 +33,11 @@ use tokio::sync::OnceCell;
 use crate::calls::is_read_operation;
 use crate::errors::{AwsError, ErrorClass};
 
-/// Failure signals are never older than this, whatever the window.
-pub const SIGNAL_FRESHNESS: Duration = Duration::from_secs(1);
+/// Failure signals are never older than this, whatever the window. Well
+/// inside what AWS itself needs to raise them (an alarm evaluates a minute,
+/// a health check fails after three 30 s probes), yet a fleet resync that
+/// lasts longer than a second does not read them again for every stack.
+pub const SIGNAL_FRESHNESS: Duration = Duration::from_secs(5);
 
 /// What one shared read returns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -316,7 +319,7 @@ mod tests {
         counted(&shared, &loads, Kind::Alarms, "us-east-1").await;
         tokio::time::sleep(SIGNAL_FRESHNESS + Duration::from_millis(50)).await;
         counted(&shared, &loads, Kind::Alarms, "us-east-1").await;
-        assert_eq!(loads.load(Ordering::SeqCst), 2, "an alarm state older than a second is read again");
+        assert_eq!(loads.load(Ordering::SeqCst), 2, "an alarm state older than the signal freshness is read again");
 
         let failed: Result<Arc<u64>, AwsError> = shared
             .read(Kind::Images, "us-east-1", || async {

@@ -154,7 +154,7 @@ pub struct OperatorArgs {
     /// How long one AWS listing of a kind serves every stack's pass in a
     /// region. Our own changes reload it at once; changes made outside are
     /// seen within the resync interval plus this. Failure signals are never
-    /// older than a second. 0s: only passes running at once share a read.
+    /// older than five seconds. 0s: only passes running at once share a read.
     #[arg(long, default_value = "30s", value_parser = standalone::parse_duration)]
     pub shared_read_window: std::time::Duration,
     /// Objects reconciled at once.

@@ -24,6 +24,10 @@ const PROGRESS_STREAK: u32 = 20;
 const BACKOFF_MAX: Duration = Duration::from_secs(300);
 /// Permanent failures (access denied, invalid parameters) are retried no faster than this.
 const PERMANENT_MIN: Duration = Duration::from_secs(60);
+/// Steady passes due at one grid tick are spread over at most this (and a
+/// tenth of the resync interval), well inside the shared read window, so
+/// they still share one AWS read per kind.
+const STEADY_SPREAD: Duration = Duration::from_secs(10);
 /// Another object (a stack still on a RegionPair, a stack still using a policy) must go first;
 /// the operator also re-triggers the waiting object when it goes.
 pub const BLOCKED: Duration = Duration::from_secs(30);
@@ -42,11 +46,35 @@ struct Streaks {
 pub struct Pacer {
     resync: Duration,
     streaks: Mutex<HashMap<String, Streaks>>,
+    /// Wall-clock time since the Unix epoch (a fixed one in tests).
+    clock: fn() -> Duration,
+}
+
+fn wall_clock() -> Duration {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default()
 }
 
 impl Pacer {
     pub fn new(resync: Duration) -> Pacer {
-        Pacer { resync, streaks: Mutex::new(HashMap::new()) }
+        Pacer::with_clock(resync, wall_clock)
+    }
+
+    pub fn with_clock(resync: Duration, clock: fn() -> Duration) -> Pacer {
+        Pacer { resync, streaks: Mutex::new(HashMap::new()), clock }
+    }
+
+    /// The next steady pass falls on the fleet's grid: the first multiple of
+    /// the resync interval (since the epoch) at least half an interval away,
+    /// plus a few seconds' spread by object. Objects that became steady at
+    /// different times thus resync together and share their AWS reads,
+    /// instead of each drifting to its own phase. The delay stays between
+    /// half and one and a half intervals.
+    fn steady(&self, jitter: impl Fn(Duration, u32) -> Duration) -> Duration {
+        let period_ms = self.resync.as_millis().max(1);
+        let now_ms = (self.clock)().as_millis();
+        let tick_ms = (now_ms + period_ms / 2).div_ceil(period_ms) * period_ms;
+        let until_tick = Duration::from_millis(u64::try_from(tick_ms - now_ms).unwrap_or(u64::MAX));
+        until_tick + jitter((self.resync / 10).min(STEADY_SPREAD), 0)
     }
 
     /// The delay before the next pass of `key`; `None`: wait for a change of
@@ -81,7 +109,7 @@ impl Pacer {
             }
             Next::Steady => {
                 *s = Streaks::default();
-                Some(self.resync + jitter(self.resync / 10, 0))
+                Some(self.steady(jitter))
             }
             Next::Blocked => {
                 *s = Streaks::default();
@@ -152,9 +180,26 @@ mod tests {
         let a = p.delay("a", Next::Steady, None).unwrap();
         let b = p.delay("b", Next::Steady, None).unwrap();
         for d in [a, b] {
-            assert!(d >= S(300) && d < S(330), "{d:?}");
+            assert!(d >= S(150) && d < S(450) + STEADY_SPREAD, "{d:?}");
         }
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn objects_steady_at_different_times_resync_on_the_same_grid_tick() {
+        // 1000 s after the epoch, and 1040 s: the grid ticks are every 300 s.
+        let early = Pacer::with_clock(S(300), || S(1000));
+        let late = Pacer::with_clock(S(300), || S(1040));
+        let due = |p: &Pacer, key: &str, now: u64| S(now) + p.delay(key, Next::Steady, None).unwrap();
+        for key in ["a", "b", "c"] {
+            let (x, y) = (due(&early, key, 1000), due(&late, key, 1040));
+            assert_eq!(x, y, "{key}: one tick whenever the object became steady");
+            assert!(x >= S(1200) && x < S(1200) + STEADY_SPREAD, "{key}: the tick 1200 s, spread: {x:?}");
+        }
+        // Closer than half an interval to a tick: the one after it.
+        let just_before = Pacer::with_clock(S(300), || S(1190));
+        let d = just_before.delay("a", Next::Steady, None).unwrap();
+        assert!(d >= S(310) && d < S(310) + STEADY_SPREAD, "{d:?}");
     }
 
     #[test]
