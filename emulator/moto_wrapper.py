@@ -69,6 +69,31 @@ def _patch_route53_recreate_after_delete() -> None:
     Route53Backend.change_resource_record_sets = change_resource_record_sets
 
 
+def _patch_tag_lookup_by_resource() -> None:
+    """moto finds one resource's tags by matching every tag of the region
+    against a pattern, so describing N tagged resources costs N x (all tags):
+    a fleet's DescribeSecurityGroups grew with the square of its stacks. One
+    resource's own tags (no wildcard) are a dictionary lookup, same answer."""
+    from moto.ec2.models.tags import TagBackend
+    from moto.ec2.utils import EC2_PREFIX_TO_RESOURCE, get_prefix
+
+    original = TagBackend.describe_tags
+
+    def describe_tags(self, filters=None):
+        ids = (filters or {}).get("resource-id") or []
+        if list(filters or {}) == ["resource-id"] and len(ids) == 1 and not set(ids[0]) & set("*?[]\\"):
+            resource_id = ids[0]
+            resource_type = EC2_PREFIX_TO_RESOURCE.get(get_prefix(resource_id), "")
+            own = dict(self.tags.get(resource_id, {}))
+            return [
+                {"resource_id": resource_id, "key": k, "value": v, "resource_type": resource_type}
+                for k, v in own.items()
+            ]
+        return original(self, filters)
+
+    TagBackend.describe_tags = describe_tags
+
+
 def _patch_nat_gateway_tag_filters() -> None:
     """DescribeNatGateways: AWS honours `tag:<key>` and `tag-key` filters;
     moto 5.2.5 ignores them and returns every NAT gateway of the region."""
@@ -697,6 +722,53 @@ class InjectedFaults:
         return body, [("Content-Type", "application/x-amz-json-1.1")]
 
 
+class RequestTimings:
+    """Diagnostics: with `WARMSTANDBY_EMULATOR_TIMINGS=<file>` every request's
+    service, action, wall and CPU milliseconds are appended to that file, to
+    see where the emulator spends its time as the state grows."""
+
+    def __init__(self, app, path):
+        self.app = app
+        self.path = path
+        self.lock = threading.Lock()
+
+    @staticmethod
+    def _action(environ):
+        import io
+        import re
+        from urllib.parse import parse_qs
+
+        auth = environ.get("HTTP_AUTHORIZATION", "")
+        scope = re.search(r"Credential=[^/]+/[^/]+/([^/]+)/([^/]+)/", auth)
+        service = scope.group(2) if scope else "?"
+        target = environ.get("HTTP_X_AMZ_TARGET")
+        if target:
+            return service, target.split(".")[-1]
+        action = parse_qs(environ.get("QUERY_STRING", "")).get("Action")
+        if action:
+            return service, action[0]
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        if length and "x-www-form-urlencoded" in environ.get("CONTENT_TYPE", ""):
+            body = environ["wsgi.input"].read(length)
+            environ["wsgi.input"] = io.BytesIO(body)
+            action = parse_qs(body.decode("utf-8", "replace")).get("Action")
+            if action:
+                return service, action[0]
+        path = re.sub(r"/[A-Za-z0-9_-]{12,}", "/{id}", environ.get("PATH_INFO", ""))
+        return service, environ.get("REQUEST_METHOD", "") + " " + path
+
+    def __call__(self, environ, start_response):
+        import time
+
+        service, action = self._action(environ)
+        started, cpu = time.monotonic(), time.thread_time()
+        body = list(self.app(environ, start_response))
+        elapsed, cpu = time.monotonic() - started, time.thread_time() - cpu
+        with self.lock, open(self.path, "a") as out:
+            out.write(f"{service}\t{action}\t{elapsed * 1000:.1f}\t{cpu * 1000:.1f}\n")
+        return body
+
+
 class WorldOnReset:
     """`POST /moto-api/reset` clears everything; the customer's world is
     part of the emulated account, so it comes back after a reset."""
@@ -714,6 +786,7 @@ class WorldOnReset:
         return answer
 
 
+_patch_tag_lookup_by_resource()
 _patch_nat_gateway_tag_filters()
 _patch_nat_gateway_delete()
 _patch_launch_template_version_user_data()
@@ -740,10 +813,13 @@ def main() -> None:
     app = RpcV2CborBridge(DomainDispatcherApplication(create_backend_app))
     world = _load_world_amis() if "--empty-world" not in sys.argv else {}
     world_app = WorldOnReset(app, world)
+    served = InjectedFaults(world_app)
+    if os.environ.get("WARMSTANDBY_EMULATOR_TIMINGS"):
+        served = RequestTimings(served, os.environ["WARMSTANDBY_EMULATOR_TIMINGS"])
     server = make_server(
         "127.0.0.1",
         port,
-        InjectedFaults(world_app),
+        served,
         threaded=True,
         request_handler=MotoRequestHandler,
     )
