@@ -7,8 +7,10 @@
 //! Loading is single-flight: passes running at the same time wait for the
 //! one read in flight. Any mutating call made through this context in a
 //! region (a create, a repair, a failed or timed-out change that may have
-//! landed) starts a new generation for that region, so a pass never plans
-//! from a view older than its own changes. Changes made outside the operator
+//! landed) starts a new generation of the kinds it can change there (see
+//! [`kinds_changed_by`]), so a pass never plans from a view older than its
+//! own changes, and a fleet being created does not re-list every kind after
+//! each of its stacks' changes. Changes made outside the operator
 //! are seen once the window has passed; failure signals (database states,
 //! alarms) have a window of at most [`SIGNAL_FRESHNESS`].
 //!
@@ -74,6 +76,66 @@ impl Kind {
     }
 }
 
+const ALL_KINDS: &[Kind] = &[
+    Kind::SecurityGroups,
+    Kind::Instances,
+    Kind::DbInstances,
+    Kind::ReplicaLag,
+    Kind::BackupVaults,
+    Kind::BackupPlans,
+    Kind::LoadBalancers,
+    Kind::TargetGroups,
+    Kind::Images,
+    Kind::LaunchTemplates,
+    Kind::AutoScalingGroups,
+    Kind::Certificates,
+    Kind::Secrets,
+    Kind::HealthChecks,
+    Kind::Alarms,
+    Kind::WebAcls,
+    Kind::Distributions,
+    Kind::AccountAuthorization,
+    Kind::Listeners,
+];
+
+/// The kinds a mutating call of `service` named `operation` can change in
+/// its region. A service's calls change only its own kinds; within EC2 the
+/// operation's name says which, and an EC2 call it does not place (tags,
+/// anything new) changes them all. Every kind is listed by one service, so
+/// nothing a call changes is kept.
+pub fn kinds_changed_by(service: &str, operation: &str) -> &'static [Kind] {
+    match service {
+        "EC2" => {
+            if operation.contains("SecurityGroup") {
+                &[Kind::SecurityGroups]
+            } else if operation.contains("LaunchTemplate") {
+                &[Kind::LaunchTemplates]
+            } else if operation.contains("Image") {
+                &[Kind::Images]
+            } else if operation.contains("Instances") {
+                &[Kind::Instances]
+            } else {
+                &[Kind::SecurityGroups, Kind::Instances, Kind::Images, Kind::LaunchTemplates]
+            }
+        }
+        "RDS" => &[Kind::DbInstances, Kind::ReplicaLag],
+        // A replica's lag is a CloudWatch metric; an alarm is CloudWatch's.
+        "CloudWatch" => &[Kind::Alarms, Kind::ReplicaLag],
+        "Elastic Load Balancing v2" => &[Kind::LoadBalancers, Kind::TargetGroups, Kind::Listeners],
+        // Scaling launches and ends instances.
+        "Auto Scaling" => &[Kind::AutoScalingGroups, Kind::Instances],
+        // Backup jobs copy and make images.
+        "Backup" => &[Kind::BackupVaults, Kind::BackupPlans, Kind::Images],
+        "ACM" => &[Kind::Certificates],
+        "Secrets Manager" => &[Kind::Secrets],
+        "Route 53" => &[Kind::HealthChecks],
+        "CloudFront" => &[Kind::Distributions],
+        "WAFV2" => &[Kind::WebAcls],
+        "IAM" => &[Kind::AccountAuthorization],
+        _ => ALL_KINDS,
+    }
+}
+
 type Value = Arc<dyn Any + Send + Sync>;
 type Loaded = (Instant, Result<Value, AwsError>);
 
@@ -84,8 +146,8 @@ struct Slot {
 
 #[derive(Default)]
 struct State {
-    /// Bumped by every mutating call in a region.
-    generations: HashMap<String, u64>,
+    /// Bumped by every mutating call that can change a kind in a region.
+    generations: HashMap<(Kind, String), u64>,
     slots: HashMap<(Kind, String), Slot>,
     /// Versioned details: (kind, id) -> (version, content).
     versioned: HashMap<(Kind, String), (String, Value)>,
@@ -140,8 +202,8 @@ impl SharedReads {
         let freshness = kind.freshness(self.window());
         let cell = {
             let mut s = self.lock();
-            let generation = s.generations.get(region).copied().unwrap_or(0);
             let key = (kind, region.to_string());
+            let generation = s.generations.get(&key).copied().unwrap_or(0);
             let usable = s.slots.get(&key).is_some_and(|slot| {
                 slot.generation == generation
                     && match slot.cell.get() {
@@ -196,9 +258,17 @@ impl SharedReads {
         self.lock().versioned.remove(&(kind, id.to_string()));
     }
 
-    /// Our own change in `region`: later reads there load afresh.
+    /// Our own change in `region`: later reads of every kind there load afresh.
     pub fn invalidate(&self, region: &str) {
-        *self.lock().generations.entry(region.to_string()).or_default() += 1;
+        self.invalidate_kinds(region, ALL_KINDS);
+    }
+
+    /// Our own change of `kinds` in `region`: later reads of them load afresh.
+    pub fn invalidate_kinds(&self, region: &str, kinds: &[Kind]) {
+        let mut s = self.lock();
+        for kind in kinds {
+            *s.generations.entry((*kind, region.to_string())).or_default() += 1;
+        }
     }
 
     /// Drops every view: the next reads load afresh (as after the window).
@@ -241,8 +311,9 @@ impl SharedReads {
     }
 }
 
-/// Client interceptor: every mutating call invalidates its region's views
-/// before its caller sees the answer (also when it failed: it may have landed).
+/// Client interceptor: every mutating call invalidates the views of its
+/// region it can change before its caller sees the answer (also when it
+/// failed: it may have landed).
 #[derive(Clone, Debug)]
 pub struct Invalidator(pub Arc<SharedReads>);
 
@@ -257,9 +328,11 @@ impl Intercept for Invalidator {
         _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        let mutating = cfg.load::<Metadata>().is_some_and(|m| !is_read_operation(m.name()));
-        if mutating && let Some(region) = cfg.load::<aws_types::region::Region>() {
-            self.0.invalidate(region.as_ref());
+        let Some(metadata) = cfg.load::<Metadata>() else { return Ok(()) };
+        if !is_read_operation(metadata.name())
+            && let Some(region) = cfg.load::<aws_types::region::Region>()
+        {
+            self.0.invalidate_kinds(region.as_ref(), kinds_changed_by(metadata.service(), metadata.name()));
         }
         Ok(())
     }
@@ -310,6 +383,39 @@ mod tests {
         shared.expire();
         counted(&shared, &loads, Kind::LoadBalancers, "us-east-1").await;
         assert_eq!(loads.load(Ordering::SeqCst), 4, "an expired view is loaded again");
+        shared.invalidate_kinds("us-east-1", kinds_changed_by("EC2", "AuthorizeSecurityGroupIngress"));
+        counted(&shared, &loads, Kind::LoadBalancers, "us-east-1").await;
+        assert_eq!(loads.load(Ordering::SeqCst), 4, "a change of another kind keeps this kind's view");
+        shared.invalidate_kinds("us-east-1", kinds_changed_by("Elastic Load Balancing v2", "ModifyListener"));
+        counted(&shared, &loads, Kind::LoadBalancers, "us-east-1").await;
+        assert_eq!(loads.load(Ordering::SeqCst), 5, "a change of its service reloads it");
+    }
+
+    #[test]
+    fn every_kind_is_changed_by_some_service_and_unknown_calls_change_everything() {
+        let services = [
+            ("EC2", "CreateTags"),
+            ("RDS", "ModifyDBInstance"),
+            ("CloudWatch", "PutMetricAlarm"),
+            ("Elastic Load Balancing v2", "CreateListener"),
+            ("Auto Scaling", "UpdateAutoScalingGroup"),
+            ("Backup", "CreateBackupPlan"),
+            ("ACM", "RequestCertificate"),
+            ("Secrets Manager", "CreateSecret"),
+            ("Route 53", "CreateHealthCheck"),
+            ("CloudFront", "UpdateDistribution"),
+            ("WAFV2", "UpdateWebACL"),
+            ("IAM", "CreateRole"),
+        ];
+        for kind in ALL_KINDS {
+            assert!(
+                services.iter().any(|(service, op)| kinds_changed_by(service, op).contains(kind)),
+                "{kind:?} is changed by no service's calls"
+            );
+        }
+        assert_eq!(kinds_changed_by("Something New", "CreateThing"), ALL_KINDS);
+        assert_eq!(kinds_changed_by("EC2", "RunInstances"), &[Kind::Instances]);
+        assert_eq!(kinds_changed_by("EC2", "CopyImage"), &[Kind::Images]);
     }
 
     #[tokio::test]
