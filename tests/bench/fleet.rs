@@ -1,5 +1,5 @@
 //! Fleet benchmark on the local AWS emulator:
-//! `cargo run --release -p warmstandby-tests --bin fleet-bench [-- --stacks 1,10,50,200 --concurrency 4]`.
+//! `cargo run --release -p warmstandby-tests --bin fleet-bench [-- --stacks 1,10,50,200 --concurrency 4 --baseline-sample 50]`.
 //!
 //! For each fleet size it starts a fresh emulator, creates that many stacks
 //! on one RegionPair, and prints AWS calls per full resync (shared
@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use warmstandby_tests::Emulator;
-use warmstandby_tests::fleet::{DRIFT_MADE, FleetFigures, by_service, run};
+use warmstandby_tests::fleet::{DRIFT_MADE, FleetFigures, by_service, run_sampled};
 
 /// AWS's account or regional limits on the reads a resync makes (requests
 /// per second): Route 53 for the account, EC2 describes (sustained refill),
@@ -24,9 +24,17 @@ const LIMITS: [(&str, f64); 4] =
 /// The pair's two regions; global calls go to the primary's (us-east-1).
 const REGIONS: u64 = 2;
 
-fn args() -> Result<(Vec<usize>, usize), String> {
+struct Args {
+    stacks: Vec<usize>,
+    concurrency: usize,
+    /// At most this many stacks measure the baselines; scaled to the fleet.
+    baseline_sample: usize,
+}
+
+fn args() -> Result<Args, String> {
     let mut stacks = vec![1, 10, 50, 200];
     let mut concurrency = 4;
+    let mut baseline_sample = 50;
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
         let value = it.next().ok_or(format!("{a} needs a value"))?;
@@ -40,10 +48,20 @@ fn args() -> Result<(Vec<usize>, usize), String> {
             "--concurrency" => {
                 concurrency = value.parse().map_err(|_| format!("--concurrency: {value:?} is not a number"))?
             }
-            other => return Err(format!("unknown argument {other} (use --stacks 1,10,50,200 --concurrency 4)")),
+            "--baseline-sample" => {
+                baseline_sample = value.parse().map_err(|_| format!("--baseline-sample: {value:?} is not a number"))?
+            }
+            other => {
+                return Err(format!(
+                    "unknown argument {other} (use --stacks 1,10,50,200 --concurrency 4 --baseline-sample 50)"
+                ));
+            }
         }
     }
-    Ok((stacks, concurrency))
+    if baseline_sample == 0 {
+        return Err("--baseline-sample: at least one stack measures the baselines".into());
+    }
+    Ok(Args { stacks, concurrency, baseline_sample })
 }
 
 fn ratio(a: u64, b: u64) -> String {
@@ -60,8 +78,10 @@ fn print_summary(all: &[FleetFigures], concurrency: usize) {
         let n = f.stacks as u64;
         let budget = 20 * REGIONS + 4 * n;
         let held = if f.shared.total() <= budget { "held" } else { "missed" };
+        let sampled =
+            if f.baseline_stacks < f.stacks { format!(" (from {})", f.baseline_stacks) } else { String::new() };
         println!(
-            "| {} | {} / {:.1} s / {} | {} ({:.1}) / {:.2} s | {budget} ({held}) | {} / {:.2} s | {} / {:.2} s | {} | {} | {:.0} MiB |",
+            "| {} | {} / {:.1} s / {} | {} ({:.1}) / {:.2} s | {budget} ({held}) | {} / {:.2} s{sampled} | {} / {:.2} s{sampled} | {} | {} | {:.0} MiB |",
             f.stacks,
             f.create.total(),
             f.create_wall.as_secs_f64(),
@@ -85,6 +105,12 @@ fn print_summary(all: &[FleetFigures], concurrency: usize) {
         for service in services {
             let get = |m: &BTreeMap<String, u64>| m.get(service).copied().unwrap_or(0);
             println!("  {service:<24} {:>6} {:>6} {:>6}", get(&s), get(&p), get(&n));
+        }
+        if f.baseline_stacks < f.stacks {
+            println!(
+                "  (alone and naive measured on {} stacks and scaled to {}: a stack's own reads do not depend on the others')",
+                f.baseline_stacks, f.stacks
+            );
         }
         println!(
             "  drift made by hand in stack 0: {DRIFT_MADE:?}; found by the next resync after the window: {:?}; on the other stacks: {}",
@@ -113,7 +139,7 @@ fn print_summary(all: &[FleetFigures], concurrency: usize) {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let (sizes, concurrency) = match args() {
+    let Args { stacks: sizes, concurrency, baseline_sample } = match args() {
         Ok(a) => a,
         Err(e) => {
             eprintln!("error: {e}");
@@ -124,7 +150,7 @@ async fn main() -> ExitCode {
     for n in sizes {
         let emulator = Emulator::start();
         eprintln!("{n} stacks: creating on a fresh emulator at {} ...", emulator.endpoint);
-        match run(&emulator, n, concurrency).await {
+        match run_sampled(&emulator, n, concurrency, baseline_sample.min(n)).await {
             Ok(f) => {
                 eprintln!(
                     "{n} stacks: Ready in {:.1} s; shared resync {} calls, alone {}, naive {}",

@@ -34,6 +34,10 @@ pub struct FleetFigures {
     pub per_stack_wall: Duration,
     pub naive: CallStats,
     pub naive_wall: Duration,
+    /// Stacks the two baselines (alone, naive) were measured on; their
+    /// calls and walls above are scaled from these to the whole fleet (a
+    /// stack's own reads do not depend on the others', so calls scale exactly).
+    pub baseline_stacks: usize,
     /// Resource kinds the resync after the window would repair in the changed stack.
     pub drift_found: Vec<String>,
     /// Repairs the same resync planned on the stacks nobody changed.
@@ -103,8 +107,33 @@ fn measured<T>(aws: &AwsContext, started: Instant, before: &CallStats, t: T) -> 
     (t, aws.calls().snapshot().since(before), started.elapsed())
 }
 
+/// `stats` of `measured` stacks, as `of` stacks would make them.
+fn scaled(stats: CallStats, measured: usize, of: usize) -> CallStats {
+    let mut out = stats;
+    let scale = |v: u64| v * of as u64 / measured.max(1) as u64;
+    for c in out.by_operation.values_mut() {
+        c.ok = scale(c.ok);
+        c.err = scale(c.err);
+    }
+    out
+}
+
 /// Runs the benchmark for `n` stacks on a fresh emulator.
 pub async fn run(emulator: &Emulator, n: usize, concurrency: usize) -> Result<FleetFigures, String> {
+    run_sampled(emulator, n, concurrency, n).await
+}
+
+/// As [`run`], with the baselines (each stack alone, naive) measured on the
+/// first `baseline_stacks` stacks and scaled to the fleet: on the emulator,
+/// a large fleet's baselines would take longer than its create. Progress
+/// goes to stderr.
+pub async fn run_sampled(
+    emulator: &Emulator,
+    n: usize,
+    concurrency: usize,
+    baseline_stacks: usize,
+) -> Result<FleetFigures, String> {
+    let sample = baseline_stacks.clamp(1, n.max(1));
     let mut checked = load_and_check(&[repo_root().join("deploy/examples")]).map_err(|e| format!("{e:?}"))?;
     let config = emulator.sdk_config("us-east-1").await;
     let setup = AwsContext::new(config.clone());
@@ -141,6 +170,7 @@ pub async fn run(emulator: &Emulator, n: usize, concurrency: usize) -> Result<Fl
         }
     }
     let (_, create, create_wall) = measured(&fleet, started, &before, ());
+    eprintln!("{n} stacks: Ready in {:.1} s ({} calls, {rounds} rounds)", create_wall.as_secs_f64(), create.total());
 
     // Shared observation: the window starts afresh, every stack passes once.
     fleet.shared().expire();
@@ -149,25 +179,38 @@ pub async fn run(emulator: &Emulator, n: usize, concurrency: usize) -> Result<Fl
     let outcomes = resync(&fleet, &checked, &mut stacks, Intent::Apply, concurrency).await;
     let (outcomes, shared, shared_wall) = measured(&fleet, started, &before, outcomes);
     check_steady(&outcomes, &shared, "shared")?;
+    eprintln!(
+        "{n} stacks: shared resync {} calls in {:.2} s, peak RSS {:.0} MiB",
+        shared.total(),
+        shared_wall.as_secs_f64(),
+        peak_rss_mib().unwrap_or(0.0)
+    );
 
     // Each stack observing alone: no window, one pass after another, after a
     // warm-up resync (a long-running operator knows the versioned details).
     let alone = AwsContext::new(config.clone());
-    resync(&alone, &checked, &mut stacks, Intent::Apply, 1).await;
+    resync(&alone, &checked, &mut stacks[..sample], Intent::Apply, 1).await;
     let before = alone.calls().snapshot();
     let started = Instant::now();
-    let outcomes = resync(&alone, &checked, &mut stacks, Intent::Apply, 1).await;
+    let outcomes = resync(&alone, &checked, &mut stacks[..sample], Intent::Apply, 1).await;
     let (outcomes, per_stack, per_stack_wall) = measured(&alone, started, &before, outcomes);
     check_steady(&outcomes, &per_stack, "per-stack")?;
+    let per_stack = scaled(per_stack, sample, n);
+    let per_stack_wall = per_stack_wall.mul_f64(n as f64 / sample as f64);
 
     // Naive: one read per resource.
     let naive_ctx = AwsContext::new(config.clone());
     let started = Instant::now();
-    for s in &stacks {
+    for s in &stacks[..sample] {
         naive_read_every_resource(&naive_ctx, s).await?;
     }
-    let naive = naive_ctx.calls().snapshot();
-    let naive_wall = started.elapsed();
+    let naive = scaled(naive_ctx.calls().snapshot(), sample, n);
+    let naive_wall = started.elapsed().mul_f64(n as f64 / sample as f64);
+    eprintln!(
+        "{n} stacks: baselines on {sample}: alone {} calls, naive {} (scaled to {n})",
+        per_stack.total(),
+        naive.total()
+    );
 
     // Drift made outside the operator (another client) in one stack is
     // found by the first resync after the window.
@@ -203,6 +246,7 @@ pub async fn run(emulator: &Emulator, n: usize, concurrency: usize) -> Result<Fl
         per_stack_wall,
         naive,
         naive_wall,
+        baseline_stacks: sample,
         drift_found,
         drift_elsewhere,
         peak_rss_mib: peak_rss_mib().unwrap_or(0.0),
