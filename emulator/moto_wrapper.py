@@ -69,6 +69,26 @@ def _patch_route53_recreate_after_delete() -> None:
     Route53Backend.change_resource_record_sets = change_resource_record_sets
 
 
+def _patch_describe_listeners_by_arn() -> None:
+    """AWS answers DescribeListeners by ARN with ListenerNotFound when any
+    named listener does not exist; moto only when none does, and silently
+    leaves the missing ones out."""
+    from moto.elbv2.exceptions import ListenerNotFoundError
+    from moto.elbv2.models import ELBv2Backend
+
+    original = ELBv2Backend.describe_listeners
+
+    def describe_listeners(self, load_balancer_arn, listener_arns):
+        if load_balancer_arn or not listener_arns:
+            return original(self, load_balancer_arn, listener_arns)
+        by_arn = {arn: l for lb in self.load_balancers.values() for arn, l in lb.listeners.items()}
+        if any(arn not in by_arn for arn in listener_arns):
+            raise ListenerNotFoundError()
+        return [by_arn[arn] for arn in dict.fromkeys(listener_arns)]
+
+    ELBv2Backend.describe_listeners = describe_listeners
+
+
 def _patch_tag_lookup_by_resource() -> None:
     """moto finds one resource's tags by matching every tag of the region
     against a pattern, so describing N tagged resources costs N x (all tags):
@@ -787,6 +807,7 @@ class WorldOnReset:
 
 
 _patch_tag_lookup_by_resource()
+_patch_describe_listeners_by_arn()
 _patch_nat_gateway_tag_filters()
 _patch_nat_gateway_delete()
 _patch_launch_template_version_user_data()

@@ -3,6 +3,10 @@
 //! kinds), still find drift made outside the operator after the window, and
 //! see their own repairs at once.
 
+use std::time::Duration;
+
+use aws_sdk_elasticloadbalancingv2::types::{Action, ActionTypeEnum, ProtocolEnum};
+use warmstandby_aws::AwsContext;
 use warmstandby_tests::Emulator;
 use warmstandby_tests::fleet::{DRIFT_MADE, run};
 
@@ -50,4 +54,103 @@ async fn a_fleet_resync_reads_each_kind_once_per_region_and_still_finds_every_dr
     assert!(f.shared.total() < f.per_stack.total() && f.per_stack.total() < f.naive.total());
     assert_eq!(f.drift_found, DRIFT_MADE, "every hand-made change is found after the window");
     assert_eq!(f.drift_elsewhere, 0, "the other stacks have nothing to repair");
+}
+
+/// Two owners' load balancers with `listeners` listeners each, made by hand.
+async fn listeners_of_two_owners(aws: &AwsContext, region: &str, listeners: i32) -> [Vec<String>; 2] {
+    let ec2 = aws.ec2(region);
+    let vpc = ec2.create_vpc().cidr_block("10.9.0.0/16").send().await.expect("vpc");
+    let vpc_id = vpc.vpc().and_then(|v| v.vpc_id()).expect("vpc id").to_string();
+    let mut subnets = Vec::new();
+    for (i, zone) in ["a", "b"].iter().enumerate() {
+        let out = ec2
+            .create_subnet()
+            .vpc_id(&vpc_id)
+            .cidr_block(format!("10.9.{i}.0/24"))
+            .availability_zone(format!("{region}{zone}"))
+            .send()
+            .await
+            .expect("subnet");
+        subnets.push(out.subnet().and_then(|s| s.subnet_id()).expect("subnet id").to_string());
+    }
+    let elb = aws.elbv2(region);
+    let mut out: [Vec<String>; 2] = Default::default();
+    for (owner, arns) in out.iter_mut().enumerate() {
+        let lb = elb.create_load_balancer().name(format!("fleet-lb-{owner}")).set_subnets(Some(subnets.clone()));
+        let lb = lb.send().await.expect("load balancer");
+        let lb_arn = lb.load_balancers()[0].load_balancer_arn().expect("lb arn").to_string();
+        let tg = elb
+            .create_target_group()
+            .name(format!("fleet-tg-{owner}"))
+            .protocol(ProtocolEnum::Http)
+            .port(80)
+            .vpc_id(&vpc_id)
+            .send()
+            .await
+            .expect("target group");
+        let tg_arn = tg.target_groups()[0].target_group_arn().expect("tg arn").to_string();
+        for port in 0..listeners {
+            let forward = Action::builder().r#type(ActionTypeEnum::Forward).target_group_arn(&tg_arn).build();
+            let l = elb
+                .create_listener()
+                .load_balancer_arn(&lb_arn)
+                .protocol(ProtocolEnum::Http)
+                .port(8080 + port)
+                .default_actions(forward)
+                .send()
+                .await
+                .expect("listener");
+            arns.push(l.listeners()[0].listener_arn().expect("listener arn").to_string());
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn listeners_are_read_once_for_every_owner_and_a_vanished_one_sends_each_owner_to_its_own_read() {
+    let emulator = Emulator::start();
+    let region = "us-east-1";
+    let config = emulator.sdk_config(region).await;
+    let hands = AwsContext::new(config.clone());
+    let [a, b] = listeners_of_two_owners(&hands, region, 2).await;
+    let fleet = AwsContext::new(config).with_shared_window(Duration::from_secs(600));
+    let read = |owner: &'static str, hints: Vec<String>| {
+        let fleet = &fleet;
+        async move { warmstandby_aws::fleet::listeners(fleet, region, owner, &hints).await.expect("the read") }
+    };
+    let arns = |found: Option<Vec<aws_sdk_elasticloadbalancingv2::types::Listener>>| {
+        let mut v: Vec<String> =
+            found.unwrap_or_default().iter().filter_map(|l| l.listener_arn().map(str::to_string)).collect();
+        v.sort();
+        v
+    };
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+
+    // The first owner's read asks for its own; the second, named after that
+    // read, is not covered by it and reads its own.
+    assert_eq!(arns(read("a", a.clone()).await), sorted(a.clone()));
+    assert!(read("b", b.clone()).await.is_none(), "a read made before b named its listeners does not cover them");
+    // The next read (after the window) asks for both owners' at once.
+    fleet.shared().expire();
+    let before = fleet.calls().snapshot().count("DescribeListeners");
+    assert_eq!(arns(read("a", a.clone()).await), sorted(a.clone()));
+    assert_eq!(arns(read("b", b.clone()).await), sorted(b.clone()), "each owner gets only its own");
+    assert_eq!(fleet.calls().snapshot().count("DescribeListeners") - before, 1, "one call for both owners");
+
+    // One of b's listeners deleted by hand: AWS answers the batch with
+    // ListenerNotFound, so each owner reads its own this time ...
+    hands.elbv2(region).delete_listener().listener_arn(&b[0]).send().await.expect("delete by hand");
+    fleet.shared().expire();
+    assert!(read("a", a.clone()).await.is_none(), "the batch failed: a reads its own");
+    assert!(read("b", b.clone()).await.is_none());
+    // ... and the owners name their current listeners again: shared once more.
+    fleet.shared().expire();
+    read("a", a.clone()).await;
+    read("b", b[1..].to_vec()).await;
+    fleet.shared().expire();
+    assert_eq!(arns(read("a", a.clone()).await), sorted(a.clone()));
+    assert_eq!(arns(read("b", b[1..].to_vec()).await), sorted(b[1..].to_vec()));
 }

@@ -169,12 +169,12 @@ pub(crate) async fn target_groups(
         .await
 }
 
-/// Listeners ARNs per call when read by ARN: AWS documents no limit for
+/// Listener ARNs per call when read by ARN: AWS documents no limit for
 /// `DescribeListeners`, so a conservative one keeps a request small.
 const LISTENER_ARNS_PER_CALL: usize = 100;
 
 /// The listeners every stack reported in `region`, read by ARN.
-pub(crate) struct ListenerView {
+pub struct ListenerView {
     /// The ARNs the read asked for.
     asked: std::collections::BTreeSet<String>,
     /// `false` when one of them no longer exists (AWS then answers none).
@@ -187,7 +187,7 @@ pub(crate) struct ListenerView {
 /// them, or one of the fleet's listeners is gone): the stack then reads
 /// its own. AWS lists listeners only per load balancer or by ARN, so the
 /// stacks name the ARNs from their last status and one read asks for all.
-pub(crate) async fn listeners(
+pub async fn listeners(
     aws: &AwsContext,
     region: &str,
     owner: &str,

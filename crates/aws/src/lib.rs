@@ -19,7 +19,7 @@ pub mod clients;
 pub mod data_tier;
 pub mod edge;
 pub mod errors;
-mod fleet;
+pub mod fleet;
 pub mod iam;
 pub mod local;
 pub mod network;

@@ -98,6 +98,13 @@ const ALL_KINDS: &[Kind] = &[
     Kind::Listeners,
 ];
 
+/// Services whose calls change resources in other regions than the call's:
+/// a secret's replicas, a database's cross-region read replica (and its
+/// source's list of replicas), a backup plan's copies.
+pub fn changes_reach_other_regions(service: &str) -> bool {
+    matches!(service, "Secrets Manager" | "RDS" | "Backup")
+}
+
 /// The kinds a mutating call of `service` named `operation` can change in
 /// its region. A service's calls change only its own kinds; within EC2 the
 /// operation's name says which, and an EC2 call it does not place (tags,
@@ -148,6 +155,8 @@ struct Slot {
 struct State {
     /// Bumped by every mutating call that can change a kind in a region.
     generations: HashMap<(Kind, String), u64>,
+    /// Bumped by every mutating call that can change a kind in any region.
+    everywhere: HashMap<Kind, u64>,
     slots: HashMap<(Kind, String), Slot>,
     /// Versioned details: (kind, id) -> (version, content).
     versioned: HashMap<(Kind, String), (String, Value)>,
@@ -203,7 +212,8 @@ impl SharedReads {
         let cell = {
             let mut s = self.lock();
             let key = (kind, region.to_string());
-            let generation = s.generations.get(&key).copied().unwrap_or(0);
+            let generation =
+                s.generations.get(&key).copied().unwrap_or(0) + s.everywhere.get(&kind).copied().unwrap_or(0);
             let usable = s.slots.get(&key).is_some_and(|slot| {
                 slot.generation == generation
                     && match slot.cell.get() {
@@ -271,6 +281,15 @@ impl SharedReads {
         }
     }
 
+    /// Our own change of `kinds` that reaches other regions too (a secret's
+    /// replica, a read replica): later reads of them load afresh everywhere.
+    pub fn invalidate_kinds_everywhere(&self, kinds: &[Kind]) {
+        let mut s = self.lock();
+        for kind in kinds {
+            *s.everywhere.entry(*kind).or_default() += 1;
+        }
+    }
+
     /// Drops every view: the next reads load afresh (as after the window).
     pub fn expire(&self) {
         self.lock().slots.clear();
@@ -332,7 +351,12 @@ impl Intercept for Invalidator {
         if !is_read_operation(metadata.name())
             && let Some(region) = cfg.load::<aws_types::region::Region>()
         {
-            self.0.invalidate_kinds(region.as_ref(), kinds_changed_by(metadata.service(), metadata.name()));
+            let kinds = kinds_changed_by(metadata.service(), metadata.name());
+            if changes_reach_other_regions(metadata.service()) {
+                self.0.invalidate_kinds_everywhere(kinds);
+            } else {
+                self.0.invalidate_kinds(region.as_ref(), kinds);
+            }
         }
         Ok(())
     }
@@ -389,6 +413,13 @@ mod tests {
         shared.invalidate_kinds("us-east-1", kinds_changed_by("Elastic Load Balancing v2", "ModifyListener"));
         counted(&shared, &loads, Kind::LoadBalancers, "us-east-1").await;
         assert_eq!(loads.load(Ordering::SeqCst), 5, "a change of its service reloads it");
+        counted(&shared, &loads, Kind::Secrets, "us-west-2").await;
+        assert_eq!(loads.load(Ordering::SeqCst), 6);
+        shared.invalidate_kinds_everywhere(kinds_changed_by("Secrets Manager", "RemoveRegionsFromReplication"));
+        counted(&shared, &loads, Kind::Secrets, "us-west-2").await;
+        assert_eq!(loads.load(Ordering::SeqCst), 7, "a replica's removal in the primary reloads the standby's view");
+        counted(&shared, &loads, Kind::LoadBalancers, "us-east-1").await;
+        assert_eq!(loads.load(Ordering::SeqCst), 7, "and nothing else");
     }
 
     #[test]
