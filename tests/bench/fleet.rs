@@ -150,15 +150,8 @@ async fn main() -> ExitCode {
     for n in sizes {
         let emulator = Emulator::start();
         eprintln!("{n} stacks: creating on a fresh emulator at {} ...", emulator.endpoint);
-        match run_sampled(&emulator, n, concurrency, baseline_sample.min(n)).await {
+        match run_sampled(&emulator, n, concurrency, baseline_sample).await {
             Ok(f) => {
-                eprintln!(
-                    "{n} stacks: Ready in {:.1} s; shared resync {} calls, alone {}, naive {}",
-                    f.create_wall.as_secs_f64(),
-                    f.shared.total(),
-                    f.per_stack.total(),
-                    f.naive.total()
-                );
                 all.push(f);
             }
             Err(e) => {

@@ -174,7 +174,7 @@ pub(crate) async fn target_groups(
 const LISTENER_ARNS_PER_CALL: usize = 100;
 
 /// The listeners every stack reported in `region`, read by ARN.
-pub struct ListenerView {
+struct ListenerView {
     /// The ARNs the read asked for.
     asked: std::collections::BTreeSet<String>,
     /// `false` when one of them no longer exists (AWS then answers none).

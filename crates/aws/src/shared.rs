@@ -268,11 +268,6 @@ impl SharedReads {
         self.lock().versioned.remove(&(kind, id.to_string()));
     }
 
-    /// Our own change in `region`: later reads of every kind there load afresh.
-    pub fn invalidate(&self, region: &str) {
-        self.invalidate_kinds(region, ALL_KINDS);
-    }
-
     /// Our own change of `kinds` in `region`: later reads of them load afresh.
     pub fn invalidate_kinds(&self, region: &str, kinds: &[Kind]) {
         let mut s = self.lock();
@@ -303,7 +298,7 @@ impl SharedReads {
         let owners = s.interest.entry((kind, region.to_string())).or_default();
         if ids.is_empty() {
             owners.remove(owner);
-        } else if owners.get(owner).is_none_or(|known| known.as_slice() != ids) {
+        } else {
             owners.insert(owner.to_string(), ids.to_vec());
         }
     }
@@ -399,7 +394,7 @@ mod tests {
         counted(&shared, &loads, Kind::LoadBalancers, "us-east-1").await;
         counted(&shared, &loads, Kind::LoadBalancers, "us-west-2").await;
         assert_eq!(loads.load(Ordering::SeqCst), 2, "one load per region");
-        shared.invalidate("us-west-2");
+        shared.invalidate_kinds("us-west-2", &[Kind::LoadBalancers]);
         counted(&shared, &loads, Kind::LoadBalancers, "us-east-1").await;
         assert_eq!(loads.load(Ordering::SeqCst), 2, "a change elsewhere keeps this region's view");
         counted(&shared, &loads, Kind::LoadBalancers, "us-west-2").await;
