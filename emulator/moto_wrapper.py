@@ -744,8 +744,9 @@ class InjectedFaults:
 
 class RequestTimings:
     """Diagnostics: with `WARMSTANDBY_EMULATOR_TIMINGS=<file>` every request's
-    service, action, wall and CPU milliseconds are appended to that file, to
-    see where the emulator spends its time as the state grows."""
+    service, action, wall and CPU milliseconds and status are appended to that
+    file, to see where the emulator spends its time as the state grows; every
+    error answer (and an unhandled failure's traceback) goes to `<file>.errors`."""
 
     def __init__(self, app, path):
         self.app = app
@@ -779,13 +780,32 @@ class RequestTimings:
 
     def __call__(self, environ, start_response):
         import time
+        import traceback
 
         service, action = self._action(environ)
+        status = []
+
+        def record_status(code, headers, *rest):
+            status.append(code.split(" ")[0])
+            return start_response(code, headers, *rest)
+
         started, cpu = time.monotonic(), time.thread_time()
-        body = list(self.app(environ, start_response))
+        try:
+            body = list(self.app(environ, record_status))
+        except BaseException:
+            # An unhandled emulator failure answers 500 with no AWS error in
+            # it; keep its traceback, the client sees only "Unknown".
+            with self.lock, open(self.path + ".errors", "a") as out:
+                out.write(f"{service}\t{action}\t500\n{traceback.format_exc()}\n")
+            raise
         elapsed, cpu = time.monotonic() - started, time.thread_time() - cpu
-        with self.lock, open(self.path, "a") as out:
-            out.write(f"{service}\t{action}\t{elapsed * 1000:.1f}\t{cpu * 1000:.1f}\n")
+        code = status[0] if status else "?"
+        with self.lock:
+            with open(self.path, "a") as out:
+                out.write(f"{service}\t{action}\t{elapsed * 1000:.1f}\t{cpu * 1000:.1f}\t{code}\n")
+            if code.startswith("5") or (code.startswith("4") and code != "404"):
+                with open(self.path + ".errors", "a") as out:
+                    out.write(f"{service}\t{action}\t{code}\n{b''.join(body)[:600].decode('utf-8', 'replace')}\n\n")
         return body
 
 
