@@ -189,6 +189,27 @@ def _patch_describe_launch_templates_pages() -> None:
     LaunchTemplates.describe_launch_templates = describe_launch_templates
 
 
+def _patch_subnet_out_of_addresses() -> None:
+    """A subnet with no free address: AWS refuses the launch with
+    InsufficientFreeAddressesInSubnet; moto 5.2.5 lets a StopIteration
+    escape, which answers a bare 500 the client cannot read."""
+    from moto.ec2.exceptions import EC2ClientError
+    from moto.ec2.models.subnets import Subnet
+
+    original = Subnet.get_available_subnet_ip
+
+    def get_available_subnet_ip(self, instance):
+        try:
+            return original(self, instance)
+        except StopIteration:
+            raise EC2ClientError(
+                "InsufficientFreeAddressesInSubnet",
+                f"There are not enough free addresses in subnet '{self.id}' to satisfy the requested number of instances.",
+            ) from None
+
+    Subnet.get_available_subnet_ip = get_available_subnet_ip
+
+
 def _patch_nat_gateway_delete() -> None:
     """DeleteNatGateway: on AWS the gateway's Elastic IP is disassociated when
     it is deleted, and an unknown ID answers InvalidNatGatewayID.NotFound;
@@ -809,6 +830,23 @@ class RequestTimings:
         return body
 
 
+class OneAtATime:
+    """moto's backends are not thread-safe: two requests at once can break
+    a listing ("dictionary changed size during iteration") or, worse, a
+    subnet's address generator for good ("generator already executing"),
+    after which every launch into that subnet fails. AWS serves concurrent
+    requests, so the server stays threaded for the clients, and moto sees
+    one request at a time. The GIL serialised most of the work anyway."""
+
+    def __init__(self, app):
+        self.app = app
+        self.lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        with self.lock:
+            return list(self.app(environ, start_response))
+
+
 class WorldOnReset:
     """`POST /moto-api/reset` clears everything; the customer's world is
     part of the emulated account, so it comes back after a reset."""
@@ -830,6 +868,7 @@ _patch_tag_lookup_by_resource()
 _patch_describe_listeners_by_arn()
 _patch_nat_gateway_tag_filters()
 _patch_nat_gateway_delete()
+_patch_subnet_out_of_addresses()
 _patch_launch_template_version_user_data()
 _patch_describe_launch_templates_pages()
 _patch_route53_recreate_after_delete()
@@ -851,7 +890,7 @@ def _exit_when_parent_goes() -> None:
 def main() -> None:
     port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
     watch_stdin = "--no-stdin-watch" not in sys.argv
-    app = RpcV2CborBridge(DomainDispatcherApplication(create_backend_app))
+    app = OneAtATime(RpcV2CborBridge(DomainDispatcherApplication(create_backend_app)))
     world = _load_world_amis() if "--empty-world" not in sys.argv else {}
     world_app = WorldOnReset(app, world)
     served = InjectedFaults(world_app)

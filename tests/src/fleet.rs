@@ -55,6 +55,18 @@ pub fn peak_rss_mib() -> Option<f64> {
     Some(kib / 1024.0)
 }
 
+/// Subnets for a fleet: the VPC's /16 in eight /20s (4,091 addresses each).
+/// The default /24s hold about 250 instances a zone, which a few hundred
+/// stacks on one RegionPair outgrow (the emulator launches a group's
+/// instances all in its first subnet, so there even sooner).
+fn fleet_subnets(vpc_cidr: &str) -> Result<warmstandby_api::region_pair::SubnetLayout, String> {
+    let prefix = vpc_cidr
+        .strip_suffix(".0.0/16")
+        .ok_or_else(|| format!("the fleet bench carves /20 subnets from a /16 VPC, not {vpc_cidr}"))?;
+    let pair = |first: u32| vec![format!("{prefix}.{}.0/20", first * 16), format!("{prefix}.{}.0/20", first * 16 + 16)];
+    Ok(warmstandby_api::region_pair::SubnetLayout { public: pair(0), web: pair(2), app: pair(4), db: pair(6) })
+}
+
 /// `n` copies of the example stack: own name, uid, zone (created by the
 /// stack) and capacities; no failover policy (no probes of real names).
 pub fn fleet_stacks(checked: &Checked, n: usize) -> Vec<ThreeTierStack> {
@@ -138,6 +150,9 @@ pub async fn run_sampled(
     let config = emulator.sdk_config("us-east-1").await;
     let setup = AwsContext::new(config.clone());
     let mut pair = checked.set.region_pairs[0].clone();
+    for region in [&mut pair.spec.primary, &mut pair.spec.standby] {
+        region.subnets = Some(fleet_subnets(&region.vpc_cidr)?);
+    }
     for _ in 0..8 {
         let outcome = region_pair::reconcile(&setup, &pair, Intent::Apply, NOW).await;
         pair.status = Some(outcome.status.clone());

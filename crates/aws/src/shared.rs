@@ -41,9 +41,21 @@ use crate::errors::{AwsError, ErrorClass};
 /// lasts longer than a second does not read them again for every stack.
 pub const SIGNAL_FRESHNESS: Duration = Duration::from_secs(5);
 
-/// What one shared read returns.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Kind {
+/// Declares [`Kind`] and [`ALL_KINDS`] from one list, so a new kind cannot
+/// be left out of the kinds an unknown service's call reloads.
+macro_rules! kinds {
+    ($($(#[$doc:meta])* $kind:ident,)*) => {
+        /// What one shared read returns.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Kind {
+            $($(#[$doc])* $kind,)*
+        }
+
+        const ALL_KINDS: &[Kind] = &[$(Kind::$kind,)*];
+    };
+}
+
+kinds! {
     SecurityGroups,
     Instances,
     DbInstances,
@@ -75,28 +87,6 @@ impl Kind {
         }
     }
 }
-
-const ALL_KINDS: &[Kind] = &[
-    Kind::SecurityGroups,
-    Kind::Instances,
-    Kind::DbInstances,
-    Kind::ReplicaLag,
-    Kind::BackupVaults,
-    Kind::BackupPlans,
-    Kind::LoadBalancers,
-    Kind::TargetGroups,
-    Kind::Images,
-    Kind::LaunchTemplates,
-    Kind::AutoScalingGroups,
-    Kind::Certificates,
-    Kind::Secrets,
-    Kind::HealthChecks,
-    Kind::Alarms,
-    Kind::WebAcls,
-    Kind::Distributions,
-    Kind::AccountAuthorization,
-    Kind::Listeners,
-];
 
 /// Services whose calls change resources in other regions than the call's:
 /// a secret's replicas, a database's cross-region read replica (and its
