@@ -190,24 +190,30 @@ def _patch_describe_launch_templates_pages() -> None:
 
 
 def _patch_subnet_out_of_addresses() -> None:
-    """A subnet with no free address: AWS refuses the launch with
-    InsufficientFreeAddressesInSubnet; moto 5.2.5 lets a StopIteration
-    escape, which answers a bare 500 the client cannot read."""
+    """A launch into a subnet without enough free addresses: AWS refuses it
+    whole with InsufficientFreeAddressesInSubnet; moto 5.2.5 launches until
+    the addresses run out, keeps those instances, and lets a StopIteration
+    escape as a bare 500 the client cannot read. moto launches an auto
+    scaling group's instances inside CreateAutoScalingGroup, so there the
+    group's create is refused (AWS creates the group and reports the failed
+    launch in its scaling activities)."""
     from moto.ec2.exceptions import EC2ClientError
-    from moto.ec2.models.subnets import Subnet
+    from moto.ec2.models.instances import InstanceBackend
 
-    original = Subnet.get_available_subnet_ip
+    original = InstanceBackend.run_instances
 
-    def get_available_subnet_ip(self, instance):
-        try:
-            return original(self, instance)
-        except StopIteration:
-            raise EC2ClientError(
-                "InsufficientFreeAddressesInSubnet",
-                f"There are not enough free addresses in subnet '{self.id}' to satisfy the requested number of instances.",
-            ) from None
+    def run_instances(self, image_id, count, user_data, security_group_names, **kwargs):
+        subnet_id = kwargs.get("subnet_id")
+        if subnet_id:
+            subnet = self.get_subnet(subnet_id)
+            if subnet.available_ip_address_count < int(count):
+                raise EC2ClientError(
+                    "InsufficientFreeAddressesInSubnet",
+                    f"There are not enough free addresses in subnet '{subnet_id}' to satisfy the requested number of instances.",
+                )
+        return original(self, image_id, count, user_data, security_group_names, **kwargs)
 
-    Subnet.get_available_subnet_ip = get_available_subnet_ip
+    InstanceBackend.run_instances = run_instances
 
 
 def _patch_nat_gateway_delete() -> None:

@@ -550,3 +550,45 @@ async fn replica_lag_reaches_the_status() {
     assert_eq!(lag(&observed.status), Some(7));
     assert!(observed.is_ready(), "lag is reported, not drift");
 }
+
+/// Stacks on one RegionPair share its subnets, and a fleet can fill them:
+/// the launch is refused, the stack says which subnet and what to do, and
+/// the half-built stack still tears down.
+#[tokio::test]
+async fn a_tier_that_outgrows_its_subnets_is_told_why_and_still_tears_down() {
+    let emulator = Emulator::start();
+    let aws = context(&emulator).await;
+    let checked = examples();
+    let mut pair = checked.set.region_pairs[0].clone();
+    for (region, net) in [(&mut pair.spec.primary, "172.20"), (&mut pair.spec.standby, "172.21")] {
+        let cidrs = |a: &str, b: &str| vec![format!("{net}.{a}"), format!("{net}.{b}")];
+        region.subnets = Some(warmstandby_api::region_pair::SubnetLayout {
+            public: cidrs("0.0/24", "1.0/24"),
+            // 11 free addresses each, as on AWS (a /28 less the 5 AWS keeps).
+            web: cidrs("2.0/28", "3.0/28"),
+            app: cidrs("4.0/24", "5.0/24"),
+            db: cidrs("6.0/24", "7.0/24"),
+        });
+    }
+    apply_until_ready(&aws, &mut pair).await;
+    let mut stack = checked.set.stacks[0].clone();
+    stack.spec.web.capacity = warmstandby_api::Capacity { min: 12, desired: 12, max: 12 };
+    let mut f = Fixture { checked, pair, stack };
+
+    let mut refused = None;
+    for _ in 0..12 {
+        let outcome = f.pass(&aws, Intent::Apply).await;
+        assert!(!outcome.is_ready(), "12 instances cannot fit in 11 addresses");
+        if let Some(e) = outcome.errors.iter().find(|e| e.code == "InsufficientFreeAddressesInSubnet") {
+            refused = Some(e.clone());
+            break;
+        }
+    }
+    let refused = refused.expect("the web group's launch is refused for want of addresses");
+    assert_eq!(refused.operation, "autoscaling:CreateAutoScalingGroup");
+    assert!(refused.message.contains("larger subnets"), "says what to do: {}", refused.message);
+    let status = serde_json::to_string(&f.stack.status).unwrap();
+    assert!(status.contains("InsufficientFreeAddressesInSubnet"), "the status says why: {status}");
+
+    f.teardown(&aws).await;
+}

@@ -112,12 +112,16 @@ impl AwsError {
                 let e = service.err();
                 let status = Some(service.raw_debug_status());
                 let code = e.code().unwrap_or("Unknown");
-                AwsError::new(
-                    ErrorClass::from_code(code, status.flatten()),
-                    operation,
-                    code,
-                    e.message().unwrap_or_default(),
-                )
+                let message = match (e.message().filter(|m| !m.is_empty()), status.flatten()) {
+                    (Some(m), _) => m.to_string(),
+                    (None, Some(http)) => format!("HTTP {http} with no error the SDK could read"),
+                    (None, None) => "no error message".to_string(),
+                };
+                let message = match remedy(code) {
+                    Some(what_to_do) => format!("{message} ({what_to_do})"),
+                    None => message,
+                };
+                AwsError::new(ErrorClass::from_code(code, status.flatten()), operation, code, message)
             }
             SdkError::TimeoutError(_) => {
                 AwsError::new(ErrorClass::Transient, operation, "Timeout", "the call timed out")
@@ -165,6 +169,17 @@ impl AwsError {
                 }
             }
         }
+    }
+}
+
+/// What a person can do about an error whose AWS message does not say it.
+fn remedy(code: &str) -> Option<&'static str> {
+    match code {
+        // Stacks on one RegionPair share its subnets: a fleet can fill them.
+        "InsufficientFreeAddressesInSubnet" => Some(
+            "the RegionPair's subnets are full: lower the capacities of the stacks on it, or put further stacks on a RegionPair with larger subnets (spec.primary.subnets, spec.standby.subnets; a subnet cannot grow in place)",
+        ),
+        _ => None,
     }
 }
 
@@ -231,6 +246,8 @@ mod tests {
             assert_eq!(ErrorClass::from_code(code, Some(400)), class, "{code}");
         }
         assert_eq!(ErrorClass::from_code("Weird", Some(503)), ErrorClass::Transient);
+        assert!(remedy("InsufficientFreeAddressesInSubnet").is_some_and(|r| r.contains("larger subnets")));
+        assert_eq!(remedy("InvalidParameterValue"), None);
         assert_eq!(ErrorClass::from_code("Weird", Some(429)), ErrorClass::Throttled);
         assert!(ErrorClass::Throttled.is_retryable() && !ErrorClass::InvalidSpec.is_retryable());
     }
