@@ -315,20 +315,64 @@ pub(crate) async fn secrets(
         .await
 }
 
-/// Every metric alarm of the account in us-east-1 (where Route 53 health
-/// check metrics are): one page per hundred alarms.
-pub(crate) async fn alarms(aws: &AwsContext) -> Result<Arc<Vec<aws_sdk_cloudwatch::types::MetricAlarm>>, AwsError> {
-    aws.shared()
-        .read(Kind::Alarms, GLOBAL_REGION, || {
-            all_pages(|token| async {
-                let page = send!(
-                    "cloudwatch:DescribeAlarms",
-                    aws.cloudwatch(GLOBAL_REGION).describe_alarms().max_records(100).set_next_token(token)
-                )?;
-                Ok((page.metric_alarms().to_vec(), page.next_token().map(str::to_string)))
-            })
+/// Alarm names per `DescribeAlarms` call (the API's limit).
+const ALARM_NAMES_PER_CALL: usize = 100;
+
+/// The alarms every stack named, read by name in us-east-1 (where Route 53
+/// health check metrics are).
+struct AlarmView {
+    asked: std::collections::BTreeSet<String>,
+    alarms: Vec<aws_sdk_cloudwatch::types::MetricAlarm>,
+}
+
+/// One stack's alarm from the fleet's shared read by name: the stacks name
+/// their alarms, and one read asks for all of them (100 to a call) instead
+/// of listing every alarm of the account. A name the read did not ask for
+/// (named after it was made) is read on its own.
+pub(crate) async fn alarm(
+    aws: &AwsContext,
+    owner: &str,
+    name: &str,
+) -> Result<Option<aws_sdk_cloudwatch::types::MetricAlarm>, AwsError> {
+    let shared = aws.shared();
+    shared.note_interest(Kind::Alarms, GLOBAL_REGION, owner, &[name.to_string()]);
+    let view: Arc<AlarmView> = shared
+        .read(Kind::Alarms, GLOBAL_REGION, || async {
+            let asked = shared.interest(Kind::Alarms, GLOBAL_REGION);
+            let names: Vec<String> = asked.iter().cloned().collect();
+            let mut alarms = Vec::new();
+            for chunk in names.chunks(ALARM_NAMES_PER_CALL) {
+                let found: Vec<_> = all_pages(|token| async {
+                    let page = send!(
+                        "cloudwatch:DescribeAlarms",
+                        aws.cloudwatch(GLOBAL_REGION)
+                            .describe_alarms()
+                            .set_alarm_names(Some(chunk.to_vec()))
+                            .max_records(100)
+                            .set_next_token(token)
+                    )?;
+                    Ok((page.metric_alarms().to_vec(), page.next_token().map(str::to_string)))
+                })
+                .await?;
+                alarms.extend(found);
+            }
+            // A deleted stack's alarm is not found: stop asking for it.
+            let found = alarms.iter().filter_map(|a| a.alarm_name().map(str::to_string)).collect();
+            shared.keep_interest_in(Kind::Alarms, GLOBAL_REGION, &found);
+            Ok(AlarmView { asked, alarms })
         })
-        .await
+        .await?;
+    if view.asked.contains(name) {
+        return Ok(view.alarms.iter().find(|a| a.alarm_name() == Some(name)).cloned());
+    }
+    let own = send!("cloudwatch:DescribeAlarms", aws.cloudwatch(GLOBAL_REGION).describe_alarms().alarm_names(name))?;
+    Ok(own.metric_alarms().iter().find(|a| a.alarm_name() == Some(name)).cloned())
+}
+
+/// Forgets `owner`'s alarm name (its stack has no alarm), so the fleet's
+/// read stops asking for it.
+pub(crate) fn forget_alarm(aws: &AwsContext, owner: &str) {
+    aws.shared().note_interest(Kind::Alarms, GLOBAL_REGION, owner, &[]);
 }
 
 pub(crate) async fn health_checks(aws: &AwsContext) -> Result<Arc<Vec<aws_sdk_route53::types::HealthCheck>>, AwsError> {

@@ -309,6 +309,15 @@ impl SharedReads {
         self.lock().interest.remove(&(kind, region.to_string()));
     }
 
+    /// Forgets the owners of `kind` in `region` none of whose ids is in
+    /// `found`: an owner that still wants them names them again on its next
+    /// pass, one that is gone (a deleted stack) never does.
+    pub fn keep_interest_in(&self, kind: Kind, region: &str, found: &BTreeSet<String>) {
+        if let Some(owners) = self.lock().interest.get_mut(&(kind, region.to_string())) {
+            owners.retain(|_, ids| ids.iter().any(|id| found.contains(id)));
+        }
+    }
+
     /// Reads that were served by a view another pass loaded.
     pub fn reused(&self) -> u64 {
         self.lock().reused
@@ -485,5 +494,17 @@ mod tests {
         shared.clear_interest(Kind::Listeners, "us-east-1");
         assert!(shared.interest(Kind::Listeners, "us-east-1").is_empty());
         assert_eq!(shared.interest(Kind::Listeners, "us-west-2").len(), 1, "another region keeps its interest");
+    }
+
+    #[test]
+    fn owners_whose_ids_were_not_found_are_forgotten() {
+        let shared = SharedReads::new(Duration::ZERO);
+        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        shared.note_interest(Kind::Alarms, "us-east-1", "live", &names(&["live-api-health"]));
+        shared.note_interest(Kind::Alarms, "us-east-1", "deleted", &names(&["deleted-api-health"]));
+        let found = ["live-api-health".to_string()].into_iter().collect();
+        shared.keep_interest_in(Kind::Alarms, "us-east-1", &found);
+        let left: Vec<String> = shared.interest(Kind::Alarms, "us-east-1").into_iter().collect();
+        assert_eq!(left, names(&["live-api-health"]), "a deleted stack's alarm is no longer asked for");
     }
 }

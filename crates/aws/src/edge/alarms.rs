@@ -12,11 +12,11 @@ use crate::clients::AwsContext;
 use crate::errors::AwsError;
 use crate::tags::Ownership;
 
-/// Our alarm from the account's shared listing (at most a second old: its
-/// state is a failure signal).
-pub async fn observe(aws: &AwsContext, name: &str) -> Result<Option<ObservedAlarm>, AwsError> {
-    let alarms = crate::fleet::alarms(aws).await?;
-    Ok(alarms.iter().find(|a| a.alarm_name() == Some(name)).map(|a| {
+/// Our alarm from the fleet's shared read by name (at most five seconds
+/// old: its state is a failure signal).
+pub async fn observe(aws: &AwsContext, owner: &Ownership, name: &str) -> Result<Option<ObservedAlarm>, AwsError> {
+    let alarm = crate::fleet::alarm(aws, &owner.uid, name).await?;
+    Ok(alarm.map(|a| {
         let mut actions: Vec<String> = a.alarm_actions().to_vec();
         actions.sort();
         ObservedAlarm {

@@ -109,8 +109,11 @@ pub async fn observe_global(
         }),
         Box::pin(async {
             match &desired.alarm {
-                Some(a) => alarms::observe(aws, &a.name).await,
-                None => Ok(None),
+                Some(a) => alarms::observe(aws, owner, &a.name).await,
+                None => {
+                    crate::fleet::forget_alarm(aws, &owner.uid);
+                    Ok(None)
+                }
             }
         }),
     )?;
