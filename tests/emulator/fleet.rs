@@ -154,3 +154,59 @@ async fn listeners_are_read_once_for_every_owner_and_a_vanished_one_sends_each_o
     assert_eq!(arns(read("a", a.clone()).await), sorted(a.clone()));
     assert_eq!(arns(read("b", b[1..].to_vec()).await), sorted(b[1..].to_vec()));
 }
+
+/// A stack's last status, naming its listeners in `region` and its alarm.
+fn status_naming(region: &str, listeners: &[String], alarm: &str) -> warmstandby_api::ThreeTierStackStatus {
+    let lb = warmstandby_api::LoadBalancerStatus { listener_arns: listeners.to_vec(), ..Default::default() };
+    warmstandby_api::ThreeTierStackStatus {
+        primary: Some(warmstandby_api::RegionStackStatus {
+            region: region.to_string(),
+            load_balancers: [("api".to_string(), lb)].into_iter().collect(),
+            ..Default::default()
+        }),
+        global: Some(warmstandby_api::GlobalStackStatus { alarm_name: Some(alarm.to_string()), ..Default::default() }),
+        ..Default::default()
+    }
+}
+
+/// After a restart the operator names every stack's listeners and alarm from
+/// the statuses it lists, so the first shared reads already cover the whole
+/// fleet; alarms are read by those names (someone else's is not listed).
+#[tokio::test]
+async fn after_a_restart_the_first_shared_reads_cover_every_stack_named_in_the_statuses() {
+    use aws_sdk_cloudwatch::types::{ComparisonOperator, Statistic};
+
+    let emulator = Emulator::start();
+    let region = "us-east-1";
+    let config = emulator.sdk_config(region).await;
+    let hands = AwsContext::new(config.clone());
+    let [a, b] = listeners_of_two_owners(&hands, region, 2).await;
+    let cw = hands.cloudwatch(region);
+    for name in ["a-api-health", "b-api-health", "someone-elses-alarm"] {
+        cw.put_metric_alarm()
+            .alarm_name(name)
+            .namespace("AWS/Route53")
+            .metric_name("HealthCheckStatus")
+            .statistic(Statistic::Minimum)
+            .period(60)
+            .evaluation_periods(1)
+            .threshold(1.0)
+            .comparison_operator(ComparisonOperator::LessThanThreshold)
+            .send()
+            .await
+            .expect("alarm by hand");
+    }
+
+    let restarted = AwsContext::new(config).with_shared_window(Duration::from_secs(600));
+    warmstandby_aws::fleet::remember_from_status(&restarted, "a", &status_naming(region, &a, "a-api-health"));
+    warmstandby_aws::fleet::remember_from_status(&restarted, "b", &status_naming(region, &b, "b-api-health"));
+    for (owner, mine) in [("a", &a), ("b", &b)] {
+        let found = warmstandby_aws::fleet::listeners(&restarted, region, owner, mine).await.expect("listeners");
+        assert_eq!(found.map(|l| l.len()), Some(2), "{owner}'s listeners come from the fleet's read");
+        let alarm = warmstandby_aws::fleet::alarm(&restarted, owner, &format!("{owner}-api-health")).await;
+        assert!(alarm.expect("alarm").is_some(), "{owner}'s alarm is found");
+    }
+    let calls = restarted.calls().snapshot();
+    assert_eq!(calls.count("DescribeListeners"), 1, "one read for both stacks' listeners");
+    assert_eq!(calls.count("DescribeAlarms"), 1, "one read for both stacks' alarms");
+}

@@ -315,6 +315,24 @@ pub(crate) async fn secrets(
         .await
 }
 
+/// Names a stack's listeners and alarm from its last status, for the fleet's
+/// shared reads by id. A pass names its own; calling this for every stack
+/// the operator knows, when it starts, makes the first shared reads after a
+/// restart ask for every stack's instead of only for those that passed
+/// before them (the rest would each read their own).
+pub fn remember_from_status(aws: &AwsContext, uid: &str, status: &warmstandby_api::ThreeTierStackStatus) {
+    let shared = aws.shared();
+    for region in [status.primary.as_ref(), status.standby.as_ref()].into_iter().flatten() {
+        let arns: Vec<String> = region.load_balancers.values().flat_map(|l| l.listener_arns.iter().cloned()).collect();
+        if !arns.is_empty() {
+            shared.note_interest(Kind::Listeners, &region.region, uid, &arns);
+        }
+    }
+    if let Some(name) = status.global.as_ref().and_then(|g| g.alarm_name.clone()) {
+        shared.note_interest(Kind::Alarms, GLOBAL_REGION, uid, &[name]);
+    }
+}
+
 /// Alarm names per `DescribeAlarms` call (the API's limit).
 const ALARM_NAMES_PER_CALL: usize = 100;
 
@@ -329,7 +347,7 @@ struct AlarmView {
 /// their alarms, and one read asks for all of them (100 to a call) instead
 /// of listing every alarm of the account. A name the read did not ask for
 /// (named after it was made) is read on its own.
-pub(crate) async fn alarm(
+pub async fn alarm(
     aws: &AwsContext,
     owner: &str,
     name: &str,

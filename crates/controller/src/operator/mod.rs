@@ -408,6 +408,11 @@ pub async fn run(client: Client, aws: Arc<AwsContext>, cfg: OperatorConfig) -> R
         let (ctx, pairs, policies, stacks) = (ctx.clone(), pairs.clone(), policies.clone(), stacks.clone());
         tokio::spawn(async move {
             let _ = tokio::join!(pairs.wait_until_ready(), policies.wait_until_ready(), stacks.wait_until_ready());
+            for stack in stacks.state() {
+                if let (Some(uid), Some(status)) = (stack.metadata.uid.as_deref(), stack.status.as_ref()) {
+                    warmstandby_aws::fleet::remember_from_status(&ctx.aws, uid, status);
+                }
+            }
             ctx.set_ready();
         });
     }
