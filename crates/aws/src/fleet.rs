@@ -12,18 +12,6 @@ use crate::clients::AwsContext;
 use crate::errors::AwsError;
 use crate::shared::Kind;
 
-/// Every page of a paginated request, its items collected.
-macro_rules! send_all {
-    ($op:literal, $req:expr) => {
-        $req.into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| $crate::errors::AwsError::from_sdk($op, &e))
-    };
-}
-
 /// Every page of a listing whose SDK has no item paginator: `page` reads
 /// the page after a marker and returns its items and the next marker.
 async fn all_pages<T, Fut>(mut page: impl FnMut(Option<String>) -> Fut) -> Result<Vec<T>, AwsError>
@@ -270,7 +258,8 @@ pub(crate) async fn auto_scaling_groups(
         .read(Kind::AutoScalingGroups, region, || async {
             send_all!(
                 "autoscaling:DescribeAutoScalingGroups",
-                aws.autoscaling(region).describe_auto_scaling_groups().filters(ours)
+                // 100 to a page, the most AWS allows (50 by default).
+                aws.autoscaling(region).describe_auto_scaling_groups().filters(ours).max_records(100)
             )
         })
         .await

@@ -43,15 +43,8 @@ pub async fn observe(
     }
     if every_profile {
         // A hundred to a page on AWS: a fleet's profiles fill several.
-        let every: Vec<aws_sdk_iam::types::InstanceProfile> = iam
-            .list_instance_profiles()
-            .path_prefix(ROLE_PATH)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| AwsError::from_sdk("iam:ListInstanceProfiles", &e))?;
+        let every: Vec<aws_sdk_iam::types::InstanceProfile> =
+            send_all!("iam:ListInstanceProfiles", iam.list_instance_profiles().path_prefix(ROLE_PATH))?;
         for p in &every {
             add(p.instance_profile_name(), p.arn(), p.roles().iter().map(|r| r.role_name().to_string()).collect());
         }

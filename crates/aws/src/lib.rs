@@ -11,6 +11,18 @@ macro_rules! send {
     };
 }
 
+/// Every page of a paginated request, its items collected.
+macro_rules! send_all {
+    ($op:literal, $req:expr) => {
+        $req.into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| $crate::errors::AwsError::from_sdk($op, &e))
+    };
+}
+
 pub mod access;
 pub mod backup;
 pub mod bastion;

@@ -41,6 +41,22 @@ use crate::errors::{AwsError, ErrorClass};
 /// lasts longer than a second does not read them again for every stack.
 pub const SIGNAL_FRESHNESS: Duration = Duration::from_secs(5);
 
+tokio::task_local! {
+    /// How old the failure signals this task reads may be, when not the default.
+    static SIGNAL_AGE: Duration;
+}
+
+/// Runs `pass` with failure signals (database states, alarms, replica lag)
+/// served as old as any other kind, up to the window: for a steady pass of a
+/// stack nobody watches for failover, where they only feed the status. A
+/// pass that detects failures, waits on a database or moves a region reads
+/// them at most [`SIGNAL_FRESHNESS`] old. Without this a fleet resync that
+/// lasts minutes (Route 53's rate alone makes 200 stacks take two) would
+/// read every signal again every five seconds, for nobody.
+pub async fn with_settled_signals<F: std::future::Future>(pass: F) -> F::Output {
+    SIGNAL_AGE.scope(Duration::MAX, pass).await
+}
+
 /// Declares [`Kind`] and [`ALL_KINDS`] from one list, so a new kind cannot
 /// be left out of the kinds an unknown service's call reloads.
 macro_rules! kinds {
@@ -82,7 +98,9 @@ impl Kind {
     /// How long one read of this kind may serve, with the context's window.
     fn freshness(self, window: Duration) -> Duration {
         match self {
-            Kind::DbInstances | Kind::ReplicaLag | Kind::Alarms => window.min(SIGNAL_FRESHNESS),
+            Kind::DbInstances | Kind::ReplicaLag | Kind::Alarms => {
+                window.min(SIGNAL_AGE.try_with(|age| *age).unwrap_or(SIGNAL_FRESHNESS))
+            }
             _ => window,
         }
     }
@@ -460,6 +478,18 @@ mod tests {
         assert_eq!(failed.map_err(|e| e.code).err().as_deref(), Some("RequestLimitExceeded"));
         counted(&shared, &loads, Kind::Images, "us-east-1").await;
         assert_eq!(loads.load(Ordering::SeqCst), 3, "a failed read is tried again by the next pass");
+    }
+
+    #[tokio::test]
+    async fn a_settled_pass_takes_signals_as_old_as_the_window_and_a_watching_one_does_not() {
+        let shared = SharedReads::new(Duration::from_secs(60));
+        let loads = AtomicU64::new(0);
+        counted(&shared, &loads, Kind::DbInstances, "us-east-1").await;
+        tokio::time::sleep(SIGNAL_FRESHNESS + Duration::from_millis(50)).await;
+        with_settled_signals(counted(&shared, &loads, Kind::DbInstances, "us-east-1")).await;
+        assert_eq!(loads.load(Ordering::SeqCst), 1, "a settled pass reuses a signal within the window");
+        counted(&shared, &loads, Kind::DbInstances, "us-east-1").await;
+        assert_eq!(loads.load(Ordering::SeqCst), 2, "any other pass reads a signal older than the freshness again");
     }
 
     #[tokio::test]

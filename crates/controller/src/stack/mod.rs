@@ -169,6 +169,19 @@ pub async fn reconcile_with_request(
     reconcile_inner(aws, inputs, Intent::Apply, now, Some(request), false).await
 }
 
+/// A steady stack (Ready at its generation, no failover under way) that no
+/// policy watches and nobody asked to move or drill: its pass reads failure
+/// signals only for its status, so they may be as old as the shared window.
+fn signals_only_feed_the_status(stack: &ThreeTierStack, watched: bool, requested: bool) -> bool {
+    let Some(status) = stack.status.as_ref() else { return false };
+    !watched
+        && !requested
+        && status.failover.is_none()
+        && status.phase == Some(Phase::Ready)
+        && status.observed_generation.is_some()
+        && status.observed_generation == stack.metadata.generation
+}
+
 /// One pass of a valid stack: observe (IO), detect (IO), decide (pure, in
 /// the core), apply (IO), conclude (pure, in the core).
 #[allow(clippy::too_many_arguments)]
@@ -188,7 +201,14 @@ async fn reconcile_validated(
     let mut memory = memory::memory(stack);
     // What to look for does not depend on roles beyond the machine's memory.
     let looking_for = Desired::of(&validated, &Placement::at(memory.active));
-    let snapshot = match observe(aws, stack, &validated, &looking_for, &owners).await {
+    let observing = observe(aws, stack, &validated, &looking_for, &owners);
+    let observed =
+        if signals_only_feed_the_status(stack, policy.is_some(), explicit_request.is_some() || drill_requested) {
+            warmstandby_aws::shared::with_settled_signals(observing).await
+        } else {
+            observing.await
+        };
+    let snapshot = match observed {
         Ok(s) => s,
         Err(e) => {
             let status = not_ready(stack, None, "AwsError", e.to_string(), now);
@@ -305,4 +325,41 @@ pub(super) fn not_ready(
         status.observed_generation = generation;
     }
     status
+}
+
+#[cfg(test)]
+mod tests {
+    use warmstandby_api::{FailoverProgress, Phase, ThreeTierStack, ThreeTierStackStatus};
+
+    use super::signals_only_feed_the_status;
+
+    fn steady() -> ThreeTierStack {
+        let mut stack: ThreeTierStack =
+            serde_yaml::from_str(include_str!("../../../../deploy/examples/30-bookstore.yaml")).expect("the example");
+        stack.metadata.generation = Some(3);
+        stack.status = Some(ThreeTierStackStatus {
+            phase: Some(Phase::Ready),
+            observed_generation: Some(3),
+            ..Default::default()
+        });
+        stack
+    }
+
+    #[test]
+    fn only_a_steady_unwatched_stack_takes_settled_signals() {
+        assert!(signals_only_feed_the_status(&steady(), false, false));
+        assert!(!signals_only_feed_the_status(&steady(), true, false), "a policy watches it for failover");
+        assert!(!signals_only_feed_the_status(&steady(), false, true), "a move or drill was asked for");
+        let mut changed = steady();
+        changed.metadata.generation = Some(4);
+        assert!(!signals_only_feed_the_status(&changed, false, false), "a new spec is being applied");
+        let mut moving = steady();
+        if let Some(s) = moving.status.as_mut() {
+            s.failover = Some(FailoverProgress::default());
+        }
+        assert!(!signals_only_feed_the_status(&moving, false, false), "a failover is under way");
+        let mut fresh = steady();
+        fresh.status = None;
+        assert!(!signals_only_feed_the_status(&fresh, false, false), "a stack being created waits on its database");
+    }
 }
