@@ -170,7 +170,10 @@ pub async fn run_sampled(
     let mut stacks = fleet_stacks(&checked, n);
 
     // Create: rounds of passes over the stacks not yet Ready.
-    let fleet = AwsContext::new(config.clone()).with_shared_window(Duration::from_secs(30));
+    // As the operator by default: a 30 s window, a 300 s resync (settled age 150 s).
+    let fleet = AwsContext::new(config.clone())
+        .with_shared_window(Duration::from_secs(30))
+        .with_settled_age(Duration::from_secs(150));
     let before = fleet.calls().snapshot();
     let started = Instant::now();
     let mut rounds = 0;

@@ -154,7 +154,8 @@ impl AwsContext {
             .to_builder()
             .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(provider))
             .build();
-        let mut ctx = AwsContext::new(base).with_shared_window(self.shared.window());
+        let mut ctx =
+            AwsContext::new(base).with_shared_window(self.shared.window()).with_settled_age(self.shared.settled_age());
         ctx.calls = self.calls.clone();
         let ctx = std::sync::Arc::new(ctx);
         roles.insert(role.to_string(), ctx.clone());
@@ -169,6 +170,13 @@ impl AwsContext {
     /// Without it only passes running at the same time share a read.
     pub fn with_shared_window(self, window: Duration) -> AwsContext {
         self.shared.set_window(window);
+        self
+    }
+
+    /// How old a view may be for a settled pass (see
+    /// [`crate::shared::with_settled_reads`]); the window when shorter.
+    pub fn with_settled_age(self, age: Duration) -> AwsContext {
+        self.shared.set_settled_age(age);
         self
     }
 

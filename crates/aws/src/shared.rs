@@ -42,19 +42,26 @@ use crate::errors::{AwsError, ErrorClass};
 pub const SIGNAL_FRESHNESS: Duration = Duration::from_secs(5);
 
 tokio::task_local! {
-    /// How old the failure signals this task reads may be, when not the default.
-    static SIGNAL_AGE: Duration;
+    /// Set for a settled pass (see [`with_settled_reads`]).
+    static SETTLED: ();
 }
 
-/// Runs `pass` with failure signals (database states, alarms, replica lag)
-/// served as old as any other kind, up to the window: for a steady pass of a
-/// stack nobody watches for failover, where they only feed the status. A
-/// pass that detects failures, waits on a database or moves a region reads
-/// them at most [`SIGNAL_FRESHNESS`] old. Without this a fleet resync that
-/// lasts minutes (Route 53's rate alone makes 200 stacks take two) would
-/// read every signal again every five seconds, for nobody.
-pub async fn with_settled_signals<F: std::future::Future>(pass: F) -> F::Output {
-    SIGNAL_AGE.scope(Duration::MAX, pass).await
+/// Runs `pass` as a settled pass: a steady stack that no policy watches and
+/// nobody asked to move. Its views may be as old as the settled age (half
+/// the resync interval in the operator) instead of the window, failure
+/// signals too, since they only feed its status. A fleet's steady resync
+/// then reads each kind once however long it lasts: at 200 stacks Route
+/// 53's rate alone makes it last two minutes, and a 30 s window had every
+/// kind read again four times over. A change made outside the operator is
+/// still found: by the next resync after the view's age. Every other pass
+/// (creating, changing, failing over, detecting) reads with the window, and
+/// failure signals at most [`SIGNAL_FRESHNESS`] old.
+pub async fn with_settled_reads<F: std::future::Future>(pass: F) -> F::Output {
+    SETTLED.scope((), pass).await
+}
+
+fn settled() -> bool {
+    SETTLED.try_with(|_| ()).is_ok()
 }
 
 /// Declares [`Kind`] and [`ALL_KINDS`] from one list, so a new kind cannot
@@ -95,12 +102,14 @@ kinds! {
 }
 
 impl Kind {
-    /// How long one read of this kind may serve, with the context's window.
-    fn freshness(self, window: Duration) -> Duration {
+    /// How long one read of this kind may serve a pass, with the context's
+    /// window and settled age.
+    fn freshness(self, window: Duration, settled_age: Duration) -> Duration {
+        if settled() {
+            return window.max(settled_age);
+        }
         match self {
-            Kind::DbInstances | Kind::ReplicaLag | Kind::Alarms => {
-                window.min(SIGNAL_AGE.try_with(|age| *age).unwrap_or(SIGNAL_FRESHNESS))
-            }
+            Kind::DbInstances | Kind::ReplicaLag | Kind::Alarms => window.min(SIGNAL_FRESHNESS),
             _ => window,
         }
     }
@@ -178,6 +187,8 @@ struct State {
 pub struct SharedReads {
     /// The window in milliseconds.
     window: std::sync::atomic::AtomicU64,
+    /// How old a view may be for a settled pass, in milliseconds.
+    settled_age: std::sync::atomic::AtomicU64,
     state: Mutex<State>,
 }
 
@@ -192,7 +203,17 @@ impl SharedReads {
     /// read in flight among the passes that wait for it.
     pub fn new(window: Duration) -> SharedReads {
         let millis = u64::try_from(window.as_millis()).unwrap_or(u64::MAX);
-        SharedReads { window: millis.into(), state: Mutex::new(State::default()) }
+        SharedReads { window: millis.into(), settled_age: 0.into(), state: Mutex::new(State::default()) }
+    }
+
+    pub fn settled_age(&self) -> Duration {
+        Duration::from_millis(self.settled_age.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
+    /// How old a view may be for a settled pass (never less than the window).
+    pub fn set_settled_age(&self, age: Duration) {
+        let millis = u64::try_from(age.as_millis()).unwrap_or(u64::MAX);
+        self.settled_age.store(millis, std::sync::atomic::Ordering::Relaxed);
     }
 
     pub fn window(&self) -> Duration {
@@ -216,7 +237,7 @@ impl SharedReads {
         T: Any + Send + Sync,
         Fut: std::future::Future<Output = Result<T, AwsError>>,
     {
-        let freshness = kind.freshness(self.window());
+        let freshness = kind.freshness(self.window(), self.settled_age());
         let cell = {
             let mut s = self.lock();
             let key = (kind, region.to_string());
@@ -481,15 +502,21 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_settled_pass_takes_signals_as_old_as_the_window_and_a_watching_one_does_not() {
-        let shared = SharedReads::new(Duration::from_secs(60));
+    async fn a_settled_pass_takes_views_as_old_as_the_settled_age_and_any_other_pass_does_not() {
+        let shared = SharedReads::new(Duration::from_millis(100));
+        shared.set_settled_age(Duration::from_secs(60));
         let loads = AtomicU64::new(0);
         counted(&shared, &loads, Kind::DbInstances, "us-east-1").await;
-        tokio::time::sleep(SIGNAL_FRESHNESS + Duration::from_millis(50)).await;
-        with_settled_signals(counted(&shared, &loads, Kind::DbInstances, "us-east-1")).await;
-        assert_eq!(loads.load(Ordering::SeqCst), 1, "a settled pass reuses a signal within the window");
-        counted(&shared, &loads, Kind::DbInstances, "us-east-1").await;
-        assert_eq!(loads.load(Ordering::SeqCst), 2, "any other pass reads a signal older than the freshness again");
+        counted(&shared, &loads, Kind::SecurityGroups, "us-east-1").await;
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        with_settled_reads(async {
+            counted(&shared, &loads, Kind::DbInstances, "us-east-1").await;
+            counted(&shared, &loads, Kind::SecurityGroups, "us-east-1").await;
+        })
+        .await;
+        assert_eq!(loads.load(Ordering::SeqCst), 2, "a settled pass reuses views older than the window");
+        counted(&shared, &loads, Kind::SecurityGroups, "us-east-1").await;
+        assert_eq!(loads.load(Ordering::SeqCst), 3, "any other pass reads a view older than the window again");
     }
 
     #[tokio::test]

@@ -152,9 +152,12 @@ pub struct OperatorArgs {
     #[arg(long, default_value = "5m", value_parser = standalone::parse_duration)]
     pub resync: std::time::Duration,
     /// How long one AWS listing of a kind serves every stack's pass in a
-    /// region. Our own changes reload it at once; changes made outside are
-    /// seen within the resync interval plus this. Failure signals are never
-    /// older than five seconds. 0s: only passes running at once share a read.
+    /// region. Our own changes reload it at once. A steady resync of a stack
+    /// no policy watches takes listings up to half the resync interval old,
+    /// so a fleet's resync reads each kind once; changes made outside are
+    /// seen within one and a half resync intervals. Failure signals of a
+    /// stack being watched, changed or moved are never older than five
+    /// seconds. 0s: only passes running at once share a read.
     #[arg(long, default_value = "30s", value_parser = standalone::parse_duration)]
     pub shared_read_window: std::time::Duration,
     /// Objects reconciled at once.

@@ -241,7 +241,11 @@ async fn operator(args: OperatorArgs, endpoint: Option<String>, err: &mut dyn Wr
         }
     };
     let aws = std::sync::Arc::new(
-        warmstandby_aws::AwsContext::from_env(endpoint.as_deref()).await.with_shared_window(args.shared_read_window),
+        warmstandby_aws::AwsContext::from_env(endpoint.as_deref())
+            .await
+            .with_shared_window(args.shared_read_window)
+            // A steady fleet's resync reads each kind once, however long it lasts.
+            .with_settled_age(args.resync / 2),
     );
     let identity = args
         .identity

@@ -170,9 +170,9 @@ pub async fn reconcile_with_request(
 }
 
 /// A steady stack (Ready at its generation, no failover under way) that no
-/// policy watches and nobody asked to move or drill: its pass reads failure
-/// signals only for its status, so they may be as old as the shared window.
-fn signals_only_feed_the_status(stack: &ThreeTierStack, watched: bool, requested: bool) -> bool {
+/// policy watches and nobody asked to move or drill: its pass may take views
+/// as old as the settled age (see `with_settled_reads`).
+fn settled(stack: &ThreeTierStack, watched: bool, requested: bool) -> bool {
     let Some(status) = stack.status.as_ref() else { return false };
     !watched
         && !requested
@@ -202,12 +202,11 @@ async fn reconcile_validated(
     // What to look for does not depend on roles beyond the machine's memory.
     let looking_for = Desired::of(&validated, &Placement::at(memory.active));
     let observing = observe(aws, stack, &validated, &looking_for, &owners);
-    let observed =
-        if signals_only_feed_the_status(stack, policy.is_some(), explicit_request.is_some() || drill_requested) {
-            warmstandby_aws::shared::with_settled_signals(observing).await
-        } else {
-            observing.await
-        };
+    let observed = if settled(stack, policy.is_some(), explicit_request.is_some() || drill_requested) {
+        warmstandby_aws::shared::with_settled_reads(observing).await
+    } else {
+        observing.await
+    };
     let snapshot = match observed {
         Ok(s) => s,
         Err(e) => {
@@ -331,7 +330,7 @@ pub(super) fn not_ready(
 mod tests {
     use warmstandby_api::{FailoverProgress, Phase, ThreeTierStack, ThreeTierStackStatus};
 
-    use super::signals_only_feed_the_status;
+    use super::settled;
 
     fn steady() -> ThreeTierStack {
         let mut stack: ThreeTierStack =
@@ -346,20 +345,20 @@ mod tests {
     }
 
     #[test]
-    fn only_a_steady_unwatched_stack_takes_settled_signals() {
-        assert!(signals_only_feed_the_status(&steady(), false, false));
-        assert!(!signals_only_feed_the_status(&steady(), true, false), "a policy watches it for failover");
-        assert!(!signals_only_feed_the_status(&steady(), false, true), "a move or drill was asked for");
+    fn only_a_steady_unwatched_stack_is_settled() {
+        assert!(settled(&steady(), false, false));
+        assert!(!settled(&steady(), true, false), "a policy watches it for failover");
+        assert!(!settled(&steady(), false, true), "a move or drill was asked for");
         let mut changed = steady();
         changed.metadata.generation = Some(4);
-        assert!(!signals_only_feed_the_status(&changed, false, false), "a new spec is being applied");
+        assert!(!settled(&changed, false, false), "a new spec is being applied");
         let mut moving = steady();
         if let Some(s) = moving.status.as_mut() {
             s.failover = Some(FailoverProgress::default());
         }
-        assert!(!signals_only_feed_the_status(&moving, false, false), "a failover is under way");
+        assert!(!settled(&moving, false, false), "a failover is under way");
         let mut fresh = steady();
         fresh.status = None;
-        assert!(!signals_only_feed_the_status(&fresh, false, false), "a stack being created waits on its database");
+        assert!(!settled(&fresh, false, false), "a stack being created waits on its database");
     }
 }
