@@ -335,7 +335,8 @@ struct AlarmView {
 /// One stack's alarm from the fleet's shared read by name: the stacks name
 /// their alarms, and one read asks for all of them (100 to a call) instead
 /// of listing every alarm of the account. A name the read did not ask for
-/// (named after it was made) is read on its own.
+/// (named after it was made) is read on its own; a settled pass reads the
+/// fleet's again instead (see [`crate::shared::with_settled_reads`]).
 pub async fn alarm(
     aws: &AwsContext,
     owner: &str,

@@ -53,7 +53,10 @@ tokio::task_local! {
 /// then reads each kind once however long it lasts: at 200 stacks Route
 /// 53's rate alone makes it last two minutes, and a 30 s window had every
 /// kind read again four times over. A change made outside the operator is
-/// still found: by the next resync after the view's age. Every other pass
+/// still found: by the next resync after the view's age. A view of a kind
+/// read by id is not taken once the fleet has named ids it did not ask for
+/// (stacks whose alarms were made after it): one read asks for all of them
+/// instead of each such stack reading its own. Every other pass
 /// (creating, changing, failing over, detecting) reads with the window, and
 /// failure signals at most [`SIGNAL_FRESHNESS`] old.
 pub async fn with_settled_reads<F: std::future::Future>(pass: F) -> F::Output {
@@ -165,6 +168,8 @@ type Loaded = (Instant, Result<Value, AwsError>);
 
 struct Slot {
     generation: u64,
+    /// The kind's interest generation when the slot was made.
+    interest_generation: u64,
     cell: Arc<OnceCell<Loaded>>,
 }
 
@@ -181,6 +186,8 @@ struct State {
     reused: u64,
     /// Kinds read by id: (kind, region) -> owner -> the ids that owner wants.
     interest: HashMap<(Kind, String), BTreeMap<String, Vec<String>>>,
+    /// Bumped when an owner names an id no owner wanted before.
+    interest_generations: HashMap<(Kind, String), u64>,
 }
 
 /// One per `AwsContext` (per account): the shared views and their generations.
@@ -243,8 +250,14 @@ impl SharedReads {
             let key = (kind, region.to_string());
             let generation =
                 s.generations.get(&key).copied().unwrap_or(0) + s.everywhere.get(&kind).copied().unwrap_or(0);
+            let interest_generation = s.interest_generations.get(&key).copied().unwrap_or(0);
+            // A settled pass may take an old view, but not one that asked for
+            // fewer ids than the fleet now names: the stacks it left out
+            // would each read their own.
+            let settled = settled();
             let usable = s.slots.get(&key).is_some_and(|slot| {
                 slot.generation == generation
+                    && (!settled || slot.interest_generation == interest_generation)
                     && match slot.cell.get() {
                         None => true,
                         Some((at, Ok(_))) => at.elapsed() <= freshness,
@@ -254,7 +267,7 @@ impl SharedReads {
             if usable {
                 s.reused += 1;
             } else {
-                s.slots.insert(key.clone(), Slot { generation, cell: Arc::new(OnceCell::new()) });
+                s.slots.insert(key.clone(), Slot { generation, interest_generation, cell: Arc::new(OnceCell::new()) });
             }
             s.slots.get(&key).map(|slot| slot.cell.clone()).unwrap_or_default()
         };
@@ -324,11 +337,16 @@ impl SharedReads {
     /// that kind asks for every owner's ids at once.
     pub fn note_interest(&self, kind: Kind, region: &str, owner: &str, ids: &[String]) {
         let mut s = self.lock();
-        let owners = s.interest.entry((kind, region.to_string())).or_default();
+        let key = (kind, region.to_string());
+        let owners = s.interest.entry(key.clone()).or_default();
+        let named_anew = ids.iter().any(|id| !owners.values().flatten().any(|wanted| wanted == id));
         if ids.is_empty() {
             owners.remove(owner);
         } else {
             owners.insert(owner.to_string(), ids.to_vec());
+        }
+        if named_anew {
+            *s.interest_generations.entry(key).or_default() += 1;
         }
     }
 
@@ -517,6 +535,29 @@ mod tests {
         assert_eq!(loads.load(Ordering::SeqCst), 2, "a settled pass reuses views older than the window");
         counted(&shared, &loads, Kind::SecurityGroups, "us-east-1").await;
         assert_eq!(loads.load(Ordering::SeqCst), 3, "any other pass reads a view older than the window again");
+    }
+
+    #[tokio::test]
+    async fn a_settled_pass_reads_again_only_when_the_fleet_named_ids_the_view_did_not_ask_for() {
+        let shared = SharedReads::new(Duration::from_secs(60));
+        shared.set_settled_age(Duration::from_secs(60));
+        let loads = AtomicU64::new(0);
+        let name = |owner: &str, id: &str| shared.note_interest(Kind::Alarms, "us-east-1", owner, &[id.to_string()]);
+        name("uid-a", "alarm-a");
+        counted(&shared, &loads, Kind::Alarms, "us-east-1").await;
+        name("uid-b", "alarm-b");
+        counted(&shared, &loads, Kind::Alarms, "us-east-1").await;
+        assert_eq!(loads.load(Ordering::SeqCst), 1, "any other pass takes the view and reads a new name on its own");
+        with_settled_reads(counted(&shared, &loads, Kind::Alarms, "us-east-1")).await;
+        assert_eq!(loads.load(Ordering::SeqCst), 2, "a settled pass reads again for every name the view lacks");
+        name("uid-a", "alarm-a");
+        name("uid-b", "alarm-b");
+        with_settled_reads(counted(&shared, &loads, Kind::Alarms, "us-east-1")).await;
+        assert_eq!(loads.load(Ordering::SeqCst), 2, "names the view asked for again do not make it old");
+        counted(&shared, &loads, Kind::SecurityGroups, "us-east-1").await;
+        name("uid-c", "alarm-c");
+        with_settled_reads(counted(&shared, &loads, Kind::SecurityGroups, "us-east-1")).await;
+        assert_eq!(loads.load(Ordering::SeqCst), 3, "only the named kind's view is read again");
     }
 
     #[tokio::test]
