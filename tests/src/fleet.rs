@@ -201,6 +201,7 @@ pub async fn run_sampled(
     let (outcomes, shared, shared_wall) = measured(&fleet, started, &before, outcomes);
     check_steady(&outcomes, &shared, "shared")?;
     eprintln!("{n} stacks: shared resync {} calls in {:.2} s", shared.total(), shared_wall.as_secs_f64());
+    eprint!("{n} stacks: shared resync by operation:\n{}", shared.table());
 
     // Drift made outside the operator (another client) in one stack is
     // found by the first resync after the window.

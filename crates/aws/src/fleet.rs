@@ -366,7 +366,7 @@ pub async fn alarm(
             }
             // A deleted stack's alarm is not found: stop asking for it.
             let found = alarms.iter().filter_map(|a| a.alarm_name().map(str::to_string)).collect();
-            shared.keep_interest_in(Kind::Alarms, GLOBAL_REGION, &found);
+            shared.keep_interest_in(Kind::Alarms, GLOBAL_REGION, &asked, &found);
             Ok(AlarmView { asked, alarms })
         })
         .await?;

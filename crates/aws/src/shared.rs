@@ -366,12 +366,14 @@ impl SharedReads {
         self.lock().interest.remove(&(kind, region.to_string()));
     }
 
-    /// Forgets the owners of `kind` in `region` none of whose ids is in
-    /// `found`: an owner that still wants them names them again on its next
-    /// pass, one that is gone (a deleted stack) never does.
-    pub fn keep_interest_in(&self, kind: Kind, region: &str, found: &BTreeSet<String>) {
+    /// Forgets the owners of `kind` in `region` whose ids a read `asked`
+    /// for and none of which it `found`: an owner that still wants them
+    /// names them again on its next pass, one that is gone (a deleted
+    /// stack) never does. An owner that named ids while the read was in
+    /// flight is kept: the read did not ask for them.
+    pub fn keep_interest_in(&self, kind: Kind, region: &str, asked: &BTreeSet<String>, found: &BTreeSet<String>) {
         if let Some(owners) = self.lock().interest.get_mut(&(kind, region.to_string())) {
-            owners.retain(|_, ids| ids.iter().any(|id| found.contains(id)));
+            owners.retain(|_, ids| ids.iter().any(|id| found.contains(id) || !asked.contains(id)));
         }
     }
 
@@ -600,9 +602,16 @@ mod tests {
         let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         shared.note_interest(Kind::Alarms, "us-east-1", "live", &names(&["live-api-health"]));
         shared.note_interest(Kind::Alarms, "us-east-1", "deleted", &names(&["deleted-api-health"]));
+        let asked = shared.interest(Kind::Alarms, "us-east-1");
+        // A stack names its alarm while the read is in flight.
+        shared.note_interest(Kind::Alarms, "us-east-1", "new", &names(&["new-api-health"]));
         let found = ["live-api-health".to_string()].into_iter().collect();
-        shared.keep_interest_in(Kind::Alarms, "us-east-1", &found);
+        shared.keep_interest_in(Kind::Alarms, "us-east-1", &asked, &found);
         let left: Vec<String> = shared.interest(Kind::Alarms, "us-east-1").into_iter().collect();
-        assert_eq!(left, names(&["live-api-health"]), "a deleted stack's alarm is no longer asked for");
+        assert_eq!(
+            left,
+            names(&["live-api-health", "new-api-health"]),
+            "a deleted stack's alarm is no longer asked for; one named during the read still is"
+        );
     }
 }
