@@ -184,11 +184,25 @@ pub struct ActionsSpec {
     /// Check that the standby endpoints answer before declaring success.
     #[serde(default = "yes")]
     pub verify: bool,
+    /// Seconds one step of a move may wait before it is reported overdue
+    /// (`Progressing=False`, reason `ProgressDeadlineExceeded`, and a
+    /// `FailoverStepOverdue` event naming what does not answer); the move
+    /// goes on. Default: three times what AWS typically takes for the step,
+    /// at least 2 minutes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 86400))]
+    pub step_deadline_seconds: Option<i32>,
 }
 
 impl Default for ActionsSpec {
     fn default() -> Self {
-        ActionsSpec { fence_old_primary: true, scale_standby: true, switch_dns: true, verify: true }
+        ActionsSpec {
+            fence_old_primary: true,
+            scale_standby: true,
+            switch_dns: true,
+            verify: true,
+            step_deadline_seconds: None,
+        }
     }
 }
 

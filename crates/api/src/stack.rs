@@ -524,6 +524,14 @@ pub struct ThreeTierStackStatus {
     /// after an automatic failover, until the spec is changed to match.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active_role: Option<RegionRole>,
+    /// Region whose database takes writes, as AWS shows it this pass
+    /// (absent while none does, e.g. during a promotion).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub writer_region: Option<String>,
+    /// Region that `api.<domain>` (PRIMARY record and health check) and
+    /// CloudFront's first origin point at, as AWS shows it this pass.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traffic_region: Option<String>,
     /// `spec.activeRegion` as last acted on: a change of the field is a
     /// request for a planned switchover.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -603,8 +611,33 @@ pub struct DatabaseStatus {
     /// RDS status, e.g. `available`, `backing-up`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<String>,
+    /// The replica's current `ReplicaLag` while replication runs; absent when RDS publishes no lag.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replica_lag_seconds: Option<i64>,
+    /// Replication into the replica as RDS reports it, with what the RPO estimate needs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replication: Option<ReplicationStatus>,
+}
+
+/// Replication into a read replica, remembered across passes: the RPO
+/// estimate needs the last lag known and when replication stopped.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplicationStatus {
+    /// `replicating`, `stopped` (not running, or in error) or `unknown` (no reading).
+    pub state: String,
+    /// Why replication is not running, in RDS's words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// The last `ReplicaLag` reading that was a lag (seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_lag_seconds: Option<i64>,
+    /// When that reading was published (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_lag_at: Option<String>,
+    /// When replication was first seen not running (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped_since: Option<String>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]

@@ -80,8 +80,8 @@ pub async fn observe(
     if matches!(desired.database, DesiredDatabase::Replica { .. })
         && let Some(replica) = out.databases.iter_mut().find(|d| d.identifier == desired.db_identifier)
     {
-        replica.replica_lag_seconds =
-            fleet::replica_lags(aws, region, &dbs).await?.get(&replica.identifier).copied().flatten();
+        replica.replication_reading.points =
+            fleet::replica_lags(aws, region, &dbs).await?.get(&replica.identifier).cloned().unwrap_or_default();
     }
     if let Some(g) = dbs
         .iter()

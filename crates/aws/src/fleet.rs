@@ -83,13 +83,13 @@ pub(crate) async fn db_instances(
         .await
 }
 
-/// The latest ReplicaLag of every read replica of ours among `dbs` (the
+/// The recent ReplicaLag datapoints of every read replica of ours among `dbs` (the
 /// region's databases), in one GetMetricData per 500 replicas.
 pub(crate) async fn replica_lags(
     aws: &AwsContext,
     region: &str,
     dbs: &[aws_sdk_rds::types::DbInstance],
-) -> Result<Arc<std::collections::HashMap<String, Option<i64>>>, AwsError> {
+) -> Result<Arc<std::collections::HashMap<String, Vec<(i64, i64)>>>, AwsError> {
     aws.shared()
         .read(Kind::ReplicaLag, region, || async {
             let replicas: Vec<String> = dbs

@@ -41,7 +41,17 @@ pub(crate) fn ours(dbs: &[aws_sdk_rds::types::DbInstance], uid: &str) -> Vec<Obs
                 .filter_map(|g| g.vpc_security_group_id().map(str::to_string))
                 .collect(),
             replica_source: d.read_replica_source_db_instance_identifier().map(str::to_string),
-            replica_lag_seconds: None,
+            replication_reading: warmstandby_core::replication::Reading {
+                status_info: d.status_infos().iter().find(|s| s.status_type() == Some("read replication")).map(|s| {
+                    warmstandby_core::replication::StatusInfo {
+                        status: s.status().unwrap_or_default().to_string(),
+                        normal: s.normal().unwrap_or(true),
+                        message: s.message().map(str::to_string),
+                    }
+                }),
+                points: Vec::new(),
+            },
+            replication: Default::default(),
             epoch: d
                 .tag_list()
                 .iter()
@@ -53,13 +63,14 @@ pub(crate) fn ours(dbs: &[aws_sdk_rds::types::DbInstance], uid: &str) -> Vec<Obs
     found
 }
 
-/// Latest ReplicaLag over the last 10 minutes of each of `identifiers` (at
-/// most 500, GetMetricData's limit), None where CloudWatch has none.
+/// ReplicaLag datapoints over the last 10 minutes of each of `identifiers`
+/// (at most 500, GetMetricData's limit), newest first as (seconds since the
+/// epoch, value); `-1` (replication not running) is kept as published.
 pub(crate) async fn replica_lags(
     aws: &AwsContext,
     region: &str,
     identifiers: &[String],
-) -> Result<Vec<(String, Option<i64>)>, AwsError> {
+) -> Result<Vec<(String, Vec<(i64, i64)>)>, AwsError> {
     use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
     if identifiers.is_empty() {
         return Ok(Vec::new());
@@ -84,19 +95,19 @@ pub(crate) async fn replica_lags(
             .start_time(aws_smithy_types::DateTime::from_secs(now.saturating_sub(600) as i64))
             .end_time(aws_smithy_types::DateTime::from_secs(now as i64 + 60))
     )?;
-    // Values come newest first.
     Ok(identifiers
         .iter()
         .enumerate()
         .map(|(i, identifier)| {
             let id = format!("lag{i}");
-            let latest = out
+            let mut points: Vec<(i64, i64)> = out
                 .metric_data_results()
                 .iter()
                 .find(|r| r.id() == Some(id.as_str()))
-                .and_then(|r| r.values().first())
-                .map(|v| v.round() as i64);
-            (identifier.clone(), latest)
+                .map(|r| r.timestamps().iter().zip(r.values()).map(|(t, v)| (t.secs(), v.round() as i64)).collect())
+                .unwrap_or_default();
+            points.sort_by(|a, b| b.0.cmp(&a.0));
+            (identifier.clone(), points)
         })
         .collect())
 }

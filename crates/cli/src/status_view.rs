@@ -162,10 +162,17 @@ pub fn stack(style: Style, st: &ThreeTierStack, status: &ThreeTierStackStatus) -
             })
         }));
         rows.push(row("replica lag", &|r| {
-            r.database
-                .as_ref()
-                .filter(|d| d.role != "writer")
-                .map_or("-".into(), |d| d.replica_lag_seconds.map_or("unknown".into(), |l| format!("{l} s")))
+            r.database.as_ref().filter(|d| d.role != "writer").map_or("-".into(), |d| {
+                match (&d.replication, d.replica_lag_seconds) {
+                    (Some(r), _) if r.state == "stopped" => format!(
+                        "replication stopped{}; last lag {}",
+                        r.stopped_since.as_deref().map(|s| format!(" since {s}")).unwrap_or_default(),
+                        r.last_lag_seconds.map_or("unknown".into(), |l| format!("{l} s"))
+                    ),
+                    (_, Some(l)) => format!("{l} s"),
+                    (_, None) => "unknown".into(),
+                }
+            })
         }));
         for tier in ["web", "api"] {
             rows.push(row(&format!("{tier} servers (min/desired/max)"), &|r| {

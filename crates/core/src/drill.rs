@@ -8,11 +8,19 @@ use crate::data::observed::ObservedDataTier;
 use crate::desired::{DesiredDataTier, DesiredRegionEdge, ImageSource};
 use crate::edge::observed::ObservedRegionEdge;
 
-/// RDS promotion of a MySQL replica typically takes a few minutes; launching
-/// the extra instances overlaps with it.
-pub const PROMOTION_ESTIMATE_SECONDS: i64 = 300;
-/// Resolvers follow an alias failover within about a minute.
-pub const DNS_ESTIMATE_SECONDS: i64 = 60;
+/// What a move takes after the decision, from the AWS timing table the
+/// emulator uses too: the promotion, with the standby's instances launching
+/// and passing health checks meanwhile, then the DNS change reaching every
+/// Route 53 server and resolvers following within the alias's 60 s TTL.
+pub fn move_estimate_seconds() -> i64 {
+    use crate::aws_time::typical;
+    let promote = typical("rds.promote_read_replica");
+    let capacity = typical("ec2.instance.launch") + typical("elbv2.target.healthy");
+    promote.max(capacity) + typical("route53.change") + RESOLVER_TTL_SECONDS
+}
+
+/// Resolvers follow an alias failover within the record's TTL (an ALB alias: 60 s).
+const RESOLVER_TTL_SECONDS: i64 = 60;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Readiness {
@@ -34,6 +42,7 @@ pub fn readiness(
     active: RegionRole,
     data: (&[DesiredDataTier; 2], &[ObservedDataTier; 2]),
     edge: (&[DesiredRegionEdge; 2], &[ObservedRegionEdge; 2]),
+    now: i64,
 ) -> Readiness {
     let (dd, od) = data;
     let (de, oe) = edge;
@@ -96,11 +105,23 @@ pub fn readiness(
     match od[p].databases.iter().find(|d| d.identifier == dd[p].db_identifier) {
         Some(db) if db.is_replica() => {
             check(db.is_available(), format!("{region}: the replica is {}", db.status));
-            match db.replica_lag_seconds {
-                Some(lag) => {
-                    check(lag <= budget, format!("{region}: replica lag {lag} s exceeds the budget of {budget} s"))
-                }
-                None => check(false, format!("{region}: replica lag is unknown")),
+            // The same estimate the guards take, for a failure starting now.
+            match db.replication.rpo_estimate(now) {
+                Ok(rpo) if rpo.replicating => check(
+                    rpo.seconds <= budget,
+                    format!("{region}: replica lag {} s exceeds the budget of {budget} s", rpo.seconds),
+                ),
+                // Stopped replication leaves the standby further behind every
+                // second, even while a failover now would still be in budget.
+                Ok(rpo) => check(
+                    false,
+                    format!(
+                        "{region}: {}; a failover now would lose up to {} s of writes (budget {budget} s)",
+                        db.replication.stopped_message().unwrap_or_default(),
+                        rpo.seconds
+                    ),
+                ),
+                Err(why) => check(false, format!("{region}: {why}")),
             }
         }
         Some(_) => check(false, format!("{region}: the database is not a replica of the active writer")),
@@ -117,9 +138,5 @@ pub fn readiness(
         None => i64::from(spec.health_check.interval_seconds) * i64::from(spec.health_check.failure_threshold),
     };
     let debounce = policy.map(|p| i64::from(p.detection.debounce_seconds)).unwrap_or(0);
-    Readiness {
-        checks,
-        failures,
-        predicted_rto_seconds: detection + debounce + PROMOTION_ESTIMATE_SECONDS + DNS_ESTIMATE_SECONDS,
-    }
+    Readiness { checks, failures, predicted_rto_seconds: detection + debounce + move_estimate_seconds() }
 }

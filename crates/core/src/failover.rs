@@ -17,6 +17,7 @@
 //!   unless forced;
 //! - one failover at a time per stack: requests during one are refused.
 
+use crate::replication::State;
 use warmstandby_api::{
     DetectionStatus, FailoverMode, FailoverPolicySpec, FailoverProgress, FailoverRecord, FailoverStep, RegionRole,
 };
@@ -83,7 +84,8 @@ pub struct DbView {
     pub is_replica: bool,
     /// RDS status, e.g. `available`, `backing-up`.
     pub status: String,
-    pub lag_seconds: Option<i64>,
+    /// Replication into it, when it is a replica (the lag, or why there is none).
+    pub replication: crate::replication::Health,
     /// The epoch tag of the database, if a failover promoted it.
     pub epoch: Option<i64>,
 }
@@ -152,6 +154,8 @@ pub enum FailoverReason {
     Step,
     /// The move is done.
     Succeeded,
+    /// A step waits past its deadline; the move goes on.
+    StepOverdue,
     /// A drill was recorded.
     DrillRan,
 }
@@ -167,13 +171,14 @@ impl FailoverReason {
             FailoverReason::Decided => "FailoverDecided",
             FailoverReason::Step => "FailoverStep",
             FailoverReason::Succeeded => "FailoverSucceeded",
+            FailoverReason::StepOverdue => "FailoverStepOverdue",
             FailoverReason::DrillRan => "DrillRan",
         }
     }
 
     /// Published as a Warning: someone should look.
     pub fn is_warning(self) -> bool {
-        matches!(self, FailoverReason::FailureDetected | FailoverReason::Refused)
+        matches!(self, FailoverReason::FailureDetected | FailoverReason::Refused | FailoverReason::StepOverdue)
     }
 }
 
@@ -319,7 +324,11 @@ pub fn decide(
         };
         let outcome = match stage {
             Stage::Confirm => confirm(policy, failing, &p, o),
-            Stage::Guards => guards(policy, planned, force, &p, o),
+            Stage::Guards => {
+                let (step, rpo) = guards(policy, planned, force, &p, o);
+                p.rpo_estimate_seconds = rpo;
+                step
+            }
             Stage::Fence if fence_of(policy, from).is_none() => {
                 // Fencing is off: promotion must still never leave two writers.
                 match &o.databases[from.index()] {
@@ -407,7 +416,6 @@ pub fn decide(
                 if stage == Stage::Guards {
                     p.epoch = memory.epoch + 1;
                     d.epoch = p.epoch;
-                    p.rpo_estimate_seconds = o.databases[to.index()].as_ref().and_then(|db| db.lag_seconds);
                     d.events.push((
                         FailoverReason::Decided,
                         format!("epoch {}: {} from the {from} to the {to}", p.epoch, p.kind),
@@ -477,55 +485,92 @@ fn confirm(policy: Option<&FailoverPolicySpec>, failing: bool, p: &FailoverProgr
     }
 }
 
+/// The guards before the decision; with the RPO estimate the move records
+/// (`None`: unknown, and only a forced move goes on without it).
 fn guards(
     policy: Option<&FailoverPolicySpec>,
     planned: bool,
     force: bool,
     p: &FailoverProgress,
     o: &Observation,
-) -> Step {
+) -> (Step, Option<i64>) {
     let to = p.to;
     let Some(db) = &o.databases[to.index()] else {
-        return Step::Refuse(format!("there is no database in the {to} region to promote"));
+        return (Step::Refuse(format!("there is no database in the {to} region to promote")), None);
     };
     if !db.is_replica {
         // A writer that does not replicate holds older data (a fenced
         // former primary): moving there would lose what was written since.
-        return Step::Refuse(format!(
-            "the {to} database is a writer, not a replica of the active one; rebuild replication there first"
-        ));
+        return (
+            Step::Refuse(format!(
+                "the {to} database is a writer, not a replica of the active one; rebuild replication there first"
+            )),
+            None,
+        );
     }
     let guards = policy.map(|p| p.guards.clone()).unwrap_or_default();
     if guards.require_replica_available && db.status != "available" && !force {
-        return Step::Refuse(format!("the {to} replica is {}, not available", db.status));
+        return (Step::Refuse(format!("the {to} replica is {}, not available", db.status)), None);
     }
+    let health = &db.replication;
     if planned {
-        // A planned move loses nothing: wait until the replica has caught up.
-        return match db.lag_seconds {
-            Some(0) => Step::Done(None),
-            Some(lag) if !force => Step::Wait(format!("waiting for replica lag to reach 0 (now {lag} s)")),
-            None if !force => Step::Wait("waiting for a replica lag reading".into()),
-            _ => Step::Done(Some("forced without a zero lag".into())),
+        // A planned move loses nothing: replication must run and have caught up.
+        return match (health.state, health.lag_seconds) {
+            (State::Replicating, Some(0)) => (Step::Done(None), Some(0)),
+            (state, lag) if force => {
+                (Step::Done(Some("forced without a zero lag".into())), lag.filter(|_| state == State::Replicating))
+            }
+            (State::Stopped, _) => (
+                Step::Refuse(format!(
+                    "{}; a {} needs replication running and caught up",
+                    health.stopped_message().unwrap_or_default(),
+                    p.kind
+                )),
+                None,
+            ),
+            (_, Some(lag)) => (Step::Wait(format!("waiting for replica lag to reach 0 (now {lag} s)")), None),
+            (_, None) => (Step::Wait("waiting for a replica lag reading".into()), None),
         };
     }
-    match db.lag_seconds {
-        Some(lag) if lag > guards.max_replica_lag_seconds && !force => {
-            return Step::Refuse(format!(
-                "replica lag {lag} s exceeds the RPO budget of {} s",
-                guards.max_replica_lag_seconds
-            ));
+    // The failure began when the move started (a failover starts when its
+    // failure was first seen).
+    let failure_since = rfc3339_seconds(&p.started_at).unwrap_or(o.now);
+    let budget = guards.max_replica_lag_seconds;
+    let rpo = match health.rpo_estimate(failure_since) {
+        Ok(rpo) if rpo.seconds <= budget => Some(rpo.seconds),
+        Ok(rpo) if force => {
+            // Above the budget by a human's decision: a running replica's lag is
+            // still the estimate; a stopped one's is only a bound, so unknown.
+            rpo.replicating.then_some(rpo.seconds)
         }
-        None if !force => return Step::Refuse("replica lag is unknown; the RPO budget cannot be checked".into()),
-        _ => {}
-    }
+        Ok(rpo) if rpo.replicating => {
+            return (Step::Refuse(format!("replica lag {} s exceeds the RPO budget of {budget} s", rpo.seconds)), None);
+        }
+        Ok(rpo) => {
+            return (
+                Step::Refuse(format!(
+                    "{}; promoting would lose up to {} s of writes, above the RPO budget of {budget} s",
+                    health.stopped_message().unwrap_or_default(),
+                    rpo.seconds
+                )),
+                None,
+            );
+        }
+        Err(_) if force => None,
+        Err(why) => return (Step::Refuse(format!("{why}; the RPO budget cannot be checked")), None),
+    };
     if guards.require_approval && !o.approved && !force {
-        return Step::Refuse(format!(
-            "waiting for approval: annotate the stack with {}={}",
-            warmstandby_api::ANNOTATION_APPROVE_FAILOVER,
-            p.epoch + 1
-        ));
+        return (
+            Step::Refuse(format!(
+                "waiting for approval: annotate the stack with {}={}",
+                warmstandby_api::ANNOTATION_APPROVE_FAILOVER,
+                p.epoch + 1
+            )),
+            None,
+        );
     }
-    Step::Done(None)
+    let note = (force && rpo.is_none()).then(|| "forced with an unknown RPO".to_string());
+    (Step::Done(note), rpo)
 }
 
 fn next_step(policy: Option<&FailoverPolicySpec>, stage: Stage) -> Option<Stage> {

@@ -34,8 +34,8 @@ fn sim() -> Sim {
         now: 1_800_000_000,
         failing: Vec::new(),
         db: [
-            DbView { is_replica: false, status: "available".into(), lag_seconds: None, epoch: None },
-            DbView { is_replica: true, status: "available".into(), lag_seconds: Some(4), epoch: None },
+            DbView { is_replica: false, status: "available".into(), replication: Default::default(), epoch: None },
+            DbView { is_replica: true, status: "available".into(), replication: replicating(Some(4)), epoch: None },
         ],
         fenced: [false, false],
         unreachable: [false, false],
@@ -45,6 +45,16 @@ fn sim() -> Sim {
         approved: false,
         memory: Memory::default(),
         history: Vec::new(),
+    }
+}
+
+/// A replica that replicates, with `lag` as its latest ReplicaLag (None: none published yet).
+fn replicating(lag: Option<i64>) -> crate::replication::Health {
+    crate::replication::Health {
+        state: crate::replication::State::Replicating,
+        lag_seconds: lag,
+        last_lag: lag.map(|l| (l, 1_800_000_000)),
+        ..Default::default()
     }
 }
 
@@ -203,10 +213,10 @@ fn guards_refuse_and_nothing_changes() {
     for (name, edit, expect) in [
         (
             "lag",
-            Box::new(|s: &mut Sim| s.db[1].lag_seconds = Some(900)) as Box<dyn Fn(&mut Sim)>,
+            Box::new(|s: &mut Sim| s.db[1].replication = replicating(Some(900))) as Box<dyn Fn(&mut Sim)>,
             "exceeds the RPO budget of 300 s",
         ),
-        ("unknown lag", Box::new(|s: &mut Sim| s.db[1].lag_seconds = None), "replica lag is unknown"),
+        ("unknown lag", Box::new(|s: &mut Sim| s.db[1].replication = replicating(None)), "replica lag is unknown"),
         ("backing up", Box::new(|s: &mut Sim| s.db[1].status = "backing-up".into()), "replica is backing-up"),
     ] {
         let p = policy(|_| {});
@@ -242,7 +252,7 @@ fn approval_is_waited_for_and_force_overrides_the_budget() {
 
     let p = policy(|_| {});
     let mut s = sim();
-    s.db[1].lag_seconds = Some(5000);
+    s.db[1].replication = replicating(Some(5000));
     let forced = Request { to: RegionRole::Standby, force: true, kind: "failover" };
     for _ in 0..10 {
         s.pass(Some(&p), Some(&forced));
@@ -261,7 +271,7 @@ fn a_planned_switchover_waits_for_zero_lag_and_back_again() {
     }
     assert_eq!(s.step().as_deref(), Some("guards"));
     assert!(s.memory.progress.as_ref().unwrap().steps.last().unwrap().message.as_deref().unwrap().contains("lag"));
-    s.db[1].lag_seconds = Some(0);
+    s.db[1].replication = replicating(Some(0));
     for _ in 0..10 {
         s.pass(Some(&p), Some(&to_standby));
     }
@@ -269,7 +279,7 @@ fn a_planned_switchover_waits_for_zero_lag_and_back_again() {
     assert_eq!(s.history.last().unwrap().rpo_estimate_seconds, Some(0));
 
     // Failback: replication rebuilt in the old region (the reconcile's job), then the same way back.
-    s.db[0] = DbView { is_replica: true, status: "available".into(), lag_seconds: Some(0), epoch: None };
+    s.db[0] = DbView { is_replica: true, status: "available".into(), replication: replicating(Some(0)), epoch: None };
     s.fenced[0] = false;
     let back = Request { to: RegionRole::Primary, force: false, kind: "switchover" };
     for _ in 0..10 {
@@ -425,7 +435,7 @@ fn randomized_faults_never_break_the_invariants() {
                 if rng.chance(60) { primary_dies(&mut s) } else { s.failing.clear() }
             }
             s.unreachable[0] = rng.chance(10);
-            s.db[1].lag_seconds = if rng.chance(10) { None } else { Some((rng.next() % 600) as i64) };
+            s.db[1].replication = replicating(if rng.chance(10) { None } else { Some((rng.next() % 600) as i64) });
             if rng.chance(20) {
                 // The pass crashes before carrying anything out.
                 let d = decide(Some(&p), &s.memory, None, &s.observation());
@@ -587,7 +597,7 @@ proptest::proptest! {
                 Event::Lag(lag) => {
                     for i in 0..2 {
                         if s.db[i].is_replica {
-                            s.db[i].lag_seconds = lag;
+                            s.db[i].replication = replicating(lag);
                         }
                     }
                 }
@@ -601,7 +611,7 @@ proptest::proptest! {
                     request = Some(Request { to, force, kind: if force { "failover" } else { "switchover" } })
                 }
                 Event::Pass => {
-                    let before: Vec<(bool, Option<i64>)> = s.db.iter().map(|d| (d.is_replica, d.lag_seconds)).collect();
+                    let before: Vec<(bool, Option<i64>)> = s.db.iter().map(|d| (d.is_replica, d.replication.lag_seconds)).collect();
                     let epoch = s.memory.epoch;
                     let d = s.pass(Some(&p), request.as_ref());
                     proptest::prop_assert!(d.epoch >= epoch);
@@ -627,4 +637,77 @@ proptest::proptest! {
             }
         }
     }
+}
+
+/// Replication that stopped at `since`; it was last known running, `lag` s
+/// behind, at `running_at`.
+fn stopped(lag: i64, running_at: i64, since: i64) -> crate::replication::Health {
+    crate::replication::Health {
+        state: crate::replication::State::Stopped,
+        reason: Some("RDS reports replication error: cannot reach the source".into()),
+        lag_seconds: None,
+        last_lag: Some((lag, running_at)),
+        stopped_since: Some(since),
+    }
+}
+
+fn run_to_the_end(s: &mut Sim, p: &FailoverPolicySpec, request: Option<&Request>) -> Option<String> {
+    let mut refusal = None;
+    for _ in 0..20 {
+        let d = s.pass(Some(p), request);
+        refusal = d.refusal.clone().or(refusal);
+        if d.finished.is_some() {
+            break;
+        }
+    }
+    refusal
+}
+
+#[test]
+fn replication_that_stops_with_the_disaster_is_promoted_with_an_honest_rpo() {
+    let p = policy(|_| {});
+    let mut s = sim();
+    // Replicating 2 s behind until the region died, 10 s before detection saw it.
+    s.db[1].replication = stopped(2, s.now - 10, s.now - 10);
+    primary_dies(&mut s);
+    let refusal = run_to_the_end(&mut s, &p, None);
+    assert_eq!(refusal, None);
+    let done = s.history.last().expect("a record");
+    assert_eq!(done.outcome, "Succeeded");
+    assert_eq!(done.rpo_estimate_seconds, Some(12), "the last lag plus the writes after it, never the -1");
+}
+
+#[test]
+fn replication_that_stopped_long_before_the_disaster_is_refused_and_force_records_an_unknown_rpo() {
+    let p = policy(|_| {});
+    let mut s = sim();
+    s.db[1].replication = stopped(0, s.now - 900, s.now - 890);
+    primary_dies(&mut s);
+    let refusal = run_to_the_end(&mut s, &p, None).unwrap_or_default();
+    assert!(refusal.contains("replication is not running since"), "{refusal}");
+    assert!(refusal.contains("cannot reach the source"), "RDS's words: {refusal}");
+    assert!(refusal.contains("up to 900 s of writes") && refusal.contains("budget of 300 s"), "{refusal}");
+    assert_eq!(s.step().as_deref(), Some("guards"));
+    assert!(!s.fenced[0] && s.db[1].is_replica && s.traffic[0], "nothing changed");
+    assert_eq!(s.memory.epoch, 0);
+
+    let forced = Request { to: RegionRole::Standby, force: true, kind: "failover" };
+    let mut s = sim();
+    s.db[1].replication = stopped(0, s.now - 900, s.now - 890);
+    s.answers[1] = Some(true);
+    run_to_the_end(&mut s, &p, Some(&forced));
+    let done = s.history.last().expect("a record");
+    assert_eq!((done.outcome.as_str(), done.to), ("Succeeded", RegionRole::Standby));
+    assert_eq!(done.rpo_estimate_seconds, None, "forced past a stopped replication: the RPO is unknown");
+}
+
+#[test]
+fn a_planned_switchover_is_refused_while_replication_is_stopped() {
+    let p = policy(|_| {});
+    let mut s = sim();
+    s.db[1].replication = stopped(0, s.now - 5, s.now - 5);
+    let to_standby = Request { to: RegionRole::Standby, force: false, kind: "switchover" };
+    let refusal = run_to_the_end(&mut s, &p, Some(&to_standby)).unwrap_or_default();
+    assert!(refusal.contains("needs replication running and caught up"), "{refusal}");
+    assert_eq!(s.memory.active, RegionRole::Primary);
 }

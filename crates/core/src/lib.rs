@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod access;
+pub mod aws_time;
 pub mod conditions;
 pub mod cron;
 pub mod data;
@@ -24,6 +25,7 @@ pub mod overall;
 pub mod placement;
 #[cfg(test)]
 mod properties;
+pub mod replication;
 pub mod secret;
 pub mod stack_pass;
 #[cfg(test)]

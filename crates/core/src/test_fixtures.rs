@@ -58,7 +58,8 @@ pub(crate) fn observed_database(
         subnet_group: None,
         security_group_ids: Vec::new(),
         replica_source: replica_of.map(str::to_string),
-        replica_lag_seconds: None,
+        replication_reading: Default::default(),
+        replication: Default::default(),
         epoch: None,
     }
 }

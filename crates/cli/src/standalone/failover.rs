@@ -143,6 +143,8 @@ pub async fn failover(aws: &Arc<AwsContext>, checked: &Checked, opts: &FailoverO
 fn refusal_hint(why: &str) -> &'static str {
     if why.contains("rebuild replication") {
         "run `warmstandby apply --wait` with the same manifests first: it rebuilds the replica there from the active writer (keeping the old writer's data in a snapshot), then fail over again"
+    } else if why.contains("replication is not running") {
+        "find why replication stopped (the replica's events and StatusInfos in RDS) and restart it, or pass --force to promote with an unknown RPO"
     } else if why.contains("RPO budget") {
         "wait for the replica to catch up, or pass --force to accept losing up to that much data"
     } else if why.contains("lag is unknown") {

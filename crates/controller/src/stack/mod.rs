@@ -207,7 +207,7 @@ async fn reconcile_validated(
     } else {
         observing.await
     };
-    let snapshot = match observed {
+    let mut snapshot = match observed {
         Ok(s) => s,
         Err(e) => {
             let status = not_ready(stack, None, "AwsError", e.to_string(), now);
@@ -224,6 +224,11 @@ async fn reconcile_validated(
             };
         }
     };
+    memory::remember_replication(
+        &mut snapshot.data,
+        stack.status.as_ref(),
+        warmstandby_core::stack_pass::record::seconds(now),
+    );
     let recorded = stack.status.as_ref().is_some_and(|s| s.active_role.is_some());
     memory::recover(&mut memory, recorded, &snapshot.data, &looking_for.data);
 

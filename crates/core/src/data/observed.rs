@@ -76,8 +76,10 @@ pub struct ObservedDatabase {
     pub security_group_ids: Vec<String>,
     /// Set on a read replica: the source's identifier or ARN.
     pub replica_source: Option<String>,
-    /// Latest `AWS/RDS ReplicaLag` (seconds) of a replica, when CloudWatch has one.
-    pub replica_lag_seconds: Option<i64>,
+    /// What RDS reported of a replica's replication this pass (StatusInfos, ReplicaLag).
+    pub replication_reading: crate::replication::Reading,
+    /// That reading merged with what earlier passes knew (`stack_pass::memory::remember_replication`).
+    pub replication: crate::replication::Health,
     /// The failover epoch that promoted it (tag `warmstandby.dev/epoch`).
     pub epoch: Option<i64>,
 }

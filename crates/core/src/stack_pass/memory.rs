@@ -70,9 +70,12 @@ pub fn automatic_failback(
 ) -> Option<Request> {
     let policy = policy?;
     let home = stack.spec.active_region;
-    let caught_up = observation.databases[home.index()]
-        .as_ref()
-        .is_some_and(|db| db.is_replica && db.status == "available" && db.lag_seconds == Some(0));
+    let caught_up = observation.databases[home.index()].as_ref().is_some_and(|db| {
+        db.is_replica
+            && db.status == "available"
+            && db.replication.state == crate::replication::State::Replicating
+            && db.replication.lag_seconds == Some(0)
+    });
     (policy.failback == warmstandby_api::FailbackMode::Automatic
         && memory.progress.is_none()
         && memory.active != home
@@ -96,4 +99,31 @@ pub fn steady(memory: &Memory, observed: &[ObservedDataTier; 2], desired: &[Desi
         .iter()
         .any(|d| d.identifier == desired[other.index()].db_identifier && !d.is_replica());
     Decision { fence: stale_writer.then_some(other), ..Decision::remembered(memory) }
+}
+
+/// Merges each replica's replication reading of this pass with what the
+/// last status remembered of it (the last lag known, since when it is
+/// stopped), so the RPO estimate survives a metric window that moved on.
+pub fn remember_replication(
+    observed: &mut [ObservedDataTier; 2],
+    previous: Option<&warmstandby_api::ThreeTierStackStatus>,
+    now: i64,
+) {
+    let remembered = |identifier: &str| {
+        let regions = previous.map(|s| [s.primary.as_ref(), s.standby.as_ref()]).unwrap_or_default();
+        regions
+            .into_iter()
+            .flatten()
+            .filter_map(|r| r.database.as_ref())
+            .find(|d| d.instance_id == identifier)
+            .and_then(|d| d.replication.clone())
+    };
+    for db in observed.iter_mut().flat_map(|o| o.databases.iter_mut()) {
+        if db.is_replica() {
+            let previous = remembered(&db.identifier);
+            db.replication = crate::replication::Health::from_reading(&db.replication_reading, previous.as_ref(), now);
+        } else {
+            db.replication = crate::replication::Health::default();
+        }
+    }
 }

@@ -4,6 +4,7 @@
 //! status and says when to come back.
 
 pub mod memory;
+pub mod moving;
 pub mod observation;
 pub mod record;
 pub mod status;
@@ -248,12 +249,30 @@ pub fn conclude(
     record::record(&mut status, &decision, stack.status.as_ref(), stack, request_consumed, |r| {
         validated.pair.region(r).region.clone()
     });
+    let seen = (
+        observation::writer(&desired.data, &snapshot.data),
+        observation::traffic(&desired.regions, &snapshot.regions, &snapshot.global),
+    );
+    let regions = [desired.data[0].region.as_str(), desired.data[1].region.as_str()];
+    if let Some(overdue) = moving::record_move(
+        &mut status,
+        stack.status.as_ref(),
+        decision.progress.as_ref(),
+        policy,
+        seen,
+        regions,
+        stack.metadata.generation,
+        now,
+    ) {
+        decision.events.push(overdue);
+    }
     let readiness = crate::drill::readiness(
         policy,
         &validated.spec,
         decision.active,
         (&desired.data, &snapshot.data),
         (&desired.regions, &snapshot.regions),
+        record::seconds(now),
     );
     if let Some(d) = record::drill(&mut status, stack, policy, &readiness, drill_requested, now) {
         decision.events.push((FailoverReason::DrillRan, format!("{}: {}", d.outcome, d.message)));

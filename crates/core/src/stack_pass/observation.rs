@@ -27,18 +27,11 @@ pub fn observation(
         od[i].databases.iter().find(|d| d.identifier == dd[i].db_identifier).map(|d| DbView {
             is_replica: d.is_replica(),
             status: d.status.clone(),
-            lag_seconds: d.replica_lag_seconds,
+            replication: d.replication.clone(),
             epoch: d.epoch,
         })
     });
-    let fenced = [0, 1].map(|i| {
-        let api = od[i].security_groups.iter().find(|g| g.component == "security-group/api").map(|g| g.id.clone());
-        od[i]
-            .security_groups
-            .iter()
-            .find(|g| g.component == "security-group/db")
-            .is_some_and(|g| !g.ingress.iter().any(|r| r.group_id.is_some() && r.group_id == api))
-    });
+    let fenced = fenced(od);
     let full_capacity = [0, 1].map(|i| {
         de[i].tiers.iter().all(|t| {
             let spec_capacity = if t.tier == "web" { stack.spec.web.capacity } else { stack.spec.api.capacity };
@@ -48,19 +41,7 @@ pub fn observation(
             })
         })
     });
-    let traffic = [0, 1].map(|i| {
-        let region = &de[i].region;
-        let api_lb = de[i].tier("api").and_then(|t| oe[i].load_balancer(&t.load_balancer_name));
-        let record = og
-            .records
-            .iter()
-            .any(|r| r.failover.as_deref() == Some("PRIMARY") && r.set_identifier.as_deref() == Some(region.as_str()));
-        let origin =
-            og.distribution.as_ref().is_some_and(|d| d.spec.origin_group_members.first() == Some(&origin_id(region)));
-        let check =
-            api_lb.is_some_and(|lb| og.health_checks.iter().any(|h| h.config.fqdn.eq_ignore_ascii_case(&lb.dns_name)));
-        record && origin && check
-    });
+    let traffic = traffic(de, oe, og);
     let approved = stack
         .metadata
         .annotations
@@ -80,4 +61,46 @@ pub fn observation(
         answers,
         approved,
     }
+}
+
+/// Per region: its db security group admits no writer traffic (api).
+pub fn fenced(od: &[ObservedDataTier; 2]) -> [bool; 2] {
+    [0, 1].map(|i| {
+        let api = od[i].security_groups.iter().find(|g| g.component == "security-group/api").map(|g| g.id.clone());
+        od[i]
+            .security_groups
+            .iter()
+            .find(|g| g.component == "security-group/db")
+            .is_some_and(|g| !g.ingress.iter().any(|r| r.group_id.is_some() && r.group_id == api))
+    })
+}
+
+/// Per region: the api PRIMARY record, the health check and CloudFront's
+/// first origin point at it.
+pub fn traffic(de: &[DesiredRegionEdge; 2], oe: &[ObservedRegionEdge; 2], og: &ObservedGlobalEdge) -> [bool; 2] {
+    [0, 1].map(|i| {
+        let region = &de[i].region;
+        let api_lb = de[i].tier("api").and_then(|t| oe[i].load_balancer(&t.load_balancer_name));
+        let record = og
+            .records
+            .iter()
+            .any(|r| r.failover.as_deref() == Some("PRIMARY") && r.set_identifier.as_deref() == Some(region.as_str()));
+        let origin =
+            og.distribution.as_ref().is_some_and(|d| d.spec.origin_group_members.first() == Some(&origin_id(region)));
+        let check =
+            api_lb.is_some_and(|lb| og.health_checks.iter().any(|h| h.config.fqdn.eq_ignore_ascii_case(&lb.dns_name)));
+        record && origin && check
+    })
+}
+
+/// Per region: its database takes writes (a writer, available, not fenced).
+pub fn writer(dd: &[DesiredDataTier; 2], od: &[ObservedDataTier; 2]) -> [bool; 2] {
+    let fenced = fenced(od);
+    [0, 1].map(|i| {
+        !fenced[i]
+            && od[i]
+                .databases
+                .iter()
+                .any(|d| d.identifier == dd[i].db_identifier && !d.is_replica() && d.is_available())
+    })
 }

@@ -42,7 +42,8 @@ pub fn region_stack_status(d: &DesiredDataTier, o: &ObservedDataTier) -> RegionS
             role: if x.is_replica() { "replica".into() } else { "writer".into() },
             endpoint: x.endpoint.clone(),
             state: Some(x.status.clone()),
-            replica_lag_seconds: x.replica_lag_seconds,
+            replica_lag_seconds: x.replication.lag_seconds,
+            replication: x.is_replica().then(|| x.replication.status()),
         }),
         private_zone_id: o.private_zones.first().map(|z| z.id.clone()),
         backup_vault_name: o.backup_vaults.first().map(|(n, _)| n.clone()),
@@ -72,7 +73,11 @@ pub fn stack_status(
                 db_problems.push(format!("{} {} is {}", d.region, x.identifier, x.status))
             }
             (DesiredDatabase::Replica { source_identifier, .. }, Some(x)) => match &x.replica_source {
-                Some(src) if src == source_identifier || src.ends_with(&format!(":db:{source_identifier}")) => {}
+                Some(src) if src == source_identifier || src.ends_with(&format!(":db:{source_identifier}")) => {
+                    if let Some(stopped) = x.replication.stopped_message() {
+                        replication.push(format!("{}: {stopped}", x.identifier));
+                    }
+                }
                 Some(src) => {
                     replication.push(format!("{} replicates from {src}, not {source_identifier}", x.identifier))
                 }
