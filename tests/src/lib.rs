@@ -21,6 +21,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use aws_types::SdkConfig;
+pub use warmstandby_aws::local::Clock;
 
 /// The repository root (this crate lives in `<root>/tests`).
 pub fn repo_root() -> PathBuf {
@@ -58,8 +59,20 @@ impl Emulator {
         }
     }
 
+    /// Starts the emulator with AWS's durations times `scale`, or panics.
+    pub fn start_timed(scale: f64) -> Emulator {
+        match Emulator::try_start_with(Clock::Scaled(scale)) {
+            Ok(e) => e,
+            Err(e) => panic!("the local AWS emulator could not be started: {e}\n{INSTALL_HINT}"),
+        }
+    }
+
     pub fn try_start() -> Result<Emulator, String> {
-        let local = warmstandby_aws::local::LocalEmulator::spawn(&emulator_python())?;
+        Emulator::try_start_with(Clock::Instant)
+    }
+
+    pub fn try_start_with(clock: Clock) -> Result<Emulator, String> {
+        let local = warmstandby_aws::local::LocalEmulator::spawn_with(&emulator_python(), clock)?;
         let emulator = Emulator { endpoint: local.endpoint.clone(), port: local.port, local };
         emulator.wait_until_answering(Duration::from_secs(30))?;
         Ok(emulator)
@@ -82,6 +95,23 @@ impl Emulator {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// Sets a read replica's replication as RDS would report it (the
+    /// wrapper's test control): `state` `replicating`, `stopped` or `error`,
+    /// and the write load on its source (1.0: as fast as the replica applies).
+    pub fn set_replication(&self, region: &str, replica: &str, state: Option<&str>, write_load: Option<f64>) {
+        let mut body = serde_json::json!({"region": region, "db_instance_identifier": replica});
+        if let Some(s) = state {
+            body["state"] = s.into();
+            body["message"] = format!("replication {s} by the test").into();
+        }
+        if let Some(l) = write_load {
+            body["write_load"] = l.into();
+        }
+        let answer = http_json(self.port, "POST", "/warmstandby/replication", &body.to_string())
+            .unwrap_or_else(|e| panic!("setting replication of {replica} failed: {e}"));
+        assert!(answer.0.contains(" 200"), "setting replication of {replica}: {} {}", answer.0, answer.1);
     }
 
     /// Clears all emulator state.
@@ -107,6 +137,22 @@ fn http_request(port: u16, method: &str, path: &str) -> std::io::Result<String> 
     let mut status = String::new();
     BufReader::new(stream).read_line(&mut status)?;
     Ok(status.trim().to_string())
+}
+
+/// A request with a JSON body: (status line, body).
+fn http_json(port: u16, method: &str, path: &str, body: &str) -> std::io::Result<(String, String)> {
+    use std::io::Read;
+    let mut stream = TcpStream::connect(("127.0.0.1", port))?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    write!(
+        stream,
+        "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer)?;
+    let (head, rest) = answer.split_once("\r\n\r\n").unwrap_or((answer.as_str(), ""));
+    Ok((head.lines().next().unwrap_or_default().to_string(), rest.to_string()))
 }
 
 fn http_get(port: u16, path: &str) -> std::io::Result<String> {

@@ -563,6 +563,10 @@ pub struct ThreeTierStackStatus {
     pub drift_count: i32,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub drift: Vec<DriftItem>,
+    /// What AWS is still working on when a pass only waited: the next passes
+    /// read just these until one changes (or the next full observation is due).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting_on: Option<WaitingOn>,
     /// The failover in progress, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failover: Option<FailoverProgress>,
@@ -617,6 +621,30 @@ pub struct DatabaseStatus {
     /// Replication into the replica as RDS reports it, with what the RPO estimate needs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replication: Option<ReplicationStatus>,
+}
+
+/// Slow AWS resources a stack waits on, as its last full observation saw them.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WaitingOn {
+    /// When the stack was last observed whole (RFC 3339).
+    pub observed_at: String,
+    #[serde(default)]
+    pub resources: Vec<WaitedResource>,
+}
+
+/// One resource in a state AWS passes through (creating, provisioning, pending, InProgress).
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WaitedResource {
+    /// `database`, `loadBalancer`, `image`, `certificate` or `distribution`.
+    pub kind: String,
+    /// The region (`us-east-1` for CloudFront and its certificate).
+    pub region: String,
+    /// Identifier, ARN or ID as the kind's describe call takes it.
+    pub id: String,
+    /// The state it was seen in.
+    pub state: String,
 }
 
 /// Replication into a read replica, remembered across passes: the RPO

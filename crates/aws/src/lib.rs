@@ -41,6 +41,7 @@ pub mod secrets;
 pub mod security_groups;
 pub mod shared;
 pub mod tags;
+pub mod waits;
 
 pub use calls::{CallCounter, CallStats};
 pub use clients::AwsContext;

@@ -18,6 +18,28 @@ use aws_types::region::Region;
 
 const WRAPPER: &str = include_str!("../../../emulator/moto_wrapper.py");
 const WORLD: &str = include_str!("../../../emulator/world.json");
+const TIMINGS: &str = include_str!("../../../emulator/aws_timings.json");
+
+/// How the emulator models AWS's time.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub enum Clock {
+    /// Every resource is ready the moment it is created.
+    #[default]
+    Instant,
+    /// AWS's own durations (`emulator/aws_timings.json`) times this factor:
+    /// 1.0 is AWS's time, 0.01 a hundred times faster.
+    Scaled(f64),
+}
+
+impl Clock {
+    /// The value of the wrapper's `WARMSTANDBY_EMULATOR_TIME_SCALE` (0: instant).
+    pub fn time_scale(self) -> f64 {
+        match self {
+            Clock::Instant => 0.0,
+            Clock::Scaled(scale) => scale,
+        }
+    }
+}
 
 /// A running emulator on a loopback port; stopped when dropped, and also
 /// when this process dies (it exits when its stdin closes).
@@ -32,6 +54,11 @@ impl LocalEmulator {
     /// Starts the wrapper with `python` (which has moto[server]) on a free
     /// port, waiting up to a minute for it to report the port.
     pub fn spawn(python: &Path) -> Result<LocalEmulator, String> {
+        LocalEmulator::spawn_with(python, Clock::Instant)
+    }
+
+    /// Starts the wrapper on `clock`.
+    pub fn spawn_with(python: &Path, clock: Clock) -> Result<LocalEmulator, String> {
         if !python.exists() {
             return Err(format!("{} does not exist", python.display()));
         }
@@ -44,11 +71,13 @@ impl LocalEmulator {
         let wrapper = scratch.join("moto_wrapper.py");
         std::fs::write(&wrapper, WRAPPER)
             .and_then(|()| std::fs::write(scratch.join("world.json"), WORLD))
+            .and_then(|()| std::fs::write(scratch.join("aws_timings.json"), TIMINGS))
             .map_err(|e| format!("cannot write the emulator's files to {}: {e}", scratch.display()))?;
         let mut child = Command::new(python)
             .arg(&wrapper)
             .arg("0")
             .env("MOTO_ACM_VALIDATION_WAIT", "0")
+            .env("WARMSTANDBY_EMULATOR_TIME_SCALE", clock.time_scale().to_string())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

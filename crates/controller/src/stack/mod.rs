@@ -145,6 +145,31 @@ async fn reconcile_inner(
             events: Vec::new(),
         };
     };
+    // A stack that only waited on AWS last time reads just what it waits on
+    // until that changes; then (or when a full look is due) the whole stack.
+    let watched = validated.policy.is_some();
+    let waited =
+        stack_pass::waiting::only_these(stack, watched, request.is_some() || drill, stack_pass::record::seconds(now))
+            .filter(|_| intent == Intent::Apply && !validated.spec.paused);
+    if let Some(resources) = waited {
+        match warmstandby_aws::waits::unchanged(aws, resources).await {
+            Ok(true) => {
+                return StackOutcome {
+                    status: stack.status.clone().unwrap_or_default(),
+                    next: Next::WaitingOnAws,
+                    watch_every: None,
+                    applied: Vec::new(),
+                    changes: Vec::new(),
+                    errors: Vec::new(),
+                    invalid: None,
+                    events: Vec::new(),
+                };
+            }
+            Ok(false) => {}
+            // The full observation reads (and reports) it again.
+            Err(e) => tracing::debug!(error = %e, "reading what the stack waits on failed"),
+        }
+    }
     Box::pin(reconcile_validated(
         aws,
         stack,

@@ -8,6 +8,7 @@ pub mod moving;
 pub mod observation;
 pub mod record;
 pub mod status;
+pub mod waiting;
 
 use warmstandby_api::{DetectionStatus, Phase, RegionRole, ThreeTierStack, ThreeTierStackStatus};
 
@@ -217,6 +218,12 @@ pub fn conclude(
     let mut waiting = data_plan.waiting;
     waiting.extend(edge_plan.waiting);
     waiting.extend(access_plan.waiting);
+    let only_waiting = applied.applying
+        && applied.count == 0
+        && applied.errors.is_empty()
+        && blocked.is_empty()
+        && drift.is_empty()
+        && !waiting.is_empty();
     if applied.applying && applied.count > 0 {
         waiting.push(format!("{} change(s) made; checking again", applied.count));
     }
@@ -237,6 +244,7 @@ pub fn conclude(
     };
     let mut status = stack_status(&previous, stack.metadata.generation, &pass, now);
     status.access = status::access_status(&desired.access, &snapshot.access);
+    status.waiting_on = waiting::waiting_on(only_waiting, &desired, snapshot, now);
     // A region that could not be reached keeps what the last status said of it.
     if let Some(before) = &stack.status {
         if snapshot.unreachable[0] {

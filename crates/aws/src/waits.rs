@@ -1,0 +1,112 @@
+//! The reads of a pass that only waits: the resources AWS is still working
+//! on, by ID (one describe per kind and region where AWS reads several at
+//! once), compared with the states the last full observation saw. Terraform's
+//! waiters make one describe per waited resource per poll; so does this.
+
+use std::collections::BTreeMap;
+
+use warmstandby_api::WaitedResource;
+use warmstandby_core::stack_pass::waiting::{CERTIFICATE, DATABASE, DISTRIBUTION, IMAGE, LOAD_BALANCER};
+
+use crate::clients::AwsContext;
+use crate::errors::AwsError;
+
+/// Whether every resource is still in the state it was recorded in. Any
+/// change (a new state, a resource gone, a kind this version does not know)
+/// answers `false`: the caller observes the whole stack.
+pub async fn unchanged(aws: &AwsContext, resources: &[WaitedResource]) -> Result<bool, AwsError> {
+    let mut groups: BTreeMap<(&str, &str), Vec<&WaitedResource>> = BTreeMap::new();
+    for r in resources {
+        groups.entry((r.kind.as_str(), r.region.as_str())).or_default().push(r);
+    }
+    for ((kind, region), group) in groups {
+        let ids: Vec<String> = group.iter().map(|r| r.id.clone()).collect();
+        let states = match kind {
+            DATABASE => databases(aws, region, ids).await?,
+            LOAD_BALANCER => load_balancers(aws, region, ids).await?,
+            IMAGE => images(aws, region, ids).await?,
+            CERTIFICATE => certificates(aws, region, &ids).await?,
+            DISTRIBUTION => distributions(aws, &ids).await?,
+            _ => return Ok(false),
+        };
+        if group.iter().any(|r| states.get(&r.id) != Some(&r.state)) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+type States = BTreeMap<String, String>;
+
+async fn databases(aws: &AwsContext, region: &str, ids: Vec<String>) -> Result<States, AwsError> {
+    let filter = aws_sdk_rds::types::Filter::builder().name("db-instance-id").set_values(Some(ids)).build();
+    let out = send!("rds:DescribeDBInstances", aws.rds(region).describe_db_instances().filters(filter))?;
+    Ok(out
+        .db_instances()
+        .iter()
+        .filter_map(|d| {
+            Some((d.db_instance_identifier()?.to_string(), d.db_instance_status().unwrap_or_default().to_string()))
+        })
+        .collect())
+}
+
+async fn load_balancers(aws: &AwsContext, region: &str, arns: Vec<String>) -> Result<States, AwsError> {
+    let call = aws.elbv2(region).describe_load_balancers().set_load_balancer_arns(Some(arns));
+    match send!("elasticloadbalancing:DescribeLoadBalancers", call) {
+        Ok(out) => Ok(out
+            .load_balancers()
+            .iter()
+            .filter_map(|l| {
+                let state = l.state().and_then(|s| s.code()).map(|c| c.as_str().to_string()).unwrap_or_default();
+                Some((l.load_balancer_arn()?.to_string(), state))
+            })
+            .collect()),
+        // One of them is gone: something changed.
+        Err(e) if e.is_not_found() => Ok(States::new()),
+        Err(e) => Err(e),
+    }
+}
+
+async fn images(aws: &AwsContext, region: &str, ids: Vec<String>) -> Result<States, AwsError> {
+    match send!("ec2:DescribeImages", aws.ec2(region).describe_images().set_image_ids(Some(ids))) {
+        Ok(out) => Ok(out
+            .images()
+            .iter()
+            .filter_map(|i| {
+                Some((i.image_id()?.to_string(), i.state().map(|s| s.as_str().to_string()).unwrap_or_default()))
+            })
+            .collect()),
+        Err(e) if e.is_not_found() => Ok(States::new()),
+        Err(e) => Err(e),
+    }
+}
+
+async fn certificates(aws: &AwsContext, region: &str, arns: &[String]) -> Result<States, AwsError> {
+    let mut states = States::new();
+    for arn in arns {
+        match send!("acm:DescribeCertificate", aws.acm(region).describe_certificate().certificate_arn(arn)) {
+            Ok(out) => {
+                let status = out.certificate().and_then(|c| c.status()).map(|s| s.as_str().to_string());
+                states.insert(arn.clone(), status.unwrap_or_default());
+            }
+            Err(e) if e.is_not_found() => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(states)
+}
+
+async fn distributions(aws: &AwsContext, ids: &[String]) -> Result<States, AwsError> {
+    let mut states = States::new();
+    for id in ids {
+        match send!("cloudfront:GetDistribution", aws.cloudfront().get_distribution().id(id)) {
+            Ok(out) => {
+                let status = out.distribution().map(|d| d.status().to_string()).unwrap_or_default();
+                states.insert(id.clone(), status);
+            }
+            Err(e) if e.is_not_found() => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(states)
+}

@@ -1,0 +1,151 @@
+//! Waiting costs what is waited on. A pass that changed nothing and found
+//! nothing to repair, only AWS still working (a database creating, a load
+//! balancer provisioning, a distribution deploying), records those resources
+//! and their states; the passes after it read just those (one describe per
+//! kind and region, or per resource where AWS has no batch read) until one
+//! changes, and then observe the whole stack again: what the change unblocks
+//! is planned at once. A full observation still comes at least every
+//! [`FULL_OBSERVATION_EVERY`], so drift is found as before.
+
+use warmstandby_api::{GLOBAL_REGION, ThreeTierStack, WaitedResource, WaitingOn};
+
+use crate::stack_pass::{Desired, Snapshot};
+
+/// The longest a waiting stack goes without a full observation.
+pub const FULL_OBSERVATION_EVERY_SECONDS: i64 = 300;
+
+pub const DATABASE: &str = "database";
+pub const LOAD_BALANCER: &str = "loadBalancer";
+pub const IMAGE: &str = "image";
+pub const CERTIFICATE: &str = "certificate";
+pub const DISTRIBUTION: &str = "distribution";
+
+/// The stack's resources in a state AWS is still moving them out of.
+pub fn transitional(desired: &Desired, snapshot: &Snapshot) -> Vec<WaitedResource> {
+    let mut out = Vec::new();
+    let mut add = |kind: &str, region: &str, id: &str, state: &str| {
+        out.push(WaitedResource { kind: kind.into(), region: region.into(), id: id.into(), state: state.into() })
+    };
+    for i in 0..2 {
+        let region = desired.data[i].region.as_str();
+        for db in snapshot.data[i].databases.iter().filter(|d| d.identifier == desired.data[i].db_identifier) {
+            if !db.is_available() {
+                add(DATABASE, region, &db.identifier, &db.status);
+            }
+        }
+        let edge = &snapshot.regions[i];
+        for lb in edge.load_balancers.iter().filter(|l| l.state != "active") {
+            add(LOAD_BALANCER, region, &lb.arn, &lb.state);
+        }
+        for image in edge.images.iter().filter(|im| im.state == "pending") {
+            add(IMAGE, region, &image.id, &image.state);
+        }
+        if let Some(c) = edge.certificate.as_ref().filter(|c| c.status == "PENDING_VALIDATION") {
+            add(CERTIFICATE, region, &c.arn, &c.status);
+        }
+    }
+    let global = &snapshot.global;
+    if let Some(c) = global.certificate.as_ref().filter(|c| c.status == "PENDING_VALIDATION") {
+        add(CERTIFICATE, GLOBAL_REGION, &c.arn, &c.status);
+    }
+    if let Some(d) = global.distribution.as_ref().filter(|d| d.status == "InProgress") {
+        add(DISTRIBUTION, GLOBAL_REGION, &d.id, &d.status);
+    }
+    out.sort();
+    out
+}
+
+/// What a pass that only waited leaves for the passes after it; `None` when
+/// it did anything else (or waits on nothing slow).
+pub fn waiting_on(only_waiting: bool, desired: &Desired, snapshot: &Snapshot, now: &str) -> Option<WaitingOn> {
+    if !only_waiting {
+        return None;
+    }
+    let resources = transitional(desired, snapshot);
+    (!resources.is_empty()).then(|| WaitingOn { observed_at: now.to_string(), resources })
+}
+
+/// The resources a pass may read instead of the whole stack: the stack only
+/// waited last time, its spec did not change, nothing moves or watches it
+/// (failure detection and moves need the whole picture), and its last full
+/// observation is recent.
+pub fn only_these<'a>(
+    stack: &'a ThreeTierStack,
+    watched: bool,
+    requested: bool,
+    now: i64,
+) -> Option<&'a [WaitedResource]> {
+    let status = stack.status.as_ref()?;
+    let waiting = status.waiting_on.as_ref()?;
+    let fresh = now - crate::stack_pass::record::seconds(&waiting.observed_at) < FULL_OBSERVATION_EVERY_SECONDS;
+    (fresh
+        && !watched
+        && !requested
+        && status.failover.is_none()
+        && status.observed_generation.is_some()
+        && status.observed_generation == stack.metadata.generation
+        && !waiting.resources.is_empty())
+    .then_some(waiting.resources.as_slice())
+}
+
+#[cfg(test)]
+mod tests {
+    use warmstandby_api::ThreeTierStackStatus;
+
+    use super::*;
+    use crate::placement::Placement;
+
+    fn stack_waiting(observed_at: &str) -> ThreeTierStack {
+        let (mut stack, _) = crate::test_fixtures::classic_object(|_| {});
+        stack.metadata.generation = Some(2);
+        stack.status = Some(ThreeTierStackStatus {
+            observed_generation: Some(2),
+            waiting_on: Some(WaitingOn {
+                observed_at: observed_at.into(),
+                resources: vec![WaitedResource {
+                    kind: DATABASE.into(),
+                    region: "us-east-1".into(),
+                    id: "db".into(),
+                    state: "creating".into(),
+                }],
+            }),
+            ..Default::default()
+        });
+        stack
+    }
+
+    #[test]
+    fn a_waiting_stack_reads_only_what_it_waits_on_until_a_full_observation_is_due() {
+        let now = crate::stack_pass::record::seconds("2026-12-05T10:04:00Z");
+        let stack = stack_waiting("2026-12-05T10:00:00Z");
+        assert_eq!(only_these(&stack, false, false, now).map(<[_]>::len), Some(1));
+        assert!(only_these(&stack, true, false, now).is_none(), "a policy watches it");
+        assert!(only_these(&stack, false, true, now).is_none(), "a move or drill was asked for");
+        let later = crate::stack_pass::record::seconds("2026-12-05T10:05:00Z");
+        assert!(only_these(&stack, false, false, later).is_none(), "a full observation is due");
+        let mut changed = stack.clone();
+        changed.metadata.generation = Some(3);
+        assert!(only_these(&changed, false, false, now).is_none(), "a new spec");
+    }
+
+    #[test]
+    fn only_slow_resources_in_passing_states_are_waited_on() {
+        let (_, validated) = crate::test_fixtures::classic_object(|_| {});
+        let desired = Desired::of(&validated, &Placement::at(warmstandby_api::RegionRole::Primary));
+        let mut snapshot = Snapshot::default();
+        let mut creating = crate::test_fixtures::observed_database(&desired.data[0].db_identifier.clone(), None, true);
+        creating.status = "creating".into();
+        snapshot.data[0].databases.push(creating);
+        snapshot.data[1].databases.push(crate::test_fixtures::observed_database(
+            &desired.data[1].db_identifier.clone(),
+            Some("src"),
+            true,
+        ));
+        let found = transitional(&desired, &snapshot);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!((found[0].kind.as_str(), found[0].state.as_str()), (DATABASE, "creating"));
+        assert!(waiting_on(false, &desired, &snapshot, "t").is_none(), "the pass did more than wait");
+        assert!(waiting_on(true, &desired, &Snapshot::default(), "t").is_none(), "nothing slow to wait on");
+        assert_eq!(waiting_on(true, &desired, &snapshot, "t").map(|w| w.resources), Some(found));
+    }
+}
