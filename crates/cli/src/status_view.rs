@@ -137,7 +137,20 @@ pub fn stack(style: Style, st: &ThreeTierStack, status: &ThreeTierStackStatus) -
         style.bold(&active),
         status.epoch
     );
+    if status.failover.is_some() || (status.writer_region.is_some() && status.writer_region != status.active_region) {
+        let _ = writeln!(
+            s,
+            "  writes go to {}, traffic to {}",
+            style.bold(status.writer_region.as_deref().unwrap_or("no region yet")),
+            style.bold(status.traffic_region.as_deref().unwrap_or("no region yet"))
+        );
+    }
     s.push_str(&conditions(style, &status.conditions));
+    if let Some(w) = &status.waiting_on {
+        let what: Vec<String> =
+            w.resources.iter().map(|r| format!("{} {} in {} ({})", r.kind, r.id, r.region, r.state)).collect();
+        let _ = writeln!(s, "  {} {}", style.dim("AWS is still working on:"), what.join(", "));
+    }
     let regions: Vec<&warmstandby_api::RegionStackStatus> =
         [&status.primary, &status.standby].into_iter().flatten().collect();
     if !regions.is_empty() {

@@ -113,13 +113,40 @@ pub async fn follow_move(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_operator_fails_over_by_itself_and_back_on_a_spec_change() {
-    let s = Scenario::start("failover").await;
+    // AWS's time, a hundred times faster: databases take minutes of it,
+    // promotions stay read-only for minutes, distributions deploy.
+    let s = Scenario::start_with("failover", warmstandby_tests::Clock::Scaled(0.01)).await;
     let mut endpoint = Endpoint::start(0).await.expect("a loopback endpoint");
     let op = s.operator("op-a", &[]);
     let mut ex = s.examples();
     probing(&mut ex, endpoint.port);
     s.create(&ex).await;
-    s.wait_ready("bookstore", Duration::from_secs(120)).await;
+    s.wait_ready("bookstore", Duration::from_secs(240)).await;
+
+    // Drift made by hand is found and repaired by the operator.
+    let asg = aws_sdk_autoscaling::Client::new(&s.emulator.sdk_config("us-east-1").await);
+    let web = asg
+        .describe_auto_scaling_groups()
+        .send()
+        .await
+        .expect("describe auto scaling groups")
+        .auto_scaling_groups()
+        .iter()
+        .find(|g| g.auto_scaling_group_name().is_some_and(|n| n.contains("web")))
+        .and_then(|g| g.auto_scaling_group_name().map(str::to_string))
+        .expect("the primary web group");
+    asg.update_auto_scaling_group()
+        .auto_scaling_group_name(&web)
+        .max_size(9)
+        .send()
+        .await
+        .expect("drift the web group's maximum");
+    wait_for("the drifted maximum to be repaired", Duration::from_secs(120), || async {
+        let out = asg.describe_auto_scaling_groups().auto_scaling_group_names(&web).send().await;
+        out.ok().and_then(|o| o.auto_scaling_groups().first().map(|g| g.max_size())) != Some(Some(9))
+    })
+    .await;
+    s.wait_ready("bookstore", Duration::from_secs(60)).await;
     // Healthy for a few probe intervals: nothing moves.
     tokio::time::sleep(Duration::from_secs(u64::try_from(INTERVAL * 2).unwrap_or(4))).await;
     let st = s.stack("bookstore").await;

@@ -169,6 +169,11 @@ pub struct Examples {
 
 impl Scenario {
     pub async fn start(name: &str) -> Scenario {
+        Scenario::start_with(name, warmstandby_tests::Clock::Instant).await
+    }
+
+    /// A scenario whose emulator models AWS's time on `clock`.
+    pub async fn start_with(name: &str, clock: warmstandby_tests::Clock) -> Scenario {
         let serial = SERIAL.lock().await;
         warmstandby_controller::install_crypto_provider();
         let api = ApiServer::shared().await;
@@ -179,7 +184,8 @@ impl Scenario {
         let mut namespace = Namespace::default();
         namespace.metadata.name = Some(ns.clone());
         apply(&admin, &namespace).await;
-        let emulator = Emulator::start();
+        let emulator = Emulator::try_start_with(clock)
+            .unwrap_or_else(|e| panic!("the local AWS emulator could not be started: {e}"));
         let baseline = warmstandby_tests::census::census(&emulator).await;
         let lease = format!("ws-{name}");
         // A lease left by an earlier scenario's operator must not delay this one.
