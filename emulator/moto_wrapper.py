@@ -7,8 +7,10 @@ to behave differently, the correction belongs here (see shared EMULATOR.md),
 never in the product. Each correction is a `_patch_*` function below,
 documented where it is defined. Besides correcting moto, the wrapper publishes
 what AWS publishes by itself and moto does not: the `AWS/RDS ReplicaLag`
-metric of every RDS read replica (0 s, once a minute, never masking a
-datapoint a test puts; see `_patch_rds_replica_lag_metric`), and it answers
+metric of every RDS read replica and their `StatusInfos` (replication
+health a test can steer, see `Replication`), gives slow resources AWS's
+states and durations on a scaled clock (`WARMSTANDBY_EMULATOR_TIME_SCALE`,
+see `_timed`), and it answers
 the faults a test's client marks in the service's own wire format (see
 `InjectedFaults`).
 
@@ -414,26 +416,109 @@ source. All follow AWS here."""
     DBInstance.remove_replica = remove_replica
 
 
-def _patch_rds_replica_lag_metric() -> None:
-    """CloudWatch `AWS/RDS ReplicaLag`: AWS publishes it every minute for
-    every RDS read replica (same- or cross-region), in the replica's region,
-    with the dimension DBInstanceIdentifier; moto 5.2.5 publishes no metric.
+class Replication:
+    """Replication into each read replica, as RDS reports it.
+
+    - `AWS/RDS ReplicaLag` (seconds) follows the write load on the source: the
+      load is the source's write rate over what the replica applies (0 by
+      default). Up to 1 the replica keeps up (a lag it had drains at 1 - load
+      seconds per second); above it the lag grows by load - 1 per second. A
+      model, not a measurement: enough for lag to rise and fall as it does.
+    - While replication is not running (stopped, or in error) RDS publishes
+      -1: "ReplicaLag ... a value of -1 means that replication isn't active"
+      (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ReadRepl.Monitoring.html).
+    - Nothing is published while the replica is unavailable (creating,
+      modifying, rebooting during a promotion) nor for a promoted instance.
+    - The replica's `StatusInfos` has its `read replication` entry:
+      `replicating` (Normal), or `stopped` / `error` (not Normal, with RDS's
+      message) (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DBInstanceStatusInfo.html).
+    A test sets the load and the state through `POST /warmstandby/replication`.
+    """
+
+    entries: dict = {}
+
+    @staticmethod
+    def _aws_seconds(real: float) -> float:
+        return real / TIME_SCALE if TIME_SCALE > 0 else real
+
+    @classmethod
+    def of(cls, account: str, region: str, identifier: str) -> dict:
+        import time
+
+        return cls.entries.setdefault(
+            (account, region, identifier),
+            {"state": "replicating", "message": None, "load": 0.0, "lag0": 0.0, "since": time.time(), "version": 0},
+        )
+
+    @classmethod
+    def lag(cls, entry: dict) -> float:
+        import time
+
+        if entry["state"] != "replicating":
+            return -1.0
+        elapsed = cls._aws_seconds(time.time() - entry["since"])
+        return max(0.0, entry["lag0"] + (entry["load"] - 1.0) * elapsed)
+
+    @classmethod
+    def set(cls, account: str, region: str, identifier: str, state=None, load=None, message=None) -> dict:
+        import time
+
+        entry = cls.of(account, region, identifier)
+        running = entry["state"] == "replicating"
+        entry["lag0"] = cls.lag(entry) if running else 0.0
+        entry["since"] = time.time()
+        if state is not None:
+            entry["state"] = state
+            entry["message"] = message if state != "replicating" else None
+        if load is not None:
+            entry["load"] = float(load)
+        entry["version"] += 1
+        return entry
+
+    @classmethod
+    def view(cls, entry: dict) -> dict:
+        return {
+            "state": entry["state"],
+            "message": entry["message"],
+            "lag_seconds": int(cls.lag(entry)),
+            "write_load": entry["load"],
+            "since": entry["since"],
+        }
+
+
+def _patch_rds_replication_health() -> None:
+    """Publishes what `Replication` models: the `AWS/RDS ReplicaLag` metric
+    of every RDS read replica (same- or cross-region), in the replica's
+    region, with the dimension DBInstanceIdentifier, once a minute as AWS
+    does (once a scaled minute on AWS's clock), and the replicas'
+    `StatusInfos`; moto 5.2.5 publishes no metric and no status infos.
     Whenever metric data of a region is read (GetMetricData,
-    GetMetricStatistics, ListMetrics, whatever the wire protocol: the CBOR
-    bridge ends in the same backend), each read replica of that region's RDS
-    backend (same account) that has no ReplicaLag datapoint from the last 60 s
-    gets one: 0 seconds, stamped now (a second back). A datapoint a test puts (e.g. 900 s for a lagging
-    replica) is newer and so wins until it is a minute old, then replication is
-    caught up again, as on AWS. A promoted replica gets no new datapoints; its
-    old ones stay, as on AWS."""
+    GetMetricStatistics, ListMetrics, whatever the wire protocol), each
+    available read replica of that region without a datapoint from the last
+    minute gets one (stamped a second back), and one at once after a test
+    changed its replication. A datapoint a test puts (e.g. 900 s for a
+    lagging replica) is newer and so wins until it is a minute old."""
     import datetime
 
     from moto.cloudwatch.models import CloudWatchBackend, MetricDatum
     from moto.core.utils import utcnow
-    from moto.rds.models import rds_backends
+    from moto.rds.models import DBInstance, rds_backends
 
     lock = threading.Lock()
-    fresh_for = datetime.timedelta(seconds=60)
+    minute = datetime.timedelta(seconds=60 * TIME_SCALE if TIME_SCALE > 0 else 60)
+    published_versions: dict = {}
+
+    def status_infos(db):
+        if not getattr(db, "is_replica", False) or not db.source_db_instance_identifier:
+            return None
+        entry = Replication.of(db.account_id, db.region, db.db_instance_identifier)
+        normal = entry["state"] == "replicating"
+        info = {"StatusType": "read replication", "Normal": normal, "Status": entry["state"]}
+        if not normal and entry["message"]:
+            info["Message"] = entry["message"]
+        return [info]
+
+    DBInstance.status_infos = property(status_infos)
 
     def naive_utc(t):
         # moto keeps naive UTC times; a test may have put an aware one.
@@ -446,9 +531,11 @@ def _patch_rds_replica_lag_metric() -> None:
         if rds is None:
             return
         replicas = [
-            db.db_instance_identifier
+            db
             for db in list(rds.databases.values())
-            if getattr(db, "is_replica", False) and db.source_db_instance_identifier
+            if getattr(db, "is_replica", False)
+            and db.source_db_instance_identifier
+            and db.status in ("available", "backing-up")
         ]
         if not replicas:
             return
@@ -460,22 +547,27 @@ def _patch_rds_replica_lag_metric() -> None:
             recent = {
                 d.value
                 for md in self.metric_data
-                if md.namespace == "AWS/RDS" and md.name == "ReplicaLag" and naive_utc(md.timestamp) > now - fresh_for
+                if md.namespace == "AWS/RDS" and md.name == "ReplicaLag" and naive_utc(md.timestamp) > now - minute
                 for d in md.dimensions
                 if d.name == "DBInstanceIdentifier"
             }
-            for identifier in replicas:
-                if identifier not in recent:
-                    self.metric_data.append(
-                        MetricDatum(
-                            "AWS/RDS",
-                            "ReplicaLag",
-                            0.0,
-                            [{"Name": "DBInstanceIdentifier", "Value": identifier}],
-                            stamp,
-                            "Seconds",
-                        )
+            for db in replicas:
+                key = (self.account_id, self.region_name, db.db_instance_identifier)
+                entry = Replication.of(*key)
+                changed = published_versions.get(key) != entry["version"]
+                if db.db_instance_identifier in recent and not changed:
+                    continue
+                published_versions[key] = entry["version"]
+                self.metric_data.append(
+                    MetricDatum(
+                        "AWS/RDS",
+                        "ReplicaLag",
+                        float(int(Replication.lag(entry))),
+                        [{"Name": "DBInstanceIdentifier", "Value": db.db_instance_identifier}],
+                        stamp,
+                        "Seconds",
                     )
+                )
 
     original = CloudWatchBackend.get_all_metrics
 
@@ -484,6 +576,58 @@ def _patch_rds_replica_lag_metric() -> None:
         return original(self)
 
     CloudWatchBackend.get_all_metrics = get_all_metrics
+
+
+class TestControls:
+    """What a test sets that AWS would decide (never an AWS API):
+    `POST /warmstandby/replication` with a JSON body `{"account"?, "region",
+    "db_instance_identifier", "state"?: replicating|stopped|error,
+    "message"?, "write_load"?}` answers the replica's replication as JSON
+    (404 for an unknown replica); `GET` with the same fields as query
+    parameters reads it; `GET /warmstandby/clock` answers the time scale."""
+
+    DEFAULT_ACCOUNT = "123456789012"
+
+    def __init__(self, app):
+        self.app = app
+
+    @staticmethod
+    def _answer(start_response, status, body):
+        data = json.dumps(body).encode()
+        start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+        return [data]
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if not path.startswith("/warmstandby/"):
+            return self.app(environ, start_response)
+        if path == "/warmstandby/clock":
+            return self._answer(start_response, "200 OK", {"time_scale": TIME_SCALE})
+        if path != "/warmstandby/replication":
+            return self._answer(start_response, "404 Not Found", {"error": f"no such control: {path}"})
+        from urllib.parse import parse_qs
+
+        from moto.rds.models import rds_backends
+
+        if environ.get("REQUEST_METHOD") == "POST":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            fields = json.loads(environ["wsgi.input"].read(length) or b"{}")
+        else:
+            fields = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+        account = fields.get("account") or self.DEFAULT_ACCOUNT
+        region, identifier = fields.get("region", ""), fields.get("db_instance_identifier", "")
+        backend = dict.get(dict.get(rds_backends, account) or {}, region)
+        db = backend.databases.get(identifier) if backend is not None else None
+        if db is None or not getattr(db, "is_replica", False):
+            return self._answer(start_response, "404 Not Found", {"error": f"no read replica {identifier} in {region}"})
+        state = fields.get("state")
+        if state not in (None, "replicating", "stopped", "error"):
+            return self._answer(start_response, "400 Bad Request", {"error": f"unknown state {state!r}"})
+        if environ.get("REQUEST_METHOD") == "POST":
+            entry = Replication.set(account, region, identifier, state, fields.get("write_load"), fields.get("message"))
+        else:
+            entry = Replication.of(account, region, identifier)
+        return self._answer(start_response, "200 OK", Replication.view(entry))
 
 
 class RpcV2CborBridge:
@@ -870,6 +1014,397 @@ class WorldOnReset:
         return answer
 
 
+
+# --- AWS's time -------------------------------------------------------------
+# `WARMSTANDBY_EMULATOR_TIME_SCALE` (a float) gives slow resources the states
+# AWS reports, for AWS's durations times the scale (1.0: AWS's own time; the
+# tests use a small fraction); unset or 0 keeps moto's instant world. Every
+# duration comes from `aws_timings.json` beside this file, with its source;
+# the operator reads the same table for its RTO prediction and step deadlines.
+
+TIME_SCALE = float(os.environ.get("WARMSTANDBY_EMULATOR_TIME_SCALE") or 0)
+
+
+def _load_timings() -> dict:
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "aws_timings.json")
+    with open(path, encoding="utf-8") as f:
+        return {k: v for k, v in json.load(f).items() if not k.startswith("_")}
+
+
+TIMINGS = _load_timings()
+
+
+def _real_seconds(key: str, fraction: float = 1.0) -> float:
+    """AWS's typical seconds for `key`, on the scaled clock."""
+    return TIMINGS[key]["seconds"] * fraction * TIME_SCALE
+
+
+class Phases:
+    """The states a resource passes through after one change, each until a
+    moment on the real clock, kept on the resource itself; once the last one
+    ends, the settled state shows and `then` (the change's effect, e.g. a
+    promotion taking hold or a deleted resource going) runs once."""
+
+    @staticmethod
+    def start(obj, phases, then=None) -> None:
+        import time
+
+        end = time.monotonic()
+        timeline = []
+        for state, seconds in phases:
+            end += seconds
+            timeline.append((state, end))
+        obj.__dict__["_ws_phases"] = timeline
+        obj.__dict__["_ws_then"] = then
+
+    @staticmethod
+    def state(obj, settled):
+        import time
+
+        timeline = obj.__dict__.get("_ws_phases")
+        if timeline:
+            now = time.monotonic()
+            for state, end in timeline:
+                if now < end:
+                    return state
+            obj.__dict__["_ws_phases"] = None
+            then = obj.__dict__.pop("_ws_then", None)
+            if then is not None:
+                then()
+        return settled
+
+    @staticmethod
+    def busy(obj) -> bool:
+        return bool(obj.__dict__.get("_ws_phases"))
+
+
+def _timed_rds() -> None:
+    """RDS on AWS's clock
+    (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/accessing-monitoring.html#Overview.DBInstance.Status):
+    a new instance is `creating`, then `backing-up` (its first automated
+    backup), then `available`; a read replica is `creating` (longer across
+    regions); PromoteReadReplica leaves the replica a read-only replica,
+    `modifying` then `rebooting`, until the promotion takes hold
+    (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ReadRepl.Promote.html);
+    ModifyDBInstance shows `modifying`; a deleted instance stays listed as
+    `deleting`; a snapshot is `creating`, its instance `backing-up`, meanwhile.
+    RDS refuses work on an instance that is not available with
+    InvalidDBInstanceState (API reference of CreateDBInstanceReadReplica,
+    PromoteReadReplica, ModifyDBInstance, CreateDBSnapshot, DeleteDBInstance):
+    a replica of a source that is not available, a promotion, a change or a
+    snapshot of one that is busy, a final snapshot of one still creating, a
+    second delete."""
+    from moto.rds.exceptions import InvalidDBInstanceStateFault
+    from moto.rds.models import DBInstance, DBSnapshot, RDSBackend
+
+    def status_of(db):
+        return Phases.state(db, db.__dict__.get("_ws_status", "available"))
+
+    def set_status(db, value):
+        db.__dict__["_ws_status"] = value
+
+    DBInstance.status = property(status_of, set_status)
+    DBSnapshot.status = property(
+        lambda s: Phases.state(s, s.__dict__.get("_ws_status", "available")),
+        lambda s, v: s.__dict__.__setitem__("_ws_status", v),
+    )
+
+    def require_available(db, doing):
+        state = db.status
+        if state != "available":
+            raise InvalidDBInstanceStateFault(
+                f"DB instance {db.db_instance_identifier} is not in available state ({state}); cannot {doing}."
+            )
+
+    original_create = RDSBackend.create_db_instance
+
+    def create_db_instance(self, db_kwargs):
+        db = original_create(self, db_kwargs)
+        Phases.start(
+            db, [("creating", _real_seconds("rds.create", 0.8)), ("backing-up", _real_seconds("rds.create", 0.2))]
+        )
+        return db
+
+    original_replica = RDSBackend.create_db_instance_read_replica
+
+    def create_db_instance_read_replica(self, db_kwargs):
+        source_id = db_kwargs["source_db_instance_identifier"]
+        require_available(self.find_db_from_id(source_id), "create a read replica of it")
+        replica = original_replica(self, db_kwargs)
+        cross_region = self.arn_regex.match(source_id) and source_id.split(":")[3] != self.region_name
+        key = "rds.read_replica.cross_region" if cross_region else "rds.read_replica"
+        Phases.start(replica, [("creating", _real_seconds(key))])
+        return replica
+
+    original_promote = RDSBackend.promote_read_replica
+
+    def promote_read_replica(self, db_kwargs):
+        database = self.databases[db_kwargs["db_instance_identifier"]]
+        require_available(database, "promote it")
+        if not database.is_replica:
+            return original_promote(self, db_kwargs)
+        # Still a replica, read-only, until the promotion takes hold.
+        Phases.start(
+            database,
+            [
+                ("modifying", _real_seconds("rds.promote_read_replica", 0.6)),
+                ("rebooting", _real_seconds("rds.promote_read_replica", 0.4)),
+            ],
+            then=lambda: original_promote(self, db_kwargs),
+        )
+        return database
+
+    original_modify = RDSBackend.modify_db_instance
+
+    def modify_db_instance(self, db_instance_identifier, db_kwargs):
+        if db_instance_identifier in self.databases:
+            require_available(self.databases[db_instance_identifier], "modify it")
+        db = original_modify(self, db_instance_identifier, db_kwargs)
+        Phases.start(db, [("modifying", _real_seconds("rds.modify"))])
+        return db
+
+    original_snapshot = RDSBackend.create_db_snapshot
+
+    def create_db_snapshot(self, db_instance_identifier, db_snapshot_identifier, *args, **kwargs):
+        db = self.databases.get(db_instance_identifier) if isinstance(db_instance_identifier, str) else None
+        snapshot = original_snapshot(self, db_instance_identifier, db_snapshot_identifier, *args, **kwargs)
+        Phases.start(snapshot, [("creating", _real_seconds("rds.snapshot"))])
+        if db is not None and not Phases.busy(db):
+            Phases.start(db, [("backing-up", _real_seconds("rds.snapshot"))])
+        return snapshot
+
+    original_delete = RDSBackend.delete_db_instance
+
+    def delete_db_instance(self, db_instance_identifier, final_db_snapshot_identifier=None, skip_final_snapshot=False, delete_automated_backups=True):
+        db = self.databases.get(db_instance_identifier)
+        if db is not None:
+            state = db.status
+            if state == "deleting":
+                raise InvalidDBInstanceStateFault(f"DB instance {db_instance_identifier} is already being deleted.")
+            if final_db_snapshot_identifier and not skip_final_snapshot and state == "creating":
+                raise InvalidDBInstanceStateFault(
+                    f"Instance {db_instance_identifier} is currently creating - a final snapshot cannot be taken."
+                )
+        db = original_delete(
+            self, db_instance_identifier, final_db_snapshot_identifier, skip_final_snapshot, delete_automated_backups
+        )
+        # Listed as `deleting` until AWS is done with it.
+        self.databases[db_instance_identifier] = db
+        Phases.start(
+            db,
+            [("deleting", _real_seconds("rds.delete"))],
+            then=lambda: self.databases.pop(db_instance_identifier, None) if self.databases.get(db_instance_identifier) is db else None,
+        )
+        db.status = "deleting"
+        return db
+
+    original_describe = RDSBackend.describe_db_instances
+
+    def describe_db_instances(self, db_instance_identifier=None, filters=None):
+        for db in list(self.databases.values()):
+            _ = db.status  # settles what has finished (a delete, a promotion)
+        return original_describe(self, db_instance_identifier, filters=filters)
+
+    RDSBackend.create_db_instance = create_db_instance
+    RDSBackend.create_db_instance_read_replica = create_db_instance_read_replica
+    RDSBackend.promote_read_replica = promote_read_replica
+    RDSBackend.modify_db_instance = modify_db_instance
+    RDSBackend.create_db_snapshot = create_db_snapshot
+    RDSBackend.delete_db_instance = delete_db_instance
+    RDSBackend.describe_db_instances = describe_db_instances
+
+
+def _timed_cloudfront() -> None:
+    """CloudFront on AWS's clock: a created or updated distribution is
+    `InProgress` until its change reached the edge locations, then
+    `Deployed`
+    (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/HowCloudFrontWorks.html);
+    DeleteDistribution needs it disabled and `Deployed`, else
+    DistributionNotDisabled (API reference of DeleteDistribution)."""
+    from moto.cloudfront import models as cf
+    from moto.cloudfront.exceptions import CloudFrontException, NoSuchDistribution
+
+    class DistributionNotDisabled(CloudFrontException):
+        def __init__(self):
+            super().__init__(
+                "DistributionNotDisabled",
+                "The distribution you are trying to delete has not been disabled.",
+            )
+
+    cf.Distribution.status = property(
+        lambda d: Phases.state(d, "Deployed"), lambda d, v: None
+    )
+    original_create = cf.CloudFrontBackend.create_distribution_with_tags
+
+    def create_distribution_with_tags(self, distribution_config, tags):
+        dist, location, etag = original_create(self, distribution_config, tags)
+        Phases.start(dist, [("InProgress", _real_seconds("cloudfront.deploy"))])
+        return dist, location, etag
+
+    original_update = cf.CloudFrontBackend.update_distribution
+
+    def update_distribution(self, dist_config, _id, if_match):
+        answer = original_update(self, dist_config, _id, if_match)
+        Phases.start(answer[0], [("InProgress", _real_seconds("cloudfront.deploy"))])
+        return answer
+
+    original_delete = cf.CloudFrontBackend.delete_distribution
+
+    def delete_distribution(self, distribution_id, if_match):
+        dist = self.distributions.get(distribution_id)
+        if dist is None:
+            raise NoSuchDistribution
+        enabled = str(getattr(dist.distribution_config, "Enabled", False)).lower() == "true"
+        if enabled or dist.status != "Deployed":
+            raise DistributionNotDisabled()
+        return original_delete(self, distribution_id, if_match)
+
+    cf.CloudFrontBackend.create_distribution_with_tags = create_distribution_with_tags
+    cf.CloudFrontBackend.update_distribution = update_distribution
+    cf.CloudFrontBackend.delete_distribution = delete_distribution
+
+
+def _timed_load_balancers() -> None:
+    """ELBv2 on AWS's clock: a new load balancer is `provisioning`, then
+    `active` (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_LoadBalancerState.html)."""
+    from moto.elbv2.models import ELBv2Backend, FakeLoadBalancer
+
+    FakeLoadBalancer.state = property(
+        lambda lb: Phases.state(lb, "active"), lambda lb, v: None
+    )
+    original = ELBv2Backend.create_load_balancer
+
+    def create_load_balancer(self, *args, **kwargs):
+        lb = original(self, *args, **kwargs)
+        Phases.start(lb, [("provisioning", _real_seconds("elbv2.provision"))])
+        return lb
+
+    ELBv2Backend.create_load_balancer = create_load_balancer
+
+
+def _timed_ec2() -> None:
+    """EC2 on AWS's clock: a NAT gateway is `pending`, then `available`;
+    deleted, it is `deleting` (its Elastic IP still associated, its subnet
+    still in use) and then `deleted`
+    (https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateway-working-with.html);
+    a copied image is `pending`, then `available`
+    (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/CopyingAMIs.html)."""
+    from moto.ec2.exceptions import EC2ClientError
+    from moto.ec2.models.amis import AmiBackend
+    from moto.ec2.models.nat_gateways import NatGateway, NatGatewayBackend
+    from moto.ec2.models.subnets import SubnetBackend
+
+    NatGateway.state = property(
+        lambda n: Phases.state(n, n.__dict__.get("_ws_state", "available")),
+        lambda n, v: n.__dict__.__setitem__("_ws_state", v),
+    )
+    original_create = NatGatewayBackend.create_nat_gateway
+
+    def create_nat_gateway(self, *args, **kwargs):
+        nat = original_create(self, *args, **kwargs)
+        Phases.start(nat, [("pending", _real_seconds("ec2.nat_gateway.create"))])
+        return nat
+
+    original_delete = NatGatewayBackend.delete_nat_gateway
+
+    def delete_nat_gateway(self, nat_gateway_id):
+        nat = self.nat_gateways.get(nat_gateway_id)
+        if nat is None or nat.state in ("deleting", "deleted"):
+            return original_delete(self, nat_gateway_id)
+        # The Elastic IP is released from it, and the subnet freed, when it is gone.
+        Phases.start(
+            nat,
+            [("deleting", _real_seconds("ec2.nat_gateway.delete"))],
+            then=lambda: original_delete(self, nat_gateway_id),
+        )
+        return nat
+
+    original_delete_subnet = SubnetBackend.delete_subnet
+
+    def delete_subnet(self, subnet_id):
+        for nat in list(getattr(self, "nat_gateways", {}).values()):
+            if nat.subnet_id == subnet_id and nat.state in ("pending", "available", "deleting"):
+                raise EC2ClientError(
+                    "DependencyViolation", f"The subnet '{subnet_id}' has dependencies and cannot be deleted."
+                )
+        return original_delete_subnet(self, subnet_id)
+
+    from moto.ec2.models.amis import Ami
+
+    Ami.state = property(
+        lambda a: Phases.state(a, a.__dict__.get("_ws_state", "available")),
+        lambda a, v: a.__dict__.__setitem__("_ws_state", v),
+    )
+    original_copy = AmiBackend.copy_image
+
+    def copy_image(self, *args, **kwargs):
+        ami = original_copy(self, *args, **kwargs)
+        Phases.start(ami, [("pending", _real_seconds("ec2.copy_image"))])
+        return ami
+
+    NatGatewayBackend.create_nat_gateway = create_nat_gateway
+    NatGatewayBackend.delete_nat_gateway = delete_nat_gateway
+    SubnetBackend.delete_subnet = delete_subnet
+    AmiBackend.copy_image = copy_image
+
+
+def _timed_acm() -> None:
+    """ACM on AWS's clock: a DNS-validated certificate stays
+    `PENDING_VALIDATION` until its validation CNAME is in a public hosted zone
+    of the account, and is `ISSUED` a while after that
+    (https://docs.aws.amazon.com/acm/latest/userguide/dns-validation.html);
+    moto issues it after a fixed wait whether or not the record exists."""
+    import time
+
+    from moto.acm.models import CertBundle
+    from moto.route53.models import route53_backends
+
+    original_check = CertBundle.check
+
+    def record_exists(cert) -> bool:
+        cert.__dict__["_ws_checking"] = True
+        try:
+            options = cert.describe()["Certificate"].get("DomainValidationOptions", [])
+        finally:
+            cert.__dict__["_ws_checking"] = False
+        names = {(o.get("ResourceRecord") or {}).get("Name", "").rstrip(".").lower() for o in options}
+        names.discard("")
+        account = dict.get(route53_backends, cert.arn.split(":")[4])
+        backend = dict.get(account, "aws") if account is not None else None
+        if backend is None or not names:
+            return False
+        return any(
+            r.type == "CNAME" and r.name.rstrip(".").lower() in names
+            for zone in backend.zones.values()
+            if not zone.private_zone
+            for r in zone.rrsets
+        )
+
+    def check(self):
+        if self.__dict__.get("_ws_checking"):
+            return
+        if self.type == "AMAZON_ISSUED" and self.status == "PENDING_VALIDATION":
+            seen = self.__dict__.get("_ws_record_seen")
+            if seen is None and record_exists(self):
+                self.__dict__["_ws_record_seen"] = seen = time.monotonic()
+            if seen is not None and time.monotonic() - seen >= _real_seconds("acm.validation"):
+                self.status = "ISSUED"
+            return
+        original_check(self)
+
+    CertBundle.check = check
+
+
+def _timed() -> None:
+    if TIME_SCALE <= 0:
+        return
+    _timed_rds()
+    _timed_cloudfront()
+    _timed_load_balancers()
+    _timed_ec2()
+    _timed_acm()
+
+
 _patch_tag_lookup_by_resource()
 _patch_describe_listeners_by_arn()
 _patch_nat_gateway_tag_filters()
@@ -881,7 +1416,8 @@ _patch_route53_recreate_after_delete()
 _patch_cloudfront_origin_groups()
 _patch_backup_selections()
 _patch_rds_cross_region_replicas()
-_patch_rds_replica_lag_metric()
+_patch_rds_replication_health()
+_timed()
 
 
 def _exit_when_parent_goes() -> None:
@@ -896,7 +1432,7 @@ def _exit_when_parent_goes() -> None:
 def main() -> None:
     port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
     watch_stdin = "--no-stdin-watch" not in sys.argv
-    app = OneAtATime(RpcV2CborBridge(DomainDispatcherApplication(create_backend_app)))
+    app = OneAtATime(TestControls(RpcV2CborBridge(DomainDispatcherApplication(create_backend_app))))
     world = _load_world_amis() if "--empty-world" not in sys.argv else {}
     world_app = WorldOnReset(app, world)
     served = InjectedFaults(world_app)

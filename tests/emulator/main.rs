@@ -11,3 +11,4 @@ mod smoke;
 mod stack;
 mod support;
 mod sweep;
+mod timed;

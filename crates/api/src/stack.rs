@@ -563,6 +563,10 @@ pub struct ThreeTierStackStatus {
     pub drift_count: i32,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub drift: Vec<DriftItem>,
+    /// When the stack first became Ready (RFC 3339); failure detection
+    /// watches it from then on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_ready_at: Option<String>,
     /// What AWS is still working on when a pass only waited: the next passes
     /// read just these until one changes (or the next full observation is due).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -245,6 +245,11 @@ pub fn conclude(
     let mut status = stack_status(&previous, stack.metadata.generation, &pass, now);
     status.access = status::access_status(&desired.access, &snapshot.access);
     status.waiting_on = waiting::waiting_on(only_waiting, &desired, snapshot, now);
+    status.first_ready_at = stack
+        .status
+        .as_ref()
+        .and_then(|s| s.first_ready_at.clone())
+        .or_else(|| (status.phase == Some(Phase::Ready)).then(|| now.to_string()));
     // A region that could not be reached keeps what the last status said of it.
     if let Some(before) = &stack.status {
         if snapshot.unreachable[0] {

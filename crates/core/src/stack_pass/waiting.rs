@@ -66,8 +66,9 @@ pub fn waiting_on(only_waiting: bool, desired: &Desired, snapshot: &Snapshot, no
 }
 
 /// The resources a pass may read instead of the whole stack: the stack only
-/// waited last time, its spec did not change, nothing moves or watches it
-/// (failure detection and moves need the whole picture), and its last full
+/// waited last time, its spec did not change, nothing moves it, no failure
+/// detection watches it (a policy's detection starts once the stack first
+/// served; it and moves need the whole picture), and its last full
 /// observation is recent.
 pub fn only_these<'a>(
     stack: &'a ThreeTierStack,
@@ -78,11 +79,11 @@ pub fn only_these<'a>(
     let status = stack.status.as_ref()?;
     let waiting = status.waiting_on.as_ref()?;
     let fresh = now - crate::stack_pass::record::seconds(&waiting.observed_at) < FULL_OBSERVATION_EVERY_SECONDS;
+    let detecting = watched && status.first_ready_at.is_some();
     (fresh
-        && !watched
+        && !detecting
         && !requested
         && status.failover.is_none()
-        && status.observed_generation.is_some()
         && status.observed_generation == stack.metadata.generation
         && !waiting.resources.is_empty())
     .then_some(waiting.resources.as_slice())
@@ -119,7 +120,12 @@ mod tests {
         let now = crate::stack_pass::record::seconds("2026-12-05T10:04:00Z");
         let stack = stack_waiting("2026-12-05T10:00:00Z");
         assert_eq!(only_these(&stack, false, false, now).map(<[_]>::len), Some(1));
-        assert!(only_these(&stack, true, false, now).is_none(), "a policy watches it");
+        assert!(only_these(&stack, true, false, now).is_some(), "a policy does not watch a stack that never served");
+        let mut served = stack.clone();
+        if let Some(s) = served.status.as_mut() {
+            s.first_ready_at = Some("2026-12-05T09:00:00Z".into());
+        }
+        assert!(only_these(&served, true, false, now).is_none(), "a policy watches it");
         assert!(only_these(&stack, false, true, now).is_none(), "a move or drill was asked for");
         let later = crate::stack_pass::record::seconds("2026-12-05T10:05:00Z");
         assert!(only_these(&stack, false, false, later).is_none(), "a full observation is due");
