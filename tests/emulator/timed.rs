@@ -123,6 +123,17 @@ async fn paced_until(
     }
 }
 
+/// The examples with their RegionPair Ready on the timed emulator.
+pub(crate) async fn with_ready_network(aws: &AwsContext) -> Fixture {
+    let pacer = Pacer::new(Duration::from_secs(300));
+    let checked = warmstandby_cli::check::load_and_check(&[warmstandby_tests::repo_root().join("deploy/examples")])
+        .expect("the examples are valid");
+    let mut pair = checked.set.region_pairs[0].clone();
+    pair_until_ready(aws, &mut pair, &pacer).await;
+    let stack = checked.set.stacks[0].clone();
+    Fixture { checked, pair, stack }
+}
+
 /// A Ready example stack on the timed emulator, its policy detecting by the
 /// alarm and the probes of a loopback endpoint (edited by `edit`).
 async fn ready_timed_stack(
@@ -131,12 +142,7 @@ async fn ready_timed_stack(
 ) -> (Fixture, Endpoint, Run) {
     let pacer = Pacer::new(Duration::from_secs(300));
     let endpoint = Endpoint::start(0).await.expect("a loopback endpoint");
-    let checked = warmstandby_cli::check::load_and_check(&[warmstandby_tests::repo_root().join("deploy/examples")])
-        .expect("the examples are valid");
-    let mut pair = checked.set.region_pairs[0].clone();
-    pair_until_ready(aws, &mut pair, &pacer).await;
-    let stack = checked.set.stacks[0].clone();
-    let mut f = Fixture { checked, pair, stack };
+    let mut f = with_ready_network(aws).await;
     with_probing_policy(&mut f, endpoint.port, edit);
     let run = paced_until(&mut f, aws, &pacer, "the timed create", stack::StackOutcome::is_ready).await;
     (f, endpoint, run)

@@ -106,7 +106,7 @@ pub(crate) async fn replica_lags(
                 .find(|r| r.id() == Some(id.as_str()))
                 .map(|r| r.timestamps().iter().zip(r.values()).map(|(t, v)| (t.secs(), v.round() as i64)).collect())
                 .unwrap_or_default();
-            points.sort_by(|a, b| b.0.cmp(&a.0));
+            points.sort_by_key(|p| std::cmp::Reverse(p.0));
             (identifier.clone(), points)
         })
         .collect())

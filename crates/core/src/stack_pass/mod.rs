@@ -267,16 +267,9 @@ pub fn conclude(
         observation::traffic(&desired.regions, &snapshot.regions, &snapshot.global),
     );
     let regions = [desired.data[0].region.as_str(), desired.data[1].region.as_str()];
-    if let Some(overdue) = moving::record_move(
-        &mut status,
-        stack.status.as_ref(),
-        decision.progress.as_ref(),
-        policy,
-        seen,
-        regions,
-        stack.metadata.generation,
-        now,
-    ) {
+    if let Some(overdue) =
+        moving::record_move(&mut status, stack, decision.progress.as_ref(), policy, seen, regions, now)
+    {
         decision.events.push(overdue);
     }
     let readiness = crate::drill::readiness(

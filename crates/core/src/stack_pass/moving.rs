@@ -4,7 +4,7 @@
 //! `Progressing=False` (`ProgressDeadlineExceeded`, as a Deployment reports
 //! it) with one `FailoverStepOverdue` event.
 
-use warmstandby_api::{FailoverPolicySpec, FailoverProgress, RegionRole, ThreeTierStackStatus};
+use warmstandby_api::{FailoverPolicySpec, FailoverProgress, RegionRole, ThreeTierStack, ThreeTierStackStatus};
 
 use crate::conditions::{self, Status, types};
 use crate::failover::{FailoverReason, Stage};
@@ -39,18 +39,18 @@ pub fn deadline_seconds(policy: Option<&FailoverPolicySpec>, stage: Stage) -> Op
 pub type Regions<'a> = [&'a str; 2];
 
 /// Records where the writer and the traffic are, and, while `progress`
-/// runs, the move's `Ready`/`Progressing`. Returns the overdue event when a
-/// step has just passed its deadline.
+/// runs, the move's `Ready`/`Progressing` (`stack` has the previous status).
+/// Returns the overdue event when a step has just passed its deadline.
 pub fn record_move(
     status: &mut ThreeTierStackStatus,
-    previous: Option<&ThreeTierStackStatus>,
+    stack: &ThreeTierStack,
     progress: Option<&FailoverProgress>,
     policy: Option<&FailoverPolicySpec>,
     (writer, traffic): ([bool; 2], [bool; 2]),
     regions: Regions<'_>,
-    generation: Option<i64>,
     now: &str,
 ) -> Option<(FailoverReason, String)> {
+    let (previous, generation) = (stack.status.as_ref(), stack.metadata.generation);
     let name = |found: [bool; 2]| RegionRole::BOTH.into_iter().find(|r| found[r.index()]).map(|r| regions[r.index()]);
     status.writer_region = name(writer).map(str::to_string);
     status.traffic_region = name(traffic).map(str::to_string);
@@ -110,6 +110,13 @@ mod tests {
         }
     }
 
+    fn stack_with(status: Option<ThreeTierStackStatus>) -> ThreeTierStack {
+        let (mut stack, _) = crate::test_fixtures::classic_object(|_| {});
+        stack.metadata.generation = Some(1);
+        stack.status = status;
+        stack
+    }
+
     fn condition(status: &ThreeTierStackStatus, t: &str) -> (String, String, String) {
         conditions::get(&status.conditions, t)
             .map(|c| (c.status.clone(), c.reason.clone(), c.message.clone()))
@@ -122,12 +129,11 @@ mod tests {
         let p = promoting("2026-12-05T10:00:00Z");
         let event = record_move(
             &mut status,
-            None,
+            &stack_with(None),
             Some(&p),
             None,
             ([false, true], [false, true]),
             ["us-east-1", "us-west-2"],
-            Some(1),
             "2026-12-05T10:00:30Z",
         );
         assert_eq!(event, None);
@@ -149,12 +155,11 @@ mod tests {
         let pass = |status: &mut ThreeTierStackStatus, previous: Option<&ThreeTierStackStatus>, now: &str| {
             record_move(
                 status,
-                previous,
+                &stack_with(previous.cloned()),
                 Some(&p),
                 Some(&policy),
                 ([false, false], [false, true]),
                 ["us-east-1", "us-west-2"],
-                Some(1),
                 now,
             )
         };

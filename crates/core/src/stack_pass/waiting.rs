@@ -70,12 +70,7 @@ pub fn waiting_on(only_waiting: bool, desired: &Desired, snapshot: &Snapshot, no
 /// detection watches it (a policy's detection starts once the stack first
 /// served; it and moves need the whole picture), and its last full
 /// observation is recent.
-pub fn only_these<'a>(
-    stack: &'a ThreeTierStack,
-    watched: bool,
-    requested: bool,
-    now: i64,
-) -> Option<&'a [WaitedResource]> {
+pub fn only_these(stack: &ThreeTierStack, watched: bool, requested: bool, now: i64) -> Option<&[WaitedResource]> {
     let status = stack.status.as_ref()?;
     let waiting = status.waiting_on.as_ref()?;
     let fresh = now - crate::stack_pass::record::seconds(&waiting.observed_at) < FULL_OBSERVATION_EVERY_SECONDS;
