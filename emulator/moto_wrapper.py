@@ -1015,6 +1015,77 @@ class WorldOnReset:
 
 
 
+def _patch_cloudfront_etags() -> None:
+    """CloudFront versions a distribution by its ETag: UpdateDistribution
+    and DeleteDistribution must name the current one in If-Match, else
+    PreconditionFailed (HTTP 412), and each update gives a new one (API
+    reference of UpdateDistribution). moto 5.2.5 accepts any If-Match and
+    keeps one ETag for life."""
+    from moto.cloudfront import models as cf
+    from moto.cloudfront.exceptions import CloudFrontException
+    from moto.moto_api._internal import mock_random
+
+    class PreconditionFailed(CloudFrontException):
+        code = "PreconditionFailed"
+
+        def __init__(self):
+            super().__init__(
+                "PreconditionFailed", "The If-Match version is missing or not valid for the resource."
+            )
+
+    def current(self, distribution_id, if_match):
+        dist = self.distributions.get(distribution_id)
+        if dist is not None and if_match and if_match != dist.etag:
+            raise PreconditionFailed()
+
+    original_update = cf.CloudFrontBackend.update_distribution
+
+    def update_distribution(self, dist_config, _id, if_match):
+        current(self, _id, if_match)
+        dist, location, _ = original_update(self, dist_config, _id, if_match)
+        dist.etag = mock_random.get_random_hex(13).upper()
+        return dist, location, dist.etag
+
+    original_delete = cf.CloudFrontBackend.delete_distribution
+
+    def delete_distribution(self, distribution_id, if_match):
+        current(self, distribution_id, if_match)
+        return original_delete(self, distribution_id, if_match)
+
+    cf.CloudFrontBackend.update_distribution = update_distribution
+    cf.CloudFrontBackend.delete_distribution = delete_distribution
+
+
+def _patch_acm_certificate_in_use() -> None:
+    """ACM refuses to delete a certificate that a load balancer listener or a
+    CloudFront distribution uses: ResourceInUseException (API reference of
+    DeleteCertificate); moto 5.2.5 deletes it."""
+    from moto.acm.models import AWSCertificateManagerBackend
+    from moto.cloudfront.models import cloudfront_backends
+    from moto.core.exceptions import JsonRESTError
+    from moto.elbv2.models import elbv2_backends
+
+    def in_use(account, region, arn) -> bool:
+        elbv2 = dict.get(dict.get(elbv2_backends, account) or {}, region)
+        listeners = [li for lb in (elbv2.load_balancers.values() if elbv2 else []) for li in lb.listeners.values()]
+        if any(arn in (li.certificates or []) for li in listeners):
+            return True
+        cloudfront = dict.get(dict.get(cloudfront_backends, account) or {}, "aws")
+        distributions = cloudfront.distributions.values() if cloudfront is not None else []
+        return any(
+            getattr(getattr(d.distribution_config, "ViewerCertificate", None), "acm_certificate_arn", "") == arn
+            for d in distributions
+        )
+
+    original = AWSCertificateManagerBackend.delete_certificate
+
+    def delete_certificate(self, arn):
+        if in_use(self.account_id, self.region_name, arn):
+            raise JsonRESTError("ResourceInUseException", f"Certificate {arn} is in use.")
+        return original(self, arn)
+
+    AWSCertificateManagerBackend.delete_certificate = delete_certificate
+
 # --- AWS's time -------------------------------------------------------------
 # `WARMSTANDBY_EMULATOR_TIME_SCALE` (a float) gives slow resources the states
 # AWS reports, for AWS's durations times the scale (1.0: AWS's own time; the
@@ -1414,6 +1485,8 @@ _patch_launch_template_version_user_data()
 _patch_describe_launch_templates_pages()
 _patch_route53_recreate_after_delete()
 _patch_cloudfront_origin_groups()
+_patch_cloudfront_etags()
+_patch_acm_certificate_in_use()
 _patch_backup_selections()
 _patch_rds_cross_region_replicas()
 _patch_rds_replication_health()

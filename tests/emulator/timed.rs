@@ -394,3 +394,134 @@ async fn replication_that_stopped_long_before_the_disaster_is_refused_and_force_
     assert_eq!(done.rpo_estimate_seconds, None, "forced past a stopped replication: the RPO is unknown");
     assert!(!standby_db(&emulator).await.0, "the standby was promoted");
 }
+
+/// The emulator itself, through the SDK: AWS's states and refusals on the
+/// scaled clock, and replication health as RDS reports it.
+#[tokio::test]
+async fn the_emulator_passes_through_aws_states_and_refuses_what_aws_refuses() {
+    let emulator = Emulator::start_timed(SCALE);
+    let east = aws_sdk_rds::Client::new(&emulator.sdk_config("us-east-1").await);
+    let west = aws_sdk_rds::Client::new(&emulator.sdk_config("us-west-2").await);
+    let state = |c: &aws_sdk_rds::Client, id: &'static str| {
+        let c = c.clone();
+        async move {
+            let out = c.describe_db_instances().db_instance_identifier(id).send().await.expect("describe");
+            let d = out.db_instances()[0].clone();
+            (
+                d.db_instance_status().unwrap_or_default().to_string(),
+                d.read_replica_source_db_instance_identifier().is_some(),
+                d,
+            )
+        }
+    };
+    east.create_db_instance()
+        .db_instance_identifier("w")
+        .engine("mysql")
+        .db_instance_class("db.t3.micro")
+        .allocated_storage(20)
+        .master_username("admin")
+        .master_user_password("Ch4nge-me-0n-day-1")
+        .backup_retention_period(7)
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(state(&east, "w").await.0, "creating");
+    let source = "arn:aws:rds:us-east-1:123456789012:db:w";
+    let refused = west
+        .create_db_instance_read_replica()
+        .db_instance_identifier("r")
+        .source_db_instance_identifier(source)
+        .send()
+        .await;
+    let code = refused.err().and_then(|e| e.into_service_error().meta().code().map(str::to_string));
+    assert_eq!(code.as_deref(), Some("InvalidDBInstanceState"), "a replica of a source still creating");
+    let mut seen = Vec::new();
+    let started = Instant::now();
+    while started.elapsed() < LIMIT {
+        let s = state(&east, "w").await.0;
+        if seen.last() != Some(&s) {
+            seen.push(s.clone());
+        }
+        if s == "available" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(seen, ["creating", "backing-up", "available"]);
+    west.create_db_instance_read_replica()
+        .db_instance_identifier("r")
+        .source_db_instance_identifier(source)
+        .send()
+        .await
+        .expect("replica");
+    let cw = aws_sdk_cloudwatch::Client::new(&emulator.sdk_config("us-west-2").await);
+    let lag = || {
+        let cw = cw.clone();
+        async move {
+            use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
+            let metric = Metric::builder()
+                .namespace("AWS/RDS")
+                .metric_name("ReplicaLag")
+                .dimensions(Dimension::builder().name("DBInstanceIdentifier").value("r").build())
+                .build();
+            let now = unix_now();
+            let out = cw
+                .get_metric_data()
+                .metric_data_queries(
+                    MetricDataQuery::builder()
+                        .id("l")
+                        .metric_stat(MetricStat::builder().metric(metric).period(60).stat("Minimum").build())
+                        .build(),
+                )
+                .start_time(aws_sdk_cloudwatch::primitives::DateTime::from_secs(now - 600))
+                .end_time(aws_sdk_cloudwatch::primitives::DateTime::from_secs(now + 60))
+                .send()
+                .await
+                .expect("metric data");
+            out.metric_data_results().first().and_then(|r| r.values().first().copied())
+        }
+    };
+    assert_eq!(lag().await, None, "no ReplicaLag while the replica is creating");
+    while state(&west, "r").await.0 != "available" {
+        assert!(started.elapsed() < LIMIT, "the replica never became available");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(lag().await, Some(0.0), "caught up without load");
+    emulator.set_replication("us-west-2", "r", None, Some(3.0));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(lag().await.is_some_and(|l| l > 0.0), "a write load the replica cannot keep up with");
+    emulator.set_replication("us-west-2", "r", Some("error"), None);
+    assert_eq!(lag().await, Some(-1.0), "-1 while replication is not running");
+    let (_, _, d) = state(&west, "r").await;
+    let info = d.status_infos().iter().find(|s| s.status_type() == Some("read replication")).cloned();
+    assert_eq!(info.as_ref().and_then(|i| i.normal()), Some(false));
+    assert_eq!(info.as_ref().and_then(|i| i.status()), Some("error"));
+
+    // A promotion leaves it a read-only replica for minutes, and one at a time.
+    west.promote_read_replica().db_instance_identifier("r").send().await.expect("promote");
+    let (s, replica, _) = state(&west, "r").await;
+    assert_eq!((s.as_str(), replica), ("modifying", true));
+    let again = west.promote_read_replica().db_instance_identifier("r").send().await;
+    let code = again.err().and_then(|e| e.into_service_error().meta().code().map(str::to_string));
+    assert_eq!(code.as_deref(), Some("InvalidDBInstanceState"), "a second promotion");
+    let mut seen = Vec::new();
+    while started.elapsed() < LIMIT {
+        let (s, replica, _) = state(&west, "r").await;
+        if seen.last() != Some(&(s.clone(), replica)) {
+            seen.push((s.clone(), replica));
+        }
+        if !replica {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let expected: Vec<(String, bool)> =
+        vec![("modifying".into(), true), ("rebooting".into(), true), ("available".into(), false)];
+    assert_eq!(seen, expected);
+
+    // Deleted: listed as deleting, a second delete refused, then gone.
+    east.delete_db_instance().db_instance_identifier("w").skip_final_snapshot(true).send().await.expect("delete");
+    assert_eq!(state(&east, "w").await.0, "deleting");
+    let again = east.delete_db_instance().db_instance_identifier("w").skip_final_snapshot(true).send().await;
+    assert!(again.is_err(), "a second delete");
+}
