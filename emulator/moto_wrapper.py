@@ -372,6 +372,10 @@ source. All follow AWS here."""
             source_backend = self
             primary = self.find_db_from_id(source_id)
         replica = copy.copy(primary)
+        # A new instance: none of the source's timeline, pending changes or
+        # replication state (the wrapper's `_ws_*` entries) comes with it.
+        for key in [k for k in replica.__dict__ if k.startswith("_ws_")]:
+            del replica.__dict__[key]
         # The replica lives in this region (its `region` derives from its
         # backend): switch before anything, e.g. the subnet group, is resolved.
         replica.backend = self
@@ -417,59 +421,78 @@ source. All follow AWS here."""
 
 
 class Replication:
-    """Replication into each read replica, as RDS reports it.
+    """Replication into one read replica, as RDS reports it; kept on the
+    replica (moto's DBInstance) itself, so a new replica, a reset or a
+    promotion starts from nothing.
 
-    - `AWS/RDS ReplicaLag` (seconds) follows the write load on the source: the
-      load is the source's write rate over what the replica applies (0 by
-      default). Up to 1 the replica keeps up (a lag it had drains at 1 - load
-      seconds per second); above it the lag grows by load - 1 per second. A
-      model, not a measurement: enough for lag to rise and fall as it does.
+    State: `state` (replicating | stopped | error), RDS's `message` for a
+    stop or an error, `load` (the source's write rate over the rate the
+    replica applies it; 0 by default), `lag0` and `since` (the lag reached
+    when the load or state last changed, and when).
+
+    - Lag model (an integer number of seconds, a model, not a measurement):
+      while replicating, lag(t) = max(0, lag0 + (load - 1) * t), t the AWS
+      seconds since the last change (on the scaled clock; real seconds when
+      instant). So at load <= 1 with nothing behind it is 0 (load 0 and
+      everything running: 0, as before this model); above 1 it grows by
+      load - 1 per second; lowering the load keeps the lag reached and
+      drains it at 1 - load per second down to 0.
     - While replication is not running (stopped, or in error) RDS publishes
-      -1: "ReplicaLag ... a value of -1 means that replication isn't active"
-      (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ReadRepl.Monitoring.html).
-    - Nothing is published while the replica is unavailable (creating,
-      modifying, rebooting during a promotion) nor for a promoted instance.
+      -1: "If the ReplicaLag metric returns -1, then replication is currently
+      not active" (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_MySQL.Replication.ReadReplicas.Monitor.html).
+      Meanwhile the replica falls a second behind per second if the source
+      writes at all (load > 0): ReplicaLag is Seconds_Behind_Master, the age
+      of the event being applied, so replication that restarts reports the
+      lag it had plus the time it was stopped, and drains it as above.
     - The replica's `StatusInfos` has its `read replication` entry:
-      `replicating` (Normal), or `stopped` / `error` (not Normal, with RDS's
-      message) (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DBInstanceStatusInfo.html).
+      `replicating` (Normal), or `stopped` / `error` (not Normal, with the
+      message) (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_DBInstanceStatusInfo.html,
+      https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ReadRepl.Monitoring.html).
     A test sets the load and the state through `POST /warmstandby/replication`.
     """
 
-    entries: dict = {}
+    STATES = ("replicating", "stopped", "error")
 
     @staticmethod
-    def _aws_seconds(real: float) -> float:
-        return real / TIME_SCALE if TIME_SCALE > 0 else real
-
-    @classmethod
-    def of(cls, account: str, region: str, identifier: str) -> dict:
+    def of(db) -> dict:
         import time
 
-        return cls.entries.setdefault(
-            (account, region, identifier),
-            {"state": "replicating", "message": None, "load": 0.0, "lag0": 0.0, "since": time.time(), "version": 0},
-        )
+        entry = db.__dict__.get("_ws_replication")
+        if entry is None:
+            entry = {"state": "replicating", "message": None, "load": 0.0, "lag0": 0.0, "since": time.time(), "version": 0}
+            db.__dict__["_ws_replication"] = entry
+        return entry
+
+    @staticmethod
+    def behind(entry: dict, now: float) -> float:
+        """Seconds the replica is behind at `now` (epoch), by the model."""
+        elapsed = now - entry["since"]
+        if TIME_SCALE > 0:
+            elapsed /= TIME_SCALE
+        if entry["state"] == "replicating":
+            return max(0.0, entry["lag0"] + (entry["load"] - 1.0) * elapsed)
+        return entry["lag0"] + (elapsed if entry["load"] > 0 else 0.0)
 
     @classmethod
-    def lag(cls, entry: dict) -> float:
+    def lag(cls, entry: dict) -> int:
         import time
 
         if entry["state"] != "replicating":
-            return -1.0
-        elapsed = cls._aws_seconds(time.time() - entry["since"])
-        return max(0.0, entry["lag0"] + (entry["load"] - 1.0) * elapsed)
+            return -1
+        return int(cls.behind(entry, time.time()))
 
     @classmethod
-    def set(cls, account: str, region: str, identifier: str, state=None, load=None, message=None) -> dict:
+    def set(cls, db, state=None, load=None, message=None) -> dict:
         import time
 
-        entry = cls.of(account, region, identifier)
-        running = entry["state"] == "replicating"
-        entry["lag0"] = cls.lag(entry) if running else 0.0
-        entry["since"] = time.time()
+        entry = cls.of(db)
+        now = time.time()
+        entry["lag0"], entry["since"] = cls.behind(entry, now), now
         if state is not None:
             entry["state"] = state
             entry["message"] = message if state != "replicating" else None
+        elif message is not None and entry["state"] != "replicating":
+            entry["message"] = message
         if load is not None:
             entry["load"] = float(load)
         entry["version"] += 1
@@ -480,24 +503,35 @@ class Replication:
         return {
             "state": entry["state"],
             "message": entry["message"],
-            "lag_seconds": int(cls.lag(entry)),
+            "lag_seconds": cls.lag(entry),
             "write_load": entry["load"],
             "since": entry["since"],
         }
 
+    @staticmethod
+    def is_replica(db) -> bool:
+        return bool(getattr(db, "is_replica", False) and db.source_db_instance_identifier)
+
 
 def _patch_rds_replication_health() -> None:
-    """Publishes what `Replication` models: the `AWS/RDS ReplicaLag` metric
-    of every RDS read replica (same- or cross-region), in the replica's
-    region, with the dimension DBInstanceIdentifier, once a minute as AWS
-    does (once a scaled minute on AWS's clock), and the replicas'
-    `StatusInfos`; moto 5.2.5 publishes no metric and no status infos.
-    Whenever metric data of a region is read (GetMetricData,
-    GetMetricStatistics, ListMetrics, whatever the wire protocol), each
-    available read replica of that region without a datapoint from the last
-    minute gets one (stamped a second back), and one at once after a test
-    changed its replication. A datapoint a test puts (e.g. 900 s for a
-    lagging replica) is newer and so wins until it is a minute old."""
+    """Publishes what `Replication` models, as RDS does and moto 5.2.5 does
+    not (no metric, no status infos), in both clock modes:
+    - `AWS/RDS ReplicaLag` of every read replica (same- or cross-region), in
+      the replica's region, dimension DBInstanceIdentifier, once a minute
+      ("Amazon RDS sends metrics and dimensions to Amazon CloudWatch every
+      minute", https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-metrics.html),
+      once a scaled minute (60 s x scale) on the scaled clock. Lazily:
+      whenever metric data of a region is read (GetMetricData,
+      GetMetricStatistics, ListMetrics, whatever the wire protocol), each
+      replica of that region that is `available` or `backing-up` and has no
+      datapoint from the last minute gets one, stamped a second back on the
+      wall clock; one at once after a test changed its replication. A
+      datapoint a test puts (e.g. 900 s for a lagging replica) is newer and
+      so wins until it is a minute old.
+    - Nothing while the replica is unavailable (creating, modifying or
+      rebooting, e.g. during its promotion): RDS cannot read the engine's
+      replica status then; nothing for a primary or a promoted instance.
+    - `StatusInfos` of every read replica in DescribeDBInstances."""
     import datetime
 
     from moto.cloudwatch.models import CloudWatchBackend, MetricDatum
@@ -506,12 +540,11 @@ def _patch_rds_replication_health() -> None:
 
     lock = threading.Lock()
     minute = datetime.timedelta(seconds=60 * TIME_SCALE if TIME_SCALE > 0 else 60)
-    published_versions: dict = {}
 
     def status_infos(db):
-        if not getattr(db, "is_replica", False) or not db.source_db_instance_identifier:
+        if not Replication.is_replica(db):
             return None
-        entry = Replication.of(db.account_id, db.region, db.db_instance_identifier)
+        entry = Replication.of(db)
         normal = entry["state"] == "replicating"
         info = {"StatusType": "read replication", "Normal": normal, "Status": entry["state"]}
         if not normal and entry["message"]:
@@ -533,9 +566,7 @@ def _patch_rds_replication_health() -> None:
         replicas = [
             db
             for db in list(rds.databases.values())
-            if getattr(db, "is_replica", False)
-            and db.source_db_instance_identifier
-            and db.status in ("available", "backing-up")
+            if Replication.is_replica(db) and db.status in ("available", "backing-up")
         ]
         if not replicas:
             return
@@ -552,17 +583,16 @@ def _patch_rds_replication_health() -> None:
                 if d.name == "DBInstanceIdentifier"
             }
             for db in replicas:
-                key = (self.account_id, self.region_name, db.db_instance_identifier)
-                entry = Replication.of(*key)
-                changed = published_versions.get(key) != entry["version"]
+                entry = Replication.of(db)
+                changed = entry.get("published", 0) != entry["version"]
                 if db.db_instance_identifier in recent and not changed:
                     continue
-                published_versions[key] = entry["version"]
+                entry["published"] = entry["version"]
                 self.metric_data.append(
                     MetricDatum(
                         "AWS/RDS",
                         "ReplicaLag",
-                        float(int(Replication.lag(entry))),
+                        float(Replication.lag(entry)),
                         [{"Name": "DBInstanceIdentifier", "Value": db.db_instance_identifier}],
                         stamp,
                         "Seconds",
@@ -579,14 +609,20 @@ def _patch_rds_replication_health() -> None:
 
 
 class TestControls:
-    """What a test sets that AWS would decide (never an AWS API):
-    `POST /warmstandby/replication` with a JSON body `{"account"?, "region",
-    "db_instance_identifier", "state"?: replicating|stopped|error,
-    "message"?, "write_load"?}` answers the replica's replication as JSON
-    (404 for an unknown replica); `GET` with the same fields as query
-    parameters reads it; `GET /warmstandby/clock` answers the time scale."""
+    """What a test sets that AWS would decide (never an AWS API), answered
+    as JSON and served under the same one-at-a-time lock as moto:
+    - `POST /warmstandby/replication` with `{"account"?, "region",
+      "db_instance_identifier", "state"?: replicating|stopped|error,
+      "message"?, "write_load"?}` changes a read replica's replication
+      (see `Replication`) and answers its view `{"state", "message",
+      "lag_seconds" (the modelled lag, -1 when not replicating),
+      "write_load", "since" (epoch seconds of the last change)}`; 404 for
+      an unknown replica (or a promoted one), 400 for an unknown state;
+    - `GET /warmstandby/replication?region=..&db_instance_identifier=..`
+      (`account` optional) answers the same view;
+    - `GET /warmstandby/clock` answers `{"time_scale": <float>}` (0: instant)."""
 
-    DEFAULT_ACCOUNT = "123456789012"
+    DEFAULT_ACCOUNT = "123456789012"  # moto's default account
 
     def __init__(self, app):
         self.app = app
@@ -609,24 +645,32 @@ class TestControls:
 
         from moto.rds.models import rds_backends
 
-        if environ.get("REQUEST_METHOD") == "POST":
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-            fields = json.loads(environ["wsgi.input"].read(length) or b"{}")
-        else:
-            fields = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+        posting = environ.get("REQUEST_METHOD") == "POST"
+        try:
+            if posting:
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+                fields = json.loads(environ["wsgi.input"].read(length) or b"{}")
+            else:
+                fields = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+            load = fields.get("write_load")
+            load = None if load is None else float(load)
+        except (ValueError, TypeError) as e:
+            return self._answer(start_response, "400 Bad Request", {"error": f"bad request: {e}"})
         account = fields.get("account") or self.DEFAULT_ACCOUNT
         region, identifier = fields.get("region", ""), fields.get("db_instance_identifier", "")
         backend = dict.get(dict.get(rds_backends, account) or {}, region)
         db = backend.databases.get(identifier) if backend is not None else None
-        if db is None or not getattr(db, "is_replica", False):
-            return self._answer(start_response, "404 Not Found", {"error": f"no read replica {identifier} in {region}"})
+        if db is None or not Replication.is_replica(db):
+            return self._answer(start_response, "404 Not Found", {"error": f"no read replica {identifier} in {account}/{region}"})
         state = fields.get("state")
-        if state not in (None, "replicating", "stopped", "error"):
+        if state not in (None, *Replication.STATES):
             return self._answer(start_response, "400 Bad Request", {"error": f"unknown state {state!r}"})
-        if environ.get("REQUEST_METHOD") == "POST":
-            entry = Replication.set(account, region, identifier, state, fields.get("write_load"), fields.get("message"))
+        if load is not None and load < 0:
+            return self._answer(start_response, "400 Bad Request", {"error": "write_load must be >= 0"})
+        if posting:
+            entry = Replication.set(db, state, load, fields.get("message"))
         else:
-            entry = Replication.of(account, region, identifier)
+            entry = Replication.of(db)
         return self._answer(start_response, "200 OK", Replication.view(entry))
 
 
@@ -1018,9 +1062,12 @@ class WorldOnReset:
 def _patch_cloudfront_etags() -> None:
     """CloudFront versions a distribution by its ETag: UpdateDistribution
     and DeleteDistribution must name the current one in If-Match, else
-    PreconditionFailed (HTTP 412), and each update gives a new one (API
-    reference of UpdateDistribution). moto 5.2.5 accepts any If-Match and
-    keeps one ETag for life."""
+    PreconditionFailed (HTTP 412, "The precondition in one or more of the
+    request fields evaluated to false"), and each update gives a new one
+    (https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_UpdateDistribution.html,
+    https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_DeleteDistribution.html).
+    moto 5.2.5 accepts any If-Match and keeps one ETag for life; a missing
+    one it already answers as AWS does, InvalidIfMatchVersion (HTTP 400)."""
     from moto.cloudfront import models as cf
     from moto.cloudfront.exceptions import CloudFrontException
     from moto.moto_api._internal import mock_random
@@ -1030,7 +1077,7 @@ def _patch_cloudfront_etags() -> None:
 
         def __init__(self):
             super().__init__(
-                "PreconditionFailed", "The If-Match version is missing or not valid for the resource."
+                "PreconditionFailed", "The precondition given in one or more of the request-header fields evaluated to false."
             )
 
     def current(self, distribution_id, if_match):
@@ -1058,8 +1105,10 @@ def _patch_cloudfront_etags() -> None:
 
 def _patch_acm_certificate_in_use() -> None:
     """ACM refuses to delete a certificate that a load balancer listener or a
-    CloudFront distribution uses: ResourceInUseException (API reference of
-    DeleteCertificate); moto 5.2.5 deletes it."""
+    CloudFront distribution uses: ResourceInUseException, HTTP 400 ("The
+    certificate is in use by another AWS service in the caller's account",
+    https://docs.aws.amazon.com/acm/latest/APIReference/API_DeleteCertificate.html);
+    moto 5.2.5 deletes it."""
     from moto.acm.models import AWSCertificateManagerBackend
     from moto.cloudfront.models import cloudfront_backends
     from moto.core.exceptions import JsonRESTError
@@ -1089,9 +1138,13 @@ def _patch_acm_certificate_in_use() -> None:
 # --- AWS's time -------------------------------------------------------------
 # `WARMSTANDBY_EMULATOR_TIME_SCALE` (a float) gives slow resources the states
 # AWS reports, for AWS's durations times the scale (1.0: AWS's own time; the
-# tests use a small fraction); unset or 0 keeps moto's instant world. Every
-# duration comes from `aws_timings.json` beside this file, with its source;
-# the operator reads the same table for its RTO prediction and step deadlines.
+# tests use a small fraction, 0.01 makes a 10-minute create take 6 s); unset
+# or 0 keeps moto's instant world exactly as it was. Every duration comes from
+# `aws_timings.json` beside this file, with its source; the operator reads
+# the same table for its RTO prediction and step deadlines. Times run from the
+# mutating call: each change records its phases on the moto object, and what
+# moto answers (describe/get) and accepts (refusals) is patched to read them;
+# no background threads.
 
 TIME_SCALE = float(os.environ.get("WARMSTANDBY_EMULATOR_TIME_SCALE") or 0)
 
@@ -1106,15 +1159,17 @@ TIMINGS = _load_timings()
 
 
 def _real_seconds(key: str, fraction: float = 1.0) -> float:
-    """AWS's typical seconds for `key`, on the scaled clock."""
+    """AWS's typical seconds for `key` (aws_timings.json), on the scaled
+    clock: real seconds = AWS seconds x TIME_SCALE."""
     return TIMINGS[key]["seconds"] * fraction * TIME_SCALE
 
 
 class Phases:
     """The states a resource passes through after one change, each until a
-    moment on the real clock, kept on the resource itself; once the last one
-    ends, the settled state shows and `then` (the change's effect, e.g. a
-    promotion taking hold or a deleted resource going) runs once."""
+    moment on the real (monotonic) clock, kept on the resource itself; once
+    the last one ends, the settled state shows and `then` (the change's
+    effect, e.g. a promotion taking hold or a deleted resource going) runs
+    once. The one helper for "state by elapsed time on the scaled clock"."""
 
     @staticmethod
     def start(obj, phases, then=None) -> None:
@@ -1145,40 +1200,80 @@ class Phases:
         return settled
 
     @staticmethod
-    def busy(obj) -> bool:
-        return bool(obj.__dict__.get("_ws_phases"))
+    def ends(obj) -> float:
+        """When the timeline just started ends (monotonic seconds)."""
+        return obj.__dict__["_ws_phases"][-1][1]
 
 
 def _timed_rds() -> None:
-    """RDS on AWS's clock
-    (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/accessing-monitoring.html#Overview.DBInstance.Status):
-    a new instance is `creating`, then `backing-up` (its first automated
-    backup), then `available`; a read replica is `creating` (longer across
-    regions); PromoteReadReplica leaves the replica a read-only replica,
-    `modifying` then `rebooting`, until the promotion takes hold
-    (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ReadRepl.Promote.html);
-    ModifyDBInstance shows `modifying`; a deleted instance stays listed as
-    `deleting`; a snapshot is `creating`, its instance `backing-up`, meanwhile.
-    RDS refuses work on an instance that is not available with
-    InvalidDBInstanceState (API reference of CreateDBInstanceReadReplica,
-    PromoteReadReplica, ModifyDBInstance, CreateDBSnapshot, DeleteDBInstance):
-    a replica of a source that is not available, a promotion, a change or a
-    snapshot of one that is busy, a final snapshot of one still creating, a
-    second delete."""
+    """RDS on AWS's clock (statuses:
+    https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/accessing-monitoring.html#Overview.DBInstance.Status):
+    - CreateDBInstance: `creating`, then `backing-up` (its first automated
+      backup, `rds.create.backing_up`), then `available` (`rds.create` in all).
+    - CreateDBInstanceReadReplica: `creating` (`rds.read_replica`, longer
+      across regions: `rds.read_replica.cross_region`).
+    - PromoteReadReplica: the replica stays a read-only replica (still
+      reporting its source) while `modifying`, then `rebooting` ("RDS reboots
+      the DB instance before making it available",
+      https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ReadRepl.Promote.html),
+      then stands alone.
+    - ModifyDBInstance with ApplyImmediately: settings RDS lists in
+      PendingModifiedValues (class, storage, Multi-AZ, backup retention,
+      engine version, port, password...) show there, the old values in
+      place, while the instance is `modifying`; then they are applied
+      (https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_PendingModifiedValues.html,
+      https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Overview.DBInstance.Modifying.html).
+      Without ApplyImmediately they wait in PendingModifiedValues for the
+      maintenance window (never here) or the next immediate change. Settings
+      with no PendingModifiedValues member (deletion protection, security
+      groups...) apply at once, without a `modifying` phase (a
+      simplification; each setting's timing is in
+      https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ModifyInstance.Settings.html).
+    - RebootDBInstance: `rebooting`. CreateDBSnapshot: the snapshot
+      `creating`, the instance `backing-up`. DeleteDBInstance: still listed
+      as `deleting`, then gone (DBInstanceNotFound).
+    moto 5.2.5 makes every one of these instant. RDS refuses work on an
+    instance that is not `available` with InvalidDBInstanceState, HTTP 400
+    ("The DB instance isn't in a valid state", in the API references of
+    CreateDBInstanceReadReplica (for its source), PromoteReadReplica ("a
+    read replica cannot be promoted ... when it is in the backing-up
+    status"), ModifyDBInstance, RebootDBInstance, CreateDBSnapshot and
+    DeleteDBInstance, https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/):
+    here a replica of a source that is not available, a promotion, change,
+    reboot or snapshot of an instance that is not, a second delete, and a
+    delete with a final snapshot of an instance still creating."""
     from moto.rds.exceptions import InvalidDBInstanceStateFault
     from moto.rds.models import DBInstance, DBSnapshot, RDSBackend
 
-    def status_of(db):
-        return Phases.state(db, db.__dict__.get("_ws_status", "available"))
-
-    def set_status(db, value):
-        db.__dict__["_ws_status"] = value
-
-    DBInstance.status = property(status_of, set_status)
+    DBInstance.status = property(
+        lambda db: Phases.state(db, db.__dict__.get("_ws_status", "available")),
+        lambda db, v: db.__dict__.__setitem__("_ws_status", v),
+    )
     DBSnapshot.status = property(
         lambda s: Phases.state(s, s.__dict__.get("_ws_status", "available")),
         lambda s, v: s.__dict__.__setitem__("_ws_status", v),
     )
+
+    # ModifyDBInstance settings that wait in PendingModifiedValues, by moto's
+    # attribute name (API_PendingModifiedValues members).
+    pending_names = {
+        "db_instance_class": "DBInstanceClass",
+        "allocated_storage": "AllocatedStorage",
+        "multi_az": "MultiAZ",
+        "backup_retention_period": "BackupRetentionPeriod",
+        "engine_version": "EngineVersion",
+        "storage_type": "StorageType",
+        "iops": "Iops",
+        "port": "Port",
+        "master_user_password": "MasterUserPassword",
+    }
+
+    def pending_modified_values(db):
+        pending = db.__dict__.get("_ws_pending") or {}
+        shown = {pending_names[k]: ("****" if k == "master_user_password" else v) for k, v in pending.items()}
+        return shown or None
+
+    DBInstance.pending_modified_values = property(pending_modified_values)
 
     def require_available(db, doing):
         state = db.status
@@ -1191,9 +1286,8 @@ def _timed_rds() -> None:
 
     def create_db_instance(self, db_kwargs):
         db = original_create(self, db_kwargs)
-        Phases.start(
-            db, [("creating", _real_seconds("rds.create", 0.8)), ("backing-up", _real_seconds("rds.create", 0.2))]
-        )
+        backing_up = _real_seconds("rds.create.backing_up")
+        Phases.start(db, [("creating", _real_seconds("rds.create") - backing_up), ("backing-up", backing_up)])
         return db
 
     original_replica = RDSBackend.create_db_instance_read_replica
@@ -1228,19 +1322,48 @@ def _timed_rds() -> None:
     original_modify = RDSBackend.modify_db_instance
 
     def modify_db_instance(self, db_instance_identifier, db_kwargs):
-        if db_instance_identifier in self.databases:
-            require_available(self.databases[db_instance_identifier], "modify it")
+        db = self.databases.get(db_instance_identifier)
+        if db is None:
+            return original_modify(self, db_instance_identifier, db_kwargs)
+        require_available(db, "modify it")
+        # The pending settings wait (moto would apply them now), the others
+        # go through; a setting back to its current value cancels its
+        # pending change.
+        queued = dict(db.__dict__.get("_ws_pending") or {})
+        for name in [n for n in pending_names if db_kwargs.get(n) is not None]:
+            value = db_kwargs[name]
+            del db_kwargs[name]
+            if value != getattr(db, name, None):
+                queued[name] = value
+            else:
+                queued.pop(name, None)
         db = original_modify(self, db_instance_identifier, db_kwargs)
-        Phases.start(db, [("modifying", _real_seconds("rds.modify"))])
+        db.__dict__["_ws_pending"] = queued
+        if queued and db_kwargs.get("apply_immediately"):
+
+            def apply():
+                db.update(**db.__dict__.pop("_ws_pending", {}))
+
+            Phases.start(db, [("modifying", _real_seconds("rds.modify"))], then=apply)
+        return db
+
+    original_reboot = RDSBackend.reboot_db_instance
+
+    def reboot_db_instance(self, db_instance_identifier, *args, **kwargs):
+        db = original_reboot(self, db_instance_identifier, *args, **kwargs)
+        require_available(db, "reboot it")
+        Phases.start(db, [("rebooting", _real_seconds("rds.reboot"))])
         return db
 
     original_snapshot = RDSBackend.create_db_snapshot
 
     def create_db_snapshot(self, db_instance_identifier, db_snapshot_identifier, *args, **kwargs):
         db = self.databases.get(db_instance_identifier) if isinstance(db_instance_identifier, str) else None
+        if db is not None:
+            require_available(db, "snapshot it")
         snapshot = original_snapshot(self, db_instance_identifier, db_snapshot_identifier, *args, **kwargs)
         Phases.start(snapshot, [("creating", _real_seconds("rds.snapshot"))])
-        if db is not None and not Phases.busy(db):
+        if db is not None:
             Phases.start(db, [("backing-up", _real_seconds("rds.snapshot"))])
         return snapshot
 
@@ -1280,6 +1403,7 @@ def _timed_rds() -> None:
     RDSBackend.create_db_instance_read_replica = create_db_instance_read_replica
     RDSBackend.promote_read_replica = promote_read_replica
     RDSBackend.modify_db_instance = modify_db_instance
+    RDSBackend.reboot_db_instance = reboot_db_instance
     RDSBackend.create_db_snapshot = create_db_snapshot
     RDSBackend.delete_db_instance = delete_db_instance
     RDSBackend.describe_db_instances = describe_db_instances
@@ -1288,10 +1412,13 @@ def _timed_rds() -> None:
 def _timed_cloudfront() -> None:
     """CloudFront on AWS's clock: a created or updated distribution is
     `InProgress` until its change reached the edge locations, then
-    `Deployed`
-    (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/HowCloudFrontWorks.html);
-    DeleteDistribution needs it disabled and `Deployed`, else
-    DistributionNotDisabled (API reference of DeleteDistribution)."""
+    `Deployed` (https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_DistributionSummary.html,
+    "When propagation is complete, the value of Status is Deployed");
+    moto 5.2.5 turns it Deployed on the first read. DeleteDistribution needs
+    it disabled and `Deployed`, else DistributionNotDisabled, HTTP 409
+    ("Before you can delete a distribution, you must disable it", steps 6-7:
+    wait for Deployed, https://docs.aws.amazon.com/cloudfront/latest/APIReference/API_DeleteDistribution.html);
+    moto deletes an enabled one."""
     from moto.cloudfront import models as cf
     from moto.cloudfront.exceptions import CloudFrontException, NoSuchDistribution
 
@@ -1302,9 +1429,7 @@ def _timed_cloudfront() -> None:
                 "The distribution you are trying to delete has not been disabled.",
             )
 
-    cf.Distribution.status = property(
-        lambda d: Phases.state(d, "Deployed"), lambda d, v: None
-    )
+    cf.Distribution.status = property(lambda d: Phases.state(d, "Deployed"), lambda d, v: None)
     original_create = cf.CloudFrontBackend.create_distribution_with_tags
 
     def create_distribution_with_tags(self, distribution_config, tags):
@@ -1337,12 +1462,23 @@ def _timed_cloudfront() -> None:
 
 def _timed_load_balancers() -> None:
     """ELBv2 on AWS's clock: a new load balancer is `provisioning`, then
-    `active` (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_LoadBalancerState.html)."""
-    from moto.elbv2.models import ELBv2Backend, FakeLoadBalancer
+    `active` (https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_LoadBalancerState.html).
+    A registered target is `initial` (Elb.RegistrationInProgress while its
+    instance is still pending, then Elb.InitialHealthChecking) until it runs
+    and has passed a health check, `elbv2.target.healthy` after it was
+    registered and running ("After your target is registered, it must pass
+    one health check to be considered healthy",
+    https://docs.aws.amazon.com/elasticloadbalancing/latest/application/target-group-health-checks.html;
+    reason codes: https://docs.aws.amazon.com/elasticloadbalancing/latest/APIReference/API_TargetHealth.html).
+    A pending instance can be registered (auto scaling registers its
+    launches); moto 5.2.5 refuses anything not running and reports every
+    registered target healthy at once."""
+    import time
 
-    FakeLoadBalancer.state = property(
-        lambda lb: Phases.state(lb, "active"), lambda lb, v: None
-    )
+    from moto.elbv2.exceptions import TargetNotRunning
+    from moto.elbv2.models import ELBv2Backend, FakeHealthStatus, FakeLoadBalancer, FakeTargetGroup
+
+    FakeLoadBalancer.state = property(lambda lb: Phases.state(lb, "active"), lambda lb, v: None)
     original = ELBv2Backend.create_load_balancer
 
     def create_load_balancer(self, *args, **kwargs):
@@ -1350,20 +1486,89 @@ def _timed_load_balancers() -> None:
         Phases.start(lb, [("provisioning", _real_seconds("elbv2.provision"))])
         return lb
 
+    def register(self, targets):
+        registered = self.__dict__.setdefault("_ws_registered", {})
+        for target in targets:
+            instance = self.ec2_backend.get_instance_by_id(target["Id"])
+            if instance is not None and instance.state not in ("pending", "running"):
+                raise TargetNotRunning(instance_id=target["Id"])
+            if target["Id"] not in self.targets:
+                registered[target["Id"]] = time.monotonic()
+            self.targets[target["Id"]] = {"Id": target["Id"], "Port": target.get("Port", self.port)}
+            self.deregistered_targets.pop(target["Id"], None)
+
+    original_health = FakeTargetGroup.health_for
+
+    def health_for(self, target, ec2_backend):
+        health = original_health(self, target, ec2_backend)
+        registered = self.__dict__.get("_ws_registered", {}).get(target["Id"])
+        if health.status != "healthy" or registered is None or target["Id"] not in self.targets:
+            return health
+        instance = ec2_backend.get_instance_by_id(target["Id"]) if target["Id"].startswith("i-") else None
+        if instance is not None and instance.state == "pending":
+            reason, description = "Elb.RegistrationInProgress", "Target registration is in progress"
+        elif time.monotonic() < max(registered, instance.__dict__.get("_ws_running_at", 0) if instance else 0) + _real_seconds("elbv2.target.healthy"):
+            reason, description = "Elb.InitialHealthChecking", "Initial health checks in progress"
+        else:
+            return health
+        return FakeHealthStatus(health.instance_id, health.port, health.health_check_port, "initial", reason, description)
+
     ELBv2Backend.create_load_balancer = create_load_balancer
+    FakeTargetGroup.register = register
+    FakeTargetGroup.health_for = health_for
 
 
 def _timed_ec2() -> None:
-    """EC2 on AWS's clock: a NAT gateway is `pending`, then `available`;
-    deleted, it is `deleting` (its Elastic IP still associated, its subnet
-    still in use) and then `deleted`
-    (https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateway-working-with.html);
-    a copied image is `pending`, then `available`
-    (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/CopyingAMIs.html)."""
+    """EC2 on AWS's clock:
+    - An instance is `pending`, then `running` (`ec2.instance.launch`;
+      https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-instance-lifecycle.html);
+      moto 5.2.5 launches it running.
+    - A NAT gateway is `pending`, then `available`; deleted, it is `deleting`
+      and then `deleted` (https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateway-working-with.html).
+      Until it is deleted its network interface holds its subnet (DeleteSubnet:
+      DependencyViolation, HTTP 400, "The subnet has dependencies and cannot
+      be deleted", https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html)
+      and its Elastic IP stays associated: "Deleting a public NAT gateway
+      disassociates its Elastic IP address" when it is gone
+      (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DeleteNatGateway.html).
+      AWS manages that association itself: ReleaseAddress or
+      DisassociateAddress of it answer AuthFailure, HTTP 400, "You do not
+      have permission to access the specified resource" (seen by users
+      releasing the address of a NAT gateway still deleting:
+      https://github.com/eformat/sno-for-100/issues/5,
+      https://github.com/kubernetes/kops/issues/1604; AWS-managed NAT
+      associations: https://github.com/hashicorp/terraform-provider-aws/pull/4675).
+      moto 5.2.5 deletes at once and releases anything.
+    - A copied image is `pending`, then `available`
+      (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/CopyingAMIs.html)."""
+    from moto.core.exceptions import _RESTError
     from moto.ec2.exceptions import EC2ClientError
-    from moto.ec2.models.amis import AmiBackend
+    from moto.ec2.models.amis import Ami, AmiBackend
+    from moto.ec2.models.elastic_ip_addresses import ElasticAddressBackend
+    from moto.ec2.models.instances import Instance, InstanceBackend
     from moto.ec2.models.nat_gateways import NatGateway, NatGatewayBackend
     from moto.ec2.models.subnets import SubnetBackend
+
+    def launch_state(instance):
+        Phases.state(instance, None)  # a finished launch sets it running
+        return instance.__dict__.get("_ws_state")
+
+    Instance._state = property(launch_state, lambda i, v: i.__dict__.__setitem__("_ws_state", v))
+    original_run = InstanceBackend.run_instances
+
+    def run_instances(self, *args, **kwargs):
+        reservation = original_run(self, *args, **kwargs)
+        for instance in reservation.instances:
+            state = instance.__dict__["_ws_state"]
+            state.name, state.code = "pending", 0
+
+            def running(state=state):
+                if state.name == "pending":  # not stopped or terminated meanwhile
+                    state.name, state.code = "running", 16
+
+            Phases.start(instance, [("pending", _real_seconds("ec2.instance.launch"))], then=running)
+            instance.__dict__["_ws_running_at"] = Phases.ends(instance)
+        return reservation
 
     NatGateway.state = property(
         lambda n: Phases.state(n, n.__dict__.get("_ws_state", "available")),
@@ -1382,12 +1587,13 @@ def _timed_ec2() -> None:
         nat = self.nat_gateways.get(nat_gateway_id)
         if nat is None or nat.state in ("deleting", "deleted"):
             return original_delete(self, nat_gateway_id)
+
+        def gone():
+            nat.__dict__["_ws_state"] = "deleted"  # lets its Elastic IP go
+            original_delete(self, nat_gateway_id)
+
         # The Elastic IP is released from it, and the subnet freed, when it is gone.
-        Phases.start(
-            nat,
-            [("deleting", _real_seconds("ec2.nat_gateway.delete"))],
-            then=lambda: original_delete(self, nat_gateway_id),
-        )
+        Phases.start(nat, [("deleting", _real_seconds("ec2.nat_gateway.delete"))], then=gone)
         return nat
 
     original_delete_subnet = SubnetBackend.delete_subnet
@@ -1400,7 +1606,40 @@ def _timed_ec2() -> None:
                 )
         return original_delete_subnet(self, subnet_id)
 
-    from moto.ec2.models.amis import Ami
+    class AddressHeldByNat(_RESTError):
+        # moto's EC2 error table gives AuthFailure HTTP 401 (a bad
+        # signature); this refusal is a 400, as observed
+        # (https://github.com/hashicorp/terraform-provider-aws/issues/3572),
+        # in EC2's own error format.
+        code = 400
+
+        def __init__(self):
+            import uuid
+
+            super().__init__("AuthFailure", "You do not have permission to access the specified resource.")
+            self.description = (
+                '<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>AuthFailure</Code>'
+                f"<Message>{self.message}</Message></Error></Errors><RequestID>{uuid.uuid4()}</RequestID></Response>"
+            )
+
+    def refuse_if_nat_holds(backend, eips):
+        for nat in list(getattr(backend, "nat_gateways", {}).values()):
+            eni = getattr(nat, "_eni", None)
+            if eni is not None and nat.state != "deleted" and any(e.eni is eni for e in eips):
+                raise AddressHeldByNat()
+
+    original_release = ElasticAddressBackend.release_address
+    original_disassociate = ElasticAddressBackend.disassociate_address
+
+    def release_address(self, address=None, allocation_id=None):
+        if address or allocation_id:
+            refuse_if_nat_holds(self, self.address_by_ip([address]) if address else self.address_by_allocation([allocation_id]))
+        return original_release(self, address=address, allocation_id=allocation_id)
+
+    def disassociate_address(self, address=None, association_id=None):
+        if address or association_id:
+            refuse_if_nat_holds(self, self.address_by_ip([address]) if address else self.address_by_association([association_id]))
+        return original_disassociate(self, address=address, association_id=association_id)
 
     Ami.state = property(
         lambda a: Phases.state(a, a.__dict__.get("_ws_state", "available")),
@@ -1413,16 +1652,94 @@ def _timed_ec2() -> None:
         Phases.start(ami, [("pending", _real_seconds("ec2.copy_image"))])
         return ami
 
+    InstanceBackend.run_instances = run_instances
     NatGatewayBackend.create_nat_gateway = create_nat_gateway
     NatGatewayBackend.delete_nat_gateway = delete_nat_gateway
     SubnetBackend.delete_subnet = delete_subnet
+    ElasticAddressBackend.release_address = release_address
+    ElasticAddressBackend.disassociate_address = disassociate_address
     AmiBackend.copy_image = copy_image
+
+
+def _timed_autoscaling() -> None:
+    """Auto scaling on AWS's clock: a group's new instance is `Pending`
+    while EC2 launches it and `InService` once it runs (no lifecycle hooks
+    here; https://docs.aws.amazon.com/autoscaling/ec2/userguide/ec2-auto-scaling-lifecycle.html);
+    a pending instance already counts toward the desired capacity. moto
+    5.2.5 reports every instance InService at once."""
+    from moto.autoscaling.models import FakeAutoScalingGroup, InstanceState
+
+    def lifecycle_state(s):
+        value = s.__dict__.get("_ws_lifecycle", "InService")
+        return "Pending" if value == "InService" and s.instance.state == "pending" else value
+
+    InstanceState.lifecycle_state = property(lifecycle_state, lambda s, v: s.__dict__.__setitem__("_ws_lifecycle", v))
+    FakeAutoScalingGroup.active_instances = lambda self: [
+        x for x in self.instance_states if x.__dict__.get("_ws_lifecycle") == "InService"
+    ]
+
+
+def _timed_route53() -> None:
+    """Route 53 on AWS's clock: every change (ChangeResourceRecordSets,
+    CreateHostedZone, DeleteHostedZone, VPC associations) answers its own
+    change ID, `PENDING`, and GetChange reports it `INSYNC` once it reached
+    every Route 53 server (`route53.change`); an unknown ID is NoSuchChange,
+    HTTP 404 (https://docs.aws.amazon.com/Route53/latest/APIReference/API_GetChange.html).
+    moto 5.2.5 answers one fixed ID, always INSYNC. The records themselves
+    are readable at once, as on Route 53's API."""
+    import uuid
+
+    from moto.core.responses import ActionResult
+    from moto.route53.exceptions import Route53ClientError
+    from moto.route53.responses import Route53
+
+    class Change:
+        def __init__(self, submitted_at):
+            self.submitted_at = submitted_at
+
+    def changes(backend) -> dict:
+        return backend.__dict__.setdefault("_ws_changes", {})
+
+    def submitting(name):
+        original = getattr(Route53, name)
+
+        def answer_pending(self):
+            answer = original(self)
+            info = answer.result.get("ChangeInfo") if isinstance(getattr(answer, "result", None), dict) else None
+            if info is not None:
+                change_id = "C" + uuid.uuid4().hex[:13].upper()
+                change = Change(info.get("SubmittedAt"))
+                Phases.start(change, [("PENDING", _real_seconds("route53.change"))])
+                changes(self.backend)[change_id] = change
+                info["Id"], info["Status"] = f"/change/{change_id}", "PENDING"
+            return answer
+
+        setattr(Route53, name, answer_pending)
+
+    for name in (
+        "change_resource_record_sets",
+        "create_hosted_zone",
+        "delete_hosted_zone",
+        "associate_vpc_with_hosted_zone",
+        "disassociate_vpc_from_hosted_zone",
+    ):
+        submitting(name)
+
+    def get_change(self):
+        change_id = self._get_param("Id").split("/")[-1]
+        change = changes(self.backend).get(change_id)
+        if change is None:
+            raise Route53ClientError("NoSuchChange", f"A change with the specified change ID does not exist: {change_id}")
+        status = Phases.state(change, "INSYNC")
+        return ActionResult({"ChangeInfo": {"Id": f"/change/{change_id}", "Status": status, "SubmittedAt": change.submitted_at}})
+
+    Route53.get_change = get_change
 
 
 def _timed_acm() -> None:
     """ACM on AWS's clock: a DNS-validated certificate stays
     `PENDING_VALIDATION` until its validation CNAME is in a public hosted zone
-    of the account, and is `ISSUED` a while after that
+    of the account, and is `ISSUED` `acm.validation` after that
     (https://docs.aws.amazon.com/acm/latest/userguide/dns-validation.html);
     moto issues it after a fixed wait whether or not the record exists."""
     import time
@@ -1473,6 +1790,8 @@ def _timed() -> None:
     _timed_cloudfront()
     _timed_load_balancers()
     _timed_ec2()
+    _timed_autoscaling()
+    _timed_route53()
     _timed_acm()
 
 

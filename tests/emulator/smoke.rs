@@ -227,3 +227,22 @@ async fn a_page_of_launch_templates_holds_more_than_fifteen() {
     let all = ec2.describe_launch_templates().max_results(200).send().await.expect("DescribeLaunchTemplates");
     assert_eq!(all.launch_templates().len(), 17, "one page of 200 holds them all");
 }
+
+/// The emulator's own checks of AWS's clock and replication health
+/// (`emulator/test_timed.py`, boto3 against the wrapper): states, refusals,
+/// ReplicaLag and StatusInfos, in the instant and the timed mode.
+#[test]
+fn the_emulators_aws_clock_and_replication_health_pass_their_own_checks() {
+    let python = warmstandby_tests::emulator_python();
+    assert!(python.exists(), "the emulator's python {} is missing: run scripts/emulator-setup", python.display());
+    let script = warmstandby_tests::repo_root().join("emulator/test_timed.py");
+    let out = std::process::Command::new(&python)
+        .arg(&script)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let summary = text.lines().rev().find(|l| l.contains(" passed, ")).unwrap_or_default().to_string();
+    println!("emulator self-test: {summary}");
+    assert!(out.status.success() && summary.ends_with(" 0 failed"), "emulator/test_timed.py failed:\n{text}");
+}

@@ -470,7 +470,9 @@ async fn the_emulator_passes_through_aws_states_and_refuses_what_aws_refuses() {
                 .metric_data_queries(
                     MetricDataQuery::builder()
                         .id("l")
-                        .metric_stat(MetricStat::builder().metric(metric).period(60).stat("Minimum").build())
+                        // One-second buckets: on the scaled clock a minute of
+                        // AWS's datapoints falls into one real second or less.
+                        .metric_stat(MetricStat::builder().metric(metric).period(1).stat("Maximum").build())
                         .build(),
                 )
                 .start_time(aws_sdk_cloudwatch::primitives::DateTime::from_secs(now - 600))
