@@ -455,7 +455,8 @@ async fn the_emulator_passes_through_aws_states_and_refuses_what_aws_refuses() {
         .await
         .expect("replica");
     let cw = aws_sdk_cloudwatch::Client::new(&emulator.sdk_config("us-west-2").await);
-    let lag = || {
+    // The newest one-second bucket's Maximum (a lag grows) or Minimum (a -1 among lags).
+    let lag = |stat: &'static str| {
         let cw = cw.clone();
         async move {
             use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
@@ -472,7 +473,7 @@ async fn the_emulator_passes_through_aws_states_and_refuses_what_aws_refuses() {
                         .id("l")
                         // One-second buckets: on the scaled clock a minute of
                         // AWS's datapoints falls into one real second or less.
-                        .metric_stat(MetricStat::builder().metric(metric).period(1).stat("Maximum").build())
+                        .metric_stat(MetricStat::builder().metric(metric).period(1).stat(stat).build())
                         .build(),
                 )
                 .start_time(aws_sdk_cloudwatch::primitives::DateTime::from_secs(now - 600))
@@ -483,17 +484,17 @@ async fn the_emulator_passes_through_aws_states_and_refuses_what_aws_refuses() {
             out.metric_data_results().first().and_then(|r| r.values().first().copied())
         }
     };
-    assert_eq!(lag().await, None, "no ReplicaLag while the replica is creating");
+    assert_eq!(lag("Maximum").await, None, "no ReplicaLag while the replica is creating");
     while state(&west, "r").await.0 != "available" {
         assert!(started.elapsed() < LIMIT, "the replica never became available");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(lag().await, Some(0.0), "caught up without load");
+    assert_eq!(lag("Maximum").await, Some(0.0), "caught up without load");
     emulator.set_replication("us-west-2", "r", None, Some(3.0));
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(lag().await.is_some_and(|l| l > 0.0), "a write load the replica cannot keep up with");
+    assert!(lag("Maximum").await.is_some_and(|l| l > 0.0), "a write load the replica cannot keep up with");
     emulator.set_replication("us-west-2", "r", Some("error"), None);
-    assert_eq!(lag().await, Some(-1.0), "-1 while replication is not running");
+    assert_eq!(lag("Minimum").await, Some(-1.0), "-1 while replication is not running");
     let (_, _, d) = state(&west, "r").await;
     let info = d.status_infos().iter().find(|s| s.status_type() == Some("read replication")).cloned();
     assert_eq!(info.as_ref().and_then(|i| i.normal()), Some(false));
