@@ -46,6 +46,20 @@ pub struct StackOutcome {
 }
 
 impl StackOutcome {
+    /// A pass that changed nothing and waits on AWS (or on the RegionPair).
+    fn waiting_on_aws(status: ThreeTierStackStatus) -> StackOutcome {
+        StackOutcome {
+            status,
+            next: Next::WaitingOnAws,
+            watch_every: None,
+            applied: Vec::new(),
+            changes: Vec::new(),
+            errors: Vec::new(),
+            invalid: None,
+            events: Vec::new(),
+        }
+    }
+
     /// This pass found the stack Ready. A pass that failed to read AWS
     /// keeps the last phase in the status (one failed read is no reason to
     /// flap it) but confirms nothing.
@@ -133,17 +147,13 @@ async fn reconcile_inner(
         (network_refs(&pair, RegionRole::Primary), network_refs(&pair, RegionRole::Standby))
     else {
         let message = format!("RegionPair {} has no networks yet", validated.pair.name);
-        let status = not_ready(stack, Some(Phase::Pending), "WaitingForRegionPair", message, now);
-        return StackOutcome {
-            status,
-            next: Next::WaitingOnAws,
-            watch_every: None,
-            applied: Vec::new(),
-            changes: Vec::new(),
-            errors: Vec::new(),
-            invalid: None,
-            events: Vec::new(),
-        };
+        return StackOutcome::waiting_on_aws(not_ready(
+            stack,
+            Some(Phase::Pending),
+            "WaitingForRegionPair",
+            message,
+            now,
+        ));
     };
     // A stack that only waited on AWS last time reads just what it waits on
     // until that changes; then (or when a full look is due) the whole stack.
@@ -153,18 +163,7 @@ async fn reconcile_inner(
             .filter(|_| intent == Intent::Apply && !validated.spec.paused);
     if let Some(resources) = waited {
         match warmstandby_aws::waits::unchanged(aws, resources).await {
-            Ok(true) => {
-                return StackOutcome {
-                    status: stack.status.clone().unwrap_or_default(),
-                    next: Next::WaitingOnAws,
-                    watch_every: None,
-                    applied: Vec::new(),
-                    changes: Vec::new(),
-                    errors: Vec::new(),
-                    invalid: None,
-                    events: Vec::new(),
-                };
-            }
+            Ok(true) => return StackOutcome::waiting_on_aws(stack.status.clone().unwrap_or_default()),
             Ok(false) => {}
             // The full observation reads (and reports) it again.
             Err(e) => tracing::debug!(error = %e, "reading what the stack waits on failed"),
