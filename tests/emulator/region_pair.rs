@@ -126,7 +126,7 @@ async fn lifecycle_create_noop_drift_repair_destroy() {
     let before = aws.calls().snapshot();
     let mut finished = false;
     for _ in 0..6 {
-        let t = region_pair::teardown(&aws, &pair).await;
+        let t = region_pair::teardown(&aws, &pair, None).await;
         assert!(t.errors.is_empty(), "{:?}", t.errors);
         if t.finished {
             finished = true;

@@ -51,7 +51,7 @@ impl Fixture {
 
     pub(crate) async fn teardown(&mut self, aws: &AwsContext) {
         for _ in 0..12 {
-            let t = stack::teardown(aws, self.checked.set.stack_inputs(&self.stack), "20260101000000").await;
+            let t = stack::teardown(aws, self.checked.set.stack_inputs(&self.stack), "20260101000000", None).await;
             assert!(t.errors.is_empty(), "{:?}", t.errors);
             if t.finished {
                 return;
@@ -325,7 +325,7 @@ async fn stack_lifecycle_create_noop_drift_repair_destroy() {
         "final snapshot missing: {names:?}"
     );
     for _ in 0..6 {
-        if region_pair::teardown(&aws, &f.pair).await.finished {
+        if region_pair::teardown(&aws, &f.pair, None).await.finished {
             return;
         }
     }
@@ -508,8 +508,8 @@ async fn retain_touches_nothing() {
     f.stack.spec.deletion_policy = warmstandby_api::DeletionPolicy::Retain;
     f.pair.spec.deletion_policy = warmstandby_api::DeletionPolicy::Retain;
     let calls = aws.calls().snapshot();
-    let t = stack::teardown(&aws, f.checked.set.stack_inputs(&f.stack), "x").await;
-    let p = region_pair::teardown(&aws, &f.pair).await;
+    let t = stack::teardown(&aws, f.checked.set.stack_inputs(&f.stack), "x", None).await;
+    let p = region_pair::teardown(&aws, &f.pair, None).await;
     assert!(t.finished && p.finished);
     assert_eq!(aws.calls().snapshot().since(&calls).total(), 0);
     assert_eq!(owned(&emulator, &f).await, before);

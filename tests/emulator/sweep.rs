@@ -120,8 +120,11 @@ async fn the_whole_lifecycle_converges_under_ten_percent_aws_faults() {
         assert_eq!(f.stack.status.as_ref().unwrap().active_role, Some(RegionRole::Primary), "seed {seed}");
 
         let mut destroy = Phase::default();
+        let mut wait = None;
         loop {
-            let t = stack::teardown(&faulty, f.checked.set.stack_inputs(&f.stack), "20260101000000").await;
+            let t =
+                stack::teardown(&faulty, f.checked.set.stack_inputs(&f.stack), "20260101000000", wait.as_ref()).await;
+            wait = t.wait.clone();
             destroy.passes += 1;
             destroy.failed += t.errors.len();
             if t.finished {
@@ -137,8 +140,10 @@ async fn the_whole_lifecycle_converges_under_ten_percent_aws_faults() {
                 t.errors.iter().map(ToString::to_string).collect::<Vec<_>>()
             );
         }
+        let mut wait = None;
         loop {
-            let t = warmstandby_controller::region_pair::teardown(&faulty, &f.pair).await;
+            let t = warmstandby_controller::region_pair::teardown(&faulty, &f.pair, wait.as_ref()).await;
+            wait = t.wait.clone();
             destroy.passes += 1;
             destroy.failed += t.errors.len();
             if t.finished {
@@ -197,7 +202,7 @@ async fn a_crash_after_any_mutating_call_of_a_destroy_leaves_nothing() {
         let crashing = context(&emulator).await;
         crashing.calls().crash_after_mutations(k);
         for _ in 0..30 {
-            let t = stack::teardown(&crashing, f.checked.set.stack_inputs(&f.stack), "20260101000000").await;
+            let t = stack::teardown(&crashing, f.checked.set.stack_inputs(&f.stack), "20260101000000", None).await;
             if crashing.calls().crashed() || t.finished {
                 break;
             }
@@ -208,7 +213,7 @@ async fn a_crash_after_any_mutating_call_of_a_destroy_leaves_nothing() {
         f.stack.status = None;
         f.teardown(&restarted).await;
         for _ in 0..30 {
-            if warmstandby_controller::region_pair::teardown(&restarted, &f.pair).await.finished {
+            if warmstandby_controller::region_pair::teardown(&restarted, &f.pair, None).await.finished {
                 break;
             }
         }

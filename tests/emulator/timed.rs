@@ -11,7 +11,7 @@ use aws_sdk_cloudwatch::types::StateValue;
 use warmstandby_api::{RegionPair, RegionRole, ThreeTierStackStatus};
 use warmstandby_aws::AwsContext;
 use warmstandby_controller::requeue::{Next, Pacer};
-use warmstandby_controller::{Intent, region_pair, stack};
+use warmstandby_controller::{Intent, TeardownOutcome, TeardownWait, region_pair, stack};
 use warmstandby_core::failover::Request;
 use warmstandby_tests::census::census;
 use warmstandby_tests::{Emulator, LoopbackEndpoint as Endpoint};
@@ -123,6 +123,46 @@ async fn paced_until(
     }
 }
 
+/// Paced teardown passes until nothing is left, each given what the last
+/// one waited on; calls counted as [`paced_until`] counts them.
+async fn paced_teardown(
+    aws: &AwsContext,
+    what: &str,
+    mut pass: impl AsyncFnMut(Option<&TeardownWait>) -> TeardownOutcome,
+) -> Run {
+    let pacer = Pacer::new(Duration::from_secs(300));
+    let started = Instant::now();
+    let mut run = Run::default();
+    let mut wait: Option<TeardownWait> = None;
+    let mut last_pass = Instant::now();
+    loop {
+        let waited_on = wait.as_ref().map_or(0, |w| w.on.resources.len());
+        let since_last = last_pass.elapsed().as_secs_f64() / SCALE;
+        let before = aws.calls().snapshot();
+        let t = pass(wait.as_ref()).await;
+        last_pass = Instant::now();
+        let calls = aws.calls().snapshot().since(&before).total();
+        run.passes += 1;
+        run.calls += calls;
+        assert!(t.errors.is_empty(), "{what}: teardown pass {}: {:?}", run.passes, t.errors);
+        if t.finished {
+            run.aws_seconds = started.elapsed().as_secs_f64() / SCALE;
+            return run;
+        }
+        if t.applied.is_empty() {
+            run.calls_while_waiting += calls;
+            run.waiter_reference += waited_on.max(1) as f64 * (since_last / 10.0).max(1.0);
+            if waited_on > 0 && calls <= waited_on as u64 {
+                run.waiting_passes += 1;
+            }
+        }
+        assert!(started.elapsed() < LIMIT, "the timed teardown of {what} did not finish: {:?}", t.waiting);
+        let next = if t.applied.is_empty() { Next::WaitingOnAws } else { Next::Progress };
+        wait = t.wait.clone();
+        tokio::time::sleep(paced(&pacer, what, next)).await;
+    }
+}
+
 /// The examples with their RegionPair Ready on the timed emulator.
 pub(crate) async fn with_ready_network(aws: &AwsContext) -> Fixture {
     let pacer = Pacer::new(Duration::from_secs(300));
@@ -191,38 +231,29 @@ async fn a_timed_create_and_destroy_wait_on_what_they_wait_on() {
         "waiting costs about what Terraform's waiters cost: {create:?}"
     );
 
-    // Destroy, paced the same way.
-    let pacer = Pacer::new(Duration::from_secs(300));
+    // Destroy, paced the same way: the stack, then its networks.
     let started = Instant::now();
-    let before = aws.calls().snapshot();
-    let mut passes = 0;
-    loop {
-        passes += 1;
-        let t = stack::teardown(&aws, f.checked.set.stack_inputs(&f.stack), "20260101000000").await;
-        assert!(t.errors.is_empty(), "teardown: {:?}", t.errors);
-        if t.finished {
-            break;
-        }
-        assert!(started.elapsed() < LIMIT, "the timed teardown did not finish: {:?}", t.waiting);
-        let next = if t.applied.is_empty() { Next::WaitingOnAws } else { Next::Progress };
-        tokio::time::sleep(paced(&pacer, "teardown", next)).await;
-    }
-    loop {
-        let t = region_pair::teardown(&aws, &f.pair).await;
-        assert!(t.errors.is_empty(), "pair teardown: {:?}", t.errors);
-        if t.finished {
-            break;
-        }
-        assert!(started.elapsed() < LIMIT, "the timed pair teardown did not finish: {:?}", t.waiting);
-        let next = if t.applied.is_empty() { Next::WaitingOnAws } else { Next::Progress };
-        tokio::time::sleep(paced(&pacer, "pair-teardown", next)).await;
-    }
-    let destroy = aws.calls().snapshot().since(&before);
+    let inputs = || f.checked.set.stack_inputs(&f.stack);
+    let stack_run =
+        paced_teardown(&aws, "the stack", async |w| stack::teardown(&aws, inputs(), "20260101000000", w).await).await;
+    let pair_run = paced_teardown(&aws, "the networks", async |w| region_pair::teardown(&aws, &f.pair, w).await).await;
     println!(
-        "benchmark, timed destroy (AWS time): {:.0} s, {passes} stack passes, {} AWS calls",
+        "benchmark, timed destroy (AWS time): {:.0} s, {} stack and {} network passes ({} only reading what they waited on), {} AWS calls, {} of them while waiting (Terraform's waiters: about {:.0})",
         started.elapsed().as_secs_f64() / SCALE,
-        destroy.total()
+        stack_run.passes,
+        pair_run.passes,
+        stack_run.waiting_passes + pair_run.waiting_passes,
+        stack_run.calls + pair_run.calls,
+        stack_run.calls_while_waiting + pair_run.calls_while_waiting,
+        stack_run.waiter_reference + pair_run.waiter_reference,
     );
+    for (what, run) in [("the stack", &stack_run), ("the networks", &pair_run)] {
+        assert!(run.waiting_passes > 0, "some passes of {what}'s teardown only read what it waited on: {run:?}");
+        assert!(
+            run.calls_while_waiting as f64 <= 1.5 * run.waiter_reference,
+            "waiting for {what} to go costs about what Terraform's waiters cost: {run:?}"
+        );
+    }
     let left = warmstandby_tests::census::differences(&baseline, &census(&emulator).await);
     assert!(left.is_empty(), "left behind: {left:?}");
 }

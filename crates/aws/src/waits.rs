@@ -6,7 +6,9 @@
 use std::collections::BTreeMap;
 
 use warmstandby_api::WaitedResource;
-use warmstandby_core::stack_pass::waiting::{CERTIFICATE, DATABASE, DISTRIBUTION, IMAGE, LOAD_BALANCER};
+use warmstandby_core::stack_pass::waiting::{
+    ASG_DELETING, AUTO_SCALING_GROUP, CERTIFICATE, DATABASE, DISTRIBUTION, IMAGE, INSTANCE, LOAD_BALANCER, NAT_GATEWAY,
+};
 
 use crate::clients::AwsContext;
 use crate::errors::AwsError;
@@ -27,6 +29,9 @@ pub async fn unchanged(aws: &AwsContext, resources: &[WaitedResource]) -> Result
             IMAGE => images(aws, region, ids).await?,
             CERTIFICATE => certificates(aws, region, &ids).await?,
             DISTRIBUTION => distributions(aws, &ids).await?,
+            NAT_GATEWAY => nat_gateways(aws, region, ids).await?,
+            AUTO_SCALING_GROUP => auto_scaling_groups(aws, region, ids).await?,
+            INSTANCE => instances(aws, region, ids).await?,
             _ => return Ok(false),
         };
         if group.iter().any(|r| states.get(&r.id) != Some(&r.state)) {
@@ -109,4 +114,45 @@ async fn distributions(aws: &AwsContext, ids: &[String]) -> Result<States, AwsEr
         }
     }
     Ok(states)
+}
+
+async fn nat_gateways(aws: &AwsContext, region: &str, ids: Vec<String>) -> Result<States, AwsError> {
+    // A filter, not NatGatewayIds: one gone answers an empty list, not NotFound.
+    let filter = aws_sdk_ec2::types::Filter::builder().name("nat-gateway-id").set_values(Some(ids)).build();
+    let out = send!("ec2:DescribeNatGateways", aws.ec2(region).describe_nat_gateways().filter(filter))?;
+    Ok(out
+        .nat_gateways()
+        .iter()
+        .filter_map(|n| {
+            Some((n.nat_gateway_id()?.to_string(), n.state().map(|s| s.as_str().to_string()).unwrap_or_default()))
+        })
+        .collect())
+}
+
+async fn auto_scaling_groups(aws: &AwsContext, region: &str, names: Vec<String>) -> Result<States, AwsError> {
+    let call = aws.autoscaling(region).describe_auto_scaling_groups().set_auto_scaling_group_names(Some(names));
+    let out = send!("autoscaling:DescribeAutoScalingGroups", call)?;
+    Ok(out
+        .auto_scaling_groups()
+        .iter()
+        .filter_map(|g| {
+            let deleting = g.status().is_some_and(|s| s.to_ascii_lowercase().contains("delete"));
+            let state = if deleting { ASG_DELETING.to_string() } else { g.status().unwrap_or_default().to_string() };
+            Some((g.auto_scaling_group_name()?.to_string(), state))
+        })
+        .collect())
+}
+
+async fn instances(aws: &AwsContext, region: &str, ids: Vec<String>) -> Result<States, AwsError> {
+    let filter = aws_sdk_ec2::types::Filter::builder().name("instance-id").set_values(Some(ids)).build();
+    let out = send!("ec2:DescribeInstances", aws.ec2(region).describe_instances().filters(filter))?;
+    Ok(out
+        .reservations()
+        .iter()
+        .flat_map(|r| r.instances())
+        .filter_map(|i| {
+            let state = i.state().and_then(|s| s.name()).map(|n| n.as_str().to_string()).unwrap_or_default();
+            Some((i.instance_id()?.to_string(), state))
+        })
+        .collect())
 }

@@ -38,6 +38,62 @@ pub struct TeardownOutcome {
     pub errors: Vec<warmstandby_aws::AwsError>,
     /// Owned resources still present.
     pub remaining: usize,
+    /// Set when the pass could do nothing but wait on AWS: the resources it
+    /// waits on, for the next pass to read instead of everything.
+    pub wait: Option<TeardownWait>,
+}
+
+/// A teardown that only waits on AWS (databases deleting, a distribution
+/// deploying, NAT gateways going): what it waits on and what it reported, so
+/// the next pass can read just those resources and, while none has changed,
+/// report the same without observing everything again. Waiting then costs
+/// about what Terraform's waiters cost: one describe per resource per poll.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TeardownWait {
+    pub on: warmstandby_api::WaitingOn,
+    pub waiting: Vec<String>,
+    pub remaining: usize,
+}
+
+impl TeardownWait {
+    /// The wait a full pass leaves: only when it did nothing but wait, and on
+    /// something AWS is still working on.
+    fn after(
+        pass: &TeardownOutcome,
+        only_waiting: bool,
+        resources: Vec<warmstandby_api::WaitedResource>,
+    ) -> Option<TeardownWait> {
+        (only_waiting && !pass.finished && pass.errors.is_empty() && !resources.is_empty()).then(|| TeardownWait {
+            on: warmstandby_api::WaitingOn { observed_at: now_rfc3339(), resources },
+            waiting: pass.waiting.clone(),
+            remaining: pass.remaining,
+        })
+    }
+
+    /// Reads what `previous` waits on; `Some` (the same report) while every
+    /// resource is still in its recorded state and the last full observation
+    /// is recent, `None` when the caller should observe everything (something
+    /// changed, or the read failed: the full pass reports the failure).
+    async fn unchanged(aws: &warmstandby_aws::AwsContext, previous: Option<&TeardownWait>) -> Option<TeardownOutcome> {
+        let previous = previous?;
+        let now = chrono::Utc::now().timestamp();
+        if !warmstandby_core::stack_pass::waiting::teardown_wait_is_fresh(&previous.on.observed_at, now) {
+            return None;
+        }
+        match warmstandby_aws::waits::unchanged(aws, &previous.on.resources).await {
+            Ok(true) => Some(TeardownOutcome {
+                waiting: previous.waiting.clone(),
+                remaining: previous.remaining,
+                wait: Some(previous.clone()),
+                ..Default::default()
+            }),
+            Ok(false) => None,
+            Err(e) => {
+                tracing::debug!(error = %e, "reading what the teardown waits on failed; observing everything");
+                None
+            }
+        }
+    }
 }
 
 /// Chooses rustls' process-wide crypto provider. The AWS SDK links

@@ -9,10 +9,11 @@ use warmstandby_core::network::observed::ObservedNetwork;
 use warmstandby_core::network::plan::{NetworkPlan, plan_network, plan_teardown};
 use warmstandby_core::network::status::{RegionPass, region_pair_status};
 use warmstandby_core::overall::invalid_status;
+use warmstandby_core::stack_pass::waiting::network_teardown_transitional;
 use warmstandby_core::validate::{ValidatedRegionPair, validate_region_pair};
 
 use crate::requeue::Next;
-use crate::{Intent, MAX_ROUNDS, TeardownOutcome};
+use crate::{Intent, MAX_ROUNDS, TeardownOutcome, TeardownWait};
 
 /// Why a reconcile could not do its work, with a stable category for
 /// metrics labels and event reasons.
@@ -196,9 +197,14 @@ async fn apply_rounds(
 
 /// One teardown pass (reverse order of creation; NotFound counts as done;
 /// errors in one region do not stop the other). `Retain` touches nothing.
-pub async fn teardown(aws: &AwsContext, pair: &RegionPair) -> TeardownOutcome {
+/// `previous` is what the last pass waited on, if it only waited (NAT
+/// gateways deleting): while that is unchanged the pass reads only it.
+pub async fn teardown(aws: &AwsContext, pair: &RegionPair, previous: Option<&TeardownWait>) -> TeardownOutcome {
     if pair.spec.deletion_policy == DeletionPolicy::Retain {
         return TeardownOutcome { finished: true, ..Default::default() };
+    }
+    if let Some(still) = TeardownWait::unchanged(aws, previous).await {
+        return still;
     }
     let mut out = TeardownOutcome::default();
     let regions = [(RegionRole::Primary, &pair.spec.primary.region), (RegionRole::Standby, &pair.spec.standby.region)];
@@ -206,25 +212,53 @@ pub async fn teardown(aws: &AwsContext, pair: &RegionPair) -> TeardownOutcome {
         regions.iter().map(|(role, _)| ownership(pair, *role)).collect();
     let passes = join_all(regions.iter().zip(&owners).map(|((_, region), owner)| {
         Box::pin(async move {
-            let Ok(owner) = owner else { return (Vec::new(), Vec::new(), Vec::new(), Vec::new(), 0) };
+            let Ok(owner) = owner else { return RegionTeardown::default() };
             let mut model = match observe(aws, region, owner).await {
                 Ok(m) => m,
-                Err(e) => return (Vec::new(), Vec::new(), Vec::new(), vec![e], 1),
+                Err(e) => return RegionTeardown { errors: vec![e], remaining: 1, ..Default::default() },
             };
             let first = plan_teardown(&model);
             let (applied, changes, errors, last) =
                 apply_rounds(aws, region, owner, &mut model, first, plan_teardown).await;
-            (applied, changes, last.waiting, errors, model.live_count())
+            RegionTeardown {
+                applied,
+                changes,
+                only_waiting: last.actions.is_empty(),
+                waiting: last.waiting,
+                errors,
+                remaining: model.live_count(),
+                transitional: network_teardown_transitional(region, &model),
+            }
         })
     }))
     .await;
-    for (applied, changes, waiting, errors, remaining) in passes {
-        out.applied.extend(applied);
-        out.changes.extend(changes);
-        out.waiting.extend(waiting);
-        out.errors.extend(errors);
-        out.remaining += remaining;
+    let mut only_waiting = true;
+    let mut transitional = Vec::new();
+    for region in passes {
+        out.applied.extend(region.applied);
+        out.changes.extend(region.changes);
+        out.waiting.extend(region.waiting);
+        out.errors.extend(region.errors);
+        out.remaining += region.remaining;
+        only_waiting &= region.only_waiting;
+        transitional.extend(region.transitional);
     }
     out.finished = out.remaining == 0 && out.errors.is_empty() && owners.iter().all(Result::is_ok);
+    // The rounds go on until only waiting is left, so a pass that deleted
+    // something may still leave a wait for the next.
+    out.wait = TeardownWait::after(&out, only_waiting && owners.iter().all(Result::is_ok), transitional);
     out
+}
+
+/// What one region's teardown pass did.
+#[derive(Default)]
+struct RegionTeardown {
+    applied: Vec<String>,
+    changes: Vec<Change>,
+    waiting: Vec<String>,
+    errors: Vec<AwsError>,
+    remaining: usize,
+    /// The last plan had nothing left to do but wait.
+    only_waiting: bool,
+    transitional: Vec<warmstandby_api::WaitedResource>,
 }

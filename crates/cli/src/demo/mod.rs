@@ -475,7 +475,7 @@ impl Demo<'_> {
         let deadline = Instant::now() + PHASE_DEADLINE;
         let mut snapshots = Vec::new();
         until(deadline, "the stack's resources to be deleted", async || {
-            let outcome = stack::teardown(self.aws, checked.set.stack_inputs(st), &suffix).await;
+            let outcome = stack::teardown(self.aws, checked.set.stack_inputs(st), &suffix, None).await;
             progress.record(&outcome.changes, out);
             snapshots.extend(outcome.applied.iter().filter(|a| a.contains("final snapshot")).cloned());
             fail_on_errors(&outcome.errors, None)?;
@@ -483,7 +483,7 @@ impl Demo<'_> {
         })
         .await?;
         until(deadline, "the networks to be deleted", async || {
-            let outcome = region_pair::teardown(self.aws, pair).await;
+            let outcome = region_pair::teardown(self.aws, pair, None).await;
             progress.record(&outcome.changes, out);
             fail_on_errors(&outcome.errors, None)?;
             Ok((!outcome.finished).then(|| outcome.waiting.join("; ")))
@@ -495,8 +495,8 @@ impl Demo<'_> {
             let _ = writeln!(out, "  data kept: {s}");
         }
         // Proof: a fresh look finds nothing owned by the stack or its pair.
-        let stack_left = stack::teardown(self.aws, checked.set.stack_inputs(st), &suffix).await;
-        let pair_left = region_pair::teardown(self.aws, pair).await;
+        let stack_left = stack::teardown(self.aws, checked.set.stack_inputs(st), &suffix, None).await;
+        let pair_left = region_pair::teardown(self.aws, pair, None).await;
         if !stack_left.finished || !pair_left.finished || !stack_left.applied.is_empty() {
             return Err(format!(
                 "{} resource(s) are still there after the teardown",

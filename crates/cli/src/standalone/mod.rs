@@ -216,6 +216,7 @@ pub async fn apply(aws: &Arc<AwsContext>, checked: &Checked, opts: &WaitOptions,
 
 /// Runs teardown passes of one object until nothing it owns is left, or (without
 /// `--wait`, on a permanent error, or at the deadline) reports what is left.
+/// Each pass is given what the last one waited on (see `TeardownWait`).
 async fn teardown_until_done<F, Fut>(
     label: &str,
     opts: &WaitOptions,
@@ -224,12 +225,13 @@ async fn teardown_until_done<F, Fut>(
     mut pass: F,
 ) -> bool
 where
-    F: FnMut() -> Fut,
+    F: FnMut(Option<warmstandby_controller::TeardownWait>) -> Fut,
     Fut: std::future::Future<Output = warmstandby_controller::TeardownOutcome>,
 {
     let mut backoff = Backoff::new();
+    let mut wait = None;
     loop {
-        let outcome = pass().await;
+        let outcome = pass(wait.take()).await;
         for a in &outcome.applied {
             let _ = writeln!(out, "  - {a}");
         }
@@ -259,6 +261,7 @@ where
         } else {
             backoff.reset();
         }
+        wait = outcome.wait;
     }
 }
 
@@ -274,10 +277,11 @@ pub async fn destroy(aws: &Arc<AwsContext>, checked: &Checked, opts: &WaitOption
             let _ = writeln!(out, "{label}: deletionPolicy Retain: AWS resources left in place");
             continue;
         }
-        let finished = teardown_until_done(&label, opts, deadline, out, || async {
+        let suffix = suffix.as_str();
+        let finished = teardown_until_done(&label, opts, deadline, out, |wait| async move {
             let inputs = checked.set.stack_inputs(st);
             let role = inputs.region_pair.and_then(|p| p.spec.role_arn.as_deref());
-            stack::teardown(&*aws.for_role(role).await, inputs, &suffix).await
+            stack::teardown(&*aws.for_role(role).await, inputs, suffix, wait.as_ref()).await
         })
         .await;
         if !finished {
@@ -291,8 +295,8 @@ pub async fn destroy(aws: &Arc<AwsContext>, checked: &Checked, opts: &WaitOption
             let _ = writeln!(out, "{label}: deletionPolicy Retain: AWS resources left in place");
             continue;
         }
-        let finished = teardown_until_done(&label, opts, deadline, out, || async {
-            region_pair::teardown(&*aws.for_role(pair.spec.role_arn.as_deref()).await, pair).await
+        let finished = teardown_until_done(&label, opts, deadline, out, |wait| async move {
+            region_pair::teardown(&*aws.for_role(pair.spec.role_arn.as_deref()).await, pair, wait.as_ref()).await
         })
         .await;
         if !finished {

@@ -123,6 +123,9 @@ pub struct Context {
     /// Counts the times this replica became the leader: every object is
     /// reconciled then, instead of when a follower's recheck comes round.
     leadership: tokio::sync::watch::Sender<u64>,
+    /// What each object's last teardown pass waited on, by object key. Kept
+    /// in memory: a restarted operator just observes everything once.
+    teardown_waits: std::sync::Mutex<std::collections::HashMap<String, crate::TeardownWait>>,
 }
 
 /// Which objects an operator deployment manages.
@@ -183,6 +186,21 @@ impl Context {
             pair_triggers: Trigger::new(),
             policy_triggers: Trigger::new(),
             leadership: tokio::sync::watch::channel(0).0,
+            teardown_waits: std::sync::Mutex::default(),
+        }
+    }
+
+    /// What the object's last teardown pass waited on, if it only waited.
+    pub fn teardown_wait(&self, key: &str) -> Option<crate::TeardownWait> {
+        self.teardown_waits.lock().ok()?.get(key).cloned()
+    }
+
+    pub fn remember_teardown_wait(&self, key: &str, wait: Option<crate::TeardownWait>) {
+        if let Ok(mut waits) = self.teardown_waits.lock() {
+            match wait {
+                Some(w) => waits.insert(key.to_string(), w),
+                None => waits.remove(key),
+            };
         }
     }
 

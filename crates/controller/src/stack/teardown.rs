@@ -11,16 +11,24 @@ use warmstandby_core::edge::observed::ObservedRegionEdge;
 use warmstandby_core::edge::plan::plan_edge_teardown;
 use warmstandby_core::placement::Placement;
 use warmstandby_core::stack_pass::Desired;
+use warmstandby_core::stack_pass::waiting::teardown_transitional;
 use warmstandby_core::validate::{StackInputs, validate_stack_for_teardown};
 
 use super::apply::{apply, apply_access, apply_edge};
 use super::observe::{observe_both, observe_edge};
 use super::owner;
-use crate::TeardownOutcome;
+use crate::{TeardownOutcome, TeardownWait};
 
-/// One teardown pass of a stack's data tier. `Retain` touches nothing.
+/// One teardown pass of a stack. `Retain` touches nothing.
 /// `snapshot_suffix` names the writer's final snapshot (e.g. a timestamp).
-pub async fn teardown(aws: &AwsContext, inputs: StackInputs<'_>, snapshot_suffix: &str) -> TeardownOutcome {
+/// `previous` is what the last pass waited on, if it only waited: while that
+/// is unchanged the pass reads only it.
+pub async fn teardown(
+    aws: &AwsContext,
+    inputs: StackInputs<'_>,
+    snapshot_suffix: &str,
+    previous: Option<&TeardownWait>,
+) -> TeardownOutcome {
     let stack = inputs.stack;
     if stack.spec.deletion_policy == DeletionPolicy::Retain {
         return TeardownOutcome { finished: true, ..Default::default() };
@@ -36,6 +44,9 @@ pub async fn teardown(aws: &AwsContext, inputs: StackInputs<'_>, snapshot_suffix
     let (Some(p), Some(s)) = (owner(stack, RegionRole::Primary), owner(stack, RegionRole::Standby)) else {
         return TeardownOutcome { waiting: vec!["metadata.uid is missing".into()], ..Default::default() };
     };
+    if let Some(still) = TeardownWait::unchanged(aws, previous).await {
+        return still;
+    }
     // Teardown deletes whatever is ours wherever it is: the spec's placement names it all.
     let wanted = Desired::of(&validated, &Placement::of_spec(&validated));
     let desired = &wanted.data;
@@ -85,6 +96,15 @@ pub async fn teardown(aws: &AwsContext, inputs: StackInputs<'_>, snapshot_suffix
     let mut waiting = plan.waiting;
     waiting.extend(edge_plan.waiting);
     waiting.extend(access_plan.waiting);
+    let only_waiting = applied.is_empty();
     let (applied, changes) = applied.into_iter().unzip();
-    TeardownOutcome { finished: false, applied, changes, waiting, errors, remaining }
+    let mut out = TeardownOutcome { finished: false, applied, changes, waiting, errors, remaining, wait: None };
+    let transitional = teardown_transitional(
+        regions,
+        [&observed[0], &observed[1]],
+        [&edge_observed.regions[0], &edge_observed.regions[1]],
+        &edge_observed.global,
+    );
+    out.wait = TeardownWait::after(&out, only_waiting, transitional);
+    out
 }

@@ -59,6 +59,17 @@ pub enum NatState {
 }
 
 impl NatState {
+    /// The state as EC2 names it.
+    pub fn as_aws(self) -> &'static str {
+        match self {
+            NatState::Pending => "pending",
+            NatState::Available => "available",
+            NatState::Deleting => "deleting",
+            NatState::Deleted => "deleted",
+            NatState::Failed => "failed",
+        }
+    }
+
     /// Counts as the NAT gateway of its component (may be routed to).
     pub fn is_live(self) -> bool {
         matches!(self, NatState::Pending | NatState::Available)

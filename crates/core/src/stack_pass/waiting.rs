@@ -9,6 +9,9 @@
 
 use warmstandby_api::{GLOBAL_REGION, ThreeTierStack, WaitedResource, WaitingOn};
 
+use crate::data::observed::ObservedDataTier;
+use crate::edge::observed::{ObservedGlobalEdge, ObservedRegionEdge};
+use crate::network::observed::{NatState, ObservedNetwork};
 use crate::stack_pass::{Desired, Snapshot};
 
 /// The longest a waiting stack goes without a full observation.
@@ -19,6 +22,14 @@ pub const LOAD_BALANCER: &str = "loadBalancer";
 pub const IMAGE: &str = "image";
 pub const CERTIFICATE: &str = "certificate";
 pub const DISTRIBUTION: &str = "distribution";
+pub const NAT_GATEWAY: &str = "natGateway";
+pub const AUTO_SCALING_GROUP: &str = "autoScalingGroup";
+pub const INSTANCE: &str = "instance";
+
+/// How long a teardown may go on reading only what it waits on. Shorter than
+/// a live stack's: no drift is sought, but a blocker AWS releases without a
+/// state we read (a network interface let go) should not hold it long.
+pub const TEARDOWN_FULL_OBSERVATION_EVERY_SECONDS: i64 = 60;
 
 /// The stack's resources in a state AWS is still moving them out of.
 pub fn transitional(desired: &Desired, snapshot: &Snapshot) -> Vec<WaitedResource> {
@@ -53,6 +64,68 @@ pub fn transitional(desired: &Desired, snapshot: &Snapshot) -> Vec<WaitedResourc
     }
     out.sort();
     out
+}
+
+/// What a stack's teardown waits on AWS to finish: databases taking a final
+/// snapshot or being deleted, a distribution deploying its disabling, auto
+/// scaling groups being deleted, a bastion terminating. Each goes away or
+/// changes state when AWS is done, which is what the next pass looks for.
+pub fn teardown_transitional(
+    regions: [&str; 2],
+    data: [&ObservedDataTier; 2],
+    edge: [&ObservedRegionEdge; 2],
+    global: &ObservedGlobalEdge,
+) -> Vec<WaitedResource> {
+    let mut out = Vec::new();
+    let mut add = |kind: &str, region: &str, id: &str, state: &str| {
+        out.push(WaitedResource { kind: kind.into(), region: region.into(), id: id.into(), state: state.into() })
+    };
+    for i in 0..2 {
+        let region = regions[i];
+        for db in data[i].databases.iter().filter(|d| !d.is_available()) {
+            add(DATABASE, region, &db.identifier, &db.status);
+        }
+        for instance in
+            data[i].instances.iter().filter(|x| matches!(x.state.as_str(), "pending" | "stopping" | "shutting-down"))
+        {
+            add(INSTANCE, region, &instance.id, &instance.state);
+        }
+        for asg in edge[i].auto_scaling_groups.iter().filter(|a| a.deleting) {
+            add(AUTO_SCALING_GROUP, region, &asg.name, ASG_DELETING);
+        }
+    }
+    if let Some(d) = global.distribution.as_ref().filter(|d| d.status == "InProgress") {
+        add(DISTRIBUTION, GLOBAL_REGION, &d.id, &d.status);
+    }
+    out.sort();
+    out
+}
+
+/// The status AWS gives an auto scaling group while deleting it.
+pub const ASG_DELETING: &str = "Delete in progress";
+
+/// What a RegionPair's teardown waits on in one region: NAT gateways being
+/// created or deleted (their Elastic IPs and subnets are held until gone).
+pub fn network_teardown_transitional(region: &str, observed: &ObservedNetwork) -> Vec<WaitedResource> {
+    let mut out: Vec<WaitedResource> = observed
+        .nat_gateways
+        .iter()
+        .filter(|n| matches!(n.state, NatState::Pending | NatState::Deleting))
+        .map(|n| WaitedResource {
+            kind: NAT_GATEWAY.into(),
+            region: region.into(),
+            id: n.id.clone(),
+            state: n.state.as_aws().into(),
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Whether a teardown that waited at `observed_at` may still read only what
+/// it waited on at `now` (both Unix seconds).
+pub fn teardown_wait_is_fresh(observed_at: &str, now: i64) -> bool {
+    now - crate::stack_pass::record::seconds(observed_at) < TEARDOWN_FULL_OBSERVATION_EVERY_SECONDS
 }
 
 /// What a pass that only waited leaves for the passes after it; `None` when
@@ -148,5 +221,49 @@ mod tests {
         assert!(waiting_on(false, &desired, &snapshot, "t").is_none(), "the pass did more than wait");
         assert!(waiting_on(true, &desired, &Snapshot::default(), "t").is_none(), "nothing slow to wait on");
         assert_eq!(waiting_on(true, &desired, &snapshot, "t").map(|w| w.resources), Some(found));
+    }
+
+    #[test]
+    fn a_teardown_waits_on_databases_going_bastions_terminating_and_nat_gateways_deleting() {
+        use crate::data::observed::ObservedInstance;
+        use crate::network::observed::ObservedNatGateway;
+        let mut data = [ObservedDataTier::default(), ObservedDataTier::default()];
+        let mut deleting = crate::test_fixtures::observed_database("db-a", None, false);
+        deleting.status = "deleting".into();
+        data[0].databases.push(deleting);
+        data[0].databases.push(crate::test_fixtures::observed_database("db-b", None, false));
+        let instance = |id: &str, state: &str| ObservedInstance {
+            id: id.into(),
+            component: "bastion".into(),
+            state: state.into(),
+            instance_type: "t3.micro".into(),
+            image_id: "ami-1".into(),
+            subnet_id: "subnet-1".into(),
+        };
+        data[1].instances.push(instance("i-1", "shutting-down"));
+        data[1].instances.push(instance("i-2", "terminated"));
+        let edge = ObservedRegionEdge::default();
+        let found = teardown_transitional(["r1", "r2"], [&data[0], &data[1]], [&edge, &edge], &Default::default());
+        let seen: Vec<(&str, &str, &str)> =
+            found.iter().map(|w| (w.kind.as_str(), w.id.as_str(), w.state.as_str())).collect();
+        assert_eq!(seen, vec![(DATABASE, "db-a", "deleting"), (INSTANCE, "i-1", "shutting-down")]);
+
+        let nat = |id: &str, state: NatState| ObservedNatGateway {
+            id: id.into(),
+            component: "nat-a".into(),
+            subnet_id: "subnet-1".into(),
+            allocation_id: None,
+            state,
+        };
+        let network = ObservedNetwork {
+            nat_gateways: vec![nat("nat-1", NatState::Deleting), nat("nat-2", NatState::Deleted)],
+            ..Default::default()
+        };
+        let found = network_teardown_transitional("r1", &network);
+        assert_eq!(found.len(), 1);
+        assert_eq!((found[0].kind.as_str(), found[0].state.as_str()), (NAT_GATEWAY, "deleting"));
+        let now = crate::stack_pass::record::seconds("2026-12-05T10:00:59Z");
+        assert!(teardown_wait_is_fresh("2026-12-05T10:00:00Z", now));
+        assert!(!teardown_wait_is_fresh("2026-12-05T09:59:59Z", now), "a full observation is due");
     }
 }

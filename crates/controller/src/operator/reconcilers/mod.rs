@@ -269,6 +269,7 @@ where
     for e in &outcome.errors {
         ctx.metrics.error(kind, e.class.as_str());
     }
+    ctx.remember_teardown_wait(&key(obj), outcome.wait.clone());
     if outcome.finished {
         // The event first, while the object it is about still exists.
         ctx.event(obj, Reason::Deleted, "every AWS resource it owned is gone".into()).await;

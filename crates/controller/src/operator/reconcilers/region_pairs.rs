@@ -45,6 +45,7 @@ async fn cleanup_pair(api: &Api<RegionPair>, pair: &RegionPair, ctx: &Context) -
         return blocked(ctx, pair, &users).await;
     }
     let aws = ctx.aws.for_role(pair.spec.role_arn.as_deref()).await;
-    let outcome = region_pair::teardown(&aws, pair).await;
+    let previous = ctx.teardown_wait(&key(pair));
+    let outcome = region_pair::teardown(&aws, pair, previous.as_ref()).await;
     finish_teardown(ctx, api, pair, "RegionPair", &outcome).await
 }

@@ -88,7 +88,8 @@ async fn cleanup_stack(api: &Api<ThreeTierStack>, st: &ThreeTierStack, ctx: &Con
     let aws = ctx.aws.for_role(pair.as_ref().and_then(|p| p.spec.role_arn.as_deref())).await;
     let inputs = StackInputs { stack: st, region_pair: pair.as_deref(), policy: policy.as_deref(), password: lookup };
     let suffix = chrono::Utc::now().format("%Y%m%d%H%M%S").to_string();
-    let outcome = stack::teardown(&aws, inputs, &suffix).await;
+    let previous = ctx.teardown_wait(&key(st));
+    let outcome = stack::teardown(&aws, inputs, &suffix, previous.as_ref()).await;
     let action = finish_teardown(ctx, api, st, "ThreeTierStack", &outcome).await?;
     if outcome.finished {
         ctx.stack_gone(st);
