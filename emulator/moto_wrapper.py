@@ -924,8 +924,8 @@ class InjectedFaults:
 
         return str(uuid.uuid4())
 
-    def _error(self, protocol, code, status):
-        message = self.MESSAGES.get(status, "Error")
+    def _error(self, protocol, code, status, message=None):
+        message = message or self.MESSAGES.get(status, "Error")
         party = "Sender" if status < 500 else "Receiver"
         if protocol == "ec2":
             xml = (
@@ -955,6 +955,165 @@ class InjectedFaults:
             ]
         body = json.dumps({"__type": code, "message": message}).encode()
         return body, [("Content-Type", "application/x-amz-json-1.1")]
+
+
+class Throttling:
+    """AWS's request rates (`aws_rates.json`): a token bucket per account,
+    service, scope (the Region, or the account for global services) and
+    action class, refilled continuously; a request that finds its bucket
+    empty is answered, without being processed, with the service's own
+    throttling error in its wire format (see `InjectedFaults`), as AWS
+    answers it. Off unless `WARMSTANDBY_EMULATOR_THROTTLE=aws` or a test
+    turns it on: `POST /warmstandby/throttling` with `{"enabled": bool,
+    "reset"?: bool}`; `GET /warmstandby/throttling` answers whether it is on
+    and, per bucket (`service/scope/class`), the requests seen, how many
+    were throttled, the most admitted in any one second and the bucket's
+    refill rate and capacity. A test may also drain a bucket (as another
+    client of the same account would): `{"drain": "route53/global/all"}`."""
+
+    READ_PREFIXES = ("Describe", "Get", "List", "Search", "Head")
+
+    def __init__(self, app, faults):
+        import re
+        import time
+
+        self.app = app
+        self.faults = faults
+        self.time = time
+        self.scope_re = re.compile(r"Credential=([^/]+)/[^/]+/([^/]+)/([^/]+)/")
+        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "aws_rates.json"), encoding="utf-8") as f:
+            self.rates = {k: v for k, v in json.load(f).items() if not k.startswith("_")}
+        self.enabled = os.environ.get("WARMSTANDBY_EMULATOR_THROTTLE") == "aws"
+        self.lock = threading.Lock()
+        self.buckets = {}  # key -> [tokens, last refill (monotonic)]
+        self.stats = {}  # key -> {"requests", "throttled", "second", "in_second", "peak"}
+
+    def _classify(self, environ, service, rates):
+        from urllib.parse import parse_qs
+
+        target = environ.get("HTTP_X_AMZ_TARGET")
+        path = environ.get("PATH_INFO", "")
+        action = None
+        if target:
+            action = target.split(".")[-1]
+        elif environ.get("HTTP_SMITHY_PROTOCOL") == "rpc-v2-cbor" and "/operation/" in path:
+            action = path.rsplit("/", 1)[-1]
+        elif "x-www-form-urlencoded" in environ.get("CONTENT_TYPE", ""):
+            import io
+
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = environ["wsgi.input"].read(length) if length else b""
+            environ["wsgi.input"] = io.BytesIO(body)
+            found = parse_qs(body.decode("utf-8", "replace")).get("Action")
+            action = found[0] if found else None
+        if action is None:
+            found = parse_qs(environ.get("QUERY_STRING", "")).get("Action")
+            action = found[0] if found else None
+        if action is not None:
+            cls = rates.get("actions", {}).get(action) or ("read" if action.startswith(self.READ_PREFIXES) else "write")
+        else:
+            # REST services: reads are GET and HEAD.
+            cls = "read" if environ.get("REQUEST_METHOD") in ("GET", "HEAD") else "write"
+        buckets = rates["buckets"]
+        return cls if cls in buckets else "all" if "all" in buckets else "write"
+
+    @staticmethod
+    def _protocol(environ, service):
+        if service == "ec2":
+            return "ec2"
+        if environ.get("HTTP_SMITHY_PROTOCOL") == "rpc-v2-cbor":
+            return "cbor"
+        if environ.get("HTTP_X_AMZ_TARGET"):
+            return "json"
+        if "x-www-form-urlencoded" in environ.get("CONTENT_TYPE", ""):
+            return "query"
+        if service in ("route53", "cloudfront"):
+            return "restxml"
+        return "restjson"
+
+    def _admit(self, key, capacity, refill):
+        now = self.time.monotonic()
+        tokens, last = self.buckets.get(key, (capacity, now))
+        tokens = min(capacity, tokens + (now - last) * refill)
+        stat = self.stats.setdefault(
+            key, {"requests": 0, "throttled": 0, "second": 0, "in_second": 0, "peak": 0, "refill": refill, "capacity": capacity}
+        )
+        stat["requests"] += 1
+        if tokens < 1:
+            self.buckets[key] = (tokens, now)
+            stat["throttled"] += 1
+            return False
+        self.buckets[key] = (tokens - 1, now)
+        second = int(self.time.time())
+        if stat["second"] != second:
+            stat["second"], stat["in_second"] = second, 0
+        stat["in_second"] += 1
+        stat["peak"] = max(stat["peak"], stat["in_second"])
+        return True
+
+    def _control(self, environ, start_response):
+        answer = TestControls._answer
+        if environ.get("REQUEST_METHOD") == "POST":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            try:
+                fields = json.loads(environ["wsgi.input"].read(length) or b"{}")
+            except ValueError as e:
+                return answer(start_response, "400 Bad Request", {"error": f"bad request: {e}"})
+            with self.lock:
+                if "enabled" in fields:
+                    self.enabled = bool(fields["enabled"])
+                if fields.get("reset"):
+                    self.buckets.clear()
+                    self.stats.clear()
+                drain = fields.get("drain")
+                if drain:
+                    self.buckets[drain] = (0.0, self.time.monotonic())
+        with self.lock:
+            view = {
+                k: {n: v[n] for n in ("requests", "throttled", "peak", "refill", "capacity")}
+                for k, v in sorted(self.stats.items())
+            }
+            return answer(start_response, "200 OK", {"enabled": self.enabled, "buckets": view})
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path == "/warmstandby/throttling":
+            return self._control(environ, start_response)
+        if not self.enabled or path.startswith(("/warmstandby/", "/moto-api/")):
+            return self.app(environ, start_response)
+        found = self.scope_re.search(environ.get("HTTP_AUTHORIZATION", ""))
+        rates = self.rates.get(found.group(3)) if found else None
+        if rates is None:
+            return self.app(environ, start_response)
+        service, region = found.group(3), found.group(2)
+        cls = self._classify(environ, service, rates)
+        bucket = rates["buckets"][cls]
+        scope = "global" if rates["scope"] == "account" else region
+        account = _account_of(found.group(1))
+        key = f"{service}/{scope}/{cls}" if account == TestControls.DEFAULT_ACCOUNT else f"{account}/{service}/{scope}/{cls}"
+        with self.lock:
+            admitted = self._admit(key, bucket["capacity"], bucket["refill"])
+        if admitted:
+            return self.app(environ, start_response)
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        if length:
+            environ["wsgi.input"].read(length)
+        error = rates["error"]
+        message = "Request limit exceeded." if error["code"] == "RequestLimitExceeded" else "Rate exceeded"
+        body, headers = self.faults._error(self._protocol(environ, service), error["code"], error["status"], message)
+        headers += [("Content-Length", str(len(body))), ("x-amzn-RequestId", self.faults._request_id())]
+        start_response(f"{error['status']} {InjectedFaults.REASONS.get(error['status'], 'Error')}", headers)
+        return [body]
+
+
+def _account_of(access_key):
+    """The account an access key belongs to, as moto resolves it."""
+    try:
+        from moto.iam.models import get_account_id_from
+
+        return get_account_id_from(access_key)
+    except Exception:
+        return TestControls.DEFAULT_ACCOUNT
 
 
 class RequestTimings:
@@ -1827,7 +1986,8 @@ def main() -> None:
     app = OneAtATime(TestControls(RpcV2CborBridge(DomainDispatcherApplication(create_backend_app))))
     world = _load_world_amis() if "--empty-world" not in sys.argv else {}
     world_app = WorldOnReset(app, world)
-    served = InjectedFaults(world_app)
+    faults = InjectedFaults(world_app)
+    served = Throttling(faults, faults)
     if os.environ.get("WARMSTANDBY_EMULATOR_TIMINGS"):
         served = RequestTimings(served, os.environ["WARMSTANDBY_EMULATOR_TIMINGS"])
     server = make_server(

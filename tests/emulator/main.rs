@@ -11,4 +11,5 @@ mod smoke;
 mod stack;
 mod support;
 mod sweep;
+mod throttling;
 mod timed;

@@ -114,6 +114,33 @@ impl Emulator {
         assert!(answer.0.contains(" 200"), "setting replication of {replica}: {} {}", answer.0, answer.1);
     }
 
+    /// Turns AWS's request rates on or off (`emulator/aws_rates.json`, the
+    /// wrapper's test control); `reset` refills every bucket and clears the
+    /// counts. Answers the wrapper's view (see [`Emulator::throttling`]).
+    pub fn set_throttling(&self, enabled: bool, reset: bool) -> serde_json::Value {
+        let body = serde_json::json!({"enabled": enabled, "reset": reset});
+        self.throttling_control(&body)
+    }
+
+    /// Empties one bucket (`service/scope/class`, e.g. `route53/global/all`),
+    /// as another client of the same account spending its budget would.
+    pub fn drain_bucket(&self, bucket: &str) {
+        drain_bucket_at(self.port, bucket);
+    }
+
+    /// Per bucket: `requests`, `throttled`, `peak` (most admitted in one
+    /// second), `refill` and `capacity`.
+    pub fn throttling(&self) -> serde_json::Value {
+        self.throttling_control(&serde_json::json!({}))
+    }
+
+    fn throttling_control(&self, body: &serde_json::Value) -> serde_json::Value {
+        let answer = http_json(self.port, "POST", "/warmstandby/throttling", &body.to_string())
+            .unwrap_or_else(|e| panic!("the throttling control failed: {e}"));
+        assert!(answer.0.contains(" 200"), "the throttling control: {} {}", answer.0, answer.1);
+        serde_json::from_str(&answer.1).unwrap_or_else(|e| panic!("the throttling control answered {}: {e}", answer.1))
+    }
+
     /// Clears all emulator state.
     pub fn reset(&self) {
         http_post(self.port, "/moto-api/reset").unwrap_or_else(|e| panic!("emulator reset failed: {e}"));
@@ -125,6 +152,15 @@ impl Emulator {
     pub async fn sdk_config(&self, region: &str) -> SdkConfig {
         self.local.sdk_config(region).await
     }
+}
+
+/// [`Emulator::drain_bucket`] of the emulator on `port`, for a thread that
+/// plays another client of the account.
+pub fn drain_bucket_at(port: u16, bucket: &str) {
+    let body = serde_json::json!({"drain": bucket}).to_string();
+    let answer = http_json(port, "POST", "/warmstandby/throttling", &body)
+        .unwrap_or_else(|e| panic!("draining {bucket} failed: {e}"));
+    assert!(answer.0.contains(" 200"), "draining {bucket}: {} {}", answer.0, answer.1);
 }
 
 /// The application's endpoint as the probes see it (the demo's too).

@@ -112,7 +112,16 @@ impl AwsContext {
         AwsContext::new(loader.load().await)
     }
 
+    /// Every context paces its attempts (see `crate::pacing`): the SDK's
+    /// HTTP client is wrapped once here.
     pub fn new(base: SdkConfig) -> AwsContext {
+        let http = base.http_client().unwrap_or_else(crate::pacing::default_http_client);
+        let base = base.to_builder().http_client(crate::pacing::PacedHttpClient::wrap(http)).build();
+        AwsContext::paced(base)
+    }
+
+    /// A context on settings whose HTTP client already paces.
+    fn paced(base: SdkConfig) -> AwsContext {
         AwsContext {
             base,
             calls: CallCounter::default(),
@@ -154,8 +163,9 @@ impl AwsContext {
             .to_builder()
             .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(provider))
             .build();
-        let mut ctx =
-            AwsContext::new(base).with_shared_window(self.shared.window()).with_settled_age(self.shared.settled_age());
+        let mut ctx = AwsContext::paced(base)
+            .with_shared_window(self.shared.window())
+            .with_settled_age(self.shared.settled_age());
         ctx.calls = self.calls.clone();
         let ctx = std::sync::Arc::new(ctx);
         roles.insert(role.to_string(), ctx.clone());

@@ -35,6 +35,7 @@ pub mod fleet;
 pub mod iam;
 pub mod local;
 pub mod network;
+pub mod pacing;
 pub mod rds;
 pub mod route53;
 pub mod secrets;

@@ -19,6 +19,7 @@ use aws_types::region::Region;
 const WRAPPER: &str = include_str!("../../../emulator/moto_wrapper.py");
 const WORLD: &str = include_str!("../../../emulator/world.json");
 const TIMINGS: &str = include_str!("../../../emulator/aws_timings.json");
+const RATES: &str = include_str!("../../../emulator/aws_rates.json");
 
 /// How the emulator models AWS's time.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -72,6 +73,7 @@ impl LocalEmulator {
         std::fs::write(&wrapper, WRAPPER)
             .and_then(|()| std::fs::write(scratch.join("world.json"), WORLD))
             .and_then(|()| std::fs::write(scratch.join("aws_timings.json"), TIMINGS))
+            .and_then(|()| std::fs::write(scratch.join("aws_rates.json"), RATES))
             .map_err(|e| format!("cannot write the emulator's files to {}: {e}", scratch.display()))?;
         let mut child = Command::new(python)
             .arg(&wrapper)

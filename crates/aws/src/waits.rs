@@ -1,26 +1,33 @@
 //! The reads of a pass that only waits: the resources AWS is still working
 //! on, by ID (one describe per kind and region where AWS reads several at
-//! once), compared with the states the last full observation saw. Terraform's
+//! once), checked for whether AWS is still working on them. Terraform's
 //! waiters make one describe per waited resource per poll; so does this.
 
 use std::collections::BTreeMap;
 
 use warmstandby_api::WaitedResource;
 use warmstandby_core::stack_pass::waiting::{
-    ASG_DELETING, AUTO_SCALING_GROUP, CERTIFICATE, DATABASE, DISTRIBUTION, IMAGE, INSTANCE, LOAD_BALANCER, NAT_GATEWAY,
+    self, ASG_DELETING, AUTO_SCALING_GROUP, CERTIFICATE, DATABASE, DISTRIBUTION, IMAGE, INSTANCE, LOAD_BALANCER,
+    NAT_GATEWAY,
 };
 
 use crate::clients::AwsContext;
 use crate::errors::AwsError;
 
-/// Whether every resource is still in the state it was recorded in. Any
-/// change (a new state, a resource gone, a kind this version does not know)
-/// answers `false`: the caller observes the whole stack.
-pub async fn unchanged(aws: &AwsContext, resources: &[WaitedResource]) -> Result<bool, AwsError> {
+/// Whether AWS is still working on every resource: each is still there, in
+/// a state it is still moving out of (see `still_working`). `Some` gives
+/// their states now (a database may have gone from `creating` to
+/// `backing-up`, which unblocks nothing); `None` when any is gone, settled
+/// or of a kind this version does not know: the caller observes everything.
+pub async fn still_working(
+    aws: &AwsContext,
+    resources: &[WaitedResource],
+) -> Result<Option<Vec<WaitedResource>>, AwsError> {
     let mut groups: BTreeMap<(&str, &str), Vec<&WaitedResource>> = BTreeMap::new();
     for r in resources {
         groups.entry((r.kind.as_str(), r.region.as_str())).or_default().push(r);
     }
+    let mut now = Vec::with_capacity(resources.len());
     for ((kind, region), group) in groups {
         let ids: Vec<String> = group.iter().map(|r| r.id.clone()).collect();
         let states = match kind {
@@ -32,13 +39,19 @@ pub async fn unchanged(aws: &AwsContext, resources: &[WaitedResource]) -> Result
             NAT_GATEWAY => nat_gateways(aws, region, ids).await?,
             AUTO_SCALING_GROUP => auto_scaling_groups(aws, region, ids).await?,
             INSTANCE => instances(aws, region, ids).await?,
-            _ => return Ok(false),
+            _ => return Ok(None),
         };
-        if group.iter().any(|r| states.get(&r.id) != Some(&r.state)) {
-            return Ok(false);
+        for r in group {
+            match states.get(&r.id) {
+                Some(state) if waiting::still_working(kind, state) => {
+                    now.push(WaitedResource { state: state.clone(), ..r.clone() })
+                }
+                _ => return Ok(None),
+            }
         }
     }
-    Ok(true)
+    now.sort();
+    Ok(Some(now))
 }
 
 type States = BTreeMap<String, String>;

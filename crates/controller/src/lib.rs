@@ -70,24 +70,31 @@ impl TeardownWait {
         })
     }
 
-    /// Reads what `previous` waits on; `Some` (the same report) while every
-    /// resource is still in its recorded state and the last full observation
-    /// is recent, `None` when the caller should observe everything (something
+    /// Reads what `previous` waits on; `Some` (the same report) while AWS is
+    /// still working on every resource and the last full observation is
+    /// recent, `None` when the caller should observe everything (something
     /// changed, or the read failed: the full pass reports the failure).
-    async fn unchanged(aws: &warmstandby_aws::AwsContext, previous: Option<&TeardownWait>) -> Option<TeardownOutcome> {
+    async fn still_waiting(
+        aws: &warmstandby_aws::AwsContext,
+        previous: Option<&TeardownWait>,
+    ) -> Option<TeardownOutcome> {
         let previous = previous?;
         let now = chrono::Utc::now().timestamp();
         if !warmstandby_core::stack_pass::waiting::teardown_wait_is_fresh(&previous.on.observed_at, now) {
             return None;
         }
-        match warmstandby_aws::waits::unchanged(aws, &previous.on.resources).await {
-            Ok(true) => Some(TeardownOutcome {
-                waiting: previous.waiting.clone(),
-                remaining: previous.remaining,
-                wait: Some(previous.clone()),
-                ..Default::default()
-            }),
-            Ok(false) => None,
+        match warmstandby_aws::waits::still_working(aws, &previous.on.resources).await {
+            Ok(Some(now)) => {
+                let mut wait = previous.clone();
+                wait.on.resources = now;
+                Some(TeardownOutcome {
+                    waiting: previous.waiting.clone(),
+                    remaining: previous.remaining,
+                    wait: Some(wait),
+                    ..Default::default()
+                })
+            }
+            Ok(None) => None,
             Err(e) => {
                 tracing::debug!(error = %e, "reading what the teardown waits on failed; observing everything");
                 None
@@ -120,6 +127,23 @@ impl TeardownOutcome {
             Next::WaitingOnAws
         }
     }
+}
+
+/// Takes out the calls AWS throttled even after pacing and retries (another
+/// client of the account spent its budget): a throttle is never a failed
+/// pass nor an error condition. Each is logged and becomes a line of what
+/// the pass waits on; the next pass (paced as waiting) tries again.
+pub fn set_throttles_aside(errors: Vec<warmstandby_aws::AwsError>) -> (Vec<warmstandby_aws::AwsError>, Vec<String>) {
+    let (throttled, errors): (Vec<_>, Vec<_>) =
+        errors.into_iter().partition(|e| e.class == warmstandby_aws::ErrorClass::Throttled);
+    let waiting = throttled
+        .iter()
+        .map(|e| {
+            tracing::info!(operation = %e.operation, code = %e.code, "AWS is rate-limiting; the next pass tries again");
+            format!("AWS is rate-limiting {}; trying again", e.operation)
+        })
+        .collect();
+    (errors, waiting)
 }
 
 /// The current time as RFC 3339, for condition transitions.

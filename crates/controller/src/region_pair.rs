@@ -94,11 +94,19 @@ pub async fn reconcile(aws: &AwsContext, pair: &RegionPair, intent: Intent, now:
         Box::pin(reconcile_region(aws, &validated, RegionRole::Primary, &primary_owner, intent)),
         Box::pin(reconcile_region(aws, &validated, RegionRole::Standby, &standby_owner, intent)),
     );
-    let (primary, mut applied, mut changes, mut errors) = primary;
-    let (standby, applied_s, changes_s, errors_s) = standby;
+    let (primary, mut applied, mut changes, mut errors, unseen_p) = primary;
+    let (standby, applied_s, changes_s, errors_s, unseen_s) = standby;
     applied.extend(applied_s);
     changes.extend(changes_s);
     errors.extend(errors_s);
+    if unseen_p || unseen_s {
+        // AWS throttled an observation, which then saw nothing: what the
+        // status said still stands (a throttle is never a failed pass).
+        let (errors, _) = crate::set_throttles_aside(errors);
+        let status = pair.status.clone().unwrap_or_default();
+        let next = if errors.is_empty() { Next::WaitingOnAws } else { Next::Failed { retryable: true } };
+        return PairOutcome { status, next, applied, changes, errors, invalid: None };
+    }
     let status = region_pair_status(&previous, generation, validated.paused, &primary, &standby, now);
     let next = if !errors.is_empty() {
         Next::Failed { retryable: errors.iter().all(|e| e.class.is_retryable()) }
@@ -123,14 +131,15 @@ async fn reconcile_region(
     role: RegionRole,
     owner: &Ownership,
     intent: Intent,
-) -> (RegionPass, Vec<String>, Vec<Change>, Vec<AwsError>) {
+) -> (RegionPass, Vec<String>, Vec<Change>, Vec<AwsError>, bool) {
     let desired = desired_network(pair, role);
     let mut pass = RegionPass { region: desired.region.clone(), ..Default::default() };
     let mut model = match observe(aws, &desired.region, owner).await {
         Ok(m) => m,
         Err(e) => {
+            let throttled = e.class == warmstandby_aws::ErrorClass::Throttled;
             pass.errors.push(e.to_string());
-            return (pass, Vec::new(), Vec::new(), vec![e]);
+            return (pass, Vec::new(), Vec::new(), vec![e], throttled);
         }
     };
     let first = plan_network(&desired, &model);
@@ -148,9 +157,11 @@ async fn reconcile_region(
     if intent == Intent::Apply && !last.actions.is_empty() && errors.is_empty() {
         pass.waiting.push(format!("{} change(s) left for the next pass", last.actions.len()));
     }
+    let (errors, throttled) = crate::set_throttles_aside(errors);
+    pass.waiting.extend(throttled);
     pass.errors = errors.iter().map(ToString::to_string).collect();
     pass.model = model;
-    (pass, applied, changes, errors)
+    (pass, applied, changes, errors, false)
 }
 
 /// Runs plan/apply rounds: each round's actions are independent and run
@@ -203,7 +214,7 @@ pub async fn teardown(aws: &AwsContext, pair: &RegionPair, previous: Option<&Tea
     if pair.spec.deletion_policy == DeletionPolicy::Retain {
         return TeardownOutcome { finished: true, ..Default::default() };
     }
-    if let Some(still) = TeardownWait::unchanged(aws, previous).await {
+    if let Some(still) = TeardownWait::still_waiting(aws, previous).await {
         return still;
     }
     let mut out = TeardownOutcome::default();
@@ -215,16 +226,22 @@ pub async fn teardown(aws: &AwsContext, pair: &RegionPair, previous: Option<&Tea
             let Ok(owner) = owner else { return RegionTeardown::default() };
             let mut model = match observe(aws, region, owner).await {
                 Ok(m) => m,
-                Err(e) => return RegionTeardown { errors: vec![e], remaining: 1, ..Default::default() },
+                Err(e) => {
+                    let (errors, waiting) = crate::set_throttles_aside(vec![e]);
+                    return RegionTeardown { errors, waiting, remaining: 1, ..Default::default() };
+                }
             };
             let first = plan_teardown(&model);
             let (applied, changes, errors, last) =
                 apply_rounds(aws, region, owner, &mut model, first, plan_teardown).await;
+            let (errors, throttled) = crate::set_throttles_aside(errors);
+            let mut waiting = last.waiting;
+            waiting.extend(throttled);
             RegionTeardown {
                 applied,
                 changes,
                 only_waiting: last.actions.is_empty(),
-                waiting: last.waiting,
+                waiting,
                 errors,
                 remaining: model.live_count(),
                 transitional: network_teardown_transitional(region, &model),

@@ -162,9 +162,15 @@ async fn reconcile_inner(
         stack_pass::waiting::only_these(stack, watched, request.is_some() || drill, stack_pass::record::seconds(now))
             .filter(|_| intent == Intent::Apply && !validated.spec.paused);
     if let Some(resources) = waited {
-        match warmstandby_aws::waits::unchanged(aws, resources).await {
-            Ok(true) => return StackOutcome::waiting_on_aws(stack.status.clone().unwrap_or_default()),
-            Ok(false) => {}
+        match warmstandby_aws::waits::still_working(aws, resources).await {
+            Ok(Some(now)) => {
+                let mut status = stack.status.clone().unwrap_or_default();
+                if let Some(w) = status.waiting_on.as_mut() {
+                    w.resources = now;
+                }
+                return StackOutcome::waiting_on_aws(status);
+            }
+            Ok(None) => {}
             // The full observation reads (and reports) it again.
             Err(e) => tracing::debug!(error = %e, "reading what the stack waits on failed"),
         }
@@ -233,6 +239,13 @@ async fn reconcile_validated(
     };
     let mut snapshot = match observed {
         Ok(s) => s,
+        Err(e) if e.class == warmstandby_aws::ErrorClass::Throttled => {
+            // Not a failure: what the status said still stands; look again soon.
+            let _ = crate::set_throttles_aside(vec![e]);
+            let mut outcome = StackOutcome::waiting_on_aws(stack.status.clone().unwrap_or_default());
+            outcome.watch_every = policy.filter(|_| intent == Intent::Apply).map(detection_interval);
+            return outcome;
+        }
         Err(e) => {
             let status = not_ready(stack, None, "AwsError", e.to_string(), now);
             let next = Next::Failed { retryable: e.class.is_retryable() };
@@ -290,6 +303,7 @@ async fn reconcile_validated(
         applied.extend(access_applied);
         errors.extend(access_errors);
         let (applied, changes): (Vec<String>, Vec<Change>) = applied.into_iter().unzip();
+        let (errors, _throttled) = crate::set_throttles_aside(errors);
         (applied, changes, errors)
     } else {
         let mut changes: Vec<Change> =

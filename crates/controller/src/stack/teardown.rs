@@ -44,7 +44,7 @@ pub async fn teardown(
     let (Some(p), Some(s)) = (owner(stack, RegionRole::Primary), owner(stack, RegionRole::Standby)) else {
         return TeardownOutcome { waiting: vec!["metadata.uid is missing".into()], ..Default::default() };
     };
-    if let Some(still) = TeardownWait::unchanged(aws, previous).await {
+    if let Some(still) = TeardownWait::still_waiting(aws, previous).await {
         return still;
     }
     // Teardown deletes whatever is ours wherever it is: the spec's placement names it all.
@@ -62,7 +62,10 @@ pub async fn teardown(
     let observed = observed.and_then(|d| edge_observed.and_then(|e| access_observed.map(|a| (d, e, a))));
     let (observed, edge_observed, access_observed) = match observed {
         Ok(o) => o,
-        Err(e) => return TeardownOutcome { errors: vec![e], remaining: 1, ..Default::default() },
+        Err(e) => {
+            let (errors, waiting) = crate::set_throttles_aside(vec![e]);
+            return TeardownOutcome { errors, waiting, remaining: 1, ..Default::default() };
+        }
     };
     let marker = owners[0].owner_marker();
     let edge_remaining = edge_observed.regions.iter().map(ObservedRegionEdge::live_count).sum::<usize>()
@@ -93,7 +96,9 @@ pub async fn teardown(
     errors.extend(edge_errors);
     applied.extend(access_applied);
     errors.extend(access_errors);
+    let (errors, throttled) = crate::set_throttles_aside(errors);
     let mut waiting = plan.waiting;
+    waiting.extend(throttled);
     waiting.extend(edge_plan.waiting);
     waiting.extend(access_plan.waiting);
     let only_waiting = applied.is_empty();

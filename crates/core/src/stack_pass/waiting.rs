@@ -26,6 +26,41 @@ pub const NAT_GATEWAY: &str = "natGateway";
 pub const AUTO_SCALING_GROUP: &str = "autoScalingGroup";
 pub const INSTANCE: &str = "instance";
 
+/// Whether AWS is still working on a resource of `kind` in `state`: a
+/// change from one such state to another (a database from `creating` to
+/// `backing-up`, from `backing-up` to `deleting`) unblocks nothing, so a
+/// waiting pass goes on waiting; a resource gone or settled does.
+pub fn still_working(kind: &str, state: &str) -> bool {
+    match kind {
+        // RDS's transitional instance states (DB instance status, RDS User Guide).
+        DATABASE => matches!(
+            state,
+            "creating"
+                | "backing-up"
+                | "modifying"
+                | "rebooting"
+                | "deleting"
+                | "renaming"
+                | "upgrading"
+                | "starting"
+                | "stopping"
+                | "maintenance"
+                | "resetting-master-credentials"
+                | "configuring-enhanced-monitoring"
+                | "configuring-log-exports"
+                | "configuring-iam-database-auth"
+        ),
+        LOAD_BALANCER => state == "provisioning",
+        IMAGE => state == "pending",
+        CERTIFICATE => state == "PENDING_VALIDATION",
+        DISTRIBUTION => state == "InProgress",
+        NAT_GATEWAY => matches!(state, "pending" | "deleting"),
+        AUTO_SCALING_GROUP => state == ASG_DELETING,
+        INSTANCE => matches!(state, "pending" | "stopping" | "shutting-down"),
+        _ => false,
+    }
+}
+
 /// How long a teardown may go on reading only what it waits on. Shorter than
 /// a live stack's: no drift is sought, but a blocker AWS releases without a
 /// state we read (a network interface let go) should not hold it long.
