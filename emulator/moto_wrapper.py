@@ -608,6 +608,318 @@ def _patch_rds_replication_health() -> None:
     CloudWatchBackend.get_all_metrics = get_all_metrics
 
 
+IAM = {"enforced": os.environ.get("WARMSTANDBY_EMULATOR_IAM") == "enforce"}
+# The account's root user: the key the tests and the demo sign with. As on
+# AWS, the root user may do everything; IAM users and roles only what their
+# policies grant.
+ROOT_ACCESS_KEY = "testing"
+
+
+def _patch_iam_enforcement() -> None:
+    """IAM as AWS enforces it, when on (`WARMSTANDBY_EMULATOR_IAM=enforce`
+    or `POST /warmstandby/iam {"enforced": true}`): every request signed by
+    an IAM user's or an assumed role's key is checked against that
+    identity's policies; the root user's key is allowed everything. moto
+    can check policies but differs from AWS in four ways, corrected here:
+    - it names an action by the signing name, so CloudWatch's calls come out
+      as `monitoring:*` where IAM says `cloudwatch:*`
+      (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html),
+      and CloudFront's REST operations carry their API version
+      (`GetDistribution2020_05_31`) where IAM says `cloudfront:GetDistribution`;
+    - it answers a denial with one XML document whatever the protocol, which
+      the SDK cannot read for JSON services ("HTTP 403 with no error"); AWS
+      answers in the service's own format: EC2 `UnauthorizedOperation`
+      (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html),
+      query and REST-XML services `AccessDenied` (HTTP 403), JSON services
+      `AccessDeniedException` (HTTP 400; AWS Backup's REST-JSON 403), each
+      message naming the principal and the action, as AWS's does;
+    - it counts requests before enforcing (INITIAL_NO_AUTH_ACTION_COUNT);
+      enforcement here starts when switched on;
+    - it recomputes SigV4 signatures from its own view of the request, which
+      differs from the SDK's for bridged protocols; the signature is not
+      checked (the emulator checks who calls and what they may do)."""
+    import re
+
+    from moto import settings
+    from moto.core.authorization import ActionAuthenticatorMixin
+    from moto.iam import access_control
+    from werkzeug.exceptions import HTTPException
+
+    original_auth = ActionAuthenticatorMixin._authenticate_and_authorize_action
+    key_re = re.compile(r"Credential=([^/]+)/")
+
+    def _authenticate_and_authorize_action(self, iam_request_cls, resource="*"):
+        if not IAM["enforced"]:
+            return
+        found = key_re.search(self.headers.get("Authorization", "") or "")
+        if found is None or found.group(1) == ROOT_ACCESS_KEY:
+            return
+        settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
+        return original_auth(self, iam_request_cls, resource)
+
+    ActionAuthenticatorMixin._authenticate_and_authorize_action = _authenticate_and_authorize_action
+
+    original_init = access_control.IAMRequestBase.__init__
+
+    def __init__(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        service, _, action = self._action.partition(":")
+        service = {"monitoring": "cloudwatch"}.get(service, service)
+        if service == "cloudfront":
+            action = re.sub(r"\d{4}_\d{2}_\d{2}$", "", action)
+        self._action = f"{service}:{action}"
+
+    access_control.IAMRequestBase.__init__ = __init__
+    access_control.IAMRequest.check_signature = lambda self: None
+    access_control.IAMRequestBase.check_action_permitted = lambda self, _resource: Authorizer(self).check()
+
+    class WireAccessDenied(HTTPException):
+        def __init__(self, request, action=None, resource="*"):
+            principal, action = request._access_key.arn, action or request._action
+            message = (
+                f"User: {principal} is not authorized to perform: {action} on resource: {resource} "
+                f"because no identity-based policy allows the {action} action"
+            )
+            headers = request._headers
+            service = request._service
+            if service == "ec2":
+                self.code, body = 403, (
+                    '<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error>'
+                    f"<Code>UnauthorizedOperation</Code><Message>You are not authorized to perform this operation. {message}</Message>"
+                    "</Error></Errors><RequestID>denied</RequestID></Response>"
+                )
+            elif headers.get("X-Amz-Target") or headers.get("x-amz-target") or service == "backup":
+                kind = "AccessDenied" if service == "monitoring" else "AccessDeniedException"
+                self.code = 403 if service in ("backup", "monitoring") else 400
+                body = json.dumps({"__type": kind, "message": message, "Message": message})
+            else:
+                self.code, body = 403, (
+                    f"<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code>"
+                    f"<Message>{message}</Message></Error><RequestId>denied</RequestId></ErrorResponse>"
+                )
+            super().__init__(description=body)
+
+    def _raise_access_denied(self, action=None, resource="*"):
+        raise WireAccessDenied(self, action, resource)
+
+    access_control.IAMRequest._raise_access_denied = _raise_access_denied
+
+
+class Authorizer:
+    """IAM's policy evaluation for one request, as AWS documents it
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html):
+    an explicit Deny wins, else an Allow whose action, resource and every
+    condition match permits, else the request is implicitly denied. moto
+    evaluates every request against resource `*` and treats an Allow whose
+    condition does not hold as a Deny; this evaluates the resource AWS
+    authorizes the action on (the ARN of the secret, role or instance profile
+    named in the request, `*` for actions that support no resource) and the
+    condition keys the request carries. Where AWS checks `iam:PassRole` as
+    well (an instance launched with an instance profile, an auto scaling
+    group whose launch template names one, a backup selection's role), so
+    does this, with `iam:PassedToService`."""
+
+    SUPPORTED_OPERATORS = ("StringEquals", "StringLike", "StringNotEquals", "StringNotLike", "ArnLike", "ArnEquals", "Null")
+
+    def __init__(self, request):
+        self.request = request
+        self.account = request.account_id
+        self.region = request._region
+        self.params = self._params()
+
+    def _params(self):
+        body = self.request._body
+        if isinstance(body, bytes) and body[:1] == b"{":
+            try:
+                return json.loads(body)
+            except ValueError:
+                pass
+        data = self.request._data or {}
+        return {k: (v[0] if isinstance(v, list) and len(v) == 1 else v) for k, v in data.items()}
+
+    def check(self):
+        action = self.request._action
+        if action == "sts:GetCallerIdentity":
+            return
+        resource = self.resource(action)
+        conditions = self.condition_values(action)
+        if not self.permitted(action, resource, conditions):
+            self.request._raise_access_denied(action, resource)
+        passed = self.passed_role(action)
+        if passed is not None:
+            role, service = passed
+            if not self.permitted("iam:PassRole", role, {"iam:PassedToService": service}):
+                self.request._raise_access_denied("iam:PassRole", role)
+
+    # -- what the request is about ------------------------------------------
+
+    def resource(self, action):
+        service, _, name = action.partition(":")
+        p = self.params
+        if service == "secretsmanager" and name != "ListSecrets" and name != "GetRandomPassword":
+            return self._secret_arn(p.get("SecretId") or p.get("Name"))
+        if service == "iam":
+            if "InstanceProfile" in name:
+                return self._iam_arn("instance-profile", p.get("InstanceProfileName"), p.get("Path"))
+            if name.endswith(("Role", "RolePolicy", "RolePolicies", "AssumeRolePolicy")) or name in ("TagRole", "UntagRole"):
+                if name != "CreateServiceLinkedRole":
+                    return self._iam_arn("role", p.get("RoleName"), p.get("Path"))
+        return "*"
+
+    def _secret_arn(self, name):
+        if not name:
+            return "*"
+        if str(name).startswith("arn:"):
+            return name
+        try:
+            from moto.secretsmanager.models import secretsmanager_backends
+
+            secret = secretsmanager_backends[self.account][self.region].secrets.get(name)
+            if secret is not None:
+                return secret.arn
+        except Exception:
+            pass
+        # A secret still to be created: its ARN ends in a random suffix.
+        return f"arn:aws:secretsmanager:{self.region}:{self.account}:secret:{name}-AbCdEf"
+
+    def _iam_arn(self, kind, name, path):
+        if not name:
+            return "*"
+        backend = self.request.backend
+        try:
+            if kind == "role":
+                return backend.get_role(name).arn
+            return backend.get_instance_profile(name).arn
+        except Exception:
+            return f"arn:aws:iam::{self.account}:{kind}{path or '/'}{name}"
+
+    def condition_values(self, action):
+        values = {}
+        if action == "iam:CreateServiceLinkedRole" and self.params.get("AWSServiceName"):
+            values["iam:AWSServiceName"] = self.params["AWSServiceName"]
+        return values
+
+    def passed_role(self, action):
+        """(role ARN, service) when AWS checks iam:PassRole for `action`."""
+        p = self.params
+        if action == "backup:CreateBackupSelection":
+            selection = p.get("BackupSelection") or {}
+            role = selection.get("IamRoleArn") if isinstance(selection, dict) else None
+            return (role, "backup.amazonaws.com") if role else None
+        profile = None
+        if action == "ec2:RunInstances":
+            profile = p.get("IamInstanceProfile.Name") or p.get("IamInstanceProfile.Arn")
+        elif action in ("autoscaling:CreateAutoScalingGroup", "autoscaling:UpdateAutoScalingGroup"):
+            profile = self._launch_template_profile(
+                p.get("LaunchTemplate.LaunchTemplateId"), p.get("LaunchTemplate.LaunchTemplateName"), p.get("LaunchTemplate.Version")
+            )
+        if not profile:
+            return None
+        name = str(profile).rsplit("/", 1)[-1]
+        try:
+            roles = self.request.backend.get_instance_profile(name).roles
+        except Exception:
+            return None
+        return (roles[0].arn, "ec2.amazonaws.com") if roles else None
+
+    def _launch_template_profile(self, template_id, template_name, version):
+        try:
+            from moto.ec2.models import ec2_backends
+
+            backend = ec2_backends[self.account][self.region]
+            template = (
+                backend.launch_templates.get(template_id)
+                if template_id
+                else backend.get_launch_template_by_name(template_name)
+            )
+            if template is None:
+                return None
+            chosen = template.latest_version() if version == "$Latest" else template.default_version()
+            if version and version not in ("$Latest", "$Default"):
+                chosen = template.get_version(version)
+            spec = chosen.data.get("IamInstanceProfile") or {}
+            return spec.get("Name") or spec.get("Arn")
+        except Exception:
+            return None
+
+    # -- evaluation ---------------------------------------------------------
+
+    def statements(self):
+        from moto.iam import access_control
+
+        for policy in self.request._access_key.collect_policies():
+            try:
+                document = access_control.IAMPolicy(policy)._policy_json
+            except Exception:
+                continue
+            found = document.get("Statement", [])
+            yield from (found if isinstance(found, list) else [found])
+
+    def permitted(self, action, resource, conditions):
+        allowed = False
+        for st in self.statements():
+            if not self._applies(st, action, resource, conditions):
+                continue
+            if st.get("Effect") == "Deny":
+                return False
+            allowed = True
+        return allowed
+
+    @staticmethod
+    def _values(v):
+        return v if isinstance(v, list) else [v]
+
+    @staticmethod
+    def _like(pattern, value):
+        import fnmatch
+
+        return fnmatch.fnmatchcase(str(value), str(pattern).replace("[", "[[]"))
+
+    def _applies(self, st, action, resource, conditions):
+        lower = action.lower()
+        if "Action" in st:
+            if not any(self._like(a.lower(), lower) for a in self._values(st["Action"])):
+                return False
+        elif "NotAction" in st:
+            if any(self._like(a.lower(), lower) for a in self._values(st["NotAction"])):
+                return False
+        if "Resource" in st:
+            if not any(self._like(r, resource) or r == "*" for r in self._values(st["Resource"])):
+                return False
+        elif "NotResource" in st:
+            if any(self._like(r, resource) for r in self._values(st["NotResource"])):
+                return False
+        return self._conditions_hold(st.get("Condition") or {}, conditions)
+
+    def _conditions_hold(self, block, values):
+        for operator, tests in block.items():
+            base = operator[:-8] if operator.endswith("IfExists") else operator
+            if base not in self.SUPPORTED_OPERATORS:
+                return False  # an operator this evaluator does not know never grants
+            for key, expected in tests.items():
+                actual = values.get(key)
+                if base == "Null":
+                    if (actual is None) != (str(expected).lower() == "true"):
+                        return False
+                    continue
+                if actual is None:
+                    if operator.endswith("IfExists"):
+                        continue
+                    return False
+                wanted = self._values(expected)
+                if base in ("StringEquals", "ArnEquals"):
+                    ok = str(actual) in map(str, wanted)
+                elif base in ("StringLike", "ArnLike"):
+                    ok = any(self._like(w, actual) for w in wanted)
+                elif base == "StringNotEquals":
+                    ok = str(actual) not in map(str, wanted)
+                else:  # StringNotLike
+                    ok = not any(self._like(w, actual) for w in wanted)
+                if not ok:
+                    return False
+        return True
+
+
 class TestControls:
     """What a test sets that AWS would decide (never an AWS API), answered
     as JSON and served under the same one-at-a-time lock as moto:
@@ -620,7 +932,9 @@ class TestControls:
       an unknown replica (or a promoted one), 400 for an unknown state;
     - `GET /warmstandby/replication?region=..&db_instance_identifier=..`
       (`account` optional) answers the same view;
-    - `GET /warmstandby/clock` answers `{"time_scale": <float>}` (0: instant)."""
+    - `GET /warmstandby/clock` answers `{"time_scale": <float>}` (0: instant);
+    - `POST /warmstandby/iam` with `{"enforced": bool}` turns IAM
+      enforcement on or off (see `_patch_iam_enforcement`); GET answers it."""
 
     DEFAULT_ACCOUNT = "123456789012"  # moto's default account
 
@@ -639,6 +953,16 @@ class TestControls:
             return self.app(environ, start_response)
         if path == "/warmstandby/clock":
             return self._answer(start_response, "200 OK", {"time_scale": TIME_SCALE})
+        if path == "/warmstandby/iam":
+            if environ.get("REQUEST_METHOD") == "POST":
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+                try:
+                    fields = json.loads(environ["wsgi.input"].read(length) or b"{}")
+                except ValueError as e:
+                    return self._answer(start_response, "400 Bad Request", {"error": f"bad request: {e}"})
+                if "enforced" in fields:
+                    IAM["enforced"] = bool(fields["enforced"])
+            return self._answer(start_response, "200 OK", {"enforced": IAM["enforced"]})
         if path != "/warmstandby/replication":
             return self._answer(start_response, "404 Not Found", {"error": f"no such control: {path}"})
         from urllib.parse import parse_qs
@@ -1968,6 +2292,7 @@ _patch_acm_certificate_in_use()
 _patch_backup_selections()
 _patch_rds_cross_region_replicas()
 _patch_rds_replication_health()
+_patch_iam_enforcement()
 _timed()
 
 

@@ -6,6 +6,7 @@ mod edge;
 mod failover;
 mod fleet;
 mod operator;
+mod permissions;
 mod region_pair;
 mod smoke;
 mod stack;

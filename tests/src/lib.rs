@@ -141,6 +141,44 @@ impl Emulator {
         serde_json::from_str(&answer.1).unwrap_or_else(|e| panic!("the throttling control answered {}: {e}", answer.1))
     }
 
+    /// Turns IAM enforcement on or off (the wrapper's test control): IAM
+    /// users are then allowed only what their policies grant; the root user
+    /// (the key [`Emulator::sdk_config`] signs with) everything.
+    pub fn set_iam_enforced(&self, enforced: bool) {
+        let body = serde_json::json!({"enforced": enforced}).to_string();
+        let answer = http_json(self.port, "POST", "/warmstandby/iam", &body)
+            .unwrap_or_else(|e| panic!("the IAM control failed: {e}"));
+        assert!(answer.0.contains(" 200"), "the IAM control: {} {}", answer.0, answer.1);
+    }
+
+    /// An IAM user holding exactly `policy` (a policy document) as its one
+    /// inline policy, and its access key: (access key ID, secret).
+    pub async fn iam_user(&self, name: &str, policy: &str) -> (String, String) {
+        let iam = aws_sdk_iam::Client::new(&self.sdk_config("us-east-1").await);
+        iam.create_user().user_name(name).send().await.unwrap_or_else(|e| panic!("creating user {name}: {e:?}"));
+        self.put_user_policy(name, policy).await;
+        let key = iam.create_access_key().user_name(name).send().await.expect("an access key");
+        let key = key.access_key().expect("the access key");
+        (key.access_key_id().to_string(), key.secret_access_key().to_string())
+    }
+
+    /// Replaces the user's inline policy with `policy`.
+    pub async fn put_user_policy(&self, name: &str, policy: &str) {
+        let iam = aws_sdk_iam::Client::new(&self.sdk_config("us-east-1").await);
+        iam.put_user_policy()
+            .user_name(name)
+            .policy_name("warmstandby")
+            .policy_document(policy)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("the policy of {name}: {e:?}"));
+    }
+
+    /// Settings signed with an IAM user's key (see [`Emulator::iam_user`]).
+    pub async fn sdk_config_as(&self, region: &str, key: &(String, String)) -> SdkConfig {
+        warmstandby_aws::local::sdk_config_as(&self.endpoint, region, &key.0, &key.1).await
+    }
+
     /// Clears all emulator state.
     pub fn reset(&self) {
         http_post(self.port, "/moto-api/reset").unwrap_or_else(|e| panic!("emulator reset failed: {e}"));

@@ -114,14 +114,18 @@ impl AwsError {
                 let code = e.code().unwrap_or("Unknown");
                 let message = match (e.message().filter(|m| !m.is_empty()), status.flatten()) {
                     (Some(m), _) => m.to_string(),
-                    (None, Some(http)) => format!("HTTP {http} with no error the SDK could read"),
+                    (None, Some(http)) => format!(
+                        "HTTP {http} from {} with no error the SDK could read",
+                        operation.split(':').next().unwrap_or(operation)
+                    ),
                     (None, None) => "no error message".to_string(),
                 };
-                let message = match remedy(code) {
+                let class = ErrorClass::from_code(code, status.flatten());
+                let message = match remedy(code).or((class == ErrorClass::AccessDenied).then_some(GRANT)) {
                     Some(what_to_do) => format!("{message} ({what_to_do})"),
                     None => message,
                 };
-                AwsError::new(ErrorClass::from_code(code, status.flatten()), operation, code, message)
+                AwsError::new(class, operation, code, message)
             }
             SdkError::TimeoutError(_) => {
                 AwsError::new(ErrorClass::Transient, operation, "Timeout", "the call timed out")
@@ -173,6 +177,10 @@ impl AwsError {
 }
 
 /// What a person can do about an error whose AWS message does not say it.
+/// What a denied call says to do: every action the code calls is in the policy file.
+pub const GRANT: &str =
+    "the credentials in use lack this permission: deploy/iam-policy.json lists every action warmstandby calls";
+
 fn remedy(code: &str) -> Option<&'static str> {
     match code {
         // Stacks on one RegionPair share its subnets: a fleet can fill them.

@@ -132,10 +132,19 @@ impl Drop for LocalEmulator {
 /// credentials (requests must be signed) and one attempt per call (it
 /// answers unimplemented operations with retryable 500s).
 pub async fn sdk_config(endpoint: &str, region: &str) -> SdkConfig {
+    sdk_config_as(endpoint, region, ROOT_ACCESS_KEY, ROOT_ACCESS_KEY).await
+}
+
+/// The key of the emulated account's root user (allowed everything, as on
+/// AWS, when the emulator enforces IAM).
+pub const ROOT_ACCESS_KEY: &str = "testing";
+
+/// As [`sdk_config`], signed with an IAM user's access key.
+pub async fn sdk_config_as(endpoint: &str, region: &str, access_key: &str, secret_key: &str) -> SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .region(Region::new(region.to_string()))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "emulator"))
+        .credentials_provider(Credentials::new(access_key, secret_key, None, None, "emulator"))
         .retry_config(RetryConfig::standard().with_max_attempts(1))
         .timeout_config(
             TimeoutConfig::builder()

@@ -44,7 +44,7 @@ pub fn init_logging(format: LogFormat, default_level: &str) {
 pub fn explain(e: &warmstandby_aws::AwsError) -> String {
     use warmstandby_aws::ErrorClass as C;
     let hint = match e.class {
-        C::AccessDenied if e.code != "NoCredentials" => {
+        C::AccessDenied if e.code != "NoCredentials" && !e.message.contains(warmstandby_aws::errors::GRANT) => {
             "; the credentials in use lack this permission: deploy/iam-policy.json lists every action warmstandby calls"
         }
         C::Throttled => "; AWS is rate-limiting this account: wait a minute and run the command again",
