@@ -17,6 +17,7 @@ the faults a test's client marks in the service's own wire format (see
 The process exits when its stdin closes, so a test that dies cannot leak it.
 """
 
+import copy
 import json
 import os
 import sys
@@ -608,6 +609,106 @@ def _patch_rds_replication_health() -> None:
     CloudWatchBackend.get_all_metrics = get_all_metrics
 
 
+CONSISTENCY = {"seconds": float(os.environ.get("WARMSTANDBY_EMULATOR_CONSISTENCY_SECONDS") or 0)}
+
+
+def _patch_ec2_eventual_consistency() -> None:
+    """EC2's eventual consistency, when on (`WARMSTANDBY_EMULATOR_CONSISTENCY_SECONDS`
+    or `POST /warmstandby/consistency {"seconds": s}`): for `s` seconds after
+    a VPC, subnet, internet gateway, Elastic IP, security group, route table,
+    NAT gateway or instance is created, describes do not show it (a listing
+    leaves it out; a describe by ID answers the kind's NotFound), as AWS
+    documents: "if you run a command to describe a resource immediately
+    after creating it, the resource might not be returned"
+    (https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html).
+    Calls that act on the resource by ID keep working, as they usually do on
+    AWS. AWS gives no bound; tests use a second or two."""
+    import time
+
+    from moto.ec2.exceptions import EC2ClientError
+    from moto.ec2.models import elastic_ip_addresses, instances, internet_gateways, nat_gateways
+    from moto.ec2.models import route_tables, security_groups, subnets, vpcs
+    from moto.ec2.models.instances import InstanceBackend
+    from moto.ec2.responses import EC2Response
+
+    describing = {"on": False}
+    for cls in (
+        vpcs.VPC,
+        subnets.Subnet,
+        internet_gateways.InternetGateway,
+        elastic_ip_addresses.ElasticAddress,
+        security_groups.SecurityGroup,
+        route_tables.RouteTable,
+        nat_gateways.NatGateway,
+        instances.Instance,
+    ):
+        def init(self, *args, _original=cls.__init__, **kwargs):
+            _original(self, *args, **kwargs)
+            self.__dict__["_ws_visible_at"] = time.monotonic() + CONSISTENCY["seconds"]
+
+        cls.__init__ = init
+
+    def fresh(resource):
+        return describing["on"] and resource.__dict__.get("_ws_visible_at", 0) > time.monotonic()
+
+    def hiding(backend_cls, method, ids_arg, code):
+        import inspect
+
+        original = getattr(backend_cls, method)
+        signature = inspect.signature(original)
+
+        def describe(self, *args, **kwargs):
+            found = original(self, *args, **kwargs)
+            hidden = [r for r in found if fresh(r)]
+            if not hidden:
+                return found
+            asked = signature.bind(self, *args, **kwargs).arguments.get(ids_arg)
+            if asked:
+                ident = getattr(hidden[0], "id", None) or getattr(hidden[0], "allocation_id", "")
+                raise EC2ClientError(code, f"The ID '{ident}' does not exist")
+            return [r for r in found if not fresh(r)]
+
+        setattr(backend_cls, method, describe)
+
+    hiding(vpcs.VPCBackend, "describe_vpcs", "vpc_ids", "InvalidVpcID.NotFound")
+    hiding(subnets.SubnetBackend, "describe_subnets", "subnet_ids", "InvalidSubnetID.NotFound")
+    hiding(internet_gateways.InternetGatewayBackend, "describe_internet_gateways", "internet_gateway_ids", "InvalidInternetGatewayID.NotFound")
+    hiding(elastic_ip_addresses.ElasticAddressBackend, "describe_addresses", "allocation_ids", "InvalidAllocationID.NotFound")
+    hiding(security_groups.SecurityGroupBackend, "describe_security_groups", "group_ids", "InvalidGroup.NotFound")
+    hiding(route_tables.RouteBackend, "describe_route_tables", "route_table_ids", "InvalidRouteTableID.NotFound")
+    hiding(nat_gateways.NatGatewayBackend, "describe_nat_gateways", "nat_gateway_ids", "NatGatewayNotFound")
+
+    for method in ("get_reservations_by_instance_ids", "all_reservations"):
+        original = getattr(InstanceBackend, method)
+
+        def reservations(self, *args, _original=original, _by_id=(method == "get_reservations_by_instance_ids"), **kwargs):
+            found = _original(self, *args, **kwargs)
+            out = []
+            for r in found:
+                hidden = [i for i in r.instances if fresh(i)]
+                if hidden and _by_id:
+                    raise EC2ClientError("InvalidInstanceID.NotFound", f"The instance ID '{hidden[0].id}' does not exist")
+                if hidden:
+                    r = copy.copy(r)
+                    r.instances = [i for i in r.instances if not fresh(i)]
+                if r.instances:
+                    out.append(r)
+            return out
+
+        setattr(InstanceBackend, method, reservations)
+
+    original_call = EC2Response.call_action
+
+    def call_action(self):
+        describing["on"] = CONSISTENCY["seconds"] > 0 and str(self._get_action() or "").startswith("Describe")
+        try:
+            return original_call(self)
+        finally:
+            describing["on"] = False
+
+    EC2Response.call_action = call_action
+
+
 IAM = {"enforced": os.environ.get("WARMSTANDBY_EMULATOR_IAM") == "enforce"}
 # The account's root user: the key the tests and the demo sign with. As on
 # AWS, the root user may do everything; IAM users and roles only what their
@@ -933,6 +1034,9 @@ class TestControls:
     - `GET /warmstandby/replication?region=..&db_instance_identifier=..`
       (`account` optional) answers the same view;
     - `GET /warmstandby/clock` answers `{"time_scale": <float>}` (0: instant);
+    - `POST /warmstandby/consistency` with `{"seconds": s}` sets how long a
+      new EC2 resource stays out of describes (see
+      `_patch_ec2_eventual_consistency`); GET answers it;
     - `POST /warmstandby/iam` with `{"enforced": bool}` turns IAM
       enforcement on or off (see `_patch_iam_enforcement`); GET answers it."""
 
@@ -953,6 +1057,15 @@ class TestControls:
             return self.app(environ, start_response)
         if path == "/warmstandby/clock":
             return self._answer(start_response, "200 OK", {"time_scale": TIME_SCALE})
+        if path == "/warmstandby/consistency":
+            if environ.get("REQUEST_METHOD") == "POST":
+                length = int(environ.get("CONTENT_LENGTH") or 0)
+                try:
+                    fields = json.loads(environ["wsgi.input"].read(length) or b"{}")
+                    CONSISTENCY["seconds"] = max(0.0, float(fields.get("seconds", CONSISTENCY["seconds"])))
+                except (ValueError, TypeError) as e:
+                    return self._answer(start_response, "400 Bad Request", {"error": f"bad request: {e}"})
+            return self._answer(start_response, "200 OK", {"seconds": CONSISTENCY["seconds"]})
         if path == "/warmstandby/iam":
             if environ.get("REQUEST_METHOD") == "POST":
                 length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -2293,6 +2406,7 @@ _patch_backup_selections()
 _patch_rds_cross_region_replicas()
 _patch_rds_replication_health()
 _patch_iam_enforcement()
+_patch_ec2_eventual_consistency()
 _timed()
 
 

@@ -141,6 +141,15 @@ impl Emulator {
         serde_json::from_str(&answer.1).unwrap_or_else(|e| panic!("the throttling control answered {}: {e}", answer.1))
     }
 
+    /// How long a new EC2 resource stays out of describes (the wrapper's
+    /// test control; 0: at once, the default).
+    pub fn set_consistency_seconds(&self, seconds: f64) {
+        let body = serde_json::json!({"seconds": seconds}).to_string();
+        let answer = http_json(self.port, "POST", "/warmstandby/consistency", &body)
+            .unwrap_or_else(|e| panic!("the consistency control failed: {e}"));
+        assert!(answer.0.contains(" 200"), "the consistency control: {} {}", answer.0, answer.1);
+    }
+
     /// Turns IAM enforcement on or off (the wrapper's test control): IAM
     /// users are then allowed only what their policies grant; the root user
     /// (the key [`Emulator::sdk_config`] signs with) everything.

@@ -37,6 +37,8 @@ pub struct AwsContext {
     cloudfront: Mutex<Option<aws_sdk_cloudfront::Client>>,
     wafv2: Mutex<Option<aws_sdk_wafv2::Client>>,
     iam: Mutex<Option<aws_sdk_iam::Client>>,
+    /// Creations AWS may not describe yet (shared with the contexts of assumed roles).
+    recent: std::sync::Arc<crate::recent::RecentCreations>,
     /// Launch template versions are immutable: their content is read once.
     launch_template_versions:
         Mutex<HashMap<(String, String, i64), warmstandby_core::edge::observed::LaunchTemplateData>>,
@@ -138,6 +140,7 @@ impl AwsContext {
             cloudfront: Mutex::new(None),
             wafv2: Mutex::new(None),
             iam: Mutex::new(None),
+            recent: std::sync::Arc::default(),
             launch_template_versions: Mutex::new(HashMap::new()),
             secret_checks: Mutex::new(HashMap::new()),
             roles: tokio::sync::Mutex::new(HashMap::new()),
@@ -167,9 +170,14 @@ impl AwsContext {
             .with_shared_window(self.shared.window())
             .with_settled_age(self.shared.settled_age());
         ctx.calls = self.calls.clone();
+        ctx.recent = self.recent.clone();
         let ctx = std::sync::Arc::new(ctx);
         roles.insert(role.to_string(), ctx.clone());
         ctx
+    }
+
+    pub fn recent(&self) -> &crate::recent::RecentCreations {
+        &self.recent
     }
 
     pub fn calls(&self) -> &CallCounter {

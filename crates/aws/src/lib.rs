@@ -37,6 +37,7 @@ pub mod local;
 pub mod network;
 pub mod pacing;
 pub mod rds;
+pub mod recent;
 pub mod route53;
 pub mod secrets;
 pub mod security_groups;

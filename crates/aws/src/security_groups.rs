@@ -76,15 +76,25 @@ pub(crate) async fn apply(
     let ec2 = aws.ec2(region);
     match action {
         SecurityGroupAction::CreateSecurityGroup { component, name, description, vpc_id } => {
-            let out = send!(
+            let created = send!(
                 "ec2:CreateSecurityGroup",
                 ec2.create_security_group()
                     .group_name(name)
                     .description(description)
                     .vpc_id(vpc_id)
                     .tag_specifications(owner.ec2_tag_spec(ResourceType::SecurityGroup, component, name))
-            )?;
-            Ok(ActionOutcome::Created { id: out.group_id().unwrap_or_default().to_string() })
+            );
+            match created {
+                Ok(out) => Ok(ActionOutcome::Created { id: out.group_id().unwrap_or_default().to_string() }),
+                // Names are unique per VPC: a group this owner created a
+                // moment ago that EC2 does not describe yet (eventual
+                // consistency) is refused, not made twice. The next pass sees it.
+                Err(e) if e.code == "InvalidGroup.Duplicate" => {
+                    tracing::info!(group = %name, "the security group exists but is not described yet");
+                    Ok(ActionOutcome::Done)
+                }
+                Err(e) => Err(e),
+            }
         }
         SecurityGroupAction::AuthorizeIngress { group_id, rule } => send!(
             "ec2:AuthorizeSecurityGroupIngress",

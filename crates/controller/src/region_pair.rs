@@ -125,6 +125,22 @@ async fn observe(aws: &AwsContext, region: &str, owner: &Ownership) -> Result<Ob
     Ok(all.remove(&owner.uid).unwrap_or_default())
 }
 
+/// What this process created in `region` that AWS does not describe yet
+/// (see `warmstandby_aws::recent`): a pass that would plan on such a view
+/// waits instead, so nothing is created twice.
+fn not_yet_described(aws: &AwsContext, region: &str, owner: &Ownership, model: &ObservedNetwork) -> Vec<String> {
+    aws.recent()
+        .unseen(&owner.uid, region, |id| model.contains_id(id))
+        .into_iter()
+        .map(|(id, age)| {
+            format!(
+                "{id} was created {} ms ago and AWS does not describe it yet (eventual consistency)",
+                age.as_millis()
+            )
+        })
+        .collect()
+}
+
 async fn reconcile_region(
     aws: &AwsContext,
     pair: &ValidatedRegionPair,
@@ -142,6 +158,12 @@ async fn reconcile_region(
             return (pass, Vec::new(), Vec::new(), vec![e], throttled);
         }
     };
+    let unseen = not_yet_described(aws, &desired.region, owner, &model);
+    if !unseen.is_empty() {
+        pass.waiting = unseen;
+        pass.model = model;
+        return (pass, Vec::new(), Vec::new(), Vec::new(), false);
+    }
     let first = plan_network(&desired, &model);
     pass.drift = first.drift.clone();
     pass.converged = first.actions.is_empty() && first.blocked.is_empty() && first.waiting.is_empty();
@@ -188,6 +210,12 @@ async fn apply_rounds(
             match result {
                 Ok(outcome) => {
                     tracing::info!(region, action = %action.describe(), "applied");
+                    if let Some(id) = outcome.created_id() {
+                        aws.recent().remember(&owner.uid, region, id);
+                    }
+                    if let Some(id) = action.deleted_id() {
+                        aws.recent().forget(&owner.uid, region, id);
+                    }
                     applied.push(format!("{region}: {}", action.describe()));
                     changes.push(change::of_network(region, action));
                     model.record(action, &outcome);
@@ -231,6 +259,11 @@ pub async fn teardown(aws: &AwsContext, pair: &RegionPair, previous: Option<&Tea
                     return RegionTeardown { errors, waiting, remaining: 1, ..Default::default() };
                 }
             };
+            let unseen = not_yet_described(aws, region, owner, &model);
+            if !unseen.is_empty() {
+                let remaining = model.live_count() + unseen.len();
+                return RegionTeardown { waiting: unseen, remaining, ..Default::default() };
+            }
             let first = plan_teardown(&model);
             let (applied, changes, errors, last) =
                 apply_rounds(aws, region, owner, &mut model, first, plan_teardown).await;

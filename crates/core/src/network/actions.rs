@@ -95,6 +95,32 @@ impl NetworkAction {
     }
 }
 
+impl NetworkAction {
+    /// The resource a deletion removes.
+    pub fn deleted_id(&self) -> Option<&str> {
+        match self {
+            NetworkAction::DeleteRouteTable { route_table_id } => Some(route_table_id),
+            NetworkAction::DeleteNatGateway { nat_id } => Some(nat_id),
+            NetworkAction::ReleaseAddress { allocation_id } => Some(allocation_id),
+            NetworkAction::DeleteInternetGateway { igw_id } => Some(igw_id),
+            NetworkAction::DeleteSubnet { subnet_id } => Some(subnet_id),
+            NetworkAction::DeleteVpc { vpc_id } => Some(vpc_id),
+            _ => None,
+        }
+    }
+}
+
+impl ActionOutcome {
+    /// The resource a creation made.
+    pub fn created_id(&self) -> Option<&str> {
+        match self {
+            ActionOutcome::Created { id } => Some(id),
+            ActionOutcome::CreatedAddress { allocation_id, .. } => Some(allocation_id),
+            _ => None,
+        }
+    }
+}
+
 /// What AWS returned for an action, recorded into the observed model.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ActionOutcome {

@@ -140,6 +140,17 @@ impl ObservedNetwork {
             && self.route_tables.is_empty()
     }
 
+    /// Whether the model holds the resource with this ID (a VPC, subnet,
+    /// internet gateway, Elastic IP allocation, NAT gateway or route table).
+    pub fn contains_id(&self, id: &str) -> bool {
+        self.vpcs.iter().any(|v| v.id == id)
+            || self.subnets.iter().any(|s| s.id == id)
+            || self.internet_gateways.iter().any(|g| g.id == id)
+            || self.addresses.iter().any(|a| a.allocation_id == id)
+            || self.nat_gateways.iter().any(|n| n.id == id)
+            || self.route_tables.iter().any(|t| t.id == id)
+    }
+
     /// Number of live resources, for leak reports.
     pub fn live_count(&self) -> usize {
         self.vpcs.len()
