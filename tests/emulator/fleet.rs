@@ -7,8 +7,11 @@ use std::time::Duration;
 
 use aws_sdk_elasticloadbalancingv2::types::{Action, ActionTypeEnum, ProtocolEnum};
 use warmstandby_aws::AwsContext;
+use warmstandby_aws::pacing::PacingStats;
 use warmstandby_tests::Emulator;
 use warmstandby_tests::fleet::{DRIFT_MADE, run};
+
+use crate::throttling::{Bucket, buckets, total, within_rates};
 
 #[tokio::test]
 async fn a_fleet_resync_reads_each_kind_once_per_region_and_still_finds_every_drift() {
@@ -209,4 +212,49 @@ async fn after_a_restart_the_first_shared_reads_cover_every_stack_named_in_the_s
     let calls = restarted.calls().snapshot();
     assert_eq!(calls.count("DescribeListeners"), 1, "one read for both stacks' listeners");
     assert_eq!(calls.count("DescribeAlarms"), 1, "one read for both stacks' alarms");
+}
+
+/// Per bucket: what one resync of a fleet sent and how AWS answered.
+fn peaks(seen: &std::collections::BTreeMap<String, Bucket>) -> String {
+    ["route53/global/all", "ec2/us-east-1/read", "elasticloadbalancing/us-east-1/read", "monitoring/us-east-1/read"]
+        .iter()
+        .filter_map(|k| seen.get(*k).map(|b| format!("{k} peak {}/s of {}/s", b.peak, b.refill)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[tokio::test]
+async fn a_fleet_of_fifty_stacks_resyncs_under_aws_rates_with_every_throttle_retried_and_no_failed_pass() {
+    let emulator = Emulator::start();
+    let mut fleet = warmstandby_tests::fleet::ready_fleet(&emulator, 50, 4)
+        .await
+        .unwrap_or_else(|e| panic!("the fleet was not built: {e}"));
+    for n in [1, 10, 50] {
+        emulator.set_throttling(true, true);
+        fleet.fleet.shared().expire();
+        let before = warmstandby_aws::pacing::stats(&emulator.endpoint);
+        let calls_before = fleet.fleet.calls().snapshot();
+        let started = std::time::Instant::now();
+        let outcomes =
+            warmstandby_tests::fleet::resync_fleet(&fleet.fleet, &fleet.checked, &mut fleet.stacks[..n], 4).await;
+        let wall = started.elapsed();
+        let calls = fleet.fleet.calls().snapshot().since(&calls_before).total();
+        let seen = buckets(&emulator);
+        let after = warmstandby_aws::pacing::stats(&emulator.endpoint);
+        let delta = |f: &dyn Fn(&PacingStats) -> u64| total(&after, f) - total(&before, f);
+        let (throttled, retried, gave_up) = (delta(&|s| s.throttled), delta(&|s| s.retried), delta(&|s| s.gave_up));
+        let failed = outcomes.iter().filter(|o| !o.errors.is_empty()).count();
+        println!(
+            "benchmark, resync of {n} stacks under AWS's rates: {:.1} s, {calls} calls; {}; {throttled} throttled, {retried} retried, {failed} failed passes",
+            wall.as_secs_f64(),
+            peaks(&seen)
+        );
+        assert_eq!(failed, 0, "no pass fails: {:?}", outcomes.iter().flat_map(|o| &o.errors).collect::<Vec<_>>());
+        assert!(outcomes.iter().all(|o| o.is_ready()), "every stack stays Ready");
+        assert!(within_rates(&seen).is_empty(), "AWS's rates hold: {:?}", within_rates(&seen));
+        let server: u64 = seen.values().map(|b| b.throttled).sum();
+        assert_eq!(server, throttled, "the throttles AWS answered are the ones the operator saw");
+        assert_eq!(retried + gave_up, throttled, "every throttle is retried up to the last attempt");
+    }
+    emulator.set_throttling(false, true);
 }

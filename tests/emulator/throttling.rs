@@ -67,7 +67,7 @@ pub(crate) fn within_rates(buckets: &BTreeMap<String, Bucket>) -> Vec<String> {
         .collect()
 }
 
-fn total(stats: &std::collections::HashMap<String, PacingStats>, f: impl Fn(&PacingStats) -> u64) -> u64 {
+pub(crate) fn total(stats: &std::collections::HashMap<String, PacingStats>, f: impl Fn(&PacingStats) -> u64) -> u64 {
     stats.values().map(f).sum()
 }
 

@@ -133,22 +133,20 @@ fn scaled(stats: CallStats, measured: usize, of: usize) -> CallStats {
     out
 }
 
-/// Runs the benchmark for `n` stacks on a fresh emulator.
-pub async fn run(emulator: &Emulator, n: usize, concurrency: usize) -> Result<FleetFigures, String> {
-    run_sampled(emulator, n, concurrency, n).await
+/// `n` Ready stacks on one RegionPair, and the operator's context that made them.
+pub struct ReadyFleet {
+    pub checked: Checked,
+    pub stacks: Vec<ThreeTierStack>,
+    /// As the operator by default: a 30 s window, settled age 150 s.
+    pub fleet: AwsContext,
+    pub create: CallStats,
+    pub create_wall: Duration,
+    pub create_rounds: usize,
 }
 
-/// As [`run`], with the baselines (each stack alone, naive) measured on the
-/// first `baseline_stacks` stacks and scaled to the fleet: on the emulator,
-/// a large fleet's baselines would take longer than its create. Progress
-/// goes to stderr.
-pub async fn run_sampled(
-    emulator: &Emulator,
-    n: usize,
-    concurrency: usize,
-    baseline_stacks: usize,
-) -> Result<FleetFigures, String> {
-    let sample = baseline_stacks.clamp(1, n.max(1));
+/// Creates `n` stacks (and their RegionPair) on the emulator, passes
+/// `concurrency` at a time, until every one is Ready.
+pub async fn ready_fleet(emulator: &Emulator, n: usize, concurrency: usize) -> Result<ReadyFleet, String> {
     let mut checked = load_and_check(&[repo_root().join("deploy/examples")]).map_err(|e| format!("{e:?}"))?;
     let config = emulator.sdk_config("us-east-1").await;
     let setup = AwsContext::new(config.clone());
@@ -192,6 +190,39 @@ pub async fn run_sampled(
     }
     let (_, create, create_wall) = measured(&fleet, started, &before, ());
     eprintln!("{n} stacks: Ready in {:.1} s ({} calls, {rounds} rounds)", create_wall.as_secs_f64(), create.total());
+    Ok(ReadyFleet { checked, stacks, fleet, create, create_wall, create_rounds: rounds })
+}
+
+/// One pass of every stack of the fleet (`concurrency` at a time), as a
+/// resync of the operator makes it; statuses written back.
+pub async fn resync_fleet(
+    aws: &AwsContext,
+    checked: &Checked,
+    stacks: &mut [ThreeTierStack],
+    concurrency: usize,
+) -> Vec<stack::StackOutcome> {
+    resync(aws, checked, stacks, Intent::Apply, concurrency).await
+}
+
+/// Runs the benchmark for `n` stacks on a fresh emulator.
+pub async fn run(emulator: &Emulator, n: usize, concurrency: usize) -> Result<FleetFigures, String> {
+    run_sampled(emulator, n, concurrency, n).await
+}
+
+/// As [`run`], with the baselines (each stack alone, naive) measured on the
+/// first `baseline_stacks` stacks and scaled to the fleet: on the emulator,
+/// a large fleet's baselines would take longer than its create. Progress
+/// goes to stderr.
+pub async fn run_sampled(
+    emulator: &Emulator,
+    n: usize,
+    concurrency: usize,
+    baseline_stacks: usize,
+) -> Result<FleetFigures, String> {
+    let sample = baseline_stacks.clamp(1, n.max(1));
+    let config = emulator.sdk_config("us-east-1").await;
+    let ReadyFleet { checked, mut stacks, fleet, create, create_wall, create_rounds: rounds } =
+        ready_fleet(emulator, n, concurrency).await?;
 
     // Shared observation: the window starts afresh, every stack passes once.
     fleet.shared().expire();
