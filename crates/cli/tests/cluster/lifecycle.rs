@@ -25,8 +25,8 @@ fn cli(s: &Scenario, args: &[&str]) -> (i32, Duration, String) {
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("AWS_ENDPOINT_URL", &s.emulator.endpoint)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_ACCESS_KEY_ID", &s.aws_key.0)
+        .env("AWS_SECRET_ACCESS_KEY", &s.aws_key.1)
         .env("AWS_REGION", "us-east-1")
         .output()
         .unwrap_or_else(|e| panic!("cannot run the warmstandby binary: {e}"));

@@ -157,6 +157,10 @@ pub struct Scenario {
     pub operator_kubeconfig: PathBuf,
     /// The emulator's contents before anything was applied.
     pub baseline: BTreeMap<String, usize>,
+    /// The operator's and the CLI's AWS identity: an IAM user holding exactly
+    /// `deploy/iam-policy.json`, on an emulator that enforces IAM and AWS's
+    /// request rates (access key ID, secret).
+    pub aws_key: (String, String),
 }
 
 /// The example objects, renamed into a scenario.
@@ -187,6 +191,12 @@ impl Scenario {
         let emulator = Emulator::try_start_with(clock)
             .unwrap_or_else(|e| panic!("the local AWS emulator could not be started: {e}"));
         let baseline = warmstandby_tests::census::census(&emulator).await;
+        // As on AWS: the operator holds only its policy, and AWS throttles.
+        let policy = std::fs::read_to_string(warmstandby_tests::repo_root().join("deploy/iam-policy.json"))
+            .unwrap_or_else(|e| panic!("deploy/iam-policy.json: {e}"));
+        let aws_key = emulator.iam_user("warmstandby-operator", &policy).await;
+        emulator.set_iam_enforced(true);
+        emulator.set_throttling(true, true);
         let lease = format!("ws-{name}");
         // A lease left by an earlier scenario's operator must not delay this one.
         let leases: Api<Lease> = Api::namespaced(admin.clone(), SYSTEM_NS);
@@ -202,6 +212,7 @@ impl Scenario {
             admin,
             emulator,
             baseline,
+            aws_key,
         }
     }
 
@@ -356,8 +367,8 @@ impl Operator {
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("KUBECONFIG", kubeconfig)
             .env("AWS_ENDPOINT_URL", &s.emulator.endpoint)
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_ACCESS_KEY_ID", &s.aws_key.0)
+            .env("AWS_SECRET_ACCESS_KEY", &s.aws_key.1)
             .env("AWS_REGION", "us-east-1")
             .env("RUST_LOG", "info,warmstandby_controller::operator::reconcilers=debug")
             .stdin(Stdio::null())
