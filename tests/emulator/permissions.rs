@@ -31,17 +31,15 @@ fn policy_without(action: &str) -> String {
 
 /// A context signed by an IAM user holding `policy`, on an emulator that
 /// enforces IAM.
-async fn operator(emulator: &Emulator, user: &str, policy: &str) -> AwsContext {
-    emulator.set_iam_enforced(true);
-    let key = emulator.iam_user(user, policy).await;
-    AwsContext::new(emulator.sdk_config_as("us-east-1", &key).await)
+async fn operator(emulator: &Emulator, policy: &str) -> AwsContext {
+    AwsContext::new(crate::support::least_privilege(emulator, Some(policy)).await)
 }
 
 #[tokio::test]
 async fn the_whole_lifecycle_runs_with_only_the_least_privilege_policy() {
     let emulator = Emulator::start();
     let baseline = census(&emulator).await;
-    let aws = operator(&emulator, "warmstandby-operator", &policy()).await;
+    let aws = operator(&emulator, &policy()).await;
     let (mut f, mut endpoint) = ready_stack(&aws, |_| {}).await;
 
     // Drift made by hand (as the account's root user) is repaired by the
@@ -91,7 +89,7 @@ async fn a_permission_taken_away_is_a_condition_naming_it_and_granted_again_the_
     let emulator = Emulator::start();
     let user = "warmstandby-operator";
     // Everything but creating the web ACL.
-    let aws = operator(&emulator, user, &policy_without("wafv2:CreateWebACL")).await;
+    let aws = operator(&emulator, &policy_without("wafv2:CreateWebACL")).await;
     let mut f = crate::stack::Fixture::with_network(&aws).await;
     let mut last = None;
     for _ in 0..6 {
@@ -140,7 +138,7 @@ async fn what_is_not_ours_is_out_of_the_policys_reach_and_never_touched() {
     let root_secrets = aws_sdk_secretsmanager::Client::new(&emulator.sdk_config("us-east-1").await);
     root_secrets.create_secret().name("payments/db").secret_string("s3cret").send().await.expect("a secret");
 
-    let aws = operator(&emulator, "warmstandby-operator", &policy()).await;
+    let aws = operator(&emulator, &policy()).await;
     let denied = |what: &str, e: &dyn std::fmt::Debug| {
         let text = format!("{e:?}");
         assert!(text.contains("AccessDenied") || text.contains("UnauthorizedOperation"), "{what}: {text}");

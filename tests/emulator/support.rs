@@ -29,6 +29,11 @@ pub async fn context(emulator: &Emulator) -> AwsContext {
 /// what reaches the product is what survives the SDK's retries, and a
 /// retried change that had landed meets itself.
 pub async fn faulty_context(emulator: &Emulator, percent: u64, seed: u64) -> AwsContext {
+    faulty_context_on(emulator.sdk_config("us-east-1").await, percent, seed)
+}
+
+/// As [`faulty_context`], on the given settings (another identity's).
+pub fn faulty_context_on(config: aws_config::SdkConfig, percent: u64, seed: u64) -> AwsContext {
     let timeouts = aws_config::timeout::TimeoutConfig::builder()
         .connect_timeout(std::time::Duration::from_secs(5))
         .operation_attempt_timeout(std::time::Duration::from_secs(3))
@@ -38,11 +43,21 @@ pub async fn faulty_context(emulator: &Emulator, percent: u64, seed: u64) -> Aws
         .with_max_attempts(3)
         .with_initial_backoff(std::time::Duration::from_millis(50))
         .with_max_backoff(std::time::Duration::from_secs(1));
-    let config =
-        emulator.sdk_config("us-east-1").await.to_builder().timeout_config(timeouts).retry_config(retries).build();
+    let config = config.to_builder().timeout_config(timeouts).retry_config(retries).build();
     let aws = AwsContext::new(config);
     aws.calls().random_faults(percent, seed, std::time::Duration::from_secs(4));
     aws
+}
+
+/// The emulator as a real account treats the operator: IAM enforced, AWS's
+/// request rates on, and settings signed by an IAM user holding exactly
+/// `deploy/iam-policy.json` (or `policy` when given).
+pub async fn least_privilege(emulator: &Emulator, policy: Option<&str>) -> aws_config::SdkConfig {
+    let file = std::fs::read_to_string(repo_root().join("deploy/iam-policy.json")).expect("deploy/iam-policy.json");
+    let key = emulator.iam_user("warmstandby-operator", policy.unwrap_or(&file)).await;
+    emulator.set_iam_enforced(true);
+    emulator.set_throttling(true, true);
+    emulator.sdk_config_as("us-east-1", &key).await
 }
 
 pub async fn ec2(emulator: &Emulator, region: &str) -> aws_sdk_ec2::Client {

@@ -19,7 +19,7 @@ use warmstandby_tests::{Emulator, LoopbackEndpoint as Endpoint};
 
 use crate::failover::{alarm, pass_following, primary_fails, ready_stack, with_probing_policy};
 use crate::stack::{CLASSIC, Fixture, owned};
-use crate::support::{context, faulty_context};
+use crate::support::context;
 
 /// How long one phase of the timed lifecycle may take (real time), and how
 /// often a pass that only waits polls.
@@ -82,11 +82,13 @@ async fn the_whole_lifecycle_converges_under_ten_percent_aws_faults() {
         // read-only, distributions deploy, NAT gateways are pending.
         let emulator = Emulator::start_timed(crate::timed::SCALE);
         let baseline = census(&emulator).await;
-        let setup = context(&emulator).await;
+        // As on AWS: the operator holds only its policy, and AWS throttles.
+        let operator = crate::support::least_privilege(&emulator, None).await;
+        let setup = AwsContext::new(operator.clone());
         let mut endpoint = Endpoint::start(0).await.expect("a loopback endpoint");
         let mut f = crate::timed::with_ready_network(&setup).await;
         with_probing_policy(&mut f, endpoint.port, |_| {});
-        let faulty = faulty_context(&emulator, 10, seed).await;
+        let faulty = crate::support::faulty_context_on(operator, 10, seed);
 
         let create = passes_until(&mut f, &faulty, &mut endpoint, None, "create", |_, ready| ready).await;
         assert_eq!(owned(&emulator, &f).await, CLASSIC, "seed {seed}: duplicates after the create");

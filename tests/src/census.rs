@@ -14,7 +14,7 @@ pub const REGIONS: [&str; 2] = ["us-east-1", "us-west-2"];
 pub async fn census(emulator: &Emulator) -> BTreeMap<String, usize> {
     let mut out = BTreeMap::new();
     for region in REGIONS {
-        let config = emulator.sdk_config(region).await;
+        let config = emulator.paced_sdk_config(region).await;
         let ec2 = aws_sdk_ec2::Client::new(&config);
         let rds = aws_sdk_rds::Client::new(&config);
         let elb = aws_sdk_elasticloadbalancingv2::Client::new(&config);
@@ -91,7 +91,7 @@ pub async fn census(emulator: &Emulator) -> BTreeMap<String, usize> {
             out.insert(format!("{region} {kind}"), n);
         }
     }
-    let global = emulator.sdk_config("us-east-1").await;
+    let global = emulator.paced_sdk_config("us-east-1").await;
     let r53 = aws_sdk_route53::Client::new(&global);
     let cf = aws_sdk_cloudfront::Client::new(&global);
     let waf = aws_sdk_wafv2::Client::new(&global);

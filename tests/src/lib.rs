@@ -150,6 +150,15 @@ impl Emulator {
         assert!(answer.0.contains(" 200"), "the consistency control: {} {}", answer.0, answer.1);
     }
 
+    /// As [`Emulator::sdk_config`], paced with the operator's buckets (see
+    /// `warmstandby_aws::pacing`): for the tests' own census, which must not
+    /// be throttled while the emulator enforces AWS's rates.
+    pub async fn paced_sdk_config(&self, region: &str) -> SdkConfig {
+        let config = self.sdk_config(region).await;
+        let http = config.http_client().unwrap_or_else(warmstandby_aws::pacing::default_http_client);
+        config.to_builder().http_client(warmstandby_aws::pacing::PacedHttpClient::wrap(http)).build()
+    }
+
     /// Turns IAM enforcement on or off (the wrapper's test control): IAM
     /// users are then allowed only what their policies grant; the root user
     /// (the key [`Emulator::sdk_config`] signs with) everything.
