@@ -1525,11 +1525,13 @@ class Throttling:
         service, region = found.group(3), found.group(2)
         cls = self._classify(environ, service, rates)
         bucket = rates["buckets"][cls]
+        # On the scaled clock AWS's rates are compressed like its durations.
+        refill = bucket["refill"] / TIME_SCALE if 0 < TIME_SCALE < 1 else bucket["refill"]
         scope = "global" if rates["scope"] == "account" else region
         account = _account_of(found.group(1))
         key = f"{service}/{scope}/{cls}" if account == TestControls.DEFAULT_ACCOUNT else f"{account}/{service}/{scope}/{cls}"
         with self.lock:
-            admitted = self._admit(key, bucket["capacity"], bucket["refill"])
+            admitted = self._admit(key, bucket["capacity"], refill)
         if admitted:
             return self.app(environ, start_response)
         length = int(environ.get("CONTENT_LENGTH") or 0)

@@ -7,6 +7,8 @@
 //! refresh), wall times, create-to-Ready of the whole fleet and the peak RSS
 //! of this process (which runs the operator's reconcile code and AWS
 //! context), then the resync's call rate against AWS's throttling limits.
+//! `--aws-rates` has the emulator throttle at AWS's rates from the start, so
+//! the create and every resync are paced as on AWS.
 #![forbid(unsafe_code)]
 
 use std::collections::BTreeMap;
@@ -29,14 +31,21 @@ struct Args {
     concurrency: usize,
     /// At most this many stacks measure the baselines; scaled to the fleet.
     baseline_sample: usize,
+    /// The emulator throttles at AWS's rates from the start (the create too).
+    aws_rates: bool,
 }
 
 fn args() -> Result<Args, String> {
     let mut stacks = vec![1, 10, 50, 200];
     let mut concurrency = 4;
     let mut baseline_sample = 50;
+    let mut aws_rates = false;
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
+        if a == "--aws-rates" {
+            aws_rates = true;
+            continue;
+        }
         let value = it.next().ok_or(format!("{a} needs a value"))?;
         match a.as_str() {
             "--stacks" => {
@@ -53,7 +62,7 @@ fn args() -> Result<Args, String> {
             }
             other => {
                 return Err(format!(
-                    "unknown argument {other} (use --stacks 1,10,50,200 --concurrency 4 --baseline-sample 50)"
+                    "unknown argument {other} (use --stacks 1,10,50,200 --concurrency 4 --baseline-sample 50 --aws-rates)"
                 ));
             }
         }
@@ -61,7 +70,7 @@ fn args() -> Result<Args, String> {
     if baseline_sample == 0 {
         return Err("--baseline-sample: at least one stack measures the baselines".into());
     }
-    Ok(Args { stacks, concurrency, baseline_sample })
+    Ok(Args { stacks, concurrency, baseline_sample, aws_rates })
 }
 
 fn ratio(a: u64, b: u64) -> String {
@@ -139,7 +148,7 @@ fn print_summary(all: &[FleetFigures], concurrency: usize) {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let Args { stacks: sizes, concurrency, baseline_sample } = match args() {
+    let Args { stacks: sizes, concurrency, baseline_sample, aws_rates } = match args() {
         Ok(a) => a,
         Err(e) => {
             eprintln!("error: {e}");
@@ -149,6 +158,9 @@ async fn main() -> ExitCode {
     let mut all = Vec::new();
     for n in sizes {
         let emulator = Emulator::start();
+        if aws_rates {
+            emulator.set_throttling(true, true);
+        }
         eprintln!("{n} stacks: creating on a fresh emulator at {} ...", emulator.endpoint);
         match run_sampled(&emulator, n, concurrency, baseline_sample).await {
             Ok(f) => {

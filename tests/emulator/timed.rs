@@ -75,7 +75,7 @@ struct Run {
     /// Passes that only read what the stack waits on.
     waiting_passes: usize,
     calls: u64,
-    /// Calls of the passes that changed nothing.
+    /// Calls of the passes that changed nothing, after one that changed nothing either.
     calls_while_waiting: u64,
     /// One describe per waited resource every 10 s of AWS time (Terraform's waiters).
     waiter_reference: f64,
@@ -93,6 +93,7 @@ async fn paced_until(
     let started = Instant::now();
     let mut run = Run::default();
     let mut last_pass = Instant::now();
+    let mut after_change = false;
     loop {
         let waited_on = f.stack.status.as_ref().and_then(|s| s.waiting_on.as_ref()).map_or(0, |w| w.resources.len());
         let since_last = last_pass.elapsed().as_secs_f64() / SCALE;
@@ -103,7 +104,11 @@ async fn paced_until(
         run.passes += 1;
         run.calls += calls;
         assert!(outcome.errors.is_empty(), "{what}, pass {}: {:?}", run.passes, outcome.errors);
-        if outcome.applied.is_empty() {
+        // The pass right after a change finds out what the change unblocked;
+        // the passes after it, changing nothing, are the waiting.
+        let waiting = outcome.applied.is_empty() && !after_change;
+        after_change = !outcome.applied.is_empty();
+        if waiting {
             run.calls_while_waiting += calls;
             run.waiter_reference += waited_on.max(1) as f64 * (since_last / 10.0).max(1.0);
             if calls <= waited_on as u64 {
@@ -135,6 +140,7 @@ async fn paced_teardown(
     let mut run = Run::default();
     let mut wait: Option<TeardownWait> = None;
     let mut last_pass = Instant::now();
+    let mut after_change = false;
     loop {
         let waited_on = wait.as_ref().map_or(0, |w| w.on.resources.len());
         let since_last = last_pass.elapsed().as_secs_f64() / SCALE;
@@ -149,7 +155,10 @@ async fn paced_teardown(
             run.aws_seconds = started.elapsed().as_secs_f64() / SCALE;
             return run;
         }
-        if t.applied.is_empty() {
+        // As in `paced_until`: the pass right after a change is not waiting.
+        let waiting = t.applied.is_empty() && !after_change;
+        after_change = !t.applied.is_empty();
+        if waiting {
             run.calls_while_waiting += calls;
             run.waiter_reference += waited_on.max(1) as f64 * (since_last / 10.0).max(1.0);
             if waited_on > 0 && calls <= waited_on as u64 {

@@ -108,7 +108,9 @@ impl LocalEmulator {
                 let _ = stderr.read_to_end(&mut sink);
             });
         }
-        Ok(LocalEmulator { child, endpoint: format!("http://127.0.0.1:{port}"), port, scratch })
+        let endpoint = format!("http://127.0.0.1:{port}");
+        crate::pacing::set_time_scale(&endpoint, clock.time_scale());
+        Ok(LocalEmulator { child, endpoint, port, scratch })
     }
 
     /// Settings for `region` against this emulator.

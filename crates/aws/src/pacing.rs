@@ -166,6 +166,22 @@ pub struct PacingStats {
 struct Limiter {
     buckets: HashMap<String, Bucket>,
     stats: HashMap<String, HashMap<String, PacingStats>>,
+    /// Endpoints on a compressed clock (see [`set_time_scale`]).
+    time_scales: HashMap<String, f64>,
+}
+
+/// An endpoint whose AWS runs on a compressed clock (the local emulator's
+/// timed mode: AWS's durations times `scale`) has AWS's rates compressed the
+/// same way, as its own throttling has: a second of its time is `scale`
+/// seconds of ours. Without it, pacing made in real seconds would read as a
+/// hundred times longer in that AWS's time.
+pub fn set_time_scale(endpoint: &str, scale: f64) {
+    let mut limiter = limiter().lock().unwrap_or_else(|e| e.into_inner());
+    if scale > 0.0 && scale < 1.0 {
+        limiter.time_scales.insert(endpoint.trim_end_matches('/').to_string(), scale);
+    } else {
+        limiter.time_scales.remove(endpoint.trim_end_matches('/'));
+    }
 }
 
 fn limiter() -> &'static Mutex<Limiter> {
@@ -188,8 +204,9 @@ fn record(endpoint: &str, key: &str, update: impl FnOnce(&mut PacingStats)) {
 /// Takes a token from the bucket (going into debt when it is empty) and
 /// answers how long to wait until that token exists.
 fn reserve(endpoint: &str, key: &str, rate: Rate) -> Duration {
-    let (capacity, refill) = (rate.capacity * CLIENT_SHARE, rate.refill * CLIENT_SHARE);
     let mut limiter = limiter().lock().unwrap_or_else(|e| e.into_inner());
+    let scale = limiter.time_scales.get(endpoint).copied().unwrap_or(1.0);
+    let (capacity, refill) = (rate.capacity * CLIENT_SHARE, rate.refill * CLIENT_SHARE / scale);
     let now = Instant::now();
     let full = format!("{endpoint} {key}");
     let bucket = limiter.buckets.entry(full).or_insert(Bucket { tokens: capacity, at: now });
