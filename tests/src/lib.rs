@@ -118,6 +118,8 @@ impl Emulator {
     /// wrapper's test control); `reset` refills every bucket and clears the
     /// counts. Answers the wrapper's view (see [`Emulator::throttling`]).
     pub fn set_throttling(&self, enabled: bool, reset: bool) -> serde_json::Value {
+        // The operator paces itself against an endpoint that throttles.
+        warmstandby_aws::pacing::set_unlimited(&self.endpoint, !enabled);
         let body = serde_json::json!({"enabled": enabled, "reset": reset});
         self.throttling_control(&body)
     }

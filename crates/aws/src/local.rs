@@ -110,6 +110,10 @@ impl LocalEmulator {
         }
         let endpoint = format!("http://127.0.0.1:{port}");
         crate::pacing::set_time_scale(&endpoint, clock.time_scale());
+        // It throttles only when told to (WARMSTANDBY_EMULATOR_THROTTLE=aws
+        // in its environment, or its test control).
+        let throttles = std::env::var("WARMSTANDBY_EMULATOR_THROTTLE").is_ok_and(|v| v == "aws");
+        crate::pacing::set_unlimited(&endpoint, !throttles);
         Ok(LocalEmulator { child, endpoint, port, scratch })
     }
 

@@ -168,6 +168,21 @@ struct Limiter {
     stats: HashMap<String, HashMap<String, PacingStats>>,
     /// Endpoints on a compressed clock (see [`set_time_scale`]).
     time_scales: HashMap<String, f64>,
+    /// Endpoints that enforce no rates (see [`set_unlimited`]).
+    unlimited: std::collections::HashSet<String>,
+}
+
+/// An endpoint that enforces no request rates (the local emulator, unless
+/// told to throttle) is not paced: there is no budget to stay under. Every
+/// AWS endpoint, and the emulator once it throttles, is.
+pub fn set_unlimited(endpoint: &str, unlimited: bool) {
+    let mut limiter = limiter().lock().unwrap_or_else(|e| e.into_inner());
+    let endpoint = endpoint.trim_end_matches('/').to_string();
+    if unlimited {
+        limiter.unlimited.insert(endpoint);
+    } else {
+        limiter.unlimited.remove(&endpoint);
+    }
 }
 
 /// An endpoint whose AWS runs on a compressed clock (the local emulator's
@@ -205,6 +220,9 @@ fn record(endpoint: &str, key: &str, update: impl FnOnce(&mut PacingStats)) {
 /// answers how long to wait until that token exists.
 fn reserve(endpoint: &str, key: &str, rate: Rate) -> Duration {
     let mut limiter = limiter().lock().unwrap_or_else(|e| e.into_inner());
+    if limiter.unlimited.contains(endpoint) {
+        return Duration::ZERO;
+    }
     let scale = limiter.time_scales.get(endpoint).copied().unwrap_or(1.0);
     let (capacity, refill) = (rate.capacity * CLIENT_SHARE, rate.refill * CLIENT_SHARE / scale);
     let now = Instant::now();
