@@ -378,10 +378,12 @@ mod tests {
         );
         let (class, rate, account_wide) = bucket_of("ec2", Some("DescribeVpcs"), "POST").expect("ec2 has rates");
         assert_eq!((class.as_str(), rate.refill, account_wide), ("read", 20.0, false));
-        assert_eq!(bucket_of("ec2", Some("RunInstances"), "POST").map(|b| b.0), Some("resource-intensive".into()));
+        assert_eq!(bucket_of("ec2", Some("RunInstances"), "POST").map(|b| b.0), Some("run-instances".into()));
+        let sg_rule = bucket_of("ec2", Some("AuthorizeSecurityGroupIngress"), "POST").map(|b| b.0);
+        assert_eq!(sg_rule, Some("resource-intensive".into()));
         assert_eq!(bucket_of("ec2", Some("CreateVpc"), "POST").map(|b| b.0), Some("write".into()));
         let (class, rate, account_wide) = bucket_of("route53", None, "GET").expect("route53 has rates");
-        assert_eq!((class.as_str(), rate.refill, account_wide), ("all", 5.0, true), "one bucket for the account");
+        assert_eq!((class.as_str(), rate.refill, account_wide), ("all", 10.0, true), "one bucket for the account");
         assert_eq!(bucket_of("monitoring", Some("GetMetricData"), "POST").map(|b| b.0), Some("metrics".into()));
         assert!(bucket_of("s3", None, "GET").is_none(), "no rates: not paced");
         assert_eq!(endpoint_of("http://127.0.0.1:4566/2013-04-01/hostedzone?x=1"), "http://127.0.0.1:4566");
