@@ -609,6 +609,27 @@ def _patch_rds_replication_health() -> None:
     CloudWatchBackend.get_all_metrics = get_all_metrics
 
 
+def _patch_run_instances_client_token() -> None:
+    """RunInstances with a ClientToken is idempotent: "if you repeat the
+    request with the same client token, the same response is returned" and
+    no further instance is launched
+    (https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-idempotency.html).
+    moto records the token but launches again."""
+    from moto.ec2.models.instances import InstanceBackend
+
+    original = InstanceBackend.run_instances
+
+    def run_instances(self, image_id, count, user_data, security_group_names, **kwargs):
+        token = kwargs.get("client_token")
+        if token and token != "ABCDE":
+            for reservation in self.reservations.values():
+                if any(getattr(i, "client_token", None) == token for i in reservation.instances):
+                    return reservation
+        return original(self, image_id, count, user_data, security_group_names, **kwargs)
+
+    InstanceBackend.run_instances = run_instances
+
+
 CONSISTENCY = {"seconds": float(os.environ.get("WARMSTANDBY_EMULATOR_CONSISTENCY_SECONDS") or 0)}
 
 
@@ -2408,6 +2429,7 @@ _patch_backup_selections()
 _patch_rds_cross_region_replicas()
 _patch_rds_replication_health()
 _patch_iam_enforcement()
+_patch_run_instances_client_token()
 _patch_ec2_eventual_consistency()
 _timed()
 
