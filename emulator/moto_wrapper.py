@@ -1067,6 +1067,12 @@ class TestControls:
         self.app = app
 
     @staticmethod
+    def json_body(environ):
+        """A control request's JSON body ({} when empty); ValueError if not JSON."""
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        return json.loads(environ["wsgi.input"].read(length) or b"{}")
+
+    @staticmethod
     def _answer(start_response, status, body):
         data = json.dumps(body).encode()
         start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
@@ -1080,18 +1086,16 @@ class TestControls:
             return self._answer(start_response, "200 OK", {"time_scale": TIME_SCALE})
         if path == "/warmstandby/consistency":
             if environ.get("REQUEST_METHOD") == "POST":
-                length = int(environ.get("CONTENT_LENGTH") or 0)
                 try:
-                    fields = json.loads(environ["wsgi.input"].read(length) or b"{}")
+                    fields = self.json_body(environ)
                     CONSISTENCY["seconds"] = max(0.0, float(fields.get("seconds", CONSISTENCY["seconds"])))
                 except (ValueError, TypeError) as e:
                     return self._answer(start_response, "400 Bad Request", {"error": f"bad request: {e}"})
             return self._answer(start_response, "200 OK", {"seconds": CONSISTENCY["seconds"]})
         if path == "/warmstandby/iam":
             if environ.get("REQUEST_METHOD") == "POST":
-                length = int(environ.get("CONTENT_LENGTH") or 0)
                 try:
-                    fields = json.loads(environ["wsgi.input"].read(length) or b"{}")
+                    fields = self.json_body(environ)
                 except ValueError as e:
                     return self._answer(start_response, "400 Bad Request", {"error": f"bad request: {e}"})
                 if "enforced" in fields:
@@ -1106,8 +1110,7 @@ class TestControls:
         posting = environ.get("REQUEST_METHOD") == "POST"
         try:
             if posting:
-                length = int(environ.get("CONTENT_LENGTH") or 0)
-                fields = json.loads(environ["wsgi.input"].read(length) or b"{}")
+                fields = self.json_body(environ)
             else:
                 fields = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
             load = fields.get("write_load")
@@ -1512,9 +1515,8 @@ class Throttling:
     def _control(self, environ, start_response):
         answer = TestControls._answer
         if environ.get("REQUEST_METHOD") == "POST":
-            length = int(environ.get("CONTENT_LENGTH") or 0)
             try:
-                fields = json.loads(environ["wsgi.input"].read(length) or b"{}")
+                fields = TestControls.json_body(environ)
             except ValueError as e:
                 return answer(start_response, "400 Bad Request", {"error": f"bad request: {e}"})
             with self.lock:
