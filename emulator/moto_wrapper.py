@@ -20,6 +20,7 @@ The process exits when its stdin closes, so a test that dies cannot leak it.
 import copy
 import json
 import os
+import re
 import sys
 import threading
 
@@ -633,6 +634,31 @@ def _patch_run_instances_client_token() -> None:
 CONSISTENCY = {"seconds": float(os.environ.get("WARMSTANDBY_EMULATOR_CONSISTENCY_SECONDS") or 0)}
 
 
+def _patch_copy_image_tag_specifications() -> None:
+    """CopyImage with TagSpecifications tags the new AMI (`image`) and its
+    new snapshots (`snapshot`), as AWS does
+    (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CopyImage.html);
+    moto ignored them, leaving the copy untagged."""
+    from moto.ec2.responses.amis import AmisResponse
+
+    original = AmisResponse.copy_image
+
+    def copy_image(self):
+        specs = self._parse_tag_specification()
+        before = set(self.ec2_backend.amis)
+        result = original(self)
+        for ami_id in set(self.ec2_backend.amis) - before:
+            ami = self.ec2_backend.amis[ami_id]
+            if specs.get("image"):
+                self.ec2_backend.create_tags([ami_id], specs["image"])
+            snapshot = getattr(ami, "ebs_snapshot", None)
+            if specs.get("snapshot") and snapshot is not None:
+                self.ec2_backend.create_tags([snapshot.id], specs["snapshot"])
+        return result
+
+    AmisResponse.copy_image = copy_image
+
+
 def _patch_ec2_eventual_consistency() -> None:
     """EC2's eventual consistency, when on (`WARMSTANDBY_EMULATOR_CONSISTENCY_SECONDS`
     or `POST /warmstandby/consistency {"seconds": s}`): for `s` seconds after
@@ -718,14 +744,63 @@ def _patch_ec2_eventual_consistency() -> None:
 
         setattr(InstanceBackend, method, reservations)
 
+    # Tags lag too: a tag added or changed by CreateTags on an existing
+    # resource is not seen by describes (in a tag filter, DescribeTags or the
+    # resource's tag set) for the same `s` seconds; a changed tag shows its
+    # old value meanwhile. "The result of an API command you run that
+    # affects your Amazon EC2 resources might not be immediately visible to
+    # all subsequent commands you run" (the page above). Tags given at
+    # creation come with the resource, which is hidden anyway.
+    from moto.ec2.models.tags import TagBackend
+
+    tagging = {"on": False}
+    lagging = {}  # (resource id, key) -> (visible at, value shown until then or None)
+    original_create_tags = TagBackend.create_tags
+
+    def create_tags(self, resource_ids, tags):
+        if tagging["on"]:
+            until = time.monotonic() + CONSISTENCY["seconds"]
+            for rid in resource_ids:
+                for key in tags:
+                    shown = lagging.get((rid, key))
+                    before = shown[1] if shown and shown[0] > time.monotonic() else self.tags.get(rid, {}).get(key)
+                    lagging[(rid, key)] = (until, before)
+        return original_create_tags(self, resource_ids, tags)
+
+    TagBackend.create_tags = create_tags
+    original_describe_tags = TagBackend.describe_tags
+
+    def describe_tags(self, filters=None):
+        found = original_describe_tags(self, filters)
+        if not describing["on"] or not lagging:
+            return found
+        now = time.monotonic()
+        out = []
+        for tag in found:
+            shown = lagging.get((tag.get("resource_id"), tag.get("key")))
+            if shown is None or shown[0] <= now:
+                out.append(tag)
+            elif shown[1] is not None:
+                out.append({**tag, "value": shown[1]})
+        if filters and any(k in filters for k in ("key", "value")):
+            wanted_keys, wanted_values = filters.get("key"), filters.get("value")
+            out = [
+                t for t in out
+                if (not wanted_keys or t["key"] in wanted_keys) and (not wanted_values or t["value"] in wanted_values)
+            ]
+        return out
+
+    TagBackend.describe_tags = describe_tags
     original_call = EC2Response.call_action
 
     def call_action(self):
-        describing["on"] = CONSISTENCY["seconds"] > 0 and str(self._get_action() or "").startswith("Describe")
+        action = str(self._get_action() or "")
+        describing["on"] = CONSISTENCY["seconds"] > 0 and action.startswith("Describe")
+        tagging["on"] = CONSISTENCY["seconds"] > 0 and action == "CreateTags"
         try:
             return original_call(self)
         finally:
-            describing["on"] = False
+            describing["on"] = tagging["on"] = False
 
     EC2Response.call_action = call_action
 
@@ -863,10 +938,14 @@ class Authorizer:
         action = self.request._action
         if action == "sts:GetCallerIdentity":
             return
-        resource = self.resource(action)
-        conditions = self.condition_values(action)
-        if not self.permitted(action, resource, conditions):
-            self.request._raise_access_denied(action, resource)
+        scoped = TaggedResources(self)
+        targets = scoped.targets(action) or [(self.resource(action), self.condition_values(action))]
+        for resource, conditions in targets:
+            if not self.permitted(action, resource, conditions):
+                self.request._raise_access_denied(action, resource)
+        for tagging, resource, conditions in scoped.tagged_on_create(action):
+            if not self.permitted(tagging, resource, conditions):
+                self.request._raise_access_denied(tagging, resource)
         passed = self.passed_role(action)
         if passed is not None:
             role, service = passed
@@ -1040,6 +1119,264 @@ class Authorizer:
                 if not ok:
                     return False
         return True
+
+
+class TaggedResources:
+    """The resources AWS authorizes a request on, for the services whose
+    policies the operator scopes by tag (EC2, RDS, Elastic Load Balancing,
+    Auto Scaling), each with the condition keys AWS evaluates for it
+    (https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html):
+    a resource the request creates is `<type>/*` with `aws:RequestTag/<key>`
+    from the tags the request puts on that type; an existing resource named
+    in the request is its ARN with `aws:ResourceTag/<key>` from its tags
+    (and the service's own alias, `ec2:ResourceTag/<key>`,
+    `rds:db-tag/<key>`, `autoscaling:ResourceTag/<key>`). A request naming
+    several resources is allowed only if every one is, as AWS's RunInstances
+    and CreateSubnet are. Describe and List calls, which AWS authorizes on
+    `*`, are left to the caller. Creating an EC2 resource with tags is also
+    authorized as `ec2:CreateTags` with `ec2:CreateAction`, as AWS does
+    (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/supported-iam-actions-tagging.html)."""
+
+    EC2_CREATES = {
+        "CreateVpc": ("vpc",),
+        "CreateSubnet": ("subnet",),
+        "CreateInternetGateway": ("internet-gateway",),
+        "AllocateAddress": ("elastic-ip",),
+        "CreateNatGateway": ("natgateway",),
+        "CreateRouteTable": ("route-table",),
+        "CreateSecurityGroup": ("security-group",),
+        "RunInstances": ("instance", "volume", "network-interface"),
+        "CreateLaunchTemplate": ("launch-template",),
+        "CopyImage": ("image", "snapshot"),
+    }
+    EC2_ID_TYPES = {
+        "vpc": "vpc", "subnet": "subnet", "igw": "internet-gateway", "sg": "security-group",
+        "rtb": "route-table", "nat": "natgateway", "eipalloc": "elastic-ip", "i": "instance",
+        "lt": "launch-template", "ami": "image", "snap": "snapshot", "eni": "network-interface", "vol": "volume",
+    }
+    EC2_ID_PARAMS = (
+        "VpcId", "SubnetId", "GroupId", "SecurityGroupId", "RouteTableId", "InternetGatewayId",
+        "NatGatewayId", "AllocationId", "InstanceId", "ResourceId", "LaunchTemplateId", "ImageId", "SnapshotId",
+    )
+    # Where AWS authorizes fewer resources than the request names: a route's
+    # target (gateway, NAT gateway) is not one of CreateRoute's resources.
+    EC2_ONLY = {"CreateRoute": ("RouteTableId",), "ReplaceRoute": ("RouteTableId",), "DeleteRoute": ("RouteTableId",)}
+    TAG_PARAM = re.compile(r"^Tags?\.(?:member\.|Tag\.)?(\d+)\.(Key|Value)$")
+
+    def __init__(self, authorizer):
+        self.auth = authorizer
+        self.data = authorizer.request._data or {}
+        self.region = authorizer.region
+        self.account = authorizer.account
+
+    def _param(self, key):
+        v = self.data.get(key)
+        return v[0] if isinstance(v, list) and v else v
+
+    def _named(self, names):
+        """Values of the parameters named `names` (and their `.N` lists)."""
+        for key in sorted(self.data):
+            parts = key.split(".")
+            if parts[0] in names and all(p.isdigit() or p == "member" for p in parts[1:]):
+                value = self._param(key)
+                if value:
+                    yield value
+
+    def _request_tags(self):
+        tags = {}
+        for key in self.data:
+            found = self.TAG_PARAM.match(key)
+            if found and found.group(2) == "Key":
+                prefix = key[: -len("Key")]
+                tags[self._param(key)] = self._param(prefix + "Value") or ""
+        return tags
+
+    @staticmethod
+    def _context(prefixes, tags):
+        return {f"{p}/{k}": v for p in prefixes for k, v in tags.items()}
+
+    def targets(self, action):
+        service, _, name = action.partition(":")
+        if name.startswith(("Describe", "List", "Get")):
+            return None
+        scoped = {"ec2": self._ec2, "rds": self._rds, "elasticloadbalancing": self._elb, "autoscaling": self._asg}.get(service)
+        return scoped(name) if scoped else None
+
+    # -- EC2 ----------------------------------------------------------------
+
+    def _ec2_arn(self, kind, ident):
+        account = "" if kind in ("image", "snapshot") else self.account
+        return f"arn:aws:ec2:{self.region}:{account}:{kind}/{ident}"
+
+    def _ec2_spec_tags(self):
+        """{resource type: tags} from the request's TagSpecification.N."""
+        out = {}
+        for key in self.data:
+            parts = key.split(".")
+            if parts[0] in ("TagSpecification", "TagSpecifications") and len(parts) == 3 and parts[2] == "ResourceType":
+                kind = self._param(key)
+                tags = {}
+                for k in self.data:
+                    q = k.split(".")
+                    if q[:2] == parts[:2] and len(q) == 5 and q[2] == "Tag" and q[4] == "Key":
+                        tags[self._param(k)] = self._param(".".join(q[:4] + ["Value"])) or ""
+                out.setdefault(kind, {}).update(tags)
+        return out
+
+    def _ec2_tags(self, ident):
+        from moto.ec2.models import ec2_backends
+
+        return dict(ec2_backends[self.account][self.region].tags.get(ident, {}))
+
+    def _ec2_existing(self, ident):
+        kind = self.EC2_ID_TYPES.get(str(ident).split("-")[0])
+        if kind is None:
+            return None
+        tags = self._ec2_tags(ident)
+        return (self._ec2_arn(kind, ident), self._context(("aws:ResourceTag", "ec2:ResourceTag"), tags))
+
+    def _ec2(self, name):
+        out = []
+        spec_tags = self._ec2_spec_tags()
+        for kind in self.EC2_CREATES.get(name, ()):
+            tags = spec_tags.get(kind, {})
+            out.append((self._ec2_arn(kind, "*"), self._context(("aws:RequestTag",), tags)))
+        for ident in self._named(self.EC2_ONLY.get(name, self.EC2_ID_PARAMS)):
+            existing = self._ec2_existing(ident)
+            if existing is not None:
+                if name == "CreateTags":
+                    existing[1].update(self._context(("aws:RequestTag",), self._request_tags_ec2()))
+                out.append(existing)
+        association = self._param("AssociationId")
+        if association:
+            table = self._route_table_of(association)
+            if table is not None:
+                out.append(self._ec2_existing(table))
+        return out
+
+    def _request_tags_ec2(self):
+        tags = {}
+        for key in self.data:
+            parts = key.split(".")
+            if parts[0] == "Tag" and len(parts) == 3 and parts[2] == "Key":
+                tags[self._param(key)] = self._param(f"Tag.{parts[1]}.Value") or ""
+        return tags
+
+    def _route_table_of(self, association_id):
+        from moto.ec2.models import ec2_backends
+
+        for table in ec2_backends[self.account][self.region].route_tables.values():
+            if association_id in getattr(table, "all_associations_ids", ()):
+                return table.id
+        return None
+
+    def tagged_on_create(self, action):
+        """(tagging action, resource, conditions) AWS also authorizes when a
+        create carries tags: `ec2:CreateTags` with `ec2:CreateAction`, and
+        Elastic Load Balancing's `AddTags` with
+        `elasticloadbalancing:CreateAction`
+        (https://docs.aws.amazon.com/elasticloadbalancing/latest/userguide/security_iam_id-based-policy-examples.html)."""
+        service, _, name = action.partition(":")
+        if service == "ec2" and name in self.EC2_CREATES:
+            return [
+                ("ec2:CreateTags", self._ec2_arn(kind, "*"), {"ec2:CreateAction": name, **self._context(("aws:RequestTag",), tags)})
+                for kind, tags in self._ec2_spec_tags().items()
+                if tags
+            ]
+        if service == "elasticloadbalancing" and name.startswith("Create") and self._request_tags():
+            new = self._elb_new(name)
+            context = {"elasticloadbalancing:CreateAction": name, **self._context(("aws:RequestTag",), self._request_tags())}
+            return [("elasticloadbalancing:AddTags", new, context)] if new else []
+        return []
+
+    # -- RDS ----------------------------------------------------------------
+
+    RDS_CREATES = {"CreateDBInstance": "DBInstanceIdentifier", "CreateDBInstanceReadReplica": "DBInstanceIdentifier", "CreateDBSubnetGroup": "DBSubnetGroupName"}
+
+    def _rds_existing(self, arn):
+        from moto.rds.models import rds_backends
+
+        region = arn.split(":")[3]
+        try:
+            found = rds_backends[self.account][region].list_tags_for_resource(arn)
+        except Exception:
+            found = []
+        tags = {t.get("Key"): t.get("Value", "") for t in found or []}
+        return (arn, self._context(("aws:ResourceTag", "rds:db-tag"), tags))
+
+    def _rds(self, name):
+        out = []
+        created = self.RDS_CREATES.get(name)
+        for param, kind in (("DBInstanceIdentifier", "db"), ("DBSubnetGroupName", "subgrp"), ("SourceDBInstanceIdentifier", "db"), ("ResourceName", None)):
+            value = self._param(param)
+            if not value:
+                continue
+            arn = value if value.startswith("arn:") else f"arn:aws:rds:{self.region}:{self.account}:{kind}:{value}"
+            if param == created:
+                out.append((arn, self._context(("aws:RequestTag",), self._request_tags())))
+            else:
+                existing = self._rds_existing(arn)
+                if name == "AddTagsToResource":
+                    existing[1].update(self._context(("aws:RequestTag",), self._request_tags()))
+                out.append(existing)
+        return out
+
+    # -- Elastic Load Balancing ----------------------------------------------
+
+    def _elb_existing(self, arn):
+        from moto.elbv2.models import elbv2_backends
+
+        region = arn.split(":")[3]
+        try:
+            tags = dict(elbv2_backends[self.account][region].tagging_service.get_tag_dict_for_resource(arn))
+        except Exception:
+            tags = {}
+        return (arn, self._context(("aws:ResourceTag",), tags))
+
+    def _elb_new(self, name):
+        prefix = f"arn:aws:elasticloadbalancing:{self.region}:{self.account}"
+        balancer = str(self._param("LoadBalancerArn") or "").partition(":loadbalancer/")[2]
+        return {
+            "CreateLoadBalancer": f"{prefix}:loadbalancer/app/{self._param('Name')}/*",
+            "CreateTargetGroup": f"{prefix}:targetgroup/{self._param('Name')}/*",
+            "CreateListener": f"{prefix}:listener/{balancer or 'app/*/*'}/*",
+        }.get(name)
+
+    def _elb(self, name):
+        out = []
+        new = self._elb_new(name)
+        if new:
+            out.append((new, self._context(("aws:RequestTag",), self._request_tags())))
+        for arn in self._named(("LoadBalancerArn", "TargetGroupArn", "ListenerArn", "ResourceArns")):
+            existing = self._elb_existing(arn)
+            if name == "AddTags":
+                existing[1].update(self._context(("aws:RequestTag",), self._request_tags()))
+            out.append(existing)
+        return out
+
+    # -- Auto Scaling --------------------------------------------------------
+
+    def _asg(self, name):
+        from moto.autoscaling.models import autoscaling_backends
+
+        backend = autoscaling_backends[self.account][self.region]
+        groups = set(self._named(("AutoScalingGroupName",)))
+        for key in self.data:
+            if key.endswith(".ResourceId"):
+                groups.add(self._param(key))
+        out = []
+        for group in sorted(groups):
+            found = backend.autoscaling_groups.get(group)
+            if name == "CreateAutoScalingGroup" or found is None:
+                arn = f"arn:aws:autoscaling:{self.region}:{self.account}:autoScalingGroup:*:autoScalingGroupName/{group}"
+                out.append((arn, self._context(("aws:RequestTag",), self._request_tags())))
+                continue
+            tags = {t.get("Key") or t.get("key"): t.get("Value") or t.get("value") or "" for t in found.tags}
+            context = self._context(("aws:ResourceTag", "autoscaling:ResourceTag"), tags)
+            if name == "CreateOrUpdateTags":
+                context.update(self._context(("aws:RequestTag",), self._request_tags()))
+            out.append((found.arn, context))
+        return out
 
 
 class TestControls:
@@ -2432,6 +2769,7 @@ _patch_rds_cross_region_replicas()
 _patch_rds_replication_health()
 _patch_iam_enforcement()
 _patch_run_instances_client_token()
+_patch_copy_image_tag_specifications()
 _patch_ec2_eventual_consistency()
 _timed()
 

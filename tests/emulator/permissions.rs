@@ -169,6 +169,7 @@ async fn what_is_not_ours_is_out_of_the_policys_reach_and_never_touched() {
         .image_id("ami-12c6146b")
         .min_count(1)
         .max_count(1)
+        .tag_specifications(ours(aws_sdk_ec2::types::ResourceType::Instance))
         .iam_instance_profile(aws_sdk_ec2::types::IamInstanceProfileSpecification::builder().name("payments").build())
         .send()
         .await
@@ -182,4 +183,289 @@ async fn what_is_not_ours_is_out_of_the_policys_reach_and_never_touched() {
     root_iam.get_role().role_name("payments").send().await.expect("the other team's role is still there");
     let value = root_secrets.get_secret_value().secret_id("payments/db").send().await.expect("their secret");
     assert_eq!(value.secret_string(), Some("s3cret"));
+}
+
+/// Tags that claim a resource as the operator's (any stack's).
+fn ours(kind: aws_sdk_ec2::types::ResourceType) -> aws_sdk_ec2::types::TagSpecification {
+    aws_sdk_ec2::types::TagSpecification::builder()
+        .resource_type(kind)
+        .tags(aws_sdk_ec2::types::Tag::builder().key(warmstandby_api::TAG_UID).value("claimed").build())
+        .build()
+}
+
+fn assert_denied(what: &str, e: &dyn std::fmt::Debug, action: &str) {
+    let text = format!("{e:?}");
+    assert!(
+        (text.contains("AccessDenied") || text.contains("UnauthorizedOperation")) && text.contains(action),
+        "{what} is refused as {action}: {text}"
+    );
+}
+
+#[tokio::test]
+async fn another_teams_network_database_and_load_balancer_are_out_of_reach_even_claimed_with_our_tags() {
+    let emulator = Emulator::start();
+    let region = "us-east-1";
+    let root = emulator.sdk_config(region).await;
+    // Another team's VPC, subnets, security group, database, load balancer,
+    // target group and auto scaling group, made by the root user and tagged
+    // as theirs; the broad grants (`*`) the policy once held would have
+    // reached every one.
+    let (root_ec2, root_rds) = (aws_sdk_ec2::Client::new(&root), aws_sdk_rds::Client::new(&root));
+    let (root_elb, root_asg) =
+        (aws_sdk_elasticloadbalancingv2::Client::new(&root), aws_sdk_autoscaling::Client::new(&root));
+    let theirs = |kind| {
+        aws_sdk_ec2::types::TagSpecification::builder()
+            .resource_type(kind)
+            .tags(aws_sdk_ec2::types::Tag::builder().key("team").value("payments").build())
+            .build()
+    };
+    use aws_sdk_ec2::types::ResourceType as R;
+    let vpc = root_ec2.create_vpc().cidr_block("10.90.0.0/16").tag_specifications(theirs(R::Vpc)).send().await;
+    let vpc = vpc.expect("their VPC").vpc().and_then(|v| v.vpc_id()).expect("its ID").to_string();
+    let mut subnets = Vec::new();
+    for (cidr, zone) in [("10.90.1.0/24", "us-east-1a"), ("10.90.2.0/24", "us-east-1b")] {
+        let made = root_ec2
+            .create_subnet()
+            .vpc_id(&vpc)
+            .cidr_block(cidr)
+            .availability_zone(zone)
+            .tag_specifications(theirs(R::Subnet))
+            .send()
+            .await
+            .expect("their subnet");
+        subnets.push(made.subnet().and_then(|s| s.subnet_id()).expect("its ID").to_string());
+    }
+    let group = root_ec2
+        .create_security_group()
+        .group_name("payments")
+        .description("payments")
+        .vpc_id(&vpc)
+        .tag_specifications(theirs(R::SecurityGroup))
+        .send()
+        .await
+        .expect("their security group");
+    let group = group.group_id().expect("its ID").to_string();
+    root_rds
+        .create_db_subnet_group()
+        .db_subnet_group_name("payments")
+        .db_subnet_group_description("payments")
+        .set_subnet_ids(Some(subnets.clone()))
+        .send()
+        .await
+        .expect("their subnet group");
+    root_rds
+        .create_db_instance()
+        .db_instance_identifier("payments")
+        .engine("mysql")
+        .db_instance_class("db.t3.micro")
+        .allocated_storage(20)
+        .master_username("admin")
+        .master_user_password("not-ours-1234")
+        .db_subnet_group_name("payments")
+        .tags(aws_sdk_rds::types::Tag::builder().key("team").value("payments").build())
+        .send()
+        .await
+        .expect("their database");
+    let balancer = root_elb
+        .create_load_balancer()
+        .name("payments")
+        .set_subnets(Some(subnets.clone()))
+        .tags(aws_sdk_elasticloadbalancingv2::types::Tag::builder().key("team").value("payments").build())
+        .send()
+        .await
+        .expect("their load balancer");
+    let balancer = balancer.load_balancers()[0].load_balancer_arn().expect("its ARN").to_string();
+    let target_group = root_elb
+        .create_target_group()
+        .name("payments")
+        .protocol(aws_sdk_elasticloadbalancingv2::types::ProtocolEnum::Http)
+        .port(80)
+        .vpc_id(&vpc)
+        .send()
+        .await
+        .expect("their target group");
+    let target_group = target_group.target_groups()[0].target_group_arn().expect("its ARN").to_string();
+    root_ec2
+        .create_launch_template()
+        .launch_template_name("payments")
+        .launch_template_data(
+            aws_sdk_ec2::types::RequestLaunchTemplateData::builder()
+                .image_id("ami-12c6146b")
+                .instance_type("t3.micro".into())
+                .build(),
+        )
+        .send()
+        .await
+        .expect("their launch template");
+    root_asg
+        .create_auto_scaling_group()
+        .auto_scaling_group_name("payments")
+        .launch_template(
+            aws_sdk_autoscaling::types::LaunchTemplateSpecification::builder().launch_template_name("payments").build(),
+        )
+        .min_size(0)
+        .max_size(1)
+        .vpc_zone_identifier(subnets.join(","))
+        .tags(aws_sdk_autoscaling::types::Tag::builder().key("team").value("payments").build())
+        .send()
+        .await
+        .expect("their auto scaling group");
+
+    let aws = operator(&emulator, &policy()).await;
+    let (ec2, rds, elb, asg) = (aws.ec2(region), aws.rds(region), aws.elbv2(region), aws.autoscaling(region));
+    // Changing or deleting what is theirs.
+    assert_denied(
+        "deleting their VPC",
+        &ec2.delete_vpc().vpc_id(&vpc).send().await.expect_err("denied"),
+        "ec2:DeleteVpc",
+    );
+    assert_denied(
+        "opening their security group",
+        &ec2.authorize_security_group_ingress()
+            .group_id(&group)
+            .ip_permissions(
+                aws_sdk_ec2::types::IpPermission::builder()
+                    .ip_protocol("tcp")
+                    .from_port(22)
+                    .to_port(22)
+                    .ip_ranges(aws_sdk_ec2::types::IpRange::builder().cidr_ip("0.0.0.0/0").build())
+                    .build(),
+            )
+            .send()
+            .await
+            .expect_err("denied"),
+        "ec2:AuthorizeSecurityGroupIngress",
+    );
+    assert_denied(
+        "deleting their database",
+        &rds.delete_db_instance()
+            .db_instance_identifier("payments")
+            .skip_final_snapshot(true)
+            .send()
+            .await
+            .expect_err("denied"),
+        "rds:DeleteDBInstance",
+    );
+    assert_denied(
+        "resizing their database",
+        &rds.modify_db_instance()
+            .db_instance_identifier("payments")
+            .allocated_storage(40)
+            .apply_immediately(true)
+            .send()
+            .await
+            .expect_err("denied"),
+        "rds:ModifyDBInstance",
+    );
+    assert_denied(
+        "deleting their load balancer",
+        &elb.delete_load_balancer().load_balancer_arn(&balancer).send().await.expect_err("denied"),
+        "elasticloadbalancing:DeleteLoadBalancer",
+    );
+    assert_denied(
+        "deleting their target group",
+        &elb.delete_target_group().target_group_arn(&target_group).send().await.expect_err("denied"),
+        "elasticloadbalancing:DeleteTargetGroup",
+    );
+    assert_denied(
+        "scaling their auto scaling group",
+        &asg.update_auto_scaling_group()
+            .auto_scaling_group_name("payments")
+            .max_size(5)
+            .send()
+            .await
+            .expect_err("denied"),
+        "autoscaling:UpdateAutoScalingGroup",
+    );
+    assert_denied(
+        "deleting their auto scaling group",
+        &asg.delete_auto_scaling_group()
+            .auto_scaling_group_name("payments")
+            .force_delete(true)
+            .send()
+            .await
+            .expect_err("denied"),
+        "autoscaling:DeleteAutoScalingGroup",
+    );
+    // Claiming it with our tags does not help: tags are ours to give only
+    // as a resource is made, and building inside their network needs their
+    // VPC, subnet and group to be ours.
+    assert_denied(
+        "tagging their VPC as ours",
+        &ec2.create_tags()
+            .resources(&vpc)
+            .tags(aws_sdk_ec2::types::Tag::builder().key(warmstandby_api::TAG_UID).value("claimed").build())
+            .send()
+            .await
+            .expect_err("denied"),
+        "ec2:CreateTags",
+    );
+    assert_denied(
+        "a subnet of ours in their VPC",
+        &ec2.create_subnet()
+            .vpc_id(&vpc)
+            .cidr_block("10.90.9.0/24")
+            .tag_specifications(ours(R::Subnet))
+            .send()
+            .await
+            .expect_err("denied"),
+        "ec2:CreateSubnet",
+    );
+    assert_denied(
+        "an instance of ours in their subnet",
+        &ec2.run_instances()
+            .image_id("ami-12c6146b")
+            .min_count(1)
+            .max_count(1)
+            .subnet_id(&subnets[0])
+            .security_group_ids(&group)
+            .tag_specifications(ours(R::Instance))
+            .send()
+            .await
+            .expect_err("denied"),
+        "ec2:RunInstances",
+    );
+    assert_denied(
+        "a listener of ours on their load balancer",
+        &elb.create_listener()
+            .load_balancer_arn(&balancer)
+            .protocol(aws_sdk_elasticloadbalancingv2::types::ProtocolEnum::Http)
+            .port(8080)
+            .default_actions(
+                aws_sdk_elasticloadbalancingv2::types::Action::builder()
+                    .r#type(aws_sdk_elasticloadbalancingv2::types::ActionTypeEnum::Forward)
+                    .target_group_arn(&target_group)
+                    .build(),
+            )
+            .tags(
+                aws_sdk_elasticloadbalancingv2::types::Tag::builder()
+                    .key(warmstandby_api::TAG_UID)
+                    .value("claimed")
+                    .build(),
+            )
+            .send()
+            .await
+            .expect_err("denied"),
+        "elasticloadbalancing:CreateListener",
+    );
+    // Nor may the operator make anything untagged.
+    assert_denied(
+        "an untagged VPC",
+        &ec2.create_vpc().cidr_block("10.91.0.0/16").send().await.expect_err("denied"),
+        "ec2:CreateVpc",
+    );
+
+    // The operator builds and tears down its stack beside them, and they stay.
+    let (mut f, _endpoint) = ready_stack(&aws, |_| {}).await;
+    f.teardown(&aws).await;
+    let still = root_ec2.describe_vpcs().vpc_ids(&vpc).send().await.expect("their VPC is still there");
+    assert_eq!(still.vpcs().len(), 1);
+    let tags = still.vpcs()[0].tags();
+    assert!(tags.iter().all(|t| t.key() != Some(warmstandby_api::TAG_UID)), "their VPC was never claimed: {tags:?}");
+    let db = root_rds.describe_db_instances().db_instance_identifier("payments").send().await.expect("their database");
+    assert_eq!(db.db_instances()[0].allocated_storage(), Some(20));
+    root_elb.describe_load_balancers().load_balancer_arns(&balancer).send().await.expect("their load balancer");
+    root_elb.describe_target_groups().target_group_arns(&target_group).send().await.expect("their target group");
+    let group_found = root_asg.describe_auto_scaling_groups().auto_scaling_group_names("payments").send().await;
+    assert_eq!(group_found.expect("their group").auto_scaling_groups()[0].max_size(), Some(1));
 }

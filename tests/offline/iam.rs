@@ -115,3 +115,48 @@ fn the_policy_allows_exactly_what_the_code_calls() {
     let secret = statements.iter().find(|s| s["Sid"] == "DatabaseCredentialsSecret").unwrap();
     assert_eq!(secret["Resource"], "arn:aws:secretsmanager:*:*:secret:warmstandby/*");
 }
+
+/// EC2, RDS, Elastic Load Balancing and Auto Scaling scope by tag: every
+/// grant of a call that creates or changes something in them holds only for
+/// resources tagged as ours (`aws:ResourceTag`), for requests that tag what
+/// they create as ours (`aws:RequestTag`), or for tags given at creation
+/// (`ec2:CreateAction`, `elasticloadbalancing:CreateAction`). Only reads,
+/// which AWS authorizes on `*`, and the image, volume and network interface
+/// an instance launches with go unconditioned.
+#[test]
+fn changes_in_the_tag_scoped_services_reach_only_what_is_ours() {
+    let policy: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(repo_root().join("deploy/iam-policy.json")).unwrap()).unwrap();
+    let scoped = ["ec2:", "rds:", "elasticloadbalancing:", "autoscaling:"];
+    let read = |a: &str| {
+        let op = a.split(':').nth(1).unwrap_or_default();
+        op.starts_with("Describe") || op.starts_with("List") || op.starts_with("Get")
+    };
+    let ownership = ["aws:ResourceTag/warmstandby.dev/uid", "aws:RequestTag/warmstandby.dev/uid"];
+    let mut checked = 0;
+    for statement in policy["Statement"].as_array().unwrap() {
+        let sid = statement["Sid"].as_str().unwrap_or_default();
+        let actions: Vec<&str> = statement["Action"].as_array().unwrap().iter().filter_map(|a| a.as_str()).collect();
+        let changes: Vec<&&str> =
+            actions.iter().filter(|a| scoped.iter().any(|s| a.starts_with(s)) && !read(a)).collect();
+        if changes.is_empty() {
+            continue;
+        }
+        checked += changes.len();
+        let condition = statement["Condition"].to_string();
+        let by_tag = ownership.iter().any(|k| condition.contains(k))
+            || condition.contains("ec2:CreateAction")
+            || condition.contains("elasticloadbalancing:CreateAction");
+        if by_tag {
+            continue;
+        }
+        let resources: Vec<&str> = match &statement["Resource"] {
+            serde_json::Value::Array(list) => list.iter().filter_map(|r| r.as_str()).collect(),
+            other => vec![other.as_str().unwrap_or_default()],
+        };
+        let launch_side = changes.iter().all(|a| **a == "ec2:RunInstances")
+            && resources.iter().all(|r| ["image/*", "network-interface/*", "volume/*"].iter().any(|k| r.ends_with(k)));
+        assert!(launch_side, "{sid} grants {changes:?} on {resources:?} with no condition on our tags");
+    }
+    assert!(checked >= 50, "only {checked} tag-scoped grants were checked");
+}

@@ -209,7 +209,6 @@ pub fn of_edge(region: Option<&str>, action: &EdgeAction) -> Change {
             use ComputeAction as A;
             match a {
                 A::CopyImage { tier, .. } => (Create, tier_of(Kind::Image, tier)),
-                A::TagImage { tier, .. } => (Update, tier_of(Kind::Image, tier)),
                 A::DeregisterImage { image_id, .. } => (Delete, named(Kind::Image, image_id)),
                 A::CreateLaunchTemplate { tier, .. } => (Create, tier_of(Kind::LaunchTemplate, tier)),
                 A::CreateLaunchTemplateVersion { template_id, .. } => {

@@ -233,14 +233,13 @@ pub async fn apply(
                     .source_image_id(source_image)
                     .description(format!("copy of {source_image} from {source_region} for {}", owner.owner))
                     .client_token(token)
+                    // Tagged as it is made, the AMI and its snapshots alike,
+                    // so that what the policy lets us deregister and delete
+                    // is never untagged.
+                    .tag_specifications(owner.ec2_tag_spec(ResourceType::Image, &format!("image/{tier}"), name))
+                    .tag_specifications(owner.ec2_tag_spec(ResourceType::Snapshot, &format!("image/{tier}"), name))
             )?;
-            let id = out.image_id().unwrap_or_default().to_string();
-            // Tag at once; if this fails the next pass finds the copy by name and tags it.
-            tag_image(&ec2, owner, tier, &id, name).await?;
-            Ok(ActionOutcome::Created { id })
-        }
-        ComputeAction::TagImage { tier, image_id, name } => {
-            tag_image(&ec2, owner, tier, image_id, name).await.map(|_| ActionOutcome::Done)
+            Ok(ActionOutcome::Created { id: out.image_id().unwrap_or_default().to_string() })
         }
         ComputeAction::DeregisterImage { image_id, snapshot_ids } => {
             let r = ok_or_gone(send!("ec2:DeregisterImage", ec2.deregister_image().image_id(image_id)))?;
@@ -342,21 +341,6 @@ pub async fn apply(
             asg.delete_auto_scaling_group().auto_scaling_group_name(name).force_delete(true)
         )),
     }
-}
-
-/// Ownership tags on an image copy (CopyImage takes none).
-async fn tag_image(
-    ec2: &aws_sdk_ec2::Client,
-    owner: &Ownership,
-    tier: &str,
-    image_id: &str,
-    name: &str,
-) -> Result<(), AwsError> {
-    send!(
-        "ec2:CreateTags",
-        ec2.create_tags().resources(image_id).set_tags(Some(owner.ec2_tags(&format!("image/{tier}"), name)))
-    )?;
-    Ok(())
 }
 
 fn template_ref(spec: &AsgSpec) -> LaunchTemplateSpecification {

@@ -92,48 +92,14 @@ pub enum LoadBalancingAction {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ComputeAction {
-    CopyImage {
-        tier: String,
-        name: String,
-        source_region: String,
-        source_image: String,
-    },
-    /// CopyImage takes no tags: ownership is added right after.
-    TagImage {
-        tier: String,
-        image_id: String,
-        name: String,
-    },
-    DeregisterImage {
-        image_id: String,
-        snapshot_ids: Vec<String>,
-    },
-    CreateLaunchTemplate {
-        tier: String,
-        name: String,
-        data: LaunchTemplateData,
-    },
-    CreateLaunchTemplateVersion {
-        template_id: String,
-        data: LaunchTemplateData,
-    },
-    DeleteLaunchTemplate {
-        template_id: String,
-    },
-    CreateAutoScalingGroup {
-        tier: String,
-        name: String,
-        spec: AsgSpec,
-    },
-    UpdateAutoScalingGroup {
-        name: String,
-        spec: AsgSpec,
-        attach: Vec<String>,
-        detach: Vec<String>,
-    },
-    DeleteAutoScalingGroup {
-        name: String,
-    },
+    CopyImage { tier: String, name: String, source_region: String, source_image: String },
+    DeregisterImage { image_id: String, snapshot_ids: Vec<String> },
+    CreateLaunchTemplate { tier: String, name: String, data: LaunchTemplateData },
+    CreateLaunchTemplateVersion { template_id: String, data: LaunchTemplateData },
+    DeleteLaunchTemplate { template_id: String },
+    CreateAutoScalingGroup { tier: String, name: String, spec: AsgSpec },
+    UpdateAutoScalingGroup { name: String, spec: AsgSpec, attach: Vec<String>, detach: Vec<String> },
+    DeleteAutoScalingGroup { name: String },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -234,7 +200,6 @@ impl ComputeAction {
             ComputeAction::CopyImage { source_image, source_region, .. } => {
                 format!("copy image {source_image} from {source_region}")
             }
-            ComputeAction::TagImage { image_id, .. } => format!("tag image {image_id}"),
             ComputeAction::DeregisterImage { image_id, .. } => format!("deregister image {image_id}"),
             ComputeAction::CreateLaunchTemplate { name, .. } => format!("create launch template {name}"),
             ComputeAction::CreateLaunchTemplateVersion { template_id, .. } => {

@@ -252,11 +252,14 @@ fn plan_image(plan: &mut EdgePlan, r: &RegionEdgeInputs<'_>, t: &DesiredTier) {
                 )
             }
             Some(img) => {
+                // Copies are tagged as they are made: an image by this name
+                // without this stack's tags is someone else's.
                 if !img.tagged {
-                    plan.push(
-                        scope,
-                        ComputeAction::TagImage { tier: t.tier.into(), image_id: img.id.clone(), name: name.clone() },
-                    );
+                    plan.blocked.push(format!(
+                        "image {} named {name} in {region} is not tagged as this stack's; rename or deregister it",
+                        img.id
+                    ));
+                    return;
                 }
                 match img.state.as_str() {
                     "available" => {}
