@@ -115,13 +115,13 @@ async fn db_group(emulator: &Emulator, region: &str, uid: &str) -> aws_sdk_ec2::
 }
 
 /// The epoch tag of a region's db security group (set by the failover that fenced it).
-async fn db_group_epoch(emulator: &Emulator, region: &str, uid: &str) -> Option<String> {
+pub(crate) async fn db_group_epoch(emulator: &Emulator, region: &str, uid: &str) -> Option<String> {
     let group = db_group(emulator, region, uid).await;
     group.tags().iter().find(|t| t.key() == Some(TAG_EPOCH)).and_then(|t| t.value()).map(str::to_string)
 }
 
 /// The db security group of a region admits the api group.
-async fn db_reachable(emulator: &Emulator, region: &str, uid: &str) -> bool {
+pub(crate) async fn db_reachable(emulator: &Emulator, region: &str, uid: &str) -> bool {
     !db_group(emulator, region, uid).await.ip_permissions().is_empty()
 }
 

@@ -70,7 +70,7 @@ pub async fn observe(
     )?;
 
     let mut out = ObservedDataTier {
-        security_groups: security_groups::ours(&sgs, &owner.uid),
+        security_groups: security_groups::ours(&sgs, &owner.uid, aws.recent()),
         instances: bastion::ours(instances.as_deref().map(Vec::as_slice).unwrap_or_default(), &owner.uid),
         databases: rds::ours(&dbs, &owner.uid),
         ..Default::default()

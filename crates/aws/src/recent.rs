@@ -16,10 +16,18 @@ use std::time::{Duration, Instant};
 /// not waited for long.
 const REMEMBER_FOR: Duration = Duration::from_secs(300);
 
-/// Creations by owner and region (`uid/region`): resource ID and when.
+/// How long a tag this process set is trusted over a describe that does not
+/// show it yet: tags lag like resources ("the result of an API command you
+/// run that affects your Amazon EC2 resources might not be immediately
+/// visible to all subsequent commands", the page above).
+const TAG_TRUSTED_FOR: Duration = Duration::from_secs(60);
+
+/// Creations by owner and region (`uid/region`): resource ID and when; and
+/// tags set on existing resources: (resource ID, key) to value and when.
 #[derive(Debug, Default)]
 pub struct RecentCreations {
     entries: Mutex<HashMap<String, Vec<(String, Instant)>>>,
+    tags: Mutex<HashMap<(String, String), (String, Instant)>>,
 }
 
 fn key(uid: &str, region: &str) -> String {
@@ -38,6 +46,21 @@ impl RecentCreations {
         if let Some(list) = entries.get_mut(&key(uid, region)) {
             list.retain(|(i, _)| i != id);
         }
+    }
+
+    /// A tag just set on `id`, which describes may not show yet.
+    pub fn remember_tag(&self, id: &str, key: &str, value: &str) {
+        let mut tags = self.tags.lock().unwrap_or_else(|e| e.into_inner());
+        tags.retain(|_, (_, at)| at.elapsed() < TAG_TRUSTED_FOR);
+        tags.insert((id.to_string(), key.to_string()), (value.to_string(), Instant::now()));
+    }
+
+    /// The value this process set for `key` on `id` in the last minute, if any.
+    pub fn tag(&self, id: &str, key: &str) -> Option<String> {
+        let tags = self.tags.lock().unwrap_or_else(|e| e.into_inner());
+        tags.get(&(id.to_string(), key.to_string()))
+            .filter(|(_, at)| at.elapsed() < TAG_TRUSTED_FOR)
+            .map(|(v, _)| v.clone())
     }
 
     /// The recent creations `seen` does not find, with their age; the seen
@@ -67,5 +90,15 @@ mod tests {
         assert!(recent.unseen("u1", "us-east-1", |_| false).is_empty(), "seen once, deleted once: nothing to wait for");
         assert_eq!(recent.unseen("u1", "us-west-2", |_| false).len(), 1, "per region");
         assert!(recent.unseen("u2", "us-east-1", |_| false).is_empty(), "per owner");
+    }
+
+    #[test]
+    fn a_tag_just_set_is_known_before_describes_show_it() {
+        let recent = RecentCreations::default();
+        assert_eq!(recent.tag("sg-1", "epoch"), None);
+        recent.remember_tag("sg-1", "epoch", "2");
+        recent.remember_tag("sg-1", "epoch", "3");
+        assert_eq!(recent.tag("sg-1", "epoch").as_deref(), Some("3"), "the latest value");
+        assert_eq!(recent.tag("sg-2", "epoch"), None, "per resource");
     }
 }

@@ -12,8 +12,14 @@ use warmstandby_core::network::plan::ActionOutcome;
 
 use crate::tags::ec2_tag;
 
-/// Our security groups among a tag-filtered listing, with their ingress rules.
-pub(crate) fn ours(groups: &[aws_sdk_ec2::types::SecurityGroup], uid: &str) -> Vec<ObservedSecurityGroup> {
+/// Our security groups among a tag-filtered listing, with their ingress
+/// rules; a fence epoch this process tagged and EC2 does not show yet counts
+/// as set.
+pub(crate) fn ours(
+    groups: &[aws_sdk_ec2::types::SecurityGroup],
+    uid: &str,
+    recent: &crate::recent::RecentCreations,
+) -> Vec<ObservedSecurityGroup> {
     let mut found = Vec::new();
     for g in groups {
         if ec2_tag(g.tags(), TAG_UID) != Some(uid) {
@@ -48,7 +54,12 @@ pub(crate) fn ours(groups: &[aws_sdk_ec2::types::SecurityGroup], uid: &str) -> V
             component: ec2_tag(g.tags(), TAG_COMPONENT).unwrap_or_default().to_string(),
             vpc_id: g.vpc_id().unwrap_or_default().to_string(),
             ingress,
-            epoch: ec2_tag(g.tags(), warmstandby_api::TAG_EPOCH).and_then(|v| v.parse().ok()),
+            epoch: {
+                let id = g.group_id().unwrap_or_default();
+                let shown = ec2_tag(g.tags(), warmstandby_api::TAG_EPOCH).and_then(|v| v.parse::<i64>().ok());
+                let set = recent.tag(id, warmstandby_api::TAG_EPOCH).and_then(|v| v.parse::<i64>().ok());
+                shown.max(set)
+            },
         });
     }
     found
@@ -108,12 +119,15 @@ pub(crate) async fn apply(
         SecurityGroupAction::DeleteSecurityGroup { group_id } => {
             ok_or_gone(send!("ec2:DeleteSecurityGroup", ec2.delete_security_group().group_id(group_id)))
         }
-        SecurityGroupAction::TagGroupEpoch { group_id, epoch } => send!(
-            "ec2:CreateTags",
-            ec2.create_tags().resources(group_id).tags(
-                aws_sdk_ec2::types::Tag::builder().key(warmstandby_api::TAG_EPOCH).value(epoch.to_string()).build()
-            )
-        )
-        .map(|_| ActionOutcome::Done),
+        SecurityGroupAction::TagGroupEpoch { group_id, epoch } => {
+            send!(
+                "ec2:CreateTags",
+                ec2.create_tags().resources(group_id).tags(
+                    aws_sdk_ec2::types::Tag::builder().key(warmstandby_api::TAG_EPOCH).value(epoch.to_string()).build()
+                )
+            )?;
+            aws.recent().remember_tag(group_id, warmstandby_api::TAG_EPOCH, &epoch.to_string());
+            Ok(ActionOutcome::Done)
+        }
     }
 }
