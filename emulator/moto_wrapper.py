@@ -1807,13 +1807,26 @@ class Throttling:
         if action is None:
             found = parse_qs(environ.get("QUERY_STRING", "")).get("Action")
             action = found[0] if found else None
-        if action is not None:
+        if action is None:
+            action = self._rest_action(environ.get("REQUEST_METHOD", ""), path, rates)
+        environ["warmstandby.action"] = action
+        if action is not None and not rates.get("rest_actions"):
             cls = rates.get("actions", {}).get(action) or ("read" if action.startswith(self.READ_PREFIXES) else "write")
         else:
             # REST services: reads are GET and HEAD.
             cls = "read" if environ.get("REQUEST_METHOD") in ("GET", "HEAD") else "write"
         buckets = rates["buckets"]
         return cls if cls in buckets else "all" if "all" in buckets else "write"
+
+    @staticmethod
+    def _rest_action(method, path, rates):
+        """The action of a REST request, by `rest_actions` (`*` is one path segment)."""
+        segments = [p for p in path.split("/") if p]
+        for m, pattern, action in rates.get("rest_actions", ()):
+            wanted = [p for p in pattern.split("/") if p]
+            if m == method and len(wanted) == len(segments) and all(w in ("*", s) for w, s in zip(wanted, segments)):
+                return action
+        return None
 
     @staticmethod
     def _protocol(environ, service):
@@ -1892,6 +1905,11 @@ class Throttling:
         key = f"{service}/{scope}/{cls}" if account == TestControls.DEFAULT_ACCOUNT else f"{account}/{service}/{scope}/{cls}"
         with self.lock:
             admitted = self._admit(key, bucket["capacity"], refill)
+            single = rates.get("action_buckets", {}).get(environ.get("warmstandby.action") or "")
+            if admitted and single is not None:
+                # The action's own bucket as well: a token from both, or throttled.
+                own = single["refill"] / TIME_SCALE if 0 < TIME_SCALE < 1 else single["refill"]
+                admitted = self._admit(f"{key.rsplit('/', 1)[0]}/action:{environ['warmstandby.action']}", single["capacity"], own)
         if admitted:
             return self.app(environ, start_response)
         length = int(environ.get("CONTENT_LENGTH") or 0)

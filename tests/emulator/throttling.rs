@@ -126,3 +126,54 @@ async fn a_stack_built_under_aws_rates_is_paced_under_them_and_a_throttle_is_nev
     assert!(last.is_ready(), "once the budget is back the stack is Ready: {:?}", last.status.conditions);
     f.teardown(&aws).await;
 }
+
+/// Route 53 limits some actions on their own besides the account's bucket:
+/// GetHealthCheckStatus, which detection reads while a region looks dead,
+/// is allowed a burst of 4 and 1 a second. The operator's pacing keeps to
+/// that bucket too; a client that does not is throttled by it while the
+/// account's bucket still has room.
+#[tokio::test]
+async fn route53s_own_limit_on_health_check_status_is_kept_as_well_as_the_accounts() {
+    use aws_sdk_route53::types::{HealthCheckConfig, HealthCheckType};
+
+    let emulator = Emulator::start();
+    emulator.set_throttling(true, true);
+    let paced = aws_sdk_route53::Client::new(&emulator.paced_sdk_config("us-east-1").await);
+    let config = HealthCheckConfig::builder()
+        .r#type(HealthCheckType::Http)
+        .fully_qualified_domain_name("shop.example.com")
+        .port(80)
+        .resource_path("/health")
+        .build()
+        .expect("a health check config");
+    let made = paced.create_health_check().caller_reference("status-bucket").health_check_config(config).send().await;
+    let id = made.expect("a health check").health_check().map(|h| h.id().to_string()).expect("its ID");
+
+    let started = std::time::Instant::now();
+    for n in 0..7 {
+        paced.get_health_check_status().health_check_id(&id).send().await.unwrap_or_else(|e| panic!("read {n}: {e:?}"));
+    }
+    let own_key = "route53/global/action:GetHealthCheckStatus";
+    let seen = buckets(&emulator);
+    let own = &seen[own_key];
+    let client = warmstandby_aws::pacing::stats(&emulator.endpoint);
+    println!(
+        "benchmark, 7 health check status reads paced under Route 53's 4 + 1/s: {:.1} s, {} waited for a token\n{}",
+        started.elapsed().as_secs_f64(),
+        client[own_key].paced,
+        table(&seen)
+    );
+    assert_eq!((own.capacity, own.refill), (4.0, 1.0), "AWS's figures for the action");
+    assert_eq!((own.requests, own.throttled), (7, 0), "paced under the action's own bucket: {seen:?}");
+    assert!(client[own_key].paced >= 3, "the reads beyond the burst waited: {:?}", client[own_key]);
+    assert_eq!(seen["route53/global/all"].throttled, 0);
+
+    // The plain SDK, unpaced, is throttled by the action's bucket alone.
+    let raw = aws_sdk_route53::Client::new(&emulator.sdk_config("us-east-1").await);
+    for _ in 0..7 {
+        let _ = raw.get_health_check_status().health_check_id(&id).send().await;
+    }
+    let seen = buckets(&emulator);
+    assert!(seen[own_key].throttled > 0, "{seen:?}");
+    assert_eq!(seen["route53/global/all"].throttled, 0, "the account's bucket had room: {seen:?}");
+}

@@ -45,6 +45,16 @@ struct ServiceRates {
     account_wide: bool,
     buckets: HashMap<String, Rate>,
     actions: HashMap<String, String>,
+    /// Buckets of single actions, besides their class's: an attempt takes a
+    /// token from both (Route 53's per-action limits).
+    action_buckets: HashMap<String, Rate>,
+    /// `(method, path with `*` for one segment, action)`: a REST service's
+    /// requests named for `action_buckets`.
+    rest_actions: Vec<(String, String, String)>,
+}
+
+fn rate_of(b: &serde_json::Value) -> Rate {
+    Rate { capacity: b["capacity"].as_f64().unwrap_or(1.0), refill: b["refill"].as_f64().unwrap_or(1.0) }
 }
 
 fn rates() -> &'static HashMap<String, ServiceRates> {
@@ -53,16 +63,16 @@ fn rates() -> &'static HashMap<String, ServiceRates> {
         let raw: serde_json::Value = serde_json::from_str(RATES).unwrap_or_default();
         let mut out = HashMap::new();
         for (service, v) in raw.as_object().into_iter().flatten().filter(|(k, _)| !k.starts_with('_')) {
-            let buckets = v["buckets"]
-                .as_object()
+            let buckets =
+                v["buckets"].as_object().into_iter().flatten().map(|(c, b)| (c.clone(), rate_of(b))).collect();
+            let action_buckets =
+                v["action_buckets"].as_object().into_iter().flatten().map(|(a, b)| (a.clone(), rate_of(b))).collect();
+            let rest_actions = v["rest_actions"]
+                .as_array()
                 .into_iter()
                 .flatten()
-                .map(|(class, b)| {
-                    let rate = Rate {
-                        capacity: b["capacity"].as_f64().unwrap_or(1.0),
-                        refill: b["refill"].as_f64().unwrap_or(1.0),
-                    };
-                    (class.clone(), rate)
+                .filter_map(|r| {
+                    Some((r[0].as_str()?.to_string(), r[1].as_str()?.to_string(), r[2].as_str()?.to_string()))
                 })
                 .collect();
             let actions = v["actions"]
@@ -73,7 +83,13 @@ fn rates() -> &'static HashMap<String, ServiceRates> {
                 .collect();
             out.insert(
                 service.clone(),
-                ServiceRates { account_wide: v["scope"].as_str() == Some("account"), buckets, actions },
+                ServiceRates {
+                    account_wide: v["scope"].as_str() == Some("account"),
+                    buckets,
+                    actions,
+                    action_buckets,
+                    rest_actions,
+                },
             );
         }
         out
@@ -102,6 +118,24 @@ fn bucket_of(service: &str, action: Option<&str>, method: &str) -> Option<(Strin
     };
     let rate = *rates.buckets.get(&class)?;
     Some((class, rate, rates.account_wide))
+}
+
+/// The bucket of the attempt's action itself, when its service has one for
+/// it: `(action:<name>, rate)`. A REST request is named by its method and path.
+fn action_bucket_of(service: &str, action: Option<&str>, method: &str, path: &str) -> Option<(String, Rate)> {
+    let rates = rates().get(service)?;
+    let segments: Vec<&str> = path.split('?').next().unwrap_or_default().split('/').filter(|s| !s.is_empty()).collect();
+    let name = action.map(str::to_string).or_else(|| {
+        rates.rest_actions.iter().find_map(|(m, pattern, name)| {
+            let wanted: Vec<&str> = pattern.split('/').filter(|s| !s.is_empty()).collect();
+            let same = m == method
+                && wanted.len() == segments.len()
+                && wanted.iter().zip(&segments).all(|(w, s)| *w == "*" || w == s);
+            same.then(|| name.clone())
+        })
+    })?;
+    let rate = *rates.action_buckets.get(&name)?;
+    Some((format!("action:{name}"), rate))
 }
 
 /// `(access key, region, service)` from a SigV4 `Authorization` header.
@@ -326,16 +360,23 @@ impl HttpConnector for PacedConnector {
             let action = action_of(&request);
             let (class, rate, account_wide) = bucket_of(service, action.as_deref(), request.method())?;
             let scope = if account_wide { "global" } else { region };
-            Some((endpoint_of(request.uri()).to_string(), format!("{service}/{scope}/{class}"), rate))
+            let endpoint = endpoint_of(request.uri()).to_string();
+            let path = request.uri()[endpoint.len()..].to_string();
+            let single = action_bucket_of(service, action.as_deref(), request.method(), &path)
+                .map(|(name, rate)| (format!("{service}/{scope}/{name}"), rate));
+            Some((endpoint, format!("{service}/{scope}/{class}"), rate, single))
         });
         let inner = self.inner.clone();
-        let Some((endpoint, key, rate)) = paced else { return inner.call(request) };
+        let Some((endpoint, key, rate, single)) = paced else { return inner.call(request) };
         let mut request = request;
         HttpConnectorFuture::new(async move {
             let mut backoff = THROTTLE_BACKOFF_FIRST;
             let mut attempt = 1;
             loop {
-                let wait = reserve(&endpoint, &key, rate);
+                let mut wait = reserve(&endpoint, &key, rate);
+                if let Some((single_key, single_rate)) = &single {
+                    wait = wait.max(reserve(&endpoint, single_key, *single_rate));
+                }
                 if !wait.is_zero() {
                     tokio::time::sleep(wait).await;
                 }
@@ -386,6 +427,17 @@ mod tests {
         assert_eq!((class.as_str(), rate.refill, account_wide), ("all", 10.0, true), "one bucket for the account");
         assert_eq!(bucket_of("monitoring", Some("GetMetricData"), "POST").map(|b| b.0), Some("metrics".into()));
         assert!(bucket_of("s3", None, "GET").is_none(), "no rates: not paced");
+        // Route 53's actions with limits of their own, named by method and path.
+        let status = action_bucket_of("route53", None, "GET", "/2013-04-01/healthcheck/abc-123/status");
+        assert_eq!(status, Some(("action:GetHealthCheckStatus".into(), Rate { capacity: 4.0, refill: 1.0 })));
+        let create = action_bucket_of("route53", None, "POST", "/2013-04-01/healthcheck");
+        assert_eq!(create.map(|b| b.0), Some("action:CreateHealthCheck".into()));
+        assert_eq!(
+            action_bucket_of("route53", None, "GET", "/2013-04-01/healthcheck"),
+            None,
+            "ListHealthChecks: 50/10"
+        );
+        assert_eq!(action_bucket_of("ec2", Some("DescribeVpcs"), "POST", "/"), None);
         assert_eq!(endpoint_of("http://127.0.0.1:4566/2013-04-01/hostedzone?x=1"), "http://127.0.0.1:4566");
         assert_eq!(endpoint_of("https://ec2.us-east-1.amazonaws.com/"), "https://ec2.us-east-1.amazonaws.com");
     }
