@@ -1199,7 +1199,17 @@ class TaggedResources:
         service, _, name = action.partition(":")
         if name.startswith(("Describe", "List", "Get")):
             return None
-        scoped = {"ec2": self._ec2, "rds": self._rds, "elasticloadbalancing": self._elb, "autoscaling": self._asg}.get(service)
+        scoped = {
+            "ec2": self._ec2,
+            "rds": self._rds,
+            "elasticloadbalancing": self._elb,
+            "autoscaling": self._asg,
+            "acm": self._acm,
+            "cloudwatch": self._cloudwatch,
+            "wafv2": self._wafv2,
+            "backup": self._backup,
+            "cloudfront": self._cloudfront,
+        }.get(service)
         return scoped(name) if scoped else None
 
     # -- EC2 ----------------------------------------------------------------
@@ -1353,6 +1363,132 @@ class TaggedResources:
                 existing[1].update(self._context(("aws:RequestTag",), self._request_tags()))
             out.append(existing)
         return out
+
+    # -- ACM, CloudWatch, WAF, Backup, CloudFront ------------------------------
+
+    @staticmethod
+    def _tagger_tags(backends, arn):
+        """The tags moto's tagging service holds for `arn`, in whichever of
+        the account's backends (Regions, or the global one) it lives."""
+        for backend in list(backends.values()):
+            tagger = getattr(backend, "tagger", None) or getattr(backend, "tagging_service", None)
+            if tagger is not None and arn in getattr(tagger, "tags", {}):
+                return dict(tagger.get_tag_dict_for_resource(arn))
+        return {}
+
+    @staticmethod
+    def _listed_tags(tags):
+        if isinstance(tags, dict):
+            return {str(k): str(v) for k, v in tags.items()}
+        return {t.get("Key"): t.get("Value", "") for t in tags or [] if isinstance(t, dict)}
+
+    def _json_request_tags(self, key="Tags"):
+        return self._listed_tags(self.auth.params.get(key))
+
+    def _existing(self, arn, tags, tagging=False, request_tags=None):
+        context = self._context(("aws:ResourceTag",), tags)
+        if tagging:
+            context.update(self._context(("aws:RequestTag",), request_tags or {}))
+        return (arn, context)
+
+    def _new(self, arn, tags):
+        return (arn, self._context(("aws:RequestTag",), tags))
+
+    def _acm(self, name):
+        from moto.acm.models import acm_backends
+
+        p = self.auth.params
+        if name == "RequestCertificate":
+            return [self._new(f"arn:aws:acm:{self.region}:{self.account}:certificate/*", self._json_request_tags())]
+        arn = p.get("CertificateArn")
+        if not arn:
+            return None
+        cert = acm_backends[self.account][arn.split(":")[3]]._certificates.get(arn)
+        tags = dict(cert.tags) if cert is not None else {}
+        return [self._existing(arn, tags, name == "AddTagsToCertificate", self._json_request_tags())]
+
+    def _cloudwatch(self, name):
+        from moto.cloudwatch.models import cloudwatch_backends
+
+        p = self.auth.params
+        backends = cloudwatch_backends[self.account]
+        alarm = f"arn:aws:cloudwatch:{self.region}:{self.account}:alarm:"
+        if name == "PutMetricAlarm":
+            arn = alarm + str(p.get("AlarmName"))
+            tags = self._json_request_tags()
+            existing = self._tagger_tags(backends, arn)
+            return [(arn, {**self._context(("aws:RequestTag",), tags), **self._context(("aws:ResourceTag",), existing)})]
+        if name == "DeleteAlarms":
+            return [self._existing(alarm + str(n), self._tagger_tags(backends, alarm + str(n))) for n in p.get("AlarmNames") or []]
+        if name in ("TagResource", "UntagResource") and p.get("ResourceARN"):
+            arn = p["ResourceARN"]
+            return [self._existing(arn, self._tagger_tags(backends, arn), True, self._json_request_tags())]
+        return None
+
+    def _wafv2(self, name):
+        from moto.wafv2.models import wafv2_backends
+
+        p = self.auth.params
+        backends = wafv2_backends[self.account]
+        scope = "global" if p.get("Scope") == "CLOUDFRONT" else "regional"
+        region = "us-east-1" if scope == "global" else self.region
+        if name == "CreateWebACL":
+            return [self._new(f"arn:aws:wafv2:{region}:{self.account}:{scope}/webacl/{p.get('Name')}/*", self._json_request_tags())]
+        if name in ("UpdateWebACL", "DeleteWebACL") and p.get("Id"):
+            arn = f"arn:aws:wafv2:{region}:{self.account}:{scope}/webacl/{p.get('Name')}/{p.get('Id')}"
+            return [self._existing(arn, self._tagger_tags(backends, arn))]
+        if name in ("TagResource", "UntagResource") and p.get("ResourceARN"):
+            arn = p["ResourceARN"]
+            return [self._existing(arn, self._tagger_tags(backends, arn), True, self._json_request_tags())]
+        return None
+
+    def _backup(self, name):
+        from urllib.parse import unquote
+
+        from moto.backup.models import backup_backends
+
+        backends = backup_backends[self.account]
+        segments = [unquote(x) for x in str(self.auth.request._path or "").split("?")[0].split("/") if x]
+        prefix = f"arn:aws:backup:{self.region}:{self.account}"
+        if name == "CreateBackupVault":
+            return [self._new(f"{prefix}:backup-vault:{segments[-1]}", self._json_request_tags("BackupVaultTags"))]
+        if name == "CreateBackupPlan":
+            return [self._new(f"{prefix}:backup-plan:*", self._json_request_tags("BackupPlanTags"))]
+        if name == "DeleteBackupVault" and len(segments) >= 2:
+            arn = f"{prefix}:backup-vault:{segments[1]}"
+            return [self._existing(arn, self._tagger_tags(backends, arn))]
+        if name in ("UpdateBackupPlan", "DeleteBackupPlan", "CreateBackupSelection", "DeleteBackupSelection") and len(segments) >= 3:
+            arn = f"{prefix}:backup-plan:{segments[2]}"
+            return [self._existing(arn, self._tagger_tags(backends, arn))]
+        if name in ("TagResource", "UntagResource") and len(segments) >= 2:
+            arn = "/".join(segments[1:])
+            return [self._existing(arn, self._tagger_tags(backends, arn), True, self._json_request_tags("Tags"))]
+        return None
+
+    def _cloudfront(self, name):
+        from urllib.parse import parse_qs, unquote
+
+        from moto.cloudfront.models import cloudfront_backends
+
+        backends = cloudfront_backends[self.account]
+        path, _, query = str(self.auth.request._path or "").partition("?")
+        segments = [unquote(x) for x in path.split("/") if x]
+        body = self.auth.request._body
+        body = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body or "")
+        request_tags = {
+            k: v for k, v in re.findall(r"<Tag>\s*<Key>([^<]*)</Key>\s*(?:<Value>([^<]*)</Value>)?\s*</Tag>", body)
+        }
+        if name in ("CreateDistribution", "CreateDistributionWithTags"):
+            return [self._new(f"arn:aws:cloudfront::{self.account}:distribution/*", request_tags)]
+        if name in ("UpdateDistribution", "DeleteDistribution") and len(segments) >= 3:
+            arn = f"arn:aws:cloudfront::{self.account}:distribution/{segments[2]}"
+            return [self._existing(arn, self._tagger_tags(backends, arn))]
+        if name in ("TagResource", "UntagResource"):
+            found = parse_qs(query).get("Resource") or [self._param("Resource")]
+            arn = found[0] if found and found[0] else None
+            if arn:
+                return [self._existing(arn, self._tagger_tags(backends, arn), True, request_tags)]
+        return None
 
     # -- Auto Scaling --------------------------------------------------------
 

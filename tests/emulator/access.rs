@@ -47,7 +47,7 @@ async fn launch_template(emulator: &Emulator, region: &str, uid: &str, tier: &st
 
 /// User data as the instance sees it.
 pub(crate) fn decode(b64: &str) -> String {
-    let bytes = warmstandby_core::desired::base64_decode(b64).expect("user data is base64");
+    let bytes = warmstandby_core::base64::decode(b64).expect("user data is base64");
     String::from_utf8(bytes).expect("user data is text")
 }
 

@@ -469,3 +469,113 @@ async fn another_teams_network_database_and_load_balancer_are_out_of_reach_even_
     let group_found = root_asg.describe_auto_scaling_groups().auto_scaling_group_names("payments").send().await;
     assert_eq!(group_found.expect("their group").auto_scaling_groups()[0].max_size(), Some(1));
 }
+
+#[tokio::test]
+async fn another_teams_alarm_certificate_web_acl_and_backup_vault_are_out_of_reach() {
+    let emulator = Emulator::start();
+    let region = "us-east-1";
+    let root = emulator.sdk_config(region).await;
+    // Made by the root user and tagged as another team's.
+    use aws_sdk_cloudwatch::types::{ComparisonOperator, Statistic};
+    let cw = aws_sdk_cloudwatch::Client::new(&root);
+    cw.put_metric_alarm()
+        .alarm_name("payments-health")
+        .namespace("AWS/Route53")
+        .metric_name("HealthCheckStatus")
+        .statistic(Statistic::Minimum)
+        .period(60)
+        .evaluation_periods(1)
+        .threshold(1.0)
+        .comparison_operator(ComparisonOperator::LessThanThreshold)
+        .tags(aws_sdk_cloudwatch::types::Tag::builder().key("team").value("payments").build())
+        .send()
+        .await
+        .expect("their alarm");
+    let acm = aws_sdk_acm::Client::new(&root);
+    let cert = acm
+        .request_certificate()
+        .domain_name("payments.example.com")
+        .tags(aws_sdk_acm::types::Tag::builder().key("team").value("payments").build().expect("a tag"))
+        .send()
+        .await
+        .expect("their certificate");
+    let cert = cert.certificate_arn().expect("its ARN").to_string();
+    let waf = aws_sdk_wafv2::Client::new(&root);
+    let acl = waf
+        .create_web_acl()
+        .name("payments")
+        .scope(aws_sdk_wafv2::types::Scope::Cloudfront)
+        .default_action(
+            aws_sdk_wafv2::types::DefaultAction::builder()
+                .allow(aws_sdk_wafv2::types::AllowAction::builder().build())
+                .build(),
+        )
+        .visibility_config(
+            aws_sdk_wafv2::types::VisibilityConfig::builder()
+                .sampled_requests_enabled(false)
+                .cloud_watch_metrics_enabled(false)
+                .metric_name("payments")
+                .build()
+                .expect("a visibility config"),
+        )
+        .tags(aws_sdk_wafv2::types::Tag::builder().key("team").value("payments").build().expect("a tag"))
+        .send()
+        .await
+        .expect("their web ACL");
+    let acl = acl.summary().cloned().expect("its summary");
+    let backup = aws_sdk_backup::Client::new(&root);
+    backup
+        .create_backup_vault()
+        .backup_vault_name("payments")
+        .backup_vault_tags("team", "payments")
+        .send()
+        .await
+        .expect("their vault");
+
+    let aws = operator(&emulator, &policy()).await;
+    assert_denied(
+        "deleting their alarm",
+        &aws.cloudwatch(region).delete_alarms().alarm_names("payments-health").send().await.expect_err("denied"),
+        "cloudwatch:DeleteAlarms",
+    );
+    assert_denied(
+        "deleting their certificate",
+        &aws.acm(region).delete_certificate().certificate_arn(&cert).send().await.expect_err("denied"),
+        "acm:DeleteCertificate",
+    );
+    assert_denied(
+        "deleting their web ACL",
+        &aws.wafv2_cloudfront()
+            .delete_web_acl()
+            .name("payments")
+            .scope(aws_sdk_wafv2::types::Scope::Cloudfront)
+            .id(acl.id().unwrap_or_default())
+            .lock_token(acl.lock_token().unwrap_or_default())
+            .send()
+            .await
+            .expect_err("denied"),
+        "wafv2:DeleteWebACL",
+    );
+    assert_denied(
+        "deleting their vault",
+        &aws.backup(region).delete_backup_vault().backup_vault_name("payments").send().await.expect_err("denied"),
+        "backup:DeleteBackupVault",
+    );
+    // Nor may the operator make any of these untagged.
+    assert_denied(
+        "an untagged vault",
+        &aws.backup(region).create_backup_vault().backup_vault_name("untagged").send().await.expect_err("denied"),
+        "backup:CreateBackupVault",
+    );
+
+    // The operator builds and tears down its stack beside them, and they stay.
+    let (mut f, _endpoint) = ready_stack(&aws, |_| {}).await;
+    f.teardown(&aws).await;
+    let alarms = cw.describe_alarms().alarm_names("payments-health").send().await.expect("their alarm");
+    assert_eq!(alarms.metric_alarms().len(), 1);
+    acm.describe_certificate().certificate_arn(&cert).send().await.expect("their certificate");
+    let vaults = backup.list_backup_vaults().send().await.expect("vaults");
+    assert!(vaults.backup_vault_list().iter().any(|v| v.backup_vault_name() == Some("payments")));
+    let acls = waf.list_web_acls().scope(aws_sdk_wafv2::types::Scope::Cloudfront).send().await.expect("web ACLs");
+    assert!(acls.web_acls().iter().any(|a| a.name() == Some("payments")));
+}

@@ -116,18 +116,29 @@ fn the_policy_allows_exactly_what_the_code_calls() {
     assert_eq!(secret["Resource"], "arn:aws:secretsmanager:*:*:secret:warmstandby/*");
 }
 
-/// EC2, RDS, Elastic Load Balancing and Auto Scaling scope by tag: every
-/// grant of a call that creates or changes something in them holds only for
-/// resources tagged as ours (`aws:ResourceTag`), for requests that tag what
-/// they create as ours (`aws:RequestTag`), or for tags given at creation
-/// (`ec2:CreateAction`, `elasticloadbalancing:CreateAction`). Only reads,
-/// which AWS authorizes on `*`, and the image, volume and network interface
-/// an instance launches with go unconditioned.
+/// EC2, RDS, Elastic Load Balancing, Auto Scaling, ACM, CloudWatch, WAF,
+/// Backup and CloudFront scope by tag: every grant of a call that creates or
+/// changes something in them holds only for resources tagged as ours
+/// (`aws:ResourceTag`), for requests that tag what they create as ours
+/// (`aws:RequestTag`), or for tags given at creation (`ec2:CreateAction`,
+/// `elasticloadbalancing:CreateAction`). Only reads, which AWS authorizes on
+/// `*` (or which list everything), and the image, volume and network
+/// interface an instance launches with go unconditioned.
 #[test]
 fn changes_in_the_tag_scoped_services_reach_only_what_is_ours() {
     let policy: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(repo_root().join("deploy/iam-policy.json")).unwrap()).unwrap();
-    let scoped = ["ec2:", "rds:", "elasticloadbalancing:", "autoscaling:"];
+    let scoped = [
+        "ec2:",
+        "rds:",
+        "elasticloadbalancing:",
+        "autoscaling:",
+        "acm:",
+        "cloudwatch:",
+        "wafv2:",
+        "backup:",
+        "cloudfront:",
+    ];
     let read = |a: &str| {
         let op = a.split(':').nth(1).unwrap_or_default();
         op.starts_with("Describe") || op.starts_with("List") || op.starts_with("Get")

@@ -5,5 +5,6 @@ mod chart;
 mod cli;
 mod crds;
 mod iam;
+mod layering;
 mod operator;
 mod views;

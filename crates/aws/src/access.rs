@@ -5,7 +5,7 @@ use warmstandby_core::Password;
 use warmstandby_core::access::actions::AccessAction;
 use warmstandby_core::access::desired::DesiredAccess;
 use warmstandby_core::access::observed::ObservedAccess;
-use warmstandby_core::network::plan::ActionOutcome;
+use warmstandby_core::plan::ActionOutcome;
 
 use crate::clients::AwsContext;
 use crate::errors::AwsError;

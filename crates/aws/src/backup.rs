@@ -6,7 +6,7 @@ use crate::tags::Ownership;
 use warmstandby_core::data::observed::ObservedBackupPlan;
 use warmstandby_core::data::plan::BackupAction;
 use warmstandby_core::desired::DesiredDataTier;
-use warmstandby_core::network::plan::ActionOutcome;
+use warmstandby_core::plan::ActionOutcome;
 
 use crate::clients::AwsContext;
 use crate::errors::AwsError;

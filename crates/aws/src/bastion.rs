@@ -7,7 +7,7 @@ use aws_sdk_ec2::types::ResourceType;
 use warmstandby_api::{TAG_COMPONENT, TAG_UID};
 use warmstandby_core::data::observed::ObservedInstance;
 use warmstandby_core::data::plan::BastionAction;
-use warmstandby_core::network::plan::ActionOutcome;
+use warmstandby_core::plan::ActionOutcome;
 
 use crate::tags::ec2_tag;
 

@@ -13,7 +13,7 @@ use warmstandby_core::Password;
 use warmstandby_core::data::observed::{ObservedDataTier, ObservedDbSubnetGroup};
 use warmstandby_core::data::plan::DataAction;
 use warmstandby_core::desired::{DesiredDataTier, DesiredDatabase};
-use warmstandby_core::network::plan::ActionOutcome;
+use warmstandby_core::plan::ActionOutcome;
 
 use crate::clients::AwsContext;
 use crate::errors::AwsError;

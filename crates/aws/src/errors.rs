@@ -192,10 +192,8 @@ fn remedy(code: &str) -> Option<&'static str> {
 }
 
 /// A change whose target is already gone counts as done (deletes, mostly).
-pub(crate) fn ok_or_gone<T>(
-    result: Result<T, AwsError>,
-) -> Result<warmstandby_core::network::plan::ActionOutcome, AwsError> {
-    use warmstandby_core::network::plan::ActionOutcome;
+pub(crate) fn ok_or_gone<T>(result: Result<T, AwsError>) -> Result<warmstandby_core::plan::ActionOutcome, AwsError> {
+    use warmstandby_core::plan::ActionOutcome;
     match result {
         Ok(_) => Ok(ActionOutcome::Done),
         Err(e) if e.is_not_found() => Ok(ActionOutcome::NotFound),

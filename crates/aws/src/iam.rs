@@ -9,7 +9,7 @@ use warmstandby_core::access::actions::IamAction;
 use warmstandby_core::access::desired::{DesiredAccess, ROLE_PATH, trust_policy};
 use warmstandby_core::access::observed::{ObservedProfile, ObservedRole};
 use warmstandby_core::access::plan::policy_document;
-use warmstandby_core::network::plan::ActionOutcome;
+use warmstandby_core::plan::ActionOutcome;
 
 use crate::clients::AwsContext;
 use crate::errors::{AwsError, ok_or_gone};

@@ -18,7 +18,8 @@ use warmstandby_core::network::observed::{
     NatState, ObservedAddress, ObservedAssociation, ObservedInternetGateway, ObservedNatGateway, ObservedNetwork,
     ObservedRoute, ObservedRouteTable, ObservedSubnet, ObservedVpc, RouteTarget,
 };
-use warmstandby_core::network::plan::{ActionOutcome, NetworkAction, VpcDnsAttribute};
+use warmstandby_core::network::plan::{NetworkAction, VpcDnsAttribute};
+use warmstandby_core::plan::ActionOutcome;
 
 use crate::errors::AwsError;
 use crate::tags::{Ec2Tagging, Ownership, ec2_tag, ec2_uid_filter};

@@ -9,7 +9,7 @@ use warmstandby_core::Password;
 use warmstandby_core::access::actions::SecretAction;
 use warmstandby_core::access::desired::{DesiredSecret, SecretFields};
 use warmstandby_core::access::observed::ObservedSecret;
-use warmstandby_core::network::plan::ActionOutcome;
+use warmstandby_core::plan::ActionOutcome;
 
 use crate::clients::AwsContext;
 use crate::errors::{AwsError, ok_or_gone};

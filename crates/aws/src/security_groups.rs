@@ -8,7 +8,7 @@ use aws_sdk_ec2::types::{IpPermission, IpRange, UserIdGroupPair};
 use warmstandby_api::{TAG_COMPONENT, TAG_UID};
 use warmstandby_core::data::observed::{ObservedRule, ObservedSecurityGroup};
 use warmstandby_core::data::plan::SecurityGroupAction;
-use warmstandby_core::network::plan::ActionOutcome;
+use warmstandby_core::plan::ActionOutcome;
 
 use crate::tags::ec2_tag;
 

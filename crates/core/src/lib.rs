@@ -8,6 +8,7 @@
 
 pub mod access;
 pub mod aws_time;
+pub mod base64;
 pub mod conditions;
 pub mod cron;
 pub mod data;
@@ -23,9 +24,11 @@ pub mod network;
 pub mod next;
 pub mod overall;
 pub mod placement;
+pub mod plan;
 #[cfg(test)]
 mod properties;
 pub mod replication;
+pub mod resource;
 pub mod secret;
 pub mod stack_pass;
 #[cfg(test)]

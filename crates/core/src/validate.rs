@@ -107,6 +107,14 @@ pub struct ValidatedStack {
     pub password: Password,
 }
 
+impl ValidatedStack {
+    /// The AWS name of one of the stack's resources:
+    /// `<namespace>-<name>-<suffix>`, bounded to `max` characters.
+    pub fn aws_name(&self, suffix: &str, max: usize) -> String {
+        names::bounded_name(&format!("{}-{}-{suffix}", self.namespace, self.name), max)
+    }
+}
+
 /// What the dereference step found for a stack.
 pub struct StackInputs<'a> {
     pub stack: &'a ThreeTierStack,

@@ -5,7 +5,7 @@ use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, Statistic, Tag};
 use warmstandby_api::{GLOBAL_REGION, TAG_UID};
 use warmstandby_core::edge::observed::{AlarmConfig, ObservedAlarm};
 use warmstandby_core::edge::plan::AlarmAction;
-use warmstandby_core::network::plan::ActionOutcome;
+use warmstandby_core::plan::ActionOutcome;
 
 use super::{not_ours, ok_or_gone};
 use crate::clients::AwsContext;

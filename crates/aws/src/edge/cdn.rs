@@ -12,7 +12,7 @@ use aws_sdk_cloudfront::types::{
 use warmstandby_core::desired::DesiredGlobalEdge;
 use warmstandby_core::edge::observed::{DistributionSpec, ObservedDistribution, OriginSpec};
 use warmstandby_core::edge::plan::{CACHING_DISABLED, CdnAction};
-use warmstandby_core::network::plan::ActionOutcome;
+use warmstandby_core::plan::ActionOutcome;
 
 use super::ok_or_gone;
 use crate::clients::AwsContext;

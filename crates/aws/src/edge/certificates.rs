@@ -4,7 +4,7 @@
 use warmstandby_api::TAG_UID;
 use warmstandby_core::edge::observed::ObservedCertificate;
 use warmstandby_core::edge::plan::CertificateAction;
-use warmstandby_core::network::plan::ActionOutcome;
+use warmstandby_core::plan::ActionOutcome;
 
 use super::{not_ours, ok_or_gone};
 use crate::clients::AwsContext;

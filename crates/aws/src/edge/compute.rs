@@ -15,7 +15,7 @@ use warmstandby_core::edge::observed::{
     AsgSpec, LaunchTemplateData, ObservedAsg, ObservedImage, ObservedLaunchTemplate,
 };
 use warmstandby_core::edge::plan::ComputeAction;
-use warmstandby_core::network::plan::ActionOutcome;
+use warmstandby_core::plan::ActionOutcome;
 
 use super::ok_or_gone;
 use crate::clients::AwsContext;

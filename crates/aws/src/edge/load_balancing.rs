@@ -12,7 +12,7 @@ use warmstandby_core::edge::observed::{
     ListenerSpec, LoadBalancerSpec, ObservedListener, ObservedLoadBalancer, ObservedTargetGroup, TargetGroupSpec,
 };
 use warmstandby_core::edge::plan::LoadBalancingAction;
-use warmstandby_core::network::plan::ActionOutcome;
+use warmstandby_core::plan::ActionOutcome;
 
 use super::{not_ours, ok_or_gone};
 use crate::clients::AwsContext;

@@ -20,7 +20,7 @@ use warmstandby_api::RegionRole;
 use warmstandby_core::desired::{CloudFrontCertificate, DesiredGlobalEdge, DesiredRegionEdge};
 use warmstandby_core::edge::observed::{ObservedGlobalEdge, ObservedRegionEdge};
 use warmstandby_core::edge::plan::{EdgeAction, EdgeScope};
-use warmstandby_core::network::plan::ActionOutcome;
+use warmstandby_core::plan::ActionOutcome;
 
 use crate::clients::AwsContext;
 pub(crate) use crate::errors::ok_or_gone;

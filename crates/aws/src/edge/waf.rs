@@ -9,7 +9,7 @@ use aws_sdk_wafv2::types::{
 use warmstandby_api::TAG_UID;
 use warmstandby_core::edge::observed::{ObservedWebAcl, WebAclSpec};
 use warmstandby_core::edge::plan::WafAction;
-use warmstandby_core::network::plan::ActionOutcome;
+use warmstandby_core::plan::ActionOutcome;
 
 use super::{not_ours, ok_or_gone};
 use crate::clients::AwsContext;

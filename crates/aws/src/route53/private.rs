@@ -7,7 +7,7 @@ use crate::errors::ok_or_gone;
 use warmstandby_core::data::observed::ObservedZone;
 use warmstandby_core::data::plan::PrivateDnsAction;
 use warmstandby_core::desired::DesiredDataTier;
-use warmstandby_core::network::plan::ActionOutcome;
+use warmstandby_core::plan::ActionOutcome;
 
 use crate::clients::AwsContext;
 use crate::errors::AwsError;

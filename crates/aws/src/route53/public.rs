@@ -14,7 +14,7 @@ use aws_sdk_route53::types::{
 use warmstandby_core::desired::DesiredGlobalEdge;
 use warmstandby_core::edge::observed::{HealthCheckConfig, ObservedHealthCheck, PublicZone, RecordSpec};
 use warmstandby_core::edge::plan::{DnsAction, RecordAction};
-use warmstandby_core::network::plan::ActionOutcome;
+use warmstandby_core::plan::ActionOutcome;
 
 use crate::clients::AwsContext;
 use crate::errors::AwsError;

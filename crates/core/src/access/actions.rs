@@ -89,17 +89,7 @@ pub enum IamAction {
     },
 }
 
-impl From<SecretAction> for AccessAction {
-    fn from(a: SecretAction) -> Self {
-        AccessAction::Secret(a)
-    }
-}
-
-impl From<IamAction> for AccessAction {
-    fn from(a: IamAction) -> Self {
-        AccessAction::Iam(a)
-    }
-}
+crate::plan::into_family_action!(AccessAction { SecretAction => Secret, IamAction => Iam });
 
 impl AccessAction {
     /// A short description; never includes the secret's value.

@@ -3,7 +3,6 @@
 use serde_json::{Value, json};
 use warmstandby_api::RegionRole;
 
-use crate::data::desired::stack_name;
 use crate::validate::ValidatedStack;
 
 /// Path of every role and instance profile the operator creates; the
@@ -99,7 +98,7 @@ impl DesiredAccess {
 pub fn desired_access(stack: &ValidatedStack) -> DesiredAccess {
     let db = &stack.spec.database;
     let role = |tier: &'static str, reads_secret: bool| {
-        let name = stack_name(stack, tier, 64);
+        let name = stack.aws_name(tier, 64);
         DesiredRole { tier, profile_name: name.clone(), name, reads_secret }
     };
     DesiredAccess {

@@ -67,7 +67,7 @@ impl Environment {
 /// The user's part of a launch template's user data (base64): what is the
 /// same in both regions. `None` when it is not text.
 pub fn user_part(user_data_base64: &str) -> Option<String> {
-    let text = String::from_utf8(crate::desired::base64_decode(user_data_base64)?).ok()?;
+    let text = String::from_utf8(crate::base64::decode(user_data_base64)?).ok()?;
     let Some((before, rest)) = text.split_once(BLOCK_START) else { return Some(text) };
     let after = rest.split_once(BLOCK_END).map(|(_, a)| a).unwrap_or_default();
     Some(format!("{before}{}", after.trim_start_matches('\n')))
@@ -116,7 +116,7 @@ mod tests {
         for v in VARIABLES {
             assert!(data.contains(&format!("{v}='")), "{v} missing");
         }
-        let encoded = crate::desired::base64(data.as_bytes());
+        let encoded = crate::base64::encode(data.as_bytes());
         assert_eq!(user_part(&encoded).unwrap(), "#!/bin/bash\necho hi\n", "the block is what differs by region");
         let web = env(false).user_data(None);
         assert!(web.starts_with("#!/bin/sh\n"));

@@ -12,15 +12,10 @@ use crate::access::desired::{
 use crate::access::environment::Environment;
 use crate::access::observed::ObservedAccess;
 
-#[derive(Clone, Debug, Default)]
-pub struct AccessPlan {
-    pub actions: Vec<AccessAction>,
-    pub drift: Vec<DriftItem>,
-    pub blocked: Vec<String>,
-    pub waiting: Vec<String>,
-}
+/// The access family's plan.
+pub type AccessPlan = crate::plan::Plan<AccessAction>;
 
-impl AccessPlan {
+impl crate::plan::Plan<AccessAction> {
     fn push(&mut self, action: impl Into<AccessAction>) {
         self.actions.push(action.into());
     }

@@ -20,23 +20,13 @@ pub enum DataAction {
     Backup(BackupAction),
 }
 
-macro_rules! into_data_action {
-    ($($family:ident => $variant:ident),* $(,)?) => {
-        $(impl From<$family> for DataAction {
-            fn from(action: $family) -> Self {
-                DataAction::$variant(action)
-            }
-        })*
-    };
-}
-
-into_data_action!(
+crate::plan::into_family_action!(DataAction {
     SecurityGroupAction => SecurityGroup,
     BastionAction => Bastion,
     DatabaseAction => Database,
     PrivateDnsAction => PrivateDns,
     BackupAction => Backup,
-);
+});
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SecurityGroupAction {
     CreateSecurityGroup {

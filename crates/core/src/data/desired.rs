@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 
 use warmstandby_api::RegionRole;
 
-use crate::names::bounded_name;
 use crate::placement::Placement;
 use crate::validate::ValidatedStack;
 
@@ -122,14 +121,9 @@ pub struct DesiredDataTier {
     pub fence_epoch: Option<i64>,
 }
 
-/// `<namespace>-<name>-<suffix>`, bounded.
-pub fn stack_name(stack: &ValidatedStack, suffix: &str, max: usize) -> String {
-    bounded_name(&format!("{}-{}-{suffix}", stack.namespace, stack.name), max)
-}
-
 /// RDS identifier of the database in `role`'s region (stable across failovers).
 pub fn db_identifier(stack: &ValidatedStack, role: RegionRole) -> String {
-    stack_name(stack, &format!("{}-db", role.as_str()), 63).to_ascii_lowercase()
+    stack.aws_name(&format!("{}-db", role.as_str()), 63).to_ascii_lowercase()
 }
 
 pub fn desired_data_tier(stack: &ValidatedStack, placement: &Placement, role: RegionRole) -> DesiredDataTier {
@@ -137,7 +131,7 @@ pub fn desired_data_tier(stack: &ValidatedStack, placement: &Placement, role: Re
     let region = stack.pair.region(role).region.clone();
     let group = |role_name: &str, description: &str, ingress: Vec<IngressRule>| DesiredSecurityGroup {
         role: role_name.to_string(),
-        name: stack_name(stack, role_name, 255),
+        name: stack.aws_name(role_name, 255),
         description: description.to_string(),
         ingress,
     };
@@ -199,12 +193,12 @@ pub fn desired_data_tier(stack: &ValidatedStack, placement: &Placement, role: Re
         }
     };
     let backup_plan = (spec.backup.enabled && role == RegionRole::Primary).then(|| DesiredBackupPlan {
-        name: stack_name(stack, "plan", 50),
+        name: stack.aws_name("plan", 50),
         schedule: spec.backup.schedule.clone(),
         retention_days: spec.backup.retention_days,
-        copy_to_vault: stack_name(stack, "vault", 50),
+        copy_to_vault: stack.aws_name("vault", 50),
         copy_to_region: stack.pair.standby.region.clone(),
-        selection_name: stack_name(stack, "servers", 50),
+        selection_name: stack.aws_name("servers", 50),
         iam_role_arn: spec.backup.iam_role_arn.clone(),
     });
     DesiredDataTier {
@@ -213,19 +207,19 @@ pub fn desired_data_tier(stack: &ValidatedStack, placement: &Placement, role: Re
         owner: format!("{}/{}", stack.namespace, stack.name),
         security_groups: sgs,
         bastion: (role == RegionRole::Primary && spec.bastion.enabled).then(|| DesiredBastion {
-            name: stack_name(stack, "bastion", 255),
+            name: stack.aws_name("bastion", 255),
             image_id: spec.images.api.primary.clone(),
             instance_type: spec.bastion.instance_type.clone(),
             key_name: spec.bastion.key_name.clone(),
             subnet_key: "public-a".into(),
         }),
-        db_subnet_group: stack_name(stack, "db", 255).to_ascii_lowercase(),
+        db_subnet_group: stack.aws_name("db", 255).to_ascii_lowercase(),
         db_identifier: db_identifier(stack, role),
         database,
         final_snapshot: db.final_snapshot,
         private_zone: db.private_dns.zone_name.clone(),
         private_record: format!("{}.{}", db.private_dns.record_name, db.private_dns.zone_name),
-        backup_vault: spec.backup.enabled.then(|| stack_name(stack, "vault", 50)),
+        backup_vault: spec.backup.enabled.then(|| stack.aws_name("vault", 50)),
         backup_plan,
         epoch: placement.epoch,
         rebuild_replica: !active && placement.fenced == Some(role) && placement.rebuild_allowed,

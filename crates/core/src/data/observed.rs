@@ -1,6 +1,6 @@
 //! Observed data tier of one stack in one region.
 
-use crate::desired::IngressRule;
+use crate::data::desired::IngressRule;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ObservedDataTier {
@@ -121,8 +121,8 @@ pub fn rule_matches(want: &IngressRule, have: &ObservedRule, group_id_of: &dyn F
         return false;
     }
     match &want.source {
-        crate::desired::RuleSource::Cidr(c) => have.cidr.as_deref() == Some(c.as_str()),
-        crate::desired::RuleSource::Group(g) => {
+        crate::data::desired::RuleSource::Cidr(c) => have.cidr.as_deref() == Some(c.as_str()),
+        crate::data::desired::RuleSource::Group(g) => {
             have.group_id.is_some() && group_id_of(g).as_deref() == have.group_id.as_deref()
         }
     }

@@ -4,22 +4,11 @@
 use warmstandby_api::{DriftItem, RegionRole};
 
 pub use crate::data::actions::*;
+use crate::data::desired::{DesiredDataTier, DesiredDatabase, IngressRule, NetworkRefs, RuleSource};
 use crate::data::observed::{ObservedDataTier, ObservedDatabase, ObservedRule, rule_matches};
-use crate::desired::{DesiredDataTier, DesiredDatabase, IngressRule, NetworkRefs, RuleSource};
 
-#[derive(Clone, Debug, Default)]
-pub struct DataPlan {
-    pub actions: Vec<(RegionRole, DataAction)>,
-    pub drift: Vec<DriftItem>,
-    pub blocked: Vec<String>,
-    pub waiting: Vec<String>,
-}
-
-impl DataPlan {
-    fn push(&mut self, role: RegionRole, action: impl Into<DataAction>) {
-        self.actions.push((role, action.into()));
-    }
-}
+/// Both regions' data tier plan, each action with the region it runs in.
+pub type DataPlan = crate::plan::Plan<(RegionRole, DataAction)>;
 
 /// What a region needs from outside its own observation.
 pub struct RegionInputs<'a> {

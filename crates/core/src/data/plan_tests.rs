@@ -1,9 +1,9 @@
 use warmstandby_api::{RegionRole, ThreeTierStack};
 
 use super::*;
+use crate::data::desired::{DesiredDataTier, NetworkRefs, desired_data_tier};
 use crate::data::observed::{ObservedDataTier, ObservedDatabase, ObservedSecurityGroup, ObservedZone};
 use crate::data::teardown::plan_data_teardown;
-use crate::desired::{DesiredDataTier, NetworkRefs, desired_data_tier};
 use crate::placement::Placement;
 
 fn desired(edit: impl Fn(&mut ThreeTierStack)) -> [DesiredDataTier; 2] {

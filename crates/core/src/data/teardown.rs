@@ -3,9 +3,9 @@
 use crate::data::actions::{
     BackupAction, BastionAction, DataAction, DatabaseAction, PrivateDnsAction, SecurityGroupAction,
 };
+use crate::data::desired::DesiredDataTier;
 use crate::data::observed::{ObservedDataTier, ObservedDatabase};
 use crate::data::plan::DataPlan;
-use crate::desired::DesiredDataTier;
 
 /// Plans deletion of both regions' data tiers, in the reverse of creation:
 /// backup selection and plan, records and zones, replica before writer (the

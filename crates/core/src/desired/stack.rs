@@ -9,7 +9,7 @@ use warmstandby_api::{GLOBAL_REGION, RegionRole};
 
 use super::{Kind, Resource, Scope};
 use crate::access::desired::{ROLE_PATH, desired_access};
-use crate::data::desired::{DesiredDatabase, RuleSource, desired_data_tier, stack_name as aws_name};
+use crate::data::desired::{DesiredDatabase, RuleSource, desired_data_tier};
 use crate::edge::desired::{CloudFrontCertificate, ImageSource, desired_global_edge, desired_region_edge};
 use crate::placement::Placement;
 use crate::validate::ValidatedStack;
@@ -130,7 +130,7 @@ fn regional(stack: &ValidatedStack, role: RegionRole) -> Vec<Resource> {
             .prop("subjectAlternativeNames", zone),
     );
     for image in &edge.images {
-        let name = aws_name(stack, image.tier, 128);
+        let name = stack.aws_name(image.tier, 128);
         let r = Resource::new(&scope, &format!("image/{}", image.tier), Kind::Image, name);
         out.push(match &image.source {
             ImageSource::Given(ami) => r.prop("ami", ami).prop("source", "given"),
@@ -175,7 +175,7 @@ fn regional(stack: &ValidatedStack, role: RegionRole) -> Vec<Resource> {
             .prop("instanceType", &t.instance_type)
             .prop("securityGroup", tier)
             .prop("userData", if t.user_script.is_some() { "environment block + spec" } else { "environment block" })
-            .prop("instanceProfile", aws_name(stack, tier, 64))
+            .prop("instanceProfile", stack.aws_name(tier, 64))
             .dep(k(&format!("image/{tier}")))
             .dep(k(&format!("security-group/{tier}")))
             .dep(global_key(&format!("instance-profile/{tier}"))),

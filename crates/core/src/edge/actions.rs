@@ -51,17 +51,7 @@ pub enum EdgeAction {
     Alarm(AlarmAction),
 }
 
-macro_rules! into_edge_action {
-    ($($family:ident => $variant:ident),* $(,)?) => {
-        $(impl From<$family> for EdgeAction {
-            fn from(action: $family) -> Self {
-                EdgeAction::$variant(action)
-            }
-        })*
-    };
-}
-
-into_edge_action!(
+crate::plan::into_family_action!(EdgeAction {
     CertificateAction => Certificate,
     LoadBalancingAction => LoadBalancing,
     ComputeAction => Compute,
@@ -69,7 +59,7 @@ into_edge_action!(
     CdnAction => Cdn,
     WafAction => Waf,
     AlarmAction => Alarm,
-);
+});
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CertificateAction {
     RequestCertificate { domain: String },

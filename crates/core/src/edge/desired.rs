@@ -9,7 +9,6 @@
 
 use warmstandby_api::{CachingMode, Capacity, GLOBAL_REGION, OriginProtocol, PriceClass, RegionRole};
 
-use crate::data::desired::stack_name;
 use crate::placement::Placement;
 use crate::validate::ValidatedStack;
 
@@ -147,15 +146,15 @@ pub fn desired_region_edge(stack: &ValidatedStack, placement: &Placement, role: 
             let t = if tier == "web" { &spec.web } else { &spec.api };
             DesiredTier {
                 tier,
-                target_group_name: stack_name(stack, tier, 32),
-                load_balancer_name: stack_name(stack, tier, 32),
+                target_group_name: stack.aws_name(tier, 32),
+                load_balancer_name: stack.aws_name(tier, 32),
                 port: t.port,
                 health_check_path: t.health_check_path.clone(),
                 https_listener: tier == "api" || spec.cdn.origin_protocol == OriginProtocol::HttpsOnly,
-                launch_template_name: stack_name(stack, tier, 128),
+                launch_template_name: stack.aws_name(tier, 128),
                 instance_type: t.instance_type.clone(),
                 user_script: t.user_data.clone(),
-                auto_scaling_group_name: stack_name(stack, tier, 255),
+                auto_scaling_group_name: stack.aws_name(tier, 255),
                 capacity: if active || placement.full_capacity_everywhere { t.capacity } else { t.standby_capacity },
                 subnet_keys: if tier == "web" { ["web-a", "web-b"] } else { ["app-a", "app-b"] },
             }
@@ -190,7 +189,7 @@ pub fn desired_region_edge(stack: &ValidatedStack, placement: &Placement, role: 
 /// The copy's AMI name: stable per stack, tier and source image, so a new
 /// source image gets a new copy and the old one is released.
 pub fn image_copy_name(stack: &ValidatedStack, tier: &str, source: &str) -> String {
-    stack_name(stack, &format!("{tier}-{source}"), 128)
+    stack.aws_name(&format!("{tier}-{source}"), 128)
 }
 
 pub fn desired_global_edge(stack: &ValidatedStack, placement: &Placement) -> DesiredGlobalEdge {
@@ -213,7 +212,7 @@ pub fn desired_global_edge(stack: &ValidatedStack, placement: &Placement) -> Des
         active: placement.edge_active,
         cloudfront_certificate,
         health_check: DesiredHealthCheck {
-            name: stack_name(stack, "api", 255),
+            name: stack.aws_name("api", 255),
             https: spec.health_check.https,
             port: spec.health_check.port,
             path: spec.health_check.path.clone(),
@@ -230,64 +229,13 @@ pub fn desired_global_edge(stack: &ValidatedStack, placement: &Placement) -> Des
             price_class: spec.cdn.price_class,
         },
         web_acl: spec.waf.enabled.then(|| DesiredWebAcl {
-            name: stack_name(stack, "web", 128),
+            name: stack.aws_name("web", 128),
             managed_rule_groups: spec.waf.managed_rule_groups.clone(),
             rate_limit: spec.waf.rate_limit,
         }),
         alarm: spec.alarms.enabled.then(|| DesiredAlarm {
-            name: stack_name(stack, "api-health", 255),
+            name: stack.aws_name("api-health", 255),
             sns_topic_arns: spec.alarms.sns_topic_arns.clone(),
         }),
-    }
-}
-
-/// Standard base64 with padding (user data); small enough not to need a crate.
-pub fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-/// The inverse of `base64`; `None` for anything that is not base64.
-pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = Vec::with_capacity(text.len() / 4 * 3);
-    let (mut bits, mut count) = (0u32, 0u32);
-    for c in text.bytes().filter(|c| !c.is_ascii_whitespace()) {
-        if c == b'=' {
-            break;
-        }
-        let v = ALPHABET.iter().position(|a| *a == c)?;
-        bits = (bits << 6) | u32::try_from(v).ok()?;
-        count += 6;
-        if count >= 8 {
-            count -= 8;
-            out.push(u8::try_from((bits >> count) & 0xff).ok()?);
-        }
-    }
-    Some(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{base64, base64_decode};
-
-    #[test]
-    fn base64_matches_rfc4648_vectors() {
-        for (raw, enc) in [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foobar", "Zm9vYmFy")] {
-            assert_eq!(base64(raw.as_bytes()), enc);
-            assert_eq!(base64_decode(enc).unwrap(), raw.as_bytes());
-        }
     }
 }

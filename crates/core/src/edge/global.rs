@@ -4,15 +4,15 @@
 
 use warmstandby_api::{CachingMode, GLOBAL_REGION, OriginProtocol, PriceClass, RegionRole};
 
-use crate::desired::CloudFrontCertificate;
 use crate::edge::actions::{AlarmAction, CdnAction, CertificateAction, DnsAction, EdgeScope, RecordAction, WafAction};
+use crate::edge::desired::CloudFrontCertificate;
+use crate::edge::inputs::{
+    ALL_METHODS, CACHING_DISABLED, CACHING_OPTIMIZED, CLOUDFRONT_ZONE_ID, EdgeInputs, EdgePlan, ORIGIN_GROUP_ID,
+    RECORD_TTL, RegionEdgeInputs, marker_name, origin_id,
+};
 use crate::edge::observed::{
     AlarmConfig, DistributionSpec, HealthCheckConfig, ObservedCertificate, ObservedLoadBalancer, OriginSpec,
     RecordSpec, WebAclSpec, diff,
-};
-use crate::edge::plan::{
-    ALL_METHODS, CACHING_DISABLED, CACHING_OPTIMIZED, CLOUDFRONT_ZONE_ID, EdgeInputs, EdgePlan, ORIGIN_GROUP_ID,
-    RECORD_TTL, RegionEdgeInputs, marker_name, origin_id,
 };
 use warmstandby_api::DriftItem;
 

@@ -5,6 +5,7 @@
 pub mod actions;
 pub mod desired;
 mod global;
+pub mod inputs;
 pub mod observed;
 pub mod plan;
 mod regional;

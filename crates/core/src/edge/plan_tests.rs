@@ -9,12 +9,14 @@ use std::collections::BTreeMap;
 use warmstandby_api::{RegionRole, ThreeTierStack};
 
 use super::*;
-use crate::desired::{DesiredGlobalEdge, DesiredRegionEdge, desired_global_edge, desired_region_edge};
+use crate::data::desired::NetworkRefs;
+use crate::edge::desired::{DesiredGlobalEdge, DesiredRegionEdge, desired_global_edge, desired_region_edge};
 use crate::edge::observed::{
     LaunchTemplateData, ObservedAlarm, ObservedAsg, ObservedCertificate, ObservedDistribution, ObservedHealthCheck,
     ObservedImage, ObservedLaunchTemplate, ObservedListener, ObservedLoadBalancer, ObservedTargetGroup, ObservedWebAcl,
     PublicZone, RecordSpec,
 };
+use crate::edge::observed::{ObservedGlobalEdge, ObservedRegionEdge};
 use crate::placement::Placement;
 
 struct World {

@@ -4,13 +4,13 @@
 
 use warmstandby_api::{DriftItem, RegionRole};
 
-use crate::desired::{DesiredTier, ImageSource};
 use crate::edge::actions::{CertificateAction, ComputeAction, EdgeScope, LoadBalancingAction};
+use crate::edge::desired::{DesiredTier, ImageSource};
+use crate::edge::inputs::{EdgePlan, RegionEdgeInputs};
 use crate::edge::observed::{
     AsgSpec, LaunchTemplateData, ListenerSpec, LoadBalancerSpec, ObservedLoadBalancer, ObservedTargetGroup,
     TargetGroupSpec, diff,
 };
-use crate::edge::plan::{EdgePlan, RegionEdgeInputs};
 
 pub(super) fn plan_region(plan: &mut EdgePlan, r: &RegionEdgeInputs<'_>) {
     let certificate = plan_certificate(plan, r);

@@ -9,9 +9,9 @@ use warmstandby_api::{
 };
 
 use crate::conditions::types;
-use crate::desired::{CloudFrontCertificate, DesiredGlobalEdge, DesiredRegionEdge, ImageSource};
+use crate::edge::desired::{CloudFrontCertificate, DesiredGlobalEdge, DesiredRegionEdge, ImageSource};
+use crate::edge::inputs::CLOUDFRONT_ZONE_ID;
 use crate::edge::observed::{ObservedGlobalEdge, ObservedRegionEdge};
-use crate::edge::plan::CLOUDFRONT_ZONE_ID;
 
 /// Both regions' and the global edge state of one pass.
 #[derive(Clone, Copy, Debug)]

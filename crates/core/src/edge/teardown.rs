@@ -6,8 +6,8 @@ use crate::edge::actions::{
     AlarmAction, CdnAction, CertificateAction, ComputeAction, DnsAction, EdgeScope, LoadBalancingAction, RecordAction,
     WafAction,
 };
+use crate::edge::inputs::EdgePlan;
 use crate::edge::observed::{ObservedGlobalEdge, ObservedRegionEdge, RecordSpec};
-use crate::edge::plan::EdgePlan;
 
 /// Deletion in the reverse of creation: alarm and our records first, then
 /// CloudFront (disabled, then deleted once deployed), the web ACL, health

@@ -4,6 +4,7 @@ use crate::network::observed::{
     NatState, ObservedAddress, ObservedAssociation, ObservedInternetGateway, ObservedNatGateway, ObservedNetwork,
     ObservedRoute, ObservedRouteTable, ObservedSubnet, ObservedVpc, RouteTarget,
 };
+use crate::plan::ActionOutcome;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum VpcDnsAttribute {
@@ -108,35 +109,6 @@ impl NetworkAction {
             _ => None,
         }
     }
-}
-
-impl ActionOutcome {
-    /// The resource a creation made.
-    pub fn created_id(&self) -> Option<&str> {
-        match self {
-            ActionOutcome::Created { id } => Some(id),
-            ActionOutcome::CreatedAddress { allocation_id, .. } => Some(allocation_id),
-            _ => None,
-        }
-    }
-}
-
-/// What AWS returned for an action, recorded into the observed model.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ActionOutcome {
-    Done,
-    Created {
-        id: String,
-    },
-    CreatedAddress {
-        allocation_id: String,
-        public_ip: String,
-    },
-    Associated {
-        association_id: String,
-    },
-    /// The target was already gone: counts as done for deletes.
-    NotFound,
 }
 
 impl ObservedNetwork {

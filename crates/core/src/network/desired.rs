@@ -4,7 +4,7 @@
 use ipnet::Ipv4Net;
 use warmstandby_api::{NatGatewayMode, RegionRole};
 
-use crate::desired::{Kind, Resource, Scope};
+use crate::resource::{Kind, Resource, Scope};
 use crate::validate::{SubnetTier, ValidatedRegionPair, ZONE_SLOTS};
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -3,6 +3,7 @@
 
 pub mod actions;
 pub mod desired;
+mod drift;
 pub mod observed;
 pub mod plan;
 pub mod status;

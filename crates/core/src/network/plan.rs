@@ -1,55 +1,16 @@
 //! Network planning: repair towards the desired network (leftovers are
 //! deleted with `teardown`'s steps).
 
-use warmstandby_api::DriftItem;
-
-use crate::desired::{DesiredNetwork, RouteTarget as DesiredTarget};
+use crate::network::desired::{DesiredNetwork, RouteTarget as DesiredTarget};
 use crate::network::observed::{NatState, ObservedNatGateway, ObservedNetwork, ObservedRoute, RouteTarget};
 
-pub use crate::network::actions::{ActionOutcome, NetworkAction, VpcDnsAttribute};
+pub use crate::network::actions::{NetworkAction, VpcDnsAttribute};
+pub use crate::network::drift::NetworkPlan;
+use crate::network::drift::{Drift, pick};
 use crate::network::teardown::teardown_drift;
 pub use crate::network::teardown::{extras, plan_teardown};
 
 pub const DEFAULT_ROUTE: &str = "0.0.0.0/0";
-
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct NetworkPlan {
-    /// Actions whose prerequisites exist now; independent of each other.
-    pub actions: Vec<NetworkAction>,
-    /// Differences between desired and observed, field by field.
-    pub drift: Vec<DriftItem>,
-    /// Differences the operator will not fix by itself (replacement needed).
-    pub blocked: Vec<String>,
-    /// Things in progress in AWS (e.g. a NAT gateway still deleting).
-    pub waiting: Vec<String>,
-}
-
-/// Picks the record for `component` (lowest ID when duplicated).
-pub(super) fn pick<'a, T>(items: &'a [T], component: &str, get: impl Fn(&T) -> (&str, &str)) -> Option<&'a T> {
-    items.iter().filter(|i| get(i).1 == component).min_by(|a, b| get(a).0.cmp(get(b).0))
-}
-
-pub(super) struct Drift<'a> {
-    pub(super) region: &'a str,
-    pub(super) items: Vec<DriftItem>,
-}
-
-impl Drift<'_> {
-    pub(super) fn add(
-        &mut self,
-        kind: &str,
-        resource: &str,
-        field: &str,
-        expected: impl ToString,
-        found: impl ToString,
-    ) {
-        self.items.push(DriftItem::new(self.region, kind, resource, field, expected, found));
-    }
-
-    fn missing(&mut self, kind: &str, component: &str) {
-        self.add(kind, component, "existence", "present", "missing");
-    }
-}
 
 /// Plans the repair of one region's network. Only actions that can run now
 /// are returned; re-plan after recording their outcomes to get the next layer.

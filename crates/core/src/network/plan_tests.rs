@@ -1,8 +1,9 @@
 use warmstandby_api::{NatGatewayMode, RegionPair, RegionRole};
 
 use super::*;
-use crate::desired::{DesiredNetwork, desired_network};
+use crate::network::desired::{DesiredNetwork, desired_network};
 use crate::network::observed::ObservedNetwork;
+use crate::plan::ActionOutcome;
 use crate::validate::validate_region_pair;
 
 fn desired(mode: NatGatewayMode) -> DesiredNetwork {

@@ -2,10 +2,10 @@
 
 use warmstandby_api::DriftItem;
 
-use crate::desired::DesiredNetwork;
 use crate::network::actions::NetworkAction;
+use crate::network::desired::DesiredNetwork;
+use crate::network::drift::{Drift, NetworkPlan, pick};
 use crate::network::observed::{NatState, ObservedAssociation, ObservedNetwork, ObservedSubnet};
-use crate::network::plan::{Drift, NetworkPlan, pick};
 
 /// Owned resources that are not the chosen record of a desired component.
 pub fn extras(desired: &DesiredNetwork, observed: &ObservedNetwork) -> ObservedNetwork {

@@ -346,7 +346,7 @@ pub fn launch_of(
             let launch = launch_settings(&desired.access, access, t.tier, role, role == placement.edge_active, urls)
                 .map(|(instance_profile, env)| TierLaunch {
                     instance_profile,
-                    user_data: crate::desired::base64(env.user_data(t.user_script.as_deref()).as_bytes()),
+                    user_data: crate::base64::encode(env.user_data(t.user_script.as_deref()).as_bytes()),
                 });
             (t.tier.to_string(), launch)
         })

@@ -1,0 +1,63 @@
+//! What edge planning works from besides the desired and observed edge:
+//! the inputs of one region and of the whole edge, the plan's type, and the
+//! fixed values and names global and regional planning share.
+
+use std::collections::BTreeMap;
+
+use crate::data::desired::NetworkRefs;
+use crate::edge::actions::{EdgeAction, EdgeScope};
+use crate::edge::desired::{DesiredGlobalEdge, DesiredRegionEdge};
+use crate::edge::observed::{ObservedGlobalEdge, ObservedRegionEdge};
+use crate::identity::Ownership;
+
+/// The edge's plan, each action with the half (global, or a region) it runs in.
+pub type EdgePlan = crate::plan::Plan<(EdgeScope, EdgeAction)>;
+
+/// What a tier's launch template gets from the access family: its
+/// instance profile and the user data with the environment block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TierLaunch {
+    pub instance_profile: String,
+    /// Base64.
+    pub user_data: String,
+}
+
+/// What one region's plan needs besides its own observation.
+pub struct RegionEdgeInputs<'a> {
+    pub desired: &'a DesiredRegionEdge,
+    pub observed: &'a ObservedRegionEdge,
+    pub network: &'a NetworkRefs,
+    /// Security group IDs of the data tier by role (`alb-web`, `web`, ...).
+    pub groups: &'a BTreeMap<String, String>,
+    /// Per tier: what its launch template gets, or what that waits for.
+    pub launch: &'a BTreeMap<String, Result<TierLaunch, String>>,
+}
+
+pub struct EdgeInputs<'a> {
+    /// Primary first.
+    pub regions: [RegionEdgeInputs<'a>; 2],
+    pub global: &'a DesiredGlobalEdge,
+    pub observed: &'a ObservedGlobalEdge,
+    /// The owner of the global resources (the primary region's): the marker
+    /// next to our records and the caller references derive from it.
+    pub owner: &'a Ownership,
+}
+
+/// CloudFront's fixed hosted zone for alias records.
+pub const CLOUDFRONT_ZONE_ID: &str = "Z2FDTNDATAQYW2";
+/// Managed cache policies.
+pub const CACHING_DISABLED: &str = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad";
+pub const CACHING_OPTIMIZED: &str = "658327ea-f89d-4fab-a63d-7e88639e58f6";
+pub const ALL_METHODS: [&str; 7] = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"];
+pub const ORIGIN_GROUP_ID: &str = "web-failover";
+/// TTL of validation CNAMEs and ownership markers.
+pub const RECORD_TTL: i64 = 300;
+
+/// The ownership marker record of a managed record name.
+pub fn marker_name(record: &str) -> String {
+    format!("_warmstandby.{record}")
+}
+
+pub fn origin_id(region: &str) -> String {
+    format!("web-{region}")
+}

@@ -1,0 +1,75 @@
+//! What planning produces, the same for every family: the actions that can
+//! run now, the drift found, what the operator will not fix by itself, and
+//! what AWS is still working on; and what AWS answered for an action.
+
+use warmstandby_api::DriftItem;
+
+/// One family's plan. `A` is the family's action, paired with its scope
+/// where the family plans more than one (a region role, the edge's global or
+/// regional half).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Plan<A> {
+    /// Actions whose prerequisites exist now; independent of each other.
+    pub actions: Vec<A>,
+    /// Differences between desired and observed, field by field.
+    pub drift: Vec<DriftItem>,
+    /// Differences the operator will not fix by itself (replacement needed).
+    pub blocked: Vec<String>,
+    /// Things in progress in AWS (e.g. a NAT gateway still deleting).
+    pub waiting: Vec<String>,
+}
+
+impl<A> Default for Plan<A> {
+    fn default() -> Self {
+        Self { actions: Vec::new(), drift: Vec::new(), blocked: Vec::new(), waiting: Vec::new() }
+    }
+}
+
+impl<S, A> Plan<(S, A)> {
+    /// An action of the family's kind, at `scope`.
+    pub fn push(&mut self, scope: S, action: impl Into<A>) {
+        self.actions.push((scope, action.into()));
+    }
+}
+
+/// `From` each resource's action into its family's action enum:
+/// `into_family_action!(DataAction { SecurityGroupAction => SecurityGroup, .. })`.
+macro_rules! into_family_action {
+    ($family:ident { $($resource:ident => $variant:ident),* $(,)? }) => {
+        $(impl From<$resource> for $family {
+            fn from(action: $resource) -> Self {
+                $family::$variant(action)
+            }
+        })*
+    };
+}
+pub(crate) use into_family_action;
+
+/// What AWS returned for an action, recorded into the observed model.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ActionOutcome {
+    Done,
+    Created {
+        id: String,
+    },
+    CreatedAddress {
+        allocation_id: String,
+        public_ip: String,
+    },
+    Associated {
+        association_id: String,
+    },
+    /// The target was already gone: counts as done for deletes.
+    NotFound,
+}
+
+impl ActionOutcome {
+    /// The resource a creation made.
+    pub fn created_id(&self) -> Option<&str> {
+        match self {
+            ActionOutcome::Created { id } => Some(id),
+            ActionOutcome::CreatedAddress { allocation_id, .. } => Some(allocation_id),
+            _ => None,
+        }
+    }
+}
