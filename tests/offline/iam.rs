@@ -44,6 +44,10 @@ const IMPLIED: &[(&str, &[&str])] = &[
     ("cloudfront:UpdateDistribution", &["wafv2:GetWebACL"]),
 ];
 
+/// Calls the operator and the CLI's commands never make: the demo's outage
+/// (it sets the alarm's state as the account's owner, on the local emulator).
+const DEMO_ONLY: &[&str] = &["cloudwatch:SetAlarmState"];
+
 fn called_actions() -> BTreeSet<String> {
     let mut actions = BTreeSet::new();
     let mut files = Vec::new();
@@ -84,7 +88,10 @@ fn called_actions() -> BTreeSet<String> {
 
 #[test]
 fn the_policy_allows_exactly_what_the_code_calls() {
-    let called = called_actions();
+    let mut called = called_actions();
+    for demo in DEMO_ONLY {
+        assert!(called.remove(*demo), "{demo} is no longer called: update DEMO_ONLY");
+    }
     assert!(called.len() >= 60, "the scan found only {} actions", called.len());
     let mut expected = called.clone();
     for (trigger, extra) in IMPLIED {

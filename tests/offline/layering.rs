@@ -113,3 +113,55 @@ fn a_cycle_is_found_when_there_is_one() {
             .collect();
     assert_eq!(cycles(&graph), vec![vec!["a".to_string(), "b".into(), "c".into()]]);
 }
+
+/// One place for a module's long tests: `<dir>/tests.rs` for a directory
+/// module, `<file>_tests.rs` beside a file module (see the README's Tests).
+#[test]
+fn long_unit_tests_live_where_the_rule_says() {
+    let mut checked = 0;
+    let mut dirs: Vec<std::path::PathBuf> =
+        ["crates/core/src", "crates/aws/src", "crates/controller/src", "crates/cli/src", "crates/api/src"]
+            .iter()
+            .map(|d| repo_root().join(d))
+            .collect();
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("a source directory") {
+            let path = entry.expect("an entry").path();
+            if path.is_dir() {
+                dirs.push(path);
+                continue;
+            }
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+            let Some(stem) = name.strip_suffix(".rs") else { continue };
+            let text = std::fs::read_to_string(&path).expect("a source file");
+            for (i, _) in text.match_indices("#[path = \"") {
+                let target: String = text[i + 10..].chars().take_while(|c| *c != '"').collect();
+                assert_eq!(
+                    target,
+                    format!("{stem}_tests.rs"),
+                    "{}: tests of {name} are in {stem}_tests.rs",
+                    path.display()
+                );
+                let declared = text[i..].lines().nth(1).unwrap_or_default().trim();
+                assert_eq!(declared, "mod tests;", "{}: the file is declared as `mod tests`", path.display());
+                checked += 1;
+            }
+            if let Some(tested) = stem.strip_suffix("_tests") {
+                let owner = path.with_file_name(format!("{tested}.rs"));
+                let declares =
+                    std::fs::read_to_string(&owner).unwrap_or_default().contains(&format!("#[path = \"{name}\"]"));
+                assert!(declares, "{} is declared by {}", path.display(), owner.display());
+            }
+            if name == "tests.rs" {
+                let module = path.with_file_name("mod.rs");
+                let declares = std::fs::read_to_string(&module).unwrap_or_default().contains("mod tests;");
+                assert!(
+                    declares,
+                    "{} belongs to a directory module whose mod.rs declares `mod tests;`",
+                    path.display()
+                );
+            }
+        }
+    }
+    assert!(checked >= 5, "only {checked} test files found");
+}

@@ -10,7 +10,7 @@ use warmstandby_core::plan::ActionOutcome;
 
 use crate::clients::AwsContext;
 use crate::errors::AwsError;
-use crate::shared::Kind;
+use crate::shared::Listing;
 
 /// Our backup plan (with its selections), found by its name in the
 /// region's shared listing. A plan's rules are read again only when its
@@ -40,7 +40,7 @@ async fn observe_backup_plan(
 ) -> Result<Option<ObservedBackupPlan>, AwsError> {
     let backup = aws.backup(region);
     let (detail, selections) = tokio::try_join!(
-        Box::pin(aws.shared().versioned(Kind::BackupPlans, id, version, || async {
+        Box::pin(aws.shared().versioned(Listing::BackupPlans, id, version, || async {
             send!("backup:GetBackupPlan", backup.get_backup_plan().backup_plan_id(id).version_id(version))
         })),
         Box::pin(async { send!("backup:ListBackupSelections", backup.list_backup_selections().backup_plan_id(id)) }),

@@ -10,7 +10,7 @@ use warmstandby_api::{GLOBAL_REGION, TAG_UID};
 
 use crate::clients::AwsContext;
 use crate::errors::AwsError;
-use crate::shared::Kind;
+use crate::shared::Listing;
 
 /// Every page of a listing whose SDK has no item paginator: `page` reads
 /// the page after a marker and returns its items and the next marker.
@@ -42,7 +42,7 @@ pub(crate) async fn security_groups(
     region: &str,
 ) -> Result<Arc<Vec<aws_sdk_ec2::types::SecurityGroup>>, AwsError> {
     aws.shared()
-        .read(Kind::SecurityGroups, region, || async {
+        .read(Listing::SecurityGroups, region, || async {
             send_all!("ec2:DescribeSecurityGroups", aws.ec2(region).describe_security_groups().filters(ours_filter()))
         })
         .await
@@ -62,7 +62,7 @@ pub(crate) async fn instances(
         .values("shutting-down")
         .build();
     aws.shared()
-        .read(Kind::Instances, region, || async {
+        .read(Listing::Instances, region, || async {
             send_all!(
                 "ec2:DescribeInstances",
                 aws.ec2(region).describe_instances().filters(ours_filter()).filters(live)
@@ -77,7 +77,7 @@ pub(crate) async fn db_instances(
     region: &str,
 ) -> Result<Arc<Vec<aws_sdk_rds::types::DbInstance>>, AwsError> {
     aws.shared()
-        .read(Kind::DbInstances, region, || async {
+        .read(Listing::DbInstances, region, || async {
             send_all!("rds:DescribeDBInstances", aws.rds(region).describe_db_instances())
         })
         .await
@@ -91,7 +91,7 @@ pub(crate) async fn replica_lags(
     dbs: &[aws_sdk_rds::types::DbInstance],
 ) -> Result<Arc<std::collections::HashMap<String, Vec<(i64, i64)>>>, AwsError> {
     aws.shared()
-        .read(Kind::ReplicaLag, region, || async {
+        .read(Listing::ReplicaLag, region, || async {
             let replicas: Vec<String> = dbs
                 .iter()
                 .filter(|d| d.read_replica_source_db_instance_identifier().is_some())
@@ -112,7 +112,7 @@ pub(crate) async fn backup_vaults(
     region: &str,
 ) -> Result<Arc<Vec<aws_sdk_backup::types::BackupVaultListMember>>, AwsError> {
     aws.shared()
-        .read(Kind::BackupVaults, region, || async {
+        .read(Listing::BackupVaults, region, || async {
             send_all!("backup:ListBackupVaults", aws.backup(region).list_backup_vaults())
         })
         .await
@@ -123,7 +123,7 @@ pub(crate) async fn backup_plans(
     region: &str,
 ) -> Result<Arc<Vec<aws_sdk_backup::types::BackupPlansListMember>>, AwsError> {
     aws.shared()
-        .read(Kind::BackupPlans, region, || async {
+        .read(Listing::BackupPlans, region, || async {
             send_all!("backup:ListBackupPlans", aws.backup(region).list_backup_plans())
         })
         .await
@@ -134,7 +134,7 @@ pub(crate) async fn load_balancers(
     region: &str,
 ) -> Result<Arc<Vec<aws_sdk_elasticloadbalancingv2::types::LoadBalancer>>, AwsError> {
     aws.shared()
-        .read(Kind::LoadBalancers, region, || async {
+        .read(Listing::LoadBalancers, region, || async {
             send_all!(
                 "elasticloadbalancing:DescribeLoadBalancers",
                 aws.elbv2(region).describe_load_balancers().page_size(400)
@@ -148,7 +148,7 @@ pub(crate) async fn target_groups(
     region: &str,
 ) -> Result<Arc<Vec<aws_sdk_elasticloadbalancingv2::types::TargetGroup>>, AwsError> {
     aws.shared()
-        .read(Kind::TargetGroups, region, || async {
+        .read(Listing::TargetGroups, region, || async {
             send_all!(
                 "elasticloadbalancing:DescribeTargetGroups",
                 aws.elbv2(region).describe_target_groups().page_size(400)
@@ -182,13 +182,13 @@ pub async fn listeners(
     hints: &[String],
 ) -> Result<Option<Vec<aws_sdk_elasticloadbalancingv2::types::Listener>>, AwsError> {
     let shared = aws.shared();
-    shared.note_interest(Kind::Listeners, region, owner, hints);
+    shared.note_interest(Listing::Listeners, region, owner, hints);
     if hints.is_empty() {
         return Ok(None);
     }
     let view: Arc<ListenerView> = shared
-        .read(Kind::Listeners, region, || async {
-            let asked = shared.interest(Kind::Listeners, region);
+        .read(Listing::Listeners, region, || async {
+            let asked = shared.interest(Listing::Listeners, region);
             let arns: Vec<String> = asked.iter().cloned().collect();
             let mut listeners = Vec::new();
             for chunk in arns.chunks(LISTENER_ARNS_PER_CALL) {
@@ -201,7 +201,7 @@ pub async fn listeners(
                     Err(e) if e.is_not_found() => {
                         // Someone's listener is gone: every stack reads its own
                         // this time and names its current ARNs again.
-                        shared.clear_interest(Kind::Listeners, region);
+                        shared.clear_interest(Listing::Listeners, region);
                         return Ok(ListenerView { asked, complete: false, listeners: Vec::new() });
                     }
                     Err(e) => return Err(e),
@@ -229,7 +229,7 @@ pub(crate) async fn own_images(
     region: &str,
 ) -> Result<Arc<Vec<aws_sdk_ec2::types::Image>>, AwsError> {
     aws.shared()
-        .read(Kind::Images, region, || async {
+        .read(Listing::Images, region, || async {
             send_all!("ec2:DescribeImages", aws.ec2(region).describe_images().owners("self"))
         })
         .await
@@ -240,7 +240,7 @@ pub(crate) async fn launch_templates(
     region: &str,
 ) -> Result<Arc<Vec<aws_sdk_ec2::types::LaunchTemplate>>, AwsError> {
     aws.shared()
-        .read(Kind::LaunchTemplates, region, || async {
+        .read(Listing::LaunchTemplates, region, || async {
             send_all!(
                 "ec2:DescribeLaunchTemplates",
                 aws.ec2(region).describe_launch_templates().filters(ours_filter()).max_results(200)
@@ -255,7 +255,7 @@ pub(crate) async fn auto_scaling_groups(
 ) -> Result<Arc<Vec<aws_sdk_autoscaling::types::AutoScalingGroup>>, AwsError> {
     let ours = aws_sdk_autoscaling::types::Filter::builder().name("tag-key").values(TAG_UID).build();
     aws.shared()
-        .read(Kind::AutoScalingGroups, region, || async {
+        .read(Listing::AutoScalingGroups, region, || async {
             send_all!(
                 "autoscaling:DescribeAutoScalingGroups",
                 // 100 to a page, the most AWS allows (50 by default).
@@ -270,7 +270,7 @@ pub(crate) async fn certificates(
     region: &str,
 ) -> Result<Arc<Vec<aws_sdk_acm::types::CertificateSummary>>, AwsError> {
     aws.shared()
-        .read(Kind::Certificates, region, || async {
+        .read(Listing::Certificates, region, || async {
             send_all!("acm:ListCertificates", aws.acm(region).list_certificates().max_items(1000))
         })
         .await
@@ -287,7 +287,7 @@ pub(crate) async fn secrets(
         .values(warmstandby_core::access::desired::SECRET_PREFIX)
         .build();
     aws.shared()
-        .read(Kind::Secrets, region, || {
+        .read(Listing::Secrets, region, || {
             all_pages(|token| async {
                 let page = send!(
                     "secretsmanager:ListSecrets",
@@ -314,11 +314,11 @@ pub fn remember_from_status(aws: &AwsContext, uid: &str, status: &warmstandby_ap
     for region in [status.primary.as_ref(), status.standby.as_ref()].into_iter().flatten() {
         let arns: Vec<String> = region.load_balancers.values().flat_map(|l| l.listener_arns.iter().cloned()).collect();
         if !arns.is_empty() {
-            shared.note_interest(Kind::Listeners, &region.region, uid, &arns);
+            shared.note_interest(Listing::Listeners, &region.region, uid, &arns);
         }
     }
     if let Some(name) = status.global.as_ref().and_then(|g| g.alarm_name.clone()) {
-        shared.note_interest(Kind::Alarms, GLOBAL_REGION, uid, &[name]);
+        shared.note_interest(Listing::Alarms, GLOBAL_REGION, uid, &[name]);
     }
 }
 
@@ -343,10 +343,10 @@ pub async fn alarm(
     name: &str,
 ) -> Result<Option<aws_sdk_cloudwatch::types::MetricAlarm>, AwsError> {
     let shared = aws.shared();
-    shared.note_interest(Kind::Alarms, GLOBAL_REGION, owner, &[name.to_string()]);
+    shared.note_interest(Listing::Alarms, GLOBAL_REGION, owner, &[name.to_string()]);
     let view: Arc<AlarmView> = shared
-        .read(Kind::Alarms, GLOBAL_REGION, || async {
-            let asked = shared.interest(Kind::Alarms, GLOBAL_REGION);
+        .read(Listing::Alarms, GLOBAL_REGION, || async {
+            let asked = shared.interest(Listing::Alarms, GLOBAL_REGION);
             let names: Vec<String> = asked.iter().cloned().collect();
             let mut alarms = Vec::new();
             for chunk in names.chunks(ALARM_NAMES_PER_CALL) {
@@ -366,7 +366,7 @@ pub async fn alarm(
             }
             // A deleted stack's alarm is not found: stop asking for it.
             let found = alarms.iter().filter_map(|a| a.alarm_name().map(str::to_string)).collect();
-            shared.keep_interest_in(Kind::Alarms, GLOBAL_REGION, &asked, &found);
+            shared.keep_interest_in(Listing::Alarms, GLOBAL_REGION, &asked, &found);
             Ok(AlarmView { asked, alarms })
         })
         .await?;
@@ -380,12 +380,12 @@ pub async fn alarm(
 /// Forgets `owner`'s alarm name (its stack has no alarm), so the fleet's
 /// read stops asking for it.
 pub(crate) fn forget_alarm(aws: &AwsContext, owner: &str) {
-    aws.shared().note_interest(Kind::Alarms, GLOBAL_REGION, owner, &[]);
+    aws.shared().note_interest(Listing::Alarms, GLOBAL_REGION, owner, &[]);
 }
 
 pub(crate) async fn health_checks(aws: &AwsContext) -> Result<Arc<Vec<aws_sdk_route53::types::HealthCheck>>, AwsError> {
     aws.shared()
-        .read(Kind::HealthChecks, GLOBAL_REGION, || async {
+        .read(Listing::HealthChecks, GLOBAL_REGION, || async {
             send_all!("route53:ListHealthChecks", aws.route53().list_health_checks().max_items(1000))
         })
         .await
@@ -395,7 +395,7 @@ pub(crate) async fn distributions(
     aws: &AwsContext,
 ) -> Result<Arc<Vec<aws_sdk_cloudfront::types::DistributionSummary>>, AwsError> {
     aws.shared()
-        .read(Kind::Distributions, GLOBAL_REGION, || async {
+        .read(Listing::Distributions, GLOBAL_REGION, || async {
             send_all!("cloudfront:ListDistributions", aws.cloudfront().list_distributions())
         })
         .await
@@ -403,7 +403,7 @@ pub(crate) async fn distributions(
 
 pub(crate) async fn web_acls(aws: &AwsContext) -> Result<Arc<Vec<aws_sdk_wafv2::types::WebAclSummary>>, AwsError> {
     aws.shared()
-        .read(Kind::WebAcls, GLOBAL_REGION, || {
+        .read(Listing::WebAcls, GLOBAL_REGION, || {
             all_pages(|marker| async {
                 let page = send!(
                     "wafv2:ListWebACLs",
@@ -422,7 +422,7 @@ pub(crate) async fn web_acls(aws: &AwsContext) -> Result<Arc<Vec<aws_sdk_wafv2::
 /// Every role of the account with its policies and instance profiles.
 pub(crate) async fn roles(aws: &AwsContext) -> Result<Arc<Vec<aws_sdk_iam::types::RoleDetail>>, AwsError> {
     aws.shared()
-        .read(Kind::AccountAuthorization, GLOBAL_REGION, || {
+        .read(Listing::AccountAuthorization, GLOBAL_REGION, || {
             all_pages(|marker| async {
                 let out = send!(
                     "iam:GetAccountAuthorizationDetails",

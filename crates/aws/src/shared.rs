@@ -8,7 +8,7 @@
 //! one read in flight. Any mutating call made through this context in a
 //! region (a create, a repair, a failed or timed-out change that may have
 //! landed) starts a new generation of the kinds it can change there (see
-//! [`kinds_changed_by`]), so a pass never plans from a view older than its
+//! [`listings_changed_by`]), so a pass never plans from a view older than its
 //! own changes, and a fleet being created does not re-list every kind after
 //! each of its stacks' changes. Changes made outside the operator
 //! are seen once the window has passed; failure signals (database states,
@@ -67,21 +67,21 @@ fn settled() -> bool {
     SETTLED.try_with(|_| ()).is_ok()
 }
 
-/// Declares [`Kind`] and [`ALL_KINDS`] from one list, so a new kind cannot
-/// be left out of the kinds an unknown service's call reloads.
-macro_rules! kinds {
+/// Declares [`Listing`] and [`ALL_LISTINGS`] from one list, so a new listing
+/// cannot be left out of the listings an unknown service's call reloads.
+macro_rules! listings {
     ($($(#[$doc:meta])* $kind:ident,)*) => {
         /// What one shared read returns.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub enum Kind {
+        pub enum Listing {
             $($(#[$doc])* $kind,)*
         }
 
-        const ALL_KINDS: &[Kind] = &[$(Kind::$kind,)*];
+        const ALL_LISTINGS: &[Listing] = &[$(Listing::$kind,)*];
     };
 }
 
-kinds! {
+listings! {
     SecurityGroups,
     Instances,
     DbInstances,
@@ -104,7 +104,7 @@ kinds! {
     Listeners,
 }
 
-impl Kind {
+impl Listing {
     /// How long one read of this kind may serve a pass, with the context's
     /// window and settled age.
     fn freshness(self, window: Duration, settled_age: Duration) -> Duration {
@@ -112,7 +112,7 @@ impl Kind {
             return window.max(settled_age);
         }
         match self {
-            Kind::DbInstances | Kind::ReplicaLag | Kind::Alarms => window.min(SIGNAL_FRESHNESS),
+            Listing::DbInstances | Listing::ReplicaLag | Listing::Alarms => window.min(SIGNAL_FRESHNESS),
             _ => window,
         }
     }
@@ -130,36 +130,36 @@ pub fn changes_reach_other_regions(service: &str) -> bool {
 /// operation's name says which, and an EC2 call it does not place (tags,
 /// anything new) changes them all. Every kind is listed by one service, so
 /// nothing a call changes is kept.
-pub fn kinds_changed_by(service: &str, operation: &str) -> &'static [Kind] {
+pub fn listings_changed_by(service: &str, operation: &str) -> &'static [Listing] {
     match service {
         "EC2" => {
             if operation.contains("SecurityGroup") {
-                &[Kind::SecurityGroups]
+                &[Listing::SecurityGroups]
             } else if operation.contains("LaunchTemplate") {
-                &[Kind::LaunchTemplates]
+                &[Listing::LaunchTemplates]
             } else if operation.contains("Image") {
-                &[Kind::Images]
+                &[Listing::Images]
             } else if operation.contains("Instances") {
-                &[Kind::Instances]
+                &[Listing::Instances]
             } else {
-                &[Kind::SecurityGroups, Kind::Instances, Kind::Images, Kind::LaunchTemplates]
+                &[Listing::SecurityGroups, Listing::Instances, Listing::Images, Listing::LaunchTemplates]
             }
         }
-        "RDS" => &[Kind::DbInstances, Kind::ReplicaLag],
+        "RDS" => &[Listing::DbInstances, Listing::ReplicaLag],
         // A replica's lag is a CloudWatch metric; an alarm is CloudWatch's.
-        "CloudWatch" => &[Kind::Alarms, Kind::ReplicaLag],
-        "Elastic Load Balancing v2" => &[Kind::LoadBalancers, Kind::TargetGroups, Kind::Listeners],
+        "CloudWatch" => &[Listing::Alarms, Listing::ReplicaLag],
+        "Elastic Load Balancing v2" => &[Listing::LoadBalancers, Listing::TargetGroups, Listing::Listeners],
         // Scaling launches and ends instances.
-        "Auto Scaling" => &[Kind::AutoScalingGroups, Kind::Instances],
+        "Auto Scaling" => &[Listing::AutoScalingGroups, Listing::Instances],
         // Backup jobs copy and make images.
-        "Backup" => &[Kind::BackupVaults, Kind::BackupPlans, Kind::Images],
-        "ACM" => &[Kind::Certificates],
-        "Secrets Manager" => &[Kind::Secrets],
-        "Route 53" => &[Kind::HealthChecks],
-        "CloudFront" => &[Kind::Distributions],
-        "WAFV2" => &[Kind::WebAcls],
-        "IAM" => &[Kind::AccountAuthorization],
-        _ => ALL_KINDS,
+        "Backup" => &[Listing::BackupVaults, Listing::BackupPlans, Listing::Images],
+        "ACM" => &[Listing::Certificates],
+        "Secrets Manager" => &[Listing::Secrets],
+        "Route 53" => &[Listing::HealthChecks],
+        "CloudFront" => &[Listing::Distributions],
+        "WAFV2" => &[Listing::WebAcls],
+        "IAM" => &[Listing::AccountAuthorization],
+        _ => ALL_LISTINGS,
     }
 }
 
@@ -176,18 +176,18 @@ struct Slot {
 #[derive(Default)]
 struct State {
     /// Bumped by every mutating call that can change a kind in a region.
-    generations: HashMap<(Kind, String), u64>,
+    generations: HashMap<(Listing, String), u64>,
     /// Bumped by every mutating call that can change a kind in any region.
-    everywhere: HashMap<Kind, u64>,
-    slots: HashMap<(Kind, String), Slot>,
+    everywhere: HashMap<Listing, u64>,
+    slots: HashMap<(Listing, String), Slot>,
     /// Versioned details: (kind, id) -> (version, content).
-    versioned: HashMap<(Kind, String), (String, Value)>,
+    versioned: HashMap<(Listing, String), (String, Value)>,
     /// Reads served from a slot another pass loaded.
     reused: u64,
     /// Kinds read by id: (kind, region) -> owner -> the ids that owner wants.
-    interest: HashMap<(Kind, String), BTreeMap<String, Vec<String>>>,
+    interest: HashMap<(Listing, String), BTreeMap<String, Vec<String>>>,
     /// Bumped when an owner names an id no owner wanted before.
-    interest_generations: HashMap<(Kind, String), u64>,
+    interest_generations: HashMap<(Listing, String), u64>,
 }
 
 /// One per `AwsContext` (per account): the shared views and their generations.
@@ -239,7 +239,12 @@ impl SharedReads {
 
     /// The view of `kind` in `region`: a fresh one of this generation if
     /// there is one (or the one being loaded), else `load`'s.
-    pub async fn read<T, Fut>(&self, kind: Kind, region: &str, load: impl FnOnce() -> Fut) -> Result<Arc<T>, AwsError>
+    pub async fn read<T, Fut>(
+        &self,
+        kind: Listing,
+        region: &str,
+        load: impl FnOnce() -> Fut,
+    ) -> Result<Arc<T>, AwsError>
     where
         T: Any + Send + Sync,
         Fut: std::future::Future<Output = Result<T, AwsError>>,
@@ -286,7 +291,7 @@ impl SharedReads {
     /// A detail kept by version: read again only when the version differs.
     pub async fn versioned<T, Fut>(
         &self,
-        kind: Kind,
+        kind: Listing,
         id: &str,
         version: &str,
         load: impl FnOnce() -> Fut,
@@ -306,12 +311,12 @@ impl SharedReads {
     }
 
     /// Forgets a versioned detail (it was changed or deleted through us).
-    pub fn forget(&self, kind: Kind, id: &str) {
+    pub fn forget(&self, kind: Listing, id: &str) {
         self.lock().versioned.remove(&(kind, id.to_string()));
     }
 
     /// Our own change of `kinds` in `region`: later reads of them load afresh.
-    pub fn invalidate_kinds(&self, region: &str, kinds: &[Kind]) {
+    pub fn invalidate_listings(&self, region: &str, kinds: &[Listing]) {
         let mut s = self.lock();
         for kind in kinds {
             *s.generations.entry((*kind, region.to_string())).or_default() += 1;
@@ -320,7 +325,7 @@ impl SharedReads {
 
     /// Our own change of `kinds` that reaches other regions too (a secret's
     /// replica, a read replica): later reads of them load afresh everywhere.
-    pub fn invalidate_kinds_everywhere(&self, kinds: &[Kind]) {
+    pub fn invalidate_listings_everywhere(&self, kinds: &[Listing]) {
         let mut s = self.lock();
         for kind in kinds {
             *s.everywhere.entry(*kind).or_default() += 1;
@@ -335,7 +340,7 @@ impl SharedReads {
     /// For a kind AWS lists only by id: `owner` wants `ids` in `region`
     /// (its ids from the last status; none withdraws it). The next load of
     /// that kind asks for every owner's ids at once.
-    pub fn note_interest(&self, kind: Kind, region: &str, owner: &str, ids: &[String]) {
+    pub fn note_interest(&self, kind: Listing, region: &str, owner: &str, ids: &[String]) {
         let mut s = self.lock();
         let key = (kind, region.to_string());
         let owners = s.interest.entry(key.clone()).or_default();
@@ -351,7 +356,7 @@ impl SharedReads {
     }
 
     /// Every id some owner wants of `kind` in `region`.
-    pub fn interest(&self, kind: Kind, region: &str) -> BTreeSet<String> {
+    pub fn interest(&self, kind: Listing, region: &str) -> BTreeSet<String> {
         self.lock()
             .interest
             .get(&(kind, region.to_string()))
@@ -362,7 +367,7 @@ impl SharedReads {
     /// Forgets every owner's ids of `kind` in `region` (one of them is gone
     /// and AWS does not say which): each owner names its ids again on its
     /// next pass, and an owner that is gone never does.
-    pub fn clear_interest(&self, kind: Kind, region: &str) {
+    pub fn clear_interest(&self, kind: Listing, region: &str) {
         self.lock().interest.remove(&(kind, region.to_string()));
     }
 
@@ -371,7 +376,7 @@ impl SharedReads {
     /// names them again on its next pass, one that is gone (a deleted
     /// stack) never does. An owner that named ids while the read was in
     /// flight is kept: the read did not ask for them.
-    pub fn keep_interest_in(&self, kind: Kind, region: &str, asked: &BTreeSet<String>, found: &BTreeSet<String>) {
+    pub fn keep_interest_in(&self, kind: Listing, region: &str, asked: &BTreeSet<String>, found: &BTreeSet<String>) {
         if let Some(owners) = self.lock().interest.get_mut(&(kind, region.to_string())) {
             owners.retain(|_, ids| ids.iter().any(|id| found.contains(id) || !asked.contains(id)));
         }
@@ -404,11 +409,11 @@ impl Intercept for Invalidator {
         if !is_read_operation(metadata.name())
             && let Some(region) = cfg.load::<aws_types::region::Region>()
         {
-            let kinds = kinds_changed_by(metadata.service(), metadata.name());
+            let kinds = listings_changed_by(metadata.service(), metadata.name());
             if changes_reach_other_regions(metadata.service()) {
-                self.0.invalidate_kinds_everywhere(kinds);
+                self.0.invalidate_listings_everywhere(kinds);
             } else {
-                self.0.invalidate_kinds(region.as_ref(), kinds);
+                self.0.invalidate_listings(region.as_ref(), kinds);
             }
         }
         Ok(())
@@ -420,7 +425,7 @@ mod tests {
     use super::*;
     use std::sync::atomic::{AtomicU64, Ordering};
 
-    async fn counted(shared: &SharedReads, loads: &AtomicU64, kind: Kind, region: &str) -> Arc<u64> {
+    async fn counted(shared: &SharedReads, loads: &AtomicU64, kind: Listing, region: &str) -> Arc<u64> {
         shared
             .read(kind, region, || async {
                 tokio::time::sleep(Duration::from_millis(20)).await;
@@ -435,12 +440,12 @@ mod tests {
         let shared = SharedReads::new(Duration::ZERO);
         let loads = AtomicU64::new(0);
         let views =
-            futures::future::join_all((0..20).map(|_| counted(&shared, &loads, Kind::SecurityGroups, "us-east-1")))
+            futures::future::join_all((0..20).map(|_| counted(&shared, &loads, Listing::SecurityGroups, "us-east-1")))
                 .await;
         assert_eq!(loads.load(Ordering::SeqCst), 1, "one load for twenty concurrent passes");
         assert!(views.iter().all(|v| **v == 1));
         // With no window, a later pass loads again.
-        counted(&shared, &loads, Kind::SecurityGroups, "us-east-1").await;
+        counted(&shared, &loads, Listing::SecurityGroups, "us-east-1").await;
         assert_eq!(loads.load(Ordering::SeqCst), 2);
     }
 
@@ -448,30 +453,30 @@ mod tests {
     async fn a_window_serves_later_passes_until_our_own_change_in_that_region() {
         let shared = SharedReads::new(Duration::from_secs(60));
         let loads = AtomicU64::new(0);
-        counted(&shared, &loads, Kind::LoadBalancers, "us-east-1").await;
-        counted(&shared, &loads, Kind::LoadBalancers, "us-east-1").await;
-        counted(&shared, &loads, Kind::LoadBalancers, "us-west-2").await;
+        counted(&shared, &loads, Listing::LoadBalancers, "us-east-1").await;
+        counted(&shared, &loads, Listing::LoadBalancers, "us-east-1").await;
+        counted(&shared, &loads, Listing::LoadBalancers, "us-west-2").await;
         assert_eq!(loads.load(Ordering::SeqCst), 2, "one load per region");
-        shared.invalidate_kinds("us-west-2", &[Kind::LoadBalancers]);
-        counted(&shared, &loads, Kind::LoadBalancers, "us-east-1").await;
+        shared.invalidate_listings("us-west-2", &[Listing::LoadBalancers]);
+        counted(&shared, &loads, Listing::LoadBalancers, "us-east-1").await;
         assert_eq!(loads.load(Ordering::SeqCst), 2, "a change elsewhere keeps this region's view");
-        counted(&shared, &loads, Kind::LoadBalancers, "us-west-2").await;
+        counted(&shared, &loads, Listing::LoadBalancers, "us-west-2").await;
         assert_eq!(loads.load(Ordering::SeqCst), 3, "a change in the region reloads its view");
         shared.expire();
-        counted(&shared, &loads, Kind::LoadBalancers, "us-east-1").await;
+        counted(&shared, &loads, Listing::LoadBalancers, "us-east-1").await;
         assert_eq!(loads.load(Ordering::SeqCst), 4, "an expired view is loaded again");
-        shared.invalidate_kinds("us-east-1", kinds_changed_by("EC2", "AuthorizeSecurityGroupIngress"));
-        counted(&shared, &loads, Kind::LoadBalancers, "us-east-1").await;
+        shared.invalidate_listings("us-east-1", listings_changed_by("EC2", "AuthorizeSecurityGroupIngress"));
+        counted(&shared, &loads, Listing::LoadBalancers, "us-east-1").await;
         assert_eq!(loads.load(Ordering::SeqCst), 4, "a change of another kind keeps this kind's view");
-        shared.invalidate_kinds("us-east-1", kinds_changed_by("Elastic Load Balancing v2", "ModifyListener"));
-        counted(&shared, &loads, Kind::LoadBalancers, "us-east-1").await;
+        shared.invalidate_listings("us-east-1", listings_changed_by("Elastic Load Balancing v2", "ModifyListener"));
+        counted(&shared, &loads, Listing::LoadBalancers, "us-east-1").await;
         assert_eq!(loads.load(Ordering::SeqCst), 5, "a change of its service reloads it");
-        counted(&shared, &loads, Kind::Secrets, "us-west-2").await;
+        counted(&shared, &loads, Listing::Secrets, "us-west-2").await;
         assert_eq!(loads.load(Ordering::SeqCst), 6);
-        shared.invalidate_kinds_everywhere(kinds_changed_by("Secrets Manager", "RemoveRegionsFromReplication"));
-        counted(&shared, &loads, Kind::Secrets, "us-west-2").await;
+        shared.invalidate_listings_everywhere(listings_changed_by("Secrets Manager", "RemoveRegionsFromReplication"));
+        counted(&shared, &loads, Listing::Secrets, "us-west-2").await;
         assert_eq!(loads.load(Ordering::SeqCst), 7, "a replica's removal in the primary reloads the standby's view");
-        counted(&shared, &loads, Kind::LoadBalancers, "us-east-1").await;
+        counted(&shared, &loads, Listing::LoadBalancers, "us-east-1").await;
         assert_eq!(loads.load(Ordering::SeqCst), 7, "and nothing else");
     }
 
@@ -491,33 +496,33 @@ mod tests {
             ("WAFV2", "UpdateWebACL"),
             ("IAM", "CreateRole"),
         ];
-        for kind in ALL_KINDS {
+        for kind in ALL_LISTINGS {
             assert!(
-                services.iter().any(|(service, op)| kinds_changed_by(service, op).contains(kind)),
+                services.iter().any(|(service, op)| listings_changed_by(service, op).contains(kind)),
                 "{kind:?} is changed by no service's calls"
             );
         }
-        assert_eq!(kinds_changed_by("Something New", "CreateThing"), ALL_KINDS);
-        assert_eq!(kinds_changed_by("EC2", "RunInstances"), &[Kind::Instances]);
-        assert_eq!(kinds_changed_by("EC2", "CopyImage"), &[Kind::Images]);
+        assert_eq!(listings_changed_by("Something New", "CreateThing"), ALL_LISTINGS);
+        assert_eq!(listings_changed_by("EC2", "RunInstances"), &[Listing::Instances]);
+        assert_eq!(listings_changed_by("EC2", "CopyImage"), &[Listing::Images]);
     }
 
     #[tokio::test]
     async fn failure_signals_stay_fresh_and_errors_are_not_kept() {
         let shared = SharedReads::new(Duration::from_secs(60));
         let loads = AtomicU64::new(0);
-        counted(&shared, &loads, Kind::Alarms, "us-east-1").await;
+        counted(&shared, &loads, Listing::Alarms, "us-east-1").await;
         tokio::time::sleep(SIGNAL_FRESHNESS + Duration::from_millis(50)).await;
-        counted(&shared, &loads, Kind::Alarms, "us-east-1").await;
+        counted(&shared, &loads, Listing::Alarms, "us-east-1").await;
         assert_eq!(loads.load(Ordering::SeqCst), 2, "an alarm state older than the signal freshness is read again");
 
         let failed: Result<Arc<u64>, AwsError> = shared
-            .read(Kind::Images, "us-east-1", || async {
+            .read(Listing::Images, "us-east-1", || async {
                 Err(AwsError::new(ErrorClass::Throttled, "ec2:DescribeImages", "RequestLimitExceeded", "slow down"))
             })
             .await;
         assert_eq!(failed.map_err(|e| e.code).err().as_deref(), Some("RequestLimitExceeded"));
-        counted(&shared, &loads, Kind::Images, "us-east-1").await;
+        counted(&shared, &loads, Listing::Images, "us-east-1").await;
         assert_eq!(loads.load(Ordering::SeqCst), 3, "a failed read is tried again by the next pass");
     }
 
@@ -526,16 +531,16 @@ mod tests {
         let shared = SharedReads::new(Duration::from_millis(100));
         shared.set_settled_age(Duration::from_secs(60));
         let loads = AtomicU64::new(0);
-        counted(&shared, &loads, Kind::DbInstances, "us-east-1").await;
-        counted(&shared, &loads, Kind::SecurityGroups, "us-east-1").await;
+        counted(&shared, &loads, Listing::DbInstances, "us-east-1").await;
+        counted(&shared, &loads, Listing::SecurityGroups, "us-east-1").await;
         tokio::time::sleep(Duration::from_millis(150)).await;
         with_settled_reads(async {
-            counted(&shared, &loads, Kind::DbInstances, "us-east-1").await;
-            counted(&shared, &loads, Kind::SecurityGroups, "us-east-1").await;
+            counted(&shared, &loads, Listing::DbInstances, "us-east-1").await;
+            counted(&shared, &loads, Listing::SecurityGroups, "us-east-1").await;
         })
         .await;
         assert_eq!(loads.load(Ordering::SeqCst), 2, "a settled pass reuses views older than the window");
-        counted(&shared, &loads, Kind::SecurityGroups, "us-east-1").await;
+        counted(&shared, &loads, Listing::SecurityGroups, "us-east-1").await;
         assert_eq!(loads.load(Ordering::SeqCst), 3, "any other pass reads a view older than the window again");
     }
 
@@ -544,21 +549,21 @@ mod tests {
         let shared = SharedReads::new(Duration::from_secs(60));
         shared.set_settled_age(Duration::from_secs(60));
         let loads = AtomicU64::new(0);
-        let name = |owner: &str, id: &str| shared.note_interest(Kind::Alarms, "us-east-1", owner, &[id.to_string()]);
+        let name = |owner: &str, id: &str| shared.note_interest(Listing::Alarms, "us-east-1", owner, &[id.to_string()]);
         name("uid-a", "alarm-a");
-        counted(&shared, &loads, Kind::Alarms, "us-east-1").await;
+        counted(&shared, &loads, Listing::Alarms, "us-east-1").await;
         name("uid-b", "alarm-b");
-        counted(&shared, &loads, Kind::Alarms, "us-east-1").await;
+        counted(&shared, &loads, Listing::Alarms, "us-east-1").await;
         assert_eq!(loads.load(Ordering::SeqCst), 1, "any other pass takes the view and reads a new name on its own");
-        with_settled_reads(counted(&shared, &loads, Kind::Alarms, "us-east-1")).await;
+        with_settled_reads(counted(&shared, &loads, Listing::Alarms, "us-east-1")).await;
         assert_eq!(loads.load(Ordering::SeqCst), 2, "a settled pass reads again for every name the view lacks");
         name("uid-a", "alarm-a");
         name("uid-b", "alarm-b");
-        with_settled_reads(counted(&shared, &loads, Kind::Alarms, "us-east-1")).await;
+        with_settled_reads(counted(&shared, &loads, Listing::Alarms, "us-east-1")).await;
         assert_eq!(loads.load(Ordering::SeqCst), 2, "names the view asked for again do not make it old");
-        counted(&shared, &loads, Kind::SecurityGroups, "us-east-1").await;
+        counted(&shared, &loads, Listing::SecurityGroups, "us-east-1").await;
         name("uid-c", "alarm-c");
-        with_settled_reads(counted(&shared, &loads, Kind::SecurityGroups, "us-east-1")).await;
+        with_settled_reads(counted(&shared, &loads, Listing::SecurityGroups, "us-east-1")).await;
         assert_eq!(loads.load(Ordering::SeqCst), 3, "only the named kind's view is read again");
     }
 
@@ -567,14 +572,14 @@ mod tests {
         let shared = SharedReads::new(Duration::ZERO);
         let loads = AtomicU64::new(0);
         let get = |version: &'static str| {
-            shared.versioned(Kind::WebAcls, "acl-1", version, || async { Ok(loads.fetch_add(1, Ordering::SeqCst)) })
+            shared.versioned(Listing::WebAcls, "acl-1", version, || async { Ok(loads.fetch_add(1, Ordering::SeqCst)) })
         };
         get("t1").await.expect("read");
         get("t1").await.expect("read");
         assert_eq!(loads.load(Ordering::SeqCst), 1);
         get("t2").await.expect("read");
         assert_eq!(loads.load(Ordering::SeqCst), 2);
-        shared.forget(Kind::WebAcls, "acl-1");
+        shared.forget(Listing::WebAcls, "acl-1");
         get("t2").await.expect("read");
         assert_eq!(loads.load(Ordering::SeqCst), 3);
     }
@@ -583,31 +588,31 @@ mod tests {
     fn interest_is_every_owners_latest_ids_until_cleared() {
         let shared = SharedReads::new(Duration::ZERO);
         let ids = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        shared.note_interest(Kind::Listeners, "us-east-1", "uid-a", &ids(&["a1", "a2"]));
-        shared.note_interest(Kind::Listeners, "us-east-1", "uid-b", &ids(&["b1"]));
-        shared.note_interest(Kind::Listeners, "us-west-2", "uid-a", &ids(&["a9"]));
-        shared.note_interest(Kind::Listeners, "us-east-1", "uid-a", &ids(&["a3"]));
-        let east: Vec<String> = shared.interest(Kind::Listeners, "us-east-1").into_iter().collect();
+        shared.note_interest(Listing::Listeners, "us-east-1", "uid-a", &ids(&["a1", "a2"]));
+        shared.note_interest(Listing::Listeners, "us-east-1", "uid-b", &ids(&["b1"]));
+        shared.note_interest(Listing::Listeners, "us-west-2", "uid-a", &ids(&["a9"]));
+        shared.note_interest(Listing::Listeners, "us-east-1", "uid-a", &ids(&["a3"]));
+        let east: Vec<String> = shared.interest(Listing::Listeners, "us-east-1").into_iter().collect();
         assert_eq!(east, ids(&["a3", "b1"]), "an owner's later ids replace its earlier ones");
-        shared.note_interest(Kind::Listeners, "us-east-1", "uid-b", &[]);
-        assert_eq!(shared.interest(Kind::Listeners, "us-east-1").len(), 1, "no ids withdraws an owner");
-        shared.clear_interest(Kind::Listeners, "us-east-1");
-        assert!(shared.interest(Kind::Listeners, "us-east-1").is_empty());
-        assert_eq!(shared.interest(Kind::Listeners, "us-west-2").len(), 1, "another region keeps its interest");
+        shared.note_interest(Listing::Listeners, "us-east-1", "uid-b", &[]);
+        assert_eq!(shared.interest(Listing::Listeners, "us-east-1").len(), 1, "no ids withdraws an owner");
+        shared.clear_interest(Listing::Listeners, "us-east-1");
+        assert!(shared.interest(Listing::Listeners, "us-east-1").is_empty());
+        assert_eq!(shared.interest(Listing::Listeners, "us-west-2").len(), 1, "another region keeps its interest");
     }
 
     #[test]
     fn owners_whose_ids_were_not_found_are_forgotten() {
         let shared = SharedReads::new(Duration::ZERO);
         let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        shared.note_interest(Kind::Alarms, "us-east-1", "live", &names(&["live-api-health"]));
-        shared.note_interest(Kind::Alarms, "us-east-1", "deleted", &names(&["deleted-api-health"]));
-        let asked = shared.interest(Kind::Alarms, "us-east-1");
+        shared.note_interest(Listing::Alarms, "us-east-1", "live", &names(&["live-api-health"]));
+        shared.note_interest(Listing::Alarms, "us-east-1", "deleted", &names(&["deleted-api-health"]));
+        let asked = shared.interest(Listing::Alarms, "us-east-1");
         // A stack names its alarm while the read is in flight.
-        shared.note_interest(Kind::Alarms, "us-east-1", "new", &names(&["new-api-health"]));
+        shared.note_interest(Listing::Alarms, "us-east-1", "new", &names(&["new-api-health"]));
         let found = ["live-api-health".to_string()].into_iter().collect();
-        shared.keep_interest_in(Kind::Alarms, "us-east-1", &asked, &found);
-        let left: Vec<String> = shared.interest(Kind::Alarms, "us-east-1").into_iter().collect();
+        shared.keep_interest_in(Listing::Alarms, "us-east-1", &asked, &found);
+        let left: Vec<String> = shared.interest(Listing::Alarms, "us-east-1").into_iter().collect();
         assert_eq!(
             left,
             names(&["live-api-health", "new-api-health"]),

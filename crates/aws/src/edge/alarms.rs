@@ -86,3 +86,15 @@ pub async fn apply(aws: &AwsContext, owner: &Ownership, action: &AlarmAction) ->
         }
     }
 }
+
+/// Sets the alarm's state by hand, as CloudWatch's `SetAlarmState` does for
+/// testing actions: the demo's outage, until the next evaluation.
+pub async fn set_state(aws: &AwsContext, name: &str, failing: bool, reason: &str) -> Result<(), AwsError> {
+    let state =
+        if failing { aws_sdk_cloudwatch::types::StateValue::Alarm } else { aws_sdk_cloudwatch::types::StateValue::Ok };
+    send!(
+        "cloudwatch:SetAlarmState",
+        aws.cloudwatch(GLOBAL_REGION).set_alarm_state().alarm_name(name).state_value(state).state_reason(reason)
+    )?;
+    Ok(())
+}

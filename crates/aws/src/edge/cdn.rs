@@ -17,7 +17,7 @@ use warmstandby_core::plan::ActionOutcome;
 use super::ok_or_gone;
 use crate::clients::AwsContext;
 use crate::errors::AwsError;
-use crate::shared::Kind;
+use crate::shared::Listing;
 use crate::tags::Ownership;
 
 /// Managed origin request policy AllViewer: with caching disabled the
@@ -36,7 +36,8 @@ pub async fn observe(
     // distribution is read again only when its summary changed.
     if let Some(summary) = hint.and_then(|id| listed.iter().find(|s| s.id() == id)) {
         let version = format!("{summary:?}");
-        let d = aws.shared().versioned(Kind::Distributions, summary.id(), &version, || get(aws, summary.id())).await?;
+        let d =
+            aws.shared().versioned(Listing::Distributions, summary.id(), &version, || get(aws, summary.id())).await?;
         if let Some(d) = Option::as_ref(&d).filter(|d| d.caller_reference == reference) {
             // Deployment moves the status on without modifying the distribution.
             return Ok(Some(ObservedDistribution { status: summary.status().to_string(), ..d.clone() }));
@@ -236,7 +237,7 @@ pub async fn apply(aws: &AwsContext, owner: &Ownership, action: &CdnAction) -> R
     if outcome.is_err()
         && let CdnAction::UpdateDistribution { id, .. } | CdnAction::DeleteDistribution { id, .. } = action
     {
-        aws.shared().forget(Kind::Distributions, id);
+        aws.shared().forget(Listing::Distributions, id);
     }
     outcome
 }

@@ -9,7 +9,7 @@ use warmstandby_core::plan::ActionOutcome;
 use super::{not_ours, ok_or_gone};
 use crate::clients::AwsContext;
 use crate::errors::AwsError;
-use crate::shared::Kind;
+use crate::shared::Listing;
 use crate::tags::Ownership;
 
 /// Our certificate for `domain`, from the region's shared listing. An
@@ -29,7 +29,7 @@ pub async fn observe(
         return match summary.status().map(|s| s.as_str()) {
             Some("ISSUED") => {
                 let issued =
-                    aws.shared().versioned(Kind::Certificates, arn, "ISSUED", || describe(aws, region, arn)).await?;
+                    aws.shared().versioned(Listing::Certificates, arn, "ISSUED", || describe(aws, region, arn)).await?;
                 Ok(Option::clone(&issued))
             }
             _ => describe(aws, region, arn).await,

@@ -14,7 +14,7 @@ use warmstandby_core::plan::ActionOutcome;
 use super::{not_ours, ok_or_gone};
 use crate::clients::AwsContext;
 use crate::errors::AwsError;
-use crate::shared::Kind;
+use crate::shared::Listing;
 use crate::tags::Ownership;
 
 const RATE_RULE: &str = "rate-limit";
@@ -41,7 +41,7 @@ pub async fn observe(aws: &AwsContext, name: &str, hint: Option<&str>) -> Result
         return Ok(None);
     };
     let (Some(id), Some(token)) = (summary.id(), summary.lock_token()) else { return Ok(None) };
-    let acl = aws.shared().versioned(Kind::WebAcls, id, token, || get(aws, name, id)).await?;
+    let acl = aws.shared().versioned(Listing::WebAcls, id, token, || get(aws, name, id)).await?;
     Ok(Option::clone(&acl))
 }
 

@@ -12,7 +12,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aws_sdk_cloudwatch::types::StateValue;
 use warmstandby_api::{RegionPair, RegionRole, ThreeTierStack};
 use warmstandby_aws::AwsContext;
 use warmstandby_aws::local::LoopbackEndpoint;
@@ -322,19 +321,12 @@ impl Demo<'_> {
         Ok(())
     }
 
-    async fn set_alarm(&self, checked: &Checked, state: StateValue) -> Result<(), String> {
+    async fn set_alarm(&self, checked: &Checked, failing: bool) -> Result<(), String> {
         let st = checked.stacks.first().ok_or("no stack")?;
-        let name = format!("{}-{}-api-health", st.namespace, st.name);
-        self.aws
-            .cloudwatch(warmstandby_api::GLOBAL_REGION)
-            .set_alarm_state()
-            .alarm_name(&name)
-            .state_value(state)
-            .state_reason("warmstandby demo")
-            .send()
+        let name = warmstandby_core::edge::desired::alarm_name(st);
+        warmstandby_aws::edge::alarms::set_state(self.aws, &name, failing, "warmstandby demo")
             .await
-            .map(|_| ())
-            .map_err(|e| format!("cannot set the alarm {name}: {}", aws_sdk_cloudwatch::error::DisplayErrorContext(e)))
+            .map_err(|e| format!("cannot set the alarm {name}: {e}"))
     }
 
     /// One stack pass (the operator's own: it detects, decides and moves;
@@ -382,7 +374,7 @@ impl Demo<'_> {
             "  the api endpoint stops answering the operator's probes and the Route 53 health check alarm fires"
         );
         app.stop();
-        self.set_alarm(checked, StateValue::Alarm).await?;
+        self.set_alarm(checked, true).await?;
         let disaster = Instant::now();
         let before = history_len(st);
         let deadline = Instant::now() + PHASE_DEADLINE;
@@ -423,7 +415,7 @@ impl Demo<'_> {
         out: &mut dyn Write,
     ) -> Result<(), String> {
         step(out, self.style, "Recovery: the primary region is back; rebuild replication, then fail back");
-        self.set_alarm(checked, StateValue::Ok).await?;
+        self.set_alarm(checked, false).await?;
         let started = Instant::now();
         let deadline = Instant::now() + PHASE_DEADLINE;
         until(deadline, "replication to be rebuilt in the primary region", async || {

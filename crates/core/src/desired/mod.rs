@@ -105,33 +105,4 @@ pub fn stack_topology(stack: &ValidatedStack) -> Result<Topology, TopologyError>
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn r(key: &str, deps: &[&str]) -> Resource {
-        let mut res = Resource::new(&Scope::Global, key, Kind::Alarm, key);
-        for d in deps {
-            res = res.dep(format!("global/{d}"));
-        }
-        res
-    }
-
-    #[test]
-    fn sort_is_stable_and_respects_dependencies() {
-        let t = Topology::new(vec![r("c", &["b"]), r("a", &[]), r("b", &["a"]), r("d", &[])]).unwrap();
-        let keys: Vec<_> = t.resources.iter().map(|r| r.component()).collect();
-        assert_eq!(keys, ["a", "b", "c", "d"]);
-        let rev: Vec<_> = t.deletion_order().map(|r| r.component()).collect();
-        assert_eq!(rev, ["d", "c", "b", "a"]);
-    }
-
-    #[test]
-    fn missing_dependency_and_cycle_are_errors() {
-        assert!(matches!(Topology::new(vec![r("a", &["zz"])]), Err(TopologyError::MissingDependency { .. })));
-        assert!(matches!(Topology::new(vec![r("a", &["b"]), r("b", &["a"])]), Err(TopologyError::Cycle(_))));
-    }
-}
-
-#[cfg(test)]
-#[path = "tests.rs"]
-mod stack_tests;
+mod tests;

@@ -147,3 +147,26 @@ fn a_region_pair_alone_has_its_networks() {
     assert_eq!(t.resources.len(), 28);
     assert_eq!(t.count_in("global"), 0);
 }
+
+fn r(key: &str, deps: &[&str]) -> Resource {
+    let mut res = Resource::new(&Scope::Global, key, Kind::Alarm, key);
+    for d in deps {
+        res = res.dep(format!("global/{d}"));
+    }
+    res
+}
+
+#[test]
+fn sort_is_stable_and_respects_dependencies() {
+    let t = Topology::new(vec![r("c", &["b"]), r("a", &[]), r("b", &["a"]), r("d", &[])]).unwrap();
+    let keys: Vec<_> = t.resources.iter().map(|r| r.component()).collect();
+    assert_eq!(keys, ["a", "b", "c", "d"]);
+    let rev: Vec<_> = t.deletion_order().map(|r| r.component()).collect();
+    assert_eq!(rev, ["d", "c", "b", "a"]);
+}
+
+#[test]
+fn missing_dependency_and_cycle_are_errors() {
+    assert!(matches!(Topology::new(vec![r("a", &["zz"])]), Err(TopologyError::MissingDependency { .. })));
+    assert!(matches!(Topology::new(vec![r("a", &["b"]), r("b", &["a"])]), Err(TopologyError::Cycle(_))));
+}

@@ -233,9 +233,14 @@ pub fn desired_global_edge(stack: &ValidatedStack, placement: &Placement) -> Des
             managed_rule_groups: spec.waf.managed_rule_groups.clone(),
             rate_limit: spec.waf.rate_limit,
         }),
-        alarm: spec.alarms.enabled.then(|| DesiredAlarm {
-            name: stack.aws_name("api-health", 255),
-            sns_topic_arns: spec.alarms.sns_topic_arns.clone(),
-        }),
+        alarm: spec
+            .alarms
+            .enabled
+            .then(|| DesiredAlarm { name: alarm_name(stack), sns_topic_arns: spec.alarms.sns_topic_arns.clone() }),
     }
+}
+
+/// The name of the stack's alarm on its health check.
+pub fn alarm_name(stack: &ValidatedStack) -> String {
+    stack.aws_name("api-health", 255)
 }

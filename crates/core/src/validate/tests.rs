@@ -3,9 +3,9 @@ use warmstandby_api::{Capacity, FailoverPolicy, RegionPair, RegionRole, ThreeTie
 use super::*;
 use crate::secret::{Password, PasswordLookup};
 
-const PAIR: &str = include_str!("../../../deploy/examples/10-regionpair.yaml");
-const POLICY: &str = include_str!("../../../deploy/examples/20-failoverpolicy.yaml");
-const STACK: &str = include_str!("../../../deploy/examples/30-bookstore.yaml");
+const PAIR: &str = include_str!("../../../../deploy/examples/10-regionpair.yaml");
+const POLICY: &str = include_str!("../../../../deploy/examples/20-failoverpolicy.yaml");
+const STACK: &str = include_str!("../../../../deploy/examples/30-bookstore.yaml");
 
 fn pair() -> RegionPair {
     serde_yaml::from_str(PAIR).unwrap()

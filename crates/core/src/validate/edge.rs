@@ -1,0 +1,100 @@
+//! The stack's public face: its domain, the CloudFront distribution and the web ACL.
+
+use super::*;
+
+pub(super) fn validate_domain(errors: &mut ValidationErrors, spec: &ThreeTierStackSpec) {
+    let d = &spec.domain;
+    if !names::is_dns_zone(&d.zone_name) {
+        errors.push(
+            "spec.domain.zoneName",
+            format!(
+                "{:?} is not a valid DNS zone name (lowercase labels of a-z, 0-9 and '-', at least two)",
+                d.zone_name
+            ),
+        );
+    }
+    for (field, value) in [("apiRecord", &d.api_record), ("webRecord", &d.web_record)] {
+        if !names::is_relative_record(value) {
+            errors.push(
+                format!("spec.domain.{field}"),
+                format!("{value:?} is not a valid record name relative to the zone (e.g. \"api\")"),
+            );
+        }
+    }
+    if d.api_record == d.web_record {
+        errors.push(
+            "spec.domain.webRecord",
+            format!("must differ from spec.domain.apiRecord (both are {:?})", d.api_record),
+        );
+    }
+    let p = &spec.database.private_dns;
+    if !names::is_dns_zone(&p.zone_name) {
+        errors.push("spec.database.privateDns.zoneName", format!("{:?} is not a valid DNS zone name", p.zone_name));
+    }
+    if !names::is_relative_record(&p.record_name) {
+        errors.push(
+            "spec.database.privateDns.recordName",
+            format!("{:?} is not a valid record name relative to the zone", p.record_name),
+        );
+    }
+}
+
+/// CloudFront accepts only these origin failover status codes.
+pub(super) const CLOUDFRONT_FAILOVER_CODES: [i32; 8] = [400, 403, 404, 416, 500, 502, 503, 504];
+
+pub(super) fn validate_edge(errors: &mut ValidationErrors, spec: &ThreeTierStackSpec) {
+    let hc = &spec.health_check;
+    if hc.interval_seconds != 10 && hc.interval_seconds != 30 {
+        errors.push("spec.healthCheck.intervalSeconds", format!("must be 10 or 30, got {}", hc.interval_seconds));
+    }
+    check_range(errors, "spec.healthCheck.failureThreshold", hc.failure_threshold.into(), 1, 10);
+    check_range(errors, "spec.healthCheck.port", hc.port.into(), 1, 65535);
+    if !hc.path.starts_with('/') {
+        errors.push("spec.healthCheck.path", format!("{:?} must start with '/'", hc.path));
+    }
+
+    let cdn = &spec.cdn;
+    if cdn.failover_status_codes.is_empty() {
+        errors.push("spec.cdn.failoverStatusCodes", "must name at least one status code");
+    }
+    let mut seen = BTreeSet::new();
+    for (i, code) in cdn.failover_status_codes.iter().enumerate() {
+        if !CLOUDFRONT_FAILOVER_CODES.contains(code) {
+            errors.push(
+                format!("spec.cdn.failoverStatusCodes[{i}]"),
+                format!("CloudFront fails over only on {CLOUDFRONT_FAILOVER_CODES:?}, got {code}"),
+            );
+        } else if !seen.insert(*code) {
+            errors.push(format!("spec.cdn.failoverStatusCodes[{i}]"), format!("{code} is listed twice"));
+        }
+    }
+    check_range(errors, "spec.cdn.connectionAttempts", cdn.connection_attempts.into(), 1, 3);
+    check_range(errors, "spec.cdn.connectionTimeoutSeconds", cdn.connection_timeout_seconds.into(), 1, 10);
+
+    let mut seen = BTreeSet::new();
+    for (i, group) in spec.waf.managed_rule_groups.iter().enumerate() {
+        let path = format!("spec.waf.managedRuleGroups[{i}]");
+        if !group.starts_with("AWSManagedRules") || !group.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            errors.push(path, format!("{group:?} is not an AWS managed rule group name (AWSManagedRules...)"));
+        } else if !seen.insert(group) {
+            errors.push(path, format!("{group} is listed twice"));
+        }
+    }
+    if spec.waf.enabled && spec.waf.managed_rule_groups.is_empty() && spec.waf.rate_limit.is_none() {
+        errors.push("spec.waf.managedRuleGroups", "an enabled web ACL needs at least one rule group or a rateLimit");
+    }
+
+    let b = &spec.backup;
+    if !(b.schedule.starts_with("cron(") || b.schedule.starts_with("rate(")) || !b.schedule.ends_with(')') {
+        errors.push(
+            "spec.backup.schedule",
+            format!("{:?} is not an AWS schedule expression (cron(...) or rate(...))", b.schedule),
+        );
+    }
+    check_range(errors, "spec.backup.retentionDays", b.retention_days.into(), 1, 36500);
+    for (i, arn) in spec.alarms.sns_topic_arns.iter().enumerate() {
+        if !arn.starts_with("arn:aws") || arn.split(':').nth(2) != Some("sns") {
+            errors.push(format!("spec.alarms.snsTopicArns[{i}]"), format!("{arn:?} is not an SNS topic ARN"));
+        }
+    }
+}
