@@ -178,3 +178,24 @@ fn changes_in_the_tag_scoped_services_reach_only_what_is_ours() {
     }
     assert!(checked >= 50, "only {checked} tag-scoped grants were checked");
 }
+
+/// The policy's services are the families' (core's family list): a family
+/// whose IAM prefix the policy lacks, or a grant no family calls for, fails.
+/// STS is the one service no family owns: RegionPairs served through an
+/// assumed role.
+#[test]
+fn the_policys_services_are_the_families_services() {
+    use warmstandby_core::family::Family;
+    let policy: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(repo_root().join("deploy/iam-policy.json")).unwrap()).unwrap();
+    let granted: BTreeSet<String> = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["Action"].as_array().unwrap().iter())
+        .filter_map(|a| a.as_str()?.split(':').next().map(str::to_string))
+        .collect();
+    let mut expected: BTreeSet<String> = Family::all_iam_prefixes().into_iter().map(str::to_string).collect();
+    expected.insert("sts".into());
+    assert_eq!(granted, expected, "the policy's services against the families'");
+}

@@ -165,3 +165,13 @@ fn long_unit_tests_live_where_the_rule_says() {
     }
     assert!(checked >= 5, "only {checked} test files found");
 }
+
+/// The emulator's leftover census counts every kind core knows (its list is
+/// checked against what it counts on every run).
+#[test]
+fn the_leftover_census_counts_every_kind() {
+    let counted: BTreeSet<warmstandby_core::resource::Kind> =
+        warmstandby_tests::census::COUNTED.iter().flat_map(|(_, kinds)| kinds.iter().copied()).collect();
+    let missing: Vec<_> = warmstandby_core::resource::Kind::ALL.iter().filter(|k| !counted.contains(k)).collect();
+    assert!(missing.is_empty(), "kinds no census count covers: {missing:?}");
+}

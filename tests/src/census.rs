@@ -6,9 +6,46 @@
 
 use std::collections::BTreeMap;
 
+use warmstandby_core::resource::Kind;
+
 use crate::Emulator;
 
 pub const REGIONS: [&str; 2] = ["us-east-1", "us-west-2"];
+
+/// What each count of the census covers. Every resource kind is counted
+/// (a test checks it against core's list of kinds), and [`census`] checks
+/// on every run that it counted exactly these.
+pub const COUNTED: &[(&str, &[Kind])] = &[
+    ("VPCs", &[Kind::Vpc]),
+    ("subnets", &[Kind::Subnet]),
+    ("internet gateways", &[Kind::InternetGateway]),
+    ("elastic IPs", &[Kind::ElasticIp]),
+    ("NAT gateways", &[Kind::NatGateway]),
+    ("route tables", &[Kind::RouteTable]),
+    ("security groups", &[Kind::SecurityGroup]),
+    ("instances", &[Kind::BastionInstance]),
+    ("images", &[Kind::Image]),
+    ("launch templates", &[Kind::LaunchTemplate]),
+    ("databases", &[Kind::DbInstance, Kind::DbReadReplica]),
+    ("DB subnet groups", &[Kind::DbSubnetGroup]),
+    ("load balancers", &[Kind::LoadBalancer]),
+    ("listeners", &[Kind::Listener]),
+    ("target groups", &[Kind::TargetGroup]),
+    ("auto scaling groups", &[Kind::AutoScalingGroup]),
+    ("certificates", &[Kind::Certificate]),
+    ("backup vaults", &[Kind::BackupVault]),
+    // A plan's selections go with it.
+    ("backup plans", &[Kind::BackupPlan, Kind::BackupSelection]),
+    ("secrets", &[Kind::Secret]),
+    ("hosted zones", &[Kind::PrivateHostedZone, Kind::PublicHostedZone]),
+    ("records", &[Kind::PrivateDnsRecord, Kind::CertificateValidationRecord, Kind::FailoverRecord, Kind::AliasRecord]),
+    ("health checks", &[Kind::HealthCheck]),
+    ("distributions", &[Kind::Distribution]),
+    ("web ACLs", &[Kind::WebAcl]),
+    ("IAM roles", &[Kind::InstanceRole]),
+    ("instance profiles", &[Kind::InstanceProfile]),
+    ("alarms", &[Kind::Alarm]),
+];
 
 /// Counts by `region kind` (or `kind` for global services).
 pub async fn census(emulator: &Emulator) -> BTreeMap<String, usize> {
@@ -156,6 +193,10 @@ pub async fn census(emulator: &Emulator) -> BTreeMap<String, usize> {
         "alarms".into(),
         count("alarms", cw.describe_alarms().send().await.map(|o| o.metric_alarms().len()).map_err(|e| e.to_string())),
     );
+    let counted: std::collections::BTreeSet<&str> =
+        out.keys().map(|k| REGIONS.iter().find_map(|r| k.strip_prefix(&format!("{r} "))).unwrap_or(k)).collect();
+    let declared: std::collections::BTreeSet<&str> = COUNTED.iter().map(|(name, _)| *name).collect();
+    assert_eq!(counted, declared, "the census counts what COUNTED says it does");
     out
 }
 

@@ -16,6 +16,7 @@ pub mod desired;
 pub mod drill;
 pub mod edge;
 pub mod failover;
+pub mod family;
 pub mod field;
 pub mod identity;
 pub mod names;

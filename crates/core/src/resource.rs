@@ -39,9 +39,24 @@ impl Scope {
     }
 }
 
-/// AWS resource kinds the operator manages.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Kind {
+/// Declares [`Kind`] and [`Kind::ALL`] from one list, so no list of every
+/// kind can leave one out.
+macro_rules! kinds {
+    ($($(#[$doc:meta])* $kind:ident,)*) => {
+        /// AWS resource kinds the operator manages.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Kind {
+            $($(#[$doc])* $kind,)*
+        }
+
+        impl Kind {
+            /// Every kind, in declaration order.
+            pub const ALL: &[Kind] = &[$(Kind::$kind,)*];
+        }
+    };
+}
+
+kinds! {
     Vpc,
     Subnet,
     InternetGateway,
