@@ -63,3 +63,36 @@ fn crds_carry_names_columns_and_server_side_checks() {
     assert!(pair.contains(r#""rule":"self.spec.primary.region != self.spec.standby.region""#));
     assert!(json("FailoverPolicy").contains(r#""message":"enable at least one detection source""#));
 }
+
+/// Every spec and status field explains itself to `kubectl explain` and to
+/// editors: its schema has a description (with its unit, default and
+/// limits where it has them).
+#[test]
+fn every_field_has_a_description() {
+    fn walk(schema: &serde_json::Value, path: &str, fields: &mut usize, missing: &mut Vec<String>) {
+        for (name, property) in schema["properties"].as_object().into_iter().flatten() {
+            *fields += 1;
+            let here = format!("{path}.{name}");
+            if property["description"].as_str().is_none_or(|d| d.trim().is_empty()) {
+                missing.push(here.clone());
+            }
+            walk(property, &here, fields, missing);
+        }
+        if schema["items"].is_object() {
+            walk(&schema["items"], &format!("{path}[]"), fields, missing);
+        }
+        if schema["additionalProperties"].is_object() {
+            walk(&schema["additionalProperties"], &format!("{path}{{}}"), fields, missing);
+        }
+    }
+    let (mut fields, mut missing) = (0, Vec::new());
+    for crd in warmstandby_api::all_crds() {
+        for version in &crd.spec.versions {
+            let schema = serde_json::to_value(version.schema.as_ref().and_then(|s| s.open_api_v3_schema.as_ref()))
+                .expect("a schema");
+            walk(&schema, &crd.spec.names.kind, &mut fields, &mut missing);
+        }
+    }
+    assert!(fields > 300, "only {fields} fields found");
+    assert!(missing.is_empty(), "fields without a description ({} of {fields}): {missing:#?}", missing.len());
+}

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ObjectRef {
+    /// Name of the referenced object (1-253 characters).
     #[schemars(length(min = 1, max = 253))]
     pub name: String,
 }
@@ -16,8 +17,10 @@ pub struct ObjectRef {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SecretKeyRef {
+    /// Name of the Secret, in the object's namespace (1-253 characters).
     #[schemars(length(min = 1, max = 253))]
     pub name: String,
+    /// Key in the Secret's data holding the value. Default `password`.
     #[serde(default = "default_password_key")]
     #[schemars(length(min = 1, max = 253))]
     pub key: String,
@@ -83,10 +86,13 @@ impl std::fmt::Display for RegionRole {
 #[serde(rename_all = "camelCase")]
 #[x_kube(validation = Rule::new("self.min <= self.desired && self.desired <= self.max").message("capacity must satisfy min <= desired <= max"))]
 pub struct Capacity {
+    /// Fewest instances (0-1000).
     #[schemars(range(min = 0, max = 1000))]
     pub min: i32,
+    /// Instances to run (0-1000; between `min` and `max`).
     #[schemars(range(min = 0, max = 1000))]
     pub desired: i32,
+    /// Most instances (0-1000).
     #[schemars(range(min = 0, max = 1000))]
     pub max: i32,
 }

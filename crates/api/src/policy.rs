@@ -24,16 +24,22 @@ use crate::status::Condition;
 )]
 #[serde(rename_all = "camelCase")]
 pub struct FailoverPolicySpec {
+    /// `Automatic`: fail over by itself once failure is confirmed and the guards pass; `Manual`: detect and report, move only on request. Default `Manual`.
     #[serde(default)]
     pub mode: FailoverMode,
+    /// How failure of the active region is detected.
     #[serde(default)]
     pub detection: DetectionSpec,
+    /// What must hold before a move (replica lag, approvals).
     #[serde(default)]
     pub guards: GuardsSpec,
+    /// What a move does besides promoting and switching traffic.
     #[serde(default)]
     pub actions: ActionsSpec,
+    /// Whether the stack moves back once the original region is healthy. Default `Manual`.
     #[serde(default)]
     pub failback: FailbackMode,
+    /// Scheduled drills of the standby.
     #[serde(default)]
     pub drill: DrillSpec,
 }
@@ -82,6 +88,7 @@ pub struct DetectionSpec {
     #[serde(default = "default_interval")]
     #[x_kube(validation = Rule::new("self == 10 || self == 30").message("healthCheckIntervalSeconds must be 10 or 30"))]
     pub health_check_interval_seconds: i32,
+    /// Consecutive failed Route 53 checks before the health check reports failure (1-10). Default 3.
     #[serde(default = "default_threshold")]
     #[schemars(range(min = 1, max = 10))]
     pub health_check_failure_threshold: i32,
@@ -106,23 +113,30 @@ impl Default for DetectionSpec {
 #[serde(rename_all = "camelCase")]
 #[x_kube(validation = Rule::new("self.timeoutSeconds < self.intervalSeconds").message("timeoutSeconds must be less than intervalSeconds"))]
 pub struct ProbesSpec {
+    /// Run the operator's own HTTP probes. Default false.
     #[serde(default)]
     pub enabled: bool,
+    /// URL probed for the api tier (http or https). Default: the stack's primary api endpoint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(pattern(r"^https?://.+$"))]
     pub api_url: Option<String>,
+    /// URL probed for the web tier (http or https). Default: the stack's primary web endpoint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(pattern(r"^https?://.+$"))]
     pub web_url: Option<String>,
+    /// Seconds between probe rounds (1-3600). Default 10.
     #[serde(default = "default_probe_interval")]
     #[schemars(range(min = 1, max = 3600))]
     pub interval_seconds: i32,
+    /// Seconds one probe may take (1-60, less than `intervalSeconds`). Default 3.
     #[serde(default = "default_probe_timeout")]
     #[schemars(range(min = 1, max = 60))]
     pub timeout_seconds: i32,
+    /// Consecutive failed rounds before the probes report failure (1-100). Default 3.
     #[serde(default = "default_threshold")]
     #[schemars(range(min = 1, max = 100))]
     pub failure_threshold: i32,
+    /// Consecutive successful rounds before the probes report recovery (1-100). Default 3.
     #[serde(default = "default_threshold")]
     #[schemars(range(min = 1, max = 100))]
     pub recovery_threshold: i32,
@@ -244,8 +258,10 @@ fn default_max_lag() -> i64 {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct FailoverPolicyStatus {
+    /// The `metadata.generation` this status describes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
+    /// `Ready` and its reason; a rejected spec says why.
     #[serde(default)]
     #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
     pub conditions: Vec<Condition>,

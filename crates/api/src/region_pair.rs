@@ -38,6 +38,7 @@ pub struct RegionPairSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(pattern(r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$"))]
     pub role_arn: Option<String>,
+    /// `Delete`: the networks are deleted with the object; `Retain`: left in AWS. Default `Delete`.
     #[serde(default)]
     pub deletion_policy: DeletionPolicy,
     /// Observe and report only; never change AWS.
@@ -50,6 +51,7 @@ pub struct RegionPairSpec {
 #[serde(rename_all = "camelCase")]
 #[x_kube(validation = Rule::new("size(self.availabilityZones) == 0 || size(self.availabilityZones) == 2").message("availabilityZones: give exactly two zones, or none for the default"))]
 pub struct RegionNetworkSpec {
+    /// AWS Region, e.g. `us-east-1`.
     #[schemars(pattern(r"^[a-z]{2}(-gov|-iso|-isob)?-(north|south|east|west|central|northeast|southeast|northwest|southwest)-[1-9][0-9]?$"))]
     pub region: String,
     /// VPC CIDR block (/16 to /28); the default subnets need a /21 or larger.
@@ -68,12 +70,16 @@ pub struct RegionNetworkSpec {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SubnetLayout {
+    /// Two CIDRs of the public subnets (load balancers, NAT gateways, bastion), inside the VPC.
     #[schemars(length(min = 2, max = 2), inner(pattern(r"^([0-9]{1,3}\.){3}[0-9]{1,3}/[0-9]{1,2}$")))]
     pub public: Vec<String>,
+    /// Two CIDRs of the web tier's private subnets, inside the VPC.
     #[schemars(length(min = 2, max = 2), inner(pattern(r"^([0-9]{1,3}\.){3}[0-9]{1,3}/[0-9]{1,2}$")))]
     pub web: Vec<String>,
+    /// Two CIDRs of the api tier's private subnets, inside the VPC.
     #[schemars(length(min = 2, max = 2), inner(pattern(r"^([0-9]{1,3}\.){3}[0-9]{1,3}/[0-9]{1,2}$")))]
     pub app: Vec<String>,
+    /// Two CIDRs of the database subnets (no route out), inside the VPC.
     #[schemars(length(min = 2, max = 2), inner(pattern(r"^([0-9]{1,3}\.){3}[0-9]{1,3}/[0-9]{1,2}$")))]
     pub db: Vec<String>,
 }
@@ -91,19 +97,26 @@ pub enum NatGatewayMode {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RegionPairStatus {
+    /// The `metadata.generation` this status describes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
+    /// Coarse lifecycle: Pending, Provisioning, Ready, Degraded, Failed, Paused or Deleting.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phase: Option<Phase>,
+    /// `Ready`, `NetworksReady`, `DriftDetected` and others, each with its reason.
     #[serde(default)]
     #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
     pub conditions: Vec<Condition>,
+    /// The primary region's network IDs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub primary: Option<RegionNetworkStatus>,
+    /// The standby region's network IDs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub standby: Option<RegionNetworkStatus>,
+    /// Number of differences between the spec and AWS found by the last pass.
     #[serde(default)]
     pub drift_count: i32,
+    /// The differences found by the last pass, field by field.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub drift: Vec<DriftItem>,
 }
@@ -112,16 +125,21 @@ pub struct RegionPairStatus {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RegionNetworkStatus {
+    /// AWS Region.
     pub region: String,
+    /// ID of the VPC.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vpc_id: Option<String>,
     /// Subnet IDs by tier and zone, e.g. `web-a`.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub subnet_ids: std::collections::BTreeMap<String, String>,
+    /// ID of the internet gateway.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub internet_gateway_id: Option<String>,
+    /// NAT gateway IDs by zone slot (`a`, `b`).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub nat_gateway_ids: std::collections::BTreeMap<String, String>,
+    /// Allocation IDs of the NAT gateways' Elastic IPs by zone slot.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub elastic_ip_allocation_ids: std::collections::BTreeMap<String, String>,
     /// Route table IDs by name, e.g. `public`, `private-a`.

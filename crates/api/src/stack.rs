@@ -36,25 +36,37 @@ pub struct ThreeTierStackSpec {
     /// Which region serves: set to `standby` for a planned switchover.
     #[serde(default)]
     pub active_region: RegionRole,
+    /// Public DNS names of the application.
     pub domain: DomainSpec,
+    /// Machine images of the web and api tiers.
     pub images: ImagesSpec,
+    /// RDS MySQL writer in the primary and its cross-region replica.
     pub database: DatabaseSpec,
+    /// The web tier: instances, auto scaling and load balancer, behind CloudFront.
     #[serde(default = "TierSpec::web")]
     pub web: TierSpec,
+    /// The api tier: instances, auto scaling and load balancer, at `<apiRecord>.<zoneName>`.
     #[serde(default = "TierSpec::api")]
     pub api: TierSpec,
+    /// The bastion host in the primary region.
     #[serde(default)]
     pub bastion: BastionSpec,
+    /// Route 53 health check of the primary api load balancer, which the failover records follow.
     #[serde(default)]
     pub health_check: HealthCheckSpec,
+    /// The CloudFront distribution in front of the web tier.
     #[serde(default)]
     pub cdn: CdnSpec,
+    /// The WAF web ACL on the distribution.
     #[serde(default)]
     pub waf: WafSpec,
+    /// AWS Backup of the servers, copied to the standby region.
     #[serde(default)]
     pub backup: BackupSpec,
+    /// The CloudWatch alarm on the health check.
     #[serde(default)]
     pub alarms: AlarmSpec,
+    /// `Delete`: the stack's AWS resources are deleted with the object (the database after a final snapshot); `Retain`: left in AWS. Default `Delete`.
     #[serde(default)]
     pub deletion_policy: DeletionPolicy,
     /// Observe and report only; never change AWS.
@@ -71,6 +83,7 @@ pub struct DomainSpec {
         length(min = 3, max = 253),
         pattern(r"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.?$")
     )]
+    /// The public hosted zone, e.g. `example.com` (3-253 characters); created when the account has none of that name.
     pub zone_name: String,
     /// Record name of the api tier, relative to the zone.
     #[serde(default = "default_api_record")]
@@ -96,7 +109,9 @@ fn default_web_record() -> String {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ImagesSpec {
+    /// AMI of the web tier.
     pub web: ImageSpec,
+    /// AMI of the api tier.
     pub api: ImageSpec,
 }
 
@@ -105,6 +120,7 @@ pub struct ImagesSpec {
 #[serde(rename_all = "camelCase")]
 #[x_kube(validation = Rule::new("!has(self.standby) || self.standby != self.primary").message("AMI IDs are regional, so one AMI cannot be both the primary and the standby image; omit standby to copy the primary AMI"))]
 pub struct ImageSpec {
+    /// AMI in the primary region, `ami-` and 8-17 hex digits.
     #[schemars(pattern(r"^ami-[0-9a-f]{8,17}$"))]
     pub primary: String,
     /// AMI in the standby region; when absent the primary AMI is copied there.
@@ -125,6 +141,7 @@ pub struct DatabaseSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[x_kube(validation = Rule::new("false").message("inline passwords are refused; put the password in a Secret and set spec.database.passwordSecretRef"))]
     pub password: Option<String>,
+    /// Master user name (letter first, up to 16 letters, digits and `_`; not a MySQL reserved user). Default `admin`.
     #[serde(default = "default_master_username")]
     #[schemars(pattern(r"^[A-Za-z][A-Za-z0-9_]{0,15}$"))]
     pub master_username: String,
@@ -132,31 +149,39 @@ pub struct DatabaseSpec {
     #[serde(default = "default_database_name")]
     #[schemars(pattern(r"^[A-Za-z][A-Za-z0-9_]{0,63}$"))]
     pub database_name: String,
+    /// MySQL version, 8.0 or 8.4 (with an optional minor). Default `8.0`.
     #[serde(default = "default_engine_version")]
     #[schemars(pattern(r"^8\.(0|4)(\.[0-9]+)?$"))]
     pub engine_version: String,
+    /// RDS instance class, e.g. `db.t3.micro`. Default `db.t3.micro`.
     #[serde(default = "default_db_instance_class")]
     #[schemars(pattern(r"^db\.[a-z][-a-z0-9]*[0-9][-a-z0-9]*\.[a-z0-9]+$"))]
     pub instance_class: String,
+    /// Storage in GiB (20-65536). Default 22.
     #[serde(default = "default_allocated_storage", rename = "allocatedStorageGiB")]
     #[schemars(range(min = 20, max = 65536))]
     pub allocated_storage_gib: i32,
+    /// Run the writer in two availability zones. Default true.
     #[serde(default = "yes")]
     pub multi_az: bool,
+    /// Encrypt storage (and the replica, with a key of its region). Default true.
     #[serde(default = "yes")]
     pub storage_encrypted: bool,
     /// Days of automated backups; at least 1 because the cross-region replica needs them.
     #[serde(default = "default_backup_retention")]
     #[schemars(range(min = 1, max = 35))]
     pub backup_retention_days: i32,
+    /// RDS deletion protection; the operator lifts it only to tear down. Default true.
     #[serde(default = "yes")]
     pub deletion_protection: bool,
     /// Take a final snapshot before deleting the primary database.
     #[serde(default = "yes")]
     pub final_snapshot: bool,
+    /// Port MySQL listens on (1150-65535). Default 3306.
     #[serde(default = "default_db_port")]
     #[schemars(range(min = 1150, max = 65535))]
     pub port: i32,
+    /// The private DNS name of the writer, which follows it across failovers.
     #[serde(default)]
     pub private_dns: PrivateDnsSpec,
     /// The credentials secret in Secrets Manager the api instances read.
@@ -216,8 +241,10 @@ fn yes() -> bool {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PrivateDnsSpec {
+    /// Private hosted zone attached to both VPCs. Default `db.internal`.
     #[serde(default = "default_private_zone")]
     pub zone_name: String,
+    /// Record of the writer in the private zone. Default `book`.
     #[serde(default = "default_private_record")]
     pub record_name: String,
 }
@@ -240,6 +267,7 @@ fn default_private_record() -> String {
 #[serde(rename_all = "camelCase")]
 #[x_kube(validation = Rule::new("self.standbyCapacity.min <= self.capacity.min && self.standbyCapacity.desired <= self.capacity.desired && self.standbyCapacity.max <= self.capacity.max").message("the warm standby must not be larger than the active capacity"))]
 pub struct TierSpec {
+    /// EC2 instance type, e.g. `t3.micro`. Default `t3.micro`.
     #[serde(default = "default_instance_type")]
     pub instance_type: String,
     /// Port the instances listen on.
@@ -292,8 +320,10 @@ fn default_health_path() -> String {
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct BastionSpec {
+    /// Run a bastion in the primary region's public subnet. Default true.
     #[serde(default = "yes")]
     pub enabled: bool,
+    /// EC2 instance type of the bastion. Default `t3.micro`.
     #[serde(default = "default_instance_type")]
     pub instance_type: String,
     /// EC2 key pair for SSH.
@@ -316,6 +346,7 @@ impl Default for BastionSpec {
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct HealthCheckSpec {
+    /// Path requested on the api load balancer (starts with `/`). Default `/health`.
     #[serde(default = "default_health_path")]
     #[schemars(pattern(r"^/.*$"))]
     pub path: String,
@@ -323,12 +354,14 @@ pub struct HealthCheckSpec {
     #[serde(default = "default_https_port")]
     #[schemars(range(min = 1, max = 65535))]
     pub port: i32,
+    /// Check over HTTPS (with the stack's certificate). Default true.
     #[serde(default = "yes")]
     pub https: bool,
     /// Seconds between checks: 10 or 30.
     #[serde(default = "default_interval")]
     #[x_kube(validation = Rule::new("self == 10 || self == 30").message("intervalSeconds must be 10 or 30"))]
     pub interval_seconds: i32,
+    /// Consecutive failed checks before Route 53 reports the endpoint unhealthy (1-10). Default 3.
     #[serde(default = "default_failure_threshold")]
     #[schemars(range(min = 1, max = 10))]
     pub failure_threshold: i32,
@@ -373,11 +406,13 @@ pub struct CdnSpec {
     #[serde(default = "default_connection_timeout")]
     #[schemars(range(min = 1, max = 10))]
     pub connection_timeout_seconds: i32,
+    /// `Disabled`: every request reaches the origin (managed CachingDisabled policy); `Optimized`: CachingOptimized. Default `Disabled`.
     #[serde(default)]
     pub caching: CachingMode,
     /// Protocol CloudFront uses towards the web ALBs.
     #[serde(default)]
     pub origin_protocol: OriginProtocol,
+    /// CloudFront price class: `PriceClass_100`, `PriceClass_200` or `PriceClass_All`. Default `PriceClass_100`.
     #[serde(default)]
     pub price_class: PriceClass,
 }
@@ -434,6 +469,7 @@ pub enum PriceClass {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WafSpec {
+    /// Attach a WAF web ACL to the distribution. Default true.
     #[serde(default = "yes")]
     pub enabled: bool,
     /// AWS managed rule groups (vendor AWS), evaluated in this order.
@@ -460,11 +496,13 @@ fn default_managed_rules() -> Vec<String> {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BackupSpec {
+    /// Back up the servers with AWS Backup and copy to the standby. Default true.
     #[serde(default = "yes")]
     pub enabled: bool,
     /// AWS Backup schedule expression.
     #[serde(default = "default_backup_schedule")]
     pub schedule: String,
+    /// Days a recovery point is kept (1-36500). Default 35.
     #[serde(default = "default_backup_retention_days")]
     #[schemars(range(min = 1, max = 36500))]
     pub retention_days: i32,
@@ -496,6 +534,7 @@ fn default_backup_retention_days() -> i32 {
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AlarmSpec {
+    /// Create the CloudWatch alarm on the health check. Default true.
     #[serde(default = "yes")]
     pub enabled: bool,
     /// SNS topics notified on ALARM.
@@ -513,8 +552,10 @@ impl Default for AlarmSpec {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ThreeTierStackStatus {
+    /// The `metadata.generation` this status describes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
+    /// Coarse lifecycle: Pending, Provisioning, Ready, Degraded, Failed, Paused, FailingOver or Deleting.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phase: Option<Phase>,
     /// Name of the region currently serving.
@@ -545,22 +586,29 @@ pub struct ThreeTierStackStatus {
     /// Readiness of the standby and the last drill.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drill: Option<DrillStatus>,
+    /// `Ready`, `StandbyReady`, `DriftDetected`, `FailoverInProgress` and others, each with its reason.
     #[serde(default)]
     #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
     pub conditions: Vec<Condition>,
+    /// IDs and state of the primary region's resources.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub primary: Option<RegionStackStatus>,
+    /// IDs and state of the standby region's resources.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub standby: Option<RegionStackStatus>,
+    /// IDs of the global resources (Route 53, CloudFront, WAF, the alarm, the backup plan).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub global: Option<GlobalStackStatus>,
+    /// Where the application answers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoints: Option<Endpoints>,
     /// The credentials secret and the instance roles.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access: Option<AccessStatus>,
+    /// Number of differences between the spec and AWS found by the last pass.
     #[serde(default)]
     pub drift_count: i32,
+    /// The differences found by the last pass, field by field.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub drift: Vec<DriftItem>,
     /// When the stack first became Ready (RFC 3339); failure detection
@@ -583,27 +631,39 @@ pub struct ThreeTierStackStatus {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RegionStackStatus {
+    /// AWS Region.
     pub region: String,
+    /// Security group IDs by role (`alb-web`, `web`, `alb-api`, `api`, `db`, `bastion`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub security_group_ids: BTreeMap<String, String>,
+    /// ID of the running bastion instance.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bastion_instance_id: Option<String>,
+    /// The region's database.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub database: Option<DatabaseStatus>,
+    /// ID of the private hosted zone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub private_zone_id: Option<String>,
+    /// ARN of the region's ACM certificate for the api load balancer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub certificate_arn: Option<String>,
+    /// AMI per tier in this region (the standby's are copies unless given).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub image_ids: BTreeMap<String, String>,
+    /// Target group ARN per tier.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub target_group_arns: BTreeMap<String, String>,
+    /// Load balancer per tier.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub load_balancers: BTreeMap<String, LoadBalancerStatus>,
+    /// Launch template per tier.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub launch_templates: BTreeMap<String, LaunchTemplateStatus>,
+    /// Auto scaling group per tier.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub auto_scaling_groups: BTreeMap<String, AutoScalingGroupStatus>,
+    /// Name of the region's backup vault.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backup_vault_name: Option<String>,
 }
@@ -611,9 +671,11 @@ pub struct RegionStackStatus {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DatabaseStatus {
+    /// RDS DB instance identifier.
     pub instance_id: String,
     /// `writer` or `replica`.
     pub role: String,
+    /// Host name RDS gives the instance.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoint: Option<String>,
     /// RDS status, e.g. `available`, `backing-up`.
@@ -633,6 +695,7 @@ pub struct DatabaseStatus {
 pub struct WaitingOn {
     /// When the stack was last observed whole (RFC 3339).
     pub observed_at: String,
+    /// The resources still in a state AWS passes through.
     #[serde(default)]
     pub resources: Vec<WaitedResource>,
 }
@@ -675,7 +738,9 @@ pub struct ReplicationStatus {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LoadBalancerStatus {
+    /// ARN of the load balancer.
     pub arn: String,
+    /// DNS name of the load balancer.
     pub dns_name: String,
     /// Hosted zone of the DNS name (alias records), kept for when the region is unreachable.
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -688,14 +753,18 @@ pub struct LoadBalancerStatus {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LaunchTemplateStatus {
+    /// ID of the launch template.
     pub id: String,
+    /// Version the auto scaling group launches.
     pub version: i64,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AutoScalingGroupStatus {
+    /// Name of the auto scaling group.
     pub name: String,
+    /// Its minimum, desired and maximum size as AWS reports them.
     pub capacity: Capacity,
 }
 
@@ -703,18 +772,25 @@ pub struct AutoScalingGroupStatus {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GlobalStackStatus {
+    /// ID of the public hosted zone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_zone_id: Option<String>,
+    /// ID of the Route 53 health check.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health_check_id: Option<String>,
+    /// ID of the CloudFront distribution.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub distribution_id: Option<String>,
+    /// ARN of the distribution's ACM certificate (us-east-1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cloudfront_certificate_arn: Option<String>,
+    /// ARN of the WAF web ACL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub web_acl_arn: Option<String>,
+    /// Name of the CloudWatch alarm.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alarm_name: Option<String>,
+    /// ID of the AWS Backup plan.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backup_plan_id: Option<String>,
 }
@@ -723,6 +799,7 @@ pub struct GlobalStackStatus {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AccessStatus {
+    /// Name of the database credentials secret in Secrets Manager.
     pub secret_name: String,
     /// The secret's ARN by region (the standby's is the replica).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -739,8 +816,11 @@ pub struct AccessStatus {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Endpoints {
+    /// Public web address (through CloudFront).
     pub web: String,
+    /// Public api address (Route 53 failover records).
     pub api: String,
+    /// The distribution's own domain name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cloudfront: Option<String>,
     /// ALB DNS names by `<region>/<tier>`.
@@ -758,8 +838,10 @@ pub struct DrillStatus {
     /// Expected time from failure to serving from the standby.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub predicted_rto_seconds: Option<i64>,
+    /// When the last drill ran (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_run_at: Option<String>,
+    /// When a drill last passed (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_success_at: Option<String>,
     /// The `warmstandby.dev/run-drill` annotation value last acted on.
@@ -780,6 +862,7 @@ pub struct DetectionStatus {
     /// Consecutive failed and successful probe rounds.
     #[serde(default)]
     pub probe_failures: i32,
+    /// Consecutive successful probe rounds.
     #[serde(default)]
     pub probe_successes: i32,
 }
@@ -792,12 +875,16 @@ pub struct FailoverProgress {
     pub epoch: i64,
     /// `failover`, `switchover`, `failback` or `drill`.
     pub kind: String,
+    /// Role of the region traffic moves from.
     pub from: RegionRole,
+    /// Role of the region traffic moves to.
     pub to: RegionRole,
     /// The step running now.
     pub step: String,
+    /// The steps so far, in order.
     #[serde(default)]
     pub steps: Vec<FailoverStep>,
+    /// When the move started (RFC 3339).
     pub started_at: String,
     /// Replica lag when the decision was taken (RPO estimate).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -807,10 +894,14 @@ pub struct FailoverProgress {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct FailoverStep {
+    /// The step, e.g. `fence`, `promote`, `switch`, `verify`.
     pub name: String,
+    /// When the step started (RFC 3339).
     pub started_at: String,
+    /// When the step finished (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finished_at: Option<String>,
+    /// What the step did or is waiting for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
@@ -819,18 +910,27 @@ pub struct FailoverStep {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct FailoverRecord {
+    /// The move's epoch.
     pub epoch: i64,
+    /// `failover`, `switchover`, `failback` or `drill`.
     pub kind: String,
+    /// Role of the region traffic moved from.
     pub from: RegionRole,
+    /// Role of the region traffic moved to.
     pub to: RegionRole,
+    /// When the move started (RFC 3339).
     pub started_at: String,
+    /// When it finished (RFC 3339).
     pub finished_at: String,
     /// `Succeeded`, `Refused` or `Failed`.
     pub outcome: String,
+    /// Seconds from the decision until the target region served.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rto_seconds: Option<f64>,
+    /// Replica lag in seconds when the move was decided: the writes that may be lost.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rpo_estimate_seconds: Option<i64>,
+    /// Why it was refused or failed, or what it did.
     #[serde(default)]
     pub message: String,
 }

@@ -7,16 +7,19 @@ use serde::{Deserialize, Serialize};
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Condition {
+    /// The condition's type, e.g. `Ready`.
     #[serde(rename = "type")]
     pub type_: String,
     /// `True`, `False` or `Unknown`.
     pub status: String,
+    /// The `metadata.generation` the condition was set for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
     /// RFC 3339; moves only when `status` flips.
     pub last_transition_time: String,
     /// CamelCase, machine-readable.
     pub reason: String,
+    /// Human-readable detail.
     #[serde(default)]
     pub message: String,
 }
@@ -54,7 +57,9 @@ pub struct DriftItem {
     pub resource: String,
     /// The drifted field, e.g. `routes[0.0.0.0/0]`, or `existence`.
     pub field: String,
+    /// What the spec asks for.
     pub expected: String,
+    /// What AWS reports.
     pub found: String,
 }
 
