@@ -162,3 +162,126 @@ fn plain_manifests_match_the_chart() {
         "deploy/operator.yaml is stale: run scripts/render-deploy"
     );
 }
+
+/// Metric names an expression reads.
+fn metrics_read(expr: &promql_parser::parser::Expr, out: &mut std::collections::BTreeSet<String>) {
+    use promql_parser::parser::Expr;
+    let selector = |vs: &promql_parser::parser::VectorSelector, out: &mut std::collections::BTreeSet<String>| {
+        let named = vs.matchers.matchers.iter().find(|m| m.name == "__name__").map(|m| m.value.clone());
+        if let Some(name) = vs.name.clone().or(named) {
+            out.insert(name);
+        }
+    };
+    match expr {
+        Expr::Aggregate(a) => {
+            metrics_read(&a.expr, out);
+            if let Some(p) = &a.param {
+                metrics_read(p, out);
+            }
+        }
+        Expr::Unary(u) => metrics_read(&u.expr, out),
+        Expr::Binary(b) => {
+            metrics_read(&b.lhs, out);
+            metrics_read(&b.rhs, out);
+        }
+        Expr::Paren(p) => metrics_read(&p.expr, out),
+        Expr::Subquery(s) => metrics_read(&s.expr, out),
+        Expr::VectorSelector(vs) => selector(vs, out),
+        Expr::MatrixSelector(ms) => selector(&ms.vs, out),
+        Expr::Call(c) => c.args.args.iter().for_each(|a| metrics_read(a, out)),
+        Expr::NumberLiteral(_) | Expr::StringLiteral(_) | Expr::Extension(_) => {}
+    }
+}
+
+/// Every metric the operator exports (its `# TYPE` lines; a histogram's
+/// series are `_bucket`, `_sum` and `_count`).
+fn exported_metrics() -> std::collections::BTreeSet<String> {
+    let text = warmstandby_controller::operator::metrics::Metrics::default().render(&Default::default());
+    let mut out = std::collections::BTreeSet::new();
+    for line in text.lines().filter_map(|l| l.strip_prefix("# TYPE ")) {
+        let mut parts = line.split_whitespace();
+        let (Some(name), Some(kind)) = (parts.next(), parts.next()) else { continue };
+        if kind == "histogram" {
+            out.extend(["_bucket", "_sum", "_count"].map(|s| format!("{name}{s}")));
+        } else {
+            out.insert(name.to_string());
+        }
+    }
+    out
+}
+
+/// The alerts and the dashboard: every expression parses as PromQL and
+/// reads only metrics the operator exports, so renaming one fails here.
+#[test]
+fn alerts_and_dashboard_parse_and_read_only_the_operators_metrics() {
+    let r = render(json!({"prometheusRule": {"enabled": true}, "grafanaDashboard": {"enabled": true}}));
+    let exported = exported_metrics();
+    assert!(exported.len() > 20 && exported.contains("warmstandby_leader"), "{exported:?}");
+    let check = |what: &str, expr: &str| {
+        let parsed =
+            promql_parser::parser::parse(expr).unwrap_or_else(|e| panic!("{what}: {expr:?} is not PromQL: {e}"));
+        let mut read = std::collections::BTreeSet::new();
+        metrics_read(&parsed, &mut read);
+        assert!(!read.is_empty(), "{what} reads no metric: {expr}");
+        let unknown: Vec<_> = read.iter().filter(|m| !exported.contains(*m)).collect();
+        assert!(unknown.is_empty(), "{what} reads metrics the operator does not export: {unknown:?}");
+        read
+    };
+
+    let rule = r.get("PrometheusRule");
+    let mut alerts = std::collections::BTreeSet::new();
+    for group in rule["spec"]["groups"].as_sequence().expect("rule groups") {
+        for a in group["rules"].as_sequence().expect("rules") {
+            let name = a["alert"].as_str().expect("an alert name").to_string();
+            check(&name, a["expr"].as_str().expect("an expression"));
+            assert!(a["labels"]["severity"].as_str().is_some(), "{name} has a severity");
+            for field in ["summary", "runbook"] {
+                assert!(a["annotations"][field].as_str().is_some_and(|t| t.len() > 10), "{name} has a {field}");
+            }
+            alerts.insert(name);
+        }
+    }
+    // What operator users expect to be told.
+    for expected in [
+        "WarmstandbyStackNotReady",
+        "WarmstandbyDriftDetected",
+        "WarmstandbyStandbyNotReady",
+        "WarmstandbyReplicaLagOverBudget",
+        "WarmstandbyFailoverStarted",
+        "WarmstandbyFailoverRefused",
+        "WarmstandbyLastMoveFailed",
+        "WarmstandbyDrillOverdue",
+        "WarmstandbyOperatorDown",
+        "WarmstandbyNoLeader",
+    ] {
+        assert!(alerts.contains(expected), "{expected} among {alerts:?}");
+    }
+
+    let map = r.docs.iter().find(|d| d["kind"] == "ConfigMap" && d["metadata"]["labels"]["grafana_dashboard"] == "1");
+    let map = map.expect("the dashboard ConfigMap, labelled for Grafana's sidecar");
+    let dashboard: Value = serde_json::from_str(map["data"]["warmstandby.json"].as_str().expect("the dashboard JSON"))
+        .expect("the dashboard is JSON");
+    let mut read = std::collections::BTreeSet::new();
+    for panel in dashboard["panels"].as_array().expect("panels") {
+        for target in panel["targets"].as_array().into_iter().flatten() {
+            read.extend(check(panel["title"].as_str().unwrap_or("a panel"), target["expr"].as_str().expect("expr")));
+        }
+    }
+    for needed in [
+        "warmstandby_object_phase",
+        "warmstandby_active_role",
+        "warmstandby_replica_lag_seconds",
+        "warmstandby_rpo_budget_seconds",
+        "warmstandby_failover_rto_seconds",
+        "warmstandby_failover_rpo_seconds",
+        "warmstandby_pass_aws_calls_total",
+        "warmstandby_errors_total",
+    ] {
+        assert!(read.contains(needed), "the dashboard shows {needed}");
+    }
+
+    // Off by default.
+    let plain = render(json!({}));
+    assert!(plain.find("PrometheusRule").is_none());
+    assert!(!plain.docs.iter().any(|d| d["metadata"]["labels"]["grafana_dashboard"] == "1"));
+}

@@ -30,6 +30,11 @@ struct State {
     failovers: BTreeMap<String, (i64, f64, i64)>,
     /// Standby readiness per object: (ready, predicted RTO, last successful drill as Unix seconds).
     standby: BTreeMap<String, (bool, i64, Option<i64>)>,
+    /// Per stack: the serving region's role, the replica's lag and the
+    /// policy's lag budget (`guards.maxReplicaLagSeconds`).
+    stacks: BTreeMap<String, StackState>,
+    /// Per stack: the last recorded move, (epoch, outcome).
+    last_moves: BTreeMap<String, (i64, String)>,
     leader: bool,
     /// AWS calls of all passes by (kind, access).
     pass_calls: BTreeMap<(String, &'static str), u64>,
@@ -38,6 +43,15 @@ struct State {
     /// Objects forgotten during their last pass (deleted): that pass's calls
     /// count in the totals but leave no per-object series behind.
     forgotten: std::collections::BTreeSet<(String, String)>,
+}
+
+/// What one stack's last pass showed of its serving region and replication.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StackState {
+    /// `primary` or `standby`.
+    pub active_role: Option<String>,
+    pub replica_lag_seconds: Option<i64>,
+    pub rpo_budget_seconds: Option<i64>,
 }
 
 #[derive(Default)]
@@ -86,6 +100,22 @@ impl Metrics {
         s.phases.remove(&key);
         s.last_pass_calls.remove(&key);
         s.forgotten.insert(key);
+        if kind == "ThreeTierStack" {
+            s.stacks.remove(object);
+            s.last_moves.remove(object);
+            s.failovers.remove(object);
+            s.standby.remove(object);
+        }
+    }
+
+    /// A stack's serving region and replication, as its last pass saw them.
+    pub fn stack_state(&self, object: &str, state: StackState) {
+        self.lock().stacks.insert(object.to_string(), state);
+    }
+
+    /// The last recorded move of a stack (`Succeeded`, `Refused` or `Failed`).
+    pub fn move_recorded(&self, object: &str, epoch: i64, outcome: &str) {
+        self.lock().last_moves.insert(object.to_string(), (epoch, outcome.to_string()));
     }
 
     /// A failover transition (a stable reason such as `FailoverStarted`).
@@ -197,6 +227,45 @@ impl Metrics {
         for ((kind, phase), n) in by_phase {
             let _ = writeln!(out, "warmstandby_objects{{kind=\"{kind}\",phase=\"{phase}\"}} {n}");
         }
+        let _ = writeln!(out, "# HELP warmstandby_object_phase 1 for each object's current phase.");
+        let _ = writeln!(out, "# TYPE warmstandby_object_phase gauge");
+        for ((kind, object), phase) in &s.phases {
+            let _ =
+                writeln!(out, "warmstandby_object_phase{{kind=\"{kind}\",object=\"{object}\",phase=\"{phase}\"}} 1");
+        }
+        let _ = writeln!(out, "# HELP warmstandby_active_role 1 for the role of the region serving each stack.");
+        let _ = writeln!(out, "# TYPE warmstandby_active_role gauge");
+        for (object, state) in &s.stacks {
+            if let Some(role) = &state.active_role {
+                let _ = writeln!(out, "warmstandby_active_role{{object=\"{object}\",role=\"{role}\"}} 1");
+            }
+        }
+        let _ = writeln!(out, "# HELP warmstandby_replica_lag_seconds The standby replica's lag as RDS reports it.");
+        let _ = writeln!(out, "# TYPE warmstandby_replica_lag_seconds gauge");
+        for (object, state) in &s.stacks {
+            if let Some(lag) = state.replica_lag_seconds {
+                let _ = writeln!(out, "warmstandby_replica_lag_seconds{{object=\"{object}\"}} {lag}");
+            }
+        }
+        let _ = writeln!(
+            out,
+            "# HELP warmstandby_rpo_budget_seconds The most replica lag a failover may lose (guards.maxReplicaLagSeconds)."
+        );
+        let _ = writeln!(out, "# TYPE warmstandby_rpo_budget_seconds gauge");
+        for (object, state) in &s.stacks {
+            if let Some(budget) = state.rpo_budget_seconds {
+                let _ = writeln!(out, "warmstandby_rpo_budget_seconds{{object=\"{object}\"}} {budget}");
+            }
+        }
+        let _ =
+            writeln!(out, "# HELP warmstandby_last_move_outcome 1 for the outcome of each stack's last recorded move.");
+        let _ = writeln!(out, "# TYPE warmstandby_last_move_outcome gauge");
+        for (object, (epoch, outcome)) in &s.last_moves {
+            let _ = writeln!(
+                out,
+                "warmstandby_last_move_outcome{{object=\"{object}\",outcome=\"{outcome}\",epoch=\"{epoch}\"}} 1"
+            );
+        }
         let _ = writeln!(
             out,
             "# HELP warmstandby_failover_transitions_total Failover state machine transitions by reason."
@@ -286,5 +355,33 @@ mod tests {
         // A new object of the same name is reported again.
         m.pass_calls("ThreeTierStack", "shop/bookstore", &calls);
         assert!(m.render(&CallStats::default()).contains("warmstandby_last_pass_aws_calls{kind=\"ThreeTierStack\""));
+    }
+
+    #[test]
+    fn a_stacks_serving_region_lag_budget_and_last_move_are_series_until_it_is_deleted() {
+        let m = Metrics::default();
+        m.object("ThreeTierStack", "shop/bookstore", 0, Some("FailingOver"));
+        m.stack_state(
+            "shop/bookstore",
+            StackState {
+                active_role: Some("standby".into()),
+                replica_lag_seconds: Some(420),
+                rpo_budget_seconds: Some(300),
+            },
+        );
+        m.move_recorded("shop/bookstore", 3, "Failed");
+        let text = m.render(&CallStats::default());
+        for line in [
+            "warmstandby_object_phase{kind=\"ThreeTierStack\",object=\"shop/bookstore\",phase=\"FailingOver\"} 1",
+            "warmstandby_active_role{object=\"shop/bookstore\",role=\"standby\"} 1",
+            "warmstandby_replica_lag_seconds{object=\"shop/bookstore\"} 420",
+            "warmstandby_rpo_budget_seconds{object=\"shop/bookstore\"} 300",
+            "warmstandby_last_move_outcome{object=\"shop/bookstore\",outcome=\"Failed\",epoch=\"3\"} 1",
+        ] {
+            assert!(text.contains(line), "{line} in {text}");
+        }
+        m.forget("ThreeTierStack", "shop/bookstore");
+        let text = m.render(&CallStats::default());
+        assert!(!text.contains("object=\"shop/bookstore\""), "a deleted stack leaves no series: {text}");
     }
 }

@@ -1,6 +1,7 @@
 //! ThreeTierStacks: a stack's pass, its events and metrics.
 
 use super::*;
+use crate::operator::metrics::StackState;
 
 impl Managed for ThreeTierStack {
     const KIND: &'static str = "ThreeTierStack";
@@ -70,6 +71,23 @@ async fn apply_stack(api: &Api<ThreeTierStack>, st: &ThreeTierStack, ctx: &Conte
             last.rto_seconds.unwrap_or_default(),
             last.rpo_estimate_seconds.unwrap_or_default(),
         );
+    }
+    let replica_lag_seconds = [&outcome.status.primary, &outcome.status.standby]
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r.database.as_ref())
+        .find(|d| d.role == "replica")
+        .and_then(|d| d.replica_lag_seconds);
+    ctx.metrics.stack_state(
+        &label,
+        StackState {
+            active_role: outcome.status.active_role.map(|r| r.as_str().to_string()),
+            replica_lag_seconds,
+            rpo_budget_seconds: policy.as_ref().map(|p| p.spec.guards.max_replica_lag_seconds),
+        },
+    );
+    if let Some(last) = outcome.status.failover_history.last() {
+        ctx.metrics.move_recorded(&label, last.epoch, &last.outcome);
     }
     if let Some(d) = &outcome.status.drill {
         ctx.metrics.standby(
