@@ -14,6 +14,18 @@ struct Rendered {
     crds: usize,
 }
 
+/// The renderer's error for values the chart refuses.
+fn render_error(values: Value) -> String {
+    let out = Command::new(emulator_python())
+        .arg(repo_root().join("tests/tools/render_chart.py"))
+        .arg(repo_root().join("charts/warmstandby"))
+        .args(["ws", "warmstandby-system", &values.to_string()])
+        .output()
+        .expect("run the chart renderer");
+    assert!(!out.status.success(), "{values} was accepted");
+    String::from_utf8_lossy(&out.stderr).to_string()
+}
+
 fn render(values: Value) -> Rendered {
     let python = emulator_python();
     assert!(python.exists(), "{} missing: run scripts/emulator-setup (installs helm-python-sdk)", python.display());
@@ -284,4 +296,44 @@ fn alerts_and_dashboard_parse_and_read_only_the_operators_metrics() {
     let plain = render(json!({}));
     assert!(plain.find("PrometheusRule").is_none());
     assert!(!plain.docs.iter().any(|d| d["metadata"]["labels"]["grafana_dashboard"] == "1"));
+}
+
+/// Two replicas are spread over nodes and zones and kept by a disruption
+/// budget; one replica has no budget to block a drain with.
+#[test]
+fn replicas_are_spread_and_a_drain_leaves_one() {
+    let r = render(json!({}));
+    let deployment = r.get("Deployment");
+    let selector = &deployment["spec"]["selector"]["matchLabels"];
+    let pdb = r.get("PodDisruptionBudget");
+    assert_eq!(pdb["spec"]["maxUnavailable"].as_i64(), Some(1));
+    assert_eq!(&pdb["spec"]["selector"]["matchLabels"], selector, "the budget selects the operator's pods");
+    let spread = deployment["spec"]["template"]["spec"]["topologySpreadConstraints"].as_sequence().expect("spread");
+    let keys: Vec<&str> = spread.iter().filter_map(|c| c["topologyKey"].as_str()).collect();
+    assert_eq!(keys, ["kubernetes.io/hostname", "topology.kubernetes.io/zone"]);
+    assert!(
+        spread
+            .iter()
+            .all(|c| c["whenUnsatisfiable"] == "ScheduleAnyway" && &c["labelSelector"]["matchLabels"] == selector)
+    );
+    let memory = deployment["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"]["memory"].as_str();
+    assert_eq!(memory, Some("96Mi"), "requests sized from the measured 80 MiB");
+    let single = render(json!({"replicaCount": 1}));
+    assert!(single.find("PodDisruptionBudget").is_none(), "one replica: no budget that would block a drain");
+}
+
+/// `values.schema.json`: wrong values fail at install with the field named.
+#[test]
+fn wrong_values_are_refused_naming_the_field() {
+    for (values, field) in [
+        (json!({"replicaCount": "two"}), "replicaCount"),
+        (json!({"logging": {"format": "xml"}}), "format"),
+        (json!({"resync": "five minutes"}), "resync"),
+        (json!({"serviceAccount": {"roleArn": "my-role"}}), "roleArn"),
+        (json!({"prometheusRule": {"enabled": "yes"}}), "enabled"),
+        (json!({"replicas": 3}), "replicas"),
+    ] {
+        let error = render_error(values.clone());
+        assert!(error.contains(field), "{values}: the error names {field}: {error}");
+    }
 }
