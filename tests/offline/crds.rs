@@ -96,3 +96,84 @@ fn every_field_has_a_description() {
     assert!(fields > 300, "only {fields} fields found");
     assert!(missing.is_empty(), "fields without a description ({} of {fields}): {missing:#?}", missing.len());
 }
+
+/// The API server fills in defaults from the schema (structural defaulting):
+/// each absent property with a `default` gets it, then its own properties do.
+fn apply_schema_defaults(schema: &serde_json::Value, value: &mut serde_json::Value) {
+    let Some(object) = value.as_object_mut() else { return };
+    for (name, property) in schema["properties"].as_object().into_iter().flatten() {
+        if !object.contains_key(name)
+            && let Some(default) = property.get("default")
+        {
+            object.insert(name.clone(), default.clone());
+        }
+        if let Some(child) = object.get_mut(name) {
+            apply_schema_defaults(property, child);
+        }
+    }
+}
+
+/// Every field of `operator` (the manifest as the operator reads it, its
+/// defaults filled in) that `server` (as the API server stores it) lacks or
+/// shows differently.
+fn differences(operator: &serde_json::Value, server: &serde_json::Value, path: &str, out: &mut Vec<String>) {
+    match (operator, server) {
+        (serde_json::Value::Object(o), serde_json::Value::Object(s)) => {
+            for (k, v) in o {
+                match s.get(k) {
+                    Some(w) => differences(v, w, &format!("{path}.{k}"), out),
+                    None => out.push(format!("{path}.{k}: the operator uses {v}, the stored object has nothing")),
+                }
+            }
+        }
+        (o, s) if o != s => out.push(format!("{path}: the operator uses {o}, the stored object shows {s}")),
+        _ => {}
+    }
+}
+
+/// Defaults visible: for a manifest giving only what is required, the
+/// object the API server stores (the schema's defaults applied) carries
+/// every default the operator applies, so `kubectl get -o yaml` shows what
+/// will be built.
+#[test]
+fn the_schema_carries_every_default_the_operator_applies() {
+    use serde_json::json;
+    let minimal = [
+        (
+            "RegionPair",
+            json!({"primary": {"region": "us-east-1", "vpcCidr": "10.0.0.0/16"},
+                   "standby": {"region": "us-west-2", "vpcCidr": "10.1.0.0/16"}}),
+        ),
+        (
+            "ThreeTierStack",
+            json!({"regionPairRef": {"name": "pair"}, "domain": {"zoneName": "example.com"},
+                   "images": {"web": {"primary": "ami-0123456789abcdef0"}, "api": {"primary": "ami-0123456789abcdef1"}},
+                   "database": {"passwordSecretRef": {"name": "db"}}}),
+        ),
+        ("FailoverPolicy", json!({})),
+    ];
+    let crds = warmstandby_api::all_crds();
+    let mut found = Vec::new();
+    for (kind, spec) in minimal {
+        let crd = crds.iter().find(|c| c.spec.names.kind == kind).expect(kind);
+        let schema =
+            serde_json::to_value(crd.spec.versions[0].schema.as_ref().and_then(|s| s.open_api_v3_schema.as_ref()))
+                .expect("a schema");
+        let operator = match kind {
+            "RegionPair" => {
+                serde_json::to_value(serde_json::from_value::<warmstandby_api::RegionPairSpec>(spec.clone()).unwrap())
+            }
+            "ThreeTierStack" => serde_json::to_value(
+                serde_json::from_value::<warmstandby_api::ThreeTierStackSpec>(spec.clone()).unwrap(),
+            ),
+            _ => serde_json::to_value(
+                serde_json::from_value::<warmstandby_api::FailoverPolicySpec>(spec.clone()).unwrap(),
+            ),
+        }
+        .expect("the spec serializes");
+        let mut server = spec.clone();
+        apply_schema_defaults(&schema["properties"]["spec"], &mut server);
+        differences(&operator, &server, &format!("{kind}.spec"), &mut found);
+    }
+    assert!(found.is_empty(), "defaults the schema does not show:\n{}", found.join("\n"));
+}

@@ -117,4 +117,32 @@ async fn the_api_server_rejects_what_the_schema_can_catch_with_the_field_path() 
     }
     println!("invalid examples on the real API server:\n  {}", report.join("\n  "));
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+
+    // Defaults visible: a stack giving only what is required comes back
+    // from a server-side dry run with the defaults the operator applies.
+    let minimal = serde_json::json!({
+        "apiVersion": "warmstandby.dev/v1alpha1", "kind": "ThreeTierStack",
+        "metadata": {"name": "minimal", "namespace": s.ns},
+        "spec": {"regionPairRef": {"name": "pair"}, "domain": {"zoneName": "example.com"},
+                 "images": {"web": {"primary": "ami-0123456789abcdef0"}, "api": {"primary": "ami-0123456789abcdef1"}},
+                 "database": {"passwordSecretRef": {"name": "db"}}}
+    });
+    let ar = ApiResource::erase::<ThreeTierStack>(&());
+    let obj: DynamicObject = serde_json::from_value(minimal).expect("a minimal stack");
+    let stored =
+        s.admin.request_text(api_request(&ar, Some(&s.ns), &obj)).await.expect("the minimal stack is accepted");
+    let stored: serde_json::Value = serde_json::from_str(&stored).expect("the stored object");
+    let spec = &stored["spec"];
+    for (path, expected) in [
+        ("/database/engineVersion", serde_json::json!("8.0")),
+        ("/database/allocatedStorageGiB", serde_json::json!(22)),
+        ("/database/passwordSecretRef/key", serde_json::json!("password")),
+        ("/web/instanceType", serde_json::json!("t3.micro")),
+        ("/web/capacity", serde_json::json!({"min": 1, "desired": 1, "max": 1})),
+        ("/backup/retentionDays", serde_json::json!(35)),
+        ("/cdn/priceClass", serde_json::json!("PriceClass_100")),
+        ("/deletionPolicy", serde_json::json!("Delete")),
+    ] {
+        assert_eq!(spec.pointer(path), Some(&expected), "spec{path} defaulted by the API server: {spec}");
+    }
 }
