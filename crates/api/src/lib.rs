@@ -13,14 +13,14 @@ pub mod common;
 pub mod constants;
 pub mod policy;
 pub mod region_pair;
-pub mod stack;
+pub mod three_tier_stack;
 pub mod status;
 
 pub use common::*;
 pub use constants::*;
 pub use policy::*;
 pub use region_pair::*;
-pub use stack::*;
+pub use three_tier_stack::*;
 pub use status::*;
 
 use kube::CustomResourceExt;

@@ -1,7 +1,7 @@
 //! The desired topology: every AWS resource that should exist, its key
 //! properties and what it depends on, in creation order.
 
-mod stack;
+mod three_tier_stack;
 
 // Each family's desired state lives with the family; here is the whole topology.
 pub use crate::data::desired::*;
@@ -10,7 +10,7 @@ pub use crate::network::desired::{
     DesiredNat, DesiredNetwork, DesiredRouteTable, DesiredSubnet, RouteTarget, desired_network,
 };
 pub use crate::resource::{Kind, Resource, Scope, Tier};
-pub use stack::stack_resources;
+pub use three_tier_stack::stack_resources;
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -129,14 +129,14 @@ mod database;
 mod edge;
 mod policy;
 mod region_pair;
-mod stack;
+mod three_tier_stack;
 
 use compute::*;
 use database::*;
 use edge::*;
 pub use policy::validate_policy;
 pub use region_pair::validate_region_pair;
-pub use stack::{validate_stack, validate_stack_for_teardown};
+pub use three_tier_stack::{validate_stack, validate_stack_for_teardown};
 
 #[cfg(test)]
 mod tests;
