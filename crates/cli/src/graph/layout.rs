@@ -156,6 +156,7 @@ fn live_id(r: &Resource, live: &Live<'_>) -> (Option<String>, bool) {
     let component = r.component();
     let leaf = component.rsplit('/').next().unwrap_or(component);
     let tier = Tier::of_component(component).map(Tier::as_str).unwrap_or(leaf);
+    let access = live.stack.access.as_ref();
     if let Scope::Region { role, .. } = &r.scope {
         let net =
             live.pair.and_then(|p| if *role == RegionRole::Primary { p.primary.as_ref() } else { p.standby.as_ref() });
@@ -179,8 +180,22 @@ fn live_id(r: &Resource, live: &Live<'_>) -> (Option<String>, bool) {
             K::LaunchTemplate => st.and_then(|s| s.launch_templates.get(tier)).map(|l| l.id.clone()),
             K::AutoScalingGroup => st.and_then(|s| s.auto_scaling_groups.get(tier)).map(|g| g.name.clone()),
             K::BackupPlan => live.stack.global.as_ref().and_then(|g| g.backup_plan_id.clone()),
-            // Kinds the status names by their parent only.
-            _ => return (None, false),
+            K::Secret => access.map(|a| a.secret_name.clone()),
+            K::InstanceProfile => access.and_then(|a| a.instance_profiles.get(tier).cloned()),
+            // Kinds the status names by their parent only, and global kinds.
+            K::Listener
+            | K::DbSubnetGroup
+            | K::PrivateDnsRecord
+            | K::BackupSelection
+            | K::InstanceRole
+            | K::CertificateValidationRecord
+            | K::PublicHostedZone
+            | K::HealthCheck
+            | K::FailoverRecord
+            | K::WebAcl
+            | K::Distribution
+            | K::AliasRecord
+            | K::Alarm => return (None, false),
         };
         return (id, true);
     }
@@ -191,7 +206,36 @@ fn live_id(r: &Resource, live: &Live<'_>) -> (Option<String>, bool) {
         K::Distribution => g.and_then(|g| g.distribution_id.clone()),
         K::WebAcl => g.and_then(|g| g.web_acl_arn.clone()),
         K::Alarm => g.and_then(|g| g.alarm_name.clone()),
-        _ => return (None, false),
+        K::InstanceProfile => access.and_then(|a| a.instance_profiles.get(tier).cloned()),
+        K::Secret => access.map(|a| a.secret_name.clone()),
+        // Kinds the status names by their parent only, and regional kinds.
+        K::FailoverRecord
+        | K::AliasRecord
+        | K::CertificateValidationRecord
+        | K::Certificate
+        | K::InstanceRole
+        | K::Vpc
+        | K::Subnet
+        | K::InternetGateway
+        | K::ElasticIp
+        | K::NatGateway
+        | K::RouteTable
+        | K::SecurityGroup
+        | K::BastionInstance
+        | K::DbSubnetGroup
+        | K::DbInstance
+        | K::DbReadReplica
+        | K::PrivateHostedZone
+        | K::PrivateDnsRecord
+        | K::BackupVault
+        | K::BackupPlan
+        | K::BackupSelection
+        | K::Image
+        | K::TargetGroup
+        | K::LoadBalancer
+        | K::Listener
+        | K::LaunchTemplate
+        | K::AutoScalingGroup => return (None, false),
     };
     (id, true)
 }
