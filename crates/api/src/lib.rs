@@ -13,15 +13,15 @@ pub mod common;
 pub mod constants;
 pub mod policy;
 pub mod region_pair;
-pub mod three_tier_stack;
 pub mod status;
+pub mod three_tier_stack;
 
 pub use common::*;
 pub use constants::*;
 pub use policy::*;
 pub use region_pair::*;
-pub use three_tier_stack::*;
 pub use status::*;
+pub use three_tier_stack::*;
 
 use kube::CustomResourceExt;
 

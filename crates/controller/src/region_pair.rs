@@ -154,34 +154,34 @@ async fn reconcile_region(
         Ok(m) => m,
         Err(e) => {
             let throttled = e.class == warmstandby_aws::ErrorClass::Throttled;
-            pass.errors.push(e.to_string());
+            pass.outcome.errors.push(e.to_string());
             return (pass, Vec::new(), Vec::new(), vec![e], throttled);
         }
     };
     let unseen = not_yet_described(aws, &desired.region, owner, &model);
     if !unseen.is_empty() {
-        pass.waiting = unseen;
+        pass.outcome.waiting = unseen;
         pass.model = model;
         return (pass, Vec::new(), Vec::new(), Vec::new(), false);
     }
     let first = plan_network(&desired, &model);
-    pass.drift = first.drift.clone();
-    pass.converged = first.actions.is_empty() && first.blocked.is_empty() && first.waiting.is_empty();
+    pass.outcome.drift = first.drift.clone();
+    pass.outcome.converged = first.actions.is_empty() && first.blocked.is_empty() && first.waiting.is_empty();
     let (applied, changes, errors, last) = if intent == Intent::Apply {
         apply_rounds(aws, &desired.region, owner, &mut model, first, |m| plan_network(&desired, m)).await
     } else {
         let planned = first.actions.iter().map(|a| change::of_network(&desired.region, a)).collect();
         (Vec::new(), planned, Vec::new(), first)
     };
-    pass.applied = applied.len();
-    pass.blocked = last.blocked;
-    pass.waiting = last.waiting;
+    pass.outcome.applied = applied.len();
+    pass.outcome.blocked = last.blocked;
+    pass.outcome.waiting = last.waiting;
     if intent == Intent::Apply && !last.actions.is_empty() && errors.is_empty() {
-        pass.waiting.push(format!("{} change(s) left for the next pass", last.actions.len()));
+        pass.outcome.waiting.push(format!("{} change(s) left for the next pass", last.actions.len()));
     }
     let (errors, throttled) = crate::set_throttles_aside(errors);
-    pass.waiting.extend(throttled);
-    pass.errors = errors.iter().map(ToString::to_string).collect();
+    pass.outcome.waiting.extend(throttled);
+    pass.outcome.errors = errors.iter().map(ToString::to_string).collect();
     pass.model = model;
     (pass, applied, changes, errors, false)
 }

@@ -32,6 +32,31 @@ impl<S, A> Plan<(S, A)> {
     }
 }
 
+/// What one pass of a family, a RegionPair's region or a whole stack did
+/// and found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PassOutcome {
+    /// Drift found by the first plan of the pass, on fresh observations.
+    pub drift: Vec<DriftItem>,
+    /// The first plan had nothing to do.
+    pub converged: bool,
+    /// Changes made.
+    pub applied: usize,
+    /// Differences the operator will not fix by itself.
+    pub blocked: Vec<String>,
+    /// What AWS (or the next pass) is still to do.
+    pub waiting: Vec<String>,
+    /// Failed AWS calls, already free of secrets.
+    pub errors: Vec<String>,
+}
+
+impl PassOutcome {
+    /// Nothing left to do, wait for or repair.
+    pub fn ready(&self) -> bool {
+        self.converged && self.blocked.is_empty() && self.waiting.is_empty() && self.errors.is_empty()
+    }
+}
+
 /// `From` each resource's action into its family's action enum:
 /// `into_family_action!(DataAction { SecurityGroupAction => SecurityGroup, .. })`.
 macro_rules! into_family_action {

@@ -7,6 +7,7 @@ use warmstandby_api::{Condition, DriftItem, RegionNetworkStatus, RegionPairStatu
 
 use crate::conditions::{self, Status, types};
 use crate::network::observed::ObservedNetwork;
+use crate::plan::PassOutcome;
 
 /// One region's outcome of a reconcile pass.
 #[derive(Clone, Debug, Default)]
@@ -14,20 +15,12 @@ pub struct RegionPass {
     pub region: String,
     /// The model after the pass (observed, plus what was applied).
     pub model: ObservedNetwork,
-    /// Drift found by the first plan of the pass, on fresh observations.
-    pub drift: Vec<DriftItem>,
-    /// The first plan had nothing to do.
-    pub converged: bool,
-    pub applied: usize,
-    pub blocked: Vec<String>,
-    pub waiting: Vec<String>,
-    /// Failed AWS calls, already free of secrets.
-    pub errors: Vec<String>,
+    pub outcome: PassOutcome,
 }
 
 impl RegionPass {
     pub fn ready(&self) -> bool {
-        self.converged && self.blocked.is_empty() && self.waiting.is_empty() && self.errors.is_empty()
+        self.outcome.ready()
     }
 }
 
@@ -88,13 +81,13 @@ pub fn region_pair_status(
     let passes = [primary, standby];
     let ready = passes.iter().all(|p| p.ready());
     let errors: Vec<String> =
-        passes.iter().flat_map(|p| p.errors.iter().map(|e| format!("{}: {e}", p.region))).collect();
+        passes.iter().flat_map(|p| p.outcome.errors.iter().map(|e| format!("{}: {e}", p.region))).collect();
     let blocked: Vec<String> =
-        passes.iter().flat_map(|p| p.blocked.iter().map(|e| format!("{}: {e}", p.region))).collect();
+        passes.iter().flat_map(|p| p.outcome.blocked.iter().map(|e| format!("{}: {e}", p.region))).collect();
     let waiting: Vec<String> =
-        passes.iter().flat_map(|p| p.waiting.iter().map(|e| format!("{}: {e}", p.region))).collect();
-    let applied: usize = passes.iter().map(|p| p.applied).sum();
-    let mut drift: Vec<DriftItem> = passes.iter().flat_map(|p| p.drift.iter().cloned()).collect();
+        passes.iter().flat_map(|p| p.outcome.waiting.iter().map(|e| format!("{}: {e}", p.region))).collect();
+    let applied: usize = passes.iter().map(|p| p.outcome.applied).sum();
+    let mut drift: Vec<DriftItem> = passes.iter().flat_map(|p| p.outcome.drift.iter().cloned()).collect();
     drift.sort();
 
     let phase = crate::overall::set_overall(
@@ -129,14 +122,14 @@ pub fn region_pair_status(
 fn region_condition(pass: &RegionPass) -> (Status, &'static str, String) {
     if pass.ready() {
         (Status::True, "Ready", String::new())
-    } else if !pass.errors.is_empty() {
-        (Status::False, "AwsError", pass.errors.join("; "))
-    } else if !pass.blocked.is_empty() {
-        (Status::False, "NeedsReplacement", pass.blocked.join("; "))
-    } else if !pass.waiting.is_empty() {
-        (Status::False, "Waiting", pass.waiting.join("; "))
+    } else if !pass.outcome.errors.is_empty() {
+        (Status::False, "AwsError", pass.outcome.errors.join("; "))
+    } else if !pass.outcome.blocked.is_empty() {
+        (Status::False, "NeedsReplacement", pass.outcome.blocked.join("; "))
+    } else if !pass.outcome.waiting.is_empty() {
+        (Status::False, "Waiting", pass.outcome.waiting.join("; "))
     } else {
-        (Status::False, "Provisioning", format!("{} change(s) applied", pass.applied))
+        (Status::False, "Provisioning", format!("{} change(s) applied", pass.outcome.applied))
     }
 }
 
@@ -146,7 +139,11 @@ mod tests {
     use warmstandby_api::Phase;
 
     fn pass(region: &str) -> RegionPass {
-        RegionPass { region: region.into(), converged: true, ..Default::default() }
+        RegionPass {
+            region: region.into(),
+            outcome: PassOutcome { converged: true, ..Default::default() },
+            ..Default::default()
+        }
     }
 
     #[test]
@@ -157,7 +154,7 @@ mod tests {
         assert!(conditions::is_true(&s.conditions, "PrimaryNetworkReady"));
         assert_eq!(s.observed_generation, Some(3));
         let mut waiting = pass("us-west-2");
-        waiting.waiting.push("nat-gateway/nat-a is pending".into());
+        waiting.outcome.waiting.push("nat-gateway/nat-a is pending".into());
         let s2 = region_pair_status(&s.conditions, Some(3), false, &pass("us-east-1"), &waiting, "t1");
         assert_eq!(s2.phase, Some(Phase::Provisioning));
         let ready = conditions::get(&s2.conditions, types::READY).unwrap();
@@ -169,8 +166,8 @@ mod tests {
     #[test]
     fn drift_and_errors_show_in_conditions() {
         let mut drifted = pass("us-east-1");
-        drifted.converged = false;
-        drifted.drift.push(DriftItem {
+        drifted.outcome.converged = false;
+        drifted.outcome.drift.push(DriftItem {
             region: "us-east-1".into(),
             kind: "Subnet".into(),
             resource: "subnet-1".into(),
@@ -179,7 +176,7 @@ mod tests {
             found: "false".into(),
         });
         let mut failed = pass("us-west-2");
-        failed.errors.push("CreateVpc: VpcLimitExceeded: too many".into());
+        failed.outcome.errors.push("CreateVpc: VpcLimitExceeded: too many".into());
         let s = region_pair_status(&[], None, false, &drifted, &failed, "t");
         assert_eq!(s.drift_count, 1);
         assert_eq!(s.phase, Some(Phase::Degraded));

@@ -28,6 +28,7 @@ use crate::failover::{Decision, FailoverReason, Memory, Request};
 use crate::identity::Ownership;
 use crate::next::Next;
 use crate::placement::Placement;
+use crate::plan::PassOutcome;
 use crate::stack_pass::status::{StackPass, stack_status};
 use crate::validate::ValidatedStack;
 
@@ -233,12 +234,14 @@ pub fn conclude(
             regions: [(&desired.regions[0], &snapshot.regions[0]), (&desired.regions[1], &snapshot.regions[1])],
             global: (&desired.global, &snapshot.global),
         },
-        drift,
-        converged,
-        applied: applied.count,
-        blocked,
-        waiting,
-        errors: applied.errors.clone(),
+        outcome: PassOutcome {
+            drift,
+            converged,
+            applied: applied.count,
+            blocked,
+            waiting,
+            errors: applied.errors.clone(),
+        },
         paused: validated.spec.paused,
         active_region: validated.pair.region(decision.active).region.clone(),
     };

@@ -3,25 +3,20 @@
 
 use std::collections::BTreeMap;
 
-use warmstandby_api::{Condition, DatabaseStatus, DriftItem, RegionRole, RegionStackStatus, ThreeTierStackStatus};
+use warmstandby_api::{Condition, DatabaseStatus, RegionRole, RegionStackStatus, ThreeTierStackStatus};
 
 use crate::conditions::{self, Status, types};
 use crate::data::observed::ObservedDataTier;
 use crate::desired::{DesiredDataTier, DesiredDatabase};
 use crate::edge::status::{EdgeView, edge_families, endpoints, global_edge_status, region_edge_status};
+use crate::plan::PassOutcome;
 
 /// One pass over both regions' data tiers.
 #[derive(Debug)]
 pub struct StackPass<'a> {
     pub regions: [(&'a DesiredDataTier, &'a ObservedDataTier); 2],
     pub edge: EdgeView<'a>,
-    pub drift: Vec<DriftItem>,
-    /// The first plan had nothing to do.
-    pub converged: bool,
-    pub applied: usize,
-    pub blocked: Vec<String>,
-    pub waiting: Vec<String>,
-    pub errors: Vec<String>,
+    pub outcome: PassOutcome,
     pub paused: bool,
     /// Region name of the active region.
     pub active_region: String,
@@ -109,29 +104,29 @@ pub fn stack_status(
         replication.join("; "),
     );
 
-    let families = edge_families(&pass.edge, &pass.drift);
+    let families = edge_families(&pass.edge, &pass.outcome.drift);
     for f in &families {
         set(&mut c, f.condition, Status::from_bool(f.ready), f.reason, f.message.clone());
     }
     let not_ready: Vec<&str> = families.iter().filter(|f| !f.ready).map(|f| f.condition).collect();
-    let ready = pass.converged
-        && pass.blocked.is_empty()
-        && pass.waiting.is_empty()
-        && pass.errors.is_empty()
+    let ready = pass.outcome.converged
+        && pass.outcome.blocked.is_empty()
+        && pass.outcome.waiting.is_empty()
+        && pass.outcome.errors.is_empty()
         && db_ready
         && repl_ok
         && not_ready.is_empty();
-    let mut drift = pass.drift.clone();
+    let mut drift = pass.outcome.drift.clone();
     drift.sort();
     let phase = crate::overall::set_overall(
         &mut c,
         &crate::overall::Overall {
             ready,
             ready_message: "every tier exists in both regions and globally and matches the spec",
-            errors: &pass.errors,
-            blocked: &pass.blocked,
-            waiting: &pass.waiting,
-            applied: pass.applied,
+            errors: &pass.outcome.errors,
+            blocked: &pass.outcome.blocked,
+            waiting: &pass.outcome.waiting,
+            applied: pass.outcome.applied,
             drift: &drift,
             paused: pass.paused,
             attention: &replication,
