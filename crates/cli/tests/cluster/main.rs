@@ -9,6 +9,7 @@
 
 mod crds;
 mod failover;
+mod helm;
 mod leader;
 mod lifecycle;
 mod rbac;
