@@ -10,6 +10,7 @@
 mod crds;
 mod failover;
 mod helm;
+mod in_cluster;
 mod leader;
 mod lifecycle;
 mod rbac;

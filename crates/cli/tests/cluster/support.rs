@@ -319,6 +319,97 @@ impl Scenario {
         Operator::start(self, &self.operator_kubeconfig, identity, extra)
     }
 
+    /// Starts the operator the way the chart's Deployment runs it: the
+    /// Deployment's arguments and environment (the HTTP port, selector and
+    /// lease made the scenario's own), authenticated as the chart's
+    /// ServiceAccount by a token from the TokenRequest API, with in-cluster
+    /// configuration: the service host and port variables, and the token, CA
+    /// and namespace at the standard path, mounted in a private mount
+    /// namespace (`unshare`). No kubeconfig: the RBAC the API server applies
+    /// is the ServiceAccount's own.
+    pub async fn operator_in_cluster(&self, identity: &str) -> Operator {
+        let request = serde_json::json!({
+            "apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
+            "spec": {"expirationSeconds": 3600}
+        });
+        let req =
+            http::Request::post(format!("/api/v1/namespaces/{SYSTEM_NS}/serviceaccounts/{SERVICE_ACCOUNT}/token"))
+                .header("Content-Type", "application/json")
+                .body(serde_json::to_vec(&request).unwrap_or_default())
+                .unwrap_or_else(|e| panic!("a token request: {e}"));
+        let answer = self.admin.request_text(req).await.unwrap_or_else(|e| panic!("TokenRequest: {e}"));
+        let answer: serde_json::Value = serde_json::from_str(&answer).unwrap_or_else(|e| panic!("TokenRequest: {e}"));
+        let token = answer["status"]["token"].as_str().unwrap_or_else(|| panic!("no token: {answer}")).to_string();
+        let secrets = self.api.dir.join(format!("sa-{}-{identity}", self.name));
+        std::fs::create_dir_all(&secrets).unwrap_or_else(|e| panic!("{}: {e}", secrets.display()));
+        std::fs::write(secrets.join("token"), token).unwrap_or_else(|e| panic!("token: {e}"));
+        std::fs::copy(self.api.dir.join("ca.crt"), secrets.join("ca.crt")).unwrap_or_else(|e| panic!("ca.crt: {e}"));
+        std::fs::write(secrets.join("namespace"), SYSTEM_NS).unwrap_or_else(|e| panic!("namespace: {e}"));
+        let admin = std::fs::read_to_string(&self.api.kubeconfig).unwrap_or_default();
+        let server = admin.lines().find_map(|l| l.trim().strip_prefix("server: ")).unwrap_or_default().to_string();
+        let (host, port) = server
+            .trim_start_matches("https://")
+            .rsplit_once(':')
+            .map(|(h, p)| (h.to_string(), p.to_string()))
+            .unwrap_or_else(|| panic!("the API server's address in {server:?}"));
+
+        // The Deployment's container, as the chart renders it.
+        let deployment = chart_documents()
+            .into_iter()
+            .find(|(kind, _)| kind == "Deployment")
+            .map(|(_, d)| d)
+            .unwrap_or_else(|| panic!("deploy/operator.yaml has no Deployment"));
+        let container = &deployment["spec"]["template"]["spec"]["containers"][0];
+        let metrics_port = free_port();
+        let mut args: Vec<String> = container["args"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|a| a.as_str())
+            .filter(|a| !a.starts_with("--http-addr=") && !a.starts_with("--lease-name="))
+            .map(str::to_string)
+            .collect();
+        args.extend([
+            format!("--http-addr=127.0.0.1:{metrics_port}"),
+            format!("--lease-name={}", self.lease),
+            format!("--selector={SCENARIO_LABEL}={}", self.name),
+            format!("--identity={identity}"),
+        ]);
+        let log = self.api.dir.join(format!("operator-{}-{identity}.log", self.name));
+        let file = std::fs::File::create(&log).unwrap_or_else(|e| panic!("{}: {e}", log.display()));
+        let err = file.try_clone().unwrap_or_else(|e| panic!("{}: {e}", log.display()));
+        // The standard path is /var/run/secrets/kubernetes.io/serviceaccount
+        // (/var/run is /run): a tmpfs over /run in this process's own mount
+        // namespace, the directory made there, the files bound onto it.
+        let script = "mount -t tmpfs tmpfs /run && mkdir -p /run/secrets/kubernetes.io/serviceaccount \
+                      && mount --bind \"$0\" /run/secrets/kubernetes.io/serviceaccount && exec \"$@\"";
+        let mut cmd = Command::new("unshare");
+        cmd.args(["--mount", "--map-root-user", "sh", "-c", script])
+            .arg(&secrets)
+            .arg(env!("CARGO_BIN_EXE_warmstandby"))
+            .args(&args)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", &secrets)
+            .env("KUBERNETES_SERVICE_HOST", &host)
+            .env("KUBERNETES_SERVICE_PORT", &port)
+            .env("POD_NAME", identity)
+            .env("POD_NAMESPACE", SYSTEM_NS)
+            .env("AWS_ENDPOINT_URL", &self.emulator.endpoint)
+            .env("AWS_ACCESS_KEY_ID", &self.aws_key.0)
+            .env("AWS_SECRET_ACCESS_KEY", &self.aws_key.1)
+            .stdin(Stdio::null())
+            .stdout(file)
+            .stderr(err);
+        for e in container["env"].as_array().into_iter().flatten() {
+            if let (Some(name), Some(value)) = (e["name"].as_str(), e["value"].as_str()) {
+                cmd.env(name, value);
+            }
+        }
+        let child = cmd.spawn().unwrap_or_else(|e| panic!("cannot start the operator in a mount namespace: {e}"));
+        Operator { child: Some(child), identity: identity.to_string(), metrics_port, log }
+    }
+
     /// Starts the operator with another kubeconfig (another ServiceAccount).
     pub fn operator_as(&self, kubeconfig: &std::path::Path, identity: &str, extra: &[&str]) -> Operator {
         Operator::start(self, kubeconfig, identity, extra)
