@@ -328,15 +328,33 @@ impl Scenario {
     /// namespace (`unshare`). No kubeconfig: the RBAC the API server applies
     /// is the ServiceAccount's own.
     pub async fn operator_in_cluster(&self, identity: &str) -> Operator {
+        // The Deployment as the chart renders it.
+        let deployment = chart_documents()
+            .into_iter()
+            .find(|(kind, _)| kind == "Deployment")
+            .map(|(_, d)| d)
+            .unwrap_or_else(|| panic!("deploy/operator.yaml has no Deployment"));
+        self.operator_in_cluster_as(identity, SYSTEM_NS, SERVICE_ACCOUNT, &deployment).await
+    }
+
+    /// As [`Scenario::operator_in_cluster`], as ServiceAccount
+    /// `namespace/account` with `deployment`'s container (for example the
+    /// one a Helm release created on the API server).
+    pub async fn operator_in_cluster_as(
+        &self,
+        identity: &str,
+        namespace: &str,
+        account: &str,
+        deployment: &serde_json::Value,
+    ) -> Operator {
         let request = serde_json::json!({
             "apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
             "spec": {"expirationSeconds": 3600}
         });
-        let req =
-            http::Request::post(format!("/api/v1/namespaces/{SYSTEM_NS}/serviceaccounts/{SERVICE_ACCOUNT}/token"))
-                .header("Content-Type", "application/json")
-                .body(serde_json::to_vec(&request).unwrap_or_default())
-                .unwrap_or_else(|e| panic!("a token request: {e}"));
+        let req = http::Request::post(format!("/api/v1/namespaces/{namespace}/serviceaccounts/{account}/token"))
+            .header("Content-Type", "application/json")
+            .body(serde_json::to_vec(&request).unwrap_or_default())
+            .unwrap_or_else(|e| panic!("a token request: {e}"));
         let answer = self.admin.request_text(req).await.unwrap_or_else(|e| panic!("TokenRequest: {e}"));
         let answer: serde_json::Value = serde_json::from_str(&answer).unwrap_or_else(|e| panic!("TokenRequest: {e}"));
         let token = answer["status"]["token"].as_str().unwrap_or_else(|| panic!("no token: {answer}")).to_string();
@@ -344,7 +362,7 @@ impl Scenario {
         std::fs::create_dir_all(&secrets).unwrap_or_else(|e| panic!("{}: {e}", secrets.display()));
         std::fs::write(secrets.join("token"), token).unwrap_or_else(|e| panic!("token: {e}"));
         std::fs::copy(self.api.dir.join("ca.crt"), secrets.join("ca.crt")).unwrap_or_else(|e| panic!("ca.crt: {e}"));
-        std::fs::write(secrets.join("namespace"), SYSTEM_NS).unwrap_or_else(|e| panic!("namespace: {e}"));
+        std::fs::write(secrets.join("namespace"), namespace).unwrap_or_else(|e| panic!("namespace: {e}"));
         let admin = std::fs::read_to_string(&self.api.kubeconfig).unwrap_or_default();
         let server = admin.lines().find_map(|l| l.trim().strip_prefix("server: ")).unwrap_or_default().to_string();
         let (host, port) = server
@@ -353,12 +371,6 @@ impl Scenario {
             .map(|(h, p)| (h.to_string(), p.to_string()))
             .unwrap_or_else(|| panic!("the API server's address in {server:?}"));
 
-        // The Deployment's container, as the chart renders it.
-        let deployment = chart_documents()
-            .into_iter()
-            .find(|(kind, _)| kind == "Deployment")
-            .map(|(_, d)| d)
-            .unwrap_or_else(|| panic!("deploy/operator.yaml has no Deployment"));
         let container = &deployment["spec"]["template"]["spec"]["containers"][0];
         let metrics_port = free_port();
         let mut args: Vec<String> = container["args"]
@@ -394,7 +406,7 @@ impl Scenario {
             .env("KUBERNETES_SERVICE_HOST", &host)
             .env("KUBERNETES_SERVICE_PORT", &port)
             .env("POD_NAME", identity)
-            .env("POD_NAMESPACE", SYSTEM_NS)
+            .env("POD_NAMESPACE", namespace)
             .env("AWS_ENDPOINT_URL", &self.emulator.endpoint)
             .env("AWS_ACCESS_KEY_ID", &self.aws_key.0)
             .env("AWS_SECRET_ACCESS_KEY", &self.aws_key.1)
