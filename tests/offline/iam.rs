@@ -48,6 +48,21 @@ const IMPLIED: &[(&str, &[&str])] = &[
 /// (it sets the alarm's state as the account's owner, on the local emulator).
 const DEMO_ONLY: &[&str] = &["cloudwatch:SetAlarmState"];
 
+/// `deploy/iam-policy.json`.
+fn policy() -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(repo_root().join("deploy/iam-policy.json")).unwrap()).unwrap()
+}
+
+/// Every action some statement of `policy` grants.
+fn granted_actions(policy: &serde_json::Value) -> BTreeSet<String> {
+    policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["Action"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_string()))
+        .collect()
+}
+
 fn called_actions() -> BTreeSet<String> {
     let mut actions = BTreeSet::new();
     let mut files = Vec::new();
@@ -98,14 +113,8 @@ fn the_policy_allows_exactly_what_the_code_calls() {
         assert!(called.contains(*trigger), "{trigger} is no longer called: update IMPLIED");
         expected.extend(extra.iter().map(|s| s.to_string()));
     }
-    let policy: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(repo_root().join("deploy/iam-policy.json")).unwrap()).unwrap();
-    let granted: BTreeSet<String> = policy["Statement"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|s| s["Action"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_string()))
-        .collect();
+    let policy = policy();
+    let granted = granted_actions(&policy);
     let missing: Vec<_> = expected.difference(&granted).collect();
     let extra: Vec<_> = granted.difference(&expected).collect();
     assert!(missing.is_empty(), "deploy/iam-policy.json lacks actions the code calls: {missing:?}");
@@ -133,8 +142,7 @@ fn the_policy_allows_exactly_what_the_code_calls() {
 /// interface an instance launches with go unconditioned.
 #[test]
 fn changes_in_the_tag_scoped_services_reach_only_what_is_ours() {
-    let policy: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(repo_root().join("deploy/iam-policy.json")).unwrap()).unwrap();
+    let policy = policy();
     let scoped = [
         "ec2:",
         "rds:",
@@ -186,15 +194,9 @@ fn changes_in_the_tag_scoped_services_reach_only_what_is_ours() {
 #[test]
 fn the_policys_services_are_the_families_services() {
     use warmstandby_core::family::Family;
-    let policy: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(repo_root().join("deploy/iam-policy.json")).unwrap()).unwrap();
-    let granted: BTreeSet<String> = policy["Statement"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|s| s["Action"].as_array().unwrap().iter())
-        .filter_map(|a| a.as_str()?.split(':').next().map(str::to_string))
-        .collect();
+    let policy = policy();
+    let granted: BTreeSet<String> =
+        granted_actions(&policy).iter().filter_map(|a| a.split(':').next().map(str::to_string)).collect();
     let mut expected: BTreeSet<String> = Family::all_iam_prefixes().into_iter().map(str::to_string).collect();
     expected.insert("sts".into());
     assert_eq!(granted, expected, "the policy's services against the families'");

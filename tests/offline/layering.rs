@@ -7,27 +7,31 @@ use std::path::Path;
 
 use warmstandby_tests::repo_root;
 
-/// Module path (`edge::plan`) to the source outside its tests.
-fn modules(root: &Path) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    let mut dirs = vec![root.to_path_buf()];
+/// Every file under `root`, at any depth.
+fn files_under(root: &Path) -> Vec<std::path::PathBuf> {
+    let (mut out, mut dirs) = (Vec::new(), vec![root.to_path_buf()]);
     while let Some(dir) = dirs.pop() {
         for entry in std::fs::read_dir(&dir).expect("a source directory") {
             let path = entry.expect("an entry").path();
-            if path.is_dir() {
-                dirs.push(path);
-                continue;
-            }
-            let rel = path.strip_prefix(root).expect("under the root").to_string_lossy().replace('\\', "/");
-            let Some(stem) = rel.strip_suffix(".rs") else { continue };
-            if stem == "lib" || stem.ends_with("_tests") || stem.ends_with("/tests") || stem == "test_fixtures" {
-                continue;
-            }
-            let module = stem.strip_suffix("/mod").unwrap_or(stem).replace('/', "::");
-            let text = std::fs::read_to_string(&path).expect("a source file");
-            let code = text.split("#[cfg(test)]").next().unwrap_or_default().to_string();
-            out.insert(module, code);
+            if path.is_dir() { dirs.push(path) } else { out.push(path) }
         }
+    }
+    out
+}
+
+/// Module path (`edge::plan`) to the source outside its tests.
+fn modules(root: &Path) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for path in files_under(root) {
+        let rel = path.strip_prefix(root).expect("under the root").to_string_lossy().replace('\\', "/");
+        let Some(stem) = rel.strip_suffix(".rs") else { continue };
+        if stem == "lib" || stem.ends_with("_tests") || stem.ends_with("/tests") || stem == "test_fixtures" {
+            continue;
+        }
+        let module = stem.strip_suffix("/mod").unwrap_or(stem).replace('/', "::");
+        let text = std::fs::read_to_string(&path).expect("a source file");
+        let code = text.split("#[cfg(test)]").next().unwrap_or_default().to_string();
+        out.insert(module, code);
     }
     out
 }
@@ -119,48 +123,33 @@ fn a_cycle_is_found_when_there_is_one() {
 #[test]
 fn long_unit_tests_live_where_the_rule_says() {
     let mut checked = 0;
-    let mut dirs: Vec<std::path::PathBuf> =
-        ["crates/core/src", "crates/aws/src", "crates/controller/src", "crates/cli/src", "crates/api/src"]
-            .iter()
-            .map(|d| repo_root().join(d))
-            .collect();
-    while let Some(dir) = dirs.pop() {
-        for entry in std::fs::read_dir(&dir).expect("a source directory") {
-            let path = entry.expect("an entry").path();
-            if path.is_dir() {
-                dirs.push(path);
-                continue;
-            }
-            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
-            let Some(stem) = name.strip_suffix(".rs") else { continue };
-            let text = std::fs::read_to_string(&path).expect("a source file");
-            for (i, _) in text.match_indices("#[path = \"") {
-                let target: String = text[i + 10..].chars().take_while(|c| *c != '"').collect();
-                assert_eq!(
-                    target,
-                    format!("{stem}_tests.rs"),
-                    "{}: tests of {name} are in {stem}_tests.rs",
-                    path.display()
-                );
-                let declared = text[i..].lines().nth(1).unwrap_or_default().trim();
-                assert_eq!(declared, "mod tests;", "{}: the file is declared as `mod tests`", path.display());
-                checked += 1;
-            }
-            if let Some(tested) = stem.strip_suffix("_tests") {
-                let owner = path.with_file_name(format!("{tested}.rs"));
-                let declares =
-                    std::fs::read_to_string(&owner).unwrap_or_default().contains(&format!("#[path = \"{name}\"]"));
-                assert!(declares, "{} is declared by {}", path.display(), owner.display());
-            }
-            if name == "tests.rs" {
-                let module = path.with_file_name("mod.rs");
-                let declares = std::fs::read_to_string(&module).unwrap_or_default().contains("mod tests;");
-                assert!(
-                    declares,
-                    "{} belongs to a directory module whose mod.rs declares `mod tests;`",
-                    path.display()
-                );
-            }
+    let roots = ["crates/core/src", "crates/aws/src", "crates/controller/src", "crates/cli/src", "crates/api/src"];
+    for path in roots.iter().flat_map(|r| files_under(&repo_root().join(r))) {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+        let Some(stem) = name.strip_suffix(".rs") else { continue };
+        let text = std::fs::read_to_string(&path).expect("a source file");
+        for (i, _) in text.match_indices("#[path = \"") {
+            let target: String = text[i + 10..].chars().take_while(|c| *c != '"').collect();
+            assert_eq!(
+                target,
+                format!("{stem}_tests.rs"),
+                "{}: tests of {name} are in {stem}_tests.rs",
+                path.display()
+            );
+            let declared = text[i..].lines().nth(1).unwrap_or_default().trim();
+            assert_eq!(declared, "mod tests;", "{}: the file is declared as `mod tests`", path.display());
+            checked += 1;
+        }
+        if let Some(tested) = stem.strip_suffix("_tests") {
+            let owner = path.with_file_name(format!("{tested}.rs"));
+            let declares =
+                std::fs::read_to_string(&owner).unwrap_or_default().contains(&format!("#[path = \"{name}\"]"));
+            assert!(declares, "{} is declared by {}", path.display(), owner.display());
+        }
+        if name == "tests.rs" {
+            let module = path.with_file_name("mod.rs");
+            let declares = std::fs::read_to_string(&module).unwrap_or_default().contains("mod tests;");
+            assert!(declares, "{} belongs to a directory module whose mod.rs declares `mod tests;`", path.display());
         }
     }
     assert!(checked >= 5, "only {checked} test files found");
