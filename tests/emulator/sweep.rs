@@ -35,6 +35,8 @@ fn full() -> bool {
 struct Phase {
     passes: usize,
     failed: usize,
+    /// Per pass: what it applied and the errors it met (for failure messages).
+    log: Vec<String>,
 }
 
 /// Passes of `f` with `aws` until `done` says so; at most `limit` passes.
@@ -44,7 +46,7 @@ async fn passes_until(
     endpoint: &mut Endpoint,
     request: Option<&Request>,
     what: &str,
-    done: impl Fn(&warmstandby_api::ThreeTierStackStatus, bool) -> bool,
+    done: impl Fn(&stack::StackOutcome) -> bool,
 ) -> Phase {
     let mut phase = Phase::default();
     let mut last = Vec::new();
@@ -53,7 +55,15 @@ async fn passes_until(
         let outcome = pass_following(f, aws, endpoint, request).await;
         phase.passes += 1;
         phase.failed += outcome.errors.len();
-        if done(f.stack.status.as_ref().unwrap(), outcome.is_ready()) {
+        phase.log.push(format!(
+            "pass {}: ready {}, drift {:?}, applied {:?}, errors {:?}",
+            phase.passes,
+            outcome.is_ready(),
+            outcome.status.drift,
+            outcome.applied,
+            outcome.errors.iter().map(ToString::to_string).collect::<Vec<_>>()
+        ));
+        if done(&outcome) {
             return phase;
         }
         last = outcome.applied.iter().cloned().chain(outcome.errors.iter().map(ToString::to_string)).collect();
@@ -90,7 +100,7 @@ async fn the_whole_lifecycle_converges_under_ten_percent_aws_faults() {
         with_probing_policy(&mut f, endpoint.port, |_| {});
         let faulty = crate::support::faulty_context_on(operator, 10, seed);
 
-        let create = passes_until(&mut f, &faulty, &mut endpoint, None, "create", |_, ready| ready).await;
+        let create = passes_until(&mut f, &faulty, &mut endpoint, None, "create", stack::StackOutcome::is_ready).await;
         assert_eq!(owned(&emulator, &f).await, CLASSIC, "seed {seed}: duplicates after the create");
         assert_eq!(crate::edge::edge_census(&emulator).await, crate::edge::classic_edge(), "seed {seed}");
 
@@ -102,23 +112,36 @@ async fn the_whole_lifecycle_converges_under_ten_percent_aws_faults() {
             .send()
             .await
             .unwrap();
-        let drift =
-            passes_until(&mut f, &faulty, &mut endpoint, None, "drift repair", |s, ready| ready && s.drift.is_empty())
-                .await;
+        // Done once a pass has found the change and a later one finds
+        // nothing to repair: a pass that could not compare the group (its
+        // launch template or target group unread under the faults) finds no
+        // drift without having looked, and must not end the phase.
+        let repaired = std::cell::Cell::new(false);
+        let drift = passes_until(&mut f, &faulty, &mut endpoint, None, "drift repair", |o| {
+            let done = repaired.get() && o.is_ready() && o.status.drift.is_empty();
+            // Seen by the pass that repaired it (whether its call answered
+            // or was dropped after it landed).
+            let seen = o.status.drift.iter().any(|d| d.resource == "bookstore-bookstore-api" && d.found == "9");
+            repaired.set(repaired.get() || seen);
+            done
+        })
+        .await;
         let groups =
             asg.describe_auto_scaling_groups().auto_scaling_group_names("bookstore-bookstore-api").send().await;
         let max = groups.unwrap().auto_scaling_groups()[0].max_size();
-        assert_eq!(max, Some(6), "seed {seed}: the hand-made change was repaired");
+        assert_eq!(max, Some(6), "seed {seed}: the hand-made change was repaired; passes {:#?}", drift.log);
 
         primary_fails(&emulator, &mut endpoint).await;
-        let failover = passes_until(&mut f, &faulty, &mut endpoint, None, "failover", |s, _| history(s) == 1).await;
+        let failover =
+            passes_until(&mut f, &faulty, &mut endpoint, None, "failover", |o| history(&o.status) == 1).await;
         assert_eq!(f.stack.status.as_ref().unwrap().active_role, Some(RegionRole::Standby), "seed {seed}");
 
         alarm(&emulator, StateValue::Ok).await;
-        let rebuild = passes_until(&mut f, &faulty, &mut endpoint, None, "rebuild", |_, ready| ready).await;
+        let rebuild =
+            passes_until(&mut f, &faulty, &mut endpoint, None, "rebuild", stack::StackOutcome::is_ready).await;
         let request = Request { to: RegionRole::Primary, force: false, kind: "failback" };
         let failback =
-            passes_until(&mut f, &faulty, &mut endpoint, Some(&request), "failback", |s, _| history(s) == 2).await;
+            passes_until(&mut f, &faulty, &mut endpoint, Some(&request), "failback", |o| history(&o.status) == 2).await;
         assert_eq!(f.stack.status.as_ref().unwrap().active_role, Some(RegionRole::Primary), "seed {seed}");
 
         let mut destroy = Phase::default();
