@@ -889,6 +889,10 @@ pub struct FailoverProgress {
     /// Replica lag when the decision was taken (RPO estimate).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rpo_estimate_seconds: Option<i64>,
+    /// Why the move is refused now (a guard, a missing approval). It stays
+    /// requested, and goes on by itself once the refusal no longer holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused: Option<String>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]

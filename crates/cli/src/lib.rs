@@ -7,6 +7,7 @@ pub mod demo;
 pub mod graph;
 pub mod manifests;
 pub mod plan_diff;
+pub mod plugin;
 pub mod render;
 pub mod standalone;
 pub mod status_view;

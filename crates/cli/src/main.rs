@@ -4,7 +4,7 @@
 fn main() -> std::process::ExitCode {
     // Commands log warnings to stderr; the operator installs its own logger
     // (with --log-format) before this one would.
-    if std::env::args().nth(1).as_deref() != Some("operator") {
+    if std::env::args_os().nth(1).is_none_or(|a| a != "operator") {
         // The SDK's credential chain warns for every provider it tries; the
         // one error that matters is reported once, as a sentence.
         warmstandby_cli::init_logging(warmstandby_cli::LogFormat::Text, "warn,aws_config=error");
@@ -17,7 +17,13 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    let code =
-        runtime.block_on(warmstandby_cli::run(std::env::args_os(), &mut std::io::stdout(), &mut std::io::stderr()));
+    // Installed as `kubectl-warmstandby`, it is kubectl's plugin.
+    let as_plugin = std::env::args_os().next().is_some_and(|argv0| warmstandby_cli::plugin::is_plugin(&argv0));
+    let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
+    let code = if as_plugin {
+        runtime.block_on(warmstandby_cli::plugin::run(std::env::args_os(), &mut out, &mut err))
+    } else {
+        runtime.block_on(warmstandby_cli::run(std::env::args_os(), &mut out, &mut err))
+    };
     std::process::ExitCode::from(code)
 }

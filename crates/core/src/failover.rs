@@ -303,6 +303,8 @@ pub fn decide(
         d.fence = Some(active.other());
     }
     let Some(mut p) = d.progress.take() else { return d };
+    // A refusal holds only for the pass that finds it.
+    p.refused = None;
     let force = request.is_some_and(|r| r.force && r.to == p.to);
     let planned = p.kind != "failover";
     let (from, to) = (p.from, p.to);
@@ -399,6 +401,7 @@ pub fn decide(
             }
             Step::Refuse(message) => {
                 set_message(&mut p, &message);
+                p.refused = Some(message.clone());
                 if stage == Stage::Guards && d.refusal.is_none() {
                     d.events.push((FailoverReason::Refused, message.clone()));
                 }
@@ -599,6 +602,7 @@ fn start(kind: &str, from: RegionRole, to: RegionRole, stage: Stage, epoch: i64,
         }],
         started_at: now.to_string(),
         rpo_estimate_seconds: None,
+        refused: None,
     }
 }
 

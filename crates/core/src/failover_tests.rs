@@ -244,7 +244,12 @@ fn approval_is_waited_for_and_force_overrides_the_budget() {
         s.pass(Some(&p), None);
     }
     assert_eq!(s.step().as_deref(), Some("guards"));
+    let refused = s.memory.progress.as_ref().and_then(|p| p.refused.clone());
+    assert!(refused.is_some_and(|r| r.starts_with("waiting for approval")), "the status says why it waits");
     s.approved = true;
+    s.pass(Some(&p), None);
+    let progress = s.memory.progress.clone();
+    assert!(progress.is_some_and(|p| p.refused.is_none() && p.step != "guards"), "the refusal is lifted");
     for _ in 0..10 {
         s.pass(Some(&p), None);
     }

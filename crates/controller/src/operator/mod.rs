@@ -2,6 +2,7 @@
 //! one AWS context, with finalizers, server-side-apply status, events,
 //! metrics, leader election and per-object backoff.
 
+pub mod event_sink;
 pub mod events;
 pub mod http;
 pub mod leader;
@@ -18,7 +19,6 @@ use futures::StreamExt;
 use k8s_openapi::api::core::v1::Secret;
 use kube::core::{DynamicObject, PartialObjectMeta};
 use kube::runtime::controller::Controller;
-use kube::runtime::events::{Event as KubeEvent, Recorder, Reporter};
 use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, Client, Resource, ResourceExt};
@@ -108,7 +108,7 @@ pub struct Context {
     pub aws: Arc<AwsContext>,
     pub metrics: Metrics,
     pub leader: Arc<LeaderState>,
-    pub recorder: Recorder,
+    pub events: event_sink::EventSink,
     pub pairs: Store<RegionPair>,
     pub policies: Store<FailoverPolicy>,
     pub stacks: Store<ThreeTierStack>,
@@ -170,9 +170,8 @@ impl Context {
         instance: Option<String>,
     ) -> Context {
         let (pairs, policies, stacks) = stores;
-        let reporter = Reporter { controller: "warmstandby-operator".into(), instance };
         Context {
-            recorder: Recorder::new(client.clone(), reporter),
+            events: event_sink::EventSink::new(client.clone(), "warmstandby-operator", instance),
             client,
             aws,
             metrics: Metrics::default(),
@@ -247,14 +246,13 @@ impl Context {
 
     /// Publishes an event; failures to publish are logged, never fatal.
     pub async fn event<K: Resource<DynamicType = ()>>(&self, obj: &K, reason: events::Reason, note: String) {
-        let event = KubeEvent {
+        let event = event_sink::Published {
             type_: reason.event_type(),
-            reason: reason.as_str().to_string(),
-            note: Some(note.chars().take(1000).collect()),
-            action: reason.action().to_string(),
-            secondary: None,
+            reason: reason.as_str(),
+            action: reason.action(),
+            note: note.chars().take(1000).collect(),
         };
-        if let Err(e) = self.recorder.publish(&event, &obj.object_ref(&())).await {
+        if let Err(e) = self.events.publish(event, &obj.object_ref(&())).await {
             tracing::warn!(error = %e, reason = reason.as_str(), "could not publish event");
         }
     }

@@ -287,9 +287,10 @@ pub fn conclude(
         decision.events.push((FailoverReason::DrillRan, format!("{}: {}", d.outcome, d.message)));
     }
     // A move that changed something or took a step goes on at once; one that
-    // waits (debounce, a promotion in progress) polls like any AWS wait, and
-    // detection's cadence caps the poll.
-    let next = if applied.count > 0 || (decision.progress.is_some() && !decision.events.is_empty()) {
+    // waits (debounce, a promotion in progress) or is refused (its refusal
+    // told again) polls like any AWS wait, and detection's cadence caps the poll.
+    let stepped = decision.events.iter().any(|(reason, _)| *reason != FailoverReason::Refused);
+    let next = if applied.count > 0 || (decision.progress.is_some() && stepped) {
         Next::Progress
     } else if decision.progress.is_some() {
         Next::WaitingOnAws

@@ -107,6 +107,7 @@ mod tests {
             }],
             started_at: started.into(),
             rpo_estimate_seconds: Some(0),
+            refused: None,
         }
     }
 

@@ -166,3 +166,47 @@ fn a_new_password_never_reaches_the_secret_before_the_writer_can_take_it() {
     assert!(rotations.is_empty(), "{rotations:?}");
     assert!(decided.access_plan.waiting.iter().any(|w| w.contains("new password waits")), "{:?}", decided.access_plan);
 }
+
+#[test]
+fn a_refused_move_says_why_and_polls_instead_of_going_on_at_once() {
+    // A switchover requested through the spec, with no database in the
+    // standby region to promote.
+    let (mut stack, validated) = crate::test_fixtures::classic_object(|_| {});
+    stack.status = Some(ThreeTierStackStatus {
+        active_role: Some(RegionRole::Primary),
+        requested_active_region: Some(RegionRole::Primary),
+        ..Default::default()
+    });
+    stack.spec.active_region = RegionRole::Standby;
+    let mut snapshot = Snapshot::default();
+    snapshot.data[0].databases.push(writer("bookstore-bookstore-primary-db", 0));
+    let (nets, owners) = (nets(), owners());
+    let applied = Applied { applying: true, ..Default::default() };
+    let watched_pass = |stack: &ThreeTierStack| {
+        let memory = memory::memory(stack);
+        let signals =
+            Signals { failing: Vec::new(), detection: Default::default(), enabled_sources: 2, answers: [None, None] };
+        let inputs = Inputs {
+            stack,
+            validated: &validated,
+            nets: &nets,
+            owners: &owners,
+            memory: &memory,
+            snapshot: &snapshot,
+            signals: Some(signals),
+            request: None,
+            now: NOW,
+        };
+        conclude(stack, &validated, &snapshot, decide(inputs), &applied, false, NOW)
+    };
+    let first = watched_pass(&stack);
+    let refused = first.status.failover.as_ref().and_then(|p| p.refused.clone());
+    assert!(refused.as_deref().is_some_and(|r| r.contains("no database in the standby region")), "{refused:?}");
+    assert_eq!(first.next, Next::Progress, "the move started this pass");
+    // Refused again: the refusal is told again, but nothing moved.
+    stack.status = Some(first.status);
+    let again = watched_pass(&stack);
+    assert!(again.events.iter().all(|(r, _)| *r == FailoverReason::Refused), "{:?}", again.events);
+    assert!(again.status.failover.as_ref().is_some_and(|p| p.refused.is_some()));
+    assert_eq!(again.next, Next::WaitingOnAws);
+}
