@@ -326,7 +326,7 @@ mod tests {
     #[test]
     fn a_move_is_finished_once_a_new_record_follows_the_last_one_seen() {
         let old = record(1, "failover");
-        assert_eq!(finished(&[old.clone()], Some(&old)), None);
+        assert_eq!(finished(std::slice::from_ref(&old), Some(&old)), None);
         assert_eq!(finished(&[old.clone(), record(1, "drill")], Some(&old)), None, "a drill is not the move");
         assert_eq!(finished(&[old.clone(), record(2, "switchover")], Some(&old)), Some(record(2, "switchover")));
         assert_eq!(finished(&[record(1, "switchover")], None), Some(record(1, "switchover")));

@@ -1,7 +1,9 @@
 //! The chart installed for real: Helm's own Go SDK (helm-python-sdk) lints
 //! it, installs it into the real API server, upgrades it with changed
 //! values, rolls it back and uninstalls it; the objects are checked on the
-//! server after each step, and wrong values are refused at install.
+//! server after each step, and wrong values are refused at install. The
+//! upgrade comes while a switchover is in flight, and the upgraded
+//! operator finishes it.
 
 use std::process::Command;
 use std::time::Duration;
@@ -10,6 +12,9 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomRe
 use serde_json::{Value, json};
 use warmstandby_tests::{emulator_python, repo_root};
 
+use kube::api::{Patch, PatchParams};
+
+use crate::failover::{finished_moves, step};
 use crate::support::{Scenario, apply, wait_for};
 
 /// One action of `tests/tools/helm_release.py`: Ok(its JSON) or Err(Helm's error).
@@ -59,7 +64,9 @@ fn monitoring_crd(kind: &str, plural: &str) -> CustomResourceDefinition {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_chart_installs_upgrades_rolls_back_and_uninstalls_on_a_real_api_server() {
-    let s = Scenario::start("helm").await;
+    // On AWS's time (a hundred times faster), so that a failover is still
+    // in flight when the release is upgraded.
+    let s = Scenario::start_with("helm", warmstandby_tests::Clock::Scaled(0.01)).await;
     let ns = format!("{}-release", s.ns);
     let chart = repo_root().join("charts/warmstandby");
     let chart = chart.to_str().expect("a UTF-8 path");
@@ -133,17 +140,53 @@ async fn the_chart_installs_upgrades_rolls_back_and_uninstalls_on_a_real_api_ser
         installed_at.elapsed().as_secs_f64()
     );
     assert!(op.metrics().contains("warmstandby_leader 1"), "{}", op.log_tail(20));
-    s.delete_all("bookstore", Duration::from_secs(180)).await;
-    drop(op);
 
-    // Upgrade with changed values: the operator's arguments change.
+    // A switchover is requested; while it promotes the standby, the release
+    // is upgraded with changed values, which change the operator's
+    // arguments, and the Deployment's new pod takes over from the old one.
+    let patch = json!({"spec": {"activeRegion": "standby"}});
+    s.stacks().patch("bookstore", &PatchParams::default(), &Patch::Merge(&patch)).await.expect("request a switchover");
+    wait_for("the switchover to reach the promotion", Duration::from_secs(60), || async {
+        step(&s.stack("bookstore").await).as_deref() == Some("promote")
+    })
+    .await;
     let upgraded = json!({"serviceMonitor": {"enabled": true}, "prometheusRule": {"enabled": true},
                           "grafanaDashboard": {"enabled": true}, "concurrency": 8, "resync": "2m"});
+    let upgrading = std::time::Instant::now();
     let release = helm(&s, &ns, &["upgrade", chart, &upgraded.to_string()]).expect("helm upgrade");
     assert_eq!(release["release"]["revision"], 2, "{release}");
     let deployment = get(&s, &deployment_path).await.expect("the Deployment");
     let now = args(&deployment);
     assert!(now.contains(&"--concurrency=8".to_string()) && now.contains(&"--resync=2m".to_string()), "{now:?}");
+    // As the kubelet replaces a pod: SIGTERM, the new pod started meanwhile.
+    let mut op = op;
+    let old = op.pid().expect("the old pod runs");
+    let new = s.operator_in_cluster_as("helm-pod-2", &ns, full, &deployment).await;
+    let _ = Command::new("kill").args(["-TERM", &old.to_string()]).status();
+    assert!(op.wait_exit(Duration::from_secs(30)).await.is_some(), "the old pod stops on SIGTERM");
+    let op = new;
+    wait_for("the switchover to finish under the upgraded operator", Duration::from_secs(120), || async {
+        finished_moves(&s.stack("bookstore").await) > 0
+    })
+    .await;
+    let done = upgrading.elapsed();
+    let st = s.stack("bookstore").await;
+    let status = st.status.clone().expect("status");
+    let moves: Vec<_> =
+        status.failover_history.iter().map(|r| (r.kind.as_str(), r.outcome.as_str(), r.epoch)).collect();
+    assert_eq!(moves, vec![("switchover", "Succeeded", 1)], "one move, finished once: {:?}", status.failover_history);
+    assert_eq!(status.active_role, Some(warmstandby_api::RegionRole::Standby));
+    s.wait_ready("bookstore", Duration::from_secs(120)).await;
+    let st = s.stack("bookstore").await;
+    assert_eq!(st.status.as_ref().and_then(|s| s.observed_generation), st.metadata.generation, "no reconcile lost");
+    assert!(op.metrics().contains("warmstandby_leader 1"), "the new pod leads: {}", op.log_tail(20));
+    println!(
+        "benchmark, Helm upgrade changing the operator's arguments with a switchover in flight: the move finished \
+         {:.1} s after the upgrade, once, by the new pod",
+        done.as_secs_f64()
+    );
+    s.delete_all("bookstore", Duration::from_secs(180)).await;
+    drop(op);
 
     // Roll back to the first revision.
     let rolled = helm(&s, &ns, &["rollback", "1"]).expect("helm rollback");

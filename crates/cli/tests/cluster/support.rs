@@ -516,14 +516,18 @@ impl Operator {
         all[all.len().saturating_sub(lines)..].join("\n")
     }
 
-    /// GET /metrics (a few tries; empty while the server is not up yet).
+    /// GET /metrics (tries for a few seconds: a busy operator may answer
+    /// late; empty, and the error printed, when it never does).
     pub fn metrics(&self) -> String {
-        for _ in 0..5 {
-            if let Ok(text) = http_get(self.metrics_port, "/metrics") {
-                return text;
+        let mut last = None;
+        for _ in 0..20 {
+            match http_get(self.metrics_port, "/metrics") {
+                Ok(text) => return text,
+                Err(e) => last = Some(e),
             }
-            std::thread::sleep(Duration::from_millis(100));
+            std::thread::sleep(Duration::from_millis(250));
         }
+        eprintln!("GET /metrics of operator {} failed: {last:?}", self.identity);
         String::new()
     }
 
