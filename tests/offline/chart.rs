@@ -6,7 +6,9 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 use serde_yaml::Value as Yaml;
-use warmstandby_controller::operator::rbac::{CLUSTER_RULES, LEASE_RULES, Rule};
+use warmstandby_controller::operator::rbac::{
+    CLUSTER_RULES, LEASE_RULES, Rule, WEBHOOK_CLUSTER_RULES, WEBHOOK_NAMESPACED_RULES,
+};
 use warmstandby_tests::{emulator_python, repo_root};
 
 struct Rendered {
@@ -52,6 +54,10 @@ fn render(values: Value) -> Rendered {
 impl Rendered {
     fn find(&self, kind: &str) -> Option<&Yaml> {
         self.docs.iter().find(|d| d["kind"].as_str() == Some(kind))
+    }
+
+    fn named(&self, kind: &str, name: &str) -> Option<&Yaml> {
+        self.docs.iter().find(|d| d["kind"].as_str() == Some(kind) && d["metadata"]["name"].as_str() == Some(name))
     }
 
     fn get(&self, kind: &str) -> &Yaml {
@@ -118,6 +124,21 @@ fn default_values_render_a_hardened_operator_with_exact_rbac() {
     covers(r.get("ClusterRole"), CLUSTER_RULES);
     covers(r.get("Role"), LEASE_RULES);
     assert!(r.get("ServiceAccount")["metadata"]["annotations"].is_null());
+    // The admission webhook, on by default, with the operator's own certificate.
+    for a in [
+        "--webhook-addr=0.0.0.0:9443",
+        "--webhook-configuration=ws-warmstandby",
+        "--webhook-secret=ws-warmstandby-webhook-tls",
+    ] {
+        assert!(args.contains(&a.to_string()), "args lack {a}: {args:?}");
+    }
+    covers(r.named("ClusterRole", "ws-warmstandby-webhook").expect("the webhook's ClusterRole"), WEBHOOK_CLUSTER_RULES);
+    covers(r.named("Role", "ws-warmstandby-webhook").expect("the webhook's Role"), WEBHOOK_NAMESPACED_RULES);
+    let hook = &r.get("ValidatingWebhookConfiguration")["webhooks"][0];
+    assert_eq!(hook["failurePolicy"].as_str(), Some("Fail"));
+    assert_eq!(strings(&hook["rules"][0]["operations"]), vec!["CREATE", "UPDATE"], "deletions never reach it");
+    assert_eq!(hook["clientConfig"]["service"]["name"].as_str(), Some("ws-warmstandby-webhook"));
+    assert!(r.find("Certificate").is_none(), "no cert-manager unless asked");
     assert!(r.find("ServiceMonitor").is_none());
 }
 
@@ -131,7 +152,8 @@ fn custom_values_reach_the_manifests() {
         "selector": "team=payments",
         "serviceAccount": {"roleArn": "arn:aws:iam::123456789012:role/warmstandby"},
         "serviceMonitor": {"enabled": true, "interval": "15s"},
-        "aws": {"endpointUrl": "http://127.0.0.1:4566"}
+        "aws": {"endpointUrl": "http://127.0.0.1:4566"},
+        "webhook": {"certManager": {"enabled": true}, "failurePolicy": "Ignore"}
     }));
     let c = &r.get("Deployment")["spec"]["template"]["spec"]["containers"][0];
     assert_eq!(c["image"].as_str(), Some("registry.example/ws:1.2.3"));
@@ -145,8 +167,37 @@ fn custom_values_reach_the_manifests() {
         r.get("ServiceAccount")["metadata"]["annotations"]["eks.amazonaws.com/role-arn"].as_str(),
         Some("arn:aws:iam::123456789012:role/warmstandby")
     );
-    assert!(r.find("Role").is_none(), "no lease permissions without leader election");
+    assert!(
+        r.named("Role", "ws-warmstandby-leader-election").is_none(),
+        "no lease permissions without leader election"
+    );
     assert_eq!(r.get("ServiceMonitor")["spec"]["endpoints"][0]["interval"].as_str(), Some("15s"));
+    // cert-manager's certificate, mounted where the operator reads it, its CA injected.
+    assert!(args.contains(&"--webhook-cert-dir=/var/run/warmstandby/webhook".to_string()), "{args:?}");
+    assert!(!args.iter().any(|a| a.starts_with("--webhook-secret")), "{args:?}");
+    assert_eq!(r.get("Certificate")["spec"]["secretName"].as_str(), Some("ws-warmstandby-webhook-tls"));
+    assert_eq!(r.get("Issuer")["spec"]["selfSigned"], Yaml::Mapping(Default::default()));
+    let config = r.get("ValidatingWebhookConfiguration");
+    assert_eq!(
+        config["metadata"]["annotations"]["cert-manager.io/inject-ca-from"].as_str(),
+        Some("warmstandby-system/ws-warmstandby-webhook")
+    );
+    assert_eq!(config["webhooks"][0]["failurePolicy"].as_str(), Some("Ignore"));
+    let volumes = &r.get("Deployment")["spec"]["template"]["spec"]["volumes"];
+    assert_eq!(volumes[0]["secret"]["secretName"].as_str(), Some("ws-warmstandby-webhook-tls"));
+}
+
+#[test]
+fn the_webhook_can_be_turned_off() {
+    let r = render(json!({"webhook": {"enabled": false}}));
+    let args = strings(&r.get("Deployment")["spec"]["template"]["spec"]["containers"][0]["args"]);
+    assert!(!args.iter().any(|a| a.starts_with("--webhook")), "{args:?}");
+    for kind in ["ValidatingWebhookConfiguration", "Certificate"] {
+        assert!(r.find(kind).is_none(), "{kind} rendered with the webhook off");
+    }
+    assert!(r.named("ClusterRole", "ws-warmstandby-webhook").is_none(), "no webhook permissions when it is off");
+    let refused = render_error(json!({"webhook": {"failurePolicy": "Sometimes"}}));
+    assert!(refused.contains("failurePolicy"), "{refused}");
 }
 
 #[test]

@@ -183,6 +183,26 @@ pub struct OperatorArgs {
     /// Log format (level from RUST_LOG).
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
+    /// Serve the validating admission webhook (TLS) on this address; off when unset.
+    #[arg(long)]
+    pub webhook_addr: Option<std::net::SocketAddr>,
+    /// Serve the certificate in this directory (`tls.crt`, `tls.key`; e.g.
+    /// cert-manager's Secret mounted there) instead of the operator's own.
+    #[arg(long)]
+    pub webhook_cert_dir: Option<PathBuf>,
+    /// The operator's own certificate: kept in this Secret of the lease namespace.
+    #[arg(long, default_value = "warmstandby-webhook-tls")]
+    pub webhook_secret: String,
+    /// The operator's own certificate: its CA is written into this ValidatingWebhookConfiguration.
+    #[arg(long, default_value = "warmstandby")]
+    pub webhook_configuration: String,
+    /// The names the certificate is for (default: the webhook Service's DNS
+    /// names, `<--webhook-service>.<namespace>.svc`); comma-separated, IPs allowed.
+    #[arg(long, value_delimiter = ',')]
+    pub webhook_hosts: Vec<String>,
+    /// The webhook's Service, for the certificate's default names.
+    #[arg(long, default_value = "warmstandby-webhook")]
+    pub webhook_service: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

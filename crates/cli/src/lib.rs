@@ -260,6 +260,7 @@ async fn operator(args: OperatorArgs, endpoint: Option<String>, err: &mut dyn Wr
         lease_duration: args.lease_duration.max(std::time::Duration::from_secs(3)),
         renew_every: (args.lease_duration / 3).max(std::time::Duration::from_secs(1)),
     });
+    let webhook = webhook_config(&args);
     let cfg = warmstandby_controller::operator::OperatorConfig {
         namespace: args.namespace,
         selector: args.selector,
@@ -268,6 +269,7 @@ async fn operator(args: OperatorArgs, endpoint: Option<String>, err: &mut dyn Wr
         lease,
         http_addr: args.http_addr,
         instance: Some(identity),
+        webhook,
     };
     match warmstandby_controller::operator::run(client, aws, cfg).await {
         Ok(()) => 0,
@@ -276,6 +278,31 @@ async fn operator(args: OperatorArgs, endpoint: Option<String>, err: &mut dyn Wr
             EXIT_FAILURE
         }
     }
+}
+
+/// The webhook's settings from the operator's arguments.
+fn webhook_config(args: &OperatorArgs) -> Option<warmstandby_controller::operator::webhook::WebhookConfig> {
+    use warmstandby_controller::operator::webhook::{Source, WebhookConfig};
+    let addr = args.webhook_addr?;
+    let namespace = args.lease_namespace.clone();
+    let source = match &args.webhook_cert_dir {
+        Some(dir) => Source::Directory(dir.clone()),
+        None => {
+            let service = &args.webhook_service;
+            let hosts = if args.webhook_hosts.is_empty() {
+                vec![format!("{service}.{namespace}.svc"), format!("{service}.{namespace}.svc.cluster.local")]
+            } else {
+                args.webhook_hosts.clone()
+            };
+            Source::SelfManaged {
+                namespace,
+                secret: args.webhook_secret.clone(),
+                configuration: args.webhook_configuration.clone(),
+                hosts,
+            }
+        }
+    };
+    Some(WebhookConfig { addr, source })
 }
 
 type CommandFuture<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = u8> + 'a>>;

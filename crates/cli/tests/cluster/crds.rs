@@ -14,7 +14,7 @@ use crate::support::Scenario;
 /// with the field the API server names. The others need more than one
 /// object or AWS knowledge (overlaps, Secrets, references) and are caught by
 /// the operator's validation, into the status.
-const SCHEMA_CATCHES: &[(&str, &str)] = &[
+pub(crate) const SCHEMA_CATCHES: &[(&str, &str)] = &[
     ("02-same-region.yaml", "spec.standby.region"),
     ("03-bad-region.yaml", "spec.primary.region"),
     ("09-storage-too-small.yaml", "spec.database.allocatedStorageGiB"),

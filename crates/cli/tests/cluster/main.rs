@@ -18,3 +18,4 @@ mod rbac;
 mod restart;
 mod support;
 mod terminal;
+mod webhook;

@@ -379,7 +379,11 @@ impl Scenario {
             .flatten()
             .filter_map(|a| a.as_str())
             .filter(|a| !a.starts_with("--http-addr=") && !a.starts_with("--lease-name="))
-            .map(str::to_string)
+            .map(|a| match a.strip_prefix("--webhook-addr=") {
+                // On loopback, at a port of its own, as every test's traffic.
+                Some(_) => format!("--webhook-addr=127.0.0.1:{}", free_port()),
+                None => a.to_string(),
+            })
             .collect();
         args.extend([
             format!("--http-addr=127.0.0.1:{metrics_port}"),

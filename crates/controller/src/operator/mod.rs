@@ -9,6 +9,7 @@ pub mod leader;
 pub mod metrics;
 pub mod rbac;
 pub mod reconcilers;
+pub mod webhook;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -73,6 +74,8 @@ pub enum StartError {
     LeaseNamespaceUnreadable { namespace: String, source: kube::Error },
     #[error("cannot serve /metrics and health on {addr}: {source}")]
     Listen { addr: SocketAddr, source: std::io::Error },
+    #[error(transparent)]
+    Webhook(#[from] webhook::WebhookError),
 }
 
 impl StartError {
@@ -81,6 +84,7 @@ impl StartError {
             StartError::LeaseNamespaceMissing { .. } => "LeaseNamespaceMissing",
             StartError::LeaseNamespaceUnreadable { .. } => "LeaseNamespaceUnreadable",
             StartError::Listen { .. } => "Listen",
+            StartError::Webhook(_) => "Webhook",
         }
     }
 }
@@ -100,6 +104,8 @@ pub struct OperatorConfig {
     pub http_addr: SocketAddr,
     /// Pod name, for events.
     pub instance: Option<String>,
+    /// The validating admission webhook, when served.
+    pub webhook: Option<webhook::WebhookConfig>,
 }
 
 /// Shared by every reconcile.
@@ -405,6 +411,9 @@ pub async fn run(client: Client, aws: Arc<AwsContext>, cfg: OperatorConfig) -> R
         tracing::info!(%addr, "serving /metrics, /healthz and /readyz");
     }
     tokio::spawn(http::serve(listener, ctx.clone()));
+    if let Some(hook) = cfg.webhook.clone() {
+        webhook::start(client.clone(), hook).await?;
+    }
     if let Some(lease) = cfg.lease.clone() {
         // Fenced until the lease is held; fenced again the moment it is lost,
         // which stops even a reconcile that is already running.

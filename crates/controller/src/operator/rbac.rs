@@ -32,6 +32,23 @@ pub const CLUSTER_RULES: &[Rule] = &[
     Rule { group: "events.k8s.io", resources: &["events"], verbs: &["create", "patch"] },
 ];
 
+/// The admission webhook's, when it is served (a ClusterRole of its own):
+/// the objects a stack references are read when it is reviewed (Secrets
+/// with the rule above), and its own CA is written into its configuration.
+pub const WEBHOOK_CLUSTER_RULES: &[Rule] = &[
+    Rule { group: "warmstandby.dev", resources: &["regionpairs", "failoverpolicies"], verbs: &["get"] },
+    Rule {
+        group: "admissionregistration.k8s.io",
+        resources: &["validatingwebhookconfigurations"],
+        verbs: &["get", "update"],
+    },
+];
+
+/// The admission webhook's in the operator's namespace (a Role of its own):
+/// its CA and serving certificate kept in a Secret there.
+pub const WEBHOOK_NAMESPACED_RULES: &[Rule] =
+    &[Rule { group: "", resources: &["secrets"], verbs: &["create", "update"] }];
+
 /// Namespaced (Role in the lease namespace) permissions.
 pub const LEASE_RULES: &[Rule] =
     &[Rule { group: "coordination.k8s.io", resources: &["leases"], verbs: &["get", "create", "update"] }];
