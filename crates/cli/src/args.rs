@@ -86,7 +86,7 @@ pub enum Command {
         stack: Option<String>,
     },
     /// Run the Kubernetes operator (in-cluster config or KUBECONFIG).
-    Operator(OperatorArgs),
+    Operator(Box<OperatorArgs>),
     /// Move a stack's traffic and writer to the other region, the safe way:
     /// guards, fence, promote, scale, switch, verify.
     Failover {

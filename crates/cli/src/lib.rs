@@ -175,7 +175,7 @@ where
                 None => write_or_fail(out, err, &text),
             }
         }
-        Command::Operator(args) => operator(args, endpoint, err).await,
+        Command::Operator(args) => operator(*args, endpoint, err).await,
         Command::Demo(args) => demo::run(args, endpoint, out, err).await,
         Command::Crd => match warmstandby_api::crds_yaml() {
             Ok(yaml) => write_or_fail(out, err, &yaml),

@@ -19,6 +19,11 @@ async fn the_operator_with_its_own_token_takes_the_examples_to_ready_and_back_to
     assert!(metrics.contains("warmstandby_leader 1"), "it took the lease as the ServiceAccount: {}", op.log_tail(20));
     let log = op.log_text();
     assert!(!log.contains("is forbidden"), "no RBAC refusal: {}", op.log_tail(30));
+    // The admission webhook's own certificate, kept with the chart's Role.
+    let secrets: kube::Api<k8s_openapi::api::core::v1::Secret> =
+        kube::Api::namespaced(s.admin.clone(), crate::support::SYSTEM_NS);
+    let tls = secrets.get_opt("warmstandby-webhook-tls").await.ok().flatten();
+    assert!(tls.is_some_and(|t| t.type_.as_deref() == Some("kubernetes.io/tls")), "{}", op.log_tail(30));
     let st = s.stack("bookstore").await;
     assert!(
         st.metadata

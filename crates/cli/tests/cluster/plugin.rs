@@ -61,6 +61,8 @@ fn watch_verify(s: &Scenario, mut endpoint: Endpoint) -> tokio::task::JoinHandle
 
 #[tokio::test(flavor = "multi_thread")]
 async fn kubectl_warmstandby_shows_drills_and_moves_a_stack_through_the_operator() {
+    // AWS's time, a hundred times faster: databases take seconds, so the
+    // former writer is still being replaced when the failback is asked for.
     let s = Scenario::start_with("plugin", warmstandby_tests::Clock::Scaled(0.01)).await;
     let endpoint = Endpoint::start(0).await.expect("a loopback endpoint");
     let op = s.operator("op-a", &[]);
