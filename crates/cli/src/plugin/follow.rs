@@ -172,13 +172,20 @@ pub(super) async fn failover(
         (Some(p), _) => writeln!(out, "following the {} of {name} to the {} in progress", p.kind, p.to)?,
         (None, Some(active)) if active == to => {
             if st.spec.active_region != to {
-                // After an automatic failover: the spec is told where the stack is.
+                // After an automatic failover: the spec is told where the
+                // stack is, and the operator takes it before this returns
+                // (a request right after must not meet it half taken).
                 set_active(stacks, name, to).await?;
+                wait_acknowledged(stacks, name, to, timeout).await?;
             }
             writeln!(out, "ThreeTierStack {name} already serves from the {to} region")?;
             return Ok(0);
         }
         (None, active) => {
+            // A change of the field is the request: one the operator has
+            // not taken yet (a change just made) would be undone unseen.
+            let current = st.spec.active_region;
+            wait_acknowledged(stacks, name, current, timeout).await?;
             if st.spec.active_region == to {
                 // The spec already names the target (a failover moved the
                 // stack away from it): a request is a change of the field,
