@@ -64,6 +64,24 @@ where
     run_with(args, out, err, None).await
 }
 
+/// The command line parsed, or the exit code once clap's message is written:
+/// help and version to `out` (0), usage errors to `err`.
+pub(crate) fn parse_args<P, I, T>(args: I, out: &mut dyn Write, err: &mut dyn Write) -> Result<P, u8>
+where
+    P: Parser,
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    P::try_parse_from(args).map_err(|e| {
+        if e.use_stderr() {
+            let _ = write!(err, "{e}");
+            return EXIT_FAILURE;
+        }
+        let _ = write!(out, "{e}");
+        0
+    })
+}
+
 /// As `run`, with AWS settings given instead of read from the environment.
 pub async fn run_with<I, T>(args: I, out: &mut dyn Write, err: &mut dyn Write, aws: Option<aws_types::SdkConfig>) -> u8
 where
@@ -71,16 +89,9 @@ where
     T: Into<OsString> + Clone,
 {
     warmstandby_controller::install_crypto_provider();
-    let cli = match Cli::try_parse_from(args) {
+    let cli = match parse_args::<Cli, _, _>(args, out, err) {
         Ok(cli) => cli,
-        Err(e) => {
-            if e.use_stderr() {
-                let _ = write!(err, "{e}");
-                return EXIT_FAILURE;
-            }
-            let _ = write!(out, "{e}");
-            return 0;
-        }
+        Err(code) => return code,
     };
     let endpoint = cli.endpoint_url.clone();
     let show_calls = cli.show_calls;

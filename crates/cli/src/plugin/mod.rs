@@ -103,16 +103,9 @@ where
     T: Into<std::ffi::OsString> + Clone,
 {
     warmstandby_controller::install_crypto_provider();
-    let cli = match PluginCli::try_parse_from(args) {
+    let cli = match crate::parse_args::<PluginCli, _, _>(args, out, err) {
         Ok(cli) => cli,
-        Err(e) => {
-            if e.use_stderr() {
-                let _ = write!(err, "{e}");
-                return EXIT_FAILURE;
-            }
-            let _ = write!(out, "{e}");
-            return 0;
-        }
+        Err(code) => return code,
     };
     let (client, default_ns) = match connect(cli.kubeconfig.as_deref(), cli.context.as_deref()).await {
         Ok(c) => c,

@@ -232,7 +232,8 @@ pub enum Source {
 /// How often the source is looked at again (a renewed file, an emptied caBundle).
 pub const REFRESH: Duration = Duration::from_secs(30);
 
-/// Loads the certificate from `source` into `serving`; returns the CA (self-managed).
+/// Loads the certificate from `source` into `serving` (self-managed: issued
+/// or read from its Secret, and its CA written into the configuration).
 pub async fn load(client: &kube::Client, source: &Source, serving: &Serving) -> Result<(), String> {
     match source {
         Source::Directory(dir) => {
