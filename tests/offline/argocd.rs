@@ -88,6 +88,31 @@ fn conditions_map_to_argo_health() {
 }
 
 #[test]
+fn an_object_that_only_observes_is_suspended_until_it_matches() {
+    let observed = |conditions: Value| {
+        json!({
+            "metadata": {"name": "x", "generation": 1},
+            "spec": {"managementPolicy": "Observe"},
+            "status": {"observedGeneration": 1, "conditions": conditions},
+        })
+    };
+    let planned = "observe only: 12 change(s) planned, 1 drift item(s); see status.planned and status.drift, and set spec.managementPolicy to Manage to apply";
+    let cases = [
+        (observed(json!([cond("Ready", "False", planned)])), "Suspended", planned.to_string()),
+        (observed(json!([cond("Ready", "True", "matches")])), "Healthy", "observe only: matches".to_string()),
+        (
+            observed(json!([cond("Degraded", "True", "NeedsReplacement"), cond("Ready", "False", "")])),
+            "Degraded",
+            "NeedsReplacement".to_string(),
+        ),
+    ];
+    let objects: Vec<Value> = cases.iter().map(|(o, _, _)| o.clone()).collect();
+    for ((_, want, message), got) in cases.iter().zip(health(&objects)) {
+        assert_eq!((got.0.as_str(), &got.1), (*want, message));
+    }
+}
+
+#[test]
 fn the_configmap_patch_embeds_the_tested_lua_for_every_kind() {
     let lua = std::fs::read_to_string(repo_root().join("deploy/argocd/health/common.lua")).unwrap();
     let patch: serde_yaml::Value =

@@ -30,6 +30,39 @@ fn default_password_key() -> String {
     "password".into()
 }
 
+/// Whether the operator may change AWS for an object.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
+pub enum ManagementPolicy {
+    /// Create, repair, fail over and delete (the default).
+    #[default]
+    Manage,
+    /// Observe only: the full plan and the drift go into the status and
+    /// events, failure detection reports, and nothing in AWS is changed,
+    /// neither by a pass, nor by a failover, nor when the object is deleted.
+    Observe,
+}
+
+impl ManagementPolicy {
+    /// How an object that changes nothing says why: `paused` wins (a pause
+    /// is a hold on an object that is otherwise managed).
+    pub fn hands_off(self, paused: bool) -> Option<HandsOff> {
+        match (paused, self) {
+            (true, _) => Some(HandsOff::Paused),
+            (false, ManagementPolicy::Observe) => Some(HandsOff::Observe),
+            (false, ManagementPolicy::Manage) => None,
+        }
+    }
+}
+
+/// Why an object's passes change nothing in AWS.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HandsOff {
+    /// `spec.paused`.
+    Paused,
+    /// `spec.managementPolicy: Observe`.
+    Observe,
+}
+
 /// What happens to the AWS resources when the custom resource is deleted.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
 pub enum DeletionPolicy {

@@ -4,8 +4,8 @@ use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::common::DeletionPolicy;
-use crate::status::{Condition, DriftItem, Phase};
+use crate::common::{DeletionPolicy, ManagementPolicy};
+use crate::status::{Condition, DriftItem, Phase, PlannedChanges};
 
 /// The networks of a primary and a warm-standby region.
 #[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -44,6 +44,16 @@ pub struct RegionPairSpec {
     /// Observe and report only; never change AWS.
     #[serde(default)]
     pub paused: bool,
+    /// `Manage` (default): create, repair and delete the networks. `Observe`: compute the plan and drift into the status and events and change nothing in AWS (deleting the object leaves AWS as it is). Switching to `Manage` applies.
+    #[serde(default)]
+    pub management_policy: ManagementPolicy,
+}
+
+impl RegionPairSpec {
+    /// Why this pair's passes change nothing in AWS, if they do not.
+    pub fn hands_off(&self) -> Option<crate::common::HandsOff> {
+        self.management_policy.hands_off(self.paused)
+    }
 }
 
 /// One region's network.
@@ -100,7 +110,7 @@ pub struct RegionPairStatus {
     /// The `metadata.generation` this status describes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
-    /// Coarse lifecycle: Pending, Provisioning, Ready, Degraded, Failed, Paused or Deleting.
+    /// Coarse lifecycle: Pending, Provisioning, Ready, Degraded, Failed, Paused, Observing or Deleting.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phase: Option<Phase>,
     /// `Ready`, `NetworksReady`, `DriftDetected` and others, each with its reason.
@@ -119,6 +129,9 @@ pub struct RegionPairStatus {
     /// The differences found by the last pass, field by field.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub drift: Vec<DriftItem>,
+    /// While only observing (`managementPolicy: Observe` or `paused`): what an apply would change now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub planned: Option<PlannedChanges>,
 }
 
 /// IDs of one region's network resources.

@@ -39,10 +39,41 @@ pub enum Phase {
     Failed,
     /// `spec.paused`: observed and reported only.
     Paused,
+    /// `spec.managementPolicy: Observe` and AWS differs from the spec: the
+    /// changes an apply would make are in `status.planned`.
+    Observing,
     /// A failover or switchover is running.
     FailingOver,
     /// Teardown is running.
     Deleting,
+}
+
+/// What applying the spec would change now, reported by an object that only
+/// observes (`spec.managementPolicy: Observe` or `spec.paused`).
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PlannedChanges {
+    /// How many changes an apply would make now (its first round: later
+    /// rounds need the IDs these create).
+    pub count: i32,
+    /// The first 50 of them, in the order they would be made.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<PlannedChange>,
+}
+
+/// One change an apply would make.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PlannedChange {
+    /// Region name, or `global`.
+    pub region: String,
+    /// `create`, `update`, `delete`, `repair` (re-create or restore what was
+    /// changed outside the operator) or `failover`.
+    pub action: String,
+    /// Resource kind, e.g. `AutoScalingGroup`.
+    pub kind: String,
+    /// What would be done, e.g. `update auto scaling group bookstore-primary-web`.
+    pub description: String,
 }
 
 /// One field-level difference between the spec and what AWS reports.

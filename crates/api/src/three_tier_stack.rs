@@ -6,8 +6,8 @@ use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::common::{Capacity, DeletionPolicy, ObjectRef, RegionRole, SecretKeyRef};
-use crate::status::{Condition, DriftItem, Phase};
+use crate::common::{Capacity, DeletionPolicy, ManagementPolicy, ObjectRef, RegionRole, SecretKeyRef};
+use crate::status::{Condition, DriftItem, Phase, PlannedChanges};
 
 /// A three-tier web application (web, api, MySQL) in a primary and a warm-standby region.
 #[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -72,6 +72,16 @@ pub struct ThreeTierStackSpec {
     /// Observe and report only; never change AWS.
     #[serde(default)]
     pub paused: bool,
+    /// `Manage` (default): create, repair, fail over and delete. `Observe`: compute the full plan and drift into the status and events, detect failures and report them, and change nothing in AWS (deleting the object leaves AWS as it is). Switching to `Manage` applies.
+    #[serde(default)]
+    pub management_policy: ManagementPolicy,
+}
+
+impl ThreeTierStackSpec {
+    /// Why this stack's passes change nothing in AWS, if they do not.
+    pub fn hands_off(&self) -> Option<crate::common::HandsOff> {
+        self.management_policy.hands_off(self.paused)
+    }
 }
 
 /// Public DNS names of the application.
@@ -555,7 +565,7 @@ pub struct ThreeTierStackStatus {
     /// The `metadata.generation` this status describes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
-    /// Coarse lifecycle: Pending, Provisioning, Ready, Degraded, Failed, Paused, FailingOver or Deleting.
+    /// Coarse lifecycle: Pending, Provisioning, Ready, Degraded, Failed, Paused, Observing, FailingOver or Deleting.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phase: Option<Phase>,
     /// Name of the region currently serving.
@@ -611,6 +621,9 @@ pub struct ThreeTierStackStatus {
     /// The differences found by the last pass, field by field.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub drift: Vec<DriftItem>,
+    /// While only observing (`managementPolicy: Observe` or `paused`): what an apply would change now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub planned: Option<PlannedChanges>,
     /// When the stack first became Ready (RFC 3339); failure detection
     /// watches it from then on.
     #[serde(default, skip_serializing_if = "Option::is_none")]

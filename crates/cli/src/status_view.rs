@@ -79,6 +79,23 @@ fn drift(style: Style, s: &mut String, items: &[warmstandby_api::DriftItem]) {
     }
 }
 
+/// What an object that only observes would change (`status.planned`).
+fn planned(style: Style, s: &mut String, planned: Option<&warmstandby_api::PlannedChanges>) {
+    let Some(p) = planned else { return };
+    if p.count == 0 {
+        let _ = writeln!(s, "  planned (observe only): {}", style.good("nothing"));
+        return;
+    }
+    let _ = writeln!(s, "  planned (observe only): {}", style.warn(&format!("{} change(s)", p.count)));
+    for c in &p.changes {
+        let _ = writeln!(s, "    {} {} {}: {}", c.region, c.action, c.kind, c.description);
+    }
+    let shown = p.changes.len();
+    if usize::try_from(p.count).unwrap_or_default() > shown {
+        let _ = writeln!(s, "    ... and {} more", usize::try_from(p.count).unwrap_or_default() - shown);
+    }
+}
+
 /// A RegionPair's status as a table.
 pub fn pair(style: Style, pair: &RegionPair, status: &RegionPairStatus) -> String {
     let mut s = String::new();
@@ -113,6 +130,7 @@ pub fn pair(style: Style, pair: &RegionPair, status: &RegionPairStatus) -> Strin
         s.push_str(&table(&rows, "  "));
     }
     drift(style, &mut s, &status.drift);
+    planned(style, &mut s, status.planned.as_ref());
     s
 }
 
@@ -240,6 +258,7 @@ pub fn stack(style: Style, st: &ThreeTierStack, status: &ThreeTierStackStatus) -
         }
     }
     drift(style, &mut s, &status.drift);
+    planned(style, &mut s, status.planned.as_ref());
     if let Some(p) = &status.failover {
         let _ = writeln!(
             s,

@@ -4,7 +4,7 @@
 //! one change by an exhaustive match, so a new action cannot go unreported.
 
 use serde::Serialize;
-use warmstandby_api::{DriftItem, GLOBAL_REGION};
+use warmstandby_api::{DriftItem, GLOBAL_REGION, PlannedChange, PlannedChanges};
 use warmstandby_core::access::actions::{AccessAction, IamAction, SecretAction};
 use warmstandby_core::data::plan::{
     BackupAction, BastionAction, DataAction, DatabaseAction, PrivateDnsAction, SecurityGroupAction,
@@ -29,6 +29,16 @@ pub enum ChangeKind {
 }
 
 impl ChangeKind {
+    /// As `status.planned` names it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::Create => "create",
+            ChangeKind::Update => "update",
+            ChangeKind::Delete => "delete",
+            ChangeKind::Repair => "repair",
+        }
+    }
+
     pub fn sign(self) -> char {
         match self {
             ChangeKind::Create => '+',
@@ -63,6 +73,31 @@ pub struct Change {
     pub fields: Vec<FieldChange>,
     /// Resources this change creates or deletes (a record batch holds several).
     pub count: usize,
+}
+
+/// How many changes `status.planned` lists (the count says how many there are).
+pub const PLANNED_SHOWN: usize = 50;
+
+/// `status.planned` of an object that only observes: the move the failover
+/// machine would make first (in `region`, the active one), then the changes.
+pub fn planned(changes: &[Change], would_move: Option<&str>, region: &str) -> PlannedChanges {
+    let failover = would_move.map(|m| PlannedChange {
+        region: region.to_string(),
+        action: warmstandby_core::stack_pass::PLANNED_FAILOVER.to_string(),
+        kind: "ThreeTierStack".to_string(),
+        description: m.to_string(),
+    });
+    let listed = failover.into_iter().chain(changes.iter().map(|c| PlannedChange {
+        region: c.region.clone(),
+        action: c.kind.as_str().to_string(),
+        kind: c.resource_kind.clone(),
+        description: c.description.clone(),
+    }));
+    let all: Vec<PlannedChange> = listed.collect();
+    PlannedChanges {
+        count: i32::try_from(all.len()).unwrap_or(i32::MAX),
+        changes: all.into_iter().take(PLANNED_SHOWN).collect(),
+    }
 }
 
 fn change(region: &str, kind: ChangeKind, resource: Kind, tier: Tier, description: String) -> Change {

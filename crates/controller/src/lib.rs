@@ -41,6 +41,27 @@ pub struct TeardownOutcome {
     /// Set when the pass could do nothing but wait on AWS: the resources it
     /// waits on, for the next pass to read instead of everything.
     pub wait: Option<TeardownWait>,
+    /// Nothing was deleted, on purpose: why (`deletionPolicy: Retain`,
+    /// `managementPolicy: Observe`).
+    pub left_in_aws: Option<String>,
+}
+
+impl TeardownOutcome {
+    /// The object goes and its AWS resources stay: a Retain policy, or an
+    /// object that only observes (it never changes AWS, not even when deleted).
+    pub fn left_alone(
+        deletion: warmstandby_api::DeletionPolicy,
+        management: warmstandby_api::ManagementPolicy,
+    ) -> Option<TeardownOutcome> {
+        let why = if management == warmstandby_api::ManagementPolicy::Observe {
+            "managementPolicy is Observe"
+        } else if deletion == warmstandby_api::DeletionPolicy::Retain {
+            "deletionPolicy is Retain"
+        } else {
+            return None;
+        };
+        Some(TeardownOutcome { finished: true, left_in_aws: Some(why.to_string()), ..Default::default() })
+    }
 }
 
 /// A teardown that only waits on AWS (databases deleting, a distribution

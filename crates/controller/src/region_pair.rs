@@ -2,7 +2,7 @@
 
 use crate::change::{self, Change};
 use futures::future::join_all;
-use warmstandby_api::{DeletionPolicy, RegionPair, RegionPairStatus, RegionRole};
+use warmstandby_api::{RegionPair, RegionPairStatus, RegionRole};
 use warmstandby_aws::{AwsContext, AwsError, Ownership, network};
 use warmstandby_core::desired::desired_network;
 use warmstandby_core::network::observed::ObservedNetwork;
@@ -88,7 +88,7 @@ pub async fn reconcile(aws: &AwsContext, pair: &RegionPair, intent: Intent, now:
             (Ok(p), Ok(s)) => (p, s),
             (Err(e), _) | (_, Err(e)) => return invalid(e),
         };
-    let intent = if validated.paused { Intent::Observe } else { intent };
+    let intent = if validated.hands_off.is_some() { Intent::Observe } else { intent };
     // Boxed: the SDK futures inside are too large to nest on a worker's stack.
     let (primary, standby) = tokio::join!(
         Box::pin(reconcile_region(aws, &validated, RegionRole::Primary, &primary_owner, intent)),
@@ -107,7 +107,10 @@ pub async fn reconcile(aws: &AwsContext, pair: &RegionPair, intent: Intent, now:
         let next = if errors.is_empty() { Next::WaitingOnAws } else { Next::Failed { retryable: true } };
         return PairOutcome { status, next, applied, changes, errors, invalid: None };
     }
-    let status = region_pair_status(&previous, generation, validated.paused, &primary, &standby, now);
+    let mut status = region_pair_status(&previous, generation, validated.hands_off, &primary, &standby, now);
+    if validated.hands_off.is_some() {
+        status.planned = Some(change::planned(&changes, None, ""));
+    }
     let next = if !errors.is_empty() {
         Next::Failed { retryable: errors.iter().all(|e| e.class.is_retryable()) }
     } else if !applied.is_empty() {
@@ -170,7 +173,8 @@ async fn reconcile_region(
     let (applied, changes, errors, last) = if intent == Intent::Apply {
         apply_rounds(aws, &desired.region, owner, &mut model, first, |m| plan_network(&desired, m)).await
     } else {
-        let planned = first.actions.iter().map(|a| change::of_network(&desired.region, a)).collect();
+        let planned: Vec<Change> = first.actions.iter().map(|a| change::of_network(&desired.region, a)).collect();
+        pass.outcome.planned = planned.len();
         (Vec::new(), planned, Vec::new(), first)
     };
     pass.outcome.applied = applied.len();
@@ -235,12 +239,12 @@ async fn apply_rounds(
 }
 
 /// One teardown pass (reverse order of creation; NotFound counts as done;
-/// errors in one region do not stop the other). `Retain` touches nothing.
+/// errors in one region do not stop the other). `Retain` and `Observe` touch nothing.
 /// `previous` is what the last pass waited on, if it only waited (NAT
 /// gateways deleting): while that is unchanged the pass reads only it.
 pub async fn teardown(aws: &AwsContext, pair: &RegionPair, previous: Option<&TeardownWait>) -> TeardownOutcome {
-    if pair.spec.deletion_policy == DeletionPolicy::Retain {
-        return TeardownOutcome { finished: true, ..Default::default() };
+    if let Some(left) = TeardownOutcome::left_alone(pair.spec.deletion_policy, pair.spec.management_policy) {
+        return left;
     }
     if let Some(still) = TeardownWait::still_waiting(aws, previous).await {
         return still;

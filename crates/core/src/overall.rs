@@ -2,7 +2,7 @@
 //! Progressing, Degraded, DriftDetected) and the phase they give, computed
 //! once for RegionPairs and ThreeTierStacks alike.
 
-use warmstandby_api::{Condition, DriftItem, Phase};
+use warmstandby_api::{Condition, DriftItem, HandsOff, Phase};
 
 use crate::conditions::{self, Status, types};
 
@@ -20,7 +20,10 @@ pub struct Overall<'a> {
     pub applied: usize,
     /// Sorted.
     pub drift: &'a [DriftItem],
-    pub paused: bool,
+    /// The pass changed nothing on purpose, and why.
+    pub hands_off: Option<HandsOff>,
+    /// What an apply would change now (passes that change nothing).
+    pub planned: usize,
     /// Problems that degrade the object without blocking it (a broken replication).
     pub attention: &'a [String],
     /// Degraded's reason for blocked or attention problems.
@@ -40,7 +43,14 @@ pub fn set_overall(c: &mut Vec<Condition>, o: &Overall<'_>, generation: Option<i
         ("AwsError", o.errors.join("; "))
     } else if !o.blocked.is_empty() {
         ("NeedsReplacement", o.blocked.join("; "))
-    } else if o.paused && !o.drift.is_empty() {
+    } else if o.hands_off == Some(HandsOff::Observe) {
+        let message = format!(
+            "observe only: {} change(s) planned, {} drift item(s); see status.planned and status.drift, and set spec.managementPolicy to Manage to apply",
+            o.planned,
+            o.drift.len()
+        );
+        ("Observing", message)
+    } else if o.hands_off == Some(HandsOff::Paused) && !o.drift.is_empty() {
         ("Paused", format!("paused with {} drift item(s)", o.drift.len()))
     } else if !o.drift.is_empty() && o.applied == 0 {
         ("DriftDetected", format!("{} drift item(s)", o.drift.len()))
@@ -52,7 +62,7 @@ pub fn set_overall(c: &mut Vec<Condition>, o: &Overall<'_>, generation: Option<i
         ("Provisioning", message)
     };
     set(c, types::READY, Status::from_bool(o.ready), reason, message);
-    let progressing = !o.ready && o.errors.is_empty() && o.blocked.is_empty() && !o.paused;
+    let progressing = !o.ready && o.errors.is_empty() && o.blocked.is_empty() && o.hands_off.is_none();
     set(
         c,
         types::PROGRESSING,
@@ -80,7 +90,7 @@ pub fn set_overall(c: &mut Vec<Condition>, o: &Overall<'_>, generation: Option<i
         Status::from_bool(!o.drift.is_empty()),
         if o.drift.is_empty() {
             "NoDrift"
-        } else if o.paused {
+        } else if o.hands_off.is_some() {
             "DriftNotRepaired"
         } else if o.applied > 0 {
             "DriftRepairing"
@@ -91,8 +101,11 @@ pub fn set_overall(c: &mut Vec<Condition>, o: &Overall<'_>, generation: Option<i
     );
     if o.ready {
         Phase::Ready
-    } else if o.paused {
-        Phase::Paused
+    } else if let Some(hands_off) = o.hands_off {
+        match hands_off {
+            HandsOff::Paused => Phase::Paused,
+            HandsOff::Observe => Phase::Observing,
+        }
     } else if degraded {
         Phase::Degraded
     } else {
@@ -132,7 +145,8 @@ mod tests {
             waiting: &[],
             applied: 0,
             drift: &[],
-            paused: false,
+            hands_off: None,
+            planned: 0,
             attention: &[],
             degraded_reason: "NeedsAttention",
             idle_message: Some("not ready yet: CdnReady".into()),
@@ -156,10 +170,24 @@ mod tests {
         assert_eq!(reason(&c, types::DEGRADED), ("True".into(), "NeedsAttention".into()));
 
         let drift = [DriftItem::new("us-east-1", "Vpc", "vpc-1", "cidr", "a", "b")];
-        let o = Overall { drift: &drift, paused: true, ..base() };
+        let o = Overall { drift: &drift, hands_off: Some(HandsOff::Paused), ..base() };
         assert_eq!(set_overall(&mut c, &o, Some(1), "t"), Phase::Paused);
         assert_eq!(reason(&c, types::READY), ("False".into(), "Paused".into()));
         assert_eq!(reason(&c, types::DRIFT_DETECTED), ("True".into(), "DriftNotRepaired".into()));
+
+        let o = Overall { drift: &drift, hands_off: Some(HandsOff::Observe), planned: 3, ..base() };
+        assert_eq!(set_overall(&mut c, &o, Some(1), "t"), Phase::Observing);
+        assert_eq!(reason(&c, types::READY), ("False".into(), "Observing".into()));
+        assert!(
+            conditions::get(&c, types::READY).unwrap().message.contains("3 change(s) planned, 1 drift item(s)"),
+            "{c:?}"
+        );
+        assert_eq!(reason(&c, types::PROGRESSING), ("False".into(), "Idle".into()));
+        assert_eq!(reason(&c, types::DRIFT_DETECTED), ("True".into(), "DriftNotRepaired".into()));
+
+        // An observed object that matches its spec is Ready: nothing to apply.
+        let o = Overall { ready: true, hands_off: Some(HandsOff::Observe), ..base() };
+        assert_eq!(set_overall(&mut c, &o, Some(1), "t"), Phase::Ready);
 
         let o = Overall { ready: true, ..base() };
         assert_eq!(set_overall(&mut c, &o, Some(1), "t"), Phase::Ready);

@@ -42,6 +42,9 @@ pub struct PassOutcome {
     pub converged: bool,
     /// Changes made.
     pub applied: usize,
+    /// A pass that changes nothing (observe only, paused): the changes an
+    /// apply would make now.
+    pub planned: usize,
     /// Differences the operator will not fix by itself.
     pub blocked: Vec<String>,
     /// What AWS (or the next pass) is still to do.

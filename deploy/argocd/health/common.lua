@@ -26,6 +26,18 @@ local function health(obj)
   if degraded ~= nil and degraded.status == "True" then
     return { status = "Degraded", message = degraded.message }
   end
+  -- Observe only: the operator changes nothing. Matching the spec is
+  -- Healthy; a plan waiting for Manage is Suspended, not Progressing (it
+  -- will not move by itself).
+  if obj.spec ~= nil and obj.spec.managementPolicy == "Observe" then
+    local ready = condition(obj, "Ready")
+    if ready ~= nil and ready.status == "True" then
+      return { status = "Healthy", message = "observe only: " .. (ready.message or "") }
+    end
+    local message = "observe only"
+    if ready ~= nil and ready.message ~= nil and ready.message ~= "" then message = ready.message end
+    return { status = "Suspended", message = message }
+  end
   local ready = condition(obj, "Ready")
   if ready ~= nil and ready.status == "True" then
     return { status = "Healthy", message = ready.message }

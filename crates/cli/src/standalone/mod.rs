@@ -10,7 +10,7 @@ use std::sync::Arc;
 use warmstandby_api::{API_VERSION, RegionPair, RegionPairStatus, ThreeTierStack};
 
 use warmstandby_aws::AwsContext;
-use warmstandby_controller::{Intent, now_rfc3339, region_pair, stack};
+use warmstandby_controller::{Intent, TeardownOutcome, now_rfc3339, region_pair, stack};
 
 use crate::OutputFormat;
 use crate::check::Checked;
@@ -273,8 +273,10 @@ pub async fn destroy(aws: &Arc<AwsContext>, checked: &Checked, opts: &WaitOption
     let suffix = chrono::Utc::now().format("%Y%m%d%H%M%S").to_string();
     for st in checked.set.stacks.iter().rev() {
         let label = format!("ThreeTierStack {}", crate::manifests::object_id(st));
-        if st.spec.deletion_policy == warmstandby_api::DeletionPolicy::Retain {
-            let _ = writeln!(out, "{label}: deletionPolicy Retain: AWS resources left in place");
+        if let Some(why) = TeardownOutcome::left_alone(st.spec.deletion_policy, st.spec.management_policy)
+            .and_then(|o| o.left_in_aws)
+        {
+            let _ = writeln!(out, "{label}: {why}: AWS resources left in place");
             continue;
         }
         let suffix = suffix.as_str();
@@ -291,8 +293,10 @@ pub async fn destroy(aws: &Arc<AwsContext>, checked: &Checked, opts: &WaitOption
     }
     for pair in checked.set.region_pairs.iter().rev() {
         let label = format!("RegionPair {}", pair.metadata.name.as_deref().unwrap_or_default());
-        if pair.spec.deletion_policy == warmstandby_api::DeletionPolicy::Retain {
-            let _ = writeln!(out, "{label}: deletionPolicy Retain: AWS resources left in place");
+        if let Some(why) = TeardownOutcome::left_alone(pair.spec.deletion_policy, pair.spec.management_policy)
+            .and_then(|o| o.left_in_aws)
+        {
+            let _ = writeln!(out, "{label}: {why}: AWS resources left in place");
             continue;
         }
         let finished = teardown_until_done(&label, opts, deadline, out, |wait| async move {

@@ -16,6 +16,8 @@ pub enum Reason {
     DriftRepaired,
     /// Drift found that this pass could not repair.
     DriftDetected,
+    /// An object that only observes: the changes an apply would make.
+    ChangesPlanned,
     /// An AWS call failed; the next pass retries.
     ReconcileFailed,
     /// A deletion waits: other objects still use this one, or AWS refused.
@@ -34,6 +36,7 @@ impl Reason {
             Reason::Updated => "Updated",
             Reason::DriftRepaired => "DriftRepaired",
             Reason::DriftDetected => "DriftDetected",
+            Reason::ChangesPlanned => "ChangesPlanned",
             Reason::ReconcileFailed => "ReconcileFailed",
             Reason::DeletionBlocked => "DeletionBlocked",
             Reason::Deleted => "Deleted",
@@ -45,7 +48,9 @@ impl Reason {
     pub fn event_type(self) -> EventType {
         let warning = match self {
             Reason::InvalidSpec | Reason::DriftDetected | Reason::ReconcileFailed | Reason::DeletionBlocked => true,
-            Reason::Created | Reason::Updated | Reason::DriftRepaired | Reason::Deleted => false,
+            Reason::Created | Reason::Updated | Reason::DriftRepaired | Reason::Deleted | Reason::ChangesPlanned => {
+                false
+            }
             Reason::Failover(r) => r.is_warning(),
         };
         if warning { EventType::Warning } else { EventType::Normal }
@@ -56,7 +61,7 @@ impl Reason {
         match self {
             Reason::InvalidSpec => "Validate",
             Reason::Created | Reason::Updated | Reason::DriftRepaired | Reason::ReconcileFailed => "Reconcile",
-            Reason::DriftDetected => "Observe",
+            Reason::DriftDetected | Reason::ChangesPlanned => "Observe",
             Reason::DeletionBlocked | Reason::Deleted => "Delete",
             Reason::Failover(_) => "Failover",
         }

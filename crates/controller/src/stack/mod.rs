@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use warmstandby_api::{Phase, RegionPair, RegionRole, ThreeTierStack, ThreeTierStackStatus};
+use warmstandby_api::{HandsOff, Phase, RegionPair, RegionRole, ThreeTierStack, ThreeTierStackStatus};
 use warmstandby_aws::{AwsContext, AwsError, Ownership};
 use warmstandby_core::desired::NetworkRefs;
 use warmstandby_core::failover::FailoverReason;
@@ -160,7 +160,7 @@ async fn reconcile_inner(
     let watched = validated.policy.is_some();
     let waited =
         stack_pass::waiting::only_these(stack, watched, request.is_some() || drill, stack_pass::record::seconds(now))
-            .filter(|_| intent == Intent::Apply && !validated.spec.paused);
+            .filter(|_| intent == Intent::Apply && validated.spec.hands_off().is_none());
     if let Some(resources) = waited {
         match warmstandby_aws::waits::still_working(aws, resources).await {
             Ok(Some(now)) => {
@@ -226,7 +226,10 @@ async fn reconcile_validated(
     explicit_request: Option<warmstandby_core::failover::Request>,
     drill_requested: bool,
 ) -> StackOutcome {
-    let intent = if validated.spec.paused { Intent::Observe } else { intent };
+    let hands_off = validated.spec.hands_off();
+    let intent = if hands_off.is_some() { Intent::Observe } else { intent };
+    // Observe only: failure detection looks (it only reads) and reports.
+    let detecting = intent == Intent::Apply || hands_off == Some(HandsOff::Observe);
     let policy = validated.policy.as_ref();
     let mut memory = memory::memory(stack);
     // What to look for does not depend on roles beyond the machine's memory.
@@ -243,7 +246,7 @@ async fn reconcile_validated(
             // Not a failure: what the status said still stands; look again soon.
             let _ = crate::set_throttles_aside(vec![e]);
             let mut outcome = StackOutcome::waiting_on_aws(stack.status.clone().unwrap_or_default());
-            outcome.watch_every = policy.filter(|_| intent == Intent::Apply).map(detection_interval);
+            outcome.watch_every = policy.filter(|_| detecting).map(detection_interval);
             return outcome;
         }
         Err(e) => {
@@ -252,7 +255,7 @@ async fn reconcile_validated(
             return StackOutcome {
                 status,
                 next,
-                watch_every: policy.filter(|_| intent == Intent::Apply).map(detection_interval),
+                watch_every: policy.filter(|_| detecting).map(detection_interval),
                 applied: Vec::new(),
                 changes: Vec::new(),
                 errors: vec![e],
@@ -269,7 +272,7 @@ async fn reconcile_validated(
     let recorded = stack.status.as_ref().is_some_and(|s| s.active_role.is_some());
     memory::recover(&mut memory, recorded, &snapshot.data, &looking_for.data);
 
-    let signals = if intent == Intent::Apply {
+    let signals = if detecting {
         let api_path = &validated.spec.api.health_check_path;
         Some(detect::signals(aws, policy, &memory, &snapshot.global, &looking_for.global, api_path).await)
     } else {
@@ -284,6 +287,7 @@ async fn reconcile_validated(
         snapshot: &snapshot,
         signals,
         request: explicit_request,
+        observe_only: hands_off == Some(HandsOff::Observe),
         now,
     });
     for (reason, message) in &decided.decision.events {
@@ -320,8 +324,12 @@ async fn reconcile_validated(
         retryable: errors.iter().all(|e| e.class.is_retryable()),
         applying: intent == Intent::Apply,
     };
-    let concluded = stack_pass::conclude(stack, &validated, &snapshot, decided, &outcome, drill_requested, now);
-    let watch_every = if intent == Intent::Apply { policy.map(detection_interval) } else { None };
+    let mut concluded = stack_pass::conclude(stack, &validated, &snapshot, decided, &outcome, drill_requested, now);
+    if hands_off.is_some() {
+        let region = concluded.status.active_region.clone().unwrap_or_default();
+        concluded.status.planned = Some(change::planned(&changes, concluded.would_move.as_deref(), &region));
+    }
+    let watch_every = if detecting { policy.map(detection_interval) } else { None };
     StackOutcome {
         status: concluded.status,
         next: concluded.next,

@@ -1,6 +1,6 @@
 //! Teardown of a stack (IO): everything that is ours, in reverse order.
 
-use warmstandby_api::{DeletionPolicy, RegionRole};
+use warmstandby_api::RegionRole;
 use warmstandby_aws::AwsContext;
 use warmstandby_aws::data_tier::DataHints;
 use warmstandby_aws::edge::EdgeHints;
@@ -19,7 +19,7 @@ use super::observe::{observe_both, observe_edge};
 use super::owner;
 use crate::{TeardownOutcome, TeardownWait};
 
-/// One teardown pass of a stack. `Retain` touches nothing.
+/// One teardown pass of a stack. `Retain` and `Observe` touch nothing.
 /// `snapshot_suffix` names the writer's final snapshot (e.g. a timestamp).
 /// `previous` is what the last pass waited on, if it only waited: while that
 /// is unchanged the pass reads only it.
@@ -30,8 +30,8 @@ pub async fn teardown(
     previous: Option<&TeardownWait>,
 ) -> TeardownOutcome {
     let stack = inputs.stack;
-    if stack.spec.deletion_policy == DeletionPolicy::Retain {
-        return TeardownOutcome { finished: true, ..Default::default() };
+    if let Some(left) = TeardownOutcome::left_alone(stack.spec.deletion_policy, stack.spec.management_policy) {
+        return left;
     }
     let validated = match validate_stack_for_teardown(inputs) {
         Ok(v) => v,
@@ -103,7 +103,7 @@ pub async fn teardown(
     waiting.extend(access_plan.waiting);
     let only_waiting = applied.is_empty();
     let (applied, changes) = applied.into_iter().unzip();
-    let mut out = TeardownOutcome { finished: false, applied, changes, waiting, errors, remaining, wait: None };
+    let mut out = TeardownOutcome { applied, changes, waiting, errors, remaining, ..Default::default() };
     let transitional = teardown_transitional(
         regions,
         [&observed[0], &observed[1]],

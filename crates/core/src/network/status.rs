@@ -63,7 +63,7 @@ pub fn network_ids(region: &str, model: &ObservedNetwork) -> RegionNetworkStatus
 pub fn region_pair_status(
     previous: &[Condition],
     generation: Option<i64>,
-    paused: bool,
+    hands_off: Option<warmstandby_api::HandsOff>,
     primary: &RegionPass,
     standby: &RegionPass,
     now: &str,
@@ -100,7 +100,8 @@ pub fn region_pair_status(
             waiting: &waiting,
             applied,
             drift: &drift,
-            paused,
+            hands_off,
+            planned: passes.iter().map(|p| p.outcome.planned).sum(),
             attention: &[],
             degraded_reason: "NeedsReplacement",
             idle_message: None,
@@ -116,6 +117,7 @@ pub fn region_pair_status(
         standby: Some(network_ids(&standby.region, &standby.model)),
         drift_count: i32::try_from(drift.len()).unwrap_or(i32::MAX),
         drift,
+        planned: None,
     }
 }
 
@@ -148,14 +150,14 @@ mod tests {
 
     #[test]
     fn ready_only_when_both_regions_converged() {
-        let s = region_pair_status(&[], Some(3), false, &pass("us-east-1"), &pass("us-west-2"), "t0");
+        let s = region_pair_status(&[], Some(3), None, &pass("us-east-1"), &pass("us-west-2"), "t0");
         assert_eq!(s.phase, Some(Phase::Ready));
         assert!(conditions::is_true(&s.conditions, types::READY));
         assert!(conditions::is_true(&s.conditions, "PrimaryNetworkReady"));
         assert_eq!(s.observed_generation, Some(3));
         let mut waiting = pass("us-west-2");
         waiting.outcome.waiting.push("nat-gateway/nat-a is pending".into());
-        let s2 = region_pair_status(&s.conditions, Some(3), false, &pass("us-east-1"), &waiting, "t1");
+        let s2 = region_pair_status(&s.conditions, Some(3), None, &pass("us-east-1"), &waiting, "t1");
         assert_eq!(s2.phase, Some(Phase::Provisioning));
         let ready = conditions::get(&s2.conditions, types::READY).unwrap();
         assert_eq!((ready.status.as_str(), ready.last_transition_time.as_str()), ("False", "t1"));
@@ -177,7 +179,7 @@ mod tests {
         });
         let mut failed = pass("us-west-2");
         failed.outcome.errors.push("CreateVpc: VpcLimitExceeded: too many".into());
-        let s = region_pair_status(&[], None, false, &drifted, &failed, "t");
+        let s = region_pair_status(&[], None, None, &drifted, &failed, "t");
         assert_eq!(s.drift_count, 1);
         assert_eq!(s.phase, Some(Phase::Degraded));
         assert!(conditions::is_true(&s.conditions, types::DRIFT_DETECTED));

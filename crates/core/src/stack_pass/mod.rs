@@ -87,6 +87,9 @@ pub struct Inputs<'a> {
     pub signals: Option<Signals>,
     /// A move asked for explicitly (the CLI).
     pub request: Option<Request>,
+    /// The stack only observes (`managementPolicy: Observe`): the machine
+    /// runs on the signals to say what it would do, and nothing moves.
+    pub observe_only: bool,
     /// RFC 3339.
     pub now: &'a str,
 }
@@ -104,13 +107,16 @@ pub struct Decided {
     pub converged: bool,
     /// A requested move started (or there was nothing to move).
     pub request_consumed: bool,
+    /// Observe only: the move the machine would make (or consider) now.
+    pub would_move: Option<String>,
 }
 
 /// Runs the failover machine (or its steady view), places the stack and
 /// plans every family; nothing is planned into a region that cannot be reached.
 pub fn decide(inputs: Inputs<'_>) -> Decided {
-    let Inputs { stack, validated, nets, owners, memory, snapshot, signals, request, now } = inputs;
+    let Inputs { stack, validated, nets, owners, memory, snapshot, signals, request, observe_only, now } = inputs;
     let policy = validated.policy.as_ref();
+    let mut would_move = None;
     let decision = match signals {
         Some(signals) => {
             let observing = Desired::of(validated, &Placement::at(memory.active));
@@ -129,7 +135,16 @@ pub fn decide(inputs: Inputs<'_>) -> Decided {
             );
             let request = memory::request(stack, request)
                 .or_else(|| memory::automatic_failback(stack, policy, &remembered, &observation));
-            crate::failover::decide(policy, &remembered, request.as_ref(), &observation)
+            let machine = crate::failover::decide(policy, &remembered, request.as_ref(), &observation);
+            if observe_only {
+                // Detection reports; the machine's move is only described.
+                would_move = move_described(&machine, memory, |r| validated.pair.region(r).region.clone());
+                let mut steady = memory::steady(memory, &snapshot.data, &observing.data);
+                steady.detection = machine.detection;
+                steady
+            } else {
+                machine
+            }
         }
         None => {
             let observing = Desired::of(validated, &Placement::at(memory.active));
@@ -161,7 +176,8 @@ pub fn decide(inputs: Inputs<'_>) -> Decided {
                 .push(format!("{region} cannot be reached; its resources are neither observed nor changed"));
         }
     }
-    let converged = data_plan.actions.is_empty()
+    let converged = would_move.is_none()
+        && data_plan.actions.is_empty()
         && data_plan.blocked.is_empty()
         && data_plan.waiting.is_empty()
         && edge_plan.actions.is_empty()
@@ -170,7 +186,29 @@ pub fn decide(inputs: Inputs<'_>) -> Decided {
         && access_plan.actions.is_empty()
         && access_plan.blocked.is_empty()
         && access_plan.waiting.is_empty();
-    Decided { decision, placement, desired, data_plan, edge_plan, access_plan, converged, request_consumed }
+    Decided { decision, placement, desired, data_plan, edge_plan, access_plan, converged, request_consumed, would_move }
+}
+
+/// What the machine would do this pass, in words: the move it would start
+/// or take a step in, or the failure it sees while it waits (debounce,
+/// guards, approval).
+fn move_described(machine: &Decision, memory: &Memory, region: impl Fn(RegionRole) -> String) -> Option<String> {
+    if let Some(p) = machine.progress.as_ref().filter(|_| memory.progress.is_none() || machine.epoch != memory.epoch) {
+        return Some(format!("{} from {} to {}", p.kind, region(p.from), region(p.to)));
+    }
+    if let Some(p) = &machine.progress {
+        return Some(format!("{} from {} to {} (under way)", p.kind, region(p.from), region(p.to)));
+    }
+    let failing = &machine.detection.failing;
+    (!failing.is_empty()).then(|| {
+        let refusal = machine.refusal.as_deref().map(|r| format!("; {r}")).unwrap_or_default();
+        format!(
+            "{} fails by {}; a failover to {} would follow the policy{refusal}",
+            region(memory.active),
+            failing.join(", "),
+            region(memory.active.other())
+        )
+    })
 }
 
 /// What applying the plans came to.
@@ -193,6 +231,8 @@ pub struct Concluded {
     pub status: ThreeTierStackStatus,
     pub next: Next,
     pub events: Vec<(FailoverReason, String)>,
+    /// Observe only: the move the machine would make (or consider) now.
+    pub would_move: Option<String>,
 }
 
 /// Writes the status of a pass: conditions over every family, the machine's
@@ -207,7 +247,25 @@ pub fn conclude(
     drill_requested: bool,
     now: &str,
 ) -> Concluded {
-    let Decided { mut decision, desired, data_plan, edge_plan, access_plan, converged, request_consumed, .. } = decided;
+    let Decided {
+        mut decision,
+        desired,
+        data_plan,
+        edge_plan,
+        access_plan,
+        converged,
+        request_consumed,
+        would_move,
+        ..
+    } = decided;
+    let planned = if applied.applying {
+        0
+    } else {
+        data_plan.actions.len()
+            + edge_plan.actions.len()
+            + access_plan.actions.len()
+            + usize::from(would_move.is_some())
+    };
     let previous = stack.status.as_ref().map(|s| s.conditions.clone()).unwrap_or_default();
     let policy = validated.policy.as_ref();
     let mut drift = data_plan.drift;
@@ -238,11 +296,12 @@ pub fn conclude(
             drift,
             converged,
             applied: applied.count,
+            planned,
             blocked,
             waiting,
             errors: applied.errors.clone(),
         },
-        paused: validated.spec.paused,
+        hands_off: validated.spec.hands_off(),
         active_region: validated.pair.region(decision.active).region.clone(),
     };
     let mut status = stack_status(&previous, stack.metadata.generation, &pass, now);
@@ -283,6 +342,19 @@ pub fn conclude(
         (&desired.regions, &snapshot.regions),
         record::seconds(now),
     );
+    if let Some(would) = &would_move {
+        // Told once per finding, not every pass it stays the same.
+        let told = stack
+            .status
+            .as_ref()
+            .and_then(|s| s.planned.as_ref())
+            .is_some_and(|p| p.changes.iter().any(|c| c.action == PLANNED_FAILOVER && &c.description == would));
+        if !told {
+            decision
+                .events
+                .push((FailoverReason::FailureDetected, format!("observe only, nothing is changed: {would}")));
+        }
+    }
     if let Some(d) = record::drill(&mut status, stack, policy, &readiness, drill_requested, now) {
         decision.events.push((FailoverReason::DrillRan, format!("{}: {}", d.outcome, d.message)));
     }
@@ -301,8 +373,11 @@ pub fn conclude(
     } else {
         Next::WaitingOnAws
     };
-    Concluded { status, next, events: decision.events }
+    Concluded { status, next, events: decision.events, would_move }
 }
+
+/// `status.planned`'s action for the move an observed stack would make.
+pub const PLANNED_FAILOVER: &str = "failover";
 
 fn plan_data(desired: &[DesiredDataTier; 2], observed: &[ObservedDataTier; 2], nets: &[NetworkRefs; 2]) -> DataPlan {
     let vault_arn = |role: RegionRole, name: &str| {

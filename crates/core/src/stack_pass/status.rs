@@ -17,7 +17,8 @@ pub struct StackPass<'a> {
     pub regions: [(&'a DesiredDataTier, &'a ObservedDataTier); 2],
     pub edge: EdgeView<'a>,
     pub outcome: PassOutcome,
-    pub paused: bool,
+    /// The pass changed nothing on purpose, and why.
+    pub hands_off: Option<warmstandby_api::HandsOff>,
     /// Region name of the active region.
     pub active_region: String,
 }
@@ -128,7 +129,8 @@ pub fn stack_status(
             waiting: &pass.outcome.waiting,
             applied: pass.outcome.applied,
             drift: &drift,
-            paused: pass.paused,
+            hands_off: pass.hands_off,
+            planned: pass.outcome.planned,
             attention: &replication,
             degraded_reason: "NeedsAttention",
             idle_message: (!not_ready.is_empty()).then(|| format!("not ready yet: {}", not_ready.join(", "))),

@@ -46,6 +46,7 @@ fn pass(
         snapshot,
         signals,
         request: None,
+        observe_only: false,
         now: NOW,
     };
     let decided = decide(inputs(None));
@@ -124,6 +125,7 @@ fn detection_signals_start_a_move_and_the_next_pass_comes_at_once() {
         snapshot: &snapshot,
         signals: Some(signals),
         request: None,
+        observe_only: false,
         now: NOW,
     };
     let decided = decide(inputs);
@@ -195,6 +197,7 @@ fn a_refused_move_says_why_and_polls_instead_of_going_on_at_once() {
             snapshot: &snapshot,
             signals: Some(signals),
             request: None,
+            observe_only: false,
             now: NOW,
         };
         conclude(stack, &validated, &snapshot, decide(inputs), &applied, false, NOW)
@@ -209,4 +212,69 @@ fn a_refused_move_says_why_and_polls_instead_of_going_on_at_once() {
     assert!(again.events.iter().all(|(r, _)| *r == FailoverReason::Refused), "{:?}", again.events);
     assert!(again.status.failover.as_ref().is_some_and(|p| p.refused.is_some()));
     assert_eq!(again.next, Next::WaitingOnAws);
+}
+
+#[test]
+fn an_observed_stack_reports_the_move_it_would_make_and_makes_none() {
+    let (mut stack, mut validated) = crate::test_fixtures::classic_object(|_| {});
+    stack.spec.management_policy = warmstandby_api::ManagementPolicy::Observe;
+    validated.spec.management_policy = warmstandby_api::ManagementPolicy::Observe;
+    let mut snapshot = Snapshot::default();
+    snapshot.data[0].databases.push(writer("bookstore-bookstore-primary-db", 0));
+    let memory = memory::memory(&stack);
+    let (nets, owners) = (nets(), owners());
+    let signals = Signals {
+        failing: vec!["alarm".into(), "healthCheck".into()],
+        detection: warmstandby_api::DetectionStatus { probe_failures: 2, ..Default::default() },
+        enabled_sources: 2,
+        answers: [None, None],
+    };
+    let decide_observing = |stack: &ThreeTierStack| {
+        decide(Inputs {
+            stack,
+            validated: &validated,
+            nets: &nets,
+            owners: &owners,
+            memory: &memory,
+            snapshot: &snapshot,
+            signals: Some(signals.clone()),
+            request: None,
+            observe_only: true,
+            now: NOW,
+        })
+    };
+    let decided = decide_observing(&stack);
+    assert!(decided.decision.progress.is_none(), "nothing moves: {:?}", decided.decision.progress);
+    assert_eq!(decided.placement.data_active, RegionRole::Primary);
+    assert_eq!(decided.decision.detection.probe_failures, 2, "detection keeps counting");
+    let would = decided.would_move.clone().expect("the move is described");
+    assert_eq!(would, "failover from us-east-1 to us-west-2");
+    assert!(!decided.converged);
+    let concluded = conclude(&stack, &validated, &snapshot, decided, &Applied::default(), false, NOW);
+    assert!(concluded.status.failover.is_none(), "no move is recorded");
+    assert!(concluded.status.failover_history.is_empty());
+    assert_eq!(concluded.status.phase, Some(warmstandby_api::Phase::Observing));
+    assert_eq!(concluded.status.detection.as_ref().map(|d| d.probe_failures), Some(2));
+    assert_eq!(concluded.would_move.as_deref(), Some(would.as_str()));
+    let told: Vec<&String> =
+        concluded.events.iter().filter(|(r, _)| *r == FailoverReason::FailureDetected).map(|(_, m)| m).collect();
+    assert_eq!(told, [&format!("observe only, nothing is changed: {would}")]);
+    // Nothing is under way: an observed stack never reports progress.
+    let progressing = crate::conditions::get(&concluded.status.conditions, "Progressing").expect("Progressing");
+    assert_eq!((progressing.status.as_str(), progressing.reason.as_str()), ("False", "Idle"));
+
+    // The next pass, with the finding already in status.planned, tells it no more.
+    let mut status = concluded.status;
+    status.planned = Some(warmstandby_api::PlannedChanges {
+        count: 1,
+        changes: vec![warmstandby_api::PlannedChange {
+            region: "us-east-1".into(),
+            action: PLANNED_FAILOVER.into(),
+            kind: "ThreeTierStack".into(),
+            description: would.clone(),
+        }],
+    });
+    stack.status = Some(status);
+    let concluded = conclude(&stack, &validated, &snapshot, decide_observing(&stack), &Applied::default(), false, NOW);
+    assert!(concluded.events.iter().all(|(r, _)| *r != FailoverReason::FailureDetected), "{:?}", concluded.events);
 }

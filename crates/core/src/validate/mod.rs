@@ -82,7 +82,8 @@ pub struct ValidatedRegionPair {
     pub nat_gateways: NatGatewayMode,
     pub role_arn: Option<String>,
     pub deletion_policy: DeletionPolicy,
-    pub paused: bool,
+    /// The pair's passes change nothing in AWS (`paused`, `managementPolicy: Observe`).
+    pub hands_off: Option<warmstandby_api::HandsOff>,
 }
 
 impl ValidatedRegionPair {

@@ -41,7 +41,7 @@ pub fn validate_region_pair(pair: &RegionPair) -> Result<ValidatedRegionPair, Va
             nat_gateways: spec.nat_gateways,
             role_arn: spec.role_arn.clone(),
             deletion_policy: spec.deletion_policy,
-            paused: spec.paused,
+            hands_off: spec.hands_off(),
         }),
         _ => Err(errors),
     }

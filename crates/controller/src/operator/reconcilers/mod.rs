@@ -216,6 +216,7 @@ fn phase_name(p: warmstandby_api::Phase) -> &'static str {
         warmstandby_api::Phase::Degraded => "Degraded",
         warmstandby_api::Phase::Failed => "Failed",
         warmstandby_api::Phase::Paused => "Paused",
+        warmstandby_api::Phase::Observing => "Observing",
         warmstandby_api::Phase::FailingOver => "FailingOver",
         warmstandby_api::Phase::Deleting => "Deleting",
     }
@@ -253,6 +254,20 @@ async fn report<K: Resource<DynamicType = ()>>(
     }
 }
 
+/// An object that only observes: what an apply would change now, once per
+/// different plan (the event sink counts repeats of the same note).
+async fn report_planned<K: Resource<DynamicType = ()>>(
+    ctx: &Context,
+    obj: &K,
+    planned: Option<&warmstandby_api::PlannedChanges>,
+) {
+    let Some(planned) = planned.filter(|p| p.count > 0) else { return };
+    let first: Vec<&str> = planned.changes.iter().take(5).map(|c| c.description.as_str()).collect();
+    let more = if planned.count > 5 { "; ... (see status.planned)" } else { "" };
+    let note = format!("observe only: {} change(s) an apply would make: {}{more}", planned.count, first.join("; "));
+    ctx.event(obj, Reason::ChangesPlanned, note).await;
+}
+
 /// After a teardown pass: the finalizer goes when nothing owned is left;
 /// otherwise the next pass comes as the teardown's progress says (no error,
 /// no backoff unless AWS failed).
@@ -272,7 +287,11 @@ where
     ctx.remember_teardown_wait(&key(obj), outcome.wait.clone());
     if outcome.finished {
         // The event first, while the object it is about still exists.
-        ctx.event(obj, Reason::Deleted, "every AWS resource it owned is gone".into()).await;
+        let note = match &outcome.left_in_aws {
+            Some(why) => format!("nothing was deleted in AWS ({why}): its resources stay as they are"),
+            None => "every AWS resource it owned is gone".into(),
+        };
+        ctx.event(obj, Reason::Deleted, note).await;
         release(api, obj).await?;
         ctx.metrics.forget(kind, &object_label(obj));
         ctx.pacer.forget(&key(obj));

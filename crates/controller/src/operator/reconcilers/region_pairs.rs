@@ -35,6 +35,7 @@ async fn apply_pair(api: &Api<RegionPair>, pair: &RegionPair, ctx: &Context) -> 
         return Ok(Action::await_change());
     }
     report(ctx, pair, "RegionPair", &outcome.applied, outcome.status.drift_count, &outcome.errors).await;
+    report_planned(ctx, pair, outcome.status.planned.as_ref()).await;
     Ok(requeue(ctx, pair, outcome.next, None))
 }
 

@@ -60,6 +60,7 @@ async fn apply_stack(api: &Api<ThreeTierStack>, st: &ThreeTierStack, ctx: &Conte
         return Ok(Action::await_change());
     }
     report(ctx, st, "ThreeTierStack", &outcome.applied, outcome.status.drift_count, &outcome.errors).await;
+    report_planned(ctx, st, outcome.status.planned.as_ref()).await;
     for (reason, message) in &outcome.events {
         ctx.metrics.failover_transition(reason.as_str());
         ctx.event(st, Reason::Failover(*reason), message.clone()).await;
