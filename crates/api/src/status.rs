@@ -53,12 +53,16 @@ pub enum Phase {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PlannedChanges {
-    /// How many changes an apply would make now (its first round: later
-    /// rounds need the IDs these create).
+    /// How many changes an apply would make: every resource when nothing
+    /// exists yet, else the next round (see `note`).
     pub count: i32,
     /// The first 50 of them, in the order they would be made.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub changes: Vec<PlannedChange>,
+    /// Why the list may grow once these changes are made (resources that
+    /// need the IDs of the ones created first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// One change an apply would make.

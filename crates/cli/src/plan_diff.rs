@@ -9,9 +9,8 @@ use std::sync::Arc;
 use serde::Serialize;
 use warmstandby_api::{DriftItem, RegionPair, ThreeTierStackStatus};
 use warmstandby_aws::AwsContext;
-use warmstandby_controller::change::{self, Change, ChangeKind, GLOBAL_NAME};
+use warmstandby_controller::change::{self, Change, ChangeKind, GLOBAL_NAME, creations, nothing_built};
 use warmstandby_controller::{Intent, now_rfc3339, region_pair, stack};
-use warmstandby_core::desired::{Resource, Scope, Tier, Topology};
 
 use crate::check::Checked;
 use crate::style::Style;
@@ -86,45 +85,6 @@ struct PlanDocument<'a> {
     summary: Summary,
 }
 
-/// A resource of the desired topology, to be created.
-fn creation(r: &Resource) -> Change {
-    Change {
-        region: match r.scope {
-            Scope::Global => GLOBAL_NAME.to_string(),
-            Scope::Region { ref region, .. } => region.clone(),
-        },
-        kind: ChangeKind::Create,
-        resource_kind: r.kind.to_string(),
-        tier: r.tier(),
-        description: format!("create {} {}", r.kind, r.name),
-        fields: Vec::new(),
-        count: 1,
-    }
-}
-
-fn creations(topology: &Topology, network: bool) -> Vec<Change> {
-    topology.resources.iter().filter(|r| (r.tier() == Tier::Network) == network).map(creation).collect()
-}
-
-/// Nothing of the stack exists in AWS yet (its pass would only list the first layer).
-fn nothing_built(status: &ThreeTierStackStatus) -> bool {
-    let empty = |r: &Option<warmstandby_api::RegionStackStatus>| {
-        r.as_ref().is_none_or(|r| {
-            r.security_group_ids.is_empty()
-                && r.database.is_none()
-                && r.load_balancers.is_empty()
-                && r.auto_scaling_groups.is_empty()
-                && r.certificate_arn.is_none()
-        })
-    };
-    empty(&status.primary)
-        && empty(&status.standby)
-        // The public zone is the customer's, there before the stack.
-        && status.global.as_ref().is_none_or(|g| {
-            g.distribution_id.is_none() && g.health_check_id.is_none() && g.web_acl_arn.is_none()
-        })
-}
-
 /// Observes AWS and computes every object's plan. Errors are one sentence each.
 pub async fn plans(aws: &Arc<AwsContext>, checked: &Checked) -> Result<Vec<ObjectPlan>, String> {
     let mut out = Vec::new();
@@ -147,7 +107,7 @@ pub async fn plans(aws: &Arc<AwsContext>, checked: &Checked) -> Result<Vec<Objec
             let mut changes = outcome.changes.clone();
             let drift = change::attach_drift(&mut changes, &outcome.status.drift);
             let notes = if changes.iter().any(|c| c.kind == ChangeKind::Create) {
-                vec!["resources that need the IDs of these are planned once they exist".to_string()]
+                vec![change::MORE_ONCE_CREATED.to_string()]
             } else {
                 Vec::new()
             };
@@ -205,7 +165,7 @@ fn stack_plan(object: String, regions: Vec<String>, changes: &[Change], status: 
     let drift = change::attach_drift(&mut changes, &status.drift);
     let mut notes = Vec::new();
     if changes.iter().any(|c| c.kind == ChangeKind::Create) {
-        notes.push("resources that need the IDs of these are planned once they exist".to_string());
+        notes.push(change::MORE_ONCE_CREATED.to_string());
     }
     if let Some(ready) = warmstandby_core::conditions::get(&status.conditions, "Ready")
         && ready.status != "True"
@@ -285,6 +245,7 @@ pub fn text(plans: &[ObjectPlan], style: Style) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use warmstandby_core::desired::Tier;
 
     fn c(region: &str, kind: ChangeKind, description: &str) -> Change {
         Change {

@@ -94,6 +94,9 @@ fn planned(style: Style, s: &mut String, planned: Option<&warmstandby_api::Plann
     if usize::try_from(p.count).unwrap_or_default() > shown {
         let _ = writeln!(s, "    ... and {} more", usize::try_from(p.count).unwrap_or_default() - shown);
     }
+    if let Some(note) = &p.note {
+        let _ = writeln!(s, "    ({note})");
+    }
 }
 
 /// A RegionPair's status as a table.

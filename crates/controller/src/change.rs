@@ -4,12 +4,12 @@
 //! one change by an exhaustive match, so a new action cannot go unreported.
 
 use serde::Serialize;
-use warmstandby_api::{DriftItem, GLOBAL_REGION, PlannedChange, PlannedChanges};
+use warmstandby_api::{DriftItem, GLOBAL_REGION, PlannedChange, PlannedChanges, ThreeTierStackStatus};
 use warmstandby_core::access::actions::{AccessAction, IamAction, SecretAction};
 use warmstandby_core::data::plan::{
     BackupAction, BastionAction, DataAction, DatabaseAction, PrivateDnsAction, SecurityGroupAction,
 };
-use warmstandby_core::desired::{Kind, Scope, Tier};
+use warmstandby_core::desired::{Kind, Resource, Scope, Tier, Topology};
 use warmstandby_core::edge::plan::{
     AlarmAction, CdnAction, CertificateAction, ComputeAction, DnsAction, EdgeAction, LoadBalancingAction, RecordAction,
     WafAction,
@@ -75,12 +75,66 @@ pub struct Change {
     pub count: usize,
 }
 
+// The plan of what does not exist yet: every resource of the topology.
+/// A resource of the desired topology, to be created.
+fn creation(r: &Resource) -> Change {
+    Change {
+        region: match r.scope {
+            Scope::Global => GLOBAL_NAME.to_string(),
+            Scope::Region { ref region, .. } => region.clone(),
+        },
+        kind: ChangeKind::Create,
+        resource_kind: r.kind.to_string(),
+        tier: r.tier(),
+        description: format!("create {} {}", r.kind, r.name),
+        fields: Vec::new(),
+        count: 1,
+    }
+}
+
+/// Every resource of `topology` to create: the network's (`network`) or the stack's.
+pub fn creations(topology: &Topology, network: bool) -> Vec<Change> {
+    topology.resources.iter().filter(|r| (r.tier() == Tier::Network) == network).map(creation).collect()
+}
+
+/// Nothing of the stack exists in AWS yet (its pass would only list the first layer).
+pub fn nothing_built(status: &ThreeTierStackStatus) -> bool {
+    let empty = |r: &Option<warmstandby_api::RegionStackStatus>| {
+        r.as_ref().is_none_or(|r| {
+            r.security_group_ids.is_empty()
+                && r.database.is_none()
+                && r.load_balancers.is_empty()
+                && r.auto_scaling_groups.is_empty()
+                && r.certificate_arn.is_none()
+        })
+    };
+    empty(&status.primary)
+        && empty(&status.standby)
+        // The public zone is the customer's, there before the stack.
+        && status.global.as_ref().is_none_or(|g| {
+            g.distribution_id.is_none() && g.health_check_id.is_none() && g.web_acl_arn.is_none()
+        })
+}
+
 /// How many changes `status.planned` lists (the count says how many there are).
 pub const PLANNED_SHOWN: usize = 50;
+
+/// Said of a plan with creations that other resources need the IDs of.
+pub const MORE_ONCE_CREATED: &str = "resources that need the IDs of these are planned once they exist";
 
 /// `status.planned` of an object that only observes: the move the failover
 /// machine would make first (in `region`, the active one), then the changes.
 pub fn planned(changes: &[Change], would_move: Option<&str>, region: &str) -> PlannedChanges {
+    let partial = changes.iter().any(|c| c.kind == ChangeKind::Create);
+    PlannedChanges { note: partial.then(|| MORE_ONCE_CREATED.to_string()), ..listed(changes, would_move, region) }
+}
+
+/// `status.planned` of an object none of whose resources exist yet: all of them.
+pub fn planned_creations(topology: &Topology, network: bool) -> PlannedChanges {
+    listed(&creations(topology, network), None, "")
+}
+
+fn listed(changes: &[Change], would_move: Option<&str>, region: &str) -> PlannedChanges {
     let failover = would_move.map(|m| PlannedChange {
         region: region.to_string(),
         action: warmstandby_core::stack_pass::PLANNED_FAILOVER.to_string(),
@@ -97,6 +151,7 @@ pub fn planned(changes: &[Change], would_move: Option<&str>, region: &str) -> Pl
     PlannedChanges {
         count: i32::try_from(all.len()).unwrap_or(i32::MAX),
         changes: all.into_iter().take(PLANNED_SHOWN).collect(),
+        note: None,
     }
 }
 

@@ -109,7 +109,12 @@ pub async fn reconcile(aws: &AwsContext, pair: &RegionPair, intent: Intent, now:
     }
     let mut status = region_pair_status(&previous, generation, validated.hands_off, &primary, &standby, now);
     if validated.hands_off.is_some() {
-        status.planned = Some(change::planned(&changes, None, ""));
+        let fresh = [&status.primary, &status.standby].iter().all(|r| r.as_ref().is_none_or(|r| r.vpc_id.is_none()));
+        let topology = fresh.then(|| warmstandby_core::desired::region_pair_topology(&validated).ok()).flatten();
+        status.planned = Some(match topology {
+            Some(topology) => change::planned_creations(&topology, true),
+            None => change::planned(&changes, None, ""),
+        });
     }
     let next = if !errors.is_empty() {
         Next::Failed { retryable: errors.iter().all(|e| e.class.is_retryable()) }

@@ -273,8 +273,8 @@ pub async fn destroy(aws: &Arc<AwsContext>, checked: &Checked, opts: &WaitOption
     let suffix = chrono::Utc::now().format("%Y%m%d%H%M%S").to_string();
     for st in checked.set.stacks.iter().rev() {
         let label = format!("ThreeTierStack {}", crate::manifests::object_id(st));
-        if let Some(why) = TeardownOutcome::left_alone(st.spec.deletion_policy, st.spec.management_policy)
-            .and_then(|o| o.left_in_aws)
+        if let Some(why) =
+            TeardownOutcome::left_alone(st.spec.deletion_policy, st.spec.management_policy).and_then(|o| o.left_in_aws)
         {
             let _ = writeln!(out, "{label}: {why}: AWS resources left in place");
             continue;

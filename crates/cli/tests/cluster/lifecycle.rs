@@ -7,13 +7,12 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use k8s_openapi::api::events::v1::Event;
-use kube::api::{ListParams, Patch, PatchParams};
-use kube::{Api, ResourceExt};
+use kube::ResourceExt;
+use kube::api::{Patch, PatchParams};
 use serde_json::json;
 use warmstandby_tests::repo_root;
 
-use crate::support::{Scenario, is_ready, metric_sum, wait_for};
+use crate::support::{Scenario, events, is_ready, metric_sum, wait_for};
 
 /// Runs the `warmstandby` binary against the scenario's emulator; returns
 /// (exit code, wall time, output).
@@ -205,28 +204,6 @@ async fn table(s: &Scenario, path: &str) -> serde_json::Value {
         .expect("a request");
     let text = s.admin.request_text(req).await.expect("the Table API answers");
     serde_json::from_str(&text).expect("a Table")
-}
-
-/// (kind of the object, reason, note) of the scenario's events.
-async fn events(s: &Scenario) -> Vec<(String, String, String)> {
-    let mut out = Vec::new();
-    for ns in [s.ns.as_str(), "default"] {
-        let api: Api<Event> = Api::namespaced(s.admin.clone(), ns);
-        let list = api.list(&ListParams::default()).await.expect("list events");
-        for e in list.items {
-            let regarding = e.regarding.clone().unwrap_or_default();
-            // Cluster-scoped objects' events land in `default`: keep this scenario's pair only.
-            if ns == "default" && regarding.name.as_deref() != Some(s.pair.as_str()) {
-                continue;
-            }
-            out.push((
-                regarding.kind.unwrap_or_default(),
-                e.reason.clone().unwrap_or_default(),
-                e.note.clone().unwrap_or_default(),
-            ));
-        }
-    }
-    out
 }
 
 /// Run by hand against a cluster without the lease namespace, the operator

@@ -13,6 +13,7 @@ mod helm;
 mod in_cluster;
 mod leader;
 mod lifecycle;
+mod observe;
 mod plugin;
 mod rbac;
 mod restart;

@@ -592,3 +592,25 @@ fn http_get(port: u16, path: &str) -> std::io::Result<String> {
 
 /// The application's endpoints, which the operator's probes watch; stopping it is the disaster.
 pub use warmstandby_tests::LoopbackEndpoint as Endpoint;
+
+/// (kind of the object, reason, note) of the scenario's events.
+pub async fn events(s: &Scenario) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    for ns in [s.ns.as_str(), "default"] {
+        let api: Api<k8s_openapi::api::events::v1::Event> = Api::namespaced(s.admin.clone(), ns);
+        let list = api.list(&kube::api::ListParams::default()).await.expect("list events");
+        for e in list.items {
+            let regarding = e.regarding.clone().unwrap_or_default();
+            // Cluster-scoped objects' events land in `default`: keep this scenario's pair only.
+            if ns == "default" && regarding.name.as_deref() != Some(s.pair.as_str()) {
+                continue;
+            }
+            out.push((
+                regarding.kind.unwrap_or_default(),
+                e.reason.clone().unwrap_or_default(),
+                e.note.clone().unwrap_or_default(),
+            ));
+        }
+    }
+    out
+}

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use warmstandby_api::{HandsOff, Phase, RegionPair, RegionRole, ThreeTierStack, ThreeTierStackStatus};
 use warmstandby_aws::{AwsContext, AwsError, Ownership};
-use warmstandby_core::desired::NetworkRefs;
+use warmstandby_core::desired::{NetworkRefs, stack_topology};
 use warmstandby_core::failover::FailoverReason;
 use warmstandby_core::overall::invalid_status;
 use warmstandby_core::placement::Placement;
@@ -318,17 +318,27 @@ async fn reconcile_validated(
         );
         (Vec::new(), changes, Vec::new())
     };
+    // An object that only observes lists what an apply would change. A pass
+    // plans one round; when nothing exists yet, all of it is known.
+    let planned = hands_off.map(|_| {
+        let fresh = snapshot.nothing_built().then(|| stack_topology(&validated).ok()).flatten();
+        match fresh {
+            Some(topology) => change::planned_creations(&topology, false),
+            None => {
+                let active = &validated.pair.region(decided.decision.active).region;
+                change::planned(&changes, decided.would_move.as_deref(), active)
+            }
+        }
+    });
     let outcome = stack_pass::Applied {
         count: applied.len(),
         errors: errors.iter().map(ToString::to_string).collect(),
         retryable: errors.iter().all(|e| e.class.is_retryable()),
         applying: intent == Intent::Apply,
+        planned: planned.as_ref().map_or(0, |p| usize::try_from(p.count).unwrap_or_default()),
     };
     let mut concluded = stack_pass::conclude(stack, &validated, &snapshot, decided, &outcome, drill_requested, now);
-    if hands_off.is_some() {
-        let region = concluded.status.active_region.clone().unwrap_or_default();
-        concluded.status.planned = Some(change::planned(&changes, concluded.would_move.as_deref(), &region));
-    }
+    concluded.status.planned = planned;
     let watch_every = if detecting { policy.map(detection_interval) } else { None };
     StackOutcome {
         status: concluded.status,

@@ -63,6 +63,22 @@ pub struct Snapshot {
     pub unreachable: [bool; 2],
 }
 
+impl Snapshot {
+    /// Nothing of the stack exists in AWS yet: a pass would plan only the
+    /// first layer, and the whole topology is what an apply would create.
+    /// (The public zone is the customer's, there before the stack.)
+    pub fn nothing_built(&self) -> bool {
+        self.data.iter().all(|d| d.security_groups.is_empty() && d.databases.is_empty())
+            && self
+                .regions
+                .iter()
+                .all(|r| r.load_balancers.is_empty() && r.auto_scaling_groups.is_empty() && r.certificate.is_none())
+            && self.global.distribution.is_none()
+            && self.global.health_checks.is_empty()
+            && self.global.web_acl.is_none()
+    }
+}
+
 /// Failure detection's findings this pass (applying passes only).
 #[derive(Clone, Debug, Default)]
 pub struct Signals {
@@ -222,6 +238,9 @@ pub struct Applied {
     pub retryable: bool,
     /// The pass applied (an observing pass changes nothing and is steady).
     pub applying: bool,
+    /// An observing pass: the changes an apply would make (as listed in
+    /// `status.planned`).
+    pub planned: usize,
 }
 
 /// What a pass leaves: the status to write, when to come back, and the
@@ -258,14 +277,6 @@ pub fn conclude(
         would_move,
         ..
     } = decided;
-    let planned = if applied.applying {
-        0
-    } else {
-        data_plan.actions.len()
-            + edge_plan.actions.len()
-            + access_plan.actions.len()
-            + usize::from(would_move.is_some())
-    };
     let previous = stack.status.as_ref().map(|s| s.conditions.clone()).unwrap_or_default();
     let policy = validated.policy.as_ref();
     let mut drift = data_plan.drift;
@@ -296,7 +307,7 @@ pub fn conclude(
             drift,
             converged,
             applied: applied.count,
-            planned,
+            planned: applied.planned,
             blocked,
             waiting,
             errors: applied.errors.clone(),

@@ -96,7 +96,12 @@ fn the_next_pass_follows_what_this_one_did() {
     let next = |applied: Applied| pass(&stack, &validated, &snapshot, &applied).1.next;
     assert_eq!(next(Applied { count: 3, applying: true, retryable: true, ..Default::default() }), Next::Progress);
     assert_eq!(
-        next(Applied { errors: vec!["ec2:CreateVpc: Throttling".into()], retryable: true, applying: true, count: 0 }),
+        next(Applied {
+            errors: vec!["ec2:CreateVpc: Throttling".into()],
+            retryable: true,
+            applying: true,
+            ..Default::default()
+        }),
         Next::Failed { retryable: true }
     );
     assert_eq!(next(Applied { applying: true, ..Default::default() }), Next::WaitingOnAws, "nothing built yet");
@@ -273,6 +278,7 @@ fn an_observed_stack_reports_the_move_it_would_make_and_makes_none() {
             kind: "ThreeTierStack".into(),
             description: would.clone(),
         }],
+        note: None,
     });
     stack.status = Some(status);
     let concluded = conclude(&stack, &validated, &snapshot, decide_observing(&stack), &Applied::default(), false, NOW);
