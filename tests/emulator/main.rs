@@ -4,6 +4,7 @@ mod access;
 mod consistency;
 mod demo;
 mod edge;
+mod existing;
 mod failover;
 mod fleet;
 mod operator;

@@ -56,17 +56,23 @@ impl RegionPairSpec {
     }
 }
 
-/// One region's network.
+/// One region's network: one the operator builds (`vpcCidr`) or an existing one it uses as it is (`existing`).
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
 #[x_kube(validation = Rule::new("size(self.availabilityZones) == 0 || size(self.availabilityZones) == 2").message("availabilityZones: give exactly two zones, or none for the default"))]
+#[x_kube(validation = Rule::new("has(self.vpcCidr) != has(self.existing)").message("give vpcCidr (a network the operator builds) or existing (one it uses as it is), exactly one of them"))]
+#[x_kube(validation = Rule::new("!has(self.existing) || (!has(self.subnets) && size(self.availabilityZones) == 0)").message("existing: its subnets are given by ID; subnets and availabilityZones describe a network the operator builds"))]
 pub struct RegionNetworkSpec {
     /// AWS Region, e.g. `us-east-1`.
     #[schemars(pattern(r"^[a-z]{2}(-gov|-iso|-isob)?-(north|south|east|west|central|northeast|southeast|northwest|southwest)-[1-9][0-9]?$"))]
     pub region: String,
-    /// VPC CIDR block (/16 to /28); the default subnets need a /21 or larger.
+    /// VPC CIDR block (/16 to /28) of a network the operator builds; the default subnets need a /21 or larger.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     #[schemars(pattern(r"^([0-9]{1,3}\.){3}[0-9]{1,3}/[0-9]{1,2}$"))]
     pub vpc_cidr: String,
+    /// An existing VPC and its subnets by tier, used as they are: observed and reported, never tagged, changed or deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub existing: Option<ExistingNetworkSpec>,
     /// Two availability zones; default `<region>a` and `<region>b`.
     #[serde(default)]
     #[schemars(length(max = 2), inner(pattern(r"^[a-z]{2}(-gov|-iso|-isob)?-[a-z]+-[1-9][0-9]?[a-z]$")))]
@@ -74,6 +80,35 @@ pub struct RegionNetworkSpec {
     /// Subnet CIDRs per tier, one per zone; default: the first eight /24s of the VPC.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subnets: Option<SubnetLayout>,
+}
+
+/// An existing VPC and two subnets per tier (one per availability zone), by ID.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ExistingNetworkSpec {
+    /// The VPC, e.g. `vpc-0a1b2c3d4e5f60718`.
+    #[schemars(pattern(r"^vpc-[0-9a-f]{8,17}$"))]
+    pub vpc_id: String,
+    /// The subnets by tier.
+    pub subnets: ExistingSubnets,
+}
+
+/// Two subnet IDs per tier, in two different availability zones.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ExistingSubnets {
+    /// Public subnets (load balancers, bastion), routed to an internet gateway.
+    #[schemars(length(min = 2, max = 2), inner(pattern(r"^subnet-[0-9a-f]{8,17}$")))]
+    pub public: Vec<String>,
+    /// The web tier's private subnets, with a route out (NAT).
+    #[schemars(length(min = 2, max = 2), inner(pattern(r"^subnet-[0-9a-f]{8,17}$")))]
+    pub web: Vec<String>,
+    /// The api tier's private subnets, with a route out (NAT).
+    #[schemars(length(min = 2, max = 2), inner(pattern(r"^subnet-[0-9a-f]{8,17}$")))]
+    pub app: Vec<String>,
+    /// The database subnets.
+    #[schemars(length(min = 2, max = 2), inner(pattern(r"^subnet-[0-9a-f]{8,17}$")))]
+    pub db: Vec<String>,
 }
 
 /// Subnet CIDR blocks per tier, the first in the first zone, the second in the second.
@@ -155,7 +190,10 @@ pub struct RegionNetworkStatus {
     /// Allocation IDs of the NAT gateways' Elastic IPs by zone slot.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub elastic_ip_allocation_ids: std::collections::BTreeMap<String, String>,
-    /// Route table IDs by name, e.g. `public`, `private-a`.
+    /// Route table IDs by name, e.g. `public`, `private-a` (an existing network: by the subnet key they route, e.g. `web-a`).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub route_table_ids: std::collections::BTreeMap<String, String>,
+    /// An existing network (`spec.<region>.existing`): observed, never changed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub existing: bool,
 }

@@ -105,49 +105,105 @@ pub async fn observe_networks(ec2: &Client, uids: &[String]) -> Result<BTreeMap<
         });
     }
     for t in tables.route_tables() {
-        let (Some((uid, component)), Some(id)) = (owned(t.tags(), uids), t.route_table_id()) else { continue };
-        let routes = t
-            .routes()
-            .iter()
-            .filter_map(|r| {
-                let destination = r.destination_cidr_block()?.to_string();
-                let target = match (r.gateway_id(), r.nat_gateway_id()) {
-                    (Some("local"), _) => RouteTarget::Other("local".into()),
-                    (Some(g), _) if g.starts_with("igw-") => RouteTarget::Gateway(g.to_string()),
-                    (_, Some(n)) => RouteTarget::NatGateway(n.to_string()),
-                    (Some(other), _) => RouteTarget::Other(other.to_string()),
-                    (None, None) => RouteTarget::Other(
-                        r.vpc_peering_connection_id()
-                            .or(r.transit_gateway_id())
-                            .or(r.network_interface_id())
-                            .or(r.instance_id())
-                            .unwrap_or("unknown")
-                            .to_string(),
-                    ),
-                };
-                Some(ObservedRoute { destination, target, blackhole: r.state() == Some(&RouteState::Blackhole) })
-            })
-            .collect();
-        let associations = t
-            .associations()
-            .iter()
-            .filter_map(|a| {
-                Some(ObservedAssociation {
-                    id: a.route_table_association_id()?.to_string(),
-                    subnet_id: a.subnet_id().map(str::to_string),
-                    main: a.main().unwrap_or(false),
-                })
-            })
-            .collect();
-        by_uid.entry(uid.to_string()).or_default().route_tables.push(ObservedRouteTable {
-            id: id.to_string(),
-            component,
-            vpc_id: t.vpc_id().unwrap_or_default().to_string(),
-            routes,
-            associations,
-        });
+        let (Some((uid, component)), Some(_)) = (owned(t.tags(), uids), t.route_table_id()) else { continue };
+        if let Some(table) = route_table(t, component) {
+            by_uid.entry(uid.to_string()).or_default().route_tables.push(table);
+        }
     }
     Ok(by_uid)
+}
+
+/// A route table as the model has it (`component`: our tag, or empty).
+fn route_table(t: &aws_sdk_ec2::types::RouteTable, component: String) -> Option<ObservedRouteTable> {
+    let id = t.route_table_id()?;
+    let routes = t
+        .routes()
+        .iter()
+        .filter_map(|r| {
+            let destination = r.destination_cidr_block()?.to_string();
+            let target = match (r.gateway_id(), r.nat_gateway_id()) {
+                (Some("local"), _) => RouteTarget::Other("local".into()),
+                (Some(g), _) if g.starts_with("igw-") => RouteTarget::Gateway(g.to_string()),
+                (_, Some(n)) => RouteTarget::NatGateway(n.to_string()),
+                (Some(other), _) => RouteTarget::Other(other.to_string()),
+                (None, None) => RouteTarget::Other(
+                    r.vpc_peering_connection_id()
+                        .or(r.transit_gateway_id())
+                        .or(r.network_interface_id())
+                        .or(r.instance_id())
+                        .unwrap_or("unknown")
+                        .to_string(),
+                ),
+            };
+            Some(ObservedRoute { destination, target, blackhole: r.state() == Some(&RouteState::Blackhole) })
+        })
+        .collect();
+    let associations = t
+        .associations()
+        .iter()
+        .filter_map(|a| {
+            Some(ObservedAssociation {
+                id: a.route_table_association_id()?.to_string(),
+                subnet_id: a.subnet_id().map(str::to_string),
+                main: a.main().unwrap_or(false),
+            })
+        })
+        .collect();
+    Some(ObservedRouteTable {
+        id: id.to_string(),
+        component,
+        vpc_id: t.vpc_id().unwrap_or_default().to_string(),
+        routes,
+        associations,
+    })
+}
+
+/// Reads an existing network (someone else's, untagged) by its IDs: the VPC,
+/// the given subnets wherever they are in this region (one in another VPC
+/// is reported as such), and the VPC's route tables. Filters, not ID lists:
+/// an ID AWS does not know is absent from the answer rather than an error.
+pub async fn observe_existing(ec2: &Client, vpc_id: &str, subnet_ids: &[String]) -> Result<ObservedNetwork, AwsError> {
+    let by_id = |name: &str, values: Vec<String>| {
+        aws_sdk_ec2::types::Filter::builder().name(name).set_values(Some(values)).build()
+    };
+    let (vpcs, subnets, tables) = tokio::try_join!(
+        Box::pin(async {
+            send!("ec2:DescribeVpcs", ec2.describe_vpcs().filters(by_id("vpc-id", vec![vpc_id.to_string()])))
+        }),
+        Box::pin(async {
+            send!("ec2:DescribeSubnets", ec2.describe_subnets().filters(by_id("subnet-id", subnet_ids.to_vec())))
+        }),
+        Box::pin(async {
+            send!(
+                "ec2:DescribeRouteTables",
+                ec2.describe_route_tables().filters(by_id("vpc-id", vec![vpc_id.to_string()]))
+            )
+        }),
+    )?;
+    let mut model = ObservedNetwork::default();
+    for v in vpcs.vpcs() {
+        let Some(id) = v.vpc_id() else { continue };
+        model.vpcs.push(ObservedVpc {
+            id: id.to_string(),
+            component: String::new(),
+            cidr: v.cidr_block().unwrap_or_default().to_string(),
+            dns_support: None,
+            dns_hostnames: None,
+        });
+    }
+    for sn in subnets.subnets() {
+        let Some(id) = sn.subnet_id() else { continue };
+        model.subnets.push(ObservedSubnet {
+            id: id.to_string(),
+            component: String::new(),
+            vpc_id: sn.vpc_id().unwrap_or_default().to_string(),
+            cidr: sn.cidr_block().unwrap_or_default().to_string(),
+            zone: sn.availability_zone().unwrap_or_default().to_string(),
+            map_public_ip: sn.map_public_ip_on_launch().unwrap_or(false),
+        });
+    }
+    model.route_tables = tables.route_tables().iter().filter_map(|t| route_table(t, String::new())).collect();
+    Ok(model)
 }
 
 async fn vpc_dns(ec2: &Client, vpc_id: &str) -> Result<(Option<bool>, Option<bool>), AwsError> {

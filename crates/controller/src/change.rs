@@ -94,7 +94,14 @@ fn creation(r: &Resource) -> Change {
 
 /// Every resource of `topology` to create: the network's (`network`) or the stack's.
 pub fn creations(topology: &Topology, network: bool) -> Vec<Change> {
-    topology.resources.iter().filter(|r| (r.tier() == Tier::Network) == network).map(creation).collect()
+    topology
+        .resources
+        .iter()
+        .filter(|r| (r.tier() == Tier::Network) == network)
+        // An existing network is used, never created.
+        .filter(|r| !r.properties.iter().any(|(k, _)| k == warmstandby_core::desired::EXISTING))
+        .map(creation)
+        .collect()
 }
 
 /// Nothing of the stack exists in AWS yet (its pass would only list the first layer).

@@ -5,6 +5,7 @@ use futures::future::join_all;
 use warmstandby_api::{RegionPair, RegionPairStatus, RegionRole};
 use warmstandby_aws::{AwsContext, AwsError, Ownership, network};
 use warmstandby_core::desired::desired_network;
+use warmstandby_core::network::existing::check_existing;
 use warmstandby_core::network::observed::ObservedNetwork;
 use warmstandby_core::network::plan::{NetworkPlan, plan_network, plan_teardown};
 use warmstandby_core::network::status::{RegionPass, region_pair_status};
@@ -156,7 +157,9 @@ async fn reconcile_region(
     owner: &Ownership,
     intent: Intent,
 ) -> (RegionPass, Vec<String>, Vec<Change>, Vec<AwsError>, bool) {
-    let desired = desired_network(pair, role);
+    let Some(desired) = desired_network(pair, role) else {
+        return reconcile_existing(aws, pair, role).await;
+    };
     let mut pass = RegionPass { region: desired.region.clone(), ..Default::default() };
     let mut model = match observe(aws, &desired.region, owner).await {
         Ok(m) => m,
@@ -193,6 +196,33 @@ async fn reconcile_region(
     pass.outcome.errors = errors.iter().map(ToString::to_string).collect();
     pass.model = model;
     (pass, applied, changes, errors, false)
+}
+
+/// One region's existing network: read by its IDs, checked, reported. It is
+/// never changed, whatever the intent.
+async fn reconcile_existing(
+    aws: &AwsContext,
+    pair: &ValidatedRegionPair,
+    role: RegionRole,
+) -> (RegionPass, Vec<String>, Vec<Change>, Vec<AwsError>, bool) {
+    let net = pair.region(role);
+    let mut pass = RegionPass { region: net.region.clone(), ..Default::default() };
+    let Some(existing) = net.existing() else { return (pass, Vec::new(), Vec::new(), Vec::new(), false) };
+    let subnet_ids: Vec<String> = existing.subnet_ids.values().cloned().collect();
+    match network::observe_existing(&aws.ec2(&net.region), &existing.vpc_id, &subnet_ids).await {
+        Ok(observed) => {
+            let path = format!("spec.{}.existing", role.as_str());
+            let (ids, outcome) = check_existing(existing, &net.region, &path, &observed);
+            pass.existing = Some(ids);
+            pass.outcome = outcome;
+            (pass, Vec::new(), Vec::new(), Vec::new(), false)
+        }
+        Err(e) => {
+            let throttled = e.class == warmstandby_aws::ErrorClass::Throttled;
+            pass.outcome.errors.push(e.to_string());
+            (pass, Vec::new(), Vec::new(), vec![e], throttled)
+        }
+    }
 }
 
 /// Runs plan/apply rounds: each round's actions are independent and run
@@ -251,11 +281,23 @@ pub async fn teardown(aws: &AwsContext, pair: &RegionPair, previous: Option<&Tea
     if let Some(left) = TeardownOutcome::left_alone(pair.spec.deletion_policy, pair.spec.management_policy) {
         return left;
     }
+    let existing = [&pair.spec.primary, &pair.spec.standby].map(|r| r.existing.is_some());
+    if existing == [true, true] {
+        let why = "its networks are existing ones, used and never changed".to_string();
+        return TeardownOutcome { finished: true, left_in_aws: Some(why), ..Default::default() };
+    }
     if let Some(still) = TeardownWait::still_waiting(aws, previous).await {
         return still;
     }
     let mut out = TeardownOutcome::default();
-    let regions = [(RegionRole::Primary, &pair.spec.primary.region), (RegionRole::Standby, &pair.spec.standby.region)];
+    // An existing network is someone else's: nothing of it is deleted.
+    let regions: Vec<(RegionRole, &String)> =
+        [(RegionRole::Primary, &pair.spec.primary.region), (RegionRole::Standby, &pair.spec.standby.region)]
+            .into_iter()
+            .zip(existing)
+            .filter(|(_, existing)| !existing)
+            .map(|(region, _)| region)
+            .collect();
     let owners: Vec<Result<Ownership, ReconcileError>> =
         regions.iter().map(|(role, _)| ownership(pair, *role)).collect();
     let passes = join_all(regions.iter().zip(&owners).map(|((_, region), owner)| {

@@ -26,6 +26,8 @@ pub struct Overall<'a> {
     pub planned: usize,
     /// Problems that degrade the object without blocking it (a broken replication).
     pub attention: &'a [String],
+    /// Ready's reason for blocked problems.
+    pub blocked_reason: &'static str,
     /// Degraded's reason for blocked or attention problems.
     pub degraded_reason: &'static str,
     /// Provisioning's message when nothing moves: what is not ready yet.
@@ -42,7 +44,7 @@ pub fn set_overall(c: &mut Vec<Condition>, o: &Overall<'_>, generation: Option<i
     } else if !o.errors.is_empty() {
         ("AwsError", o.errors.join("; "))
     } else if !o.blocked.is_empty() {
-        ("NeedsReplacement", o.blocked.join("; "))
+        (o.blocked_reason, o.blocked.join("; "))
     } else if o.hands_off == Some(HandsOff::Observe) {
         let message = format!(
             "observe only: {} change(s) planned, {} drift item(s); see status.planned and status.drift, and set spec.managementPolicy to Manage to apply",
@@ -148,6 +150,7 @@ mod tests {
             hands_off: None,
             planned: 0,
             attention: &[],
+            blocked_reason: "NeedsReplacement",
             degraded_reason: "NeedsAttention",
             idle_message: Some("not ready yet: CdnReady".into()),
         }

@@ -81,18 +81,32 @@ pub(super) fn owner(stack: &ThreeTierStack, role: RegionRole) -> Option<Ownershi
     })
 }
 
-/// The pair's network IDs per region, once its networks exist.
-fn network_refs(pair: &RegionPair, role: RegionRole) -> Option<NetworkRefs> {
-    let status = pair.status.as_ref()?;
+/// The pair's network IDs per region, once its networks exist; else why not.
+fn network_refs(pair: &RegionPair, role: RegionRole) -> Result<NetworkRefs, String> {
+    let name = pair.metadata.name.as_deref().unwrap_or_default();
+    let not_yet = || format!("RegionPair {name} has no networks yet");
+    let status = pair.status.as_ref().ok_or_else(not_yet)?;
     let region = match role {
-        RegionRole::Primary => status.primary.as_ref()?,
-        RegionRole::Standby => status.standby.as_ref()?,
+        RegionRole::Primary => status.primary.as_ref(),
+        RegionRole::Standby => status.standby.as_ref(),
+    }
+    .ok_or_else(not_yet)?;
+    // An existing network offers only what checked out; a stack needs every tier.
+    let needed: &[&str] = if region.existing {
+        &["public-a", "public-b", "web-a", "web-b", "app-a", "app-b", "db-a", "db-b"]
+    } else {
+        &["public-a", "db-a", "db-b"]
     };
-    let vpc_id = region.vpc_id.clone()?;
-    ["public-a", "db-a", "db-b"]
-        .iter()
-        .all(|k| region.subnet_ids.contains_key(*k))
-        .then(|| NetworkRefs { vpc_id, subnet_ids: region.subnet_ids.clone() })
+    match region.vpc_id.clone() {
+        Some(vpc_id) if needed.iter().all(|k| region.subnet_ids.contains_key(*k)) => {
+            Ok(NetworkRefs { vpc_id, subnet_ids: region.subnet_ids.clone() })
+        }
+        _ if region.existing => Err(format!(
+            "RegionPair {name}'s existing network in {} cannot carry stacks yet; its status says why",
+            region.region
+        )),
+        _ => Err(not_yet()),
+    }
 }
 
 /// One reconcile pass of a stack. `inputs.region_pair` must carry its status
@@ -143,17 +157,19 @@ async fn reconcile_inner(
         return rejected("metadata.uid is missing".into());
     };
     let Some(pair) = pair else { return rejected("spec.regionPairRef.name: RegionPair not found".into()) };
-    let (Some(primary_net), Some(standby_net)) =
-        (network_refs(&pair, RegionRole::Primary), network_refs(&pair, RegionRole::Standby))
-    else {
-        let message = format!("RegionPair {} has no networks yet", validated.pair.name);
-        return StackOutcome::waiting_on_aws(not_ready(
-            stack,
-            Some(Phase::Pending),
-            "WaitingForRegionPair",
-            message,
-            now,
-        ));
+    let nets =
+        network_refs(&pair, RegionRole::Primary).and_then(|p| Ok((p, network_refs(&pair, RegionRole::Standby)?)));
+    let (primary_net, standby_net) = match nets {
+        Ok(nets) => nets,
+        Err(message) => {
+            return StackOutcome::waiting_on_aws(not_ready(
+                stack,
+                Some(Phase::Pending),
+                "WaitingForRegionPair",
+                message,
+                now,
+            ));
+        }
     };
     // A stack that only waited on AWS last time reads just what it waits on
     // until that changes; then (or when a full look is due) the whole stack.

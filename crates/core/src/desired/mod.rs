@@ -7,7 +7,8 @@ mod three_tier_stack;
 pub use crate::data::desired::*;
 pub use crate::edge::desired::*;
 pub use crate::network::desired::{
-    DesiredNat, DesiredNetwork, DesiredRouteTable, DesiredSubnet, RouteTarget, desired_network,
+    DesiredNat, DesiredNetwork, DesiredRouteTable, DesiredSubnet, EXISTING, RouteTarget, desired_network,
+    network_resources,
 };
 pub use crate::resource::{Kind, Resource, Scope, Tier};
 pub use three_tier_stack::stack_resources;
@@ -88,7 +89,7 @@ impl Topology {
 pub fn region_pair_topology(pair: &ValidatedRegionPair) -> Result<Topology, TopologyError> {
     let mut resources = Vec::new();
     for role in RegionRole::BOTH {
-        resources.extend(desired_network(pair, role).resources());
+        resources.extend(network_resources(pair, role));
     }
     Topology::new(resources)
 }
@@ -98,7 +99,7 @@ pub fn region_pair_topology(pair: &ValidatedRegionPair) -> Result<Topology, Topo
 pub fn stack_topology(stack: &ValidatedStack) -> Result<Topology, TopologyError> {
     let mut resources = Vec::new();
     for role in RegionRole::BOTH {
-        resources.extend(desired_network(&stack.pair, role).resources());
+        resources.extend(network_resources(&stack.pair, role));
     }
     resources.extend(stack_resources(stack));
     Topology::new(resources)

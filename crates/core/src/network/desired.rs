@@ -5,7 +5,7 @@ use ipnet::Ipv4Net;
 use warmstandby_api::{NatGatewayMode, RegionRole};
 
 use crate::resource::{Kind, Resource, Scope};
-use crate::validate::{SubnetTier, ValidatedRegionPair, ZONE_SLOTS};
+use crate::validate::{NetworkLayout, NetworkSource, SubnetTier, ValidatedRegionPair, ZONE_SLOTS};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DesiredNetwork {
@@ -130,10 +130,38 @@ impl DesiredNetwork {
     }
 }
 
-/// The desired network of one region of a validated pair.
-pub fn desired_network(pair: &ValidatedRegionPair, role: RegionRole) -> DesiredNetwork {
+/// One region's network as topology resources: what the operator builds,
+/// or the existing VPC and subnets (marked existing: never created).
+pub fn network_resources(pair: &ValidatedRegionPair, role: RegionRole) -> Vec<Resource> {
     let net = pair.region(role);
-    let subnets: Vec<DesiredSubnet> = net
+    match &net.source {
+        NetworkSource::Built(layout) => built_network(pair, role, layout).resources(),
+        NetworkSource::Existing(existing) => {
+            let scope = Scope::Region { role, region: net.region.clone() };
+            let vpc = Resource::new(&scope, "vpc", Kind::Vpc, existing.vpc_id.clone()).prop(EXISTING, "used as it is");
+            let vpc_key = vpc.key.clone();
+            let subnets = existing.subnet_ids.iter().map(|(key, id)| {
+                Resource::new(&scope, &format!("subnet/{key}"), Kind::Subnet, id.clone())
+                    .prop(EXISTING, "used as it is")
+                    .dep(vpc_key.clone())
+            });
+            std::iter::once(vpc).chain(subnets).collect()
+        }
+    }
+}
+
+/// The property that marks a resource the operator uses and never creates.
+pub const EXISTING: &str = "existing";
+
+/// The desired network of one region of a validated pair: `None` for an
+/// existing network (nothing of it is desired: it is used as it is).
+pub fn desired_network(pair: &ValidatedRegionPair, role: RegionRole) -> Option<DesiredNetwork> {
+    pair.region(role).layout().map(|layout| built_network(pair, role, layout))
+}
+
+fn built_network(pair: &ValidatedRegionPair, role: RegionRole, layout: &NetworkLayout) -> DesiredNetwork {
+    let net = pair.region(role);
+    let subnets: Vec<DesiredSubnet> = layout
         .subnets
         .iter()
         .map(|p| DesiredSubnet {
@@ -188,7 +216,7 @@ pub fn desired_network(pair: &ValidatedRegionPair, role: RegionRole) -> DesiredN
         region: net.region.clone(),
         scope: Scope::Region { role, region: net.region.clone() },
         name_prefix: format!("{}-{}", pair.name, role.as_str()),
-        vpc_cidr: net.vpc_cidr,
+        vpc_cidr: layout.vpc_cidr,
         subnets,
         nat_gateways,
         route_tables,

@@ -4,6 +4,7 @@
 pub mod actions;
 pub mod desired;
 mod drift;
+pub mod existing;
 pub mod observed;
 pub mod plan;
 pub mod status;

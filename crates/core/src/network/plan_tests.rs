@@ -10,7 +10,7 @@ fn desired(mode: NatGatewayMode) -> DesiredNetwork {
     let mut pair: RegionPair =
         serde_yaml::from_str(include_str!("../../../../deploy/examples/10-regionpair.yaml")).unwrap();
     pair.spec.nat_gateways = mode;
-    desired_network(&validate_region_pair(&pair).unwrap(), RegionRole::Primary)
+    desired_network(&validate_region_pair(&pair).unwrap(), RegionRole::Primary).expect("a network it builds")
 }
 
 /// Applies plans to the model with fake IDs until nothing is left to do.

@@ -16,11 +16,18 @@ pub struct RegionPass {
     /// The model after the pass (observed, plus what was applied).
     pub model: ObservedNetwork,
     pub outcome: PassOutcome,
+    /// An existing network: the IDs it offers stacks (those found where the spec says).
+    pub existing: Option<RegionNetworkStatus>,
 }
 
 impl RegionPass {
     pub fn ready(&self) -> bool {
         self.outcome.ready()
+    }
+
+    /// The IDs the status reports for this region.
+    pub fn ids(&self) -> RegionNetworkStatus {
+        self.existing.clone().unwrap_or_else(|| network_ids(&self.region, &self.model))
     }
 }
 
@@ -56,6 +63,7 @@ pub fn network_ids(region: &str, model: &ObservedNetwork) -> RegionNetworkStatus
             .iter()
             .map(|t| (strip(&t.component, "route-table/").to_string(), t.id.clone()))
             .collect()),
+        existing: false,
     }
 }
 
@@ -88,6 +96,11 @@ pub fn region_pair_status(
         passes.iter().flat_map(|p| p.outcome.waiting.iter().map(|e| format!("{}: {e}", p.region))).collect();
     let applied: usize = passes.iter().map(|p| p.outcome.applied).sum();
     let mut drift: Vec<DriftItem> = passes.iter().flat_map(|p| p.outcome.drift.iter().cloned()).collect();
+    // An existing network that cannot carry stacks is not ours to replace.
+    let unusable = passes
+        .iter()
+        .any(|p| p.existing.is_some() && !p.outcome.blocked.is_empty())
+        .then_some("ExistingNetworkUnusable");
     drift.sort();
 
     let phase = crate::overall::set_overall(
@@ -103,7 +116,8 @@ pub fn region_pair_status(
             hands_off,
             planned: passes.iter().map(|p| p.outcome.planned).sum(),
             attention: &[],
-            degraded_reason: "NeedsReplacement",
+            blocked_reason: unusable.unwrap_or("NeedsReplacement"),
+            degraded_reason: unusable.unwrap_or("NeedsReplacement"),
             idle_message: None,
         },
         generation,
@@ -113,8 +127,8 @@ pub fn region_pair_status(
         observed_generation: generation,
         phase: Some(phase),
         conditions: c,
-        primary: Some(network_ids(&primary.region, &primary.model)),
-        standby: Some(network_ids(&standby.region, &standby.model)),
+        primary: Some(primary.ids()),
+        standby: Some(standby.ids()),
         drift_count: i32::try_from(drift.len()).unwrap_or(i32::MAX),
         drift,
         planned: None,

@@ -132,6 +132,7 @@ pub fn stack_status(
             hands_off: pass.hands_off,
             planned: pass.outcome.planned,
             attention: &replication,
+            blocked_reason: "NeedsReplacement",
             degraded_reason: "NeedsAttention",
             idle_message: (!not_ready.is_empty()).then(|| format!("not ready yet: {}", not_ready.join(", "))),
         },

@@ -62,13 +62,61 @@ impl SubnetPlan {
 pub struct RegionNetwork {
     pub role: RegionRole,
     pub region: String,
+    pub source: NetworkSource,
+}
+
+/// Where a region's network comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NetworkSource {
+    /// The operator builds it, owns it and deletes it.
+    Built(NetworkLayout),
+    /// Someone else's: used as it is, never tagged, changed or deleted.
+    Existing(ExistingNetwork),
+}
+
+/// A network the operator builds.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NetworkLayout {
     pub vpc_cidr: Ipv4Net,
     pub zones: [String; 2],
     /// Eight subnets: every tier in both zones.
     pub subnets: Vec<SubnetPlan>,
 }
 
+/// An existing network, by ID.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExistingNetwork {
+    pub vpc_id: String,
+    /// Subnet IDs by key (`web-a`: the tier's first subnet): the same keys a built network has.
+    pub subnet_ids: std::collections::BTreeMap<String, String>,
+}
+
+impl ExistingNetwork {
+    /// The tier of a subnet key (`web-a` is Web).
+    pub fn tier_of(key: &str) -> Option<SubnetTier> {
+        let tier = key.rsplit_once('-').map_or(key, |(t, _)| t);
+        SubnetTier::ALL.into_iter().find(|t| t.as_str() == tier)
+    }
+}
+
 impl RegionNetwork {
+    /// The layout of a network the operator builds.
+    pub fn layout(&self) -> Option<&NetworkLayout> {
+        match &self.source {
+            NetworkSource::Built(layout) => Some(layout),
+            NetworkSource::Existing(_) => None,
+        }
+    }
+
+    pub fn existing(&self) -> Option<&ExistingNetwork> {
+        match &self.source {
+            NetworkSource::Built(_) => None,
+            NetworkSource::Existing(existing) => Some(existing),
+        }
+    }
+}
+
+impl NetworkLayout {
     pub fn subnet(&self, tier: SubnetTier, zone_index: usize) -> Option<&SubnetPlan> {
         self.subnets.iter().find(|s| s.tier == tier && s.zone_index == zone_index)
     }

@@ -17,7 +17,8 @@ pub fn validate_region_pair(pair: &RegionPair) -> Result<ValidatedRegionPair, Va
             format!("must differ from spec.primary.region (both are {})", spec.primary.region),
         );
     }
-    if let (Some(p), Some(s)) = (&primary, &standby)
+    if let (Some(p), Some(s)) =
+        (primary.as_ref().and_then(RegionNetwork::layout), standby.as_ref().and_then(RegionNetwork::layout))
         && overlaps(p.vpc_cidr, s.vpc_cidr)
     {
         errors.push(
@@ -65,6 +66,25 @@ pub(super) fn validate_region(
     let before = errors.len();
     if !names::is_region(&spec.region) {
         errors.push(format!("{path}.region"), format!("{:?} is not an AWS region name (like us-east-1)", spec.region));
+    }
+    if let Some(existing) = &spec.existing {
+        if !spec.vpc_cidr.is_empty() {
+            errors.push(
+                format!("{path}.vpcCidr"),
+                "give vpcCidr (a network the operator builds) or existing (one it uses as it is), not both",
+            );
+        }
+        if spec.subnets.is_some() || !spec.availability_zones.is_empty() {
+            errors.push(
+                format!("{path}.existing"),
+                "its subnets are given by ID; subnets and availabilityZones describe a network the operator builds",
+            );
+        }
+        let existing = validate_existing(errors, &format!("{path}.existing"), existing);
+        if errors.len() > before {
+            return None;
+        }
+        return Some(RegionNetwork { role, region: spec.region.clone(), source: NetworkSource::Existing(existing?) });
     }
     let zones: Option<[String; 2]> = match spec.availability_zones.as_slice() {
         [] => Some([format!("{}a", spec.region), format!("{}b", spec.region)]),
@@ -114,7 +134,56 @@ pub(super) fn validate_region(
     if errors.len() > before {
         return None;
     }
-    Some(RegionNetwork { role, region: spec.region.clone(), vpc_cidr: vpc?, zones: zones?, subnets: subnets? })
+    let layout = NetworkLayout { vpc_cidr: vpc?, zones: zones?, subnets: subnets? };
+    Some(RegionNetwork { role, region: spec.region.clone(), source: NetworkSource::Built(layout) })
+}
+
+/// The IDs of an existing network: their form, two distinct subnets per
+/// tier and no subnet in two tiers. Whether they exist, in this VPC and
+/// region and in two zones, only AWS can say: the pair's pass checks it.
+fn validate_existing(
+    errors: &mut ValidationErrors,
+    path: &str,
+    spec: &warmstandby_api::ExistingNetworkSpec,
+) -> Option<ExistingNetwork> {
+    let before = errors.len();
+    if !is_aws_id(&spec.vpc_id, "vpc-") {
+        errors.push(format!("{path}.vpcId"), format!("{:?} is not a VPC ID (vpc- and 8-17 hex digits)", spec.vpc_id));
+    }
+    let tiers = [
+        (SubnetTier::Public, &spec.subnets.public),
+        (SubnetTier::Web, &spec.subnets.web),
+        (SubnetTier::App, &spec.subnets.app),
+        (SubnetTier::Db, &spec.subnets.db),
+    ];
+    let mut subnet_ids = std::collections::BTreeMap::new();
+    let mut seen: std::collections::BTreeMap<&str, String> = std::collections::BTreeMap::new();
+    for (tier, ids) in tiers {
+        let field = format!("{path}.subnets.{}", tier.as_str());
+        if ids.len() != 2 {
+            errors.push(&field, format!("give exactly 2 subnet IDs (one per availability zone), got {}", ids.len()));
+            continue;
+        }
+        for (i, id) in ids.iter().enumerate() {
+            let at = format!("{field}[{i}]");
+            if !is_aws_id(id, "subnet-") {
+                errors.push(&at, format!("{id:?} is not a subnet ID (subnet- and 8-17 hex digits)"));
+            } else if let Some(first) = seen.get(id.as_str()) {
+                errors.push(&at, format!("{id} is already given as {first}; every subnet serves one tier"));
+            } else {
+                seen.insert(id, at.clone());
+                subnet_ids.insert(format!("{}-{}", tier.as_str(), ZONE_SLOTS[i]), id.clone());
+            }
+        }
+    }
+    (errors.len() == before).then(|| ExistingNetwork { vpc_id: spec.vpc_id.clone(), subnet_ids })
+}
+
+/// `vpc-0a1b2c3d`: the prefix and 8 to 17 lowercase hex digits.
+fn is_aws_id(id: &str, prefix: &str) -> bool {
+    id.strip_prefix(prefix).is_some_and(|hex| {
+        (8..=17).contains(&hex.len()) && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
 }
 
 pub(super) fn subnet_layout(

@@ -37,9 +37,10 @@ fn messages(e: &ValidationErrors) -> Vec<String> {
 fn the_classic_example_is_valid_with_the_classic_layout() {
     let v = validate_region_pair(&pair()).unwrap();
     assert_eq!(v.primary.region, "us-east-1");
-    assert_eq!(v.primary.zones, ["us-east-1a".to_string(), "us-east-1b".to_string()]);
-    assert_eq!(v.primary.subnets.len(), 8);
-    let cidrs: Vec<String> = v.primary.subnets.iter().map(|s| format!("{} {}", s.key(), s.cidr)).collect();
+    assert_eq!(v.primary.layout().unwrap().zones, ["us-east-1a".to_string(), "us-east-1b".to_string()]);
+    assert_eq!(v.primary.layout().unwrap().subnets.len(), 8);
+    let cidrs: Vec<String> =
+        v.primary.layout().unwrap().subnets.iter().map(|s| format!("{} {}", s.key(), s.cidr)).collect();
     assert_eq!(
         cidrs,
         [
@@ -132,8 +133,8 @@ fn custom_subnets_are_used_and_checked() {
         db: vec!["172.20.40.0/28".into(), "172.20.40.16/28".into()],
     });
     let v = validate_region_pair(&p).unwrap();
-    assert_eq!(v.primary.subnet(SubnetTier::Web, 1).unwrap().cidr.to_string(), "172.20.22.0/23");
-    assert_eq!(v.primary.subnet(SubnetTier::Db, 1).unwrap().zone, "us-east-1b");
+    assert_eq!(v.primary.layout().unwrap().subnet(SubnetTier::Web, 1).unwrap().cidr.to_string(), "172.20.22.0/23");
+    assert_eq!(v.primary.layout().unwrap().subnet(SubnetTier::Db, 1).unwrap().zone, "us-east-1b");
 }
 
 #[test]
