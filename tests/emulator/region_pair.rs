@@ -272,3 +272,51 @@ async fn a_fenced_context_changes_nothing() {
     let mut pair = example_pair("3f1c2a9e-0000-4000-8000-0000000000f1");
     apply_until_ready(&aws, &mut pair).await;
 }
+
+/// `managementPolicy: Observe`: a new pair plans its whole network into the
+/// status and sends no mutating call; a built pair observed after a route
+/// was removed plans the repair and leaves the route missing; Manage repairs.
+#[tokio::test]
+async fn an_observed_pair_plans_and_changes_nothing() {
+    let emulator = Emulator::start();
+    let aws = context(&emulator).await;
+    let uid = "3f1c2a9e-0000-4000-8000-0000000000f2";
+    let mut pair = example_pair(uid);
+    pair.spec.management_policy = warmstandby_api::ManagementPolicy::Observe;
+    let start = aws.calls().snapshot();
+    let outcome = region_pair::reconcile(&aws, &pair, Intent::Apply, "t").await;
+    assert_eq!(aws.calls().snapshot().since(&start).mutating(), 0, "an observed pair changes nothing");
+    assert_eq!(outcome.status.phase, Some(warmstandby_api::Phase::Observing));
+    let planned = outcome.status.planned.clone().expect("status.planned");
+    let topology = warmstandby_core::desired::region_pair_topology(
+        &warmstandby_core::validate::validate_region_pair(&pair).expect("valid"),
+    )
+    .expect("a topology");
+    assert_eq!(usize::try_from(planned.count).unwrap_or_default(), topology.resources.len(), "all of it: {planned:?}");
+    assert!(planned.changes.iter().all(|c| c.action == "create"));
+    assert!(planned.note.is_none());
+    let ready = outcome.status.conditions.iter().find(|c| c.type_ == "Ready").expect("Ready");
+    assert_eq!(ready.reason, "Observing");
+
+    // Built under Manage, then observed with a route removed by hand.
+    pair.spec.management_policy = warmstandby_api::ManagementPolicy::Manage;
+    let built = apply_until_ready(&aws, &mut pair).await;
+    let primary = built.status.primary.clone().expect("primary IDs");
+    let public = primary.route_table_ids.get("public").expect("the public route table").clone();
+    let ec2 = ec2(&emulator, "us-east-1").await;
+    ec2.delete_route().route_table_id(&public).destination_cidr_block("0.0.0.0/0").send().await.expect("DeleteRoute");
+    pair.spec.management_policy = warmstandby_api::ManagementPolicy::Observe;
+    let start = aws.calls().snapshot();
+    let observed = region_pair::reconcile(&aws, &pair, Intent::Apply, "t").await;
+    assert_eq!(aws.calls().snapshot().since(&start).mutating(), 0);
+    let planned = observed.status.planned.clone().expect("status.planned");
+    assert!(planned.changes.iter().any(|c| c.description.contains(&public)), "the repair is planned: {planned:?}");
+    assert!(observed.status.drift.iter().any(|d| d.resource == public), "{:?}", observed.status.drift);
+    let tables = ec2.describe_route_tables().route_table_ids(&public).send().await.expect("DescribeRouteTables");
+    let routes =
+        tables.route_tables()[0].routes().iter().filter(|r| r.destination_cidr_block() == Some("0.0.0.0/0")).count();
+    assert_eq!(routes, 0, "the route stays removed while observed");
+    pair.spec.management_policy = warmstandby_api::ManagementPolicy::Manage;
+    let repaired = apply_until_ready(&aws, &mut pair).await;
+    assert!(repaired.status.planned.is_none());
+}
