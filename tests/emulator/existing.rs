@@ -298,3 +298,79 @@ async fn an_existing_network_a_stack_cannot_use_is_refused_by_field_and_nothing_
         assert!(errors.contains(expected), "{expected}\nnot in: {errors}");
     }
 }
+
+/// A MySQL writer in `primary`'s database subnets and its cross-region
+/// replica in `standby`'s, made by hand (untagged).
+async fn hand_build_database(emulator: &Emulator, primary: &HandBuilt, standby: &HandBuilt) -> (String, String) {
+    let mut arn = String::new();
+    for (region, network, role) in [("us-east-1", primary, "writer"), ("us-west-2", standby, "replica")] {
+        let rds = aws_sdk_rds::Client::new(&emulator.sdk_config(region).await);
+        rds.create_db_subnet_group()
+            .db_subnet_group_name("bookstore-db-subnets")
+            .db_subnet_group_description("bookstore database subnets")
+            .set_subnet_ids(Some(network.subnets["db"].to_vec()))
+            .send()
+            .await
+            .expect("CreateDBSubnetGroup");
+        let identifier = format!("bookstore-{role}");
+        if role == "writer" {
+            let out = rds
+                .create_db_instance()
+                .db_instance_identifier(&identifier)
+                .db_instance_class("db.t3.micro")
+                .engine("mysql")
+                .master_username("admin")
+                .master_user_password("not-the-stacks-0")
+                .allocated_storage(20)
+                .backup_retention_period(7)
+                .db_subnet_group_name("bookstore-db-subnets")
+                .send()
+                .await
+                .expect("CreateDBInstance");
+            arn = out.db_instance().and_then(|d| d.db_instance_arn()).expect("the writer's ARN").to_string();
+        } else {
+            rds.create_db_instance_read_replica()
+                .db_instance_identifier(&identifier)
+                .source_db_instance_identifier(&arn)
+                .db_instance_class("db.t3.micro")
+                .db_subnet_group_name("bookstore-db-subnets")
+                .send()
+                .await
+                .expect("CreateDBInstanceReadReplica");
+        }
+    }
+    ("bookstore-writer".into(), "bookstore-replica".into())
+}
+
+#[tokio::test]
+async fn discovery_finds_the_hand_built_networks_and_database_and_its_manifest_is_a_pair_that_works() {
+    let emulator = Emulator::start();
+    let primary = hand_build(&emulator, "us-east-1", 50).await;
+    let standby = hand_build(&emulator, "us-west-2", 60).await;
+    let (writer, replica) = hand_build_database(&emulator, &primary, &standby).await;
+    let before = census(&emulator).await;
+
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let args = ["warmstandby", "discover", "--primary", "us-east-1", "--standby", "us-west-2", "--name", "found"];
+    let code = warmstandby_cli::run_with(args, &mut out, &mut err, Some(emulator.sdk_config("us-east-1").await)).await;
+    let (out, err) = (String::from_utf8_lossy(&out).to_string(), String::from_utf8_lossy(&err).to_string());
+    assert_eq!(code, 0, "{out}\n{err}");
+    println!("warmstandby discover:\n{out}");
+    assert!(
+        out.contains(&format!(
+            "# MySQL writer {writer} (us-east-1) with its cross-region replica {replica} (us-west-2)."
+        )),
+        "{out}"
+    );
+    assert!(out.contains("# Guessed, check: us-east-1: web and app subnets told apart by address order"), "{out}");
+    assert_eq!(differences(&before, &census(&emulator).await), Vec::<String>::new(), "discovery only reads");
+
+    let mut pair: RegionPair = serde_yaml::from_str(&out).expect("the manifest is a RegionPair");
+    assert_eq!(pair.spec.management_policy, warmstandby_api::ManagementPolicy::Observe);
+    assert_eq!(pair.spec.primary.existing, Some(primary.spec()), "{out}");
+    assert_eq!(pair.spec.standby.existing, Some(standby.spec()), "{out}");
+    pair.metadata.uid = Some("3f1c2a9e-0000-4000-8000-0000000000d1".into());
+    let aws = context(&emulator).await;
+    let ready = apply_until_ready(&aws, &mut pair).await;
+    assert!(ready.status.primary.is_some_and(|p| p.existing && p.subnet_ids.len() == 8));
+}

@@ -29,6 +29,7 @@ pub mod bastion;
 pub mod calls;
 pub mod clients;
 pub mod data_tier;
+pub mod discover;
 pub mod edge;
 pub mod errors;
 pub mod fleet;

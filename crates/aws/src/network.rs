@@ -114,7 +114,7 @@ pub async fn observe_networks(ec2: &Client, uids: &[String]) -> Result<BTreeMap<
 }
 
 /// A route table as the model has it (`component`: our tag, or empty).
-fn route_table(t: &aws_sdk_ec2::types::RouteTable, component: String) -> Option<ObservedRouteTable> {
+pub(crate) fn route_table(t: &aws_sdk_ec2::types::RouteTable, component: String) -> Option<ObservedRouteTable> {
     let id = t.route_table_id()?;
     let routes = t
         .routes()

@@ -28,6 +28,21 @@ pub enum Command {
     /// The whole job on the local AWS emulator: build the example stack in
     /// both regions, show it, draw it, drill, fail over, fail back, destroy.
     Demo(demo::DemoArgs),
+    /// Find what a region pair already runs (VPCs and subnets by tier, the
+    /// MySQL writer and its cross-region replica) and print a RegionPair over
+    /// those networks, observe only, with what was guessed and what could
+    /// not be decided as comments. Reads only. Exit code 0 complete, 2 partial, 1 error.
+    Discover {
+        /// The primary region, e.g. `us-east-1`.
+        #[arg(long)]
+        primary: String,
+        /// The standby region, e.g. `us-west-2`.
+        #[arg(long)]
+        standby: String,
+        /// The RegionPair's name.
+        #[arg(long, default_value = "existing")]
+        name: String,
+    },
     /// Print the CustomResourceDefinitions as YAML.
     Crd,
     /// Check manifests and report every error with its field path.

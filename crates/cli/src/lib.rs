@@ -4,6 +4,7 @@
 pub mod args;
 pub mod check;
 pub mod demo;
+pub mod discover;
 pub mod graph;
 pub mod manifests;
 pub mod plan_diff;
@@ -188,6 +189,24 @@ where
         }
         Command::Operator(args) => operator(*args, endpoint, err).await,
         Command::Demo(args) => demo::run(args, endpoint, out, err).await,
+        Command::Discover { primary, standby, name } => {
+            let aws = aws_context(settings).await;
+            match discover::run(&aws, &primary, &standby, &name).await {
+                Ok((manifest, code)) => {
+                    if code != 0 {
+                        let _ = writeln!(err, "some of it could not be decided: see the comments in the manifest");
+                    }
+                    match write_or_fail(out, err, &manifest) {
+                        0 => code,
+                        failed => failed,
+                    }
+                }
+                Err(e) => {
+                    let _ = writeln!(err, "error: {e}");
+                    EXIT_FAILURE
+                }
+            }
+        }
         Command::Crd => match warmstandby_api::crds_yaml() {
             Ok(yaml) => write_or_fail(out, err, &yaml),
             Err(e) => {

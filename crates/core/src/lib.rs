@@ -13,6 +13,7 @@ pub mod conditions;
 pub mod cron;
 pub mod data;
 pub mod desired;
+pub mod discover;
 pub mod drill;
 pub mod edge;
 pub mod failover;

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use warmstandby_api::{DriftItem, RegionNetworkStatus};
 
-use crate::network::observed::{ObservedNetwork, ObservedRouteTable, RouteTarget};
+use crate::network::observed::{ObservedNetwork, RouteTarget, route_table_of};
 use crate::plan::PassOutcome;
 use crate::validate::{ExistingNetwork, SubnetTier};
 
@@ -56,7 +56,7 @@ pub fn check_existing(
         ids.subnet_ids.insert(key.clone(), id.clone());
         let Some(tier) = ExistingNetwork::tier_of(key) else { continue };
         zones.entry(tier).or_default().push((id, &subnet.zone));
-        let table = route_table_of(observed, vpc, id);
+        let table = route_table_of(&observed.route_tables, vpc, id);
         if let Some(t) = table {
             ids.route_table_ids.insert(key.clone(), t.id.clone());
         }
@@ -111,14 +111,6 @@ fn field_of(key: &str) -> String {
         Some((tier, "b")) => format!("{tier}[1]"),
         _ => key.to_string(),
     }
-}
-
-/// The route table a subnet uses: its explicit association, else the VPC's main table.
-fn route_table_of<'a>(observed: &'a ObservedNetwork, vpc: &str, subnet: &str) -> Option<&'a ObservedRouteTable> {
-    let tables = || observed.route_tables.iter().filter(move |t| t.vpc_id == vpc);
-    tables()
-        .find(|t| t.associations.iter().any(|a| a.subnet_id.as_deref() == Some(subnet)))
-        .or_else(|| tables().find(|t| t.associations.iter().any(|a| a.main)))
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 use super::*;
-use crate::network::observed::{ObservedAssociation, ObservedRoute, ObservedSubnet, ObservedVpc};
+use crate::network::observed::{ObservedAssociation, ObservedRoute, ObservedRouteTable, ObservedSubnet, ObservedVpc};
 
 const VPC: &str = "vpc-0a1b2c3d";
 

@@ -130,6 +130,14 @@ pub struct ObservedRouteTable {
     pub associations: Vec<ObservedAssociation>,
 }
 
+/// The route table a subnet uses: its explicit association, else its VPC's main table.
+pub fn route_table_of<'a>(tables: &'a [ObservedRouteTable], vpc: &str, subnet: &str) -> Option<&'a ObservedRouteTable> {
+    let in_vpc = || tables.iter().filter(move |t| t.vpc_id == vpc);
+    in_vpc()
+        .find(|t| t.associations.iter().any(|a| a.subnet_id.as_deref() == Some(subnet)))
+        .or_else(|| in_vpc().find(|t| t.associations.iter().any(|a| a.main)))
+}
+
 impl ObservedNetwork {
     pub fn is_empty(&self) -> bool {
         self.vpcs.is_empty()

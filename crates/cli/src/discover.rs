@@ -1,0 +1,68 @@
+//! `discover`: what a region pair already runs, as a RegionPair manifest
+//! over its existing networks, with what was guessed and what could not be
+//! decided as comments. Reads only.
+
+use std::fmt::Write as _;
+
+use serde_json::json;
+use warmstandby_api::API_VERSION;
+use warmstandby_aws::AwsContext;
+use warmstandby_core::discover::{Discovered, discover};
+
+/// Exit code when something could not be decided (the manifest is partial).
+pub const UNDECIDED: u8 = 2;
+
+/// Reads both regions and writes the manifest; the exit code says whether it is complete.
+pub async fn run(aws: &AwsContext, primary: &str, standby: &str, name: &str) -> Result<(String, u8), String> {
+    let (p, s) = tokio::try_join!(
+        Box::pin(warmstandby_aws::discover::read_region(aws, primary)),
+        Box::pin(warmstandby_aws::discover::read_region(aws, standby)),
+    )
+    .map_err(|e| crate::explain(&e))?;
+    let found = discover(&p, &s);
+    let code = if found.undecided.is_empty() { 0 } else { UNDECIDED };
+    Ok((manifest(&found, [primary, standby], name), code))
+}
+
+/// The manifest: comments first (what was found, guessed, left undecided),
+/// then the RegionPair with the networks that were decided, observed only.
+pub fn manifest(found: &Discovered, regions: [&str; 2], name: &str) -> String {
+    let mut text = format!("# Found by `warmstandby discover` in {} and {}.\n", regions[0], regions[1]);
+    if let Some((writer, replica)) = &found.database {
+        let _ = writeln!(
+            text,
+            "# MySQL writer {writer} ({}) with its cross-region replica {replica} ({}).\n\
+             #   Adopting them is not supported yet: a ThreeTierStack on this pair builds its own database.",
+            regions[0], regions[1]
+        );
+    }
+    for guess in &found.guesses {
+        let _ = writeln!(text, "# Guessed, check: {guess}");
+    }
+    for undecided in &found.undecided {
+        let _ = writeln!(text, "# Undecided: {undecided}");
+    }
+    let mut spec = serde_json::Map::new();
+    for (i, (key, region)) in [("primary", regions[0]), ("standby", regions[1])].into_iter().enumerate() {
+        match &found.networks[i] {
+            Some(network) => {
+                spec.insert(key.into(), json!({"region": region, "existing": network}));
+            }
+            None => {
+                let _ =
+                    writeln!(text, "# spec.{key}: no network decided in {region}; give existing (or vpcCidr) by hand");
+                spec.insert(key.into(), json!({"region": region}));
+            }
+        }
+    }
+    // Observe first: review the status, then switch to Manage.
+    spec.insert("managementPolicy".into(), json!("Observe"));
+    let pair = json!({
+        "apiVersion": API_VERSION,
+        "kind": "RegionPair",
+        "metadata": {"name": name},
+        "spec": spec,
+    });
+    text.push_str(&serde_yaml::to_string(&pair).unwrap_or_default());
+    text
+}

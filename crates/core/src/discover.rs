@@ -1,0 +1,221 @@
+//! Discovery: what a region pair already runs, told apart the way a person
+//! reads the console. A VPC's subnets fall into tiers by their routes (a
+//! public subnet routes 0.0.0.0/0 to an internet gateway, web and app
+//! subnets have a route out, database subnets none), by the subnets the
+//! MySQL writer's subnet group names, and by `Name` tags; the writer and its
+//! cross-region replica by the replica's source. What cannot be decided is
+//! said, never guessed silently.
+
+use std::collections::BTreeMap;
+
+use warmstandby_api::{ExistingNetworkSpec, ExistingSubnets};
+
+use crate::network::observed::{ObservedRouteTable, RouteTarget, route_table_of};
+
+/// A VPC as discovery sees it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SeenVpc {
+    pub id: String,
+    pub cidr: String,
+    pub name: Option<String>,
+    /// The region's default VPC (never a stack's).
+    pub default: bool,
+    /// Tagged as warmstandby's: already managed.
+    pub ours: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SeenSubnet {
+    pub id: String,
+    pub vpc_id: String,
+    pub zone: String,
+    pub cidr: String,
+    pub name: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SeenDatabase {
+    pub identifier: String,
+    pub engine: String,
+    pub vpc_id: Option<String>,
+    pub subnet_ids: Vec<String>,
+    /// The writer's ARN (or identifier) a read replica copies.
+    pub replica_source: Option<String>,
+    pub arn: String,
+}
+
+/// One region as read.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SeenRegion {
+    pub region: String,
+    pub vpcs: Vec<SeenVpc>,
+    pub subnets: Vec<SeenSubnet>,
+    pub route_tables: Vec<ObservedRouteTable>,
+    pub databases: Vec<SeenDatabase>,
+}
+
+/// What discovery found and what it could not decide.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Discovered {
+    /// Per region (primary, standby): the network a RegionPair can name.
+    pub networks: [Option<ExistingNetworkSpec>; 2],
+    /// The MySQL writer (primary) and its cross-region replica (standby).
+    pub database: Option<(String, String)>,
+    /// Decisions made on weak evidence: check them.
+    pub guesses: Vec<String>,
+    /// What could not be decided, and why.
+    pub undecided: Vec<String>,
+}
+
+/// Reads both regions' findings into a RegionPair's networks and the database pair.
+pub fn discover(primary: &SeenRegion, standby: &SeenRegion) -> Discovered {
+    let mut out = Discovered::default();
+    out.database = database_pair(primary, standby, &mut out.undecided);
+    let writer_vpc = |r: &SeenRegion, id: Option<&String>| {
+        id.and_then(|id| r.databases.iter().find(|d| d.identifier == *id)).and_then(|d| d.vpc_id.clone())
+    };
+    let db = out.database.clone();
+    for (i, region) in [primary, standby].into_iter().enumerate() {
+        let on = writer_vpc(region, db.as_ref().map(|(w, r)| if i == 0 { w } else { r }));
+        out.networks[i] = network(region, on.as_deref(), &mut out.guesses, &mut out.undecided);
+    }
+    out
+}
+
+fn database_pair(primary: &SeenRegion, standby: &SeenRegion, undecided: &mut Vec<String>) -> Option<(String, String)> {
+    let mysql = |d: &&SeenDatabase| d.engine == "mysql";
+    let pairs: Vec<(String, String)> = standby
+        .databases
+        .iter()
+        .filter(mysql)
+        .filter_map(|replica| {
+            let source = replica.replica_source.as_deref()?;
+            let writer = primary.databases.iter().filter(mysql).find(|w| {
+                w.replica_source.is_none() && (source == w.arn || source.ends_with(&format!(":db:{}", w.identifier)))
+            })?;
+            Some((writer.identifier.clone(), replica.identifier.clone()))
+        })
+        .collect();
+    match pairs.as_slice() {
+        [one] => Some(one.clone()),
+        [] => {
+            undecided.push(format!("no MySQL writer in {} has a read replica in {}", primary.region, standby.region));
+            None
+        }
+        many => {
+            let list: Vec<String> = many.iter().map(|(w, r)| format!("{w} -> {r}")).collect();
+            undecided.push(format!("several writer/replica pairs: {}; name the stack's", list.join(", ")));
+            None
+        }
+    }
+}
+
+fn network(
+    region: &SeenRegion,
+    database_vpc: Option<&str>,
+    guesses: &mut Vec<String>,
+    undecided: &mut Vec<String>,
+) -> Option<ExistingNetworkSpec> {
+    let r = &region.region;
+    let candidates: Vec<&SeenVpc> = region.vpcs.iter().filter(|v| !v.default && !v.ours).collect();
+    let vpc = match (database_vpc, candidates.as_slice()) {
+        (Some(id), _) => candidates.iter().find(|v| v.id == id).copied(),
+        (None, [one]) => Some(*one),
+        (None, []) => None,
+        (None, many) => {
+            let ids: Vec<&str> = many.iter().map(|v| v.id.as_str()).collect();
+            undecided
+                .push(format!("{r}: several VPCs ({}) and no database to tell which is the stack's", ids.join(", ")));
+            return None;
+        }
+    };
+    let Some(vpc) = vpc else {
+        undecided.push(format!("{r}: no VPC other than the default (or warmstandby's own)"));
+        return None;
+    };
+    let subnets: Vec<&SeenSubnet> = region.subnets.iter().filter(|s| s.vpc_id == vpc.id).collect();
+    let db_subnets: Vec<&str> = region
+        .databases
+        .iter()
+        .filter(|d| d.vpc_id.as_deref() == Some(vpc.id.as_str()))
+        .flat_map(|d| d.subnet_ids.iter().map(String::as_str))
+        .collect();
+    let mut tiers: BTreeMap<&str, Vec<&SeenSubnet>> = BTreeMap::new();
+    for s in &subnets {
+        let route = default_route(region, &vpc.id, &s.id);
+        let tier = match route {
+            Some(RouteTarget::Gateway(_)) => "public",
+            _ if db_subnets.contains(&s.id.as_str()) => "db",
+            Some(_) => "private",
+            None => "db",
+        };
+        tiers.entry(tier).or_default().push(*s);
+    }
+    // Web and app both route out: a Name tag tells them apart, else their order.
+    let mut private = tiers.remove("private").unwrap_or_default();
+    private.sort_by_key(|s| cidr_order(&s.cidr));
+    let named = |s: &SeenSubnet, words: &[&str]| {
+        s.name.as_deref().is_some_and(|n| words.iter().any(|w| n.to_lowercase().contains(w)))
+    };
+    let (web, app): (Vec<&SeenSubnet>, Vec<&SeenSubnet>) =
+        if private.iter().all(|s| named(s, &["web", "front"]) || named(s, &["app", "api", "back"])) {
+            private.iter().copied().partition(|s| named(s, &["web", "front"]))
+        } else if private.len() == 4 {
+            guesses.push(format!(
+                "{r}: web and app subnets told apart by address order (no Name tag says which): web {}, app {}",
+                ids(&private[..2]),
+                ids(&private[2..])
+            ));
+            (private[..2].to_vec(), private[2..].to_vec())
+        } else {
+            (private.clone(), Vec::new())
+        };
+    let mut pick = |tier: &str, found: Vec<&SeenSubnet>| -> Option<Vec<String>> {
+        let mut found = found;
+        found.sort_by_key(|s| (s.zone.clone(), cidr_order(&s.cidr)));
+        let zones: std::collections::BTreeSet<&str> = found.iter().map(|s| s.zone.as_str()).collect();
+        if found.len() == 2 && zones.len() == 2 {
+            return Some(found.iter().map(|s| s.id.clone()).collect());
+        }
+        undecided.push(format!(
+            "{r} {}: {tier} subnets: found {} ({}) in {} zone(s); a stack needs two, in two zones",
+            vpc.id,
+            found.len(),
+            ids(&found),
+            zones.len()
+        ));
+        None
+    };
+    let public = pick("public", tiers.remove("public").unwrap_or_default());
+    let web = pick("web", web);
+    let app = pick("app", app);
+    let db = pick("db", tiers.remove("db").unwrap_or_default());
+    Some(ExistingNetworkSpec {
+        vpc_id: vpc.id.clone(),
+        subnets: ExistingSubnets { public: public?, web: web?, app: app?, db: db? },
+    })
+}
+
+fn ids(subnets: &[&SeenSubnet]) -> String {
+    subnets.iter().map(|s| s.id.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+/// Orders CIDRs by address (text order puts 10.0.10.0 before 10.0.2.0).
+fn cidr_order(cidr: &str) -> u32 {
+    cidr.split('/').next().and_then(|a| a.parse::<std::net::Ipv4Addr>().ok()).map_or(u32::MAX, u32::from)
+}
+
+/// Where a subnet's 0.0.0.0/0 leads (not the local route, not a blackhole).
+fn default_route<'a>(region: &'a SeenRegion, vpc: &str, subnet: &str) -> Option<&'a RouteTarget> {
+    route_table_of(&region.route_tables, vpc, subnet)?
+        .routes
+        .iter()
+        .find(|r| {
+            r.destination == "0.0.0.0/0" && !r.blackhole && !matches!(&r.target, RouteTarget::Other(o) if o == "local")
+        })
+        .map(|r| &r.target)
+}
+
+#[cfg(test)]
+#[path = "discover_tests.rs"]
+mod tests;
