@@ -374,3 +374,37 @@ async fn discovery_finds_the_hand_built_networks_and_database_and_its_manifest_i
     let ready = apply_until_ready(&aws, &mut pair).await;
     assert!(ready.status.primary.is_some_and(|p| p.existing && p.subnet_ids.len() == 8));
 }
+
+/// One region existing, the other built: the pair builds only its own
+/// region, and deleting it removes only that region's network.
+#[tokio::test]
+async fn a_pair_with_one_existing_region_builds_and_deletes_only_the_other() {
+    let emulator = Emulator::start();
+    let aws = context(&emulator).await;
+    let primary = hand_build(&emulator, "us-east-1", 50).await;
+    let before = fingerprint(&emulator, "us-east-1", &primary.vpc).await;
+    let uid = "3f1c2a9e-0000-4000-8000-0000000000d2";
+    let mut pair = crate::support::example_pair(uid);
+    pair.spec.primary.vpc_cidr = String::new();
+    pair.spec.primary.existing = Some(primary.spec());
+    let ready = apply_until_ready(&aws, &mut pair).await;
+    let standby = ready.status.standby.clone().expect("the standby's IDs");
+    assert!(!standby.existing && standby.vpc_id.is_some(), "the standby network is built: {standby:?}");
+    let counts = crate::support::owned_counts(&emulator, uid).await;
+    assert_eq!(counts[0].1, [0; 6], "nothing of ours in the existing region: {counts:?}");
+    assert_eq!(counts[1].1, crate::support::CLASSIC_COUNTS, "the built region: {counts:?}");
+    let mut finished = false;
+    for _ in 0..10 {
+        let t = region_pair::teardown(&aws, &pair, None).await;
+        assert!(t.errors.is_empty(), "{:?}", t.errors);
+        if t.finished {
+            assert_eq!(t.left_in_aws, None, "the built region's network was deleted");
+            finished = true;
+            break;
+        }
+    }
+    assert!(finished, "the teardown finished");
+    let counts = crate::support::owned_counts(&emulator, uid).await;
+    assert!(counts.iter().all(|(_, c)| *c == [0; 6]), "{counts:?}");
+    assert_eq!(fingerprint(&emulator, "us-east-1", &primary.vpc).await, before, "the existing network is untouched");
+}
