@@ -152,6 +152,17 @@ async fn the_operator_fails_over_by_itself_and_back_on_a_spec_change() {
     let st = s.stack("bookstore").await;
     assert_eq!((finished_moves(&st), st.status.as_ref().and_then(|s| s.active_role)), (0, Some(RegionRole::Primary)));
 
+    // Every DriftRepaired told so far (the hand-made drift): name and count.
+    let repairs = || async {
+        let events: kube::Api<k8s_openapi::api::events::v1::Event> = kube::Api::namespaced(s.admin.clone(), &s.ns);
+        let list = events.list(&Default::default()).await.expect("list events").items;
+        list.into_iter()
+            .filter(|e| e.reason.as_deref() == Some("DriftRepaired"))
+            .map(|e| (e.metadata.name.unwrap_or_default(), e.series.map_or(1, |s| s.count)))
+            .collect::<std::collections::BTreeMap<String, i32>>()
+    };
+    let repairs_before = repairs().await;
+
     // The disaster: the primary's endpoints stop answering and the alarm fires.
     endpoint.stop();
     alarm(&s, StateValue::Alarm).await;
@@ -182,6 +193,9 @@ async fn the_operator_fails_over_by_itself_and_back_on_a_spec_change() {
     ] {
         assert!(seen.contains(&(reason.to_string(), type_.to_string())), "{reason} ({type_}) in {seen:?}");
     }
+    // The move's changes are told as the move's, not as repaired drift.
+    assert!(seen.iter().any(|(reason, _)| reason == "FailoverChangesApplied"), "{seen:?}");
+    assert_eq!(repairs().await, repairs_before, "no DriftRepaired during the move: {seen:?}");
     let budget = f64::from(DEBOUNCE + INTERVAL * THRESHOLD) + 10.0;
     println!(
         "figures, automatic failover on the real API server: disaster to the standby serving {:.1} s, to the move \

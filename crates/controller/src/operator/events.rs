@@ -14,6 +14,8 @@ pub enum Reason {
     Updated,
     /// Changes applied to undo changes made outside the operator.
     DriftRepaired,
+    /// Changes a failover or switchover made (its new placement).
+    FailoverChanges,
     /// Drift found that this pass could not repair.
     DriftDetected,
     /// An object that only observes: the changes an apply would make.
@@ -35,6 +37,7 @@ impl Reason {
             Reason::Created => "Created",
             Reason::Updated => "Updated",
             Reason::DriftRepaired => "DriftRepaired",
+            Reason::FailoverChanges => "FailoverChangesApplied",
             Reason::DriftDetected => "DriftDetected",
             Reason::ChangesPlanned => "ChangesPlanned",
             Reason::ReconcileFailed => "ReconcileFailed",
@@ -48,9 +51,12 @@ impl Reason {
     pub fn event_type(self) -> EventType {
         let warning = match self {
             Reason::InvalidSpec | Reason::DriftDetected | Reason::ReconcileFailed | Reason::DeletionBlocked => true,
-            Reason::Created | Reason::Updated | Reason::DriftRepaired | Reason::Deleted | Reason::ChangesPlanned => {
-                false
-            }
+            Reason::Created
+            | Reason::Updated
+            | Reason::DriftRepaired
+            | Reason::FailoverChanges
+            | Reason::Deleted
+            | Reason::ChangesPlanned => false,
             Reason::Failover(r) => r.is_warning(),
         };
         if warning { EventType::Warning } else { EventType::Normal }
@@ -63,7 +69,7 @@ impl Reason {
             Reason::Created | Reason::Updated | Reason::DriftRepaired | Reason::ReconcileFailed => "Reconcile",
             Reason::DriftDetected | Reason::ChangesPlanned => "Observe",
             Reason::DeletionBlocked | Reason::Deleted => "Delete",
-            Reason::Failover(_) => "Failover",
+            Reason::Failover(_) | Reason::FailoverChanges => "Failover",
         }
     }
 }

@@ -222,18 +222,23 @@ fn phase_name(p: warmstandby_api::Phase) -> &'static str {
     }
 }
 
-/// Events for what a pass did: changes, drift found, failures.
+/// Events for what a pass did: changes, drift found, failures. `moving`: a
+/// failover or switchover is under way, so the changes are its (its new
+/// placement raises drift, which they do not repair).
 async fn report<K: Resource<DynamicType = ()>>(
     ctx: &Context,
     obj: &K,
     kind: &str,
     applied: &[String],
     drift: i32,
+    moving: bool,
     errors: &[warmstandby_aws::AwsError],
 ) {
     if !applied.is_empty() {
         let first = obj.meta().generation == Some(1) && obj.meta().resource_version.is_some() && drift == 0;
-        let reason = if drift > 0 {
+        let reason = if moving {
+            Reason::FailoverChanges
+        } else if drift > 0 {
             Reason::DriftRepaired
         } else if first {
             Reason::Created

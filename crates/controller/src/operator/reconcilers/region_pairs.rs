@@ -34,7 +34,7 @@ async fn apply_pair(api: &Api<RegionPair>, pair: &RegionPair, ctx: &Context) -> 
         ctx.event(pair, Reason::InvalidSpec, invalid.to_string()).await;
         return Ok(Action::await_change());
     }
-    report(ctx, pair, "RegionPair", &outcome.applied, outcome.status.drift_count, &outcome.errors).await;
+    report(ctx, pair, "RegionPair", &outcome.applied, outcome.status.drift_count, false, &outcome.errors).await;
     report_planned(ctx, pair, outcome.status.planned.as_ref()).await;
     Ok(requeue(ctx, pair, outcome.next, None))
 }

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::operator::metrics::StackState;
+use warmstandby_core::failover::FailoverReason;
 
 impl Managed for ThreeTierStack {
     const KIND: &'static str = "ThreeTierStack";
@@ -59,7 +60,12 @@ async fn apply_stack(api: &Api<ThreeTierStack>, st: &ThreeTierStack, ctx: &Conte
         ctx.event(st, Reason::InvalidSpec, invalid.clone()).await;
         return Ok(Action::await_change());
     }
-    report(ctx, st, "ThreeTierStack", &outcome.applied, outcome.status.drift_count, &outcome.errors).await;
+    // A move in progress, or one that finished this pass, made these changes.
+    let moving = outcome.status.failover.is_some()
+        || outcome.events.iter().any(|(reason, _)| {
+            matches!(reason, FailoverReason::Decided | FailoverReason::Step | FailoverReason::Succeeded)
+        });
+    report(ctx, st, "ThreeTierStack", &outcome.applied, outcome.status.drift_count, moving, &outcome.errors).await;
     report_planned(ctx, st, outcome.status.planned.as_ref()).await;
     for (reason, message) in &outcome.events {
         ctx.metrics.failover_transition(reason.as_str());
