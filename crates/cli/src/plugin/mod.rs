@@ -59,6 +59,14 @@ pub enum PluginCommand {
         #[arg(short = 'o', long = "output", value_enum, default_value_t = OutputFormat::Text)]
         output: OutputFormat,
     },
+    /// What an observed stack (`managementPolicy: Observe`, or paused) would
+    /// change if managed, and its drift, as the operator last wrote them;
+    /// exit code 0 nothing to change, 2 changes, 1 a managed stack or an error.
+    Plan {
+        stack: String,
+        #[arg(short = 'o', long = "output", value_enum, default_value_t = OutputFormat::Text)]
+        output: OutputFormat,
+    },
     /// Draw the stack as the operator last saw it (health, drift, active path).
     Graph {
         stack: String,
@@ -118,6 +126,7 @@ where
     let stacks: Api<ThreeTierStack> = Api::namespaced(client.clone(), &ns);
     let result = match cli.command {
         PluginCommand::Status { stack, output } => status(&stacks, &stack, output, out).await,
+        PluginCommand::Plan { stack, output } => plan(&stacks, &stack, output, out).await,
         PluginCommand::Graph { stack, format, output } => {
             draw(&client, &stacks, &stack, format, output.as_deref(), out).await
         }
@@ -207,6 +216,79 @@ async fn status(
         OutputFormat::Yaml => write!(out, "{}", serde_yaml::to_string(status).unwrap_or_default())?,
     }
     Ok(0)
+}
+
+/// An observed stack's plan and drift from its status.
+async fn plan(
+    stacks: &Api<ThreeTierStack>,
+    name: &str,
+    output: OutputFormat,
+    out: &mut dyn Write,
+) -> Result<u8, PluginError> {
+    // Exit code 2 means changes here (as `warmstandby plan`): a failure is 1.
+    let st = get(stacks, name).await.map_err(|e| match e {
+        PluginError::Kube { .. } | PluginError::Io(_) => PluginError::Refused(e.to_string()),
+        other => other,
+    })?;
+    let Some(hands_off) = st.spec.hands_off() else {
+        return Err(PluginError::Refused(format!(
+            "ThreeTierStack {name} is managed: the operator applies its changes as it finds them; \
+             set spec.managementPolicy to Observe to review them first"
+        )));
+    };
+    let Some((status, planned)) = st.status.as_ref().and_then(|s| s.planned.as_ref().map(|p| (s, p))) else {
+        writeln!(out, "ThreeTierStack {name}: the operator has not planned it yet")?;
+        return Ok(EXIT_INVALID);
+    };
+    let code = if planned.count > 0 || !status.drift.is_empty() { crate::plan_diff::HAS_CHANGES } else { 0 };
+    match output {
+        OutputFormat::Json => {
+            let doc = serde_json::json!({"planned": planned, "drift": status.drift});
+            writeln!(out, "{}", serde_json::to_string_pretty(&doc).unwrap_or_default())?;
+        }
+        OutputFormat::Yaml => {
+            let doc = serde_json::json!({"planned": planned, "drift": status.drift});
+            write!(out, "{}", serde_yaml::to_string(&doc).unwrap_or_default())?;
+        }
+        OutputFormat::Text => {
+            let why = match hands_off {
+                warmstandby_api::HandsOff::Observe => "observe only (managementPolicy: Observe)",
+                warmstandby_api::HandsOff::Paused => "paused (spec.paused)",
+            };
+            writeln!(out, "ThreeTierStack {name}: {why}; nothing is changed until it is managed")?;
+            for c in &planned.changes {
+                let sign = match c.action.as_str() {
+                    "create" => '+',
+                    "update" => '~',
+                    "delete" => '-',
+                    "repair" => '!',
+                    _ => '>',
+                };
+                writeln!(out, "  {sign} {} {}: {}", c.region, c.kind, c.description)?;
+            }
+            let shown = planned.changes.len();
+            let count = usize::try_from(planned.count).unwrap_or_default();
+            if count > shown {
+                writeln!(out, "  ... and {} more", count - shown)?;
+            }
+            for d in &status.drift {
+                writeln!(
+                    out,
+                    "  drift: {} {} {} {}: {} (expected {})",
+                    d.region, d.kind, d.resource, d.field, d.found, d.expected
+                )?;
+            }
+            if let Some(note) = &planned.note {
+                writeln!(out, "  ({note})")?;
+            }
+            writeln!(
+                out,
+                "{count} change(s), {} drift item(s). Set spec.managementPolicy to Manage to apply.",
+                status.drift.len()
+            )?;
+        }
+    }
+    Ok(code)
 }
 
 /// The picture from the cluster's objects: the stack's topology from its

@@ -81,6 +81,16 @@ async fn an_observed_stack_plans_reports_and_changes_nothing_until_managed() {
         "{evs:?}"
     );
 
+    // `kubectl warmstandby plan` shows it from the cluster (exit code 2: changes).
+    let plugin = crate::plugin::plugin_binary(&s);
+    let (code, text) = crate::plugin::kubectl_warmstandby(&s, &plugin, &["plan", "bookstore"]).await;
+    assert_eq!(code, 2, "{text}");
+    assert!(
+        text.contains("observe only (managementPolicy: Observe)") && text.contains("  + us-east-1 DbInstance: create"),
+        "{text}"
+    );
+    assert!(text.contains(&format!("{} change(s), 0 drift item(s).", planned.count)), "{text}");
+
     // Manage: the plan is applied and the stack converges.
     set_policy(&s, "Manage").await;
     let to_ready = s.wait_ready("bookstore", Duration::from_secs(180)).await;
@@ -127,10 +137,16 @@ async fn an_observed_stack_plans_reports_and_changes_nothing_until_managed() {
     assert_eq!(stack_calls(&op).1, before, "observing drift changes nothing");
     let groups = asg.describe_auto_scaling_groups().send().await.expect("describe auto scaling groups");
     assert_eq!(group_name(&groups).map(|(_, max)| max), Some(Some(9)), "the hand change stays");
+    let (code, text) = crate::plugin::kubectl_warmstandby(&s, &plugin, &["plan", "bookstore"]).await;
+    assert_eq!(code, 2, "{text}");
+    assert!(text.contains(&format!("drift: us-east-1 AutoScalingGroup {web} ")), "{text}");
 
     // Manage repairs it.
     set_policy(&s, "Manage").await;
     let repaired = s.wait_ready("bookstore", Duration::from_secs(60)).await;
+    let (code, text) = crate::plugin::kubectl_warmstandby(&s, &plugin, &["plan", "bookstore"]).await;
+    assert_eq!(code, 1, "a managed stack has no plan to review: {text}");
+    assert!(text.contains("is managed: the operator applies its changes as it finds them"), "{text}");
     let groups = asg.describe_auto_scaling_groups().send().await.expect("describe auto scaling groups");
     assert_eq!(group_name(&groups).map(|(_, max)| max), Some(spec_max), "Manage repaired the group");
 

@@ -15,7 +15,7 @@ use crate::failover::{alarm, finished_moves, primary_record_region, probing, ste
 use crate::support::{Endpoint, Scenario, wait_for};
 
 /// The binary under the plugin's name, in a directory of its own.
-fn plugin_binary(s: &Scenario) -> PathBuf {
+pub(crate) fn plugin_binary(s: &Scenario) -> PathBuf {
     let dir = s.api.dir.join(format!("plugin-{}", s.ns));
     std::fs::create_dir_all(&dir).expect("a directory for the plugin");
     let path = dir.join("kubectl-warmstandby");
@@ -25,7 +25,7 @@ fn plugin_binary(s: &Scenario) -> PathBuf {
 }
 
 /// One `kubectl warmstandby` command as the cluster's admin, in the scenario's namespace.
-async fn kubectl_warmstandby(s: &Scenario, plugin: &PathBuf, args: &[&str]) -> (i32, String) {
+pub(crate) async fn kubectl_warmstandby(s: &Scenario, plugin: &PathBuf, args: &[&str]) -> (i32, String) {
     let out = tokio::process::Command::new(plugin)
         .args(args)
         .args(["-n", &s.ns])
