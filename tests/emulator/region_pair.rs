@@ -297,6 +297,7 @@ async fn an_observed_pair_plans_and_changes_nothing() {
     assert!(planned.note.is_none());
     let ready = outcome.status.conditions.iter().find(|c| c.type_ == "Ready").expect("Ready");
     assert_eq!(ready.reason, "Observing");
+    assert!(ready.message.contains(&format!("observe only: {} change(s) planned", planned.count)), "{}", ready.message);
 
     // Built under Manage, then observed with a route removed by hand.
     pair.spec.management_policy = warmstandby_api::ManagementPolicy::Manage;
@@ -319,4 +320,45 @@ async fn an_observed_pair_plans_and_changes_nothing() {
     pair.spec.management_policy = warmstandby_api::ManagementPolicy::Manage;
     let repaired = apply_until_ready(&aws, &mut pair).await;
     assert!(repaired.status.planned.is_none());
+}
+
+/// `warmstandby apply --wait` on observed manifests: one pass each, the plan
+/// reported, nothing changed in AWS, and no wait for a Ready that cannot come.
+#[tokio::test]
+async fn apply_on_observed_manifests_reports_the_plan_and_returns() {
+    let emulator = Emulator::start();
+    let dir = std::env::temp_dir().join(format!("warmstandby-observed-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a scratch directory");
+    for file in ["00-secret.yaml", "10-regionpair.yaml", "20-failoverpolicy.yaml", "30-bookstore.yaml"] {
+        let text = std::fs::read_to_string(repo_root().join("deploy/examples").join(file)).expect("an example");
+        let observed = if file.starts_with("00") || file.starts_with("20") {
+            text
+        } else {
+            text.replacen("\nspec:\n", "\nspec:\n  managementPolicy: Observe\n", 1)
+        };
+        std::fs::write(dir.join(file), observed).expect("write the example");
+    }
+    let before = warmstandby_tests::census::census(&emulator).await;
+    let config = emulator.sdk_config("us-east-1").await;
+    let path = dir.to_string_lossy().to_string();
+    let argv = ["warmstandby", "apply", "--wait", "--timeout", "2m", "-f", path.as_str()];
+    let started = std::time::Instant::now();
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = warmstandby_cli::run_with(argv, &mut out, &mut err, Some(config)).await;
+    let text = format!("{}{}", String::from_utf8_lossy(&out), String::from_utf8_lossy(&err));
+    assert_eq!(code, 0, "{text}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(60), "no wait for Ready: {text}");
+    println!("{text}");
+    assert!(text.contains("RegionPair classic: Observing (observe only: "), "{text}");
+    assert!(
+        text.contains("ThreeTierStack bookstore/bookstore: Pending (RegionPair classic has no networks yet)"),
+        "{text}"
+    );
+    assert!(!text.contains("change(s) applied"), "{text}");
+    assert_eq!(
+        warmstandby_tests::census::differences(&before, &warmstandby_tests::census::census(&emulator).await),
+        Vec::<String>::new(),
+        "nothing was created"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -94,11 +94,13 @@ fn creation(r: &Resource) -> Change {
 
 /// Every resource of `topology` to create: the network's (`network`) or the stack's.
 pub fn creations(topology: &Topology, network: bool) -> Vec<Change> {
-    topology
-        .resources
-        .iter()
-        .filter(|r| (r.tier() == Tier::Network) == network)
-        // An existing network is used, never created.
+    creations_of(topology.resources.iter().filter(|r| (r.tier() == Tier::Network) == network))
+}
+
+/// Creations of `resources`, but of an existing network's: used, never created.
+pub fn creations_of<'a>(resources: impl IntoIterator<Item = &'a Resource>) -> Vec<Change> {
+    resources
+        .into_iter()
         .filter(|r| !r.properties.iter().any(|(k, _)| k == warmstandby_core::desired::EXISTING))
         .map(creation)
         .collect()
@@ -138,7 +140,12 @@ pub fn planned(changes: &[Change], would_move: Option<&str>, region: &str) -> Pl
 
 /// `status.planned` of an object none of whose resources exist yet: all of them.
 pub fn planned_creations(topology: &Topology, network: bool) -> PlannedChanges {
-    listed(&creations(topology, network), None, "")
+    planned_complete(&creations(topology, network))
+}
+
+/// `status.planned` when `changes` are all an apply would make (no round waits on another's IDs).
+pub fn planned_complete(changes: &[Change]) -> PlannedChanges {
+    listed(changes, None, "")
 }
 
 fn listed(changes: &[Change], would_move: Option<&str>, region: &str) -> PlannedChanges {

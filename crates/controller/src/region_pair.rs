@@ -110,12 +110,10 @@ pub async fn reconcile(aws: &AwsContext, pair: &RegionPair, intent: Intent, now:
     }
     let mut status = region_pair_status(&previous, generation, validated.hands_off, &primary, &standby, now);
     if validated.hands_off.is_some() {
-        let fresh = [&status.primary, &status.standby].iter().all(|r| r.as_ref().is_none_or(|r| r.vpc_id.is_none()));
-        let topology = fresh.then(|| warmstandby_core::desired::region_pair_topology(&validated).ok()).flatten();
-        status.planned = Some(match topology {
-            Some(topology) => change::planned_creations(&topology, true),
-            None => change::planned(&changes, None, ""),
-        });
+        // Each region it builds listed everything while it had nothing yet.
+        let complete = [&primary, &standby].iter().all(|p| p.existing.is_some() || p.model.vpcs.is_empty());
+        status.planned =
+            Some(if complete { change::planned_complete(&changes) } else { change::planned(&changes, None, "") });
     }
     let next = if !errors.is_empty() {
         Next::Failed { retryable: errors.iter().all(|e| e.class.is_retryable()) }
@@ -181,7 +179,12 @@ async fn reconcile_region(
     let (applied, changes, errors, last) = if intent == Intent::Apply {
         apply_rounds(aws, &desired.region, owner, &mut model, first, |m| plan_network(&desired, m)).await
     } else {
-        let planned: Vec<Change> = first.actions.iter().map(|a| change::of_network(&desired.region, a)).collect();
+        // A pass plans one round; while nothing exists, the whole network is known.
+        let planned: Vec<Change> = if model.vpcs.is_empty() {
+            change::creations_of(&desired.resources())
+        } else {
+            first.actions.iter().map(|a| change::of_network(&desired.region, a)).collect()
+        };
         pass.outcome.planned = planned.len();
         (Vec::new(), planned, Vec::new(), first)
     };

@@ -92,6 +92,9 @@ struct PassReport {
     errors: Vec<warmstandby_aws::AwsError>,
     ready: bool,
     invalid: bool,
+    /// The object changes nothing on purpose (observe only, paused, or on a
+    /// pair that does and has no network yet): one pass says it all.
+    held: bool,
     /// Printed when the loop ends.
     summary: String,
     /// Printed after "not Ready after ...".
@@ -127,9 +130,9 @@ where
             let _ = writeln!(out, "  ! {}", crate::explain(e));
         }
         let retryable = r.errors.iter().all(|e| e.class.is_retryable());
-        if r.ready || !opts.wait || r.invalid || !retryable {
+        if r.ready || r.held || !opts.wait || r.invalid || !retryable {
             let _ = writeln!(out, "{label}: {}", r.summary);
-            let failed = !r.errors.is_empty() || r.invalid || (opts.wait && !r.ready);
+            let failed = !r.errors.is_empty() || r.invalid || (opts.wait && !r.ready && !r.held);
             return (current, !failed);
         }
         if Instant::now() >= deadline {
@@ -166,6 +169,7 @@ pub async fn apply(aws: &Arc<AwsContext>, checked: &Checked, opts: &WaitOptions,
                 let report = PassReport {
                     ready: outcome.is_ready(),
                     invalid: outcome.invalid.is_some(),
+                    held: p.spec.hands_off().is_some(),
                     applied: outcome.applied,
                     errors: outcome.errors,
                     summary: text.clone(),
@@ -195,9 +199,13 @@ pub async fn apply(aws: &Arc<AwsContext>, checked: &Checked, opts: &WaitOptions,
                 message = format!("{message}; {}", endpoints_text(e));
             }
             let phase = outcome.status.phase.map(|p| format!("{p:?}")).unwrap_or_default();
+            let waits_on_held_pair = pair.is_some_and(|p| p.spec.hands_off().is_some())
+                && warmstandby_core::conditions::get(&outcome.status.conditions, "Ready")
+                    .is_some_and(|c| c.reason == "WaitingForRegionPair");
             let report = PassReport {
                 ready: outcome.is_ready(),
                 invalid: outcome.invalid.is_some(),
+                held: s.spec.hands_off().is_some() || waits_on_held_pair,
                 applied: outcome.applied,
                 errors: outcome.errors,
                 summary: format!("{phase} ({message})"),
