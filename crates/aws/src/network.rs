@@ -185,7 +185,8 @@ pub async fn observe_existing(ec2: &Client, vpc_id: &str, subnet_ids: &[String])
         let Some(id) = v.vpc_id() else { continue };
         model.vpcs.push(ObservedVpc {
             id: id.to_string(),
-            component: String::new(),
+            // Set only on a network warmstandby itself manages.
+            component: ec2_tag(v.tags(), TAG_COMPONENT).unwrap_or_default().to_string(),
             cidr: v.cidr_block().unwrap_or_default().to_string(),
             dns_support: None,
             dns_hostnames: None,

@@ -24,6 +24,15 @@ pub fn check_existing(
     };
     let vpc = &existing.vpc_id;
     let vpc_found = observed.vpcs.iter().any(|v| v.id == *vpc);
+    // A RegionPair's own network is that pair's to change and delete.
+    if observed.vpcs.iter().any(|v| v.id == *vpc && !v.component.is_empty()) {
+        problem(
+            DriftItem::new(region, "Vpc", vpc, "owner", "someone else", "warmstandby"),
+            format!(
+                "{path}.vpcId: {vpc} is a network warmstandby manages for a RegionPair; put the stacks on that RegionPair instead"
+            ),
+        );
+    }
     if !vpc_found {
         problem(
             DriftItem::new(region, "Vpc", vpc, "existence", "present", "missing"),

@@ -128,3 +128,17 @@ fn what_a_stack_cannot_use_is_named_by_its_field_and_never_repaired() {
     assert!(outcome.blocked[0].starts_with("spec.primary.existing.vpcId: vpc-0a1b2c3d does not exist in us-east-1"));
     assert_eq!(ids.vpc_id, None);
 }
+
+#[test]
+fn a_network_warmstandby_manages_is_not_someone_elses() {
+    let mut observed = console_built();
+    observed.vpcs[0].component = "vpc".into();
+    let (_, outcome) = check_existing(&existing(), "us-east-1", "spec.primary.existing", &observed);
+    assert!(
+        outcome.blocked.iter().any(|b| b.starts_with(
+            "spec.primary.existing.vpcId: vpc-0a1b2c3d is a network warmstandby manages for a RegionPair"
+        )),
+        "{:?}",
+        outcome.blocked
+    );
+}
