@@ -157,9 +157,10 @@ fn pair_over(primary: &HandBuilt, standby: &HandBuilt) -> (warmstandby_cli::chec
 #[tokio::test]
 async fn a_stack_on_existing_networks_is_built_and_destroyed_and_the_networks_stay_as_they_were() {
     let emulator = Emulator::start();
-    let aws = context(&emulator).await;
     let primary = hand_build(&emulator, "us-east-1", 50).await;
     let standby = hand_build(&emulator, "us-west-2", 60).await;
+    // As a real account treats the operator: its policy only, IAM and AWS's rates on.
+    let aws = warmstandby_aws::AwsContext::new(crate::support::least_privilege(&emulator, None).await);
     let before = [
         fingerprint(&emulator, "us-east-1", &primary.vpc).await,
         fingerprint(&emulator, "us-west-2", &standby.vpc).await,
