@@ -368,7 +368,9 @@ async fn discovery_finds_the_hand_built_networks_and_database_and_its_manifest_i
 
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let args = ["warmstandby", "discover", "--primary", "us-east-1", "--standby", "us-west-2", "--name", "found"];
-    let code = warmstandby_cli::run_with(args, &mut out, &mut err, Some(emulator.sdk_config("us-east-1").await)).await;
+    // With the operator's policy only: discovery needs nothing more.
+    let operator = crate::support::least_privilege(&emulator, None).await;
+    let code = warmstandby_cli::run_with(args, &mut out, &mut err, Some(operator)).await;
     let (out, err) = (String::from_utf8_lossy(&out).to_string(), String::from_utf8_lossy(&err).to_string());
     assert_eq!(code, 0, "{out}\n{err}");
     println!("warmstandby discover:\n{out}");
