@@ -351,7 +351,7 @@ async fn apply_on_observed_manifests_reports_the_plan_and_returns() {
     println!("{text}");
     assert!(text.contains("RegionPair classic: Observing (observe only: "), "{text}");
     assert!(
-        text.contains("ThreeTierStack bookstore/bookstore: Pending (RegionPair classic has no networks yet)"),
+        text.contains("ThreeTierStack bookstore/bookstore: Pending (RegionPair classic has no networks yet (it only observes: managementPolicy Observe))"),
         "{text}"
     );
     assert!(!text.contains("change(s) applied"), "{text}");

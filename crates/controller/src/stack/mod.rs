@@ -84,7 +84,12 @@ pub(super) fn owner(stack: &ThreeTierStack, role: RegionRole) -> Option<Ownershi
 /// The pair's network IDs per region, once its networks exist; else why not.
 fn network_refs(pair: &RegionPair, role: RegionRole) -> Result<NetworkRefs, String> {
     let name = pair.metadata.name.as_deref().unwrap_or_default();
-    let not_yet = || format!("RegionPair {name} has no networks yet");
+    let held = match pair.spec.hands_off() {
+        Some(warmstandby_api::HandsOff::Observe) => " (it only observes: managementPolicy Observe)",
+        Some(warmstandby_api::HandsOff::Paused) => " (it is paused)",
+        None => "",
+    };
+    let not_yet = || format!("RegionPair {name} has no networks yet{held}");
     let status = pair.status.as_ref().ok_or_else(not_yet)?;
     let region = match role {
         RegionRole::Primary => status.primary.as_ref(),
