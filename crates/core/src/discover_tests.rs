@@ -1,25 +1,5 @@
 use super::*;
-use crate::network::observed::{ObservedAssociation, ObservedRoute};
-
-fn table(id: &str, vpc: &str, target: Option<RouteTarget>, subnets: &[String], main: bool) -> ObservedRouteTable {
-    let mut associations: Vec<ObservedAssociation> = subnets
-        .iter()
-        .map(|s| ObservedAssociation { id: format!("a-{s}"), subnet_id: Some(s.clone()), main: false })
-        .collect();
-    if main {
-        associations.push(ObservedAssociation { id: format!("a-main-{id}"), subnet_id: None, main: true });
-    }
-    ObservedRouteTable {
-        id: id.into(),
-        component: String::new(),
-        vpc_id: vpc.into(),
-        routes: target
-            .into_iter()
-            .map(|target| ObservedRoute { destination: "0.0.0.0/0".into(), target, blackhole: false })
-            .collect(),
-        associations,
-    }
-}
+use crate::test_fixtures::route_table as table;
 
 /// The console walkthrough in one region: the default VPC, the stack's VPC
 /// with 8 subnets (no Name tags), a public table, NAT on the main table, a
@@ -40,8 +20,10 @@ fn region(name: &str, n: u8, database: SeenDatabase) -> SeenRegion {
         }
     }
     subnets.push(SeenSubnet { id: "subnet-default".into(), vpc_id: "vpc-default".into(), ..Default::default() });
-    let public = vec![subnet(0, 0), subnet(0, 1)];
+    let public = [subnet(0, 0), subnet(0, 1)];
     let db = vec![subnet(3, 0), subnet(3, 1)];
+    let (public_ids, db_ids): (Vec<&str>, Vec<&str>) =
+        (public.iter().map(String::as_str).collect(), db.iter().map(String::as_str).collect());
     SeenRegion {
         region: name.into(),
         vpcs: vec![
@@ -50,9 +32,9 @@ fn region(name: &str, n: u8, database: SeenDatabase) -> SeenRegion {
         ],
         subnets,
         route_tables: vec![
-            table("rtb-public", &vpc, Some(RouteTarget::Gateway("igw-1".into())), &public, false),
+            table("rtb-public", &vpc, Some(RouteTarget::Gateway("igw-1".into())), &public_ids, false),
             table("rtb-main", &vpc, Some(RouteTarget::NatGateway("nat-1".into())), &[], true),
-            table("rtb-db", &vpc, None, &db, false),
+            table("rtb-db", &vpc, None, &db_ids, false),
         ],
         databases: vec![SeenDatabase { vpc_id: Some(vpc), subnet_ids: db, ..database }],
     }

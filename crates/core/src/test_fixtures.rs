@@ -63,3 +63,32 @@ pub(crate) fn observed_database(
         epoch: None,
     }
 }
+
+/// A route table of `vpc`: its 0.0.0.0/0 route to `target` (none: no way
+/// out), the subnets associated with it, and whether it is the VPC's main one.
+pub(crate) fn route_table(
+    id: &str,
+    vpc: &str,
+    target: Option<crate::network::observed::RouteTarget>,
+    subnets: &[&str],
+    main: bool,
+) -> crate::network::observed::ObservedRouteTable {
+    use crate::network::observed::{ObservedAssociation, ObservedRoute, ObservedRouteTable};
+    let mut associations: Vec<ObservedAssociation> = subnets
+        .iter()
+        .map(|s| ObservedAssociation { id: format!("rtbassoc-{s}"), subnet_id: Some(s.to_string()), main: false })
+        .collect();
+    if main {
+        associations.push(ObservedAssociation { id: format!("rtbassoc-main-{id}"), subnet_id: None, main: true });
+    }
+    ObservedRouteTable {
+        id: id.into(),
+        component: String::new(),
+        vpc_id: vpc.into(),
+        routes: target
+            .into_iter()
+            .map(|target| ObservedRoute { destination: "0.0.0.0/0".into(), target, blackhole: false })
+            .collect(),
+        associations,
+    }
+}

@@ -241,15 +241,10 @@ async fn plan(
         return Ok(EXIT_INVALID);
     };
     let code = if planned.count > 0 || !status.drift.is_empty() { crate::plan_diff::HAS_CHANGES } else { 0 };
+    let doc = || serde_json::json!({"planned": planned, "drift": status.drift});
     match output {
-        OutputFormat::Json => {
-            let doc = serde_json::json!({"planned": planned, "drift": status.drift});
-            writeln!(out, "{}", serde_json::to_string_pretty(&doc).unwrap_or_default())?;
-        }
-        OutputFormat::Yaml => {
-            let doc = serde_json::json!({"planned": planned, "drift": status.drift});
-            write!(out, "{}", serde_yaml::to_string(&doc).unwrap_or_default())?;
-        }
+        OutputFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&doc()).unwrap_or_default())?,
+        OutputFormat::Yaml => write!(out, "{}", serde_yaml::to_string(&doc()).unwrap_or_default())?,
         OutputFormat::Text => {
             let why = match hands_off {
                 warmstandby_api::HandsOff::Observe => "observe only (managementPolicy: Observe)",

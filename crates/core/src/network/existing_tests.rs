@@ -1,5 +1,5 @@
 use super::*;
-use crate::network::observed::{ObservedAssociation, ObservedRoute, ObservedRouteTable, ObservedSubnet, ObservedVpc};
+use crate::network::observed::{ObservedRouteTable, ObservedSubnet, ObservedVpc};
 
 const VPC: &str = "vpc-0a1b2c3d";
 
@@ -32,20 +32,7 @@ fn subnet(id: &str, zone: &str) -> ObservedSubnet {
 }
 
 fn table(id: &str, target: RouteTarget, subnets: &[&str], main: bool) -> ObservedRouteTable {
-    let mut associations: Vec<ObservedAssociation> = subnets
-        .iter()
-        .map(|s| ObservedAssociation { id: format!("rtbassoc-{s}"), subnet_id: Some(s.to_string()), main: false })
-        .collect();
-    if main {
-        associations.push(ObservedAssociation { id: format!("rtbassoc-main-{id}"), subnet_id: None, main: true });
-    }
-    ObservedRouteTable {
-        id: id.into(),
-        component: String::new(),
-        vpc_id: VPC.into(),
-        routes: vec![ObservedRoute { destination: "0.0.0.0/0".into(), target, blackhole: false }],
-        associations,
-    }
+    crate::test_fixtures::route_table(id, VPC, Some(target), subnets, main)
 }
 
 /// The classic hand-built network: a public table to the internet gateway,
