@@ -360,5 +360,15 @@ async fn apply_on_observed_manifests_reports_the_plan_and_returns() {
         Vec::<String>::new(),
         "nothing was created"
     );
+    // Destroy leaves observed objects alone and says why.
+    let argv = ["warmstandby", "destroy", "--wait", "-f", path.as_str()];
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = warmstandby_cli::run_with(argv, &mut out, &mut err, Some(emulator.sdk_config("us-east-1").await)).await;
+    let text = format!("{}{}", String::from_utf8_lossy(&out), String::from_utf8_lossy(&err));
+    assert_eq!(code, 0, "{text}");
+    for object in ["ThreeTierStack bookstore/bookstore", "RegionPair classic"] {
+        let line = format!("{object}: managementPolicy is Observe: AWS resources left in place");
+        assert!(text.contains(&line), "{line}\nnot in:\n{text}");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

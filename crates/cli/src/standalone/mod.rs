@@ -10,7 +10,7 @@ use std::sync::Arc;
 use warmstandby_api::{API_VERSION, RegionPair, RegionPairStatus, ThreeTierStack};
 
 use warmstandby_aws::AwsContext;
-use warmstandby_controller::{Intent, TeardownOutcome, now_rfc3339, region_pair, stack};
+use warmstandby_controller::{Intent, now_rfc3339, region_pair, stack};
 
 use crate::OutputFormat;
 use crate::check::Checked;
@@ -247,7 +247,10 @@ where
             let _ = writeln!(out, "  ! {}", crate::explain(e));
         }
         if outcome.finished {
-            let _ = writeln!(out, "{label}: deleted; nothing owned by it is left");
+            let _ = match &outcome.left_in_aws {
+                Some(why) => writeln!(out, "{label}: {why}: AWS resources left in place"),
+                None => writeln!(out, "{label}: deleted; nothing owned by it is left"),
+            };
             return true;
         }
         let retryable = outcome.errors.iter().all(|e| e.class.is_retryable());
@@ -281,12 +284,6 @@ pub async fn destroy(aws: &Arc<AwsContext>, checked: &Checked, opts: &WaitOption
     let suffix = chrono::Utc::now().format("%Y%m%d%H%M%S").to_string();
     for st in checked.set.stacks.iter().rev() {
         let label = format!("ThreeTierStack {}", crate::manifests::object_id(st));
-        if let Some(why) =
-            TeardownOutcome::left_alone(st.spec.deletion_policy, st.spec.management_policy).and_then(|o| o.left_in_aws)
-        {
-            let _ = writeln!(out, "{label}: {why}: AWS resources left in place");
-            continue;
-        }
         let suffix = suffix.as_str();
         let finished = teardown_until_done(&label, opts, deadline, out, |wait| async move {
             let inputs = checked.set.stack_inputs(st);
@@ -301,12 +298,6 @@ pub async fn destroy(aws: &Arc<AwsContext>, checked: &Checked, opts: &WaitOption
     }
     for pair in checked.set.region_pairs.iter().rev() {
         let label = format!("RegionPair {}", pair.metadata.name.as_deref().unwrap_or_default());
-        if let Some(why) = TeardownOutcome::left_alone(pair.spec.deletion_policy, pair.spec.management_policy)
-            .and_then(|o| o.left_in_aws)
-        {
-            let _ = writeln!(out, "{label}: {why}: AWS resources left in place");
-            continue;
-        }
         let finished = teardown_until_done(&label, opts, deadline, out, |wait| async move {
             region_pair::teardown(&*aws.for_role(pair.spec.role_arn.as_deref()).await, pair, wait.as_ref()).await
         })
