@@ -59,22 +59,26 @@ impl FaultKind {
     }
 }
 
-/// A service's wire protocol and throttling error, by the SDK's service name.
-fn protocol_of(service: &str) -> (&'static str, &'static str, u16) {
-    match service {
+/// A service's wire protocol and throttling error, by the SDK's service
+/// name; every service a family calls is listed (a test checks them against
+/// `Family::all_services`).
+fn protocol_of(service: &str) -> Option<(&'static str, &'static str, u16)> {
+    Some(match service {
         "EC2" => ("ec2", "RequestLimitExceeded", 503),
         "RDS" | "Elastic Load Balancing v2" | "Auto Scaling" | "IAM" => ("query", "Throttling", 400),
         "Route 53" | "CloudFront" => ("restxml", "Throttling", 400),
         "CloudWatch" => ("cbor", "Throttling", 400),
         "Backup" => ("restjson", "ThrottlingException", 400),
-        // ACM, WAFV2, Secrets Manager: JSON 1.1.
-        _ => ("json", "ThrottlingException", 400),
-    }
+        "ACM" | "WAFV2" | "Secrets Manager" => ("json", "ThrottlingException", 400),
+        _ => return None,
+    })
 }
 
 /// The header that makes the emulator answer this attempt with `kind`.
 fn fault_header(kind: FaultKind, service: &str, delay: std::time::Duration) -> Option<String> {
-    let (protocol, throttling, throttling_status) = protocol_of(service);
+    // A service no family lists cannot be called; JSON 1.1 is AWS's most common.
+    let (protocol, throttling, throttling_status) =
+        protocol_of(service).unwrap_or(("json", "ThrottlingException", 400));
     let ec2 = protocol == "ec2";
     let (code, status) = match kind {
         FaultKind::Throttled => (throttling, throttling_status),
@@ -400,5 +404,17 @@ impl Intercept for CallCounter {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_family_service_has_its_protocol_and_throttling_error() {
+        for service in warmstandby_core::family::Family::all_services() {
+            assert!(protocol_of(service).is_some(), "{service}: add its wire protocol to protocol_of");
+        }
     }
 }

@@ -5,16 +5,8 @@
 
 use serde::Serialize;
 use warmstandby_api::{DriftItem, GLOBAL_REGION, PlannedChange, PlannedChanges, ThreeTierStackStatus};
-use warmstandby_core::access::actions::{AccessAction, IamAction, SecretAction};
-use warmstandby_core::data::plan::{
-    BackupAction, BastionAction, DataAction, DatabaseAction, PrivateDnsAction, SecurityGroupAction,
-};
-use warmstandby_core::desired::{Kind, Resource, Scope, Tier, Topology};
-use warmstandby_core::edge::plan::{
-    AlarmAction, CdnAction, CertificateAction, ComputeAction, DnsAction, EdgeAction, LoadBalancingAction, RecordAction,
-    WafAction,
-};
-use warmstandby_core::network::plan::NetworkAction;
+use warmstandby_core::desired::{Resource, Scope, Tier, Topology};
+use warmstandby_core::family::{Effect, FamilyAction};
 
 /// What a change does to its resource.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -169,233 +161,35 @@ fn listed(changes: &[Change], would_move: Option<&str>, region: &str) -> Planned
     }
 }
 
-fn change(region: &str, kind: ChangeKind, resource: Kind, tier: Tier, description: String) -> Change {
-    Change {
-        region: region.to_string(),
-        kind,
-        resource_kind: resource.to_string(),
-        tier,
-        description,
-        fields: Vec::new(),
-        count: 1,
+impl From<Effect> for ChangeKind {
+    fn from(effect: Effect) -> Self {
+        match effect {
+            Effect::Create => ChangeKind::Create,
+            Effect::Update => ChangeKind::Update,
+            Effect::Delete => ChangeKind::Delete,
+        }
     }
 }
 
-/// The scope of a region's resource, for the tier it sits in.
-fn regional(region: &str) -> Scope {
-    Scope::Region { role: warmstandby_api::RegionRole::Primary, region: region.to_string() }
-}
-
-/// A network action of `region`.
-pub fn of_network(region: &str, action: &NetworkAction) -> Change {
-    use ChangeKind::{Create, Delete, Update};
-    use NetworkAction as A;
-    let (kind, resource) = match action {
-        A::CreateVpc { .. } => (Create, Kind::Vpc),
-        A::EnableVpcDns { .. } => (Update, Kind::Vpc),
-        A::CreateSubnet { .. } => (Create, Kind::Subnet),
-        A::SetMapPublicIp { .. } => (Update, Kind::Subnet),
-        A::CreateInternetGateway { .. } => (Create, Kind::InternetGateway),
-        A::AttachInternetGateway { .. } | A::DetachInternetGateway { .. } => (Update, Kind::InternetGateway),
-        A::AllocateAddress { .. } => (Create, Kind::ElasticIp),
-        A::CreateNatGateway { .. } => (Create, Kind::NatGateway),
-        A::CreateRouteTable { .. } => (Create, Kind::RouteTable),
-        A::CreateRoute { .. }
-        | A::ReplaceRoute { .. }
-        | A::DeleteRoute { .. }
-        | A::AssociateRouteTable { .. }
-        | A::ReplaceAssociation { .. }
-        | A::DisassociateRouteTable { .. } => (Update, Kind::RouteTable),
-        A::DeleteRouteTable { .. } => (Delete, Kind::RouteTable),
-        A::DeleteNatGateway { .. } => (Delete, Kind::NatGateway),
-        A::ReleaseAddress { .. } => (Delete, Kind::ElasticIp),
-        A::DeleteInternetGateway { .. } => (Delete, Kind::InternetGateway),
-        A::DeleteSubnet { .. } => (Delete, Kind::Subnet),
-        A::DeleteVpc { .. } => (Delete, Kind::Vpc),
+/// The change an action of any family makes, in `region` (a region's name,
+/// the secret's home or `global`) or, with `None`, among the global
+/// resources. What it does, to which kind and in which row is the action's
+/// own answer (`FamilyAction`), so a new family needs nothing here.
+pub fn of(region: Option<&str>, action: &impl FamilyAction) -> Change {
+    let scope = match region {
+        Some(region) => Scope::Region { role: warmstandby_api::RegionRole::Primary, region: region.to_string() },
+        None => Scope::Global,
     };
-    change(region, kind, resource, Tier::Network, action.describe())
-}
-
-/// A data-tier action of `region`.
-pub fn of_data(region: &str, action: &DataAction) -> Change {
-    use ChangeKind::{Create, Delete, Update};
-    let (kind, resource, tier) = match action {
-        DataAction::SecurityGroup(a) => {
-            use SecurityGroupAction as A;
-            match a {
-                A::CreateSecurityGroup { component, .. } => {
-                    (Create, Kind::SecurityGroup, Tier::of(&regional(region), Kind::SecurityGroup, component))
-                }
-                A::AuthorizeIngress { .. } | A::RevokeIngress { .. } | A::TagGroupEpoch { .. } => {
-                    (Update, Kind::SecurityGroup, Tier::Data)
-                }
-                A::DeleteSecurityGroup { .. } => (Delete, Kind::SecurityGroup, Tier::Data),
-            }
-        }
-        DataAction::Bastion(a) => match a {
-            BastionAction::RunBastion { .. } => (Create, Kind::BastionInstance, Tier::Data),
-            BastionAction::TerminateInstance { .. } => (Delete, Kind::BastionInstance, Tier::Data),
-        },
-        DataAction::Database(a) => {
-            use DatabaseAction as A;
-            let (kind, resource) = match a {
-                A::CreateDbSubnetGroup { .. } => (Create, Kind::DbSubnetGroup),
-                A::DeleteDbSubnetGroup { .. } => (Delete, Kind::DbSubnetGroup),
-                A::CreateWriter { .. } => (Create, Kind::DbInstance),
-                A::CreateReplica { .. } => (Create, Kind::DbReadReplica),
-                A::ModifyDatabase { .. }
-                | A::PromoteReplica { .. }
-                | A::TagEpoch { .. }
-                | A::UnprotectDatabase { .. } => (Update, Kind::DbInstance),
-                A::DeleteDatabase { .. } => (Delete, Kind::DbInstance),
-            };
-            (kind, resource, Tier::Data)
-        }
-        DataAction::PrivateDns(a) => {
-            use PrivateDnsAction as A;
-            let (kind, resource) = match a {
-                A::CreatePrivateZone { .. } => (Create, Kind::PrivateHostedZone),
-                A::UpsertRecord { .. } => (Update, Kind::PrivateDnsRecord),
-                A::DeleteRecord { .. } => (Delete, Kind::PrivateDnsRecord),
-                A::DeletePrivateZone { .. } => (Delete, Kind::PrivateHostedZone),
-            };
-            (kind, resource, Tier::Data)
-        }
-        DataAction::Backup(a) => {
-            use BackupAction as A;
-            let (kind, resource) = match a {
-                A::CreateBackupVault { .. } => (Create, Kind::BackupVault),
-                A::DeleteBackupVault { .. } => (Delete, Kind::BackupVault),
-                A::CreateBackupPlan { .. } => (Create, Kind::BackupPlan),
-                A::UpdateBackupPlan { .. } => (Update, Kind::BackupPlan),
-                A::CreateBackupSelection { .. } => (Create, Kind::BackupSelection),
-                A::DeleteBackupSelection { .. } => (Delete, Kind::BackupSelection),
-                A::DeleteBackupPlan { .. } => (Delete, Kind::BackupPlan),
-            };
-            (kind, resource, Tier::Data)
-        }
-    };
-    change(region, kind, resource, tier, action.describe())
-}
-
-/// An edge or compute action, in `region` or globally (`None`).
-pub fn of_edge(region: Option<&str>, action: &EdgeAction) -> Change {
-    use ChangeKind::{Create, Delete, Update};
-    let scope = region.map(regional).unwrap_or(Scope::Global);
-    // New resources are named by their tier; changes of existing ones by
-    // ID, and their tier is the one the name tells, else the api's (where
-    // the certificate sits).
-    let tier_of = |kind: Kind, component: &str| (kind, Tier::of(&scope, kind, component));
-    let named = |kind: Kind, name: &str| (kind, Tier::of(&scope, kind, &name.replace(['.', ':', '_'], "-")));
-    let global = |kind: Kind| (kind, Tier::Global);
-    let (kind, (resource, tier)) = match action {
-        EdgeAction::Certificate(a) => match a {
-            CertificateAction::RequestCertificate { .. } => (Create, tier_of(Kind::Certificate, "certificate")),
-            CertificateAction::DeleteCertificate { .. } => (Delete, tier_of(Kind::Certificate, "certificate")),
-        },
-        EdgeAction::LoadBalancing(a) => {
-            use LoadBalancingAction as A;
-            match a {
-                A::CreateTargetGroup { tier, .. } => (Create, tier_of(Kind::TargetGroup, tier)),
-                A::ModifyTargetGroup { arn, .. } => (Update, named(Kind::TargetGroup, arn)),
-                A::DeleteTargetGroup { arn } => (Delete, named(Kind::TargetGroup, arn)),
-                A::CreateLoadBalancer { tier, .. } => (Create, tier_of(Kind::LoadBalancer, tier)),
-                A::SetSubnets { arn, .. } | A::SetSecurityGroups { arn, .. } => {
-                    (Update, named(Kind::LoadBalancer, arn))
-                }
-                A::DeleteLoadBalancer { arn } => (Delete, named(Kind::LoadBalancer, arn)),
-                A::CreateListener { tier, .. } => (Create, tier_of(Kind::Listener, tier)),
-                A::ModifyListener { arn, .. } => (Update, named(Kind::Listener, arn)),
-                A::DeleteListener { arn } => (Delete, named(Kind::Listener, arn)),
-            }
-        }
-        EdgeAction::Compute(a) => {
-            use ComputeAction as A;
-            match a {
-                A::CopyImage { tier, .. } => (Create, tier_of(Kind::Image, tier)),
-                A::DeregisterImage { image_id, .. } => (Delete, named(Kind::Image, image_id)),
-                A::CreateLaunchTemplate { tier, .. } => (Create, tier_of(Kind::LaunchTemplate, tier)),
-                A::CreateLaunchTemplateVersion { template_id, .. } => {
-                    (Update, named(Kind::LaunchTemplate, template_id))
-                }
-                A::DeleteLaunchTemplate { template_id } => (Delete, named(Kind::LaunchTemplate, template_id)),
-                A::CreateAutoScalingGroup { tier, .. } => (Create, tier_of(Kind::AutoScalingGroup, tier)),
-                A::UpdateAutoScalingGroup { name, .. } => (Update, named(Kind::AutoScalingGroup, name)),
-                A::DeleteAutoScalingGroup { name } => (Delete, named(Kind::AutoScalingGroup, name)),
-            }
-        }
-        EdgeAction::Dns(a) => match a {
-            DnsAction::CreatePublicZone { .. } => (Create, global(Kind::PublicHostedZone)),
-            DnsAction::DeletePublicZone { .. } => (Delete, global(Kind::PublicHostedZone)),
-            DnsAction::ChangeRecords { changes, .. } => {
-                let all = |a: RecordAction| changes.iter().all(|(x, _)| *x == a);
-                let kind = if all(RecordAction::Create) {
-                    Create
-                } else if all(RecordAction::Delete) {
-                    Delete
-                } else {
-                    Update
-                };
-                let name = region.unwrap_or(GLOBAL_NAME);
-                let mut c = change(name, kind, Kind::FailoverRecord, Tier::Global, action.describe());
-                c.count = changes.len().max(1);
-                return c;
-            }
-            DnsAction::CreateHealthCheck { .. } => (Create, global(Kind::HealthCheck)),
-            DnsAction::UpdateHealthCheck { .. } => (Update, global(Kind::HealthCheck)),
-            DnsAction::DeleteHealthCheck { .. } => (Delete, global(Kind::HealthCheck)),
-        },
-        EdgeAction::Cdn(a) => match a {
-            CdnAction::CreateDistribution { .. } => (Create, global(Kind::Distribution)),
-            CdnAction::UpdateDistribution { .. } => (Update, global(Kind::Distribution)),
-            CdnAction::DeleteDistribution { .. } => (Delete, global(Kind::Distribution)),
-        },
-        EdgeAction::Waf(a) => match a {
-            WafAction::CreateWebAcl { .. } => (Create, global(Kind::WebAcl)),
-            WafAction::UpdateWebAcl { .. } => (Update, global(Kind::WebAcl)),
-            WafAction::DeleteWebAcl { .. } => (Delete, global(Kind::WebAcl)),
-        },
-        EdgeAction::Alarm(a) => match a {
-            AlarmAction::PutAlarm { .. } => (Create, global(Kind::Alarm)),
-            AlarmAction::DeleteAlarm { .. } => (Delete, global(Kind::Alarm)),
-        },
-    };
-    change(region.unwrap_or(GLOBAL_NAME), kind, resource, tier, action.describe())
-}
-
-/// An access action, reported in `region` (the secret's home, or global for IAM).
-pub fn of_access(region: &str, action: &AccessAction) -> Change {
-    use ChangeKind::{Create, Delete, Update};
-    let (kind, resource, tier) = match action {
-        AccessAction::Secret(a) => {
-            let kind = match a {
-                SecretAction::Create { .. } => Create,
-                SecretAction::Delete { .. } => Delete,
-                SecretAction::Restore { .. }
-                | SecretAction::Replicate { .. }
-                | SecretAction::Rotate { .. }
-                | SecretAction::RemoveReplica { .. } => Update,
-            };
-            (kind, Kind::Secret, Tier::Data)
-        }
-        AccessAction::Iam(a) => {
-            let tier_of = |name: &str| Tier::of_component(name).unwrap_or(Tier::Api);
-            match a {
-                IamAction::CreateRole { tier, .. } => (Create, Kind::InstanceRole, tier_of(tier)),
-                IamAction::UpdateTrust { role }
-                | IamAction::PutPolicy { role, .. }
-                | IamAction::DeletePolicy { role, .. }
-                | IamAction::DetachPolicy { role, .. } => (Update, Kind::InstanceRole, tier_of(role)),
-                IamAction::DeleteRole { name } => (Delete, Kind::InstanceRole, tier_of(name)),
-                IamAction::CreateProfile { tier, .. } => (Create, Kind::InstanceProfile, tier_of(tier)),
-                IamAction::AddRole { profile, .. } | IamAction::RemoveRole { profile, .. } => {
-                    (Update, Kind::InstanceProfile, tier_of(profile))
-                }
-                IamAction::DeleteProfile { name } => (Delete, Kind::InstanceProfile, tier_of(name)),
-            }
-        }
-    };
-    change(region, kind, resource, tier, action.describe())
+    let (effect, kind) = action.effect();
+    Change {
+        region: region.unwrap_or(GLOBAL_NAME).to_string(),
+        kind: effect.into(),
+        resource_kind: kind.to_string(),
+        tier: action.tier(&scope),
+        description: action.describe(),
+        fields: Vec::new(),
+        count: action.count(),
+    }
 }
 
 /// How global changes are labelled (they are served from us-east-1).
@@ -434,13 +228,16 @@ pub fn attach_drift(changes: &mut [Change], drift: &[DriftItem]) -> Vec<DriftIte
 #[cfg(test)]
 mod tests {
     use super::*;
+    use warmstandby_core::data::plan::{DataAction, SecurityGroupAction};
+    use warmstandby_core::edge::plan::{AlarmAction, ComputeAction, EdgeAction};
+    use warmstandby_core::network::plan::NetworkAction;
 
     #[test]
     fn every_family_maps_to_signs_and_tiers() {
-        let c = of_network("us-east-1", &NetworkAction::DeleteVpc { vpc_id: "vpc-1".into() });
+        let c = of(Some("us-east-1"), &NetworkAction::DeleteVpc { vpc_id: "vpc-1".into() });
         assert_eq!((c.kind.sign(), c.tier, c.resource_kind.as_str()), ('-', Tier::Network, "Vpc"));
-        let c = of_data(
-            "us-east-1",
+        let c = of(
+            Some("us-east-1"),
             &DataAction::SecurityGroup(SecurityGroupAction::CreateSecurityGroup {
                 component: "security-group/alb-web".into(),
                 name: "n".into(),
@@ -449,18 +246,18 @@ mod tests {
             }),
         );
         assert_eq!((c.kind.sign(), c.tier), ('+', Tier::Web));
-        let c = of_edge(
+        let c = of(
             Some("us-west-2"),
             &EdgeAction::Compute(ComputeAction::DeleteAutoScalingGroup { name: "bookstore-bookstore-api".into() }),
         );
         assert_eq!((c.kind.sign(), c.tier, c.region.as_str()), ('-', Tier::Api, "us-west-2"));
-        let c = of_edge(None, &EdgeAction::Alarm(AlarmAction::DeleteAlarm { name: "a".into() }));
+        let c = of(None, &EdgeAction::Alarm(AlarmAction::DeleteAlarm { name: "a".into() }));
         assert_eq!((c.tier, c.region.as_str()), (Tier::Global, "global"));
     }
 
     #[test]
     fn drift_becomes_fields_of_the_change_that_repairs_it() {
-        let mut changes = vec![of_edge(
+        let mut changes = vec![of(
             Some("us-east-1"),
             &EdgeAction::Compute(ComputeAction::UpdateAutoScalingGroup {
                 name: "bookstore-bookstore-web".into(),

@@ -5,6 +5,7 @@ use futures::future::join_all;
 use warmstandby_api::{RegionPair, RegionPairStatus, RegionRole};
 use warmstandby_aws::{AwsContext, AwsError, Ownership, network};
 use warmstandby_core::desired::desired_network;
+use warmstandby_core::family::FamilyAction;
 use warmstandby_core::network::existing::check_existing;
 use warmstandby_core::network::observed::ObservedNetwork;
 use warmstandby_core::network::plan::{NetworkPlan, plan_network, plan_teardown};
@@ -175,7 +176,7 @@ async fn reconcile_region(
     }
     let first = plan_network(&desired, &model);
     pass.outcome.drift = first.drift.clone();
-    pass.outcome.converged = first.actions.is_empty() && first.blocked.is_empty() && first.waiting.is_empty();
+    pass.outcome.converged = first.is_settled();
     let (applied, changes, errors, last) = if intent == Intent::Apply {
         apply_rounds(aws, &desired.region, owner, &mut model, first, |m| plan_network(&desired, m)).await
     } else {
@@ -183,7 +184,7 @@ async fn reconcile_region(
         let planned: Vec<Change> = if model.vpcs.is_empty() {
             change::creations_of(&desired.resources())
         } else {
-            first.actions.iter().map(|a| change::of_network(&desired.region, a)).collect()
+            first.actions.iter().map(|a| change::of(Some(&desired.region), a)).collect()
         };
         pass.outcome.planned = planned.len();
         (Vec::new(), planned, Vec::new(), first)
@@ -259,7 +260,7 @@ async fn apply_rounds(
                         aws.recent().forget(&owner.uid, region, id);
                     }
                     applied.push(format!("{region}: {}", action.describe()));
-                    changes.push(change::of_network(region, action));
+                    changes.push(change::of(Some(region), action));
                     model.record(action, &outcome);
                 }
                 Err(e) => {

@@ -6,7 +6,39 @@
 //! emulator's leftover census (`tests/src/census.rs`) and the picture's rows
 //! (`Tier::of`, exhaustive over kinds).
 
-use crate::resource::Kind;
+use crate::resource::{Kind, Scope, Tier};
+
+/// What an action does to the resource it changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Effect {
+    Create,
+    Update,
+    Delete,
+}
+
+/// Every family's action enum (and each tier's enum of them) says here, beside
+/// its definition, what it does to which kind and in which row of the
+/// picture: plans, reports and events read that through this one seam, so
+/// a new action is classified where it is written (exhaustive matches).
+pub trait FamilyAction {
+    /// What it does, to which kind of resource.
+    fn effect(&self) -> (Effect, Kind);
+    /// A short description for logs, events and plans; never a secret
+    /// (actions carry none).
+    fn describe(&self) -> String;
+    /// The row of the resource it changes, for an action run in `scope`.
+    fn tier(&self, scope: &Scope) -> Tier {
+        Tier::of(scope, self.effect().1, "")
+    }
+    /// Resources it creates or deletes at once (a Route 53 batch holds several).
+    fn count(&self) -> usize {
+        1
+    }
+    /// The family whose adapter runs it.
+    fn family(&self) -> Family {
+        self.effect().1.family()
+    }
+}
 
 /// One family: the resources one action enum changes and one module per
 /// crate plans, observes and applies.
@@ -139,5 +171,15 @@ mod tests {
         assert_eq!(owned, Kind::ALL.len(), "each kind in exactly one family");
         let listed: std::collections::BTreeSet<Family> = Kind::ALL.iter().map(|k| k.family()).collect();
         assert_eq!(listed.len(), Family::ALL.len(), "Family::ALL lists every family a kind names");
+    }
+
+    #[test]
+    fn a_tier_enum_answers_with_its_family_action() {
+        use crate::edge::plan::{EdgeAction, WafAction};
+        let action = WafAction::DeleteWebAcl { id: "a-1".into(), name: "acl".into(), lock_token: "t".into() };
+        let tiered = EdgeAction::from(action.clone());
+        assert_eq!(tiered.effect(), (Effect::Delete, Kind::WebAcl));
+        assert_eq!((tiered.family(), tiered.describe()), (Family::Waf, action.describe()));
+        assert_eq!(tiered.tier(&Scope::Global), Tier::Global);
     }
 }

@@ -25,6 +25,20 @@ impl<A> Default for Plan<A> {
     }
 }
 
+impl<A> Plan<A> {
+    /// Nothing to do, nothing refused and nothing to wait for.
+    pub fn is_settled(&self) -> bool {
+        self.actions.is_empty() && self.blocked.is_empty() && self.waiting.is_empty()
+    }
+
+    /// Adds this plan's findings (drift, blocked, waiting) to `into`'s.
+    pub fn findings_into<B>(self, into: &mut Plan<B>) {
+        into.drift.extend(self.drift);
+        into.blocked.extend(self.blocked);
+        into.waiting.extend(self.waiting);
+    }
+}
+
 impl<S, A> Plan<(S, A)> {
     /// An action of the family's kind, at `scope`.
     pub fn push(&mut self, scope: S, action: impl Into<A>) {
@@ -60,7 +74,8 @@ impl PassOutcome {
     }
 }
 
-/// `From` each resource's action into its family's action enum:
+/// A tier's enum of family actions: `From` each family's action into it,
+/// and its `FamilyAction` answered by the family's own:
 /// `into_family_action!(DataAction { SecurityGroupAction => SecurityGroup, .. })`.
 macro_rules! into_family_action {
     ($family:ident { $($resource:ident => $variant:ident),* $(,)? }) => {
@@ -69,6 +84,21 @@ macro_rules! into_family_action {
                 $family::$variant(action)
             }
         })*
+
+        impl $crate::family::FamilyAction for $family {
+            fn effect(&self) -> ($crate::family::Effect, $crate::resource::Kind) {
+                match self { $($family::$variant(a) => a.effect(),)* }
+            }
+            fn describe(&self) -> String {
+                match self { $($family::$variant(a) => a.describe(),)* }
+            }
+            fn tier(&self, scope: &$crate::resource::Scope) -> $crate::resource::Tier {
+                match self { $($family::$variant(a) => a.tier(scope),)* }
+            }
+            fn count(&self) -> usize {
+                match self { $($family::$variant(a) => a.count(),)* }
+            }
+        }
     };
 }
 pub(crate) use into_family_action;

@@ -10,6 +10,7 @@ use warmstandby_core::access::desired::DesiredAccess;
 use warmstandby_core::data::plan::DataAction;
 use warmstandby_core::desired::DesiredDataTier;
 use warmstandby_core::edge::plan::{EdgeAction, EdgeScope};
+use warmstandby_core::family::FamilyAction;
 use warmstandby_core::validate::ValidatedStack;
 
 use crate::change::{self, Change};
@@ -17,8 +18,8 @@ use crate::change::{self, Change};
 /// An edge action as a change of its region, or a global one.
 pub(super) fn edge_change(scope: EdgeScope, regions: [&str; 2], action: &EdgeAction) -> Change {
     match scope {
-        EdgeScope::Region(role) => change::of_edge(Some(regions[role.index()]), action),
-        EdgeScope::Global => change::of_edge(None, action),
+        EdgeScope::Region(role) => change::of(Some(regions[role.index()]), action),
+        EdgeScope::Global => change::of(None, action),
     }
 }
 
@@ -55,7 +56,7 @@ pub(super) async fn apply(
     .await;
     report(actions.iter().zip(results).map(|((role, action), result)| {
         let region = desired[role.index()].region.as_str();
-        (region, action.describe(), change::of_data(region, action), result)
+        (region, action.describe(), change::of(Some(region), action), result)
     }))
 }
 
@@ -74,7 +75,7 @@ pub(super) async fn apply_access(
     .await;
     report(actions.iter().zip(results).map(|(action, result)| {
         let region = access_region(desired, action);
-        (region, action.describe(), change::of_access(region, action), result)
+        (region, action.describe(), change::of(Some(region), action), result)
     }))
 }
 

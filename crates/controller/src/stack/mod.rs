@@ -332,11 +332,10 @@ async fn reconcile_validated(
         (applied, changes, errors)
     } else {
         let mut changes: Vec<Change> =
-            decided.data_plan.actions.iter().map(|(role, a)| change::of_data(regions[role.index()], a)).collect();
+            decided.data_plan.actions.iter().map(|(role, a)| change::of(Some(regions[role.index()]), a)).collect();
         changes.extend(decided.edge_plan.actions.iter().map(|(scope, a)| edge_change(*scope, regions, a)));
-        changes.extend(
-            decided.access_plan.actions.iter().map(|a| change::of_access(access_region(&desired.access, a), a)),
-        );
+        changes
+            .extend(decided.access_plan.actions.iter().map(|a| change::of(Some(access_region(&desired.access, a)), a)));
         (Vec::new(), changes, Vec::new())
     };
     // An object that only observes lists what an apply would change. A pass

@@ -1,6 +1,8 @@
 //! The access family's changes: Secrets Manager and IAM, one enum each.
 
 use crate::access::desired::SecretFields;
+use crate::family::{Effect, FamilyAction};
+use crate::resource::{Kind, Scope, Tier};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AccessAction {
@@ -91,38 +93,87 @@ pub enum IamAction {
 
 crate::plan::into_family_action!(AccessAction { SecretAction => Secret, IamAction => Iam });
 
-impl AccessAction {
-    /// A short description; never includes the secret's value.
-    pub fn describe(&self) -> String {
+impl FamilyAction for SecretAction {
+    fn effect(&self) -> (Effect, Kind) {
+        let effect = match self {
+            SecretAction::Create { .. } => Effect::Create,
+            SecretAction::Delete { .. } => Effect::Delete,
+            SecretAction::Restore { .. }
+            | SecretAction::Replicate { .. }
+            | SecretAction::Rotate { .. }
+            | SecretAction::RemoveReplica { .. } => Effect::Update,
+        };
+        (effect, Kind::Secret)
+    }
+
+    /// The database's credentials: the data tier's, wherever reported.
+    fn tier(&self, _scope: &Scope) -> Tier {
+        Tier::Data
+    }
+
+    /// Never includes the secret's value.
+    fn describe(&self) -> String {
         match self {
-            AccessAction::Secret(a) => match a {
-                SecretAction::Create { name, replica_region, .. } => {
-                    format!("create secret {name} (replica in {replica_region})")
-                }
-                SecretAction::Restore { arn } => format!("restore secret {arn}"),
-                SecretAction::Replicate { arn, region } => format!("replicate secret {arn} to {region}"),
-                SecretAction::Rotate { arn, database: Some((_, db)), .. } => {
-                    format!("rotate the password of {db} and secret {arn}")
-                }
-                SecretAction::Rotate { arn, database: None, .. } => format!("rewrite secret {arn}"),
-                SecretAction::RemoveReplica { arn, region } => format!("remove the replica of {arn} in {region}"),
-                SecretAction::Delete { arn, recovery_window_days: 0 } => format!("delete secret {arn} at once"),
-                SecretAction::Delete { arn, recovery_window_days } => {
-                    format!("delete secret {arn} (recoverable for {recovery_window_days} days)")
-                }
-            },
-            AccessAction::Iam(a) => match a {
-                IamAction::CreateRole { name, .. } => format!("create role {name}"),
-                IamAction::UpdateTrust { role } => format!("restore the trust policy of {role}"),
-                IamAction::PutPolicy { role, policy, .. } => format!("put policy {policy} of {role}"),
-                IamAction::DeletePolicy { role, policy } => format!("delete policy {policy} of {role}"),
-                IamAction::DetachPolicy { role, policy_arn } => format!("detach {policy_arn} from {role}"),
-                IamAction::CreateProfile { name, .. } => format!("create instance profile {name}"),
-                IamAction::AddRole { profile, role } => format!("add {role} to instance profile {profile}"),
-                IamAction::RemoveRole { profile, role } => format!("remove {role} from instance profile {profile}"),
-                IamAction::DeleteProfile { name } => format!("delete instance profile {name}"),
-                IamAction::DeleteRole { name } => format!("delete role {name}"),
-            },
+            SecretAction::Create { name, replica_region, .. } => {
+                format!("create secret {name} (replica in {replica_region})")
+            }
+            SecretAction::Restore { arn } => format!("restore secret {arn}"),
+            SecretAction::Replicate { arn, region } => format!("replicate secret {arn} to {region}"),
+            SecretAction::Rotate { arn, database: Some((_, db)), .. } => {
+                format!("rotate the password of {db} and secret {arn}")
+            }
+            SecretAction::Rotate { arn, database: None, .. } => format!("rewrite secret {arn}"),
+            SecretAction::RemoveReplica { arn, region } => format!("remove the replica of {arn} in {region}"),
+            SecretAction::Delete { arn, recovery_window_days: 0 } => format!("delete secret {arn} at once"),
+            SecretAction::Delete { arn, recovery_window_days } => {
+                format!("delete secret {arn} (recoverable for {recovery_window_days} days)")
+            }
+        }
+    }
+}
+
+impl FamilyAction for IamAction {
+    fn effect(&self) -> (Effect, Kind) {
+        use IamAction as A;
+        match self {
+            A::CreateRole { .. } => (Effect::Create, Kind::InstanceRole),
+            A::UpdateTrust { .. } | A::PutPolicy { .. } | A::DeletePolicy { .. } | A::DetachPolicy { .. } => {
+                (Effect::Update, Kind::InstanceRole)
+            }
+            A::DeleteRole { .. } => (Effect::Delete, Kind::InstanceRole),
+            A::CreateProfile { .. } => (Effect::Create, Kind::InstanceProfile),
+            A::AddRole { .. } | A::RemoveRole { .. } => (Effect::Update, Kind::InstanceProfile),
+            A::DeleteProfile { .. } => (Effect::Delete, Kind::InstanceProfile),
+        }
+    }
+
+    /// IAM is global; a role or profile sits in the row its name tells.
+    fn tier(&self, _scope: &Scope) -> Tier {
+        use IamAction as A;
+        let name = match self {
+            A::CreateRole { tier, .. } | A::CreateProfile { tier, .. } => tier,
+            A::UpdateTrust { role }
+            | A::PutPolicy { role, .. }
+            | A::DeletePolicy { role, .. }
+            | A::DetachPolicy { role, .. } => role,
+            A::AddRole { profile, .. } | A::RemoveRole { profile, .. } => profile,
+            A::DeleteRole { name } | A::DeleteProfile { name } => name,
+        };
+        Tier::of_component(name).unwrap_or(Tier::Api)
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            IamAction::CreateRole { name, .. } => format!("create role {name}"),
+            IamAction::UpdateTrust { role } => format!("restore the trust policy of {role}"),
+            IamAction::PutPolicy { role, policy, .. } => format!("put policy {policy} of {role}"),
+            IamAction::DeletePolicy { role, policy } => format!("delete policy {policy} of {role}"),
+            IamAction::DetachPolicy { role, policy_arn } => format!("detach {policy_arn} from {role}"),
+            IamAction::CreateProfile { name, .. } => format!("create instance profile {name}"),
+            IamAction::AddRole { profile, role } => format!("add {role} to instance profile {profile}"),
+            IamAction::RemoveRole { profile, role } => format!("remove {role} from instance profile {profile}"),
+            IamAction::DeleteProfile { name } => format!("delete instance profile {name}"),
+            IamAction::DeleteRole { name } => format!("delete role {name}"),
         }
     }
 }

@@ -4,6 +4,8 @@
 //! call that needs it.
 
 use crate::data::observed::ObservedRule;
+use crate::family::{Effect, FamilyAction};
+use crate::resource::{Kind, Scope, Tier};
 
 /// One AWS change of the data tier, by family.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -138,22 +140,30 @@ pub enum BackupAction {
     DeleteBackupPlan { plan_id: String },
 }
 
-impl DataAction {
-    /// A short description, for logs, events and plans; never includes a
-    /// secret (actions carry none).
-    pub fn describe(&self) -> String {
+impl FamilyAction for SecurityGroupAction {
+    fn effect(&self) -> (Effect, Kind) {
+        let effect = match self {
+            SecurityGroupAction::CreateSecurityGroup { .. } => Effect::Create,
+            SecurityGroupAction::AuthorizeIngress { .. }
+            | SecurityGroupAction::RevokeIngress { .. }
+            | SecurityGroupAction::TagGroupEpoch { .. } => Effect::Update,
+            SecurityGroupAction::DeleteSecurityGroup { .. } => Effect::Delete,
+        };
+        (effect, Kind::SecurityGroup)
+    }
+
+    /// A new group's row is its component's (`security-group/alb-web`);
+    /// an existing one is known by ID only and shown with the data tier.
+    fn tier(&self, scope: &Scope) -> Tier {
         match self {
-            DataAction::SecurityGroup(a) => a.describe(),
-            DataAction::Bastion(a) => a.describe(),
-            DataAction::Database(a) => a.describe(),
-            DataAction::PrivateDns(a) => a.describe(),
-            DataAction::Backup(a) => a.describe(),
+            SecurityGroupAction::CreateSecurityGroup { component, .. } => {
+                Tier::of(scope, Kind::SecurityGroup, component)
+            }
+            _ => Tier::Data,
         }
     }
-}
 
-impl SecurityGroupAction {
-    pub fn describe(&self) -> String {
+    fn describe(&self) -> String {
         match self {
             SecurityGroupAction::CreateSecurityGroup { component, .. } => format!("create {component}"),
             SecurityGroupAction::AuthorizeIngress { group_id, rule } => {
@@ -170,8 +180,16 @@ impl SecurityGroupAction {
     }
 }
 
-impl BastionAction {
-    pub fn describe(&self) -> String {
+impl FamilyAction for BastionAction {
+    fn effect(&self) -> (Effect, Kind) {
+        let effect = match self {
+            BastionAction::RunBastion { .. } => Effect::Create,
+            BastionAction::TerminateInstance { .. } => Effect::Delete,
+        };
+        (effect, Kind::BastionInstance)
+    }
+
+    fn describe(&self) -> String {
         match self {
             BastionAction::RunBastion { .. } => "launch the bastion".into(),
             BastionAction::TerminateInstance { instance_id } => format!("terminate {instance_id}"),
@@ -179,8 +197,22 @@ impl BastionAction {
     }
 }
 
-impl DatabaseAction {
-    pub fn describe(&self) -> String {
+impl FamilyAction for DatabaseAction {
+    fn effect(&self) -> (Effect, Kind) {
+        use DatabaseAction as A;
+        match self {
+            A::CreateDbSubnetGroup { .. } => (Effect::Create, Kind::DbSubnetGroup),
+            A::DeleteDbSubnetGroup { .. } => (Effect::Delete, Kind::DbSubnetGroup),
+            A::CreateWriter { .. } => (Effect::Create, Kind::DbInstance),
+            A::CreateReplica { .. } => (Effect::Create, Kind::DbReadReplica),
+            A::ModifyDatabase { .. } | A::PromoteReplica { .. } | A::TagEpoch { .. } | A::UnprotectDatabase { .. } => {
+                (Effect::Update, Kind::DbInstance)
+            }
+            A::DeleteDatabase { .. } => (Effect::Delete, Kind::DbInstance),
+        }
+    }
+
+    fn describe(&self) -> String {
         match self {
             DatabaseAction::CreateDbSubnetGroup { name, .. } => format!("create DB subnet group {name}"),
             DatabaseAction::DeleteDbSubnetGroup { name } => format!("delete DB subnet group {name}"),
@@ -205,8 +237,18 @@ impl DatabaseAction {
     }
 }
 
-impl PrivateDnsAction {
-    pub fn describe(&self) -> String {
+impl FamilyAction for PrivateDnsAction {
+    fn effect(&self) -> (Effect, Kind) {
+        use PrivateDnsAction as A;
+        match self {
+            A::CreatePrivateZone { .. } => (Effect::Create, Kind::PrivateHostedZone),
+            A::UpsertRecord { .. } => (Effect::Update, Kind::PrivateDnsRecord),
+            A::DeleteRecord { .. } => (Effect::Delete, Kind::PrivateDnsRecord),
+            A::DeletePrivateZone { .. } => (Effect::Delete, Kind::PrivateHostedZone),
+        }
+    }
+
+    fn describe(&self) -> String {
         match self {
             PrivateDnsAction::CreatePrivateZone { name, .. } => format!("create private zone {name}"),
             PrivateDnsAction::UpsertRecord { name, value, .. } => format!("point {name} at {value}"),
@@ -216,8 +258,21 @@ impl PrivateDnsAction {
     }
 }
 
-impl BackupAction {
-    pub fn describe(&self) -> String {
+impl FamilyAction for BackupAction {
+    fn effect(&self) -> (Effect, Kind) {
+        use BackupAction as A;
+        match self {
+            A::CreateBackupVault { .. } => (Effect::Create, Kind::BackupVault),
+            A::DeleteBackupVault { .. } => (Effect::Delete, Kind::BackupVault),
+            A::CreateBackupPlan { .. } => (Effect::Create, Kind::BackupPlan),
+            A::UpdateBackupPlan { .. } => (Effect::Update, Kind::BackupPlan),
+            A::CreateBackupSelection { .. } => (Effect::Create, Kind::BackupSelection),
+            A::DeleteBackupSelection { .. } => (Effect::Delete, Kind::BackupSelection),
+            A::DeleteBackupPlan { .. } => (Effect::Delete, Kind::BackupPlan),
+        }
+    }
+
+    fn describe(&self) -> String {
         match self {
             BackupAction::CreateBackupVault { name } => format!("create backup vault {name}"),
             BackupAction::DeleteBackupVault { name } => format!("delete backup vault {name}"),

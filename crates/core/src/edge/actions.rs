@@ -5,6 +5,8 @@ use crate::edge::observed::{
     AlarmConfig, AsgSpec, DistributionSpec, HealthCheckConfig, LaunchTemplateData, ListenerSpec, LoadBalancerSpec,
     RecordSpec, TargetGroupSpec, WebAclSpec,
 };
+use crate::family::{Effect, FamilyAction};
+use crate::resource::{Kind, Scope, Tier};
 
 /// Where an action runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -139,23 +141,16 @@ pub enum AlarmAction {
     DeleteAlarm { name: String },
 }
 
-impl EdgeAction {
-    /// A short description, for logs, events and plans.
-    pub fn describe(&self) -> String {
-        match self {
-            EdgeAction::Certificate(a) => a.describe(),
-            EdgeAction::LoadBalancing(a) => a.describe(),
-            EdgeAction::Compute(a) => a.describe(),
-            EdgeAction::Dns(a) => a.describe(),
-            EdgeAction::Cdn(a) => a.describe(),
-            EdgeAction::Waf(a) => a.describe(),
-            EdgeAction::Alarm(a) => a.describe(),
-        }
+impl FamilyAction for CertificateAction {
+    fn effect(&self) -> (Effect, Kind) {
+        let effect = match self {
+            CertificateAction::RequestCertificate { .. } => Effect::Create,
+            CertificateAction::DeleteCertificate { .. } => Effect::Delete,
+        };
+        (effect, Kind::Certificate)
     }
-}
 
-impl CertificateAction {
-    pub fn describe(&self) -> String {
+    fn describe(&self) -> String {
         match self {
             CertificateAction::RequestCertificate { domain } => format!("request certificate {domain}"),
             CertificateAction::DeleteCertificate { arn } => format!("delete certificate {arn}"),
@@ -163,8 +158,42 @@ impl CertificateAction {
     }
 }
 
-impl LoadBalancingAction {
-    pub fn describe(&self) -> String {
+impl FamilyAction for LoadBalancingAction {
+    fn effect(&self) -> (Effect, Kind) {
+        use LoadBalancingAction as A;
+        match self {
+            A::CreateTargetGroup { .. } => (Effect::Create, Kind::TargetGroup),
+            A::ModifyTargetGroup { .. } => (Effect::Update, Kind::TargetGroup),
+            A::DeleteTargetGroup { .. } => (Effect::Delete, Kind::TargetGroup),
+            A::CreateLoadBalancer { .. } => (Effect::Create, Kind::LoadBalancer),
+            A::SetSubnets { .. } | A::SetSecurityGroups { .. } => (Effect::Update, Kind::LoadBalancer),
+            A::DeleteLoadBalancer { .. } => (Effect::Delete, Kind::LoadBalancer),
+            A::CreateListener { .. } => (Effect::Create, Kind::Listener),
+            A::ModifyListener { .. } => (Effect::Update, Kind::Listener),
+            A::DeleteListener { .. } => (Effect::Delete, Kind::Listener),
+        }
+    }
+
+    /// New resources are placed by their tier, existing ones by the tier
+    /// their ARN's name tells.
+    fn tier(&self, scope: &Scope) -> Tier {
+        use LoadBalancingAction as A;
+        let kind = self.effect().1;
+        match self {
+            A::CreateTargetGroup { tier, .. } | A::CreateLoadBalancer { tier, .. } | A::CreateListener { tier, .. } => {
+                Tier::of(scope, kind, tier)
+            }
+            A::ModifyTargetGroup { arn, .. }
+            | A::DeleteTargetGroup { arn }
+            | A::SetSubnets { arn, .. }
+            | A::SetSecurityGroups { arn, .. }
+            | A::DeleteLoadBalancer { arn }
+            | A::ModifyListener { arn, .. }
+            | A::DeleteListener { arn } => Tier::of(scope, kind, &name_words(arn)),
+        }
+    }
+
+    fn describe(&self) -> String {
         match self {
             LoadBalancingAction::CreateTargetGroup { spec, .. } => format!("create target group {}", spec.name),
             LoadBalancingAction::ModifyTargetGroup { arn, health_check_path } => {
@@ -184,8 +213,39 @@ impl LoadBalancingAction {
     }
 }
 
-impl ComputeAction {
-    pub fn describe(&self) -> String {
+impl FamilyAction for ComputeAction {
+    fn effect(&self) -> (Effect, Kind) {
+        use ComputeAction as A;
+        match self {
+            A::CopyImage { .. } => (Effect::Create, Kind::Image),
+            A::DeregisterImage { .. } => (Effect::Delete, Kind::Image),
+            A::CreateLaunchTemplate { .. } => (Effect::Create, Kind::LaunchTemplate),
+            A::CreateLaunchTemplateVersion { .. } => (Effect::Update, Kind::LaunchTemplate),
+            A::DeleteLaunchTemplate { .. } => (Effect::Delete, Kind::LaunchTemplate),
+            A::CreateAutoScalingGroup { .. } => (Effect::Create, Kind::AutoScalingGroup),
+            A::UpdateAutoScalingGroup { .. } => (Effect::Update, Kind::AutoScalingGroup),
+            A::DeleteAutoScalingGroup { .. } => (Effect::Delete, Kind::AutoScalingGroup),
+        }
+    }
+
+    /// New resources are placed by their tier, existing ones by the tier
+    /// their ID or name tells.
+    fn tier(&self, scope: &Scope) -> Tier {
+        use ComputeAction as A;
+        let kind = self.effect().1;
+        match self {
+            A::CopyImage { tier, .. }
+            | A::CreateLaunchTemplate { tier, .. }
+            | A::CreateAutoScalingGroup { tier, .. } => Tier::of(scope, kind, tier),
+            A::DeregisterImage { image_id: name, .. }
+            | A::CreateLaunchTemplateVersion { template_id: name, .. }
+            | A::DeleteLaunchTemplate { template_id: name }
+            | A::UpdateAutoScalingGroup { name, .. }
+            | A::DeleteAutoScalingGroup { name } => Tier::of(scope, kind, &name_words(name)),
+        }
+    }
+
+    fn describe(&self) -> String {
         match self {
             ComputeAction::CopyImage { source_image, source_region, .. } => {
                 format!("copy image {source_image} from {source_region}")
@@ -208,8 +268,40 @@ impl ComputeAction {
     }
 }
 
-impl DnsAction {
-    pub fn describe(&self) -> String {
+impl FamilyAction for DnsAction {
+    fn effect(&self) -> (Effect, Kind) {
+        match self {
+            DnsAction::CreatePublicZone { .. } => (Effect::Create, Kind::PublicHostedZone),
+            DnsAction::DeletePublicZone { .. } => (Effect::Delete, Kind::PublicHostedZone),
+            DnsAction::ChangeRecords { changes, .. } => {
+                let all = |a: RecordAction| changes.iter().all(|(x, _)| *x == a);
+                let effect = if all(RecordAction::Create) {
+                    Effect::Create
+                } else if all(RecordAction::Delete) {
+                    Effect::Delete
+                } else {
+                    Effect::Update
+                };
+                (effect, Kind::FailoverRecord)
+            }
+            DnsAction::CreateHealthCheck { .. } => (Effect::Create, Kind::HealthCheck),
+            DnsAction::UpdateHealthCheck { .. } => (Effect::Update, Kind::HealthCheck),
+            DnsAction::DeleteHealthCheck { .. } => (Effect::Delete, Kind::HealthCheck),
+        }
+    }
+
+    fn count(&self) -> usize {
+        match self {
+            DnsAction::ChangeRecords { changes, .. } => changes.len().max(1),
+            _ => 1,
+        }
+    }
+
+    fn tier(&self, _scope: &Scope) -> Tier {
+        Tier::Global
+    }
+
+    fn describe(&self) -> String {
         match self {
             DnsAction::CreatePublicZone { name } => format!("create public zone {name}"),
             DnsAction::DeletePublicZone { zone_id } => format!("delete public zone {zone_id}"),
@@ -224,8 +316,21 @@ impl DnsAction {
     }
 }
 
-impl CdnAction {
-    pub fn describe(&self) -> String {
+impl FamilyAction for CdnAction {
+    fn effect(&self) -> (Effect, Kind) {
+        let effect = match self {
+            CdnAction::CreateDistribution { .. } => Effect::Create,
+            CdnAction::UpdateDistribution { .. } => Effect::Update,
+            CdnAction::DeleteDistribution { .. } => Effect::Delete,
+        };
+        (effect, Kind::Distribution)
+    }
+
+    fn tier(&self, _scope: &Scope) -> Tier {
+        Tier::Global
+    }
+
+    fn describe(&self) -> String {
         match self {
             CdnAction::CreateDistribution { .. } => "create the CloudFront distribution".into(),
             CdnAction::UpdateDistribution { id, spec, .. } if !spec.enabled => format!("disable distribution {id}"),
@@ -235,8 +340,21 @@ impl CdnAction {
     }
 }
 
-impl WafAction {
-    pub fn describe(&self) -> String {
+impl FamilyAction for WafAction {
+    fn effect(&self) -> (Effect, Kind) {
+        let effect = match self {
+            WafAction::CreateWebAcl { .. } => Effect::Create,
+            WafAction::UpdateWebAcl { .. } => Effect::Update,
+            WafAction::DeleteWebAcl { .. } => Effect::Delete,
+        };
+        (effect, Kind::WebAcl)
+    }
+
+    fn tier(&self, _scope: &Scope) -> Tier {
+        Tier::Global
+    }
+
+    fn describe(&self) -> String {
         match self {
             WafAction::CreateWebAcl { name, .. } => format!("create web ACL {name}"),
             WafAction::UpdateWebAcl { name, .. } => format!("update web ACL {name}"),
@@ -245,11 +363,28 @@ impl WafAction {
     }
 }
 
-impl AlarmAction {
-    pub fn describe(&self) -> String {
+impl FamilyAction for AlarmAction {
+    fn effect(&self) -> (Effect, Kind) {
+        let effect = match self {
+            AlarmAction::PutAlarm { .. } => Effect::Create,
+            AlarmAction::DeleteAlarm { .. } => Effect::Delete,
+        };
+        (effect, Kind::Alarm)
+    }
+
+    fn tier(&self, _scope: &Scope) -> Tier {
+        Tier::Global
+    }
+
+    fn describe(&self) -> String {
         match self {
             AlarmAction::PutAlarm { name, .. } => format!("put alarm {name}"),
             AlarmAction::DeleteAlarm { name } => format!("delete alarm {name}"),
         }
     }
+}
+
+/// An ARN, ID or name as words a tier can be told from (`bookstore-api`).
+fn name_words(name: &str) -> String {
+    name.replace(['.', ':', '_'], "-")
 }

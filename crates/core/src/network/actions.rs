@@ -1,10 +1,12 @@
 //! The network's changes, and what an applied one does to the observation.
 
+use crate::family::{Effect, FamilyAction};
 use crate::network::observed::{
     NatState, ObservedAddress, ObservedAssociation, ObservedInternetGateway, ObservedNatGateway, ObservedNetwork,
     ObservedRoute, ObservedRouteTable, ObservedSubnet, ObservedVpc, RouteTarget,
 };
 use crate::plan::ActionOutcome;
+use crate::resource::Kind;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum VpcDnsAttribute {
@@ -39,9 +41,37 @@ pub enum NetworkAction {
     DeleteVpc { vpc_id: String },
 }
 
-impl NetworkAction {
-    /// Short description for logs and CLI output.
-    pub fn describe(&self) -> String {
+impl FamilyAction for NetworkAction {
+    fn effect(&self) -> (Effect, Kind) {
+        use NetworkAction as A;
+        match self {
+            A::CreateVpc { .. } => (Effect::Create, Kind::Vpc),
+            A::EnableVpcDns { .. } => (Effect::Update, Kind::Vpc),
+            A::CreateSubnet { .. } => (Effect::Create, Kind::Subnet),
+            A::SetMapPublicIp { .. } => (Effect::Update, Kind::Subnet),
+            A::CreateInternetGateway { .. } => (Effect::Create, Kind::InternetGateway),
+            A::AttachInternetGateway { .. } | A::DetachInternetGateway { .. } => {
+                (Effect::Update, Kind::InternetGateway)
+            }
+            A::AllocateAddress { .. } => (Effect::Create, Kind::ElasticIp),
+            A::CreateNatGateway { .. } => (Effect::Create, Kind::NatGateway),
+            A::CreateRouteTable { .. } => (Effect::Create, Kind::RouteTable),
+            A::CreateRoute { .. }
+            | A::ReplaceRoute { .. }
+            | A::DeleteRoute { .. }
+            | A::AssociateRouteTable { .. }
+            | A::ReplaceAssociation { .. }
+            | A::DisassociateRouteTable { .. } => (Effect::Update, Kind::RouteTable),
+            A::DeleteRouteTable { .. } => (Effect::Delete, Kind::RouteTable),
+            A::DeleteNatGateway { .. } => (Effect::Delete, Kind::NatGateway),
+            A::ReleaseAddress { .. } => (Effect::Delete, Kind::ElasticIp),
+            A::DeleteInternetGateway { .. } => (Effect::Delete, Kind::InternetGateway),
+            A::DeleteSubnet { .. } => (Effect::Delete, Kind::Subnet),
+            A::DeleteVpc { .. } => (Effect::Delete, Kind::Vpc),
+        }
+    }
+
+    fn describe(&self) -> String {
         match self {
             NetworkAction::CreateVpc { component, cidr, .. } => format!("create {component} {cidr}"),
             NetworkAction::EnableVpcDns { vpc_id, attribute } => format!("enable DNS {attribute:?} on {vpc_id}"),
@@ -79,7 +109,9 @@ impl NetworkAction {
             NetworkAction::DeleteVpc { vpc_id } => format!("delete {vpc_id}"),
         }
     }
+}
 
+impl NetworkAction {
     pub fn is_delete(&self) -> bool {
         matches!(
             self,

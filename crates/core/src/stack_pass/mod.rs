@@ -192,16 +192,8 @@ pub fn decide(inputs: Inputs<'_>) -> Decided {
                 .push(format!("{region} cannot be reached; its resources are neither observed nor changed"));
         }
     }
-    let converged = would_move.is_none()
-        && data_plan.actions.is_empty()
-        && data_plan.blocked.is_empty()
-        && data_plan.waiting.is_empty()
-        && edge_plan.actions.is_empty()
-        && edge_plan.blocked.is_empty()
-        && edge_plan.waiting.is_empty()
-        && access_plan.actions.is_empty()
-        && access_plan.blocked.is_empty()
-        && access_plan.waiting.is_empty();
+    let converged =
+        would_move.is_none() && data_plan.is_settled() && edge_plan.is_settled() && access_plan.is_settled();
     Decided { decision, placement, desired, data_plan, edge_plan, access_plan, converged, request_consumed, would_move }
 }
 
@@ -279,15 +271,12 @@ pub fn conclude(
     } = decided;
     let previous = stack.status.as_ref().map(|s| s.conditions.clone()).unwrap_or_default();
     let policy = validated.policy.as_ref();
-    let mut drift = data_plan.drift;
-    drift.extend(edge_plan.drift);
-    drift.extend(access_plan.drift);
-    let mut blocked = data_plan.blocked;
-    blocked.extend(edge_plan.blocked);
-    blocked.extend(access_plan.blocked);
-    let mut waiting = data_plan.waiting;
-    waiting.extend(edge_plan.waiting);
-    waiting.extend(access_plan.waiting);
+    // Every family's findings, in the order the families are planned.
+    let mut found = crate::plan::Plan::<()>::default();
+    data_plan.findings_into(&mut found);
+    edge_plan.findings_into(&mut found);
+    access_plan.findings_into(&mut found);
+    let crate::plan::Plan { drift, blocked, mut waiting, .. } = found;
     let only_waiting = applied.applying
         && applied.count == 0
         && applied.errors.is_empty()
