@@ -15,6 +15,8 @@ pub const TAG_UID: &str = "warmstandby.dev/uid";
 pub const TAG_COMPONENT: &str = "warmstandby.dev/component";
 pub const TAG_REGION_ROLE: &str = "warmstandby.dev/region-role";
 pub const TAG_EPOCH: &str = "warmstandby.dev/epoch";
+/// On an adopted resource: when it was adopted (RFC 3339).
+pub const TAG_ADOPTED: &str = "warmstandby.dev/adopted";
 pub const TAG_NAME: &str = "Name";
 
 /// Annotations a human sets on a stack.

@@ -197,6 +197,36 @@ pub struct DatabaseSpec {
     /// The credentials secret in Secrets Manager the api instances read.
     #[serde(default)]
     pub credentials: CredentialsSpec,
+    /// Existing MySQL instances to bring under management instead of
+    /// creating new ones (by RDS identifier). They are tagged as this stack's
+    /// when applied and never replaced: a difference that needs a new
+    /// instance (encryption, engine version, master user name, another VPC)
+    /// is refused with the reason. `passwordSecretRef` must hold the
+    /// writer's current master password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adopt: Option<DatabaseAdoption>,
+    /// What deleting the stack does to its databases (both regions, with the
+    /// subnet groups and the security group they use): `Delete` (after the
+    /// final snapshot) or `Retain` (left running, warmstandby's ownership
+    /// tags removed). Default: `Retain` when `adopt` is set, else the
+    /// stack's `deletionPolicy`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletion_policy: Option<DeletionPolicy>,
+}
+
+/// Existing databases to adopt, by RDS DB instance identifier.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct DatabaseAdoption {
+    /// The MySQL writer in the primary region (1-63 lowercase letters,
+    /// digits and hyphens, starting with a letter).
+    #[schemars(pattern(r"^[a-z](-?[a-z0-9])*$"), length(max = 63))]
+    pub writer: String,
+    /// Its cross-region read replica in the standby region; without it the
+    /// operator creates the replica.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(r"^[a-z](-?[a-z0-9])*$"), length(max = 63))]
+    pub replica: Option<String>,
 }
 
 /// The secret holding the database's credentials (username, password, host,
@@ -700,6 +730,9 @@ pub struct DatabaseStatus {
     /// Replication into the replica as RDS reports it, with what the RPO estimate needs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replication: Option<ReplicationStatus>,
+    /// When this instance was adopted (RFC 3339); absent for one warmstandby created.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adopted_at: Option<String>,
 }
 
 /// Slow AWS resources a stack waits on, as its last full observation saw them.

@@ -49,6 +49,7 @@ pub async fn observe(
                 d.db_instance_identifier() == Some(desired.db_identifier.as_str())
                     && d.db_subnet_group().and_then(|g| g.db_subnet_group_name())
                         == Some(desired.db_subnet_group.as_str())
+                    && is_ours(d, &owner.uid)
             });
             if ours_exists {
                 return Ok((dbs, None));
@@ -69,10 +70,13 @@ pub async fn observe(
         Box::pin(observe_zone(aws, desired, owner, hints.private_zone_id.as_deref())),
     )?;
 
+    let (databases, adoptable) =
+        rds::ours(&dbs, &owner.uid, Some(desired.db_identifier.as_str()).filter(|_| desired.adopt));
     let mut out = ObservedDataTier {
         security_groups: security_groups::ours(&sgs, &owner.uid, aws.recent()),
         instances: bastion::ours(instances.as_deref().map(Vec::as_slice).unwrap_or_default(), &owner.uid),
-        databases: rds::ours(&dbs, &owner.uid),
+        databases,
+        adoptable,
         ..Default::default()
     };
     // RDS reports replica lag only as a CloudWatch metric: one read of
@@ -85,20 +89,33 @@ pub async fn observe(
     }
     if let Some(g) = dbs
         .iter()
-        .find(|d| d.db_instance_identifier() == Some(desired.db_identifier.as_str()))
+        .find(|d| d.db_instance_identifier() == Some(desired.db_identifier.as_str()) && is_ours(d, &owner.uid))
         .and_then(|d| d.db_subnet_group())
         .filter(|g| g.db_subnet_group_name() == Some(desired.db_subnet_group.as_str()))
     {
         out.db_subnet_groups.push(ObservedDbSubnetGroup {
             name: desired.db_subnet_group.clone(),
             subnet_ids: g.subnets().iter().filter_map(|s| s.subnet_identifier().map(str::to_string)).collect(),
+            arn: g.db_subnet_group_arn().unwrap_or_default().to_string(),
         });
     }
     if let Some(groups) = subnet_groups {
+        // Read by our name; one an instance that is not ours uses (a
+        // retained database's, left untagged) is not ours to manage.
+        let used_by_others = |name: &str| {
+            dbs.iter().any(|d| {
+                !is_ours(d, &owner.uid) && d.db_subnet_group().and_then(|g| g.db_subnet_group_name()) == Some(name)
+            })
+        };
         for g in groups.db_subnet_groups() {
+            let name = g.db_subnet_group_name().unwrap_or_default();
+            if used_by_others(name) {
+                continue;
+            }
             out.db_subnet_groups.push(ObservedDbSubnetGroup {
-                name: g.db_subnet_group_name().unwrap_or_default().to_string(),
+                name: name.to_string(),
                 subnet_ids: g.subnets().iter().filter_map(|s| s.subnet_identifier().map(str::to_string)).collect(),
+                arn: g.db_subnet_group_arn().unwrap_or_default().to_string(),
             });
         }
     }
@@ -112,6 +129,10 @@ pub async fn observe(
     out.backup_plans = plans;
     out.private_zones = zones.into_iter().collect();
     Ok(out)
+}
+
+fn is_ours(db: &aws_sdk_rds::types::DbInstance, uid: &str) -> bool {
+    db.tag_list().iter().any(|t| t.key() == Some(warmstandby_api::TAG_UID) && t.value() == Some(uid))
 }
 
 /// Executes one data-tier action in `region`; only the database's

@@ -13,15 +13,25 @@ use crate::clients::AwsContext;
 use crate::errors::AwsError;
 use crate::tags::Ownership;
 
-/// Our databases among every instance of the region (RDS filters no tags).
-pub(crate) fn ours(dbs: &[aws_sdk_rds::types::DbInstance], uid: &str) -> Vec<ObservedDatabase> {
-    let mut found = Vec::new();
+/// Our databases among every instance of the region (RDS filters no tags),
+/// and the one `adopt` names if it is not ours yet.
+pub(crate) fn ours(
+    dbs: &[aws_sdk_rds::types::DbInstance],
+    uid: &str,
+    adopt: Option<&str>,
+) -> (Vec<ObservedDatabase>, Vec<ObservedDatabase>) {
+    let (mut found, mut adoptable) = (Vec::new(), Vec::new());
     for d in dbs {
-        let ours = d.tag_list().iter().any(|t| t.key() == Some(TAG_UID) && t.value() == Some(uid));
-        if !ours {
+        let tag = |key: &str| d.tag_list().iter().find(|t| t.key() == Some(key)).and_then(|t| t.value());
+        let owner_uid = tag(TAG_UID);
+        let into = if owner_uid == Some(uid) {
+            &mut found
+        } else if adopt.is_some() && d.db_instance_identifier() == adopt {
+            &mut adoptable
+        } else {
             continue;
-        }
-        found.push(ObservedDatabase {
+        };
+        into.push(ObservedDatabase {
             identifier: d.db_instance_identifier().unwrap_or_default().to_string(),
             arn: d.db_instance_arn().unwrap_or_default().to_string(),
             status: d.db_instance_status().unwrap_or_default().to_string(),
@@ -52,15 +62,37 @@ pub(crate) fn ours(dbs: &[aws_sdk_rds::types::DbInstance], uid: &str) -> Vec<Obs
                 points: Vec::new(),
             },
             replication: Default::default(),
-            epoch: d
-                .tag_list()
-                .iter()
-                .find(|t| t.key() == Some(warmstandby_api::TAG_EPOCH))
-                .and_then(|t| t.value())
-                .and_then(|v| v.parse().ok()),
+            epoch: tag(warmstandby_api::TAG_EPOCH).and_then(|v| v.parse().ok()),
+            vpc_id: d.db_subnet_group().and_then(|g| g.vpc_id()).map(str::to_string),
+            master_username: d.master_username().unwrap_or_default().to_string(),
+            owner_uid: owner_uid.map(str::to_string),
+            adopted_at: tag(warmstandby_api::TAG_ADOPTED).map(str::to_string),
         });
     }
-    found
+    (found, adoptable)
+}
+
+/// Our tag keys, as adoption writes them and release removes them (a
+/// resource's own `Name` is left as it was).
+fn our_tag_keys() -> Vec<String> {
+    [
+        warmstandby_api::TAG_STACK,
+        TAG_UID,
+        warmstandby_api::TAG_COMPONENT,
+        warmstandby_api::TAG_REGION_ROLE,
+        warmstandby_api::TAG_EPOCH,
+        warmstandby_api::TAG_ADOPTED,
+    ]
+    .map(str::to_string)
+    .to_vec()
+}
+
+/// Removes our tags from `arn` (a retained instance or subnet group).
+async fn release(aws: &AwsContext, region: &str, arn: &str) -> Result<ActionOutcome, AwsError> {
+    ok_or_gone(send!(
+        "rds:RemoveTagsFromResource",
+        aws.rds(region).remove_tags_from_resource().resource_name(arn).set_tag_keys(Some(our_tag_keys()))
+    ))
 }
 
 /// ReplicaLag datapoints over the last 10 minutes of each of `identifiers`
@@ -209,6 +241,9 @@ pub(crate) async fn apply(
                     "backupRetentionDays" => req.backup_retention_period(value.parse().unwrap_or_default()),
                     "deletionProtection" => req.deletion_protection(value == "true"),
                     "publiclyAccessible" => req.publicly_accessible(value == "true"),
+                    "securityGroups" => {
+                        req.set_vpc_security_group_ids(Some(value.split(',').map(str::to_string).collect()))
+                    }
                     _ => req,
                 };
             }
@@ -242,6 +277,23 @@ pub(crate) async fn apply(
                 .apply_immediately(true)
         )
         .map(|_| ActionOutcome::Done),
+        DatabaseAction::AdoptDatabase { arn, .. } => {
+            // Ours from now on: the stack's tags (not its Name: the
+            // instance keeps its own) and when it was adopted.
+            let now = aws_smithy_types::DateTime::from(std::time::SystemTime::now())
+                .fmt(aws_smithy_types::date_time::Format::DateTime)
+                .unwrap_or_default();
+            let mut tags: Vec<_> = rds_tags(owner, "db-instance", "")
+                .into_iter()
+                .filter(|t| t.key() != Some(warmstandby_api::TAG_NAME))
+                .collect();
+            tags.push(aws_sdk_rds::types::Tag::builder().key(warmstandby_api::TAG_ADOPTED).value(now).build());
+            send!("rds:AddTagsToResource", rds.add_tags_to_resource().resource_name(arn).set_tags(Some(tags)))
+                .map(|_| ActionOutcome::Done)
+        }
+        DatabaseAction::ReleaseDatabase { arn, .. } | DatabaseAction::ReleaseDbSubnetGroup { arn, .. } => {
+            release(aws, region, arn).await
+        }
         DatabaseAction::DeleteDatabase { identifier, final_snapshot } => {
             let req = rds.delete_db_instance().db_instance_identifier(identifier).delete_automated_backups(false);
             let req = match final_snapshot {

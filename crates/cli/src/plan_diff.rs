@@ -43,6 +43,16 @@ pub struct Summary {
     pub change: usize,
     pub destroy: usize,
     pub repair: usize,
+    /// Existing resources taken under management.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub adopt: usize,
+    /// Resources left in place, no longer managed (retained).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub release: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Summary {
@@ -55,6 +65,8 @@ impl Summary {
                     ChangeKind::Update => s.change += 1,
                     ChangeKind::Delete => s.destroy += c.count,
                     ChangeKind::Repair => s.repair += c.count,
+                    ChangeKind::Adopt => s.adopt += c.count,
+                    ChangeKind::Release => s.release += c.count,
                 }
             }
             s.repair += p.drift.len();
@@ -71,6 +83,12 @@ impl Summary {
             return "No changes. AWS matches the manifests.".into();
         }
         let mut line = format!("Plan: {} to add, {} to change, {} to destroy", self.add, self.change, self.destroy);
+        if self.adopt > 0 {
+            let _ = write!(line, ", {} to adopt", self.adopt);
+        }
+        if self.release > 0 {
+            let _ = write!(line, ", {} to leave in place", self.release);
+        }
         if self.repair > 0 {
             let _ = write!(line, ", {} to repair", self.repair);
         }

@@ -18,6 +18,10 @@ pub enum ChangeKind {
     /// Re-creates or restores what was made and then deleted or changed
     /// outside warmstandby.
     Repair,
+    /// Takes an existing resource under management (tags it as ours).
+    Adopt,
+    /// Leaves a resource in place, no longer ours (retained).
+    Release,
 }
 
 impl ChangeKind {
@@ -28,6 +32,8 @@ impl ChangeKind {
             ChangeKind::Update => "update",
             ChangeKind::Delete => "delete",
             ChangeKind::Repair => "repair",
+            ChangeKind::Adopt => "adopt",
+            ChangeKind::Release => "release",
         }
     }
 
@@ -37,6 +43,8 @@ impl ChangeKind {
             ChangeKind::Update => '~',
             ChangeKind::Delete => '-',
             ChangeKind::Repair => '!',
+            ChangeKind::Adopt => '=',
+            ChangeKind::Release => '<',
         }
     }
 }
@@ -68,8 +76,20 @@ pub struct Change {
 }
 
 // The plan of what does not exist yet: every resource of the topology.
-/// A resource of the desired topology, to be created.
+/// A resource of the desired topology, to be created (or adopted, when
+/// the spec names an existing one).
 fn creation(r: &Resource) -> Change {
+    if r.properties.iter().any(|(k, _)| k == warmstandby_core::desired::ADOPTED) {
+        return Change {
+            kind: ChangeKind::Adopt,
+            description: format!("adopt {} {}", r.kind, r.name),
+            ..creation_of(r)
+        };
+    }
+    creation_of(r)
+}
+
+fn creation_of(r: &Resource) -> Change {
     Change {
         region: match r.scope {
             Scope::Global => GLOBAL_NAME.to_string(),
@@ -167,6 +187,8 @@ impl From<Effect> for ChangeKind {
             Effect::Create => ChangeKind::Create,
             Effect::Update => ChangeKind::Update,
             Effect::Delete => ChangeKind::Delete,
+            Effect::Adopt => ChangeKind::Adopt,
+            Effect::Release => ChangeKind::Release,
         }
     }
 }
@@ -211,7 +233,7 @@ pub fn attach_drift(changes: &mut [Change], drift: &[DriftItem]) -> Vec<DriftIte
             Some(c) => {
                 if d.found == "missing" && c.kind == ChangeKind::Create {
                     c.kind = ChangeKind::Repair;
-                } else if c.kind == ChangeKind::Update || c.kind == ChangeKind::Repair {
+                } else if matches!(c.kind, ChangeKind::Update | ChangeKind::Repair | ChangeKind::Adopt) {
                     c.fields.push(FieldChange {
                         field: d.field.clone(),
                         from: d.found.clone(),

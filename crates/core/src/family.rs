@@ -14,6 +14,10 @@ pub enum Effect {
     Create,
     Update,
     Delete,
+    /// Takes an existing resource under management (tags it as ours).
+    Adopt,
+    /// Leaves a resource in place and stops managing it (removes our tags).
+    Release,
 }
 
 /// Every family's action enum (and each tier's enum of them) says here, beside

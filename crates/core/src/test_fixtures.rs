@@ -61,6 +61,10 @@ pub(crate) fn observed_database(
         replication_reading: Default::default(),
         replication: Default::default(),
         epoch: None,
+        vpc_id: None,
+        master_username: "admin".into(),
+        owner_uid: None,
+        adopted_at: None,
     }
 }
 

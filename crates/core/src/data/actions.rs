@@ -53,6 +53,10 @@ pub enum SecurityGroupAction {
         group_id: String,
         epoch: i64,
     },
+    /// Leaves a group a retained database uses, without our tags.
+    ReleaseGroup {
+        group_id: String,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -79,6 +83,11 @@ pub enum DatabaseAction {
     },
     DeleteDbSubnetGroup {
         name: String,
+    },
+    /// Leaves a retained database's subnet group, without our tags.
+    ReleaseDbSubnetGroup {
+        name: String,
+        arn: String,
     },
     CreateWriter {
         identifier: String,
@@ -119,6 +128,17 @@ pub enum DatabaseAction {
         identifier: String,
         final_snapshot: Option<String>,
     },
+    /// Takes an existing instance under management: tags it as this
+    /// stack's, with the time (`warmstandby.dev/adopted`); nothing else.
+    AdoptDatabase {
+        identifier: String,
+        arn: String,
+    },
+    /// Leaves a retained instance running and removes our tags from it.
+    ReleaseDatabase {
+        identifier: String,
+        arn: String,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -148,6 +168,7 @@ impl FamilyAction for SecurityGroupAction {
             | SecurityGroupAction::RevokeIngress { .. }
             | SecurityGroupAction::TagGroupEpoch { .. } => Effect::Update,
             SecurityGroupAction::DeleteSecurityGroup { .. } => Effect::Delete,
+            SecurityGroupAction::ReleaseGroup { .. } => Effect::Release,
         };
         (effect, Kind::SecurityGroup)
     }
@@ -175,6 +196,9 @@ impl FamilyAction for SecurityGroupAction {
             SecurityGroupAction::DeleteSecurityGroup { group_id } => format!("delete {group_id}"),
             SecurityGroupAction::TagGroupEpoch { group_id, epoch } => {
                 format!("tag the fence on {group_id} with epoch {epoch}")
+            }
+            SecurityGroupAction::ReleaseGroup { group_id } => {
+                format!("leave {group_id} with the retained database, untagged")
             }
         }
     }
@@ -209,6 +233,9 @@ impl FamilyAction for DatabaseAction {
                 (Effect::Update, Kind::DbInstance)
             }
             A::DeleteDatabase { .. } => (Effect::Delete, Kind::DbInstance),
+            A::ReleaseDbSubnetGroup { .. } => (Effect::Release, Kind::DbSubnetGroup),
+            A::AdoptDatabase { .. } => (Effect::Adopt, Kind::DbInstance),
+            A::ReleaseDatabase { .. } => (Effect::Release, Kind::DbInstance),
         }
     }
 
@@ -216,6 +243,13 @@ impl FamilyAction for DatabaseAction {
         match self {
             DatabaseAction::CreateDbSubnetGroup { name, .. } => format!("create DB subnet group {name}"),
             DatabaseAction::DeleteDbSubnetGroup { name } => format!("delete DB subnet group {name}"),
+            DatabaseAction::ReleaseDbSubnetGroup { name, .. } => {
+                format!("leave DB subnet group {name} with the retained database, untagged")
+            }
+            DatabaseAction::AdoptDatabase { identifier, .. } => format!("adopt database {identifier}"),
+            DatabaseAction::ReleaseDatabase { identifier, .. } => {
+                format!("leave database {identifier} running, untagged (retained)")
+            }
             DatabaseAction::CreateWriter { identifier, .. } => format!("create database {identifier}"),
             DatabaseAction::CreateReplica { identifier, source_region, .. } => {
                 format!("create replica {identifier} of the writer in {source_region}")

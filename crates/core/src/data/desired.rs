@@ -107,6 +107,11 @@ pub struct DesiredDataTier {
     pub bastion: Option<DesiredBastion>,
     pub db_subnet_group: String,
     pub db_identifier: String,
+    /// `db_identifier` names an existing instance to adopt (`spec.database.adopt`),
+    /// never one to create.
+    pub adopt: bool,
+    /// Deleting the stack leaves the databases (and what they use) in place, untagged.
+    pub retain_database: bool,
     pub database: DesiredDatabase,
     pub final_snapshot: bool,
     pub private_zone: String,
@@ -121,9 +126,22 @@ pub struct DesiredDataTier {
     pub fence_epoch: Option<i64>,
 }
 
-/// RDS identifier of the database in `role`'s region (stable across failovers).
+/// RDS identifier of the database in `role`'s region (stable across
+/// failovers): the adopted instance's, else ours.
 pub fn db_identifier(stack: &ValidatedStack, role: RegionRole) -> String {
-    stack.aws_name(&format!("{}-db", role.as_str()), 63).to_ascii_lowercase()
+    adopted_identifier(&stack.spec, role)
+        .map(str::to_string)
+        .unwrap_or_else(|| stack.aws_name(&format!("{}-db", role.as_str()), 63).to_ascii_lowercase())
+}
+
+/// The instance `spec.database.adopt` names in `role`'s region: the writer
+/// in the primary, the replica in the standby.
+pub fn adopted_identifier(spec: &warmstandby_api::ThreeTierStackSpec, role: RegionRole) -> Option<&str> {
+    let adopt = spec.database.adopt.as_ref()?;
+    match role {
+        RegionRole::Primary => Some(adopt.writer.as_str()),
+        RegionRole::Standby => adopt.replica.as_deref(),
+    }
 }
 
 pub fn desired_data_tier(stack: &ValidatedStack, placement: &Placement, role: RegionRole) -> DesiredDataTier {
@@ -215,6 +233,12 @@ pub fn desired_data_tier(stack: &ValidatedStack, placement: &Placement, role: Re
         }),
         db_subnet_group: stack.aws_name("db", 255).to_ascii_lowercase(),
         db_identifier: db_identifier(stack, role),
+        adopt: adopted_identifier(spec, role).is_some(),
+        retain_database: db.deletion_policy.unwrap_or(if db.adopt.is_some() {
+            warmstandby_api::DeletionPolicy::Retain
+        } else {
+            spec.deletion_policy
+        }) == warmstandby_api::DeletionPolicy::Retain,
         database,
         final_snapshot: db.final_snapshot,
         private_zone: db.private_dns.zone_name.clone(),

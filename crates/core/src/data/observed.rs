@@ -12,6 +12,9 @@ pub struct ObservedDataTier {
     /// (name, ARN).
     pub backup_vaults: Vec<(String, String)>,
     pub backup_plans: Vec<ObservedBackupPlan>,
+    /// Instances `spec.database.adopt` names that are not this stack's yet
+    /// (untagged, or tagged by another owner: the plan refuses those).
+    pub adoptable: Vec<ObservedDatabase>,
 }
 
 /// An ingress rule as AWS reports it; a group source is a group ID.
@@ -55,6 +58,7 @@ impl ObservedInstance {
 pub struct ObservedDbSubnetGroup {
     pub name: String,
     pub subnet_ids: Vec<String>,
+    pub arn: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -82,6 +86,13 @@ pub struct ObservedDatabase {
     pub replication: crate::replication::Health,
     /// The failover epoch that promoted it (tag `warmstandby.dev/epoch`).
     pub epoch: Option<i64>,
+    /// The VPC of its subnet group.
+    pub vpc_id: Option<String>,
+    pub master_username: String,
+    /// Its owner tag (`warmstandby.dev/uid`): this stack's, another's, or none.
+    pub owner_uid: Option<String>,
+    /// When it was adopted (tag `warmstandby.dev/adopted`); `None`: created by us.
+    pub adopted_at: Option<String>,
 }
 
 impl ObservedDatabase {

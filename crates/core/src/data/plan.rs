@@ -213,6 +213,9 @@ fn plan_database(plan: &mut DataPlan, r: &RegionInputs<'_>, writer: Option<(&Obs
     // Database.
     let db = o.databases.iter().find(|x| x.identifier == d.db_identifier);
     let db_group = group_id(o, "db");
+    if d.adopt && db.is_none() {
+        return plan_adoption(plan, r, db_group.as_deref());
+    }
     match (&d.database, db) {
         (DesiredDatabase::Writer(_), None) => match (subnet_group, &db_group) {
             (Some(_), Some(g)) => plan.push(
@@ -291,7 +294,8 @@ fn plan_database(plan: &mut DataPlan, r: &RegionInputs<'_>, writer: Option<(&Obs
             {
                 plan.push(d.role, DatabaseAction::TagEpoch { identifier: have.identifier.clone(), epoch: d.epoch });
             }
-            let changes = database_drift(plan, region, want, have);
+            let changes =
+                database_drift(plan, region, want, have, db_group.as_deref().filter(|_| have.adopted_at.is_some()));
             if !changes.is_empty() && have.is_available() {
                 plan.push(d.role, DatabaseAction::ModifyDatabase { identifier: have.identifier.clone(), changes });
             }
@@ -470,11 +474,83 @@ pub fn default_backup_role(vault_arn: &str) -> Option<String> {
 }
 
 /// Field-level differences of a database; returns the ones ModifyDBInstance can fix.
+/// `spec.database.adopt` names an instance that is not ours yet: adopt it
+/// when it is what the spec describes up to changes made in place; refuse,
+/// saying why, when it is missing, someone else's, the wrong kind, in
+/// another VPC or different where only a new instance would do. Never
+/// creates one in its place.
+fn plan_adoption(plan: &mut DataPlan, r: &RegionInputs<'_>, db_group: Option<&str>) {
+    let (d, o) = (r.desired, r.observed);
+    let (region, id) = (d.region.as_str(), d.db_identifier.as_str());
+    let field = match d.role {
+        RegionRole::Primary => "spec.database.adopt.writer",
+        RegionRole::Standby => "spec.database.adopt.replica",
+    };
+    let Some(found) = o.adoptable.iter().find(|x| x.identifier == id) else {
+        plan.blocked
+            .push(format!("{field}: there is no DB instance {id} in {region}; nothing is created in its place"));
+        return;
+    };
+    if let Some(uid) = &found.owner_uid {
+        plan.blocked.push(format!(
+            "{field}: {id} in {region} belongs to another warmstandby object (tag {}={uid}); it is left alone",
+            warmstandby_api::TAG_UID
+        ));
+        return;
+    }
+    let mut refusals = Vec::new();
+    match (d.role, &found.replica_source) {
+        (RegionRole::Primary, Some(source)) => refusals.push(format!("it is a read replica of {source}, not a writer")),
+        (RegionRole::Standby, None) => refusals.push("it is a writer, not a read replica".to_string()),
+        (RegionRole::Standby, Some(source)) => {
+            if let DesiredDatabase::Replica { source_identifier, .. } = &d.database
+                && source != source_identifier
+                && !source.ends_with(&format!(":db:{source_identifier}"))
+            {
+                refusals.push(format!("it replicates {source}, not the writer {source_identifier}"));
+            }
+        }
+        (RegionRole::Primary, None) => {}
+    }
+    if found.vpc_id.as_deref() != Some(r.network.vpc_id.as_str()) {
+        refusals.push(format!(
+            "it is in {}, not in the RegionPair's {}; moving it needs a new instance",
+            found.vpc_id.as_deref().unwrap_or("no VPC"),
+            r.network.vpc_id
+        ));
+    }
+    if let DesiredDatabase::Writer(w) = &d.database
+        && found.master_username != w.master_username
+    {
+        refusals.push(format!(
+            "its master user is {}, spec.database.masterUsername says {}; that needs a new instance",
+            found.master_username, w.master_username
+        ));
+    }
+    // What differs is shown as the changes that follow the adoption; what
+    // only a new instance could change refuses it.
+    let mut differences = DataPlan::default();
+    database_drift(&mut differences, region, &d.database, found, db_group);
+    refusals.extend(differences.blocked);
+    if refusals.is_empty() {
+        plan.drift.extend(differences.drift);
+        plan.push(d.role, DatabaseAction::AdoptDatabase { identifier: id.to_string(), arn: found.arn.clone() });
+    } else {
+        plan.blocked.push(format!("{field}: {id} in {region} is not adopted: {}", refusals.join("; ")));
+    }
+}
+
+/// The fields of `have` that differ from `want`, as drift; those RDS
+/// changes in place are returned as ModifyDBInstance's changes, the rest
+/// are refused. `db_group`: the instance should sit behind our db security
+/// group alone (an adopted one: its own groups would let in what fencing
+/// a failover cannot shut out).
 fn database_drift(
     plan: &mut DataPlan,
     region: &str,
     want: &DesiredDatabase,
     have: &ObservedDatabase,
+    db_group: Option<&str>,
 ) -> Vec<(String, String)> {
     let mut changes = Vec::new();
     let id = have.identifier.as_str();
@@ -519,6 +595,11 @@ fn database_drift(
             check("deletionProtection", deletion_protection.to_string(), have.deletion_protection.to_string(), true);
             check("publiclyAccessible", "false".into(), have.publicly_accessible.to_string(), true);
         }
+    }
+    if let Some(group) = db_group {
+        let mut found = have.security_group_ids.clone();
+        found.sort();
+        check("securityGroups", group.to_string(), found.join(","), true);
     }
     changes
 }

@@ -51,6 +51,7 @@ fn groups_and_subnet_groups(d: &[DesiredDataTier; 2]) -> [ObservedDataTier; 2] {
         o[i].db_subnet_groups.push(crate::data::observed::ObservedDbSubnetGroup {
             name: d[i].db_subnet_group.clone(),
             subnet_ids: vec![format!("subnet-{r}-db-a"), format!("subnet-{r}-db-b")],
+            arn: String::new(),
         });
     }
     o
@@ -175,8 +176,11 @@ fn built(d: &[DesiredDataTier; 2]) -> [ObservedDataTier; 2] {
             record: Some(("book.db.internal".into(), "x".into())),
         });
         o.backup_vaults.push((d.backup_vault.clone().unwrap(), "arn:aws:backup:r:123456789012:backup-vault:v".into()));
-        o.db_subnet_groups
-            .push(crate::data::observed::ObservedDbSubnetGroup { name: d.db_subnet_group.clone(), subnet_ids: vec![] });
+        o.db_subnet_groups.push(crate::data::observed::ObservedDbSubnetGroup {
+            name: d.db_subnet_group.clone(),
+            subnet_ids: vec![],
+            arn: String::new(),
+        });
     }
     east.backup_plans.push(crate::data::observed::ObservedBackupPlan {
         id: "plan-1".into(),
@@ -381,4 +385,146 @@ fn the_offline_topology_lists_the_rules_apply_makes_with_non_default_ports() {
     assert_eq!(get("standby/security-group/db", "ingress"), "tcp/3307 from sg api");
     assert_eq!(get("primary/target-group/api", "port"), "9000");
     assert_eq!(get("primary/db-instance", "port"), "3307");
+}
+
+/// The classic stack adopting `writer` (and `replica`), with its groups and
+/// subnet groups built and the named instances found untagged in the pair's VPCs.
+fn adopting(writer: &str, replica: Option<&str>) -> ([DesiredDataTier; 2], [ObservedDataTier; 2]) {
+    let d = desired(|s| {
+        s.spec.database.adopt =
+            Some(warmstandby_api::DatabaseAdoption { writer: writer.to_string(), replica: replica.map(str::to_string) })
+    });
+    let mut o = groups_and_subnet_groups(&d);
+    let mut found = database(writer, None, true);
+    found.vpc_id = Some("vpc-east".into());
+    o[0].adoptable.push(found);
+    if let Some(replica) = replica {
+        let mut found = database(replica, Some(&format!("arn:aws:rds:us-east-1:123456789012:db:{writer}")), false);
+        found.vpc_id = Some("vpc-west".into());
+        o[1].adoptable.push(found);
+    }
+    (d, o)
+}
+
+fn adopt_plan(d: &[DesiredDataTier; 2], o: &[ObservedDataTier; 2]) -> DataPlan {
+    plan_both(d, o, &[net("east"), net("west")], &|_, _| None)
+}
+
+#[test]
+fn a_named_writer_and_replica_are_adopted_never_created() {
+    let (d, o) = adopting("shop-db", Some("shop-db-replica"));
+    assert_eq!((d[0].db_identifier.as_str(), d[1].db_identifier.as_str()), ("shop-db", "shop-db-replica"));
+    assert!(d[0].adopt && d[1].adopt && d[0].retain_database, "adopted databases are retained by default");
+    let p = adopt_plan(&d, &o);
+    let k = kinds(&p);
+    assert!(
+        k.contains(&"primary:AdoptDatabase".to_string()) && k.contains(&"standby:AdoptDatabase".to_string()),
+        "{k:?}"
+    );
+    assert!(!k.iter().any(|x| x.ends_with("CreateWriter") || x.ends_with("CreateReplica")), "{k:?}");
+    assert!(p.blocked.is_empty(), "{:?}", p.blocked);
+    // The adoption is its own kind of change.
+    let adopt = p.actions.iter().find(|(_, a)| inner(a).starts_with("AdoptDatabase")).unwrap();
+    assert_eq!(
+        crate::family::FamilyAction::effect(&adopt.1),
+        (crate::family::Effect::Adopt, crate::resource::Kind::DbInstance)
+    );
+
+    // Only the writer named: it is adopted, the replica is ours to create once the writer is ours.
+    let (d, o) = adopting("shop-db", None);
+    let p = adopt_plan(&d, &o);
+    assert_eq!(kinds(&p).iter().filter(|x| x.ends_with("AdoptDatabase")).count(), 1);
+    assert!(!d[1].adopt && p.waiting.iter().any(|w| w.contains("replica waits")), "{:?}", p.waiting);
+}
+
+#[test]
+fn differences_made_in_place_follow_the_adoption_and_the_rest_refuse_it() {
+    let (d, mut o) = adopting("shop-db", None);
+    o[0].adoptable[0].instance_class = "db.r6g.large".into();
+    let p = adopt_plan(&d, &o);
+    assert!(kinds(&p).contains(&"primary:AdoptDatabase".to_string()));
+    assert!(p.drift.iter().any(|x| x.resource == "shop-db" && x.field == "instanceClass" && x.found == "db.r6g.large"));
+
+    o[0].adoptable[0].storage_encrypted = false;
+    let p = adopt_plan(&d, &o);
+    assert!(!kinds(&p).iter().any(|x| x.ends_with("AdoptDatabase")), "never adopted to be replaced");
+    let refusal = p.blocked.iter().find(|b| b.starts_with("spec.database.adopt.writer")).expect("refused");
+    assert!(refusal.contains("storageEncrypted") && refusal.contains("needs a new instance"), "{refusal}");
+}
+
+#[test]
+fn each_wrong_adoption_is_refused_by_field_and_changes_nothing() {
+    let refused = |edit: &dyn Fn(&mut [ObservedDataTier; 2]), replica: Option<&str>, says: &str| {
+        let (d, mut o) = adopting("shop-db", replica);
+        edit(&mut o);
+        let p = adopt_plan(&d, &o);
+        // The refused region adopts and creates nothing (a valid writer beside a wrong replica is still adopted).
+        let region = if replica.is_some() { "standby:" } else { "primary:" };
+        let database_made = |x: &String| {
+            x.starts_with(region) && ["AdoptDatabase", "CreateWriter", "CreateReplica"].iter().any(|a| x.ends_with(a))
+        };
+        assert!(!kinds(&p).iter().any(database_made), "{:?}", kinds(&p));
+        assert!(p.blocked.iter().any(|b| b.contains(says)), "{says}: {:?}", p.blocked);
+    };
+    refused(&|o| o[0].adoptable.clear(), None, "spec.database.adopt.writer: there is no DB instance shop-db");
+    refused(&|o| o[0].adoptable[0].owner_uid = Some("other-uid".into()), None, "belongs to another warmstandby object");
+    refused(&|o| o[0].adoptable[0].replica_source = Some("src".into()), None, "is a read replica of src, not a writer");
+    refused(&|o| o[0].adoptable[0].vpc_id = Some("vpc-other".into()), None, "not in the RegionPair's vpc-east");
+    refused(&|o| o[0].adoptable[0].master_username = "root".into(), None, "its master user is root");
+    refused(
+        &|o| o[1].adoptable[0].replica_source = None,
+        Some("shop-db-replica"),
+        "it is a writer, not a read replica",
+    );
+    refused(
+        &|o| o[1].adoptable[0].replica_source = Some("elsewhere-db".into()),
+        Some("shop-db-replica"),
+        "it replicates elsewhere-db, not the writer shop-db",
+    );
+}
+
+#[test]
+fn an_adopted_database_gets_the_stacks_db_group_alone_and_is_released_when_retained() {
+    let (d, mut o) = adopting("shop-db", None);
+    let mut adopted = o[0].adoptable.remove(0);
+    adopted.adopted_at = Some("2026-12-05T10:00:00Z".into());
+    adopted.security_group_ids = vec!["sg-console-db".into()];
+    adopted.subnet_group = Some("console-db-subnets".into());
+    o[0].databases.push(adopted.clone());
+    let p = adopt_plan(&d, &o);
+    let modify = p.actions.iter().find_map(|(_, a)| match a {
+        DataAction::Database(DatabaseAction::ModifyDatabase { identifier, changes }) if identifier == "shop-db" => {
+            Some(changes.clone())
+        }
+        _ => None,
+    });
+    assert_eq!(modify, Some(vec![("securityGroups".to_string(), "sg-east-db".to_string())]));
+
+    // Retained on delete: released with the group of ours it uses; its
+    // own subnet group is not ours; our unused subnet group goes.
+    o[0].databases[0].security_group_ids = vec!["sg-east-db".into()];
+    let p = plan_data_teardown([(&d[0], &o[0]), (&d[1], &o[1])], "20260101000000", false);
+    let k = kinds(&p);
+    assert!(k.contains(&"primary:ReleaseDatabase".to_string()), "{k:?}");
+    assert!(k.contains(&"primary:ReleaseGroup".to_string()), "{k:?}");
+    assert!(!k.iter().any(|x| x.contains("DeleteDatabase") || x.contains("UnprotectDatabase")), "{k:?}");
+    assert!(!k.iter().any(|x| x == "primary:ReleaseDbSubnetGroup"), "{k:?}");
+    // Released, it is no longer observed: the rest of the teardown goes on.
+    o[0].databases.clear();
+    let p = plan_data_teardown([(&d[0], &o[0]), (&d[1], &o[1])], "20260101000000", false);
+    assert!(kinds(&p).contains(&"primary:DeleteDbSubnetGroup".to_string()), "{:?}", kinds(&p));
+}
+
+#[test]
+fn a_retained_database_of_ours_keeps_its_subnet_group() {
+    let d = desired(|s| s.spec.database.deletion_policy = Some(warmstandby_api::DeletionPolicy::Retain));
+    assert!(d[0].retain_database && !d[0].adopt);
+    let mut o = built(&d);
+    o[0].databases[0].subnet_group = Some(d[0].db_subnet_group.clone());
+    let p = plan_data_teardown([(&d[0], &o[0]), (&d[1], &o[1])], "20260101000000", false);
+    let k = kinds(&p);
+    for expected in ["primary:ReleaseDatabase", "standby:ReleaseDatabase", "primary:ReleaseDbSubnetGroup"] {
+        assert!(k.contains(&expected.to_string()), "{expected}: {k:?}");
+    }
+    assert!(!k.iter().any(|x| x.contains("DeleteDatabase")), "{k:?}");
 }

@@ -15,6 +15,11 @@ use crate::data::plan::DataPlan;
 ///
 /// `hold_groups` keeps the security groups while other tiers (load
 /// balancers, instances of auto scaling groups) still use them.
+///
+/// A retained database (`retain_database`) is left running with the subnet
+/// group and security groups of ours it uses, and our tags come off all of
+/// them; what no longer has our tags is no longer observed, and the rest
+/// of the teardown goes on around it.
 pub fn plan_data_teardown(
     regions: [(&DesiredDataTier, &ObservedDataTier); 2],
     snapshot_suffix: &str,
@@ -47,7 +52,16 @@ pub fn plan_data_teardown(
                 None => push(PrivateDnsAction::DeletePrivateZone { zone_id: z.id.clone() }.into()),
             }
         }
-        for db in &o.databases {
+        for db in o.databases.iter().filter(|_| d.retain_database) {
+            push(DatabaseAction::ReleaseDatabase { identifier: db.identifier.clone(), arn: db.arn.clone() }.into());
+            for g in o.db_subnet_groups.iter().filter(|g| db.subnet_group.as_deref() == Some(g.name.as_str())) {
+                push(DatabaseAction::ReleaseDbSubnetGroup { name: g.name.clone(), arn: g.arn.clone() }.into());
+            }
+            for g in o.security_groups.iter().filter(|g| db.security_group_ids.contains(&g.id)) {
+                push(SecurityGroupAction::ReleaseGroup { group_id: g.id.clone() }.into());
+            }
+        }
+        for db in o.databases.iter().filter(|_| !d.retain_database) {
             if db.status == "deleting" {
                 plan.waiting.push(format!("database {} is deleting", db.identifier));
                 continue;

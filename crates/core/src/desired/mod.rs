@@ -10,7 +10,7 @@ pub use crate::network::desired::{
     DesiredNat, DesiredNetwork, DesiredRouteTable, DesiredSubnet, EXISTING, RouteTarget, desired_network,
     network_resources,
 };
-pub use crate::resource::{Kind, Resource, Scope, Tier};
+pub use crate::resource::{ADOPTED, Kind, Resource, Scope, Tier};
 pub use three_tier_stack::stack_resources;
 
 use std::collections::{BTreeMap, BTreeSet};

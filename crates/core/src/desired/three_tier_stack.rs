@@ -7,7 +7,7 @@
 
 use warmstandby_api::{GLOBAL_REGION, RegionRole};
 
-use super::{Kind, Resource, Scope};
+use super::{ADOPTED, Kind, Resource, Scope};
 use crate::access::desired::{ROLE_PATH, desired_access};
 use crate::data::desired::{DesiredDatabase, RuleSource, desired_data_tier};
 use crate::edge::desired::{CloudFrontCertificate, ImageSource, desired_global_edge, desired_region_edge};
@@ -105,6 +105,7 @@ fn regional(stack: &ValidatedStack, role: RegionRole) -> Vec<Resource> {
                 .dep(key(role.other(), "db-instance"))
         }
     };
+    let db_resource = if data.adopt { db_resource.prop(ADOPTED, "spec.database.adopt") } else { db_resource };
     out.push(db_resource.dep(k("db-subnet-group")).dep(k("security-group/db")));
     out.push(
         Resource::new(&scope, "private-zone", Kind::PrivateHostedZone, data.private_zone.clone())

@@ -40,6 +40,7 @@ pub fn region_stack_status(d: &DesiredDataTier, o: &ObservedDataTier) -> RegionS
             state: Some(x.status.clone()),
             replica_lag_seconds: x.replication.lag_seconds,
             replication: x.is_replica().then(|| x.replication.status()),
+            adopted_at: x.adopted_at.clone(),
         }),
         private_zone_id: o.private_zones.first().map(|z| z.id.clone()),
         backup_vault_name: o.backup_vaults.first().map(|(n, _)| n.clone()),

@@ -16,6 +16,19 @@ pub(super) fn validate_database(
             format!("{window} is not allowed: 0 (delete at once) or 7 to 30 days"),
         );
     }
+    if let Some(adopt) = &db.adopt {
+        let named = [("writer", Some(&adopt.writer)), ("replica", adopt.replica.as_ref())];
+        for (field, id) in named.iter().filter_map(|(f, id)| id.map(|id| (f, id))) {
+            if !is_db_instance_identifier(id) {
+                errors.push(
+                    format!("{p}.adopt.{field}"),
+                    format!(
+                        "{id:?} is not an RDS DB instance identifier (1-63 lowercase letters, digits and single hyphens, starting with a letter)"
+                    ),
+                );
+            }
+        }
+    }
     if db.password.is_some() {
         // The value itself is never echoed.
         errors.push(
@@ -113,4 +126,14 @@ pub(super) fn password_problem(p: &str) -> Option<&'static str> {
         return Some("may contain only printable ASCII characters other than '/', '\"', '@' and space");
     }
     None
+}
+
+/// RDS's rule for DB instance identifiers (they are stored in lowercase).
+fn is_db_instance_identifier(id: &str) -> bool {
+    let bytes = id.as_bytes();
+    (1..=63).contains(&bytes.len())
+        && bytes[0].is_ascii_lowercase()
+        && bytes.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+        && !id.ends_with('-')
+        && !id.contains("--")
 }
