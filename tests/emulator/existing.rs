@@ -17,7 +17,7 @@ use crate::stack::Fixture;
 use crate::support::{apply_until_ready, context, ec2};
 
 /// A hand-built network: the VPC and its subnets by tier (first zone, second zone).
-struct HandBuilt {
+pub(crate) struct HandBuilt {
     vpc: String,
     subnets: BTreeMap<&'static str, [String; 2]>,
 }
@@ -36,7 +36,7 @@ impl HandBuilt {
 /// zones, an internet gateway on a public route table, a NAT gateway that
 /// the main route table (the private tiers') points at, and a database route
 /// table with no way out. Nothing is tagged.
-async fn hand_build(emulator: &Emulator, region: &str, second_octet: u8) -> HandBuilt {
+pub(crate) async fn hand_build(emulator: &Emulator, region: &str, second_octet: u8) -> HandBuilt {
     let ec2 = ec2(emulator, region).await;
     let vpc = ec2.create_vpc().cidr_block(format!("10.{second_octet}.0.0/16")).send().await.expect("CreateVpc");
     let vpc = vpc.vpc().and_then(|v| v.vpc_id()).expect("a VPC ID").to_string();
@@ -111,7 +111,7 @@ async fn hand_build(emulator: &Emulator, region: &str, second_octet: u8) -> Hand
 /// Everything AWS says of a hand-built network that the operator must never
 /// change: the VPC, its subnets and route tables with their tags, routes
 /// and associations.
-async fn fingerprint(emulator: &Emulator, region: &str, vpc: &str) -> String {
+pub(crate) async fn fingerprint(emulator: &Emulator, region: &str, vpc: &str) -> String {
     let ec2 = ec2(emulator, region).await;
     let in_vpc = || Filter::builder().name("vpc-id").values(vpc).build();
     let vpcs = ec2.describe_vpcs().vpc_ids(vpc).send().await.expect("DescribeVpcs");
@@ -143,7 +143,7 @@ async fn fingerprint(emulator: &Emulator, region: &str, vpc: &str) -> String {
     lines.join("\n")
 }
 
-fn pair_over(primary: &HandBuilt, standby: &HandBuilt) -> (warmstandby_cli::check::Checked, RegionPair) {
+pub(crate) fn pair_over(primary: &HandBuilt, standby: &HandBuilt) -> (warmstandby_cli::check::Checked, RegionPair) {
     let checked = warmstandby_cli::check::load_and_check(&[warmstandby_tests::repo_root().join("deploy/examples")])
         .expect("the examples are valid");
     let mut pair = checked.set.region_pairs[0].clone();
@@ -317,7 +317,11 @@ async fn an_existing_network_a_stack_cannot_use_is_refused_by_field_and_nothing_
 
 /// A MySQL writer in `primary`'s database subnets and its cross-region
 /// replica in `standby`'s, made by hand (untagged).
-async fn hand_build_database(emulator: &Emulator, primary: &HandBuilt, standby: &HandBuilt) -> (String, String) {
+pub(crate) async fn hand_build_database(
+    emulator: &Emulator,
+    primary: &HandBuilt,
+    standby: &HandBuilt,
+) -> (String, String) {
     let mut arn = String::new();
     for (region, network, role) in [("us-east-1", primary, "writer"), ("us-west-2", standby, "replica")] {
         let rds = aws_sdk_rds::Client::new(&emulator.sdk_config(region).await);
@@ -335,6 +339,7 @@ async fn hand_build_database(emulator: &Emulator, primary: &HandBuilt, standby: 
                 .db_instance_identifier(&identifier)
                 .db_instance_class("db.t3.micro")
                 .engine("mysql")
+                .engine_version("8.0.35")
                 .master_username("admin")
                 .master_user_password("not-the-stacks-0")
                 .allocated_storage(20)

@@ -1,6 +1,7 @@
 //! Tier 4: the real AWS SDK against the local emulator (moto server).
 
 mod access;
+mod adopt;
 mod consistency;
 mod demo;
 mod edge;

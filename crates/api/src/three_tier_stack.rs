@@ -214,6 +214,20 @@ pub struct DatabaseSpec {
     pub deletion_policy: Option<DeletionPolicy>,
 }
 
+/// One resource adopted by a stack.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AdoptedResource {
+    /// The region it is in.
+    pub region: String,
+    /// Its kind, e.g. `DbInstance`.
+    pub kind: String,
+    /// Its identifier in AWS.
+    pub id: String,
+    /// When it was adopted (RFC 3339).
+    pub adopted_at: String,
+}
+
 /// Existing databases to adopt, by RDS DB instance identifier.
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
@@ -654,6 +668,10 @@ pub struct ThreeTierStackStatus {
     /// While only observing (`managementPolicy: Observe` or `paused`): what an apply would change now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub planned: Option<PlannedChanges>,
+    /// Existing resources this stack adopted, as they were adopted; kept
+    /// when a failover later replaces one (it is then recreated, not looked for).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub adopted: Vec<AdoptedResource>,
     /// When the stack first became Ready (RFC 3339); failure detection
     /// watches it from then on.
     #[serde(default, skip_serializing_if = "Option::is_none")]

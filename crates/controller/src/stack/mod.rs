@@ -254,7 +254,7 @@ async fn reconcile_validated(
     let policy = validated.policy.as_ref();
     let mut memory = memory::memory(stack);
     // What to look for does not depend on roles beyond the machine's memory.
-    let looking_for = Desired::of(&validated, &Placement::at(memory.active));
+    let looking_for = Desired::of(&validated, &Placement::at(memory.active)).adopted_before(stack.status.as_ref());
     let observing = observe(aws, stack, &validated, &looking_for, &owners);
     let observed = if settled(stack, policy.is_some(), explicit_request.is_some() || drill_requested) {
         warmstandby_aws::shared::with_settled_reads(observing).await

@@ -521,8 +521,16 @@ fn a_retained_database_of_ours_keeps_its_subnet_group() {
     assert!(d[0].retain_database && !d[0].adopt);
     let mut o = built(&d);
     o[0].databases[0].subnet_group = Some(d[0].db_subnet_group.clone());
+    o[0].databases[0].security_group_ids = vec!["sg-east-db".into()];
+    // Its group still admits our api group: that rule goes before the group is left.
     let p = plan_data_teardown([(&d[0], &o[0]), (&d[1], &o[1])], "20260101000000", false);
     let k = kinds(&p);
+    assert!(!k.contains(&"primary:ReleaseDatabase".to_string()) && k.contains(&"primary:RevokeIngress".to_string()));
+    assert!(p.waiting.iter().any(|w| w.contains("names none of ours")), "{:?}", p.waiting);
+    o[0].security_groups[5].ingress.clear();
+    let p = plan_data_teardown([(&d[0], &o[0]), (&d[1], &o[1])], "20260101000000", false);
+    let k = kinds(&p);
+    assert!(k.contains(&"primary:ReleaseGroup".to_string()), "{k:?}");
     for expected in ["primary:ReleaseDatabase", "standby:ReleaseDatabase", "primary:ReleaseDbSubnetGroup"] {
         assert!(k.contains(&expected.to_string()), "{expected}: {k:?}");
     }

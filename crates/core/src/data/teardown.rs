@@ -53,11 +53,18 @@ pub fn plan_data_teardown(
             }
         }
         for db in o.databases.iter().filter(|_| d.retain_database) {
+            // Its groups' rules that name our other groups go first (below):
+            // once released, a group is no longer ours to change.
+            let groups: Vec<_> = o.security_groups.iter().filter(|g| db.security_group_ids.contains(&g.id)).collect();
+            if groups.iter().any(|g| g.ingress.iter().any(|r| r.group_id.is_some())) {
+                plan.waiting.push(format!("{} is left once its security group names none of ours", db.identifier));
+                continue;
+            }
             push(DatabaseAction::ReleaseDatabase { identifier: db.identifier.clone(), arn: db.arn.clone() }.into());
             for g in o.db_subnet_groups.iter().filter(|g| db.subnet_group.as_deref() == Some(g.name.as_str())) {
                 push(DatabaseAction::ReleaseDbSubnetGroup { name: g.name.clone(), arn: g.arn.clone() }.into());
             }
-            for g in o.security_groups.iter().filter(|g| db.security_group_ids.contains(&g.id)) {
+            for g in groups {
                 push(SecurityGroupAction::ReleaseGroup { group_id: g.id.clone() }.into());
             }
         }

@@ -29,6 +29,7 @@ use crate::identity::Ownership;
 use crate::next::Next;
 use crate::placement::Placement;
 use crate::plan::PassOutcome;
+use crate::resource::Kind;
 use crate::stack_pass::status::{StackPass, stack_status};
 use crate::validate::ValidatedStack;
 
@@ -49,6 +50,18 @@ impl Desired {
             global: desired_global_edge(stack, placement),
             access: desired_access(stack),
         }
+    }
+
+    /// A database the status says was adopted is looked for no more: if a
+    /// failover replaced it, it is recreated like any of ours.
+    pub fn adopted_before(mut self, status: Option<&ThreeTierStackStatus>) -> Desired {
+        let adopted = status.map(|s| s.adopted.as_slice()).unwrap_or_default();
+        for d in &mut self.data {
+            if adopted.iter().any(|a| a.region == d.region && a.id == d.db_identifier) {
+                d.adopt = false;
+            }
+        }
+        self
     }
 }
 
@@ -169,7 +182,7 @@ pub fn decide(inputs: Inputs<'_>) -> Decided {
     };
     let request_consumed = decision.progress.is_some() || decision.active == stack.spec.active_region;
     let placement = decision.placement(memory.epoch);
-    let desired = Desired::of(validated, &placement);
+    let desired = Desired::of(validated, &placement).adopted_before(stack.status.as_ref());
     let mut data_plan = plan_data(&desired.data, &snapshot.data, nets);
     let mut edge_plan = plan_edge_of(&desired, snapshot, nets, owners, &placement);
     let mut access_plan = plan_access(&desired.access, &snapshot.access, writer(&desired, snapshot, &placement));
@@ -305,6 +318,7 @@ pub fn conclude(
         active_region: validated.pair.region(decision.active).region.clone(),
     };
     let mut status = stack_status(&previous, stack.metadata.generation, &pass, now);
+    status.adopted = adopted(stack.status.as_ref(), &desired, snapshot);
     status.access = status::access_status(&desired.access, &snapshot.access);
     status.waiting_on = waiting::waiting_on(only_waiting, &desired, snapshot, now);
     status.first_ready_at = stack
@@ -374,6 +388,30 @@ pub fn conclude(
         Next::WaitingOnAws
     };
     Concluded { status, next, events: decision.events, would_move }
+}
+
+/// The adoptions the last status recorded, and those this pass found done.
+fn adopted(
+    before: Option<&ThreeTierStackStatus>,
+    desired: &Desired,
+    snapshot: &Snapshot,
+) -> Vec<warmstandby_api::AdoptedResource> {
+    let mut adopted = before.map(|s| s.adopted.clone()).unwrap_or_default();
+    for (d, o) in desired.data.iter().zip(&snapshot.data) {
+        let found = o.databases.iter().find(|db| db.identifier == d.db_identifier);
+        if let Some((db, at)) = found.and_then(|db| db.adopted_at.as_ref().map(|at| (db, at)))
+            && !adopted.iter().any(|a| a.region == d.region && a.id == db.identifier)
+        {
+            let kind = if db.is_replica() { Kind::DbReadReplica } else { Kind::DbInstance };
+            adopted.push(warmstandby_api::AdoptedResource {
+                region: d.region.clone(),
+                kind: kind.to_string(),
+                id: db.identifier.clone(),
+                adopted_at: at.clone(),
+            });
+        }
+    }
+    adopted
 }
 
 /// `status.planned`'s action for the move an observed stack would make.

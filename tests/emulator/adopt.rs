@@ -1,0 +1,282 @@
+//! Adopting a database built by hand: a MySQL writer and its cross-region
+//! replica made the way a person makes them in the console (untagged, their
+//! own subnet groups, on networks built by hand), brought under management
+//! by `spec.database.adopt`: planned first (observe only), adopted as the
+//! same instances, failed over and back, and left running, untagged, when
+//! the stack is deleted. Wrong adoptions are refused with nothing changed.
+
+use aws_sdk_rds::types::DbInstance;
+use warmstandby_api::{DatabaseAdoption, ManagementPolicy, RegionRole, TAG_ADOPTED, TAG_UID};
+use warmstandby_controller::{Intent, region_pair};
+use warmstandby_core::failover::Request;
+use warmstandby_tests::Emulator;
+use warmstandby_tests::census::{census, differences};
+
+use crate::existing::{HandBuilt, hand_build, hand_build_database, pair_over};
+use crate::stack::Fixture;
+use crate::support::apply_until_ready;
+
+async fn describe(emulator: &Emulator, region: &str, identifier: &str) -> Option<DbInstance> {
+    let rds = aws_sdk_rds::Client::new(&emulator.sdk_config(region).await);
+    match rds.describe_db_instances().db_instance_identifier(identifier).send().await {
+        Ok(out) => out.db_instances().first().cloned(),
+        Err(e) if format!("{e:?}").contains("DBInstanceNotFound") => None,
+        Err(e) => panic!("DescribeDBInstances {identifier}: {e:?}"),
+    }
+}
+
+fn tag<'a>(db: &'a DbInstance, key: &str) -> Option<&'a str> {
+    db.tag_list().iter().find(|t| t.key() == Some(key)).and_then(|t| t.value())
+}
+
+/// What makes an instance the same one: its resource ID and creation time.
+fn identity(db: &DbInstance) -> (String, String) {
+    (
+        db.dbi_resource_id().unwrap_or_default().to_string(),
+        db.instance_create_time().map(|t| t.to_string()).unwrap_or_default(),
+    )
+}
+
+/// Networks and a database pair built by hand, a pair over the networks
+/// (Ready), and the example stack adopting the database, observing only.
+async fn hand_built_stack(emulator: &Emulator, aws: &warmstandby_aws::AwsContext) -> (Fixture, [HandBuilt; 2]) {
+    let primary = hand_build(emulator, "us-east-1", 50).await;
+    let standby = hand_build(emulator, "us-west-2", 60).await;
+    let (writer, replica) = hand_build_database(emulator, &primary, &standby).await;
+    let (mut checked, mut pair) = pair_over(&primary, &standby);
+    apply_until_ready(aws, &mut pair).await;
+    checked.set.region_pairs[0] = pair.clone();
+    let mut stack = checked.set.stacks[0].clone();
+    let found = describe(emulator, "us-east-1", &writer).await.expect("the hand-built writer");
+    let db = &mut stack.spec.database;
+    db.adopt = Some(DatabaseAdoption { writer, replica: Some(replica) });
+    // What only a new instance could change is written as it is.
+    db.storage_encrypted = found.storage_encrypted().unwrap_or(false);
+    db.engine_version = found.engine_version().unwrap_or_default().split('.').take(2).collect::<Vec<_>>().join(".");
+    stack.spec.management_policy = ManagementPolicy::Observe;
+    (Fixture { checked, pair, stack }, [primary, standby])
+}
+
+#[tokio::test]
+async fn a_hand_built_database_is_adopted_as_the_same_instances_fails_over_and_is_left_in_place() {
+    let emulator = Emulator::start();
+    // As a real account treats the operator: its policy only, IAM and AWS's rates on.
+    let aws = warmstandby_aws::AwsContext::new(crate::support::least_privilege(&emulator, None).await);
+    let baseline = census(&emulator).await;
+    let (mut fixture, _networks) = hand_built_stack(&emulator, &aws).await;
+    let adopt = fixture.stack.spec.database.adopt.clone().expect("adopt");
+    let (writer, replica) = (adopt.writer.clone(), adopt.replica.clone().expect("replica"));
+    let before = [
+        describe(&emulator, "us-east-1", &writer).await.expect("writer"),
+        describe(&emulator, "us-west-2", &replica).await.expect("replica"),
+    ];
+    let hand_built = census(&emulator).await;
+
+    // Observe: the plan shows both adoptions and no database made or replaced; nothing changes.
+    let start = aws.calls().snapshot();
+    let observed = fixture.pass(&aws, Intent::Apply).await;
+    let calls = aws.calls().snapshot().since(&start);
+    assert!(observed.errors.is_empty(), "{:?}", observed.errors);
+    assert_eq!(calls.mutating(), 0, "observing changes nothing:\n{}", calls.table());
+    let planned = fixture.stack.status.as_ref().and_then(|s| s.planned.clone()).expect("status.planned");
+    let line = |action: &str, kind: &str| {
+        planned
+            .changes
+            .iter()
+            .filter(|c| c.action == action && c.kind == kind)
+            .map(|c| c.description.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(line("adopt", "DbInstance"), vec![format!("adopt DbInstance {writer}")], "{planned:#?}");
+    assert_eq!(line("adopt", "DbReadReplica"), vec![format!("adopt DbReadReplica {replica}")], "{planned:#?}");
+    for kind in ["DbInstance", "DbReadReplica"] {
+        assert!(line("create", kind).is_empty() && line("delete", kind).is_empty(), "{planned:#?}");
+    }
+    println!(
+        "adoption planned: {} changes, {} of them adoptions, with {} reads and no change",
+        planned.count,
+        planned.changes.iter().filter(|c| c.action == "adopt").count(),
+        calls.reads()
+    );
+
+    // Manage: adopted, the same instances, managed from then on.
+    fixture.stack.spec.management_policy = ManagementPolicy::Manage;
+    let start = aws.calls().snapshot();
+    let passes = fixture.until_ready(&aws).await;
+    let calls = aws.calls().snapshot().since(&start);
+    let status = fixture.stack.status.clone().expect("status");
+    let uid = fixture.uid();
+    for (i, (region, id)) in [("us-east-1", &writer), ("us-west-2", &replica)].into_iter().enumerate() {
+        let now = describe(&emulator, region, id).await.expect("still there");
+        assert_eq!(identity(&now), identity(&before[i]), "{id} is the same instance");
+        assert_eq!(tag(&now, TAG_UID), Some(uid.as_str()), "{id} is tagged as the stack's");
+        assert!(tag(&now, TAG_ADOPTED).is_some_and(|t| t.ends_with('Z')), "{id}: {:?}", now.tag_list());
+        let region_status = if i == 0 { &status.primary } else { &status.standby };
+        let region_status = region_status.as_ref().expect("region status");
+        let db = region_status.database.as_ref().expect("database status");
+        assert_eq!((db.instance_id.as_str(), db.adopted_at.is_some()), (id.as_str(), true));
+        // The differences from the spec were changed in place.
+        let groups: Vec<&str> = now.vpc_security_groups().iter().filter_map(|g| g.vpc_security_group_id()).collect();
+        assert_eq!(
+            groups,
+            vec![region_status.security_group_ids["db"].as_str()],
+            "{id} sits behind the stack's db group"
+        );
+        assert_eq!(now.deletion_protection(), Some(true), "{id}");
+    }
+    assert_eq!(calls.count("rds:CreateDBInstance") + calls.count("rds:CreateDBInstanceReadReplica"), 0);
+    assert_eq!(calls.count("rds:DeleteDBInstance"), 0);
+    println!("adopted and Ready in {passes} passes, {} AWS calls ({} changes)", calls.total(), calls.mutating());
+
+    // A failover to the standby and back, as with databases the operator made.
+    let mut endpoint = warmstandby_tests::LoopbackEndpoint::start(0).await.expect("a loopback endpoint");
+    for to in [RegionRole::Standby, RegionRole::Primary] {
+        let request = Request { to, force: false, kind: "switchover" };
+        crate::failover::run_until_finished(&mut fixture, &aws, &mut endpoint, Some(request)).await;
+        let status = fixture.stack.status.clone().expect("status");
+        let done = status.failover_history.last().expect("a finished move");
+        assert_eq!((done.outcome.as_str(), done.to), ("Succeeded", to), "{done:?}");
+        fixture.until_ready(&aws).await;
+    }
+    let writer_now = describe(&emulator, "us-east-1", &writer).await.expect("the writer");
+    assert!(writer_now.read_replica_source_db_instance_identifier().is_none(), "us-east-1 writes again");
+
+    // Destroy: the databases stay (adopted: Retain by default), without our
+    // tags; what the stack made around them is gone.
+    fixture.teardown(&aws).await;
+    let gone = region_pair::teardown(&aws, &fixture.pair, None).await;
+    assert!(gone.finished && gone.errors.is_empty(), "{gone:?}");
+    for (region, id) in [("us-east-1", &writer), ("us-west-2", &replica)] {
+        let left = describe(&emulator, region, id).await.unwrap_or_else(|| panic!("{id} is left in place"));
+        assert_eq!(left.db_instance_status(), Some("available"), "{id}");
+        let ours: Vec<&str> =
+            left.tag_list().iter().filter_map(|t| t.key()).filter(|k| k.starts_with("warmstandby.dev/")).collect();
+        assert!(ours.is_empty(), "{id} keeps none of our tags: {ours:?}");
+    }
+    // Left beside them, untagged: in each region the stack's db security
+    // group and the subnet group the instance rebuilt there by a move uses.
+    let left: Vec<String> =
+        differences(&hand_built, &census(&emulator).await).into_iter().filter(|d| !d.contains("DBSnapshot")).collect();
+    let expected = [
+        "us-east-1 DB subnet groups: 1 -> 2",
+        "us-east-1 security groups: 2 -> 3",
+        "us-west-2 DB subnet groups: 1 -> 2",
+        "us-west-2 security groups: 2 -> 3",
+    ];
+    assert_eq!(left, expected.map(str::to_string).to_vec());
+    for region in ["us-east-1", "us-west-2"] {
+        let config = emulator.sdk_config(region).await;
+        let groups = aws_sdk_ec2::Client::new(&config).describe_security_groups().send().await.expect("groups");
+        for g in groups.security_groups() {
+            assert!(
+                !g.tags().iter().any(|t| t.key().is_some_and(|k| k.starts_with("warmstandby.dev/"))),
+                "{region} {:?} keeps none of our tags: {:?}",
+                g.group_id(),
+                g.tags()
+            );
+        }
+        let rds = aws_sdk_rds::Client::new(&config);
+        for g in rds.describe_db_subnet_groups().send().await.expect("subnet groups").db_subnet_groups() {
+            let arn = g.db_subnet_group_arn().unwrap_or_default();
+            let tags = rds.list_tags_for_resource().resource_name(arn).send().await.expect("ListTagsForResource");
+            let ours: Vec<_> =
+                tags.tag_list().iter().filter_map(|t| t.key()).filter(|k| k.starts_with("warmstandby.dev/")).collect();
+            assert!(ours.is_empty(), "{region} {:?} keeps none of our tags: {ours:?}", g.db_subnet_group_name());
+        }
+    }
+    let total = differences(&baseline, &census(&emulator).await);
+    println!("left after destroy beside the hand-built stack: {left:?}; against an empty account: {total:?}");
+}
+
+/// A MySQL writer made by hand in `region`'s hand-built subnet group, with `tags`.
+async fn hand_built_writer(emulator: &Emulator, region: &str, identifier: &str, tags: &[(&str, &str)]) {
+    let rds = aws_sdk_rds::Client::new(&emulator.sdk_config(region).await);
+    let tags = tags.iter().map(|(k, v)| aws_sdk_rds::types::Tag::builder().key(*k).value(*v).build()).collect();
+    rds.create_db_instance()
+        .db_instance_identifier(identifier)
+        .db_instance_class("db.t3.micro")
+        .engine("mysql")
+        .engine_version("8.0.35")
+        .master_username("admin")
+        .master_user_password("someone-elses-0")
+        .allocated_storage(20)
+        .db_subnet_group_name("bookstore-db-subnets")
+        .set_tags(Some(tags))
+        .send()
+        .await
+        .expect("CreateDBInstance");
+}
+
+#[tokio::test]
+async fn wrong_adoptions_are_refused_by_field_and_nothing_changes() {
+    let emulator = Emulator::start();
+    let aws = warmstandby_aws::AwsContext::new(crate::support::least_privilege(&emulator, None).await);
+    let (mut f, _networks) = hand_built_stack(&emulator, &aws).await;
+    let original = f.stack.clone();
+    let adopt = original.spec.database.adopt.clone().expect("adopt");
+    hand_built_writer(&emulator, "us-west-2", "reporting-db", &[]).await;
+    hand_built_writer(&emulator, "us-east-1", "team-b-db", &[(TAG_UID, "another-stacks-uid")]).await;
+    let before = census(&emulator).await;
+    let refused =
+        |field: &str, id: &str, region: &str, why: &str| format!("spec.database.adopt.{field}: {id} in {region} {why}");
+    let cases = [
+        (
+            "an unknown instance",
+            DatabaseAdoption { writer: "no-such-db".into(), replica: None },
+            vec!["spec.database.adopt.writer: there is no DB instance no-such-db in us-east-1".to_string()],
+        ),
+        (
+            "an instance of the other region",
+            DatabaseAdoption { writer: adopt.replica.clone().expect("replica"), replica: None },
+            vec![format!(
+                "spec.database.adopt.writer: there is no DB instance {} in us-east-1",
+                adopt.replica.clone().unwrap_or_default()
+            )],
+        ),
+        (
+            "a writer named as the replica, and a writer another stack owns",
+            DatabaseAdoption { writer: "team-b-db".into(), replica: Some("reporting-db".into()) },
+            vec![
+                refused("writer", "team-b-db", "us-east-1", "belongs to another warmstandby object"),
+                refused("replica", "reporting-db", "us-west-2", "is not adopted: it is a writer, not a read replica"),
+            ],
+        ),
+    ];
+    for (i, (what, adoption, says)) in cases.into_iter().enumerate() {
+        // Each case is a stack of its own (its own idempotency tokens).
+        f.stack = original.clone();
+        f.stack.metadata.uid = Some(format!("3f1c2a9e-0000-4000-8000-00000000ad0{i}"));
+        f.stack.spec.database.adopt = Some(adoption);
+        f.stack.spec.management_policy = ManagementPolicy::Manage;
+        let start = aws.calls().snapshot();
+        for _ in 0..2 {
+            f.pass(&aws, Intent::Apply).await;
+        }
+        let status = f.stack.status.clone().expect("status");
+        let ready = status.conditions.iter().find(|c| c.type_ == "Ready").expect("Ready");
+        for said in &says {
+            assert!(ready.message.contains(said.as_str()), "{what}: {said}\n{}", ready.message);
+        }
+        let calls = aws.calls().snapshot().since(&start);
+        let made = [
+            "rds:CreateDBInstance",
+            "rds:CreateDBInstanceReadReplica",
+            "rds:AddTagsToResource",
+            "rds:ModifyDBInstance",
+        ];
+        assert_eq!(
+            made.iter().map(|c| calls.count(c)).sum::<u64>(),
+            0,
+            "{what}: no database made, adopted or changed:\n{}",
+            calls.table()
+        );
+        f.teardown(&aws).await;
+    }
+    assert_eq!(differences(&before, &census(&emulator).await), Vec::<String>::new(), "every database is as it was");
+    for (region, id) in
+        [("us-east-1", "team-b-db"), ("us-west-2", "reporting-db"), ("us-east-1", adopt.writer.as_str())]
+    {
+        let db = describe(&emulator, region, id).await.expect("still there");
+        assert_ne!(tag(&db, TAG_UID), Some(f.uid().as_str()), "{id} was never tagged as the stack's");
+    }
+}
