@@ -144,6 +144,15 @@ async fn a_hand_built_database_is_adopted_as_the_same_instances_fails_over_and_i
     // Destroy: the databases stay (adopted: Retain by default), without our
     // tags; what the stack made around them is gone.
     fixture.teardown(&aws).await;
+    let done = warmstandby_controller::stack::teardown(
+        &aws,
+        fixture.checked.set.stack_inputs(&fixture.stack),
+        "20260101000000",
+        None,
+    )
+    .await;
+    let kept = done.retained.clone().unwrap_or_default();
+    assert!(done.finished && kept.contains(&writer) && kept.contains(&replica), "{done:?}");
     let gone = region_pair::teardown(&aws, &fixture.pair, None).await;
     assert!(gone.finished && gone.errors.is_empty(), "{gone:?}");
     for (region, id) in [("us-east-1", &writer), ("us-west-2", &replica)] {

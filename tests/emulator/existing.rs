@@ -386,6 +386,7 @@ async fn discovery_finds_the_hand_built_networks_and_database_and_its_manifest_i
         "{out}"
     );
     assert!(out.contains("# Guessed, check: us-east-1: web and app subnets told apart by address order"), "{out}");
+    assert!(out.contains(&format!("#         adopt: {{writer: {writer}, replica: {replica}}}")), "{out}");
     assert_eq!(differences(&before, &census(&emulator).await), Vec::<String>::new(), "discovery only reads");
 
     let mut pair: RegionPair = serde_yaml::from_str(&out).expect("the manifest is a RegionPair");

@@ -32,7 +32,10 @@ pub fn manifest(found: &Discovered, regions: [&str; 2], name: &str) -> String {
         let _ = writeln!(
             text,
             "# MySQL writer {writer} ({}) with its cross-region replica {replica} ({}).\n\
-             #   Adopting them is not supported yet: a ThreeTierStack on this pair builds its own database.",
+             #   A ThreeTierStack on this pair adopts them (planned first with managementPolicy: Observe) with:\n\
+             #     spec:\n\
+             #       database:\n\
+             #         adopt: {{writer: {writer}, replica: {replica}}}",
             regions[0], regions[1]
         );
     }

@@ -44,6 +44,9 @@ pub struct TeardownOutcome {
     /// Nothing was deleted, on purpose: why (`deletionPolicy: Retain`,
     /// `managementPolicy: Observe`).
     pub left_in_aws: Option<String>,
+    /// A finished teardown that deleted the rest but kept some resources on
+    /// purpose: which and why (`spec.database.deletionPolicy: Retain`).
+    pub retained: Option<String>,
 }
 
 impl TeardownOutcome {

@@ -247,9 +247,10 @@ where
             let _ = writeln!(out, "  ! {}", crate::explain(e));
         }
         if outcome.finished {
-            let _ = match &outcome.left_in_aws {
-                Some(why) => writeln!(out, "{label}: {why}: AWS resources left in place"),
-                None => writeln!(out, "{label}: deleted; nothing owned by it is left"),
+            let _ = match (&outcome.left_in_aws, &outcome.retained) {
+                (Some(why), _) => writeln!(out, "{label}: {why}: AWS resources left in place"),
+                (None, Some(kept)) => writeln!(out, "{label}: deleted, except what it retains: {kept}"),
+                (None, None) => writeln!(out, "{label}: deleted; nothing owned by it is left"),
             };
             return true;
         }

@@ -84,7 +84,7 @@ pub async fn teardown(
         + edge_remaining
         + access_observed.live_count();
     if remaining == 0 {
-        return TeardownOutcome { finished: true, ..Default::default() };
+        return TeardownOutcome { finished: true, retained: retained(desired), ..Default::default() };
     }
     let regions = [desired[0].region.as_str(), desired[1].region.as_str()];
     let ((mut applied, mut errors), (edge_applied, edge_errors), (access_applied, access_errors)) = tokio::join!(
@@ -112,4 +112,14 @@ pub async fn teardown(
     );
     out.wait = TeardownWait::after(&out, only_waiting, transitional);
     out
+}
+
+/// What a finished teardown left running on purpose (released, untagged).
+fn retained(desired: &[warmstandby_core::desired::DesiredDataTier; 2]) -> Option<String> {
+    desired[0].retain_database.then(|| {
+        format!(
+            "databases {} ({}) and {} ({}) left running without warmstandby's tags (spec.database.deletionPolicy is Retain, the default for adopted ones)",
+            desired[0].db_identifier, desired[0].region, desired[1].db_identifier, desired[1].region
+        )
+    })
 }

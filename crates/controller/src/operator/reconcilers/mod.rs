@@ -292,9 +292,10 @@ where
     ctx.remember_teardown_wait(&key(obj), outcome.wait.clone());
     if outcome.finished {
         // The event first, while the object it is about still exists.
-        let note = match &outcome.left_in_aws {
-            Some(why) => format!("nothing was deleted in AWS ({why}): its resources stay as they are"),
-            None => "every AWS resource it owned is gone".into(),
+        let note = match (&outcome.left_in_aws, &outcome.retained) {
+            (Some(why), _) => format!("nothing was deleted in AWS ({why}): its resources stay as they are"),
+            (None, Some(kept)) => format!("every AWS resource it owned is gone except, on purpose, its {kept}"),
+            (None, None) => "every AWS resource it owned is gone".into(),
         };
         ctx.event(obj, Reason::Deleted, note).await;
         release(api, obj).await?;
