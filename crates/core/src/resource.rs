@@ -5,12 +5,11 @@ use std::fmt;
 
 use warmstandby_api::{GLOBAL_REGION, RegionRole};
 
-/// Where a resource lives.
-
 /// The property that marks a resource of the topology as an existing one
 /// the spec names for adoption: adopted, not created.
 pub const ADOPTED: &str = "adopted";
 
+/// Where a resource lives.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Scope {
     Region {
