@@ -6,9 +6,8 @@
 //! the stack is deleted. Wrong adoptions are refused with nothing changed.
 
 use aws_sdk_rds::types::DbInstance;
-use warmstandby_api::{DatabaseAdoption, ManagementPolicy, RegionRole, TAG_ADOPTED, TAG_UID};
+use warmstandby_api::{DatabaseAdoption, ManagementPolicy, TAG_ADOPTED, TAG_UID};
 use warmstandby_controller::{Intent, region_pair};
-use warmstandby_core::failover::Request;
 use warmstandby_tests::Emulator;
 use warmstandby_tests::census::{census, differences};
 
@@ -129,15 +128,7 @@ async fn a_hand_built_database_is_adopted_as_the_same_instances_fails_over_and_i
     println!("adopted and Ready in {passes} passes, {} AWS calls ({} changes)", calls.total(), calls.mutating());
 
     // A failover to the standby and back, as with databases the operator made.
-    let mut endpoint = warmstandby_tests::LoopbackEndpoint::start(0).await.expect("a loopback endpoint");
-    for to in [RegionRole::Standby, RegionRole::Primary] {
-        let request = Request { to, force: false, kind: "switchover" };
-        crate::failover::run_until_finished(&mut fixture, &aws, &mut endpoint, Some(request)).await;
-        let status = fixture.stack.status.clone().expect("status");
-        let done = status.failover_history.last().expect("a finished move");
-        assert_eq!((done.outcome.as_str(), done.to), ("Succeeded", to), "{done:?}");
-        fixture.until_ready(&aws).await;
-    }
+    crate::failover::switch_over_and_back(&mut fixture, &aws).await;
     let writer_now = describe(&emulator, "us-east-1", &writer).await.expect("the writer");
     assert!(writer_now.read_replica_source_db_instance_identifier().is_none(), "us-east-1 writes again");
 

@@ -7,9 +7,8 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_ec2::types::{DomainType, Filter};
-use warmstandby_api::{ExistingNetworkSpec, ExistingSubnets, Phase, RegionPair, RegionRole};
+use warmstandby_api::{ExistingNetworkSpec, ExistingSubnets, Phase, RegionPair};
 use warmstandby_controller::{Intent, region_pair};
-use warmstandby_core::failover::Request;
 use warmstandby_tests::Emulator;
 use warmstandby_tests::census::{census, differences};
 
@@ -208,17 +207,7 @@ async fn a_stack_on_existing_networks_is_built_and_destroyed_and_the_networks_st
     assert_eq!(db_subnets, expected, "the replica's subnet group is the existing database subnets");
 
     // A switchover to the standby and back, as on networks the operator built.
-    let mut endpoint = warmstandby_tests::LoopbackEndpoint::start(0).await.expect("a loopback endpoint");
-    for to in [RegionRole::Standby, RegionRole::Primary] {
-        let request = Request { to, force: false, kind: "switchover" };
-        crate::failover::run_until_finished(&mut fixture, &aws, &mut endpoint, Some(request)).await;
-        let status = fixture.stack.status.clone().expect("status");
-        let done = status.failover_history.last().expect("a finished move");
-        assert_eq!((done.outcome.as_str(), done.to), ("Succeeded", to), "{done:?}");
-        assert_eq!(status.active_role, Some(to));
-        // Replication is rebuilt towards the region it left before the next move.
-        fixture.until_ready(&aws).await;
-    }
+    crate::failover::switch_over_and_back(&mut fixture, &aws).await;
     let moves = fixture.stack.status.as_ref().map_or(0, |s| s.failover_history.len());
 
     // Destroy: the stack's resources go; the networks stay, untouched.

@@ -149,6 +149,22 @@ pub(crate) async fn pass_following(
     outcome
 }
 
+/// A switchover to the standby and one back, each succeeded and followed
+/// by passes to Ready (replication is rebuilt towards the region it left
+/// before the next move).
+pub(crate) async fn switch_over_and_back(f: &mut Fixture, aws: &AwsContext) {
+    let mut endpoint = warmstandby_tests::LoopbackEndpoint::start(0).await.expect("a loopback endpoint");
+    for to in [RegionRole::Standby, RegionRole::Primary] {
+        let request = Request { to, force: false, kind: "switchover" };
+        run_until_finished(f, aws, &mut endpoint, Some(request)).await;
+        let status = f.stack.status.clone().expect("status");
+        let done = status.failover_history.last().expect("a finished move");
+        assert_eq!((done.outcome.as_str(), done.to), ("Succeeded", to), "{done:?}");
+        assert_eq!(status.active_role, Some(to));
+        f.until_ready(aws).await;
+    }
+}
+
 /// Passes until the failover records an outcome.
 pub(crate) async fn run_until_finished(
     f: &mut Fixture,

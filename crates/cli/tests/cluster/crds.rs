@@ -32,6 +32,7 @@ pub(crate) const SCHEMA_CATCHES: &[(&str, &str)] = &[
     ("24-same-ami-in-both-regions.yaml", "spec.images.web"),
     ("25-several-errors-at-once.yaml", "spec.database.allocatedStorageGiB"),
     ("28-secret-recovery-window.yaml", "spec.database.credentials.recoveryWindowDays"),
+    ("30-adopt-identifier.yaml", "spec.database.adopt.replica"),
 ];
 
 fn resource_of(kind: &str) -> Option<ApiResource> {

@@ -473,7 +473,6 @@ pub fn default_backup_role(vault_arn: &str) -> Option<String> {
     }
 }
 
-/// Field-level differences of a database; returns the ones ModifyDBInstance can fix.
 /// `spec.database.adopt` names an instance that is not ours yet: adopt it
 /// when it is what the spec describes up to changes made in place; refuse,
 /// saying why, when it is missing, someone else's, the wrong kind, in
