@@ -237,7 +237,12 @@ async fn wrong_adoptions_are_refused_by_field_and_nothing_changes() {
             "a writer named as the replica, and a writer another stack owns",
             DatabaseAdoption { writer: "team-b-db".into(), replica: Some("reporting-db".into()) },
             vec![
-                refused("writer", "team-b-db", "us-east-1", "belongs to another warmstandby object"),
+                refused(
+                    "writer",
+                    "team-b-db",
+                    "us-east-1",
+                    "is managed by another warmstandby object (warmstandby.dev/uid=another-stacks-uid); it is left alone",
+                ),
                 refused("replica", "reporting-db", "us-west-2", "is not adopted: it is a writer, not a read replica"),
             ],
         ),

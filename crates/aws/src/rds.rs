@@ -65,7 +65,10 @@ pub(crate) fn ours(
             epoch: tag(warmstandby_api::TAG_EPOCH).and_then(|v| v.parse().ok()),
             vpc_id: d.db_subnet_group().and_then(|g| g.vpc_id()).map(str::to_string),
             master_username: d.master_username().unwrap_or_default().to_string(),
-            owner_uid: owner_uid.map(str::to_string),
+            other_owner: warmstandby_core::identity::managed_by_another(
+                d.tag_list().iter().filter_map(|t| Some((t.key()?, t.value().unwrap_or_default()))),
+                uid,
+            ),
             adopted_at: tag(warmstandby_api::TAG_ADOPTED).map(str::to_string),
         });
     }

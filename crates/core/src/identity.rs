@@ -5,6 +5,30 @@
 
 use warmstandby_api::{RegionRole, TAG_COMPONENT, TAG_NAME, TAG_REGION_ROLE, TAG_STACK, TAG_UID};
 
+/// Who else manages a resource, told by the tags the common tools write on
+/// what they create: another warmstandby object (its `warmstandby.dev/uid`),
+/// a CloudFormation stack, an ACK controller or Crossplane. `None`: nobody
+/// that says so (it may be adopted). Terraform writes no such tag.
+pub fn managed_by_another<'a>(
+    mut tags: impl Iterator<Item = (&'a str, &'a str)> + Clone,
+    our_uid: &str,
+) -> Option<String> {
+    let tag = |key: &str| tags.clone().find(|(k, _)| *k == key).map(|(_, v)| v);
+    if let Some(uid) = tag(TAG_UID).filter(|uid| *uid != our_uid) {
+        return Some(format!("another warmstandby object ({TAG_UID}={uid})"));
+    }
+    if let Some(stack) = tag("aws:cloudformation:stack-name") {
+        return Some(format!("the CloudFormation stack {stack}"));
+    }
+    if let Some(namespace) = tag("services.k8s.aws/namespace") {
+        return Some(format!("AWS Controllers for Kubernetes (namespace {namespace})"));
+    }
+    if let Some(name) = tag("crossplane-name") {
+        return Some(format!("Crossplane ({name})"));
+    }
+    tags.find(|(k, _)| k.starts_with("aws:cloudformation:")).map(|_| "a CloudFormation stack".to_string())
+}
+
 /// Who owns a resource: the custom resource and the role of its region.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Ownership {
@@ -56,6 +80,22 @@ impl Ownership {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn other_managers_are_told_by_their_tags() {
+        let of = |tags: &[(&'static str, &'static str)]| managed_by_another(tags.iter().copied(), "ours");
+        assert_eq!(of(&[]), None);
+        assert_eq!(of(&[(TAG_UID, "ours"), ("Name", "db")]), None, "our own");
+        assert_eq!(
+            of(&[(TAG_UID, "theirs")]).as_deref(),
+            Some("another warmstandby object (warmstandby.dev/uid=theirs)")
+        );
+        assert_eq!(of(&[("aws:cloudformation:stack-name", "shop")]).as_deref(), Some("the CloudFormation stack shop"));
+        assert!(
+            of(&[("services.k8s.aws/namespace", "shop")]).is_some_and(|o| o.contains("Controllers for Kubernetes"))
+        );
+        assert!(of(&[("crossplane-name", "shop-db")]).is_some_and(|o| o.starts_with("Crossplane")));
+    }
 
     #[test]
     fn tags_tokens_and_references() {

@@ -63,7 +63,7 @@ pub(crate) fn observed_database(
         epoch: None,
         vpc_id: None,
         master_username: "admin".into(),
-        owner_uid: None,
+        other_owner: None,
         adopted_at: None,
     }
 }

@@ -89,8 +89,8 @@ pub struct ObservedDatabase {
     /// The VPC of its subnet group.
     pub vpc_id: Option<String>,
     pub master_username: String,
-    /// Its owner tag (`warmstandby.dev/uid`): this stack's, another's, or none.
-    pub owner_uid: Option<String>,
+    /// Someone else that manages it, by its tags (`identity::managed_by_another`).
+    pub other_owner: Option<String>,
     /// When it was adopted (tag `warmstandby.dev/adopted`); `None`: created by us.
     pub adopted_at: Option<String>,
 }

@@ -490,11 +490,8 @@ fn plan_adoption(plan: &mut DataPlan, r: &RegionInputs<'_>, db_group: Option<&st
             .push(format!("{field}: there is no DB instance {id} in {region}; nothing is created in its place"));
         return;
     };
-    if let Some(uid) = &found.owner_uid {
-        plan.blocked.push(format!(
-            "{field}: {id} in {region} belongs to another warmstandby object (tag {}={uid}); it is left alone",
-            warmstandby_api::TAG_UID
-        ));
+    if let Some(owner) = &found.other_owner {
+        plan.blocked.push(format!("{field}: {id} in {region} is managed by {owner}; it is left alone"));
         return;
     }
     let mut refusals = Vec::new();

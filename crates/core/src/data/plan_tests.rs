@@ -467,7 +467,9 @@ fn each_wrong_adoption_is_refused_by_field_and_changes_nothing() {
         assert!(p.blocked.iter().any(|b| b.contains(says)), "{says}: {:?}", p.blocked);
     };
     refused(&|o| o[0].adoptable.clear(), None, "spec.database.adopt.writer: there is no DB instance shop-db");
-    refused(&|o| o[0].adoptable[0].owner_uid = Some("other-uid".into()), None, "belongs to another warmstandby object");
+    let theirs =
+        |o: &mut [ObservedDataTier; 2]| o[0].adoptable[0].other_owner = Some("the CloudFormation stack shop".into());
+    refused(&theirs, None, "shop-db in us-east-1 is managed by the CloudFormation stack shop; it is left alone");
     refused(&|o| o[0].adoptable[0].replica_source = Some("src".into()), None, "is a read replica of src, not a writer");
     refused(&|o| o[0].adoptable[0].vpc_id = Some("vpc-other".into()), None, "not in the RegionPair's vpc-east");
     refused(&|o| o[0].adoptable[0].master_username = "root".into(), None, "its master user is root");
