@@ -56,11 +56,32 @@ async fn hand_built_stack(emulator: &Emulator, aws: &warmstandby_aws::AwsContext
     (Fixture { checked, pair, stack }, [primary, standby])
 }
 
+/// `warmstandby plan -f DIR` (with the operator's policy) on the fixture's
+/// pair and stack written as manifests, beside the examples' Secret and policy.
+async fn plan_from_files(operator: aws_config::SdkConfig, fixture: &Fixture) -> (u8, String) {
+    let dir = std::env::temp_dir().join(format!("warmstandby-adopt-plan-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a manifest directory");
+    let examples = warmstandby_tests::repo_root().join("deploy/examples");
+    for file in ["00-secret.yaml", "20-failoverpolicy.yaml"] {
+        std::fs::copy(examples.join(file), dir.join(file)).expect("an example");
+    }
+    let (mut pair, mut stack) = (fixture.pair.clone(), fixture.stack.clone());
+    (pair.status, pair.metadata.uid, stack.status, stack.metadata.uid) = (None, None, None, None);
+    std::fs::write(dir.join("10-regionpair.yaml"), serde_yaml::to_string(&pair).expect("yaml")).expect("write");
+    std::fs::write(dir.join("30-stack.yaml"), serde_yaml::to_string(&stack).expect("yaml")).expect("write");
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let args = ["warmstandby", "plan", "-f", dir.to_str().unwrap_or_default()];
+    let code = warmstandby_cli::run_with(args, &mut out, &mut err, Some(operator)).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    (code, format!("{}{}", String::from_utf8_lossy(&out), String::from_utf8_lossy(&err)))
+}
+
 #[tokio::test]
 async fn a_hand_built_database_is_adopted_as_the_same_instances_fails_over_and_is_left_in_place() {
     let emulator = Emulator::start();
     // As a real account treats the operator: its policy only, IAM and AWS's rates on.
-    let aws = warmstandby_aws::AwsContext::new(crate::support::least_privilege(&emulator, None).await);
+    let operator = crate::support::least_privilege(&emulator, None).await;
+    let aws = warmstandby_aws::AwsContext::new(operator.clone());
     let baseline = census(&emulator).await;
     let (mut fixture, _networks) = hand_built_stack(&emulator, &aws).await;
     let adopt = fixture.stack.spec.database.adopt.clone().expect("adopt");
@@ -97,6 +118,15 @@ async fn a_hand_built_database_is_adopted_as_the_same_instances_fails_over_and_i
         planned.changes.iter().filter(|c| c.action == "adopt").count(),
         calls.reads()
     );
+
+    // `warmstandby plan` on the same manifests says it with its own sign and summary.
+    let (code, out) = plan_from_files(operator, &fixture).await;
+    assert_eq!(code, 2, "{out}");
+    for line in [format!("    = adopt DbInstance {writer}"), format!("    = adopt DbReadReplica {replica}")] {
+        assert!(out.contains(&line), "{line}:\n{out}");
+    }
+    assert!(out.lines().any(|l| l.starts_with("Plan: ") && l.contains(", 2 to adopt")), "{out}");
+    assert!(!out.contains("create DbInstance") && !out.contains("create DbReadReplica"), "{out}");
 
     // Manage: adopted, the same instances, managed from then on.
     fixture.stack.spec.management_policy = ManagementPolicy::Manage;
