@@ -153,6 +153,8 @@ async fn a_hand_built_database_is_adopted_as_the_same_instances_fails_over_and_i
         );
         assert_eq!(now.deletion_protection(), Some(true), "{id}");
     }
+    let shown = warmstandby_cli::status_view::stack(warmstandby_cli::style::Style::plain(), &fixture.stack, &status);
+    assert!(shown.contains(&format!("writer {writer} (available, adopted)")), "{shown}");
     assert_eq!(calls.count("rds:CreateDBInstance") + calls.count("rds:CreateDBInstanceReadReplica"), 0);
     assert_eq!(calls.count("rds:DeleteDBInstance"), 0);
     println!("adopted and Ready in {passes} passes, {} AWS calls ({} changes)", calls.total(), calls.mutating());

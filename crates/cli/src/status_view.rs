@@ -192,7 +192,8 @@ pub fn stack(style: Style, st: &ThreeTierStack, status: &ThreeTierStackStatus) -
         };
         rows.push(row("database", &|r| {
             r.database.as_ref().map_or("-".into(), |d| {
-                format!("{} {} ({})", d.role, d.instance_id, d.state.as_deref().unwrap_or("unknown"))
+                let adopted = if d.adopted_at.is_some() { ", adopted" } else { "" };
+                format!("{} {} ({}{adopted})", d.role, d.instance_id, d.state.as_deref().unwrap_or("unknown"))
             })
         }));
         rows.push(row("replica lag", &|r| {
