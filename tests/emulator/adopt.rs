@@ -36,12 +36,77 @@ fn identity(db: &DbInstance) -> (String, String) {
     )
 }
 
-/// Networks and a database pair built by hand, a pair over the networks
-/// (Ready), and the example stack adopting the database, observing only.
+/// The web ACL a person makes for CloudFront in the console: scope
+/// CLOUDFRONT (us-east-1), one AWS managed rule group, untagged. Its ARN.
+async fn hand_built_web_acl(emulator: &Emulator, name: &str) -> String {
+    use aws_sdk_wafv2::types::{
+        AllowAction, DefaultAction, ManagedRuleGroupStatement, NoneAction, OverrideAction, Rule, Scope, Statement,
+        VisibilityConfig,
+    };
+    let waf = aws_sdk_wafv2::Client::new(&emulator.sdk_config("us-east-1").await);
+    let visibility = |metric: &str| {
+        VisibilityConfig::builder()
+            .sampled_requests_enabled(true)
+            .cloud_watch_metrics_enabled(true)
+            .metric_name(metric)
+            .build()
+            .expect("visibility")
+    };
+    let rule = Rule::builder()
+        .name("AWSManagedRulesCommonRuleSet")
+        .priority(0)
+        .statement(
+            Statement::builder()
+                .managed_rule_group_statement(
+                    ManagedRuleGroupStatement::builder()
+                        .vendor_name("AWS")
+                        .name("AWSManagedRulesCommonRuleSet")
+                        .build()
+                        .expect("statement"),
+                )
+                .build(),
+        )
+        .override_action(OverrideAction::builder().none(NoneAction::builder().build()).build())
+        .visibility_config(visibility("common"))
+        .build()
+        .expect("rule");
+    let out = waf
+        .create_web_acl()
+        .name(name)
+        .scope(Scope::Cloudfront)
+        .default_action(DefaultAction::builder().allow(AllowAction::builder().build()).build())
+        .rules(rule)
+        .visibility_config(visibility(name))
+        .send()
+        .await
+        .expect("CreateWebACL");
+    out.summary().and_then(|s| s.arn()).expect("the ACL's ARN").to_string()
+}
+
+async fn web_acl_tags(emulator: &Emulator, arn: &str) -> Vec<(String, String)> {
+    let waf = aws_sdk_wafv2::Client::new(&emulator.sdk_config("us-east-1").await);
+    let out = waf.list_tags_for_resource().resource_arn(arn).send().await.expect("ListTagsForResource");
+    let tags = out.tag_info_for_resource().map(|t| t.tag_list()).unwrap_or_default();
+    tags.iter().map(|t| (t.key().to_string(), t.value().to_string())).collect()
+}
+
+const CONSOLE_ACL: &str = "bookstore-console-acl";
+
+/// The hand-built ACL's ARN, by name (`None` once it is gone).
+async fn console_acl(emulator: &Emulator) -> Option<String> {
+    let waf = aws_sdk_wafv2::Client::new(&emulator.sdk_config("us-east-1").await);
+    let out = waf.list_web_acls().scope(aws_sdk_wafv2::types::Scope::Cloudfront).send().await.expect("ListWebACLs");
+    out.web_acls().iter().find(|a| a.name() == Some(CONSOLE_ACL)).and_then(|a| a.arn()).map(str::to_string)
+}
+
+/// Networks, a database pair and a web ACL built by hand, a pair over the
+/// networks (Ready), and the example stack adopting the database and the
+/// ACL, observing only.
 async fn hand_built_stack(emulator: &Emulator, aws: &warmstandby_aws::AwsContext) -> (Fixture, [HandBuilt; 2]) {
     let primary = hand_build(emulator, "us-east-1", 50).await;
     let standby = hand_build(emulator, "us-west-2", 60).await;
     let (writer, replica) = hand_build_database(emulator, &primary, &standby).await;
+    hand_built_web_acl(emulator, CONSOLE_ACL).await;
     let (mut checked, mut pair) = pair_over(&primary, &standby);
     apply_until_ready(aws, &mut pair).await;
     checked.set.region_pairs[0] = pair.clone();
@@ -52,6 +117,7 @@ async fn hand_built_stack(emulator: &Emulator, aws: &warmstandby_aws::AwsContext
     // What only a new instance could change is written as it is.
     db.storage_encrypted = found.storage_encrypted().unwrap_or(false);
     db.engine_version = found.engine_version().unwrap_or_default().split('.').take(2).collect::<Vec<_>>().join(".");
+    stack.spec.waf.adopt = Some(CONSOLE_ACL.to_string());
     stack.spec.management_policy = ManagementPolicy::Observe;
     (Fixture { checked, pair, stack }, [primary, standby])
 }
@@ -90,6 +156,7 @@ async fn a_hand_built_database_is_adopted_as_the_same_instances_fails_over_and_i
         describe(&emulator, "us-east-1", &writer).await.expect("writer"),
         describe(&emulator, "us-west-2", &replica).await.expect("replica"),
     ];
+    let acl_arn = console_acl(&emulator).await.expect("the hand-built web ACL");
     let hand_built = census(&emulator).await;
 
     // Observe: the plan shows both adoptions and no database made or replaced; nothing changes.
@@ -109,7 +176,8 @@ async fn a_hand_built_database_is_adopted_as_the_same_instances_fails_over_and_i
     };
     assert_eq!(line("adopt", "DbInstance"), vec![format!("adopt DbInstance {writer}")], "{planned:#?}");
     assert_eq!(line("adopt", "DbReadReplica"), vec![format!("adopt DbReadReplica {replica}")], "{planned:#?}");
-    for kind in ["DbInstance", "DbReadReplica"] {
+    assert_eq!(line("adopt", "WebAcl"), vec![format!("adopt WebAcl {CONSOLE_ACL}")], "{planned:#?}");
+    for kind in ["DbInstance", "DbReadReplica", "WebAcl"] {
         assert!(line("create", kind).is_empty() && line("delete", kind).is_empty(), "{planned:#?}");
     }
     println!(
@@ -122,10 +190,14 @@ async fn a_hand_built_database_is_adopted_as_the_same_instances_fails_over_and_i
     // `warmstandby plan` on the same manifests says it with its own sign and summary.
     let (code, out) = plan_from_files(operator, &fixture).await;
     assert_eq!(code, 2, "{out}");
-    for line in [format!("    = adopt DbInstance {writer}"), format!("    = adopt DbReadReplica {replica}")] {
+    for line in [
+        format!("    = adopt DbInstance {writer}"),
+        format!("    = adopt DbReadReplica {replica}"),
+        format!("    = adopt WebAcl {CONSOLE_ACL}"),
+    ] {
         assert!(out.contains(&line), "{line}:\n{out}");
     }
-    assert!(out.lines().any(|l| l.starts_with("Plan: ") && l.contains(", 2 to adopt")), "{out}");
+    assert!(out.lines().any(|l| l.starts_with("Plan: ") && l.contains(", 3 to adopt")), "{out}");
     assert!(!out.contains("create DbInstance") && !out.contains("create DbReadReplica"), "{out}");
 
     // Manage: adopted, the same instances, managed from then on.
@@ -153,6 +225,13 @@ async fn a_hand_built_database_is_adopted_as_the_same_instances_fails_over_and_i
         );
         assert_eq!(now.deletion_protection(), Some(true), "{id}");
     }
+    // The same web ACL, ours now, protecting the distribution.
+    let tags = web_acl_tags(&emulator, &acl_arn).await;
+    assert!(
+        tags.iter().any(|(k, v)| k == TAG_UID && *v == uid) && tags.iter().any(|(k, _)| k == TAG_ADOPTED),
+        "{tags:?}"
+    );
+    assert_eq!(status.global.as_ref().and_then(|g| g.web_acl_arn.as_deref()), Some(acl_arn.as_str()));
     let shown = warmstandby_cli::status_view::stack(warmstandby_cli::style::Style::plain(), &fixture.stack, &status);
     assert!(shown.contains(&format!("writer {writer} (available, adopted)")), "{shown}");
     assert_eq!(calls.count("rds:CreateDBInstance") + calls.count("rds:CreateDBInstanceReadReplica"), 0);
@@ -175,7 +254,10 @@ async fn a_hand_built_database_is_adopted_as_the_same_instances_fails_over_and_i
     )
     .await;
     let kept = done.retained.clone().unwrap_or_default();
-    assert!(done.finished && kept.contains(&writer) && kept.contains(&replica), "{done:?}");
+    assert!(
+        done.finished && [writer.as_str(), replica.as_str(), CONSOLE_ACL].iter().all(|k| kept.contains(k)),
+        "{done:?}"
+    );
     let gone = region_pair::teardown(&aws, &fixture.pair, None).await;
     assert!(gone.finished && gone.errors.is_empty(), "{gone:?}");
     for (region, id) in [("us-east-1", &writer), ("us-west-2", &replica)] {
@@ -185,6 +267,12 @@ async fn a_hand_built_database_is_adopted_as_the_same_instances_fails_over_and_i
             left.tag_list().iter().filter_map(|t| t.key()).filter(|k| k.starts_with("warmstandby.dev/")).collect();
         assert!(ours.is_empty(), "{id} keeps none of our tags: {ours:?}");
     }
+    assert_eq!(console_acl(&emulator).await.as_deref(), Some(acl_arn.as_str()), "the adopted web ACL is left in place");
+    let tags = web_acl_tags(&emulator, &acl_arn).await;
+    assert!(
+        !tags.iter().any(|(k, _)| k.starts_with("warmstandby.dev/")),
+        "the web ACL keeps none of our tags: {tags:?}"
+    );
     // Left beside them, untagged: in each region the stack's db security
     // group and the subnet group the instance rebuilt there by a move uses.
     let left: Vec<String> =

@@ -534,11 +534,17 @@ pub struct WafSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 10, max = 2000000000))]
     pub rate_limit: Option<i64>,
+    /// The name of an existing web ACL (scope CLOUDFRONT) to adopt instead of
+    /// creating one: tagged as this stack's when applied, its rules then
+    /// managed like ours; left in place, untagged, when the stack is deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(r"^[\w-]{1,128}$"))]
+    pub adopt: Option<String>,
 }
 
 impl Default for WafSpec {
     fn default() -> Self {
-        WafSpec { enabled: true, managed_rule_groups: default_managed_rules(), rate_limit: None }
+        WafSpec { enabled: true, managed_rule_groups: default_managed_rules(), rate_limit: None, adopt: None }
     }
 }
 

@@ -103,7 +103,7 @@ pub async fn observe_global(
         Box::pin(cdn::observe(aws, desired, owner, hints.distribution_id.as_deref())),
         Box::pin(async {
             match &desired.web_acl {
-                Some(w) => waf::observe(aws, &w.name, hints.web_acl_arn.as_deref()).await,
+                Some(w) => waf::observe(aws, &w.name, hints.web_acl_arn.as_deref(), w.adopt.then_some(owner)).await,
                 None => Ok(None),
             }
         }),

@@ -29,8 +29,14 @@ fn name_and_id(arn: &str) -> Option<(String, String)> {
 
 /// Our web ACL, from the shared listing (by the hinted ID, else by name).
 /// Every change gives an ACL a new lock token: its rules are read again
-/// only then.
-pub async fn observe(aws: &AwsContext, name: &str, hint: Option<&str>) -> Result<Option<ObservedWebAcl>, AwsError> {
+/// only then. `adopting`: the name is one `spec.waf.adopt` gives, so its
+/// tags say whose it is (one more read, only while adopting).
+pub async fn observe(
+    aws: &AwsContext,
+    name: &str,
+    hint: Option<&str>,
+    adopting: Option<&Ownership>,
+) -> Result<Option<ObservedWebAcl>, AwsError> {
     let listed = crate::fleet::web_acls(aws).await?;
     let hinted = hint.and_then(name_and_id).filter(|(n, _)| n == name).map(|(_, id)| id);
     let Some(summary) = listed
@@ -42,7 +48,31 @@ pub async fn observe(aws: &AwsContext, name: &str, hint: Option<&str>) -> Result
     };
     let (Some(id), Some(token)) = (summary.id(), summary.lock_token()) else { return Ok(None) };
     let acl = aws.shared().versioned(Listing::WebAcls, id, token, || get(aws, name, id)).await?;
-    Ok(Option::clone(&acl))
+    let Some(mut acl) = Option::clone(&acl) else { return Ok(None) };
+    if let Some(owner) = adopting {
+        let tags = tags_of(aws, &acl.arn).await?;
+        let tag = |key: &str| tags.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+        acl.adopted_at = tag(warmstandby_api::TAG_ADOPTED);
+        if tag(TAG_UID).as_deref() != Some(owner.uid.as_str()) {
+            let other_owner = warmstandby_core::identity::managed_by_another(
+                tags.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+                &owner.uid,
+            );
+            acl.foreign = Some(warmstandby_core::edge::observed::Foreign { other_owner });
+        }
+    }
+    Ok(Some(acl))
+}
+
+async fn tags_of(aws: &AwsContext, arn: &str) -> Result<Vec<(String, String)>, AwsError> {
+    let out = send!("wafv2:ListTagsForResource", aws.wafv2_cloudfront().list_tags_for_resource().resource_arn(arn))?;
+    Ok(out
+        .tag_info_for_resource()
+        .map(|t| t.tag_list())
+        .unwrap_or_default()
+        .iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect())
 }
 
 async fn get(aws: &AwsContext, name: &str, id: &str) -> Result<Option<ObservedWebAcl>, AwsError> {
@@ -62,6 +92,8 @@ async fn get(aws: &AwsContext, name: &str, id: &str) -> Result<Option<ObservedWe
         arn: acl.arn().to_string(),
         lock_token: out.lock_token().unwrap_or_default().to_string(),
         spec: WebAclSpec { managed_rule_groups, rate_limit },
+        foreign: None,
+        adopted_at: None,
     }))
 }
 
@@ -126,13 +158,7 @@ fn rules(spec: &WebAclSpec) -> Result<Vec<Rule>, AwsError> {
 }
 
 async fn ensure_ours(aws: &AwsContext, arn: &str, owner: &Ownership, op: &str) -> Result<(), AwsError> {
-    let out = send!("wafv2:ListTagsForResource", aws.wafv2_cloudfront().list_tags_for_resource().resource_arn(arn))?;
-    let ours = out
-        .tag_info_for_resource()
-        .map(|t| t.tag_list())
-        .unwrap_or_default()
-        .iter()
-        .any(|t| t.key() == TAG_UID && t.value() == owner.uid);
+    let ours = tags_of(aws, arn).await?.iter().any(|(k, v)| k == TAG_UID && *v == owner.uid);
     if ours { Ok(()) } else { Err(not_ours(op, arn)) }
 }
 
@@ -172,6 +198,38 @@ pub async fn apply(aws: &AwsContext, owner: &Ownership, action: &WafAction) -> R
                     .visibility_config(visibility(name)?)
             )
             .map(|_| ActionOutcome::Done)
+        }
+        WafAction::AdoptWebAcl { arn, .. } => {
+            // Nobody else's by its tags, checked again right before (the plan's view may be old).
+            let tags = tags_of(aws, arn).await?;
+            let pairs = tags.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+            if let Some(other) = warmstandby_core::identity::managed_by_another(pairs, &owner.uid) {
+                return Err(not_ours("wafv2:TagResource", &format!("{arn} (managed by {other})")));
+            }
+            let now = aws_smithy_types::DateTime::from(std::time::SystemTime::now())
+                .fmt(aws_smithy_types::date_time::Format::DateTime)
+                .unwrap_or_default();
+            let ours = owner.tags("web-acl", "").into_iter().filter(|(k, _)| k != warmstandby_api::TAG_NAME);
+            let mut tags = Vec::new();
+            for (k, v) in ours.chain([(warmstandby_api::TAG_ADOPTED.to_string(), now)]) {
+                tags.push(Tag::builder().key(k).value(v).build().map_err(|e| AwsError::build_failed("wafv2:Tag", e))?);
+            }
+            send!("wafv2:TagResource", waf.tag_resource().resource_arn(arn).set_tags(Some(tags)))
+                .map(|_| ActionOutcome::Done)
+        }
+        WafAction::ReleaseWebAcl { arn, .. } => {
+            ensure_ours(aws, arn, owner, "wafv2:UntagResource").await?;
+            let keys = [
+                warmstandby_api::TAG_STACK,
+                TAG_UID,
+                warmstandby_api::TAG_COMPONENT,
+                warmstandby_api::TAG_REGION_ROLE,
+                warmstandby_api::TAG_ADOPTED,
+            ];
+            ok_or_gone(send!(
+                "wafv2:UntagResource",
+                waf.untag_resource().resource_arn(arn).set_tag_keys(Some(keys.map(str::to_string).to_vec()))
+            ))
         }
         WafAction::DeleteWebAcl { id, name, lock_token } => {
             let Some(arn) = find_arn(aws, name, id).await? else { return Ok(ActionOutcome::NotFound) };

@@ -84,7 +84,7 @@ pub async fn teardown(
         + edge_remaining
         + access_observed.live_count();
     if remaining == 0 {
-        return TeardownOutcome { finished: true, retained: retained(desired), ..Default::default() };
+        return TeardownOutcome { finished: true, retained: retained(&wanted), ..Default::default() };
     }
     let regions = [desired[0].region.as_str(), desired[1].region.as_str()];
     let ((mut applied, mut errors), (edge_applied, edge_errors), (access_applied, access_errors)) = tokio::join!(
@@ -114,12 +114,18 @@ pub async fn teardown(
     out
 }
 
-/// What a finished teardown left running on purpose (released, untagged).
-fn retained(desired: &[warmstandby_core::desired::DesiredDataTier; 2]) -> Option<String> {
-    desired[0].retain_database.then(|| {
-        format!(
-            "databases {} ({}) and {} ({}) left running without warmstandby's tags (spec.database.deletionPolicy is Retain, the default for adopted ones)",
-            desired[0].db_identifier, desired[0].region, desired[1].db_identifier, desired[1].region
-        )
-    })
+/// What a finished teardown left in place on purpose (released, untagged).
+fn retained(wanted: &Desired) -> Option<String> {
+    let d = &wanted.data;
+    let mut kept = Vec::new();
+    if d[0].retain_database {
+        kept.push(format!(
+            "databases {} ({}) and {} ({}) (spec.database.deletionPolicy is Retain, the default for adopted ones)",
+            d[0].db_identifier, d[0].region, d[1].db_identifier, d[1].region
+        ));
+    }
+    if let Some(acl) = wanted.global.web_acl.as_ref().filter(|a| a.adopt) {
+        kept.push(format!("web ACL {} (adopted)", acl.name));
+    }
+    (!kept.is_empty()).then(|| format!("{}: left running without warmstandby's tags", kept.join(" and ")))
 }

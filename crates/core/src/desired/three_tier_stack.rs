@@ -291,12 +291,11 @@ fn global(stack: &ValidatedStack) -> Vec<Resource> {
         out.push(r);
     }
     if let Some(acl) = &g.web_acl {
-        out.push(
-            Resource::new(&scope, "web-acl", Kind::WebAcl, acl.name.clone())
-                .prop("scope", "CLOUDFRONT")
-                .prop("managedRuleGroups", acl.managed_rule_groups.join(","))
-                .prop("rateLimit", acl.rate_limit.map(|r| r.to_string()).unwrap_or_else(|| "(none)".into())),
-        );
+        let r = Resource::new(&scope, "web-acl", Kind::WebAcl, acl.name.clone())
+            .prop("scope", "CLOUDFRONT")
+            .prop("managedRuleGroups", acl.managed_rule_groups.join(","))
+            .prop("rateLimit", acl.rate_limit.map(|r| r.to_string()).unwrap_or_else(|| "(none)".into()));
+        out.push(if acl.adopt { r.prop(ADOPTED, "spec.waf.adopt") } else { r });
     }
     let d = &g.distribution;
     let codes: Vec<String> = d.failover_status_codes.iter().map(ToString::to_string).collect();

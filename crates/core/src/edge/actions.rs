@@ -130,9 +130,32 @@ pub enum CdnAction {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum WafAction {
-    CreateWebAcl { name: String, spec: WebAclSpec },
-    UpdateWebAcl { id: String, name: String, lock_token: String, spec: WebAclSpec },
-    DeleteWebAcl { id: String, name: String, lock_token: String },
+    CreateWebAcl {
+        name: String,
+        spec: WebAclSpec,
+    },
+    UpdateWebAcl {
+        id: String,
+        name: String,
+        lock_token: String,
+        spec: WebAclSpec,
+    },
+    DeleteWebAcl {
+        id: String,
+        name: String,
+        lock_token: String,
+    },
+    /// Takes an existing ACL under management: tags it as this stack's,
+    /// with the time (`warmstandby.dev/adopted`); nothing else.
+    AdoptWebAcl {
+        name: String,
+        arn: String,
+    },
+    /// Leaves an adopted ACL in place and removes our tags from it.
+    ReleaseWebAcl {
+        name: String,
+        arn: String,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -346,6 +369,8 @@ impl FamilyAction for WafAction {
             WafAction::CreateWebAcl { .. } => Effect::Create,
             WafAction::UpdateWebAcl { .. } => Effect::Update,
             WafAction::DeleteWebAcl { .. } => Effect::Delete,
+            WafAction::AdoptWebAcl { .. } => Effect::Adopt,
+            WafAction::ReleaseWebAcl { .. } => Effect::Release,
         };
         (effect, Kind::WebAcl)
     }
@@ -359,6 +384,8 @@ impl FamilyAction for WafAction {
             WafAction::CreateWebAcl { name, .. } => format!("create web ACL {name}"),
             WafAction::UpdateWebAcl { name, .. } => format!("update web ACL {name}"),
             WafAction::DeleteWebAcl { name, .. } => format!("delete web ACL {name}"),
+            WafAction::AdoptWebAcl { name, .. } => format!("adopt web ACL {name}"),
+            WafAction::ReleaseWebAcl { name, .. } => format!("leave web ACL {name} in place, untagged (adopted)"),
         }
     }
 }

@@ -114,6 +114,9 @@ pub struct DesiredWebAcl {
     pub name: String,
     pub managed_rule_groups: Vec<String>,
     pub rate_limit: Option<i64>,
+    /// `name` is an existing ACL to adopt (`spec.waf.adopt`), never one to
+    /// create; adopted, it is left in place when the stack is deleted.
+    pub adopt: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -229,9 +232,10 @@ pub fn desired_global_edge(stack: &ValidatedStack, placement: &Placement) -> Des
             price_class: spec.cdn.price_class,
         },
         web_acl: spec.waf.enabled.then(|| DesiredWebAcl {
-            name: stack.aws_name("web", 128),
+            name: spec.waf.adopt.clone().unwrap_or_else(|| stack.aws_name("web", 128)),
             managed_rule_groups: spec.waf.managed_rule_groups.clone(),
             rate_limit: spec.waf.rate_limit,
+            adopt: spec.waf.adopt.is_some(),
         }),
         alarm: spec
             .alarms

@@ -192,6 +192,35 @@ fn plan_web_acl(plan: &mut EdgePlan, inputs: &EdgeInputs<'_>) -> Option<String> 
     {
         let want = WebAclSpec { managed_rule_groups: w.managed_rule_groups.clone(), rate_limit: w.rate_limit };
         match &o.web_acl {
+            None if w.adopt => {
+                plan.blocked.push(format!(
+                    "spec.waf.adopt: there is no web ACL {} (scope CLOUDFRONT); nothing is created in its place",
+                    w.name
+                ));
+                None
+            }
+            Some(have) if !have.is_ours() => {
+                // Named for adoption: adopted first, its rules then changed as ours.
+                match have.foreign.as_ref().and_then(|f| f.other_owner.as_ref()) {
+                    Some(owner) => plan
+                        .blocked
+                        .push(format!("spec.waf.adopt: web ACL {} is managed by {owner}; it is left alone", have.name)),
+                    None => {
+                        plan.drift.extend(diff(
+                            GLOBAL_REGION,
+                            "WebAcl",
+                            &have.name,
+                            &want.fields(),
+                            &have.spec.fields(),
+                        ));
+                        plan.push(
+                            EdgeScope::Global,
+                            WafAction::AdoptWebAcl { name: have.name.clone(), arn: have.arn.clone() },
+                        );
+                    }
+                }
+                None
+            }
             None => {
                 plan.push(EdgeScope::Global, WafAction::CreateWebAcl { name: w.name.clone(), spec: want });
                 None

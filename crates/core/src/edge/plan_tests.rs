@@ -273,11 +273,24 @@ impl World {
                     name,
                     lock_token: "t".into(),
                     spec,
+                    foreign: None,
+                    adopted_at: None,
                 })
             }
             EdgeAction::Waf(WafAction::DeleteWebAcl { .. }) => {
                 assert!(self.observed.distribution.is_none(), "web ACL deleted while the distribution uses it");
                 self.observed.web_acl = None
+            }
+            EdgeAction::Waf(WafAction::AdoptWebAcl { .. }) => {
+                if let Some(w) = &mut self.observed.web_acl {
+                    (w.foreign, w.adopted_at) = (None, Some("2026-12-05T10:00:00Z".into()));
+                }
+            }
+            EdgeAction::Waf(WafAction::ReleaseWebAcl { .. }) => self.observed.web_acl = None,
+            EdgeAction::Waf(WafAction::UpdateWebAcl { spec, .. }) => {
+                if let Some(w) = &mut self.observed.web_acl {
+                    w.spec = spec;
+                }
             }
             EdgeAction::Cdn(CdnAction::CreateDistribution { caller_reference, spec }) => {
                 self.observed.distribution = Some(ObservedDistribution {
@@ -604,4 +617,67 @@ fn a_deleted_certificate_or_image_copy_is_drift_and_comes_back() {
         "CloudFront follows the new certificate"
     );
     assert!(w.regions[1].auto_scaling_groups.iter().all(|a| a.spec.launch_template_version == "2"));
+}
+
+/// A web ACL made by hand, untagged: what observation reports for the name `spec.waf.adopt` gives.
+fn hand_made_acl(name: &str, other_owner: Option<&str>) -> ObservedWebAcl {
+    ObservedWebAcl {
+        id: "acl-console".into(),
+        name: name.into(),
+        arn: format!("arn:aws:wafv2:us-east-1:1:global/webacl/{name}/acl-console"),
+        lock_token: "t0".into(),
+        spec: crate::edge::observed::WebAclSpec {
+            managed_rule_groups: vec!["AWSManagedRulesCommonRuleSet".into()],
+            rate_limit: None,
+        },
+        foreign: Some(crate::edge::observed::Foreign { other_owner: other_owner.map(str::to_string) }),
+        adopted_at: None,
+    }
+}
+
+#[test]
+fn a_named_web_acl_is_adopted_then_managed_and_left_in_place_by_teardown() {
+    let mut w = world(|s| s.spec.waf.adopt = Some("shop-acl".into()));
+    assert!(w.global.web_acl.as_ref().is_some_and(|a| a.adopt && a.name == "shop-acl"));
+    // Not there: refused, never created.
+    let plan = w.plan();
+    assert!(
+        plan.blocked.iter().any(|b| b.starts_with("spec.waf.adopt: there is no web ACL shop-acl")),
+        "{:?}",
+        plan.blocked
+    );
+    assert!(!plan.actions.iter().any(|(_, a)| matches!(a, EdgeAction::Waf(_))));
+    // Someone else's: refused.
+    w.observed.web_acl = Some(hand_made_acl("shop-acl", Some("the CloudFormation stack shop")));
+    let plan = w.plan();
+    assert!(
+        plan.blocked.iter().any(|b| b.contains("is managed by the CloudFormation stack shop")),
+        "{:?}",
+        plan.blocked
+    );
+    assert!(!plan.actions.iter().any(|(_, a)| matches!(a, EdgeAction::Waf(_))));
+
+    // Untagged: adopted first (its other rules shown as drift), then its rules made the spec's.
+    w.observed.web_acl = Some(hand_made_acl("shop-acl", None));
+    let plan = w.plan();
+    assert!(
+        plan.actions
+            .iter()
+            .any(|(_, a)| matches!(a, EdgeAction::Waf(WafAction::AdoptWebAcl { name, .. }) if name == "shop-acl"))
+    );
+    assert!(plan.drift.iter().any(|d| d.resource == "shop-acl"), "{:?}", plan.drift);
+    let rounds = w.converge();
+    assert!(round_of(&rounds, "AdoptWebAcl") < round_of(&rounds, "UpdateWebAcl"), "{rounds:#?}");
+    let acl = w.observed.web_acl.clone().expect("the adopted ACL");
+    assert_eq!(
+        (acl.id.as_str(), acl.spec.managed_rule_groups.len()),
+        ("acl-console", 2),
+        "the same ACL, the spec's rules"
+    );
+    assert_eq!(w.observed.distribution.as_ref().map(|d| d.spec.web_acl_id.as_str()), Some(acl.arn.as_str()));
+
+    // Deleted with the stack: the distribution goes, the ACL is released, never deleted.
+    let rounds = w.teardown();
+    assert!(rounds.iter().flatten().any(|a| a.contains("ReleaseWebAcl")), "{rounds:#?}");
+    assert!(!rounds.iter().flatten().any(|a| a.contains("DeleteWebAcl")), "{rounds:#?}");
 }

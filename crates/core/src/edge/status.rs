@@ -142,6 +142,10 @@ pub fn edge_families(view: &EdgeView<'_>, drift: &[DriftItem]) -> Vec<Family> {
             waf.push("no web ACL yet".into());
             ("NotReady", true)
         }
+        (Some(_), Some(acl)) if !acl.is_ours() => {
+            waf.push(format!("web ACL {} is not adopted yet", acl.name));
+            ("NotReady", true)
+        }
         (Some(_), Some(acl)) => {
             if og.distribution.as_ref().is_some_and(|d| d.spec.web_acl_id != acl.arn) {
                 waf.push(format!("web ACL {} is not associated with the distribution", acl.name));
@@ -232,7 +236,7 @@ pub fn global_edge_status(view: &EdgeView<'_>) -> GlobalStackStatus {
             .or_else(|| o.health_checks.first().map(|h| h.id.clone())),
         distribution_id: o.distribution.as_ref().map(|d| d.id.clone()),
         cloudfront_certificate_arn,
-        web_acl_arn: o.web_acl.as_ref().map(|w| w.arn.clone()),
+        web_acl_arn: o.web_acl.as_ref().filter(|w| w.is_ours()).map(|w| w.arn.clone()),
         alarm_name: o.alarm.as_ref().map(|a| a.name.clone()),
         backup_plan_id: None,
     }

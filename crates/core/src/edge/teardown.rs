@@ -55,11 +55,16 @@ pub fn plan_edge_teardown(
             plan.push(g, CdnAction::DeleteDistribution { id: d.id.clone(), etag: d.etag.clone() });
         }
     }
-    if let (Some(w), false) = (&observed.web_acl, distribution_left) {
-        plan.push(
+    // An adopted ACL is left where it was, without our tags (one never adopted is not ours).
+    match (observed.web_acl.as_ref().filter(|w| w.is_ours()), distribution_left) {
+        (Some(w), _) if w.adopted_at.is_some() => {
+            plan.push(g, WafAction::ReleaseWebAcl { name: w.name.clone(), arn: w.arn.clone() })
+        }
+        (Some(w), false) => plan.push(
             g,
             WafAction::DeleteWebAcl { id: w.id.clone(), name: w.name.clone(), lock_token: w.lock_token.clone() },
-        );
+        ),
+        _ => {}
     }
     if !records_left && observed.alarm.is_none() {
         for h in &observed.health_checks {

@@ -88,7 +88,7 @@ impl Snapshot {
                 .all(|r| r.load_balancers.is_empty() && r.auto_scaling_groups.is_empty() && r.certificate.is_none())
             && self.global.distribution.is_none()
             && self.global.health_checks.is_empty()
-            && self.global.web_acl.is_none()
+            && self.global.web_acl.as_ref().is_none_or(|w| !w.is_ours())
     }
 }
 

@@ -80,6 +80,16 @@ pub(super) fn validate_edge(errors: &mut ValidationErrors, spec: &ThreeTierStack
             errors.push(path, format!("{group} is listed twice"));
         }
     }
+    if let Some(name) = &spec.waf.adopt {
+        let valid =
+            (1..=128).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || "_-".contains(c));
+        if !valid {
+            errors
+                .push("spec.waf.adopt", format!("{name:?} is not a web ACL name (1-128 letters, digits, '_' and '-')"));
+        } else if !spec.waf.enabled {
+            errors.push("spec.waf.adopt", "a web ACL to adopt needs spec.waf.enabled: true");
+        }
+    }
     if spec.waf.enabled && spec.waf.managed_rule_groups.is_empty() && spec.waf.rate_limit.is_none() {
         errors.push("spec.waf.managedRuleGroups", "an enabled web ACL needs at least one rule group or a rateLimit");
     }
