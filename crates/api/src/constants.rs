@@ -17,6 +17,9 @@ pub const TAG_REGION_ROLE: &str = "warmstandby.dev/region-role";
 pub const TAG_EPOCH: &str = "warmstandby.dev/epoch";
 /// On an adopted resource: when it was adopted (RFC 3339).
 pub const TAG_ADOPTED: &str = "warmstandby.dev/adopted";
+/// Every tag key warmstandby writes besides `Name`: what releasing a
+/// resource (leaving it in place, no longer ours) removes.
+pub const OUR_TAG_KEYS: [&str; 6] = [TAG_STACK, TAG_UID, TAG_COMPONENT, TAG_REGION_ROLE, TAG_EPOCH, TAG_ADOPTED];
 pub const TAG_NAME: &str = "Name";
 
 /// Annotations a human sets on a stack.

@@ -142,6 +142,9 @@ pub struct ImageSpec {
 /// RDS MySQL in the primary and its cross-region read replica in the standby.
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(rename_all = "camelCase")]
+// Adopting names the instances the stack's identity rests on: changed later,
+// the stack would build new ones beside the instances it already owns.
+#[x_kube(validation = Rule::new("has(self.adopt) == has(oldSelf.adopt) && (!has(self.adopt) || self.adopt == oldSelf.adopt)").message("adopt is set when the stack is created and cannot be added, changed or removed later"))]
 pub struct DatabaseSpec {
     /// Secret key holding the master password.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -520,8 +523,9 @@ pub enum PriceClass {
 }
 
 /// WAFv2 web ACL (scope CLOUDFRONT) on the distribution.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("has(self.adopt) == has(oldSelf.adopt) && (!has(self.adopt) || self.adopt == oldSelf.adopt)").message("adopt is set when the stack is created and cannot be added, changed or removed later"))]
 pub struct WafSpec {
     /// Attach a WAF web ACL to the distribution. Default true.
     #[serde(default = "yes")]

@@ -75,26 +75,11 @@ pub(crate) fn ours(
     (found, adoptable)
 }
 
-/// Our tag keys, as adoption writes them and release removes them (a
-/// resource's own `Name` is left as it was).
-fn our_tag_keys() -> Vec<String> {
-    [
-        warmstandby_api::TAG_STACK,
-        TAG_UID,
-        warmstandby_api::TAG_COMPONENT,
-        warmstandby_api::TAG_REGION_ROLE,
-        warmstandby_api::TAG_EPOCH,
-        warmstandby_api::TAG_ADOPTED,
-    ]
-    .map(str::to_string)
-    .to_vec()
-}
-
 /// Removes our tags from `arn` (a retained instance or subnet group).
 async fn release(aws: &AwsContext, region: &str, arn: &str) -> Result<ActionOutcome, AwsError> {
     ok_or_gone(send!(
         "rds:RemoveTagsFromResource",
-        aws.rds(region).remove_tags_from_resource().resource_name(arn).set_tag_keys(Some(our_tag_keys()))
+        aws.rds(region).remove_tags_from_resource().resource_name(arn).set_tag_keys(Some(crate::tags::our_tag_keys()))
     ))
 }
 
@@ -283,14 +268,10 @@ pub(crate) async fn apply(
         DatabaseAction::AdoptDatabase { arn, .. } => {
             // Ours from now on: the stack's tags (not its Name: the
             // instance keeps its own) and when it was adopted.
-            let now = aws_smithy_types::DateTime::from(std::time::SystemTime::now())
-                .fmt(aws_smithy_types::date_time::Format::DateTime)
-                .unwrap_or_default();
-            let mut tags: Vec<_> = rds_tags(owner, "db-instance", "")
+            let tags = crate::tags::adoption_tags(owner, "db-instance")
                 .into_iter()
-                .filter(|t| t.key() != Some(warmstandby_api::TAG_NAME))
+                .map(|(k, v)| aws_sdk_rds::types::Tag::builder().key(k).value(v).build())
                 .collect();
-            tags.push(aws_sdk_rds::types::Tag::builder().key(warmstandby_api::TAG_ADOPTED).value(now).build());
             send!("rds:AddTagsToResource", rds.add_tags_to_resource().resource_name(arn).set_tags(Some(tags)))
                 .map(|_| ActionOutcome::Done)
         }

@@ -120,15 +120,9 @@ pub(crate) async fn apply(
             ok_or_gone(send!("ec2:DeleteSecurityGroup", ec2.delete_security_group().group_id(group_id)))
         }
         SecurityGroupAction::ReleaseGroup { group_id } => {
-            let keys = [
-                warmstandby_api::TAG_STACK,
-                warmstandby_api::TAG_UID,
-                warmstandby_api::TAG_COMPONENT,
-                warmstandby_api::TAG_REGION_ROLE,
-                warmstandby_api::TAG_EPOCH,
-            ];
-            let tags = keys.map(|k| aws_sdk_ec2::types::Tag::builder().key(k).build());
-            ok_or_gone(send!("ec2:DeleteTags", ec2.delete_tags().resources(group_id).set_tags(Some(tags.to_vec()))))
+            let keys = crate::tags::our_tag_keys().into_iter();
+            let tags = keys.map(|k| aws_sdk_ec2::types::Tag::builder().key(k).build()).collect();
+            ok_or_gone(send!("ec2:DeleteTags", ec2.delete_tags().resources(group_id).set_tags(Some(tags))))
         }
         SecurityGroupAction::TagGroupEpoch { group_id, epoch } => {
             send!(

@@ -37,6 +37,25 @@ impl Ec2Tagging for Ownership {
     }
 }
 
+/// The tags adoption writes on an existing resource: ours without `Name`
+/// (it keeps its own), and when it was adopted.
+pub(crate) fn adoption_tags(owner: &Ownership, component: &str) -> Vec<(String, String)> {
+    let now = aws_smithy_types::DateTime::from(std::time::SystemTime::now())
+        .fmt(aws_smithy_types::date_time::Format::DateTime)
+        .unwrap_or_default();
+    owner
+        .tags(component, "")
+        .into_iter()
+        .filter(|(k, _)| k != warmstandby_api::TAG_NAME)
+        .chain([(warmstandby_api::TAG_ADOPTED.to_string(), now)])
+        .collect()
+}
+
+/// Every tag key of ours, for the APIs that remove tags by key.
+pub(crate) fn our_tag_keys() -> Vec<String> {
+    warmstandby_api::OUR_TAG_KEYS.map(str::to_string).to_vec()
+}
+
 /// Filter that returns only resources owned by one of `uids`.
 pub fn ec2_uid_filter(uids: &[String]) -> aws_sdk_ec2::types::Filter {
     aws_sdk_ec2::types::Filter::builder().name(format!("tag:{TAG_UID}")).set_values(Some(uids.to_vec())).build()

@@ -206,12 +206,8 @@ pub async fn apply(aws: &AwsContext, owner: &Ownership, action: &WafAction) -> R
             if let Some(other) = warmstandby_core::identity::managed_by_another(pairs, &owner.uid) {
                 return Err(not_ours("wafv2:TagResource", &format!("{arn} (managed by {other})")));
             }
-            let now = aws_smithy_types::DateTime::from(std::time::SystemTime::now())
-                .fmt(aws_smithy_types::date_time::Format::DateTime)
-                .unwrap_or_default();
-            let ours = owner.tags("web-acl", "").into_iter().filter(|(k, _)| k != warmstandby_api::TAG_NAME);
             let mut tags = Vec::new();
-            for (k, v) in ours.chain([(warmstandby_api::TAG_ADOPTED.to_string(), now)]) {
+            for (k, v) in crate::tags::adoption_tags(owner, "web-acl") {
                 tags.push(Tag::builder().key(k).value(v).build().map_err(|e| AwsError::build_failed("wafv2:Tag", e))?);
             }
             send!("wafv2:TagResource", waf.tag_resource().resource_arn(arn).set_tags(Some(tags)))
@@ -219,16 +215,9 @@ pub async fn apply(aws: &AwsContext, owner: &Ownership, action: &WafAction) -> R
         }
         WafAction::ReleaseWebAcl { arn, .. } => {
             ensure_ours(aws, arn, owner, "wafv2:UntagResource").await?;
-            let keys = [
-                warmstandby_api::TAG_STACK,
-                TAG_UID,
-                warmstandby_api::TAG_COMPONENT,
-                warmstandby_api::TAG_REGION_ROLE,
-                warmstandby_api::TAG_ADOPTED,
-            ];
             ok_or_gone(send!(
                 "wafv2:UntagResource",
-                waf.untag_resource().resource_arn(arn).set_tag_keys(Some(keys.map(str::to_string).to_vec()))
+                waf.untag_resource().resource_arn(arn).set_tag_keys(Some(crate::tags::our_tag_keys()))
             ))
         }
         WafAction::DeleteWebAcl { id, name, lock_token } => {

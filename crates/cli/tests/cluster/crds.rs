@@ -146,4 +146,42 @@ async fn the_api_server_rejects_what_the_schema_can_catch_with_the_field_path() 
     ] {
         assert_eq!(spec.pointer(path), Some(&expected), "spec{path} defaulted by the API server: {spec}");
     }
+
+    // What a stack adopts is fixed when it is created: the API server
+    // refuses adding, changing or removing it later (CEL transition rules).
+    let stacks: kube::Api<ThreeTierStack> = kube::Api::namespaced(s.admin.clone(), &s.ns);
+    let mut adopting: ThreeTierStack = serde_json::from_value(serde_json::json!({
+        "apiVersion": "warmstandby.dev/v1alpha1", "kind": "ThreeTierStack",
+        "metadata": {"name": "adopting", "namespace": s.ns},
+        "spec": {"regionPairRef": {"name": "pair"}, "domain": {"zoneName": "example.com"},
+                 "images": {"web": {"primary": "ami-0123456789abcdef0"}, "api": {"primary": "ami-0123456789abcdef1"}},
+                 "database": {"passwordSecretRef": {"name": "db"}, "adopt": {"writer": "shop-db"}}}
+    }))
+    .expect("an adopting stack");
+    adopting = stacks.create(&kube::api::PostParams::default(), &adopting).await.expect("created with adopt");
+    let refused = |edit: &dyn Fn(&mut ThreeTierStack)| {
+        let mut changed = adopting.clone();
+        edit(&mut changed);
+        let stacks = stacks.clone();
+        async move { stacks.replace("adopting", &kube::api::PostParams::default(), &changed).await }
+    };
+    let says = "adopt is set when the stack is created and cannot be added, changed or removed later";
+    for (what, edit) in [
+        ("removed", &(|s: &mut ThreeTierStack| s.spec.database.adopt = None) as &dyn Fn(&mut ThreeTierStack)),
+        ("changed", &|s: &mut ThreeTierStack| {
+            s.spec.database.adopt = Some(warmstandby_api::DatabaseAdoption { writer: "other-db".into(), replica: None })
+        }),
+        ("added", &|s: &mut ThreeTierStack| s.spec.waf.adopt = Some("shop-acl".into())),
+    ] {
+        match refused(edit).await {
+            Err(kube::Error::Api(e)) => assert!(e.message.contains(says), "{what}: {}", e.message),
+            other => panic!("{what}: the API server must refuse it: {other:?}"),
+        }
+    }
+    let mut other_change = adopting.clone();
+    other_change.spec.web.port = 8081;
+    stacks
+        .replace("adopting", &kube::api::PostParams::default(), &other_change)
+        .await
+        .expect("other fields change freely");
 }
