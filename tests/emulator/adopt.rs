@@ -234,6 +234,10 @@ async fn a_hand_built_database_is_adopted_as_the_same_instances_fails_over_and_i
         "{tags:?}"
     );
     assert_eq!(status.global.as_ref().and_then(|g| g.web_acl_arn.as_deref()), Some(acl_arn.as_str()));
+    let recorded: Vec<(&str, &str)> = status.adopted.iter().map(|a| (a.kind.as_str(), a.id.as_str())).collect();
+    let expected = [("DbInstance", writer.as_str()), ("DbReadReplica", replica.as_str()), ("WebAcl", CONSOLE_ACL)];
+    assert_eq!(recorded.len(), 3, "{recorded:?}");
+    assert!(expected.iter().all(|e| recorded.contains(e)), "status.adopted: {recorded:?}");
     let shown = warmstandby_cli::status_view::stack(warmstandby_cli::style::Style::plain(), &fixture.stack, &status);
     assert!(shown.contains(&format!("writer {writer} (available, adopted)")), "{shown}");
     assert_eq!(calls.count("rds:CreateDBInstance") + calls.count("rds:CreateDBInstanceReadReplica"), 0);

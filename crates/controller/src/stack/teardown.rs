@@ -84,7 +84,11 @@ pub async fn teardown(
         + edge_remaining
         + access_observed.live_count();
     if remaining == 0 {
-        return TeardownOutcome { finished: true, retained: retained(&wanted), ..Default::default() };
+        return TeardownOutcome {
+            finished: true,
+            retained: retained(&wanted, stack.status.as_ref()),
+            ..Default::default()
+        };
     }
     let regions = [desired[0].region.as_str(), desired[1].region.as_str()];
     let ((mut applied, mut errors), (edge_applied, edge_errors), (access_applied, access_errors)) = tokio::join!(
@@ -115,16 +119,20 @@ pub async fn teardown(
 }
 
 /// What a finished teardown left in place on purpose (released, untagged).
-fn retained(wanted: &Desired) -> Option<String> {
+/// Databases named for adoption but never adopted were never ours: not told.
+fn retained(wanted: &Desired, status: Option<&warmstandby_api::ThreeTierStackStatus>) -> Option<String> {
     let d = &wanted.data;
+    let adopted = status.map(|s| s.adopted.as_slice()).unwrap_or_default();
+    let was_ours =
+        |d: &warmstandby_core::desired::DesiredDataTier| !d.adopt || adopted.iter().any(|a| a.id == d.db_identifier);
     let mut kept = Vec::new();
-    if d[0].retain_database {
+    if d[0].retain_database && d.iter().any(was_ours) {
         kept.push(format!(
             "databases {} ({}) and {} ({}) (spec.database.deletionPolicy is Retain, the default for adopted ones)",
             d[0].db_identifier, d[0].region, d[1].db_identifier, d[1].region
         ));
     }
-    if let Some(acl) = wanted.global.web_acl.as_ref().filter(|a| a.adopt) {
+    if let Some(acl) = wanted.global.web_acl.as_ref().filter(|a| a.adopt && adopted.iter().any(|r| r.id == a.name)) {
         kept.push(format!("web ACL {} (adopted)", acl.name));
     }
     (!kept.is_empty()).then(|| format!("{}: left running without warmstandby's tags", kept.join(" and ")))

@@ -411,6 +411,17 @@ fn adopted(
             });
         }
     }
+    let acl = snapshot.global.web_acl.as_ref().filter(|w| w.is_ours());
+    if let Some((acl, at)) = acl.and_then(|w| w.adopted_at.as_ref().map(|at| (w, at)))
+        && !adopted.iter().any(|a| a.kind == Kind::WebAcl.to_string() && a.id == acl.name)
+    {
+        adopted.push(warmstandby_api::AdoptedResource {
+            region: warmstandby_api::GLOBAL_REGION.to_string(),
+            kind: Kind::WebAcl.to_string(),
+            id: acl.name.clone(),
+            adopted_at: at.clone(),
+        });
+    }
     adopted
 }
 
