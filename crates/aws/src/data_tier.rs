@@ -49,7 +49,7 @@ pub async fn observe(
                 d.db_instance_identifier() == Some(desired.db_identifier.as_str())
                     && d.db_subnet_group().and_then(|g| g.db_subnet_group_name())
                         == Some(desired.db_subnet_group.as_str())
-                    && is_ours(d, &owner.uid)
+                    && rds::is_ours(d, &owner.uid)
             });
             if ours_exists {
                 return Ok((dbs, None));
@@ -89,7 +89,7 @@ pub async fn observe(
     }
     if let Some(g) = dbs
         .iter()
-        .find(|d| d.db_instance_identifier() == Some(desired.db_identifier.as_str()) && is_ours(d, &owner.uid))
+        .find(|d| d.db_instance_identifier() == Some(desired.db_identifier.as_str()) && rds::is_ours(d, &owner.uid))
         .and_then(|d| d.db_subnet_group())
         .filter(|g| g.db_subnet_group_name() == Some(desired.db_subnet_group.as_str()))
     {
@@ -104,7 +104,7 @@ pub async fn observe(
         // retained database's, left untagged) is not ours to manage.
         let used_by_others = |name: &str| {
             dbs.iter().any(|d| {
-                !is_ours(d, &owner.uid) && d.db_subnet_group().and_then(|g| g.db_subnet_group_name()) == Some(name)
+                !rds::is_ours(d, &owner.uid) && d.db_subnet_group().and_then(|g| g.db_subnet_group_name()) == Some(name)
             })
         };
         for g in groups.db_subnet_groups() {
@@ -129,10 +129,6 @@ pub async fn observe(
     out.backup_plans = plans;
     out.private_zones = zones.into_iter().collect();
     Ok(out)
-}
-
-fn is_ours(db: &aws_sdk_rds::types::DbInstance, uid: &str) -> bool {
-    db.tag_list().iter().any(|t| t.key() == Some(warmstandby_api::TAG_UID) && t.value() == Some(uid))
 }
 
 /// Executes one data-tier action in `region`; only the database's

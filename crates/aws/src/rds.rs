@@ -13,6 +13,11 @@ use crate::clients::AwsContext;
 use crate::errors::AwsError;
 use crate::tags::Ownership;
 
+/// This owner's tag is on the instance.
+pub(crate) fn is_ours(db: &aws_sdk_rds::types::DbInstance, uid: &str) -> bool {
+    db.tag_list().iter().any(|t| t.key() == Some(TAG_UID) && t.value() == Some(uid))
+}
+
 /// Our databases among every instance of the region (RDS filters no tags),
 /// and the one `adopt` names if it is not ours yet.
 pub(crate) fn ours(
@@ -23,8 +28,7 @@ pub(crate) fn ours(
     let (mut found, mut adoptable) = (Vec::new(), Vec::new());
     for d in dbs {
         let tag = |key: &str| d.tag_list().iter().find(|t| t.key() == Some(key)).and_then(|t| t.value());
-        let owner_uid = tag(TAG_UID);
-        let into = if owner_uid == Some(uid) {
+        let into = if is_ours(d, uid) {
             &mut found
         } else if adopt.is_some() && d.db_instance_identifier() == adopt {
             &mut adoptable
