@@ -323,6 +323,8 @@ fn default_private_record() -> String {
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 #[x_kube(validation = Rule::new("self.standbyCapacity.min <= self.capacity.min && self.standbyCapacity.desired <= self.capacity.desired && self.standbyCapacity.max <= self.capacity.max").message("the warm standby must not be larger than the active capacity"))]
+// As for the database: the adopted names are the tier's identity.
+#[x_kube(validation = Rule::new("has(self.adopt) == has(oldSelf.adopt) && (!has(self.adopt) || self.adopt == oldSelf.adopt)").message("adopt is set when the stack is created and cannot be added, changed or removed later"))]
 pub struct TierSpec {
     /// EC2 instance type, e.g. `t3.micro`. Default `t3.micro`.
     #[serde(default = "default_instance_type")]
@@ -344,6 +346,46 @@ pub struct TierSpec {
     /// Plain-text user data (base64-encoded by the operator).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_data: Option<String>,
+    /// Existing resources of this tier to bring under management instead of
+    /// creating new ones, in both regions. The tier is adopted whole (the
+    /// load balancer with its listeners, the target group, the launch
+    /// template and the auto scaling group), tagged as this stack's when
+    /// applied, then changed to the spec in place (a new launch template
+    /// version, the stack's security groups); a difference that needs a new
+    /// resource (an internal load balancer, a target group's port) is
+    /// refused. Deleting the stack leaves them running, untagged, with what
+    /// of the stack's they use (security groups, instance profile, image copy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adopt: Option<TierAdoption>,
+}
+
+/// A server tier's existing resources, per region (`warmstandby discover`
+/// writes them for a stack built by hand).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TierAdoption {
+    /// In the RegionPair's primary region.
+    pub primary: TierResources,
+    /// In the RegionPair's standby region.
+    pub standby: TierResources,
+}
+
+/// One region's resources of a server tier, by name.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TierResources {
+    /// The application load balancer (1-32 letters, digits and hyphens); its listeners come with it.
+    #[schemars(pattern(r"^[A-Za-z0-9](-?[A-Za-z0-9])*$"), length(max = 32))]
+    pub load_balancer: String,
+    /// The target group it forwards to (1-32 letters, digits and hyphens).
+    #[schemars(pattern(r"^[A-Za-z0-9](-?[A-Za-z0-9])*$"), length(max = 32))]
+    pub target_group: String,
+    /// The launch template of the servers (3-128 letters, digits and `( ) . - / _`).
+    #[schemars(pattern(r"^[A-Za-z0-9().\-/_]{3,128}$"))]
+    pub launch_template: String,
+    /// The auto scaling group (1-255 characters, no colon).
+    #[schemars(pattern(r"^[^:\s]([^:]{0,253}[^:\s])?$"))]
+    pub auto_scaling_group: String,
 }
 
 impl TierSpec {
@@ -355,6 +397,7 @@ impl TierSpec {
             capacity: Capacity::default(),
             standby_capacity: Capacity::default(),
             user_data: None,
+            adopt: None,
         }
     }
 

@@ -140,5 +140,16 @@ pub(crate) async fn apply(aws: &AwsContext, owner: &Ownership, action: &IamActio
             ok_or_gone(send!("iam:DeleteInstanceProfile", iam.delete_instance_profile().instance_profile_name(name)))
         }
         IamAction::DeleteRole { name } => ok_or_gone(send!("iam:DeleteRole", iam.delete_role().role_name(name))),
+        IamAction::ReleaseProfile { name, roles } => {
+            let keys = crate::tags::our_tag_keys();
+            ok_or_gone(send!(
+                "iam:UntagInstanceProfile",
+                iam.untag_instance_profile().instance_profile_name(name).set_tag_keys(Some(keys.clone()))
+            ))?;
+            for role in roles {
+                ok_or_gone(send!("iam:UntagRole", iam.untag_role().role_name(role).set_tag_keys(Some(keys.clone()))))?;
+            }
+            Ok(ActionOutcome::Done)
+        }
     }
 }

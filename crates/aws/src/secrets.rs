@@ -158,6 +158,10 @@ pub(crate) async fn apply(
             };
             ok_or_gone(send!("secretsmanager:DeleteSecret", req))
         }
+        SecretAction::Release { arn } => ok_or_gone(send!(
+            "secretsmanager:UntagResource",
+            sm.untag_resource().secret_id(arn).set_tag_keys(Some(crate::tags::our_tag_keys()))
+        )),
     }
 }
 

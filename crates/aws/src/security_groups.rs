@@ -120,9 +120,7 @@ pub(crate) async fn apply(
             ok_or_gone(send!("ec2:DeleteSecurityGroup", ec2.delete_security_group().group_id(group_id)))
         }
         SecurityGroupAction::ReleaseGroup { group_id } => {
-            let keys = crate::tags::our_tag_keys().into_iter();
-            let tags = keys.map(|k| aws_sdk_ec2::types::Tag::builder().key(k).build()).collect();
-            ok_or_gone(send!("ec2:DeleteTags", ec2.delete_tags().resources(group_id).set_tags(Some(tags))))
+            crate::tags::release_ec2(aws, region, std::slice::from_ref(group_id)).await
         }
         SecurityGroupAction::TagGroupEpoch { group_id, epoch } => {
             send!(

@@ -56,6 +56,19 @@ pub(crate) fn our_tag_keys() -> Vec<String> {
     warmstandby_api::OUR_TAG_KEYS.map(str::to_string).to_vec()
 }
 
+/// Removes our tag keys from EC2 resources left in place (released).
+pub(crate) async fn release_ec2(
+    aws: &crate::clients::AwsContext,
+    region: &str,
+    ids: &[String],
+) -> Result<warmstandby_core::plan::ActionOutcome, crate::errors::AwsError> {
+    let keys = our_tag_keys().into_iter().map(|k| aws_sdk_ec2::types::Tag::builder().key(k).build()).collect();
+    crate::errors::ok_or_gone(send!(
+        "ec2:DeleteTags",
+        aws.ec2(region).delete_tags().set_resources(Some(ids.to_vec())).set_tags(Some(keys))
+    ))
+}
+
 /// Filter that returns only resources owned by one of `uids`.
 pub fn ec2_uid_filter(uids: &[String]) -> aws_sdk_ec2::types::Filter {
     aws_sdk_ec2::types::Filter::builder().name(format!("tag:{TAG_UID}")).set_values(Some(uids.to_vec())).build()

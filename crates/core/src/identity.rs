@@ -3,7 +3,7 @@
 //! to our public DNS records. Pure functions of the owner, so the planner and
 //! the AWS adapter compute exactly the same values.
 
-use warmstandby_api::{RegionRole, TAG_COMPONENT, TAG_NAME, TAG_REGION_ROLE, TAG_STACK, TAG_UID};
+use warmstandby_api::{RegionRole, TAG_ADOPTED, TAG_COMPONENT, TAG_NAME, TAG_REGION_ROLE, TAG_STACK, TAG_UID};
 
 /// Who else manages a resource, told by the tags the common tools write on
 /// what they create: another warmstandby object (its `warmstandby.dev/uid`),
@@ -27,6 +27,44 @@ pub fn managed_by_another<'a>(
         return Some(format!("Crossplane ({name})"));
     }
     tags.find(|(k, _)| k.starts_with("aws:cloudformation:")).map(|_| "a CloudFormation stack".to_string())
+}
+
+/// Whose a resource found by name is, where the name may be one given for
+/// adoption (found by name, its tags read).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Claim {
+    /// Created by the stack (ours by name or tags; checked again before a change).
+    #[default]
+    Created,
+    /// Adopted by the stack, at this time (tag `warmstandby.dev/adopted`).
+    Adopted(String),
+    /// Named for adoption and not ours (yet): untagged, or managed by
+    /// `other_owner` (refused).
+    Foreign { other_owner: Option<String> },
+}
+
+impl Claim {
+    /// From a resource's tags, for the stack with `our_uid`.
+    pub fn of<'a>(tags: impl Iterator<Item = (&'a str, &'a str)> + Clone, our_uid: &str) -> Claim {
+        let tag = |key: &str| tags.clone().find(|(k, _)| *k == key).map(|(_, v)| v);
+        match (tag(TAG_UID), tag(TAG_ADOPTED)) {
+            (Some(uid), Some(at)) if uid == our_uid => Claim::Adopted(at.to_string()),
+            (Some(uid), None) if uid == our_uid => Claim::Created,
+            _ => Claim::Foreign { other_owner: managed_by_another(tags, our_uid) },
+        }
+    }
+
+    /// The stack's: created, or adopted already.
+    pub fn is_ours(&self) -> bool {
+        !matches!(self, Claim::Foreign { .. })
+    }
+
+    pub fn adopted_at(&self) -> Option<&str> {
+        match self {
+            Claim::Adopted(at) => Some(at),
+            _ => None,
+        }
+    }
 }
 
 /// Who owns a resource: the custom resource and the role of its region.
@@ -95,6 +133,18 @@ mod tests {
             of(&[("services.k8s.aws/namespace", "shop")]).is_some_and(|o| o.contains("Controllers for Kubernetes"))
         );
         assert!(of(&[("crossplane-name", "shop-db")]).is_some_and(|o| o.starts_with("Crossplane")));
+    }
+
+    #[test]
+    fn a_claim_is_read_from_the_tags() {
+        let of = |tags: &[(&'static str, &'static str)]| Claim::of(tags.iter().copied(), "ours");
+        assert_eq!(of(&[(TAG_UID, "ours")]), Claim::Created);
+        assert_eq!(
+            of(&[(TAG_UID, "ours"), (TAG_ADOPTED, "2026-12-05T10:00:00Z")]).adopted_at(),
+            Some("2026-12-05T10:00:00Z")
+        );
+        assert_eq!(of(&[("Name", "web-alb")]), Claim::Foreign { other_owner: None });
+        assert!(!of(&[(TAG_UID, "theirs"), (TAG_ADOPTED, "x")]).is_ours());
     }
 
     #[test]

@@ -107,5 +107,16 @@ pub async fn apply(
             }
             ok_or_gone(send!("acm:DeleteCertificate", acm.delete_certificate().certificate_arn(arn)))
         }
+        CertificateAction::ReleaseCertificate { arn } => {
+            let keys = crate::tags::our_tag_keys()
+                .into_iter()
+                .map(|k| aws_sdk_acm::types::Tag::builder().key(k).build())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| AwsError::build_failed("acm:RemoveTagsFromCertificate", e))?;
+            ok_or_gone(send!(
+                "acm:RemoveTagsFromCertificate",
+                acm.remove_tags_from_certificate().certificate_arn(arn).set_tags(Some(keys))
+            ))
+        }
     }
 }

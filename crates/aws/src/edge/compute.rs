@@ -12,7 +12,7 @@ use warmstandby_api::RegionRole;
 use warmstandby_api::{TAG_COMPONENT, TAG_NAME, TAG_STACK, TAG_UID};
 use warmstandby_core::desired::{DesiredRegionEdge, ImageSource};
 use warmstandby_core::edge::observed::{
-    AsgSpec, LaunchTemplateData, ObservedAsg, ObservedImage, ObservedLaunchTemplate,
+    AsgSpec, Claim, LaunchTemplateData, ObservedAsg, ObservedImage, ObservedLaunchTemplate,
 };
 use warmstandby_core::edge::plan::ComputeAction;
 use warmstandby_core::plan::ActionOutcome;
@@ -27,8 +27,8 @@ type Observed = (Vec<ObservedImage>, Vec<ObservedLaunchTemplate>, Vec<ObservedAs
 pub async fn observe(aws: &AwsContext, desired: &DesiredRegionEdge, owner: &Ownership) -> Result<Observed, AwsError> {
     let (images, templates, groups) = tokio::try_join!(
         Box::pin(observe_images(aws, desired, owner)),
-        Box::pin(observe_launch_templates(aws, &desired.region, owner)),
-        Box::pin(observe_groups(aws, &desired.region, owner)),
+        Box::pin(observe_launch_templates(aws, desired, owner)),
+        Box::pin(observe_groups(aws, desired, owner)),
     )?;
     Ok((images, templates, groups))
 }
@@ -101,18 +101,46 @@ async fn observe_images(
     Ok(out)
 }
 
+/// Ours from the region's shared listing (by tag), and those named for
+/// adoption that it does not hold (not tagged yet, or released) by name:
+/// one more call, only while there are such.
 async fn observe_launch_templates(
     aws: &AwsContext,
-    region: &str,
+    desired: &DesiredRegionEdge,
     owner: &Ownership,
 ) -> Result<Vec<ObservedLaunchTemplate>, AwsError> {
+    let region = desired.region.as_str();
     let ec2 = aws.ec2(region);
     let found = crate::fleet::launch_templates(aws, region).await?;
+    let ours: Vec<&aws_sdk_ec2::types::LaunchTemplate> =
+        found.iter().filter(|t| ec2_tag(t.tags(), TAG_UID) == Some(owner.uid.as_str())).collect();
+    let named: Vec<String> = desired
+        .tiers
+        .iter()
+        .filter(|t| t.adopt && !ours.iter().any(|o| o.launch_template_name() == Some(&t.launch_template_name)))
+        .map(|t| t.launch_template_name.clone())
+        .collect();
+    let others = if named.is_empty() {
+        Vec::new()
+    } else {
+        let by_name =
+            aws_sdk_ec2::types::Filter::builder().name("launch-template-name").set_values(Some(named)).build();
+        send_all!("ec2:DescribeLaunchTemplates", ec2.describe_launch_templates().filters(by_name))?
+    };
     let mut out = Vec::new();
-    for t in found.iter() {
-        if ec2_tag(t.tags(), TAG_UID) != Some(owner.uid.as_str()) {
-            continue;
-        }
+    for t in ours.into_iter().chain(others.iter()) {
+        let tags = t.tags().iter().map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default()));
+        let claim = Claim::of(tags, &owner.uid);
+        let name = t.launch_template_name().unwrap_or_default();
+        let tier = match ec2_tag(t.tags(), TAG_COMPONENT).filter(|_| claim.is_ours()) {
+            Some(component) => component.trim_start_matches("launch-template/").to_string(),
+            None => desired
+                .tiers
+                .iter()
+                .find(|d| d.launch_template_name == name)
+                .map(|d| d.tier.to_string())
+                .unwrap_or_default(),
+        };
         let id = t.launch_template_id().unwrap_or_default().to_string();
         let latest_version = t.latest_version_number().unwrap_or_default();
         let latest = match aws.cached_launch_template_version(region, &id, latest_version) {
@@ -144,29 +172,54 @@ async fn observe_launch_templates(
                 data
             }
         };
-        out.push(ObservedLaunchTemplate {
-            tier: ec2_tag(t.tags(), TAG_COMPONENT)
-                .unwrap_or_default()
-                .trim_start_matches("launch-template/")
-                .to_string(),
-            id,
-            name: t.launch_template_name().unwrap_or_default().to_string(),
-            latest_version,
-            latest,
-        });
+        out.push(ObservedLaunchTemplate { tier, id, name: name.to_string(), latest_version, latest, claim });
     }
     Ok(out)
 }
 
-async fn observe_groups(aws: &AwsContext, region: &str, owner: &Ownership) -> Result<Vec<ObservedAsg>, AwsError> {
+/// Ours from the region's shared listing, and those named for adoption that
+/// it does not hold by name (one more call, only while there are such).
+async fn observe_groups(
+    aws: &AwsContext,
+    desired: &DesiredRegionEdge,
+    owner: &Ownership,
+) -> Result<Vec<ObservedAsg>, AwsError> {
+    let region = desired.region.as_str();
     let found = crate::fleet::auto_scaling_groups(aws, region).await?;
+    let uid = |g: &&aws_sdk_autoscaling::types::AutoScalingGroup| {
+        g.tags().iter().any(|t| t.key() == Some(TAG_UID) && t.value() == Some(owner.uid.as_str()))
+    };
+    let ours: Vec<&aws_sdk_autoscaling::types::AutoScalingGroup> = found.iter().filter(uid).collect();
+    let named: Vec<String> = desired
+        .tiers
+        .iter()
+        .filter(|t| t.adopt && !ours.iter().any(|o| o.auto_scaling_group_name() == Some(&t.auto_scaling_group_name)))
+        .map(|t| t.auto_scaling_group_name.clone())
+        .collect();
+    let others = if named.is_empty() {
+        Vec::new()
+    } else {
+        send_all!(
+            "autoscaling:DescribeAutoScalingGroups",
+            aws.autoscaling(region).describe_auto_scaling_groups().set_auto_scaling_group_names(Some(named))
+        )?
+    };
     let mut out = Vec::new();
-    for g in found.iter() {
+    for g in ours.into_iter().chain(others.iter()) {
         let tag =
             |key: &str| g.tags().iter().find(|t| t.key() == Some(key)).and_then(|t| t.value()).map(str::to_string);
-        if tag(TAG_UID).as_deref() != Some(owner.uid.as_str()) {
-            continue;
-        }
+        let pairs = g.tags().iter().map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default()));
+        let claim = Claim::of(pairs, &owner.uid);
+        let name = g.auto_scaling_group_name().unwrap_or_default();
+        let tier = match tag(TAG_COMPONENT).filter(|_| claim.is_ours()) {
+            Some(component) => component.trim_start_matches("auto-scaling-group/").to_string(),
+            None => desired
+                .tiers
+                .iter()
+                .find(|d| d.auto_scaling_group_name == name)
+                .map(|d| d.tier.to_string())
+                .unwrap_or_default(),
+        };
         let lt = g.launch_template();
         let mut subnets: Vec<String> = g
             .vpc_zone_identifier()
@@ -180,8 +233,9 @@ async fn observe_groups(aws: &AwsContext, region: &str, owner: &Ownership) -> Re
         let mut tgs: Vec<String> = g.target_group_arns().to_vec();
         tgs.sort();
         out.push(ObservedAsg {
-            tier: tag(TAG_COMPONENT).unwrap_or_default().trim_start_matches("auto-scaling-group/").to_string(),
-            name: g.auto_scaling_group_name().unwrap_or_default().to_string(),
+            tier,
+            claim,
+            name: name.to_string(),
             spec: AsgSpec {
                 launch_template_id: lt.and_then(|l| l.launch_template_id()).unwrap_or_default().to_string(),
                 launch_template_version: lt.and_then(|l| l.version()).unwrap_or_default().to_string(),
@@ -340,7 +394,45 @@ pub async fn apply(
             "autoscaling:DeleteAutoScalingGroup",
             asg.delete_auto_scaling_group().auto_scaling_group_name(name).force_delete(true)
         )),
+        ComputeAction::AdoptLaunchTemplate { tier, template_id, .. } => {
+            let tags = crate::tags::adoption_tags(owner, &format!("launch-template/{tier}"))
+                .into_iter()
+                .map(|(k, v)| aws_sdk_ec2::types::Tag::builder().key(k).value(v).build())
+                .collect();
+            send!("ec2:CreateTags", ec2.create_tags().resources(template_id).set_tags(Some(tags)))
+                .map(|_| ActionOutcome::Done)
+        }
+        ComputeAction::AdoptAutoScalingGroup { tier, name } => {
+            // The instances are the group's: nothing of ours propagates to them.
+            let tags = crate::tags::adoption_tags(owner, &format!("auto-scaling-group/{tier}"))
+                .into_iter()
+                .map(|(k, v)| asg_tag(name, k, Some(v)))
+                .collect();
+            send!("autoscaling:CreateOrUpdateTags", asg.create_or_update_tags().set_tags(Some(tags)))
+                .map(|_| ActionOutcome::Done)
+        }
+        ComputeAction::ReleaseLaunchTemplate { template_id, .. } => {
+            crate::tags::release_ec2(aws, region, std::slice::from_ref(template_id)).await
+        }
+        ComputeAction::ReleaseImage { image_id, snapshot_ids, .. } => {
+            let ids: Vec<String> = std::iter::once(image_id.clone()).chain(snapshot_ids.iter().cloned()).collect();
+            crate::tags::release_ec2(aws, region, &ids).await
+        }
+        ComputeAction::ReleaseAutoScalingGroup { name, .. } => {
+            let tags = crate::tags::our_tag_keys().into_iter().map(|k| asg_tag(name, k, None)).collect();
+            ok_or_gone(send!("autoscaling:DeleteTags", asg.delete_tags().set_tags(Some(tags))))
+        }
     }
+}
+
+fn asg_tag(group: &str, key: String, value: Option<String>) -> AsgTag {
+    AsgTag::builder()
+        .key(key)
+        .set_value(value)
+        .propagate_at_launch(false)
+        .resource_id(group)
+        .resource_type("auto-scaling-group")
+        .build()
 }
 
 fn template_ref(spec: &AsgSpec) -> LaunchTemplateSpecification {

@@ -9,7 +9,7 @@ use aws_sdk_elasticloadbalancingv2::types::{
 use warmstandby_api::TAG_UID;
 use warmstandby_core::desired::DesiredRegionEdge;
 use warmstandby_core::edge::observed::{
-    ListenerSpec, LoadBalancerSpec, ObservedListener, ObservedLoadBalancer, ObservedTargetGroup, TargetGroupSpec,
+    Claim, ListenerSpec, LoadBalancerSpec, ObservedListener, ObservedLoadBalancer, ObservedTargetGroup, TargetGroupSpec,
 };
 use warmstandby_core::edge::plan::LoadBalancingAction;
 use warmstandby_core::plan::ActionOutcome;
@@ -27,22 +27,24 @@ pub async fn observe(
     owner: &Ownership,
     listener_hints: &[String],
 ) -> Result<Observed, AwsError> {
-    let lb_names: Vec<&str> = desired.tiers.iter().map(|t| t.load_balancer_name.as_str()).collect();
-    let tg_names: Vec<&str> = desired.tiers.iter().map(|t| t.target_group_name.as_str()).collect();
+    let lb_tier = |n: &str| desired.tiers.iter().find(|t| t.load_balancer_name == n).map(|t| t.tier);
+    let tg_tier = |n: &str| desired.tiers.iter().find(|t| t.target_group_name == n).map(|t| t.tier);
     let (lbs, tgs) = tokio::try_join!(
         Box::pin(crate::fleet::load_balancers(aws, &desired.region)),
         Box::pin(crate::fleet::target_groups(aws, &desired.region)),
     )?;
-    let load_balancers: Vec<ObservedLoadBalancer> = lbs
+    let mut load_balancers: Vec<ObservedLoadBalancer> = lbs
         .iter()
-        .filter(|l| l.load_balancer_name().is_some_and(|n| lb_names.contains(&n)))
-        .map(|l| {
+        .filter_map(|l| l.load_balancer_name().and_then(lb_tier).map(|tier| (tier, l)))
+        .map(|(tier, l)| {
             let mut subnets: Vec<String> =
                 l.availability_zones().iter().filter_map(|z| z.subnet_id().map(str::to_string)).collect();
             subnets.sort();
             let mut groups: Vec<String> = l.security_groups().to_vec();
             groups.sort();
             ObservedLoadBalancer {
+                tier: tier.to_string(),
+                claim: Claim::Created,
                 arn: l.load_balancer_arn().unwrap_or_default().to_string(),
                 dns_name: l.dns_name().unwrap_or_default().to_string(),
                 zone_id: l.canonical_hosted_zone_id().unwrap_or_default().to_string(),
@@ -56,10 +58,12 @@ pub async fn observe(
             }
         })
         .collect();
-    let target_groups = tgs
+    let mut target_groups: Vec<ObservedTargetGroup> = tgs
         .iter()
-        .filter(|t| t.target_group_name().is_some_and(|n| tg_names.contains(&n)))
-        .map(|t| ObservedTargetGroup {
+        .filter_map(|t| t.target_group_name().and_then(tg_tier).map(|tier| (tier, t)))
+        .map(|(tier, t)| ObservedTargetGroup {
+            tier: tier.to_string(),
+            claim: Claim::Created,
             arn: t.target_group_arn().unwrap_or_default().to_string(),
             spec: TargetGroupSpec {
                 name: t.target_group_name().unwrap_or_default().to_string(),
@@ -72,9 +76,60 @@ pub async fn observe(
         .collect();
     let wanted: Vec<(String, usize)> =
         desired.tiers.iter().map(|t| (t.load_balancer_name.clone(), if t.https_listener { 2 } else { 1 })).collect();
-    let listeners = observe_listeners(aws, &desired.region, owner, &load_balancers, &wanted, listener_hints).await?;
+    let mut listeners =
+        observe_listeners(aws, &desired.region, owner, &load_balancers, &wanted, listener_hints).await?;
+    claims(aws, desired, owner, &mut target_groups, &mut load_balancers, &mut listeners).await?;
     let vanished = listener_hints.iter().filter(|h| !listeners.iter().any(|l| &l.arn == *h)).cloned().collect();
     Ok((target_groups, load_balancers, listeners, vanished))
+}
+
+/// Whose the resources of tiers named for adoption are, from their tags:
+/// one DescribeTags (up to 20 ARNs, AWS's limit) per region and pass, only
+/// while the spec adopts. Ours are found by our names; their tags are
+/// checked right before a change instead.
+async fn claims(
+    aws: &AwsContext,
+    desired: &DesiredRegionEdge,
+    owner: &Ownership,
+    target_groups: &mut [ObservedTargetGroup],
+    load_balancers: &mut [ObservedLoadBalancer],
+    listeners: &mut [ObservedListener],
+) -> Result<(), AwsError> {
+    let adopted: Vec<&str> = desired.tiers.iter().filter(|t| t.adopt).map(|t| t.tier).collect();
+    let lbs: Vec<String> =
+        load_balancers.iter().filter(|l| adopted.contains(&l.tier.as_str())).map(|l| l.arn.clone()).collect();
+    let arns: Vec<String> = target_groups
+        .iter()
+        .filter(|t| adopted.contains(&t.tier.as_str()))
+        .map(|t| t.arn.clone())
+        .chain(lbs.iter().cloned())
+        .chain(listeners.iter().filter(|l| lbs.contains(&l.load_balancer_arn)).map(|l| l.arn.clone()))
+        .collect();
+    if arns.is_empty() {
+        return Ok(());
+    }
+    let mut tags: std::collections::BTreeMap<String, Claim> = std::collections::BTreeMap::new();
+    for chunk in arns.chunks(20) {
+        let out = send!(
+            "elasticloadbalancing:DescribeTags",
+            aws.elbv2(&desired.region).describe_tags().set_resource_arns(Some(chunk.to_vec()))
+        )?;
+        for d in out.tag_descriptions() {
+            let pairs = d.tags().iter().map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default()));
+            tags.insert(d.resource_arn().unwrap_or_default().to_string(), Claim::of(pairs, &owner.uid));
+        }
+    }
+    let claim = |arn: &str| tags.get(arn).cloned().unwrap_or(Claim::Foreign { other_owner: None });
+    for t in target_groups.iter_mut().filter(|t| arns.contains(&t.arn)) {
+        t.claim = claim(&t.arn);
+    }
+    for l in load_balancers.iter_mut().filter(|l| arns.contains(&l.arn)) {
+        l.claim = claim(&l.arn);
+    }
+    for l in listeners.iter_mut().filter(|l| arns.contains(&l.arn)) {
+        l.claim = claim(&l.arn);
+    }
+    Ok(())
 }
 
 /// Listeners from the hinted ARNs: the fleet's shared read by ARN, or this
@@ -134,6 +189,7 @@ fn listener(l: &aws_sdk_elasticloadbalancingv2::types::Listener) -> ObservedList
         })
         .unwrap_or_default();
     ObservedListener {
+        claim: Claim::Created,
         arn: l.listener_arn().unwrap_or_default().to_string(),
         load_balancer_arn: l.load_balancer_arn().unwrap_or_default().to_string(),
         spec: ListenerSpec {
@@ -287,6 +343,32 @@ pub async fn apply(
                 return Ok(ActionOutcome::NotFound);
             }
             ok_or_gone(send!("elasticloadbalancing:DeleteListener", elb.delete_listener().listener_arn(arn)))
+        }
+        LoadBalancingAction::Adopt { tier, kind, arns, .. } => {
+            let component = match kind {
+                warmstandby_core::resource::Kind::TargetGroup => format!("target-group/{tier}"),
+                _ => format!("load-balancer/{tier}"),
+            };
+            let tags = crate::tags::adoption_tags(owner, &component)
+                .into_iter()
+                .map(|(k, v)| Tag::builder().key(k).value(v).build())
+                .collect();
+            send!(
+                "elasticloadbalancing:AddTags",
+                elb.add_tags().set_resource_arns(Some(arns.clone())).set_tags(Some(tags))
+            )
+            .map(|_| ActionOutcome::Done)
+        }
+        LoadBalancingAction::Release { arns, .. } => {
+            // The first is the load balancer or target group the others come with.
+            let Some(first) = arns.first() else { return Ok(ActionOutcome::Done) };
+            if !ensure_ours(aws, region, first, owner, "elasticloadbalancing:RemoveTags").await? {
+                return Ok(ActionOutcome::NotFound);
+            }
+            ok_or_gone(send!(
+                "elasticloadbalancing:RemoveTags",
+                elb.remove_tags().set_resource_arns(Some(arns.clone())).set_tag_keys(Some(crate::tags::our_tag_keys()))
+            ))
         }
     }
 }

@@ -191,6 +191,8 @@ pub(super) fn last_known_edge(
     for t in &desired.regions[i].tiers {
         if let Some(lb) = region.and_then(|r| r.load_balancers.get(t.tier)) {
             out.load_balancers.push(warmstandby_core::edge::observed::ObservedLoadBalancer {
+                tier: t.tier.to_string(),
+                claim: Default::default(),
                 arn: lb.arn.clone(),
                 dns_name: lb.dns_name.clone(),
                 zone_id: lb.zone_id.clone(),

@@ -7,7 +7,7 @@ use warmstandby_aws::edge::EdgeHints;
 use warmstandby_core::access::plan::plan_access_teardown;
 use warmstandby_core::data::observed::ObservedDataTier;
 use warmstandby_core::data::teardown::plan_data_teardown;
-use warmstandby_core::edge::observed::ObservedRegionEdge;
+use warmstandby_core::edge::observed::{Claim, ObservedRegionEdge};
 use warmstandby_core::edge::plan::plan_edge_teardown;
 use warmstandby_core::placement::Placement;
 use warmstandby_core::stack_pass::Desired;
@@ -70,16 +70,21 @@ pub async fn teardown(
     let marker = owners[0].owner_marker();
     let edge_remaining = edge_observed.regions.iter().map(ObservedRegionEdge::live_count).sum::<usize>()
         + edge_observed.global.live_count(&marker);
+    // What a kept (adopted) tier uses of ours stays with it.
+    let kept = edge_observed.regions.each_ref().map(ObservedRegionEdge::kept_references);
     let plan = plan_data_teardown(
         [(&desired[0], &observed[0]), (&desired[1], &observed[1])],
         snapshot_suffix,
         edge_remaining > 0,
+        [&kept[0].security_groups, &kept[1].security_groups],
     );
     let edge_plan =
         plan_edge_teardown([&edge_observed.regions[0], &edge_observed.regions[1]], &edge_observed.global, &marker);
     // Instances run with the profiles until their auto scaling groups are gone.
-    let instances_left = edge_observed.regions.iter().any(|r| !r.auto_scaling_groups.is_empty());
-    let access_plan = plan_access_teardown(&wanted.access, &access_observed, instances_left);
+    let instances_left =
+        edge_observed.regions.iter().any(|r| r.auto_scaling_groups.iter().any(|a| a.claim == Claim::Created));
+    let kept_profiles: Vec<String> = kept.iter().flat_map(|k| k.instance_profiles.iter().cloned()).collect();
+    let access_plan = plan_access_teardown(&wanted.access, &access_observed, instances_left, &kept_profiles);
     let remaining = observed.iter().map(ObservedDataTier::live_count).sum::<usize>()
         + edge_remaining
         + access_observed.live_count();
@@ -131,6 +136,21 @@ fn retained(wanted: &Desired, status: Option<&warmstandby_api::ThreeTierStackSta
             "databases {} ({}) and {} ({}) (spec.database.deletionPolicy is Retain, the default for adopted ones)",
             d[0].db_identifier, d[0].region, d[1].db_identifier, d[1].region
         ));
+    }
+    let tiers_before = kept.len();
+    for (d, role) in wanted.regions.iter().zip(["primary", "standby"]) {
+        let was_adopted = |t: &&warmstandby_core::desired::DesiredTier| {
+            t.adopt && adopted.iter().any(|a| a.region == d.region && a.id == t.load_balancer_name)
+        };
+        for t in d.tiers.iter().filter(was_adopted) {
+            kept.push(format!(
+                "the {} tier in {} ({role}: load balancer {}, target group {}, launch template {}, auto scaling group {}, with the security groups, instance profile and image of the stack's they use)",
+                t.tier, d.region, t.load_balancer_name, t.target_group_name, t.launch_template_name, t.auto_scaling_group_name
+            ));
+        }
+    }
+    if kept.len() > tiers_before {
+        kept.push("the credentials secret the kept servers read".into());
     }
     if let Some(acl) = wanted.global.web_acl.as_ref().filter(|a| a.adopt && adopted.iter().any(|r| r.id == a.name)) {
         kept.push(format!("web ACL {} (adopted)", acl.name));

@@ -39,6 +39,11 @@ pub enum SecretAction {
         arn: String,
         region: String,
     },
+    /// Leaves it (and its replica) in place, untagged: the servers of a
+    /// tier kept on deletion read it.
+    Release {
+        arn: String,
+    },
     /// `recovery_window_days` 0: at once.
     Delete {
         arn: String,
@@ -89,6 +94,12 @@ pub enum IamAction {
     DeleteRole {
         name: String,
     },
+    /// Leaves a profile and its roles (`roles`, ours) in place, untagged:
+    /// the servers of a tier kept on deletion run with it.
+    ReleaseProfile {
+        name: String,
+        roles: Vec<String>,
+    },
 }
 
 crate::plan::into_family_action!(AccessAction { SecretAction => Secret, IamAction => Iam });
@@ -98,6 +109,7 @@ impl FamilyAction for SecretAction {
         let effect = match self {
             SecretAction::Create { .. } => Effect::Create,
             SecretAction::Delete { .. } => Effect::Delete,
+            SecretAction::Release { .. } => Effect::Release,
             SecretAction::Restore { .. }
             | SecretAction::Replicate { .. }
             | SecretAction::Rotate { .. }
@@ -124,6 +136,9 @@ impl FamilyAction for SecretAction {
             }
             SecretAction::Rotate { arn, database: None, .. } => format!("rewrite secret {arn}"),
             SecretAction::RemoveReplica { arn, region } => format!("remove the replica of {arn} in {region}"),
+            SecretAction::Release { arn } => {
+                format!("leave secret {arn} in place, untagged (a kept tier's servers read it)")
+            }
             SecretAction::Delete { arn, recovery_window_days: 0 } => format!("delete secret {arn} at once"),
             SecretAction::Delete { arn, recovery_window_days } => {
                 format!("delete secret {arn} (recoverable for {recovery_window_days} days)")
@@ -144,6 +159,7 @@ impl FamilyAction for IamAction {
             A::CreateProfile { .. } => (Effect::Create, Kind::InstanceProfile),
             A::AddRole { .. } | A::RemoveRole { .. } => (Effect::Update, Kind::InstanceProfile),
             A::DeleteProfile { .. } => (Effect::Delete, Kind::InstanceProfile),
+            A::ReleaseProfile { .. } => (Effect::Release, Kind::InstanceProfile),
         }
     }
 
@@ -157,7 +173,7 @@ impl FamilyAction for IamAction {
             | A::DeletePolicy { role, .. }
             | A::DetachPolicy { role, .. } => role,
             A::AddRole { profile, .. } | A::RemoveRole { profile, .. } => profile,
-            A::DeleteRole { name } | A::DeleteProfile { name } => name,
+            A::DeleteRole { name } | A::DeleteProfile { name } | A::ReleaseProfile { name, .. } => name,
         };
         Tier::of_component(name).unwrap_or(Tier::Api)
     }
@@ -174,6 +190,9 @@ impl FamilyAction for IamAction {
             IamAction::RemoveRole { profile, role } => format!("remove {role} from instance profile {profile}"),
             IamAction::DeleteProfile { name } => format!("delete instance profile {name}"),
             IamAction::DeleteRole { name } => format!("delete role {name}"),
+            IamAction::ReleaseProfile { name, .. } => {
+                format!("leave instance profile {name} and its role in place, untagged (a kept tier's servers use it)")
+            }
         }
     }
 }

@@ -59,10 +59,13 @@ impl ObservedAccess {
         self.profiles.iter().find(|p| p.name == name)
     }
 
-    /// Resources of ours that still exist (a secret scheduled for deletion is gone).
+    /// Resources of ours that still exist (a secret scheduled for deletion
+    /// is gone; a profile holding only roles not ours, released ones, is not ours).
     pub fn live_count(&self) -> usize {
+        let ours =
+            |p: &&ObservedProfile| p.roles.is_empty() || p.roles.iter().any(|r| self.role(r).is_some_and(|r| r.ours));
         usize::from(self.secret.as_ref().is_some_and(|s| s.ours && !s.deleted))
             + self.roles.iter().filter(|r| r.ours).count()
-            + self.profiles.len()
+            + self.profiles.iter().filter(ours).count()
     }
 }

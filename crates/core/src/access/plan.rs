@@ -10,7 +10,7 @@ use crate::access::desired::{
     DesiredAccess, DesiredRole, SECRET_READ_POLICY, parse_policy, same_policy, secret_read_policy, trust_policy,
 };
 use crate::access::environment::Environment;
-use crate::access::observed::ObservedAccess;
+use crate::access::observed::{ObservedAccess, ObservedProfile};
 
 /// The access family's plan.
 pub type AccessPlan = crate::plan::Plan<AccessAction>;
@@ -231,10 +231,20 @@ pub fn launch_settings(
 
 /// Deletion: the replica, then the secret (recoverable unless the spec says
 /// 0 days); profiles and roles once `hold` (instances still running) is over.
-pub fn plan_access_teardown(desired: &DesiredAccess, observed: &ObservedAccess, hold: bool) -> AccessPlan {
+/// `kept_profiles` are profiles the servers of a tier left in place run
+/// with: they, their roles and the secret those servers read are released
+/// (left, our tags removed) instead.
+pub fn plan_access_teardown(
+    desired: &DesiredAccess,
+    observed: &ObservedAccess,
+    hold: bool,
+    kept_profiles: &[String],
+) -> AccessPlan {
     let mut plan = AccessPlan::default();
     if let Some(s) = observed.secret.as_ref().filter(|s| s.ours && !s.deleted) {
-        if s.replicas.is_empty() {
+        if !kept_profiles.is_empty() {
+            plan.push(SecretAction::Release { arn: s.arn.clone() });
+        } else if s.replicas.is_empty() {
             plan.push(SecretAction::Delete {
                 arn: s.arn.clone(),
                 recovery_window_days: desired.secret.recovery_window_days,
@@ -245,13 +255,22 @@ pub fn plan_access_teardown(desired: &DesiredAccess, observed: &ObservedAccess, 
             }
         }
     }
+    let kept = |p: &ObservedProfile| kept_profiles.contains(&p.name);
+    let ours = |role: &String| observed.role(role).is_some_and(|r| r.ours);
+    for p in observed.profiles.iter().filter(|p| kept(p)) {
+        let roles: Vec<String> = p.roles.iter().filter(|r| ours(r)).cloned().collect();
+        if !roles.is_empty() {
+            plan.push(IamAction::ReleaseProfile { name: p.name.clone(), roles });
+        }
+    }
     if hold {
-        if !observed.profiles.is_empty() || observed.roles.iter().any(|r| r.ours) {
+        if observed.profiles.iter().any(|p| !kept(p)) || observed.roles.iter().any(|r| r.ours) {
             plan.waiting.push("instance profiles and roles wait for the instances to go".into());
         }
         return plan;
     }
-    for p in &observed.profiles {
+    let kept_roles: Vec<&String> = observed.profiles.iter().filter(|p| kept(p)).flat_map(|p| &p.roles).collect();
+    for p in observed.profiles.iter().filter(|p| !kept(p)) {
         if p.roles.is_empty() {
             plan.push(IamAction::DeleteProfile { name: p.name.clone() });
         }
@@ -259,7 +278,7 @@ pub fn plan_access_teardown(desired: &DesiredAccess, observed: &ObservedAccess, 
             plan.push(IamAction::RemoveRole { profile: p.name.clone(), role: r.clone() });
         }
     }
-    for r in observed.roles.iter().filter(|r| r.ours) {
+    for r in observed.roles.iter().filter(|r| r.ours && !kept_roles.contains(&&r.name)) {
         let in_profile = observed.profiles.iter().any(|p| p.roles.contains(&r.name));
         for (name, _) in &r.inline {
             plan.push(IamAction::DeletePolicy { role: r.name.clone(), policy: name.clone() });

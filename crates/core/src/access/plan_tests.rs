@@ -65,6 +65,7 @@ fn apply(o: &mut ObservedAccess, d: &DesiredAccess, plan: &AccessPlan) {
                 o.secret.as_mut().unwrap().replicas.retain(|(r, _)| r != region)
             }
             AccessAction::Secret(SecretAction::Delete { .. }) => o.secret.as_mut().unwrap().deleted = true,
+            AccessAction::Secret(SecretAction::Release { .. }) => o.secret.as_mut().unwrap().ours = false,
             AccessAction::Iam(i) => match i {
                 IamAction::CreateRole { name, .. } => o.roles.push(ObservedRole {
                     name: name.clone(),
@@ -101,6 +102,9 @@ fn apply(o: &mut ObservedAccess, d: &DesiredAccess, plan: &AccessPlan) {
                 }
                 IamAction::DeleteProfile { name } => o.profiles.retain(|p| p.name != *name),
                 IamAction::DeleteRole { name } => o.roles.retain(|r| r.name != *name),
+                IamAction::ReleaseProfile { roles, .. } => {
+                    o.roles.iter_mut().filter(|r| roles.contains(&r.name)).for_each(|r| r.ours = false)
+                }
             },
         }
     }
@@ -205,10 +209,10 @@ fn teardown_removes_the_replica_then_schedules_the_secret_and_takes_roles_apart_
     let d = desired();
     let mut o = ObservedAccess::default();
     converge(&mut o, &d);
-    let held = plan_access_teardown(&d, &o, true);
+    let held = plan_access_teardown(&d, &o, true, &[]);
     assert!(held.actions.iter().all(|a| matches!(a, AccessAction::Secret(_))), "{held:?}");
     for _ in 0..6 {
-        let plan = plan_access_teardown(&d, &o, false);
+        let plan = plan_access_teardown(&d, &o, false, &[]);
         if plan.actions.is_empty() {
             break;
         }
@@ -337,4 +341,32 @@ proptest::proptest! {
             proptest::prop_assert_eq!(o.live_count(), fresh.live_count());
         }
     }
+}
+
+#[test]
+fn a_profile_a_kept_tier_runs_with_is_released_with_its_role_and_the_secret() {
+    let d = desired();
+    let mut o = ObservedAccess::default();
+    converge(&mut o, &d);
+    let kept = ["shop-bookstore-web".to_string()];
+    for _ in 0..6 {
+        let plan = plan_access_teardown(&d, &o, false, &kept);
+        if plan.actions.is_empty() {
+            break;
+        }
+        assert!(
+            !plan.actions.iter().any(|a| matches!(
+                a,
+                AccessAction::Iam(IamAction::DeleteProfile { name } | IamAction::RemoveRole { profile: name, .. })
+                    if name == "shop-bookstore-web"
+            ) || matches!(a, AccessAction::Secret(SecretAction::Delete { .. }))),
+            "{plan:?}"
+        );
+        apply(&mut o, &d, &plan);
+    }
+    assert_eq!(o.live_count(), 0, "nothing of ours left: {o:?}");
+    assert!(o.profile("shop-bookstore-web").is_some() && o.role("shop-bookstore-web").is_some_and(|r| !r.ours));
+    assert!(o.profile("shop-bookstore-api").is_none(), "the other tier's profile goes");
+    let secret = o.secret.as_ref().unwrap();
+    assert!(!secret.deleted && !secret.ours, "left for the kept servers, untagged");
 }

@@ -198,7 +198,7 @@ fn built(d: &[DesiredDataTier; 2]) -> [ObservedDataTier; 2] {
 fn teardown_rounds(d: &[DesiredDataTier; 2], mut o: [ObservedDataTier; 2]) -> Vec<Vec<String>> {
     let mut rounds = Vec::new();
     for _ in 0..20 {
-        let p = plan_data_teardown([(&d[0], &o[0]), (&d[1], &o[1])], "20260101000000", false);
+        let p = plan_data_teardown([(&d[0], &o[0]), (&d[1], &o[1])], "20260101000000", false, [&[], &[]]);
         if p.actions.is_empty() {
             assert!(o.iter().all(ObservedDataTier::is_empty), "stuck: {:?} {o:?}", p.waiting);
             return rounds;
@@ -505,7 +505,7 @@ fn an_adopted_database_gets_the_stacks_db_group_alone_and_is_released_when_retai
     // Retained on delete: released with the group of ours it uses; its
     // own subnet group is not ours; our unused subnet group goes.
     o[0].databases[0].security_group_ids = vec!["sg-east-db".into()];
-    let p = plan_data_teardown([(&d[0], &o[0]), (&d[1], &o[1])], "20260101000000", false);
+    let p = plan_data_teardown([(&d[0], &o[0]), (&d[1], &o[1])], "20260101000000", false, [&[], &[]]);
     let k = kinds(&p);
     assert!(k.contains(&"primary:ReleaseDatabase".to_string()), "{k:?}");
     assert!(k.contains(&"primary:ReleaseGroup".to_string()), "{k:?}");
@@ -513,7 +513,7 @@ fn an_adopted_database_gets_the_stacks_db_group_alone_and_is_released_when_retai
     assert!(!k.iter().any(|x| x == "primary:ReleaseDbSubnetGroup"), "{k:?}");
     // Released, it is no longer observed: the rest of the teardown goes on.
     o[0].databases.clear();
-    let p = plan_data_teardown([(&d[0], &o[0]), (&d[1], &o[1])], "20260101000000", false);
+    let p = plan_data_teardown([(&d[0], &o[0]), (&d[1], &o[1])], "20260101000000", false, [&[], &[]]);
     assert!(kinds(&p).contains(&"primary:DeleteDbSubnetGroup".to_string()), "{:?}", kinds(&p));
 }
 
@@ -525,16 +525,70 @@ fn a_retained_database_of_ours_keeps_its_subnet_group() {
     o[0].databases[0].subnet_group = Some(d[0].db_subnet_group.clone());
     o[0].databases[0].security_group_ids = vec!["sg-east-db".into()];
     // Its group still admits our api group: that rule goes before the group is left.
-    let p = plan_data_teardown([(&d[0], &o[0]), (&d[1], &o[1])], "20260101000000", false);
+    let p = plan_data_teardown([(&d[0], &o[0]), (&d[1], &o[1])], "20260101000000", false, [&[], &[]]);
     let k = kinds(&p);
     assert!(!k.contains(&"primary:ReleaseDatabase".to_string()) && k.contains(&"primary:RevokeIngress".to_string()));
     assert!(p.waiting.iter().any(|w| w.contains("names none of ours")), "{:?}", p.waiting);
     o[0].security_groups[5].ingress.clear();
-    let p = plan_data_teardown([(&d[0], &o[0]), (&d[1], &o[1])], "20260101000000", false);
+    let p = plan_data_teardown([(&d[0], &o[0]), (&d[1], &o[1])], "20260101000000", false, [&[], &[]]);
     let k = kinds(&p);
     assert!(k.contains(&"primary:ReleaseGroup".to_string()), "{k:?}");
     for expected in ["primary:ReleaseDatabase", "standby:ReleaseDatabase", "primary:ReleaseDbSubnetGroup"] {
         assert!(k.contains(&expected.to_string()), "{expected}: {k:?}");
     }
     assert!(!k.iter().any(|x| x.contains("DeleteDatabase")), "{k:?}");
+}
+
+#[test]
+fn groups_a_kept_tier_uses_are_released_with_their_rules_among_them() {
+    let d = desired(|_| {});
+    let mut o = [
+        ObservedDataTier { security_groups: groups("east"), ..Default::default() },
+        ObservedDataTier { security_groups: groups("west"), ..Default::default() },
+    ];
+    let rule = |from: &str| ObservedRule {
+        protocol: "tcp".into(),
+        from_port: 80,
+        to_port: 80,
+        cidr: None,
+        group_id: Some(from.to_string()),
+    };
+    // web admits its load balancer's group (both kept) and, by hand, the api's (not kept).
+    let web = o[0].security_groups.iter_mut().find(|g| g.id == "sg-east-web").unwrap();
+    web.ingress.extend([rule("sg-east-alb-web"), rule("sg-east-api")]);
+    let kept = ["sg-east-alb-web".to_string(), "sg-east-web".to_string()];
+    let p = plan_data_teardown([(&d[0], &o[0]), (&d[1], &o[1])], "20260101000000", false, [&kept, &[]]);
+    let revoked: Vec<&ObservedRule> = p
+        .actions
+        .iter()
+        .filter_map(|(_, a)| match a {
+            DataAction::SecurityGroup(SecurityGroupAction::RevokeIngress { rule, .. }) => Some(rule),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(revoked, vec![&rule("sg-east-api")], "the rule among kept groups stays");
+    let primary = kinds(&p).into_iter().filter(|k| k.starts_with("primary:")).collect::<Vec<_>>();
+    assert!(!primary.iter().any(|k| k.contains("ReleaseGroup") || k.contains("DeleteSecurityGroup")), "{primary:?}");
+    o[0].security_groups.iter_mut().for_each(|g| g.ingress.retain(|r| r.group_id.as_deref() != Some("sg-east-api")));
+    let p = plan_data_teardown([(&d[0], &o[0]), (&d[1], &o[1])], "20260101000000", false, [&kept, &[]]);
+    let groups_of = |what: &str| -> Vec<String> {
+        p.actions
+            .iter()
+            .filter_map(|(role, a)| match a {
+                DataAction::SecurityGroup(SecurityGroupAction::ReleaseGroup { group_id }) if what == "release" => {
+                    Some(format!("{role}:{group_id}"))
+                }
+                DataAction::SecurityGroup(SecurityGroupAction::DeleteSecurityGroup { group_id })
+                    if what == "delete" =>
+                {
+                    Some(format!("{role}:{group_id}"))
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(groups_of("release"), vec!["primary:sg-east-alb-web", "primary:sg-east-web"]);
+    let deleted = groups_of("delete");
+    assert!(!deleted.iter().any(|g| kept.iter().any(|k| g.ends_with(k.as_str()))), "{deleted:?}");
+    assert_eq!(deleted.len(), o[0].security_groups.len() - 2 + o[1].security_groups.len(), "{deleted:?}");
 }

@@ -20,14 +20,26 @@ use crate::data::plan::DataPlan;
 /// group and security groups of ours it uses, and our tags come off all of
 /// them; what no longer has our tags is no longer observed, and the rest
 /// of the teardown goes on around it.
+///
+/// `kept_groups` are groups of ours that what other tiers leave in place
+/// uses (an adopted tier's load balancer and servers): released the same
+/// way, keeping their rules that name kept groups.
 pub fn plan_data_teardown(
     regions: [(&DesiredDataTier, &ObservedDataTier); 2],
     snapshot_suffix: &str,
     hold_groups: bool,
+    kept_groups: [&[String]; 2],
 ) -> DataPlan {
     let mut plan = DataPlan::default();
     let replicas_left = regions.iter().any(|(_, o)| o.databases.iter().any(ObservedDatabase::is_replica));
-    for (d, o) in &regions {
+    for (i, (d, o)) in regions.iter().enumerate() {
+        let mut kept: Vec<&str> = kept_groups[i].iter().map(String::as_str).collect();
+        if d.retain_database {
+            kept.extend(o.databases.iter().flat_map(|db| db.security_group_ids.iter().map(String::as_str)));
+        }
+        // A kept group's rule naming a group that goes (or one not ours) is revoked; among kept ones it stays.
+        let goes =
+            |group: &str, named: Option<&str>| !kept.contains(&group) || named.is_some_and(|n| !kept.contains(&n));
         let mut push = |a: DataAction| plan.actions.push((d.role, a));
         for p in &o.backup_plans {
             for (id, _) in &p.selections {
@@ -56,7 +68,10 @@ pub fn plan_data_teardown(
             // Its groups' rules that name our other groups go first (below):
             // once released, a group is no longer ours to change.
             let groups: Vec<_> = o.security_groups.iter().filter(|g| db.security_group_ids.contains(&g.id)).collect();
-            if groups.iter().any(|g| g.ingress.iter().any(|r| r.group_id.is_some())) {
+            if groups
+                .iter()
+                .any(|g| g.ingress.iter().any(|r| r.group_id.is_some() && goes(&g.id, r.group_id.as_deref())))
+            {
                 plan.waiting.push(format!("{} is left once its security group names none of ours", db.identifier));
                 continue;
             }
@@ -101,15 +116,25 @@ pub fn plan_data_teardown(
         // nothing (rules, instances, databases) uses them.
         let mut referencing = false;
         for g in &o.security_groups {
-            for rule in g.ingress.iter().filter(|r| r.group_id.is_some()) {
+            for rule in g.ingress.iter().filter(|r| r.group_id.is_some() && goes(&g.id, r.group_id.as_deref())) {
                 referencing = true;
                 push(SecurityGroupAction::RevokeIngress { group_id: g.id.clone(), rule: rule.clone() }.into());
             }
         }
+        let database_groups: Vec<&String> = o.databases.iter().flat_map(|db| &db.security_group_ids).collect();
+        if !referencing {
+            for g in o.security_groups.iter().filter(|g| kept_groups[i].contains(&g.id)) {
+                // The retained database's groups are released with it, above.
+                if !(d.retain_database && database_groups.contains(&&g.id)) {
+                    push(SecurityGroupAction::ReleaseGroup { group_id: g.id.clone() }.into());
+                }
+            }
+        }
+        let deleted = || o.security_groups.iter().filter(|g| !kept.contains(&g.id.as_str()));
         if hold_groups {
             plan.waiting.push("security groups wait for the load balancers and servers to go".into());
         } else if !referencing && !instances_left && o.databases.is_empty() {
-            for g in &o.security_groups {
+            for g in deleted() {
                 push(SecurityGroupAction::DeleteSecurityGroup { group_id: g.id.clone() }.into());
             }
         } else if instances_left && o.instances.iter().all(|i| !i.is_live()) {

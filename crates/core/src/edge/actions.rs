@@ -64,34 +64,142 @@ crate::plan::into_family_action!(EdgeAction {
 });
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CertificateAction {
-    RequestCertificate { domain: String },
-    DeleteCertificate { arn: String },
+    RequestCertificate {
+        domain: String,
+    },
+    DeleteCertificate {
+        arn: String,
+    },
+    /// Leaves ours in place, untagged: an adopted listener kept on deletion uses it.
+    ReleaseCertificate {
+        arn: String,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LoadBalancingAction {
-    CreateTargetGroup { tier: String, spec: TargetGroupSpec },
-    ModifyTargetGroup { arn: String, health_check_path: String },
-    DeleteTargetGroup { arn: String },
-    CreateLoadBalancer { tier: String, spec: LoadBalancerSpec },
-    SetSubnets { arn: String, subnet_ids: Vec<String> },
-    SetSecurityGroups { arn: String, security_group_ids: Vec<String> },
-    DeleteLoadBalancer { arn: String },
-    CreateListener { load_balancer_arn: String, tier: String, spec: ListenerSpec },
-    ModifyListener { arn: String, spec: ListenerSpec },
-    DeleteListener { arn: String },
+    CreateTargetGroup {
+        tier: String,
+        spec: TargetGroupSpec,
+    },
+    ModifyTargetGroup {
+        arn: String,
+        health_check_path: String,
+    },
+    DeleteTargetGroup {
+        arn: String,
+    },
+    CreateLoadBalancer {
+        tier: String,
+        spec: LoadBalancerSpec,
+    },
+    SetSubnets {
+        arn: String,
+        subnet_ids: Vec<String>,
+    },
+    SetSecurityGroups {
+        arn: String,
+        security_group_ids: Vec<String>,
+    },
+    DeleteLoadBalancer {
+        arn: String,
+    },
+    CreateListener {
+        load_balancer_arn: String,
+        tier: String,
+        spec: ListenerSpec,
+    },
+    ModifyListener {
+        arn: String,
+        spec: ListenerSpec,
+    },
+    DeleteListener {
+        arn: String,
+    },
+    /// Tags an existing target group, or a load balancer with its
+    /// listeners (`arns`), as ours with the time (`warmstandby.dev/adopted`).
+    Adopt {
+        tier: String,
+        kind: Kind,
+        name: String,
+        arns: Vec<String>,
+    },
+    /// Leaves adopted ones in place and removes our tags from them.
+    Release {
+        tier: String,
+        kind: Kind,
+        name: String,
+        arns: Vec<String>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ComputeAction {
-    CopyImage { tier: String, name: String, source_region: String, source_image: String },
-    DeregisterImage { image_id: String, snapshot_ids: Vec<String> },
-    CreateLaunchTemplate { tier: String, name: String, data: LaunchTemplateData },
-    CreateLaunchTemplateVersion { template_id: String, data: LaunchTemplateData },
-    DeleteLaunchTemplate { template_id: String },
-    CreateAutoScalingGroup { tier: String, name: String, spec: AsgSpec },
-    UpdateAutoScalingGroup { name: String, spec: AsgSpec, attach: Vec<String>, detach: Vec<String> },
-    DeleteAutoScalingGroup { name: String },
+    CopyImage {
+        tier: String,
+        name: String,
+        source_region: String,
+        source_image: String,
+    },
+    DeregisterImage {
+        image_id: String,
+        snapshot_ids: Vec<String>,
+    },
+    CreateLaunchTemplate {
+        tier: String,
+        name: String,
+        data: LaunchTemplateData,
+    },
+    CreateLaunchTemplateVersion {
+        template_id: String,
+        data: LaunchTemplateData,
+    },
+    DeleteLaunchTemplate {
+        template_id: String,
+    },
+    CreateAutoScalingGroup {
+        tier: String,
+        name: String,
+        spec: AsgSpec,
+    },
+    UpdateAutoScalingGroup {
+        name: String,
+        spec: AsgSpec,
+        attach: Vec<String>,
+        detach: Vec<String>,
+    },
+    DeleteAutoScalingGroup {
+        name: String,
+    },
+    /// Tags an existing launch template as ours, with the time.
+    AdoptLaunchTemplate {
+        tier: String,
+        name: String,
+        template_id: String,
+    },
+    /// Tags an existing auto scaling group as ours, with the time.
+    AdoptAutoScalingGroup {
+        tier: String,
+        name: String,
+    },
+    /// Leaves an adopted launch template in place, untagged (with the versions made for it).
+    ReleaseLaunchTemplate {
+        tier: String,
+        name: String,
+        template_id: String,
+    },
+    /// Leaves an adopted auto scaling group running, untagged.
+    ReleaseAutoScalingGroup {
+        tier: String,
+        name: String,
+    },
+    /// Leaves our image copy (and its snapshots) in place, untagged: a kept
+    /// launch template launches it.
+    ReleaseImage {
+        tier: String,
+        image_id: String,
+        snapshot_ids: Vec<String>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -169,6 +277,7 @@ impl FamilyAction for CertificateAction {
         let effect = match self {
             CertificateAction::RequestCertificate { .. } => Effect::Create,
             CertificateAction::DeleteCertificate { .. } => Effect::Delete,
+            CertificateAction::ReleaseCertificate { .. } => Effect::Release,
         };
         (effect, Kind::Certificate)
     }
@@ -177,6 +286,9 @@ impl FamilyAction for CertificateAction {
         match self {
             CertificateAction::RequestCertificate { domain } => format!("request certificate {domain}"),
             CertificateAction::DeleteCertificate { arn } => format!("delete certificate {arn}"),
+            CertificateAction::ReleaseCertificate { arn } => {
+                format!("leave certificate {arn} in place, untagged (a kept listener uses it)")
+            }
         }
     }
 }
@@ -194,6 +306,8 @@ impl FamilyAction for LoadBalancingAction {
             A::CreateListener { .. } => (Effect::Create, Kind::Listener),
             A::ModifyListener { .. } => (Effect::Update, Kind::Listener),
             A::DeleteListener { .. } => (Effect::Delete, Kind::Listener),
+            A::Adopt { kind, .. } => (Effect::Adopt, *kind),
+            A::Release { kind, .. } => (Effect::Release, *kind),
         }
     }
 
@@ -203,9 +317,11 @@ impl FamilyAction for LoadBalancingAction {
         use LoadBalancingAction as A;
         let kind = self.effect().1;
         match self {
-            A::CreateTargetGroup { tier, .. } | A::CreateLoadBalancer { tier, .. } | A::CreateListener { tier, .. } => {
-                Tier::of(scope, kind, tier)
-            }
+            A::CreateTargetGroup { tier, .. }
+            | A::CreateLoadBalancer { tier, .. }
+            | A::CreateListener { tier, .. }
+            | A::Adopt { tier, .. }
+            | A::Release { tier, .. } => Tier::of(scope, kind, tier),
             A::ModifyTargetGroup { arn, .. }
             | A::DeleteTargetGroup { arn }
             | A::SetSubnets { arn, .. }
@@ -232,6 +348,13 @@ impl FamilyAction for LoadBalancingAction {
             }
             LoadBalancingAction::ModifyListener { arn, .. } => format!("repair listener {arn}"),
             LoadBalancingAction::DeleteListener { arn } => format!("delete listener {arn}"),
+            LoadBalancingAction::Adopt { kind, name, arns, .. } if arns.len() > 1 => {
+                format!("adopt {} {name} with its {} listener(s)", kind_words(*kind), arns.len() - 1)
+            }
+            LoadBalancingAction::Adopt { kind, name, .. } => format!("adopt {} {name}", kind_words(*kind)),
+            LoadBalancingAction::Release { kind, name, .. } => {
+                format!("leave {} {name} in place, untagged (adopted)", kind_words(*kind))
+            }
         }
     }
 }
@@ -248,6 +371,11 @@ impl FamilyAction for ComputeAction {
             A::CreateAutoScalingGroup { .. } => (Effect::Create, Kind::AutoScalingGroup),
             A::UpdateAutoScalingGroup { .. } => (Effect::Update, Kind::AutoScalingGroup),
             A::DeleteAutoScalingGroup { .. } => (Effect::Delete, Kind::AutoScalingGroup),
+            A::AdoptLaunchTemplate { .. } => (Effect::Adopt, Kind::LaunchTemplate),
+            A::AdoptAutoScalingGroup { .. } => (Effect::Adopt, Kind::AutoScalingGroup),
+            A::ReleaseLaunchTemplate { .. } => (Effect::Release, Kind::LaunchTemplate),
+            A::ReleaseAutoScalingGroup { .. } => (Effect::Release, Kind::AutoScalingGroup),
+            A::ReleaseImage { .. } => (Effect::Release, Kind::Image),
         }
     }
 
@@ -259,7 +387,12 @@ impl FamilyAction for ComputeAction {
         match self {
             A::CopyImage { tier, .. }
             | A::CreateLaunchTemplate { tier, .. }
-            | A::CreateAutoScalingGroup { tier, .. } => Tier::of(scope, kind, tier),
+            | A::CreateAutoScalingGroup { tier, .. }
+            | A::AdoptLaunchTemplate { tier, .. }
+            | A::AdoptAutoScalingGroup { tier, .. }
+            | A::ReleaseLaunchTemplate { tier, .. }
+            | A::ReleaseAutoScalingGroup { tier, .. }
+            | A::ReleaseImage { tier, .. } => Tier::of(scope, kind, tier),
             A::DeregisterImage { image_id: name, .. }
             | A::CreateLaunchTemplateVersion { template_id: name, .. }
             | A::DeleteLaunchTemplate { template_id: name }
@@ -287,6 +420,17 @@ impl FamilyAction for ComputeAction {
                 spec.launch_template_version, spec.min, spec.desired, spec.max
             ),
             ComputeAction::DeleteAutoScalingGroup { name } => format!("delete auto scaling group {name}"),
+            ComputeAction::AdoptLaunchTemplate { name, .. } => format!("adopt launch template {name}"),
+            ComputeAction::AdoptAutoScalingGroup { name, .. } => format!("adopt auto scaling group {name}"),
+            ComputeAction::ReleaseLaunchTemplate { name, .. } => {
+                format!("leave launch template {name} in place, untagged (adopted)")
+            }
+            ComputeAction::ReleaseAutoScalingGroup { name, .. } => {
+                format!("leave auto scaling group {name} running, untagged (adopted)")
+            }
+            ComputeAction::ReleaseImage { image_id, .. } => {
+                format!("leave image copy {image_id} in place, untagged (a kept launch template launches it)")
+            }
         }
     }
 }
@@ -408,6 +552,15 @@ impl FamilyAction for AlarmAction {
             AlarmAction::PutAlarm { name, .. } => format!("put alarm {name}"),
             AlarmAction::DeleteAlarm { name } => format!("delete alarm {name}"),
         }
+    }
+}
+
+/// `TargetGroup` as `target group`.
+fn kind_words(kind: Kind) -> &'static str {
+    match kind {
+        Kind::LoadBalancer => "load balancer",
+        Kind::TargetGroup => "target group",
+        _ => "resource",
     }
 }
 

@@ -34,6 +34,10 @@ pub struct DesiredTier {
     pub capacity: Capacity,
     /// Private subnets of the instances (`web-a`/`web-b` or `app-a`/`app-b`).
     pub subnet_keys: [&'static str; 2],
+    /// The names above are existing resources to adopt (`spec.<tier>.adopt`),
+    /// never ones to create; adopted, they are left in place when the stack
+    /// is deleted.
+    pub adopt: bool,
 }
 
 impl DesiredTier {
@@ -147,19 +151,23 @@ pub fn desired_region_edge(stack: &ValidatedStack, placement: &Placement, role: 
         .into_iter()
         .map(|tier| {
             let t = if tier == "web" { &spec.web } else { &spec.api };
+            let name = |ours: String, adopted: fn(&warmstandby_api::TierResources) -> &String| {
+                adopted_name(t.adopt.as_ref(), role, adopted).unwrap_or(ours)
+            };
             DesiredTier {
                 tier,
-                target_group_name: stack.aws_name(tier, 32),
-                load_balancer_name: stack.aws_name(tier, 32),
+                target_group_name: name(stack.aws_name(tier, 32), |a| &a.target_group),
+                load_balancer_name: name(stack.aws_name(tier, 32), |a| &a.load_balancer),
                 port: t.port,
                 health_check_path: t.health_check_path.clone(),
                 https_listener: tier == "api" || spec.cdn.origin_protocol == OriginProtocol::HttpsOnly,
-                launch_template_name: stack.aws_name(tier, 128),
+                launch_template_name: name(stack.aws_name(tier, 128), |a| &a.launch_template),
                 instance_type: t.instance_type.clone(),
                 user_script: t.user_data.clone(),
-                auto_scaling_group_name: stack.aws_name(tier, 255),
+                auto_scaling_group_name: name(stack.aws_name(tier, 255), |a| &a.auto_scaling_group),
                 capacity: if active || placement.full_capacity_everywhere { t.capacity } else { t.standby_capacity },
                 subnet_keys: if tier == "web" { ["web-a", "web-b"] } else { ["app-a", "app-b"] },
+                adopt: t.adopt.is_some(),
             }
         })
         .collect();
@@ -187,6 +195,15 @@ pub fn desired_region_edge(stack: &ValidatedStack, placement: &Placement, role: 
         tiers,
         images,
     }
+}
+
+/// A name `spec.<tier>.adopt` gives for `role`'s region.
+pub fn adopted_name(
+    adopt: Option<&warmstandby_api::TierAdoption>,
+    role: RegionRole,
+    field: fn(&warmstandby_api::TierResources) -> &String,
+) -> Option<String> {
+    adopt.map(|a| field(if role == RegionRole::Primary { &a.primary } else { &a.standby }).clone())
 }
 
 /// The copy's AMI name: stable per stack, tier and source image, so a new

@@ -23,12 +23,12 @@ fn region<'a, 'b>(inputs: &'b EdgeInputs<'a>, role: RegionRole) -> &'b RegionEdg
 
 fn api_lb<'a>(inputs: &'a EdgeInputs<'_>, role: RegionRole) -> Option<&'a ObservedLoadBalancer> {
     let r = region(inputs, role);
-    r.desired.tier("api").and_then(|t| r.observed.load_balancer(&t.load_balancer_name))
+    r.desired.tier("api").and_then(|t| r.observed.load_balancer(&t.load_balancer_name)).filter(|lb| lb.claim.is_ours())
 }
 
 fn web_lb<'a>(inputs: &'a EdgeInputs<'_>, role: RegionRole) -> Option<&'a ObservedLoadBalancer> {
     let r = region(inputs, role);
-    r.desired.tier("web").and_then(|t| r.observed.load_balancer(&t.load_balancer_name))
+    r.desired.tier("web").and_then(|t| r.observed.load_balancer(&t.load_balancer_name)).filter(|lb| lb.claim.is_ours())
 }
 
 fn cloudfront_certificate<'a>(inputs: &'a EdgeInputs<'_>) -> Option<&'a ObservedCertificate> {

@@ -3,6 +3,7 @@
 //! alarm): desired state, observation, plan and status.
 
 pub mod actions;
+mod adoption;
 pub mod desired;
 mod global;
 pub mod inputs;

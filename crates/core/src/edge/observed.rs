@@ -4,6 +4,8 @@
 
 use warmstandby_api::DriftItem;
 
+pub use crate::identity::Claim;
+
 /// Field name and value, for drift reports.
 pub type Fields = Vec<(&'static str, String)>;
 
@@ -62,8 +64,12 @@ impl TargetGroupSpec {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ObservedTargetGroup {
+    /// The tier whose name it has.
+    pub tier: String,
     pub arn: String,
     pub spec: TargetGroupSpec,
+    /// Read from its tags where the name is one given for adoption.
+    pub claim: Claim,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -88,6 +94,8 @@ impl LoadBalancerSpec {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ObservedLoadBalancer {
+    /// The tier whose name it has.
+    pub tier: String,
     pub arn: String,
     pub dns_name: String,
     /// Hosted zone of the ALB's DNS name (for alias records).
@@ -95,6 +103,8 @@ pub struct ObservedLoadBalancer {
     /// `provisioning`, `active`, `failed`, ...
     pub state: String,
     pub spec: LoadBalancerSpec,
+    /// Read from its tags where the name is one given for adoption.
+    pub claim: Claim,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -120,6 +130,8 @@ pub struct ObservedListener {
     pub arn: String,
     pub load_balancer_arn: String,
     pub spec: ListenerSpec,
+    /// Read from its tags on a load balancer named for adoption.
+    pub claim: Claim,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -169,6 +181,7 @@ pub struct ObservedLaunchTemplate {
     pub latest_version: i64,
     /// Content of the latest version (versions are immutable).
     pub latest: Option<LaunchTemplateData>,
+    pub claim: Claim,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -204,6 +217,7 @@ pub struct ObservedAsg {
     pub spec: AsgSpec,
     /// Set while AWS deletes the group.
     pub deleting: bool,
+    pub claim: Claim,
 }
 
 /// One region's edge and compute tier.
@@ -246,15 +260,16 @@ impl ObservedRegionEdge {
         self.images.iter().find(|i| i.tier == tier)
     }
 
-    /// Resources of ours that still exist (given AMIs are not ours).
+    /// Resources of ours that still exist (given AMIs and what is named
+    /// for adoption but not ours are not).
     pub fn live_count(&self) -> usize {
         usize::from(self.certificate.is_some())
-            + self.target_groups.len()
-            + self.load_balancers.len()
-            + self.listeners.len()
-            + self.images.iter().filter(|i| !i.snapshot_ids.is_empty() || i.tagged).count()
-            + self.launch_templates.len()
-            + self.auto_scaling_groups.len()
+            + self.target_groups.iter().filter(|t| t.claim.is_ours()).count()
+            + self.load_balancers.iter().filter(|l| l.claim.is_ours()).count()
+            + self.listeners.iter().filter(|l| l.claim.is_ours()).count()
+            + self.images.iter().filter(|i| i.tagged).count()
+            + self.launch_templates.iter().filter(|l| l.claim.is_ours()).count()
+            + self.auto_scaling_groups.iter().filter(|a| a.claim.is_ours()).count()
     }
 }
 

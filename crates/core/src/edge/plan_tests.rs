@@ -12,11 +12,12 @@ use super::*;
 use crate::data::desired::NetworkRefs;
 use crate::edge::desired::{DesiredGlobalEdge, DesiredRegionEdge, desired_global_edge, desired_region_edge};
 use crate::edge::observed::{
-    LaunchTemplateData, ObservedAlarm, ObservedAsg, ObservedCertificate, ObservedDistribution, ObservedHealthCheck,
-    ObservedImage, ObservedLaunchTemplate, ObservedListener, ObservedLoadBalancer, ObservedTargetGroup, ObservedWebAcl,
-    PublicZone, RecordSpec,
+    Claim, LaunchTemplateData, ObservedAlarm, ObservedAsg, ObservedCertificate, ObservedDistribution,
+    ObservedHealthCheck, ObservedImage, ObservedLaunchTemplate, ObservedListener, ObservedLoadBalancer,
+    ObservedTargetGroup, ObservedWebAcl, PublicZone, RecordSpec,
 };
 use crate::edge::observed::{ObservedGlobalEdge, ObservedRegionEdge};
+use crate::family::{Effect, FamilyAction};
 use crate::placement::Placement;
 
 struct World {
@@ -150,16 +151,18 @@ impl World {
                     self.regions[i].certificate = None;
                 }
             }
-            EdgeAction::LoadBalancing(LoadBalancingAction::CreateTargetGroup { spec, .. }) => {
+            EdgeAction::LoadBalancing(LoadBalancingAction::CreateTargetGroup { tier, spec }) => {
                 let arn = self.id(&format!("arn:aws:elasticloadbalancing:{region}:1:targetgroup/{}/", spec.name));
-                self.regions[i].target_groups.push(ObservedTargetGroup { arn, spec });
+                self.regions[i].target_groups.push(ObservedTargetGroup { tier, arn, spec, claim: Claim::Created });
             }
             EdgeAction::LoadBalancing(LoadBalancingAction::DeleteTargetGroup { arn }) => {
                 self.regions[i].target_groups.retain(|t| t.arn != arn)
             }
-            EdgeAction::LoadBalancing(LoadBalancingAction::CreateLoadBalancer { spec, .. }) => {
+            EdgeAction::LoadBalancing(LoadBalancingAction::CreateLoadBalancer { tier, spec }) => {
                 let arn = self.id(&format!("arn:aws:elasticloadbalancing:{region}:1:loadbalancer/app/{}/", spec.name));
                 self.regions[i].load_balancers.push(ObservedLoadBalancer {
+                    tier,
+                    claim: Claim::Created,
                     dns_name: format!("{}.{region}.elb.amazonaws.com", spec.name),
                     zone_id: format!("Z-{region}"),
                     state: "active".into(),
@@ -172,12 +175,73 @@ impl World {
             }
             EdgeAction::LoadBalancing(LoadBalancingAction::CreateListener { load_balancer_arn, spec, .. }) => {
                 let arn = format!("{}/{}", load_balancer_arn.replace(":loadbalancer/", ":listener/"), spec.port);
-                self.regions[i].listeners.push(ObservedListener { arn, load_balancer_arn, spec });
+                assert!(
+                    self.regions[i].load_balancers.iter().any(|l| l.arn == load_balancer_arn && l.claim.is_ours()),
+                    "a listener added to a load balancer not ours"
+                );
+                self.regions[i].listeners.push(ObservedListener {
+                    arn,
+                    load_balancer_arn,
+                    spec,
+                    claim: Claim::Created,
+                });
             }
             EdgeAction::LoadBalancing(LoadBalancingAction::ModifyListener { arn, spec }) => {
-                self.regions[i].listeners.iter_mut().filter(|l| l.arn == arn).for_each(|l| l.spec = spec.clone())
+                let r = &mut self.regions[i];
+                assert!(r.listeners.iter().any(|l| l.arn == arn && l.claim.is_ours()), "{arn} changed while not ours");
+                r.listeners.iter_mut().filter(|l| l.arn == arn).for_each(|l| l.spec = spec.clone())
             }
+            EdgeAction::LoadBalancing(LoadBalancingAction::ModifyTargetGroup { arn, health_check_path }) => {
+                let tg = self.regions[i].target_groups.iter_mut().find(|t| t.arn == arn).unwrap();
+                assert!(tg.claim.is_ours(), "{arn} changed while not ours");
+                tg.spec.health_check_path = health_check_path;
+            }
+            EdgeAction::LoadBalancing(LoadBalancingAction::SetSecurityGroups { arn, security_group_ids }) => {
+                let lb = self.regions[i].load_balancers.iter_mut().find(|l| l.arn == arn).unwrap();
+                assert!(lb.claim.is_ours(), "{arn} changed while not ours");
+                lb.spec.security_group_ids = security_group_ids;
+            }
+            EdgeAction::LoadBalancing(LoadBalancingAction::SetSubnets { arn, subnet_ids }) => {
+                let lb = self.regions[i].load_balancers.iter_mut().find(|l| l.arn == arn).unwrap();
+                assert!(lb.claim.is_ours(), "{arn} changed while not ours");
+                lb.spec.subnet_ids = subnet_ids;
+            }
+            EdgeAction::LoadBalancing(LoadBalancingAction::Adopt { arns, .. }) => {
+                let r = &mut self.regions[i];
+                let adopted = Claim::Adopted("2026-12-05T10:00:00Z".into());
+                r.target_groups.iter_mut().filter(|x| arns.contains(&x.arn)).for_each(|x| x.claim = adopted.clone());
+                r.load_balancers.iter_mut().filter(|x| arns.contains(&x.arn)).for_each(|x| x.claim = adopted.clone());
+                r.listeners.iter_mut().filter(|x| arns.contains(&x.arn)).for_each(|x| x.claim = adopted.clone());
+            }
+            EdgeAction::LoadBalancing(LoadBalancingAction::Release { arns, .. }) => {
+                let r = &mut self.regions[i];
+                let released = Claim::Foreign { other_owner: None };
+                r.target_groups.iter_mut().filter(|x| arns.contains(&x.arn)).for_each(|x| x.claim = released.clone());
+                r.load_balancers.iter_mut().filter(|x| arns.contains(&x.arn)).for_each(|x| x.claim = released.clone());
+                r.listeners.iter_mut().filter(|x| arns.contains(&x.arn)).for_each(|x| x.claim = released.clone());
+            }
+            EdgeAction::Compute(ComputeAction::AdoptLaunchTemplate { template_id, .. }) => {
+                let lt = self.regions[i].launch_templates.iter_mut().find(|l| l.id == template_id).unwrap();
+                lt.claim = Claim::Adopted("2026-12-05T10:00:00Z".into());
+            }
+            EdgeAction::Compute(ComputeAction::ReleaseLaunchTemplate { template_id, .. }) => {
+                let lt = self.regions[i].launch_templates.iter_mut().find(|l| l.id == template_id).unwrap();
+                lt.claim = Claim::Foreign { other_owner: None };
+            }
+            EdgeAction::Compute(ComputeAction::AdoptAutoScalingGroup { name, .. }) => {
+                let a = self.regions[i].auto_scaling_groups.iter_mut().find(|a| a.name == name).unwrap();
+                a.claim = Claim::Adopted("2026-12-05T10:00:00Z".into());
+            }
+            EdgeAction::Compute(ComputeAction::ReleaseAutoScalingGroup { name, .. }) => {
+                let a = self.regions[i].auto_scaling_groups.iter_mut().find(|a| a.name == name).unwrap();
+                a.claim = Claim::Foreign { other_owner: None };
+            }
+            EdgeAction::Compute(ComputeAction::ReleaseImage { image_id, .. }) => {
+                self.regions[i].images.iter_mut().filter(|m| m.id == image_id).for_each(|m| m.tagged = false)
+            }
+            EdgeAction::Certificate(CertificateAction::ReleaseCertificate { .. }) => self.regions[i].certificate = None,
             EdgeAction::LoadBalancing(LoadBalancingAction::DeleteListener { arn }) => {
+                assert!(self.regions[i].listeners.iter().any(|l| l.arn == arn && l.claim == Claim::Created));
                 self.regions[i].listeners.retain(|l| l.arn != arn)
             }
             EdgeAction::Compute(ComputeAction::CopyImage { tier, name, .. }) => {
@@ -202,9 +266,12 @@ impl World {
                     name,
                     latest_version: 1,
                     latest: Some(data),
+                    claim: Claim::Created,
                 });
             }
             EdgeAction::Compute(ComputeAction::CreateLaunchTemplateVersion { template_id, data }) => {
+                let r = &self.regions[i];
+                assert!(r.launch_templates.iter().any(|l| l.id == template_id && l.claim.is_ours()));
                 for lt in self.regions[i].launch_templates.iter_mut().filter(|l| l.id == template_id) {
                     lt.latest_version += 1;
                     lt.latest = Some(data.clone());
@@ -213,14 +280,14 @@ impl World {
             EdgeAction::Compute(ComputeAction::DeleteLaunchTemplate { template_id }) => {
                 self.regions[i].launch_templates.retain(|l| l.id != template_id)
             }
-            EdgeAction::Compute(ComputeAction::CreateAutoScalingGroup { tier, name, spec }) => {
-                self.regions[i].auto_scaling_groups.push(ObservedAsg { tier, name, spec, deleting: false })
-            }
-            EdgeAction::Compute(ComputeAction::UpdateAutoScalingGroup { name, spec, .. }) => self.regions[i]
+            EdgeAction::Compute(ComputeAction::CreateAutoScalingGroup { tier, name, spec }) => self.regions[i]
                 .auto_scaling_groups
-                .iter_mut()
-                .filter(|a| a.name == name)
-                .for_each(|a| a.spec = spec.clone()),
+                .push(ObservedAsg { tier, name, spec, deleting: false, claim: Claim::Created }),
+            EdgeAction::Compute(ComputeAction::UpdateAutoScalingGroup { name, spec, .. }) => {
+                let r = &mut self.regions[i];
+                assert!(r.auto_scaling_groups.iter().any(|a| a.name == name && a.claim.is_ours()), "{name} not ours");
+                r.auto_scaling_groups.iter_mut().filter(|a| a.name == name).for_each(|a| a.spec = spec.clone())
+            }
             EdgeAction::Compute(ComputeAction::DeleteAutoScalingGroup { name }) => {
                 self.regions[i].auto_scaling_groups.retain(|a| a.name != name)
             }
@@ -322,7 +389,6 @@ impl World {
                 self.observed.zone = Some(PublicZone { id: "Z9".into(), name, ours: true })
             }
             EdgeAction::Dns(DnsAction::DeletePublicZone { .. }) => self.observed.zone = None,
-            other => panic!("the simulation has no model for {other:?}"),
         }
     }
 
@@ -680,4 +746,218 @@ fn a_named_web_acl_is_adopted_then_managed_and_left_in_place_by_teardown() {
     let rounds = w.teardown();
     assert!(rounds.iter().flatten().any(|a| a.contains("ReleaseWebAcl")), "{rounds:#?}");
     assert!(!rounds.iter().flatten().any(|a| a.contains("DeleteWebAcl")), "{rounds:#?}");
+}
+
+/// Names of a tier built by hand in one region, as `spec.<tier>.adopt` gives them.
+fn hand_built_names(tier: &str, region: &str) -> warmstandby_api::TierResources {
+    warmstandby_api::TierResources {
+        load_balancer: format!("{tier}-alb-{region}"),
+        target_group: format!("{tier}-tg-{region}"),
+        launch_template: format!("{tier}-lt-{region}"),
+        auto_scaling_group: format!("{tier}-asg-{region}"),
+    }
+}
+
+/// A tier built by hand, untagged (or another manager's): what observation
+/// reports for the names `spec.<tier>.adopt` gives.
+fn hand_built_tier(w: &mut World, i: usize, tier: &'static str, other_owner: Option<&str>) {
+    let region = w.desired[i].region.clone();
+    let names = hand_built_names(tier, &region);
+    let claim = Claim::Foreign { other_owner: other_owner.map(str::to_string) };
+    let tg_arn = format!("arn:aws:elasticloadbalancing:{region}:1:targetgroup/{}/console", names.target_group);
+    let lb_arn = format!("arn:aws:elasticloadbalancing:{region}:1:loadbalancer/app/{}/console", names.load_balancer);
+    let port = w.desired[i].tier(tier).unwrap().port;
+    let r = &mut w.regions[i];
+    r.target_groups.push(ObservedTargetGroup {
+        tier: tier.into(),
+        arn: tg_arn.clone(),
+        spec: crate::edge::observed::TargetGroupSpec {
+            name: names.target_group.clone(),
+            protocol: "HTTP".into(),
+            port,
+            vpc_id: format!("vpc-{region}"),
+            health_check_path: "/".into(),
+        },
+        claim: claim.clone(),
+    });
+    r.load_balancers.push(ObservedLoadBalancer {
+        tier: tier.into(),
+        arn: lb_arn.clone(),
+        dns_name: format!("{}.{region}.elb.amazonaws.com", names.load_balancer),
+        zone_id: format!("Z-{region}"),
+        state: "active".into(),
+        spec: crate::edge::observed::LoadBalancerSpec {
+            name: names.load_balancer.clone(),
+            scheme: "internet-facing".into(),
+            subnet_ids: vec![format!("subnet-{region}-public-a"), format!("subnet-{region}-public-b")],
+            security_group_ids: vec!["sg-console".into()],
+        },
+        claim: claim.clone(),
+    });
+    r.listeners.push(ObservedListener {
+        arn: format!("{}/80", lb_arn.replace(":loadbalancer/", ":listener/")),
+        load_balancer_arn: lb_arn,
+        spec: crate::edge::observed::ListenerSpec {
+            port: 80,
+            protocol: "HTTP".into(),
+            target_group_arn: tg_arn.clone(),
+            certificate_arn: None,
+        },
+        claim: claim.clone(),
+    });
+    r.launch_templates.push(ObservedLaunchTemplate {
+        tier: tier.into(),
+        id: format!("lt-console-{tier}"),
+        name: names.launch_template.clone(),
+        latest_version: 1,
+        latest: Some(LaunchTemplateData {
+            image_id: "ami-console".into(),
+            instance_type: "t3.micro".into(),
+            security_group_ids: vec!["sg-console".into()],
+            user_data: None,
+            iam_instance_profile: None,
+        }),
+        claim: claim.clone(),
+    });
+    r.auto_scaling_groups.push(ObservedAsg {
+        tier: tier.into(),
+        name: names.auto_scaling_group.clone(),
+        spec: crate::edge::observed::AsgSpec {
+            launch_template_id: format!("lt-console-{tier}"),
+            launch_template_version: "$Default".into(),
+            min: 1,
+            desired: 1,
+            max: 2,
+            subnet_ids: vec![format!("subnet-{region}-web-a"), format!("subnet-{region}-web-b")],
+            target_group_arns: vec![tg_arn],
+        },
+        deleting: false,
+        claim,
+    });
+}
+
+fn adopting_tiers(s: &mut ThreeTierStack) {
+    for (tier, spec) in [("web", &mut s.spec.web), ("api", &mut s.spec.api)] {
+        spec.adopt = Some(warmstandby_api::TierAdoption {
+            primary: hand_built_names(tier, "us-east-1"),
+            standby: hand_built_names(tier, "us-west-2"),
+        });
+    }
+}
+
+#[test]
+fn named_tiers_are_adopted_whole_then_managed_and_left_working_by_teardown() {
+    let mut w = world(adopting_tiers);
+    assert!(w.desired.iter().all(|d| d.tiers.iter().all(|t| t.adopt && t.load_balancer_name.contains("-alb-"))));
+    // Nothing there: refused by field, nothing of the tiers created in its place.
+    let plan = w.plan();
+    assert!(
+        plan.blocked.iter().any(|b| b.starts_with(
+            "spec.web.adopt.primary.loadBalancer: there is no load balancer web-alb-us-east-1 in us-east-1"
+        )),
+        "{:?}",
+        plan.blocked
+    );
+    assert!(plan.blocked.iter().any(|b| b.starts_with("spec.api.adopt.standby.autoScalingGroup: there is no")));
+    assert!(
+        !plan.actions.iter().any(|(_, a)| matches!(
+            a,
+            EdgeAction::LoadBalancing(_)
+                | EdgeAction::Compute(ComputeAction::CreateLaunchTemplate { .. })
+                | EdgeAction::Compute(ComputeAction::CreateAutoScalingGroup { .. })
+        )),
+        "{:#?}",
+        plan.actions
+    );
+
+    // Another manager's: refused, the tier left alone.
+    for (i, tier) in [(0, "web"), (0, "api"), (1, "web"), (1, "api")] {
+        hand_built_tier(&mut w, i, tier, Some("the CloudFormation stack shop"));
+    }
+    let plan = w.plan();
+    assert!(
+        plan.blocked
+            .iter()
+            .any(|b| b.contains("load balancer web-alb-us-east-1 is managed by the CloudFormation stack shop")),
+        "{:?}",
+        plan.blocked
+    );
+    assert!(!plan.actions.iter().any(|(_, a)| matches!(a, EdgeAction::LoadBalancing(_))), "{:#?}", plan.actions);
+
+    // Built by hand, untagged: adopted first, its differences shown as drift and changed after.
+    let mut w = world(adopting_tiers);
+    for (i, tier) in [(0, "web"), (0, "api"), (1, "web"), (1, "api")] {
+        hand_built_tier(&mut w, i, tier, None);
+    }
+    let before: Vec<(String, String, String)> = w
+        .regions
+        .iter()
+        .flat_map(|r| r.load_balancers.iter().map(|l| (l.arn.clone(), l.dns_name.clone(), l.spec.name.clone())))
+        .collect();
+    let plan = w.plan();
+    let adoptions = plan.actions.iter().filter(|(_, a)| a.effect().0 == Effect::Adopt).count();
+    assert_eq!(adoptions, 16, "four resources per tier and region: {:#?}", plan.actions);
+    assert!(
+        plan.actions.iter().all(|(_, a)| !matches!(a, EdgeAction::LoadBalancing(_) | EdgeAction::Compute(_))
+            || a.effect().0 == Effect::Adopt
+            || matches!(a, EdgeAction::Compute(ComputeAction::CopyImage { .. }))),
+        "nothing of a tier not ours yet is changed: {:#?}",
+        plan.actions
+    );
+    assert!(
+        plan.drift.iter().any(|d| d.resource == "web-alb-us-east-1" && d.field == "securityGroups"),
+        "{:?}",
+        plan.drift
+    );
+    let rounds = w.converge();
+    assert!(round_of(&rounds, "Adopt") < round_of(&rounds, "SetSecurityGroups"), "{rounds:#?}");
+    assert!(
+        !rounds.iter().flatten().any(|a| a.contains("CreateLoadBalancer")
+            || a.contains("CreateTargetGroup")
+            || a.contains("CreateLaunchTemplate ")
+            || a.ends_with("CreateLaunchTemplate")
+            || a.contains("CreateAutoScalingGroup")),
+        "{rounds:#?}"
+    );
+    let after: Vec<(String, String, String)> = w
+        .regions
+        .iter()
+        .flat_map(|r| r.load_balancers.iter().map(|l| (l.arn.clone(), l.dns_name.clone(), l.spec.name.clone())))
+        .collect();
+    assert_eq!(before, after, "the same load balancers");
+    for r in &w.regions {
+        assert!(r.launch_templates.iter().all(|l| l.id.starts_with("lt-console-") && l.latest_version == 2));
+        assert!(r.auto_scaling_groups.iter().all(|a| a.spec.launch_template_version == "2"));
+        assert!(
+            r.load_balancers.iter().all(
+                |l| l.spec.security_group_ids[0].starts_with("sg-") && l.spec.security_group_ids[0] != "sg-console"
+            )
+        );
+    }
+    // The records and the distribution name the adopted load balancers.
+    let d = w.observed.distribution.as_ref().expect("the distribution");
+    assert!(d.spec.origins.iter().any(|o| o.domain_name.starts_with("web-alb-us-east-1.")), "{:?}", d.spec.origins);
+
+    // Deleted with the stack: the tiers stay, released; what of ours they use is kept too.
+    let kept = w.regions[1].kept_references();
+    assert!(kept.security_groups.contains(&"sg-us-west-2-alb-web".to_string()), "{kept:?}");
+    assert!(kept.instance_profiles.contains(&"bookstore-bookstore-web".to_string()), "{kept:?}");
+    let copy = w.regions[1].images.iter().find(|i| i.tier == "web").map(|i| i.id.clone()).expect("a standby copy");
+    assert!(kept.images.contains(&copy), "{kept:?}");
+    let rounds = w.teardown();
+    let all: Vec<&String> = rounds.iter().flatten().collect();
+    for gone in
+        ["DeleteLoadBalancer", "DeleteTargetGroup", "DeleteLaunchTemplate", "DeleteAutoScalingGroup", "DeregisterImage"]
+    {
+        assert!(!all.iter().any(|a| a.ends_with(gone)), "{gone}: {rounds:#?}");
+    }
+    for kept in ["Release", "ReleaseLaunchTemplate", "ReleaseAutoScalingGroup", "ReleaseImage"] {
+        assert!(all.iter().any(|a| a.ends_with(kept)), "{kept}: {rounds:#?}");
+    }
+    // Only the HTTPS listeners we added to the api load balancers go.
+    assert_eq!(all.iter().filter(|a| a.ends_with("DeleteListener")).count(), 2, "{rounds:#?}");
+    for r in &w.regions {
+        assert_eq!(r.live_count(), 0, "nothing of ours left: {r:#?}");
+        assert_eq!((r.load_balancers.len(), r.auto_scaling_groups.len(), r.launch_templates.len()), (2, 2, 2));
+    }
 }

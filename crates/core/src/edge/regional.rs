@@ -15,16 +15,28 @@ use crate::edge::observed::{
 pub(super) fn plan_region(plan: &mut EdgePlan, r: &RegionEdgeInputs<'_>) {
     let certificate = plan_certificate(plan, r);
     for t in &r.desired.tiers {
-        plan_target_group(plan, r, t);
-        plan_load_balancer(plan, r, t);
-        let tg = r.observed.target_group(&t.target_group_name);
-        if let (Some(lb), Some(tg)) = (r.observed.load_balancer(&t.load_balancer_name), tg) {
-            plan_listeners(plan, r, t, lb, tg, certificate.as_deref());
+        if t.adopt && !super::adoption::plan_tier_adoption(plan, r, t) {
+            // Nothing of a tier not ours yet is changed; its differences
+            // from the spec show now and are changed once it is adopted.
+            let mut preview = EdgePlan::default();
+            plan_tier(&mut preview, r, t, certificate.as_deref());
+            plan.drift.extend(preview.drift);
+            continue;
         }
-        plan_image(plan, r, t);
-        let launch_template = plan_launch_template(plan, r, t);
-        plan_auto_scaling_group(plan, r, t, launch_template, tg);
+        plan_tier(plan, r, t, certificate.as_deref());
     }
+}
+
+fn plan_tier(plan: &mut EdgePlan, r: &RegionEdgeInputs<'_>, t: &DesiredTier, certificate: Option<&str>) {
+    plan_target_group(plan, r, t);
+    plan_load_balancer(plan, r, t);
+    let tg = r.observed.target_group(&t.target_group_name);
+    if let (Some(lb), Some(tg)) = (r.observed.load_balancer(&t.load_balancer_name), tg) {
+        plan_listeners(plan, r, t, lb, tg, certificate);
+    }
+    plan_image(plan, r, t);
+    let launch_template = plan_launch_template(plan, r, t);
+    plan_auto_scaling_group(plan, r, t, launch_template, tg);
 }
 
 /// The regional certificate's ARN once issued.

@@ -68,6 +68,14 @@ pub fn edge_families(view: &EdgeView<'_>, drift: &[DriftItem]) -> Vec<Family> {
             None => certs.push(format!("{r}: no certificate yet")),
         }
         for t in &d.tiers {
+            if t.adopt && !o.tier_is_ours(t) {
+                lbs.push(format!("{r}: the {} tier's load balancer and target group are not adopted yet", t.tier));
+                compute.push(format!(
+                    "{r}: the {} tier's launch template and auto scaling group are not adopted yet",
+                    t.tier
+                ));
+                continue;
+            }
             match (o.target_group(&t.target_group_name), o.load_balancer(&t.load_balancer_name)) {
                 (Some(_), Some(lb)) if lb.state == "active" => {
                     let want = if t.https_listener { 2 } else { 1 };
@@ -185,10 +193,10 @@ pub fn region_edge_status(d: &DesiredRegionEdge, o: &ObservedRegionEdge, status:
             }
             _ => {}
         }
-        if let Some(tg) = o.target_group(&t.target_group_name) {
+        if let Some(tg) = o.target_group(&t.target_group_name).filter(|x| x.claim.is_ours()) {
             status.target_group_arns.insert(tier.clone(), tg.arn.clone());
         }
-        if let Some(lb) = o.load_balancer(&t.load_balancer_name) {
+        if let Some(lb) = o.load_balancer(&t.load_balancer_name).filter(|x| x.claim.is_ours()) {
             let mut listener_arns: Vec<String> =
                 o.listeners.iter().filter(|l| l.load_balancer_arn == lb.arn).map(|l| l.arn.clone()).collect();
             listener_arns.sort();
@@ -202,12 +210,12 @@ pub fn region_edge_status(d: &DesiredRegionEdge, o: &ObservedRegionEdge, status:
                 },
             );
         }
-        if let Some(lt) = o.launch_template(t.tier) {
+        if let Some(lt) = o.launch_template(t.tier).filter(|x| x.claim.is_ours()) {
             status
                 .launch_templates
                 .insert(tier.clone(), LaunchTemplateStatus { id: lt.id.clone(), version: lt.latest_version });
         }
-        if let Some(a) = o.auto_scaling_group(&t.auto_scaling_group_name) {
+        if let Some(a) = o.auto_scaling_group(&t.auto_scaling_group_name).filter(|x| x.claim.is_ours()) {
             status.auto_scaling_groups.insert(
                 tier,
                 AutoScalingGroupStatus {

@@ -2,17 +2,59 @@
 
 use warmstandby_api::RegionRole;
 
+use crate::resource::Kind;
+
 use crate::edge::actions::{
     AlarmAction, CdnAction, CertificateAction, ComputeAction, DnsAction, EdgeScope, LoadBalancingAction, RecordAction,
     WafAction,
 };
 use crate::edge::inputs::EdgePlan;
-use crate::edge::observed::{ObservedGlobalEdge, ObservedRegionEdge, RecordSpec};
+use crate::edge::observed::{Claim, ObservedGlobalEdge, ObservedRegionEdge, RecordSpec};
+
+/// What of ours the resources a deletion leaves in place use (an adopted
+/// tier's load balancer, listeners and launch template, changed to the
+/// spec): kept too, released from our tags, so what is left keeps working
+/// and nothing waits on a resource AWS will not delete while it is in use.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct KeptReferences {
+    pub security_groups: Vec<String>,
+    pub instance_profiles: Vec<String>,
+    pub images: Vec<String>,
+    pub certificates: Vec<String>,
+}
+
+impl ObservedRegionEdge {
+    /// The references of what a deletion leaves in place: everything found
+    /// by a name given for adoption (adopted, or released already).
+    pub fn kept_references(&self) -> KeptReferences {
+        let mut kept = KeptReferences::default();
+        for lb in self.load_balancers.iter().filter(|l| l.claim != Claim::Created) {
+            kept.security_groups.extend(lb.spec.security_group_ids.iter().cloned());
+        }
+        for l in self.listeners.iter().filter(|l| l.claim != Claim::Created) {
+            kept.certificates.extend(l.spec.certificate_arn.iter().cloned());
+        }
+        for data in self.launch_templates.iter().filter(|l| l.claim != Claim::Created).filter_map(|l| l.latest.as_ref())
+        {
+            kept.security_groups.extend(data.security_group_ids.iter().cloned());
+            kept.instance_profiles.extend(data.iam_instance_profile.iter().cloned());
+            kept.images.push(data.image_id.clone());
+        }
+        for v in [&mut kept.security_groups, &mut kept.instance_profiles, &mut kept.images, &mut kept.certificates] {
+            v.sort();
+            v.dedup();
+        }
+        kept
+    }
+}
 
 /// Deletion in the reverse of creation: alarm and our records first, then
 /// CloudFront (disabled, then deleted once deployed), the web ACL, health
 /// checks, auto scaling groups, launch templates, listeners, load balancers,
 /// target groups, image copies, certificates and finally a zone we created.
+/// An adopted tier is left in place (`Release`: our tags removed), with the
+/// image copy and certificate of ours it uses; only what we created on it
+/// (a listener) is deleted.
 pub fn plan_edge_teardown(
     regions: [&ObservedRegionEdge; 2],
     observed: &ObservedGlobalEdge,
@@ -74,40 +116,106 @@ pub fn plan_edge_teardown(
     let regional_certificates_in_use = distribution_left;
     for (i, o) in regions.iter().enumerate() {
         let scope = EdgeScope::Region(if i == 0 { RegionRole::Primary } else { RegionRole::Standby });
+        let kept = o.kept_references();
+        let created = |c: &Claim| *c == Claim::Created;
         for a in o.auto_scaling_groups.iter().filter(|a| !a.deleting) {
-            plan.push(scope, ComputeAction::DeleteAutoScalingGroup { name: a.name.clone() });
+            match &a.claim {
+                Claim::Created => plan.push(scope, ComputeAction::DeleteAutoScalingGroup { name: a.name.clone() }),
+                Claim::Adopted(_) => plan
+                    .push(scope, ComputeAction::ReleaseAutoScalingGroup { tier: a.tier.clone(), name: a.name.clone() }),
+                Claim::Foreign { .. } => {}
+            }
         }
         if o.auto_scaling_groups.iter().any(|a| a.deleting) {
             plan.waiting.push("auto scaling groups are being deleted".into());
         }
-        let asgs_left = !o.auto_scaling_groups.is_empty();
+        for lt in o.launch_templates.iter().filter(|l| matches!(l.claim, Claim::Adopted(_))) {
+            plan.push(
+                scope,
+                ComputeAction::ReleaseLaunchTemplate {
+                    tier: lt.tier.clone(),
+                    name: lt.name.clone(),
+                    template_id: lt.id.clone(),
+                },
+            );
+        }
+        let asgs_left = o.auto_scaling_groups.iter().any(|a| created(&a.claim));
         if !asgs_left {
-            for lt in &o.launch_templates {
+            for lt in o.launch_templates.iter().filter(|l| created(&l.claim)) {
                 plan.push(scope, ComputeAction::DeleteLaunchTemplate { template_id: lt.id.clone() });
             }
-            for img in o.images.iter().filter(|i| i.tagged || !i.snapshot_ids.is_empty()) {
-                plan.push(
-                    scope,
-                    ComputeAction::DeregisterImage { image_id: img.id.clone(), snapshot_ids: img.snapshot_ids.clone() },
-                );
+            for img in o.images.iter().filter(|i| i.tagged) {
+                if kept.images.contains(&img.id) {
+                    plan.push(
+                        scope,
+                        ComputeAction::ReleaseImage {
+                            tier: img.tier.clone(),
+                            image_id: img.id.clone(),
+                            snapshot_ids: img.snapshot_ids.clone(),
+                        },
+                    );
+                } else {
+                    plan.push(
+                        scope,
+                        ComputeAction::DeregisterImage {
+                            image_id: img.id.clone(),
+                            snapshot_ids: img.snapshot_ids.clone(),
+                        },
+                    );
+                }
             }
         }
-        for l in &o.listeners {
+        for l in o.listeners.iter().filter(|l| created(&l.claim)) {
             plan.push(scope, LoadBalancingAction::DeleteListener { arn: l.arn.clone() });
         }
+        let listeners_left = o.listeners.iter().any(|l| created(&l.claim));
         // Origins and alias targets must be gone before their load balancers.
-        if o.listeners.is_empty() && !distribution_left && !records_left {
-            for lb in &o.load_balancers {
-                plan.push(scope, LoadBalancingAction::DeleteLoadBalancer { arn: lb.arn.clone() });
+        for lb in &o.load_balancers {
+            match &lb.claim {
+                Claim::Created if !listeners_left && !distribution_left && !records_left => {
+                    plan.push(scope, LoadBalancingAction::DeleteLoadBalancer { arn: lb.arn.clone() })
+                }
+                Claim::Adopted(_) => {
+                    let adopted = o.listeners.iter().filter(|l| l.load_balancer_arn == lb.arn && !created(&l.claim));
+                    plan.push(
+                        scope,
+                        LoadBalancingAction::Release {
+                            tier: lb.tier.clone(),
+                            kind: Kind::LoadBalancer,
+                            name: lb.spec.name.clone(),
+                            arns: std::iter::once(lb.arn.clone())
+                                .chain(adopted.filter(|l| l.claim.is_ours()).map(|l| l.arn.clone()))
+                                .collect(),
+                        },
+                    )
+                }
+                _ => {}
             }
         }
-        if o.load_balancers.is_empty() && !asgs_left {
-            for tg in &o.target_groups {
-                plan.push(scope, LoadBalancingAction::DeleteTargetGroup { arn: tg.arn.clone() });
+        let lbs_left = o.load_balancers.iter().any(|l| created(&l.claim));
+        for tg in &o.target_groups {
+            match &tg.claim {
+                Claim::Created if !lbs_left && !asgs_left => {
+                    plan.push(scope, LoadBalancingAction::DeleteTargetGroup { arn: tg.arn.clone() })
+                }
+                Claim::Adopted(_) => plan.push(
+                    scope,
+                    LoadBalancingAction::Release {
+                        tier: tg.tier.clone(),
+                        kind: Kind::TargetGroup,
+                        name: tg.spec.name.clone(),
+                        arns: vec![tg.arn.clone()],
+                    },
+                ),
+                _ => {}
             }
         }
-        if let (Some(c), true) = (&o.certificate, o.listeners.is_empty() && !regional_certificates_in_use) {
-            plan.push(scope, CertificateAction::DeleteCertificate { arn: c.arn.clone() });
+        if let Some(c) = &o.certificate {
+            if kept.certificates.contains(&c.arn) {
+                plan.push(scope, CertificateAction::ReleaseCertificate { arn: c.arn.clone() });
+            } else if !listeners_left && !regional_certificates_in_use {
+                plan.push(scope, CertificateAction::DeleteCertificate { arn: c.arn.clone() });
+            }
         }
     }
     if let (Some(c), false) = (&observed.certificate, distribution_left) {

@@ -411,6 +411,35 @@ fn adopted(
             });
         }
     }
+    let mut record = |region: &str, kind: Kind, id: &str, at: Option<&str>| {
+        if let Some(at) = at
+            && !adopted.iter().any(|a| a.region == region && a.kind == kind.to_string() && a.id == id)
+        {
+            adopted.push(warmstandby_api::AdoptedResource {
+                region: region.to_string(),
+                kind: kind.to_string(),
+                id: id.to_string(),
+                adopted_at: at.to_string(),
+            });
+        }
+    };
+    for (d, o) in desired.regions.iter().zip(&snapshot.regions) {
+        for t in d.tiers.iter().filter(|t| t.adopt) {
+            let region = d.region.as_str();
+            if let Some(x) = o.load_balancer(&t.load_balancer_name) {
+                record(region, Kind::LoadBalancer, &x.spec.name, x.claim.adopted_at());
+            }
+            if let Some(x) = o.target_group(&t.target_group_name) {
+                record(region, Kind::TargetGroup, &x.spec.name, x.claim.adopted_at());
+            }
+            if let Some(x) = o.launch_templates.iter().find(|l| l.name == t.launch_template_name) {
+                record(region, Kind::LaunchTemplate, &x.name, x.claim.adopted_at());
+            }
+            if let Some(x) = o.auto_scaling_group(&t.auto_scaling_group_name) {
+                record(region, Kind::AutoScalingGroup, &x.name, x.claim.adopted_at());
+            }
+        }
+    }
     let acl = snapshot.global.web_acl.as_ref().filter(|w| w.is_ours());
     if let Some((acl, at)) = acl.and_then(|w| w.adopted_at.as_ref().map(|at| (w, at)))
         && !adopted.iter().any(|a| a.kind == Kind::WebAcl.to_string() && a.id == acl.name)

@@ -19,6 +19,9 @@ pub(super) fn validate_tier(errors: &mut ValidationErrors, path: &str, tier: &Ti
     if tier.capacity.max < 1 {
         errors.push(format!("{path}.capacity.max"), "must be at least 1: the active region must serve");
     }
+    if let Some(adopt) = &tier.adopt {
+        validate_tier_adoption(errors, &format!("{path}.adopt"), adopt);
+    }
     let (a, s) = (&tier.capacity, &tier.standby_capacity);
     for (field, active, standby) in [("min", a.min, s.min), ("desired", a.desired, s.desired), ("max", a.max, s.max)] {
         if standby > active {
@@ -26,6 +29,51 @@ pub(super) fn validate_tier(errors: &mut ValidationErrors, path: &str, tier: &Ti
                 format!("{path}.standbyCapacity.{field}"),
                 format!("the warm standby must not be larger than the active capacity: {standby} > capacity.{field} {active}"),
             );
+        }
+    }
+}
+
+/// The names AWS accepts for each kind (the CRD's patterns, for manifests
+/// that never met the API server).
+fn validate_tier_adoption(errors: &mut ValidationErrors, path: &str, adopt: &warmstandby_api::TierAdoption) {
+    for (role, r) in [("primary", &adopt.primary), ("standby", &adopt.standby)] {
+        let elb_name = |n: &str| {
+            (1..=32).contains(&n.len())
+                && n.split('-').all(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_alphanumeric()))
+        };
+        let checks: [(&str, &String, bool, &str); 4] = [
+            (
+                "loadBalancer",
+                &r.load_balancer,
+                elb_name(&r.load_balancer),
+                "a load balancer name (1-32 letters, digits and single hyphens, not at either end)",
+            ),
+            (
+                "targetGroup",
+                &r.target_group,
+                elb_name(&r.target_group),
+                "a target group name (1-32 letters, digits and single hyphens, not at either end)",
+            ),
+            (
+                "launchTemplate",
+                &r.launch_template,
+                (3..=128).contains(&r.launch_template.len())
+                    && r.launch_template.chars().all(|c| c.is_ascii_alphanumeric() || "().-/_".contains(c)),
+                "a launch template name (3-128 letters, digits and ( ) . - / _)",
+            ),
+            (
+                "autoScalingGroup",
+                &r.auto_scaling_group,
+                (1..=255).contains(&r.auto_scaling_group.len())
+                    && !r.auto_scaling_group.contains(':')
+                    && r.auto_scaling_group.trim() == r.auto_scaling_group,
+                "an auto scaling group name (1-255 characters, no colon, no space at either end)",
+            ),
+        ];
+        for (field, name, ok, what) in checks {
+            if !ok {
+                errors.push(format!("{path}.{role}.{field}"), format!("{name:?} is not {what}"));
+            }
         }
     }
 }
