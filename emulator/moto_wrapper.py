@@ -158,7 +158,11 @@ def _patch_describe_launch_templates_pages() -> None:
     """DescribeLaunchTemplates: moto 5.2.5 cuts the answer at MaxResults
     (15 by default) and returns no NextToken, so the 16th template of an
     account can never be seen. AWS pages with NextToken; this pages the
-    backend's (filtered) list the same way, MaxResults 1-200."""
+    backend's (filtered) list the same way, MaxResults 1-200. Tags are the
+    template's current ones: moto answers those it had when created, so
+    CreateTags on a template (which AWS allows, and DescribeLaunchTemplates
+    then reports: EC2 API Reference, CreateTags and the LaunchTemplate data
+    type) was never seen."""
     from moto.core.responses import ActionResult
     from moto.ec2.responses.launch_templates import LaunchTemplates
 
@@ -181,7 +185,7 @@ def _patch_describe_launch_templates_pages() -> None:
                     "LatestVersionNumber": t.latest_version_number,
                     "LaunchTemplateId": t.id,
                     "LaunchTemplateName": t.name,
-                    "Tags": t.tags,
+                    "Tags": t.get_tags(),
                 }
                 for t in page
             ]

@@ -1,16 +1,19 @@
-//! Adopting a database built by hand: a MySQL writer and its cross-region
-//! replica made the way a person makes them in the console (untagged, their
-//! own subnet groups, on networks built by hand), brought under management
-//! by `spec.database.adopt`: planned first (observe only), adopted as the
-//! same instances, failed over and back, and left running, untagged, when
-//! the stack is deleted. Wrong adoptions are refused with nothing changed.
+//! Adopting a stack built by hand: a MySQL writer and its cross-region
+//! replica, both regions' web and api tiers (load balancer, target group,
+//! launch template, auto scaling group) and a web ACL, made the way a person
+//! makes them in the console (untagged, on networks built by hand), brought
+//! under management by `spec.database.adopt`, `spec.<tier>.adopt` and
+//! `spec.waf.adopt`: planned first (observe only), adopted as the same
+//! objects, failed over and back, and left running, untagged, when the
+//! stack is deleted. Wrong adoptions are refused with nothing changed.
 
 use aws_sdk_rds::types::DbInstance;
-use warmstandby_api::{DatabaseAdoption, ManagementPolicy, TAG_ADOPTED, TAG_UID};
+use warmstandby_api::{DatabaseAdoption, ManagementPolicy, TAG_ADOPTED, TAG_UID, TierAdoption};
 use warmstandby_controller::{Intent, region_pair};
 use warmstandby_tests::Emulator;
 use warmstandby_tests::census::{census, differences};
 
+use crate::console::{ConsoleTier, build_tier, inspect};
 use crate::existing::{HandBuilt, hand_build, hand_build_database, pair_over};
 use crate::stack::Fixture;
 use crate::support::apply_until_ready;
@@ -99,14 +102,20 @@ async fn console_acl(emulator: &Emulator) -> Option<String> {
     out.web_acls().iter().find(|a| a.name() == Some(CONSOLE_ACL)).and_then(|a| a.arn()).map(str::to_string)
 }
 
-/// Networks, a database pair and a web ACL built by hand, a pair over the
-/// networks (Ready), and the example stack adopting the database and the
-/// ACL, observing only.
-async fn hand_built_stack(emulator: &Emulator, aws: &warmstandby_aws::AwsContext) -> (Fixture, [HandBuilt; 2]) {
+/// Networks, a database pair, both tiers in both regions and a web ACL
+/// built by hand, a pair over the networks (Ready), and the example stack
+/// adopting all of them, observing only.
+async fn hand_built_stack(emulator: &Emulator, aws: &warmstandby_aws::AwsContext) -> (Fixture, Vec<ConsoleTier>) {
     let primary = hand_build(emulator, "us-east-1", 50).await;
     let standby = hand_build(emulator, "us-west-2", 60).await;
     let (writer, replica) = hand_build_database(emulator, &primary, &standby).await;
     hand_built_web_acl(emulator, CONSOLE_ACL).await;
+    let mut tiers = Vec::new();
+    for (region, network) in [("us-east-1", &primary), ("us-west-2", &standby)] {
+        for (tier, ami) in [("web", "ami-0a1b2c3d4e5f60718"), ("api", "ami-0f1e2d3c4b5a69788")] {
+            tiers.push(build_tier(emulator, region, network, tier, ami).await);
+        }
+    }
     let (mut checked, mut pair) = pair_over(&primary, &standby);
     apply_until_ready(aws, &mut pair).await;
     checked.set.region_pairs[0] = pair.clone();
@@ -118,8 +127,17 @@ async fn hand_built_stack(emulator: &Emulator, aws: &warmstandby_aws::AwsContext
     db.storage_encrypted = found.storage_encrypted().unwrap_or(false);
     db.engine_version = found.engine_version().unwrap_or_default().split('.').take(2).collect::<Vec<_>>().join(".");
     stack.spec.waf.adopt = Some(CONSOLE_ACL.to_string());
+    let names = |tier: &str, region: &str| {
+        tiers.iter().find(|t| t.region == region && t.names.load_balancer.contains(tier)).map(|t| t.names.clone())
+    };
+    for (tier, spec) in [("web", &mut stack.spec.web), ("api", &mut stack.spec.api)] {
+        spec.adopt = Some(TierAdoption {
+            primary: names(tier, "us-east-1").expect("the primary's tier"),
+            standby: names(tier, "us-west-2").expect("the standby's tier"),
+        });
+    }
     stack.spec.management_policy = ManagementPolicy::Observe;
-    (Fixture { checked, pair, stack }, [primary, standby])
+    (Fixture { checked, pair, stack }, tiers)
 }
 
 /// `warmstandby plan -f DIR` (with the operator's policy) on the fixture's
@@ -149,7 +167,7 @@ async fn a_hand_built_database_is_adopted_as_the_same_instances_fails_over_and_i
     let operator = crate::support::least_privilege(&emulator, None).await;
     let aws = warmstandby_aws::AwsContext::new(operator.clone());
     let baseline = census(&emulator).await;
-    let (mut fixture, _networks) = hand_built_stack(&emulator, &aws).await;
+    let (mut fixture, console_tiers) = hand_built_stack(&emulator, &aws).await;
     // What a wrong adoption does first: nothing, on the same hand-built stack.
     wrong_adoptions_are_refused_by_field_and_nothing_changes(&emulator, &aws, &mut fixture).await;
     let adopt = fixture.stack.spec.database.adopt.clone().expect("adopt");
@@ -179,7 +197,31 @@ async fn a_hand_built_database_is_adopted_as_the_same_instances_fails_over_and_i
     assert_eq!(line("adopt", "DbInstance"), vec![format!("adopt DbInstance {writer}")], "{planned:#?}");
     assert_eq!(line("adopt", "DbReadReplica"), vec![format!("adopt DbReadReplica {replica}")], "{planned:#?}");
     assert_eq!(line("adopt", "WebAcl"), vec![format!("adopt WebAcl {CONSOLE_ACL}")], "{planned:#?}");
-    for kind in ["DbInstance", "DbReadReplica", "WebAcl"] {
+    // (status.planned lists the first changes; the load balancers' and target groups' are among them.)
+    let console_lines = |kind: &str| {
+        let mut lines: Vec<String> = console_tiers
+            .iter()
+            .map(|t| {
+                let name = match kind {
+                    "LoadBalancer" => &t.names.load_balancer,
+                    "TargetGroup" => &t.names.target_group,
+                    "LaunchTemplate" => &t.names.launch_template,
+                    _ => &t.names.auto_scaling_group,
+                };
+                format!("adopt {kind} {name}")
+            })
+            .collect();
+        lines.sort();
+        lines
+    };
+    for kind in ["LoadBalancer", "TargetGroup"] {
+        let mut found = line("adopt", kind);
+        found.sort();
+        assert_eq!(found, console_lines(kind), "{planned:#?}");
+    }
+    for kind in
+        ["DbInstance", "DbReadReplica", "WebAcl", "LoadBalancer", "TargetGroup", "LaunchTemplate", "AutoScalingGroup"]
+    {
         assert!(line("create", kind).is_empty() && line("delete", kind).is_empty(), "{planned:#?}");
     }
     println!(
@@ -199,7 +241,15 @@ async fn a_hand_built_database_is_adopted_as_the_same_instances_fails_over_and_i
     ] {
         assert!(out.contains(&line), "{line}:\n{out}");
     }
-    assert!(out.lines().any(|l| l.starts_with("Plan: ") && l.contains(", 3 to adopt")), "{out}");
+    // The database pair, the ACL, and per region and tier the load balancer
+    // with its HTTP listener, the target group, launch template and group.
+    assert!(out.lines().any(|l| l.starts_with("Plan: ") && l.contains(", 23 to adopt")), "{out}");
+    for kind in ["LoadBalancer", "TargetGroup", "LaunchTemplate", "AutoScalingGroup"] {
+        for line in console_lines(kind) {
+            assert!(out.contains(&format!("    = {line}")), "{line}:\n{out}");
+        }
+        assert!(!out.contains(&format!("create {kind} ")), "{kind}: nothing of an adopted tier is made:\n{out}");
+    }
     assert!(!out.contains("create DbInstance") && !out.contains("create DbReadReplica"), "{out}");
 
     // Manage: adopted, the same instances, managed from then on.
@@ -236,7 +286,31 @@ async fn a_hand_built_database_is_adopted_as_the_same_instances_fails_over_and_i
     assert_eq!(status.global.as_ref().and_then(|g| g.web_acl_arn.as_deref()), Some(acl_arn.as_str()));
     let recorded: Vec<(&str, &str)> = status.adopted.iter().map(|a| (a.kind.as_str(), a.id.as_str())).collect();
     let expected = [("DbInstance", writer.as_str()), ("DbReadReplica", replica.as_str()), ("WebAcl", CONSOLE_ACL)];
-    assert_eq!(recorded.len(), 3, "{recorded:?}");
+    assert_eq!(recorded.len(), 3 + 16, "{recorded:?}");
+    // The same load balancers, target groups and templates, tagged as ours
+    // now, the groups running the stack's new template version.
+    for t in &console_tiers {
+        let (same, tags) = inspect(&emulator, t).await;
+        assert!(same, "{} in {} is the same load balancer", t.names.load_balancer, t.region);
+        assert!(tags.iter().filter(|k| k.ends_with(TAG_UID)).count() >= 5, "adopted with its listener: {tags:?}");
+        let tier = if t.names.load_balancer.contains("web") { "web" } else { "api" };
+        let region_status = if t.region == "us-east-1" { &status.primary } else { &status.standby };
+        let region_status = region_status.as_ref().expect("region status");
+        assert_eq!(region_status.load_balancers[tier].arn, t.load_balancer_arn);
+        assert_eq!(region_status.launch_templates[tier].id, t.launch_template_id);
+        assert!(region_status.launch_templates[tier].version >= 2, "a version of the stack's: {region_status:#?}");
+        assert_eq!(region_status.auto_scaling_groups[tier].name, t.names.auto_scaling_group);
+    }
+    for kind in ["CreateLoadBalancer", "CreateTargetGroup", "CreateLaunchTemplate", "CreateAutoScalingGroup"] {
+        let label = if kind.ends_with("AutoScalingGroup") {
+            format!("autoscaling:{kind}")
+        } else if kind.ends_with("LaunchTemplate") {
+            format!("ec2:{kind}")
+        } else {
+            format!("elasticloadbalancing:{kind}")
+        };
+        assert_eq!(calls.count(&label), 0, "{label}: nothing of an adopted tier is made anew");
+    }
     assert!(expected.iter().all(|e| recorded.contains(e)), "status.adopted: {recorded:?}");
     let shown = warmstandby_cli::status_view::stack(warmstandby_cli::style::Style::plain(), &fixture.stack, &status);
     assert!(shown.contains(&format!("writer {writer} (available, adopted)")), "{shown}");
@@ -264,6 +338,12 @@ async fn a_hand_built_database_is_adopted_as_the_same_instances_fails_over_and_i
         done.finished && [writer.as_str(), replica.as_str(), CONSOLE_ACL].iter().all(|k| kept.contains(k)),
         "{done:?}"
     );
+    for t in &console_tiers {
+        assert!(kept.contains(&t.names.auto_scaling_group), "{kept}");
+        let (same, tags) = inspect(&emulator, t).await;
+        assert!(same, "{} in {} is left in place", t.names.load_balancer, t.region);
+        assert!(tags.is_empty(), "{} keeps none of our tags: {tags:?}", t.names.load_balancer);
+    }
     let gone = region_pair::teardown(&aws, &fixture.pair, None).await;
     assert!(gone.finished && gone.errors.is_empty(), "{gone:?}");
     for (region, id) in [("us-east-1", &writer), ("us-west-2", &replica)] {
@@ -279,15 +359,26 @@ async fn a_hand_built_database_is_adopted_as_the_same_instances_fails_over_and_i
         !tags.iter().any(|(k, _)| k.starts_with("warmstandby.dev/")),
         "the web ACL keeps none of our tags: {tags:?}"
     );
-    // Left beside them, untagged: in each region the stack's db security
-    // group and the subnet group the instance rebuilt there by a move uses.
+    // Left beside them, untagged, because what is kept runs with it: in each
+    // region the stack's db security group and the subnet group the instance
+    // rebuilt there by a move uses; the load balancers' and servers' groups
+    // (alb-web, alb-api, web, api); the instance roles and profiles and the
+    // credentials secret (with its replica) the kept servers use; the
+    // standby's image copies their launch templates launch. The primary's
+    // groups run at the spec's capacity (2 each, the console's was 1).
     let left: Vec<String> =
         differences(&hand_built, &census(&emulator).await).into_iter().filter(|d| !d.contains("DBSnapshot")).collect();
     let expected = [
+        "IAM roles: 0 -> 2",
+        "instance profiles: 0 -> 2",
         "us-east-1 DB subnet groups: 1 -> 2",
-        "us-east-1 security groups: 2 -> 3",
+        "us-east-1 instances: 2 -> 4",
+        "us-east-1 secrets: 0 -> 1",
+        "us-east-1 security groups: 4 -> 9",
         "us-west-2 DB subnet groups: 1 -> 2",
-        "us-west-2 security groups: 2 -> 3",
+        "us-west-2 images: 0 -> 2",
+        "us-west-2 secrets: 0 -> 1",
+        "us-west-2 security groups: 4 -> 9",
     ];
     assert_eq!(left, expected.map(str::to_string).to_vec());
     for region in ["us-east-1", "us-west-2"] {
@@ -309,6 +400,24 @@ async fn a_hand_built_database_is_adopted_as_the_same_instances_fails_over_and_i
                 tags.tag_list().iter().filter_map(|t| t.key()).filter(|k| k.starts_with("warmstandby.dev/")).collect();
             assert!(ours.is_empty(), "{region} {:?} keeps none of our tags: {ours:?}", g.db_subnet_group_name());
         }
+        let ec2 = aws_sdk_ec2::Client::new(&config);
+        let images = ec2.describe_images().owners("self").send().await.expect("images");
+        for i in images.images() {
+            let ours = i.tags().iter().any(|t| t.key().is_some_and(|k| k.starts_with("warmstandby.dev/")));
+            assert!(!ours, "{region} image {:?} keeps none of our tags: {:?}", i.image_id(), i.tags());
+        }
+        let secrets = aws_sdk_secretsmanager::Client::new(&config).list_secrets().send().await.expect("secrets");
+        for x in secrets.secret_list() {
+            let ours = x.tags().iter().any(|t| t.key().is_some_and(|k| k.starts_with("warmstandby.dev/")));
+            assert!(!ours, "{region} secret {:?} keeps none of our tags: {:?}", x.name(), x.tags());
+        }
+    }
+    let iam = aws_sdk_iam::Client::new(&emulator.sdk_config("us-east-1").await);
+    for role in iam.list_roles().path_prefix("/warmstandby/").send().await.expect("roles").roles() {
+        let tags = iam.list_role_tags().role_name(role.role_name()).send().await.expect("ListRoleTags");
+        let ours: Vec<&str> =
+            tags.tags().iter().map(|t| t.key()).filter(|k| k.starts_with("warmstandby.dev/")).collect();
+        assert!(ours.is_empty(), "role {} keeps none of our tags: {ours:?}", role.role_name());
     }
     let total = differences(&baseline, &census(&emulator).await);
     println!("left after destroy beside the hand-built stack: {left:?}; against an empty account: {total:?}");
@@ -385,6 +494,8 @@ async fn wrong_adoptions_are_refused_by_field_and_nothing_changes(
         f.stack = original.clone();
         f.stack.metadata.uid = Some(format!("3f1c2a9e-0000-4000-8000-00000000ad0{i}"));
         f.stack.spec.database.adopt = Some(adoption);
+        // The tiers stay the console's: these stacks build their own.
+        (f.stack.spec.web.adopt, f.stack.spec.api.adopt) = (None, None);
         f.stack.spec.management_policy = policy;
         let start = aws.calls().snapshot();
         f.pass(aws, Intent::Apply).await;

@@ -17,8 +17,8 @@ use crate::support::{apply_until_ready, context, ec2};
 
 /// A hand-built network: the VPC and its subnets by tier (first zone, second zone).
 pub(crate) struct HandBuilt {
-    vpc: String,
-    subnets: BTreeMap<&'static str, [String; 2]>,
+    pub(crate) vpc: String,
+    pub(crate) subnets: BTreeMap<&'static str, [String; 2]>,
 }
 
 impl HandBuilt {

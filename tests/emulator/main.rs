@@ -3,6 +3,7 @@
 mod access;
 mod adopt;
 mod consistency;
+mod console;
 mod demo;
 mod edge;
 mod existing;

@@ -144,21 +144,23 @@ fn regional(stack: &ValidatedStack, role: RegionRole) -> Vec<Resource> {
     // Load balancing and compute, per tier.
     for t in &edge.tiers {
         let tier = t.tier;
-        out.push(
+        // An adopted tier's resources (its load balancer's HTTP listener with it) exist already.
+        let adopted = |r: Resource| if t.adopt { r.prop(ADOPTED, format!("spec.{tier}.adopt")) } else { r };
+        out.push(adopted(
             Resource::new(&scope, &format!("target-group/{tier}"), Kind::TargetGroup, t.target_group_name.clone())
                 .prop("port", t.port)
                 .prop("healthCheckPath", &t.health_check_path)
                 .dep(&vpc),
-        );
-        out.push(
+        ));
+        out.push(adopted(
             Resource::new(&scope, &format!("load-balancer/{tier}"), Kind::LoadBalancer, t.load_balancer_name.clone())
                 .prop("scheme", "internet-facing")
                 .prop("subnets", "public-a,public-b")
                 .dep(k("subnet/public-a"))
                 .dep(k("subnet/public-b"))
                 .dep(k(&format!("security-group/{}", t.alb_group()))),
-        );
-        out.push(listener(&scope, role, tier, "http", 80));
+        ));
+        out.push(adopted(listener(&scope, role, tier, "http", 80)));
         if t.https_listener {
             out.push(
                 listener(&scope, role, tier, "https", 443)
@@ -166,7 +168,7 @@ fn regional(stack: &ValidatedStack, role: RegionRole) -> Vec<Resource> {
                     .dep(global_key(&format!("certificate-validation/{}", role.as_str()))),
             );
         }
-        out.push(
+        out.push(adopted(
             Resource::new(
                 &scope,
                 &format!("launch-template/{tier}"),
@@ -180,7 +182,7 @@ fn regional(stack: &ValidatedStack, role: RegionRole) -> Vec<Resource> {
             .dep(k(&format!("image/{tier}")))
             .dep(k(&format!("security-group/{tier}")))
             .dep(global_key(&format!("instance-profile/{tier}"))),
-        );
+        ));
         let c = &t.capacity;
         let mut asg = Resource::new(
             &scope,
@@ -198,7 +200,7 @@ fn regional(stack: &ValidatedStack, role: RegionRole) -> Vec<Resource> {
         for s in t.subnet_keys {
             asg = asg.dep(k(&format!("subnet/{s}")));
         }
-        out.push(asg);
+        out.push(adopted(asg));
     }
     out
 }

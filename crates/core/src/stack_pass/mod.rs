@@ -82,10 +82,12 @@ impl Snapshot {
     /// (The public zone is the customer's, there before the stack.)
     pub fn nothing_built(&self) -> bool {
         self.data.iter().all(|d| d.security_groups.is_empty() && d.databases.is_empty())
-            && self
-                .regions
-                .iter()
-                .all(|r| r.load_balancers.is_empty() && r.auto_scaling_groups.is_empty() && r.certificate.is_none())
+            && self.regions.iter().all(|r| {
+                // What is named for adoption and not ours yet is not the stack's.
+                !r.load_balancers.iter().any(|l| l.claim.is_ours())
+                    && !r.auto_scaling_groups.iter().any(|a| a.claim.is_ours())
+                    && r.certificate.is_none()
+            })
             && self.global.distribution.is_none()
             && self.global.health_checks.is_empty()
             && self.global.web_acl.as_ref().is_none_or(|w| !w.is_ours())

@@ -1,0 +1,169 @@
+//! A server tier built the way a person builds it in the console, untagged,
+//! on a hand-built network: a security group, a target group, an
+//! internet-facing application load balancer with one HTTP listener, a
+//! launch template and an auto scaling group registering in the target group.
+
+use aws_sdk_elasticloadbalancingv2::types::{
+    Action, ActionTypeEnum, LoadBalancerSchemeEnum, LoadBalancerTypeEnum, ProtocolEnum, TargetTypeEnum,
+};
+use warmstandby_api::TierResources;
+use warmstandby_tests::Emulator;
+
+use crate::existing::HandBuilt;
+use crate::support::ec2;
+
+/// What the console made for one tier in one region, to compare after adoption.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ConsoleTier {
+    pub(crate) names: TierResources,
+    pub(crate) load_balancer_arn: String,
+    pub(crate) dns_name: String,
+    pub(crate) target_group_arn: String,
+    pub(crate) launch_template_id: String,
+    pub(crate) region: String,
+}
+
+/// `tier` (`web` or `api`) in `region`, instances in that tier's subnets, launching `ami`.
+pub(crate) async fn build_tier(
+    emulator: &Emulator,
+    region: &str,
+    network: &HandBuilt,
+    tier: &str,
+    ami: &str,
+) -> ConsoleTier {
+    let config = emulator.sdk_config(region).await;
+    let ec2 = ec2(emulator, region).await;
+    let elb = aws_sdk_elasticloadbalancingv2::Client::new(&config);
+    let asg = aws_sdk_autoscaling::Client::new(&config);
+    let names = TierResources {
+        load_balancer: format!("bookstore-{tier}-alb"),
+        target_group: format!("bookstore-{tier}-targets"),
+        launch_template: format!("bookstore-{tier}-template"),
+        auto_scaling_group: format!("bookstore-{tier}-servers"),
+    };
+    let group = ec2
+        .create_security_group()
+        .group_name(format!("bookstore-{tier}-sg"))
+        .description(format!("{tier} servers and their load balancer"))
+        .vpc_id(&network.vpc)
+        .send()
+        .await
+        .expect("CreateSecurityGroup");
+    let group = group.group_id().expect("a group ID").to_string();
+    let tg = elb
+        .create_target_group()
+        .name(&names.target_group)
+        .protocol(ProtocolEnum::Http)
+        .port(80)
+        .vpc_id(&network.vpc)
+        .target_type(TargetTypeEnum::Instance)
+        .health_check_path("/")
+        .send()
+        .await
+        .expect("CreateTargetGroup");
+    let target_group_arn = tg.target_groups()[0].target_group_arn().expect("a target group ARN").to_string();
+    let lb = elb
+        .create_load_balancer()
+        .name(&names.load_balancer)
+        .r#type(LoadBalancerTypeEnum::Application)
+        .scheme(LoadBalancerSchemeEnum::InternetFacing)
+        .set_subnets(Some(network.subnets["public"].to_vec()))
+        .security_groups(&group)
+        .send()
+        .await
+        .expect("CreateLoadBalancer");
+    let lb = &lb.load_balancers()[0];
+    let load_balancer_arn = lb.load_balancer_arn().expect("a load balancer ARN").to_string();
+    elb.create_listener()
+        .load_balancer_arn(&load_balancer_arn)
+        .protocol(ProtocolEnum::Http)
+        .port(80)
+        .default_actions(Action::builder().r#type(ActionTypeEnum::Forward).target_group_arn(&target_group_arn).build())
+        .send()
+        .await
+        .expect("CreateListener");
+    let template = ec2
+        .create_launch_template()
+        .launch_template_name(&names.launch_template)
+        .launch_template_data(
+            aws_sdk_ec2::types::RequestLaunchTemplateData::builder()
+                .image_id(ami)
+                .instance_type(aws_sdk_ec2::types::InstanceType::T3Micro)
+                .security_group_ids(&group)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateLaunchTemplate");
+    let launch_template_id =
+        template.launch_template().and_then(|t| t.launch_template_id()).expect("a template ID").to_string();
+    let subnets = if tier == "web" { &network.subnets["web"] } else { &network.subnets["app"] };
+    asg.create_auto_scaling_group()
+        .auto_scaling_group_name(&names.auto_scaling_group)
+        .launch_template(
+            aws_sdk_autoscaling::types::LaunchTemplateSpecification::builder()
+                .launch_template_id(&launch_template_id)
+                .version("$Default")
+                .build(),
+        )
+        .min_size(1)
+        .max_size(2)
+        .desired_capacity(1)
+        .vpc_zone_identifier(subnets.join(","))
+        .target_group_arns(&target_group_arn)
+        .send()
+        .await
+        .expect("CreateAutoScalingGroup");
+    ConsoleTier {
+        names,
+        dns_name: lb.dns_name().unwrap_or_default().to_string(),
+        load_balancer_arn,
+        target_group_arn,
+        launch_template_id,
+        region: region.to_string(),
+    }
+}
+
+/// Whether the console tier's resources carry any tag of ours, and whether
+/// they still exist (the same objects: the load balancer by ARN and DNS name).
+pub(crate) async fn inspect(emulator: &Emulator, t: &ConsoleTier) -> (bool, Vec<String>) {
+    let config = emulator.sdk_config(&t.region).await;
+    let elb = aws_sdk_elasticloadbalancingv2::Client::new(&config);
+    let mut ours = Vec::new();
+    let lbs = elb.describe_load_balancers().names(&t.names.load_balancer).send().await.expect("the load balancer");
+    let same = lbs.load_balancers().first().is_some_and(|l| {
+        l.load_balancer_arn() == Some(t.load_balancer_arn.as_str()) && l.dns_name() == Some(t.dns_name.as_str())
+    });
+    let listeners = elb.describe_listeners().load_balancer_arn(&t.load_balancer_arn).send().await.expect("listeners");
+    let mut arns = vec![t.load_balancer_arn.clone(), t.target_group_arn.clone()];
+    arns.extend(listeners.listeners().iter().filter_map(|l| l.listener_arn().map(str::to_string)));
+    let tags = elb.describe_tags().set_resource_arns(Some(arns)).send().await.expect("DescribeTags");
+    for d in tags.tag_descriptions() {
+        for k in d.tags().iter().filter_map(|t| t.key()).filter(|k| k.starts_with("warmstandby.dev/")) {
+            ours.push(format!("{} {k}", d.resource_arn().unwrap_or_default()));
+        }
+    }
+    let templates = ec2(emulator, &t.region)
+        .await
+        .describe_launch_templates()
+        .launch_template_ids(&t.launch_template_id)
+        .send()
+        .await
+        .expect("the launch template");
+    for lt in templates.launch_templates() {
+        for k in lt.tags().iter().filter_map(|t| t.key()).filter(|k| k.starts_with("warmstandby.dev/")) {
+            ours.push(format!("{} {k}", t.launch_template_id));
+        }
+    }
+    let groups = aws_sdk_autoscaling::Client::new(&config)
+        .describe_auto_scaling_groups()
+        .auto_scaling_group_names(&t.names.auto_scaling_group)
+        .send()
+        .await
+        .expect("the auto scaling group");
+    let group = groups.auto_scaling_groups().first().expect("the auto scaling group is there");
+    for k in group.tags().iter().filter_map(|t| t.key()).filter(|k| k.starts_with("warmstandby.dev/")) {
+        ours.push(format!("{} {k}", t.names.auto_scaling_group));
+    }
+    (same, ours)
+}
