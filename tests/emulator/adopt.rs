@@ -14,7 +14,7 @@ use warmstandby_tests::Emulator;
 use warmstandby_tests::census::{census, differences};
 
 use crate::console::{ConsoleTier, build_tier, inspect};
-use crate::existing::{HandBuilt, hand_build, hand_build_database, pair_over};
+use crate::existing::{hand_build, hand_build_database, pair_over};
 use crate::stack::Fixture;
 use crate::support::apply_until_ready;
 
