@@ -13,7 +13,7 @@ use warmstandby_controller::{Intent, region_pair};
 use warmstandby_tests::Emulator;
 use warmstandby_tests::census::{census, differences};
 
-use crate::console::{ConsoleTier, build_tier, inspect};
+use crate::console::{ConsoleTier, build_distribution, build_tier, inspect, inspect_distribution};
 use crate::existing::{hand_build, hand_build_database, pair_over};
 use crate::stack::Fixture;
 use crate::support::apply_until_ready;
@@ -105,7 +105,10 @@ async fn console_acl(emulator: &Emulator) -> Option<String> {
 /// Networks, a database pair, both tiers in both regions and a web ACL
 /// built by hand, a pair over the networks (Ready), and the example stack
 /// adopting all of them, observing only.
-async fn hand_built_stack(emulator: &Emulator, aws: &warmstandby_aws::AwsContext) -> (Fixture, Vec<ConsoleTier>) {
+async fn hand_built_stack(
+    emulator: &Emulator,
+    aws: &warmstandby_aws::AwsContext,
+) -> (Fixture, Vec<ConsoleTier>, (String, String)) {
     let primary = hand_build(emulator, "us-east-1", 50).await;
     let standby = hand_build(emulator, "us-west-2", 60).await;
     let (writer, replica) = hand_build_database(emulator, &primary, &standby).await;
@@ -116,6 +119,8 @@ async fn hand_built_stack(emulator: &Emulator, aws: &warmstandby_aws::AwsContext
             tiers.push(build_tier(emulator, region, network, tier, ami).await);
         }
     }
+    let web: Vec<&ConsoleTier> = tiers.iter().filter(|t| t.names.load_balancer.contains("web")).collect();
+    let distribution = build_distribution(emulator, [web[0], web[1]]).await;
     let (mut checked, mut pair) = pair_over(&primary, &standby);
     apply_until_ready(aws, &mut pair).await;
     checked.set.region_pairs[0] = pair.clone();
@@ -136,8 +141,9 @@ async fn hand_built_stack(emulator: &Emulator, aws: &warmstandby_aws::AwsContext
             standby: names(tier, "us-west-2").expect("the standby's tier"),
         });
     }
+    stack.spec.cdn.adopt = Some(distribution.0.clone());
     stack.spec.management_policy = ManagementPolicy::Observe;
-    (Fixture { checked, pair, stack }, tiers)
+    (Fixture { checked, pair, stack }, tiers, distribution)
 }
 
 /// `warmstandby plan -f DIR` (with the operator's policy) on the fixture's
@@ -167,7 +173,23 @@ async fn a_hand_built_database_is_adopted_as_the_same_instances_fails_over_and_i
     let operator = crate::support::least_privilege(&emulator, None).await;
     let aws = warmstandby_aws::AwsContext::new(operator.clone());
     let baseline = census(&emulator).await;
-    let (mut fixture, console_tiers) = hand_built_stack(&emulator, &aws).await;
+    let (mut fixture, console_tiers, (distribution_id, distribution_arn)) = hand_built_stack(&emulator, &aws).await;
+    // Discovery finds what the stack adopts: the database pair and each tier
+    // (by the group in its subnets, its target group and the load balancer
+    // forwarding there, its launch template).
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let args = ["warmstandby", "discover", "--primary", "us-east-1", "--standby", "us-west-2", "--name", "found"];
+    let code = warmstandby_cli::run_with(args, &mut out, &mut err, Some(operator.clone())).await;
+    let out = String::from_utf8_lossy(&out).to_string();
+    assert_eq!(code, 0, "{out}{}", String::from_utf8_lossy(&err));
+    for t in &console_tiers {
+        let role = if t.region == "us-east-1" { "primary" } else { "standby" };
+        let line = format!(
+            "#           {role}: {{loadBalancer: {}, targetGroup: {}, launchTemplate: {}, autoScalingGroup: {}}}",
+            t.names.load_balancer, t.names.target_group, t.names.launch_template, t.names.auto_scaling_group
+        );
+        assert!(out.contains(&line), "{line}\n{out}");
+    }
     // What a wrong adoption does first: nothing, on the same hand-built stack.
     wrong_adoptions_are_refused_by_field_and_nothing_changes(&emulator, &aws, &mut fixture).await;
     let adopt = fixture.stack.spec.database.adopt.clone().expect("adopt");
@@ -243,7 +265,8 @@ async fn a_hand_built_database_is_adopted_as_the_same_instances_fails_over_and_i
     }
     // The database pair, the ACL, and per region and tier the load balancer
     // with its HTTP listener, the target group, launch template and group.
-    assert!(out.lines().any(|l| l.starts_with("Plan: ") && l.contains(", 23 to adopt")), "{out}");
+    assert!(out.lines().any(|l| l.starts_with("Plan: ") && l.contains(", 24 to adopt")), "{out}");
+    assert!(out.contains(&format!("    = adopt Distribution {distribution_id}")), "{out}");
     for kind in ["LoadBalancer", "TargetGroup", "LaunchTemplate", "AutoScalingGroup"] {
         for line in console_lines(kind) {
             assert!(out.contains(&format!("    = {line}")), "{line}:\n{out}");
@@ -286,7 +309,13 @@ async fn a_hand_built_database_is_adopted_as_the_same_instances_fails_over_and_i
     assert_eq!(status.global.as_ref().and_then(|g| g.web_acl_arn.as_deref()), Some(acl_arn.as_str()));
     let recorded: Vec<(&str, &str)> = status.adopted.iter().map(|a| (a.kind.as_str(), a.id.as_str())).collect();
     let expected = [("DbInstance", writer.as_str()), ("DbReadReplica", replica.as_str()), ("WebAcl", CONSOLE_ACL)];
-    assert_eq!(recorded.len(), 3 + 16, "{recorded:?}");
+    assert_eq!(recorded.len(), 4 + 16, "{recorded:?}");
+    // The same distribution (its caller reference is CloudFront's to keep), ours, over the adopted load balancers.
+    let (reference, ours) = inspect_distribution(&emulator, &distribution_id, &distribution_arn).await;
+    assert_eq!(reference, "console-bookstore-2026");
+    assert!(ours.iter().any(|k| k == TAG_UID) && ours.iter().any(|k| k == TAG_ADOPTED), "{ours:?}");
+    assert_eq!(status.global.as_ref().and_then(|g| g.distribution_id.as_deref()), Some(distribution_id.as_str()));
+    assert_eq!(calls.count("cloudfront:CreateDistributionWithTags"), 0, "no distribution made anew");
     // The same load balancers, target groups and templates, tagged as ours
     // now, the groups running the stack's new template version.
     for t in &console_tiers {
@@ -338,6 +367,9 @@ async fn a_hand_built_database_is_adopted_as_the_same_instances_fails_over_and_i
         done.finished && [writer.as_str(), replica.as_str(), CONSOLE_ACL].iter().all(|k| kept.contains(k)),
         "{done:?}"
     );
+    let (_, ours) = inspect_distribution(&emulator, &distribution_id, &distribution_arn).await;
+    assert!(ours.is_empty(), "the distribution is left serving without our tags: {ours:?}");
+    assert!(kept.contains(&distribution_id), "{kept}");
     for t in &console_tiers {
         assert!(kept.contains(&t.names.auto_scaling_group), "{kept}");
         let (same, tags) = inspect(&emulator, t).await;
@@ -364,14 +396,17 @@ async fn a_hand_built_database_is_adopted_as_the_same_instances_fails_over_and_i
     // rebuilt there by a move uses; the load balancers' and servers' groups
     // (alb-web, alb-api, web, api); the instance roles and profiles and the
     // credentials secret (with its replica) the kept servers use; the
-    // standby's image copies their launch templates launch. The primary's
-    // groups run at the spec's capacity (2 each, the console's was 1).
+    // standby's image copies their launch templates launch; the certificate
+    // the kept distribution serves with (the us-east-1 region's, which
+    // CloudFront uses). The primary's groups run at the spec's capacity (2
+    // each, the console's was 1).
     let left: Vec<String> =
         differences(&hand_built, &census(&emulator).await).into_iter().filter(|d| !d.contains("DBSnapshot")).collect();
     let expected = [
         "IAM roles: 0 -> 2",
         "instance profiles: 0 -> 2",
         "us-east-1 DB subnet groups: 1 -> 2",
+        "us-east-1 certificates: 0 -> 1",
         "us-east-1 instances: 2 -> 4",
         "us-east-1 secrets: 0 -> 1",
         "us-east-1 security groups: 4 -> 9",
@@ -405,6 +440,13 @@ async fn a_hand_built_database_is_adopted_as_the_same_instances_fails_over_and_i
         for i in images.images() {
             let ours = i.tags().iter().any(|t| t.key().is_some_and(|k| k.starts_with("warmstandby.dev/")));
             assert!(!ours, "{region} image {:?} keeps none of our tags: {:?}", i.image_id(), i.tags());
+        }
+        let acm = aws_sdk_acm::Client::new(&config);
+        for c in acm.list_certificates().send().await.expect("certificates").certificate_summary_list() {
+            let arn = c.certificate_arn().unwrap_or_default();
+            let tags = acm.list_tags_for_certificate().certificate_arn(arn).send().await.expect("tags");
+            let ours = tags.tags().iter().any(|t| t.key().starts_with("warmstandby.dev/"));
+            assert!(!ours, "{region} certificate {arn} keeps none of our tags: {:?}", tags.tags());
         }
         let secrets = aws_sdk_secretsmanager::Client::new(&config).list_secrets().send().await.expect("secrets");
         for x in secrets.secret_list() {

@@ -167,3 +167,68 @@ pub(crate) async fn inspect(emulator: &Emulator, t: &ConsoleTier) -> (bool, Vec<
     }
     (same, ours)
 }
+
+/// A distribution made in the console in front of the web load balancers
+/// (one origin each, the primary's served, CloudFront's own certificate),
+/// untagged. Its ID and ARN.
+pub(crate) async fn build_distribution(emulator: &Emulator, web: [&ConsoleTier; 2]) -> (String, String) {
+    use aws_sdk_cloudfront::types::{
+        CustomOriginConfig, DefaultCacheBehavior, DistributionConfig, Origin, OriginProtocolPolicy, Origins,
+        ViewerProtocolPolicy,
+    };
+    let cf = aws_sdk_cloudfront::Client::new(&emulator.sdk_config("us-east-1").await);
+    let origin = |t: &ConsoleTier| {
+        Origin::builder()
+            .id(format!("{}-{}", t.names.load_balancer, t.region))
+            .domain_name(&t.dns_name)
+            .custom_origin_config(
+                CustomOriginConfig::builder()
+                    .http_port(80)
+                    .https_port(443)
+                    .origin_protocol_policy(OriginProtocolPolicy::HttpOnly)
+                    .build()
+                    .expect("origin config"),
+            )
+            .build()
+            .expect("origin")
+    };
+    let config = DistributionConfig::builder()
+        .caller_reference("console-bookstore-2026")
+        .comment("bookstore")
+        .enabled(true)
+        .origins(Origins::builder().quantity(2).items(origin(web[0])).items(origin(web[1])).build().expect("origins"))
+        .default_cache_behavior(
+            DefaultCacheBehavior::builder()
+                .target_origin_id(format!("{}-{}", web[0].names.load_balancer, web[0].region))
+                .viewer_protocol_policy(ViewerProtocolPolicy::AllowAll)
+                .build()
+                .expect("behavior"),
+        )
+        .build()
+        .expect("distribution config");
+    let out = cf.create_distribution().distribution_config(config).send().await.expect("CreateDistribution");
+    let d = out.distribution().expect("the distribution");
+    (d.id().to_string(), d.arn().to_string())
+}
+
+/// The distribution's caller reference and our tags on it (the same object
+/// keeps its caller reference: CloudFront never changes it).
+pub(crate) async fn inspect_distribution(emulator: &Emulator, id: &str, arn: &str) -> (String, Vec<String>) {
+    let cf = aws_sdk_cloudfront::Client::new(&emulator.sdk_config("us-east-1").await);
+    let d = cf.get_distribution().id(id).send().await.expect("GetDistribution");
+    let reference = d
+        .distribution()
+        .and_then(|d| d.distribution_config())
+        .map(|c| c.caller_reference().to_string())
+        .unwrap_or_default();
+    let tags = cf.list_tags_for_resource().resource(arn).send().await.expect("ListTagsForResource");
+    let ours = tags
+        .tags()
+        .map(|t| t.items())
+        .unwrap_or_default()
+        .iter()
+        .map(|t| t.key().to_string())
+        .filter(|k| k.starts_with("warmstandby.dev/"))
+        .collect();
+    (reference, ours)
+}

@@ -492,6 +492,7 @@ fn default_failure_threshold() -> i32 {
 /// CloudFront distribution with an origin group over the two web ALBs.
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("has(self.adopt) == has(oldSelf.adopt) && (!has(self.adopt) || self.adopt == oldSelf.adopt)").message("adopt is set when the stack is created and cannot be added, changed or removed later"))]
 pub struct CdnSpec {
     /// Origin responses that make CloudFront retry on the other origin.
     #[serde(default = "default_failover_codes")]
@@ -515,6 +516,14 @@ pub struct CdnSpec {
     /// CloudFront price class: `PriceClass_100`, `PriceClass_200` or `PriceClass_All`. Default `PriceClass_100`.
     #[serde(default)]
     pub price_class: PriceClass,
+    /// The ID of an existing distribution to adopt instead of creating one:
+    /// tagged as this stack's when applied, then changed to the spec in place
+    /// (its origins become the two web load balancers, its aliases the web
+    /// name); left in place, untagged, with the certificate and web ACL of
+    /// the stack's it uses, when the stack is deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(r"^[A-Z][A-Z0-9]{5,31}$"))]
+    pub adopt: Option<String>,
 }
 
 impl Default for CdnSpec {
@@ -526,6 +535,7 @@ impl Default for CdnSpec {
             caching: CachingMode::default(),
             origin_protocol: OriginProtocol::default(),
             price_class: PriceClass::default(),
+            adopt: None,
         }
     }
 }

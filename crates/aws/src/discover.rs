@@ -1,23 +1,88 @@
 //! Reads what a region already runs, for discovery: every VPC, subnet,
-//! route table and DB instance, whoever made them. Read only.
+//! route table, DB instance, application load balancer (with where its
+//! listeners forward), target group and auto scaling group, whoever made
+//! them. Read only.
 
 use warmstandby_api::TAG_UID;
-use warmstandby_core::discover::{SeenDatabase, SeenRegion, SeenSubnet, SeenVpc};
+use warmstandby_core::discover::{
+    SeenAutoScalingGroup, SeenDatabase, SeenLoadBalancer, SeenRegion, SeenSubnet, SeenTargetGroup, SeenVpc,
+};
 use warmstandby_core::network::observed::ObservedRouteTable;
 
 use crate::clients::AwsContext;
 use crate::errors::AwsError;
 use crate::tags::ec2_tag;
 
-/// One region, as discovery reads it: four paginated describes.
+/// One region, as discovery reads it: seven paginated describes, and the
+/// listeners of each internet-facing application load balancer. Tags are
+/// not read for load balancers: a stack's own tiers are told by their
+/// auto scaling groups' tags, which the listing carries.
 pub async fn read_region(aws: &AwsContext, region: &str) -> Result<SeenRegion, AwsError> {
     let ec2 = aws.ec2(region);
+    let elb = aws.elbv2(region);
     let (vpcs, subnets, tables, dbs): (Vec<_>, Vec<_>, Vec<_>, Vec<_>) = tokio::try_join!(
         Box::pin(async { send_all!("ec2:DescribeVpcs", ec2.describe_vpcs()) }),
         Box::pin(async { send_all!("ec2:DescribeSubnets", ec2.describe_subnets()) }),
         Box::pin(async { send_all!("ec2:DescribeRouteTables", ec2.describe_route_tables()) }),
         Box::pin(async { send_all!("rds:DescribeDBInstances", aws.rds(region).describe_db_instances()) }),
     )?;
+    let (lbs, tgs, groups): (Vec<_>, Vec<_>, Vec<_>) = tokio::try_join!(
+        Box::pin(async { send_all!("elasticloadbalancing:DescribeLoadBalancers", elb.describe_load_balancers()) }),
+        Box::pin(async { send_all!("elasticloadbalancing:DescribeTargetGroups", elb.describe_target_groups()) }),
+        Box::pin(async {
+            send_all!("autoscaling:DescribeAutoScalingGroups", aws.autoscaling(region).describe_auto_scaling_groups())
+        }),
+    )?;
+    let mut load_balancers = Vec::new();
+    for lb in lbs.iter().filter(|l: &&aws_sdk_elasticloadbalancingv2::types::LoadBalancer| {
+        l.r#type().is_some_and(|t| t.as_str() == "application")
+    }) {
+        let (Some(name), Some(arn)) = (lb.load_balancer_name(), lb.load_balancer_arn()) else { continue };
+        let scheme = lb.scheme().map(|s| s.as_str().to_string()).unwrap_or_default();
+        let mut forwards_to = Vec::new();
+        if scheme == "internet-facing" {
+            let listeners: Vec<aws_sdk_elasticloadbalancingv2::types::Listener> =
+                send_all!("elasticloadbalancing:DescribeListeners", elb.describe_listeners().load_balancer_arn(arn))?;
+            for l in &listeners {
+                for a in l.default_actions() {
+                    forwards_to.extend(a.target_group_arn().map(str::to_string));
+                    if let Some(f) = a.forward_config() {
+                        forwards_to
+                            .extend(f.target_groups().iter().filter_map(|t| t.target_group_arn().map(str::to_string)));
+                    }
+                }
+            }
+        }
+        load_balancers.push(SeenLoadBalancer {
+            name: name.to_string(),
+            vpc_id: lb.vpc_id().unwrap_or_default().to_string(),
+            scheme,
+            forwards_to,
+        });
+    }
+    let target_groups = tgs
+        .iter()
+        .filter_map(|t: &aws_sdk_elasticloadbalancingv2::types::TargetGroup| {
+            Some(SeenTargetGroup { name: t.target_group_name()?.to_string(), arn: t.target_group_arn()?.to_string() })
+        })
+        .collect();
+    let auto_scaling_groups = groups
+        .iter()
+        .map(|g: &aws_sdk_autoscaling::types::AutoScalingGroup| SeenAutoScalingGroup {
+            name: g.auto_scaling_group_name().unwrap_or_default().to_string(),
+            subnet_ids: g
+                .vpc_zone_identifier()
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect(),
+            target_group_arns: g.target_group_arns().to_vec(),
+            launch_template: g.launch_template().and_then(|t| t.launch_template_name()).map(str::to_string),
+            ours: g.tags().iter().any(|t| t.key() == Some(TAG_UID)),
+        })
+        .collect();
     let vpcs = vpcs
         .iter()
         .filter_map(|v: &aws_sdk_ec2::types::Vpc| {
@@ -60,5 +125,14 @@ pub async fn read_region(aws: &AwsContext, region: &str) -> Result<SeenRegion, A
             })
         })
         .collect();
-    Ok(SeenRegion { region: region.to_string(), vpcs, subnets, route_tables, databases })
+    Ok(SeenRegion {
+        region: region.to_string(),
+        vpcs,
+        subnets,
+        route_tables,
+        databases,
+        load_balancers,
+        target_groups,
+        auto_scaling_groups,
+    })
 }

@@ -39,6 +39,32 @@ pub fn manifest(found: &Discovered, regions: [&str; 2], name: &str) -> String {
             regions[0], regions[1]
         );
     }
+    for (tier, adopt) in &found.tiers {
+        let line = |r: &warmstandby_api::TierResources| {
+            format!(
+                "{{loadBalancer: {}, targetGroup: {}, launchTemplate: {}, autoScalingGroup: {}}}",
+                r.load_balancer, r.target_group, r.launch_template, r.auto_scaling_group
+            )
+        };
+        let _ = writeln!(
+            text,
+            "# The {tier} tier in both regions: {} forwarding to {} ({}), {} in {} ({}).\n\
+             #   A ThreeTierStack on this pair adopts it with:\n\
+             #     spec:\n\
+             #       {tier}:\n\
+             #         adopt:\n\
+             #           primary: {}\n\
+             #           standby: {}",
+            adopt.primary.load_balancer,
+            adopt.primary.target_group,
+            regions[0],
+            adopt.standby.load_balancer,
+            adopt.standby.target_group,
+            regions[1],
+            line(&adopt.primary),
+            line(&adopt.standby),
+        );
+    }
     for guess in &found.guesses {
         let _ = writeln!(text, "# Guessed, check: {guess}");
     }

@@ -3,12 +3,15 @@
 //! public subnet routes 0.0.0.0/0 to an internet gateway, web and app
 //! subnets have a route out, database subnets none), by the subnets the
 //! MySQL writer's subnet group names, and by `Name` tags; the writer and its
-//! cross-region replica by the replica's source. What cannot be decided is
-//! said, never guessed silently.
+//! cross-region replica by the replica's source; a server tier by its
+//! relations (the auto scaling group in the tier's subnets, the target group
+//! it registers in, the load balancer whose listener forwards there, the
+//! group's launch template). What cannot be decided is said, never guessed
+//! silently.
 
 use std::collections::BTreeMap;
 
-use warmstandby_api::{ExistingNetworkSpec, ExistingSubnets};
+use warmstandby_api::{ExistingNetworkSpec, ExistingSubnets, TierResources};
 
 use crate::network::observed::{ObservedRouteTable, RouteTarget, route_table_of};
 
@@ -44,6 +47,34 @@ pub struct SeenDatabase {
     pub arn: String,
 }
 
+/// An application load balancer and where its listeners forward.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SeenLoadBalancer {
+    pub name: String,
+    pub vpc_id: String,
+    /// `internet-facing` or `internal`.
+    pub scheme: String,
+    /// Target groups its listeners forward to.
+    pub forwards_to: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SeenTargetGroup {
+    pub name: String,
+    pub arn: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SeenAutoScalingGroup {
+    pub name: String,
+    pub subnet_ids: Vec<String>,
+    pub target_group_arns: Vec<String>,
+    /// The launch template it launches from, by name (none: a launch configuration or a mixed policy).
+    pub launch_template: Option<String>,
+    /// Tagged as warmstandby's: already managed.
+    pub ours: bool,
+}
+
 /// One region as read.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SeenRegion {
@@ -52,6 +83,9 @@ pub struct SeenRegion {
     pub subnets: Vec<SeenSubnet>,
     pub route_tables: Vec<ObservedRouteTable>,
     pub databases: Vec<SeenDatabase>,
+    pub load_balancers: Vec<SeenLoadBalancer>,
+    pub target_groups: Vec<SeenTargetGroup>,
+    pub auto_scaling_groups: Vec<SeenAutoScalingGroup>,
 }
 
 /// What discovery found and what it could not decide.
@@ -61,6 +95,8 @@ pub struct Discovered {
     pub networks: [Option<ExistingNetworkSpec>; 2],
     /// The MySQL writer (primary) and its cross-region replica (standby).
     pub database: Option<(String, String)>,
+    /// The web and api tiers found in both regions, as `spec.<tier>.adopt` names them.
+    pub tiers: BTreeMap<&'static str, warmstandby_api::TierAdoption>,
     /// Decisions made on weak evidence: check them.
     pub guesses: Vec<String>,
     /// What could not be decided, and why.
@@ -79,7 +115,82 @@ pub fn discover(primary: &SeenRegion, standby: &SeenRegion) -> Discovered {
         let on = writer_vpc(region, db.as_ref().map(|(w, r)| if i == 0 { w } else { r }));
         out.networks[i] = network(region, on.as_deref(), &mut out.guesses, &mut out.undecided);
     }
+    for tier in ["web", "api"] {
+        let found: Vec<Option<TierResources>> = [primary, standby]
+            .into_iter()
+            .zip(&out.networks)
+            .map(|(region, network)| server_tier(region, network.as_ref()?, tier, &mut out.undecided))
+            .collect();
+        match found.as_slice() {
+            [Some(primary), Some(standby)] => {
+                out.tiers
+                    .insert(tier, warmstandby_api::TierAdoption { primary: primary.clone(), standby: standby.clone() });
+            }
+            [Some(one), None] | [None, Some(one)] => out.undecided.push(format!(
+                "the {tier} tier ({}) was found in one region only; a stack adopts a tier in both or builds its own",
+                one.auto_scaling_group
+            )),
+            _ => {}
+        }
+    }
     out
+}
+
+/// A server tier in one region, followed from the auto scaling group in the
+/// tier's subnets (web: `web`, api: `app`) to the target group it registers
+/// in, the internet-facing load balancer forwarding there and the group's
+/// launch template. Exactly one such chain, or it is said why not.
+fn server_tier(
+    region: &SeenRegion,
+    network: &ExistingNetworkSpec,
+    tier: &str,
+    undecided: &mut Vec<String>,
+) -> Option<TierResources> {
+    let r = &region.region;
+    let subnets = if tier == "web" { &network.subnets.web } else { &network.subnets.app };
+    let groups: Vec<&SeenAutoScalingGroup> = region
+        .auto_scaling_groups
+        .iter()
+        .filter(|g| !g.ours && !g.subnet_ids.is_empty() && g.subnet_ids.iter().all(|s| subnets.contains(s)))
+        .collect();
+    let chains: Vec<TierResources> = groups
+        .iter()
+        .filter_map(|g| {
+            let template = g.launch_template.clone()?;
+            let (tg, lb) = g.target_group_arns.iter().find_map(|arn| {
+                let tg = region.target_groups.iter().find(|t| t.arn == *arn)?;
+                // A stack's own tiers are left out by their groups' tags.
+                let lb = region.load_balancers.iter().find(|l| {
+                    l.vpc_id == network.vpc_id && l.scheme == "internet-facing" && l.forwards_to.contains(arn)
+                })?;
+                Some((tg, lb))
+            })?;
+            Some(TierResources {
+                load_balancer: lb.name.clone(),
+                target_group: tg.name.clone(),
+                launch_template: template,
+                auto_scaling_group: g.name.clone(),
+            })
+        })
+        .collect();
+    match chains.as_slice() {
+        [one] => Some(one.clone()),
+        // Nothing runs there: the stack builds the tier.
+        [] if groups.is_empty() => None,
+        [] => {
+            let names: Vec<&str> = groups.iter().map(|g| g.name.as_str()).collect();
+            undecided.push(format!(
+                "{r}: the {tier} tier's group(s) {} launch from no launch template or register in no target group an internet-facing load balancer forwards to",
+                names.join(", ")
+            ));
+            None
+        }
+        many => {
+            let names: Vec<&str> = many.iter().map(|c| c.auto_scaling_group.as_str()).collect();
+            undecided.push(format!("{r}: several {tier} tiers ({}); name the stack's", names.join(", ")));
+            None
+        }
+    }
 }
 
 fn database_pair(primary: &SeenRegion, standby: &SeenRegion, undecided: &mut Vec<String>) -> Option<(String, String)> {

@@ -37,6 +37,7 @@ fn region(name: &str, n: u8, database: SeenDatabase) -> SeenRegion {
             table("rtb-db", &vpc, None, &db_ids, false),
         ],
         databases: vec![SeenDatabase { vpc_id: Some(vpc), subnet_ids: db, ..database }],
+        ..Default::default()
     }
 }
 
@@ -108,4 +109,69 @@ fn name_tags_tell_web_from_app_and_what_is_missing_is_undecided() {
     ] {
         assert!(undecided.contains(expected), "{expected}\nnot in:\n{undecided}");
     }
+}
+
+/// The console's tier in `region`: a group in `subnets` registering in a
+/// target group an internet-facing load balancer forwards to.
+fn console_tier(region: &mut SeenRegion, tier: &str, subnets: [String; 2]) {
+    let tg = format!("arn:aws:elasticloadbalancing:{}:1:targetgroup/{tier}-targets/1", region.region);
+    region.target_groups.push(SeenTargetGroup { name: format!("{tier}-targets"), arn: tg.clone() });
+    region.load_balancers.push(SeenLoadBalancer {
+        name: format!("{tier}-alb"),
+        vpc_id: region.vpcs[1].id.clone(),
+        scheme: "internet-facing".into(),
+        forwards_to: vec![tg.clone()],
+    });
+    region.auto_scaling_groups.push(SeenAutoScalingGroup {
+        name: format!("{tier}-servers"),
+        subnet_ids: subnets.to_vec(),
+        target_group_arns: vec![tg],
+        launch_template: Some(format!("{tier}-template")),
+        ours: false,
+    });
+}
+
+#[test]
+fn the_tiers_are_followed_from_their_groups_to_their_load_balancers() {
+    let (mut primary, mut standby) = classic();
+    for (r, n) in [(&mut primary, 1), (&mut standby, 2)] {
+        console_tier(r, "web", [format!("subnet-{n}10"), format!("subnet-{n}11")]);
+        console_tier(r, "api", [format!("subnet-{n}20"), format!("subnet-{n}21")]);
+        // A stack's own group, and an internal load balancer's, are not the console's.
+        r.auto_scaling_groups.push(SeenAutoScalingGroup {
+            name: "bookstore-bookstore-web".into(),
+            subnet_ids: vec![format!("subnet-{n}10")],
+            ours: true,
+            ..Default::default()
+        });
+    }
+    let found = discover(&primary, &standby);
+    assert!(found.undecided.is_empty(), "{:?}", found.undecided);
+    let web = found.tiers.get("web").expect("the web tier");
+    assert_eq!(
+        (
+            &web.primary.load_balancer,
+            &web.primary.target_group,
+            &web.primary.launch_template,
+            &web.primary.auto_scaling_group
+        ),
+        (&"web-alb".to_string(), &"web-targets".to_string(), &"web-template".to_string(), &"web-servers".to_string())
+    );
+    assert_eq!(found.tiers.get("api").map(|a| a.standby.auto_scaling_group.as_str()), Some("api-servers"));
+
+    // Found in one region only, or a group registering where no public load balancer forwards: said.
+    standby.auto_scaling_groups.retain(|g| g.name != "api-servers");
+    primary.load_balancers.iter_mut().filter(|l| l.name == "web-alb").for_each(|l| l.scheme = "internal".into());
+    let found = discover(&primary, &standby);
+    assert!(found.tiers.is_empty(), "{:?}", found.tiers);
+    assert!(
+        found.undecided.iter().any(|u| u.contains("api tier (api-servers) was found in one region only")),
+        "{:?}",
+        found.undecided
+    );
+    assert!(
+        found.undecided.iter().any(|u| u.starts_with("us-east-1: the web tier's group(s) web-servers")),
+        "{:?}",
+        found.undecided
+    );
 }

@@ -1,6 +1,6 @@
 //! The CloudFront distribution over the two web ALBs. Ours is recognised by
 //! its CallerReference (derived from the owner) and read directly by the ID
-//! of the last status.
+//! of the last status; one named for adoption by its ID, with its tags.
 
 use aws_sdk_cloudfront::types::{
     Aliases, AllowedMethods, CachedMethods, CustomOriginConfig, DefaultCacheBehavior, Distribution, DistributionConfig,
@@ -10,7 +10,7 @@ use aws_sdk_cloudfront::types::{
     ViewerProtocolPolicy,
 };
 use warmstandby_core::desired::DesiredGlobalEdge;
-use warmstandby_core::edge::observed::{DistributionSpec, ObservedDistribution, OriginSpec};
+use warmstandby_core::edge::observed::{Claim, DistributionSpec, ObservedDistribution, OriginSpec};
 use warmstandby_core::edge::plan::{CACHING_DISABLED, CdnAction};
 use warmstandby_core::plan::ActionOutcome;
 
@@ -32,6 +32,17 @@ pub async fn observe(
 ) -> Result<Option<ObservedDistribution>, AwsError> {
     let reference = owner.distribution_reference();
     let listed = crate::fleet::distributions(aws).await?;
+    if let Some(id) = &desired.distribution.adopt {
+        // Named for adoption: found by its ID, whose by its tags (one call a pass while adopting).
+        let Some(summary) = listed.iter().find(|s| s.id() == id) else { return Ok(None) };
+        let version = format!("{summary:?}");
+        let d = aws.shared().versioned(Listing::Distributions, id, &version, || get(aws, id)).await?;
+        let Some(d) = Option::as_ref(&d) else { return Ok(None) };
+        let tags = send!("cloudfront:ListTagsForResource", aws.cloudfront().list_tags_for_resource().resource(&d.arn))?;
+        let items = tags.tags().map(|t| t.items()).unwrap_or_default();
+        let claim = Claim::of(items.iter().map(|t| (t.key(), t.value().unwrap_or_default())), &owner.uid);
+        return Ok(Some(ObservedDistribution { status: summary.status().to_string(), claim, ..d.clone() }));
+    }
     // The listing's summary carries every setting we compare: the hinted
     // distribution is read again only when its summary changed.
     if let Some(summary) = hint.and_then(|id| listed.iter().find(|s| s.id() == id)) {
@@ -103,6 +114,7 @@ fn observed(d: &Distribution, etag: String) -> ObservedDistribution {
         status: d.status().to_string(),
         etag,
         caller_reference: c.map(|c| c.caller_reference().to_string()).unwrap_or_default(),
+        claim: Claim::Created,
         spec: DistributionSpec {
             comment: c.map(|c| c.comment().to_string()).unwrap_or_default(),
             enabled: c.is_some_and(|c| c.enabled()),
@@ -262,14 +274,29 @@ async fn change(aws: &AwsContext, owner: &Ownership, action: &CdnAction) -> Resu
             )?;
             Ok(ActionOutcome::Created { id: out.distribution().map(|d| d.id().to_string()).unwrap_or_default() })
         }
-        CdnAction::UpdateDistribution { id, etag, spec } => send!(
+        CdnAction::UpdateDistribution { id, etag, caller_reference, spec } => send!(
             "cloudfront:UpdateDistribution",
-            cf.update_distribution()
-                .id(id)
-                .if_match(etag)
-                .distribution_config(config(spec, &owner.distribution_reference())?)
+            cf.update_distribution().id(id).if_match(etag).distribution_config(config(spec, caller_reference)?)
         )
         .map(|_| ActionOutcome::Done),
+        CdnAction::AdoptDistribution { arn, .. } => {
+            let mut tags = Vec::new();
+            for (k, v) in crate::tags::adoption_tags(owner, "distribution/web") {
+                tags.push(
+                    Tag::builder().key(k).value(v).build().map_err(|e| AwsError::build_failed("cloudfront:Tag", e))?,
+                );
+            }
+            send!(
+                "cloudfront:TagResource",
+                cf.tag_resource().resource(arn).tags(Tags::builder().set_items(Some(tags)).build())
+            )
+            .map(|_| ActionOutcome::Done)
+        }
+        CdnAction::ReleaseDistribution { arn, .. } => {
+            let keys =
+                aws_sdk_cloudfront::types::TagKeys::builder().set_items(Some(crate::tags::our_tag_keys())).build();
+            ok_or_gone(send!("cloudfront:UntagResource", cf.untag_resource().resource(arn).tag_keys(keys)))
+        }
         CdnAction::DeleteDistribution { id, etag } => {
             ok_or_gone(send!("cloudfront:DeleteDistribution", cf.delete_distribution().id(id).if_match(etag)))
         }

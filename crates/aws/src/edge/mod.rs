@@ -103,7 +103,12 @@ pub async fn observe_global(
         Box::pin(cdn::observe(aws, desired, owner, hints.distribution_id.as_deref())),
         Box::pin(async {
             match &desired.web_acl {
-                Some(w) => waf::observe(aws, &w.name, hints.web_acl_arn.as_deref(), w.adopt.then_some(owner)).await,
+                // Its tags tell whose it is while adopting, and once an adopted
+                // distribution may have kept ours (released on deletion).
+                Some(w) => {
+                    let read_tags = w.adopt || desired.distribution.adopt.is_some();
+                    waf::observe(aws, &w.name, hints.web_acl_arn.as_deref(), read_tags.then_some(owner)).await
+                }
                 None => Ok(None),
             }
         }),

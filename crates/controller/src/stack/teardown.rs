@@ -155,5 +155,10 @@ fn retained(wanted: &Desired, status: Option<&warmstandby_api::ThreeTierStackSta
     if let Some(acl) = wanted.global.web_acl.as_ref().filter(|a| a.adopt && adopted.iter().any(|r| r.id == a.name)) {
         kept.push(format!("web ACL {} (adopted)", acl.name));
     }
+    if let Some(id) = wanted.global.distribution.adopt.as_ref().filter(|id| adopted.iter().any(|r| r.id == **id)) {
+        kept.push(format!(
+            "distribution {id} (adopted; serving, with the certificate and web ACL of the stack's it uses)"
+        ));
+    }
     (!kept.is_empty()).then(|| format!("{}: left running without warmstandby's tags", kept.join(" and ")))
 }

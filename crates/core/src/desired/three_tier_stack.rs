@@ -301,7 +301,8 @@ fn global(stack: &ValidatedStack) -> Vec<Resource> {
     }
     let d = &g.distribution;
     let codes: Vec<String> = d.failover_status_codes.iter().map(ToString::to_string).collect();
-    let mut dist = Resource::new(&scope, "distribution", Kind::Distribution, g.web_fqdn.clone())
+    let name = d.adopt.clone().unwrap_or_else(|| g.web_fqdn.clone());
+    let mut dist = Resource::new(&scope, "distribution", Kind::Distribution, name)
         .prop("origins", format!("{} web ALB, {} web ALB", active, active.other()))
         .prop("originProtocol", format!("{:?}", d.origin_protocol))
         .prop("originGroupFailoverCodes", codes.join(","))
@@ -322,6 +323,9 @@ fn global(stack: &ValidatedStack) -> Vec<Resource> {
     };
     if g.web_acl.is_some() {
         dist = dist.prop("webAcl", "web-acl").dep(global_key("web-acl"));
+    }
+    if d.adopt.is_some() {
+        dist = dist.prop(ADOPTED, "spec.cdn.adopt");
     }
     out.push(dist);
     out.push(

@@ -231,9 +231,31 @@ pub enum DnsAction {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CdnAction {
-    CreateDistribution { caller_reference: String, spec: DistributionSpec },
-    UpdateDistribution { id: String, etag: String, spec: DistributionSpec },
-    DeleteDistribution { id: String, etag: String },
+    CreateDistribution {
+        caller_reference: String,
+        spec: Box<DistributionSpec>,
+    },
+    /// With the distribution's own caller reference (an adopted one's is not ours).
+    UpdateDistribution {
+        id: String,
+        etag: String,
+        caller_reference: String,
+        spec: Box<DistributionSpec>,
+    },
+    DeleteDistribution {
+        id: String,
+        etag: String,
+    },
+    /// Tags an existing distribution as ours, with the time.
+    AdoptDistribution {
+        id: String,
+        arn: String,
+    },
+    /// Leaves an adopted distribution serving, untagged.
+    ReleaseDistribution {
+        id: String,
+        arn: String,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -489,6 +511,8 @@ impl FamilyAction for CdnAction {
             CdnAction::CreateDistribution { .. } => Effect::Create,
             CdnAction::UpdateDistribution { .. } => Effect::Update,
             CdnAction::DeleteDistribution { .. } => Effect::Delete,
+            CdnAction::AdoptDistribution { .. } => Effect::Adopt,
+            CdnAction::ReleaseDistribution { .. } => Effect::Release,
         };
         (effect, Kind::Distribution)
     }
@@ -503,6 +527,10 @@ impl FamilyAction for CdnAction {
             CdnAction::UpdateDistribution { id, spec, .. } if !spec.enabled => format!("disable distribution {id}"),
             CdnAction::UpdateDistribution { id, .. } => format!("update distribution {id}"),
             CdnAction::DeleteDistribution { id, .. } => format!("delete distribution {id}"),
+            CdnAction::AdoptDistribution { id, .. } => format!("adopt distribution {id}"),
+            CdnAction::ReleaseDistribution { id, .. } => {
+                format!("leave distribution {id} serving, untagged (adopted)")
+            }
         }
     }
 }

@@ -111,6 +111,9 @@ pub struct DesiredDistribution {
     pub caching: CachingMode,
     pub origin_protocol: OriginProtocol,
     pub price_class: PriceClass,
+    /// An existing distribution to adopt (`spec.cdn.adopt`), never one to
+    /// create; adopted, it is left in place when the stack is deleted.
+    pub adopt: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -247,6 +250,7 @@ pub fn desired_global_edge(stack: &ValidatedStack, placement: &Placement) -> Des
             caching: spec.cdn.caching,
             origin_protocol: spec.cdn.origin_protocol,
             price_class: spec.cdn.price_class,
+            adopt: spec.cdn.adopt.clone(),
         },
         web_acl: spec.waf.enabled.then(|| DesiredWebAcl {
             name: spec.waf.adopt.clone().unwrap_or_else(|| stack.aws_name("web", 128)),

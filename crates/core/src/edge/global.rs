@@ -11,7 +11,7 @@ use crate::edge::inputs::{
     RECORD_TTL, RegionEdgeInputs, marker_name, origin_id,
 };
 use crate::edge::observed::{
-    AlarmConfig, DistributionSpec, HealthCheckConfig, ObservedCertificate, ObservedLoadBalancer, OriginSpec,
+    AlarmConfig, Claim, DistributionSpec, HealthCheckConfig, ObservedCertificate, ObservedLoadBalancer, OriginSpec,
     RecordSpec, WebAclSpec, diff,
 };
 use warmstandby_api::DriftItem;
@@ -97,7 +97,7 @@ pub(super) fn plan_global(plan: &mut EdgePlan, inputs: &EdgeInputs<'_>) {
     }
     let web_acl_arn = plan_web_acl(plan, inputs);
     plan_distribution(plan, inputs, web_acl_arn);
-    match &o.distribution {
+    match o.distribution.as_ref().filter(|d| d.claim.is_ours()) {
         Some(dist) => desired.push(RecordSpec {
             name: g.web_fqdn.to_lowercase(),
             rtype: "A".into(),
@@ -245,82 +245,116 @@ fn plan_web_acl(plan: &mut EdgePlan, inputs: &EdgeInputs<'_>) -> Option<String> 
     }
 }
 
-/// The active region's web load balancer first in the origin group.
-fn plan_distribution(plan: &mut EdgePlan, inputs: &EdgeInputs<'_>, web_acl_arn: Option<String>) {
+/// The distribution the spec describes, once both web load balancers,
+/// CloudFront's certificate and the web ACL exist: the active region's web
+/// load balancer first in the origin group.
+fn wanted_distribution(inputs: &EdgeInputs<'_>, web_acl_arn: Option<String>) -> Option<DistributionSpec> {
     let g = inputs.global;
-    let o = inputs.observed;
     let cf_cert = cloudfront_certificate(inputs).filter(|c| c.is_issued());
     let webs = (web_lb(inputs, g.active), web_lb(inputs, g.active.other()));
-    match (webs, cf_cert, web_acl_arn) {
-        ((Some(first), Some(second)), Some(cert), Some(web_acl_arn)) => {
-            let d = &g.distribution;
-            let policy = match d.origin_protocol {
-                OriginProtocol::HttpOnly => "http-only",
-                OriginProtocol::HttpsOnly => "https-only",
-            };
-            let origins: Vec<OriginSpec> = [(g.active, first), (g.active.other(), second)]
-                .iter()
-                .map(|(role, lb)| OriginSpec {
-                    id: origin_id(&region(inputs, *role).desired.region),
-                    domain_name: lb.dns_name.to_lowercase(),
-                    protocol_policy: policy.into(),
-                    connection_attempts: d.connection_attempts,
-                    connection_timeout: d.connection_timeout_seconds,
-                })
-                .collect();
-            let mut codes = d.failover_status_codes.clone();
-            codes.sort_unstable();
-            codes.dedup();
-            let want = DistributionSpec {
-                comment: d.comment.clone(),
-                enabled: true,
-                aliases: vec![g.web_fqdn.to_lowercase()],
-                certificate_arn: cert.arn.clone(),
-                origin_group_members: origins.iter().map(|o| o.id.clone()).collect(),
-                origins,
-                origin_group_id: ORIGIN_GROUP_ID.into(),
-                failover_status_codes: codes,
-                target_origin_id: ORIGIN_GROUP_ID.into(),
-                viewer_protocol_policy: "redirect-to-https".into(),
-                allowed_methods: ALL_METHODS.iter().map(ToString::to_string).collect(),
-                cache_policy_id: match d.caching {
-                    CachingMode::Disabled => CACHING_DISABLED.into(),
-                    CachingMode::Optimized => CACHING_OPTIMIZED.into(),
+    let ((Some(first), Some(second)), Some(cert), Some(web_acl_arn)) = (webs, cf_cert, web_acl_arn) else {
+        return None;
+    };
+    let d = &g.distribution;
+    let policy = match d.origin_protocol {
+        OriginProtocol::HttpOnly => "http-only",
+        OriginProtocol::HttpsOnly => "https-only",
+    };
+    let origins: Vec<OriginSpec> = [(g.active, first), (g.active.other(), second)]
+        .iter()
+        .map(|(role, lb)| OriginSpec {
+            id: origin_id(&region(inputs, *role).desired.region),
+            domain_name: lb.dns_name.to_lowercase(),
+            protocol_policy: policy.into(),
+            connection_attempts: d.connection_attempts,
+            connection_timeout: d.connection_timeout_seconds,
+        })
+        .collect();
+    let mut codes = d.failover_status_codes.clone();
+    codes.sort_unstable();
+    codes.dedup();
+    let want = DistributionSpec {
+        comment: d.comment.clone(),
+        enabled: true,
+        aliases: vec![g.web_fqdn.to_lowercase()],
+        certificate_arn: cert.arn.clone(),
+        origin_group_members: origins.iter().map(|o| o.id.clone()).collect(),
+        origins,
+        origin_group_id: ORIGIN_GROUP_ID.into(),
+        failover_status_codes: codes,
+        target_origin_id: ORIGIN_GROUP_ID.into(),
+        viewer_protocol_policy: "redirect-to-https".into(),
+        allowed_methods: ALL_METHODS.iter().map(ToString::to_string).collect(),
+        cache_policy_id: match d.caching {
+            CachingMode::Disabled => CACHING_DISABLED.into(),
+            CachingMode::Optimized => CACHING_OPTIMIZED.into(),
+        },
+        price_class: match d.price_class {
+            PriceClass::PriceClass_100 => "PriceClass_100",
+            PriceClass::PriceClass_200 => "PriceClass_200",
+            PriceClass::PriceClass_All => "PriceClass_All",
+        }
+        .into(),
+        web_acl_id: web_acl_arn,
+    };
+    Some(want)
+}
+
+/// Ours is created and kept as the spec says; one named for adoption is
+/// adopted first (never created), then the same.
+fn plan_distribution(plan: &mut EdgePlan, inputs: &EdgeInputs<'_>, web_acl_arn: Option<String>) {
+    let o = inputs.observed;
+    let want = wanted_distribution(inputs, web_acl_arn);
+    let waits = "the distribution waits for both web load balancers, CloudFront's certificate and the web ACL";
+    match (&o.distribution, &inputs.global.distribution.adopt) {
+        (None, Some(id)) => {
+            plan.blocked.push(format!("spec.cdn.adopt: there is no distribution {id}; nothing is created in its place"))
+        }
+        (Some(have), _) if !have.claim.is_ours() => {
+            if let Claim::Foreign { other_owner: Some(owner) } = &have.claim {
+                plan.blocked
+                    .push(format!("spec.cdn.adopt: distribution {} is managed by {owner}; it is left alone", have.id));
+                return;
+            }
+            // Adopted first; its differences show now and are changed after.
+            plan.push(EdgeScope::Global, CdnAction::AdoptDistribution { id: have.id.clone(), arn: have.arn.clone() });
+            if let Some(want) = want {
+                plan.drift.extend(diff(GLOBAL_REGION, "Distribution", &have.id, &want.fields(), &have.spec.fields()));
+            }
+        }
+        (None, None) => match want {
+            Some(spec) => plan.push(
+                EdgeScope::Global,
+                CdnAction::CreateDistribution {
+                    caller_reference: inputs.owner.distribution_reference(),
+                    spec: Box::new(spec),
                 },
-                price_class: match d.price_class {
-                    PriceClass::PriceClass_100 => "PriceClass_100",
-                    PriceClass::PriceClass_200 => "PriceClass_200",
-                    PriceClass::PriceClass_All => "PriceClass_All",
-                }
-                .into(),
-                web_acl_id: web_acl_arn.clone(),
-            };
-            match &o.distribution {
-                None => plan.push(
-                    EdgeScope::Global,
-                    CdnAction::CreateDistribution {
-                        caller_reference: inputs.owner.distribution_reference(),
-                        spec: want,
-                    },
-                ),
-                Some(have) => {
+            ),
+            None => plan.waiting.push(waits.into()),
+        },
+        (Some(have), _) => {
+            match want {
+                Some(want) => {
                     let items = diff(GLOBAL_REGION, "Distribution", &have.id, &want.fields(), &have.spec.fields());
                     if !items.is_empty() {
                         plan.push(
                             EdgeScope::Global,
-                            CdnAction::UpdateDistribution { id: have.id.clone(), etag: have.etag.clone(), spec: want },
+                            CdnAction::UpdateDistribution {
+                                id: have.id.clone(),
+                                etag: have.etag.clone(),
+                                caller_reference: have.caller_reference.clone(),
+                                spec: Box::new(want),
+                            },
                         );
                     }
                     plan.drift.extend(items);
-                    if have.status != "Deployed" {
-                        plan.waiting.push(format!("distribution {} is {}", have.id, have.status));
-                    }
                 }
+                None => plan.waiting.push(waits.into()),
+            }
+            if have.status != "Deployed" {
+                plan.waiting.push(format!("distribution {} is {}", have.id, have.status));
             }
         }
-        _ => plan.waiting.push(
-            "the distribution waits for both web load balancers, CloudFront's certificate and the web ACL".into(),
-        ),
     }
 }
 

@@ -446,8 +446,11 @@ pub struct ObservedDistribution {
     pub status: String,
     /// For updates and deletion (If-Match).
     pub etag: String,
+    /// Ours is derived from the owner; an adopted one keeps its own (CloudFront never changes it).
     pub caller_reference: String,
     pub spec: DistributionSpec,
+    /// Read from its tags while `spec.cdn.adopt` names it.
+    pub claim: Claim,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

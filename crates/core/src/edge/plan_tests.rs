@@ -239,7 +239,13 @@ impl World {
             EdgeAction::Compute(ComputeAction::ReleaseImage { image_id, .. }) => {
                 self.regions[i].images.iter_mut().filter(|m| m.id == image_id).for_each(|m| m.tagged = false)
             }
-            EdgeAction::Certificate(CertificateAction::ReleaseCertificate { .. }) => self.regions[i].certificate = None,
+            EdgeAction::Certificate(CertificateAction::ReleaseCertificate { .. }) => {
+                if scope == EdgeScope::Global {
+                    self.observed.certificate = None;
+                } else {
+                    self.regions[i].certificate = None;
+                }
+            }
             EdgeAction::LoadBalancing(LoadBalancingAction::DeleteListener { arn }) => {
                 assert!(self.regions[i].listeners.iter().any(|l| l.arn == arn && l.claim == Claim::Created));
                 self.regions[i].listeners.retain(|l| l.arn != arn)
@@ -367,14 +373,23 @@ impl World {
                     status: "InProgress".into(),
                     etag: "e1".into(),
                     caller_reference,
-                    spec,
+                    spec: *spec,
+                    claim: Claim::Created,
                 })
             }
             EdgeAction::Cdn(CdnAction::UpdateDistribution { spec, .. }) => {
                 if let Some(d) = &mut self.observed.distribution {
-                    d.spec = spec;
+                    assert!(d.claim.is_ours(), "a distribution changed while not ours");
+                    d.spec = *spec;
                     d.status = "InProgress".into();
                 }
+            }
+            EdgeAction::Cdn(CdnAction::AdoptDistribution { .. }) => {
+                let d = self.observed.distribution.as_mut().unwrap();
+                d.claim = Claim::Adopted("2026-12-05T10:00:00Z".into());
+            }
+            EdgeAction::Cdn(CdnAction::ReleaseDistribution { .. }) => {
+                self.observed.distribution.as_mut().unwrap().claim = Claim::Foreign { other_owner: None }
             }
             EdgeAction::Cdn(CdnAction::DeleteDistribution { .. }) => {
                 let d = self.observed.distribution.as_ref().unwrap();
@@ -960,4 +975,93 @@ fn named_tiers_are_adopted_whole_then_managed_and_left_working_by_teardown() {
         assert_eq!(r.live_count(), 0, "nothing of ours left: {r:#?}");
         assert_eq!((r.load_balancers.len(), r.auto_scaling_groups.len(), r.launch_templates.len()), (2, 2, 2));
     }
+}
+
+/// A distribution made by hand in front of the console's web load
+/// balancers: what observation reports for the ID `spec.cdn.adopt` gives.
+fn hand_made_distribution(other_owner: Option<&str>) -> ObservedDistribution {
+    let spec = crate::edge::observed::DistributionSpec {
+        comment: "shop".into(),
+        enabled: true,
+        aliases: vec![],
+        certificate_arn: String::new(),
+        origins: vec![],
+        origin_group_id: String::new(),
+        origin_group_members: vec![],
+        failover_status_codes: vec![],
+        target_origin_id: "console-web".into(),
+        viewer_protocol_policy: "allow-all".into(),
+        allowed_methods: vec!["GET".into(), "HEAD".into()],
+        cache_policy_id: String::new(),
+        price_class: "PriceClass_All".into(),
+        web_acl_id: String::new(),
+    };
+    ObservedDistribution {
+        id: "ECONSOLE1234".into(),
+        arn: "arn:aws:cloudfront::1:distribution/ECONSOLE1234".into(),
+        domain_name: "dconsole.cloudfront.net".into(),
+        status: "Deployed".into(),
+        etag: "e0".into(),
+        caller_reference: "console-2026".into(),
+        spec,
+        claim: Claim::Foreign { other_owner: other_owner.map(str::to_string) },
+    }
+}
+
+#[test]
+fn a_named_distribution_is_adopted_then_managed_and_left_serving_by_teardown() {
+    let mut w = world(|s| s.spec.cdn.adopt = Some("ECONSOLE1234".into()));
+    // Not there: refused, never created.
+    let plan = w.plan();
+    assert!(
+        plan.blocked
+            .iter()
+            .any(|b| b == "spec.cdn.adopt: there is no distribution ECONSOLE1234; nothing is created in its place"),
+        "{:?}",
+        plan.blocked
+    );
+    // Someone else's: refused, left alone.
+    w.observed.distribution = Some(hand_made_distribution(Some("the CloudFormation stack shop")));
+    let plan = w.plan();
+    assert!(
+        plan.blocked
+            .iter()
+            .any(|b| b.contains("distribution ECONSOLE1234 is managed by the CloudFormation stack shop"))
+    );
+    assert!(!plan.actions.iter().any(|(_, a)| matches!(a, EdgeAction::Cdn(_))), "{:#?}", plan.actions);
+
+    // Untagged: adopted (before anything waits on it), then made the spec's,
+    // with its own caller reference; the web record names it once it is ours.
+    w.observed.distribution = Some(hand_made_distribution(None));
+    let plan = w.plan();
+    assert!(
+        plan.actions.iter().any(
+            |(_, a)| matches!(a, EdgeAction::Cdn(CdnAction::AdoptDistribution { id, .. }) if id == "ECONSOLE1234")
+        )
+    );
+    let rounds = w.converge();
+    assert!(round_of(&rounds, "AdoptDistribution") < round_of(&rounds, "UpdateDistribution"), "{rounds:#?}");
+    assert!(!rounds.iter().flatten().any(|a| a.ends_with("CreateDistribution")), "{rounds:#?}");
+    let d = w.observed.distribution.clone().expect("the adopted distribution");
+    assert_eq!((d.id.as_str(), d.caller_reference.as_str()), ("ECONSOLE1234", "console-2026"));
+    assert!(
+        d.spec.enabled && d.spec.origins.len() == 2 && d.spec.aliases == vec!["www.bookstore.example.com".to_string()],
+        "{d:#?}"
+    );
+    let acl = w.observed.web_acl.as_ref().map(|a| a.arn.clone()).expect("our web ACL");
+    assert_eq!(d.spec.web_acl_id, acl);
+    assert!(w.observed.records.iter().any(|r| r.alias.as_ref().is_some_and(|a| a.0 == d.domain_name)));
+
+    // Deleted with the stack: released, never disabled or deleted; the web
+    // ACL and the certificate it uses stay with it.
+    let rounds = w.teardown();
+    let all: Vec<&String> = rounds.iter().flatten().collect();
+    assert!(all.iter().any(|a| a.ends_with("ReleaseDistribution")), "{rounds:#?}");
+    assert!(!all.iter().any(|a| a.ends_with("DeleteDistribution") || a.ends_with("UpdateDistribution")), "{rounds:#?}");
+    assert!(
+        all.iter().any(|a| a.ends_with("ReleaseWebAcl")) && !all.iter().any(|a| a.ends_with("DeleteWebAcl")),
+        "{rounds:#?}"
+    );
+    assert!(all.iter().any(|a| a.ends_with("ReleaseCertificate")), "{rounds:#?}");
+    assert_eq!(w.observed.live_count(MARKER), 0, "{:#?}", w.observed);
 }

@@ -137,6 +137,7 @@ pub fn edge_families(view: &EdgeView<'_>, drift: &[DriftItem]) -> Vec<Family> {
     }
     let mut cdn = Vec::new();
     match &og.distribution {
+        Some(d) if !d.claim.is_ours() => cdn.push(format!("distribution {} is not adopted yet", d.id)),
         Some(d) if d.status == "Deployed" && d.spec.enabled => {}
         Some(d) => {
             cdn.push(format!("distribution {} is {}", d.id, if d.spec.enabled { &d.status } else { "disabled" }))
@@ -242,7 +243,7 @@ pub fn global_edge_status(view: &EdgeView<'_>) -> GlobalStackStatus {
             .records_named(&g.api_fqdn)
             .find_map(|r| r.health_check_id.clone())
             .or_else(|| o.health_checks.first().map(|h| h.id.clone())),
-        distribution_id: o.distribution.as_ref().map(|d| d.id.clone()),
+        distribution_id: o.distribution.as_ref().filter(|d| d.claim.is_ours()).map(|d| d.id.clone()),
         cloudfront_certificate_arn,
         web_acl_arn: o.web_acl.as_ref().filter(|w| w.is_ours()).map(|w| w.arn.clone()),
         alarm_name: o.alarm.as_ref().map(|a| a.name.clone()),

@@ -84,12 +84,27 @@ pub fn plan_edge_teardown(
     let records_left = !ours.is_empty();
 
     let mut distribution_left = false;
-    if let Some(d) = &observed.distribution {
+    // An adopted distribution stays serving, with the certificate and web ACL of ours it uses.
+    let kept = observed.distribution.as_ref().filter(|d| d.claim != Claim::Created);
+    let kept_certificate = kept.map(|d| d.spec.certificate_arn.as_str());
+    let kept_acl = kept.map(|d| d.spec.web_acl_id.as_str());
+    if let Some(d) = kept.filter(|d| d.claim.is_ours()) {
+        plan.push(g, CdnAction::ReleaseDistribution { id: d.id.clone(), arn: d.arn.clone() });
+    }
+    if let Some(d) = observed.distribution.as_ref().filter(|d| d.claim == Claim::Created) {
         distribution_left = true;
         if d.spec.enabled {
             let mut spec = d.spec.clone();
             spec.enabled = false;
-            plan.push(g, CdnAction::UpdateDistribution { id: d.id.clone(), etag: d.etag.clone(), spec });
+            plan.push(
+                g,
+                CdnAction::UpdateDistribution {
+                    id: d.id.clone(),
+                    etag: d.etag.clone(),
+                    caller_reference: d.caller_reference.clone(),
+                    spec: Box::new(spec),
+                },
+            );
             plan.waiting.push(format!("distribution {} is being disabled", d.id));
         } else if d.status != "Deployed" {
             plan.waiting.push(format!("distribution {} is {}", d.id, d.status));
@@ -97,9 +112,10 @@ pub fn plan_edge_teardown(
             plan.push(g, CdnAction::DeleteDistribution { id: d.id.clone(), etag: d.etag.clone() });
         }
     }
-    // An adopted ACL is left where it was, without our tags (one never adopted is not ours).
+    // An adopted ACL is left where it was, without our tags (one never
+    // adopted is not ours), and so is ours when a kept distribution uses it.
     match (observed.web_acl.as_ref().filter(|w| w.is_ours()), distribution_left) {
-        (Some(w), _) if w.adopted_at.is_some() => {
+        (Some(w), _) if w.adopted_at.is_some() || kept_acl == Some(w.arn.as_str()) => {
             plan.push(g, WafAction::ReleaseWebAcl { name: w.name.clone(), arn: w.arn.clone() })
         }
         (Some(w), false) => plan.push(
@@ -211,15 +227,19 @@ pub fn plan_edge_teardown(
             }
         }
         if let Some(c) = &o.certificate {
-            if kept.certificates.contains(&c.arn) {
+            if kept.certificates.contains(&c.arn) || kept_certificate == Some(c.arn.as_str()) {
                 plan.push(scope, CertificateAction::ReleaseCertificate { arn: c.arn.clone() });
             } else if !listeners_left && !regional_certificates_in_use {
                 plan.push(scope, CertificateAction::DeleteCertificate { arn: c.arn.clone() });
             }
         }
     }
-    if let (Some(c), false) = (&observed.certificate, distribution_left) {
-        plan.push(g, CertificateAction::DeleteCertificate { arn: c.arn.clone() });
+    match (&observed.certificate, distribution_left) {
+        (Some(c), _) if kept_certificate == Some(c.arn.as_str()) => {
+            plan.push(g, CertificateAction::ReleaseCertificate { arn: c.arn.clone() })
+        }
+        (Some(c), false) => plan.push(g, CertificateAction::DeleteCertificate { arn: c.arn.clone() }),
+        _ => {}
     }
     if let (Some(zone), false) = (&observed.zone, records_left)
         && zone.ours

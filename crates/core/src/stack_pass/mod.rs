@@ -88,7 +88,7 @@ impl Snapshot {
                     && !r.auto_scaling_groups.iter().any(|a| a.claim.is_ours())
                     && r.certificate.is_none()
             })
-            && self.global.distribution.is_none()
+            && self.global.distribution.as_ref().is_none_or(|d| !d.claim.is_ours())
             && self.global.health_checks.is_empty()
             && self.global.web_acl.as_ref().is_none_or(|w| !w.is_ours())
     }
@@ -441,6 +441,9 @@ fn adopted(
                 record(region, Kind::AutoScalingGroup, &x.name, x.claim.adopted_at());
             }
         }
+    }
+    if let Some(d) = &snapshot.global.distribution {
+        record(warmstandby_api::GLOBAL_REGION, Kind::Distribution, &d.id, d.claim.adopted_at());
     }
     let acl = snapshot.global.web_acl.as_ref().filter(|w| w.is_ours());
     if let Some((acl, at)) = acl.and_then(|w| w.adopted_at.as_ref().map(|at| (w, at)))

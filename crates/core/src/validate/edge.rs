@@ -80,6 +80,19 @@ pub(super) fn validate_edge(errors: &mut ValidationErrors, spec: &ThreeTierStack
             errors.push(path, format!("{group} is listed twice"));
         }
     }
+    if let Some(id) = &spec.cdn.adopt {
+        let valid = (6..=32).contains(&id.len())
+            && id.starts_with(|c: char| c.is_ascii_uppercase())
+            && id.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+        if !valid {
+            errors.push(
+                "spec.cdn.adopt",
+                format!(
+                    "{id:?} is not a CloudFront distribution ID (6-32 capital letters and digits, like E2QWRUHAPOMQZL)"
+                ),
+            );
+        }
+    }
     if let Some(name) = &spec.waf.adopt {
         let valid =
             (1..=128).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || "_-".contains(c));
