@@ -33,6 +33,7 @@ pub(crate) const SCHEMA_CATCHES: &[(&str, &str)] = &[
     ("25-several-errors-at-once.yaml", "spec.database.allocatedStorageGiB"),
     ("28-secret-recovery-window.yaml", "spec.database.credentials.recoveryWindowDays"),
     ("30-adopt-identifier.yaml", "spec.database.adopt.replica"),
+    ("31-adopt-tier-name.yaml", "spec.web.adopt.standby.loadBalancer"),
 ];
 
 fn resource_of(kind: &str) -> Option<ApiResource> {
@@ -172,6 +173,16 @@ async fn the_api_server_rejects_what_the_schema_can_catch_with_the_field_path() 
             s.spec.database.adopt = Some(warmstandby_api::DatabaseAdoption { writer: "other-db".into(), replica: None })
         }),
         ("added", &|s: &mut ThreeTierStack| s.spec.waf.adopt = Some("shop-acl".into())),
+        ("added to a tier", &|s: &mut ThreeTierStack| {
+            let names = warmstandby_api::TierResources {
+                load_balancer: "web-alb".into(),
+                target_group: "web-targets".into(),
+                launch_template: "web-template".into(),
+                auto_scaling_group: "web-servers".into(),
+            };
+            s.spec.web.adopt = Some(warmstandby_api::TierAdoption { primary: names.clone(), standby: names })
+        }),
+        ("added to the distribution", &|s: &mut ThreeTierStack| s.spec.cdn.adopt = Some("E2QWRUHAPOMQZL".into())),
     ] {
         match refused(edit).await {
             Err(kube::Error::Api(e)) => assert!(e.message.contains(says), "{what}: {}", e.message),
