@@ -7,7 +7,7 @@ use aws_sdk_wafv2::types::{
     RateBasedStatementAggregateKeyType, Rule, RuleAction, Scope, Statement, Tag, VisibilityConfig,
 };
 use warmstandby_api::TAG_UID;
-use warmstandby_core::edge::observed::{ObservedWebAcl, WebAclSpec};
+use warmstandby_core::edge::observed::{Claim, ObservedWebAcl, WebAclSpec};
 use warmstandby_core::edge::plan::WafAction;
 use warmstandby_core::plan::ActionOutcome;
 
@@ -51,15 +51,7 @@ pub async fn observe(
     let Some(mut acl) = Option::clone(&acl) else { return Ok(None) };
     if let Some(owner) = adopting {
         let tags = tags_of(aws, &acl.arn).await?;
-        let tag = |key: &str| tags.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
-        acl.adopted_at = tag(warmstandby_api::TAG_ADOPTED);
-        if tag(TAG_UID).as_deref() != Some(owner.uid.as_str()) {
-            let other_owner = warmstandby_core::identity::managed_by_another(
-                tags.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-                &owner.uid,
-            );
-            acl.foreign = Some(warmstandby_core::edge::observed::Foreign { other_owner });
-        }
+        acl.claim = Claim::of(tags.iter().map(|(k, v)| (k.as_str(), v.as_str())), &owner.uid);
     }
     Ok(Some(acl))
 }
@@ -92,8 +84,7 @@ async fn get(aws: &AwsContext, name: &str, id: &str) -> Result<Option<ObservedWe
         arn: acl.arn().to_string(),
         lock_token: out.lock_token().unwrap_or_default().to_string(),
         spec: WebAclSpec { managed_rule_groups, rate_limit },
-        foreign: None,
-        adopted_at: None,
+        claim: Claim::Created,
     }))
 }
 

@@ -201,11 +201,11 @@ fn plan_web_acl(plan: &mut EdgePlan, inputs: &EdgeInputs<'_>) -> Option<String> 
             }
             Some(have) if !have.is_ours() => {
                 // Named for adoption: adopted first, its rules then changed as ours.
-                match have.foreign.as_ref().and_then(|f| f.other_owner.as_ref()) {
-                    Some(owner) => plan
+                match &have.claim {
+                    Claim::Foreign { other_owner: Some(owner) } => plan
                         .blocked
                         .push(format!("spec.waf.adopt: web ACL {} is managed by {owner}; it is left alone", have.name)),
-                    None => {
+                    _ => {
                         plan.drift.extend(diff(
                             GLOBAL_REGION,
                             "WebAcl",

@@ -472,25 +472,16 @@ pub struct ObservedWebAcl {
     pub arn: String,
     pub lock_token: String,
     pub spec: WebAclSpec,
-    /// Not ours (yet): an ACL `spec.waf.adopt` names, found by name, whose
-    /// tags are not this stack's. Ours are found by our name and their
-    /// tags checked right before a change.
-    pub foreign: Option<Foreign>,
-    /// When it was adopted (tag `warmstandby.dev/adopted`).
-    pub adopted_at: Option<String>,
-}
-
-/// A resource named for adoption that is not ours yet.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Foreign {
-    /// Someone else that manages it, by its tags (`identity::managed_by_another`).
-    pub other_owner: Option<String>,
+    /// Read from its tags while they matter (an ACL `spec.waf.adopt` names,
+    /// or ours an adopted distribution may have kept); otherwise ours are
+    /// found by our name and their tags checked right before a change.
+    pub claim: Claim,
 }
 
 impl ObservedWebAcl {
     /// It is this stack's (created, or adopted already).
     pub fn is_ours(&self) -> bool {
-        self.foreign.is_none()
+        self.claim.is_ours()
     }
 }
 

@@ -346,8 +346,7 @@ impl World {
                     name,
                     lock_token: "t".into(),
                     spec,
-                    foreign: None,
-                    adopted_at: None,
+                    claim: Claim::Created,
                 })
             }
             EdgeAction::Waf(WafAction::DeleteWebAcl { .. }) => {
@@ -356,7 +355,7 @@ impl World {
             }
             EdgeAction::Waf(WafAction::AdoptWebAcl { .. }) => {
                 if let Some(w) = &mut self.observed.web_acl {
-                    (w.foreign, w.adopted_at) = (None, Some("2026-12-05T10:00:00Z".into()));
+                    w.claim = Claim::Adopted("2026-12-05T10:00:00Z".into());
                 }
             }
             EdgeAction::Waf(WafAction::ReleaseWebAcl { .. }) => self.observed.web_acl = None,
@@ -711,8 +710,7 @@ fn hand_made_acl(name: &str, other_owner: Option<&str>) -> ObservedWebAcl {
             managed_rule_groups: vec!["AWSManagedRulesCommonRuleSet".into()],
             rate_limit: None,
         },
-        foreign: Some(crate::edge::observed::Foreign { other_owner: other_owner.map(str::to_string) }),
-        adopted_at: None,
+        claim: Claim::Foreign { other_owner: other_owner.map(str::to_string) },
     }
 }
 

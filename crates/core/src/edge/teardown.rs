@@ -115,7 +115,7 @@ pub fn plan_edge_teardown(
     // An adopted ACL is left where it was, without our tags (one never
     // adopted is not ours), and so is ours when a kept distribution uses it.
     match (observed.web_acl.as_ref().filter(|w| w.is_ours()), distribution_left) {
-        (Some(w), _) if w.adopted_at.is_some() || kept_acl == Some(w.arn.as_str()) => {
+        (Some(w), _) if w.claim.adopted_at().is_some() || kept_acl == Some(w.arn.as_str()) => {
             plan.push(g, WafAction::ReleaseWebAcl { name: w.name.clone(), arn: w.arn.clone() })
         }
         (Some(w), false) => plan.push(

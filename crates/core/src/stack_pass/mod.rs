@@ -442,19 +442,12 @@ fn adopted(
             }
         }
     }
+    let global = warmstandby_api::GLOBAL_REGION;
     if let Some(d) = &snapshot.global.distribution {
-        record(warmstandby_api::GLOBAL_REGION, Kind::Distribution, &d.id, d.claim.adopted_at());
+        record(global, Kind::Distribution, &d.id, d.claim.adopted_at());
     }
-    let acl = snapshot.global.web_acl.as_ref().filter(|w| w.is_ours());
-    if let Some((acl, at)) = acl.and_then(|w| w.adopted_at.as_ref().map(|at| (w, at)))
-        && !adopted.iter().any(|a| a.kind == Kind::WebAcl.to_string() && a.id == acl.name)
-    {
-        adopted.push(warmstandby_api::AdoptedResource {
-            region: warmstandby_api::GLOBAL_REGION.to_string(),
-            kind: Kind::WebAcl.to_string(),
-            id: acl.name.clone(),
-            adopted_at: at.clone(),
-        });
+    if let Some(acl) = &snapshot.global.web_acl {
+        record(global, Kind::WebAcl, &acl.name, acl.claim.adopted_at());
     }
     adopted
 }
