@@ -70,14 +70,7 @@ pub async fn read_region(aws: &AwsContext, region: &str) -> Result<SeenRegion, A
         .iter()
         .map(|g: &aws_sdk_autoscaling::types::AutoScalingGroup| SeenAutoScalingGroup {
             name: g.auto_scaling_group_name().unwrap_or_default().to_string(),
-            subnet_ids: g
-                .vpc_zone_identifier()
-                .unwrap_or_default()
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .collect(),
+            subnet_ids: crate::edge::compute::asg_subnets(g),
             target_group_arns: g.target_group_arns().to_vec(),
             launch_template: g.launch_template().and_then(|t| t.launch_template_name()).map(str::to_string),
             ours: g.tags().iter().any(|t| t.key() == Some(TAG_UID)),

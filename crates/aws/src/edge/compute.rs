@@ -10,7 +10,7 @@ use aws_sdk_autoscaling::types::{LaunchTemplateSpecification, Tag as AsgTag};
 use aws_sdk_ec2::types::{RequestLaunchTemplateData, ResourceType};
 use warmstandby_api::RegionRole;
 use warmstandby_api::{TAG_COMPONENT, TAG_NAME, TAG_STACK, TAG_UID};
-use warmstandby_core::desired::{DesiredRegionEdge, ImageSource};
+use warmstandby_core::desired::{DesiredRegionEdge, DesiredTier, ImageSource};
 use warmstandby_core::edge::observed::{
     AsgSpec, Claim, LaunchTemplateData, ObservedAsg, ObservedImage, ObservedLaunchTemplate,
 };
@@ -114,12 +114,8 @@ async fn observe_launch_templates(
     let found = crate::fleet::launch_templates(aws, region).await?;
     let ours: Vec<&aws_sdk_ec2::types::LaunchTemplate> =
         found.iter().filter(|t| ec2_tag(t.tags(), TAG_UID) == Some(owner.uid.as_str())).collect();
-    let named: Vec<String> = desired
-        .tiers
-        .iter()
-        .filter(|t| t.adopt && !ours.iter().any(|o| o.launch_template_name() == Some(&t.launch_template_name)))
-        .map(|t| t.launch_template_name.clone())
-        .collect();
+    let listed: Vec<&str> = ours.iter().filter_map(|t| t.launch_template_name()).collect();
+    let named = unlisted_adoptions(desired, |t| &t.launch_template_name, &listed);
     let others = if named.is_empty() {
         Vec::new()
     } else {
@@ -132,15 +128,8 @@ async fn observe_launch_templates(
         let tags = t.tags().iter().map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default()));
         let claim = Claim::of(tags, &owner.uid);
         let name = t.launch_template_name().unwrap_or_default();
-        let tier = match ec2_tag(t.tags(), TAG_COMPONENT).filter(|_| claim.is_ours()) {
-            Some(component) => component.trim_start_matches("launch-template/").to_string(),
-            None => desired
-                .tiers
-                .iter()
-                .find(|d| d.launch_template_name == name)
-                .map(|d| d.tier.to_string())
-                .unwrap_or_default(),
-        };
+        let component = ec2_tag(t.tags(), TAG_COMPONENT).and_then(|c| c.strip_prefix("launch-template/"));
+        let tier = tier_of(desired, &claim, component, |d| &d.launch_template_name, name);
         let id = t.launch_template_id().unwrap_or_default().to_string();
         let latest_version = t.latest_version_number().unwrap_or_default();
         let latest = match aws.cached_launch_template_version(region, &id, latest_version) {
@@ -190,12 +179,8 @@ async fn observe_groups(
         g.tags().iter().any(|t| t.key() == Some(TAG_UID) && t.value() == Some(owner.uid.as_str()))
     };
     let ours: Vec<&aws_sdk_autoscaling::types::AutoScalingGroup> = found.iter().filter(uid).collect();
-    let named: Vec<String> = desired
-        .tiers
-        .iter()
-        .filter(|t| t.adopt && !ours.iter().any(|o| o.auto_scaling_group_name() == Some(&t.auto_scaling_group_name)))
-        .map(|t| t.auto_scaling_group_name.clone())
-        .collect();
+    let listed: Vec<&str> = ours.iter().filter_map(|g| g.auto_scaling_group_name()).collect();
+    let named = unlisted_adoptions(desired, |t| &t.auto_scaling_group_name, &listed);
     let others = if named.is_empty() {
         Vec::new()
     } else {
@@ -211,24 +196,11 @@ async fn observe_groups(
         let pairs = g.tags().iter().map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default()));
         let claim = Claim::of(pairs, &owner.uid);
         let name = g.auto_scaling_group_name().unwrap_or_default();
-        let tier = match tag(TAG_COMPONENT).filter(|_| claim.is_ours()) {
-            Some(component) => component.trim_start_matches("auto-scaling-group/").to_string(),
-            None => desired
-                .tiers
-                .iter()
-                .find(|d| d.auto_scaling_group_name == name)
-                .map(|d| d.tier.to_string())
-                .unwrap_or_default(),
-        };
+        let component = tag(TAG_COMPONENT);
+        let component = component.as_deref().and_then(|c| c.strip_prefix("auto-scaling-group/"));
+        let tier = tier_of(desired, &claim, component, |d| &d.auto_scaling_group_name, name);
         let lt = g.launch_template();
-        let mut subnets: Vec<String> = g
-            .vpc_zone_identifier()
-            .unwrap_or_default()
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string)
-            .collect();
+        let mut subnets = asg_subnets(g);
         subnets.sort();
         let mut tgs: Vec<String> = g.target_group_arns().to_vec();
         tgs.sort();
@@ -249,6 +221,47 @@ async fn observe_groups(
         });
     }
     Ok(out)
+}
+
+/// The names `desired` gives for adoption (by `name_of`) that the shared
+/// listing of ours does not hold (`listed`): to be read by name.
+fn unlisted_adoptions(
+    desired: &DesiredRegionEdge,
+    name_of: fn(&DesiredTier) -> &String,
+    listed: &[&str],
+) -> Vec<String> {
+    desired
+        .tiers
+        .iter()
+        .filter(|t| t.adopt && !listed.contains(&name_of(t).as_str()))
+        .map(|t| name_of(t).clone())
+        .collect()
+}
+
+/// A resource's tier: its component tag's when ours, else the tier whose
+/// name (by `name_of`) it has.
+fn tier_of(
+    desired: &DesiredRegionEdge,
+    claim: &Claim,
+    component: Option<&str>,
+    name_of: fn(&DesiredTier) -> &String,
+    name: &str,
+) -> String {
+    match component.filter(|_| claim.is_ours()) {
+        Some(tier) => tier.to_string(),
+        None => desired.tiers.iter().find(|d| name_of(d) == name).map(|d| d.tier.to_string()).unwrap_or_default(),
+    }
+}
+
+/// An auto scaling group's subnets (its comma-separated VPCZoneIdentifier).
+pub(crate) fn asg_subnets(g: &aws_sdk_autoscaling::types::AutoScalingGroup) -> Vec<String> {
+    g.vpc_zone_identifier()
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 fn template_data(data: &LaunchTemplateData) -> RequestLaunchTemplateData {
