@@ -106,6 +106,12 @@ pub struct DomainSpec {
     /// Create and delete the public zone; by default it must exist and is only written to.
     #[serde(default)]
     pub manage_zone: bool,
+    /// Records made by hand at the api and web names are adopted (marked as
+    /// this stack's, then changed to the spec) instead of refused; deleting
+    /// the stack leaves them, unmarked. Needs `spec.healthCheck.adopt`: the
+    /// failover records keep the health check they are adopted with.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub adopt_records: bool,
 }
 
 fn default_api_record() -> String {
@@ -445,6 +451,7 @@ impl Default for BastionSpec {
 /// Route 53 health check of the primary api ALB.
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("has(self.adopt) == has(oldSelf.adopt) && (!has(self.adopt) || self.adopt == oldSelf.adopt)").message("adopt is set when the stack is created and cannot be added, changed or removed later"))]
 pub struct HealthCheckSpec {
     /// Path requested on the api load balancer (starts with `/`). Default `/health`.
     #[serde(default = "default_health_path")]
@@ -465,6 +472,13 @@ pub struct HealthCheckSpec {
     #[serde(default = "default_failure_threshold")]
     #[schemars(range(min = 1, max = 10))]
     pub failure_threshold: i32,
+    /// The ID of an existing Route 53 health check to adopt instead of
+    /// creating one (its type, HTTP or HTTPS, and interval must be the
+    /// spec's: Route 53 cannot change them); left in place, untagged, when
+    /// the stack is deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"))]
+    pub adopt: Option<String>,
 }
 
 impl Default for HealthCheckSpec {
@@ -475,6 +489,7 @@ impl Default for HealthCheckSpec {
             https: true,
             interval_seconds: default_interval(),
             failure_threshold: default_failure_threshold(),
+            adopt: None,
         }
     }
 }

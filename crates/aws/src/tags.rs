@@ -40,15 +40,20 @@ impl Ec2Tagging for Ownership {
 /// The tags adoption writes on an existing resource: ours without `Name`
 /// (it keeps its own), and when it was adopted.
 pub(crate) fn adoption_tags(owner: &Ownership, component: &str) -> Vec<(String, String)> {
-    let now = aws_smithy_types::DateTime::from(std::time::SystemTime::now())
-        .fmt(aws_smithy_types::date_time::Format::DateTime)
-        .unwrap_or_default();
+    let now = adoption_time();
     owner
         .tags(component, "")
         .into_iter()
         .filter(|(k, _)| k != warmstandby_api::TAG_NAME)
         .chain([(warmstandby_api::TAG_ADOPTED.to_string(), now)])
         .collect()
+}
+
+/// Now, as adoption records it (RFC 3339).
+pub(crate) fn adoption_time() -> String {
+    aws_smithy_types::DateTime::from(std::time::SystemTime::now())
+        .fmt(aws_smithy_types::date_time::Format::DateTime)
+        .unwrap_or_default()
 }
 
 /// Every tag key of ours, for the APIs that remove tags by key.

@@ -99,7 +99,7 @@ pub async fn observe_global(
                 Ok(None)
             }
         }),
-        Box::pin(public::observe_health_checks(aws, owner)),
+        Box::pin(public::observe_health_checks(aws, owner, desired.health_check.adopt.as_deref())),
         Box::pin(cdn::observe(aws, desired, owner, hints.distribution_id.as_deref())),
         Box::pin(async {
             match &desired.web_acl {

@@ -12,7 +12,7 @@ use aws_sdk_route53::types::{
     ResourceRecord, ResourceRecordSet, ResourceRecordSetFailover, RrType, Tag, TagResourceType,
 };
 use warmstandby_core::desired::DesiredGlobalEdge;
-use warmstandby_core::edge::observed::{HealthCheckConfig, ObservedHealthCheck, PublicZone, RecordSpec};
+use warmstandby_core::edge::observed::{Claim, HealthCheckConfig, ObservedHealthCheck, PublicZone, RecordSpec};
 use warmstandby_core::edge::plan::{DnsAction, RecordAction};
 use warmstandby_core::plan::ActionOutcome;
 
@@ -110,17 +110,35 @@ async fn list_records(
     Ok((out, apex))
 }
 
-/// Health checks of this stack, recognised by their CallerReference prefix.
-pub async fn observe_health_checks(aws: &AwsContext, owner: &Ownership) -> Result<Vec<ObservedHealthCheck>, AwsError> {
+/// Health checks of this stack, recognised by their CallerReference
+/// prefix, and the one named for adoption by its ID, with its tags (one
+/// call a pass while `spec.healthCheck.adopt` is set).
+pub async fn observe_health_checks(
+    aws: &AwsContext,
+    owner: &Ownership,
+    adopt: Option<&str>,
+) -> Result<Vec<ObservedHealthCheck>, AwsError> {
     let sample = owner.health_check_reference("");
     let prefix = &sample[..sample.rfind('-').map(|i| i + 1).unwrap_or(sample.len())];
     let mut out = Vec::new();
     for h in crate::fleet::health_checks(aws).await?.iter() {
-        if !h.caller_reference().starts_with(prefix) {
+        let adopted = adopt == Some(h.id());
+        if !adopted && !h.caller_reference().starts_with(prefix) {
             continue;
         }
         let Some(c) = h.health_check_config() else { continue };
+        let claim = if adopted {
+            let tags = send!(
+                "route53:ListTagsForResource",
+                aws.route53().list_tags_for_resource().resource_type(TagResourceType::Healthcheck).resource_id(h.id())
+            )?;
+            let tags = tags.resource_tag_set().map(|s| s.tags()).unwrap_or_default();
+            Claim::of(tags.iter().map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default())), &owner.uid)
+        } else {
+            Claim::Created
+        };
         out.push(ObservedHealthCheck {
+            claim,
             id: h.id().to_string(),
             caller_reference: h.caller_reference().to_string(),
             config: HealthCheckConfig {
@@ -271,6 +289,43 @@ pub async fn apply(aws: &AwsContext, owner: &Ownership, action: &DnsAction) -> R
         .map(|_| ActionOutcome::Done),
         DnsAction::DeleteHealthCheck { id } => {
             ok_or_gone(send!("route53:DeleteHealthCheck", r53.delete_health_check().health_check_id(id)))
+        }
+        DnsAction::AdoptHealthCheck { id } => {
+            let tags = crate::tags::adoption_tags(owner, "health-check/api")
+                .into_iter()
+                .map(|(k, v)| Tag::builder().key(k).value(v).build())
+                .collect();
+            send!(
+                "route53:ChangeTagsForResource",
+                r53.change_tags_for_resource()
+                    .resource_type(TagResourceType::Healthcheck)
+                    .resource_id(id)
+                    .set_add_tags(Some(tags))
+            )
+            .map(|_| ActionOutcome::Done)
+        }
+        DnsAction::ReleaseHealthCheck { id } => ok_or_gone(send!(
+            "route53:ChangeTagsForResource",
+            r53.change_tags_for_resource()
+                .resource_type(TagResourceType::Healthcheck)
+                .resource_id(id)
+                .set_remove_tag_keys(Some(crate::tags::our_tag_keys()))
+        )),
+        DnsAction::AdoptRecords { zone_id, marker, .. } => {
+            let mut marker = marker.clone();
+            let at = crate::tags::adoption_time();
+            marker.values.push(format!("{}{at}\"", warmstandby_core::edge::inputs::ADOPTED_MARKER_PREFIX));
+            let change = RecordAction::Create;
+            Box::pin(apply(
+                aws,
+                owner,
+                &DnsAction::ChangeRecords { zone_id: zone_id.clone(), changes: vec![(change, marker)] },
+            ))
+            .await
+        }
+        DnsAction::ReleaseRecords { zone_id, marker } => {
+            let changes = vec![(RecordAction::Delete, marker.clone())];
+            Box::pin(apply(aws, owner, &DnsAction::ChangeRecords { zone_id: zone_id.clone(), changes })).await
         }
     }
 }

@@ -227,6 +227,26 @@ pub enum DnsAction {
     DeleteHealthCheck {
         id: String,
     },
+    /// Tags an existing health check as ours, with the time.
+    AdoptHealthCheck {
+        id: String,
+    },
+    /// Leaves an adopted health check checking, untagged.
+    ReleaseHealthCheck {
+        id: String,
+    },
+    /// Marks records made by hand at `name` as ours: the ownership TXT
+    /// `marker` beside them, with the time of adoption added to it.
+    AdoptRecords {
+        zone_id: String,
+        name: String,
+        marker: RecordSpec,
+    },
+    /// Leaves adopted records in place and deletes only our `marker` beside them.
+    ReleaseRecords {
+        zone_id: String,
+        marker: RecordSpec,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -476,6 +496,10 @@ impl FamilyAction for DnsAction {
             DnsAction::CreateHealthCheck { .. } => (Effect::Create, Kind::HealthCheck),
             DnsAction::UpdateHealthCheck { .. } => (Effect::Update, Kind::HealthCheck),
             DnsAction::DeleteHealthCheck { .. } => (Effect::Delete, Kind::HealthCheck),
+            DnsAction::AdoptHealthCheck { .. } => (Effect::Adopt, Kind::HealthCheck),
+            DnsAction::ReleaseHealthCheck { .. } => (Effect::Release, Kind::HealthCheck),
+            DnsAction::AdoptRecords { .. } => (Effect::Adopt, Kind::FailoverRecord),
+            DnsAction::ReleaseRecords { .. } => (Effect::Release, Kind::FailoverRecord),
         }
     }
 
@@ -501,6 +525,13 @@ impl FamilyAction for DnsAction {
             DnsAction::CreateHealthCheck { config, .. } => format!("create health check of {}", config.fqdn),
             DnsAction::UpdateHealthCheck { id, .. } => format!("update health check {id}"),
             DnsAction::DeleteHealthCheck { id } => format!("delete health check {id}"),
+            DnsAction::AdoptHealthCheck { id } => format!("adopt health check {id}"),
+            DnsAction::ReleaseHealthCheck { id } => format!("leave health check {id} checking, untagged (adopted)"),
+            DnsAction::AdoptRecords { name, .. } => format!("adopt the records of {name}"),
+            DnsAction::ReleaseRecords { marker, .. } => format!(
+                "leave the records of {} in place, without our marker (adopted)",
+                marker.name.trim_start_matches("_warmstandby.")
+            ),
         }
     }
 }

@@ -100,6 +100,8 @@ pub struct DesiredHealthCheck {
     pub path: String,
     pub interval_seconds: i32,
     pub failure_threshold: i32,
+    /// An existing health check to adopt (`spec.healthCheck.adopt`), never one to create.
+    pub adopt: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -141,6 +143,8 @@ pub struct DesiredGlobalEdge {
     pub web_fqdn: String,
     pub active: RegionRole,
     pub cloudfront_certificate: CloudFrontCertificate,
+    /// Records made by hand at the api and web names are adopted (`spec.domain.adoptRecords`).
+    pub adopt_records: bool,
     pub health_check: DesiredHealthCheck,
     pub distribution: DesiredDistribution,
     pub web_acl: Option<DesiredWebAcl>,
@@ -232,6 +236,7 @@ pub fn desired_global_edge(stack: &ValidatedStack, placement: &Placement) -> Des
         web_fqdn: format!("{}.{zone}", spec.domain.web_record),
         zone_name: zone,
         manage_zone: spec.domain.manage_zone,
+        adopt_records: spec.domain.adopt_records,
         active: placement.edge_active,
         cloudfront_certificate,
         health_check: DesiredHealthCheck {
@@ -241,6 +246,7 @@ pub fn desired_global_edge(stack: &ValidatedStack, placement: &Placement) -> Des
             path: spec.health_check.path.clone(),
             interval_seconds: interval,
             failure_threshold: threshold,
+            adopt: spec.health_check.adopt.clone(),
         },
         distribution: DesiredDistribution {
             comment: format!("warmstandby {}/{}", stack.namespace, stack.name),

@@ -113,7 +113,7 @@ pub(super) fn plan_global(plan: &mut EdgePlan, inputs: &EdgeInputs<'_>) {
 
     plan_records(plan, inputs, zone.id.as_str(), &desired, &validation_names);
     // Stale health checks (after a type or interval change) go once unused.
-    for h in &o.health_checks {
+    for h in o.health_checks.iter().filter(|h| h.claim == Claim::Created) {
         let current = health_check_id.as_deref() == Some(h.id.as_str());
         let referenced = o.records.iter().any(|r| r.health_check_id.as_deref() == Some(h.id.as_str()))
             || o.alarm.as_ref().is_some_and(|a| a.config.health_check_id == h.id);
@@ -154,6 +154,9 @@ fn plan_health_check(plan: &mut EdgePlan, inputs: &EdgeInputs<'_>) -> Option<Str
         interval_seconds: g.health_check.interval_seconds,
         failure_threshold: g.health_check.failure_threshold,
     });
+    if let Some(id) = &g.health_check.adopt {
+        return plan_adopted_health_check(plan, inputs, id, hc_want.as_ref());
+    }
     match &hc_want {
         None => plan.waiting.push("the health check waits for the active api load balancer".into()),
         Some(want) => {
@@ -182,6 +185,52 @@ fn plan_health_check(plan: &mut EdgePlan, inputs: &EdgeInputs<'_>) -> Option<Str
         }
     }
     None
+}
+
+/// The health check `spec.healthCheck.adopt` names: adopted first (never
+/// created), then changed to the spec where Route 53 can change it; its ID
+/// once it is ours.
+fn plan_adopted_health_check(
+    plan: &mut EdgePlan,
+    inputs: &EdgeInputs<'_>,
+    id: &str,
+    want: Option<&HealthCheckConfig>,
+) -> Option<String> {
+    let Some(have) = inputs.observed.health_checks.iter().find(|h| h.id == id) else {
+        plan.blocked
+            .push(format!("spec.healthCheck.adopt: there is no health check {id}; nothing is created in its place"));
+        return None;
+    };
+    if let Claim::Foreign { other_owner: Some(owner) } = &have.claim {
+        plan.blocked.push(format!("spec.healthCheck.adopt: health check {id} is managed by {owner}; it is left alone"));
+        return None;
+    }
+    let items = want.map(|w| diff(GLOBAL_REGION, "HealthCheck", id, &w.fields(), &have.config.fields()));
+    if let Some(w) = want.filter(|w| w.immutable_key() != have.config.immutable_key()) {
+        plan.blocked.push(format!(
+            "spec.healthCheck.adopt: health check {id} checks {} every {}s, the spec says {} every {}s; Route 53 cannot change that, only a new health check could",
+            if have.config.https { "HTTPS" } else { "HTTP" },
+            have.config.interval_seconds,
+            if w.https { "HTTPS" } else { "HTTP" },
+            w.interval_seconds
+        ));
+        return None;
+    }
+    if !have.claim.is_ours() {
+        plan.push(EdgeScope::Global, DnsAction::AdoptHealthCheck { id: id.to_string() });
+        plan.drift.extend(items.unwrap_or_default());
+        return None;
+    }
+    match (want, items) {
+        (Some(want), Some(items)) => {
+            if !items.is_empty() {
+                plan.push(EdgeScope::Global, DnsAction::UpdateHealthCheck { id: id.to_string(), config: want.clone() });
+            }
+            plan.drift.extend(items);
+        }
+        _ => plan.waiting.push("the health check waits for the active api load balancer".into()),
+    }
+    Some(id.to_string())
 }
 
 /// The web ACL's ARN once it exists (empty without one); `None` while it is being created.
@@ -412,7 +461,26 @@ fn plan_records(
         if !ours {
             // ACM's validation CNAMEs are the same for every certificate of
             // a domain in an account: an identical one serves us as well.
-            let shared = validation_names.iter().any(|v| v == name) && want.iter().all(|w| have.iter().any(|h| h == w));
+            let validation = validation_names.iter().any(|v| v == name);
+            let shared = validation && want.iter().all(|w| have.iter().any(|h| h == w));
+            if inputs.global.adopt_records && !validation && marker.is_none() {
+                // Made by hand: marked as ours first; their differences show
+                // now and are changed once they are ours.
+                plan.push(
+                    EdgeScope::Global,
+                    DnsAction::AdoptRecords {
+                        zone_id: zone_id.to_string(),
+                        name: name.to_string(),
+                        marker: marker_record(name, &marker_value),
+                    },
+                );
+                for w in &want {
+                    if let Some(h) = have.iter().find(|h| h.same_set(w)) {
+                        plan.drift.extend(diff(GLOBAL_REGION, "Record", &w.label(), &w.fields(), &h.fields()));
+                    }
+                }
+                continue;
+            }
             if !shared {
                 plan.blocked.push(format!("record {name} exists in the public zone and is not managed by this stack"));
             }

@@ -53,6 +53,15 @@ pub const ORIGIN_GROUP_ID: &str = "web-failover";
 /// TTL of validation CNAMEs and ownership markers.
 pub const RECORD_TTL: i64 = 300;
 
+/// What an adopted name's marker carries besides the owner's marker: when
+/// it was adopted (`"warmstandby.dev/adopted=<time>"`, TXT-quoted).
+pub const ADOPTED_MARKER_PREFIX: &str = "\"warmstandby.dev/adopted=";
+
+/// A marker written by adoption: the records beside it were made by hand.
+pub fn is_adopted_marker(marker: &crate::edge::observed::RecordSpec) -> bool {
+    marker.values.iter().any(|v| v.starts_with(ADOPTED_MARKER_PREFIX))
+}
+
 /// The ownership marker record of a managed record name.
 pub fn marker_name(record: &str) -> String {
     format!("_warmstandby.{record}")

@@ -371,6 +371,8 @@ pub struct ObservedHealthCheck {
     pub id: String,
     pub caller_reference: String,
     pub config: HealthCheckConfig,
+    /// Read from its tags while `spec.healthCheck.adopt` names it.
+    pub claim: Claim,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -323,9 +323,30 @@ impl World {
             }
             EdgeAction::Dns(DnsAction::CreateHealthCheck { caller_reference, config, .. }) => {
                 let id = self.id("hc-");
-                self.observed.health_checks.push(ObservedHealthCheck { id, caller_reference, config });
+                self.observed.health_checks.push(ObservedHealthCheck {
+                    id,
+                    caller_reference,
+                    config,
+                    claim: Claim::Created,
+                });
             }
+            EdgeAction::Dns(DnsAction::AdoptHealthCheck { id }) => {
+                let h = self.observed.health_checks.iter_mut().find(|h| h.id == id).unwrap();
+                h.claim = Claim::Adopted("2026-12-05T10:00:00Z".into());
+            }
+            EdgeAction::Dns(DnsAction::ReleaseHealthCheck { id }) => {
+                let h = self.observed.health_checks.iter_mut().find(|h| h.id == id).unwrap();
+                h.claim = Claim::Foreign { other_owner: None };
+            }
+            EdgeAction::Dns(DnsAction::AdoptRecords { mut marker, .. }) => {
+                assert!(!self.observed.records.iter().any(|r| r.same_set(&marker)), "a marker exists already");
+                marker.values.push(format!("{}2026-12-05T10:00:00Z\"", crate::edge::inputs::ADOPTED_MARKER_PREFIX));
+                self.observed.records.push(marker);
+                self.observed.records.sort();
+            }
+            EdgeAction::Dns(DnsAction::ReleaseRecords { marker, .. }) => self.observed.records.retain(|r| r != &marker),
             EdgeAction::Dns(DnsAction::UpdateHealthCheck { id, config }) => {
+                assert!(self.observed.health_checks.iter().any(|h| h.id == id && h.claim.is_ours()), "{id} not ours");
                 self.observed.health_checks.iter_mut().filter(|h| h.id == id).for_each(|h| h.config = config.clone())
             }
             EdgeAction::Dns(DnsAction::DeleteHealthCheck { id }) => {
@@ -414,6 +435,21 @@ impl World {
     }
 
     /// Plans and applies until nothing is left; returns the rounds.
+    /// Applies plans while they have something to do, whatever they refuse.
+    fn converge_until_blocked(&mut self) {
+        for _ in 0..12 {
+            self.settle();
+            let plan = self.plan();
+            if plan.actions.is_empty() {
+                return;
+            }
+            for (scope, action) in plan.actions {
+                self.apply(scope, action);
+            }
+        }
+        panic!("plans never ran out of actions");
+    }
+
     fn converge(&mut self) -> Vec<Vec<String>> {
         let mut rounds = Vec::new();
         for _ in 0..12 {
@@ -1061,5 +1097,104 @@ fn a_named_distribution_is_adopted_then_managed_and_left_serving_by_teardown() {
         "{rounds:#?}"
     );
     assert!(all.iter().any(|a| a.ends_with("ReleaseCertificate")), "{rounds:#?}");
+    assert_eq!(w.observed.live_count(MARKER), 0, "{:#?}", w.observed);
+}
+
+#[test]
+fn records_and_a_health_check_made_by_hand_are_adopted_then_managed_and_left_by_teardown() {
+    const CONSOLE_CHECK: &str = "0f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b";
+    let adopting = |s: &mut ThreeTierStack| {
+        s.spec.domain.adopt_records = true;
+        s.spec.health_check.adopt = Some(CONSOLE_CHECK.into());
+    };
+    // Not there: refused, never created.
+    let mut w = world(adopting);
+    w.converge_until_blocked();
+    let plan = w.plan();
+    assert!(
+        plan.blocked
+            .iter()
+            .any(|b| b.starts_with(&format!("spec.healthCheck.adopt: there is no health check {CONSOLE_CHECK}")))
+    );
+    assert!(w.observed.health_checks.is_empty(), "nothing created in its place");
+
+    // The console's, before the stack: a health check on its api load
+    // balancer and the failover records (their own set identifiers), no marker.
+    let mut w = world(adopting);
+    let console = |region: &str| ObservedLoadBalancer {
+        tier: "api".into(),
+        arn: String::new(),
+        dns_name: format!("console-api.{region}.elb.amazonaws.com"),
+        zone_id: format!("Z-{region}"),
+        state: "active".into(),
+        spec: crate::edge::observed::LoadBalancerSpec {
+            name: "console-api".into(),
+            scheme: "internet-facing".into(),
+            subnet_ids: vec![],
+            security_group_ids: vec![],
+        },
+        claim: Claim::Foreign { other_owner: None },
+    };
+    let (api_lb, standby_lb) = (console("us-east-1"), console("us-west-2"));
+    w.observed.health_checks.push(ObservedHealthCheck {
+        id: CONSOLE_CHECK.into(),
+        caller_reference: "console".into(),
+        config: crate::edge::observed::HealthCheckConfig {
+            fqdn: api_lb.dns_name.clone(),
+            https: true,
+            port: 443,
+            path: "/".into(),
+            interval_seconds: 30,
+            failure_threshold: 3,
+        },
+        claim: Claim::Foreign { other_owner: None },
+    });
+    let api = "api.bookstore.example.com";
+    let failover = |set: &str, kind: &str, lb: &ObservedLoadBalancer, check: Option<&str>| RecordSpec {
+        name: api.into(),
+        rtype: "A".into(),
+        set_identifier: Some(set.into()),
+        failover: Some(kind.into()),
+        alias: Some((lb.dns_name.to_lowercase(), lb.zone_id.clone(), true)),
+        health_check_id: check.map(str::to_string),
+        ttl: None,
+        values: vec![],
+    };
+    w.observed.records.push(failover("primary", "PRIMARY", &api_lb, Some(CONSOLE_CHECK)));
+    w.observed.records.push(failover("secondary", "SECONDARY", &standby_lb, None));
+    w.observed.records.sort();
+    let plan = w.plan();
+    let adopts: Vec<String> =
+        plan.actions.iter().filter(|(_, a)| a.effect().0 == Effect::Adopt).map(|(_, a)| a.describe()).collect();
+    assert_eq!(
+        adopts,
+        vec![format!("adopt health check {CONSOLE_CHECK}")],
+        "the records wait for the health check: {:#?}",
+        plan.actions
+    );
+    let rounds = w.converge();
+    assert!(round_of(&rounds, "AdoptHealthCheck") < round_of(&rounds, "AdoptRecords"), "{rounds:#?}");
+    assert!(!rounds.iter().flatten().any(|a| a.ends_with("CreateHealthCheck")), "{rounds:#?}");
+    let primary =
+        w.observed.records_named(api).find(|r| r.failover.as_deref() == Some("PRIMARY")).cloned().expect("PRIMARY");
+    assert_eq!(primary.health_check_id.as_deref(), Some(CONSOLE_CHECK), "the adopted health check serves");
+    assert_eq!(
+        w.observed.records_named(api).filter(|r| r.rtype == "A").count(),
+        2,
+        "the spec's pair, the console's replaced"
+    );
+    let check = w.observed.health_checks.iter().find(|h| h.id == CONSOLE_CHECK).expect("the adopted check");
+    assert_eq!(check.config.path, "/health", "changed to the spec where Route 53 can");
+
+    // Deleted with the stack: the records and the check stay; our marker goes.
+    let rounds = w.teardown();
+    let all: Vec<&String> = rounds.iter().flatten().collect();
+    assert!(
+        all.iter().any(|a| a.ends_with("ReleaseRecords")) && all.iter().any(|a| a.ends_with("ReleaseHealthCheck")),
+        "{rounds:#?}"
+    );
+    assert!(!all.iter().any(|a| a.ends_with("DeleteHealthCheck")), "{rounds:#?}");
+    assert_eq!(w.observed.records_named(api).filter(|r| r.rtype == "A").count(), 2, "{:#?}", w.observed.records);
+    assert!(w.observed.records_named(&format!("_warmstandby.{api}")).next().is_none());
     assert_eq!(w.observed.live_count(MARKER), 0, "{:#?}", w.observed);
 }

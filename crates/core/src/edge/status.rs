@@ -122,7 +122,9 @@ pub fn edge_families(view: &EdgeView<'_>, drift: &[DriftItem]) -> Vec<Family> {
     if og.zone.is_none() {
         dns.push(format!("public zone {} not found", g.zone_name));
     }
-    if og.health_checks.is_empty() {
+    if let Some(h) = og.health_checks.iter().find(|h| !h.claim.is_ours()) {
+        dns.push(format!("health check {} is not adopted yet", h.id));
+    } else if og.health_checks.is_empty() {
         dns.push("no health check yet".into());
     }
     let api = og.records_named(&g.api_fqdn).filter(|r| r.failover.is_some()).count();

@@ -8,7 +8,7 @@ use crate::edge::actions::{
     AlarmAction, CdnAction, CertificateAction, ComputeAction, DnsAction, EdgeScope, LoadBalancingAction, RecordAction,
     WafAction,
 };
-use crate::edge::inputs::EdgePlan;
+use crate::edge::inputs::{EdgePlan, is_adopted_marker};
 use crate::edge::observed::{Claim, ObservedGlobalEdge, ObservedRegionEdge, RecordSpec};
 
 /// What of ours the resources a deletion leaves in place use (an adopted
@@ -68,6 +68,13 @@ pub fn plan_edge_teardown(
     }
     let mut ours: Vec<RecordSpec> = Vec::new();
     for m in observed.records.iter().filter(|r| r.rtype == "TXT" && r.values.contains(&marker_value)) {
+        // Records adopted from someone's hand are left; only our marker goes.
+        if is_adopted_marker(m)
+            && let Some(zone) = &observed.zone
+        {
+            plan.push(g, DnsAction::ReleaseRecords { zone_id: zone.id.clone(), marker: m.clone() });
+            continue;
+        }
         let name = m.name.trim_start_matches("_warmstandby.");
         ours.extend(observed.records_named(name).filter(|r| r.rtype != "TXT").cloned());
         ours.push(m.clone());
@@ -124,8 +131,11 @@ pub fn plan_edge_teardown(
         ),
         _ => {}
     }
+    for h in observed.health_checks.iter().filter(|h| matches!(h.claim, Claim::Adopted(_))) {
+        plan.push(g, DnsAction::ReleaseHealthCheck { id: h.id.clone() });
+    }
     if !records_left && observed.alarm.is_none() {
-        for h in &observed.health_checks {
+        for h in observed.health_checks.iter().filter(|h| h.claim == Claim::Created) {
             plan.push(g, DnsAction::DeleteHealthCheck { id: h.id.clone() });
         }
     }

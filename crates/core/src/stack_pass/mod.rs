@@ -89,7 +89,7 @@ impl Snapshot {
                     && r.certificate.is_none()
             })
             && self.global.distribution.as_ref().is_none_or(|d| !d.claim.is_ours())
-            && self.global.health_checks.is_empty()
+            && !self.global.health_checks.iter().any(|h| h.claim.is_ours())
             && self.global.web_acl.as_ref().is_none_or(|w| !w.is_ours())
     }
 }
@@ -448,6 +448,14 @@ fn adopted(
     }
     if let Some(acl) = &snapshot.global.web_acl {
         record(global, Kind::WebAcl, &acl.name, acl.claim.adopted_at());
+    }
+    for h in &snapshot.global.health_checks {
+        record(global, Kind::HealthCheck, &h.id, h.claim.adopted_at());
+    }
+    for m in snapshot.global.records.iter().filter(|r| r.rtype == "TXT") {
+        let at = m.values.iter().find_map(|v| v.strip_prefix(crate::edge::inputs::ADOPTED_MARKER_PREFIX));
+        let name = m.name.trim_start_matches("_warmstandby.");
+        record(global, Kind::FailoverRecord, name, at.map(|a| a.trim_end_matches('"')));
     }
     adopted
 }

@@ -80,6 +80,22 @@ pub(super) fn validate_edge(errors: &mut ValidationErrors, spec: &ThreeTierStack
             errors.push(path, format!("{group} is listed twice"));
         }
     }
+    if let Some(id) = &spec.health_check.adopt {
+        let uuid = id.len() == 36
+            && id.char_indices().all(|(i, c)| {
+                if [8, 13, 18, 23].contains(&i) { c == '-' } else { c.is_ascii_hexdigit() && !c.is_ascii_uppercase() }
+            });
+        if !uuid {
+            errors
+                .push("spec.healthCheck.adopt", format!("{id:?} is not a Route 53 health check ID (a lowercase UUID)"));
+        }
+    }
+    if spec.domain.adopt_records && spec.health_check.adopt.is_none() {
+        errors.push(
+            "spec.domain.adoptRecords",
+            "adopting the records needs spec.healthCheck.adopt: the failover records keep the health check they are adopted with",
+        );
+    }
     if let Some(id) = &spec.cdn.adopt {
         let valid = (6..=32).contains(&id.len())
             && id.starts_with(|c: char| c.is_ascii_uppercase())
