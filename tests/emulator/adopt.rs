@@ -13,7 +13,7 @@ use warmstandby_controller::{Intent, region_pair};
 use warmstandby_tests::Emulator;
 use warmstandby_tests::census::{census, differences};
 
-use crate::console::{ConsoleTier, build_distribution, build_tier, inspect, inspect_distribution};
+use crate::console::{ConsoleTier, build_distribution, build_dns, build_tier, inspect, inspect_distribution};
 use crate::existing::{hand_build, hand_build_database, pair_over};
 use crate::stack::Fixture;
 use crate::support::apply_until_ready;
@@ -120,7 +120,10 @@ async fn hand_built_stack(
         }
     }
     let web: Vec<&ConsoleTier> = tiers.iter().filter(|t| t.names.load_balancer.contains("web")).collect();
-    let distribution = build_distribution(emulator, [web[0], web[1]]).await;
+    let (id, arn, domain) = build_distribution(emulator, [web[0], web[1]]).await;
+    let api: Vec<&ConsoleTier> = tiers.iter().filter(|t| t.names.load_balancer.contains("api")).collect();
+    let check = build_dns(emulator, [api[0], api[1]], &domain).await;
+    let distribution = (id, arn);
     let (mut checked, mut pair) = pair_over(&primary, &standby);
     apply_until_ready(aws, &mut pair).await;
     checked.set.region_pairs[0] = pair.clone();
@@ -142,8 +145,27 @@ async fn hand_built_stack(
         });
     }
     stack.spec.cdn.adopt = Some(distribution.0.clone());
+    stack.spec.domain.adopt_records = true;
+    stack.spec.health_check.adopt = Some(check);
     stack.spec.management_policy = ManagementPolicy::Observe;
     (Fixture { checked, pair, stack }, tiers, distribution)
+}
+
+/// The company zone's records and our tag keys on the health check `check`.
+async fn dns(emulator: &Emulator, check: &str) -> (Vec<aws_sdk_route53::types::ResourceRecordSet>, Vec<String>) {
+    let r53 = aws_sdk_route53::Client::new(&emulator.sdk_config("us-east-1").await);
+    let zones = r53.list_hosted_zones_by_name().dns_name("bookstore.example.com").send().await.expect("zones");
+    let zone = zones.hosted_zones()[0].id().to_string();
+    let sets = r53.list_resource_record_sets().hosted_zone_id(zone).send().await.expect("records");
+    let tags = r53
+        .list_tags_for_resource()
+        .resource_type(aws_sdk_route53::types::TagResourceType::Healthcheck)
+        .resource_id(check)
+        .send()
+        .await
+        .expect("the health check's tags");
+    let keys = tags.resource_tag_set().map(|s| s.tags()).unwrap_or_default();
+    (sets.resource_record_sets().to_vec(), keys.iter().filter_map(|t| t.key().map(str::to_string)).collect())
 }
 
 /// `warmstandby plan -f DIR` (with the operator's policy) on the fixture's
@@ -174,6 +196,7 @@ async fn a_hand_built_database_is_adopted_as_the_same_instances_fails_over_and_i
     let aws = warmstandby_aws::AwsContext::new(operator.clone());
     let baseline = census(&emulator).await;
     let (mut fixture, console_tiers, (distribution_id, distribution_arn)) = hand_built_stack(&emulator, &aws).await;
+    let check = fixture.stack.spec.health_check.adopt.clone().expect("the console's health check");
     // Discovery finds what the stack adopts: the database pair and each tier
     // (by the group in its subnets, its target group and the load balancer
     // forwarding there, its launch template).
@@ -265,7 +288,9 @@ async fn a_hand_built_database_is_adopted_as_the_same_instances_fails_over_and_i
     }
     // The database pair, the ACL, and per region and tier the load balancer
     // with its HTTP listener, the target group, launch template and group.
-    assert!(out.lines().any(|l| l.starts_with("Plan: ") && l.contains(", 24 to adopt")), "{out}");
+    // ... and the health check, the api failover pair and the web alias.
+    assert!(out.lines().any(|l| l.starts_with("Plan: ") && l.contains(", 28 to adopt")), "{out}");
+    assert!(out.contains(&format!("    = adopt HealthCheck {check}")), "{out}");
     assert!(out.contains(&format!("    = adopt Distribution {distribution_id}")), "{out}");
     for kind in ["LoadBalancer", "TargetGroup", "LaunchTemplate", "AutoScalingGroup"] {
         for line in console_lines(kind) {
@@ -309,7 +334,18 @@ async fn a_hand_built_database_is_adopted_as_the_same_instances_fails_over_and_i
     assert_eq!(status.global.as_ref().and_then(|g| g.web_acl_arn.as_deref()), Some(acl_arn.as_str()));
     let recorded: Vec<(&str, &str)> = status.adopted.iter().map(|a| (a.kind.as_str(), a.id.as_str())).collect();
     let expected = [("DbInstance", writer.as_str()), ("DbReadReplica", replica.as_str()), ("WebAcl", CONSOLE_ACL)];
-    assert_eq!(recorded.len(), 4 + 16, "{recorded:?}");
+    // The databases, the ACL, the distribution, the health check, the two
+    // record names and four resources per tier and region.
+    assert_eq!(recorded.len(), 7 + 16, "{recorded:?}");
+    assert!(recorded.contains(&("AliasRecord", "www.bookstore.example.com")), "{recorded:?}");
+    assert!(recorded.contains(&("FailoverRecord", "api.bookstore.example.com")), "{recorded:?}");
+    // The same health check, ours, serving the api's PRIMARY record.
+    let (records, check_tags) = dns(&emulator, &check).await;
+    assert!(check_tags.iter().any(|k| k == TAG_UID) && check_tags.iter().any(|k| k == TAG_ADOPTED), "{check_tags:?}");
+    assert!(
+        records.iter().any(|r| r.name() == "api.bookstore.example.com." && r.health_check_id() == Some(check.as_str())),
+        "{records:#?}"
+    );
     // The same distribution (its caller reference is CloudFront's to keep), ours, over the adopted load balancers.
     let (reference, ours) = inspect_distribution(&emulator, &distribution_id, &distribution_arn).await;
     assert_eq!(reference, "console-bookstore-2026");
@@ -369,6 +405,13 @@ async fn a_hand_built_database_is_adopted_as_the_same_instances_fails_over_and_i
     );
     let (_, ours) = inspect_distribution(&emulator, &distribution_id, &distribution_arn).await;
     assert!(ours.is_empty(), "the distribution is left serving without our tags: {ours:?}");
+    // The records stay, without our marker, and the health check they use, untagged.
+    let (records, check_tags) = dns(&emulator, &check).await;
+    assert!(check_tags.iter().all(|k| !k.starts_with("warmstandby.dev/")), "{check_tags:?}");
+    let named = |name: &str| records.iter().filter(|r| r.name() == name).count();
+    assert_eq!(named("api.bookstore.example.com."), 2, "{records:#?}");
+    assert_eq!(named("www.bookstore.example.com."), 1, "{records:#?}");
+    assert!(!records.iter().any(|r| r.name().starts_with("_warmstandby.")), "{records:#?}");
     assert!(kept.contains(&distribution_id), "{kept}");
     for t in &console_tiers {
         assert!(kept.contains(&t.names.auto_scaling_group), "{kept}");
@@ -536,8 +579,9 @@ async fn wrong_adoptions_are_refused_by_field_and_nothing_changes(
         f.stack = original.clone();
         f.stack.metadata.uid = Some(format!("3f1c2a9e-0000-4000-8000-00000000ad0{i}"));
         f.stack.spec.database.adopt = Some(adoption);
-        // The tiers stay the console's: these stacks build their own.
-        (f.stack.spec.web.adopt, f.stack.spec.api.adopt) = (None, None);
+        // The tiers, distribution and DNS stay the console's: these stacks build their own.
+        (f.stack.spec.web.adopt, f.stack.spec.api.adopt, f.stack.spec.cdn.adopt) = (None, None, None);
+        (f.stack.spec.domain.adopt_records, f.stack.spec.health_check.adopt) = (false, None);
         f.stack.spec.management_policy = policy;
         let start = aws.calls().snapshot();
         f.pass(aws, Intent::Apply).await;

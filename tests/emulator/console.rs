@@ -18,6 +18,8 @@ pub(crate) struct ConsoleTier {
     pub(crate) names: TierResources,
     pub(crate) load_balancer_arn: String,
     pub(crate) dns_name: String,
+    /// The load balancer's hosted zone, for alias records.
+    pub(crate) zone_id: String,
     pub(crate) target_group_arn: String,
     pub(crate) launch_template_id: String,
     pub(crate) region: String,
@@ -117,6 +119,7 @@ pub(crate) async fn build_tier(
     ConsoleTier {
         names,
         dns_name: lb.dns_name().unwrap_or_default().to_string(),
+        zone_id: lb.canonical_hosted_zone_id().unwrap_or_default().to_string(),
         load_balancer_arn,
         target_group_arn,
         launch_template_id,
@@ -170,8 +173,8 @@ pub(crate) async fn inspect(emulator: &Emulator, t: &ConsoleTier) -> (bool, Vec<
 
 /// A distribution made in the console in front of the web load balancers
 /// (one origin each, the primary's served, CloudFront's own certificate),
-/// untagged. Its ID and ARN.
-pub(crate) async fn build_distribution(emulator: &Emulator, web: [&ConsoleTier; 2]) -> (String, String) {
+/// untagged. Its ID, ARN and domain name.
+pub(crate) async fn build_distribution(emulator: &Emulator, web: [&ConsoleTier; 2]) -> (String, String, String) {
     use aws_sdk_cloudfront::types::{
         CustomOriginConfig, DefaultCacheBehavior, DistributionConfig, Origin, OriginProtocolPolicy, Origins,
         ViewerProtocolPolicy,
@@ -208,7 +211,7 @@ pub(crate) async fn build_distribution(emulator: &Emulator, web: [&ConsoleTier; 
         .expect("distribution config");
     let out = cf.create_distribution().distribution_config(config).send().await.expect("CreateDistribution");
     let d = out.distribution().expect("the distribution");
-    (d.id().to_string(), d.arn().to_string())
+    (d.id().to_string(), d.arn().to_string(), d.domain_name().to_string())
 }
 
 /// The distribution's caller reference and our tags on it (the same object
@@ -231,4 +234,78 @@ pub(crate) async fn inspect_distribution(emulator: &Emulator, id: &str, arn: &st
         .filter(|k| k.starts_with("warmstandby.dev/"))
         .collect();
     (reference, ours)
+}
+
+/// The DNS a person sets up for the console's stack in the company's zone:
+/// an HTTPS health check on the primary's api load balancer, failover
+/// records for `api` (PRIMARY with the check, SECONDARY) and an alias for
+/// `www` to the distribution. The health check's ID.
+pub(crate) async fn build_dns(emulator: &Emulator, api: [&ConsoleTier; 2], distribution_domain: &str) -> String {
+    use aws_sdk_route53::types::{
+        AliasTarget, Change, ChangeAction, ChangeBatch, HealthCheckConfig, HealthCheckType, ResourceRecordSet,
+        ResourceRecordSetFailover, RrType,
+    };
+    let r53 = aws_sdk_route53::Client::new(&emulator.sdk_config("us-east-1").await);
+    let check = r53
+        .create_health_check()
+        .caller_reference("console-api-check")
+        .health_check_config(
+            HealthCheckConfig::builder()
+                .r#type(HealthCheckType::Https)
+                .fully_qualified_domain_name(&api[0].dns_name)
+                .port(443)
+                .resource_path("/")
+                .request_interval(30)
+                .failure_threshold(3)
+                .build()
+                .expect("check config"),
+        )
+        .send()
+        .await
+        .expect("CreateHealthCheck");
+    let check = check.health_check().map(|h| h.id().to_string()).expect("a health check ID");
+    let zones = r53.list_hosted_zones_by_name().dns_name("bookstore.example.com").send().await.expect("zones");
+    let zone = zones.hosted_zones()[0].id().trim_start_matches("/hostedzone/").to_string();
+    let alias = |dns: &str, zone: &str, evaluate: bool| {
+        AliasTarget::builder()
+            .dns_name(dns)
+            .hosted_zone_id(zone)
+            .evaluate_target_health(evaluate)
+            .build()
+            .expect("alias")
+    };
+    let failover = |set: &str, kind: ResourceRecordSetFailover, t: &ConsoleTier, check: Option<&str>| {
+        ResourceRecordSet::builder()
+            .name("api.bookstore.example.com")
+            .r#type(RrType::A)
+            .set_identifier(set)
+            .failover(kind)
+            .alias_target(alias(&t.dns_name, &t.zone_id, true))
+            .set_health_check_id(check.map(str::to_string))
+            .build()
+            .expect("record")
+    };
+    let web = ResourceRecordSet::builder()
+        .name("www.bookstore.example.com")
+        .r#type(RrType::A)
+        .alias_target(alias(distribution_domain, "Z2FDTNDATAQYW2", false))
+        .build()
+        .expect("record");
+    let mut batch = ChangeBatch::builder();
+    for record in [
+        failover("primary", ResourceRecordSetFailover::Primary, api[0], Some(&check)),
+        failover("secondary", ResourceRecordSetFailover::Secondary, api[1], None),
+        web,
+    ] {
+        batch = batch.changes(
+            Change::builder().action(ChangeAction::Create).resource_record_set(record).build().expect("change"),
+        );
+    }
+    r53.change_resource_record_sets()
+        .hosted_zone_id(zone)
+        .change_batch(batch.build().expect("batch"))
+        .send()
+        .await
+        .expect("ChangeResourceRecordSets");
+    check
 }

@@ -79,7 +79,7 @@ async fn failing_sources(
         }
     }
     if policy.detection.route53_health_check && (!failing.is_empty() || enabled == ["healthCheck"]) {
-        let active_check = global.health_checks.first().map(|h| h.id.clone());
+        let active_check = global.health_checks.iter().find(|h| h.claim.is_ours()).map(|h| h.id.clone());
         if let Some(id) = active_check
             && health_check_failing(aws, &id).await?
         {

@@ -264,16 +264,18 @@ fn global(stack: &ValidatedStack) -> Vec<Resource> {
         }
     };
     let hc = &g.health_check;
-    out.push(
-        Resource::new(&scope, "health-check/api", Kind::HealthCheck, hc.name.clone())
+    // Named for adoption (a health check by ID; records made by hand, adopted where they exist).
+    let adopted = |r: Resource, yes: bool, field: &str| if yes { r.prop(ADOPTED, field) } else { r };
+    let check =
+        Resource::new(&scope, "health-check/api", Kind::HealthCheck, hc.adopt.clone().unwrap_or(hc.name.clone()))
             .prop("target", format!("{} api load balancer", active))
             .prop("protocol", if hc.https { "HTTPS" } else { "HTTP" })
             .prop("port", hc.port)
             .prop("path", &hc.path)
             .prop("intervalSeconds", hc.interval_seconds)
             .prop("failureThreshold", hc.failure_threshold)
-            .dep(key(active, "load-balancer/api")),
-    );
+            .dep(key(active, "load-balancer/api"));
+    out.push(adopted(check, hc.adopt.is_some(), "spec.healthCheck.adopt"));
     for (record, role) in [("PRIMARY", active), ("SECONDARY", active.other())] {
         let mut r = Resource::new(
             &scope,
@@ -290,7 +292,7 @@ fn global(stack: &ValidatedStack) -> Vec<Resource> {
         if record == "PRIMARY" {
             r = r.prop("healthCheck", "health-check/api").dep(global_key("health-check/api"));
         }
-        out.push(r);
+        out.push(adopted(r, g.adopt_records, "spec.domain.adoptRecords"));
     }
     if let Some(acl) = &g.web_acl {
         let r = Resource::new(&scope, "web-acl", Kind::WebAcl, acl.name.clone())
@@ -328,13 +330,12 @@ fn global(stack: &ValidatedStack) -> Vec<Resource> {
         dist = dist.prop(ADOPTED, "spec.cdn.adopt");
     }
     out.push(dist);
-    out.push(
-        Resource::new(&scope, "alias-record/web", Kind::AliasRecord, g.web_fqdn.clone())
-            .prop("type", "A alias")
-            .prop("target", "distribution")
-            .dep(global_key("public-zone"))
-            .dep(global_key("distribution")),
-    );
+    let web = Resource::new(&scope, "alias-record/web", Kind::AliasRecord, g.web_fqdn.clone())
+        .prop("type", "A alias")
+        .prop("target", "distribution")
+        .dep(global_key("public-zone"))
+        .dep(global_key("distribution"));
+    out.push(adopted(web, g.adopt_records, "spec.domain.adoptRecords"));
     if let Some(alarm) = &g.alarm {
         out.push(
             Resource::new(&scope, "alarm/api-health", Kind::Alarm, alarm.name.clone())

@@ -241,10 +241,12 @@ pub fn global_edge_status(view: &EdgeView<'_>) -> GlobalStackStatus {
     };
     GlobalStackStatus {
         public_zone_id: o.zone.as_ref().map(|z| z.id.clone()),
+        // Ours only: a record made by hand may name a check not (yet) adopted.
         health_check_id: o
             .records_named(&g.api_fqdn)
             .find_map(|r| r.health_check_id.clone())
-            .or_else(|| o.health_checks.first().map(|h| h.id.clone())),
+            .filter(|id| o.health_checks.iter().any(|h| h.id == *id && h.claim.is_ours()))
+            .or_else(|| o.health_checks.iter().find(|h| h.claim.is_ours()).map(|h| h.id.clone())),
         distribution_id: o.distribution.as_ref().filter(|d| d.claim.is_ours()).map(|d| d.id.clone()),
         cloudfront_certificate_arn,
         web_acl_arn: o.web_acl.as_ref().filter(|w| w.is_ours()).map(|w| w.arn.clone()),

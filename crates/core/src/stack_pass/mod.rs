@@ -455,7 +455,8 @@ fn adopted(
     for m in snapshot.global.records.iter().filter(|r| r.rtype == "TXT") {
         let at = m.values.iter().find_map(|v| v.strip_prefix(crate::edge::inputs::ADOPTED_MARKER_PREFIX));
         let name = m.name.trim_start_matches("_warmstandby.");
-        record(global, Kind::FailoverRecord, name, at.map(|a| a.trim_end_matches('"')));
+        let kind = if name == desired.global.web_fqdn { Kind::AliasRecord } else { Kind::FailoverRecord };
+        record(global, kind, name, at.map(|a| a.trim_end_matches('"')));
     }
     adopted
 }
