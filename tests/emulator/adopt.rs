@@ -213,6 +213,12 @@ async fn a_hand_built_database_is_adopted_as_the_same_instances_fails_over_and_i
         );
         assert!(out.contains(&line), "{line}\n{out}");
     }
+    // ... and in front of them the distribution (its origins) and the health check (its target).
+    for line in
+        [format!("#       cdn: {{adopt: {distribution_id}}}"), format!("#       healthCheck: {{adopt: {check}}}")]
+    {
+        assert!(out.contains(&line), "{line}\n{out}");
+    }
     // What a wrong adoption does first: nothing, on the same hand-built stack.
     wrong_adoptions_are_refused_by_field_and_nothing_changes(&emulator, &aws, &mut fixture).await;
     let adopt = fixture.stack.spec.database.adopt.clone().expect("adopt");

@@ -5,13 +5,44 @@
 
 use warmstandby_api::TAG_UID;
 use warmstandby_core::discover::{
-    SeenAutoScalingGroup, SeenDatabase, SeenLoadBalancer, SeenRegion, SeenSubnet, SeenTargetGroup, SeenVpc,
+    SeenAutoScalingGroup, SeenDatabase, SeenDistribution, SeenGlobal, SeenHealthCheck, SeenLoadBalancer, SeenRegion,
+    SeenSubnet, SeenTargetGroup, SeenVpc,
 };
 use warmstandby_core::network::observed::ObservedRouteTable;
 
 use crate::clients::AwsContext;
 use crate::errors::AwsError;
 use crate::tags::ec2_tag;
+
+/// The account's distributions (with their origins) and health checks:
+/// the two listings the operator shares anyway.
+pub async fn read_global(aws: &AwsContext) -> Result<SeenGlobal, AwsError> {
+    let (distributions, checks) =
+        tokio::try_join!(Box::pin(crate::fleet::distributions(aws)), Box::pin(crate::fleet::health_checks(aws)),)?;
+    Ok(SeenGlobal {
+        distributions: distributions
+            .iter()
+            .map(|d| SeenDistribution {
+                id: d.id().to_string(),
+                origins: d
+                    .origins()
+                    .map(|o| o.items().iter().map(|i| i.domain_name().to_string()).collect())
+                    .unwrap_or_default(),
+            })
+            .collect(),
+        health_checks: checks
+            .iter()
+            .map(|h| SeenHealthCheck {
+                id: h.id().to_string(),
+                fqdn: h
+                    .health_check_config()
+                    .and_then(|c| c.fully_qualified_domain_name())
+                    .unwrap_or_default()
+                    .to_string(),
+            })
+            .collect(),
+    })
+}
 
 /// One region, as discovery reads it: seven paginated describes, and the
 /// listeners of each internet-facing application load balancer. Tags are
@@ -55,6 +86,7 @@ pub async fn read_region(aws: &AwsContext, region: &str) -> Result<SeenRegion, A
         }
         load_balancers.push(SeenLoadBalancer {
             name: name.to_string(),
+            dns_name: lb.dns_name().unwrap_or_default().to_string(),
             vpc_id: lb.vpc_id().unwrap_or_default().to_string(),
             scheme,
             forwards_to,

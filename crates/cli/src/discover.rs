@@ -7,19 +7,21 @@ use std::fmt::Write as _;
 use serde_json::json;
 use warmstandby_api::API_VERSION;
 use warmstandby_aws::AwsContext;
-use warmstandby_core::discover::{Discovered, discover};
+use warmstandby_core::discover::{Discovered, discover, discover_edge};
 
 /// Exit code when something could not be decided (the manifest is partial).
 pub const UNDECIDED: u8 = 2;
 
 /// Reads both regions and writes the manifest; the exit code says whether it is complete.
 pub async fn run(aws: &AwsContext, primary: &str, standby: &str, name: &str) -> Result<(String, u8), String> {
-    let (p, s) = tokio::try_join!(
+    let (p, s, global) = tokio::try_join!(
         Box::pin(warmstandby_aws::discover::read_region(aws, primary)),
         Box::pin(warmstandby_aws::discover::read_region(aws, standby)),
+        Box::pin(warmstandby_aws::discover::read_global(aws)),
     )
     .map_err(|e| crate::explain(&e))?;
-    let found = discover(&p, &s);
+    let mut found = discover(&p, &s);
+    discover_edge(&mut found, &p, &s, &global);
     let code = if found.undecided.is_empty() { 0 } else { UNDECIDED };
     Ok((manifest(&found, [primary, standby], name), code))
 }
@@ -63,6 +65,24 @@ pub fn manifest(found: &Discovered, regions: [&str; 2], name: &str) -> String {
             regions[1],
             line(&adopt.primary),
             line(&adopt.standby),
+        );
+    }
+    if let Some(id) = &found.distribution {
+        let _ = writeln!(
+            text,
+            "# The distribution {id} has the web tier's load balancers as origins; adopted with:\n\
+             #     spec:\n\
+             #       cdn: {{adopt: {id}}}"
+        );
+    }
+    if let Some(id) = &found.health_check {
+        let _ = writeln!(
+            text,
+            "# The health check {id} checks the primary's api load balancer; it and the records made by hand\n\
+             # at the stack's api and web names are adopted with:\n\
+             #     spec:\n\
+             #       healthCheck: {{adopt: {id}}}\n\
+             #       domain: {{adoptRecords: true}}"
         );
     }
     for guess in &found.guesses {

@@ -51,6 +51,7 @@ pub struct SeenDatabase {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SeenLoadBalancer {
     pub name: String,
+    pub dns_name: String,
     pub vpc_id: String,
     /// `internet-facing` or `internal`.
     pub scheme: String,
@@ -75,6 +76,27 @@ pub struct SeenAutoScalingGroup {
     pub ours: bool,
 }
 
+/// A CloudFront distribution and the domain names of its origins.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SeenDistribution {
+    pub id: String,
+    pub origins: Vec<String>,
+}
+
+/// A Route 53 health check and the name it checks.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SeenHealthCheck {
+    pub id: String,
+    pub fqdn: String,
+}
+
+/// The account's global resources, as read (CloudFront, Route 53).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SeenGlobal {
+    pub distributions: Vec<SeenDistribution>,
+    pub health_checks: Vec<SeenHealthCheck>,
+}
+
 /// One region as read.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SeenRegion {
@@ -97,6 +119,11 @@ pub struct Discovered {
     pub database: Option<(String, String)>,
     /// The web and api tiers found in both regions, as `spec.<tier>.adopt` names them.
     pub tiers: BTreeMap<&'static str, warmstandby_api::TierAdoption>,
+    /// The distribution whose origins are the web tier's load balancers.
+    pub distribution: Option<String>,
+    /// The health check on the primary's api load balancer (the failover
+    /// records that use it are adopted with it).
+    pub health_check: Option<String>,
     /// Decisions made on weak evidence: check them.
     pub guesses: Vec<String>,
     /// What could not be decided, and why.
@@ -134,6 +161,46 @@ pub fn discover(primary: &SeenRegion, standby: &SeenRegion) -> Discovered {
         }
     }
     out
+}
+
+/// The global pieces in front of the tiers found: the distribution whose
+/// origins include a web load balancer, the health check of the primary's
+/// api load balancer. Exactly one each, or it is said why not.
+pub fn discover_edge(found: &mut Discovered, primary: &SeenRegion, standby: &SeenRegion, global: &SeenGlobal) {
+    let dns = |region: &SeenRegion, name: &str| {
+        region.load_balancers.iter().find(|l| l.name == name).map(|l| l.dns_name.to_lowercase())
+    };
+    if let Some(web) = found.tiers.get("web") {
+        let names: Vec<String> = [dns(primary, &web.primary.load_balancer), dns(standby, &web.standby.load_balancer)]
+            .into_iter()
+            .flatten()
+            .collect();
+        let serving: Vec<&SeenDistribution> = global
+            .distributions
+            .iter()
+            .filter(|d| d.origins.iter().any(|o| names.contains(&o.to_lowercase())))
+            .collect();
+        match serving.as_slice() {
+            [one] => found.distribution = Some(one.id.clone()),
+            [] => {}
+            many => found.undecided.push(format!(
+                "several distributions ({}) have the web load balancers as origins; name the stack's",
+                many.iter().map(|d| d.id.as_str()).collect::<Vec<_>>().join(", ")
+            )),
+        }
+    }
+    if let Some(api) = found.tiers.get("api").and_then(|a| dns(primary, &a.primary.load_balancer)) {
+        let checks: Vec<&SeenHealthCheck> =
+            global.health_checks.iter().filter(|h| h.fqdn.to_lowercase() == api).collect();
+        match checks.as_slice() {
+            [one] => found.health_check = Some(one.id.clone()),
+            [] => {}
+            many => found.undecided.push(format!(
+                "several health checks ({}) check the primary's api load balancer; name the stack's",
+                many.iter().map(|h| h.id.as_str()).collect::<Vec<_>>().join(", ")
+            )),
+        }
+    }
 }
 
 /// A server tier in one region, followed from the auto scaling group in the

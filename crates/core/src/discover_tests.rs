@@ -118,6 +118,7 @@ fn console_tier(region: &mut SeenRegion, tier: &str, subnets: [String; 2]) {
     region.target_groups.push(SeenTargetGroup { name: format!("{tier}-targets"), arn: tg.clone() });
     region.load_balancers.push(SeenLoadBalancer {
         name: format!("{tier}-alb"),
+        dns_name: format!("{tier}-alb-1.{}.elb.amazonaws.com", region.region),
         vpc_id: region.vpcs[1].id.clone(),
         scheme: "internet-facing".into(),
         forwards_to: vec![tg.clone()],
@@ -171,6 +172,40 @@ fn the_tiers_are_followed_from_their_groups_to_their_load_balancers() {
     );
     assert!(
         found.undecided.iter().any(|u| u.starts_with("us-east-1: the web tier's group(s) web-servers")),
+        "{:?}",
+        found.undecided
+    );
+}
+
+#[test]
+fn the_distribution_and_the_health_check_in_front_of_the_tiers_are_found() {
+    let (mut primary, mut standby) = classic();
+    for (r, n) in [(&mut primary, 1), (&mut standby, 2)] {
+        console_tier(r, "web", [format!("subnet-{n}10"), format!("subnet-{n}11")]);
+        console_tier(r, "api", [format!("subnet-{n}20"), format!("subnet-{n}21")]);
+    }
+    let global = SeenGlobal {
+        distributions: vec![
+            SeenDistribution { id: "EOTHER".into(), origins: vec!["blog.example.net".into()] },
+            SeenDistribution { id: "ESHOP".into(), origins: vec!["WEB-ALB-1.us-east-1.elb.amazonaws.com".into()] },
+        ],
+        health_checks: vec![
+            SeenHealthCheck { id: "hc-standby".into(), fqdn: "api-alb-1.us-west-2.elb.amazonaws.com".into() },
+            SeenHealthCheck { id: "hc-primary".into(), fqdn: "api-alb-1.us-east-1.elb.amazonaws.com".into() },
+        ],
+    };
+    let mut found = discover(&primary, &standby);
+    discover_edge(&mut found, &primary, &standby, &global);
+    assert_eq!((found.distribution.as_deref(), found.health_check.as_deref()), (Some("ESHOP"), Some("hc-primary")));
+    assert!(found.undecided.is_empty(), "{:?}", found.undecided);
+    // Two distributions in front of the same load balancers: said, not guessed.
+    let mut twice = global.clone();
+    twice.distributions[0].origins.push("web-alb-1.us-west-2.elb.amazonaws.com".into());
+    let mut found = discover(&primary, &standby);
+    discover_edge(&mut found, &primary, &standby, &twice);
+    assert_eq!(found.distribution, None);
+    assert!(
+        found.undecided.iter().any(|u| u.starts_with("several distributions (EOTHER, ESHOP)")),
         "{:?}",
         found.undecided
     );
