@@ -8,12 +8,14 @@
 //! stack is deleted. Wrong adoptions are refused with nothing changed.
 
 use aws_sdk_rds::types::DbInstance;
-use warmstandby_api::{DatabaseAdoption, ManagementPolicy, TAG_ADOPTED, TAG_UID, TierAdoption};
+use warmstandby_api::{DatabaseAdoption, ManagementPolicy, PrivateZoneAdoption, TAG_ADOPTED, TAG_UID, TierAdoption};
 use warmstandby_controller::{Intent, region_pair};
 use warmstandby_tests::Emulator;
 use warmstandby_tests::census::{census, differences};
 
-use crate::console::{ConsoleTier, build_distribution, build_dns, build_tier, inspect, inspect_distribution};
+use crate::console::{
+    ConsoleTier, build_distribution, build_dns, build_private_zone, build_tier, inspect, inspect_distribution,
+};
 use crate::existing::{hand_build, hand_build_database, pair_over};
 use crate::stack::Fixture;
 use crate::support::apply_until_ready;
@@ -123,6 +125,13 @@ async fn hand_built_stack(
     let (id, arn, domain) = build_distribution(emulator, [web[0], web[1]]).await;
     let api: Vec<&ConsoleTier> = tiers.iter().filter(|t| t.names.load_balancer.contains("api")).collect();
     let check = build_dns(emulator, [api[0], api[1]], &domain).await;
+    let mut zones = Vec::new();
+    for (region, network, id) in [("us-east-1", &primary, &writer), ("us-west-2", &standby, &replica)] {
+        let endpoint = describe(emulator, region, id)
+            .await
+            .and_then(|d| d.endpoint().and_then(|e| e.address().map(str::to_string)));
+        zones.push(build_private_zone(emulator, region, network, &endpoint.unwrap_or_default()).await);
+    }
     let distribution = (id, arn);
     let (mut checked, mut pair) = pair_over(&primary, &standby);
     apply_until_ready(aws, &mut pair).await;
@@ -146,6 +155,8 @@ async fn hand_built_stack(
     }
     stack.spec.cdn.adopt = Some(distribution.0.clone());
     stack.spec.domain.adopt_records = true;
+    stack.spec.database.private_dns.adopt =
+        Some(PrivateZoneAdoption { primary: zones[0].clone(), standby: zones[1].clone() });
     stack.spec.health_check.adopt = Some(check);
     stack.spec.management_policy = ManagementPolicy::Observe;
     (Fixture { checked, pair, stack }, tiers, distribution)
@@ -236,7 +247,8 @@ async fn a_hand_built_database_is_adopted_as_the_same_instances_fails_over_and_i
     let calls = aws.calls().snapshot().since(&start);
     assert!(observed.errors.is_empty(), "{:?}", observed.errors);
     assert_eq!(calls.mutating(), 0, "observing changes nothing:\n{}", calls.table());
-    let planned = fixture.stack.status.as_ref().and_then(|s| s.planned.clone()).expect("status.planned");
+    let planned = fixture.stack.status.as_ref().and_then(|s| s.planned.clone());
+    let planned = planned.unwrap_or_else(|| panic!("status.planned: {:#?}", fixture.stack.status));
     let line = |action: &str, kind: &str| {
         planned
             .changes
@@ -294,8 +306,8 @@ async fn a_hand_built_database_is_adopted_as_the_same_instances_fails_over_and_i
     }
     // The database pair, the ACL, and per region and tier the load balancer
     // with its HTTP listener, the target group, launch template and group.
-    // ... and the health check, the api failover pair and the web alias.
-    assert!(out.lines().any(|l| l.starts_with("Plan: ") && l.contains(", 28 to adopt")), "{out}");
+    // ... and the health check, the api failover pair and the web alias, and both private zones.
+    assert!(out.lines().any(|l| l.starts_with("Plan: ") && l.contains(", 30 to adopt")), "{out}");
     assert!(out.contains(&format!("    = adopt HealthCheck {check}")), "{out}");
     assert!(out.contains(&format!("    = adopt Distribution {distribution_id}")), "{out}");
     for kind in ["LoadBalancer", "TargetGroup", "LaunchTemplate", "AutoScalingGroup"] {
@@ -341,8 +353,8 @@ async fn a_hand_built_database_is_adopted_as_the_same_instances_fails_over_and_i
     let recorded: Vec<(&str, &str)> = status.adopted.iter().map(|a| (a.kind.as_str(), a.id.as_str())).collect();
     let expected = [("DbInstance", writer.as_str()), ("DbReadReplica", replica.as_str()), ("WebAcl", CONSOLE_ACL)];
     // The databases, the ACL, the distribution, the health check, the two
-    // record names and four resources per tier and region.
-    assert_eq!(recorded.len(), 7 + 16, "{recorded:?}");
+    // record names, the private zones and four resources per tier and region.
+    assert_eq!(recorded.len(), 9 + 16, "{recorded:?}");
     assert!(recorded.contains(&("AliasRecord", "www.bookstore.example.com")), "{recorded:?}");
     assert!(recorded.contains(&("FailoverRecord", "api.bookstore.example.com")), "{recorded:?}");
     // The same health check, ours, serving the api's PRIMARY record.
@@ -588,6 +600,7 @@ async fn wrong_adoptions_are_refused_by_field_and_nothing_changes(
         // The tiers, distribution and DNS stay the console's: these stacks build their own.
         (f.stack.spec.web.adopt, f.stack.spec.api.adopt, f.stack.spec.cdn.adopt) = (None, None, None);
         (f.stack.spec.domain.adopt_records, f.stack.spec.health_check.adopt) = (false, None);
+        f.stack.spec.database.private_dns.adopt = None;
         f.stack.spec.management_policy = policy;
         let start = aws.calls().snapshot();
         f.pass(aws, Intent::Apply).await;

@@ -309,3 +309,49 @@ pub(crate) async fn build_dns(emulator: &Emulator, api: [&ConsoleTier; 2], distr
         .expect("ChangeResourceRecordSets");
     check
 }
+
+/// The private zone a person makes for the database in `region`:
+/// `db.internal`, associated with the hand-built VPC, with a CNAME to the
+/// database. Its ID.
+pub(crate) async fn build_private_zone(
+    emulator: &Emulator,
+    region: &str,
+    network: &HandBuilt,
+    endpoint: &str,
+) -> String {
+    use aws_sdk_route53::types::{
+        Change, ChangeAction, ChangeBatch, HostedZoneConfig, ResourceRecord, ResourceRecordSet, RrType, Vpc, VpcRegion,
+    };
+    let r53 = aws_sdk_route53::Client::new(&emulator.sdk_config(region).await);
+    let zone = r53
+        .create_hosted_zone()
+        .name("db.internal")
+        .caller_reference(format!("console-db-{region}"))
+        .vpc(Vpc::builder().vpc_id(&network.vpc).vpc_region(VpcRegion::from(region)).build())
+        .hosted_zone_config(HostedZoneConfig::builder().private_zone(true).build())
+        .send()
+        .await
+        .expect("CreateHostedZone");
+    let id = zone.hosted_zone().map(|z| z.id().trim_start_matches("/hostedzone/").to_string()).expect("a zone ID");
+    let record = ResourceRecordSet::builder()
+        .name("book.db.internal")
+        .r#type(RrType::Cname)
+        .ttl(60)
+        .resource_records(ResourceRecord::builder().value(endpoint).build().expect("value"))
+        .build()
+        .expect("record");
+    r53.change_resource_record_sets()
+        .hosted_zone_id(&id)
+        .change_batch(
+            ChangeBatch::builder()
+                .changes(
+                    Change::builder().action(ChangeAction::Create).resource_record_set(record).build().expect("change"),
+                )
+                .build()
+                .expect("batch"),
+        )
+        .send()
+        .await
+        .expect("ChangeResourceRecordSets");
+    id
+}

@@ -310,11 +310,30 @@ pub struct PrivateDnsSpec {
     /// Record of the writer in the private zone. Default `book`.
     #[serde(default = "default_private_record")]
     pub record_name: String,
+    /// Existing private zones named `zoneName` to adopt instead of creating
+    /// one per region (by hosted zone ID; each associated with its region's
+    /// VPC): tagged as this stack's, the record then pointed at the
+    /// database; left in place, untagged, with the record, when the stack
+    /// is deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adopt: Option<PrivateZoneAdoption>,
+}
+
+/// Existing private hosted zones, by ID.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PrivateZoneAdoption {
+    /// The zone associated with the primary region's VPC.
+    #[schemars(pattern(r"^[A-Z0-9]{1,32}$"))]
+    pub primary: String,
+    /// The zone associated with the standby region's VPC.
+    #[schemars(pattern(r"^[A-Z0-9]{1,32}$"))]
+    pub standby: String,
 }
 
 impl Default for PrivateDnsSpec {
     fn default() -> Self {
-        PrivateDnsSpec { zone_name: default_private_zone(), record_name: default_private_record() }
+        PrivateDnsSpec { zone_name: default_private_zone(), record_name: default_private_record(), adopt: None }
     }
 }
 

@@ -25,6 +25,10 @@ use crate::{backup, bastion, fleet, rds, security_groups};
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DataHints {
     pub private_zone_id: Option<String>,
+    /// When the status says the zone `spec.database.privateDns.adopt` names
+    /// was adopted: it is read as ours then, without its tags (Route 53
+    /// allows five requests a second to the whole account).
+    pub private_zone_adopted_at: Option<String>,
 }
 
 /// Observes one region's data tier of one stack.
@@ -67,7 +71,7 @@ pub async fn observe(
             if desired.backup_vault.is_some() { fleet::backup_vaults(aws, region).await.map(Some) } else { Ok(None) }
         }),
         Box::pin(backup::observe_backup_plans(aws, desired)),
-        Box::pin(observe_zone(aws, desired, owner, hints.private_zone_id.as_deref())),
+        Box::pin(observe_zone(aws, desired, owner, hints)),
     )?;
 
     let (databases, adoptable) =

@@ -7,6 +7,7 @@ use crate::errors::ok_or_gone;
 use warmstandby_core::data::observed::ObservedZone;
 use warmstandby_core::data::plan::PrivateDnsAction;
 use warmstandby_core::desired::DesiredDataTier;
+use warmstandby_core::identity::Claim;
 use warmstandby_core::plan::ActionOutcome;
 
 use crate::clients::AwsContext;
@@ -23,9 +24,25 @@ pub(crate) async fn observe_zone(
     aws: &AwsContext,
     desired: &DesiredDataTier,
     owner: &Ownership,
-    hint: Option<&str>,
+    hints: &crate::data_tier::DataHints,
 ) -> Result<Option<ObservedZone>, AwsError> {
     let r53 = aws.route53();
+    let hint = hints.private_zone_id.as_deref();
+    if let Some(id) = &desired.adopt_private_zone {
+        if let (Some(at), true) = (&hints.private_zone_adopted_at, hint == Some(id.as_str())) {
+            // Adopted already (the status says so): its record is all that changes.
+            let (_, record) = zone_record(aws, id, desired).await?;
+            let claim = Claim::Adopted(at.clone());
+            return Ok(Some(ObservedZone {
+                id: id.clone(),
+                name: desired.private_zone.clone(),
+                vpc_ids: None,
+                record,
+                claim,
+            }));
+        }
+        return observe_adopted(aws, desired, owner, id).await;
+    }
     if let Some(id) = hint {
         match zone_record(aws, id, desired).await {
             Ok((Some(apex), record)) if apex == desired.private_zone.trim_end_matches('.') => {
@@ -34,6 +51,7 @@ pub(crate) async fn observe_zone(
                     name: desired.private_zone.clone(),
                     vpc_ids: None,
                     record,
+                    claim: Claim::Created,
                 }));
             }
             Ok(_) => {}
@@ -59,6 +77,36 @@ pub(crate) async fn observe_zone(
         name: desired.private_zone.clone(),
         vpc_ids: Some(detail.vpcs().iter().filter_map(|v| v.vpc_id().map(str::to_string)).collect()),
         record,
+        claim: Claim::Created,
+    }))
+}
+
+/// The zone `spec.database.privateDns.adopt` names, by ID, with its VPCs
+/// and tags (whose it is); three reads a pass while the spec adopts it.
+async fn observe_adopted(
+    aws: &AwsContext,
+    desired: &DesiredDataTier,
+    owner: &Ownership,
+    id: &str,
+) -> Result<Option<ObservedZone>, AwsError> {
+    let r53 = aws.route53();
+    let tags = r53.list_tags_for_resource().resource_type(aws_sdk_route53::types::TagResourceType::Hostedzone);
+    let (detail, tags, (_, record)) = match tokio::try_join!(
+        Box::pin(async { send!("route53:GetHostedZone", r53.get_hosted_zone().id(id)) }),
+        Box::pin(async { send!("route53:ListTagsForResource", tags.resource_id(id)) }),
+        Box::pin(zone_record(aws, id, desired)),
+    ) {
+        Ok(found) => found,
+        Err(e) if e.is_not_found() => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let tags = tags.resource_tag_set().map(|s| s.tags()).unwrap_or_default();
+    Ok(Some(ObservedZone {
+        id: id.to_string(),
+        name: detail.hosted_zone().map(|z| z.name().trim_end_matches('.').to_string()).unwrap_or_default(),
+        vpc_ids: Some(detail.vpcs().iter().filter_map(|v| v.vpc_id().map(str::to_string)).collect()),
+        record,
+        claim: Claim::of(tags.iter().map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default())), &owner.uid),
     }))
 }
 
@@ -175,5 +223,28 @@ pub(crate) async fn apply(
         PrivateDnsAction::DeletePrivateZone { zone_id } => {
             ok_or_gone(send!("route53:DeleteHostedZone", aws.route53().delete_hosted_zone().id(zone_id)))
         }
+        PrivateDnsAction::AdoptPrivateZone { zone_id, .. } => {
+            let tags = crate::tags::adoption_tags(owner, "private-zone")
+                .into_iter()
+                .map(|(k, v)| aws_sdk_route53::types::Tag::builder().key(k).value(v).build())
+                .collect();
+            send!(
+                "route53:ChangeTagsForResource",
+                aws.route53()
+                    .change_tags_for_resource()
+                    .resource_type(aws_sdk_route53::types::TagResourceType::Hostedzone)
+                    .resource_id(zone_id)
+                    .set_add_tags(Some(tags))
+            )
+            .map(|_| ActionOutcome::Done)
+        }
+        PrivateDnsAction::ReleasePrivateZone { zone_id, .. } => ok_or_gone(send!(
+            "route53:ChangeTagsForResource",
+            aws.route53()
+                .change_tags_for_resource()
+                .resource_type(aws_sdk_route53::types::TagResourceType::Hostedzone)
+                .resource_id(zone_id)
+                .set_remove_tag_keys(Some(crate::tags::our_tag_keys()))
+        )),
     }
 }

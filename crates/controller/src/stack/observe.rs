@@ -112,11 +112,16 @@ pub(super) struct EdgeObserved {
 
 /// Data tier IDs of the last status, per region (primary first).
 pub(super) fn data_hints(status: Option<&ThreeTierStackStatus>) -> [DataHints; 2] {
-    let zone = |r: Option<&warmstandby_api::RegionStackStatus>| r.and_then(|r| r.private_zone_id.clone());
-    [
-        DataHints { private_zone_id: zone(status.and_then(|s| s.primary.as_ref())) },
-        DataHints { private_zone_id: zone(status.and_then(|s| s.standby.as_ref())) },
-    ]
+    let hints = |r: Option<&warmstandby_api::RegionStackStatus>| {
+        let private_zone_id = r.and_then(|r| r.private_zone_id.clone());
+        let adopted = status.map(|s| s.adopted.as_slice()).unwrap_or_default();
+        let private_zone_adopted_at = adopted
+            .iter()
+            .find(|a| a.kind == "PrivateHostedZone" && Some(&a.id) == private_zone_id.as_ref())
+            .map(|a| a.adopted_at.clone());
+        DataHints { private_zone_id, private_zone_adopted_at }
+    };
+    [hints(status.and_then(|s| s.primary.as_ref())), hints(status.and_then(|s| s.standby.as_ref()))]
 }
 
 /// IDs of the last status, so that observation reads resources directly.

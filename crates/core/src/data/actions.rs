@@ -143,10 +143,34 @@ pub enum DatabaseAction {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PrivateDnsAction {
-    CreatePrivateZone { name: String, vpc_id: String, component: String },
-    UpsertRecord { zone_id: String, name: String, value: String },
-    DeleteRecord { zone_id: String, name: String, value: String },
-    DeletePrivateZone { zone_id: String },
+    CreatePrivateZone {
+        name: String,
+        vpc_id: String,
+        component: String,
+    },
+    UpsertRecord {
+        zone_id: String,
+        name: String,
+        value: String,
+    },
+    DeleteRecord {
+        zone_id: String,
+        name: String,
+        value: String,
+    },
+    DeletePrivateZone {
+        zone_id: String,
+    },
+    /// Tags an existing private zone as ours, with the time.
+    AdoptPrivateZone {
+        zone_id: String,
+        name: String,
+    },
+    /// Leaves an adopted zone (and the record in it) in place, untagged.
+    ReleasePrivateZone {
+        zone_id: String,
+        name: String,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -279,6 +303,8 @@ impl FamilyAction for PrivateDnsAction {
             A::UpsertRecord { .. } => (Effect::Update, Kind::PrivateDnsRecord),
             A::DeleteRecord { .. } => (Effect::Delete, Kind::PrivateDnsRecord),
             A::DeletePrivateZone { .. } => (Effect::Delete, Kind::PrivateHostedZone),
+            A::AdoptPrivateZone { .. } => (Effect::Adopt, Kind::PrivateHostedZone),
+            A::ReleasePrivateZone { .. } => (Effect::Release, Kind::PrivateHostedZone),
         }
     }
 
@@ -288,6 +314,10 @@ impl FamilyAction for PrivateDnsAction {
             PrivateDnsAction::UpsertRecord { name, value, .. } => format!("point {name} at {value}"),
             PrivateDnsAction::DeleteRecord { name, .. } => format!("delete record {name}"),
             PrivateDnsAction::DeletePrivateZone { zone_id } => format!("delete private zone {zone_id}"),
+            PrivateDnsAction::AdoptPrivateZone { zone_id, name } => format!("adopt private zone {name} ({zone_id})"),
+            PrivateDnsAction::ReleasePrivateZone { zone_id, name } => {
+                format!("leave private zone {name} ({zone_id}) in place, untagged (adopted)")
+            }
         }
     }
 }

@@ -115,6 +115,8 @@ pub struct DesiredDataTier {
     pub database: DesiredDatabase,
     pub final_snapshot: bool,
     pub private_zone: String,
+    /// An existing private zone to adopt (`spec.database.privateDns.adopt`), by ID.
+    pub adopt_private_zone: Option<String>,
     pub private_record: String,
     pub backup_vault: Option<String>,
     pub backup_plan: Option<DesiredBackupPlan>,
@@ -242,6 +244,11 @@ pub fn desired_data_tier(stack: &ValidatedStack, placement: &Placement, role: Re
         database,
         final_snapshot: db.final_snapshot,
         private_zone: db.private_dns.zone_name.clone(),
+        adopt_private_zone: db
+            .private_dns
+            .adopt
+            .as_ref()
+            .map(|a| if role == RegionRole::Primary { a.primary.clone() } else { a.standby.clone() }),
         private_record: format!("{}.{}", db.private_dns.record_name, db.private_dns.zone_name),
         backup_vault: spec.backup.enabled.then(|| stack.aws_name("vault", 50)),
         backup_plan,

@@ -114,6 +114,8 @@ pub struct ObservedZone {
     pub vpc_ids: Option<Vec<String>>,
     /// The CNAME to the database, when present: (record name, value).
     pub record: Option<(String, String)>,
+    /// Read from its tags when `spec.database.privateDns.adopt` names it.
+    pub claim: crate::identity::Claim,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

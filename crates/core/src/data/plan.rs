@@ -317,6 +317,39 @@ fn plan_private_zone(plan: &mut DataPlan, r: &RegionInputs<'_>) {
     let region = d.region.as_str();
     let db = o.databases.iter().find(|x| x.identifier == d.db_identifier);
     let zone = o.private_zones.iter().find(|z| z.name.trim_end_matches('.') == d.private_zone);
+    if let Some(id) = &d.adopt_private_zone {
+        let role = d.role.as_str();
+        let field = format!("spec.database.privateDns.adopt.{role}");
+        let found = o.private_zones.iter().find(|z| z.id == *id);
+        let refusal = match found {
+            None => Some(format!("{field}: there is no private zone {id}; nothing is created in its place")),
+            Some(z) if z.name.trim_end_matches('.') != d.private_zone.trim_end_matches('.') => Some(format!(
+                "{field}: zone {id} is {}, the spec's zoneName is {}",
+                z.name.trim_end_matches('.'),
+                d.private_zone
+            )),
+            Some(z) if z.vpc_ids.as_ref().is_some_and(|v| !v.contains(&r.network.vpc_id)) => {
+                Some(format!("{field}: zone {id} is not associated with {region}'s VPC {}", r.network.vpc_id))
+            }
+            Some(z) => match &z.claim {
+                crate::identity::Claim::Foreign { other_owner: Some(owner) } => {
+                    Some(format!("{field}: zone {id} is managed by {owner}; it is left alone"))
+                }
+                _ => None,
+            },
+        };
+        if let Some(refusal) = refusal {
+            plan.blocked.push(refusal);
+            return;
+        }
+        if let Some(z) = found.filter(|z| !z.claim.is_ours()) {
+            plan.push(
+                d.role,
+                PrivateDnsAction::AdoptPrivateZone { zone_id: z.id.clone(), name: d.private_zone.clone() },
+            );
+            return;
+        }
+    }
     match zone {
         None => plan.push(
             d.role,

@@ -4,6 +4,7 @@ use super::*;
 use crate::data::desired::{DesiredDataTier, NetworkRefs, desired_data_tier};
 use crate::data::observed::{ObservedDataTier, ObservedDatabase, ObservedSecurityGroup, ObservedZone};
 use crate::data::teardown::plan_data_teardown;
+use crate::identity::Claim;
 use crate::placement::Placement;
 
 fn desired(edit: impl Fn(&mut ThreeTierStack)) -> [DesiredDataTier; 2] {
@@ -174,6 +175,7 @@ fn built(d: &[DesiredDataTier; 2]) -> [ObservedDataTier; 2] {
             name: "db.internal".into(),
             vpc_ids: Some(vec![]),
             record: Some(("book.db.internal".into(), "x".into())),
+            claim: Claim::Created,
         });
         o.backup_vaults.push((d.backup_vault.clone().unwrap(), "arn:aws:backup:r:123456789012:backup-vault:v".into()));
         o.db_subnet_groups.push(crate::data::observed::ObservedDbSubnetGroup {
@@ -591,4 +593,62 @@ fn groups_a_kept_tier_uses_are_released_with_their_rules_among_them() {
     let deleted = groups_of("delete");
     assert!(!deleted.iter().any(|g| kept.iter().any(|k| g.ends_with(k.as_str()))), "{deleted:?}");
     assert_eq!(deleted.len(), o[0].security_groups.len() - 2 + o[1].security_groups.len(), "{deleted:?}");
+}
+
+#[test]
+fn named_private_zones_are_adopted_never_created_and_left_by_teardown() {
+    let d = desired(|s| {
+        s.spec.database.private_dns.adopt =
+            Some(warmstandby_api::PrivateZoneAdoption { primary: "ZEAST".into(), standby: "ZWEST".into() })
+    });
+    assert_eq!(d[1].adopt_private_zone.as_deref(), Some("ZWEST"));
+    let mut o = [ObservedDataTier::default(), ObservedDataTier::default()];
+    // Missing: refused by field, nothing created.
+    let p = adopt_plan(&d, &o);
+    assert!(p.blocked.iter().any(|b| b == "spec.database.privateDns.adopt.primary: there is no private zone ZEAST; nothing is created in its place"), "{:?}", p.blocked);
+    assert!(!kinds(&p).iter().any(|k| k.contains("CreatePrivateZone")), "{:?}", kinds(&p));
+    let zone = |id: &str, region: &str, name: &str, claim: Claim| ObservedZone {
+        id: id.into(),
+        name: name.into(),
+        vpc_ids: Some(vec![format!("vpc-{region}")]),
+        record: None,
+        claim,
+    };
+    // Another name than the spec's, or someone else's: refused.
+    o[0].private_zones.push(zone("ZEAST", "east", "corp.internal", Claim::Foreign { other_owner: None }));
+    o[1].private_zones.push(zone(
+        "ZWEST",
+        "west",
+        "db.internal",
+        Claim::Foreign { other_owner: Some("the CloudFormation stack net".into()) },
+    ));
+    let p = adopt_plan(&d, &o);
+    assert!(
+        p.blocked.iter().any(|b| b.contains("zone ZEAST is corp.internal, the spec's zoneName is db.internal")),
+        "{:?}",
+        p.blocked
+    );
+    assert!(
+        p.blocked.iter().any(|b| b.contains("zone ZWEST is managed by the CloudFormation stack net")),
+        "{:?}",
+        p.blocked
+    );
+    // Made by hand, untagged: adopted, then managed (the record), then left by teardown.
+    o[0].private_zones[0] = zone("ZEAST", "east", "db.internal", Claim::Foreign { other_owner: None });
+    o[1].private_zones[0] = zone("ZWEST", "west", "db.internal", Claim::Foreign { other_owner: None });
+    let p = adopt_plan(&d, &o);
+    let k = kinds(&p);
+    assert!(
+        k.contains(&"primary:AdoptPrivateZone".to_string()) && k.contains(&"standby:AdoptPrivateZone".to_string()),
+        "{k:?}"
+    );
+    assert!(!k.iter().any(|x| x.contains("CreatePrivateZone")), "{k:?}");
+    for z in o.iter_mut().flat_map(|o| o.private_zones.iter_mut()) {
+        z.claim = Claim::Adopted("2026-12-05T10:00:00Z".into());
+        z.record = Some(("book.db.internal".into(), "x".into()));
+    }
+    let p = plan_data_teardown([(&d[0], &o[0]), (&d[1], &o[1])], "20260101000000", false, [&[], &[]]);
+    let k = kinds(&p);
+    assert!(k.contains(&"primary:ReleasePrivateZone".to_string()), "{k:?}");
+    assert!(!k.iter().any(|x| x.contains("DeletePrivateZone") || x.contains("DeleteRecord")), "{k:?}");
 }

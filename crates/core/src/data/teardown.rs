@@ -55,7 +55,11 @@ pub fn plan_data_teardown(
                 push(BackupAction::DeleteBackupVault { name: v.clone() }.into());
             }
         }
-        for z in &o.private_zones {
+        for z in o.private_zones.iter().filter(|z| z.claim.is_ours()) {
+            if z.claim.adopted_at().is_some() {
+                push(PrivateDnsAction::ReleasePrivateZone { zone_id: z.id.clone(), name: z.name.clone() }.into());
+                continue;
+            }
             match &z.record {
                 Some((name, value)) => push(
                     PrivateDnsAction::DeleteRecord { zone_id: z.id.clone(), name: name.clone(), value: value.clone() }
@@ -150,7 +154,7 @@ impl ObservedDataTier {
             && self.instances.iter().all(|i| i.state == "terminated")
             && self.db_subnet_groups.is_empty()
             && self.databases.is_empty()
-            && self.private_zones.is_empty()
+            && !self.private_zones.iter().any(|z| z.claim.is_ours())
             && self.backup_vaults.is_empty()
             && self.backup_plans.is_empty()
     }
@@ -160,7 +164,7 @@ impl ObservedDataTier {
             + self.instances.iter().filter(|i| i.state != "terminated").count()
             + self.db_subnet_groups.len()
             + self.databases.len()
-            + self.private_zones.len()
+            + self.private_zones.iter().filter(|z| z.claim.is_ours()).count()
             + self.backup_vaults.len()
             + self.backup_plans.len()
     }

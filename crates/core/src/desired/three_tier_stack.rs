@@ -107,11 +107,13 @@ fn regional(stack: &ValidatedStack, role: RegionRole) -> Vec<Resource> {
     };
     let db_resource = if data.adopt { db_resource.prop(ADOPTED, "spec.database.adopt") } else { db_resource };
     out.push(db_resource.dep(k("db-subnet-group")).dep(k("security-group/db")));
-    out.push(
-        Resource::new(&scope, "private-zone", Kind::PrivateHostedZone, data.private_zone.clone())
-            .prop("vpc", "this region's VPC")
-            .dep(&vpc),
-    );
+    let zone = Resource::new(&scope, "private-zone", Kind::PrivateHostedZone, data.private_zone.clone())
+        .prop("vpc", "this region's VPC")
+        .dep(&vpc);
+    out.push(match &data.adopt_private_zone {
+        Some(id) => zone.prop(ADOPTED, "spec.database.privateDns.adopt").prop("zoneId", id),
+        None => zone,
+    });
     out.push(
         Resource::new(&scope, "private-record/db", Kind::PrivateDnsRecord, data.private_record.clone())
             .prop("type", "CNAME")

@@ -425,6 +425,11 @@ fn adopted(
             });
         }
     };
+    for (d, o) in desired.data.iter().zip(&snapshot.data) {
+        for z in &o.private_zones {
+            record(&d.region, Kind::PrivateHostedZone, &z.id, z.claim.adopted_at());
+        }
+    }
     for (d, o) in desired.regions.iter().zip(&snapshot.regions) {
         for t in d.tiers.iter().filter(|t| t.adopt) {
             let region = d.region.as_str();

@@ -29,6 +29,25 @@ pub(super) fn validate_database(
             }
         }
     }
+    if let Some(adopt) = &db.private_dns.adopt {
+        for (role, id) in [("primary", &adopt.primary), ("standby", &adopt.standby)] {
+            // Route 53 documents the ID as up to 32 characters (those it issues are capitals and digits).
+            let valid =
+                (1..=32).contains(&id.len()) && id.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+            if !valid {
+                errors.push(
+                    format!("{p}.privateDns.adopt.{role}"),
+                    format!("{id:?} is not a Route 53 hosted zone ID (1-32 capital letters and digits)"),
+                );
+            }
+        }
+        if adopt.primary == adopt.standby {
+            errors.push(
+                format!("{p}.privateDns.adopt.standby"),
+                "each region has a private zone of its own (associated with its VPC): name two",
+            );
+        }
+    }
     if db.password.is_some() {
         // The value itself is never echoed.
         errors.push(
