@@ -74,15 +74,7 @@ pub async fn read_region(aws: &AwsContext, region: &str) -> Result<SeenRegion, A
         if scheme == "internet-facing" {
             let listeners: Vec<aws_sdk_elasticloadbalancingv2::types::Listener> =
                 send_all!("elasticloadbalancing:DescribeListeners", elb.describe_listeners().load_balancer_arn(arn))?;
-            for l in &listeners {
-                for a in l.default_actions() {
-                    forwards_to.extend(a.target_group_arn().map(str::to_string));
-                    if let Some(f) = a.forward_config() {
-                        forwards_to
-                            .extend(f.target_groups().iter().filter_map(|t| t.target_group_arn().map(str::to_string)));
-                    }
-                }
-            }
+            forwards_to.extend(listeners.iter().flat_map(crate::edge::load_balancing::forward_targets));
         }
         load_balancers.push(SeenLoadBalancer {
             name: name.to_string(),

@@ -175,19 +175,23 @@ async fn observe_listeners(
     Ok(out)
 }
 
-fn listener(l: &aws_sdk_elasticloadbalancingv2::types::Listener) -> ObservedListener {
-    let target = l
-        .default_actions()
+/// The target groups a listener's default actions forward to (an action's
+/// own target group, or its forward config's), in order.
+pub(crate) fn forward_targets(l: &aws_sdk_elasticloadbalancingv2::types::Listener) -> Vec<String> {
+    l.default_actions()
         .iter()
-        .find_map(|a| {
-            a.target_group_arn().map(str::to_string).or_else(|| {
-                a.forward_config()
-                    .and_then(|f| f.target_groups().first())
-                    .and_then(|t| t.target_group_arn())
-                    .map(str::to_string)
-            })
+        .flat_map(|a| {
+            let forwarded = a.forward_config().map(|f| f.target_groups()).unwrap_or_default();
+            a.target_group_arn()
+                .into_iter()
+                .chain(forwarded.iter().filter_map(|t| t.target_group_arn()))
+                .map(str::to_string)
         })
-        .unwrap_or_default();
+        .collect()
+}
+
+fn listener(l: &aws_sdk_elasticloadbalancingv2::types::Listener) -> ObservedListener {
+    let target = forward_targets(l).into_iter().next().unwrap_or_default();
     ObservedListener {
         claim: Claim::Created,
         arn: l.listener_arn().unwrap_or_default().to_string(),

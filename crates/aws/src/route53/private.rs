@@ -4,6 +4,7 @@
 //! CreateHostedZone and tagging never leaves an unrecognised duplicate.
 
 use crate::errors::ok_or_gone;
+use aws_sdk_route53::types::TagResourceType;
 use warmstandby_core::data::observed::ObservedZone;
 use warmstandby_core::data::plan::PrivateDnsAction;
 use warmstandby_core::desired::DesiredDataTier;
@@ -90,23 +91,21 @@ async fn observe_adopted(
     id: &str,
 ) -> Result<Option<ObservedZone>, AwsError> {
     let r53 = aws.route53();
-    let tags = r53.list_tags_for_resource().resource_type(aws_sdk_route53::types::TagResourceType::Hostedzone);
-    let (detail, tags, (_, record)) = match tokio::try_join!(
+    let (detail, claim, (_, record)) = match tokio::try_join!(
         Box::pin(async { send!("route53:GetHostedZone", r53.get_hosted_zone().id(id)) }),
-        Box::pin(async { send!("route53:ListTagsForResource", tags.resource_id(id)) }),
+        Box::pin(super::claim(aws, TagResourceType::Hostedzone, id, owner)),
         Box::pin(zone_record(aws, id, desired)),
     ) {
         Ok(found) => found,
         Err(e) if e.is_not_found() => return Ok(None),
         Err(e) => return Err(e),
     };
-    let tags = tags.resource_tag_set().map(|s| s.tags()).unwrap_or_default();
     Ok(Some(ObservedZone {
         id: id.to_string(),
         name: detail.hosted_zone().map(|z| z.name().trim_end_matches('.').to_string()).unwrap_or_default(),
         vpc_ids: Some(detail.vpcs().iter().filter_map(|v| v.vpc_id().map(str::to_string)).collect()),
         record,
-        claim: Claim::of(tags.iter().map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default())), &owner.uid),
+        claim,
     }))
 }
 
@@ -223,28 +222,9 @@ pub(crate) async fn apply(
         PrivateDnsAction::DeletePrivateZone { zone_id } => {
             ok_or_gone(send!("route53:DeleteHostedZone", aws.route53().delete_hosted_zone().id(zone_id)))
         }
-        PrivateDnsAction::AdoptPrivateZone { zone_id, .. } => {
-            let tags = crate::tags::adoption_tags(owner, "private-zone")
-                .into_iter()
-                .map(|(k, v)| aws_sdk_route53::types::Tag::builder().key(k).value(v).build())
-                .collect();
-            send!(
-                "route53:ChangeTagsForResource",
-                aws.route53()
-                    .change_tags_for_resource()
-                    .resource_type(aws_sdk_route53::types::TagResourceType::Hostedzone)
-                    .resource_id(zone_id)
-                    .set_add_tags(Some(tags))
-            )
-            .map(|_| ActionOutcome::Done)
+        PrivateDnsAction::AdoptPrivateZone { zone_id, .. } | PrivateDnsAction::ReleasePrivateZone { zone_id, .. } => {
+            let adopt = matches!(action, PrivateDnsAction::AdoptPrivateZone { .. });
+            super::adopt_or_release(aws, TagResourceType::Hostedzone, zone_id, owner, "private-zone", adopt).await
         }
-        PrivateDnsAction::ReleasePrivateZone { zone_id, .. } => ok_or_gone(send!(
-            "route53:ChangeTagsForResource",
-            aws.route53()
-                .change_tags_for_resource()
-                .resource_type(aws_sdk_route53::types::TagResourceType::Hostedzone)
-                .resource_id(zone_id)
-                .set_remove_tag_keys(Some(crate::tags::our_tag_keys()))
-        )),
     }
 }

@@ -128,12 +128,7 @@ pub async fn observe_health_checks(
         }
         let Some(c) = h.health_check_config() else { continue };
         let claim = if adopted {
-            let tags = send!(
-                "route53:ListTagsForResource",
-                aws.route53().list_tags_for_resource().resource_type(TagResourceType::Healthcheck).resource_id(h.id())
-            )?;
-            let tags = tags.resource_tag_set().map(|s| s.tags()).unwrap_or_default();
-            Claim::of(tags.iter().map(|t| (t.key().unwrap_or_default(), t.value().unwrap_or_default())), &owner.uid)
+            super::claim(aws, TagResourceType::Healthcheck, h.id(), owner).await?
         } else {
             Claim::Created
         };
@@ -290,27 +285,10 @@ pub async fn apply(aws: &AwsContext, owner: &Ownership, action: &DnsAction) -> R
         DnsAction::DeleteHealthCheck { id } => {
             ok_or_gone(send!("route53:DeleteHealthCheck", r53.delete_health_check().health_check_id(id)))
         }
-        DnsAction::AdoptHealthCheck { id } => {
-            let tags = crate::tags::adoption_tags(owner, "health-check/api")
-                .into_iter()
-                .map(|(k, v)| Tag::builder().key(k).value(v).build())
-                .collect();
-            send!(
-                "route53:ChangeTagsForResource",
-                r53.change_tags_for_resource()
-                    .resource_type(TagResourceType::Healthcheck)
-                    .resource_id(id)
-                    .set_add_tags(Some(tags))
-            )
-            .map(|_| ActionOutcome::Done)
+        DnsAction::AdoptHealthCheck { id } | DnsAction::ReleaseHealthCheck { id } => {
+            let adopt = matches!(action, DnsAction::AdoptHealthCheck { .. });
+            super::adopt_or_release(aws, TagResourceType::Healthcheck, id, owner, "health-check/api", adopt).await
         }
-        DnsAction::ReleaseHealthCheck { id } => ok_or_gone(send!(
-            "route53:ChangeTagsForResource",
-            r53.change_tags_for_resource()
-                .resource_type(TagResourceType::Healthcheck)
-                .resource_id(id)
-                .set_remove_tag_keys(Some(crate::tags::our_tag_keys()))
-        )),
         DnsAction::AdoptRecords { zone_id, marker, .. } => {
             let mut marker = marker.clone();
             let at = crate::tags::adoption_time();
