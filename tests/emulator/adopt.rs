@@ -8,13 +8,16 @@
 //! stack is deleted. Wrong adoptions are refused with nothing changed.
 
 use aws_sdk_rds::types::DbInstance;
-use warmstandby_api::{DatabaseAdoption, ManagementPolicy, PrivateZoneAdoption, TAG_ADOPTED, TAG_UID, TierAdoption};
+use warmstandby_api::{
+    CertificateAdoption, DatabaseAdoption, ManagementPolicy, PrivateZoneAdoption, TAG_ADOPTED, TAG_UID, TierAdoption,
+};
 use warmstandby_controller::{Intent, region_pair};
 use warmstandby_tests::Emulator;
 use warmstandby_tests::census::{census, differences};
 
 use crate::console::{
-    ConsoleTier, build_distribution, build_dns, build_private_zone, build_tier, inspect, inspect_distribution,
+    ConsoleTier, build_distribution, build_dns, build_private_zone, build_tier, certificate_tags, inspect,
+    inspect_distribution, request_certificate,
 };
 use crate::existing::{hand_build, hand_build_database, pair_over};
 use crate::stack::Fixture;
@@ -96,6 +99,8 @@ async fn web_acl_tags(emulator: &Emulator, arn: &str) -> Vec<(String, String)> {
 }
 
 const CONSOLE_ACL: &str = "bookstore-console-acl";
+/// The company's zone, as the example stack names it.
+const ZONE: &str = "bookstore.example.com";
 
 /// The hand-built ACL's ARN, by name (`None` once it is gone).
 async fn console_acl(emulator: &Emulator) -> Option<String> {
@@ -116,13 +121,19 @@ async fn hand_built_stack(
     let (writer, replica) = hand_build_database(emulator, &primary, &standby).await;
     hand_built_web_acl(emulator, CONSOLE_ACL).await;
     let mut tiers = Vec::new();
+    let mut certificates = Vec::new();
     for (region, network) in [("us-east-1", &primary), ("us-west-2", &standby)] {
+        // The api's HTTPS listener serves the region's certificate (us-east-1's serves CloudFront too).
+        let certificate = request_certificate(emulator, region, ZONE).await;
         for (tier, ami) in [("web", "ami-0a1b2c3d4e5f60718"), ("api", "ami-0f1e2d3c4b5a69788")] {
-            tiers.push(build_tier(emulator, region, network, tier, ami).await);
+            let https = (tier == "api").then_some(certificate.as_str());
+            tiers.push(build_tier(emulator, region, network, tier, ami, https).await);
         }
+        certificates.push(certificate);
     }
     let web: Vec<&ConsoleTier> = tiers.iter().filter(|t| t.names.load_balancer.contains("web")).collect();
-    let (id, arn, domain) = build_distribution(emulator, [web[0], web[1]]).await;
+    let alias = format!("www.{ZONE}");
+    let (id, arn, domain) = build_distribution(emulator, [web[0], web[1]], &alias, &certificates[0]).await;
     let api: Vec<&ConsoleTier> = tiers.iter().filter(|t| t.names.load_balancer.contains("api")).collect();
     let check = build_dns(emulator, [api[0], api[1]], &domain).await;
     let mut zones = Vec::new();
@@ -155,6 +166,11 @@ async fn hand_built_stack(
     }
     stack.spec.cdn.adopt = Some(distribution.0.clone());
     stack.spec.domain.adopt_records = true;
+    stack.spec.domain.adopt_certificates = Some(CertificateAdoption {
+        primary: Some(certificates[0].clone()),
+        standby: Some(certificates[1].clone()),
+        cloud_front: None,
+    });
     stack.spec.database.private_dns.adopt =
         Some(PrivateZoneAdoption { primary: zones[0].clone(), standby: zones[1].clone() });
     stack.spec.health_check.adopt = Some(check);
@@ -224,10 +240,15 @@ async fn a_hand_built_database_is_adopted_as_the_same_instances_fails_over_and_i
         );
         assert!(out.contains(&line), "{line}\n{out}");
     }
-    // ... and in front of them the distribution (its origins) and the health check (its target).
-    for line in
-        [format!("#       cdn: {{adopt: {distribution_id}}}"), format!("#       healthCheck: {{adopt: {check}}}")]
-    {
+    // ... and in front of them the distribution (its origins) and the health
+    // check (its target), and the certificates the listeners and the distribution serve.
+    let certificates = fixture.stack.spec.domain.adopt_certificates.clone().expect("the console's certificates");
+    let [east, west] = [&certificates.primary, &certificates.standby].map(|c| c.clone().expect("a certificate"));
+    for line in [
+        format!("#       cdn: {{adopt: {distribution_id}}}"),
+        format!("#       healthCheck: {{adopt: {check}}}"),
+        format!("#       domain: {{adoptCertificates: {{primary: {east}, standby: {west}}}}}"),
+    ] {
         assert!(out.contains(&line), "{line}\n{out}");
     }
     // What a wrong adoption does first: nothing, on the same hand-built stack.
@@ -306,8 +327,12 @@ async fn a_hand_built_database_is_adopted_as_the_same_instances_fails_over_and_i
     }
     // The database pair, the ACL, and per region and tier the load balancer
     // with its HTTP listener, the target group, launch template and group.
-    // ... and the health check, the api failover pair and the web alias, and both private zones.
-    assert!(out.lines().any(|l| l.starts_with("Plan: ") && l.contains(", 30 to adopt")), "{out}");
+    // ... and the health check, the api failover pair and the web alias, both private zones and both certificates.
+    assert!(out.lines().any(|l| l.starts_with("Plan: ") && l.contains(", 32 to adopt")), "{out}");
+    for arn in [&east, &west] {
+        assert!(out.contains(&format!("    = adopt Certificate {arn}")), "{out}");
+    }
+    assert!(!out.contains("create Certificate"), "no certificate requested beside the console's:\n{out}");
     assert!(out.contains(&format!("    = adopt HealthCheck {check}")), "{out}");
     assert!(out.contains(&format!("    = adopt Distribution {distribution_id}")), "{out}");
     for kind in ["LoadBalancer", "TargetGroup", "LaunchTemplate", "AutoScalingGroup"] {
@@ -353,8 +378,18 @@ async fn a_hand_built_database_is_adopted_as_the_same_instances_fails_over_and_i
     let recorded: Vec<(&str, &str)> = status.adopted.iter().map(|a| (a.kind.as_str(), a.id.as_str())).collect();
     let expected = [("DbInstance", writer.as_str()), ("DbReadReplica", replica.as_str()), ("WebAcl", CONSOLE_ACL)];
     // The databases, the ACL, the distribution, the health check, the two
-    // record names, the private zones and four resources per tier and region.
-    assert_eq!(recorded.len(), 9 + 16, "{recorded:?}");
+    // record names, the private zones, the certificates and four resources per tier and region.
+    assert_eq!(recorded.len(), 11 + 16, "{recorded:?}");
+    // The same certificates, ours, serving the api's HTTPS listeners (and
+    // us-east-1's the distribution); none requested.
+    assert_eq!(calls.count("acm:RequestCertificate"), 0, "{}", calls.table());
+    for (arn, region_status) in [(&east, &status.primary), (&west, &status.standby)] {
+        assert!(recorded.contains(&("Certificate", arn.as_str())), "{recorded:?}");
+        let tags = certificate_tags(&emulator, arn).await.expect("the console's certificate");
+        assert!(tags.iter().any(|k| k == TAG_UID) && tags.iter().any(|k| k == TAG_ADOPTED), "{tags:?}");
+        let region_status = region_status.as_ref().expect("region status");
+        assert_eq!(region_status.certificate_arn.as_ref(), Some(arn), "{region_status:#?}");
+    }
     assert!(recorded.contains(&("AliasRecord", "www.bookstore.example.com")), "{recorded:?}");
     assert!(recorded.contains(&("FailoverRecord", "api.bookstore.example.com")), "{recorded:?}");
     // The same health check, ours, serving the api's PRIMARY record.
@@ -437,6 +472,10 @@ async fn a_hand_built_database_is_adopted_as_the_same_instances_fails_over_and_i
         assert!(same, "{} in {} is left in place", t.names.load_balancer, t.region);
         assert!(tags.is_empty(), "{} keeps none of our tags: {tags:?}", t.names.load_balancer);
     }
+    for arn in [&east, &west] {
+        let tags = certificate_tags(&emulator, arn).await;
+        assert_eq!(tags, Some(Vec::new()), "{arn} is left in place without our tags");
+    }
     let gone = region_pair::teardown(&aws, &fixture.pair, None).await;
     assert!(gone.finished && gone.errors.is_empty(), "{gone:?}");
     for (region, id) in [("us-east-1", &writer), ("us-west-2", &replica)] {
@@ -457,17 +496,15 @@ async fn a_hand_built_database_is_adopted_as_the_same_instances_fails_over_and_i
     // rebuilt there by a move uses; the load balancers' and servers' groups
     // (alb-web, alb-api, web, api); the instance roles and profiles and the
     // credentials secret (with its replica) the kept servers use; the
-    // standby's image copies their launch templates launch; the certificate
-    // the kept distribution serves with (the us-east-1 region's, which
-    // CloudFront uses). The primary's groups run at the spec's capacity (2
-    // each, the console's was 1).
+    // standby's image copies their launch templates launch. No certificate:
+    // the adopted ones are the console's. The primary's groups run at the
+    // spec's capacity (2 each, the console's was 1).
     let left: Vec<String> =
         differences(&hand_built, &census(&emulator).await).into_iter().filter(|d| !d.contains("DBSnapshot")).collect();
     let expected = [
         "IAM roles: 0 -> 2",
         "instance profiles: 0 -> 2",
         "us-east-1 DB subnet groups: 1 -> 2",
-        "us-east-1 certificates: 0 -> 1",
         "us-east-1 instances: 2 -> 4",
         "us-east-1 secrets: 0 -> 1",
         "us-east-1 security groups: 4 -> 9",
@@ -560,6 +597,9 @@ async fn wrong_adoptions_are_refused_by_field_and_nothing_changes(
     let adopt = original.spec.database.adopt.clone().expect("adopt");
     hand_built_writer(emulator, "us-west-2", "reporting-db", &[]).await;
     hand_built_writer(emulator, "us-east-1", "team-b-db", &[(TAG_UID, "another-stacks-uid")]).await;
+    // A certificate for another site, named first: refused, none requested in its place.
+    let blog = request_certificate(emulator, "us-west-2", "blog.example.net").await;
+    let wrong_certificate = Some(CertificateAdoption { standby: Some(blog.clone()), ..Default::default() });
     let before = census(emulator).await;
     let refused =
         |field: &str, id: &str, region: &str, why: &str| format!("spec.database.adopt.{field}: {id} in {region} {why}");
@@ -569,13 +609,21 @@ async fn wrong_adoptions_are_refused_by_field_and_nothing_changes(
             "an unknown instance",
             ManagementPolicy::Observe,
             DatabaseAdoption { writer: "no-such-db".into(), replica: None },
-            vec!["spec.database.adopt.writer: there is no DB instance no-such-db in us-east-1".to_string()],
+            vec![
+                "spec.database.adopt.writer: there is no DB instance no-such-db in us-east-1".to_string(),
+                format!(
+                    "spec.domain.adoptCertificates.standby: certificate {blog} covers blog.example.net, \
+                     *.blog.example.net but not api.{ZONE}, www.{ZONE}, which the stack serves; nothing is requested in its place"
+                ),
+            ],
+            wrong_certificate,
         ),
         (
             "an instance of the other region",
             ManagementPolicy::Observe,
             DatabaseAdoption { writer: other_region.clone(), replica: None },
             vec![format!("spec.database.adopt.writer: there is no DB instance {other_region} in us-east-1")],
+            None,
         ),
         (
             "a writer named as the replica, and a writer another stack owns",
@@ -590,9 +638,10 @@ async fn wrong_adoptions_are_refused_by_field_and_nothing_changes(
                 ),
                 refused("replica", "reporting-db", "us-west-2", "is not adopted: it is a writer, not a read replica"),
             ],
+            None,
         ),
     ];
-    for (i, (what, policy, adoption, says)) in cases.into_iter().enumerate() {
+    for (i, (what, policy, adoption, says, certificates)) in cases.into_iter().enumerate() {
         // Each case is a stack of its own (its own idempotency tokens).
         f.stack = original.clone();
         f.stack.metadata.uid = Some(format!("3f1c2a9e-0000-4000-8000-00000000ad0{i}"));
@@ -601,6 +650,7 @@ async fn wrong_adoptions_are_refused_by_field_and_nothing_changes(
         (f.stack.spec.web.adopt, f.stack.spec.api.adopt, f.stack.spec.cdn.adopt) = (None, None, None);
         (f.stack.spec.domain.adopt_records, f.stack.spec.health_check.adopt) = (false, None);
         f.stack.spec.database.private_dns.adopt = None;
+        f.stack.spec.domain.adopt_certificates = certificates.clone();
         f.stack.spec.management_policy = policy;
         let start = aws.calls().snapshot();
         f.pass(aws, Intent::Apply).await;
@@ -615,6 +665,7 @@ async fn wrong_adoptions_are_refused_by_field_and_nothing_changes(
             "rds:CreateDBInstanceReadReplica",
             "rds:AddTagsToResource",
             "rds:ModifyDBInstance",
+            "acm:AddTagsToCertificate",
         ];
         assert_eq!(
             made.iter().map(|c| calls.count(c)).sum::<u64>(),

@@ -1,7 +1,9 @@
 //! A server tier built the way a person builds it in the console, untagged,
 //! on a hand-built network: a security group, a target group, an
-//! internet-facing application load balancer with one HTTP listener, a
-//! launch template and an auto scaling group registering in the target group.
+//! internet-facing application load balancer with an HTTP listener (and an
+//! HTTPS one with a certificate requested in the console), a launch
+//! template and an auto scaling group registering in the target group; and
+//! in front of the tiers the distribution, DNS and private zones.
 
 use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, LoadBalancerSchemeEnum, LoadBalancerTypeEnum, ProtocolEnum, TargetTypeEnum,
@@ -32,6 +34,7 @@ pub(crate) async fn build_tier(
     network: &HandBuilt,
     tier: &str,
     ami: &str,
+    certificate: Option<&str>,
 ) -> ConsoleTier {
     let config = emulator.sdk_config(region).await;
     let ec2 = ec2(emulator, region).await;
@@ -84,6 +87,19 @@ pub(crate) async fn build_tier(
         .send()
         .await
         .expect("CreateListener");
+    if let Some(arn) = certificate {
+        elb.create_listener()
+            .load_balancer_arn(&load_balancer_arn)
+            .protocol(ProtocolEnum::Https)
+            .port(443)
+            .certificates(aws_sdk_elasticloadbalancingv2::types::Certificate::builder().certificate_arn(arn).build())
+            .default_actions(
+                Action::builder().r#type(ActionTypeEnum::Forward).target_group_arn(&target_group_arn).build(),
+            )
+            .send()
+            .await
+            .expect("CreateListener HTTPS");
+    }
     let template = ec2
         .create_launch_template()
         .launch_template_name(&names.launch_template)
@@ -125,6 +141,28 @@ pub(crate) async fn build_tier(
         launch_template_id,
         region: region.to_string(),
     }
+}
+
+/// A certificate requested in the console for `zone` and `*.zone`, validated by DNS, untagged. Its ARN.
+pub(crate) async fn request_certificate(emulator: &Emulator, region: &str, zone: &str) -> String {
+    let acm = aws_sdk_acm::Client::new(&emulator.sdk_config(region).await);
+    let out = acm
+        .request_certificate()
+        .domain_name(zone)
+        .subject_alternative_names(format!("*.{zone}"))
+        .validation_method(aws_sdk_acm::types::ValidationMethod::Dns)
+        .send()
+        .await
+        .expect("RequestCertificate");
+    out.certificate_arn().expect("a certificate ARN").to_string()
+}
+
+/// Our tag keys on a certificate, or `None` when it is gone.
+pub(crate) async fn certificate_tags(emulator: &Emulator, arn: &str) -> Option<Vec<String>> {
+    let region = arn.split(':').nth(3).unwrap_or_default();
+    let acm = aws_sdk_acm::Client::new(&emulator.sdk_config(region).await);
+    let tags = acm.list_tags_for_certificate().certificate_arn(arn).send().await.ok()?;
+    Some(tags.tags().iter().map(|t| t.key().to_string()).filter(|k| k.starts_with("warmstandby.dev/")).collect())
 }
 
 /// Whether the console tier's resources carry any tag of ours, and whether
@@ -172,12 +210,17 @@ pub(crate) async fn inspect(emulator: &Emulator, t: &ConsoleTier) -> (bool, Vec<
 }
 
 /// A distribution made in the console in front of the web load balancers
-/// (one origin each, the primary's served, CloudFront's own certificate),
-/// untagged. Its ID, ARN and domain name.
-pub(crate) async fn build_distribution(emulator: &Emulator, web: [&ConsoleTier; 2]) -> (String, String, String) {
+/// (one origin each, the primary's served) for `alias`, with `certificate`
+/// (from ACM in us-east-1), untagged. Its ID, ARN and domain name.
+pub(crate) async fn build_distribution(
+    emulator: &Emulator,
+    web: [&ConsoleTier; 2],
+    alias: &str,
+    certificate: &str,
+) -> (String, String, String) {
     use aws_sdk_cloudfront::types::{
-        CustomOriginConfig, DefaultCacheBehavior, DistributionConfig, Origin, OriginProtocolPolicy, Origins,
-        ViewerProtocolPolicy,
+        Aliases, CustomOriginConfig, DefaultCacheBehavior, DistributionConfig, MinimumProtocolVersion, Origin,
+        OriginProtocolPolicy, Origins, SslSupportMethod, ViewerCertificate, ViewerProtocolPolicy,
     };
     let cf = aws_sdk_cloudfront::Client::new(&emulator.sdk_config("us-east-1").await);
     let origin = |t: &ConsoleTier| {
@@ -199,6 +242,14 @@ pub(crate) async fn build_distribution(emulator: &Emulator, web: [&ConsoleTier; 
         .caller_reference("console-bookstore-2026")
         .comment("bookstore")
         .enabled(true)
+        .aliases(Aliases::builder().quantity(1).items(alias).build().expect("aliases"))
+        .viewer_certificate(
+            ViewerCertificate::builder()
+                .acm_certificate_arn(certificate)
+                .ssl_support_method(SslSupportMethod::SniOnly)
+                .minimum_protocol_version(MinimumProtocolVersion::TlSv122021)
+                .build(),
+        )
         .origins(Origins::builder().quantity(2).items(origin(web[0])).items(origin(web[1])).build().expect("origins"))
         .default_cache_behavior(
             DefaultCacheBehavior::builder()

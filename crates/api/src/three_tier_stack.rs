@@ -85,8 +85,11 @@ impl ThreeTierStackSpec {
 }
 
 /// Public DNS names of the application.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
+// What is adopted is the stack's identity, as for every other `adopt`.
+#[x_kube(validation = Rule::new("has(self.adoptCertificates) == has(oldSelf.adoptCertificates) && (!has(self.adoptCertificates) || self.adoptCertificates == oldSelf.adoptCertificates)").message("adoptCertificates is set when the stack is created and cannot be added, changed or removed later"))]
+#[x_kube(validation = Rule::new("(has(self.adoptRecords) && self.adoptRecords) == (has(oldSelf.adoptRecords) && oldSelf.adoptRecords)").message("adoptRecords is set when the stack is created and cannot be changed later"))]
 pub struct DomainSpec {
     /// The public hosted zone, e.g. `example.com`.
     #[schemars(
@@ -112,6 +115,33 @@ pub struct DomainSpec {
     /// failover records keep the health check they are adopted with.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub adopt_records: bool,
+    /// Existing ACM certificates to adopt instead of requesting new ones
+    /// (`warmstandby discover` finds those the console's listeners and
+    /// distribution use). Each must cover the api and web names; it is
+    /// tagged as this stack's and left in place, untagged, when the stack
+    /// is deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adopt_certificates: Option<CertificateAdoption>,
+}
+
+/// Existing ACM certificates, by ARN; each may be left out (the stack then
+/// requests its own).
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CertificateAdoption {
+    /// The primary region's, for the load balancers' HTTPS listeners.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[A-Za-z0-9-]{1,64}$"))]
+    pub primary: Option<String>,
+    /// The standby region's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[A-Za-z0-9-]{1,64}$"))]
+    pub standby: Option<String>,
+    /// CloudFront's, in us-east-1; only when neither region is us-east-1
+    /// (otherwise that region's certificate serves CloudFront).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(r"^arn:aws[a-z-]*:acm:us-east-1:[0-9]{12}:certificate/[A-Za-z0-9-]{1,64}$"))]
+    pub cloud_front: Option<String>,
 }
 
 fn default_api_record() -> String {
@@ -301,8 +331,10 @@ fn yes() -> bool {
 }
 
 /// The private zone per region with a name that points at that region's database.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
+// The zones adopted are the stack's identity, as for every other `adopt`.
+#[x_kube(validation = Rule::new("has(self.adopt) == has(oldSelf.adopt) && (!has(self.adopt) || self.adopt == oldSelf.adopt)").message("adopt is set when the stack is created and cannot be added, changed or removed later"))]
 pub struct PrivateDnsSpec {
     /// Private hosted zone attached to both VPCs. Default `db.internal`.
     #[serde(default = "default_private_zone")]

@@ -28,6 +28,7 @@ pub async fn read_global(aws: &AwsContext) -> Result<SeenGlobal, AwsError> {
                     .origins()
                     .map(|o| o.items().iter().map(|i| i.domain_name().to_string()).collect())
                     .unwrap_or_default(),
+                certificate: d.viewer_certificate().and_then(|v| v.acm_certificate_arn()).map(str::to_string),
             })
             .collect(),
         health_checks: checks
@@ -70,11 +71,17 @@ pub async fn read_region(aws: &AwsContext, region: &str) -> Result<SeenRegion, A
     }) {
         let (Some(name), Some(arn)) = (lb.load_balancer_name(), lb.load_balancer_arn()) else { continue };
         let scheme = lb.scheme().map(|s| s.as_str().to_string()).unwrap_or_default();
-        let mut forwards_to = Vec::new();
+        let (mut forwards_to, mut certificates) = (Vec::new(), Vec::new());
         if scheme == "internet-facing" {
             let listeners: Vec<aws_sdk_elasticloadbalancingv2::types::Listener> =
                 send_all!("elasticloadbalancing:DescribeListeners", elb.describe_listeners().load_balancer_arn(arn))?;
             forwards_to.extend(listeners.iter().flat_map(crate::edge::load_balancing::forward_targets));
+            certificates.extend(
+                listeners
+                    .iter()
+                    .flat_map(|l| l.certificates().iter().filter_map(|c| c.certificate_arn()))
+                    .map(str::to_string),
+            );
         }
         load_balancers.push(SeenLoadBalancer {
             name: name.to_string(),
@@ -82,6 +89,7 @@ pub async fn read_region(aws: &AwsContext, region: &str) -> Result<SeenRegion, A
             vpc_id: lb.vpc_id().unwrap_or_default().to_string(),
             scheme,
             forwards_to,
+            certificates,
         });
     }
     let target_groups = tgs

@@ -85,6 +85,19 @@ pub fn manifest(found: &Discovered, regions: [&str; 2], name: &str) -> String {
              #       domain: {{adoptRecords: true}}"
         );
     }
+    if let Some(c) = &found.certificates {
+        let fields: Vec<String> = [("primary", &c.primary), ("standby", &c.standby), ("cloudFront", &c.cloud_front)]
+            .into_iter()
+            .filter_map(|(k, v)| v.as_ref().map(|arn| format!("{k}: {arn}")))
+            .collect();
+        let _ = writeln!(
+            text,
+            "# The load balancers' and the distribution's certificates; adopted (each must cover the api and web names) with:\n\
+             #     spec:\n\
+             #       domain: {{adoptCertificates: {{{}}}}}",
+            fields.join(", ")
+        );
+    }
     for guess in &found.guesses {
         let _ = writeln!(text, "# Guessed, check: {guess}");
     }

@@ -57,6 +57,8 @@ pub struct SeenLoadBalancer {
     pub scheme: String,
     /// Target groups its listeners forward to.
     pub forwards_to: Vec<String>,
+    /// The ACM certificates its HTTPS listeners serve.
+    pub certificates: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -81,6 +83,8 @@ pub struct SeenAutoScalingGroup {
 pub struct SeenDistribution {
     pub id: String,
     pub origins: Vec<String>,
+    /// Its viewer certificate, when from ACM.
+    pub certificate: Option<String>,
 }
 
 /// A Route 53 health check and the name it checks.
@@ -124,6 +128,8 @@ pub struct Discovered {
     /// The health check on the primary's api load balancer (the failover
     /// records that use it are adopted with it).
     pub health_check: Option<String>,
+    /// The certificates the tiers' listeners and the distribution serve.
+    pub certificates: Option<warmstandby_api::CertificateAdoption>,
     /// Decisions made on weak evidence: check them.
     pub guesses: Vec<String>,
     /// What could not be decided, and why.
@@ -189,6 +195,7 @@ pub fn discover_edge(found: &mut Discovered, primary: &SeenRegion, standby: &See
             )),
         }
     }
+    discover_certificates(found, [primary, standby], global);
     if let Some(api) = found.tiers.get("api").and_then(|a| dns(primary, &a.primary.load_balancer)) {
         let checks: Vec<&SeenHealthCheck> =
             global.health_checks.iter().filter(|h| h.fqdn.to_lowercase() == api).collect();
@@ -200,6 +207,51 @@ pub fn discover_edge(found: &mut Discovered, primary: &SeenRegion, standby: &See
                 many.iter().map(|h| h.id.as_str()).collect::<Vec<_>>().join(", ")
             )),
         }
+    }
+}
+
+/// The certificate each region's tiers serve, and CloudFront's: one per
+/// region (the stack serves both names with one), or it is said why not.
+fn discover_certificates(found: &mut Discovered, regions: [&SeenRegion; 2], global: &SeenGlobal) {
+    let cloudfront = found
+        .distribution
+        .as_ref()
+        .and_then(|id| global.distributions.iter().find(|d| d.id == *id))
+        .and_then(|d| d.certificate.clone());
+    let mut adopt = warmstandby_api::CertificateAdoption::default();
+    for (i, region) in regions.into_iter().enumerate() {
+        let mut arns: Vec<String> = found
+            .tiers
+            .values()
+            .map(|t| if i == 0 { &t.primary.load_balancer } else { &t.standby.load_balancer })
+            .filter_map(|name| region.load_balancers.iter().find(|l| l.name == *name))
+            .flat_map(|l| l.certificates.iter().cloned())
+            .collect();
+        // In us-east-1 the region's certificate serves CloudFront too.
+        if region.region == warmstandby_api::GLOBAL_REGION {
+            arns.extend(cloudfront.clone());
+        }
+        arns.sort();
+        arns.dedup();
+        let chosen = match arns.as_slice() {
+            [] => None,
+            [one] => Some(one.clone()),
+            many => {
+                found.undecided.push(format!(
+                    "{}: the tiers serve several certificates ({}); the stack serves its names with one, so it requests its own",
+                    region.region,
+                    many.join(", ")
+                ));
+                None
+            }
+        };
+        if i == 0 { adopt.primary = chosen } else { adopt.standby = chosen }
+    }
+    if !regions.iter().any(|r| r.region == warmstandby_api::GLOBAL_REGION) {
+        adopt.cloud_front = cloudfront;
+    }
+    if adopt != Default::default() {
+        found.certificates = Some(adopt);
     }
 }
 

@@ -111,6 +111,11 @@ fn name_tags_tell_web_from_app_and_what_is_missing_is_undecided() {
     }
 }
 
+/// The certificate requested in the console in `region`.
+fn console_certificate(region: &str) -> String {
+    format!("arn:aws:acm:{region}:123456789012:certificate/console-{region}")
+}
+
 /// The console's tier in `region`: a group in `subnets` registering in a
 /// target group an internet-facing load balancer forwards to.
 fn console_tier(region: &mut SeenRegion, tier: &str, subnets: [String; 2]) {
@@ -122,6 +127,7 @@ fn console_tier(region: &mut SeenRegion, tier: &str, subnets: [String; 2]) {
         vpc_id: region.vpcs[1].id.clone(),
         scheme: "internet-facing".into(),
         forwards_to: vec![tg.clone()],
+        certificates: if tier == "api" { vec![console_certificate(&region.region)] } else { Vec::new() },
     });
     region.auto_scaling_groups.push(SeenAutoScalingGroup {
         name: format!("{tier}-servers"),
@@ -186,8 +192,12 @@ fn the_distribution_and_the_health_check_in_front_of_the_tiers_are_found() {
     }
     let global = SeenGlobal {
         distributions: vec![
-            SeenDistribution { id: "EOTHER".into(), origins: vec!["blog.example.net".into()] },
-            SeenDistribution { id: "ESHOP".into(), origins: vec!["WEB-ALB-1.us-east-1.elb.amazonaws.com".into()] },
+            SeenDistribution { id: "EOTHER".into(), origins: vec!["blog.example.net".into()], certificate: None },
+            SeenDistribution {
+                id: "ESHOP".into(),
+                origins: vec!["WEB-ALB-1.us-east-1.elb.amazonaws.com".into()],
+                certificate: Some(console_certificate("us-east-1")),
+            },
         ],
         health_checks: vec![
             SeenHealthCheck { id: "hc-standby".into(), fqdn: "api-alb-1.us-west-2.elb.amazonaws.com".into() },
@@ -198,6 +208,25 @@ fn the_distribution_and_the_health_check_in_front_of_the_tiers_are_found() {
     discover_edge(&mut found, &primary, &standby, &global);
     assert_eq!((found.distribution.as_deref(), found.health_check.as_deref()), (Some("ESHOP"), Some("hc-primary")));
     assert!(found.undecided.is_empty(), "{:?}", found.undecided);
+    // The api listeners' certificates; CloudFront's is us-east-1's, the primary's.
+    let certificates = warmstandby_api::CertificateAdoption {
+        primary: Some(console_certificate("us-east-1")),
+        standby: Some(console_certificate("us-west-2")),
+        cloud_front: None,
+    };
+    assert_eq!(found.certificates.as_ref(), Some(&certificates));
+    // CloudFront serving another certificate in us-east-1 than the listeners: said, not guessed.
+    let mut other = global.clone();
+    other.distributions[1].certificate = Some("arn:aws:acm:us-east-1:123456789012:certificate/cdn".into());
+    let mut found = discover(&primary, &standby);
+    discover_edge(&mut found, &primary, &standby, &other);
+    let standby_only = warmstandby_api::CertificateAdoption { primary: None, ..certificates };
+    assert_eq!(found.certificates, Some(standby_only));
+    assert!(
+        found.undecided.iter().any(|u| u.starts_with("us-east-1: the tiers serve several certificates")),
+        "{:?}",
+        found.undecided
+    );
     // Two distributions in front of the same load balancers: said, not guessed.
     let mut twice = global.clone();
     twice.distributions[0].origins.push("web-alb-1.us-west-2.elb.amazonaws.com".into());

@@ -1,8 +1,8 @@
 //! ACM certificates with DNS validation. Ours are recognised by tag; the
 //! certificate ARN from the last status is read directly.
 
-use warmstandby_api::TAG_UID;
-use warmstandby_core::edge::observed::ObservedCertificate;
+use warmstandby_core::edge::desired::CertificateChoice;
+use warmstandby_core::edge::observed::{Claim, ObservedCertificate};
 use warmstandby_core::edge::plan::CertificateAction;
 use warmstandby_core::plan::ActionOutcome;
 
@@ -12,52 +12,95 @@ use crate::errors::AwsError;
 use crate::shared::Listing;
 use crate::tags::Ownership;
 
-/// Our certificate for `domain`, from the region's shared listing. An
-/// issued certificate's details (domain, validation records) no longer
-/// change, so they are read once; one still pending is read every pass.
+/// The certificate to observe: the stack's own for `domain`, or the one
+/// `choice` adopts.
+pub struct CertificateRead<'a> {
+    pub domain: &'a str,
+    pub choice: &'a CertificateChoice,
+    /// Its ARN in the last status.
+    pub hint: Option<&'a str>,
+    /// When the last status recorded the adopted one's adoption: its tags
+    /// need no reading again.
+    pub adopted_at: Option<&'a str>,
+}
+
+/// Our certificate for `domain`, from the region's shared listing, or the
+/// adopted one by its ARN. An issued certificate's details (names,
+/// validation records) no longer change, so they are read once; one still
+/// pending is read every pass.
 pub async fn observe(
     aws: &AwsContext,
     region: &str,
-    domain: &str,
     owner: &Ownership,
-    hint: Option<&str>,
+    read: CertificateRead<'_>,
 ) -> Result<Option<ObservedCertificate>, AwsError> {
     let list = crate::fleet::certificates(aws, region).await?;
-    let listed = |arn: &str| list.iter().find(|c| c.certificate_arn() == Some(arn) && c.domain_name() == Some(domain));
-    if let Some(summary) = hint.and_then(listed) {
-        let arn = summary.certificate_arn().unwrap_or_default();
-        return match summary.status().map(|s| s.as_str()) {
-            Some("ISSUED") => {
-                let issued =
-                    aws.shared().versioned(Listing::Certificates, arn, "ISSUED", || describe(aws, region, arn)).await?;
-                Ok(Option::clone(&issued))
-            }
-            _ => describe(aws, region, arn).await,
+    if let Some((arn, _)) = &read.choice.adopt {
+        // By its ARN: a console's certificate may have other names than ours.
+        let Some(mut found) = observe_arn(aws, region, &list, arn).await? else { return Ok(None) };
+        found.claim = match read.adopted_at {
+            Some(at) => Claim::Adopted(at.to_string()),
+            None => claim(aws, region, arn, owner).await?,
         };
+        return Ok(Some(found));
+    }
+    let domain = read.domain;
+    let listed = |arn: &str| list.iter().any(|c| c.certificate_arn() == Some(arn) && c.domain_name() == Some(domain));
+    if let Some(arn) = read.hint.filter(|arn| listed(arn)) {
+        return observe_arn(aws, region, &list, arn).await;
     }
     for summary in list.iter() {
         if summary.domain_name() != Some(domain) {
             continue;
         }
         let Some(arn) = summary.certificate_arn() else { continue };
-        if is_ours(aws, region, arn, owner).await? {
+        if claim(aws, region, arn, owner).await? == Claim::Created {
             return describe(aws, region, arn).await;
         }
     }
     Ok(None)
 }
 
-async fn is_ours(aws: &AwsContext, region: &str, arn: &str, owner: &Ownership) -> Result<bool, AwsError> {
+/// One certificate by ARN; an issued one listed is read once.
+async fn observe_arn(
+    aws: &AwsContext,
+    region: &str,
+    list: &[aws_sdk_acm::types::CertificateSummary],
+    arn: &str,
+) -> Result<Option<ObservedCertificate>, AwsError> {
+    let issued =
+        list.iter().any(|c| c.certificate_arn() == Some(arn) && c.status().map(|s| s.as_str()) == Some("ISSUED"));
+    let found = if issued {
+        aws.shared()
+            .versioned(Listing::Certificates, arn, "ISSUED", || describe(aws, region, arn))
+            .await
+            .map(|c| Option::clone(&c))
+    } else {
+        describe(aws, region, arn).await
+    };
+    match found {
+        Err(e) if e.is_not_found() => Ok(None),
+        other => other,
+    }
+}
+
+/// Whose the certificate is, from its tags.
+async fn claim(aws: &AwsContext, region: &str, arn: &str, owner: &Ownership) -> Result<Claim, AwsError> {
     let tags = send!("acm:ListTagsForCertificate", aws.acm(region).list_tags_for_certificate().certificate_arn(arn))?;
-    Ok(tags.tags().iter().any(|t| t.key() == TAG_UID && t.value() == Some(owner.uid.as_str())))
+    Ok(Claim::of(tags.tags().iter().map(|t| (t.key(), t.value().unwrap_or_default())), &owner.uid))
 }
 
 async fn describe(aws: &AwsContext, region: &str, arn: &str) -> Result<Option<ObservedCertificate>, AwsError> {
     let out = send!("acm:DescribeCertificate", aws.acm(region).describe_certificate().certificate_arn(arn))?;
     let Some(c) = out.certificate() else { return Ok(None) };
+    let domain = c.domain_name().unwrap_or_default().to_string();
+    let mut names = vec![domain.clone()];
+    names.extend(c.subject_alternative_names().iter().filter(|n| **n != domain).cloned());
     Ok(Some(ObservedCertificate {
         arn: arn.to_string(),
-        domain: c.domain_name().unwrap_or_default().to_string(),
+        names,
+        claim: Claim::Created,
+        domain,
         status: c.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
         validation: c
             .domain_validation_options()
@@ -99,13 +142,31 @@ pub async fn apply(
             Ok(ActionOutcome::Created { id: out.certificate_arn().unwrap_or_default().to_string() })
         }
         CertificateAction::DeleteCertificate { arn } => {
-            match is_ours(aws, region, arn, owner).await {
-                Ok(true) => {}
-                Ok(false) => return Err(not_ours("acm:DeleteCertificate", arn)),
+            match claim(aws, region, arn, owner).await {
+                Ok(Claim::Created) => {}
+                Ok(_) => return Err(not_ours("acm:DeleteCertificate", arn)),
                 Err(e) if e.is_not_found() => return Ok(ActionOutcome::NotFound),
                 Err(e) => return Err(e),
             }
             ok_or_gone(send!("acm:DeleteCertificate", acm.delete_certificate().certificate_arn(arn)))
+        }
+        CertificateAction::AdoptCertificate { arn } => {
+            // Checked again: someone may have claimed it since the plan.
+            if let Claim::Foreign { other_owner: Some(other) } = claim(aws, region, arn, owner).await? {
+                return Err(AwsError::new(
+                    crate::errors::ErrorClass::InvalidSpec,
+                    "acm:AddTagsToCertificate",
+                    "NotOwned",
+                    format!("certificate {arn} is managed by {other}; it is left alone"),
+                ));
+            }
+            let tags = crate::tags::adoption_tags(owner, "certificate")
+                .into_iter()
+                .map(|(k, v)| aws_sdk_acm::types::Tag::builder().key(k).value(v).build())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| AwsError::build_failed("acm:AddTagsToCertificate", e))?;
+            send!("acm:AddTagsToCertificate", acm.add_tags_to_certificate().certificate_arn(arn).set_tags(Some(tags)))
+                .map(|_| ActionOutcome::Done)
         }
         CertificateAction::ReleaseCertificate { arn } => {
             let keys = crate::tags::our_tag_keys()

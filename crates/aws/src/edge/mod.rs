@@ -37,6 +37,9 @@ pub struct EdgeHints {
     pub listeners: [Vec<String>; 2],
     pub public_zone_id: Option<String>,
     pub cloudfront_certificate: Option<String>,
+    /// When the status recorded the adoption of the certificates
+    /// `spec.domain.adoptCertificates` names: primary, standby, CloudFront's.
+    pub certificates_adopted_at: [Option<String>; 3],
     pub distribution_id: Option<String>,
     pub web_acl_arn: Option<String>,
 }
@@ -56,15 +59,22 @@ pub async fn observe_region(
     desired: &DesiredRegionEdge,
     owner: &Ownership,
     certificate_hint: Option<&str>,
+    certificate_adopted_at: Option<&str>,
     listener_hints: &[String],
 ) -> Result<ObservedRegionEdge, AwsError> {
     let region = desired.region.as_str();
+    let certificate = certificates::CertificateRead {
+        domain: &desired.certificate_domain,
+        choice: &desired.certificate,
+        hint: certificate_hint,
+        adopted_at: certificate_adopted_at,
+    };
     let (
         certificate,
         (target_groups, load_balancers, listeners, vanished_listeners),
         (images, launch_templates, auto_scaling_groups),
     ) = tokio::try_join!(
-        Box::pin(certificates::observe(aws, region, &desired.certificate_domain, owner, certificate_hint)),
+        Box::pin(certificates::observe(aws, region, owner, certificate)),
         Box::pin(load_balancing::observe(aws, desired, owner, listener_hints)),
         Box::pin(compute::observe(aws, desired, owner)),
     )?;
@@ -94,7 +104,13 @@ pub async fn observe_global(
         Box::pin(public::observe_zone(aws, desired, owner, hints.public_zone_id.as_deref())),
         Box::pin(async {
             if own_certificate {
-                certificates::observe(aws, global, &cf_domain, owner, hints.cloudfront_certificate.as_deref()).await
+                let read = certificates::CertificateRead {
+                    domain: &cf_domain,
+                    choice: &desired.cloudfront_certificate_choice,
+                    hint: hints.cloudfront_certificate.as_deref(),
+                    adopted_at: hints.certificates_adopted_at[2].as_deref(),
+                };
+                certificates::observe(aws, global, owner, read).await
             } else {
                 Ok(None)
             }

@@ -7,7 +7,7 @@ use warmstandby_aws::edge::{self, EdgeHints};
 use warmstandby_aws::{AwsContext, AwsError, Ownership, data_tier, iam, secrets};
 use warmstandby_core::access::observed::ObservedAccess;
 use warmstandby_core::data::observed::ObservedDataTier;
-use warmstandby_core::desired::{DesiredDataTier, DesiredGlobalEdge};
+use warmstandby_core::desired::{DesiredDataTier, DesiredGlobalEdge, DesiredRegionEdge};
 use warmstandby_core::edge::observed::{ObservedGlobalEdge, ObservedRegionEdge};
 use warmstandby_core::stack_pass::{Desired, Snapshot};
 use warmstandby_core::validate::ValidatedStack;
@@ -23,7 +23,7 @@ pub(super) async fn observe(
     desired: &Desired,
     owners: &[Ownership; 2],
 ) -> Result<Snapshot, AwsError> {
-    let hints = hints(stack.status.as_ref(), &desired.global);
+    let hints = hints(stack.status.as_ref(), &desired.global, &desired.regions);
     let data_hints = data_hints(stack.status.as_ref());
     let (d0, d1, e0, e1, global, secret, iam) = tokio::join!(
         Box::pin(data_tier::observe(aws, &desired.data[0], &owners[0], &data_hints[0])),
@@ -125,7 +125,11 @@ pub(super) fn data_hints(status: Option<&ThreeTierStackStatus>) -> [DataHints; 2
 }
 
 /// IDs of the last status, so that observation reads resources directly.
-pub(super) fn hints(status: Option<&ThreeTierStackStatus>, global: &DesiredGlobalEdge) -> EdgeHints {
+pub(super) fn hints(
+    status: Option<&ThreeTierStackStatus>,
+    global: &DesiredGlobalEdge,
+    desired_regions: &[DesiredRegionEdge; 2],
+) -> EdgeHints {
     let Some(status) = status else { return EdgeHints::default() };
     let regional = |r: Option<&warmstandby_api::RegionStackStatus>| {
         (
@@ -137,7 +141,23 @@ pub(super) fn hints(status: Option<&ThreeTierStackStatus>, global: &DesiredGloba
     let (pc, pl) = regional(status.primary.as_ref());
     let (sc, sl) = regional(status.standby.as_ref());
     let g = status.global.as_ref();
+    let adopted_at = |arn: Option<&String>| {
+        let arn = arn?;
+        status.adopted.iter().find(|a| a.kind == "Certificate" && &a.id == arn).map(|a| a.adopted_at.clone())
+    };
+    let adopting = |role: Option<RegionRole>| {
+        let choice = match role {
+            Some(role) => &desired_regions[role.index()].certificate,
+            None => &global.cloudfront_certificate_choice,
+        };
+        adopted_at(choice.adopt.as_ref().map(|(arn, _)| arn))
+    };
     EdgeHints {
+        certificates_adopted_at: [
+            adopting(Some(RegionRole::Primary)),
+            adopting(Some(RegionRole::Standby)),
+            adopting(None),
+        ],
         certificates: [pc, sc],
         listeners: [pl, sl],
         public_zone_id: g.and_then(|g| g.public_zone_id.clone()),
@@ -157,7 +177,8 @@ pub(super) fn observe_region_edge<'a>(
     hints: &'a EdgeHints,
     i: usize,
 ) -> impl std::future::Future<Output = Result<ObservedRegionEdge, AwsError>> + 'a {
-    edge::observe_region(aws, &desired.regions[i], &owners[i], hints.certificates[i].as_deref(), &hints.listeners[i])
+    let (certificate, adopted_at) = (hints.certificates[i].as_deref(), hints.certificates_adopted_at[i].as_deref());
+    edge::observe_region(aws, &desired.regions[i], &owners[i], certificate, adopted_at, &hints.listeners[i])
 }
 
 pub(super) async fn observe_edge(
@@ -186,10 +207,15 @@ pub(super) fn last_known_edge(
     // The certificate stays issued (it is renewed by ACM, not by us).
     let certificate = region.and_then(|r| r.certificate_arn.clone()).map(|arn| {
         warmstandby_core::edge::observed::ObservedCertificate {
-            arn,
             domain: desired.regions[i].certificate_domain.clone(),
             status: "ISSUED".into(),
             validation: Vec::new(),
+            names: Vec::new(),
+            claim: status
+                .and_then(|s| s.adopted.iter().find(|a| a.kind == "Certificate" && a.id == arn))
+                .map(|a| warmstandby_core::identity::Claim::Adopted(a.adopted_at.clone()))
+                .unwrap_or_default(),
+            arn,
         }
     });
     let mut out = ObservedRegionEdge { certificate, ..Default::default() };

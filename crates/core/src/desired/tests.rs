@@ -170,3 +170,20 @@ fn missing_dependency_and_cycle_are_errors() {
     assert!(matches!(Topology::new(vec![r("a", &["zz"])]), Err(TopologyError::MissingDependency { .. })));
     assert!(matches!(Topology::new(vec![r("a", &["b"]), r("b", &["a"])]), Err(TopologyError::Cycle(_))));
 }
+
+#[test]
+fn adopted_certificates_are_shown_as_adoptions_without_validation_records() {
+    let arn = "arn:aws:acm:us-east-1:123456789012:certificate/console";
+    let t = stack_topology(&classic(|_, s| {
+        s.spec.domain.adopt_certificates =
+            Some(warmstandby_api::CertificateAdoption { primary: Some(arn.into()), ..Default::default() })
+    }))
+    .expect("a topology whose every dependency exists");
+    let cert = t.get("primary/certificate/wildcard").expect("the primary's certificate");
+    assert_eq!(cert.name, arn);
+    assert!(cert.properties.iter().any(|(k, v)| k == ADOPTED && v == "spec.domain.adoptCertificates.primary"));
+    assert!(t.get("global/certificate-validation/primary").is_none(), "an adopted one's validation is its owner's");
+    assert!(t.get("global/certificate-validation/standby").is_some(), "the standby requests its own");
+    let https = t.get("primary/listener/api-https").expect("the api's HTTPS listener");
+    assert!(https.depends_on.contains(&"primary/certificate/wildcard".to_string()));
+}

@@ -127,11 +127,14 @@ fn regional(stack: &ValidatedStack, role: RegionRole) -> Vec<Resource> {
 
     // Certificates and images.
     let zone = edge.certificate_domain.trim_start_matches("*.").to_string();
-    out.push(
-        Resource::new(&scope, "certificate/wildcard", Kind::Certificate, edge.certificate_domain.clone())
+    out.push(match &edge.certificate.adopt {
+        Some((arn, field)) => Resource::new(&scope, "certificate/wildcard", Kind::Certificate, arn.clone())
+            .prop(ADOPTED, *field)
+            .prop("serves", edge.certificate.serves.join(", ")),
+        None => Resource::new(&scope, "certificate/wildcard", Kind::Certificate, edge.certificate_domain.clone())
             .prop("validation", "DNS")
             .prop("subjectAlternativeNames", zone),
-    );
+    });
     for image in &edge.images {
         let name = stack.aws_name(image.tier, 128);
         let r = Resource::new(&scope, &format!("image/{}", image.tier), Kind::Image, name);
@@ -164,11 +167,11 @@ fn regional(stack: &ValidatedStack, role: RegionRole) -> Vec<Resource> {
         ));
         out.push(adopted(listener(&scope, role, tier, "http", 80)));
         if t.https_listener {
-            out.push(
-                listener(&scope, role, tier, "https", 443)
-                    .dep(k("certificate/wildcard"))
-                    .dep(global_key(&format!("certificate-validation/{}", role.as_str()))),
-            );
+            let https = listener(&scope, role, tier, "https", 443).dep(k("certificate/wildcard"));
+            out.push(match edge.certificate.adopt {
+                None => https.dep(global_key(&format!("certificate-validation/{}", role.as_str()))),
+                Some(_) => https,
+            });
         }
         out.push(adopted(
             Resource::new(
@@ -230,7 +233,10 @@ fn global(stack: &ValidatedStack) -> Vec<Resource> {
         "managed",
         if g.manage_zone { "created and deleted with the stack" } else { "must exist; only written to" },
     )];
-    for role in RegionRole::BOTH {
+    // Validation records for the certificates the stack requests; an adopted one's are its owner's.
+    let placement = Placement::of_spec(stack);
+    let requested = |role: RegionRole| desired_region_edge(stack, &placement, role).certificate.adopt.is_none();
+    for role in RegionRole::BOTH.into_iter().filter(|r| requested(*r)) {
         out.push(
             Resource::new(
                 &scope,
@@ -245,6 +251,15 @@ fn global(stack: &ValidatedStack) -> Vec<Resource> {
     }
     let cf_cert = match g.cloudfront_certificate {
         CloudFrontCertificate::Regional(role) => key(role, "certificate/wildcard"),
+        CloudFrontCertificate::Own if g.cloudfront_certificate_choice.adopt.is_some() => {
+            let (arn, field) = g.cloudfront_certificate_choice.adopt.clone().unwrap_or_default();
+            out.push(
+                Resource::new(&scope, "certificate/cloudfront", Kind::Certificate, arn)
+                    .prop("region", GLOBAL_REGION)
+                    .prop(ADOPTED, field),
+            );
+            global_key("certificate/cloudfront")
+        }
         CloudFrontCertificate::Own => {
             out.push(
                 Resource::new(&scope, "certificate/cloudfront", Kind::Certificate, format!("*.{zone}"))
@@ -320,10 +335,12 @@ fn global(stack: &ValidatedStack) -> Vec<Resource> {
         .dep(key(RegionRole::Standby, "load-balancer/web"))
         .dep(cf_cert.clone());
     dist = match g.cloudfront_certificate {
+        CloudFrontCertificate::Own if g.cloudfront_certificate_choice.adopt.is_some() => dist,
         CloudFrontCertificate::Own => dist.dep(global_key("certificate-validation/cloudfront")),
-        CloudFrontCertificate::Regional(role) => {
+        CloudFrontCertificate::Regional(role) if requested(role) => {
             dist.dep(global_key(&format!("certificate-validation/{}", role.as_str())))
         }
+        CloudFrontCertificate::Regional(_) => dist,
     };
     if g.web_acl.is_some() {
         dist = dist.prop("webAcl", "web-acl").dep(global_key("web-acl"));

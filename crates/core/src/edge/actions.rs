@@ -70,7 +70,12 @@ pub enum CertificateAction {
     DeleteCertificate {
         arn: String,
     },
-    /// Leaves ours in place, untagged: an adopted listener kept on deletion uses it.
+    /// Takes an existing certificate (`spec.domain.adoptCertificates`) as ours: tags it.
+    AdoptCertificate {
+        arn: String,
+    },
+    /// Leaves ours in place, untagged: an adopted one, or one an adopted
+    /// listener or distribution kept on deletion uses.
     ReleaseCertificate {
         arn: String,
     },
@@ -319,6 +324,7 @@ impl FamilyAction for CertificateAction {
         let effect = match self {
             CertificateAction::RequestCertificate { .. } => Effect::Create,
             CertificateAction::DeleteCertificate { .. } => Effect::Delete,
+            CertificateAction::AdoptCertificate { .. } => Effect::Adopt,
             CertificateAction::ReleaseCertificate { .. } => Effect::Release,
         };
         (effect, Kind::Certificate)
@@ -328,9 +334,8 @@ impl FamilyAction for CertificateAction {
         match self {
             CertificateAction::RequestCertificate { domain } => format!("request certificate {domain}"),
             CertificateAction::DeleteCertificate { arn } => format!("delete certificate {arn}"),
-            CertificateAction::ReleaseCertificate { arn } => {
-                format!("leave certificate {arn} in place, untagged (a kept listener uses it)")
-            }
+            CertificateAction::AdoptCertificate { arn } => format!("adopt certificate {arn}"),
+            CertificateAction::ReleaseCertificate { arn } => format!("leave certificate {arn} in place, untagged"),
         }
     }
 }

@@ -69,6 +69,8 @@ pub struct DesiredRegionEdge {
     pub active: bool,
     /// `*.<zone>`.
     pub certificate_domain: String,
+    /// The certificate `spec.domain.adoptCertificates` names for this region.
+    pub certificate: CertificateChoice,
     pub tiers: Vec<DesiredTier>,
     pub images: Vec<DesiredImage>,
 }
@@ -81,6 +83,16 @@ impl DesiredRegionEdge {
     pub fn image(&self, tier: &str) -> Option<&DesiredImage> {
         self.images.iter().find(|i| i.tier == tier)
     }
+}
+
+/// A certificate the stack requests, or one it adopts.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CertificateChoice {
+    /// The ARN `spec.domain.adoptCertificates` gives, and its field.
+    pub adopt: Option<(String, &'static str)>,
+    /// The names it serves (the api and web names), which an adopted one
+    /// must cover.
+    pub serves: Vec<String>,
 }
 
 /// Where CloudFront's certificate (always in us-east-1) comes from.
@@ -143,6 +155,8 @@ pub struct DesiredGlobalEdge {
     pub web_fqdn: String,
     pub active: RegionRole,
     pub cloudfront_certificate: CloudFrontCertificate,
+    /// CloudFront's own certificate, when adopted.
+    pub cloudfront_certificate_choice: CertificateChoice,
     /// Records made by hand at the api and web names are adopted (`spec.domain.adoptRecords`).
     pub adopt_records: bool,
     pub health_check: DesiredHealthCheck,
@@ -199,9 +213,22 @@ pub fn desired_region_edge(stack: &ValidatedStack, placement: &Placement, role: 
         region: stack.pair.region(role).region.clone(),
         active,
         certificate_domain: format!("*.{}", spec.domain.zone_name),
+        certificate: certificate_choice(spec, Some(role)),
         tiers,
         images,
     }
+}
+
+/// The certificate of `role`'s region (`None`: CloudFront's own).
+fn certificate_choice(spec: &warmstandby_api::ThreeTierStackSpec, role: Option<RegionRole>) -> CertificateChoice {
+    let zone = spec.domain.zone_name.trim_end_matches('.');
+    let adopt = spec.domain.adopt_certificates.as_ref().and_then(|a| match role {
+        Some(RegionRole::Primary) => a.primary.clone().map(|arn| (arn, "spec.domain.adoptCertificates.primary")),
+        Some(RegionRole::Standby) => a.standby.clone().map(|arn| (arn, "spec.domain.adoptCertificates.standby")),
+        None => a.cloud_front.clone().map(|arn| (arn, "spec.domain.adoptCertificates.cloudFront")),
+    });
+    let serves = [&spec.domain.api_record, &spec.domain.web_record].map(|r| format!("{r}.{zone}")).to_vec();
+    CertificateChoice { adopt, serves }
 }
 
 /// A name `spec.<tier>.adopt` gives for `role`'s region.
@@ -239,6 +266,7 @@ pub fn desired_global_edge(stack: &ValidatedStack, placement: &Placement) -> Des
         adopt_records: spec.domain.adopt_records,
         active: placement.edge_active,
         cloudfront_certificate,
+        cloudfront_certificate_choice: certificate_choice(spec, None),
         health_check: DesiredHealthCheck {
             name: stack.aws_name("api", 255),
             https: spec.health_check.https,

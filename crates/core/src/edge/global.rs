@@ -36,6 +36,7 @@ fn cloudfront_certificate<'a>(inputs: &'a EdgeInputs<'_>) -> Option<&'a Observed
         CloudFrontCertificate::Regional(role) => region(inputs, role).observed.certificate.as_ref(),
         CloudFrontCertificate::Own => inputs.observed.certificate.as_ref(),
     }
+    .filter(|c| c.claim.is_ours())
 }
 
 pub(super) fn plan_global(plan: &mut EdgePlan, inputs: &EdgeInputs<'_>) {
@@ -56,10 +57,13 @@ pub(super) fn plan_global(plan: &mut EdgePlan, inputs: &EdgeInputs<'_>) {
         return;
     };
     let mut desired: Vec<RecordSpec> = Vec::new();
+    // Validation records for the certificates the stack requested: an
+    // adopted one's are its owner's, left as they are.
+    let requested = |c: &&ObservedCertificate| c.claim == Claim::Created;
     let mut certs: Vec<&ObservedCertificate> =
-        inputs.regions.iter().filter_map(|r| r.observed.certificate.as_ref()).collect();
+        inputs.regions.iter().filter_map(|r| r.observed.certificate.as_ref()).filter(requested).collect();
     if g.cloudfront_certificate == CloudFrontCertificate::Own
-        && let Some(c) = &o.certificate
+        && let Some(c) = o.certificate.as_ref().filter(requested)
     {
         certs.push(c);
     }
@@ -128,6 +132,10 @@ fn plan_cloudfront_certificate(plan: &mut EdgePlan, inputs: &EdgeInputs<'_>) {
     let g = inputs.global;
     let o = inputs.observed;
     if g.cloudfront_certificate == CloudFrontCertificate::Own {
+        let (choice, found) = (&g.cloudfront_certificate_choice, o.certificate.as_ref());
+        if super::adoption::plan_certificate_adoption(plan, EdgeScope::Global, GLOBAL_REGION, choice, found).is_some() {
+            return;
+        }
         match &o.certificate {
             None => plan.push(
                 EdgeScope::Global,

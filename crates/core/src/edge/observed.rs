@@ -34,11 +34,25 @@ pub struct ObservedCertificate {
     pub status: String,
     /// DNS validation CNAMEs: (name, value), names without the trailing dot.
     pub validation: Vec<(String, String)>,
+    /// Its domain and subject alternative names.
+    pub names: Vec<String>,
+    /// Read from its tags when `spec.domain.adoptCertificates` names it.
+    pub claim: Claim,
 }
 
 impl ObservedCertificate {
     pub fn is_issued(&self) -> bool {
         self.status == "ISSUED"
+    }
+
+    /// Whether it serves `name`: one of its names is `name`, or a wildcard
+    /// over `name`'s first label (ACM's wildcards cover one label).
+    pub fn covers(&self, name: &str) -> bool {
+        let name = name.trim_end_matches('.').to_ascii_lowercase();
+        self.names.iter().map(|n| n.trim_end_matches('.').to_ascii_lowercase()).any(|n| {
+            n == name
+                || n.strip_prefix("*.").is_some_and(|parent| name.split_once('.').is_some_and(|(_, p)| p == parent))
+        })
     }
 }
 
@@ -263,7 +277,7 @@ impl ObservedRegionEdge {
     /// Resources of ours that still exist (given AMIs and what is named
     /// for adoption but not ours are not).
     pub fn live_count(&self) -> usize {
-        usize::from(self.certificate.is_some())
+        usize::from(self.certificate.as_ref().is_some_and(|c| c.claim.is_ours()))
             + self.target_groups.iter().filter(|t| t.claim.is_ours()).count()
             + self.load_balancers.iter().filter(|l| l.claim.is_ours()).count()
             + self.listeners.iter().filter(|l| l.claim.is_ours()).count()

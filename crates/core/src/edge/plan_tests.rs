@@ -134,9 +134,11 @@ impl World {
             EdgeAction::Certificate(CertificateAction::RequestCertificate { domain }) => {
                 let cert = ObservedCertificate {
                     arn: self.id(&format!("arn:aws:acm:{region}:1:certificate/")),
+                    names: vec![domain.clone()],
                     domain,
                     status: "ISSUED".into(),
                     validation: vec![("_v1.bookstore.example.com".into(), "_v1.acm-validations.aws".into())],
+                    claim: Claim::Created,
                 };
                 if scope == EdgeScope::Global {
                     self.observed.certificate = Some(cert);
@@ -238,6 +240,16 @@ impl World {
             }
             EdgeAction::Compute(ComputeAction::ReleaseImage { image_id, .. }) => {
                 self.regions[i].images.iter_mut().filter(|m| m.id == image_id).for_each(|m| m.tagged = false)
+            }
+            EdgeAction::Certificate(CertificateAction::AdoptCertificate { arn }) => {
+                let cert = if scope == EdgeScope::Global {
+                    &mut self.observed.certificate
+                } else {
+                    &mut self.regions[i].certificate
+                };
+                let cert =
+                    cert.as_mut().filter(|c| c.arn == arn && !c.claim.is_ours()).expect("an unclaimed certificate");
+                cert.claim = Claim::Adopted("2026-12-06T10:00:00Z".into());
             }
             EdgeAction::Certificate(CertificateAction::ReleaseCertificate { .. }) => {
                 if scope == EdgeScope::Global {
@@ -1197,4 +1209,98 @@ fn records_and_a_health_check_made_by_hand_are_adopted_then_managed_and_left_by_
     assert_eq!(w.observed.records_named(api).filter(|r| r.rtype == "A").count(), 2, "{:#?}", w.observed.records);
     assert!(w.observed.records_named(&format!("_warmstandby.{api}")).next().is_none());
     assert_eq!(w.observed.live_count(MARKER), 0, "{:#?}", w.observed);
+}
+
+fn adopting_certificates(s: &mut ThreeTierStack) {
+    s.spec.domain.adopt_certificates = Some(warmstandby_api::CertificateAdoption {
+        primary: Some("arn:aws:acm:us-east-1:123456789012:certificate/console-east".into()),
+        standby: Some("arn:aws:acm:us-west-2:123456789012:certificate/console-west".into()),
+        cloud_front: None,
+    });
+}
+
+/// A certificate requested in the console: untagged, for `names`.
+fn console_certificate(arn: &str, names: &[&str], claim: Claim) -> ObservedCertificate {
+    ObservedCertificate {
+        arn: arn.into(),
+        domain: names[0].into(),
+        status: "ISSUED".into(),
+        validation: vec![("_v1.bookstore.example.com".into(), "_v1.acm-validations.aws".into())],
+        names: names.iter().map(|n| n.to_string()).collect(),
+        claim,
+    }
+}
+
+#[test]
+fn named_certificates_are_adopted_used_and_left_in_place_by_teardown() {
+    let mut w = world(adopting_certificates);
+    let zone = w.global.zone_name.clone();
+    let [east, west] = [0, 1].map(|i| w.desired[i].certificate.adopt.clone().expect("named").0);
+    // Missing: refused by field, and no certificate requested in its place.
+    let plan = w.plan();
+    assert!(
+        plan.blocked.iter().any(|b| b
+            == &format!("spec.domain.adoptCertificates.primary: certificate {east} is not in ACM in us-east-1; nothing is requested in its place")),
+        "{:?}",
+        plan.blocked
+    );
+    let requested = |p: &EdgePlan| {
+        p.actions
+            .iter()
+            .any(|(_, a)| matches!(a, EdgeAction::Certificate(CertificateAction::RequestCertificate { .. })))
+    };
+    assert!(!requested(&plan), "{:#?}", plan.actions);
+
+    // Another manager's, or one that does not serve the stack's names: refused.
+    let other = Claim::Foreign { other_owner: Some("the CloudFormation stack shop".into()) };
+    w.regions[0].certificate = Some(console_certificate(&east, &[&format!("*.{zone}")], other));
+    w.regions[1].certificate =
+        Some(console_certificate(&west, &[&format!("www.{zone}")], Claim::Foreign { other_owner: None }));
+    let plan = w.plan();
+    assert!(
+        plan.blocked
+            .iter()
+            .any(|b| b.contains(&format!("certificate {east} is managed by the CloudFormation stack shop")))
+    );
+    assert!(
+        plan.blocked
+            .iter()
+            .any(|b| b
+                .contains(&format!("certificate {west} covers www.{zone} but not api.{zone}, which the stack serves"))),
+        "{:?}",
+        plan.blocked
+    );
+    assert!(!requested(&plan) && !plan.actions.iter().any(|(_, a)| a.effect().0 == Effect::Adopt));
+
+    // Console certificates for the apex and its wildcard: adopted, then used like ours.
+    let unclaimed = || Claim::Foreign { other_owner: None };
+    w.regions[0].certificate = Some(console_certificate(&east, &[&zone, &format!("*.{zone}")], unclaimed()));
+    w.regions[1].certificate = Some(console_certificate(&west, &[&zone, &format!("*.{zone}")], unclaimed()));
+    let plan = w.plan();
+    let adopted: Vec<&EdgeAction> =
+        plan.actions.iter().map(|(_, a)| a).filter(|a| a.effect().0 == Effect::Adopt).collect();
+    assert_eq!(adopted.len(), 2, "{:#?}", plan.actions);
+    assert!(
+        !plan.actions.iter().any(|(_, a)| matches!(a, EdgeAction::LoadBalancing(LoadBalancingAction::CreateListener { spec, .. }) if spec.certificate_arn.is_some())),
+        "no listener uses a certificate not ours yet: {:#?}",
+        plan.actions
+    );
+    let rounds = w.converge();
+    assert!(!rounds.iter().flatten().any(|a| a.ends_with("RequestCertificate")), "{rounds:#?}");
+    for (i, arn) in [(0, &east), (1, &west)] {
+        assert!(
+            w.regions[i].listeners.iter().any(|l| l.spec.certificate_arn.as_ref() == Some(arn)),
+            "{:?}",
+            w.regions[i].listeners
+        );
+        assert_eq!(w.regions[i].certificate.as_ref().and_then(|c| c.claim.adopted_at()), Some("2026-12-06T10:00:00Z"));
+    }
+    let d = w.observed.distribution.as_ref().expect("the distribution");
+    assert_eq!(d.spec.certificate_arn, east, "CloudFront uses us-east-1's adopted certificate");
+
+    // Deleted with the stack: released, never deleted.
+    let rounds = w.teardown();
+    let all: Vec<&String> = rounds.iter().flatten().collect();
+    assert!(!all.iter().any(|a| a.ends_with("DeleteCertificate")), "{rounds:#?}");
+    assert_eq!(all.iter().filter(|a| a.ends_with("ReleaseCertificate")).count(), 2, "{rounds:#?}");
 }

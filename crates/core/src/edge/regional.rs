@@ -44,6 +44,10 @@ fn plan_certificate(plan: &mut EdgePlan, r: &RegionEdgeInputs<'_>) -> Option<Str
     let (d, o) = (r.desired, r.observed);
     let region = d.region.as_str();
     let scope = EdgeScope::Region(d.role);
+    let found = o.certificate.as_ref();
+    if let Some(adopting) = super::adoption::plan_certificate_adoption(plan, scope, region, &d.certificate, found) {
+        return adopting;
+    }
     match &o.certificate {
         None => {
             // A listener still naming a certificate: ours was deleted out of band.

@@ -184,7 +184,8 @@ pub fn edge_families(view: &EdgeView<'_>, drift: &[DriftItem]) -> Vec<Family> {
 
 /// Fills one region's edge IDs into its status.
 pub fn region_edge_status(d: &DesiredRegionEdge, o: &ObservedRegionEdge, status: &mut RegionStackStatus) {
-    status.certificate_arn = o.certificate.as_ref().map(|c| c.arn.clone());
+    // Ours only: one named for adoption is the stack's once adopted.
+    status.certificate_arn = o.certificate.as_ref().filter(|c| c.claim.is_ours()).map(|c| c.arn.clone());
     for t in &d.tiers {
         let tier = t.tier.to_string();
         match (&d.image(t.tier).map(|i| &i.source), o.image(t.tier)) {
@@ -233,12 +234,11 @@ pub fn region_edge_status(d: &DesiredRegionEdge, o: &ObservedRegionEdge, status:
 pub fn global_edge_status(view: &EdgeView<'_>) -> GlobalStackStatus {
     let (g, o) = view.global;
     let cloudfront_certificate_arn = match g.cloudfront_certificate {
-        CloudFrontCertificate::Own => o.certificate.as_ref().map(|c| c.arn.clone()),
-        CloudFrontCertificate::Regional(role) => {
-            let i = role.index();
-            view.regions[i].1.certificate.as_ref().map(|c| c.arn.clone())
-        }
-    };
+        CloudFrontCertificate::Own => o.certificate.as_ref(),
+        CloudFrontCertificate::Regional(role) => view.regions[role.index()].1.certificate.as_ref(),
+    }
+    .filter(|c| c.claim.is_ours())
+    .map(|c| c.arn.clone());
     GlobalStackStatus {
         public_zone_id: o.zone.as_ref().map(|z| z.id.clone()),
         // Ours only: a record made by hand may name a check not (yet) adopted.

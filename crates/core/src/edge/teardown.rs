@@ -236,16 +236,17 @@ pub fn plan_edge_teardown(
                 _ => {}
             }
         }
-        if let Some(c) = &o.certificate {
-            if kept.certificates.contains(&c.arn) || kept_certificate == Some(c.arn.as_str()) {
+        if let Some(c) = o.certificate.as_ref().filter(|c| c.claim.is_ours()) {
+            let kept_in_use = kept.certificates.contains(&c.arn) || kept_certificate == Some(c.arn.as_str());
+            if kept_in_use || c.claim.adopted_at().is_some() {
                 plan.push(scope, CertificateAction::ReleaseCertificate { arn: c.arn.clone() });
             } else if !listeners_left && !regional_certificates_in_use {
                 plan.push(scope, CertificateAction::DeleteCertificate { arn: c.arn.clone() });
             }
         }
     }
-    match (&observed.certificate, distribution_left) {
-        (Some(c), _) if kept_certificate == Some(c.arn.as_str()) => {
+    match (observed.certificate.as_ref().filter(|c| c.claim.is_ours()), distribution_left) {
+        (Some(c), _) if kept_certificate == Some(c.arn.as_str()) || c.claim.adopted_at().is_some() => {
             plan.push(g, CertificateAction::ReleaseCertificate { arn: c.arn.clone() })
         }
         (Some(c), false) => plan.push(g, CertificateAction::DeleteCertificate { arn: c.arn.clone() }),

@@ -86,7 +86,7 @@ impl Snapshot {
                 // What is named for adoption and not ours yet is not the stack's.
                 !r.load_balancers.iter().any(|l| l.claim.is_ours())
                     && !r.auto_scaling_groups.iter().any(|a| a.claim.is_ours())
-                    && r.certificate.is_none()
+                    && r.certificate.as_ref().is_none_or(|c| !c.claim.is_ours())
             })
             && self.global.distribution.as_ref().is_none_or(|d| !d.claim.is_ours())
             && !self.global.health_checks.iter().any(|h| h.claim.is_ours())
@@ -431,6 +431,9 @@ fn adopted(
         }
     }
     for (d, o) in desired.regions.iter().zip(&snapshot.regions) {
+        if let Some(c) = &o.certificate {
+            record(&d.region, Kind::Certificate, &c.arn, c.claim.adopted_at());
+        }
         for t in d.tiers.iter().filter(|t| t.adopt) {
             let region = d.region.as_str();
             if let Some(x) = o.load_balancer(&t.load_balancer_name) {
@@ -448,6 +451,9 @@ fn adopted(
         }
     }
     let global = warmstandby_api::GLOBAL_REGION;
+    if let Some(c) = &snapshot.global.certificate {
+        record(global, Kind::Certificate, &c.arn, c.claim.adopted_at());
+    }
     if let Some(d) = &snapshot.global.distribution {
         record(global, Kind::Distribution, &d.id, d.claim.adopted_at());
     }

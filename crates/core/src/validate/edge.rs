@@ -137,3 +137,44 @@ pub(super) fn validate_edge(errors: &mut ValidationErrors, spec: &ThreeTierStack
         }
     }
 }
+
+/// `spec.domain.adoptCertificates`: each ARN an ACM certificate of the region it serves.
+pub(super) fn validate_certificate_adoption(
+    errors: &mut ValidationErrors,
+    spec: &ThreeTierStackSpec,
+    pair: Option<&ValidatedRegionPair>,
+) {
+    let Some(adopt) = &spec.domain.adopt_certificates else { return };
+    let regions = pair.map(|p| [p.primary.region.as_str(), p.standby.region.as_str()]);
+    let global = warmstandby_api::GLOBAL_REGION;
+    let named = [
+        ("primary", adopt.primary.as_ref(), regions.map(|r| r[0])),
+        ("standby", adopt.standby.as_ref(), regions.map(|r| r[1])),
+        ("cloudFront", adopt.cloud_front.as_ref(), Some(global)),
+    ];
+    for (field, arn, region) in named {
+        let Some(arn) = arn else { continue };
+        let path = format!("spec.domain.adoptCertificates.{field}");
+        let parts: Vec<&str> = arn.split(':').collect();
+        let valid = matches!(parts.as_slice(), ["arn", partition, "acm", r, account, resource]
+            if partition.starts_with("aws") && !r.is_empty() && account.len() == 12
+                && account.bytes().all(|b| b.is_ascii_digit())
+                && resource.strip_prefix("certificate/").is_some_and(|id| !id.is_empty()));
+        if !valid {
+            errors.push(
+                path,
+                format!("{arn:?} is not an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)"),
+            );
+        } else if let Some(region) = region.filter(|r| parts[3] != *r) {
+            errors.push(path, format!("certificate {arn} is in {}, not {region}, where it would serve", parts[3]));
+        }
+    }
+    if adopt.cloud_front.is_some() && regions.is_some_and(|r| r.contains(&global)) {
+        errors.push(
+            "spec.domain.adoptCertificates.cloudFront",
+            format!(
+                "the RegionPair's region {global} serves CloudFront with its own certificate; adopt that one instead"
+            ),
+        );
+    }
+}

@@ -258,3 +258,27 @@ fn a_teardown_needs_neither_the_password_nor_the_policy() {
     .unwrap_err();
     assert_eq!(messages(&e), ["spec.database.allocatedStorageGiB: must be between 20 and 65536, got 5"]);
 }
+
+#[test]
+fn adopted_certificates_must_be_acm_arns_of_the_region_they_serve() {
+    let mut st = stack();
+    st.spec.domain.adopt_certificates = Some(warmstandby_api::CertificateAdoption {
+        primary: Some("arn:aws:acm:us-west-2:123456789012:certificate/abc".into()),
+        standby: Some("arn:aws:iam::123456789012:server-certificate/abc".into()),
+        cloud_front: Some("arn:aws:acm:us-east-1:123456789012:certificate/def".into()),
+    });
+    let e = check_stack(&st, &pair(), password()).unwrap_err();
+    assert_eq!(
+        messages(&e),
+        [
+            "spec.domain.adoptCertificates.primary: certificate arn:aws:acm:us-west-2:123456789012:certificate/abc is in us-west-2, not us-east-1, where it would serve",
+            "spec.domain.adoptCertificates.standby: \"arn:aws:iam::123456789012:server-certificate/abc\" is not an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)",
+            "spec.domain.adoptCertificates.cloudFront: the RegionPair's region us-east-1 serves CloudFront with its own certificate; adopt that one instead",
+        ]
+    );
+    st.spec.domain.adopt_certificates = Some(warmstandby_api::CertificateAdoption {
+        primary: Some("arn:aws:acm:us-east-1:123456789012:certificate/abc".into()),
+        ..Default::default()
+    });
+    assert!(check_stack(&st, &pair(), password()).is_ok());
+}

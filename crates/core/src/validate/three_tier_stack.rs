@@ -87,6 +87,7 @@ pub(super) fn validate_stack_for(inputs: StackInputs<'_>, teardown: bool) -> Res
     validate_tier(&mut errors, "spec.api", &spec.api);
     validate_bastion(&mut errors, spec);
     validate_edge(&mut errors, spec);
+    validate_certificate_adoption(&mut errors, spec, pair.as_ref());
 
     match (pair, password) {
         (Some(pair), Some(password)) if errors.is_empty() => {
