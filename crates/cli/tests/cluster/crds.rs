@@ -166,7 +166,8 @@ async fn the_api_server_rejects_what_the_schema_can_catch_with_the_field_path() 
         let stacks = stacks.clone();
         async move { stacks.replace("adopting", &kube::api::PostParams::default(), &changed).await }
     };
-    let says = "adopt is set when the stack is created and cannot be added, changed or removed later";
+    // `adopt`, `adoptCertificates` or `adoptRecords`, each saying so.
+    let says = "is set when the stack is created and cannot be";
     for (what, edit) in [
         ("removed", &(|s: &mut ThreeTierStack| s.spec.database.adopt = None) as &dyn Fn(&mut ThreeTierStack)),
         ("changed", &|s: &mut ThreeTierStack| {
@@ -183,6 +184,17 @@ async fn the_api_server_rejects_what_the_schema_can_catch_with_the_field_path() 
             s.spec.web.adopt = Some(warmstandby_api::TierAdoption { primary: names.clone(), standby: names })
         }),
         ("added to the distribution", &|s: &mut ThreeTierStack| s.spec.cdn.adopt = Some("E2QWRUHAPOMQZL".into())),
+        ("added to the private zones", &|s: &mut ThreeTierStack| {
+            s.spec.database.private_dns.adopt =
+                Some(warmstandby_api::PrivateZoneAdoption { primary: "Z1PRIMARY".into(), standby: "Z2STANDBY".into() })
+        }),
+        ("certificates added", &|s: &mut ThreeTierStack| {
+            s.spec.domain.adopt_certificates = Some(warmstandby_api::CertificateAdoption {
+                primary: Some("arn:aws:acm:us-east-1:123456789012:certificate/console".into()),
+                ..Default::default()
+            })
+        }),
+        ("records adopted later", &|s: &mut ThreeTierStack| s.spec.domain.adopt_records = true),
     ] {
         match refused(edit).await {
             Err(kube::Error::Api(e)) => assert!(e.message.contains(says), "{what}: {}", e.message),
