@@ -339,6 +339,19 @@ def _patch_backup_selections() -> None:
     BackupResponse.update_backup_plan = update_backup_plan
     BackupBackend.delete_backup_plan = delete_backup_plan
 
+    # ListTags is `GET /tags/{ResourceArn}` (AWS Backup API Reference:
+    # ListTags; the current SDKs send no trailing slash); moto 5.2.5 reads
+    # the ARN as the path's second-to-last segment, as if the path ended in
+    # a slash, so the SDK's request read the tags of "tags" (none).
+    def list_tags(self):
+        from urllib.parse import unquote
+
+        path = str(self.path).split("?")[0]
+        arn = unquote(path.split("/tags/", 1)[-1].strip("/"))
+        return json.dumps({"Tags": self.backup_backend.list_tags(resource_arn=arn)})
+
+    BackupResponse.list_tags = list_tags
+
     # moto refuses a new plan whose name a *deleted* plan had (it keeps
     # deleted plans, marked, for ListBackupPlans IncludeDeleted); AWS lets
     # the name be used again once the plan is deleted.

@@ -9,15 +9,16 @@
 
 use aws_sdk_rds::types::DbInstance;
 use warmstandby_api::{
-    CertificateAdoption, DatabaseAdoption, ManagementPolicy, PrivateZoneAdoption, TAG_ADOPTED, TAG_UID, TierAdoption,
+    BackupAdoption, CertificateAdoption, DatabaseAdoption, ManagementPolicy, PrivateZoneAdoption, TAG_ADOPTED, TAG_UID,
+    TierAdoption,
 };
 use warmstandby_controller::{Intent, region_pair};
 use warmstandby_tests::Emulator;
 use warmstandby_tests::census::{census, differences};
 
 use crate::console::{
-    ConsoleTier, build_distribution, build_dns, build_private_zone, build_tier, certificate_tags, inspect,
-    inspect_distribution, request_certificate,
+    ConsoleTier, build_backups, build_distribution, build_dns, build_private_zone, build_tier, certificate_tags,
+    inspect, inspect_backups, inspect_distribution, request_certificate,
 };
 use crate::existing::{hand_build, hand_build_database, pair_over};
 use crate::stack::Fixture;
@@ -99,6 +100,8 @@ async fn web_acl_tags(emulator: &Emulator, arn: &str) -> Vec<(String, String)> {
 }
 
 const CONSOLE_ACL: &str = "bookstore-console-acl";
+/// The backup vaults made in the console (the same name in both regions).
+const CONSOLE_VAULT: &str = "bookstore-backups";
 /// The company's zone, as the example stack names it.
 const ZONE: &str = "bookstore.example.com";
 
@@ -136,6 +139,7 @@ async fn hand_built_stack(
     let (id, arn, domain) = build_distribution(emulator, [web[0], web[1]], &alias, &certificates[0]).await;
     let api: Vec<&ConsoleTier> = tiers.iter().filter(|t| t.names.load_balancer.contains("api")).collect();
     let check = build_dns(emulator, [api[0], api[1]], &domain).await;
+    let backup_plan = build_backups(emulator, CONSOLE_VAULT).await;
     let mut zones = Vec::new();
     for (region, network, id) in [("us-east-1", &primary, &writer), ("us-west-2", &standby, &replica)] {
         let endpoint = describe(emulator, region, id)
@@ -166,6 +170,11 @@ async fn hand_built_stack(
     }
     stack.spec.cdn.adopt = Some(distribution.0.clone());
     stack.spec.domain.adopt_records = true;
+    stack.spec.backup.adopt = Some(BackupAdoption {
+        primary_vault: Some(CONSOLE_VAULT.into()),
+        standby_vault: Some(CONSOLE_VAULT.into()),
+        plan: Some(backup_plan),
+    });
     stack.spec.domain.adopt_certificates = Some(CertificateAdoption {
         primary: Some(certificates[0].clone()),
         standby: Some(certificates[1].clone()),
@@ -244,10 +253,15 @@ async fn a_hand_built_database_is_adopted_as_the_same_instances_fails_over_and_i
     // check (its target), and the certificates the listeners and the distribution serve.
     let certificates = fixture.stack.spec.domain.adopt_certificates.clone().expect("the console's certificates");
     let [east, west] = [&certificates.primary, &certificates.standby].map(|c| c.clone().expect("a certificate"));
+    let backup_plan =
+        fixture.stack.spec.backup.adopt.as_ref().and_then(|b| b.plan.clone()).expect("the console's plan");
     for line in [
         format!("#       cdn: {{adopt: {distribution_id}}}"),
         format!("#       healthCheck: {{adopt: {check}}}"),
         format!("#       domain: {{adoptCertificates: {{primary: {east}, standby: {west}}}}}"),
+        format!(
+            "#       backup: {{adopt: {{primaryVault: {CONSOLE_VAULT}, standbyVault: {CONSOLE_VAULT}, plan: {backup_plan}}}}}"
+        ),
     ] {
         assert!(out.contains(&line), "{line}\n{out}");
     }
@@ -327,8 +341,13 @@ async fn a_hand_built_database_is_adopted_as_the_same_instances_fails_over_and_i
     }
     // The database pair, the ACL, and per region and tier the load balancer
     // with its HTTP listener, the target group, launch template and group.
-    // ... and the health check, the api failover pair and the web alias, both private zones and both certificates.
-    assert!(out.lines().any(|l| l.starts_with("Plan: ") && l.contains(", 32 to adopt")), "{out}");
+    // ... and the health check, the api failover pair and the web alias, both
+    // private zones, both certificates, and the backup vaults and plan.
+    assert!(out.lines().any(|l| l.starts_with("Plan: ") && l.contains(", 35 to adopt")), "{out}");
+    for line in [format!("    = adopt BackupVault {CONSOLE_VAULT}"), format!("    = adopt BackupPlan {backup_plan}")] {
+        assert!(out.contains(&line), "{line}:\n{out}");
+    }
+    assert!(!out.contains("create BackupVault") && !out.contains("create BackupPlan"), "{out}");
     for arn in [&east, &west] {
         assert!(out.contains(&format!("    = adopt Certificate {arn}")), "{out}");
     }
@@ -379,7 +398,21 @@ async fn a_hand_built_database_is_adopted_as_the_same_instances_fails_over_and_i
     let expected = [("DbInstance", writer.as_str()), ("DbReadReplica", replica.as_str()), ("WebAcl", CONSOLE_ACL)];
     // The databases, the ACL, the distribution, the health check, the two
     // record names, the private zones, the certificates and four resources per tier and region.
-    assert_eq!(recorded.len(), 11 + 16, "{recorded:?}");
+    assert_eq!(recorded.len(), 14 + 16, "{recorded:?}");
+    // The same backup plan and vaults, ours, the rule changed to the spec's
+    // schedule, the stack's selection beside the console's.
+    for call in ["backup:CreateBackupVault", "backup:CreateBackupPlan"] {
+        assert_eq!(calls.count(call), 0, "{call}: {}", calls.table());
+    }
+    let (schedule, selections, plan_tags, vault_tags) = inspect_backups(&emulator, &backup_plan, CONSOLE_VAULT).await;
+    assert_eq!(schedule, fixture.stack.spec.backup.schedule);
+    assert!(selections.contains(&"bookstore-servers-by-hand".to_string()) && selections.len() == 2, "{selections:?}");
+    for tags in [Some(&plan_tags), vault_tags[0].as_ref(), vault_tags[1].as_ref()] {
+        let tags = tags.expect("still there");
+        assert!(tags.iter().any(|k| k == TAG_UID) && tags.iter().any(|k| k == TAG_ADOPTED), "{tags:?}");
+    }
+    assert!(recorded.contains(&("BackupPlan", backup_plan.as_str())), "{recorded:?}");
+    assert_eq!(status.global.as_ref().and_then(|g| g.backup_plan_id.as_deref()), Some(backup_plan.as_str()));
     // The same certificates, ours, serving the api's HTTPS listeners (and
     // us-east-1's the distribution); none requested.
     assert_eq!(calls.count("acm:RequestCertificate"), 0, "{}", calls.table());
@@ -476,6 +509,11 @@ async fn a_hand_built_database_is_adopted_as_the_same_instances_fails_over_and_i
         let tags = certificate_tags(&emulator, arn).await;
         assert_eq!(tags, Some(Vec::new()), "{arn} is left in place without our tags");
     }
+    // The backup plan stays with its own selection, untagged, and so do its vaults.
+    let (_, selections, plan_tags, vault_tags) = inspect_backups(&emulator, &backup_plan, CONSOLE_VAULT).await;
+    assert_eq!(selections, ["bookstore-servers-by-hand"]);
+    assert!(plan_tags.is_empty(), "{plan_tags:?}");
+    assert_eq!(vault_tags, [Some(Vec::new()), Some(Vec::new())], "the vaults are left in place without our tags");
     let gone = region_pair::teardown(&aws, &fixture.pair, None).await;
     assert!(gone.finished && gone.errors.is_empty(), "{gone:?}");
     for (region, id) in [("us-east-1", &writer), ("us-west-2", &replica)] {
@@ -651,6 +689,7 @@ async fn wrong_adoptions_are_refused_by_field_and_nothing_changes(
         (f.stack.spec.domain.adopt_records, f.stack.spec.health_check.adopt) = (false, None);
         f.stack.spec.database.private_dns.adopt = None;
         f.stack.spec.domain.adopt_certificates = certificates.clone();
+        f.stack.spec.backup.adopt = None;
         f.stack.spec.management_policy = policy;
         let start = aws.calls().snapshot();
         f.pass(aws, Intent::Apply).await;

@@ -406,3 +406,83 @@ pub(crate) async fn build_private_zone(
         .expect("ChangeResourceRecordSets");
     id
 }
+
+/// AWS Backup as a person sets it up in the console: a vault in each
+/// region, a daily plan in the primary backing up to its vault and copying
+/// to the standby's, with a selection of its own. Untagged. The plan's ID.
+pub(crate) async fn build_backups(emulator: &Emulator, vault: &str) -> String {
+    use aws_sdk_backup::types::{BackupPlanInput, BackupRuleInput, BackupSelection, CopyAction, Lifecycle};
+    let mut arns = Vec::new();
+    for region in ["us-east-1", "us-west-2"] {
+        let backup = aws_sdk_backup::Client::new(&emulator.sdk_config(region).await);
+        let out = backup.create_backup_vault().backup_vault_name(vault).send().await.expect("CreateBackupVault");
+        arns.push(out.backup_vault_arn().expect("a vault ARN").to_string());
+    }
+    let backup = aws_sdk_backup::Client::new(&emulator.sdk_config("us-east-1").await);
+    let week = Lifecycle::builder().delete_after_days(7).build();
+    let rule = BackupRuleInput::builder()
+        .rule_name("nightly")
+        .target_backup_vault_name(vault)
+        .schedule_expression("cron(0 3 * * ? *)")
+        .lifecycle(week.clone())
+        .copy_actions(
+            CopyAction::builder().destination_backup_vault_arn(&arns[1]).lifecycle(week).build().expect("copy"),
+        )
+        .build()
+        .expect("rule");
+    let plan = BackupPlanInput::builder().backup_plan_name("bookstore-nightly").rules(rule).build().expect("plan");
+    let out = backup.create_backup_plan().backup_plan(plan).send().await.expect("CreateBackupPlan");
+    let id = out.backup_plan_id().expect("a plan ID").to_string();
+    let selection = BackupSelection::builder()
+        .selection_name("bookstore-servers-by-hand")
+        .iam_role_arn("arn:aws:iam::123456789012:role/service-role/AWSBackupDefaultServiceRole")
+        .resources("arn:aws:ec2:us-east-1:123456789012:instance/*")
+        .build()
+        .expect("selection");
+    backup
+        .create_backup_selection()
+        .backup_plan_id(&id)
+        .backup_selection(selection)
+        .send()
+        .await
+        .expect("CreateBackupSelection");
+    id
+}
+
+/// The backup plan: its rule's schedule, its selections' names, and our tag keys on it
+/// and on the vault named `vault` in each region (`None`: gone).
+pub(crate) async fn inspect_backups(
+    emulator: &Emulator,
+    plan: &str,
+    vault: &str,
+) -> (String, Vec<String>, Vec<String>, [Option<Vec<String>>; 2]) {
+    let ours = |tags: Option<&std::collections::HashMap<String, String>>| -> Vec<String> {
+        let mut keys: Vec<String> =
+            tags.into_iter().flatten().map(|(k, _)| k.clone()).filter(|k| k.starts_with("warmstandby.dev/")).collect();
+        keys.sort();
+        keys
+    };
+    let backup = aws_sdk_backup::Client::new(&emulator.sdk_config("us-east-1").await);
+    let detail = backup.get_backup_plan().backup_plan_id(plan).send().await.expect("GetBackupPlan");
+    let schedule = detail
+        .backup_plan()
+        .and_then(|p| p.rules().first())
+        .and_then(|r| r.schedule_expression())
+        .unwrap_or_default()
+        .to_string();
+    let selections = backup.list_backup_selections().backup_plan_id(plan).send().await.expect("ListBackupSelections");
+    let mut names: Vec<String> =
+        selections.backup_selections_list().iter().filter_map(|s| s.selection_name().map(str::to_string)).collect();
+    names.sort();
+    let arn = detail.backup_plan_arn().unwrap_or_default();
+    let plan_tags = ours(backup.list_tags().resource_arn(arn).send().await.expect("ListTags").tags());
+    let mut vaults = [None, None];
+    for (i, region) in ["us-east-1", "us-west-2"].into_iter().enumerate() {
+        let backup = aws_sdk_backup::Client::new(&emulator.sdk_config(region).await);
+        let Ok(v) = backup.describe_backup_vault().backup_vault_name(vault).send().await else { continue };
+        let tags =
+            backup.list_tags().resource_arn(v.backup_vault_arn().unwrap_or_default()).send().await.expect("ListTags");
+        vaults[i] = Some(ours(tags.tags()));
+    }
+    (schedule, names, plan_tags, vaults)
+}

@@ -676,8 +676,10 @@ fn default_managed_rules() -> Vec<String> {
 }
 
 /// AWS Backup vaults and a plan that copies recovery points to the standby.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, JsonSchema)]
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
+// What is adopted is the stack's identity, as for every other `adopt`.
+#[x_kube(validation = Rule::new("has(self.adopt) == has(oldSelf.adopt) && (!has(self.adopt) || self.adopt == oldSelf.adopt)").message("adopt is set when the stack is created and cannot be added, changed or removed later"))]
 pub struct BackupSpec {
     /// Back up the servers with AWS Backup and copy to the standby. Default true.
     #[serde(default = "yes")]
@@ -693,6 +695,31 @@ pub struct BackupSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(pattern(r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$"))]
     pub iam_role_arn: Option<String>,
+    /// Existing vaults and plan to adopt instead of creating them (each may
+    /// be left out): tagged as this stack's, the plan's rule then changed
+    /// to the spec's (its selections other than the stack's kept); left in
+    /// place, untagged, with the vaults the plan uses, when the stack is
+    /// deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adopt: Option<BackupAdoption>,
+}
+
+/// Existing AWS Backup resources: vaults by name, the plan by ID.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BackupAdoption {
+    /// The primary region's vault, where the plan backs up (2-50 letters, digits, `-` and `_`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(r"^[A-Za-z0-9_-]{2,50}$"))]
+    pub primary_vault: Option<String>,
+    /// The standby region's vault, where the plan copies to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(r"^[A-Za-z0-9_-]{2,50}$"))]
+    pub standby_vault: Option<String>,
+    /// The backup plan in the primary region, by its ID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(pattern(r"^[A-Za-z0-9-]{1,50}$"))]
+    pub plan: Option<String>,
 }
 
 impl Default for BackupSpec {
@@ -702,6 +729,7 @@ impl Default for BackupSpec {
             schedule: default_backup_schedule(),
             retention_days: default_backup_retention_days(),
             iam_role_arn: None,
+            adopt: None,
         }
     }
 }

@@ -1,11 +1,13 @@
 //! AWS Backup: the stack's plan (with its cross-region copy rule and its
-//! selection), read by the ID of the last status or found by its name.
+//! selection), found by its name or, adopted, by its ID; whose a vault or
+//! plan is, from its tags while `spec.backup.adopt` names any.
 
 use crate::errors::ok_or_gone;
 use crate::tags::Ownership;
 use warmstandby_core::data::observed::ObservedBackupPlan;
 use warmstandby_core::data::plan::BackupAction;
 use warmstandby_core::desired::DesiredDataTier;
+use warmstandby_core::identity::Claim;
 use warmstandby_core::plan::ActionOutcome;
 
 use crate::clients::AwsContext;
@@ -13,22 +15,50 @@ use crate::errors::AwsError;
 use crate::shared::Listing;
 
 /// Our backup plan (with its selections), found by its name in the
-/// region's shared listing. A plan's rules are read again only when its
-/// version changes; its selections (which carry no version) every pass.
+/// region's shared listing, or the adopted one by its ID. A plan's rules
+/// are read again only when its version changes; its selections (which
+/// carry no version) every pass.
 pub(crate) async fn observe_backup_plans(
     aws: &AwsContext,
     desired: &DesiredDataTier,
+    owner: &Ownership,
 ) -> Result<Vec<ObservedBackupPlan>, AwsError> {
     let Some(want) = &desired.backup_plan else { return Ok(Vec::new()) };
     let plans = crate::fleet::backup_plans(aws, &desired.region).await?;
     let mut found = Vec::new();
-    for p in plans.iter().filter(|p| p.backup_plan_name() == Some(want.name.as_str())) {
-        let (Some(id), Some(version)) = (p.backup_plan_id(), p.version_id()) else { continue };
-        if let Some(plan) = observe_backup_plan(aws, &desired.region, id, version, &want.name).await? {
+    let wanted = |p: &&aws_sdk_backup::types::BackupPlansListMember| match &want.adopt {
+        Some(id) => p.backup_plan_id() == Some(id.as_str()),
+        None => p.backup_plan_name() == Some(want.name.as_str()),
+    };
+    for p in plans.iter().filter(wanted) {
+        let (Some(id), Some(version), Some(name)) = (p.backup_plan_id(), p.version_id(), p.backup_plan_name()) else {
+            continue;
+        };
+        if let Some(mut plan) = observe_backup_plan(aws, &desired.region, id, version, name).await? {
+            plan.arn = p.backup_plan_arn().unwrap_or_default().to_string();
+            plan.claim = claim(aws, &desired.region, &plan.arn, owner, desired).await?;
             found.push(plan);
         }
     }
     Ok(found)
+}
+
+/// Whose a vault or plan is: read from its tags while `spec.backup.adopt`
+/// names anything (an adopted plan also keeps vaults of ours on deletion);
+/// otherwise found by our name, it is ours.
+pub(crate) async fn claim(
+    aws: &AwsContext,
+    region: &str,
+    arn: &str,
+    owner: &Ownership,
+    desired: &DesiredDataTier,
+) -> Result<Claim, AwsError> {
+    let adopting = desired.adopt_backup_vault || desired.backup_plan.as_ref().is_some_and(|p| p.adopt.is_some());
+    if !adopting || arn.is_empty() {
+        return Ok(Claim::Created);
+    }
+    let tags = send!("backup:ListTags", aws.backup(region).list_tags().resource_arn(arn))?;
+    Ok(Claim::of(tags.tags().into_iter().flatten().map(|(k, v)| (k.as_str(), v.as_str())), &owner.uid))
 }
 
 async fn observe_backup_plan(
@@ -53,6 +83,9 @@ async fn observe_backup_plan(
     let rule = plan.rules().first();
     Ok(Some(ObservedBackupPlan {
         id: id.to_string(),
+        arn: String::new(),
+        claim: Claim::Created,
+        target_vault: rule.map(|r| r.target_backup_vault_name().to_string()).unwrap_or_default(),
         name: name.to_string(),
         schedule: rule.and_then(|r| r.schedule_expression()).unwrap_or_default().to_string(),
         retention_days: rule.and_then(|r| r.lifecycle()).and_then(|l| l.delete_after_days()),
@@ -166,6 +199,28 @@ pub(crate) async fn apply(
         )),
         BackupAction::DeleteBackupPlan { plan_id } => {
             ok_or_gone(send!("backup:DeleteBackupPlan", backup.delete_backup_plan().backup_plan_id(plan_id)))
+        }
+        BackupAction::AdoptBackupVault { arn, .. } | BackupAction::AdoptBackupPlan { arn, .. } => {
+            // Checked again: someone may have claimed it since the plan.
+            if let Claim::Foreign { other_owner: Some(other) } = claim(aws, region, arn, owner, desired).await? {
+                return Err(AwsError::new(
+                    crate::errors::ErrorClass::InvalidSpec,
+                    "backup:TagResource",
+                    "NotOwned",
+                    format!("{arn} is managed by {other}; it is left alone"),
+                ));
+            }
+            let component =
+                if matches!(action, BackupAction::AdoptBackupVault { .. }) { "backup-vault" } else { "backup-plan" };
+            let tags = crate::tags::adoption_tags(owner, component).into_iter().collect();
+            send!("backup:TagResource", backup.tag_resource().resource_arn(arn).set_tags(Some(tags)))
+                .map(|_| ActionOutcome::Done)
+        }
+        BackupAction::ReleaseBackupVault { arn, .. } | BackupAction::ReleaseBackupPlan { arn, .. } => {
+            ok_or_gone(send!(
+                "backup:UntagResource",
+                backup.untag_resource().resource_arn(arn).set_tag_key_list(Some(crate::tags::our_tag_keys()))
+            ))
         }
     }
 }

@@ -10,7 +10,7 @@
 
 use warmstandby_api::RegionRole;
 use warmstandby_core::Password;
-use warmstandby_core::data::observed::{ObservedDataTier, ObservedDbSubnetGroup};
+use warmstandby_core::data::observed::{ObservedBackupVault, ObservedDataTier, ObservedDbSubnetGroup};
 use warmstandby_core::data::plan::DataAction;
 use warmstandby_core::desired::{DesiredDataTier, DesiredDatabase};
 use warmstandby_core::plan::ActionOutcome;
@@ -70,7 +70,7 @@ pub async fn observe(
         Box::pin(async {
             if desired.backup_vault.is_some() { fleet::backup_vaults(aws, region).await.map(Some) } else { Ok(None) }
         }),
-        Box::pin(backup::observe_backup_plans(aws, desired)),
+        Box::pin(backup::observe_backup_plans(aws, desired, owner)),
         Box::pin(observe_zone(aws, desired, owner, hints)),
     )?;
 
@@ -124,11 +124,11 @@ pub async fn observe(
         }
     }
     if let (Some(vaults), Some(name)) = (vaults, &desired.backup_vault) {
-        out.backup_vaults = vaults
-            .iter()
-            .filter(|v| v.backup_vault_name() == Some(name.as_str()))
-            .map(|v| (name.clone(), v.backup_vault_arn().unwrap_or_default().to_string()))
-            .collect();
+        for v in vaults.iter().filter(|v| v.backup_vault_name() == Some(name.as_str())) {
+            let arn = v.backup_vault_arn().unwrap_or_default().to_string();
+            let claim = backup::claim(aws, region, &arn, owner, desired).await?;
+            out.backup_vaults.push(ObservedBackupVault { name: name.clone(), arn, claim });
+        }
     }
     out.backup_plans = plans;
     out.private_zones = zones.into_iter().collect();

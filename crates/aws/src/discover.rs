@@ -5,8 +5,8 @@
 
 use warmstandby_api::TAG_UID;
 use warmstandby_core::discover::{
-    SeenAutoScalingGroup, SeenDatabase, SeenDistribution, SeenGlobal, SeenHealthCheck, SeenLoadBalancer, SeenRegion,
-    SeenSubnet, SeenTargetGroup, SeenVpc,
+    SeenAutoScalingGroup, SeenBackupPlan, SeenDatabase, SeenDistribution, SeenGlobal, SeenHealthCheck,
+    SeenLoadBalancer, SeenRegion, SeenSubnet, SeenTargetGroup, SeenVpc,
 };
 use warmstandby_core::network::observed::ObservedRouteTable;
 
@@ -150,6 +150,7 @@ pub async fn read_region(aws: &AwsContext, region: &str) -> Result<SeenRegion, A
             })
         })
         .collect();
+    let (backup_vaults, backup_plans) = read_backups(aws, region).await?;
     Ok(SeenRegion {
         region: region.to_string(),
         vpcs,
@@ -159,5 +160,46 @@ pub async fn read_region(aws: &AwsContext, region: &str) -> Result<SeenRegion, A
         load_balancers,
         target_groups,
         auto_scaling_groups,
+        backup_vaults,
+        backup_plans,
     })
+}
+
+/// The region's backup vaults, and its plans with their first rule (and,
+/// for those that copy elsewhere, whether a stack tagged them).
+async fn read_backups(
+    aws: &AwsContext,
+    region: &str,
+) -> Result<(Vec<(String, String)>, Vec<SeenBackupPlan>), AwsError> {
+    let backup = aws.backup(region);
+    let (vaults, plans) = tokio::try_join!(
+        Box::pin(crate::fleet::backup_vaults(aws, region)),
+        Box::pin(crate::fleet::backup_plans(aws, region))
+    )?;
+    let vaults = vaults
+        .iter()
+        .filter_map(|v| Some((v.backup_vault_name()?.to_string(), v.backup_vault_arn()?.to_string())))
+        .collect();
+    let mut seen = Vec::new();
+    for p in plans.iter() {
+        let (Some(id), Some(name)) = (p.backup_plan_id(), p.backup_plan_name()) else { continue };
+        let detail = send!("backup:GetBackupPlan", backup.get_backup_plan().backup_plan_id(id))?;
+        let rule = detail.backup_plan().and_then(|b| b.rules().first());
+        let copy_to = rule.and_then(|r| r.copy_actions().first()).map(|c| c.destination_backup_vault_arn().to_string());
+        let ours = match (&copy_to, p.backup_plan_arn()) {
+            (Some(_), Some(arn)) => {
+                let tags = send!("backup:ListTags", backup.list_tags().resource_arn(arn))?;
+                tags.tags().is_some_and(|t| t.contains_key(TAG_UID))
+            }
+            _ => false,
+        };
+        seen.push(SeenBackupPlan {
+            id: id.to_string(),
+            name: name.to_string(),
+            target_vault: rule.map(|r| r.target_backup_vault_name().to_string()).unwrap_or_default(),
+            copy_to,
+            ours,
+        });
+    }
+    Ok((vaults, seen))
 }

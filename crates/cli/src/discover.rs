@@ -98,6 +98,20 @@ pub fn manifest(found: &Discovered, regions: [&str; 2], name: &str) -> String {
             fields.join(", ")
         );
     }
+    if let Some(b) = &found.backup {
+        let fields: Vec<String> =
+            [("primaryVault", &b.primary_vault), ("standbyVault", &b.standby_vault), ("plan", &b.plan)]
+                .into_iter()
+                .filter_map(|(k, v)| v.as_ref().map(|x| format!("{k}: {x}")))
+                .collect();
+        let _ = writeln!(
+            text,
+            "# The backup plan copying to the standby region, with its vaults; adopted with:\n\
+             #     spec:\n\
+             #       backup: {{adopt: {{{}}}}}",
+            fields.join(", ")
+        );
+    }
     for guess in &found.guesses {
         let _ = writeln!(text, "# Guessed, check: {guess}");
     }

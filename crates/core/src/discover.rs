@@ -112,6 +112,21 @@ pub struct SeenRegion {
     pub load_balancers: Vec<SeenLoadBalancer>,
     pub target_groups: Vec<SeenTargetGroup>,
     pub auto_scaling_groups: Vec<SeenAutoScalingGroup>,
+    /// AWS Backup vaults: (name, ARN).
+    pub backup_vaults: Vec<(String, String)>,
+    pub backup_plans: Vec<SeenBackupPlan>,
+}
+
+/// An AWS Backup plan and where its (first) rule backs up and copies to.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SeenBackupPlan {
+    pub id: String,
+    pub name: String,
+    pub target_vault: String,
+    /// The vault ARN its copy action copies to.
+    pub copy_to: Option<String>,
+    /// Tagged by a warmstandby stack.
+    pub ours: bool,
 }
 
 /// What discovery found and what it could not decide.
@@ -130,6 +145,8 @@ pub struct Discovered {
     pub health_check: Option<String>,
     /// The certificates the tiers' listeners and the distribution serve.
     pub certificates: Option<warmstandby_api::CertificateAdoption>,
+    /// The primary's backup plan copying to a standby vault, and its vaults.
+    pub backup: Option<warmstandby_api::BackupAdoption>,
     /// Decisions made on weak evidence: check them.
     pub guesses: Vec<String>,
     /// What could not be decided, and why.
@@ -166,7 +183,46 @@ pub fn discover(primary: &SeenRegion, standby: &SeenRegion) -> Discovered {
             _ => {}
         }
     }
+    out.backup = backup(primary, standby, &mut out.undecided);
     out
+}
+
+/// The primary's backup plan whose copy goes to a vault of the standby
+/// region, with the vault it backs up to: exactly one, or it is said why not.
+fn backup(
+    primary: &SeenRegion,
+    standby: &SeenRegion,
+    undecided: &mut Vec<String>,
+) -> Option<warmstandby_api::BackupAdoption> {
+    let copies_to_standby = |p: &&SeenBackupPlan| {
+        !p.ours && p.copy_to.as_ref().is_some_and(|arn| standby.backup_vaults.iter().any(|(_, a)| a == arn))
+    };
+    let plans: Vec<&SeenBackupPlan> = primary.backup_plans.iter().filter(copies_to_standby).collect();
+    match plans.as_slice() {
+        [] => None,
+        [plan] => Some(warmstandby_api::BackupAdoption {
+            primary_vault: primary
+                .backup_vaults
+                .iter()
+                .find(|(name, _)| *name == plan.target_vault)
+                .map(|(name, _)| name.clone()),
+            standby_vault: standby
+                .backup_vaults
+                .iter()
+                .find(|(_, arn)| Some(arn) == plan.copy_to.as_ref())
+                .map(|(name, _)| name.clone()),
+            plan: Some(plan.id.clone()),
+        }),
+        many => {
+            undecided.push(format!(
+                "{}: several backup plans ({}) copy to {}; name the stack's",
+                primary.region,
+                many.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", "),
+                standby.region
+            ));
+            None
+        }
+    }
 }
 
 /// The global pieces in front of the tiers found: the distribution whose

@@ -239,3 +239,46 @@ fn the_distribution_and_the_health_check_in_front_of_the_tiers_are_found() {
         found.undecided
     );
 }
+
+#[test]
+fn the_backup_plan_copying_to_the_standby_is_found_with_its_vaults() {
+    let (mut primary, mut standby) = classic();
+    let vault = |region: &str, name: &str| (name.to_string(), format!("arn:aws:backup:{region}:1:backup-vault:{name}"));
+    primary.backup_vaults = vec![vault("us-east-1", "Default"), vault("us-east-1", "bookstore-east")];
+    standby.backup_vaults = vec![vault("us-west-2", "bookstore-west")];
+    let plan = |id: &str, copy_to: Option<String>, ours: bool| SeenBackupPlan {
+        id: id.into(),
+        name: format!("{id}-name"),
+        target_vault: "bookstore-east".into(),
+        copy_to,
+        ours,
+    };
+    let west = Some(standby.backup_vaults[0].1.clone());
+    primary.backup_plans = vec![
+        plan("local-only", None, false),
+        plan("a-stacks-own", west.clone(), true),
+        plan("console", west.clone(), false),
+    ];
+    let found = discover(&primary, &standby);
+    assert_eq!(
+        found.backup,
+        Some(warmstandby_api::BackupAdoption {
+            primary_vault: Some("bookstore-east".into()),
+            standby_vault: Some("bookstore-west".into()),
+            plan: Some("console".into()),
+        })
+    );
+    // Two plans copying there: said, not guessed.
+    primary.backup_plans.push(plan("second", west, false));
+    let found = discover(&primary, &standby);
+    assert_eq!(found.backup, None);
+    assert!(
+        found
+            .undecided
+            .iter()
+            .any(|u| u
+                == "us-east-1: several backup plans (console-name, second-name) copy to us-west-2; name the stack's"),
+        "{:?}",
+        found.undecided
+    );
+}

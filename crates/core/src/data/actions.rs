@@ -175,13 +175,57 @@ pub enum PrivateDnsAction {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BackupAction {
-    CreateBackupVault { name: String },
-    DeleteBackupVault { name: String },
-    CreateBackupPlan { name: String, schedule: String, retention_days: i32, copy_to_vault_arn: String },
-    UpdateBackupPlan { plan_id: String, name: String, schedule: String, retention_days: i32, copy_to_vault_arn: String },
-    CreateBackupSelection { plan_id: String, name: String, iam_role_arn: String },
-    DeleteBackupSelection { plan_id: String, selection_id: String },
-    DeleteBackupPlan { plan_id: String },
+    CreateBackupVault {
+        name: String,
+    },
+    DeleteBackupVault {
+        name: String,
+    },
+    CreateBackupPlan {
+        name: String,
+        schedule: String,
+        retention_days: i32,
+        copy_to_vault_arn: String,
+    },
+    UpdateBackupPlan {
+        plan_id: String,
+        name: String,
+        schedule: String,
+        retention_days: i32,
+        copy_to_vault_arn: String,
+    },
+    CreateBackupSelection {
+        plan_id: String,
+        name: String,
+        iam_role_arn: String,
+    },
+    DeleteBackupSelection {
+        plan_id: String,
+        selection_id: String,
+    },
+    DeleteBackupPlan {
+        plan_id: String,
+    },
+    /// Takes an existing vault (`spec.backup.adopt`) as ours: tags it.
+    AdoptBackupVault {
+        name: String,
+        arn: String,
+    },
+    /// Leaves a vault in place, untagged: adopted, or used by a plan that stays.
+    ReleaseBackupVault {
+        name: String,
+        arn: String,
+    },
+    /// Takes an existing plan (`spec.backup.adopt.plan`) as ours: tags it.
+    AdoptBackupPlan {
+        plan_id: String,
+        arn: String,
+    },
+    /// Leaves an adopted plan in place, untagged (the stack's selection deleted first).
+    ReleaseBackupPlan {
+        plan_id: String,
+        arn: String,
+    },
 }
 
 impl FamilyAction for SecurityGroupAction {
@@ -333,6 +377,10 @@ impl FamilyAction for BackupAction {
             A::CreateBackupSelection { .. } => (Effect::Create, Kind::BackupSelection),
             A::DeleteBackupSelection { .. } => (Effect::Delete, Kind::BackupSelection),
             A::DeleteBackupPlan { .. } => (Effect::Delete, Kind::BackupPlan),
+            A::AdoptBackupVault { .. } => (Effect::Adopt, Kind::BackupVault),
+            A::ReleaseBackupVault { .. } => (Effect::Release, Kind::BackupVault),
+            A::AdoptBackupPlan { .. } => (Effect::Adopt, Kind::BackupPlan),
+            A::ReleaseBackupPlan { .. } => (Effect::Release, Kind::BackupPlan),
         }
     }
 
@@ -347,6 +395,12 @@ impl FamilyAction for BackupAction {
                 format!("delete backup selection {selection_id}")
             }
             BackupAction::DeleteBackupPlan { plan_id } => format!("delete backup plan {plan_id}"),
+            BackupAction::AdoptBackupVault { name, .. } => format!("adopt backup vault {name}"),
+            BackupAction::ReleaseBackupVault { name, .. } => format!("leave backup vault {name} in place, untagged"),
+            BackupAction::AdoptBackupPlan { plan_id, .. } => format!("adopt backup plan {plan_id}"),
+            BackupAction::ReleaseBackupPlan { plan_id, .. } => {
+                format!("leave backup plan {plan_id} in place, untagged")
+            }
         }
     }
 }

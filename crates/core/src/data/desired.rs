@@ -94,6 +94,8 @@ pub struct DesiredBackupPlan {
     pub selection_name: String,
     /// Role for the selection; `None`: the account's AWSBackupDefaultServiceRole.
     pub iam_role_arn: Option<String>,
+    /// An existing plan to adopt (`spec.backup.adopt.plan`), by ID: it keeps its name.
+    pub adopt: Option<String>,
 }
 
 /// One region's part of a stack beyond its network.
@@ -118,7 +120,10 @@ pub struct DesiredDataTier {
     /// An existing private zone to adopt (`spec.database.privateDns.adopt`), by ID.
     pub adopt_private_zone: Option<String>,
     pub private_record: String,
+    /// The region's vault: ours, or the one `spec.backup.adopt` names.
     pub backup_vault: Option<String>,
+    /// `backup_vault` names an existing vault to adopt, never one to create.
+    pub adopt_backup_vault: bool,
     pub backup_plan: Option<DesiredBackupPlan>,
     /// Failover epoch to tag on a database this pass promotes.
     pub epoch: i64,
@@ -212,14 +217,21 @@ pub fn desired_data_tier(stack: &ValidatedStack, placement: &Placement, role: Re
             deletion_protection: db.deletion_protection,
         }
     };
+    let adopt = spec.backup.adopt.as_ref();
+    let vault_of = |role: RegionRole| {
+        adopt
+            .and_then(|a| if role == RegionRole::Primary { a.primary_vault.clone() } else { a.standby_vault.clone() })
+            .unwrap_or_else(|| stack.aws_name("vault", 50))
+    };
     let backup_plan = (spec.backup.enabled && role == RegionRole::Primary).then(|| DesiredBackupPlan {
         name: stack.aws_name("plan", 50),
         schedule: spec.backup.schedule.clone(),
         retention_days: spec.backup.retention_days,
-        copy_to_vault: stack.aws_name("vault", 50),
+        copy_to_vault: vault_of(RegionRole::Standby),
         copy_to_region: stack.pair.standby.region.clone(),
         selection_name: stack.aws_name("servers", 50),
         iam_role_arn: spec.backup.iam_role_arn.clone(),
+        adopt: adopt.and_then(|a| a.plan.clone()),
     });
     DesiredDataTier {
         role,
@@ -250,7 +262,11 @@ pub fn desired_data_tier(stack: &ValidatedStack, placement: &Placement, role: Re
             .as_ref()
             .map(|a| if role == RegionRole::Primary { a.primary.clone() } else { a.standby.clone() }),
         private_record: format!("{}.{}", db.private_dns.record_name, db.private_dns.zone_name),
-        backup_vault: spec.backup.enabled.then(|| stack.aws_name("vault", 50)),
+        backup_vault: spec.backup.enabled.then(|| vault_of(role)),
+        adopt_backup_vault: spec.backup.enabled
+            && adopt.is_some_and(|a| {
+                if role == RegionRole::Primary { a.primary_vault.is_some() } else { a.standby_vault.is_some() }
+            }),
         backup_plan,
         epoch: placement.epoch,
         rebuild_replica: !active && placement.fenced == Some(role) && placement.rebuild_allowed,

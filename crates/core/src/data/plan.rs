@@ -4,8 +4,9 @@
 use warmstandby_api::{DriftItem, RegionRole};
 
 pub use crate::data::actions::*;
-use crate::data::desired::{DesiredDataTier, DesiredDatabase, IngressRule, NetworkRefs, RuleSource};
-use crate::data::observed::{ObservedDataTier, ObservedDatabase, ObservedRule, rule_matches};
+use crate::data::desired::{DesiredBackupPlan, DesiredDataTier, DesiredDatabase, IngressRule, NetworkRefs, RuleSource};
+use crate::data::observed::{ObservedBackupPlan, ObservedDataTier, ObservedDatabase, ObservedRule, rule_matches};
+use crate::identity::Claim;
 
 /// Both regions' data tier plan, each action with the region it runs in.
 pub type DataPlan = crate::plan::Plan<(RegionRole, DataAction)>;
@@ -408,87 +409,138 @@ fn plan_private_zone(plan: &mut DataPlan, r: &RegionInputs<'_>) {
     }
 }
 
-/// The backup vault, plan and selection.
+/// The backup vault, plan and selection; those `spec.backup.adopt` names
+/// are adopted first (refused by field when missing or someone else's).
 fn plan_backups(plan: &mut DataPlan, r: &RegionInputs<'_>) {
     let (d, o) = (r.desired, r.observed);
     let region = d.region.as_str();
-    if let Some(vault) = &d.backup_vault
-        && !o.backup_vaults.iter().any(|(n, _)| n == vault)
-    {
-        plan.push(d.role, BackupAction::CreateBackupVault { name: vault.clone() });
+    let vault_ready = d.backup_vault.as_ref().is_some_and(|vault| plan_backup_vault(plan, d, o, vault));
+    let Some(p) = &d.backup_plan else { return };
+    let copy_arn = (r.vault_arn)(RegionRole::Standby, &p.copy_to_vault);
+    let have = match &p.adopt {
+        Some(id) => o.backup_plans.iter().find(|x| x.id == *id),
+        None => o.backup_plans.iter().find(|x| x.name == p.name),
+    };
+    if let Some(id) = &p.adopt {
+        let field = "spec.backup.adopt.plan";
+        match have {
+            None => {
+                plan.blocked.push(format!(
+                    "{field}: there is no backup plan {id} in {region}; nothing is created in its place"
+                ));
+                return;
+            }
+            Some(h) if !h.claim.is_ours() => {
+                if let Claim::Foreign { other_owner: Some(owner) } = &h.claim {
+                    plan.blocked.push(format!("{field}: backup plan {id} is managed by {owner}; it is left alone"));
+                } else {
+                    plan.push(d.role, BackupAction::AdoptBackupPlan { plan_id: h.id.clone(), arn: h.arn.clone() });
+                    // Its differences show now and are changed once it is ours.
+                    plan.drift.extend(backup_plan_drift(region, d, p, h, copy_arn.as_deref()));
+                }
+                return;
+            }
+            Some(_) => {}
+        }
     }
-    if let Some(p) = &d.backup_plan {
-        let copy_arn = (r.vault_arn)(RegionRole::Standby, &p.copy_to_vault);
-        let have = o.backup_plans.iter().find(|x| x.name == p.name);
-        match (have, copy_arn, d.backup_vault.as_ref().is_some_and(|v| o.backup_vaults.iter().any(|(n, _)| n == v))) {
-            (None, Some(arn), true) => plan.push(
-                d.role,
-                BackupAction::CreateBackupPlan {
-                    name: p.name.clone(),
-                    schedule: p.schedule.clone(),
-                    retention_days: p.retention_days,
-                    copy_to_vault_arn: arn,
-                },
-            ),
-            (None, _, _) => plan.waiting.push("the backup plan waits for both vaults".into()),
-            (Some(h), arn, _) => {
-                let mut stale = false;
-                if h.schedule != p.schedule {
-                    plan.drift.push(DriftItem::new(region, "BackupPlan", &h.id, "schedule", &p.schedule, &h.schedule));
-                    stale = true;
-                }
-                if h.retention_days != Some(i64::from(p.retention_days)) {
-                    plan.drift.push(DriftItem::new(
-                        region,
-                        "BackupPlan",
-                        &h.id,
-                        "retentionDays",
-                        p.retention_days,
-                        h.retention_days.map(|d| d.to_string()).unwrap_or_else(|| "none".into()),
-                    ));
-                    stale = true;
-                }
-                if let Some(arn) = &arn
-                    && h.copy_to_vault_arn.as_ref() != Some(arn)
-                {
-                    plan.drift.push(DriftItem::new(
-                        region,
-                        "BackupPlan",
-                        &h.id,
-                        "copyTo",
-                        arn,
-                        h.copy_to_vault_arn.clone().unwrap_or_else(|| "none".into()),
-                    ));
-                    stale = true;
-                }
-                if stale && let Some(arn) = arn.clone() {
-                    plan.push(
-                        d.role,
-                        BackupAction::UpdateBackupPlan {
-                            plan_id: h.id.clone(),
-                            name: p.name.clone(),
-                            schedule: p.schedule.clone(),
-                            retention_days: p.retention_days,
-                            copy_to_vault_arn: arn,
-                        },
-                    );
-                }
-                let role = p.iam_role_arn.clone().or_else(|| arn.as_deref().and_then(default_backup_role));
-                match (h.selections.iter().any(|(_, n)| *n == p.selection_name), role) {
-                    (true, _) => {}
-                    (false, Some(iam_role_arn)) => plan.push(
-                        d.role,
-                        BackupAction::CreateBackupSelection {
-                            plan_id: h.id.clone(),
-                            name: p.selection_name.clone(),
-                            iam_role_arn,
-                        },
-                    ),
-                    (false, None) => plan.waiting.push("the backup selection waits for the standby vault".into()),
-                }
+    match (have, copy_arn, vault_ready) {
+        (None, Some(arn), true) => plan.push(
+            d.role,
+            BackupAction::CreateBackupPlan {
+                name: p.name.clone(),
+                schedule: p.schedule.clone(),
+                retention_days: p.retention_days,
+                copy_to_vault_arn: arn,
+            },
+        ),
+        (None, _, _) => plan.waiting.push("the backup plan waits for both vaults".into()),
+        (Some(h), arn, _) => {
+            let drift = backup_plan_drift(region, d, p, h, arn.as_deref());
+            if !drift.is_empty()
+                && let Some(arn) = arn.clone()
+            {
+                plan.push(
+                    d.role,
+                    BackupAction::UpdateBackupPlan {
+                        plan_id: h.id.clone(),
+                        // An adopted plan keeps its name.
+                        name: h.name.clone(),
+                        schedule: p.schedule.clone(),
+                        retention_days: p.retention_days,
+                        copy_to_vault_arn: arn,
+                    },
+                );
+            }
+            plan.drift.extend(drift);
+            let role = p.iam_role_arn.clone().or_else(|| arn.as_deref().and_then(default_backup_role));
+            match (h.selections.iter().any(|(_, n)| *n == p.selection_name), role) {
+                (true, _) => {}
+                (false, Some(iam_role_arn)) => plan.push(
+                    d.role,
+                    BackupAction::CreateBackupSelection {
+                        plan_id: h.id.clone(),
+                        name: p.selection_name.clone(),
+                        iam_role_arn,
+                    },
+                ),
+                (false, None) => plan.waiting.push("the backup selection waits for the standby vault".into()),
             }
         }
     }
+}
+
+/// The region's vault: created, adopted or refused. True once it is ours.
+fn plan_backup_vault(plan: &mut DataPlan, d: &DesiredDataTier, o: &ObservedDataTier, vault: &str) -> bool {
+    let region = d.region.as_str();
+    let field = if d.role == RegionRole::Primary { "primaryVault" } else { "standbyVault" };
+    match (o.backup_vaults.iter().find(|v| v.name == vault), d.adopt_backup_vault) {
+        (Some(v), _) if v.claim.is_ours() => true,
+        (None, false) => {
+            plan.push(d.role, BackupAction::CreateBackupVault { name: vault.to_string() });
+            false
+        }
+        (None, true) => {
+            plan.blocked.push(format!(
+                "spec.backup.adopt.{field}: there is no backup vault {vault} in {region}; nothing is created in its place"
+            ));
+            false
+        }
+        (Some(v), _) => {
+            match &v.claim {
+                Claim::Foreign { other_owner: Some(owner) } => plan.blocked.push(format!(
+                    "spec.backup.adopt.{field}: backup vault {vault} is managed by {owner}; it is left alone"
+                )),
+                _ => plan.push(d.role, BackupAction::AdoptBackupVault { name: v.name.clone(), arn: v.arn.clone() }),
+            }
+            false
+        }
+    }
+}
+
+/// Where the plan `h` differs from the spec's `p`.
+fn backup_plan_drift(
+    region: &str,
+    d: &DesiredDataTier,
+    p: &DesiredBackupPlan,
+    h: &ObservedBackupPlan,
+    copy_arn: Option<&str>,
+) -> Vec<DriftItem> {
+    let mut drift = Vec::new();
+    let mut item = |field: &str, want: &str, have: &str| {
+        if want != have {
+            drift.push(DriftItem::new(region, "BackupPlan", &h.id, field, want, have));
+        }
+    };
+    item("schedule", &p.schedule, &h.schedule);
+    let retention = h.retention_days.map(|d| d.to_string()).unwrap_or_else(|| "none".into());
+    item("retentionDays", &p.retention_days.to_string(), &retention);
+    if let Some(vault) = &d.backup_vault {
+        item("vault", vault, &h.target_vault);
+    }
+    if let Some(arn) = copy_arn {
+        item("copyTo", arn, h.copy_to_vault_arn.as_deref().unwrap_or("none"));
+    }
+    drift
 }
 
 /// The AWS-managed RDS key of the replica's region.

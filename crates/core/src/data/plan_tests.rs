@@ -177,7 +177,11 @@ fn built(d: &[DesiredDataTier; 2]) -> [ObservedDataTier; 2] {
             record: Some(("book.db.internal".into(), "x".into())),
             claim: Claim::Created,
         });
-        o.backup_vaults.push((d.backup_vault.clone().unwrap(), "arn:aws:backup:r:123456789012:backup-vault:v".into()));
+        o.backup_vaults.push(crate::data::observed::ObservedBackupVault {
+            name: d.backup_vault.clone().unwrap(),
+            arn: "arn:aws:backup:r:123456789012:backup-vault:v".into(),
+            claim: Claim::Created,
+        });
         o.db_subnet_groups.push(crate::data::observed::ObservedDbSubnetGroup {
             name: d.db_subnet_group.clone(),
             subnet_ids: vec![],
@@ -186,6 +190,9 @@ fn built(d: &[DesiredDataTier; 2]) -> [ObservedDataTier; 2] {
     }
     east.backup_plans.push(crate::data::observed::ObservedBackupPlan {
         id: "plan-1".into(),
+        arn: "arn:aws:backup:r:123456789012:backup-plan:plan-1".into(),
+        claim: Claim::Created,
+        target_vault: d[0].backup_vault.clone().unwrap(),
         name: "p".into(),
         schedule: "cron(0 5 ? * * *)".into(),
         retention_days: Some(35),
@@ -216,7 +223,7 @@ fn teardown_rounds(d: &[DesiredDataTier; 2], mut o: [ObservedDataTier; 2]) -> Ve
                     m.backup_plans.retain(|p| p.id != plan_id)
                 }
                 DataAction::Backup(BackupAction::DeleteBackupVault { name }) => {
-                    m.backup_vaults.retain(|(n, _)| *n != name)
+                    m.backup_vaults.retain(|v| v.name != name)
                 }
                 DataAction::PrivateDns(PrivateDnsAction::DeleteRecord { .. }) => {
                     m.private_zones.iter_mut().for_each(|z| z.record = None)
@@ -651,4 +658,168 @@ fn named_private_zones_are_adopted_never_created_and_left_by_teardown() {
     let k = kinds(&p);
     assert!(k.contains(&"primary:ReleasePrivateZone".to_string()), "{k:?}");
     assert!(!k.iter().any(|x| x.contains("DeletePrivateZone") || x.contains("DeleteRecord")), "{k:?}");
+}
+
+/// The data plan with the vaults' ARNs resolved as the stack pass does (ours only).
+fn plan_with_vaults(d: &[DesiredDataTier; 2], o: &[ObservedDataTier; 2]) -> DataPlan {
+    let vault_arn = |role: RegionRole, name: &str| {
+        o[role.index()].backup_vaults.iter().find(|v| v.name == name && v.claim.is_ours()).map(|v| v.arn.clone())
+    };
+    plan_both(d, o, &[net("east"), net("west")], &vault_arn)
+}
+
+fn vault(name: &str, claim: Claim) -> crate::data::observed::ObservedBackupVault {
+    crate::data::observed::ObservedBackupVault {
+        name: name.into(),
+        arn: format!("arn:aws:backup:r:123456789012:backup-vault:{name}"),
+        claim,
+    }
+}
+
+/// The plan a person made in the console: a daily rule to `Default`, no copy, a selection of its own.
+fn console_backup_plan(claim: Claim) -> crate::data::observed::ObservedBackupPlan {
+    crate::data::observed::ObservedBackupPlan {
+        id: "plan-console".into(),
+        arn: "arn:aws:backup:us-east-1:123456789012:backup-plan:plan-console".into(),
+        name: "bookstore-daily".into(),
+        schedule: "cron(0 3 * * ? *)".into(),
+        retention_days: Some(7),
+        target_vault: "Default".into(),
+        copy_to_vault_arn: None,
+        selections: vec![("sel-console".into(), "everything-tagged-bookstore".into())],
+        claim,
+    }
+}
+
+#[test]
+fn named_backup_vaults_and_plan_are_adopted_changed_to_the_spec_and_left_by_teardown() {
+    let d = desired(|s| {
+        s.spec.backup.adopt = Some(warmstandby_api::BackupAdoption {
+            primary_vault: Some("bookstore-east".into()),
+            standby_vault: Some("bookstore-west".into()),
+            plan: Some("plan-console".into()),
+        })
+    });
+    assert_eq!((d[0].backup_vault.as_deref(), d[0].adopt_backup_vault), (Some("bookstore-east"), true));
+    assert_eq!(d[0].backup_plan.as_ref().map(|p| p.copy_to_vault.as_str()), Some("bookstore-west"));
+    let mut o = groups_and_subnet_groups(&d);
+    // Missing: refused by field, nothing created in their place.
+    let p = plan_with_vaults(&d, &o);
+    for said in [
+        "spec.backup.adopt.primaryVault: there is no backup vault bookstore-east in us-east-1; nothing is created in its place",
+        "spec.backup.adopt.standbyVault: there is no backup vault bookstore-west in us-west-2; nothing is created in its place",
+        "spec.backup.adopt.plan: there is no backup plan plan-console in us-east-1; nothing is created in its place",
+    ] {
+        assert!(p.blocked.iter().any(|b| b == said), "{said}\n{:?}", p.blocked);
+    }
+    assert!(!kinds(&p).iter().any(|k| k.contains("CreateBackup")), "{:?}", kinds(&p));
+    // Another manager's vault: refused.
+    o[1].backup_vaults.push(vault("bookstore-west", Claim::Foreign { other_owner: Some("Crossplane (west)".into()) }));
+    let p = plan_with_vaults(&d, &o);
+    assert!(p.blocked.iter().any(|b| b.contains("backup vault bookstore-west is managed by Crossplane (west)")));
+    // Made by hand: adopted first, the plan's differences shown as drift.
+    let unclaimed = || Claim::Foreign { other_owner: None };
+    o[0].backup_vaults.push(vault("bookstore-east", unclaimed()));
+    o[1].backup_vaults[0] = vault("bookstore-west", unclaimed());
+    o[0].backup_plans.push(console_backup_plan(unclaimed()));
+    let p = plan_with_vaults(&d, &o);
+    let k = kinds(&p);
+    for adopt in ["primary:AdoptBackupVault", "standby:AdoptBackupVault", "primary:AdoptBackupPlan"] {
+        assert!(k.contains(&adopt.to_string()), "{adopt}: {k:?}");
+    }
+    assert!(!k.iter().any(|x| x.contains("CreateBackup") || x.contains("UpdateBackupPlan")), "{k:?}");
+    let fields: Vec<&str> = p.drift.iter().filter(|x| x.kind == "BackupPlan").map(|x| x.field.as_str()).collect();
+    assert_eq!(fields, ["schedule", "retentionDays", "vault"], "{:?}", p.drift);
+    // Ours: the rule changed to the spec's (the plan keeps its name), the stack's selection added.
+    let adopted = || Claim::Adopted("2026-12-06T10:00:00Z".into());
+    for v in o.iter_mut().flat_map(|o| o.backup_vaults.iter_mut()) {
+        v.claim = adopted();
+    }
+    o[0].backup_plans[0].claim = adopted();
+    let p = plan_with_vaults(&d, &o);
+    let update = p.actions.iter().find_map(|(_, a)| match a {
+        DataAction::Backup(BackupAction::UpdateBackupPlan { name, copy_to_vault_arn, .. }) => {
+            Some((name, copy_to_vault_arn))
+        }
+        _ => None,
+    });
+    assert_eq!(
+        update,
+        Some((
+            &"bookstore-daily".to_string(),
+            &"arn:aws:backup:r:123456789012:backup-vault:bookstore-west".to_string()
+        ))
+    );
+    assert!(kinds(&p).contains(&"primary:CreateBackupSelection".to_string()), "{:?}", kinds(&p));
+    // Deleted with the stack: the stack's selection goes, the console's stays; the plan and vaults are released.
+    let ours = d[0].backup_plan.as_ref().map(|p| p.selection_name.clone()).unwrap_or_default();
+    o[0].backup_plans[0].selections.push(("sel-ours".into(), ours));
+    let rounds = teardown_rounds_until_released(&d, o);
+    let all: Vec<&String> = rounds.iter().flatten().collect();
+    assert!(all.iter().any(|a| a.contains("DeleteBackupSelection") && a.contains("sel-ours")), "{rounds:?}");
+    assert!(!all.iter().any(|a| a.contains("sel-console")), "{rounds:?}");
+    for gone in ["DeleteBackupPlan", "DeleteBackupVault"] {
+        assert!(!all.iter().any(|a| a.contains(gone)), "{gone}: {rounds:?}");
+    }
+    assert_eq!(all.iter().filter(|a| a.contains("ReleaseBackupVault")).count(), 2, "{rounds:?}");
+    assert!(round_of(&rounds, "DeleteBackupSelection") < round_of(&rounds, "ReleaseBackupPlan"), "{rounds:?}");
+}
+
+#[test]
+fn the_vaults_an_adopted_plan_uses_are_released_not_deleted() {
+    let d = desired(|s| {
+        s.spec.backup.adopt =
+            Some(warmstandby_api::BackupAdoption { plan: Some("plan-console".into()), ..Default::default() })
+    });
+    let mut o = groups_and_subnet_groups(&d);
+    let (east, west) = (d[0].backup_vault.clone().unwrap_or_default(), d[1].backup_vault.clone().unwrap_or_default());
+    o[0].backup_vaults.push(vault(&east, Claim::Created));
+    o[1].backup_vaults.push(vault(&west, Claim::Created));
+    let mut plan = console_backup_plan(Claim::Adopted("2026-12-06T10:00:00Z".into()));
+    plan.target_vault = east.clone();
+    plan.copy_to_vault_arn = Some(o[1].backup_vaults[0].arn.clone());
+    o[0].backup_plans.push(plan);
+    let rounds = teardown_rounds_until_released(&d, o);
+    let all: Vec<&String> = rounds.iter().flatten().collect();
+    assert!(!all.iter().any(|a| a.contains("DeleteBackupVault")), "the kept plan still backs up there: {rounds:?}");
+    assert_eq!(all.iter().filter(|a| a.contains("ReleaseBackupVault")).count(), 2, "{rounds:?}");
+}
+
+/// Teardown rounds on the backup part of a model, a released resource
+/// being one no longer ours (its tags gone), until nothing is planned.
+fn teardown_rounds_until_released(d: &[DesiredDataTier; 2], mut o: [ObservedDataTier; 2]) -> Vec<Vec<String>> {
+    for x in o.iter_mut() {
+        (x.security_groups, x.db_subnet_groups) = (Vec::new(), Vec::new());
+    }
+    let mut rounds = Vec::new();
+    for _ in 0..10 {
+        let p = plan_data_teardown([(&d[0], &o[0]), (&d[1], &o[1])], "20260101000000", false, [&[], &[]]);
+        if p.actions.is_empty() {
+            return rounds;
+        }
+        rounds.push(p.actions.iter().map(|(r, a)| format!("{r}:{}", inner(a))).collect());
+        for (role, a) in p.actions {
+            let m = &mut o[role.index()];
+            let released = || Claim::Foreign { other_owner: None };
+            match a {
+                DataAction::Backup(BackupAction::DeleteBackupSelection { selection_id, .. }) => {
+                    m.backup_plans.iter_mut().for_each(|p| p.selections.retain(|(id, _)| *id != selection_id))
+                }
+                DataAction::Backup(BackupAction::ReleaseBackupPlan { plan_id, .. }) => {
+                    m.backup_plans.iter_mut().filter(|p| p.id == plan_id).for_each(|p| p.claim = released())
+                }
+                DataAction::Backup(BackupAction::ReleaseBackupVault { name, .. }) => {
+                    m.backup_vaults.iter_mut().filter(|v| v.name == name).for_each(|v| v.claim = released())
+                }
+                DataAction::Backup(BackupAction::DeleteBackupPlan { plan_id }) => {
+                    m.backup_plans.retain(|p| p.id != plan_id)
+                }
+                DataAction::Backup(BackupAction::DeleteBackupVault { name }) => {
+                    m.backup_vaults.retain(|v| v.name != name)
+                }
+                _ => {}
+            }
+        }
+    }
+    panic!("teardown did not finish: {rounds:?}");
 }

@@ -41,18 +41,44 @@ pub fn plan_data_teardown(
         let goes =
             |group: &str, named: Option<&str>| !kept.contains(&group) || named.is_some_and(|n| !kept.contains(&n));
         let mut push = |a: DataAction| plan.actions.push((d.role, a));
-        for p in &o.backup_plans {
-            for (id, _) in &p.selections {
-                push(BackupAction::DeleteBackupSelection { plan_id: p.id.clone(), selection_id: id.clone() }.into());
+        // An adopted plan stays, with its own selections: only the stack's is deleted.
+        let our_selection = d.backup_plan.as_ref().map(|p| p.selection_name.as_str());
+        for p in o.backup_plans.iter().filter(|p| p.claim.is_ours()) {
+            let adopted = p.claim.adopted_at().is_some();
+            let ours: Vec<&String> = p
+                .selections
+                .iter()
+                .filter(|(_, name)| !adopted || Some(name.as_str()) == our_selection)
+                .map(|(id, _)| id)
+                .collect();
+            for id in &ours {
+                push(BackupAction::DeleteBackupSelection { plan_id: p.id.clone(), selection_id: (*id).clone() }.into());
             }
-            if p.selections.is_empty() {
-                push(BackupAction::DeleteBackupPlan { plan_id: p.id.clone() }.into());
+            match (ours.is_empty(), adopted) {
+                (true, true) => {
+                    push(BackupAction::ReleaseBackupPlan { plan_id: p.id.clone(), arn: p.arn.clone() }.into())
+                }
+                (true, false) => push(BackupAction::DeleteBackupPlan { plan_id: p.id.clone() }.into()),
+                (false, _) => {}
             }
         }
-        let plans_left = regions.iter().any(|(_, o)| !o.backup_plans.is_empty());
-        if !plans_left {
-            for (v, _) in &o.backup_vaults {
-                push(BackupAction::DeleteBackupVault { name: v.clone() }.into());
+        // Plans the stack deletes go first; a plan that stays (adopted, or
+        // released already) keeps the vaults it backs up to and copies to.
+        let deleted_plans_left =
+            regions.iter().any(|(_, o)| o.backup_plans.iter().any(|p| p.claim == crate::identity::Claim::Created));
+        let kept_vault = |v: &crate::data::observed::ObservedBackupVault| {
+            regions.iter().any(|(pd, po)| {
+                po.backup_plans.iter().filter(|p| p.claim != crate::identity::Claim::Created).any(|p| {
+                    (pd.region == d.region && p.target_vault == v.name)
+                        || p.copy_to_vault_arn.as_deref() == Some(&v.arn)
+                })
+            })
+        };
+        for v in o.backup_vaults.iter().filter(|v| v.claim.is_ours()) {
+            if v.claim.adopted_at().is_some() || kept_vault(v) {
+                push(BackupAction::ReleaseBackupVault { name: v.name.clone(), arn: v.arn.clone() }.into());
+            } else if !deleted_plans_left {
+                push(BackupAction::DeleteBackupVault { name: v.name.clone() }.into());
             }
         }
         for z in o.private_zones.iter().filter(|z| z.claim.is_ours()) {
@@ -155,8 +181,8 @@ impl ObservedDataTier {
             && self.db_subnet_groups.is_empty()
             && self.databases.is_empty()
             && !self.private_zones.iter().any(|z| z.claim.is_ours())
-            && self.backup_vaults.is_empty()
-            && self.backup_plans.is_empty()
+            && !self.backup_vaults.iter().any(|v| v.claim.is_ours())
+            && !self.backup_plans.iter().any(|p| p.claim.is_ours())
     }
 
     pub fn live_count(&self) -> usize {
@@ -165,7 +191,7 @@ impl ObservedDataTier {
             + self.db_subnet_groups.len()
             + self.databases.len()
             + self.private_zones.iter().filter(|z| z.claim.is_ours()).count()
-            + self.backup_vaults.len()
-            + self.backup_plans.len()
+            + self.backup_vaults.iter().filter(|v| v.claim.is_ours()).count()
+            + self.backup_plans.iter().filter(|p| p.claim.is_ours()).count()
     }
 }

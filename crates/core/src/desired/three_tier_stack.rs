@@ -122,7 +122,12 @@ fn regional(stack: &ValidatedStack, role: RegionRole) -> Vec<Resource> {
             .dep(k("db-instance")),
     );
     if let Some(vault) = &data.backup_vault {
-        out.push(Resource::new(&scope, "backup-vault", Kind::BackupVault, vault.clone()).prop("encrypted", true));
+        let r = Resource::new(&scope, "backup-vault", Kind::BackupVault, vault.clone());
+        out.push(match (data.adopt_backup_vault, role) {
+            (true, RegionRole::Primary) => r.prop(ADOPTED, "spec.backup.adopt.primaryVault"),
+            (true, RegionRole::Standby) => r.prop(ADOPTED, "spec.backup.adopt.standbyVault"),
+            (false, _) => r.prop("encrypted", true),
+        });
     }
 
     // Certificates and images.
@@ -401,12 +406,16 @@ fn global(stack: &ValidatedStack) -> Vec<Resource> {
     if let Some(plan) = desired_data_tier(stack, &Placement::of_spec(stack), RegionRole::Primary).backup_plan {
         let primary = Scope::Region { role: RegionRole::Primary, region: stack.pair.primary.region.clone() };
         out.push(
-            Resource::new(&primary, "backup-plan", Kind::BackupPlan, plan.name.clone())
-                .prop("schedule", &plan.schedule)
-                .prop("retentionDays", plan.retention_days)
-                .prop("copyTo", format!("{} ({})", plan.copy_to_vault, plan.copy_to_region))
-                .dep(key(RegionRole::Primary, "backup-vault"))
-                .dep(key(RegionRole::Standby, "backup-vault")),
+            match &plan.adopt {
+                Some(id) => Resource::new(&primary, "backup-plan", Kind::BackupPlan, id.clone())
+                    .prop(ADOPTED, "spec.backup.adopt.plan"),
+                None => Resource::new(&primary, "backup-plan", Kind::BackupPlan, plan.name.clone()),
+            }
+            .prop("schedule", &plan.schedule)
+            .prop("retentionDays", plan.retention_days)
+            .prop("copyTo", format!("{} ({})", plan.copy_to_vault, plan.copy_to_region))
+            .dep(key(RegionRole::Primary, "backup-vault"))
+            .dep(key(RegionRole::Standby, "backup-vault")),
         );
         out.push(
             Resource::new(&primary, "backup-selection", Kind::BackupSelection, plan.selection_name.clone())

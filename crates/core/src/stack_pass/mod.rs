@@ -429,6 +429,12 @@ fn adopted(
         for z in &o.private_zones {
             record(&d.region, Kind::PrivateHostedZone, &z.id, z.claim.adopted_at());
         }
+        for v in &o.backup_vaults {
+            record(&d.region, Kind::BackupVault, &v.name, v.claim.adopted_at());
+        }
+        for p in &o.backup_plans {
+            record(&d.region, Kind::BackupPlan, &p.id, p.claim.adopted_at());
+        }
     }
     for (d, o) in desired.regions.iter().zip(&snapshot.regions) {
         if let Some(c) = &o.certificate {
@@ -478,7 +484,8 @@ pub const PLANNED_FAILOVER: &str = "failover";
 fn plan_data(desired: &[DesiredDataTier; 2], observed: &[ObservedDataTier; 2], nets: &[NetworkRefs; 2]) -> DataPlan {
     let vault_arn = |role: RegionRole, name: &str| {
         let i = role.index();
-        observed[i].backup_vaults.iter().find(|(n, _)| n == name).map(|(_, arn)| arn.clone())
+        // Ours only: a vault named for adoption is used once adopted.
+        observed[i].backup_vaults.iter().find(|v| v.name == name && v.claim.is_ours()).map(|v| v.arn.clone())
     };
     plan_data_tier([
         RegionInputs { desired: &desired[0], observed: &observed[0], network: &nets[0], vault_arn: &vault_arn },

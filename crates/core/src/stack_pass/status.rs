@@ -43,7 +43,7 @@ pub fn region_stack_status(d: &DesiredDataTier, o: &ObservedDataTier) -> RegionS
             adopted_at: x.adopted_at.clone(),
         }),
         private_zone_id: o.private_zones.first().map(|z| z.id.clone()),
-        backup_vault_name: o.backup_vaults.first().map(|(n, _)| n.clone()),
+        backup_vault_name: o.backup_vaults.iter().find(|v| v.claim.is_ours()).map(|v| v.name.clone()),
         ..Default::default()
     }
 }
@@ -150,7 +150,8 @@ pub fn stack_status(
     region_edge_status(ep, eop, &mut primary);
     region_edge_status(es, eos, &mut standby);
     let mut global = global_edge_status(&pass.edge);
-    global.backup_plan_id = po.backup_plans.first().or(so.backup_plans.first()).map(|p| p.id.clone());
+    global.backup_plan_id =
+        po.backup_plans.iter().chain(&so.backup_plans).find(|p| p.claim.is_ours()).map(|p| p.id.clone());
     ThreeTierStackStatus {
         observed_generation: generation,
         phase: Some(phase),

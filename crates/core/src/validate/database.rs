@@ -156,3 +156,29 @@ fn is_db_instance_identifier(id: &str) -> bool {
         && !id.ends_with('-')
         && !id.contains("--")
 }
+
+/// `spec.backup.adopt`: vault names and a plan ID as AWS Backup writes them.
+pub(super) fn validate_backup(errors: &mut ValidationErrors, spec: &ThreeTierStackSpec) {
+    let Some(adopt) = &spec.backup.adopt else { return };
+    if !spec.backup.enabled {
+        errors.push("spec.backup.adopt", "adopting backups needs spec.backup.enabled: true");
+    }
+    if adopt.primary_vault.is_none() && adopt.standby_vault.is_none() && adopt.plan.is_none() {
+        errors.push("spec.backup.adopt", "names nothing: give primaryVault, standbyVault or plan");
+    }
+    for (field, name) in [("primaryVault", &adopt.primary_vault), ("standbyVault", &adopt.standby_vault)] {
+        if let Some(name) = name
+            && !((2..=50).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || "-_".contains(c)))
+        {
+            errors.push(
+                format!("spec.backup.adopt.{field}"),
+                format!("{name:?} is not a backup vault name (2-50 letters, digits, '-' and '_')"),
+            );
+        }
+    }
+    if let Some(id) = &adopt.plan
+        && !((1..=50).contains(&id.len()) && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+    {
+        errors.push("spec.backup.adopt.plan", format!("{id:?} is not a backup plan ID (letters, digits and '-')"));
+    }
+}

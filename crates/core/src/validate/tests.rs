@@ -282,3 +282,32 @@ fn adopted_certificates_must_be_acm_arns_of_the_region_they_serve() {
     });
     assert!(check_stack(&st, &pair(), password()).is_ok());
 }
+
+#[test]
+fn adopted_backups_need_backups_on_and_aws_backup_names() {
+    let mut st = stack();
+    st.spec.backup.enabled = false;
+    st.spec.backup.adopt = Some(warmstandby_api::BackupAdoption {
+        primary_vault: Some("x".into()),
+        standby_vault: Some("team vault".into()),
+        plan: Some("plan/1".into()),
+    });
+    let e = check_stack(&st, &pair(), password()).unwrap_err();
+    assert_eq!(
+        messages(&e),
+        [
+            "spec.backup.adopt: adopting backups needs spec.backup.enabled: true",
+            "spec.backup.adopt.primaryVault: \"x\" is not a backup vault name (2-50 letters, digits, '-' and '_')",
+            "spec.backup.adopt.standbyVault: \"team vault\" is not a backup vault name (2-50 letters, digits, '-' and '_')",
+            "spec.backup.adopt.plan: \"plan/1\" is not a backup plan ID (letters, digits and '-')",
+        ]
+    );
+    st.spec.backup = warmstandby_api::BackupSpec {
+        adopt: Some(warmstandby_api::BackupAdoption {
+            plan: Some("4c5d1a6e-9f2b-4e8a-b1c3-7d9e0f2a3b4c".into()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    assert!(check_stack(&st, &pair(), password()).is_ok());
+}

@@ -88,6 +88,7 @@ pub(super) fn validate_stack_for(inputs: StackInputs<'_>, teardown: bool) -> Res
     validate_bastion(&mut errors, spec);
     validate_edge(&mut errors, spec);
     validate_certificate_adoption(&mut errors, spec, pair.as_ref());
+    validate_backup(&mut errors, spec);
 
     match (pair, password) {
         (Some(pair), Some(password)) if errors.is_empty() => {
