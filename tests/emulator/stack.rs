@@ -499,7 +499,7 @@ async fn the_database_password_never_leaks() {
 
 /// `deletionPolicy: Retain` leaves everything in place: not a single AWS call.
 #[tokio::test]
-async fn retain_touches_nothing() {
+async fn retain_touches_nothing_and_a_family_that_retains_is_left_untagged() {
     let emulator = Emulator::start();
     let aws = context(&emulator).await;
     let mut f = Fixture::with_network(&aws).await;
@@ -513,6 +513,52 @@ async fn retain_touches_nothing() {
     assert!(t.finished && p.finished);
     assert_eq!(aws.calls().snapshot().since(&calls).total(), 0);
     assert_eq!(owned(&emulator, &f).await, before);
+
+    // Retention per family: the stack deleted, its web tier (with what it
+    // runs with) and its backups stay, untagged; the rest goes.
+    let retain = Some(warmstandby_api::DeletionPolicy::Retain);
+    f.stack.spec.deletion_policy = warmstandby_api::DeletionPolicy::Delete;
+    (f.stack.spec.web.deletion_policy, f.stack.spec.backup.deletion_policy) = (retain, retain);
+    let vault = f.stack.status.as_ref().and_then(|s| s.primary.as_ref()).and_then(|r| r.backup_vault_name.clone());
+    let vault = vault.expect("the stack's backup vault");
+    let mut retained = None;
+    for _ in 0..12 {
+        let t = stack::teardown(&aws, f.checked.set.stack_inputs(&f.stack), "x", None).await;
+        assert!(t.errors.is_empty(), "{:?}", t.errors);
+        if t.finished {
+            retained = t.retained;
+            break;
+        }
+    }
+    let retained = retained.expect("finished, saying what it left");
+    assert!(retained.contains("the web tier in us-east-1 (primary, deletionPolicy Retain"), "{retained}");
+    assert!(retained.contains("spec.backup.deletionPolicy is Retain"), "{retained}");
+    for region in ["us-east-1", "us-west-2"] {
+        let config = emulator.sdk_config(region).await;
+        let elb = aws_sdk_elasticloadbalancingv2::Client::new(&config);
+        let lbs = elb.describe_load_balancers().send().await.unwrap();
+        let names: Vec<&str> = lbs.load_balancers().iter().filter_map(|l| l.load_balancer_name()).collect();
+        assert_eq!(names, ["bookstore-bookstore-web"], "{region}: the web tier's stays, the api's is gone");
+        let arn = lbs.load_balancers()[0].load_balancer_arn().unwrap_or_default();
+        let tags = elb.describe_tags().resource_arns(arn).send().await.unwrap();
+        let ours = tags.tag_descriptions().iter().flat_map(|d| d.tags()).filter_map(|t| t.key());
+        assert_eq!(ours.filter(|k| k.starts_with("warmstandby.dev/")).count(), 0, "{region}: released");
+        let groups = aws_sdk_autoscaling::Client::new(&config).describe_auto_scaling_groups().send().await.unwrap();
+        let groups: Vec<&str> =
+            groups.auto_scaling_groups().iter().filter_map(|g| g.auto_scaling_group_name()).collect();
+        assert_eq!(groups, ["bookstore-bookstore-web"], "{region}: the web servers run on");
+        let backup = aws_sdk_backup::Client::new(&config);
+        let found = backup.describe_backup_vault().backup_vault_name(&vault).send().await.expect("the vault stays");
+        let tags = backup.list_tags().resource_arn(found.backup_vault_arn().unwrap_or_default()).send().await.unwrap();
+        assert!(tags.tags().into_iter().flatten().all(|(k, _)| !k.starts_with("warmstandby.dev/")), "{tags:?}");
+    }
+    // Of the stack's: no security group (the web tier's are released with
+    // it), database or private zone; the vaults and the plan, released.
+    let left = owned(&emulator, &f).await;
+    for (i, counts) in left.iter().enumerate() {
+        assert_eq!([counts[0], counts[2], counts[3]], [0, 0, 0], "{left:?}");
+        assert_eq!([counts[4], counts[5]], [1, usize::from(i == 0)], "{left:?}");
+    }
 }
 
 /// RDS reports replica lag only as the CloudWatch metric `AWS/RDS ReplicaLag`

@@ -414,6 +414,12 @@ pub struct TierSpec {
     /// of the stack's they use (security groups, instance profile, image copy).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub adopt: Option<TierAdoption>,
+    /// `Retain`: deleting the stack leaves the tier (load balancer with its listeners, target group, launch template, auto scaling group, and the security groups, instance role, image copy and certificate they use) in place, running,
+    /// without our tags, while the rest is deleted. Unset or `Delete`: deleted
+    /// with the stack, unless `spec.deletionPolicy` is `Retain` (then
+    /// nothing is touched) or it was adopted (always left, untagged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletion_policy: Option<DeletionPolicy>,
 }
 
 /// A server tier's existing resources, per region (`warmstandby discover`
@@ -455,6 +461,7 @@ impl TierSpec {
             standby_capacity: Capacity::default(),
             user_data: None,
             adopt: None,
+            deletion_policy: None,
         }
     }
 
@@ -590,6 +597,12 @@ pub struct CdnSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(pattern(r"^[A-Z][A-Z0-9]{5,31}$"))]
     pub adopt: Option<String>,
+    /// `Retain`: deleting the stack leaves the distribution (with the certificate and web ACL of the stack it uses) in place, running,
+    /// without our tags, while the rest is deleted. Unset or `Delete`: deleted
+    /// with the stack, unless `spec.deletionPolicy` is `Retain` (then
+    /// nothing is touched) or it was adopted (always left, untagged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletion_policy: Option<DeletionPolicy>,
 }
 
 impl Default for CdnSpec {
@@ -602,6 +615,7 @@ impl Default for CdnSpec {
             origin_protocol: OriginProtocol::default(),
             price_class: PriceClass::default(),
             adopt: None,
+            deletion_policy: None,
         }
     }
 }
@@ -663,11 +677,23 @@ pub struct WafSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(pattern(r"^[\w-]{1,128}$"))]
     pub adopt: Option<String>,
+    /// `Retain`: deleting the stack leaves the web ACL in place, running,
+    /// without our tags, while the rest is deleted. Unset or `Delete`: deleted
+    /// with the stack, unless `spec.deletionPolicy` is `Retain` (then
+    /// nothing is touched) or it was adopted (always left, untagged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletion_policy: Option<DeletionPolicy>,
 }
 
 impl Default for WafSpec {
     fn default() -> Self {
-        WafSpec { enabled: true, managed_rule_groups: default_managed_rules(), rate_limit: None, adopt: None }
+        WafSpec {
+            enabled: true,
+            managed_rule_groups: default_managed_rules(),
+            rate_limit: None,
+            adopt: None,
+            deletion_policy: None,
+        }
     }
 }
 
@@ -702,6 +728,12 @@ pub struct BackupSpec {
     /// deleted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub adopt: Option<BackupAdoption>,
+    /// `Retain`: deleting the stack leaves the vaults and the plan (recovery points are kept with them) in place, running,
+    /// without our tags, while the rest is deleted. Unset or `Delete`: deleted
+    /// with the stack, unless `spec.deletionPolicy` is `Retain` (then
+    /// nothing is touched) or it was adopted (always left, untagged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deletion_policy: Option<DeletionPolicy>,
 }
 
 /// Existing AWS Backup resources: vaults by name, the plan by ID.
@@ -730,6 +762,7 @@ impl Default for BackupSpec {
             retention_days: default_backup_retention_days(),
             iam_role_arn: None,
             adopt: None,
+            deletion_policy: None,
         }
     }
 }

@@ -53,7 +53,10 @@ pub(crate) async fn claim(
     owner: &Ownership,
     desired: &DesiredDataTier,
 ) -> Result<Claim, AwsError> {
-    let adopting = desired.adopt_backup_vault || desired.backup_plan.as_ref().is_some_and(|p| p.adopt.is_some());
+    // ... and while retained: a teardown releases them and must then see them released.
+    let adopting = desired.adopt_backup_vault
+        || desired.retain_backups
+        || desired.backup_plan.as_ref().is_some_and(|p| p.adopt.is_some());
     if !adopting || arn.is_empty() {
         return Ok(Claim::Created);
     }

@@ -31,6 +31,7 @@ pub mod plan;
 mod properties;
 pub mod replication;
 pub mod resource;
+pub mod retention;
 pub mod secret;
 pub mod stack_pass;
 #[cfg(test)]

@@ -38,11 +38,34 @@ pub async fn observe(
         let version = format!("{summary:?}");
         let d = aws.shared().versioned(Listing::Distributions, id, &version, || get(aws, id)).await?;
         let Some(d) = Option::as_ref(&d) else { return Ok(None) };
-        let tags = send!("cloudfront:ListTagsForResource", aws.cloudfront().list_tags_for_resource().resource(&d.arn))?;
-        let items = tags.tags().map(|t| t.items()).unwrap_or_default();
-        let claim = Claim::of(items.iter().map(|t| (t.key(), t.value().unwrap_or_default())), &owner.uid);
+        let claim = claim(aws, &d.arn, owner).await?;
         return Ok(Some(ObservedDistribution { status: summary.status().to_string(), claim, ..d.clone() }));
     }
+    let found = find_ours(aws, desired, &reference, &listed, hint).await?;
+    match found {
+        // Retained, whose it is is read too: a teardown releases it and must then see it released.
+        Some(mut d) if desired.distribution.retain => {
+            d.claim = claim(aws, &d.arn, owner).await?;
+            Ok(Some(d))
+        }
+        other => Ok(other),
+    }
+}
+
+async fn claim(aws: &AwsContext, arn: &str, owner: &Ownership) -> Result<Claim, AwsError> {
+    let tags = send!("cloudfront:ListTagsForResource", aws.cloudfront().list_tags_for_resource().resource(arn))?;
+    let items = tags.tags().map(|t| t.items()).unwrap_or_default();
+    Ok(Claim::of(items.iter().map(|t| (t.key(), t.value().unwrap_or_default())), &owner.uid))
+}
+
+/// The stack's own distribution: the hinted one, else one named like ours, by its caller reference.
+async fn find_ours(
+    aws: &AwsContext,
+    desired: &DesiredGlobalEdge,
+    reference: &str,
+    listed: &[aws_sdk_cloudfront::types::DistributionSummary],
+    hint: Option<&str>,
+) -> Result<Option<ObservedDistribution>, AwsError> {
     // The listing's summary carries every setting we compare: the hinted
     // distribution is read again only when its summary changed.
     if let Some(summary) = hint.and_then(|id| listed.iter().find(|s| s.id() == id)) {

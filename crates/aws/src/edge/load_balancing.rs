@@ -95,7 +95,9 @@ async fn claims(
     load_balancers: &mut [ObservedLoadBalancer],
     listeners: &mut [ObservedListener],
 ) -> Result<(), AwsError> {
-    let adopted: Vec<&str> = desired.tiers.iter().filter(|t| t.adopt).map(|t| t.tier).collect();
+    // Whose they are is read while a tier is named for adoption, and while
+    // it is retained (a teardown releases it and must then see it released).
+    let adopted: Vec<&str> = desired.tiers.iter().filter(|t| t.adopt || t.retain).map(|t| t.tier).collect();
     let lbs: Vec<String> =
         load_balancers.iter().filter(|l| adopted.contains(&l.tier.as_str())).map(|l| l.arn.clone()).collect();
     let arns: Vec<String> = target_groups

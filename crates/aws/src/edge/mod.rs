@@ -122,7 +122,8 @@ pub async fn observe_global(
                 // Its tags tell whose it is while adopting, and once an adopted
                 // distribution may have kept ours (released on deletion).
                 Some(w) => {
-                    let read_tags = w.adopt || desired.distribution.adopt.is_some();
+                    // ... and while retained: a teardown releases it and must then see it released.
+                    let read_tags = w.adopt || w.retain || desired.distribution.adopt.is_some();
                     waf::observe(aws, &w.name, hints.web_acl_arn.as_deref(), read_tags.then_some(owner)).await
                 }
                 None => Ok(None),

@@ -60,13 +60,20 @@ pub async fn teardown(
         Box::pin(warmstandby_aws::access::observe(aws, &wanted.access, &owners[0], None)),
     );
     let observed = observed.and_then(|d| edge_observed.and_then(|e| access_observed.map(|a| (d, e, a))));
-    let (observed, edge_observed, access_observed) = match observed {
+    let (mut observed, mut edge_observed, access_observed) = match observed {
         Ok(o) => o,
         Err(e) => {
             let (errors, waiting) = crate::set_throttles_aside(vec![e]);
             return TeardownOutcome { errors, waiting, remaining: 1, ..Default::default() };
         }
     };
+    // What a family retains is released like what was adopted.
+    warmstandby_core::retention::hold_retained(
+        &wanted,
+        &mut observed,
+        &mut edge_observed.regions,
+        &mut edge_observed.global,
+    );
     let marker = owners[0].owner_marker();
     let edge_remaining = edge_observed.regions.iter().map(ObservedRegionEdge::live_count).sum::<usize>()
         + edge_observed.global.live_count(&marker);
@@ -140,11 +147,12 @@ fn retained(wanted: &Desired, status: Option<&warmstandby_api::ThreeTierStackSta
     let tiers_before = kept.len();
     for (d, role) in wanted.regions.iter().zip(["primary", "standby"]) {
         let was_adopted = |t: &&warmstandby_core::desired::DesiredTier| {
-            t.adopt && adopted.iter().any(|a| a.region == d.region && a.id == t.load_balancer_name)
+            t.retain || (t.adopt && adopted.iter().any(|a| a.region == d.region && a.id == t.load_balancer_name))
         };
         for t in d.tiers.iter().filter(was_adopted) {
+            let why = if t.adopt { "adopted" } else { "deletionPolicy Retain" };
             kept.push(format!(
-                "the {} tier in {} ({role}: load balancer {}, target group {}, launch template {}, auto scaling group {}, with the security groups, instance profile and image of the stack's they use)",
+                "the {} tier in {} ({role}, {why}: load balancer {}, target group {}, launch template {}, auto scaling group {}, with the security groups, instance profile and image of the stack's they use)",
                 t.tier, d.region, t.load_balancer_name, t.target_group_name, t.launch_template_name, t.auto_scaling_group_name
             ));
         }
@@ -154,11 +162,38 @@ fn retained(wanted: &Desired, status: Option<&warmstandby_api::ThreeTierStackSta
     }
     if let Some(acl) = wanted.global.web_acl.as_ref().filter(|a| a.adopt && adopted.iter().any(|r| r.id == a.name)) {
         kept.push(format!("web ACL {} (adopted)", acl.name));
+    } else if let Some(acl) = wanted.global.web_acl.as_ref().filter(|a| a.retain) {
+        kept.push(format!("web ACL {} (deletionPolicy Retain)", acl.name));
     }
-    if let Some(id) = wanted.global.distribution.adopt.as_ref().filter(|id| adopted.iter().any(|r| r.id == **id)) {
+    let distribution = &wanted.global.distribution;
+    if let Some(id) = distribution.adopt.as_ref().filter(|id| adopted.iter().any(|r| r.id == **id)) {
         kept.push(format!(
             "distribution {id} (adopted; serving, with the certificate and web ACL of the stack's it uses)"
         ));
+    } else if distribution.retain {
+        let id = status.and_then(|s| s.global.as_ref()).and_then(|g| g.distribution_id.clone()).unwrap_or_default();
+        kept.push(format!(
+            "distribution {id} (deletionPolicy Retain; serving, with the certificate and web ACL of the stack's it uses)"
+        ));
+    }
+    if d[0].retain_backups {
+        kept.push(format!(
+            "backup vaults {} ({}) and {} ({}) with their recovery points, and the backup plan (spec.backup.deletionPolicy is Retain)",
+            d[0].backup_vault.clone().unwrap_or_default(),
+            d[0].region,
+            d[1].backup_vault.clone().unwrap_or_default(),
+            d[1].region
+        ));
+    } else {
+        let vaults = d
+            .iter()
+            .filter(|x| x.adopt_backup_vault)
+            .filter_map(|x| x.backup_vault.as_ref().map(|v| format!("backup vault {v} ({})", x.region)));
+        let plan = d[0].backup_plan.as_ref().and_then(|p| p.adopt.as_ref()).map(|id| format!("backup plan {id}"));
+        let adopted_backups: Vec<String> = vaults.chain(plan).collect();
+        if !adopted_backups.is_empty() {
+            kept.push(format!("{} (adopted, with the vaults a kept plan uses)", adopted_backups.join(", ")));
+        }
     }
     (!kept.is_empty()).then(|| format!("{}: left running without warmstandby's tags", kept.join(" and ")))
 }

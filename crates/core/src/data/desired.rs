@@ -124,6 +124,9 @@ pub struct DesiredDataTier {
     pub backup_vault: Option<String>,
     /// `backup_vault` names an existing vault to adopt, never one to create.
     pub adopt_backup_vault: bool,
+    /// `spec.backup.deletionPolicy: Retain`: the vaults and the plan are left
+    /// in place, untagged, when the stack is deleted.
+    pub retain_backups: bool,
     pub backup_plan: Option<DesiredBackupPlan>,
     /// Failover epoch to tag on a database this pass promotes.
     pub epoch: i64,
@@ -267,6 +270,7 @@ pub fn desired_data_tier(stack: &ValidatedStack, placement: &Placement, role: Re
             && adopt.is_some_and(|a| {
                 if role == RegionRole::Primary { a.primary_vault.is_some() } else { a.standby_vault.is_some() }
             }),
+        retain_backups: crate::retention::retained(spec.backup.deletion_policy),
         backup_plan,
         epoch: placement.epoch,
         rebuild_replica: !active && placement.fenced == Some(role) && placement.rebuild_allowed,

@@ -793,6 +793,8 @@ fn teardown_rounds_until_released(d: &[DesiredDataTier; 2], mut o: [ObservedData
     }
     let mut rounds = Vec::new();
     for _ in 0..10 {
+        // As the controller's teardown: what a family retains is taken as adopted.
+        crate::retention::hold_retained_data(d, &mut o);
         let p = plan_data_teardown([(&d[0], &o[0]), (&d[1], &o[1])], "20260101000000", false, [&[], &[]]);
         if p.actions.is_empty() {
             return rounds;
@@ -822,4 +824,25 @@ fn teardown_rounds_until_released(d: &[DesiredDataTier; 2], mut o: [ObservedData
         }
     }
     panic!("teardown did not finish: {rounds:?}");
+}
+
+#[test]
+fn retained_backups_keep_their_vaults_and_plan_untagged() {
+    let d = desired(|s| s.spec.backup.deletion_policy = Some(warmstandby_api::DeletionPolicy::Retain));
+    assert!(d.iter().all(|x| x.retain_backups));
+    // The backups alone: the rest of the tier is deleted as in the teardown tests above.
+    let mut o = built(&d).map(|x| ObservedDataTier {
+        backup_vaults: x.backup_vaults,
+        backup_plans: x.backup_plans,
+        ..Default::default()
+    });
+    let ours = d[0].backup_plan.as_ref().map(|p| p.selection_name.clone()).unwrap_or_default();
+    o[0].backup_plans[0].selections = vec![("sel-1".into(), ours)];
+    let rounds = teardown_rounds_until_released(&d, o);
+    let all: Vec<&String> = rounds.iter().flatten().collect();
+    for gone in ["DeleteBackupPlan", "DeleteBackupVault"] {
+        assert!(!all.iter().any(|a| a.contains(gone)), "{gone}: {rounds:?}");
+    }
+    assert_eq!(all.iter().filter(|a| a.contains("ReleaseBackupVault")).count(), 2, "{rounds:?}");
+    assert!(round_of(&rounds, "DeleteBackupSelection") < round_of(&rounds, "ReleaseBackupPlan"), "{rounds:?}");
 }

@@ -38,6 +38,9 @@ pub struct DesiredTier {
     /// never ones to create; adopted, they are left in place when the stack
     /// is deleted.
     pub adopt: bool,
+    /// `deletionPolicy: Retain`: left in place, untagged, when the stack is
+    /// deleted (what it creates is then released like what is adopted).
+    pub retain: bool,
 }
 
 impl DesiredTier {
@@ -128,6 +131,9 @@ pub struct DesiredDistribution {
     /// An existing distribution to adopt (`spec.cdn.adopt`), never one to
     /// create; adopted, it is left in place when the stack is deleted.
     pub adopt: Option<String>,
+    /// `deletionPolicy: Retain`: left in place, untagged, when the stack is
+    /// deleted (what it creates is then released like what is adopted).
+    pub retain: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -138,6 +144,9 @@ pub struct DesiredWebAcl {
     /// `name` is an existing ACL to adopt (`spec.waf.adopt`), never one to
     /// create; adopted, it is left in place when the stack is deleted.
     pub adopt: bool,
+    /// `deletionPolicy: Retain`: left in place, untagged, when the stack is
+    /// deleted (what it creates is then released like what is adopted).
+    pub retain: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -189,6 +198,7 @@ pub fn desired_region_edge(stack: &ValidatedStack, placement: &Placement, role: 
                 capacity: if active || placement.full_capacity_everywhere { t.capacity } else { t.standby_capacity },
                 subnet_keys: if tier == "web" { ["web-a", "web-b"] } else { ["app-a", "app-b"] },
                 adopt: t.adopt.is_some(),
+                retain: crate::retention::retained(t.deletion_policy),
             }
         })
         .collect();
@@ -285,12 +295,14 @@ pub fn desired_global_edge(stack: &ValidatedStack, placement: &Placement) -> Des
             origin_protocol: spec.cdn.origin_protocol,
             price_class: spec.cdn.price_class,
             adopt: spec.cdn.adopt.clone(),
+            retain: crate::retention::retained(spec.cdn.deletion_policy),
         },
         web_acl: spec.waf.enabled.then(|| DesiredWebAcl {
             name: spec.waf.adopt.clone().unwrap_or_else(|| stack.aws_name("web", 128)),
             managed_rule_groups: spec.waf.managed_rule_groups.clone(),
             rate_limit: spec.waf.rate_limit,
             adopt: spec.waf.adopt.is_some(),
+            retain: crate::retention::retained(spec.waf.deletion_policy),
         }),
         alarm: spec
             .alarms

@@ -484,6 +484,8 @@ impl World {
         let mut rounds = Vec::new();
         for _ in 0..20 {
             self.settle();
+            // As the controller's teardown: what a family retains is taken as adopted.
+            crate::retention::hold_retained_edge(&self.desired, &self.global, &mut self.regions, &mut self.observed);
             let plan = plan_edge_teardown([&self.regions[0], &self.regions[1]], &self.observed, MARKER);
             if plan.actions.is_empty() {
                 return rounds;
@@ -1303,4 +1305,38 @@ fn named_certificates_are_adopted_used_and_left_in_place_by_teardown() {
     let all: Vec<&String> = rounds.iter().flatten().collect();
     assert!(!all.iter().any(|a| a.ends_with("DeleteCertificate")), "{rounds:#?}");
     assert_eq!(all.iter().filter(|a| a.ends_with("ReleaseCertificate")).count(), 2, "{rounds:#?}");
+}
+
+#[test]
+fn a_retained_tier_distribution_and_web_acl_are_released_with_what_they_use_and_the_rest_deleted() {
+    let retain = Some(warmstandby_api::DeletionPolicy::Retain);
+    let mut w = world(|s| {
+        s.spec.web.deletion_policy = retain;
+        s.spec.cdn.deletion_policy = retain;
+        s.spec.waf.deletion_policy = retain;
+    });
+    assert!(
+        w.desired.iter().all(|d| d.tier("web").is_some_and(|t| t.retain) && d.tier("api").is_some_and(|t| !t.retain))
+    );
+    w.converge();
+    let rounds = w.teardown();
+    let all: Vec<&String> = rounds.iter().flatten().collect();
+    // The web tier stays in both regions, released, with the groups, profile and image copy it runs with.
+    for r in &w.regions {
+        let names: Vec<&str> = r.load_balancers.iter().map(|l| l.spec.name.as_str()).collect();
+        assert_eq!(names, ["bookstore-bookstore-web"], "the api's went, the web's stays: {names:?}");
+        assert_eq!(r.auto_scaling_groups.len(), 1, "{:?}", r.auto_scaling_groups);
+        assert_eq!(r.live_count(), 0, "nothing of ours left: {r:#?}");
+    }
+    for kept in ["Release", "ReleaseLaunchTemplate", "ReleaseAutoScalingGroup", "ReleaseDistribution", "ReleaseWebAcl"]
+    {
+        assert!(all.iter().any(|a| a.ends_with(kept)), "{kept}: {rounds:#?}");
+    }
+    for gone in ["DeleteLoadBalancer", "DeleteTargetGroup", "DeleteAutoScalingGroup", "DeleteLaunchTemplate"] {
+        assert_eq!(all.iter().filter(|a| a.ends_with(gone)).count(), 2, "only the api tier's: {gone}: {rounds:#?}");
+    }
+    assert!(!all.iter().any(|a| a.ends_with("DeleteDistribution") || a.ends_with("DeleteWebAcl")), "{rounds:#?}");
+    let kept = w.regions[1].kept_references();
+    assert!(kept.security_groups.contains(&"sg-us-west-2-alb-web".to_string()), "{kept:?}");
+    assert!(!kept.security_groups.contains(&"sg-us-west-2-alb-api".to_string()), "{kept:?}");
 }

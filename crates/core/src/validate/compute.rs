@@ -22,6 +22,7 @@ pub(super) fn validate_tier(errors: &mut ValidationErrors, path: &str, tier: &Ti
     if let Some(adopt) = &tier.adopt {
         validate_tier_adoption(errors, &format!("{path}.adopt"), adopt);
     }
+    adopted_are_kept(errors, path, tier.adopt.is_some(), tier.deletion_policy);
     let (a, s) = (&tier.capacity, &tier.standby_capacity);
     for (field, active, standby) in [("min", a.min, s.min), ("desired", a.desired, s.desired), ("max", a.max, s.max)] {
         if standby > active {
@@ -112,5 +113,22 @@ pub(super) fn validate_bastion(errors: &mut ValidationErrors, spec: &ThreeTierSt
         && (key.is_empty() || key.len() > 255)
     {
         errors.push("spec.bastion.keyName", "must be 1 to 255 characters");
+    }
+}
+
+/// What is adopted is left when the stack is deleted: a family that adopts
+/// and says `deletionPolicy: Delete` is refused rather than deleting what
+/// someone else built.
+pub(super) fn adopted_are_kept(
+    errors: &mut ValidationErrors,
+    path: &str,
+    adopts: bool,
+    policy: Option<warmstandby_api::DeletionPolicy>,
+) {
+    if adopts && policy == Some(DeletionPolicy::Delete) {
+        errors.push(
+            format!("{path}.deletionPolicy"),
+            "what is adopted is left in place, untagged, when the stack is deleted: remove Delete, or the adoption",
+        );
     }
 }

@@ -160,6 +160,7 @@ fn is_db_instance_identifier(id: &str) -> bool {
 /// `spec.backup.adopt`: vault names and a plan ID as AWS Backup writes them.
 pub(super) fn validate_backup(errors: &mut ValidationErrors, spec: &ThreeTierStackSpec) {
     let Some(adopt) = &spec.backup.adopt else { return };
+    adopted_are_kept(errors, "spec.backup", true, spec.backup.deletion_policy);
     if !spec.backup.enabled {
         errors.push("spec.backup.adopt", "adopting backups needs spec.backup.enabled: true");
     }

@@ -109,6 +109,8 @@ pub(super) fn validate_edge(errors: &mut ValidationErrors, spec: &ThreeTierStack
             );
         }
     }
+    adopted_are_kept(errors, "spec.cdn", spec.cdn.adopt.is_some(), spec.cdn.deletion_policy);
+    adopted_are_kept(errors, "spec.waf", spec.waf.adopt.is_some(), spec.waf.deletion_policy);
     if let Some(name) = &spec.waf.adopt {
         let valid =
             (1..=128).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || "_-".contains(c));

@@ -311,3 +311,18 @@ fn adopted_backups_need_backups_on_and_aws_backup_names() {
     };
     assert!(check_stack(&st, &pair(), password()).is_ok());
 }
+
+#[test]
+fn what_is_adopted_cannot_be_deleted_with_the_stack() {
+    let mut st = stack();
+    st.spec.cdn.adopt = Some("E2QWRUHAPOMQZL".into());
+    st.spec.cdn.deletion_policy = Some(warmstandby_api::DeletionPolicy::Delete);
+    st.spec.waf.deletion_policy = Some(warmstandby_api::DeletionPolicy::Retain);
+    let e = check_stack(&st, &pair(), password()).unwrap_err();
+    assert_eq!(
+        messages(&e),
+        [
+            "spec.cdn.deletionPolicy: what is adopted is left in place, untagged, when the stack is deleted: remove Delete, or the adoption"
+        ]
+    );
+}

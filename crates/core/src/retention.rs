@@ -1,0 +1,90 @@
+//! Retention per family: `deletionPolicy: Retain` on a server tier, the
+//! distribution, the web ACL or the backups leaves what the family made in
+//! place when the stack is deleted. At teardown what a retained family made
+//! is taken as adopted (`hold_retained`), so each family's teardown plan
+//! releases it (our tags removed) together with what it uses, exactly as it
+//! releases what the stack adopted; one plan and one proof for both.
+
+use warmstandby_api::DeletionPolicy;
+
+use crate::data::desired::DesiredDataTier;
+use crate::data::observed::ObservedDataTier;
+use crate::edge::desired::{DesiredGlobalEdge, DesiredRegionEdge};
+use crate::edge::observed::{ObservedGlobalEdge, ObservedRegionEdge};
+use crate::identity::Claim;
+use crate::stack_pass::Desired;
+
+/// The time a retained resource is taken as adopted at (never written to AWS).
+pub const RETAINED: &str = "retained";
+
+/// A family's own `deletionPolicy` says `Retain`.
+pub fn retained(policy: Option<DeletionPolicy>) -> bool {
+    policy == Some(DeletionPolicy::Retain)
+}
+
+/// Takes what the retained families made as adopted, for a teardown plan.
+pub fn hold_retained(
+    desired: &Desired,
+    data: &mut [ObservedDataTier; 2],
+    regions: &mut [ObservedRegionEdge; 2],
+    global: &mut ObservedGlobalEdge,
+) {
+    hold_retained_edge(&desired.regions, &desired.global, regions, global);
+    hold_retained_data(&desired.data, data);
+}
+
+fn hold(claim: &mut Claim) {
+    if *claim == Claim::Created {
+        *claim = Claim::Adopted(RETAINED.to_string());
+    }
+}
+
+/// The retained server tiers (load balancer with its listeners, target
+/// group, launch template, auto scaling group), distribution and web ACL.
+pub fn hold_retained_edge(
+    desired_regions: &[DesiredRegionEdge; 2],
+    desired_global: &DesiredGlobalEdge,
+    regions: &mut [ObservedRegionEdge; 2],
+    global: &mut ObservedGlobalEdge,
+) {
+    for (d, o) in desired_regions.iter().zip(regions.iter_mut()) {
+        for t in d.tiers.iter().filter(|t| t.retain) {
+            let lb_arns: Vec<String> = o
+                .load_balancers
+                .iter_mut()
+                .filter(|l| l.spec.name == t.load_balancer_name)
+                .map(|l| {
+                    hold(&mut l.claim);
+                    l.arn.clone()
+                })
+                .collect();
+            o.listeners.iter_mut().filter(|l| lb_arns.contains(&l.load_balancer_arn)).for_each(|l| hold(&mut l.claim));
+            o.target_groups.iter_mut().filter(|g| g.spec.name == t.target_group_name).for_each(|g| hold(&mut g.claim));
+            o.launch_templates.iter_mut().filter(|l| l.name == t.launch_template_name).for_each(|l| hold(&mut l.claim));
+            o.auto_scaling_groups
+                .iter_mut()
+                .filter(|a| a.name == t.auto_scaling_group_name)
+                .for_each(|a| hold(&mut a.claim));
+        }
+    }
+    if desired_global.distribution.retain
+        && let Some(d) = &mut global.distribution
+    {
+        hold(&mut d.claim);
+    }
+    if desired_global.web_acl.as_ref().is_some_and(|w| w.retain)
+        && let Some(w) = &mut global.web_acl
+    {
+        hold(&mut w.claim);
+    }
+}
+
+/// The retained backup vaults and plan.
+pub fn hold_retained_data(desired: &[DesiredDataTier; 2], data: &mut [ObservedDataTier; 2]) {
+    for (d, o) in desired.iter().zip(data.iter_mut()) {
+        if d.retain_backups {
+            o.backup_vaults.iter_mut().for_each(|v| hold(&mut v.claim));
+            o.backup_plans.iter_mut().for_each(|p| hold(&mut p.claim));
+        }
+    }
+}
