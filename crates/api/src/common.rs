@@ -73,6 +73,13 @@ pub enum DeletionPolicy {
     Retain,
 }
 
+impl DeletionPolicy {
+    /// A family's own, optional `deletionPolicy` says `Retain`.
+    pub fn retains(policy: Option<DeletionPolicy>) -> bool {
+        policy == Some(DeletionPolicy::Retain)
+    }
+}
+
 /// Which region of the pair, by role.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, JsonSchema)]
 #[serde(rename_all = "camelCase")]

@@ -1,37 +1,18 @@
 //! Retention per family: `deletionPolicy: Retain` on a server tier, the
 //! distribution, the web ACL or the backups leaves what the family made in
 //! place when the stack is deleted. At teardown what a retained family made
-//! is taken as adopted (`hold_retained`), so each family's teardown plan
-//! releases it (our tags removed) together with what it uses, exactly as it
-//! releases what the stack adopted; one plan and one proof for both.
-
-use warmstandby_api::DeletionPolicy;
+//! is taken as adopted (`hold_retained_edge`, `hold_retained_data`), so
+//! each family's teardown plan releases it (our tags removed) together with
+//! what it uses, exactly as it releases what the stack adopted.
 
 use crate::data::desired::DesiredDataTier;
 use crate::data::observed::ObservedDataTier;
 use crate::edge::desired::{DesiredGlobalEdge, DesiredRegionEdge};
 use crate::edge::observed::{ObservedGlobalEdge, ObservedRegionEdge};
 use crate::identity::Claim;
-use crate::stack_pass::Desired;
 
 /// The time a retained resource is taken as adopted at (never written to AWS).
 pub const RETAINED: &str = "retained";
-
-/// A family's own `deletionPolicy` says `Retain`.
-pub fn retained(policy: Option<DeletionPolicy>) -> bool {
-    policy == Some(DeletionPolicy::Retain)
-}
-
-/// Takes what the retained families made as adopted, for a teardown plan.
-pub fn hold_retained(
-    desired: &Desired,
-    data: &mut [ObservedDataTier; 2],
-    regions: &mut [ObservedRegionEdge; 2],
-    global: &mut ObservedGlobalEdge,
-) {
-    hold_retained_edge(&desired.regions, &desired.global, regions, global);
-    hold_retained_data(&desired.data, data);
-}
 
 fn hold(claim: &mut Claim) {
     if *claim == Claim::Created {

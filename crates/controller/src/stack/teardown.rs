@@ -68,12 +68,9 @@ pub async fn teardown(
         }
     };
     // What a family retains is released like what was adopted.
-    warmstandby_core::retention::hold_retained(
-        &wanted,
-        &mut observed,
-        &mut edge_observed.regions,
-        &mut edge_observed.global,
-    );
+    let (regions, global) = (&mut edge_observed.regions, &mut edge_observed.global);
+    warmstandby_core::retention::hold_retained_edge(&wanted.regions, &wanted.global, regions, global);
+    warmstandby_core::retention::hold_retained_data(&wanted.data, &mut observed);
     let marker = owners[0].owner_marker();
     let edge_remaining = edge_observed.regions.iter().map(ObservedRegionEdge::live_count).sum::<usize>()
         + edge_observed.global.live_count(&marker);

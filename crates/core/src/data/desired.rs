@@ -270,7 +270,7 @@ pub fn desired_data_tier(stack: &ValidatedStack, placement: &Placement, role: Re
             && adopt.is_some_and(|a| {
                 if role == RegionRole::Primary { a.primary_vault.is_some() } else { a.standby_vault.is_some() }
             }),
-        retain_backups: crate::retention::retained(spec.backup.deletion_policy),
+        retain_backups: warmstandby_api::DeletionPolicy::retains(spec.backup.deletion_policy),
         backup_plan,
         epoch: placement.epoch,
         rebuild_replica: !active && placement.fenced == Some(role) && placement.rebuild_allowed,

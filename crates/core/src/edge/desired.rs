@@ -198,7 +198,7 @@ pub fn desired_region_edge(stack: &ValidatedStack, placement: &Placement, role: 
                 capacity: if active || placement.full_capacity_everywhere { t.capacity } else { t.standby_capacity },
                 subnet_keys: if tier == "web" { ["web-a", "web-b"] } else { ["app-a", "app-b"] },
                 adopt: t.adopt.is_some(),
-                retain: crate::retention::retained(t.deletion_policy),
+                retain: warmstandby_api::DeletionPolicy::retains(t.deletion_policy),
             }
         })
         .collect();
@@ -295,14 +295,14 @@ pub fn desired_global_edge(stack: &ValidatedStack, placement: &Placement) -> Des
             origin_protocol: spec.cdn.origin_protocol,
             price_class: spec.cdn.price_class,
             adopt: spec.cdn.adopt.clone(),
-            retain: crate::retention::retained(spec.cdn.deletion_policy),
+            retain: warmstandby_api::DeletionPolicy::retains(spec.cdn.deletion_policy),
         },
         web_acl: spec.waf.enabled.then(|| DesiredWebAcl {
             name: spec.waf.adopt.clone().unwrap_or_else(|| stack.aws_name("web", 128)),
             managed_rule_groups: spec.waf.managed_rule_groups.clone(),
             rate_limit: spec.waf.rate_limit,
             adopt: spec.waf.adopt.is_some(),
-            retain: crate::retention::retained(spec.waf.deletion_policy),
+            retain: warmstandby_api::DeletionPolicy::retains(spec.waf.deletion_policy),
         }),
         alarm: spec
             .alarms
