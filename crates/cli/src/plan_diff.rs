@@ -9,7 +9,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use warmstandby_api::{DriftItem, RegionPair, ThreeTierStackStatus};
 use warmstandby_aws::AwsContext;
-use warmstandby_controller::change::{self, Change, ChangeKind, GLOBAL_NAME, creations, nothing_built};
+use warmstandby_controller::change::{self, Change, ChangeKind, GLOBAL_NAME, creations};
 use warmstandby_controller::{Intent, now_rfc3339, region_pair, stack};
 
 use crate::check::Checked;
@@ -166,7 +166,7 @@ pub async fn plans(aws: &Arc<AwsContext>, checked: &Checked) -> Result<Vec<Objec
                 if let Some(e) = outcome.invalid {
                     return Err(format!("{label}: {e}"));
                 }
-                if nothing_built(&outcome.status) {
+                if outcome.nothing_built {
                     ObjectPlan { object: label, regions, changes: all_new()?, drift: Vec::new(), notes: Vec::new() }
                 } else {
                     stack_plan(label, regions, &outcome.changes, &outcome.status)

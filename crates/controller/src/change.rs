@@ -4,7 +4,7 @@
 //! one change by an exhaustive match, so a new action cannot go unreported.
 
 use serde::Serialize;
-use warmstandby_api::{DriftItem, GLOBAL_REGION, PlannedChange, PlannedChanges, ThreeTierStackStatus};
+use warmstandby_api::{DriftItem, GLOBAL_REGION, PlannedChange, PlannedChanges};
 use warmstandby_core::desired::{Resource, Scope, Tier, Topology};
 use warmstandby_core::family::{Effect, FamilyAction};
 
@@ -116,25 +116,6 @@ pub fn creations_of<'a>(resources: impl IntoIterator<Item = &'a Resource>) -> Ve
         .filter(|r| !r.properties.iter().any(|(k, _)| k == warmstandby_core::desired::EXISTING))
         .map(creation)
         .collect()
-}
-
-/// Nothing of the stack exists in AWS yet (its pass would only list the first layer).
-pub fn nothing_built(status: &ThreeTierStackStatus) -> bool {
-    let empty = |r: &Option<warmstandby_api::RegionStackStatus>| {
-        r.as_ref().is_none_or(|r| {
-            r.security_group_ids.is_empty()
-                && r.database.is_none()
-                && r.load_balancers.is_empty()
-                && r.auto_scaling_groups.is_empty()
-                && r.certificate_arn.is_none()
-        })
-    };
-    empty(&status.primary)
-        && empty(&status.standby)
-        // The public zone is the customer's, there before the stack.
-        && status.global.as_ref().is_none_or(|g| {
-            g.distribution_id.is_none() && g.health_check_id.is_none() && g.web_acl_arn.is_none()
-        })
 }
 
 /// How many changes `status.planned` lists (the count says how many there are).

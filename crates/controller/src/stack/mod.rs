@@ -43,6 +43,10 @@ pub struct StackOutcome {
     pub invalid: Option<String>,
     /// Failover transitions of this pass: (reason, message), for events and metrics.
     pub events: Vec<(FailoverReason, String)>,
+    /// This pass observed nothing of the stack in AWS yet (what is named for
+    /// adoption and not ours is not the stack's): its plan is the first layer
+    /// of a topology that is all to be made.
+    pub nothing_built: bool,
 }
 
 impl StackOutcome {
@@ -57,6 +61,7 @@ impl StackOutcome {
             errors: Vec::new(),
             invalid: None,
             events: Vec::new(),
+            nothing_built: false,
         }
     }
 
@@ -151,6 +156,7 @@ async fn reconcile_inner(
         errors: Vec::new(),
         invalid: Some(message),
         events: Vec::new(),
+        nothing_built: false,
     };
     let validated = match validate_stack(inputs) {
         Ok(v) => v,
@@ -282,6 +288,7 @@ async fn reconcile_validated(
                 errors: vec![e],
                 invalid: None,
                 events: Vec::new(),
+                nothing_built: false,
             };
         }
     };
@@ -340,8 +347,9 @@ async fn reconcile_validated(
     };
     // An object that only observes lists what an apply would change. A pass
     // plans one round; when nothing exists yet, all of it is known.
+    let nothing_built = snapshot.nothing_built();
     let planned = hands_off.map(|_| {
-        let fresh = snapshot.nothing_built().then(|| stack_topology(&validated).ok()).flatten();
+        let fresh = nothing_built.then(|| stack_topology(&validated).ok()).flatten();
         match fresh {
             Some(topology) => change::planned_creations(&topology, false),
             None => {
@@ -369,6 +377,7 @@ async fn reconcile_validated(
         errors,
         invalid: None,
         events: concluded.events,
+        nothing_built,
     }
 }
 
