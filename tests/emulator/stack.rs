@@ -515,7 +515,19 @@ async fn retain_touches_nothing_and_a_family_that_retains_is_left_untagged() {
     assert_eq!(owned(&emulator, &f).await, before);
 
     // Retention per family: the stack deleted, its web tier (with what it
-    // runs with) and its backups stay, untagged; the rest goes.
+    // runs with) and its backups stay, untagged; the rest goes. Under the
+    // operator's own policy, as a real account treats it.
+    let stack_tagged = ec2(&emulator, "us-east-1")
+        .await
+        .describe_instances()
+        .filters(Filter::builder().name("tag-key").values(warmstandby_api::TAG_STACK).build())
+        .filters(Filter::builder().name("instance-state-name").values("running").build())
+        .send()
+        .await
+        .unwrap();
+    let stack_tagged = stack_tagged.reservations().iter().flat_map(|r| r.instances()).count();
+    assert!(stack_tagged > 1, "the groups' servers (and the bastion) carry the stack tag: {stack_tagged}");
+    let aws = AwsContext::new(crate::support::least_privilege(&emulator, None).await);
     let retain = Some(warmstandby_api::DeletionPolicy::Retain);
     f.stack.spec.deletion_policy = warmstandby_api::DeletionPolicy::Delete;
     (f.stack.spec.web.deletion_policy, f.stack.spec.backup.deletion_policy) = (retain, retain);
@@ -547,6 +559,21 @@ async fn retain_touches_nothing_and_a_family_that_retains_is_left_untagged() {
         let groups: Vec<&str> =
             groups.auto_scaling_groups().iter().filter_map(|g| g.auto_scaling_group_name()).collect();
         assert_eq!(groups, ["bookstore-bookstore-web"], "{region}: the web servers run on");
+        // The servers the group launched keep running, without the stack tag it gave them.
+        let servers = ec2(&emulator, region)
+            .await
+            .describe_instances()
+            .filters(Filter::builder().name("instance-state-name").values("running").build())
+            .send()
+            .await
+            .unwrap();
+        let servers: Vec<_> = servers.reservations().iter().flat_map(|r| r.instances()).collect();
+        assert!(!servers.is_empty(), "{region}: the web servers run on");
+        for i in &servers {
+            let ours: Vec<_> =
+                i.tags().iter().filter_map(|t| t.key()).filter(|k| k.starts_with("warmstandby.dev/")).collect();
+            assert!(ours.is_empty(), "{region} {:?} keeps {ours:?}", i.instance_id());
+        }
         let backup = aws_sdk_backup::Client::new(&config);
         let found = backup.describe_backup_vault().backup_vault_name(&vault).send().await.expect("the vault stays");
         let tags = backup.list_tags().resource_arn(found.backup_vault_arn().unwrap_or_default()).send().await.unwrap();

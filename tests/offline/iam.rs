@@ -188,8 +188,14 @@ fn changes_in_the_tag_scoped_services_reach_only_what_is_ours() {
         // be an existing one: AWS authorizes the VPC and subnet as resources.
         let placement_side = changes.iter().all(|a| ["ec2:CreateSecurityGroup", "ec2:RunInstances"].contains(*a))
             && resources.iter().all(|r| r.ends_with(":vpc/*") || r.ends_with(":subnet/*"));
+        // A group of ours gives its servers only the stack tag (they are the
+        // group's, not tracked by uid): untagging them when the group is
+        // released is scoped by that tag, to instances alone.
+        let released_servers = changes.iter().all(|a| **a == "ec2:DeleteTags")
+            && condition.contains("aws:ResourceTag/warmstandby.dev/stack")
+            && resources.iter().all(|r| r.ends_with(":instance/*"));
         assert!(
-            launch_side || placement_side,
+            launch_side || placement_side || released_servers,
             "{sid} grants {changes:?} on {resources:?} with no condition on our tags"
         );
     }

@@ -432,6 +432,21 @@ pub async fn apply(
             crate::tags::release_ec2(aws, region, &ids).await
         }
         ComputeAction::ReleaseAutoScalingGroup { name, .. } => {
+            // A group the stack made gave its servers the stack tag at
+            // launch: theirs go first (the shared listing has the group and
+            // its instances), then the group's.
+            let groups = crate::fleet::auto_scaling_groups(aws, region).await?;
+            let launched_tagged: Vec<String> = groups
+                .iter()
+                .filter(|g| g.auto_scaling_group_name() == Some(name.as_str()))
+                .filter(|g| {
+                    g.tags().iter().any(|t| t.key() == Some(TAG_STACK) && t.propagate_at_launch() == Some(true))
+                })
+                .flat_map(|g| g.instances().iter().filter_map(|i| i.instance_id().map(str::to_string)))
+                .collect();
+            if !launched_tagged.is_empty() {
+                crate::tags::release_ec2(aws, region, &launched_tagged).await?;
+            }
             let tags = crate::tags::our_tag_keys().into_iter().map(|k| asg_tag(name, k, None)).collect();
             ok_or_gone(send!("autoscaling:DeleteTags", asg.delete_tags().set_tags(Some(tags))))
         }
