@@ -4,8 +4,9 @@ use crate::data::actions::{
     BackupAction, BastionAction, DataAction, DatabaseAction, PrivateDnsAction, SecurityGroupAction,
 };
 use crate::data::desired::DesiredDataTier;
-use crate::data::observed::{ObservedDataTier, ObservedDatabase};
+use crate::data::observed::{ObservedBackupVault, ObservedDataTier, ObservedDatabase};
 use crate::data::plan::DataPlan;
+use crate::identity::Claim;
 
 /// Plans deletion of both regions' data tiers, in the reverse of creation:
 /// backup selection and plan, records and zones, replica before writer (the
@@ -64,11 +65,10 @@ pub fn plan_data_teardown(
         }
         // Plans the stack deletes go first; a plan that stays (adopted, or
         // released already) keeps the vaults it backs up to and copies to.
-        let deleted_plans_left =
-            regions.iter().any(|(_, o)| o.backup_plans.iter().any(|p| p.claim == crate::identity::Claim::Created));
-        let kept_vault = |v: &crate::data::observed::ObservedBackupVault| {
+        let deleted_plans_left = regions.iter().any(|(_, o)| o.backup_plans.iter().any(|p| p.claim == Claim::Created));
+        let kept_vault = |v: &ObservedBackupVault| {
             regions.iter().any(|(pd, po)| {
-                po.backup_plans.iter().filter(|p| p.claim != crate::identity::Claim::Created).any(|p| {
+                po.backup_plans.iter().filter(|p| p.claim != Claim::Created).any(|p| {
                     (pd.region == d.region && p.target_vault == v.name)
                         || p.copy_to_vault_arn.as_deref() == Some(&v.arn)
                 })
