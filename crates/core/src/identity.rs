@@ -67,6 +67,20 @@ impl Claim {
     }
 }
 
+/// Why a resource named for adoption at `field` cannot be adopted now:
+/// there is none (`what`, e.g. `backup vault shop`, `place` e.g. ` in
+/// us-east-1` or empty), or another manager has it. `None`: it can be, or it
+/// is ours already. Nothing is created in a refused one's place.
+pub fn adoption_refused(field: &str, what: &str, place: &str, found: Option<&Claim>) -> Option<String> {
+    match found {
+        None => Some(format!("{field}: there is no {what}{place}; nothing is created in its place")),
+        Some(Claim::Foreign { other_owner: Some(owner) }) => {
+            Some(format!("{field}: {what} is managed by {owner}; it is left alone"))
+        }
+        Some(_) => None,
+    }
+}
+
 /// Who owns a resource: the custom resource and the role of its region.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Ownership {

@@ -6,7 +6,7 @@ use warmstandby_api::{DriftItem, RegionRole};
 pub use crate::data::actions::*;
 use crate::data::desired::{DesiredBackupPlan, DesiredDataTier, DesiredDatabase, IngressRule, NetworkRefs, RuleSource};
 use crate::data::observed::{ObservedBackupPlan, ObservedDataTier, ObservedDatabase, ObservedRule, rule_matches};
-use crate::identity::Claim;
+use crate::identity::adoption_refused;
 
 /// Both regions' data tier plan, each action with the region it runs in.
 pub type DataPlan = crate::plan::Plan<(RegionRole, DataAction)>;
@@ -422,25 +422,16 @@ fn plan_backups(plan: &mut DataPlan, r: &RegionInputs<'_>) {
         None => o.backup_plans.iter().find(|x| x.name == p.name),
     };
     if let Some(id) = &p.adopt {
-        let field = "spec.backup.adopt.plan";
-        match have {
-            None => {
-                plan.blocked.push(format!(
-                    "{field}: there is no backup plan {id} in {region}; nothing is created in its place"
-                ));
-                return;
-            }
-            Some(h) if !h.claim.is_ours() => {
-                if let Claim::Foreign { other_owner: Some(owner) } = &h.claim {
-                    plan.blocked.push(format!("{field}: backup plan {id} is managed by {owner}; it is left alone"));
-                } else {
-                    plan.push(d.role, BackupAction::AdoptBackupPlan { plan_id: h.id.clone(), arn: h.arn.clone() });
-                    // Its differences show now and are changed once it is ours.
-                    plan.drift.extend(backup_plan_drift(region, d, p, h, copy_arn.as_deref()));
-                }
-                return;
-            }
-            Some(_) => {}
+        let (what, place) = (format!("backup plan {id}"), format!(" in {region}"));
+        if let Some(why) = adoption_refused("spec.backup.adopt.plan", &what, &place, have.map(|h| &h.claim)) {
+            plan.blocked.push(why);
+            return;
+        }
+        if let Some(h) = have.filter(|h| !h.claim.is_ours()) {
+            plan.push(d.role, BackupAction::AdoptBackupPlan { plan_id: h.id.clone(), arn: h.arn.clone() });
+            // Its differences show now and are changed once it is ours.
+            plan.drift.extend(backup_plan_drift(region, d, p, h, copy_arn.as_deref()));
+            return;
         }
     }
     match (have, copy_arn, vault_ready) {
@@ -493,24 +484,27 @@ fn plan_backups(plan: &mut DataPlan, r: &RegionInputs<'_>) {
 fn plan_backup_vault(plan: &mut DataPlan, d: &DesiredDataTier, o: &ObservedDataTier, vault: &str) -> bool {
     let region = d.region.as_str();
     let field = if d.role == RegionRole::Primary { "primaryVault" } else { "standbyVault" };
-    match (o.backup_vaults.iter().find(|v| v.name == vault), d.adopt_backup_vault) {
+    let found = o.backup_vaults.iter().find(|v| v.name == vault);
+    match (found, d.adopt_backup_vault) {
         (Some(v), _) if v.claim.is_ours() => true,
         (None, false) => {
             plan.push(d.role, BackupAction::CreateBackupVault { name: vault.to_string() });
             false
         }
-        (None, true) => {
-            plan.blocked.push(format!(
-                "spec.backup.adopt.{field}: there is no backup vault {vault} in {region}; nothing is created in its place"
-            ));
+        // Ours by name and not ours by its tags (read while retained): never adopted unless named.
+        (Some(_), false) => {
+            plan.blocked
+                .push(format!("backup vault {vault} in {region} exists and is not this stack's; it is left alone"));
             false
         }
-        (Some(v), _) => {
-            match &v.claim {
-                Claim::Foreign { other_owner: Some(owner) } => plan.blocked.push(format!(
-                    "spec.backup.adopt.{field}: backup vault {vault} is managed by {owner}; it is left alone"
-                )),
-                _ => plan.push(d.role, BackupAction::AdoptBackupVault { name: v.name.clone(), arn: v.arn.clone() }),
+        (found, true) => {
+            let (path, what) = (format!("spec.backup.adopt.{field}"), format!("backup vault {vault}"));
+            match (adoption_refused(&path, &what, &format!(" in {region}"), found.map(|v| &v.claim)), found) {
+                (Some(why), _) => plan.blocked.push(why),
+                (None, Some(v)) => {
+                    plan.push(d.role, BackupAction::AdoptBackupVault { name: v.name.clone(), arn: v.arn.clone() })
+                }
+                (None, None) => {}
             }
             false
         }

@@ -846,3 +846,16 @@ fn retained_backups_keep_their_vaults_and_plan_untagged() {
     assert_eq!(all.iter().filter(|a| a.contains("ReleaseBackupVault")).count(), 2, "{rounds:?}");
     assert!(round_of(&rounds, "DeleteBackupSelection") < round_of(&rounds, "ReleaseBackupPlan"), "{rounds:?}");
 }
+
+#[test]
+fn a_vault_with_the_stacks_name_that_is_not_its_own_is_never_adopted_unnamed() {
+    // Retained, its tags are read: one left by an earlier stack of the same name is someone else's.
+    let d = desired(|s| s.spec.backup.deletion_policy = Some(warmstandby_api::DeletionPolicy::Retain));
+    let mut o = groups_and_subnet_groups(&d);
+    let name = d[0].backup_vault.clone().unwrap_or_default();
+    o[0].backup_vaults.push(vault(&name, Claim::Foreign { other_owner: None }));
+    let p = plan_with_vaults(&d, &o);
+    let said = format!("backup vault {name} in us-east-1 exists and is not this stack's; it is left alone");
+    assert!(p.blocked.contains(&said), "{:?}", p.blocked);
+    assert!(!kinds(&p).iter().any(|k| k.starts_with("primary:") && k.contains("BackupVault")), "{:?}", kinds(&p));
+}

@@ -10,6 +10,7 @@ use crate::edge::actions::{CertificateAction, ComputeAction, EdgeScope, LoadBala
 use crate::edge::desired::{CertificateChoice, DesiredTier};
 use crate::edge::inputs::{EdgePlan, RegionEdgeInputs};
 use crate::edge::observed::{Claim, ObservedCertificate, ObservedRegionEdge};
+use crate::identity::adoption_refused;
 use crate::resource::Kind;
 
 /// Plans the adoption of `t`'s resources in `r`'s region. True when all of
@@ -21,18 +22,9 @@ pub(super) fn plan_tier_adoption(plan: &mut EdgePlan, r: &RegionEdgeInputs<'_>, 
     let role = if d.role == RegionRole::Primary { "primary" } else { "standby" };
     let field = |name: &str| format!("spec.{}.adopt.{role}.{name}", t.tier);
     let mut refused = Vec::new();
-    let mut refuse = |what: &str, found: Option<&Claim>, kind: &str, name: &str| -> bool {
-        match found {
-            None => refused.push(format!(
-                "{}: there is no {kind} {name} in {region}; nothing is created in its place",
-                field(what)
-            )),
-            Some(Claim::Foreign { other_owner: Some(owner) }) => {
-                refused.push(format!("{}: {kind} {name} is managed by {owner}; it is left alone", field(what)))
-            }
-            Some(_) => return false,
-        }
-        true
+    let mut refuse = |what: &str, found: Option<&Claim>, kind: &str, name: &str| {
+        let why = adoption_refused(&field(what), &format!("{kind} {name}"), &format!(" in {region}"), found);
+        refused.extend(why);
     };
     let tg = o.target_group(&t.target_group_name);
     let lb = o.load_balancer(&t.load_balancer_name);

@@ -14,6 +14,7 @@ use crate::edge::observed::{
     AlarmConfig, Claim, DistributionSpec, HealthCheckConfig, ObservedCertificate, ObservedLoadBalancer, OriginSpec,
     RecordSpec, WebAclSpec, diff,
 };
+use crate::identity::adoption_refused;
 use warmstandby_api::DriftItem;
 
 /// Region inputs by role.
@@ -204,15 +205,13 @@ fn plan_adopted_health_check(
     id: &str,
     want: Option<&HealthCheckConfig>,
 ) -> Option<String> {
-    let Some(have) = inputs.observed.health_checks.iter().find(|h| h.id == id) else {
-        plan.blocked
-            .push(format!("spec.healthCheck.adopt: there is no health check {id}; nothing is created in its place"));
-        return None;
-    };
-    if let Claim::Foreign { other_owner: Some(owner) } = &have.claim {
-        plan.blocked.push(format!("spec.healthCheck.adopt: health check {id} is managed by {owner}; it is left alone"));
+    let found = inputs.observed.health_checks.iter().find(|h| h.id == id);
+    let what = format!("health check {id}");
+    if let Some(why) = adoption_refused("spec.healthCheck.adopt", &what, "", found.map(|h| &h.claim)) {
+        plan.blocked.push(why);
         return None;
     }
+    let have = found?;
     let items = want.map(|w| diff(GLOBAL_REGION, "HealthCheck", id, &w.fields(), &have.config.fields()));
     if let Some(w) = want.filter(|w| w.immutable_key() != have.config.immutable_key()) {
         plan.blocked.push(format!(
@@ -365,12 +364,12 @@ fn plan_distribution(plan: &mut EdgePlan, inputs: &EdgeInputs<'_>, web_acl_arn: 
     let waits = "the distribution waits for both web load balancers, CloudFront's certificate and the web ACL";
     match (&o.distribution, &inputs.global.distribution.adopt) {
         (None, Some(id)) => {
-            plan.blocked.push(format!("spec.cdn.adopt: there is no distribution {id}; nothing is created in its place"))
+            plan.blocked.extend(adoption_refused("spec.cdn.adopt", &format!("distribution {id}"), "", None))
         }
         (Some(have), _) if !have.claim.is_ours() => {
-            if let Claim::Foreign { other_owner: Some(owner) } = &have.claim {
-                plan.blocked
-                    .push(format!("spec.cdn.adopt: distribution {} is managed by {owner}; it is left alone", have.id));
+            let what = format!("distribution {}", have.id);
+            if let Some(why) = adoption_refused("spec.cdn.adopt", &what, "", Some(&have.claim)) {
+                plan.blocked.push(why);
                 return;
             }
             // Adopted first; its differences show now and are changed after.
