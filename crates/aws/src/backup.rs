@@ -206,12 +206,7 @@ pub(crate) async fn apply(
         BackupAction::AdoptBackupVault { arn, .. } | BackupAction::AdoptBackupPlan { arn, .. } => {
             // Checked again: someone may have claimed it since the plan.
             if let Claim::Foreign { other_owner: Some(other) } = claim(aws, region, arn, owner, desired).await? {
-                return Err(AwsError::new(
-                    crate::errors::ErrorClass::InvalidSpec,
-                    "backup:TagResource",
-                    "NotOwned",
-                    format!("{arn} is managed by {other}; it is left alone"),
-                ));
+                return Err(crate::edge::managed_by_another("backup:TagResource", arn, &other));
             }
             let component =
                 if matches!(action, BackupAction::AdoptBackupVault { .. }) { "backup-vault" } else { "backup-plan" };

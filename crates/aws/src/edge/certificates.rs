@@ -153,11 +153,10 @@ pub async fn apply(
         CertificateAction::AdoptCertificate { arn } => {
             // Checked again: someone may have claimed it since the plan.
             if let Claim::Foreign { other_owner: Some(other) } = claim(aws, region, arn, owner).await? {
-                return Err(AwsError::new(
-                    crate::errors::ErrorClass::InvalidSpec,
+                return Err(super::managed_by_another(
                     "acm:AddTagsToCertificate",
-                    "NotOwned",
-                    format!("certificate {arn} is managed by {other}; it is left alone"),
+                    &format!("certificate {arn}"),
+                    &other,
                 ));
             }
             let tags = crate::tags::adoption_tags(owner, "certificate")

@@ -44,6 +44,16 @@ pub struct EdgeHints {
     pub web_acl_arn: Option<String>,
 }
 
+/// Refused at the last moment: another manager claimed `what` since the plan.
+pub(crate) fn managed_by_another(operation: &str, what: &str, other: &str) -> AwsError {
+    AwsError::new(
+        ErrorClass::InvalidSpec,
+        operation,
+        "NotOwned",
+        format!("{what} is managed by {other}; it is left alone"),
+    )
+}
+
 pub(crate) fn not_ours(operation: &str, what: &str) -> AwsError {
     AwsError::new(
         ErrorClass::InvalidSpec,

@@ -9,6 +9,7 @@ use warmstandby_core::access::observed::ObservedAccess;
 use warmstandby_core::data::observed::ObservedDataTier;
 use warmstandby_core::desired::{DesiredDataTier, DesiredGlobalEdge, DesiredRegionEdge};
 use warmstandby_core::edge::observed::{ObservedGlobalEdge, ObservedRegionEdge};
+use warmstandby_core::resource::Kind;
 use warmstandby_core::stack_pass::{Desired, Snapshot};
 use warmstandby_core::validate::ValidatedStack;
 
@@ -110,15 +111,18 @@ pub(super) struct EdgeObserved {
     pub(super) global: ObservedGlobalEdge,
 }
 
+/// When the last status recorded the adoption of the `kind` `id`.
+fn adopted_at(status: Option<&ThreeTierStackStatus>, kind: Kind, id: &str) -> Option<String> {
+    let adopted = status.map(|s| s.adopted.as_slice()).unwrap_or_default();
+    adopted.iter().find(|a| a.kind == kind.to_string() && a.id == id).map(|a| a.adopted_at.clone())
+}
+
 /// Data tier IDs of the last status, per region (primary first).
 pub(super) fn data_hints(status: Option<&ThreeTierStackStatus>) -> [DataHints; 2] {
     let hints = |r: Option<&warmstandby_api::RegionStackStatus>| {
         let private_zone_id = r.and_then(|r| r.private_zone_id.clone());
-        let adopted = status.map(|s| s.adopted.as_slice()).unwrap_or_default();
-        let private_zone_adopted_at = adopted
-            .iter()
-            .find(|a| a.kind == "PrivateHostedZone" && Some(&a.id) == private_zone_id.as_ref())
-            .map(|a| a.adopted_at.clone());
+        let private_zone_adopted_at =
+            private_zone_id.as_deref().and_then(|id| adopted_at(status, Kind::PrivateHostedZone, id));
         DataHints { private_zone_id, private_zone_adopted_at }
     };
     [hints(status.and_then(|s| s.primary.as_ref())), hints(status.and_then(|s| s.standby.as_ref()))]
@@ -141,16 +145,12 @@ pub(super) fn hints(
     let (pc, pl) = regional(status.primary.as_ref());
     let (sc, sl) = regional(status.standby.as_ref());
     let g = status.global.as_ref();
-    let adopted_at = |arn: Option<&String>| {
-        let arn = arn?;
-        status.adopted.iter().find(|a| a.kind == "Certificate" && &a.id == arn).map(|a| a.adopted_at.clone())
-    };
     let adopting = |role: Option<RegionRole>| {
         let choice = match role {
             Some(role) => &desired_regions[role.index()].certificate,
             None => &global.cloudfront_certificate_choice,
         };
-        adopted_at(choice.adopt.as_ref().map(|(arn, _)| arn))
+        choice.adopt.as_ref().and_then(|(arn, _)| adopted_at(Some(status), Kind::Certificate, arn))
     };
     EdgeHints {
         certificates_adopted_at: [
@@ -211,9 +211,8 @@ pub(super) fn last_known_edge(
             status: "ISSUED".into(),
             validation: Vec::new(),
             names: Vec::new(),
-            claim: status
-                .and_then(|s| s.adopted.iter().find(|a| a.kind == "Certificate" && a.id == arn))
-                .map(|a| warmstandby_core::identity::Claim::Adopted(a.adopted_at.clone()))
+            claim: adopted_at(status, Kind::Certificate, &arn)
+                .map(warmstandby_core::identity::Claim::Adopted)
                 .unwrap_or_default(),
             arn,
         }
