@@ -14,7 +14,7 @@ use crate::shared::Listing;
 
 /// Every page of a listing whose SDK has no item paginator: `page` reads
 /// the page after a marker and returns its items and the next marker.
-async fn all_pages<T, Fut>(mut page: impl FnMut(Option<String>) -> Fut) -> Result<Vec<T>, AwsError>
+pub(crate) async fn all_pages<T, Fut>(mut page: impl FnMut(Option<String>) -> Fut) -> Result<Vec<T>, AwsError>
 where
     Fut: std::future::Future<Output = Result<(Vec<T>, Option<String>), AwsError>>,
 {
@@ -397,24 +397,6 @@ pub(crate) async fn distributions(
     aws.shared()
         .read(Listing::Distributions, GLOBAL_REGION, || async {
             send_all!("cloudfront:ListDistributions", aws.cloudfront().list_distributions())
-        })
-        .await
-}
-
-pub(crate) async fn web_acls(aws: &AwsContext) -> Result<Arc<Vec<aws_sdk_wafv2::types::WebAclSummary>>, AwsError> {
-    aws.shared()
-        .read(Listing::WebAcls, GLOBAL_REGION, || {
-            all_pages(|marker| async {
-                let page = send!(
-                    "wafv2:ListWebACLs",
-                    aws.wafv2_cloudfront()
-                        .list_web_acls()
-                        .scope(aws_sdk_wafv2::types::Scope::Cloudfront)
-                        .limit(100)
-                        .set_next_marker(marker)
-                )?;
-                Ok((page.web_acls().to_vec(), page.next_marker().map(str::to_string)))
-            })
         })
         .await
 }

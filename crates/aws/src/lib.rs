@@ -32,6 +32,7 @@ pub mod data_tier;
 pub mod discover;
 pub mod edge;
 pub mod errors;
+pub mod families;
 pub mod fleet;
 pub mod iam;
 pub mod local;

@@ -179,9 +179,10 @@ mod tests {
 
     #[test]
     fn a_tier_enum_answers_with_its_family_action() {
-        use crate::edge::plan::{EdgeAction, WafAction};
+        use crate::families::SeamAction;
+        use crate::families::waf::WafAction;
         let action = WafAction::DeleteWebAcl { id: "a-1".into(), name: "acl".into(), lock_token: "t".into() };
-        let tiered = EdgeAction::from(action.clone());
+        let tiered = SeamAction::from(action.clone());
         assert_eq!(tiered.effect(), (Effect::Delete, Kind::WebAcl));
         assert_eq!((tiered.family(), tiered.describe()), (Family::Waf, action.describe()));
         assert_eq!(tiered.tier(&Scope::Global), Tier::Global);

@@ -9,6 +9,7 @@
 pub mod access;
 pub mod aws_time;
 pub mod base64;
+pub mod compare;
 pub mod conditions;
 pub mod cron;
 pub mod data;
@@ -17,6 +18,7 @@ pub mod discover;
 pub mod drill;
 pub mod edge;
 pub mod failover;
+pub mod families;
 pub mod family;
 pub mod field;
 pub mod identity;

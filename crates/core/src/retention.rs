@@ -14,14 +14,14 @@ use crate::identity::Claim;
 /// The time a retained resource is taken as adopted at (never written to AWS).
 pub const RETAINED: &str = "retained";
 
-fn hold(claim: &mut Claim) {
+pub fn hold(claim: &mut Claim) {
     if *claim == Claim::Created {
         *claim = Claim::Adopted(RETAINED.to_string());
     }
 }
 
 /// The retained server tiers (load balancer with its listeners, target
-/// group, launch template, auto scaling group), distribution and web ACL.
+/// group, launch template, auto scaling group) and distribution.
 pub fn hold_retained_edge(
     desired_regions: &[DesiredRegionEdge; 2],
     desired_global: &DesiredGlobalEdge,
@@ -52,11 +52,6 @@ pub fn hold_retained_edge(
         && let Some(d) = &mut global.distribution
     {
         hold(&mut d.claim);
-    }
-    if desired_global.web_acl.as_ref().is_some_and(|w| w.retain)
-        && let Some(w) = &mut global.web_acl
-    {
-        hold(&mut w.claim);
     }
 }
 

@@ -1,7 +1,7 @@
 //! Edge and compute families: certificates (ACM), load balancing (ELBv2),
 //! compute (images, launch templates, auto scaling groups), and the global
-//! ones: DNS (public zone records, health checks), CDN (CloudFront), WAF and
-//! alarms (CloudWatch).
+//! ones: DNS (public zone records, health checks), CDN (CloudFront) and
+//! alarms (CloudWatch). WAF is on the family seam (`crate::families`).
 //!
 //! Observation is one call per kind and region where the API allows it, and
 //! uses hints (IDs from the last status) to read a resource directly instead
@@ -14,7 +14,6 @@ pub mod cdn;
 pub mod certificates;
 pub mod compute;
 pub mod load_balancing;
-pub mod waf;
 
 use warmstandby_api::RegionRole;
 use warmstandby_core::desired::{CloudFrontCertificate, DesiredGlobalEdge, DesiredRegionEdge};
@@ -41,7 +40,6 @@ pub struct EdgeHints {
     /// `spec.domain.adoptCertificates` names: primary, standby, CloudFront's.
     pub certificates_adopted_at: [Option<String>; 3],
     pub distribution_id: Option<String>,
-    pub web_acl_arn: Option<String>,
 }
 
 /// Refused at the last moment: another manager claimed `what` since the plan.
@@ -110,7 +108,7 @@ pub async fn observe_global(
     let own_certificate = desired.cloudfront_certificate == CloudFrontCertificate::Own;
     let global = warmstandby_api::GLOBAL_REGION;
     let cf_domain = format!("*.{}", desired.zone_name);
-    let (zone_and_records, certificate, health_checks, distribution, web_acl, alarm) = tokio::try_join!(
+    let (zone_and_records, certificate, health_checks, distribution, alarm) = tokio::try_join!(
         Box::pin(public::observe_zone(aws, desired, owner, hints.public_zone_id.as_deref())),
         Box::pin(async {
             if own_certificate {
@@ -128,18 +126,6 @@ pub async fn observe_global(
         Box::pin(public::observe_health_checks(aws, owner, desired.health_check.adopt.as_deref())),
         Box::pin(cdn::observe(aws, desired, owner, hints.distribution_id.as_deref())),
         Box::pin(async {
-            match &desired.web_acl {
-                // Its tags tell whose it is while adopting, and once an adopted
-                // distribution may have kept ours (released on deletion).
-                Some(w) => {
-                    // ... and while retained: a teardown releases it and must then see it released.
-                    let read_tags = w.adopt || w.retain || desired.distribution.adopt.is_some();
-                    waf::observe(aws, &w.name, hints.web_acl_arn.as_deref(), read_tags.then_some(owner)).await
-                }
-                None => Ok(None),
-            }
-        }),
-        Box::pin(async {
             match &desired.alarm {
                 Some(a) => alarms::observe(aws, owner, &a.name).await,
                 None => {
@@ -150,7 +136,7 @@ pub async fn observe_global(
         }),
     )?;
     let (zone, records) = zone_and_records;
-    Ok(ObservedGlobalEdge { zone, records, certificate, health_checks, distribution, web_acl, alarm })
+    Ok(ObservedGlobalEdge { zone, records, certificate, health_checks, distribution, alarm })
 }
 
 /// Executes one edge action. `owner` is the region's (global: the primary's).
@@ -166,7 +152,6 @@ pub async fn apply(
         EdgeAction::Compute(a) => Box::pin(compute::apply(aws, region, owner, a)).await,
         EdgeAction::Dns(a) => Box::pin(public::apply(aws, owner, a)).await,
         EdgeAction::Cdn(a) => Box::pin(cdn::apply(aws, owner, a)).await,
-        EdgeAction::Waf(a) => Box::pin(waf::apply(aws, owner, a)).await,
         EdgeAction::Alarm(a) => Box::pin(alarms::apply(aws, owner, a)).await,
     }
 }

@@ -4,12 +4,13 @@
 use futures::future::join_all;
 use warmstandby_api::RegionRole;
 use warmstandby_aws::edge;
-use warmstandby_aws::{AwsContext, AwsError, Ownership, access, data_tier};
+use warmstandby_aws::{AwsContext, AwsError, Ownership, access, data_tier, families};
 use warmstandby_core::access::actions::AccessAction;
 use warmstandby_core::access::desired::DesiredAccess;
 use warmstandby_core::data::plan::DataAction;
 use warmstandby_core::desired::DesiredDataTier;
 use warmstandby_core::edge::plan::{EdgeAction, EdgeScope};
+use warmstandby_core::families::SeamAction;
 use warmstandby_core::family::FamilyAction;
 use warmstandby_core::validate::ValidatedStack;
 
@@ -17,6 +18,11 @@ use crate::change::{self, Change};
 
 /// An edge action as a change of its region, or a global one.
 pub(super) fn edge_change(scope: EdgeScope, regions: [&str; 2], action: &EdgeAction) -> Change {
+    family_change(scope, regions, action)
+}
+
+/// An action as a change of its region, or a global one.
+pub(super) fn family_change(scope: EdgeScope, regions: [&str; 2], action: &impl FamilyAction) -> Change {
     match scope {
         EdgeScope::Region(role) => change::of(Some(regions[role.index()]), action),
         EdgeScope::Global => change::of(None, action),
@@ -38,6 +44,24 @@ pub(super) async fn apply_edge(
     .await;
     report(actions.iter().zip(results).map(|((scope, action), result)| {
         (edge::scope_region(*scope, regions), action.describe(), edge_change(*scope, regions, action), result)
+    }))
+}
+
+/// Runs one batch of the seam families' actions concurrently.
+pub(super) async fn apply_families(
+    aws: &AwsContext,
+    regions: [&str; 2],
+    owners: &[Ownership; 2],
+    actions: &[(EdgeScope, SeamAction)],
+) -> (Vec<(String, Change)>, Vec<AwsError>) {
+    let results = join_all(actions.iter().map(|(scope, action)| {
+        let region = edge::scope_region(*scope, regions);
+        let owner = if *scope == EdgeScope::Region(RegionRole::Standby) { &owners[1] } else { &owners[0] };
+        Box::pin(families::apply(aws, region, owner, action))
+    }))
+    .await;
+    report(actions.iter().zip(results).map(|((scope, action), result)| {
+        (edge::scope_region(*scope, regions), action.describe(), family_change(*scope, regions, action), result)
     }))
 }
 

@@ -4,7 +4,7 @@
 use warmstandby_api::{RegionRole, ThreeTierStack, ThreeTierStackStatus};
 use warmstandby_aws::data_tier::DataHints;
 use warmstandby_aws::edge::{self, EdgeHints};
-use warmstandby_aws::{AwsContext, AwsError, Ownership, data_tier, iam, secrets};
+use warmstandby_aws::{AwsContext, AwsError, Ownership, data_tier, families, iam, secrets};
 use warmstandby_core::access::observed::ObservedAccess;
 use warmstandby_core::data::observed::ObservedDataTier;
 use warmstandby_core::desired::{DesiredDataTier, DesiredGlobalEdge, DesiredRegionEdge};
@@ -26,12 +26,13 @@ pub(super) async fn observe(
 ) -> Result<Snapshot, AwsError> {
     let hints = hints(stack.status.as_ref(), &desired.global, &desired.regions);
     let data_hints = data_hints(stack.status.as_ref());
-    let (d0, d1, e0, e1, global, secret, iam) = tokio::join!(
+    let (d0, d1, e0, e1, global, families, secret, iam) = tokio::join!(
         Box::pin(data_tier::observe(aws, &desired.data[0], &owners[0], &data_hints[0])),
         Box::pin(data_tier::observe(aws, &desired.data[1], &owners[1], &data_hints[1])),
         Box::pin(observe_region_edge(aws, desired, owners, &hints, 0)),
         Box::pin(observe_region_edge(aws, desired, owners, &hints, 1)),
         Box::pin(edge::observe_global(aws, &desired.global, &owners[0], &hints)),
+        Box::pin(families::observe(aws, &desired.families, owners, stack.status.as_ref())),
         Box::pin(secrets::observe(aws, &desired.access.secret, &owners[0], Some(&validated.password))),
         Box::pin(iam::observe(aws, &desired.access, &owners[0], false)),
     );
@@ -54,6 +55,7 @@ pub(super) async fn observe(
         .enumerate()
         .find_map(|(i, e)| e.clone().filter(|_| !unreachable[i]))
         .or(global.as_ref().err().cloned())
+        .or(families.as_ref().err().cloned())
         .or(iam.as_ref().err().cloned());
     if let Some(e) = first_error {
         return Err(e);
@@ -71,6 +73,7 @@ pub(super) async fn observe(
             e1.unwrap_or_else(|_| last_known(RegionRole::Standby)),
         ],
         global: global.unwrap_or_default(),
+        families: families.unwrap_or_default(),
         access: {
             // An IAM error returned above; a secret that could not be read
             // belongs to an unreachable primary, where nothing is planned.
@@ -105,10 +108,11 @@ pub(super) async fn observe_both(
     Ok([a, b])
 }
 
-/// What teardown finds of the edge and compute tiers.
+/// What teardown finds of the edge and compute tiers and the families on the seam.
 pub(super) struct EdgeObserved {
     pub(super) regions: [ObservedRegionEdge; 2],
     pub(super) global: ObservedGlobalEdge,
+    pub(super) families: warmstandby_core::families::FamiliesObserved,
 }
 
 /// When the last status recorded the adoption of the `kind` `id`.
@@ -165,7 +169,6 @@ pub(super) fn hints(
             .and_then(|g| g.cloudfront_certificate_arn.clone())
             .filter(|_| global.cloudfront_certificate == warmstandby_core::desired::CloudFrontCertificate::Own),
         distribution_id: g.and_then(|g| g.distribution_id.clone()),
-        web_acl_arn: g.and_then(|g| g.web_acl_arn.clone()),
     }
 }
 
@@ -187,12 +190,14 @@ pub(super) async fn observe_edge(
     owners: &[Ownership; 2],
     hints: &EdgeHints,
 ) -> Result<EdgeObserved, AwsError> {
-    let (primary, standby, global) = tokio::try_join!(
+    let (primary, standby, global, families) = tokio::try_join!(
         Box::pin(observe_region_edge(aws, desired, owners, hints, 0)),
         Box::pin(observe_region_edge(aws, desired, owners, hints, 1)),
         Box::pin(edge::observe_global(aws, &desired.global, &owners[0], hints)),
+        // No status: teardown searches for everything that is ours.
+        Box::pin(families::observe(aws, &desired.families, owners, None)),
     )?;
-    Ok(EdgeObserved { regions: [primary, standby], global })
+    Ok(EdgeObserved { regions: [primary, standby], global, families })
 }
 
 /// What the last status knew of an unreachable region's load balancers:

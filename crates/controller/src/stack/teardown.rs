@@ -14,7 +14,7 @@ use warmstandby_core::stack_pass::Desired;
 use warmstandby_core::stack_pass::waiting::teardown_transitional;
 use warmstandby_core::validate::{StackInputs, validate_stack_for_teardown};
 
-use super::apply::{apply, apply_access, apply_edge};
+use super::apply::{apply, apply_access, apply_edge, apply_families};
 use super::observe::{observe_both, observe_edge};
 use super::owner;
 use crate::{TeardownOutcome, TeardownWait};
@@ -70,10 +70,12 @@ pub async fn teardown(
     // What a family retains is released like what was adopted.
     let (regions, global) = (&mut edge_observed.regions, &mut edge_observed.global);
     warmstandby_core::retention::hold_retained_edge(&wanted.regions, &wanted.global, regions, global);
+    wanted.families.hold_retained(&mut edge_observed.families);
     warmstandby_core::retention::hold_retained_data(&wanted.data, &mut observed);
     let marker = owners[0].owner_marker();
     let edge_remaining = edge_observed.regions.iter().map(ObservedRegionEdge::live_count).sum::<usize>()
-        + edge_observed.global.live_count(&marker);
+        + edge_observed.global.live_count(&marker)
+        + edge_observed.families.live_count();
     // What a kept (adopted) tier uses of ours stays with it.
     let kept = edge_observed.regions.each_ref().map(ObservedRegionEdge::kept_references);
     let plan = plan_data_teardown(
@@ -84,6 +86,8 @@ pub async fn teardown(
     );
     let edge_plan =
         plan_edge_teardown([&edge_observed.regions[0], &edge_observed.regions[1]], &edge_observed.global, &marker);
+    let around = warmstandby_core::stack_pass::neighbours_of(&wanted, &edge_observed.regions, &edge_observed.global);
+    let families_plan = wanted.families.teardown(&edge_observed.families, &around);
     // Instances run with the profiles until their auto scaling groups are gone.
     let instances_left =
         edge_observed.regions.iter().any(|r| r.auto_scaling_groups.iter().any(|a| a.claim == Claim::Created));
@@ -100,19 +104,22 @@ pub async fn teardown(
         };
     }
     let regions = [desired[0].region.as_str(), desired[1].region.as_str()];
-    let ((mut applied, mut errors), (edge_applied, edge_errors), (access_applied, access_errors)) = tokio::join!(
+    let (data, edge, families, access) = tokio::join!(
         Box::pin(apply(aws, &validated, desired, &owners, &plan.actions)),
         Box::pin(apply_edge(aws, regions, &owners, &edge_plan.actions)),
+        Box::pin(apply_families(aws, regions, &owners, &families_plan.actions)),
         Box::pin(apply_access(aws, &validated, &wanted.access, &owners, &access_plan.actions)),
     );
-    applied.extend(edge_applied);
-    errors.extend(edge_errors);
-    applied.extend(access_applied);
-    errors.extend(access_errors);
+    let (mut applied, mut errors) = data;
+    for (more, failed) in [edge, families, access] {
+        applied.extend(more);
+        errors.extend(failed);
+    }
     let (errors, throttled) = crate::set_throttles_aside(errors);
     let mut waiting = plan.waiting;
     waiting.extend(throttled);
     waiting.extend(edge_plan.waiting);
+    waiting.extend(families_plan.waiting);
     waiting.extend(access_plan.waiting);
     let only_waiting = applied.is_empty();
     let (applied, changes) = applied.into_iter().unzip();
@@ -157,11 +164,7 @@ fn retained(wanted: &Desired, status: Option<&warmstandby_api::ThreeTierStackSta
     if kept.len() > tiers_before {
         kept.push("the credentials secret the kept servers read".into());
     }
-    if let Some(acl) = wanted.global.web_acl.as_ref().filter(|a| a.adopt && adopted.iter().any(|r| r.id == a.name)) {
-        kept.push(format!("web ACL {} (adopted)", acl.name));
-    } else if let Some(acl) = wanted.global.web_acl.as_ref().filter(|a| a.retain) {
-        kept.push(format!("web ACL {} (deletionPolicy Retain)", acl.name));
-    }
+    kept.extend(wanted.families.left_in_place(adopted));
     let distribution = &wanted.global.distribution;
     if let Some(id) = distribution.adopt.as_ref().filter(|id| adopted.iter().any(|r| r.id == **id)) {
         kept.push(format!(

@@ -316,13 +316,8 @@ fn global(stack: &ValidatedStack) -> Vec<Resource> {
         }
         out.push(adopted(r, g.adopt_records, "spec.domain.adoptRecords"));
     }
-    if let Some(acl) = &g.web_acl {
-        let r = Resource::new(&scope, "web-acl", Kind::WebAcl, acl.name.clone())
-            .prop("scope", "CLOUDFRONT")
-            .prop("managedRuleGroups", acl.managed_rule_groups.join(","))
-            .prop("rateLimit", acl.rate_limit.map(|r| r.to_string()).unwrap_or_else(|| "(none)".into()));
-        out.push(if acl.adopt { r.prop(ADOPTED, "spec.waf.adopt") } else { r });
-    }
+    // The families on the seam (the web ACL), which the distribution may use.
+    crate::families::FamiliesDesired::of(stack, &Placement::of_spec(stack)).topology(&mut out);
     let d = &g.distribution;
     let codes: Vec<String> = d.failover_status_codes.iter().map(ToString::to_string).collect();
     let name = d.adopt.clone().unwrap_or_else(|| g.web_fqdn.clone());
@@ -347,7 +342,7 @@ fn global(stack: &ValidatedStack) -> Vec<Resource> {
         }
         CloudFrontCertificate::Regional(_) => dist,
     };
-    if g.web_acl.is_some() {
+    if stack.spec.waf.enabled {
         dist = dist.prop("webAcl", "web-acl").dep(global_key("web-acl"));
     }
     if d.adopt.is_some() {

@@ -3,7 +3,7 @@
 
 use crate::edge::observed::{
     AlarmConfig, AsgSpec, DistributionSpec, HealthCheckConfig, LaunchTemplateData, ListenerSpec, LoadBalancerSpec,
-    RecordSpec, TargetGroupSpec, WebAclSpec,
+    RecordSpec, TargetGroupSpec,
 };
 use crate::family::{Effect, FamilyAction};
 use crate::resource::{Kind, Scope, Tier};
@@ -47,8 +47,6 @@ pub enum EdgeAction {
     Dns(DnsAction),
     /// CloudFront.
     Cdn(CdnAction),
-    /// WAF (CLOUDFRONT scope).
-    Waf(WafAction),
     /// CloudWatch.
     Alarm(AlarmAction),
 }
@@ -59,7 +57,6 @@ crate::plan::into_family_action!(EdgeAction {
     ComputeAction => Compute,
     DnsAction => Dns,
     CdnAction => Cdn,
-    WafAction => Waf,
     AlarmAction => Alarm,
 });
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -279,36 +276,6 @@ pub enum CdnAction {
     /// Leaves an adopted distribution serving, untagged.
     ReleaseDistribution {
         id: String,
-        arn: String,
-    },
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum WafAction {
-    CreateWebAcl {
-        name: String,
-        spec: WebAclSpec,
-    },
-    UpdateWebAcl {
-        id: String,
-        name: String,
-        lock_token: String,
-        spec: WebAclSpec,
-    },
-    DeleteWebAcl {
-        id: String,
-        name: String,
-        lock_token: String,
-    },
-    /// Takes an existing ACL under management: tags it as this stack's,
-    /// with the time (`warmstandby.dev/adopted`); nothing else.
-    AdoptWebAcl {
-        name: String,
-        arn: String,
-    },
-    /// Leaves an adopted ACL in place and removes our tags from it.
-    ReleaseWebAcl {
-        name: String,
         arn: String,
     },
 }
@@ -567,33 +534,6 @@ impl FamilyAction for CdnAction {
             CdnAction::ReleaseDistribution { id, .. } => {
                 format!("leave distribution {id} serving, untagged (adopted)")
             }
-        }
-    }
-}
-
-impl FamilyAction for WafAction {
-    fn effect(&self) -> (Effect, Kind) {
-        let effect = match self {
-            WafAction::CreateWebAcl { .. } => Effect::Create,
-            WafAction::UpdateWebAcl { .. } => Effect::Update,
-            WafAction::DeleteWebAcl { .. } => Effect::Delete,
-            WafAction::AdoptWebAcl { .. } => Effect::Adopt,
-            WafAction::ReleaseWebAcl { .. } => Effect::Release,
-        };
-        (effect, Kind::WebAcl)
-    }
-
-    fn tier(&self, _scope: &Scope) -> Tier {
-        Tier::Global
-    }
-
-    fn describe(&self) -> String {
-        match self {
-            WafAction::CreateWebAcl { name, .. } => format!("create web ACL {name}"),
-            WafAction::UpdateWebAcl { name, .. } => format!("update web ACL {name}"),
-            WafAction::DeleteWebAcl { name, .. } => format!("delete web ACL {name}"),
-            WafAction::AdoptWebAcl { name, .. } => format!("adopt web ACL {name}"),
-            WafAction::ReleaseWebAcl { name, .. } => format!("leave web ACL {name} in place, untagged (adopted)"),
         }
     }
 }

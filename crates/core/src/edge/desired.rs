@@ -137,19 +137,6 @@ pub struct DesiredDistribution {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DesiredWebAcl {
-    pub name: String,
-    pub managed_rule_groups: Vec<String>,
-    pub rate_limit: Option<i64>,
-    /// `name` is an existing ACL to adopt (`spec.waf.adopt`), never one to
-    /// create; adopted, it is left in place when the stack is deleted.
-    pub adopt: bool,
-    /// `deletionPolicy: Retain`: left in place, untagged, when the stack is
-    /// deleted (what it creates is then released like what is adopted).
-    pub retain: bool,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DesiredAlarm {
     pub name: String,
     pub sns_topic_arns: Vec<String>,
@@ -170,7 +157,6 @@ pub struct DesiredGlobalEdge {
     pub adopt_records: bool,
     pub health_check: DesiredHealthCheck,
     pub distribution: DesiredDistribution,
-    pub web_acl: Option<DesiredWebAcl>,
     pub alarm: Option<DesiredAlarm>,
 }
 
@@ -297,13 +283,6 @@ pub fn desired_global_edge(stack: &ValidatedStack, placement: &Placement) -> Des
             adopt: spec.cdn.adopt.clone(),
             retain: warmstandby_api::DeletionPolicy::retains(spec.cdn.deletion_policy),
         },
-        web_acl: spec.waf.enabled.then(|| DesiredWebAcl {
-            name: spec.waf.adopt.clone().unwrap_or_else(|| stack.aws_name("web", 128)),
-            managed_rule_groups: spec.waf.managed_rule_groups.clone(),
-            rate_limit: spec.waf.rate_limit,
-            adopt: spec.waf.adopt.is_some(),
-            retain: warmstandby_api::DeletionPolicy::retains(spec.waf.deletion_policy),
-        }),
         alarm: spec
             .alarms
             .enabled

@@ -4,7 +4,7 @@
 
 use warmstandby_api::{CachingMode, GLOBAL_REGION, OriginProtocol, PriceClass, RegionRole};
 
-use crate::edge::actions::{AlarmAction, CdnAction, CertificateAction, DnsAction, EdgeScope, RecordAction, WafAction};
+use crate::edge::actions::{AlarmAction, CdnAction, CertificateAction, DnsAction, EdgeScope, RecordAction};
 use crate::edge::desired::CloudFrontCertificate;
 use crate::edge::inputs::{
     ALL_METHODS, CACHING_DISABLED, CACHING_OPTIMIZED, CLOUDFRONT_ZONE_ID, EdgeInputs, EdgePlan, ORIGIN_GROUP_ID,
@@ -12,7 +12,7 @@ use crate::edge::inputs::{
 };
 use crate::edge::observed::{
     AlarmConfig, Claim, DistributionSpec, HealthCheckConfig, ObservedCertificate, ObservedLoadBalancer, OriginSpec,
-    RecordSpec, WebAclSpec, diff,
+    RecordSpec, diff,
 };
 use crate::identity::adoption_refused;
 use warmstandby_api::DriftItem;
@@ -100,8 +100,7 @@ pub(super) fn plan_global(plan: &mut EdgePlan, inputs: &EdgeInputs<'_>) {
     if !api_ready {
         plan.waiting.push(format!("{api_fqdn} waits for both api load balancers and the health check"));
     }
-    let web_acl_arn = plan_web_acl(plan, inputs);
-    plan_distribution(plan, inputs, web_acl_arn);
+    plan_distribution(plan, inputs, inputs.web_acl_arn.clone());
     match o.distribution.as_ref().filter(|d| d.claim.is_ours()) {
         Some(dist) => desired.push(RecordSpec {
             name: g.web_fqdn.to_lowercase(),
@@ -238,67 +237,6 @@ fn plan_adopted_health_check(
         _ => plan.waiting.push("the health check waits for the active api load balancer".into()),
     }
     Some(id.to_string())
-}
-
-/// The web ACL's ARN once it exists (empty without one); `None` while it is being created.
-fn plan_web_acl(plan: &mut EdgePlan, inputs: &EdgeInputs<'_>) -> Option<String> {
-    let g = inputs.global;
-    let o = inputs.observed;
-    let Some(w) = &g.web_acl else { return Some(String::new()) };
-    {
-        let want = WebAclSpec { managed_rule_groups: w.managed_rule_groups.clone(), rate_limit: w.rate_limit };
-        match &o.web_acl {
-            None if w.adopt => {
-                plan.blocked.push(format!(
-                    "spec.waf.adopt: there is no web ACL {} (scope CLOUDFRONT); nothing is created in its place",
-                    w.name
-                ));
-                None
-            }
-            Some(have) if !have.is_ours() => {
-                // Named for adoption: adopted first, its rules then changed as ours.
-                match &have.claim {
-                    Claim::Foreign { other_owner: Some(owner) } => plan
-                        .blocked
-                        .push(format!("spec.waf.adopt: web ACL {} is managed by {owner}; it is left alone", have.name)),
-                    _ => {
-                        plan.drift.extend(diff(
-                            GLOBAL_REGION,
-                            "WebAcl",
-                            &have.name,
-                            &want.fields(),
-                            &have.spec.fields(),
-                        ));
-                        plan.push(
-                            EdgeScope::Global,
-                            WafAction::AdoptWebAcl { name: have.name.clone(), arn: have.arn.clone() },
-                        );
-                    }
-                }
-                None
-            }
-            None => {
-                plan.push(EdgeScope::Global, WafAction::CreateWebAcl { name: w.name.clone(), spec: want });
-                None
-            }
-            Some(have) => {
-                let items = diff(GLOBAL_REGION, "WebAcl", &have.name, &want.fields(), &have.spec.fields());
-                if !items.is_empty() {
-                    plan.push(
-                        EdgeScope::Global,
-                        WafAction::UpdateWebAcl {
-                            id: have.id.clone(),
-                            name: have.name.clone(),
-                            lock_token: have.lock_token.clone(),
-                            spec: want,
-                        },
-                    );
-                }
-                plan.drift.extend(items);
-                Some(have.arn.clone())
-            }
-        }
-    }
 }
 
 /// The distribution the spec describes, once both web load balancers,

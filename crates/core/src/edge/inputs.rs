@@ -41,6 +41,9 @@ pub struct EdgeInputs<'a> {
     /// The owner of the global resources (the primary region's): the marker
     /// next to our records and the caller references derive from it.
     pub owner: &'a Ownership,
+    /// The web ACL the distribution carries: empty without WAF, `None`
+    /// while it is not ours yet (`families::waf::association`).
+    pub web_acl_arn: Option<String>,
 }
 
 /// CloudFront's fixed hosted zone for alias records.

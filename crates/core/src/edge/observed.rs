@@ -2,29 +2,10 @@
 //! resolves the desired state into: each `*Spec` is compared field by field,
 //! so every difference becomes a drift item with expected and found values.
 
-use warmstandby_api::DriftItem;
-
 pub use crate::identity::Claim;
 
-/// Field name and value, for drift reports.
-pub type Fields = Vec<(&'static str, String)>;
-
-fn list<T: ToString>(items: &[T]) -> String {
-    items.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")
-}
-
-fn opt(v: &Option<impl ToString>) -> String {
-    v.as_ref().map(ToString::to_string).unwrap_or_else(|| "(none)".into())
-}
-
-/// Every field where `want` and `have` differ, as drift items.
-pub fn diff(region: &str, kind: &str, resource: &str, want: &Fields, have: &Fields) -> Vec<DriftItem> {
-    want.iter()
-        .zip(have)
-        .filter(|((_, w), (_, h))| w != h)
-        .map(|((field, w), (_, h))| DriftItem::new(region, kind, resource, field, w, h))
-        .collect()
-}
+pub use crate::compare::{Fields, diff};
+use crate::compare::{list, opt};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ObservedCertificate {
@@ -399,7 +380,7 @@ pub struct OriginSpec {
     pub connection_timeout: i32,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DistributionSpec {
     pub comment: String,
     pub enabled: bool,
@@ -470,38 +451,6 @@ pub struct ObservedDistribution {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct WebAclSpec {
-    pub managed_rule_groups: Vec<String>,
-    pub rate_limit: Option<i64>,
-}
-
-impl WebAclSpec {
-    pub fn fields(&self) -> Fields {
-        vec![("managedRuleGroups", list(&self.managed_rule_groups)), ("rateLimit", opt(&self.rate_limit))]
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ObservedWebAcl {
-    pub id: String,
-    pub name: String,
-    pub arn: String,
-    pub lock_token: String,
-    pub spec: WebAclSpec,
-    /// Read from its tags while they matter (an ACL `spec.waf.adopt` names,
-    /// or ours an adopted distribution may have kept); otherwise ours are
-    /// found by our name and their tags checked right before a change.
-    pub claim: Claim,
-}
-
-impl ObservedWebAcl {
-    /// It is this stack's (created, or adopted already).
-    pub fn is_ours(&self) -> bool {
-        self.claim.is_ours()
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AlarmConfig {
     pub health_check_id: String,
     /// Sorted.
@@ -534,7 +483,6 @@ pub struct ObservedGlobalEdge {
     /// Health checks of this stack (found by caller reference).
     pub health_checks: Vec<ObservedHealthCheck>,
     pub distribution: Option<ObservedDistribution>,
-    pub web_acl: Option<ObservedWebAcl>,
     pub alarm: Option<ObservedAlarm>,
 }
 

@@ -32,7 +32,6 @@ impl ObservedGlobalEdge {
             + usize::from(self.certificate.is_some())
             + self.health_checks.iter().filter(|h| h.claim.is_ours()).count()
             + usize::from(self.distribution.as_ref().is_some_and(|d| d.claim.is_ours()))
-            + usize::from(self.web_acl.as_ref().is_some_and(|w| w.is_ours()))
             + usize::from(self.alarm.is_some())
     }
 }

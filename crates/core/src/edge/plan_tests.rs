@@ -14,9 +14,11 @@ use crate::edge::desired::{DesiredGlobalEdge, DesiredRegionEdge, desired_global_
 use crate::edge::observed::{
     Claim, LaunchTemplateData, ObservedAlarm, ObservedAsg, ObservedCertificate, ObservedDistribution,
     ObservedHealthCheck, ObservedImage, ObservedLaunchTemplate, ObservedListener, ObservedLoadBalancer,
-    ObservedTargetGroup, ObservedWebAcl, PublicZone, RecordSpec,
+    ObservedTargetGroup, PublicZone, RecordSpec,
 };
 use crate::edge::observed::{ObservedGlobalEdge, ObservedRegionEdge};
+use crate::families::waf::{DesiredWaf, ObservedWaf, ObservedWebAcl, Waf, WafAction, association};
+use crate::families::{Neighbours, StackFamily};
 use crate::family::{Effect, FamilyAction};
 use crate::placement::Placement;
 
@@ -28,6 +30,9 @@ struct World {
     launch: [BTreeMap<String, Result<TierLaunch, String>>; 2],
     regions: [ObservedRegionEdge; 2],
     observed: ObservedGlobalEdge,
+    /// The WAF family (on the seam), planned beside the edge as the stack pass does.
+    waf: DesiredWaf,
+    acl: ObservedWaf,
     next_id: usize,
 }
 
@@ -75,6 +80,8 @@ fn world(edit: impl Fn(&mut ThreeTierStack)) -> World {
             zone: Some(PublicZone { id: "Z1".into(), name: "bookstore.example.com".into(), ours: false }),
             ..Default::default()
         },
+        waf: Waf::desired(&v, &Placement::of_spec(&v)),
+        acl: None,
         next_id: 0,
     }
 }
@@ -110,7 +117,27 @@ impl World {
             global: &self.global,
             observed: &self.observed,
             owner: &owner(),
+            web_acl_arn: association(&self.waf, &self.acl),
         })
+    }
+
+    fn around(&self) -> Neighbours<'_> {
+        Neighbours {
+            edge: crate::edge::status::EdgeView {
+                regions: [(&self.desired[0], &self.regions[0]), (&self.desired[1], &self.regions[1])],
+                global: (&self.global, &self.observed),
+            },
+        }
+    }
+
+    /// The WAF family's plan, as the stack pass makes it beside the edge's.
+    fn waf_plan(&self) -> crate::plan::Plan<(EdgeScope, WafAction)> {
+        Waf::plan(&self.waf, &self.acl, &self.around())
+    }
+
+    /// Ours of the global resources that still exist, the web ACL included.
+    fn global_live(&self) -> usize {
+        self.observed.live_count(MARKER) + Waf::live_count(&self.acl)
     }
 
     fn id(&mut self, prefix: &str) -> String {
@@ -372,31 +399,6 @@ impl World {
                 );
                 self.observed.health_checks.retain(|h| h.id != id)
             }
-            EdgeAction::Waf(WafAction::CreateWebAcl { name, spec }) => {
-                self.observed.web_acl = Some(ObservedWebAcl {
-                    id: "acl-1".into(),
-                    arn: format!("arn:aws:wafv2:us-east-1:1:global/webacl/{name}/acl-1"),
-                    name,
-                    lock_token: "t".into(),
-                    spec,
-                    claim: Claim::Created,
-                })
-            }
-            EdgeAction::Waf(WafAction::DeleteWebAcl { .. }) => {
-                assert!(self.observed.distribution.is_none(), "web ACL deleted while the distribution uses it");
-                self.observed.web_acl = None
-            }
-            EdgeAction::Waf(WafAction::AdoptWebAcl { .. }) => {
-                if let Some(w) = &mut self.observed.web_acl {
-                    w.claim = Claim::Adopted("2026-12-05T10:00:00Z".into());
-                }
-            }
-            EdgeAction::Waf(WafAction::ReleaseWebAcl { .. }) => self.observed.web_acl = None,
-            EdgeAction::Waf(WafAction::UpdateWebAcl { spec, .. }) => {
-                if let Some(w) = &mut self.observed.web_acl {
-                    w.spec = spec;
-                }
-            }
             EdgeAction::Cdn(CdnAction::CreateDistribution { caller_reference, spec }) => {
                 self.observed.distribution = Some(ObservedDistribution {
                     id: "E1".into(),
@@ -439,6 +441,37 @@ impl World {
         }
     }
 
+    /// What AWS does for a WAF action.
+    fn apply_waf(&mut self, action: WafAction) {
+        match action {
+            WafAction::CreateWebAcl { name, spec } => {
+                self.acl = Some(ObservedWebAcl {
+                    id: "acl-1".into(),
+                    arn: format!("arn:aws:wafv2:us-east-1:1:global/webacl/{name}/acl-1"),
+                    name,
+                    lock_token: "t".into(),
+                    spec,
+                    claim: Claim::Created,
+                })
+            }
+            WafAction::DeleteWebAcl { .. } => {
+                assert!(self.observed.distribution.is_none(), "web ACL deleted while the distribution uses it");
+                self.acl = None
+            }
+            WafAction::AdoptWebAcl { .. } => {
+                if let Some(w) = &mut self.acl {
+                    w.claim = Claim::Adopted("2026-12-05T10:00:00Z".into());
+                }
+            }
+            WafAction::ReleaseWebAcl { .. } => self.acl = None,
+            WafAction::UpdateWebAcl { spec, .. } => {
+                if let Some(w) = &mut self.acl {
+                    w.spec = spec;
+                }
+            }
+        }
+    }
+
     /// CloudFront deploys between passes.
     fn settle(&mut self) {
         if let Some(d) = &mut self.observed.distribution {
@@ -451,13 +484,14 @@ impl World {
     fn converge_until_blocked(&mut self) {
         for _ in 0..12 {
             self.settle();
-            let plan = self.plan();
-            if plan.actions.is_empty() {
+            let (plan, waf) = (self.plan(), self.waf_plan());
+            if plan.actions.is_empty() && waf.actions.is_empty() {
                 return;
             }
             for (scope, action) in plan.actions {
                 self.apply(scope, action);
             }
+            waf.actions.into_iter().for_each(|(_, action)| self.apply_waf(action));
         }
         panic!("plans never ran out of actions");
     }
@@ -466,16 +500,17 @@ impl World {
         let mut rounds = Vec::new();
         for _ in 0..12 {
             self.settle();
-            let plan = self.plan();
-            assert!(plan.blocked.is_empty(), "{:?}", plan.blocked);
-            if plan.actions.is_empty() {
+            let (plan, waf) = (self.plan(), self.waf_plan());
+            assert!(plan.blocked.is_empty() && waf.blocked.is_empty(), "{:?} {:?}", plan.blocked, waf.blocked);
+            if plan.actions.is_empty() && waf.actions.is_empty() {
                 assert!(plan.waiting.is_empty(), "{:?}", plan.waiting);
                 return rounds;
             }
-            rounds.push(plan.actions.iter().map(|(s, a)| format!("{s:?} {}", short(a))).collect());
+            rounds.push(rounds_of(&plan, &waf));
             for (scope, action) in plan.actions {
                 self.apply(scope, action);
             }
+            waf.actions.into_iter().for_each(|(_, action)| self.apply_waf(action));
         }
         panic!("did not converge: {rounds:#?}");
     }
@@ -486,14 +521,17 @@ impl World {
             self.settle();
             // As the controller's teardown: what a family retains is taken as adopted.
             crate::retention::hold_retained_edge(&self.desired, &self.global, &mut self.regions, &mut self.observed);
+            Waf::hold_retained(&self.waf, &mut self.acl);
             let plan = plan_edge_teardown([&self.regions[0], &self.regions[1]], &self.observed, MARKER);
-            if plan.actions.is_empty() {
+            let waf = Waf::teardown(&self.waf, &self.acl, &self.around());
+            if plan.actions.is_empty() && waf.actions.is_empty() {
                 return rounds;
             }
-            rounds.push(plan.actions.iter().map(|(s, a)| format!("{s:?} {}", short(a))).collect());
+            rounds.push(rounds_of(&plan, &waf));
             for (scope, action) in plan.actions {
                 self.apply(scope, action);
             }
+            waf.actions.into_iter().for_each(|(_, action)| self.apply_waf(action));
         }
         panic!("teardown did not finish: {rounds:#?}");
     }
@@ -502,6 +540,14 @@ impl World {
 /// The variant name of an action, without its family.
 fn short(a: &EdgeAction) -> String {
     format!("{a:?}").split(['(', ' ', '{']).nth(1).unwrap_or_default().to_string()
+}
+
+/// One round: each action as `<scope> <variant>`, the edge's then the WAF family's.
+fn rounds_of(plan: &EdgePlan, waf: &crate::plan::Plan<(EdgeScope, WafAction)>) -> Vec<String> {
+    let edge = plan.actions.iter().map(|(s, a)| format!("{s:?} {}", short(a)));
+    let variant = |a: &WafAction| format!("{a:?}").split([' ', '{']).next().unwrap_or_default().to_string();
+    let waf = waf.actions.iter().map(|(s, a)| format!("{s:?} {}", variant(a)));
+    edge.chain(waf).collect()
 }
 
 fn round_of(rounds: &[Vec<String>], needle: &str) -> usize {
@@ -567,6 +613,7 @@ fn a_failover_in_the_spec_moves_records_origins_and_capacity_without_undoing_any
     let mut moved = world(|s| s.spec.active_region = RegionRole::Standby);
     moved.regions = w.regions.clone();
     moved.observed = w.observed.clone();
+    moved.acl = w.acl.clone();
     let plan = moved.plan();
     let kinds: Vec<String> = plan.actions.iter().map(|(_, a)| short(a)).collect();
     assert!(kinds.contains(&"UpdateAutoScalingGroup".to_string()), "{kinds:?}");
@@ -717,7 +764,7 @@ fn teardown_runs_in_the_reverse_of_creation() {
         assert!(last_round_of(&rounds, before) < round_of(&rounds, after), "{before} before {after}: {rounds:#?}");
     }
     assert_eq!(w.regions.iter().map(ObservedRegionEdge::live_count).sum::<usize>(), 0);
-    assert_eq!(w.observed.live_count(MARKER), 0);
+    assert_eq!(w.global_live(), 0);
     assert!(w.observed.records.is_empty(), "{:?}", w.observed.records);
     assert!(w.observed.zone.is_some(), "a zone we did not create stays");
 }
@@ -756,7 +803,7 @@ fn hand_made_acl(name: &str, other_owner: Option<&str>) -> ObservedWebAcl {
         name: name.into(),
         arn: format!("arn:aws:wafv2:us-east-1:1:global/webacl/{name}/acl-console"),
         lock_token: "t0".into(),
-        spec: crate::edge::observed::WebAclSpec {
+        spec: crate::families::waf::WebAclSpec {
             managed_rule_groups: vec!["AWSManagedRulesCommonRuleSet".into()],
             rate_limit: None,
         },
@@ -767,37 +814,33 @@ fn hand_made_acl(name: &str, other_owner: Option<&str>) -> ObservedWebAcl {
 #[test]
 fn a_named_web_acl_is_adopted_then_managed_and_left_in_place_by_teardown() {
     let mut w = world(|s| s.spec.waf.adopt = Some("shop-acl".into()));
-    assert!(w.global.web_acl.as_ref().is_some_and(|a| a.adopt && a.name == "shop-acl"));
+    assert!(w.waf.as_ref().is_some_and(|a| a.adopt && a.name == "shop-acl"));
     // Not there: refused, never created.
-    let plan = w.plan();
+    let plan = w.waf_plan();
     assert!(
         plan.blocked.iter().any(|b| b.starts_with("spec.waf.adopt: there is no web ACL shop-acl")),
         "{:?}",
         plan.blocked
     );
-    assert!(!plan.actions.iter().any(|(_, a)| matches!(a, EdgeAction::Waf(_))));
+    assert!(plan.actions.is_empty(), "{:?}", plan.actions);
     // Someone else's: refused.
-    w.observed.web_acl = Some(hand_made_acl("shop-acl", Some("the CloudFormation stack shop")));
-    let plan = w.plan();
+    w.acl = Some(hand_made_acl("shop-acl", Some("the CloudFormation stack shop")));
+    let plan = w.waf_plan();
     assert!(
         plan.blocked.iter().any(|b| b.contains("is managed by the CloudFormation stack shop")),
         "{:?}",
         plan.blocked
     );
-    assert!(!plan.actions.iter().any(|(_, a)| matches!(a, EdgeAction::Waf(_))));
+    assert!(plan.actions.is_empty(), "{:?}", plan.actions);
 
     // Untagged: adopted first (its other rules shown as drift), then its rules made the spec's.
-    w.observed.web_acl = Some(hand_made_acl("shop-acl", None));
-    let plan = w.plan();
-    assert!(
-        plan.actions
-            .iter()
-            .any(|(_, a)| matches!(a, EdgeAction::Waf(WafAction::AdoptWebAcl { name, .. }) if name == "shop-acl"))
-    );
+    w.acl = Some(hand_made_acl("shop-acl", None));
+    let plan = w.waf_plan();
+    assert!(plan.actions.iter().any(|(_, a)| matches!(a, WafAction::AdoptWebAcl { name, .. } if name == "shop-acl")));
     assert!(plan.drift.iter().any(|d| d.resource == "shop-acl"), "{:?}", plan.drift);
     let rounds = w.converge();
     assert!(round_of(&rounds, "AdoptWebAcl") < round_of(&rounds, "UpdateWebAcl"), "{rounds:#?}");
-    let acl = w.observed.web_acl.clone().expect("the adopted ACL");
+    let acl = w.acl.clone().expect("the adopted ACL");
     assert_eq!(
         (acl.id.as_str(), acl.spec.managed_rule_groups.len()),
         ("acl-console", 2),
@@ -1096,7 +1139,7 @@ fn a_named_distribution_is_adopted_then_managed_and_left_serving_by_teardown() {
         d.spec.enabled && d.spec.origins.len() == 2 && d.spec.aliases == vec!["www.bookstore.example.com".to_string()],
         "{d:#?}"
     );
-    let acl = w.observed.web_acl.as_ref().map(|a| a.arn.clone()).expect("our web ACL");
+    let acl = w.acl.as_ref().map(|a| a.arn.clone()).expect("our web ACL");
     assert_eq!(d.spec.web_acl_id, acl);
     assert!(w.observed.records.iter().any(|r| r.alias.as_ref().is_some_and(|a| a.0 == d.domain_name)));
 
@@ -1111,7 +1154,7 @@ fn a_named_distribution_is_adopted_then_managed_and_left_serving_by_teardown() {
         "{rounds:#?}"
     );
     assert!(all.iter().any(|a| a.ends_with("ReleaseCertificate")), "{rounds:#?}");
-    assert_eq!(w.observed.live_count(MARKER), 0, "{:#?}", w.observed);
+    assert_eq!(w.global_live(), 0, "{:#?}", w.observed);
 }
 
 #[test]
@@ -1210,7 +1253,7 @@ fn records_and_a_health_check_made_by_hand_are_adopted_then_managed_and_left_by_
     assert!(!all.iter().any(|a| a.ends_with("DeleteHealthCheck")), "{rounds:#?}");
     assert_eq!(w.observed.records_named(api).filter(|r| r.rtype == "A").count(), 2, "{:#?}", w.observed.records);
     assert!(w.observed.records_named(&format!("_warmstandby.{api}")).next().is_none());
-    assert_eq!(w.observed.live_count(MARKER), 0, "{:#?}", w.observed);
+    assert_eq!(w.global_live(), 0, "{:#?}", w.observed);
 }
 
 fn adopting_certificates(s: &mut ThreeTierStack) {

@@ -31,13 +31,12 @@ pub struct Family {
 }
 
 /// Drift kinds reported by each family.
-const FAMILY_KINDS: [(&str, &[&str]); 6] = [
+const FAMILY_KINDS: [(&str, &[&str]); 5] = [
     (types::CERTIFICATES_READY, &["Certificate"]),
     (types::LOAD_BALANCERS_READY, &["TargetGroup", "LoadBalancer", "Listener"]),
     (types::COMPUTE_READY, &["Image", "LaunchTemplate", "AutoScalingGroup"]),
     (types::DNS_READY, &["Record", "HealthCheck", "Alarm"]),
     (types::CDN_READY, &["Distribution"]),
-    (types::WAF_READY, &["WebAcl"]),
 ];
 
 fn family(condition: &'static str, problems: Vec<String>, drift: &[DriftItem]) -> Family {
@@ -146,40 +145,13 @@ pub fn edge_families(view: &EdgeView<'_>, drift: &[DriftItem]) -> Vec<Family> {
         }
         None => cdn.push("no distribution yet".into()),
     }
-    let mut waf = Vec::new();
-    let (waf_reason, waf_enabled) = match (&g.web_acl, &og.web_acl) {
-        (None, _) => ("Disabled", false),
-        (Some(_), None) => {
-            waf.push("no web ACL yet".into());
-            ("NotReady", true)
-        }
-        (Some(_), Some(acl)) if !acl.is_ours() => {
-            waf.push(format!("web ACL {} is not adopted yet", acl.name));
-            ("NotReady", true)
-        }
-        (Some(_), Some(acl)) => {
-            if og.distribution.as_ref().is_some_and(|d| d.spec.web_acl_id != acl.arn) {
-                waf.push(format!("web ACL {} is not associated with the distribution", acl.name));
-            } else if og.distribution.is_none() {
-                waf.push("the distribution to protect does not exist yet".into());
-            }
-            ("Ready", true)
-        }
-    };
-    let mut out = vec![
+    vec![
         family(types::CERTIFICATES_READY, certs, drift),
         family(types::LOAD_BALANCERS_READY, lbs, drift),
         family(types::COMPUTE_READY, compute, drift),
         family(types::DNS_READY, dns, drift),
         family(types::CDN_READY, cdn, drift),
-        family(types::WAF_READY, waf, drift),
-    ];
-    if !waf_enabled && let Some(f) = out.last_mut() {
-        f.ready = true;
-        f.reason = waf_reason;
-        f.message = "spec.waf.enabled is false".into();
-    }
-    out
+    ]
 }
 
 /// Fills one region's edge IDs into its status.
@@ -249,7 +221,8 @@ pub fn global_edge_status(view: &EdgeView<'_>) -> GlobalStackStatus {
             .or_else(|| o.health_checks.iter().find(|h| h.claim.is_ours()).map(|h| h.id.clone())),
         distribution_id: o.distribution.as_ref().filter(|d| d.claim.is_ours()).map(|d| d.id.clone()),
         cloudfront_certificate_arn,
-        web_acl_arn: o.web_acl.as_ref().filter(|w| w.is_ours()).map(|w| w.arn.clone()),
+        // The WAF family's (`families::waf`).
+        web_acl_arn: None,
         alarm_name: o.alarm.as_ref().map(|a| a.name.clone()),
         backup_plan_id: None,
     }

@@ -6,7 +6,6 @@ use crate::resource::Kind;
 
 use crate::edge::actions::{
     AlarmAction, CdnAction, CertificateAction, ComputeAction, DnsAction, EdgeScope, LoadBalancingAction, RecordAction,
-    WafAction,
 };
 use crate::edge::inputs::{EdgePlan, is_adopted_marker};
 use crate::edge::observed::{Claim, ObservedGlobalEdge, ObservedRegionEdge, RecordSpec};
@@ -49,8 +48,8 @@ impl ObservedRegionEdge {
 }
 
 /// Deletion in the reverse of creation: alarm and our records first, then
-/// CloudFront (disabled, then deleted once deployed), the web ACL, health
-/// checks, auto scaling groups, launch templates, listeners, load balancers,
+/// CloudFront (disabled, then deleted once deployed; the web ACL follows,
+/// `families::waf`), health checks, auto scaling groups, launch templates, listeners, load balancers,
 /// target groups, image copies, certificates and finally a zone we created.
 /// An adopted tier is left in place (`Release`: our tags removed), with the
 /// image copy and certificate of ours it uses; only what we created on it
@@ -94,7 +93,6 @@ pub fn plan_edge_teardown(
     // An adopted distribution stays serving, with the certificate and web ACL of ours it uses.
     let kept = observed.distribution.as_ref().filter(|d| d.claim != Claim::Created);
     let kept_certificate = kept.map(|d| d.spec.certificate_arn.as_str());
-    let kept_acl = kept.map(|d| d.spec.web_acl_id.as_str());
     if let Some(d) = kept.filter(|d| d.claim.is_ours()) {
         plan.push(g, CdnAction::ReleaseDistribution { id: d.id.clone(), arn: d.arn.clone() });
     }
@@ -118,18 +116,6 @@ pub fn plan_edge_teardown(
         } else {
             plan.push(g, CdnAction::DeleteDistribution { id: d.id.clone(), etag: d.etag.clone() });
         }
-    }
-    // An adopted ACL is left where it was, without our tags (one never
-    // adopted is not ours), and so is ours when a kept distribution uses it.
-    match (observed.web_acl.as_ref().filter(|w| w.is_ours()), distribution_left) {
-        (Some(w), _) if w.claim.adopted_at().is_some() || kept_acl == Some(w.arn.as_str()) => {
-            plan.push(g, WafAction::ReleaseWebAcl { name: w.name.clone(), arn: w.arn.clone() })
-        }
-        (Some(w), false) => plan.push(
-            g,
-            WafAction::DeleteWebAcl { id: w.id.clone(), name: w.name.clone(), lock_token: w.lock_token.clone() },
-        ),
-        _ => {}
     }
     for h in observed.health_checks.iter().filter(|h| matches!(h.claim, Claim::Adopted(_))) {
         plan.push(g, DnsAction::ReleaseHealthCheck { id: h.id.clone() });

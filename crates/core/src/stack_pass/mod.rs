@@ -25,6 +25,7 @@ use crate::edge::observed::{ObservedGlobalEdge, ObservedRegionEdge};
 use crate::edge::plan::{EdgeInputs, EdgePlan, EdgeScope, RegionEdgeInputs, TierLaunch, plan_edge};
 use crate::edge::status::EdgeView;
 use crate::failover::{Decision, FailoverReason, Memory, Request};
+use crate::families::{FamiliesDesired, FamiliesObserved, Neighbours, SeamPlan};
 use crate::identity::Ownership;
 use crate::next::Next;
 use crate::placement::Placement;
@@ -40,6 +41,8 @@ pub struct Desired {
     pub regions: [DesiredRegionEdge; 2],
     pub global: DesiredGlobalEdge,
     pub access: DesiredAccess,
+    /// The families on the seam.
+    pub families: FamiliesDesired,
 }
 
 impl Desired {
@@ -49,6 +52,7 @@ impl Desired {
             regions: RegionRole::BOTH.map(|role| desired_region_edge(stack, placement, role)),
             global: desired_global_edge(stack, placement),
             access: desired_access(stack),
+            families: FamiliesDesired::of(stack, placement),
         }
     }
 
@@ -73,6 +77,7 @@ pub struct Snapshot {
     pub regions: [ObservedRegionEdge; 2],
     pub global: ObservedGlobalEdge,
     pub access: ObservedAccess,
+    pub families: FamiliesObserved,
     pub unreachable: [bool; 2],
 }
 
@@ -90,7 +95,7 @@ impl Snapshot {
             })
             && self.global.distribution.as_ref().is_none_or(|d| !d.claim.is_ours())
             && !self.global.health_checks.iter().any(|h| h.claim.is_ours())
-            && self.global.web_acl.as_ref().is_none_or(|w| !w.is_ours())
+            && self.families.live_count() == 0
     }
 }
 
@@ -134,6 +139,8 @@ pub struct Decided {
     pub data_plan: DataPlan,
     pub edge_plan: EdgePlan,
     pub access_plan: AccessPlan,
+    /// The families on the seam.
+    pub families_plan: SeamPlan,
     /// The first plan had nothing to do.
     pub converged: bool,
     /// A requested move started (or there was nothing to move).
@@ -187,6 +194,7 @@ pub fn decide(inputs: Inputs<'_>) -> Decided {
     let desired = Desired::of(validated, &placement).adopted_before(stack.status.as_ref());
     let mut data_plan = plan_data(&desired.data, &snapshot.data, nets);
     let mut edge_plan = plan_edge_of(&desired, snapshot, nets, owners, &placement);
+    let mut families_plan = desired.families.plan(&snapshot.families, &neighbours(&desired, snapshot));
     let mut access_plan = plan_access(&desired.access, &snapshot.access, writer(&desired, snapshot, &placement));
     if snapshot.unreachable[RegionRole::Primary.index()] {
         // The secret lives in the primary region.
@@ -198,18 +206,35 @@ pub fn decide(inputs: Inputs<'_>) -> Decided {
             let region = desired.data[i].region.clone();
             data_plan.actions.retain(|(r, _)| *r != role);
             edge_plan.actions.retain(|(s, _)| *s != EdgeScope::Region(role));
+            families_plan.actions.retain(|(s, _)| *s != EdgeScope::Region(role));
             data_plan.drift.retain(|d| d.region != region);
             edge_plan.drift.retain(|d| d.region != region);
+            families_plan.drift.retain(|d| d.region != region);
             data_plan.waiting.retain(|w| !w.contains(&region));
             edge_plan.waiting.retain(|w| !w.contains(&region));
+            families_plan.waiting.retain(|w| !w.contains(&region));
             data_plan
                 .blocked
                 .push(format!("{region} cannot be reached; its resources are neither observed nor changed"));
         }
     }
-    let converged =
-        would_move.is_none() && data_plan.is_settled() && edge_plan.is_settled() && access_plan.is_settled();
-    Decided { decision, placement, desired, data_plan, edge_plan, access_plan, converged, request_consumed, would_move }
+    let converged = would_move.is_none()
+        && data_plan.is_settled()
+        && edge_plan.is_settled()
+        && families_plan.is_settled()
+        && access_plan.is_settled();
+    Decided {
+        decision,
+        placement,
+        desired,
+        data_plan,
+        edge_plan,
+        access_plan,
+        families_plan,
+        converged,
+        request_consumed,
+        would_move,
+    }
 }
 
 /// What the machine would do this pass, in words: the move it would start
@@ -279,6 +304,7 @@ pub fn conclude(
         data_plan,
         edge_plan,
         access_plan,
+        families_plan,
         converged,
         request_consumed,
         would_move,
@@ -290,6 +316,7 @@ pub fn conclude(
     let mut found = crate::plan::Plan::<()>::default();
     data_plan.findings_into(&mut found);
     edge_plan.findings_into(&mut found);
+    families_plan.findings_into(&mut found);
     access_plan.findings_into(&mut found);
     let crate::plan::Plan { drift, blocked, mut waiting, .. } = found;
     let only_waiting = applied.applying
@@ -303,10 +330,8 @@ pub fn conclude(
     }
     let pass = StackPass {
         regions: [(&desired.data[0], &snapshot.data[0]), (&desired.data[1], &snapshot.data[1])],
-        edge: EdgeView {
-            regions: [(&desired.regions[0], &snapshot.regions[0]), (&desired.regions[1], &snapshot.regions[1])],
-            global: (&desired.global, &snapshot.global),
-        },
+        edge: neighbours(&desired, snapshot).edge,
+        seam: desired.families.verdicts(&snapshot.families, &neighbours(&desired, snapshot), &drift),
         outcome: PassOutcome {
             drift,
             converged,
@@ -320,6 +345,7 @@ pub fn conclude(
         active_region: validated.pair.region(decision.active).region.clone(),
     };
     let mut status = stack_status(&previous, stack.metadata.generation, &pass, now);
+    snapshot.families.status(&mut status);
     status.adopted = adopted(stack.status.as_ref(), &desired, snapshot);
     status.access = status::access_status(&desired.access, &snapshot.access);
     status.waiting_on = waiting::waiting_on(only_waiting, &desired, snapshot, now);
@@ -463,9 +489,6 @@ fn adopted(
     if let Some(d) = &snapshot.global.distribution {
         record(global, Kind::Distribution, &d.id, d.claim.adopted_at());
     }
-    if let Some(acl) = &snapshot.global.web_acl {
-        record(global, Kind::WebAcl, &acl.name, acl.claim.adopted_at());
-    }
     for h in &snapshot.global.health_checks {
         record(global, Kind::HealthCheck, &h.id, h.claim.adopted_at());
     }
@@ -474,6 +497,11 @@ fn adopted(
         let name = m.name.trim_start_matches("_warmstandby.");
         let kind = if name == desired.global.web_fqdn { Kind::AliasRecord } else { Kind::FailoverRecord };
         record(global, kind, name, at.map(|a| a.trim_end_matches('"')));
+    }
+    for found in snapshot.families.adopted() {
+        if !adopted.iter().any(|a| a.region == found.region && a.kind == found.kind && a.id == found.id) {
+            adopted.push(found);
+        }
     }
     adopted
 }
@@ -555,7 +583,27 @@ fn plan_edge_of(
         global: &desired.global,
         observed: &snapshot.global,
         owner: &owners[0],
+        web_acl_arn: crate::families::waf::association(&desired.families.waf, &snapshot.families.waf),
     })
+}
+
+/// What the families on the seam see of the tiers around them.
+pub fn neighbours<'a>(desired: &'a Desired, snapshot: &'a Snapshot) -> Neighbours<'a> {
+    neighbours_of(desired, &snapshot.regions, &snapshot.global)
+}
+
+/// The same, from the edge alone (teardown observes no full snapshot).
+pub fn neighbours_of<'a>(
+    desired: &'a Desired,
+    regions: &'a [ObservedRegionEdge; 2],
+    global: &'a ObservedGlobalEdge,
+) -> Neighbours<'a> {
+    Neighbours {
+        edge: EdgeView {
+            regions: [(&desired.regions[0], &regions[0]), (&desired.regions[1], &regions[1])],
+            global: (&desired.global, global),
+        },
+    }
 }
 
 #[cfg(test)]

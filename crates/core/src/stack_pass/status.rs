@@ -16,6 +16,8 @@ use crate::plan::PassOutcome;
 pub struct StackPass<'a> {
     pub regions: [(&'a DesiredDataTier, &'a ObservedDataTier); 2],
     pub edge: EdgeView<'a>,
+    /// The verdicts of the families on the seam (`families`), after the edge's.
+    pub seam: Vec<crate::edge::status::Family>,
     pub outcome: PassOutcome,
     /// The pass changed nothing on purpose, and why.
     pub hands_off: Option<warmstandby_api::HandsOff>,
@@ -106,7 +108,8 @@ pub fn stack_status(
         replication.join("; "),
     );
 
-    let families = edge_families(&pass.edge, &pass.outcome.drift);
+    let mut families = edge_families(&pass.edge, &pass.outcome.drift);
+    families.extend(pass.seam.iter().cloned());
     for f in &families {
         set(&mut c, f.condition, Status::from_bool(f.ready), f.reason, f.message.clone());
     }

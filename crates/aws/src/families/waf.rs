@@ -1,21 +1,65 @@
-//! The WAFv2 web ACL (scope CLOUDFRONT, us-east-1) with AWS managed rule
-//! groups and an optional rate limit. It is associated with the distribution
-//! through the distribution's `WebACLId`.
+//! The WAF family's AWS side: the WAFv2 web ACL (scope CLOUDFRONT,
+//! us-east-1) with AWS managed rule groups and an optional rate limit,
+//! associated with the distribution through the distribution's `WebACLId`.
+//! Its listing is shared by every stack (one ListWebACLs per pass of the
+//! fleet), and an ACL's rules are read again only when its lock token moves.
 
 use aws_sdk_wafv2::types::{
     AllowAction, BlockAction, DefaultAction, ManagedRuleGroupStatement, NoneAction, OverrideAction, RateBasedStatement,
     RateBasedStatementAggregateKeyType, Rule, RuleAction, Scope, Statement, Tag, VisibilityConfig,
 };
-use warmstandby_api::TAG_UID;
-use warmstandby_core::edge::observed::{Claim, ObservedWebAcl, WebAclSpec};
-use warmstandby_core::edge::plan::WafAction;
+use std::sync::Arc;
+
+use warmstandby_api::{GLOBAL_REGION, TAG_UID, ThreeTierStackStatus};
+use warmstandby_core::families::waf::{DesiredWaf, ObservedWaf, ObservedWebAcl, Waf, WafAction, WebAclSpec};
+use warmstandby_core::identity::Claim;
 use warmstandby_core::plan::ActionOutcome;
 
-use super::{not_ours, ok_or_gone};
+use super::AwsFamily;
 use crate::clients::AwsContext;
+use crate::edge::{not_ours, ok_or_gone};
 use crate::errors::AwsError;
 use crate::shared::Listing;
 use crate::tags::Ownership;
+
+impl AwsFamily for Waf {
+    /// The ACL of the desired name: by the ARN the last status names, else
+    /// by name. Its tags are read only while they matter (`read_tags`).
+    async fn observe(
+        aws: &AwsContext,
+        desired: &DesiredWaf,
+        owners: &[Ownership; 2],
+        status: Option<&ThreeTierStackStatus>,
+    ) -> Result<ObservedWaf, AwsError> {
+        let Some(w) = desired else { return Ok(None) };
+        let hint = status.and_then(|s| s.global.as_ref()).and_then(|g| g.web_acl_arn.as_deref());
+        observe(aws, &w.name, hint, w.read_tags.then_some(&owners[0])).await
+    }
+
+    async fn apply(
+        aws: &AwsContext,
+        _region: &str,
+        owner: &Ownership,
+        action: &WafAction,
+    ) -> Result<ActionOutcome, AwsError> {
+        apply(aws, owner, action).await
+    }
+}
+
+/// Every web ACL of scope CLOUDFRONT in the account, shared by the fleet.
+pub(crate) async fn web_acls(aws: &AwsContext) -> Result<Arc<Vec<aws_sdk_wafv2::types::WebAclSummary>>, AwsError> {
+    aws.shared()
+        .read(Listing::WebAcls, GLOBAL_REGION, || {
+            crate::fleet::all_pages(|marker| async {
+                let page = send!(
+                    "wafv2:ListWebACLs",
+                    aws.wafv2_cloudfront().list_web_acls().scope(Scope::Cloudfront).limit(100).set_next_marker(marker)
+                )?;
+                Ok((page.web_acls().to_vec(), page.next_marker().map(str::to_string)))
+            })
+        })
+        .await
+}
 
 const RATE_RULE: &str = "rate-limit";
 
@@ -31,13 +75,13 @@ fn name_and_id(arn: &str) -> Option<(String, String)> {
 /// Every change gives an ACL a new lock token: its rules are read again
 /// only then. `adopting`: the name is one `spec.waf.adopt` gives, so its
 /// tags say whose it is (one more read, only while adopting).
-pub async fn observe(
+async fn observe(
     aws: &AwsContext,
     name: &str,
     hint: Option<&str>,
     adopting: Option<&Ownership>,
 ) -> Result<Option<ObservedWebAcl>, AwsError> {
-    let listed = crate::fleet::web_acls(aws).await?;
+    let listed = web_acls(aws).await?;
     let hinted = hint.and_then(name_and_id).filter(|(n, _)| n == name).map(|(_, id)| id);
     let Some(summary) = listed
         .iter()
@@ -153,7 +197,7 @@ async fn ensure_ours(aws: &AwsContext, arn: &str, owner: &Ownership, op: &str) -
     if ours { Ok(()) } else { Err(not_ours(op, arn)) }
 }
 
-pub async fn apply(aws: &AwsContext, owner: &Ownership, action: &WafAction) -> Result<ActionOutcome, AwsError> {
+async fn apply(aws: &AwsContext, owner: &Ownership, action: &WafAction) -> Result<ActionOutcome, AwsError> {
     let waf = aws.wafv2_cloudfront();
     let account_arn = |name: &str, id: &str| format!("webacl/{name}/{id}");
     match action {

@@ -1,0 +1,217 @@
+//! The family seam: one implementation of [`StackFamily`] per AWS resource
+//! family holds everything the core knows of it (what the spec asks, what
+//! AWS shows, its actions, plan, teardown, retention, condition, status and
+//! its resources in the topology), and the aws crate adds its observation
+//! and its calls (`warmstandby_aws::families`) to the same type. The stack
+//! pass, the controller and the topology loop over the families registered
+//! in [`seam_families!`], the one list: every other list is derived from it
+//! (`FamiliesDesired`, `FamiliesObserved`, `SeamAction`, the aws crate's
+//! observation and dispatch) or checked against it by a test.
+//!
+//! The families not moved onto the seam yet are still planned by their
+//! tier (`data`, `edge`, `access`); a family on the seam reads what it needs
+//! of them through [`Neighbours`].
+
+pub mod waf;
+
+use warmstandby_api::{AdoptedResource, DriftItem, ThreeTierStackStatus};
+
+use crate::edge::actions::EdgeScope;
+use crate::edge::status::{EdgeView, Family as Verdict};
+use crate::family::{Effect, Family, FamilyAction};
+use crate::placement::Placement;
+use crate::plan::Plan;
+use crate::resource::{Kind, Resource, Scope, Tier};
+use crate::validate::ValidatedStack;
+
+/// What a family on the seam sees of the tiers not on it yet (read-only).
+#[derive(Clone, Copy, Debug)]
+pub struct Neighbours<'a> {
+    pub edge: EdgeView<'a>,
+}
+
+/// One AWS resource family, as the core plans it. Each method is pure.
+pub trait StackFamily {
+    const FAMILY: Family;
+    /// What the spec asks of it.
+    type Desired: Clone + std::fmt::Debug + PartialEq;
+    /// What AWS shows of it (`Default`: nothing found).
+    type Observed: Clone + std::fmt::Debug + Default + PartialEq;
+    type Action: FamilyAction + Clone + std::fmt::Debug + PartialEq + Eq;
+
+    fn desired(stack: &ValidatedStack, placement: &Placement) -> Self::Desired;
+    /// Its resources in the stack's topology (the picture, `plan`).
+    fn topology(desired: &Self::Desired, out: &mut Vec<Resource>);
+    /// What to change now to reach `desired`, and the drift found.
+    fn plan(
+        desired: &Self::Desired,
+        observed: &Self::Observed,
+        around: &Neighbours<'_>,
+    ) -> Plan<(EdgeScope, Self::Action)>;
+    /// Deleting what is ours (and releasing what is adopted or retained),
+    /// in the order AWS allows given what is left around it.
+    fn teardown(
+        desired: &Self::Desired,
+        observed: &Self::Observed,
+        around: &Neighbours<'_>,
+    ) -> Plan<(EdgeScope, Self::Action)>;
+    /// At teardown, with `deletionPolicy: Retain`: what it made is taken as
+    /// adopted, so its teardown releases it (`retention::hold`).
+    fn hold_retained(desired: &Self::Desired, observed: &mut Self::Observed);
+    /// Its condition in the status.
+    fn verdict(
+        desired: &Self::Desired,
+        observed: &Self::Observed,
+        around: &Neighbours<'_>,
+        drift: &[DriftItem],
+    ) -> Verdict;
+    /// Its IDs in the status.
+    fn status(observed: &Self::Observed, status: &mut ThreeTierStackStatus);
+    /// What of it this pass found adopted (recorded in `status.adopted`).
+    fn adopted(observed: &Self::Observed) -> Vec<AdoptedResource>;
+    /// Resources of ours that still exist (teardown is done at zero).
+    fn live_count(observed: &Self::Observed) -> usize;
+    /// What a finished teardown left in place on purpose, in words.
+    fn left_in_place(desired: &Self::Desired, adopted: &[AdoptedResource]) -> Option<String>;
+}
+
+/// A family's verdict from its problems and the drift of its kinds.
+pub fn verdict<F: StackFamily>(condition: &'static str, problems: Vec<String>, drift: &[DriftItem]) -> Verdict {
+    let kinds: Vec<String> = F::FAMILY.kinds().iter().map(Kind::to_string).collect();
+    let drifted: Vec<String> = drift.iter().filter(|d| kinds.contains(&d.kind)).map(ToString::to_string).collect();
+    if !problems.is_empty() {
+        Verdict { condition, ready: false, reason: "NotReady", message: problems.join("; ") }
+    } else if !drifted.is_empty() {
+        Verdict { condition, ready: false, reason: "DriftDetected", message: drifted.join("; ") }
+    } else {
+        Verdict { condition, ready: true, reason: "Ready", message: String::new() }
+    }
+}
+
+/// The one list of families on the seam: `field: type => variant`. It
+/// calls back `$then!` with the list, so the aws crate derives its
+/// observation and dispatch from the same list.
+#[macro_export]
+macro_rules! seam_families {
+    ($then:ident) => {
+        $then! { waf: $crate::families::waf::Waf => Waf }
+    };
+}
+
+/// The types and loops the stack pass uses, one field or arm per family.
+macro_rules! define_seam {
+    ($($field:ident: $family:ty => $variant:ident),* $(,)?) => {
+        /// Every seam family's desired state.
+        #[derive(Clone, Debug, PartialEq)]
+        pub struct FamiliesDesired { $(pub $field: <$family as StackFamily>::Desired,)* }
+
+        /// Every seam family's observation.
+        #[derive(Clone, Debug, Default, PartialEq)]
+        pub struct FamiliesObserved { $(pub $field: <$family as StackFamily>::Observed,)* }
+
+        /// An action of a family on the seam.
+        #[derive(Clone, Debug, PartialEq, Eq)]
+        pub enum SeamAction { $($variant(<$family as StackFamily>::Action),)* }
+
+        $(impl From<<$family as StackFamily>::Action> for SeamAction {
+            fn from(action: <$family as StackFamily>::Action) -> Self {
+                SeamAction::$variant(action)
+            }
+        })*
+
+        impl FamilyAction for SeamAction {
+            fn effect(&self) -> (Effect, Kind) {
+                match self { $(SeamAction::$variant(a) => a.effect(),)* }
+            }
+            fn describe(&self) -> String {
+                match self { $(SeamAction::$variant(a) => a.describe(),)* }
+            }
+            fn tier(&self, scope: &Scope) -> Tier {
+                match self { $(SeamAction::$variant(a) => a.tier(scope),)* }
+            }
+            fn count(&self) -> usize {
+                match self { $(SeamAction::$variant(a) => a.count(),)* }
+            }
+        }
+
+        /// The families on the seam, in the order they are planned.
+        pub const ON_THE_SEAM: &[Family] = &[$(<$family as StackFamily>::FAMILY,)*];
+
+        impl FamiliesDesired {
+            pub fn of(stack: &ValidatedStack, placement: &Placement) -> Self {
+                FamiliesDesired { $($field: <$family as StackFamily>::desired(stack, placement),)* }
+            }
+
+            pub fn topology(&self, out: &mut Vec<Resource>) {
+                $(<$family as StackFamily>::topology(&self.$field, out);)*
+            }
+
+            pub fn plan(&self, observed: &FamiliesObserved, around: &Neighbours<'_>) -> SeamPlan {
+                let mut plan = SeamPlan::default();
+                $(absorb(&mut plan, <$family as StackFamily>::plan(&self.$field, &observed.$field, around));)*
+                plan
+            }
+
+            pub fn teardown(&self, observed: &FamiliesObserved, around: &Neighbours<'_>) -> SeamPlan {
+                let mut plan = SeamPlan::default();
+                $(absorb(&mut plan, <$family as StackFamily>::teardown(&self.$field, &observed.$field, around));)*
+                plan
+            }
+
+            pub fn hold_retained(&self, observed: &mut FamiliesObserved) {
+                $(<$family as StackFamily>::hold_retained(&self.$field, &mut observed.$field);)*
+            }
+
+            pub fn verdicts(&self, observed: &FamiliesObserved, around: &Neighbours<'_>, drift: &[DriftItem]) -> Vec<Verdict> {
+                vec![$(<$family as StackFamily>::verdict(&self.$field, &observed.$field, around, drift),)*]
+            }
+
+            pub fn left_in_place(&self, adopted: &[AdoptedResource]) -> Vec<String> {
+                [$(<$family as StackFamily>::left_in_place(&self.$field, adopted),)*].into_iter().flatten().collect()
+            }
+        }
+
+        impl FamiliesObserved {
+            pub fn status(&self, status: &mut ThreeTierStackStatus) {
+                $(<$family as StackFamily>::status(&self.$field, status);)*
+            }
+
+            pub fn adopted(&self) -> Vec<AdoptedResource> {
+                let mut out = Vec::new();
+                $(out.extend(<$family as StackFamily>::adopted(&self.$field));)*
+                out
+            }
+
+            pub fn live_count(&self) -> usize {
+                0 $(+ <$family as StackFamily>::live_count(&self.$field))*
+            }
+        }
+    };
+}
+
+seam_families!(define_seam);
+
+/// The seam families' plan: each action with where it runs.
+pub type SeamPlan = Plan<(EdgeScope, SeamAction)>;
+
+fn absorb<A: Into<SeamAction>>(into: &mut SeamPlan, plan: Plan<(EdgeScope, A)>) {
+    let Plan { actions, drift, blocked, waiting } = plan;
+    into.actions.extend(actions.into_iter().map(|(scope, a)| (scope, a.into())));
+    into.drift.extend(drift);
+    into.blocked.extend(blocked);
+    into.waiting.extend(waiting);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_family_is_on_the_seam_at_most_once_and_owns_its_kinds() {
+        let mut seen = std::collections::BTreeSet::new();
+        for family in ON_THE_SEAM {
+            assert!(seen.insert(*family), "{family:?} is registered twice");
+            assert!(!family.kinds().is_empty(), "{family:?} owns no kind");
+        }
+    }
+}

@@ -1,0 +1,153 @@
+//! The WAF family on its own: its verdict, status, adoption record, what
+//! teardown leaves, and its topology. Its plan and teardown against a
+//! simulated AWS, beside the edge it protects, are in `edge/plan_tests.rs`.
+
+use warmstandby_api::{AdoptedResource, ThreeTierStackStatus};
+
+use warmstandby_api::RegionRole;
+
+use super::*;
+use crate::edge::desired::{desired_global_edge, desired_region_edge};
+use crate::edge::observed::{DistributionSpec, ObservedDistribution, ObservedGlobalEdge, ObservedRegionEdge};
+use crate::edge::status::EdgeView;
+use crate::families::Neighbours;
+
+fn stack(edit: impl Fn(&mut warmstandby_api::ThreeTierStack)) -> ValidatedStack {
+    crate::test_fixtures::classic_stack(|_, s| edit(s))
+}
+
+fn acl(claim: Claim) -> ObservedWebAcl {
+    ObservedWebAcl {
+        id: "acl-1".into(),
+        name: "bookstore-bookstore-web".into(),
+        arn: "arn:aws:wafv2:us-east-1:1:global/webacl/bookstore-bookstore-web/acl-1".into(),
+        lock_token: "t".into(),
+        spec: WebAclSpec { managed_rule_groups: vec!["AWSManagedRulesCommonRuleSet".into()], rate_limit: None },
+        claim,
+    }
+}
+
+fn distribution(web_acl_id: &str, claim: Claim) -> ObservedDistribution {
+    ObservedDistribution {
+        id: "E1".into(),
+        arn: "arn:aws:cloudfront::1:distribution/E1".into(),
+        domain_name: "d1.cloudfront.net".into(),
+        status: "Deployed".into(),
+        etag: "e1".into(),
+        caller_reference: "r".into(),
+        spec: DistributionSpec { web_acl_id: web_acl_id.into(), ..Default::default() },
+        claim,
+    }
+}
+
+/// The verdict with `global` as the edge around it.
+fn verdict_with(desired: &DesiredWaf, observed: &ObservedWaf, global: &ObservedGlobalEdge) -> Verdict {
+    let v = stack(|_| {});
+    let placement = Placement::of_spec(&v);
+    let regions = RegionRole::BOTH.map(|role| desired_region_edge(&v, &placement, role));
+    let observed_regions = [ObservedRegionEdge::default(), ObservedRegionEdge::default()];
+    let g = desired_global_edge(&v, &placement);
+    let around = Neighbours {
+        edge: EdgeView {
+            regions: [(&regions[0], &observed_regions[0]), (&regions[1], &observed_regions[1])],
+            global: (&g, global),
+        },
+    };
+    Waf::verdict(desired, observed, &around, &[])
+}
+
+#[test]
+fn the_verdict_follows_the_acl_and_its_association() {
+    let v = stack(|_| {});
+    let desired = Waf::desired(&v, &Placement::of_spec(&v));
+    let none = ObservedGlobalEdge::default();
+    let disabled = verdict_with(&None, &None, &none);
+    assert_eq!(
+        (disabled.ready, disabled.reason, disabled.message.as_str()),
+        (true, "Disabled", "spec.waf.enabled is false")
+    );
+    let missing = verdict_with(&desired, &None, &none);
+    assert_eq!((missing.ready, missing.message.as_str()), (false, "no web ACL yet"));
+    let foreign = verdict_with(&desired, &Some(acl(Claim::Foreign { other_owner: None })), &none);
+    assert_eq!(foreign.message, "web ACL bookstore-bookstore-web is not adopted yet");
+    let ours = Some(acl(Claim::Created));
+    let alone = verdict_with(&desired, &ours, &none);
+    assert_eq!(alone.message, "the distribution to protect does not exist yet");
+    let elsewhere = ObservedGlobalEdge { distribution: Some(distribution("", Claim::Created)), ..Default::default() };
+    let unassociated = verdict_with(&desired, &ours, &elsewhere);
+    assert_eq!(unassociated.message, "web ACL bookstore-bookstore-web is not associated with the distribution");
+    let arn = ours.as_ref().map(|a| a.arn.clone()).unwrap_or_default();
+    let protected = ObservedGlobalEdge { distribution: Some(distribution(&arn, Claim::Created)), ..Default::default() };
+    let ready = verdict_with(&desired, &ours, &protected);
+    assert_eq!((ready.condition, ready.ready, ready.reason), ("WafReady", true, "Ready"));
+}
+
+#[test]
+fn drift_of_the_acl_makes_it_not_ready_and_drift_of_others_does_not() {
+    let drift = [
+        warmstandby_api::DriftItem::new("global", "WebAcl", "acl", "rateLimit", "100", "(none)"),
+        warmstandby_api::DriftItem::new("global", "Distribution", "E1", "webAcl", "a", "b"),
+    ];
+    let v = verdict::<Waf>("WafReady", Vec::new(), &drift);
+    assert_eq!((v.ready, v.reason), (false, "DriftDetected"));
+    assert!(v.message.contains("rateLimit") && !v.message.contains("Distribution"), "{}", v.message);
+}
+
+#[test]
+fn the_status_names_ours_only_and_records_an_adoption() {
+    let mut status = ThreeTierStackStatus::default();
+    Waf::status(&Some(acl(Claim::Foreign { other_owner: None })), &mut status);
+    assert_eq!(status.global.as_ref().and_then(|g| g.web_acl_arn.clone()), None);
+    let adopted = Some(acl(Claim::Adopted("2026-12-05T10:00:00Z".into())));
+    Waf::status(&adopted, &mut status);
+    assert!(status.global.as_ref().and_then(|g| g.web_acl_arn.as_deref()).is_some_and(|a| a.ends_with("/acl-1")));
+    let recorded = Waf::adopted(&adopted);
+    assert_eq!(recorded.len(), 1);
+    assert_eq!(
+        (recorded[0].region.as_str(), recorded[0].kind.as_str(), recorded[0].id.as_str()),
+        (warmstandby_api::GLOBAL_REGION, "WebAcl", "bookstore-bookstore-web")
+    );
+    assert!(Waf::adopted(&Some(acl(Claim::Created))).is_empty(), "created, not adopted");
+    assert_eq!((Waf::live_count(&adopted), Waf::live_count(&None)), (1, 0));
+}
+
+#[test]
+fn teardown_says_what_it_left_and_why() {
+    let adopting = stack(|s| s.spec.waf.adopt = Some("shop-acl".into()));
+    let desired = Waf::desired(&adopting, &Placement::of_spec(&adopting));
+    assert!(desired.as_ref().is_some_and(|w| w.adopt && w.read_tags));
+    assert_eq!(Waf::left_in_place(&desired, &[]), None, "never adopted: never ours, not told");
+    let record = AdoptedResource {
+        region: warmstandby_api::GLOBAL_REGION.into(),
+        kind: "WebAcl".into(),
+        id: "shop-acl".into(),
+        adopted_at: "2026-12-05T10:00:00Z".into(),
+    };
+    assert_eq!(Waf::left_in_place(&desired, &[record]).as_deref(), Some("web ACL shop-acl (adopted)"));
+    let retaining = stack(|s| s.spec.waf.deletion_policy = Some(warmstandby_api::DeletionPolicy::Retain));
+    let desired = Waf::desired(&retaining, &Placement::of_spec(&retaining));
+    let left = Waf::left_in_place(&desired, &[]);
+    assert_eq!(left.as_deref(), Some("web ACL bookstore-bookstore-web (deletionPolicy Retain)"));
+    let mut observed = Some(acl(Claim::Created));
+    Waf::hold_retained(&desired, &mut observed);
+    assert_eq!(observed.map(|a| a.claim), Some(Claim::Adopted(crate::retention::RETAINED.into())));
+    let plain = stack(|_| {});
+    assert!(Waf::desired(&plain, &Placement::of_spec(&plain)).is_some_and(|w| !w.read_tags), "no tag reads");
+}
+
+#[test]
+fn its_topology_is_one_web_acl_marked_adopted_when_named() {
+    let mut out = Vec::new();
+    let adopting = stack(|s| s.spec.waf.adopt = Some("shop-acl".into()));
+    Waf::topology(&Waf::desired(&adopting, &Placement::of_spec(&adopting)), &mut out);
+    assert_eq!(out.len(), 1);
+    assert_eq!((out[0].kind, out[0].name.as_str()), (Kind::WebAcl, "shop-acl"));
+    assert!(
+        out[0].properties.iter().any(|(k, v)| k == crate::resource::ADOPTED && v == "spec.waf.adopt"),
+        "{:?}",
+        out[0]
+    );
+    let mut none = Vec::new();
+    Waf::topology(&None, &mut none);
+    assert!(none.is_empty());
+}
