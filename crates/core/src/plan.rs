@@ -79,6 +79,12 @@ impl PassOutcome {
 /// `into_family_action!(DataAction { SecurityGroupAction => SecurityGroup, .. })`.
 macro_rules! into_family_action {
     ($family:ident { $($resource:ident => $variant:ident),* $(,)? }) => {
+        impl $family {
+            /// The families' action enums it carries (checked against
+            /// `Family::ALL` with the seam's: one home per family).
+            pub const CARRIES: &[&str] = &[$(stringify!($resource)),*];
+        }
+
         $(impl From<$resource> for $family {
             fn from(action: $resource) -> Self {
                 $family::$variant(action)

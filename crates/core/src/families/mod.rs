@@ -205,6 +205,44 @@ fn absorb<A: Into<SeamAction>>(into: &mut SeamPlan, plan: Plan<(EdgeScope, A)>) 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::access::actions::AccessAction;
+    use crate::data::actions::DataAction;
+    use crate::edge::actions::EdgeAction;
+
+    /// A family's action enum's name, as `FamilyInfo::actions` gives it.
+    fn action_name<F: StackFamily>() -> &'static str {
+        std::any::type_name::<F::Action>().rsplit("::").next().unwrap_or_default()
+    }
+
+    macro_rules! seam_action_names {
+        ($($field:ident: $family:ty => $variant:ident),* $(,)?) => {
+            vec![$((<$family as StackFamily>::FAMILY, action_name::<$family>()),)*]
+        };
+    }
+
+    /// Every family is planned and applied in exactly one place: on the
+    /// seam, or by the tier that carries its action enum (or, for the
+    /// network, by the RegionPair); a family left out fails here.
+    #[test]
+    fn every_family_has_exactly_one_home() {
+        let seam: Vec<(Family, &str)> = crate::seam_families!(seam_action_names);
+        let tiers: [(&str, &[&str]); 4] = [
+            ("the data tier", DataAction::CARRIES),
+            ("the edge tier", EdgeAction::CARRIES),
+            ("the access tier", AccessAction::CARRIES),
+            ("the RegionPair", &["NetworkAction"]),
+        ];
+        for family in Family::ALL {
+            let name = family.info().actions;
+            let mut homes: Vec<&str> =
+                tiers.iter().filter(|(_, carried)| carried.contains(&name)).map(|(tier, _)| *tier).collect();
+            if let Some((_, action)) = seam.iter().find(|(f, _)| *f == family) {
+                assert_eq!(*action, name, "{family:?}: its action enum is not the one FamilyInfo names");
+                homes.push("the seam");
+            }
+            assert_eq!(homes.len(), 1, "{family:?} ({name}) is at home in {homes:?}");
+        }
+    }
 
     #[test]
     fn each_family_is_on_the_seam_at_most_once_and_owns_its_kinds() {
