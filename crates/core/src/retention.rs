@@ -1,9 +1,10 @@
 //! Retention per family: `deletionPolicy: Retain` on a server tier, the
 //! distribution, the web ACL or the backups leaves what the family made in
 //! place when the stack is deleted. At teardown what a retained family made
-//! is taken as adopted (`hold_retained_edge`, `hold_retained_data`), so
-//! each family's teardown plan releases it (our tags removed) together with
-//! what it uses, exactly as it releases what the stack adopted.
+//! is taken as adopted (`hold_retained_edge`, `hold_retained_data`; a
+//! family on the seam does it in its own `StackFamily::hold_retained` with
+//! [`hold`]), so each family's teardown plan releases it (our tags removed)
+//! together with what it uses, exactly as it releases what the stack adopted.
 
 use crate::data::desired::DesiredDataTier;
 use crate::data::observed::ObservedDataTier;
@@ -14,6 +15,7 @@ use crate::identity::Claim;
 /// The time a retained resource is taken as adopted at (never written to AWS).
 pub const RETAINED: &str = "retained";
 
+/// Takes what the stack created as adopted (what is adopted stays so).
 pub fn hold(claim: &mut Claim) {
     if *claim == Claim::Created {
         *claim = Claim::Adopted(RETAINED.to_string());

@@ -1,7 +1,8 @@
 //! Typed desired state of a stack's edge and compute tiers: per region the
 //! certificate, target groups, ALBs and listeners, images, launch templates
 //! and auto scaling groups; globally the public zone's records, the health
-//! check, CloudFront, WAF and the alarm.
+//! check, CloudFront and the alarm (the web ACL is the WAF family's, on the
+//! seam: `families::waf`).
 //!
 //! Role-aware: the active region carries full capacity, the PRIMARY api
 //! record (with the health check) and the first origin of the CloudFront

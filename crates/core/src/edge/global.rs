@@ -1,6 +1,6 @@
 //! The stack's global resources: CloudFront's own certificate, the health
-//! check, the WAF web ACL, the distribution, the public records and the
-//! alarm. They point at regional ones, and the active region decides which.
+//! check, the distribution (with the WAF family's web ACL), the public
+//! records and the alarm. They point at regional ones, and the active region decides which.
 
 use warmstandby_api::{CachingMode, GLOBAL_REGION, OriginProtocol, PriceClass, RegionRole};
 

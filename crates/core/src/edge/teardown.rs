@@ -48,9 +48,9 @@ impl ObservedRegionEdge {
 }
 
 /// Deletion in the reverse of creation: alarm and our records first, then
-/// CloudFront (disabled, then deleted once deployed; the web ACL follows,
-/// `families::waf`), health checks, auto scaling groups, launch templates, listeners, load balancers,
-/// target groups, image copies, certificates and finally a zone we created.
+/// CloudFront (disabled, then deleted once deployed; the WAF family's web
+/// ACL follows it, `families::waf`), health checks, auto scaling groups,
+/// launch templates, listeners, load balancers, target groups, image copies, certificates and finally a zone we created.
 /// An adopted tier is left in place (`Release`: our tags removed), with the
 /// image copy and certificate of ours it uses; only what we created on it
 /// (a listener) is deleted.
