@@ -1,6 +1,8 @@
 //! Applying a stack's planned changes (IO), each described and logged
 //! without secrets, and typed for reports.
 
+use std::future::Future;
+
 use futures::future::join_all;
 use warmstandby_api::RegionRole;
 use warmstandby_aws::edge;
@@ -12,14 +14,11 @@ use warmstandby_core::desired::DesiredDataTier;
 use warmstandby_core::edge::plan::{EdgeAction, EdgeScope};
 use warmstandby_core::families::SeamAction;
 use warmstandby_core::family::FamilyAction;
+use warmstandby_core::plan::ActionOutcome;
+use warmstandby_core::stack_pass::Desired;
 use warmstandby_core::validate::ValidatedStack;
 
 use crate::change::{self, Change};
-
-/// An edge action as a change of its region, or a global one.
-pub(super) fn edge_change(scope: EdgeScope, regions: [&str; 2], action: &EdgeAction) -> Change {
-    family_change(scope, regions, action)
-}
 
 /// An action as a change of its region, or a global one.
 pub(super) fn family_change(scope: EdgeScope, regions: [&str; 2], action: &impl FamilyAction) -> Change {
@@ -29,35 +28,72 @@ pub(super) fn family_change(scope: EdgeScope, regions: [&str; 2], action: &impl 
     }
 }
 
+/// One pass's actions, by the tier (or the seam) that carries them.
+pub(super) struct Batches<'a> {
+    pub(super) data: &'a [(RegionRole, DataAction)],
+    pub(super) edge: &'a [(EdgeScope, EdgeAction)],
+    pub(super) families: &'a [(EdgeScope, SeamAction)],
+    pub(super) access: &'a [AccessAction],
+}
+
+/// Runs every batch of a pass (or a teardown pass) at once: their actions
+/// are independent of each other.
+pub(super) async fn apply_all(
+    aws: &AwsContext,
+    stack: &ValidatedStack,
+    desired: &Desired,
+    owners: &[Ownership; 2],
+    batches: Batches<'_>,
+) -> (Vec<(String, Change)>, Vec<AwsError>) {
+    let regions = [desired.data[0].region.as_str(), desired.data[1].region.as_str()];
+    let (data, edge, families, access) = tokio::join!(
+        Box::pin(apply(aws, stack, &desired.data, owners, batches.data)),
+        Box::pin(apply_edge(aws, regions, owners, batches.edge)),
+        Box::pin(apply_families(aws, regions, owners, batches.families)),
+        Box::pin(apply_access(aws, stack, &desired.access, owners, batches.access)),
+    );
+    let (mut applied, mut errors) = data;
+    for (more, failed) in [edge, families, access] {
+        applied.extend(more);
+        errors.extend(failed);
+    }
+    (applied, errors)
+}
+
 /// Runs one batch of edge actions concurrently.
-pub(super) async fn apply_edge(
+async fn apply_edge(
     aws: &AwsContext,
     regions: [&str; 2],
     owners: &[Ownership; 2],
     actions: &[(EdgeScope, EdgeAction)],
 ) -> (Vec<(String, Change)>, Vec<AwsError>) {
-    let results = join_all(actions.iter().map(|(scope, action)| {
-        let region = edge::scope_region(*scope, regions);
-        let owner = if *scope == EdgeScope::Region(RegionRole::Standby) { &owners[1] } else { &owners[0] };
-        Box::pin(edge::apply(aws, region, owner, action))
-    }))
-    .await;
-    report(actions.iter().zip(results).map(|((scope, action), result)| {
-        (edge::scope_region(*scope, regions), action.describe(), edge_change(*scope, regions, action), result)
-    }))
+    apply_scoped(regions, owners, actions, |region, owner, action| Box::pin(edge::apply(aws, region, owner, action)))
+        .await
 }
 
 /// Runs one batch of the seam families' actions concurrently.
-pub(super) async fn apply_families(
+async fn apply_families(
     aws: &AwsContext,
     regions: [&str; 2],
     owners: &[Ownership; 2],
     actions: &[(EdgeScope, SeamAction)],
 ) -> (Vec<(String, Change)>, Vec<AwsError>) {
-    let results = join_all(actions.iter().map(|(scope, action)| {
-        let region = edge::scope_region(*scope, regions);
-        let owner = if *scope == EdgeScope::Region(RegionRole::Standby) { &owners[1] } else { &owners[0] };
+    apply_scoped(regions, owners, actions, |region, owner, action| {
         Box::pin(families::apply(aws, region, owner, action))
+    })
+    .await
+}
+
+/// Runs actions of a region or global (the primary's owner) concurrently.
+async fn apply_scoped<'a, A: FamilyAction, Run: Future<Output = Result<ActionOutcome, AwsError>>>(
+    regions: [&'a str; 2],
+    owners: &'a [Ownership; 2],
+    actions: &'a [(EdgeScope, A)],
+    run: impl Fn(&'a str, &'a Ownership, &'a A) -> Run,
+) -> (Vec<(String, Change)>, Vec<AwsError>) {
+    let results = join_all(actions.iter().map(|(scope, action)| {
+        let owner = if *scope == EdgeScope::Region(RegionRole::Standby) { &owners[1] } else { &owners[0] };
+        run(edge::scope_region(*scope, regions), owner, action)
     }))
     .await;
     report(actions.iter().zip(results).map(|((scope, action), result)| {
@@ -66,7 +102,7 @@ pub(super) async fn apply_families(
 }
 
 /// Runs one batch of actions concurrently; each is logged without secrets.
-pub(super) async fn apply(
+async fn apply(
     aws: &AwsContext,
     stack: &ValidatedStack,
     desired: &[DesiredDataTier; 2],
@@ -86,7 +122,7 @@ pub(super) async fn apply(
 
 /// Runs one batch of access actions concurrently (secrets in the primary
 /// region, IAM globally); each is logged without the secret's value.
-pub(super) async fn apply_access(
+async fn apply_access(
     aws: &AwsContext,
     stack: &ValidatedStack,
     desired: &DesiredAccess,

@@ -25,7 +25,7 @@ mod teardown;
 
 pub use teardown::teardown;
 
-use apply::{access_region, apply, apply_access, apply_edge, apply_families, edge_change, family_change};
+use apply::{Batches, access_region, apply_all, family_change};
 use observe::observe;
 
 #[derive(Debug)]
@@ -325,24 +325,20 @@ async fn reconcile_validated(
     let desired = &decided.desired;
     let regions = [desired.data[0].region.as_str(), desired.data[1].region.as_str()];
     let (applied, changes, errors) = if intent == Intent::Apply {
-        let (data, edge, families, access) = tokio::join!(
-            Box::pin(apply(aws, &validated, &desired.data, &owners, &decided.data_plan.actions)),
-            Box::pin(apply_edge(aws, regions, &owners, &decided.edge_plan.actions)),
-            Box::pin(apply_families(aws, regions, &owners, &decided.families_plan.actions)),
-            Box::pin(apply_access(aws, &validated, &desired.access, &owners, &decided.access_plan.actions)),
-        );
-        let (mut applied, mut errors) = data;
-        for (more, failed) in [edge, families, access] {
-            applied.extend(more);
-            errors.extend(failed);
-        }
+        let batches = Batches {
+            data: &decided.data_plan.actions,
+            edge: &decided.edge_plan.actions,
+            families: &decided.families_plan.actions,
+            access: &decided.access_plan.actions,
+        };
+        let (applied, errors) = apply_all(aws, &validated, desired, &owners, batches).await;
         let (applied, changes): (Vec<String>, Vec<Change>) = applied.into_iter().unzip();
         let (errors, _throttled) = crate::set_throttles_aside(errors);
         (applied, changes, errors)
     } else {
         let mut changes: Vec<Change> =
             decided.data_plan.actions.iter().map(|(role, a)| change::of(Some(regions[role.index()]), a)).collect();
-        changes.extend(decided.edge_plan.actions.iter().map(|(scope, a)| edge_change(*scope, regions, a)));
+        changes.extend(decided.edge_plan.actions.iter().map(|(scope, a)| family_change(*scope, regions, a)));
         changes.extend(decided.families_plan.actions.iter().map(|(scope, a)| family_change(*scope, regions, a)));
         changes
             .extend(decided.access_plan.actions.iter().map(|a| change::of(Some(access_region(&desired.access, a)), a)));

@@ -14,7 +14,7 @@ use warmstandby_core::stack_pass::Desired;
 use warmstandby_core::stack_pass::waiting::teardown_transitional;
 use warmstandby_core::validate::{StackInputs, validate_stack_for_teardown};
 
-use super::apply::{apply, apply_access, apply_edge, apply_families};
+use super::apply::{Batches, apply_all};
 use super::observe::{observe_both, observe_edge};
 use super::owner;
 use crate::{TeardownOutcome, TeardownWait};
@@ -104,17 +104,13 @@ pub async fn teardown(
         };
     }
     let regions = [desired[0].region.as_str(), desired[1].region.as_str()];
-    let (data, edge, families, access) = tokio::join!(
-        Box::pin(apply(aws, &validated, desired, &owners, &plan.actions)),
-        Box::pin(apply_edge(aws, regions, &owners, &edge_plan.actions)),
-        Box::pin(apply_families(aws, regions, &owners, &families_plan.actions)),
-        Box::pin(apply_access(aws, &validated, &wanted.access, &owners, &access_plan.actions)),
-    );
-    let (mut applied, mut errors) = data;
-    for (more, failed) in [edge, families, access] {
-        applied.extend(more);
-        errors.extend(failed);
-    }
+    let batches = Batches {
+        data: &plan.actions,
+        edge: &edge_plan.actions,
+        families: &families_plan.actions,
+        access: &access_plan.actions,
+    };
+    let (applied, errors) = apply_all(aws, &validated, &wanted, &owners, batches).await;
     let (errors, throttled) = crate::set_throttles_aside(errors);
     let mut waiting = plan.waiting;
     waiting.extend(throttled);
