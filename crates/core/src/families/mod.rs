@@ -24,6 +24,17 @@ use crate::plan::Plan;
 use crate::resource::{Kind, Resource, Scope, Tier};
 use crate::validate::ValidatedStack;
 
+/// A resource of the family found adopted (by its tags): what
+/// `status.adopted` records of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Adopted {
+    pub region: String,
+    pub kind: Kind,
+    pub id: String,
+    /// When (RFC 3339), from its tags.
+    pub at: String,
+}
+
 /// What a family on the seam sees of the tiers not on it yet (read-only).
 #[derive(Clone, Copy, Debug)]
 pub struct Neighbours<'a> {
@@ -68,7 +79,7 @@ pub trait StackFamily {
     /// Its IDs in the status.
     fn status(observed: &Self::Observed, status: &mut ThreeTierStackStatus);
     /// What of it this pass found adopted (recorded in `status.adopted`).
-    fn adopted(observed: &Self::Observed) -> Vec<AdoptedResource>;
+    fn adopted(observed: &Self::Observed) -> Vec<Adopted>;
     /// Resources of ours that still exist (teardown is done at zero).
     fn live_count(observed: &Self::Observed) -> usize;
     /// What a finished teardown left in place on purpose, in words.
@@ -176,7 +187,7 @@ macro_rules! define_seam {
                 $(<$family as StackFamily>::status(&self.$field, status);)*
             }
 
-            pub fn adopted(&self) -> Vec<AdoptedResource> {
+            pub fn adopted(&self) -> Vec<Adopted> {
                 let mut out = Vec::new();
                 $(out.extend(<$family as StackFamily>::adopted(&self.$field));)*
                 out

@@ -9,7 +9,7 @@ use warmstandby_api::{AdoptedResource, DriftItem, GLOBAL_REGION, ThreeTierStackS
 use crate::compare::{Fields, diff, list, opt};
 use crate::edge::actions::EdgeScope;
 use crate::edge::status::Family as Verdict;
-use crate::families::{Neighbours, StackFamily, verdict};
+use crate::families::{Adopted, Neighbours, StackFamily, verdict};
 use crate::family::{Effect, Family, FamilyAction};
 use crate::identity::Claim;
 use crate::placement::Placement;
@@ -277,14 +277,14 @@ impl StackFamily for Waf {
             observed.as_ref().filter(|w| w.is_ours()).map(|w| w.arn.clone());
     }
 
-    fn adopted(observed: &ObservedWaf) -> Vec<AdoptedResource> {
+    fn adopted(observed: &ObservedWaf) -> Vec<Adopted> {
         let adopted = observed.as_ref().and_then(|acl| Some((acl, acl.claim.adopted_at()?)));
         adopted
-            .map(|(acl, at)| AdoptedResource {
+            .map(|(acl, at)| Adopted {
                 region: GLOBAL_REGION.to_string(),
-                kind: Kind::WebAcl.to_string(),
+                kind: Kind::WebAcl,
                 id: acl.name.clone(),
-                adopted_at: at.to_string(),
+                at: at.to_string(),
             })
             .into_iter()
             .collect()

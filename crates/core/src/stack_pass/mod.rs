@@ -328,10 +328,11 @@ pub fn conclude(
     if applied.applying && applied.count > 0 {
         waiting.push(format!("{} change(s) made; checking again", applied.count));
     }
+    let around = neighbours(&desired, snapshot);
     let pass = StackPass {
         regions: [(&desired.data[0], &snapshot.data[0]), (&desired.data[1], &snapshot.data[1])],
-        edge: neighbours(&desired, snapshot).edge,
-        seam: desired.families.verdicts(&snapshot.families, &neighbours(&desired, snapshot), &drift),
+        edge: around.edge,
+        seam: desired.families.verdicts(&snapshot.families, &around, &drift),
         outcome: PassOutcome {
             drift,
             converged,
@@ -489,6 +490,10 @@ fn adopted(
     if let Some(d) = &snapshot.global.distribution {
         record(global, Kind::Distribution, &d.id, d.claim.adopted_at());
     }
+    // The families on the seam (the web ACL), where the edge recorded them.
+    for a in snapshot.families.adopted() {
+        record(&a.region, a.kind, &a.id, Some(&a.at));
+    }
     for h in &snapshot.global.health_checks {
         record(global, Kind::HealthCheck, &h.id, h.claim.adopted_at());
     }
@@ -497,11 +502,6 @@ fn adopted(
         let name = m.name.trim_start_matches("_warmstandby.");
         let kind = if name == desired.global.web_fqdn { Kind::AliasRecord } else { Kind::FailoverRecord };
         record(global, kind, name, at.map(|a| a.trim_end_matches('"')));
-    }
-    for found in snapshot.families.adopted() {
-        if !adopted.iter().any(|a| a.region == found.region && a.kind == found.kind && a.id == found.id) {
-            adopted.push(found);
-        }
     }
     adopted
 }
