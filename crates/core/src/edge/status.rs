@@ -41,6 +41,12 @@ const FAMILY_KINDS: [(&str, &[&str]); 5] = [
 
 fn family(condition: &'static str, problems: Vec<String>, drift: &[DriftItem]) -> Family {
     let kinds = FAMILY_KINDS.iter().find(|(c, _)| *c == condition).map(|(_, k)| *k).unwrap_or_default();
+    verdict(condition, problems, drift, kinds)
+}
+
+/// A family's verdict (every family's, on the seam or in a tier): not
+/// ready with its problems, else with the drift of its `kinds`, else ready.
+pub fn verdict(condition: &'static str, problems: Vec<String>, drift: &[DriftItem], kinds: &[&str]) -> Family {
     let drifted: Vec<String> =
         drift.iter().filter(|d| kinds.contains(&d.kind.as_str())).map(ToString::to_string).collect();
     if !problems.is_empty() {

@@ -89,14 +89,8 @@ pub trait StackFamily {
 /// A family's verdict from its problems and the drift of its kinds.
 pub fn verdict<F: StackFamily>(condition: &'static str, problems: Vec<String>, drift: &[DriftItem]) -> Verdict {
     let kinds: Vec<String> = F::FAMILY.kinds().iter().map(Kind::to_string).collect();
-    let drifted: Vec<String> = drift.iter().filter(|d| kinds.contains(&d.kind)).map(ToString::to_string).collect();
-    if !problems.is_empty() {
-        Verdict { condition, ready: false, reason: "NotReady", message: problems.join("; ") }
-    } else if !drifted.is_empty() {
-        Verdict { condition, ready: false, reason: "DriftDetected", message: drifted.join("; ") }
-    } else {
-        Verdict { condition, ready: true, reason: "Ready", message: String::new() }
-    }
+    let kinds: Vec<&str> = kinds.iter().map(String::as_str).collect();
+    crate::edge::status::verdict(condition, problems, drift, &kinds)
 }
 
 /// The one list of families on the seam: `field: type => variant`. It
