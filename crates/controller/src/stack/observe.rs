@@ -47,8 +47,10 @@ pub(super) async fn observe(
         matches!((&d0, &e0), (Err(a), Err(b)) if a.class.suggests_outage() && b.class.suggests_outage()),
         matches!((&d1, &e1), (Err(a), Err(b)) if a.class.suggests_outage() && b.class.suggests_outage()),
     ];
-    let tolerated =
-        |i: usize| validated.policy.is_some() && global.is_ok() && region_errors[1 - i].is_none() && cut_off[i];
+    // The global resources (the edge's and the seam families', all in
+    // us-east-1) must answer for one region's outage to be tolerated.
+    let global_ok = global.is_ok() && families.is_ok();
+    let tolerated = |i: usize| validated.policy.is_some() && global_ok && region_errors[1 - i].is_none() && cut_off[i];
     let unreachable = [tolerated(0), tolerated(1)];
     let first_error = region_errors
         .iter()
