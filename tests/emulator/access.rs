@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use aws_sdk_ec2::types::Filter;
 use warmstandby_api::{RegionRole, TAG_UID};
 use warmstandby_controller::Intent;
-use warmstandby_core::access::environment::VARIABLES;
 use warmstandby_core::failover::Request;
+use warmstandby_core::families::environment::VARIABLES;
 use warmstandby_tests::Emulator;
 
 use crate::failover::{ready_stack, run_until_finished};
@@ -126,7 +126,7 @@ async fn the_instances_are_wired_in_both_regions_through_rotation_switchover_and
         .await
         .unwrap();
     // IAM may return the document URL-encoded.
-    let doc = warmstandby_core::access::plan::policy_document(api_policy.policy_document());
+    let doc = warmstandby_core::families::instance_roles::policy_document(api_policy.policy_document());
     let resources: Vec<&str> =
         doc["Statement"][0]["Resource"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect();
     let mut arns: Vec<&str> = access.secret_arns.values().map(String::as_str).collect();

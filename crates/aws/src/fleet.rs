@@ -276,34 +276,6 @@ pub(crate) async fn certificates(
         .await
 }
 
-/// Every secret of ours in the region (named `warmstandby/...`), also those
-/// scheduled for deletion; a replica lists with its primary region.
-pub(crate) async fn secrets(
-    aws: &AwsContext,
-    region: &str,
-) -> Result<Arc<Vec<aws_sdk_secretsmanager::types::SecretListEntry>>, AwsError> {
-    let ours = aws_sdk_secretsmanager::types::Filter::builder()
-        .key(aws_sdk_secretsmanager::types::FilterNameStringType::Name)
-        .values(warmstandby_core::access::desired::SECRET_PREFIX)
-        .build();
-    aws.shared()
-        .read(Listing::Secrets, region, || {
-            all_pages(|token| async {
-                let page = send!(
-                    "secretsmanager:ListSecrets",
-                    aws.secretsmanager(region)
-                        .list_secrets()
-                        .filters(ours.clone())
-                        .include_planned_deletion(true)
-                        .max_results(100)
-                        .set_next_token(token)
-                )?;
-                Ok((page.secret_list().to_vec(), page.next_token().map(str::to_string)))
-            })
-        })
-        .await
-}
-
 /// Names a stack's listeners and alarm from its last status, for the fleet's
 /// shared reads by id. A pass names its own; calling this for every stack
 /// the operator knows, when it starts, makes the first shared reads after a
@@ -397,25 +369,6 @@ pub(crate) async fn distributions(
     aws.shared()
         .read(Listing::Distributions, GLOBAL_REGION, || async {
             send_all!("cloudfront:ListDistributions", aws.cloudfront().list_distributions())
-        })
-        .await
-}
-
-/// Every role of the account with its policies and instance profiles.
-pub(crate) async fn roles(aws: &AwsContext) -> Result<Arc<Vec<aws_sdk_iam::types::RoleDetail>>, AwsError> {
-    aws.shared()
-        .read(Listing::AccountAuthorization, GLOBAL_REGION, || {
-            all_pages(|marker| async {
-                let out = send!(
-                    "iam:GetAccountAuthorizationDetails",
-                    aws.iam()
-                        .get_account_authorization_details()
-                        .filter(aws_sdk_iam::types::EntityType::Role)
-                        .set_marker(marker)
-                )?;
-                let next = out.marker().filter(|_| out.is_truncated()).map(str::to_string);
-                Ok((out.role_detail_list().to_vec(), next))
-            })
         })
         .await
 }

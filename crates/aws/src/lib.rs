@@ -23,7 +23,6 @@ macro_rules! send_all {
     };
 }
 
-pub mod access;
 pub mod backup;
 pub mod bastion;
 pub mod calls;
@@ -34,14 +33,12 @@ pub mod edge;
 pub mod errors;
 pub mod families;
 pub mod fleet;
-pub mod iam;
 pub mod local;
 pub mod network;
 pub mod pacing;
 pub mod rds;
 pub mod recent;
 pub mod route53;
-pub mod secrets;
 pub mod security_groups;
 pub mod shared;
 pub mod tags;

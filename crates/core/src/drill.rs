@@ -76,7 +76,7 @@ pub fn readiness(
                 (Some(x), Some(y)) => {
                     // The environment block names each region's own settings.
                     let user = |d: &crate::edge::observed::LaunchTemplateData| {
-                        d.user_data.as_deref().map(crate::access::environment::user_part)
+                        d.user_data.as_deref().map(crate::families::environment::user_part)
                     };
                     x.instance_type == y.instance_type
                         && user(x) == user(y)

@@ -6,7 +6,6 @@
 //! against observations.
 #![forbid(unsafe_code)]
 
-pub mod access;
 pub mod aws_time;
 pub mod base64;
 pub mod compare;

@@ -7,9 +7,10 @@ use std::collections::BTreeMap;
 use proptest::prelude::*;
 use warmstandby_api::{FailoverPolicy, RegionPair, RegionRole, ThreeTierStack};
 
-use crate::access::observed::ObservedAccess;
-use crate::access::plan::plan_access;
 use crate::desired::stack_topology;
+use crate::families::FamiliesObserved;
+use crate::families::instance_roles::{SecretSeen, plan_roles};
+use crate::families::secrets::plan_secret;
 use crate::placement::Placement;
 use crate::secret::{Password, PasswordLookup};
 use crate::stack_pass::{Desired, launch_of};
@@ -119,11 +120,13 @@ proptest! {
         for active in RegionRole::BOTH {
             let placement = Placement::at(active);
             let desired = Desired::of(&v, &placement);
-            let access = plan_access(&desired.access, &ObservedAccess::default(), None);
-            prop_assert!(!access.actions.is_empty(), "nothing exists: the access family has work");
+            let secret = plan_secret(&desired.families.secrets, None, None);
+            prop_assert!(!secret.actions.is_empty(), "nothing exists: the secrets family has work");
+            let roles = plan_roles(&desired.families.instance_roles, &Default::default(), SecretSeen::NotYet);
+            prop_assert!(!roles.actions.is_empty(), "nothing exists: the instance roles family has work");
             for role in RegionRole::BOTH {
                 // Launch settings wait for the profiles; they never panic.
-                let launch = launch_of(&desired, &ObservedAccess::default(), role, &placement);
+                let launch = launch_of(&desired, &FamiliesObserved::default(), role, &placement);
                 prop_assert!(launch.values().all(Result::is_err));
             }
         }

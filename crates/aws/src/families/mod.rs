@@ -5,11 +5,15 @@
 //! (`warmstandby_core::seam_families!`), so a family cannot be registered in
 //! one crate and forgotten in the other.
 
+pub mod instance_roles;
+pub mod secrets;
 pub mod waf;
 
 use std::future::Future;
 
 use warmstandby_api::ThreeTierStackStatus;
+use warmstandby_core::Password;
+use warmstandby_core::edge::actions::EdgeScope;
 use warmstandby_core::families::{FamiliesDesired, FamiliesObserved, SeamAction, StackFamily};
 use warmstandby_core::plan::ActionOutcome;
 
@@ -17,25 +21,83 @@ use crate::clients::AwsContext;
 use crate::errors::AwsError;
 use crate::tags::Ownership;
 
+/// What an observation is for.
+#[derive(Clone, Copy, Debug)]
+pub enum Reading<'a> {
+    /// A reconcile pass: the last status's IDs let a family read directly,
+    /// and the stack's password is compared with what a secret holds.
+    Pass { status: Option<&'a ThreeTierStackStatus>, password: &'a Password },
+    /// A teardown: no status to trust, every resource of ours is searched for.
+    Teardown,
+}
+
+impl<'a> Reading<'a> {
+    pub fn status(&self) -> Option<&'a ThreeTierStackStatus> {
+        match self {
+            Reading::Pass { status, .. } => *status,
+            Reading::Teardown => None,
+        }
+    }
+
+    pub fn password(&self) -> Option<&'a Password> {
+        match self {
+            Reading::Pass { password, .. } => Some(password),
+            Reading::Teardown => None,
+        }
+    }
+
+    pub fn is_teardown(&self) -> bool {
+        matches!(self, Reading::Teardown)
+    }
+}
+
 /// One family's observation and calls.
 pub trait AwsFamily: StackFamily {
-    /// What AWS holds of it now. `status` is the last one, whose IDs let it
-    /// read directly (`None` at teardown: it searches for everything of
-    /// ours). `owners`: the primary region's first.
+    /// Where its reads go: a failed read counts as that region's (or the
+    /// global resources') failure, so an outage of one region is told
+    /// apart from one of the account's global services.
+    const READ_FROM: EdgeScope;
+
+    /// What AWS holds of it now. `owners`: the primary region's first.
     fn observe(
         aws: &AwsContext,
         desired: &Self::Desired,
         owners: &[Ownership; 2],
-        status: Option<&ThreeTierStackStatus>,
+        reading: &Reading<'_>,
     ) -> impl Future<Output = Result<Self::Observed, AwsError>> + Send;
 
-    /// Carries out one action in `region` for `owner`.
+    /// Carries out one action in `region` for `owner`. The password is read
+    /// only by the calls that write it.
     fn apply(
         aws: &AwsContext,
         region: &str,
         owner: &Ownership,
         action: &Self::Action,
+        password: &Password,
     ) -> impl Future<Output = Result<ActionOutcome, AwsError>> + Send;
+}
+
+/// Every seam family's observation; a family whose reads failed is left
+/// empty and its failure is told with where its reads go.
+#[derive(Debug, Default)]
+pub struct Seen {
+    pub observed: FamiliesObserved,
+    pub failed: Vec<(EdgeScope, AwsError)>,
+}
+
+impl Seen {
+    /// All or nothing (teardown): the first failure.
+    pub fn complete(self) -> Result<FamiliesObserved, AwsError> {
+        match self.failed.into_iter().next() {
+            Some((_, e)) => Err(e),
+            None => Ok(self.observed),
+        }
+    }
+
+    /// The first failure of reads that go to `place`.
+    pub fn failure_at(&self, place: EdgeScope) -> Option<&AwsError> {
+        self.failed.iter().find(|(p, _)| *p == place).map(|(_, e)| e)
+    }
 }
 
 macro_rules! define_aws_seam {
@@ -45,12 +107,17 @@ macro_rules! define_aws_seam {
             aws: &AwsContext,
             desired: &FamiliesDesired,
             owners: &[Ownership; 2],
-            status: Option<&ThreeTierStackStatus>,
-        ) -> Result<FamiliesObserved, AwsError> {
-            let ($($field,)*) = tokio::try_join!(
-                $(Box::pin(<$family as AwsFamily>::observe(aws, &desired.$field, owners, status)),)*
-            )?;
-            Ok(FamiliesObserved { $($field,)* })
+            reading: &Reading<'_>,
+        ) -> Seen {
+            let ($($field,)*) = tokio::join!(
+                $(Box::pin(<$family as AwsFamily>::observe(aws, &desired.$field, owners, reading)),)*
+            );
+            let mut seen = Seen::default();
+            $(match $field {
+                Ok(observed) => seen.observed.$field = observed,
+                Err(e) => seen.failed.push((<$family as AwsFamily>::READ_FROM, e)),
+            })*
+            seen
         }
 
         /// Carries out one action of a family on the seam.
@@ -59,9 +126,12 @@ macro_rules! define_aws_seam {
             region: &str,
             owner: &Ownership,
             action: &SeamAction,
+            password: &Password,
         ) -> Result<ActionOutcome, AwsError> {
             match action {
-                $(SeamAction::$variant(a) => Box::pin(<$family as AwsFamily>::apply(aws, region, owner, a)).await,)*
+                $(SeamAction::$variant(a) => {
+                    Box::pin(<$family as AwsFamily>::apply(aws, region, owner, a, password)).await
+                })*
             }
         }
     };

@@ -10,12 +10,14 @@ use aws_sdk_wafv2::types::{
 };
 use std::sync::Arc;
 
-use warmstandby_api::{GLOBAL_REGION, TAG_UID, ThreeTierStackStatus};
+use warmstandby_api::{GLOBAL_REGION, TAG_UID};
+use warmstandby_core::Password;
+use warmstandby_core::edge::actions::EdgeScope;
 use warmstandby_core::families::waf::{DesiredWaf, ObservedWaf, ObservedWebAcl, Waf, WafAction, WebAclSpec};
 use warmstandby_core::identity::Claim;
 use warmstandby_core::plan::ActionOutcome;
 
-use super::AwsFamily;
+use super::{AwsFamily, Reading};
 use crate::clients::AwsContext;
 use crate::edge::{not_ours, ok_or_gone};
 use crate::errors::AwsError;
@@ -23,16 +25,19 @@ use crate::shared::Listing;
 use crate::tags::Ownership;
 
 impl AwsFamily for Waf {
+    /// Scope CLOUDFRONT: us-east-1, with the edge's global resources.
+    const READ_FROM: EdgeScope = EdgeScope::Global;
+
     /// The ACL of the desired name: by the ARN the last status names, else
     /// by name. Its tags are read only while they matter (`read_tags`).
     async fn observe(
         aws: &AwsContext,
         desired: &DesiredWaf,
         owners: &[Ownership; 2],
-        status: Option<&ThreeTierStackStatus>,
+        reading: &Reading<'_>,
     ) -> Result<ObservedWaf, AwsError> {
         let Some(w) = desired else { return Ok(None) };
-        let hint = status.and_then(|s| s.global.as_ref()).and_then(|g| g.web_acl_arn.as_deref());
+        let hint = reading.status().and_then(|s| s.global.as_ref()).and_then(|g| g.web_acl_arn.as_deref());
         observe(aws, &w.name, hint, w.read_tags.then_some(&owners[0])).await
     }
 
@@ -41,6 +46,7 @@ impl AwsFamily for Waf {
         _region: &str,
         owner: &Ownership,
         action: &WafAction,
+        _password: &Password,
     ) -> Result<ActionOutcome, AwsError> {
         apply(aws, owner, action).await
     }

@@ -6,9 +6,7 @@ use std::future::Future;
 use futures::future::join_all;
 use warmstandby_api::RegionRole;
 use warmstandby_aws::edge;
-use warmstandby_aws::{AwsContext, AwsError, Ownership, access, data_tier, families};
-use warmstandby_core::access::actions::AccessAction;
-use warmstandby_core::access::desired::DesiredAccess;
+use warmstandby_aws::{AwsContext, AwsError, Ownership, data_tier, families};
 use warmstandby_core::data::plan::DataAction;
 use warmstandby_core::desired::DesiredDataTier;
 use warmstandby_core::edge::plan::{EdgeAction, EdgeScope};
@@ -33,7 +31,6 @@ pub(super) struct Batches<'a> {
     pub(super) data: &'a [(RegionRole, DataAction)],
     pub(super) edge: &'a [(EdgeScope, EdgeAction)],
     pub(super) families: &'a [(EdgeScope, SeamAction)],
-    pub(super) access: &'a [AccessAction],
 }
 
 /// Runs every batch of a pass (or a teardown pass) at once: their actions
@@ -46,14 +43,13 @@ pub(super) async fn apply_all(
     batches: Batches<'_>,
 ) -> (Vec<(String, Change)>, Vec<AwsError>) {
     let regions = [desired.data[0].region.as_str(), desired.data[1].region.as_str()];
-    let (data, edge, families, access) = tokio::join!(
+    let (data, edge, families) = tokio::join!(
         Box::pin(apply(aws, stack, &desired.data, owners, batches.data)),
         Box::pin(apply_edge(aws, regions, owners, batches.edge)),
-        Box::pin(apply_families(aws, regions, owners, batches.families)),
-        Box::pin(apply_access(aws, stack, &desired.access, owners, batches.access)),
+        Box::pin(apply_families(aws, stack, regions, owners, batches.families)),
     );
     let (mut applied, mut errors) = data;
-    for (more, failed) in [edge, families, access] {
+    for (more, failed) in [edge, families] {
         applied.extend(more);
         errors.extend(failed);
     }
@@ -71,15 +67,17 @@ async fn apply_edge(
         .await
 }
 
-/// Runs one batch of the seam families' actions concurrently.
+/// Runs one batch of the seam families' actions concurrently; each is
+/// logged without the secret's value.
 async fn apply_families(
     aws: &AwsContext,
+    stack: &ValidatedStack,
     regions: [&str; 2],
     owners: &[Ownership; 2],
     actions: &[(EdgeScope, SeamAction)],
 ) -> (Vec<(String, Change)>, Vec<AwsError>) {
     apply_scoped(regions, owners, actions, |region, owner, action| {
-        Box::pin(families::apply(aws, region, owner, action))
+        Box::pin(families::apply(aws, region, owner, action, &stack.password))
     })
     .await
 }
@@ -120,25 +118,6 @@ async fn apply(
     }))
 }
 
-/// Runs one batch of access actions concurrently (secrets in the primary
-/// region, IAM globally); each is logged without the secret's value.
-async fn apply_access(
-    aws: &AwsContext,
-    stack: &ValidatedStack,
-    desired: &DesiredAccess,
-    owners: &[Ownership; 2],
-    actions: &[AccessAction],
-) -> (Vec<(String, Change)>, Vec<AwsError>) {
-    let results = join_all(
-        actions.iter().map(|action| Box::pin(access::apply(aws, desired, &owners[0], &stack.password, action))),
-    )
-    .await;
-    report(actions.iter().zip(results).map(|(action, result)| {
-        let region = access_region(desired, action);
-        (region, action.describe(), change::of(Some(region), action), result)
-    }))
-}
-
 /// Logs each action's result (descriptions carry no secrets) and sorts the
 /// results into the changes made, by `<region>: <description>`, and the errors.
 fn report<'a, T>(
@@ -159,12 +138,4 @@ fn report<'a, T>(
         }
     }
     (applied, errors)
-}
-
-/// Where an access action is reported: the secret's home region, or global.
-pub(super) fn access_region<'a>(desired: &'a DesiredAccess, action: &AccessAction) -> &'a str {
-    match action {
-        AccessAction::Secret(_) => &desired.secret.home_region,
-        AccessAction::Iam(_) => change::GLOBAL_NAME,
-    }
 }

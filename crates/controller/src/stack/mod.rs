@@ -25,7 +25,7 @@ mod teardown;
 
 pub use teardown::teardown;
 
-use apply::{Batches, access_region, apply_all, family_change};
+use apply::{Batches, apply_all, family_change};
 use observe::observe;
 
 #[derive(Debug)]
@@ -329,7 +329,6 @@ async fn reconcile_validated(
             data: &decided.data_plan.actions,
             edge: &decided.edge_plan.actions,
             families: &decided.families_plan.actions,
-            access: &decided.access_plan.actions,
         };
         let (applied, errors) = apply_all(aws, &validated, desired, &owners, batches).await;
         let (applied, changes): (Vec<String>, Vec<Change>) = applied.into_iter().unzip();
@@ -340,8 +339,6 @@ async fn reconcile_validated(
             decided.data_plan.actions.iter().map(|(role, a)| change::of(Some(regions[role.index()]), a)).collect();
         changes.extend(decided.edge_plan.actions.iter().map(|(scope, a)| family_change(*scope, regions, a)));
         changes.extend(decided.families_plan.actions.iter().map(|(scope, a)| family_change(*scope, regions, a)));
-        changes
-            .extend(decided.access_plan.actions.iter().map(|a| change::of(Some(access_region(&desired.access, a)), a)));
         (Vec::new(), changes, Vec::new())
     };
     // An object that only observes lists what an apply would change. A pass

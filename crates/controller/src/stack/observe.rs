@@ -4,10 +4,11 @@
 use warmstandby_api::{RegionRole, ThreeTierStack, ThreeTierStackStatus};
 use warmstandby_aws::data_tier::DataHints;
 use warmstandby_aws::edge::{self, EdgeHints};
-use warmstandby_aws::{AwsContext, AwsError, Ownership, data_tier, families, iam, secrets};
-use warmstandby_core::access::observed::ObservedAccess;
+use warmstandby_aws::families::Reading;
+use warmstandby_aws::{AwsContext, AwsError, Ownership, data_tier, families};
 use warmstandby_core::data::observed::ObservedDataTier;
 use warmstandby_core::desired::{DesiredDataTier, DesiredGlobalEdge, DesiredRegionEdge};
+use warmstandby_core::edge::actions::EdgeScope;
 use warmstandby_core::edge::observed::{ObservedGlobalEdge, ObservedRegionEdge};
 use warmstandby_core::resource::Kind;
 use warmstandby_core::stack_pass::{Desired, Snapshot};
@@ -26,20 +27,21 @@ pub(super) async fn observe(
 ) -> Result<Snapshot, AwsError> {
     let hints = hints(stack.status.as_ref(), &desired.global, &desired.regions);
     let data_hints = data_hints(stack.status.as_ref());
-    let (d0, d1, e0, e1, global, families, secret, iam) = tokio::join!(
+    let reading = Reading::Pass { status: stack.status.as_ref(), password: &validated.password };
+    let (d0, d1, e0, e1, global, seam) = tokio::join!(
         Box::pin(data_tier::observe(aws, &desired.data[0], &owners[0], &data_hints[0])),
         Box::pin(data_tier::observe(aws, &desired.data[1], &owners[1], &data_hints[1])),
         Box::pin(observe_region_edge(aws, desired, owners, &hints, 0)),
         Box::pin(observe_region_edge(aws, desired, owners, &hints, 1)),
         Box::pin(edge::observe_global(aws, &desired.global, &owners[0], &hints)),
-        Box::pin(families::observe(aws, &desired.families, owners, stack.status.as_ref())),
-        Box::pin(secrets::observe(aws, &desired.access.secret, &owners[0], Some(&validated.password))),
-        Box::pin(iam::observe(aws, &desired.access, &owners[0], false)),
+        Box::pin(families::observe(aws, &desired.families, owners, &reading)),
     );
-    // The secret lives in the primary region: it is that region's to reach.
+    // A seam family's reads of one region (the secret's, in the primary)
+    // are that region's to reach.
+    let at = |role: RegionRole| seam.failure_at(EdgeScope::Region(role));
     let region_errors = [
-        d0.as_ref().err().or(e0.as_ref().err()).or(secret.as_ref().err()).cloned(),
-        d1.as_ref().err().or(e1.as_ref().err()).cloned(),
+        d0.as_ref().err().or(e0.as_ref().err()).or(at(RegionRole::Primary)).cloned(),
+        d1.as_ref().err().or(e1.as_ref().err()).or(at(RegionRole::Standby)).cloned(),
     ];
     // A region is cut off when every read of it failed as an outage fails
     // (a throttled or single failed read means it answers).
@@ -47,9 +49,10 @@ pub(super) async fn observe(
         matches!((&d0, &e0), (Err(a), Err(b)) if a.class.suggests_outage() && b.class.suggests_outage()),
         matches!((&d1, &e1), (Err(a), Err(b)) if a.class.suggests_outage() && b.class.suggests_outage()),
     ];
-    // The global resources (the edge's and the seam families', all in
-    // us-east-1) must answer for one region's outage to be tolerated.
-    let global_ok = global.is_ok() && families.is_ok();
+    // The global resources (the edge's and the seam families': the web
+    // ACL, IAM) must answer for one region's outage to be tolerated.
+    let seam_global = seam.failure_at(EdgeScope::Global).cloned();
+    let global_ok = global.is_ok() && seam_global.is_none();
     let tolerated = |i: usize| validated.policy.is_some() && global_ok && region_errors[1 - i].is_none() && cut_off[i];
     let unreachable = [tolerated(0), tolerated(1)];
     let first_error = region_errors
@@ -57,8 +60,7 @@ pub(super) async fn observe(
         .enumerate()
         .find_map(|(i, e)| e.clone().filter(|_| !unreachable[i]))
         .or(global.as_ref().err().cloned())
-        .or(families.as_ref().err().cloned())
-        .or(iam.as_ref().err().cloned());
+        .or(seam_global);
     if let Some(e) = first_error {
         return Err(e);
     }
@@ -75,26 +77,11 @@ pub(super) async fn observe(
             e1.unwrap_or_else(|_| last_known(RegionRole::Standby)),
         ],
         global: global.unwrap_or_default(),
-        families: families.unwrap_or_default(),
-        access: {
-            // An IAM error returned above; a secret that could not be read
-            // belongs to an unreachable primary, where nothing is planned.
-            let (roles, profiles) = iam.unwrap_or_default();
-            ObservedAccess {
-                secret: secret.unwrap_or_default(),
-                roles,
-                profiles,
-                known_profiles: known_profiles(stack.status.as_ref()),
-            }
-        },
+        // A family that could not be read belongs to an unreachable region,
+        // where nothing is planned (any other failure returned above).
+        families: seam.observed,
         unreachable,
     })
-}
-
-/// Instance profiles the last status named (by the last part of their ARNs).
-fn known_profiles(status: Option<&ThreeTierStackStatus>) -> Vec<String> {
-    let Some(access) = status.and_then(|s| s.access.as_ref()) else { return Vec::new() };
-    access.instance_profiles.values().filter_map(|arn| arn.rsplit('/').next()).map(str::to_string).collect()
 }
 
 pub(super) async fn observe_both(
@@ -196,8 +183,8 @@ pub(super) async fn observe_edge(
         Box::pin(observe_region_edge(aws, desired, owners, hints, 0)),
         Box::pin(observe_region_edge(aws, desired, owners, hints, 1)),
         Box::pin(edge::observe_global(aws, &desired.global, &owners[0], hints)),
-        // No status: teardown searches for everything that is ours.
-        Box::pin(families::observe(aws, &desired.families, owners, None)),
+        // Teardown searches for everything that is ours.
+        Box::pin(async { families::observe(aws, &desired.families, owners, &Reading::Teardown).await.complete() }),
     )?;
     Ok(EdgeObserved { regions: [primary, standby], global, families })
 }

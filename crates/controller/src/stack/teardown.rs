@@ -4,10 +4,9 @@ use warmstandby_api::RegionRole;
 use warmstandby_aws::AwsContext;
 use warmstandby_aws::data_tier::DataHints;
 use warmstandby_aws::edge::EdgeHints;
-use warmstandby_core::access::plan::plan_access_teardown;
 use warmstandby_core::data::observed::ObservedDataTier;
 use warmstandby_core::data::teardown::plan_data_teardown;
-use warmstandby_core::edge::observed::{Claim, ObservedRegionEdge};
+use warmstandby_core::edge::observed::ObservedRegionEdge;
 use warmstandby_core::edge::plan::plan_edge_teardown;
 use warmstandby_core::placement::Placement;
 use warmstandby_core::stack_pass::Desired;
@@ -54,13 +53,11 @@ pub async fn teardown(
     // No hints: teardown searches for everything that is ours.
     let no_hints = EdgeHints::default();
     let no_data_hints = [DataHints::default(), DataHints::default()];
-    let (observed, edge_observed, access_observed) = tokio::join!(
+    let (observed, edge_observed) = tokio::join!(
         Box::pin(observe_both(aws, desired, &owners, &no_data_hints)),
         Box::pin(observe_edge(aws, &wanted, &owners, &no_hints)),
-        Box::pin(warmstandby_aws::access::observe(aws, &wanted.access, &owners[0], None)),
     );
-    let observed = observed.and_then(|d| edge_observed.and_then(|e| access_observed.map(|a| (d, e, a))));
-    let (mut observed, mut edge_observed, access_observed) = match observed {
+    let (mut observed, mut edge_observed) = match observed.and_then(|d| edge_observed.map(|e| (d, e))) {
         Ok(o) => o,
         Err(e) => {
             let (errors, waiting) = crate::set_throttles_aside(vec![e]);
@@ -73,9 +70,10 @@ pub async fn teardown(
     wanted.families.hold_retained(&mut edge_observed.families);
     warmstandby_core::retention::hold_retained_data(&wanted.data, &mut observed);
     let marker = owners[0].owner_marker();
+    // The load balancers and instances use the data tier's security groups:
+    // the data tier goes after them. The seam families use none of it.
     let edge_remaining = edge_observed.regions.iter().map(ObservedRegionEdge::live_count).sum::<usize>()
-        + edge_observed.global.live_count(&marker)
-        + edge_observed.families.live_count();
+        + edge_observed.global.live_count(&marker);
     // What a kept (adopted) tier uses of ours stays with it.
     let kept = edge_observed.regions.each_ref().map(ObservedRegionEdge::kept_references);
     let plan = plan_data_teardown(
@@ -86,16 +84,11 @@ pub async fn teardown(
     );
     let edge_plan =
         plan_edge_teardown([&edge_observed.regions[0], &edge_observed.regions[1]], &edge_observed.global, &marker);
-    let around = warmstandby_core::stack_pass::neighbours_of(&wanted, &edge_observed.regions, &edge_observed.global);
-    let families_plan = wanted.families.teardown(&edge_observed.families, &around);
-    // Instances run with the profiles until their auto scaling groups are gone.
-    let instances_left =
-        edge_observed.regions.iter().any(|r| r.auto_scaling_groups.iter().any(|a| a.claim == Claim::Created));
-    let kept_profiles: Vec<String> = kept.iter().flat_map(|k| k.instance_profiles.iter().cloned()).collect();
-    let access_plan = plan_access_teardown(&wanted.access, &access_observed, instances_left, &kept_profiles);
-    let remaining = observed.iter().map(ObservedDataTier::live_count).sum::<usize>()
-        + edge_remaining
-        + access_observed.live_count();
+    let (regions, global, seam) = (&edge_observed.regions, &edge_observed.global, &edge_observed.families);
+    let around = warmstandby_core::stack_pass::neighbours_of(&wanted, regions, global, seam);
+    let families_plan = wanted.families.teardown(seam, &around);
+    let remaining =
+        observed.iter().map(ObservedDataTier::live_count).sum::<usize>() + edge_remaining + seam.live_count();
     if remaining == 0 {
         return TeardownOutcome {
             finished: true,
@@ -104,19 +97,13 @@ pub async fn teardown(
         };
     }
     let regions = [desired[0].region.as_str(), desired[1].region.as_str()];
-    let batches = Batches {
-        data: &plan.actions,
-        edge: &edge_plan.actions,
-        families: &families_plan.actions,
-        access: &access_plan.actions,
-    };
+    let batches = Batches { data: &plan.actions, edge: &edge_plan.actions, families: &families_plan.actions };
     let (applied, errors) = apply_all(aws, &validated, &wanted, &owners, batches).await;
     let (errors, throttled) = crate::set_throttles_aside(errors);
     let mut waiting = plan.waiting;
     waiting.extend(throttled);
     waiting.extend(edge_plan.waiting);
     waiting.extend(families_plan.waiting);
-    waiting.extend(access_plan.waiting);
     let only_waiting = applied.is_empty();
     let (applied, changes) = applied.into_iter().unzip();
     let mut out = TeardownOutcome { applied, changes, waiting, errors, remaining, ..Default::default() };

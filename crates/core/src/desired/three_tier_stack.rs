@@ -8,7 +8,6 @@
 use warmstandby_api::{GLOBAL_REGION, RegionRole};
 
 use super::{ADOPTED, Kind, Resource, Scope};
-use crate::access::desired::{ROLE_PATH, desired_access};
 use crate::data::desired::{DesiredDatabase, RuleSource, desired_data_tier};
 use crate::edge::desired::{CloudFrontCertificate, ImageSource, desired_global_edge, desired_region_edge};
 use crate::placement::Placement;
@@ -316,8 +315,6 @@ fn global(stack: &ValidatedStack) -> Vec<Resource> {
         }
         out.push(adopted(r, g.adopt_records, "spec.domain.adoptRecords"));
     }
-    // The families on the seam (the web ACL), which the distribution may use.
-    crate::families::FamiliesDesired::of(stack, &Placement::of_spec(stack)).topology(&mut out);
     let d = &g.distribution;
     let codes: Vec<String> = d.failover_status_codes.iter().map(ToString::to_string).collect();
     let name = d.adopt.clone().unwrap_or_else(|| g.web_fqdn.clone());
@@ -367,36 +364,10 @@ fn global(stack: &ValidatedStack) -> Vec<Resource> {
                 .dep(global_key("health-check/api")),
         );
     }
-    // The credentials secret lives in the primary region with a replica in
-    // the standby; each tier's instances run with a role of their own.
-    let access = desired_access(stack);
-    let primary = Scope::Region { role: RegionRole::Primary, region: stack.pair.primary.region.clone() };
-    out.push(
-        Resource::new(&primary, "secret/database", Kind::Secret, access.secret.name.clone())
-            .prop("replica", &access.secret.replica_region)
-            .prop("keys", "username, password, host, port, dbname, engine")
-            .prop("host", &access.secret.fields.host)
-            .prop("recoveryWindowDays", access.secret.recovery_window_days),
-    );
-    for role in &access.roles {
-        let mut r = Resource::new(&scope, &format!("role/{}", role.tier), Kind::InstanceRole, role.name.clone())
-            .prop("path", ROLE_PATH)
-            .prop("trusts", "ec2.amazonaws.com")
-            .prop("policy", if role.reads_secret { "read the credentials secret" } else { "(none)" });
-        if role.reads_secret {
-            r = r.dep(key(RegionRole::Primary, "secret/database"));
-        }
-        out.push(r);
-        out.push(
-            Resource::new(
-                &scope,
-                &format!("instance-profile/{}", role.tier),
-                Kind::InstanceProfile,
-                role.profile_name.clone(),
-            )
-            .dep(global_key(&format!("role/{}", role.tier))),
-        );
-    }
+    // The families on the seam: the web ACL (placed before the distribution
+    // that uses it), the credentials secret (in the primary region, with a
+    // replica in the standby) and each tier's role and instance profile.
+    crate::families::FamiliesDesired::of(stack, &Placement::of_spec(stack)).topology(&mut out);
     // The backup plan lives in the primary region and copies to the standby's vault.
     if let Some(plan) = desired_data_tier(stack, &Placement::of_spec(stack), RegionRole::Primary).backup_plan {
         let primary = Scope::Region { role: RegionRole::Primary, region: stack.pair.primary.region.clone() };

@@ -29,7 +29,7 @@ pub struct DesiredTier {
     pub launch_template_name: String,
     pub instance_type: String,
     /// The spec's user data; the launch template's starts with the
-    /// operator's environment block (`access::environment`).
+    /// operator's environment block (`families::environment`).
     pub user_script: Option<String>,
     pub auto_scaling_group_name: String,
     pub capacity: Capacity,

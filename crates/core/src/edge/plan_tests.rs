@@ -33,6 +33,8 @@ struct World {
     /// The WAF family (on the seam), planned beside the edge as the stack pass does.
     waf: DesiredWaf,
     acl: ObservedWaf,
+    /// The other seam families (the roles' instance profiles).
+    seam: (crate::families::FamiliesDesired, crate::families::FamiliesObserved),
     next_id: usize,
 }
 
@@ -82,6 +84,7 @@ fn world(edit: impl Fn(&mut ThreeTierStack)) -> World {
         },
         waf: Waf::desired(&v, &Placement::of_spec(&v)),
         acl: None,
+        seam: (crate::families::FamiliesDesired::of(&v, &Placement::of_spec(&v)), Default::default()),
         next_id: 0,
     }
 }
@@ -127,6 +130,9 @@ impl World {
                 regions: [(&self.desired[0], &self.regions[0]), (&self.desired[1], &self.regions[1])],
                 global: (&self.global, &self.observed),
             },
+            seam: (&self.seam.0, &self.seam.1),
+            writer: None,
+            unreachable: [false, false],
         }
     }
 

@@ -9,9 +9,12 @@
 //! observation and dispatch) or checked against it by a test.
 //!
 //! The families not moved onto the seam yet are still planned by their
-//! tier (`data`, `edge`, `access`); a family on the seam reads what it needs
-//! of them through [`Neighbours`].
+//! tier (`data`, `edge`); a family on the seam reads what it needs of them,
+//! and of the other seam families, through [`Neighbours`].
 
+pub mod environment;
+pub mod instance_roles;
+pub mod secrets;
 pub mod waf;
 
 use warmstandby_api::{AdoptedResource, DriftItem, ThreeTierStackStatus};
@@ -19,10 +22,12 @@ use warmstandby_api::{AdoptedResource, DriftItem, ThreeTierStackStatus};
 use crate::edge::actions::EdgeScope;
 use crate::edge::status::{EdgeView, Family as Verdict};
 use crate::family::{Effect, Family, FamilyAction};
+use crate::identity::Claim;
 use crate::placement::Placement;
 use crate::plan::Plan;
 use crate::resource::{Kind, Resource, Scope, Tier};
 use crate::validate::ValidatedStack;
+use secrets::Writer;
 
 /// A resource of the family found adopted (by its tags): what
 /// `status.adopted` records of it.
@@ -35,10 +40,37 @@ pub struct Adopted {
     pub at: String,
 }
 
-/// What a family on the seam sees of the tiers not on it yet (read-only).
+/// What a family on the seam sees around it (read-only): the tiers not on
+/// it yet, the other seam families, and the pass's circumstances.
 #[derive(Clone, Copy, Debug)]
 pub struct Neighbours<'a> {
     pub edge: EdgeView<'a>,
+    /// Every seam family's desired state and observation.
+    pub seam: (&'a FamiliesDesired, &'a FamiliesObserved),
+    /// The data-active region's database, whose password a rotation
+    /// changes (`None` at teardown).
+    pub writer: Option<Writer<'a>>,
+    /// Regions (primary first) that could not be reached this pass:
+    /// nothing of theirs is planned.
+    pub unreachable: [bool; 2],
+}
+
+impl<'a> Neighbours<'a> {
+    /// The credentials secret, as the secrets family wants and sees it.
+    pub fn secret(&self) -> (&'a secrets::DesiredSecret, Option<&'a secrets::ObservedSecret>) {
+        (&self.seam.0.secrets, self.seam.1.secrets.as_ref())
+    }
+
+    /// Instance profiles of ours that the servers of a kept (adopted or
+    /// retained) tier run with.
+    pub fn kept_profiles(&self) -> Vec<String> {
+        self.edge.regions.iter().flat_map(|(_, o)| o.kept_references().instance_profiles).collect()
+    }
+
+    /// Instances of ours still run (their auto scaling groups are not gone).
+    pub fn instances_left(&self) -> bool {
+        self.edge.regions.iter().any(|(_, o)| o.auto_scaling_groups.iter().any(|a| a.claim == Claim::Created))
+    }
 }
 
 /// One AWS resource family, as the core plans it. Each method is pure.
@@ -69,15 +101,21 @@ pub trait StackFamily {
     /// At teardown, with `deletionPolicy: Retain`: what it made is taken as
     /// adopted, so its teardown releases it (`retention::hold`).
     fn hold_retained(desired: &Self::Desired, observed: &mut Self::Observed);
-    /// Its condition in the status.
+    /// Its condition in the status (`None`: it has none of its own; its
+    /// findings count toward `Ready`).
     fn verdict(
         desired: &Self::Desired,
         observed: &Self::Observed,
         around: &Neighbours<'_>,
         drift: &[DriftItem],
-    ) -> Verdict;
+    ) -> Option<Verdict>;
     /// Its IDs in the status.
-    fn status(observed: &Self::Observed, status: &mut ThreeTierStackStatus);
+    fn status(
+        desired: &Self::Desired,
+        observed: &Self::Observed,
+        around: &Neighbours<'_>,
+        status: &mut ThreeTierStackStatus,
+    );
     /// What of it this pass found adopted (recorded in `status.adopted`).
     fn adopted(observed: &Self::Observed) -> Vec<Adopted>;
     /// Resources of ours that still exist (teardown is done at zero).
@@ -99,7 +137,11 @@ pub fn verdict<F: StackFamily>(condition: &'static str, problems: Vec<String>, d
 #[macro_export]
 macro_rules! seam_families {
     ($then:ident) => {
-        $then! { waf: $crate::families::waf::Waf => Waf }
+        $then! {
+            waf: $crate::families::waf::Waf => Waf,
+            secrets: $crate::families::secrets::Secrets => Secrets,
+            instance_roles: $crate::families::instance_roles::InstanceRoles => InstanceRoles,
+        }
     };
 }
 
@@ -168,7 +210,11 @@ macro_rules! define_seam {
             }
 
             pub fn verdicts(&self, observed: &FamiliesObserved, around: &Neighbours<'_>, drift: &[DriftItem]) -> Vec<Verdict> {
-                vec![$(<$family as StackFamily>::verdict(&self.$field, &observed.$field, around, drift),)*]
+                [$(<$family as StackFamily>::verdict(&self.$field, &observed.$field, around, drift),)*].into_iter().flatten().collect()
+            }
+
+            pub fn status(&self, observed: &FamiliesObserved, around: &Neighbours<'_>, status: &mut ThreeTierStackStatus) {
+                $(<$family as StackFamily>::status(&self.$field, &observed.$field, around, status);)*
             }
 
             pub fn left_in_place(&self, adopted: &[AdoptedResource]) -> Vec<String> {
@@ -177,10 +223,6 @@ macro_rules! define_seam {
         }
 
         impl FamiliesObserved {
-            pub fn status(&self, status: &mut ThreeTierStackStatus) {
-                $(<$family as StackFamily>::status(&self.$field, status);)*
-            }
-
             pub fn adopted(&self) -> Vec<Adopted> {
                 let mut out = Vec::new();
                 $(out.extend(<$family as StackFamily>::adopted(&self.$field));)*
@@ -210,7 +252,6 @@ fn absorb<A: Into<SeamAction>>(into: &mut SeamPlan, plan: Plan<(EdgeScope, A)>) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::access::actions::AccessAction;
     use crate::data::actions::DataAction;
     use crate::edge::actions::EdgeAction;
 
@@ -231,10 +272,9 @@ mod tests {
     #[test]
     fn every_family_has_exactly_one_home() {
         let seam: Vec<(Family, &str)> = crate::seam_families!(seam_action_names);
-        let tiers: [(&str, &[&str]); 4] = [
+        let tiers: [(&str, &[&str]); 3] = [
             ("the data tier", DataAction::CARRIES),
             ("the edge tier", EdgeAction::CARRIES),
-            ("the access tier", AccessAction::CARRIES),
             ("the RegionPair", &["NetworkAction"]),
         ];
         for family in Family::ALL {

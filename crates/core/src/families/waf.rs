@@ -167,7 +167,10 @@ impl StackFamily for Waf {
                 .prop("scope", "CLOUDFRONT")
                 .prop("managedRuleGroups", acl.managed_rule_groups.join(","))
                 .prop("rateLimit", acl.rate_limit.map(|r| r.to_string()).unwrap_or_else(|| "(none)".into()));
-            out.push(if acl.adopt { r.prop(crate::resource::ADOPTED, "spec.waf.adopt") } else { r });
+            let r = if acl.adopt { r.prop(crate::resource::ADOPTED, "spec.waf.adopt") } else { r };
+            // Just before the distribution that uses it: the natural creation order.
+            let at = out.iter().position(|r| r.key == "global/distribution").unwrap_or(out.len());
+            out.insert(at, r);
         }
     }
 
@@ -246,18 +249,23 @@ impl StackFamily for Waf {
         }
     }
 
-    fn verdict(desired: &DesiredWaf, observed: &ObservedWaf, around: &Neighbours<'_>, drift: &[DriftItem]) -> Verdict {
+    fn verdict(
+        desired: &DesiredWaf,
+        observed: &ObservedWaf,
+        around: &Neighbours<'_>,
+        drift: &[DriftItem],
+    ) -> Option<Verdict> {
         let distribution = around.edge.global.1.distribution.as_ref();
         let condition = crate::conditions::types::WAF_READY;
         let mut problems = Vec::new();
         match (desired, observed) {
             (None, _) => {
-                return Verdict {
+                return Some(Verdict {
                     condition,
                     ready: true,
                     reason: "Disabled",
                     message: "spec.waf.enabled is false".into(),
-                };
+                });
             }
             (Some(_), None) => problems.push("no web ACL yet".into()),
             (Some(_), Some(acl)) if !acl.is_ours() => problems.push(format!("web ACL {} is not adopted yet", acl.name)),
@@ -269,10 +277,15 @@ impl StackFamily for Waf {
                 }
             }
         }
-        verdict::<Self>(condition, problems, drift)
+        Some(verdict::<Self>(condition, problems, drift))
     }
 
-    fn status(observed: &ObservedWaf, status: &mut ThreeTierStackStatus) {
+    fn status(
+        _desired: &DesiredWaf,
+        observed: &ObservedWaf,
+        _around: &Neighbours<'_>,
+        status: &mut ThreeTierStackStatus,
+    ) {
         status.global.get_or_insert_default().web_acl_arn =
             observed.as_ref().filter(|w| w.is_ours()).map(|w| w.arn.clone());
     }

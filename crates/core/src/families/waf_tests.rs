@@ -40,20 +40,34 @@ fn distribution(web_acl_id: &str, claim: Claim) -> ObservedDistribution {
     }
 }
 
-/// The verdict with `global` as the edge around it.
-fn verdict_with(desired: &DesiredWaf, observed: &ObservedWaf, global: &ObservedGlobalEdge) -> Verdict {
+/// Runs `f` with `global` as the edge around the family.
+fn with_around<R>(global: &ObservedGlobalEdge, f: impl FnOnce(&Neighbours<'_>) -> R) -> R {
     let v = stack(|_| {});
     let placement = Placement::of_spec(&v);
     let regions = RegionRole::BOTH.map(|role| desired_region_edge(&v, &placement, role));
     let observed_regions = [ObservedRegionEdge::default(), ObservedRegionEdge::default()];
     let g = desired_global_edge(&v, &placement);
-    let around = Neighbours {
+    let seam = (crate::families::FamiliesDesired::of(&v, &placement), crate::families::FamiliesObserved::default());
+    f(&Neighbours {
         edge: EdgeView {
             regions: [(&regions[0], &observed_regions[0]), (&regions[1], &observed_regions[1])],
             global: (&g, global),
         },
-    };
-    Waf::verdict(desired, observed, &around, &[])
+        seam: (&seam.0, &seam.1),
+        writer: None,
+        unreachable: [false, false],
+    })
+}
+
+/// The verdict with `global` as the edge around it.
+fn verdict_with(desired: &DesiredWaf, observed: &ObservedWaf, global: &ObservedGlobalEdge) -> Verdict {
+    with_around(global, |around| Waf::verdict(desired, observed, around, &[]))
+        .expect("WafReady is the WAF family's condition")
+}
+
+/// The status the family writes of `observed`.
+fn status_of(observed: &ObservedWaf, status: &mut ThreeTierStackStatus) {
+    with_around(&ObservedGlobalEdge::default(), |around| Waf::status(&None, observed, around, status))
 }
 
 #[test]
@@ -96,10 +110,10 @@ fn drift_of_the_acl_makes_it_not_ready_and_drift_of_others_does_not() {
 #[test]
 fn the_status_names_ours_only_and_records_an_adoption() {
     let mut status = ThreeTierStackStatus::default();
-    Waf::status(&Some(acl(Claim::Foreign { other_owner: None })), &mut status);
+    status_of(&Some(acl(Claim::Foreign { other_owner: None })), &mut status);
     assert_eq!(status.global.as_ref().and_then(|g| g.web_acl_arn.clone()), None);
     let adopted = Some(acl(Claim::Adopted("2026-12-05T10:00:00Z".into())));
-    Waf::status(&adopted, &mut status);
+    status_of(&adopted, &mut status);
     assert!(status.global.as_ref().and_then(|g| g.web_acl_arn.as_deref()).is_some_and(|a| a.ends_with("/acl-1")));
     let recorded = Waf::adopted(&adopted);
     assert_eq!(recorded.len(), 1);

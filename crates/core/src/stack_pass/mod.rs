@@ -12,9 +12,6 @@ pub mod waiting;
 
 use warmstandby_api::{DetectionStatus, Phase, RegionRole, ThreeTierStack, ThreeTierStackStatus};
 
-use crate::access::desired::{DesiredAccess, desired_access};
-use crate::access::observed::ObservedAccess;
-use crate::access::plan::{AccessPlan, Writer, launch_settings, plan_access};
 use crate::data::observed::ObservedDataTier;
 use crate::data::plan::{DataPlan, RegionInputs, plan_data_tier};
 use crate::desired::{
@@ -25,6 +22,8 @@ use crate::edge::observed::{ObservedGlobalEdge, ObservedRegionEdge};
 use crate::edge::plan::{EdgeInputs, EdgePlan, EdgeScope, RegionEdgeInputs, TierLaunch, plan_edge};
 use crate::edge::status::EdgeView;
 use crate::failover::{Decision, FailoverReason, Memory, Request};
+use crate::families::environment::launch_settings;
+use crate::families::secrets::Writer;
 use crate::families::{FamiliesDesired, FamiliesObserved, Neighbours, SeamPlan};
 use crate::identity::Ownership;
 use crate::next::Next;
@@ -40,7 +39,6 @@ pub struct Desired {
     pub data: [DesiredDataTier; 2],
     pub regions: [DesiredRegionEdge; 2],
     pub global: DesiredGlobalEdge,
-    pub access: DesiredAccess,
     /// The families on the seam.
     pub families: FamiliesDesired,
 }
@@ -51,7 +49,6 @@ impl Desired {
             data: RegionRole::BOTH.map(|role| desired_data_tier(stack, placement, role)),
             regions: RegionRole::BOTH.map(|role| desired_region_edge(stack, placement, role)),
             global: desired_global_edge(stack, placement),
-            access: desired_access(stack),
             families: FamiliesDesired::of(stack, placement),
         }
     }
@@ -76,7 +73,6 @@ pub struct Snapshot {
     pub data: [ObservedDataTier; 2],
     pub regions: [ObservedRegionEdge; 2],
     pub global: ObservedGlobalEdge,
-    pub access: ObservedAccess,
     pub families: FamiliesObserved,
     pub unreachable: [bool; 2],
 }
@@ -138,7 +134,6 @@ pub struct Decided {
     pub desired: Desired,
     pub data_plan: DataPlan,
     pub edge_plan: EdgePlan,
-    pub access_plan: AccessPlan,
     /// The families on the seam.
     pub families_plan: SeamPlan,
     /// The first plan had nothing to do.
@@ -194,13 +189,7 @@ pub fn decide(inputs: Inputs<'_>) -> Decided {
     let desired = Desired::of(validated, &placement).adopted_before(stack.status.as_ref());
     let mut data_plan = plan_data(&desired.data, &snapshot.data, nets);
     let mut edge_plan = plan_edge_of(&desired, snapshot, nets, owners, &placement);
-    let mut families_plan = desired.families.plan(&snapshot.families, &neighbours(&desired, snapshot));
-    let mut access_plan = plan_access(&desired.access, &snapshot.access, writer(&desired, snapshot, &placement));
-    if snapshot.unreachable[RegionRole::Primary.index()] {
-        // The secret lives in the primary region.
-        access_plan.actions.retain(|a| !matches!(a, crate::access::actions::AccessAction::Secret(_)));
-        access_plan.waiting.retain(|w| !w.contains("secret"));
-    }
+    let mut families_plan = desired.families.plan(&snapshot.families, &neighbours(&desired, snapshot, &placement));
     for (i, role) in RegionRole::BOTH.into_iter().enumerate() {
         if snapshot.unreachable[i] {
             let region = desired.data[i].region.clone();
@@ -218,18 +207,14 @@ pub fn decide(inputs: Inputs<'_>) -> Decided {
                 .push(format!("{region} cannot be reached; its resources are neither observed nor changed"));
         }
     }
-    let converged = would_move.is_none()
-        && data_plan.is_settled()
-        && edge_plan.is_settled()
-        && families_plan.is_settled()
-        && access_plan.is_settled();
+    let converged =
+        would_move.is_none() && data_plan.is_settled() && edge_plan.is_settled() && families_plan.is_settled();
     Decided {
         decision,
         placement,
         desired,
         data_plan,
         edge_plan,
-        access_plan,
         families_plan,
         converged,
         request_consumed,
@@ -300,10 +285,10 @@ pub fn conclude(
 ) -> Concluded {
     let Decided {
         mut decision,
+        placement,
         desired,
         data_plan,
         edge_plan,
-        access_plan,
         families_plan,
         converged,
         request_consumed,
@@ -317,7 +302,6 @@ pub fn conclude(
     data_plan.findings_into(&mut found);
     edge_plan.findings_into(&mut found);
     families_plan.findings_into(&mut found);
-    access_plan.findings_into(&mut found);
     let crate::plan::Plan { drift, blocked, mut waiting, .. } = found;
     let only_waiting = applied.applying
         && applied.count == 0
@@ -328,7 +312,7 @@ pub fn conclude(
     if applied.applying && applied.count > 0 {
         waiting.push(format!("{} change(s) made; checking again", applied.count));
     }
-    let around = neighbours(&desired, snapshot);
+    let around = neighbours(&desired, snapshot, &placement);
     let pass = StackPass {
         regions: [(&desired.data[0], &snapshot.data[0]), (&desired.data[1], &snapshot.data[1])],
         edge: around.edge,
@@ -346,9 +330,8 @@ pub fn conclude(
         active_region: validated.pair.region(decision.active).region.clone(),
     };
     let mut status = stack_status(&previous, stack.metadata.generation, &pass, now);
-    snapshot.families.status(&mut status);
+    desired.families.status(&snapshot.families, &around, &mut status);
     status.adopted = adopted(stack.status.as_ref(), &desired, snapshot);
-    status.access = status::access_status(&desired.access, &snapshot.access);
     status.waiting_on = waiting::waiting_on(only_waiting, &desired, snapshot, now);
     status.first_ready_at = stack
         .status
@@ -544,7 +527,7 @@ fn writer<'a>(desired: &'a Desired, snapshot: &'a Snapshot, placement: &Placemen
 /// user data (the environment block, then the spec's script).
 pub fn launch_of(
     desired: &Desired,
-    access: &ObservedAccess,
+    seam: &FamiliesObserved,
     role: RegionRole,
     placement: &Placement,
 ) -> std::collections::BTreeMap<String, Result<TierLaunch, String>> {
@@ -553,11 +536,14 @@ pub fn launch_of(
         .tiers
         .iter()
         .map(|t| {
-            let launch = launch_settings(&desired.access, access, t.tier, role, role == placement.edge_active, urls)
-                .map(|(instance_profile, env)| TierLaunch {
+            let secret = (&desired.families.secrets, seam.secrets.as_ref());
+            let roles = (desired.families.instance_roles.as_slice(), &seam.instance_roles);
+            let launch = launch_settings(secret, roles, t.tier, role, role == placement.edge_active, urls).map(
+                |(instance_profile, env)| TierLaunch {
                     instance_profile,
                     user_data: crate::base64::encode(env.user_data(t.user_script.as_deref()).as_bytes()),
-                });
+                },
+            );
             (t.tier.to_string(), launch)
         })
         .collect()
@@ -571,7 +557,7 @@ fn plan_edge_of(
     placement: &Placement,
 ) -> EdgePlan {
     let groups = [group_ids(&snapshot.data[0]), group_ids(&snapshot.data[1])];
-    let launch = RegionRole::BOTH.map(|role| launch_of(desired, &snapshot.access, role, placement));
+    let launch = RegionRole::BOTH.map(|role| launch_of(desired, &snapshot.families, role, placement));
     plan_edge(&EdgeInputs {
         regions: [0, 1].map(|i| RegionEdgeInputs {
             desired: &desired.regions[i],
@@ -587,22 +573,31 @@ fn plan_edge_of(
     })
 }
 
-/// What the families on the seam see of the tiers around them.
-pub fn neighbours<'a>(desired: &'a Desired, snapshot: &'a Snapshot) -> Neighbours<'a> {
-    neighbours_of(desired, &snapshot.regions, &snapshot.global)
+/// What the families on the seam see around them this pass.
+pub fn neighbours<'a>(desired: &'a Desired, snapshot: &'a Snapshot, placement: &Placement) -> Neighbours<'a> {
+    Neighbours {
+        writer: writer(desired, snapshot, placement),
+        unreachable: snapshot.unreachable,
+        ..neighbours_of(desired, &snapshot.regions, &snapshot.global, &snapshot.families)
+    }
 }
 
-/// The same, from the edge alone (teardown observes no full snapshot).
+/// The same at teardown, from the edge and the seam alone (it observes no
+/// full snapshot): no writer, every region reached.
 pub fn neighbours_of<'a>(
     desired: &'a Desired,
     regions: &'a [ObservedRegionEdge; 2],
     global: &'a ObservedGlobalEdge,
+    seam: &'a FamiliesObserved,
 ) -> Neighbours<'a> {
     Neighbours {
         edge: EdgeView {
             regions: [(&desired.regions[0], &regions[0]), (&desired.regions[1], &regions[1])],
             global: (&desired.global, global),
         },
+        seam: (&desired.families, seam),
+        writer: None,
+        unreachable: [false, false],
     }
 }
 

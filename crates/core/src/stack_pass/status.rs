@@ -169,34 +169,3 @@ pub fn stack_status(
         ..Default::default()
     }
 }
-
-/// The secret's ARNs, its last change and the instance profiles, once they exist.
-pub fn access_status(
-    desired: &crate::access::desired::DesiredAccess,
-    observed: &crate::access::observed::ObservedAccess,
-) -> Option<warmstandby_api::AccessStatus> {
-    let secret = observed.secret.as_ref().filter(|s| s.ours && !s.deleted);
-    let instance_profiles: std::collections::BTreeMap<String, String> = desired
-        .roles
-        .iter()
-        .filter_map(|r| observed.profile(&r.profile_name).map(|p| (r.tier.to_string(), p.arn.clone())))
-        .collect();
-    if secret.is_none() && instance_profiles.is_empty() {
-        return None;
-    }
-    let want = &desired.secret;
-    Some(warmstandby_api::AccessStatus {
-        secret_name: want.name.clone(),
-        secret_arns: secret
-            .map(|s| {
-                let mut arns = std::collections::BTreeMap::from([(want.home_region.clone(), s.arn.clone())]);
-                for (region, _) in &s.replicas {
-                    arns.insert(region.clone(), want.arn_in(&s.arn, region));
-                }
-                arns
-            })
-            .unwrap_or_default(),
-        last_rotated: secret.and_then(|s| s.last_changed.clone()),
-        instance_profiles,
-    })
-}

@@ -147,8 +147,8 @@ fn detection_signals_start_a_move_and_the_next_pass_comes_at_once() {
 
 #[test]
 fn a_new_password_never_reaches_the_secret_before_the_writer_can_take_it() {
-    use crate::access::actions::{AccessAction, SecretAction};
-    use crate::access::observed::ObservedSecret;
+    use crate::families::SeamAction;
+    use crate::families::secrets::{ObservedSecret, SecretAction};
     // The data-active region's database is still a replica (a promotion
     // under way): the secret keeps the old password until it can be changed
     // on the database first.
@@ -156,7 +156,7 @@ fn a_new_password_never_reaches_the_secret_before_the_writer_can_take_it() {
     let mut snapshot = Snapshot::default();
     let replica = crate::test_fixtures::observed_database("bookstore-bookstore-primary-db", Some("arn:source"), true);
     snapshot.data[0].databases.push(replica);
-    snapshot.access.secret = Some(ObservedSecret {
+    snapshot.families.secrets = Some(ObservedSecret {
         arn: "arn:aws:secretsmanager:us-east-1:1:secret:s-AbCdEf".into(),
         ours: true,
         replicas: vec![("us-west-2".into(), "InSync".into())],
@@ -165,13 +165,14 @@ fn a_new_password_never_reaches_the_secret_before_the_writer_can_take_it() {
     });
     let (decided, _) = pass(&stack, &validated, &snapshot, &Applied::default());
     let rotations: Vec<_> = decided
-        .access_plan
+        .families_plan
         .actions
         .iter()
-        .filter(|a| matches!(a, AccessAction::Secret(SecretAction::Rotate { .. })))
+        .filter(|(_, a)| matches!(a, SeamAction::Secrets(SecretAction::Rotate { .. })))
         .collect();
     assert!(rotations.is_empty(), "{rotations:?}");
-    assert!(decided.access_plan.waiting.iter().any(|w| w.contains("new password waits")), "{:?}", decided.access_plan);
+    let waiting = &decided.families_plan.waiting;
+    assert!(waiting.iter().any(|w| w.contains("new password waits")), "{:?}", decided.families_plan);
 }
 
 #[test]

@@ -15,7 +15,7 @@ pub(super) fn validate_tier(errors: &mut ValidationErrors, path: &str, tier: &Ti
     }
     check_capacity(errors, &format!("{path}.capacity"), &tier.capacity);
     check_capacity(errors, &format!("{path}.standbyCapacity"), &tier.standby_capacity);
-    crate::access::environment::validate_user_data(errors, &format!("{path}.userData"), tier.user_data.as_deref());
+    crate::families::environment::validate_user_data(errors, &format!("{path}.userData"), tier.user_data.as_deref());
     if tier.capacity.max < 1 {
         errors.push(format!("{path}.capacity.max"), "must be at least 1: the active region must serve");
     }

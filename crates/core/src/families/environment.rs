@@ -3,7 +3,47 @@
 //! the credentials. Nothing secret: the instance reads the secret itself
 //! with its role.
 
+use warmstandby_api::RegionRole;
+
+use crate::families::instance_roles::{DesiredRole, ObservedRoles, role_of};
+use crate::families::secrets::{DesiredSecret, ObservedSecret};
 use crate::field::ValidationErrors;
+
+/// What a tier's launch template needs from the access families in `role`'s
+/// region: its instance profile and the environment block; `Err` says what
+/// it waits for.
+pub fn launch_settings(
+    (secret, seen): (&DesiredSecret, Option<&ObservedSecret>),
+    (roles, observed): (&[DesiredRole], &ObservedRoles),
+    tier: &str,
+    role: RegionRole,
+    active: bool,
+    urls: (&str, &str),
+) -> Result<(String, Environment), String> {
+    let want = role_of(roles, tier).ok_or_else(|| format!("no role for the {tier} tier"))?;
+    let ready = observed.profile(&want.profile_name).is_some_and(|p| p.roles.contains(&want.name))
+        && observed.role(&want.name).is_some_and(|r| r.ours);
+    if !ready {
+        return Err(format!("the {tier} launch template waits for instance profile {}", want.profile_name));
+    }
+    let region = secret.region(role).to_string();
+    let db = if want.reads_secret {
+        let home = seen
+            .filter(|s| s.is_live())
+            .ok_or_else(|| format!("the {tier} launch template waits for secret {}", secret.name))?;
+        Some((secret.fields.host.clone(), secret.arn_in(&home.arn, &region)))
+    } else {
+        None
+    };
+    let environment = Environment {
+        api_url: format!("https://{}", urls.0),
+        web_url: format!("https://{}", urls.1),
+        db,
+        region,
+        role: if active { "active" } else { "standby" },
+    };
+    Ok((want.profile_name.clone(), environment))
+}
 
 /// Every variable the block defines.
 pub const VARIABLES: [&str; 6] = [

@@ -4,28 +4,86 @@
 
 use aws_sdk_secretsmanager::types::{ReplicaRegionType, Tag};
 use aws_smithy_types::date_time::Format;
-use warmstandby_api::TAG_UID;
+use std::sync::Arc;
+
+use warmstandby_api::{RegionRole, TAG_UID};
 use warmstandby_core::Password;
-use warmstandby_core::access::actions::SecretAction;
-use warmstandby_core::access::desired::{DesiredSecret, SecretFields};
-use warmstandby_core::access::observed::ObservedSecret;
+use warmstandby_core::edge::actions::EdgeScope;
+use warmstandby_core::families::secrets::{
+    DesiredSecret, ObservedSecret, SECRET_PREFIX, SecretAction, SecretFields, Secrets,
+};
 use warmstandby_core::plan::ActionOutcome;
 
+use super::{AwsFamily, Reading};
 use crate::clients::AwsContext;
 use crate::errors::{AwsError, ok_or_gone};
+use crate::shared::Listing;
 use crate::tags::Ownership;
+
+impl AwsFamily for Secrets {
+    /// Read in its home region (the primary): an outage there hides it.
+    const READ_FROM: EdgeScope = EdgeScope::Region(RegionRole::Primary);
+
+    /// With the stack's password (a pass), its value is compared too.
+    async fn observe(
+        aws: &AwsContext,
+        desired: &DesiredSecret,
+        owners: &[Ownership; 2],
+        reading: &Reading<'_>,
+    ) -> Result<Option<ObservedSecret>, AwsError> {
+        observe(aws, desired, &owners[0], reading.password()).await
+    }
+
+    async fn apply(
+        aws: &AwsContext,
+        region: &str,
+        owner: &Ownership,
+        action: &SecretAction,
+        password: &Password,
+    ) -> Result<ActionOutcome, AwsError> {
+        apply(aws, region, owner, password, action).await
+    }
+}
+
+/// Every secret of ours in the region (named `warmstandby/...`), also those
+/// scheduled for deletion; a replica lists with its primary region.
+pub(crate) async fn secrets(
+    aws: &AwsContext,
+    region: &str,
+) -> Result<Arc<Vec<aws_sdk_secretsmanager::types::SecretListEntry>>, AwsError> {
+    let ours = aws_sdk_secretsmanager::types::Filter::builder()
+        .key(aws_sdk_secretsmanager::types::FilterNameStringType::Name)
+        .values(SECRET_PREFIX)
+        .build();
+    aws.shared()
+        .read(Listing::Secrets, region, || {
+            crate::fleet::all_pages(|token| async {
+                let page = send!(
+                    "secretsmanager:ListSecrets",
+                    aws.secretsmanager(region)
+                        .list_secrets()
+                        .filters(ours.clone())
+                        .include_planned_deletion(true)
+                        .max_results(100)
+                        .set_next_token(token)
+                )?;
+                Ok((page.secret_list().to_vec(), page.next_token().map(str::to_string)))
+            })
+        })
+        .await
+}
 
 /// Our secret from the shared listings of both regions (the replica shows
 /// in its region's); with the password, one GetSecretValue per new version
 /// to compare the value key by key.
-pub async fn observe(
+async fn observe(
     aws: &AwsContext,
     desired: &DesiredSecret,
     owner: &Ownership,
     password: Option<&Password>,
 ) -> Result<Option<ObservedSecret>, AwsError> {
     let sm = aws.secretsmanager(&desired.home_region);
-    let listed = crate::fleet::secrets(aws, &desired.home_region).await?;
+    let listed = secrets(aws, &desired.home_region).await?;
     let Some(found) = listed.iter().find(|e| e.name() == Some(desired.name.as_str()) && e.primary_region().is_none())
     else {
         return Ok(None);
@@ -62,7 +120,7 @@ pub async fn observe(
 /// not hide the primary's secret).
 async fn replicas(aws: &AwsContext, desired: &DesiredSecret, arn: &str) -> Result<Vec<(String, String)>, AwsError> {
     let home = desired.home_region.as_str();
-    if let Ok(there) = crate::fleet::secrets(aws, &desired.replica_region).await {
+    if let Ok(there) = secrets(aws, &desired.replica_region).await {
         let replicated =
             there.iter().any(|e| e.name() == Some(desired.name.as_str()) && e.primary_region() == Some(home));
         return Ok(if replicated { vec![(desired.replica_region.clone(), "InSync".to_string())] } else { Vec::new() });
@@ -96,7 +154,7 @@ fn tags(owner: &Ownership, name: &str) -> Vec<Tag> {
 
 /// Executes one secret action in the secret's home region. The password is
 /// read only at the calls that write it.
-pub(crate) async fn apply(
+async fn apply(
     aws: &AwsContext,
     region: &str,
     owner: &Ownership,

@@ -4,30 +4,89 @@
 //! ListInstanceProfiles under the path, filtered to this stack's names.
 
 use aws_sdk_iam::types::Tag;
-use warmstandby_api::TAG_UID;
-use warmstandby_core::access::actions::IamAction;
-use warmstandby_core::access::desired::{DesiredAccess, ROLE_PATH, trust_policy};
-use warmstandby_core::access::observed::{ObservedProfile, ObservedRole};
-use warmstandby_core::access::plan::policy_document;
+use std::sync::Arc;
+
+use warmstandby_api::{GLOBAL_REGION, TAG_UID, ThreeTierStackStatus};
+use warmstandby_core::Password;
+use warmstandby_core::edge::actions::EdgeScope;
+use warmstandby_core::families::instance_roles::{
+    DesiredRole, IamAction, InstanceRoles, ObservedProfile, ObservedRole, ObservedRoles, ROLE_PATH, policy_document,
+    trust_policy,
+};
 use warmstandby_core::plan::ActionOutcome;
 
+use super::{AwsFamily, Reading};
 use crate::clients::AwsContext;
 use crate::errors::{AwsError, ok_or_gone};
+use crate::shared::Listing;
 use crate::tags::Ownership;
+
+impl AwsFamily for InstanceRoles {
+    /// IAM is global.
+    const READ_FROM: EdgeScope = EdgeScope::Global;
+
+    /// The profiles the last status named tell a profile that lost its role
+    /// (it lists under no role); at teardown every profile under the path
+    /// is listed too.
+    async fn observe(
+        aws: &AwsContext,
+        desired: &Vec<DesiredRole>,
+        owners: &[Ownership; 2],
+        reading: &Reading<'_>,
+    ) -> Result<ObservedRoles, AwsError> {
+        let (roles, profiles) = observe(aws, desired, &owners[0], reading.is_teardown()).await?;
+        Ok(ObservedRoles { roles, profiles, known_profiles: known_profiles(reading.status()) })
+    }
+
+    async fn apply(
+        aws: &AwsContext,
+        _region: &str,
+        owner: &Ownership,
+        action: &IamAction,
+        _password: &Password,
+    ) -> Result<ActionOutcome, AwsError> {
+        apply(aws, owner, action).await
+    }
+}
+
+/// Instance profiles the last status named (by the last part of their ARNs).
+fn known_profiles(status: Option<&ThreeTierStackStatus>) -> Vec<String> {
+    let Some(access) = status.and_then(|s| s.access.as_ref()) else { return Vec::new() };
+    access.instance_profiles.values().filter_map(|arn| arn.rsplit('/').next()).map(str::to_string).collect()
+}
+
+/// Every role of the account with its policies and instance profiles.
+pub(crate) async fn roles(aws: &AwsContext) -> Result<Arc<Vec<aws_sdk_iam::types::RoleDetail>>, AwsError> {
+    aws.shared()
+        .read(Listing::AccountAuthorization, GLOBAL_REGION, || {
+            crate::fleet::all_pages(|marker| async {
+                let out = send!(
+                    "iam:GetAccountAuthorizationDetails",
+                    aws.iam()
+                        .get_account_authorization_details()
+                        .filter(aws_sdk_iam::types::EntityType::Role)
+                        .set_marker(marker)
+                )?;
+                let next = out.marker().filter(|_| out.is_truncated()).map(str::to_string);
+                Ok((out.role_detail_list().to_vec(), next))
+            })
+        })
+        .await
+}
 
 /// `every_profile`: also list the profiles under the path (teardown): a
 /// profile left without its role (a crash between creating it and adding
 /// the role) shows under no role.
-pub async fn observe(
+async fn observe(
     aws: &AwsContext,
-    desired: &DesiredAccess,
+    desired: &[DesiredRole],
     owner: &Ownership,
     every_profile: bool,
 ) -> Result<(Vec<ObservedRole>, Vec<ObservedProfile>), AwsError> {
     let iam = aws.iam();
-    let names: Vec<&str> = desired.roles.iter().map(|r| r.name.as_str()).collect();
-    let profile_names: Vec<&str> = desired.roles.iter().map(|r| r.profile_name.as_str()).collect();
-    let every_role = crate::fleet::roles(aws).await?;
+    let names: Vec<&str> = desired.iter().map(|r| r.name.as_str()).collect();
+    let profile_names: Vec<&str> = desired.iter().map(|r| r.profile_name.as_str()).collect();
+    let every_role = roles(aws).await?;
     let details: Vec<&aws_sdk_iam::types::RoleDetail> =
         every_role.iter().filter(|r| names.contains(&r.role_name().unwrap_or_default())).collect();
     let mut profiles: Vec<ObservedProfile> = Vec::new();
@@ -78,7 +137,7 @@ fn tags(owner: &Ownership, component: &str, name: &str) -> Result<Vec<Tag>, AwsE
         .collect()
 }
 
-pub(crate) async fn apply(aws: &AwsContext, owner: &Ownership, action: &IamAction) -> Result<ActionOutcome, AwsError> {
+async fn apply(aws: &AwsContext, owner: &Ownership, action: &IamAction) -> Result<ActionOutcome, AwsError> {
     let iam = aws.iam();
     match action {
         IamAction::CreateRole { tier, name } => {

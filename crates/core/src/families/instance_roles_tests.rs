@@ -1,9 +1,89 @@
+//! The instance roles family, planned together with the secrets family
+//! whose secret the api's role reads, as the seam plans them.
+
 use serde_json::json;
 use warmstandby_api::RegionRole;
 
-use super::*;
-use crate::access::desired::{DesiredSecret, SecretFields};
-use crate::access::observed::{ObservedProfile, ObservedRole, ObservedSecret};
+use crate::families::environment::launch_settings;
+use crate::families::instance_roles::{
+    DesiredRole, IamAction, ObservedProfile, ObservedRole, ObservedRoles, SECRET_READ_POLICY, SecretSeen, parse_policy,
+    plan_roles, plan_roles_teardown, same_policy, secret_read_policy, trust_policy,
+};
+use crate::families::secrets::{
+    DesiredSecret, ObservedSecret, SecretAction, SecretFields, Writer, plan_secret, plan_secret_teardown, secret_arns,
+};
+use crate::plan::Plan;
+
+/// Both families' desired state.
+struct DesiredAccess {
+    secret: DesiredSecret,
+    roles: Vec<DesiredRole>,
+}
+
+/// Both families' observation, with the roles' fields at hand.
+#[derive(Clone, Debug, Default)]
+struct ObservedAccess {
+    secret: Option<ObservedSecret>,
+    roles: Vec<ObservedRole>,
+    profiles: Vec<ObservedProfile>,
+    known_profiles: Vec<String>,
+}
+
+impl ObservedAccess {
+    fn role(&self, name: &str) -> Option<&ObservedRole> {
+        self.roles.iter().find(|r| r.name == name)
+    }
+
+    fn profile(&self, name: &str) -> Option<&ObservedProfile> {
+        self.profiles.iter().find(|p| p.name == name)
+    }
+
+    /// Both families' resources of ours that still exist.
+    fn live_count(&self) -> usize {
+        usize::from(self.secret.as_ref().is_some_and(ObservedSecret::is_live)) + self.iam().live_count()
+    }
+
+    fn iam(&self) -> ObservedRoles {
+        ObservedRoles {
+            roles: self.roles.clone(),
+            profiles: self.profiles.clone(),
+            known_profiles: self.known_profiles.clone(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum AccessAction {
+    Secret(SecretAction),
+    Iam(IamAction),
+}
+
+type AccessPlan = Plan<AccessAction>;
+
+/// The two plans joined, the secret's first.
+fn joined(secret: Plan<SecretAction>, iam: Plan<IamAction>) -> AccessPlan {
+    let actions = secret.actions.iter().cloned().map(AccessAction::Secret);
+    let mut plan = AccessPlan {
+        actions: actions.chain(iam.actions.iter().cloned().map(AccessAction::Iam)).collect(),
+        ..Default::default()
+    };
+    secret.findings_into(&mut plan);
+    iam.findings_into(&mut plan);
+    plan
+}
+
+fn plan_access(d: &DesiredAccess, o: &ObservedAccess, writer: Option<Writer<'_>>) -> AccessPlan {
+    let arns = secret_arns(&d.secret, o.secret.as_ref());
+    let seen = arns.as_deref().map_or(SecretSeen::NotYet, SecretSeen::Arns);
+    joined(plan_secret(&d.secret, o.secret.as_ref(), writer), plan_roles(&d.roles, &o.iam(), seen))
+}
+
+fn plan_access_teardown(d: &DesiredAccess, o: &ObservedAccess, hold: bool, kept: &[String]) -> AccessPlan {
+    joined(
+        plan_secret_teardown(&d.secret, o.secret.as_ref(), !kept.is_empty()),
+        plan_roles_teardown(&o.iam(), hold, kept),
+    )
+}
 
 fn desired() -> DesiredAccess {
     DesiredAccess {
@@ -138,8 +218,15 @@ fn builds_secret_roles_and_profiles_and_then_has_nothing_to_do() {
     let plan = plan_access(&d, &o, None);
     assert!(plan.actions.is_empty() && plan.drift.is_empty() && plan.waiting.is_empty(), "{plan:?}");
 
-    let (profile, env) =
-        launch_settings(&d, &o, "api", RegionRole::Standby, false, ("api.example.com", "www.example.com")).unwrap();
+    let (profile, env) = launch_settings(
+        (&d.secret, o.secret.as_ref()),
+        (&d.roles, &o.iam()),
+        "api",
+        RegionRole::Standby,
+        false,
+        ("api.example.com", "www.example.com"),
+    )
+    .unwrap();
     assert_eq!(profile, "shop-bookstore-api");
     let (host, arn) = env.db.clone().unwrap();
     assert_eq!(host, "book.internal");
@@ -369,4 +456,15 @@ fn a_profile_a_kept_tier_runs_with_is_released_with_its_role_and_the_secret() {
     assert!(o.profile("shop-bookstore-api").is_none(), "the other tier's profile goes");
     let secret = o.secret.as_ref().unwrap();
     assert!(!secret.deleted && !secret.ours, "left for the kept servers, untagged");
+}
+
+#[test]
+fn policies_compare_as_json_and_decode_from_iam() {
+    let doc = secret_read_policy(&["arn:b".into(), "arn:a".into()]);
+    let encoded = doc.to_string().replace('{', "%7B").replace('}', "%7D").replace('"', "%22").replace(':', "%3A");
+    assert!(same_policy(&parse_policy(&encoded).unwrap(), &doc));
+    let single = json!({"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Principal": {"Service": ["ec2.amazonaws.com"]}, "Action": ["sts:AssumeRole"]}});
+    assert!(same_policy(&single, &trust_policy()));
+    let wider = secret_read_policy(&["*".into()]);
+    assert!(!same_policy(&wider, &doc));
 }
