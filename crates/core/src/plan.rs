@@ -4,6 +4,15 @@
 
 use warmstandby_api::DriftItem;
 
+/// Where an action runs: a region of the pair (by role), or global (IAM,
+/// and us-east-1's Route 53, CloudFront, WAF for CLOUDFRONT, the alarm and
+/// CloudFront's own certificate).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Place {
+    Region(warmstandby_api::RegionRole),
+    Global,
+}
+
 /// One family's plan. `A` is the family's action, paired with its scope
 /// where the family plans more than one (a region role, the edge's global or
 /// regional half).

@@ -18,8 +18,9 @@ pub mod load_balancing;
 use warmstandby_api::RegionRole;
 use warmstandby_core::desired::{CloudFrontCertificate, DesiredGlobalEdge, DesiredRegionEdge};
 use warmstandby_core::edge::observed::{ObservedGlobalEdge, ObservedRegionEdge};
-use warmstandby_core::edge::plan::{EdgeAction, EdgeScope};
+use warmstandby_core::edge::plan::EdgeAction;
 use warmstandby_core::plan::ActionOutcome;
+use warmstandby_core::plan::Place;
 
 use crate::clients::AwsContext;
 pub(crate) use crate::errors::ok_or_gone;
@@ -157,10 +158,10 @@ pub async fn apply(
 }
 
 /// The region an action of `scope` runs in.
-pub fn scope_region(scope: EdgeScope, regions: [&str; 2]) -> &str {
+pub fn scope_region(scope: Place, regions: [&str; 2]) -> &str {
     match scope {
-        EdgeScope::Region(RegionRole::Primary) => regions[0],
-        EdgeScope::Region(RegionRole::Standby) => regions[1],
-        EdgeScope::Global => warmstandby_api::GLOBAL_REGION,
+        Place::Region(RegionRole::Primary) => regions[0],
+        Place::Region(RegionRole::Standby) => regions[1],
+        Place::Global => warmstandby_api::GLOBAL_REGION,
     }
 }

@@ -8,12 +8,12 @@ use std::sync::Arc;
 
 use warmstandby_api::{GLOBAL_REGION, TAG_UID, ThreeTierStackStatus};
 use warmstandby_core::Password;
-use warmstandby_core::edge::actions::EdgeScope;
 use warmstandby_core::families::instance_roles::{
     DesiredRole, IamAction, InstanceRoles, ObservedProfile, ObservedRole, ObservedRoles, ROLE_PATH, policy_document,
     trust_policy,
 };
 use warmstandby_core::plan::ActionOutcome;
+use warmstandby_core::plan::Place;
 
 use super::{AwsFamily, Reading};
 use crate::clients::AwsContext;
@@ -23,7 +23,7 @@ use crate::tags::Ownership;
 
 impl AwsFamily for InstanceRoles {
     /// IAM is global.
-    const READ_FROM: EdgeScope = EdgeScope::Global;
+    const READ_FROM: Place = Place::Global;
 
     /// The profiles the last status named tell a profile that lost its role
     /// (it lists under no role); at teardown every profile under the path

@@ -13,9 +13,9 @@ use std::future::Future;
 
 use warmstandby_api::ThreeTierStackStatus;
 use warmstandby_core::Password;
-use warmstandby_core::edge::actions::EdgeScope;
 use warmstandby_core::families::{FamiliesDesired, FamiliesObserved, SeamAction, StackFamily};
 use warmstandby_core::plan::ActionOutcome;
+use warmstandby_core::plan::Place;
 
 use crate::clients::AwsContext;
 use crate::errors::AwsError;
@@ -56,7 +56,7 @@ pub trait AwsFamily: StackFamily {
     /// Where its reads go: a failed read counts as that region's (or the
     /// global resources') failure, so an outage of one region is told
     /// apart from one of the account's global services.
-    const READ_FROM: EdgeScope;
+    const READ_FROM: Place;
 
     /// What AWS holds of it now. `owners`: the primary region's first.
     fn observe(
@@ -82,7 +82,7 @@ pub trait AwsFamily: StackFamily {
 #[derive(Debug, Default)]
 pub struct Seen {
     pub observed: FamiliesObserved,
-    pub failed: Vec<(EdgeScope, AwsError)>,
+    pub failed: Vec<(Place, AwsError)>,
 }
 
 impl Seen {
@@ -95,7 +95,7 @@ impl Seen {
     }
 
     /// The first failure of reads that go to `place`.
-    pub fn failure_at(&self, place: EdgeScope) -> Option<&AwsError> {
+    pub fn failure_at(&self, place: Place) -> Option<&AwsError> {
         self.failed.iter().find(|(p, _)| *p == place).map(|(_, e)| e)
     }
 }

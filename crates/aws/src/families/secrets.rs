@@ -8,11 +8,11 @@ use std::sync::Arc;
 
 use warmstandby_api::{RegionRole, TAG_UID};
 use warmstandby_core::Password;
-use warmstandby_core::edge::actions::EdgeScope;
 use warmstandby_core::families::secrets::{
     DesiredSecret, ObservedSecret, SECRET_PREFIX, SecretAction, SecretFields, Secrets,
 };
 use warmstandby_core::plan::ActionOutcome;
+use warmstandby_core::plan::Place;
 
 use super::{AwsFamily, Reading};
 use crate::clients::AwsContext;
@@ -22,7 +22,7 @@ use crate::tags::Ownership;
 
 impl AwsFamily for Secrets {
     /// Read in its home region (the primary): an outage there hides it.
-    const READ_FROM: EdgeScope = EdgeScope::Region(RegionRole::Primary);
+    const READ_FROM: Place = Place::Region(RegionRole::Primary);
 
     /// With the stack's password (a pass), its value is compared too.
     async fn observe(

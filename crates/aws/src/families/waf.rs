@@ -12,10 +12,10 @@ use std::sync::Arc;
 
 use warmstandby_api::{GLOBAL_REGION, TAG_UID};
 use warmstandby_core::Password;
-use warmstandby_core::edge::actions::EdgeScope;
 use warmstandby_core::families::waf::{DesiredWaf, ObservedWaf, ObservedWebAcl, Waf, WafAction, WebAclSpec};
 use warmstandby_core::identity::Claim;
 use warmstandby_core::plan::ActionOutcome;
+use warmstandby_core::plan::Place;
 
 use super::{AwsFamily, Reading};
 use crate::clients::AwsContext;
@@ -26,7 +26,7 @@ use crate::tags::Ownership;
 
 impl AwsFamily for Waf {
     /// Scope CLOUDFRONT: us-east-1, with the edge's global resources.
-    const READ_FROM: EdgeScope = EdgeScope::Global;
+    const READ_FROM: Place = Place::Global;
 
     /// The ACL of the desired name: by the ARN the last status names, else
     /// by name. Its tags are read only while they matter (`read_tags`).

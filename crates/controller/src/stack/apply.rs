@@ -9,28 +9,29 @@ use warmstandby_aws::edge;
 use warmstandby_aws::{AwsContext, AwsError, Ownership, data_tier, families};
 use warmstandby_core::data::plan::DataAction;
 use warmstandby_core::desired::DesiredDataTier;
-use warmstandby_core::edge::plan::{EdgeAction, EdgeScope};
+use warmstandby_core::edge::plan::EdgeAction;
 use warmstandby_core::families::SeamAction;
 use warmstandby_core::family::FamilyAction;
 use warmstandby_core::plan::ActionOutcome;
+use warmstandby_core::plan::Place;
 use warmstandby_core::stack_pass::Desired;
 use warmstandby_core::validate::ValidatedStack;
 
 use crate::change::{self, Change};
 
 /// An action as a change of its region, or a global one.
-pub(super) fn family_change(scope: EdgeScope, regions: [&str; 2], action: &impl FamilyAction) -> Change {
+pub(super) fn family_change(scope: Place, regions: [&str; 2], action: &impl FamilyAction) -> Change {
     match scope {
-        EdgeScope::Region(role) => change::of(Some(regions[role.index()]), action),
-        EdgeScope::Global => change::of(None, action),
+        Place::Region(role) => change::of(Some(regions[role.index()]), action),
+        Place::Global => change::of(None, action),
     }
 }
 
 /// One pass's actions, by the tier (or the seam) that carries them.
 pub(super) struct Batches<'a> {
     pub(super) data: &'a [(RegionRole, DataAction)],
-    pub(super) edge: &'a [(EdgeScope, EdgeAction)],
-    pub(super) families: &'a [(EdgeScope, SeamAction)],
+    pub(super) edge: &'a [(Place, EdgeAction)],
+    pub(super) families: &'a [(Place, SeamAction)],
 }
 
 /// Runs every batch of a pass (or a teardown pass) at once: their actions
@@ -61,7 +62,7 @@ async fn apply_edge(
     aws: &AwsContext,
     regions: [&str; 2],
     owners: &[Ownership; 2],
-    actions: &[(EdgeScope, EdgeAction)],
+    actions: &[(Place, EdgeAction)],
 ) -> (Vec<(String, Change)>, Vec<AwsError>) {
     apply_scoped(regions, owners, actions, |region, owner, action| Box::pin(edge::apply(aws, region, owner, action)))
         .await
@@ -74,7 +75,7 @@ async fn apply_families(
     stack: &ValidatedStack,
     regions: [&str; 2],
     owners: &[Ownership; 2],
-    actions: &[(EdgeScope, SeamAction)],
+    actions: &[(Place, SeamAction)],
 ) -> (Vec<(String, Change)>, Vec<AwsError>) {
     apply_scoped(regions, owners, actions, |region, owner, action| {
         Box::pin(families::apply(aws, region, owner, action, &stack.password))
@@ -86,11 +87,11 @@ async fn apply_families(
 async fn apply_scoped<'a, A: FamilyAction, Run: Future<Output = Result<ActionOutcome, AwsError>>>(
     regions: [&'a str; 2],
     owners: &'a [Ownership; 2],
-    actions: &'a [(EdgeScope, A)],
+    actions: &'a [(Place, A)],
     run: impl Fn(&'a str, &'a Ownership, &'a A) -> Run,
 ) -> (Vec<(String, Change)>, Vec<AwsError>) {
     let results = join_all(actions.iter().map(|(scope, action)| {
-        let owner = if *scope == EdgeScope::Region(RegionRole::Standby) { &owners[1] } else { &owners[0] };
+        let owner = if *scope == Place::Region(RegionRole::Standby) { &owners[1] } else { &owners[0] };
         run(edge::scope_region(*scope, regions), owner, action)
     }))
     .await;

@@ -8,8 +8,8 @@ use warmstandby_aws::families::Reading;
 use warmstandby_aws::{AwsContext, AwsError, Ownership, data_tier, families};
 use warmstandby_core::data::observed::ObservedDataTier;
 use warmstandby_core::desired::{DesiredDataTier, DesiredGlobalEdge, DesiredRegionEdge};
-use warmstandby_core::edge::actions::EdgeScope;
 use warmstandby_core::edge::observed::{ObservedGlobalEdge, ObservedRegionEdge};
+use warmstandby_core::plan::Place;
 use warmstandby_core::resource::Kind;
 use warmstandby_core::stack_pass::{Desired, Snapshot};
 use warmstandby_core::validate::ValidatedStack;
@@ -38,7 +38,7 @@ pub(super) async fn observe(
     );
     // A seam family's reads of one region (the secret's, in the primary)
     // are that region's to reach.
-    let at = |role: RegionRole| seam.failure_at(EdgeScope::Region(role));
+    let at = |role: RegionRole| seam.failure_at(Place::Region(role));
     let region_errors = [
         d0.as_ref().err().or(e0.as_ref().err()).or(at(RegionRole::Primary)).cloned(),
         d1.as_ref().err().or(e1.as_ref().err()).or(at(RegionRole::Standby)).cloned(),
@@ -51,7 +51,7 @@ pub(super) async fn observe(
     ];
     // The global resources (the edge's and the seam families': the web
     // ACL, IAM) must answer for one region's outage to be tolerated.
-    let seam_global = seam.failure_at(EdgeScope::Global).cloned();
+    let seam_global = seam.failure_at(Place::Global).cloned();
     let global_ok = global.is_ok() && seam_global.is_none();
     let tolerated = |i: usize| validated.policy.is_some() && global_ok && region_errors[1 - i].is_none() && cut_off[i];
     let unreachable = [tolerated(0), tolerated(1)];

@@ -8,14 +8,7 @@ use crate::edge::observed::{
 use crate::family::{Effect, FamilyAction};
 use crate::resource::{Kind, Scope, Tier};
 
-/// Where an action runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum EdgeScope {
-    Region(warmstandby_api::RegionRole),
-    /// Route 53, CloudFront, WAF (CLOUDFRONT), the alarm and CloudFront's
-    /// own certificate: us-east-1.
-    Global,
-}
+pub use crate::plan::Place;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RecordAction {

@@ -6,7 +6,7 @@
 
 use warmstandby_api::RegionRole;
 
-use crate::edge::actions::{CertificateAction, ComputeAction, EdgeScope, LoadBalancingAction};
+use crate::edge::actions::{CertificateAction, ComputeAction, LoadBalancingAction, Place};
 use crate::edge::desired::{CertificateChoice, DesiredTier};
 use crate::edge::inputs::{EdgePlan, RegionEdgeInputs};
 use crate::edge::observed::{Claim, ObservedCertificate, ObservedRegionEdge};
@@ -18,7 +18,7 @@ use crate::resource::Kind;
 pub(super) fn plan_tier_adoption(plan: &mut EdgePlan, r: &RegionEdgeInputs<'_>, t: &DesiredTier) -> bool {
     let (d, o) = (r.desired, r.observed);
     let region = d.region.as_str();
-    let scope = EdgeScope::Region(d.role);
+    let scope = Place::Region(d.role);
     let role = if d.role == RegionRole::Primary { "primary" } else { "standby" };
     let field = |name: &str| format!("spec.{}.adopt.{role}.{name}", t.tier);
     let mut refused = Vec::new();
@@ -142,7 +142,7 @@ impl ObservedRegionEdge {
 /// the field and the reason, and nothing requested in its place).
 pub(super) fn plan_certificate_adoption(
     plan: &mut EdgePlan,
-    scope: EdgeScope,
+    scope: Place,
     region: &str,
     choice: &CertificateChoice,
     found: Option<&ObservedCertificate>,

@@ -4,7 +4,7 @@
 
 use warmstandby_api::{CachingMode, GLOBAL_REGION, OriginProtocol, PriceClass, RegionRole};
 
-use crate::edge::actions::{AlarmAction, CdnAction, CertificateAction, DnsAction, EdgeScope, RecordAction};
+use crate::edge::actions::{AlarmAction, CdnAction, CertificateAction, DnsAction, Place, RecordAction};
 use crate::edge::desired::CloudFrontCertificate;
 use crate::edge::inputs::{
     ALL_METHODS, CACHING_DISABLED, CACHING_OPTIMIZED, CLOUDFRONT_ZONE_ID, EdgeInputs, EdgePlan, ORIGIN_GROUP_ID,
@@ -48,7 +48,7 @@ pub(super) fn plan_global(plan: &mut EdgePlan, inputs: &EdgeInputs<'_>) {
     // Records: validation CNAMEs, the api failover pair and the web alias.
     let Some(zone) = &o.zone else {
         if g.manage_zone {
-            plan.push(EdgeScope::Global, DnsAction::CreatePublicZone { name: g.zone_name.clone() });
+            plan.push(Place::Global, DnsAction::CreatePublicZone { name: g.zone_name.clone() });
         } else {
             plan.blocked.push(format!(
                 "public hosted zone {} not found; create it or set spec.domain.manageZone: true",
@@ -122,7 +122,7 @@ pub(super) fn plan_global(plan: &mut EdgePlan, inputs: &EdgeInputs<'_>) {
         let referenced = o.records.iter().any(|r| r.health_check_id.as_deref() == Some(h.id.as_str()))
             || o.alarm.as_ref().is_some_and(|a| a.config.health_check_id == h.id);
         if !current && !referenced && health_check_id.is_some() {
-            plan.push(EdgeScope::Global, DnsAction::DeleteHealthCheck { id: h.id.clone() });
+            plan.push(Place::Global, DnsAction::DeleteHealthCheck { id: h.id.clone() });
         }
     }
     plan_alarm(plan, inputs, health_check_id.as_deref());
@@ -133,14 +133,13 @@ fn plan_cloudfront_certificate(plan: &mut EdgePlan, inputs: &EdgeInputs<'_>) {
     let o = inputs.observed;
     if g.cloudfront_certificate == CloudFrontCertificate::Own {
         let (choice, found) = (&g.cloudfront_certificate_choice, o.certificate.as_ref());
-        if super::adoption::plan_certificate_adoption(plan, EdgeScope::Global, GLOBAL_REGION, choice, found).is_some() {
+        if super::adoption::plan_certificate_adoption(plan, Place::Global, GLOBAL_REGION, choice, found).is_some() {
             return;
         }
         match &o.certificate {
-            None => plan.push(
-                EdgeScope::Global,
-                CertificateAction::RequestCertificate { domain: format!("*.{}", g.zone_name) },
-            ),
+            None => {
+                plan.push(Place::Global, CertificateAction::RequestCertificate { domain: format!("*.{}", g.zone_name) })
+            }
             Some(c) if !c.is_issued() => {
                 plan.waiting.push(format!("CloudFront's certificate in {GLOBAL_REGION} is {}", c.status))
             }
@@ -171,7 +170,7 @@ fn plan_health_check(plan: &mut EdgePlan, inputs: &EdgeInputs<'_>) -> Option<Str
             let reference = inputs.owner.health_check_reference(&want.immutable_key());
             match o.health_checks.iter().find(|h| h.caller_reference == reference) {
                 None => plan.push(
-                    EdgeScope::Global,
+                    Place::Global,
                     DnsAction::CreateHealthCheck {
                         caller_reference: reference,
                         name: g.health_check.name.clone(),
@@ -182,7 +181,7 @@ fn plan_health_check(plan: &mut EdgePlan, inputs: &EdgeInputs<'_>) -> Option<Str
                     let items = diff(GLOBAL_REGION, "HealthCheck", &have.id, &want.fields(), &have.config.fields());
                     if !items.is_empty() {
                         plan.push(
-                            EdgeScope::Global,
+                            Place::Global,
                             DnsAction::UpdateHealthCheck { id: have.id.clone(), config: want.clone() },
                         );
                     }
@@ -223,14 +222,14 @@ fn plan_adopted_health_check(
         return None;
     }
     if !have.claim.is_ours() {
-        plan.push(EdgeScope::Global, DnsAction::AdoptHealthCheck { id: id.to_string() });
+        plan.push(Place::Global, DnsAction::AdoptHealthCheck { id: id.to_string() });
         plan.drift.extend(items.unwrap_or_default());
         return None;
     }
     match (want, items) {
         (Some(want), Some(items)) => {
             if !items.is_empty() {
-                plan.push(EdgeScope::Global, DnsAction::UpdateHealthCheck { id: id.to_string(), config: want.clone() });
+                plan.push(Place::Global, DnsAction::UpdateHealthCheck { id: id.to_string(), config: want.clone() });
             }
             plan.drift.extend(items);
         }
@@ -311,14 +310,14 @@ fn plan_distribution(plan: &mut EdgePlan, inputs: &EdgeInputs<'_>, web_acl_arn: 
                 return;
             }
             // Adopted first; its differences show now and are changed after.
-            plan.push(EdgeScope::Global, CdnAction::AdoptDistribution { id: have.id.clone(), arn: have.arn.clone() });
+            plan.push(Place::Global, CdnAction::AdoptDistribution { id: have.id.clone(), arn: have.arn.clone() });
             if let Some(want) = want {
                 plan.drift.extend(diff(GLOBAL_REGION, "Distribution", &have.id, &want.fields(), &have.spec.fields()));
             }
         }
         (None, None) => match want {
             Some(spec) => plan.push(
-                EdgeScope::Global,
+                Place::Global,
                 CdnAction::CreateDistribution {
                     caller_reference: inputs.owner.distribution_reference(),
                     spec: Box::new(spec),
@@ -332,7 +331,7 @@ fn plan_distribution(plan: &mut EdgePlan, inputs: &EdgeInputs<'_>, web_acl_arn: 
                     let items = diff(GLOBAL_REGION, "Distribution", &have.id, &want.fields(), &have.spec.fields());
                     if !items.is_empty() {
                         plan.push(
-                            EdgeScope::Global,
+                            Place::Global,
                             CdnAction::UpdateDistribution {
                                 id: have.id.clone(),
                                 etag: have.etag.clone(),
@@ -360,11 +359,11 @@ fn plan_alarm(plan: &mut EdgePlan, inputs: &EdgeInputs<'_>, health_check_id: Opt
         actions.sort();
         let want = AlarmConfig { health_check_id: hc.to_string(), actions };
         match &o.alarm {
-            None => plan.push(EdgeScope::Global, AlarmAction::PutAlarm { name: a.name.clone(), config: want }),
+            None => plan.push(Place::Global, AlarmAction::PutAlarm { name: a.name.clone(), config: want }),
             Some(have) => {
                 let items = diff(GLOBAL_REGION, "Alarm", &have.name, &want.fields(), &have.config.fields());
                 if !items.is_empty() {
-                    plan.push(EdgeScope::Global, AlarmAction::PutAlarm { name: a.name.clone(), config: want });
+                    plan.push(Place::Global, AlarmAction::PutAlarm { name: a.name.clone(), config: want });
                 }
                 plan.drift.extend(items);
             }
@@ -412,7 +411,7 @@ fn plan_records(
                 // Made by hand: marked as ours first; their differences show
                 // now and are changed once they are ours.
                 plan.push(
-                    EdgeScope::Global,
+                    Place::Global,
                     DnsAction::AdoptRecords {
                         zone_id: zone_id.to_string(),
                         name: name.to_string(),
@@ -459,7 +458,7 @@ fn plan_records(
         }
     }
     if !changes.is_empty() {
-        plan.push(EdgeScope::Global, DnsAction::ChangeRecords { zone_id: zone_id.to_string(), changes });
+        plan.push(Place::Global, DnsAction::ChangeRecords { zone_id: zone_id.to_string(), changes });
     }
 }
 

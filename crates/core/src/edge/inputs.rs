@@ -5,13 +5,13 @@
 use std::collections::BTreeMap;
 
 use crate::data::desired::NetworkRefs;
-use crate::edge::actions::{EdgeAction, EdgeScope};
+use crate::edge::actions::{EdgeAction, Place};
 use crate::edge::desired::{DesiredGlobalEdge, DesiredRegionEdge};
 use crate::edge::observed::{ObservedGlobalEdge, ObservedRegionEdge};
 use crate::identity::Ownership;
 
 /// The edge's plan, each action with the half (global, or a region) it runs in.
-pub type EdgePlan = crate::plan::Plan<(EdgeScope, EdgeAction)>;
+pub type EdgePlan = crate::plan::Plan<(Place, EdgeAction)>;
 
 /// What a tier's launch template gets from the access family: its
 /// instance profile and the user data with the environment block.

@@ -137,7 +137,7 @@ impl World {
     }
 
     /// The WAF family's plan, as the stack pass makes it beside the edge's.
-    fn waf_plan(&self) -> crate::plan::Plan<(EdgeScope, WafAction)> {
+    fn waf_plan(&self) -> crate::plan::Plan<(Place, WafAction)> {
         Waf::plan(&self.waf, &self.acl, &self.around())
     }
 
@@ -151,18 +151,18 @@ impl World {
         format!("{prefix}{}", self.next_id)
     }
 
-    fn region_name(&self, scope: EdgeScope) -> String {
+    fn region_name(&self, scope: Place) -> String {
         match scope {
-            EdgeScope::Region(RegionRole::Primary) => self.desired[0].region.clone(),
-            EdgeScope::Region(RegionRole::Standby) => self.desired[1].region.clone(),
-            EdgeScope::Global => "us-east-1".into(),
+            Place::Region(RegionRole::Primary) => self.desired[0].region.clone(),
+            Place::Region(RegionRole::Standby) => self.desired[1].region.clone(),
+            Place::Global => "us-east-1".into(),
         }
     }
 
     /// What AWS does for an action.
-    fn apply(&mut self, scope: EdgeScope, action: EdgeAction) {
+    fn apply(&mut self, scope: Place, action: EdgeAction) {
         let region = self.region_name(scope);
-        let i = usize::from(scope == EdgeScope::Region(RegionRole::Standby));
+        let i = usize::from(scope == Place::Region(RegionRole::Standby));
         match action {
             EdgeAction::Certificate(CertificateAction::RequestCertificate { domain }) => {
                 let cert = ObservedCertificate {
@@ -173,14 +173,14 @@ impl World {
                     validation: vec![("_v1.bookstore.example.com".into(), "_v1.acm-validations.aws".into())],
                     claim: Claim::Created,
                 };
-                if scope == EdgeScope::Global {
+                if scope == Place::Global {
                     self.observed.certificate = Some(cert);
                 } else {
                     self.regions[i].certificate = Some(cert);
                 }
             }
             EdgeAction::Certificate(CertificateAction::DeleteCertificate { .. }) => {
-                if scope == EdgeScope::Global {
+                if scope == Place::Global {
                     self.observed.certificate = None;
                 } else {
                     self.regions[i].certificate = None;
@@ -275,7 +275,7 @@ impl World {
                 self.regions[i].images.iter_mut().filter(|m| m.id == image_id).for_each(|m| m.tagged = false)
             }
             EdgeAction::Certificate(CertificateAction::AdoptCertificate { arn }) => {
-                let cert = if scope == EdgeScope::Global {
+                let cert = if scope == Place::Global {
                     &mut self.observed.certificate
                 } else {
                     &mut self.regions[i].certificate
@@ -285,7 +285,7 @@ impl World {
                 cert.claim = Claim::Adopted("2026-12-06T10:00:00Z".into());
             }
             EdgeAction::Certificate(CertificateAction::ReleaseCertificate { .. }) => {
-                if scope == EdgeScope::Global {
+                if scope == Place::Global {
                     self.observed.certificate = None;
                 } else {
                     self.regions[i].certificate = None;
@@ -549,7 +549,7 @@ fn short(a: &EdgeAction) -> String {
 }
 
 /// One round: each action as `<scope> <variant>`, the edge's then the WAF family's.
-fn rounds_of(plan: &EdgePlan, waf: &crate::plan::Plan<(EdgeScope, WafAction)>) -> Vec<String> {
+fn rounds_of(plan: &EdgePlan, waf: &crate::plan::Plan<(Place, WafAction)>) -> Vec<String> {
     let edge = plan.actions.iter().map(|(s, a)| format!("{s:?} {}", short(a)));
     let variant = |a: &WafAction| format!("{a:?}").split([' ', '{']).next().unwrap_or_default().to_string();
     let waf = waf.actions.iter().map(|(s, a)| format!("{s:?} {}", variant(a)));

@@ -4,7 +4,7 @@
 
 use warmstandby_api::{DriftItem, RegionRole};
 
-use crate::edge::actions::{CertificateAction, ComputeAction, EdgeScope, LoadBalancingAction};
+use crate::edge::actions::{CertificateAction, ComputeAction, LoadBalancingAction, Place};
 use crate::edge::desired::{DesiredTier, ImageSource};
 use crate::edge::inputs::{EdgePlan, RegionEdgeInputs};
 use crate::edge::observed::{
@@ -43,7 +43,7 @@ fn plan_tier(plan: &mut EdgePlan, r: &RegionEdgeInputs<'_>, t: &DesiredTier, cer
 fn plan_certificate(plan: &mut EdgePlan, r: &RegionEdgeInputs<'_>) -> Option<String> {
     let (d, o) = (r.desired, r.observed);
     let region = d.region.as_str();
-    let scope = EdgeScope::Region(d.role);
+    let scope = Place::Region(d.role);
     let found = o.certificate.as_ref();
     if let Some(adopting) = super::adoption::plan_certificate_adoption(plan, scope, region, &d.certificate, found) {
         return adopting;
@@ -73,7 +73,7 @@ fn plan_certificate(plan: &mut EdgePlan, r: &RegionEdgeInputs<'_>) -> Option<Str
 fn plan_target_group(plan: &mut EdgePlan, r: &RegionEdgeInputs<'_>, t: &DesiredTier) {
     let (d, o) = (r.desired, r.observed);
     let region = d.region.as_str();
-    let scope = EdgeScope::Region(d.role);
+    let scope = Place::Region(d.role);
     let tg_want = TargetGroupSpec {
         name: t.target_group_name.clone(),
         protocol: "HTTP".into(),
@@ -109,7 +109,7 @@ fn plan_target_group(plan: &mut EdgePlan, r: &RegionEdgeInputs<'_>, t: &DesiredT
 fn plan_load_balancer(plan: &mut EdgePlan, r: &RegionEdgeInputs<'_>, t: &DesiredTier) {
     let (d, o) = (r.desired, r.observed);
     let region = d.region.as_str();
-    let scope = EdgeScope::Region(d.role);
+    let scope = Place::Region(d.role);
     let alb_group = r.groups.get(&t.alb_group());
     let public: Vec<String> =
         ["public-a", "public-b"].iter().filter_map(|k| r.network.subnet_ids.get(*k).cloned()).collect();
@@ -174,7 +174,7 @@ fn plan_listeners(
 ) {
     let (d, o) = (r.desired, r.observed);
     let region = d.region.as_str();
-    let scope = EdgeScope::Region(d.role);
+    let scope = Place::Region(d.role);
     let mut wanted: Vec<ListenerSpec> = vec![ListenerSpec {
         port: 80,
         protocol: "HTTP".into(),
@@ -249,7 +249,7 @@ fn plan_listeners(
 fn plan_image(plan: &mut EdgePlan, r: &RegionEdgeInputs<'_>, t: &DesiredTier) {
     let (d, o) = (r.desired, r.observed);
     let region = d.region.as_str();
-    let scope = EdgeScope::Region(d.role);
+    let scope = Place::Region(d.role);
     match &d.image(t.tier).map(|i| &i.source) {
         Some(ImageSource::Copy { name, source_region, source_image }) => match o.image(t.tier) {
             None => {
@@ -301,7 +301,7 @@ fn plan_image(plan: &mut EdgePlan, r: &RegionEdgeInputs<'_>, t: &DesiredTier) {
 fn plan_launch_template(plan: &mut EdgePlan, r: &RegionEdgeInputs<'_>, t: &DesiredTier) -> Option<(String, i64)> {
     let (d, o) = (r.desired, r.observed);
     let region = d.region.as_str();
-    let scope = EdgeScope::Region(d.role);
+    let scope = Place::Region(d.role);
     let launch = match r.launch.get(t.tier) {
         Some(Ok(launch)) => Some(launch),
         Some(Err(waits)) => {
@@ -366,7 +366,7 @@ fn plan_auto_scaling_group(
 ) {
     let (d, o) = (r.desired, r.observed);
     let region = d.region.as_str();
-    let scope = EdgeScope::Region(d.role);
+    let scope = Place::Region(d.role);
     let subnets: Vec<String> = t.subnet_keys.iter().filter_map(|k| r.network.subnet_ids.get(*k).cloned()).collect();
     let asg = o.auto_scaling_group(&t.auto_scaling_group_name);
     match (asg, lt_current, tg) {

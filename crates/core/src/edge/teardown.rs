@@ -5,7 +5,7 @@ use warmstandby_api::RegionRole;
 use crate::resource::Kind;
 
 use crate::edge::actions::{
-    AlarmAction, CdnAction, CertificateAction, ComputeAction, DnsAction, EdgeScope, LoadBalancingAction, RecordAction,
+    AlarmAction, CdnAction, CertificateAction, ComputeAction, DnsAction, LoadBalancingAction, Place, RecordAction,
 };
 use crate::edge::inputs::{EdgePlan, is_adopted_marker};
 use crate::edge::observed::{Claim, ObservedGlobalEdge, ObservedRegionEdge, RecordSpec};
@@ -60,7 +60,7 @@ pub fn plan_edge_teardown(
     owner_marker: &str,
 ) -> EdgePlan {
     let mut plan = EdgePlan::default();
-    let g = EdgeScope::Global;
+    let g = Place::Global;
     let marker_value = format!("\"{owner_marker}\"");
     if let Some(a) = &observed.alarm {
         plan.push(g, AlarmAction::DeleteAlarm { name: a.name.clone() });
@@ -127,7 +127,7 @@ pub fn plan_edge_teardown(
     }
     let regional_certificates_in_use = distribution_left;
     for (i, o) in regions.iter().enumerate() {
-        let scope = EdgeScope::Region(if i == 0 { RegionRole::Primary } else { RegionRole::Standby });
+        let scope = Place::Region(if i == 0 { RegionRole::Primary } else { RegionRole::Standby });
         let kept = o.kept_references();
         let created = |c: &Claim| *c == Claim::Created;
         for a in o.auto_scaling_groups.iter().filter(|a| !a.deleting) {

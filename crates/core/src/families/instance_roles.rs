@@ -7,12 +7,12 @@
 use serde_json::{Value, json};
 use warmstandby_api::{AccessStatus, AdoptedResource, DriftItem, GLOBAL_REGION, ThreeTierStackStatus};
 
-use crate::edge::actions::EdgeScope;
 use crate::edge::status::Family as Verdict;
 use crate::families::secrets::secret_arns;
 use crate::families::{Adopted, Neighbours, StackFamily};
 use crate::family::{Effect, Family, FamilyAction};
 use crate::placement::Placement;
+use crate::plan::Place;
 use crate::plan::Plan;
 use crate::resource::{Kind, Resource, Scope, Tier};
 use crate::validate::ValidatedStack;
@@ -437,9 +437,9 @@ fn percent_decode(text: &str) -> String {
 }
 
 /// Every action of IAM is global.
-fn global(plan: Plan<IamAction>) -> Plan<(EdgeScope, IamAction)> {
+fn global(plan: Plan<IamAction>) -> Plan<(Place, IamAction)> {
     let Plan { actions, drift, blocked, waiting } = plan;
-    Plan { actions: actions.into_iter().map(|a| (EdgeScope::Global, a)).collect(), drift, blocked, waiting }
+    Plan { actions: actions.into_iter().map(|a| (Place::Global, a)).collect(), drift, blocked, waiting }
 }
 
 impl StackFamily for InstanceRoles {
@@ -477,11 +477,7 @@ impl StackFamily for InstanceRoles {
     }
 
     /// The api's policy names the secret (the secrets family's).
-    fn plan(
-        desired: &Vec<DesiredRole>,
-        observed: &ObservedRoles,
-        around: &Neighbours<'_>,
-    ) -> Plan<(EdgeScope, IamAction)> {
+    fn plan(desired: &Vec<DesiredRole>, observed: &ObservedRoles, around: &Neighbours<'_>) -> Plan<(Place, IamAction)> {
         let (secrets, seen) = around.secret();
         let arns = secret_arns(secrets, seen);
         let secret = match &arns {
@@ -497,7 +493,7 @@ impl StackFamily for InstanceRoles {
         _desired: &Vec<DesiredRole>,
         observed: &ObservedRoles,
         around: &Neighbours<'_>,
-    ) -> Plan<(EdgeScope, IamAction)> {
+    ) -> Plan<(Place, IamAction)> {
         global(plan_roles_teardown(observed, around.instances_left(), &around.kept_profiles()))
     }
 

@@ -19,11 +19,11 @@ pub mod waf;
 
 use warmstandby_api::{AdoptedResource, DriftItem, ThreeTierStackStatus};
 
-use crate::edge::actions::EdgeScope;
 use crate::edge::status::{EdgeView, Family as Verdict};
 use crate::family::{Effect, Family, FamilyAction};
 use crate::identity::Claim;
 use crate::placement::Placement;
+use crate::plan::Place;
 use crate::plan::Plan;
 use crate::resource::{Kind, Resource, Scope, Tier};
 use crate::validate::ValidatedStack;
@@ -86,18 +86,15 @@ pub trait StackFamily {
     /// Its resources in the stack's topology (the picture, `plan`).
     fn topology(desired: &Self::Desired, out: &mut Vec<Resource>);
     /// What to change now to reach `desired`, and the drift found.
-    fn plan(
-        desired: &Self::Desired,
-        observed: &Self::Observed,
-        around: &Neighbours<'_>,
-    ) -> Plan<(EdgeScope, Self::Action)>;
+    fn plan(desired: &Self::Desired, observed: &Self::Observed, around: &Neighbours<'_>)
+    -> Plan<(Place, Self::Action)>;
     /// Deleting what is ours (and releasing what is adopted or retained),
     /// in the order AWS allows given what is left around it.
     fn teardown(
         desired: &Self::Desired,
         observed: &Self::Observed,
         around: &Neighbours<'_>,
-    ) -> Plan<(EdgeScope, Self::Action)>;
+    ) -> Plan<(Place, Self::Action)>;
     /// At teardown, with `deletionPolicy: Retain`: what it made is taken as
     /// adopted, so its teardown releases it (`retention::hold`).
     fn hold_retained(desired: &Self::Desired, observed: &mut Self::Observed);
@@ -239,9 +236,9 @@ macro_rules! define_seam {
 seam_families!(define_seam);
 
 /// The seam families' plan: each action with where it runs.
-pub type SeamPlan = Plan<(EdgeScope, SeamAction)>;
+pub type SeamPlan = Plan<(Place, SeamAction)>;
 
-fn absorb<A: Into<SeamAction>>(into: &mut SeamPlan, plan: Plan<(EdgeScope, A)>) {
+fn absorb<A: Into<SeamAction>>(into: &mut SeamPlan, plan: Plan<(Place, A)>) {
     let Plan { actions, drift, blocked, waiting } = plan;
     into.actions.extend(actions.into_iter().map(|(scope, a)| (scope, a.into())));
     into.drift.extend(drift);

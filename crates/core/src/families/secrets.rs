@@ -7,11 +7,11 @@
 use serde_json::{Value, json};
 use warmstandby_api::{AccessStatus, AdoptedResource, DriftItem, RegionRole, ThreeTierStackStatus};
 
-use crate::edge::actions::EdgeScope;
 use crate::edge::status::Family as Verdict;
 use crate::families::{Adopted, Neighbours, StackFamily};
 use crate::family::{Effect, Family, FamilyAction};
 use crate::placement::Placement;
+use crate::plan::Place;
 use crate::plan::Plan;
 use crate::resource::{Kind, Resource, Scope, Tier};
 use crate::validate::ValidatedStack;
@@ -23,7 +23,7 @@ pub struct Secrets;
 pub const SECRET_PREFIX: &str = "warmstandby/";
 
 /// The secret's actions run where it lives: the primary region.
-const HOME: EdgeScope = EdgeScope::Region(RegionRole::Primary);
+const HOME: Place = Place::Region(RegionRole::Primary);
 
 /// The non-secret part of the credentials secret's value; the password is
 /// added by the adapter at the one call that writes it.
@@ -321,7 +321,7 @@ pub fn plan_secret_teardown(want: &DesiredSecret, have: Option<&ObservedSecret>,
 }
 
 /// Every action in the secret's home region.
-fn at_home(plan: Plan<SecretAction>) -> Plan<(EdgeScope, SecretAction)> {
+fn at_home(plan: Plan<SecretAction>) -> Plan<(Place, SecretAction)> {
     let Plan { actions, drift, blocked, waiting } = plan;
     Plan { actions: actions.into_iter().map(|a| (HOME, a)).collect(), drift, blocked, waiting }
 }
@@ -353,7 +353,7 @@ impl StackFamily for Secrets {
         desired: &DesiredSecret,
         observed: &Option<ObservedSecret>,
         around: &Neighbours<'_>,
-    ) -> Plan<(EdgeScope, SecretAction)> {
+    ) -> Plan<(Place, SecretAction)> {
         if around.unreachable[RegionRole::Primary.index()] {
             return Plan::default();
         }
@@ -366,7 +366,7 @@ impl StackFamily for Secrets {
         desired: &DesiredSecret,
         observed: &Option<ObservedSecret>,
         around: &Neighbours<'_>,
-    ) -> Plan<(EdgeScope, SecretAction)> {
+    ) -> Plan<(Place, SecretAction)> {
         at_home(plan_secret_teardown(desired, observed.as_ref(), !around.kept_profiles().is_empty()))
     }
 

@@ -7,12 +7,12 @@
 use warmstandby_api::{AdoptedResource, DriftItem, GLOBAL_REGION, ThreeTierStackStatus};
 
 use crate::compare::{Fields, diff, list, opt};
-use crate::edge::actions::EdgeScope;
 use crate::edge::status::Family as Verdict;
 use crate::families::{Adopted, Neighbours, StackFamily, verdict};
 use crate::family::{Effect, Family, FamilyAction};
 use crate::identity::Claim;
 use crate::placement::Placement;
+use crate::plan::Place;
 use crate::plan::Plan;
 use crate::resource::{Kind, Resource, Scope, Tier};
 use crate::validate::ValidatedStack;
@@ -174,7 +174,7 @@ impl StackFamily for Waf {
         }
     }
 
-    fn plan(desired: &DesiredWaf, observed: &ObservedWaf, _around: &Neighbours<'_>) -> Plan<(EdgeScope, WafAction)> {
+    fn plan(desired: &DesiredWaf, observed: &ObservedWaf, _around: &Neighbours<'_>) -> Plan<(Place, WafAction)> {
         let mut plan = Plan::default();
         let Some(w) = desired else { return plan };
         let want = WebAclSpec { managed_rule_groups: w.managed_rule_groups.clone(), rate_limit: w.rate_limit };
@@ -190,18 +190,15 @@ impl StackFamily for Waf {
                     .push(format!("spec.waf.adopt: web ACL {} is managed by {owner}; it is left alone", have.name)),
                 _ => {
                     plan.drift.extend(drift(have, &want));
-                    plan.push(
-                        EdgeScope::Global,
-                        WafAction::AdoptWebAcl { name: have.name.clone(), arn: have.arn.clone() },
-                    );
+                    plan.push(Place::Global, WafAction::AdoptWebAcl { name: have.name.clone(), arn: have.arn.clone() });
                 }
             },
-            None => plan.push(EdgeScope::Global, WafAction::CreateWebAcl { name: w.name.clone(), spec: want }),
+            None => plan.push(Place::Global, WafAction::CreateWebAcl { name: w.name.clone(), spec: want }),
             Some(have) => {
                 let items = drift(have, &want);
                 if !items.is_empty() {
                     plan.push(
-                        EdgeScope::Global,
+                        Place::Global,
                         WafAction::UpdateWebAcl {
                             id: have.id.clone(),
                             name: have.name.clone(),
@@ -219,21 +216,17 @@ impl StackFamily for Waf {
     /// An adopted ACL is left where it was, without our tags (one never
     /// adopted is not ours), and so is ours when a kept distribution uses
     /// it; ours is deleted once no distribution of ours is left to use it.
-    fn teardown(
-        _desired: &DesiredWaf,
-        observed: &ObservedWaf,
-        around: &Neighbours<'_>,
-    ) -> Plan<(EdgeScope, WafAction)> {
+    fn teardown(_desired: &DesiredWaf, observed: &ObservedWaf, around: &Neighbours<'_>) -> Plan<(Place, WafAction)> {
         let mut plan = Plan::default();
         let distribution = around.edge.global.1.distribution.as_ref();
         let distribution_left = distribution.is_some_and(|d| d.claim == Claim::Created);
         let kept_acl = distribution.filter(|d| d.claim != Claim::Created).map(|d| d.spec.web_acl_id.as_str());
         match (observed.as_ref().filter(|w| w.is_ours()), distribution_left) {
             (Some(w), _) if w.claim.adopted_at().is_some() || kept_acl == Some(w.arn.as_str()) => {
-                plan.push(EdgeScope::Global, WafAction::ReleaseWebAcl { name: w.name.clone(), arn: w.arn.clone() })
+                plan.push(Place::Global, WafAction::ReleaseWebAcl { name: w.name.clone(), arn: w.arn.clone() })
             }
             (Some(w), false) => plan.push(
-                EdgeScope::Global,
+                Place::Global,
                 WafAction::DeleteWebAcl { id: w.id.clone(), name: w.name.clone(), lock_token: w.lock_token.clone() },
             ),
             _ => {}

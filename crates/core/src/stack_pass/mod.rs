@@ -19,7 +19,7 @@ use crate::desired::{
     desired_region_edge,
 };
 use crate::edge::observed::{ObservedGlobalEdge, ObservedRegionEdge};
-use crate::edge::plan::{EdgeInputs, EdgePlan, EdgeScope, RegionEdgeInputs, TierLaunch, plan_edge};
+use crate::edge::plan::{EdgeInputs, EdgePlan, RegionEdgeInputs, TierLaunch, plan_edge};
 use crate::edge::status::EdgeView;
 use crate::failover::{Decision, FailoverReason, Memory, Request};
 use crate::families::environment::launch_settings;
@@ -29,6 +29,7 @@ use crate::identity::Ownership;
 use crate::next::Next;
 use crate::placement::Placement;
 use crate::plan::PassOutcome;
+use crate::plan::Place;
 use crate::resource::Kind;
 use crate::stack_pass::status::{StackPass, stack_status};
 use crate::validate::ValidatedStack;
@@ -194,8 +195,8 @@ pub fn decide(inputs: Inputs<'_>) -> Decided {
         if snapshot.unreachable[i] {
             let region = desired.data[i].region.clone();
             data_plan.actions.retain(|(r, _)| *r != role);
-            edge_plan.actions.retain(|(s, _)| *s != EdgeScope::Region(role));
-            families_plan.actions.retain(|(s, _)| *s != EdgeScope::Region(role));
+            edge_plan.actions.retain(|(s, _)| *s != Place::Region(role));
+            families_plan.actions.retain(|(s, _)| *s != Place::Region(role));
             data_plan.drift.retain(|d| d.region != region);
             edge_plan.drift.retain(|d| d.region != region);
             families_plan.drift.retain(|d| d.region != region);

@@ -63,7 +63,7 @@ fn nothing_is_planned_into_a_region_that_cannot_be_reached_and_its_status_is_kep
     let (decided, concluded) = pass(&stack, &validated, &snapshot, &Applied::default());
     assert!(!decided.data_plan.actions.is_empty(), "the reachable region is built");
     assert!(decided.data_plan.actions.iter().all(|(role, _)| *role == RegionRole::Primary));
-    assert!(decided.edge_plan.actions.iter().all(|(scope, _)| *scope != EdgeScope::Region(RegionRole::Standby)));
+    assert!(decided.edge_plan.actions.iter().all(|(scope, _)| *scope != Place::Region(RegionRole::Standby)));
     assert!(decided.data_plan.blocked.iter().any(|b| b.contains("us-west-2 cannot be reached")));
     assert!(!decided.converged);
     let ready = crate::conditions::get(&concluded.status.conditions, "Ready").unwrap();
