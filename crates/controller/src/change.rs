@@ -232,7 +232,8 @@ pub fn attach_drift(changes: &mut [Change], drift: &[DriftItem]) -> Vec<DriftIte
 mod tests {
     use super::*;
     use warmstandby_core::data::plan::{DataAction, SecurityGroupAction};
-    use warmstandby_core::edge::plan::{AlarmAction, ComputeAction, EdgeAction};
+    use warmstandby_core::edge::plan::{ComputeAction, EdgeAction};
+    use warmstandby_core::families::alarm::AlarmAction;
     use warmstandby_core::network::plan::NetworkAction;
 
     #[test]
@@ -254,7 +255,7 @@ mod tests {
             &EdgeAction::Compute(ComputeAction::DeleteAutoScalingGroup { name: "bookstore-bookstore-api".into() }),
         );
         assert_eq!((c.kind.sign(), c.tier, c.region.as_str()), ('-', Tier::Api, "us-west-2"));
-        let c = of(None, &EdgeAction::Alarm(AlarmAction::DeleteAlarm { name: "a".into() }));
+        let c = of(None, &AlarmAction::DeleteAlarm { name: "a".into() });
         assert_eq!((c.tier, c.region.as_str()), (Tier::Global, "global"));
     }
 

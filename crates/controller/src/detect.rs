@@ -1,5 +1,5 @@
-//! Failure detection, the IO of the failover machine: the alarm's state (read
-//! with the edge), the operator's probes, the Route 53 health check status
+//! Failure detection, the IO of the failover machine: the alarm's state (the
+//! alarm family's observation), the operator's probes, the Route 53 health check status
 //! when it is needed, and the target's endpoints while a move verifies.
 
 use std::time::Duration;
@@ -10,6 +10,7 @@ use warmstandby_aws::{AwsContext, AwsError};
 use warmstandby_core::desired::DesiredGlobalEdge;
 use warmstandby_core::edge::observed::ObservedGlobalEdge;
 use warmstandby_core::failover::Memory;
+use warmstandby_core::families::alarm::ObservedAlarm;
 use warmstandby_core::stack_pass::Signals;
 use warmstandby_core::stack_pass::memory::verifying;
 
@@ -47,7 +48,7 @@ async fn failing_sources(
     aws: &AwsContext,
     policy: Option<&FailoverPolicySpec>,
     memory: &Memory,
-    global: &ObservedGlobalEdge,
+    (global, alarm): (&ObservedGlobalEdge, Option<&ObservedAlarm>),
     desired_global: &DesiredGlobalEdge,
     api_path: &str,
 ) -> Result<(Vec<String>, DetectionStatus, usize), AwsError> {
@@ -55,7 +56,7 @@ async fn failing_sources(
     let Some(policy) = policy else { return Ok((Vec::new(), detection, 0)) };
     let enabled = sources(policy);
     let mut failing = Vec::new();
-    if policy.detection.cloud_watch_alarm && global.alarm.as_ref().is_some_and(|a| a.state == "ALARM") {
+    if policy.detection.cloud_watch_alarm && alarm.is_some_and(ObservedAlarm::is_firing) {
         failing.push("alarm".to_string());
     }
     if policy.detection.probes.enabled {
@@ -95,12 +96,12 @@ pub async fn signals(
     aws: &AwsContext,
     policy: Option<&FailoverPolicySpec>,
     memory: &Memory,
-    global: &ObservedGlobalEdge,
+    (global, alarm): (&ObservedGlobalEdge, Option<&ObservedAlarm>),
     desired_global: &DesiredGlobalEdge,
     api_path: &str,
 ) -> Signals {
     let (failing, detection, enabled_sources) =
-        match failing_sources(aws, policy, memory, global, desired_global, api_path).await {
+        match failing_sources(aws, policy, memory, (global, alarm), desired_global, api_path).await {
             Ok(d) => d,
             Err(e) => {
                 tracing::warn!(error = %e, "health check status unreadable; deciding without it");

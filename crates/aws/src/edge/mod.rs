@@ -1,7 +1,7 @@
 //! Edge and compute families: certificates (ACM), load balancing (ELBv2),
 //! compute (images, launch templates, auto scaling groups), and the global
-//! ones: DNS (public zone records, health checks), CDN (CloudFront) and
-//! alarms (CloudWatch). WAF is on the family seam (`crate::families`).
+//! ones: DNS (public zone records, health checks) and CDN (CloudFront).
+//! WAF and the alarm are on the family seam (`crate::families`).
 //!
 //! Observation is one call per kind and region where the API allows it, and
 //! uses hints (IDs from the last status) to read a resource directly instead
@@ -9,7 +9,6 @@
 //! tag, caller reference or our deterministic names; resources found by name
 //! are checked for our tags right before anything modifies or deletes them.
 
-pub mod alarms;
 pub mod cdn;
 pub mod certificates;
 pub mod compute;
@@ -109,7 +108,7 @@ pub async fn observe_global(
     let own_certificate = desired.cloudfront_certificate == CloudFrontCertificate::Own;
     let global = warmstandby_api::GLOBAL_REGION;
     let cf_domain = format!("*.{}", desired.zone_name);
-    let (zone_and_records, certificate, health_checks, distribution, alarm) = tokio::try_join!(
+    let (zone_and_records, certificate, health_checks, distribution) = tokio::try_join!(
         Box::pin(public::observe_zone(aws, desired, owner, hints.public_zone_id.as_deref())),
         Box::pin(async {
             if own_certificate {
@@ -126,18 +125,9 @@ pub async fn observe_global(
         }),
         Box::pin(public::observe_health_checks(aws, owner, desired.health_check.adopt.as_deref())),
         Box::pin(cdn::observe(aws, desired, owner, hints.distribution_id.as_deref())),
-        Box::pin(async {
-            match &desired.alarm {
-                Some(a) => alarms::observe(aws, owner, &a.name).await,
-                None => {
-                    crate::fleet::forget_alarm(aws, &owner.uid);
-                    Ok(None)
-                }
-            }
-        }),
     )?;
     let (zone, records) = zone_and_records;
-    Ok(ObservedGlobalEdge { zone, records, certificate, health_checks, distribution, alarm })
+    Ok(ObservedGlobalEdge { zone, records, certificate, health_checks, distribution })
 }
 
 /// Executes one edge action. `owner` is the region's (global: the primary's).
@@ -153,7 +143,6 @@ pub async fn apply(
         EdgeAction::Compute(a) => Box::pin(compute::apply(aws, region, owner, a)).await,
         EdgeAction::Dns(a) => Box::pin(public::apply(aws, owner, a)).await,
         EdgeAction::Cdn(a) => Box::pin(cdn::apply(aws, owner, a)).await,
-        EdgeAction::Alarm(a) => Box::pin(alarms::apply(aws, owner, a)).await,
     }
 }
 

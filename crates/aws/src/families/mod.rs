@@ -5,6 +5,7 @@
 //! (`warmstandby_core::seam_families!`), so a family cannot be registered in
 //! one crate and forgotten in the other.
 
+pub mod alarm;
 pub mod instance_roles;
 pub mod secrets;
 pub mod waf;

@@ -323,8 +323,8 @@ impl Demo<'_> {
 
     async fn set_alarm(&self, checked: &Checked, failing: bool) -> Result<(), String> {
         let st = checked.stacks.first().ok_or("no stack")?;
-        let name = warmstandby_core::edge::desired::alarm_name(st);
-        warmstandby_aws::edge::alarms::set_state(self.aws, &name, failing, "warmstandby demo")
+        let name = warmstandby_core::families::alarm::alarm_name(st);
+        warmstandby_aws::families::alarm::set_state(self.aws, &name, failing, "warmstandby demo")
             .await
             .map_err(|e| format!("cannot set the alarm {name}: {e}"))
     }

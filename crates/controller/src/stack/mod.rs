@@ -302,7 +302,17 @@ async fn reconcile_validated(
 
     let signals = if detecting {
         let api_path = &validated.spec.api.health_check_path;
-        Some(detect::signals(aws, policy, &memory, &snapshot.global, &looking_for.global, api_path).await)
+        Some(
+            detect::signals(
+                aws,
+                policy,
+                &memory,
+                (&snapshot.global, snapshot.families.alarm.as_ref()),
+                &looking_for.global,
+                api_path,
+            )
+            .await,
+        )
     } else {
         None
     };

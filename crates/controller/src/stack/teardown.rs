@@ -82,8 +82,14 @@ pub async fn teardown(
         edge_remaining > 0,
         [&kept[0].security_groups, &kept[1].security_groups],
     );
-    let edge_plan =
-        plan_edge_teardown([&edge_observed.regions[0], &edge_observed.regions[1]], &edge_observed.global, &marker);
+    // The health check waits for the alarm (the alarm family's) that watches it.
+    let alarm_left = edge_observed.families.alarm.is_some();
+    let edge_plan = plan_edge_teardown(
+        [&edge_observed.regions[0], &edge_observed.regions[1]],
+        &edge_observed.global,
+        &marker,
+        alarm_left,
+    );
     let (regions, global, seam) = (&edge_observed.regions, &edge_observed.global, &edge_observed.families);
     let around = warmstandby_core::stack_pass::neighbours_of(&wanted, regions, global, seam);
     let families_plan = wanted.families.teardown(seam, &around);

@@ -352,21 +352,10 @@ fn global(stack: &ValidatedStack) -> Vec<Resource> {
         .dep(global_key("public-zone"))
         .dep(global_key("distribution"));
     out.push(adopted(web, g.adopt_records, "spec.domain.adoptRecords"));
-    if let Some(alarm) = &g.alarm {
-        out.push(
-            Resource::new(&scope, "alarm/api-health", Kind::Alarm, alarm.name.clone())
-                .prop("metric", "AWS/Route53 HealthCheckStatus")
-                .prop("threshold", "< 1 for 1 period of 60s")
-                .prop(
-                    "notify",
-                    if alarm.sns_topic_arns.is_empty() { "(none)".to_string() } else { alarm.sns_topic_arns.join(",") },
-                )
-                .dep(global_key("health-check/api")),
-        );
-    }
     // The families on the seam: the web ACL (placed before the distribution
-    // that uses it), the credentials secret (in the primary region, with a
-    // replica in the standby) and each tier's role and instance profile.
+    // that uses it), the alarm on the health check, the credentials secret
+    // (in the primary region, with a replica in the standby) and each tier's
+    // role and instance profile.
     crate::families::FamiliesDesired::of(stack, &Placement::of_spec(stack)).topology(&mut out);
     // The backup plan lives in the primary region and copies to the standby's vault.
     if let Some(plan) = desired_data_tier(stack, &Placement::of_spec(stack), RegionRole::Primary).backup_plan {

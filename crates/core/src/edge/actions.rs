@@ -2,8 +2,8 @@
 //! adapter takes exactly its own actions and the dispatch is one match.
 
 use crate::edge::observed::{
-    AlarmConfig, AsgSpec, DistributionSpec, HealthCheckConfig, LaunchTemplateData, ListenerSpec, LoadBalancerSpec,
-    RecordSpec, TargetGroupSpec,
+    AsgSpec, DistributionSpec, HealthCheckConfig, LaunchTemplateData, ListenerSpec, LoadBalancerSpec, RecordSpec,
+    TargetGroupSpec,
 };
 use crate::family::{Effect, FamilyAction};
 use crate::resource::{Kind, Scope, Tier};
@@ -40,8 +40,6 @@ pub enum EdgeAction {
     Dns(DnsAction),
     /// CloudFront.
     Cdn(CdnAction),
-    /// CloudWatch.
-    Alarm(AlarmAction),
 }
 
 crate::plan::into_family_action!(EdgeAction {
@@ -50,7 +48,6 @@ crate::plan::into_family_action!(EdgeAction {
     ComputeAction => Compute,
     DnsAction => Dns,
     CdnAction => Cdn,
-    AlarmAction => Alarm,
 });
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum CertificateAction {
@@ -271,12 +268,6 @@ pub enum CdnAction {
         id: String,
         arn: String,
     },
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum AlarmAction {
-    PutAlarm { name: String, config: AlarmConfig },
-    DeleteAlarm { name: String },
 }
 
 impl FamilyAction for CertificateAction {
@@ -527,27 +518,6 @@ impl FamilyAction for CdnAction {
             CdnAction::ReleaseDistribution { id, .. } => {
                 format!("leave distribution {id} serving, untagged (adopted)")
             }
-        }
-    }
-}
-
-impl FamilyAction for AlarmAction {
-    fn effect(&self) -> (Effect, Kind) {
-        let effect = match self {
-            AlarmAction::PutAlarm { .. } => Effect::Create,
-            AlarmAction::DeleteAlarm { .. } => Effect::Delete,
-        };
-        (effect, Kind::Alarm)
-    }
-
-    fn tier(&self, _scope: &Scope) -> Tier {
-        Tier::Global
-    }
-
-    fn describe(&self) -> String {
-        match self {
-            AlarmAction::PutAlarm { name, .. } => format!("put alarm {name}"),
-            AlarmAction::DeleteAlarm { name } => format!("delete alarm {name}"),
         }
     }
 }

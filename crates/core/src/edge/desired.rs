@@ -137,12 +137,6 @@ pub struct DesiredDistribution {
     pub retain: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DesiredAlarm {
-    pub name: String,
-    pub sns_topic_arns: Vec<String>,
-}
-
 /// The stack's global resources.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DesiredGlobalEdge {
@@ -158,7 +152,6 @@ pub struct DesiredGlobalEdge {
     pub adopt_records: bool,
     pub health_check: DesiredHealthCheck,
     pub distribution: DesiredDistribution,
-    pub alarm: Option<DesiredAlarm>,
 }
 
 pub fn desired_region_edge(stack: &ValidatedStack, placement: &Placement, role: RegionRole) -> DesiredRegionEdge {
@@ -284,14 +277,5 @@ pub fn desired_global_edge(stack: &ValidatedStack, placement: &Placement) -> Des
             adopt: spec.cdn.adopt.clone(),
             retain: warmstandby_api::DeletionPolicy::retains(spec.cdn.deletion_policy),
         },
-        alarm: spec
-            .alarms
-            .enabled
-            .then(|| DesiredAlarm { name: alarm_name(stack), sns_topic_arns: spec.alarms.sns_topic_arns.clone() }),
     }
-}
-
-/// The name of the stack's alarm on its health check.
-pub fn alarm_name(stack: &ValidatedStack) -> String {
-    stack.aws_name("api-health", 255)
 }

@@ -4,15 +4,14 @@
 
 use warmstandby_api::{CachingMode, GLOBAL_REGION, OriginProtocol, PriceClass, RegionRole};
 
-use crate::edge::actions::{AlarmAction, CdnAction, CertificateAction, DnsAction, Place, RecordAction};
+use crate::edge::actions::{CdnAction, CertificateAction, DnsAction, Place, RecordAction};
 use crate::edge::desired::CloudFrontCertificate;
 use crate::edge::inputs::{
     ALL_METHODS, CACHING_DISABLED, CACHING_OPTIMIZED, CLOUDFRONT_ZONE_ID, EdgeInputs, EdgePlan, ORIGIN_GROUP_ID,
     RECORD_TTL, RegionEdgeInputs, marker_name, origin_id,
 };
 use crate::edge::observed::{
-    AlarmConfig, Claim, DistributionSpec, HealthCheckConfig, ObservedCertificate, ObservedLoadBalancer, OriginSpec,
-    RecordSpec, diff,
+    Claim, DistributionSpec, HealthCheckConfig, ObservedCertificate, ObservedLoadBalancer, OriginSpec, RecordSpec, diff,
 };
 use crate::identity::adoption_refused;
 use warmstandby_api::DriftItem;
@@ -120,12 +119,17 @@ pub(super) fn plan_global(plan: &mut EdgePlan, inputs: &EdgeInputs<'_>) {
     for h in o.health_checks.iter().filter(|h| h.claim == Claim::Created) {
         let current = health_check_id.as_deref() == Some(h.id.as_str());
         let referenced = o.records.iter().any(|r| r.health_check_id.as_deref() == Some(h.id.as_str()))
-            || o.alarm.as_ref().is_some_and(|a| a.config.health_check_id == h.id);
+            || inputs.alarm_health_check.as_deref() == Some(h.id.as_str());
         if !current && !referenced && health_check_id.is_some() {
             plan.push(Place::Global, DnsAction::DeleteHealthCheck { id: h.id.clone() });
         }
     }
-    plan_alarm(plan, inputs, health_check_id.as_deref());
+}
+
+/// The health check the stack's records and its alarm (the alarm family's)
+/// should use now: `None` while it is being created or adopted.
+pub(super) fn health_check_in_use(inputs: &EdgeInputs<'_>) -> Option<String> {
+    plan_health_check(&mut EdgePlan::default(), inputs)
 }
 
 fn plan_cloudfront_certificate(plan: &mut EdgePlan, inputs: &EdgeInputs<'_>) {
@@ -348,28 +352,6 @@ fn plan_distribution(plan: &mut EdgePlan, inputs: &EdgeInputs<'_>, web_acl_arn: 
                 plan.waiting.push(format!("distribution {} is {}", have.id, have.status));
             }
         }
-    }
-}
-
-fn plan_alarm(plan: &mut EdgePlan, inputs: &EdgeInputs<'_>, health_check_id: Option<&str>) {
-    let g = inputs.global;
-    let o = inputs.observed;
-    if let (Some(a), Some(hc)) = (&g.alarm, &health_check_id) {
-        let mut actions = a.sns_topic_arns.clone();
-        actions.sort();
-        let want = AlarmConfig { health_check_id: hc.to_string(), actions };
-        match &o.alarm {
-            None => plan.push(Place::Global, AlarmAction::PutAlarm { name: a.name.clone(), config: want }),
-            Some(have) => {
-                let items = diff(GLOBAL_REGION, "Alarm", &have.name, &want.fields(), &have.config.fields());
-                if !items.is_empty() {
-                    plan.push(Place::Global, AlarmAction::PutAlarm { name: a.name.clone(), config: want });
-                }
-                plan.drift.extend(items);
-            }
-        }
-    } else if g.alarm.is_some() {
-        plan.waiting.push("the alarm waits for the health check".into());
     }
 }
 

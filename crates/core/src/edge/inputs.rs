@@ -44,6 +44,9 @@ pub struct EdgeInputs<'a> {
     /// The web ACL the distribution carries: empty without WAF, `None`
     /// while it is not ours yet (`families::waf::association`).
     pub web_acl_arn: Option<String>,
+    /// The health check the alarm of ours watches (the alarm family's): a
+    /// stale one is kept while it does.
+    pub alarm_health_check: Option<String>,
 }
 
 /// CloudFront's fixed hosted zone for alias records.

@@ -450,27 +450,6 @@ pub struct ObservedDistribution {
     pub claim: Claim,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AlarmConfig {
-    pub health_check_id: String,
-    /// Sorted.
-    pub actions: Vec<String>,
-}
-
-impl AlarmConfig {
-    pub fn fields(&self) -> Fields {
-        vec![("healthCheck", self.health_check_id.clone()), ("alarmActions", list(&self.actions))]
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ObservedAlarm {
-    pub name: String,
-    /// `OK`, `ALARM`, `INSUFFICIENT_DATA`.
-    pub state: String,
-    pub config: AlarmConfig,
-}
-
 /// The stack's global resources.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ObservedGlobalEdge {
@@ -483,7 +462,6 @@ pub struct ObservedGlobalEdge {
     /// Health checks of this stack (found by caller reference).
     pub health_checks: Vec<ObservedHealthCheck>,
     pub distribution: Option<ObservedDistribution>,
-    pub alarm: Option<ObservedAlarm>,
 }
 
 impl ObservedGlobalEdge {

@@ -22,6 +22,11 @@ pub fn plan_edge(inputs: &EdgeInputs<'_>) -> EdgePlan {
     plan
 }
 
+/// The health check the alarm family watches (`families::alarm`).
+pub fn health_check_in_use(inputs: &EdgeInputs<'_>) -> Option<String> {
+    global::health_check_in_use(inputs)
+}
+
 impl ObservedGlobalEdge {
     /// Resources of ours that still exist (a zone we did not create is not ours).
     pub fn live_count(&self, owner_marker: &str) -> usize {
@@ -32,7 +37,6 @@ impl ObservedGlobalEdge {
             + usize::from(self.certificate.is_some())
             + self.health_checks.iter().filter(|h| h.claim.is_ours()).count()
             + usize::from(self.distribution.as_ref().is_some_and(|d| d.claim.is_ours()))
-            + usize::from(self.alarm.is_some())
     }
 }
 

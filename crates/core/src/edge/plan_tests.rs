@@ -12,13 +12,14 @@ use super::*;
 use crate::data::desired::NetworkRefs;
 use crate::edge::desired::{DesiredGlobalEdge, DesiredRegionEdge, desired_global_edge, desired_region_edge};
 use crate::edge::observed::{
-    Claim, LaunchTemplateData, ObservedAlarm, ObservedAsg, ObservedCertificate, ObservedDistribution,
-    ObservedHealthCheck, ObservedImage, ObservedLaunchTemplate, ObservedListener, ObservedLoadBalancer,
-    ObservedTargetGroup, PublicZone, RecordSpec,
+    Claim, LaunchTemplateData, ObservedAsg, ObservedCertificate, ObservedDistribution, ObservedHealthCheck,
+    ObservedImage, ObservedLaunchTemplate, ObservedListener, ObservedLoadBalancer, ObservedTargetGroup, PublicZone,
+    RecordSpec,
 };
 use crate::edge::observed::{ObservedGlobalEdge, ObservedRegionEdge};
+use crate::families::alarm::{Alarm, AlarmAction, DesiredAlarm, ObservedAlarm, watched_health_check};
 use crate::families::waf::{DesiredWaf, ObservedWaf, ObservedWebAcl, Waf, WafAction, association};
-use crate::families::{Neighbours, StackFamily};
+use crate::families::{Neighbours, SeamAction, SeamPlan, StackFamily};
 use crate::family::{Effect, FamilyAction};
 use crate::placement::Placement;
 
@@ -30,9 +31,13 @@ struct World {
     launch: [BTreeMap<String, Result<TierLaunch, String>>; 2],
     regions: [ObservedRegionEdge; 2],
     observed: ObservedGlobalEdge,
-    /// The WAF family (on the seam), planned beside the edge as the stack pass does.
+    /// The WAF and alarm families (on the seam), planned beside the edge as
+    /// the stack pass does.
     waf: DesiredWaf,
     acl: ObservedWaf,
+    alarm: Option<DesiredAlarm>,
+    alarm_seen: Option<ObservedAlarm>,
+    owner: crate::identity::Ownership,
     /// The other seam families (the roles' instance profiles).
     seam: (crate::families::FamiliesDesired, crate::families::FamiliesObserved),
     next_id: usize,
@@ -84,6 +89,9 @@ fn world(edit: impl Fn(&mut ThreeTierStack)) -> World {
         },
         waf: Waf::desired(&v, &Placement::of_spec(&v)),
         acl: None,
+        alarm: Alarm::desired(&v, &Placement::of_spec(&v)),
+        alarm_seen: None,
+        owner: owner(),
         seam: (crate::families::FamiliesDesired::of(&v, &Placement::of_spec(&v)), Default::default()),
         next_id: 0,
     }
@@ -100,7 +108,11 @@ fn owner() -> crate::identity::Ownership {
 
 impl World {
     fn plan(&self) -> EdgePlan {
-        plan_edge(&EdgeInputs {
+        plan_edge(&self.inputs())
+    }
+
+    fn inputs(&self) -> EdgeInputs<'_> {
+        EdgeInputs {
             regions: [
                 RegionEdgeInputs {
                     desired: &self.desired[0],
@@ -119,9 +131,10 @@ impl World {
             ],
             global: &self.global,
             observed: &self.observed,
-            owner: &owner(),
+            owner: &self.owner,
             web_acl_arn: association(&self.waf, &self.acl),
-        })
+            alarm_health_check: watched_health_check(&self.alarm_seen).map(str::to_string),
+        }
     }
 
     fn around(&self) -> Neighbours<'_> {
@@ -129,10 +142,12 @@ impl World {
             edge: crate::edge::status::EdgeView {
                 regions: [(&self.desired[0], &self.regions[0]), (&self.desired[1], &self.regions[1])],
                 global: (&self.global, &self.observed),
+                alarm_missing: self.alarm.is_some() && self.alarm_seen.is_none(),
             },
             seam: (&self.seam.0, &self.seam.1),
             writer: None,
             unreachable: [false, false],
+            health_check_id: None,
         }
     }
 
@@ -141,9 +156,23 @@ impl World {
         Waf::plan(&self.waf, &self.acl, &self.around())
     }
 
-    /// Ours of the global resources that still exist, the web ACL included.
+    /// The WAF and alarm families' plan, as the stack pass makes it beside
+    /// the edge's (the alarm on the health check the edge uses now).
+    fn seam_plan(&self) -> SeamPlan {
+        let health_check = crate::edge::plan::health_check_in_use(&self.inputs());
+        let around = Neighbours { health_check_id: health_check.as_deref(), ..self.around() };
+        joined(self.waf_plan(), Alarm::plan(&self.alarm, &self.alarm_seen, &around))
+    }
+
+    /// The same families' teardown.
+    fn seam_teardown(&self) -> SeamPlan {
+        let around = self.around();
+        joined(Waf::teardown(&self.waf, &self.acl, &around), Alarm::teardown(&self.alarm, &self.alarm_seen, &around))
+    }
+
+    /// Ours of the global resources that still exist, the web ACL and alarm included.
     fn global_live(&self) -> usize {
-        self.observed.live_count(MARKER) + Waf::live_count(&self.acl)
+        self.observed.live_count(MARKER) + Waf::live_count(&self.acl) + Alarm::live_count(&self.alarm_seen)
     }
 
     fn id(&mut self, prefix: &str) -> String {
@@ -400,7 +429,7 @@ impl World {
                     "health check {id} deleted while a record uses it"
                 );
                 assert!(
-                    self.observed.alarm.as_ref().is_none_or(|a| a.config.health_check_id != id),
+                    watched_health_check(&self.alarm_seen) != Some(id.as_str()),
                     "health check deleted while its alarm watches it"
                 );
                 self.observed.health_checks.retain(|h| h.id != id)
@@ -436,14 +465,22 @@ impl World {
                 assert!(!d.spec.enabled && d.status == "Deployed", "only a disabled, deployed distribution can go");
                 self.observed.distribution = None
             }
-            EdgeAction::Alarm(AlarmAction::PutAlarm { name, config }) => {
-                self.observed.alarm = Some(ObservedAlarm { name, state: "OK".into(), config })
-            }
-            EdgeAction::Alarm(AlarmAction::DeleteAlarm { .. }) => self.observed.alarm = None,
             EdgeAction::Dns(DnsAction::CreatePublicZone { name }) => {
                 self.observed.zone = Some(PublicZone { id: "Z9".into(), name, ours: true })
             }
             EdgeAction::Dns(DnsAction::DeletePublicZone { .. }) => self.observed.zone = None,
+        }
+    }
+
+    /// What AWS does for an action of the seam families simulated here.
+    fn apply_seam(&mut self, action: SeamAction) {
+        match action {
+            SeamAction::Waf(a) => self.apply_waf(a),
+            SeamAction::Alarm(AlarmAction::PutAlarm { name, config }) => {
+                self.alarm_seen = Some(ObservedAlarm { name, state: "OK".into(), config })
+            }
+            SeamAction::Alarm(AlarmAction::DeleteAlarm { .. }) => self.alarm_seen = None,
+            other => panic!("{other:?} is not simulated here"),
         }
     }
 
@@ -490,14 +527,14 @@ impl World {
     fn converge_until_blocked(&mut self) {
         for _ in 0..12 {
             self.settle();
-            let (plan, waf) = (self.plan(), self.waf_plan());
-            if plan.actions.is_empty() && waf.actions.is_empty() {
+            let (plan, seam) = (self.plan(), self.seam_plan());
+            if plan.actions.is_empty() && seam.actions.is_empty() {
                 return;
             }
             for (scope, action) in plan.actions {
                 self.apply(scope, action);
             }
-            waf.actions.into_iter().for_each(|(_, action)| self.apply_waf(action));
+            seam.actions.into_iter().for_each(|(_, action)| self.apply_seam(action));
         }
         panic!("plans never ran out of actions");
     }
@@ -506,17 +543,17 @@ impl World {
         let mut rounds = Vec::new();
         for _ in 0..12 {
             self.settle();
-            let (plan, waf) = (self.plan(), self.waf_plan());
-            assert!(plan.blocked.is_empty() && waf.blocked.is_empty(), "{:?} {:?}", plan.blocked, waf.blocked);
-            if plan.actions.is_empty() && waf.actions.is_empty() {
+            let (plan, seam) = (self.plan(), self.seam_plan());
+            assert!(plan.blocked.is_empty() && seam.blocked.is_empty(), "{:?} {:?}", plan.blocked, seam.blocked);
+            if plan.actions.is_empty() && seam.actions.is_empty() {
                 assert!(plan.waiting.is_empty(), "{:?}", plan.waiting);
                 return rounds;
             }
-            rounds.push(rounds_of(&plan, &waf));
+            rounds.push(rounds_of(&plan, &seam));
             for (scope, action) in plan.actions {
                 self.apply(scope, action);
             }
-            waf.actions.into_iter().for_each(|(_, action)| self.apply_waf(action));
+            seam.actions.into_iter().for_each(|(_, action)| self.apply_seam(action));
         }
         panic!("did not converge: {rounds:#?}");
     }
@@ -528,16 +565,17 @@ impl World {
             // As the controller's teardown: what a family retains is taken as adopted.
             crate::retention::hold_retained_edge(&self.desired, &self.global, &mut self.regions, &mut self.observed);
             Waf::hold_retained(&self.waf, &mut self.acl);
-            let plan = plan_edge_teardown([&self.regions[0], &self.regions[1]], &self.observed, MARKER);
-            let waf = Waf::teardown(&self.waf, &self.acl, &self.around());
-            if plan.actions.is_empty() && waf.actions.is_empty() {
+            let alarm_left = self.alarm_seen.is_some();
+            let plan = plan_edge_teardown([&self.regions[0], &self.regions[1]], &self.observed, MARKER, alarm_left);
+            let seam = self.seam_teardown();
+            if plan.actions.is_empty() && seam.actions.is_empty() {
                 return rounds;
             }
-            rounds.push(rounds_of(&plan, &waf));
+            rounds.push(rounds_of(&plan, &seam));
             for (scope, action) in plan.actions {
                 self.apply(scope, action);
             }
-            waf.actions.into_iter().for_each(|(_, action)| self.apply_waf(action));
+            seam.actions.into_iter().for_each(|(_, action)| self.apply_seam(action));
         }
         panic!("teardown did not finish: {rounds:#?}");
     }
@@ -548,12 +586,22 @@ fn short(a: &EdgeAction) -> String {
     format!("{a:?}").split(['(', ' ', '{']).nth(1).unwrap_or_default().to_string()
 }
 
-/// One round: each action as `<scope> <variant>`, the edge's then the WAF family's.
-fn rounds_of(plan: &EdgePlan, waf: &crate::plan::Plan<(Place, WafAction)>) -> Vec<String> {
+/// One round: each action as `<scope> <variant>`, the edge's then the seam families'.
+fn rounds_of(plan: &EdgePlan, seam: &SeamPlan) -> Vec<String> {
     let edge = plan.actions.iter().map(|(s, a)| format!("{s:?} {}", short(a)));
-    let variant = |a: &WafAction| format!("{a:?}").split([' ', '{']).next().unwrap_or_default().to_string();
-    let waf = waf.actions.iter().map(|(s, a)| format!("{s:?} {}", variant(a)));
-    edge.chain(waf).collect()
+    let variant = |a: &SeamAction| format!("{a:?}").split(['(', ' ', '{']).nth(1).unwrap_or_default().to_string();
+    edge.chain(seam.actions.iter().map(|(s, a)| format!("{s:?} {}", variant(a)))).collect()
+}
+
+/// Two seam families' plans as one, in the seam's order.
+fn joined<A: Into<SeamAction>, B: Into<SeamAction>>(
+    first: crate::plan::Plan<(Place, A)>,
+    second: crate::plan::Plan<(Place, B)>,
+) -> SeamPlan {
+    let mut plan = SeamPlan::default();
+    crate::families::absorb(&mut plan, first);
+    crate::families::absorb(&mut plan, second);
+    plan
 }
 
 fn round_of(rounds: &[Vec<String>], needle: &str) -> usize {

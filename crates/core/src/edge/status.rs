@@ -19,6 +19,9 @@ pub struct EdgeView<'a> {
     /// Primary first.
     pub regions: [(&'a DesiredRegionEdge, &'a ObservedRegionEdge); 2],
     pub global: (&'a DesiredGlobalEdge, &'a ObservedGlobalEdge),
+    /// The spec asks for the alarm on the health check and there is none
+    /// yet (the alarm family's, reported under `DnsReady`).
+    pub alarm_missing: bool,
 }
 
 /// The verdict on one family.
@@ -139,7 +142,7 @@ pub fn edge_families(view: &EdgeView<'_>, drift: &[DriftItem]) -> Vec<Family> {
     if og.records_named(&g.web_fqdn).all(|r| r.alias.is_none()) {
         dns.push(format!("{} has no alias record yet", g.web_fqdn));
     }
-    if g.alarm.is_some() && og.alarm.is_none() {
+    if view.alarm_missing {
         dns.push("no health check alarm yet".into());
     }
     let mut cdn = Vec::new();
@@ -229,7 +232,8 @@ pub fn global_edge_status(view: &EdgeView<'_>) -> GlobalStackStatus {
         cloudfront_certificate_arn,
         // The WAF family's (`families::waf`).
         web_acl_arn: None,
-        alarm_name: o.alarm.as_ref().map(|a| a.name.clone()),
+        // The alarm family's (`families::alarm`).
+        alarm_name: None,
         backup_plan_id: None,
     }
 }

@@ -5,7 +5,7 @@ use warmstandby_api::RegionRole;
 use crate::resource::Kind;
 
 use crate::edge::actions::{
-    AlarmAction, CdnAction, CertificateAction, ComputeAction, DnsAction, LoadBalancingAction, Place, RecordAction,
+    CdnAction, CertificateAction, ComputeAction, DnsAction, LoadBalancingAction, Place, RecordAction,
 };
 use crate::edge::inputs::{EdgePlan, is_adopted_marker};
 use crate::edge::observed::{Claim, ObservedGlobalEdge, ObservedRegionEdge, RecordSpec};
@@ -47,7 +47,8 @@ impl ObservedRegionEdge {
     }
 }
 
-/// Deletion in the reverse of creation: alarm and our records first, then
+/// Deletion in the reverse of creation: our records first (and the alarm
+/// family's alarm: `alarm_left` while it stands), then
 /// CloudFront (disabled, then deleted once deployed; the WAF family's web
 /// ACL follows it, `families::waf`), health checks, auto scaling groups,
 /// launch templates, listeners, load balancers, target groups, image copies, certificates and finally a zone we created.
@@ -58,13 +59,11 @@ pub fn plan_edge_teardown(
     regions: [&ObservedRegionEdge; 2],
     observed: &ObservedGlobalEdge,
     owner_marker: &str,
+    alarm_left: bool,
 ) -> EdgePlan {
     let mut plan = EdgePlan::default();
     let g = Place::Global;
     let marker_value = format!("\"{owner_marker}\"");
-    if let Some(a) = &observed.alarm {
-        plan.push(g, AlarmAction::DeleteAlarm { name: a.name.clone() });
-    }
     let mut ours: Vec<RecordSpec> = Vec::new();
     for m in observed.records.iter().filter(|r| r.rtype == "TXT" && r.values.contains(&marker_value)) {
         // Records adopted from someone's hand are left; only our marker goes.
@@ -120,7 +119,8 @@ pub fn plan_edge_teardown(
     for h in observed.health_checks.iter().filter(|h| matches!(h.claim, Claim::Adopted(_))) {
         plan.push(g, DnsAction::ReleaseHealthCheck { id: h.id.clone() });
     }
-    if !records_left && observed.alarm.is_none() {
+    // The alarm watches it: it goes first.
+    if !records_left && !alarm_left {
         for h in observed.health_checks.iter().filter(|h| h.claim == Claim::Created) {
             plan.push(g, DnsAction::DeleteHealthCheck { id: h.id.clone() });
         }

@@ -12,6 +12,7 @@
 //! tier (`data`, `edge`); a family on the seam reads what it needs of them,
 //! and of the other seam families, through [`Neighbours`].
 
+pub mod alarm;
 pub mod environment;
 pub mod instance_roles;
 pub mod secrets;
@@ -53,6 +54,9 @@ pub struct Neighbours<'a> {
     /// Regions (primary first) that could not be reached this pass:
     /// nothing of theirs is planned.
     pub unreachable: [bool; 2],
+    /// The health check the public DNS family uses now (known when the
+    /// pass plans; `None` while it is being made, and at teardown).
+    pub health_check_id: Option<&'a str>,
 }
 
 impl<'a> Neighbours<'a> {
@@ -136,6 +140,7 @@ macro_rules! seam_families {
     ($then:ident) => {
         $then! {
             waf: $crate::families::waf::Waf => Waf,
+            alarm: $crate::families::alarm::Alarm => Alarm,
             secrets: $crate::families::secrets::Secrets => Secrets,
             instance_roles: $crate::families::instance_roles::InstanceRoles => InstanceRoles,
         }
@@ -238,7 +243,8 @@ seam_families!(define_seam);
 /// The seam families' plan: each action with where it runs.
 pub type SeamPlan = Plan<(Place, SeamAction)>;
 
-fn absorb<A: Into<SeamAction>>(into: &mut SeamPlan, plan: Plan<(Place, A)>) {
+/// Adds one family's plan to the seam's.
+pub(crate) fn absorb<A: Into<SeamAction>>(into: &mut SeamPlan, plan: Plan<(Place, A)>) {
     let Plan { actions, drift, blocked, waiting } = plan;
     into.actions.extend(actions.into_iter().map(|(scope, a)| (scope, a.into())));
     into.drift.extend(drift);

@@ -52,10 +52,12 @@ fn with_around<R>(global: &ObservedGlobalEdge, f: impl FnOnce(&Neighbours<'_>) -
         edge: EdgeView {
             regions: [(&regions[0], &observed_regions[0]), (&regions[1], &observed_regions[1])],
             global: (&g, global),
+            alarm_missing: false,
         },
         seam: (&seam.0, &seam.1),
         writer: None,
         unreachable: [false, false],
+        health_check_id: None,
     })
 }
 

@@ -189,8 +189,9 @@ pub fn decide(inputs: Inputs<'_>) -> Decided {
     let placement = decision.placement(memory.epoch);
     let desired = Desired::of(validated, &placement).adopted_before(stack.status.as_ref());
     let mut data_plan = plan_data(&desired.data, &snapshot.data, nets);
-    let mut edge_plan = plan_edge_of(&desired, snapshot, nets, owners, &placement);
-    let mut families_plan = desired.families.plan(&snapshot.families, &neighbours(&desired, snapshot, &placement));
+    let (mut edge_plan, health_check) = plan_edge_of(&desired, snapshot, nets, owners, &placement);
+    let around = Neighbours { health_check_id: health_check.as_deref(), ..neighbours(&desired, snapshot, &placement) };
+    let mut families_plan = desired.families.plan(&snapshot.families, &around);
     for (i, role) in RegionRole::BOTH.into_iter().enumerate() {
         if snapshot.unreachable[i] {
             let region = desired.data[i].region.clone();
@@ -550,16 +551,17 @@ pub fn launch_of(
         .collect()
 }
 
+/// The edge's plan, and the health check it uses now (which the alarm watches).
 fn plan_edge_of(
     desired: &Desired,
     snapshot: &Snapshot,
     nets: &[NetworkRefs; 2],
     owners: &[Ownership; 2],
     placement: &Placement,
-) -> EdgePlan {
+) -> (EdgePlan, Option<String>) {
     let groups = [group_ids(&snapshot.data[0]), group_ids(&snapshot.data[1])];
     let launch = RegionRole::BOTH.map(|role| launch_of(desired, &snapshot.families, role, placement));
-    plan_edge(&EdgeInputs {
+    let inputs = EdgeInputs {
         regions: [0, 1].map(|i| RegionEdgeInputs {
             desired: &desired.regions[i],
             observed: &snapshot.regions[i],
@@ -571,7 +573,9 @@ fn plan_edge_of(
         observed: &snapshot.global,
         owner: &owners[0],
         web_acl_arn: crate::families::waf::association(&desired.families.waf, &snapshot.families.waf),
-    })
+        alarm_health_check: crate::families::alarm::watched_health_check(&snapshot.families.alarm).map(str::to_string),
+    };
+    (plan_edge(&inputs), crate::edge::plan::health_check_in_use(&inputs))
 }
 
 /// What the families on the seam see around them this pass.
@@ -595,10 +599,12 @@ pub fn neighbours_of<'a>(
         edge: EdgeView {
             regions: [(&desired.regions[0], &regions[0]), (&desired.regions[1], &regions[1])],
             global: (&desired.global, global),
+            alarm_missing: desired.families.alarm.is_some() && seam.alarm.is_none(),
         },
         seam: (&desired.families, seam),
         writer: None,
         unreachable: [false, false],
+        health_check_id: None,
     }
 }
 

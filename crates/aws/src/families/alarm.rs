@@ -1,20 +1,52 @@
-//! The CloudWatch alarm on the health check's status metric (us-east-1,
-//! where Route 53 publishes health check metrics).
+//! The alarm family's AWS side: the CloudWatch alarm on the health check's
+//! status metric (us-east-1, where Route 53 publishes health check
+//! metrics), read from the fleet's shared read by name.
 
 use aws_sdk_cloudwatch::types::{ComparisonOperator, Dimension, Statistic, Tag};
 use warmstandby_api::{GLOBAL_REGION, TAG_UID};
-use warmstandby_core::edge::observed::{AlarmConfig, ObservedAlarm};
-use warmstandby_core::edge::plan::AlarmAction;
-use warmstandby_core::plan::ActionOutcome;
+use warmstandby_core::Password;
+use warmstandby_core::families::alarm::{Alarm, AlarmAction, AlarmConfig, DesiredAlarm, ObservedAlarm};
+use warmstandby_core::plan::{ActionOutcome, Place};
 
-use super::{not_ours, ok_or_gone};
+use super::{AwsFamily, Reading};
 use crate::clients::AwsContext;
+use crate::edge::{not_ours, ok_or_gone};
 use crate::errors::AwsError;
 use crate::tags::Ownership;
 
+impl AwsFamily for Alarm {
+    const READ_FROM: Place = Place::Global;
+
+    /// Without an alarm in the spec, the fleet's read stops asking for its name.
+    async fn observe(
+        aws: &AwsContext,
+        desired: &Option<DesiredAlarm>,
+        owners: &[Ownership; 2],
+        _reading: &Reading<'_>,
+    ) -> Result<Option<ObservedAlarm>, AwsError> {
+        match desired {
+            Some(a) => observe(aws, &owners[0], &a.name).await,
+            None => {
+                crate::fleet::forget_alarm(aws, &owners[0].uid);
+                Ok(None)
+            }
+        }
+    }
+
+    async fn apply(
+        aws: &AwsContext,
+        _region: &str,
+        owner: &Ownership,
+        action: &AlarmAction,
+        _password: &Password,
+    ) -> Result<ActionOutcome, AwsError> {
+        apply(aws, owner, action).await
+    }
+}
+
 /// Our alarm from the fleet's shared read by name (at most five seconds
 /// old: its state is a failure signal).
-pub async fn observe(aws: &AwsContext, owner: &Ownership, name: &str) -> Result<Option<ObservedAlarm>, AwsError> {
+async fn observe(aws: &AwsContext, owner: &Ownership, name: &str) -> Result<Option<ObservedAlarm>, AwsError> {
     let alarm = crate::fleet::alarm(aws, &owner.uid, name).await?;
     Ok(alarm.map(|a| {
         let mut actions: Vec<String> = a.alarm_actions().to_vec();
@@ -49,7 +81,7 @@ async fn check_owner(aws: &AwsContext, name: &str, owner: &Ownership, op: &str) 
     }
 }
 
-pub async fn apply(aws: &AwsContext, owner: &Ownership, action: &AlarmAction) -> Result<ActionOutcome, AwsError> {
+async fn apply(aws: &AwsContext, owner: &Ownership, action: &AlarmAction) -> Result<ActionOutcome, AwsError> {
     let cw = aws.cloudwatch(GLOBAL_REGION);
     match action {
         AlarmAction::PutAlarm { name, config } => {

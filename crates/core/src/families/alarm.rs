@@ -1,0 +1,203 @@
+//! The alarm family: the CloudWatch alarm on the api health check's status
+//! metric (us-east-1, where Route 53 publishes health check metrics). It
+//! watches the health check the public DNS family keeps for the active api
+//! load balancer; failure detection reads its state (`spec.failover`'s
+//! `cloudWatchAlarm`), and its SNS actions notify whoever the spec names.
+//! It has no condition of its own: whether it exists counts toward
+//! `DnsReady`, beside the health check it watches.
+
+use warmstandby_api::{AdoptedResource, DriftItem, GLOBAL_REGION, ThreeTierStackStatus};
+
+use crate::compare::{Fields, diff, list};
+use crate::edge::status::Family as Verdict;
+use crate::families::{Adopted, Neighbours, StackFamily};
+use crate::family::{Effect, Family, FamilyAction};
+use crate::placement::Placement;
+use crate::plan::{Place, Plan};
+use crate::resource::{Kind, Resource, Scope, Tier};
+use crate::validate::ValidatedStack;
+
+/// The alarm family on the seam.
+pub struct Alarm;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DesiredAlarm {
+    pub name: String,
+    pub sns_topic_arns: Vec<String>,
+}
+
+/// The name of the stack's alarm on its health check.
+pub fn alarm_name(stack: &ValidatedStack) -> String {
+    stack.aws_name("api-health", 255)
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AlarmConfig {
+    pub health_check_id: String,
+    /// Sorted.
+    pub actions: Vec<String>,
+}
+
+impl AlarmConfig {
+    pub fn fields(&self) -> Fields {
+        vec![("healthCheck", self.health_check_id.clone()), ("alarmActions", list(&self.actions))]
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObservedAlarm {
+    pub name: String,
+    /// `OK`, `ALARM`, `INSUFFICIENT_DATA`.
+    pub state: String,
+    pub config: AlarmConfig,
+}
+
+impl ObservedAlarm {
+    /// Failure detection's signal.
+    pub fn is_firing(&self) -> bool {
+        self.state == "ALARM"
+    }
+}
+
+/// Global (us-east-1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AlarmAction {
+    PutAlarm { name: String, config: AlarmConfig },
+    DeleteAlarm { name: String },
+}
+
+impl FamilyAction for AlarmAction {
+    fn effect(&self) -> (Effect, Kind) {
+        let effect = match self {
+            AlarmAction::PutAlarm { .. } => Effect::Create,
+            AlarmAction::DeleteAlarm { .. } => Effect::Delete,
+        };
+        (effect, Kind::Alarm)
+    }
+
+    fn tier(&self, _scope: &Scope) -> Tier {
+        Tier::Global
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            AlarmAction::PutAlarm { name, .. } => format!("put alarm {name}"),
+            AlarmAction::DeleteAlarm { name } => format!("delete alarm {name}"),
+        }
+    }
+}
+
+/// The health check an alarm of ours watches: kept while it does.
+pub fn watched_health_check(observed: &Option<ObservedAlarm>) -> Option<&str> {
+    observed.as_ref().map(|a| a.config.health_check_id.as_str())
+}
+
+/// What to change of the alarm: put it on `health_check_id` (the health
+/// check in use), with the spec's notifications.
+pub fn plan_alarm(
+    desired: &Option<DesiredAlarm>,
+    observed: &Option<ObservedAlarm>,
+    health_check_id: Option<&str>,
+) -> Plan<(Place, AlarmAction)> {
+    let mut plan = Plan::default();
+    let Some(a) = desired else { return plan };
+    let Some(hc) = health_check_id else {
+        plan.waiting.push("the alarm waits for the health check".into());
+        return plan;
+    };
+    let mut actions = a.sns_topic_arns.clone();
+    actions.sort();
+    let want = AlarmConfig { health_check_id: hc.to_string(), actions };
+    match observed {
+        None => plan.push(Place::Global, AlarmAction::PutAlarm { name: a.name.clone(), config: want }),
+        Some(have) => {
+            let items = diff(GLOBAL_REGION, "Alarm", &have.name, &want.fields(), &have.config.fields());
+            if !items.is_empty() {
+                plan.push(Place::Global, AlarmAction::PutAlarm { name: a.name.clone(), config: want });
+            }
+            plan.drift.extend(items);
+        }
+    }
+    plan
+}
+
+impl StackFamily for Alarm {
+    const FAMILY: Family = Family::Alarm;
+    type Desired = Option<DesiredAlarm>;
+    type Observed = Option<ObservedAlarm>;
+    type Action = AlarmAction;
+
+    fn desired(stack: &ValidatedStack, _placement: &Placement) -> Option<DesiredAlarm> {
+        let alarms = &stack.spec.alarms;
+        alarms.enabled.then(|| DesiredAlarm { name: alarm_name(stack), sns_topic_arns: alarms.sns_topic_arns.clone() })
+    }
+
+    fn topology(desired: &Option<DesiredAlarm>, out: &mut Vec<Resource>) {
+        if let Some(alarm) = desired {
+            let notify =
+                if alarm.sns_topic_arns.is_empty() { "(none)".to_string() } else { alarm.sns_topic_arns.join(",") };
+            out.push(
+                Resource::new(&Scope::Global, "alarm/api-health", Kind::Alarm, alarm.name.clone())
+                    .prop("metric", "AWS/Route53 HealthCheckStatus")
+                    .prop("threshold", "< 1 for 1 period of 60s")
+                    .prop("notify", notify)
+                    .dep("global/health-check/api"),
+            );
+        }
+    }
+
+    fn plan(
+        desired: &Option<DesiredAlarm>,
+        observed: &Option<ObservedAlarm>,
+        around: &Neighbours<'_>,
+    ) -> Plan<(Place, AlarmAction)> {
+        plan_alarm(desired, observed, around.health_check_id)
+    }
+
+    /// First of the global resources: the health check it watches waits for it.
+    fn teardown(
+        _desired: &Option<DesiredAlarm>,
+        observed: &Option<ObservedAlarm>,
+        _around: &Neighbours<'_>,
+    ) -> Plan<(Place, AlarmAction)> {
+        let mut plan = Plan::default();
+        if let Some(a) = observed {
+            plan.push(Place::Global, AlarmAction::DeleteAlarm { name: a.name.clone() });
+        }
+        plan
+    }
+
+    fn hold_retained(_desired: &Option<DesiredAlarm>, _observed: &mut Option<ObservedAlarm>) {}
+
+    /// Counted toward `DnsReady` (`EdgeView::alarm_missing`, and its drift
+    /// is of a kind that condition reports).
+    fn verdict(
+        _desired: &Option<DesiredAlarm>,
+        _observed: &Option<ObservedAlarm>,
+        _around: &Neighbours<'_>,
+        _drift: &[DriftItem],
+    ) -> Option<Verdict> {
+        None
+    }
+
+    fn status(
+        _desired: &Option<DesiredAlarm>,
+        observed: &Option<ObservedAlarm>,
+        _around: &Neighbours<'_>,
+        status: &mut ThreeTierStackStatus,
+    ) {
+        status.global.get_or_insert_default().alarm_name = observed.as_ref().map(|a| a.name.clone());
+    }
+
+    fn adopted(_observed: &Option<ObservedAlarm>) -> Vec<Adopted> {
+        Vec::new()
+    }
+
+    fn live_count(observed: &Option<ObservedAlarm>) -> usize {
+        usize::from(observed.is_some())
+    }
+
+    fn left_in_place(_desired: &Option<DesiredAlarm>, _adopted: &[AdoptedResource]) -> Option<String> {
+        None
+    }
+}
