@@ -1,5 +1,5 @@
 //! A stack's data tier in one region: one concurrent observation of its
-//! families (`security_groups`, `bastion`, `rds`, `backup`, the private
+//! families (`security_groups`, `rds`, `backup`, the private
 //! zone in `route53::private`) and one exhaustive dispatch of its actions.
 //!
 //! Each observe is one batched call per kind (RDS and Backup return every
@@ -8,7 +8,6 @@
 //! derive from the owner, so a crash between CreateHostedZone and tagging
 //! can never leave an unrecognised duplicate.
 
-use warmstandby_api::RegionRole;
 use warmstandby_core::Password;
 use warmstandby_core::data::observed::{ObservedBackupVault, ObservedDataTier, ObservedDbSubnetGroup};
 use warmstandby_core::data::plan::DataAction;
@@ -19,7 +18,7 @@ use crate::clients::AwsContext;
 use crate::errors::AwsError;
 use crate::route53::private::{self, observe_zone};
 use crate::tags::Ownership;
-use crate::{backup, bastion, fleet, rds, security_groups};
+use crate::{backup, fleet, rds, security_groups};
 
 /// IDs from the last status that let observation read resources directly.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -40,11 +39,8 @@ pub async fn observe(
 ) -> Result<ObservedDataTier, AwsError> {
     let region = desired.region.as_str();
     let rds = aws.rds(region);
-    // Instances of ours (the bastion) only ever live in the primary.
-    let bastion_region = desired.role == RegionRole::Primary;
-    let (sgs, instances, (dbs, subnet_groups), vaults, plans, zones) = tokio::try_join!(
+    let (sgs, (dbs, subnet_groups), vaults, plans, zones) = tokio::try_join!(
         Box::pin(fleet::security_groups(aws, region)),
-        Box::pin(async { if bastion_region { fleet::instances(aws, region).await.map(Some) } else { Ok(None) } }),
         Box::pin(async {
             // A database reports its subnet group with the subnets: the
             // group is read on its own only while there is no database.
@@ -78,7 +74,6 @@ pub async fn observe(
         rds::ours(&dbs, &owner.uid, Some(desired.db_identifier.as_str()).filter(|_| desired.adopt));
     let mut out = ObservedDataTier {
         security_groups: security_groups::ours(&sgs, &owner.uid, aws.recent()),
-        instances: bastion::ours(instances.as_deref().map(Vec::as_slice).unwrap_or_default(), &owner.uid),
         databases,
         adoptable,
         ..Default::default()
@@ -147,7 +142,6 @@ pub async fn apply(
 ) -> Result<ActionOutcome, AwsError> {
     match action {
         DataAction::SecurityGroup(a) => Box::pin(security_groups::apply(aws, region, owner, a)).await,
-        DataAction::Bastion(a) => Box::pin(bastion::apply(aws, region, owner, a)).await,
         DataAction::Database(a) => Box::pin(rds::apply(aws, region, owner, desired, password, a)).await,
         DataAction::PrivateDns(a) => Box::pin(private::apply(aws, region, owner, a)).await,
         DataAction::Backup(a) => Box::pin(backup::apply(aws, region, owner, desired, a)).await,

@@ -24,7 +24,6 @@ macro_rules! send_all {
 }
 
 pub mod backup;
-pub mod bastion;
 pub mod calls;
 pub mod clients;
 pub mod data_tier;

@@ -6,6 +6,7 @@
 //! one crate and forgotten in the other.
 
 pub mod alarm;
+pub mod bastion;
 pub mod instance_roles;
 pub mod secrets;
 pub mod waf;

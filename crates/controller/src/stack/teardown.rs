@@ -8,6 +8,7 @@ use warmstandby_core::data::observed::ObservedDataTier;
 use warmstandby_core::data::teardown::plan_data_teardown;
 use warmstandby_core::edge::observed::ObservedRegionEdge;
 use warmstandby_core::edge::plan::plan_edge_teardown;
+use warmstandby_core::families::bastion::instances_left;
 use warmstandby_core::placement::Placement;
 use warmstandby_core::stack_pass::Desired;
 use warmstandby_core::stack_pass::waiting::teardown_transitional;
@@ -81,6 +82,8 @@ pub async fn teardown(
         snapshot_suffix,
         edge_remaining > 0,
         [&kept[0].security_groups, &kept[1].security_groups],
+        // The bastion (the bastion family's, in the primary) uses them too.
+        [instances_left(&edge_observed.families.bastion), false],
     );
     // The health check waits for the alarm (the alarm family's) that watches it.
     let alarm_left = edge_observed.families.alarm.is_some();
@@ -91,7 +94,7 @@ pub async fn teardown(
         alarm_left,
     );
     let (regions, global, seam) = (&edge_observed.regions, &edge_observed.global, &edge_observed.families);
-    let around = warmstandby_core::stack_pass::neighbours_of(&wanted, regions, global, seam);
+    let around = warmstandby_core::stack_pass::neighbours_of(&wanted, &observed, (regions, global), seam);
     let families_plan = wanted.families.teardown(seam, &around);
     let remaining =
         observed.iter().map(ObservedDataTier::live_count).sum::<usize>() + edge_remaining + seam.live_count();
@@ -118,6 +121,7 @@ pub async fn teardown(
         [&observed[0], &observed[1]],
         [&edge_observed.regions[0], &edge_observed.regions[1]],
         &edge_observed.global,
+        &edge_observed.families.bastion,
     );
     out.wait = TeardownWait::after(&out, only_waiting, transitional);
     out

@@ -12,8 +12,6 @@ use crate::resource::{Kind, Scope, Tier};
 pub enum DataAction {
     /// EC2 security groups (every tier's, created with the data tier).
     SecurityGroup(SecurityGroupAction),
-    /// The bastion instance.
-    Bastion(BastionAction),
     /// RDS: the subnet group, the writer and its replica.
     Database(DatabaseAction),
     /// Route 53's private zone and the database record.
@@ -24,11 +22,11 @@ pub enum DataAction {
 
 crate::plan::into_family_action!(DataAction {
     SecurityGroupAction => SecurityGroup,
-    BastionAction => Bastion,
     DatabaseAction => Database,
     PrivateDnsAction => PrivateDns,
     BackupAction => Backup,
 });
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SecurityGroupAction {
     CreateSecurityGroup {
@@ -56,22 +54,6 @@ pub enum SecurityGroupAction {
     /// Leaves a group a retained database uses, without our tags.
     ReleaseGroup {
         group_id: String,
-    },
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum BastionAction {
-    RunBastion {
-        component: String,
-        name: String,
-        image_id: String,
-        instance_type: String,
-        key_name: Option<String>,
-        subnet_id: String,
-        group_id: String,
-    },
-    TerminateInstance {
-        instance_id: String,
     },
 }
 
@@ -268,23 +250,6 @@ impl FamilyAction for SecurityGroupAction {
             SecurityGroupAction::ReleaseGroup { group_id } => {
                 format!("leave {group_id} with the retained database, untagged")
             }
-        }
-    }
-}
-
-impl FamilyAction for BastionAction {
-    fn effect(&self) -> (Effect, Kind) {
-        let effect = match self {
-            BastionAction::RunBastion { .. } => Effect::Create,
-            BastionAction::TerminateInstance { .. } => Effect::Delete,
-        };
-        (effect, Kind::BastionInstance)
-    }
-
-    fn describe(&self) -> String {
-        match self {
-            BastionAction::RunBastion { .. } => "launch the bastion".into(),
-            BastionAction::TerminateInstance { instance_id } => format!("terminate {instance_id}"),
         }
     }
 }

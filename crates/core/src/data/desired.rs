@@ -1,5 +1,5 @@
 //! Typed desired state of a stack's network-attached and data tier in one
-//! region: security groups, bastion, DB subnet group, database (writer in
+//! region: security groups, DB subnet group, database (writer in
 //! the active region, cross-region replica in the other), private zone and
 //! its record, backup vault (and, in the primary, the backup plan).
 
@@ -45,15 +45,6 @@ impl DesiredSecurityGroup {
     pub fn component(&self) -> String {
         format!("security-group/{}", self.role)
     }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DesiredBastion {
-    pub name: String,
-    pub image_id: String,
-    pub instance_type: String,
-    pub key_name: Option<String>,
-    pub subnet_key: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -106,7 +97,6 @@ pub struct DesiredDataTier {
     /// `namespace/name`.
     pub owner: String,
     pub security_groups: Vec<DesiredSecurityGroup>,
-    pub bastion: Option<DesiredBastion>,
     pub db_subnet_group: String,
     pub db_identifier: String,
     /// `db_identifier` names an existing instance to adopt (`spec.database.adopt`),
@@ -241,13 +231,6 @@ pub fn desired_data_tier(stack: &ValidatedStack, placement: &Placement, role: Re
         region,
         owner: format!("{}/{}", stack.namespace, stack.name),
         security_groups: sgs,
-        bastion: (role == RegionRole::Primary && spec.bastion.enabled).then(|| DesiredBastion {
-            name: stack.aws_name("bastion", 255),
-            image_id: spec.images.api.primary.clone(),
-            instance_type: spec.bastion.instance_type.clone(),
-            key_name: spec.bastion.key_name.clone(),
-            subnet_key: "public-a".into(),
-        }),
         db_subnet_group: stack.aws_name("db", 255).to_ascii_lowercase(),
         db_identifier: db_identifier(stack, role),
         adopt: adopted_identifier(spec, role).is_some(),

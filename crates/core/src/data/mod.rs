@@ -1,5 +1,5 @@
-//! The data family (security groups, bastion, MySQL writer and replica,
-//! private DNS, backups): desired state, observation and plan. Its
+//! The data tier (security groups, MySQL writer and replica, private DNS,
+//! backups; the bastion is on the family seam, `families::bastion`): desired state, observation and plan. Its
 //! conditions are computed with the stack's (`stack_pass::status`).
 
 pub mod actions;

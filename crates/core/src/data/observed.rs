@@ -5,7 +5,6 @@ use crate::data::desired::IngressRule;
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ObservedDataTier {
     pub security_groups: Vec<ObservedSecurityGroup>,
-    pub instances: Vec<ObservedInstance>,
     pub db_subnet_groups: Vec<ObservedDbSubnetGroup>,
     pub databases: Vec<ObservedDatabase>,
     pub private_zones: Vec<ObservedZone>,
@@ -34,23 +33,6 @@ pub struct ObservedSecurityGroup {
     pub ingress: Vec<ObservedRule>,
     /// The epoch of the failover that fenced it (tag `warmstandby.dev/epoch`).
     pub epoch: Option<i64>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ObservedInstance {
-    pub id: String,
-    pub component: String,
-    /// `pending`, `running`, `stopping`, `stopped`, `shutting-down`, `terminated`.
-    pub state: String,
-    pub instance_type: String,
-    pub image_id: String,
-    pub subnet_id: String,
-}
-
-impl ObservedInstance {
-    pub fn is_live(&self) -> bool {
-        !matches!(self.state.as_str(), "shutting-down" | "terminated")
-    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

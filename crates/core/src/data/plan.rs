@@ -57,7 +57,6 @@ pub fn plan_data_tier(regions: [RegionInputs<'_>; 2]) -> DataPlan {
 
 fn plan_region(plan: &mut DataPlan, r: &RegionInputs<'_>, writer: Option<(&ObservedDatabase, &str)>) {
     plan_security_groups(plan, r);
-    plan_bastion(plan, r);
     plan_database(plan, r, writer);
     plan_private_zone(plan, r);
     plan_backups(plan, r);
@@ -132,49 +131,6 @@ fn plan_security_groups(plan: &mut DataPlan, r: &RegionInputs<'_>) {
         && g.epoch.is_none_or(|e| e < epoch)
     {
         plan.push(d.role, SecurityGroupAction::TagGroupEpoch { group_id: g.id.clone(), epoch });
-    }
-}
-
-/// The bastion in the primary region.
-fn plan_bastion(plan: &mut DataPlan, r: &RegionInputs<'_>) {
-    let (d, o) = (r.desired, r.observed);
-    let region = d.region.as_str();
-    if let Some(b) = &d.bastion {
-        let live: Vec<_> = o.instances.iter().filter(|i| i.component == "instance/bastion" && i.is_live()).collect();
-        match (live.first(), r.network.subnet_ids.get(&b.subnet_key), group_id(o, "bastion")) {
-            (Some(i), _, _) => {
-                if i.instance_type != b.instance_type {
-                    plan.drift.push(DriftItem::new(
-                        region,
-                        "Instance",
-                        &i.id,
-                        "instanceType",
-                        &b.instance_type,
-                        &i.instance_type,
-                    ));
-                    plan.blocked.push(format!(
-                        "bastion {} has type {}; terminate it to have it rebuilt as {}",
-                        i.id, i.instance_type, b.instance_type
-                    ));
-                }
-                for extra in live.iter().skip(1) {
-                    plan.push(d.role, BastionAction::TerminateInstance { instance_id: extra.id.clone() });
-                }
-            }
-            (None, Some(subnet), Some(group)) => plan.push(
-                d.role,
-                BastionAction::RunBastion {
-                    component: "instance/bastion".into(),
-                    name: b.name.clone(),
-                    image_id: b.image_id.clone(),
-                    instance_type: b.instance_type.clone(),
-                    key_name: b.key_name.clone(),
-                    subnet_id: subnet.clone(),
-                    group_id: group,
-                },
-            ),
-            (None, _, _) => plan.waiting.push("bastion waits for its subnet and security group".into()),
-        }
     }
 }
 

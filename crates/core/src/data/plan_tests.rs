@@ -101,12 +101,12 @@ fn groups_come_before_their_rules_and_the_writer_before_the_replica() {
     );
     assert!(p.drift.is_empty(), "nothing built yet is not drift");
 
-    // Groups exist: rules, bastion and writer; the replica still waits for the writer.
+    // Groups exist: rules and writer; the replica still waits for the writer
+    // (the bastion, beside them, is its own family's: `families::bastion`).
     let o = groups_and_subnet_groups(&d);
     let p = plan_both(&d, &o, &nets, &none);
     let k = kinds(&p);
     assert!(k.contains(&"primary:CreateWriter".to_string()), "{k:?}");
-    assert!(k.contains(&"primary:RunBastion".to_string()));
     assert!(!k.iter().any(|x| x.ends_with("CreateReplica")));
     assert!(p.waiting.iter().any(|w| w.contains("the replica waits")), "{:?}", p.waiting);
     // The db group admits only the api group, on the database port.
@@ -161,14 +161,6 @@ fn built(d: &[DesiredDataTier; 2]) -> [ObservedDataTier; 2] {
     west.security_groups[5].ingress.push(api_rule("west"));
     east.databases.push(database(&d[0].db_identifier, None, true));
     west.databases.push(database(&d[1].db_identifier, Some(&d[0].db_identifier), true));
-    east.instances.push(crate::data::observed::ObservedInstance {
-        id: "i-1".into(),
-        component: "instance/bastion".into(),
-        state: "running".into(),
-        instance_type: "t3.micro".into(),
-        image_id: "ami-1".into(),
-        subnet_id: "subnet-east-public-a".into(),
-    });
     for (o, d) in [(&mut east, &d[0]), (&mut west, &d[1])] {
         o.private_zones.push(ObservedZone {
             id: format!("Z{}", d.region),
@@ -203,16 +195,35 @@ fn built(d: &[DesiredDataTier; 2]) -> [ObservedDataTier; 2] {
 }
 
 /// Runs teardown passes on a model, applying each action's effect, and
-/// returns the sequence of rounds.
+/// returns the sequence of rounds; a running bastion in the primary (its
+/// family's, torn down beside the data tier as the controller does) is
+/// terminated in each pass's first half and gone in the next.
 fn teardown_rounds(d: &[DesiredDataTier; 2], mut o: [ObservedDataTier; 2]) -> Vec<Vec<String>> {
+    use crate::families::bastion::{COMPONENT, ObservedInstance, instances_left, plan_bastion_teardown};
+    let mut bastion = vec![ObservedInstance {
+        id: "i-1".into(),
+        component: COMPONENT.into(),
+        state: "running".into(),
+        instance_type: "t3.micro".into(),
+        image_id: "ami-1".into(),
+        subnet_id: "subnet-east-public-a".into(),
+    }];
     let mut rounds = Vec::new();
     for _ in 0..20 {
-        let p = plan_data_teardown([(&d[0], &o[0]), (&d[1], &o[1])], "20260101000000", false, [&[], &[]]);
-        if p.actions.is_empty() {
+        let left = [instances_left(&bastion), false];
+        let p = plan_data_teardown([(&d[0], &o[0]), (&d[1], &o[1])], "20260101000000", false, [&[], &[]], left);
+        // An instance shutting down last pass is terminated by now.
+        bastion.iter_mut().filter(|i| i.state == "shutting-down").for_each(|i| i.state = "terminated".into());
+        let terminate = plan_bastion_teardown(&bastion);
+        if p.actions.is_empty() && terminate.actions.is_empty() {
             assert!(o.iter().all(ObservedDataTier::is_empty), "stuck: {:?} {o:?}", p.waiting);
+            assert!(!instances_left(&bastion), "{bastion:?}");
             return rounds;
         }
-        rounds.push(p.actions.iter().map(|(r, a)| format!("{r}:{}", inner(a))).collect());
+        let mut round: Vec<String> = p.actions.iter().map(|(r, a)| format!("{r}:{}", inner(a))).collect();
+        round.extend(terminate.actions.iter().map(|(_, a)| format!("primary:{a:?}")));
+        rounds.push(round);
+        bastion.iter_mut().filter(|i| i.is_live()).for_each(|i| i.state = "shutting-down".into());
         for (role, a) in p.actions {
             let m = &mut o[role.index()];
             match a {
@@ -238,9 +249,6 @@ fn teardown_rounds(d: &[DesiredDataTier; 2], mut o: [ObservedDataTier; 2]) -> Ve
                     .for_each(|x| x.deletion_protection = false),
                 DataAction::Database(DatabaseAction::DeleteDatabase { identifier, .. }) => {
                     m.databases.retain(|x| x.identifier != identifier)
-                }
-                DataAction::Bastion(BastionAction::TerminateInstance { instance_id }) => {
-                    m.instances.iter_mut().filter(|i| i.id == instance_id).for_each(|i| i.state = "terminated".into())
                 }
                 DataAction::Database(DatabaseAction::DeleteDbSubnetGroup { name }) => {
                     m.db_subnet_groups.retain(|g| g.name != name)
@@ -288,6 +296,8 @@ fn teardown_order_replica_writer_snapshot_groups() {
     assert!(round_of(&rounds, "RevokeIngress") < round_of(&rounds, "DeleteSecurityGroup"));
     assert!(writer < round_of(&rounds, "primary:DeleteSecurityGroup"), "groups go after the databases that use them");
     assert!(writer < round_of(&rounds, "primary:DeleteDbSubnetGroup"));
+    let terminated = round_of(&rounds, "primary:TerminateInstance");
+    assert!(terminated < round_of(&rounds, "primary:DeleteSecurityGroup"), "groups go after the bastion");
 }
 
 #[test]
@@ -514,7 +524,7 @@ fn an_adopted_database_gets_the_stacks_db_group_alone_and_is_released_when_retai
     // Retained on delete: released with the group of ours it uses; its
     // own subnet group is not ours; our unused subnet group goes.
     o[0].databases[0].security_group_ids = vec!["sg-east-db".into()];
-    let p = plan_data_teardown([(&d[0], &o[0]), (&d[1], &o[1])], "20260101000000", false, [&[], &[]]);
+    let p = plan_data_teardown([(&d[0], &o[0]), (&d[1], &o[1])], "20260101000000", false, [&[], &[]], [false, false]);
     let k = kinds(&p);
     assert!(k.contains(&"primary:ReleaseDatabase".to_string()), "{k:?}");
     assert!(k.contains(&"primary:ReleaseGroup".to_string()), "{k:?}");
@@ -522,7 +532,7 @@ fn an_adopted_database_gets_the_stacks_db_group_alone_and_is_released_when_retai
     assert!(!k.iter().any(|x| x == "primary:ReleaseDbSubnetGroup"), "{k:?}");
     // Released, it is no longer observed: the rest of the teardown goes on.
     o[0].databases.clear();
-    let p = plan_data_teardown([(&d[0], &o[0]), (&d[1], &o[1])], "20260101000000", false, [&[], &[]]);
+    let p = plan_data_teardown([(&d[0], &o[0]), (&d[1], &o[1])], "20260101000000", false, [&[], &[]], [false, false]);
     assert!(kinds(&p).contains(&"primary:DeleteDbSubnetGroup".to_string()), "{:?}", kinds(&p));
 }
 
@@ -534,12 +544,12 @@ fn a_retained_database_of_ours_keeps_its_subnet_group() {
     o[0].databases[0].subnet_group = Some(d[0].db_subnet_group.clone());
     o[0].databases[0].security_group_ids = vec!["sg-east-db".into()];
     // Its group still admits our api group: that rule goes before the group is left.
-    let p = plan_data_teardown([(&d[0], &o[0]), (&d[1], &o[1])], "20260101000000", false, [&[], &[]]);
+    let p = plan_data_teardown([(&d[0], &o[0]), (&d[1], &o[1])], "20260101000000", false, [&[], &[]], [false, false]);
     let k = kinds(&p);
     assert!(!k.contains(&"primary:ReleaseDatabase".to_string()) && k.contains(&"primary:RevokeIngress".to_string()));
     assert!(p.waiting.iter().any(|w| w.contains("names none of ours")), "{:?}", p.waiting);
     o[0].security_groups[5].ingress.clear();
-    let p = plan_data_teardown([(&d[0], &o[0]), (&d[1], &o[1])], "20260101000000", false, [&[], &[]]);
+    let p = plan_data_teardown([(&d[0], &o[0]), (&d[1], &o[1])], "20260101000000", false, [&[], &[]], [false, false]);
     let k = kinds(&p);
     assert!(k.contains(&"primary:ReleaseGroup".to_string()), "{k:?}");
     for expected in ["primary:ReleaseDatabase", "standby:ReleaseDatabase", "primary:ReleaseDbSubnetGroup"] {
@@ -566,7 +576,7 @@ fn groups_a_kept_tier_uses_are_released_with_their_rules_among_them() {
     let web = o[0].security_groups.iter_mut().find(|g| g.id == "sg-east-web").unwrap();
     web.ingress.extend([rule("sg-east-alb-web"), rule("sg-east-api")]);
     let kept = ["sg-east-alb-web".to_string(), "sg-east-web".to_string()];
-    let p = plan_data_teardown([(&d[0], &o[0]), (&d[1], &o[1])], "20260101000000", false, [&kept, &[]]);
+    let p = plan_data_teardown([(&d[0], &o[0]), (&d[1], &o[1])], "20260101000000", false, [&kept, &[]], [false, false]);
     let revoked: Vec<&ObservedRule> = p
         .actions
         .iter()
@@ -579,7 +589,7 @@ fn groups_a_kept_tier_uses_are_released_with_their_rules_among_them() {
     let primary = kinds(&p).into_iter().filter(|k| k.starts_with("primary:")).collect::<Vec<_>>();
     assert!(!primary.iter().any(|k| k.contains("ReleaseGroup") || k.contains("DeleteSecurityGroup")), "{primary:?}");
     o[0].security_groups.iter_mut().for_each(|g| g.ingress.retain(|r| r.group_id.as_deref() != Some("sg-east-api")));
-    let p = plan_data_teardown([(&d[0], &o[0]), (&d[1], &o[1])], "20260101000000", false, [&kept, &[]]);
+    let p = plan_data_teardown([(&d[0], &o[0]), (&d[1], &o[1])], "20260101000000", false, [&kept, &[]], [false, false]);
     let groups_of = |what: &str| -> Vec<String> {
         p.actions
             .iter()
@@ -654,7 +664,7 @@ fn named_private_zones_are_adopted_never_created_and_left_by_teardown() {
         z.claim = Claim::Adopted("2026-12-05T10:00:00Z".into());
         z.record = Some(("book.db.internal".into(), "x".into()));
     }
-    let p = plan_data_teardown([(&d[0], &o[0]), (&d[1], &o[1])], "20260101000000", false, [&[], &[]]);
+    let p = plan_data_teardown([(&d[0], &o[0]), (&d[1], &o[1])], "20260101000000", false, [&[], &[]], [false, false]);
     let k = kinds(&p);
     assert!(k.contains(&"primary:ReleasePrivateZone".to_string()), "{k:?}");
     assert!(!k.iter().any(|x| x.contains("DeletePrivateZone") || x.contains("DeleteRecord")), "{k:?}");
@@ -795,7 +805,8 @@ fn teardown_rounds_until_released(d: &[DesiredDataTier; 2], mut o: [ObservedData
     for _ in 0..10 {
         // As the controller's teardown: what a family retains is taken as adopted.
         crate::retention::hold_retained_data(d, &mut o);
-        let p = plan_data_teardown([(&d[0], &o[0]), (&d[1], &o[1])], "20260101000000", false, [&[], &[]]);
+        let p =
+            plan_data_teardown([(&d[0], &o[0]), (&d[1], &o[1])], "20260101000000", false, [&[], &[]], [false, false]);
         if p.actions.is_empty() {
             return rounds;
         }

@@ -1,8 +1,6 @@
 //! Deleting a stack's data tier in both regions, in the reverse of creation.
 
-use crate::data::actions::{
-    BackupAction, BastionAction, DataAction, DatabaseAction, PrivateDnsAction, SecurityGroupAction,
-};
+use crate::data::actions::{BackupAction, DataAction, DatabaseAction, PrivateDnsAction, SecurityGroupAction};
 use crate::data::desired::DesiredDataTier;
 use crate::data::observed::{ObservedBackupVault, ObservedDataTier, ObservedDatabase};
 use crate::data::plan::DataPlan;
@@ -11,11 +9,13 @@ use crate::identity::Claim;
 /// Plans deletion of both regions' data tiers, in the reverse of creation:
 /// backup selection and plan, records and zones, replica before writer (the
 /// writer's protection lifted, a final snapshot taken unless disabled),
-/// bastion, subnet groups, then security groups after their cross-references
-/// are revoked.
+/// subnet groups, then security groups after their cross-references are
+/// revoked.
 ///
 /// `hold_groups` keeps the security groups while other tiers (load
-/// balancers, instances of auto scaling groups) still use them.
+/// balancers, instances of auto scaling groups) still use them;
+/// `instances_left` (per region) while instances of ours (the bastion
+/// family's) are not terminated yet.
 ///
 /// A retained database (`retain_database`) is left running with the subnet
 /// group and security groups of ours it uses, and our tags come off all of
@@ -30,6 +30,7 @@ pub fn plan_data_teardown(
     snapshot_suffix: &str,
     hold_groups: bool,
     kept_groups: [&[String]; 2],
+    instances_left: [bool; 2],
 ) -> DataPlan {
     let mut plan = DataPlan::default();
     let replicas_left = regions.iter().any(|(_, o)| o.databases.iter().any(ObservedDatabase::is_replica));
@@ -133,10 +134,7 @@ pub fn plan_data_teardown(
                 }
             }
         }
-        for i in o.instances.iter().filter(|i| i.is_live()) {
-            push(BastionAction::TerminateInstance { instance_id: i.id.clone() }.into());
-        }
-        let instances_left = o.instances.iter().any(|i| i.state != "terminated");
+        let instances_left = instances_left[i];
         if o.databases.is_empty() {
             for g in &o.db_subnet_groups {
                 push(DatabaseAction::DeleteDbSubnetGroup { name: g.name.clone() }.into());
@@ -167,8 +165,6 @@ pub fn plan_data_teardown(
             for g in deleted() {
                 push(SecurityGroupAction::DeleteSecurityGroup { group_id: g.id.clone() }.into());
             }
-        } else if instances_left && o.instances.iter().all(|i| !i.is_live()) {
-            plan.waiting.push("waiting for the bastion to terminate".into());
         }
     }
     plan
@@ -177,7 +173,6 @@ pub fn plan_data_teardown(
 impl ObservedDataTier {
     pub fn is_empty(&self) -> bool {
         self.security_groups.is_empty()
-            && self.instances.iter().all(|i| i.state == "terminated")
             && self.db_subnet_groups.is_empty()
             && self.databases.is_empty()
             && !self.private_zones.iter().any(|z| z.claim.is_ours())
@@ -187,7 +182,6 @@ impl ObservedDataTier {
 
     pub fn live_count(&self) -> usize {
         self.security_groups.len()
-            + self.instances.iter().filter(|i| i.state != "terminated").count()
             + self.db_subnet_groups.len()
             + self.databases.len()
             + self.private_zones.iter().filter(|z| z.claim.is_ours()).count()

@@ -20,7 +20,7 @@ pub fn stack_resources(stack: &ValidatedStack) -> Vec<Resource> {
     for role in RegionRole::BOTH {
         out.extend(regional(stack, role));
     }
-    out.extend(global(stack));
+    global(stack, &mut out);
     out
 }
 
@@ -62,17 +62,6 @@ fn regional(stack: &ValidatedStack, role: RegionRole) -> Vec<Resource> {
             r = r.dep(k(&format!("security-group/{g}")));
         }
         out.push(r);
-    }
-
-    if let Some(b) = &data.bastion {
-        out.push(
-            Resource::new(&scope, "instance/bastion", Kind::BastionInstance, b.name.clone())
-                .prop("instanceType", &b.instance_type)
-                .prop("keyName", b.key_name.as_deref().unwrap_or("(none)"))
-                .prop("image", &b.image_id)
-                .dep(k(&format!("subnet/{}", b.subnet_key)))
-                .dep(k("security-group/bastion")),
-        );
     }
 
     // Data tier.
@@ -228,15 +217,17 @@ fn listener(scope: &Scope, role: RegionRole, tier: &str, proto: &str, port: u16)
     .dep(key(role, &format!("target-group/{tier}")))
 }
 
-fn global(stack: &ValidatedStack) -> Vec<Resource> {
+/// The global resources (and the seam families', which may place theirs
+/// among the regions' already in `out`).
+fn global(stack: &ValidatedStack, out: &mut Vec<Resource>) {
     let g = desired_global_edge(stack, &Placement::of_spec(stack));
     let scope = Scope::Global;
     let zone = &g.zone_name;
     let active = g.active;
-    let mut out = vec![Resource::new(&scope, "public-zone", Kind::PublicHostedZone, zone.clone()).prop(
+    out.push(Resource::new(&scope, "public-zone", Kind::PublicHostedZone, zone.clone()).prop(
         "managed",
         if g.manage_zone { "created and deleted with the stack" } else { "must exist; only written to" },
-    )];
+    ));
     // Validation records for the certificates the stack requests; an adopted one's are its owner's.
     let placement = Placement::of_spec(stack);
     let requested = |role: RegionRole| desired_region_edge(stack, &placement, role).certificate.adopt.is_none();
@@ -352,11 +343,12 @@ fn global(stack: &ValidatedStack) -> Vec<Resource> {
         .dep(global_key("public-zone"))
         .dep(global_key("distribution"));
     out.push(adopted(web, g.adopt_records, "spec.domain.adoptRecords"));
-    // The families on the seam: the web ACL (placed before the distribution
-    // that uses it), the alarm on the health check, the credentials secret
+    // The families on the seam: the bastion (placed before the primary's DB
+    // subnet group), the web ACL (before the distribution that uses it), the
+    // alarm on the health check, the credentials secret
     // (in the primary region, with a replica in the standby) and each tier's
     // role and instance profile.
-    crate::families::FamiliesDesired::of(stack, &Placement::of_spec(stack)).topology(&mut out);
+    crate::families::FamiliesDesired::of(stack, &Placement::of_spec(stack)).topology(out);
     // The backup plan lives in the primary region and copies to the standby's vault.
     if let Some(plan) = desired_data_tier(stack, &Placement::of_spec(stack), RegionRole::Primary).backup_plan {
         let primary = Scope::Region { role: RegionRole::Primary, region: stack.pair.primary.region.clone() };
@@ -381,5 +373,4 @@ fn global(stack: &ValidatedStack) -> Vec<Resource> {
                 .dep(key(RegionRole::Primary, "backup-plan")),
         );
     }
-    out
 }

@@ -40,6 +40,8 @@ struct World {
     owner: crate::identity::Ownership,
     /// The other seam families (the roles' instance profiles).
     seam: (crate::families::FamiliesDesired, crate::families::FamiliesObserved),
+    /// The data tiers around (not planned here).
+    data: ([crate::desired::DesiredDataTier; 2], [crate::data::observed::ObservedDataTier; 2]),
     next_id: usize,
 }
 
@@ -93,6 +95,10 @@ fn world(edit: impl Fn(&mut ThreeTierStack)) -> World {
         alarm_seen: None,
         owner: owner(),
         seam: (crate::families::FamiliesDesired::of(&v, &Placement::of_spec(&v)), Default::default()),
+        data: (
+            RegionRole::BOTH.map(|role| crate::desired::desired_data_tier(&v, &Placement::of_spec(&v), role)),
+            Default::default(),
+        ),
         next_id: 0,
     }
 }
@@ -148,6 +154,8 @@ impl World {
             writer: None,
             unreachable: [false, false],
             health_check_id: None,
+            data: [(&self.data.0[0], &self.data.1[0]), (&self.data.0[1], &self.data.1[1])],
+            nets: Some(&self.nets),
         }
     }
 

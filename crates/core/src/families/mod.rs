@@ -13,6 +13,7 @@
 //! and of the other seam families, through [`Neighbours`].
 
 pub mod alarm;
+pub mod bastion;
 pub mod environment;
 pub mod instance_roles;
 pub mod secrets;
@@ -20,6 +21,8 @@ pub mod waf;
 
 use warmstandby_api::{AdoptedResource, DriftItem, ThreeTierStackStatus};
 
+use crate::data::desired::{DesiredDataTier, NetworkRefs};
+use crate::data::observed::ObservedDataTier;
 use crate::edge::status::{EdgeView, Family as Verdict};
 use crate::family::{Effect, Family, FamilyAction};
 use crate::identity::Claim;
@@ -57,6 +60,10 @@ pub struct Neighbours<'a> {
     /// The health check the public DNS family uses now (known when the
     /// pass plans; `None` while it is being made, and at teardown).
     pub health_check_id: Option<&'a str>,
+    /// Both regions' data tiers (primary first).
+    pub data: [(&'a DesiredDataTier, &'a ObservedDataTier); 2],
+    /// Both regions' networks (known when the pass plans; `None` at teardown).
+    pub nets: Option<&'a [NetworkRefs; 2]>,
 }
 
 impl<'a> Neighbours<'a> {
@@ -139,6 +146,7 @@ pub fn verdict<F: StackFamily>(condition: &'static str, problems: Vec<String>, d
 macro_rules! seam_families {
     ($then:ident) => {
         $then! {
+            bastion: $crate::families::bastion::Bastion => Bastion,
             waf: $crate::families::waf::Waf => Waf,
             alarm: $crate::families::alarm::Alarm => Alarm,
             secrets: $crate::families::secrets::Secrets => Secrets,

@@ -48,6 +48,8 @@ fn with_around<R>(global: &ObservedGlobalEdge, f: impl FnOnce(&Neighbours<'_>) -
     let observed_regions = [ObservedRegionEdge::default(), ObservedRegionEdge::default()];
     let g = desired_global_edge(&v, &placement);
     let seam = (crate::families::FamiliesDesired::of(&v, &placement), crate::families::FamiliesObserved::default());
+    let data = RegionRole::BOTH.map(|role| crate::desired::desired_data_tier(&v, &placement, role));
+    let data_seen = [crate::data::observed::ObservedDataTier::default(), Default::default()];
     f(&Neighbours {
         edge: EdgeView {
             regions: [(&regions[0], &observed_regions[0]), (&regions[1], &observed_regions[1])],
@@ -58,6 +60,8 @@ fn with_around<R>(global: &ObservedGlobalEdge, f: impl FnOnce(&Neighbours<'_>) -
         writer: None,
         unreachable: [false, false],
         health_check_id: None,
+        data: [(&data[0], &data_seen[0]), (&data[1], &data_seen[1])],
+        nets: None,
     })
 }
 

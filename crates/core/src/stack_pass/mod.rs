@@ -190,7 +190,11 @@ pub fn decide(inputs: Inputs<'_>) -> Decided {
     let desired = Desired::of(validated, &placement).adopted_before(stack.status.as_ref());
     let mut data_plan = plan_data(&desired.data, &snapshot.data, nets);
     let (mut edge_plan, health_check) = plan_edge_of(&desired, snapshot, nets, owners, &placement);
-    let around = Neighbours { health_check_id: health_check.as_deref(), ..neighbours(&desired, snapshot, &placement) };
+    let around = Neighbours {
+        health_check_id: health_check.as_deref(),
+        nets: Some(nets),
+        ..neighbours(&desired, snapshot, &placement)
+    };
     let mut families_plan = desired.families.plan(&snapshot.families, &around);
     for (i, role) in RegionRole::BOTH.into_iter().enumerate() {
         if snapshot.unreachable[i] {
@@ -583,16 +587,16 @@ pub fn neighbours<'a>(desired: &'a Desired, snapshot: &'a Snapshot, placement: &
     Neighbours {
         writer: writer(desired, snapshot, placement),
         unreachable: snapshot.unreachable,
-        ..neighbours_of(desired, &snapshot.regions, &snapshot.global, &snapshot.families)
+        ..neighbours_of(desired, &snapshot.data, (&snapshot.regions, &snapshot.global), &snapshot.families)
     }
 }
 
-/// The same at teardown, from the edge and the seam alone (it observes no
-/// full snapshot): no writer, every region reached.
+/// The same at teardown (it observes no full snapshot): no writer, no
+/// networks, every region reached.
 pub fn neighbours_of<'a>(
     desired: &'a Desired,
-    regions: &'a [ObservedRegionEdge; 2],
-    global: &'a ObservedGlobalEdge,
+    data: &'a [ObservedDataTier; 2],
+    (regions, global): (&'a [ObservedRegionEdge; 2], &'a ObservedGlobalEdge),
     seam: &'a FamiliesObserved,
 ) -> Neighbours<'a> {
     Neighbours {
@@ -605,6 +609,8 @@ pub fn neighbours_of<'a>(
         writer: None,
         unreachable: [false, false],
         health_check_id: None,
+        data: [(&desired.data[0], &data[0]), (&desired.data[1], &data[1])],
+        nets: None,
     }
 }
 

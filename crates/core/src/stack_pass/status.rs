@@ -34,7 +34,8 @@ pub fn region_stack_status(d: &DesiredDataTier, o: &ObservedDataTier) -> RegionS
             .iter()
             .map(|g| (g.component.trim_start_matches("security-group/").to_string(), g.id.clone()))
             .collect::<BTreeMap<_, _>>(),
-        bastion_instance_id: o.instances.iter().find(|i| i.is_live()).map(|i| i.id.clone()),
+        // The bastion family's (`families::bastion`).
+        bastion_instance_id: None,
         database: db.map(|x| DatabaseStatus {
             instance_id: x.identifier.clone(),
             role: if x.is_replica() { "replica".into() } else { "writer".into() },

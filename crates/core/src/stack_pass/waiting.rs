@@ -7,10 +7,11 @@
 //! is planned at once. A full observation still comes at least every
 //! [`FULL_OBSERVATION_EVERY`], so drift is found as before.
 
-use warmstandby_api::{GLOBAL_REGION, ThreeTierStack, WaitedResource, WaitingOn};
+use warmstandby_api::{GLOBAL_REGION, RegionRole, ThreeTierStack, WaitedResource, WaitingOn};
 
 use crate::data::observed::ObservedDataTier;
 use crate::edge::observed::{ObservedGlobalEdge, ObservedRegionEdge};
+use crate::families::bastion::ObservedInstance;
 use crate::network::observed::{NatState, ObservedNetwork};
 use crate::stack_pass::{Desired, Snapshot};
 
@@ -110,6 +111,7 @@ pub fn teardown_transitional(
     data: [&ObservedDataTier; 2],
     edge: [&ObservedRegionEdge; 2],
     global: &ObservedGlobalEdge,
+    bastion: &[ObservedInstance],
 ) -> Vec<WaitedResource> {
     let mut out = Vec::new();
     let mut add = |kind: &str, region: &str, id: &str, state: &str| {
@@ -120,8 +122,10 @@ pub fn teardown_transitional(
         for db in data[i].databases.iter().filter(|d| !d.is_available()) {
             add(DATABASE, region, &db.identifier, &db.status);
         }
+        // The bastion lives in the primary region.
+        let instances = if i == RegionRole::Primary.index() { bastion } else { &[] };
         for instance in
-            data[i].instances.iter().filter(|x| matches!(x.state.as_str(), "pending" | "stopping" | "shutting-down"))
+            instances.iter().filter(|x| matches!(x.state.as_str(), "pending" | "stopping" | "shutting-down"))
         {
             add(INSTANCE, region, &instance.id, &instance.state);
         }
@@ -260,7 +264,6 @@ mod tests {
 
     #[test]
     fn a_teardown_waits_on_databases_going_bastions_terminating_and_nat_gateways_deleting() {
-        use crate::data::observed::ObservedInstance;
         use crate::network::observed::ObservedNatGateway;
         let mut data = [ObservedDataTier::default(), ObservedDataTier::default()];
         let mut deleting = crate::test_fixtures::observed_database("db-a", None, false);
@@ -275,10 +278,10 @@ mod tests {
             image_id: "ami-1".into(),
             subnet_id: "subnet-1".into(),
         };
-        data[1].instances.push(instance("i-1", "shutting-down"));
-        data[1].instances.push(instance("i-2", "terminated"));
+        let bastion = [instance("i-1", "shutting-down"), instance("i-2", "terminated")];
         let edge = ObservedRegionEdge::default();
-        let found = teardown_transitional(["r1", "r2"], [&data[0], &data[1]], [&edge, &edge], &Default::default());
+        let found =
+            teardown_transitional(["r1", "r2"], [&data[0], &data[1]], [&edge, &edge], &Default::default(), &bastion);
         let seen: Vec<(&str, &str, &str)> =
             found.iter().map(|w| (w.kind.as_str(), w.id.as_str(), w.state.as_str())).collect();
         assert_eq!(seen, vec![(DATABASE, "db-a", "deleting"), (INSTANCE, "i-1", "shutting-down")]);

@@ -1,18 +1,46 @@
-//! The bastion instance (EC2), found by our uid tag.
+//! The bastion family's AWS side: its EC2 instance, found by our uid tag
+//! in the primary region's shared (tag-filtered) instance listing.
 
+use aws_sdk_ec2::types::ResourceType;
+use warmstandby_api::{RegionRole, TAG_COMPONENT, TAG_UID};
+use warmstandby_core::Password;
+use warmstandby_core::families::bastion::{Bastion, BastionAction, DesiredBastion, ObservedInstance};
+use warmstandby_core::plan::{ActionOutcome, Place};
+
+use super::{AwsFamily, Reading};
 use crate::clients::AwsContext;
 use crate::errors::{AwsError, ok_or_gone};
-use crate::tags::{Ec2Tagging, Ownership};
-use aws_sdk_ec2::types::ResourceType;
-use warmstandby_api::{TAG_COMPONENT, TAG_UID};
-use warmstandby_core::data::observed::ObservedInstance;
-use warmstandby_core::data::plan::BastionAction;
-use warmstandby_core::plan::ActionOutcome;
+use crate::tags::{Ec2Tagging, Ownership, ec2_tag};
 
-use crate::tags::ec2_tag;
+impl AwsFamily for Bastion {
+    /// The primary region's: an outage there hides it.
+    const READ_FROM: Place = Place::Region(RegionRole::Primary);
+
+    /// Every instance of ours in the primary, whether the spec asks for a
+    /// bastion or not (teardown terminates what is left).
+    async fn observe(
+        aws: &AwsContext,
+        desired: &DesiredBastion,
+        owners: &[Ownership; 2],
+        _reading: &Reading<'_>,
+    ) -> Result<Vec<ObservedInstance>, AwsError> {
+        let listed = crate::fleet::instances(aws, &desired.region).await?;
+        Ok(ours(&listed, &owners[0].uid))
+    }
+
+    async fn apply(
+        aws: &AwsContext,
+        region: &str,
+        owner: &Ownership,
+        action: &BastionAction,
+        _password: &Password,
+    ) -> Result<ActionOutcome, AwsError> {
+        apply(aws, region, owner, action).await
+    }
+}
 
 /// Our instances (the bastion) among a tag-filtered listing.
-pub(crate) fn ours(reservations: &[aws_sdk_ec2::types::Reservation], uid: &str) -> Vec<ObservedInstance> {
+fn ours(reservations: &[aws_sdk_ec2::types::Reservation], uid: &str) -> Vec<ObservedInstance> {
     let mut found = Vec::new();
     for r in reservations {
         for i in r.instances() {
@@ -33,7 +61,7 @@ pub(crate) fn ours(reservations: &[aws_sdk_ec2::types::Reservation], uid: &str) 
 }
 
 /// Executes one bastion action in `region`.
-pub(crate) async fn apply(
+async fn apply(
     aws: &AwsContext,
     region: &str,
     owner: &Ownership,
