@@ -1,12 +1,10 @@
 //! A stack's data tier in one region: one concurrent observation of its
-//! families (`security_groups`, `rds`, `backup`, the private
-//! zone in `route53::private`) and one exhaustive dispatch of its actions.
+//! families (`security_groups`, `rds`, `backup`) and one exhaustive
+//! dispatch of its actions.
 //!
 //! Each observe is one batched call per kind (RDS and Backup return every
 //! resource of the region; ours are picked by tag or by our deterministic
-//! names). Private zones are identified by their CallerReference, which we
-//! derive from the owner, so a crash between CreateHostedZone and tagging
-//! can never leave an unrecognised duplicate.
+//! names).
 
 use warmstandby_core::Password;
 use warmstandby_core::data::observed::{ObservedBackupVault, ObservedDataTier, ObservedDbSubnetGroup};
@@ -16,30 +14,18 @@ use warmstandby_core::plan::ActionOutcome;
 
 use crate::clients::AwsContext;
 use crate::errors::AwsError;
-use crate::route53::private::{self, observe_zone};
 use crate::tags::Ownership;
 use crate::{backup, fleet, rds, security_groups};
-
-/// IDs from the last status that let observation read resources directly.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct DataHints {
-    pub private_zone_id: Option<String>,
-    /// When the status says the zone `spec.database.privateDns.adopt` names
-    /// was adopted: it is read as ours then, without its tags (Route 53
-    /// allows five requests a second to the whole account).
-    pub private_zone_adopted_at: Option<String>,
-}
 
 /// Observes one region's data tier of one stack.
 pub async fn observe(
     aws: &AwsContext,
     desired: &DesiredDataTier,
     owner: &Ownership,
-    hints: &DataHints,
 ) -> Result<ObservedDataTier, AwsError> {
     let region = desired.region.as_str();
     let rds = aws.rds(region);
-    let (sgs, (dbs, subnet_groups), vaults, plans, zones) = tokio::try_join!(
+    let (sgs, (dbs, subnet_groups), vaults, plans) = tokio::try_join!(
         Box::pin(fleet::security_groups(aws, region)),
         Box::pin(async {
             // A database reports its subnet group with the subnets: the
@@ -67,7 +53,6 @@ pub async fn observe(
             if desired.backup_vault.is_some() { fleet::backup_vaults(aws, region).await.map(Some) } else { Ok(None) }
         }),
         Box::pin(backup::observe_backup_plans(aws, desired, owner)),
-        Box::pin(observe_zone(aws, desired, owner, hints)),
     )?;
 
     let (databases, adoptable) =
@@ -126,7 +111,6 @@ pub async fn observe(
         }
     }
     out.backup_plans = plans;
-    out.private_zones = zones.into_iter().collect();
     Ok(out)
 }
 
@@ -143,7 +127,6 @@ pub async fn apply(
     match action {
         DataAction::SecurityGroup(a) => Box::pin(security_groups::apply(aws, region, owner, a)).await,
         DataAction::Database(a) => Box::pin(rds::apply(aws, region, owner, desired, password, a)).await,
-        DataAction::PrivateDns(a) => Box::pin(private::apply(aws, region, owner, a)).await,
         DataAction::Backup(a) => Box::pin(backup::apply(aws, region, owner, desired, a)).await,
     }
 }

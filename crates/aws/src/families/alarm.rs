@@ -8,27 +8,25 @@ use warmstandby_core::Password;
 use warmstandby_core::families::alarm::{Alarm, AlarmAction, AlarmConfig, DesiredAlarm, ObservedAlarm};
 use warmstandby_core::plan::{ActionOutcome, Place};
 
-use super::{AwsFamily, Reading};
+use super::{AwsFamily, Observation, Reading};
 use crate::clients::AwsContext;
 use crate::edge::{not_ours, ok_or_gone};
 use crate::errors::AwsError;
 use crate::tags::Ownership;
 
 impl AwsFamily for Alarm {
-    const READ_FROM: Place = Place::Global;
-
     /// Without an alarm in the spec, the fleet's read stops asking for its name.
     async fn observe(
         aws: &AwsContext,
         desired: &Option<DesiredAlarm>,
         owners: &[Ownership; 2],
         _reading: &Reading<'_>,
-    ) -> Result<Option<ObservedAlarm>, AwsError> {
+    ) -> Observation<Option<ObservedAlarm>> {
         match desired {
-            Some(a) => observe(aws, &owners[0], &a.name).await,
+            Some(a) => Observation::at(Place::Global, observe(aws, &owners[0], &a.name).await),
             None => {
                 crate::fleet::forget_alarm(aws, &owners[0].uid);
-                Ok(None)
+                Observation::default()
             }
         }
     }

@@ -7,15 +7,12 @@ use warmstandby_core::Password;
 use warmstandby_core::families::bastion::{Bastion, BastionAction, DesiredBastion, ObservedInstance};
 use warmstandby_core::plan::{ActionOutcome, Place};
 
-use super::{AwsFamily, Reading};
+use super::{AwsFamily, Observation, Reading};
 use crate::clients::AwsContext;
 use crate::errors::{AwsError, ok_or_gone};
 use crate::tags::{Ec2Tagging, Ownership, ec2_tag};
 
 impl AwsFamily for Bastion {
-    /// The primary region's: an outage there hides it.
-    const READ_FROM: Place = Place::Region(RegionRole::Primary);
-
     /// Every instance of ours in the primary, whether the spec asks for a
     /// bastion or not (teardown terminates what is left).
     async fn observe(
@@ -23,9 +20,10 @@ impl AwsFamily for Bastion {
         desired: &DesiredBastion,
         owners: &[Ownership; 2],
         _reading: &Reading<'_>,
-    ) -> Result<Vec<ObservedInstance>, AwsError> {
-        let listed = crate::fleet::instances(aws, &desired.region).await?;
-        Ok(ours(&listed, &owners[0].uid))
+    ) -> Observation<Vec<ObservedInstance>> {
+        // The primary region's: an outage there hides it.
+        let read = crate::fleet::instances(aws, &desired.region).await;
+        Observation::at(Place::Region(RegionRole::Primary), read.map(|listed| ours(&listed, &owners[0].uid)))
     }
 
     async fn apply(

@@ -15,16 +15,13 @@ use warmstandby_core::families::instance_roles::{
 use warmstandby_core::plan::ActionOutcome;
 use warmstandby_core::plan::Place;
 
-use super::{AwsFamily, Reading};
+use super::{AwsFamily, Observation, Reading};
 use crate::clients::AwsContext;
 use crate::errors::{AwsError, ok_or_gone};
 use crate::shared::Listing;
 use crate::tags::Ownership;
 
 impl AwsFamily for InstanceRoles {
-    /// IAM is global.
-    const READ_FROM: Place = Place::Global;
-
     /// The profiles the last status named tell a profile that lost its role
     /// (it lists under no role); at teardown every profile under the path
     /// is listed too.
@@ -33,9 +30,15 @@ impl AwsFamily for InstanceRoles {
         desired: &Vec<DesiredRole>,
         owners: &[Ownership; 2],
         reading: &Reading<'_>,
-    ) -> Result<ObservedRoles, AwsError> {
-        let (roles, profiles) = observe(aws, desired, &owners[0], reading.is_teardown()).await?;
-        Ok(ObservedRoles { roles, profiles, known_profiles: known_profiles(reading.status()) })
+    ) -> Observation<ObservedRoles> {
+        // IAM is global.
+        let read = observe(aws, desired, &owners[0], reading.is_teardown()).await;
+        let found = read.map(|(roles, profiles)| ObservedRoles {
+            roles,
+            profiles,
+            known_profiles: known_profiles(reading.status()),
+        });
+        Observation::at(Place::Global, found)
     }
 
     async fn apply(

@@ -8,6 +8,7 @@
 pub mod alarm;
 pub mod bastion;
 pub mod instance_roles;
+pub mod private_dns;
 pub mod secrets;
 pub mod waf;
 
@@ -53,20 +54,43 @@ impl<'a> Reading<'a> {
     }
 }
 
+/// What one family's observation found, and which of its reads failed
+/// where: a failed read counts as that region's (or the global resources')
+/// failure, so an outage of one region is told apart from one of the
+/// account's global services. What could not be read is left empty.
+#[derive(Debug, Default)]
+pub struct Observation<T> {
+    pub observed: T,
+    pub failed: Vec<(Place, AwsError)>,
+}
+
+impl<T: Default> Observation<T> {
+    /// A family whose reads all go to `place`.
+    pub fn at(place: Place, read: Result<T, AwsError>) -> Self {
+        match read {
+            Ok(observed) => Observation { observed, failed: Vec::new() },
+            Err(e) => Observation { observed: T::default(), failed: vec![(place, e)] },
+        }
+    }
+
+    /// What was read, else (noting the failure at `place`) nothing.
+    pub fn take<U: Default>(&mut self, place: Place, read: Result<U, AwsError>) -> U {
+        read.unwrap_or_else(|e| {
+            self.failed.push((place, e));
+            U::default()
+        })
+    }
+}
+
 /// One family's observation and calls.
 pub trait AwsFamily: StackFamily {
-    /// Where its reads go: a failed read counts as that region's (or the
-    /// global resources') failure, so an outage of one region is told
-    /// apart from one of the account's global services.
-    const READ_FROM: Place;
-
     /// What AWS holds of it now. `owners`: the primary region's first.
     fn observe(
         aws: &AwsContext,
         desired: &Self::Desired,
         owners: &[Ownership; 2],
         reading: &Reading<'_>,
-    ) -> impl Future<Output = Result<Self::Observed, AwsError>> + Send;
+    ) -> impl Future<Output = Observation<Self::Observed>> + Send;
 
     /// Carries out one action in `region` for `owner`. The password is read
     /// only by the calls that write it.
@@ -79,8 +103,8 @@ pub trait AwsFamily: StackFamily {
     ) -> impl Future<Output = Result<ActionOutcome, AwsError>> + Send;
 }
 
-/// Every seam family's observation; a family whose reads failed is left
-/// empty and its failure is told with where its reads go.
+/// Every seam family's observation; what could not be read is left empty
+/// and its failure is told with where its reads went.
 #[derive(Debug, Default)]
 pub struct Seen {
     pub observed: FamiliesObserved,
@@ -115,10 +139,10 @@ macro_rules! define_aws_seam {
                 $(Box::pin(<$family as AwsFamily>::observe(aws, &desired.$field, owners, reading)),)*
             );
             let mut seen = Seen::default();
-            $(match $field {
-                Ok(observed) => seen.observed.$field = observed,
-                Err(e) => seen.failed.push((<$family as AwsFamily>::READ_FROM, e)),
-            })*
+            $(
+                seen.observed.$field = $field.observed;
+                seen.failed.extend($field.failed);
+            )*
             seen
         }
 

@@ -14,24 +14,23 @@ use warmstandby_core::families::secrets::{
 use warmstandby_core::plan::ActionOutcome;
 use warmstandby_core::plan::Place;
 
-use super::{AwsFamily, Reading};
+use super::{AwsFamily, Observation, Reading};
 use crate::clients::AwsContext;
 use crate::errors::{AwsError, ok_or_gone};
 use crate::shared::Listing;
 use crate::tags::Ownership;
 
 impl AwsFamily for Secrets {
-    /// Read in its home region (the primary): an outage there hides it.
-    const READ_FROM: Place = Place::Region(RegionRole::Primary);
-
     /// With the stack's password (a pass), its value is compared too.
     async fn observe(
         aws: &AwsContext,
         desired: &DesiredSecret,
         owners: &[Ownership; 2],
         reading: &Reading<'_>,
-    ) -> Result<Option<ObservedSecret>, AwsError> {
-        observe(aws, desired, &owners[0], reading.password()).await
+    ) -> Observation<Option<ObservedSecret>> {
+        // Read in its home region (the primary): an outage there hides it.
+        let home = Place::Region(RegionRole::Primary);
+        Observation::at(home, observe(aws, desired, &owners[0], reading.password()).await)
     }
 
     async fn apply(

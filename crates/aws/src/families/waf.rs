@@ -17,7 +17,7 @@ use warmstandby_core::identity::Claim;
 use warmstandby_core::plan::ActionOutcome;
 use warmstandby_core::plan::Place;
 
-use super::{AwsFamily, Reading};
+use super::{AwsFamily, Observation, Reading};
 use crate::clients::AwsContext;
 use crate::edge::{not_ours, ok_or_gone};
 use crate::errors::AwsError;
@@ -25,9 +25,6 @@ use crate::shared::Listing;
 use crate::tags::Ownership;
 
 impl AwsFamily for Waf {
-    /// Scope CLOUDFRONT: us-east-1, with the edge's global resources.
-    const READ_FROM: Place = Place::Global;
-
     /// The ACL of the desired name: by the ARN the last status names, else
     /// by name. Its tags are read only while they matter (`read_tags`).
     async fn observe(
@@ -35,10 +32,11 @@ impl AwsFamily for Waf {
         desired: &DesiredWaf,
         owners: &[Ownership; 2],
         reading: &Reading<'_>,
-    ) -> Result<ObservedWaf, AwsError> {
-        let Some(w) = desired else { return Ok(None) };
+    ) -> Observation<ObservedWaf> {
+        let Some(w) = desired else { return Observation::default() };
         let hint = reading.status().and_then(|s| s.global.as_ref()).and_then(|g| g.web_acl_arn.as_deref());
-        observe(aws, &w.name, hint, w.read_tags.then_some(&owners[0])).await
+        // Scope CLOUDFRONT: us-east-1, with the edge's global resources.
+        Observation::at(Place::Global, observe(aws, &w.name, hint, w.read_tags.then_some(&owners[0])).await)
     }
 
     async fn apply(

@@ -2,7 +2,6 @@
 //! checks and (with `manageZone`) the zone itself (`public`), and each
 //! region's private zone with the database's name (`private`).
 
-pub mod private;
 pub mod public;
 
 use aws_sdk_route53::types::{Tag, TagResourceType};

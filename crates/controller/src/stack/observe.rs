@@ -2,7 +2,6 @@
 //! global resources, read by the IDs of the last status where it has them.
 
 use warmstandby_api::{RegionRole, ThreeTierStack, ThreeTierStackStatus};
-use warmstandby_aws::data_tier::DataHints;
 use warmstandby_aws::edge::{self, EdgeHints};
 use warmstandby_aws::families::Reading;
 use warmstandby_aws::{AwsContext, AwsError, Ownership, data_tier, families};
@@ -26,11 +25,10 @@ pub(super) async fn observe(
     owners: &[Ownership; 2],
 ) -> Result<Snapshot, AwsError> {
     let hints = hints(stack.status.as_ref(), &desired.global, &desired.regions);
-    let data_hints = data_hints(stack.status.as_ref());
     let reading = Reading::Pass { status: stack.status.as_ref(), password: &validated.password };
     let (d0, d1, e0, e1, global, seam) = tokio::join!(
-        Box::pin(data_tier::observe(aws, &desired.data[0], &owners[0], &data_hints[0])),
-        Box::pin(data_tier::observe(aws, &desired.data[1], &owners[1], &data_hints[1])),
+        Box::pin(data_tier::observe(aws, &desired.data[0], &owners[0])),
+        Box::pin(data_tier::observe(aws, &desired.data[1], &owners[1])),
         Box::pin(observe_region_edge(aws, desired, owners, &hints, 0)),
         Box::pin(observe_region_edge(aws, desired, owners, &hints, 1)),
         Box::pin(edge::observe_global(aws, &desired.global, &owners[0], &hints)),
@@ -88,11 +86,10 @@ pub(super) async fn observe_both(
     aws: &AwsContext,
     desired: &[DesiredDataTier; 2],
     owners: &[Ownership; 2],
-    hints: &[DataHints; 2],
 ) -> Result<[ObservedDataTier; 2], AwsError> {
     let (a, b) = tokio::try_join!(
-        Box::pin(data_tier::observe(aws, &desired[0], &owners[0], &hints[0])),
-        Box::pin(data_tier::observe(aws, &desired[1], &owners[1], &hints[1])),
+        Box::pin(data_tier::observe(aws, &desired[0], &owners[0])),
+        Box::pin(data_tier::observe(aws, &desired[1], &owners[1])),
     )?;
     Ok([a, b])
 }
@@ -108,17 +105,6 @@ pub(super) struct EdgeObserved {
 fn adopted_at(status: Option<&ThreeTierStackStatus>, kind: Kind, id: &str) -> Option<String> {
     let adopted = status.map(|s| s.adopted.as_slice()).unwrap_or_default();
     adopted.iter().find(|a| a.kind == kind.to_string() && a.id == id).map(|a| a.adopted_at.clone())
-}
-
-/// Data tier IDs of the last status, per region (primary first).
-pub(super) fn data_hints(status: Option<&ThreeTierStackStatus>) -> [DataHints; 2] {
-    let hints = |r: Option<&warmstandby_api::RegionStackStatus>| {
-        let private_zone_id = r.and_then(|r| r.private_zone_id.clone());
-        let private_zone_adopted_at =
-            private_zone_id.as_deref().and_then(|id| adopted_at(status, Kind::PrivateHostedZone, id));
-        DataHints { private_zone_id, private_zone_adopted_at }
-    };
-    [hints(status.and_then(|s| s.primary.as_ref())), hints(status.and_then(|s| s.standby.as_ref()))]
 }
 
 /// IDs of the last status, so that observation reads resources directly.

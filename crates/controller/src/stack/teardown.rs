@@ -2,7 +2,6 @@
 
 use warmstandby_api::RegionRole;
 use warmstandby_aws::AwsContext;
-use warmstandby_aws::data_tier::DataHints;
 use warmstandby_aws::edge::EdgeHints;
 use warmstandby_core::data::observed::ObservedDataTier;
 use warmstandby_core::data::teardown::plan_data_teardown;
@@ -53,9 +52,8 @@ pub async fn teardown(
     let owners = [p, s];
     // No hints: teardown searches for everything that is ours.
     let no_hints = EdgeHints::default();
-    let no_data_hints = [DataHints::default(), DataHints::default()];
     let (observed, edge_observed) = tokio::join!(
-        Box::pin(observe_both(aws, desired, &owners, &no_data_hints)),
+        Box::pin(observe_both(aws, desired, &owners)),
         Box::pin(observe_edge(aws, &wanted, &owners, &no_hints)),
     );
     let (mut observed, mut edge_observed) = match observed.and_then(|d| edge_observed.map(|e| (d, e))) {

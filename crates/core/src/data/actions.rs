@@ -14,8 +14,6 @@ pub enum DataAction {
     SecurityGroup(SecurityGroupAction),
     /// RDS: the subnet group, the writer and its replica.
     Database(DatabaseAction),
-    /// Route 53's private zone and the database record.
-    PrivateDns(PrivateDnsAction),
     /// AWS Backup.
     Backup(BackupAction),
 }
@@ -23,7 +21,6 @@ pub enum DataAction {
 crate::plan::into_family_action!(DataAction {
     SecurityGroupAction => SecurityGroup,
     DatabaseAction => Database,
-    PrivateDnsAction => PrivateDns,
     BackupAction => Backup,
 });
 
@@ -120,38 +117,6 @@ pub enum DatabaseAction {
     ReleaseDatabase {
         identifier: String,
         arn: String,
-    },
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum PrivateDnsAction {
-    CreatePrivateZone {
-        name: String,
-        vpc_id: String,
-        component: String,
-    },
-    UpsertRecord {
-        zone_id: String,
-        name: String,
-        value: String,
-    },
-    DeleteRecord {
-        zone_id: String,
-        name: String,
-        value: String,
-    },
-    DeletePrivateZone {
-        zone_id: String,
-    },
-    /// Tags an existing private zone as ours, with the time.
-    AdoptPrivateZone {
-        zone_id: String,
-        name: String,
-    },
-    /// Leaves an adopted zone (and the record in it) in place, untagged.
-    ReleasePrivateZone {
-        zone_id: String,
-        name: String,
     },
 }
 
@@ -300,33 +265,6 @@ impl FamilyAction for DatabaseAction {
                 Some(s) => format!("delete database {identifier} (final snapshot {s})"),
                 None => format!("delete database {identifier}"),
             },
-        }
-    }
-}
-
-impl FamilyAction for PrivateDnsAction {
-    fn effect(&self) -> (Effect, Kind) {
-        use PrivateDnsAction as A;
-        match self {
-            A::CreatePrivateZone { .. } => (Effect::Create, Kind::PrivateHostedZone),
-            A::UpsertRecord { .. } => (Effect::Update, Kind::PrivateDnsRecord),
-            A::DeleteRecord { .. } => (Effect::Delete, Kind::PrivateDnsRecord),
-            A::DeletePrivateZone { .. } => (Effect::Delete, Kind::PrivateHostedZone),
-            A::AdoptPrivateZone { .. } => (Effect::Adopt, Kind::PrivateHostedZone),
-            A::ReleasePrivateZone { .. } => (Effect::Release, Kind::PrivateHostedZone),
-        }
-    }
-
-    fn describe(&self) -> String {
-        match self {
-            PrivateDnsAction::CreatePrivateZone { name, .. } => format!("create private zone {name}"),
-            PrivateDnsAction::UpsertRecord { name, value, .. } => format!("point {name} at {value}"),
-            PrivateDnsAction::DeleteRecord { name, .. } => format!("delete record {name}"),
-            PrivateDnsAction::DeletePrivateZone { zone_id } => format!("delete private zone {zone_id}"),
-            PrivateDnsAction::AdoptPrivateZone { zone_id, name } => format!("adopt private zone {name} ({zone_id})"),
-            PrivateDnsAction::ReleasePrivateZone { zone_id, name } => {
-                format!("leave private zone {name} ({zone_id}) in place, untagged (adopted)")
-            }
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Typed desired state of a stack's network-attached and data tier in one
 //! region: security groups, DB subnet group, database (writer in
-//! the active region, cross-region replica in the other), private zone and
-//! its record, backup vault (and, in the primary, the backup plan).
+//! the active region, cross-region replica in the other), backup vault
+//! (and, in the primary, the backup plan).
 
 use std::collections::BTreeMap;
 
@@ -106,10 +106,6 @@ pub struct DesiredDataTier {
     pub retain_database: bool,
     pub database: DesiredDatabase,
     pub final_snapshot: bool,
-    pub private_zone: String,
-    /// An existing private zone to adopt (`spec.database.privateDns.adopt`), by ID.
-    pub adopt_private_zone: Option<String>,
-    pub private_record: String,
     /// The region's vault: ours, or the one `spec.backup.adopt` names.
     pub backup_vault: Option<String>,
     /// `backup_vault` names an existing vault to adopt, never one to create.
@@ -241,13 +237,6 @@ pub fn desired_data_tier(stack: &ValidatedStack, placement: &Placement, role: Re
         }) == warmstandby_api::DeletionPolicy::Retain,
         database,
         final_snapshot: db.final_snapshot,
-        private_zone: db.private_dns.zone_name.clone(),
-        adopt_private_zone: db
-            .private_dns
-            .adopt
-            .as_ref()
-            .map(|a| if role == RegionRole::Primary { a.primary.clone() } else { a.standby.clone() }),
-        private_record: format!("{}.{}", db.private_dns.record_name, db.private_dns.zone_name),
         backup_vault: spec.backup.enabled.then(|| vault_of(role)),
         adopt_backup_vault: spec.backup.enabled
             && adopt.is_some_and(|a| {

@@ -7,7 +7,6 @@ pub struct ObservedDataTier {
     pub security_groups: Vec<ObservedSecurityGroup>,
     pub db_subnet_groups: Vec<ObservedDbSubnetGroup>,
     pub databases: Vec<ObservedDatabase>,
-    pub private_zones: Vec<ObservedZone>,
     pub backup_vaults: Vec<ObservedBackupVault>,
     pub backup_plans: Vec<ObservedBackupPlan>,
     /// Instances `spec.database.adopt` names that are not this stack's yet
@@ -84,19 +83,6 @@ impl ObservedDatabase {
     pub fn is_available(&self) -> bool {
         self.status == "available"
     }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ObservedZone {
-    pub id: String,
-    pub name: String,
-    /// `None` when the zone was read by its known ID: a private zone can
-    /// never lose its last VPC, so the association made at creation holds.
-    pub vpc_ids: Option<Vec<String>>,
-    /// The CNAME to the database, when present: (record name, value).
-    pub record: Option<(String, String)>,
-    /// Read from its tags when `spec.database.privateDns.adopt` names it.
-    pub claim: crate::identity::Claim,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -58,7 +58,6 @@ pub fn plan_data_tier(regions: [RegionInputs<'_>; 2]) -> DataPlan {
 fn plan_region(plan: &mut DataPlan, r: &RegionInputs<'_>, writer: Option<(&ObservedDatabase, &str)>) {
     plan_security_groups(plan, r);
     plan_database(plan, r, writer);
-    plan_private_zone(plan, r);
     plan_backups(plan, r);
 }
 
@@ -263,103 +262,6 @@ fn plan_database(plan: &mut DataPlan, r: &RegionInputs<'_>, writer: Option<(&Obs
                     "{} in {region} is a writer but should be a replica; a failover fences and rebuilds it",
                     have.identifier
                 ));
-            }
-        }
-    }
-}
-
-/// The private zone and the CNAME to this region's database endpoint.
-fn plan_private_zone(plan: &mut DataPlan, r: &RegionInputs<'_>) {
-    let (d, o) = (r.desired, r.observed);
-    let region = d.region.as_str();
-    let db = o.databases.iter().find(|x| x.identifier == d.db_identifier);
-    let zone = o.private_zones.iter().find(|z| z.name.trim_end_matches('.') == d.private_zone);
-    if let Some(id) = &d.adopt_private_zone {
-        let role = d.role.as_str();
-        let field = format!("spec.database.privateDns.adopt.{role}");
-        let found = o.private_zones.iter().find(|z| z.id == *id);
-        let refusal = match found {
-            None => Some(format!("{field}: there is no private zone {id}; nothing is created in its place")),
-            Some(z) if z.name.trim_end_matches('.') != d.private_zone.trim_end_matches('.') => Some(format!(
-                "{field}: zone {id} is {}, the spec's zoneName is {}",
-                z.name.trim_end_matches('.'),
-                d.private_zone
-            )),
-            Some(z) if z.vpc_ids.as_ref().is_some_and(|v| !v.contains(&r.network.vpc_id)) => {
-                Some(format!("{field}: zone {id} is not associated with {region}'s VPC {}", r.network.vpc_id))
-            }
-            Some(z) => match &z.claim {
-                crate::identity::Claim::Foreign { other_owner: Some(owner) } => {
-                    Some(format!("{field}: zone {id} is managed by {owner}; it is left alone"))
-                }
-                _ => None,
-            },
-        };
-        if let Some(refusal) = refusal {
-            plan.blocked.push(refusal);
-            return;
-        }
-        if let Some(z) = found.filter(|z| !z.claim.is_ours()) {
-            plan.push(
-                d.role,
-                PrivateDnsAction::AdoptPrivateZone { zone_id: z.id.clone(), name: d.private_zone.clone() },
-            );
-            return;
-        }
-    }
-    match zone {
-        None => plan.push(
-            d.role,
-            PrivateDnsAction::CreatePrivateZone {
-                name: d.private_zone.clone(),
-                vpc_id: r.network.vpc_id.clone(),
-                component: "private-zone".into(),
-            },
-        ),
-        Some(z) => {
-            if let Some(vpc_ids) = &z.vpc_ids
-                && !vpc_ids.contains(&r.network.vpc_id)
-            {
-                plan.drift.push(DriftItem::new(
-                    region,
-                    "PrivateHostedZone",
-                    &z.id,
-                    "vpc",
-                    &r.network.vpc_id,
-                    vpc_ids.join(","),
-                ));
-                plan.blocked.push(format!("private zone {} is not associated with {}", z.id, r.network.vpc_id));
-            }
-            if let Some(endpoint) = db.and_then(|x| x.endpoint.clone()) {
-                match &z.record {
-                    Some((_, value)) if value.trim_end_matches('.') == endpoint => {}
-                    Some((_, value)) => {
-                        plan.drift.push(DriftItem::new(
-                            region,
-                            "PrivateDnsRecord",
-                            &d.private_record,
-                            "value",
-                            &endpoint,
-                            value,
-                        ));
-                        plan.push(
-                            d.role,
-                            PrivateDnsAction::UpsertRecord {
-                                zone_id: z.id.clone(),
-                                name: d.private_record.clone(),
-                                value: endpoint,
-                            },
-                        );
-                    }
-                    None => plan.push(
-                        d.role,
-                        PrivateDnsAction::UpsertRecord {
-                            zone_id: z.id.clone(),
-                            name: d.private_record.clone(),
-                            value: endpoint,
-                        },
-                    ),
-                }
             }
         }
     }

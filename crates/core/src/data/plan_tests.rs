@@ -2,7 +2,7 @@ use warmstandby_api::{RegionRole, ThreeTierStack};
 
 use super::*;
 use crate::data::desired::{DesiredDataTier, NetworkRefs, desired_data_tier};
-use crate::data::observed::{ObservedDataTier, ObservedDatabase, ObservedSecurityGroup, ObservedZone};
+use crate::data::observed::{ObservedDataTier, ObservedDatabase, ObservedSecurityGroup};
 use crate::data::teardown::plan_data_teardown;
 use crate::identity::Claim;
 use crate::placement::Placement;
@@ -162,13 +162,6 @@ fn built(d: &[DesiredDataTier; 2]) -> [ObservedDataTier; 2] {
     east.databases.push(database(&d[0].db_identifier, None, true));
     west.databases.push(database(&d[1].db_identifier, Some(&d[0].db_identifier), true));
     for (o, d) in [(&mut east, &d[0]), (&mut west, &d[1])] {
-        o.private_zones.push(ObservedZone {
-            id: format!("Z{}", d.region),
-            name: "db.internal".into(),
-            vpc_ids: Some(vec![]),
-            record: Some(("book.db.internal".into(), "x".into())),
-            claim: Claim::Created,
-        });
         o.backup_vaults.push(crate::data::observed::ObservedBackupVault {
             name: d.backup_vault.clone().unwrap(),
             arn: "arn:aws:backup:r:123456789012:backup-vault:v".into(),
@@ -236,12 +229,6 @@ fn teardown_rounds(d: &[DesiredDataTier; 2], mut o: [ObservedDataTier; 2]) -> Ve
                 DataAction::Backup(BackupAction::DeleteBackupVault { name }) => {
                     m.backup_vaults.retain(|v| v.name != name)
                 }
-                DataAction::PrivateDns(PrivateDnsAction::DeleteRecord { .. }) => {
-                    m.private_zones.iter_mut().for_each(|z| z.record = None)
-                }
-                DataAction::PrivateDns(PrivateDnsAction::DeletePrivateZone { zone_id }) => {
-                    m.private_zones.retain(|z| z.id != zone_id)
-                }
                 DataAction::Database(DatabaseAction::UnprotectDatabase { identifier }) => m
                     .databases
                     .iter_mut()
@@ -292,7 +279,6 @@ fn teardown_order_replica_writer_snapshot_groups() {
     );
     assert!(round_of(&rounds, "DeleteBackupSelection") < round_of(&rounds, "DeleteBackupPlan"));
     assert!(round_of(&rounds, "DeleteBackupPlan") < round_of(&rounds, "DeleteBackupVault"));
-    assert!(round_of(&rounds, "DeleteRecord") < round_of(&rounds, "DeletePrivateZone"));
     assert!(round_of(&rounds, "RevokeIngress") < round_of(&rounds, "DeleteSecurityGroup"));
     assert!(writer < round_of(&rounds, "primary:DeleteSecurityGroup"), "groups go after the databases that use them");
     assert!(writer < round_of(&rounds, "primary:DeleteDbSubnetGroup"));
@@ -610,64 +596,6 @@ fn groups_a_kept_tier_uses_are_released_with_their_rules_among_them() {
     let deleted = groups_of("delete");
     assert!(!deleted.iter().any(|g| kept.iter().any(|k| g.ends_with(k.as_str()))), "{deleted:?}");
     assert_eq!(deleted.len(), o[0].security_groups.len() - 2 + o[1].security_groups.len(), "{deleted:?}");
-}
-
-#[test]
-fn named_private_zones_are_adopted_never_created_and_left_by_teardown() {
-    let d = desired(|s| {
-        s.spec.database.private_dns.adopt =
-            Some(warmstandby_api::PrivateZoneAdoption { primary: "ZEAST".into(), standby: "ZWEST".into() })
-    });
-    assert_eq!(d[1].adopt_private_zone.as_deref(), Some("ZWEST"));
-    let mut o = [ObservedDataTier::default(), ObservedDataTier::default()];
-    // Missing: refused by field, nothing created.
-    let p = adopt_plan(&d, &o);
-    assert!(p.blocked.iter().any(|b| b == "spec.database.privateDns.adopt.primary: there is no private zone ZEAST; nothing is created in its place"), "{:?}", p.blocked);
-    assert!(!kinds(&p).iter().any(|k| k.contains("CreatePrivateZone")), "{:?}", kinds(&p));
-    let zone = |id: &str, region: &str, name: &str, claim: Claim| ObservedZone {
-        id: id.into(),
-        name: name.into(),
-        vpc_ids: Some(vec![format!("vpc-{region}")]),
-        record: None,
-        claim,
-    };
-    // Another name than the spec's, or someone else's: refused.
-    o[0].private_zones.push(zone("ZEAST", "east", "corp.internal", Claim::Foreign { other_owner: None }));
-    o[1].private_zones.push(zone(
-        "ZWEST",
-        "west",
-        "db.internal",
-        Claim::Foreign { other_owner: Some("the CloudFormation stack net".into()) },
-    ));
-    let p = adopt_plan(&d, &o);
-    assert!(
-        p.blocked.iter().any(|b| b.contains("zone ZEAST is corp.internal, the spec's zoneName is db.internal")),
-        "{:?}",
-        p.blocked
-    );
-    assert!(
-        p.blocked.iter().any(|b| b.contains("zone ZWEST is managed by the CloudFormation stack net")),
-        "{:?}",
-        p.blocked
-    );
-    // Made by hand, untagged: adopted, then managed (the record), then left by teardown.
-    o[0].private_zones[0] = zone("ZEAST", "east", "db.internal", Claim::Foreign { other_owner: None });
-    o[1].private_zones[0] = zone("ZWEST", "west", "db.internal", Claim::Foreign { other_owner: None });
-    let p = adopt_plan(&d, &o);
-    let k = kinds(&p);
-    assert!(
-        k.contains(&"primary:AdoptPrivateZone".to_string()) && k.contains(&"standby:AdoptPrivateZone".to_string()),
-        "{k:?}"
-    );
-    assert!(!k.iter().any(|x| x.contains("CreatePrivateZone")), "{k:?}");
-    for z in o.iter_mut().flat_map(|o| o.private_zones.iter_mut()) {
-        z.claim = Claim::Adopted("2026-12-05T10:00:00Z".into());
-        z.record = Some(("book.db.internal".into(), "x".into()));
-    }
-    let p = plan_data_teardown([(&d[0], &o[0]), (&d[1], &o[1])], "20260101000000", false, [&[], &[]], [false, false]);
-    let k = kinds(&p);
-    assert!(k.contains(&"primary:ReleasePrivateZone".to_string()), "{k:?}");
-    assert!(!k.iter().any(|x| x.contains("DeletePrivateZone") || x.contains("DeleteRecord")), "{k:?}");
 }
 
 /// The data plan with the vaults' ARNs resolved as the stack pass does (ours only).

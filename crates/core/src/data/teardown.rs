@@ -1,6 +1,6 @@
 //! Deleting a stack's data tier in both regions, in the reverse of creation.
 
-use crate::data::actions::{BackupAction, DataAction, DatabaseAction, PrivateDnsAction, SecurityGroupAction};
+use crate::data::actions::{BackupAction, DataAction, DatabaseAction, SecurityGroupAction};
 use crate::data::desired::DesiredDataTier;
 use crate::data::observed::{ObservedBackupVault, ObservedDataTier, ObservedDatabase};
 use crate::data::plan::DataPlan;
@@ -80,19 +80,6 @@ pub fn plan_data_teardown(
                 push(BackupAction::ReleaseBackupVault { name: v.name.clone(), arn: v.arn.clone() }.into());
             } else if !deleted_plans_left {
                 push(BackupAction::DeleteBackupVault { name: v.name.clone() }.into());
-            }
-        }
-        for z in o.private_zones.iter().filter(|z| z.claim.is_ours()) {
-            if z.claim.adopted_at().is_some() {
-                push(PrivateDnsAction::ReleasePrivateZone { zone_id: z.id.clone(), name: z.name.clone() }.into());
-                continue;
-            }
-            match &z.record {
-                Some((name, value)) => push(
-                    PrivateDnsAction::DeleteRecord { zone_id: z.id.clone(), name: name.clone(), value: value.clone() }
-                        .into(),
-                ),
-                None => push(PrivateDnsAction::DeletePrivateZone { zone_id: z.id.clone() }.into()),
             }
         }
         for db in o.databases.iter().filter(|_| d.retain_database) {
@@ -175,7 +162,6 @@ impl ObservedDataTier {
         self.security_groups.is_empty()
             && self.db_subnet_groups.is_empty()
             && self.databases.is_empty()
-            && !self.private_zones.iter().any(|z| z.claim.is_ours())
             && !self.backup_vaults.iter().any(|v| v.claim.is_ours())
             && !self.backup_plans.iter().any(|p| p.claim.is_ours())
     }
@@ -184,7 +170,6 @@ impl ObservedDataTier {
         self.security_groups.len()
             + self.db_subnet_groups.len()
             + self.databases.len()
-            + self.private_zones.iter().filter(|z| z.claim.is_ours()).count()
             + self.backup_vaults.iter().filter(|v| v.claim.is_ours()).count()
             + self.backup_plans.iter().filter(|p| p.claim.is_ours()).count()
     }

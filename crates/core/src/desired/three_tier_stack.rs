@@ -95,20 +95,6 @@ fn regional(stack: &ValidatedStack, role: RegionRole) -> Vec<Resource> {
     };
     let db_resource = if data.adopt { db_resource.prop(ADOPTED, "spec.database.adopt") } else { db_resource };
     out.push(db_resource.dep(k("db-subnet-group")).dep(k("security-group/db")));
-    let zone = Resource::new(&scope, "private-zone", Kind::PrivateHostedZone, data.private_zone.clone())
-        .prop("vpc", "this region's VPC")
-        .dep(&vpc);
-    out.push(match &data.adopt_private_zone {
-        Some(id) => zone.prop(ADOPTED, "spec.database.privateDns.adopt").prop("zoneId", id),
-        None => zone,
-    });
-    out.push(
-        Resource::new(&scope, "private-record/db", Kind::PrivateDnsRecord, data.private_record.clone())
-            .prop("type", "CNAME")
-            .prop("value", "this region's database endpoint")
-            .dep(k("private-zone"))
-            .dep(k("db-instance")),
-    );
     if let Some(vault) = &data.backup_vault {
         let r = Resource::new(&scope, "backup-vault", Kind::BackupVault, vault.clone());
         out.push(match (data.adopt_backup_vault, role) {
@@ -344,7 +330,8 @@ fn global(stack: &ValidatedStack, out: &mut Vec<Resource>) {
         .dep(global_key("distribution"));
     out.push(adopted(web, g.adopt_records, "spec.domain.adoptRecords"));
     // The families on the seam: the bastion (placed before the primary's DB
-    // subnet group), the web ACL (before the distribution that uses it), the
+    // subnet group), each region's private zone and record (after its
+    // database), the web ACL (before the distribution that uses it), the
     // alarm on the health check, the credentials secret
     // (in the primary region, with a replica in the standby) and each tier's
     // role and instance profile.

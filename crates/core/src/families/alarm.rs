@@ -6,11 +6,10 @@
 //! It has no condition of its own: whether it exists counts toward
 //! `DnsReady`, beside the health check it watches.
 
-use warmstandby_api::{AdoptedResource, DriftItem, GLOBAL_REGION, ThreeTierStackStatus};
+use warmstandby_api::{GLOBAL_REGION, ThreeTierStackStatus};
 
 use crate::compare::{Fields, diff, list};
-use crate::edge::status::Family as Verdict;
-use crate::families::{Adopted, Neighbours, StackFamily};
+use crate::families::{Neighbours, StackFamily};
 use crate::family::{Effect, Family, FamilyAction};
 use crate::placement::Placement;
 use crate::plan::{Place, Plan};
@@ -167,19 +166,6 @@ impl StackFamily for Alarm {
         plan
     }
 
-    fn hold_retained(_desired: &Option<DesiredAlarm>, _observed: &mut Option<ObservedAlarm>) {}
-
-    /// Counted toward `DnsReady` (`EdgeView::alarm_missing`, and its drift
-    /// is of a kind that condition reports).
-    fn verdict(
-        _desired: &Option<DesiredAlarm>,
-        _observed: &Option<ObservedAlarm>,
-        _around: &Neighbours<'_>,
-        _drift: &[DriftItem],
-    ) -> Option<Verdict> {
-        None
-    }
-
     fn status(
         _desired: &Option<DesiredAlarm>,
         observed: &Option<ObservedAlarm>,
@@ -189,15 +175,7 @@ impl StackFamily for Alarm {
         status.global.get_or_insert_default().alarm_name = observed.as_ref().map(|a| a.name.clone());
     }
 
-    fn adopted(_observed: &Option<ObservedAlarm>) -> Vec<Adopted> {
-        Vec::new()
-    }
-
     fn live_count(observed: &Option<ObservedAlarm>) -> usize {
         usize::from(observed.is_some())
-    }
-
-    fn left_in_place(_desired: &Option<DesiredAlarm>, _adopted: &[AdoptedResource]) -> Option<String> {
-        None
     }
 }

@@ -4,10 +4,9 @@
 //! retried launch) is terminated, and one of another type is drift that only
 //! a new instance can repair (the operator never replaces it by itself).
 
-use warmstandby_api::{AdoptedResource, DriftItem, RegionRole, ThreeTierStackStatus};
+use warmstandby_api::{DriftItem, RegionRole, ThreeTierStackStatus};
 
-use crate::edge::status::Family as Verdict;
-use crate::families::{Adopted, Neighbours, StackFamily};
+use crate::families::{Neighbours, StackFamily};
 use crate::family::{Effect, Family, FamilyAction};
 use crate::placement::Placement;
 use crate::plan::{Place, Plan};
@@ -220,18 +219,6 @@ impl StackFamily for Bastion {
         plan_bastion_teardown(observed)
     }
 
-    fn hold_retained(_desired: &DesiredBastion, _observed: &mut Vec<ObservedInstance>) {}
-
-    /// No condition of its own: its findings count toward `Ready`.
-    fn verdict(
-        _desired: &DesiredBastion,
-        _observed: &Vec<ObservedInstance>,
-        _around: &Neighbours<'_>,
-        _drift: &[DriftItem],
-    ) -> Option<Verdict> {
-        None
-    }
-
     /// The primary region's `bastionInstanceId`.
     fn status(
         _desired: &DesiredBastion,
@@ -243,16 +230,8 @@ impl StackFamily for Bastion {
             observed.iter().find(|i| i.is_live()).map(|i| i.id.clone());
     }
 
-    fn adopted(_observed: &Vec<ObservedInstance>) -> Vec<Adopted> {
-        Vec::new()
-    }
-
     fn live_count(observed: &Vec<ObservedInstance>) -> usize {
         observed.iter().filter(|i| !i.is_terminated()).count()
-    }
-
-    fn left_in_place(_desired: &DesiredBastion, _adopted: &[AdoptedResource]) -> Option<String> {
-        None
     }
 }
 

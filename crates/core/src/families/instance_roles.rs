@@ -5,15 +5,13 @@
 //! teardown takes profiles and roles apart once no instance uses them.
 
 use serde_json::{Value, json};
-use warmstandby_api::{AccessStatus, AdoptedResource, DriftItem, GLOBAL_REGION, ThreeTierStackStatus};
+use warmstandby_api::{AccessStatus, DriftItem, GLOBAL_REGION, ThreeTierStackStatus};
 
-use crate::edge::status::Family as Verdict;
 use crate::families::secrets::secret_arns;
-use crate::families::{Adopted, Neighbours, StackFamily};
+use crate::families::{Neighbours, StackFamily};
 use crate::family::{Effect, Family, FamilyAction};
 use crate::placement::Placement;
-use crate::plan::Place;
-use crate::plan::Plan;
+use crate::plan::{Place, Plan};
 use crate::resource::{Kind, Resource, Scope, Tier};
 use crate::validate::ValidatedStack;
 
@@ -497,18 +495,6 @@ impl StackFamily for InstanceRoles {
         global(plan_roles_teardown(observed, around.instances_left(), &around.kept_profiles()))
     }
 
-    fn hold_retained(_desired: &Vec<DesiredRole>, _observed: &mut ObservedRoles) {}
-
-    /// No condition of its own: its findings count toward `Ready`.
-    fn verdict(
-        _desired: &Vec<DesiredRole>,
-        _observed: &ObservedRoles,
-        _around: &Neighbours<'_>,
-        _drift: &[DriftItem],
-    ) -> Option<Verdict> {
-        None
-    }
-
     /// The instance profile of each tier, once it exists.
     fn status(
         desired: &Vec<DesiredRole>,
@@ -528,17 +514,8 @@ impl StackFamily for InstanceRoles {
         access.instance_profiles.extend(profiles);
     }
 
-    fn adopted(_observed: &ObservedRoles) -> Vec<Adopted> {
-        Vec::new()
-    }
-
     fn live_count(observed: &ObservedRoles) -> usize {
         observed.live_count()
-    }
-
-    /// What the kept servers run with is told with their tier.
-    fn left_in_place(_desired: &Vec<DesiredRole>, _adopted: &[AdoptedResource]) -> Option<String> {
-        None
     }
 }
 

@@ -16,6 +16,7 @@ pub mod alarm;
 pub mod bastion;
 pub mod environment;
 pub mod instance_roles;
+pub mod private_dns;
 pub mod secrets;
 pub mod waf;
 
@@ -107,16 +108,19 @@ pub trait StackFamily {
         around: &Neighbours<'_>,
     ) -> Plan<(Place, Self::Action)>;
     /// At teardown, with `deletionPolicy: Retain`: what it made is taken as
-    /// adopted, so its teardown releases it (`retention::hold`).
-    fn hold_retained(desired: &Self::Desired, observed: &mut Self::Observed);
-    /// Its condition in the status (`None`: it has none of its own; its
-    /// findings count toward `Ready`).
+    /// adopted, so its teardown releases it (`retention::hold`). A family
+    /// without a deletion policy keeps the default: nothing is held.
+    fn hold_retained(_desired: &Self::Desired, _observed: &mut Self::Observed) {}
+    /// Its condition in the status. The default, `None`: it has none of its
+    /// own, and its findings count toward `Ready`.
     fn verdict(
-        desired: &Self::Desired,
-        observed: &Self::Observed,
-        around: &Neighbours<'_>,
-        drift: &[DriftItem],
-    ) -> Option<Verdict>;
+        _desired: &Self::Desired,
+        _observed: &Self::Observed,
+        _around: &Neighbours<'_>,
+        _drift: &[DriftItem],
+    ) -> Option<Verdict> {
+        None
+    }
     /// Its IDs in the status.
     fn status(
         desired: &Self::Desired,
@@ -124,12 +128,18 @@ pub trait StackFamily {
         around: &Neighbours<'_>,
         status: &mut ThreeTierStackStatus,
     );
-    /// What of it this pass found adopted (recorded in `status.adopted`).
-    fn adopted(observed: &Self::Observed) -> Vec<Adopted>;
+    /// What of it this pass found adopted (recorded in `status.adopted`);
+    /// the default: it adopts nothing.
+    fn adopted(_desired: &Self::Desired, _observed: &Self::Observed) -> Vec<Adopted> {
+        Vec::new()
+    }
     /// Resources of ours that still exist (teardown is done at zero).
     fn live_count(observed: &Self::Observed) -> usize;
-    /// What a finished teardown left in place on purpose, in words.
-    fn left_in_place(desired: &Self::Desired, adopted: &[AdoptedResource]) -> Option<String>;
+    /// What a finished teardown left in place on purpose, in words; the
+    /// default: nothing of its own (what it leaves for another is told there).
+    fn left_in_place(_desired: &Self::Desired, _adopted: &[AdoptedResource]) -> Option<String> {
+        None
+    }
 }
 
 /// A family's verdict from its problems and the drift of its kinds.
@@ -147,6 +157,7 @@ macro_rules! seam_families {
     ($then:ident) => {
         $then! {
             bastion: $crate::families::bastion::Bastion => Bastion,
+            private_dns: $crate::families::private_dns::PrivateDns => PrivateDns,
             waf: $crate::families::waf::Waf => Waf,
             alarm: $crate::families::alarm::Alarm => Alarm,
             secrets: $crate::families::secrets::Secrets => Secrets,
@@ -227,18 +238,18 @@ macro_rules! define_seam {
                 $(<$family as StackFamily>::status(&self.$field, &observed.$field, around, status);)*
             }
 
+            pub fn adopted(&self, observed: &FamiliesObserved) -> Vec<Adopted> {
+                let mut out = Vec::new();
+                $(out.extend(<$family as StackFamily>::adopted(&self.$field, &observed.$field));)*
+                out
+            }
+
             pub fn left_in_place(&self, adopted: &[AdoptedResource]) -> Vec<String> {
                 [$(<$family as StackFamily>::left_in_place(&self.$field, adopted),)*].into_iter().flatten().collect()
             }
         }
 
         impl FamiliesObserved {
-            pub fn adopted(&self) -> Vec<Adopted> {
-                let mut out = Vec::new();
-                $(out.extend(<$family as StackFamily>::adopted(&self.$field));)*
-                out
-            }
-
             pub fn live_count(&self) -> usize {
                 0 $(+ <$family as StackFamily>::live_count(&self.$field))*
             }

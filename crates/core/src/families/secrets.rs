@@ -5,14 +5,12 @@
 //! password itself is added at the one call that writes it.
 
 use serde_json::{Value, json};
-use warmstandby_api::{AccessStatus, AdoptedResource, DriftItem, RegionRole, ThreeTierStackStatus};
+use warmstandby_api::{AccessStatus, DriftItem, RegionRole, ThreeTierStackStatus};
 
-use crate::edge::status::Family as Verdict;
-use crate::families::{Adopted, Neighbours, StackFamily};
+use crate::families::{Neighbours, StackFamily};
 use crate::family::{Effect, Family, FamilyAction};
 use crate::placement::Placement;
-use crate::plan::Place;
-use crate::plan::Plan;
+use crate::plan::{Place, Plan};
 use crate::resource::{Kind, Resource, Scope, Tier};
 use crate::validate::ValidatedStack;
 
@@ -370,18 +368,6 @@ impl StackFamily for Secrets {
         at_home(plan_secret_teardown(desired, observed.as_ref(), !around.kept_profiles().is_empty()))
     }
 
-    fn hold_retained(_desired: &DesiredSecret, _observed: &mut Option<ObservedSecret>) {}
-
-    /// No condition of its own: its findings count toward `Ready`.
-    fn verdict(
-        _desired: &DesiredSecret,
-        _observed: &Option<ObservedSecret>,
-        _around: &Neighbours<'_>,
-        _drift: &[DriftItem],
-    ) -> Option<Verdict> {
-        None
-    }
-
     /// The secret's ARNs and its last change, once it is ours.
     fn status(
         desired: &DesiredSecret,
@@ -400,18 +386,9 @@ impl StackFamily for Secrets {
         access.last_rotated = s.last_changed.clone();
     }
 
-    fn adopted(_observed: &Option<ObservedSecret>) -> Vec<Adopted> {
-        Vec::new()
-    }
-
     /// A secret scheduled for deletion is gone.
     fn live_count(observed: &Option<ObservedSecret>) -> usize {
         usize::from(observed.as_ref().is_some_and(ObservedSecret::is_live))
-    }
-
-    /// What the kept servers read is told with their tier.
-    fn left_in_place(_desired: &DesiredSecret, _adopted: &[AdoptedResource]) -> Option<String> {
-        None
     }
 }
 

@@ -283,7 +283,7 @@ impl StackFamily for Waf {
             observed.as_ref().filter(|w| w.is_ours()).map(|w| w.arn.clone());
     }
 
-    fn adopted(observed: &ObservedWaf) -> Vec<Adopted> {
+    fn adopted(_desired: &DesiredWaf, observed: &ObservedWaf) -> Vec<Adopted> {
         let adopted = observed.as_ref().and_then(|acl| Some((acl, acl.claim.adopted_at()?)));
         adopted
             .map(|(acl, at)| Adopted {

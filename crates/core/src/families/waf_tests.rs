@@ -121,13 +121,13 @@ fn the_status_names_ours_only_and_records_an_adoption() {
     let adopted = Some(acl(Claim::Adopted("2026-12-05T10:00:00Z".into())));
     status_of(&adopted, &mut status);
     assert!(status.global.as_ref().and_then(|g| g.web_acl_arn.as_deref()).is_some_and(|a| a.ends_with("/acl-1")));
-    let recorded = Waf::adopted(&adopted);
+    let recorded = Waf::adopted(&None, &adopted);
     assert_eq!(recorded.len(), 1);
     assert_eq!(
         (recorded[0].region.as_str(), recorded[0].kind, recorded[0].id.as_str(), recorded[0].at.as_str()),
         (warmstandby_api::GLOBAL_REGION, Kind::WebAcl, "bookstore-bookstore-web", "2026-12-05T10:00:00Z")
     );
-    assert!(Waf::adopted(&Some(acl(Claim::Created))).is_empty(), "created, not adopted");
+    assert!(Waf::adopted(&None, &Some(acl(Claim::Created))).is_empty(), "created, not adopted");
     assert_eq!((Waf::live_count(&adopted), Waf::live_count(&None)), (1, 0));
 }
 

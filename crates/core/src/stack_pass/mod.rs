@@ -442,9 +442,6 @@ fn adopted(
         }
     };
     for (d, o) in desired.data.iter().zip(&snapshot.data) {
-        for z in &o.private_zones {
-            record(&d.region, Kind::PrivateHostedZone, &z.id, z.claim.adopted_at());
-        }
         for v in &o.backup_vaults {
             record(&d.region, Kind::BackupVault, &v.name, v.claim.adopted_at());
         }
@@ -479,8 +476,8 @@ fn adopted(
     if let Some(d) = &snapshot.global.distribution {
         record(global, Kind::Distribution, &d.id, d.claim.adopted_at());
     }
-    // The families on the seam (the web ACL), where the edge recorded them.
-    for a in snapshot.families.adopted() {
+    // The families on the seam (the web ACL, the private zones), where the edge recorded the web ACL.
+    for a in desired.families.adopted(&snapshot.families) {
         record(&a.region, a.kind, &a.id, Some(&a.at));
     }
     for h in &snapshot.global.health_checks {

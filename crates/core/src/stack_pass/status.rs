@@ -45,7 +45,8 @@ pub fn region_stack_status(d: &DesiredDataTier, o: &ObservedDataTier) -> RegionS
             replication: x.is_replica().then(|| x.replication.status()),
             adopted_at: x.adopted_at.clone(),
         }),
-        private_zone_id: o.private_zones.first().map(|z| z.id.clone()),
+        // The private DNS family's (`families::private_dns`).
+        private_zone_id: None,
         backup_vault_name: o.backup_vaults.iter().find(|v| v.claim.is_ours()).map(|v| v.name.clone()),
         ..Default::default()
     }

@@ -1,55 +1,112 @@
-//! Private hosted zones: one per stack and region, associated with that
-//! region's VPC, holding the region-independent database name. A zone is
-//! recognised by a CallerReference derived from the owner, so a crash between
+//! The private DNS family's AWS side: private hosted zones, one per stack
+//! and region, associated with that region's VPC, holding the
+//! region-independent database name. A zone is recognised by a
+//! CallerReference derived from the owner, so a crash between
 //! CreateHostedZone and tagging never leaves an unrecognised duplicate.
 
-use crate::errors::ok_or_gone;
 use aws_sdk_route53::types::TagResourceType;
-use warmstandby_core::data::observed::ObservedZone;
-use warmstandby_core::data::plan::PrivateDnsAction;
-use warmstandby_core::desired::DesiredDataTier;
+use warmstandby_api::{RegionRole, ThreeTierStackStatus};
+use warmstandby_core::Password;
+use warmstandby_core::families::private_dns::{DesiredPrivateZone, ObservedZone, PrivateDns, PrivateDnsAction};
 use warmstandby_core::identity::Claim;
-use warmstandby_core::plan::ActionOutcome;
+use warmstandby_core::plan::{ActionOutcome, Place};
+use warmstandby_core::resource::Kind;
 
+use super::{AwsFamily, Observation, Reading};
 use crate::clients::AwsContext;
-use crate::errors::AwsError;
+use crate::errors::{AwsError, ok_or_gone};
+use crate::route53::{adopt_or_release, claim};
 use crate::tags::Ownership;
 
+impl AwsFamily for PrivateDns {
+    /// Both regions' zones at once (Route 53 is global, but each region's
+    /// read counts as that region's): by the ID the last status names, else
+    /// by our caller reference; the one the spec adopts by its ID.
+    async fn observe(
+        aws: &AwsContext,
+        desired: &[DesiredPrivateZone; 2],
+        owners: &[Ownership; 2],
+        reading: &Reading<'_>,
+    ) -> Observation<[Vec<ObservedZone>; 2]> {
+        let status = reading.status();
+        let hints = RegionRole::BOTH.map(|role| ZoneHints::of(status, role));
+        let (primary, standby) = tokio::join!(
+            Box::pin(observe_zone(aws, &desired[0], &owners[0], &hints[0])),
+            Box::pin(observe_zone(aws, &desired[1], &owners[1], &hints[1])),
+        );
+        let mut seen = Observation::default();
+        let primary = seen.take(Place::Region(RegionRole::Primary), primary);
+        let standby = seen.take(Place::Region(RegionRole::Standby), standby);
+        seen.observed = [primary.into_iter().collect(), standby.into_iter().collect()];
+        seen
+    }
+
+    async fn apply(
+        aws: &AwsContext,
+        region: &str,
+        owner: &Ownership,
+        action: &PrivateDnsAction,
+        _password: &Password,
+    ) -> Result<ActionOutcome, AwsError> {
+        apply(aws, region, owner, action).await
+    }
+}
+
+/// IDs from the last status that let a region's zone be read directly.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct ZoneHints {
+    zone_id: Option<String>,
+    /// When the status says the zone `spec.database.privateDns.adopt` names
+    /// was adopted: it is read as ours then, without its tags (Route 53
+    /// allows five requests a second to the whole account).
+    adopted_at: Option<String>,
+}
+
+impl ZoneHints {
+    fn of(status: Option<&ThreeTierStackStatus>, role: RegionRole) -> ZoneHints {
+        let Some(status) = status else { return ZoneHints::default() };
+        let region = match role {
+            RegionRole::Primary => status.primary.as_ref(),
+            RegionRole::Standby => status.standby.as_ref(),
+        };
+        let zone_id = region.and_then(|r| r.private_zone_id.clone());
+        let adopted = |id: &str| {
+            let kind = Kind::PrivateHostedZone.to_string();
+            status.adopted.iter().find(|a| a.kind == kind && a.id == id).map(|a| a.adopted_at.clone())
+        };
+        ZoneHints { adopted_at: zone_id.as_deref().and_then(adopted), zone_id }
+    }
+}
+
 /// CallerReference of a stack's private zone in one region.
-pub fn zone_caller_reference(owner: &Ownership) -> String {
+fn zone_caller_reference(owner: &Ownership) -> String {
     owner.client_token(&format!("private-zone/{}", owner.region_role.as_str()))
 }
 
 /// The stack's private zone of this region, recognised by CallerReference.
-pub(crate) async fn observe_zone(
+async fn observe_zone(
     aws: &AwsContext,
-    desired: &DesiredDataTier,
+    desired: &DesiredPrivateZone,
     owner: &Ownership,
-    hints: &crate::data_tier::DataHints,
+    hints: &ZoneHints,
 ) -> Result<Option<ObservedZone>, AwsError> {
     let r53 = aws.route53();
-    let hint = hints.private_zone_id.as_deref();
-    if let Some(id) = &desired.adopt_private_zone {
-        if let (Some(at), true) = (&hints.private_zone_adopted_at, hint == Some(id.as_str())) {
+    let hint = hints.zone_id.as_deref();
+    if let Some(id) = &desired.adopt {
+        if let (Some(at), true) = (&hints.adopted_at, hint == Some(id.as_str())) {
             // Adopted already (the status says so): its record is all that changes.
             let (_, record) = zone_record(aws, id, desired).await?;
             let claim = Claim::Adopted(at.clone());
-            return Ok(Some(ObservedZone {
-                id: id.clone(),
-                name: desired.private_zone.clone(),
-                vpc_ids: None,
-                record,
-                claim,
-            }));
+            return Ok(Some(ObservedZone { id: id.clone(), name: desired.zone.clone(), vpc_ids: None, record, claim }));
         }
         return observe_adopted(aws, desired, owner, id).await;
     }
     if let Some(id) = hint {
         match zone_record(aws, id, desired).await {
-            Ok((Some(apex), record)) if apex == desired.private_zone.trim_end_matches('.') => {
+            Ok((Some(apex), record)) if apex == desired.zone.trim_end_matches('.') => {
                 return Ok(Some(ObservedZone {
                     id: id.to_string(),
-                    name: desired.private_zone.clone(),
+                    name: desired.zone.clone(),
                     vpc_ids: None,
                     record,
                     claim: Claim::Created,
@@ -61,9 +118,8 @@ pub(crate) async fn observe_zone(
         }
     }
     let reference = zone_caller_reference(owner);
-    let zones =
-        send!("route53:ListHostedZonesByName", r53.list_hosted_zones_by_name().dns_name(&desired.private_zone))?;
-    let wanted = format!("{}.", desired.private_zone.trim_end_matches('.'));
+    let zones = send!("route53:ListHostedZonesByName", r53.list_hosted_zones_by_name().dns_name(&desired.zone))?;
+    let wanted = format!("{}.", desired.zone.trim_end_matches('.'));
     let Some(zone) = zones.hosted_zones().iter().find(|z| z.name() == wanted && z.caller_reference() == reference)
     else {
         return Ok(None);
@@ -75,7 +131,7 @@ pub(crate) async fn observe_zone(
     )?;
     Ok(Some(ObservedZone {
         id,
-        name: desired.private_zone.clone(),
+        name: desired.zone.clone(),
         vpc_ids: Some(detail.vpcs().iter().filter_map(|v| v.vpc_id().map(str::to_string)).collect()),
         record,
         claim: Claim::Created,
@@ -86,14 +142,14 @@ pub(crate) async fn observe_zone(
 /// and tags (whose it is); three reads a pass while the spec adopts it.
 async fn observe_adopted(
     aws: &AwsContext,
-    desired: &DesiredDataTier,
+    desired: &DesiredPrivateZone,
     owner: &Ownership,
     id: &str,
 ) -> Result<Option<ObservedZone>, AwsError> {
     let r53 = aws.route53();
     let (detail, claim, (_, record)) = match tokio::try_join!(
         Box::pin(async { send!("route53:GetHostedZone", r53.get_hosted_zone().id(id)) }),
-        Box::pin(super::claim(aws, TagResourceType::Hostedzone, id, owner)),
+        Box::pin(claim(aws, TagResourceType::Hostedzone, id, owner)),
         Box::pin(zone_record(aws, id, desired)),
     ) {
         Ok(found) => found,
@@ -114,7 +170,7 @@ async fn observe_adopted(
 async fn zone_record(
     aws: &AwsContext,
     zone_id: &str,
-    desired: &DesiredDataTier,
+    desired: &DesiredPrivateZone,
 ) -> Result<(Option<String>, Option<(String, String)>), AwsError> {
     let records = send!(
         "route53:ListResourceRecordSets",
@@ -125,16 +181,16 @@ async fn zone_record(
         .iter()
         .find(|r| r.r#type().as_str() == "SOA")
         .map(|r| r.name().trim_end_matches('.').to_string());
-    let record_name = format!("{}.", desired.private_record.trim_end_matches('.'));
+    let record_name = format!("{}.", desired.record.trim_end_matches('.'));
     let record = records
         .resource_record_sets()
         .iter()
         .find(|r| r.name() == record_name && r.r#type().as_str() == "CNAME")
-        .and_then(|r| r.resource_records().first().map(|v| (desired.private_record.clone(), v.value().to_string())));
+        .and_then(|r| r.resource_records().first().map(|v| (desired.record.clone(), v.value().to_string())));
     Ok((apex, record))
 }
 
-pub(crate) async fn change_record(
+async fn change_record(
     aws: &AwsContext,
     zone_id: &str,
     name: &str,
@@ -170,7 +226,7 @@ pub(crate) async fn change_record(
 }
 
 /// Executes one private-zone action in `region`.
-pub(crate) async fn apply(
+async fn apply(
     aws: &AwsContext,
     region: &str,
     owner: &Ownership,
@@ -224,7 +280,7 @@ pub(crate) async fn apply(
         }
         PrivateDnsAction::AdoptPrivateZone { zone_id, .. } | PrivateDnsAction::ReleasePrivateZone { zone_id, .. } => {
             let adopt = matches!(action, PrivateDnsAction::AdoptPrivateZone { .. });
-            super::adopt_or_release(aws, TagResourceType::Hostedzone, zone_id, owner, "private-zone", adopt).await
+            adopt_or_release(aws, TagResourceType::Hostedzone, zone_id, owner, "private-zone", adopt).await
         }
     }
 }
