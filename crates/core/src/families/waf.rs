@@ -12,8 +12,7 @@ use crate::families::{Adopted, Neighbours, StackFamily, verdict};
 use crate::family::{Effect, Family, FamilyAction};
 use crate::identity::Claim;
 use crate::placement::Placement;
-use crate::plan::Place;
-use crate::plan::Plan;
+use crate::plan::{Place, Plan};
 use crate::resource::{Kind, Resource, Scope, Tier};
 use crate::validate::ValidatedStack;
 
