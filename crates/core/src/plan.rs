@@ -46,6 +46,22 @@ impl<A> Plan<A> {
         into.blocked.extend(self.blocked);
         into.waiting.extend(self.waiting);
     }
+
+    /// The same plan with each action made into another by `f` (given its
+    /// place, or carried by a wider enum).
+    pub fn map<B>(self, f: impl FnMut(A) -> B) -> Plan<B> {
+        let Plan { actions, drift, blocked, waiting } = self;
+        Plan { actions: actions.into_iter().map(f).collect(), drift, blocked, waiting }
+    }
+
+    /// Adds `other`'s actions and findings after this plan's.
+    pub fn append(&mut self, other: Plan<A>) {
+        let Plan { actions, drift, blocked, waiting } = other;
+        self.actions.extend(actions);
+        self.drift.extend(drift);
+        self.blocked.extend(blocked);
+        self.waiting.extend(waiting);
+    }
 }
 
 impl<S, A> Plan<(S, A)> {

@@ -434,12 +434,6 @@ fn percent_decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Every action of IAM is global.
-fn global(plan: Plan<IamAction>) -> Plan<(Place, IamAction)> {
-    let Plan { actions, drift, blocked, waiting } = plan;
-    Plan { actions: actions.into_iter().map(|a| (Place::Global, a)).collect(), drift, blocked, waiting }
-}
-
 impl StackFamily for InstanceRoles {
     const FAMILY: Family = Family::InstanceRoles;
     type Desired = Vec<DesiredRole>;
@@ -483,7 +477,8 @@ impl StackFamily for InstanceRoles {
             Some(arns) => SecretSeen::Arns(arns),
             None => SecretSeen::NotYet,
         };
-        global(plan_roles(desired, observed, secret))
+        // IAM is global.
+        plan_roles(desired, observed, secret).map(|a| (Place::Global, a))
     }
 
     /// Instances run with the profiles until their auto scaling groups are gone.
@@ -492,7 +487,7 @@ impl StackFamily for InstanceRoles {
         observed: &ObservedRoles,
         around: &Neighbours<'_>,
     ) -> Plan<(Place, IamAction)> {
-        global(plan_roles_teardown(observed, around.instances_left(), &around.kept_profiles()))
+        plan_roles_teardown(observed, around.instances_left(), &around.kept_profiles()).map(|a| (Place::Global, a))
     }
 
     /// The instance profile of each tier, once it exists.

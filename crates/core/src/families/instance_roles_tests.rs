@@ -62,13 +62,8 @@ type AccessPlan = Plan<AccessAction>;
 
 /// The two plans joined, the secret's first.
 fn joined(secret: Plan<SecretAction>, iam: Plan<IamAction>) -> AccessPlan {
-    let actions = secret.actions.iter().cloned().map(AccessAction::Secret);
-    let mut plan = AccessPlan {
-        actions: actions.chain(iam.actions.iter().cloned().map(AccessAction::Iam)).collect(),
-        ..Default::default()
-    };
-    secret.findings_into(&mut plan);
-    iam.findings_into(&mut plan);
+    let mut plan = secret.map(AccessAction::Secret);
+    plan.append(iam.map(AccessAction::Iam));
     plan
 }
 

@@ -263,11 +263,7 @@ pub type SeamPlan = Plan<(Place, SeamAction)>;
 
 /// Adds one family's plan to the seam's.
 pub(crate) fn absorb<A: Into<SeamAction>>(into: &mut SeamPlan, plan: Plan<(Place, A)>) {
-    let Plan { actions, drift, blocked, waiting } = plan;
-    into.actions.extend(actions.into_iter().map(|(scope, a)| (scope, a.into())));
-    into.drift.extend(drift);
-    into.blocked.extend(blocked);
-    into.waiting.extend(waiting);
+    into.append(plan.map(|(place, a)| (place, a.into())));
 }
 
 #[cfg(test)]

@@ -238,11 +238,7 @@ fn both(
 ) -> Plan<(Place, PrivateDnsAction)> {
     let mut plan = Plan::default();
     for (i, d) in desired.iter().enumerate() {
-        let Plan { actions, drift, blocked, waiting } = each(d, i);
-        plan.actions.extend(actions);
-        plan.drift.extend(drift);
-        plan.blocked.extend(blocked);
-        plan.waiting.extend(waiting);
+        plan.append(each(d, i));
     }
     plan
 }

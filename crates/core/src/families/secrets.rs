@@ -318,12 +318,6 @@ pub fn plan_secret_teardown(want: &DesiredSecret, have: Option<&ObservedSecret>,
     plan
 }
 
-/// Every action in the secret's home region.
-fn at_home(plan: Plan<SecretAction>) -> Plan<(Place, SecretAction)> {
-    let Plan { actions, drift, blocked, waiting } = plan;
-    Plan { actions: actions.into_iter().map(|a| (HOME, a)).collect(), drift, blocked, waiting }
-}
-
 impl StackFamily for Secrets {
     const FAMILY: Family = Family::Secrets;
     type Desired = DesiredSecret;
@@ -355,7 +349,7 @@ impl StackFamily for Secrets {
         if around.unreachable[RegionRole::Primary.index()] {
             return Plan::default();
         }
-        at_home(plan_secret(desired, observed.as_ref(), around.writer))
+        plan_secret(desired, observed.as_ref(), around.writer).map(|a| (HOME, a))
     }
 
     /// Released instead while the servers of a kept tier run with one of
@@ -365,7 +359,7 @@ impl StackFamily for Secrets {
         observed: &Option<ObservedSecret>,
         around: &Neighbours<'_>,
     ) -> Plan<(Place, SecretAction)> {
-        at_home(plan_secret_teardown(desired, observed.as_ref(), !around.kept_profiles().is_empty()))
+        plan_secret_teardown(desired, observed.as_ref(), !around.kept_profiles().is_empty()).map(|a| (HOME, a))
     }
 
     /// The secret's ARNs and its last change, once it is ours.
