@@ -129,6 +129,17 @@ impl Ownership {
     }
 }
 
+/// When the last status recorded the adoption of the `kind` `id`: a
+/// resource adopted before is read as ours by its ID, without its tags.
+pub fn recorded_adoption(
+    status: Option<&warmstandby_api::ThreeTierStackStatus>,
+    kind: crate::resource::Kind,
+    id: &str,
+) -> Option<String> {
+    let adopted = status.map(|s| s.adopted.as_slice()).unwrap_or_default();
+    adopted.iter().find(|a| a.kind == kind.to_string() && a.id == id).map(|a| a.adopted_at.clone())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

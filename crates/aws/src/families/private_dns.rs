@@ -8,7 +8,7 @@ use aws_sdk_route53::types::TagResourceType;
 use warmstandby_api::{RegionRole, ThreeTierStackStatus};
 use warmstandby_core::Password;
 use warmstandby_core::families::private_dns::{DesiredPrivateZone, ObservedZone, PrivateDns, PrivateDnsAction};
-use warmstandby_core::identity::Claim;
+use warmstandby_core::identity::{Claim, recorded_adoption};
 use warmstandby_core::plan::{ActionOutcome, Place};
 use warmstandby_core::resource::Kind;
 
@@ -70,11 +70,8 @@ impl ZoneHints {
             RegionRole::Standby => status.standby.as_ref(),
         };
         let zone_id = region.and_then(|r| r.private_zone_id.clone());
-        let adopted = |id: &str| {
-            let kind = Kind::PrivateHostedZone.to_string();
-            status.adopted.iter().find(|a| a.kind == kind && a.id == id).map(|a| a.adopted_at.clone())
-        };
-        ZoneHints { adopted_at: zone_id.as_deref().and_then(adopted), zone_id }
+        let adopted_at = zone_id.as_deref().and_then(|id| recorded_adoption(Some(status), Kind::PrivateHostedZone, id));
+        ZoneHints { adopted_at, zone_id }
     }
 }
 

@@ -8,6 +8,7 @@ use warmstandby_aws::{AwsContext, AwsError, Ownership, data_tier, families};
 use warmstandby_core::data::observed::ObservedDataTier;
 use warmstandby_core::desired::{DesiredDataTier, DesiredGlobalEdge, DesiredRegionEdge};
 use warmstandby_core::edge::observed::{ObservedGlobalEdge, ObservedRegionEdge};
+use warmstandby_core::identity::recorded_adoption;
 use warmstandby_core::plan::Place;
 use warmstandby_core::resource::Kind;
 use warmstandby_core::stack_pass::{Desired, Snapshot};
@@ -101,12 +102,6 @@ pub(super) struct EdgeObserved {
     pub(super) families: warmstandby_core::families::FamiliesObserved,
 }
 
-/// When the last status recorded the adoption of the `kind` `id`.
-fn adopted_at(status: Option<&ThreeTierStackStatus>, kind: Kind, id: &str) -> Option<String> {
-    let adopted = status.map(|s| s.adopted.as_slice()).unwrap_or_default();
-    adopted.iter().find(|a| a.kind == kind.to_string() && a.id == id).map(|a| a.adopted_at.clone())
-}
-
 /// IDs of the last status, so that observation reads resources directly.
 pub(super) fn hints(
     status: Option<&ThreeTierStackStatus>,
@@ -129,7 +124,7 @@ pub(super) fn hints(
             Some(role) => &desired_regions[role.index()].certificate,
             None => &global.cloudfront_certificate_choice,
         };
-        choice.adopt.as_ref().and_then(|(arn, _)| adopted_at(Some(status), Kind::Certificate, arn))
+        choice.adopt.as_ref().and_then(|(arn, _)| recorded_adoption(Some(status), Kind::Certificate, arn))
     };
     EdgeHints {
         certificates_adopted_at: [
@@ -191,7 +186,7 @@ pub(super) fn last_known_edge(
             status: "ISSUED".into(),
             validation: Vec::new(),
             names: Vec::new(),
-            claim: adopted_at(status, Kind::Certificate, &arn)
+            claim: recorded_adoption(status, Kind::Certificate, &arn)
                 .map(warmstandby_core::identity::Claim::Adopted)
                 .unwrap_or_default(),
             arn,
