@@ -39,7 +39,10 @@ fn cloudfront_certificate<'a>(inputs: &'a EdgeInputs<'_>) -> Option<&'a Observed
     .filter(|c| c.claim.is_ours())
 }
 
-pub(super) fn plan_global(plan: &mut EdgePlan, inputs: &EdgeInputs<'_>) {
+/// Plans the global resources; returns the health check the stack's records
+/// and its alarm (the alarm family's) should use now: `None` while it is
+/// being created or adopted.
+pub(super) fn plan_global(plan: &mut EdgePlan, inputs: &EdgeInputs<'_>) -> Option<String> {
     let g = inputs.global;
     let o = inputs.observed;
     plan_cloudfront_certificate(plan, inputs);
@@ -54,7 +57,7 @@ pub(super) fn plan_global(plan: &mut EdgePlan, inputs: &EdgeInputs<'_>) {
                 g.zone_name
             ));
         }
-        return;
+        return health_check_id;
     };
     let mut desired: Vec<RecordSpec> = Vec::new();
     // Validation records for the certificates the stack requested: an
@@ -124,12 +127,7 @@ pub(super) fn plan_global(plan: &mut EdgePlan, inputs: &EdgeInputs<'_>) {
             plan.push(Place::Global, DnsAction::DeleteHealthCheck { id: h.id.clone() });
         }
     }
-}
-
-/// The health check the stack's records and its alarm (the alarm family's)
-/// should use now: `None` while it is being created or adopted.
-pub(super) fn health_check_in_use(inputs: &EdgeInputs<'_>) -> Option<String> {
-    plan_health_check(&mut EdgePlan::default(), inputs)
+    health_check_id
 }
 
 fn plan_cloudfront_certificate(plan: &mut EdgePlan, inputs: &EdgeInputs<'_>) {

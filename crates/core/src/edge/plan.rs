@@ -14,17 +14,18 @@ pub use crate::edge::inputs::*;
 pub use crate::edge::teardown::plan_edge_teardown;
 
 pub fn plan_edge(inputs: &EdgeInputs<'_>) -> EdgePlan {
+    plan_edge_with_health_check(inputs).0
+}
+
+/// The edge's plan, and the health check it uses now (which the alarm
+/// family watches, `families::alarm`).
+pub fn plan_edge_with_health_check(inputs: &EdgeInputs<'_>) -> (EdgePlan, Option<String>) {
     let mut plan = EdgePlan::default();
     for r in &inputs.regions {
         regional::plan_region(&mut plan, r);
     }
-    global::plan_global(&mut plan, inputs);
-    plan
-}
-
-/// The health check the alarm family watches (`families::alarm`).
-pub fn health_check_in_use(inputs: &EdgeInputs<'_>) -> Option<String> {
-    global::health_check_in_use(inputs)
+    let health_check_id = global::plan_global(&mut plan, inputs);
+    (plan, health_check_id)
 }
 
 impl ObservedGlobalEdge {

@@ -167,7 +167,7 @@ impl World {
     /// The WAF and alarm families' plan, as the stack pass makes it beside
     /// the edge's (the alarm on the health check the edge uses now).
     fn seam_plan(&self) -> SeamPlan {
-        let health_check = crate::edge::plan::health_check_in_use(&self.inputs());
+        let (_, health_check) = plan_edge_with_health_check(&self.inputs());
         let around = Neighbours { health_check_id: health_check.as_deref(), ..self.around() };
         joined(self.waf_plan(), Alarm::plan(&self.alarm, &self.alarm_seen, &around))
     }

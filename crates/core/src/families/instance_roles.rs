@@ -487,7 +487,7 @@ impl StackFamily for InstanceRoles {
         observed: &ObservedRoles,
         around: &Neighbours<'_>,
     ) -> Plan<(Place, IamAction)> {
-        plan_roles_teardown(observed, around.instances_left(), &around.kept_profiles()).map(|a| (Place::Global, a))
+        plan_roles_teardown(observed, around.scaling_groups_left(), &around.kept_profiles()).map(|a| (Place::Global, a))
     }
 
     /// The instance profile of each tier, once it exists.

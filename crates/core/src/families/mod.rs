@@ -78,8 +78,9 @@ impl<'a> Neighbours<'a> {
         self.edge.regions.iter().flat_map(|(_, o)| o.kept_references().instance_profiles).collect()
     }
 
-    /// Instances of ours still run (their auto scaling groups are not gone).
-    pub fn instances_left(&self) -> bool {
+    /// Auto scaling groups of ours are not gone yet: their instances may
+    /// still run with our instance profiles.
+    pub fn scaling_groups_left(&self) -> bool {
         self.edge.regions.iter().any(|(_, o)| o.auto_scaling_groups.iter().any(|a| a.claim == Claim::Created))
     }
 }

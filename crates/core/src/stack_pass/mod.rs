@@ -19,7 +19,7 @@ use crate::desired::{
     desired_region_edge,
 };
 use crate::edge::observed::{ObservedGlobalEdge, ObservedRegionEdge};
-use crate::edge::plan::{EdgeInputs, EdgePlan, RegionEdgeInputs, TierLaunch, plan_edge};
+use crate::edge::plan::{EdgeInputs, EdgePlan, RegionEdgeInputs, TierLaunch, plan_edge_with_health_check};
 use crate::edge::status::EdgeView;
 use crate::failover::{Decision, FailoverReason, Memory, Request};
 use crate::families::environment::launch_settings;
@@ -575,7 +575,7 @@ fn plan_edge_of(
         web_acl_arn: crate::families::waf::association(&desired.families.waf, &snapshot.families.waf),
         alarm_health_check: crate::families::alarm::watched_health_check(&snapshot.families.alarm).map(str::to_string),
     };
-    (plan_edge(&inputs), crate::edge::plan::health_check_in_use(&inputs))
+    plan_edge_with_health_check(&inputs)
 }
 
 /// What the families on the seam see around them this pass.
