@@ -1,13 +1,12 @@
 //! A stack's data tier in one region: one concurrent observation of its
-//! families (`security_groups`, `rds`, `backup`) and one exhaustive
-//! dispatch of its actions.
+//! families (`security_groups`, `rds`) and one exhaustive dispatch of its
+//! actions.
 //!
-//! Each observe is one batched call per kind (RDS and Backup return every
-//! resource of the region; ours are picked by tag or by our deterministic
-//! names).
+//! Each observe is one batched call per kind (RDS returns every resource of
+//! the region; ours are picked by tag or by our deterministic names).
 
 use warmstandby_core::Password;
-use warmstandby_core::data::observed::{ObservedBackupVault, ObservedDataTier, ObservedDbSubnetGroup};
+use warmstandby_core::data::observed::{ObservedDataTier, ObservedDbSubnetGroup};
 use warmstandby_core::data::plan::DataAction;
 use warmstandby_core::desired::{DesiredDataTier, DesiredDatabase};
 use warmstandby_core::plan::ActionOutcome;
@@ -15,7 +14,7 @@ use warmstandby_core::plan::ActionOutcome;
 use crate::clients::AwsContext;
 use crate::errors::AwsError;
 use crate::tags::Ownership;
-use crate::{backup, fleet, rds, security_groups};
+use crate::{fleet, rds, security_groups};
 
 /// Observes one region's data tier of one stack.
 pub async fn observe(
@@ -25,7 +24,7 @@ pub async fn observe(
 ) -> Result<ObservedDataTier, AwsError> {
     let region = desired.region.as_str();
     let rds = aws.rds(region);
-    let (sgs, (dbs, subnet_groups), vaults, plans) = tokio::try_join!(
+    let (sgs, (dbs, subnet_groups)) = tokio::try_join!(
         Box::pin(fleet::security_groups(aws, region)),
         Box::pin(async {
             // A database reports its subnet group with the subnets: the
@@ -49,10 +48,6 @@ pub async fn observe(
                 Err(e) => Err(e),
             }
         }),
-        Box::pin(async {
-            if desired.backup_vault.is_some() { fleet::backup_vaults(aws, region).await.map(Some) } else { Ok(None) }
-        }),
-        Box::pin(backup::observe_backup_plans(aws, desired, owner)),
     )?;
 
     let (databases, adoptable) =
@@ -103,14 +98,6 @@ pub async fn observe(
             });
         }
     }
-    if let (Some(vaults), Some(name)) = (vaults, &desired.backup_vault) {
-        for v in vaults.iter().filter(|v| v.backup_vault_name() == Some(name.as_str())) {
-            let arn = v.backup_vault_arn().unwrap_or_default().to_string();
-            let claim = backup::claim(aws, region, &arn, owner, desired).await?;
-            out.backup_vaults.push(ObservedBackupVault { name: name.clone(), arn, claim });
-        }
-    }
-    out.backup_plans = plans;
     Ok(out)
 }
 
@@ -127,6 +114,5 @@ pub async fn apply(
     match action {
         DataAction::SecurityGroup(a) => Box::pin(security_groups::apply(aws, region, owner, a)).await,
         DataAction::Database(a) => Box::pin(rds::apply(aws, region, owner, desired, password, a)).await,
-        DataAction::Backup(a) => Box::pin(backup::apply(aws, region, owner, desired, a)).await,
     }
 }

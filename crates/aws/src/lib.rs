@@ -23,7 +23,6 @@ macro_rules! send_all {
     };
 }
 
-pub mod backup;
 pub mod calls;
 pub mod clients;
 pub mod data_tier;

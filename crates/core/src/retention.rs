@@ -1,13 +1,11 @@
 //! Retention per family: `deletionPolicy: Retain` on a server tier, the
 //! distribution, the web ACL or the backups leaves what the family made in
 //! place when the stack is deleted. At teardown what a retained family made
-//! is taken as adopted (`hold_retained_edge`, `hold_retained_data`; a
+//! is taken as adopted (`hold_retained_edge`; a
 //! family on the seam does it in its own `StackFamily::hold_retained` with
 //! [`hold`]), so each family's teardown plan releases it (our tags removed)
 //! together with what it uses, exactly as it releases what the stack adopted.
 
-use crate::data::desired::DesiredDataTier;
-use crate::data::observed::ObservedDataTier;
 use crate::edge::desired::{DesiredGlobalEdge, DesiredRegionEdge};
 use crate::edge::observed::{ObservedGlobalEdge, ObservedRegionEdge};
 use crate::identity::Claim;
@@ -54,15 +52,5 @@ pub fn hold_retained_edge(
         && let Some(d) = &mut global.distribution
     {
         hold(&mut d.claim);
-    }
-}
-
-/// The retained backup vaults and plan.
-pub fn hold_retained_data(desired: &[DesiredDataTier; 2], data: &mut [ObservedDataTier; 2]) {
-    for (d, o) in desired.iter().zip(data.iter_mut()) {
-        if d.retain_backups {
-            o.backup_vaults.iter_mut().for_each(|v| hold(&mut v.claim));
-            o.backup_plans.iter_mut().for_each(|p| hold(&mut p.claim));
-        }
     }
 }

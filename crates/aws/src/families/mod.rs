@@ -6,6 +6,7 @@
 //! one crate and forgotten in the other.
 
 pub mod alarm;
+pub mod backup;
 pub mod bastion;
 pub mod instance_roles;
 pub mod private_dns;

@@ -56,7 +56,7 @@ pub async fn teardown(
         Box::pin(observe_both(aws, desired, &owners)),
         Box::pin(observe_edge(aws, &wanted, &owners, &no_hints)),
     );
-    let (mut observed, mut edge_observed) = match observed.and_then(|d| edge_observed.map(|e| (d, e))) {
+    let (observed, mut edge_observed) = match observed.and_then(|d| edge_observed.map(|e| (d, e))) {
         Ok(o) => o,
         Err(e) => {
             let (errors, waiting) = crate::set_throttles_aside(vec![e]);
@@ -67,7 +67,6 @@ pub async fn teardown(
     let (regions, global) = (&mut edge_observed.regions, &mut edge_observed.global);
     warmstandby_core::retention::hold_retained_edge(&wanted.regions, &wanted.global, regions, global);
     wanted.families.hold_retained(&mut edge_observed.families);
-    warmstandby_core::retention::hold_retained_data(&wanted.data, &mut observed);
     let marker = owners[0].owner_marker();
     // The load balancers and instances use the data tier's security groups:
     // the data tier goes after them. The seam families use none of it.
@@ -166,25 +165,6 @@ fn retained(wanted: &Desired, status: Option<&warmstandby_api::ThreeTierStackSta
         kept.push(format!(
             "distribution {id} (deletionPolicy Retain; serving, with the certificate and web ACL of the stack's it uses)"
         ));
-    }
-    if d[0].retain_backups {
-        kept.push(format!(
-            "backup vaults {} ({}) and {} ({}) with their recovery points, and the backup plan (spec.backup.deletionPolicy is Retain)",
-            d[0].backup_vault.clone().unwrap_or_default(),
-            d[0].region,
-            d[1].backup_vault.clone().unwrap_or_default(),
-            d[1].region
-        ));
-    } else {
-        let vaults = d
-            .iter()
-            .filter(|x| x.adopt_backup_vault)
-            .filter_map(|x| x.backup_vault.as_ref().map(|v| format!("backup vault {v} ({})", x.region)));
-        let plan = d[0].backup_plan.as_ref().and_then(|p| p.adopt.as_ref()).map(|id| format!("backup plan {id}"));
-        let adopted_backups: Vec<String> = vaults.chain(plan).collect();
-        if !adopted_backups.is_empty() {
-            kept.push(format!("{} (adopted, with the vaults a kept plan uses)", adopted_backups.join(", ")));
-        }
     }
     (!kept.is_empty()).then(|| format!("{}: left running without warmstandby's tags", kept.join(" and ")))
 }

@@ -14,14 +14,11 @@ pub enum DataAction {
     SecurityGroup(SecurityGroupAction),
     /// RDS: the subnet group, the writer and its replica.
     Database(DatabaseAction),
-    /// AWS Backup.
-    Backup(BackupAction),
 }
 
 crate::plan::into_family_action!(DataAction {
     SecurityGroupAction => SecurityGroup,
     DatabaseAction => Database,
-    BackupAction => Backup,
 });
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -120,61 +117,6 @@ pub enum DatabaseAction {
     },
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum BackupAction {
-    CreateBackupVault {
-        name: String,
-    },
-    DeleteBackupVault {
-        name: String,
-    },
-    CreateBackupPlan {
-        name: String,
-        schedule: String,
-        retention_days: i32,
-        copy_to_vault_arn: String,
-    },
-    UpdateBackupPlan {
-        plan_id: String,
-        name: String,
-        schedule: String,
-        retention_days: i32,
-        copy_to_vault_arn: String,
-    },
-    CreateBackupSelection {
-        plan_id: String,
-        name: String,
-        iam_role_arn: String,
-    },
-    DeleteBackupSelection {
-        plan_id: String,
-        selection_id: String,
-    },
-    DeleteBackupPlan {
-        plan_id: String,
-    },
-    /// Takes an existing vault (`spec.backup.adopt`) as ours: tags it.
-    AdoptBackupVault {
-        name: String,
-        arn: String,
-    },
-    /// Leaves a vault in place, untagged: adopted, or used by a plan that stays.
-    ReleaseBackupVault {
-        name: String,
-        arn: String,
-    },
-    /// Takes an existing plan (`spec.backup.adopt.plan`) as ours: tags it.
-    AdoptBackupPlan {
-        plan_id: String,
-        arn: String,
-    },
-    /// Leaves an adopted plan in place, untagged (the stack's selection deleted first).
-    ReleaseBackupPlan {
-        plan_id: String,
-        arn: String,
-    },
-}
-
 impl FamilyAction for SecurityGroupAction {
     fn effect(&self) -> (Effect, Kind) {
         let effect = match self {
@@ -265,45 +207,6 @@ impl FamilyAction for DatabaseAction {
                 Some(s) => format!("delete database {identifier} (final snapshot {s})"),
                 None => format!("delete database {identifier}"),
             },
-        }
-    }
-}
-
-impl FamilyAction for BackupAction {
-    fn effect(&self) -> (Effect, Kind) {
-        use BackupAction as A;
-        match self {
-            A::CreateBackupVault { .. } => (Effect::Create, Kind::BackupVault),
-            A::DeleteBackupVault { .. } => (Effect::Delete, Kind::BackupVault),
-            A::CreateBackupPlan { .. } => (Effect::Create, Kind::BackupPlan),
-            A::UpdateBackupPlan { .. } => (Effect::Update, Kind::BackupPlan),
-            A::CreateBackupSelection { .. } => (Effect::Create, Kind::BackupSelection),
-            A::DeleteBackupSelection { .. } => (Effect::Delete, Kind::BackupSelection),
-            A::DeleteBackupPlan { .. } => (Effect::Delete, Kind::BackupPlan),
-            A::AdoptBackupVault { .. } => (Effect::Adopt, Kind::BackupVault),
-            A::ReleaseBackupVault { .. } => (Effect::Release, Kind::BackupVault),
-            A::AdoptBackupPlan { .. } => (Effect::Adopt, Kind::BackupPlan),
-            A::ReleaseBackupPlan { .. } => (Effect::Release, Kind::BackupPlan),
-        }
-    }
-
-    fn describe(&self) -> String {
-        match self {
-            BackupAction::CreateBackupVault { name } => format!("create backup vault {name}"),
-            BackupAction::DeleteBackupVault { name } => format!("delete backup vault {name}"),
-            BackupAction::CreateBackupPlan { name, .. } => format!("create backup plan {name}"),
-            BackupAction::UpdateBackupPlan { name, .. } => format!("update backup plan {name}"),
-            BackupAction::CreateBackupSelection { name, .. } => format!("create backup selection {name}"),
-            BackupAction::DeleteBackupSelection { selection_id, .. } => {
-                format!("delete backup selection {selection_id}")
-            }
-            BackupAction::DeleteBackupPlan { plan_id } => format!("delete backup plan {plan_id}"),
-            BackupAction::AdoptBackupVault { name, .. } => format!("adopt backup vault {name}"),
-            BackupAction::ReleaseBackupVault { name, .. } => format!("leave backup vault {name} in place, untagged"),
-            BackupAction::AdoptBackupPlan { plan_id, .. } => format!("adopt backup plan {plan_id}"),
-            BackupAction::ReleaseBackupPlan { plan_id, .. } => {
-                format!("leave backup plan {plan_id} in place, untagged")
-            }
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Typed desired state of a stack's network-attached and data tier in one
-//! region: security groups, DB subnet group, database (writer in
-//! the active region, cross-region replica in the other), backup vault
-//! (and, in the primary, the backup plan).
+//! region: security groups, DB subnet group and database (writer in the
+//! active region, cross-region replica in the other). The backups are their
+//! family's (`families::backup`).
 
 use std::collections::BTreeMap;
 
@@ -74,21 +74,6 @@ pub enum DesiredDatabase {
     },
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DesiredBackupPlan {
-    pub name: String,
-    pub schedule: String,
-    pub retention_days: i32,
-    /// Vault name in the standby region that recovery points are copied to.
-    pub copy_to_vault: String,
-    pub copy_to_region: String,
-    pub selection_name: String,
-    /// Role for the selection; `None`: the account's AWSBackupDefaultServiceRole.
-    pub iam_role_arn: Option<String>,
-    /// An existing plan to adopt (`spec.backup.adopt.plan`), by ID: it keeps its name.
-    pub adopt: Option<String>,
-}
-
 /// One region's part of a stack beyond its network.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DesiredDataTier {
@@ -106,14 +91,6 @@ pub struct DesiredDataTier {
     pub retain_database: bool,
     pub database: DesiredDatabase,
     pub final_snapshot: bool,
-    /// The region's vault: ours, or the one `spec.backup.adopt` names.
-    pub backup_vault: Option<String>,
-    /// `backup_vault` names an existing vault to adopt, never one to create.
-    pub adopt_backup_vault: bool,
-    /// `spec.backup.deletionPolicy: Retain`: the vaults and the plan are left
-    /// in place, untagged, when the stack is deleted.
-    pub retain_backups: bool,
-    pub backup_plan: Option<DesiredBackupPlan>,
     /// Failover epoch to tag on a database this pass promotes.
     pub epoch: i64,
     /// A former writer here may be replaced by a replica (after a final snapshot).
@@ -206,22 +183,6 @@ pub fn desired_data_tier(stack: &ValidatedStack, placement: &Placement, role: Re
             deletion_protection: db.deletion_protection,
         }
     };
-    let adopt = spec.backup.adopt.as_ref();
-    let vault_of = |role: RegionRole| {
-        adopt
-            .and_then(|a| if role == RegionRole::Primary { a.primary_vault.clone() } else { a.standby_vault.clone() })
-            .unwrap_or_else(|| stack.aws_name("vault", 50))
-    };
-    let backup_plan = (spec.backup.enabled && role == RegionRole::Primary).then(|| DesiredBackupPlan {
-        name: stack.aws_name("plan", 50),
-        schedule: spec.backup.schedule.clone(),
-        retention_days: spec.backup.retention_days,
-        copy_to_vault: vault_of(RegionRole::Standby),
-        copy_to_region: stack.pair.standby.region.clone(),
-        selection_name: stack.aws_name("servers", 50),
-        iam_role_arn: spec.backup.iam_role_arn.clone(),
-        adopt: adopt.and_then(|a| a.plan.clone()),
-    });
     DesiredDataTier {
         role,
         region,
@@ -237,13 +198,6 @@ pub fn desired_data_tier(stack: &ValidatedStack, placement: &Placement, role: Re
         }) == warmstandby_api::DeletionPolicy::Retain,
         database,
         final_snapshot: db.final_snapshot,
-        backup_vault: spec.backup.enabled.then(|| vault_of(role)),
-        adopt_backup_vault: spec.backup.enabled
-            && adopt.is_some_and(|a| {
-                if role == RegionRole::Primary { a.primary_vault.is_some() } else { a.standby_vault.is_some() }
-            }),
-        retain_backups: warmstandby_api::DeletionPolicy::retains(spec.backup.deletion_policy),
-        backup_plan,
         epoch: placement.epoch,
         rebuild_replica: !active && placement.fenced == Some(role) && placement.rebuild_allowed,
         fence_epoch: (placement.fenced == Some(role) && placement.fence_epoch > 0).then_some(placement.fence_epoch),

@@ -1,5 +1,6 @@
-//! The data tier (security groups, MySQL writer and replica, private DNS,
-//! backups; the bastion is on the family seam, `families::bastion`): desired state, observation and plan. Its
+//! The data tier (security groups, MySQL writer and replica; the bastion,
+//! private DNS and backups are on the family seam, `families`): desired
+//! state, observation and plan. Its
 //! conditions are computed with the stack's (`stack_pass::status`).
 
 pub mod actions;

@@ -7,8 +7,6 @@ pub struct ObservedDataTier {
     pub security_groups: Vec<ObservedSecurityGroup>,
     pub db_subnet_groups: Vec<ObservedDbSubnetGroup>,
     pub databases: Vec<ObservedDatabase>,
-    pub backup_vaults: Vec<ObservedBackupVault>,
-    pub backup_plans: Vec<ObservedBackupPlan>,
     /// Instances `spec.database.adopt` names that are not this stack's yet
     /// (untagged, or tagged by another owner: the plan refuses those).
     pub adoptable: Vec<ObservedDatabase>,
@@ -83,30 +81,6 @@ impl ObservedDatabase {
     pub fn is_available(&self) -> bool {
         self.status == "available"
     }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ObservedBackupVault {
-    pub name: String,
-    pub arn: String,
-    /// Read from its tags when `spec.backup.adopt` names it.
-    pub claim: crate::identity::Claim,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ObservedBackupPlan {
-    pub id: String,
-    pub arn: String,
-    pub name: String,
-    pub schedule: String,
-    pub retention_days: Option<i64>,
-    /// The vault its (first) rule backs up to.
-    pub target_vault: String,
-    pub copy_to_vault_arn: Option<String>,
-    /// (ID, name).
-    pub selections: Vec<(String, String)>,
-    /// Read from its tags when `spec.backup.adopt.plan` names it.
-    pub claim: crate::identity::Claim,
 }
 
 /// Desired rules resolved against observed group IDs.

@@ -4,9 +4,8 @@
 use warmstandby_api::{DriftItem, RegionRole};
 
 pub use crate::data::actions::*;
-use crate::data::desired::{DesiredBackupPlan, DesiredDataTier, DesiredDatabase, IngressRule, NetworkRefs, RuleSource};
-use crate::data::observed::{ObservedBackupPlan, ObservedDataTier, ObservedDatabase, ObservedRule, rule_matches};
-use crate::identity::adoption_refused;
+use crate::data::desired::{DesiredDataTier, DesiredDatabase, IngressRule, NetworkRefs, RuleSource};
+use crate::data::observed::{ObservedDataTier, ObservedDatabase, ObservedRule, rule_matches};
 
 /// Both regions' data tier plan, each action with the region it runs in.
 pub type DataPlan = crate::plan::Plan<(RegionRole, DataAction)>;
@@ -16,9 +15,6 @@ pub struct RegionInputs<'a> {
     pub desired: &'a DesiredDataTier,
     pub observed: &'a ObservedDataTier,
     pub network: &'a NetworkRefs,
-    /// `arn:aws:backup:<region>:<account>:backup-vault:` prefix is not known
-    /// offline; the adapter reports vault ARNs by name.
-    pub vault_arn: &'a dyn Fn(RegionRole, &str) -> Option<String>,
 }
 
 fn tcp(port: i32, source: &RuleSource, group_id_of: &dyn Fn(&str) -> Option<String>) -> Option<ObservedRule> {
@@ -58,7 +54,6 @@ pub fn plan_data_tier(regions: [RegionInputs<'_>; 2]) -> DataPlan {
 fn plan_region(plan: &mut DataPlan, r: &RegionInputs<'_>, writer: Option<(&ObservedDatabase, &str)>) {
     plan_security_groups(plan, r);
     plan_database(plan, r, writer);
-    plan_backups(plan, r);
 }
 
 /// The ID of the security group of `role` (`db`, `alb-web`, ...), once it exists.
@@ -267,148 +262,8 @@ fn plan_database(plan: &mut DataPlan, r: &RegionInputs<'_>, writer: Option<(&Obs
     }
 }
 
-/// The backup vault, plan and selection; those `spec.backup.adopt` names
-/// are adopted first (refused by field when missing or someone else's).
-fn plan_backups(plan: &mut DataPlan, r: &RegionInputs<'_>) {
-    let (d, o) = (r.desired, r.observed);
-    let region = d.region.as_str();
-    let vault_ready = d.backup_vault.as_ref().is_some_and(|vault| plan_backup_vault(plan, d, o, vault));
-    let Some(p) = &d.backup_plan else { return };
-    let copy_arn = (r.vault_arn)(RegionRole::Standby, &p.copy_to_vault);
-    let have = match &p.adopt {
-        Some(id) => o.backup_plans.iter().find(|x| x.id == *id),
-        None => o.backup_plans.iter().find(|x| x.name == p.name),
-    };
-    if let Some(id) = &p.adopt {
-        let (what, place) = (format!("backup plan {id}"), format!(" in {region}"));
-        if let Some(why) = adoption_refused("spec.backup.adopt.plan", &what, &place, have.map(|h| &h.claim)) {
-            plan.blocked.push(why);
-            return;
-        }
-        if let Some(h) = have.filter(|h| !h.claim.is_ours()) {
-            plan.push(d.role, BackupAction::AdoptBackupPlan { plan_id: h.id.clone(), arn: h.arn.clone() });
-            // Its differences show now and are changed once it is ours.
-            plan.drift.extend(backup_plan_drift(region, d, p, h, copy_arn.as_deref()));
-            return;
-        }
-    }
-    match (have, copy_arn, vault_ready) {
-        (None, Some(arn), true) => plan.push(
-            d.role,
-            BackupAction::CreateBackupPlan {
-                name: p.name.clone(),
-                schedule: p.schedule.clone(),
-                retention_days: p.retention_days,
-                copy_to_vault_arn: arn,
-            },
-        ),
-        (None, _, _) => plan.waiting.push("the backup plan waits for both vaults".into()),
-        (Some(h), arn, _) => {
-            let drift = backup_plan_drift(region, d, p, h, arn.as_deref());
-            if !drift.is_empty()
-                && let Some(arn) = arn.clone()
-            {
-                plan.push(
-                    d.role,
-                    BackupAction::UpdateBackupPlan {
-                        plan_id: h.id.clone(),
-                        // An adopted plan keeps its name.
-                        name: h.name.clone(),
-                        schedule: p.schedule.clone(),
-                        retention_days: p.retention_days,
-                        copy_to_vault_arn: arn,
-                    },
-                );
-            }
-            plan.drift.extend(drift);
-            let role = p.iam_role_arn.clone().or_else(|| arn.as_deref().and_then(default_backup_role));
-            match (h.selections.iter().any(|(_, n)| *n == p.selection_name), role) {
-                (true, _) => {}
-                (false, Some(iam_role_arn)) => plan.push(
-                    d.role,
-                    BackupAction::CreateBackupSelection {
-                        plan_id: h.id.clone(),
-                        name: p.selection_name.clone(),
-                        iam_role_arn,
-                    },
-                ),
-                (false, None) => plan.waiting.push("the backup selection waits for the standby vault".into()),
-            }
-        }
-    }
-}
-
-/// The region's vault: created, adopted or refused. True once it is ours.
-fn plan_backup_vault(plan: &mut DataPlan, d: &DesiredDataTier, o: &ObservedDataTier, vault: &str) -> bool {
-    let region = d.region.as_str();
-    let field = if d.role == RegionRole::Primary { "primaryVault" } else { "standbyVault" };
-    let found = o.backup_vaults.iter().find(|v| v.name == vault);
-    match (found, d.adopt_backup_vault) {
-        (Some(v), _) if v.claim.is_ours() => true,
-        (None, false) => {
-            plan.push(d.role, BackupAction::CreateBackupVault { name: vault.to_string() });
-            false
-        }
-        // Ours by name and not ours by its tags (read while retained): never adopted unless named.
-        (Some(_), false) => {
-            plan.blocked
-                .push(format!("backup vault {vault} in {region} exists and is not this stack's; it is left alone"));
-            false
-        }
-        (found, true) => {
-            let (path, what) = (format!("spec.backup.adopt.{field}"), format!("backup vault {vault}"));
-            match (adoption_refused(&path, &what, &format!(" in {region}"), found.map(|v| &v.claim)), found) {
-                (Some(why), _) => plan.blocked.push(why),
-                (None, Some(v)) => {
-                    plan.push(d.role, BackupAction::AdoptBackupVault { name: v.name.clone(), arn: v.arn.clone() })
-                }
-                (None, None) => {}
-            }
-            false
-        }
-    }
-}
-
-/// Where the plan `h` differs from the spec's `p`.
-fn backup_plan_drift(
-    region: &str,
-    d: &DesiredDataTier,
-    p: &DesiredBackupPlan,
-    h: &ObservedBackupPlan,
-    copy_arn: Option<&str>,
-) -> Vec<DriftItem> {
-    let mut drift = Vec::new();
-    let mut item = |field: &str, want: &str, have: &str| {
-        if want != have {
-            drift.push(DriftItem::new(region, "BackupPlan", &h.id, field, want, have));
-        }
-    };
-    item("schedule", &p.schedule, &h.schedule);
-    let retention = h.retention_days.map(|d| d.to_string()).unwrap_or_else(|| "none".into());
-    item("retentionDays", &p.retention_days.to_string(), &retention);
-    if let Some(vault) = &d.backup_vault {
-        item("vault", vault, &h.target_vault);
-    }
-    if let Some(arn) = copy_arn {
-        item("copyTo", arn, h.copy_to_vault_arn.as_deref().unwrap_or("none"));
-    }
-    drift
-}
-
 /// The AWS-managed RDS key of the replica's region.
 pub const REPLICA_KMS_KEY: &str = "alias/aws/rds";
-
-/// `arn:<partition>:iam::<account>:role/service-role/AWSBackupDefaultServiceRole`
-/// for the account of a vault ARN (`arn:<partition>:backup:<region>:<account>:...`).
-pub fn default_backup_role(vault_arn: &str) -> Option<String> {
-    let parts: Vec<&str> = vault_arn.split(':').collect();
-    match parts.as_slice() {
-        ["arn", partition, "backup", _, account, ..] if !account.is_empty() => {
-            Some(format!("arn:{partition}:iam::{account}:role/service-role/AWSBackupDefaultServiceRole"))
-        }
-        _ => None,
-    }
-}
 
 /// `spec.database.adopt` names an instance that is not ours yet: adopt it
 /// when it is what the spec describes up to changes made in place; refuse,

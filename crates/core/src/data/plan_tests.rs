@@ -4,7 +4,6 @@ use super::*;
 use crate::data::desired::{DesiredDataTier, NetworkRefs, desired_data_tier};
 use crate::data::observed::{ObservedDataTier, ObservedDatabase, ObservedSecurityGroup};
 use crate::data::teardown::plan_data_teardown;
-use crate::identity::Claim;
 use crate::placement::Placement;
 
 fn desired(edit: impl Fn(&mut ThreeTierStack)) -> [DesiredDataTier; 2] {
@@ -58,15 +57,10 @@ fn groups_and_subnet_groups(d: &[DesiredDataTier; 2]) -> [ObservedDataTier; 2] {
     o
 }
 
-fn plan_both(
-    d: &[DesiredDataTier; 2],
-    o: &[ObservedDataTier; 2],
-    nets: &[NetworkRefs; 2],
-    vault_arn: &dyn Fn(RegionRole, &str) -> Option<String>,
-) -> DataPlan {
+fn plan_both(d: &[DesiredDataTier; 2], o: &[ObservedDataTier; 2], nets: &[NetworkRefs; 2]) -> DataPlan {
     plan_data_tier([
-        RegionInputs { desired: &d[0], observed: &o[0], network: &nets[0], vault_arn },
-        RegionInputs { desired: &d[1], observed: &o[1], network: &nets[1], vault_arn },
+        RegionInputs { desired: &d[0], observed: &o[0], network: &nets[0] },
+        RegionInputs { desired: &d[1], observed: &o[1], network: &nets[1] },
     ])
 }
 
@@ -91,8 +85,7 @@ fn groups_come_before_their_rules_and_the_writer_before_the_replica() {
     let d = desired(|_| {});
     let empty = [ObservedDataTier::default(), ObservedDataTier::default()];
     let nets = [net("east"), net("west")];
-    let none = |_: RegionRole, _: &str| None;
-    let p = plan_both(&d, &empty, &nets, &none);
+    let p = plan_both(&d, &empty, &nets);
     let k = kinds(&p);
     assert_eq!(k.iter().filter(|x| x.ends_with("CreateSecurityGroup")).count(), 12);
     assert!(
@@ -104,7 +97,7 @@ fn groups_come_before_their_rules_and_the_writer_before_the_replica() {
     // Groups exist: rules and writer; the replica still waits for the writer
     // (the bastion, beside them, is its own family's: `families::bastion`).
     let o = groups_and_subnet_groups(&d);
-    let p = plan_both(&d, &o, &nets, &none);
+    let p = plan_both(&d, &o, &nets);
     let k = kinds(&p);
     assert!(k.contains(&"primary:CreateWriter".to_string()), "{k:?}");
     assert!(!k.iter().any(|x| x.ends_with("CreateReplica")));
@@ -139,8 +132,7 @@ fn an_extra_rule_is_drift_and_revoked() {
         group_id: None,
     });
     let nets = [net("east"), net("west")];
-    let none = |_: RegionRole, _: &str| None;
-    let p = plan_both(&d, &o, &nets, &none);
+    let p = plan_both(&d, &o, &nets);
     assert!(p.drift.iter().any(|x| x.resource == "sg-east-db"
         && x.field == "ingress[tcp/3306-3306 from 0.0.0.0/0]"
         && x.expected == "absent"));
@@ -162,28 +154,12 @@ fn built(d: &[DesiredDataTier; 2]) -> [ObservedDataTier; 2] {
     east.databases.push(database(&d[0].db_identifier, None, true));
     west.databases.push(database(&d[1].db_identifier, Some(&d[0].db_identifier), true));
     for (o, d) in [(&mut east, &d[0]), (&mut west, &d[1])] {
-        o.backup_vaults.push(crate::data::observed::ObservedBackupVault {
-            name: d.backup_vault.clone().unwrap(),
-            arn: "arn:aws:backup:r:123456789012:backup-vault:v".into(),
-            claim: Claim::Created,
-        });
         o.db_subnet_groups.push(crate::data::observed::ObservedDbSubnetGroup {
             name: d.db_subnet_group.clone(),
             subnet_ids: vec![],
             arn: String::new(),
         });
     }
-    east.backup_plans.push(crate::data::observed::ObservedBackupPlan {
-        id: "plan-1".into(),
-        arn: "arn:aws:backup:r:123456789012:backup-plan:plan-1".into(),
-        claim: Claim::Created,
-        target_vault: d[0].backup_vault.clone().unwrap(),
-        name: "p".into(),
-        schedule: "cron(0 5 ? * * *)".into(),
-        retention_days: Some(35),
-        copy_to_vault_arn: None,
-        selections: vec![("sel-1".into(), "s".into())],
-    });
     [east, west]
 }
 
@@ -220,15 +196,6 @@ fn teardown_rounds(d: &[DesiredDataTier; 2], mut o: [ObservedDataTier; 2]) -> Ve
         for (role, a) in p.actions {
             let m = &mut o[role.index()];
             match a {
-                DataAction::Backup(BackupAction::DeleteBackupSelection { selection_id, .. }) => {
-                    m.backup_plans.iter_mut().for_each(|p| p.selections.retain(|(id, _)| *id != selection_id))
-                }
-                DataAction::Backup(BackupAction::DeleteBackupPlan { plan_id }) => {
-                    m.backup_plans.retain(|p| p.id != plan_id)
-                }
-                DataAction::Backup(BackupAction::DeleteBackupVault { name }) => {
-                    m.backup_vaults.retain(|v| v.name != name)
-                }
                 DataAction::Database(DatabaseAction::UnprotectDatabase { identifier }) => m
                     .databases
                     .iter_mut()
@@ -277,8 +244,6 @@ fn teardown_order_replica_writer_snapshot_groups() {
         "{:?}",
         rounds[writer]
     );
-    assert!(round_of(&rounds, "DeleteBackupSelection") < round_of(&rounds, "DeleteBackupPlan"));
-    assert!(round_of(&rounds, "DeleteBackupPlan") < round_of(&rounds, "DeleteBackupVault"));
     assert!(round_of(&rounds, "RevokeIngress") < round_of(&rounds, "DeleteSecurityGroup"));
     assert!(writer < round_of(&rounds, "primary:DeleteSecurityGroup"), "groups go after the databases that use them");
     assert!(writer < round_of(&rounds, "primary:DeleteDbSubnetGroup"));
@@ -299,8 +264,7 @@ fn deletion_protection_is_only_lifted_for_a_requested_delete() {
     let d = desired(|_| {});
     let o = built(&d);
     let nets = [net("east"), net("west")];
-    let arn = |_: RegionRole, _: &str| Some("arn:aws:backup:us-west-2:123456789012:backup-vault:v".to_string());
-    let p = plan_both(&d, &o, &nets, &arn);
+    let p = plan_both(&d, &o, &nets);
     assert!(!p.actions.iter().any(|(_, a)| matches!(
         a,
         DataAction::Database(DatabaseAction::UnprotectDatabase { .. })
@@ -309,22 +273,12 @@ fn deletion_protection_is_only_lifted_for_a_requested_delete() {
 }
 
 #[test]
-fn backup_role_defaults_to_the_vault_account() {
-    assert_eq!(
-        default_backup_role("arn:aws:backup:us-west-2:123456789012:backup-vault:v").as_deref(),
-        Some("arn:aws:iam::123456789012:role/service-role/AWSBackupDefaultServiceRole")
-    );
-    assert_eq!(default_backup_role("nonsense"), None);
-}
-
-#[test]
 fn an_encrypted_writer_gets_a_replica_with_a_key_of_its_own_region() {
     let d = desired(|_| {});
     let nets = [net("east"), net("west")];
     let mut o = groups_and_subnet_groups(&d);
     o[0].databases.push(database(&d[0].db_identifier, None, true));
-    let none = |_: RegionRole, _: &str| None;
-    let p = plan_both(&d, &o, &nets, &none);
+    let p = plan_both(&d, &o, &nets);
     let replica = p.actions.iter().find_map(|(_, a)| match a {
         DataAction::Database(DatabaseAction::CreateReplica { kms_key_id, deletion_protection, source_arn, .. }) => {
             Some((kms_key_id.clone(), *deletion_protection, source_arn.clone()))
@@ -352,7 +306,7 @@ fn the_offline_topology_lists_the_rules_apply_makes_with_non_default_ports() {
         desired_data_tier(&v, &Placement::of_spec(&v), RegionRole::Standby),
     ];
     let o = groups_and_subnet_groups(&d);
-    let plan = plan_both(&d, &o, &[net("east"), net("west")], &|_, _| None);
+    let plan = plan_both(&d, &o, &[net("east"), net("west")]);
     let topology = crate::desired::stack_topology(&v).unwrap();
     for (i, (role, region)) in [(RegionRole::Primary, "east"), (RegionRole::Standby, "west")].into_iter().enumerate() {
         let group_role = |id: &str| id.trim_start_matches(&format!("sg-{region}-")).to_string();
@@ -412,7 +366,7 @@ fn adopting(writer: &str, replica: Option<&str>) -> ([DesiredDataTier; 2], [Obse
 }
 
 fn adopt_plan(d: &[DesiredDataTier; 2], o: &[ObservedDataTier; 2]) -> DataPlan {
-    plan_both(d, o, &[net("east"), net("west")], &|_, _| None)
+    plan_both(d, o, &[net("east"), net("west")])
 }
 
 #[test]
@@ -596,205 +550,4 @@ fn groups_a_kept_tier_uses_are_released_with_their_rules_among_them() {
     let deleted = groups_of("delete");
     assert!(!deleted.iter().any(|g| kept.iter().any(|k| g.ends_with(k.as_str()))), "{deleted:?}");
     assert_eq!(deleted.len(), o[0].security_groups.len() - 2 + o[1].security_groups.len(), "{deleted:?}");
-}
-
-/// The data plan with the vaults' ARNs resolved as the stack pass does (ours only).
-fn plan_with_vaults(d: &[DesiredDataTier; 2], o: &[ObservedDataTier; 2]) -> DataPlan {
-    let vault_arn = |role: RegionRole, name: &str| {
-        o[role.index()].backup_vaults.iter().find(|v| v.name == name && v.claim.is_ours()).map(|v| v.arn.clone())
-    };
-    plan_both(d, o, &[net("east"), net("west")], &vault_arn)
-}
-
-fn vault(name: &str, claim: Claim) -> crate::data::observed::ObservedBackupVault {
-    crate::data::observed::ObservedBackupVault {
-        name: name.into(),
-        arn: format!("arn:aws:backup:r:123456789012:backup-vault:{name}"),
-        claim,
-    }
-}
-
-/// The plan a person made in the console: a daily rule to `Default`, no copy, a selection of its own.
-fn console_backup_plan(claim: Claim) -> crate::data::observed::ObservedBackupPlan {
-    crate::data::observed::ObservedBackupPlan {
-        id: "plan-console".into(),
-        arn: "arn:aws:backup:us-east-1:123456789012:backup-plan:plan-console".into(),
-        name: "bookstore-daily".into(),
-        schedule: "cron(0 3 * * ? *)".into(),
-        retention_days: Some(7),
-        target_vault: "Default".into(),
-        copy_to_vault_arn: None,
-        selections: vec![("sel-console".into(), "everything-tagged-bookstore".into())],
-        claim,
-    }
-}
-
-#[test]
-fn named_backup_vaults_and_plan_are_adopted_changed_to_the_spec_and_left_by_teardown() {
-    let d = desired(|s| {
-        s.spec.backup.adopt = Some(warmstandby_api::BackupAdoption {
-            primary_vault: Some("bookstore-east".into()),
-            standby_vault: Some("bookstore-west".into()),
-            plan: Some("plan-console".into()),
-        })
-    });
-    assert_eq!((d[0].backup_vault.as_deref(), d[0].adopt_backup_vault), (Some("bookstore-east"), true));
-    assert_eq!(d[0].backup_plan.as_ref().map(|p| p.copy_to_vault.as_str()), Some("bookstore-west"));
-    let mut o = groups_and_subnet_groups(&d);
-    // Missing: refused by field, nothing created in their place.
-    let p = plan_with_vaults(&d, &o);
-    for said in [
-        "spec.backup.adopt.primaryVault: there is no backup vault bookstore-east in us-east-1; nothing is created in its place",
-        "spec.backup.adopt.standbyVault: there is no backup vault bookstore-west in us-west-2; nothing is created in its place",
-        "spec.backup.adopt.plan: there is no backup plan plan-console in us-east-1; nothing is created in its place",
-    ] {
-        assert!(p.blocked.iter().any(|b| b == said), "{said}\n{:?}", p.blocked);
-    }
-    assert!(!kinds(&p).iter().any(|k| k.contains("CreateBackup")), "{:?}", kinds(&p));
-    // Another manager's vault: refused.
-    o[1].backup_vaults.push(vault("bookstore-west", Claim::Foreign { other_owner: Some("Crossplane (west)".into()) }));
-    let p = plan_with_vaults(&d, &o);
-    assert!(p.blocked.iter().any(|b| b.contains("backup vault bookstore-west is managed by Crossplane (west)")));
-    // Made by hand: adopted first, the plan's differences shown as drift.
-    let unclaimed = || Claim::Foreign { other_owner: None };
-    o[0].backup_vaults.push(vault("bookstore-east", unclaimed()));
-    o[1].backup_vaults[0] = vault("bookstore-west", unclaimed());
-    o[0].backup_plans.push(console_backup_plan(unclaimed()));
-    let p = plan_with_vaults(&d, &o);
-    let k = kinds(&p);
-    for adopt in ["primary:AdoptBackupVault", "standby:AdoptBackupVault", "primary:AdoptBackupPlan"] {
-        assert!(k.contains(&adopt.to_string()), "{adopt}: {k:?}");
-    }
-    assert!(!k.iter().any(|x| x.contains("CreateBackup") || x.contains("UpdateBackupPlan")), "{k:?}");
-    let fields: Vec<&str> = p.drift.iter().filter(|x| x.kind == "BackupPlan").map(|x| x.field.as_str()).collect();
-    assert_eq!(fields, ["schedule", "retentionDays", "vault"], "{:?}", p.drift);
-    // Ours: the rule changed to the spec's (the plan keeps its name), the stack's selection added.
-    let adopted = || Claim::Adopted("2026-12-06T10:00:00Z".into());
-    for v in o.iter_mut().flat_map(|o| o.backup_vaults.iter_mut()) {
-        v.claim = adopted();
-    }
-    o[0].backup_plans[0].claim = adopted();
-    let p = plan_with_vaults(&d, &o);
-    let update = p.actions.iter().find_map(|(_, a)| match a {
-        DataAction::Backup(BackupAction::UpdateBackupPlan { name, copy_to_vault_arn, .. }) => {
-            Some((name, copy_to_vault_arn))
-        }
-        _ => None,
-    });
-    assert_eq!(
-        update,
-        Some((
-            &"bookstore-daily".to_string(),
-            &"arn:aws:backup:r:123456789012:backup-vault:bookstore-west".to_string()
-        ))
-    );
-    assert!(kinds(&p).contains(&"primary:CreateBackupSelection".to_string()), "{:?}", kinds(&p));
-    // Deleted with the stack: the stack's selection goes, the console's stays; the plan and vaults are released.
-    let ours = d[0].backup_plan.as_ref().map(|p| p.selection_name.clone()).unwrap_or_default();
-    o[0].backup_plans[0].selections.push(("sel-ours".into(), ours));
-    let rounds = teardown_rounds_until_released(&d, o);
-    let all: Vec<&String> = rounds.iter().flatten().collect();
-    assert!(all.iter().any(|a| a.contains("DeleteBackupSelection") && a.contains("sel-ours")), "{rounds:?}");
-    assert!(!all.iter().any(|a| a.contains("sel-console")), "{rounds:?}");
-    for gone in ["DeleteBackupPlan", "DeleteBackupVault"] {
-        assert!(!all.iter().any(|a| a.contains(gone)), "{gone}: {rounds:?}");
-    }
-    assert_eq!(all.iter().filter(|a| a.contains("ReleaseBackupVault")).count(), 2, "{rounds:?}");
-    assert!(round_of(&rounds, "DeleteBackupSelection") < round_of(&rounds, "ReleaseBackupPlan"), "{rounds:?}");
-}
-
-#[test]
-fn the_vaults_an_adopted_plan_uses_are_released_not_deleted() {
-    let d = desired(|s| {
-        s.spec.backup.adopt =
-            Some(warmstandby_api::BackupAdoption { plan: Some("plan-console".into()), ..Default::default() })
-    });
-    let mut o = groups_and_subnet_groups(&d);
-    let (east, west) = (d[0].backup_vault.clone().unwrap_or_default(), d[1].backup_vault.clone().unwrap_or_default());
-    o[0].backup_vaults.push(vault(&east, Claim::Created));
-    o[1].backup_vaults.push(vault(&west, Claim::Created));
-    let mut plan = console_backup_plan(Claim::Adopted("2026-12-06T10:00:00Z".into()));
-    plan.target_vault = east.clone();
-    plan.copy_to_vault_arn = Some(o[1].backup_vaults[0].arn.clone());
-    o[0].backup_plans.push(plan);
-    let rounds = teardown_rounds_until_released(&d, o);
-    let all: Vec<&String> = rounds.iter().flatten().collect();
-    assert!(!all.iter().any(|a| a.contains("DeleteBackupVault")), "the kept plan still backs up there: {rounds:?}");
-    assert_eq!(all.iter().filter(|a| a.contains("ReleaseBackupVault")).count(), 2, "{rounds:?}");
-}
-
-/// Teardown rounds on the backup part of a model, a released resource
-/// being one no longer ours (its tags gone), until nothing is planned.
-fn teardown_rounds_until_released(d: &[DesiredDataTier; 2], mut o: [ObservedDataTier; 2]) -> Vec<Vec<String>> {
-    for x in o.iter_mut() {
-        (x.security_groups, x.db_subnet_groups) = (Vec::new(), Vec::new());
-    }
-    let mut rounds = Vec::new();
-    for _ in 0..10 {
-        // As the controller's teardown: what a family retains is taken as adopted.
-        crate::retention::hold_retained_data(d, &mut o);
-        let p =
-            plan_data_teardown([(&d[0], &o[0]), (&d[1], &o[1])], "20260101000000", false, [&[], &[]], [false, false]);
-        if p.actions.is_empty() {
-            return rounds;
-        }
-        rounds.push(p.actions.iter().map(|(r, a)| format!("{r}:{}", inner(a))).collect());
-        for (role, a) in p.actions {
-            let m = &mut o[role.index()];
-            let released = || Claim::Foreign { other_owner: None };
-            match a {
-                DataAction::Backup(BackupAction::DeleteBackupSelection { selection_id, .. }) => {
-                    m.backup_plans.iter_mut().for_each(|p| p.selections.retain(|(id, _)| *id != selection_id))
-                }
-                DataAction::Backup(BackupAction::ReleaseBackupPlan { plan_id, .. }) => {
-                    m.backup_plans.iter_mut().filter(|p| p.id == plan_id).for_each(|p| p.claim = released())
-                }
-                DataAction::Backup(BackupAction::ReleaseBackupVault { name, .. }) => {
-                    m.backup_vaults.iter_mut().filter(|v| v.name == name).for_each(|v| v.claim = released())
-                }
-                DataAction::Backup(BackupAction::DeleteBackupPlan { plan_id }) => {
-                    m.backup_plans.retain(|p| p.id != plan_id)
-                }
-                DataAction::Backup(BackupAction::DeleteBackupVault { name }) => {
-                    m.backup_vaults.retain(|v| v.name != name)
-                }
-                _ => {}
-            }
-        }
-    }
-    panic!("teardown did not finish: {rounds:?}");
-}
-
-#[test]
-fn retained_backups_keep_their_vaults_and_plan_untagged() {
-    let d = desired(|s| s.spec.backup.deletion_policy = Some(warmstandby_api::DeletionPolicy::Retain));
-    assert!(d.iter().all(|x| x.retain_backups));
-    // The backups alone: the rest of the tier is deleted as in the teardown tests above.
-    let mut o = built(&d).map(|x| ObservedDataTier {
-        backup_vaults: x.backup_vaults,
-        backup_plans: x.backup_plans,
-        ..Default::default()
-    });
-    let ours = d[0].backup_plan.as_ref().map(|p| p.selection_name.clone()).unwrap_or_default();
-    o[0].backup_plans[0].selections = vec![("sel-1".into(), ours)];
-    let rounds = teardown_rounds_until_released(&d, o);
-    let all: Vec<&String> = rounds.iter().flatten().collect();
-    for gone in ["DeleteBackupPlan", "DeleteBackupVault"] {
-        assert!(!all.iter().any(|a| a.contains(gone)), "{gone}: {rounds:?}");
-    }
-    assert_eq!(all.iter().filter(|a| a.contains("ReleaseBackupVault")).count(), 2, "{rounds:?}");
-    assert!(round_of(&rounds, "DeleteBackupSelection") < round_of(&rounds, "ReleaseBackupPlan"), "{rounds:?}");
-}
-
-#[test]
-fn a_vault_with_the_stacks_name_that_is_not_its_own_is_never_adopted_unnamed() {
-    // Retained, its tags are read: one left by an earlier stack of the same name is someone else's.
-    let d = desired(|s| s.spec.backup.deletion_policy = Some(warmstandby_api::DeletionPolicy::Retain));
-    let mut o = groups_and_subnet_groups(&d);
-    let name = d[0].backup_vault.clone().unwrap_or_default();
-    o[0].backup_vaults.push(vault(&name, Claim::Foreign { other_owner: None }));
-    let p = plan_with_vaults(&d, &o);
-    let said = format!("backup vault {name} in us-east-1 exists and is not this stack's; it is left alone");
-    assert!(p.blocked.contains(&said), "{:?}", p.blocked);
-    assert!(!kinds(&p).iter().any(|k| k.starts_with("primary:") && k.contains("BackupVault")), "{:?}", kinds(&p));
 }

@@ -1,13 +1,12 @@
 //! Deleting a stack's data tier in both regions, in the reverse of creation.
 
-use crate::data::actions::{BackupAction, DataAction, DatabaseAction, SecurityGroupAction};
+use crate::data::actions::{DataAction, DatabaseAction, SecurityGroupAction};
 use crate::data::desired::DesiredDataTier;
-use crate::data::observed::{ObservedBackupVault, ObservedDataTier, ObservedDatabase};
+use crate::data::observed::{ObservedDataTier, ObservedDatabase};
 use crate::data::plan::DataPlan;
-use crate::identity::Claim;
 
 /// Plans deletion of both regions' data tiers, in the reverse of creation:
-/// backup selection and plan, records and zones, replica before writer (the
+/// replica before writer (the
 /// writer's protection lifted, a final snapshot taken unless disabled),
 /// subnet groups, then security groups after their cross-references are
 /// revoked.
@@ -43,45 +42,6 @@ pub fn plan_data_teardown(
         let goes =
             |group: &str, named: Option<&str>| !kept.contains(&group) || named.is_some_and(|n| !kept.contains(&n));
         let mut push = |a: DataAction| plan.actions.push((d.role, a));
-        // An adopted plan stays, with its own selections: only the stack's is deleted.
-        let our_selection = d.backup_plan.as_ref().map(|p| p.selection_name.as_str());
-        for p in o.backup_plans.iter().filter(|p| p.claim.is_ours()) {
-            let adopted = p.claim.adopted_at().is_some();
-            let ours: Vec<&String> = p
-                .selections
-                .iter()
-                .filter(|(_, name)| !adopted || Some(name.as_str()) == our_selection)
-                .map(|(id, _)| id)
-                .collect();
-            for id in &ours {
-                push(BackupAction::DeleteBackupSelection { plan_id: p.id.clone(), selection_id: (*id).clone() }.into());
-            }
-            match (ours.is_empty(), adopted) {
-                (true, true) => {
-                    push(BackupAction::ReleaseBackupPlan { plan_id: p.id.clone(), arn: p.arn.clone() }.into())
-                }
-                (true, false) => push(BackupAction::DeleteBackupPlan { plan_id: p.id.clone() }.into()),
-                (false, _) => {}
-            }
-        }
-        // Plans the stack deletes go first; a plan that stays (adopted, or
-        // released already) keeps the vaults it backs up to and copies to.
-        let deleted_plans_left = regions.iter().any(|(_, o)| o.backup_plans.iter().any(|p| p.claim == Claim::Created));
-        let kept_vault = |v: &ObservedBackupVault| {
-            regions.iter().any(|(pd, po)| {
-                po.backup_plans.iter().filter(|p| p.claim != Claim::Created).any(|p| {
-                    (pd.region == d.region && p.target_vault == v.name)
-                        || p.copy_to_vault_arn.as_deref() == Some(&v.arn)
-                })
-            })
-        };
-        for v in o.backup_vaults.iter().filter(|v| v.claim.is_ours()) {
-            if v.claim.adopted_at().is_some() || kept_vault(v) {
-                push(BackupAction::ReleaseBackupVault { name: v.name.clone(), arn: v.arn.clone() }.into());
-            } else if !deleted_plans_left {
-                push(BackupAction::DeleteBackupVault { name: v.name.clone() }.into());
-            }
-        }
         for db in o.databases.iter().filter(|_| d.retain_database) {
             // Its groups' rules that name our other groups go first (below):
             // once released, a group is no longer ours to change.
@@ -159,18 +119,10 @@ pub fn plan_data_teardown(
 
 impl ObservedDataTier {
     pub fn is_empty(&self) -> bool {
-        self.security_groups.is_empty()
-            && self.db_subnet_groups.is_empty()
-            && self.databases.is_empty()
-            && !self.backup_vaults.iter().any(|v| v.claim.is_ours())
-            && !self.backup_plans.iter().any(|p| p.claim.is_ours())
+        self.security_groups.is_empty() && self.db_subnet_groups.is_empty() && self.databases.is_empty()
     }
 
     pub fn live_count(&self) -> usize {
-        self.security_groups.len()
-            + self.db_subnet_groups.len()
-            + self.databases.len()
-            + self.backup_vaults.iter().filter(|v| v.claim.is_ours()).count()
-            + self.backup_plans.iter().filter(|p| p.claim.is_ours()).count()
+        self.security_groups.len() + self.db_subnet_groups.len() + self.databases.len()
     }
 }

@@ -95,14 +95,6 @@ fn regional(stack: &ValidatedStack, role: RegionRole) -> Vec<Resource> {
     };
     let db_resource = if data.adopt { db_resource.prop(ADOPTED, "spec.database.adopt") } else { db_resource };
     out.push(db_resource.dep(k("db-subnet-group")).dep(k("security-group/db")));
-    if let Some(vault) = &data.backup_vault {
-        let r = Resource::new(&scope, "backup-vault", Kind::BackupVault, vault.clone());
-        out.push(match (data.adopt_backup_vault, role) {
-            (true, RegionRole::Primary) => r.prop(ADOPTED, "spec.backup.adopt.primaryVault"),
-            (true, RegionRole::Standby) => r.prop(ADOPTED, "spec.backup.adopt.standbyVault"),
-            (false, _) => r.prop("encrypted", true),
-        });
-    }
 
     // Certificates and images.
     let zone = edge.certificate_domain.trim_start_matches("*.").to_string();
@@ -334,30 +326,7 @@ fn global(stack: &ValidatedStack, out: &mut Vec<Resource>) {
     // database), the web ACL (before the distribution that uses it), the
     // alarm on the health check, the credentials secret
     // (in the primary region, with a replica in the standby) and each tier's
-    // role and instance profile.
+    // role and instance profile; each region's backup vault (after its
+    // database) and the primary's backup plan and selection.
     crate::families::FamiliesDesired::of(stack, &Placement::of_spec(stack)).topology(out);
-    // The backup plan lives in the primary region and copies to the standby's vault.
-    if let Some(plan) = desired_data_tier(stack, &Placement::of_spec(stack), RegionRole::Primary).backup_plan {
-        let primary = Scope::Region { role: RegionRole::Primary, region: stack.pair.primary.region.clone() };
-        out.push(
-            match &plan.adopt {
-                Some(id) => Resource::new(&primary, "backup-plan", Kind::BackupPlan, id.clone())
-                    .prop(ADOPTED, "spec.backup.adopt.plan"),
-                None => Resource::new(&primary, "backup-plan", Kind::BackupPlan, plan.name.clone()),
-            }
-            .prop("schedule", &plan.schedule)
-            .prop("retentionDays", plan.retention_days)
-            .prop("copyTo", format!("{} ({})", plan.copy_to_vault, plan.copy_to_region))
-            .dep(key(RegionRole::Primary, "backup-vault"))
-            .dep(key(RegionRole::Standby, "backup-vault")),
-        );
-        out.push(
-            Resource::new(&primary, "backup-selection", Kind::BackupSelection, plan.selection_name.clone())
-                .prop(
-                    "resources",
-                    format!("instances tagged {}={}/{}", warmstandby_api::TAG_STACK, stack.namespace, stack.name),
-                )
-                .dep(key(RegionRole::Primary, "backup-plan")),
-        );
-    }
 }

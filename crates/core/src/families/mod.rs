@@ -13,6 +13,7 @@
 //! and of the other seam families, through [`Neighbours`].
 
 pub mod alarm;
+pub mod backup;
 pub mod bastion;
 pub mod environment;
 pub mod instance_roles;
@@ -162,6 +163,7 @@ macro_rules! seam_families {
             alarm: $crate::families::alarm::Alarm => Alarm,
             secrets: $crate::families::secrets::Secrets => Secrets,
             instance_roles: $crate::families::instance_roles::InstanceRoles => InstanceRoles,
+            backup: $crate::families::backup::Backup => Backup,
         }
     };
 }

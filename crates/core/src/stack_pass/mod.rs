@@ -440,14 +440,6 @@ fn adopted(
             });
         }
     };
-    for (d, o) in desired.data.iter().zip(&snapshot.data) {
-        for v in &o.backup_vaults {
-            record(&d.region, Kind::BackupVault, &v.name, v.claim.adopted_at());
-        }
-        for p in &o.backup_plans {
-            record(&d.region, Kind::BackupPlan, &p.id, p.claim.adopted_at());
-        }
-    }
     for (d, o) in desired.regions.iter().zip(&snapshot.regions) {
         if let Some(c) = &o.certificate {
             record(&d.region, Kind::Certificate, &c.arn, c.claim.adopted_at());
@@ -475,7 +467,8 @@ fn adopted(
     if let Some(d) = &snapshot.global.distribution {
         record(global, Kind::Distribution, &d.id, d.claim.adopted_at());
     }
-    // The families on the seam (the web ACL, the private zones), where the edge recorded the web ACL.
+    // The families on the seam (the web ACL, the private zones, the
+    // backups), where the edge recorded the web ACL.
     for a in desired.families.adopted(&snapshot.families) {
         record(&a.region, a.kind, &a.id, Some(&a.at));
     }
@@ -495,14 +488,9 @@ fn adopted(
 pub const PLANNED_FAILOVER: &str = "failover";
 
 fn plan_data(desired: &[DesiredDataTier; 2], observed: &[ObservedDataTier; 2], nets: &[NetworkRefs; 2]) -> DataPlan {
-    let vault_arn = |role: RegionRole, name: &str| {
-        let i = role.index();
-        // Ours only: a vault named for adoption is used once adopted.
-        observed[i].backup_vaults.iter().find(|v| v.name == name && v.claim.is_ours()).map(|v| v.arn.clone())
-    };
     plan_data_tier([
-        RegionInputs { desired: &desired[0], observed: &observed[0], network: &nets[0], vault_arn: &vault_arn },
-        RegionInputs { desired: &desired[1], observed: &observed[1], network: &nets[1], vault_arn: &vault_arn },
+        RegionInputs { desired: &desired[0], observed: &observed[0], network: &nets[0] },
+        RegionInputs { desired: &desired[1], observed: &observed[1], network: &nets[1] },
     ])
 }
 

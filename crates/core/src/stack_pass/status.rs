@@ -47,7 +47,8 @@ pub fn region_stack_status(d: &DesiredDataTier, o: &ObservedDataTier) -> RegionS
         }),
         // The private DNS family's (`families::private_dns`).
         private_zone_id: None,
-        backup_vault_name: o.backup_vaults.iter().find(|v| v.claim.is_ours()).map(|v| v.name.clone()),
+        // The backup family's (`families::backup`).
+        backup_vault_name: None,
         ..Default::default()
     }
 }
@@ -154,9 +155,8 @@ pub fn stack_status(
     let [(ep, eop), (es, eos)] = pass.edge.regions;
     region_edge_status(ep, eop, &mut primary);
     region_edge_status(es, eos, &mut standby);
-    let mut global = global_edge_status(&pass.edge);
-    global.backup_plan_id =
-        po.backup_plans.iter().chain(&so.backup_plans).find(|p| p.claim.is_ours()).map(|p| p.id.clone());
+    // The backup plan's ID is the backup family's (`families::backup`).
+    let global = global_edge_status(&pass.edge);
     ThreeTierStackStatus {
         observed_generation: generation,
         phase: Some(phase),

@@ -1,18 +1,77 @@
-//! AWS Backup: the stack's plan (with its cross-region copy rule and its
-//! selection), found by its name or, adopted, by its ID; whose a vault or
-//! plan is, from its tags while `spec.backup.adopt` names any.
+//! The backup family's AWS side: each region's vault, found by its name in
+//! the region's shared listing, and the primary's plan (with its
+//! cross-region copy rule and its selection), found by its name or, adopted,
+//! by its ID; whose a vault or plan is, from its tags while
+//! `spec.backup.adopt` names any or the backups are retained.
 
-use crate::errors::ok_or_gone;
-use crate::tags::Ownership;
-use warmstandby_core::data::observed::ObservedBackupPlan;
-use warmstandby_core::data::plan::BackupAction;
-use warmstandby_core::desired::DesiredDataTier;
+use warmstandby_api::RegionRole;
+use warmstandby_core::Password;
+use warmstandby_core::families::backup::{
+    Backup, BackupAction, DesiredBackups, ObservedBackupPlan, ObservedBackupVault, ObservedBackups,
+};
 use warmstandby_core::identity::Claim;
-use warmstandby_core::plan::ActionOutcome;
+use warmstandby_core::plan::{ActionOutcome, Place};
 
+use super::{AwsFamily, Observation, Reading};
 use crate::clients::AwsContext;
-use crate::errors::AwsError;
+use crate::errors::{AwsError, ok_or_gone};
 use crate::shared::Listing;
+use crate::tags::Ownership;
+
+impl AwsFamily for Backup {
+    /// Both regions at once; a failed read counts against its region.
+    async fn observe(
+        aws: &AwsContext,
+        desired: &[DesiredBackups; 2],
+        owners: &[Ownership; 2],
+        _reading: &Reading<'_>,
+    ) -> Observation<[ObservedBackups; 2]> {
+        let (primary, standby) = tokio::join!(
+            Box::pin(observe_region(aws, &desired[0], &owners[0])),
+            Box::pin(observe_region(aws, &desired[1], &owners[1])),
+        );
+        let mut seen = Observation::default();
+        let primary = seen.take(Place::Region(RegionRole::Primary), primary);
+        let standby = seen.take(Place::Region(RegionRole::Standby), standby);
+        seen.observed = [primary, standby];
+        seen
+    }
+
+    async fn apply(
+        aws: &AwsContext,
+        region: &str,
+        owner: &Ownership,
+        action: &BackupAction,
+        _password: &Password,
+    ) -> Result<ActionOutcome, AwsError> {
+        apply(aws, region, owner, action).await
+    }
+}
+
+/// One region's vault (one batched listing, shared by the stacks of the
+/// region) and plans.
+async fn observe_region(
+    aws: &AwsContext,
+    desired: &DesiredBackups,
+    owner: &Ownership,
+) -> Result<ObservedBackups, AwsError> {
+    let region = desired.region.as_str();
+    let (vaults, plans) = tokio::try_join!(
+        Box::pin(async {
+            if desired.vault.is_some() { crate::fleet::backup_vaults(aws, region).await.map(Some) } else { Ok(None) }
+        }),
+        Box::pin(observe_backup_plans(aws, desired, owner)),
+    )?;
+    let mut out = ObservedBackups { plans, ..Default::default() };
+    if let (Some(vaults), Some(name)) = (vaults, &desired.vault) {
+        for v in vaults.iter().filter(|v| v.backup_vault_name() == Some(name.as_str())) {
+            let arn = v.backup_vault_arn().unwrap_or_default().to_string();
+            let claim = claim(aws, region, &arn, owner, desired.reads_claims()).await?;
+            out.vaults.push(ObservedBackupVault { name: name.clone(), arn, claim });
+        }
+    }
+    Ok(out)
+}
 
 /// Our backup plan (with its selections), found by its name in the
 /// region's shared listing, or the adopted one by its ID. A plan's rules
@@ -20,10 +79,10 @@ use crate::shared::Listing;
 /// carry no version) every pass.
 pub(crate) async fn observe_backup_plans(
     aws: &AwsContext,
-    desired: &DesiredDataTier,
+    desired: &DesiredBackups,
     owner: &Ownership,
 ) -> Result<Vec<ObservedBackupPlan>, AwsError> {
-    let Some(want) = &desired.backup_plan else { return Ok(Vec::new()) };
+    let Some(want) = &desired.plan else { return Ok(Vec::new()) };
     let plans = crate::fleet::backup_plans(aws, &desired.region).await?;
     let mut found = Vec::new();
     let wanted = |p: &&aws_sdk_backup::types::BackupPlansListMember| match &want.adopt {
@@ -36,28 +95,23 @@ pub(crate) async fn observe_backup_plans(
         };
         if let Some(mut plan) = observe_backup_plan(aws, &desired.region, id, version, name).await? {
             plan.arn = p.backup_plan_arn().unwrap_or_default().to_string();
-            plan.claim = claim(aws, &desired.region, &plan.arn, owner, desired).await?;
+            plan.claim = claim(aws, &desired.region, &plan.arn, owner, desired.reads_claims()).await?;
             found.push(plan);
         }
     }
     Ok(found)
 }
 
-/// Whose a vault or plan is: read from its tags while `spec.backup.adopt`
-/// names anything (an adopted plan also keeps vaults of ours on deletion);
-/// otherwise found by our name, it is ours.
-pub(crate) async fn claim(
+/// Whose a vault or plan is: read from its tags when `read_tags`
+/// (`DesiredBackups::reads_claims`); otherwise, found by our name, it is ours.
+async fn claim(
     aws: &AwsContext,
     region: &str,
     arn: &str,
     owner: &Ownership,
-    desired: &DesiredDataTier,
+    read_tags: bool,
 ) -> Result<Claim, AwsError> {
-    // ... and while retained: a teardown releases them and must then see them released.
-    let adopting = desired.adopt_backup_vault
-        || desired.retain_backups
-        || desired.backup_plan.as_ref().is_some_and(|p| p.adopt.is_some());
-    if !adopting || arn.is_empty() {
+    if !read_tags || arn.is_empty() {
         return Ok(Claim::Created);
     }
     let tags = send!("backup:ListTags", aws.backup(region).list_tags().resource_arn(arn))?;
@@ -105,9 +159,10 @@ async fn observe_backup_plan(
     }))
 }
 
-/// The plan's input: a daily rule with its retention and the copy to the standby's vault.
-pub(crate) fn backup_plan_input(
-    desired: &DesiredDataTier,
+/// The plan's input: a daily rule to `vault` with its retention and the
+/// copy to the standby's vault.
+fn backup_plan_input(
+    vault: &str,
     name: &str,
     schedule: &str,
     retention_days: i32,
@@ -116,7 +171,7 @@ pub(crate) fn backup_plan_input(
     let lifecycle = aws_sdk_backup::types::Lifecycle::builder().delete_after_days(i64::from(retention_days)).build();
     let rule = aws_sdk_backup::types::BackupRuleInput::builder()
         .rule_name("daily-with-copy")
-        .target_backup_vault_name(desired.backup_vault.clone().unwrap_or_default())
+        .target_backup_vault_name(vault)
         .schedule_expression(schedule)
         .lifecycle(lifecycle.clone())
         .copy_actions(
@@ -136,11 +191,10 @@ pub(crate) fn backup_plan_input(
 }
 
 /// Executes one backup action in `region`.
-pub(crate) async fn apply(
+async fn apply(
     aws: &AwsContext,
     region: &str,
     owner: &Ownership,
-    desired: &DesiredDataTier,
     action: &BackupAction,
 ) -> Result<ActionOutcome, AwsError> {
     let backup = aws.backup(region);
@@ -156,8 +210,8 @@ pub(crate) async fn apply(
         BackupAction::DeleteBackupVault { name } => {
             ok_or_gone(send!("backup:DeleteBackupVault", backup.delete_backup_vault().backup_vault_name(name)))
         }
-        BackupAction::CreateBackupPlan { name, schedule, retention_days, copy_to_vault_arn } => {
-            let plan = backup_plan_input(desired, name, schedule, *retention_days, copy_to_vault_arn)?;
+        BackupAction::CreateBackupPlan { name, schedule, retention_days, vault, copy_to_vault_arn } => {
+            let plan = backup_plan_input(vault, name, schedule, *retention_days, copy_to_vault_arn)?;
             let out = send!(
                 "backup:CreateBackupPlan",
                 backup
@@ -167,8 +221,8 @@ pub(crate) async fn apply(
             )?;
             Ok(ActionOutcome::Created { id: out.backup_plan_id().unwrap_or_default().to_string() })
         }
-        BackupAction::UpdateBackupPlan { plan_id, name, schedule, retention_days, copy_to_vault_arn } => {
-            let plan = backup_plan_input(desired, name, schedule, *retention_days, copy_to_vault_arn)?;
+        BackupAction::UpdateBackupPlan { plan_id, name, schedule, retention_days, vault, copy_to_vault_arn } => {
+            let plan = backup_plan_input(vault, name, schedule, *retention_days, copy_to_vault_arn)?;
             send!("backup:UpdateBackupPlan", backup.update_backup_plan().backup_plan_id(plan_id).backup_plan(plan))
                 .map(|_| ActionOutcome::Done)
         }
@@ -205,7 +259,7 @@ pub(crate) async fn apply(
         }
         BackupAction::AdoptBackupVault { arn, .. } | BackupAction::AdoptBackupPlan { arn, .. } => {
             // Checked again: someone may have claimed it since the plan.
-            if let Claim::Foreign { other_owner: Some(other) } = claim(aws, region, arn, owner, desired).await? {
+            if let Claim::Foreign { other_owner: Some(other) } = claim(aws, region, arn, owner, true).await? {
                 return Err(crate::edge::managed_by_another("backup:TagResource", arn, &other));
             }
             let component =
