@@ -19,6 +19,11 @@ pub mod types {
     pub const CDN_READY: &str = "CdnReady";
     pub const STANDBY_READY: &str = "StandbyReady";
     pub const REPLICATION_HEALTHY: &str = "ReplicationHealthy";
+
+    /// The families' own conditions in the order a new status lists them,
+    /// whether a family is planned by its tier or on the family seam.
+    pub const FAMILIES: &[&str] =
+        &[CERTIFICATES_READY, LOAD_BALANCERS_READY, COMPUTE_READY, DNS_READY, CDN_READY, WAF_READY];
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -7,6 +7,7 @@ use warmstandby_api::{FailoverPolicySpec, RegionRole, ThreeTierStackSpec};
 use crate::data::observed::ObservedDataTier;
 use crate::desired::{DesiredDataTier, DesiredRegionEdge, ImageSource};
 use crate::edge::observed::ObservedRegionEdge;
+use crate::families::certificates::ObservedCertificates;
 
 /// What a move takes after the decision, from the AWS timing table the
 /// emulator uses too: the promotion, with the standby's instances launching
@@ -42,6 +43,7 @@ pub fn readiness(
     active: RegionRole,
     data: (&[DesiredDataTier; 2], &[ObservedDataTier; 2]),
     edge: (&[DesiredRegionEdge; 2], &[ObservedRegionEdge; 2]),
+    certificates: &ObservedCertificates,
     now: i64,
 ) -> Readiness {
     let (dd, od) = data;
@@ -96,7 +98,7 @@ pub fn readiness(
     }
     for i in [a, p] {
         check(
-            oe[i].certificate.as_ref().is_some_and(|c| c.is_issued()),
+            certificates.regions[i].as_ref().is_some_and(|c| c.is_issued()),
             format!("{}: the certificate is not issued", de[i].region),
         );
     }

@@ -1,7 +1,7 @@
-//! Edge and compute families: certificates (ACM), load balancing (ELBv2),
-//! compute (images, launch templates, auto scaling groups), and the global
-//! ones: DNS (public zone records, health checks) and CDN (CloudFront).
-//! WAF and the alarm are on the family seam (`crate::families`).
+//! Edge and compute families: load balancing (ELBv2), compute (images,
+//! launch templates, auto scaling groups), and the global ones: DNS (public
+//! zone records, health checks) and CDN (CloudFront). Certificates, WAF and
+//! the alarm are on the family seam (`crate::families`).
 //!
 //! Observation is one call per kind and region where the API allows it, and
 //! uses hints (IDs from the last status) to read a resource directly instead
@@ -10,12 +10,11 @@
 //! are checked for our tags right before anything modifies or deletes them.
 
 pub mod cdn;
-pub mod certificates;
 pub mod compute;
 pub mod load_balancing;
 
 use warmstandby_api::RegionRole;
-use warmstandby_core::desired::{CloudFrontCertificate, DesiredGlobalEdge, DesiredRegionEdge};
+use warmstandby_core::desired::{DesiredGlobalEdge, DesiredRegionEdge};
 use warmstandby_core::edge::observed::{ObservedGlobalEdge, ObservedRegionEdge};
 use warmstandby_core::edge::plan::EdgeAction;
 use warmstandby_core::plan::ActionOutcome;
@@ -30,15 +29,9 @@ use crate::tags::Ownership;
 /// IDs from the last status that let observation read resources directly.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct EdgeHints {
-    /// Regional certificate ARNs, primary first.
-    pub certificates: [Option<String>; 2],
     /// Listener ARNs per region, primary first.
     pub listeners: [Vec<String>; 2],
     pub public_zone_id: Option<String>,
-    pub cloudfront_certificate: Option<String>,
-    /// When the status recorded the adoption of the certificates
-    /// `spec.domain.adoptCertificates` names: primary, standby, CloudFront's.
-    pub certificates_adopted_at: [Option<String>; 3],
     pub distribution_id: Option<String>,
 }
 
@@ -66,28 +59,16 @@ pub async fn observe_region(
     aws: &AwsContext,
     desired: &DesiredRegionEdge,
     owner: &Ownership,
-    certificate_hint: Option<&str>,
-    certificate_adopted_at: Option<&str>,
     listener_hints: &[String],
 ) -> Result<ObservedRegionEdge, AwsError> {
-    let region = desired.region.as_str();
-    let certificate = certificates::CertificateRead {
-        domain: &desired.certificate_domain,
-        choice: &desired.certificate,
-        hint: certificate_hint,
-        adopted_at: certificate_adopted_at,
-    };
     let (
-        certificate,
         (target_groups, load_balancers, listeners, vanished_listeners),
         (images, launch_templates, auto_scaling_groups),
     ) = tokio::try_join!(
-        Box::pin(certificates::observe(aws, region, owner, certificate)),
         Box::pin(load_balancing::observe(aws, desired, owner, listener_hints)),
         Box::pin(compute::observe(aws, desired, owner)),
     )?;
     Ok(ObservedRegionEdge {
-        certificate,
         target_groups,
         load_balancers,
         listeners,
@@ -105,29 +86,13 @@ pub async fn observe_global(
     owner: &Ownership,
     hints: &EdgeHints,
 ) -> Result<ObservedGlobalEdge, AwsError> {
-    let own_certificate = desired.cloudfront_certificate == CloudFrontCertificate::Own;
-    let global = warmstandby_api::GLOBAL_REGION;
-    let cf_domain = format!("*.{}", desired.zone_name);
-    let (zone_and_records, certificate, health_checks, distribution) = tokio::try_join!(
+    let (zone_and_records, health_checks, distribution) = tokio::try_join!(
         Box::pin(public::observe_zone(aws, desired, owner, hints.public_zone_id.as_deref())),
-        Box::pin(async {
-            if own_certificate {
-                let read = certificates::CertificateRead {
-                    domain: &cf_domain,
-                    choice: &desired.cloudfront_certificate_choice,
-                    hint: hints.cloudfront_certificate.as_deref(),
-                    adopted_at: hints.certificates_adopted_at[2].as_deref(),
-                };
-                certificates::observe(aws, global, owner, read).await
-            } else {
-                Ok(None)
-            }
-        }),
         Box::pin(public::observe_health_checks(aws, owner, desired.health_check.adopt.as_deref())),
         Box::pin(cdn::observe(aws, desired, owner, hints.distribution_id.as_deref())),
     )?;
     let (zone, records) = zone_and_records;
-    Ok(ObservedGlobalEdge { zone, records, certificate, health_checks, distribution })
+    Ok(ObservedGlobalEdge { zone, records, health_checks, distribution })
 }
 
 /// Executes one edge action. `owner` is the region's (global: the primary's).
@@ -138,7 +103,6 @@ pub async fn apply(
     action: &EdgeAction,
 ) -> Result<ActionOutcome, AwsError> {
     match action {
-        EdgeAction::Certificate(a) => Box::pin(certificates::apply(aws, region, owner, a)).await,
         EdgeAction::LoadBalancing(a) => Box::pin(load_balancing::apply(aws, region, owner, a)).await,
         EdgeAction::Compute(a) => Box::pin(compute::apply(aws, region, owner, a)).await,
         EdgeAction::Dns(a) => Box::pin(public::apply(aws, owner, a)).await,

@@ -6,11 +6,9 @@ use warmstandby_aws::edge::{self, EdgeHints};
 use warmstandby_aws::families::Reading;
 use warmstandby_aws::{AwsContext, AwsError, Ownership, data_tier, families};
 use warmstandby_core::data::observed::ObservedDataTier;
-use warmstandby_core::desired::{DesiredDataTier, DesiredGlobalEdge, DesiredRegionEdge};
+use warmstandby_core::desired::DesiredDataTier;
 use warmstandby_core::edge::observed::{ObservedGlobalEdge, ObservedRegionEdge};
-use warmstandby_core::identity::recorded_adoption;
 use warmstandby_core::plan::Place;
-use warmstandby_core::resource::Kind;
 use warmstandby_core::stack_pass::{Desired, Snapshot};
 use warmstandby_core::validate::ValidatedStack;
 
@@ -25,7 +23,7 @@ pub(super) async fn observe(
     desired: &Desired,
     owners: &[Ownership; 2],
 ) -> Result<Snapshot, AwsError> {
-    let hints = hints(stack.status.as_ref(), &desired.global, &desired.regions);
+    let hints = hints(stack.status.as_ref());
     let reading = Reading::Pass { status: stack.status.as_ref(), password: &validated.password };
     let (d0, d1, e0, e1, global, seam) = tokio::join!(
         Box::pin(data_tier::observe(aws, &desired.data[0], &owners[0])),
@@ -103,41 +101,16 @@ pub(super) struct EdgeObserved {
 }
 
 /// IDs of the last status, so that observation reads resources directly.
-pub(super) fn hints(
-    status: Option<&ThreeTierStackStatus>,
-    global: &DesiredGlobalEdge,
-    desired_regions: &[DesiredRegionEdge; 2],
-) -> EdgeHints {
+pub(super) fn hints(status: Option<&ThreeTierStackStatus>) -> EdgeHints {
     let Some(status) = status else { return EdgeHints::default() };
-    let regional = |r: Option<&warmstandby_api::RegionStackStatus>| {
-        (
-            r.and_then(|r| r.certificate_arn.clone()),
-            r.map(|r| r.load_balancers.values().flat_map(|l| l.listener_arns.iter().cloned()).collect::<Vec<_>>())
-                .unwrap_or_default(),
-        )
+    let listeners = |r: Option<&warmstandby_api::RegionStackStatus>| {
+        r.map(|r| r.load_balancers.values().flat_map(|l| l.listener_arns.iter().cloned()).collect::<Vec<_>>())
+            .unwrap_or_default()
     };
-    let (pc, pl) = regional(status.primary.as_ref());
-    let (sc, sl) = regional(status.standby.as_ref());
     let g = status.global.as_ref();
-    let adopting = |role: Option<RegionRole>| {
-        let choice = match role {
-            Some(role) => &desired_regions[role.index()].certificate,
-            None => &global.cloudfront_certificate_choice,
-        };
-        choice.adopt.as_ref().and_then(|(arn, _)| recorded_adoption(Some(status), Kind::Certificate, arn))
-    };
     EdgeHints {
-        certificates_adopted_at: [
-            adopting(Some(RegionRole::Primary)),
-            adopting(Some(RegionRole::Standby)),
-            adopting(None),
-        ],
-        certificates: [pc, sc],
-        listeners: [pl, sl],
+        listeners: [listeners(status.primary.as_ref()), listeners(status.standby.as_ref())],
         public_zone_id: g.and_then(|g| g.public_zone_id.clone()),
-        cloudfront_certificate: g
-            .and_then(|g| g.cloudfront_certificate_arn.clone())
-            .filter(|_| global.cloudfront_certificate == warmstandby_core::desired::CloudFrontCertificate::Own),
         distribution_id: g.and_then(|g| g.distribution_id.clone()),
     }
 }
@@ -150,8 +123,7 @@ pub(super) fn observe_region_edge<'a>(
     hints: &'a EdgeHints,
     i: usize,
 ) -> impl std::future::Future<Output = Result<ObservedRegionEdge, AwsError>> + 'a {
-    let (certificate, adopted_at) = (hints.certificates[i].as_deref(), hints.certificates_adopted_at[i].as_deref());
-    edge::observe_region(aws, &desired.regions[i], &owners[i], certificate, adopted_at, &hints.listeners[i])
+    edge::observe_region(aws, &desired.regions[i], &owners[i], &hints.listeners[i])
 }
 
 pub(super) async fn observe_edge(
@@ -179,20 +151,8 @@ pub(super) fn last_known_edge(
 ) -> ObservedRegionEdge {
     let i = role.index();
     let region = status.and_then(|s| if i == 0 { s.primary.as_ref() } else { s.standby.as_ref() });
-    // The certificate stays issued (it is renewed by ACM, not by us).
-    let certificate = region.and_then(|r| r.certificate_arn.clone()).map(|arn| {
-        warmstandby_core::edge::observed::ObservedCertificate {
-            domain: desired.regions[i].certificate_domain.clone(),
-            status: "ISSUED".into(),
-            validation: Vec::new(),
-            names: Vec::new(),
-            claim: recorded_adoption(status, Kind::Certificate, &arn)
-                .map(warmstandby_core::identity::Claim::Adopted)
-                .unwrap_or_default(),
-            arn,
-        }
-    });
-    let mut out = ObservedRegionEdge { certificate, ..Default::default() };
+    // (Its certificate is the certificates family's, which keeps it the same way.)
+    let mut out = ObservedRegionEdge::default();
     for t in &desired.regions[i].tiers {
         if let Some(lb) = region.and_then(|r| r.load_balancers.get(t.tier)) {
             out.load_balancers.push(warmstandby_core::edge::observed::ObservedLoadBalancer {

@@ -5,12 +5,14 @@
 //! the warm capacity and the SECONDARY record. Drift repair therefore
 //! follows a failover instead of undoing it.
 
-use warmstandby_api::{GLOBAL_REGION, RegionRole};
+use warmstandby_api::RegionRole;
 
 use super::{ADOPTED, Kind, Resource, Scope};
 use crate::data::desired::{DesiredDatabase, RuleSource, desired_data_tier};
-use crate::edge::desired::{CloudFrontCertificate, ImageSource, desired_global_edge, desired_region_edge};
+use crate::edge::desired::{ImageSource, desired_global_edge, desired_region_edge};
+use crate::families::certificates::{self, desired_certificates, serving_keys};
 use crate::placement::Placement;
+use crate::plan::Place;
 use crate::validate::ValidatedStack;
 
 /// The stack's resources in both regions and globally, in a natural creation
@@ -39,6 +41,8 @@ fn regional(stack: &ValidatedStack, role: RegionRole) -> Vec<Resource> {
     let placement = Placement::of_spec(stack);
     let data = desired_data_tier(stack, &placement, role);
     let edge = desired_region_edge(stack, &placement, role);
+    // The certificate the HTTPS listeners serve, and its validation.
+    let serving = serving_keys(&desired_certificates(stack), Place::Region(role));
     let scope = Scope::Region { role, region: data.region.clone() };
     let k = |c: &str| key(role, c);
     let vpc = k("vpc");
@@ -96,16 +100,7 @@ fn regional(stack: &ValidatedStack, role: RegionRole) -> Vec<Resource> {
     let db_resource = if data.adopt { db_resource.prop(ADOPTED, "spec.database.adopt") } else { db_resource };
     out.push(db_resource.dep(k("db-subnet-group")).dep(k("security-group/db")));
 
-    // Certificates and images.
-    let zone = edge.certificate_domain.trim_start_matches("*.").to_string();
-    out.push(match &edge.certificate.adopt {
-        Some((arn, field)) => Resource::new(&scope, "certificate/wildcard", Kind::Certificate, arn.clone())
-            .prop(ADOPTED, *field)
-            .prop("serves", edge.certificate.serves.join(", ")),
-        None => Resource::new(&scope, "certificate/wildcard", Kind::Certificate, edge.certificate_domain.clone())
-            .prop("validation", "DNS")
-            .prop("subjectAlternativeNames", zone),
-    });
+    // Images (the region's certificate is the certificates family's, placed before them).
     for image in &edge.images {
         let name = stack.aws_name(image.tier, 128);
         let r = Resource::new(&scope, &format!("image/{}", image.tier), Kind::Image, name);
@@ -138,11 +133,8 @@ fn regional(stack: &ValidatedStack, role: RegionRole) -> Vec<Resource> {
         ));
         out.push(adopted(listener(&scope, role, tier, "http", 80)));
         if t.https_listener {
-            let https = listener(&scope, role, tier, "https", 443).dep(k("certificate/wildcard"));
-            out.push(match edge.certificate.adopt {
-                None => https.dep(global_key(&format!("certificate-validation/{}", role.as_str()))),
-                Some(_) => https,
-            });
+            let https = listener(&scope, role, tier, "https", 443);
+            out.push(serving.iter().fold(https, |r, key| r.dep(key)));
         }
         out.push(adopted(
             Resource::new(
@@ -206,53 +198,6 @@ fn global(stack: &ValidatedStack, out: &mut Vec<Resource>) {
         "managed",
         if g.manage_zone { "created and deleted with the stack" } else { "must exist; only written to" },
     ));
-    // Validation records for the certificates the stack requests; an adopted one's are its owner's.
-    let placement = Placement::of_spec(stack);
-    let requested = |role: RegionRole| desired_region_edge(stack, &placement, role).certificate.adopt.is_none();
-    for role in RegionRole::BOTH.into_iter().filter(|r| requested(*r)) {
-        out.push(
-            Resource::new(
-                &scope,
-                &format!("certificate-validation/{}", role.as_str()),
-                Kind::CertificateValidationRecord,
-                format!("_acme.{zone} ({})", stack.pair.region(role).region),
-            )
-            .prop("type", "CNAME")
-            .dep(global_key("public-zone"))
-            .dep(key(role, "certificate/wildcard")),
-        );
-    }
-    let cf_cert = match g.cloudfront_certificate {
-        CloudFrontCertificate::Regional(role) => key(role, "certificate/wildcard"),
-        CloudFrontCertificate::Own if g.cloudfront_certificate_choice.adopt.is_some() => {
-            let (arn, field) = g.cloudfront_certificate_choice.adopt.clone().unwrap_or_default();
-            out.push(
-                Resource::new(&scope, "certificate/cloudfront", Kind::Certificate, arn)
-                    .prop("region", GLOBAL_REGION)
-                    .prop(ADOPTED, field),
-            );
-            global_key("certificate/cloudfront")
-        }
-        CloudFrontCertificate::Own => {
-            out.push(
-                Resource::new(&scope, "certificate/cloudfront", Kind::Certificate, format!("*.{zone}"))
-                    .prop("region", GLOBAL_REGION)
-                    .prop("validation", "DNS"),
-            );
-            out.push(
-                Resource::new(
-                    &scope,
-                    "certificate-validation/cloudfront",
-                    Kind::CertificateValidationRecord,
-                    format!("_acme.{zone} ({GLOBAL_REGION})"),
-                )
-                .prop("type", "CNAME")
-                .dep(global_key("public-zone"))
-                .dep(global_key("certificate/cloudfront")),
-            );
-            global_key("certificate/cloudfront")
-        }
-    };
     let hc = &g.health_check;
     // Named for adoption (a health check by ID; records made by hand, adopted where they exist).
     let adopted = |r: Resource, yes: bool, field: &str| if yes { r.prop(ADOPTED, field) } else { r };
@@ -298,16 +243,13 @@ fn global(stack: &ValidatedStack, out: &mut Vec<Resource>) {
         .prop("priceClass", format!("{:?}", d.price_class))
         .prop("alias", &g.web_fqdn)
         .dep(key(RegionRole::Primary, "load-balancer/web"))
-        .dep(key(RegionRole::Standby, "load-balancer/web"))
-        .dep(cf_cert.clone());
-    dist = match g.cloudfront_certificate {
-        CloudFrontCertificate::Own if g.cloudfront_certificate_choice.adopt.is_some() => dist,
-        CloudFrontCertificate::Own => dist.dep(global_key("certificate-validation/cloudfront")),
-        CloudFrontCertificate::Regional(role) if requested(role) => {
-            dist.dep(global_key(&format!("certificate-validation/{}", role.as_str())))
-        }
-        CloudFrontCertificate::Regional(_) => dist,
-    };
+        .dep(key(RegionRole::Standby, "load-balancer/web"));
+    // The certificate it serves (the certificates family's, placed with the
+    // validation records after the public zone), and its validation.
+    let certificates = desired_certificates(stack);
+    for k in serving_keys(&certificates, certificates::cloudfront_place(&certificates)) {
+        dist = dist.dep(k);
+    }
     if stack.spec.waf.enabled {
         dist = dist.prop("webAcl", "web-acl").dep(global_key("web-acl"));
     }

@@ -30,8 +30,6 @@ impl RecordAction {
 /// One AWS change of the edge or compute tier, by family.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EdgeAction {
-    /// ACM.
-    Certificate(CertificateAction),
     /// ELBv2: target groups, load balancers, listeners.
     LoadBalancing(LoadBalancingAction),
     /// EC2 images and launch templates, auto scaling groups.
@@ -43,31 +41,11 @@ pub enum EdgeAction {
 }
 
 crate::plan::into_family_action!(EdgeAction {
-    CertificateAction => Certificate,
     LoadBalancingAction => LoadBalancing,
     ComputeAction => Compute,
     DnsAction => Dns,
     CdnAction => Cdn,
 });
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum CertificateAction {
-    RequestCertificate {
-        domain: String,
-    },
-    DeleteCertificate {
-        arn: String,
-    },
-    /// Takes an existing certificate (`spec.domain.adoptCertificates`) as ours: tags it.
-    AdoptCertificate {
-        arn: String,
-    },
-    /// Leaves ours in place, untagged: an adopted one, or one an adopted
-    /// listener or distribution kept on deletion uses.
-    ReleaseCertificate {
-        arn: String,
-    },
-}
-
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LoadBalancingAction {
     CreateTargetGroup {
@@ -268,27 +246,6 @@ pub enum CdnAction {
         id: String,
         arn: String,
     },
-}
-
-impl FamilyAction for CertificateAction {
-    fn effect(&self) -> (Effect, Kind) {
-        let effect = match self {
-            CertificateAction::RequestCertificate { .. } => Effect::Create,
-            CertificateAction::DeleteCertificate { .. } => Effect::Delete,
-            CertificateAction::AdoptCertificate { .. } => Effect::Adopt,
-            CertificateAction::ReleaseCertificate { .. } => Effect::Release,
-        };
-        (effect, Kind::Certificate)
-    }
-
-    fn describe(&self) -> String {
-        match self {
-            CertificateAction::RequestCertificate { domain } => format!("request certificate {domain}"),
-            CertificateAction::DeleteCertificate { arn } => format!("delete certificate {arn}"),
-            CertificateAction::AdoptCertificate { arn } => format!("adopt certificate {arn}"),
-            CertificateAction::ReleaseCertificate { arn } => format!("leave certificate {arn} in place, untagged"),
-        }
-    }
 }
 
 impl FamilyAction for LoadBalancingAction {

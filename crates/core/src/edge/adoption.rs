@@ -6,10 +6,10 @@
 
 use warmstandby_api::RegionRole;
 
-use crate::edge::actions::{CertificateAction, ComputeAction, LoadBalancingAction, Place};
-use crate::edge::desired::{CertificateChoice, DesiredTier};
+use crate::edge::actions::{ComputeAction, LoadBalancingAction, Place};
+use crate::edge::desired::DesiredTier;
 use crate::edge::inputs::{EdgePlan, RegionEdgeInputs};
-use crate::edge::observed::{Claim, ObservedCertificate, ObservedRegionEdge};
+use crate::edge::observed::{Claim, ObservedRegionEdge};
 use crate::identity::adoption_refused;
 use crate::resource::Kind;
 
@@ -134,42 +134,4 @@ impl ObservedRegionEdge {
             && self.launch_templates.iter().any(|l| l.name == t.launch_template_name && l.claim.is_ours())
             && self.auto_scaling_group(&t.auto_scaling_group_name).is_some_and(|x| x.claim.is_ours())
     }
-}
-
-/// Plans adopting the certificate `choice` names, in `region`. `None`: it
-/// names none, or it is ours already, so it is planned like one we
-/// requested; `Some(None)`: not usable yet (adopted now, or refused with
-/// the field and the reason, and nothing requested in its place).
-pub(super) fn plan_certificate_adoption(
-    plan: &mut EdgePlan,
-    scope: Place,
-    region: &str,
-    choice: &CertificateChoice,
-    found: Option<&ObservedCertificate>,
-) -> Option<Option<String>> {
-    let (arn, field) = choice.adopt.as_ref()?;
-    let refuse = |why: String| format!("{field}: certificate {arn} {why}; nothing is requested in its place");
-    let c = match found {
-        None => {
-            plan.blocked.push(refuse(format!("is not in ACM in {region}")));
-            return Some(None);
-        }
-        Some(c) if c.claim.is_ours() => return None,
-        Some(c) => c,
-    };
-    let uncovered: Vec<&str> = choice.serves.iter().map(String::as_str).filter(|n| !c.covers(n)).collect();
-    if let Claim::Foreign { other_owner: Some(owner) } = &c.claim {
-        plan.blocked.push(format!("{field}: certificate {arn} is managed by {owner}; it is left alone"));
-    } else if !uncovered.is_empty() {
-        plan.blocked.push(refuse(format!(
-            "covers {} but not {}, which the stack serves",
-            c.names.join(", "),
-            uncovered.join(", ")
-        )));
-    } else if !matches!(c.status.as_str(), "ISSUED" | "PENDING_VALIDATION") {
-        plan.blocked.push(refuse(format!("is {}; only an issued or pending one can serve", c.status)));
-    } else {
-        plan.push(scope, CertificateAction::AdoptCertificate { arn: arn.clone() });
-    }
-    Some(None)
 }

@@ -71,10 +71,6 @@ pub struct DesiredRegionEdge {
     pub role: RegionRole,
     pub region: String,
     pub active: bool,
-    /// `*.<zone>`.
-    pub certificate_domain: String,
-    /// The certificate `spec.domain.adoptCertificates` names for this region.
-    pub certificate: CertificateChoice,
     pub tiers: Vec<DesiredTier>,
     pub images: Vec<DesiredImage>,
 }
@@ -87,16 +83,6 @@ impl DesiredRegionEdge {
     pub fn image(&self, tier: &str) -> Option<&DesiredImage> {
         self.images.iter().find(|i| i.tier == tier)
     }
-}
-
-/// A certificate the stack requests, or one it adopts.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct CertificateChoice {
-    /// The ARN `spec.domain.adoptCertificates` gives, and its field.
-    pub adopt: Option<(String, &'static str)>,
-    /// The names it serves (the api and web names), which an adopted one
-    /// must cover.
-    pub serves: Vec<String>,
 }
 
 /// Where CloudFront's certificate (always in us-east-1) comes from.
@@ -145,9 +131,9 @@ pub struct DesiredGlobalEdge {
     pub api_fqdn: String,
     pub web_fqdn: String,
     pub active: RegionRole,
+    /// Where the distribution's certificate comes from (the certificates
+    /// family's, `families::certificates`).
     pub cloudfront_certificate: CloudFrontCertificate,
-    /// CloudFront's own certificate, when adopted.
-    pub cloudfront_certificate_choice: CertificateChoice,
     /// Records made by hand at the api and web names are adopted (`spec.domain.adoptRecords`).
     pub adopt_records: bool,
     pub health_check: DesiredHealthCheck,
@@ -198,27 +184,17 @@ pub fn desired_region_edge(stack: &ValidatedStack, placement: &Placement, role: 
             DesiredImage { tier, source }
         })
         .collect();
-    DesiredRegionEdge {
-        role,
-        region: stack.pair.region(role).region.clone(),
-        active,
-        certificate_domain: format!("*.{}", spec.domain.zone_name),
-        certificate: certificate_choice(spec, Some(role)),
-        tiers,
-        images,
-    }
+    DesiredRegionEdge { role, region: stack.pair.region(role).region.clone(), active, tiers, images }
 }
 
-/// The certificate of `role`'s region (`None`: CloudFront's own).
-fn certificate_choice(spec: &warmstandby_api::ThreeTierStackSpec, role: Option<RegionRole>) -> CertificateChoice {
-    let zone = spec.domain.zone_name.trim_end_matches('.');
-    let adopt = spec.domain.adopt_certificates.as_ref().and_then(|a| match role {
-        Some(RegionRole::Primary) => a.primary.clone().map(|arn| (arn, "spec.domain.adoptCertificates.primary")),
-        Some(RegionRole::Standby) => a.standby.clone().map(|arn| (arn, "spec.domain.adoptCertificates.standby")),
-        None => a.cloud_front.clone().map(|arn| (arn, "spec.domain.adoptCertificates.cloudFront")),
-    });
-    let serves = [&spec.domain.api_record, &spec.domain.web_record].map(|r| format!("{r}.{zone}")).to_vec();
-    CertificateChoice { adopt, serves }
+/// CloudFront takes its certificate from us-east-1: the regional one when
+/// a region of the pair is us-east-1, else one of its own there.
+pub fn cloudfront_certificate(stack: &ValidatedStack) -> CloudFrontCertificate {
+    RegionRole::BOTH
+        .into_iter()
+        .find(|r| stack.pair.region(*r).region == GLOBAL_REGION)
+        .map(CloudFrontCertificate::Regional)
+        .unwrap_or(CloudFrontCertificate::Own)
 }
 
 /// A name `spec.<tier>.adopt` gives for `role`'s region.
@@ -243,11 +219,6 @@ pub fn desired_global_edge(stack: &ValidatedStack, placement: &Placement) -> Des
         Some(p) => (p.detection.health_check_interval_seconds, p.detection.health_check_failure_threshold),
         None => (spec.health_check.interval_seconds, spec.health_check.failure_threshold),
     };
-    let cloudfront_certificate = RegionRole::BOTH
-        .into_iter()
-        .find(|r| stack.pair.region(*r).region == GLOBAL_REGION)
-        .map(CloudFrontCertificate::Regional)
-        .unwrap_or(CloudFrontCertificate::Own);
     DesiredGlobalEdge {
         api_fqdn: format!("{}.{zone}", spec.domain.api_record),
         web_fqdn: format!("{}.{zone}", spec.domain.web_record),
@@ -255,8 +226,7 @@ pub fn desired_global_edge(stack: &ValidatedStack, placement: &Placement) -> Des
         manage_zone: spec.domain.manage_zone,
         adopt_records: spec.domain.adopt_records,
         active: placement.edge_active,
-        cloudfront_certificate,
-        cloudfront_certificate_choice: certificate_choice(spec, None),
+        cloudfront_certificate: cloudfront_certificate(stack),
         health_check: DesiredHealthCheck {
             name: stack.aws_name("api", 255),
             https: spec.health_check.https,

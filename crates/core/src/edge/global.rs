@@ -1,17 +1,17 @@
-//! The stack's global resources: CloudFront's own certificate, the health
-//! check, the distribution (with the WAF family's web ACL), the public
-//! records and the alarm. They point at regional ones, and the active region decides which.
+//! The stack's global resources: the health check, the distribution (with
+//! the WAF family's web ACL and the certificates family's certificate) and
+//! the public records (with the certificates' validation records). They
+//! point at regional ones, and the active region decides which.
 
 use warmstandby_api::{CachingMode, GLOBAL_REGION, OriginProtocol, PriceClass, RegionRole};
 
-use crate::edge::actions::{CdnAction, CertificateAction, DnsAction, Place, RecordAction};
-use crate::edge::desired::CloudFrontCertificate;
+use crate::edge::actions::{CdnAction, DnsAction, Place, RecordAction};
 use crate::edge::inputs::{
     ALL_METHODS, CACHING_DISABLED, CACHING_OPTIMIZED, CLOUDFRONT_ZONE_ID, EdgeInputs, EdgePlan, ORIGIN_GROUP_ID,
     RECORD_TTL, RegionEdgeInputs, marker_name, origin_id,
 };
 use crate::edge::observed::{
-    Claim, DistributionSpec, HealthCheckConfig, ObservedCertificate, ObservedLoadBalancer, OriginSpec, RecordSpec, diff,
+    Claim, DistributionSpec, HealthCheckConfig, ObservedLoadBalancer, OriginSpec, RecordSpec, diff,
 };
 use crate::identity::adoption_refused;
 use warmstandby_api::DriftItem;
@@ -31,21 +31,12 @@ fn web_lb<'a>(inputs: &'a EdgeInputs<'_>, role: RegionRole) -> Option<&'a Observ
     r.desired.tier("web").and_then(|t| r.observed.load_balancer(&t.load_balancer_name)).filter(|lb| lb.claim.is_ours())
 }
 
-fn cloudfront_certificate<'a>(inputs: &'a EdgeInputs<'_>) -> Option<&'a ObservedCertificate> {
-    match inputs.global.cloudfront_certificate {
-        CloudFrontCertificate::Regional(role) => region(inputs, role).observed.certificate.as_ref(),
-        CloudFrontCertificate::Own => inputs.observed.certificate.as_ref(),
-    }
-    .filter(|c| c.claim.is_ours())
-}
-
 /// Plans the global resources; returns the health check the stack's records
 /// and its alarm (the alarm family's) should use now: `None` while it is
 /// being created or adopted.
 pub(super) fn plan_global(plan: &mut EdgePlan, inputs: &EdgeInputs<'_>) -> Option<String> {
     let g = inputs.global;
     let o = inputs.observed;
-    plan_cloudfront_certificate(plan, inputs);
     let health_check_id = plan_health_check(plan, inputs);
     // Records: validation CNAMEs, the api failover pair and the web alias.
     let Some(zone) = &o.zone else {
@@ -60,26 +51,12 @@ pub(super) fn plan_global(plan: &mut EdgePlan, inputs: &EdgeInputs<'_>) -> Optio
         return health_check_id;
     };
     let mut desired: Vec<RecordSpec> = Vec::new();
-    // Validation records for the certificates the stack requested: an
-    // adopted one's are its owner's, left as they are.
-    let requested = |c: &&ObservedCertificate| c.claim == Claim::Created;
-    let mut certs: Vec<&ObservedCertificate> =
-        inputs.regions.iter().filter_map(|r| r.observed.certificate.as_ref()).filter(requested).collect();
-    if g.cloudfront_certificate == CloudFrontCertificate::Own
-        && let Some(c) = o.certificate.as_ref().filter(requested)
-    {
-        certs.push(c);
-    }
+    // Validation records for the certificates the stack requested (the
+    // certificates family's: an adopted one's are its owner's, left as they are).
     let mut validation_names = Vec::new();
-    for c in certs {
-        for (name, value) in &c.validation {
-            let name = name.trim_end_matches('.').to_lowercase();
-            if validation_names.contains(&name) {
-                continue;
-            }
-            validation_names.push(name.clone());
-            desired.push(RecordSpec::plain(name, "CNAME", RECORD_TTL, value.trim_end_matches('.')));
-        }
+    for (name, value) in &inputs.validation_records {
+        validation_names.push(name.clone());
+        desired.push(RecordSpec::plain(name.clone(), "CNAME", RECORD_TTL, value));
     }
     let api_fqdn = g.api_fqdn.to_lowercase();
     let mut api_ready = true;
@@ -128,26 +105,6 @@ pub(super) fn plan_global(plan: &mut EdgePlan, inputs: &EdgeInputs<'_>) -> Optio
         }
     }
     health_check_id
-}
-
-fn plan_cloudfront_certificate(plan: &mut EdgePlan, inputs: &EdgeInputs<'_>) {
-    let g = inputs.global;
-    let o = inputs.observed;
-    if g.cloudfront_certificate == CloudFrontCertificate::Own {
-        let (choice, found) = (&g.cloudfront_certificate_choice, o.certificate.as_ref());
-        if super::adoption::plan_certificate_adoption(plan, Place::Global, GLOBAL_REGION, choice, found).is_some() {
-            return;
-        }
-        match &o.certificate {
-            None => {
-                plan.push(Place::Global, CertificateAction::RequestCertificate { domain: format!("*.{}", g.zone_name) })
-            }
-            Some(c) if !c.is_issued() => {
-                plan.waiting.push(format!("CloudFront's certificate in {GLOBAL_REGION} is {}", c.status))
-            }
-            Some(_) => {}
-        }
-    }
 }
 
 /// The health check on the active region's api load balancer; its ID once it exists.
@@ -245,7 +202,7 @@ fn plan_adopted_health_check(
 /// load balancer first in the origin group.
 fn wanted_distribution(inputs: &EdgeInputs<'_>, web_acl_arn: Option<String>) -> Option<DistributionSpec> {
     let g = inputs.global;
-    let cf_cert = cloudfront_certificate(inputs).filter(|c| c.is_issued());
+    let cf_cert = inputs.cloudfront_certificate.clone();
     let webs = (web_lb(inputs, g.active), web_lb(inputs, g.active.other()));
     let ((Some(first), Some(second)), Some(cert), Some(web_acl_arn)) = (webs, cf_cert, web_acl_arn) else {
         return None;
@@ -272,7 +229,7 @@ fn wanted_distribution(inputs: &EdgeInputs<'_>, web_acl_arn: Option<String>) -> 
         comment: d.comment.clone(),
         enabled: true,
         aliases: vec![g.web_fqdn.to_lowercase()],
-        certificate_arn: cert.arn.clone(),
+        certificate_arn: cert,
         origin_group_members: origins.iter().map(|o| o.id.clone()).collect(),
         origins,
         origin_group_id: ORIGIN_GROUP_ID.into(),

@@ -31,6 +31,9 @@ pub struct RegionEdgeInputs<'a> {
     pub groups: &'a BTreeMap<String, String>,
     /// Per tier: what its launch template gets, or what that waits for.
     pub launch: &'a BTreeMap<String, Result<TierLaunch, String>>,
+    /// The region's certificate the HTTPS listeners serve, once ours and
+    /// issued (`families::certificates::issued`).
+    pub certificate: Option<String>,
 }
 
 pub struct EdgeInputs<'a> {
@@ -47,6 +50,13 @@ pub struct EdgeInputs<'a> {
     /// The health check the alarm of ours watches (the alarm family's): a
     /// stale one is kept while it does.
     pub alarm_health_check: Option<String>,
+    /// The certificate the distribution serves, once ours and issued
+    /// (`families::certificates::for_cloudfront`).
+    pub cloudfront_certificate: Option<String>,
+    /// The DNS validation CNAMEs (name, value) of the certificates the stack
+    /// requested, written into the public zone
+    /// (`families::certificates::validation_records`).
+    pub validation_records: Vec<(String, String)>,
 }
 
 /// CloudFront's fixed hosted zone for alias records.

@@ -8,36 +8,6 @@ pub use crate::compare::{Fields, diff};
 use crate::compare::{list, opt};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ObservedCertificate {
-    pub arn: String,
-    pub domain: String,
-    /// `PENDING_VALIDATION`, `ISSUED`, `FAILED`, ...
-    pub status: String,
-    /// DNS validation CNAMEs: (name, value), names without the trailing dot.
-    pub validation: Vec<(String, String)>,
-    /// Its domain and subject alternative names.
-    pub names: Vec<String>,
-    /// Read from its tags when `spec.domain.adoptCertificates` names it.
-    pub claim: Claim,
-}
-
-impl ObservedCertificate {
-    pub fn is_issued(&self) -> bool {
-        self.status == "ISSUED"
-    }
-
-    /// Whether it serves `name`: one of its names is `name`, or a wildcard
-    /// over `name`'s first label (ACM's wildcards cover one label).
-    pub fn covers(&self, name: &str) -> bool {
-        let name = name.trim_end_matches('.').to_ascii_lowercase();
-        self.names.iter().map(|n| n.trim_end_matches('.').to_ascii_lowercase()).any(|n| {
-            n == name
-                || n.strip_prefix("*.").is_some_and(|parent| name.split_once('.').is_some_and(|(_, p)| p == parent))
-        })
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TargetGroupSpec {
     pub name: String,
     pub protocol: String,
@@ -218,7 +188,6 @@ pub struct ObservedAsg {
 /// One region's edge and compute tier.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ObservedRegionEdge {
-    pub certificate: Option<ObservedCertificate>,
     pub target_groups: Vec<ObservedTargetGroup>,
     pub load_balancers: Vec<ObservedLoadBalancer>,
     pub listeners: Vec<ObservedListener>,
@@ -258,8 +227,7 @@ impl ObservedRegionEdge {
     /// Resources of ours that still exist (given AMIs and what is named
     /// for adoption but not ours are not).
     pub fn live_count(&self) -> usize {
-        usize::from(self.certificate.as_ref().is_some_and(|c| c.claim.is_ours()))
-            + self.target_groups.iter().filter(|t| t.claim.is_ours()).count()
+        self.target_groups.iter().filter(|t| t.claim.is_ours()).count()
             + self.load_balancers.iter().filter(|l| l.claim.is_ours()).count()
             + self.listeners.iter().filter(|l| l.claim.is_ours()).count()
             + self.images.iter().filter(|i| i.tagged).count()
@@ -457,8 +425,6 @@ pub struct ObservedGlobalEdge {
     /// Record sets of the public zone at the names the stack manages (and
     /// their ownership markers); other records are not read into the model.
     pub records: Vec<RecordSpec>,
-    /// CloudFront's own certificate in us-east-1, when it needs one.
-    pub certificate: Option<ObservedCertificate>,
     /// Health checks of this stack (found by caller reference).
     pub health_checks: Vec<ObservedHealthCheck>,
     pub distribution: Option<ObservedDistribution>,

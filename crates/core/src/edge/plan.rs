@@ -35,7 +35,6 @@ impl ObservedGlobalEdge {
         let markers = self.records.iter().filter(|r| r.rtype == "TXT" && r.values.contains(&marker_value)).count();
         markers
             + usize::from(self.zone.as_ref().is_some_and(|z| z.ours))
-            + usize::from(self.certificate.is_some())
             + self.health_checks.iter().filter(|h| h.claim.is_ours()).count()
             + usize::from(self.distribution.as_ref().is_some_and(|d| d.claim.is_ours()))
     }

@@ -12,12 +12,15 @@ use super::*;
 use crate::data::desired::NetworkRefs;
 use crate::edge::desired::{DesiredGlobalEdge, DesiredRegionEdge, desired_global_edge, desired_region_edge};
 use crate::edge::observed::{
-    Claim, LaunchTemplateData, ObservedAsg, ObservedCertificate, ObservedDistribution, ObservedHealthCheck,
-    ObservedImage, ObservedLaunchTemplate, ObservedListener, ObservedLoadBalancer, ObservedTargetGroup, PublicZone,
-    RecordSpec,
+    Claim, LaunchTemplateData, ObservedAsg, ObservedDistribution, ObservedHealthCheck, ObservedImage,
+    ObservedLaunchTemplate, ObservedListener, ObservedLoadBalancer, ObservedTargetGroup, PublicZone, RecordSpec,
 };
 use crate::edge::observed::{ObservedGlobalEdge, ObservedRegionEdge};
 use crate::families::alarm::{Alarm, AlarmAction, DesiredAlarm, ObservedAlarm, watched_health_check};
+use crate::families::certificates::{
+    CertificateAction, Certificates, DesiredCertificates, ObservedCertificate, ObservedCertificates, for_cloudfront,
+    issued, validation_records,
+};
 use crate::families::waf::{DesiredWaf, ObservedWaf, ObservedWebAcl, Waf, WafAction, association};
 use crate::families::{Neighbours, SeamAction, SeamPlan, StackFamily};
 use crate::family::{Effect, FamilyAction};
@@ -37,6 +40,10 @@ struct World {
     acl: ObservedWaf,
     alarm: Option<DesiredAlarm>,
     alarm_seen: Option<ObservedAlarm>,
+    /// The certificates family (on the seam): the listeners and the
+    /// distribution serve its certificates.
+    certs: DesiredCertificates,
+    certs_seen: ObservedCertificates,
     owner: crate::identity::Ownership,
     /// The other seam families (the roles' instance profiles).
     seam: (crate::families::FamiliesDesired, crate::families::FamiliesObserved),
@@ -93,6 +100,8 @@ fn world(edit: impl Fn(&mut ThreeTierStack)) -> World {
         acl: None,
         alarm: Alarm::desired(&v, &Placement::of_spec(&v)),
         alarm_seen: None,
+        certs: Certificates::desired(&v, &Placement::of_spec(&v)),
+        certs_seen: ObservedCertificates::default(),
         owner: owner(),
         seam: (crate::families::FamiliesDesired::of(&v, &Placement::of_spec(&v)), Default::default()),
         data: (
@@ -126,6 +135,7 @@ impl World {
                     network: &self.nets[0],
                     groups: &self.groups[0],
                     launch: &self.launch[0],
+                    certificate: issued(&self.certs_seen, Place::Region(RegionRole::Primary)),
                 },
                 RegionEdgeInputs {
                     desired: &self.desired[1],
@@ -133,6 +143,7 @@ impl World {
                     network: &self.nets[1],
                     groups: &self.groups[1],
                     launch: &self.launch[1],
+                    certificate: issued(&self.certs_seen, Place::Region(RegionRole::Standby)),
                 },
             ],
             global: &self.global,
@@ -140,6 +151,8 @@ impl World {
             owner: &self.owner,
             web_acl_arn: association(&self.waf, &self.acl),
             alarm_health_check: watched_health_check(&self.alarm_seen).map(str::to_string),
+            cloudfront_certificate: for_cloudfront(&self.certs, &self.certs_seen),
+            validation_records: validation_records(&self.certs_seen),
         }
     }
 
@@ -164,23 +177,35 @@ impl World {
         Waf::plan(&self.waf, &self.acl, &self.around())
     }
 
-    /// The WAF and alarm families' plan, as the stack pass makes it beside
-    /// the edge's (the alarm on the health check the edge uses now).
+    /// The WAF, alarm and certificates families' plan, as the stack pass
+    /// makes it beside the edge's (the alarm on the health check the edge
+    /// uses now).
     fn seam_plan(&self) -> SeamPlan {
         let (_, health_check) = plan_edge_with_health_check(&self.inputs());
         let around = Neighbours { health_check_id: health_check.as_deref(), ..self.around() };
-        joined(self.waf_plan(), Alarm::plan(&self.alarm, &self.alarm_seen, &around))
+        let mut plan = joined(self.waf_plan(), Alarm::plan(&self.alarm, &self.alarm_seen, &around));
+        crate::families::absorb(&mut plan, Certificates::plan(&self.certs, &self.certs_seen, &around));
+        plan
     }
 
     /// The same families' teardown.
     fn seam_teardown(&self) -> SeamPlan {
         let around = self.around();
-        joined(Waf::teardown(&self.waf, &self.acl, &around), Alarm::teardown(&self.alarm, &self.alarm_seen, &around))
+        let mut plan = joined(
+            Waf::teardown(&self.waf, &self.acl, &around),
+            Alarm::teardown(&self.alarm, &self.alarm_seen, &around),
+        );
+        crate::families::absorb(&mut plan, Certificates::teardown(&self.certs, &self.certs_seen, &around));
+        plan
     }
 
-    /// Ours of the global resources that still exist, the web ACL and alarm included.
+    /// Ours of the global resources that still exist, the web ACL, alarm
+    /// and certificates included.
     fn global_live(&self) -> usize {
-        self.observed.live_count(MARKER) + Waf::live_count(&self.acl) + Alarm::live_count(&self.alarm_seen)
+        self.observed.live_count(MARKER)
+            + Waf::live_count(&self.acl)
+            + Alarm::live_count(&self.alarm_seen)
+            + Certificates::live_count(&self.certs_seen)
     }
 
     fn id(&mut self, prefix: &str) -> String {
@@ -201,28 +226,6 @@ impl World {
         let region = self.region_name(scope);
         let i = usize::from(scope == Place::Region(RegionRole::Standby));
         match action {
-            EdgeAction::Certificate(CertificateAction::RequestCertificate { domain }) => {
-                let cert = ObservedCertificate {
-                    arn: self.id(&format!("arn:aws:acm:{region}:1:certificate/")),
-                    names: vec![domain.clone()],
-                    domain,
-                    status: "ISSUED".into(),
-                    validation: vec![("_v1.bookstore.example.com".into(), "_v1.acm-validations.aws".into())],
-                    claim: Claim::Created,
-                };
-                if scope == Place::Global {
-                    self.observed.certificate = Some(cert);
-                } else {
-                    self.regions[i].certificate = Some(cert);
-                }
-            }
-            EdgeAction::Certificate(CertificateAction::DeleteCertificate { .. }) => {
-                if scope == Place::Global {
-                    self.observed.certificate = None;
-                } else {
-                    self.regions[i].certificate = None;
-                }
-            }
             EdgeAction::LoadBalancing(LoadBalancingAction::CreateTargetGroup { tier, spec }) => {
                 let arn = self.id(&format!("arn:aws:elasticloadbalancing:{region}:1:targetgroup/{}/", spec.name));
                 self.regions[i].target_groups.push(ObservedTargetGroup { tier, arn, spec, claim: Claim::Created });
@@ -310,23 +313,6 @@ impl World {
             }
             EdgeAction::Compute(ComputeAction::ReleaseImage { image_id, .. }) => {
                 self.regions[i].images.iter_mut().filter(|m| m.id == image_id).for_each(|m| m.tagged = false)
-            }
-            EdgeAction::Certificate(CertificateAction::AdoptCertificate { arn }) => {
-                let cert = if scope == Place::Global {
-                    &mut self.observed.certificate
-                } else {
-                    &mut self.regions[i].certificate
-                };
-                let cert =
-                    cert.as_mut().filter(|c| c.arn == arn && !c.claim.is_ours()).expect("an unclaimed certificate");
-                cert.claim = Claim::Adopted("2026-12-06T10:00:00Z".into());
-            }
-            EdgeAction::Certificate(CertificateAction::ReleaseCertificate { .. }) => {
-                if scope == Place::Global {
-                    self.observed.certificate = None;
-                } else {
-                    self.regions[i].certificate = None;
-                }
             }
             EdgeAction::LoadBalancing(LoadBalancingAction::DeleteListener { arn }) => {
                 assert!(self.regions[i].listeners.iter().any(|l| l.arn == arn && l.claim == Claim::Created));
@@ -481,14 +467,52 @@ impl World {
     }
 
     /// What AWS does for an action of the seam families simulated here.
-    fn apply_seam(&mut self, action: SeamAction) {
+    fn apply_seam(&mut self, scope: Place, action: SeamAction) {
         match action {
+            SeamAction::Certificates(a) => self.apply_certificate(scope, a),
             SeamAction::Waf(a) => self.apply_waf(a),
             SeamAction::Alarm(AlarmAction::PutAlarm { name, config }) => {
                 self.alarm_seen = Some(ObservedAlarm { name, state: "OK".into(), config })
             }
             SeamAction::Alarm(AlarmAction::DeleteAlarm { .. }) => self.alarm_seen = None,
             other => panic!("{other:?} is not simulated here"),
+        }
+    }
+
+    /// What ACM does for a certificate action: a request is issued at once.
+    fn apply_certificate(&mut self, scope: Place, action: CertificateAction) {
+        let region = self.region_name(scope);
+        let arn = self.id(&format!("arn:aws:acm:{region}:1:certificate/"));
+        let slot = match scope {
+            Place::Region(role) => &mut self.certs_seen.regions[role.index()],
+            Place::Global => &mut self.certs_seen.cloudfront,
+        };
+        match action {
+            CertificateAction::RequestCertificate { domain } => {
+                *slot = Some(ObservedCertificate {
+                    arn,
+                    names: vec![domain.clone()],
+                    domain,
+                    status: "ISSUED".into(),
+                    validation: vec![("_v1.bookstore.example.com".into(), "_v1.acm-validations.aws".into())],
+                    claim: Claim::Created,
+                })
+            }
+            CertificateAction::AdoptCertificate { arn } => {
+                let cert =
+                    slot.as_mut().filter(|c| c.arn == arn && !c.claim.is_ours()).expect("an unclaimed certificate");
+                cert.claim = Claim::Adopted("2026-12-06T10:00:00Z".into());
+            }
+            CertificateAction::DeleteCertificate { .. } => {
+                let (listeners, distribution) = (&self.regions, &self.observed.distribution);
+                let used = |arn: &str| {
+                    listeners.iter().flat_map(|r| &r.listeners).any(|l| l.spec.certificate_arn.as_deref() == Some(arn))
+                        || distribution.as_ref().is_some_and(|d| d.spec.certificate_arn == arn)
+                };
+                assert!(slot.as_ref().is_none_or(|c| !used(&c.arn)), "a certificate deleted while in use");
+                *slot = None
+            }
+            CertificateAction::ReleaseCertificate { .. } => *slot = None,
         }
     }
 
@@ -542,7 +566,7 @@ impl World {
             for (scope, action) in plan.actions {
                 self.apply(scope, action);
             }
-            seam.actions.into_iter().for_each(|(_, action)| self.apply_seam(action));
+            seam.actions.into_iter().for_each(|(scope, action)| self.apply_seam(scope, action));
         }
         panic!("plans never ran out of actions");
     }
@@ -561,7 +585,7 @@ impl World {
             for (scope, action) in plan.actions {
                 self.apply(scope, action);
             }
-            seam.actions.into_iter().for_each(|(_, action)| self.apply_seam(action));
+            seam.actions.into_iter().for_each(|(scope, action)| self.apply_seam(scope, action));
         }
         panic!("did not converge: {rounds:#?}");
     }
@@ -583,7 +607,7 @@ impl World {
             for (scope, action) in plan.actions {
                 self.apply(scope, action);
             }
-            seam.actions.into_iter().for_each(|(_, action)| self.apply_seam(action));
+            seam.actions.into_iter().for_each(|(scope, action)| self.apply_seam(scope, action));
         }
         panic!("teardown did not finish: {rounds:#?}");
     }
@@ -638,7 +662,7 @@ fn creation_converges_in_dependency_order_and_then_plans_nothing() {
     let plan = w.plan();
     assert!(plan.actions.is_empty() && plan.drift.is_empty(), "{:?} {:?}", plan.actions, plan.drift);
     // CloudFront uses the us-east-1 regional certificate: no certificate of its own.
-    assert!(w.observed.certificate.is_none());
+    assert!(w.certs_seen.cloudfront.is_none());
     let api: Vec<_> = w.observed.records_named("api.bookstore.example.com").collect();
     let primary = api.iter().find(|r| r.failover.as_deref() == Some("PRIMARY")).unwrap();
     assert_eq!(primary.set_identifier.as_deref(), Some("us-east-1"));
@@ -676,6 +700,7 @@ fn a_failover_in_the_spec_moves_records_origins_and_capacity_without_undoing_any
     moved.regions = w.regions.clone();
     moved.observed = w.observed.clone();
     moved.acl = w.acl.clone();
+    moved.certs_seen = w.certs_seen.clone();
     let plan = moved.plan();
     let kinds: Vec<String> = plan.actions.iter().map(|(_, a)| short(a)).collect();
     assert!(kinds.contains(&"UpdateAutoScalingGroup".to_string()), "{kinds:?}");
@@ -836,13 +861,13 @@ fn a_deleted_certificate_or_image_copy_is_drift_and_comes_back() {
     let mut w = world(|_| {});
     w.converge();
     w.regions[1].images.clear();
-    w.regions[0].certificate = None;
-    let plan = w.plan();
-    let kinds: Vec<&str> = plan.drift.iter().map(|d| d.kind.as_str()).collect();
-    assert!(kinds.contains(&"Image") && kinds.contains(&"Certificate"), "{:?}", plan.drift);
+    w.certs_seen.regions[0] = None;
+    let (plan, seam) = (w.plan(), w.seam_plan());
+    let kinds: Vec<&str> = plan.drift.iter().chain(&seam.drift).map(|d| d.kind.as_str()).collect();
+    assert!(kinds.contains(&"Image") && kinds.contains(&"Certificate"), "{:?} {:?}", plan.drift, seam.drift);
     w.converge();
-    assert!(w.plan().drift.is_empty());
-    let cert = w.regions[0].certificate.as_ref().unwrap().arn.clone();
+    assert!(w.plan().drift.is_empty() && w.seam_plan().drift.is_empty());
+    let cert = w.certs_seen.regions[0].as_ref().unwrap().arn.clone();
     assert!(
         w.regions[0]
             .listeners
@@ -1342,28 +1367,28 @@ fn console_certificate(arn: &str, names: &[&str], claim: Claim) -> ObservedCerti
 fn named_certificates_are_adopted_used_and_left_in_place_by_teardown() {
     let mut w = world(adopting_certificates);
     let zone = w.global.zone_name.clone();
-    let [east, west] = [0, 1].map(|i| w.desired[i].certificate.adopt.clone().expect("named").0);
+    let [east, west] = [0, 1].map(|i| w.certs.regions[i].choice.adopt.clone().expect("named").0);
     // Missing: refused by field, and no certificate requested in its place.
-    let plan = w.plan();
+    let plan = w.seam_plan();
     assert!(
         plan.blocked.iter().any(|b| b
             == &format!("spec.domain.adoptCertificates.primary: certificate {east} is not in ACM in us-east-1; nothing is requested in its place")),
         "{:?}",
         plan.blocked
     );
-    let requested = |p: &EdgePlan| {
+    let requested = |p: &SeamPlan| {
         p.actions
             .iter()
-            .any(|(_, a)| matches!(a, EdgeAction::Certificate(CertificateAction::RequestCertificate { .. })))
+            .any(|(_, a)| matches!(a, SeamAction::Certificates(CertificateAction::RequestCertificate { .. })))
     };
     assert!(!requested(&plan), "{:#?}", plan.actions);
 
     // Another manager's, or one that does not serve the stack's names: refused.
     let other = Claim::Foreign { other_owner: Some("the CloudFormation stack shop".into()) };
-    w.regions[0].certificate = Some(console_certificate(&east, &[&format!("*.{zone}")], other));
-    w.regions[1].certificate =
+    w.certs_seen.regions[0] = Some(console_certificate(&east, &[&format!("*.{zone}")], other));
+    w.certs_seen.regions[1] =
         Some(console_certificate(&west, &[&format!("www.{zone}")], Claim::Foreign { other_owner: None }));
-    let plan = w.plan();
+    let plan = w.seam_plan();
     assert!(
         plan.blocked
             .iter()
@@ -1381,12 +1406,13 @@ fn named_certificates_are_adopted_used_and_left_in_place_by_teardown() {
 
     // Console certificates for the apex and its wildcard: adopted, then used like ours.
     let unclaimed = || Claim::Foreign { other_owner: None };
-    w.regions[0].certificate = Some(console_certificate(&east, &[&zone, &format!("*.{zone}")], unclaimed()));
-    w.regions[1].certificate = Some(console_certificate(&west, &[&zone, &format!("*.{zone}")], unclaimed()));
-    let plan = w.plan();
-    let adopted: Vec<&EdgeAction> =
-        plan.actions.iter().map(|(_, a)| a).filter(|a| a.effect().0 == Effect::Adopt).collect();
-    assert_eq!(adopted.len(), 2, "{:#?}", plan.actions);
+    w.certs_seen.regions[0] = Some(console_certificate(&east, &[&zone, &format!("*.{zone}")], unclaimed()));
+    w.certs_seen.regions[1] = Some(console_certificate(&west, &[&zone, &format!("*.{zone}")], unclaimed()));
+    let (plan, seam) = (w.plan(), w.seam_plan());
+    let adopted: Vec<&SeamAction> =
+        seam.actions.iter().map(|(_, a)| a).filter(|a| a.effect().0 == Effect::Adopt).collect();
+    assert_eq!(adopted.len(), 2, "{:#?}", seam.actions);
+    assert!(!plan.actions.iter().any(|(_, a)| a.effect().0 == Effect::Adopt), "{:#?}", plan.actions);
     assert!(
         !plan.actions.iter().any(|(_, a)| matches!(a, EdgeAction::LoadBalancing(LoadBalancingAction::CreateListener { spec, .. }) if spec.certificate_arn.is_some())),
         "no listener uses a certificate not ours yet: {:#?}",
@@ -1400,7 +1426,7 @@ fn named_certificates_are_adopted_used_and_left_in_place_by_teardown() {
             "{:?}",
             w.regions[i].listeners
         );
-        assert_eq!(w.regions[i].certificate.as_ref().and_then(|c| c.claim.adopted_at()), Some("2026-12-06T10:00:00Z"));
+        assert_eq!(w.certs_seen.regions[i].as_ref().and_then(|c| c.claim.adopted_at()), Some("2026-12-06T10:00:00Z"));
     }
     let d = w.observed.distribution.as_ref().expect("the distribution");
     assert_eq!(d.spec.certificate_arn, east, "CloudFront uses us-east-1's adopted certificate");

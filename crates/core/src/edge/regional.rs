@@ -1,10 +1,11 @@
-//! One region's edge and compute: the certificate, then per tier its
-//! target group, load balancer, listeners, image, launch template and auto
-//! scaling group, each resolved into the spec the adapter reports.
+//! One region's edge and compute: per tier its target group, load
+//! balancer, listeners (with the certificates family's certificate), image,
+//! launch template and auto scaling group, each resolved into the spec the
+//! adapter reports.
 
 use warmstandby_api::{DriftItem, RegionRole};
 
-use crate::edge::actions::{CertificateAction, ComputeAction, LoadBalancingAction, Place};
+use crate::edge::actions::{ComputeAction, LoadBalancingAction, Place};
 use crate::edge::desired::{DesiredTier, ImageSource};
 use crate::edge::inputs::{EdgePlan, RegionEdgeInputs};
 use crate::edge::observed::{
@@ -13,7 +14,7 @@ use crate::edge::observed::{
 };
 
 pub(super) fn plan_region(plan: &mut EdgePlan, r: &RegionEdgeInputs<'_>) {
-    let certificate = plan_certificate(plan, r);
+    let certificate = r.certificate.clone();
     for t in &r.desired.tiers {
         if t.adopt && !super::adoption::plan_tier_adoption(plan, r, t) {
             // Nothing of a tier not ours yet is changed; its differences
@@ -37,37 +38,6 @@ fn plan_tier(plan: &mut EdgePlan, r: &RegionEdgeInputs<'_>, t: &DesiredTier, cer
     plan_image(plan, r, t);
     let launch_template = plan_launch_template(plan, r, t);
     plan_auto_scaling_group(plan, r, t, launch_template, tg);
-}
-
-/// The regional certificate's ARN once issued.
-fn plan_certificate(plan: &mut EdgePlan, r: &RegionEdgeInputs<'_>) -> Option<String> {
-    let (d, o) = (r.desired, r.observed);
-    let region = d.region.as_str();
-    let scope = Place::Region(d.role);
-    let found = o.certificate.as_ref();
-    if let Some(adopting) = super::adoption::plan_certificate_adoption(plan, scope, region, &d.certificate, found) {
-        return adopting;
-    }
-    match &o.certificate {
-        None => {
-            // A listener still naming a certificate: ours was deleted out of band.
-            if let Some(arn) = o.listeners.iter().find_map(|l| l.spec.certificate_arn.clone()) {
-                plan.drift.push(DriftItem::new(region, "Certificate", &arn, "present", "present", "missing"));
-            }
-            plan.push(scope, CertificateAction::RequestCertificate { domain: d.certificate_domain.clone() });
-            None
-        }
-        Some(c) if c.is_issued() => Some(c.arn.clone()),
-        Some(c) if c.status == "PENDING_VALIDATION" => {
-            plan.waiting.push(format!("certificate {} in {region} is waiting for DNS validation", c.domain));
-            None
-        }
-        Some(c) => {
-            plan.blocked
-                .push(format!("certificate {} in {region} is {}; delete it to request a new one", c.arn, c.status));
-            None
-        }
-    }
 }
 
 fn plan_target_group(plan: &mut EdgePlan, r: &RegionEdgeInputs<'_>, t: &DesiredTier) {

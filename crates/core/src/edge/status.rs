@@ -9,7 +9,7 @@ use warmstandby_api::{
 };
 
 use crate::conditions::types;
-use crate::edge::desired::{CloudFrontCertificate, DesiredGlobalEdge, DesiredRegionEdge, ImageSource};
+use crate::edge::desired::{DesiredGlobalEdge, DesiredRegionEdge, ImageSource};
 use crate::edge::inputs::CLOUDFRONT_ZONE_ID;
 use crate::edge::observed::{ObservedGlobalEdge, ObservedRegionEdge};
 
@@ -34,8 +34,7 @@ pub struct Family {
 }
 
 /// Drift kinds reported by each family.
-const FAMILY_KINDS: [(&str, &[&str]); 5] = [
-    (types::CERTIFICATES_READY, &["Certificate"]),
+const FAMILY_KINDS: [(&str, &[&str]); 4] = [
     (types::LOAD_BALANCERS_READY, &["TargetGroup", "LoadBalancer", "Listener"]),
     (types::COMPUTE_READY, &["Image", "LaunchTemplate", "AutoScalingGroup"]),
     (types::DNS_READY, &["Record", "HealthCheck", "Alarm"]),
@@ -61,20 +60,15 @@ pub fn verdict(condition: &'static str, problems: Vec<String>, drift: &[DriftIte
     }
 }
 
-/// One condition per edge family; a family is ready when all of its
-/// resources exist in their final state and none of them drifted.
+/// One condition per edge family (the certificates' is their family's on
+/// the seam); a family is ready when all of its resources exist in their
+/// final state and none of them drifted.
 pub fn edge_families(view: &EdgeView<'_>, drift: &[DriftItem]) -> Vec<Family> {
     let (g, og) = view.global;
-    let mut certs = Vec::new();
     let mut lbs = Vec::new();
     let mut compute = Vec::new();
     for (d, o) in view.regions {
         let r = &d.region;
-        match &o.certificate {
-            Some(c) if c.is_issued() => {}
-            Some(c) => certs.push(format!("{r}: {} is {}", c.domain, c.status)),
-            None => certs.push(format!("{r}: no certificate yet")),
-        }
         for t in &d.tiers {
             if t.adopt && !o.tier_is_ours(t) {
                 lbs.push(format!("{r}: the {} tier's load balancer and target group are not adopted yet", t.tier));
@@ -119,13 +113,6 @@ pub fn edge_families(view: &EdgeView<'_>, drift: &[DriftItem]) -> Vec<Family> {
             }
         }
     }
-    if g.cloudfront_certificate == CloudFrontCertificate::Own {
-        match &og.certificate {
-            Some(c) if c.is_issued() => {}
-            Some(c) => certs.push(format!("CloudFront: {} is {}", c.domain, c.status)),
-            None => certs.push("CloudFront: no certificate yet".into()),
-        }
-    }
     let mut dns = Vec::new();
     if og.zone.is_none() {
         dns.push(format!("public zone {} not found", g.zone_name));
@@ -155,7 +142,6 @@ pub fn edge_families(view: &EdgeView<'_>, drift: &[DriftItem]) -> Vec<Family> {
         None => cdn.push("no distribution yet".into()),
     }
     vec![
-        family(types::CERTIFICATES_READY, certs, drift),
         family(types::LOAD_BALANCERS_READY, lbs, drift),
         family(types::COMPUTE_READY, compute, drift),
         family(types::DNS_READY, dns, drift),
@@ -165,8 +151,6 @@ pub fn edge_families(view: &EdgeView<'_>, drift: &[DriftItem]) -> Vec<Family> {
 
 /// Fills one region's edge IDs into its status.
 pub fn region_edge_status(d: &DesiredRegionEdge, o: &ObservedRegionEdge, status: &mut RegionStackStatus) {
-    // Ours only: one named for adoption is the stack's once adopted.
-    status.certificate_arn = o.certificate.as_ref().filter(|c| c.claim.is_ours()).map(|c| c.arn.clone());
     for t in &d.tiers {
         let tier = t.tier.to_string();
         match (&d.image(t.tier).map(|i| &i.source), o.image(t.tier)) {
@@ -214,12 +198,6 @@ pub fn region_edge_status(d: &DesiredRegionEdge, o: &ObservedRegionEdge, status:
 
 pub fn global_edge_status(view: &EdgeView<'_>) -> GlobalStackStatus {
     let (g, o) = view.global;
-    let cloudfront_certificate_arn = match g.cloudfront_certificate {
-        CloudFrontCertificate::Own => o.certificate.as_ref(),
-        CloudFrontCertificate::Regional(role) => view.regions[role.index()].1.certificate.as_ref(),
-    }
-    .filter(|c| c.claim.is_ours())
-    .map(|c| c.arn.clone());
     GlobalStackStatus {
         public_zone_id: o.zone.as_ref().map(|z| z.id.clone()),
         // Ours only: a record made by hand may name a check not (yet) adopted.
@@ -229,7 +207,8 @@ pub fn global_edge_status(view: &EdgeView<'_>) -> GlobalStackStatus {
             .filter(|id| o.health_checks.iter().any(|h| h.id == *id && h.claim.is_ours()))
             .or_else(|| o.health_checks.iter().find(|h| h.claim.is_ours()).map(|h| h.id.clone())),
         distribution_id: o.distribution.as_ref().filter(|d| d.claim.is_ours()).map(|d| d.id.clone()),
-        cloudfront_certificate_arn,
+        // The certificates family's (`families::certificates`).
+        cloudfront_certificate_arn: None,
         // The WAF family's (`families::waf`).
         web_acl_arn: None,
         // The alarm family's (`families::alarm`).

@@ -4,9 +4,7 @@ use warmstandby_api::RegionRole;
 
 use crate::resource::Kind;
 
-use crate::edge::actions::{
-    CdnAction, CertificateAction, ComputeAction, DnsAction, LoadBalancingAction, Place, RecordAction,
-};
+use crate::edge::actions::{CdnAction, ComputeAction, DnsAction, LoadBalancingAction, Place, RecordAction};
 use crate::edge::inputs::{EdgePlan, is_adopted_marker};
 use crate::edge::observed::{Claim, ObservedGlobalEdge, ObservedRegionEdge, RecordSpec};
 
@@ -51,10 +49,12 @@ impl ObservedRegionEdge {
 /// family's alarm: `alarm_left` while it stands), then
 /// CloudFront (disabled, then deleted once deployed; the WAF family's web
 /// ACL follows it, `families::waf`), health checks, auto scaling groups,
-/// launch templates, listeners, load balancers, target groups, image copies, certificates and finally a zone we created.
+/// launch templates, listeners, load balancers, target groups, image copies
+/// and finally a zone we created (the certificates family's certificates
+/// follow the listeners and the distribution, `families::certificates`).
 /// An adopted tier is left in place (`Release`: our tags removed), with the
-/// image copy and certificate of ours it uses; only what we created on it
-/// (a listener) is deleted.
+/// image copy of ours it uses (and the certificate, by its family); only
+/// what we created on it (a listener) is deleted.
 pub fn plan_edge_teardown(
     regions: [&ObservedRegionEdge; 2],
     observed: &ObservedGlobalEdge,
@@ -89,9 +89,9 @@ pub fn plan_edge_teardown(
     let records_left = !ours.is_empty();
 
     let mut distribution_left = false;
-    // An adopted distribution stays serving, with the certificate and web ACL of ours it uses.
+    // An adopted distribution stays serving, with the certificate and web
+    // ACL of ours it uses (their families release them).
     let kept = observed.distribution.as_ref().filter(|d| d.claim != Claim::Created);
-    let kept_certificate = kept.map(|d| d.spec.certificate_arn.as_str());
     if let Some(d) = kept.filter(|d| d.claim.is_ours()) {
         plan.push(g, CdnAction::ReleaseDistribution { id: d.id.clone(), arn: d.arn.clone() });
     }
@@ -125,7 +125,6 @@ pub fn plan_edge_teardown(
             plan.push(g, DnsAction::DeleteHealthCheck { id: h.id.clone() });
         }
     }
-    let regional_certificates_in_use = distribution_left;
     for (i, o) in regions.iter().enumerate() {
         let scope = Place::Region(if i == 0 { RegionRole::Primary } else { RegionRole::Standby });
         let kept = o.kept_references();
@@ -222,21 +221,6 @@ pub fn plan_edge_teardown(
                 _ => {}
             }
         }
-        if let Some(c) = o.certificate.as_ref().filter(|c| c.claim.is_ours()) {
-            let kept_in_use = kept.certificates.contains(&c.arn) || kept_certificate == Some(c.arn.as_str());
-            if kept_in_use || c.claim.adopted_at().is_some() {
-                plan.push(scope, CertificateAction::ReleaseCertificate { arn: c.arn.clone() });
-            } else if !listeners_left && !regional_certificates_in_use {
-                plan.push(scope, CertificateAction::DeleteCertificate { arn: c.arn.clone() });
-            }
-        }
-    }
-    match (observed.certificate.as_ref().filter(|c| c.claim.is_ours()), distribution_left) {
-        (Some(c), _) if kept_certificate == Some(c.arn.as_str()) || c.claim.adopted_at().is_some() => {
-            plan.push(g, CertificateAction::ReleaseCertificate { arn: c.arn.clone() })
-        }
-        (Some(c), false) => plan.push(g, CertificateAction::DeleteCertificate { arn: c.arn.clone() }),
-        _ => {}
     }
     if let (Some(zone), false) = (&observed.zone, records_left)
         && zone.ours

@@ -14,7 +14,7 @@ use crate::family::{Effect, Family, FamilyAction};
 use crate::identity::{Claim, adoption_refused};
 use crate::placement::Placement;
 use crate::plan::{Place, Plan};
-use crate::resource::{ADOPTED, Kind, Resource, Scope, Tier};
+use crate::resource::{ADOPTED, Kind, Resource, Scope};
 use crate::validate::ValidatedStack;
 
 /// The backup family on the seam.
@@ -450,14 +450,7 @@ impl StackFamily for Backup {
                 (true, RegionRole::Standby) => r.prop(ADOPTED, "spec.backup.adopt.standbyVault"),
                 (false, _) => r.prop("encrypted", true),
             };
-            let db = format!("{}/db-instance", d.role.as_str());
-            let at = match out.iter().position(|x| x.key == db) {
-                Some(i) => {
-                    let data_row = |x: &Resource| x.scope == scope && Tier::of(&x.scope, x.kind, &x.key) == Tier::Data;
-                    i + 1 + out[i + 1..].iter().take_while(|x| data_row(x)).count()
-                }
-                None => out.len(),
-            };
+            let at = crate::families::after_region_data(out, d.role);
             out.insert(at, r);
         }
         let [primary, standby] = desired;

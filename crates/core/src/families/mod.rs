@@ -15,6 +15,7 @@
 pub mod alarm;
 pub mod backup;
 pub mod bastion;
+pub mod certificates;
 pub mod environment;
 pub mod instance_roles;
 pub mod private_dns;
@@ -143,6 +144,21 @@ pub trait StackFamily {
     }
 }
 
+/// Where a region's resources that follow its data tier go in the
+/// topology: after its database and the data resources placed after it
+/// (its private zone and record, its backup vault), before its edge.
+pub(crate) fn after_region_data(out: &[Resource], role: warmstandby_api::RegionRole) -> usize {
+    let db = format!("{}/db-instance", role.as_str());
+    match out.iter().position(|x| x.key == db) {
+        Some(i) => {
+            let scope = &out[i].scope;
+            let data_row = |x: &&Resource| x.scope == *scope && Tier::of(&x.scope, x.kind, &x.key) == Tier::Data;
+            i + 1 + out[i + 1..].iter().take_while(data_row).count()
+        }
+        None => out.len(),
+    }
+}
+
 /// A family's verdict from its problems and the drift of its kinds.
 pub fn verdict<F: StackFamily>(condition: &'static str, problems: Vec<String>, drift: &[DriftItem]) -> Verdict {
     let kinds: Vec<String> = F::FAMILY.kinds().iter().map(Kind::to_string).collect();
@@ -163,6 +179,7 @@ macro_rules! seam_families {
             alarm: $crate::families::alarm::Alarm => Alarm,
             secrets: $crate::families::secrets::Secrets => Secrets,
             instance_roles: $crate::families::instance_roles::InstanceRoles => InstanceRoles,
+            certificates: $crate::families::certificates::Certificates => Certificates,
             backup: $crate::families::backup::Backup => Backup,
         }
     };

@@ -22,6 +22,7 @@ use crate::edge::observed::{ObservedGlobalEdge, ObservedRegionEdge};
 use crate::edge::plan::{EdgeInputs, EdgePlan, RegionEdgeInputs, TierLaunch, plan_edge_with_health_check};
 use crate::edge::status::EdgeView;
 use crate::failover::{Decision, FailoverReason, Memory, Request};
+use crate::families::certificates;
 use crate::families::environment::launch_settings;
 use crate::families::secrets::Writer;
 use crate::families::{FamiliesDesired, FamiliesObserved, Neighbours, SeamPlan};
@@ -87,7 +88,6 @@ impl Snapshot {
                 // What is named for adoption and not ours yet is not the stack's.
                 !r.load_balancers.iter().any(|l| l.claim.is_ours())
                     && !r.auto_scaling_groups.iter().any(|a| a.claim.is_ours())
-                    && r.certificate.as_ref().is_none_or(|c| !c.claim.is_ours())
             })
             && self.global.distribution.as_ref().is_none_or(|d| !d.claim.is_ours())
             && !self.global.health_checks.iter().any(|h| h.claim.is_ours())
@@ -371,6 +371,7 @@ pub fn conclude(
         decision.active,
         (&desired.data, &snapshot.data),
         (&desired.regions, &snapshot.regions),
+        &snapshot.families.certificates,
         record::seconds(now),
     );
     if let Some(would) = &would_move {
@@ -441,9 +442,6 @@ fn adopted(
         }
     };
     for (d, o) in desired.regions.iter().zip(&snapshot.regions) {
-        if let Some(c) = &o.certificate {
-            record(&d.region, Kind::Certificate, &c.arn, c.claim.adopted_at());
-        }
         for t in d.tiers.iter().filter(|t| t.adopt) {
             let region = d.region.as_str();
             if let Some(x) = o.load_balancer(&t.load_balancer_name) {
@@ -461,14 +459,11 @@ fn adopted(
         }
     }
     let global = warmstandby_api::GLOBAL_REGION;
-    if let Some(c) = &snapshot.global.certificate {
-        record(global, Kind::Certificate, &c.arn, c.claim.adopted_at());
-    }
     if let Some(d) = &snapshot.global.distribution {
         record(global, Kind::Distribution, &d.id, d.claim.adopted_at());
     }
-    // The families on the seam (the web ACL, the private zones, the
-    // backups), where the edge recorded the web ACL.
+    // The families on the seam (the certificates, the web ACL, the private
+    // zones, the backups), where the edge recorded the web ACL.
     for a in desired.families.adopted(&snapshot.families) {
         record(&a.region, a.kind, &a.id, Some(&a.at));
     }
@@ -549,6 +544,7 @@ fn plan_edge_of(
 ) -> (EdgePlan, Option<String>) {
     let groups = [group_ids(&snapshot.data[0]), group_ids(&snapshot.data[1])];
     let launch = RegionRole::BOTH.map(|role| launch_of(desired, &snapshot.families, role, placement));
+    let (certificates, seen) = (&desired.families.certificates, &snapshot.families.certificates);
     let inputs = EdgeInputs {
         regions: [0, 1].map(|i| RegionEdgeInputs {
             desired: &desired.regions[i],
@@ -556,12 +552,15 @@ fn plan_edge_of(
             network: &nets[i],
             groups: &groups[i],
             launch: &launch[i],
+            certificate: certificates::issued(seen, Place::Region(desired.regions[i].role)),
         }),
         global: &desired.global,
         observed: &snapshot.global,
         owner: &owners[0],
         web_acl_arn: crate::families::waf::association(&desired.families.waf, &snapshot.families.waf),
         alarm_health_check: crate::families::alarm::watched_health_check(&snapshot.families.alarm).map(str::to_string),
+        cloudfront_certificate: certificates::for_cloudfront(certificates, seen),
+        validation_records: certificates::validation_records(seen),
     };
     plan_edge_with_health_check(&inputs)
 }

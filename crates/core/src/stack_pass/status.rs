@@ -113,6 +113,8 @@ pub fn stack_status(
 
     let mut families = edge_families(&pass.edge, &pass.outcome.drift);
     families.extend(pass.seam.iter().cloned());
+    let listed = |f: &crate::edge::status::Family| types::FAMILIES.iter().position(|c| *c == f.condition);
+    families.sort_by_key(|f| listed(f).unwrap_or(usize::MAX));
     for f in &families {
         set(&mut c, f.condition, Status::from_bool(f.ready), f.reason, f.message.clone());
     }

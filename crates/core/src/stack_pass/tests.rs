@@ -285,3 +285,23 @@ fn an_observed_stack_reports_the_move_it_would_make_and_makes_none() {
     let concluded = conclude(&stack, &validated, &snapshot, decide_observing(&stack), &Applied::default(), false, NOW);
     assert!(concluded.events.iter().all(|(r, _)| *r != FailoverReason::FailureDetected), "{:?}", concluded.events);
 }
+
+#[test]
+fn a_new_status_lists_the_families_conditions_in_one_order_wherever_they_are_planned() {
+    let (stack, validated) = crate::test_fixtures::classic_object(|_| {});
+    let (_, concluded) = pass(&stack, &validated, &Snapshot::default(), &Applied::default());
+    let listed: Vec<&str> = concluded
+        .status
+        .conditions
+        .iter()
+        .map(|c| c.type_.as_str())
+        .filter(|t| crate::conditions::types::FAMILIES.contains(t))
+        .collect();
+    // The certificates' condition is their family's on the seam, the
+    // others' their tier's: the order is the same.
+    assert_eq!(listed, crate::conditions::types::FAMILIES);
+    let every: Vec<&str> = concluded.status.conditions.iter().map(|c| c.type_.as_str()).collect();
+    for c in ["SpecValid", "DatabaseReady", "ReplicationHealthy", "Ready"] {
+        assert!(every.contains(&c), "{c}: {every:?}");
+    }
+}

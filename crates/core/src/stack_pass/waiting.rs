@@ -87,12 +87,13 @@ pub fn transitional(desired: &Desired, snapshot: &Snapshot) -> Vec<WaitedResourc
         for image in edge.images.iter().filter(|im| im.state == "pending") {
             add(IMAGE, region, &image.id, &image.state);
         }
-        if let Some(c) = edge.certificate.as_ref().filter(|c| c.status == "PENDING_VALIDATION") {
+        let certificate = snapshot.families.certificates.regions[i].as_ref();
+        if let Some(c) = certificate.filter(|c| c.status == "PENDING_VALIDATION") {
             add(CERTIFICATE, region, &c.arn, &c.status);
         }
     }
     let global = &snapshot.global;
-    if let Some(c) = global.certificate.as_ref().filter(|c| c.status == "PENDING_VALIDATION") {
+    if let Some(c) = snapshot.families.certificates.cloudfront.as_ref().filter(|c| c.status == "PENDING_VALIDATION") {
         add(CERTIFICATE, GLOBAL_REGION, &c.arn, &c.status);
     }
     if let Some(d) = global.distribution.as_ref().filter(|d| d.status == "InProgress") {

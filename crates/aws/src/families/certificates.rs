@@ -1,34 +1,125 @@
-//! ACM certificates with DNS validation. Ours are recognised by tag; the
-//! certificate ARN from the last status is read directly.
+//! The certificates family's AWS side: ACM certificates with DNS
+//! validation. Ours are recognised by tag; the certificate ARN from the
+//! last status is read directly.
 
-use warmstandby_core::edge::desired::CertificateChoice;
-use warmstandby_core::edge::observed::{Claim, ObservedCertificate};
-use warmstandby_core::edge::plan::CertificateAction;
-use warmstandby_core::plan::ActionOutcome;
+use warmstandby_api::{RegionRole, ThreeTierStackStatus};
+use warmstandby_core::Password;
+use warmstandby_core::families::certificates::{
+    CertificateAction, CertificateChoice, Certificates, DesiredCertificate, DesiredCertificates, ObservedCertificate,
+    ObservedCertificates,
+};
+use warmstandby_core::identity::{Claim, recorded_adoption};
+use warmstandby_core::plan::{ActionOutcome, Place};
+use warmstandby_core::resource::Kind;
 
-use super::{not_ours, ok_or_gone};
+use super::{AwsFamily, Observation, Reading};
 use crate::clients::AwsContext;
+use crate::edge::{managed_by_another, not_ours, ok_or_gone};
 use crate::errors::AwsError;
 use crate::shared::Listing;
 use crate::tags::Ownership;
 
+impl AwsFamily for Certificates {
+    /// Every certificate at once, each region's read counting against its
+    /// region (CloudFront's own, in us-east-1, against the global
+    /// resources). A region that cannot be read keeps what the last status
+    /// knew of its certificate: it stays issued (ACM renews it, not us), and
+    /// a distribution serving it still names it.
+    async fn observe(
+        aws: &AwsContext,
+        desired: &DesiredCertificates,
+        owners: &[Ownership; 2],
+        reading: &Reading<'_>,
+    ) -> Observation<ObservedCertificates> {
+        let status = reading.status();
+        let read = |d| CertificateRead::of(d, status);
+        let (primary, standby, cloudfront) = tokio::join!(
+            Box::pin(observe(aws, &desired.regions[0].region, &owners[0], read(&desired.regions[0]))),
+            Box::pin(observe(aws, &desired.regions[1].region, &owners[1], read(&desired.regions[1]))),
+            Box::pin(async {
+                match &desired.cloudfront {
+                    Some(d) => observe(aws, &d.region, &owners[0], read(d)).await,
+                    None => Ok(None),
+                }
+            }),
+        );
+        let mut seen = Observation::<ObservedCertificates>::default();
+        for (role, found) in RegionRole::BOTH.into_iter().zip([primary, standby]) {
+            let found = match found {
+                Ok(found) => found,
+                Err(e) => {
+                    seen.failed.push((Place::Region(role), e));
+                    last_known(status, &desired.regions[role.index()])
+                }
+            };
+            seen.observed.regions[role.index()] = found;
+        }
+        seen.observed.cloudfront = seen.take(Place::Global, cloudfront);
+        seen
+    }
+
+    async fn apply(
+        aws: &AwsContext,
+        region: &str,
+        owner: &Ownership,
+        action: &CertificateAction,
+        _password: &Password,
+    ) -> Result<ActionOutcome, AwsError> {
+        apply(aws, region, owner, action).await
+    }
+}
+
 /// The certificate to observe: the stack's own for `domain`, or the one
 /// `choice` adopts.
-pub struct CertificateRead<'a> {
-    pub domain: &'a str,
-    pub choice: &'a CertificateChoice,
+struct CertificateRead<'a> {
+    domain: &'a str,
+    choice: &'a CertificateChoice,
     /// Its ARN in the last status.
-    pub hint: Option<&'a str>,
+    hint: Option<String>,
     /// When the last status recorded the adopted one's adoption: its tags
     /// need no reading again.
-    pub adopted_at: Option<&'a str>,
+    adopted_at: Option<String>,
+}
+
+impl<'a> CertificateRead<'a> {
+    fn of(d: &'a DesiredCertificate, status: Option<&ThreeTierStackStatus>) -> Self {
+        CertificateRead {
+            domain: &d.domain,
+            choice: &d.choice,
+            hint: status_arn(status, d.place),
+            adopted_at: d.choice.adopt.as_ref().and_then(|(arn, _)| recorded_adoption(status, Kind::Certificate, arn)),
+        }
+    }
+}
+
+/// The certificate ARN the last status names at `place`.
+fn status_arn(status: Option<&ThreeTierStackStatus>, place: Place) -> Option<String> {
+    let status = status?;
+    match place {
+        Place::Region(RegionRole::Primary) => status.primary.as_ref()?.certificate_arn.clone(),
+        Place::Region(RegionRole::Standby) => status.standby.as_ref()?.certificate_arn.clone(),
+        Place::Global => status.global.as_ref()?.cloudfront_certificate_arn.clone(),
+    }
+}
+
+/// What the last status knew of a region's certificate, read as issued.
+fn last_known(status: Option<&ThreeTierStackStatus>, d: &DesiredCertificate) -> Option<ObservedCertificate> {
+    let arn = status_arn(status, d.place)?;
+    Some(ObservedCertificate {
+        domain: d.domain.clone(),
+        status: "ISSUED".into(),
+        validation: Vec::new(),
+        names: Vec::new(),
+        claim: recorded_adoption(status, Kind::Certificate, &arn).map(Claim::Adopted).unwrap_or_default(),
+        arn,
+    })
 }
 
 /// Our certificate for `domain`, from the region's shared listing, or the
 /// adopted one by its ARN. An issued certificate's details (names,
 /// validation records) no longer change, so they are read once; one still
 /// pending is read every pass.
-pub async fn observe(
+async fn observe(
     aws: &AwsContext,
     region: &str,
     owner: &Ownership,
@@ -39,14 +130,14 @@ pub async fn observe(
         // By its ARN: a console's certificate may have other names than ours.
         let Some(mut found) = observe_arn(aws, region, &list, arn).await? else { return Ok(None) };
         found.claim = match read.adopted_at {
-            Some(at) => Claim::Adopted(at.to_string()),
+            Some(at) => Claim::Adopted(at),
             None => claim(aws, region, arn, owner).await?,
         };
         return Ok(Some(found));
     }
     let domain = read.domain;
     let listed = |arn: &str| list.iter().any(|c| c.certificate_arn() == Some(arn) && c.domain_name() == Some(domain));
-    if let Some(arn) = read.hint.filter(|arn| listed(arn)) {
+    if let Some(arn) = read.hint.as_deref().filter(|arn| listed(arn)) {
         return observe_arn(aws, region, &list, arn).await;
     }
     for summary in list.iter() {
@@ -111,7 +202,7 @@ async fn describe(aws: &AwsContext, region: &str, arn: &str) -> Result<Option<Ob
     }))
 }
 
-pub async fn apply(
+async fn apply(
     aws: &AwsContext,
     region: &str,
     owner: &Ownership,
@@ -125,7 +216,7 @@ pub async fn apply(
                 .into_iter()
                 .map(|(k, v)| aws_sdk_acm::types::Tag::builder().key(k).value(v).build())
                 .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| super::AwsError::build_failed("acm:RequestCertificate", e))?;
+                .map_err(|e| AwsError::build_failed("acm:RequestCertificate", e))?;
             let token: String = owner
                 .client_token(&format!("certificate/{region}"))
                 .chars()
@@ -153,11 +244,7 @@ pub async fn apply(
         CertificateAction::AdoptCertificate { arn } => {
             // Checked again: someone may have claimed it since the plan.
             if let Claim::Foreign { other_owner: Some(other) } = claim(aws, region, arn, owner).await? {
-                return Err(super::managed_by_another(
-                    "acm:AddTagsToCertificate",
-                    &format!("certificate {arn}"),
-                    &other,
-                ));
+                return Err(managed_by_another("acm:AddTagsToCertificate", &format!("certificate {arn}"), &other));
             }
             let tags = crate::tags::adoption_tags(owner, "certificate")
                 .into_iter()
