@@ -6,8 +6,8 @@
 //! [`hold`]), so each family's teardown plan releases it (our tags removed)
 //! together with what it uses, exactly as it releases what the stack adopted.
 
-use crate::edge::desired::{DesiredGlobalEdge, DesiredRegionEdge};
-use crate::edge::observed::{ObservedGlobalEdge, ObservedRegionEdge};
+use crate::edge::desired::DesiredRegionEdge;
+use crate::edge::observed::ObservedRegionEdge;
 use crate::identity::Claim;
 
 /// The time a retained resource is taken as adopted at (never written to AWS).
@@ -21,13 +21,8 @@ pub fn hold(claim: &mut Claim) {
 }
 
 /// The retained server tiers (load balancer with its listeners, target
-/// group, launch template, auto scaling group) and distribution.
-pub fn hold_retained_edge(
-    desired_regions: &[DesiredRegionEdge; 2],
-    desired_global: &DesiredGlobalEdge,
-    regions: &mut [ObservedRegionEdge; 2],
-    global: &mut ObservedGlobalEdge,
-) {
+/// group, launch template, auto scaling group).
+pub fn hold_retained_edge(desired_regions: &[DesiredRegionEdge; 2], regions: &mut [ObservedRegionEdge; 2]) {
     for (d, o) in desired_regions.iter().zip(regions.iter_mut()) {
         for t in d.tiers.iter().filter(|t| t.retain) {
             let lb_arns: Vec<String> = o
@@ -47,10 +42,5 @@ pub fn hold_retained_edge(
                 .filter(|a| a.name == t.auto_scaling_group_name)
                 .for_each(|a| hold(&mut a.claim));
         }
-    }
-    if desired_global.distribution.retain
-        && let Some(d) = &mut global.distribution
-    {
-        hold(&mut d.claim);
     }
 }

@@ -1,7 +1,7 @@
 //! Edge and compute families: load balancing (ELBv2), compute (images,
-//! launch templates, auto scaling groups), and the global ones: DNS (public
-//! zone records, health checks) and CDN (CloudFront). Certificates, WAF and
-//! the alarm are on the family seam (`crate::families`).
+//! launch templates, auto scaling groups), and DNS (public zone records,
+//! health checks). Certificates, CDN, WAF and the alarm are on the family
+//! seam (`crate::families`).
 //!
 //! Observation is one call per kind and region where the API allows it, and
 //! uses hints (IDs from the last status) to read a resource directly instead
@@ -9,7 +9,6 @@
 //! tag, caller reference or our deterministic names; resources found by name
 //! are checked for our tags right before anything modifies or deletes them.
 
-pub mod cdn;
 pub mod compute;
 pub mod load_balancing;
 
@@ -32,7 +31,6 @@ pub struct EdgeHints {
     /// Listener ARNs per region, primary first.
     pub listeners: [Vec<String>; 2],
     pub public_zone_id: Option<String>,
-    pub distribution_id: Option<String>,
 }
 
 /// Refused at the last moment: another manager claimed `what` since the plan.
@@ -86,13 +84,12 @@ pub async fn observe_global(
     owner: &Ownership,
     hints: &EdgeHints,
 ) -> Result<ObservedGlobalEdge, AwsError> {
-    let (zone_and_records, health_checks, distribution) = tokio::try_join!(
+    let (zone_and_records, health_checks) = tokio::try_join!(
         Box::pin(public::observe_zone(aws, desired, owner, hints.public_zone_id.as_deref())),
         Box::pin(public::observe_health_checks(aws, owner, desired.health_check.adopt.as_deref())),
-        Box::pin(cdn::observe(aws, desired, owner, hints.distribution_id.as_deref())),
     )?;
     let (zone, records) = zone_and_records;
-    Ok(ObservedGlobalEdge { zone, records, health_checks, distribution })
+    Ok(ObservedGlobalEdge { zone, records, health_checks })
 }
 
 /// Executes one edge action. `owner` is the region's (global: the primary's).
@@ -106,7 +103,6 @@ pub async fn apply(
         EdgeAction::LoadBalancing(a) => Box::pin(load_balancing::apply(aws, region, owner, a)).await,
         EdgeAction::Compute(a) => Box::pin(compute::apply(aws, region, owner, a)).await,
         EdgeAction::Dns(a) => Box::pin(public::apply(aws, owner, a)).await,
-        EdgeAction::Cdn(a) => Box::pin(cdn::apply(aws, owner, a)).await,
     }
 }
 

@@ -8,6 +8,7 @@
 pub mod alarm;
 pub mod backup;
 pub mod bastion;
+pub mod cdn;
 pub mod certificates;
 pub mod instance_roles;
 pub mod private_dns;

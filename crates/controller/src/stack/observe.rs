@@ -111,7 +111,6 @@ pub(super) fn hints(status: Option<&ThreeTierStackStatus>) -> EdgeHints {
     EdgeHints {
         listeners: [listeners(status.primary.as_ref()), listeners(status.standby.as_ref())],
         public_zone_id: g.and_then(|g| g.public_zone_id.clone()),
-        distribution_id: g.and_then(|g| g.distribution_id.clone()),
     }
 }
 

@@ -64,8 +64,7 @@ pub async fn teardown(
         }
     };
     // What a family retains is released like what was adopted.
-    let (regions, global) = (&mut edge_observed.regions, &mut edge_observed.global);
-    warmstandby_core::retention::hold_retained_edge(&wanted.regions, &wanted.global, regions, global);
+    warmstandby_core::retention::hold_retained_edge(&wanted.regions, &mut edge_observed.regions);
     wanted.families.hold_retained(&mut edge_observed.families);
     let marker = owners[0].owner_marker();
     // The load balancers and instances use the data tier's security groups:
@@ -82,13 +81,17 @@ pub async fn teardown(
         // The bastion (the bastion family's, in the primary) uses them too.
         [instances_left(&edge_observed.families.bastion), false],
     );
-    // The health check waits for the alarm (the alarm family's) that watches it.
+    // The health check waits for the alarm (the alarm family's) that
+    // watches it, the load balancers for the distribution (the CDN
+    // family's) that serves from them.
     let alarm_left = edge_observed.families.alarm.is_some();
+    let distribution_left = warmstandby_core::families::cdn::left(&edge_observed.families.cdn);
     let edge_plan = plan_edge_teardown(
         [&edge_observed.regions[0], &edge_observed.regions[1]],
         &edge_observed.global,
         &marker,
         alarm_left,
+        distribution_left,
     );
     let (regions, global, seam) = (&edge_observed.regions, &edge_observed.global, &edge_observed.families);
     let around = warmstandby_core::stack_pass::neighbours_of(&wanted, &observed, (regions, global), seam);
@@ -117,8 +120,7 @@ pub async fn teardown(
         regions,
         [&observed[0], &observed[1]],
         [&edge_observed.regions[0], &edge_observed.regions[1]],
-        &edge_observed.global,
-        &edge_observed.families.bastion,
+        &edge_observed.families,
     );
     out.wait = TeardownWait::after(&out, only_waiting, transitional);
     out
@@ -154,17 +156,6 @@ fn retained(wanted: &Desired, status: Option<&warmstandby_api::ThreeTierStackSta
     if kept.len() > tiers_before {
         kept.push("the credentials secret the kept servers read".into());
     }
-    kept.extend(wanted.families.left_in_place(adopted));
-    let distribution = &wanted.global.distribution;
-    if let Some(id) = distribution.adopt.as_ref().filter(|id| adopted.iter().any(|r| r.id == **id)) {
-        kept.push(format!(
-            "distribution {id} (adopted; serving, with the certificate and web ACL of the stack's it uses)"
-        ));
-    } else if distribution.retain {
-        let id = status.and_then(|s| s.global.as_ref()).and_then(|g| g.distribution_id.clone()).unwrap_or_default();
-        kept.push(format!(
-            "distribution {id} (deletionPolicy Retain; serving, with the certificate and web ACL of the stack's it uses)"
-        ));
-    }
+    kept.extend(wanted.families.left_in_place(status));
     (!kept.is_empty()).then(|| format!("{}: left running without warmstandby's tags", kept.join(" and ")))
 }

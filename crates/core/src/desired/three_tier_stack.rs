@@ -10,7 +10,7 @@ use warmstandby_api::RegionRole;
 use super::{ADOPTED, Kind, Resource, Scope};
 use crate::data::desired::{DesiredDatabase, RuleSource, desired_data_tier};
 use crate::edge::desired::{ImageSource, desired_global_edge, desired_region_edge};
-use crate::families::certificates::{self, desired_certificates, serving_keys};
+use crate::families::certificates::{desired_certificates, serving_keys};
 use crate::placement::Placement;
 use crate::plan::Place;
 use crate::validate::ValidatedStack;
@@ -229,34 +229,6 @@ fn global(stack: &ValidatedStack, out: &mut Vec<Resource>) {
         }
         out.push(adopted(r, g.adopt_records, "spec.domain.adoptRecords"));
     }
-    let d = &g.distribution;
-    let codes: Vec<String> = d.failover_status_codes.iter().map(ToString::to_string).collect();
-    let name = d.adopt.clone().unwrap_or_else(|| g.web_fqdn.clone());
-    let mut dist = Resource::new(&scope, "distribution", Kind::Distribution, name)
-        .prop("origins", format!("{} web ALB, {} web ALB", active, active.other()))
-        .prop("originProtocol", format!("{:?}", d.origin_protocol))
-        .prop("originGroupFailoverCodes", codes.join(","))
-        .prop("connectionAttempts", d.connection_attempts)
-        .prop("connectionTimeoutSeconds", d.connection_timeout_seconds)
-        .prop("viewerProtocol", "redirect-to-https")
-        .prop("caching", format!("{:?}", d.caching))
-        .prop("priceClass", format!("{:?}", d.price_class))
-        .prop("alias", &g.web_fqdn)
-        .dep(key(RegionRole::Primary, "load-balancer/web"))
-        .dep(key(RegionRole::Standby, "load-balancer/web"));
-    // The certificate it serves (the certificates family's, placed with the
-    // validation records after the public zone), and its validation.
-    let certificates = desired_certificates(stack);
-    for k in serving_keys(&certificates, certificates::cloudfront_place(&certificates)) {
-        dist = dist.dep(k);
-    }
-    if stack.spec.waf.enabled {
-        dist = dist.prop("webAcl", "web-acl").dep(global_key("web-acl"));
-    }
-    if d.adopt.is_some() {
-        dist = dist.prop(ADOPTED, "spec.cdn.adopt");
-    }
-    out.push(dist);
     let web = Resource::new(&scope, "alias-record/web", Kind::AliasRecord, g.web_fqdn.clone())
         .prop("type", "A alias")
         .prop("target", "distribution")

@@ -2,8 +2,7 @@
 //! adapter takes exactly its own actions and the dispatch is one match.
 
 use crate::edge::observed::{
-    AsgSpec, DistributionSpec, HealthCheckConfig, LaunchTemplateData, ListenerSpec, LoadBalancerSpec, RecordSpec,
-    TargetGroupSpec,
+    AsgSpec, HealthCheckConfig, LaunchTemplateData, ListenerSpec, LoadBalancerSpec, RecordSpec, TargetGroupSpec,
 };
 use crate::family::{Effect, FamilyAction};
 use crate::resource::{Kind, Scope, Tier};
@@ -36,15 +35,12 @@ pub enum EdgeAction {
     Compute(ComputeAction),
     /// Route 53's public zone, its records and health checks.
     Dns(DnsAction),
-    /// CloudFront.
-    Cdn(CdnAction),
 }
 
 crate::plan::into_family_action!(EdgeAction {
     LoadBalancingAction => LoadBalancing,
     ComputeAction => Compute,
     DnsAction => Dns,
-    CdnAction => Cdn,
 });
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LoadBalancingAction {
@@ -216,35 +212,6 @@ pub enum DnsAction {
     ReleaseRecords {
         zone_id: String,
         marker: RecordSpec,
-    },
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum CdnAction {
-    CreateDistribution {
-        caller_reference: String,
-        spec: Box<DistributionSpec>,
-    },
-    /// With the distribution's own caller reference (an adopted one's is not ours).
-    UpdateDistribution {
-        id: String,
-        etag: String,
-        caller_reference: String,
-        spec: Box<DistributionSpec>,
-    },
-    DeleteDistribution {
-        id: String,
-        etag: String,
-    },
-    /// Tags an existing distribution as ours, with the time.
-    AdoptDistribution {
-        id: String,
-        arn: String,
-    },
-    /// Leaves an adopted distribution serving, untagged.
-    ReleaseDistribution {
-        id: String,
-        arn: String,
     },
 }
 
@@ -445,36 +412,6 @@ impl FamilyAction for DnsAction {
                 "leave the records of {} in place, without our marker (adopted)",
                 marker.name.trim_start_matches("_warmstandby.")
             ),
-        }
-    }
-}
-
-impl FamilyAction for CdnAction {
-    fn effect(&self) -> (Effect, Kind) {
-        let effect = match self {
-            CdnAction::CreateDistribution { .. } => Effect::Create,
-            CdnAction::UpdateDistribution { .. } => Effect::Update,
-            CdnAction::DeleteDistribution { .. } => Effect::Delete,
-            CdnAction::AdoptDistribution { .. } => Effect::Adopt,
-            CdnAction::ReleaseDistribution { .. } => Effect::Release,
-        };
-        (effect, Kind::Distribution)
-    }
-
-    fn tier(&self, _scope: &Scope) -> Tier {
-        Tier::Global
-    }
-
-    fn describe(&self) -> String {
-        match self {
-            CdnAction::CreateDistribution { .. } => "create the CloudFront distribution".into(),
-            CdnAction::UpdateDistribution { id, spec, .. } if !spec.enabled => format!("disable distribution {id}"),
-            CdnAction::UpdateDistribution { id, .. } => format!("update distribution {id}"),
-            CdnAction::DeleteDistribution { id, .. } => format!("delete distribution {id}"),
-            CdnAction::AdoptDistribution { id, .. } => format!("adopt distribution {id}"),
-            CdnAction::ReleaseDistribution { id, .. } => {
-                format!("leave distribution {id} serving, untagged (adopted)")
-            }
         }
     }
 }

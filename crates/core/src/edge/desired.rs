@@ -8,7 +8,7 @@
 //! record (with the health check) and the first origin of the CloudFront
 //! origin group; the other region the warm capacity and the SECONDARY record.
 
-use warmstandby_api::{CachingMode, Capacity, GLOBAL_REGION, OriginProtocol, PriceClass, RegionRole};
+use warmstandby_api::{Capacity, GLOBAL_REGION, OriginProtocol, RegionRole};
 
 use crate::placement::Placement;
 use crate::validate::ValidatedStack;
@@ -106,23 +106,6 @@ pub struct DesiredHealthCheck {
     pub adopt: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DesiredDistribution {
-    pub comment: String,
-    pub failover_status_codes: Vec<i32>,
-    pub connection_attempts: i32,
-    pub connection_timeout_seconds: i32,
-    pub caching: CachingMode,
-    pub origin_protocol: OriginProtocol,
-    pub price_class: PriceClass,
-    /// An existing distribution to adopt (`spec.cdn.adopt`), never one to
-    /// create; adopted, it is left in place when the stack is deleted.
-    pub adopt: Option<String>,
-    /// `deletionPolicy: Retain`: left in place, untagged, when the stack is
-    /// deleted (what it creates is then released like what is adopted).
-    pub retain: bool,
-}
-
 /// The stack's global resources.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DesiredGlobalEdge {
@@ -137,7 +120,6 @@ pub struct DesiredGlobalEdge {
     /// Records made by hand at the api and web names are adopted (`spec.domain.adoptRecords`).
     pub adopt_records: bool,
     pub health_check: DesiredHealthCheck,
-    pub distribution: DesiredDistribution,
 }
 
 pub fn desired_region_edge(stack: &ValidatedStack, placement: &Placement, role: RegionRole) -> DesiredRegionEdge {
@@ -235,17 +217,6 @@ pub fn desired_global_edge(stack: &ValidatedStack, placement: &Placement) -> Des
             interval_seconds: interval,
             failure_threshold: threshold,
             adopt: spec.health_check.adopt.clone(),
-        },
-        distribution: DesiredDistribution {
-            comment: format!("warmstandby {}/{}", stack.namespace, stack.name),
-            failover_status_codes: spec.cdn.failover_status_codes.clone(),
-            connection_attempts: spec.cdn.connection_attempts,
-            connection_timeout_seconds: spec.cdn.connection_timeout_seconds,
-            caching: spec.cdn.caching,
-            origin_protocol: spec.cdn.origin_protocol,
-            price_class: spec.cdn.price_class,
-            adopt: spec.cdn.adopt.clone(),
-            retain: warmstandby_api::DeletionPolicy::retains(spec.cdn.deletion_policy),
         },
     }
 }

@@ -1,18 +1,13 @@
-//! The stack's global resources: the health check, the distribution (with
-//! the WAF family's web ACL and the certificates family's certificate) and
-//! the public records (with the certificates' validation records). They
-//! point at regional ones, and the active region decides which.
+//! The stack's global resources: the health check and the public records
+//! (the api's failover pair, the web alias to the CDN family's distribution,
+//! the certificates family's validation records). They point at regional
+//! ones, and the active region decides which.
 
-use warmstandby_api::{CachingMode, GLOBAL_REGION, OriginProtocol, PriceClass, RegionRole};
+use warmstandby_api::{GLOBAL_REGION, RegionRole};
 
-use crate::edge::actions::{CdnAction, DnsAction, Place, RecordAction};
-use crate::edge::inputs::{
-    ALL_METHODS, CACHING_DISABLED, CACHING_OPTIMIZED, CLOUDFRONT_ZONE_ID, EdgeInputs, EdgePlan, ORIGIN_GROUP_ID,
-    RECORD_TTL, RegionEdgeInputs, marker_name, origin_id,
-};
-use crate::edge::observed::{
-    Claim, DistributionSpec, HealthCheckConfig, ObservedLoadBalancer, OriginSpec, RecordSpec, diff,
-};
+use crate::edge::actions::{DnsAction, Place, RecordAction};
+use crate::edge::inputs::{CLOUDFRONT_ZONE_ID, EdgeInputs, EdgePlan, RECORD_TTL, RegionEdgeInputs, marker_name};
+use crate::edge::observed::{Claim, HealthCheckConfig, ObservedLoadBalancer, RecordSpec, diff};
 use crate::identity::adoption_refused;
 use warmstandby_api::DriftItem;
 
@@ -24,11 +19,6 @@ fn region<'a, 'b>(inputs: &'b EdgeInputs<'a>, role: RegionRole) -> &'b RegionEdg
 fn api_lb<'a>(inputs: &'a EdgeInputs<'_>, role: RegionRole) -> Option<&'a ObservedLoadBalancer> {
     let r = region(inputs, role);
     r.desired.tier("api").and_then(|t| r.observed.load_balancer(&t.load_balancer_name)).filter(|lb| lb.claim.is_ours())
-}
-
-fn web_lb<'a>(inputs: &'a EdgeInputs<'_>, role: RegionRole) -> Option<&'a ObservedLoadBalancer> {
-    let r = region(inputs, role);
-    r.desired.tier("web").and_then(|t| r.observed.load_balancer(&t.load_balancer_name)).filter(|lb| lb.claim.is_ours())
 }
 
 /// Plans the global resources; returns the health check the stack's records
@@ -79,14 +69,13 @@ pub(super) fn plan_global(plan: &mut EdgePlan, inputs: &EdgeInputs<'_>) -> Optio
     if !api_ready {
         plan.waiting.push(format!("{api_fqdn} waits for both api load balancers and the health check"));
     }
-    plan_distribution(plan, inputs, inputs.web_acl_arn.clone());
-    match o.distribution.as_ref().filter(|d| d.claim.is_ours()) {
-        Some(dist) => desired.push(RecordSpec {
+    match &inputs.distribution {
+        Some(domain) => desired.push(RecordSpec {
             name: g.web_fqdn.to_lowercase(),
             rtype: "A".into(),
             set_identifier: None,
             failover: None,
-            alias: Some((dist.domain_name.to_lowercase(), CLOUDFRONT_ZONE_ID.into(), false)),
+            alias: Some((domain.to_lowercase(), CLOUDFRONT_ZONE_ID.into(), false)),
             health_check_id: None,
             ttl: None,
             values: Vec::new(),
@@ -195,119 +184,6 @@ fn plan_adopted_health_check(
         _ => plan.waiting.push("the health check waits for the active api load balancer".into()),
     }
     Some(id.to_string())
-}
-
-/// The distribution the spec describes, once both web load balancers,
-/// CloudFront's certificate and the web ACL exist: the active region's web
-/// load balancer first in the origin group.
-fn wanted_distribution(inputs: &EdgeInputs<'_>, web_acl_arn: Option<String>) -> Option<DistributionSpec> {
-    let g = inputs.global;
-    let cf_cert = inputs.cloudfront_certificate.clone();
-    let webs = (web_lb(inputs, g.active), web_lb(inputs, g.active.other()));
-    let ((Some(first), Some(second)), Some(cert), Some(web_acl_arn)) = (webs, cf_cert, web_acl_arn) else {
-        return None;
-    };
-    let d = &g.distribution;
-    let policy = match d.origin_protocol {
-        OriginProtocol::HttpOnly => "http-only",
-        OriginProtocol::HttpsOnly => "https-only",
-    };
-    let origins: Vec<OriginSpec> = [(g.active, first), (g.active.other(), second)]
-        .iter()
-        .map(|(role, lb)| OriginSpec {
-            id: origin_id(&region(inputs, *role).desired.region),
-            domain_name: lb.dns_name.to_lowercase(),
-            protocol_policy: policy.into(),
-            connection_attempts: d.connection_attempts,
-            connection_timeout: d.connection_timeout_seconds,
-        })
-        .collect();
-    let mut codes = d.failover_status_codes.clone();
-    codes.sort_unstable();
-    codes.dedup();
-    let want = DistributionSpec {
-        comment: d.comment.clone(),
-        enabled: true,
-        aliases: vec![g.web_fqdn.to_lowercase()],
-        certificate_arn: cert,
-        origin_group_members: origins.iter().map(|o| o.id.clone()).collect(),
-        origins,
-        origin_group_id: ORIGIN_GROUP_ID.into(),
-        failover_status_codes: codes,
-        target_origin_id: ORIGIN_GROUP_ID.into(),
-        viewer_protocol_policy: "redirect-to-https".into(),
-        allowed_methods: ALL_METHODS.iter().map(ToString::to_string).collect(),
-        cache_policy_id: match d.caching {
-            CachingMode::Disabled => CACHING_DISABLED.into(),
-            CachingMode::Optimized => CACHING_OPTIMIZED.into(),
-        },
-        price_class: match d.price_class {
-            PriceClass::PriceClass_100 => "PriceClass_100",
-            PriceClass::PriceClass_200 => "PriceClass_200",
-            PriceClass::PriceClass_All => "PriceClass_All",
-        }
-        .into(),
-        web_acl_id: web_acl_arn,
-    };
-    Some(want)
-}
-
-/// Ours is created and kept as the spec says; one named for adoption is
-/// adopted first (never created), then the same.
-fn plan_distribution(plan: &mut EdgePlan, inputs: &EdgeInputs<'_>, web_acl_arn: Option<String>) {
-    let o = inputs.observed;
-    let want = wanted_distribution(inputs, web_acl_arn);
-    let waits = "the distribution waits for both web load balancers, CloudFront's certificate and the web ACL";
-    match (&o.distribution, &inputs.global.distribution.adopt) {
-        (None, Some(id)) => {
-            plan.blocked.extend(adoption_refused("spec.cdn.adopt", &format!("distribution {id}"), "", None))
-        }
-        (Some(have), _) if !have.claim.is_ours() => {
-            let what = format!("distribution {}", have.id);
-            if let Some(why) = adoption_refused("spec.cdn.adopt", &what, "", Some(&have.claim)) {
-                plan.blocked.push(why);
-                return;
-            }
-            // Adopted first; its differences show now and are changed after.
-            plan.push(Place::Global, CdnAction::AdoptDistribution { id: have.id.clone(), arn: have.arn.clone() });
-            if let Some(want) = want {
-                plan.drift.extend(diff(GLOBAL_REGION, "Distribution", &have.id, &want.fields(), &have.spec.fields()));
-            }
-        }
-        (None, None) => match want {
-            Some(spec) => plan.push(
-                Place::Global,
-                CdnAction::CreateDistribution {
-                    caller_reference: inputs.owner.distribution_reference(),
-                    spec: Box::new(spec),
-                },
-            ),
-            None => plan.waiting.push(waits.into()),
-        },
-        (Some(have), _) => {
-            match want {
-                Some(want) => {
-                    let items = diff(GLOBAL_REGION, "Distribution", &have.id, &want.fields(), &have.spec.fields());
-                    if !items.is_empty() {
-                        plan.push(
-                            Place::Global,
-                            CdnAction::UpdateDistribution {
-                                id: have.id.clone(),
-                                etag: have.etag.clone(),
-                                caller_reference: have.caller_reference.clone(),
-                                spec: Box::new(want),
-                            },
-                        );
-                    }
-                    plan.drift.extend(items);
-                }
-                None => plan.waiting.push(waits.into()),
-            }
-            if have.status != "Deployed" {
-                plan.waiting.push(format!("distribution {} is {}", have.id, have.status));
-            }
-        }
-    }
 }
 
 /// Record sets are ours when an ownership TXT record with our marker sits

@@ -44,15 +44,12 @@ pub struct EdgeInputs<'a> {
     /// The owner of the global resources (the primary region's): the marker
     /// next to our records and the caller references derive from it.
     pub owner: &'a Ownership,
-    /// The web ACL the distribution carries: empty without WAF, `None`
-    /// while it is not ours yet (`families::waf::association`).
-    pub web_acl_arn: Option<String>,
     /// The health check the alarm of ours watches (the alarm family's): a
     /// stale one is kept while it does.
     pub alarm_health_check: Option<String>,
-    /// The certificate the distribution serves, once ours and issued
-    /// (`families::certificates::for_cloudfront`).
-    pub cloudfront_certificate: Option<String>,
+    /// The domain name of the distribution of ours, which the web alias
+    /// record points at (`families::cdn::domain`).
+    pub distribution: Option<String>,
     /// The DNS validation CNAMEs (name, value) of the certificates the stack
     /// requested, written into the public zone
     /// (`families::certificates::validation_records`).
@@ -61,11 +58,6 @@ pub struct EdgeInputs<'a> {
 
 /// CloudFront's fixed hosted zone for alias records.
 pub const CLOUDFRONT_ZONE_ID: &str = "Z2FDTNDATAQYW2";
-/// Managed cache policies.
-pub const CACHING_DISABLED: &str = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad";
-pub const CACHING_OPTIMIZED: &str = "658327ea-f89d-4fab-a63d-7e88639e58f6";
-pub const ALL_METHODS: [&str; 7] = ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"];
-pub const ORIGIN_GROUP_ID: &str = "web-failover";
 /// TTL of validation CNAMEs and ownership markers.
 pub const RECORD_TTL: i64 = 300;
 
@@ -81,8 +73,4 @@ pub fn is_adopted_marker(marker: &crate::edge::observed::RecordSpec) -> bool {
 /// The ownership marker record of a managed record name.
 pub fn marker_name(record: &str) -> String {
     format!("_warmstandby.{record}")
-}
-
-pub fn origin_id(region: &str) -> String {
-    format!("web-{region}")
 }

@@ -338,86 +338,6 @@ pub struct ObservedHealthCheck {
     pub claim: Claim,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OriginSpec {
-    pub id: String,
-    pub domain_name: String,
-    /// `http-only` or `https-only`.
-    pub protocol_policy: String,
-    pub connection_attempts: i32,
-    pub connection_timeout: i32,
-}
-
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct DistributionSpec {
-    pub comment: String,
-    pub enabled: bool,
-    pub aliases: Vec<String>,
-    pub certificate_arn: String,
-    pub origins: Vec<OriginSpec>,
-    pub origin_group_id: String,
-    /// Origin IDs, the first is tried first.
-    pub origin_group_members: Vec<String>,
-    /// Sorted.
-    pub failover_status_codes: Vec<i32>,
-    pub target_origin_id: String,
-    pub viewer_protocol_policy: String,
-    pub allowed_methods: Vec<String>,
-    pub cache_policy_id: String,
-    pub price_class: String,
-    /// WAFv2 web ACL ARN, or empty.
-    pub web_acl_id: String,
-}
-
-impl DistributionSpec {
-    pub fn fields(&self) -> Fields {
-        let origins = self
-            .origins
-            .iter()
-            .map(|o| {
-                format!(
-                    "{}={} {} attempts={} timeout={}",
-                    o.id,
-                    o.domain_name.to_lowercase(),
-                    o.protocol_policy,
-                    o.connection_attempts,
-                    o.connection_timeout
-                )
-            })
-            .collect::<Vec<_>>();
-        vec![
-            ("enabled", self.enabled.to_string()),
-            ("aliases", list(&self.aliases)),
-            ("viewerCertificate", self.certificate_arn.clone()),
-            ("origins", origins.join("; ")),
-            ("originGroup", format!("{}: {}", self.origin_group_id, list(&self.origin_group_members))),
-            ("failoverStatusCodes", list(&self.failover_status_codes)),
-            ("defaultTarget", self.target_origin_id.clone()),
-            ("viewerProtocolPolicy", self.viewer_protocol_policy.clone()),
-            ("allowedMethods", list(&self.allowed_methods)),
-            ("cachePolicy", self.cache_policy_id.clone()),
-            ("priceClass", self.price_class.clone()),
-            ("webAcl", if self.web_acl_id.is_empty() { "(none)".into() } else { self.web_acl_id.clone() }),
-        ]
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ObservedDistribution {
-    pub id: String,
-    pub arn: String,
-    pub domain_name: String,
-    /// `InProgress` or `Deployed`.
-    pub status: String,
-    /// For updates and deletion (If-Match).
-    pub etag: String,
-    /// Ours is derived from the owner; an adopted one keeps its own (CloudFront never changes it).
-    pub caller_reference: String,
-    pub spec: DistributionSpec,
-    /// Read from its tags while `spec.cdn.adopt` names it.
-    pub claim: Claim,
-}
-
 /// The stack's global resources.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ObservedGlobalEdge {
@@ -427,7 +347,6 @@ pub struct ObservedGlobalEdge {
     pub records: Vec<RecordSpec>,
     /// Health checks of this stack (found by caller reference).
     pub health_checks: Vec<ObservedHealthCheck>,
-    pub distribution: Option<ObservedDistribution>,
 }
 
 impl ObservedGlobalEdge {

@@ -36,7 +36,6 @@ impl ObservedGlobalEdge {
         markers
             + usize::from(self.zone.as_ref().is_some_and(|z| z.ours))
             + self.health_checks.iter().filter(|h| h.claim.is_ours()).count()
-            + usize::from(self.distribution.as_ref().is_some_and(|d| d.claim.is_ours()))
     }
 }
 

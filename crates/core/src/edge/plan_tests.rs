@@ -12,16 +12,14 @@ use super::*;
 use crate::data::desired::NetworkRefs;
 use crate::edge::desired::{DesiredGlobalEdge, DesiredRegionEdge, desired_global_edge, desired_region_edge};
 use crate::edge::observed::{
-    Claim, LaunchTemplateData, ObservedAsg, ObservedDistribution, ObservedHealthCheck, ObservedImage,
-    ObservedLaunchTemplate, ObservedListener, ObservedLoadBalancer, ObservedTargetGroup, PublicZone, RecordSpec,
+    Claim, LaunchTemplateData, ObservedAsg, ObservedHealthCheck, ObservedImage, ObservedLaunchTemplate,
+    ObservedListener, ObservedLoadBalancer, ObservedTargetGroup, PublicZone, RecordSpec,
 };
 use crate::edge::observed::{ObservedGlobalEdge, ObservedRegionEdge};
-use crate::families::alarm::{Alarm, AlarmAction, DesiredAlarm, ObservedAlarm, watched_health_check};
-use crate::families::certificates::{
-    CertificateAction, Certificates, DesiredCertificates, ObservedCertificate, ObservedCertificates, for_cloudfront,
-    issued, validation_records,
-};
-use crate::families::waf::{DesiredWaf, ObservedWaf, ObservedWebAcl, Waf, WafAction, association};
+use crate::families::alarm::{Alarm, AlarmAction, ObservedAlarm, watched_health_check};
+use crate::families::cdn::{Cdn, CdnAction, DistributionSpec, ObservedDistribution};
+use crate::families::certificates::{CertificateAction, Certificates, ObservedCertificate, issued, validation_records};
+use crate::families::waf::{ObservedWebAcl, Waf, WafAction};
 use crate::families::{Neighbours, SeamAction, SeamPlan, StackFamily};
 use crate::family::{Effect, FamilyAction};
 use crate::placement::Placement;
@@ -34,18 +32,11 @@ struct World {
     launch: [BTreeMap<String, Result<TierLaunch, String>>; 2],
     regions: [ObservedRegionEdge; 2],
     observed: ObservedGlobalEdge,
-    /// The WAF and alarm families (on the seam), planned beside the edge as
-    /// the stack pass does.
-    waf: DesiredWaf,
-    acl: ObservedWaf,
-    alarm: Option<DesiredAlarm>,
-    alarm_seen: Option<ObservedAlarm>,
-    /// The certificates family (on the seam): the listeners and the
-    /// distribution serve its certificates.
-    certs: DesiredCertificates,
-    certs_seen: ObservedCertificates,
     owner: crate::identity::Ownership,
-    /// The other seam families (the roles' instance profiles).
+    /// The families on the seam: the WAF, alarm, certificates and CDN
+    /// families are planned beside the edge as the stack pass does (their
+    /// AWS simulated here); the others are read only (the roles' instance
+    /// profiles).
     seam: (crate::families::FamiliesDesired, crate::families::FamiliesObserved),
     /// The data tiers around (not planned here).
     data: ([crate::desired::DesiredDataTier; 2], [crate::data::observed::ObservedDataTier; 2]),
@@ -96,12 +87,6 @@ fn world(edit: impl Fn(&mut ThreeTierStack)) -> World {
             zone: Some(PublicZone { id: "Z1".into(), name: "bookstore.example.com".into(), ours: false }),
             ..Default::default()
         },
-        waf: Waf::desired(&v, &Placement::of_spec(&v)),
-        acl: None,
-        alarm: Alarm::desired(&v, &Placement::of_spec(&v)),
-        alarm_seen: None,
-        certs: Certificates::desired(&v, &Placement::of_spec(&v)),
-        certs_seen: ObservedCertificates::default(),
         owner: owner(),
         seam: (crate::families::FamiliesDesired::of(&v, &Placement::of_spec(&v)), Default::default()),
         data: (
@@ -135,7 +120,7 @@ impl World {
                     network: &self.nets[0],
                     groups: &self.groups[0],
                     launch: &self.launch[0],
-                    certificate: issued(&self.certs_seen, Place::Region(RegionRole::Primary)),
+                    certificate: issued(&self.seam.1.certificates, Place::Region(RegionRole::Primary)),
                 },
                 RegionEdgeInputs {
                     desired: &self.desired[1],
@@ -143,16 +128,15 @@ impl World {
                     network: &self.nets[1],
                     groups: &self.groups[1],
                     launch: &self.launch[1],
-                    certificate: issued(&self.certs_seen, Place::Region(RegionRole::Standby)),
+                    certificate: issued(&self.seam.1.certificates, Place::Region(RegionRole::Standby)),
                 },
             ],
             global: &self.global,
             observed: &self.observed,
             owner: &self.owner,
-            web_acl_arn: association(&self.waf, &self.acl),
-            alarm_health_check: watched_health_check(&self.alarm_seen).map(str::to_string),
-            cloudfront_certificate: for_cloudfront(&self.certs, &self.certs_seen),
-            validation_records: validation_records(&self.certs_seen),
+            alarm_health_check: watched_health_check(&self.seam.1.alarm).map(str::to_string),
+            distribution: crate::families::cdn::domain(&self.seam.1.cdn),
+            validation_records: validation_records(&self.seam.1.certificates),
         }
     }
 
@@ -161,7 +145,7 @@ impl World {
             edge: crate::edge::status::EdgeView {
                 regions: [(&self.desired[0], &self.regions[0]), (&self.desired[1], &self.regions[1])],
                 global: (&self.global, &self.observed),
-                alarm_missing: self.alarm.is_some() && self.alarm_seen.is_none(),
+                alarm_missing: self.seam.0.alarm.is_some() && self.seam.1.alarm.is_none(),
             },
             seam: (&self.seam.0, &self.seam.1),
             writer: None,
@@ -174,38 +158,41 @@ impl World {
 
     /// The WAF family's plan, as the stack pass makes it beside the edge's.
     fn waf_plan(&self) -> crate::plan::Plan<(Place, WafAction)> {
-        Waf::plan(&self.waf, &self.acl, &self.around())
+        Waf::plan(&self.seam.0.waf, &self.seam.1.waf, &self.around())
     }
 
-    /// The WAF, alarm and certificates families' plan, as the stack pass
-    /// makes it beside the edge's (the alarm on the health check the edge
-    /// uses now).
+    /// The CDN, WAF, alarm and certificates families' plan, as the stack
+    /// pass makes it beside the edge's (the alarm on the health check the
+    /// edge uses now).
     fn seam_plan(&self) -> SeamPlan {
         let (_, health_check) = plan_edge_with_health_check(&self.inputs());
         let around = Neighbours { health_check_id: health_check.as_deref(), ..self.around() };
-        let mut plan = joined(self.waf_plan(), Alarm::plan(&self.alarm, &self.alarm_seen, &around));
-        crate::families::absorb(&mut plan, Certificates::plan(&self.certs, &self.certs_seen, &around));
+        let (desired, seen) = &self.seam;
+        let mut plan = joined(Cdn::plan(&desired.cdn, &seen.cdn, &around), self.waf_plan());
+        crate::families::absorb(&mut plan, Alarm::plan(&desired.alarm, &seen.alarm, &around));
+        crate::families::absorb(&mut plan, Certificates::plan(&desired.certificates, &seen.certificates, &around));
         plan
     }
 
     /// The same families' teardown.
     fn seam_teardown(&self) -> SeamPlan {
         let around = self.around();
-        let mut plan = joined(
-            Waf::teardown(&self.waf, &self.acl, &around),
-            Alarm::teardown(&self.alarm, &self.alarm_seen, &around),
-        );
-        crate::families::absorb(&mut plan, Certificates::teardown(&self.certs, &self.certs_seen, &around));
+        let (desired, seen) = &self.seam;
+        let mut plan =
+            joined(Cdn::teardown(&desired.cdn, &seen.cdn, &around), Waf::teardown(&desired.waf, &seen.waf, &around));
+        crate::families::absorb(&mut plan, Alarm::teardown(&desired.alarm, &seen.alarm, &around));
+        crate::families::absorb(&mut plan, Certificates::teardown(&desired.certificates, &seen.certificates, &around));
         plan
     }
 
-    /// Ours of the global resources that still exist, the web ACL, alarm
-    /// and certificates included.
+    /// Ours of the global resources that still exist, the distribution,
+    /// web ACL, alarm and certificates included.
     fn global_live(&self) -> usize {
         self.observed.live_count(MARKER)
-            + Waf::live_count(&self.acl)
-            + Alarm::live_count(&self.alarm_seen)
-            + Certificates::live_count(&self.certs_seen)
+            + Cdn::live_count(&self.seam.1.cdn)
+            + Waf::live_count(&self.seam.1.waf)
+            + Alarm::live_count(&self.seam.1.alarm)
+            + Certificates::live_count(&self.seam.1.certificates)
     }
 
     fn id(&mut self, prefix: &str) -> String {
@@ -423,41 +410,10 @@ impl World {
                     "health check {id} deleted while a record uses it"
                 );
                 assert!(
-                    watched_health_check(&self.alarm_seen) != Some(id.as_str()),
+                    watched_health_check(&self.seam.1.alarm) != Some(id.as_str()),
                     "health check deleted while its alarm watches it"
                 );
                 self.observed.health_checks.retain(|h| h.id != id)
-            }
-            EdgeAction::Cdn(CdnAction::CreateDistribution { caller_reference, spec }) => {
-                self.observed.distribution = Some(ObservedDistribution {
-                    id: "E1".into(),
-                    arn: "arn:aws:cloudfront::1:distribution/E1".into(),
-                    domain_name: "d1.cloudfront.net".into(),
-                    status: "InProgress".into(),
-                    etag: "e1".into(),
-                    caller_reference,
-                    spec: *spec,
-                    claim: Claim::Created,
-                })
-            }
-            EdgeAction::Cdn(CdnAction::UpdateDistribution { spec, .. }) => {
-                if let Some(d) = &mut self.observed.distribution {
-                    assert!(d.claim.is_ours(), "a distribution changed while not ours");
-                    d.spec = *spec;
-                    d.status = "InProgress".into();
-                }
-            }
-            EdgeAction::Cdn(CdnAction::AdoptDistribution { .. }) => {
-                let d = self.observed.distribution.as_mut().unwrap();
-                d.claim = Claim::Adopted("2026-12-05T10:00:00Z".into());
-            }
-            EdgeAction::Cdn(CdnAction::ReleaseDistribution { .. }) => {
-                self.observed.distribution.as_mut().unwrap().claim = Claim::Foreign { other_owner: None }
-            }
-            EdgeAction::Cdn(CdnAction::DeleteDistribution { .. }) => {
-                let d = self.observed.distribution.as_ref().unwrap();
-                assert!(!d.spec.enabled && d.status == "Deployed", "only a disabled, deployed distribution can go");
-                self.observed.distribution = None
             }
             EdgeAction::Dns(DnsAction::CreatePublicZone { name }) => {
                 self.observed.zone = Some(PublicZone { id: "Z9".into(), name, ours: true })
@@ -469,12 +425,13 @@ impl World {
     /// What AWS does for an action of the seam families simulated here.
     fn apply_seam(&mut self, scope: Place, action: SeamAction) {
         match action {
+            SeamAction::Cdn(a) => self.apply_cdn(a),
             SeamAction::Certificates(a) => self.apply_certificate(scope, a),
             SeamAction::Waf(a) => self.apply_waf(a),
             SeamAction::Alarm(AlarmAction::PutAlarm { name, config }) => {
-                self.alarm_seen = Some(ObservedAlarm { name, state: "OK".into(), config })
+                self.seam.1.alarm = Some(ObservedAlarm { name, state: "OK".into(), config })
             }
-            SeamAction::Alarm(AlarmAction::DeleteAlarm { .. }) => self.alarm_seen = None,
+            SeamAction::Alarm(AlarmAction::DeleteAlarm { .. }) => self.seam.1.alarm = None,
             other => panic!("{other:?} is not simulated here"),
         }
     }
@@ -484,8 +441,8 @@ impl World {
         let region = self.region_name(scope);
         let arn = self.id(&format!("arn:aws:acm:{region}:1:certificate/"));
         let slot = match scope {
-            Place::Region(role) => &mut self.certs_seen.regions[role.index()],
-            Place::Global => &mut self.certs_seen.cloudfront,
+            Place::Region(role) => &mut self.seam.1.certificates.regions[role.index()],
+            Place::Global => &mut self.seam.1.certificates.cloudfront,
         };
         match action {
             CertificateAction::RequestCertificate { domain } => {
@@ -504,7 +461,7 @@ impl World {
                 cert.claim = Claim::Adopted("2026-12-06T10:00:00Z".into());
             }
             CertificateAction::DeleteCertificate { .. } => {
-                let (listeners, distribution) = (&self.regions, &self.observed.distribution);
+                let (listeners, distribution) = (&self.regions, &self.seam.1.cdn);
                 let used = |arn: &str| {
                     listeners.iter().flat_map(|r| &r.listeners).any(|l| l.spec.certificate_arn.as_deref() == Some(arn))
                         || distribution.as_ref().is_some_and(|d| d.spec.certificate_arn == arn)
@@ -516,11 +473,49 @@ impl World {
         }
     }
 
+    /// What CloudFront does for a distribution action.
+    fn apply_cdn(&mut self, action: CdnAction) {
+        match action {
+            CdnAction::CreateDistribution { spec } => {
+                let caller_reference = self.owner.distribution_reference();
+                self.seam.1.cdn = Some(ObservedDistribution {
+                    id: "E1".into(),
+                    arn: "arn:aws:cloudfront::1:distribution/E1".into(),
+                    domain_name: "d1.cloudfront.net".into(),
+                    status: "InProgress".into(),
+                    etag: "e1".into(),
+                    caller_reference,
+                    spec: *spec,
+                    claim: Claim::Created,
+                })
+            }
+            CdnAction::UpdateDistribution { spec, .. } => {
+                if let Some(d) = &mut self.seam.1.cdn {
+                    assert!(d.claim.is_ours(), "a distribution changed while not ours");
+                    d.spec = *spec;
+                    d.status = "InProgress".into();
+                }
+            }
+            CdnAction::AdoptDistribution { .. } => {
+                let d = self.seam.1.cdn.as_mut().unwrap();
+                d.claim = Claim::Adopted("2026-12-05T10:00:00Z".into());
+            }
+            CdnAction::ReleaseDistribution { .. } => {
+                self.seam.1.cdn.as_mut().unwrap().claim = Claim::Foreign { other_owner: None }
+            }
+            CdnAction::DeleteDistribution { .. } => {
+                let d = self.seam.1.cdn.as_ref().unwrap();
+                assert!(!d.spec.enabled && d.status == "Deployed", "only a disabled, deployed distribution can go");
+                self.seam.1.cdn = None
+            }
+        }
+    }
+
     /// What AWS does for a WAF action.
     fn apply_waf(&mut self, action: WafAction) {
         match action {
             WafAction::CreateWebAcl { name, spec } => {
-                self.acl = Some(ObservedWebAcl {
+                self.seam.1.waf = Some(ObservedWebAcl {
                     id: "acl-1".into(),
                     arn: format!("arn:aws:wafv2:us-east-1:1:global/webacl/{name}/acl-1"),
                     name,
@@ -530,17 +525,17 @@ impl World {
                 })
             }
             WafAction::DeleteWebAcl { .. } => {
-                assert!(self.observed.distribution.is_none(), "web ACL deleted while the distribution uses it");
-                self.acl = None
+                assert!(self.seam.1.cdn.is_none(), "web ACL deleted while the distribution uses it");
+                self.seam.1.waf = None
             }
             WafAction::AdoptWebAcl { .. } => {
-                if let Some(w) = &mut self.acl {
+                if let Some(w) = &mut self.seam.1.waf {
                     w.claim = Claim::Adopted("2026-12-05T10:00:00Z".into());
                 }
             }
-            WafAction::ReleaseWebAcl { .. } => self.acl = None,
+            WafAction::ReleaseWebAcl { .. } => self.seam.1.waf = None,
             WafAction::UpdateWebAcl { spec, .. } => {
-                if let Some(w) = &mut self.acl {
+                if let Some(w) = &mut self.seam.1.waf {
                     w.spec = spec;
                 }
             }
@@ -549,7 +544,7 @@ impl World {
 
     /// CloudFront deploys between passes.
     fn settle(&mut self) {
-        if let Some(d) = &mut self.observed.distribution {
+        if let Some(d) = &mut self.seam.1.cdn {
             d.status = "Deployed".into();
         }
     }
@@ -595,10 +590,12 @@ impl World {
         for _ in 0..20 {
             self.settle();
             // As the controller's teardown: what a family retains is taken as adopted.
-            crate::retention::hold_retained_edge(&self.desired, &self.global, &mut self.regions, &mut self.observed);
-            Waf::hold_retained(&self.waf, &mut self.acl);
-            let alarm_left = self.alarm_seen.is_some();
-            let plan = plan_edge_teardown([&self.regions[0], &self.regions[1]], &self.observed, MARKER, alarm_left);
+            crate::retention::hold_retained_edge(&self.desired, &mut self.regions);
+            self.seam.0.hold_retained(&mut self.seam.1);
+            let alarm_left = self.seam.1.alarm.is_some();
+            let distribution_left = crate::families::cdn::left(&self.seam.1.cdn);
+            let (regions, global) = ([&self.regions[0], &self.regions[1]], &self.observed);
+            let plan = plan_edge_teardown(regions, global, MARKER, alarm_left, distribution_left);
             let seam = self.seam_teardown();
             if plan.actions.is_empty() && seam.actions.is_empty() {
                 return rounds;
@@ -662,7 +659,7 @@ fn creation_converges_in_dependency_order_and_then_plans_nothing() {
     let plan = w.plan();
     assert!(plan.actions.is_empty() && plan.drift.is_empty(), "{:?} {:?}", plan.actions, plan.drift);
     // CloudFront uses the us-east-1 regional certificate: no certificate of its own.
-    assert!(w.certs_seen.cloudfront.is_none());
+    assert!(w.seam.1.certificates.cloudfront.is_none());
     let api: Vec<_> = w.observed.records_named("api.bookstore.example.com").collect();
     let primary = api.iter().find(|r| r.failover.as_deref() == Some("PRIMARY")).unwrap();
     assert_eq!(primary.set_identifier.as_deref(), Some("us-east-1"));
@@ -686,7 +683,7 @@ fn the_active_region_gets_capacity_the_primary_record_and_the_first_origin() {
         .find(|r| r.failover.as_deref() == Some("PRIMARY"))
         .unwrap();
     assert_eq!(primary.set_identifier.as_deref(), Some("us-west-2"));
-    let d = &w.observed.distribution.as_ref().unwrap().spec;
+    let d = &w.seam.1.cdn.as_ref().unwrap().spec;
     assert_eq!(d.origin_group_members, ["web-us-west-2", "web-us-east-1"]);
     let hc = &w.observed.health_checks[0].config;
     assert!(hc.fqdn.contains("us-west-2"), "{hc:?}");
@@ -699,10 +696,11 @@ fn a_failover_in_the_spec_moves_records_origins_and_capacity_without_undoing_any
     let mut moved = world(|s| s.spec.active_region = RegionRole::Standby);
     moved.regions = w.regions.clone();
     moved.observed = w.observed.clone();
-    moved.acl = w.acl.clone();
-    moved.certs_seen = w.certs_seen.clone();
-    let plan = moved.plan();
-    let kinds: Vec<String> = plan.actions.iter().map(|(_, a)| short(a)).collect();
+    moved.seam.1 = w.seam.1.clone();
+    let kinds: Vec<String> = rounds_of(&moved.plan(), &moved.seam_plan())
+        .iter()
+        .map(|a| a.rsplit(' ').next().unwrap_or_default().to_string())
+        .collect();
     assert!(kinds.contains(&"UpdateAutoScalingGroup".to_string()), "{kinds:?}");
     assert!(kinds.contains(&"UpdateDistribution".to_string()), "{kinds:?}");
     assert!(kinds.contains(&"UpdateHealthCheck".to_string()), "{kinds:?}");
@@ -764,7 +762,7 @@ fn drift_is_reported_per_field_and_repaired() {
     let mut w = world(|_| {});
     w.converge();
     w.regions[1].auto_scaling_groups[0].spec.desired = 4;
-    if let Some(d) = &mut w.observed.distribution {
+    if let Some(d) = &mut w.seam.1.cdn {
         d.spec.web_acl_id.clear();
         d.spec.origin_group_members.truncate(1);
     }
@@ -772,8 +770,9 @@ fn drift_is_reported_per_field_and_repaired() {
     for r in w.observed.records.iter_mut().filter(|r| r.health_check_id.as_deref() == Some(hc.as_str())) {
         r.alias = Some(("attacker.example.net".into(), "Z-us-east-1".into(), true));
     }
-    let plan = w.plan();
-    let fields: Vec<(String, String)> = plan.drift.iter().map(|d| (d.kind.clone(), d.field.clone())).collect();
+    let (plan, seam) = (w.plan(), w.seam_plan());
+    let fields: Vec<(String, String)> =
+        plan.drift.iter().chain(&seam.drift).map(|d| (d.kind.clone(), d.field.clone())).collect();
     for expected in [
         ("AutoScalingGroup", "desiredCapacity"),
         ("Distribution", "webAcl"),
@@ -783,7 +782,7 @@ fn drift_is_reported_per_field_and_repaired() {
         assert!(fields.contains(&(expected.0.into(), expected.1.into())), "{expected:?} missing: {fields:?}");
     }
     w.converge();
-    assert!(w.plan().drift.is_empty());
+    assert!(w.plan().drift.is_empty() && w.seam_plan().drift.is_empty());
 }
 
 #[test]
@@ -861,13 +860,13 @@ fn a_deleted_certificate_or_image_copy_is_drift_and_comes_back() {
     let mut w = world(|_| {});
     w.converge();
     w.regions[1].images.clear();
-    w.certs_seen.regions[0] = None;
+    w.seam.1.certificates.regions[0] = None;
     let (plan, seam) = (w.plan(), w.seam_plan());
     let kinds: Vec<&str> = plan.drift.iter().chain(&seam.drift).map(|d| d.kind.as_str()).collect();
     assert!(kinds.contains(&"Image") && kinds.contains(&"Certificate"), "{:?} {:?}", plan.drift, seam.drift);
     w.converge();
     assert!(w.plan().drift.is_empty() && w.seam_plan().drift.is_empty());
-    let cert = w.certs_seen.regions[0].as_ref().unwrap().arn.clone();
+    let cert = w.seam.1.certificates.regions[0].as_ref().unwrap().arn.clone();
     assert!(
         w.regions[0]
             .listeners
@@ -875,11 +874,7 @@ fn a_deleted_certificate_or_image_copy_is_drift_and_comes_back() {
             .filter(|l| l.spec.port == 443)
             .all(|l| l.spec.certificate_arn.as_deref() == Some(cert.as_str()))
     );
-    assert_eq!(
-        w.observed.distribution.as_ref().unwrap().spec.certificate_arn,
-        cert,
-        "CloudFront follows the new certificate"
-    );
+    assert_eq!(w.seam.1.cdn.as_ref().unwrap().spec.certificate_arn, cert, "CloudFront follows the new certificate");
     assert!(w.regions[1].auto_scaling_groups.iter().all(|a| a.spec.launch_template_version == "2"));
 }
 
@@ -901,7 +896,7 @@ fn hand_made_acl(name: &str, other_owner: Option<&str>) -> ObservedWebAcl {
 #[test]
 fn a_named_web_acl_is_adopted_then_managed_and_left_in_place_by_teardown() {
     let mut w = world(|s| s.spec.waf.adopt = Some("shop-acl".into()));
-    assert!(w.waf.as_ref().is_some_and(|a| a.adopt && a.name == "shop-acl"));
+    assert!(w.seam.0.waf.as_ref().is_some_and(|a| a.adopt && a.name == "shop-acl"));
     // Not there: refused, never created.
     let plan = w.waf_plan();
     assert!(
@@ -911,7 +906,7 @@ fn a_named_web_acl_is_adopted_then_managed_and_left_in_place_by_teardown() {
     );
     assert!(plan.actions.is_empty(), "{:?}", plan.actions);
     // Someone else's: refused.
-    w.acl = Some(hand_made_acl("shop-acl", Some("the CloudFormation stack shop")));
+    w.seam.1.waf = Some(hand_made_acl("shop-acl", Some("the CloudFormation stack shop")));
     let plan = w.waf_plan();
     assert!(
         plan.blocked.iter().any(|b| b.contains("is managed by the CloudFormation stack shop")),
@@ -921,19 +916,19 @@ fn a_named_web_acl_is_adopted_then_managed_and_left_in_place_by_teardown() {
     assert!(plan.actions.is_empty(), "{:?}", plan.actions);
 
     // Untagged: adopted first (its other rules shown as drift), then its rules made the spec's.
-    w.acl = Some(hand_made_acl("shop-acl", None));
+    w.seam.1.waf = Some(hand_made_acl("shop-acl", None));
     let plan = w.waf_plan();
     assert!(plan.actions.iter().any(|(_, a)| matches!(a, WafAction::AdoptWebAcl { name, .. } if name == "shop-acl")));
     assert!(plan.drift.iter().any(|d| d.resource == "shop-acl"), "{:?}", plan.drift);
     let rounds = w.converge();
     assert!(round_of(&rounds, "AdoptWebAcl") < round_of(&rounds, "UpdateWebAcl"), "{rounds:#?}");
-    let acl = w.acl.clone().expect("the adopted ACL");
+    let acl = w.seam.1.waf.clone().expect("the adopted ACL");
     assert_eq!(
         (acl.id.as_str(), acl.spec.managed_rule_groups.len()),
         ("acl-console", 2),
         "the same ACL, the spec's rules"
     );
-    assert_eq!(w.observed.distribution.as_ref().map(|d| d.spec.web_acl_id.as_str()), Some(acl.arn.as_str()));
+    assert_eq!(w.seam.1.cdn.as_ref().map(|d| d.spec.web_acl_id.as_str()), Some(acl.arn.as_str()));
 
     // Deleted with the stack: the distribution goes, the ACL is released, never deleted.
     let rounds = w.teardown();
@@ -1128,7 +1123,7 @@ fn named_tiers_are_adopted_whole_then_managed_and_left_working_by_teardown() {
         );
     }
     // The records and the distribution name the adopted load balancers.
-    let d = w.observed.distribution.as_ref().expect("the distribution");
+    let d = w.seam.1.cdn.as_ref().expect("the distribution");
     assert!(d.spec.origins.iter().any(|o| o.domain_name.starts_with("web-alb-us-east-1.")), "{:?}", d.spec.origins);
 
     // Deleted with the stack: the tiers stay, released; what of ours they use is kept too.
@@ -1158,7 +1153,7 @@ fn named_tiers_are_adopted_whole_then_managed_and_left_working_by_teardown() {
 /// A distribution made by hand in front of the console's web load
 /// balancers: what observation reports for the ID `spec.cdn.adopt` gives.
 fn hand_made_distribution(other_owner: Option<&str>) -> ObservedDistribution {
-    let spec = crate::edge::observed::DistributionSpec {
+    let spec = DistributionSpec {
         comment: "shop".into(),
         enabled: true,
         aliases: vec![],
@@ -1190,7 +1185,7 @@ fn hand_made_distribution(other_owner: Option<&str>) -> ObservedDistribution {
 fn a_named_distribution_is_adopted_then_managed_and_left_serving_by_teardown() {
     let mut w = world(|s| s.spec.cdn.adopt = Some("ECONSOLE1234".into()));
     // Not there: refused, never created.
-    let plan = w.plan();
+    let plan = w.seam_plan();
     assert!(
         plan.blocked
             .iter()
@@ -1199,34 +1194,34 @@ fn a_named_distribution_is_adopted_then_managed_and_left_serving_by_teardown() {
         plan.blocked
     );
     // Someone else's: refused, left alone.
-    w.observed.distribution = Some(hand_made_distribution(Some("the CloudFormation stack shop")));
-    let plan = w.plan();
+    w.seam.1.cdn = Some(hand_made_distribution(Some("the CloudFormation stack shop")));
+    let plan = w.seam_plan();
     assert!(
         plan.blocked
             .iter()
             .any(|b| b.contains("distribution ECONSOLE1234 is managed by the CloudFormation stack shop"))
     );
-    assert!(!plan.actions.iter().any(|(_, a)| matches!(a, EdgeAction::Cdn(_))), "{:#?}", plan.actions);
+    assert!(!plan.actions.iter().any(|(_, a)| matches!(a, SeamAction::Cdn(_))), "{:#?}", plan.actions);
 
     // Untagged: adopted (before anything waits on it), then made the spec's,
     // with its own caller reference; the web record names it once it is ours.
-    w.observed.distribution = Some(hand_made_distribution(None));
-    let plan = w.plan();
+    w.seam.1.cdn = Some(hand_made_distribution(None));
+    let plan = w.seam_plan();
     assert!(
         plan.actions.iter().any(
-            |(_, a)| matches!(a, EdgeAction::Cdn(CdnAction::AdoptDistribution { id, .. }) if id == "ECONSOLE1234")
+            |(_, a)| matches!(a, SeamAction::Cdn(CdnAction::AdoptDistribution { id, .. }) if id == "ECONSOLE1234")
         )
     );
     let rounds = w.converge();
     assert!(round_of(&rounds, "AdoptDistribution") < round_of(&rounds, "UpdateDistribution"), "{rounds:#?}");
     assert!(!rounds.iter().flatten().any(|a| a.ends_with("CreateDistribution")), "{rounds:#?}");
-    let d = w.observed.distribution.clone().expect("the adopted distribution");
+    let d = w.seam.1.cdn.clone().expect("the adopted distribution");
     assert_eq!((d.id.as_str(), d.caller_reference.as_str()), ("ECONSOLE1234", "console-2026"));
     assert!(
         d.spec.enabled && d.spec.origins.len() == 2 && d.spec.aliases == vec!["www.bookstore.example.com".to_string()],
         "{d:#?}"
     );
-    let acl = w.acl.as_ref().map(|a| a.arn.clone()).expect("our web ACL");
+    let acl = w.seam.1.waf.as_ref().map(|a| a.arn.clone()).expect("our web ACL");
     assert_eq!(d.spec.web_acl_id, acl);
     assert!(w.observed.records.iter().any(|r| r.alias.as_ref().is_some_and(|a| a.0 == d.domain_name)));
 
@@ -1367,7 +1362,7 @@ fn console_certificate(arn: &str, names: &[&str], claim: Claim) -> ObservedCerti
 fn named_certificates_are_adopted_used_and_left_in_place_by_teardown() {
     let mut w = world(adopting_certificates);
     let zone = w.global.zone_name.clone();
-    let [east, west] = [0, 1].map(|i| w.certs.regions[i].choice.adopt.clone().expect("named").0);
+    let [east, west] = [0, 1].map(|i| w.seam.0.certificates.regions[i].choice.adopt.clone().expect("named").0);
     // Missing: refused by field, and no certificate requested in its place.
     let plan = w.seam_plan();
     assert!(
@@ -1385,8 +1380,8 @@ fn named_certificates_are_adopted_used_and_left_in_place_by_teardown() {
 
     // Another manager's, or one that does not serve the stack's names: refused.
     let other = Claim::Foreign { other_owner: Some("the CloudFormation stack shop".into()) };
-    w.certs_seen.regions[0] = Some(console_certificate(&east, &[&format!("*.{zone}")], other));
-    w.certs_seen.regions[1] =
+    w.seam.1.certificates.regions[0] = Some(console_certificate(&east, &[&format!("*.{zone}")], other));
+    w.seam.1.certificates.regions[1] =
         Some(console_certificate(&west, &[&format!("www.{zone}")], Claim::Foreign { other_owner: None }));
     let plan = w.seam_plan();
     assert!(
@@ -1406,8 +1401,8 @@ fn named_certificates_are_adopted_used_and_left_in_place_by_teardown() {
 
     // Console certificates for the apex and its wildcard: adopted, then used like ours.
     let unclaimed = || Claim::Foreign { other_owner: None };
-    w.certs_seen.regions[0] = Some(console_certificate(&east, &[&zone, &format!("*.{zone}")], unclaimed()));
-    w.certs_seen.regions[1] = Some(console_certificate(&west, &[&zone, &format!("*.{zone}")], unclaimed()));
+    w.seam.1.certificates.regions[0] = Some(console_certificate(&east, &[&zone, &format!("*.{zone}")], unclaimed()));
+    w.seam.1.certificates.regions[1] = Some(console_certificate(&west, &[&zone, &format!("*.{zone}")], unclaimed()));
     let (plan, seam) = (w.plan(), w.seam_plan());
     let adopted: Vec<&SeamAction> =
         seam.actions.iter().map(|(_, a)| a).filter(|a| a.effect().0 == Effect::Adopt).collect();
@@ -1426,9 +1421,12 @@ fn named_certificates_are_adopted_used_and_left_in_place_by_teardown() {
             "{:?}",
             w.regions[i].listeners
         );
-        assert_eq!(w.certs_seen.regions[i].as_ref().and_then(|c| c.claim.adopted_at()), Some("2026-12-06T10:00:00Z"));
+        assert_eq!(
+            w.seam.1.certificates.regions[i].as_ref().and_then(|c| c.claim.adopted_at()),
+            Some("2026-12-06T10:00:00Z")
+        );
     }
-    let d = w.observed.distribution.as_ref().expect("the distribution");
+    let d = w.seam.1.cdn.as_ref().expect("the distribution");
     assert_eq!(d.spec.certificate_arn, east, "CloudFront uses us-east-1's adopted certificate");
 
     // Deleted with the stack: released, never deleted.

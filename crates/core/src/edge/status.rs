@@ -34,11 +34,10 @@ pub struct Family {
 }
 
 /// Drift kinds reported by each family.
-const FAMILY_KINDS: [(&str, &[&str]); 4] = [
+const FAMILY_KINDS: [(&str, &[&str]); 3] = [
     (types::LOAD_BALANCERS_READY, &["TargetGroup", "LoadBalancer", "Listener"]),
     (types::COMPUTE_READY, &["Image", "LaunchTemplate", "AutoScalingGroup"]),
     (types::DNS_READY, &["Record", "HealthCheck", "Alarm"]),
-    (types::CDN_READY, &["Distribution"]),
 ];
 
 fn family(condition: &'static str, problems: Vec<String>, drift: &[DriftItem]) -> Family {
@@ -60,8 +59,8 @@ pub fn verdict(condition: &'static str, problems: Vec<String>, drift: &[DriftIte
     }
 }
 
-/// One condition per edge family (the certificates' is their family's on
-/// the seam); a family is ready when all of its resources exist in their
+/// One condition per edge family (the certificates' and the CDN's are
+/// their families' on the seam); a family is ready when all of its resources exist in their
 /// final state and none of them drifted.
 pub fn edge_families(view: &EdgeView<'_>, drift: &[DriftItem]) -> Vec<Family> {
     let (g, og) = view.global;
@@ -132,20 +131,10 @@ pub fn edge_families(view: &EdgeView<'_>, drift: &[DriftItem]) -> Vec<Family> {
     if view.alarm_missing {
         dns.push("no health check alarm yet".into());
     }
-    let mut cdn = Vec::new();
-    match &og.distribution {
-        Some(d) if !d.claim.is_ours() => cdn.push(format!("distribution {} is not adopted yet", d.id)),
-        Some(d) if d.status == "Deployed" && d.spec.enabled => {}
-        Some(d) => {
-            cdn.push(format!("distribution {} is {}", d.id, if d.spec.enabled { &d.status } else { "disabled" }))
-        }
-        None => cdn.push("no distribution yet".into()),
-    }
     vec![
         family(types::LOAD_BALANCERS_READY, lbs, drift),
         family(types::COMPUTE_READY, compute, drift),
         family(types::DNS_READY, dns, drift),
-        family(types::CDN_READY, cdn, drift),
     ]
 }
 
@@ -206,7 +195,8 @@ pub fn global_edge_status(view: &EdgeView<'_>) -> GlobalStackStatus {
             .find_map(|r| r.health_check_id.clone())
             .filter(|id| o.health_checks.iter().any(|h| h.id == *id && h.claim.is_ours()))
             .or_else(|| o.health_checks.iter().find(|h| h.claim.is_ours()).map(|h| h.id.clone())),
-        distribution_id: o.distribution.as_ref().filter(|d| d.claim.is_ours()).map(|d| d.id.clone()),
+        // The CDN family's (`families::cdn`).
+        distribution_id: None,
         // The certificates family's (`families::certificates`).
         cloudfront_certificate_arn: None,
         // The WAF family's (`families::waf`).
@@ -232,8 +222,8 @@ pub fn endpoints(view: &EdgeView<'_>) -> Endpoints {
         api: format!("https://{}", g.api_fqdn),
         cloudfront: o
             .records_named(&g.web_fqdn)
-            .find_map(|r| r.alias.as_ref().filter(|(_, z, _)| z == CLOUDFRONT_ZONE_ID).map(|(d, _, _)| d.clone()))
-            .or_else(|| o.distribution.as_ref().map(|d| d.domain_name.clone())),
+            // Else the distribution's own (the CDN family's).
+            .find_map(|r| r.alias.as_ref().filter(|(_, z, _)| z == CLOUDFRONT_ZONE_ID).map(|(d, _, _)| d.clone())),
         load_balancers,
     }
 }

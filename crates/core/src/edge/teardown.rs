@@ -4,7 +4,7 @@ use warmstandby_api::RegionRole;
 
 use crate::resource::Kind;
 
-use crate::edge::actions::{CdnAction, ComputeAction, DnsAction, LoadBalancingAction, Place, RecordAction};
+use crate::edge::actions::{ComputeAction, DnsAction, LoadBalancingAction, Place, RecordAction};
 use crate::edge::inputs::{EdgePlan, is_adopted_marker};
 use crate::edge::observed::{Claim, ObservedGlobalEdge, ObservedRegionEdge, RecordSpec};
 
@@ -46,12 +46,12 @@ impl ObservedRegionEdge {
 }
 
 /// Deletion in the reverse of creation: our records first (and the alarm
-/// family's alarm: `alarm_left` while it stands), then
-/// CloudFront (disabled, then deleted once deployed; the WAF family's web
-/// ACL follows it, `families::waf`), health checks, auto scaling groups,
-/// launch templates, listeners, load balancers, target groups, image copies
-/// and finally a zone we created (the certificates family's certificates
-/// follow the listeners and the distribution, `families::certificates`).
+/// family's alarm: `alarm_left` while it stands), health checks, auto
+/// scaling groups, launch templates, listeners, load balancers (after the
+/// CDN family's distribution that serves from them: `distribution_left`
+/// while it stands), target groups, image copies and finally a zone we
+/// created (the certificates family's certificates follow the listeners and
+/// the distribution, `families::certificates`).
 /// An adopted tier is left in place (`Release`: our tags removed), with the
 /// image copy of ours it uses (and the certificate, by its family); only
 /// what we created on it (a listener) is deleted.
@@ -60,6 +60,7 @@ pub fn plan_edge_teardown(
     observed: &ObservedGlobalEdge,
     owner_marker: &str,
     alarm_left: bool,
+    distribution_left: bool,
 ) -> EdgePlan {
     let mut plan = EdgePlan::default();
     let g = Place::Global;
@@ -88,34 +89,6 @@ pub fn plan_edge_teardown(
     }
     let records_left = !ours.is_empty();
 
-    let mut distribution_left = false;
-    // An adopted distribution stays serving, with the certificate and web
-    // ACL of ours it uses (their families release them).
-    let kept = observed.distribution.as_ref().filter(|d| d.claim != Claim::Created);
-    if let Some(d) = kept.filter(|d| d.claim.is_ours()) {
-        plan.push(g, CdnAction::ReleaseDistribution { id: d.id.clone(), arn: d.arn.clone() });
-    }
-    if let Some(d) = observed.distribution.as_ref().filter(|d| d.claim == Claim::Created) {
-        distribution_left = true;
-        if d.spec.enabled {
-            let mut spec = d.spec.clone();
-            spec.enabled = false;
-            plan.push(
-                g,
-                CdnAction::UpdateDistribution {
-                    id: d.id.clone(),
-                    etag: d.etag.clone(),
-                    caller_reference: d.caller_reference.clone(),
-                    spec: Box::new(spec),
-                },
-            );
-            plan.waiting.push(format!("distribution {} is being disabled", d.id));
-        } else if d.status != "Deployed" {
-            plan.waiting.push(format!("distribution {} is {}", d.id, d.status));
-        } else {
-            plan.push(g, CdnAction::DeleteDistribution { id: d.id.clone(), etag: d.etag.clone() });
-        }
-    }
     for h in observed.health_checks.iter().filter(|h| matches!(h.claim, Claim::Adopted(_))) {
         plan.push(g, DnsAction::ReleaseHealthCheck { id: h.id.clone() });
     }

@@ -7,7 +7,7 @@
 //! what was adopted or is retained (`spec.backup.deletionPolicy: Retain`)
 //! and the vaults a plan that stays still uses.
 
-use warmstandby_api::{AdoptedResource, DriftItem, RegionRole, ThreeTierStackStatus};
+use warmstandby_api::{DriftItem, RegionRole, ThreeTierStackStatus};
 
 use crate::families::{Adopted, Neighbours, StackFamily};
 use crate::family::{Effect, Family, FamilyAction};
@@ -543,7 +543,7 @@ impl StackFamily for Backup {
             .sum()
     }
 
-    fn left_in_place(desired: &[DesiredBackups; 2], _adopted: &[AdoptedResource]) -> Option<String> {
+    fn left_in_place(desired: &[DesiredBackups; 2], _status: Option<&ThreeTierStackStatus>) -> Option<String> {
         let [primary, standby] = desired;
         let vault = |d: &DesiredBackups| d.vault.clone().unwrap_or_default();
         if primary.retain {

@@ -231,7 +231,7 @@ fn named_backup_vaults_and_plan_are_adopted_changed_to_the_spec_and_left_by_tear
     assert_eq!(all.iter().filter(|a| a.contains("ReleaseBackupVault")).count(), 2, "{rounds:?}");
     assert!(round_of(&rounds, "DeleteBackupSelection") < round_of(&rounds, "ReleaseBackupPlan"), "{rounds:?}");
     assert_eq!(
-        Backup::left_in_place(&d, &[]).as_deref(),
+        Backup::left_in_place(&d, None).as_deref(),
         Some(
             "backup vault bookstore-east (us-east-1), backup vault bookstore-west (us-west-2), backup plan plan-console (adopted, with the vaults a kept plan uses)"
         )
@@ -272,7 +272,7 @@ fn retained_backups_keep_their_vaults_and_plan_untagged() {
     }
     assert_eq!(all.iter().filter(|a| a.contains("ReleaseBackupVault")).count(), 2, "{rounds:?}");
     assert!(round_of(&rounds, "DeleteBackupSelection") < round_of(&rounds, "ReleaseBackupPlan"), "{rounds:?}");
-    let left = Backup::left_in_place(&d, &[]).unwrap_or_default();
+    let left = Backup::left_in_place(&d, None).unwrap_or_default();
     assert!(left.ends_with("with their recovery points, and the backup plan (spec.backup.deletionPolicy is Retain)"));
 }
 

@@ -358,18 +358,16 @@ pub fn plan_certificate_teardown(observed: &ObservedCertificates, in_use: &InUse
 
 /// What the edge around does with our certificates at teardown.
 fn in_use(around: &Neighbours<'_>) -> InUse {
-    let (_, global) = around.edge.global;
+    let distribution = around.distribution();
     let mut kept = Vec::new();
     for (_, o) in around.edge.regions {
         kept.extend(o.kept_references().certificates);
     }
-    // An adopted distribution stays serving, with the certificate of ours it uses.
-    kept.extend(
-        global.distribution.iter().filter(|d| d.claim != Claim::Created).map(|d| d.spec.certificate_arn.clone()),
-    );
+    // An adopted distribution (the CDN family's) stays serving, with the certificate of ours it uses.
+    kept.extend(distribution.iter().filter(|d| d.claim != Claim::Created).map(|d| d.spec.certificate_arn.clone()));
     InUse {
         listeners_left: around.edge.regions.map(|(_, o)| o.listeners.iter().any(|l| l.claim == Claim::Created)),
-        distribution_left: global.distribution.as_ref().is_some_and(|d| d.claim == Claim::Created),
+        distribution_left: distribution.is_some_and(|d| d.claim == Claim::Created),
         kept,
     }
 }

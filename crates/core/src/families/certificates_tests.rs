@@ -1,7 +1,8 @@
 use warmstandby_api::{RegionPair, ThreeTierStack};
 
 use super::*;
-use crate::edge::observed::{ListenerSpec, ObservedDistribution, ObservedListener};
+use crate::edge::observed::{ListenerSpec, ObservedListener};
+use crate::families::cdn::{DistributionSpec, ObservedDistribution};
 
 fn desired(edit: impl FnOnce(&mut RegionPair, &mut ThreeTierStack)) -> DesiredCertificates {
     let v = crate::test_fixtures::classic_stack(edit);
@@ -168,15 +169,15 @@ fn what_the_edge_leaves_in_place_keeps_the_certificates_it_serves() {
         status: "Deployed".into(),
         etag: "e".into(),
         caller_reference: "c".into(),
-        spec: crate::edge::observed::DistributionSpec { certificate_arn: "arn:east".into(), ..Default::default() },
+        spec: DistributionSpec { certificate_arn: "arn:east".into(), ..Default::default() },
         claim,
     };
-    let (desired, snapshot) = stack_with(|s| s.global.distribution = Some(distribution(Claim::Created)));
+    let (desired, snapshot) = stack_with(|s| s.families.cdn = Some(distribution(Claim::Created)));
     let used = in_use(&crate::stack_pass::neighbours(&desired, &snapshot, &placement));
     assert!(used.distribution_left && used.kept.is_empty(), "{used:?}");
     // Adopted, it stays serving with the certificate of ours it uses.
     let adopted = Claim::Adopted("2026-12-06T10:00:00Z".into());
-    let (desired, snapshot) = stack_with(|s| s.global.distribution = Some(distribution(adopted)));
+    let (desired, snapshot) = stack_with(|s| s.families.cdn = Some(distribution(adopted)));
     let used = in_use(&crate::stack_pass::neighbours(&desired, &snapshot, &placement));
     assert_eq!((used.distribution_left, used.kept), (false, vec!["arn:east".to_string()]));
 }

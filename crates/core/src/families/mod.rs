@@ -15,6 +15,7 @@
 pub mod alarm;
 pub mod backup;
 pub mod bastion;
+pub mod cdn;
 pub mod certificates;
 pub mod environment;
 pub mod instance_roles;
@@ -22,7 +23,7 @@ pub mod private_dns;
 pub mod secrets;
 pub mod waf;
 
-use warmstandby_api::{AdoptedResource, DriftItem, ThreeTierStackStatus};
+use warmstandby_api::{DriftItem, ThreeTierStackStatus};
 
 use crate::data::desired::{DesiredDataTier, NetworkRefs};
 use crate::data::observed::ObservedDataTier;
@@ -78,6 +79,11 @@ impl<'a> Neighbours<'a> {
     /// retained) tier run with.
     pub fn kept_profiles(&self) -> Vec<String> {
         self.edge.regions.iter().flat_map(|(_, o)| o.kept_references().instance_profiles).collect()
+    }
+
+    /// The distribution, as the CDN family sees it.
+    pub fn distribution(&self) -> Option<&'a cdn::ObservedDistribution> {
+        self.seam.1.cdn.as_ref()
     }
 
     /// Auto scaling groups of ours are not gone yet: their instances may
@@ -139,7 +145,7 @@ pub trait StackFamily {
     fn live_count(observed: &Self::Observed) -> usize;
     /// What a finished teardown left in place on purpose, in words; the
     /// default: nothing of its own (what it leaves for another is told there).
-    fn left_in_place(_desired: &Self::Desired, _adopted: &[AdoptedResource]) -> Option<String> {
+    fn left_in_place(_desired: &Self::Desired, _status: Option<&ThreeTierStackStatus>) -> Option<String> {
         None
     }
 }
@@ -175,6 +181,7 @@ macro_rules! seam_families {
         $then! {
             bastion: $crate::families::bastion::Bastion => Bastion,
             private_dns: $crate::families::private_dns::PrivateDns => PrivateDns,
+            cdn: $crate::families::cdn::Cdn => Cdn,
             waf: $crate::families::waf::Waf => Waf,
             alarm: $crate::families::alarm::Alarm => Alarm,
             secrets: $crate::families::secrets::Secrets => Secrets,
@@ -263,8 +270,8 @@ macro_rules! define_seam {
                 out
             }
 
-            pub fn left_in_place(&self, adopted: &[AdoptedResource]) -> Vec<String> {
-                [$(<$family as StackFamily>::left_in_place(&self.$field, adopted),)*].into_iter().flatten().collect()
+            pub fn left_in_place(&self, status: Option<&ThreeTierStackStatus>) -> Vec<String> {
+                [$(<$family as StackFamily>::left_in_place(&self.$field, status),)*].into_iter().flatten().collect()
             }
         }
 

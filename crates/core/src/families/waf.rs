@@ -4,7 +4,7 @@
 //! core knows of it is here: what the spec asks, what AWS shows, its
 //! actions, its plan, teardown, retention, condition and status.
 
-use warmstandby_api::{AdoptedResource, DriftItem, GLOBAL_REGION, ThreeTierStackStatus};
+use warmstandby_api::{DriftItem, GLOBAL_REGION, ThreeTierStackStatus};
 
 use crate::compare::{Fields, diff, list, opt};
 use crate::edge::status::Family as Verdict;
@@ -217,7 +217,7 @@ impl StackFamily for Waf {
     /// it; ours is deleted once no distribution of ours is left to use it.
     fn teardown(_desired: &DesiredWaf, observed: &ObservedWaf, around: &Neighbours<'_>) -> Plan<(Place, WafAction)> {
         let mut plan = Plan::default();
-        let distribution = around.edge.global.1.distribution.as_ref();
+        let distribution = around.distribution();
         let distribution_left = distribution.is_some_and(|d| d.claim == Claim::Created);
         let kept_acl = distribution.filter(|d| d.claim != Claim::Created).map(|d| d.spec.web_acl_id.as_str());
         match (observed.as_ref().filter(|w| w.is_ours()), distribution_left) {
@@ -247,7 +247,7 @@ impl StackFamily for Waf {
         around: &Neighbours<'_>,
         drift: &[DriftItem],
     ) -> Option<Verdict> {
-        let distribution = around.edge.global.1.distribution.as_ref();
+        let distribution = around.distribution();
         let condition = crate::conditions::types::WAF_READY;
         let mut problems = Vec::new();
         match (desired, observed) {
@@ -299,8 +299,9 @@ impl StackFamily for Waf {
         usize::from(observed.as_ref().is_some_and(ObservedWebAcl::is_ours))
     }
 
-    fn left_in_place(desired: &DesiredWaf, adopted: &[AdoptedResource]) -> Option<String> {
+    fn left_in_place(desired: &DesiredWaf, status: Option<&ThreeTierStackStatus>) -> Option<String> {
         let acl = desired.as_ref()?;
+        let adopted = status.map(|s| s.adopted.as_slice()).unwrap_or_default();
         if acl.adopt && adopted.iter().any(|r| r.id == acl.name) {
             Some(format!("web ACL {} (adopted)", acl.name))
         } else {

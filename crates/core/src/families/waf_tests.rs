@@ -8,9 +8,10 @@ use warmstandby_api::RegionRole;
 
 use super::*;
 use crate::edge::desired::{desired_global_edge, desired_region_edge};
-use crate::edge::observed::{DistributionSpec, ObservedDistribution, ObservedGlobalEdge, ObservedRegionEdge};
+use crate::edge::observed::{ObservedGlobalEdge, ObservedRegionEdge};
 use crate::edge::status::EdgeView;
 use crate::families::Neighbours;
+use crate::families::cdn::{DistributionSpec, ObservedDistribution};
 
 fn stack(edit: impl Fn(&mut warmstandby_api::ThreeTierStack)) -> ValidatedStack {
     crate::test_fixtures::classic_stack(|_, s| edit(s))
@@ -40,14 +41,16 @@ fn distribution(web_acl_id: &str, claim: Claim) -> ObservedDistribution {
     }
 }
 
-/// Runs `f` with `global` as the edge around the family.
-fn with_around<R>(global: &ObservedGlobalEdge, f: impl FnOnce(&Neighbours<'_>) -> R) -> R {
+/// Runs `f` with `distribution` (the CDN family's) around the family.
+fn with_around<R>(distribution: Option<ObservedDistribution>, f: impl FnOnce(&Neighbours<'_>) -> R) -> R {
+    let global = &ObservedGlobalEdge::default();
     let v = stack(|_| {});
     let placement = Placement::of_spec(&v);
     let regions = RegionRole::BOTH.map(|role| desired_region_edge(&v, &placement, role));
     let observed_regions = [ObservedRegionEdge::default(), ObservedRegionEdge::default()];
     let g = desired_global_edge(&v, &placement);
-    let seam = (crate::families::FamiliesDesired::of(&v, &placement), crate::families::FamiliesObserved::default());
+    let seen = crate::families::FamiliesObserved { cdn: distribution, ..Default::default() };
+    let seam = (crate::families::FamiliesDesired::of(&v, &placement), seen);
     let data = RegionRole::BOTH.map(|role| crate::desired::desired_data_tier(&v, &placement, role));
     let data_seen = [crate::data::observed::ObservedDataTier::default(), Default::default()];
     f(&Neighbours {
@@ -65,40 +68,37 @@ fn with_around<R>(global: &ObservedGlobalEdge, f: impl FnOnce(&Neighbours<'_>) -
     })
 }
 
-/// The verdict with `global` as the edge around it.
-fn verdict_with(desired: &DesiredWaf, observed: &ObservedWaf, global: &ObservedGlobalEdge) -> Verdict {
-    with_around(global, |around| Waf::verdict(desired, observed, around, &[]))
+/// The verdict with `distribution` around it.
+fn verdict_with(desired: &DesiredWaf, observed: &ObservedWaf, distribution: Option<ObservedDistribution>) -> Verdict {
+    with_around(distribution, |around| Waf::verdict(desired, observed, around, &[]))
         .expect("WafReady is the WAF family's condition")
 }
 
 /// The status the family writes of `observed`.
 fn status_of(observed: &ObservedWaf, status: &mut ThreeTierStackStatus) {
-    with_around(&ObservedGlobalEdge::default(), |around| Waf::status(&None, observed, around, status))
+    with_around(None, |around| Waf::status(&None, observed, around, status))
 }
 
 #[test]
 fn the_verdict_follows_the_acl_and_its_association() {
     let v = stack(|_| {});
     let desired = Waf::desired(&v, &Placement::of_spec(&v));
-    let none = ObservedGlobalEdge::default();
-    let disabled = verdict_with(&None, &None, &none);
+    let disabled = verdict_with(&None, &None, None);
     assert_eq!(
         (disabled.ready, disabled.reason, disabled.message.as_str()),
         (true, "Disabled", "spec.waf.enabled is false")
     );
-    let missing = verdict_with(&desired, &None, &none);
+    let missing = verdict_with(&desired, &None, None);
     assert_eq!((missing.ready, missing.message.as_str()), (false, "no web ACL yet"));
-    let foreign = verdict_with(&desired, &Some(acl(Claim::Foreign { other_owner: None })), &none);
+    let foreign = verdict_with(&desired, &Some(acl(Claim::Foreign { other_owner: None })), None);
     assert_eq!(foreign.message, "web ACL bookstore-bookstore-web is not adopted yet");
     let ours = Some(acl(Claim::Created));
-    let alone = verdict_with(&desired, &ours, &none);
+    let alone = verdict_with(&desired, &ours, None);
     assert_eq!(alone.message, "the distribution to protect does not exist yet");
-    let elsewhere = ObservedGlobalEdge { distribution: Some(distribution("", Claim::Created)), ..Default::default() };
-    let unassociated = verdict_with(&desired, &ours, &elsewhere);
+    let unassociated = verdict_with(&desired, &ours, Some(distribution("", Claim::Created)));
     assert_eq!(unassociated.message, "web ACL bookstore-bookstore-web is not associated with the distribution");
     let arn = ours.as_ref().map(|a| a.arn.clone()).unwrap_or_default();
-    let protected = ObservedGlobalEdge { distribution: Some(distribution(&arn, Claim::Created)), ..Default::default() };
-    let ready = verdict_with(&desired, &ours, &protected);
+    let ready = verdict_with(&desired, &ours, Some(distribution(&arn, Claim::Created)));
     assert_eq!((ready.condition, ready.ready, ready.reason), ("WafReady", true, "Ready"));
 }
 
@@ -136,17 +136,18 @@ fn teardown_says_what_it_left_and_why() {
     let adopting = stack(|s| s.spec.waf.adopt = Some("shop-acl".into()));
     let desired = Waf::desired(&adopting, &Placement::of_spec(&adopting));
     assert!(desired.as_ref().is_some_and(|w| w.adopt && w.read_tags));
-    assert_eq!(Waf::left_in_place(&desired, &[]), None, "never adopted: never ours, not told");
+    assert_eq!(Waf::left_in_place(&desired, None), None, "never adopted: never ours, not told");
     let record = AdoptedResource {
         region: warmstandby_api::GLOBAL_REGION.into(),
         kind: "WebAcl".into(),
         id: "shop-acl".into(),
         adopted_at: "2026-12-05T10:00:00Z".into(),
     };
-    assert_eq!(Waf::left_in_place(&desired, &[record]).as_deref(), Some("web ACL shop-acl (adopted)"));
+    let status = ThreeTierStackStatus { adopted: vec![record], ..Default::default() };
+    assert_eq!(Waf::left_in_place(&desired, Some(&status)).as_deref(), Some("web ACL shop-acl (adopted)"));
     let retaining = stack(|s| s.spec.waf.deletion_policy = Some(warmstandby_api::DeletionPolicy::Retain));
     let desired = Waf::desired(&retaining, &Placement::of_spec(&retaining));
-    let left = Waf::left_in_place(&desired, &[]);
+    let left = Waf::left_in_place(&desired, None);
     assert_eq!(left.as_deref(), Some("web ACL bookstore-bookstore-web (deletionPolicy Retain)"));
     let mut observed = Some(acl(Claim::Created));
     Waf::hold_retained(&desired, &mut observed);

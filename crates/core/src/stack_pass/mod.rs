@@ -89,7 +89,6 @@ impl Snapshot {
                 !r.load_balancers.iter().any(|l| l.claim.is_ours())
                     && !r.auto_scaling_groups.iter().any(|a| a.claim.is_ours())
             })
-            && self.global.distribution.as_ref().is_none_or(|d| !d.claim.is_ours())
             && !self.global.health_checks.iter().any(|h| h.claim.is_ours())
             && self.families.live_count() == 0
     }
@@ -161,7 +160,7 @@ pub fn decide(inputs: Inputs<'_>) -> Decided {
                 signals.failing,
                 signals.enabled_sources,
                 (&observing.data, &snapshot.data),
-                (&observing.regions, &snapshot.regions, &snapshot.global),
+                (&observing.regions, &snapshot.regions, &snapshot.global, &snapshot.families.cdn),
                 signals.answers,
                 snapshot.unreachable,
                 (record::seconds(now), now),
@@ -357,7 +356,7 @@ pub fn conclude(
     });
     let seen = (
         observation::writer(&desired.data, &snapshot.data),
-        observation::traffic(&desired.regions, &snapshot.regions, &snapshot.global),
+        observation::traffic(&desired.regions, &snapshot.regions, &snapshot.global, &snapshot.families.cdn),
     );
     let regions = [desired.data[0].region.as_str(), desired.data[1].region.as_str()];
     if let Some(overdue) =
@@ -459,11 +458,8 @@ fn adopted(
         }
     }
     let global = warmstandby_api::GLOBAL_REGION;
-    if let Some(d) = &snapshot.global.distribution {
-        record(global, Kind::Distribution, &d.id, d.claim.adopted_at());
-    }
-    // The families on the seam (the certificates, the web ACL, the private
-    // zones, the backups), where the edge recorded the web ACL.
+    // The families on the seam (the certificates, the distribution, the web
+    // ACL, the private zones, the backups), where the edge recorded the web ACL.
     for a in desired.families.adopted(&snapshot.families) {
         record(&a.region, a.kind, &a.id, Some(&a.at));
     }
@@ -544,7 +540,7 @@ fn plan_edge_of(
 ) -> (EdgePlan, Option<String>) {
     let groups = [group_ids(&snapshot.data[0]), group_ids(&snapshot.data[1])];
     let launch = RegionRole::BOTH.map(|role| launch_of(desired, &snapshot.families, role, placement));
-    let (certificates, seen) = (&desired.families.certificates, &snapshot.families.certificates);
+    let seen = &snapshot.families.certificates;
     let inputs = EdgeInputs {
         regions: [0, 1].map(|i| RegionEdgeInputs {
             desired: &desired.regions[i],
@@ -557,9 +553,8 @@ fn plan_edge_of(
         global: &desired.global,
         observed: &snapshot.global,
         owner: &owners[0],
-        web_acl_arn: crate::families::waf::association(&desired.families.waf, &snapshot.families.waf),
         alarm_health_check: crate::families::alarm::watched_health_check(&snapshot.families.alarm).map(str::to_string),
-        cloudfront_certificate: certificates::for_cloudfront(certificates, seen),
+        distribution: crate::families::cdn::domain(&snapshot.families.cdn),
         validation_records: certificates::validation_records(seen),
     };
     plan_edge_with_health_check(&inputs)

@@ -5,7 +5,6 @@ use warmstandby_api::{ANNOTATION_APPROVE_FAILOVER, ThreeTierStack};
 use crate::data::observed::ObservedDataTier;
 use crate::desired::{DesiredDataTier, DesiredRegionEdge};
 use crate::edge::observed::{ObservedGlobalEdge, ObservedRegionEdge};
-use crate::edge::plan::origin_id;
 use crate::failover::{DbView, Memory, Observation};
 
 /// What AWS shows of each region for the machine.
@@ -16,13 +15,13 @@ pub fn observation(
     failing: Vec<String>,
     enabled_sources: usize,
     data: (&[DesiredDataTier; 2], &[ObservedDataTier; 2]),
-    edge: (&[DesiredRegionEdge; 2], &[ObservedRegionEdge; 2], &ObservedGlobalEdge),
+    edge: (&[DesiredRegionEdge; 2], &[ObservedRegionEdge; 2], &ObservedGlobalEdge, &crate::families::cdn::ObservedCdn),
     answers: [Option<bool>; 2],
     unreachable: [bool; 2],
     now: (i64, &str),
 ) -> Observation {
     let (dd, od) = data;
-    let (de, oe, og) = edge;
+    let (de, oe, og, cdn) = edge;
     let databases = [0, 1].map(|i| {
         od[i].databases.iter().find(|d| d.identifier == dd[i].db_identifier).map(|d| DbView {
             is_replica: d.is_replica(),
@@ -41,7 +40,7 @@ pub fn observation(
             })
         })
     });
-    let traffic = traffic(de, oe, og);
+    let traffic = traffic(de, oe, og, cdn);
     let approved = stack
         .metadata
         .annotations
@@ -77,7 +76,12 @@ pub fn fenced(od: &[ObservedDataTier; 2]) -> [bool; 2] {
 
 /// Per region: the api PRIMARY record, the health check and CloudFront's
 /// first origin point at it.
-pub fn traffic(de: &[DesiredRegionEdge; 2], oe: &[ObservedRegionEdge; 2], og: &ObservedGlobalEdge) -> [bool; 2] {
+pub fn traffic(
+    de: &[DesiredRegionEdge; 2],
+    oe: &[ObservedRegionEdge; 2],
+    og: &ObservedGlobalEdge,
+    cdn: &crate::families::cdn::ObservedCdn,
+) -> [bool; 2] {
     [0, 1].map(|i| {
         let region = &de[i].region;
         let api_lb = de[i].tier("api").and_then(|t| oe[i].load_balancer(&t.load_balancer_name));
@@ -85,8 +89,7 @@ pub fn traffic(de: &[DesiredRegionEdge; 2], oe: &[ObservedRegionEdge; 2], og: &O
             .records
             .iter()
             .any(|r| r.failover.as_deref() == Some("PRIMARY") && r.set_identifier.as_deref() == Some(region.as_str()));
-        let origin =
-            og.distribution.as_ref().is_some_and(|d| d.spec.origin_group_members.first() == Some(&origin_id(region)));
+        let origin = crate::families::cdn::serves_first(cdn, region);
         let check =
             api_lb.is_some_and(|lb| og.health_checks.iter().any(|h| h.config.fqdn.eq_ignore_ascii_case(&lb.dns_name)));
         record && origin && check

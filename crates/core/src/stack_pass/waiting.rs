@@ -10,7 +10,7 @@
 use warmstandby_api::{GLOBAL_REGION, RegionRole, ThreeTierStack, WaitedResource, WaitingOn};
 
 use crate::data::observed::ObservedDataTier;
-use crate::edge::observed::{ObservedGlobalEdge, ObservedRegionEdge};
+use crate::edge::observed::ObservedRegionEdge;
 use crate::families::bastion::ObservedInstance;
 use crate::network::observed::{NatState, ObservedNetwork};
 use crate::stack_pass::{Desired, Snapshot};
@@ -92,11 +92,10 @@ pub fn transitional(desired: &Desired, snapshot: &Snapshot) -> Vec<WaitedResourc
             add(CERTIFICATE, region, &c.arn, &c.status);
         }
     }
-    let global = &snapshot.global;
     if let Some(c) = snapshot.families.certificates.cloudfront.as_ref().filter(|c| c.status == "PENDING_VALIDATION") {
         add(CERTIFICATE, GLOBAL_REGION, &c.arn, &c.status);
     }
-    if let Some(d) = global.distribution.as_ref().filter(|d| d.status == "InProgress") {
+    if let Some(d) = snapshot.families.cdn.as_ref().filter(|d| d.status == "InProgress") {
         add(DISTRIBUTION, GLOBAL_REGION, &d.id, &d.status);
     }
     out.sort();
@@ -111,8 +110,7 @@ pub fn teardown_transitional(
     regions: [&str; 2],
     data: [&ObservedDataTier; 2],
     edge: [&ObservedRegionEdge; 2],
-    global: &ObservedGlobalEdge,
-    bastion: &[ObservedInstance],
+    seam: &crate::families::FamiliesObserved,
 ) -> Vec<WaitedResource> {
     let mut out = Vec::new();
     let mut add = |kind: &str, region: &str, id: &str, state: &str| {
@@ -124,7 +122,7 @@ pub fn teardown_transitional(
             add(DATABASE, region, &db.identifier, &db.status);
         }
         // The bastion lives in the primary region.
-        let instances = if i == RegionRole::Primary.index() { bastion } else { &[] };
+        let instances: &[ObservedInstance] = if i == RegionRole::Primary.index() { &seam.bastion } else { &[] };
         for instance in
             instances.iter().filter(|x| matches!(x.state.as_str(), "pending" | "stopping" | "shutting-down"))
         {
@@ -134,7 +132,7 @@ pub fn teardown_transitional(
             add(AUTO_SCALING_GROUP, region, &asg.name, ASG_DELETING);
         }
     }
-    if let Some(d) = global.distribution.as_ref().filter(|d| d.status == "InProgress") {
+    if let Some(d) = seam.cdn.as_ref().filter(|d| d.status == "InProgress") {
         add(DISTRIBUTION, GLOBAL_REGION, &d.id, &d.status);
     }
     out.sort();
@@ -279,10 +277,12 @@ mod tests {
             image_id: "ami-1".into(),
             subnet_id: "subnet-1".into(),
         };
-        let bastion = [instance("i-1", "shutting-down"), instance("i-2", "terminated")];
+        let seam = crate::families::FamiliesObserved {
+            bastion: vec![instance("i-1", "shutting-down"), instance("i-2", "terminated")],
+            ..Default::default()
+        };
         let edge = ObservedRegionEdge::default();
-        let found =
-            teardown_transitional(["r1", "r2"], [&data[0], &data[1]], [&edge, &edge], &Default::default(), &bastion);
+        let found = teardown_transitional(["r1", "r2"], [&data[0], &data[1]], [&edge, &edge], &seam);
         let seen: Vec<(&str, &str, &str)> =
             found.iter().map(|w| (w.kind.as_str(), w.id.as_str(), w.state.as_str())).collect();
         assert_eq!(seen, vec![(DATABASE, "db-a", "deleting"), (INSTANCE, "i-1", "shutting-down")]);

@@ -1,6 +1,7 @@
-//! The CloudFront distribution over the two web ALBs. Ours is recognised by
-//! its CallerReference (derived from the owner) and read directly by the ID
-//! of the last status; one named for adoption by its ID, with its tags.
+//! The CDN family's AWS side: the CloudFront distribution over the two web
+//! ALBs. Ours is recognised by its CallerReference (derived from the owner)
+//! and read directly by the ID of the last status; one named for adoption by
+//! its ID, with its tags.
 
 use aws_sdk_cloudfront::types::{
     Aliases, AllowedMethods, CachedMethods, CustomOriginConfig, DefaultCacheBehavior, Distribution, DistributionConfig,
@@ -9,24 +10,49 @@ use aws_sdk_cloudfront::types::{
     OriginSslProtocols, Origins, PriceClass, SslProtocol, SslSupportMethod, StatusCodes, Tag, Tags, ViewerCertificate,
     ViewerProtocolPolicy,
 };
-use warmstandby_core::desired::DesiredGlobalEdge;
-use warmstandby_core::edge::observed::{Claim, DistributionSpec, ObservedDistribution, OriginSpec};
-use warmstandby_core::edge::plan::{CACHING_DISABLED, CdnAction};
-use warmstandby_core::plan::ActionOutcome;
+use warmstandby_core::Password;
+use warmstandby_core::families::cdn::{
+    CACHING_DISABLED, Cdn, CdnAction, DesiredCdn, DistributionSpec, ObservedCdn, ObservedDistribution, OriginSpec,
+};
+use warmstandby_core::identity::Claim;
+use warmstandby_core::plan::{ActionOutcome, Place};
 
-use super::ok_or_gone;
+use super::{AwsFamily, Observation, Reading};
 use crate::clients::AwsContext;
-use crate::errors::AwsError;
+use crate::errors::{AwsError, ok_or_gone};
 use crate::shared::Listing;
 use crate::tags::Ownership;
+
+impl AwsFamily for Cdn {
+    /// CloudFront is global: its reads count against the global resources.
+    async fn observe(
+        aws: &AwsContext,
+        desired: &DesiredCdn,
+        owners: &[Ownership; 2],
+        reading: &Reading<'_>,
+    ) -> Observation<ObservedCdn> {
+        let hint = reading.status().and_then(|s| s.global.as_ref()).and_then(|g| g.distribution_id.clone());
+        Observation::at(Place::Global, observe(aws, desired, &owners[0], hint.as_deref()).await)
+    }
+
+    async fn apply(
+        aws: &AwsContext,
+        _region: &str,
+        owner: &Ownership,
+        action: &CdnAction,
+        _password: &Password,
+    ) -> Result<ActionOutcome, AwsError> {
+        apply(aws, owner, action).await
+    }
+}
 
 /// Managed origin request policy AllViewer: with caching disabled the
 /// origin sees the viewer's request as it was.
 const ALL_VIEWER: &str = "216adef6-5c7f-47e4-b989-5492eafa07d3";
 
-pub async fn observe(
+async fn observe(
     aws: &AwsContext,
-    desired: &DesiredGlobalEdge,
+    desired: &DesiredCdn,
     owner: &Ownership,
     hint: Option<&str>,
 ) -> Result<Option<ObservedDistribution>, AwsError> {
@@ -61,7 +87,7 @@ async fn claim(aws: &AwsContext, arn: &str, owner: &Ownership) -> Result<Claim, 
 /// The stack's own distribution: the hinted one, else one named like ours, by its caller reference.
 async fn find_ours(
     aws: &AwsContext,
-    desired: &DesiredGlobalEdge,
+    desired: &DesiredCdn,
     reference: &str,
     listed: &[aws_sdk_cloudfront::types::DistributionSummary],
     hint: Option<&str>,
@@ -266,7 +292,7 @@ fn config(spec: &DistributionSpec, caller_reference: &str) -> Result<Distributio
         .map_err(e)
 }
 
-pub async fn apply(aws: &AwsContext, owner: &Ownership, action: &CdnAction) -> Result<ActionOutcome, AwsError> {
+async fn apply(aws: &AwsContext, owner: &Ownership, action: &CdnAction) -> Result<ActionOutcome, AwsError> {
     let outcome = change(aws, owner, action).await;
     // A refused ETag (changed outside a setting the summary shows) must be read again.
     if outcome.is_err()
@@ -280,7 +306,8 @@ pub async fn apply(aws: &AwsContext, owner: &Ownership, action: &CdnAction) -> R
 async fn change(aws: &AwsContext, owner: &Ownership, action: &CdnAction) -> Result<ActionOutcome, AwsError> {
     let cf = aws.cloudfront();
     match action {
-        CdnAction::CreateDistribution { caller_reference, spec } => {
+        CdnAction::CreateDistribution { spec } => {
+            let caller_reference = &owner.distribution_reference();
             let mut tags = Vec::new();
             for (k, v) in owner.tags("distribution/web", &spec.comment) {
                 tags.push(
