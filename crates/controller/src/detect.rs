@@ -5,12 +5,11 @@
 use std::time::Duration;
 
 use warmstandby_api::{DetectionStatus, FailoverPolicySpec};
-use warmstandby_aws::route53::public::health_check_failing;
+use warmstandby_aws::families::public_dns::health_check_failing;
 use warmstandby_aws::{AwsContext, AwsError};
-use warmstandby_core::desired::DesiredGlobalEdge;
-use warmstandby_core::edge::observed::ObservedGlobalEdge;
 use warmstandby_core::failover::Memory;
 use warmstandby_core::families::alarm::ObservedAlarm;
+use warmstandby_core::families::public_dns::{DesiredPublicDns, ObservedPublicDns};
 use warmstandby_core::stack_pass::Signals;
 use warmstandby_core::stack_pass::memory::verifying;
 
@@ -33,7 +32,7 @@ fn sources(policy: &FailoverPolicySpec) -> Vec<&'static str> {
 }
 
 /// The URLs the probes check: the policy's, else the stack's endpoints.
-pub fn probe_urls(policy: &FailoverPolicySpec, global: &DesiredGlobalEdge, api_path: &str) -> Vec<String> {
+pub fn probe_urls(policy: &FailoverPolicySpec, global: &DesiredPublicDns, api_path: &str) -> Vec<String> {
     let p = &policy.detection.probes;
     vec![
         p.api_url.clone().unwrap_or_else(|| format!("https://{}{api_path}", global.api_fqdn)),
@@ -48,8 +47,8 @@ async fn failing_sources(
     aws: &AwsContext,
     policy: Option<&FailoverPolicySpec>,
     memory: &Memory,
-    (global, alarm): (&ObservedGlobalEdge, Option<&ObservedAlarm>),
-    desired_global: &DesiredGlobalEdge,
+    (global, alarm): (&ObservedPublicDns, Option<&ObservedAlarm>),
+    desired_global: &DesiredPublicDns,
     api_path: &str,
 ) -> Result<(Vec<String>, DetectionStatus, usize), AwsError> {
     let mut detection = memory.detection.clone();
@@ -96,8 +95,8 @@ pub async fn signals(
     aws: &AwsContext,
     policy: Option<&FailoverPolicySpec>,
     memory: &Memory,
-    (global, alarm): (&ObservedGlobalEdge, Option<&ObservedAlarm>),
-    desired_global: &DesiredGlobalEdge,
+    (global, alarm): (&ObservedPublicDns, Option<&ObservedAlarm>),
+    desired_global: &DesiredPublicDns,
     api_path: &str,
 ) -> Signals {
     let (failing, detection, enabled_sources) =
@@ -118,7 +117,7 @@ pub async fn signals(
 async fn answers(
     policy: Option<&FailoverPolicySpec>,
     memory: &Memory,
-    desired_global: &DesiredGlobalEdge,
+    desired_global: &DesiredPublicDns,
     api_path: &str,
 ) -> [Option<bool>; 2] {
     let (Some(policy), Some(progress)) = (policy, memory.progress.as_ref()) else { return [None, None] };

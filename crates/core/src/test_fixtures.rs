@@ -16,6 +16,8 @@ pub(crate) fn example_objects() -> (RegionPair, FailoverPolicy, ThreeTierStack) 
 
 pub(crate) fn classic_stack(edit: impl FnOnce(&mut RegionPair, &mut ThreeTierStack)) -> ValidatedStack {
     let (mut pair, policy, mut stack) = example_objects();
+    // As the API server holds it: with a uid.
+    stack.metadata.uid = Some("u1".into());
     edit(&mut pair, &mut stack);
     validate_stack(StackInputs {
         stack: &stack,

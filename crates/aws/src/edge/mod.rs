@@ -1,7 +1,7 @@
-//! Edge and compute families: load balancing (ELBv2), compute (images,
-//! launch templates, auto scaling groups), and DNS (public zone records,
-//! health checks). Certificates, CDN, WAF and the alarm are on the family
-//! seam (`crate::families`).
+//! Edge and compute families of both regions: load balancing (ELBv2) and
+//! compute (images, launch templates, auto scaling groups). Certificates,
+//! public DNS, CDN, WAF and the alarm are on the family seam
+//! (`crate::families`).
 //!
 //! Observation is one call per kind and region where the API allows it, and
 //! uses hints (IDs from the last status) to read a resource directly instead
@@ -13,8 +13,8 @@ pub mod compute;
 pub mod load_balancing;
 
 use warmstandby_api::RegionRole;
-use warmstandby_core::desired::{DesiredGlobalEdge, DesiredRegionEdge};
-use warmstandby_core::edge::observed::{ObservedGlobalEdge, ObservedRegionEdge};
+use warmstandby_core::desired::DesiredRegionEdge;
+use warmstandby_core::edge::observed::ObservedRegionEdge;
 use warmstandby_core::edge::plan::EdgeAction;
 use warmstandby_core::plan::ActionOutcome;
 use warmstandby_core::plan::Place;
@@ -22,7 +22,6 @@ use warmstandby_core::plan::Place;
 use crate::clients::AwsContext;
 pub(crate) use crate::errors::ok_or_gone;
 use crate::errors::{AwsError, ErrorClass};
-use crate::route53::public;
 use crate::tags::Ownership;
 
 /// IDs from the last status that let observation read resources directly.
@@ -30,7 +29,6 @@ use crate::tags::Ownership;
 pub struct EdgeHints {
     /// Listener ARNs per region, primary first.
     pub listeners: [Vec<String>; 2],
-    pub public_zone_id: Option<String>,
 }
 
 /// Refused at the last moment: another manager claimed `what` since the plan.
@@ -77,21 +75,6 @@ pub async fn observe_region(
     })
 }
 
-/// Observes the stack's global resources.
-pub async fn observe_global(
-    aws: &AwsContext,
-    desired: &DesiredGlobalEdge,
-    owner: &Ownership,
-    hints: &EdgeHints,
-) -> Result<ObservedGlobalEdge, AwsError> {
-    let (zone_and_records, health_checks) = tokio::try_join!(
-        Box::pin(public::observe_zone(aws, desired, owner, hints.public_zone_id.as_deref())),
-        Box::pin(public::observe_health_checks(aws, owner, desired.health_check.adopt.as_deref())),
-    )?;
-    let (zone, records) = zone_and_records;
-    Ok(ObservedGlobalEdge { zone, records, health_checks })
-}
-
 /// Executes one edge action. `owner` is the region's (global: the primary's).
 pub async fn apply(
     aws: &AwsContext,
@@ -102,7 +85,6 @@ pub async fn apply(
     match action {
         EdgeAction::LoadBalancing(a) => Box::pin(load_balancing::apply(aws, region, owner, a)).await,
         EdgeAction::Compute(a) => Box::pin(compute::apply(aws, region, owner, a)).await,
-        EdgeAction::Dns(a) => Box::pin(public::apply(aws, owner, a)).await,
     }
 }
 

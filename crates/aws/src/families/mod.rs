@@ -12,6 +12,7 @@ pub mod cdn;
 pub mod certificates;
 pub mod instance_roles;
 pub mod private_dns;
+pub mod public_dns;
 pub mod secrets;
 pub mod waf;
 

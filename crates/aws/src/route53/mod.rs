@@ -1,8 +1,6 @@
-//! Route 53, all of it in one place: the public zone's records, health
-//! checks and (with `manageZone`) the zone itself (`public`), and each
-//! region's private zone with the database's name (`private`).
-
-pub mod public;
+//! What the Route 53 families share (the public DNS's,
+//! `families::public_dns`, and the private zones', `families::private_dns`):
+//! whose a zone or health check is, and adopting or releasing one.
 
 use aws_sdk_route53::types::{Tag, TagResourceType};
 use warmstandby_core::identity::Claim;

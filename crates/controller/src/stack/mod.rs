@@ -307,8 +307,8 @@ async fn reconcile_validated(
                 aws,
                 policy,
                 &memory,
-                (&snapshot.global, snapshot.families.alarm.as_ref()),
-                &looking_for.global,
+                (&snapshot.families.public_dns, snapshot.families.alarm.as_ref()),
+                &looking_for.families.public_dns,
                 api_path,
             )
             .await,
@@ -320,7 +320,6 @@ async fn reconcile_validated(
         stack,
         validated: &validated,
         nets: &nets,
-        owners: &owners,
         memory: &memory,
         snapshot: &snapshot,
         signals,
@@ -353,7 +352,7 @@ async fn reconcile_validated(
     };
     // An object that only observes lists what an apply would change. A pass
     // plans one round; when nothing exists yet, all of it is known.
-    let nothing_built = snapshot.nothing_built();
+    let nothing_built = snapshot.nothing_built(desired);
     let planned = hands_off.map(|_| {
         let fresh = nothing_built.then(|| stack_topology(&validated).ok()).flatten();
         match fresh {

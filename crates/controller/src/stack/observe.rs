@@ -7,7 +7,7 @@ use warmstandby_aws::families::Reading;
 use warmstandby_aws::{AwsContext, AwsError, Ownership, data_tier, families};
 use warmstandby_core::data::observed::ObservedDataTier;
 use warmstandby_core::desired::DesiredDataTier;
-use warmstandby_core::edge::observed::{ObservedGlobalEdge, ObservedRegionEdge};
+use warmstandby_core::edge::observed::ObservedRegionEdge;
 use warmstandby_core::plan::Place;
 use warmstandby_core::stack_pass::{Desired, Snapshot};
 use warmstandby_core::validate::ValidatedStack;
@@ -25,12 +25,11 @@ pub(super) async fn observe(
 ) -> Result<Snapshot, AwsError> {
     let hints = hints(stack.status.as_ref());
     let reading = Reading::Pass { status: stack.status.as_ref(), password: &validated.password };
-    let (d0, d1, e0, e1, global, seam) = tokio::join!(
+    let (d0, d1, e0, e1, seam) = tokio::join!(
         Box::pin(data_tier::observe(aws, &desired.data[0], &owners[0])),
         Box::pin(data_tier::observe(aws, &desired.data[1], &owners[1])),
         Box::pin(observe_region_edge(aws, desired, owners, &hints, 0)),
         Box::pin(observe_region_edge(aws, desired, owners, &hints, 1)),
-        Box::pin(edge::observe_global(aws, &desired.global, &owners[0], &hints)),
         Box::pin(families::observe(aws, &desired.families, owners, &reading)),
     );
     // A seam family's reads of one region (the secret's, in the primary)
@@ -46,18 +45,14 @@ pub(super) async fn observe(
         matches!((&d0, &e0), (Err(a), Err(b)) if a.class.suggests_outage() && b.class.suggests_outage()),
         matches!((&d1, &e1), (Err(a), Err(b)) if a.class.suggests_outage() && b.class.suggests_outage()),
     ];
-    // The global resources (the edge's and the seam families': the web
-    // ACL, IAM) must answer for one region's outage to be tolerated.
+    // The global resources (the seam families': the public DNS, CloudFront,
+    // the web ACL, IAM) must answer for one region's outage to be tolerated.
     let seam_global = seam.failure_at(Place::Global).cloned();
-    let global_ok = global.is_ok() && seam_global.is_none();
+    let global_ok = seam_global.is_none();
     let tolerated = |i: usize| validated.policy.is_some() && global_ok && region_errors[1 - i].is_none() && cut_off[i];
     let unreachable = [tolerated(0), tolerated(1)];
-    let first_error = region_errors
-        .iter()
-        .enumerate()
-        .find_map(|(i, e)| e.clone().filter(|_| !unreachable[i]))
-        .or(global.as_ref().err().cloned())
-        .or(seam_global);
+    let first_error =
+        region_errors.iter().enumerate().find_map(|(i, e)| e.clone().filter(|_| !unreachable[i])).or(seam_global);
     if let Some(e) = first_error {
         return Err(e);
     }
@@ -73,7 +68,6 @@ pub(super) async fn observe(
             e0.unwrap_or_else(|_| last_known(RegionRole::Primary)),
             e1.unwrap_or_else(|_| last_known(RegionRole::Standby)),
         ],
-        global: global.unwrap_or_default(),
         // A family that could not be read belongs to an unreachable region,
         // where nothing is planned (any other failure returned above).
         families: seam.observed,
@@ -96,7 +90,6 @@ pub(super) async fn observe_both(
 /// What teardown finds of the edge and compute tiers and the families on the seam.
 pub(super) struct EdgeObserved {
     pub(super) regions: [ObservedRegionEdge; 2],
-    pub(super) global: ObservedGlobalEdge,
     pub(super) families: warmstandby_core::families::FamiliesObserved,
 }
 
@@ -107,11 +100,7 @@ pub(super) fn hints(status: Option<&ThreeTierStackStatus>) -> EdgeHints {
         r.map(|r| r.load_balancers.values().flat_map(|l| l.listener_arns.iter().cloned()).collect::<Vec<_>>())
             .unwrap_or_default()
     };
-    let g = status.global.as_ref();
-    EdgeHints {
-        listeners: [listeners(status.primary.as_ref()), listeners(status.standby.as_ref())],
-        public_zone_id: g.and_then(|g| g.public_zone_id.clone()),
-    }
+    EdgeHints { listeners: [listeners(status.primary.as_ref()), listeners(status.standby.as_ref())] }
 }
 
 /// One region's edge observation, with the hints of that region.
@@ -131,14 +120,13 @@ pub(super) async fn observe_edge(
     owners: &[Ownership; 2],
     hints: &EdgeHints,
 ) -> Result<EdgeObserved, AwsError> {
-    let (primary, standby, global, families) = tokio::try_join!(
+    let (primary, standby, families) = tokio::try_join!(
         Box::pin(observe_region_edge(aws, desired, owners, hints, 0)),
         Box::pin(observe_region_edge(aws, desired, owners, hints, 1)),
-        Box::pin(edge::observe_global(aws, &desired.global, &owners[0], hints)),
         // Teardown searches for everything that is ours.
         Box::pin(async { families::observe(aws, &desired.families, owners, &Reading::Teardown).await.complete() }),
     )?;
-    Ok(EdgeObserved { regions: [primary, standby], global, families })
+    Ok(EdgeObserved { regions: [primary, standby], families })
 }
 
 /// What the last status knew of an unreachable region's load balancers:

@@ -66,11 +66,9 @@ pub async fn teardown(
     // What a family retains is released like what was adopted.
     warmstandby_core::retention::hold_retained_edge(&wanted.regions, &mut edge_observed.regions);
     wanted.families.hold_retained(&mut edge_observed.families);
-    let marker = owners[0].owner_marker();
     // The load balancers and instances use the data tier's security groups:
     // the data tier goes after them. The seam families use none of it.
-    let edge_remaining = edge_observed.regions.iter().map(ObservedRegionEdge::live_count).sum::<usize>()
-        + edge_observed.global.live_count(&marker);
+    let edge_remaining = edge_observed.regions.iter().map(ObservedRegionEdge::live_count).sum::<usize>();
     // What a kept (adopted) tier uses of ours stays with it.
     let kept = edge_observed.regions.each_ref().map(ObservedRegionEdge::kept_references);
     let plan = plan_data_teardown(
@@ -81,23 +79,19 @@ pub async fn teardown(
         // The bastion (the bastion family's, in the primary) uses them too.
         [instances_left(&edge_observed.families.bastion), false],
     );
-    // The health check waits for the alarm (the alarm family's) that
-    // watches it, the load balancers for the distribution (the CDN
-    // family's) that serves from them.
-    let alarm_left = edge_observed.families.alarm.is_some();
-    let distribution_left = warmstandby_core::families::cdn::left(&edge_observed.families.cdn);
-    let edge_plan = plan_edge_teardown(
-        [&edge_observed.regions[0], &edge_observed.regions[1]],
-        &edge_observed.global,
-        &marker,
-        alarm_left,
-        distribution_left,
-    );
-    let (regions, global, seam) = (&edge_observed.regions, &edge_observed.global, &edge_observed.families);
-    let around = warmstandby_core::stack_pass::neighbours_of(&wanted, &observed, (regions, global), seam);
+    // The load balancers wait for what points at them: the distribution
+    // (the CDN family's) and the records (the public DNS family's).
+    let seam = &edge_observed.families;
+    let distribution_left = warmstandby_core::families::cdn::left(&seam.cdn);
+    let records_left =
+        warmstandby_core::families::public_dns::records_left(&wanted.families.public_dns, &seam.public_dns);
+    let edge_plan =
+        plan_edge_teardown([&edge_observed.regions[0], &edge_observed.regions[1]], distribution_left, records_left);
+    let around = warmstandby_core::stack_pass::neighbours_of(&wanted, &observed, &edge_observed.regions, seam);
     let families_plan = wanted.families.teardown(seam, &around);
-    let remaining =
-        observed.iter().map(ObservedDataTier::live_count).sum::<usize>() + edge_remaining + seam.live_count();
+    let remaining = observed.iter().map(ObservedDataTier::live_count).sum::<usize>()
+        + edge_remaining
+        + wanted.families.live_count(seam);
     if remaining == 0 {
         return TeardownOutcome {
             finished: true,

@@ -9,7 +9,7 @@ use warmstandby_api::RegionRole;
 
 use super::{ADOPTED, Kind, Resource, Scope};
 use crate::data::desired::{DesiredDatabase, RuleSource, desired_data_tier};
-use crate::edge::desired::{ImageSource, desired_global_edge, desired_region_edge};
+use crate::edge::desired::{ImageSource, desired_region_edge};
 use crate::families::certificates::{desired_certificates, serving_keys};
 use crate::placement::Placement;
 use crate::plan::Place;
@@ -187,60 +187,18 @@ fn listener(scope: &Scope, role: RegionRole, tier: &str, proto: &str, port: u16)
     .dep(key(role, &format!("target-group/{tier}")))
 }
 
-/// The global resources (and the seam families', which may place theirs
+/// The global resources and the seam families' (which may place theirs
 /// among the regions' already in `out`).
 fn global(stack: &ValidatedStack, out: &mut Vec<Resource>) {
-    let g = desired_global_edge(stack, &Placement::of_spec(stack));
-    let scope = Scope::Global;
-    let zone = &g.zone_name;
-    let active = g.active;
-    out.push(Resource::new(&scope, "public-zone", Kind::PublicHostedZone, zone.clone()).prop(
-        "managed",
-        if g.manage_zone { "created and deleted with the stack" } else { "must exist; only written to" },
-    ));
-    let hc = &g.health_check;
-    // Named for adoption (a health check by ID; records made by hand, adopted where they exist).
-    let adopted = |r: Resource, yes: bool, field: &str| if yes { r.prop(ADOPTED, field) } else { r };
-    let check =
-        Resource::new(&scope, "health-check/api", Kind::HealthCheck, hc.adopt.clone().unwrap_or(hc.name.clone()))
-            .prop("target", format!("{} api load balancer", active))
-            .prop("protocol", if hc.https { "HTTPS" } else { "HTTP" })
-            .prop("port", hc.port)
-            .prop("path", &hc.path)
-            .prop("intervalSeconds", hc.interval_seconds)
-            .prop("failureThreshold", hc.failure_threshold)
-            .dep(key(active, "load-balancer/api"));
-    out.push(adopted(check, hc.adopt.is_some(), "spec.healthCheck.adopt"));
-    for (record, role) in [("PRIMARY", active), ("SECONDARY", active.other())] {
-        let mut r = Resource::new(
-            &scope,
-            &format!("failover-record/api-{}", record.to_lowercase()),
-            Kind::FailoverRecord,
-            g.api_fqdn.clone(),
-        )
-        .prop("type", "A alias")
-        .prop("failover", record)
-        .prop("target", format!("{role} api load balancer ({})", stack.pair.region(role).region))
-        .prop("evaluateTargetHealth", true)
-        .dep(global_key("public-zone"))
-        .dep(key(role, "load-balancer/api"));
-        if record == "PRIMARY" {
-            r = r.prop("healthCheck", "health-check/api").dep(global_key("health-check/api"));
-        }
-        out.push(adopted(r, g.adopt_records, "spec.domain.adoptRecords"));
-    }
-    let web = Resource::new(&scope, "alias-record/web", Kind::AliasRecord, g.web_fqdn.clone())
-        .prop("type", "A alias")
-        .prop("target", "distribution")
-        .dep(global_key("public-zone"))
-        .dep(global_key("distribution"));
-    out.push(adopted(web, g.adopt_records, "spec.domain.adoptRecords"));
     // The families on the seam: the bastion (placed before the primary's DB
     // subnet group), each region's private zone and record (after its
-    // database), the web ACL (before the distribution that uses it), the
-    // alarm on the health check, the credentials secret
-    // (in the primary region, with a replica in the standby) and each tier's
-    // role and instance profile; each region's backup vault (after its
+    // database), the public zone, health check and records, the
+    // distribution (before the web alias), the web ACL (before the
+    // distribution that uses it), the alarm on the health check, the
+    // credentials secret (in the primary region, with a replica in the
+    // standby), each tier's role and instance profile, each region's
+    // certificate (after its data resources) and the validation records
+    // (after the public zone), each region's backup vault (after its
     // database) and the primary's backup plan and selection.
     crate::families::FamiliesDesired::of(stack, &Placement::of_spec(stack)).topology(out);
 }

@@ -1,30 +1,11 @@
 //! The edge and compute tier's changes, one enum per AWS family, so each
 //! adapter takes exactly its own actions and the dispatch is one match.
 
-use crate::edge::observed::{
-    AsgSpec, HealthCheckConfig, LaunchTemplateData, ListenerSpec, LoadBalancerSpec, RecordSpec, TargetGroupSpec,
-};
+use crate::edge::observed::{AsgSpec, LaunchTemplateData, ListenerSpec, LoadBalancerSpec, TargetGroupSpec};
 use crate::family::{Effect, FamilyAction};
 use crate::resource::{Kind, Scope, Tier};
 
 pub use crate::plan::Place;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RecordAction {
-    Create,
-    Upsert,
-    Delete,
-}
-
-impl RecordAction {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RecordAction::Create => "CREATE",
-            RecordAction::Upsert => "UPSERT",
-            RecordAction::Delete => "DELETE",
-        }
-    }
-}
 
 /// One AWS change of the edge or compute tier, by family.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,14 +14,11 @@ pub enum EdgeAction {
     LoadBalancing(LoadBalancingAction),
     /// EC2 images and launch templates, auto scaling groups.
     Compute(ComputeAction),
-    /// Route 53's public zone, its records and health checks.
-    Dns(DnsAction),
 }
 
 crate::plan::into_family_action!(EdgeAction {
     LoadBalancingAction => LoadBalancing,
     ComputeAction => Compute,
-    DnsAction => Dns,
 });
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LoadBalancingAction {
@@ -165,53 +143,6 @@ pub enum ComputeAction {
         tier: String,
         image_id: String,
         snapshot_ids: Vec<String>,
-    },
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum DnsAction {
-    CreatePublicZone {
-        name: String,
-    },
-    DeletePublicZone {
-        zone_id: String,
-    },
-    /// One atomic Route 53 batch.
-    ChangeRecords {
-        zone_id: String,
-        changes: Vec<(RecordAction, RecordSpec)>,
-    },
-    CreateHealthCheck {
-        caller_reference: String,
-        name: String,
-        config: HealthCheckConfig,
-    },
-    UpdateHealthCheck {
-        id: String,
-        config: HealthCheckConfig,
-    },
-    DeleteHealthCheck {
-        id: String,
-    },
-    /// Tags an existing health check as ours, with the time.
-    AdoptHealthCheck {
-        id: String,
-    },
-    /// Leaves an adopted health check checking, untagged.
-    ReleaseHealthCheck {
-        id: String,
-    },
-    /// Marks records made by hand at `name` as ours: the ownership TXT
-    /// `marker` beside them, with the time of adoption added to it.
-    AdoptRecords {
-        zone_id: String,
-        name: String,
-        marker: RecordSpec,
-    },
-    /// Leaves adopted records in place and deletes only our `marker` beside them.
-    ReleaseRecords {
-        zone_id: String,
-        marker: RecordSpec,
     },
 }
 
@@ -353,65 +284,6 @@ impl FamilyAction for ComputeAction {
             ComputeAction::ReleaseImage { image_id, .. } => {
                 format!("leave image copy {image_id} in place, untagged (a kept launch template launches it)")
             }
-        }
-    }
-}
-
-impl FamilyAction for DnsAction {
-    fn effect(&self) -> (Effect, Kind) {
-        match self {
-            DnsAction::CreatePublicZone { .. } => (Effect::Create, Kind::PublicHostedZone),
-            DnsAction::DeletePublicZone { .. } => (Effect::Delete, Kind::PublicHostedZone),
-            DnsAction::ChangeRecords { changes, .. } => {
-                let all = |a: RecordAction| changes.iter().all(|(x, _)| *x == a);
-                let effect = if all(RecordAction::Create) {
-                    Effect::Create
-                } else if all(RecordAction::Delete) {
-                    Effect::Delete
-                } else {
-                    Effect::Update
-                };
-                (effect, Kind::FailoverRecord)
-            }
-            DnsAction::CreateHealthCheck { .. } => (Effect::Create, Kind::HealthCheck),
-            DnsAction::UpdateHealthCheck { .. } => (Effect::Update, Kind::HealthCheck),
-            DnsAction::DeleteHealthCheck { .. } => (Effect::Delete, Kind::HealthCheck),
-            DnsAction::AdoptHealthCheck { .. } => (Effect::Adopt, Kind::HealthCheck),
-            DnsAction::ReleaseHealthCheck { .. } => (Effect::Release, Kind::HealthCheck),
-            DnsAction::AdoptRecords { .. } => (Effect::Adopt, Kind::FailoverRecord),
-            DnsAction::ReleaseRecords { .. } => (Effect::Release, Kind::FailoverRecord),
-        }
-    }
-
-    fn count(&self) -> usize {
-        match self {
-            DnsAction::ChangeRecords { changes, .. } => changes.len().max(1),
-            _ => 1,
-        }
-    }
-
-    fn tier(&self, _scope: &Scope) -> Tier {
-        Tier::Global
-    }
-
-    fn describe(&self) -> String {
-        match self {
-            DnsAction::CreatePublicZone { name } => format!("create public zone {name}"),
-            DnsAction::DeletePublicZone { zone_id } => format!("delete public zone {zone_id}"),
-            DnsAction::ChangeRecords { changes, .. } => format!(
-                "change records: {}",
-                changes.iter().map(|(a, r)| format!("{} {}", a.as_str(), r.label())).collect::<Vec<_>>().join(", ")
-            ),
-            DnsAction::CreateHealthCheck { config, .. } => format!("create health check of {}", config.fqdn),
-            DnsAction::UpdateHealthCheck { id, .. } => format!("update health check {id}"),
-            DnsAction::DeleteHealthCheck { id } => format!("delete health check {id}"),
-            DnsAction::AdoptHealthCheck { id } => format!("adopt health check {id}"),
-            DnsAction::ReleaseHealthCheck { id } => format!("leave health check {id} checking, untagged (adopted)"),
-            DnsAction::AdoptRecords { name, .. } => format!("adopt the records of {name}"),
-            DnsAction::ReleaseRecords { marker, .. } => format!(
-                "leave the records of {} in place, without our marker (adopted)",
-                marker.name.trim_start_matches("_warmstandby.")
-            ),
         }
     }
 }

@@ -8,7 +8,7 @@
 //! record (with the health check) and the first origin of the CloudFront
 //! origin group; the other region the warm capacity and the SECONDARY record.
 
-use warmstandby_api::{Capacity, GLOBAL_REGION, OriginProtocol, RegionRole};
+use warmstandby_api::{Capacity, OriginProtocol, RegionRole};
 
 use crate::placement::Placement;
 use crate::validate::ValidatedStack;
@@ -85,43 +85,6 @@ impl DesiredRegionEdge {
     }
 }
 
-/// Where CloudFront's certificate (always in us-east-1) comes from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CloudFrontCertificate {
-    /// The regional certificate of the region that is us-east-1.
-    Regional(RegionRole),
-    /// A certificate of its own in us-east-1.
-    Own,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DesiredHealthCheck {
-    pub name: String,
-    pub https: bool,
-    pub port: i32,
-    pub path: String,
-    pub interval_seconds: i32,
-    pub failure_threshold: i32,
-    /// An existing health check to adopt (`spec.healthCheck.adopt`), never one to create.
-    pub adopt: Option<String>,
-}
-
-/// The stack's global resources.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DesiredGlobalEdge {
-    pub zone_name: String,
-    pub manage_zone: bool,
-    pub api_fqdn: String,
-    pub web_fqdn: String,
-    pub active: RegionRole,
-    /// Where the distribution's certificate comes from (the certificates
-    /// family's, `families::certificates`).
-    pub cloudfront_certificate: CloudFrontCertificate,
-    /// Records made by hand at the api and web names are adopted (`spec.domain.adoptRecords`).
-    pub adopt_records: bool,
-    pub health_check: DesiredHealthCheck,
-}
-
 pub fn desired_region_edge(stack: &ValidatedStack, placement: &Placement, role: RegionRole) -> DesiredRegionEdge {
     let spec = &stack.spec;
     let active = role == placement.edge_active;
@@ -169,16 +132,6 @@ pub fn desired_region_edge(stack: &ValidatedStack, placement: &Placement, role: 
     DesiredRegionEdge { role, region: stack.pair.region(role).region.clone(), active, tiers, images }
 }
 
-/// CloudFront takes its certificate from us-east-1: the regional one when
-/// a region of the pair is us-east-1, else one of its own there.
-pub fn cloudfront_certificate(stack: &ValidatedStack) -> CloudFrontCertificate {
-    RegionRole::BOTH
-        .into_iter()
-        .find(|r| stack.pair.region(*r).region == GLOBAL_REGION)
-        .map(CloudFrontCertificate::Regional)
-        .unwrap_or(CloudFrontCertificate::Own)
-}
-
 /// A name `spec.<tier>.adopt` gives for `role`'s region.
 pub fn adopted_name(
     adopt: Option<&warmstandby_api::TierAdoption>,
@@ -192,31 +145,4 @@ pub fn adopted_name(
 /// source image gets a new copy and the old one is released.
 pub fn image_copy_name(stack: &ValidatedStack, tier: &str, source: &str) -> String {
     stack.aws_name(&format!("{tier}-{source}"), 128)
-}
-
-pub fn desired_global_edge(stack: &ValidatedStack, placement: &Placement) -> DesiredGlobalEdge {
-    let spec = &stack.spec;
-    let zone = spec.domain.zone_name.trim_end_matches('.').to_string();
-    let (interval, threshold) = match &stack.policy {
-        Some(p) => (p.detection.health_check_interval_seconds, p.detection.health_check_failure_threshold),
-        None => (spec.health_check.interval_seconds, spec.health_check.failure_threshold),
-    };
-    DesiredGlobalEdge {
-        api_fqdn: format!("{}.{zone}", spec.domain.api_record),
-        web_fqdn: format!("{}.{zone}", spec.domain.web_record),
-        zone_name: zone,
-        manage_zone: spec.domain.manage_zone,
-        adopt_records: spec.domain.adopt_records,
-        active: placement.edge_active,
-        cloudfront_certificate: cloudfront_certificate(stack),
-        health_check: DesiredHealthCheck {
-            name: stack.aws_name("api", 255),
-            https: spec.health_check.https,
-            port: spec.health_check.port,
-            path: spec.health_check.path.clone(),
-            interval_seconds: interval,
-            failure_threshold: threshold,
-            adopt: spec.health_check.adopt.clone(),
-        },
-    }
 }

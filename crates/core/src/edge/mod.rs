@@ -1,13 +1,13 @@
-//! The edge and compute tier (certificates, load balancers, images, launch
-//! templates, auto scaling groups, public DNS, CloudFront, the alarm):
-//! desired state, observation, plan and status. WAF, once part of it, is a
-//! family on the seam (`families::waf`); the distribution takes the web
-//! ACL's ARN from it (`EdgeInputs::web_acl_arn`).
+//! The edge and compute tier of both regions (load balancers and their
+//! listeners, images, launch templates, auto scaling groups): desired
+//! state, observation, plan and status. The certificates, public DNS,
+//! CloudFront, WAF and the alarm, once part of it, are families on the seam
+//! (`families`); the listeners take the certificates family's ARNs from it
+//! (`RegionEdgeInputs::certificate`).
 
 pub mod actions;
 mod adoption;
 pub mod desired;
-mod global;
 pub mod inputs;
 pub mod observed;
 pub mod plan;

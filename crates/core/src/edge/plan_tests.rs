@@ -10,15 +10,18 @@ use warmstandby_api::{RegionRole, ThreeTierStack};
 
 use super::*;
 use crate::data::desired::NetworkRefs;
-use crate::edge::desired::{DesiredGlobalEdge, DesiredRegionEdge, desired_global_edge, desired_region_edge};
+use crate::edge::desired::{DesiredRegionEdge, desired_region_edge};
 use crate::edge::observed::{
-    Claim, LaunchTemplateData, ObservedAsg, ObservedHealthCheck, ObservedImage, ObservedLaunchTemplate,
-    ObservedListener, ObservedLoadBalancer, ObservedTargetGroup, PublicZone, RecordSpec,
+    Claim, LaunchTemplateData, ObservedAsg, ObservedImage, ObservedLaunchTemplate, ObservedListener,
+    ObservedLoadBalancer, ObservedRegionEdge, ObservedTargetGroup,
 };
-use crate::edge::observed::{ObservedGlobalEdge, ObservedRegionEdge};
 use crate::families::alarm::{Alarm, AlarmAction, ObservedAlarm, watched_health_check};
 use crate::families::cdn::{Cdn, CdnAction, DistributionSpec, ObservedDistribution};
-use crate::families::certificates::{CertificateAction, Certificates, ObservedCertificate, issued, validation_records};
+use crate::families::certificates::{CertificateAction, Certificates, ObservedCertificate, issued};
+use crate::families::public_dns::{
+    ADOPTED_MARKER_PREFIX, DnsAction, HealthCheckConfig, ObservedHealthCheck, ObservedPublicDns, PublicDns, PublicZone,
+    RECORD_TTL, RecordAction, RecordSpec,
+};
 use crate::families::waf::{ObservedWebAcl, Waf, WafAction};
 use crate::families::{Neighbours, SeamAction, SeamPlan, StackFamily};
 use crate::family::{Effect, FamilyAction};
@@ -26,12 +29,10 @@ use crate::placement::Placement;
 
 struct World {
     desired: [DesiredRegionEdge; 2],
-    global: DesiredGlobalEdge,
     nets: [NetworkRefs; 2],
     groups: [BTreeMap<String, String>; 2],
     launch: [BTreeMap<String, Result<TierLaunch, String>>; 2],
     regions: [ObservedRegionEdge; 2],
-    observed: ObservedGlobalEdge,
     owner: crate::identity::Ownership,
     /// The families on the seam: the WAF, alarm, certificates and CDN
     /// families are planned beside the edge as the stack pass does (their
@@ -67,7 +68,6 @@ fn world(edit: impl Fn(&mut ThreeTierStack)) -> World {
             desired_region_edge(&v, &Placement::of_spec(&v), RegionRole::Primary),
             desired_region_edge(&v, &Placement::of_spec(&v), RegionRole::Standby),
         ],
-        global: desired_global_edge(&v, &Placement::of_spec(&v)),
         nets: [net("us-east-1"), net("us-west-2")],
         groups: [groups("us-east-1"), groups("us-west-2")],
         launch: ["us-east-1", "us-west-2"].map(|region| {
@@ -83,12 +83,18 @@ fn world(edit: impl Fn(&mut ThreeTierStack)) -> World {
                 .collect()
         }),
         regions: Default::default(),
-        observed: ObservedGlobalEdge {
-            zone: Some(PublicZone { id: "Z1".into(), name: "bookstore.example.com".into(), ours: false }),
-            ..Default::default()
-        },
         owner: owner(),
-        seam: (crate::families::FamiliesDesired::of(&v, &Placement::of_spec(&v)), Default::default()),
+        seam: (
+            crate::families::FamiliesDesired::of(&v, &Placement::of_spec(&v)),
+            crate::families::FamiliesObserved {
+                // The customer's public zone, there before the stack.
+                public_dns: ObservedPublicDns {
+                    zone: Some(PublicZone { id: "Z1".into(), name: "bookstore.example.com".into(), ours: false }),
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+        ),
         data: (
             RegionRole::BOTH.map(|role| crate::desired::desired_data_tier(&v, &Placement::of_spec(&v), role)),
             Default::default(),
@@ -131,12 +137,6 @@ impl World {
                     certificate: issued(&self.seam.1.certificates, Place::Region(RegionRole::Standby)),
                 },
             ],
-            global: &self.global,
-            observed: &self.observed,
-            owner: &self.owner,
-            alarm_health_check: watched_health_check(&self.seam.1.alarm).map(str::to_string),
-            distribution: crate::families::cdn::domain(&self.seam.1.cdn),
-            validation_records: validation_records(&self.seam.1.certificates),
         }
     }
 
@@ -144,13 +144,10 @@ impl World {
         Neighbours {
             edge: crate::edge::status::EdgeView {
                 regions: [(&self.desired[0], &self.regions[0]), (&self.desired[1], &self.regions[1])],
-                global: (&self.global, &self.observed),
-                alarm_missing: self.seam.0.alarm.is_some() && self.seam.1.alarm.is_none(),
             },
             seam: (&self.seam.0, &self.seam.1),
             writer: None,
             unreachable: [false, false],
-            health_check_id: None,
             data: [(&self.data.0[0], &self.data.1[0]), (&self.data.0[1], &self.data.1[1])],
             nets: Some(&self.nets),
         }
@@ -161,14 +158,17 @@ impl World {
         Waf::plan(&self.seam.0.waf, &self.seam.1.waf, &self.around())
     }
 
-    /// The CDN, WAF, alarm and certificates families' plan, as the stack
-    /// pass makes it beside the edge's (the alarm on the health check the
-    /// edge uses now).
+    /// The public DNS, CDN, WAF, alarm and certificates families' plan, as
+    /// the stack pass makes it beside the edge's (the alarm on the health
+    /// check the public DNS uses now).
     fn seam_plan(&self) -> SeamPlan {
-        let (_, health_check) = plan_edge_with_health_check(&self.inputs());
-        let around = Neighbours { health_check_id: health_check.as_deref(), ..self.around() };
+        let around = self.around();
         let (desired, seen) = &self.seam;
-        let mut plan = joined(Cdn::plan(&desired.cdn, &seen.cdn, &around), self.waf_plan());
+        let mut plan = joined(
+            PublicDns::plan(&desired.public_dns, &seen.public_dns, &around),
+            Cdn::plan(&desired.cdn, &seen.cdn, &around),
+        );
+        crate::families::absorb(&mut plan, self.waf_plan());
         crate::families::absorb(&mut plan, Alarm::plan(&desired.alarm, &seen.alarm, &around));
         crate::families::absorb(&mut plan, Certificates::plan(&desired.certificates, &seen.certificates, &around));
         plan
@@ -178,21 +178,19 @@ impl World {
     fn seam_teardown(&self) -> SeamPlan {
         let around = self.around();
         let (desired, seen) = &self.seam;
-        let mut plan =
-            joined(Cdn::teardown(&desired.cdn, &seen.cdn, &around), Waf::teardown(&desired.waf, &seen.waf, &around));
+        let mut plan = joined(
+            PublicDns::teardown(&desired.public_dns, &seen.public_dns, &around),
+            Cdn::teardown(&desired.cdn, &seen.cdn, &around),
+        );
+        crate::families::absorb(&mut plan, Waf::teardown(&desired.waf, &seen.waf, &around));
         crate::families::absorb(&mut plan, Alarm::teardown(&desired.alarm, &seen.alarm, &around));
         crate::families::absorb(&mut plan, Certificates::teardown(&desired.certificates, &seen.certificates, &around));
         plan
     }
 
-    /// Ours of the global resources that still exist, the distribution,
-    /// web ACL, alarm and certificates included.
+    /// Ours of the global resources (the seam families') that still exist.
     fn global_live(&self) -> usize {
-        self.observed.live_count(MARKER)
-            + Cdn::live_count(&self.seam.1.cdn)
-            + Waf::live_count(&self.seam.1.waf)
-            + Alarm::live_count(&self.seam.1.alarm)
-            + Certificates::live_count(&self.seam.1.certificates)
+        self.seam.0.live_count(&self.seam.1)
     }
 
     fn id(&mut self, prefix: &str) -> String {
@@ -352,79 +350,13 @@ impl World {
             EdgeAction::Compute(ComputeAction::DeleteAutoScalingGroup { name }) => {
                 self.regions[i].auto_scaling_groups.retain(|a| a.name != name)
             }
-            EdgeAction::Dns(DnsAction::ChangeRecords { changes, .. }) => {
-                for (what, record) in changes {
-                    match what {
-                        RecordAction::Create => {
-                            assert!(
-                                !self.observed.records.iter().any(|r| r.same_set(&record)),
-                                "CREATE of an existing record {}",
-                                record.label()
-                            );
-                            self.observed.records.push(record);
-                        }
-                        RecordAction::Upsert => {
-                            self.observed.records.retain(|r| !r.same_set(&record));
-                            self.observed.records.push(record);
-                        }
-                        RecordAction::Delete => {
-                            let before = self.observed.records.len();
-                            self.observed.records.retain(|r| r != &record);
-                            assert_eq!(before, self.observed.records.len() + 1, "DELETE must match exactly");
-                        }
-                    }
-                }
-                self.observed.records.sort();
-            }
-            EdgeAction::Dns(DnsAction::CreateHealthCheck { caller_reference, config, .. }) => {
-                let id = self.id("hc-");
-                self.observed.health_checks.push(ObservedHealthCheck {
-                    id,
-                    caller_reference,
-                    config,
-                    claim: Claim::Created,
-                });
-            }
-            EdgeAction::Dns(DnsAction::AdoptHealthCheck { id }) => {
-                let h = self.observed.health_checks.iter_mut().find(|h| h.id == id).unwrap();
-                h.claim = Claim::Adopted("2026-12-05T10:00:00Z".into());
-            }
-            EdgeAction::Dns(DnsAction::ReleaseHealthCheck { id }) => {
-                let h = self.observed.health_checks.iter_mut().find(|h| h.id == id).unwrap();
-                h.claim = Claim::Foreign { other_owner: None };
-            }
-            EdgeAction::Dns(DnsAction::AdoptRecords { mut marker, .. }) => {
-                assert!(!self.observed.records.iter().any(|r| r.same_set(&marker)), "a marker exists already");
-                marker.values.push(format!("{}2026-12-05T10:00:00Z\"", crate::edge::inputs::ADOPTED_MARKER_PREFIX));
-                self.observed.records.push(marker);
-                self.observed.records.sort();
-            }
-            EdgeAction::Dns(DnsAction::ReleaseRecords { marker, .. }) => self.observed.records.retain(|r| r != &marker),
-            EdgeAction::Dns(DnsAction::UpdateHealthCheck { id, config }) => {
-                assert!(self.observed.health_checks.iter().any(|h| h.id == id && h.claim.is_ours()), "{id} not ours");
-                self.observed.health_checks.iter_mut().filter(|h| h.id == id).for_each(|h| h.config = config.clone())
-            }
-            EdgeAction::Dns(DnsAction::DeleteHealthCheck { id }) => {
-                assert!(
-                    !self.observed.records.iter().any(|r| r.health_check_id.as_deref() == Some(id.as_str())),
-                    "health check {id} deleted while a record uses it"
-                );
-                assert!(
-                    watched_health_check(&self.seam.1.alarm) != Some(id.as_str()),
-                    "health check deleted while its alarm watches it"
-                );
-                self.observed.health_checks.retain(|h| h.id != id)
-            }
-            EdgeAction::Dns(DnsAction::CreatePublicZone { name }) => {
-                self.observed.zone = Some(PublicZone { id: "Z9".into(), name, ours: true })
-            }
-            EdgeAction::Dns(DnsAction::DeletePublicZone { .. }) => self.observed.zone = None,
         }
     }
 
     /// What AWS does for an action of the seam families simulated here.
     fn apply_seam(&mut self, scope: Place, action: SeamAction) {
         match action {
+            SeamAction::PublicDns(a) => self.apply_dns(a),
             SeamAction::Cdn(a) => self.apply_cdn(a),
             SeamAction::Certificates(a) => self.apply_certificate(scope, a),
             SeamAction::Waf(a) => self.apply_waf(a),
@@ -470,6 +402,88 @@ impl World {
                 *slot = None
             }
             CertificateAction::ReleaseCertificate { .. } => *slot = None,
+        }
+    }
+
+    /// What Route 53 does for a public DNS action.
+    fn apply_dns(&mut self, action: DnsAction) {
+        match action {
+            DnsAction::ChangeRecords { changes, .. } => {
+                for (what, record) in changes {
+                    match what {
+                        RecordAction::Create => {
+                            assert!(
+                                !self.seam.1.public_dns.records.iter().any(|r| r.same_set(&record)),
+                                "CREATE of an existing record {}",
+                                record.label()
+                            );
+                            self.seam.1.public_dns.records.push(record);
+                        }
+                        RecordAction::Upsert => {
+                            self.seam.1.public_dns.records.retain(|r| !r.same_set(&record));
+                            self.seam.1.public_dns.records.push(record);
+                        }
+                        RecordAction::Delete => {
+                            let before = self.seam.1.public_dns.records.len();
+                            self.seam.1.public_dns.records.retain(|r| r != &record);
+                            assert_eq!(before, self.seam.1.public_dns.records.len() + 1, "DELETE must match exactly");
+                        }
+                    }
+                }
+                self.seam.1.public_dns.records.sort();
+            }
+            DnsAction::CreateHealthCheck { caller_reference, config, .. } => {
+                let id = self.id("hc-");
+                self.seam.1.public_dns.health_checks.push(ObservedHealthCheck {
+                    id,
+                    caller_reference,
+                    config,
+                    claim: Claim::Created,
+                });
+            }
+            DnsAction::AdoptHealthCheck { id } => {
+                let h = self.seam.1.public_dns.health_checks.iter_mut().find(|h| h.id == id).unwrap();
+                h.claim = Claim::Adopted("2026-12-05T10:00:00Z".into());
+            }
+            DnsAction::ReleaseHealthCheck { id } => {
+                let h = self.seam.1.public_dns.health_checks.iter_mut().find(|h| h.id == id).unwrap();
+                h.claim = Claim::Foreign { other_owner: None };
+            }
+            DnsAction::AdoptRecords { mut marker, .. } => {
+                assert!(!self.seam.1.public_dns.records.iter().any(|r| r.same_set(&marker)), "a marker exists already");
+                marker.values.push(format!("{}2026-12-05T10:00:00Z\"", ADOPTED_MARKER_PREFIX));
+                self.seam.1.public_dns.records.push(marker);
+                self.seam.1.public_dns.records.sort();
+            }
+            DnsAction::ReleaseRecords { marker, .. } => self.seam.1.public_dns.records.retain(|r| r != &marker),
+            DnsAction::UpdateHealthCheck { id, config } => {
+                assert!(
+                    self.seam.1.public_dns.health_checks.iter().any(|h| h.id == id && h.claim.is_ours()),
+                    "{id} not ours"
+                );
+                self.seam
+                    .1
+                    .public_dns
+                    .health_checks
+                    .iter_mut()
+                    .filter(|h| h.id == id)
+                    .for_each(|h| h.config = config.clone())
+            }
+            DnsAction::DeleteHealthCheck { id } => {
+                assert!(
+                    !self.seam.1.public_dns.records.iter().any(|r| r.health_check_id.as_deref() == Some(id.as_str())),
+                    "health check {id} deleted while a record uses it"
+                );
+                assert!(
+                    watched_health_check(&self.seam.1.alarm) != Some(id.as_str()),
+                    "health check deleted while its alarm watches it"
+                );
+                self.seam.1.public_dns.health_checks.retain(|h| h.id != id)
+            }
+            DnsAction::CreatePublicZone { name } => {
+                self.seam.1.public_dns.zone = Some(PublicZone { id: "Z9".into(), name, ours: true })
+            }
+            DnsAction::DeletePublicZone { .. } => self.seam.1.public_dns.zone = None,
         }
     }
 
@@ -592,10 +606,11 @@ impl World {
             // As the controller's teardown: what a family retains is taken as adopted.
             crate::retention::hold_retained_edge(&self.desired, &mut self.regions);
             self.seam.0.hold_retained(&mut self.seam.1);
-            let alarm_left = self.seam.1.alarm.is_some();
             let distribution_left = crate::families::cdn::left(&self.seam.1.cdn);
-            let (regions, global) = ([&self.regions[0], &self.regions[1]], &self.observed);
-            let plan = plan_edge_teardown(regions, global, MARKER, alarm_left, distribution_left);
+            let records_left =
+                crate::families::public_dns::records_left(&self.seam.0.public_dns, &self.seam.1.public_dns);
+            let regions = [&self.regions[0], &self.regions[1]];
+            let plan = plan_edge_teardown(regions, distribution_left, records_left);
             let seam = self.seam_teardown();
             if plan.actions.is_empty() && seam.actions.is_empty() {
                 return rounds;
@@ -656,15 +671,16 @@ fn creation_converges_in_dependency_order_and_then_plans_nothing() {
     ] {
         assert!(round_of(&rounds, before) < last_round_of(&rounds, after), "{before} before {after}: {rounds:#?}");
     }
-    let plan = w.plan();
+    let (plan, seam) = (w.plan(), w.seam_plan());
     assert!(plan.actions.is_empty() && plan.drift.is_empty(), "{:?} {:?}", plan.actions, plan.drift);
+    assert!(seam.actions.is_empty() && seam.drift.is_empty(), "{:?} {:?}", seam.actions, seam.drift);
     // CloudFront uses the us-east-1 regional certificate: no certificate of its own.
     assert!(w.seam.1.certificates.cloudfront.is_none());
-    let api: Vec<_> = w.observed.records_named("api.bookstore.example.com").collect();
+    let api: Vec<_> = w.seam.1.public_dns.records_named("api.bookstore.example.com").collect();
     let primary = api.iter().find(|r| r.failover.as_deref() == Some("PRIMARY")).unwrap();
     assert_eq!(primary.set_identifier.as_deref(), Some("us-east-1"));
     assert!(primary.health_check_id.is_some());
-    let marker = w.observed.records_named("_warmstandby.api.bookstore.example.com").next().unwrap();
+    let marker = w.seam.1.public_dns.records_named("_warmstandby.api.bookstore.example.com").next().unwrap();
     assert_eq!(marker.values, [format!("\"{MARKER}\"")]);
 }
 
@@ -678,14 +694,16 @@ fn the_active_region_gets_capacity_the_primary_record_and_the_first_origin() {
     assert_eq!(capacity(1), [(2, 2, 6), (2, 2, 6)], "the standby region is active");
     assert_eq!(capacity(0), [(1, 1, 6), (1, 1, 6)]);
     let primary = w
-        .observed
+        .seam
+        .1
+        .public_dns
         .records_named("api.bookstore.example.com")
         .find(|r| r.failover.as_deref() == Some("PRIMARY"))
         .unwrap();
     assert_eq!(primary.set_identifier.as_deref(), Some("us-west-2"));
     let d = &w.seam.1.cdn.as_ref().unwrap().spec;
     assert_eq!(d.origin_group_members, ["web-us-west-2", "web-us-east-1"]);
-    let hc = &w.observed.health_checks[0].config;
+    let hc = &w.seam.1.public_dns.health_checks[0].config;
     assert!(hc.fqdn.contains("us-west-2"), "{hc:?}");
 }
 
@@ -695,7 +713,7 @@ fn a_failover_in_the_spec_moves_records_origins_and_capacity_without_undoing_any
     w.converge();
     let mut moved = world(|s| s.spec.active_region = RegionRole::Standby);
     moved.regions = w.regions.clone();
-    moved.observed = w.observed.clone();
+    moved.seam.1.public_dns = w.seam.1.public_dns.clone();
     moved.seam.1 = w.seam.1.clone();
     let kinds: Vec<String> = rounds_of(&moved.plan(), &moved.seam_plan())
         .iter()
@@ -706,19 +724,19 @@ fn a_failover_in_the_spec_moves_records_origins_and_capacity_without_undoing_any
     assert!(kinds.contains(&"UpdateHealthCheck".to_string()), "{kinds:?}");
     assert!(!kinds.iter().any(|k| k.starts_with("Delete") || k.starts_with("Create")), "{kinds:?}");
     moved.converge();
-    let records: Vec<_> = moved.observed.records_named("api.bookstore.example.com").cloned().collect();
+    let records: Vec<_> = moved.seam.1.public_dns.records_named("api.bookstore.example.com").cloned().collect();
     assert_eq!(records.iter().filter(|r| r.failover.as_deref() == Some("PRIMARY")).count(), 1);
 }
 
 #[test]
 fn records_of_others_are_never_overwritten() {
     let mut w = world(|_| {});
-    w.observed.records.push(RecordSpec::plain("api.bookstore.example.com", "CNAME", 60, "legacy.example.net"));
+    w.seam.1.public_dns.records.push(RecordSpec::plain("api.bookstore.example.com", "CNAME", 60, "legacy.example.net"));
     for _ in 0..8 {
         w.settle();
-        let plan = w.plan();
-        for (_, a) in &plan.actions {
-            if let EdgeAction::Dns(DnsAction::ChangeRecords { changes, .. }) = a {
+        let (plan, seam) = (w.plan(), w.seam_plan());
+        for (_, a) in &seam.actions {
+            if let SeamAction::PublicDns(DnsAction::ChangeRecords { changes, .. }) = a {
                 assert!(
                     changes.iter().all(|(_, r)| !r.name.starts_with("api.")),
                     "touched someone else's api record: {changes:?}"
@@ -728,8 +746,9 @@ fn records_of_others_are_never_overwritten() {
         for (s, a) in plan.actions {
             w.apply(s, a);
         }
+        seam.actions.into_iter().for_each(|(s, a)| w.apply_seam(s, a));
     }
-    let plan = w.plan();
+    let plan = w.seam_plan();
     assert!(
         plan.blocked
             .iter()
@@ -739,22 +758,22 @@ fn records_of_others_are_never_overwritten() {
     );
     // Teardown leaves it too.
     w.teardown();
-    assert_eq!(w.observed.records.len(), 1);
+    assert_eq!(w.seam.1.public_dns.records.len(), 1);
 }
 
 #[test]
 fn an_identical_validation_record_of_another_certificate_is_shared_not_claimed() {
     let mut w = world(|_| {});
-    w.observed.records.push(RecordSpec::plain(
+    w.seam.1.public_dns.records.push(RecordSpec::plain(
         "_v1.bookstore.example.com",
         "CNAME",
         RECORD_TTL,
         "_v1.acm-validations.aws",
     ));
     w.converge();
-    assert!(w.observed.records_named("_warmstandby._v1.bookstore.example.com").next().is_none());
+    assert!(w.seam.1.public_dns.records_named("_warmstandby._v1.bookstore.example.com").next().is_none());
     w.teardown();
-    assert_eq!(w.observed.records_named("_v1.bookstore.example.com").count(), 1, "still there for its owner");
+    assert_eq!(w.seam.1.public_dns.records_named("_v1.bookstore.example.com").count(), 1, "still there for its owner");
 }
 
 #[test]
@@ -766,8 +785,8 @@ fn drift_is_reported_per_field_and_repaired() {
         d.spec.web_acl_id.clear();
         d.spec.origin_group_members.truncate(1);
     }
-    let hc = w.observed.health_checks[0].id.clone();
-    for r in w.observed.records.iter_mut().filter(|r| r.health_check_id.as_deref() == Some(hc.as_str())) {
+    let hc = w.seam.1.public_dns.health_checks[0].id.clone();
+    for r in w.seam.1.public_dns.records.iter_mut().filter(|r| r.health_check_id.as_deref() == Some(hc.as_str())) {
         r.alias = Some(("attacker.example.net".into(), "Z-us-east-1".into(), true));
     }
     let (plan, seam) = (w.plan(), w.seam_plan());
@@ -788,28 +807,28 @@ fn drift_is_reported_per_field_and_repaired() {
 #[test]
 fn a_missing_public_zone_blocks_unless_the_stack_manages_it() {
     let mut w = world(|_| {});
-    w.observed.zone = None;
-    let plan = w.plan();
+    w.seam.1.public_dns.zone = None;
+    let plan = w.seam_plan();
     assert!(plan.blocked.iter().any(|b| b.contains("public hosted zone bookstore.example.com not found")));
-    assert!(!plan.actions.iter().any(|(_, a)| matches!(a, EdgeAction::Dns(DnsAction::CreatePublicZone { .. }))));
+    assert!(!plan.actions.iter().any(|(_, a)| matches!(a, SeamAction::PublicDns(DnsAction::CreatePublicZone { .. }))));
 
     let mut w = world(|s| s.spec.domain.manage_zone = true);
-    w.observed.zone = None;
+    w.seam.1.public_dns.zone = None;
     w.converge();
-    assert!(w.observed.zone.as_ref().is_some_and(|z| z.ours));
+    assert!(w.seam.1.public_dns.zone.as_ref().is_some_and(|z| z.ours));
     w.teardown();
-    assert!(w.observed.zone.is_none(), "a zone the stack created goes with it");
+    assert!(w.seam.1.public_dns.zone.is_none(), "a zone the stack created goes with it");
 }
 
 #[test]
 fn a_new_interval_replaces_the_health_check_after_the_record_moved() {
     let mut w = world(|_| {});
     w.converge();
-    let old = w.observed.health_checks[0].id.clone();
-    w.global.health_check.interval_seconds = 10;
+    let old = w.seam.1.public_dns.health_checks[0].id.clone();
+    w.seam.0.public_dns.health_check.interval_seconds = 10;
     let rounds = w.converge();
     assert!(round_of(&rounds, "CreateHealthCheck") < round_of(&rounds, "DeleteHealthCheck"), "{rounds:#?}");
-    assert!(w.observed.health_checks.iter().all(|h| h.id != old && h.config.interval_seconds == 10));
+    assert!(w.seam.1.public_dns.health_checks.iter().all(|h| h.id != old && h.config.interval_seconds == 10));
 }
 
 #[test]
@@ -851,8 +870,8 @@ fn teardown_runs_in_the_reverse_of_creation() {
     }
     assert_eq!(w.regions.iter().map(ObservedRegionEdge::live_count).sum::<usize>(), 0);
     assert_eq!(w.global_live(), 0);
-    assert!(w.observed.records.is_empty(), "{:?}", w.observed.records);
-    assert!(w.observed.zone.is_some(), "a zone we did not create stays");
+    assert!(w.seam.1.public_dns.records.is_empty(), "{:?}", w.seam.1.public_dns.records);
+    assert!(w.seam.1.public_dns.zone.is_some(), "a zone we did not create stays");
 }
 
 #[test]
@@ -1223,7 +1242,7 @@ fn a_named_distribution_is_adopted_then_managed_and_left_serving_by_teardown() {
     );
     let acl = w.seam.1.waf.as_ref().map(|a| a.arn.clone()).expect("our web ACL");
     assert_eq!(d.spec.web_acl_id, acl);
-    assert!(w.observed.records.iter().any(|r| r.alias.as_ref().is_some_and(|a| a.0 == d.domain_name)));
+    assert!(w.seam.1.public_dns.records.iter().any(|r| r.alias.as_ref().is_some_and(|a| a.0 == d.domain_name)));
 
     // Deleted with the stack: released, never disabled or deleted; the web
     // ACL and the certificate it uses stay with it.
@@ -1236,7 +1255,7 @@ fn a_named_distribution_is_adopted_then_managed_and_left_serving_by_teardown() {
         "{rounds:#?}"
     );
     assert!(all.iter().any(|a| a.ends_with("ReleaseCertificate")), "{rounds:#?}");
-    assert_eq!(w.global_live(), 0, "{:#?}", w.observed);
+    assert_eq!(w.global_live(), 0, "{:#?}", w.seam.1.public_dns);
 }
 
 #[test]
@@ -1249,13 +1268,13 @@ fn records_and_a_health_check_made_by_hand_are_adopted_then_managed_and_left_by_
     // Not there: refused, never created.
     let mut w = world(adopting);
     w.converge_until_blocked();
-    let plan = w.plan();
+    let plan = w.seam_plan();
     assert!(
         plan.blocked
             .iter()
             .any(|b| b.starts_with(&format!("spec.healthCheck.adopt: there is no health check {CONSOLE_CHECK}")))
     );
-    assert!(w.observed.health_checks.is_empty(), "nothing created in its place");
+    assert!(w.seam.1.public_dns.health_checks.is_empty(), "nothing created in its place");
 
     // The console's, before the stack: a health check on its api load
     // balancer and the failover records (their own set identifiers), no marker.
@@ -1275,10 +1294,10 @@ fn records_and_a_health_check_made_by_hand_are_adopted_then_managed_and_left_by_
         claim: Claim::Foreign { other_owner: None },
     };
     let (api_lb, standby_lb) = (console("us-east-1"), console("us-west-2"));
-    w.observed.health_checks.push(ObservedHealthCheck {
+    w.seam.1.public_dns.health_checks.push(ObservedHealthCheck {
         id: CONSOLE_CHECK.into(),
         caller_reference: "console".into(),
-        config: crate::edge::observed::HealthCheckConfig {
+        config: HealthCheckConfig {
             fqdn: api_lb.dns_name.clone(),
             https: true,
             port: 443,
@@ -1299,10 +1318,10 @@ fn records_and_a_health_check_made_by_hand_are_adopted_then_managed_and_left_by_
         ttl: None,
         values: vec![],
     };
-    w.observed.records.push(failover("primary", "PRIMARY", &api_lb, Some(CONSOLE_CHECK)));
-    w.observed.records.push(failover("secondary", "SECONDARY", &standby_lb, None));
-    w.observed.records.sort();
-    let plan = w.plan();
+    w.seam.1.public_dns.records.push(failover("primary", "PRIMARY", &api_lb, Some(CONSOLE_CHECK)));
+    w.seam.1.public_dns.records.push(failover("secondary", "SECONDARY", &standby_lb, None));
+    w.seam.1.public_dns.records.sort();
+    let plan = w.seam_plan();
     let adopts: Vec<String> =
         plan.actions.iter().filter(|(_, a)| a.effect().0 == Effect::Adopt).map(|(_, a)| a.describe()).collect();
     assert_eq!(
@@ -1314,15 +1333,21 @@ fn records_and_a_health_check_made_by_hand_are_adopted_then_managed_and_left_by_
     let rounds = w.converge();
     assert!(round_of(&rounds, "AdoptHealthCheck") < round_of(&rounds, "AdoptRecords"), "{rounds:#?}");
     assert!(!rounds.iter().flatten().any(|a| a.ends_with("CreateHealthCheck")), "{rounds:#?}");
-    let primary =
-        w.observed.records_named(api).find(|r| r.failover.as_deref() == Some("PRIMARY")).cloned().expect("PRIMARY");
+    let primary = w
+        .seam
+        .1
+        .public_dns
+        .records_named(api)
+        .find(|r| r.failover.as_deref() == Some("PRIMARY"))
+        .cloned()
+        .expect("PRIMARY");
     assert_eq!(primary.health_check_id.as_deref(), Some(CONSOLE_CHECK), "the adopted health check serves");
     assert_eq!(
-        w.observed.records_named(api).filter(|r| r.rtype == "A").count(),
+        w.seam.1.public_dns.records_named(api).filter(|r| r.rtype == "A").count(),
         2,
         "the spec's pair, the console's replaced"
     );
-    let check = w.observed.health_checks.iter().find(|h| h.id == CONSOLE_CHECK).expect("the adopted check");
+    let check = w.seam.1.public_dns.health_checks.iter().find(|h| h.id == CONSOLE_CHECK).expect("the adopted check");
     assert_eq!(check.config.path, "/health", "changed to the spec where Route 53 can");
 
     // Deleted with the stack: the records and the check stay; our marker goes.
@@ -1333,9 +1358,14 @@ fn records_and_a_health_check_made_by_hand_are_adopted_then_managed_and_left_by_
         "{rounds:#?}"
     );
     assert!(!all.iter().any(|a| a.ends_with("DeleteHealthCheck")), "{rounds:#?}");
-    assert_eq!(w.observed.records_named(api).filter(|r| r.rtype == "A").count(), 2, "{:#?}", w.observed.records);
-    assert!(w.observed.records_named(&format!("_warmstandby.{api}")).next().is_none());
-    assert_eq!(w.global_live(), 0, "{:#?}", w.observed);
+    assert_eq!(
+        w.seam.1.public_dns.records_named(api).filter(|r| r.rtype == "A").count(),
+        2,
+        "{:#?}",
+        w.seam.1.public_dns.records
+    );
+    assert!(w.seam.1.public_dns.records_named(&format!("_warmstandby.{api}")).next().is_none());
+    assert_eq!(w.global_live(), 0, "{:#?}", w.seam.1.public_dns);
 }
 
 fn adopting_certificates(s: &mut ThreeTierStack) {
@@ -1361,7 +1391,7 @@ fn console_certificate(arn: &str, names: &[&str], claim: Claim) -> ObservedCerti
 #[test]
 fn named_certificates_are_adopted_used_and_left_in_place_by_teardown() {
     let mut w = world(adopting_certificates);
-    let zone = w.global.zone_name.clone();
+    let zone = w.seam.0.public_dns.zone_name.clone();
     let [east, west] = [0, 1].map(|i| w.seam.0.certificates.regions[i].choice.adopt.clone().expect("named").0);
     // Missing: refused by field, and no certificate requested in its place.
     let plan = w.seam_plan();

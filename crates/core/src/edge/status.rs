@@ -1,27 +1,21 @@
 //! Pure status of the edge and compute tiers: one condition per family,
-//! resource IDs per region and globally, and the endpoints.
+//! resource IDs per region, and the load balancers' endpoints.
 
 use std::collections::BTreeMap;
 
 use warmstandby_api::{
-    AutoScalingGroupStatus, Capacity, DriftItem, Endpoints, GlobalStackStatus, LaunchTemplateStatus,
-    LoadBalancerStatus, RegionStackStatus,
+    AutoScalingGroupStatus, Capacity, DriftItem, LaunchTemplateStatus, LoadBalancerStatus, RegionStackStatus,
 };
 
 use crate::conditions::types;
-use crate::edge::desired::{DesiredGlobalEdge, DesiredRegionEdge, ImageSource};
-use crate::edge::inputs::CLOUDFRONT_ZONE_ID;
-use crate::edge::observed::{ObservedGlobalEdge, ObservedRegionEdge};
+use crate::edge::desired::{DesiredRegionEdge, ImageSource};
+use crate::edge::observed::ObservedRegionEdge;
 
-/// Both regions' and the global edge state of one pass.
+/// Both regions' edge state of one pass.
 #[derive(Clone, Copy, Debug)]
 pub struct EdgeView<'a> {
     /// Primary first.
     pub regions: [(&'a DesiredRegionEdge, &'a ObservedRegionEdge); 2],
-    pub global: (&'a DesiredGlobalEdge, &'a ObservedGlobalEdge),
-    /// The spec asks for the alarm on the health check and there is none
-    /// yet (the alarm family's, reported under `DnsReady`).
-    pub alarm_missing: bool,
 }
 
 /// The verdict on one family.
@@ -34,10 +28,9 @@ pub struct Family {
 }
 
 /// Drift kinds reported by each family.
-const FAMILY_KINDS: [(&str, &[&str]); 3] = [
+const FAMILY_KINDS: [(&str, &[&str]); 2] = [
     (types::LOAD_BALANCERS_READY, &["TargetGroup", "LoadBalancer", "Listener"]),
     (types::COMPUTE_READY, &["Image", "LaunchTemplate", "AutoScalingGroup"]),
-    (types::DNS_READY, &["Record", "HealthCheck", "Alarm"]),
 ];
 
 fn family(condition: &'static str, problems: Vec<String>, drift: &[DriftItem]) -> Family {
@@ -59,11 +52,10 @@ pub fn verdict(condition: &'static str, problems: Vec<String>, drift: &[DriftIte
     }
 }
 
-/// One condition per edge family (the certificates' and the CDN's are
-/// their families' on the seam); a family is ready when all of its resources exist in their
+/// One condition per edge family (the certificates', the CDN's and the
+/// public DNS's are their families' on the seam); a family is ready when all of its resources exist in their
 /// final state and none of them drifted.
 pub fn edge_families(view: &EdgeView<'_>, drift: &[DriftItem]) -> Vec<Family> {
-    let (g, og) = view.global;
     let mut lbs = Vec::new();
     let mut compute = Vec::new();
     for (d, o) in view.regions {
@@ -112,30 +104,7 @@ pub fn edge_families(view: &EdgeView<'_>, drift: &[DriftItem]) -> Vec<Family> {
             }
         }
     }
-    let mut dns = Vec::new();
-    if og.zone.is_none() {
-        dns.push(format!("public zone {} not found", g.zone_name));
-    }
-    if let Some(h) = og.health_checks.iter().find(|h| !h.claim.is_ours()) {
-        dns.push(format!("health check {} is not adopted yet", h.id));
-    } else if og.health_checks.is_empty() {
-        dns.push("no health check yet".into());
-    }
-    let api = og.records_named(&g.api_fqdn).filter(|r| r.failover.is_some()).count();
-    if api < 2 {
-        dns.push(format!("{} has {api} of 2 failover records", g.api_fqdn));
-    }
-    if og.records_named(&g.web_fqdn).all(|r| r.alias.is_none()) {
-        dns.push(format!("{} has no alias record yet", g.web_fqdn));
-    }
-    if view.alarm_missing {
-        dns.push("no health check alarm yet".into());
-    }
-    vec![
-        family(types::LOAD_BALANCERS_READY, lbs, drift),
-        family(types::COMPUTE_READY, compute, drift),
-        family(types::DNS_READY, dns, drift),
-    ]
+    vec![family(types::LOAD_BALANCERS_READY, lbs, drift), family(types::COMPUTE_READY, compute, drift)]
 }
 
 /// Fills one region's edge IDs into its status.
@@ -185,30 +154,9 @@ pub fn region_edge_status(d: &DesiredRegionEdge, o: &ObservedRegionEdge, status:
     }
 }
 
-pub fn global_edge_status(view: &EdgeView<'_>) -> GlobalStackStatus {
-    let (g, o) = view.global;
-    GlobalStackStatus {
-        public_zone_id: o.zone.as_ref().map(|z| z.id.clone()),
-        // Ours only: a record made by hand may name a check not (yet) adopted.
-        health_check_id: o
-            .records_named(&g.api_fqdn)
-            .find_map(|r| r.health_check_id.clone())
-            .filter(|id| o.health_checks.iter().any(|h| h.id == *id && h.claim.is_ours()))
-            .or_else(|| o.health_checks.iter().find(|h| h.claim.is_ours()).map(|h| h.id.clone())),
-        // The CDN family's (`families::cdn`).
-        distribution_id: None,
-        // The certificates family's (`families::certificates`).
-        cloudfront_certificate_arn: None,
-        // The WAF family's (`families::waf`).
-        web_acl_arn: None,
-        // The alarm family's (`families::alarm`).
-        alarm_name: None,
-        backup_plan_id: None,
-    }
-}
-
-pub fn endpoints(view: &EdgeView<'_>) -> Endpoints {
-    let (g, o) = view.global;
+/// The load balancers' DNS names by `<region>/<tier>` (the web, api and
+/// CloudFront endpoints are the public DNS and CDN families').
+pub fn load_balancer_endpoints(view: &EdgeView<'_>) -> BTreeMap<String, String> {
     let mut load_balancers = BTreeMap::new();
     for (d, ob) in view.regions {
         for t in &d.tiers {
@@ -217,13 +165,5 @@ pub fn endpoints(view: &EdgeView<'_>) -> Endpoints {
             }
         }
     }
-    Endpoints {
-        web: format!("https://{}", g.web_fqdn),
-        api: format!("https://{}", g.api_fqdn),
-        cloudfront: o
-            .records_named(&g.web_fqdn)
-            // Else the distribution's own (the CDN family's).
-            .find_map(|r| r.alias.as_ref().filter(|(_, z, _)| z == CLOUDFRONT_ZONE_ID).map(|(d, _, _)| d.clone())),
-        load_balancers,
-    }
+    load_balancers
 }

@@ -1,12 +1,12 @@
-//! Deleting a stack's edge, compute and global resources.
+//! Deleting a stack's load balancers and servers in both regions.
 
 use warmstandby_api::RegionRole;
 
 use crate::resource::Kind;
 
-use crate::edge::actions::{ComputeAction, DnsAction, LoadBalancingAction, Place, RecordAction};
-use crate::edge::inputs::{EdgePlan, is_adopted_marker};
-use crate::edge::observed::{Claim, ObservedGlobalEdge, ObservedRegionEdge, RecordSpec};
+use crate::edge::actions::{ComputeAction, LoadBalancingAction, Place};
+use crate::edge::inputs::EdgePlan;
+use crate::edge::observed::{Claim, ObservedRegionEdge};
 
 /// What of ours the resources a deletion leaves in place use (an adopted
 /// tier's load balancer, listeners and launch template, changed to the
@@ -45,59 +45,17 @@ impl ObservedRegionEdge {
     }
 }
 
-/// Deletion in the reverse of creation: our records first (and the alarm
-/// family's alarm: `alarm_left` while it stands), health checks, auto
-/// scaling groups, launch templates, listeners, load balancers (after the
-/// CDN family's distribution that serves from them: `distribution_left`
-/// while it stands), target groups, image copies and finally a zone we
-/// created (the certificates family's certificates follow the listeners and
-/// the distribution, `families::certificates`).
+/// Deletion in the reverse of creation: auto scaling groups, launch
+/// templates, listeners, load balancers (after what points at them: the
+/// public DNS family's records, `records_left`, and the CDN family's
+/// distribution, `distribution_left`, while they stand), target groups and
+/// image copies (the certificates family's certificates follow the
+/// listeners, `families::certificates`).
 /// An adopted tier is left in place (`Release`: our tags removed), with the
 /// image copy of ours it uses (and the certificate, by its family); only
 /// what we created on it (a listener) is deleted.
-pub fn plan_edge_teardown(
-    regions: [&ObservedRegionEdge; 2],
-    observed: &ObservedGlobalEdge,
-    owner_marker: &str,
-    alarm_left: bool,
-    distribution_left: bool,
-) -> EdgePlan {
+pub fn plan_edge_teardown(regions: [&ObservedRegionEdge; 2], distribution_left: bool, records_left: bool) -> EdgePlan {
     let mut plan = EdgePlan::default();
-    let g = Place::Global;
-    let marker_value = format!("\"{owner_marker}\"");
-    let mut ours: Vec<RecordSpec> = Vec::new();
-    for m in observed.records.iter().filter(|r| r.rtype == "TXT" && r.values.contains(&marker_value)) {
-        // Records adopted from someone's hand are left; only our marker goes.
-        if is_adopted_marker(m)
-            && let Some(zone) = &observed.zone
-        {
-            plan.push(g, DnsAction::ReleaseRecords { zone_id: zone.id.clone(), marker: m.clone() });
-            continue;
-        }
-        let name = m.name.trim_start_matches("_warmstandby.");
-        ours.extend(observed.records_named(name).filter(|r| r.rtype != "TXT").cloned());
-        ours.push(m.clone());
-    }
-    if let (Some(zone), false) = (&observed.zone, ours.is_empty()) {
-        plan.push(
-            g,
-            DnsAction::ChangeRecords {
-                zone_id: zone.id.clone(),
-                changes: ours.iter().map(|r| (RecordAction::Delete, r.clone())).collect(),
-            },
-        );
-    }
-    let records_left = !ours.is_empty();
-
-    for h in observed.health_checks.iter().filter(|h| matches!(h.claim, Claim::Adopted(_))) {
-        plan.push(g, DnsAction::ReleaseHealthCheck { id: h.id.clone() });
-    }
-    // The alarm watches it: it goes first.
-    if !records_left && !alarm_left {
-        for h in observed.health_checks.iter().filter(|h| h.claim == Claim::Created) {
-            plan.push(g, DnsAction::DeleteHealthCheck { id: h.id.clone() });
-        }
-    }
     for (i, o) in regions.iter().enumerate() {
         let scope = Place::Region(if i == 0 { RegionRole::Primary } else { RegionRole::Standby });
         let kept = o.kept_references();
@@ -194,11 +152,6 @@ pub fn plan_edge_teardown(
                 _ => {}
             }
         }
-    }
-    if let (Some(zone), false) = (&observed.zone, records_left)
-        && zone.ours
-    {
-        plan.push(g, DnsAction::DeletePublicZone { zone_id: zone.id.clone() });
     }
     plan
 }

@@ -145,12 +145,13 @@ impl StackFamily for Alarm {
         }
     }
 
+    /// On the health check the public DNS family uses now.
     fn plan(
         desired: &Option<DesiredAlarm>,
         observed: &Option<ObservedAlarm>,
         around: &Neighbours<'_>,
     ) -> Plan<(Place, AlarmAction)> {
-        plan_alarm(desired, observed, around.health_check_id)
+        plan_alarm(desired, observed, around.health_check_in_use().as_deref())
     }
 
     /// First of the global resources: the health check it watches waits for it.
@@ -175,7 +176,7 @@ impl StackFamily for Alarm {
         status.global.get_or_insert_default().alarm_name = observed.as_ref().map(|a| a.name.clone());
     }
 
-    fn live_count(observed: &Option<ObservedAlarm>) -> usize {
+    fn live_count(_desired: &Option<DesiredAlarm>, observed: &Option<ObservedAlarm>) -> usize {
         usize::from(observed.is_some())
     }
 }

@@ -533,7 +533,7 @@ impl StackFamily for Backup {
         out
     }
 
-    fn live_count(observed: &[ObservedBackups; 2]) -> usize {
+    fn live_count(_desired: &[DesiredBackups; 2], observed: &[ObservedBackups; 2]) -> usize {
         observed
             .iter()
             .map(|o| {

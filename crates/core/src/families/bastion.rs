@@ -230,7 +230,7 @@ impl StackFamily for Bastion {
             observed.iter().find(|i| i.is_live()).map(|i| i.id.clone());
     }
 
-    fn live_count(observed: &Vec<ObservedInstance>) -> usize {
+    fn live_count(_desired: &DesiredBastion, observed: &Vec<ObservedInstance>) -> usize {
         observed.iter().filter(|i| !i.is_terminated()).count()
     }
 }

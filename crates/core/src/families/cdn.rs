@@ -528,7 +528,7 @@ impl StackFamily for Cdn {
             .collect()
     }
 
-    fn live_count(observed: &ObservedCdn) -> usize {
+    fn live_count(_desired: &DesiredCdn, observed: &ObservedCdn) -> usize {
         usize::from(observed.as_ref().is_some_and(|d| d.claim.is_ours()))
     }
 

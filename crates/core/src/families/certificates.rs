@@ -13,7 +13,6 @@
 use warmstandby_api::{DriftItem, GLOBAL_REGION, RegionRole, ThreeTierStackStatus};
 
 use crate::conditions::types;
-use crate::edge::desired::CloudFrontCertificate;
 use crate::families::{Adopted, Neighbours, StackFamily};
 use crate::family::{Effect, Family, FamilyAction};
 use crate::identity::Claim;
@@ -33,6 +32,15 @@ pub struct CertificateChoice {
     /// The names it serves (the api and web names), which an adopted one
     /// must cover.
     pub serves: Vec<String>,
+}
+
+/// Where CloudFront's certificate (always in us-east-1) comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CloudFrontCertificate {
+    /// The regional certificate of the region that is us-east-1.
+    Regional(RegionRole),
+    /// A certificate of its own in us-east-1.
+    Own,
 }
 
 /// One certificate the stack needs.
@@ -176,7 +184,7 @@ pub fn desired_certificates(stack: &ValidatedStack) -> DesiredCertificates {
         domain: domain.clone(),
         choice: certificate_choice(spec, Some(role)),
     });
-    let cloudfront_source = crate::edge::desired::cloudfront_certificate(stack);
+    let cloudfront_source = cloudfront_certificate(stack);
     let cloudfront = (cloudfront_source == CloudFrontCertificate::Own).then(|| DesiredCertificate {
         place: Place::Global,
         region: GLOBAL_REGION.to_string(),
@@ -184,6 +192,16 @@ pub fn desired_certificates(stack: &ValidatedStack) -> DesiredCertificates {
         choice: certificate_choice(spec, None),
     });
     DesiredCertificates { regions, cloudfront_source, cloudfront }
+}
+
+/// CloudFront takes its certificate from us-east-1: the regional one when
+/// a region of the pair is us-east-1, else one of its own there.
+pub fn cloudfront_certificate(stack: &ValidatedStack) -> CloudFrontCertificate {
+    RegionRole::BOTH
+        .into_iter()
+        .find(|r| stack.pair.region(*r).region == GLOBAL_REGION)
+        .map(CloudFrontCertificate::Regional)
+        .unwrap_or(CloudFrontCertificate::Own)
 }
 
 /// The ARN of the certificate of ours at `place` once it is issued (what a
@@ -516,7 +534,7 @@ impl StackFamily for Certificates {
         out
     }
 
-    fn live_count(observed: &ObservedCertificates) -> usize {
+    fn live_count(_desired: &DesiredCertificates, observed: &ObservedCertificates) -> usize {
         observed.regions.iter().chain([&observed.cloudfront]).flatten().filter(|c| c.claim.is_ours()).count()
     }
 }

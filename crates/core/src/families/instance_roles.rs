@@ -509,7 +509,7 @@ impl StackFamily for InstanceRoles {
         access.instance_profiles.extend(profiles);
     }
 
-    fn live_count(observed: &ObservedRoles) -> usize {
+    fn live_count(_desired: &Self::Desired, observed: &ObservedRoles) -> usize {
         observed.live_count()
     }
 }

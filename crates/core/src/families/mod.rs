@@ -20,6 +20,7 @@ pub mod certificates;
 pub mod environment;
 pub mod instance_roles;
 pub mod private_dns;
+pub mod public_dns;
 pub mod secrets;
 pub mod waf;
 
@@ -60,9 +61,6 @@ pub struct Neighbours<'a> {
     /// Regions (primary first) that could not be reached this pass:
     /// nothing of theirs is planned.
     pub unreachable: [bool; 2],
-    /// The health check the public DNS family uses now (known when the
-    /// pass plans; `None` while it is being made, and at teardown).
-    pub health_check_id: Option<&'a str>,
     /// Both regions' data tiers (primary first).
     pub data: [(&'a DesiredDataTier, &'a ObservedDataTier); 2],
     /// Both regions' networks (known when the pass plans; `None` at teardown).
@@ -79,6 +77,22 @@ impl<'a> Neighbours<'a> {
     /// retained) tier run with.
     pub fn kept_profiles(&self) -> Vec<String> {
         self.edge.regions.iter().flat_map(|(_, o)| o.kept_references().instance_profiles).collect()
+    }
+
+    /// The health check the public DNS family uses now (the one the alarm
+    /// family watches): `None` while it is being made or adopted.
+    pub fn health_check_in_use(&self) -> Option<String> {
+        public_dns::health_check_in_use(&self.seam.0.public_dns, &self.seam.1.public_dns, self)
+    }
+
+    /// The health check the alarm family's alarm watches now.
+    pub fn alarm_health_check(&self) -> Option<String> {
+        alarm::watched_health_check(&self.seam.1.alarm).map(str::to_string)
+    }
+
+    /// The spec asks for the alarm and there is none yet (reported under `DnsReady`).
+    pub fn alarm_missing(&self) -> bool {
+        self.seam.0.alarm.is_some() && self.seam.1.alarm.is_none()
     }
 
     /// The distribution, as the CDN family sees it.
@@ -142,7 +156,7 @@ pub trait StackFamily {
         Vec::new()
     }
     /// Resources of ours that still exist (teardown is done at zero).
-    fn live_count(observed: &Self::Observed) -> usize;
+    fn live_count(desired: &Self::Desired, observed: &Self::Observed) -> usize;
     /// What a finished teardown left in place on purpose, in words; the
     /// default: nothing of its own (what it leaves for another is told there).
     fn left_in_place(_desired: &Self::Desired, _status: Option<&ThreeTierStackStatus>) -> Option<String> {
@@ -181,6 +195,7 @@ macro_rules! seam_families {
         $then! {
             bastion: $crate::families::bastion::Bastion => Bastion,
             private_dns: $crate::families::private_dns::PrivateDns => PrivateDns,
+            public_dns: $crate::families::public_dns::PublicDns => PublicDns,
             cdn: $crate::families::cdn::Cdn => Cdn,
             waf: $crate::families::waf::Waf => Waf,
             alarm: $crate::families::alarm::Alarm => Alarm,
@@ -270,16 +285,17 @@ macro_rules! define_seam {
                 out
             }
 
+            /// Resources of ours that still exist (teardown is done at zero).
+            pub fn live_count(&self, observed: &FamiliesObserved) -> usize {
+                0 $(+ <$family as StackFamily>::live_count(&self.$field, &observed.$field))*
+            }
+
             pub fn left_in_place(&self, status: Option<&ThreeTierStackStatus>) -> Vec<String> {
                 [$(<$family as StackFamily>::left_in_place(&self.$field, status),)*].into_iter().flatten().collect()
             }
         }
 
-        impl FamiliesObserved {
-            pub fn live_count(&self) -> usize {
-                0 $(+ <$family as StackFamily>::live_count(&self.$field))*
-            }
-        }
+
     };
 }
 

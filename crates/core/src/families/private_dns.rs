@@ -331,7 +331,7 @@ impl StackFamily for PrivateDns {
         out
     }
 
-    fn live_count(observed: &[Vec<ObservedZone>; 2]) -> usize {
+    fn live_count(_desired: &[DesiredPrivateZone; 2], observed: &[Vec<ObservedZone>; 2]) -> usize {
         observed.iter().flatten().filter(|z| z.claim.is_ours()).count()
     }
 }

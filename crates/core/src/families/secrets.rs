@@ -381,7 +381,7 @@ impl StackFamily for Secrets {
     }
 
     /// A secret scheduled for deletion is gone.
-    fn live_count(observed: &Option<ObservedSecret>) -> usize {
+    fn live_count(_desired: &Self::Desired, observed: &Option<ObservedSecret>) -> usize {
         usize::from(observed.as_ref().is_some_and(ObservedSecret::is_live))
     }
 }

@@ -295,7 +295,7 @@ impl StackFamily for Waf {
             .collect()
     }
 
-    fn live_count(observed: &ObservedWaf) -> usize {
+    fn live_count(_desired: &DesiredWaf, observed: &ObservedWaf) -> usize {
         usize::from(observed.as_ref().is_some_and(ObservedWebAcl::is_ours))
     }
 

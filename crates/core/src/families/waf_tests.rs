@@ -7,8 +7,8 @@ use warmstandby_api::{AdoptedResource, ThreeTierStackStatus};
 use warmstandby_api::RegionRole;
 
 use super::*;
-use crate::edge::desired::{desired_global_edge, desired_region_edge};
-use crate::edge::observed::{ObservedGlobalEdge, ObservedRegionEdge};
+use crate::edge::desired::desired_region_edge;
+use crate::edge::observed::ObservedRegionEdge;
 use crate::edge::status::EdgeView;
 use crate::families::Neighbours;
 use crate::families::cdn::{DistributionSpec, ObservedDistribution};
@@ -43,26 +43,19 @@ fn distribution(web_acl_id: &str, claim: Claim) -> ObservedDistribution {
 
 /// Runs `f` with `distribution` (the CDN family's) around the family.
 fn with_around<R>(distribution: Option<ObservedDistribution>, f: impl FnOnce(&Neighbours<'_>) -> R) -> R {
-    let global = &ObservedGlobalEdge::default();
     let v = stack(|_| {});
     let placement = Placement::of_spec(&v);
     let regions = RegionRole::BOTH.map(|role| desired_region_edge(&v, &placement, role));
     let observed_regions = [ObservedRegionEdge::default(), ObservedRegionEdge::default()];
-    let g = desired_global_edge(&v, &placement);
     let seen = crate::families::FamiliesObserved { cdn: distribution, ..Default::default() };
     let seam = (crate::families::FamiliesDesired::of(&v, &placement), seen);
     let data = RegionRole::BOTH.map(|role| crate::desired::desired_data_tier(&v, &placement, role));
     let data_seen = [crate::data::observed::ObservedDataTier::default(), Default::default()];
     f(&Neighbours {
-        edge: EdgeView {
-            regions: [(&regions[0], &observed_regions[0]), (&regions[1], &observed_regions[1])],
-            global: (&g, global),
-            alarm_missing: false,
-        },
+        edge: EdgeView { regions: [(&regions[0], &observed_regions[0]), (&regions[1], &observed_regions[1])] },
         seam: (&seam.0, &seam.1),
         writer: None,
         unreachable: [false, false],
-        health_check_id: None,
         data: [(&data[0], &data_seen[0]), (&data[1], &data_seen[1])],
         nets: None,
     })
@@ -128,7 +121,7 @@ fn the_status_names_ours_only_and_records_an_adoption() {
         (warmstandby_api::GLOBAL_REGION, Kind::WebAcl, "bookstore-bookstore-web", "2026-12-05T10:00:00Z")
     );
     assert!(Waf::adopted(&None, &Some(acl(Claim::Created))).is_empty(), "created, not adopted");
-    assert_eq!((Waf::live_count(&adopted), Waf::live_count(&None)), (1, 0));
+    assert_eq!((Waf::live_count(&None, &adopted), Waf::live_count(&None, &None)), (1, 0));
 }
 
 #[test]

@@ -14,19 +14,15 @@ use warmstandby_api::{DetectionStatus, Phase, RegionRole, ThreeTierStack, ThreeT
 
 use crate::data::observed::ObservedDataTier;
 use crate::data::plan::{DataPlan, RegionInputs, plan_data_tier};
-use crate::desired::{
-    DesiredDataTier, DesiredGlobalEdge, DesiredRegionEdge, NetworkRefs, desired_data_tier, desired_global_edge,
-    desired_region_edge,
-};
-use crate::edge::observed::{ObservedGlobalEdge, ObservedRegionEdge};
-use crate::edge::plan::{EdgeInputs, EdgePlan, RegionEdgeInputs, TierLaunch, plan_edge_with_health_check};
+use crate::desired::{DesiredDataTier, DesiredRegionEdge, NetworkRefs, desired_data_tier, desired_region_edge};
+use crate::edge::observed::ObservedRegionEdge;
+use crate::edge::plan::{EdgeInputs, EdgePlan, RegionEdgeInputs, TierLaunch, plan_edge};
 use crate::edge::status::EdgeView;
 use crate::failover::{Decision, FailoverReason, Memory, Request};
 use crate::families::certificates;
 use crate::families::environment::launch_settings;
 use crate::families::secrets::Writer;
 use crate::families::{FamiliesDesired, FamiliesObserved, Neighbours, SeamPlan};
-use crate::identity::Ownership;
 use crate::next::Next;
 use crate::placement::Placement;
 use crate::plan::{PassOutcome, Place};
@@ -39,7 +35,6 @@ use crate::validate::ValidatedStack;
 pub struct Desired {
     pub data: [DesiredDataTier; 2],
     pub regions: [DesiredRegionEdge; 2],
-    pub global: DesiredGlobalEdge,
     /// The families on the seam.
     pub families: FamiliesDesired,
 }
@@ -49,7 +44,6 @@ impl Desired {
         Desired {
             data: RegionRole::BOTH.map(|role| desired_data_tier(stack, placement, role)),
             regions: RegionRole::BOTH.map(|role| desired_region_edge(stack, placement, role)),
-            global: desired_global_edge(stack, placement),
             families: FamiliesDesired::of(stack, placement),
         }
     }
@@ -73,7 +67,6 @@ impl Desired {
 pub struct Snapshot {
     pub data: [ObservedDataTier; 2],
     pub regions: [ObservedRegionEdge; 2],
-    pub global: ObservedGlobalEdge,
     pub families: FamiliesObserved,
     pub unreachable: [bool; 2],
 }
@@ -82,15 +75,14 @@ impl Snapshot {
     /// Nothing of the stack exists in AWS yet: a pass would plan only the
     /// first layer, and the whole topology is what an apply would create.
     /// (The public zone is the customer's, there before the stack.)
-    pub fn nothing_built(&self) -> bool {
+    pub fn nothing_built(&self, desired: &Desired) -> bool {
         self.data.iter().all(|d| d.security_groups.is_empty() && d.databases.is_empty())
             && self.regions.iter().all(|r| {
                 // What is named for adoption and not ours yet is not the stack's.
                 !r.load_balancers.iter().any(|l| l.claim.is_ours())
                     && !r.auto_scaling_groups.iter().any(|a| a.claim.is_ours())
             })
-            && !self.global.health_checks.iter().any(|h| h.claim.is_ours())
-            && self.families.live_count() == 0
+            && desired.families.live_count(&self.families) == 0
     }
 }
 
@@ -110,7 +102,6 @@ pub struct Inputs<'a> {
     pub stack: &'a ThreeTierStack,
     pub validated: &'a ValidatedStack,
     pub nets: &'a [NetworkRefs; 2],
-    pub owners: &'a [Ownership; 2],
     /// The machine's memory, recovered from AWS where the status lacks it.
     pub memory: &'a Memory,
     pub snapshot: &'a Snapshot,
@@ -146,7 +137,7 @@ pub struct Decided {
 /// Runs the failover machine (or its steady view), places the stack and
 /// plans every family; nothing is planned into a region that cannot be reached.
 pub fn decide(inputs: Inputs<'_>) -> Decided {
-    let Inputs { stack, validated, nets, owners, memory, snapshot, signals, request, observe_only, now } = inputs;
+    let Inputs { stack, validated, nets, memory, snapshot, signals, request, observe_only, now } = inputs;
     let policy = validated.policy.as_ref();
     let mut would_move = None;
     let decision = match signals {
@@ -160,7 +151,7 @@ pub fn decide(inputs: Inputs<'_>) -> Decided {
                 signals.failing,
                 signals.enabled_sources,
                 (&observing.data, &snapshot.data),
-                (&observing.regions, &snapshot.regions, &snapshot.global, &snapshot.families.cdn),
+                (&observing.regions, &snapshot.regions, &snapshot.families),
                 signals.answers,
                 snapshot.unreachable,
                 (record::seconds(now), now),
@@ -187,12 +178,8 @@ pub fn decide(inputs: Inputs<'_>) -> Decided {
     let placement = decision.placement(memory.epoch);
     let desired = Desired::of(validated, &placement).adopted_before(stack.status.as_ref());
     let mut data_plan = plan_data(&desired.data, &snapshot.data, nets);
-    let (mut edge_plan, health_check) = plan_edge_of(&desired, snapshot, nets, owners, &placement);
-    let around = Neighbours {
-        health_check_id: health_check.as_deref(),
-        nets: Some(nets),
-        ..neighbours(&desired, snapshot, &placement)
-    };
+    let mut edge_plan = plan_edge_of(&desired, snapshot, nets, &placement);
+    let around = Neighbours { nets: Some(nets), ..neighbours(&desired, snapshot, &placement) };
     let mut families_plan = desired.families.plan(&snapshot.families, &around);
     for (i, role) in RegionRole::BOTH.into_iter().enumerate() {
         if snapshot.unreachable[i] {
@@ -356,7 +343,7 @@ pub fn conclude(
     });
     let seen = (
         observation::writer(&desired.data, &snapshot.data),
-        observation::traffic(&desired.regions, &snapshot.regions, &snapshot.global, &snapshot.families.cdn),
+        observation::traffic(&desired.regions, &snapshot.regions, &snapshot.families),
     );
     let regions = [desired.data[0].region.as_str(), desired.data[1].region.as_str()];
     if let Some(overdue) =
@@ -457,20 +444,11 @@ fn adopted(
             }
         }
     }
-    let global = warmstandby_api::GLOBAL_REGION;
-    // The families on the seam (the certificates, the distribution, the web
-    // ACL, the private zones, the backups), where the edge recorded the web ACL.
+    // The families on the seam (the public DNS's health check and records,
+    // the certificates, the distribution, the web ACL, the private zones,
+    // the backups), after the edge's.
     for a in desired.families.adopted(&snapshot.families) {
         record(&a.region, a.kind, &a.id, Some(&a.at));
-    }
-    for h in &snapshot.global.health_checks {
-        record(global, Kind::HealthCheck, &h.id, h.claim.adopted_at());
-    }
-    for m in snapshot.global.records.iter().filter(|r| r.rtype == "TXT") {
-        let at = m.values.iter().find_map(|v| v.strip_prefix(crate::edge::inputs::ADOPTED_MARKER_PREFIX));
-        let name = m.name.trim_start_matches("_warmstandby.");
-        let kind = if name == desired.global.web_fqdn { Kind::AliasRecord } else { Kind::FailoverRecord };
-        record(global, kind, name, at.map(|a| a.trim_end_matches('"')));
     }
     adopted
 }
@@ -512,7 +490,8 @@ pub fn launch_of(
     role: RegionRole,
     placement: &Placement,
 ) -> std::collections::BTreeMap<String, Result<TierLaunch, String>> {
-    let urls = (desired.global.api_fqdn.as_str(), desired.global.web_fqdn.as_str());
+    let dns = &desired.families.public_dns;
+    let urls = (dns.api_fqdn.as_str(), dns.web_fqdn.as_str());
     desired.regions[role.index()]
         .tiers
         .iter()
@@ -530,14 +509,8 @@ pub fn launch_of(
         .collect()
 }
 
-/// The edge's plan, and the health check it uses now (which the alarm watches).
-fn plan_edge_of(
-    desired: &Desired,
-    snapshot: &Snapshot,
-    nets: &[NetworkRefs; 2],
-    owners: &[Ownership; 2],
-    placement: &Placement,
-) -> (EdgePlan, Option<String>) {
+/// The edge's plan.
+fn plan_edge_of(desired: &Desired, snapshot: &Snapshot, nets: &[NetworkRefs; 2], placement: &Placement) -> EdgePlan {
     let groups = [group_ids(&snapshot.data[0]), group_ids(&snapshot.data[1])];
     let launch = RegionRole::BOTH.map(|role| launch_of(desired, &snapshot.families, role, placement));
     let seen = &snapshot.families.certificates;
@@ -550,14 +523,8 @@ fn plan_edge_of(
             launch: &launch[i],
             certificate: certificates::issued(seen, Place::Region(desired.regions[i].role)),
         }),
-        global: &desired.global,
-        observed: &snapshot.global,
-        owner: &owners[0],
-        alarm_health_check: crate::families::alarm::watched_health_check(&snapshot.families.alarm).map(str::to_string),
-        distribution: crate::families::cdn::domain(&snapshot.families.cdn),
-        validation_records: certificates::validation_records(seen),
     };
-    plan_edge_with_health_check(&inputs)
+    plan_edge(&inputs)
 }
 
 /// What the families on the seam see around them this pass.
@@ -565,7 +532,7 @@ pub fn neighbours<'a>(desired: &'a Desired, snapshot: &'a Snapshot, placement: &
     Neighbours {
         writer: writer(desired, snapshot, placement),
         unreachable: snapshot.unreachable,
-        ..neighbours_of(desired, &snapshot.data, (&snapshot.regions, &snapshot.global), &snapshot.families)
+        ..neighbours_of(desired, &snapshot.data, &snapshot.regions, &snapshot.families)
     }
 }
 
@@ -574,19 +541,14 @@ pub fn neighbours<'a>(desired: &'a Desired, snapshot: &'a Snapshot, placement: &
 pub fn neighbours_of<'a>(
     desired: &'a Desired,
     data: &'a [ObservedDataTier; 2],
-    (regions, global): (&'a [ObservedRegionEdge; 2], &'a ObservedGlobalEdge),
+    regions: &'a [ObservedRegionEdge; 2],
     seam: &'a FamiliesObserved,
 ) -> Neighbours<'a> {
     Neighbours {
-        edge: EdgeView {
-            regions: [(&desired.regions[0], &regions[0]), (&desired.regions[1], &regions[1])],
-            global: (&desired.global, global),
-            alarm_missing: desired.families.alarm.is_some() && seam.alarm.is_none(),
-        },
+        edge: EdgeView { regions: [(&desired.regions[0], &regions[0]), (&desired.regions[1], &regions[1])] },
         seam: (&desired.families, seam),
         writer: None,
         unreachable: [false, false],
-        health_check_id: None,
         data: [(&desired.data[0], &data[0]), (&desired.data[1], &data[1])],
         nets: None,
     }

@@ -4,8 +4,9 @@ use warmstandby_api::{ANNOTATION_APPROVE_FAILOVER, ThreeTierStack};
 
 use crate::data::observed::ObservedDataTier;
 use crate::desired::{DesiredDataTier, DesiredRegionEdge};
-use crate::edge::observed::{ObservedGlobalEdge, ObservedRegionEdge};
+use crate::edge::observed::ObservedRegionEdge;
 use crate::failover::{DbView, Memory, Observation};
+use crate::families::FamiliesObserved;
 
 /// What AWS shows of each region for the machine.
 #[allow(clippy::too_many_arguments)]
@@ -15,13 +16,13 @@ pub fn observation(
     failing: Vec<String>,
     enabled_sources: usize,
     data: (&[DesiredDataTier; 2], &[ObservedDataTier; 2]),
-    edge: (&[DesiredRegionEdge; 2], &[ObservedRegionEdge; 2], &ObservedGlobalEdge, &crate::families::cdn::ObservedCdn),
+    edge: (&[DesiredRegionEdge; 2], &[ObservedRegionEdge; 2], &FamiliesObserved),
     answers: [Option<bool>; 2],
     unreachable: [bool; 2],
     now: (i64, &str),
 ) -> Observation {
     let (dd, od) = data;
-    let (de, oe, og, cdn) = edge;
+    let (de, oe, seam) = edge;
     let databases = [0, 1].map(|i| {
         od[i].databases.iter().find(|d| d.identifier == dd[i].db_identifier).map(|d| DbView {
             is_replica: d.is_replica(),
@@ -40,7 +41,7 @@ pub fn observation(
             })
         })
     });
-    let traffic = traffic(de, oe, og, cdn);
+    let traffic = traffic(de, oe, seam);
     let approved = stack
         .metadata
         .annotations
@@ -76,12 +77,8 @@ pub fn fenced(od: &[ObservedDataTier; 2]) -> [bool; 2] {
 
 /// Per region: the api PRIMARY record, the health check and CloudFront's
 /// first origin point at it.
-pub fn traffic(
-    de: &[DesiredRegionEdge; 2],
-    oe: &[ObservedRegionEdge; 2],
-    og: &ObservedGlobalEdge,
-    cdn: &crate::families::cdn::ObservedCdn,
-) -> [bool; 2] {
+pub fn traffic(de: &[DesiredRegionEdge; 2], oe: &[ObservedRegionEdge; 2], seam: &FamiliesObserved) -> [bool; 2] {
+    let (og, cdn) = (&seam.public_dns, &seam.cdn);
     [0, 1].map(|i| {
         let region = &de[i].region;
         let api_lb = de[i].tier("api").and_then(|t| oe[i].load_balancer(&t.load_balancer_name));

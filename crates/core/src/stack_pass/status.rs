@@ -8,7 +8,7 @@ use warmstandby_api::{Condition, DatabaseStatus, RegionRole, RegionStackStatus, 
 use crate::conditions::{self, Status, types};
 use crate::data::observed::ObservedDataTier;
 use crate::desired::{DesiredDataTier, DesiredDatabase};
-use crate::edge::status::{EdgeView, edge_families, endpoints, global_edge_status, region_edge_status};
+use crate::edge::status::{EdgeView, edge_families, load_balancer_endpoints, region_edge_status};
 use crate::plan::PassOutcome;
 
 /// One pass over both regions' data tiers.
@@ -157,8 +157,6 @@ pub fn stack_status(
     let [(ep, eop), (es, eos)] = pass.edge.regions;
     region_edge_status(ep, eop, &mut primary);
     region_edge_status(es, eos, &mut standby);
-    // The backup plan's ID is the backup family's (`families::backup`).
-    let global = global_edge_status(&pass.edge);
     ThreeTierStackStatus {
         observed_generation: generation,
         phase: Some(phase),
@@ -166,8 +164,13 @@ pub fn stack_status(
         conditions: c,
         primary: Some(primary),
         standby: Some(standby),
-        global: Some(global),
-        endpoints: Some(endpoints(&pass.edge)),
+        // The global IDs and the web, api and CloudFront endpoints are the
+        // seam families' (`families`), written after this.
+        global: Some(Default::default()),
+        endpoints: Some(warmstandby_api::Endpoints {
+            load_balancers: load_balancer_endpoints(&pass.edge),
+            ..Default::default()
+        }),
         drift_count: i32::try_from(drift.len()).unwrap_or(i32::MAX),
         drift,
         ..Default::default()

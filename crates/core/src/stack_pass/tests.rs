@@ -16,10 +16,6 @@ fn nets() -> [NetworkRefs; 2] {
     })
 }
 
-fn owners() -> [Ownership; 2] {
-    RegionRole::BOTH.map(|region_role| Ownership { owner: "bookstore/bookstore".into(), uid: "u1".into(), region_role })
-}
-
 fn writer(id: &str, epoch: i64) -> ObservedDatabase {
     ObservedDatabase { epoch: Some(epoch), ..crate::test_fixtures::observed_database(id, None, true) }
 }
@@ -36,12 +32,11 @@ fn pass(
     let looking_for = Desired::of(validated, &Placement::at(memory.active));
     let recorded = stack.status.as_ref().is_some_and(|s| s.active_role.is_some());
     memory::recover(&mut memory, recorded, &snapshot.data, &looking_for.data);
-    let (nets, owners) = (nets(), owners());
+    let nets = nets();
     let inputs = |signals| Inputs {
         stack,
         validated,
         nets: &nets,
-        owners: &owners,
         memory: &memory,
         snapshot,
         signals,
@@ -114,7 +109,7 @@ fn detection_signals_start_a_move_and_the_next_pass_comes_at_once() {
     let mut snapshot = Snapshot::default();
     snapshot.data[0].databases.push(writer("bookstore-bookstore-primary-db", 0));
     let memory = memory::memory(&stack);
-    let (nets, owners) = (nets(), owners());
+    let nets = nets();
     let signals = Signals {
         failing: vec!["alarm".into(), "healthCheck".into()],
         detection: Default::default(),
@@ -125,7 +120,6 @@ fn detection_signals_start_a_move_and_the_next_pass_comes_at_once() {
         stack: &stack,
         validated: &validated,
         nets: &nets,
-        owners: &owners,
         memory: &memory,
         snapshot: &snapshot,
         signals: Some(signals),
@@ -188,7 +182,7 @@ fn a_refused_move_says_why_and_polls_instead_of_going_on_at_once() {
     stack.spec.active_region = RegionRole::Standby;
     let mut snapshot = Snapshot::default();
     snapshot.data[0].databases.push(writer("bookstore-bookstore-primary-db", 0));
-    let (nets, owners) = (nets(), owners());
+    let nets = nets();
     let applied = Applied { applying: true, ..Default::default() };
     let watched_pass = |stack: &ThreeTierStack| {
         let memory = memory::memory(stack);
@@ -198,7 +192,6 @@ fn a_refused_move_says_why_and_polls_instead_of_going_on_at_once() {
             stack,
             validated: &validated,
             nets: &nets,
-            owners: &owners,
             memory: &memory,
             snapshot: &snapshot,
             signals: Some(signals),
@@ -228,7 +221,7 @@ fn an_observed_stack_reports_the_move_it_would_make_and_makes_none() {
     let mut snapshot = Snapshot::default();
     snapshot.data[0].databases.push(writer("bookstore-bookstore-primary-db", 0));
     let memory = memory::memory(&stack);
-    let (nets, owners) = (nets(), owners());
+    let nets = nets();
     let signals = Signals {
         failing: vec!["alarm".into(), "healthCheck".into()],
         detection: warmstandby_api::DetectionStatus { probe_failures: 2, ..Default::default() },
@@ -240,7 +233,6 @@ fn an_observed_stack_reports_the_move_it_would_make_and_makes_none() {
             stack,
             validated: &validated,
             nets: &nets,
-            owners: &owners,
             memory: &memory,
             snapshot: &snapshot,
             signals: Some(signals.clone()),

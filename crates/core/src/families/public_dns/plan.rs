@@ -1,31 +1,28 @@
-//! The stack's global resources: the health check and the public records
-//! (the api's failover pair, the web alias to the CDN family's distribution,
-//! the certificates family's validation records). They point at regional
-//! ones, and the active region decides which.
+//! Planning the public DNS: the health check and the public records (the
+//! api's failover pair, the web alias to the CDN family's distribution, the
+//! certificates family's validation records). They point at regional ones,
+//! and the active region decides which.
 
-use warmstandby_api::{GLOBAL_REGION, RegionRole};
+use warmstandby_api::{DriftItem, GLOBAL_REGION, RegionRole};
 
-use crate::edge::actions::{DnsAction, Place, RecordAction};
-use crate::edge::inputs::{CLOUDFRONT_ZONE_ID, EdgeInputs, EdgePlan, RECORD_TTL, RegionEdgeInputs, marker_name};
-use crate::edge::observed::{Claim, HealthCheckConfig, ObservedLoadBalancer, RecordSpec, diff};
-use crate::identity::adoption_refused;
-use warmstandby_api::DriftItem;
+use super::{
+    CLOUDFRONT_ZONE_ID, DnsAction, DnsInputs, DnsPlan, HealthCheckConfig, RECORD_TTL, RecordAction, RecordSpec,
+    marker_name,
+};
+use crate::compare::diff;
+use crate::edge::observed::ObservedLoadBalancer;
+use crate::identity::{Claim, adoption_refused};
+use crate::plan::Place;
 
-/// Region inputs by role.
-fn region<'a, 'b>(inputs: &'b EdgeInputs<'a>, role: RegionRole) -> &'b RegionEdgeInputs<'a> {
-    &inputs.regions[role.index()]
+fn api_lb<'a>(inputs: &DnsInputs<'a>, role: RegionRole) -> Option<&'a ObservedLoadBalancer> {
+    inputs.api[role.index()]
 }
 
-fn api_lb<'a>(inputs: &'a EdgeInputs<'_>, role: RegionRole) -> Option<&'a ObservedLoadBalancer> {
-    let r = region(inputs, role);
-    r.desired.tier("api").and_then(|t| r.observed.load_balancer(&t.load_balancer_name)).filter(|lb| lb.claim.is_ours())
-}
-
-/// Plans the global resources; returns the health check the stack's records
-/// and its alarm (the alarm family's) should use now: `None` while it is
-/// being created or adopted.
-pub(super) fn plan_global(plan: &mut EdgePlan, inputs: &EdgeInputs<'_>) -> Option<String> {
-    let g = inputs.global;
+/// Plans the public DNS; returns the health check the stack's records and
+/// its alarm (the alarm family's) should use now: `None` while it is being
+/// created or adopted.
+pub fn plan_public_dns(plan: &mut DnsPlan, inputs: &DnsInputs<'_>) -> Option<String> {
+    let g = inputs.desired;
     let o = inputs.observed;
     let health_check_id = plan_health_check(plan, inputs);
     // Records: validation CNAMEs, the api failover pair and the web alias.
@@ -56,7 +53,7 @@ pub(super) fn plan_global(plan: &mut EdgePlan, inputs: &EdgeInputs<'_>) -> Optio
             (Some(lb), false, _) | (Some(lb), true, Some(_)) => desired.push(RecordSpec {
                 name: api_fqdn.clone(),
                 rtype: "A".into(),
-                set_identifier: Some(region(inputs, role).desired.region.clone()),
+                set_identifier: Some(g.regions[role.index()].clone()),
                 failover: Some(if primary { "PRIMARY" } else { "SECONDARY" }.into()),
                 alias: Some((lb.dns_name.to_lowercase(), lb.zone_id.clone(), true)),
                 health_check_id: if primary { health_check_id.clone() } else { None },
@@ -97,8 +94,8 @@ pub(super) fn plan_global(plan: &mut EdgePlan, inputs: &EdgeInputs<'_>) -> Optio
 }
 
 /// The health check on the active region's api load balancer; its ID once it exists.
-fn plan_health_check(plan: &mut EdgePlan, inputs: &EdgeInputs<'_>) -> Option<String> {
-    let g = inputs.global;
+fn plan_health_check(plan: &mut DnsPlan, inputs: &DnsInputs<'_>) -> Option<String> {
+    let g = inputs.desired;
     let o = inputs.observed;
     let active_api = api_lb(inputs, g.active);
     let hc_want = active_api.map(|lb| HealthCheckConfig {
@@ -115,7 +112,7 @@ fn plan_health_check(plan: &mut EdgePlan, inputs: &EdgeInputs<'_>) -> Option<Str
     match &hc_want {
         None => plan.waiting.push("the health check waits for the active api load balancer".into()),
         Some(want) => {
-            let reference = inputs.owner.health_check_reference(&want.immutable_key());
+            let reference = g.owner.health_check_reference(&want.immutable_key());
             match o.health_checks.iter().find(|h| h.caller_reference == reference) {
                 None => plan.push(
                     Place::Global,
@@ -146,8 +143,8 @@ fn plan_health_check(plan: &mut EdgePlan, inputs: &EdgeInputs<'_>) -> Option<Str
 /// created), then changed to the spec where Route 53 can change it; its ID
 /// once it is ours.
 fn plan_adopted_health_check(
-    plan: &mut EdgePlan,
-    inputs: &EdgeInputs<'_>,
+    plan: &mut DnsPlan,
+    inputs: &DnsInputs<'_>,
     id: &str,
     want: Option<&HealthCheckConfig>,
 ) -> Option<String> {
@@ -190,14 +187,14 @@ fn plan_adopted_health_check(
 /// next to them: ours are created (never overwritten: CREATE fails if a
 /// record exists), repaired and deleted; anyone else's are left alone.
 fn plan_records(
-    plan: &mut EdgePlan,
-    inputs: &EdgeInputs<'_>,
+    plan: &mut DnsPlan,
+    inputs: &DnsInputs<'_>,
     zone_id: &str,
     desired: &[RecordSpec],
     validation_names: &[String],
 ) {
     let o = inputs.observed;
-    let marker_value = format!("\"{}\"", inputs.owner.owner_marker());
+    let marker_value = format!("\"{}\"", inputs.desired.owner.owner_marker());
     let mut changes: Vec<(RecordAction, RecordSpec)> = Vec::new();
     let mut names: Vec<&str> = desired.iter().map(|r| r.name.as_str()).collect();
     names.dedup();
@@ -220,7 +217,7 @@ fn plan_records(
             // a domain in an account: an identical one serves us as well.
             let validation = validation_names.iter().any(|v| v == name);
             let shared = validation && want.iter().all(|w| have.iter().any(|h| h == w));
-            if inputs.global.adopt_records && !validation && marker.is_none() {
+            if inputs.desired.adopt_records && !validation && marker.is_none() {
                 // Made by hand: marked as ours first; their differences show
                 // now and are changed once they are ours.
                 plan.push(

@@ -1,5 +1,5 @@
-//! The public hosted zone's records, health checks and (with
-//! `manageZone: true`) the public zone itself.
+//! The public DNS family's AWS side: the public hosted zone's records,
+//! health checks and (with `manageZone: true`) the public zone itself.
 //!
 //! The zone is found by name (or read directly by the ID of the last status).
 //! Only record names the stack manages are read into the model: the api and
@@ -11,24 +11,58 @@ use aws_sdk_route53::types::{
     AliasTarget, Change, ChangeAction, ChangeBatch, HealthCheckConfig as R53HealthCheckConfig, HealthCheckType,
     ResourceRecord, ResourceRecordSet, ResourceRecordSetFailover, RrType, Tag, TagResourceType,
 };
-use warmstandby_core::desired::DesiredGlobalEdge;
-use warmstandby_core::edge::observed::{Claim, HealthCheckConfig, ObservedHealthCheck, PublicZone, RecordSpec};
-use warmstandby_core::edge::plan::{DnsAction, RecordAction};
-use warmstandby_core::plan::ActionOutcome;
+use warmstandby_core::Password;
+use warmstandby_core::families::public_dns::{
+    DesiredPublicDns, DnsAction, HealthCheckConfig, ObservedHealthCheck, ObservedPublicDns, PublicDns, PublicZone,
+    RecordAction, RecordSpec,
+};
+use warmstandby_core::identity::Claim;
+use warmstandby_core::plan::{ActionOutcome, Place};
 
+use super::{AwsFamily, Observation, Reading};
 use crate::clients::AwsContext;
 use crate::errors::AwsError;
 use crate::errors::ok_or_gone;
 use crate::tags::Ownership;
+
+impl AwsFamily for PublicDns {
+    /// Route 53 is global: its reads count against the global resources.
+    /// The zone is read directly by the ID of the last status where it has it.
+    async fn observe(
+        aws: &AwsContext,
+        desired: &DesiredPublicDns,
+        owners: &[Ownership; 2],
+        reading: &Reading<'_>,
+    ) -> Observation<ObservedPublicDns> {
+        let hint = reading.status().and_then(|s| s.global.as_ref()).and_then(|g| g.public_zone_id.clone());
+        let owner = &owners[0];
+        let read = tokio::try_join!(
+            Box::pin(observe_zone(aws, desired, owner, hint.as_deref())),
+            Box::pin(observe_health_checks(aws, owner, desired.health_check.adopt.as_deref())),
+        )
+        .map(|((zone, records), health_checks)| ObservedPublicDns { zone, records, health_checks });
+        Observation::at(Place::Global, read)
+    }
+
+    async fn apply(
+        aws: &AwsContext,
+        _region: &str,
+        owner: &Ownership,
+        action: &DnsAction,
+        _password: &Password,
+    ) -> Result<ActionOutcome, AwsError> {
+        apply(aws, owner, action).await
+    }
+}
 
 fn bare(name: &str) -> String {
     name.trim_end_matches('.').to_lowercase()
 }
 
 /// The public zone and the records at the names we manage.
-pub async fn observe_zone(
+async fn observe_zone(
     aws: &AwsContext,
-    desired: &DesiredGlobalEdge,
+    desired: &DesiredPublicDns,
     owner: &Ownership,
     hint: Option<&str>,
 ) -> Result<(Option<PublicZone>, Vec<RecordSpec>), AwsError> {
@@ -65,7 +99,7 @@ pub async fn observe_zone(
 async fn list_records(
     aws: &AwsContext,
     zone_id: &str,
-    desired: &DesiredGlobalEdge,
+    desired: &DesiredPublicDns,
 ) -> Result<(Vec<RecordSpec>, String), AwsError> {
     let managed = [bare(&desired.api_fqdn), bare(&desired.web_fqdn)];
     let mut out = Vec::new();
@@ -113,7 +147,7 @@ async fn list_records(
 /// Health checks of this stack, recognised by their CallerReference
 /// prefix, and the one named for adoption by its ID, with its tags (one
 /// call a pass while `spec.healthCheck.adopt` is set).
-pub async fn observe_health_checks(
+async fn observe_health_checks(
     aws: &AwsContext,
     owner: &Ownership,
     adopt: Option<&str>,
@@ -128,7 +162,7 @@ pub async fn observe_health_checks(
         }
         let Some(c) = h.health_check_config() else { continue };
         let claim = if adopted {
-            super::claim(aws, TagResourceType::Healthcheck, h.id(), owner).await?
+            crate::route53::claim(aws, TagResourceType::Healthcheck, h.id(), owner).await?
         } else {
             Claim::Created
         };
@@ -203,7 +237,7 @@ async fn tag(
     Ok(())
 }
 
-pub async fn apply(aws: &AwsContext, owner: &Ownership, action: &DnsAction) -> Result<ActionOutcome, AwsError> {
+async fn apply(aws: &AwsContext, owner: &Ownership, action: &DnsAction) -> Result<ActionOutcome, AwsError> {
     let r53 = aws.route53();
     match action {
         DnsAction::CreatePublicZone { name } => {
@@ -287,12 +321,13 @@ pub async fn apply(aws: &AwsContext, owner: &Ownership, action: &DnsAction) -> R
         }
         DnsAction::AdoptHealthCheck { id } | DnsAction::ReleaseHealthCheck { id } => {
             let adopt = matches!(action, DnsAction::AdoptHealthCheck { .. });
-            super::adopt_or_release(aws, TagResourceType::Healthcheck, id, owner, "health-check/api", adopt).await
+            crate::route53::adopt_or_release(aws, TagResourceType::Healthcheck, id, owner, "health-check/api", adopt)
+                .await
         }
         DnsAction::AdoptRecords { zone_id, marker, .. } => {
             let mut marker = marker.clone();
             let at = crate::tags::adoption_time();
-            marker.values.push(format!("{}{at}\"", warmstandby_core::edge::inputs::ADOPTED_MARKER_PREFIX));
+            marker.values.push(format!("{}{at}\"", warmstandby_core::families::public_dns::ADOPTED_MARKER_PREFIX));
             let change = RecordAction::Create;
             Box::pin(apply(
                 aws,
