@@ -1,6 +1,6 @@
-//! A stack's data tier in one region: one concurrent observation of its
-//! families (`security_groups`, `rds`) and one exhaustive dispatch of its
-//! actions.
+//! A stack's data tier in one region: the observation of its database
+//! family (`rds`) and the dispatch of its actions. The security groups are
+//! their family's (`families::security_groups`).
 //!
 //! Each observe is one batched call per kind (RDS returns every resource of
 //! the region; ours are picked by tag or by our deterministic names).
@@ -14,7 +14,7 @@ use warmstandby_core::plan::ActionOutcome;
 use crate::clients::AwsContext;
 use crate::errors::AwsError;
 use crate::tags::Ownership;
-use crate::{fleet, rds, security_groups};
+use crate::{fleet, rds};
 
 /// Observes one region's data tier of one stack.
 pub async fn observe(
@@ -24,9 +24,8 @@ pub async fn observe(
 ) -> Result<ObservedDataTier, AwsError> {
     let region = desired.region.as_str();
     let rds = aws.rds(region);
-    let (sgs, (dbs, subnet_groups)) = tokio::try_join!(
-        Box::pin(fleet::security_groups(aws, region)),
-        Box::pin(async {
+    let (dbs, subnet_groups) = {
+        async {
             // A database reports its subnet group with the subnets: the
             // group is read on its own only while there is no database.
             let dbs = fleet::db_instances(aws, region).await?;
@@ -47,17 +46,13 @@ pub async fn observe(
                 Err(e) if e.is_not_found() => Ok((dbs, None)),
                 Err(e) => Err(e),
             }
-        }),
-    )?;
+        }
+        .await?
+    };
 
     let (databases, adoptable) =
         rds::ours(&dbs, &owner.uid, Some(desired.db_identifier.as_str()).filter(|_| desired.adopt));
-    let mut out = ObservedDataTier {
-        security_groups: security_groups::ours(&sgs, &owner.uid, aws.recent()),
-        databases,
-        adoptable,
-        ..Default::default()
-    };
+    let mut out = ObservedDataTier { databases, adoptable, ..Default::default() };
     // RDS reports replica lag only as a CloudWatch metric: one read of
     // every replica of ours in the replica's region.
     if matches!(desired.database, DesiredDatabase::Replica { .. })
@@ -112,7 +107,6 @@ pub async fn apply(
     action: &DataAction,
 ) -> Result<ActionOutcome, AwsError> {
     match action {
-        DataAction::SecurityGroup(a) => Box::pin(security_groups::apply(aws, region, owner, a)).await,
         DataAction::Database(a) => Box::pin(rds::apply(aws, region, owner, desired, password, a)).await,
     }
 }

@@ -37,7 +37,6 @@ pub mod pacing;
 pub mod rds;
 pub mod recent;
 pub mod route53;
-pub mod security_groups;
 pub mod shared;
 pub mod tags;
 pub mod waits;

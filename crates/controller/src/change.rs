@@ -231,7 +231,7 @@ pub fn attach_drift(changes: &mut [Change], drift: &[DriftItem]) -> Vec<DriftIte
 #[cfg(test)]
 mod tests {
     use super::*;
-    use warmstandby_core::data::plan::{DataAction, SecurityGroupAction};
+    use warmstandby_core::families::security_groups::SecurityGroupAction;
     use warmstandby_core::edge::plan::{ComputeAction, EdgeAction};
     use warmstandby_core::families::alarm::AlarmAction;
     use warmstandby_core::network::plan::NetworkAction;
@@ -242,12 +242,12 @@ mod tests {
         assert_eq!((c.kind.sign(), c.tier, c.resource_kind.as_str()), ('-', Tier::Network, "Vpc"));
         let c = of(
             Some("us-east-1"),
-            &DataAction::SecurityGroup(SecurityGroupAction::CreateSecurityGroup {
+            &SecurityGroupAction::CreateSecurityGroup {
                 component: "security-group/alb-web".into(),
                 name: "n".into(),
                 description: "d".into(),
                 vpc_id: "v".into(),
-            }),
+            },
         );
         assert_eq!((c.kind.sign(), c.tier), ('+', Tier::Web));
         let c = of(

@@ -14,6 +14,7 @@ pub mod instance_roles;
 pub mod private_dns;
 pub mod public_dns;
 pub mod secrets;
+pub mod security_groups;
 pub mod waf;
 
 use std::future::Future;

@@ -7,7 +7,6 @@ use warmstandby_core::data::observed::ObservedDataTier;
 use warmstandby_core::data::teardown::plan_data_teardown;
 use warmstandby_core::edge::observed::ObservedRegionEdge;
 use warmstandby_core::edge::plan::plan_edge_teardown;
-use warmstandby_core::families::bastion::instances_left;
 use warmstandby_core::placement::Placement;
 use warmstandby_core::stack_pass::Desired;
 use warmstandby_core::stack_pass::waiting::teardown_transitional;
@@ -66,18 +65,17 @@ pub async fn teardown(
     // What a family retains is released like what was adopted.
     warmstandby_core::retention::hold_retained_edge(&wanted.regions, &mut edge_observed.regions);
     wanted.families.hold_retained(&mut edge_observed.families);
-    // The load balancers and instances use the data tier's security groups:
-    // the data tier goes after them. The seam families use none of it.
     let edge_remaining = edge_observed.regions.iter().map(ObservedRegionEdge::live_count).sum::<usize>();
-    // What a kept (adopted) tier uses of ours stays with it.
+    // What a kept (adopted) tier uses of ours stays with it; a retained
+    // database is left once its security groups (their family's) name none
+    // of ours that go.
     let kept = edge_observed.regions.each_ref().map(ObservedRegionEdge::kept_references);
+    let groups = &edge_observed.families.security_groups;
     let plan = plan_data_teardown(
         [(&desired[0], &observed[0]), (&desired[1], &observed[1])],
         snapshot_suffix,
-        edge_remaining > 0,
+        [&groups[0], &groups[1]],
         [&kept[0].security_groups, &kept[1].security_groups],
-        // The bastion (the bastion family's, in the primary) uses them too.
-        [instances_left(&edge_observed.families.bastion), false],
     );
     // The load balancers wait for what points at them: the distribution
     // (the CDN family's) and the records (the public DNS family's).

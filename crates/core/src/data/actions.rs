@@ -3,53 +3,19 @@
 //! part of actions: the adapter receives the password separately, at the
 //! call that needs it.
 
-use crate::data::observed::ObservedRule;
 use crate::family::{Effect, FamilyAction};
-use crate::resource::{Kind, Scope, Tier};
+use crate::resource::Kind;
 
 /// One AWS change of the data tier, by family.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DataAction {
-    /// EC2 security groups (every tier's, created with the data tier).
-    SecurityGroup(SecurityGroupAction),
     /// RDS: the subnet group, the writer and its replica.
     Database(DatabaseAction),
 }
 
 crate::plan::into_family_action!(DataAction {
-    SecurityGroupAction => SecurityGroup,
     DatabaseAction => Database,
 });
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SecurityGroupAction {
-    CreateSecurityGroup {
-        component: String,
-        name: String,
-        description: String,
-        vpc_id: String,
-    },
-    AuthorizeIngress {
-        group_id: String,
-        rule: ObservedRule,
-    },
-    RevokeIngress {
-        group_id: String,
-        rule: ObservedRule,
-    },
-    DeleteSecurityGroup {
-        group_id: String,
-    },
-    /// Marks a fenced database's security group with the fencing failover's epoch.
-    TagGroupEpoch {
-        group_id: String,
-        epoch: i64,
-    },
-    /// Leaves a group a retained database uses, without our tags.
-    ReleaseGroup {
-        group_id: String,
-    },
-}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DatabaseAction {
@@ -115,50 +81,6 @@ pub enum DatabaseAction {
         identifier: String,
         arn: String,
     },
-}
-
-impl FamilyAction for SecurityGroupAction {
-    fn effect(&self) -> (Effect, Kind) {
-        let effect = match self {
-            SecurityGroupAction::CreateSecurityGroup { .. } => Effect::Create,
-            SecurityGroupAction::AuthorizeIngress { .. }
-            | SecurityGroupAction::RevokeIngress { .. }
-            | SecurityGroupAction::TagGroupEpoch { .. } => Effect::Update,
-            SecurityGroupAction::DeleteSecurityGroup { .. } => Effect::Delete,
-            SecurityGroupAction::ReleaseGroup { .. } => Effect::Release,
-        };
-        (effect, Kind::SecurityGroup)
-    }
-
-    /// A new group's row is its component's (`security-group/alb-web`);
-    /// an existing one is known by ID only and shown with the data tier.
-    fn tier(&self, scope: &Scope) -> Tier {
-        match self {
-            SecurityGroupAction::CreateSecurityGroup { component, .. } => {
-                Tier::of(scope, Kind::SecurityGroup, component)
-            }
-            _ => Tier::Data,
-        }
-    }
-
-    fn describe(&self) -> String {
-        match self {
-            SecurityGroupAction::CreateSecurityGroup { component, .. } => format!("create {component}"),
-            SecurityGroupAction::AuthorizeIngress { group_id, rule } => {
-                format!("allow tcp/{} on {group_id}", rule.from_port)
-            }
-            SecurityGroupAction::RevokeIngress { group_id, rule } => {
-                format!("revoke {}/{} on {group_id}", rule.protocol, rule.from_port)
-            }
-            SecurityGroupAction::DeleteSecurityGroup { group_id } => format!("delete {group_id}"),
-            SecurityGroupAction::TagGroupEpoch { group_id, epoch } => {
-                format!("tag the fence on {group_id} with epoch {epoch}")
-            }
-            SecurityGroupAction::ReleaseGroup { group_id } => {
-                format!("leave {group_id} with the retained database, untagged")
-            }
-        }
-    }
 }
 
 impl FamilyAction for DatabaseAction {

@@ -10,43 +10,6 @@ use warmstandby_api::RegionRole;
 use crate::placement::Placement;
 use crate::validate::ValidatedStack;
 
-/// Source of an ingress rule: a CIDR, or another of the stack's groups by role.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum RuleSource {
-    Cidr(String),
-    Group(String),
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct IngressRule {
-    pub port: i32,
-    pub source: RuleSource,
-}
-
-impl std::fmt::Display for IngressRule {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.source {
-            RuleSource::Cidr(c) => write!(f, "tcp/{} from {c}", self.port),
-            RuleSource::Group(g) => write!(f, "tcp/{} from sg {g}", self.port),
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DesiredSecurityGroup {
-    /// Role: `bastion`, `alb-web`, `alb-api`, `web`, `api`, `db`.
-    pub role: String,
-    pub name: String,
-    pub description: String,
-    pub ingress: Vec<IngressRule>,
-}
-
-impl DesiredSecurityGroup {
-    pub fn component(&self) -> String {
-        format!("security-group/{}", self.role)
-    }
-}
-
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WriterSettings {
     pub engine_version: String,
@@ -81,7 +44,6 @@ pub struct DesiredDataTier {
     pub region: String,
     /// `namespace/name`.
     pub owner: String,
-    pub security_groups: Vec<DesiredSecurityGroup>,
     pub db_subnet_group: String,
     pub db_identifier: String,
     /// `db_identifier` names an existing instance to adopt (`spec.database.adopt`),
@@ -95,8 +57,6 @@ pub struct DesiredDataTier {
     pub epoch: i64,
     /// A former writer here may be replaced by a replica (after a final snapshot).
     pub rebuild_replica: bool,
-    /// This region's database is fenced by the failover of this epoch.
-    pub fence_epoch: Option<i64>,
 }
 
 /// RDS identifier of the database in `role`'s region (stable across
@@ -120,46 +80,6 @@ pub fn adopted_identifier(spec: &warmstandby_api::ThreeTierStackSpec, role: Regi
 pub fn desired_data_tier(stack: &ValidatedStack, placement: &Placement, role: RegionRole) -> DesiredDataTier {
     let spec = &stack.spec;
     let region = stack.pair.region(role).region.clone();
-    let group = |role_name: &str, description: &str, ingress: Vec<IngressRule>| DesiredSecurityGroup {
-        role: role_name.to_string(),
-        name: stack.aws_name(role_name, 255),
-        description: description.to_string(),
-        ingress,
-    };
-    let from = |port: i32, g: &str| IngressRule { port, source: RuleSource::Group(g.to_string()) };
-    let world = |port: i32| IngressRule { port, source: RuleSource::Cidr("0.0.0.0/0".into()) };
-    let mut sgs = vec![
-        group(
-            "bastion",
-            "SSH to the bastion from the allowed networks",
-            spec.bastion
-                .allowed_cidrs
-                .iter()
-                .map(|c| IngressRule { port: 22, source: RuleSource::Cidr(c.clone()) })
-                .collect(),
-        ),
-        group("alb-web", "HTTP(S) to the web load balancer", vec![world(80), world(443)]),
-        group("alb-api", "HTTP(S) to the api load balancer", vec![world(80), world(443)]),
-        group(
-            "web",
-            "web servers: from the web load balancer and the bastion",
-            vec![from(spec.web.port, "alb-web"), from(22, "bastion")],
-        ),
-        group(
-            "api",
-            "api servers: from the api load balancer and the bastion",
-            vec![from(spec.api.port, "alb-api"), from(22, "bastion")],
-        ),
-        // A fenced region's database takes no writes: nothing may reach it.
-        group(
-            "db",
-            "MySQL: from the api servers only",
-            if placement.fenced == Some(role) { Vec::new() } else { vec![from(spec.database.port, "api")] },
-        ),
-    ];
-    for g in &mut sgs {
-        g.ingress.sort();
-    }
     let active = role == placement.data_active;
     let db = &spec.database;
     let database = if active {
@@ -187,7 +107,6 @@ pub fn desired_data_tier(stack: &ValidatedStack, placement: &Placement, role: Re
         role,
         region,
         owner: format!("{}/{}", stack.namespace, stack.name),
-        security_groups: sgs,
         db_subnet_group: stack.aws_name("db", 255).to_ascii_lowercase(),
         db_identifier: db_identifier(stack, role),
         adopt: adopted_identifier(spec, role).is_some(),
@@ -200,7 +119,6 @@ pub fn desired_data_tier(stack: &ValidatedStack, placement: &Placement, role: Re
         final_snapshot: db.final_snapshot,
         epoch: placement.epoch,
         rebuild_replica: !active && placement.fenced == Some(role) && placement.rebuild_allowed,
-        fence_epoch: (placement.fenced == Some(role) && placement.fence_epoch > 0).then_some(placement.fence_epoch),
     }
 }
 

@@ -1,35 +1,12 @@
 //! Observed data tier of one stack in one region.
 
-use crate::data::desired::IngressRule;
-
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ObservedDataTier {
-    pub security_groups: Vec<ObservedSecurityGroup>,
     pub db_subnet_groups: Vec<ObservedDbSubnetGroup>,
     pub databases: Vec<ObservedDatabase>,
     /// Instances `spec.database.adopt` names that are not this stack's yet
     /// (untagged, or tagged by another owner: the plan refuses those).
     pub adoptable: Vec<ObservedDatabase>,
-}
-
-/// An ingress rule as AWS reports it; a group source is a group ID.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct ObservedRule {
-    pub protocol: String,
-    pub from_port: i32,
-    pub to_port: i32,
-    pub cidr: Option<String>,
-    pub group_id: Option<String>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ObservedSecurityGroup {
-    pub id: String,
-    pub component: String,
-    pub vpc_id: String,
-    pub ingress: Vec<ObservedRule>,
-    /// The epoch of the failover that fenced it (tag `warmstandby.dev/epoch`).
-    pub epoch: Option<i64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -80,18 +57,5 @@ impl ObservedDatabase {
 
     pub fn is_available(&self) -> bool {
         self.status == "available"
-    }
-}
-
-/// Desired rules resolved against observed group IDs.
-pub fn rule_matches(want: &IngressRule, have: &ObservedRule, group_id_of: &dyn Fn(&str) -> Option<String>) -> bool {
-    if have.protocol != "tcp" || have.from_port != want.port || have.to_port != want.port {
-        return false;
-    }
-    match &want.source {
-        crate::data::desired::RuleSource::Cidr(c) => have.cidr.as_deref() == Some(c.as_str()),
-        crate::data::desired::RuleSource::Group(g) => {
-            have.group_id.is_some() && group_id_of(g).as_deref() == have.group_id.as_deref()
-        }
     }
 }

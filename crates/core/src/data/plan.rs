@@ -4,8 +4,8 @@
 use warmstandby_api::{DriftItem, RegionRole};
 
 pub use crate::data::actions::*;
-use crate::data::desired::{DesiredDataTier, DesiredDatabase, IngressRule, NetworkRefs, RuleSource};
-use crate::data::observed::{ObservedDataTier, ObservedDatabase, ObservedRule, rule_matches};
+use crate::data::desired::{DesiredDataTier, DesiredDatabase, NetworkRefs};
+use crate::data::observed::{ObservedDataTier, ObservedDatabase};
 
 /// Both regions' data tier plan, each action with the region it runs in.
 pub type DataPlan = crate::plan::Plan<(RegionRole, DataAction)>;
@@ -15,22 +15,9 @@ pub struct RegionInputs<'a> {
     pub desired: &'a DesiredDataTier,
     pub observed: &'a ObservedDataTier,
     pub network: &'a NetworkRefs,
-}
-
-fn tcp(port: i32, source: &RuleSource, group_id_of: &dyn Fn(&str) -> Option<String>) -> Option<ObservedRule> {
-    Some(ObservedRule {
-        protocol: "tcp".into(),
-        from_port: port,
-        to_port: port,
-        cidr: match source {
-            RuleSource::Cidr(c) => Some(c.clone()),
-            RuleSource::Group(_) => None,
-        },
-        group_id: match source {
-            RuleSource::Cidr(_) => None,
-            RuleSource::Group(g) => Some(group_id_of(g)?),
-        },
-    })
+    /// The ID of the region's `db` security group, once it exists (the
+    /// security groups family's): the database sits behind it alone.
+    pub db_group: Option<String>,
 }
 
 /// Plans the repair of both regions' data tiers.
@@ -52,80 +39,7 @@ pub fn plan_data_tier(regions: [RegionInputs<'_>; 2]) -> DataPlan {
 }
 
 fn plan_region(plan: &mut DataPlan, r: &RegionInputs<'_>, writer: Option<(&ObservedDatabase, &str)>) {
-    plan_security_groups(plan, r);
     plan_database(plan, r, writer);
-}
-
-/// The ID of the security group of `role` (`db`, `alb-web`, ...), once it exists.
-fn group_id(o: &ObservedDataTier, role: &str) -> Option<String> {
-    o.security_groups.iter().find(|g| g.component == format!("security-group/{role}")).map(|g| g.id.clone())
-}
-
-/// Security groups, then their rules (sources must exist first), and the fence's epoch.
-fn plan_security_groups(plan: &mut DataPlan, r: &RegionInputs<'_>) {
-    let (d, o) = (r.desired, r.observed);
-    let region = d.region.as_str();
-    let group_id_of = |role: &str| group_id(o, role);
-    let mut all_groups_exist = true;
-    for sg in &d.security_groups {
-        if group_id(o, &sg.role).is_none() {
-            all_groups_exist = false;
-            plan.push(
-                d.role,
-                SecurityGroupAction::CreateSecurityGroup {
-                    component: sg.component(),
-                    name: sg.name.clone(),
-                    description: sg.description.clone(),
-                    vpc_id: r.network.vpc_id.clone(),
-                },
-            );
-        }
-    }
-    if all_groups_exist {
-        for sg in &d.security_groups {
-            let Some(have) = o.security_groups.iter().find(|g| g.component == sg.component()) else { continue };
-            for want in &sg.ingress {
-                if !have.ingress.iter().any(|h| rule_matches(want, h, &group_id_of)) {
-                    plan.drift.push(DriftItem::new(
-                        region,
-                        "SecurityGroup",
-                        &have.id,
-                        &format!("ingress[{want}]"),
-                        "present",
-                        "missing",
-                    ));
-                    if let Some(rule) = tcp(want.port, &want.source, &group_id_of) {
-                        plan.push(d.role, SecurityGroupAction::AuthorizeIngress { group_id: have.id.clone(), rule });
-                    }
-                }
-            }
-            for h in &have.ingress {
-                if !sg.ingress.iter().any(|w: &IngressRule| rule_matches(w, h, &group_id_of)) {
-                    let source = h.cidr.clone().or(h.group_id.clone()).unwrap_or_default();
-                    plan.drift.push(DriftItem::new(
-                        region,
-                        "SecurityGroup",
-                        &have.id,
-                        &format!("ingress[{}/{}-{} from {source}]", h.protocol, h.from_port, h.to_port),
-                        "absent",
-                        "present",
-                    ));
-                    plan.push(
-                        d.role,
-                        SecurityGroupAction::RevokeIngress { group_id: have.id.clone(), rule: h.clone() },
-                    );
-                }
-            }
-        }
-    }
-
-    // A fence carries the epoch of the failover that set it.
-    if let (Some(epoch), Some(g)) =
-        (d.fence_epoch, o.security_groups.iter().find(|g| g.component == "security-group/db"))
-        && g.epoch.is_none_or(|e| e < epoch)
-    {
-        plan.push(d.role, SecurityGroupAction::TagGroupEpoch { group_id: g.id.clone(), epoch });
-    }
 }
 
 /// The DB subnet group and the database: a writer, a replica of the other
@@ -163,7 +77,7 @@ fn plan_database(plan: &mut DataPlan, r: &RegionInputs<'_>, writer: Option<(&Obs
 
     // Database.
     let db = o.databases.iter().find(|x| x.identifier == d.db_identifier);
-    let db_group = group_id(o, "db");
+    let db_group = r.db_group.clone();
     if d.adopt && db.is_none() {
         return plan_adoption(plan, r, db_group.as_deref());
     }

@@ -8,7 +8,7 @@
 use warmstandby_api::RegionRole;
 
 use super::{ADOPTED, Kind, Resource, Scope};
-use crate::data::desired::{DesiredDatabase, RuleSource, desired_data_tier};
+use crate::data::desired::{DesiredDatabase, desired_data_tier};
 use crate::edge::desired::{ImageSource, desired_region_edge};
 use crate::families::certificates::{desired_certificates, serving_keys};
 use crate::placement::Placement;
@@ -47,26 +47,6 @@ fn regional(stack: &ValidatedStack, role: RegionRole) -> Vec<Resource> {
     let k = |c: &str| key(role, c);
     let vpc = k("vpc");
     let mut out = Vec::new();
-
-    for group in &data.security_groups {
-        let rules: Vec<String> = group.ingress.iter().map(ToString::to_string).collect();
-        let mut r = Resource::new(&scope, &group.component(), Kind::SecurityGroup, group.name.clone())
-            .prop("ingress", if rules.is_empty() { "(none)".to_string() } else { rules.join("; ") })
-            .dep(&vpc);
-        let mut referenced: Vec<&str> = group
-            .ingress
-            .iter()
-            .filter_map(|rule| match &rule.source {
-                RuleSource::Group(g) => Some(g.as_str()),
-                RuleSource::Cidr(_) => None,
-            })
-            .collect();
-        referenced.dedup();
-        for g in referenced {
-            r = r.dep(k(&format!("security-group/{g}")));
-        }
-        out.push(r);
-    }
 
     // Data tier.
     out.push(

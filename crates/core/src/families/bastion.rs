@@ -198,7 +198,7 @@ impl StackFamily for Bastion {
         out.insert(at, r);
     }
 
-    /// Its subnet from the network, its security group from the data tier.
+    /// Its subnet from the network, its security group from the security groups family.
     fn plan(
         desired: &DesiredBastion,
         observed: &Vec<ObservedInstance>,
@@ -207,8 +207,8 @@ impl StackFamily for Bastion {
         let Some(b) = &desired.instance else { return Plan::default() };
         let primary = RegionRole::Primary.index();
         let subnet = around.nets.and_then(|n| n[primary].subnet_ids.get(&b.subnet_key)).map(String::as_str);
-        let group = around.data[primary].1.security_groups.iter().find(|g| g.component == "security-group/bastion");
-        plan_bastion(&desired.region, b, observed, subnet, group.map(|g| g.id.as_str()))
+        let group = around.security_group(primary, "bastion");
+        plan_bastion(&desired.region, b, observed, subnet, group.as_deref())
     }
 
     fn teardown(

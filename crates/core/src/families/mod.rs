@@ -22,6 +22,7 @@ pub mod instance_roles;
 pub mod private_dns;
 pub mod public_dns;
 pub mod secrets;
+pub mod security_groups;
 pub mod waf;
 
 use warmstandby_api::{DriftItem, ThreeTierStackStatus};
@@ -93,6 +94,18 @@ impl<'a> Neighbours<'a> {
     /// The spec asks for the alarm and there is none yet (reported under `DnsReady`).
     pub fn alarm_missing(&self) -> bool {
         self.seam.0.alarm.is_some() && self.seam.1.alarm.is_none()
+    }
+
+    /// The ID of the security group of `role` (`bastion`, `db`, ...) in
+    /// region `i` (primary first), once it exists.
+    pub fn security_group(&self, i: usize, role: &str) -> Option<String> {
+        security_groups::group_id(&self.seam.1.security_groups[i], role)
+    }
+
+    /// Instances of the bastion family's are not terminated yet (they use
+    /// the primary's security groups).
+    pub fn bastion_instances_left(&self) -> bool {
+        bastion::instances_left(&self.seam.1.bastion)
     }
 
     /// The distribution, as the CDN family sees it.
@@ -193,6 +206,7 @@ pub fn verdict<F: StackFamily>(condition: &'static str, problems: Vec<String>, d
 macro_rules! seam_families {
     ($then:ident) => {
         $then! {
+            security_groups: $crate::families::security_groups::SecurityGroups => SecurityGroups,
             bastion: $crate::families::bastion::Bastion => Bastion,
             private_dns: $crate::families::private_dns::PrivateDns => PrivateDns,
             public_dns: $crate::families::public_dns::PublicDns => PublicDns,

@@ -19,10 +19,10 @@ use crate::edge::observed::ObservedRegionEdge;
 use crate::edge::plan::{EdgeInputs, EdgePlan, RegionEdgeInputs, TierLaunch, plan_edge};
 use crate::edge::status::EdgeView;
 use crate::failover::{Decision, FailoverReason, Memory, Request};
-use crate::families::certificates;
 use crate::families::environment::launch_settings;
 use crate::families::secrets::Writer;
 use crate::families::{FamiliesDesired, FamiliesObserved, Neighbours, SeamPlan};
+use crate::families::{certificates, security_groups};
 use crate::next::Next;
 use crate::placement::Placement;
 use crate::plan::{PassOutcome, Place};
@@ -76,7 +76,7 @@ impl Snapshot {
     /// first layer, and the whole topology is what an apply would create.
     /// (The public zone is the customer's, there before the stack.)
     pub fn nothing_built(&self, desired: &Desired) -> bool {
-        self.data.iter().all(|d| d.security_groups.is_empty() && d.databases.is_empty())
+        self.data.iter().all(|d| d.databases.is_empty())
             && self.regions.iter().all(|r| {
                 // What is named for adoption and not ours yet is not the stack's.
                 !r.load_balancers.iter().any(|l| l.claim.is_ours())
@@ -177,7 +177,7 @@ pub fn decide(inputs: Inputs<'_>) -> Decided {
     let request_consumed = decision.progress.is_some() || decision.active == stack.spec.active_region;
     let placement = decision.placement(memory.epoch);
     let desired = Desired::of(validated, &placement).adopted_before(stack.status.as_ref());
-    let mut data_plan = plan_data(&desired.data, &snapshot.data, nets);
+    let mut data_plan = plan_data(&desired.data, snapshot, nets);
     let mut edge_plan = plan_edge_of(&desired, snapshot, nets, &placement);
     let around = Neighbours { nets: Some(nets), ..neighbours(&desired, snapshot, &placement) };
     let mut families_plan = desired.families.plan(&snapshot.families, &around);
@@ -342,7 +342,7 @@ pub fn conclude(
         validated.pair.region(r).region.clone()
     });
     let seen = (
-        observation::writer(&desired.data, &snapshot.data),
+        observation::writer(&desired.data, &snapshot.data, &snapshot.families.security_groups),
         observation::traffic(&desired.regions, &snapshot.regions, &snapshot.families),
     );
     let regions = [desired.data[0].region.as_str(), desired.data[1].region.as_str()];
@@ -456,20 +456,15 @@ fn adopted(
 /// `status.planned`'s action for the move an observed stack would make.
 pub const PLANNED_FAILOVER: &str = "failover";
 
-fn plan_data(desired: &[DesiredDataTier; 2], observed: &[ObservedDataTier; 2], nets: &[NetworkRefs; 2]) -> DataPlan {
-    plan_data_tier([
-        RegionInputs { desired: &desired[0], observed: &observed[0], network: &nets[0] },
-        RegionInputs { desired: &desired[1], observed: &observed[1], network: &nets[1] },
-    ])
-}
-
-/// The security group IDs by role (`web`, `alb-api`, ...) the edge needs.
-fn group_ids(observed: &ObservedDataTier) -> std::collections::BTreeMap<String, String> {
-    observed
-        .security_groups
-        .iter()
-        .filter_map(|g| g.component.strip_prefix("security-group/").map(|r| (r.to_string(), g.id.clone())))
-        .collect()
+/// The data tier's plan; the database sits behind the security groups family's `db` group.
+fn plan_data(desired: &[DesiredDataTier; 2], snapshot: &Snapshot, nets: &[NetworkRefs; 2]) -> DataPlan {
+    let groups = &snapshot.families.security_groups;
+    plan_data_tier([0, 1].map(|i| RegionInputs {
+        desired: &desired[i],
+        observed: &snapshot.data[i],
+        network: &nets[i],
+        db_group: security_groups::group_id(&groups[i], "db"),
+    }))
 }
 
 /// The writer whose password a rotation changes: the data-active region's
@@ -511,7 +506,7 @@ pub fn launch_of(
 
 /// The edge's plan.
 fn plan_edge_of(desired: &Desired, snapshot: &Snapshot, nets: &[NetworkRefs; 2], placement: &Placement) -> EdgePlan {
-    let groups = [group_ids(&snapshot.data[0]), group_ids(&snapshot.data[1])];
+    let groups = snapshot.families.security_groups.each_ref().map(|g| security_groups::ids_by_role(g));
     let launch = RegionRole::BOTH.map(|role| launch_of(desired, &snapshot.families, role, placement));
     let seen = &snapshot.families.certificates;
     let inputs = EdgeInputs {

@@ -7,6 +7,7 @@ use crate::desired::{DesiredDataTier, DesiredRegionEdge};
 use crate::edge::observed::ObservedRegionEdge;
 use crate::failover::{DbView, Memory, Observation};
 use crate::families::FamiliesObserved;
+use crate::families::security_groups::ObservedSecurityGroup;
 
 /// What AWS shows of each region for the machine.
 #[allow(clippy::too_many_arguments)]
@@ -31,7 +32,7 @@ pub fn observation(
             epoch: d.epoch,
         })
     });
-    let fenced = fenced(od);
+    let fenced = fenced(&seam.security_groups);
     let full_capacity = [0, 1].map(|i| {
         de[i].tiers.iter().all(|t| {
             let spec_capacity = if t.tier == "web" { stack.spec.web.capacity } else { stack.spec.api.capacity };
@@ -63,12 +64,12 @@ pub fn observation(
     }
 }
 
-/// Per region: its db security group admits no writer traffic (api).
-pub fn fenced(od: &[ObservedDataTier; 2]) -> [bool; 2] {
+/// Per region: its db security group (the security groups family's)
+/// admits no writer traffic (api).
+pub fn fenced(groups: &[Vec<ObservedSecurityGroup>; 2]) -> [bool; 2] {
     [0, 1].map(|i| {
-        let api = od[i].security_groups.iter().find(|g| g.component == "security-group/api").map(|g| g.id.clone());
-        od[i]
-            .security_groups
+        let api = groups[i].iter().find(|g| g.component == "security-group/api").map(|g| g.id.clone());
+        groups[i]
             .iter()
             .find(|g| g.component == "security-group/db")
             .is_some_and(|g| !g.ingress.iter().any(|r| r.group_id.is_some() && r.group_id == api))
@@ -94,8 +95,12 @@ pub fn traffic(de: &[DesiredRegionEdge; 2], oe: &[ObservedRegionEdge; 2], seam: 
 }
 
 /// Per region: its database takes writes (a writer, available, not fenced).
-pub fn writer(dd: &[DesiredDataTier; 2], od: &[ObservedDataTier; 2]) -> [bool; 2] {
-    let fenced = fenced(od);
+pub fn writer(
+    dd: &[DesiredDataTier; 2],
+    od: &[ObservedDataTier; 2],
+    groups: &[Vec<ObservedSecurityGroup>; 2],
+) -> [bool; 2] {
+    let fenced = fenced(groups);
     [0, 1].map(|i| {
         !fenced[i]
             && od[i]

@@ -29,11 +29,8 @@ pub fn region_stack_status(d: &DesiredDataTier, o: &ObservedDataTier) -> RegionS
     let db = o.databases.iter().find(|x| x.identifier == d.db_identifier);
     RegionStackStatus {
         region: d.region.clone(),
-        security_group_ids: o
-            .security_groups
-            .iter()
-            .map(|g| (g.component.trim_start_matches("security-group/").to_string(), g.id.clone()))
-            .collect::<BTreeMap<_, _>>(),
+        // The security groups family's (`families::security_groups`).
+        security_group_ids: BTreeMap::new(),
         // The bastion family's (`families::bastion`).
         bastion_instance_id: None,
         database: db.map(|x| DatabaseStatus {

@@ -1,21 +1,57 @@
-//! Security groups (EC2): read by our uid tag, rules in the API's shape.
+//! The security groups family's AWS side (EC2): each region's groups of
+//! ours, read by our uid tag from the region's tag-filtered listing (shared
+//! by the stacks of the region), rules in the API's shape.
 
-use crate::clients::AwsContext;
-use crate::errors::{AwsError, ok_or_gone};
-use crate::tags::{Ec2Tagging, Ownership};
 use aws_sdk_ec2::types::ResourceType;
 use aws_sdk_ec2::types::{IpPermission, IpRange, UserIdGroupPair};
-use warmstandby_api::{TAG_COMPONENT, TAG_UID};
-use warmstandby_core::data::observed::{ObservedRule, ObservedSecurityGroup};
-use warmstandby_core::data::plan::SecurityGroupAction;
-use warmstandby_core::plan::ActionOutcome;
+use warmstandby_api::{RegionRole, TAG_COMPONENT, TAG_UID};
+use warmstandby_core::Password;
+use warmstandby_core::families::security_groups::{
+    DesiredGroups, ObservedRule, ObservedSecurityGroup, SecurityGroupAction, SecurityGroups,
+};
+use warmstandby_core::plan::{ActionOutcome, Place};
 
+use super::{AwsFamily, Observation, Reading};
+use crate::clients::AwsContext;
+use crate::errors::{AwsError, ok_or_gone};
 use crate::tags::ec2_tag;
+use crate::tags::{Ec2Tagging, Ownership};
+
+impl AwsFamily for SecurityGroups {
+    /// Both regions at once; a failed read counts against its region.
+    async fn observe(
+        aws: &AwsContext,
+        desired: &[DesiredGroups; 2],
+        owners: &[Ownership; 2],
+        _reading: &Reading<'_>,
+    ) -> Observation<[Vec<ObservedSecurityGroup>; 2]> {
+        let read = |i: usize| async move {
+            let groups = crate::fleet::security_groups(aws, &desired[i].region).await?;
+            Ok::<_, AwsError>(ours(&groups, &owners[i].uid, aws.recent()))
+        };
+        let (primary, standby) = tokio::join!(Box::pin(read(0)), Box::pin(read(1)));
+        let mut seen = Observation::<[Vec<ObservedSecurityGroup>; 2]>::default();
+        let primary = seen.take(Place::Region(RegionRole::Primary), primary);
+        let standby = seen.take(Place::Region(RegionRole::Standby), standby);
+        seen.observed = [primary, standby];
+        seen
+    }
+
+    async fn apply(
+        aws: &AwsContext,
+        region: &str,
+        owner: &Ownership,
+        action: &SecurityGroupAction,
+        _password: &Password,
+    ) -> Result<ActionOutcome, AwsError> {
+        apply(aws, region, owner, action).await
+    }
+}
 
 /// Our security groups among a tag-filtered listing, with their ingress
 /// rules; a fence epoch this process tagged and EC2 does not show yet counts
 /// as set.
-pub(crate) fn ours(
+fn ours(
     groups: &[aws_sdk_ec2::types::SecurityGroup],
     uid: &str,
     recent: &crate::recent::RecentCreations,
@@ -78,7 +114,7 @@ pub(crate) fn ip_permission(rule: &ObservedRule) -> IpPermission {
 }
 
 /// Executes one security-group action in `region`.
-pub(crate) async fn apply(
+async fn apply(
     aws: &AwsContext,
     region: &str,
     owner: &Ownership,
