@@ -25,7 +25,6 @@ macro_rules! send_all {
 
 pub mod calls;
 pub mod clients;
-pub mod data_tier;
 pub mod discover;
 pub mod edge;
 pub mod errors;

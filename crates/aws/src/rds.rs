@@ -1,12 +1,11 @@
 //! MySQL on RDS: our instances (picked by tag from the region's listing),
 //! the replica's lag from CloudWatch, and RDS-shaped ownership tags.
 
-use crate::errors::{ErrorClass, ok_or_gone};
+use crate::errors::ok_or_gone;
 use warmstandby_api::TAG_UID;
 use warmstandby_core::Password;
 use warmstandby_core::data::observed::ObservedDatabase;
 use warmstandby_core::data::plan::DatabaseAction;
-use warmstandby_core::desired::{DesiredDataTier, DesiredDatabase};
 use warmstandby_core::plan::ActionOutcome;
 
 use crate::clients::AwsContext;
@@ -150,7 +149,6 @@ pub(crate) async fn apply(
     aws: &AwsContext,
     region: &str,
     owner: &Ownership,
-    desired: &DesiredDataTier,
     password: &Password,
     action: &DatabaseAction,
 ) -> Result<ActionOutcome, AwsError> {
@@ -168,38 +166,28 @@ pub(crate) async fn apply(
         DatabaseAction::DeleteDbSubnetGroup { name } => {
             ok_or_gone(send!("rds:DeleteDBSubnetGroup", rds.delete_db_subnet_group().db_subnet_group_name(name)))
         }
-        DatabaseAction::CreateWriter { identifier, subnet_group, group_id } => {
-            let DesiredDatabase::Writer(w) = &desired.database else {
-                return Err(AwsError::new(
-                    ErrorClass::InvalidSpec,
-                    "CreateDBInstance",
-                    "NotWriter",
-                    "this region holds the replica",
-                ));
-            };
-            send!(
-                "rds:CreateDBInstance",
-                rds.create_db_instance()
-                    .db_instance_identifier(identifier)
-                    .db_instance_class(&w.instance_class)
-                    .engine("mysql")
-                    .engine_version(&w.engine_version)
-                    .master_username(&w.master_username)
-                    .master_user_password(password.expose())
-                    .allocated_storage(w.allocated_storage_gib)
-                    .multi_az(w.multi_az)
-                    .storage_encrypted(w.storage_encrypted)
-                    .backup_retention_period(w.backup_retention_days)
-                    .deletion_protection(w.deletion_protection)
-                    .publicly_accessible(false)
-                    .db_subnet_group_name(subnet_group)
-                    .vpc_security_group_ids(group_id)
-                    .db_name(&w.database_name)
-                    .port(w.port)
-                    .set_tags(Some(rds_tags(owner, "db-instance", identifier)))
-            )
-            .map(|_| ActionOutcome::Done)
-        }
+        DatabaseAction::CreateWriter { identifier, subnet_group, group_id, settings: w } => send!(
+            "rds:CreateDBInstance",
+            rds.create_db_instance()
+                .db_instance_identifier(identifier)
+                .db_instance_class(&w.instance_class)
+                .engine("mysql")
+                .engine_version(&w.engine_version)
+                .master_username(&w.master_username)
+                .master_user_password(password.expose())
+                .allocated_storage(w.allocated_storage_gib)
+                .multi_az(w.multi_az)
+                .storage_encrypted(w.storage_encrypted)
+                .backup_retention_period(w.backup_retention_days)
+                .deletion_protection(w.deletion_protection)
+                .publicly_accessible(false)
+                .db_subnet_group_name(subnet_group)
+                .vpc_security_group_ids(group_id)
+                .db_name(&w.database_name)
+                .port(w.port)
+                .set_tags(Some(rds_tags(owner, "db-instance", identifier)))
+        )
+        .map(|_| ActionOutcome::Done),
         DatabaseAction::CreateReplica {
             identifier,
             source_arn,

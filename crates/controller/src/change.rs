@@ -231,9 +231,9 @@ pub fn attach_drift(changes: &mut [Change], drift: &[DriftItem]) -> Vec<DriftIte
 #[cfg(test)]
 mod tests {
     use super::*;
-    use warmstandby_core::families::security_groups::SecurityGroupAction;
     use warmstandby_core::edge::plan::{ComputeAction, EdgeAction};
     use warmstandby_core::families::alarm::AlarmAction;
+    use warmstandby_core::families::security_groups::SecurityGroupAction;
     use warmstandby_core::network::plan::NetworkAction;
 
     #[test]

@@ -101,7 +101,7 @@ impl PassOutcome {
 
 /// A tier's enum of family actions: `From` each family's action into it,
 /// and its `FamilyAction` answered by the family's own:
-/// `into_family_action!(DataAction { SecurityGroupAction => SecurityGroup, .. })`.
+/// `into_family_action!(EdgeAction { LoadBalancingAction => LoadBalancing, .. })`.
 macro_rules! into_family_action {
     ($family:ident { $($resource:ident => $variant:ident),* $(,)? }) => {
         impl $family {

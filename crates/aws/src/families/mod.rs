@@ -10,6 +10,7 @@ pub mod backup;
 pub mod bastion;
 pub mod cdn;
 pub mod certificates;
+pub mod database;
 pub mod instance_roles;
 pub mod private_dns;
 pub mod public_dns;

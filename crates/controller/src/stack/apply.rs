@@ -6,9 +6,7 @@ use std::future::Future;
 use futures::future::join_all;
 use warmstandby_api::RegionRole;
 use warmstandby_aws::edge;
-use warmstandby_aws::{AwsContext, AwsError, Ownership, data_tier, families};
-use warmstandby_core::data::plan::DataAction;
-use warmstandby_core::desired::DesiredDataTier;
+use warmstandby_aws::{AwsContext, AwsError, Ownership, families};
 use warmstandby_core::edge::plan::EdgeAction;
 use warmstandby_core::families::SeamAction;
 use warmstandby_core::family::FamilyAction;
@@ -29,7 +27,6 @@ pub(super) fn family_change(scope: Place, regions: [&str; 2], action: &impl Fami
 
 /// One pass's actions, by the tier (or the seam) that carries them.
 pub(super) struct Batches<'a> {
-    pub(super) data: &'a [(RegionRole, DataAction)],
     pub(super) edge: &'a [(Place, EdgeAction)],
     pub(super) families: &'a [(Place, SeamAction)],
 }
@@ -43,17 +40,14 @@ pub(super) async fn apply_all(
     owners: &[Ownership; 2],
     batches: Batches<'_>,
 ) -> (Vec<(String, Change)>, Vec<AwsError>) {
-    let regions = [desired.data[0].region.as_str(), desired.data[1].region.as_str()];
-    let (data, edge, families) = tokio::join!(
-        Box::pin(apply(aws, stack, &desired.data, owners, batches.data)),
+    let regions = desired.regions.each_ref().map(|r| r.region.as_str());
+    let (edge, families) = tokio::join!(
         Box::pin(apply_edge(aws, regions, owners, batches.edge)),
         Box::pin(apply_families(aws, stack, regions, owners, batches.families)),
     );
-    let (mut applied, mut errors) = data;
-    for (more, failed) in [edge, families] {
-        applied.extend(more);
-        errors.extend(failed);
-    }
+    let (mut applied, mut errors) = edge;
+    applied.extend(families.0);
+    errors.extend(families.1);
     (applied, errors)
 }
 
@@ -97,25 +91,6 @@ async fn apply_scoped<'a, A: FamilyAction, Run: Future<Output = Result<ActionOut
     .await;
     report(actions.iter().zip(results).map(|((scope, action), result)| {
         (edge::scope_region(*scope, regions), action.describe(), family_change(*scope, regions, action), result)
-    }))
-}
-
-/// Runs one batch of actions concurrently; each is logged without secrets.
-async fn apply(
-    aws: &AwsContext,
-    stack: &ValidatedStack,
-    desired: &[DesiredDataTier; 2],
-    owners: &[Ownership; 2],
-    actions: &[(RegionRole, DataAction)],
-) -> (Vec<(String, Change)>, Vec<AwsError>) {
-    let results = join_all(actions.iter().map(|(role, action)| {
-        let i = role.index();
-        Box::pin(data_tier::apply(aws, &desired[i].region, &owners[i], &desired[i], &stack.password, action))
-    }))
-    .await;
-    report(actions.iter().zip(results).map(|((role, action), result)| {
-        let region = desired[role.index()].region.as_str();
-        (region, action.describe(), change::of(Some(region), action), result)
     }))
 }
 

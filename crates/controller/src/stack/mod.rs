@@ -293,12 +293,12 @@ async fn reconcile_validated(
         }
     };
     memory::remember_replication(
-        &mut snapshot.data,
+        &mut snapshot.families.database,
         stack.status.as_ref(),
         warmstandby_core::stack_pass::record::seconds(now),
     );
     let recorded = stack.status.as_ref().is_some_and(|s| s.active_role.is_some());
-    memory::recover(&mut memory, recorded, &snapshot.data, &looking_for.data);
+    memory::recover(&mut memory, recorded, &snapshot.families.database, &looking_for.families.database);
 
     let signals = if detecting {
         let api_path = &validated.spec.api.health_check_path;
@@ -332,21 +332,16 @@ async fn reconcile_validated(
     }
 
     let desired = &decided.desired;
-    let regions = [desired.data[0].region.as_str(), desired.data[1].region.as_str()];
+    let regions = desired.regions.each_ref().map(|r| r.region.as_str());
     let (applied, changes, errors) = if intent == Intent::Apply {
-        let batches = Batches {
-            data: &decided.data_plan.actions,
-            edge: &decided.edge_plan.actions,
-            families: &decided.families_plan.actions,
-        };
+        let batches = Batches { edge: &decided.edge_plan.actions, families: &decided.families_plan.actions };
         let (applied, errors) = apply_all(aws, &validated, desired, &owners, batches).await;
         let (applied, changes): (Vec<String>, Vec<Change>) = applied.into_iter().unzip();
         let (errors, _throttled) = crate::set_throttles_aside(errors);
         (applied, changes, errors)
     } else {
         let mut changes: Vec<Change> =
-            decided.data_plan.actions.iter().map(|(role, a)| change::of(Some(regions[role.index()]), a)).collect();
-        changes.extend(decided.edge_plan.actions.iter().map(|(scope, a)| family_change(*scope, regions, a)));
+            decided.edge_plan.actions.iter().map(|(scope, a)| family_change(*scope, regions, a)).collect();
         changes.extend(decided.families_plan.actions.iter().map(|(scope, a)| family_change(*scope, regions, a)));
         (Vec::new(), changes, Vec::new())
     };

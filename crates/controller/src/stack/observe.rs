@@ -4,15 +4,13 @@
 use warmstandby_api::{RegionRole, ThreeTierStack, ThreeTierStackStatus};
 use warmstandby_aws::edge::{self, EdgeHints};
 use warmstandby_aws::families::Reading;
-use warmstandby_aws::{AwsContext, AwsError, Ownership, data_tier, families};
-use warmstandby_core::data::observed::ObservedDataTier;
-use warmstandby_core::desired::DesiredDataTier;
+use warmstandby_aws::{AwsContext, AwsError, Ownership, families};
 use warmstandby_core::edge::observed::ObservedRegionEdge;
 use warmstandby_core::plan::Place;
 use warmstandby_core::stack_pass::{Desired, Snapshot};
 use warmstandby_core::validate::ValidatedStack;
 
-/// Observes both regions' data and edge tiers and the global resources at
+/// Observes both regions' edge tiers and every family on the seam at
 /// once. With a failover policy, one region that cannot be reached does not
 /// stop the pass: the other region and the global resources can still
 /// serve, and the unreachable one keeps its last known edge.
@@ -25,25 +23,25 @@ pub(super) async fn observe(
 ) -> Result<Snapshot, AwsError> {
     let hints = hints(stack.status.as_ref());
     let reading = Reading::Pass { status: stack.status.as_ref(), password: &validated.password };
-    let (d0, d1, e0, e1, seam) = tokio::join!(
-        Box::pin(data_tier::observe(aws, &desired.data[0], &owners[0])),
-        Box::pin(data_tier::observe(aws, &desired.data[1], &owners[1])),
+    let (e0, e1, seam) = tokio::join!(
         Box::pin(observe_region_edge(aws, desired, owners, &hints, 0)),
         Box::pin(observe_region_edge(aws, desired, owners, &hints, 1)),
         Box::pin(families::observe(aws, &desired.families, owners, &reading)),
     );
-    // A seam family's reads of one region (the secret's, in the primary)
-    // are that region's to reach.
+    // A seam family's reads of one region (the database's, the security
+    // groups', the secret's in the primary) are that region's to reach.
     let at = |role: RegionRole| seam.failure_at(Place::Region(role));
     let region_errors = [
-        d0.as_ref().err().or(e0.as_ref().err()).or(at(RegionRole::Primary)).cloned(),
-        d1.as_ref().err().or(e1.as_ref().err()).or(at(RegionRole::Standby)).cloned(),
+        e0.as_ref().err().or(at(RegionRole::Primary)).cloned(),
+        e1.as_ref().err().or(at(RegionRole::Standby)).cloned(),
     ];
-    // A region is cut off when every read of it failed as an outage fails
-    // (a throttled or single failed read means it answers).
+    // A region is cut off when its reads failed as an outage fails, the
+    // edge's and the seam families' both (a throttled or single failed read
+    // means it answers).
+    let outage = |e: Option<&AwsError>| e.is_some_and(|e| e.class.suggests_outage());
     let cut_off = [
-        matches!((&d0, &e0), (Err(a), Err(b)) if a.class.suggests_outage() && b.class.suggests_outage()),
-        matches!((&d1, &e1), (Err(a), Err(b)) if a.class.suggests_outage() && b.class.suggests_outage()),
+        outage(e0.as_ref().err()) && outage(at(RegionRole::Primary)),
+        outage(e1.as_ref().err()) && outage(at(RegionRole::Standby)),
     ];
     // The global resources (the seam families': the public DNS, CloudFront,
     // the web ACL, IAM) must answer for one region's outage to be tolerated.
@@ -58,12 +56,11 @@ pub(super) async fn observe(
     }
     for (i, down) in unreachable.iter().enumerate() {
         if *down {
-            tracing::warn!(region = %desired.data[i].region, "region unreachable; going on with the other one");
+            tracing::warn!(region = %desired.regions[i].region, "region unreachable; going on with the other one");
         }
     }
     let last_known = |role: RegionRole| last_known_edge(stack.status.as_ref(), role, desired);
     Ok(Snapshot {
-        data: [d0.unwrap_or_default(), d1.unwrap_or_default()],
         regions: [
             e0.unwrap_or_else(|_| last_known(RegionRole::Primary)),
             e1.unwrap_or_else(|_| last_known(RegionRole::Standby)),
@@ -73,18 +70,6 @@ pub(super) async fn observe(
         families: seam.observed,
         unreachable,
     })
-}
-
-pub(super) async fn observe_both(
-    aws: &AwsContext,
-    desired: &[DesiredDataTier; 2],
-    owners: &[Ownership; 2],
-) -> Result<[ObservedDataTier; 2], AwsError> {
-    let (a, b) = tokio::try_join!(
-        Box::pin(data_tier::observe(aws, &desired[0], &owners[0])),
-        Box::pin(data_tier::observe(aws, &desired[1], &owners[1])),
-    )?;
-    Ok([a, b])
 }
 
 /// What teardown finds of the edge and compute tiers and the families on the seam.

@@ -3,8 +3,6 @@
 use warmstandby_api::RegionRole;
 use warmstandby_aws::AwsContext;
 use warmstandby_aws::edge::EdgeHints;
-use warmstandby_core::data::observed::ObservedDataTier;
-use warmstandby_core::data::teardown::plan_data_teardown;
 use warmstandby_core::edge::observed::ObservedRegionEdge;
 use warmstandby_core::edge::plan::plan_edge_teardown;
 use warmstandby_core::placement::Placement;
@@ -13,7 +11,7 @@ use warmstandby_core::stack_pass::waiting::teardown_transitional;
 use warmstandby_core::validate::{StackInputs, validate_stack_for_teardown};
 
 use super::apply::{Batches, apply_all};
-use super::observe::{observe_both, observe_edge};
+use super::observe::observe_edge;
 use super::owner;
 use crate::{TeardownOutcome, TeardownWait};
 
@@ -47,15 +45,10 @@ pub async fn teardown(
     }
     // Teardown deletes whatever is ours wherever it is: the spec's placement names it all.
     let wanted = Desired::of(&validated, &Placement::of_spec(&validated));
-    let desired = &wanted.data;
     let owners = [p, s];
     // No hints: teardown searches for everything that is ours.
     let no_hints = EdgeHints::default();
-    let (observed, edge_observed) = tokio::join!(
-        Box::pin(observe_both(aws, desired, &owners)),
-        Box::pin(observe_edge(aws, &wanted, &owners, &no_hints)),
-    );
-    let (observed, mut edge_observed) = match observed.and_then(|d| edge_observed.map(|e| (d, e))) {
+    let mut edge_observed = match observe_edge(aws, &wanted, &owners, &no_hints).await {
         Ok(o) => o,
         Err(e) => {
             let (errors, waiting) = crate::set_throttles_aside(vec![e]);
@@ -66,17 +59,6 @@ pub async fn teardown(
     warmstandby_core::retention::hold_retained_edge(&wanted.regions, &mut edge_observed.regions);
     wanted.families.hold_retained(&mut edge_observed.families);
     let edge_remaining = edge_observed.regions.iter().map(ObservedRegionEdge::live_count).sum::<usize>();
-    // What a kept (adopted) tier uses of ours stays with it; a retained
-    // database is left once its security groups (their family's) name none
-    // of ours that go.
-    let kept = edge_observed.regions.each_ref().map(ObservedRegionEdge::kept_references);
-    let groups = &edge_observed.families.security_groups;
-    let plan = plan_data_teardown(
-        [(&desired[0], &observed[0]), (&desired[1], &observed[1])],
-        snapshot_suffix,
-        [&groups[0], &groups[1]],
-        [&kept[0].security_groups, &kept[1].security_groups],
-    );
     // The load balancers wait for what points at them: the distribution
     // (the CDN family's) and the records (the public DNS family's).
     let seam = &edge_observed.families;
@@ -85,11 +67,10 @@ pub async fn teardown(
         warmstandby_core::families::public_dns::records_left(&wanted.families.public_dns, &seam.public_dns);
     let edge_plan =
         plan_edge_teardown([&edge_observed.regions[0], &edge_observed.regions[1]], distribution_left, records_left);
-    let around = warmstandby_core::stack_pass::neighbours_of(&wanted, &observed, &edge_observed.regions, seam);
+    // The writer's final snapshot is named after this teardown's time.
+    let around = warmstandby_core::stack_pass::neighbours_of(&wanted, &edge_observed.regions, seam, snapshot_suffix);
     let families_plan = wanted.families.teardown(seam, &around);
-    let remaining = observed.iter().map(ObservedDataTier::live_count).sum::<usize>()
-        + edge_remaining
-        + wanted.families.live_count(seam);
+    let remaining = edge_remaining + wanted.families.live_count(seam);
     if remaining == 0 {
         return TeardownOutcome {
             finished: true,
@@ -97,12 +78,11 @@ pub async fn teardown(
             ..Default::default()
         };
     }
-    let regions = [desired[0].region.as_str(), desired[1].region.as_str()];
-    let batches = Batches { data: &plan.actions, edge: &edge_plan.actions, families: &families_plan.actions };
+    let regions = wanted.regions.each_ref().map(|r| r.region.as_str());
+    let batches = Batches { edge: &edge_plan.actions, families: &families_plan.actions };
     let (applied, errors) = apply_all(aws, &validated, &wanted, &owners, batches).await;
     let (errors, throttled) = crate::set_throttles_aside(errors);
-    let mut waiting = plan.waiting;
-    waiting.extend(throttled);
+    let mut waiting = throttled;
     waiting.extend(edge_plan.waiting);
     waiting.extend(families_plan.waiting);
     let only_waiting = applied.is_empty();
@@ -110,7 +90,7 @@ pub async fn teardown(
     let mut out = TeardownOutcome { applied, changes, waiting, errors, remaining, ..Default::default() };
     let transitional = teardown_transitional(
         regions,
-        [&observed[0], &observed[1]],
+        [&edge_observed.families.database[0], &edge_observed.families.database[1]],
         [&edge_observed.regions[0], &edge_observed.regions[1]],
         &edge_observed.families,
     );
@@ -118,20 +98,11 @@ pub async fn teardown(
     out
 }
 
-/// What a finished teardown left in place on purpose (released, untagged).
-/// Databases named for adoption but never adopted were never ours: not told.
+/// What a finished teardown left in place on purpose (released, untagged):
+/// the kept server tiers and what each family on the seam says it left.
 fn retained(wanted: &Desired, status: Option<&warmstandby_api::ThreeTierStackStatus>) -> Option<String> {
-    let d = &wanted.data;
     let adopted = status.map(|s| s.adopted.as_slice()).unwrap_or_default();
-    let was_ours =
-        |d: &warmstandby_core::desired::DesiredDataTier| !d.adopt || adopted.iter().any(|a| a.id == d.db_identifier);
     let mut kept = Vec::new();
-    if d[0].retain_database && d.iter().any(was_ours) {
-        kept.push(format!(
-            "databases {} ({}) and {} ({}) (spec.database.deletionPolicy is Retain, the default for adopted ones)",
-            d[0].db_identifier, d[0].region, d[1].db_identifier, d[1].region
-        ));
-    }
     let tiers_before = kept.len();
     for (d, role) in wanted.regions.iter().zip(["primary", "standby"]) {
         let was_adopted = |t: &&warmstandby_core::desired::DesiredTier| {

@@ -1,21 +1,9 @@
-//! The data tier's changes, one enum per AWS family, so each adapter takes
-//! exactly its own actions and the dispatch is one match. Secrets are not
+//! The database family's changes (`families::database`). Secrets are not
 //! part of actions: the adapter receives the password separately, at the
 //! call that needs it.
 
 use crate::family::{Effect, FamilyAction};
 use crate::resource::Kind;
-
-/// One AWS change of the data tier, by family.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum DataAction {
-    /// RDS: the subnet group, the writer and its replica.
-    Database(DatabaseAction),
-}
-
-crate::plan::into_family_action!(DataAction {
-    DatabaseAction => Database,
-});
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DatabaseAction {
@@ -35,6 +23,8 @@ pub enum DatabaseAction {
         identifier: String,
         subnet_group: String,
         group_id: String,
+        /// The spec's engine, class, storage, backups and names.
+        settings: Box<crate::data::desired::WriterSettings>,
     },
     CreateReplica {
         identifier: String,

@@ -34,6 +34,8 @@ pub enum DesiredDatabase {
         source_region: String,
         /// The replica is the disaster-recovery copy: protected like the writer.
         deletion_protection: bool,
+        /// Encrypted like its writer (with a key of its own region).
+        storage_encrypted: bool,
     },
 }
 
@@ -101,6 +103,7 @@ pub fn desired_data_tier(stack: &ValidatedStack, placement: &Placement, role: Re
             source_identifier: db_identifier(stack, role.other()),
             source_region: stack.pair.region(role.other()).region.clone(),
             deletion_protection: db.deletion_protection,
+            storage_encrypted: db.storage_encrypted,
         }
     };
     DesiredDataTier {

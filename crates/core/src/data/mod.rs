@@ -1,7 +1,7 @@
-//! The data tier (security groups, MySQL writer and replica; the bastion,
-//! private DNS and backups are on the family seam, `families`): desired
-//! state, observation and plan. Its
-//! conditions are computed with the stack's (`stack_pass::status`).
+//! The database family's model and planning (its place on the family seam
+//! is `families::database`): the DB subnet group and the MySQL writer and
+//! replica, desired state, observation, plan and teardown. Its conditions
+//! are computed with the stack's (`stack_pass::status`).
 
 pub mod actions;
 pub mod desired;

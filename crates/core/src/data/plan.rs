@@ -8,7 +8,7 @@ use crate::data::desired::{DesiredDataTier, DesiredDatabase, NetworkRefs};
 use crate::data::observed::{ObservedDataTier, ObservedDatabase};
 
 /// Both regions' data tier plan, each action with the region it runs in.
-pub type DataPlan = crate::plan::Plan<(RegionRole, DataAction)>;
+pub type DataPlan = crate::plan::Plan<(RegionRole, DatabaseAction)>;
 
 /// What a region needs from outside its own observation.
 pub struct RegionInputs<'a> {
@@ -82,13 +82,14 @@ fn plan_database(plan: &mut DataPlan, r: &RegionInputs<'_>, writer: Option<(&Obs
         return plan_adoption(plan, r, db_group.as_deref());
     }
     match (&d.database, db) {
-        (DesiredDatabase::Writer(_), None) => match (subnet_group, &db_group) {
+        (DesiredDatabase::Writer(w), None) => match (subnet_group, &db_group) {
             (Some(_), Some(g)) => plan.push(
                 d.role,
                 DatabaseAction::CreateWriter {
                     identifier: d.db_identifier.clone(),
                     subnet_group: d.db_subnet_group.clone(),
                     group_id: g.clone(),
+                    settings: Box::new(w.clone()),
                 },
             ),
             _ => plan.waiting.push("the database waits for its subnet group and security group".into()),

@@ -145,13 +145,9 @@ fn kinds(plan: &DataPlan) -> Vec<String> {
         .collect()
 }
 
-/// An action's Debug text without its family: `CreateWriter { .. }`.
-fn inner(a: &DataAction) -> String {
-    let text = format!("{a:?}");
-    match text.split_once('(') {
-        Some((_, rest)) => rest.strip_suffix(')').unwrap_or(rest).to_string(),
-        None => text,
-    }
+/// An action's Debug text: `CreateWriter { .. }`.
+fn inner(a: &DatabaseAction) -> String {
+    format!("{a:?}")
 }
 
 #[test]
@@ -174,7 +170,7 @@ fn the_writer_waits_for_its_groups_and_comes_before_the_replica() {
     assert!(!k.iter().any(|x| x.ends_with("CreateReplica")));
     assert!(p.waiting.iter().any(|w| w.contains("the replica waits")), "{:?}", p.waiting);
     let writer = p.actions.iter().find_map(|(_, a)| match a {
-        DataAction::Database(DatabaseAction::CreateWriter { group_id, .. }) => Some(group_id.as_str()),
+        DatabaseAction::CreateWriter { group_id, .. } => Some(group_id.as_str()),
         _ => None,
     });
     assert_eq!(writer, Some("sg-east-db"), "behind the db group alone");
@@ -238,17 +234,13 @@ fn teardown_rounds(d: &[DesiredDataTier; 2], mut o: [Region; 2]) -> Vec<Vec<Stri
         for (role, a) in p.actions {
             let m = &mut o[role.index()];
             match a {
-                DataAction::Database(DatabaseAction::UnprotectDatabase { identifier }) => m
+                DatabaseAction::UnprotectDatabase { identifier } => m
                     .databases
                     .iter_mut()
                     .filter(|x| x.identifier == identifier)
                     .for_each(|x| x.deletion_protection = false),
-                DataAction::Database(DatabaseAction::DeleteDatabase { identifier, .. }) => {
-                    m.databases.retain(|x| x.identifier != identifier)
-                }
-                DataAction::Database(DatabaseAction::DeleteDbSubnetGroup { name }) => {
-                    m.db_subnet_groups.retain(|g| g.name != name)
-                }
+                DatabaseAction::DeleteDatabase { identifier, .. } => m.databases.retain(|x| x.identifier != identifier),
+                DatabaseAction::DeleteDbSubnetGroup { name } => m.db_subnet_groups.retain(|g| g.name != name),
                 other => panic!("teardown planned a non-delete: {other:?}"),
             }
         }
@@ -312,11 +304,12 @@ fn deletion_protection_is_only_lifted_for_a_requested_delete() {
     let o = built(&d);
     let nets = [net("east"), net("west")];
     let p = plan_both(&d, &o, &nets);
-    assert!(!p.actions.iter().any(|(_, a)| matches!(
-        a,
-        DataAction::Database(DatabaseAction::UnprotectDatabase { .. })
-            | DataAction::Database(DatabaseAction::DeleteDatabase { .. })
-    )));
+    assert!(
+        !p.actions.iter().any(|(_, a)| matches!(
+            a,
+            DatabaseAction::UnprotectDatabase { .. } | DatabaseAction::DeleteDatabase { .. }
+        ))
+    );
 }
 
 #[test]
@@ -327,7 +320,7 @@ fn an_encrypted_writer_gets_a_replica_with_a_key_of_its_own_region() {
     o[0].databases.push(database(&d[0].db_identifier, None, true));
     let p = plan_both(&d, &o, &nets);
     let replica = p.actions.iter().find_map(|(_, a)| match a {
-        DataAction::Database(DatabaseAction::CreateReplica { kms_key_id, deletion_protection, source_arn, .. }) => {
+        DatabaseAction::CreateReplica { kms_key_id, deletion_protection, source_arn, .. } => {
             Some((kms_key_id.clone(), *deletion_protection, source_arn.clone()))
         }
         _ => None,
@@ -445,9 +438,7 @@ fn an_adopted_database_gets_the_stacks_db_group_alone_and_is_released_when_retai
     o[0].databases.push(adopted.clone());
     let p = adopt_plan(&d, &o);
     let modify = p.actions.iter().find_map(|(_, a)| match a {
-        DataAction::Database(DatabaseAction::ModifyDatabase { identifier, changes }) if identifier == "shop-db" => {
-            Some(changes.clone())
-        }
+        DatabaseAction::ModifyDatabase { identifier, changes } if identifier == "shop-db" => Some(changes.clone()),
         _ => None,
     });
     assert_eq!(modify, Some(vec![("securityGroups".to_string(), "sg-east-db".to_string())]));

@@ -1,6 +1,6 @@
 //! Deleting a stack's data tier in both regions, in the reverse of creation.
 
-use crate::data::actions::{DataAction, DatabaseAction};
+use crate::data::actions::DatabaseAction;
 use crate::data::desired::DesiredDataTier;
 use crate::data::observed::{ObservedDataTier, ObservedDatabase};
 use crate::data::plan::DataPlan;
@@ -32,15 +32,15 @@ pub fn plan_data_teardown(
             retain_databases: d.retain_database,
             ..Default::default()
         };
-        let mut push = |a: DataAction| plan.actions.push((d.role, a));
+        let mut push = |a: DatabaseAction| plan.actions.push((d.role, a));
         for db in o.databases.iter().filter(|_| d.retain_database) {
             if retained_database_waits(groups[i], db, &around) {
                 plan.waiting.push(format!("{} is left once its security group names none of ours", db.identifier));
                 continue;
             }
-            push(DatabaseAction::ReleaseDatabase { identifier: db.identifier.clone(), arn: db.arn.clone() }.into());
+            push(DatabaseAction::ReleaseDatabase { identifier: db.identifier.clone(), arn: db.arn.clone() });
             for g in o.db_subnet_groups.iter().filter(|g| db.subnet_group.as_deref() == Some(g.name.as_str())) {
-                push(DatabaseAction::ReleaseDbSubnetGroup { name: g.name.clone(), arn: g.arn.clone() }.into());
+                push(DatabaseAction::ReleaseDbSubnetGroup { name: g.name.clone(), arn: g.arn.clone() });
             }
         }
         for db in o.databases.iter().filter(|_| !d.retain_database) {
@@ -52,20 +52,20 @@ pub fn plan_data_teardown(
             // unless the spec says otherwise.
             if db.is_replica() || !replicas_left {
                 if db.deletion_protection {
-                    push(DatabaseAction::UnprotectDatabase { identifier: db.identifier.clone() }.into());
+                    push(DatabaseAction::UnprotectDatabase { identifier: db.identifier.clone() });
                 } else {
                     let snapshot = (!db.is_replica() && d.final_snapshot)
                         .then(|| format!("{}-final-{snapshot_suffix}", db.identifier));
-                    push(
-                        DatabaseAction::DeleteDatabase { identifier: db.identifier.clone(), final_snapshot: snapshot }
-                            .into(),
-                    );
+                    push(DatabaseAction::DeleteDatabase {
+                        identifier: db.identifier.clone(),
+                        final_snapshot: snapshot,
+                    });
                 }
             }
         }
         if o.databases.is_empty() {
             for g in &o.db_subnet_groups {
-                push(DatabaseAction::DeleteDbSubnetGroup { name: g.name.clone() }.into());
+                push(DatabaseAction::DeleteDbSubnetGroup { name: g.name.clone() });
             }
         }
     }

@@ -8,7 +8,6 @@
 use warmstandby_api::RegionRole;
 
 use super::{ADOPTED, Kind, Resource, Scope};
-use crate::data::desired::{DesiredDatabase, desired_data_tier};
 use crate::edge::desired::{ImageSource, desired_region_edge};
 use crate::families::certificates::{desired_certificates, serving_keys};
 use crate::placement::Placement;
@@ -34,51 +33,19 @@ fn global_key(component: &str) -> String {
     format!("global/{component}")
 }
 
-/// One region's resources, drawn from the same typed desired state the
-/// planner works from (data tier, then edge and compute), so the offline
-/// topology and `apply` cannot disagree.
+/// One region's edge and compute resources, drawn from the same typed
+/// desired state the planner works from, so the offline topology and
+/// `apply` cannot disagree (the families on the seam add theirs in
+/// `global`).
 fn regional(stack: &ValidatedStack, role: RegionRole) -> Vec<Resource> {
     let placement = Placement::of_spec(stack);
-    let data = desired_data_tier(stack, &placement, role);
     let edge = desired_region_edge(stack, &placement, role);
     // The certificate the HTTPS listeners serve, and its validation.
     let serving = serving_keys(&desired_certificates(stack), Place::Region(role));
-    let scope = Scope::Region { role, region: data.region.clone() };
+    let scope = Scope::Region { role, region: edge.region.clone() };
     let k = |c: &str| key(role, c);
     let vpc = k("vpc");
     let mut out = Vec::new();
-
-    // Data tier.
-    out.push(
-        Resource::new(&scope, "db-subnet-group", Kind::DbSubnetGroup, data.db_subnet_group.clone())
-            .prop("subnets", "db-a,db-b")
-            .dep(k("subnet/db-a"))
-            .dep(k("subnet/db-b")),
-    );
-    let db_resource = match &data.database {
-        DesiredDatabase::Writer(w) => {
-            Resource::new(&scope, "db-instance", Kind::DbInstance, data.db_identifier.clone())
-                .prop("engine", format!("mysql {}", w.engine_version))
-                .prop("class", &w.instance_class)
-                .prop("storageGiB", w.allocated_storage_gib)
-                .prop("multiAz", w.multi_az)
-                .prop("encrypted", w.storage_encrypted)
-                .prop("backupRetentionDays", w.backup_retention_days)
-                .prop("deletionProtection", w.deletion_protection)
-                .prop("port", w.port)
-                .prop("publiclyAccessible", false)
-                .prop("masterPassword", "from Secret (never shown)")
-        }
-        DesiredDatabase::Replica { instance_class, source_region, .. } => {
-            Resource::new(&scope, "db-instance", Kind::DbReadReplica, data.db_identifier.clone())
-                .prop("source", format!("{} db-instance in {source_region} (cross-region)", role.other()))
-                .prop("class", instance_class)
-                .prop("encrypted", stack.spec.database.storage_encrypted)
-                .dep(key(role.other(), "db-instance"))
-        }
-    };
-    let db_resource = if data.adopt { db_resource.prop(ADOPTED, "spec.database.adopt") } else { db_resource };
-    out.push(db_resource.dep(k("db-subnet-group")).dep(k("security-group/db")));
 
     // Images (the region's certificate is the certificates family's, placed before them).
     for image in &edge.images {

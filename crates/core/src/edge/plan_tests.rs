@@ -39,8 +39,6 @@ struct World {
     /// AWS simulated here); the others are read only (the roles' instance
     /// profiles).
     seam: (crate::families::FamiliesDesired, crate::families::FamiliesObserved),
-    /// The data tiers around (not planned here).
-    data: ([crate::desired::DesiredDataTier; 2], [crate::data::observed::ObservedDataTier; 2]),
     next_id: usize,
 }
 
@@ -95,10 +93,6 @@ fn world(edit: impl Fn(&mut ThreeTierStack)) -> World {
                 ..Default::default()
             },
         ),
-        data: (
-            RegionRole::BOTH.map(|role| crate::desired::desired_data_tier(&v, &Placement::of_spec(&v), role)),
-            Default::default(),
-        ),
         next_id: 0,
     }
 }
@@ -148,7 +142,7 @@ impl World {
             seam: (&self.seam.0, &self.seam.1),
             writer: None,
             unreachable: [false, false],
-            data: [(&self.data.0[0], &self.data.1[0]), (&self.data.0[1], &self.data.1[1])],
+            final_snapshot_suffix: "",
             nets: Some(&self.nets),
         }
     }

@@ -8,15 +8,17 @@
 //! (`FamiliesDesired`, `FamiliesObserved`, `SeamAction`, the aws crate's
 //! observation and dispatch) or checked against it by a test.
 //!
-//! The families not moved onto the seam yet are still planned by their
-//! tier (`data`, `edge`); a family on the seam reads what it needs of them,
-//! and of the other seam families, through [`Neighbours`].
+//! The families not moved onto the seam yet (load balancing and compute)
+//! are still planned by their tier (`edge`), and the network by the
+//! RegionPair; a family on the seam reads what it needs of them, and of the
+//! other seam families, through [`Neighbours`].
 
 pub mod alarm;
 pub mod backup;
 pub mod bastion;
 pub mod cdn;
 pub mod certificates;
+pub mod database;
 pub mod environment;
 pub mod instance_roles;
 pub mod private_dns;
@@ -62,8 +64,9 @@ pub struct Neighbours<'a> {
     /// Regions (primary first) that could not be reached this pass:
     /// nothing of theirs is planned.
     pub unreachable: [bool; 2],
-    /// Both regions' data tiers (primary first).
-    pub data: [(&'a DesiredDataTier, &'a ObservedDataTier); 2],
+    /// What a teardown names the writer's final snapshot after (its time;
+    /// empty when the pass plans).
+    pub final_snapshot_suffix: &'a str,
     /// Both regions' networks (known when the pass plans; `None` at teardown).
     pub nets: Option<&'a [NetworkRefs; 2]>,
 }
@@ -106,6 +109,11 @@ impl<'a> Neighbours<'a> {
     /// the primary's security groups).
     pub fn bastion_instances_left(&self) -> bool {
         bastion::instances_left(&self.seam.1.bastion)
+    }
+
+    /// Region `i`'s database (primary first), as the database family wants and sees it.
+    pub fn database(&self, i: usize) -> (&'a DesiredDataTier, &'a ObservedDataTier) {
+        (&self.seam.0.database[i], &self.seam.1.database[i])
     }
 
     /// The distribution, as the CDN family sees it.
@@ -206,6 +214,7 @@ pub fn verdict<F: StackFamily>(condition: &'static str, problems: Vec<String>, d
 macro_rules! seam_families {
     ($then:ident) => {
         $then! {
+            database: $crate::families::database::Database => Database,
             security_groups: $crate::families::security_groups::SecurityGroups => SecurityGroups,
             bastion: $crate::families::bastion::Bastion => Bastion,
             private_dns: $crate::families::private_dns::PrivateDns => PrivateDns,
@@ -326,7 +335,6 @@ pub(crate) fn absorb<A: Into<SeamAction>>(into: &mut SeamPlan, plan: Plan<(Place
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::actions::DataAction;
     use crate::edge::actions::EdgeAction;
 
     /// A family's action enum's name, as `FamilyInfo::actions` gives it.
@@ -346,11 +354,8 @@ mod tests {
     #[test]
     fn every_family_has_exactly_one_home() {
         let seam: Vec<(Family, &str)> = crate::seam_families!(seam_action_names);
-        let tiers: [(&str, &[&str]); 3] = [
-            ("the data tier", DataAction::CARRIES),
-            ("the edge tier", EdgeAction::CARRIES),
-            ("the RegionPair", &["NetworkAction"]),
-        ];
+        let tiers: [(&str, &[&str]); 2] =
+            [("the edge tier", EdgeAction::CARRIES), ("the RegionPair", &["NetworkAction"])];
         for family in Family::ALL {
             let name = family.info().actions;
             let mut homes: Vec<&str> =

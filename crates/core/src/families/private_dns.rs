@@ -288,7 +288,7 @@ impl StackFamily for PrivateDns {
     ) -> Plan<(Place, PrivateDnsAction)> {
         let Some(nets) = around.nets else { return Plan::default() };
         both(desired, |d, i| {
-            let (data, seen) = around.data[i];
+            let (data, seen) = around.database(i);
             let db = seen.databases.iter().find(|x| x.identifier == data.db_identifier);
             plan_private_zone(d, &observed[i], &nets[i].vpc_id, db.and_then(|x| x.endpoint.as_deref()))
         })

@@ -485,7 +485,7 @@ impl StackFamily for SecurityGroups {
         let mut plan = GroupsPlan::default();
         for (i, d) in desired.iter().enumerate() {
             let kept = around.edge.regions[i].1.kept_references().security_groups;
-            let (data, seen) = around.data[i];
+            let (data, seen) = around.database(i);
             let groups_around = GroupsAround {
                 kept: &kept,
                 databases: &seen.databases,

@@ -49,14 +49,12 @@ fn with_around<R>(distribution: Option<ObservedDistribution>, f: impl FnOnce(&Ne
     let observed_regions = [ObservedRegionEdge::default(), ObservedRegionEdge::default()];
     let seen = crate::families::FamiliesObserved { cdn: distribution, ..Default::default() };
     let seam = (crate::families::FamiliesDesired::of(&v, &placement), seen);
-    let data = RegionRole::BOTH.map(|role| crate::desired::desired_data_tier(&v, &placement, role));
-    let data_seen = [crate::data::observed::ObservedDataTier::default(), Default::default()];
     f(&Neighbours {
         edge: EdgeView { regions: [(&regions[0], &observed_regions[0]), (&regions[1], &observed_regions[1])] },
         seam: (&seam.0, &seam.1),
         writer: None,
         unreachable: [false, false],
-        data: [(&data[0], &data_seen[0]), (&data[1], &data_seen[1])],
+        final_snapshot_suffix: "",
         nets: None,
     })
 }

@@ -12,9 +12,7 @@ pub mod waiting;
 
 use warmstandby_api::{DetectionStatus, Phase, RegionRole, ThreeTierStack, ThreeTierStackStatus};
 
-use crate::data::observed::ObservedDataTier;
-use crate::data::plan::{DataPlan, RegionInputs, plan_data_tier};
-use crate::desired::{DesiredDataTier, DesiredRegionEdge, NetworkRefs, desired_data_tier, desired_region_edge};
+use crate::desired::{DesiredRegionEdge, NetworkRefs, desired_region_edge};
 use crate::edge::observed::ObservedRegionEdge;
 use crate::edge::plan::{EdgeInputs, EdgePlan, RegionEdgeInputs, TierLaunch, plan_edge};
 use crate::edge::status::EdgeView;
@@ -33,7 +31,6 @@ use crate::validate::ValidatedStack;
 /// Everything a stack should be, both regions (primary first) and global.
 #[derive(Clone, Debug)]
 pub struct Desired {
-    pub data: [DesiredDataTier; 2],
     pub regions: [DesiredRegionEdge; 2],
     /// The families on the seam.
     pub families: FamiliesDesired,
@@ -42,7 +39,6 @@ pub struct Desired {
 impl Desired {
     pub fn of(stack: &ValidatedStack, placement: &Placement) -> Desired {
         Desired {
-            data: RegionRole::BOTH.map(|role| desired_data_tier(stack, placement, role)),
             regions: RegionRole::BOTH.map(|role| desired_region_edge(stack, placement, role)),
             families: FamiliesDesired::of(stack, placement),
         }
@@ -52,7 +48,7 @@ impl Desired {
     /// failover replaced it, it is recreated like any of ours.
     pub fn adopted_before(mut self, status: Option<&ThreeTierStackStatus>) -> Desired {
         let adopted = status.map(|s| s.adopted.as_slice()).unwrap_or_default();
-        for d in &mut self.data {
+        for d in &mut self.families.database {
             if adopted.iter().any(|a| a.region == d.region && a.id == d.db_identifier) {
                 d.adopt = false;
             }
@@ -65,7 +61,6 @@ impl Desired {
 /// its edge filled in from the last status (`last_known_edge`).
 #[derive(Clone, Debug, Default)]
 pub struct Snapshot {
-    pub data: [ObservedDataTier; 2],
     pub regions: [ObservedRegionEdge; 2],
     pub families: FamiliesObserved,
     pub unreachable: [bool; 2],
@@ -76,13 +71,11 @@ impl Snapshot {
     /// first layer, and the whole topology is what an apply would create.
     /// (The public zone is the customer's, there before the stack.)
     pub fn nothing_built(&self, desired: &Desired) -> bool {
-        self.data.iter().all(|d| d.databases.is_empty())
-            && self.regions.iter().all(|r| {
-                // What is named for adoption and not ours yet is not the stack's.
-                !r.load_balancers.iter().any(|l| l.claim.is_ours())
-                    && !r.auto_scaling_groups.iter().any(|a| a.claim.is_ours())
-            })
-            && desired.families.live_count(&self.families) == 0
+        self.regions.iter().all(|r| {
+            // What is named for adoption and not ours yet is not the stack's.
+            !r.load_balancers.iter().any(|l| l.claim.is_ours())
+                && !r.auto_scaling_groups.iter().any(|a| a.claim.is_ours())
+        }) && desired.families.live_count(&self.families) == 0
     }
 }
 
@@ -122,7 +115,6 @@ pub struct Decided {
     pub decision: Decision,
     pub placement: Placement,
     pub desired: Desired,
-    pub data_plan: DataPlan,
     pub edge_plan: EdgePlan,
     /// The families on the seam.
     pub families_plan: SeamPlan,
@@ -150,7 +142,7 @@ pub fn decide(inputs: Inputs<'_>) -> Decided {
                 &remembered,
                 signals.failing,
                 signals.enabled_sources,
-                (&observing.data, &snapshot.data),
+                (&observing.families.database, &snapshot.families.database),
                 (&observing.regions, &snapshot.regions, &snapshot.families),
                 signals.answers,
                 snapshot.unreachable,
@@ -162,7 +154,7 @@ pub fn decide(inputs: Inputs<'_>) -> Decided {
             if observe_only {
                 // Detection reports; the machine's move is only described.
                 would_move = move_described(&machine, memory, |r| validated.pair.region(r).region.clone());
-                let mut steady = memory::steady(memory, &snapshot.data, &observing.data);
+                let mut steady = memory::steady(memory, &snapshot.families.database, &observing.families.database);
                 steady.detection = machine.detection;
                 steady
             } else {
@@ -171,46 +163,31 @@ pub fn decide(inputs: Inputs<'_>) -> Decided {
         }
         None => {
             let observing = Desired::of(validated, &Placement::at(memory.active));
-            memory::steady(memory, &snapshot.data, &observing.data)
+            memory::steady(memory, &snapshot.families.database, &observing.families.database)
         }
     };
     let request_consumed = decision.progress.is_some() || decision.active == stack.spec.active_region;
     let placement = decision.placement(memory.epoch);
     let desired = Desired::of(validated, &placement).adopted_before(stack.status.as_ref());
-    let mut data_plan = plan_data(&desired.data, snapshot, nets);
     let mut edge_plan = plan_edge_of(&desired, snapshot, nets, &placement);
     let around = Neighbours { nets: Some(nets), ..neighbours(&desired, snapshot, &placement) };
     let mut families_plan = desired.families.plan(&snapshot.families, &around);
     for (i, role) in RegionRole::BOTH.into_iter().enumerate() {
         if snapshot.unreachable[i] {
-            let region = desired.data[i].region.clone();
-            data_plan.actions.retain(|(r, _)| *r != role);
+            let region = desired.families.database[i].region.clone();
             edge_plan.actions.retain(|(s, _)| *s != Place::Region(role));
             families_plan.actions.retain(|(s, _)| *s != Place::Region(role));
-            data_plan.drift.retain(|d| d.region != region);
             edge_plan.drift.retain(|d| d.region != region);
             families_plan.drift.retain(|d| d.region != region);
-            data_plan.waiting.retain(|w| !w.contains(&region));
             edge_plan.waiting.retain(|w| !w.contains(&region));
             families_plan.waiting.retain(|w| !w.contains(&region));
-            data_plan
+            families_plan
                 .blocked
                 .push(format!("{region} cannot be reached; its resources are neither observed nor changed"));
         }
     }
-    let converged =
-        would_move.is_none() && data_plan.is_settled() && edge_plan.is_settled() && families_plan.is_settled();
-    Decided {
-        decision,
-        placement,
-        desired,
-        data_plan,
-        edge_plan,
-        families_plan,
-        converged,
-        request_consumed,
-        would_move,
-    }
+    let converged = would_move.is_none() && edge_plan.is_settled() && families_plan.is_settled();
+    Decided { decision, placement, desired, edge_plan, families_plan, converged, request_consumed, would_move }
 }
 
 /// What the machine would do this pass, in words: the move it would start
@@ -278,7 +255,6 @@ pub fn conclude(
         mut decision,
         placement,
         desired,
-        data_plan,
         edge_plan,
         families_plan,
         converged,
@@ -290,7 +266,6 @@ pub fn conclude(
     let policy = validated.policy.as_ref();
     // Every family's findings, in the order the families are planned.
     let mut found = crate::plan::Plan::<()>::default();
-    data_plan.findings_into(&mut found);
     edge_plan.findings_into(&mut found);
     families_plan.findings_into(&mut found);
     let crate::plan::Plan { drift, blocked, mut waiting, .. } = found;
@@ -305,7 +280,10 @@ pub fn conclude(
     }
     let around = neighbours(&desired, snapshot, &placement);
     let pass = StackPass {
-        regions: [(&desired.data[0], &snapshot.data[0]), (&desired.data[1], &snapshot.data[1])],
+        regions: [
+            (&desired.families.database[0], &snapshot.families.database[0]),
+            (&desired.families.database[1], &snapshot.families.database[1]),
+        ],
         edge: around.edge,
         seam: desired.families.verdicts(&snapshot.families, &around, &drift),
         outcome: PassOutcome {
@@ -342,10 +320,14 @@ pub fn conclude(
         validated.pair.region(r).region.clone()
     });
     let seen = (
-        observation::writer(&desired.data, &snapshot.data, &snapshot.families.security_groups),
+        observation::writer(
+            &desired.families.database,
+            &snapshot.families.database,
+            &snapshot.families.security_groups,
+        ),
         observation::traffic(&desired.regions, &snapshot.regions, &snapshot.families),
     );
-    let regions = [desired.data[0].region.as_str(), desired.data[1].region.as_str()];
+    let regions = [desired.families.database[0].region.as_str(), desired.families.database[1].region.as_str()];
     if let Some(overdue) =
         moving::record_move(&mut status, stack, decision.progress.as_ref(), policy, seen, regions, now)
     {
@@ -355,7 +337,7 @@ pub fn conclude(
         policy,
         &validated.spec,
         decision.active,
-        (&desired.data, &snapshot.data),
+        (&desired.families.database, &snapshot.families.database),
         (&desired.regions, &snapshot.regions),
         &snapshot.families.certificates,
         record::seconds(now),
@@ -401,7 +383,7 @@ fn adopted(
     snapshot: &Snapshot,
 ) -> Vec<warmstandby_api::AdoptedResource> {
     let mut adopted = before.map(|s| s.adopted.clone()).unwrap_or_default();
-    for (d, o) in desired.data.iter().zip(&snapshot.data) {
+    for (d, o) in desired.families.database.iter().zip(&snapshot.families.database) {
         let found = o.databases.iter().find(|db| db.identifier == d.db_identifier);
         if let Some((db, at)) = found.and_then(|db| db.adopted_at.as_ref().map(|at| (db, at)))
             && !adopted.iter().any(|a| a.region == d.region && a.id == db.identifier)
@@ -456,24 +438,13 @@ fn adopted(
 /// `status.planned`'s action for the move an observed stack would make.
 pub const PLANNED_FAILOVER: &str = "failover";
 
-/// The data tier's plan; the database sits behind the security groups family's `db` group.
-fn plan_data(desired: &[DesiredDataTier; 2], snapshot: &Snapshot, nets: &[NetworkRefs; 2]) -> DataPlan {
-    let groups = &snapshot.families.security_groups;
-    plan_data_tier([0, 1].map(|i| RegionInputs {
-        desired: &desired[i],
-        observed: &snapshot.data[i],
-        network: &nets[i],
-        db_group: security_groups::group_id(&groups[i], "db"),
-    }))
-}
-
 /// The writer whose password a rotation changes: the data-active region's
 /// database. One still a replica (a promotion under way) is not available
 /// yet: the new password waits for it rather than reaching the secret alone.
 fn writer<'a>(desired: &'a Desired, snapshot: &'a Snapshot, placement: &Placement) -> Option<Writer<'a>> {
     let i = placement.data_active.index();
-    let d = &desired.data[i];
-    let db = snapshot.data[i].databases.iter().find(|db| db.identifier == d.db_identifier)?;
+    let d = &desired.families.database[i];
+    let db = snapshot.families.database[i].databases.iter().find(|db| db.identifier == d.db_identifier)?;
     Some(Writer { region: &d.region, identifier: &db.identifier, available: db.is_available() && !db.is_replica() })
 }
 
@@ -527,24 +498,25 @@ pub fn neighbours<'a>(desired: &'a Desired, snapshot: &'a Snapshot, placement: &
     Neighbours {
         writer: writer(desired, snapshot, placement),
         unreachable: snapshot.unreachable,
-        ..neighbours_of(desired, &snapshot.data, &snapshot.regions, &snapshot.families)
+        ..neighbours_of(desired, &snapshot.regions, &snapshot.families, "")
     }
 }
 
 /// The same at teardown (it observes no full snapshot): no writer, no
-/// networks, every region reached.
+/// networks, every region reached; `final_snapshot_suffix` names the
+/// writer's final snapshot.
 pub fn neighbours_of<'a>(
     desired: &'a Desired,
-    data: &'a [ObservedDataTier; 2],
     regions: &'a [ObservedRegionEdge; 2],
     seam: &'a FamiliesObserved,
+    final_snapshot_suffix: &'a str,
 ) -> Neighbours<'a> {
     Neighbours {
         edge: EdgeView { regions: [(&desired.regions[0], &regions[0]), (&desired.regions[1], &regions[1])] },
         seam: (&desired.families, seam),
         writer: None,
         unreachable: [false, false],
-        data: [(&desired.data[0], &data[0]), (&desired.data[1], &data[1])],
+        final_snapshot_suffix,
         nets: None,
     }
 }

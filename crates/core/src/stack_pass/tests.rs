@@ -31,7 +31,7 @@ fn pass(
     let mut memory = memory::memory(stack);
     let looking_for = Desired::of(validated, &Placement::at(memory.active));
     let recorded = stack.status.as_ref().is_some_and(|s| s.active_role.is_some());
-    memory::recover(&mut memory, recorded, &snapshot.data, &looking_for.data);
+    memory::recover(&mut memory, recorded, &snapshot.families.database, &looking_for.families.database);
     let nets = nets();
     let inputs = |signals| Inputs {
         stack,
@@ -56,10 +56,13 @@ fn nothing_is_planned_into_a_region_that_cannot_be_reached_and_its_status_is_kep
     stack.status = Some(ThreeTierStackStatus { standby: Some(last_seen.clone()), ..Default::default() });
     let snapshot = Snapshot { unreachable: [false, true], ..Default::default() };
     let (decided, concluded) = pass(&stack, &validated, &snapshot, &Applied::default());
-    assert!(!decided.data_plan.actions.is_empty(), "the reachable region is built");
-    assert!(decided.data_plan.actions.iter().all(|(role, _)| *role == RegionRole::Primary));
+    assert!(!decided.families_plan.actions.is_empty(), "the reachable region is built");
+    let regional = decided.families_plan.actions.iter().filter(|(at, _)| *at != Place::Global);
+    assert!(
+        regional.clone().count() > 0 && regional.into_iter().all(|(at, _)| *at == Place::Region(RegionRole::Primary))
+    );
     assert!(decided.edge_plan.actions.iter().all(|(scope, _)| *scope != Place::Region(RegionRole::Standby)));
-    assert!(decided.data_plan.blocked.iter().any(|b| b.contains("us-west-2 cannot be reached")));
+    assert!(decided.families_plan.blocked.iter().any(|b| b.contains("us-west-2 cannot be reached")));
     assert!(!decided.converged);
     let ready = crate::conditions::get(&concluded.status.conditions, "Ready").unwrap();
     assert_eq!((ready.status.as_str(), ready.reason.as_str()), ("False", "NeedsReplacement"));
@@ -72,13 +75,13 @@ fn a_lost_status_never_undoes_a_failover() {
     // epoch 3 and the old writer still there at epoch 2.
     let (stack, validated) = crate::test_fixtures::classic_object(|_| {});
     let mut snapshot = Snapshot::default();
-    snapshot.data[0].databases.push(writer("bookstore-bookstore-primary-db", 2));
-    snapshot.data[1].databases.push(writer("bookstore-bookstore-standby-db", 3));
+    snapshot.families.database[0].databases.push(writer("bookstore-bookstore-primary-db", 2));
+    snapshot.families.database[1].databases.push(writer("bookstore-bookstore-standby-db", 3));
     let (decided, concluded) = pass(&stack, &validated, &snapshot, &Applied::default());
     assert_eq!(decided.decision.active, RegionRole::Standby, "the writer with the highest epoch serves");
     assert_eq!(decided.placement.data_active, RegionRole::Standby);
     assert_eq!(decided.placement.fenced, Some(RegionRole::Primary), "the other writer is fenced");
-    assert!(matches!(decided.desired.data[1].database, crate::desired::DesiredDatabase::Writer(_)));
+    assert!(matches!(decided.desired.families.database[1].database, crate::desired::DesiredDatabase::Writer(_)));
     assert_eq!(concluded.status.active_role, Some(RegionRole::Standby));
     assert_eq!(concluded.status.active_region.as_deref(), Some("us-west-2"));
     assert_eq!(concluded.status.epoch, 3);
@@ -107,7 +110,7 @@ fn the_next_pass_follows_what_this_one_did() {
 fn detection_signals_start_a_move_and_the_next_pass_comes_at_once() {
     let (stack, validated) = crate::test_fixtures::classic_object(|_| {});
     let mut snapshot = Snapshot::default();
-    snapshot.data[0].databases.push(writer("bookstore-bookstore-primary-db", 0));
+    snapshot.families.database[0].databases.push(writer("bookstore-bookstore-primary-db", 0));
     let memory = memory::memory(&stack);
     let nets = nets();
     let signals = Signals {
@@ -149,7 +152,7 @@ fn a_new_password_never_reaches_the_secret_before_the_writer_can_take_it() {
     let (stack, validated) = crate::test_fixtures::classic_object(|_| {});
     let mut snapshot = Snapshot::default();
     let replica = crate::test_fixtures::observed_database("bookstore-bookstore-primary-db", Some("arn:source"), true);
-    snapshot.data[0].databases.push(replica);
+    snapshot.families.database[0].databases.push(replica);
     snapshot.families.secrets = Some(ObservedSecret {
         arn: "arn:aws:secretsmanager:us-east-1:1:secret:s-AbCdEf".into(),
         ours: true,
@@ -181,7 +184,7 @@ fn a_refused_move_says_why_and_polls_instead_of_going_on_at_once() {
     });
     stack.spec.active_region = RegionRole::Standby;
     let mut snapshot = Snapshot::default();
-    snapshot.data[0].databases.push(writer("bookstore-bookstore-primary-db", 0));
+    snapshot.families.database[0].databases.push(writer("bookstore-bookstore-primary-db", 0));
     let nets = nets();
     let applied = Applied { applying: true, ..Default::default() };
     let watched_pass = |stack: &ThreeTierStack| {
@@ -219,7 +222,7 @@ fn an_observed_stack_reports_the_move_it_would_make_and_makes_none() {
     stack.spec.management_policy = warmstandby_api::ManagementPolicy::Observe;
     validated.spec.management_policy = warmstandby_api::ManagementPolicy::Observe;
     let mut snapshot = Snapshot::default();
-    snapshot.data[0].databases.push(writer("bookstore-bookstore-primary-db", 0));
+    snapshot.families.database[0].databases.push(writer("bookstore-bookstore-primary-db", 0));
     let memory = memory::memory(&stack);
     let nets = nets();
     let signals = Signals {

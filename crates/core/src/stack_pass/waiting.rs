@@ -74,8 +74,12 @@ pub fn transitional(desired: &Desired, snapshot: &Snapshot) -> Vec<WaitedResourc
         out.push(WaitedResource { kind: kind.into(), region: region.into(), id: id.into(), state: state.into() })
     };
     for i in 0..2 {
-        let region = desired.data[i].region.as_str();
-        for db in snapshot.data[i].databases.iter().filter(|d| d.identifier == desired.data[i].db_identifier) {
+        let region = desired.families.database[i].region.as_str();
+        for db in snapshot.families.database[i]
+            .databases
+            .iter()
+            .filter(|d| d.identifier == desired.families.database[i].db_identifier)
+        {
             if !db.is_available() {
                 add(DATABASE, region, &db.identifier, &db.status);
             }
@@ -245,11 +249,12 @@ mod tests {
         let (_, validated) = crate::test_fixtures::classic_object(|_| {});
         let desired = Desired::of(&validated, &Placement::at(warmstandby_api::RegionRole::Primary));
         let mut snapshot = Snapshot::default();
-        let mut creating = crate::test_fixtures::observed_database(&desired.data[0].db_identifier.clone(), None, true);
+        let mut creating =
+            crate::test_fixtures::observed_database(&desired.families.database[0].db_identifier.clone(), None, true);
         creating.status = "creating".into();
-        snapshot.data[0].databases.push(creating);
-        snapshot.data[1].databases.push(crate::test_fixtures::observed_database(
-            &desired.data[1].db_identifier.clone(),
+        snapshot.families.database[0].databases.push(creating);
+        snapshot.families.database[1].databases.push(crate::test_fixtures::observed_database(
+            &desired.families.database[1].db_identifier.clone(),
             Some("src"),
             true,
         ));

@@ -1,27 +1,55 @@
-//! A stack's data tier in one region: the observation of its database
-//! family (`rds`) and the dispatch of its actions. The security groups are
-//! their family's (`families::security_groups`).
-//!
-//! Each observe is one batched call per kind (RDS returns every resource of
-//! the region; ours are picked by tag or by our deterministic names).
+//! The database family's AWS side: each region's DB subnet group and
+//! instance (RDS returns every instance of the region, shared by the stacks
+//! of the region; ours are picked by tag or by our deterministic names),
+//! with a replica's lag, and its calls (`rds`).
 
+use warmstandby_api::RegionRole;
 use warmstandby_core::Password;
+use warmstandby_core::data::actions::DatabaseAction;
 use warmstandby_core::data::observed::{ObservedDataTier, ObservedDbSubnetGroup};
-use warmstandby_core::data::plan::DataAction;
 use warmstandby_core::desired::{DesiredDataTier, DesiredDatabase};
-use warmstandby_core::plan::ActionOutcome;
+use warmstandby_core::families::database::Database;
+use warmstandby_core::plan::{ActionOutcome, Place};
 
+use super::{AwsFamily, Observation, Reading};
 use crate::clients::AwsContext;
 use crate::errors::AwsError;
 use crate::tags::Ownership;
 use crate::{fleet, rds};
 
-/// Observes one region's data tier of one stack.
-pub async fn observe(
-    aws: &AwsContext,
-    desired: &DesiredDataTier,
-    owner: &Ownership,
-) -> Result<ObservedDataTier, AwsError> {
+impl AwsFamily for Database {
+    /// Both regions at once; a failed read counts against its region.
+    async fn observe(
+        aws: &AwsContext,
+        desired: &[DesiredDataTier; 2],
+        owners: &[Ownership; 2],
+        _reading: &Reading<'_>,
+    ) -> Observation<[ObservedDataTier; 2]> {
+        let (primary, standby) = tokio::join!(
+            Box::pin(observe(aws, &desired[0], &owners[0])),
+            Box::pin(observe(aws, &desired[1], &owners[1])),
+        );
+        let mut seen = Observation::<[ObservedDataTier; 2]>::default();
+        let primary = seen.take(Place::Region(RegionRole::Primary), primary);
+        let standby = seen.take(Place::Region(RegionRole::Standby), standby);
+        seen.observed = [primary, standby];
+        seen
+    }
+
+    /// Only the database's calls that write the password read it.
+    async fn apply(
+        aws: &AwsContext,
+        region: &str,
+        owner: &Ownership,
+        action: &DatabaseAction,
+        password: &Password,
+    ) -> Result<ActionOutcome, AwsError> {
+        rds::apply(aws, region, owner, password, action).await
+    }
+}
+
+/// Observes one region's database of one stack.
+async fn observe(aws: &AwsContext, desired: &DesiredDataTier, owner: &Ownership) -> Result<ObservedDataTier, AwsError> {
     let region = desired.region.as_str();
     let rds = aws.rds(region);
     let (dbs, subnet_groups) = {
@@ -94,19 +122,4 @@ pub async fn observe(
         }
     }
     Ok(out)
-}
-
-/// Executes one data-tier action in `region`; only the database's
-/// actions see the password.
-pub async fn apply(
-    aws: &AwsContext,
-    region: &str,
-    owner: &Ownership,
-    desired: &DesiredDataTier,
-    password: &Password,
-    action: &DataAction,
-) -> Result<ActionOutcome, AwsError> {
-    match action {
-        DataAction::Database(a) => Box::pin(rds::apply(aws, region, owner, desired, password, a)).await,
-    }
 }
