@@ -98,3 +98,17 @@ pub(crate) fn route_table(
         associations,
     }
 }
+
+/// A region's six security groups of ours (`sg-<region>-<role>`), without rules.
+pub(crate) fn observed_groups(region: &str) -> Vec<crate::families::security_groups::ObservedSecurityGroup> {
+    ["bastion", "alb-web", "alb-api", "web", "api", "db"]
+        .iter()
+        .map(|r| crate::families::security_groups::ObservedSecurityGroup {
+            id: format!("sg-{region}-{r}"),
+            component: format!("security-group/{r}"),
+            vpc_id: format!("vpc-{region}"),
+            ingress: Vec::new(),
+            epoch: None,
+        })
+        .collect()
+}

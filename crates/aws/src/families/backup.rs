@@ -4,13 +4,12 @@
 //! by its ID; whose a vault or plan is, from its tags while
 //! `spec.backup.adopt` names any or the backups are retained.
 
-use warmstandby_api::RegionRole;
 use warmstandby_core::Password;
 use warmstandby_core::families::backup::{
     Backup, BackupAction, DesiredBackups, ObservedBackupPlan, ObservedBackupVault, ObservedBackups,
 };
 use warmstandby_core::identity::Claim;
-use warmstandby_core::plan::{ActionOutcome, Place};
+use warmstandby_core::plan::ActionOutcome;
 
 use super::{AwsFamily, Observation, Reading};
 use crate::clients::AwsContext;
@@ -30,11 +29,7 @@ impl AwsFamily for Backup {
             Box::pin(observe_region(aws, &desired[0], &owners[0])),
             Box::pin(observe_region(aws, &desired[1], &owners[1])),
         );
-        let mut seen = Observation::default();
-        let primary = seen.take(Place::Region(RegionRole::Primary), primary);
-        let standby = seen.take(Place::Region(RegionRole::Standby), standby);
-        seen.observed = [primary, standby];
-        seen
+        Observation::per_region(primary, standby)
     }
 
     async fn apply(

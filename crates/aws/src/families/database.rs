@@ -3,13 +3,12 @@
 //! of the region; ours are picked by tag or by our deterministic names),
 //! with a replica's lag, and its calls (`rds`).
 
-use warmstandby_api::RegionRole;
 use warmstandby_core::Password;
 use warmstandby_core::data::actions::DatabaseAction;
 use warmstandby_core::data::observed::{ObservedDataTier, ObservedDbSubnetGroup};
 use warmstandby_core::desired::{DesiredDataTier, DesiredDatabase};
 use warmstandby_core::families::database::Database;
-use warmstandby_core::plan::{ActionOutcome, Place};
+use warmstandby_core::plan::ActionOutcome;
 
 use super::{AwsFamily, Observation, Reading};
 use crate::clients::AwsContext;
@@ -29,11 +28,7 @@ impl AwsFamily for Database {
             Box::pin(observe(aws, &desired[0], &owners[0])),
             Box::pin(observe(aws, &desired[1], &owners[1])),
         );
-        let mut seen = Observation::<[ObservedDataTier; 2]>::default();
-        let primary = seen.take(Place::Region(RegionRole::Primary), primary);
-        let standby = seen.take(Place::Region(RegionRole::Standby), standby);
-        seen.observed = [primary, standby];
-        seen
+        Observation::per_region(primary, standby)
     }
 
     /// Only the database's calls that write the password read it.

@@ -20,7 +20,7 @@ pub mod waf;
 
 use std::future::Future;
 
-use warmstandby_api::ThreeTierStackStatus;
+use warmstandby_api::{RegionRole, ThreeTierStackStatus};
 use warmstandby_core::Password;
 use warmstandby_core::families::{FamiliesDesired, FamiliesObserved, SeamAction, StackFamily};
 use warmstandby_core::plan::ActionOutcome;
@@ -85,6 +85,18 @@ impl<T: Default> Observation<T> {
             self.failed.push((place, e));
             U::default()
         })
+    }
+}
+
+impl<T: Default> Observation<[T; 2]> {
+    /// A family planned per region: each region's read (primary first),
+    /// a failure counted against its own region.
+    pub fn per_region(primary: Result<T, AwsError>, standby: Result<T, AwsError>) -> Self {
+        let mut seen = Observation::<[T; 2]>::default();
+        let primary = seen.take(Place::Region(RegionRole::Primary), primary);
+        let standby = seen.take(Place::Region(RegionRole::Standby), standby);
+        seen.observed = [primary, standby];
+        seen
     }
 }
 

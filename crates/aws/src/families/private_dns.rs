@@ -9,7 +9,7 @@ use warmstandby_api::{RegionRole, ThreeTierStackStatus};
 use warmstandby_core::Password;
 use warmstandby_core::families::private_dns::{DesiredPrivateZone, ObservedZone, PrivateDns, PrivateDnsAction};
 use warmstandby_core::identity::{Claim, recorded_adoption};
-use warmstandby_core::plan::{ActionOutcome, Place};
+use warmstandby_core::plan::ActionOutcome;
 use warmstandby_core::resource::Kind;
 
 use super::{AwsFamily, Observation, Reading};
@@ -34,11 +34,8 @@ impl AwsFamily for PrivateDns {
             Box::pin(observe_zone(aws, &desired[0], &owners[0], &hints[0])),
             Box::pin(observe_zone(aws, &desired[1], &owners[1], &hints[1])),
         );
-        let mut seen = Observation::default();
-        let primary = seen.take(Place::Region(RegionRole::Primary), primary);
-        let standby = seen.take(Place::Region(RegionRole::Standby), standby);
-        seen.observed = [primary.into_iter().collect(), standby.into_iter().collect()];
-        seen
+        let found = |zone: Option<ObservedZone>| zone.into_iter().collect();
+        Observation::per_region(primary.map(found), standby.map(found))
     }
 
     async fn apply(

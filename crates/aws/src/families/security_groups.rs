@@ -4,12 +4,12 @@
 
 use aws_sdk_ec2::types::ResourceType;
 use aws_sdk_ec2::types::{IpPermission, IpRange, UserIdGroupPair};
-use warmstandby_api::{RegionRole, TAG_COMPONENT, TAG_UID};
+use warmstandby_api::{TAG_COMPONENT, TAG_UID};
 use warmstandby_core::Password;
 use warmstandby_core::families::security_groups::{
     DesiredGroups, ObservedRule, ObservedSecurityGroup, SecurityGroupAction, SecurityGroups,
 };
-use warmstandby_core::plan::{ActionOutcome, Place};
+use warmstandby_core::plan::ActionOutcome;
 
 use super::{AwsFamily, Observation, Reading};
 use crate::clients::AwsContext;
@@ -30,11 +30,7 @@ impl AwsFamily for SecurityGroups {
             Ok::<_, AwsError>(ours(&groups, &owners[i].uid, aws.recent()))
         };
         let (primary, standby) = tokio::join!(Box::pin(read(0)), Box::pin(read(1)));
-        let mut seen = Observation::<[Vec<ObservedSecurityGroup>; 2]>::default();
-        let primary = seen.take(Place::Region(RegionRole::Primary), primary);
-        let standby = seen.take(Place::Region(RegionRole::Standby), standby);
-        seen.observed = [primary, standby];
-        seen
+        Observation::per_region(primary, standby)
     }
 
     async fn apply(

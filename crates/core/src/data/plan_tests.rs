@@ -10,6 +10,7 @@ use crate::families::security_groups::{
     group_id, plan_groups_teardown,
 };
 use crate::placement::Placement;
+use crate::test_fixtures::observed_groups as groups;
 
 /// One region as these tests model it: the data tier, and the security
 /// groups (their family's) it sits behind.
@@ -58,19 +59,6 @@ fn net(region: &str) -> NetworkRefs {
 
 fn database(id: &str, replica_of: Option<&str>, protected: bool) -> ObservedDatabase {
     crate::test_fixtures::observed_database(id, replica_of, protected)
-}
-
-fn groups(region: &str) -> Vec<ObservedSecurityGroup> {
-    ["bastion", "alb-web", "alb-api", "web", "api", "db"]
-        .iter()
-        .map(|r| ObservedSecurityGroup {
-            id: format!("sg-{region}-{r}"),
-            component: format!("security-group/{r}"),
-            vpc_id: format!("vpc-{region}"),
-            ingress: Vec::new(),
-            epoch: None,
-        })
-        .collect()
 }
 
 /// Security groups and DB subnet groups exist in both regions, nothing else.

@@ -1,25 +1,11 @@
 use warmstandby_api::{RegionRole, ThreeTierStack};
 
 use super::*;
-use crate::test_fixtures::classic_stack;
+use crate::test_fixtures::{classic_stack, observed_groups as groups};
 
 fn desired(edit: impl Fn(&mut ThreeTierStack)) -> [DesiredGroups; 2] {
     let v = classic_stack(|_, s| edit(s));
     SecurityGroups::desired(&v, &Placement::of_spec(&v))
-}
-
-/// The six groups of a region, without rules.
-pub(crate) fn groups(region: &str) -> Vec<ObservedSecurityGroup> {
-    ["bastion", "alb-web", "alb-api", "web", "api", "db"]
-        .iter()
-        .map(|r| ObservedSecurityGroup {
-            id: format!("sg-{region}-{r}"),
-            component: format!("security-group/{r}"),
-            vpc_id: format!("vpc-{region}"),
-            ingress: Vec::new(),
-            epoch: None,
-        })
-        .collect()
 }
 
 fn plan_both(d: &[DesiredGroups; 2], o: &[Vec<ObservedSecurityGroup>; 2]) -> GroupsPlan {

@@ -20,6 +20,23 @@ fn marker(d: &DesiredPublicDns, name: &str, adopted_at: Option<&str>) -> RecordS
     m
 }
 
+/// A health check on the api load balancer, by `id`.
+fn check(id: &str, claim: Claim) -> ObservedHealthCheck {
+    ObservedHealthCheck {
+        id: id.into(),
+        caller_reference: "r".into(),
+        config: HealthCheckConfig {
+            fqdn: "api-lb".into(),
+            https: true,
+            port: 443,
+            path: "/health".into(),
+            interval_seconds: 10,
+            failure_threshold: 3,
+        },
+        claim,
+    }
+}
+
 fn alias(name: &str) -> RecordSpec {
     RecordSpec {
         name: name.into(),
@@ -74,19 +91,6 @@ fn its_status_names_the_zone_the_health_check_of_ours_and_the_endpoints() {
     let d = &desired.families.public_dns;
     let snapshot = Snapshot::default();
     let around = neighbours(&desired, &snapshot, &Placement::of_spec(&v));
-    let check = |id: &str, claim: Claim| ObservedHealthCheck {
-        id: id.into(),
-        caller_reference: "r".into(),
-        config: HealthCheckConfig {
-            fqdn: "api-lb".into(),
-            https: true,
-            port: 443,
-            path: "/health".into(),
-            interval_seconds: 10,
-            failure_threshold: 3,
-        },
-        claim,
-    };
     let o = ObservedPublicDns {
         zone: Some(PublicZone { id: "Z1".into(), name: "bookstore.example.com".into(), ours: false }),
         records: vec![alias(&d.web_fqdn)],
@@ -137,19 +141,7 @@ fn adopted_records_are_recorded_by_name_and_teardown_releases_them_and_waits_for
 fn its_health_check_goes_after_the_records_and_the_alarm_that_use_it() {
     let (_, desired) = stack();
     let d = &desired.families.public_dns;
-    let check = ObservedHealthCheck {
-        id: "hc-1".into(),
-        caller_reference: "r".into(),
-        config: HealthCheckConfig {
-            fqdn: "api-lb".into(),
-            https: true,
-            port: 443,
-            path: "/health".into(),
-            interval_seconds: 10,
-            failure_threshold: 3,
-        },
-        claim: Claim::Created,
-    };
+    let check = check("hc-1", Claim::Created);
     let o = ObservedPublicDns { health_checks: vec![check], ..Default::default() };
     assert!(plan_dns_teardown(d, &o, true).actions.is_empty(), "the alarm still watches it");
     let plan = plan_dns_teardown(d, &o, false);
