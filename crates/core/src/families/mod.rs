@@ -55,6 +55,7 @@ pub struct Adopted {
 /// it yet, the other seam families, and the pass's circumstances.
 #[derive(Clone, Copy, Debug)]
 pub struct Neighbours<'a> {
+    /// Both regions' load balancers and servers (the edge tier's, not on the seam yet).
     pub edge: EdgeView<'a>,
     /// Every seam family's desired state and observation.
     pub seam: (&'a FamiliesDesired, &'a FamiliesObserved),
