@@ -28,7 +28,8 @@ use crate::resource::Kind;
 use crate::stack_pass::status::{StackPass, stack_status};
 use crate::validate::ValidatedStack;
 
-/// Everything a stack should be, both regions (primary first) and global.
+/// Everything a stack should be: both regions' load balancers and servers
+/// (primary first) and every family on the seam.
 #[derive(Clone, Debug)]
 pub struct Desired {
     pub regions: [DesiredRegionEdge; 2],

@@ -65,13 +65,14 @@ impl<'a> DnsInputs<'a> {
 }
 
 /// The health check the public DNS uses now (the one the alarm family
-/// watches): `None` while it is being made or adopted.
+/// watches): `None` while it is being made or adopted. Only the health
+/// check is planned for it, not the records.
 pub fn health_check_in_use(
     desired: &DesiredPublicDns,
     observed: &ObservedPublicDns,
     around: &Neighbours<'_>,
 ) -> Option<String> {
-    plan_public_dns(&mut DnsPlan::default(), &DnsInputs::of(desired, observed, around))
+    plan::plan_health_check(&mut DnsPlan::default(), &DnsInputs::of(desired, observed, around))
 }
 
 /// CloudFront's fixed hosted zone for alias records.

@@ -94,7 +94,7 @@ pub fn plan_public_dns(plan: &mut DnsPlan, inputs: &DnsInputs<'_>) -> Option<Str
 }
 
 /// The health check on the active region's api load balancer; its ID once it exists.
-fn plan_health_check(plan: &mut DnsPlan, inputs: &DnsInputs<'_>) -> Option<String> {
+pub(super) fn plan_health_check(plan: &mut DnsPlan, inputs: &DnsInputs<'_>) -> Option<String> {
     let g = inputs.desired;
     let o = inputs.observed;
     let active_api = api_lb(inputs, g.active);
