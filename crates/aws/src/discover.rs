@@ -75,7 +75,7 @@ pub async fn read_region(aws: &AwsContext, region: &str) -> Result<SeenRegion, A
         if scheme == "internet-facing" {
             let listeners: Vec<aws_sdk_elasticloadbalancingv2::types::Listener> =
                 send_all!("elasticloadbalancing:DescribeListeners", elb.describe_listeners().load_balancer_arn(arn))?;
-            forwards_to.extend(listeners.iter().flat_map(crate::edge::load_balancing::forward_targets));
+            forwards_to.extend(listeners.iter().flat_map(crate::families::load_balancing::forward_targets));
             certificates.extend(
                 listeners
                     .iter()
@@ -102,7 +102,7 @@ pub async fn read_region(aws: &AwsContext, region: &str) -> Result<SeenRegion, A
         .iter()
         .map(|g: &aws_sdk_autoscaling::types::AutoScalingGroup| SeenAutoScalingGroup {
             name: g.auto_scaling_group_name().unwrap_or_default().to_string(),
-            subnet_ids: crate::edge::compute::asg_subnets(g),
+            subnet_ids: crate::families::compute::asg_subnets(g),
             target_group_arns: g.target_group_arns().to_vec(),
             launch_template: g.launch_template().and_then(|t| t.launch_template_name()).map(str::to_string),
             ours: g.tags().iter().any(|t| t.key() == Some(TAG_UID)),

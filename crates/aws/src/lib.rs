@@ -26,7 +26,6 @@ macro_rules! send_all {
 pub mod calls;
 pub mod clients;
 pub mod discover;
-pub mod edge;
 pub mod errors;
 pub mod families;
 pub mod fleet;

@@ -231,7 +231,8 @@ pub fn attach_drift(changes: &mut [Change], drift: &[DriftItem]) -> Vec<DriftIte
 #[cfg(test)]
 mod tests {
     use super::*;
-    use warmstandby_core::edge::plan::{ComputeAction, EdgeAction};
+    use warmstandby_core::edge::plan::ComputeAction;
+    use warmstandby_core::families::SeamAction;
     use warmstandby_core::families::alarm::AlarmAction;
     use warmstandby_core::families::security_groups::SecurityGroupAction;
     use warmstandby_core::network::plan::NetworkAction;
@@ -252,7 +253,7 @@ mod tests {
         assert_eq!((c.kind.sign(), c.tier), ('+', Tier::Web));
         let c = of(
             Some("us-west-2"),
-            &EdgeAction::Compute(ComputeAction::DeleteAutoScalingGroup { name: "bookstore-bookstore-api".into() }),
+            &SeamAction::Compute(ComputeAction::DeleteAutoScalingGroup { name: "bookstore-bookstore-api".into() }),
         );
         assert_eq!((c.kind.sign(), c.tier, c.region.as_str()), ('-', Tier::Api, "us-west-2"));
         let c = of(None, &AlarmAction::DeleteAlarm { name: "a".into() });
@@ -263,7 +264,7 @@ mod tests {
     fn drift_becomes_fields_of_the_change_that_repairs_it() {
         let mut changes = vec![of(
             Some("us-east-1"),
-            &EdgeAction::Compute(ComputeAction::UpdateAutoScalingGroup {
+            &SeamAction::Compute(ComputeAction::UpdateAutoScalingGroup {
                 name: "bookstore-bookstore-web".into(),
                 spec: warmstandby_core::edge::observed::AsgSpec {
                     launch_template_id: "lt-1".into(),

@@ -6,7 +6,7 @@ use warmstandby_api::{FailoverPolicySpec, RegionRole, ThreeTierStackSpec};
 
 use crate::data::observed::ObservedDataTier;
 use crate::desired::{DesiredDataTier, DesiredRegionEdge, ImageSource};
-use crate::edge::observed::ObservedRegionEdge;
+use crate::edge::observed::ObservedCompute;
 use crate::families::certificates::ObservedCertificates;
 
 /// What a move takes after the decision, from the AWS timing table the
@@ -42,12 +42,12 @@ pub fn readiness(
     spec: &ThreeTierStackSpec,
     active: RegionRole,
     data: (&[DesiredDataTier; 2], &[ObservedDataTier; 2]),
-    edge: (&[DesiredRegionEdge; 2], &[ObservedRegionEdge; 2]),
+    compute: (&[DesiredRegionEdge; 2], &[ObservedCompute; 2]),
     certificates: &ObservedCertificates,
     now: i64,
 ) -> Readiness {
     let (dd, od) = data;
-    let (de, oe) = edge;
+    let (de, oe) = compute;
     let (a, p) = (active.index(), active.other().index());
     let region = &de[p].region;
     let mut failures = Vec::new();

@@ -99,41 +99,6 @@ impl PassOutcome {
     }
 }
 
-/// A tier's enum of family actions: `From` each family's action into it,
-/// and its `FamilyAction` answered by the family's own:
-/// `into_family_action!(EdgeAction { LoadBalancingAction => LoadBalancing, .. })`.
-macro_rules! into_family_action {
-    ($family:ident { $($resource:ident => $variant:ident),* $(,)? }) => {
-        impl $family {
-            /// The families' action enums it carries (checked against
-            /// `Family::ALL` with the seam's: one home per family).
-            pub const CARRIES: &[&str] = &[$(stringify!($resource)),*];
-        }
-
-        $(impl From<$resource> for $family {
-            fn from(action: $resource) -> Self {
-                $family::$variant(action)
-            }
-        })*
-
-        impl $crate::family::FamilyAction for $family {
-            fn effect(&self) -> ($crate::family::Effect, $crate::resource::Kind) {
-                match self { $($family::$variant(a) => a.effect(),)* }
-            }
-            fn describe(&self) -> String {
-                match self { $($family::$variant(a) => a.describe(),)* }
-            }
-            fn tier(&self, scope: &$crate::resource::Scope) -> $crate::resource::Tier {
-                match self { $($family::$variant(a) => a.tier(scope),)* }
-            }
-            fn count(&self) -> usize {
-                match self { $($family::$variant(a) => a.count(),)* }
-            }
-        }
-    };
-}
-pub(crate) use into_family_action;
-
 /// What AWS returned for an action, recorded into the observed model.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ActionOutcome {

@@ -9,11 +9,12 @@ use warmstandby_api::{FailoverPolicy, RegionPair, RegionRole, ThreeTierStack};
 
 use crate::desired::stack_topology;
 use crate::families::FamiliesObserved;
+use crate::families::compute::launch_of;
 use crate::families::instance_roles::{SecretSeen, plan_roles};
 use crate::families::secrets::plan_secret;
 use crate::placement::Placement;
 use crate::secret::{Password, PasswordLookup};
-use crate::stack_pass::{Desired, launch_of};
+use crate::stack_pass::Desired;
 use crate::validate::{StackInputs, validate_stack};
 
 /// Edits of the example manifests: numbers in and out of range, odd strings,
@@ -126,7 +127,7 @@ proptest! {
             prop_assert!(!roles.actions.is_empty(), "nothing exists: the instance roles family has work");
             for role in RegionRole::BOTH {
                 // Launch settings wait for the profiles; they never panic.
-                let launch = launch_of(&desired, &FamiliesObserved::default(), role, &placement);
+                let launch = launch_of(&desired.families, &FamiliesObserved::default(), role);
                 prop_assert!(launch.values().all(Result::is_err));
             }
         }

@@ -1,13 +1,12 @@
 //! Retention per family: `deletionPolicy: Retain` on a server tier, the
 //! distribution, the web ACL or the backups leaves what the family made in
 //! place when the stack is deleted. At teardown what a retained family made
-//! is taken as adopted (`hold_retained_edge`; a
-//! family on the seam does it in its own `StackFamily::hold_retained` with
-//! [`hold`]), so each family's teardown plan releases it (our tags removed)
+//! is taken as adopted (each family does it in its own
+//! `StackFamily::hold_retained` with [`hold`]), so each family's teardown plan releases it (our tags removed)
 //! together with what it uses, exactly as it releases what the stack adopted.
 
 use crate::edge::desired::DesiredRegionEdge;
-use crate::edge::observed::ObservedRegionEdge;
+use crate::edge::observed::{ObservedBalancing, ObservedCompute};
 use crate::identity::Claim;
 
 /// The time a retained resource is taken as adopted at (never written to AWS).
@@ -20,9 +19,8 @@ pub fn hold(claim: &mut Claim) {
     }
 }
 
-/// The retained server tiers (load balancer with its listeners, target
-/// group, launch template, auto scaling group).
-pub fn hold_retained_edge(desired_regions: &[DesiredRegionEdge; 2], regions: &mut [ObservedRegionEdge; 2]) {
+/// The retained server tiers' load balancers (with their listeners) and target groups.
+pub fn hold_retained_balancing(desired_regions: &[DesiredRegionEdge; 2], regions: &mut [ObservedBalancing; 2]) {
     for (d, o) in desired_regions.iter().zip(regions.iter_mut()) {
         for t in d.tiers.iter().filter(|t| t.retain) {
             let lb_arns: Vec<String> = o
@@ -36,6 +34,14 @@ pub fn hold_retained_edge(desired_regions: &[DesiredRegionEdge; 2], regions: &mu
                 .collect();
             o.listeners.iter_mut().filter(|l| lb_arns.contains(&l.load_balancer_arn)).for_each(|l| hold(&mut l.claim));
             o.target_groups.iter_mut().filter(|g| g.spec.name == t.target_group_name).for_each(|g| hold(&mut g.claim));
+        }
+    }
+}
+
+/// The retained server tiers' launch templates and auto scaling groups.
+pub fn hold_retained_compute(desired_regions: &[DesiredRegionEdge; 2], regions: &mut [ObservedCompute; 2]) {
+    for (d, o) in desired_regions.iter().zip(regions.iter_mut()) {
+        for t in d.tiers.iter().filter(|t| t.retain) {
             o.launch_templates.iter_mut().filter(|l| l.name == t.launch_template_name).for_each(|l| hold(&mut l.claim));
             o.auto_scaling_groups
                 .iter_mut()

@@ -9,8 +9,8 @@ use warmstandby_core::families::alarm::{Alarm, AlarmAction, AlarmConfig, Desired
 use warmstandby_core::plan::{ActionOutcome, Place};
 
 use super::{AwsFamily, Observation, Reading};
+use super::{not_ours, ok_or_gone};
 use crate::clients::AwsContext;
-use crate::edge::{not_ours, ok_or_gone};
 use crate::errors::AwsError;
 use crate::tags::Ownership;
 

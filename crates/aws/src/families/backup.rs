@@ -255,7 +255,7 @@ async fn apply(
         BackupAction::AdoptBackupVault { arn, .. } | BackupAction::AdoptBackupPlan { arn, .. } => {
             // Checked again: someone may have claimed it since the plan.
             if let Claim::Foreign { other_owner: Some(other) } = claim(aws, region, arn, owner, true).await? {
-                return Err(crate::edge::managed_by_another("backup:TagResource", arn, &other));
+                return Err(super::managed_by_another("backup:TagResource", arn, &other));
             }
             let component =
                 if matches!(action, BackupAction::AdoptBackupVault { .. }) { "backup-vault" } else { "backup-plan" };

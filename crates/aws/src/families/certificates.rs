@@ -13,8 +13,8 @@ use warmstandby_core::plan::{ActionOutcome, Place};
 use warmstandby_core::resource::Kind;
 
 use super::{AwsFamily, Observation, Reading};
+use super::{managed_by_another, not_ours, ok_or_gone};
 use crate::clients::AwsContext;
-use crate::edge::{managed_by_another, not_ours, ok_or_gone};
 use crate::errors::AwsError;
 use crate::shared::Listing;
 use crate::tags::Ownership;

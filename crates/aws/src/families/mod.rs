@@ -10,8 +10,10 @@ pub mod backup;
 pub mod bastion;
 pub mod cdn;
 pub mod certificates;
+pub mod compute;
 pub mod database;
 pub mod instance_roles;
+pub mod load_balancing;
 pub mod private_dns;
 pub mod public_dns;
 pub mod secrets;
@@ -27,8 +29,38 @@ use warmstandby_core::plan::ActionOutcome;
 use warmstandby_core::plan::Place;
 
 use crate::clients::AwsContext;
-use crate::errors::AwsError;
+pub(crate) use crate::errors::ok_or_gone;
+use crate::errors::{AwsError, ErrorClass};
 use crate::tags::Ownership;
+
+/// Refused at the last moment: another manager claimed `what` since the plan.
+pub(crate) fn managed_by_another(operation: &str, what: &str, other: &str) -> AwsError {
+    AwsError::new(
+        ErrorClass::InvalidSpec,
+        operation,
+        "NotOwned",
+        format!("{what} is managed by {other}; it is left alone"),
+    )
+}
+
+/// Refused at the last moment: `what` is not tagged as this stack's.
+pub(crate) fn not_ours(operation: &str, what: &str) -> AwsError {
+    AwsError::new(
+        ErrorClass::InvalidSpec,
+        operation,
+        "NotOwned",
+        format!("{what} is not tagged as this stack's; it is left alone"),
+    )
+}
+
+/// The region an action of `scope` runs in.
+pub fn scope_region(scope: Place, regions: [&str; 2]) -> &str {
+    match scope {
+        Place::Region(RegionRole::Primary) => regions[0],
+        Place::Region(RegionRole::Standby) => regions[1],
+        Place::Global => warmstandby_api::GLOBAL_REGION,
+    }
+}
 
 /// What an observation is for.
 #[derive(Clone, Copy, Debug)]
@@ -141,6 +173,14 @@ impl Seen {
     /// The first failure of reads that go to `place`.
     pub fn failure_at(&self, place: Place) -> Option<&AwsError> {
         self.failed.iter().find(|(p, _)| *p == place).map(|(_, e)| e)
+    }
+
+    /// Reads that go to `place` failed the way an outage fails: more than
+    /// one family's, and every one of them alike (a throttled or single
+    /// failed read means the place answers).
+    pub fn cut_off(&self, place: Place) -> bool {
+        let failed: Vec<&AwsError> = self.failed.iter().filter(|(p, _)| *p == place).map(|(_, e)| e).collect();
+        failed.len() > 1 && failed.iter().all(|e| e.class.suggests_outage())
     }
 }
 

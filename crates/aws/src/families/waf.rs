@@ -18,8 +18,8 @@ use warmstandby_core::plan::ActionOutcome;
 use warmstandby_core::plan::Place;
 
 use super::{AwsFamily, Observation, Reading};
+use super::{not_ours, ok_or_gone};
 use crate::clients::AwsContext;
-use crate::edge::{not_ours, ok_or_gone};
 use crate::errors::AwsError;
 use crate::shared::Listing;
 use crate::tags::Ownership;

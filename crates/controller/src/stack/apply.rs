@@ -5,9 +5,8 @@ use std::future::Future;
 
 use futures::future::join_all;
 use warmstandby_api::RegionRole;
-use warmstandby_aws::edge;
+use warmstandby_aws::families::scope_region;
 use warmstandby_aws::{AwsContext, AwsError, Ownership, families};
-use warmstandby_core::edge::plan::EdgeAction;
 use warmstandby_core::families::SeamAction;
 use warmstandby_core::family::FamilyAction;
 use warmstandby_core::plan::ActionOutcome;
@@ -25,52 +24,16 @@ pub(super) fn family_change(scope: Place, regions: [&str; 2], action: &impl Fami
     }
 }
 
-/// One pass's actions, by the tier (or the seam) that carries them.
-pub(super) struct Batches<'a> {
-    pub(super) edge: &'a [(Place, EdgeAction)],
-    pub(super) families: &'a [(Place, SeamAction)],
-}
-
-/// Runs every batch of a pass (or a teardown pass) at once: their actions
-/// are independent of each other.
+/// Runs a pass's (or a teardown pass's) actions at once: they are
+/// independent of each other. Each is logged without the secret's value.
 pub(super) async fn apply_all(
     aws: &AwsContext,
     stack: &ValidatedStack,
     desired: &Desired,
     owners: &[Ownership; 2],
-    batches: Batches<'_>,
-) -> (Vec<(String, Change)>, Vec<AwsError>) {
-    let regions = desired.regions.each_ref().map(|r| r.region.as_str());
-    let (edge, families) = tokio::join!(
-        Box::pin(apply_edge(aws, regions, owners, batches.edge)),
-        Box::pin(apply_families(aws, stack, regions, owners, batches.families)),
-    );
-    let (mut applied, mut errors) = edge;
-    applied.extend(families.0);
-    errors.extend(families.1);
-    (applied, errors)
-}
-
-/// Runs one batch of edge actions concurrently.
-async fn apply_edge(
-    aws: &AwsContext,
-    regions: [&str; 2],
-    owners: &[Ownership; 2],
-    actions: &[(Place, EdgeAction)],
-) -> (Vec<(String, Change)>, Vec<AwsError>) {
-    apply_scoped(regions, owners, actions, |region, owner, action| Box::pin(edge::apply(aws, region, owner, action)))
-        .await
-}
-
-/// Runs one batch of the seam families' actions concurrently; each is
-/// logged without the secret's value.
-async fn apply_families(
-    aws: &AwsContext,
-    stack: &ValidatedStack,
-    regions: [&str; 2],
-    owners: &[Ownership; 2],
     actions: &[(Place, SeamAction)],
 ) -> (Vec<(String, Change)>, Vec<AwsError>) {
+    let regions = desired.families.load_balancing.each_ref().map(|r| r.region.as_str());
     apply_scoped(regions, owners, actions, |region, owner, action| {
         Box::pin(families::apply(aws, region, owner, action, &stack.password))
     })
@@ -86,11 +49,11 @@ async fn apply_scoped<'a, A: FamilyAction, Run: Future<Output = Result<ActionOut
 ) -> (Vec<(String, Change)>, Vec<AwsError>) {
     let results = join_all(actions.iter().map(|(scope, action)| {
         let owner = if *scope == Place::Region(RegionRole::Standby) { &owners[1] } else { &owners[0] };
-        run(edge::scope_region(*scope, regions), owner, action)
+        run(scope_region(*scope, regions), owner, action)
     }))
     .await;
     report(actions.iter().zip(results).map(|((scope, action), result)| {
-        (edge::scope_region(*scope, regions), action.describe(), family_change(*scope, regions, action), result)
+        (scope_region(*scope, regions), action.describe(), family_change(*scope, regions, action), result)
     }))
 }
 

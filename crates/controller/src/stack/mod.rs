@@ -25,7 +25,7 @@ mod teardown;
 
 pub use teardown::teardown;
 
-use apply::{Batches, apply_all, family_change};
+use apply::{apply_all, family_change};
 use observe::observe;
 
 #[derive(Debug)]
@@ -332,17 +332,15 @@ async fn reconcile_validated(
     }
 
     let desired = &decided.desired;
-    let regions = desired.regions.each_ref().map(|r| r.region.as_str());
+    let regions = desired.families.load_balancing.each_ref().map(|r| r.region.as_str());
     let (applied, changes, errors) = if intent == Intent::Apply {
-        let batches = Batches { edge: &decided.edge_plan.actions, families: &decided.families_plan.actions };
-        let (applied, errors) = apply_all(aws, &validated, desired, &owners, batches).await;
+        let (applied, errors) = apply_all(aws, &validated, desired, &owners, &decided.families_plan.actions).await;
         let (applied, changes): (Vec<String>, Vec<Change>) = applied.into_iter().unzip();
         let (errors, _throttled) = crate::set_throttles_aside(errors);
         (applied, changes, errors)
     } else {
-        let mut changes: Vec<Change> =
-            decided.edge_plan.actions.iter().map(|(scope, a)| family_change(*scope, regions, a)).collect();
-        changes.extend(decided.families_plan.actions.iter().map(|(scope, a)| family_change(*scope, regions, a)));
+        let changes: Vec<Change> =
+            decided.families_plan.actions.iter().map(|(scope, a)| family_change(*scope, regions, a)).collect();
         (Vec::new(), changes, Vec::new())
     };
     // An object that only observes lists what an apply would change. A pass

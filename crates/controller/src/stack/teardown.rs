@@ -2,16 +2,13 @@
 
 use warmstandby_api::RegionRole;
 use warmstandby_aws::AwsContext;
-use warmstandby_aws::edge::EdgeHints;
-use warmstandby_core::edge::observed::ObservedRegionEdge;
-use warmstandby_core::edge::plan::plan_edge_teardown;
 use warmstandby_core::placement::Placement;
 use warmstandby_core::stack_pass::Desired;
 use warmstandby_core::stack_pass::waiting::teardown_transitional;
 use warmstandby_core::validate::{StackInputs, validate_stack_for_teardown};
 
-use super::apply::{Batches, apply_all};
-use super::observe::observe_edge;
+use super::apply::apply_all;
+use super::observe::observe_for_teardown;
 use super::owner;
 use crate::{TeardownOutcome, TeardownWait};
 
@@ -46,9 +43,7 @@ pub async fn teardown(
     // Teardown deletes whatever is ours wherever it is: the spec's placement names it all.
     let wanted = Desired::of(&validated, &Placement::of_spec(&validated));
     let owners = [p, s];
-    // No hints: teardown searches for everything that is ours.
-    let no_hints = EdgeHints::default();
-    let mut edge_observed = match observe_edge(aws, &wanted, &owners, &no_hints).await {
+    let mut seam = match observe_for_teardown(aws, &wanted, &owners).await {
         Ok(o) => o,
         Err(e) => {
             let (errors, waiting) = crate::set_throttles_aside(vec![e]);
@@ -56,21 +51,11 @@ pub async fn teardown(
         }
     };
     // What a family retains is released like what was adopted.
-    warmstandby_core::retention::hold_retained_edge(&wanted.regions, &mut edge_observed.regions);
-    wanted.families.hold_retained(&mut edge_observed.families);
-    let edge_remaining = edge_observed.regions.iter().map(ObservedRegionEdge::live_count).sum::<usize>();
-    // The load balancers wait for what points at them: the distribution
-    // (the CDN family's) and the records (the public DNS family's).
-    let seam = &edge_observed.families;
-    let distribution_left = warmstandby_core::families::cdn::left(&seam.cdn);
-    let records_left =
-        warmstandby_core::families::public_dns::records_left(&wanted.families.public_dns, &seam.public_dns);
-    let edge_plan =
-        plan_edge_teardown([&edge_observed.regions[0], &edge_observed.regions[1]], distribution_left, records_left);
+    wanted.families.hold_retained(&mut seam);
     // The writer's final snapshot is named after this teardown's time.
-    let around = warmstandby_core::stack_pass::neighbours_of(&wanted, &edge_observed.regions, seam, snapshot_suffix);
-    let families_plan = wanted.families.teardown(seam, &around);
-    let remaining = edge_remaining + wanted.families.live_count(seam);
+    let around = warmstandby_core::stack_pass::neighbours_of(&wanted, &seam, snapshot_suffix);
+    let plan = wanted.families.teardown(&seam, &around);
+    let remaining = wanted.families.live_count(&seam);
     if remaining == 0 {
         return TeardownOutcome {
             finished: true,
@@ -78,47 +63,22 @@ pub async fn teardown(
             ..Default::default()
         };
     }
-    let regions = wanted.regions.each_ref().map(|r| r.region.as_str());
-    let batches = Batches { edge: &edge_plan.actions, families: &families_plan.actions };
-    let (applied, errors) = apply_all(aws, &validated, &wanted, &owners, batches).await;
+    let regions = wanted.families.load_balancing.each_ref().map(|r| r.region.as_str());
+    let (applied, errors) = apply_all(aws, &validated, &wanted, &owners, &plan.actions).await;
     let (errors, throttled) = crate::set_throttles_aside(errors);
     let mut waiting = throttled;
-    waiting.extend(edge_plan.waiting);
-    waiting.extend(families_plan.waiting);
+    waiting.extend(plan.waiting);
     let only_waiting = applied.is_empty();
     let (applied, changes) = applied.into_iter().unzip();
     let mut out = TeardownOutcome { applied, changes, waiting, errors, remaining, ..Default::default() };
-    let transitional = teardown_transitional(
-        regions,
-        [&edge_observed.families.database[0], &edge_observed.families.database[1]],
-        [&edge_observed.regions[0], &edge_observed.regions[1]],
-        &edge_observed.families,
-    );
+    let transitional = teardown_transitional(regions, &seam);
     out.wait = TeardownWait::after(&out, only_waiting, transitional);
     out
 }
 
-/// What a finished teardown left in place on purpose (released, untagged):
-/// the kept server tiers and what each family on the seam says it left.
+/// What a finished teardown left in place on purpose (released, untagged),
+/// as each family on the seam says it.
 fn retained(wanted: &Desired, status: Option<&warmstandby_api::ThreeTierStackStatus>) -> Option<String> {
-    let adopted = status.map(|s| s.adopted.as_slice()).unwrap_or_default();
-    let mut kept = Vec::new();
-    let tiers_before = kept.len();
-    for (d, role) in wanted.regions.iter().zip(["primary", "standby"]) {
-        let was_adopted = |t: &&warmstandby_core::desired::DesiredTier| {
-            t.retain || (t.adopt && adopted.iter().any(|a| a.region == d.region && a.id == t.load_balancer_name))
-        };
-        for t in d.tiers.iter().filter(was_adopted) {
-            let why = if t.adopt { "adopted" } else { "deletionPolicy Retain" };
-            kept.push(format!(
-                "the {} tier in {} ({role}, {why}: load balancer {}, target group {}, launch template {}, auto scaling group {}, with the security groups, instance profile and image of the stack's they use)",
-                t.tier, d.region, t.load_balancer_name, t.target_group_name, t.launch_template_name, t.auto_scaling_group_name
-            ));
-        }
-    }
-    if kept.len() > tiers_before {
-        kept.push("the credentials secret the kept servers read".into());
-    }
-    kept.extend(wanted.families.left_in_place(status));
+    let kept = wanted.families.left_in_place(status);
     (!kept.is_empty()).then(|| format!("{}: left running without warmstandby's tags", kept.join(" and ")))
 }

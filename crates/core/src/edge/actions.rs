@@ -1,5 +1,4 @@
-//! The edge and compute tier's changes, one enum per AWS family, so each
-//! adapter takes exactly its own actions and the dispatch is one match.
+//! The load balancing and compute families' changes, one enum per family.
 
 use crate::edge::observed::{AsgSpec, LaunchTemplateData, ListenerSpec, LoadBalancerSpec, TargetGroupSpec};
 use crate::family::{Effect, FamilyAction};
@@ -7,19 +6,8 @@ use crate::resource::{Kind, Scope, Tier};
 
 pub use crate::plan::Place;
 
-/// One AWS change of the edge or compute tier, by family.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum EdgeAction {
-    /// ELBv2: target groups, load balancers, listeners.
-    LoadBalancing(LoadBalancingAction),
-    /// EC2 images and launch templates, auto scaling groups.
-    Compute(ComputeAction),
-}
-
-crate::plan::into_family_action!(EdgeAction {
-    LoadBalancingAction => LoadBalancing,
-    ComputeAction => Compute,
-});
+/// The load balancing family's changes (ELBv2: target groups, load
+/// balancers, listeners).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LoadBalancingAction {
     CreateTargetGroup {
@@ -77,6 +65,8 @@ pub enum LoadBalancingAction {
     },
 }
 
+/// The compute family's changes (EC2 images and launch templates, auto
+/// scaling groups).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ComputeAction {
     CopyImage {

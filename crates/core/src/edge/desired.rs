@@ -1,12 +1,9 @@
-//! Typed desired state of a stack's edge and compute tiers: per region the
-//! certificate, target groups, ALBs and listeners, images, launch templates
-//! and auto scaling groups; globally the public zone's records, the health
-//! check, CloudFront and the alarm (the web ACL is the WAF family's, on the
-//! seam: `families::waf`).
+//! Typed desired state of a stack's server tiers, per region: target
+//! groups, ALBs and listeners (the load balancing family's), images, launch
+//! templates and auto scaling groups (the compute family's).
 //!
-//! Role-aware: the active region carries full capacity, the PRIMARY api
-//! record (with the health check) and the first origin of the CloudFront
-//! origin group; the other region the warm capacity and the SECONDARY record.
+//! Role-aware: the active region carries full capacity, the other region
+//! the warm capacity.
 
 use warmstandby_api::{Capacity, OriginProtocol, RegionRole};
 
@@ -31,6 +28,9 @@ pub struct DesiredTier {
     /// The spec's user data; the launch template's starts with the
     /// operator's environment block (`families::environment`).
     pub user_script: Option<String>,
+    /// The name of the instance profile its servers run with (the
+    /// instance roles family's).
+    pub instance_profile: String,
     pub auto_scaling_group_name: String,
     pub capacity: Capacity,
     /// Private subnets of the instances (`web-a`/`web-b` or `app-a`/`app-b`).
@@ -62,6 +62,8 @@ pub enum ImageSource {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DesiredImage {
     pub tier: &'static str,
+    /// What the topology calls it.
+    pub label: String,
     pub source: ImageSource,
 }
 
@@ -73,6 +75,10 @@ pub struct DesiredRegionEdge {
     pub active: bool,
     pub tiers: Vec<DesiredTier>,
     pub images: Vec<DesiredImage>,
+    /// The topology keys of the certificate the HTTPS listeners serve (and
+    /// of its validation): the certificates family's, set by the load
+    /// balancing family.
+    pub serving_certificate: Vec<String>,
 }
 
 impl DesiredRegionEdge {
@@ -105,6 +111,7 @@ pub fn desired_region_edge(stack: &ValidatedStack, placement: &Placement, role: 
                 launch_template_name: name(stack.aws_name(tier, 128), |a| &a.launch_template),
                 instance_type: t.instance_type.clone(),
                 user_script: t.user_data.clone(),
+                instance_profile: stack.aws_name(tier, 64),
                 auto_scaling_group_name: name(stack.aws_name(tier, 255), |a| &a.auto_scaling_group),
                 capacity: if active || placement.full_capacity_everywhere { t.capacity } else { t.standby_capacity },
                 subnet_keys: if tier == "web" { ["web-a", "web-b"] } else { ["app-a", "app-b"] },
@@ -126,10 +133,17 @@ pub fn desired_region_edge(stack: &ValidatedStack, placement: &Placement, role: 
                     source_image: image.primary.clone(),
                 },
             };
-            DesiredImage { tier, source }
+            DesiredImage { tier, label: stack.aws_name(tier, 128), source }
         })
         .collect();
-    DesiredRegionEdge { role, region: stack.pair.region(role).region.clone(), active, tiers, images }
+    DesiredRegionEdge {
+        role,
+        region: stack.pair.region(role).region.clone(),
+        active,
+        tiers,
+        images,
+        serving_certificate: Vec::new(),
+    }
 }
 
 /// A name `spec.<tier>.adopt` gives for `role`'s region.

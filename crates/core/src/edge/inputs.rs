@@ -1,15 +1,18 @@
-//! What edge planning works from besides the desired and observed edge:
-//! the inputs of each region, and the plan's type.
+//! What the load balancing and compute families plan a region from besides
+//! their desired state, and their plans' types.
 
 use std::collections::BTreeMap;
 
 use crate::data::desired::NetworkRefs;
-use crate::edge::actions::{EdgeAction, Place};
+use crate::edge::actions::{ComputeAction, LoadBalancingAction, Place};
 use crate::edge::desired::DesiredRegionEdge;
-use crate::edge::observed::ObservedRegionEdge;
+use crate::edge::observed::RegionServers;
 
-/// The edge's plan, each action with the region it runs in.
-pub type EdgePlan = crate::plan::Plan<(Place, EdgeAction)>;
+/// The load balancing family's plan, each action with the region it runs in.
+pub type BalancingPlan = crate::plan::Plan<(Place, LoadBalancingAction)>;
+
+/// The compute family's plan.
+pub type ComputePlan = crate::plan::Plan<(Place, ComputeAction)>;
 
 /// What a tier's launch template gets from the access family: its
 /// instance profile and the user data with the environment block.
@@ -23,18 +26,15 @@ pub struct TierLaunch {
 /// What one region's plan needs besides its own observation.
 pub struct RegionEdgeInputs<'a> {
     pub desired: &'a DesiredRegionEdge,
-    pub observed: &'a ObservedRegionEdge,
+    /// Both families' observation of the region.
+    pub observed: RegionServers<'a>,
     pub network: &'a NetworkRefs,
     /// Security group IDs of the data tier by role (`alb-web`, `web`, ...).
     pub groups: &'a BTreeMap<String, String>,
-    /// Per tier: what its launch template gets, or what that waits for.
+    /// Per tier: what its launch template gets, or what that waits for
+    /// (the compute family's; empty for the load balancing family).
     pub launch: &'a BTreeMap<String, Result<TierLaunch, String>>,
     /// The region's certificate the HTTPS listeners serve, once ours and
     /// issued (`families::certificates::issued`).
     pub certificate: Option<String>,
-}
-
-pub struct EdgeInputs<'a> {
-    /// Primary first.
-    pub regions: [RegionEdgeInputs<'a>; 2],
 }

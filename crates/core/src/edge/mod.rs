@@ -1,9 +1,10 @@
-//! The edge and compute tier of both regions (load balancers and their
-//! listeners, images, launch templates, auto scaling groups): desired
-//! state, observation, plan and status. The certificates, public DNS,
-//! CloudFront, WAF and the alarm, once part of it, are families on the seam
-//! (`families`); the listeners take the certificates family's ARNs from it
-//! (`RegionEdgeInputs::certificate`).
+//! The model of both regions' server tiers, which two families on the seam
+//! plan (`families::load_balancing`: target groups, load balancers and
+//! their listeners; `families::compute`: images, launch templates, auto
+//! scaling groups): their desired state, observation, actions, planning,
+//! teardown and status. A tier spans both families (adopted whole, its
+//! auto scaling group registered with its target group), so they share
+//! this model and read each other's observation (`RegionServers`).
 
 pub mod actions;
 mod adoption;
@@ -11,6 +12,6 @@ pub mod desired;
 pub mod inputs;
 pub mod observed;
 pub mod plan;
-mod regional;
+pub mod regional;
 pub mod status;
 pub mod teardown;

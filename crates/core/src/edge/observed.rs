@@ -185,21 +185,19 @@ pub struct ObservedAsg {
     pub claim: Claim,
 }
 
-/// One region's edge and compute tier.
+/// One region's load balancing family: target groups, load balancers and
+/// their listeners.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ObservedRegionEdge {
+pub struct ObservedBalancing {
     pub target_groups: Vec<ObservedTargetGroup>,
     pub load_balancers: Vec<ObservedLoadBalancer>,
     pub listeners: Vec<ObservedListener>,
     /// Listeners seen on an earlier pass (their ARNs were in the status)
     /// that no longer exist: removed out of band.
     pub vanished_listeners: Vec<String>,
-    pub images: Vec<ObservedImage>,
-    pub launch_templates: Vec<ObservedLaunchTemplate>,
-    pub auto_scaling_groups: Vec<ObservedAsg>,
 }
 
-impl ObservedRegionEdge {
+impl ObservedBalancing {
     pub fn target_group(&self, name: &str) -> Option<&ObservedTargetGroup> {
         self.target_groups.iter().find(|t| t.spec.name == name)
     }
@@ -212,6 +210,25 @@ impl ObservedRegionEdge {
         self.listeners.iter().find(|l| l.load_balancer_arn == lb_arn && l.spec.port == port)
     }
 
+    /// Resources of ours that still exist (what is named for adoption but
+    /// not ours is not).
+    pub fn live_count(&self) -> usize {
+        self.target_groups.iter().filter(|t| t.claim.is_ours()).count()
+            + self.load_balancers.iter().filter(|l| l.claim.is_ours()).count()
+            + self.listeners.iter().filter(|l| l.claim.is_ours()).count()
+    }
+}
+
+/// One region's compute family: image copies, launch templates and auto
+/// scaling groups.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ObservedCompute {
+    pub images: Vec<ObservedImage>,
+    pub launch_templates: Vec<ObservedLaunchTemplate>,
+    pub auto_scaling_groups: Vec<ObservedAsg>,
+}
+
+impl ObservedCompute {
     pub fn launch_template(&self, tier: &str) -> Option<&ObservedLaunchTemplate> {
         self.launch_templates.iter().find(|l| l.tier == tier)
     }
@@ -224,14 +241,33 @@ impl ObservedRegionEdge {
         self.images.iter().find(|i| i.tier == tier)
     }
 
+    /// Auto scaling groups of ours are not gone yet.
+    pub fn scaling_groups_left(&self) -> bool {
+        self.auto_scaling_groups.iter().any(|a| a.claim == Claim::Created)
+    }
+
     /// Resources of ours that still exist (given AMIs and what is named
     /// for adoption but not ours are not).
     pub fn live_count(&self) -> usize {
-        self.target_groups.iter().filter(|t| t.claim.is_ours()).count()
-            + self.load_balancers.iter().filter(|l| l.claim.is_ours()).count()
-            + self.listeners.iter().filter(|l| l.claim.is_ours()).count()
-            + self.images.iter().filter(|i| i.tagged).count()
+        self.images.iter().filter(|i| i.tagged).count()
             + self.launch_templates.iter().filter(|l| l.claim.is_ours()).count()
             + self.auto_scaling_groups.iter().filter(|a| a.claim.is_ours()).count()
+    }
+}
+
+/// One region's load balancers and servers, as the load balancing and the
+/// compute families see them together: a server tier is adopted whole, its
+/// auto scaling group registers with its target group, and a teardown keeps
+/// what a kept tier uses.
+#[derive(Clone, Copy, Debug)]
+pub struct RegionServers<'a> {
+    pub balancing: &'a ObservedBalancing,
+    pub compute: &'a ObservedCompute,
+}
+
+impl RegionServers<'_> {
+    /// Resources of ours that still exist.
+    pub fn live_count(&self) -> usize {
+        self.balancing.live_count() + self.compute.live_count()
     }
 }

@@ -1,43 +1,44 @@
-//! The edge planner against a simulated AWS: each planned action changes
-//! the observed model the way AWS would, and planning repeats until nothing
-//! is left to do. This checks creation order, role-awareness, ownership of
-//! records and the teardown order, which the emulator cannot (it is lenient
-//! about deleting what is still in use).
-
-use std::collections::BTreeMap;
+//! The load balancing and compute families' planning against a simulated
+//! AWS, beside the public DNS, CDN, WAF, alarm and certificates families as
+//! the stack pass plans them: each planned action changes the observed
+//! model the way AWS would, and planning repeats until nothing is left to
+//! do. This checks creation order, role-awareness, ownership of records and
+//! the teardown order, which the emulator cannot (it is lenient about
+//! deleting what is still in use).
 
 use warmstandby_api::{RegionRole, ThreeTierStack};
 
 use super::*;
 use crate::data::desired::NetworkRefs;
-use crate::edge::desired::{DesiredRegionEdge, desired_region_edge};
+use crate::edge::desired::DesiredRegionEdge;
 use crate::edge::observed::{
     Claim, LaunchTemplateData, ObservedAsg, ObservedImage, ObservedLaunchTemplate, ObservedListener,
-    ObservedLoadBalancer, ObservedRegionEdge, ObservedTargetGroup,
+    ObservedLoadBalancer, ObservedTargetGroup, RegionServers,
 };
 use crate::families::alarm::{Alarm, AlarmAction, ObservedAlarm, watched_health_check};
 use crate::families::cdn::{Cdn, CdnAction, DistributionSpec, ObservedDistribution};
-use crate::families::certificates::{CertificateAction, Certificates, ObservedCertificate, issued};
+use crate::families::certificates::{CertificateAction, Certificates, ObservedCertificate};
+use crate::families::compute::Compute;
+use crate::families::instance_roles::{ObservedProfile, ObservedRole, ObservedRoles};
+use crate::families::load_balancing::LoadBalancing;
 use crate::families::public_dns::{
     ADOPTED_MARKER_PREFIX, DnsAction, HealthCheckConfig, ObservedHealthCheck, ObservedPublicDns, PublicDns, PublicZone,
     RECORD_TTL, RecordAction, RecordSpec,
 };
+use crate::families::secrets::ObservedSecret;
 use crate::families::waf::{ObservedWebAcl, Waf, WafAction};
 use crate::families::{Neighbours, SeamAction, SeamPlan, StackFamily};
 use crate::family::{Effect, FamilyAction};
 use crate::placement::Placement;
 
 struct World {
-    desired: [DesiredRegionEdge; 2],
     nets: [NetworkRefs; 2],
-    groups: [BTreeMap<String, String>; 2],
-    launch: [BTreeMap<String, Result<TierLaunch, String>>; 2],
-    regions: [ObservedRegionEdge; 2],
     owner: crate::identity::Ownership,
-    /// The families on the seam: the WAF, alarm, certificates and CDN
-    /// families are planned beside the edge as the stack pass does (their
-    /// AWS simulated here); the others are read only (the roles' instance
-    /// profiles).
+    /// The families on the seam: the load balancing, compute, public DNS,
+    /// WAF, alarm, certificates and CDN families are planned as the stack
+    /// pass does (their AWS simulated here); the others are read only and
+    /// built already (the security groups, the secret, the roles'
+    /// instance profiles).
     seam: (crate::families::FamiliesDesired, crate::families::FamiliesObserved),
     next_id: usize,
 }
@@ -58,33 +59,52 @@ fn world(edit: impl Fn(&mut ThreeTierStack)) -> World {
             .map(|k| (k.to_string(), format!("subnet-{region}-{k}")))
             .collect(),
     };
-    let groups = |region: &str| {
-        ["alb-web", "alb-api", "web", "api"].iter().map(|g| (g.to_string(), format!("sg-{region}-{g}"))).collect()
+    let desired = crate::families::FamiliesDesired::of(&v, &Placement::of_spec(&v));
+    // The access families' roles and profiles, and the secret, built already.
+    let instance_roles = ObservedRoles {
+        roles: desired
+            .instance_roles
+            .iter()
+            .map(|r| ObservedRole {
+                name: r.name.clone(),
+                arn: format!("arn:aws:iam::1:role/{}", r.name),
+                ours: true,
+                trust: serde_json::Value::Null,
+                inline: Vec::new(),
+                attached: Vec::new(),
+            })
+            .collect(),
+        profiles: desired
+            .instance_roles
+            .iter()
+            .map(|r| ObservedProfile {
+                name: r.profile_name.clone(),
+                arn: format!("arn:aws:iam::1:instance-profile/{}", r.profile_name),
+                roles: vec![r.name.clone()],
+            })
+            .collect(),
+        known_profiles: Vec::new(),
+    };
+    let secret = ObservedSecret {
+        arn: "arn:aws:secretsmanager:us-east-1:1:secret:bookstore-AbCdEf".into(),
+        ours: true,
+        deleted: false,
+        replicas: vec![("us-west-2".into(), "InSync".into())],
+        last_changed: None,
+        differing: Some(Vec::new()),
     };
     World {
-        desired: [
-            desired_region_edge(&v, &Placement::of_spec(&v), RegionRole::Primary),
-            desired_region_edge(&v, &Placement::of_spec(&v), RegionRole::Standby),
-        ],
         nets: [net("us-east-1"), net("us-west-2")],
-        groups: [groups("us-east-1"), groups("us-west-2")],
-        launch: ["us-east-1", "us-west-2"].map(|region| {
-            ["web", "api"]
-                .iter()
-                .map(|tier| {
-                    let launch = TierLaunch {
-                        instance_profile: format!("bookstore-bookstore-{tier}"),
-                        user_data: format!("{tier}-{region}-env"),
-                    };
-                    (tier.to_string(), Ok(launch))
-                })
-                .collect()
-        }),
-        regions: Default::default(),
         owner: owner(),
         seam: (
-            crate::families::FamiliesDesired::of(&v, &Placement::of_spec(&v)),
+            desired,
             crate::families::FamiliesObserved {
+                security_groups: [
+                    crate::test_fixtures::observed_groups("us-east-1"),
+                    crate::test_fixtures::observed_groups("us-west-2"),
+                ],
+                secrets: Some(secret),
+                instance_roles,
                 // The customer's public zone, there before the stack.
                 public_dns: ObservedPublicDns {
                     zone: Some(PublicZone { id: "Z1".into(), name: "bookstore.example.com".into(), ours: false }),
@@ -107,38 +127,39 @@ fn owner() -> crate::identity::Ownership {
 }
 
 impl World {
-    fn plan(&self) -> EdgePlan {
-        plan_edge(&self.inputs())
+    /// The load balancing and compute families' plans.
+    fn plan(&self) -> SeamPlan {
+        let around = self.around();
+        let (desired, seen) = &self.seam;
+        joined(
+            LoadBalancing::plan(&desired.load_balancing, &seen.load_balancing, &around),
+            Compute::plan(&desired.compute, &seen.compute, &around),
+        )
     }
 
-    fn inputs(&self) -> EdgeInputs<'_> {
-        EdgeInputs {
-            regions: [
-                RegionEdgeInputs {
-                    desired: &self.desired[0],
-                    observed: &self.regions[0],
-                    network: &self.nets[0],
-                    groups: &self.groups[0],
-                    launch: &self.launch[0],
-                    certificate: issued(&self.seam.1.certificates, Place::Region(RegionRole::Primary)),
-                },
-                RegionEdgeInputs {
-                    desired: &self.desired[1],
-                    observed: &self.regions[1],
-                    network: &self.nets[1],
-                    groups: &self.groups[1],
-                    launch: &self.launch[1],
-                    certificate: issued(&self.seam.1.certificates, Place::Region(RegionRole::Standby)),
-                },
-            ],
-        }
+    /// Both regions' server tiers as the spec wants them.
+    fn desired(&self) -> &[DesiredRegionEdge; 2] {
+        &self.seam.0.load_balancing
+    }
+
+    /// Changes a region's tiers as a new spec would (both families' view of them).
+    fn edit_tiers(&mut self, i: usize, edit: impl Fn(&mut crate::edge::desired::DesiredTier)) {
+        let (desired, _) = &mut self.seam;
+        desired.load_balancing[i].tiers.iter_mut().for_each(&edit);
+        desired.compute[i].tiers.iter_mut().for_each(&edit);
+    }
+
+    /// Region `i`'s load balancers and servers.
+    fn servers(&self, i: usize) -> RegionServers<'_> {
+        RegionServers { balancing: &self.seam.1.load_balancing[i], compute: &self.seam.1.compute[i] }
+    }
+
+    fn server_regions(&self) -> [RegionServers<'_>; 2] {
+        [self.servers(0), self.servers(1)]
     }
 
     fn around(&self) -> Neighbours<'_> {
         Neighbours {
-            edge: crate::edge::status::EdgeView {
-                regions: [(&self.desired[0], &self.regions[0]), (&self.desired[1], &self.regions[1])],
-            },
             seam: (&self.seam.0, &self.seam.1),
             writer: None,
             unreachable: [false, false],
@@ -184,7 +205,12 @@ impl World {
 
     /// Ours of the global resources (the seam families') that still exist.
     fn global_live(&self) -> usize {
-        self.seam.0.live_count(&self.seam.1)
+        let (d, o) = &self.seam;
+        PublicDns::live_count(&d.public_dns, &o.public_dns)
+            + Cdn::live_count(&d.cdn, &o.cdn)
+            + Waf::live_count(&d.waf, &o.waf)
+            + Alarm::live_count(&d.alarm, &o.alarm)
+            + Certificates::live_count(&d.certificates, &o.certificates)
     }
 
     fn id(&mut self, prefix: &str) -> String {
@@ -194,27 +220,32 @@ impl World {
 
     fn region_name(&self, scope: Place) -> String {
         match scope {
-            Place::Region(RegionRole::Primary) => self.desired[0].region.clone(),
-            Place::Region(RegionRole::Standby) => self.desired[1].region.clone(),
+            Place::Region(RegionRole::Primary) => self.desired()[0].region.clone(),
+            Place::Region(RegionRole::Standby) => self.desired()[1].region.clone(),
             Place::Global => "us-east-1".into(),
         }
     }
 
     /// What AWS does for an action.
-    fn apply(&mut self, scope: Place, action: EdgeAction) {
+    fn apply(&mut self, scope: Place, action: SeamAction) {
         let region = self.region_name(scope);
         let i = usize::from(scope == Place::Region(RegionRole::Standby));
         match action {
-            EdgeAction::LoadBalancing(LoadBalancingAction::CreateTargetGroup { tier, spec }) => {
+            SeamAction::LoadBalancing(LoadBalancingAction::CreateTargetGroup { tier, spec }) => {
                 let arn = self.id(&format!("arn:aws:elasticloadbalancing:{region}:1:targetgroup/{}/", spec.name));
-                self.regions[i].target_groups.push(ObservedTargetGroup { tier, arn, spec, claim: Claim::Created });
+                self.seam.1.load_balancing[i].target_groups.push(ObservedTargetGroup {
+                    tier,
+                    arn,
+                    spec,
+                    claim: Claim::Created,
+                });
             }
-            EdgeAction::LoadBalancing(LoadBalancingAction::DeleteTargetGroup { arn }) => {
-                self.regions[i].target_groups.retain(|t| t.arn != arn)
+            SeamAction::LoadBalancing(LoadBalancingAction::DeleteTargetGroup { arn }) => {
+                self.seam.1.load_balancing[i].target_groups.retain(|t| t.arn != arn)
             }
-            EdgeAction::LoadBalancing(LoadBalancingAction::CreateLoadBalancer { tier, spec }) => {
+            SeamAction::LoadBalancing(LoadBalancingAction::CreateLoadBalancer { tier, spec }) => {
                 let arn = self.id(&format!("arn:aws:elasticloadbalancing:{region}:1:loadbalancer/app/{}/", spec.name));
-                self.regions[i].load_balancers.push(ObservedLoadBalancer {
+                self.seam.1.load_balancing[i].load_balancers.push(ObservedLoadBalancer {
                     tier,
                     claim: Claim::Created,
                     dns_name: format!("{}.{region}.elb.amazonaws.com", spec.name),
@@ -224,82 +255,87 @@ impl World {
                     spec,
                 });
             }
-            EdgeAction::LoadBalancing(LoadBalancingAction::DeleteLoadBalancer { arn }) => {
-                self.regions[i].load_balancers.retain(|l| l.arn != arn)
+            SeamAction::LoadBalancing(LoadBalancingAction::DeleteLoadBalancer { arn }) => {
+                self.seam.1.load_balancing[i].load_balancers.retain(|l| l.arn != arn)
             }
-            EdgeAction::LoadBalancing(LoadBalancingAction::CreateListener { load_balancer_arn, spec, .. }) => {
+            SeamAction::LoadBalancing(LoadBalancingAction::CreateListener { load_balancer_arn, spec, .. }) => {
                 let arn = format!("{}/{}", load_balancer_arn.replace(":loadbalancer/", ":listener/"), spec.port);
                 assert!(
-                    self.regions[i].load_balancers.iter().any(|l| l.arn == load_balancer_arn && l.claim.is_ours()),
+                    self.seam.1.load_balancing[i]
+                        .load_balancers
+                        .iter()
+                        .any(|l| l.arn == load_balancer_arn && l.claim.is_ours()),
                     "a listener added to a load balancer not ours"
                 );
-                self.regions[i].listeners.push(ObservedListener {
+                self.seam.1.load_balancing[i].listeners.push(ObservedListener {
                     arn,
                     load_balancer_arn,
                     spec,
                     claim: Claim::Created,
                 });
             }
-            EdgeAction::LoadBalancing(LoadBalancingAction::ModifyListener { arn, spec }) => {
-                let r = &mut self.regions[i];
+            SeamAction::LoadBalancing(LoadBalancingAction::ModifyListener { arn, spec }) => {
+                let r = &mut self.seam.1.load_balancing[i];
                 assert!(r.listeners.iter().any(|l| l.arn == arn && l.claim.is_ours()), "{arn} changed while not ours");
                 r.listeners.iter_mut().filter(|l| l.arn == arn).for_each(|l| l.spec = spec.clone())
             }
-            EdgeAction::LoadBalancing(LoadBalancingAction::ModifyTargetGroup { arn, health_check_path }) => {
-                let tg = self.regions[i].target_groups.iter_mut().find(|t| t.arn == arn).unwrap();
+            SeamAction::LoadBalancing(LoadBalancingAction::ModifyTargetGroup { arn, health_check_path }) => {
+                let tg = self.seam.1.load_balancing[i].target_groups.iter_mut().find(|t| t.arn == arn).unwrap();
                 assert!(tg.claim.is_ours(), "{arn} changed while not ours");
                 tg.spec.health_check_path = health_check_path;
             }
-            EdgeAction::LoadBalancing(LoadBalancingAction::SetSecurityGroups { arn, security_group_ids }) => {
-                let lb = self.regions[i].load_balancers.iter_mut().find(|l| l.arn == arn).unwrap();
+            SeamAction::LoadBalancing(LoadBalancingAction::SetSecurityGroups { arn, security_group_ids }) => {
+                let lb = self.seam.1.load_balancing[i].load_balancers.iter_mut().find(|l| l.arn == arn).unwrap();
                 assert!(lb.claim.is_ours(), "{arn} changed while not ours");
                 lb.spec.security_group_ids = security_group_ids;
             }
-            EdgeAction::LoadBalancing(LoadBalancingAction::SetSubnets { arn, subnet_ids }) => {
-                let lb = self.regions[i].load_balancers.iter_mut().find(|l| l.arn == arn).unwrap();
+            SeamAction::LoadBalancing(LoadBalancingAction::SetSubnets { arn, subnet_ids }) => {
+                let lb = self.seam.1.load_balancing[i].load_balancers.iter_mut().find(|l| l.arn == arn).unwrap();
                 assert!(lb.claim.is_ours(), "{arn} changed while not ours");
                 lb.spec.subnet_ids = subnet_ids;
             }
-            EdgeAction::LoadBalancing(LoadBalancingAction::Adopt { arns, .. }) => {
-                let r = &mut self.regions[i];
+            SeamAction::LoadBalancing(LoadBalancingAction::Adopt { arns, .. }) => {
+                let r = &mut self.seam.1.load_balancing[i];
                 let adopted = Claim::Adopted("2026-12-05T10:00:00Z".into());
                 r.target_groups.iter_mut().filter(|x| arns.contains(&x.arn)).for_each(|x| x.claim = adopted.clone());
                 r.load_balancers.iter_mut().filter(|x| arns.contains(&x.arn)).for_each(|x| x.claim = adopted.clone());
                 r.listeners.iter_mut().filter(|x| arns.contains(&x.arn)).for_each(|x| x.claim = adopted.clone());
             }
-            EdgeAction::LoadBalancing(LoadBalancingAction::Release { arns, .. }) => {
-                let r = &mut self.regions[i];
+            SeamAction::LoadBalancing(LoadBalancingAction::Release { arns, .. }) => {
+                let r = &mut self.seam.1.load_balancing[i];
                 let released = Claim::Foreign { other_owner: None };
                 r.target_groups.iter_mut().filter(|x| arns.contains(&x.arn)).for_each(|x| x.claim = released.clone());
                 r.load_balancers.iter_mut().filter(|x| arns.contains(&x.arn)).for_each(|x| x.claim = released.clone());
                 r.listeners.iter_mut().filter(|x| arns.contains(&x.arn)).for_each(|x| x.claim = released.clone());
             }
-            EdgeAction::Compute(ComputeAction::AdoptLaunchTemplate { template_id, .. }) => {
-                let lt = self.regions[i].launch_templates.iter_mut().find(|l| l.id == template_id).unwrap();
+            SeamAction::Compute(ComputeAction::AdoptLaunchTemplate { template_id, .. }) => {
+                let lt = self.seam.1.compute[i].launch_templates.iter_mut().find(|l| l.id == template_id).unwrap();
                 lt.claim = Claim::Adopted("2026-12-05T10:00:00Z".into());
             }
-            EdgeAction::Compute(ComputeAction::ReleaseLaunchTemplate { template_id, .. }) => {
-                let lt = self.regions[i].launch_templates.iter_mut().find(|l| l.id == template_id).unwrap();
+            SeamAction::Compute(ComputeAction::ReleaseLaunchTemplate { template_id, .. }) => {
+                let lt = self.seam.1.compute[i].launch_templates.iter_mut().find(|l| l.id == template_id).unwrap();
                 lt.claim = Claim::Foreign { other_owner: None };
             }
-            EdgeAction::Compute(ComputeAction::AdoptAutoScalingGroup { name, .. }) => {
-                let a = self.regions[i].auto_scaling_groups.iter_mut().find(|a| a.name == name).unwrap();
+            SeamAction::Compute(ComputeAction::AdoptAutoScalingGroup { name, .. }) => {
+                let a = self.seam.1.compute[i].auto_scaling_groups.iter_mut().find(|a| a.name == name).unwrap();
                 a.claim = Claim::Adopted("2026-12-05T10:00:00Z".into());
             }
-            EdgeAction::Compute(ComputeAction::ReleaseAutoScalingGroup { name, .. }) => {
-                let a = self.regions[i].auto_scaling_groups.iter_mut().find(|a| a.name == name).unwrap();
+            SeamAction::Compute(ComputeAction::ReleaseAutoScalingGroup { name, .. }) => {
+                let a = self.seam.1.compute[i].auto_scaling_groups.iter_mut().find(|a| a.name == name).unwrap();
                 a.claim = Claim::Foreign { other_owner: None };
             }
-            EdgeAction::Compute(ComputeAction::ReleaseImage { image_id, .. }) => {
-                self.regions[i].images.iter_mut().filter(|m| m.id == image_id).for_each(|m| m.tagged = false)
+            SeamAction::Compute(ComputeAction::ReleaseImage { image_id, .. }) => {
+                self.seam.1.compute[i].images.iter_mut().filter(|m| m.id == image_id).for_each(|m| m.tagged = false)
             }
-            EdgeAction::LoadBalancing(LoadBalancingAction::DeleteListener { arn }) => {
-                assert!(self.regions[i].listeners.iter().any(|l| l.arn == arn && l.claim == Claim::Created));
-                self.regions[i].listeners.retain(|l| l.arn != arn)
+            SeamAction::LoadBalancing(LoadBalancingAction::DeleteListener { arn }) => {
+                assert!(
+                    self.seam.1.load_balancing[i].listeners.iter().any(|l| l.arn == arn && l.claim == Claim::Created)
+                );
+                self.seam.1.load_balancing[i].listeners.retain(|l| l.arn != arn)
             }
-            EdgeAction::Compute(ComputeAction::CopyImage { tier, name, .. }) => {
+            SeamAction::Compute(ComputeAction::CopyImage { tier, name, .. }) => {
                 let id = self.id("ami-copy");
-                self.regions[i].images.push(ObservedImage {
+                self.seam.1.compute[i].images.push(ObservedImage {
                     tier,
                     id,
                     state: "available".into(),
@@ -308,12 +344,12 @@ impl World {
                     name,
                 });
             }
-            EdgeAction::Compute(ComputeAction::DeregisterImage { image_id, .. }) => {
-                self.regions[i].images.retain(|m| m.id != image_id)
+            SeamAction::Compute(ComputeAction::DeregisterImage { image_id, .. }) => {
+                self.seam.1.compute[i].images.retain(|m| m.id != image_id)
             }
-            EdgeAction::Compute(ComputeAction::CreateLaunchTemplate { tier, name, data }) => {
+            SeamAction::Compute(ComputeAction::CreateLaunchTemplate { tier, name, data }) => {
                 let id = self.id("lt-");
-                self.regions[i].launch_templates.push(ObservedLaunchTemplate {
+                self.seam.1.compute[i].launch_templates.push(ObservedLaunchTemplate {
                     tier,
                     id,
                     name,
@@ -322,28 +358,29 @@ impl World {
                     claim: Claim::Created,
                 });
             }
-            EdgeAction::Compute(ComputeAction::CreateLaunchTemplateVersion { template_id, data }) => {
-                let r = &self.regions[i];
+            SeamAction::Compute(ComputeAction::CreateLaunchTemplateVersion { template_id, data }) => {
+                let r = &self.seam.1.compute[i];
                 assert!(r.launch_templates.iter().any(|l| l.id == template_id && l.claim.is_ours()));
-                for lt in self.regions[i].launch_templates.iter_mut().filter(|l| l.id == template_id) {
+                for lt in self.seam.1.compute[i].launch_templates.iter_mut().filter(|l| l.id == template_id) {
                     lt.latest_version += 1;
                     lt.latest = Some(data.clone());
                 }
             }
-            EdgeAction::Compute(ComputeAction::DeleteLaunchTemplate { template_id }) => {
-                self.regions[i].launch_templates.retain(|l| l.id != template_id)
+            SeamAction::Compute(ComputeAction::DeleteLaunchTemplate { template_id }) => {
+                self.seam.1.compute[i].launch_templates.retain(|l| l.id != template_id)
             }
-            EdgeAction::Compute(ComputeAction::CreateAutoScalingGroup { tier, name, spec }) => self.regions[i]
+            SeamAction::Compute(ComputeAction::CreateAutoScalingGroup { tier, name, spec }) => self.seam.1.compute[i]
                 .auto_scaling_groups
                 .push(ObservedAsg { tier, name, spec, deleting: false, claim: Claim::Created }),
-            EdgeAction::Compute(ComputeAction::UpdateAutoScalingGroup { name, spec, .. }) => {
-                let r = &mut self.regions[i];
+            SeamAction::Compute(ComputeAction::UpdateAutoScalingGroup { name, spec, .. }) => {
+                let r = &mut self.seam.1.compute[i];
                 assert!(r.auto_scaling_groups.iter().any(|a| a.name == name && a.claim.is_ours()), "{name} not ours");
                 r.auto_scaling_groups.iter_mut().filter(|a| a.name == name).for_each(|a| a.spec = spec.clone())
             }
-            EdgeAction::Compute(ComputeAction::DeleteAutoScalingGroup { name }) => {
-                self.regions[i].auto_scaling_groups.retain(|a| a.name != name)
+            SeamAction::Compute(ComputeAction::DeleteAutoScalingGroup { name }) => {
+                self.seam.1.compute[i].auto_scaling_groups.retain(|a| a.name != name)
             }
+            other => self.apply_seam(scope, other),
         }
     }
 
@@ -387,7 +424,7 @@ impl World {
                 cert.claim = Claim::Adopted("2026-12-06T10:00:00Z".into());
             }
             CertificateAction::DeleteCertificate { .. } => {
-                let (listeners, distribution) = (&self.regions, &self.seam.1.cdn);
+                let (listeners, distribution) = (&self.seam.1.load_balancing, &self.seam.1.cdn);
                 let used = |arn: &str| {
                     listeners.iter().flat_map(|r| &r.listeners).any(|l| l.spec.certificate_arn.as_deref() == Some(arn))
                         || distribution.as_ref().is_some_and(|d| d.spec.certificate_arn == arn)
@@ -598,13 +635,13 @@ impl World {
         for _ in 0..20 {
             self.settle();
             // As the controller's teardown: what a family retains is taken as adopted.
-            crate::retention::hold_retained_edge(&self.desired, &mut self.regions);
             self.seam.0.hold_retained(&mut self.seam.1);
-            let distribution_left = crate::families::cdn::left(&self.seam.1.cdn);
-            let records_left =
-                crate::families::public_dns::records_left(&self.seam.0.public_dns, &self.seam.1.public_dns);
-            let regions = [&self.regions[0], &self.regions[1]];
-            let plan = plan_edge_teardown(regions, distribution_left, records_left);
+            let around = self.around();
+            let (desired, seen) = &self.seam;
+            let plan = joined(
+                LoadBalancing::teardown(&desired.load_balancing, &seen.load_balancing, &around),
+                Compute::teardown(&desired.compute, &seen.compute, &around),
+            );
             let seam = self.seam_teardown();
             if plan.actions.is_empty() && seam.actions.is_empty() {
                 return rounds;
@@ -620,15 +657,14 @@ impl World {
 }
 
 /// The variant name of an action, without its family.
-fn short(a: &EdgeAction) -> String {
+fn short(a: &SeamAction) -> String {
     format!("{a:?}").split(['(', ' ', '{']).nth(1).unwrap_or_default().to_string()
 }
 
-/// One round: each action as `<scope> <variant>`, the edge's then the seam families'.
-fn rounds_of(plan: &EdgePlan, seam: &SeamPlan) -> Vec<String> {
-    let edge = plan.actions.iter().map(|(s, a)| format!("{s:?} {}", short(a)));
-    let variant = |a: &SeamAction| format!("{a:?}").split(['(', ' ', '{']).nth(1).unwrap_or_default().to_string();
-    edge.chain(seam.actions.iter().map(|(s, a)| format!("{s:?} {}", variant(a)))).collect()
+/// One round: each action as `<scope> <variant>`, the load balancers' and
+/// servers' then the other families'.
+fn rounds_of(plan: &SeamPlan, seam: &SeamPlan) -> Vec<String> {
+    plan.actions.iter().chain(&seam.actions).map(|(s, a)| format!("{s:?} {}", short(a))).collect()
 }
 
 /// Two seam families' plans as one, in the seam's order.
@@ -683,7 +719,11 @@ fn the_active_region_gets_capacity_the_primary_record_and_the_first_origin() {
     let mut w = world(|s| s.spec.active_region = RegionRole::Standby);
     w.converge();
     let capacity = |i: usize| {
-        w.regions[i].auto_scaling_groups.iter().map(|a| (a.spec.min, a.spec.desired, a.spec.max)).collect::<Vec<_>>()
+        w.seam.1.compute[i]
+            .auto_scaling_groups
+            .iter()
+            .map(|a| (a.spec.min, a.spec.desired, a.spec.max))
+            .collect::<Vec<_>>()
     };
     assert_eq!(capacity(1), [(2, 2, 6), (2, 2, 6)], "the standby region is active");
     assert_eq!(capacity(0), [(1, 1, 6), (1, 1, 6)]);
@@ -706,18 +746,24 @@ fn a_failover_in_the_spec_moves_records_origins_and_capacity_without_undoing_any
     let mut w = world(|_| {});
     w.converge();
     let mut moved = world(|s| s.spec.active_region = RegionRole::Standby);
-    moved.regions = w.regions.clone();
     moved.seam.1.public_dns = w.seam.1.public_dns.clone();
     moved.seam.1 = w.seam.1.clone();
-    let kinds: Vec<String> = rounds_of(&moved.plan(), &moved.seam_plan())
-        .iter()
-        .map(|a| a.rsplit(' ').next().unwrap_or_default().to_string())
-        .collect();
+    // Every change the move takes, round after round: the launch templates
+    // first get a version with the environment block's new role, which the
+    // groups then run at their new capacity.
+    let (plan, seam) = (moved.plan(), moved.seam_plan());
+    let effects: Vec<Effect> = plan.actions.iter().chain(&seam.actions).map(|(_, a)| a.effect().0).collect();
+    let kinds: Vec<String> =
+        moved.converge().iter().flatten().map(|a| a.rsplit(' ').next().unwrap_or_default().to_string()).collect();
     assert!(kinds.contains(&"UpdateAutoScalingGroup".to_string()), "{kinds:?}");
     assert!(kinds.contains(&"UpdateDistribution".to_string()), "{kinds:?}");
     assert!(kinds.contains(&"UpdateHealthCheck".to_string()), "{kinds:?}");
-    assert!(!kinds.iter().any(|k| k.starts_with("Delete") || k.starts_with("Create")), "{kinds:?}");
-    moved.converge();
+    // Nothing is created or deleted (a launch template's new version is an update).
+    assert!(effects.iter().all(|e| *e == Effect::Update), "{kinds:?}");
+    assert!(
+        !kinds.iter().any(|k| k.starts_with("Delete") || (k.starts_with("Create") && !k.ends_with("Version"))),
+        "{kinds:?}"
+    );
     let records: Vec<_> = moved.seam.1.public_dns.records_named("api.bookstore.example.com").cloned().collect();
     assert_eq!(records.iter().filter(|r| r.failover.as_deref() == Some("PRIMARY")).count(), 1);
 }
@@ -774,7 +820,7 @@ fn an_identical_validation_record_of_another_certificate_is_shared_not_claimed()
 fn drift_is_reported_per_field_and_repaired() {
     let mut w = world(|_| {});
     w.converge();
-    w.regions[1].auto_scaling_groups[0].spec.desired = 4;
+    w.seam.1.compute[1].auto_scaling_groups[0].spec.desired = 4;
     if let Some(d) = &mut w.seam.1.cdn {
         d.spec.web_acl_id.clear();
         d.spec.origin_group_members.truncate(1);
@@ -829,14 +875,12 @@ fn a_new_interval_replaces_the_health_check_after_the_record_moved() {
 fn a_changed_launch_template_gets_a_new_version_that_the_group_then_uses() {
     let mut w = world(|_| {});
     w.converge();
-    for t in &mut w.desired[0].tiers {
-        t.instance_type = "t3.small".into();
-    }
+    w.edit_tiers(0, |t| t.instance_type = "t3.small".into());
     w.converge();
-    for a in &w.regions[0].auto_scaling_groups {
+    for a in &w.seam.1.compute[0].auto_scaling_groups {
         assert_eq!(a.spec.launch_template_version, "2");
     }
-    let lt: &LaunchTemplateData = w.regions[0].launch_templates[0].latest.as_ref().unwrap();
+    let lt: &LaunchTemplateData = w.seam.1.compute[0].launch_templates[0].latest.as_ref().unwrap();
     assert_eq!(lt.instance_type, "t3.small");
 }
 
@@ -862,7 +906,7 @@ fn teardown_runs_in_the_reverse_of_creation() {
     ] {
         assert!(last_round_of(&rounds, before) < round_of(&rounds, after), "{before} before {after}: {rounds:#?}");
     }
-    assert_eq!(w.regions.iter().map(ObservedRegionEdge::live_count).sum::<usize>(), 0);
+    assert_eq!(w.server_regions().iter().map(RegionServers::live_count).sum::<usize>(), 0);
     assert_eq!(w.global_live(), 0);
     assert!(w.seam.1.public_dns.records.is_empty(), "{:?}", w.seam.1.public_dns.records);
     assert!(w.seam.1.public_dns.zone.is_some(), "a zone we did not create stays");
@@ -872,7 +916,7 @@ fn teardown_runs_in_the_reverse_of_creation() {
 fn a_deleted_certificate_or_image_copy_is_drift_and_comes_back() {
     let mut w = world(|_| {});
     w.converge();
-    w.regions[1].images.clear();
+    w.seam.1.compute[1].images.clear();
     w.seam.1.certificates.regions[0] = None;
     let (plan, seam) = (w.plan(), w.seam_plan());
     let kinds: Vec<&str> = plan.drift.iter().chain(&seam.drift).map(|d| d.kind.as_str()).collect();
@@ -881,14 +925,14 @@ fn a_deleted_certificate_or_image_copy_is_drift_and_comes_back() {
     assert!(w.plan().drift.is_empty() && w.seam_plan().drift.is_empty());
     let cert = w.seam.1.certificates.regions[0].as_ref().unwrap().arn.clone();
     assert!(
-        w.regions[0]
-            .listeners
-            .iter()
-            .filter(|l| l.spec.port == 443)
-            .all(|l| l.spec.certificate_arn.as_deref() == Some(cert.as_str()))
+        w.seam.1.load_balancing[0].listeners.iter().filter(|l| l.spec.port == 443).all(|l| l
+            .spec
+            .certificate_arn
+            .as_deref()
+            == Some(cert.as_str()))
     );
     assert_eq!(w.seam.1.cdn.as_ref().unwrap().spec.certificate_arn, cert, "CloudFront follows the new certificate");
-    assert!(w.regions[1].auto_scaling_groups.iter().all(|a| a.spec.launch_template_version == "2"));
+    assert!(w.seam.1.compute[1].auto_scaling_groups.iter().all(|a| a.spec.launch_template_version == "2"));
 }
 
 /// A web ACL made by hand, untagged: what observation reports for the name `spec.waf.adopt` gives.
@@ -962,13 +1006,13 @@ fn hand_built_names(tier: &str, region: &str) -> warmstandby_api::TierResources 
 /// A tier built by hand, untagged (or another manager's): what observation
 /// reports for the names `spec.<tier>.adopt` gives.
 fn hand_built_tier(w: &mut World, i: usize, tier: &'static str, other_owner: Option<&str>) {
-    let region = w.desired[i].region.clone();
+    let region = w.desired()[i].region.clone();
     let names = hand_built_names(tier, &region);
     let claim = Claim::Foreign { other_owner: other_owner.map(str::to_string) };
     let tg_arn = format!("arn:aws:elasticloadbalancing:{region}:1:targetgroup/{}/console", names.target_group);
     let lb_arn = format!("arn:aws:elasticloadbalancing:{region}:1:loadbalancer/app/{}/console", names.load_balancer);
-    let port = w.desired[i].tier(tier).unwrap().port;
-    let r = &mut w.regions[i];
+    let port = w.desired()[i].tier(tier).unwrap().port;
+    let r = &mut w.seam.1.load_balancing[i];
     r.target_groups.push(ObservedTargetGroup {
         tier: tier.into(),
         arn: tg_arn.clone(),
@@ -1006,6 +1050,7 @@ fn hand_built_tier(w: &mut World, i: usize, tier: &'static str, other_owner: Opt
         },
         claim: claim.clone(),
     });
+    let r = &mut w.seam.1.compute[i];
     r.launch_templates.push(ObservedLaunchTemplate {
         tier: tier.into(),
         id: format!("lt-console-{tier}"),
@@ -1049,7 +1094,7 @@ fn adopting_tiers(s: &mut ThreeTierStack) {
 #[test]
 fn named_tiers_are_adopted_whole_then_managed_and_left_working_by_teardown() {
     let mut w = world(adopting_tiers);
-    assert!(w.desired.iter().all(|d| d.tiers.iter().all(|t| t.adopt && t.load_balancer_name.contains("-alb-"))));
+    assert!(w.desired().iter().all(|d| d.tiers.iter().all(|t| t.adopt && t.load_balancer_name.contains("-alb-"))));
     // Nothing there: refused by field, nothing of the tiers created in its place.
     let plan = w.plan();
     assert!(
@@ -1063,9 +1108,9 @@ fn named_tiers_are_adopted_whole_then_managed_and_left_working_by_teardown() {
     assert!(
         !plan.actions.iter().any(|(_, a)| matches!(
             a,
-            EdgeAction::LoadBalancing(_)
-                | EdgeAction::Compute(ComputeAction::CreateLaunchTemplate { .. })
-                | EdgeAction::Compute(ComputeAction::CreateAutoScalingGroup { .. })
+            SeamAction::LoadBalancing(_)
+                | SeamAction::Compute(ComputeAction::CreateLaunchTemplate { .. })
+                | SeamAction::Compute(ComputeAction::CreateAutoScalingGroup { .. })
         )),
         "{:#?}",
         plan.actions
@@ -1083,7 +1128,7 @@ fn named_tiers_are_adopted_whole_then_managed_and_left_working_by_teardown() {
         "{:?}",
         plan.blocked
     );
-    assert!(!plan.actions.iter().any(|(_, a)| matches!(a, EdgeAction::LoadBalancing(_))), "{:#?}", plan.actions);
+    assert!(!plan.actions.iter().any(|(_, a)| matches!(a, SeamAction::LoadBalancing(_))), "{:#?}", plan.actions);
 
     // Built by hand, untagged: adopted first, its differences shown as drift and changed after.
     let mut w = world(adopting_tiers);
@@ -1091,7 +1136,9 @@ fn named_tiers_are_adopted_whole_then_managed_and_left_working_by_teardown() {
         hand_built_tier(&mut w, i, tier, None);
     }
     let before: Vec<(String, String, String)> = w
-        .regions
+        .seam
+        .1
+        .load_balancing
         .iter()
         .flat_map(|r| r.load_balancers.iter().map(|l| (l.arn.clone(), l.dns_name.clone(), l.spec.name.clone())))
         .collect();
@@ -1099,9 +1146,9 @@ fn named_tiers_are_adopted_whole_then_managed_and_left_working_by_teardown() {
     let adoptions = plan.actions.iter().filter(|(_, a)| a.effect().0 == Effect::Adopt).count();
     assert_eq!(adoptions, 16, "four resources per tier and region: {:#?}", plan.actions);
     assert!(
-        plan.actions.iter().all(|(_, a)| !matches!(a, EdgeAction::LoadBalancing(_) | EdgeAction::Compute(_))
+        plan.actions.iter().all(|(_, a)| !matches!(a, SeamAction::LoadBalancing(_) | SeamAction::Compute(_))
             || a.effect().0 == Effect::Adopt
-            || matches!(a, EdgeAction::Compute(ComputeAction::CopyImage { .. }))),
+            || matches!(a, SeamAction::Compute(ComputeAction::CopyImage { .. }))),
         "nothing of a tier not ours yet is changed: {:#?}",
         plan.actions
     );
@@ -1121,16 +1168,18 @@ fn named_tiers_are_adopted_whole_then_managed_and_left_working_by_teardown() {
         "{rounds:#?}"
     );
     let after: Vec<(String, String, String)> = w
-        .regions
+        .seam
+        .1
+        .load_balancing
         .iter()
         .flat_map(|r| r.load_balancers.iter().map(|l| (l.arn.clone(), l.dns_name.clone(), l.spec.name.clone())))
         .collect();
     assert_eq!(before, after, "the same load balancers");
-    for r in &w.regions {
-        assert!(r.launch_templates.iter().all(|l| l.id.starts_with("lt-console-") && l.latest_version == 2));
-        assert!(r.auto_scaling_groups.iter().all(|a| a.spec.launch_template_version == "2"));
+    for r in w.server_regions() {
+        assert!(r.compute.launch_templates.iter().all(|l| l.id.starts_with("lt-console-") && l.latest_version == 2));
+        assert!(r.compute.auto_scaling_groups.iter().all(|a| a.spec.launch_template_version == "2"));
         assert!(
-            r.load_balancers.iter().all(
+            r.balancing.load_balancers.iter().all(
                 |l| l.spec.security_group_ids[0].starts_with("sg-") && l.spec.security_group_ids[0] != "sg-console"
             )
         );
@@ -1140,10 +1189,11 @@ fn named_tiers_are_adopted_whole_then_managed_and_left_working_by_teardown() {
     assert!(d.spec.origins.iter().any(|o| o.domain_name.starts_with("web-alb-us-east-1.")), "{:?}", d.spec.origins);
 
     // Deleted with the stack: the tiers stay, released; what of ours they use is kept too.
-    let kept = w.regions[1].kept_references();
+    let kept = w.servers(1).kept_references();
     assert!(kept.security_groups.contains(&"sg-us-west-2-alb-web".to_string()), "{kept:?}");
     assert!(kept.instance_profiles.contains(&"bookstore-bookstore-web".to_string()), "{kept:?}");
-    let copy = w.regions[1].images.iter().find(|i| i.tier == "web").map(|i| i.id.clone()).expect("a standby copy");
+    let copy =
+        w.seam.1.compute[1].images.iter().find(|i| i.tier == "web").map(|i| i.id.clone()).expect("a standby copy");
     assert!(kept.images.contains(&copy), "{kept:?}");
     let rounds = w.teardown();
     let all: Vec<&String> = rounds.iter().flatten().collect();
@@ -1157,9 +1207,11 @@ fn named_tiers_are_adopted_whole_then_managed_and_left_working_by_teardown() {
     }
     // Only the HTTPS listeners we added to the api load balancers go.
     assert_eq!(all.iter().filter(|a| a.ends_with("DeleteListener")).count(), 2, "{rounds:#?}");
-    for r in &w.regions {
+    for r in w.server_regions() {
         assert_eq!(r.live_count(), 0, "nothing of ours left: {r:#?}");
-        assert_eq!((r.load_balancers.len(), r.auto_scaling_groups.len(), r.launch_templates.len()), (2, 2, 2));
+        let (lbs, asgs, lts) =
+            (r.balancing.load_balancers.len(), r.compute.auto_scaling_groups.len(), r.compute.launch_templates.len());
+        assert_eq!((lbs, asgs, lts), (2, 2, 2));
     }
 }
 
@@ -1433,7 +1485,7 @@ fn named_certificates_are_adopted_used_and_left_in_place_by_teardown() {
     assert_eq!(adopted.len(), 2, "{:#?}", seam.actions);
     assert!(!plan.actions.iter().any(|(_, a)| a.effect().0 == Effect::Adopt), "{:#?}", plan.actions);
     assert!(
-        !plan.actions.iter().any(|(_, a)| matches!(a, EdgeAction::LoadBalancing(LoadBalancingAction::CreateListener { spec, .. }) if spec.certificate_arn.is_some())),
+        !plan.actions.iter().any(|(_, a)| matches!(a, SeamAction::LoadBalancing(LoadBalancingAction::CreateListener { spec, .. }) if spec.certificate_arn.is_some())),
         "no listener uses a certificate not ours yet: {:#?}",
         plan.actions
     );
@@ -1441,9 +1493,9 @@ fn named_certificates_are_adopted_used_and_left_in_place_by_teardown() {
     assert!(!rounds.iter().flatten().any(|a| a.ends_with("RequestCertificate")), "{rounds:#?}");
     for (i, arn) in [(0, &east), (1, &west)] {
         assert!(
-            w.regions[i].listeners.iter().any(|l| l.spec.certificate_arn.as_ref() == Some(arn)),
+            w.seam.1.load_balancing[i].listeners.iter().any(|l| l.spec.certificate_arn.as_ref() == Some(arn)),
             "{:?}",
-            w.regions[i].listeners
+            w.seam.1.load_balancing[i].listeners
         );
         assert_eq!(
             w.seam.1.certificates.regions[i].as_ref().and_then(|c| c.claim.adopted_at()),
@@ -1469,16 +1521,16 @@ fn a_retained_tier_distribution_and_web_acl_are_released_with_what_they_use_and_
         s.spec.waf.deletion_policy = retain;
     });
     assert!(
-        w.desired.iter().all(|d| d.tier("web").is_some_and(|t| t.retain) && d.tier("api").is_some_and(|t| !t.retain))
+        w.desired().iter().all(|d| d.tier("web").is_some_and(|t| t.retain) && d.tier("api").is_some_and(|t| !t.retain))
     );
     w.converge();
     let rounds = w.teardown();
     let all: Vec<&String> = rounds.iter().flatten().collect();
     // The web tier stays in both regions, released, with the groups, profile and image copy it runs with.
-    for r in &w.regions {
-        let names: Vec<&str> = r.load_balancers.iter().map(|l| l.spec.name.as_str()).collect();
+    for r in w.server_regions() {
+        let names: Vec<&str> = r.balancing.load_balancers.iter().map(|l| l.spec.name.as_str()).collect();
         assert_eq!(names, ["bookstore-bookstore-web"], "the api's went, the web's stays: {names:?}");
-        assert_eq!(r.auto_scaling_groups.len(), 1, "{:?}", r.auto_scaling_groups);
+        assert_eq!(r.compute.auto_scaling_groups.len(), 1, "{:?}", r.compute.auto_scaling_groups);
         assert_eq!(r.live_count(), 0, "nothing of ours left: {r:#?}");
     }
     for kept in ["Release", "ReleaseLaunchTemplate", "ReleaseAutoScalingGroup", "ReleaseDistribution", "ReleaseWebAcl"]
@@ -1489,7 +1541,7 @@ fn a_retained_tier_distribution_and_web_acl_are_released_with_what_they_use_and_
         assert_eq!(all.iter().filter(|a| a.ends_with(gone)).count(), 2, "only the api tier's: {gone}: {rounds:#?}");
     }
     assert!(!all.iter().any(|a| a.ends_with("DeleteDistribution") || a.ends_with("DeleteWebAcl")), "{rounds:#?}");
-    let kept = w.regions[1].kept_references();
+    let kept = w.servers(1).kept_references();
     assert!(kept.security_groups.contains(&"sg-us-west-2-alb-web".to_string()), "{kept:?}");
     assert!(!kept.security_groups.contains(&"sg-us-west-2-alb-api".to_string()), "{kept:?}");
 }

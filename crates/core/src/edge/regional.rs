@@ -1,47 +1,65 @@
-//! One region's edge and compute: per tier its target group, load
-//! balancer, listeners (with the certificates family's certificate), image,
-//! launch template and auto scaling group, each resolved into the spec the
-//! adapter reports.
+//! One region's load balancers and servers: per tier its target group,
+//! load balancer and listeners (with the certificates family's
+//! certificate), planned by the load balancing family, and its image,
+//! launch template and auto scaling group, planned by the compute family;
+//! each resolved into the spec the adapter reports.
 
 use warmstandby_api::{DriftItem, RegionRole};
 
 use crate::edge::actions::{ComputeAction, LoadBalancingAction, Place};
 use crate::edge::desired::{DesiredTier, ImageSource};
-use crate::edge::inputs::{EdgePlan, RegionEdgeInputs};
+use crate::edge::inputs::{BalancingPlan, ComputePlan, RegionEdgeInputs};
 use crate::edge::observed::{
     AsgSpec, LaunchTemplateData, ListenerSpec, LoadBalancerSpec, ObservedLoadBalancer, ObservedTargetGroup,
     TargetGroupSpec, diff,
 };
 
-pub(super) fn plan_region(plan: &mut EdgePlan, r: &RegionEdgeInputs<'_>) {
-    let certificate = r.certificate.clone();
+/// The load balancing family's plan of one region.
+pub fn plan_balancing_region(plan: &mut BalancingPlan, r: &RegionEdgeInputs<'_>) {
     for t in &r.desired.tiers {
-        if t.adopt && !super::adoption::plan_tier_adoption(plan, r, t) {
+        if t.adopt && !super::adoption::plan_balancing_adoption(plan, r, t) {
             // Nothing of a tier not ours yet is changed; its differences
             // from the spec show now and are changed once it is adopted.
-            let mut preview = EdgePlan::default();
-            plan_tier(&mut preview, r, t, certificate.as_deref());
+            let mut preview = BalancingPlan::default();
+            plan_balancing_tier(&mut preview, r, t);
             plan.drift.extend(preview.drift);
             continue;
         }
-        plan_tier(plan, r, t, certificate.as_deref());
+        plan_balancing_tier(plan, r, t);
     }
 }
 
-fn plan_tier(plan: &mut EdgePlan, r: &RegionEdgeInputs<'_>, t: &DesiredTier, certificate: Option<&str>) {
+/// The compute family's plan of one region.
+pub fn plan_compute_region(plan: &mut ComputePlan, r: &RegionEdgeInputs<'_>) {
+    for t in &r.desired.tiers {
+        if t.adopt && !super::adoption::plan_compute_adoption(plan, r, t) {
+            let mut preview = ComputePlan::default();
+            plan_compute_tier(&mut preview, r, t);
+            plan.drift.extend(preview.drift);
+            continue;
+        }
+        plan_compute_tier(plan, r, t);
+    }
+}
+
+fn plan_balancing_tier(plan: &mut BalancingPlan, r: &RegionEdgeInputs<'_>, t: &DesiredTier) {
     plan_target_group(plan, r, t);
     plan_load_balancer(plan, r, t);
-    let tg = r.observed.target_group(&t.target_group_name);
-    if let (Some(lb), Some(tg)) = (r.observed.load_balancer(&t.load_balancer_name), tg) {
-        plan_listeners(plan, r, t, lb, tg, certificate);
+    let o = r.observed.balancing;
+    if let (Some(lb), Some(tg)) = (o.load_balancer(&t.load_balancer_name), o.target_group(&t.target_group_name)) {
+        plan_listeners(plan, r, t, lb, tg, r.certificate.as_deref());
     }
+}
+
+fn plan_compute_tier(plan: &mut ComputePlan, r: &RegionEdgeInputs<'_>, t: &DesiredTier) {
     plan_image(plan, r, t);
     let launch_template = plan_launch_template(plan, r, t);
+    let tg = r.observed.balancing.target_group(&t.target_group_name);
     plan_auto_scaling_group(plan, r, t, launch_template, tg);
 }
 
-fn plan_target_group(plan: &mut EdgePlan, r: &RegionEdgeInputs<'_>, t: &DesiredTier) {
-    let (d, o) = (r.desired, r.observed);
+fn plan_target_group(plan: &mut BalancingPlan, r: &RegionEdgeInputs<'_>, t: &DesiredTier) {
+    let (d, o) = (r.desired, r.observed.balancing);
     let region = d.region.as_str();
     let scope = Place::Region(d.role);
     let tg_want = TargetGroupSpec {
@@ -76,8 +94,8 @@ fn plan_target_group(plan: &mut EdgePlan, r: &RegionEdgeInputs<'_>, t: &DesiredT
     }
 }
 
-fn plan_load_balancer(plan: &mut EdgePlan, r: &RegionEdgeInputs<'_>, t: &DesiredTier) {
-    let (d, o) = (r.desired, r.observed);
+fn plan_load_balancer(plan: &mut BalancingPlan, r: &RegionEdgeInputs<'_>, t: &DesiredTier) {
+    let (d, o) = (r.desired, r.observed.balancing);
     let region = d.region.as_str();
     let scope = Place::Region(d.role);
     let alb_group = r.groups.get(&t.alb_group());
@@ -135,14 +153,14 @@ fn plan_load_balancer(plan: &mut EdgePlan, r: &RegionEdgeInputs<'_>, t: &Desired
 
 /// HTTP always, HTTPS with the regional certificate where wanted.
 fn plan_listeners(
-    plan: &mut EdgePlan,
+    plan: &mut BalancingPlan,
     r: &RegionEdgeInputs<'_>,
     t: &DesiredTier,
     lb: &ObservedLoadBalancer,
     tg: &ObservedTargetGroup,
     certificate: Option<&str>,
 ) {
-    let (d, o) = (r.desired, r.observed);
+    let (d, o) = (r.desired, r.observed.balancing);
     let region = d.region.as_str();
     let scope = Place::Region(d.role);
     let mut wanted: Vec<ListenerSpec> = vec![ListenerSpec {
@@ -216,8 +234,8 @@ fn plan_listeners(
     }
 }
 
-fn plan_image(plan: &mut EdgePlan, r: &RegionEdgeInputs<'_>, t: &DesiredTier) {
-    let (d, o) = (r.desired, r.observed);
+fn plan_image(plan: &mut ComputePlan, r: &RegionEdgeInputs<'_>, t: &DesiredTier) {
+    let (d, o) = (r.desired, r.observed.compute);
     let region = d.region.as_str();
     let scope = Place::Region(d.role);
     match &d.image(t.tier).map(|i| &i.source) {
@@ -268,8 +286,8 @@ fn plan_image(plan: &mut EdgePlan, r: &RegionEdgeInputs<'_>, t: &DesiredTier) {
 
 /// A new version whenever the content should change; returns the template
 /// and version the auto scaling group should use, once current.
-fn plan_launch_template(plan: &mut EdgePlan, r: &RegionEdgeInputs<'_>, t: &DesiredTier) -> Option<(String, i64)> {
-    let (d, o) = (r.desired, r.observed);
+fn plan_launch_template(plan: &mut ComputePlan, r: &RegionEdgeInputs<'_>, t: &DesiredTier) -> Option<(String, i64)> {
+    let (d, o) = (r.desired, r.observed.compute);
     let region = d.region.as_str();
     let scope = Place::Region(d.role);
     let launch = match r.launch.get(t.tier) {
@@ -328,13 +346,13 @@ fn plan_launch_template(plan: &mut EdgePlan, r: &RegionEdgeInputs<'_>, t: &Desir
 }
 
 fn plan_auto_scaling_group(
-    plan: &mut EdgePlan,
+    plan: &mut ComputePlan,
     r: &RegionEdgeInputs<'_>,
     t: &DesiredTier,
     lt_current: Option<(String, i64)>,
     tg: Option<&ObservedTargetGroup>,
 ) {
-    let (d, o) = (r.desired, r.observed);
+    let (d, o) = (r.desired, r.observed.compute);
     let region = d.region.as_str();
     let scope = Place::Region(d.role);
     let subnets: Vec<String> = t.subnet_keys.iter().filter_map(|k| r.network.subnet_ids.get(*k).cloned()).collect();
@@ -415,6 +433,8 @@ fn listener_of(listener_arn: &str, lb_arn: &str) -> bool {
 fn image_id(r: &RegionEdgeInputs<'_>, tier: &str) -> Option<String> {
     match &r.desired.image(tier)?.source {
         ImageSource::Given(ami) => Some(ami.clone()),
-        ImageSource::Copy { .. } => r.observed.image(tier).filter(|i| i.state == "available").map(|i| i.id.clone()),
+        ImageSource::Copy { .. } => {
+            r.observed.compute.image(tier).filter(|i| i.state == "available").map(|i| i.id.clone())
+        }
     }
 }

@@ -1,5 +1,6 @@
-//! Pure status of the edge and compute tiers: one condition per family,
-//! resource IDs per region, and the load balancers' endpoints.
+//! Pure status of the load balancing and compute families: a condition
+//! each, resource IDs per region, and the load balancers' endpoints; and
+//! the verdict every family's condition is written from.
 
 use std::collections::BTreeMap;
 
@@ -9,14 +10,11 @@ use warmstandby_api::{
 
 use crate::conditions::types;
 use crate::edge::desired::{DesiredRegionEdge, ImageSource};
-use crate::edge::observed::ObservedRegionEdge;
+use crate::edge::observed::{ObservedBalancing, ObservedCompute, RegionServers};
 
-/// Both regions' edge state of one pass.
-#[derive(Clone, Copy, Debug)]
-pub struct EdgeView<'a> {
-    /// Primary first.
-    pub regions: [(&'a DesiredRegionEdge, &'a ObservedRegionEdge); 2],
-}
+/// Both regions' load balancers and servers (primary first), as the spec
+/// wants them and AWS shows them.
+pub type ServerRegions<'a> = [(&'a DesiredRegionEdge, RegionServers<'a>); 2];
 
 /// The verdict on one family.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,17 +23,6 @@ pub struct Family {
     pub ready: bool,
     pub reason: &'static str,
     pub message: String,
-}
-
-/// Drift kinds reported by each family.
-const FAMILY_KINDS: [(&str, &[&str]); 2] = [
-    (types::LOAD_BALANCERS_READY, &["TargetGroup", "LoadBalancer", "Listener"]),
-    (types::COMPUTE_READY, &["Image", "LaunchTemplate", "AutoScalingGroup"]),
-];
-
-fn family(condition: &'static str, problems: Vec<String>, drift: &[DriftItem]) -> Family {
-    let kinds = FAMILY_KINDS.iter().find(|(c, _)| *c == condition).map(|(_, k)| *k).unwrap_or_default();
-    verdict(condition, problems, drift, kinds)
 }
 
 /// A family's verdict (every family's, on the seam or in a tier): not
@@ -52,23 +39,19 @@ pub fn verdict(condition: &'static str, problems: Vec<String>, drift: &[DriftIte
     }
 }
 
-/// One condition per edge family (the certificates', the CDN's and the
-/// public DNS's are their families' on the seam); a family is ready when all of its resources exist in their
-/// final state and none of them drifted.
-pub fn edge_families(view: &EdgeView<'_>, drift: &[DriftItem]) -> Vec<Family> {
+/// The load balancing family's condition: ready when every tier's target
+/// group, load balancer and listeners exist in their final state and none
+/// of them drifted.
+pub fn balancing_verdict(regions: &ServerRegions<'_>, drift: &[DriftItem]) -> Family {
     let mut lbs = Vec::new();
-    let mut compute = Vec::new();
-    for (d, o) in view.regions {
+    for (d, o) in regions {
         let r = &d.region;
         for t in &d.tiers {
             if t.adopt && !o.tier_is_ours(t) {
                 lbs.push(format!("{r}: the {} tier's load balancer and target group are not adopted yet", t.tier));
-                compute.push(format!(
-                    "{r}: the {} tier's launch template and auto scaling group are not adopted yet",
-                    t.tier
-                ));
                 continue;
             }
+            let o = o.balancing;
             match (o.target_group(&t.target_group_name), o.load_balancer(&t.load_balancer_name)) {
                 (Some(_), Some(lb)) if lb.state == "active" => {
                     let want = if t.https_listener { 2 } else { 1 };
@@ -80,6 +63,27 @@ pub fn edge_families(view: &EdgeView<'_>, drift: &[DriftItem]) -> Vec<Family> {
                 (Some(_), Some(lb)) => lbs.push(format!("{r}: {} is {}", lb.spec.name, lb.state)),
                 _ => lbs.push(format!("{r}: {} target group or load balancer missing", t.tier)),
             }
+        }
+    }
+    verdict(types::LOAD_BALANCERS_READY, lbs, drift, &["TargetGroup", "LoadBalancer", "Listener"])
+}
+
+/// The compute family's condition: ready when every tier's image, launch
+/// template and auto scaling group exist in their final state, the group
+/// runs the latest version at the spec's capacity, and none drifted.
+pub fn compute_verdict(regions: &ServerRegions<'_>, drift: &[DriftItem]) -> Family {
+    let mut compute = Vec::new();
+    for (d, o) in regions {
+        let r = &d.region;
+        for t in &d.tiers {
+            if t.adopt && !o.tier_is_ours(t) {
+                compute.push(format!(
+                    "{r}: the {} tier's launch template and auto scaling group are not adopted yet",
+                    t.tier
+                ));
+                continue;
+            }
+            let o = o.compute;
             if let Some(ImageSource::Copy { .. }) = d.image(t.tier).map(|i| &i.source) {
                 match o.image(t.tier) {
                     Some(i) if i.state == "available" => {}
@@ -104,11 +108,35 @@ pub fn edge_families(view: &EdgeView<'_>, drift: &[DriftItem]) -> Vec<Family> {
             }
         }
     }
-    vec![family(types::LOAD_BALANCERS_READY, lbs, drift), family(types::COMPUTE_READY, compute, drift)]
+    verdict(types::COMPUTE_READY, compute, drift, &["Image", "LaunchTemplate", "AutoScalingGroup"])
 }
 
-/// Fills one region's edge IDs into its status.
-pub fn region_edge_status(d: &DesiredRegionEdge, o: &ObservedRegionEdge, status: &mut RegionStackStatus) {
+/// Fills one region's target group and load balancer IDs into its status.
+pub fn region_balancing_status(d: &DesiredRegionEdge, o: &ObservedBalancing, status: &mut RegionStackStatus) {
+    for t in &d.tiers {
+        let tier = t.tier.to_string();
+        if let Some(tg) = o.target_group(&t.target_group_name).filter(|x| x.claim.is_ours()) {
+            status.target_group_arns.insert(tier.clone(), tg.arn.clone());
+        }
+        if let Some(lb) = o.load_balancer(&t.load_balancer_name).filter(|x| x.claim.is_ours()) {
+            let mut listener_arns: Vec<String> =
+                o.listeners.iter().filter(|l| l.load_balancer_arn == lb.arn).map(|l| l.arn.clone()).collect();
+            listener_arns.sort();
+            status.load_balancers.insert(
+                tier,
+                LoadBalancerStatus {
+                    arn: lb.arn.clone(),
+                    dns_name: lb.dns_name.clone(),
+                    zone_id: lb.zone_id.clone(),
+                    listener_arns,
+                },
+            );
+        }
+    }
+}
+
+/// Fills one region's image, launch template and auto scaling group IDs into its status.
+pub fn region_compute_status(d: &DesiredRegionEdge, o: &ObservedCompute, status: &mut RegionStackStatus) {
     for t in &d.tiers {
         let tier = t.tier.to_string();
         match (&d.image(t.tier).map(|i| &i.source), o.image(t.tier)) {
@@ -119,23 +147,6 @@ pub fn region_edge_status(d: &DesiredRegionEdge, o: &ObservedRegionEdge, status:
                 status.image_ids.insert(tier.clone(), img.id.clone());
             }
             _ => {}
-        }
-        if let Some(tg) = o.target_group(&t.target_group_name).filter(|x| x.claim.is_ours()) {
-            status.target_group_arns.insert(tier.clone(), tg.arn.clone());
-        }
-        if let Some(lb) = o.load_balancer(&t.load_balancer_name).filter(|x| x.claim.is_ours()) {
-            let mut listener_arns: Vec<String> =
-                o.listeners.iter().filter(|l| l.load_balancer_arn == lb.arn).map(|l| l.arn.clone()).collect();
-            listener_arns.sort();
-            status.load_balancers.insert(
-                tier.clone(),
-                LoadBalancerStatus {
-                    arn: lb.arn.clone(),
-                    dns_name: lb.dns_name.clone(),
-                    zone_id: lb.zone_id.clone(),
-                    listener_arns,
-                },
-            );
         }
         if let Some(lt) = o.launch_template(t.tier).filter(|x| x.claim.is_ours()) {
             status
@@ -156,9 +167,9 @@ pub fn region_edge_status(d: &DesiredRegionEdge, o: &ObservedRegionEdge, status:
 
 /// The load balancers' DNS names by `<region>/<tier>` (the web, api and
 /// CloudFront endpoints are the public DNS and CDN families').
-pub fn load_balancer_endpoints(view: &EdgeView<'_>) -> BTreeMap<String, String> {
+pub fn load_balancer_endpoints(regions: [(&DesiredRegionEdge, &ObservedBalancing); 2]) -> BTreeMap<String, String> {
     let mut load_balancers = BTreeMap::new();
-    for (d, ob) in view.regions {
+    for (d, ob) in regions {
         for t in &d.tiers {
             if let Some(lb) = ob.load_balancer(&t.load_balancer_name) {
                 load_balancers.insert(format!("{}/{}", d.region, t.tier), lb.dns_name.clone());

@@ -1,12 +1,14 @@
-//! Deleting a stack's load balancers and servers in both regions.
+//! Deleting a stack's load balancers and servers in both regions: the
+//! compute family's servers first, then the load balancing family's load
+//! balancers, each releasing what a kept tier keeps.
 
 use warmstandby_api::RegionRole;
 
 use crate::resource::Kind;
 
 use crate::edge::actions::{ComputeAction, LoadBalancingAction, Place};
-use crate::edge::inputs::EdgePlan;
-use crate::edge::observed::{Claim, ObservedRegionEdge};
+use crate::edge::inputs::{BalancingPlan, ComputePlan};
+use crate::edge::observed::{Claim, RegionServers};
 
 /// What of ours the resources a deletion leaves in place use (an adopted
 /// tier's load balancer, listeners and launch template, changed to the
@@ -20,18 +22,19 @@ pub struct KeptReferences {
     pub certificates: Vec<String>,
 }
 
-impl ObservedRegionEdge {
+impl RegionServers<'_> {
     /// The references of what a deletion leaves in place: everything found
     /// by a name given for adoption (adopted, or released already).
     pub fn kept_references(&self) -> KeptReferences {
         let mut kept = KeptReferences::default();
-        for lb in self.load_balancers.iter().filter(|l| l.claim != Claim::Created) {
+        for lb in self.balancing.load_balancers.iter().filter(|l| l.claim != Claim::Created) {
             kept.security_groups.extend(lb.spec.security_group_ids.iter().cloned());
         }
-        for l in self.listeners.iter().filter(|l| l.claim != Claim::Created) {
+        for l in self.balancing.listeners.iter().filter(|l| l.claim != Claim::Created) {
             kept.certificates.extend(l.spec.certificate_arn.iter().cloned());
         }
-        for data in self.launch_templates.iter().filter(|l| l.claim != Claim::Created).filter_map(|l| l.latest.as_ref())
+        for data in
+            self.compute.launch_templates.iter().filter(|l| l.claim != Claim::Created).filter_map(|l| l.latest.as_ref())
         {
             kept.security_groups.extend(data.security_group_ids.iter().cloned());
             kept.instance_profiles.extend(data.iam_instance_profile.iter().cloned());
@@ -45,20 +48,19 @@ impl ObservedRegionEdge {
     }
 }
 
-/// Deletion in the reverse of creation: auto scaling groups, launch
-/// templates, listeners, load balancers (after what points at them: the
-/// public DNS family's records, `records_left`, and the CDN family's
-/// distribution, `distribution_left`, while they stand), target groups and
-/// image copies (the certificates family's certificates follow the
-/// listeners, `families::certificates`).
-/// An adopted tier is left in place (`Release`: our tags removed), with the
-/// image copy of ours it uses (and the certificate, by its family); only
-/// what we created on it (a listener) is deleted.
-pub fn plan_edge_teardown(regions: [&ObservedRegionEdge; 2], distribution_left: bool, records_left: bool) -> EdgePlan {
-    let mut plan = EdgePlan::default();
-    for (i, o) in regions.iter().enumerate() {
-        let scope = Place::Region(if i == 0 { RegionRole::Primary } else { RegionRole::Standby });
-        let kept = o.kept_references();
+fn place(i: usize) -> Place {
+    Place::Region(if i == 0 { RegionRole::Primary } else { RegionRole::Standby })
+}
+
+/// The compute family's teardown, in the reverse of creation: auto scaling
+/// groups, then launch templates and image copies. An adopted tier's are
+/// left in place (`Release`: our tags removed), with the image copy of ours
+/// its launch template launches.
+pub fn plan_compute_teardown(regions: [RegionServers<'_>; 2]) -> ComputePlan {
+    let mut plan = ComputePlan::default();
+    for (i, r) in regions.iter().enumerate() {
+        let (scope, o) = (place(i), r.compute);
+        let kept = r.kept_references();
         let created = |c: &Claim| *c == Claim::Created;
         for a in o.auto_scaling_groups.iter().filter(|a| !a.deleting) {
             match &a.claim {
@@ -81,8 +83,7 @@ pub fn plan_edge_teardown(regions: [&ObservedRegionEdge; 2], distribution_left: 
                 },
             );
         }
-        let asgs_left = o.auto_scaling_groups.iter().any(|a| created(&a.claim));
-        if !asgs_left {
+        if !o.auto_scaling_groups.iter().any(|a| created(&a.claim)) {
             for lt in o.launch_templates.iter().filter(|l| created(&l.claim)) {
                 plan.push(scope, ComputeAction::DeleteLaunchTemplate { template_id: lt.id.clone() });
             }
@@ -107,6 +108,27 @@ pub fn plan_edge_teardown(regions: [&ObservedRegionEdge; 2], distribution_left: 
                 }
             }
         }
+    }
+    plan
+}
+
+/// The load balancing family's teardown: listeners, load balancers (after
+/// what points at them: the public DNS family's records, `records_left`,
+/// and the CDN family's distribution, `distribution_left`, while they
+/// stand), target groups (after the compute family's auto scaling groups
+/// registered with them; the certificates family's certificates follow the
+/// listeners, `families::certificates`). An adopted tier's are left in
+/// place, released; only what we created on it (a listener) is deleted.
+pub fn plan_balancing_teardown(
+    regions: [RegionServers<'_>; 2],
+    distribution_left: bool,
+    records_left: bool,
+) -> BalancingPlan {
+    let mut plan = BalancingPlan::default();
+    for (i, r) in regions.iter().enumerate() {
+        let (scope, o) = (place(i), r.balancing);
+        let created = |c: &Claim| *c == Claim::Created;
+        let asgs_left = r.compute.scaling_groups_left();
         for l in o.listeners.iter().filter(|l| created(&l.claim)) {
             plan.push(scope, LoadBalancingAction::DeleteListener { arn: l.arn.clone() });
         }

@@ -406,8 +406,8 @@ pub fn serves_first(observed: &ObservedCdn, region: &str) -> bool {
 
 /// Each region's web load balancer of ours (primary first): its origins.
 fn web_load_balancers<'a>(around: &Neighbours<'a>) -> [Option<&'a ObservedLoadBalancer>; 2] {
-    around.edge.regions.map(|(d, o)| {
-        d.tier("web").and_then(|t| o.load_balancer(&t.load_balancer_name)).filter(|lb| lb.claim.is_ours())
+    around.server_regions().map(|(d, o)| {
+        d.tier("web").and_then(|t| o.balancing.load_balancer(&t.load_balancer_name)).filter(|lb| lb.claim.is_ours())
     })
 }
 

@@ -378,13 +378,18 @@ pub fn plan_certificate_teardown(observed: &ObservedCertificates, in_use: &InUse
 fn in_use(around: &Neighbours<'_>) -> InUse {
     let distribution = around.distribution();
     let mut kept = Vec::new();
-    for (_, o) in around.edge.regions {
+    for (_, o) in around.server_regions() {
         kept.extend(o.kept_references().certificates);
     }
     // An adopted distribution (the CDN family's) stays serving, with the certificate of ours it uses.
     kept.extend(distribution.iter().filter(|d| d.claim != Claim::Created).map(|d| d.spec.certificate_arn.clone()));
     InUse {
-        listeners_left: around.edge.regions.map(|(_, o)| o.listeners.iter().any(|l| l.claim == Claim::Created)),
+        listeners_left: around
+            .seam
+            .1
+            .load_balancing
+            .each_ref()
+            .map(|o| o.listeners.iter().any(|l| l.claim == Claim::Created)),
         distribution_left: distribution.is_some_and(|d| d.claim == Claim::Created),
         kept,
     }
@@ -471,8 +476,8 @@ impl StackFamily for Certificates {
     ) -> CertificatePlan {
         let mut plan = CertificatePlan::default();
         for (i, d) in desired.regions.iter().enumerate() {
-            let (_, edge) = around.edge.regions[i];
-            let listened_with = edge.listeners.iter().find_map(|l| l.spec.certificate_arn.as_deref());
+            let listened_with =
+                around.seam.1.load_balancing[i].listeners.iter().find_map(|l| l.spec.certificate_arn.as_deref());
             plan.append(plan_regional(d, observed.regions[i].as_ref(), listened_with));
         }
         if let Some(d) = &desired.cloudfront {

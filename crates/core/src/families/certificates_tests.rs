@@ -154,8 +154,10 @@ fn what_the_edge_leaves_in_place_keeps_the_certificates_it_serves() {
         claim,
     };
     let (desired, snapshot) = stack_with(|s| {
-        s.regions[0].listeners.push(listener(Claim::Created, "arn:east"));
-        s.regions[1].listeners.push(listener(Claim::Adopted("2026-12-06T10:00:00Z".into()), "arn:west"));
+        s.families.load_balancing[0].listeners.push(listener(Claim::Created, "arn:east"));
+        s.families.load_balancing[1]
+            .listeners
+            .push(listener(Claim::Adopted("2026-12-06T10:00:00Z".into()), "arn:west"));
     });
     let placement = Placement::of_spec(&crate::test_fixtures::classic_stack(|_, _| {}));
     let used = in_use(&crate::stack_pass::neighbours(&desired, &snapshot, &placement));

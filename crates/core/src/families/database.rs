@@ -106,7 +106,7 @@ impl StackFamily for Database {
         around: &Neighbours<'_>,
     ) -> DatabasePlan {
         let groups = &around.seam.1.security_groups;
-        let kept = around.edge.regions.map(|(_, o)| o.kept_references().security_groups);
+        let kept = around.server_regions().map(|(_, o)| o.kept_references().security_groups);
         placed(plan_data_teardown(
             [(&desired[0], &observed[0]), (&desired[1], &observed[1])],
             around.final_snapshot_suffix,

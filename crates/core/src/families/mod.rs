@@ -8,19 +8,20 @@
 //! (`FamiliesDesired`, `FamiliesObserved`, `SeamAction`, the aws crate's
 //! observation and dispatch) or checked against it by a test.
 //!
-//! The families not moved onto the seam yet (load balancing and compute)
-//! are still planned by their tier (`edge`), and the network by the
-//! RegionPair; a family on the seam reads what it needs of them, and of the
-//! other seam families, through [`Neighbours`].
+//! The network, a RegionPair's, is planned by the RegionPair's reconciler;
+//! a family on the seam reads it, and what it needs of the other seam
+//! families, through [`Neighbours`].
 
 pub mod alarm;
 pub mod backup;
 pub mod bastion;
 pub mod cdn;
 pub mod certificates;
+pub mod compute;
 pub mod database;
 pub mod environment;
 pub mod instance_roles;
+pub mod load_balancing;
 pub mod private_dns;
 pub mod public_dns;
 pub mod secrets;
@@ -31,9 +32,10 @@ use warmstandby_api::{DriftItem, ThreeTierStackStatus};
 
 use crate::data::desired::{DesiredDataTier, NetworkRefs};
 use crate::data::observed::ObservedDataTier;
-use crate::edge::status::{EdgeView, Family as Verdict};
+use crate::edge::desired::DesiredRegionEdge;
+use crate::edge::observed::RegionServers;
+use crate::edge::status::{Family as Verdict, ServerRegions};
 use crate::family::{Effect, Family, FamilyAction};
-use crate::identity::Claim;
 use crate::placement::Placement;
 use crate::plan::{Place, Plan};
 use crate::resource::{Kind, Resource, Scope, Tier};
@@ -51,12 +53,10 @@ pub struct Adopted {
     pub at: String,
 }
 
-/// What a family on the seam sees around it (read-only): the tiers not on
-/// it yet, the other seam families, and the pass's circumstances.
+/// What a family on the seam sees around it (read-only): the other seam
+/// families, the networks, and the pass's circumstances.
 #[derive(Clone, Copy, Debug)]
 pub struct Neighbours<'a> {
-    /// Both regions' load balancers and servers (the edge tier's, not on the seam yet).
-    pub edge: EdgeView<'a>,
     /// Every seam family's desired state and observation.
     pub seam: (&'a FamiliesDesired, &'a FamiliesObserved),
     /// The data-active region's database, whose password a rotation
@@ -78,10 +78,33 @@ impl<'a> Neighbours<'a> {
         (&self.seam.0.secrets, self.seam.1.secrets.as_ref())
     }
 
+    /// Region `i`'s server tiers (primary first), as the spec wants them and
+    /// the load balancing and compute families see them.
+    pub fn servers(&self, i: usize) -> (&'a DesiredRegionEdge, RegionServers<'a>) {
+        let (desired, seen) = self.seam;
+        (&desired.load_balancing[i], RegionServers { balancing: &seen.load_balancing[i], compute: &seen.compute[i] })
+    }
+
+    /// Both regions' server tiers.
+    pub fn server_regions(&self) -> ServerRegions<'a> {
+        [self.servers(0), self.servers(1)]
+    }
+
     /// Instance profiles of ours that the servers of a kept (adopted or
     /// retained) tier run with.
     pub fn kept_profiles(&self) -> Vec<String> {
-        self.edge.regions.iter().flat_map(|(_, o)| o.kept_references().instance_profiles).collect()
+        self.server_regions().iter().flat_map(|(_, o)| o.kept_references().instance_profiles).collect()
+    }
+
+    /// Region `i`'s security group IDs by role (`alb-web`, `web`, ...).
+    pub fn security_groups_by_role(&self, i: usize) -> std::collections::BTreeMap<String, String> {
+        security_groups::ids_by_role(&self.seam.1.security_groups[i])
+    }
+
+    /// The certificate region `i`'s HTTPS listeners serve, once ours and issued.
+    pub fn serving_certificate(&self, i: usize) -> Option<String> {
+        let role = self.seam.0.load_balancing[i].role;
+        certificates::issued(&self.seam.1.certificates, Place::Region(role))
     }
 
     /// The health check the public DNS family uses now (the one the alarm
@@ -125,7 +148,7 @@ impl<'a> Neighbours<'a> {
     /// Auto scaling groups of ours are not gone yet: their instances may
     /// still run with our instance profiles.
     pub fn scaling_groups_left(&self) -> bool {
-        self.edge.regions.iter().any(|(_, o)| o.auto_scaling_groups.iter().any(|a| a.claim == Claim::Created))
+        self.seam.1.compute.iter().any(|o| o.scaling_groups_left())
     }
 }
 
@@ -215,6 +238,8 @@ pub fn verdict<F: StackFamily>(condition: &'static str, problems: Vec<String>, d
 macro_rules! seam_families {
     ($then:ident) => {
         $then! {
+            load_balancing: $crate::families::load_balancing::LoadBalancing => LoadBalancing,
+            compute: $crate::families::compute::Compute => Compute,
             database: $crate::families::database::Database => Database,
             security_groups: $crate::families::security_groups::SecurityGroups => SecurityGroups,
             bastion: $crate::families::bastion::Bastion => Bastion,
@@ -336,7 +361,6 @@ pub(crate) fn absorb<A: Into<SeamAction>>(into: &mut SeamPlan, plan: Plan<(Place
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::edge::actions::EdgeAction;
 
     /// A family's action enum's name, as `FamilyInfo::actions` gives it.
     fn action_name<F: StackFamily>() -> &'static str {
@@ -350,13 +374,11 @@ mod tests {
     }
 
     /// Every family is planned and applied in exactly one place: on the
-    /// seam, or by the tier that carries its action enum (or, for the
-    /// network, by the RegionPair); a family left out fails here.
+    /// seam, or (the network) by the RegionPair; a family left out fails here.
     #[test]
     fn every_family_has_exactly_one_home() {
         let seam: Vec<(Family, &str)> = crate::seam_families!(seam_action_names);
-        let tiers: [(&str, &[&str]); 2] =
-            [("the edge tier", EdgeAction::CARRIES), ("the RegionPair", &["NetworkAction"])];
+        let tiers: [(&str, &[&str]); 1] = [("the RegionPair", &["NetworkAction"])];
         for family in Family::ALL {
             let name = family.info().actions;
             let mut homes: Vec<&str> =

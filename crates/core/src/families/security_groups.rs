@@ -481,10 +481,10 @@ impl StackFamily for SecurityGroups {
         observed: &[Vec<ObservedSecurityGroup>; 2],
         around: &Neighbours<'_>,
     ) -> GroupsPlan {
-        let hold = around.edge.regions.iter().map(|(_, o)| o.live_count()).sum::<usize>() > 0;
+        let hold = around.server_regions().iter().map(|(_, o)| o.live_count()).sum::<usize>() > 0;
         let mut plan = GroupsPlan::default();
         for (i, d) in desired.iter().enumerate() {
-            let kept = around.edge.regions[i].1.kept_references().security_groups;
+            let kept = around.servers(i).1.kept_references().security_groups;
             let (data, seen) = around.database(i);
             let groups_around = GroupsAround {
                 kept: &kept,

@@ -4,12 +4,7 @@
 
 use warmstandby_api::{AdoptedResource, ThreeTierStackStatus};
 
-use warmstandby_api::RegionRole;
-
 use super::*;
-use crate::edge::desired::desired_region_edge;
-use crate::edge::observed::ObservedRegionEdge;
-use crate::edge::status::EdgeView;
 use crate::families::Neighbours;
 use crate::families::cdn::{DistributionSpec, ObservedDistribution};
 
@@ -45,12 +40,9 @@ fn distribution(web_acl_id: &str, claim: Claim) -> ObservedDistribution {
 fn with_around<R>(distribution: Option<ObservedDistribution>, f: impl FnOnce(&Neighbours<'_>) -> R) -> R {
     let v = stack(|_| {});
     let placement = Placement::of_spec(&v);
-    let regions = RegionRole::BOTH.map(|role| desired_region_edge(&v, &placement, role));
-    let observed_regions = [ObservedRegionEdge::default(), ObservedRegionEdge::default()];
     let seen = crate::families::FamiliesObserved { cdn: distribution, ..Default::default() };
     let seam = (crate::families::FamiliesDesired::of(&v, &placement), seen);
     f(&Neighbours {
-        edge: EdgeView { regions: [(&regions[0], &observed_regions[0]), (&regions[1], &observed_regions[1])] },
         seam: (&seam.0, &seam.1),
         writer: None,
         unreachable: [false, false],

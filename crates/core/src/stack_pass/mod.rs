@@ -12,15 +12,10 @@ pub mod waiting;
 
 use warmstandby_api::{DetectionStatus, Phase, RegionRole, ThreeTierStack, ThreeTierStackStatus};
 
-use crate::desired::{DesiredRegionEdge, NetworkRefs, desired_region_edge};
-use crate::edge::observed::ObservedRegionEdge;
-use crate::edge::plan::{EdgeInputs, EdgePlan, RegionEdgeInputs, TierLaunch, plan_edge};
-use crate::edge::status::EdgeView;
+use crate::desired::NetworkRefs;
 use crate::failover::{Decision, FailoverReason, Memory, Request};
-use crate::families::environment::launch_settings;
 use crate::families::secrets::Writer;
 use crate::families::{FamiliesDesired, FamiliesObserved, Neighbours, SeamPlan};
-use crate::families::{certificates, security_groups};
 use crate::next::Next;
 use crate::placement::Placement;
 use crate::plan::{PassOutcome, Place};
@@ -28,21 +23,15 @@ use crate::resource::Kind;
 use crate::stack_pass::status::{StackPass, stack_status};
 use crate::validate::ValidatedStack;
 
-/// Everything a stack should be: both regions' load balancers and servers
-/// (primary first) and every family on the seam.
+/// Everything a stack should be: every family on the seam.
 #[derive(Clone, Debug)]
 pub struct Desired {
-    pub regions: [DesiredRegionEdge; 2],
-    /// The families on the seam.
     pub families: FamiliesDesired,
 }
 
 impl Desired {
     pub fn of(stack: &ValidatedStack, placement: &Placement) -> Desired {
-        Desired {
-            regions: RegionRole::BOTH.map(|role| desired_region_edge(stack, placement, role)),
-            families: FamiliesDesired::of(stack, placement),
-        }
+        Desired { families: FamiliesDesired::of(stack, placement) }
     }
 
     /// A database the status says was adopted is looked for no more: if a
@@ -58,11 +47,10 @@ impl Desired {
     }
 }
 
-/// What AWS showed this pass. A region that could not be reached is marked,
-/// its edge filled in from the last status (`last_known_edge`).
+/// What AWS showed this pass. A region that could not be reached is marked
+/// (what its families know of it kept from the last status, by each family).
 #[derive(Clone, Debug, Default)]
 pub struct Snapshot {
-    pub regions: [ObservedRegionEdge; 2],
     pub families: FamiliesObserved,
     pub unreachable: [bool; 2],
 }
@@ -70,13 +58,10 @@ pub struct Snapshot {
 impl Snapshot {
     /// Nothing of the stack exists in AWS yet: a pass would plan only the
     /// first layer, and the whole topology is what an apply would create.
-    /// (The public zone is the customer's, there before the stack.)
+    /// (The public zone is the customer's, there before the stack; what is
+    /// named for adoption and not ours yet is not the stack's.)
     pub fn nothing_built(&self, desired: &Desired) -> bool {
-        self.regions.iter().all(|r| {
-            // What is named for adoption and not ours yet is not the stack's.
-            !r.load_balancers.iter().any(|l| l.claim.is_ours())
-                && !r.auto_scaling_groups.iter().any(|a| a.claim.is_ours())
-        }) && desired.families.live_count(&self.families) == 0
+        desired.families.live_count(&self.families) == 0
     }
 }
 
@@ -116,8 +101,7 @@ pub struct Decided {
     pub decision: Decision,
     pub placement: Placement,
     pub desired: Desired,
-    pub edge_plan: EdgePlan,
-    /// The families on the seam.
+    /// Every family's plan.
     pub families_plan: SeamPlan,
     /// The first plan had nothing to do.
     pub converged: bool,
@@ -144,7 +128,7 @@ pub fn decide(inputs: Inputs<'_>) -> Decided {
                 signals.failing,
                 signals.enabled_sources,
                 (&observing.families.database, &snapshot.families.database),
-                (&observing.regions, &snapshot.regions, &snapshot.families),
+                (&observing.families.load_balancing, &snapshot.families),
                 signals.answers,
                 snapshot.unreachable,
                 (record::seconds(now), now),
@@ -170,25 +154,21 @@ pub fn decide(inputs: Inputs<'_>) -> Decided {
     let request_consumed = decision.progress.is_some() || decision.active == stack.spec.active_region;
     let placement = decision.placement(memory.epoch);
     let desired = Desired::of(validated, &placement).adopted_before(stack.status.as_ref());
-    let mut edge_plan = plan_edge_of(&desired, snapshot, nets, &placement);
     let around = Neighbours { nets: Some(nets), ..neighbours(&desired, snapshot, &placement) };
     let mut families_plan = desired.families.plan(&snapshot.families, &around);
     for (i, role) in RegionRole::BOTH.into_iter().enumerate() {
         if snapshot.unreachable[i] {
             let region = desired.families.database[i].region.clone();
-            edge_plan.actions.retain(|(s, _)| *s != Place::Region(role));
             families_plan.actions.retain(|(s, _)| *s != Place::Region(role));
-            edge_plan.drift.retain(|d| d.region != region);
             families_plan.drift.retain(|d| d.region != region);
-            edge_plan.waiting.retain(|w| !w.contains(&region));
             families_plan.waiting.retain(|w| !w.contains(&region));
             families_plan
                 .blocked
                 .push(format!("{region} cannot be reached; its resources are neither observed nor changed"));
         }
     }
-    let converged = would_move.is_none() && edge_plan.is_settled() && families_plan.is_settled();
-    Decided { decision, placement, desired, edge_plan, families_plan, converged, request_consumed, would_move }
+    let converged = would_move.is_none() && families_plan.is_settled();
+    Decided { decision, placement, desired, families_plan, converged, request_consumed, would_move }
 }
 
 /// What the machine would do this pass, in words: the move it would start
@@ -252,22 +232,12 @@ pub fn conclude(
     drill_requested: bool,
     now: &str,
 ) -> Concluded {
-    let Decided {
-        mut decision,
-        placement,
-        desired,
-        edge_plan,
-        families_plan,
-        converged,
-        request_consumed,
-        would_move,
-        ..
-    } = decided;
+    let Decided { mut decision, placement, desired, families_plan, converged, request_consumed, would_move, .. } =
+        decided;
     let previous = stack.status.as_ref().map(|s| s.conditions.clone()).unwrap_or_default();
     let policy = validated.policy.as_ref();
     // Every family's findings, in the order the families are planned.
     let mut found = crate::plan::Plan::<()>::default();
-    edge_plan.findings_into(&mut found);
     families_plan.findings_into(&mut found);
     let crate::plan::Plan { drift, blocked, mut waiting, .. } = found;
     let only_waiting = applied.applying
@@ -285,7 +255,6 @@ pub fn conclude(
             (&desired.families.database[0], &snapshot.families.database[0]),
             (&desired.families.database[1], &snapshot.families.database[1]),
         ],
-        edge: around.edge,
         seam: desired.families.verdicts(&snapshot.families, &around, &drift),
         outcome: PassOutcome {
             drift,
@@ -326,7 +295,7 @@ pub fn conclude(
             &snapshot.families.database,
             &snapshot.families.security_groups,
         ),
-        observation::traffic(&desired.regions, &snapshot.regions, &snapshot.families),
+        observation::traffic(&desired.families.load_balancing, &snapshot.families),
     );
     let regions = [desired.families.database[0].region.as_str(), desired.families.database[1].region.as_str()];
     if let Some(overdue) =
@@ -339,7 +308,7 @@ pub fn conclude(
         &validated.spec,
         decision.active,
         (&desired.families.database, &snapshot.families.database),
-        (&desired.regions, &snapshot.regions),
+        (&desired.families.compute, &snapshot.families.compute),
         &snapshot.families.certificates,
         record::seconds(now),
     );
@@ -410,26 +379,10 @@ fn adopted(
             });
         }
     };
-    for (d, o) in desired.regions.iter().zip(&snapshot.regions) {
-        for t in d.tiers.iter().filter(|t| t.adopt) {
-            let region = d.region.as_str();
-            if let Some(x) = o.load_balancer(&t.load_balancer_name) {
-                record(region, Kind::LoadBalancer, &x.spec.name, x.claim.adopted_at());
-            }
-            if let Some(x) = o.target_group(&t.target_group_name) {
-                record(region, Kind::TargetGroup, &x.spec.name, x.claim.adopted_at());
-            }
-            if let Some(x) = o.launch_templates.iter().find(|l| l.name == t.launch_template_name) {
-                record(region, Kind::LaunchTemplate, &x.name, x.claim.adopted_at());
-            }
-            if let Some(x) = o.auto_scaling_group(&t.auto_scaling_group_name) {
-                record(region, Kind::AutoScalingGroup, &x.name, x.claim.adopted_at());
-            }
-        }
-    }
-    // The families on the seam (the public DNS's health check and records,
-    // the certificates, the distribution, the web ACL, the private zones,
-    // the backups), after the edge's.
+    // The families on the seam (the server tiers' load balancers, target
+    // groups, launch templates and auto scaling groups, the public DNS's
+    // health check and records, the certificates, the distribution, the web
+    // ACL, the private zones, the backups).
     for a in desired.families.adopted(&snapshot.families) {
         record(&a.region, a.kind, &a.id, Some(&a.at));
     }
@@ -449,57 +402,12 @@ fn writer<'a>(desired: &'a Desired, snapshot: &'a Snapshot, placement: &Placemen
     Some(Writer { region: &d.region, identifier: &db.identifier, available: db.is_available() && !db.is_replica() })
 }
 
-/// Per tier of `role`'s region: the launch template's instance profile and
-/// user data (the environment block, then the spec's script).
-pub fn launch_of(
-    desired: &Desired,
-    seam: &FamiliesObserved,
-    role: RegionRole,
-    placement: &Placement,
-) -> std::collections::BTreeMap<String, Result<TierLaunch, String>> {
-    let dns = &desired.families.public_dns;
-    let urls = (dns.api_fqdn.as_str(), dns.web_fqdn.as_str());
-    desired.regions[role.index()]
-        .tiers
-        .iter()
-        .map(|t| {
-            let secret = (&desired.families.secrets, seam.secrets.as_ref());
-            let roles = (desired.families.instance_roles.as_slice(), &seam.instance_roles);
-            let launch = launch_settings(secret, roles, t.tier, role, role == placement.edge_active, urls).map(
-                |(instance_profile, env)| TierLaunch {
-                    instance_profile,
-                    user_data: crate::base64::encode(env.user_data(t.user_script.as_deref()).as_bytes()),
-                },
-            );
-            (t.tier.to_string(), launch)
-        })
-        .collect()
-}
-
-/// The edge's plan.
-fn plan_edge_of(desired: &Desired, snapshot: &Snapshot, nets: &[NetworkRefs; 2], placement: &Placement) -> EdgePlan {
-    let groups = snapshot.families.security_groups.each_ref().map(|g| security_groups::ids_by_role(g));
-    let launch = RegionRole::BOTH.map(|role| launch_of(desired, &snapshot.families, role, placement));
-    let seen = &snapshot.families.certificates;
-    let inputs = EdgeInputs {
-        regions: [0, 1].map(|i| RegionEdgeInputs {
-            desired: &desired.regions[i],
-            observed: &snapshot.regions[i],
-            network: &nets[i],
-            groups: &groups[i],
-            launch: &launch[i],
-            certificate: certificates::issued(seen, Place::Region(desired.regions[i].role)),
-        }),
-    };
-    plan_edge(&inputs)
-}
-
 /// What the families on the seam see around them this pass.
 pub fn neighbours<'a>(desired: &'a Desired, snapshot: &'a Snapshot, placement: &Placement) -> Neighbours<'a> {
     Neighbours {
         writer: writer(desired, snapshot, placement),
         unreachable: snapshot.unreachable,
-        ..neighbours_of(desired, &snapshot.regions, &snapshot.families, "")
+        ..neighbours_of(desired, &snapshot.families, "")
     }
 }
 
@@ -508,12 +416,10 @@ pub fn neighbours<'a>(desired: &'a Desired, snapshot: &'a Snapshot, placement: &
 /// writer's final snapshot.
 pub fn neighbours_of<'a>(
     desired: &'a Desired,
-    regions: &'a [ObservedRegionEdge; 2],
     seam: &'a FamiliesObserved,
     final_snapshot_suffix: &'a str,
 ) -> Neighbours<'a> {
     Neighbours {
-        edge: EdgeView { regions: [(&desired.regions[0], &regions[0]), (&desired.regions[1], &regions[1])] },
         seam: (&desired.families, seam),
         writer: None,
         unreachable: [false, false],

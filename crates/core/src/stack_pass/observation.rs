@@ -4,7 +4,6 @@ use warmstandby_api::{ANNOTATION_APPROVE_FAILOVER, ThreeTierStack};
 
 use crate::data::observed::ObservedDataTier;
 use crate::desired::{DesiredDataTier, DesiredRegionEdge};
-use crate::edge::observed::ObservedRegionEdge;
 use crate::failover::{DbView, Memory, Observation};
 use crate::families::FamiliesObserved;
 use crate::families::security_groups::ObservedSecurityGroup;
@@ -17,13 +16,13 @@ pub fn observation(
     failing: Vec<String>,
     enabled_sources: usize,
     data: (&[DesiredDataTier; 2], &[ObservedDataTier; 2]),
-    edge: (&[DesiredRegionEdge; 2], &[ObservedRegionEdge; 2], &FamiliesObserved),
+    servers: (&[DesiredRegionEdge; 2], &FamiliesObserved),
     answers: [Option<bool>; 2],
     unreachable: [bool; 2],
     now: (i64, &str),
 ) -> Observation {
     let (dd, od) = data;
-    let (de, oe, seam) = edge;
+    let (de, seam) = servers;
     let databases = [0, 1].map(|i| {
         od[i].databases.iter().find(|d| d.identifier == dd[i].db_identifier).map(|d| DbView {
             is_replica: d.is_replica(),
@@ -36,13 +35,13 @@ pub fn observation(
     let full_capacity = [0, 1].map(|i| {
         de[i].tiers.iter().all(|t| {
             let spec_capacity = if t.tier == "web" { stack.spec.web.capacity } else { stack.spec.api.capacity };
-            oe[i].auto_scaling_group(&t.auto_scaling_group_name).is_some_and(|a| {
+            seam.compute[i].auto_scaling_group(&t.auto_scaling_group_name).is_some_and(|a| {
                 (a.spec.min, a.spec.desired, a.spec.max)
                     == (spec_capacity.min, spec_capacity.desired, spec_capacity.max)
             })
         })
     });
-    let traffic = traffic(de, oe, seam);
+    let traffic = traffic(de, seam);
     let approved = stack
         .metadata
         .annotations
@@ -78,11 +77,11 @@ pub fn fenced(groups: &[Vec<ObservedSecurityGroup>; 2]) -> [bool; 2] {
 
 /// Per region: the api PRIMARY record, the health check and CloudFront's
 /// first origin point at it.
-pub fn traffic(de: &[DesiredRegionEdge; 2], oe: &[ObservedRegionEdge; 2], seam: &FamiliesObserved) -> [bool; 2] {
+pub fn traffic(de: &[DesiredRegionEdge; 2], seam: &FamiliesObserved) -> [bool; 2] {
     let (og, cdn) = (&seam.public_dns, &seam.cdn);
     [0, 1].map(|i| {
         let region = &de[i].region;
-        let api_lb = de[i].tier("api").and_then(|t| oe[i].load_balancer(&t.load_balancer_name));
+        let api_lb = de[i].tier("api").and_then(|t| seam.load_balancing[i].load_balancer(&t.load_balancer_name));
         let record = og
             .records
             .iter()

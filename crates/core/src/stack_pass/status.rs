@@ -1,5 +1,6 @@
-//! Pure status computation for a ThreeTierStack: data tier conditions here,
-//! edge families from `status_edge`, and the overall Ready over all of them.
+//! Pure status computation for a ThreeTierStack: the database's conditions
+//! here (with the failover machine's findings), every other family's
+//! verdict from the seam, and the overall Ready over all of them.
 
 use std::collections::BTreeMap;
 
@@ -8,15 +9,13 @@ use warmstandby_api::{Condition, DatabaseStatus, RegionRole, RegionStackStatus, 
 use crate::conditions::{self, Status, types};
 use crate::data::observed::ObservedDataTier;
 use crate::desired::{DesiredDataTier, DesiredDatabase};
-use crate::edge::status::{EdgeView, edge_families, load_balancer_endpoints, region_edge_status};
 use crate::plan::PassOutcome;
 
 /// One pass over both regions' data tiers.
 #[derive(Debug)]
 pub struct StackPass<'a> {
     pub regions: [(&'a DesiredDataTier, &'a ObservedDataTier); 2],
-    pub edge: EdgeView<'a>,
-    /// The verdicts of the families on the seam (`families`), after the edge's.
+    /// The verdicts of the families on the seam (`families`).
     pub seam: Vec<crate::edge::status::Family>,
     pub outcome: PassOutcome,
     /// The pass changed nothing on purpose, and why.
@@ -108,8 +107,7 @@ pub fn stack_status(
         replication.join("; "),
     );
 
-    let mut families = edge_families(&pass.edge, &pass.outcome.drift);
-    families.extend(pass.seam.iter().cloned());
+    let mut families = pass.seam.clone();
     let listed = |f: &crate::edge::status::Family| types::FAMILIES.iter().position(|c| *c == f.condition);
     families.sort_by_key(|f| listed(f).unwrap_or(usize::MAX));
     for f in &families {
@@ -146,14 +144,11 @@ pub fn stack_status(
         now,
     );
     let [(pd, po), (sd, so)] = pass.regions;
-    let (mut primary, mut standby) = if pd.role == RegionRole::Primary {
+    let (primary, standby) = if pd.role == RegionRole::Primary {
         (region_stack_status(pd, po), region_stack_status(sd, so))
     } else {
         (region_stack_status(sd, so), region_stack_status(pd, po))
     };
-    let [(ep, eop), (es, eos)] = pass.edge.regions;
-    region_edge_status(ep, eop, &mut primary);
-    region_edge_status(es, eos, &mut standby);
     ThreeTierStackStatus {
         observed_generation: generation,
         phase: Some(phase),
@@ -161,13 +156,10 @@ pub fn stack_status(
         conditions: c,
         primary: Some(primary),
         standby: Some(standby),
-        // The global IDs and the web, api and CloudFront endpoints are the
-        // seam families' (`families`), written after this.
+        // The regions' and the global IDs and the endpoints are the seam
+        // families' (`families`), written after this.
         global: Some(Default::default()),
-        endpoints: Some(warmstandby_api::Endpoints {
-            load_balancers: load_balancer_endpoints(&pass.edge),
-            ..Default::default()
-        }),
+        endpoints: Some(Default::default()),
         drift_count: i32::try_from(drift.len()).unwrap_or(i32::MAX),
         drift,
         ..Default::default()

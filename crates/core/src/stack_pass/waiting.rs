@@ -9,8 +9,6 @@
 
 use warmstandby_api::{GLOBAL_REGION, RegionRole, ThreeTierStack, WaitedResource, WaitingOn};
 
-use crate::data::observed::ObservedDataTier;
-use crate::edge::observed::ObservedRegionEdge;
 use crate::families::bastion::ObservedInstance;
 use crate::network::observed::{NatState, ObservedNetwork};
 use crate::stack_pass::{Desired, Snapshot};
@@ -84,11 +82,10 @@ pub fn transitional(desired: &Desired, snapshot: &Snapshot) -> Vec<WaitedResourc
                 add(DATABASE, region, &db.identifier, &db.status);
             }
         }
-        let edge = &snapshot.regions[i];
-        for lb in edge.load_balancers.iter().filter(|l| l.state != "active") {
+        for lb in snapshot.families.load_balancing[i].load_balancers.iter().filter(|l| l.state != "active") {
             add(LOAD_BALANCER, region, &lb.arn, &lb.state);
         }
-        for image in edge.images.iter().filter(|im| im.state == "pending") {
+        for image in snapshot.families.compute[i].images.iter().filter(|im| im.state == "pending") {
             add(IMAGE, region, &image.id, &image.state);
         }
         let certificate = snapshot.families.certificates.regions[i].as_ref();
@@ -110,19 +107,13 @@ pub fn transitional(desired: &Desired, snapshot: &Snapshot) -> Vec<WaitedResourc
 /// snapshot or being deleted, a distribution deploying its disabling, auto
 /// scaling groups being deleted, a bastion terminating. Each goes away or
 /// changes state when AWS is done, which is what the next pass looks for.
-pub fn teardown_transitional(
-    regions: [&str; 2],
-    data: [&ObservedDataTier; 2],
-    edge: [&ObservedRegionEdge; 2],
-    seam: &crate::families::FamiliesObserved,
-) -> Vec<WaitedResource> {
+pub fn teardown_transitional(regions: [&str; 2], seam: &crate::families::FamiliesObserved) -> Vec<WaitedResource> {
     let mut out = Vec::new();
     let mut add = |kind: &str, region: &str, id: &str, state: &str| {
         out.push(WaitedResource { kind: kind.into(), region: region.into(), id: id.into(), state: state.into() })
     };
-    for i in 0..2 {
-        let region = regions[i];
-        for db in data[i].databases.iter().filter(|d| !d.is_available()) {
+    for (i, region) in regions.into_iter().enumerate() {
+        for db in seam.database[i].databases.iter().filter(|d| !d.is_available()) {
             add(DATABASE, region, &db.identifier, &db.status);
         }
         // The bastion lives in the primary region.
@@ -132,7 +123,7 @@ pub fn teardown_transitional(
         {
             add(INSTANCE, region, &instance.id, &instance.state);
         }
-        for asg in edge[i].auto_scaling_groups.iter().filter(|a| a.deleting) {
+        for asg in seam.compute[i].auto_scaling_groups.iter().filter(|a| a.deleting) {
             add(AUTO_SCALING_GROUP, region, &asg.name, ASG_DELETING);
         }
     }
@@ -204,6 +195,7 @@ mod tests {
     use warmstandby_api::ThreeTierStackStatus;
 
     use super::*;
+    use crate::data::observed::ObservedDataTier;
     use crate::placement::Placement;
 
     fn stack_waiting(observed_at: &str) -> ThreeTierStack {
@@ -284,10 +276,10 @@ mod tests {
         };
         let seam = crate::families::FamiliesObserved {
             bastion: vec![instance("i-1", "shutting-down"), instance("i-2", "terminated")],
+            database: data,
             ..Default::default()
         };
-        let edge = ObservedRegionEdge::default();
-        let found = teardown_transitional(["r1", "r2"], [&data[0], &data[1]], [&edge, &edge], &seam);
+        let found = teardown_transitional(["r1", "r2"], &seam);
         let seen: Vec<(&str, &str, &str)> =
             found.iter().map(|w| (w.kind.as_str(), w.id.as_str(), w.state.as_str())).collect();
         assert_eq!(seen, vec![(DATABASE, "db-a", "deleting"), (INSTANCE, "i-1", "shutting-down")]);

@@ -54,8 +54,9 @@ impl<'a> DnsInputs<'a> {
         DnsInputs {
             desired,
             observed,
-            api: around.edge.regions.map(|(d, o)| {
-                d.tier("api").and_then(|t| o.load_balancer(&t.load_balancer_name)).filter(|lb| lb.claim.is_ours())
+            api: around.server_regions().map(|(d, o)| {
+                let lb = d.tier("api").and_then(|t| o.balancing.load_balancer(&t.load_balancer_name));
+                lb.filter(|lb| lb.claim.is_ours())
             }),
             validation_records: crate::families::certificates::validation_records(&seen.certificates),
             distribution: crate::families::cdn::domain(&seen.cdn),

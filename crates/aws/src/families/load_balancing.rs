@@ -1,32 +1,112 @@
-//! Target groups, application load balancers and listeners (ELBv2). Ours are
-//! found by our deterministic names and checked for our tags before anything
-//! changes them; listener ARNs from the last status are read in one call.
+//! The load balancing family: target groups, application load balancers
+//! and listeners (ELBv2). Ours are found by our deterministic names and
+//! checked for our tags before anything changes them; listener ARNs from
+//! the last status are read in one call.
 
 use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, Certificate, LoadBalancerSchemeEnum, LoadBalancerTypeEnum, ProtocolEnum, Tag,
     TargetTypeEnum,
 };
-use warmstandby_api::TAG_UID;
+use warmstandby_api::{RegionRole, TAG_UID, ThreeTierStackStatus};
+use warmstandby_core::Password;
 use warmstandby_core::desired::DesiredRegionEdge;
 use warmstandby_core::edge::observed::{
-    Claim, ListenerSpec, LoadBalancerSpec, ObservedListener, ObservedLoadBalancer, ObservedTargetGroup, TargetGroupSpec,
+    Claim, ListenerSpec, LoadBalancerSpec, ObservedBalancing, ObservedListener, ObservedLoadBalancer,
+    ObservedTargetGroup, TargetGroupSpec,
 };
 use warmstandby_core::edge::plan::LoadBalancingAction;
-use warmstandby_core::plan::ActionOutcome;
+use warmstandby_core::families::load_balancing::{LoadBalancing, ServerTiers};
+use warmstandby_core::plan::{ActionOutcome, Place};
 
-use super::{not_ours, ok_or_gone};
+use super::{AwsFamily, Observation, Reading, not_ours, ok_or_gone};
 use crate::clients::AwsContext;
 use crate::errors::AwsError;
 use crate::tags::Ownership;
 
-type Observed = (Vec<ObservedTargetGroup>, Vec<ObservedLoadBalancer>, Vec<ObservedListener>, Vec<String>);
+impl AwsFamily for LoadBalancing {
+    /// Each region's, with the listener ARNs its last status named. A
+    /// region that cannot be read keeps the load balancers its last status
+    /// knew: enough for the global records and origins that still name them.
+    async fn observe(
+        aws: &AwsContext,
+        desired: &ServerTiers,
+        owners: &[Ownership; 2],
+        reading: &Reading<'_>,
+    ) -> Observation<[ObservedBalancing; 2]> {
+        let status = reading.status();
+        let hints = RegionRole::BOTH.map(|role| listener_hints(status, role));
+        let (primary, standby) = tokio::join!(
+            Box::pin(observe(aws, &desired[0], &owners[0], &hints[0])),
+            Box::pin(observe(aws, &desired[1], &owners[1], &hints[1])),
+        );
+        let mut seen = Observation::<[ObservedBalancing; 2]>::default();
+        for (role, found) in RegionRole::BOTH.into_iter().zip([primary, standby]) {
+            seen.observed[role.index()] = match found {
+                Ok(found) => found,
+                Err(e) => {
+                    seen.failed.push((Place::Region(role), e));
+                    last_known(status, role, &desired[role.index()])
+                }
+            };
+        }
+        seen
+    }
 
-pub async fn observe(
+    async fn apply(
+        aws: &AwsContext,
+        region: &str,
+        owner: &Ownership,
+        action: &LoadBalancingAction,
+        _password: &Password,
+    ) -> Result<ActionOutcome, AwsError> {
+        apply(aws, region, owner, action).await
+    }
+}
+
+/// The listener ARNs `role`'s region's last status named: read directly.
+fn listener_hints(status: Option<&ThreeTierStackStatus>, role: RegionRole) -> Vec<String> {
+    let region = status.and_then(|s| if role == RegionRole::Primary { s.primary.as_ref() } else { s.standby.as_ref() });
+    region
+        .map(|r| r.load_balancers.values().flat_map(|l| l.listener_arns.iter().cloned()).collect())
+        .unwrap_or_default()
+}
+
+/// What the last status knew of an unreachable region's load balancers.
+fn last_known(
+    status: Option<&ThreeTierStackStatus>,
+    role: RegionRole,
+    desired: &DesiredRegionEdge,
+) -> ObservedBalancing {
+    let region = status.and_then(|s| if role == RegionRole::Primary { s.primary.as_ref() } else { s.standby.as_ref() });
+    let mut out = ObservedBalancing::default();
+    for t in &desired.tiers {
+        if let Some(lb) = region.and_then(|r| r.load_balancers.get(t.tier)) {
+            out.load_balancers.push(ObservedLoadBalancer {
+                tier: t.tier.to_string(),
+                claim: Claim::default(),
+                arn: lb.arn.clone(),
+                dns_name: lb.dns_name.clone(),
+                zone_id: lb.zone_id.clone(),
+                state: "unknown".into(),
+                spec: LoadBalancerSpec {
+                    name: t.load_balancer_name.clone(),
+                    scheme: "internet-facing".into(),
+                    subnet_ids: Vec::new(),
+                    security_group_ids: Vec::new(),
+                },
+            });
+        }
+    }
+    out
+}
+
+/// One region's target groups, load balancers and listeners.
+async fn observe(
     aws: &AwsContext,
     desired: &DesiredRegionEdge,
     owner: &Ownership,
     listener_hints: &[String],
-) -> Result<Observed, AwsError> {
+) -> Result<ObservedBalancing, AwsError> {
     let lb_tier = |n: &str| desired.tiers.iter().find(|t| t.load_balancer_name == n).map(|t| t.tier);
     let tg_tier = |n: &str| desired.tiers.iter().find(|t| t.target_group_name == n).map(|t| t.tier);
     let (lbs, tgs) = tokio::try_join!(
@@ -80,7 +160,7 @@ pub async fn observe(
         observe_listeners(aws, &desired.region, owner, &load_balancers, &wanted, listener_hints).await?;
     claims(aws, desired, owner, &mut target_groups, &mut load_balancers, &mut listeners).await?;
     let vanished = listener_hints.iter().filter(|h| !listeners.iter().any(|l| &l.arn == *h)).cloned().collect();
-    Ok((target_groups, load_balancers, listeners, vanished))
+    Ok(ObservedBalancing { target_groups, load_balancers, listeners, vanished_listeners: vanished })
 }
 
 /// Whose the resources of tiers named for adoption are, from their tags:
@@ -230,7 +310,7 @@ fn forward(target_group_arn: &str) -> Action {
     Action::builder().r#type(ActionTypeEnum::Forward).target_group_arn(target_group_arn).build()
 }
 
-pub async fn apply(
+async fn apply(
     aws: &AwsContext,
     region: &str,
     owner: &Ownership,

@@ -1,5 +1,5 @@
-//! Images (our standby copies, the AMIs given for the standby), launch
-//! templates (versioned) and auto scaling groups.
+//! The compute family: images (our standby copies, the AMIs given for the
+//! standby), launch templates (versioned) and auto scaling groups.
 //!
 //! Copies are found by their AMI name, which is unique per account and
 //! region: a crash between CopyImage and tagging leaves a copy we recognise
@@ -10,27 +10,59 @@ use aws_sdk_autoscaling::types::{LaunchTemplateSpecification, Tag as AsgTag};
 use aws_sdk_ec2::types::{RequestLaunchTemplateData, ResourceType};
 use warmstandby_api::RegionRole;
 use warmstandby_api::{TAG_COMPONENT, TAG_NAME, TAG_STACK, TAG_UID};
+use warmstandby_core::Password;
 use warmstandby_core::desired::{DesiredRegionEdge, DesiredTier, ImageSource};
 use warmstandby_core::edge::observed::{
-    AsgSpec, Claim, LaunchTemplateData, ObservedAsg, ObservedImage, ObservedLaunchTemplate,
+    AsgSpec, Claim, LaunchTemplateData, ObservedAsg, ObservedCompute, ObservedImage, ObservedLaunchTemplate,
 };
 use warmstandby_core::edge::plan::ComputeAction;
+use warmstandby_core::families::compute::Compute;
+use warmstandby_core::families::load_balancing::ServerTiers;
 use warmstandby_core::plan::ActionOutcome;
 
-use super::ok_or_gone;
+use super::{AwsFamily, Observation, Reading, ok_or_gone};
 use crate::clients::AwsContext;
 use crate::errors::AwsError;
 use crate::tags::{Ec2Tagging, Ownership, ec2_tag};
 
-type Observed = (Vec<ObservedImage>, Vec<ObservedLaunchTemplate>, Vec<ObservedAsg>);
+impl AwsFamily for Compute {
+    /// Each region's; a failed read counts against its region.
+    async fn observe(
+        aws: &AwsContext,
+        desired: &ServerTiers,
+        owners: &[Ownership; 2],
+        _reading: &Reading<'_>,
+    ) -> Observation<[ObservedCompute; 2]> {
+        let (primary, standby) = tokio::join!(
+            Box::pin(observe(aws, &desired[0], &owners[0])),
+            Box::pin(observe(aws, &desired[1], &owners[1])),
+        );
+        Observation::per_region(primary, standby)
+    }
 
-pub async fn observe(aws: &AwsContext, desired: &DesiredRegionEdge, owner: &Ownership) -> Result<Observed, AwsError> {
-    let (images, templates, groups) = tokio::try_join!(
+    async fn apply(
+        aws: &AwsContext,
+        region: &str,
+        owner: &Ownership,
+        action: &ComputeAction,
+        _password: &Password,
+    ) -> Result<ActionOutcome, AwsError> {
+        apply(aws, region, owner, action).await
+    }
+}
+
+/// One region's images, launch templates and auto scaling groups.
+async fn observe(
+    aws: &AwsContext,
+    desired: &DesiredRegionEdge,
+    owner: &Ownership,
+) -> Result<ObservedCompute, AwsError> {
+    let (images, launch_templates, auto_scaling_groups) = tokio::try_join!(
         Box::pin(observe_images(aws, desired, owner)),
         Box::pin(observe_launch_templates(aws, desired, owner)),
         Box::pin(observe_groups(aws, desired, owner)),
     )?;
-    Ok((images, templates, groups))
+    Ok(ObservedCompute { images, launch_templates, auto_scaling_groups })
 }
 
 /// Our copies by name and, in the standby, the AMIs given for it (the
@@ -281,7 +313,7 @@ fn profile_name(arn: &str) -> String {
     arn.rsplit('/').next().unwrap_or(arn).to_string()
 }
 
-pub async fn apply(
+async fn apply(
     aws: &AwsContext,
     region: &str,
     owner: &Ownership,
