@@ -19,7 +19,7 @@ fn files_under(root: &Path) -> Vec<std::path::PathBuf> {
     out
 }
 
-/// Module path (`edge::plan`) to the source outside its tests.
+/// Module path (`servers::plan`) to the source outside its tests.
 fn modules(root: &Path) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     for path in files_under(root) {
@@ -103,7 +103,7 @@ fn the_core_crate_has_no_import_cycle() {
     let modules = modules(&repo_root().join("crates/core/src"));
     assert!(modules.len() > 40, "only {} modules found", modules.len());
     let graph = dependencies(&modules);
-    assert!(graph["edge::plan"].contains("edge::inputs"), "the scan sees imports: {:?}", graph["edge::plan"]);
+    assert!(graph["servers::plan"].contains("servers::inputs"), "the scan sees imports: {:?}", graph["servers::plan"]);
     let found = cycles(&graph);
     assert!(found.is_empty(), "modules of crates/core that import each other: {found:?}");
 }

@@ -41,7 +41,7 @@ pub struct AwsContext {
     recent: std::sync::Arc<crate::recent::RecentCreations>,
     /// Launch template versions are immutable: their content is read once.
     launch_template_versions:
-        Mutex<HashMap<(String, String, i64), warmstandby_core::edge::observed::LaunchTemplateData>>,
+        Mutex<HashMap<(String, String, i64), warmstandby_core::servers::observed::LaunchTemplateData>>,
     /// Secret values compared before, by (ARN, current version): a value
     /// only changes with a new version, so an unchanged one is not read again.
     secret_checks: Mutex<SecretChecks>,
@@ -285,7 +285,7 @@ impl AwsContext {
         region: &str,
         id: &str,
         version: i64,
-    ) -> Option<warmstandby_core::edge::observed::LaunchTemplateData> {
+    ) -> Option<warmstandby_core::servers::observed::LaunchTemplateData> {
         let cache = self.launch_template_versions.lock().unwrap_or_else(|e| e.into_inner());
         cache.get(&(region.to_string(), id.to_string(), version)).cloned()
     }
@@ -295,7 +295,7 @@ impl AwsContext {
         region: &str,
         id: &str,
         version: i64,
-        data: warmstandby_core::edge::observed::LaunchTemplateData,
+        data: warmstandby_core::servers::observed::LaunchTemplateData,
     ) {
         let mut cache = self.launch_template_versions.lock().unwrap_or_else(|e| e.into_inner());
         cache.insert((region.to_string(), id.to_string(), version), data);

@@ -231,11 +231,11 @@ pub fn attach_drift(changes: &mut [Change], drift: &[DriftItem]) -> Vec<DriftIte
 #[cfg(test)]
 mod tests {
     use super::*;
-    use warmstandby_core::edge::plan::ComputeAction;
     use warmstandby_core::families::SeamAction;
     use warmstandby_core::families::alarm::AlarmAction;
     use warmstandby_core::families::security_groups::SecurityGroupAction;
     use warmstandby_core::network::plan::NetworkAction;
+    use warmstandby_core::servers::plan::ComputeAction;
 
     #[test]
     fn every_family_maps_to_signs_and_tiers() {
@@ -266,7 +266,7 @@ mod tests {
             Some("us-east-1"),
             &SeamAction::Compute(ComputeAction::UpdateAutoScalingGroup {
                 name: "bookstore-bookstore-web".into(),
-                spec: warmstandby_core::edge::observed::AsgSpec {
+                spec: warmstandby_core::servers::observed::AsgSpec {
                     launch_template_id: "lt-1".into(),
                     launch_template_version: "1".into(),
                     min: 2,

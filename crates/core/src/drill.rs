@@ -5,9 +5,9 @@
 use warmstandby_api::{FailoverPolicySpec, RegionRole, ThreeTierStackSpec};
 
 use crate::data::observed::ObservedDataTier;
-use crate::desired::{DesiredDataTier, DesiredRegionEdge, ImageSource};
-use crate::edge::observed::ObservedCompute;
+use crate::desired::{DesiredDataTier, DesiredRegionServers, ImageSource};
 use crate::families::certificates::ObservedCertificates;
+use crate::servers::observed::ObservedCompute;
 
 /// What a move takes after the decision, from the AWS timing table the
 /// emulator uses too: the promotion, with the standby's instances launching
@@ -42,7 +42,7 @@ pub fn readiness(
     spec: &ThreeTierStackSpec,
     active: RegionRole,
     data: (&[DesiredDataTier; 2], &[ObservedDataTier; 2]),
-    compute: (&[DesiredRegionEdge; 2], &[ObservedCompute; 2]),
+    compute: (&[DesiredRegionServers; 2], &[ObservedCompute; 2]),
     certificates: &ObservedCertificates,
     now: i64,
 ) -> Readiness {
@@ -77,7 +77,7 @@ pub fn readiness(
             (Some(x), Some(y)) => match (&x.latest, &y.latest) {
                 (Some(x), Some(y)) => {
                     // The environment block names each region's own settings.
-                    let user = |d: &crate::edge::observed::LaunchTemplateData| {
+                    let user = |d: &crate::servers::observed::LaunchTemplateData| {
                         d.user_data.as_deref().map(crate::families::environment::user_part)
                     };
                     x.instance_type == y.instance_type

@@ -15,7 +15,6 @@ pub mod data;
 pub mod desired;
 pub mod discover;
 pub mod drill;
-pub mod edge;
 pub mod failover;
 pub mod families;
 pub mod family;
@@ -34,6 +33,7 @@ pub mod replication;
 pub mod resource;
 pub mod retention;
 pub mod secret;
+pub mod servers;
 pub mod stack_pass;
 #[cfg(test)]
 mod test_fixtures;

@@ -14,8 +14,7 @@ pub enum Place {
 }
 
 /// One family's plan. `A` is the family's action, paired with its scope
-/// where the family plans more than one (a region role, the edge's global or
-/// regional half).
+/// where the family plans more than one (a region role, or global).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Plan<A> {
     /// Actions whose prerequisites exist now; independent of each other.

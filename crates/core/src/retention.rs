@@ -5,9 +5,9 @@
 //! `StackFamily::hold_retained` with [`hold`]), so each family's teardown plan releases it (our tags removed)
 //! together with what it uses, exactly as it releases what the stack adopted.
 
-use crate::edge::desired::DesiredRegionEdge;
-use crate::edge::observed::{ObservedBalancing, ObservedCompute};
 use crate::identity::Claim;
+use crate::servers::desired::DesiredRegionServers;
+use crate::servers::observed::{ObservedBalancing, ObservedCompute};
 
 /// The time a retained resource is taken as adopted at (never written to AWS).
 pub const RETAINED: &str = "retained";
@@ -20,7 +20,7 @@ pub fn hold(claim: &mut Claim) {
 }
 
 /// The retained server tiers' load balancers (with their listeners) and target groups.
-pub fn hold_retained_balancing(desired_regions: &[DesiredRegionEdge; 2], regions: &mut [ObservedBalancing; 2]) {
+pub fn hold_retained_balancing(desired_regions: &[DesiredRegionServers; 2], regions: &mut [ObservedBalancing; 2]) {
     for (d, o) in desired_regions.iter().zip(regions.iter_mut()) {
         for t in d.tiers.iter().filter(|t| t.retain) {
             let lb_arns: Vec<String> = o
@@ -39,7 +39,7 @@ pub fn hold_retained_balancing(desired_regions: &[DesiredRegionEdge; 2], regions
 }
 
 /// The retained server tiers' launch templates and auto scaling groups.
-pub fn hold_retained_compute(desired_regions: &[DesiredRegionEdge; 2], regions: &mut [ObservedCompute; 2]) {
+pub fn hold_retained_compute(desired_regions: &[DesiredRegionServers; 2], regions: &mut [ObservedCompute; 2]) {
     for (d, o) in desired_regions.iter().zip(regions.iter_mut()) {
         for t in d.tiers.iter().filter(|t| t.retain) {
             o.launch_templates.iter_mut().filter(|l| l.name == t.launch_template_name).for_each(|l| hold(&mut l.claim));

@@ -11,14 +11,14 @@ use aws_sdk_ec2::types::{RequestLaunchTemplateData, ResourceType};
 use warmstandby_api::RegionRole;
 use warmstandby_api::{TAG_COMPONENT, TAG_NAME, TAG_STACK, TAG_UID};
 use warmstandby_core::Password;
-use warmstandby_core::desired::{DesiredRegionEdge, DesiredTier, ImageSource};
-use warmstandby_core::edge::observed::{
-    AsgSpec, Claim, LaunchTemplateData, ObservedAsg, ObservedCompute, ObservedImage, ObservedLaunchTemplate,
-};
-use warmstandby_core::edge::plan::ComputeAction;
+use warmstandby_core::desired::{DesiredRegionServers, DesiredTier, ImageSource};
 use warmstandby_core::families::compute::Compute;
 use warmstandby_core::families::load_balancing::ServerTiers;
 use warmstandby_core::plan::ActionOutcome;
+use warmstandby_core::servers::observed::{
+    AsgSpec, Claim, LaunchTemplateData, ObservedAsg, ObservedCompute, ObservedImage, ObservedLaunchTemplate,
+};
+use warmstandby_core::servers::plan::ComputeAction;
 
 use super::{AwsFamily, Observation, Reading, ok_or_gone};
 use crate::clients::AwsContext;
@@ -54,7 +54,7 @@ impl AwsFamily for Compute {
 /// One region's images, launch templates and auto scaling groups.
 async fn observe(
     aws: &AwsContext,
-    desired: &DesiredRegionEdge,
+    desired: &DesiredRegionServers,
     owner: &Ownership,
 ) -> Result<ObservedCompute, AwsError> {
     let (images, launch_templates, auto_scaling_groups) = tokio::try_join!(
@@ -69,7 +69,7 @@ async fn observe(
 /// primary's given AMIs are inputs, checked when they are used).
 async fn observe_images(
     aws: &AwsContext,
-    desired: &DesiredRegionEdge,
+    desired: &DesiredRegionServers,
     owner: &Ownership,
 ) -> Result<Vec<ObservedImage>, AwsError> {
     let ec2 = aws.ec2(&desired.region);
@@ -138,7 +138,7 @@ async fn observe_images(
 /// one more call, only while there are such.
 async fn observe_launch_templates(
     aws: &AwsContext,
-    desired: &DesiredRegionEdge,
+    desired: &DesiredRegionServers,
     owner: &Ownership,
 ) -> Result<Vec<ObservedLaunchTemplate>, AwsError> {
     let region = desired.region.as_str();
@@ -202,7 +202,7 @@ async fn observe_launch_templates(
 /// it does not hold by name (one more call, only while there are such).
 async fn observe_groups(
     aws: &AwsContext,
-    desired: &DesiredRegionEdge,
+    desired: &DesiredRegionServers,
     owner: &Ownership,
 ) -> Result<Vec<ObservedAsg>, AwsError> {
     let region = desired.region.as_str();
@@ -258,7 +258,7 @@ async fn observe_groups(
 /// The names `desired` gives for adoption (by `name_of`) that the shared
 /// listing of ours does not hold (`listed`): to be read by name.
 fn unlisted_adoptions(
-    desired: &DesiredRegionEdge,
+    desired: &DesiredRegionServers,
     name_of: fn(&DesiredTier) -> &String,
     listed: &[&str],
 ) -> Vec<String> {
@@ -273,7 +273,7 @@ fn unlisted_adoptions(
 /// A resource's tier: its component tag's when ours, else the tier whose
 /// name (by `name_of`) it has.
 fn tier_of(
-    desired: &DesiredRegionEdge,
+    desired: &DesiredRegionServers,
     claim: &Claim,
     component: Option<&str>,
     name_of: fn(&DesiredTier) -> &String,

@@ -9,14 +9,14 @@ use aws_sdk_elasticloadbalancingv2::types::{
 };
 use warmstandby_api::{RegionRole, TAG_UID, ThreeTierStackStatus};
 use warmstandby_core::Password;
-use warmstandby_core::desired::DesiredRegionEdge;
-use warmstandby_core::edge::observed::{
+use warmstandby_core::desired::DesiredRegionServers;
+use warmstandby_core::families::load_balancing::{LoadBalancing, ServerTiers};
+use warmstandby_core::plan::{ActionOutcome, Place};
+use warmstandby_core::servers::observed::{
     Claim, ListenerSpec, LoadBalancerSpec, ObservedBalancing, ObservedListener, ObservedLoadBalancer,
     ObservedTargetGroup, TargetGroupSpec,
 };
-use warmstandby_core::edge::plan::LoadBalancingAction;
-use warmstandby_core::families::load_balancing::{LoadBalancing, ServerTiers};
-use warmstandby_core::plan::{ActionOutcome, Place};
+use warmstandby_core::servers::plan::LoadBalancingAction;
 
 use super::{AwsFamily, Observation, Reading, not_ours, ok_or_gone};
 use crate::clients::AwsContext;
@@ -75,7 +75,7 @@ fn listener_hints(status: Option<&ThreeTierStackStatus>, role: RegionRole) -> Ve
 fn last_known(
     status: Option<&ThreeTierStackStatus>,
     role: RegionRole,
-    desired: &DesiredRegionEdge,
+    desired: &DesiredRegionServers,
 ) -> ObservedBalancing {
     let region = status.and_then(|s| if role == RegionRole::Primary { s.primary.as_ref() } else { s.standby.as_ref() });
     let mut out = ObservedBalancing::default();
@@ -103,7 +103,7 @@ fn last_known(
 /// One region's target groups, load balancers and listeners.
 async fn observe(
     aws: &AwsContext,
-    desired: &DesiredRegionEdge,
+    desired: &DesiredRegionServers,
     owner: &Ownership,
     listener_hints: &[String],
 ) -> Result<ObservedBalancing, AwsError> {
@@ -169,7 +169,7 @@ async fn observe(
 /// checked right before a change instead.
 async fn claims(
     aws: &AwsContext,
-    desired: &DesiredRegionEdge,
+    desired: &DesiredRegionServers,
     owner: &Ownership,
     target_groups: &mut [ObservedTargetGroup],
     load_balancers: &mut [ObservedLoadBalancer],

@@ -1,8 +1,8 @@
-//! ThreeTierStack: the data tier (security groups, bastion, database and
-//! replica, private DNS, backups) and the edge and compute tiers
-//! (certificates, load balancers, images, launch templates, auto scaling
-//! groups, public DNS failover, CloudFront, WAF, alarm) in both regions and
-//! globally, on the networks of its RegionPair.
+//! ThreeTierStack: every family on the seam (load balancers, servers,
+//! security groups, bastion, database and replica, private DNS, backups,
+//! certificates, public DNS failover, CloudFront, WAF, alarm, secret,
+//! instance roles) in both regions and globally, on the networks of its
+//! RegionPair.
 
 use std::time::Duration;
 

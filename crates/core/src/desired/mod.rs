@@ -5,12 +5,12 @@ mod three_tier_stack;
 
 // Each family's desired state lives with the family; here is the whole topology.
 pub use crate::data::desired::*;
-pub use crate::edge::desired::*;
 pub use crate::network::desired::{
     DesiredNat, DesiredNetwork, DesiredRouteTable, DesiredSubnet, EXISTING, RouteTarget, desired_network,
     network_resources,
 };
 pub use crate::resource::{ADOPTED, Kind, Resource, Scope, Tier};
+pub use crate::servers::desired::*;
 pub use three_tier_stack::stack_resources;
 
 use std::collections::{BTreeMap, BTreeSet};

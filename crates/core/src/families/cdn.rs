@@ -13,13 +13,13 @@ use warmstandby_api::{
 
 use crate::compare::{Fields, diff, list};
 use crate::conditions::types;
-use crate::edge::observed::ObservedLoadBalancer;
 use crate::families::{Adopted, Neighbours, StackFamily};
 use crate::family::{Effect, Family, FamilyAction};
 use crate::identity::{Claim, adoption_refused};
 use crate::placement::Placement;
 use crate::plan::{Place, Plan};
 use crate::resource::{ADOPTED, Kind, Resource, Scope, Tier};
+use crate::servers::observed::ObservedLoadBalancer;
 use crate::validate::ValidatedStack;
 
 /// The CDN family on the seam.
@@ -453,7 +453,7 @@ impl StackFamily for Cdn {
         out.insert(at, dist);
     }
 
-    /// Over the web load balancers (the edge's), with CloudFront's
+    /// Over the web load balancers (the load balancing family's), with CloudFront's
     /// certificate and the web ACL (the certificates and WAF families').
     fn plan(desired: &DesiredCdn, observed: &ObservedCdn, around: &Neighbours<'_>) -> CdnPlan {
         let (families, seen) = around.seam;
@@ -482,7 +482,7 @@ impl StackFamily for Cdn {
         observed: &ObservedCdn,
         _around: &Neighbours<'_>,
         drift: &[DriftItem],
-    ) -> Option<crate::edge::status::Family> {
+    ) -> Option<crate::servers::status::Family> {
         let mut problems = Vec::new();
         match observed {
             Some(d) if !d.claim.is_ours() => problems.push(format!("distribution {} is not adopted yet", d.id)),

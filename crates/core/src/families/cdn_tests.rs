@@ -1,11 +1,11 @@
 //! The CDN family on its own: what it waits for, its teardown, retention,
 //! verdict, status and topology. Its plan against a simulated AWS, beside
-//! the edge whose load balancers it serves from, is in `edge/plan_tests.rs`.
+//! the edge whose load balancers it serves from, is in `servers/plan_tests.rs`.
 
 use warmstandby_api::{AdoptedResource, ThreeTierStack};
 
 use super::*;
-use crate::edge::observed::LoadBalancerSpec;
+use crate::servers::observed::LoadBalancerSpec;
 
 fn desired(edit: impl FnOnce(&mut ThreeTierStack)) -> DesiredCdn {
     let v = crate::test_fixtures::classic_stack(|_, s| edit(s));

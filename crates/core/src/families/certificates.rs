@@ -468,7 +468,7 @@ impl StackFamily for Certificates {
         out.splice(at..at, after_zone);
     }
 
-    /// A listener still naming a certificate (the edge's) tells ours was deleted out of band.
+    /// A listener still naming a certificate (the load balancing family's) tells ours was deleted out of band.
     fn plan(
         desired: &DesiredCertificates,
         observed: &ObservedCertificates,
@@ -501,7 +501,7 @@ impl StackFamily for Certificates {
         observed: &ObservedCertificates,
         _around: &Neighbours<'_>,
         drift: &[DriftItem],
-    ) -> Option<crate::edge::status::Family> {
+    ) -> Option<crate::servers::status::Family> {
         let mut problems = Vec::new();
         for d in desired.all() {
             let who = if d.place == Place::Global { "CloudFront".to_string() } else { d.region.clone() };

@@ -1,8 +1,8 @@
 use warmstandby_api::{RegionPair, ThreeTierStack};
 
 use super::*;
-use crate::edge::observed::{ListenerSpec, ObservedListener};
 use crate::families::cdn::{DistributionSpec, ObservedDistribution};
+use crate::servers::observed::{ListenerSpec, ObservedListener};
 
 fn desired(edit: impl FnOnce(&mut RegionPair, &mut ThreeTierStack)) -> DesiredCertificates {
     let v = crate::test_fixtures::classic_stack(edit);

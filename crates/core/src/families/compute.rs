@@ -14,15 +14,15 @@ use super::environment::launch_settings;
 use super::load_balancing::ServerTiers;
 use super::{Adopted, FamiliesDesired, FamiliesObserved, Neighbours, StackFamily};
 use crate::data::desired::NetworkRefs;
-use crate::edge::desired::{ImageSource, desired_region_edge};
-use crate::edge::observed::{ObservedCompute, RegionServers};
-use crate::edge::plan::{
-    ComputeAction, ComputePlan, RegionEdgeInputs, TierLaunch, plan_compute_region, plan_compute_teardown,
-};
-use crate::edge::status::{Family as Verdict, compute_verdict, region_compute_status};
 use crate::family::Family;
 use crate::placement::Placement;
 use crate::resource::{ADOPTED, Kind, Resource, Scope};
+use crate::servers::desired::{ImageSource, desired_region_servers};
+use crate::servers::observed::{ObservedCompute, RegionServers};
+use crate::servers::plan::{
+    ComputeAction, ComputePlan, RegionServerInputs, TierLaunch, plan_compute_region, plan_compute_teardown,
+};
+use crate::servers::status::{Family as Verdict, compute_verdict, region_compute_status};
 use crate::validate::ValidatedStack;
 
 pub struct Compute;
@@ -35,7 +35,7 @@ impl StackFamily for Compute {
     type Action = ComputeAction;
 
     fn desired(stack: &ValidatedStack, placement: &Placement) -> ServerTiers {
-        RegionRole::BOTH.map(|role| desired_region_edge(stack, placement, role))
+        RegionRole::BOTH.map(|role| desired_region_servers(stack, placement, role))
     }
 
     /// Each region's images first, and each tier's launch template and auto
@@ -114,7 +114,7 @@ impl StackFamily for Compute {
         for (i, d) in desired.iter().enumerate() {
             let groups = around.security_groups_by_role(i);
             let launch = launch_of(families, seen, d.role);
-            let inputs = RegionEdgeInputs {
+            let inputs = RegionServerInputs {
                 desired: d,
                 observed: RegionServers { balancing: &seen.load_balancing[i], compute: &observed[i] },
                 network: around.nets.map_or(&unknown, |n| &n[i]),

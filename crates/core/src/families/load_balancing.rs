@@ -3,7 +3,7 @@
 //! certificates family's certificate). Its model and planning are the
 //! server tiers' (`edge`), which it shares with the compute family: a tier
 //! is adopted whole, so each family adopts its own resources once the whole
-//! tier can be (`edge::adoption`), and a kept tier is told of here once.
+//! tier can be (`servers::adoption`), and a kept tier is told of here once.
 
 use std::collections::BTreeMap;
 
@@ -11,22 +11,22 @@ use warmstandby_api::{DriftItem, RegionRole, ThreeTierStackStatus};
 
 use super::{Adopted, Neighbours, StackFamily};
 use crate::data::desired::NetworkRefs;
-use crate::edge::desired::{DesiredRegionEdge, desired_region_edge};
-use crate::edge::observed::{ObservedBalancing, RegionServers};
-use crate::edge::plan::{
-    BalancingPlan, LoadBalancingAction, RegionEdgeInputs, plan_balancing_region, plan_balancing_teardown,
-};
-use crate::edge::status::{Family as Verdict, balancing_verdict, load_balancer_endpoints, region_balancing_status};
 use crate::family::Family;
 use crate::placement::Placement;
 use crate::plan::Place;
 use crate::resource::{ADOPTED, Kind, Resource, Scope};
+use crate::servers::desired::{DesiredRegionServers, desired_region_servers};
+use crate::servers::observed::{ObservedBalancing, RegionServers};
+use crate::servers::plan::{
+    BalancingPlan, LoadBalancingAction, RegionServerInputs, plan_balancing_region, plan_balancing_teardown,
+};
+use crate::servers::status::{Family as Verdict, balancing_verdict, load_balancer_endpoints, region_balancing_status};
 use crate::validate::ValidatedStack;
 
 pub struct LoadBalancing;
 
 /// Both regions' server tiers (primary first), as the spec wants them.
-pub type ServerTiers = [DesiredRegionEdge; 2];
+pub type ServerTiers = [DesiredRegionServers; 2];
 
 impl StackFamily for LoadBalancing {
     const FAMILY: Family = Family::LoadBalancing;
@@ -40,7 +40,7 @@ impl StackFamily for LoadBalancing {
     fn desired(stack: &ValidatedStack, placement: &Placement) -> ServerTiers {
         let certificates = crate::families::certificates::desired_certificates(stack);
         RegionRole::BOTH.map(|role| {
-            let mut d = desired_region_edge(stack, placement, role);
+            let mut d = desired_region_servers(stack, placement, role);
             d.serving_certificate = crate::families::certificates::serving_keys(&certificates, Place::Region(role));
             d
         })
@@ -98,7 +98,7 @@ impl StackFamily for LoadBalancing {
         let (no_launch, unknown) = (BTreeMap::new(), NetworkRefs::default());
         for (i, d) in desired.iter().enumerate() {
             let groups = around.security_groups_by_role(i);
-            let inputs = RegionEdgeInputs {
+            let inputs = RegionServerInputs {
                 desired: d,
                 observed: RegionServers { balancing: &observed[i], compute: &around.seam.1.compute[i] },
                 network: around.nets.map_or(&unknown, |n| &n[i]),
@@ -182,7 +182,7 @@ impl StackFamily for LoadBalancing {
         let adopted = status.map(|s| s.adopted.as_slice()).unwrap_or_default();
         let mut kept = Vec::new();
         for (d, role) in desired.iter().zip(["primary", "standby"]) {
-            let was_kept = |t: &&crate::edge::desired::DesiredTier| {
+            let was_kept = |t: &&crate::servers::desired::DesiredTier| {
                 t.retain || (t.adopt && adopted.iter().any(|a| a.region == d.region && a.id == t.load_balancer_name))
             };
             for t in d.tiers.iter().filter(was_kept) {

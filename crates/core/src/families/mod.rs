@@ -32,13 +32,13 @@ use warmstandby_api::{DriftItem, ThreeTierStackStatus};
 
 use crate::data::desired::{DesiredDataTier, NetworkRefs};
 use crate::data::observed::ObservedDataTier;
-use crate::edge::desired::DesiredRegionEdge;
-use crate::edge::observed::RegionServers;
-use crate::edge::status::{Family as Verdict, ServerRegions};
 use crate::family::{Effect, Family, FamilyAction};
 use crate::placement::Placement;
 use crate::plan::{Place, Plan};
 use crate::resource::{Kind, Resource, Scope, Tier};
+use crate::servers::desired::DesiredRegionServers;
+use crate::servers::observed::RegionServers;
+use crate::servers::status::{Family as Verdict, ServerRegions};
 use crate::validate::ValidatedStack;
 use secrets::Writer;
 
@@ -80,7 +80,7 @@ impl<'a> Neighbours<'a> {
 
     /// Region `i`'s server tiers (primary first), as the spec wants them and
     /// the load balancing and compute families see them.
-    pub fn servers(&self, i: usize) -> (&'a DesiredRegionEdge, RegionServers<'a>) {
+    pub fn servers(&self, i: usize) -> (&'a DesiredRegionServers, RegionServers<'a>) {
         let (desired, seen) = self.seam;
         (&desired.load_balancing[i], RegionServers { balancing: &seen.load_balancing[i], compute: &seen.compute[i] })
     }
@@ -228,7 +228,7 @@ pub(crate) fn after_region_data(out: &[Resource], role: warmstandby_api::RegionR
 pub fn verdict<F: StackFamily>(condition: &'static str, problems: Vec<String>, drift: &[DriftItem]) -> Verdict {
     let kinds: Vec<String> = F::FAMILY.kinds().iter().map(Kind::to_string).collect();
     let kinds: Vec<&str> = kinds.iter().map(String::as_str).collect();
-    crate::edge::status::verdict(condition, problems, drift, &kinds)
+    crate::servers::status::verdict(condition, problems, drift, &kinds)
 }
 
 /// The one list of families on the seam: `field: type => variant`. It

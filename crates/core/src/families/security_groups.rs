@@ -474,7 +474,7 @@ impl StackFamily for SecurityGroups {
         plan
     }
 
-    /// After what uses them: the edge's load balancers and servers, the
+    /// After what uses them: the load balancing and compute families' load balancers and servers, the
     /// bastion family's instances (in the primary), the databases.
     fn teardown(
         desired: &[DesiredGroups; 2],

@@ -7,13 +7,13 @@
 use warmstandby_api::{DriftItem, GLOBAL_REGION, ThreeTierStackStatus};
 
 use crate::compare::{Fields, diff, list, opt};
-use crate::edge::status::Family as Verdict;
 use crate::families::{Adopted, Neighbours, StackFamily, verdict};
 use crate::family::{Effect, Family, FamilyAction};
 use crate::identity::Claim;
 use crate::placement::Placement;
 use crate::plan::{Place, Plan};
 use crate::resource::{Kind, Resource, Scope, Tier};
+use crate::servers::status::Family as Verdict;
 use crate::validate::ValidatedStack;
 
 /// The WAF family on the seam.

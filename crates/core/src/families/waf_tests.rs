@@ -1,6 +1,6 @@
 //! The WAF family on its own: its verdict, status, adoption record, what
 //! teardown leaves, and its topology. Its plan and teardown against a
-//! simulated AWS, beside the edge it protects, are in `edge/plan_tests.rs`.
+//! simulated AWS, beside the edge it protects, are in `servers/plan_tests.rs`.
 
 use warmstandby_api::{AdoptedResource, ThreeTierStackStatus};
 

@@ -3,7 +3,7 @@
 use warmstandby_api::{ANNOTATION_APPROVE_FAILOVER, ThreeTierStack};
 
 use crate::data::observed::ObservedDataTier;
-use crate::desired::{DesiredDataTier, DesiredRegionEdge};
+use crate::desired::{DesiredDataTier, DesiredRegionServers};
 use crate::failover::{DbView, Memory, Observation};
 use crate::families::FamiliesObserved;
 use crate::families::security_groups::ObservedSecurityGroup;
@@ -16,7 +16,7 @@ pub fn observation(
     failing: Vec<String>,
     enabled_sources: usize,
     data: (&[DesiredDataTier; 2], &[ObservedDataTier; 2]),
-    servers: (&[DesiredRegionEdge; 2], &FamiliesObserved),
+    servers: (&[DesiredRegionServers; 2], &FamiliesObserved),
     answers: [Option<bool>; 2],
     unreachable: [bool; 2],
     now: (i64, &str),
@@ -77,7 +77,7 @@ pub fn fenced(groups: &[Vec<ObservedSecurityGroup>; 2]) -> [bool; 2] {
 
 /// Per region: the api PRIMARY record, the health check and CloudFront's
 /// first origin point at it.
-pub fn traffic(de: &[DesiredRegionEdge; 2], seam: &FamiliesObserved) -> [bool; 2] {
+pub fn traffic(de: &[DesiredRegionServers; 2], seam: &FamiliesObserved) -> [bool; 2] {
     let (og, cdn) = (&seam.public_dns, &seam.cdn);
     [0, 1].map(|i| {
         let region = &de[i].region;

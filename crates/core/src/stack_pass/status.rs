@@ -16,7 +16,7 @@ use crate::plan::PassOutcome;
 pub struct StackPass<'a> {
     pub regions: [(&'a DesiredDataTier, &'a ObservedDataTier); 2],
     /// The verdicts of the families on the seam (`families`).
-    pub seam: Vec<crate::edge::status::Family>,
+    pub seam: Vec<crate::servers::status::Family>,
     pub outcome: PassOutcome,
     /// The pass changed nothing on purpose, and why.
     pub hands_off: Option<warmstandby_api::HandsOff>,
@@ -108,7 +108,7 @@ pub fn stack_status(
     );
 
     let mut families = pass.seam.clone();
-    let listed = |f: &crate::edge::status::Family| types::FAMILIES.iter().position(|c| *c == f.condition);
+    let listed = |f: &crate::servers::status::Family| types::FAMILIES.iter().position(|c| *c == f.condition);
     families.sort_by_key(|f| listed(f).unwrap_or(usize::MAX));
     for f in &families {
         set(&mut c, f.condition, Status::from_bool(f.ready), f.reason, f.message.clone());

@@ -17,13 +17,13 @@ pub use teardown::{plan_dns_teardown, records_left};
 
 use crate::compare::{Fields, list, opt};
 use crate::conditions::types;
-use crate::edge::observed::ObservedLoadBalancer;
 use crate::families::{Adopted, Neighbours, StackFamily};
 use crate::family::{Effect, Family, FamilyAction};
 use crate::identity::{Claim, Ownership};
 use crate::placement::Placement;
 use crate::plan::{Place, Plan};
 use crate::resource::{ADOPTED, Kind, Resource, Scope, Tier};
+use crate::servers::observed::ObservedLoadBalancer;
 use crate::validate::ValidatedStack;
 
 /// The public DNS family on the seam.
@@ -474,7 +474,7 @@ impl StackFamily for PublicDns {
         out.push(adopted(web, g.adopt_records, "spec.domain.adoptRecords"));
     }
 
-    /// Over the api load balancers (the edge's), with the certificates
+    /// Over the api load balancers (the load balancing family's), with the certificates
     /// family's validation records, the CDN family's distribution and the
     /// health check the alarm family watches.
     fn plan(desired: &DesiredPublicDns, observed: &ObservedPublicDns, around: &Neighbours<'_>) -> DnsPlan {
@@ -495,7 +495,7 @@ impl StackFamily for PublicDns {
         og: &ObservedPublicDns,
         around: &Neighbours<'_>,
         drift: &[DriftItem],
-    ) -> Option<crate::edge::status::Family> {
+    ) -> Option<crate::servers::status::Family> {
         let mut dns = Vec::new();
         if og.zone.is_none() {
             dns.push(format!("public zone {} not found", g.zone_name));
@@ -516,7 +516,7 @@ impl StackFamily for PublicDns {
         if around.alarm_missing() {
             dns.push("no health check alarm yet".into());
         }
-        Some(crate::edge::status::verdict(types::DNS_READY, dns, drift, &["Record", "HealthCheck", "Alarm"]))
+        Some(crate::servers::status::verdict(types::DNS_READY, dns, drift, &["Record", "HealthCheck", "Alarm"]))
     }
 
     /// The zone's and the health check's IDs, and the web and api endpoints

@@ -10,9 +10,9 @@ use super::{
     marker_name,
 };
 use crate::compare::diff;
-use crate::edge::observed::ObservedLoadBalancer;
 use crate::identity::{Claim, adoption_refused};
 use crate::plan::Place;
+use crate::servers::observed::ObservedLoadBalancer;
 
 fn api_lb<'a>(inputs: &DnsInputs<'a>, role: RegionRole) -> Option<&'a ObservedLoadBalancer> {
     inputs.api[role.index()]

@@ -1,7 +1,7 @@
 //! The public DNS family on its own: its condition, status, adoption
 //! records, what teardown waits for, and its place in the topology. Its
 //! plan against a simulated Route 53, beside the edge and the other global
-//! families, is in `edge/plan_tests.rs`.
+//! families, is in `servers/plan_tests.rs`.
 
 use super::*;
 use crate::stack_pass::{Desired, Snapshot, neighbours};

@@ -67,9 +67,9 @@ pub struct DesiredImage {
     pub source: ImageSource,
 }
 
-/// One region's edge and compute tier.
+/// One region's server tiers.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DesiredRegionEdge {
+pub struct DesiredRegionServers {
     pub role: RegionRole,
     pub region: String,
     pub active: bool,
@@ -81,7 +81,7 @@ pub struct DesiredRegionEdge {
     pub serving_certificate: Vec<String>,
 }
 
-impl DesiredRegionEdge {
+impl DesiredRegionServers {
     pub fn tier(&self, tier: &str) -> Option<&DesiredTier> {
         self.tiers.iter().find(|t| t.tier == tier)
     }
@@ -91,7 +91,7 @@ impl DesiredRegionEdge {
     }
 }
 
-pub fn desired_region_edge(stack: &ValidatedStack, placement: &Placement, role: RegionRole) -> DesiredRegionEdge {
+pub fn desired_region_servers(stack: &ValidatedStack, placement: &Placement, role: RegionRole) -> DesiredRegionServers {
     let spec = &stack.spec;
     let active = role == placement.edge_active;
     let tiers = TIERS
@@ -136,7 +136,7 @@ pub fn desired_region_edge(stack: &ValidatedStack, placement: &Placement, role: 
             DesiredImage { tier, label: stack.aws_name(tier, 128), source }
         })
         .collect();
-    DesiredRegionEdge {
+    DesiredRegionServers {
         role,
         region: stack.pair.region(role).region.clone(),
         active,

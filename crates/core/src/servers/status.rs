@@ -9,12 +9,12 @@ use warmstandby_api::{
 };
 
 use crate::conditions::types;
-use crate::edge::desired::{DesiredRegionEdge, ImageSource};
-use crate::edge::observed::{ObservedBalancing, ObservedCompute, RegionServers};
+use crate::servers::desired::{DesiredRegionServers, ImageSource};
+use crate::servers::observed::{ObservedBalancing, ObservedCompute, RegionServers};
 
 /// Both regions' load balancers and servers (primary first), as the spec
 /// wants them and AWS shows them.
-pub type ServerRegions<'a> = [(&'a DesiredRegionEdge, RegionServers<'a>); 2];
+pub type ServerRegions<'a> = [(&'a DesiredRegionServers, RegionServers<'a>); 2];
 
 /// The verdict on one family.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -112,7 +112,7 @@ pub fn compute_verdict(regions: &ServerRegions<'_>, drift: &[DriftItem]) -> Fami
 }
 
 /// Fills one region's target group and load balancer IDs into its status.
-pub fn region_balancing_status(d: &DesiredRegionEdge, o: &ObservedBalancing, status: &mut RegionStackStatus) {
+pub fn region_balancing_status(d: &DesiredRegionServers, o: &ObservedBalancing, status: &mut RegionStackStatus) {
     for t in &d.tiers {
         let tier = t.tier.to_string();
         if let Some(tg) = o.target_group(&t.target_group_name).filter(|x| x.claim.is_ours()) {
@@ -136,7 +136,7 @@ pub fn region_balancing_status(d: &DesiredRegionEdge, o: &ObservedBalancing, sta
 }
 
 /// Fills one region's image, launch template and auto scaling group IDs into its status.
-pub fn region_compute_status(d: &DesiredRegionEdge, o: &ObservedCompute, status: &mut RegionStackStatus) {
+pub fn region_compute_status(d: &DesiredRegionServers, o: &ObservedCompute, status: &mut RegionStackStatus) {
     for t in &d.tiers {
         let tier = t.tier.to_string();
         match (&d.image(t.tier).map(|i| &i.source), o.image(t.tier)) {
@@ -167,7 +167,7 @@ pub fn region_compute_status(d: &DesiredRegionEdge, o: &ObservedCompute, status:
 
 /// The load balancers' DNS names by `<region>/<tier>` (the web, api and
 /// CloudFront endpoints are the public DNS and CDN families').
-pub fn load_balancer_endpoints(regions: [(&DesiredRegionEdge, &ObservedBalancing); 2]) -> BTreeMap<String, String> {
+pub fn load_balancer_endpoints(regions: [(&DesiredRegionServers, &ObservedBalancing); 2]) -> BTreeMap<String, String> {
     let mut load_balancers = BTreeMap::new();
     for (d, ob) in regions {
         for t in &d.tiers {

@@ -8,17 +8,17 @@
 
 use warmstandby_api::RegionRole;
 
-use crate::edge::actions::{ComputeAction, LoadBalancingAction, Place};
-use crate::edge::desired::DesiredTier;
-use crate::edge::inputs::{BalancingPlan, ComputePlan, RegionEdgeInputs};
-use crate::edge::observed::{Claim, RegionServers};
 use crate::family::Family;
 use crate::identity::adoption_refused;
 use crate::resource::Kind;
+use crate::servers::actions::{ComputeAction, LoadBalancingAction, Place};
+use crate::servers::desired::DesiredTier;
+use crate::servers::inputs::{BalancingPlan, ComputePlan, RegionServerInputs};
+use crate::servers::observed::{Claim, RegionServers};
 
 /// Why `t`'s resources in `r`'s region cannot be adopted, each with the
 /// kind it is about (empty: the tier can be adopted once all are found).
-pub fn tier_refusals(r: &RegionEdgeInputs<'_>, t: &DesiredTier) -> Vec<(Kind, String)> {
+pub fn tier_refusals(r: &RegionServerInputs<'_>, t: &DesiredTier) -> Vec<(Kind, String)> {
     let (d, o) = (r.desired, r.observed);
     let region = d.region.as_str();
     let role = if d.role == RegionRole::Primary { "primary" } else { "standby" };
@@ -86,7 +86,7 @@ pub fn tier_refusals(r: &RegionEdgeInputs<'_>, t: &DesiredTier) -> Vec<(Kind, St
 
 /// The refusals of `family`'s kinds blocked in `blocked`; true when the
 /// whole tier can be adopted: nothing refused and all four resources found.
-fn adoptable(blocked: &mut Vec<String>, family: Family, r: &RegionEdgeInputs<'_>, t: &DesiredTier) -> bool {
+fn adoptable(blocked: &mut Vec<String>, family: Family, r: &RegionServerInputs<'_>, t: &DesiredTier) -> bool {
     let refused = tier_refusals(r, t);
     let none = refused.is_empty();
     blocked.extend(refused.into_iter().filter(|(k, _)| k.family() == family).map(|(_, why)| why));
@@ -100,7 +100,7 @@ fn adoptable(blocked: &mut Vec<String>, family: Family, r: &RegionEdgeInputs<'_>
 /// Plans the adoption of `t`'s target group and load balancer (with its
 /// listeners) in `r`'s region. True when the whole tier is ours already,
 /// so it is planned like one we built.
-pub(super) fn plan_balancing_adoption(plan: &mut BalancingPlan, r: &RegionEdgeInputs<'_>, t: &DesiredTier) -> bool {
+pub(super) fn plan_balancing_adoption(plan: &mut BalancingPlan, r: &RegionServerInputs<'_>, t: &DesiredTier) -> bool {
     if !adoptable(&mut plan.blocked, Family::LoadBalancing, r, t) {
         return false;
     }
@@ -144,7 +144,7 @@ pub(super) fn plan_balancing_adoption(plan: &mut BalancingPlan, r: &RegionEdgeIn
 
 /// Plans the adoption of `t`'s launch template and auto scaling group in
 /// `r`'s region. True when the whole tier is ours already.
-pub(super) fn plan_compute_adoption(plan: &mut ComputePlan, r: &RegionEdgeInputs<'_>, t: &DesiredTier) -> bool {
+pub(super) fn plan_compute_adoption(plan: &mut ComputePlan, r: &RegionServerInputs<'_>, t: &DesiredTier) -> bool {
     if !adoptable(&mut plan.blocked, Family::Compute, r, t) {
         return false;
     }

@@ -5,10 +5,10 @@
 //! far into the same `*Spec` the adapter reports, so drift is a field-by-field
 //! comparison and a repair is the desired spec applied again.
 
-pub use crate::edge::actions::*;
-pub use crate::edge::inputs::*;
-pub use crate::edge::regional::{plan_balancing_region, plan_compute_region};
-pub use crate::edge::teardown::{plan_balancing_teardown, plan_compute_teardown};
+pub use crate::servers::actions::*;
+pub use crate::servers::inputs::*;
+pub use crate::servers::regional::{plan_balancing_region, plan_compute_region};
+pub use crate::servers::teardown::{plan_balancing_teardown, plan_compute_teardown};
 
 #[cfg(test)]
 #[path = "plan_tests.rs"]

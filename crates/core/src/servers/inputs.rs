@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 
 use crate::data::desired::NetworkRefs;
-use crate::edge::actions::{ComputeAction, LoadBalancingAction, Place};
-use crate::edge::desired::DesiredRegionEdge;
-use crate::edge::observed::RegionServers;
+use crate::servers::actions::{ComputeAction, LoadBalancingAction, Place};
+use crate::servers::desired::DesiredRegionServers;
+use crate::servers::observed::RegionServers;
 
 /// The load balancing family's plan, each action with the region it runs in.
 pub type BalancingPlan = crate::plan::Plan<(Place, LoadBalancingAction)>;
@@ -24,8 +24,8 @@ pub struct TierLaunch {
 }
 
 /// What one region's plan needs besides its own observation.
-pub struct RegionEdgeInputs<'a> {
-    pub desired: &'a DesiredRegionEdge,
+pub struct RegionServerInputs<'a> {
+    pub desired: &'a DesiredRegionServers,
     /// Both families' observation of the region.
     pub observed: RegionServers<'a>,
     pub network: &'a NetworkRefs,

@@ -1,8 +1,8 @@
 //! The load balancing and compute families' changes, one enum per family.
 
-use crate::edge::observed::{AsgSpec, LaunchTemplateData, ListenerSpec, LoadBalancerSpec, TargetGroupSpec};
 use crate::family::{Effect, FamilyAction};
 use crate::resource::{Kind, Scope, Tier};
+use crate::servers::observed::{AsgSpec, LaunchTemplateData, ListenerSpec, LoadBalancerSpec, TargetGroupSpec};
 
 pub use crate::plan::Place;
 

@@ -1,4 +1,4 @@
-//! Observed edge and compute tiers, in the same vocabulary the planner
+//! Observed server tiers (the load balancing and compute families'), in the same vocabulary the planner
 //! resolves the desired state into: each `*Spec` is compared field by field,
 //! so every difference becomes a drift item with expected and found values.
 

@@ -6,16 +6,16 @@
 
 use warmstandby_api::{DriftItem, RegionRole};
 
-use crate::edge::actions::{ComputeAction, LoadBalancingAction, Place};
-use crate::edge::desired::{DesiredTier, ImageSource};
-use crate::edge::inputs::{BalancingPlan, ComputePlan, RegionEdgeInputs};
-use crate::edge::observed::{
+use crate::servers::actions::{ComputeAction, LoadBalancingAction, Place};
+use crate::servers::desired::{DesiredTier, ImageSource};
+use crate::servers::inputs::{BalancingPlan, ComputePlan, RegionServerInputs};
+use crate::servers::observed::{
     AsgSpec, LaunchTemplateData, ListenerSpec, LoadBalancerSpec, ObservedLoadBalancer, ObservedTargetGroup,
     TargetGroupSpec, diff,
 };
 
 /// The load balancing family's plan of one region.
-pub fn plan_balancing_region(plan: &mut BalancingPlan, r: &RegionEdgeInputs<'_>) {
+pub fn plan_balancing_region(plan: &mut BalancingPlan, r: &RegionServerInputs<'_>) {
     for t in &r.desired.tiers {
         if t.adopt && !super::adoption::plan_balancing_adoption(plan, r, t) {
             // Nothing of a tier not ours yet is changed; its differences
@@ -30,7 +30,7 @@ pub fn plan_balancing_region(plan: &mut BalancingPlan, r: &RegionEdgeInputs<'_>)
 }
 
 /// The compute family's plan of one region.
-pub fn plan_compute_region(plan: &mut ComputePlan, r: &RegionEdgeInputs<'_>) {
+pub fn plan_compute_region(plan: &mut ComputePlan, r: &RegionServerInputs<'_>) {
     for t in &r.desired.tiers {
         if t.adopt && !super::adoption::plan_compute_adoption(plan, r, t) {
             let mut preview = ComputePlan::default();
@@ -42,7 +42,7 @@ pub fn plan_compute_region(plan: &mut ComputePlan, r: &RegionEdgeInputs<'_>) {
     }
 }
 
-fn plan_balancing_tier(plan: &mut BalancingPlan, r: &RegionEdgeInputs<'_>, t: &DesiredTier) {
+fn plan_balancing_tier(plan: &mut BalancingPlan, r: &RegionServerInputs<'_>, t: &DesiredTier) {
     plan_target_group(plan, r, t);
     plan_load_balancer(plan, r, t);
     let o = r.observed.balancing;
@@ -51,14 +51,14 @@ fn plan_balancing_tier(plan: &mut BalancingPlan, r: &RegionEdgeInputs<'_>, t: &D
     }
 }
 
-fn plan_compute_tier(plan: &mut ComputePlan, r: &RegionEdgeInputs<'_>, t: &DesiredTier) {
+fn plan_compute_tier(plan: &mut ComputePlan, r: &RegionServerInputs<'_>, t: &DesiredTier) {
     plan_image(plan, r, t);
     let launch_template = plan_launch_template(plan, r, t);
     let tg = r.observed.balancing.target_group(&t.target_group_name);
     plan_auto_scaling_group(plan, r, t, launch_template, tg);
 }
 
-fn plan_target_group(plan: &mut BalancingPlan, r: &RegionEdgeInputs<'_>, t: &DesiredTier) {
+fn plan_target_group(plan: &mut BalancingPlan, r: &RegionServerInputs<'_>, t: &DesiredTier) {
     let (d, o) = (r.desired, r.observed.balancing);
     let region = d.region.as_str();
     let scope = Place::Region(d.role);
@@ -94,7 +94,7 @@ fn plan_target_group(plan: &mut BalancingPlan, r: &RegionEdgeInputs<'_>, t: &Des
     }
 }
 
-fn plan_load_balancer(plan: &mut BalancingPlan, r: &RegionEdgeInputs<'_>, t: &DesiredTier) {
+fn plan_load_balancer(plan: &mut BalancingPlan, r: &RegionServerInputs<'_>, t: &DesiredTier) {
     let (d, o) = (r.desired, r.observed.balancing);
     let region = d.region.as_str();
     let scope = Place::Region(d.role);
@@ -154,7 +154,7 @@ fn plan_load_balancer(plan: &mut BalancingPlan, r: &RegionEdgeInputs<'_>, t: &De
 /// HTTP always, HTTPS with the regional certificate where wanted.
 fn plan_listeners(
     plan: &mut BalancingPlan,
-    r: &RegionEdgeInputs<'_>,
+    r: &RegionServerInputs<'_>,
     t: &DesiredTier,
     lb: &ObservedLoadBalancer,
     tg: &ObservedTargetGroup,
@@ -234,7 +234,7 @@ fn plan_listeners(
     }
 }
 
-fn plan_image(plan: &mut ComputePlan, r: &RegionEdgeInputs<'_>, t: &DesiredTier) {
+fn plan_image(plan: &mut ComputePlan, r: &RegionServerInputs<'_>, t: &DesiredTier) {
     let (d, o) = (r.desired, r.observed.compute);
     let region = d.region.as_str();
     let scope = Place::Region(d.role);
@@ -286,7 +286,7 @@ fn plan_image(plan: &mut ComputePlan, r: &RegionEdgeInputs<'_>, t: &DesiredTier)
 
 /// A new version whenever the content should change; returns the template
 /// and version the auto scaling group should use, once current.
-fn plan_launch_template(plan: &mut ComputePlan, r: &RegionEdgeInputs<'_>, t: &DesiredTier) -> Option<(String, i64)> {
+fn plan_launch_template(plan: &mut ComputePlan, r: &RegionServerInputs<'_>, t: &DesiredTier) -> Option<(String, i64)> {
     let (d, o) = (r.desired, r.observed.compute);
     let region = d.region.as_str();
     let scope = Place::Region(d.role);
@@ -347,7 +347,7 @@ fn plan_launch_template(plan: &mut ComputePlan, r: &RegionEdgeInputs<'_>, t: &De
 
 fn plan_auto_scaling_group(
     plan: &mut ComputePlan,
-    r: &RegionEdgeInputs<'_>,
+    r: &RegionServerInputs<'_>,
     t: &DesiredTier,
     lt_current: Option<(String, i64)>,
     tg: Option<&ObservedTargetGroup>,
@@ -430,7 +430,7 @@ fn listener_of(listener_arn: &str, lb_arn: &str) -> bool {
 }
 
 /// The image a region's launch template uses, once it is usable.
-fn image_id(r: &RegionEdgeInputs<'_>, tier: &str) -> Option<String> {
+fn image_id(r: &RegionServerInputs<'_>, tier: &str) -> Option<String> {
     match &r.desired.image(tier)?.source {
         ImageSource::Given(ami) => Some(ami.clone()),
         ImageSource::Copy { .. } => {

@@ -10,11 +10,6 @@ use warmstandby_api::{RegionRole, ThreeTierStack};
 
 use super::*;
 use crate::data::desired::NetworkRefs;
-use crate::edge::desired::DesiredRegionEdge;
-use crate::edge::observed::{
-    Claim, LaunchTemplateData, ObservedAsg, ObservedImage, ObservedLaunchTemplate, ObservedListener,
-    ObservedLoadBalancer, ObservedTargetGroup, RegionServers,
-};
 use crate::families::alarm::{Alarm, AlarmAction, ObservedAlarm, watched_health_check};
 use crate::families::cdn::{Cdn, CdnAction, DistributionSpec, ObservedDistribution};
 use crate::families::certificates::{CertificateAction, Certificates, ObservedCertificate};
@@ -30,6 +25,11 @@ use crate::families::waf::{ObservedWebAcl, Waf, WafAction};
 use crate::families::{Neighbours, SeamAction, SeamPlan, StackFamily};
 use crate::family::{Effect, FamilyAction};
 use crate::placement::Placement;
+use crate::servers::desired::DesiredRegionServers;
+use crate::servers::observed::{
+    Claim, LaunchTemplateData, ObservedAsg, ObservedImage, ObservedLaunchTemplate, ObservedListener,
+    ObservedLoadBalancer, ObservedTargetGroup, RegionServers,
+};
 
 struct World {
     nets: [NetworkRefs; 2],
@@ -138,12 +138,12 @@ impl World {
     }
 
     /// Both regions' server tiers as the spec wants them.
-    fn desired(&self) -> &[DesiredRegionEdge; 2] {
+    fn desired(&self) -> &[DesiredRegionServers; 2] {
         &self.seam.0.load_balancing
     }
 
     /// Changes a region's tiers as a new spec would (both families' view of them).
-    fn edit_tiers(&mut self, i: usize, edit: impl Fn(&mut crate::edge::desired::DesiredTier)) {
+    fn edit_tiers(&mut self, i: usize, edit: impl Fn(&mut crate::servers::desired::DesiredTier)) {
         let (desired, _) = &mut self.seam;
         desired.load_balancing[i].tiers.iter_mut().for_each(&edit);
         desired.compute[i].tiers.iter_mut().for_each(&edit);
@@ -168,13 +168,13 @@ impl World {
         }
     }
 
-    /// The WAF family's plan, as the stack pass makes it beside the edge's.
+    /// The WAF family's plan, as the stack pass makes it beside the others.
     fn waf_plan(&self) -> crate::plan::Plan<(Place, WafAction)> {
         Waf::plan(&self.seam.0.waf, &self.seam.1.waf, &self.around())
     }
 
     /// The public DNS, CDN, WAF, alarm and certificates families' plan, as
-    /// the stack pass makes it beside the edge's (the alarm on the health
+    /// the stack pass makes it beside the load balancers' (the alarm on the health
     /// check the public DNS uses now).
     fn seam_plan(&self) -> SeamPlan {
         let around = self.around();
@@ -1016,7 +1016,7 @@ fn hand_built_tier(w: &mut World, i: usize, tier: &'static str, other_owner: Opt
     r.target_groups.push(ObservedTargetGroup {
         tier: tier.into(),
         arn: tg_arn.clone(),
-        spec: crate::edge::observed::TargetGroupSpec {
+        spec: crate::servers::observed::TargetGroupSpec {
             name: names.target_group.clone(),
             protocol: "HTTP".into(),
             port,
@@ -1031,7 +1031,7 @@ fn hand_built_tier(w: &mut World, i: usize, tier: &'static str, other_owner: Opt
         dns_name: format!("{}.{region}.elb.amazonaws.com", names.load_balancer),
         zone_id: format!("Z-{region}"),
         state: "active".into(),
-        spec: crate::edge::observed::LoadBalancerSpec {
+        spec: crate::servers::observed::LoadBalancerSpec {
             name: names.load_balancer.clone(),
             scheme: "internet-facing".into(),
             subnet_ids: vec![format!("subnet-{region}-public-a"), format!("subnet-{region}-public-b")],
@@ -1042,7 +1042,7 @@ fn hand_built_tier(w: &mut World, i: usize, tier: &'static str, other_owner: Opt
     r.listeners.push(ObservedListener {
         arn: format!("{}/80", lb_arn.replace(":loadbalancer/", ":listener/")),
         load_balancer_arn: lb_arn,
-        spec: crate::edge::observed::ListenerSpec {
+        spec: crate::servers::observed::ListenerSpec {
             port: 80,
             protocol: "HTTP".into(),
             target_group_arn: tg_arn.clone(),
@@ -1068,7 +1068,7 @@ fn hand_built_tier(w: &mut World, i: usize, tier: &'static str, other_owner: Opt
     r.auto_scaling_groups.push(ObservedAsg {
         tier: tier.into(),
         name: names.auto_scaling_group.clone(),
-        spec: crate::edge::observed::AsgSpec {
+        spec: crate::servers::observed::AsgSpec {
             launch_template_id: format!("lt-console-{tier}"),
             launch_template_version: "$Default".into(),
             min: 1,
@@ -1331,7 +1331,7 @@ fn records_and_a_health_check_made_by_hand_are_adopted_then_managed_and_left_by_
         dns_name: format!("console-api.{region}.elb.amazonaws.com"),
         zone_id: format!("Z-{region}"),
         state: "active".into(),
-        spec: crate::edge::observed::LoadBalancerSpec {
+        spec: crate::servers::observed::LoadBalancerSpec {
             name: "console-api".into(),
             scheme: "internet-facing".into(),
             subnet_ids: vec![],

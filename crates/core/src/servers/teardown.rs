@@ -6,9 +6,9 @@ use warmstandby_api::RegionRole;
 
 use crate::resource::Kind;
 
-use crate::edge::actions::{ComputeAction, LoadBalancingAction, Place};
-use crate::edge::inputs::{BalancingPlan, ComputePlan};
-use crate::edge::observed::{Claim, RegionServers};
+use crate::servers::actions::{ComputeAction, LoadBalancingAction, Place};
+use crate::servers::inputs::{BalancingPlan, ComputePlan};
+use crate::servers::observed::{Claim, RegionServers};
 
 /// What of ours the resources a deletion leaves in place use (an adopted
 /// tier's load balancer, listeners and launch template, changed to the
