@@ -133,7 +133,7 @@ pub async fn read_region(aws: &AwsContext, region: &str) -> Result<SeenRegion, A
         })
         .collect();
     let route_tables: Vec<ObservedRouteTable> =
-        tables.iter().filter_map(|t| crate::network::route_table(t, String::new())).collect();
+        tables.iter().filter_map(|t| crate::families::network::route_table(t, String::new())).collect();
     let databases = dbs
         .iter()
         .filter_map(|d: &aws_sdk_rds::types::DbInstance| {

@@ -30,7 +30,7 @@ pub mod errors;
 pub mod families;
 pub mod fleet;
 pub mod local;
-pub mod network;
+
 pub mod pacing;
 pub mod rds;
 pub mod recent;

@@ -3,16 +3,18 @@
 use crate::change::{self, Change};
 use futures::future::join_all;
 use warmstandby_api::{RegionPair, RegionPairStatus, RegionRole};
-use warmstandby_aws::{AwsContext, AwsError, Ownership, network};
-use warmstandby_core::desired::desired_network;
+use warmstandby_aws::families::AwsFamily;
+use warmstandby_aws::families::network::{observe_built, observe_region};
+use warmstandby_aws::{AwsContext, AwsError, Ownership};
+use warmstandby_core::families::ResourceFamily;
+use warmstandby_core::families::network::{Network, RegionNetwork, plan_region};
 use warmstandby_core::family::FamilyAction;
-use warmstandby_core::network::existing::check_existing;
 use warmstandby_core::network::observed::ObservedNetwork;
-use warmstandby_core::network::plan::{NetworkPlan, plan_network, plan_teardown};
+use warmstandby_core::network::plan::{NetworkPlan, plan_teardown};
 use warmstandby_core::network::status::{RegionPass, region_pair_status};
 use warmstandby_core::overall::invalid_status;
 use warmstandby_core::stack_pass::waiting::network_teardown_transitional;
-use warmstandby_core::validate::{ValidatedRegionPair, validate_region_pair};
+use warmstandby_core::validate::validate_region_pair;
 
 use crate::requeue::Next;
 use crate::{Intent, MAX_ROUNDS, TeardownOutcome, TeardownWait};
@@ -91,10 +93,11 @@ pub async fn reconcile(aws: &AwsContext, pair: &RegionPair, intent: Intent, now:
             (Err(e), _) | (_, Err(e)) => return invalid(e),
         };
     let intent = if validated.hands_off.is_some() { Intent::Observe } else { intent };
+    let desired = Network::desired(&validated, &());
     // Boxed: the SDK futures inside are too large to nest on a worker's stack.
     let (primary, standby) = tokio::join!(
-        Box::pin(reconcile_region(aws, &validated, RegionRole::Primary, &primary_owner, intent)),
-        Box::pin(reconcile_region(aws, &validated, RegionRole::Standby, &standby_owner, intent)),
+        Box::pin(reconcile_region(aws, &desired[0], &primary_owner, intent)),
+        Box::pin(reconcile_region(aws, &desired[1], &standby_owner, intent)),
     );
     let (primary, mut applied, mut changes, mut errors, unseen_p) = primary;
     let (standby, applied_s, changes_s, errors_s, unseen_s) = standby;
@@ -128,11 +131,6 @@ pub async fn reconcile(aws: &AwsContext, pair: &RegionPair, intent: Intent, now:
     PairOutcome { status, next, applied, changes, errors, invalid: None }
 }
 
-async fn observe(aws: &AwsContext, region: &str, owner: &Ownership) -> Result<ObservedNetwork, AwsError> {
-    let mut all = network::observe_networks(&aws.ec2(region), std::slice::from_ref(&owner.uid)).await?;
-    Ok(all.remove(&owner.uid).unwrap_or_default())
-}
-
 /// What this process created in `region` that AWS does not describe yet
 /// (see `warmstandby_aws::recent`): a pass that would plan on such a view
 /// waits instead, so nothing is created twice.
@@ -149,18 +147,18 @@ fn not_yet_described(aws: &AwsContext, region: &str, owner: &Ownership, model: &
         .collect()
 }
 
+/// One region's pass over the network family: observed, then its plan
+/// applied in rounds (an existing network is only checked: never changed,
+/// whatever the intent).
 async fn reconcile_region(
     aws: &AwsContext,
-    pair: &ValidatedRegionPair,
-    role: RegionRole,
+    desired: &RegionNetwork,
     owner: &Ownership,
     intent: Intent,
 ) -> (RegionPass, Vec<String>, Vec<Change>, Vec<AwsError>, bool) {
-    let Some(desired) = desired_network(pair, role) else {
-        return reconcile_existing(aws, pair, role).await;
-    };
-    let mut pass = RegionPass { region: desired.region.clone(), ..Default::default() };
-    let mut model = match observe(aws, &desired.region, owner).await {
+    let region = desired.region().to_string();
+    let mut pass = RegionPass { region: region.clone(), ..Default::default() };
+    let mut model = match observe_region(aws, desired, owner).await {
         Ok(m) => m,
         Err(e) => {
             let throttled = e.class == warmstandby_aws::ErrorClass::Throttled;
@@ -168,23 +166,29 @@ async fn reconcile_region(
             return (pass, Vec::new(), Vec::new(), vec![e], throttled);
         }
     };
-    let unseen = not_yet_described(aws, &desired.region, owner, &model);
+    if let Some((ids, outcome)) = desired.existing_check(&model) {
+        pass.existing = Some(ids);
+        pass.outcome = outcome;
+        pass.model = model;
+        return (pass, Vec::new(), Vec::new(), Vec::new(), false);
+    }
+    let unseen = not_yet_described(aws, &region, owner, &model);
     if !unseen.is_empty() {
         pass.outcome.waiting = unseen;
         pass.model = model;
         return (pass, Vec::new(), Vec::new(), Vec::new(), false);
     }
-    let first = plan_network(&desired, &model);
+    let first = plan_region(desired, &model);
     pass.outcome.drift = first.drift.clone();
     pass.outcome.converged = first.is_settled();
     let (applied, changes, errors, last) = if intent == Intent::Apply {
-        apply_rounds(aws, &desired.region, owner, &mut model, first, |m| plan_network(&desired, m)).await
+        apply_rounds(aws, &region, owner, &mut model, first, |m| plan_region(desired, m)).await
     } else {
         // A pass plans one round; while nothing exists, the whole network is known.
         let planned: Vec<Change> = if model.vpcs.is_empty() {
             change::creations_of(&desired.resources())
         } else {
-            first.actions.iter().map(|a| change::of(Some(&desired.region), a)).collect()
+            first.actions.iter().map(|a| change::of(Some(&region), a)).collect()
         };
         pass.outcome.planned = planned.len();
         (Vec::new(), planned, Vec::new(), first)
@@ -202,33 +206,6 @@ async fn reconcile_region(
     (pass, applied, changes, errors, false)
 }
 
-/// One region's existing network: read by its IDs, checked, reported. It is
-/// never changed, whatever the intent.
-async fn reconcile_existing(
-    aws: &AwsContext,
-    pair: &ValidatedRegionPair,
-    role: RegionRole,
-) -> (RegionPass, Vec<String>, Vec<Change>, Vec<AwsError>, bool) {
-    let net = pair.region(role);
-    let mut pass = RegionPass { region: net.region.clone(), ..Default::default() };
-    let Some(existing) = net.existing() else { return (pass, Vec::new(), Vec::new(), Vec::new(), false) };
-    let subnet_ids: Vec<String> = existing.subnet_ids.values().cloned().collect();
-    match network::observe_existing(&aws.ec2(&net.region), &existing.vpc_id, &subnet_ids).await {
-        Ok(observed) => {
-            let path = format!("spec.{}.existing", role.as_str());
-            let (ids, outcome) = check_existing(existing, &net.region, &path, &observed);
-            pass.existing = Some(ids);
-            pass.outcome = outcome;
-            (pass, Vec::new(), Vec::new(), Vec::new(), false)
-        }
-        Err(e) => {
-            let throttled = e.class == warmstandby_aws::ErrorClass::Throttled;
-            pass.outcome.errors.push(e.to_string());
-            (pass, Vec::new(), Vec::new(), vec![e], throttled)
-        }
-    }
-}
-
 /// Runs plan/apply rounds: each round's actions are independent and run
 /// concurrently; their outcomes are recorded into the model, then the next
 /// layer is planned. Stops at the first round with a failure.
@@ -240,7 +217,6 @@ async fn apply_rounds(
     mut plan: NetworkPlan,
     replan: impl Fn(&ObservedNetwork) -> NetworkPlan,
 ) -> (Vec<String>, Vec<Change>, Vec<AwsError>, NetworkPlan) {
-    let ec2 = aws.ec2(region);
     let mut applied = Vec::new();
     let mut changes = Vec::new();
     let mut errors = Vec::new();
@@ -248,7 +224,9 @@ async fn apply_rounds(
         if plan.actions.is_empty() {
             break;
         }
-        let results = join_all(plan.actions.iter().map(|a| Box::pin(network::apply(&ec2, owner, a)))).await;
+        let results =
+            join_all(plan.actions.iter().map(|a| Box::pin(<Network as AwsFamily>::apply(aws, region, owner, a, &()))))
+                .await;
         for (action, result) in plan.actions.iter().zip(results) {
             match result {
                 Ok(outcome) => {
@@ -307,7 +285,7 @@ pub async fn teardown(aws: &AwsContext, pair: &RegionPair, previous: Option<&Tea
     let passes = join_all(regions.iter().zip(&owners).map(|((_, region), owner)| {
         Box::pin(async move {
             let Ok(owner) = owner else { return RegionTeardown::default() };
-            let mut model = match observe(aws, region, owner).await {
+            let mut model = match observe_built(aws, region, owner).await {
                 Ok(m) => m,
                 Err(e) => {
                     let (errors, waiting) = crate::set_throttles_aside(vec![e]);

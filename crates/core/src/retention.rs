@@ -2,7 +2,7 @@
 //! distribution, the web ACL or the backups leaves what the family made in
 //! place when the stack is deleted. At teardown what a retained family made
 //! is taken as adopted (each family does it in its own
-//! `StackFamily::hold_retained` with [`hold`]), so each family's teardown plan releases it (our tags removed)
+//! `ResourceFamily::hold_retained` with [`hold`]), so each family's teardown plan releases it (our tags removed)
 //! together with what it uses, exactly as it releases what the stack adopted.
 
 use crate::identity::Claim;

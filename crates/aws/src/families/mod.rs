@@ -14,6 +14,7 @@ pub mod compute;
 pub mod database;
 pub mod instance_roles;
 pub mod load_balancing;
+pub mod network;
 pub mod private_dns;
 pub mod public_dns;
 pub mod secrets;
@@ -22,9 +23,9 @@ pub mod waf;
 
 use std::future::Future;
 
-use warmstandby_api::{RegionRole, ThreeTierStackStatus};
+use warmstandby_api::RegionRole;
 use warmstandby_core::Password;
-use warmstandby_core::families::{FamiliesDesired, FamiliesObserved, SeamAction, StackFamily};
+use warmstandby_core::families::{FamiliesDesired, FamiliesObserved, Owner, ResourceFamily, SeamAction, Stack};
 use warmstandby_core::plan::ActionOutcome;
 use warmstandby_core::plan::Place;
 
@@ -62,33 +63,55 @@ pub fn scope_region(scope: Place, regions: [&str; 2]) -> &str {
     }
 }
 
-/// What an observation is for.
-#[derive(Clone, Copy, Debug)]
-pub enum Reading<'a> {
+/// What an observation is for, for a family of owner `O` (a stack's, by default).
+pub enum Reading<'a, O: Owner = Stack> {
     /// A reconcile pass: the last status's IDs let a family read directly,
-    /// and the stack's password is compared with what a secret holds.
-    Pass { status: Option<&'a ThreeTierStackStatus>, password: &'a Password },
+    /// and the owner's secrets (a stack's password) are compared with what
+    /// AWS holds.
+    Pass { status: Option<&'a O::Status>, secrets: &'a O::Secrets },
     /// A teardown: no status to trust, every resource of ours is searched for.
     Teardown,
 }
 
-impl<'a> Reading<'a> {
-    pub fn status(&self) -> Option<&'a ThreeTierStackStatus> {
+impl<O: Owner> Clone for Reading<'_, O> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<O: Owner> Copy for Reading<'_, O> {}
+
+impl<O: Owner> std::fmt::Debug for Reading<'_, O> {
+    /// Never the secrets.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.is_teardown() { "Teardown" } else { "Pass" })
+    }
+}
+
+impl<'a, O: Owner> Reading<'a, O> {
+    pub fn status(&self) -> Option<&'a O::Status> {
         match self {
             Reading::Pass { status, .. } => *status,
             Reading::Teardown => None,
         }
     }
 
-    pub fn password(&self) -> Option<&'a Password> {
+    pub fn secrets(&self) -> Option<&'a O::Secrets> {
         match self {
-            Reading::Pass { password, .. } => Some(password),
+            Reading::Pass { secrets, .. } => Some(secrets),
             Reading::Teardown => None,
         }
     }
 
     pub fn is_teardown(&self) -> bool {
         matches!(self, Reading::Teardown)
+    }
+}
+
+impl<'a> Reading<'a> {
+    /// The stack's database password (a pass's only).
+    pub fn password(&self) -> Option<&'a Password> {
+        self.secrets()
     }
 }
 
@@ -132,24 +155,25 @@ impl<T: Default> Observation<[T; 2]> {
     }
 }
 
-/// One family's observation and calls.
-pub trait AwsFamily: StackFamily {
+/// One family's observation and calls (every family's: a stack's on the
+/// seam, the RegionPair's network).
+pub trait AwsFamily: ResourceFamily {
     /// What AWS holds of it now. `owners`: the primary region's first.
     fn observe(
         aws: &AwsContext,
         desired: &Self::Desired,
         owners: &[Ownership; 2],
-        reading: &Reading<'_>,
+        reading: &Reading<'_, Self::Owner>,
     ) -> impl Future<Output = Observation<Self::Observed>> + Send;
 
-    /// Carries out one action in `region` for `owner`. The password is read
-    /// only by the calls that write it.
+    /// Carries out one action in `region` for `owner`. The owner's secrets
+    /// (a stack's password) are read only by the calls that write them.
     fn apply(
         aws: &AwsContext,
         region: &str,
         owner: &Ownership,
         action: &Self::Action,
-        password: &Password,
+        secrets: &<Self::Owner as Owner>::Secrets,
     ) -> impl Future<Output = Result<ActionOutcome, AwsError>> + Send;
 }
 

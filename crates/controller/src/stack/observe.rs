@@ -19,7 +19,7 @@ pub(super) async fn observe(
     desired: &Desired,
     owners: &[Ownership; 2],
 ) -> Result<Snapshot, AwsError> {
-    let reading = Reading::Pass { status: stack.status.as_ref(), password: &validated.password };
+    let reading = Reading::Pass { status: stack.status.as_ref(), secrets: &validated.password };
     let seen = families::observe(aws, &desired.families, owners, &reading).await;
     let region_errors = RegionRole::BOTH.map(|role| seen.failure_at(Place::Region(role)).cloned());
     // A region is cut off when its reads failed as an outage fails, several

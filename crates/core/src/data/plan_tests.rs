@@ -4,7 +4,7 @@ use super::*;
 use crate::data::desired::{DesiredDataTier, NetworkRefs, desired_data_tier};
 use crate::data::observed::{ObservedDataTier, ObservedDatabase};
 use crate::data::teardown::plan_data_teardown;
-use crate::families::StackFamily;
+use crate::families::ResourceFamily;
 use crate::families::security_groups::{
     DesiredGroups, GroupsAround, GroupsPlan, ObservedRule, ObservedSecurityGroup, SecurityGroupAction, SecurityGroups,
     group_id, plan_groups_teardown,

@@ -15,8 +15,8 @@ pub use three_tier_stack::stack_resources;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use warmstandby_api::RegionRole;
-
+use crate::families::ResourceFamily;
+use crate::families::network::Network;
 use crate::validate::{ValidatedRegionPair, ValidatedStack};
 
 /// A dependency names a key that is not in the topology, or the graph has a cycle.
@@ -85,12 +85,10 @@ impl Topology {
     }
 }
 
-/// The network topology of a region pair alone.
+/// The network topology of a region pair alone: its network family's.
 pub fn region_pair_topology(pair: &ValidatedRegionPair) -> Result<Topology, TopologyError> {
     let mut resources = Vec::new();
-    for role in RegionRole::BOTH {
-        resources.extend(network_resources(pair, role));
-    }
+    Network::topology(&Network::desired(pair, &()), &mut resources);
     Topology::new(resources)
 }
 
@@ -98,9 +96,7 @@ pub fn region_pair_topology(pair: &ValidatedRegionPair) -> Result<Topology, Topo
 /// resources and the global ones.
 pub fn stack_topology(stack: &ValidatedStack) -> Result<Topology, TopologyError> {
     let mut resources = Vec::new();
-    for role in RegionRole::BOTH {
-        resources.extend(network_resources(&stack.pair, role));
-    }
+    Network::topology(&Network::desired(&stack.pair, &()), &mut resources);
     resources.extend(stack_resources(stack));
     Topology::new(resources)
 }

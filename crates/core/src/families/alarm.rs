@@ -9,7 +9,7 @@
 use warmstandby_api::{GLOBAL_REGION, ThreeTierStackStatus};
 
 use crate::compare::{Fields, diff, list};
-use crate::families::{Neighbours, StackFamily};
+use crate::families::{Neighbours, ResourceFamily};
 use crate::family::{Effect, Family, FamilyAction};
 use crate::placement::Placement;
 use crate::plan::{Place, Plan};
@@ -120,8 +120,9 @@ pub fn plan_alarm(
     plan
 }
 
-impl StackFamily for Alarm {
+impl ResourceFamily for Alarm {
     const FAMILY: Family = Family::Alarm;
+    type Owner = crate::families::Stack;
     type Desired = Option<DesiredAlarm>;
     type Observed = Option<ObservedAlarm>;
     type Action = AlarmAction;

@@ -9,7 +9,7 @@
 
 use warmstandby_api::{DriftItem, RegionRole, ThreeTierStackStatus};
 
-use crate::families::{Adopted, Neighbours, StackFamily};
+use crate::families::{Adopted, Neighbours, ResourceFamily};
 use crate::family::{Effect, Family, FamilyAction};
 use crate::identity::{Claim, adoption_refused};
 use crate::placement::Placement;
@@ -424,8 +424,9 @@ pub fn plan_backup_teardown(desired: &[DesiredBackups; 2], observed: &[ObservedB
     plan
 }
 
-impl StackFamily for Backup {
+impl ResourceFamily for Backup {
     const FAMILY: Family = Family::Backup;
+    type Owner = crate::families::Stack;
     /// Primary first.
     type Desired = [DesiredBackups; 2];
     /// Per region (primary first): the vault found by its name, the plan by

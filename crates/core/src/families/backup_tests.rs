@@ -1,7 +1,7 @@
 use warmstandby_api::ThreeTierStack;
 
 use super::*;
-use crate::families::StackFamily;
+use crate::families::ResourceFamily;
 
 fn desired(edit: impl Fn(&mut ThreeTierStack)) -> [DesiredBackups; 2] {
     let v = crate::test_fixtures::classic_stack(|_, s| edit(s));

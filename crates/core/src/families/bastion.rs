@@ -6,7 +6,7 @@
 
 use warmstandby_api::{DriftItem, RegionRole, ThreeTierStackStatus};
 
-use crate::families::{Neighbours, StackFamily};
+use crate::families::{Neighbours, ResourceFamily};
 use crate::family::{Effect, Family, FamilyAction};
 use crate::placement::Placement;
 use crate::plan::{Place, Plan};
@@ -163,8 +163,9 @@ pub fn plan_bastion_teardown(observed: &[ObservedInstance]) -> Plan<(Place, Bast
     plan
 }
 
-impl StackFamily for Bastion {
+impl ResourceFamily for Bastion {
     const FAMILY: Family = Family::Bastion;
+    type Owner = crate::families::Stack;
     type Desired = DesiredBastion;
     type Observed = Vec<ObservedInstance>;
     type Action = BastionAction;

@@ -13,7 +13,7 @@ use warmstandby_api::{
 
 use crate::compare::{Fields, diff, list};
 use crate::conditions::types;
-use crate::families::{Adopted, Neighbours, StackFamily};
+use crate::families::{Adopted, Neighbours, ResourceFamily};
 use crate::family::{Effect, Family, FamilyAction};
 use crate::identity::{Claim, adoption_refused};
 use crate::placement::Placement;
@@ -411,8 +411,9 @@ fn web_load_balancers<'a>(around: &Neighbours<'a>) -> [Option<&'a ObservedLoadBa
     })
 }
 
-impl StackFamily for Cdn {
+impl ResourceFamily for Cdn {
     const FAMILY: Family = Family::Cdn;
+    type Owner = crate::families::Stack;
     type Desired = DesiredCdn;
     type Observed = ObservedCdn;
     type Action = CdnAction;

@@ -13,7 +13,7 @@
 use warmstandby_api::{DriftItem, GLOBAL_REGION, RegionRole, ThreeTierStackStatus};
 
 use crate::conditions::types;
-use crate::families::{Adopted, Neighbours, StackFamily};
+use crate::families::{Adopted, Neighbours, ResourceFamily};
 use crate::family::{Effect, Family, FamilyAction};
 use crate::identity::Claim;
 use crate::placement::Placement;
@@ -395,8 +395,9 @@ fn in_use(around: &Neighbours<'_>) -> InUse {
     }
 }
 
-impl StackFamily for Certificates {
+impl ResourceFamily for Certificates {
     const FAMILY: Family = Family::Certificates;
+    type Owner = crate::families::Stack;
     type Desired = DesiredCertificates;
     type Observed = ObservedCertificates;
     type Action = CertificateAction;

@@ -12,7 +12,7 @@ use warmstandby_api::{DriftItem, RegionRole, ThreeTierStackStatus};
 
 use super::environment::launch_settings;
 use super::load_balancing::ServerTiers;
-use super::{Adopted, FamiliesDesired, FamiliesObserved, Neighbours, StackFamily};
+use super::{Adopted, FamiliesDesired, FamiliesObserved, Neighbours, ResourceFamily};
 use crate::data::desired::NetworkRefs;
 use crate::family::Family;
 use crate::placement::Placement;
@@ -27,8 +27,9 @@ use crate::validate::ValidatedStack;
 
 pub struct Compute;
 
-impl StackFamily for Compute {
+impl ResourceFamily for Compute {
     const FAMILY: Family = Family::Compute;
+    type Owner = crate::families::Stack;
     type Desired = ServerTiers;
     /// Primary first.
     type Observed = [ObservedCompute; 2];

@@ -15,7 +15,7 @@ use crate::data::desired::{DesiredDataTier, DesiredDatabase, desired_data_tier};
 use crate::data::observed::ObservedDataTier;
 use crate::data::plan::{RegionInputs, plan_data_tier};
 use crate::data::teardown::plan_data_teardown;
-use crate::families::{Adopted, Neighbours, StackFamily};
+use crate::families::{Adopted, Neighbours, ResourceFamily};
 use crate::family::Family;
 use crate::placement::Placement;
 use crate::plan::{Place, Plan};
@@ -33,8 +33,9 @@ fn placed(plan: crate::data::plan::DataPlan) -> DatabasePlan {
     plan.map(|(role, a)| (Place::Region(role), a))
 }
 
-impl StackFamily for Database {
+impl ResourceFamily for Database {
     const FAMILY: Family = Family::Database;
+    type Owner = crate::families::Stack;
     /// Primary first.
     type Desired = [DesiredDataTier; 2];
     /// Primary first.

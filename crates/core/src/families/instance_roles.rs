@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use warmstandby_api::{AccessStatus, DriftItem, GLOBAL_REGION, ThreeTierStackStatus};
 
 use crate::families::secrets::secret_arns;
-use crate::families::{Neighbours, StackFamily};
+use crate::families::{Neighbours, ResourceFamily};
 use crate::family::{Effect, Family, FamilyAction};
 use crate::placement::Placement;
 use crate::plan::{Place, Plan};
@@ -434,8 +434,9 @@ fn percent_decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-impl StackFamily for InstanceRoles {
+impl ResourceFamily for InstanceRoles {
     const FAMILY: Family = Family::InstanceRoles;
+    type Owner = crate::families::Stack;
     type Desired = Vec<DesiredRole>;
     type Observed = ObservedRoles;
     type Action = IamAction;

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use warmstandby_api::{DriftItem, RegionRole, ThreeTierStackStatus};
 
-use super::{Adopted, Neighbours, StackFamily};
+use super::{Adopted, Neighbours, ResourceFamily};
 use crate::data::desired::NetworkRefs;
 use crate::family::Family;
 use crate::placement::Placement;
@@ -28,8 +28,9 @@ pub struct LoadBalancing;
 /// Both regions' server tiers (primary first), as the spec wants them.
 pub type ServerTiers = [DesiredRegionServers; 2];
 
-impl StackFamily for LoadBalancing {
+impl ResourceFamily for LoadBalancing {
     const FAMILY: Family = Family::LoadBalancing;
+    type Owner = crate::families::Stack;
     type Desired = ServerTiers;
     /// Primary first.
     type Observed = [ObservedBalancing; 2];

@@ -1,4 +1,4 @@
-//! The family seam: one implementation of [`StackFamily`] per AWS resource
+//! The family seam: one implementation of [`ResourceFamily`] per AWS resource
 //! family holds everything the core knows of it (what the spec asks, what
 //! AWS shows, its actions, plan, teardown, retention, condition, status and
 //! its resources in the topology), and the aws crate adds its observation
@@ -8,9 +8,10 @@
 //! (`FamiliesDesired`, `FamiliesObserved`, `SeamAction`, the aws crate's
 //! observation and dispatch) or checked against it by a test.
 //!
-//! The network, a RegionPair's, is planned by the RegionPair's reconciler;
-//! a family on the seam reads it, and what it needs of the other seam
-//! families, through [`Neighbours`].
+//! The network is the RegionPair's family ([`network`], owned by [`Pair`]),
+//! driven by the RegionPair's reconciler; a family on the seam reads the
+//! networks, and what it needs of the other seam families, through
+//! [`Neighbours`].
 
 pub mod alarm;
 pub mod backup;
@@ -22,6 +23,7 @@ pub mod database;
 pub mod environment;
 pub mod instance_roles;
 pub mod load_balancing;
+pub mod network;
 pub mod private_dns;
 pub mod public_dns;
 pub mod secrets;
@@ -152,27 +154,82 @@ impl<'a> Neighbours<'a> {
     }
 }
 
-/// One AWS resource family, as the core plans it. Each method is pure.
-pub trait StackFamily {
+/// What owns a family's resources and plans them in one pass: a
+/// ThreeTierStack ([`Stack`]: every family on the seam) or a RegionPair
+/// ([`Pair`]: its networks).
+pub trait Owner {
+    /// Its validated spec.
+    type Spec;
+    /// Where its resources belong this pass.
+    type Placement;
+    /// What one of its families sees of the rest of it.
+    type Around<'a>;
+    /// Its status.
+    type Status;
+    /// What its families' calls may write and never show (a stack's
+    /// database password).
+    type Secrets;
+}
+
+/// A ThreeTierStack: the families on the seam.
+#[derive(Clone, Copy, Debug)]
+pub enum Stack {}
+
+impl Owner for Stack {
+    type Spec = ValidatedStack;
+    type Placement = Placement;
+    type Around<'a> = Neighbours<'a>;
+    type Status = ThreeTierStackStatus;
+    type Secrets = crate::secret::Password;
+}
+
+/// A RegionPair: both regions' networks (`families::network`).
+#[derive(Clone, Copy, Debug)]
+pub enum Pair {}
+
+impl Owner for Pair {
+    type Spec = crate::validate::ValidatedRegionPair;
+    /// A network has no role to follow.
+    type Placement = ();
+    /// A network reads nothing of the rest.
+    type Around<'a> = ();
+    type Status = warmstandby_api::RegionPairStatus;
+    type Secrets = ();
+}
+
+/// A family's view of its owner's spec, placement, surroundings and status.
+pub type SpecOf<F> = <<F as ResourceFamily>::Owner as Owner>::Spec;
+pub type PlacementOf<F> = <<F as ResourceFamily>::Owner as Owner>::Placement;
+pub type AroundOf<'a, F> = <<F as ResourceFamily>::Owner as Owner>::Around<'a>;
+pub type StatusOf<F> = <<F as ResourceFamily>::Owner as Owner>::Status;
+
+/// One AWS resource family, as the core plans it: every family is one
+/// implementation (each method pure), owned by a stack or by a RegionPair.
+pub trait ResourceFamily {
     const FAMILY: Family;
+    /// What plans it: a stack's pass or a RegionPair's.
+    type Owner: Owner;
     /// What the spec asks of it.
     type Desired: Clone + std::fmt::Debug + PartialEq;
     /// What AWS shows of it (`Default`: nothing found).
     type Observed: Clone + std::fmt::Debug + Default + PartialEq;
     type Action: FamilyAction + Clone + std::fmt::Debug + PartialEq + Eq;
 
-    fn desired(stack: &ValidatedStack, placement: &Placement) -> Self::Desired;
-    /// Its resources in the stack's topology (the picture, `plan`).
+    fn desired(spec: &SpecOf<Self>, placement: &PlacementOf<Self>) -> Self::Desired;
+    /// Its resources in the owner's topology (the picture, `plan`).
     fn topology(desired: &Self::Desired, out: &mut Vec<Resource>);
     /// What to change now to reach `desired`, and the drift found.
-    fn plan(desired: &Self::Desired, observed: &Self::Observed, around: &Neighbours<'_>)
-    -> Plan<(Place, Self::Action)>;
+    fn plan(
+        desired: &Self::Desired,
+        observed: &Self::Observed,
+        around: &AroundOf<'_, Self>,
+    ) -> Plan<(Place, Self::Action)>;
     /// Deleting what is ours (and releasing what is adopted or retained),
     /// in the order AWS allows given what is left around it.
     fn teardown(
         desired: &Self::Desired,
         observed: &Self::Observed,
-        around: &Neighbours<'_>,
+        around: &AroundOf<'_, Self>,
     ) -> Plan<(Place, Self::Action)>;
     /// At teardown, with `deletionPolicy: Retain`: what it made is taken as
     /// adopted, so its teardown releases it (`retention::hold`). A family
@@ -183,7 +240,7 @@ pub trait StackFamily {
     fn verdict(
         _desired: &Self::Desired,
         _observed: &Self::Observed,
-        _around: &Neighbours<'_>,
+        _around: &AroundOf<'_, Self>,
         _drift: &[DriftItem],
     ) -> Option<Verdict> {
         None
@@ -192,8 +249,8 @@ pub trait StackFamily {
     fn status(
         desired: &Self::Desired,
         observed: &Self::Observed,
-        around: &Neighbours<'_>,
-        status: &mut ThreeTierStackStatus,
+        around: &AroundOf<'_, Self>,
+        status: &mut StatusOf<Self>,
     );
     /// What of it this pass found adopted (recorded in `status.adopted`);
     /// the default: it adopts nothing.
@@ -204,7 +261,7 @@ pub trait StackFamily {
     fn live_count(desired: &Self::Desired, observed: &Self::Observed) -> usize;
     /// What a finished teardown left in place on purpose, in words; the
     /// default: nothing of its own (what it leaves for another is told there).
-    fn left_in_place(_desired: &Self::Desired, _status: Option<&ThreeTierStackStatus>) -> Option<String> {
+    fn left_in_place(_desired: &Self::Desired, _status: Option<&StatusOf<Self>>) -> Option<String> {
         None
     }
 }
@@ -225,7 +282,7 @@ pub(crate) fn after_region_data(out: &[Resource], role: warmstandby_api::RegionR
 }
 
 /// A family's verdict from its problems and the drift of its kinds.
-pub fn verdict<F: StackFamily>(condition: &'static str, problems: Vec<String>, drift: &[DriftItem]) -> Verdict {
+pub fn verdict<F: ResourceFamily>(condition: &'static str, problems: Vec<String>, drift: &[DriftItem]) -> Verdict {
     let kinds: Vec<String> = F::FAMILY.kinds().iter().map(Kind::to_string).collect();
     let kinds: Vec<&str> = kinds.iter().map(String::as_str).collect();
     crate::servers::status::verdict(condition, problems, drift, &kinds)
@@ -261,18 +318,18 @@ macro_rules! define_seam {
     ($($field:ident: $family:ty => $variant:ident),* $(,)?) => {
         /// Every seam family's desired state.
         #[derive(Clone, Debug, PartialEq)]
-        pub struct FamiliesDesired { $(pub $field: <$family as StackFamily>::Desired,)* }
+        pub struct FamiliesDesired { $(pub $field: <$family as ResourceFamily>::Desired,)* }
 
         /// Every seam family's observation.
         #[derive(Clone, Debug, Default, PartialEq)]
-        pub struct FamiliesObserved { $(pub $field: <$family as StackFamily>::Observed,)* }
+        pub struct FamiliesObserved { $(pub $field: <$family as ResourceFamily>::Observed,)* }
 
         /// An action of a family on the seam.
         #[derive(Clone, Debug, PartialEq, Eq)]
-        pub enum SeamAction { $($variant(<$family as StackFamily>::Action),)* }
+        pub enum SeamAction { $($variant(<$family as ResourceFamily>::Action),)* }
 
-        $(impl From<<$family as StackFamily>::Action> for SeamAction {
-            fn from(action: <$family as StackFamily>::Action) -> Self {
+        $(impl From<<$family as ResourceFamily>::Action> for SeamAction {
+            fn from(action: <$family as ResourceFamily>::Action) -> Self {
                 SeamAction::$variant(action)
             }
         })*
@@ -293,54 +350,54 @@ macro_rules! define_seam {
         }
 
         /// The families on the seam, in the order they are planned.
-        pub const ON_THE_SEAM: &[Family] = &[$(<$family as StackFamily>::FAMILY,)*];
+        pub const ON_THE_SEAM: &[Family] = &[$(<$family as ResourceFamily>::FAMILY,)*];
 
         impl FamiliesDesired {
             pub fn of(stack: &ValidatedStack, placement: &Placement) -> Self {
-                FamiliesDesired { $($field: <$family as StackFamily>::desired(stack, placement),)* }
+                FamiliesDesired { $($field: <$family as ResourceFamily>::desired(stack, placement),)* }
             }
 
             pub fn topology(&self, out: &mut Vec<Resource>) {
-                $(<$family as StackFamily>::topology(&self.$field, out);)*
+                $(<$family as ResourceFamily>::topology(&self.$field, out);)*
             }
 
             pub fn plan(&self, observed: &FamiliesObserved, around: &Neighbours<'_>) -> SeamPlan {
                 let mut plan = SeamPlan::default();
-                $(absorb(&mut plan, <$family as StackFamily>::plan(&self.$field, &observed.$field, around));)*
+                $(absorb(&mut plan, <$family as ResourceFamily>::plan(&self.$field, &observed.$field, around));)*
                 plan
             }
 
             pub fn teardown(&self, observed: &FamiliesObserved, around: &Neighbours<'_>) -> SeamPlan {
                 let mut plan = SeamPlan::default();
-                $(absorb(&mut plan, <$family as StackFamily>::teardown(&self.$field, &observed.$field, around));)*
+                $(absorb(&mut plan, <$family as ResourceFamily>::teardown(&self.$field, &observed.$field, around));)*
                 plan
             }
 
             pub fn hold_retained(&self, observed: &mut FamiliesObserved) {
-                $(<$family as StackFamily>::hold_retained(&self.$field, &mut observed.$field);)*
+                $(<$family as ResourceFamily>::hold_retained(&self.$field, &mut observed.$field);)*
             }
 
             pub fn verdicts(&self, observed: &FamiliesObserved, around: &Neighbours<'_>, drift: &[DriftItem]) -> Vec<Verdict> {
-                [$(<$family as StackFamily>::verdict(&self.$field, &observed.$field, around, drift),)*].into_iter().flatten().collect()
+                [$(<$family as ResourceFamily>::verdict(&self.$field, &observed.$field, around, drift),)*].into_iter().flatten().collect()
             }
 
             pub fn status(&self, observed: &FamiliesObserved, around: &Neighbours<'_>, status: &mut ThreeTierStackStatus) {
-                $(<$family as StackFamily>::status(&self.$field, &observed.$field, around, status);)*
+                $(<$family as ResourceFamily>::status(&self.$field, &observed.$field, around, status);)*
             }
 
             pub fn adopted(&self, observed: &FamiliesObserved) -> Vec<Adopted> {
                 let mut out = Vec::new();
-                $(out.extend(<$family as StackFamily>::adopted(&self.$field, &observed.$field));)*
+                $(out.extend(<$family as ResourceFamily>::adopted(&self.$field, &observed.$field));)*
                 out
             }
 
             /// Resources of ours that still exist (teardown is done at zero).
             pub fn live_count(&self, observed: &FamiliesObserved) -> usize {
-                0 $(+ <$family as StackFamily>::live_count(&self.$field, &observed.$field))*
+                0 $(+ <$family as ResourceFamily>::live_count(&self.$field, &observed.$field))*
             }
 
             pub fn left_in_place(&self, status: Option<&ThreeTierStackStatus>) -> Vec<String> {
-                [$(<$family as StackFamily>::left_in_place(&self.$field, status),)*].into_iter().flatten().collect()
+                [$(<$family as ResourceFamily>::left_in_place(&self.$field, status),)*].into_iter().flatten().collect()
             }
         }
 
@@ -363,31 +420,35 @@ mod tests {
     use super::*;
 
     /// A family's action enum's name, as `FamilyInfo::actions` gives it.
-    fn action_name<F: StackFamily>() -> &'static str {
+    fn action_name<F: ResourceFamily>() -> &'static str {
         std::any::type_name::<F::Action>().rsplit("::").next().unwrap_or_default()
     }
 
     macro_rules! seam_action_names {
         ($($field:ident: $family:ty => $variant:ident),* $(,)?) => {
-            vec![$((<$family as StackFamily>::FAMILY, action_name::<$family>()),)*]
+            vec![$((<$family as ResourceFamily>::FAMILY, action_name::<$family>()),)*]
         };
     }
 
-    /// Every family is planned and applied in exactly one place: on the
-    /// seam, or (the network) by the RegionPair; a family left out fails here.
+    /// Every family is one implementation of `ResourceFamily`, planned and
+    /// applied in exactly one place: a stack's seam or the RegionPair's
+    /// networks; a family left out fails here.
     #[test]
     fn every_family_has_exactly_one_home() {
-        let seam: Vec<(Family, &str)> = crate::seam_families!(seam_action_names);
-        let tiers: [(&str, &[&str]); 1] = [("the RegionPair", &["NetworkAction"])];
+        let homes: [(&str, Vec<(Family, &str)>); 2] = [
+            ("the stack's seam", crate::seam_families!(seam_action_names)),
+            ("the RegionPair", vec![(network::Network::FAMILY, action_name::<network::Network>())]),
+        ];
         for family in Family::ALL {
             let name = family.info().actions;
-            let mut homes: Vec<&str> =
-                tiers.iter().filter(|(_, carried)| carried.contains(&name)).map(|(tier, _)| *tier).collect();
-            if let Some((_, action)) = seam.iter().find(|(f, _)| *f == family) {
-                assert_eq!(*action, name, "{family:?}: its action enum is not the one FamilyInfo names");
-                homes.push("the seam");
+            let mut found = Vec::new();
+            for (home, families) in &homes {
+                if let Some((_, action)) = families.iter().find(|(f, _)| *f == family) {
+                    assert_eq!(*action, name, "{family:?}: its action enum is not the one FamilyInfo names");
+                    found.push(*home);
+                }
             }
-            assert_eq!(homes.len(), 1, "{family:?} ({name}) is at home in {homes:?}");
+            assert_eq!(found.len(), 1, "{family:?} ({name}) is at home in {found:?}");
         }
     }
 

@@ -7,7 +7,7 @@
 
 use warmstandby_api::{DriftItem, RegionRole, ThreeTierStackStatus};
 
-use crate::families::{Adopted, Neighbours, StackFamily};
+use crate::families::{Adopted, Neighbours, ResourceFamily};
 use crate::family::{Effect, Family, FamilyAction};
 use crate::placement::Placement;
 use crate::plan::{Place, Plan};
@@ -243,8 +243,9 @@ fn both(
     plan
 }
 
-impl StackFamily for PrivateDns {
+impl ResourceFamily for PrivateDns {
     const FAMILY: Family = Family::PrivateDns;
+    type Owner = crate::families::Stack;
     type Desired = [DesiredPrivateZone; 2];
     /// Per region (primary first): the zone found (by our caller reference,
     /// the last status's ID, or the ID the spec adopts).

@@ -7,7 +7,7 @@
 use serde_json::{Value, json};
 use warmstandby_api::{AccessStatus, DriftItem, RegionRole, ThreeTierStackStatus};
 
-use crate::families::{Neighbours, StackFamily};
+use crate::families::{Neighbours, ResourceFamily};
 use crate::family::{Effect, Family, FamilyAction};
 use crate::placement::Placement;
 use crate::plan::{Place, Plan};
@@ -318,8 +318,9 @@ pub fn plan_secret_teardown(want: &DesiredSecret, have: Option<&ObservedSecret>,
     plan
 }
 
-impl StackFamily for Secrets {
+impl ResourceFamily for Secrets {
     const FAMILY: Family = Family::Secrets;
+    type Owner = crate::families::Stack;
     type Desired = DesiredSecret;
     type Observed = Option<ObservedSecret>;
     type Action = SecretAction;

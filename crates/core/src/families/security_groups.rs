@@ -10,7 +10,7 @@
 use warmstandby_api::{DriftItem, RegionRole, ThreeTierStackStatus};
 
 use crate::data::observed::ObservedDatabase;
-use crate::families::{Neighbours, StackFamily};
+use crate::families::{Neighbours, ResourceFamily};
 use crate::family::{Effect, Family, FamilyAction};
 use crate::placement::Placement;
 use crate::plan::{Place, Plan};
@@ -418,8 +418,9 @@ pub fn plan_groups_teardown(
     plan
 }
 
-impl StackFamily for SecurityGroups {
+impl ResourceFamily for SecurityGroups {
     const FAMILY: Family = Family::SecurityGroups;
+    type Owner = crate::families::Stack;
     /// Primary first.
     type Desired = [DesiredGroups; 2];
     /// Per region (primary first): the groups of ours.

@@ -7,7 +7,7 @@
 use warmstandby_api::{DriftItem, GLOBAL_REGION, ThreeTierStackStatus};
 
 use crate::compare::{Fields, diff, list, opt};
-use crate::families::{Adopted, Neighbours, StackFamily, verdict};
+use crate::families::{Adopted, Neighbours, ResourceFamily, verdict};
 use crate::family::{Effect, Family, FamilyAction};
 use crate::identity::Claim;
 use crate::placement::Placement;
@@ -141,8 +141,9 @@ pub fn association(desired: &DesiredWaf, observed: &ObservedWaf) -> Option<Strin
     }
 }
 
-impl StackFamily for Waf {
+impl ResourceFamily for Waf {
     const FAMILY: Family = Family::Waf;
+    type Owner = crate::families::Stack;
     type Desired = DesiredWaf;
     type Observed = ObservedWaf;
     type Action = WafAction;

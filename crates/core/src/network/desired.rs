@@ -5,7 +5,7 @@ use ipnet::Ipv4Net;
 use warmstandby_api::{NatGatewayMode, RegionRole};
 
 use crate::resource::{Kind, Resource, Scope};
-use crate::validate::{NetworkLayout, NetworkSource, SubnetTier, ValidatedRegionPair, ZONE_SLOTS};
+use crate::validate::{ExistingNetwork, NetworkLayout, NetworkSource, SubnetTier, ValidatedRegionPair, ZONE_SLOTS};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DesiredNetwork {
@@ -136,18 +136,22 @@ pub fn network_resources(pair: &ValidatedRegionPair, role: RegionRole) -> Vec<Re
     let net = pair.region(role);
     match &net.source {
         NetworkSource::Built(layout) => built_network(pair, role, layout).resources(),
-        NetworkSource::Existing(existing) => {
-            let scope = Scope::Region { role, region: net.region.clone() };
-            let vpc = Resource::new(&scope, "vpc", Kind::Vpc, existing.vpc_id.clone()).prop(EXISTING, "used as it is");
-            let vpc_key = vpc.key.clone();
-            let subnets = existing.subnet_ids.iter().map(|(key, id)| {
-                Resource::new(&scope, &format!("subnet/{key}"), Kind::Subnet, id.clone())
-                    .prop(EXISTING, "used as it is")
-                    .dep(vpc_key.clone())
-            });
-            std::iter::once(vpc).chain(subnets).collect()
-        }
+        NetworkSource::Existing(existing) => existing_resources(role, &net.region, existing),
     }
+}
+
+/// An existing network's VPC and subnets as topology resources (marked
+/// existing: never created).
+pub fn existing_resources(role: RegionRole, region: &str, existing: &ExistingNetwork) -> Vec<Resource> {
+    let scope = Scope::Region { role, region: region.to_string() };
+    let vpc = Resource::new(&scope, "vpc", Kind::Vpc, existing.vpc_id.clone()).prop(EXISTING, "used as it is");
+    let vpc_key = vpc.key.clone();
+    let subnets = existing.subnet_ids.iter().map(|(key, id)| {
+        Resource::new(&scope, &format!("subnet/{key}"), Kind::Subnet, id.clone())
+            .prop(EXISTING, "used as it is")
+            .dep(vpc_key.clone())
+    });
+    std::iter::once(vpc).chain(subnets).collect()
 }
 
 /// The property that marks a resource the operator uses and never creates.

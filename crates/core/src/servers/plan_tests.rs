@@ -22,7 +22,7 @@ use crate::families::public_dns::{
 };
 use crate::families::secrets::ObservedSecret;
 use crate::families::waf::{ObservedWebAcl, Waf, WafAction};
-use crate::families::{Neighbours, SeamAction, SeamPlan, StackFamily};
+use crate::families::{Neighbours, ResourceFamily, SeamAction, SeamPlan};
 use crate::family::{Effect, FamilyAction};
 use crate::placement::Placement;
 use crate::servers::desired::DesiredRegionServers;

@@ -84,7 +84,7 @@ pub struct NetworkLayout {
 }
 
 /// An existing network, by ID.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ExistingNetwork {
     pub vpc_id: String,
     /// Subnet IDs by key (`web-a`: the tier's first subnet): the same keys a built network has.

@@ -17,7 +17,7 @@ pub use teardown::{plan_dns_teardown, records_left};
 
 use crate::compare::{Fields, list, opt};
 use crate::conditions::types;
-use crate::families::{Adopted, Neighbours, StackFamily};
+use crate::families::{Adopted, Neighbours, ResourceFamily};
 use crate::family::{Effect, Family, FamilyAction};
 use crate::identity::{Claim, Ownership};
 use crate::placement::Placement;
@@ -413,8 +413,9 @@ impl ObservedPublicDns {
     }
 }
 
-impl StackFamily for PublicDns {
+impl ResourceFamily for PublicDns {
     const FAMILY: Family = Family::PublicDns;
+    type Owner = crate::families::Stack;
     type Desired = DesiredPublicDns;
     type Observed = ObservedPublicDns;
     type Action = DnsAction;

@@ -14,6 +14,8 @@ use aws_sdk_ec2::types::{
 };
 use futures::future::try_join_all;
 use warmstandby_api::{TAG_COMPONENT, TAG_UID};
+use warmstandby_core::families::Pair;
+use warmstandby_core::families::network::{Network, PairNetworks, RegionNetwork};
 use warmstandby_core::network::observed::{
     NatState, ObservedAddress, ObservedAssociation, ObservedInternetGateway, ObservedNatGateway, ObservedNetwork,
     ObservedRoute, ObservedRouteTable, ObservedSubnet, ObservedVpc, RouteTarget,
@@ -21,8 +23,58 @@ use warmstandby_core::network::observed::{
 use warmstandby_core::network::plan::{NetworkAction, VpcDnsAttribute};
 use warmstandby_core::plan::ActionOutcome;
 
+use super::{AwsFamily, Observation, Reading};
+use crate::clients::AwsContext;
 use crate::errors::AwsError;
 use crate::tags::{Ec2Tagging, Ownership, ec2_tag, ec2_uid_filter};
+
+impl AwsFamily for Network {
+    /// Each region's network; a failed read counts against its region.
+    async fn observe(
+        aws: &AwsContext,
+        desired: &PairNetworks,
+        owners: &[Ownership; 2],
+        _reading: &Reading<'_, Pair>,
+    ) -> Observation<[ObservedNetwork; 2]> {
+        let (primary, standby) = tokio::join!(
+            Box::pin(observe_region(aws, &desired[0], &owners[0])),
+            Box::pin(observe_region(aws, &desired[1], &owners[1])),
+        );
+        Observation::per_region(primary, standby)
+    }
+
+    async fn apply(
+        aws: &AwsContext,
+        region: &str,
+        owner: &Ownership,
+        action: &NetworkAction,
+        _secrets: &(),
+    ) -> Result<ActionOutcome, AwsError> {
+        apply(&aws.ec2(region), owner, action).await
+    }
+}
+
+/// What `owner` built in `region` (everything tagged with its uid).
+pub async fn observe_built(aws: &AwsContext, region: &str, owner: &Ownership) -> Result<ObservedNetwork, AwsError> {
+    let mut all = observe_networks(&aws.ec2(region), std::slice::from_ref(&owner.uid)).await?;
+    Ok(all.remove(&owner.uid).unwrap_or_default())
+}
+
+/// One region's network: the one the pair built, found by its uid's tags,
+/// or the existing one, read by its IDs.
+pub async fn observe_region(
+    aws: &AwsContext,
+    desired: &RegionNetwork,
+    owner: &Ownership,
+) -> Result<ObservedNetwork, AwsError> {
+    match desired {
+        RegionNetwork::Built(d) => observe_built(aws, &d.region, owner).await,
+        RegionNetwork::Existing { region, network, .. } => {
+            let subnet_ids: Vec<String> = network.subnet_ids.values().cloned().collect();
+            observe_existing(&aws.ec2(region), &network.vpc_id, &subnet_ids).await
+        }
+    }
+}
 
 /// Our uid and component tags of a record, if it is ours.
 fn owned<'a>(tags: &'a [aws_sdk_ec2::types::Tag], uids: &[String]) -> Option<(&'a str, String)> {
@@ -245,7 +297,7 @@ fn deleted<T>(result: Result<T, AwsError>) -> Result<ActionOutcome, AwsError> {
 
 /// Executes one planned action. Creates are tagged atomically
 /// (TagSpecifications) and use an idempotency token where the API has one.
-pub async fn apply(ec2: &Client, owner: &Ownership, action: &NetworkAction) -> Result<ActionOutcome, AwsError> {
+async fn apply(ec2: &Client, owner: &Ownership, action: &NetworkAction) -> Result<ActionOutcome, AwsError> {
     match action {
         NetworkAction::CreateVpc { component, name, cidr } => {
             let out = send!(
