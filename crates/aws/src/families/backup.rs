@@ -25,11 +25,7 @@ impl AwsFamily for Backup {
         owners: &[Ownership; 2],
         _reading: &Reading<'_>,
     ) -> Observation<[ObservedBackups; 2]> {
-        let (primary, standby) = tokio::join!(
-            Box::pin(observe_region(aws, &desired[0], &owners[0])),
-            Box::pin(observe_region(aws, &desired[1], &owners[1])),
-        );
-        Observation::per_region(primary, standby)
+        Observation::each_region(|i| observe_region(aws, &desired[i], &owners[i])).await
     }
 
     async fn apply(

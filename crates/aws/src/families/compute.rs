@@ -33,11 +33,7 @@ impl AwsFamily for Compute {
         owners: &[Ownership; 2],
         _reading: &Reading<'_>,
     ) -> Observation<[ObservedCompute; 2]> {
-        let (primary, standby) = tokio::join!(
-            Box::pin(observe(aws, &desired[0], &owners[0])),
-            Box::pin(observe(aws, &desired[1], &owners[1])),
-        );
-        Observation::per_region(primary, standby)
+        Observation::each_region(|i| observe(aws, &desired[i], &owners[i])).await
     }
 
     async fn apply(

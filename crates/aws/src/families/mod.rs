@@ -144,9 +144,10 @@ impl<T: Default> Observation<T> {
 }
 
 impl<T: Default> Observation<[T; 2]> {
-    /// A family planned per region: each region's read (primary first),
-    /// a failure counted against its own region.
-    pub fn per_region(primary: Result<T, AwsError>, standby: Result<T, AwsError>) -> Self {
+    /// A family planned per region: both regions read at once (`read(0)`
+    /// the primary's), each failure counted against its own region.
+    pub async fn each_region<Read: Future<Output = Result<T, AwsError>>>(read: impl Fn(usize) -> Read) -> Self {
+        let (primary, standby) = tokio::join!(Box::pin(read(0)), Box::pin(read(1)));
         let mut seen = Observation::<[T; 2]>::default();
         let primary = seen.take(Place::Region(RegionRole::Primary), primary);
         let standby = seen.take(Place::Region(RegionRole::Standby), standby);

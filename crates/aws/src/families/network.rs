@@ -36,11 +36,7 @@ impl AwsFamily for Network {
         owners: &[Ownership; 2],
         _reading: &Reading<'_, Pair>,
     ) -> Observation<[ObservedNetwork; 2]> {
-        let (primary, standby) = tokio::join!(
-            Box::pin(observe_region(aws, &desired[0], &owners[0])),
-            Box::pin(observe_region(aws, &desired[1], &owners[1])),
-        );
-        Observation::per_region(primary, standby)
+        Observation::each_region(|i| observe_region(aws, &desired[i], &owners[i])).await
     }
 
     async fn apply(

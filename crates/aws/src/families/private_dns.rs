@@ -30,12 +30,12 @@ impl AwsFamily for PrivateDns {
     ) -> Observation<[Vec<ObservedZone>; 2]> {
         let status = reading.status();
         let hints = RegionRole::BOTH.map(|role| ZoneHints::of(status, role));
-        let (primary, standby) = tokio::join!(
-            Box::pin(observe_zone(aws, &desired[0], &owners[0], &hints[0])),
-            Box::pin(observe_zone(aws, &desired[1], &owners[1], &hints[1])),
-        );
-        let found = |zone: Option<ObservedZone>| zone.into_iter().collect();
-        Observation::per_region(primary.map(found), standby.map(found))
+        let hints = &hints;
+        Observation::each_region(|i| async move {
+            let zone = observe_zone(aws, &desired[i], &owners[i], &hints[i]).await?;
+            Ok(zone.into_iter().collect())
+        })
+        .await
     }
 
     async fn apply(

@@ -25,12 +25,11 @@ impl AwsFamily for SecurityGroups {
         owners: &[Ownership; 2],
         _reading: &Reading<'_>,
     ) -> Observation<[Vec<ObservedSecurityGroup>; 2]> {
-        let read = |i: usize| async move {
+        Observation::each_region(|i| async move {
             let groups = crate::fleet::security_groups(aws, &desired[i].region).await?;
             Ok::<_, AwsError>(ours(&groups, &owners[i].uid, aws.recent()))
-        };
-        let (primary, standby) = tokio::join!(Box::pin(read(0)), Box::pin(read(1)));
-        Observation::per_region(primary, standby)
+        })
+        .await
     }
 
     async fn apply(

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use warmstandby_api::{DriftItem, RegionRole, ThreeTierStackStatus};
 
 use super::environment::launch_settings;
-use super::load_balancing::ServerTiers;
+use super::load_balancing::{ServerTiers, tier_adoptions};
 use super::{Adopted, FamiliesDesired, FamiliesObserved, Neighbours, ResourceFamily};
 use crate::data::desired::NetworkRefs;
 use crate::family::Family;
@@ -162,23 +162,14 @@ impl ResourceFamily for Compute {
     }
 
     fn adopted(desired: &ServerTiers, observed: &[ObservedCompute; 2]) -> Vec<Adopted> {
-        let mut out = Vec::new();
-        for (d, o) in desired.iter().zip(observed) {
-            for t in d.tiers.iter().filter(|t| t.adopt) {
-                let mut record = |kind: Kind, id: &str, at: Option<&str>| {
-                    if let Some(at) = at {
-                        out.push(Adopted { region: d.region.clone(), kind, id: id.to_string(), at: at.to_string() });
-                    }
-                };
-                if let Some(x) = o.launch_templates.iter().find(|l| l.name == t.launch_template_name) {
-                    record(Kind::LaunchTemplate, &x.name, x.claim.adopted_at());
-                }
-                if let Some(x) = o.auto_scaling_group(&t.auto_scaling_group_name) {
-                    record(Kind::AutoScalingGroup, &x.name, x.claim.adopted_at());
-                }
-            }
-        }
-        out
+        tier_adoptions(desired, observed, |t, o| {
+            let lt = o.launch_templates.iter().find(|l| l.name == t.launch_template_name);
+            let asg = o.auto_scaling_group(&t.auto_scaling_group_name);
+            vec![
+                lt.map(|x| (Kind::LaunchTemplate, x.name.as_str(), &x.claim)),
+                asg.map(|x| (Kind::AutoScalingGroup, x.name.as_str(), &x.claim)),
+            ]
+        })
     }
 
     fn live_count(_desired: &ServerTiers, observed: &[ObservedCompute; 2]) -> usize {

@@ -12,10 +12,11 @@ use warmstandby_api::{DriftItem, RegionRole, ThreeTierStackStatus};
 use super::{Adopted, Neighbours, ResourceFamily};
 use crate::data::desired::NetworkRefs;
 use crate::family::Family;
+use crate::identity::Claim;
 use crate::placement::Placement;
 use crate::plan::Place;
 use crate::resource::{ADOPTED, Kind, Resource, Scope};
-use crate::servers::desired::{DesiredRegionServers, desired_region_servers};
+use crate::servers::desired::{DesiredRegionServers, DesiredTier, desired_region_servers};
 use crate::servers::observed::{ObservedBalancing, RegionServers};
 use crate::servers::plan::{
     BalancingPlan, LoadBalancingAction, RegionServerInputs, plan_balancing_region, plan_balancing_teardown,
@@ -154,23 +155,14 @@ impl ResourceFamily for LoadBalancing {
     }
 
     fn adopted(desired: &ServerTiers, observed: &[ObservedBalancing; 2]) -> Vec<Adopted> {
-        let mut out = Vec::new();
-        for (d, o) in desired.iter().zip(observed) {
-            for t in d.tiers.iter().filter(|t| t.adopt) {
-                let mut record = |kind: Kind, id: &str, at: Option<&str>| {
-                    if let Some(at) = at {
-                        out.push(Adopted { region: d.region.clone(), kind, id: id.to_string(), at: at.to_string() });
-                    }
-                };
-                if let Some(x) = o.load_balancer(&t.load_balancer_name) {
-                    record(Kind::LoadBalancer, &x.spec.name, x.claim.adopted_at());
-                }
-                if let Some(x) = o.target_group(&t.target_group_name) {
-                    record(Kind::TargetGroup, &x.spec.name, x.claim.adopted_at());
-                }
-            }
-        }
-        out
+        tier_adoptions(desired, observed, |t, o| {
+            let lb = o.load_balancer(&t.load_balancer_name);
+            let tg = o.target_group(&t.target_group_name);
+            vec![
+                lb.map(|x| (Kind::LoadBalancer, x.spec.name.as_str(), &x.claim)),
+                tg.map(|x| (Kind::TargetGroup, x.spec.name.as_str(), &x.claim)),
+            ]
+        })
     }
 
     fn live_count(_desired: &ServerTiers, observed: &[ObservedBalancing; 2]) -> usize {
@@ -183,7 +175,7 @@ impl ResourceFamily for LoadBalancing {
         let adopted = status.map(|s| s.adopted.as_slice()).unwrap_or_default();
         let mut kept = Vec::new();
         for (d, role) in desired.iter().zip(["primary", "standby"]) {
-            let was_kept = |t: &&crate::servers::desired::DesiredTier| {
+            let was_kept = |t: &&DesiredTier| {
                 t.retain || (t.adopt && adopted.iter().any(|a| a.region == d.region && a.id == t.load_balancer_name))
             };
             for t in d.tiers.iter().filter(was_kept) {
@@ -200,6 +192,27 @@ impl ResourceFamily for LoadBalancing {
         kept.push("the credentials secret the kept servers read".into());
         Some(kept.join(" and "))
     }
+}
+
+/// What of the tiers named for adoption is adopted (by either family):
+/// `found` gives a tier's resources of the family, each with its kind, name
+/// and claim.
+pub(super) fn tier_adoptions<'a, O>(
+    desired: &ServerTiers,
+    observed: &'a [O; 2],
+    found: impl Fn(&DesiredTier, &'a O) -> Vec<Option<(Kind, &'a str, &'a Claim)>>,
+) -> Vec<Adopted> {
+    let mut out = Vec::new();
+    for (d, o) in desired.iter().zip(observed) {
+        for t in d.tiers.iter().filter(|t| t.adopt) {
+            for (kind, name, claim) in found(t, o).into_iter().flatten() {
+                if let Some(at) = claim.adopted_at() {
+                    out.push(Adopted { region: d.region.clone(), kind, id: name.to_string(), at: at.to_string() });
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Both regions' load balancers beside the compute family's servers.
