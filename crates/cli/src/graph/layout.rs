@@ -4,6 +4,9 @@ use std::collections::BTreeMap;
 
 use warmstandby_api::{RegionPairStatus, RegionRole, ThreeTierStackStatus};
 use warmstandby_core::desired::{Kind, Resource, Scope, Tier, Topology};
+use warmstandby_core::families::network::Network;
+use warmstandby_core::families::{FamiliesDesired, ResourceFamily};
+use warmstandby_core::family::Family;
 
 /// How a resource is doing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -150,94 +153,19 @@ fn item(r: &Resource, live: Option<&Live<'_>>) -> Item {
     Item { kind: r.kind, name: r.name.clone(), id, health }
 }
 
-/// The AWS ID of a resource from the status, and whether its kind has one there.
+/// The AWS ID of a resource from the status, and whether its kind has one
+/// there: its family's answer (`ResourceFamily::live_id`), the network's
+/// from the RegionPair's status.
 fn live_id(r: &Resource, live: &Live<'_>) -> (Option<String>, bool) {
-    use Kind as K;
-    let component = r.component();
-    let leaf = component.rsplit('/').next().unwrap_or(component);
-    let tier = Tier::of_component(component).map(Tier::as_str).unwrap_or(leaf);
-    let access = live.stack.access.as_ref();
-    if let Scope::Region { role, .. } = &r.scope {
-        let net =
-            live.pair.and_then(|p| if *role == RegionRole::Primary { p.primary.as_ref() } else { p.standby.as_ref() });
-        let st = if *role == RegionRole::Primary { live.stack.primary.as_ref() } else { live.stack.standby.as_ref() };
-        let id = match r.kind {
-            K::Vpc => net.and_then(|n| n.vpc_id.clone()),
-            K::Subnet => net.and_then(|n| n.subnet_ids.get(leaf).cloned()),
-            K::InternetGateway => net.and_then(|n| n.internet_gateway_id.clone()),
-            K::ElasticIp => net.and_then(|n| n.elastic_ip_allocation_ids.get(leaf).cloned()),
-            K::NatGateway => net.and_then(|n| n.nat_gateway_ids.get(leaf).cloned()),
-            K::RouteTable => net.and_then(|n| n.route_table_ids.get(leaf).cloned()),
-            K::SecurityGroup => st.and_then(|s| s.security_group_ids.get(leaf).cloned()),
-            K::BastionInstance => st.and_then(|s| s.bastion_instance_id.clone()),
-            K::DbInstance | K::DbReadReplica => st.and_then(|s| s.database.as_ref()).map(|d| d.instance_id.clone()),
-            K::PrivateHostedZone => st.and_then(|s| s.private_zone_id.clone()),
-            K::BackupVault => st.and_then(|s| s.backup_vault_name.clone()),
-            K::Certificate => st.and_then(|s| s.certificate_arn.clone()),
-            K::Image => st.and_then(|s| s.image_ids.get(tier).cloned()),
-            K::TargetGroup => st.and_then(|s| s.target_group_arns.get(tier).cloned()),
-            K::LoadBalancer => st.and_then(|s| s.load_balancers.get(tier)).map(|l| l.arn.clone()),
-            K::LaunchTemplate => st.and_then(|s| s.launch_templates.get(tier)).map(|l| l.id.clone()),
-            K::AutoScalingGroup => st.and_then(|s| s.auto_scaling_groups.get(tier)).map(|g| g.name.clone()),
-            K::BackupPlan => live.stack.global.as_ref().and_then(|g| g.backup_plan_id.clone()),
-            K::Secret => access.map(|a| a.secret_name.clone()),
-            K::InstanceProfile => access.and_then(|a| a.instance_profiles.get(tier).cloned()),
-            // Kinds the status names by their parent only, and global kinds.
-            K::Listener
-            | K::DbSubnetGroup
-            | K::PrivateDnsRecord
-            | K::BackupSelection
-            | K::InstanceRole
-            | K::CertificateValidationRecord
-            | K::PublicHostedZone
-            | K::HealthCheck
-            | K::FailoverRecord
-            | K::WebAcl
-            | K::Distribution
-            | K::AliasRecord
-            | K::Alarm => return (None, false),
-        };
-        return (id, true);
-    }
-    let g = live.stack.global.as_ref();
-    let id = match r.kind {
-        K::PublicHostedZone => g.and_then(|g| g.public_zone_id.clone()),
-        K::HealthCheck => g.and_then(|g| g.health_check_id.clone()),
-        K::Distribution => g.and_then(|g| g.distribution_id.clone()),
-        K::WebAcl => g.and_then(|g| g.web_acl_arn.clone()),
-        K::Alarm => g.and_then(|g| g.alarm_name.clone()),
-        K::InstanceProfile => access.and_then(|a| a.instance_profiles.get(tier).cloned()),
-        K::Secret => access.map(|a| a.secret_name.clone()),
-        // Kinds the status names by their parent only, and regional kinds.
-        K::FailoverRecord
-        | K::AliasRecord
-        | K::CertificateValidationRecord
-        | K::Certificate
-        | K::InstanceRole
-        | K::Vpc
-        | K::Subnet
-        | K::InternetGateway
-        | K::ElasticIp
-        | K::NatGateway
-        | K::RouteTable
-        | K::SecurityGroup
-        | K::BastionInstance
-        | K::DbSubnetGroup
-        | K::DbInstance
-        | K::DbReadReplica
-        | K::PrivateHostedZone
-        | K::PrivateDnsRecord
-        | K::BackupVault
-        | K::BackupPlan
-        | K::BackupSelection
-        | K::Image
-        | K::TargetGroup
-        | K::LoadBalancer
-        | K::Listener
-        | K::LaunchTemplate
-        | K::AutoScalingGroup => return (None, false),
+    let found = if r.kind.family() == Family::Network {
+        Network::live_id(r, live.pair.unwrap_or(&RegionPairStatus::default()))
+    } else {
+        FamiliesDesired::live_id(r, live.stack)
     };
-    (id, true)
+    match found {
+        Some(id) => (id, true),
+        None => (None, false),
+    }
 }
 
 impl Diagram {

@@ -127,6 +127,11 @@ impl ResourceFamily for Alarm {
     type Observed = Option<ObservedAlarm>;
     type Action = AlarmAction;
 
+    fn live_id(r: &Resource, status: &ThreeTierStackStatus) -> Option<Option<String>> {
+        let global = super::regional(r, status).is_none() && r.kind == Kind::Alarm;
+        global.then(|| status.global.as_ref().and_then(|g| g.alarm_name.clone()))
+    }
+
     fn desired(stack: &ValidatedStack, _placement: &Placement) -> Option<DesiredAlarm> {
         let alarms = &stack.spec.alarms;
         alarms.enabled.then(|| DesiredAlarm { name: alarm_name(stack), sns_topic_arns: alarms.sns_topic_arns.clone() })

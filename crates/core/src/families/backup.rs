@@ -434,6 +434,16 @@ impl ResourceFamily for Backup {
     type Observed = [ObservedBackups; 2];
     type Action = BackupAction;
 
+    /// Each region's vault and the primary's plan (its selection is named by it).
+    fn live_id(r: &Resource, status: &ThreeTierStackStatus) -> Option<Option<String>> {
+        let st = super::regional(r, status)?;
+        match r.kind {
+            Kind::BackupVault => Some(st.and_then(|s| s.backup_vault_name.clone())),
+            Kind::BackupPlan => Some(status.global.as_ref().and_then(|g| g.backup_plan_id.clone())),
+            _ => None,
+        }
+    }
+
     fn desired(stack: &ValidatedStack, _placement: &Placement) -> [DesiredBackups; 2] {
         RegionRole::BOTH.map(|role| desired_backups(stack, role))
     }

@@ -170,6 +170,11 @@ impl ResourceFamily for Bastion {
     type Observed = Vec<ObservedInstance>;
     type Action = BastionAction;
 
+    fn live_id(r: &Resource, status: &ThreeTierStackStatus) -> Option<Option<String>> {
+        let st = super::regional(r, status)?;
+        (r.kind == Kind::BastionInstance).then(|| st.and_then(|s| s.bastion_instance_id.clone()))
+    }
+
     fn desired(stack: &ValidatedStack, _placement: &Placement) -> DesiredBastion {
         let spec = &stack.spec;
         DesiredBastion {

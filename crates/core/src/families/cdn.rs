@@ -418,6 +418,11 @@ impl ResourceFamily for Cdn {
     type Observed = ObservedCdn;
     type Action = CdnAction;
 
+    fn live_id(r: &Resource, status: &ThreeTierStackStatus) -> Option<Option<String>> {
+        let global = super::regional(r, status).is_none() && r.kind == Kind::Distribution;
+        global.then(|| status.global.as_ref().and_then(|g| g.distribution_id.clone()))
+    }
+
     fn desired(stack: &ValidatedStack, placement: &Placement) -> DesiredCdn {
         desired_cdn(stack, placement)
     }

@@ -402,6 +402,13 @@ impl ResourceFamily for Certificates {
     type Observed = ObservedCertificates;
     type Action = CertificateAction;
 
+    /// Each region's certificate (CloudFront's own and the validation
+    /// records are named by the distribution and the certificates).
+    fn live_id(r: &Resource, status: &ThreeTierStackStatus) -> Option<Option<String>> {
+        let st = super::regional(r, status)?;
+        (r.kind == Kind::Certificate).then(|| st.and_then(|s| s.certificate_arn.clone()))
+    }
+
     fn desired(stack: &ValidatedStack, _placement: &Placement) -> DesiredCertificates {
         desired_certificates(stack)
     }

@@ -35,6 +35,17 @@ impl ResourceFamily for Compute {
     type Observed = [ObservedCompute; 2];
     type Action = ComputeAction;
 
+    fn live_id(r: &Resource, status: &ThreeTierStackStatus) -> Option<Option<String>> {
+        let st = super::regional(r, status)?;
+        let tier = super::tier_name(r);
+        match r.kind {
+            Kind::Image => Some(st.and_then(|s| s.image_ids.get(tier).cloned())),
+            Kind::LaunchTemplate => Some(st.and_then(|s| s.launch_templates.get(tier)).map(|l| l.id.clone())),
+            Kind::AutoScalingGroup => Some(st.and_then(|s| s.auto_scaling_groups.get(tier)).map(|g| g.name.clone())),
+            _ => None,
+        }
+    }
+
     fn desired(stack: &ValidatedStack, placement: &Placement) -> ServerTiers {
         RegionRole::BOTH.map(|role| desired_region_servers(stack, placement, role))
     }

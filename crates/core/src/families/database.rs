@@ -42,6 +42,13 @@ impl ResourceFamily for Database {
     type Observed = [ObservedDataTier; 2];
     type Action = DatabaseAction;
 
+    /// The database's identifier (its DB subnet group is named by it).
+    fn live_id(r: &Resource, status: &ThreeTierStackStatus) -> Option<Option<String>> {
+        let st = super::regional(r, status)?;
+        matches!(r.kind, Kind::DbInstance | Kind::DbReadReplica)
+            .then(|| st.and_then(|s| s.database.as_ref()).map(|d| d.instance_id.clone()))
+    }
+
     fn desired(stack: &ValidatedStack, placement: &Placement) -> [DesiredDataTier; 2] {
         RegionRole::BOTH.map(|role| desired_data_tier(stack, placement, role))
     }

@@ -441,6 +441,12 @@ impl ResourceFamily for InstanceRoles {
     type Observed = ObservedRoles;
     type Action = IamAction;
 
+    /// Each tier's instance profile (its role is named by it).
+    fn live_id(r: &Resource, status: &ThreeTierStackStatus) -> Option<Option<String>> {
+        let profiles = status.access.as_ref().map(|a| &a.instance_profiles);
+        (r.kind == Kind::InstanceProfile).then(|| profiles.and_then(|p| p.get(super::tier_name(r)).cloned()))
+    }
+
     fn desired(stack: &ValidatedStack, _placement: &Placement) -> Vec<DesiredRole> {
         desired_roles(stack)
     }

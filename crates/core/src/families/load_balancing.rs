@@ -37,6 +37,17 @@ impl ResourceFamily for LoadBalancing {
     type Observed = [ObservedBalancing; 2];
     type Action = LoadBalancingAction;
 
+    /// Each tier's target group and load balancer (its listeners are named by it).
+    fn live_id(r: &Resource, status: &ThreeTierStackStatus) -> Option<Option<String>> {
+        let st = super::regional(r, status)?;
+        let tier = super::tier_name(r);
+        match r.kind {
+            Kind::TargetGroup => Some(st.and_then(|s| s.target_group_arns.get(tier).cloned())),
+            Kind::LoadBalancer => Some(st.and_then(|s| s.load_balancers.get(tier)).map(|l| l.arn.clone())),
+            _ => None,
+        }
+    }
+
     /// The server tiers, each HTTPS listener serving its region's
     /// certificate (the certificates family's).
     fn desired(stack: &ValidatedStack, placement: &Placement) -> ServerTiers {

@@ -259,11 +259,41 @@ pub trait ResourceFamily {
     }
     /// Resources of ours that still exist (teardown is done at zero).
     fn live_count(desired: &Self::Desired, observed: &Self::Observed) -> usize;
+    /// The AWS ID its owner's status holds of `resource`, one of its kinds
+    /// (the picture reads it back): `None` where the status names that
+    /// kind by its parent only, `Some(None)` where it names it and has no
+    /// ID for it now.
+    fn live_id(resource: &Resource, status: &StatusOf<Self>) -> Option<Option<String>>;
     /// What a finished teardown left in place on purpose, in words; the
     /// default: nothing of its own (what it leaves for another is told there).
     fn left_in_place(_desired: &Self::Desired, _status: Option<&StatusOf<Self>>) -> Option<String> {
         None
     }
+}
+
+/// The status of `resource`'s region (`Some(None)`: not reported yet),
+/// `None` for a global resource.
+pub(crate) fn regional<'a>(
+    resource: &Resource,
+    status: &'a ThreeTierStackStatus,
+) -> Option<Option<&'a warmstandby_api::RegionStackStatus>> {
+    match &resource.scope {
+        Scope::Region { role, .. } if *role == warmstandby_api::RegionRole::Primary => Some(status.primary.as_ref()),
+        Scope::Region { .. } => Some(status.standby.as_ref()),
+        Scope::Global => None,
+    }
+}
+
+/// The last word of a resource's component (`web-a` of `subnet/web-a`).
+pub(crate) fn leaf(resource: &Resource) -> &str {
+    let component = resource.component();
+    component.rsplit('/').next().unwrap_or(component)
+}
+
+/// The tier a resource's component names (`web` of `launch-template/web`),
+/// else its last word.
+pub(crate) fn tier_name(resource: &Resource) -> &str {
+    Tier::of_component(resource.component()).map(Tier::as_str).unwrap_or_else(|| leaf(resource))
 }
 
 /// Where a region's resources that follow its data tier go in the
@@ -396,6 +426,16 @@ macro_rules! define_seam {
                 0 $(+ <$family as ResourceFamily>::live_count(&self.$field, &observed.$field))*
             }
 
+            /// The AWS ID a stack's status holds of `resource` (its family's
+            /// answer, `ResourceFamily::live_id`).
+            pub fn live_id(resource: &Resource, status: &ThreeTierStackStatus) -> Option<Option<String>> {
+                let family = resource.kind.family();
+                $(if family == <$family as ResourceFamily>::FAMILY {
+                    return <$family as ResourceFamily>::live_id(resource, status);
+                })*
+                None
+            }
+
             pub fn left_in_place(&self, status: Option<&ThreeTierStackStatus>) -> Vec<String> {
                 [$(<$family as ResourceFamily>::left_in_place(&self.$field, status),)*].into_iter().flatten().collect()
             }
@@ -450,6 +490,113 @@ mod tests {
             }
             assert_eq!(found.len(), 1, "{family:?} ({name}) is at home in {found:?}");
         }
+    }
+
+    /// The picture reads each resource's ID back from the status through
+    /// its family: every kind the status names has its ID read, in the
+    /// resource's own region (or globally), and every other kind is named
+    /// by its parent only.
+    #[test]
+    fn every_resource_of_the_topology_reads_its_id_back_through_its_family() {
+        use warmstandby_api::{
+            AccessStatus, AutoScalingGroupStatus, DatabaseStatus, GlobalStackStatus, LaunchTemplateStatus,
+            LoadBalancerStatus, RegionNetworkStatus, RegionPairStatus, RegionStackStatus,
+        };
+        let stack = crate::test_fixtures::classic_stack(|_, _| {});
+        let topology = crate::desired::stack_topology(&stack).expect("a topology");
+        // A status naming every resource by `<role>:<leaf>` (or `global:<leaf>`).
+        let keyed = |role: &str, keys: &[&str]| keys.iter().map(|k| (k.to_string(), format!("{role}:{k}"))).collect();
+        let tiers = ["web", "api"];
+        let region = |role: &str| RegionStackStatus {
+            security_group_ids: keyed(role, &["bastion", "alb-web", "alb-api", "web", "api", "db"]),
+            bastion_instance_id: Some(format!("{role}:bastion")),
+            database: Some(DatabaseStatus { instance_id: format!("{role}:db"), ..Default::default() }),
+            private_zone_id: Some(format!("{role}:zone")),
+            certificate_arn: Some(format!("{role}:certificate")),
+            image_ids: keyed(role, &tiers),
+            target_group_arns: keyed(role, &tiers),
+            load_balancers: tiers
+                .iter()
+                .map(|t| (t.to_string(), LoadBalancerStatus { arn: format!("{role}:{t}"), ..Default::default() }))
+                .collect(),
+            launch_templates: tiers
+                .iter()
+                .map(|t| (t.to_string(), LaunchTemplateStatus { id: format!("{role}:{t}"), version: 1 }))
+                .collect(),
+            auto_scaling_groups: tiers
+                .iter()
+                .map(|t| (t.to_string(), AutoScalingGroupStatus { name: format!("{role}:{t}"), ..Default::default() }))
+                .collect(),
+            backup_vault_name: Some(format!("{role}:vault")),
+            ..Default::default()
+        };
+        let status = ThreeTierStackStatus {
+            primary: Some(region("primary")),
+            standby: Some(region("standby")),
+            global: Some(GlobalStackStatus {
+                public_zone_id: Some("global:zone".into()),
+                health_check_id: Some("global:health-check".into()),
+                distribution_id: Some("global:distribution".into()),
+                web_acl_arn: Some("global:web-acl".into()),
+                alarm_name: Some("global:alarm".into()),
+                backup_plan_id: Some("global:backup-plan".into()),
+                ..Default::default()
+            }),
+            access: Some(AccessStatus {
+                secret_name: "global:secret".into(),
+                instance_profiles: keyed("global", &tiers),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let network = |role: &str| RegionNetworkStatus {
+            vpc_id: Some(format!("{role}:vpc")),
+            internet_gateway_id: Some(format!("{role}:igw")),
+            subnet_ids: keyed(role, &["public-a", "public-b", "web-a", "web-b", "app-a", "app-b", "db-a", "db-b"]),
+            ..Default::default()
+        };
+        let pair = RegionPairStatus {
+            primary: Some(network("primary")),
+            standby: Some(network("standby")),
+            ..Default::default()
+        };
+        let named_by_parent = [
+            Kind::Listener,
+            Kind::DbSubnetGroup,
+            Kind::PrivateDnsRecord,
+            Kind::BackupSelection,
+            Kind::InstanceRole,
+            Kind::CertificateValidationRecord,
+            Kind::FailoverRecord,
+            Kind::AliasRecord,
+        ];
+        let read = |r: &Resource, stack: &ThreeTierStackStatus, pair: &RegionPairStatus| {
+            if r.kind.family() == Family::Network {
+                network::Network::live_id(r, pair)
+            } else {
+                FamiliesDesired::live_id(r, stack)
+            }
+        };
+        let mut read_back = 0;
+        for r in &topology.resources {
+            let found = read(r, &status, &pair);
+            let global_certificate = r.kind == Kind::Certificate && r.scope == Scope::Global;
+            // The NAT gateways, their addresses and the route tables are left out of this status.
+            let unlisted = matches!(r.kind, Kind::NatGateway | Kind::ElasticIp | Kind::RouteTable);
+            if named_by_parent.contains(&r.kind) || global_certificate {
+                assert_eq!(found, None, "{}: named by its parent", r.key);
+            } else if unlisted {
+                assert_eq!(found, Some(None), "{}: not in this status", r.key);
+            } else {
+                let id = found.clone().flatten().unwrap_or_else(|| panic!("{}: no ID read back", r.key));
+                let place = if id.starts_with("global:") { "global" } else { r.scope.key_prefix() };
+                assert!(id.starts_with(&format!("{place}:")), "{}: {id} is another region's", r.key);
+                read_back += 1;
+            }
+            let empty = read(r, &ThreeTierStackStatus::default(), &RegionPairStatus::default());
+            assert_eq!(empty, found.map(|_| None), "{}: nothing reported, nothing read", r.key);
+        }
+        assert!(read_back > 40, "only {read_back} IDs read back");
     }
 
     #[test]

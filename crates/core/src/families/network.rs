@@ -18,7 +18,7 @@ use crate::network::observed::ObservedNetwork;
 use crate::network::plan::{NetworkAction, NetworkPlan, plan_network, plan_teardown};
 use crate::network::status::network_ids;
 use crate::plan::{PassOutcome, Place, Plan};
-use crate::resource::Resource;
+use crate::resource::{Kind, Resource};
 use crate::validate::{ExistingNetwork, ValidatedRegionPair};
 
 pub struct Network;
@@ -118,6 +118,23 @@ impl ResourceFamily for Network {
     /// Primary first: what the pair built, or the existing network read by its IDs.
     type Observed = [ObservedNetwork; 2];
     type Action = NetworkAction;
+
+    /// Each region's network IDs, from the pair's status.
+    fn live_id(r: &Resource, status: &RegionPairStatus) -> Option<Option<String>> {
+        let crate::resource::Scope::Region { role, .. } = &r.scope else { return None };
+        let net = if *role == RegionRole::Primary { status.primary.as_ref() } else { status.standby.as_ref() };
+        let leaf = super::leaf(r);
+        let id = |ids: fn(&RegionNetworkStatus) -> Option<String>| Some(net.and_then(ids));
+        match r.kind {
+            Kind::Vpc => id(|n| n.vpc_id.clone()),
+            Kind::InternetGateway => id(|n| n.internet_gateway_id.clone()),
+            Kind::Subnet => Some(net.and_then(|n| n.subnet_ids.get(leaf).cloned())),
+            Kind::ElasticIp => Some(net.and_then(|n| n.elastic_ip_allocation_ids.get(leaf).cloned())),
+            Kind::NatGateway => Some(net.and_then(|n| n.nat_gateway_ids.get(leaf).cloned())),
+            Kind::RouteTable => Some(net.and_then(|n| n.route_table_ids.get(leaf).cloned())),
+            _ => None,
+        }
+    }
 
     fn desired(pair: &ValidatedRegionPair, _placement: &()) -> PairNetworks {
         RegionRole::BOTH.map(|role| match desired_network(pair, role) {

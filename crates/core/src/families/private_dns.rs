@@ -252,6 +252,12 @@ impl ResourceFamily for PrivateDns {
     type Observed = [Vec<ObservedZone>; 2];
     type Action = PrivateDnsAction;
 
+    /// The zone's ID (its record is named by it).
+    fn live_id(r: &Resource, status: &ThreeTierStackStatus) -> Option<Option<String>> {
+        let st = super::regional(r, status)?;
+        (r.kind == Kind::PrivateHostedZone).then(|| st.and_then(|s| s.private_zone_id.clone()))
+    }
+
     fn desired(stack: &ValidatedStack, _placement: &Placement) -> [DesiredPrivateZone; 2] {
         RegionRole::BOTH.map(|role| desired_zone(stack, role))
     }

@@ -325,6 +325,11 @@ impl ResourceFamily for Secrets {
     type Observed = Option<ObservedSecret>;
     type Action = SecretAction;
 
+    /// The secret's name, in its home region and where it is replicated.
+    fn live_id(r: &Resource, status: &ThreeTierStackStatus) -> Option<Option<String>> {
+        (r.kind == Kind::Secret).then(|| status.access.as_ref().map(|a| a.secret_name.clone()))
+    }
+
     fn desired(stack: &ValidatedStack, _placement: &Placement) -> DesiredSecret {
         desired_secret(stack)
     }

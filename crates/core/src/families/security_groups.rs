@@ -427,6 +427,11 @@ impl ResourceFamily for SecurityGroups {
     type Observed = [Vec<ObservedSecurityGroup>; 2];
     type Action = SecurityGroupAction;
 
+    fn live_id(r: &Resource, status: &ThreeTierStackStatus) -> Option<Option<String>> {
+        let st = super::regional(r, status)?;
+        (r.kind == Kind::SecurityGroup).then(|| st.and_then(|s| s.security_group_ids.get(super::leaf(r)).cloned()))
+    }
+
     fn desired(stack: &ValidatedStack, placement: &Placement) -> [DesiredGroups; 2] {
         RegionRole::BOTH.map(|role| desired_groups(stack, placement, role))
     }

@@ -148,6 +148,11 @@ impl ResourceFamily for Waf {
     type Observed = ObservedWaf;
     type Action = WafAction;
 
+    fn live_id(r: &Resource, status: &ThreeTierStackStatus) -> Option<Option<String>> {
+        let global = super::regional(r, status).is_none() && r.kind == Kind::WebAcl;
+        global.then(|| status.global.as_ref().and_then(|g| g.web_acl_arn.clone()))
+    }
+
     fn desired(stack: &ValidatedStack, _placement: &Placement) -> DesiredWaf {
         let waf = &stack.spec.waf;
         let retain = warmstandby_api::DeletionPolicy::retains(waf.deletion_policy);

@@ -420,6 +420,19 @@ impl ResourceFamily for PublicDns {
     type Observed = ObservedPublicDns;
     type Action = DnsAction;
 
+    /// The public zone and the health check (the records are named by the zone).
+    fn live_id(r: &Resource, status: &ThreeTierStackStatus) -> Option<Option<String>> {
+        if super::regional(r, status).is_some() {
+            return None;
+        }
+        let g = status.global.as_ref();
+        match r.kind {
+            Kind::PublicHostedZone => Some(g.and_then(|g| g.public_zone_id.clone())),
+            Kind::HealthCheck => Some(g.and_then(|g| g.health_check_id.clone())),
+            _ => None,
+        }
+    }
+
     fn desired(stack: &ValidatedStack, placement: &Placement) -> DesiredPublicDns {
         desired_public_dns(stack, placement)
     }
