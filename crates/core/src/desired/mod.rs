@@ -7,7 +7,6 @@ mod three_tier_stack;
 pub use crate::data::desired::*;
 pub use crate::network::desired::{
     DesiredNat, DesiredNetwork, DesiredRouteTable, DesiredSubnet, EXISTING, RouteTarget, desired_network,
-    network_resources,
 };
 pub use crate::resource::{ADOPTED, Kind, Resource, Scope, Tier};
 pub use crate::servers::desired::*;

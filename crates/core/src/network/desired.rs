@@ -5,7 +5,7 @@ use ipnet::Ipv4Net;
 use warmstandby_api::{NatGatewayMode, RegionRole};
 
 use crate::resource::{Kind, Resource, Scope};
-use crate::validate::{ExistingNetwork, NetworkLayout, NetworkSource, SubnetTier, ValidatedRegionPair, ZONE_SLOTS};
+use crate::validate::{ExistingNetwork, NetworkLayout, SubnetTier, ValidatedRegionPair, ZONE_SLOTS};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DesiredNetwork {
@@ -127,16 +127,6 @@ impl DesiredNetwork {
             out.push(r);
         }
         out
-    }
-}
-
-/// One region's network as topology resources: what the operator builds,
-/// or the existing VPC and subnets (marked existing: never created).
-pub fn network_resources(pair: &ValidatedRegionPair, role: RegionRole) -> Vec<Resource> {
-    let net = pair.region(role);
-    match &net.source {
-        NetworkSource::Built(layout) => built_network(pair, role, layout).resources(),
-        NetworkSource::Existing(existing) => existing_resources(role, &net.region, existing),
     }
 }
 
