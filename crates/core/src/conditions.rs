@@ -22,8 +22,16 @@ pub mod types {
 
     /// The families' own conditions in the order a new status lists them,
     /// whether a family is planned by its tier or on the family seam.
-    pub const FAMILIES: &[&str] =
-        &[CERTIFICATES_READY, LOAD_BALANCERS_READY, COMPUTE_READY, DNS_READY, CDN_READY, WAF_READY];
+    pub const FAMILIES: &[&str] = &[
+        DATABASE_READY,
+        REPLICATION_HEALTHY,
+        CERTIFICATES_READY,
+        LOAD_BALANCERS_READY,
+        COMPUTE_READY,
+        DNS_READY,
+        CDN_READY,
+        WAF_READY,
+    ];
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -488,7 +488,7 @@ impl ResourceFamily for Cdn {
         observed: &ObservedCdn,
         _around: &Neighbours<'_>,
         drift: &[DriftItem],
-    ) -> Option<crate::servers::status::Family> {
+    ) -> Vec<crate::servers::status::Family> {
         let mut problems = Vec::new();
         match observed {
             Some(d) if !d.claim.is_ours() => problems.push(format!("distribution {} is not adopted yet", d.id)),
@@ -500,7 +500,7 @@ impl ResourceFamily for Cdn {
             )),
             None => problems.push("no distribution yet".into()),
         }
-        Some(crate::families::verdict::<Self>(types::CDN_READY, problems, drift))
+        vec![crate::families::verdict::<Self>(types::CDN_READY, problems, drift)]
     }
 
     /// The `distributionId` (ours only), and its domain as the CloudFront

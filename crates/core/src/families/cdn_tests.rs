@@ -113,7 +113,7 @@ fn its_verdict_status_and_what_teardown_leaves() {
     let stack = crate::stack_pass::Desired::of(&v, &Placement::of_spec(&v));
     let snapshot = crate::stack_pass::Snapshot::default();
     let around = crate::stack_pass::neighbours(&stack, &snapshot, &Placement::of_spec(&v));
-    let message = |o: &ObservedCdn| Cdn::verdict(&d, o, &around, &[]).map(|x| (x.ready, x.message));
+    let message = |o: &ObservedCdn| Cdn::verdict(&d, o, &around, &[]).pop().map(|x| (x.ready, x.message));
     assert_eq!(message(&None), Some((false, "no distribution yet".to_string())));
     let deploying = Some(ours(DistributionSpec::default(), true, "InProgress"));
     assert_eq!(message(&deploying), Some((false, "distribution E1 is InProgress".to_string())));

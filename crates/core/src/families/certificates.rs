@@ -509,7 +509,7 @@ impl ResourceFamily for Certificates {
         observed: &ObservedCertificates,
         _around: &Neighbours<'_>,
         drift: &[DriftItem],
-    ) -> Option<crate::servers::status::Family> {
+    ) -> Vec<crate::servers::status::Family> {
         let mut problems = Vec::new();
         for d in desired.all() {
             let who = if d.place == Place::Global { "CloudFront".to_string() } else { d.region.clone() };
@@ -519,7 +519,7 @@ impl ResourceFamily for Certificates {
                 None => problems.push(format!("{who}: no certificate yet")),
             }
         }
-        Some(crate::families::verdict::<Self>(types::CERTIFICATES_READY, problems, drift))
+        vec![crate::families::verdict::<Self>(types::CERTIFICATES_READY, problems, drift)]
     }
 
     /// Each region's `certificateArn` and CloudFront's (ours only: one

@@ -156,9 +156,9 @@ impl ResourceFamily for Compute {
         observed: &[ObservedCompute; 2],
         around: &Neighbours<'_>,
         drift: &[DriftItem],
-    ) -> Option<Verdict> {
+    ) -> Vec<Verdict> {
         let [p, s] = servers(observed, around);
-        Some(compute_verdict(&[(&desired[0], p), (&desired[1], s)], drift))
+        vec![compute_verdict(&[(&desired[0], p), (&desired[1], s)], drift)]
     }
 
     /// Each region's image IDs, launch templates and auto scaling groups (ours only).

@@ -8,8 +8,9 @@
 //! `ReplicationHealthy`) are the stack's, written with the failover
 //! machine's results (`stack_pass::status`).
 
-use warmstandby_api::{AdoptedResource, RegionRole, ThreeTierStackStatus};
+use warmstandby_api::{AdoptedResource, DatabaseStatus, DriftItem, RegionRole, ThreeTierStackStatus};
 
+use crate::conditions::types;
 use crate::data::actions::DatabaseAction;
 use crate::data::desired::{DesiredDataTier, DesiredDatabase, desired_data_tier};
 use crate::data::observed::ObservedDataTier;
@@ -20,6 +21,7 @@ use crate::family::Family;
 use crate::placement::Placement;
 use crate::plan::{Place, Plan};
 use crate::resource::{ADOPTED, Kind, Resource, Scope};
+use crate::servers::status::Family as Verdict;
 use crate::validate::ValidatedStack;
 
 /// The database family on the seam.
@@ -125,12 +127,88 @@ impl ResourceFamily for Database {
 
     /// Its conditions are the stack's (`stack_pass::status`); each region's
     /// `database` status is written there too.
-    fn status(
-        _desired: &[DesiredDataTier; 2],
-        _observed: &[ObservedDataTier; 2],
+    /// `DatabaseReady` (both databases exist and are available) and
+    /// `ReplicationHealthy` (the replica replicates from the writer); a
+    /// broken replication needs attention (the stack is `Degraded`).
+    fn verdict(
+        desired: &[DesiredDataTier; 2],
+        observed: &[ObservedDataTier; 2],
         _around: &Neighbours<'_>,
-        _status: &mut ThreeTierStackStatus,
+        _drift: &[DriftItem],
+    ) -> Vec<Verdict> {
+        let mut db_problems = Vec::new();
+        let mut replication = Vec::new();
+        for (d, o) in desired.iter().zip(observed) {
+            let db = o.databases.iter().find(|x| x.identifier == d.db_identifier);
+            match (&d.database, db) {
+                (_, None) => db_problems.push(format!("{} {} does not exist yet", d.region, d.db_identifier)),
+                (_, Some(x)) if !x.is_available() => {
+                    db_problems.push(format!("{} {} is {}", d.region, x.identifier, x.status))
+                }
+                (DesiredDatabase::Replica { source_identifier, .. }, Some(x)) => match &x.replica_source {
+                    Some(src) if src == source_identifier || src.ends_with(&format!(":db:{source_identifier}")) => {
+                        if let Some(stopped) = x.replication.stopped_message() {
+                            replication.push(format!("{}: {stopped}", x.identifier));
+                        }
+                    }
+                    Some(src) => {
+                        replication.push(format!("{} replicates from {src}, not {source_identifier}", x.identifier))
+                    }
+                    None => replication.push(format!("{} is a writer, not a replica", x.identifier)),
+                },
+                (DesiredDatabase::Writer(_), Some(_)) => {}
+            }
+        }
+        let db_ready = db_problems.is_empty();
+        let repl_ok = db_ready && replication.is_empty();
+        let replication_reason = if repl_ok {
+            "Replicating"
+        } else if !replication.is_empty() {
+            "ReplicationBroken"
+        } else {
+            "NotReady"
+        };
+        vec![
+            Verdict {
+                condition: types::DATABASE_READY,
+                ready: db_ready,
+                reason: if db_ready { "Available" } else { "NotAvailable" },
+                message: db_problems.join("; "),
+                attention: Vec::new(),
+            },
+            Verdict {
+                condition: types::REPLICATION_HEALTHY,
+                ready: repl_ok,
+                reason: replication_reason,
+                message: replication.join("; "),
+                attention: replication,
+            },
+        ]
+    }
+
+    /// Each region's name and database (its identifier, role, endpoint,
+    /// state and replication).
+    fn status(
+        desired: &[DesiredDataTier; 2],
+        observed: &[ObservedDataTier; 2],
+        _around: &Neighbours<'_>,
+        status: &mut ThreeTierStackStatus,
     ) {
+        for (role, (d, o)) in RegionRole::BOTH.into_iter().zip(desired.iter().zip(observed)) {
+            let region = if role == RegionRole::Primary { &mut status.primary } else { &mut status.standby };
+            let region = region.get_or_insert_default();
+            region.region = d.region.clone();
+            let db = o.databases.iter().find(|x| x.identifier == d.db_identifier);
+            region.database = db.map(|x| DatabaseStatus {
+                instance_id: x.identifier.clone(),
+                role: if x.is_replica() { "replica".into() } else { "writer".into() },
+                endpoint: x.endpoint.clone(),
+                state: Some(x.status.clone()),
+                replica_lag_seconds: x.replication.lag_seconds,
+                replication: x.is_replica().then(|| x.replication.status()),
+                adopted_at: x.adopted_at.clone(),
+            });
+        }
     }
 
     /// An adopted writer or replica, by its identifier.

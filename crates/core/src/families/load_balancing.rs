@@ -146,9 +146,9 @@ impl ResourceFamily for LoadBalancing {
         observed: &[ObservedBalancing; 2],
         around: &Neighbours<'_>,
         drift: &[DriftItem],
-    ) -> Option<Verdict> {
+    ) -> Vec<Verdict> {
         let [p, s] = servers(observed, around);
-        Some(balancing_verdict(&[(&desired[0], p), (&desired[1], s)], drift))
+        vec![balancing_verdict(&[(&desired[0], p), (&desired[1], s)], drift)]
     }
 
     /// Each region's target group ARNs and load balancers (ours only), and

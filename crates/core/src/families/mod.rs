@@ -235,15 +235,16 @@ pub trait ResourceFamily {
     /// adopted, so its teardown releases it (`retention::hold`). A family
     /// without a deletion policy keeps the default: nothing is held.
     fn hold_retained(_desired: &Self::Desired, _observed: &mut Self::Observed) {}
-    /// Its condition in the status. The default, `None`: it has none of its
-    /// own, and its findings count toward `Ready`.
+    /// Its conditions in the status (listed in `conditions::types::FAMILIES`).
+    /// The default, none: it has none of its own, and its findings count
+    /// toward `Ready`.
     fn verdict(
         _desired: &Self::Desired,
         _observed: &Self::Observed,
         _around: &AroundOf<'_, Self>,
         _drift: &[DriftItem],
-    ) -> Option<Verdict> {
-        None
+    ) -> Vec<Verdict> {
+        Vec::new()
     }
     /// Its IDs in the status.
     fn status(

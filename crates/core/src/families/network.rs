@@ -8,7 +8,7 @@
 //! family plans each region on its own ([`plan_region`], [`teardown_region`])
 //! and its plan over both regions is theirs together.
 
-use warmstandby_api::{DriftItem, RegionNetworkStatus, RegionPairStatus, RegionRole};
+use warmstandby_api::{RegionNetworkStatus, RegionPairStatus, RegionRole};
 
 use super::{Pair, ResourceFamily};
 use crate::family::Family;
@@ -164,17 +164,6 @@ impl ResourceFamily for Network {
 
     fn teardown(desired: &PairNetworks, observed: &[ObservedNetwork; 2], _around: &()) -> Plan<(Place, NetworkAction)> {
         both(desired, observed, teardown_region)
-    }
-
-    /// Its conditions (`PrimaryNetworkReady`, `StandbyNetworkReady`) are the
-    /// pair's, written from each region's pass (`network::status`).
-    fn verdict(
-        _desired: &PairNetworks,
-        _observed: &[ObservedNetwork; 2],
-        _around: &(),
-        _drift: &[DriftItem],
-    ) -> Option<super::Verdict> {
-        None
     }
 
     /// Each region's IDs.

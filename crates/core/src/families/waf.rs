@@ -252,18 +252,19 @@ impl ResourceFamily for Waf {
         observed: &ObservedWaf,
         around: &Neighbours<'_>,
         drift: &[DriftItem],
-    ) -> Option<Verdict> {
+    ) -> Vec<Verdict> {
         let distribution = around.distribution();
         let condition = crate::conditions::types::WAF_READY;
         let mut problems = Vec::new();
         match (desired, observed) {
             (None, _) => {
-                return Some(Verdict {
+                return vec![Verdict {
                     condition,
                     ready: true,
                     reason: "Disabled",
                     message: "spec.waf.enabled is false".into(),
-                });
+                    attention: Vec::new(),
+                }];
             }
             (Some(_), None) => problems.push("no web ACL yet".into()),
             (Some(_), Some(acl)) if !acl.is_ours() => problems.push(format!("web ACL {} is not adopted yet", acl.name)),
@@ -275,7 +276,7 @@ impl ResourceFamily for Waf {
                 }
             }
         }
-        Some(verdict::<Self>(condition, problems, drift))
+        vec![verdict::<Self>(condition, problems, drift)]
     }
 
     fn status(

@@ -54,6 +54,7 @@ fn with_around<R>(distribution: Option<ObservedDistribution>, f: impl FnOnce(&Ne
 /// The verdict with `distribution` around it.
 fn verdict_with(desired: &DesiredWaf, observed: &ObservedWaf, distribution: Option<ObservedDistribution>) -> Verdict {
     with_around(distribution, |around| Waf::verdict(desired, observed, around, &[]))
+        .pop()
         .expect("WafReady is the WAF family's condition")
 }
 

@@ -23,6 +23,9 @@ pub struct Family {
     pub ready: bool,
     pub reason: &'static str,
     pub message: String,
+    /// Problems that degrade the stack rather than hold it back (a broken
+    /// replication): they make it `Degraded`.
+    pub attention: Vec<String>,
 }
 
 /// A family's verdict (every family's, on the seam or in a tier): not
@@ -31,11 +34,11 @@ pub fn verdict(condition: &'static str, problems: Vec<String>, drift: &[DriftIte
     let drifted: Vec<String> =
         drift.iter().filter(|d| kinds.contains(&d.kind.as_str())).map(ToString::to_string).collect();
     if !problems.is_empty() {
-        Family { condition, ready: false, reason: "NotReady", message: problems.join("; ") }
+        Family { condition, ready: false, reason: "NotReady", message: problems.join("; "), attention: Vec::new() }
     } else if !drifted.is_empty() {
-        Family { condition, ready: false, reason: "DriftDetected", message: drifted.join("; ") }
+        Family { condition, ready: false, reason: "DriftDetected", message: drifted.join("; "), attention: Vec::new() }
     } else {
-        Family { condition, ready: true, reason: "Ready", message: String::new() }
+        Family { condition, ready: true, reason: "Ready", message: String::new(), attention: Vec::new() }
     }
 }
 

@@ -251,10 +251,6 @@ pub fn conclude(
     }
     let around = neighbours(&desired, snapshot, &placement);
     let pass = StackPass {
-        regions: [
-            (&desired.families.database[0], &snapshot.families.database[0]),
-            (&desired.families.database[1], &snapshot.families.database[1]),
-        ],
         seam: desired.families.verdicts(&snapshot.families, &around, &drift),
         outcome: PassOutcome {
             drift,

@@ -509,7 +509,7 @@ impl ResourceFamily for PublicDns {
         og: &ObservedPublicDns,
         around: &Neighbours<'_>,
         drift: &[DriftItem],
-    ) -> Option<crate::servers::status::Family> {
+    ) -> Vec<crate::servers::status::Family> {
         let mut dns = Vec::new();
         if og.zone.is_none() {
             dns.push(format!("public zone {} not found", g.zone_name));
@@ -530,7 +530,7 @@ impl ResourceFamily for PublicDns {
         if around.alarm_missing() {
             dns.push("no health check alarm yet".into());
         }
-        Some(crate::servers::status::verdict(types::DNS_READY, dns, drift, &["Record", "HealthCheck", "Alarm"]))
+        vec![crate::servers::status::verdict(types::DNS_READY, dns, drift, &["Record", "HealthCheck", "Alarm"])]
     }
 
     /// The zone's and the health check's IDs, and the web and api endpoints

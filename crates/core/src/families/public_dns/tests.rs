@@ -67,7 +67,7 @@ fn its_condition_names_what_is_missing_the_alarm_included() {
     let d = &desired.families.public_dns;
     let snapshot = Snapshot::default();
     let around = neighbours(&desired, &snapshot, &Placement::of_spec(&v));
-    let verdict = PublicDns::verdict(d, &ObservedPublicDns::default(), &around, &[]).expect("DnsReady");
+    let verdict = PublicDns::verdict(d, &ObservedPublicDns::default(), &around, &[]).pop().expect("DnsReady");
     assert_eq!(verdict.condition, types::DNS_READY);
     assert_eq!(
         verdict.message,
@@ -81,7 +81,7 @@ fn its_condition_names_what_is_missing_the_alarm_included() {
         zone: Some(PublicZone { id: "Z1".into(), name: "bookstore.example.com".into(), ours: false }),
         ..Default::default()
     };
-    let v2 = PublicDns::verdict(d, &o, &around, &drift).expect("DnsReady");
+    let v2 = PublicDns::verdict(d, &o, &around, &drift).pop().expect("DnsReady");
     assert!(!v2.ready && !v2.message.contains("public zone"), "{}", v2.message);
 }
 
