@@ -6,8 +6,8 @@ use warmstandby_api::{RegionPair, RegionPairStatus, RegionRole};
 use warmstandby_aws::families::AwsFamily;
 use warmstandby_aws::families::network::{observe_built, observe_region};
 use warmstandby_aws::{AwsContext, AwsError, Ownership};
-use warmstandby_core::families::ResourceFamily;
 use warmstandby_core::families::network::{Network, RegionNetwork, plan_region};
+use warmstandby_core::families::{Pair, ResourceFamily};
 use warmstandby_core::family::FamilyAction;
 use warmstandby_core::network::observed::ObservedNetwork;
 use warmstandby_core::network::plan::{NetworkPlan, plan_teardown};
@@ -224,9 +224,10 @@ async fn apply_rounds(
         if plan.actions.is_empty() {
             break;
         }
-        let results =
-            join_all(plan.actions.iter().map(|a| Box::pin(<Network as AwsFamily>::apply(aws, region, owner, a, &()))))
-                .await;
+        let results = join_all(
+            plan.actions.iter().map(|a| Box::pin(<Network as AwsFamily<Pair>>::apply(aws, region, owner, a, &()))),
+        )
+        .await;
         for (action, result) in plan.actions.iter().zip(results) {
             match result {
                 Ok(outcome) => {

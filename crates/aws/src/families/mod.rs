@@ -158,13 +158,13 @@ impl<T: Default> Observation<[T; 2]> {
 
 /// One family's observation and calls (every family's: a stack's on the
 /// seam, the RegionPair's network).
-pub trait AwsFamily: ResourceFamily {
+pub trait AwsFamily<O: Owner = Stack>: ResourceFamily<O> {
     /// What AWS holds of it now. `owners`: the primary region's first.
     fn observe(
         aws: &AwsContext,
         desired: &Self::Desired,
         owners: &[Ownership; 2],
-        reading: &Reading<'_, Self::Owner>,
+        reading: &Reading<'_, O>,
     ) -> impl Future<Output = Observation<Self::Observed>> + Send;
 
     /// Carries out one action in `region` for `owner`. The owner's secrets
@@ -174,7 +174,7 @@ pub trait AwsFamily: ResourceFamily {
         region: &str,
         owner: &Ownership,
         action: &Self::Action,
-        secrets: &<Self::Owner as Owner>::Secrets,
+        secrets: &O::Secrets,
     ) -> impl Future<Output = Result<ActionOutcome, AwsError>> + Send;
 }
 

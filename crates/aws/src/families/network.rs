@@ -28,7 +28,7 @@ use crate::clients::AwsContext;
 use crate::errors::AwsError;
 use crate::tags::{Ec2Tagging, Ownership, ec2_tag, ec2_uid_filter};
 
-impl AwsFamily for Network {
+impl AwsFamily<Pair> for Network {
     /// Each region's network; a failed read counts against its region.
     async fn observe(
         aws: &AwsContext,

@@ -122,7 +122,6 @@ pub fn plan_alarm(
 
 impl ResourceFamily for Alarm {
     const FAMILY: Family = Family::Alarm;
-    type Owner = crate::families::Stack;
     type Desired = Option<DesiredAlarm>;
     type Observed = Option<ObservedAlarm>;
     type Action = AlarmAction;

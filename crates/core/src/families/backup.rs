@@ -426,7 +426,6 @@ pub fn plan_backup_teardown(desired: &[DesiredBackups; 2], observed: &[ObservedB
 
 impl ResourceFamily for Backup {
     const FAMILY: Family = Family::Backup;
-    type Owner = crate::families::Stack;
     /// Primary first.
     type Desired = [DesiredBackups; 2];
     /// Per region (primary first): the vault found by its name, the plan by

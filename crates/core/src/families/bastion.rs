@@ -165,7 +165,6 @@ pub fn plan_bastion_teardown(observed: &[ObservedInstance]) -> Plan<(Place, Bast
 
 impl ResourceFamily for Bastion {
     const FAMILY: Family = Family::Bastion;
-    type Owner = crate::families::Stack;
     type Desired = DesiredBastion;
     type Observed = Vec<ObservedInstance>;
     type Action = BastionAction;

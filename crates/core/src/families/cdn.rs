@@ -413,7 +413,6 @@ fn web_load_balancers<'a>(around: &Neighbours<'a>) -> [Option<&'a ObservedLoadBa
 
 impl ResourceFamily for Cdn {
     const FAMILY: Family = Family::Cdn;
-    type Owner = crate::families::Stack;
     type Desired = DesiredCdn;
     type Observed = ObservedCdn;
     type Action = CdnAction;

@@ -397,7 +397,6 @@ fn in_use(around: &Neighbours<'_>) -> InUse {
 
 impl ResourceFamily for Certificates {
     const FAMILY: Family = Family::Certificates;
-    type Owner = crate::families::Stack;
     type Desired = DesiredCertificates;
     type Observed = ObservedCertificates;
     type Action = CertificateAction;

@@ -29,7 +29,6 @@ pub struct Compute;
 
 impl ResourceFamily for Compute {
     const FAMILY: Family = Family::Compute;
-    type Owner = crate::families::Stack;
     type Desired = ServerTiers;
     /// Primary first.
     type Observed = [ObservedCompute; 2];

@@ -37,7 +37,6 @@ fn placed(plan: crate::data::plan::DataPlan) -> DatabasePlan {
 
 impl ResourceFamily for Database {
     const FAMILY: Family = Family::Database;
-    type Owner = crate::families::Stack;
     /// Primary first.
     type Desired = [DesiredDataTier; 2];
     /// Primary first.

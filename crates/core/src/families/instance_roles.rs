@@ -436,7 +436,6 @@ fn percent_decode(text: &str) -> String {
 
 impl ResourceFamily for InstanceRoles {
     const FAMILY: Family = Family::InstanceRoles;
-    type Owner = crate::families::Stack;
     type Desired = Vec<DesiredRole>;
     type Observed = ObservedRoles;
     type Action = IamAction;

@@ -31,7 +31,6 @@ pub type ServerTiers = [DesiredRegionServers; 2];
 
 impl ResourceFamily for LoadBalancing {
     const FAMILY: Family = Family::LoadBalancing;
-    type Owner = crate::families::Stack;
     type Desired = ServerTiers;
     /// Primary first.
     type Observed = [ObservedBalancing; 2];

@@ -197,39 +197,28 @@ impl Owner for Pair {
     type Secrets = ();
 }
 
-/// A family's view of its owner's spec, placement, surroundings and status.
-pub type SpecOf<F> = <<F as ResourceFamily>::Owner as Owner>::Spec;
-pub type PlacementOf<F> = <<F as ResourceFamily>::Owner as Owner>::Placement;
-pub type AroundOf<'a, F> = <<F as ResourceFamily>::Owner as Owner>::Around<'a>;
-pub type StatusOf<F> = <<F as ResourceFamily>::Owner as Owner>::Status;
-
 /// One AWS resource family, as the core plans it: every family is one
-/// implementation (each method pure), owned by a stack or by a RegionPair.
-pub trait ResourceFamily {
+/// implementation (each method pure) for the owner that plans it, a stack's
+/// pass ([`Stack`], the default) or a RegionPair's ([`Pair`]).
+pub trait ResourceFamily<O: Owner = Stack> {
     const FAMILY: Family;
-    /// What plans it: a stack's pass or a RegionPair's.
-    type Owner: Owner;
     /// What the spec asks of it.
     type Desired: Clone + std::fmt::Debug + PartialEq;
     /// What AWS shows of it (`Default`: nothing found).
     type Observed: Clone + std::fmt::Debug + Default + PartialEq;
     type Action: FamilyAction + Clone + std::fmt::Debug + PartialEq + Eq;
 
-    fn desired(spec: &SpecOf<Self>, placement: &PlacementOf<Self>) -> Self::Desired;
+    fn desired(spec: &O::Spec, placement: &O::Placement) -> Self::Desired;
     /// Its resources in the owner's topology (the picture, `plan`).
     fn topology(desired: &Self::Desired, out: &mut Vec<Resource>);
     /// What to change now to reach `desired`, and the drift found.
-    fn plan(
-        desired: &Self::Desired,
-        observed: &Self::Observed,
-        around: &AroundOf<'_, Self>,
-    ) -> Plan<(Place, Self::Action)>;
+    fn plan(desired: &Self::Desired, observed: &Self::Observed, around: &O::Around<'_>) -> Plan<(Place, Self::Action)>;
     /// Deleting what is ours (and releasing what is adopted or retained),
     /// in the order AWS allows given what is left around it.
     fn teardown(
         desired: &Self::Desired,
         observed: &Self::Observed,
-        around: &AroundOf<'_, Self>,
+        around: &O::Around<'_>,
     ) -> Plan<(Place, Self::Action)>;
     /// At teardown, with `deletionPolicy: Retain`: what it made is taken as
     /// adopted, so its teardown releases it (`retention::hold`). A family
@@ -241,18 +230,13 @@ pub trait ResourceFamily {
     fn verdict(
         _desired: &Self::Desired,
         _observed: &Self::Observed,
-        _around: &AroundOf<'_, Self>,
+        _around: &O::Around<'_>,
         _drift: &[DriftItem],
     ) -> Vec<Verdict> {
         Vec::new()
     }
     /// Its IDs in the status.
-    fn status(
-        desired: &Self::Desired,
-        observed: &Self::Observed,
-        around: &AroundOf<'_, Self>,
-        status: &mut StatusOf<Self>,
-    );
+    fn status(desired: &Self::Desired, observed: &Self::Observed, around: &O::Around<'_>, status: &mut O::Status);
     /// What of it this pass found adopted (recorded in `status.adopted`);
     /// the default: it adopts nothing.
     fn adopted(_desired: &Self::Desired, _observed: &Self::Observed) -> Vec<Adopted> {
@@ -264,10 +248,10 @@ pub trait ResourceFamily {
     /// (the picture reads it back): `None` where the status names that
     /// kind by its parent only, `Some(None)` where it names it and has no
     /// ID for it now.
-    fn live_id(resource: &Resource, status: &StatusOf<Self>) -> Option<Option<String>>;
+    fn live_id(resource: &Resource, status: &O::Status) -> Option<Option<String>>;
     /// What a finished teardown left in place on purpose, in words; the
     /// default: nothing of its own (what it leaves for another is told there).
-    fn left_in_place(_desired: &Self::Desired, _status: Option<&StatusOf<Self>>) -> Option<String> {
+    fn left_in_place(_desired: &Self::Desired, _status: Option<&O::Status>) -> Option<String> {
         None
     }
 }
@@ -461,13 +445,13 @@ mod tests {
     use super::*;
 
     /// A family's action enum's name, as `FamilyInfo::actions` gives it.
-    fn action_name<F: ResourceFamily>() -> &'static str {
+    fn action_name<O: Owner, F: ResourceFamily<O>>() -> &'static str {
         std::any::type_name::<F::Action>().rsplit("::").next().unwrap_or_default()
     }
 
     macro_rules! seam_action_names {
         ($($field:ident: $family:ty => $variant:ident),* $(,)?) => {
-            vec![$((<$family as ResourceFamily>::FAMILY, action_name::<$family>()),)*]
+            vec![$((<$family as ResourceFamily>::FAMILY, action_name::<Stack, $family>()),)*]
         };
     }
 
@@ -478,7 +462,7 @@ mod tests {
     fn every_family_has_exactly_one_home() {
         let homes: [(&str, Vec<(Family, &str)>); 2] = [
             ("the stack's seam", crate::seam_families!(seam_action_names)),
-            ("the RegionPair", vec![(network::Network::FAMILY, action_name::<network::Network>())]),
+            ("the RegionPair", vec![(network::Network::FAMILY, action_name::<Pair, network::Network>())]),
         ];
         for family in Family::ALL {
             let name = family.info().actions;

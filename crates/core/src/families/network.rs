@@ -111,9 +111,8 @@ fn both(
     out
 }
 
-impl ResourceFamily for Network {
+impl ResourceFamily<Pair> for Network {
     const FAMILY: Family = Family::Network;
-    type Owner = Pair;
     type Desired = PairNetworks;
     /// Primary first: what the pair built, or the existing network read by its IDs.
     type Observed = [ObservedNetwork; 2];

@@ -245,7 +245,6 @@ fn both(
 
 impl ResourceFamily for PrivateDns {
     const FAMILY: Family = Family::PrivateDns;
-    type Owner = crate::families::Stack;
     type Desired = [DesiredPrivateZone; 2];
     /// Per region (primary first): the zone found (by our caller reference,
     /// the last status's ID, or the ID the spec adopts).

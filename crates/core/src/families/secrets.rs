@@ -320,7 +320,6 @@ pub fn plan_secret_teardown(want: &DesiredSecret, have: Option<&ObservedSecret>,
 
 impl ResourceFamily for Secrets {
     const FAMILY: Family = Family::Secrets;
-    type Owner = crate::families::Stack;
     type Desired = DesiredSecret;
     type Observed = Option<ObservedSecret>;
     type Action = SecretAction;

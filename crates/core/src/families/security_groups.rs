@@ -420,7 +420,6 @@ pub fn plan_groups_teardown(
 
 impl ResourceFamily for SecurityGroups {
     const FAMILY: Family = Family::SecurityGroups;
-    type Owner = crate::families::Stack;
     /// Primary first.
     type Desired = [DesiredGroups; 2];
     /// Per region (primary first): the groups of ours.

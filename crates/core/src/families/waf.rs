@@ -143,7 +143,6 @@ pub fn association(desired: &DesiredWaf, observed: &ObservedWaf) -> Option<Strin
 
 impl ResourceFamily for Waf {
     const FAMILY: Family = Family::Waf;
-    type Owner = crate::families::Stack;
     type Desired = DesiredWaf;
     type Observed = ObservedWaf;
     type Action = WafAction;

@@ -415,7 +415,6 @@ impl ObservedPublicDns {
 
 impl ResourceFamily for PublicDns {
     const FAMILY: Family = Family::PublicDns;
-    type Owner = crate::families::Stack;
     type Desired = DesiredPublicDns;
     type Observed = ObservedPublicDns;
     type Action = DnsAction;
