@@ -349,38 +349,27 @@ fn adopted(
     snapshot: &Snapshot,
 ) -> Vec<warmstandby_api::AdoptedResource> {
     let mut adopted = before.map(|s| s.adopted.clone()).unwrap_or_default();
-    for (d, o) in desired.families.database.iter().zip(&snapshot.families.database) {
-        let found = o.databases.iter().find(|db| db.identifier == d.db_identifier);
-        if let Some((db, at)) = found.and_then(|db| db.adopted_at.as_ref().map(|at| (db, at)))
-            && !adopted.iter().any(|a| a.region == d.region && a.id == db.identifier)
-        {
-            let kind = if db.is_replica() { Kind::DbReadReplica } else { Kind::DbInstance };
-            adopted.push(warmstandby_api::AdoptedResource {
-                region: d.region.clone(),
-                kind: kind.to_string(),
-                id: db.identifier.clone(),
-                adopted_at: at.clone(),
-            });
-        }
-    }
-    let mut record = |region: &str, kind: Kind, id: &str, at: Option<&str>| {
-        if let Some(at) = at
-            && !adopted.iter().any(|a| a.region == region && a.kind == kind.to_string() && a.id == id)
-        {
+    // A replica promoted to writer (or a writer made a replica) is the same
+    // DB instance: it is recorded once, under the role it had when adopted.
+    let db_instance = |kind: &str| kind == Kind::DbInstance.to_string() || kind == Kind::DbReadReplica.to_string();
+    let mut record = |region: &str, kind: Kind, id: &str, at: &str| {
+        let kind = kind.to_string();
+        let same = |k: &str| k == kind || (db_instance(k) && db_instance(&kind));
+        if !adopted.iter().any(|a| a.region == region && a.id == id && same(&a.kind)) {
             adopted.push(warmstandby_api::AdoptedResource {
                 region: region.to_string(),
-                kind: kind.to_string(),
+                kind,
                 id: id.to_string(),
                 adopted_at: at.to_string(),
             });
         }
     };
-    // The families on the seam (the server tiers' load balancers, target
-    // groups, launch templates and auto scaling groups, the public DNS's
-    // health check and records, the certificates, the distribution, the web
-    // ACL, the private zones, the backups).
+    // Every family's (the databases, the server tiers' load balancers,
+    // target groups, launch templates and auto scaling groups, the public
+    // DNS's health check and records, the certificates, the distribution,
+    // the web ACL, the private zones, the backups).
     for a in desired.families.adopted(&snapshot.families) {
-        record(&a.region, a.kind, &a.id, Some(&a.at));
+        record(&a.region, a.kind, &a.id, &a.at);
     }
     adopted
 }

@@ -299,3 +299,40 @@ fn a_new_status_lists_the_families_conditions_in_one_order_wherever_they_are_pla
         assert!(every.contains(&c), "{c}: {every:?}");
     }
 }
+
+/// An adopted database is recorded once, by its identifier: the replica a
+/// switchover promoted to writer is the instance adopted as a replica.
+#[test]
+fn an_adopted_database_is_recorded_once_whatever_its_role_now() {
+    let (_, validated) = crate::test_fixtures::classic_object(|_| {});
+    let desired = Desired::of(&validated, &Placement::of_spec(&validated));
+    let (primary, standby) = (&desired.families.database[0], &desired.families.database[1]);
+    let at = "2026-11-29T10:00:00Z";
+    let adopted_as = |id: &str, replica_of: Option<&str>| ObservedDatabase {
+        adopted_at: Some(at.into()),
+        ..crate::test_fixtures::observed_database(id, replica_of, true)
+    };
+    let mut snapshot = Snapshot::default();
+    snapshot.families.database[0].databases.push(adopted_as(&primary.db_identifier, Some(&standby.db_identifier)));
+    snapshot.families.database[1].databases.push(adopted_as(&standby.db_identifier, None));
+    let before = ThreeTierStackStatus {
+        adopted: vec![warmstandby_api::AdoptedResource {
+            region: standby.region.clone(),
+            kind: Kind::DbReadReplica.to_string(),
+            id: standby.db_identifier.clone(),
+            adopted_at: at.into(),
+        }],
+        ..Default::default()
+    };
+    let recorded = adopted(Some(&before), &desired, &snapshot);
+    let seen: Vec<(&str, &str, &str)> =
+        recorded.iter().map(|a| (a.region.as_str(), a.kind.as_str(), a.id.as_str())).collect();
+    assert_eq!(
+        seen,
+        [
+            (standby.region.as_str(), "DbReadReplica", standby.db_identifier.as_str()),
+            (primary.region.as_str(), "DbReadReplica", primary.db_identifier.as_str()),
+        ],
+        "the promoted standby is the replica adopted before; the primary, a replica now, is recorded as found"
+    );
+}
